@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Generate tests/data/dist_oracle.json: scipy.stats log densities for every exmc family.
+
+Deterministic (fixed seed). Each family gets hand-picked awkward points (tiny/huge scales, heavy
+tails, values near the support's edges) plus random points spread over the parameter space.
+Parameters use exmc's (PyMC's) parameterisation; the mapping to scipy's is below.
+
+Usage: python scripts/make_dist_oracle.py   (writes tests/data/dist_oracle.json)
+"""
+
+import json
+import math
+import pathlib
+
+import numpy as np
+import scipy
+from scipy import stats
+
+SEED = 20240917
+N_RANDOM = 20
+OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "dist_oracle.json"
+
+rng = np.random.default_rng(SEED)
+
+
+def loguniform(lo, hi):
+    return float(math.exp(rng.uniform(math.log(lo), math.log(hi))))
+
+
+def quantile():
+    """A probability in (0, 1), sometimes far in a tail."""
+    r = rng.uniform()
+    if r < 0.15:
+        return float(10.0 ** rng.uniform(-8, -3))
+    if r < 0.30:
+        return float(1.0 - 10.0 ** rng.uniform(-8, -3))
+    return float(rng.uniform(0.01, 0.99))
+
+
+# name -> (exmc parameter names, frozen scipy distribution from exmc params)
+FAMILIES = {
+    "normal": (["mu", "sigma"], lambda mu, sigma: stats.norm(loc=mu, scale=sigma)),
+    "half_normal": (["sigma"], lambda sigma: stats.halfnorm(scale=sigma)),
+    "exponential": (["lam"], lambda lam: stats.expon(scale=1.0 / lam)),
+    "gamma": (["alpha", "beta"], lambda a, b: stats.gamma(a, scale=1.0 / b)),
+    "beta": (["alpha", "beta"], lambda a, b: stats.beta(a, b)),
+    "uniform": (["lower", "upper"], lambda lo, up: stats.uniform(loc=lo, scale=up - lo)),
+    "student_t": (["nu", "mu", "sigma"], lambda nu, mu, s: stats.t(df=nu, loc=mu, scale=s)),
+    "cauchy": (["alpha", "beta"], lambda a, b: stats.cauchy(loc=a, scale=b)),
+    "log_normal": (["mu", "sigma"], lambda mu, s: stats.lognorm(s=s, scale=math.exp(mu))),
+    "half_cauchy": (["beta"], lambda b: stats.halfcauchy(scale=b)),
+}
+
+# Hand-picked points: (x, params). x=None means "draw x from a tail quantile".
+FIXED = {
+    "normal": [
+        (0.0, [0.0, 1.0]),
+        (1e-3, [0.0, 1e-3]),
+        (-7.5, [0.0, 1.0]),
+        (1234.5, [1000.0, 50.0]),
+        (-3.0e4, [2.0, 1e4]),
+        (0.3, [0.30001, 1e-4]),
+    ],
+    "half_normal": [
+        (1e-9, [1.0]),
+        (6.0, [1.0]),
+        (1e-6, [1e-3]),
+        (5e3, [1e3]),
+        (0.5, [0.01]),
+    ],
+    "exponential": [
+        (1e-10, [1.0]),
+        (30.0, [1.0]),
+        (1e5, [1e-4]),
+        (1e-7, [1e3]),
+        (0.02, [500.0]),
+    ],
+    "gamma": [
+        (1e-12, [0.1, 1.0]),
+        (1e-80, [0.05, 3.0]),
+        (3.0, [0.5, 0.2]),
+        (1.0, [1.0, 1.0]),
+        (95.0, [100.0, 1.0]),
+        (1e-4, [200.0, 1e6]),
+        (40.0, [2.5, 0.01]),
+    ],
+    "beta": [
+        (1e-6, [0.5, 0.5]),
+        (1.0 - 1e-6, [0.5, 0.5]),
+        (1e-6, [2.0, 5.0]),
+        (1.0 - 1e-6, [5.0, 2.0]),
+        (0.5, [1.0, 1.0]),
+        (0.01, [0.1, 30.0]),
+        (0.97, [40.0, 1.5]),
+        (0.3, [50.0, 50.0]),
+    ],
+    "uniform": [
+        (0.5, [0.0, 1.0]),
+        (-0.999, [-1.0, 1.0]),
+        (1e-3, [1e-4, 2e-3]),
+        (500.0, [-1e3, 1e3]),
+        (1.000001, [1.0, 1.00001]),
+    ],
+    "student_t": [
+        (0.0, [0.5, 0.0, 1.0]),
+        (1e6, [0.5, 0.0, 1.0]),
+        (-30.0, [1.0, 0.0, 1.0]),
+        (2.0, [2.0, 1.0, 0.5]),
+        (1e3, [2.5, 0.0, 10.0]),
+        (-4.0, [50.0, 0.0, 1.0]),
+        (0.1, [50.0, 0.1, 1e-3]),
+        (-150.0, [3.0, -100.0, 20.0]),
+    ],
+    "cauchy": [
+        (0.0, [0.0, 1.0]),
+        (1e8, [0.0, 1.0]),
+        (-5.0, [2.0, 1e-3]),
+        (3.0, [-1e3, 1e3]),
+        (0.0, [0.0, 1e-6]),
+    ],
+    "log_normal": [
+        (1.0, [0.0, 1.0]),
+        (1e-8, [0.0, 1.0]),
+        (1e6, [10.0, 2.0]),
+        (0.95, [0.0, 0.05]),
+        (2.0, [-3.0, 3.0]),
+        (5e-3, [-5.0, 0.1]),
+    ],
+    "half_cauchy": [
+        (1e-9, [1.0]),
+        (1e9, [1.0]),
+        (0.5, [1e-3]),
+        (5.0, [1e3]),
+        (2.5, [2.5]),
+    ],
+}
+
+
+def random_params(name):
+    if name == "normal":
+        return [float(rng.uniform(-50, 50)), loguniform(1e-3, 1e3)]
+    if name == "half_normal":
+        return [loguniform(1e-3, 1e3)]
+    if name == "exponential":
+        return [loguniform(1e-3, 1e3)]
+    if name == "gamma":
+        return [loguniform(0.05, 200.0), loguniform(1e-2, 1e2)]
+    if name == "beta":
+        return [loguniform(0.1, 50.0), loguniform(0.1, 50.0)]
+    if name == "uniform":
+        lo = float(rng.uniform(-100, 100))
+        return [lo, lo + loguniform(1e-3, 1e3)]
+    if name == "student_t":
+        return [loguniform(0.5, 50.0), float(rng.uniform(-20, 20)), loguniform(1e-2, 1e2)]
+    if name == "cauchy":
+        return [float(rng.uniform(-20, 20)), loguniform(1e-3, 1e3)]
+    if name == "log_normal":
+        return [float(rng.uniform(-5, 5)), loguniform(0.05, 3.0)]
+    if name == "half_cauchy":
+        return [loguniform(1e-3, 1e3)]
+    raise KeyError(name)
+
+
+def main():
+    out = {"scipy_version": scipy.__version__, "seed": SEED, "families": {}}
+    for name, (pnames, make) in FAMILIES.items():
+        points = []
+        cases = list(FIXED[name])
+        for _ in range(N_RANDOM):
+            cases.append((None, random_params(name)))
+        for x, p in cases:
+            d = make(*p)
+            if x is None:
+                x = float(d.ppf(quantile()))
+            lp = float(d.logpdf(x))
+            if not math.isfinite(lp):
+                raise ValueError(f"{name}: non-finite logpdf at x={x}, p={p}")
+            if name == "uniform" and not (p[0] < x < p[1]):
+                raise ValueError(f"uniform point outside support: {x}, {p}")
+            points.append({"x": float(x), "p": [float(v) for v in p], "logpdf": lp})
+        out["families"][name] = {"params": pnames, "points": points}
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(out, indent=1) + "\n")
+    counts = {k: len(v["points"]) for k, v in out["families"].items()}
+    print(f"wrote {OUT} (scipy {scipy.__version__}): {counts}")
+
+
+if __name__ == "__main__":
+    main()

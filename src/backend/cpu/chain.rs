@@ -1,0 +1,324 @@
+//! One chain's trajectory state and the reference (f64) implementation of the fused leaf step.
+//!
+//! The trajectory is built iteratively (NumPyro's formulation): leaves are added one at a time
+//! to a subtree of `2^depth` leaves; U-turn checks of every completed sub-subtree, including
+//! Stan's extra checks across the boundary of its two halves, use `O(depth)` checkpoints of
+//! momenta and running momentum sums instead of recursion.
+
+use crate::backend::step::{Direction, DrawState, LeafReport, MAX_ENERGY_ERROR, StepCommand};
+use crate::rng::{ChainRng, Purpose};
+
+/// Phase-space point with its log density and gradient.
+#[derive(Clone, Debug)]
+pub struct Point {
+    pub q: Vec<f64>,
+    pub p: Vec<f64>,
+    pub g: Vec<f64>,
+    pub logp: f64,
+}
+
+impl Point {
+    fn new(d: usize) -> Point {
+        Point { q: vec![0.0; d], p: vec![0.0; d], g: vec![0.0; d], logp: f64::NEG_INFINITY }
+    }
+}
+
+/// A selected sample (proposal).
+#[derive(Clone, Debug)]
+struct Sample {
+    q: Vec<f64>,
+    g: Vec<f64>,
+    logp: f64,
+    energy: f64,
+}
+
+impl Sample {
+    fn take(&mut self, z: &Point, energy: f64) {
+        self.q.copy_from_slice(&z.q);
+        self.g.copy_from_slice(&z.g);
+        self.logp = z.logp;
+        self.energy = energy;
+    }
+    fn copy_from(&mut self, other: &Sample) {
+        self.q.copy_from_slice(&other.q);
+        self.g.copy_from_slice(&other.g);
+        self.logp = other.logp;
+        self.energy = other.energy;
+    }
+}
+
+/// All per-chain vectors a backend keeps.
+#[derive(Clone, Debug)]
+pub struct ChainState {
+    rng: ChainRng,
+    pub inv_mass: Vec<f64>,
+    /// Ends of the trajectory: `[backward, forward]`.
+    ends: [Point; 2],
+    h0: f64,
+    /// Selected sample of the whole trajectory (the draw).
+    sample: Sample,
+    log_w: f64,
+    rho: Vec<f64>,
+    /// Subtree under construction.
+    sub: Sample,
+    sub_log_w: f64,
+    /// Running momentum sum over the subtree's leaves.
+    sub_sum: Vec<f64>,
+    /// Momentum at the trajectory's end next to the subtree, when the subtree started.
+    near_p: Vec<f64>,
+    /// Checkpoints per level: momentum at the first leaf of the current block, the running sum
+    /// before it, momentum at the last leaf of the latest first-half block, and the running sum
+    /// there.
+    beg_p: Vec<Vec<f64>>,
+    beg_s: Vec<Vec<f64>>,
+    half_p: Vec<Vec<f64>>,
+    half_s: Vec<Vec<f64>>,
+    sum_accept: f64,
+    n_leapfrog: u32,
+    last_energy_error: f64,
+    tmp: Vec<f64>,
+    rho_a: Vec<f64>,
+    rho_b: Vec<f64>,
+}
+
+fn dot_sharp(inv_mass: &[f64], p: &[f64], rho: &[f64]) -> f64 {
+    inv_mass.iter().zip(p).zip(rho).map(|((m, p), r)| m * p * r).sum()
+}
+
+/// The generalised no-U-turn criterion: `p♯₋·ρ > 0` and `p♯₊·ρ > 0`.
+fn no_u_turn(inv_mass: &[f64], p_minus: &[f64], p_plus: &[f64], rho: &[f64]) -> bool {
+    dot_sharp(inv_mass, p_plus, rho) > 0.0 && dot_sharp(inv_mass, p_minus, rho) > 0.0
+}
+
+/// Checks merging trajectory pieces A and B (adjacent, either order along time):
+/// the whole, and Stan's two extra checks across the boundary.
+fn merge_ok(
+    inv_mass: &[f64],
+    a_far: &[f64],
+    a_near: &[f64],
+    rho_a: &[f64],
+    b_near: &[f64],
+    b_far: &[f64],
+    rho_b: &[f64],
+    tmp: &mut [f64],
+) -> bool {
+    for i in 0..tmp.len() {
+        tmp[i] = rho_a[i] + rho_b[i];
+    }
+    if !no_u_turn(inv_mass, a_far, b_far, tmp) {
+        return false;
+    }
+    for i in 0..tmp.len() {
+        tmp[i] = rho_a[i] + b_near[i];
+    }
+    if !no_u_turn(inv_mass, a_far, b_near, tmp) {
+        return false;
+    }
+    for i in 0..tmp.len() {
+        tmp[i] = rho_b[i] + a_near[i];
+    }
+    no_u_turn(inv_mass, a_near, b_far, tmp)
+}
+
+fn log_add_exp(a: f64, b: f64) -> f64 {
+    if a == f64::NEG_INFINITY {
+        return b;
+    }
+    if b == f64::NEG_INFINITY {
+        return a;
+    }
+    let m = a.max(b);
+    m + ((a - m).exp() + (b - m).exp()).ln()
+}
+
+impl ChainState {
+    /// State for a chain of dimension `d` with trees up to `max_depth`.
+    pub fn new(d: usize, max_depth: usize, rng: ChainRng) -> ChainState {
+        let levels = max_depth + 1;
+        let zeros = || vec![0.0; d];
+        let sample = Sample { q: zeros(), g: zeros(), logp: f64::NEG_INFINITY, energy: 0.0 };
+        ChainState {
+            rng,
+            inv_mass: vec![1.0; d],
+            ends: [Point::new(d), Point::new(d)],
+            h0: 0.0,
+            sub: sample.clone(),
+            sample,
+            log_w: 0.0,
+            rho: zeros(),
+            sub_log_w: f64::NEG_INFINITY,
+            sub_sum: zeros(),
+            near_p: zeros(),
+            beg_p: vec![zeros(); levels],
+            beg_s: vec![zeros(); levels],
+            half_p: vec![zeros(); levels],
+            half_s: vec![zeros(); levels],
+            sum_accept: 0.0,
+            n_leapfrog: 0,
+            last_energy_error: 0.0,
+            tmp: zeros(),
+            rho_a: zeros(),
+            rho_b: zeros(),
+        }
+    }
+
+    /// Sets the current point (and selected sample).
+    pub fn set_point(&mut self, q: &[f64], g: &[f64], logp: f64) {
+        self.sample.q.copy_from_slice(q);
+        self.sample.g.copy_from_slice(g);
+        self.sample.logp = logp;
+    }
+
+    /// The selected sample.
+    pub fn draw_state(&self, out: &mut DrawState) {
+        out.q.clear();
+        out.q.extend_from_slice(&self.sample.q);
+        out.logp = self.sample.logp;
+        out.energy = self.sample.energy;
+        out.energy_error = self.sample.energy - self.h0;
+        out.sum_accept = self.sum_accept;
+        out.n_leapfrog = self.n_leapfrog;
+    }
+
+    fn kinetic(&self, p: &[f64]) -> f64 {
+        0.5 * dot_sharp(&self.inv_mass, p, p)
+    }
+
+    /// Starts a trajectory at the selected sample with fresh momentum.
+    fn begin(&mut self, iteration: u64, purpose: Purpose) {
+        let z = &mut self.ends[0];
+        z.q.copy_from_slice(&self.sample.q);
+        z.g.copy_from_slice(&self.sample.g);
+        z.logp = self.sample.logp;
+        self.rng.fill_normals(iteration, purpose, &mut z.p);
+        for (p, m) in z.p.iter_mut().zip(&self.inv_mass) {
+            *p /= m.sqrt();
+        }
+        let h0 = -self.ends[0].logp + self.kinetic(&self.ends[0].p);
+        self.h0 = h0;
+        let (a, b) = self.ends.split_at_mut(1);
+        b[0].clone_from(&a[0]);
+        self.sample.energy = h0;
+        self.log_w = 0.0;
+        self.rho.copy_from_slice(&self.ends[0].p);
+        self.sum_accept = 0.0;
+        self.n_leapfrog = 0;
+    }
+
+    /// One leapfrog step from the end in `dir`; returns the new energy (NaN → +∞).
+    fn leapfrog(&mut self, dir: Direction, eps: f64, grad: &mut dyn FnMut(&[f64], &mut [f64]) -> f64) -> f64 {
+        let h = eps * dir.sign();
+        let end = &mut self.ends[(dir == Direction::Forward) as usize];
+        for i in 0..end.q.len() {
+            end.p[i] += 0.5 * h * end.g[i];
+            end.q[i] += h * self.inv_mass[i] * end.p[i];
+        }
+        end.logp = grad(&end.q, &mut end.g);
+        for i in 0..end.q.len() {
+            end.p[i] += 0.5 * h * end.g[i];
+        }
+        let finite = end.logp.is_finite() && end.g.iter().all(|g| g.is_finite());
+        let energy = -end.logp + 0.5 * dot_sharp(&self.inv_mass, &end.p, &end.p);
+        if finite && !energy.is_nan() { energy } else { f64::INFINITY }
+    }
+
+    /// Executes one command; `grad` evaluates `logp` and writes the gradient.
+    pub fn step(&mut self, cmd: &StepCommand, grad: &mut dyn FnMut(&[f64], &mut [f64]) -> f64) -> LeafReport {
+        if cmd.probe {
+            self.begin(cmd.iteration, Purpose::Probe);
+            let energy = self.leapfrog(Direction::Forward, cmd.step_size, grad);
+            return LeafReport { energy_error: energy - self.h0, ..LeafReport::default() };
+        }
+        if cmd.begin {
+            self.begin(cmd.iteration, Purpose::Momentum);
+        }
+        let dir = cmd.direction;
+        let side = (dir == Direction::Forward) as usize;
+        let (depth, n) = (cmd.depth as usize, cmd.leaf as usize);
+        if n == 0 {
+            self.sub_log_w = f64::NEG_INFINITY;
+            self.sub_sum.iter_mut().for_each(|s| *s = 0.0);
+            self.near_p.copy_from_slice(&self.ends[side].p);
+        }
+        let energy = self.leapfrog(dir, cmd.step_size, grad);
+        self.n_leapfrog += 1;
+        let energy_error = energy - self.h0;
+        self.last_energy_error = energy_error;
+        let w = -energy_error;
+        self.sum_accept += if w > 0.0 { 1.0 } else { w.exp() };
+        if energy_error > MAX_ENERGY_ERROR {
+            return LeafReport { diverged: true, energy_error, ..LeafReport::default() };
+        }
+        // Uniform progressive sampling inside the subtree.
+        let new_w = log_add_exp(self.sub_log_w, w);
+        let u = self.rng.uniform(cmd.iteration, self.n_leapfrog, Purpose::Leaf);
+        if u < (w - new_w).exp() {
+            let end = &self.ends[side];
+            self.sub.take(end, energy);
+        }
+        self.sub_log_w = new_w;
+        // Running sums and checkpoints.
+        let p = &self.ends[side].p;
+        for l in 0..=depth {
+            if n % (1 << l) == 0 {
+                self.beg_p[l].copy_from_slice(p);
+                self.beg_s[l].copy_from_slice(&self.sub_sum);
+            }
+        }
+        for (s, pi) in self.sub_sum.iter_mut().zip(p) {
+            *s += pi;
+        }
+        let mut turning = false;
+        for l in 0..depth {
+            if (n + 1) % (1 << l) != 0 {
+                break;
+            }
+            if ((n + 1) >> l) % 2 == 1 {
+                // A level-l block ended as the first half of a level-(l+1) block.
+                self.half_p[l].copy_from_slice(p);
+                self.half_s[l].copy_from_slice(&self.sub_sum);
+                continue;
+            }
+            // A level-l block ended as the second half: check the merged level-(l+1) block.
+            for i in 0..self.tmp.len() {
+                self.rho_a[i] = self.half_s[l][i] - self.beg_s[l + 1][i];
+                self.rho_b[i] = self.sub_sum[i] - self.half_s[l][i];
+            }
+            let (a_far, a_near, b_near) = (&self.beg_p[l + 1], &self.half_p[l], &self.beg_p[l]);
+            let ok =
+                merge_ok(&self.inv_mass, a_far, a_near, &self.rho_a, b_near, p, &self.rho_b, &mut self.tmp);
+            if !ok {
+                turning = true;
+                break;
+            }
+        }
+        if turning {
+            return LeafReport { subtree_turning: true, energy_error, ..LeafReport::default() };
+        }
+        if n + 1 < (1 << depth) {
+            return LeafReport { energy_error, ..LeafReport::default() };
+        }
+        // Subtree complete: biased progressive sampling at the top level.
+        let u = self.rng.uniform(cmd.iteration, depth as u32, Purpose::Tree);
+        if self.sub_log_w > self.log_w || u < (self.sub_log_w - self.log_w).exp() {
+            self.sample.copy_from(&self.sub);
+        }
+        self.log_w = log_add_exp(self.log_w, self.sub_log_w);
+        let far = &self.ends[1 - side].p;
+        let p = &self.ends[side].p;
+        let ok = merge_ok(
+            &self.inv_mass,
+            far,
+            &self.near_p,
+            &self.rho,
+            &self.beg_p[depth],
+            p,
+            &self.sub_sum,
+            &mut self.tmp,
+        );
+        for (r, s) in self.rho.iter_mut().zip(&self.sub_sum) {
+            *r += s;
+        }
+        LeafReport { tree_turning: !ok, energy_error, ..LeafReport::default() }
+    }
+}

@@ -1,0 +1,187 @@
+//! Native f64 interpreter for a [`Program`]: one flat workspace per chain, no allocation per
+//! evaluation.
+
+use crate::compile::{BinOp, Op, Program};
+use crate::model::dist::with_family;
+
+/// A program prepared for repeated evaluation: value offsets, and constants and data
+/// pre-filled in a template workspace.
+#[derive(Clone, Debug)]
+pub struct Executor {
+    prog: Program,
+    offsets: Vec<usize>,
+    template: Vec<f64>,
+    dynamic: Vec<usize>,
+}
+
+impl Executor {
+    /// Prepares `prog`.
+    pub fn new(prog: Program) -> Executor {
+        let mut offsets = Vec::with_capacity(prog.lens.len());
+        let mut total = 0;
+        for &len in &prog.lens {
+            offsets.push(total);
+            total += len;
+        }
+        let mut template = vec![0.0; total];
+        let mut dynamic = Vec::new();
+        for (k, instr) in prog.instrs.iter().enumerate() {
+            let o = offsets[instr.out];
+            match &instr.op {
+                Op::Const(c) => template[o] = *c,
+                Op::Data(d) => template[o..o + prog.data[*d].len()].copy_from_slice(&prog.data[*d]),
+                _ => dynamic.push(k),
+            }
+        }
+        Executor { prog, offsets, template, dynamic }
+    }
+
+    /// The program.
+    pub fn program(&self) -> &Program {
+        &self.prog
+    }
+
+    /// A fresh workspace for one chain.
+    pub fn workspace(&self) -> Vec<f64> {
+        self.template.clone()
+    }
+
+    /// Evaluates the program at position `u`, returning `logp` (NaN when the program has none)
+    /// and writing the gradient into `grad` when the program has one.
+    pub fn run(&self, ws: &mut [f64], u: &[f64], grad: &mut [f64]) -> f64 {
+        for &k in &self.dynamic {
+            self.step(ws, u, k);
+        }
+        for &(offset, v) in &self.prog.grad {
+            let (o, n) = (self.offsets[v], self.prog.lens[v]);
+            grad[offset..offset + n].copy_from_slice(&ws[o..o + n]);
+        }
+        self.prog.logp.map_or(f64::NAN, |v| ws[self.offsets[v]])
+    }
+
+    /// Value `v` in a workspace after [`Executor::run`].
+    pub fn value<'w>(&self, ws: &'w [f64], v: usize) -> &'w [f64] {
+        &ws[self.offsets[v]..self.offsets[v] + self.prog.lens[v]]
+    }
+
+    #[inline]
+    fn step(&self, ws: &mut [f64], u: &[f64], k: usize) {
+        let instr = &self.prog.instrs[k];
+        let o = self.offsets[instr.out];
+        let n = self.prog.lens[instr.out];
+        match &instr.op {
+            Op::Input { offset } => ws[o..o + n].copy_from_slice(&u[*offset..*offset + n]),
+            Op::Const(_) | Op::Data(_) => {}
+            Op::Unary(op, a) => {
+                let a = self.offsets[*a];
+                for i in 0..n {
+                    ws[o + i] = op.apply(ws[a + i]);
+                }
+            }
+            Op::Pow(a, c) => {
+                let a = self.offsets[*a];
+                for i in 0..n {
+                    ws[o + i] = ws[a + i].powf(*c);
+                }
+            }
+            Op::Binary(op, a, b) => self.binary(ws, *op, o, n, *a, *b),
+            Op::Sum(a) => {
+                let a0 = self.offsets[*a];
+                ws[o] = pairwise_sum(&ws[a0..a0 + self.prog.lens[*a]]);
+            }
+            Op::Broadcast(a) => {
+                let v = ws[self.offsets[*a]];
+                ws[o..o + n].fill(v);
+            }
+            Op::Lpdf { kind, args, partials } => {
+                with_family!(*kind, F => self.lpdf::<F>(ws, o, args, partials))
+            }
+        }
+    }
+
+    #[inline]
+    fn binary(&self, ws: &mut [f64], op: BinOp, o: usize, n: usize, a: usize, b: usize) {
+        let (la, lb) = (self.prog.lens[a], self.prog.lens[b]);
+        let (a, b) = (self.offsets[a], self.offsets[b]);
+        macro_rules! each {
+            ($f:expr) => {
+                match (la == n, lb == n) {
+                    (true, true) => (0..n).for_each(|i| ws[o + i] = $f(ws[a + i], ws[b + i])),
+                    (true, false) => {
+                        let y = ws[b];
+                        (0..n).for_each(|i| ws[o + i] = $f(ws[a + i], y))
+                    }
+                    (false, true) => {
+                        let x = ws[a];
+                        (0..n).for_each(|i| ws[o + i] = $f(x, ws[b + i]))
+                    }
+                    (false, false) => ws[o] = $f(ws[a], ws[b]),
+                }
+            };
+        }
+        match op {
+            BinOp::Add => each!(|x: f64, y: f64| x + y),
+            BinOp::Sub => each!(|x: f64, y: f64| x - y),
+            BinOp::Mul => each!(|x: f64, y: f64| x * y),
+            BinOp::Div => each!(|x: f64, y: f64| x / y),
+        }
+    }
+
+    fn lpdf<F: crate::model::Family>(
+        &self,
+        ws: &mut [f64],
+        o: usize,
+        args: &[usize],
+        partials: &[Option<usize>],
+    ) {
+        const MAX: usize = 4;
+        let k = args.len();
+        debug_assert!(k <= MAX);
+        let n = args.iter().map(|&a| self.prog.lens[a]).max().unwrap_or(1);
+        let mut at = [0usize; MAX];
+        let mut vec = [false; MAX];
+        let mut out = [usize::MAX; MAX];
+        let mut out_vec = [false; MAX];
+        for j in 0..k {
+            at[j] = self.offsets[args[j]];
+            vec[j] = self.prog.lens[args[j]] == n && n > 1;
+            if let Some(p) = partials[j] {
+                out[j] = self.offsets[p];
+                out_vec[j] = self.prog.lens[p] == n && n > 1;
+                ws[out[j]..out[j] + self.prog.lens[p]].fill(0.0);
+            }
+        }
+        let any_grad = partials.iter().any(Option::is_some);
+        let mut x = [0.0; MAX];
+        let mut g = [0.0; MAX];
+        let mut total = 0.0;
+        for i in 0..n {
+            for j in 0..k {
+                x[j] = ws[at[j] + if vec[j] { i } else { 0 }];
+            }
+            let lp = if any_grad {
+                let lp = F::lpdf_grad(x[0], &x[1..k], &mut g[..k]);
+                for j in 0..k {
+                    if out[j] != usize::MAX {
+                        ws[out[j] + if out_vec[j] { i } else { 0 }] += g[j];
+                    }
+                }
+                lp
+            } else {
+                F::lpdf(x[0], &x[1..k])
+            };
+            total += lp;
+        }
+        ws[o] = if total.is_nan() { f64::NEG_INFINITY } else { total };
+    }
+}
+
+/// Pairwise summation (error grows as O(log n) rather than O(n)).
+pub fn pairwise_sum(v: &[f64]) -> f64 {
+    if v.len() <= 16 {
+        v.iter().sum()
+    } else {
+        let (a, b) = v.split_at(v.len() / 2);
+        pairwise_sum(a) + pairwise_sum(b)
+    }
+}

@@ -1,0 +1,123 @@
+//! The native CPU backend: executes the `Program` in f64 and keeps per-chain trajectory state
+//! in host memory. Large batches are split over threads with rayon.
+
+mod chain;
+pub mod exec;
+
+use rayon::prelude::*;
+
+pub use chain::ChainState;
+pub use exec::Executor;
+
+use super::Backend;
+use super::step::{DrawState, LeafReport, StepCommand};
+use crate::compile::Program;
+use crate::rng::ChainRng;
+
+/// Batches smaller than this run on the calling thread (threading costs more than it saves).
+const PARALLEL_MIN_CHAINS: usize = 64;
+
+struct Slot {
+    state: ChainState,
+    ws: Vec<f64>,
+}
+
+/// CPU backend for a group of chains.
+pub struct CpuBackend {
+    exec: Executor,
+    slots: Vec<Slot>,
+    scratch: Vec<f64>,
+    grad_evals: u64,
+}
+
+impl CpuBackend {
+    /// A backend for chains with global ids `chain_ids` (they key the random streams).
+    pub fn new(prog: Program, seed: u64, chain_ids: &[usize], max_depth: usize) -> CpuBackend {
+        let exec = Executor::new(prog);
+        let d = exec.program().dim;
+        let slots = chain_ids
+            .iter()
+            .map(|&c| Slot {
+                state: ChainState::new(d, max_depth, ChainRng::new(seed, c)),
+                ws: exec.workspace(),
+            })
+            .collect();
+        let scratch = exec.workspace();
+        CpuBackend { exec, slots, scratch, grad_evals: 0 }
+    }
+
+    /// Gradient evaluations performed so far.
+    pub fn grad_evals(&self) -> u64 {
+        self.grad_evals
+    }
+}
+
+impl Backend for CpuBackend {
+    fn name(&self) -> String {
+        "cpu".into()
+    }
+
+    fn dim(&self) -> usize {
+        self.exec.program().dim
+    }
+
+    fn n_chains(&self) -> usize {
+        self.slots.len()
+    }
+
+    fn set_position(&mut self, chain: usize, q: &[f64]) -> Option<f64> {
+        let mut g = vec![0.0; q.len()];
+        let slot = &mut self.slots[chain];
+        let lp = self.exec.run(&mut slot.ws, q, &mut g);
+        self.grad_evals += 1;
+        if !lp.is_finite() || !g.iter().all(|x| x.is_finite()) {
+            return None;
+        }
+        slot.state.set_point(q, &g, lp);
+        Some(lp)
+    }
+
+    fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
+        self.slots[chain].state.inv_mass.copy_from_slice(inv_mass);
+    }
+
+    fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) {
+        let exec = &self.exec;
+        self.grad_evals += cmds.len() as u64;
+        let run = |slot: &mut Slot, cmd: &StepCommand| {
+            let Slot { state, ws } = slot;
+            state.step(cmd, &mut |q, g| exec.run(ws, q, g))
+        };
+        if cmds.len() < PARALLEL_MIN_CHAINS {
+            for (cmd, rep) in cmds.iter().zip(reports.iter_mut()) {
+                *rep = run(&mut self.slots[cmd.chain], cmd);
+            }
+            return;
+        }
+        // Commands address distinct chains; pair each with its slot.
+        let mut by_chain: Vec<Option<(usize, &StepCommand)>> = vec![None; self.slots.len()];
+        for (k, cmd) in cmds.iter().enumerate() {
+            by_chain[cmd.chain] = Some((k, cmd));
+        }
+        let results: Vec<(usize, LeafReport)> = self
+            .slots
+            .par_iter_mut()
+            .zip(by_chain.par_iter())
+            .filter_map(|(slot, c)| c.map(|(k, cmd)| (k, run(slot, cmd))))
+            .collect();
+        for (k, r) in results {
+            reports[k] = r;
+        }
+    }
+
+    fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) {
+        for (&c, o) in chains.iter().zip(out.iter_mut()) {
+            self.slots[c].state.draw_state(o);
+        }
+    }
+
+    fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64 {
+        self.grad_evals += 1;
+        self.exec.run(&mut self.scratch, q, grad)
+    }
+}

@@ -1,0 +1,34 @@
+//! Backends run a compiled [`Program`](crate::compile::Program) for a batch of chains.
+//!
+//! The interface is the fused NUTS leaf step: per call, every chain that has a
+//! [`StepCommand`] takes one leapfrog step (gradient included) and updates its trajectory
+//! bookkeeping (energy, multinomial proposal, momentum sums, U-turn checkpoints) where its
+//! vectors live; only a [`LeafReport`] of a few scalars comes back. Whole vectors come back
+//! once per draw through [`Backend::read_draws`]. The host (`nuts`) runs the control flow.
+
+pub mod cpu;
+pub mod step;
+
+pub use cpu::CpuBackend;
+pub use step::{Direction, DrawState, LeafReport, StepCommand};
+
+/// A device that holds per-chain NUTS state and executes leaf steps in batches.
+pub trait Backend: Send {
+    /// Human-readable name (`"cpu"`, or the adapter's name).
+    fn name(&self) -> String;
+    /// Dimension of the unconstrained space.
+    fn dim(&self) -> usize;
+    /// Number of chains held.
+    fn n_chains(&self) -> usize;
+    /// Sets chain `chain`'s current point and evaluates it: returns its log density, or
+    /// `None` if the log density or the gradient is not finite there.
+    fn set_position(&mut self, chain: usize, q: &[f64]) -> Option<f64>;
+    /// Sets chain `chain`'s inverse mass-matrix diagonal.
+    fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]);
+    /// Executes one leaf step for every command (at most one command per chain).
+    fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]);
+    /// Reads the sample each chain's last trajectory selected.
+    fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]);
+    /// Evaluates `logp` and its gradient at `q` (no chain state is touched).
+    fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64;
+}

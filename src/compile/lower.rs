@@ -1,0 +1,169 @@
+//! Lowering: a rewritten `Model` → a forward `Program` (log density, or constrained outputs).
+
+use super::builder::Builder;
+use super::pointmap::{PointEntry, PointMap};
+use super::program::{BinOp, Op, Program, UnOp, ValueId};
+use crate::error::Result;
+use crate::model::{BinaryOp, Expr, Model, NodeKind, Transform, UnaryOp};
+
+/// What the lowered program computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The log density over the unconstrained space (priors, likelihoods, log-Jacobians).
+    LogDensity,
+    /// The constrained value of every free node and every deterministic, as named outputs.
+    Constrained,
+}
+
+struct Lowering<'m> {
+    b: Builder,
+    model: &'m Model,
+    values: Vec<Option<ValueId>>,
+}
+
+/// Lowers a model whose transforms are attached (see `rewrite::standard`).
+pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
+    let order = model.topological_order()?;
+    let mut l = Lowering { b: Builder::default(), model, values: vec![None; model.nodes().len()] };
+    let mut terms = Vec::new();
+    let mut entries = Vec::new();
+    let mut offset = 0;
+    for i in order {
+        let node = &model.nodes()[i];
+        let len = node.len();
+        match &node.kind {
+            NodeKind::Free { dist, transform, .. } => {
+                let u = l.b.prog.push(Op::Input { offset }, len);
+                let transform = transform.clone().unwrap_or(Transform::Identity);
+                entries.push(PointEntry {
+                    name: node.name.clone(),
+                    offset,
+                    len,
+                    shape: node.shape,
+                    transform: transform.clone(),
+                });
+                offset += len;
+                let (x, log_jac) = l.transform(u, &transform);
+                l.values[i] = Some(x);
+                if target == Target::LogDensity {
+                    terms.extend(log_jac);
+                    terms.push(l.lpdf(dist.kind, x, &dist.params));
+                } else {
+                    l.b.prog.outputs.push((node.name.clone(), x));
+                }
+            }
+            NodeKind::Observed { dist, data } => {
+                l.b.prog.data.push(data.clone());
+                let x = l.b.prog.push(Op::Data(l.b.prog.data.len() - 1), data.len());
+                l.values[i] = Some(x);
+                if target == Target::LogDensity {
+                    terms.push(l.lpdf(dist.kind, x, &dist.params));
+                }
+            }
+            NodeKind::Deterministic { expr } => {
+                let v = l.expr(expr);
+                let v = l.b.fit(v, len);
+                l.values[i] = Some(v);
+                if target == Target::Constrained {
+                    l.b.prog.outputs.push((node.name.clone(), v));
+                }
+            }
+        }
+    }
+    if target == Target::LogDensity {
+        let mut total = l.b.constant(0.0);
+        for t in terms {
+            total = l.b.add(total, t);
+        }
+        l.b.prog.logp = Some(total);
+    }
+    l.b.prog.dim = offset;
+    Ok((l.b.prog, PointMap { entries, dim: offset }))
+}
+
+impl Lowering<'_> {
+    fn lpdf(&mut self, kind: crate::model::DistKind, x: ValueId, params: &[Expr]) -> ValueId {
+        let mut args = vec![x];
+        args.extend(params.iter().map(|p| self.expr(p)));
+        let partials = vec![None; args.len()];
+        self.b.prog.push(Op::Lpdf { kind, args, partials }, 1)
+    }
+
+    /// Constrained value and the summed log-Jacobian term (if any).
+    fn transform(&mut self, u: ValueId, t: &Transform) -> (ValueId, Option<ValueId>) {
+        match t {
+            Transform::Identity => (u, None),
+            Transform::Log => {
+                let x = self.b.unary(UnOp::Exp, u);
+                (x, Some(self.b.sum(u)))
+            }
+            Transform::Logit => {
+                let x = self.b.unary(UnOp::Logistic, u);
+                (x, Some(self.logit_jacobian(u)))
+            }
+            Transform::LogitInterval { lower, upper } => {
+                let (a, b) = (self.expr(lower), self.expr(upper));
+                let width = self.b.sub(b, a);
+                let s = self.b.unary(UnOp::Logistic, u);
+                let scaled = self.b.mul(width, s);
+                let x = self.b.add(a, scaled);
+                let lw = self.b.unary(UnOp::Log, width);
+                let lw = self.b.fit(lw, self.b.len(u));
+                let lw = self.b.sum(lw);
+                let j = self.logit_jacobian(u);
+                (x, Some(self.b.add(lw, j)))
+            }
+        }
+    }
+
+    /// `Σ ln σ(u) + ln(1 - σ(u)) = -Σ softplus(u) + softplus(-u)`.
+    fn logit_jacobian(&mut self, u: ValueId) -> ValueId {
+        let sp = self.b.unary(UnOp::Softplus, u);
+        let nu = self.b.unary(UnOp::Neg, u);
+        let sn = self.b.unary(UnOp::Softplus, nu);
+        let s = self.b.add(sp, sn);
+        let s = self.b.sum(s);
+        self.b.unary(UnOp::Neg, s)
+    }
+
+    fn expr(&mut self, e: &Expr) -> ValueId {
+        match e {
+            Expr::Const(c) => self.b.constant(*c),
+            Expr::Data(v) => {
+                self.b.prog.data.push(v.clone());
+                self.b.prog.push(Op::Data(self.b.prog.data.len() - 1), v.len())
+            }
+            Expr::Var(r) => self.values[r.index].unwrap_or_else(|| {
+                unreachable!("topological order lowers `{}` first", self.model.nodes()[r.index].name)
+            }),
+            Expr::Unary(op, a) => {
+                let a = self.expr(a);
+                let op = match op {
+                    UnaryOp::Neg => UnOp::Neg,
+                    UnaryOp::Exp => UnOp::Exp,
+                    UnaryOp::Log => UnOp::Log,
+                    UnaryOp::Log1p => UnOp::Log1p,
+                    UnaryOp::Sqrt => UnOp::Sqrt,
+                    UnaryOp::Square => UnOp::Square,
+                    UnaryOp::Logistic => UnOp::Logistic,
+                };
+                self.b.unary(op, a)
+            }
+            Expr::Pow(a, c) => {
+                let a = self.expr(a);
+                let len = self.b.len(a);
+                self.b.prog.push(Op::Pow(a, *c), len)
+            }
+            Expr::Binary(op, a, b) => {
+                let (a, b) = (self.expr(a), self.expr(b));
+                let op = match op {
+                    BinaryOp::Add => BinOp::Add,
+                    BinaryOp::Sub => BinOp::Sub,
+                    BinaryOp::Mul => BinOp::Mul,
+                    BinaryOp::Div => BinOp::Div,
+                };
+                self.b.binary(op, a, b)
+            }
+        }
+    }
+}

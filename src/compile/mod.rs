@@ -1,0 +1,47 @@
+//! Model → `Program`: lowering, reverse-mode autodiff and the point map.
+
+pub mod autodiff;
+pub mod builder;
+pub mod lower;
+pub mod pointmap;
+pub mod program;
+
+pub use pointmap::{PointEntry, PointMap};
+pub use program::{BinOp, Instr, Op, Program, UnOp, ValueId};
+
+use crate::error::Result;
+use crate::model::{Model, Shape};
+use crate::rewrite::{self, RewriteOptions, Rewritten};
+
+/// A model compiled for sampling.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    /// `logp` and `∂logp/∂u` over the unconstrained vector.
+    pub logp_grad: Program,
+    /// Constrained values of free nodes and deterministics, as named outputs.
+    pub constrain: Program,
+    /// Layout of the unconstrained vector.
+    pub pointmap: PointMap,
+    /// Shapes of the named outputs of `constrain`, in order.
+    pub output_shapes: Vec<Shape>,
+    /// Nodes rewritten by automatic non-centring.
+    pub noncentered: Vec<String>,
+    /// The model after rewriting.
+    pub model: Model,
+}
+
+/// Runs the rewrite passes, lowers and differentiates.
+pub fn compile(model: &Model, opts: RewriteOptions) -> Result<Compiled> {
+    let Rewritten { model, noncentered } = rewrite::standard(model, opts)?;
+    let (density, pointmap) = lower::lower(&model, lower::Target::LogDensity)?;
+    let logp_grad = autodiff::differentiate(density);
+    let (constrain, _) = lower::lower(&model, lower::Target::Constrained)?;
+    let output_shapes = constrain
+        .outputs
+        .iter()
+        .map(|(name, _)| {
+            model.nodes().iter().find(|n| &n.name == name).map(|n| n.shape).unwrap_or(Shape::Scalar)
+        })
+        .collect();
+    Ok(Compiled { logp_grad, constrain, pointmap, output_shapes, noncentered, model })
+}

@@ -1,0 +1,157 @@
+//! `az.summary`-style table rows (ArviZ 0.23.4 `summary` with `stat_focus="mean"`,
+//! `hdi_prob=0.94`, using `_multichain_statistics` for the diagnostics).
+
+use std::fmt;
+
+use super::ess::{ess_matrix, indicator, py_min, quantile_sorted, sorted_flat};
+use super::hdi::hdi;
+use super::mcse::mcse_sd_from_sims;
+use super::rank::{flatten, is_valid, map_matrix, mean, split_chains, to_matrix, var, z_scale};
+use super::rhat::rhat_summary;
+
+/// One row of a posterior summary, with the columns of `az.summary()`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummaryRow {
+    /// Parameter name.
+    pub name: String,
+    /// Mean over all draws.
+    pub mean: f64,
+    /// Standard deviation over all draws (`ddof = 1`).
+    pub sd: f64,
+    /// Lower end of the 94 % HDI.
+    pub hdi_3: f64,
+    /// Upper end of the 94 % HDI.
+    pub hdi_97: f64,
+    /// Monte Carlo standard error of the mean.
+    pub mcse_mean: f64,
+    /// Monte Carlo standard error of the standard deviation.
+    pub mcse_sd: f64,
+    /// Bulk effective sample size.
+    pub ess_bulk: f64,
+    /// Tail effective sample size.
+    pub ess_tail: f64,
+    /// Rank-normalised split R-hat (NaN with a single chain).
+    pub r_hat: f64,
+}
+
+/// Computes one summary row exactly as `az.summary` does for one scalar variable.
+///
+/// `mean`, `sd` and the HDI use all draws pooled; the diagnostics follow
+/// ArviZ's `_multichain_statistics`, whose quirks are kept: `mcse_mean` is
+/// `sqrt(var / ess_mean)` and the tail R-hat folds the unsplit draws around
+/// their median before splitting (for an odd number of draws this differs
+/// slightly from [`rhat`](super::rhat())). Diagnostics are NaN for input
+/// [`ess_bulk`](super::ess_bulk) rejects; `r_hat` is NaN for one chain.
+pub fn summary_row(name: &str, chains: &[&[f64]]) -> SummaryRow {
+    let m = to_matrix(chains);
+    let flat = flatten(&m);
+    let (hdi_3, hdi_97) = hdi(&flat, 0.94);
+    let mut row = SummaryRow {
+        name: name.to_string(),
+        mean: mean(&flat),
+        sd: var(&flat, 1.0).sqrt(),
+        hdi_3,
+        hdi_97,
+        mcse_mean: f64::NAN,
+        mcse_sd: f64::NAN,
+        ess_bulk: f64::NAN,
+        ess_tail: f64::NAN,
+        r_hat: f64::NAN,
+    };
+    if !is_valid(chains, 1) {
+        return row;
+    }
+    let z_split = z_scale(&split_chains(&m));
+
+    let sorted = sorted_flat(&m);
+    let ess05 = ess_matrix(&split_chains(&indicator(&m, quantile_sorted(&sorted, 0.05))));
+    let ess95 = ess_matrix(&split_chains(&indicator(&m, quantile_sorted(&sorted, 0.95))));
+    row.ess_tail = py_min(ess05, ess95);
+    row.r_hat = rhat_summary(chains);
+
+    let ess_mean_value = ess_matrix(&split_chains(&m));
+    let mu = mean(&flat);
+    let sims = map_matrix(&m, |x| (x - mu) * (x - mu));
+    let sims_sum: f64 = flatten(&sims).iter().sum();
+    let size = flat.len() as f64;
+    row.mcse_mean = (sims_sum / (size - 1.0) / ess_mean_value).sqrt();
+    row.ess_bulk = ess_matrix(&z_split);
+    row.mcse_sd = mcse_sd_from_sims(&sims, sims_sum / size);
+    row
+}
+
+/// A table of [`SummaryRow`]s; its `Display` mimics the pandas table printed
+/// for `az.summary()` (values rounded like ArviZ: 3 decimals, ESS to integers,
+/// R-hat to 2 decimals).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    /// The rows, in display order.
+    pub rows: Vec<SummaryRow>,
+}
+
+impl Summary {
+    /// Summarises several named parameters, each given as its chains.
+    pub fn from_chains<'a>(params: impl IntoIterator<Item = (&'a str, Vec<&'a [f64]>)>) -> Self {
+        let rows = params.into_iter().map(|(name, chains)| summary_row(name, &chains)).collect();
+        Summary { rows }
+    }
+}
+
+/// Column headers of the summary table, in order.
+pub const SUMMARY_HEADERS: [&str; 9] =
+    ["mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "mcse_sd", "ess_bulk", "ess_tail", "r_hat"];
+
+fn formatted(row: &SummaryRow) -> [String; 9] {
+    let f3 = |x: f64| format!("{x:.3}");
+    let f0 = |x: f64| format!("{x:.0}");
+    [
+        f3(row.mean),
+        f3(row.sd),
+        f3(row.hdi_3),
+        f3(row.hdi_97),
+        f3(row.mcse_mean),
+        f3(row.mcse_sd),
+        f0(row.ess_bulk),
+        f0(row.ess_tail),
+        format!("{:.2}", row.r_hat),
+    ]
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cells: Vec<[String; 9]> = self.rows.iter().map(formatted).collect();
+        let name_w = self.rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..9)
+            .map(|j| cells.iter().map(|c| c[j].len()).chain([SUMMARY_HEADERS[j].len()]).max().unwrap_or(0))
+            .collect();
+        write!(f, "{:name_w$}", "")?;
+        for (h, w) in SUMMARY_HEADERS.iter().zip(&widths) {
+            write!(f, "  {h:>w$}")?;
+        }
+        for (row, c) in self.rows.iter().zip(&cells) {
+            write!(f, "\n{:<name_w$}", row.name)?;
+            for (v, w) in c.iter().zip(&widths) {
+                write!(f, "  {v:>w$}")?;
+            }
+        }
+        writeln!(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_aligned() {
+        let a: Vec<f64> = (0..40).map(|i| ((i * 7) % 13) as f64).collect();
+        let b: Vec<f64> = (0..40).map(|i| ((i * 5) % 11) as f64).collect();
+        let s = Summary::from_chains([("mu", vec![&a[..], &b[..]]), ("sigma_long", vec![&b[..]])]);
+        let text = s.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].trim_start().starts_with("mean"));
+        assert!(lines.iter().all(|l| l.len() == lines[0].len()));
+        assert!(lines[2].ends_with("NaN"));
+    }
+}

@@ -1,0 +1,125 @@
+//! Typed errors: every variant names the node or option at fault.
+
+use thiserror::Error;
+
+/// Everything that can go wrong building, compiling or sampling a model.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two nodes share a name.
+    #[error("duplicate node name `{0}`")]
+    DuplicateName(String),
+    /// A node refers to a node index that does not exist.
+    #[error("node `{node}` refers to unknown node #{index}")]
+    UnknownNode {
+        /// The referring node.
+        node: String,
+        /// The missing index.
+        index: usize,
+    },
+    /// A name was looked up that no node has.
+    #[error("no node named `{0}`")]
+    UnknownName(String),
+    /// A `Var` made by another `Model` was used.
+    #[error("node `{node}` uses a Var that belongs to another model")]
+    ForeignVar {
+        /// The node being built.
+        node: String,
+    },
+    /// The nodes' references form a cycle.
+    #[error("cycle in the model graph through node `{node}`")]
+    Cycle {
+        /// A node on the cycle.
+        node: String,
+    },
+    /// Operand or data shapes do not broadcast.
+    #[error("shape mismatch in node `{node}`: {detail}")]
+    ShapeMismatch {
+        /// The node.
+        node: String,
+        /// What did not match.
+        detail: String,
+    },
+    /// A distribution got the wrong number of parameters (JSON input).
+    #[error("node `{node}`: {dist} takes {expected} parameters, got {got}")]
+    ParamCount {
+        /// The node.
+        node: String,
+        /// Family name.
+        dist: &'static str,
+        /// Expected count.
+        expected: usize,
+        /// Given count.
+        got: usize,
+    },
+    /// A constant parameter lies outside its domain.
+    #[error("node `{node}`: {dist} parameter `{param}`{} is {value}, but {rule}", index_suffix(*.index))]
+    InvalidParameter {
+        /// The node.
+        node: String,
+        /// Family name.
+        dist: &'static str,
+        /// Parameter name.
+        param: String,
+        /// Element index for vector parameters.
+        index: Option<usize>,
+        /// The offending value.
+        value: f64,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
+    /// An observed node has no data.
+    #[error("observed node `{node}` has empty data")]
+    EmptyData {
+        /// The node.
+        node: String,
+    },
+    /// Observed data contain NaN or infinity.
+    #[error("observed node `{node}`: data[{index}] is {value}, but must be finite")]
+    NonFiniteData {
+        /// The node.
+        node: String,
+        /// Element index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// Observed data lie outside the support of the distribution.
+    #[error("observed node `{node}`: data[{index}] = {value} is outside the support of {dist}")]
+    OutsideSupport {
+        /// The node.
+        node: String,
+        /// Family name.
+        dist: &'static str,
+        /// Element index.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
+    /// A sampler or model option is invalid.
+    #[error("invalid option `{option}`: {reason}")]
+    InvalidOption {
+        /// Option name.
+        option: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// No finite log density and gradient was found at initialisation.
+    #[error("chain {chain}: no initial point with finite log density and gradient after {tries} tries")]
+    InitFailed {
+        /// The chain.
+        chain: usize,
+        /// Attempts made.
+        tries: usize,
+    },
+    /// JSON could not be read or written.
+    #[error("model JSON: {0}")]
+    Json(String),
+}
+
+fn index_suffix(i: Option<usize>) -> String {
+    i.map(|i| format!("[{i}]")).unwrap_or_default()
+}
+
+/// Result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,60 @@
+//! HalfCauchy(beta).
+
+use std::f64::consts::{FRAC_PI_2, LN_2};
+
+use rand::Rng;
+use rand_distr::{Distribution, Open01};
+
+use super::{Dist, Domain, Family, LN_PI, Support};
+use crate::model::expr::Expr;
+
+/// Half-Cauchy distribution on `(0, ∞)` with scale `beta > 0` (the absolute value of a
+/// `Cauchy(0, beta)`).
+///
+/// `log p(x) = ln 2 - ln π - ln β - ln(1 + (x/β)²)`.
+#[derive(Clone, Copy, Debug)]
+pub struct HalfCauchy;
+
+impl HalfCauchy {
+    /// `HalfCauchy(beta)`; the parameter may be a constant, a `Var` or an expression.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(beta: impl Into<Expr>) -> Dist {
+        Dist { kind: super::DistKind::HalfCauchy, params: vec![beta.into()] }
+    }
+}
+
+impl Family for HalfCauchy {
+    const NAME: &'static str = "half_cauchy";
+    const PARAMS: &'static [(&'static str, Domain)] = &[("beta", Domain::Positive)];
+    const SUPPORT: Support = Support::Positive;
+
+    fn lpdf(x: f64, p: &[f64]) -> f64 {
+        if !Self::in_support(x, p) {
+            return f64::NEG_INFINITY;
+        }
+        let beta = p[0];
+        let z = x / beta;
+        (LN_2 - LN_PI) - beta.ln() - (z * z).ln_1p()
+    }
+
+    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        if !Self::in_support(x, p) {
+            g[..2].fill(0.0);
+            return f64::NEG_INFINITY;
+        }
+        let beta = p[0];
+        let inv_beta = 1.0 / beta;
+        let z = x * inv_beta;
+        let z2 = z * z;
+        let inv_1pz2 = 1.0 / (1.0 + z2);
+        g[0] = -2.0 * z * inv_1pz2 * inv_beta;
+        g[1] = (z2 - 1.0) * inv_1pz2 * inv_beta;
+        (LN_2 - LN_PI) - beta.ln() - z2.ln_1p()
+    }
+
+    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
+        // Inverse CDF: F(x) = (2/π) atan(x/β), with u in the open interval (0, 1).
+        let u: f64 = Open01.sample(rng);
+        (p[0] * (FRAC_PI_2 * u).tan()).max(f64::MIN_POSITIVE)
+    }
+}

@@ -1,0 +1,56 @@
+//! LogNormal(mu, sigma).
+
+use rand::Rng;
+
+use super::{Dist, Domain, Family, HALF_LN_2PI, Support, std_normal};
+use crate::model::expr::Expr;
+
+/// Log-normal distribution on `(0, ∞)`: `ln x ~ Normal(mu, sigma)`, `sigma > 0`.
+///
+/// `log p(x) = -ln x - ln σ - ln(2π)/2 - z²/2` with `z = (ln x - μ)/σ`.
+#[derive(Clone, Copy, Debug)]
+pub struct LogNormal;
+
+impl LogNormal {
+    /// `LogNormal(mu, sigma)`; each parameter may be a constant, a `Var` or an expression.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(mu: impl Into<Expr>, sigma: impl Into<Expr>) -> Dist {
+        Dist { kind: super::DistKind::LogNormal, params: vec![mu.into(), sigma.into()] }
+    }
+}
+
+impl Family for LogNormal {
+    const NAME: &'static str = "log_normal";
+    const PARAMS: &'static [(&'static str, Domain)] = &[("mu", Domain::Real), ("sigma", Domain::Positive)];
+    const SUPPORT: Support = Support::Positive;
+
+    fn lpdf(x: f64, p: &[f64]) -> f64 {
+        if !Self::in_support(x, p) {
+            return f64::NEG_INFINITY;
+        }
+        let (mu, sigma) = (p[0], p[1]);
+        let ln_x = x.ln();
+        let z = (ln_x - mu) / sigma;
+        -0.5 * z * z - ln_x - sigma.ln() - HALF_LN_2PI
+    }
+
+    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        if !Self::in_support(x, p) {
+            g[..3].fill(0.0);
+            return f64::NEG_INFINITY;
+        }
+        let (mu, sigma) = (p[0], p[1]);
+        let inv_sigma = 1.0 / sigma;
+        let ln_x = x.ln();
+        let z = (ln_x - mu) * inv_sigma;
+        let dz = z * inv_sigma; // d/dmu; d/dx reuses it through d(ln x)/dx = 1/x
+        g[0] = -(1.0 + dz) / x;
+        g[1] = dz;
+        g[2] = (z * z - 1.0) * inv_sigma;
+        -0.5 * z * z - ln_x - sigma.ln() - HALF_LN_2PI
+    }
+
+    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
+        (p[0] + p[1] * std_normal(rng)).exp().max(f64::MIN_POSITIVE)
+    }
+}

@@ -1,0 +1,47 @@
+//! Normal(mu, sigma).
+
+use rand::Rng;
+
+use super::{Dist, Domain, Family, HALF_LN_2PI, Support, std_normal};
+use crate::model::expr::Expr;
+
+/// Normal distribution with location `mu` and scale `sigma > 0`.
+///
+/// `log p(x) = -ln σ - ln(2π)/2 - z²/2` with `z = (x - μ)/σ`.
+#[derive(Clone, Copy, Debug)]
+pub struct Normal;
+
+impl Normal {
+    /// `Normal(mu, sigma)`; each parameter may be a constant, a `Var` or an expression.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(mu: impl Into<Expr>, sigma: impl Into<Expr>) -> Dist {
+        Dist { kind: super::DistKind::Normal, params: vec![mu.into(), sigma.into()] }
+    }
+}
+
+impl Family for Normal {
+    const NAME: &'static str = "normal";
+    const PARAMS: &'static [(&'static str, Domain)] = &[("mu", Domain::Real), ("sigma", Domain::Positive)];
+    const SUPPORT: Support = Support::Real;
+
+    fn lpdf(x: f64, p: &[f64]) -> f64 {
+        let (mu, sigma) = (p[0], p[1]);
+        let z = (x - mu) / sigma;
+        -0.5 * z * z - sigma.ln() - HALF_LN_2PI
+    }
+
+    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        let (mu, sigma) = (p[0], p[1]);
+        let inv_sigma = 1.0 / sigma;
+        let z = (x - mu) * inv_sigma;
+        let dz = z * inv_sigma; // shared by d/dx and d/dmu
+        g[0] = -dz;
+        g[1] = dz;
+        g[2] = (z * z - 1.0) * inv_sigma;
+        -0.5 * z * z - sigma.ln() - HALF_LN_2PI
+    }
+
+    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
+        p[0] + p[1] * std_normal(rng)
+    }
+}

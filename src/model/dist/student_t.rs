@@ -1,0 +1,64 @@
+//! StudentT(nu, mu, sigma).
+
+use rand::Rng;
+use rand_distr::Distribution;
+use statrs::function::gamma::digamma;
+
+use super::{Dist, Domain, Family, LN_PI, Support};
+use crate::model::expr::Expr;
+
+/// Student's t distribution with `nu > 0` degrees of freedom, location `mu` and scale
+/// `sigma > 0`.
+///
+/// `log p(x) = lnΓ((ν+1)/2) - lnΓ(ν/2) - ln(νπ)/2 - ln σ - (ν+1)/2 · ln(1 + z²/ν)` with
+/// `z = (x - μ)/σ`.
+#[derive(Clone, Copy, Debug)]
+pub struct StudentT;
+
+impl StudentT {
+    /// `StudentT(nu, mu, sigma)`; each parameter may be a constant, a `Var` or an expression.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(nu: impl Into<Expr>, mu: impl Into<Expr>, sigma: impl Into<Expr>) -> Dist {
+        Dist { kind: super::DistKind::StudentT, params: vec![nu.into(), mu.into(), sigma.into()] }
+    }
+}
+
+/// The terms of the log density free of `x`: `lnΓ((ν+1)/2) - lnΓ(ν/2) - ln(νπ)/2 - ln σ`.
+fn log_norm(nu: f64, sigma: f64) -> f64 {
+    libm::lgamma(0.5 * nu + 0.5) - libm::lgamma(0.5 * nu) - 0.5 * (nu.ln() + LN_PI) - sigma.ln()
+}
+
+impl Family for StudentT {
+    const NAME: &'static str = "student_t";
+    const PARAMS: &'static [(&'static str, Domain)] =
+        &[("nu", Domain::Positive), ("mu", Domain::Real), ("sigma", Domain::Positive)];
+    const SUPPORT: Support = Support::Real;
+
+    fn lpdf(x: f64, p: &[f64]) -> f64 {
+        let (nu, mu, sigma) = (p[0], p[1], p[2]);
+        let z = (x - mu) / sigma;
+        log_norm(nu, sigma) - (0.5 * nu + 0.5) * (z * z / nu).ln_1p()
+    }
+
+    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        let (nu, mu, sigma) = (p[0], p[1], p[2]);
+        let inv_sigma = 1.0 / sigma;
+        let z = (x - mu) * inv_sigma;
+        let z2 = z * z;
+        let half_nu = 0.5 * nu;
+        let log1p_t = (z2 / nu).ln_1p();
+        // w = (ν + 1)/(ν + z²), the weight shared by every partial.
+        let w = (nu + 1.0) / (nu + z2);
+        let dz = w * z * inv_sigma; // shared by d/dx and d/dmu
+        g[0] = -dz;
+        g[1] = 0.5 * (digamma(half_nu + 0.5) - digamma(half_nu) - 1.0 / nu - log1p_t + w * z2 / nu);
+        g[2] = dz;
+        g[3] = (w * z2 - 1.0) * inv_sigma;
+        log_norm(nu, sigma) - (half_nu + 0.5) * log1p_t
+    }
+
+    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
+        let t = rand_distr::StudentT::new(p[0]).expect("student_t parameters in their domains");
+        p[1] + p[2] * t.sample(rng)
+    }
+}

@@ -1,0 +1,254 @@
+//! The model as data: free RVs, observed RVs with data, and named deterministic expressions.
+//!
+//! A [`Model`] is a list of named [`Node`]s; expressions refer to earlier nodes through
+//! [`Var`] handles. Every builder call validates its input and returns a typed [`Error`]
+//! naming the node, so nothing a user passes can make the library panic later.
+
+pub mod dist;
+pub mod expr;
+mod shape;
+mod validate;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+pub use dist::{Dist, DistKind, Domain, Family, Support};
+pub use expr::{BinaryOp, Expr, NodeRef, UnaryOp, Var};
+pub use shape::Shape;
+
+use crate::error::{Error, Result};
+
+static NEXT_MODEL_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Bijector from the unconstrained space to a node's support, attached by the rewrite pass.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// `x = u`.
+    Identity,
+    /// `x = exp(u)`, for `(0, ∞)`.
+    Log,
+    /// `x = logistic(u)`, for `(0, 1)`.
+    Logit,
+    /// `x = lower + (upper - lower)·logistic(u)`, for `(lower, upper)`.
+    LogitInterval {
+        /// Lower bound.
+        lower: Expr,
+        /// Upper bound.
+        upper: Expr,
+    },
+}
+
+/// What a node is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    /// A random variable that is sampled.
+    Free {
+        /// Its prior.
+        dist: Dist,
+        /// Transform to the unconstrained space (`None` until the rewrite pass runs).
+        #[serde(default)]
+        transform: Option<Transform>,
+        /// Whether automatic non-centring may rewrite this node.
+        #[serde(default = "yes")]
+        reparam: bool,
+    },
+    /// A random variable with observed data (its likelihood).
+    Observed {
+        /// Its likelihood.
+        dist: Dist,
+        /// The observations.
+        data: Vec<f64>,
+    },
+    /// A named deterministic function of other nodes, recorded in the trace.
+    Deterministic {
+        /// The expression.
+        expr: Expr,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One named node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Unique name.
+    pub name: String,
+    /// Scalar or vector.
+    pub shape: Shape,
+    /// What the node is.
+    pub kind: NodeKind,
+}
+
+impl Node {
+    /// The node's distribution, for free and observed nodes.
+    pub fn dist(&self) -> Option<&Dist> {
+        match &self.kind {
+            NodeKind::Free { dist, .. } | NodeKind::Observed { dist, .. } => Some(dist),
+            NodeKind::Deterministic { .. } => None,
+        }
+    }
+
+    /// Every expression the node reads.
+    pub fn exprs(&self) -> Vec<&Expr> {
+        match &self.kind {
+            NodeKind::Free { dist, transform, .. } => {
+                let mut v: Vec<&Expr> = dist.params.iter().collect();
+                if let Some(Transform::LogitInterval { lower, upper }) = transform {
+                    v.push(lower);
+                    v.push(upper);
+                }
+                v
+            }
+            NodeKind::Observed { dist, .. } => dist.params.iter().collect(),
+            NodeKind::Deterministic { expr } => vec![expr],
+        }
+    }
+
+    /// Number of scalar elements.
+    pub fn len(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Whether the node is free (sampled).
+    pub fn is_free(&self) -> bool {
+        matches!(self.kind, NodeKind::Free { .. })
+    }
+}
+
+/// A probabilistic model.
+///
+/// ```
+/// use exmc::prelude::*;
+/// let mut m = Model::new();
+/// let mu = m.rv("mu", Normal::new(0.0, 5.0))?;
+/// let sigma = m.rv("sigma", HalfNormal::new(2.0))?;
+/// m.observe("x", Normal::new(mu, sigma), &[2.1, 1.8, 2.5])?;
+/// let json = m.to_json()?;
+/// assert_eq!(Model::from_json(&json)?, m);
+/// # Ok::<(), exmc::Error>(())
+/// ```
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Model {
+    #[serde(skip, default = "fresh_id")]
+    id: u64,
+    nodes: Vec<Node>,
+}
+
+fn fresh_id() -> u64 {
+    NEXT_MODEL_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl PartialEq for Model {
+    fn eq(&self, other: &Self) -> bool {
+        self.nodes == other.nodes
+    }
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Model {
+    /// An empty model.
+    pub fn new() -> Model {
+        Model { id: fresh_id(), nodes: Vec::new() }
+    }
+
+    /// The nodes, in the order they were added.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// Handle of the node called `name`.
+    pub fn var(&self, name: &str) -> Result<Var> {
+        self.nodes
+            .iter()
+            .position(|n| n.name == name)
+            .map(|index| Var { owner: self.id, index })
+            .ok_or_else(|| Error::UnknownName(name.to_string()))
+    }
+
+    /// Adds a free random variable whose shape is the broadcast shape of its parameters.
+    pub fn rv(&mut self, name: &str, dist: Dist) -> Result<Var> {
+        self.push(name, None, NodeKind::Free { dist, transform: None, reparam: true })
+    }
+
+    /// Adds a free random vector of length `size` (parameters broadcast to it).
+    pub fn rv_vec(&mut self, name: &str, dist: Dist, size: usize) -> Result<Var> {
+        self.push(name, Some(Shape::Vector(size)), NodeKind::Free { dist, transform: None, reparam: true })
+    }
+
+    /// Adds an observed random variable: `data` are i.i.d. given the (broadcast) parameters.
+    pub fn observe(&mut self, name: &str, dist: Dist, data: &[f64]) -> Result<Var> {
+        let shape = Shape::Vector(data.len());
+        self.push(name, Some(shape), NodeKind::Observed { dist, data: data.to_vec() })
+    }
+
+    /// Adds a named deterministic expression, recorded in the trace.
+    pub fn deterministic(&mut self, name: &str, expr: impl Into<Expr>) -> Result<Var> {
+        self.push(name, None, NodeKind::Deterministic { expr: expr.into() })
+    }
+
+    /// Opts a node out of automatic non-centring.
+    pub fn keep_centered(&mut self, var: Var) -> Result<()> {
+        let node = self.node_mut(var)?;
+        if let NodeKind::Free { reparam, .. } = &mut node.kind {
+            *reparam = false;
+        }
+        Ok(())
+    }
+
+    /// Serialises the model to JSON.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string_pretty(self).map_err(|e| Error::Json(e.to_string()))
+    }
+
+    /// Loads a model from JSON and validates it completely.
+    pub fn from_json(json: &str) -> Result<Model> {
+        let m: Model = serde_json::from_str(json).map_err(|e| Error::Json(e.to_string()))?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Checks the whole model: names, references, cycles, shapes, domains and data.
+    pub fn validate(&self) -> Result<()> {
+        validate::model(self)
+    }
+
+    pub(crate) fn topological_order(&self) -> Result<Vec<usize>> {
+        validate::topological_order(&self.nodes)
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn from_nodes(id: u64, nodes: Vec<Node>) -> Model {
+        Model { id, nodes }
+    }
+
+    fn node_mut(&mut self, var: Var) -> Result<&mut Node> {
+        if var.owner != self.id {
+            return Err(Error::ForeignVar { node: format!("#{}", var.index) });
+        }
+        let len = self.nodes.len();
+        self.nodes.get_mut(var.index).ok_or(Error::UnknownNode { node: "?".into(), index: len })
+    }
+
+    fn push(&mut self, name: &str, shape: Option<Shape>, kind: NodeKind) -> Result<Var> {
+        if self.nodes.iter().any(|n| n.name == name) {
+            return Err(Error::DuplicateName(name.to_string()));
+        }
+        let mut node = Node { name: name.to_string(), shape: shape.unwrap_or(Shape::Scalar), kind };
+        validate::node(self, &mut node, shape.is_some())?;
+        self.nodes.push(node);
+        Ok(Var { owner: self.id, index: self.nodes.len() - 1 })
+    }
+}

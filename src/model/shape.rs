@@ -1,0 +1,50 @@
+//! Static shapes: scalars and vectors, with scalar-vector broadcasting.
+
+use serde::{Deserialize, Serialize};
+
+/// Shape of a node or expression value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// One value.
+    Scalar,
+    /// A vector of the given length.
+    Vector(usize),
+}
+
+impl Shape {
+    /// Number of scalar elements.
+    pub fn len(self) -> usize {
+        match self {
+            Shape::Scalar => 1,
+            Shape::Vector(n) => n,
+        }
+    }
+
+    /// Whether there are no elements (an empty vector).
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// Dimensions as a list (`[]` or `[n]`), as trace files want them.
+    pub fn dims(self) -> Vec<usize> {
+        match self {
+            Shape::Scalar => vec![],
+            Shape::Vector(n) => vec![n],
+        }
+    }
+
+    /// Shape of a value of `len` elements (1 is a scalar).
+    pub fn of_len(len: usize, vector: bool) -> Shape {
+        if vector { Shape::Vector(len) } else { Shape::Scalar }
+    }
+
+    /// Broadcast of two shapes, or `None` when vector lengths differ.
+    pub fn broadcast(self, other: Shape) -> Option<Shape> {
+        match (self, other) {
+            (Shape::Scalar, s) | (s, Shape::Scalar) => Some(s),
+            (Shape::Vector(a), Shape::Vector(b)) if a == b => Some(self),
+            _ => None,
+        }
+    }
+}

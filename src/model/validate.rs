@@ -1,0 +1,235 @@
+//! Model validation: names, references, cycles, shapes, parameter domains and data.
+
+use super::{Dist, Expr, Model, Node, NodeKind, Shape, Support};
+use crate::error::{Error, Result};
+
+/// Shape of an expression given the nodes it may read.
+pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
+    Ok(match e {
+        Expr::Const(_) => Shape::Scalar,
+        Expr::Data(v) => Shape::Vector(v.len()),
+        Expr::Var(r) => {
+            nodes.get(r.index).ok_or(Error::UnknownNode { node: at.to_string(), index: r.index })?.shape
+        }
+        Expr::Unary(_, a) | Expr::Pow(a, _) => expr_shape(nodes, a, at)?,
+        Expr::Binary(op, a, b) => {
+            let (sa, sb) = (expr_shape(nodes, a, at)?, expr_shape(nodes, b, at)?);
+            sa.broadcast(sb).ok_or_else(|| Error::ShapeMismatch {
+                node: at.to_string(),
+                detail: format!("operands of {op:?} have lengths {} and {}", sa.len(), sb.len()),
+            })?
+        }
+    })
+}
+
+fn check_refs(model: &Model, node: &Node, limit: usize) -> Result<()> {
+    for e in node.exprs() {
+        let mut refs = Vec::new();
+        e.refs(&mut refs);
+        for r in refs {
+            if r.owner != 0 && r.owner != model.id() {
+                return Err(Error::ForeignVar { node: node.name.clone() });
+            }
+            if r.index >= limit {
+                return Err(Error::UnknownNode { node: node.name.clone(), index: r.index });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Validates a node about to be appended, inferring its shape unless `explicit`.
+pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()> {
+    check_refs(model, node, model.nodes.len())?;
+    let shape = value_shape(&model.nodes, node)?;
+    if !explicit {
+        node.shape = shape;
+    } else if shape.broadcast(node.shape) != Some(node.shape) {
+        return Err(Error::ShapeMismatch {
+            node: node.name.clone(),
+            detail: format!(
+                "parameters have length {} but the node has length {}",
+                shape.len(),
+                node.shape.len()
+            ),
+        });
+    }
+    contents(node)
+}
+
+/// Broadcast shape of a node's parameters (or its expression).
+fn value_shape(nodes: &[Node], node: &Node) -> Result<Shape> {
+    let mut shape = Shape::Scalar;
+    let exprs: Vec<&Expr> = match &node.kind {
+        NodeKind::Deterministic { expr } => vec![expr],
+        _ => node.dist().map(|d| d.params.iter().collect()).unwrap_or_default(),
+    };
+    for e in exprs {
+        let s = expr_shape(nodes, e, &node.name)?;
+        shape = shape.broadcast(s).ok_or_else(|| Error::ShapeMismatch {
+            node: node.name.clone(),
+            detail: format!("parameter lengths {} and {} do not broadcast", shape.len(), s.len()),
+        })?;
+    }
+    Ok(shape)
+}
+
+/// Parameter count and constant-domain checks, and data checks.
+fn contents(node: &Node) -> Result<()> {
+    let Some(dist) = node.dist() else { return Ok(()) };
+    check_params(node, dist)?;
+    if let NodeKind::Observed { data, .. } = &node.kind {
+        check_data(node, dist, data)?;
+    }
+    Ok(())
+}
+
+fn check_params(node: &Node, dist: &Dist) -> Result<()> {
+    let spec = dist.kind.params();
+    if spec.len() != dist.params.len() {
+        return Err(Error::ParamCount {
+            node: node.name.clone(),
+            dist: dist.kind.name(),
+            expected: spec.len(),
+            got: dist.params.len(),
+        });
+    }
+    let consts: Vec<_> = dist.params.iter().map(Expr::eval_const).collect();
+    for ((name, domain), c) in spec.iter().zip(&consts) {
+        let Some(c) = c else { continue };
+        if let Some((i, &v)) = c.values.iter().enumerate().find(|&(_, v)| !domain.contains(*v)) {
+            return Err(Error::InvalidParameter {
+                node: node.name.clone(),
+                dist: dist.kind.name(),
+                param: name.to_string(),
+                index: c.vector.then_some(i),
+                value: v,
+                rule: domain.rule(),
+            });
+        }
+    }
+    if consts.iter().all(Option::is_some) {
+        let consts: Vec<_> = consts.into_iter().flatten().collect();
+        let n = consts.iter().map(|c| c.values.len()).max().unwrap_or(1);
+        let mut p = vec![0.0; consts.len()];
+        for i in 0..n {
+            consts.iter().zip(&mut p).for_each(|(c, p)| *p = c.at(i));
+            if let Err(rule) = dist.kind.check_params(&p) {
+                return Err(Error::InvalidParameter {
+                    node: node.name.clone(),
+                    dist: dist.kind.name(),
+                    param: spec[0].0.to_string(),
+                    index: (n > 1).then_some(i),
+                    value: p[0],
+                    rule,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_data(node: &Node, dist: &Dist, data: &[f64]) -> Result<()> {
+    if data.is_empty() {
+        return Err(Error::EmptyData { node: node.name.clone() });
+    }
+    if let Some((index, &value)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::NonFiniteData { node: node.name.clone(), index, value });
+    }
+    let consts: Option<Vec<_>> = dist.params.iter().map(Expr::eval_const).collect();
+    let mut p = vec![0.0; dist.params.len()];
+    for (index, &value) in data.iter().enumerate() {
+        let inside = match (&consts, dist.kind.support()) {
+            (Some(c), _) => {
+                c.iter().zip(&mut p).for_each(|(c, p)| *p = c.at(index));
+                dist.kind.in_support(value, &p)
+            }
+            (None, Support::Real | Support::Interval) => true,
+            (None, Support::Positive) => value > 0.0,
+            (None, Support::UnitInterval) => value > 0.0 && value < 1.0,
+        };
+        if !inside {
+            return Err(Error::OutsideSupport {
+                node: node.name.clone(),
+                dist: dist.kind.name(),
+                index,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Full validation of a model (used for JSON input and after rewrites).
+pub(crate) fn model(m: &Model) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for n in &m.nodes {
+        if !seen.insert(n.name.as_str()) {
+            return Err(Error::DuplicateName(n.name.clone()));
+        }
+        check_refs(m, n, m.nodes.len())?;
+    }
+    topological_order(&m.nodes)?;
+    for n in &m.nodes {
+        let shape = value_shape(&m.nodes, n)?;
+        if shape.broadcast(n.shape) != Some(n.shape) {
+            return Err(Error::ShapeMismatch {
+                node: n.name.clone(),
+                detail: format!("value has length {} but the node has length {}", shape.len(), n.shape.len()),
+            });
+        }
+        if let NodeKind::Observed { data, .. } = &n.kind
+            && data.len() != n.shape.len()
+        {
+            return Err(Error::ShapeMismatch {
+                node: n.name.clone(),
+                detail: format!("{} data points for a node of length {}", data.len(), n.shape.len()),
+            });
+        }
+        contents(n)?;
+    }
+    Ok(())
+}
+
+/// Node indices ordered so that every node comes after the nodes it reads.
+pub(crate) fn topological_order(nodes: &[Node]) -> Result<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let mut mark = vec![Mark::New; nodes.len()];
+    let mut order = Vec::with_capacity(nodes.len());
+    for start in 0..nodes.len() {
+        if mark[start] != Mark::New {
+            continue;
+        }
+        // Iterative DFS: (node, expanded?)
+        let mut stack = vec![(start, false)];
+        while let Some((i, expanded)) = stack.pop() {
+            if expanded {
+                mark[i] = Mark::Done;
+                order.push(i);
+                continue;
+            }
+            match mark[i] {
+                Mark::Done => continue,
+                Mark::Active => return Err(Error::Cycle { node: nodes[i].name.clone() }),
+                Mark::New => {}
+            }
+            mark[i] = Mark::Active;
+            stack.push((i, true));
+            let mut refs = Vec::new();
+            nodes[i].exprs().iter().for_each(|e| e.refs(&mut refs));
+            for r in refs {
+                match mark.get(r.index) {
+                    Some(Mark::Active) => return Err(Error::Cycle { node: nodes[i].name.clone() }),
+                    Some(Mark::New) => stack.push((r.index, false)),
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(order)
+}

@@ -1,0 +1,228 @@
+//! One chain's sampler as a resumable state machine: step-size probes, trajectories, and
+//! adaptation between draws. It issues commands and consumes reports; it never calls a backend.
+
+use super::mass_matrix::Welford;
+use super::step_size::{DualAveraging, DualAveragingOptions};
+use super::tree::{Trajectory, TrajectoryEnd};
+use super::warmup::Windows;
+use crate::backend::{Direction, DrawState, LeafReport, StepCommand};
+use crate::rng::ChainRng;
+
+/// Settings of one chain.
+#[derive(Clone, Copy, Debug)]
+pub struct ChainOptions {
+    /// Warmup iterations.
+    pub warmup: usize,
+    /// Iterations after warmup.
+    pub draws: usize,
+    /// Maximum tree depth.
+    pub max_depth: u32,
+    /// Dual averaging settings (target acceptance inside).
+    pub dual_averaging: DualAveragingOptions,
+    /// Initial step size.
+    pub step_size: f64,
+}
+
+/// Statistics of one draw.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DrawStats {
+    /// Log density of the draw.
+    pub lp: f64,
+    /// Step size used.
+    pub step_size: f64,
+    /// Completed doublings.
+    pub tree_depth: u32,
+    /// Leapfrog steps.
+    pub n_leapfrog: u32,
+    /// Whether the trajectory diverged.
+    pub diverging: bool,
+    /// Hamiltonian of the draw.
+    pub energy: f64,
+    /// `H(draw) - H0`.
+    pub energy_error: f64,
+    /// Mean `min(1, exp(-ΔH))` over leaves.
+    pub accept_stat: f64,
+    /// Whether the draw belongs to warmup.
+    pub tuning: bool,
+}
+
+/// Result of handing a finished draw to the machine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrawOutcome {
+    /// Iteration number (warmup included).
+    pub iteration: usize,
+    /// Its statistics.
+    pub stats: DrawStats,
+    /// New inverse mass diagonal to install on the backend, if adaptation produced one.
+    pub new_inv_mass: Option<Vec<f64>>,
+}
+
+enum Phase {
+    Probe { count: u64, direction: i8 },
+    Tree(Trajectory),
+    Done,
+}
+
+const MAX_PROBES: u64 = 200;
+
+/// A chain's host-side state.
+pub struct ChainMachine {
+    chain: usize,
+    rng: ChainRng,
+    opts: ChainOptions,
+    iteration: usize,
+    step_size: f64,
+    dual: DualAveraging,
+    windows: Windows,
+    welford: Welford,
+    phase: Phase,
+    probes: u64,
+    last_end: Option<TrajectoryEnd>,
+}
+
+impl ChainMachine {
+    /// A chain (backend index `chain`, random stream `rng`) of dimension `dim`.
+    pub fn new(chain: usize, rng: ChainRng, dim: usize, opts: ChainOptions) -> ChainMachine {
+        let phase = if opts.warmup > 0 {
+            Phase::Probe { count: 0, direction: 0 }
+        } else {
+            Phase::Tree(Trajectory::new(&rng, 0, opts.max_depth))
+        };
+        let phase = if opts.warmup + opts.draws == 0 { Phase::Done } else { phase };
+        ChainMachine {
+            chain,
+            rng,
+            opts,
+            iteration: 0,
+            step_size: opts.step_size,
+            dual: DualAveraging::new(opts.dual_averaging, opts.step_size),
+            windows: Windows::new(opts.warmup),
+            welford: Welford::new(dim),
+            phase,
+            probes: 0,
+            last_end: None,
+        }
+    }
+
+    /// Whether every iteration is done.
+    pub fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Done)
+    }
+
+    /// Current step size.
+    pub fn step_size(&self) -> f64 {
+        self.step_size
+    }
+
+    /// Iterations completed.
+    pub fn iteration(&self) -> usize {
+        self.iteration
+    }
+
+    /// The next command, or `None` when done.
+    pub fn command(&self) -> Option<StepCommand> {
+        match &self.phase {
+            Phase::Probe { .. } => Some(StepCommand {
+                chain: self.chain,
+                begin: true,
+                probe: true,
+                direction: Direction::Forward,
+                depth: 0,
+                leaf: 0,
+                step_size: self.step_size,
+                iteration: self.probes,
+            }),
+            Phase::Tree(t) => Some(t.command(self.chain, self.step_size)),
+            Phase::Done => None,
+        }
+    }
+
+    /// Consumes a report; returns `true` when a draw finished (read its state and call
+    /// [`ChainMachine::finish_draw`]).
+    pub fn on_report(&mut self, rep: &LeafReport) -> bool {
+        match &mut self.phase {
+            Phase::Probe { count, direction } => {
+                // Stan's init_stepsize: double or halve until the one-step acceptance crosses 0.8.
+                self.probes += 1;
+                let delta_h = -rep.energy_error;
+                let above = delta_h > 0.8f64.ln();
+                let mut finished = false;
+                if *count == 0 {
+                    *direction = if above { 1 } else { -1 };
+                } else if (*direction == 1 && !above) || (*direction == -1 && above) {
+                    finished = true;
+                }
+                if !finished {
+                    if *count > 0 {
+                        self.step_size *= if *direction == 1 { 2.0 } else { 0.5 };
+                    }
+                    if self.step_size > 1e7 || self.step_size < 1e-12 || *count >= MAX_PROBES {
+                        self.step_size = self.step_size.clamp(1e-12, 1e7);
+                        finished = true;
+                    }
+                }
+                *count += 1;
+                if finished {
+                    self.dual.restart(self.step_size);
+                    self.phase =
+                        Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.opts.max_depth));
+                }
+                false
+            }
+            Phase::Tree(t) => match t.advance(&self.rng, rep) {
+                Some(end) => {
+                    self.last_end = Some(end);
+                    true
+                }
+                None => false,
+            },
+            Phase::Done => false,
+        }
+    }
+
+    /// Records the finished draw, adapts, and prepares the next iteration.
+    pub fn finish_draw(&mut self, state: &DrawState) -> DrawOutcome {
+        let end = self.last_end.take().unwrap_or(TrajectoryEnd { diverged: false, depth: 0 });
+        let tuning = self.iteration < self.opts.warmup;
+        let accept_stat = if state.n_leapfrog > 0 { state.sum_accept / state.n_leapfrog as f64 } else { 0.0 };
+        let stats = DrawStats {
+            lp: state.logp,
+            step_size: self.step_size,
+            tree_depth: end.depth,
+            n_leapfrog: state.n_leapfrog,
+            diverging: end.diverged,
+            energy: state.energy,
+            energy_error: state.energy_error,
+            accept_stat,
+            tuning,
+        };
+        let iteration = self.iteration;
+        let mut new_inv_mass = None;
+        let mut probe = false;
+        if tuning {
+            self.step_size = self.dual.update(accept_stat);
+            let (collect, ends) = self.windows.advance();
+            if collect {
+                self.welford.add(&state.q);
+            }
+            if ends && self.welford.count() > 2 {
+                new_inv_mass = Some(self.welford.regularized_variance());
+                self.welford.restart();
+                probe = true;
+            }
+            if iteration + 1 == self.opts.warmup {
+                self.step_size = self.dual.final_step_size();
+                probe = false;
+            }
+        }
+        self.iteration += 1;
+        self.phase = if self.iteration >= self.opts.warmup + self.opts.draws {
+            Phase::Done
+        } else if probe {
+            Phase::Probe { count: 0, direction: 0 }
+        } else {
+            Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.opts.max_depth))
+        };
+        DrawOutcome { iteration, stats, new_inv_mass }
+    }
+}

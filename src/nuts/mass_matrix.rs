@@ -1,0 +1,60 @@
+//! Diagonal mass-matrix estimation: Welford variance with Stan's regularisation.
+
+/// Running mean and variance per coordinate.
+#[derive(Clone, Debug)]
+pub struct Welford {
+    n: f64,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+}
+
+impl Welford {
+    /// Empty estimator for dimension `d`.
+    pub fn new(d: usize) -> Welford {
+        Welford { n: 0.0, mean: vec![0.0; d], m2: vec![0.0; d] }
+    }
+
+    /// Adds one sample.
+    pub fn add(&mut self, q: &[f64]) {
+        self.n += 1.0;
+        for ((m, s), &x) in self.mean.iter_mut().zip(&mut self.m2).zip(q) {
+            let delta = x - *m;
+            *m += delta / self.n;
+            *s += delta * (x - *m);
+        }
+    }
+
+    /// Samples seen since the last restart.
+    pub fn count(&self) -> usize {
+        self.n as usize
+    }
+
+    /// Stan's regularised variance: `n/(n+5)·var + 1e-3·5/(n+5)` with the sample variance.
+    pub fn regularized_variance(&self) -> Vec<f64> {
+        let n = self.n;
+        self.m2.iter().map(|m2| (n / (n + 5.0)) * (m2 / (n - 1.0)) + 1e-3 * (5.0 / (n + 5.0))).collect()
+    }
+
+    /// Forgets all samples.
+    pub fn restart(&mut self) {
+        let d = self.mean.len();
+        *self = Welford::new(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_two_pass_variance_with_regularisation() {
+        let xs = [1.0, 4.0, 2.5, -1.0, 3.0, 0.5];
+        let mut w = Welford::new(1);
+        xs.iter().for_each(|&x| w.add(&[x]));
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        let want = n / (n + 5.0) * var + 1e-3 * 5.0 / (n + 5.0);
+        assert!((w.regularized_variance()[0] - want).abs() < 1e-14);
+    }
+}

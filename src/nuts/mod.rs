@@ -1,0 +1,14 @@
+//! Multinomial NUTS on the host: per-chain resumable state machines and their adaptation.
+//!
+//! Nothing here calls a backend: a [`ChainMachine`] issues [`StepCommand`](crate::backend::StepCommand)s
+//! and consumes [`LeafReport`](crate::backend::LeafReport)s, so any driver can batch many chains.
+
+pub mod chain;
+pub mod mass_matrix;
+pub mod step_size;
+pub mod tree;
+pub mod warmup;
+
+pub use chain::{ChainMachine, ChainOptions, DrawOutcome, DrawStats};
+pub use step_size::DualAveragingOptions;
+pub use tree::{Trajectory, TrajectoryEnd};

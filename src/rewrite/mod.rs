@@ -1,0 +1,47 @@
+//! Rewrite passes, each a small function `Model → Model`.
+//!
+//! [`standard`] runs them in order: constant folding, automatic non-centring of hierarchical
+//! normals, then attaching the default constraint transforms.
+
+mod const_fold;
+mod noncenter;
+mod transforms;
+
+pub use const_fold::const_fold;
+pub use noncenter::noncenter;
+pub use transforms::attach_transforms;
+
+use crate::error::Result;
+use crate::model::Model;
+
+/// Options for [`standard`].
+#[derive(Clone, Copy, Debug)]
+pub struct RewriteOptions {
+    /// Run automatic non-centring (default on).
+    pub noncenter: bool,
+}
+
+impl Default for RewriteOptions {
+    fn default() -> Self {
+        RewriteOptions { noncenter: true }
+    }
+}
+
+/// A model after the standard passes, with what was changed.
+#[derive(Clone, Debug)]
+pub struct Rewritten {
+    /// The rewritten model.
+    pub model: Model,
+    /// Names of nodes that automatic non-centring rewrote.
+    pub noncentered: Vec<String>,
+}
+
+/// Runs the standard pipeline of passes.
+pub fn standard(model: &Model, opts: RewriteOptions) -> Result<Rewritten> {
+    model.validate()?;
+    let model = const_fold(model);
+    let (model, noncentered) = if opts.noncenter { noncenter(&model) } else { (model, vec![]) };
+    let model = attach_transforms(&model);
+    model.validate()?;
+    Ok(Rewritten { model, noncentered })
+}

@@ -1,0 +1,24 @@
+//! Attaches each free node's default bijector to the unconstrained space, chosen by support.
+
+use crate::model::{Model, Node, NodeKind, Support, Transform};
+
+/// Sets the transform of every free node that has none.
+pub fn attach_transforms(model: &Model) -> Model {
+    let nodes = model.nodes().iter().map(attach).collect();
+    Model::from_nodes(model.id(), nodes)
+}
+
+fn attach(node: &Node) -> Node {
+    let mut node = node.clone();
+    if let NodeKind::Free { dist, transform: t @ None, .. } = &mut node.kind {
+        *t = Some(match dist.kind.support() {
+            Support::Real => Transform::Identity,
+            Support::Positive => Transform::Log,
+            Support::UnitInterval => Transform::Logit,
+            Support::Interval => {
+                Transform::LogitInterval { lower: dist.params[0].clone(), upper: dist.params[1].clone() }
+            }
+        });
+    }
+    node
+}

@@ -1,0 +1,101 @@
+//! Drives a group of chains through one backend: collect every chain's next command, run one
+//! batched step, route the reports, and handle finished draws. Chains progress independently.
+
+use super::cancel::CancelToken;
+use super::progress::Progress;
+use crate::backend::cpu::Executor;
+use crate::backend::{Backend, DrawState, LeafReport};
+use crate::nuts::{ChainMachine, DrawStats};
+
+/// What one chain produced.
+#[derive(Clone, Debug, Default)]
+pub struct ChainRecord {
+    /// Constrained outputs of each kept draw, concatenated.
+    pub values: Vec<f64>,
+    /// Statistics of kept draws.
+    pub stats: Vec<DrawStats>,
+    /// Statistics of warmup iterations.
+    pub warmup_stats: Vec<DrawStats>,
+}
+
+/// Counters of a driven group.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DriveCounters {
+    /// Batched step calls.
+    pub dispatches: u64,
+    /// Leaf steps executed.
+    pub leaf_steps: u64,
+}
+
+/// Everything the driver needs besides the backend.
+pub struct Group<'a> {
+    /// Chain machines, indexed like the backend's chains.
+    pub machines: Vec<ChainMachine>,
+    /// Global chain ids (for progress bars).
+    pub chain_ids: Vec<usize>,
+    /// Maps unconstrained draws to trace values.
+    pub constrain: &'a Executor,
+    /// Warmup length and thinning.
+    pub warmup: usize,
+    /// Keep every `thin`-th draw.
+    pub thin: usize,
+    /// Progress bars.
+    pub progress: &'a Progress,
+    /// Cancellation.
+    pub cancel: &'a CancelToken,
+}
+
+/// Runs every chain of the group to completion (or cancellation).
+pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> (Vec<ChainRecord>, DriveCounters) {
+    let n = g.machines.len();
+    let mut records = vec![ChainRecord::default(); n];
+    let mut counters = DriveCounters::default();
+    let mut cmds = Vec::with_capacity(n);
+    let mut reports = vec![LeafReport::default(); n];
+    let mut ended = Vec::with_capacity(n);
+    let mut states = vec![DrawState::default(); n];
+    let mut ws = g.constrain.workspace();
+    let mut divergences = vec![0usize; n];
+    loop {
+        if g.cancel.is_cancelled() {
+            break;
+        }
+        cmds.clear();
+        cmds.extend(g.machines.iter().filter_map(ChainMachine::command));
+        if cmds.is_empty() {
+            break;
+        }
+        backend.step(&cmds, &mut reports[..cmds.len()]);
+        counters.dispatches += 1;
+        counters.leaf_steps += cmds.len() as u64;
+        ended.clear();
+        for (cmd, rep) in cmds.iter().zip(&reports) {
+            if g.machines[cmd.chain].on_report(rep) {
+                ended.push(cmd.chain);
+            }
+        }
+        if ended.is_empty() {
+            continue;
+        }
+        backend.read_draws(&ended, &mut states[..ended.len()]);
+        for (&c, state) in ended.iter().zip(&states) {
+            let out = g.machines[c].finish_draw(state);
+            if let Some(m) = &out.new_inv_mass {
+                backend.set_inv_mass(c, m);
+            }
+            let rec = &mut records[c];
+            if out.stats.tuning {
+                rec.warmup_stats.push(out.stats);
+            } else if (out.iteration - g.warmup) % g.thin == 0 {
+                divergences[c] += out.stats.diverging as usize;
+                rec.stats.push(out.stats);
+                g.constrain.run(&mut ws, &state.q, &mut []);
+                for (_, v) in &g.constrain.program().outputs {
+                    rec.values.extend_from_slice(g.constrain.value(&ws, *v));
+                }
+            }
+            g.progress.update(g.chain_ids[c], divergences[c], g.machines[c].step_size(), out.stats.tuning);
+        }
+    }
+    (records, counters)
+}

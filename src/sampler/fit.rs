@@ -1,0 +1,123 @@
+//! The result of a run: the trace, what the compiler did, timings and diagnostics.
+
+use super::driver::{ChainRecord, DriveCounters};
+use super::trace::{Trace, TraceVar};
+use crate::compile::{Compiled, PointMap};
+use crate::diagnostics::{self, Summary};
+
+/// Wall-clock times of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timing {
+    /// Rewriting and compiling.
+    pub compile_s: f64,
+    /// Initialisation, warmup and draws.
+    pub sampling_s: f64,
+}
+
+/// A finished (or cancelled) run.
+#[derive(Clone, Debug)]
+pub struct Fit {
+    /// Draws and statistics.
+    pub trace: Trace,
+    /// Nodes automatic non-centring rewrote.
+    pub noncentered: Vec<String>,
+    /// Backend that ran the chains.
+    pub backend: String,
+    /// Layout of the unconstrained space.
+    pub pointmap: PointMap,
+    /// Timings.
+    pub timing: Timing,
+    /// Batched step calls and leaf steps.
+    pub counters: DriveCounters,
+    /// Whether the run stopped early (the trace holds the draws every chain completed).
+    pub cancelled: bool,
+}
+
+impl Fit {
+    pub(crate) fn assemble(
+        compiled: &Compiled,
+        ids: &[usize],
+        records: Vec<ChainRecord>,
+        counters: DriveCounters,
+        backend: String,
+        timing: Timing,
+    ) -> Fit {
+        let outputs = &compiled.constrain.outputs;
+        let sizes: Vec<usize> = compiled.output_shapes.iter().map(|s| s.len()).collect();
+        let per_draw: usize = sizes.iter().sum();
+        let draws = records.iter().map(|r| r.stats.len()).min().unwrap_or(0);
+        let expected = records.iter().map(|r| r.stats.len()).max().unwrap_or(0);
+        let chains = ids.len();
+        // Trace variables in model order.
+        let mut order: Vec<usize> = (0..outputs.len()).collect();
+        let position =
+            |name: &str| compiled.model.nodes().iter().position(|n| n.name == name).unwrap_or(usize::MAX);
+        order.sort_by_key(|&k| position(&outputs[k].0));
+        let starts: Vec<usize> = sizes
+            .iter()
+            .scan(0, |acc, s| {
+                let v = *acc;
+                *acc += s;
+                Some(v)
+            })
+            .collect();
+        let vars = order
+            .iter()
+            .map(|&k| {
+                let mut values = Vec::with_capacity(chains * draws * sizes[k]);
+                for r in &records {
+                    for d in 0..draws {
+                        let at = d * per_draw + starts[k];
+                        values.extend_from_slice(&r.values[at..at + sizes[k]]);
+                    }
+                }
+                TraceVar { name: outputs[k].0.clone(), shape: compiled.output_shapes[k].dims(), values }
+            })
+            .collect();
+        let stats = records.iter().map(|r| r.stats[..draws].to_vec()).collect();
+        let warmup_stats = records.iter().map(|r| r.warmup_stats.clone()).collect();
+        let cancelled = draws < expected || records.iter().any(|r| r.stats.len() != draws);
+        Fit {
+            trace: Trace { chains, draws, vars, stats, warmup_stats },
+            noncentered: compiled.noncentered.clone(),
+            backend,
+            pointmap: compiled.pointmap.clone(),
+            timing,
+            counters,
+            cancelled,
+        }
+    }
+
+    /// ArviZ-style summary of every scalar (mean, sd, hdi 3%–97%, mcse, ess, r_hat).
+    pub fn summary(&self) -> Summary {
+        let rows = self
+            .trace
+            .scalars()
+            .iter()
+            .map(|(name, chains)| {
+                let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+                diagnostics::summary_row(name, &refs)
+            })
+            .collect();
+        Summary { rows }
+    }
+
+    /// E-BFMI of each chain.
+    pub fn bfmi(&self) -> Vec<f64> {
+        self.trace.stat(|s| s.energy).iter().map(|e| diagnostics::bfmi(e)).collect()
+    }
+
+    /// Divergent draws after warmup.
+    pub fn divergences(&self) -> usize {
+        self.trace.divergences()
+    }
+
+    /// Minimum bulk ESS over every scalar.
+    pub fn min_ess_bulk(&self) -> f64 {
+        self.trace
+            .scalars()
+            .iter()
+            .map(|(_, c)| diagnostics::ess_bulk(&c.iter().map(Vec::as_slice).collect::<Vec<_>>()))
+            .fold(f64::INFINITY, f64::min)
+    }
+}

@@ -1,0 +1,102 @@
+//! Initial points: uniform in (-2, 2) on the unconstrained scale (Stan), or user values given
+//! in the constrained space and mapped through the inverse transforms.
+
+use std::collections::HashMap;
+
+use crate::backend::cpu::Executor;
+use crate::compile::{Compiled, PointEntry};
+use crate::error::{Error, Result};
+use crate::model::expr::ConstValue;
+use crate::model::{Expr, Transform};
+use crate::rng::{ChainRng, Purpose};
+
+/// Maximum attempts to find a finite starting point (Stan's 100).
+pub const MAX_INIT_TRIES: usize = 100;
+
+fn logit(p: f64) -> f64 {
+    (p / (1.0 - p)).ln()
+}
+
+/// Maps user initial values (constrained space) into a partial unconstrained vector; returns
+/// which coordinates were set.
+pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> Result<(Vec<f64>, Vec<bool>)> {
+    let pm = &compiled.pointmap;
+    for name in values.keys() {
+        if pm.entry(name).is_none() {
+            return Err(Error::InvalidOption {
+                option: "init",
+                reason: format!("`{name}` is not a free variable"),
+            });
+        }
+    }
+    let mut u = vec![0.0; pm.dim];
+    let mut set = vec![false; pm.dim];
+    let constrain = Executor::new(compiled.constrain.clone());
+    for e in &pm.entries {
+        let Some(x) = values.get(&e.name) else { continue };
+        if x.len() != e.len {
+            return Err(Error::InvalidOption {
+                option: "init",
+                reason: format!("`{}` needs {} values, got {}", e.name, e.len, x.len()),
+            });
+        }
+        let bounds = interval_bounds(compiled, &constrain, e, &u)?;
+        for (i, &xi) in x.iter().enumerate() {
+            let ui = match (&e.transform, &bounds) {
+                (Transform::Identity, _) => xi,
+                (Transform::Log, _) => xi.ln(),
+                (Transform::Logit, _) => logit(xi),
+                (Transform::LogitInterval { .. }, Some((a, b))) => {
+                    logit((xi - a.at(i)) / (b.at(i) - a.at(i)))
+                }
+                (Transform::LogitInterval { .. }, None) => f64::NAN,
+            };
+            if !ui.is_finite() {
+                return Err(Error::InvalidOption {
+                    option: "init",
+                    reason: format!("`{}`[{i}] = {xi} is outside the support", e.name),
+                });
+            }
+            u[e.offset + i] = ui;
+            set[e.offset + i] = true;
+        }
+    }
+    Ok((u, set))
+}
+
+/// Bounds of a logit-interval entry, evaluated at the partially filled `u`.
+fn interval_bounds(
+    compiled: &Compiled,
+    constrain: &Executor,
+    e: &PointEntry,
+    u: &[f64],
+) -> Result<Option<(ConstValue, ConstValue)>> {
+    let Transform::LogitInterval { lower, upper } = &e.transform else { return Ok(None) };
+    let mut ws = constrain.workspace();
+    constrain.run(&mut ws, u, &mut []);
+    let nodes = compiled.model.nodes();
+    let lookup = |i: usize| -> Option<ConstValue> {
+        let name = &nodes.get(i)?.name;
+        let (_, v) = compiled.constrain.outputs.iter().find(|(n, _)| n == name)?;
+        let values = constrain.value(&ws, *v).to_vec();
+        Some(ConstValue { vector: nodes[i].shape.dims().len() == 1, values })
+    };
+    let eval = |x: &Expr| {
+        x.eval_with(&lookup).ok_or_else(|| Error::InvalidOption {
+            option: "init",
+            reason: format!("bounds of `{}` cannot be evaluated", e.name),
+        })
+    };
+    Ok(Some((eval(lower)?, eval(upper)?)))
+}
+
+/// Candidate initial point number `attempt`: user coordinates kept, the rest uniform in (-2, 2).
+pub fn candidate(rng: &ChainRng, attempt: usize, base: &[f64], set: &[bool]) -> Vec<f64> {
+    let mut u = base.to_vec();
+    for (k, (ui, &fixed)) in u.iter_mut().zip(set).enumerate() {
+        if !fixed {
+            *ui = 4.0 * rng.uniform(attempt as u64, k as u32, Purpose::Init) - 2.0;
+        }
+    }
+    u
+}

@@ -1,0 +1,315 @@
+//! The sampler: options, initialisation, batching chains through a backend, and the fit.
+
+mod cancel;
+mod driver;
+mod fit;
+mod init;
+mod progress;
+pub mod trace;
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+pub use cancel::CancelToken;
+pub use driver::DriveCounters;
+pub use fit::{Fit, Timing};
+pub use init::MAX_INIT_TRIES;
+pub use trace::{Trace, TraceVar};
+
+use crate::backend::Backend;
+use crate::backend::cpu::{CpuBackend, Executor};
+use crate::compile::{Compiled, compile};
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
+use crate::rewrite::RewriteOptions;
+use crate::rng::ChainRng;
+use driver::{ChainRecord, Group, drive};
+use progress::Progress;
+
+/// Which backend executes the program.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BackendChoice {
+    /// The best available (the CPU backend until a GPU backend exists).
+    #[default]
+    Auto,
+    /// The native CPU backend.
+    Cpu,
+}
+
+/// How chains start.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Init {
+    /// Uniform in (-2, 2) on the unconstrained scale, retried up to 100 times.
+    #[default]
+    Random,
+    /// Values in the constrained space for some or all free variables (the rest random).
+    Values(HashMap<String, Vec<f64>>),
+}
+
+/// Builder for a NUTS run.
+///
+/// ```
+/// use exmc::prelude::*;
+/// let mut m = Model::new();
+/// let mu = m.rv("mu", Normal::new(0.0, 5.0))?;
+/// m.observe("x", Normal::new(mu, 1.0), &[1.0, 2.0, 1.5])?;
+/// let fit = Sampler::new(&m).chains(2).warmup(200).draws(200).seed(1).progress(false).run()?;
+/// assert_eq!(fit.trace.var("mu").unwrap().values.len(), 400);
+/// # Ok::<(), exmc::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sampler<'m> {
+    model: &'m Model,
+    chains: usize,
+    warmup: usize,
+    draws: usize,
+    thin: usize,
+    seed: u64,
+    target_accept: f64,
+    max_treedepth: u32,
+    init: Init,
+    backend: BackendChoice,
+    progress: bool,
+    cancel: CancelToken,
+    rewrite: RewriteOptions,
+    chain_ids: Option<Vec<usize>>,
+    threads: Option<usize>,
+}
+
+impl<'m> Sampler<'m> {
+    /// Defaults: 4 chains, 1000 warmup, 1000 draws, seed 0, target 0.8, depth 10.
+    pub fn new(model: &'m Model) -> Sampler<'m> {
+        Sampler {
+            model,
+            chains: 4,
+            warmup: 1000,
+            draws: 1000,
+            thin: 1,
+            seed: 0,
+            target_accept: 0.8,
+            max_treedepth: 10,
+            init: Init::Random,
+            backend: BackendChoice::Auto,
+            progress: true,
+            cancel: CancelToken::new(),
+            rewrite: RewriteOptions::default(),
+            chain_ids: None,
+            threads: None,
+        }
+    }
+
+    /// Number of chains.
+    pub fn chains(mut self, n: usize) -> Self {
+        self.chains = n;
+        self
+    }
+    /// Warmup iterations per chain.
+    pub fn warmup(mut self, n: usize) -> Self {
+        self.warmup = n;
+        self
+    }
+    /// Iterations after warmup per chain.
+    pub fn draws(mut self, n: usize) -> Self {
+        self.draws = n;
+        self
+    }
+    /// Keep every `k`-th draw.
+    pub fn thin(mut self, k: usize) -> Self {
+        self.thin = k;
+        self
+    }
+    /// Random seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Target acceptance statistic of step-size adaptation.
+    pub fn target_accept(mut self, t: f64) -> Self {
+        self.target_accept = t;
+        self
+    }
+    /// Maximum tree depth.
+    pub fn max_treedepth(mut self, d: u32) -> Self {
+        self.max_treedepth = d;
+        self
+    }
+    /// Initial values.
+    pub fn init(mut self, init: Init) -> Self {
+        self.init = init;
+        self
+    }
+    /// Backend choice.
+    pub fn backend(mut self, b: BackendChoice) -> Self {
+        self.backend = b;
+        self
+    }
+    /// Show progress bars on stderr when it is a terminal (default on).
+    pub fn progress(mut self, on: bool) -> Self {
+        self.progress = on;
+        self
+    }
+    /// Token that stops the run early, returning the draws so far.
+    pub fn cancel_token(mut self, t: CancelToken) -> Self {
+        self.cancel = t;
+        self
+    }
+    /// Enables or disables automatic non-centring.
+    pub fn noncenter(mut self, on: bool) -> Self {
+        self.rewrite.noncenter = on;
+        self
+    }
+    /// Runs only the chains with these ids (out of `chains`); each gives the trace it would
+    /// give in a full run with the same seed.
+    pub fn only_chains(mut self, ids: Vec<usize>) -> Self {
+        self.chain_ids = Some(ids);
+        self
+    }
+    /// Number of worker threads (default: rayon's pool).
+    pub fn threads(mut self, n: usize) -> Self {
+        self.threads = Some(n);
+        self
+    }
+
+    fn check(&self) -> Result<Vec<usize>> {
+        let bad = |option, reason: &str| Err(Error::InvalidOption { option, reason: reason.into() });
+        if self.chains == 0 {
+            return bad("chains", "must be at least 1");
+        }
+        if self.thin == 0 {
+            return bad("thin", "must be at least 1");
+        }
+        if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
+            return bad("target_accept", "must lie in (0, 1)");
+        }
+        if self.max_treedepth == 0 || self.max_treedepth > 30 {
+            return bad("max_treedepth", "must lie in 1..=30");
+        }
+        if self.threads == Some(0) {
+            return bad("threads", "must be at least 1");
+        }
+        let ids = self.chain_ids.clone().unwrap_or_else(|| (0..self.chains).collect());
+        if ids.is_empty() || ids.iter().any(|&c| c >= self.chains) {
+            return bad("only_chains", "ids must be non-empty and below `chains`");
+        }
+        Ok(ids)
+    }
+
+    /// Compiles the model and samples.
+    pub fn run(&self) -> Result<Fit> {
+        let ids = self.check()?;
+        let t0 = Instant::now();
+        let compiled = compile(self.model, self.rewrite)?;
+        let compile_s = t0.elapsed().as_secs_f64();
+        let threads = self.threads.unwrap_or_else(rayon::current_num_threads).max(1);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::InvalidOption { option: "threads", reason: e.to_string() })?;
+        let t1 = Instant::now();
+        let (records, counters) = pool.install(|| self.sample(&compiled, &ids, threads))?;
+        let sampling_s = t1.elapsed().as_secs_f64();
+        Ok(Fit::assemble(
+            &compiled,
+            &ids,
+            records,
+            counters,
+            self.backend_name(),
+            Timing { compile_s, sampling_s },
+        ))
+    }
+
+    fn backend_name(&self) -> String {
+        match self.backend {
+            BackendChoice::Auto | BackendChoice::Cpu => "cpu".into(),
+        }
+    }
+
+    fn sample(
+        &self,
+        compiled: &Compiled,
+        ids: &[usize],
+        threads: usize,
+    ) -> Result<(Vec<ChainRecord>, DriveCounters)> {
+        let n_groups = threads.min(ids.len());
+        let groups: Vec<Vec<usize>> =
+            (0..n_groups).map(|g| ids.iter().copied().skip(g).step_by(n_groups).collect()).collect();
+        let constrain = Executor::new(compiled.constrain.clone());
+        let progress = Progress::new(self.chains, self.warmup + self.draws, self.progress);
+        let (base, set) = match &self.init {
+            Init::Random => (vec![0.0; compiled.pointmap.dim], vec![false; compiled.pointmap.dim]),
+            Init::Values(v) => init::user_values(compiled, v)?,
+        };
+        let opts = ChainOptions {
+            warmup: self.warmup,
+            draws: self.draws,
+            max_depth: self.max_treedepth,
+            dual_averaging: DualAveragingOptions {
+                target: self.target_accept,
+                ..DualAveragingOptions::default()
+            },
+            step_size: 1.0,
+        };
+        let results: Vec<Result<(Vec<(usize, ChainRecord)>, DriveCounters)>> = groups
+            .par_iter()
+            .map(|chain_ids| {
+                let mut backend = CpuBackend::new(
+                    compiled.logp_grad.clone(),
+                    self.seed,
+                    chain_ids,
+                    self.max_treedepth as usize,
+                );
+                let mut machines = Vec::with_capacity(chain_ids.len());
+                for (local, &c) in chain_ids.iter().enumerate() {
+                    let rng = ChainRng::new(self.seed, c);
+                    start_chain(&mut backend, local, c, &rng, &base, &set)?;
+                    machines.push(ChainMachine::new(local, rng, compiled.pointmap.dim, opts));
+                }
+                let group = Group {
+                    machines,
+                    chain_ids: chain_ids.clone(),
+                    constrain: &constrain,
+                    warmup: self.warmup,
+                    thin: self.thin,
+                    progress: &progress,
+                    cancel: &self.cancel,
+                };
+                let (records, counters) = drive(&mut backend, group);
+                Ok((chain_ids.iter().copied().zip(records).collect(), counters))
+            })
+            .collect();
+        progress.finish();
+        let mut by_chain: Vec<(usize, ChainRecord)> = Vec::with_capacity(ids.len());
+        let mut total = DriveCounters::default();
+        for r in results {
+            let (recs, c) = r?;
+            by_chain.extend(recs);
+            total.dispatches += c.dispatches;
+            total.leaf_steps += c.leaf_steps;
+        }
+        let order: HashMap<usize, usize> = ids.iter().enumerate().map(|(k, &c)| (c, k)).collect();
+        by_chain.sort_by_key(|(c, _)| order[c]);
+        Ok((by_chain.into_iter().map(|(_, r)| r).collect(), total))
+    }
+}
+
+/// Finds a finite starting point for one chain.
+fn start_chain(
+    backend: &mut dyn Backend,
+    local: usize,
+    chain: usize,
+    rng: &ChainRng,
+    base: &[f64],
+    set: &[bool],
+) -> Result<()> {
+    let tries = if set.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
+    for attempt in 0..tries {
+        let u = init::candidate(rng, attempt, base, set);
+        if backend.set_position(local, &u).is_some() {
+            return Ok(());
+        }
+    }
+    Err(Error::InitFailed { chain, tries })
+}

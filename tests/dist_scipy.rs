@@ -1,0 +1,379 @@
+//! Every distribution family against scipy.stats (tests/data/dist_oracle.json, made by
+//! scripts/make_dist_oracle.py): log densities, analytic partials against finite differences,
+//! support and parameter checks, and sampler moments. One data-driven harness for all families.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use exmc::model::dist::{DistKind, Support};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Oracle {
+    scipy_version: String,
+    families: HashMap<String, FamilyData>,
+}
+
+#[derive(Deserialize)]
+struct FamilyData {
+    params: Vec<String>,
+    points: Vec<Point>,
+}
+
+#[derive(Deserialize)]
+struct Point {
+    x: f64,
+    p: Vec<f64>,
+    logpdf: f64,
+}
+
+fn oracle() -> &'static Oracle {
+    static ORACLE: OnceLock<Oracle> = OnceLock::new();
+    ORACLE.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/dist_oracle.json");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+        serde_json::from_str(&text).expect("dist_oracle.json parses")
+    })
+}
+
+fn points(kind: DistKind) -> &'static [Point] {
+    let data =
+        oracle().families.get(kind.name()).unwrap_or_else(|| panic!("no oracle data for {}", kind.name()));
+    &data.points
+}
+
+fn kind_named(name: &str) -> DistKind {
+    *DistKind::ALL.iter().find(|k| k.name() == name).unwrap_or_else(|| panic!("unknown family {name}"))
+}
+
+/// Parameters inside their domains and passing the cross-parameter checks.
+fn params_ok(kind: DistKind, p: &[f64]) -> bool {
+    p.len() == kind.n_params()
+        && kind.params().iter().zip(p).all(|((_, d), v)| d.contains(*v))
+        && kind.check_params(p).is_ok()
+}
+
+/// `|got - want|`, relative to `|want|` when `|want| >= 1`.
+fn err(got: f64, want: f64) -> f64 {
+    (got - want).abs() / want.abs().max(1.0)
+}
+
+/// `error <= tol`, false when `error` is NaN.
+fn within(error: f64, tol: f64) -> bool {
+    error <= tol
+}
+
+/// Panics with every failure listed, if any.
+fn report(what: &str, failures: &[String]) {
+    assert!(failures.is_empty(), "{what}: {} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn oracle_covers_every_family() {
+    let o = oracle();
+    assert!(!o.scipy_version.is_empty());
+    for &kind in DistKind::ALL {
+        let data = &o.families[kind.name()];
+        let names: Vec<&str> = kind.params().iter().map(|(n, _)| *n).collect();
+        assert_eq!(data.params, names, "{}: parameter names", kind.name());
+        assert!(data.points.len() >= 20, "{}: only {} oracle points", kind.name(), data.points.len());
+        for pt in &data.points {
+            assert!(params_ok(kind, &pt.p), "{}: oracle params {:?} rejected", kind.name(), pt.p);
+            assert!(
+                kind.in_support(pt.x, &pt.p),
+                "{}: oracle x={} outside support {:?}",
+                kind.name(),
+                pt.x,
+                pt.p
+            );
+        }
+    }
+    assert_eq!(o.families.len(), DistKind::ALL.len(), "oracle has families exmc does not know");
+}
+
+#[test]
+fn lpdf_matches_scipy() {
+    let mut failures = Vec::new();
+    for &kind in DistKind::ALL {
+        let mut worst = 0.0f64;
+        for pt in points(kind) {
+            let got = kind.lpdf(pt.x, &pt.p);
+            let e = err(got, pt.logpdf);
+            worst = worst.max(e);
+            if !within(e, 1e-10) {
+                failures.push(format!(
+                    "{} x={} p={:?}: {got} vs scipy {} (err {e:e})",
+                    kind.name(),
+                    pt.x,
+                    pt.p,
+                    pt.logpdf
+                ));
+            }
+        }
+        eprintln!("{:12} worst lpdf error vs scipy {worst:.2e}", kind.name());
+    }
+    report("lpdf vs scipy", &failures);
+}
+
+/// `x` and `p` with coordinate `j` (0 = x, 1 + i = p[i]) moved by `d`.
+fn moved(x: f64, p: &[f64], j: usize, d: f64) -> (f64, Vec<f64>) {
+    let (mut x2, mut p2) = (x, p.to_vec());
+    if j == 0 {
+        x2 += d
+    } else {
+        p2[j - 1] += d
+    }
+    (x2, p2)
+}
+
+/// Central difference of the log density in coordinate `j`, over the step actually taken
+/// (`(v + h) - (v - h)`, so the rounding of `v ± h` does not count as error).
+fn central(kind: DistKind, x: f64, p: &[f64], j: usize, h: f64) -> f64 {
+    let ((xp, pp), (xm, pm)) = (moved(x, p, j, h), moved(x, p, j, -h));
+    let span = if j == 0 { xp - xm } else { pp[j - 1] - pm[j - 1] };
+    (kind.lpdf(xp, &pp) - kind.lpdf(xm, &pm)) / span
+}
+
+/// Finite-difference estimate of `∂ lpdf / ∂ coordinate j` and the rounding noise it may carry.
+///
+/// The step starts at 1e-6 of the coordinate's magnitude, is cut to 1e-3 of the length over
+/// which the log density changes by one (`1/|∂|`), and then halved until 100 steps either way
+/// stay inside the support and the parameter domains (log densities are often singular at the
+/// edges). Richardson extrapolation over `h` and `h/2` removes the `O(h²)` term. The noise
+/// bound is the evaluation's rounding (a generous `100 ε max(1, |f|)`) over the step: at a
+/// few points hard against an edge the step must be so small that the check loosens to it.
+fn finite_difference(kind: DistKind, x: f64, p: &[f64], j: usize, partial: f64) -> (f64, f64) {
+    let v = if j == 0 { x } else { p[j - 1] };
+    let mut h = 1e-6 * v.abs().max(1.0);
+    if partial.is_finite() && partial != 0.0 {
+        h = h.min(1e-3 / partial.abs());
+    }
+    let valid = |d: f64| {
+        let (x2, p2) = moved(x, p, j, d);
+        params_ok(kind, &p2) && kind.in_support(x2, &p2)
+    };
+    let mut tries = 0;
+    while !(valid(100.0 * h) && valid(-100.0 * h)) {
+        h *= 0.5;
+        tries += 1;
+        assert!(
+            tries < 2000,
+            "{}: no finite-difference step for coordinate {j} at x={x} p={p:?}",
+            kind.name()
+        );
+    }
+    let fd = (4.0 * central(kind, x, p, j, 0.5 * h) - central(kind, x, p, j, h)) / 3.0;
+    let noise = 1e2 * f64::EPSILON * kind.lpdf(x, p).abs().max(1.0) / h;
+    (fd, noise)
+}
+
+#[test]
+fn lpdf_grad_matches_value_and_finite_differences() {
+    let mut failures = Vec::new();
+    for &kind in DistKind::ALL {
+        let n = kind.n_params();
+        let (mut checks, mut loose, mut worst) = (0, 0, 0.0f64);
+        for pt in points(kind) {
+            let (x, p) = (pt.x, pt.p.as_slice());
+            let mut g = vec![f64::NAN; n + 1];
+            let value = kind.lpdf_grad(x, p, &mut g);
+            let want = kind.lpdf(x, p);
+            if !within(err(value, want), 1e-12) {
+                failures
+                    .push(format!("{} x={x} p={p:?}: lpdf_grad value {value} vs lpdf {want}", kind.name()));
+            }
+            for (j, &an) in g.iter().enumerate() {
+                let (fd, noise) = finite_difference(kind, x, p, j, an);
+                let tol = 1e-6 * an.abs().max(1.0);
+                checks += 1;
+                if noise > tol {
+                    loose += 1;
+                }
+                worst = worst.max((fd - an).abs() / tol);
+                if !an.is_finite() || !within((fd - an).abs(), tol + noise) {
+                    let coord = if j == 0 { "x" } else { kind.params()[j - 1].0 };
+                    failures.push(format!(
+                        "{} x={x} p={p:?}: d/d{coord} analytic {an:e} vs finite difference {fd:e} (noise {noise:e})",
+                        kind.name()
+                    ));
+                }
+            }
+        }
+        eprintln!(
+            "{:12} {checks} partials, worst |fd - an| / tol {worst:.2e}, {loose} loosened by rounding noise",
+            kind.name()
+        );
+    }
+    report("partials", &failures);
+}
+
+#[test]
+fn outside_the_support_is_neg_infinity() {
+    let mut failures = Vec::new();
+    for &kind in DistKind::ALL {
+        let p = &points(kind)[0].p;
+        let outside: Vec<f64> = match kind.support() {
+            Support::Real => vec![f64::INFINITY, f64::NEG_INFINITY],
+            Support::Positive => vec![0.0, -0.0, -1e-300, -1.0, f64::NEG_INFINITY, f64::INFINITY],
+            Support::UnitInterval => vec![0.0, 1.0, -1e-300, -0.5, 1.5, f64::INFINITY],
+            Support::Interval => vec![p[0], p[1], p[0] - 1.0, p[1] + 1.0, f64::NEG_INFINITY, f64::INFINITY],
+        };
+        for x in outside {
+            let mut g = vec![0.0; kind.n_params() + 1];
+            let (lp, lpg) = (kind.lpdf(x, p), kind.lpdf_grad(x, p, &mut g));
+            if kind.in_support(x, p) || lp != f64::NEG_INFINITY || lpg != f64::NEG_INFINITY {
+                failures.push(format!(
+                    "{} x={x} p={p:?}: in_support/lpdf/lpdf_grad gave {lp}, {lpg}",
+                    kind.name()
+                ));
+            }
+        }
+    }
+    report("outside the support", &failures);
+}
+
+#[test]
+fn bad_params_are_rejected() {
+    const NAN: f64 = f64::NAN;
+    const INF: f64 = f64::INFINITY;
+    let table: &[(&str, &[f64])] = &[
+        ("normal", &[0.0, 0.0]),
+        ("normal", &[0.0, -1.0]),
+        ("normal", &[NAN, 1.0]),
+        ("normal", &[INF, 1.0]),
+        ("normal", &[0.0, INF]),
+        ("half_normal", &[0.0]),
+        ("half_normal", &[-1.0]),
+        ("half_normal", &[INF]),
+        ("exponential", &[0.0]),
+        ("exponential", &[-2.0]),
+        ("exponential", &[NAN]),
+        ("gamma", &[0.0, 1.0]),
+        ("gamma", &[1.0, -1.0]),
+        ("gamma", &[INF, 1.0]),
+        ("beta", &[-0.5, 1.0]),
+        ("beta", &[1.0, 0.0]),
+        ("beta", &[1.0, NAN]),
+        ("uniform", &[1.0, 1.0]),
+        ("uniform", &[2.0, 1.0]),
+        ("uniform", &[NAN, 1.0]),
+        ("uniform", &[0.0, INF]),
+        ("student_t", &[0.0, 0.0, 1.0]),
+        ("student_t", &[-1.0, 0.0, 1.0]),
+        ("student_t", &[1.0, NAN, 1.0]),
+        ("student_t", &[1.0, 0.0, 0.0]),
+        ("cauchy", &[0.0, 0.0]),
+        ("cauchy", &[-INF, 1.0]),
+        ("log_normal", &[0.0, -1.0]),
+        ("log_normal", &[INF, 1.0]),
+        ("half_cauchy", &[0.0]),
+        ("half_cauchy", &[-3.0]),
+    ];
+    for &kind in DistKind::ALL {
+        assert!(table.iter().any(|(n, _)| *n == kind.name()), "{}: no bad-parameter case", kind.name());
+    }
+    for (name, p) in table {
+        assert!(!params_ok(kind_named(name), p), "{name}: parameters {p:?} accepted");
+    }
+    let uniform = kind_named("uniform");
+    assert_eq!(uniform.check_params(&[2.0, 1.0]), Err("lower must be less than upper"));
+    assert_eq!(uniform.check_params(&[1.0, 2.0]), Ok(()));
+}
+
+/// What a sampler's draws are checked against.
+enum Center {
+    /// Analytic mean and variance: the sample mean must lie within 5 standard errors.
+    Mean { mean: f64, var: f64 },
+    /// Analytic median (for families without a finite variance): the sample median must lie
+    /// within 5 of its asymptotic standard errors, `1 / (2 f(m) √n)`.
+    Median(f64),
+}
+
+fn center(kind: DistKind, p: &[f64]) -> Center {
+    use std::f64::consts::PI;
+    match kind.name() {
+        "normal" => Center::Mean { mean: p[0], var: p[1] * p[1] },
+        "half_normal" => Center::Mean { mean: p[0] * (2.0 / PI).sqrt(), var: p[0] * p[0] * (1.0 - 2.0 / PI) },
+        "exponential" => Center::Mean { mean: 1.0 / p[0], var: 1.0 / (p[0] * p[0]) },
+        "gamma" => Center::Mean { mean: p[0] / p[1], var: p[0] / (p[1] * p[1]) },
+        "beta" => {
+            let (a, b) = (p[0], p[1]);
+            Center::Mean { mean: a / (a + b), var: a * b / ((a + b) * (a + b) * (a + b + 1.0)) }
+        }
+        "uniform" => Center::Mean { mean: 0.5 * (p[0] + p[1]), var: (p[1] - p[0]).powi(2) / 12.0 },
+        "student_t" if p[0] > 2.0 => Center::Mean { mean: p[1], var: p[2] * p[2] * p[0] / (p[0] - 2.0) },
+        "student_t" => Center::Median(p[1]),
+        "cauchy" => Center::Median(p[0]),
+        "log_normal" => {
+            let s2 = p[1] * p[1];
+            Center::Mean { mean: (p[0] + 0.5 * s2).exp(), var: s2.exp_m1() * (2.0 * p[0] + s2).exp() }
+        }
+        "half_cauchy" => Center::Median(p[0]),
+        other => panic!("no analytic centre for {other}"),
+    }
+}
+
+#[test]
+fn samplers_match_moments_and_stay_in_support() {
+    const N: usize = 20_000;
+    let cases: &[(&str, &[f64])] = &[
+        ("normal", &[1.5, 2.0]),
+        ("normal", &[-100.0, 0.01]),
+        ("half_normal", &[0.5]),
+        ("half_normal", &[20.0]),
+        ("exponential", &[0.2]),
+        ("exponential", &[30.0]),
+        ("gamma", &[0.3, 2.0]),
+        ("gamma", &[1.0, 1.0]),
+        ("gamma", &[5.0, 0.5]),
+        ("beta", &[0.5, 0.5]),
+        ("beta", &[2.0, 8.0]),
+        ("beta", &[0.1, 0.2]),
+        ("uniform", &[-1.0, 3.0]),
+        ("uniform", &[1e3, 1e3 + 1e-3]),
+        ("student_t", &[0.5, 1.0, 2.0]),
+        ("student_t", &[1.0, 0.0, 1.0]),
+        ("student_t", &[2.0, -3.0, 1.0]),
+        ("student_t", &[5.0, 2.0, 0.5]),
+        ("student_t", &[30.0, 0.0, 3.0]),
+        ("cauchy", &[0.0, 1.0]),
+        ("cauchy", &[5.0, 0.1]),
+        ("log_normal", &[0.0, 0.5]),
+        ("log_normal", &[2.0, 1.0]),
+        ("half_cauchy", &[1.0]),
+        ("half_cauchy", &[0.01]),
+    ];
+    for &kind in DistKind::ALL {
+        assert!(cases.iter().any(|(n, _)| *n == kind.name()), "{}: no sampler case", kind.name());
+    }
+    let mut failures = Vec::new();
+    for (i, (name, p)) in cases.iter().enumerate() {
+        let kind = kind_named(name);
+        let mut rng = StdRng::seed_from_u64(0x5eed + i as u64);
+        let mut draws: Vec<f64> = (0..N).map(|_| kind.sample(p, &mut rng)).collect();
+        if let Some(x) = draws.iter().find(|&&x| !kind.in_support(x, p)) {
+            failures.push(format!("{name} {p:?}: draw {x} outside the support"));
+        }
+        let n = N as f64;
+        match center(kind, p) {
+            Center::Mean { mean, var } => {
+                let got = draws.iter().sum::<f64>() / n;
+                let se = (var / n).sqrt();
+                if !within((got - mean).abs(), 5.0 * se) {
+                    failures.push(format!("{name} {p:?}: sample mean {got} vs {mean} (se {se:e})"));
+                }
+            }
+            Center::Median(median) => {
+                draws.sort_by(f64::total_cmp);
+                let got = 0.5 * (draws[N / 2 - 1] + draws[N / 2]);
+                let se = 1.0 / (2.0 * kind.lpdf(median, p).exp() * n.sqrt());
+                if !within((got - median).abs(), 5.0 * se) {
+                    failures.push(format!("{name} {p:?}: sample median {got} vs {median} (se {se:e})"));
+                }
+            }
+        }
+    }
+    report("samplers", &failures);
+}

@@ -23,14 +23,22 @@ impl Var {
 }
 
 /// Reference from an expression to a node. In JSON it is the node's position in the model
-/// (`{"var": 2}`); the owner tag is runtime-only and lets the model reject foreign handles.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// (`{"var": {"index": 2}}`); the owner tag is runtime-only (it lets the model reject foreign
+/// handles) and takes no part in equality.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct NodeRef {
     /// Position of the node in its model.
     pub index: usize,
     #[serde(skip)]
     pub(crate) owner: u64,
 }
+
+impl PartialEq for NodeRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index
+    }
+}
+impl Eq for NodeRef {}
 
 /// Elementwise unary operations available in expressions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -114,6 +114,11 @@ impl Node {
         self.shape.len()
     }
 
+    /// Whether the node has no elements (only possible for invalid JSON input).
+    pub fn is_empty(&self) -> bool {
+        self.shape.is_empty()
+    }
+
     /// Whether the node is free (sampled).
     pub fn is_free(&self) -> bool {
         matches!(self.kind, NodeKind::Free { .. })

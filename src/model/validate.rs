@@ -7,7 +7,15 @@ use crate::error::{Error, Result};
 pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
     Ok(match e {
         Expr::Const(_) => Shape::Scalar,
-        Expr::Data(v) => Shape::Vector(v.len()),
+        Expr::Data(v) if v.is_empty() => {
+            return Err(Error::ShapeMismatch { node: at.to_string(), detail: "empty data vector".into() });
+        }
+        Expr::Data(v) => {
+            if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                return Err(Error::NonFiniteData { node: at.to_string(), index: i, value: *x });
+            }
+            Shape::Vector(v.len())
+        }
         Expr::Var(r) => {
             nodes.get(r.index).ok_or(Error::UnknownNode { node: at.to_string(), index: r.index })?.shape
         }
@@ -41,6 +49,7 @@ fn check_refs(model: &Model, node: &Node, limit: usize) -> Result<()> {
 /// Validates a node about to be appended, inferring its shape unless `explicit`.
 pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()> {
     check_refs(model, node, model.nodes.len())?;
+    check_not_empty(node)?;
     let shape = value_shape(&model.nodes, node)?;
     if !explicit {
         node.shape = shape;
@@ -55,6 +64,16 @@ pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()>
         });
     }
     contents(node)
+}
+
+fn check_not_empty(node: &Node) -> Result<()> {
+    if node.shape.is_empty() && !matches!(node.kind, NodeKind::Observed { .. }) {
+        return Err(Error::ShapeMismatch {
+            node: node.name.clone(),
+            detail: "a vector node needs length ≥ 1".into(),
+        });
+    }
+    Ok(())
 }
 
 /// Broadcast shape of a node's parameters (or its expression).
@@ -171,6 +190,7 @@ pub(crate) fn model(m: &Model) -> Result<()> {
     }
     topological_order(&m.nodes)?;
     for n in &m.nodes {
+        check_not_empty(n)?;
         let shape = value_shape(&m.nodes, n)?;
         if shape.broadcast(n.shape) != Some(n.shape) {
             return Err(Error::ShapeMismatch {

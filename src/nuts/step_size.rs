@@ -66,9 +66,9 @@ mod tests {
     fn converges_to_target_on_a_monotone_response() {
         // Acceptance falls with step size as exp(-eps): the fixed point is eps = -ln(0.8).
         let mut da = DualAveraging::new(DualAveragingOptions::default(), 1.0);
-        let mut eps = 1.0;
+        let mut eps: f64 = 1.0;
         for _ in 0..5000 {
-            eps = da.update((-eps as f64).exp());
+            eps = da.update((-eps).exp());
         }
         let want = -(0.8f64).ln();
         assert!((da.final_step_size() - want).abs() < 0.01 * want, "{} vs {want}", da.final_step_size());

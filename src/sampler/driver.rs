@@ -86,7 +86,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> (Vec<ChainRecord>, 
             let rec = &mut records[c];
             if out.stats.tuning {
                 rec.warmup_stats.push(out.stats);
-            } else if (out.iteration - g.warmup) % g.thin == 0 {
+            } else if (out.iteration - g.warmup).is_multiple_of(g.thin) {
                 divergences[c] += out.stats.diverging as usize;
                 rec.stats.push(out.stats);
                 g.constrain.run(&mut ws, &state.q, &mut []);

@@ -41,12 +41,12 @@ impl Fit {
         counters: DriveCounters,
         backend: String,
         timing: Timing,
+        cancelled: bool,
     ) -> Fit {
         let outputs = &compiled.constrain.outputs;
         let sizes: Vec<usize> = compiled.output_shapes.iter().map(|s| s.len()).collect();
         let per_draw: usize = sizes.iter().sum();
         let draws = records.iter().map(|r| r.stats.len()).min().unwrap_or(0);
-        let expected = records.iter().map(|r| r.stats.len()).max().unwrap_or(0);
         let chains = ids.len();
         // Trace variables in model order.
         let mut order: Vec<usize> = (0..outputs.len()).collect();
@@ -76,7 +76,6 @@ impl Fit {
             .collect();
         let stats = records.iter().map(|r| r.stats[..draws].to_vec()).collect();
         let warmup_stats = records.iter().map(|r| r.warmup_stats.clone()).collect();
-        let cancelled = draws < expected || records.iter().any(|r| r.stats.len() != draws);
         Fit {
             trace: Trace { chains, draws, vars, stats, warmup_stats },
             noncentered: compiled.noncentered.clone(),

@@ -218,6 +218,7 @@ impl<'m> Sampler<'m> {
             counters,
             self.backend_name(),
             Timing { compile_s, sampling_s },
+            self.cancel.is_cancelled(),
         ))
     }
 
@@ -252,7 +253,7 @@ impl<'m> Sampler<'m> {
             },
             step_size: 1.0,
         };
-        let results: Vec<Result<(Vec<(usize, ChainRecord)>, DriveCounters)>> = groups
+        let results: Vec<Result<GroupRecords>> = groups
             .par_iter()
             .map(|chain_ids| {
                 let mut backend = CpuBackend::new(
@@ -294,6 +295,9 @@ impl<'m> Sampler<'m> {
         Ok((by_chain.into_iter().map(|(_, r)| r).collect(), total))
     }
 }
+
+/// Records of one group's chains (keyed by global chain id) and its counters.
+type GroupRecords = (Vec<(usize, ChainRecord)>, DriveCounters);
 
 /// Finds a finite starting point for one chain.
 fn start_chain(

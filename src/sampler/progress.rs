@@ -37,7 +37,7 @@ impl Progress {
     pub fn update(&self, chain: usize, divergences: usize, step_size: f64, tuning: bool) {
         let b = &self.bars[chain];
         b.inc(1);
-        if b.position() % 16 == 0 || b.length() == Some(b.position()) {
+        if b.position().is_multiple_of(16) || b.length() == Some(b.position()) {
             let phase = if tuning { "warmup" } else { "sampling" };
             b.set_message(format!("{phase} div {divergences} step {step_size:.3}"));
         }

@@ -90,34 +90,26 @@ fn no_u_turn(inv_mass: &[f64], p_minus: &[f64], p_plus: &[f64], rho: &[f64]) -> 
     dot_sharp(inv_mass, p_plus, rho) > 0.0 && dot_sharp(inv_mass, p_minus, rho) > 0.0
 }
 
-/// Checks merging trajectory pieces A and B (adjacent, either order along time):
-/// the whole, and Stan's two extra checks across the boundary.
-fn merge_ok(
-    inv_mass: &[f64],
-    a_far: &[f64],
-    a_near: &[f64],
-    rho_a: &[f64],
-    b_near: &[f64],
-    b_far: &[f64],
-    rho_b: &[f64],
-    tmp: &mut [f64],
-) -> bool {
-    for i in 0..tmp.len() {
-        tmp[i] = rho_a[i] + rho_b[i];
-    }
-    if !no_u_turn(inv_mass, a_far, b_far, tmp) {
-        return false;
-    }
-    for i in 0..tmp.len() {
-        tmp[i] = rho_a[i] + b_near[i];
-    }
-    if !no_u_turn(inv_mass, a_far, b_near, tmp) {
-        return false;
-    }
-    for i in 0..tmp.len() {
-        tmp[i] = rho_b[i] + a_near[i];
-    }
-    no_u_turn(inv_mass, a_near, b_far, tmp)
+/// A piece of trajectory: momentum at its end away from the other piece (`far`), at its end
+/// next to it (`near`), and its momentum sum.
+struct Piece<'a> {
+    far: &'a [f64],
+    near: &'a [f64],
+    rho: &'a [f64],
+}
+
+/// Checks merging adjacent trajectory pieces `a` and `b`: the whole, and Stan's two extra
+/// checks across the boundary. `tmp` is scratch of the dimension's length.
+fn merge_ok(inv_mass: &[f64], a: Piece<'_>, b: Piece<'_>, tmp: &mut [f64]) -> bool {
+    let mut check = |p_minus: &[f64], p_plus: &[f64], rho_x: &[f64], rho_y: &[f64]| {
+        for i in 0..tmp.len() {
+            tmp[i] = rho_x[i] + rho_y[i];
+        }
+        no_u_turn(inv_mass, p_minus, p_plus, tmp)
+    };
+    check(a.far, b.far, a.rho, b.rho)
+        && check(a.far, b.near, a.rho, b.near)
+        && check(a.near, b.far, b.rho, a.near)
 }
 
 fn log_add_exp(a: f64, b: f64) -> f64 {
@@ -260,7 +252,7 @@ impl ChainState {
         // Running sums and checkpoints.
         let p = &self.ends[side].p;
         for l in 0..=depth {
-            if n % (1 << l) == 0 {
+            if n.is_multiple_of(1 << l) {
                 self.beg_p[l].copy_from_slice(p);
                 self.beg_s[l].copy_from_slice(&self.sub_sum);
             }
@@ -270,7 +262,7 @@ impl ChainState {
         }
         let mut turning = false;
         for l in 0..depth {
-            if (n + 1) % (1 << l) != 0 {
+            if !(n + 1).is_multiple_of(1 << l) {
                 break;
             }
             if ((n + 1) >> l) % 2 == 1 {
@@ -284,9 +276,9 @@ impl ChainState {
                 self.rho_a[i] = self.half_s[l][i] - self.beg_s[l + 1][i];
                 self.rho_b[i] = self.sub_sum[i] - self.half_s[l][i];
             }
-            let (a_far, a_near, b_near) = (&self.beg_p[l + 1], &self.half_p[l], &self.beg_p[l]);
-            let ok =
-                merge_ok(&self.inv_mass, a_far, a_near, &self.rho_a, b_near, p, &self.rho_b, &mut self.tmp);
+            let a = Piece { far: &self.beg_p[l + 1], near: &self.half_p[l], rho: &self.rho_a };
+            let b = Piece { far: p, near: &self.beg_p[l], rho: &self.rho_b };
+            let ok = merge_ok(&self.inv_mass, a, b, &mut self.tmp);
             if !ok {
                 turning = true;
                 break;
@@ -306,16 +298,9 @@ impl ChainState {
         self.log_w = log_add_exp(self.log_w, self.sub_log_w);
         let far = &self.ends[1 - side].p;
         let p = &self.ends[side].p;
-        let ok = merge_ok(
-            &self.inv_mass,
-            far,
-            &self.near_p,
-            &self.rho,
-            &self.beg_p[depth],
-            p,
-            &self.sub_sum,
-            &mut self.tmp,
-        );
+        let old = Piece { far, near: &self.near_p, rho: &self.rho };
+        let new = Piece { far: p, near: &self.beg_p[depth], rho: &self.sub_sum };
+        let ok = merge_ok(&self.inv_mass, old, new, &mut self.tmp);
         for (r, s) in self.rho.iter_mut().zip(&self.sub_sum) {
             *r += s;
         }

@@ -1,0 +1,186 @@
+//! One test per bad-input error kind: each is a typed error naming the node, never a panic.
+
+use exmc::prelude::*;
+
+fn quickstart() -> (Model, Var, Var) {
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(2.0)).unwrap();
+    (m, mu, sigma)
+}
+
+#[test]
+fn duplicate_name() {
+    let (mut m, _, _) = quickstart();
+    assert_eq!(m.rv("mu", Normal::new(0.0, 1.0)), Err(Error::DuplicateName("mu".into())));
+}
+
+#[test]
+fn foreign_var() {
+    let (mut m, _, _) = quickstart();
+    let (_, other_mu, _) = quickstart();
+    let err = m.rv("y", Normal::new(other_mu, 1.0)).unwrap_err();
+    assert_eq!(err, Error::ForeignVar { node: "y".into() });
+}
+
+#[test]
+fn unknown_node_in_json() {
+    let (m, _, _) = quickstart();
+    let json = m.to_json().unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    v["nodes"].as_array_mut().unwrap().push(serde_json::json!({
+        "name": "y", "shape": "scalar",
+        "kind": {"deterministic": {"expr": {"var": {"index": 17}}}}
+    }));
+    let err = Model::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(err, Error::UnknownNode { node: "y".into(), index: 17 });
+}
+
+#[test]
+fn cycle_in_json() {
+    let json = serde_json::json!({"nodes": [
+        {"name": "a", "shape": "scalar", "kind": {"deterministic": {"expr": {"var": {"index": 1}}}}},
+        {"name": "b", "shape": "scalar", "kind": {"deterministic": {"expr": {"var": {"index": 0}}}}}
+    ]});
+    let err = Model::from_json(&json.to_string()).unwrap_err();
+    assert!(matches!(err, Error::Cycle { ref node } if node == "a" || node == "b"), "{err:?}");
+}
+
+#[test]
+fn shape_mismatch() {
+    let mut m = Model::new();
+    let a = m.rv_vec("a", Normal::new(0.0, 1.0), 3).unwrap();
+    let b = m.rv_vec("b", Normal::new(0.0, 1.0), 4).unwrap();
+    let err = m.deterministic("c", a + b).unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { ref node, .. } if node == "c"), "{err:?}");
+    let err = m.observe("y", Normal::new(a, 1.0), &[1.0, 2.0]).unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { ref node, .. } if node == "y"), "{err:?}");
+    let err = m.rv_vec("e", Normal::new(0.0, 1.0), 0).unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { ref node, .. } if node == "e"), "{err:?}");
+}
+
+#[test]
+fn parameter_outside_domain() {
+    let mut m = Model::new();
+    let err = m.rv("s", Normal::new(0.0, -1.0)).unwrap_err();
+    assert_eq!(err.to_string(), "node `s`: normal parameter `sigma` is -1, but must be positive and finite");
+    let err = m.rv("v", Normal::new(0.0, vec![1.0, 0.0])).unwrap_err();
+    assert!(matches!(err, Error::InvalidParameter { index: Some(1), .. }), "{err:?}");
+    let err = m.rv("u", Uniform::new(2.0, 1.0)).unwrap_err();
+    assert!(matches!(err, Error::InvalidParameter { ref node, .. } if node == "u"), "{err:?}");
+}
+
+#[test]
+fn wrong_parameter_count_in_json() {
+    let json = serde_json::json!({"nodes": [
+        {"name": "a", "shape": "scalar", "kind": {"free": {"dist": {"kind": "normal", "params": [{"const": 0.0}]}}}}
+    ]});
+    let err = Model::from_json(&json.to_string()).unwrap_err();
+    assert_eq!(err, Error::ParamCount { node: "a".into(), dist: "normal", expected: 2, got: 1 });
+}
+
+#[test]
+fn empty_data() {
+    let (mut m, mu, sigma) = quickstart();
+    assert_eq!(m.observe("x", Normal::new(mu, sigma), &[]), Err(Error::EmptyData { node: "x".into() }));
+}
+
+#[test]
+fn non_finite_data() {
+    let (mut m, mu, sigma) = quickstart();
+    let err = m.observe("x", Normal::new(mu, sigma), &[1.0, f64::NAN]).unwrap_err();
+    assert!(matches!(err, Error::NonFiniteData { ref node, index: 1, .. } if node == "x"), "{err:?}");
+    let err = m.rv("d", Normal::new(vec![0.0, f64::INFINITY], 1.0)).unwrap_err();
+    assert!(matches!(err, Error::NonFiniteData { ref node, index: 1, .. } if node == "d"), "{err:?}");
+}
+
+#[test]
+fn data_outside_support() {
+    let (mut m, _, sigma) = quickstart();
+    let err = m.observe("x", Exponential::new(sigma), &[1.0, -0.5]).unwrap_err();
+    assert_eq!(err, Error::OutsideSupport { node: "x".into(), dist: "exponential", index: 1, value: -0.5 });
+    let err = m.observe("b", Beta::new(2.0, 2.0), &[0.5, 1.0]).unwrap_err();
+    assert!(matches!(err, Error::OutsideSupport { index: 1, .. }), "{err:?}");
+}
+
+#[test]
+fn malformed_json() {
+    assert!(matches!(Model::from_json("{not json"), Err(Error::Json(_))));
+}
+
+#[test]
+fn invalid_sampler_options() {
+    let (m, _, _) = quickstart();
+    for (s, option) in [
+        (Sampler::new(&m).chains(0), "chains"),
+        (Sampler::new(&m).thin(0), "thin"),
+        (Sampler::new(&m).target_accept(1.0), "target_accept"),
+        (Sampler::new(&m).max_treedepth(0), "max_treedepth"),
+        (Sampler::new(&m).chains(2).only_chains(vec![5]), "only_chains"),
+    ] {
+        let err = s.progress(false).run().unwrap_err();
+        assert!(matches!(err, Error::InvalidOption { option: o, .. } if o == option), "{err:?}");
+    }
+    let mut init = std::collections::HashMap::new();
+    init.insert("sigma".to_string(), vec![-1.0]);
+    let err = Sampler::new(&m).init(Init::Values(init)).progress(false).run().unwrap_err();
+    assert!(matches!(err, Error::InvalidOption { option: "init", .. }), "{err:?}");
+}
+
+#[test]
+fn init_failure_after_retries() {
+    // The rate is negative wherever the sampler starts, so log p is never finite.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
+    m.observe("y", Exponential::new(-a.exp()), &[1.0]).unwrap();
+    let err = Sampler::new(&m).chains(1).progress(false).run().unwrap_err();
+    assert_eq!(err, Error::InitFailed { chain: 0, tries: 100 });
+}
+
+#[test]
+fn mutated_json_never_panics() {
+    // Every numeric leaf of a valid model's JSON replaced by awkward values: loading,
+    // compiling and a short run must return Ok or a typed error.
+    let (mut m, mu, sigma) = quickstart();
+    let t = m.rv_vec("t", Normal::new(mu, sigma), 3).unwrap();
+    m.deterministic("d", (t * 2.0).exp().ln_1p() / sigma.sqrt()).unwrap();
+    m.observe("y", StudentT::new(3.0, t, 1.0), &[0.1, 0.2, 0.3]).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&m.to_json().unwrap()).unwrap();
+    fn leaves(v: &serde_json::Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match v {
+            serde_json::Value::Number(_) => out.push(path.clone()),
+            serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| {
+                path.push(i.to_string());
+                leaves(x, path, out);
+                path.pop();
+            }),
+            serde_json::Value::Object(o) => o.iter().for_each(|(k, x)| {
+                path.push(k.clone());
+                leaves(x, path, out);
+                path.pop();
+            }),
+            _ => {}
+        }
+    }
+    let mut paths = Vec::new();
+    leaves(&json, &mut Vec::new(), &mut paths);
+    assert!(paths.len() > 10);
+    for path in &paths {
+        for bad in
+            [serde_json::json!(-1.0), serde_json::json!(0), serde_json::json!(1e308), serde_json::json!(99)]
+        {
+            let mut v = json.clone();
+            let mut slot = &mut v;
+            for k in path {
+                slot = match slot {
+                    serde_json::Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+                    other => &mut other[k.as_str()],
+                };
+            }
+            *slot = bad;
+            if let Ok(model) = Model::from_json(&v.to_string()) {
+                let _ = Sampler::new(&model).chains(1).warmup(5).draws(5).progress(false).run();
+            }
+        }
+    }
+}

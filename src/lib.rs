@@ -45,5 +45,5 @@ pub mod prelude {
         Beta, Cauchy, Exponential, Gamma, HalfCauchy, HalfNormal, LogNormal, Normal, StudentT, Uniform,
     };
     pub use crate::model::{Dist, DistKind, Expr, Model, NodeKind, Shape, Var};
-    pub use crate::sampler::{BackendChoice, CancelToken, Fit, Init, Sampler};
+    pub use crate::sampler::{BackendChoice, CancelToken, Fit, Init, MetricInit, Sampler};
 }

@@ -77,6 +77,7 @@ pub struct Sampler<'m> {
     rewrite: RewriteOptions,
     chain_ids: Option<Vec<usize>>,
     threads: Option<usize>,
+    metric_init: MetricInit,
 }
 
 impl<'m> Sampler<'m> {
@@ -98,6 +99,7 @@ impl<'m> Sampler<'m> {
             rewrite: RewriteOptions::default(),
             chain_ids: None,
             threads: None,
+            metric_init: MetricInit::Gradient,
         }
     }
 
@@ -165,6 +167,11 @@ impl<'m> Sampler<'m> {
     /// give in a full run with the same seed.
     pub fn only_chains(mut self, ids: Vec<usize>) -> Self {
         self.chain_ids = Some(ids);
+        self
+    }
+    /// The inverse mass matrix chains start from (default: from the initial gradient).
+    pub fn metric_init(mut self, m: MetricInit) -> Self {
+        self.metric_init = m;
         self
     }
     /// Number of worker threads (default: rayon's pool).
@@ -265,7 +272,7 @@ impl<'m> Sampler<'m> {
                 let mut machines = Vec::with_capacity(chain_ids.len());
                 for (local, &c) in chain_ids.iter().enumerate() {
                     let rng = ChainRng::new(self.seed, c);
-                    start_chain(&mut backend, local, c, &rng, &base, &set)?;
+                    start_chain(&mut backend, (local, c), &rng, (&base, &set), self.metric_init)?;
                     machines.push(ChainMachine::new(local, rng, compiled.pointmap.dim, opts));
                 }
                 let group = Group {
@@ -296,22 +303,45 @@ impl<'m> Sampler<'m> {
     }
 }
 
+/// Inverse mass diagonal `1/|∂logp/∂u|` at the initial point (nutpie's initialisation):
+/// for a Gaussian coordinate of scale s at distance r from its mean this is `s²/r`, the right
+/// order of magnitude without any draw. Clamped to `[1e-6, 1e6]`; a zero gradient gives 1.
+pub fn gradient_metric(grad: &[f64]) -> Vec<f64> {
+    grad.iter()
+        .map(|g| if *g == 0.0 || !g.is_finite() { 1.0 } else { (1.0 / g.abs()).clamp(1e-6, 1e6) })
+        .collect()
+}
+
+/// The inverse mass matrix chains start with, before the first adaptation window ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MetricInit {
+    /// From the gradient at the initial point (default; see [`gradient_metric`]).
+    #[default]
+    Gradient,
+    /// The identity (Stan's choice).
+    Identity,
+}
+
 /// Records of one group's chains (keyed by global chain id) and its counters.
 type GroupRecords = (Vec<(usize, ChainRecord)>, DriveCounters);
 
 /// Finds a finite starting point for one chain.
 fn start_chain(
     backend: &mut dyn Backend,
-    local: usize,
-    chain: usize,
+    (local, chain): (usize, usize),
     rng: &ChainRng,
-    base: &[f64],
-    set: &[bool],
+    (base, set): (&[f64], &[bool]),
+    metric: MetricInit,
 ) -> Result<()> {
     let tries = if set.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
     for attempt in 0..tries {
         let u = init::candidate(rng, attempt, base, set);
         if backend.set_position(local, &u).is_some() {
+            if metric == MetricInit::Gradient {
+                let mut g = vec![0.0; u.len()];
+                backend.logp_grad(&u, &mut g);
+                backend.set_inv_mass(local, &gradient_metric(&g));
+            }
             return Ok(());
         }
     }

@@ -12,6 +12,9 @@ pub struct Executor {
     offsets: Vec<usize>,
     template: Vec<f64>,
     dynamic: Vec<usize>,
+    /// Per instruction: the summed log normaliser of an `Lpdf` whose normaliser reads only
+    /// constants (computed once here; the run evaluates only the kernel).
+    hoisted: Vec<Option<f64>>,
 }
 
 impl Executor {
@@ -33,7 +36,8 @@ impl Executor {
                 _ => dynamic.push(k),
             }
         }
-        Executor { prog, offsets, template, dynamic }
+        let hoisted = hoist_normalizers(&prog, &offsets, &template);
+        Executor { prog, offsets, template, dynamic, hoisted }
     }
 
     /// The program.
@@ -94,7 +98,8 @@ impl Executor {
                 ws[o..o + n].fill(v);
             }
             Op::Lpdf { kind, args, partials } => {
-                with_family!(*kind, F => self.lpdf::<F>(ws, o, args, partials))
+                let hoisted = self.hoisted[k];
+                with_family!(*kind, F => self.lpdf::<F>(ws, o, args, partials, hoisted))
             }
         }
     }
@@ -133,8 +138,8 @@ impl Executor {
         o: usize,
         args: &[usize],
         partials: &[Option<usize>],
+        hoisted: Option<f64>,
     ) {
-        const MAX: usize = 4;
         let k = args.len();
         debug_assert!(k <= MAX);
         let n = args.iter().map(|&a| self.prog.lens[a]).max().unwrap_or(1);
@@ -154,13 +159,17 @@ impl Executor {
         let any_grad = partials.iter().any(Option::is_some);
         let mut x = [0.0; MAX];
         let mut g = [0.0; MAX];
-        let mut total = 0.0;
+        let mut total = hoisted.unwrap_or(0.0);
         for i in 0..n {
             for j in 0..k {
                 x[j] = ws[at[j] + if vec[j] { i } else { 0 }];
             }
-            let lp = if any_grad {
-                let lp = F::lpdf_grad(x[0], &x[1..k], &mut g[..k]);
+            let lp = if hoisted.is_some() || any_grad {
+                let lp = if hoisted.is_some() {
+                    F::kernel_grad(x[0], &x[1..k], &mut g[..k])
+                } else {
+                    F::lpdf_grad(x[0], &x[1..k], &mut g[..k])
+                };
                 for j in 0..k {
                     if out[j] != usize::MAX {
                         ws[out[j] + if out_vec[j] { i } else { 0 }] += g[j];
@@ -174,6 +183,42 @@ impl Executor {
         }
         ws[o] = if total.is_nan() { f64::NEG_INFINITY } else { total };
     }
+}
+
+/// Most arguments a fused density takes (value + 3 parameters).
+const MAX: usize = 4;
+
+/// For every `Lpdf` whose normaliser reads only constant values, the normaliser summed over the
+/// broadcast length.
+fn hoist_normalizers(prog: &Program, offsets: &[usize], template: &[f64]) -> Vec<Option<f64>> {
+    let mut is_const = vec![false; prog.lens.len()];
+    for i in &prog.instrs {
+        is_const[i.out] = matches!(i.op, Op::Const(_) | Op::Data(_));
+    }
+    prog.instrs
+        .iter()
+        .map(|instr| {
+            let Op::Lpdf { kind, args, .. } = &instr.op else { return None };
+            with_family!(*kind, F => {
+                let reads = <F as crate::model::Family>::NORMALIZER_PARAMS;
+                if reads.is_empty() || !reads.iter().all(|&j| is_const[args[1 + j]]) {
+                    return None;
+                }
+                let n = args.iter().map(|&a| prog.lens[a]).max().unwrap_or(1);
+                let mut p = [0.0; MAX];
+                let total: f64 = (0..n)
+                    .map(|i| {
+                        for (j, &a) in args[1..].iter().enumerate() {
+                            let idx = if prog.lens[a] == n && n > 1 { i } else { 0 };
+                            p[j] = template[offsets[a] + idx];
+                        }
+                        <F as crate::model::Family>::log_normalizer(&p[..args.len() - 1])
+                    })
+                    .sum();
+                Some(total)
+            })
+        })
+        .collect()
 }
 
 /// Pairwise summation (error grows as O(log n) rather than O(n)).

@@ -115,6 +115,23 @@ pub trait Family {
 
     /// One random draw.
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64;
+
+    /// Parameters that [`Family::log_normalizer`] reads. When all of them are constants, a
+    /// backend may compute the normaliser once and evaluate only [`Family::kernel_grad`]
+    /// (Stan's `propto` idea without dropping the constant). Empty: no split.
+    const NORMALIZER_PARAMS: &'static [usize] = &[];
+
+    /// The terms of the log density that depend on the parameters only:
+    /// `lpdf(x, p) = kernel(x, p) + log_normalizer(p)`.
+    fn log_normalizer(_p: &[f64]) -> f64 {
+        0.0
+    }
+
+    /// `lpdf - log_normalizer` with its partials (same layout as [`Family::lpdf_grad`]); the
+    /// partials of the parameters in [`Family::NORMALIZER_PARAMS`] exclude the normaliser's.
+    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        Self::lpdf_grad(x, p, g) - Self::log_normalizer(p)
+    }
 }
 
 /// A distribution with its parameters given as expressions: what `Model::rv` receives.

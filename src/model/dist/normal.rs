@@ -44,4 +44,39 @@ impl Family for Normal {
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
         p[0] + p[1] * std_normal(rng)
     }
+
+    const NORMALIZER_PARAMS: &'static [usize] = &[1];
+
+    fn log_normalizer(p: &[f64]) -> f64 {
+        -p[1].ln() - HALF_LN_2PI
+    }
+
+    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        let (mu, sigma) = (p[0], p[1]);
+        let inv_sigma = 1.0 / sigma;
+        let z = (x - mu) * inv_sigma;
+        let dz = z * inv_sigma;
+        g[0] = -dz;
+        g[1] = dz;
+        g[2] = z * z * inv_sigma;
+        -0.5 * z * z
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_plus_normalizer_is_the_density() {
+        for (x, mu, sigma) in [(0.3, -1.0, 0.5), (12.0, 2.0, 7.0), (-3.0, 0.0, 1e-3)] {
+            let p = [mu, sigma];
+            let (mut g, mut k) = ([0.0; 3], [0.0; 3]);
+            let full = Normal::lpdf_grad(x, &p, &mut g);
+            let kernel = Normal::kernel_grad(x, &p, &mut k);
+            assert!((kernel + Normal::log_normalizer(&p) - full).abs() <= 1e-12 * full.abs().max(1.0));
+            assert_eq!(g[..2], k[..2]);
+            assert!((k[2] - 1.0 / sigma - g[2]).abs() <= 1e-12 * g[2].abs().max(1.0));
+        }
+    }
 }

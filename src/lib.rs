@@ -24,6 +24,8 @@
 //! Layers (each imports only the ones listed before it): [`model`], [`rewrite`], [`compile`],
 //! [`backend`], [`nuts`], [`sampler`], [`diagnostics`].
 
+#![warn(missing_docs)]
+
 pub mod backend;
 pub mod compile;
 pub mod diagnostics;
@@ -37,6 +39,11 @@ pub mod sampler;
 pub use error::{Error, Result};
 pub use model::Model;
 pub use sampler::{Fit, Sampler};
+
+/// The examples in README.md, run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 /// The names most programs need.
 pub mod prelude {

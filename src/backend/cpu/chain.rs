@@ -10,11 +10,11 @@ use crate::rng::{ChainRng, Purpose};
 
 /// Phase-space point with its log density and gradient.
 #[derive(Clone, Debug)]
-pub struct Point {
-    pub q: Vec<f64>,
-    pub p: Vec<f64>,
-    pub g: Vec<f64>,
-    pub logp: f64,
+pub(crate) struct Point {
+    q: Vec<f64>,
+    p: Vec<f64>,
+    g: Vec<f64>,
+    logp: f64,
 }
 
 impl Point {
@@ -51,6 +51,7 @@ impl Sample {
 #[derive(Clone, Debug)]
 pub struct ChainState {
     rng: ChainRng,
+    /// Inverse mass-matrix diagonal.
     pub inv_mass: Vec<f64>,
     /// Ends of the trajectory: `[backward, forward]`.
     ends: [Point; 2],

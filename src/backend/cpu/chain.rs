@@ -67,9 +67,9 @@ pub struct ChainState {
     sub_sum: Vec<f64>,
     /// Momentum at the trajectory's end next to the subtree, when the subtree started.
     near_p: Vec<f64>,
-    /// Checkpoints per level: momentum at the first leaf of the current block, the running sum
-    /// before it, momentum at the last leaf of the latest first-half block, and the running sum
-    /// there.
+    /// Checkpoints: per slot (see [`slot`]) the momentum at the first leaf of a block and the
+    /// running sum before it; per level the momentum at the last leaf of the latest first-half
+    /// block and the running sum there.
     beg_p: Vec<Vec<f64>>,
     beg_s: Vec<Vec<f64>>,
     half_p: Vec<Vec<f64>>,
@@ -77,40 +77,50 @@ pub struct ChainState {
     sum_accept: f64,
     n_leapfrog: u32,
     last_energy_error: f64,
-    tmp: Vec<f64>,
-    rho_a: Vec<f64>,
-    rho_b: Vec<f64>,
 }
 
 fn dot_sharp(inv_mass: &[f64], p: &[f64], rho: &[f64]) -> f64 {
     inv_mass.iter().zip(p).zip(rho).map(|((m, p), r)| m * p * r).sum()
 }
 
-/// The generalised no-U-turn criterion: `p♯₋·ρ > 0` and `p♯₊·ρ > 0`.
-fn no_u_turn(inv_mass: &[f64], p_minus: &[f64], p_plus: &[f64], rho: &[f64]) -> bool {
-    dot_sharp(inv_mass, p_plus, rho) > 0.0 && dot_sharp(inv_mass, p_minus, rho) > 0.0
-}
-
 /// A piece of trajectory: momentum at its end away from the other piece (`far`), at its end
-/// next to it (`near`), and its momentum sum.
-struct Piece<'a> {
+/// next to it (`near`), and its momentum sum, element by element.
+struct Piece<'a, R: Fn(usize) -> f64> {
     far: &'a [f64],
     near: &'a [f64],
-    rho: &'a [f64],
+    rho: R,
 }
 
-/// Checks merging adjacent trajectory pieces `a` and `b`: the whole, and Stan's two extra
-/// checks across the boundary. `tmp` is scratch of the dimension's length.
-fn merge_ok(inv_mass: &[f64], a: Piece<'_>, b: Piece<'_>, tmp: &mut [f64]) -> bool {
-    let mut check = |p_minus: &[f64], p_plus: &[f64], rho_x: &[f64], rho_y: &[f64]| {
-        for i in 0..tmp.len() {
-            tmp[i] = rho_x[i] + rho_y[i];
-        }
-        no_u_turn(inv_mass, p_minus, p_plus, tmp)
-    };
-    check(a.far, b.far, a.rho, b.rho)
-        && check(a.far, b.near, a.rho, b.near)
-        && check(a.near, b.far, b.rho, a.near)
+/// Checks merging adjacent trajectory pieces `a` and `b` with the generalised no-U-turn
+/// criterion (`p♯₋·ρ > 0` and `p♯₊·ρ > 0`): on the whole, and Stan's two extra checks across
+/// the boundary (`ρ_a + p_b,near` and `ρ_b + p_a,near`). One pass computes all six products.
+#[inline]
+fn merge_ok<RA: Fn(usize) -> f64, RB: Fn(usize) -> f64>(
+    inv_mass: &[f64],
+    a: Piece<'_, RA>,
+    b: Piece<'_, RB>,
+) -> bool {
+    let mut d = [0.0f64; 6];
+    for (i, &m) in inv_mass.iter().enumerate() {
+        let (ra, rb) = ((a.rho)(i), (b.rho)(i));
+        let whole = ra + rb;
+        let to_b = ra + b.near[i];
+        let to_a = rb + a.near[i];
+        d[0] += m * b.far[i] * whole;
+        d[1] += m * a.far[i] * whole;
+        d[2] += m * b.near[i] * to_b;
+        d[3] += m * a.far[i] * to_b;
+        d[4] += m * b.far[i] * to_a;
+        d[5] += m * a.near[i] * to_a;
+    }
+    d.iter().all(|&x| x > 0.0)
+}
+
+/// Checkpoint slot of the block starting at leaf `s` of a depth-`depth` subtree: blocks that
+/// start at the same leaf share one slot (its trailing zeros), and no leaf inside a block
+/// writes the slot of the block's start.
+fn slot(s: usize, depth: usize) -> usize {
+    if s == 0 { depth } else { (s.trailing_zeros() as usize).min(depth) }
 }
 
 fn log_add_exp(a: f64, b: f64) -> f64 {
@@ -149,9 +159,6 @@ impl ChainState {
             sum_accept: 0.0,
             n_leapfrog: 0,
             last_energy_error: 0.0,
-            tmp: zeros(),
-            rho_a: zeros(),
-            rho_b: zeros(),
         }
     }
 
@@ -207,11 +214,14 @@ impl ChainState {
             end.q[i] += h * self.inv_mass[i] * end.p[i];
         }
         end.logp = grad(&end.q, &mut end.g);
+        let mut kinetic = 0.0;
+        let mut finite = end.logp.is_finite();
         for i in 0..end.q.len() {
             end.p[i] += 0.5 * h * end.g[i];
+            kinetic += self.inv_mass[i] * end.p[i] * end.p[i];
+            finite &= end.g[i].is_finite();
         }
-        let finite = end.logp.is_finite() && end.g.iter().all(|g| g.is_finite());
-        let energy = -end.logp + 0.5 * dot_sharp(&self.inv_mass, &end.p, &end.p);
+        let energy = -end.logp + 0.5 * kinetic;
         if finite && !energy.is_nan() { energy } else { f64::INFINITY }
     }
 
@@ -250,37 +260,36 @@ impl ChainState {
             self.sub.take(end, energy);
         }
         self.sub_log_w = new_w;
-        // Running sums and checkpoints.
+        // Running sum and the checkpoint of the blocks starting at this leaf.
         let p = &self.ends[side].p;
-        for l in 0..=depth {
-            if n.is_multiple_of(1 << l) {
-                self.beg_p[l].copy_from_slice(p);
-                self.beg_s[l].copy_from_slice(&self.sub_sum);
-            }
+        let k = slot(n, depth);
+        let (beg_p, beg_s) = (&mut self.beg_p[k], &mut self.beg_s[k]);
+        for i in 0..p.len() {
+            beg_p[i] = p[i];
+            beg_s[i] = self.sub_sum[i];
+            self.sub_sum[i] += p[i];
         }
-        for (s, pi) in self.sub_sum.iter_mut().zip(p) {
-            *s += pi;
-        }
+        // Blocks ending at this leaf: a first half is stored, a second half is merged.
         let mut turning = false;
         for l in 0..depth {
             if !(n + 1).is_multiple_of(1 << l) {
                 break;
             }
             if ((n + 1) >> l) % 2 == 1 {
-                // A level-l block ended as the first half of a level-(l+1) block.
                 self.half_p[l].copy_from_slice(p);
                 self.half_s[l].copy_from_slice(&self.sub_sum);
                 continue;
             }
-            // A level-l block ended as the second half: check the merged level-(l+1) block.
-            for i in 0..self.tmp.len() {
-                self.rho_a[i] = self.half_s[l][i] - self.beg_s[l + 1][i];
-                self.rho_b[i] = self.sub_sum[i] - self.half_s[l][i];
-            }
-            let a = Piece { far: &self.beg_p[l + 1], near: &self.half_p[l], rho: &self.rho_a };
-            let b = Piece { far: p, near: &self.beg_p[l], rho: &self.rho_b };
-            let ok = merge_ok(&self.inv_mass, a, b, &mut self.tmp);
-            if !ok {
+            let (a_start, b_start) = (n + 1 - (2 << l), n + 1 - (1 << l));
+            let (a_slot, b_slot) = (slot(a_start, depth), slot(b_start, depth));
+            let (half_s, a_beg_s, sum) = (&self.half_s[l], &self.beg_s[a_slot], &self.sub_sum);
+            let a = Piece {
+                far: &self.beg_p[a_slot],
+                near: &self.half_p[l],
+                rho: |i: usize| half_s[i] - a_beg_s[i],
+            };
+            let b = Piece { far: p, near: &self.beg_p[b_slot], rho: |i: usize| sum[i] - half_s[i] };
+            if !merge_ok(&self.inv_mass, a, b) {
                 turning = true;
                 break;
             }
@@ -297,11 +306,11 @@ impl ChainState {
             self.sample.copy_from(&self.sub);
         }
         self.log_w = log_add_exp(self.log_w, self.sub_log_w);
-        let far = &self.ends[1 - side].p;
-        let p = &self.ends[side].p;
-        let old = Piece { far, near: &self.near_p, rho: &self.rho };
-        let new = Piece { far: p, near: &self.beg_p[depth], rho: &self.sub_sum };
-        let ok = merge_ok(&self.inv_mass, old, new, &mut self.tmp);
+        let (rho, sum) = (&self.rho, &self.sub_sum);
+        let old = Piece { far: &self.ends[1 - side].p, near: &self.near_p, rho: |i: usize| rho[i] };
+        let new =
+            Piece { far: &self.ends[side].p, near: &self.beg_p[slot(0, depth)], rho: |i: usize| sum[i] };
+        let ok = merge_ok(&self.inv_mass, old, new);
         for (r, s) in self.rho.iter_mut().zip(&self.sub_sum) {
             *r += s;
         }

@@ -263,11 +263,10 @@ impl ChainState {
         // Running sum and the checkpoint of the blocks starting at this leaf.
         let p = &self.ends[side].p;
         let k = slot(n, depth);
-        let (beg_p, beg_s) = (&mut self.beg_p[k], &mut self.beg_s[k]);
-        for i in 0..p.len() {
-            beg_p[i] = p[i];
-            beg_s[i] = self.sub_sum[i];
-            self.sub_sum[i] += p[i];
+        self.beg_p[k].copy_from_slice(p);
+        self.beg_s[k].copy_from_slice(&self.sub_sum);
+        for (s, pi) in self.sub_sum.iter_mut().zip(p) {
+            *s += pi;
         }
         // Blocks ending at this leaf: a first half is stored, a second half is merged.
         let mut turning = false;

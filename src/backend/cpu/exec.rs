@@ -12,9 +12,8 @@ pub struct Executor {
     offsets: Vec<usize>,
     template: Vec<f64>,
     dynamic: Vec<usize>,
-    /// Per instruction: the summed log normaliser of an `Lpdf` whose normaliser reads only
-    /// constants (computed once here; the run evaluates only the kernel).
-    hoisted: Vec<Option<f64>>,
+    /// Per instruction: how an `Lpdf`'s normaliser is hoisted out of its element loop.
+    hoisted: Vec<Hoist>,
 }
 
 impl Executor {
@@ -98,7 +97,7 @@ impl Executor {
                 ws[o..o + n].fill(v);
             }
             Op::Lpdf { kind, args, partials } => {
-                let hoisted = self.hoisted[k];
+                let hoisted = &self.hoisted[k];
                 with_family!(*kind, F => self.lpdf::<F>(ws, o, args, partials, hoisted))
             }
         }
@@ -138,7 +137,7 @@ impl Executor {
         o: usize,
         args: &[usize],
         partials: &[Option<usize>],
-        hoisted: Option<f64>,
+        hoisted: &Hoist,
     ) {
         let k = args.len();
         debug_assert!(k <= MAX);
@@ -159,13 +158,30 @@ impl Executor {
         let any_grad = partials.iter().any(Option::is_some);
         let mut x = [0.0; MAX];
         let mut g = [0.0; MAX];
-        let mut total = hoisted.unwrap_or(0.0);
+        let mut total = match hoisted {
+            Hoist::None => 0.0,
+            Hoist::Constant(c) => *c,
+            Hoist::Scalar => {
+                // The normaliser reads only scalars: once, times the broadcast length.
+                for j in 0..k {
+                    x[j] = ws[at[j]];
+                }
+                let norm = F::log_normalizer_grad(&x[1..k], &mut g[..k]);
+                for &j in F::NORMALIZER_PARAMS {
+                    if out[j + 1] != usize::MAX {
+                        ws[out[j + 1]] += n as f64 * g[j + 1];
+                    }
+                }
+                n as f64 * norm
+            }
+        };
+        let kernel = !matches!(hoisted, Hoist::None);
         for i in 0..n {
             for j in 0..k {
                 x[j] = ws[at[j] + if vec[j] { i } else { 0 }];
             }
-            let lp = if hoisted.is_some() || any_grad {
-                let lp = if hoisted.is_some() {
+            let lp = if kernel || any_grad {
+                let lp = if kernel {
                     F::kernel_grad(x[0], &x[1..k], &mut g[..k])
                 } else {
                     F::lpdf_grad(x[0], &x[1..k], &mut g[..k])
@@ -188,9 +204,20 @@ impl Executor {
 /// Most arguments a fused density takes (value + 3 parameters).
 const MAX: usize = 4;
 
-/// For every `Lpdf` whose normaliser reads only constant values, the normaliser summed over the
-/// broadcast length.
-fn hoist_normalizers(prog: &Program, offsets: &[usize], template: &[f64]) -> Vec<Option<f64>> {
+/// How a fused density's normaliser (see `Family::log_normalizer`) leaves its element loop.
+#[derive(Clone, Debug, PartialEq)]
+enum Hoist {
+    /// Evaluated per element (the family has no split, or its parameters vary per element).
+    None,
+    /// Every parameter it reads is a constant: summed once when the program is prepared.
+    Constant(f64),
+    /// Every parameter it reads is a scalar broadcast over several elements: evaluated once
+    /// per run and scaled by the length.
+    Scalar,
+}
+
+/// The hoisting of every instruction's normaliser (`Hoist::None` for non-densities).
+fn hoist_normalizers(prog: &Program, offsets: &[usize], template: &[f64]) -> Vec<Hoist> {
     let mut is_const = vec![false; prog.lens.len()];
     for i in &prog.instrs {
         is_const[i.out] = matches!(i.op, Op::Const(_) | Op::Data(_));
@@ -198,13 +225,17 @@ fn hoist_normalizers(prog: &Program, offsets: &[usize], template: &[f64]) -> Vec
     prog.instrs
         .iter()
         .map(|instr| {
-            let Op::Lpdf { kind, args, .. } = &instr.op else { return None };
+            let Op::Lpdf { kind, args, .. } = &instr.op else { return Hoist::None };
             with_family!(*kind, F => {
                 let reads = <F as crate::model::Family>::NORMALIZER_PARAMS;
-                if reads.is_empty() || !reads.iter().all(|&j| is_const[args[1 + j]]) {
-                    return None;
-                }
                 let n = args.iter().map(|&a| prog.lens[a]).max().unwrap_or(1);
+                if reads.is_empty() {
+                    return Hoist::None;
+                }
+                if !reads.iter().all(|&j| is_const[args[1 + j]]) {
+                    let scalar = reads.iter().all(|&j| prog.lens[args[1 + j]] == 1);
+                    return if scalar && n > 1 { Hoist::Scalar } else { Hoist::None };
+                }
                 let mut p = [0.0; MAX];
                 let total: f64 = (0..n)
                     .map(|i| {
@@ -215,7 +246,7 @@ fn hoist_normalizers(prog: &Program, offsets: &[usize], template: &[f64]) -> Vec
                         <F as crate::model::Family>::log_normalizer(&p[..args.len() - 1])
                     })
                     .sum();
-                Some(total)
+                Hoist::Constant(total)
             })
         })
         .collect()

@@ -127,6 +127,13 @@ pub trait Family {
         0.0
     }
 
+    /// [`Family::log_normalizer`] and its partials, written to `g[1 + j]` for the parameters
+    /// it reads (`g[0]` and the other entries are left alone). Families that declare
+    /// [`Family::NORMALIZER_PARAMS`] override the three methods together.
+    fn log_normalizer_grad(p: &[f64], _g: &mut [f64]) -> f64 {
+        Self::log_normalizer(p)
+    }
+
     /// `lpdf - log_normalizer` with its partials (same layout as [`Family::lpdf_grad`]); the
     /// partials of the parameters in [`Family::NORMALIZER_PARAMS`] exclude the normaliser's.
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
@@ -249,4 +256,44 @@ impl DistKind {
 /// Standard normal draw via `rand_distr` (shared by the Gaussian-based samplers).
 pub(crate) fn std_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// For every family: kernel + normaliser reproduce the density and every partial.
+    #[test]
+    fn kernel_and_normalizer_split_is_exact() {
+        // (x, params) inside the support and domains, one row per family in table order.
+        let cases: [(f64, &[f64]); 10] = [
+            (0.7, &[-0.3, 1.7]),
+            (0.7, &[1.3]),
+            (0.7, &[2.2]),
+            (0.7, &[2.5, 1.5]),
+            (0.3, &[2.5, 1.5]),
+            (0.3, &[-1.0, 2.0]),
+            (0.7, &[4.5, -0.3, 1.7]),
+            (0.7, &[-0.3, 1.7]),
+            (0.7, &[-0.3, 1.7]),
+            (0.7, &[1.3]),
+        ];
+        for (&kind, (x, p)) in DistKind::ALL.iter().zip(cases) {
+            assert_eq!(p.len(), kind.n_params(), "{}", kind.name());
+            with_family!(kind, F => {
+                let k = p.len() + 1;
+                let (mut full, mut kern, mut norm) = ([0.0; 4], [0.0; 4], [0.0; 4]);
+                let value = F::lpdf_grad(x, p, &mut full[..k]);
+                let kv = F::kernel_grad(x, p, &mut kern[..k]);
+                let nv = F::log_normalizer_grad(p, &mut norm[..k]);
+                assert!((kv + nv - value).abs() <= 1e-12 * value.abs().max(1.0), "{}", F::NAME);
+                assert!((nv - F::log_normalizer(p)).abs() <= 1e-14, "{}", F::NAME);
+                for j in 0..k {
+                    let reads = j > 0 && F::NORMALIZER_PARAMS.contains(&(j - 1));
+                    let split = kern[j] + if reads { norm[j] } else { 0.0 };
+                    assert!((split - full[j]).abs() <= 1e-12 * full[j].abs().max(1.0), "{} partial {j}", F::NAME);
+                }
+            });
+        }
+    }
 }

@@ -51,6 +51,11 @@ impl Family for Normal {
         -p[1].ln() - HALF_LN_2PI
     }
 
+    fn log_normalizer_grad(p: &[f64], g: &mut [f64]) -> f64 {
+        g[2] = -1.0 / p[1];
+        Self::log_normalizer(p)
+    }
+
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
         let (mu, sigma) = (p[0], p[1]);
         let inv_sigma = 1.0 / sigma;

@@ -60,6 +60,8 @@ pub struct LeafReport {
 pub struct DrawState {
     /// Unconstrained position.
     pub q: Vec<f64>,
+    /// Gradient of the log density there.
+    pub g: Vec<f64>,
     /// Log density there.
     pub logp: f64,
     /// Hamiltonian of the selected point (with its momentum).

@@ -1,7 +1,7 @@
 //! One chain's sampler as a resumable state machine: step-size probes, trajectories, and
 //! adaptation between draws. It issues commands and consumes reports; it never calls a backend.
 
-use super::mass_matrix::Welford;
+use super::mass_matrix::{Welford, draw_gradient_metric};
 use super::step_size::{DualAveraging, DualAveragingOptions};
 use super::tree::{Trajectory, TrajectoryEnd};
 use super::warmup::Windows;
@@ -65,6 +65,10 @@ enum Phase {
 
 const MAX_PROBES: u64 = 200;
 
+/// Iteration counts inside Stan's initial buffer after which the metric is re-estimated from
+/// the draws and gradients so far (nutpie's estimator).
+const EARLY_METRIC_UPDATES: [usize; 3] = [10, 20, 40];
+
 /// A chain's host-side state.
 pub struct ChainMachine {
     chain: usize,
@@ -75,6 +79,8 @@ pub struct ChainMachine {
     dual: DualAveraging,
     windows: Windows,
     welford: Welford,
+    early_x: Welford,
+    early_g: Welford,
     phase: Phase,
     probes: u64,
     last_end: Option<TrajectoryEnd>,
@@ -98,6 +104,8 @@ impl ChainMachine {
             dual: DualAveraging::new(opts.dual_averaging, opts.step_size),
             windows: Windows::new(opts.warmup),
             welford: Welford::new(dim),
+            early_x: Welford::new(dim),
+            early_g: Welford::new(dim),
             phase,
             probes: 0,
             last_end: None,
@@ -204,6 +212,17 @@ impl ChainMachine {
             let (collect, ends) = self.windows.advance();
             if collect {
                 self.welford.add(&state.q);
+            }
+            // Inside Stan's initial buffer, refine the metric early from draws and gradients.
+            if iteration < self.windows.init_buffer() {
+                self.early_x.add(&state.q);
+                self.early_g.add(&state.g);
+                if EARLY_METRIC_UPDATES.contains(&(iteration + 1))
+                    && iteration + 1 < self.windows.init_buffer()
+                {
+                    new_inv_mass = Some(draw_gradient_metric(&self.early_x, &self.early_g));
+                    probe = true;
+                }
             }
             if ends && self.welford.count() > 2 {
                 new_inv_mass = Some(self.welford.regularized_variance());

@@ -35,11 +35,31 @@ impl Welford {
         self.m2.iter().map(|m2| (n / (n + 5.0)) * (m2 / (n - 1.0)) + 1e-3 * (5.0 / (n + 5.0))).collect()
     }
 
+    /// Sample variances (`n - 1` denominator).
+    pub fn variance(&self) -> Vec<f64> {
+        self.m2.iter().map(|m2| m2 / (self.n - 1.0)).collect()
+    }
+
     /// Forgets all samples.
     pub fn restart(&mut self) {
         let d = self.mean.len();
         *self = Welford::new(d);
     }
+}
+
+/// nutpie's diagonal estimate from draws and gradients, `sqrt(var(x) / var(∇logp))`: exact for
+/// Gaussians and usable after a handful of draws. Non-finite or zero ratios fall back to 1;
+/// results are clamped to `[1e-10, 1e10]`.
+pub fn draw_gradient_metric(draws: &Welford, grads: &Welford) -> Vec<f64> {
+    draws
+        .variance()
+        .iter()
+        .zip(grads.variance())
+        .map(|(vx, vg)| {
+            let r = (vx / vg).sqrt();
+            if r.is_finite() && r > 0.0 { r.clamp(1e-10, 1e10) } else { 1.0 }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -64,6 +64,11 @@ impl Windows {
         }
     }
 
+    /// Iterations before the first slow window (0 when the metric is not adapted).
+    pub fn init_buffer(&self) -> usize {
+        if self.adapt_metric { self.init_buffer } else { 0 }
+    }
+
     /// Advances one warmup iteration: returns `(collect this sample, a window ends here)`.
     pub fn advance(&mut self) -> (bool, bool) {
         if !self.adapt_metric {

@@ -173,6 +173,8 @@ impl ChainState {
     pub fn draw_state(&self, out: &mut DrawState) {
         out.q.clear();
         out.q.extend_from_slice(&self.sample.q);
+        out.g.clear();
+        out.g.extend_from_slice(&self.sample.g);
         out.logp = self.sample.logp;
         out.energy = self.sample.energy;
         out.energy_error = self.sample.energy - self.h0;

@@ -1,16 +1,12 @@
 //! Counter-based randomness: the same seed gives bit-identical traces, whether chains run
 //! together or one at a time, on any number of threads.
 
+mod common;
+use common::{SCHOOLS_SIGMA, SCHOOLS_Y, eight_schools};
 use exmc::prelude::*;
 
 fn model() -> Model {
-    let mut m = Model::new();
-    let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
-    let tau = m.rv("tau", HalfCauchy::new(5.0)).unwrap();
-    let theta = m.rv_vec("theta", Normal::new(mu, tau), 8).unwrap();
-    let y = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
-    m.observe("y", Normal::new(theta, vec![15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0]), &y).unwrap();
-    m
+    eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA)
 }
 
 fn run(m: &Model, seed: u64, threads: usize, only: Option<Vec<usize>>) -> Fit {

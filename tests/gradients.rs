@@ -2,6 +2,8 @@
 //! parameter random (as a likelihood and as a free variable, so every transform is covered),
 //! and every expression instruction.
 
+mod common;
+
 use exmc::backend::cpu::Executor;
 use exmc::compile::compile;
 use exmc::model::{DistKind, Domain};
@@ -111,11 +113,5 @@ fn every_expression_instruction() {
 
 #[test]
 fn hierarchical_model_after_noncentring() {
-    let mut m = Model::new();
-    let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
-    let tau = m.rv("tau", HalfCauchy::new(5.0)).unwrap();
-    let theta = m.rv_vec("theta", Normal::new(mu, tau), 8).unwrap();
-    let y = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
-    m.observe("y", Normal::new(theta, vec![15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0]), &y).unwrap();
-    check_gradient(&m, "eight schools", 5);
+    check_gradient(&common::eight_schools(&common::SCHOOLS_Y, &common::SCHOOLS_SIGMA), "eight schools", 5);
 }

@@ -3,7 +3,7 @@
 //! message when `../shared` is absent.
 
 mod common;
-use common::{moments, shared_json, skip};
+use common::{SCHOOLS_SIGMA, SCHOOLS_Y, eight_schools, moments, shared_json, skip};
 use exmc::prelude::*;
 
 /// |ours - ref| ≤ 4 · sqrt(mcse_ours² + mcse_ref²).
@@ -93,11 +93,7 @@ fn eight_schools_centred_with_auto_noncentring() {
         return skip("eight_schools_centred_with_auto_noncentring", "../shared/posteriordb not found");
     };
     let (y, sigma) = eight_schools_data();
-    let mut m = Model::new();
-    let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
-    let tau = m.rv("tau", HalfCauchy::new(5.0)).unwrap();
-    let theta = m.rv_vec("theta", Normal::new(mu, tau), 8).unwrap();
-    m.observe("y", Normal::new(theta, sigma), &y).unwrap();
+    let m = eight_schools(&y, &sigma);
     // The standard 4 × 1000 run at a fixed seed with no divergence. Rare divergences remain on
     // this posterior for every sampler; `noncentring_removes_the_funnel` bounds their rate.
     let fit = Sampler::new(&m).chains(4).warmup(1000).draws(1000).seed(2).progress(false).run().unwrap();
@@ -112,13 +108,7 @@ fn noncentring_removes_the_funnel() {
     // peer does on the same posterior (NumPyro: 3 per 4000 draws → 15 per 20,000; PyMC and
     // nutpie: 7), and at least 20× less often than the centred model. Measured: 3 vs 508
     // (over seeds 0..20: 13 in 80,000 draws vs 2047).
-    let y = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
-    let sigma = vec![15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
-    let mut m = Model::new();
-    let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
-    let tau = m.rv("tau", HalfCauchy::new(5.0)).unwrap();
-    let theta = m.rv_vec("theta", Normal::new(mu, tau), 8).unwrap();
-    m.observe("y", Normal::new(theta, sigma), &y).unwrap();
+    let m = eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA);
     let total = |ncp: bool| -> usize {
         (0..5)
             .map(|seed| {

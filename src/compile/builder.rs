@@ -10,18 +10,20 @@ pub struct Builder {
     /// The program under construction.
     pub prog: Program,
     consts: HashMap<u64, ValueId>,
+    const_values: HashMap<ValueId, f64>,
 }
 
 impl Builder {
     /// Starts from an existing program.
     pub fn from_program(prog: Program) -> Builder {
-        let mut consts = HashMap::new();
-        for i in &prog.instrs {
+        let mut b = Builder { prog, ..Builder::default() };
+        for i in &b.prog.instrs {
             if let Op::Const(c) = i.op {
-                consts.entry(c.to_bits()).or_insert(i.out);
+                b.consts.entry(c.to_bits()).or_insert(i.out);
+                b.const_values.insert(i.out, c);
             }
         }
-        Builder { prog, consts }
+        b
     }
 
     /// Length of a value.
@@ -36,11 +38,12 @@ impl Builder {
         }
         let v = self.prog.push(Op::Const(c), 1);
         self.consts.insert(c.to_bits(), v);
+        self.const_values.insert(v, c);
         v
     }
 
     fn const_of(&self, v: ValueId) -> Option<f64> {
-        self.consts.iter().find(|&(_, &id)| id == v).map(|(b, _)| f64::from_bits(*b))
+        self.const_values.get(&v).copied()
     }
 
     /// Elementwise unary.

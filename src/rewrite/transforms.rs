@@ -1,8 +1,9 @@
-//! Attaches each free node's default bijector to the unconstrained space, chosen by support.
+//! Attaches each free node's bijector to the unconstrained space, chosen by its support. A
+//! transform already present (e.g. from JSON) is replaced, so it always matches the support.
 
 use crate::model::{Model, Node, NodeKind, Support, Transform};
 
-/// Sets the transform of every free node that has none.
+/// Sets the transform of every free node from its family's support.
 pub fn attach_transforms(model: &Model) -> Model {
     let nodes = model.nodes().iter().map(attach).collect();
     Model::from_nodes(model.id(), nodes)
@@ -10,7 +11,7 @@ pub fn attach_transforms(model: &Model) -> Model {
 
 fn attach(node: &Node) -> Node {
     let mut node = node.clone();
-    if let NodeKind::Free { dist, transform: t @ None, .. } = &mut node.kind {
+    if let NodeKind::Free { dist, transform: t, .. } = &mut node.kind {
         *t = Some(match dist.kind.support() {
             Support::Real => Transform::Identity,
             Support::Positive => Transform::Log,

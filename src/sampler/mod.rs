@@ -39,6 +39,35 @@ pub enum BackendChoice {
     Cpu,
 }
 
+impl BackendChoice {
+    /// Name reported in the fit.
+    pub fn name(self) -> String {
+        match self {
+            BackendChoice::Auto | BackendChoice::Cpu => "cpu".into(),
+        }
+    }
+
+    /// Splits chains into groups, each driven by its own backend instance: one group per
+    /// thread on the CPU (a leaf of a small model is cheaper than a fork-join).
+    fn groups(self, ids: &[usize], threads: usize) -> Vec<Vec<usize>> {
+        match self {
+            BackendChoice::Auto | BackendChoice::Cpu => {
+                let n = threads.min(ids.len()).max(1);
+                (0..n).map(|g| ids.iter().copied().skip(g).step_by(n).collect()).collect()
+            }
+        }
+    }
+
+    /// A backend for one group of chains (global ids `chain_ids`).
+    fn create(self, compiled: &Compiled, seed: u64, chain_ids: &[usize], max_depth: u32) -> Box<dyn Backend> {
+        match self {
+            BackendChoice::Auto | BackendChoice::Cpu => {
+                Box::new(CpuBackend::new(compiled.logp_grad.clone(), seed, chain_ids, max_depth as usize))
+            }
+        }
+    }
+}
+
 /// How chains start.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub enum Init {
@@ -230,9 +259,7 @@ impl<'m> Sampler<'m> {
     }
 
     fn backend_name(&self) -> String {
-        match self.backend {
-            BackendChoice::Auto | BackendChoice::Cpu => "cpu".into(),
-        }
+        self.backend.name()
     }
 
     fn sample(
@@ -241,9 +268,7 @@ impl<'m> Sampler<'m> {
         ids: &[usize],
         threads: usize,
     ) -> Result<(Vec<ChainRecord>, DriveCounters)> {
-        let n_groups = threads.min(ids.len());
-        let groups: Vec<Vec<usize>> =
-            (0..n_groups).map(|g| ids.iter().copied().skip(g).step_by(n_groups).collect()).collect();
+        let groups = self.backend.groups(ids, threads);
         let constrain = Executor::new(compiled.constrain.clone());
         let progress = Progress::new(self.chains, self.warmup + self.draws, self.progress);
         let (base, set) = match &self.init {
@@ -263,16 +288,11 @@ impl<'m> Sampler<'m> {
         let results: Vec<Result<GroupRecords>> = groups
             .par_iter()
             .map(|chain_ids| {
-                let mut backend = CpuBackend::new(
-                    compiled.logp_grad.clone(),
-                    self.seed,
-                    chain_ids,
-                    self.max_treedepth as usize,
-                );
+                let mut backend = self.backend.create(compiled, self.seed, chain_ids, self.max_treedepth);
                 let mut machines = Vec::with_capacity(chain_ids.len());
                 for (local, &c) in chain_ids.iter().enumerate() {
                     let rng = ChainRng::new(self.seed, c);
-                    start_chain(&mut backend, (local, c), &rng, (&base, &set), self.metric_init)?;
+                    start_chain(backend.as_mut(), (local, c), &rng, (&base, &set), self.metric_init)?;
                     machines.push(ChainMachine::new(local, rng, compiled.pointmap.dim, opts));
                 }
                 let group = Group {
@@ -284,7 +304,7 @@ impl<'m> Sampler<'m> {
                     progress: &progress,
                     cancel: &self.cancel,
                 };
-                let (records, counters) = drive(&mut backend, group);
+                let (records, counters) = drive(backend.as_mut(), group);
                 Ok((chain_ids.iter().copied().zip(records).collect(), counters))
             })
             .collect();

@@ -43,3 +43,19 @@ pub fn moments(fit: &exmc::Fit, name: &str, elem: usize) -> (f64, f64, f64) {
     let sd = (all.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     (mean, sd, exmc::diagnostics::mcse_mean(&refs))
 }
+
+/// Rubin's eight schools: observed effects and their standard errors.
+pub const SCHOOLS_Y: [f64; 8] = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
+/// Standard errors of [`SCHOOLS_Y`].
+pub const SCHOOLS_SIGMA: [f64; 8] = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
+
+/// The centred eight-schools model (`theta ~ N(mu, tau)`), which auto-NCP rewrites.
+pub fn eight_schools(y: &[f64], sigma: &[f64]) -> exmc::Model {
+    use exmc::prelude::*;
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
+    let tau = m.rv("tau", HalfCauchy::new(5.0)).unwrap();
+    let theta = m.rv_vec("theta", Normal::new(mu, tau), y.len()).unwrap();
+    m.observe("y", Normal::new(theta, sigma.to_vec()), y).unwrap();
+    m
+}

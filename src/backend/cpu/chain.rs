@@ -76,7 +76,6 @@ pub struct ChainState {
     half_s: Vec<Vec<f64>>,
     sum_accept: f64,
     n_leapfrog: u32,
-    last_energy_error: f64,
 }
 
 fn dot_sharp(inv_mass: &[f64], p: &[f64], rho: &[f64]) -> f64 {
@@ -158,7 +157,6 @@ impl ChainState {
             half_s: vec![zeros(); levels],
             sum_accept: 0.0,
             n_leapfrog: 0,
-            last_energy_error: 0.0,
         }
     }
 
@@ -248,7 +246,6 @@ impl ChainState {
         let energy = self.leapfrog(dir, cmd.step_size, grad);
         self.n_leapfrog += 1;
         let energy_error = energy - self.h0;
-        self.last_energy_error = energy_error;
         let w = -energy_error;
         self.sum_accept += if w > 0.0 { 1.0 } else { w.exp() };
         if energy_error > MAX_ENERGY_ERROR {

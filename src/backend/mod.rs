@@ -7,6 +7,7 @@
 //! once per draw through [`Backend::read_draws`]. The host (`nuts`) runs the control flow.
 
 pub mod cpu;
+pub mod gpu;
 pub mod step;
 
 pub use cpu::CpuBackend;

@@ -1,0 +1,23 @@
+// Precision prelude for f32 kernels. The generator emits exactly one prelude (this file or
+// prelude_f64.wgsl) first, then special.wgsl, the dist/*.wgsl files and the generated code.
+// Library code uses only `real`, `real(...)` literals, ln_r/exp_r for logarithms and
+// exponentials, and the helpers below, so the same source serves both precisions.
+alias real = f32;
+
+// Bit patterns read at run time: WGSL const-evaluation rejects infinite and NaN values, and a
+// private variable is never a const-expression, so no implementation folds these into literals.
+var<private> REAL_INF_BITS: u32 = 0x7f800000u;
+var<private> REAL_NAN_BITS: u32 = 0x7fc00000u;
+
+fn pos_inf() -> real { return bitcast<f32>(REAL_INF_BITS); }
+fn neg_inf() -> real { return -bitcast<f32>(REAL_INF_BITS); }
+fn nan_r() -> real { return bitcast<f32>(REAL_NAN_BITS); }
+
+// Unit roundoff-ish machine epsilon, 2^-23.
+const REAL_EPS: real = 1.1920928955078125e-7;
+// digamma: recurrence up to this argument, then the asymptotic series (truncation < 2e-13).
+const DIGAMMA_ASYMPTOTIC_MIN: real = 6.0;
+
+// Natural log and exponential: the hardware built-ins in f32.
+fn ln_r(x: real) -> real { return log(x); }
+fn exp_r(x: real) -> real { return exp(x); }

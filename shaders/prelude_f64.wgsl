@@ -1,0 +1,127 @@
+// Precision prelude for f64 kernels (needs naga's Capabilities::FLOAT64, i.e. wgpu's
+// Features::SHADER_F64; no `enable` directive: naga 30 has none for f64 and rejects unknown ones).
+// The generator emits exactly one prelude (this file or prelude_f32.wgsl) first.
+//
+// Why ln_r/exp_r are software here: naga lowers log/exp to GLSL.std.450 Log/Exp (SPIR-V), which
+// are defined for 16/32-bit floats only; HLSL and MSL have no double transcendentals at all.
+// Only IEEE-exact double operations (+ - * /, abs, round, comparisons, select, conversions,
+// bitcast of f32) are used below.
+alias real = f64;
+
+// Bit patterns read at run time (see prelude_f32.wgsl); f32 -> f64 conversion keeps inf/NaN.
+var<private> REAL_INF_BITS: u32 = 0x7f800000u;
+var<private> REAL_NAN_BITS: u32 = 0x7fc00000u;
+
+fn pos_inf() -> real { return f64(bitcast<f32>(REAL_INF_BITS)); }
+fn neg_inf() -> real { return -f64(bitcast<f32>(REAL_INF_BITS)); }
+fn nan_r() -> real { return f64(bitcast<f32>(REAL_NAN_BITS)); }
+
+// Machine epsilon, 2^-52.
+const REAL_EPS: real = 2.220446049250313e-16;
+// digamma: recurrence up to this argument, then the asymptotic series (truncation < 5e-17).
+const DIGAMMA_ASYMPTOTIC_MIN: real = 10.0;
+
+// ln 2 split as in fdlibm: LN2_HI has 32 significant bits, so k * LN2_HI is exact for |k| < 2^21.
+const LN2_HI_F64: real = 6.93147180369123816490e-01;
+const LN2_LO_F64: real = 1.90821492927058770002e-10;
+
+// Builtins frexp/ldexp are avoided: naga types frexp's f64 exponent as i64 (SHADER_INT64, and
+// invalid as a GLSL.std.450 FrexpStruct), and HLSL has no double ldexp. Powers of two are built
+// exactly from f32 bit patterns instead (f32 -> f64 conversion is exact).
+
+// 2^k for -126 ≤ k ≤ 127, exact.
+fn pow2_f64(k: i32) -> real {
+    return f64(bitcast<f32>(u32(k + 127) << 23u));
+}
+
+// m 2^k for any k (scaled in exact steps of 2^±100; only a subnormal result is rounded).
+fn scale2_f64(m: real, k: i32) -> real {
+    var r = m;
+    var n = k;
+    for (var i = 0; i < 11 && n > 100; i++) {
+        r = r * real(0x1p100);
+        n = n - 100;
+    }
+    for (var i = 0; i < 11 && n < -100; i++) {
+        r = r * real(0x1p-100);
+        n = n + 100;
+    }
+    return r * pow2_f64(n);
+}
+
+// ln x. x = m 2^e with m in [√½, √2]: the binary exponent comes from the f32 image of x after
+// exact scaling into f32's normal range. ln m = 2 atanh(s) = 2s(1 + s²/3 + s⁴/5 + …),
+// s = (m - 1)/(m + 1), |s| ≤ 0.1716, series through s^23 (truncation < 1e-19);
+// ln x = e ln 2 + ln m. x = 0 -> -inf, x < 0 or NaN -> NaN, +inf -> +inf.
+fn ln_r(x: real) -> real {
+    if (!(x > real(0.0))) {
+        return select(nan_r(), neg_inf(), x == real(0.0));
+    }
+    if (x == pos_inf()) {
+        return x;
+    }
+    var y = x;
+    var e = 0;
+    for (var i = 0; i < 11 && y >= real(0x1p100); i++) {
+        y = y * real(0x1p-100);
+        e = e + 100;
+    }
+    for (var i = 0; i < 11 && y < real(0x1p-100); i++) {
+        y = y * real(0x1p100);
+        e = e - 100;
+    }
+    // f32 rounding can carry into the next binade; m then lies just below 1, still in range.
+    let k = i32((bitcast<u32>(f32(y)) >> 23u) & 0xffu) - 127;
+    var m = y * pow2_f64(-k);
+    e = e + k;
+    if (m > real(1.41421356237309504880)) {
+        m = m * real(0.5);
+        e = e + 1;
+    }
+    let ef = real(e);
+    let f = m - real(1.0);
+    let s = f / (real(2.0) + f);
+    let t = s * s;
+    var p = real(1.0 / 23.0);
+    p = p * t + real(1.0 / 21.0);
+    p = p * t + real(1.0 / 19.0);
+    p = p * t + real(1.0 / 17.0);
+    p = p * t + real(1.0 / 15.0);
+    p = p * t + real(1.0 / 13.0);
+    p = p * t + real(1.0 / 11.0);
+    p = p * t + real(1.0 / 9.0);
+    p = p * t + real(1.0 / 7.0);
+    p = p * t + real(1.0 / 5.0);
+    p = p * t + real(1.0 / 3.0);
+    let lm = real(2.0) * s + real(2.0) * s * (t * p);
+    return ef * LN2_HI_F64 + (lm + ef * LN2_LO_F64);
+}
+
+// e^x. k = round(x / ln 2), r = x - k ln 2 (Cody-Waite, |r| ≤ 0.3466), e^r by its Taylor series
+// through r^14/14! (truncation < 1e-19), e^x = 2^k e^r. Overflow -> +inf, underflow -> 0.
+fn exp_r(x: real) -> real {
+    if (x > real(709.782712893384)) {
+        return pos_inf();
+    }
+    if (!(x >= real(-745.1332191019412))) {
+        return select(x, real(0.0), x < real(0.0));
+    }
+    let k = round(x * real(1.4426950408889634));
+    let r = (x - k * LN2_HI_F64) - k * LN2_LO_F64;
+    var p = real(1.0 / 87178291200.0);
+    p = p * r + real(1.0 / 6227020800.0);
+    p = p * r + real(1.0 / 479001600.0);
+    p = p * r + real(1.0 / 39916800.0);
+    p = p * r + real(1.0 / 3628800.0);
+    p = p * r + real(1.0 / 362880.0);
+    p = p * r + real(1.0 / 40320.0);
+    p = p * r + real(1.0 / 5040.0);
+    p = p * r + real(1.0 / 720.0);
+    p = p * r + real(1.0 / 120.0);
+    p = p * r + real(1.0 / 24.0);
+    p = p * r + real(1.0 / 6.0);
+    p = p * r + real(0.5);
+    p = p * r + real(1.0);
+    p = p * r + real(1.0);
+    return scale2_f64(p, i32(k));
+}

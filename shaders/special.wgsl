@@ -1,0 +1,140 @@
+// Special functions over `real` (defined by prelude_f32.wgsl / prelude_f64.wgsl, which also
+// provide ln_r, exp_r, neg_inf, pos_inf, nan_r, REAL_EPS, DIGAMMA_ASYMPTOTIC_MIN).
+// Everything here is written with real(...) literals and ln_r/exp_r, never log/exp directly.
+
+// A log-density term and its partials: g.x = ∂/∂x, g.y/z/w = ∂/∂p0/p1/p2.
+struct Lg {
+    v: real,
+    g: vec4<real>,
+}
+
+const LN_2: real = 0.69314718055994530942;
+// ln π
+const LN_PI: real = 1.14472988584940017414;
+// ln(2π)/2
+const HALF_LN_2PI: real = 0.91893853320467274178;
+
+// ln(1 + x), x ≥ -1. For -0.3 < x < 0.5: ln(1 + x) = 2 atanh(s) = 2s(1 + s²/3 + s⁴/5 + …),
+// s = x/(2 + x), |s| ≤ 0.2, through s^25 (truncation < 1e-18). This range is where
+// ln(1 + x) would lose digits (and GPU log is only ~2^-21 absolute near 1); elsewhere ln(1 + x).
+fn log1p_r(x: real) -> real {
+    if (x > real(-0.3) && x < real(0.5)) {
+        let s = x / (real(2.0) + x);
+        let t = s * s;
+        var p = real(1.0 / 25.0);
+        p = p * t + real(1.0 / 23.0);
+        p = p * t + real(1.0 / 21.0);
+        p = p * t + real(1.0 / 19.0);
+        p = p * t + real(1.0 / 17.0);
+        p = p * t + real(1.0 / 15.0);
+        p = p * t + real(1.0 / 13.0);
+        p = p * t + real(1.0 / 11.0);
+        p = p * t + real(1.0 / 9.0);
+        p = p * t + real(1.0 / 7.0);
+        p = p * t + real(1.0 / 5.0);
+        p = p * t + real(1.0 / 3.0);
+        return real(2.0) * s + real(2.0) * s * (t * p);
+    }
+    return ln_r(real(1.0) + x);
+}
+
+// e^x - 1. For |x| < 0.5: Taylor series x Σ_{k=0}^{14} x^k/(k+1)! (truncation < 2e-18 relative);
+// elsewhere e^x - 1 (no cancellation beyond a factor 2.6 there).
+fn expm1_r(x: real) -> real {
+    if (abs(x) < real(0.5)) {
+        var p = real(1.0 / 1307674368000.0);
+        p = p * x + real(1.0 / 87178291200.0);
+        p = p * x + real(1.0 / 6227020800.0);
+        p = p * x + real(1.0 / 479001600.0);
+        p = p * x + real(1.0 / 39916800.0);
+        p = p * x + real(1.0 / 3628800.0);
+        p = p * x + real(1.0 / 362880.0);
+        p = p * x + real(1.0 / 40320.0);
+        p = p * x + real(1.0 / 5040.0);
+        p = p * x + real(1.0 / 720.0);
+        p = p * x + real(1.0 / 120.0);
+        p = p * x + real(1.0 / 24.0);
+        p = p * x + real(1.0 / 6.0);
+        p = p * x + real(0.5);
+        return x + x * (x * p);
+    }
+    return exp_r(x) - real(1.0);
+}
+
+// softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): e^-|x| ≤ 1 never overflows and the
+// log1p series keeps a tiny e^-|x| exact (softplus(-40) = e^-40, not 0).
+fn softplus(x: real) -> real {
+    return max(x, real(0.0)) + log1p_r(exp_r(-abs(x)));
+}
+
+// logistic(x) = 1/(1 + e^-x), as 1/(1 + e) for x ≥ 0 and e/(1 + e) for x < 0 with e = e^-|x|.
+fn logistic(x: real) -> real {
+    let e = exp_r(-abs(x));
+    let r = real(1.0) / (real(1.0) + e);
+    return select(e * r, r, x >= real(0.0));
+}
+
+// ln logistic(x) = -softplus(-x).
+fn log_logistic(x: real) -> real {
+    return -softplus(-x);
+}
+
+// ln(e^a + e^b) = max(a, b) + ln(1 + e^-|a - b|). Equal arguments (including both -inf or both
+// +inf, where a - b is NaN) give a + ln 2; one -inf gives the other argument.
+fn log_add_exp(a: real, b: real) -> real {
+    if (a == b) {
+        return a + LN_2;
+    }
+    return max(a, b) + log1p_r(exp_r(-abs(a - b)));
+}
+
+// ln Γ(x), x > 0. Lanczos approximation, g = 7, n = 9 (Godfrey's coefficients, as in Numerical
+// Recipes 3rd ed. / Wikipedia): with z = x - 1, t = z + g + 1/2,
+//   Γ(x) = √(2π) t^(z + 1/2) e^-t A(z),  A(z) = c0 + Σ_{i=1}^{8} c_i/(z + i),
+// so ln Γ(x) = ln(2π)/2 + (x - 1/2)(ln t - 1) - g + ln A (relative error ~1e-15).
+// x < 1/2 is shifted first, ln Γ(x) = ln Γ(x + 1) - ln x, where the series is most accurate.
+// lgamma(0) = +inf.
+fn lgamma(x_in: real) -> real {
+    var x = x_in;
+    var shift = real(0.0);
+    if (x < real(0.5)) {
+        shift = -ln_r(x);
+        x = x + real(1.0);
+    }
+    let z = x - real(1.0);
+    var a = real(0.99999999999980993);
+    a = a + real(676.5203681218851) / (z + real(1.0));
+    a = a + real(-1259.1392167224028) / (z + real(2.0));
+    a = a + real(771.32342877765313) / (z + real(3.0));
+    a = a + real(-176.61502916214059) / (z + real(4.0));
+    a = a + real(12.507343278686905) / (z + real(5.0));
+    a = a + real(-0.13857109526572012) / (z + real(6.0));
+    a = a + real(9.9843695780195716e-6) / (z + real(7.0));
+    a = a + real(1.5056327351493116e-7) / (z + real(8.0));
+    let h = x - real(0.5);
+    let t = h + real(7.0);
+    return (HALF_LN_2PI - real(7.0)) + h * (ln_r(t) - real(1.0)) + ln_r(a) + shift;
+}
+
+// ψ(x) = d ln Γ(x)/dx, x > 0. Recurrence ψ(x) = ψ(x + 1) - 1/x until x ≥ DIGAMMA_ASYMPTOTIC_MIN
+// (at most 10 steps, so non-positive input cannot loop forever), then the asymptotic series
+//   ψ(x) ~ ln x - 1/(2x) - 1/(12x²) + 1/(120x⁴) - 1/(252x⁶) + 1/(240x⁸) - 1/(132x¹⁰)
+//          + 691/(32760x¹²) - 1/(12x¹⁴)   (Abramowitz & Stegun 6.3.18).
+fn digamma(x_in: real) -> real {
+    var x = x_in;
+    var acc = real(0.0);
+    for (var i = 0; i < 10 && x < DIGAMMA_ASYMPTOTIC_MIN; i++) {
+        acc = acc - real(1.0) / x;
+        x = x + real(1.0);
+    }
+    let r = real(1.0) / x;
+    let r2 = r * r;
+    var s = real(1.0 / 12.0);
+    s = real(691.0 / 32760.0) - r2 * s;
+    s = real(1.0 / 132.0) - r2 * s;
+    s = real(1.0 / 240.0) - r2 * s;
+    s = real(1.0 / 252.0) - r2 * s;
+    s = real(1.0 / 120.0) - r2 * s;
+    s = real(1.0 / 12.0) - r2 * s;
+    return acc + (ln_r(x) - real(0.5) * r - r2 * s);
+}

@@ -1,0 +1,245 @@
+//! wgpu plumbing: adapter and device, and a batch logp+gradient pipeline built once per program.
+//! Per call only the positions are written and logp/gradients read back.
+
+use wgpu::util::DeviceExt;
+
+use super::codegen::{CodegenError, Precision, flat_data};
+use super::module::{BATCH_BINDINGS, WORKGROUP_SIZE, batch_logp_grad_module};
+use crate::compile::Program;
+
+/// GPU failures, each naming what failed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GpuError {
+    /// No adapter was found.
+    #[error("no GPU adapter found")]
+    NoAdapter,
+    /// f64 kernels were requested but the adapter lacks `SHADER_F64`.
+    #[error("adapter `{0}` does not support f64 shaders")]
+    NoF64(String),
+    /// The device could not be created.
+    #[error("requesting a device from `{adapter}` failed: {reason}")]
+    Device {
+        /// Adapter name.
+        adapter: String,
+        /// What wgpu said.
+        reason: String,
+    },
+    /// Code generation failed.
+    #[error(transparent)]
+    Codegen(#[from] CodegenError),
+    /// A buffer could not be read back (e.g. the device was lost).
+    #[error("reading back `{buffer}` failed: {reason}")]
+    Readback {
+        /// Buffer name.
+        buffer: &'static str,
+        /// What wgpu said.
+        reason: String,
+    },
+}
+
+/// An adapter with its device and queue.
+pub struct Gpu {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    f64: bool,
+}
+
+impl Gpu {
+    /// The default adapter (high performance preferred), or `NoAdapter`.
+    pub fn new() -> Result<Gpu, GpuError> {
+        let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let options = wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        };
+        let adapter =
+            pollster::block_on(instance.request_adapter(&options)).map_err(|_| GpuError::NoAdapter)?;
+        let info = adapter.get_info();
+        let f64 = adapter.features().contains(wgpu::Features::SHADER_F64);
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("exmc"),
+            required_features: if f64 { wgpu::Features::SHADER_F64 } else { wgpu::Features::empty() },
+            required_limits: adapter.limits(),
+            ..Default::default()
+        };
+        let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+            .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
+        Ok(Gpu { device, queue, info, f64 })
+    }
+
+    /// Adapter name (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)").
+    pub fn name(&self) -> &str {
+        &self.info.name
+    }
+
+    /// Whether f64 kernels are available.
+    pub fn has_f64(&self) -> bool {
+        self.f64
+    }
+}
+
+fn to_bytes(values: &[f64], precision: Precision) -> Vec<u8> {
+    match precision {
+        Precision::F32 => {
+            bytemuck::cast_slice(&values.iter().map(|&v| v as f32).collect::<Vec<f32>>()).to_vec()
+        }
+        Precision::F64 => bytemuck::cast_slice(values).to_vec(),
+    }
+}
+
+fn from_bytes(bytes: &[u8], precision: Precision) -> Vec<f64> {
+    match precision {
+        Precision::F32 => bytemuck::pod_collect_to_vec::<u8, f32>(bytes).into_iter().map(f64::from).collect(),
+        Precision::F64 => bytemuck::pod_collect_to_vec::<u8, f64>(bytes),
+    }
+}
+
+/// The batch logp+gradient kernel of one program.
+pub struct BatchLogpGrad {
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+    data: wgpu::Buffer,
+    dim: usize,
+    precision: Precision,
+}
+
+impl BatchLogpGrad {
+    /// Generates, compiles and sets up the kernel for `prog`.
+    pub fn new(gpu: &Gpu, prog: &Program, precision: Precision) -> Result<BatchLogpGrad, GpuError> {
+        if precision == Precision::F64 && !gpu.f64 {
+            return Err(GpuError::NoF64(gpu.info.name.clone()));
+        }
+        let src = batch_logp_grad_module(prog, precision)?;
+        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("batch_logp_grad"),
+            source: wgpu::ShaderSource::Wgsl(src.into()),
+        });
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = BATCH_BINDINGS
+            .iter()
+            .map(|(binding, _, access)| wgpu::BindGroupLayoutEntry {
+                binding: *binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage {
+                        read_only: *access == super::module::Access::Read,
+                    },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            })
+            .collect();
+        let layout = gpu
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: None, entries: &entries });
+        let pipeline_layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: None,
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some("batch_logp_grad"),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some("batch_logp_grad"),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        let mut data = flat_data(prog);
+        if data.is_empty() {
+            data.push(0.0);
+        }
+        let data = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("data"),
+            contents: &to_bytes(&data, precision),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        Ok(BatchLogpGrad { pipeline, layout, data, dim: prog.dim, precision })
+    }
+
+    /// Evaluates `positions` (chain-major, `chains × dim`): returns logp per chain and the
+    /// gradients (chain-major).
+    pub fn run(&self, gpu: &Gpu, positions: &[f64]) -> Result<(Vec<f64>, Vec<f64>), GpuError> {
+        let d = self.dim.max(1);
+        let chains = positions.len() / d.max(1);
+        let size = match self.precision {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+        };
+        let storage = |label, bytes: u64, extra| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes.max(size),
+                usage: wgpu::BufferUsages::STORAGE | extra,
+                mapped_at_creation: false,
+            })
+        };
+        let mut pos = positions.to_vec();
+        if pos.is_empty() {
+            pos.push(0.0);
+        }
+        let pos = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("pos"),
+            contents: &to_bytes(&pos, self.precision),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let grad_bytes = (chains * self.dim) as u64 * size;
+        let logp_bytes = chains as u64 * size;
+        let grad = storage("grad_out", grad_bytes, wgpu::BufferUsages::COPY_SRC);
+        let logp = storage("logp_out", logp_bytes, wgpu::BufferUsages::COPY_SRC);
+        let buffers = [&pos, &self.data, &grad, &logp];
+        let entries: Vec<wgpu::BindGroupEntry> = BATCH_BINDINGS
+            .iter()
+            .zip(buffers)
+            .map(|((binding, _, _), b)| wgpu::BindGroupEntry {
+                binding: *binding,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        let bind = gpu.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &self.layout,
+            entries: &entries,
+        });
+        let staging = |label, bytes: u64| {
+            gpu.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes.max(size),
+                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                mapped_at_creation: false,
+            })
+        };
+        let (grad_read, logp_read) = (staging("grad_read", grad_bytes), staging("logp_read", logp_bytes));
+        let mut enc = gpu.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups((chains as u32).div_ceil(WORKGROUP_SIZE), 1, 1);
+        }
+        enc.copy_buffer_to_buffer(&grad, 0, &grad_read, 0, grad_bytes.max(size));
+        enc.copy_buffer_to_buffer(&logp, 0, &logp_read, 0, logp_bytes.max(size));
+        gpu.queue.submit([enc.finish()]);
+        let read = |buf: &wgpu::Buffer, name: &'static str, len: usize| -> Result<Vec<f64>, GpuError> {
+            let slice = buf.slice(..);
+            slice.map_async(wgpu::MapMode::Read, |_| {});
+            gpu.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| GpuError::Readback { buffer: name, reason: e.to_string() })?;
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| GpuError::Readback { buffer: name, reason: e.to_string() })?;
+            let mut v = from_bytes(&view, self.precision);
+            drop(view);
+            buf.unmap();
+            v.truncate(len);
+            Ok(v)
+        };
+        let g = read(&grad_read, "grad_out", chains * self.dim)?;
+        let l = read(&logp_read, "logp_out", chains)?;
+        Ok((l, g))
+    }
+}

@@ -1,0 +1,9 @@
+//! The GPU backend (in progress): WGSL code generation for the `Program`, validated with naga.
+//! Device execution and the fused NUTS step kernel plug in behind [`crate::backend::Backend`].
+
+pub mod codegen;
+pub mod device;
+pub mod module;
+
+pub use codegen::{CodegenError, Precision};
+pub use device::{BatchLogpGrad, Gpu, GpuError};

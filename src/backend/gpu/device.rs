@@ -78,6 +78,64 @@ impl Gpu {
     pub fn has_f64(&self) -> bool {
         self.f64
     }
+
+    /// Runs `entry` of the WGSL module `src` over `n` invocations (workgroups of
+    /// [`WORKGROUP_SIZE`]) with one `array<u32>` storage buffer of `n * words` words at group 0,
+    /// binding 0, and returns its contents. A tool for conformance tests of WGSL functions.
+    pub fn run_words(&self, src: &str, entry: &str, n: u32, words: u32) -> Result<Vec<u32>, GpuError> {
+        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(entry),
+            source: wgpu::ShaderSource::Wgsl(src.into()),
+        });
+        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(entry),
+            layout: None,
+            module: &module,
+            entry_point: Some(entry),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        let bytes = u64::from(n * words).max(1) * 4;
+        let out = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("out"),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: false,
+        });
+        let read = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("out_read"),
+            size: bytes,
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &[wgpu::BindGroupEntry { binding: 0, resource: out.as_entire_binding() }],
+        });
+        let mut enc = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        {
+            let mut pass =
+                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+            pass.set_pipeline(&pipeline);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(n.div_ceil(WORKGROUP_SIZE), 1, 1);
+        }
+        enc.copy_buffer_to_buffer(&out, 0, &read, 0, bytes);
+        self.queue.submit([enc.finish()]);
+        let slice = read.slice(..);
+        slice.map_async(wgpu::MapMode::Read, |_| {});
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Readback { buffer: "out", reason: e.to_string() })?;
+        let view = slice
+            .get_mapped_range()
+            .map_err(|e| GpuError::Readback { buffer: "out", reason: e.to_string() })?;
+        let words = bytemuck::pod_collect_to_vec::<u8, u32>(&view);
+        drop(view);
+        read.unmap();
+        Ok(words)
+    }
 }
 
 fn to_bytes(values: &[f64], precision: Precision) -> Vec<u8> {

@@ -28,6 +28,8 @@ pub const WORKGROUP_SIZE: u32 = 64;
 const PRELUDE_F32: &str = include_str!("../../../shaders/prelude_f32.wgsl");
 const PRELUDE_F64: &str = include_str!("../../../shaders/prelude_f64.wgsl");
 const SPECIAL: &str = include_str!("../../../shaders/special.wgsl");
+/// The counter-based generator (Philox4x32-10), mirroring `crate::rng`.
+pub const RNG: &str = include_str!("../../../shaders/rng.wgsl");
 
 /// WGSL source of a family's functions (`shaders/dist/<name>.wgsl`).
 pub fn family_source(kind: DistKind) -> &'static str {
@@ -52,6 +54,7 @@ pub fn library(precision: Precision) -> String {
         Precision::F64 => PRELUDE_F64,
     });
     s.push_str(SPECIAL);
+    s.push_str(RNG);
     for &kind in DistKind::ALL {
         s.push_str(family_source(kind));
     }

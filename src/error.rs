@@ -112,6 +112,14 @@ pub enum Error {
         /// Attempts made.
         tries: usize,
     },
+    /// A backend could not be created or failed while running.
+    #[error("backend `{backend}`: {reason}")]
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
     /// JSON could not be read or written.
     #[error("model JSON: {0}")]
     Json(String),

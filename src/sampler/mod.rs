@@ -37,6 +37,8 @@ pub enum BackendChoice {
     Auto,
     /// The native CPU backend.
     Cpu,
+    /// The WGSL/wgpu backend on the default adapter (f32 kernels; all chains in one batch).
+    Gpu,
 }
 
 impl BackendChoice {
@@ -44,6 +46,7 @@ impl BackendChoice {
     pub fn name(self) -> String {
         match self {
             BackendChoice::Auto | BackendChoice::Cpu => "cpu".into(),
+            BackendChoice::Gpu => "gpu".into(),
         }
     }
 
@@ -55,14 +58,33 @@ impl BackendChoice {
                 let n = threads.min(ids.len()).max(1);
                 (0..n).map(|g| ids.iter().copied().skip(g).step_by(n).collect()).collect()
             }
+            BackendChoice::Gpu => vec![ids.to_vec()],
         }
     }
 
     /// A backend for one group of chains (global ids `chain_ids`).
-    fn create(self, compiled: &Compiled, seed: u64, chain_ids: &[usize], max_depth: u32) -> Box<dyn Backend> {
+    fn create(
+        self,
+        compiled: &Compiled,
+        seed: u64,
+        chain_ids: &[usize],
+        max_depth: u32,
+    ) -> Result<Box<dyn Backend>> {
+        let depth = max_depth as usize;
         match self {
             BackendChoice::Auto | BackendChoice::Cpu => {
-                Box::new(CpuBackend::new(compiled.logp_grad.clone(), seed, chain_ids, max_depth as usize))
+                Ok(Box::new(CpuBackend::new(compiled.logp_grad.clone(), seed, chain_ids, depth)))
+            }
+            BackendChoice::Gpu => {
+                let err = |e: crate::backend::gpu::GpuError| Error::Backend {
+                    backend: "gpu",
+                    reason: e.to_string(),
+                };
+                let gpu = std::sync::Arc::new(crate::backend::gpu::Gpu::new().map_err(err)?);
+                let b =
+                    crate::backend::gpu::GpuBackend::new(gpu, &compiled.logp_grad, seed, chain_ids, depth)
+                        .map_err(err)?;
+                Ok(Box::new(b))
             }
         }
     }
@@ -245,21 +267,17 @@ impl<'m> Sampler<'m> {
             .build()
             .map_err(|e| Error::InvalidOption { option: "threads", reason: e.to_string() })?;
         let t1 = Instant::now();
-        let (records, counters) = pool.install(|| self.sample(&compiled, &ids, threads))?;
+        let (records, counters, backend) = pool.install(|| self.sample(&compiled, &ids, threads))?;
         let sampling_s = t1.elapsed().as_secs_f64();
         Ok(Fit::assemble(
             &compiled,
             &ids,
             records,
             counters,
-            self.backend_name(),
+            backend,
             Timing { compile_s, sampling_s },
             self.cancel.is_cancelled(),
         ))
-    }
-
-    fn backend_name(&self) -> String {
-        self.backend.name()
     }
 
     fn sample(
@@ -267,7 +285,7 @@ impl<'m> Sampler<'m> {
         compiled: &Compiled,
         ids: &[usize],
         threads: usize,
-    ) -> Result<(Vec<ChainRecord>, DriveCounters)> {
+    ) -> Result<(Vec<ChainRecord>, DriveCounters, String)> {
         let groups = self.backend.groups(ids, threads);
         let constrain = Executor::new(compiled.constrain.clone());
         let progress = Progress::new(self.chains, self.warmup + self.draws, self.progress);
@@ -288,7 +306,7 @@ impl<'m> Sampler<'m> {
         let results: Vec<Result<GroupRecords>> = groups
             .par_iter()
             .map(|chain_ids| {
-                let mut backend = self.backend.create(compiled, self.seed, chain_ids, self.max_treedepth);
+                let mut backend = self.backend.create(compiled, self.seed, chain_ids, self.max_treedepth)?;
                 let mut machines = Vec::with_capacity(chain_ids.len());
                 for (local, &c) in chain_ids.iter().enumerate() {
                     let rng = ChainRng::new(self.seed, c);
@@ -304,22 +322,25 @@ impl<'m> Sampler<'m> {
                     progress: &progress,
                     cancel: &self.cancel,
                 };
+                let name = backend.name();
                 let (records, counters) = drive(backend.as_mut(), group);
-                Ok((chain_ids.iter().copied().zip(records).collect(), counters))
+                Ok((chain_ids.iter().copied().zip(records).collect(), counters, name))
             })
             .collect();
         progress.finish();
         let mut by_chain: Vec<(usize, ChainRecord)> = Vec::with_capacity(ids.len());
         let mut total = DriveCounters::default();
+        let mut backend = self.backend.name();
         for r in results {
-            let (recs, c) = r?;
+            let (recs, c, name) = r?;
+            backend = name;
             by_chain.extend(recs);
             total.dispatches += c.dispatches;
             total.leaf_steps += c.leaf_steps;
         }
         let order: HashMap<usize, usize> = ids.iter().enumerate().map(|(k, &c)| (c, k)).collect();
         by_chain.sort_by_key(|(c, _)| order[c]);
-        Ok((by_chain.into_iter().map(|(_, r)| r).collect(), total))
+        Ok((by_chain.into_iter().map(|(_, r)| r).collect(), total, backend))
     }
 }
 
@@ -343,7 +364,7 @@ pub enum MetricInit {
 }
 
 /// Records of one group's chains (keyed by global chain id) and its counters.
-type GroupRecords = (Vec<(usize, ChainRecord)>, DriveCounters);
+type GroupRecords = (Vec<(usize, ChainRecord)>, DriveCounters, String);
 
 /// Finds a finite starting point for one chain.
 fn start_chain(

@@ -58,6 +58,7 @@ struct Gen<'p> {
     prog: &'p Program,
     places: Vec<Place>,
     out: String,
+    pos: &'p str,
 }
 
 /// The name of a family's WGSL functions (`shaders/dist/<name>.wgsl`).
@@ -88,7 +89,7 @@ impl Gen<'_> {
         match self.places[v] {
             Place::Scalar => format!("v{v}"),
             Place::Local => format!("v{v}[{i}]"),
-            Place::Pos(off) => format!("pos[pos_base + {off}u + {i}]"),
+            Place::Pos(off) => format!("{}[pos_base + {off}u + {i}]", self.pos),
             Place::Data(off) => format!("data[{off}u + {i}]"),
         }
     }
@@ -308,9 +309,15 @@ fn hoists(prog: &Program) -> Vec<Hoist> {
         .collect()
 }
 
-/// Generates `fn logp_grad(pos_base: u32, grad_base: u32) -> real` for a differentiated program.
+/// Generates `fn logp_grad(pos_base: u32, grad_base: u32) -> real` for a differentiated
+/// program, reading positions from `pos` and writing gradients to `grad_out`.
 pub fn logp_grad_fn(prog: &Program) -> Result<String, CodegenError> {
-    let mut g = Gen { prog, places: vec![Place::Scalar; prog.lens.len()], out: String::new() };
+    logp_grad_fn_with(prog, "pos", "grad_out")
+}
+
+/// [`logp_grad_fn`] with other buffer names (the step kernel keeps both in its state buffer).
+pub fn logp_grad_fn_with(prog: &Program, pos: &str, grad: &str) -> Result<String, CodegenError> {
+    let mut g = Gen { prog, places: vec![Place::Scalar; prog.lens.len()], out: String::new(), pos };
     g.out.push_str("fn logp_grad(pos_base: u32, grad_base: u32) -> real {\n");
     let hoisted = hoists(prog);
     for k in 0..prog.instrs.len() {
@@ -319,9 +326,7 @@ pub fn logp_grad_fn(prog: &Program) -> Result<String, CodegenError> {
     for &(offset, v) in &prog.grad {
         let n = g.len(v);
         let src = g.at(v, "i");
-        g.line(&format!(
-            "for (var i = 0u; i < {n}u; i++) {{ grad_out[grad_base + {offset}u + i] = {src}; }}"
-        ));
+        g.line(&format!("for (var i = 0u; i < {n}u; i++) {{ {grad}[grad_base + {offset}u + i] = {src}; }}"));
     }
     let ret = prog.logp.map(|v| g.at(v, "0u")).unwrap_or_else(|| "real(0.0)".into());
     g.line(&format!("return {ret};"));

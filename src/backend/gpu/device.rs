@@ -79,6 +79,16 @@ impl Gpu {
         self.f64
     }
 
+    /// The device.
+    pub fn device(&self) -> &wgpu::Device {
+        &self.device
+    }
+
+    /// The queue.
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.queue
+    }
+
     /// Runs `entry` of the WGSL module `src` over `n` invocations (workgroups of
     /// [`WORKGROUP_SIZE`]) with one `array<u32>` storage buffer of `n * words` words at group 0,
     /// binding 0, and returns its contents. A tool for conformance tests of WGSL functions.

@@ -22,6 +22,32 @@ pub const BATCH_BINDINGS: [(u32, &str, Access); 4] = [
     (3, "logp_out", Access::ReadWrite),
 ];
 
+/// The fused leaf-step skeleton (`shaders/step.wgsl`).
+pub const STEP: &str = include_str!("../../../shaders/step.wgsl");
+
+/// Vectors of dimension `dim` kept per chain by the step kernel (`NV` in `shaders/step.wgsl`).
+pub fn step_vectors_per_chain(max_depth: usize) -> usize {
+    14 + 4 * (max_depth + 1)
+}
+
+/// Scalars kept per chain by the step kernel (`NS` in `shaders/step.wgsl`).
+pub const STEP_SCALARS_PER_CHAIN: usize = 12;
+
+/// The fused NUTS leaf-step module (entry point `step`) for a program, in f32.
+pub fn step_module(prog: &Program, max_depth: usize, seed: u64) -> Result<String, CodegenError> {
+    let mut s = library(Precision::F32);
+    s.push_str(&format!(
+        "const D: u32 = {}u;\nconst LEVELS: u32 = {}u;\nconst SEED: vec2<u32> = vec2<u32>({}u, {}u);\n",
+        prog.dim.max(1),
+        max_depth + 1,
+        seed as u32,
+        (seed >> 32) as u32
+    ));
+    s.push_str(STEP);
+    s.push_str(&super::codegen::logp_grad_fn_with(prog, "vecs", "vecs")?);
+    Ok(s)
+}
+
 /// Workgroup size of generated compute entry points.
 pub const WORKGROUP_SIZE: u32 = 64;
 
@@ -163,6 +189,10 @@ mod tests {
                 if let Err(e) = validate(&src, precision) {
                     panic!("{label} {precision:?}: {e}\n{}", logp_grad_fn(&prog).unwrap());
                 }
+            }
+            let src = step_module(&prog, 10, 0x1234_5678_9abc_def0).unwrap();
+            if let Err(e) = validate(&src, Precision::F32) {
+                panic!("{label} step kernel: {e}");
             }
         }
     }

@@ -1,0 +1,177 @@
+//! NUTS on the GPU backend (fused leaf-step kernel, f32) on whatever adapter exists — Mesa
+//! lavapipe in CI — skipping visibly when there is none: posterior agreement with the CPU
+//! backend, a chain's trace independent of the batch it runs in, independent progress of chains
+//! (dispatches ≈ the longest chain's leaf count, not the lock-step sum), and the readback budget.
+
+mod common;
+
+use common::{SCHOOLS_SIGMA, SCHOOLS_Y, eight_schools, moments};
+use exmc::backend::gpu::{Gpu, GpuBackend};
+use exmc::backend::{Backend, DrawState, LeafReport};
+use exmc::compile::compile;
+use exmc::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
+use exmc::prelude::*;
+use exmc::rewrite::RewriteOptions;
+use exmc::rng::ChainRng;
+
+fn gpu_available(test: &str) -> bool {
+    match Gpu::new() {
+        Ok(_) => true,
+        Err(e) => {
+            common::skip(test, &e.to_string());
+            false
+        }
+    }
+}
+
+fn quickstart() -> Model {
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(2.0)).unwrap();
+    m.observe("x", Normal::new(mu, sigma), &[2.1, 1.8, 2.5, 2.0, 1.9, 2.3, 2.2, 1.7, 2.4, 2.6]).unwrap();
+    m
+}
+
+#[test]
+fn gpu_posterior_agrees_with_cpu() {
+    if !gpu_available("gpu_posterior_agrees_with_cpu") {
+        return;
+    }
+    for (label, m, names) in [
+        ("quickstart", quickstart(), vec!["mu", "sigma"]),
+        ("eight schools", eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA), vec!["mu", "tau"]),
+    ] {
+        let run = |b| {
+            Sampler::new(&m)
+                .chains(4)
+                .warmup(500)
+                .draws(1000)
+                .seed(3)
+                .backend(b)
+                .progress(false)
+                .run()
+                .unwrap()
+        };
+        let (gpu, cpu) = (run(BackendChoice::Gpu), run(BackendChoice::Cpu));
+        assert!(gpu.backend.starts_with("gpu"), "{}", gpu.backend);
+        for name in names {
+            let (gm, gs, gmcse) = moments(&gpu, name, 0);
+            let (cm, cs, cmcse) = moments(&cpu, name, 0);
+            let tol = 4.0 * (gmcse * gmcse + cmcse * cmcse).sqrt();
+            assert!((gm - cm).abs() <= tol, "{label} {name}: gpu mean {gm} vs cpu {cm} (tol {tol})");
+            assert!((gs - cs).abs() <= 0.15 * cs, "{label} {name}: gpu sd {gs} vs cpu {cs}");
+        }
+        assert!(gpu.divergences() <= 4, "{label}: {} divergences on the GPU", gpu.divergences());
+    }
+}
+
+#[test]
+fn gpu_chain_alone_equals_chain_in_a_batch_and_progress_is_independent() {
+    if !gpu_available("gpu_chain_alone_equals_chain_in_a_batch") {
+        return;
+    }
+    let m = eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA);
+    let chains = 256;
+    let run = |only: Option<Vec<usize>>| {
+        let mut s = Sampler::new(&m)
+            .chains(chains)
+            .warmup(100)
+            .draws(60)
+            .seed(11)
+            .backend(BackendChoice::Gpu)
+            .progress(false);
+        if let Some(ids) = only {
+            s = s.only_chains(ids);
+        }
+        s.run().unwrap()
+    };
+    let batch = run(None);
+    let alone = run(Some(vec![7]));
+    assert_eq!(alone.trace.stats[0], batch.trace.stats[7], "chain 7 statistics");
+    for (va, vb) in alone.trace.vars.iter().zip(&batch.trace.vars) {
+        let k = vb.size() * batch.trace.draws;
+        assert_eq!(va.values[..], vb.values[7 * k..8 * k], "chain 7 {}", vb.name);
+    }
+    // Independent progress: every dispatch serves every chain with work, so the dispatch count
+    // is the longest chain's command count (leaves plus a few step-size probes), far below the
+    // lock-step cost Σ_iterations max_chains L.
+    let per_chain: Vec<u64> = (0..chains)
+        .map(|c| {
+            batch.trace.warmup_stats[c]
+                .iter()
+                .chain(&batch.trace.stats[c])
+                .map(|s| u64::from(s.n_leapfrog))
+                .sum()
+        })
+        .collect();
+    let ideal = *per_chain.iter().max().unwrap();
+    let iterations = batch.trace.warmup_stats[0].len() + batch.trace.draws;
+    let lock_step: u64 = (0..iterations)
+        .map(|i| {
+            (0..chains)
+                .map(|c| {
+                    let s = if i < batch.trace.warmup_stats[c].len() {
+                        &batch.trace.warmup_stats[c][i]
+                    } else {
+                        &batch.trace.stats[c][i - batch.trace.warmup_stats[c].len()]
+                    };
+                    u64::from(s.n_leapfrog)
+                })
+                .max()
+                .unwrap()
+        })
+        .sum();
+    let dispatches = batch.counters.dispatches;
+    eprintln!(
+        "{chains} chains: dispatches {dispatches}, ideal max_c Σ L = {ideal}, lock-step Σ max_c L = {lock_step}"
+    );
+    assert!(dispatches as f64 <= 1.05 * ideal as f64, "dispatches {dispatches} vs ideal {ideal}");
+    assert!(dispatches >= ideal);
+    assert!(lock_step > ideal);
+}
+
+#[test]
+fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
+    let Ok(gpu) = Gpu::new() else {
+        return common::skip("gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch", "no GPU adapter");
+    };
+    let compiled = compile(&quickstart(), RewriteOptions::default()).unwrap();
+    let ids: Vec<usize> = (0..16).collect();
+    let mut b = GpuBackend::new(std::sync::Arc::new(gpu), &compiled.logp_grad, 1, &ids, 10).unwrap();
+    let opts = ChainOptions {
+        warmup: 20,
+        draws: 10,
+        max_depth: 10,
+        dual_averaging: DualAveragingOptions::default(),
+        step_size: 1.0,
+    };
+    let mut machines: Vec<ChainMachine> = ids
+        .iter()
+        .map(|&c| {
+            assert!(b.set_position(c, &[0.1 * c as f64, 0.2]).is_some());
+            ChainMachine::new(c, ChainRng::new(1, c), 2, opts)
+        })
+        .collect();
+    let mut reports = vec![LeafReport::default(); ids.len()];
+    let mut state = vec![DrawState::default()];
+    loop {
+        let cmds: Vec<_> = machines.iter().filter_map(ChainMachine::command).collect();
+        if cmds.is_empty() {
+            break;
+        }
+        b.step(&cmds, &mut reports[..cmds.len()]);
+        for (cmd, rep) in cmds.iter().zip(&reports) {
+            if machines[cmd.chain].on_report(rep) {
+                b.read_draws(&[cmd.chain], &mut state);
+                let out = machines[cmd.chain].finish_draw(&state[0]);
+                if let Some(m) = out.new_inv_mass {
+                    b.set_inv_mass(cmd.chain, &m);
+                }
+            }
+        }
+    }
+    let t = b.counters();
+    assert!(t.dispatches > 0 && t.commands >= t.dispatches);
+    assert!(t.report_bytes <= 32 * t.commands, "{t:?}");
+    assert_eq!(t.report_bytes, 8 * t.commands);
+}

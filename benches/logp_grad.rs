@@ -74,7 +74,7 @@ fn leaf_steps(c: &mut Criterion) {
                             iteration: 0,
                         })
                         .collect();
-                    backend.step(&cmds, &mut reports);
+                    backend.step(&cmds, &mut reports).unwrap();
                     leaf = (leaf + 1) % 512;
                 })
             });

@@ -10,7 +10,14 @@ fn model() -> Model {
 }
 
 fn run(m: &Model, seed: u64, threads: usize, only: Option<Vec<usize>>) -> Fit {
-    let mut s = Sampler::new(m).chains(4).warmup(150).draws(100).seed(seed).threads(threads).progress(false);
+    let mut s = Sampler::new(m)
+        .backend(BackendChoice::Cpu)
+        .chains(4)
+        .warmup(150)
+        .draws(100)
+        .seed(seed)
+        .threads(threads)
+        .progress(false);
     if let Some(ids) = only {
         s = s.only_chains(ids);
     }
@@ -55,8 +62,14 @@ fn cancellation_returns_draws_so_far() {
             token.cancel();
         })
     };
-    let s =
-        Sampler::new(&m).chains(2).warmup(100).draws(100_000_000).seed(1).cancel_token(token).progress(false);
+    let s = Sampler::new(&m)
+        .backend(BackendChoice::Cpu)
+        .chains(2)
+        .warmup(100)
+        .draws(100_000_000)
+        .seed(1)
+        .cancel_token(token)
+        .progress(false);
     let fit = s.run().unwrap();
     canceller.join().unwrap();
     assert!(fit.cancelled);

@@ -159,10 +159,10 @@ fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
         if cmds.is_empty() {
             break;
         }
-        b.step(&cmds, &mut reports[..cmds.len()]);
+        b.step(&cmds, &mut reports[..cmds.len()]).unwrap();
         for (cmd, rep) in cmds.iter().zip(&reports) {
             if machines[cmd.chain].on_report(rep) {
-                b.read_draws(&[cmd.chain], &mut state);
+                b.read_draws(&[cmd.chain], &mut state).unwrap();
                 let out = machines[cmd.chain].finish_draw(&state[0]);
                 if let Some(m) = out.new_inv_mass {
                     b.set_inv_mass(cmd.chain, &m);
@@ -174,4 +174,21 @@ fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
     assert!(t.dispatches > 0 && t.commands >= t.dispatches);
     assert!(t.report_bytes <= 32 * t.commands, "{t:?}");
     assert_eq!(t.report_bytes, 8 * t.commands);
+}
+
+#[test]
+fn too_many_gpu_chains_is_a_clear_error() {
+    if !gpu_available("too_many_gpu_chains_is_a_clear_error") {
+        return;
+    }
+    let sds: Vec<f64> = (0..100).map(|i| 1.0 + i as f64).collect();
+    let mut m = Model::new();
+    m.rv_vec("x", Normal::new(0.0, sds), 100).unwrap();
+    let err =
+        Sampler::new(&m).chains(2_000_000).backend(BackendChoice::Gpu).progress(false).run().unwrap_err();
+    let Error::Backend { backend: "gpu", reason } = &err else { panic!("{err:?}") };
+    assert!(reason.contains("2000000 chains") && reason.contains("at most"), "{reason}");
+    // The count it names does fit.
+    let max: usize = reason.split("at most ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(max > 0 && max < 2_000_000, "{max}");
 }

@@ -17,7 +17,15 @@ fn json_round_trip_preserves_model_and_trace() {
     assert_eq!(back, m);
     assert_eq!(back.to_json().unwrap(), json);
     let run = |model: &Model| {
-        Sampler::new(model).chains(2).warmup(50).draws(50).seed(3).progress(false).run().unwrap()
+        Sampler::new(model)
+            .backend(BackendChoice::Cpu)
+            .chains(2)
+            .warmup(50)
+            .draws(50)
+            .seed(3)
+            .progress(false)
+            .run()
+            .unwrap()
     };
     assert_eq!(run(&m).trace, run(&back).trace);
 }

@@ -18,7 +18,15 @@ fn normal_normal_known_sigma() {
     let mut m = Model::new();
     let mu = m.rv("mu", Normal::new(m0, s0)).unwrap();
     m.observe("x", Normal::new(mu, sigma), &data).unwrap();
-    let fit = Sampler::new(&m).chains(4).warmup(1000).draws(2000).seed(2024).progress(false).run().unwrap();
+    let fit = Sampler::new(&m)
+        .backend(BackendChoice::Cpu)
+        .chains(4)
+        .warmup(1000)
+        .draws(2000)
+        .seed(2024)
+        .progress(false)
+        .run()
+        .unwrap();
     let n = data.len() as f64;
     let precision = 1.0 / (s0 * s0) + n / (sigma * sigma);
     let mean = (m0 / (s0 * s0) + data.iter().sum::<f64>() / (sigma * sigma)) / precision;
@@ -32,7 +40,15 @@ fn gamma_exponential() {
     let mut m = Model::new();
     let lam = m.rv("lam", Gamma::new(a, b)).unwrap();
     m.observe("x", Exponential::new(lam), &data).unwrap();
-    let fit = Sampler::new(&m).chains(4).warmup(1000).draws(2000).seed(99).progress(false).run().unwrap();
+    let fit = Sampler::new(&m)
+        .backend(BackendChoice::Cpu)
+        .chains(4)
+        .warmup(1000)
+        .draws(2000)
+        .seed(99)
+        .progress(false)
+        .run()
+        .unwrap();
     let (shape, rate) = (a + data.len() as f64, b + data.iter().sum::<f64>());
     check(&fit, "lam", shape / rate, shape.sqrt() / rate);
 }

@@ -8,7 +8,15 @@ fn gaussian_100d_log_spaced_scales() {
     let sds: Vec<f64> = (0..100).map(|i| 10f64.powf(-2.0 + 4.0 * i as f64 / 99.0)).collect();
     let mut m = Model::new();
     m.rv_vec("x", Normal::new(0.0, sds.clone()), 100).unwrap();
-    let fit = Sampler::new(&m).chains(4).warmup(1000).draws(1000).seed(100).progress(false).run().unwrap();
+    let fit = Sampler::new(&m)
+        .backend(BackendChoice::Cpu)
+        .chains(4)
+        .warmup(1000)
+        .draws(1000)
+        .seed(100)
+        .progress(false)
+        .run()
+        .unwrap();
     assert_eq!(fit.divergences(), 0);
     let ess = fit.min_ess_bulk();
     assert!(ess >= 1000.0, "min bulk ESS {ess}");

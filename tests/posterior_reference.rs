@@ -32,7 +32,15 @@ fn quickstart_matches_pymc_and_numpyro() {
     let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
     let sigma = m.rv("sigma", HalfNormal::new(2.0)).unwrap();
     m.observe("x", Normal::new(mu, sigma), &data).unwrap();
-    let fit = Sampler::new(&m).chains(4).warmup(1000).draws(1000).seed(7).progress(false).run().unwrap();
+    let fit = Sampler::new(&m)
+        .backend(BackendChoice::Cpu)
+        .chains(4)
+        .warmup(1000)
+        .draws(1000)
+        .seed(7)
+        .progress(false)
+        .run()
+        .unwrap();
     let mut compared = 0;
     for rec in results.as_array().unwrap() {
         let sampler = rec["sampler"].as_str().unwrap_or("");
@@ -96,7 +104,15 @@ fn eight_schools_centred_with_auto_noncentring() {
     let m = eight_schools(&y, &sigma);
     // The standard 4 × 1000 run at a fixed seed with no divergence. Rare divergences remain on
     // this posterior for every sampler; `noncentring_removes_the_funnel` bounds their rate.
-    let fit = Sampler::new(&m).chains(4).warmup(1000).draws(1000).seed(2).progress(false).run().unwrap();
+    let fit = Sampler::new(&m)
+        .backend(BackendChoice::Cpu)
+        .chains(4)
+        .warmup(1000)
+        .draws(1000)
+        .seed(2)
+        .progress(false)
+        .run()
+        .unwrap();
     assert_eq!(fit.noncentered, vec!["theta".to_string()]);
     assert_eq!(fit.divergences(), 0, "auto-NCP eight schools at target_accept 0.8");
     reference.check(&fit, "centred+NCP");
@@ -112,7 +128,14 @@ fn noncentring_removes_the_funnel() {
     let total = |ncp: bool| -> usize {
         (0..5)
             .map(|seed| {
-                Sampler::new(&m).seed(seed).noncenter(ncp).progress(false).run().unwrap().divergences()
+                Sampler::new(&m)
+                    .backend(BackendChoice::Cpu)
+                    .seed(seed)
+                    .noncenter(ncp)
+                    .progress(false)
+                    .run()
+                    .unwrap()
+                    .divergences()
             })
             .sum()
     };
@@ -133,7 +156,15 @@ fn eight_schools_noncentred_by_hand() {
     let z = m.rv_vec("theta_tilde", Normal::new(0.0, 1.0), 8).unwrap();
     let theta = m.deterministic("theta", mu + tau * z).unwrap();
     m.observe("y", Normal::new(theta, sigma), &y).unwrap();
-    let fit = Sampler::new(&m).chains(4).warmup(1000).draws(2500).seed(9).progress(false).run().unwrap();
+    let fit = Sampler::new(&m)
+        .backend(BackendChoice::Cpu)
+        .chains(4)
+        .warmup(1000)
+        .draws(2500)
+        .seed(9)
+        .progress(false)
+        .run()
+        .unwrap();
     assert!(fit.noncentered.is_empty());
     reference.check(&fit, "non-centred");
 }

@@ -26,10 +26,11 @@ pub trait Backend: Send {
     fn set_position(&mut self, chain: usize, q: &[f64]) -> Option<f64>;
     /// Sets chain `chain`'s inverse mass-matrix diagonal.
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]);
-    /// Executes one leaf step for every command (at most one command per chain).
-    fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]);
+    /// Executes one leaf step for every command (at most one command per chain). Fails only
+    /// when the device does (e.g. a lost GPU device).
+    fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()>;
     /// Reads the sample each chain's last trajectory selected.
-    fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]);
+    fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> crate::Result<()>;
     /// Evaluates `logp` and its gradient at `q` (no chain state is touched).
     fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64;
 }

@@ -46,7 +46,10 @@ pub struct Group<'a> {
 }
 
 /// Runs every chain of the group to completion (or cancellation).
-pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> (Vec<ChainRecord>, DriveCounters) {
+pub fn drive(
+    backend: &mut dyn Backend,
+    mut g: Group<'_>,
+) -> crate::Result<(Vec<ChainRecord>, DriveCounters)> {
     let n = g.machines.len();
     let mut records = vec![ChainRecord::default(); n];
     let mut counters = DriveCounters::default();
@@ -65,7 +68,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> (Vec<ChainRecord>, 
         if cmds.is_empty() {
             break;
         }
-        backend.step(&cmds, &mut reports[..cmds.len()]);
+        backend.step(&cmds, &mut reports[..cmds.len()])?;
         counters.dispatches += 1;
         counters.leaf_steps += cmds.len() as u64;
         ended.clear();
@@ -77,7 +80,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> (Vec<ChainRecord>, 
         if ended.is_empty() {
             continue;
         }
-        backend.read_draws(&ended, &mut states[..ended.len()]);
+        backend.read_draws(&ended, &mut states[..ended.len()])?;
         for (&c, state) in ended.iter().zip(&states) {
             let out = g.machines[c].finish_draw(state);
             if let Some(m) = &out.new_inv_mass {
@@ -97,5 +100,5 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> (Vec<ChainRecord>, 
             g.progress.update(g.chain_ids[c], divergences[c], g.machines[c].step_size(), out.stats.tuning);
         }
     }
-    (records, counters)
+    Ok((records, counters))
 }

@@ -32,7 +32,8 @@ use progress::Progress;
 /// Which backend executes the program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BackendChoice {
-    /// The best available (the CPU backend until a GPU backend exists).
+    /// `EXMC_BACKEND=cpu|gpu` if set, else the GPU backend when a hardware adapter exists, else
+    /// the CPU backend. Software adapters (Mesa lavapipe) run only when asked for.
     #[default]
     Auto,
     /// The native CPU backend.
@@ -42,6 +43,26 @@ pub enum BackendChoice {
 }
 
 impl BackendChoice {
+    /// Resolves `Auto`: the `EXMC_BACKEND` variable, then a hardware GPU, then the CPU.
+    pub fn resolve(self) -> Result<BackendChoice> {
+        if self != BackendChoice::Auto {
+            return Ok(self);
+        }
+        match std::env::var("EXMC_BACKEND").ok().as_deref().map(str::trim) {
+            Some("cpu") => Ok(BackendChoice::Cpu),
+            Some("gpu") => Ok(BackendChoice::Gpu),
+            Some("") | None => Ok(if crate::backend::gpu::device::hardware_adapter().is_some() {
+                BackendChoice::Gpu
+            } else {
+                BackendChoice::Cpu
+            }),
+            Some(other) => Err(Error::InvalidOption {
+                option: "EXMC_BACKEND",
+                reason: format!("`{other}` is neither `cpu` nor `gpu`"),
+            }),
+        }
+    }
+
     /// Name reported in the fit.
     pub fn name(self) -> String {
         match self {
@@ -267,7 +288,8 @@ impl<'m> Sampler<'m> {
             .build()
             .map_err(|e| Error::InvalidOption { option: "threads", reason: e.to_string() })?;
         let t1 = Instant::now();
-        let (records, counters, backend) = pool.install(|| self.sample(&compiled, &ids, threads))?;
+        let choice = self.backend.resolve()?;
+        let (records, counters, backend) = pool.install(|| self.sample(&compiled, &ids, threads, choice))?;
         let sampling_s = t1.elapsed().as_secs_f64();
         Ok(Fit::assemble(
             &compiled,
@@ -285,8 +307,9 @@ impl<'m> Sampler<'m> {
         compiled: &Compiled,
         ids: &[usize],
         threads: usize,
+        choice: BackendChoice,
     ) -> Result<(Vec<ChainRecord>, DriveCounters, String)> {
-        let groups = self.backend.groups(ids, threads);
+        let groups = choice.groups(ids, threads);
         let constrain = Executor::new(compiled.constrain.clone());
         let progress = Progress::new(self.chains, self.warmup + self.draws, self.progress);
         let (base, set) = match &self.init {
@@ -306,7 +329,7 @@ impl<'m> Sampler<'m> {
         let results: Vec<Result<GroupRecords>> = groups
             .par_iter()
             .map(|chain_ids| {
-                let mut backend = self.backend.create(compiled, self.seed, chain_ids, self.max_treedepth)?;
+                let mut backend = choice.create(compiled, self.seed, chain_ids, self.max_treedepth)?;
                 let mut machines = Vec::with_capacity(chain_ids.len());
                 for (local, &c) in chain_ids.iter().enumerate() {
                     let rng = ChainRng::new(self.seed, c);
@@ -323,14 +346,14 @@ impl<'m> Sampler<'m> {
                     cancel: &self.cancel,
                 };
                 let name = backend.name();
-                let (records, counters) = drive(backend.as_mut(), group);
+                let (records, counters) = drive(backend.as_mut(), group)?;
                 Ok((chain_ids.iter().copied().zip(records).collect(), counters, name))
             })
             .collect();
         progress.finish();
         let mut by_chain: Vec<(usize, ChainRecord)> = Vec::with_capacity(ids.len());
         let mut total = DriveCounters::default();
-        let mut backend = self.backend.name();
+        let mut backend = choice.name();
         for r in results {
             let (recs, c, name) = r?;
             backend = name;

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// One bar per chain.
+/// One bar per chain (none at all when hidden).
 pub struct Progress {
     bars: Vec<ProgressBar>,
     _multi: Option<MultiProgress>,
@@ -16,7 +16,7 @@ impl Progress {
     /// is a terminal.
     pub fn new(chains: usize, total: usize, enabled: bool) -> Progress {
         if !enabled || !std::io::stderr().is_terminal() {
-            return Progress { bars: (0..chains).map(|_| ProgressBar::hidden()).collect(), _multi: None };
+            return Progress { bars: Vec::new(), _multi: None };
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let style = ProgressStyle::with_template("chain {prefix:>3} [{bar:30}] {pos:>6}/{len:6} {msg}")
@@ -35,7 +35,7 @@ impl Progress {
 
     /// Records one finished iteration of `chain`.
     pub fn update(&self, chain: usize, divergences: usize, step_size: f64, tuning: bool) {
-        let b = &self.bars[chain];
+        let Some(b) = self.bars.get(chain) else { return };
         b.inc(1);
         if b.position().is_multiple_of(16) || b.length() == Some(b.position()) {
             let phase = if tuning { "warmup" } else { "sampling" };

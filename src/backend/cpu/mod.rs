@@ -81,7 +81,7 @@ impl Backend for CpuBackend {
         self.slots[chain].state.inv_mass.copy_from_slice(inv_mass);
     }
 
-    fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) {
+    fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {
         let exec = &self.exec;
         self.grad_evals += cmds.len() as u64;
         let run = |slot: &mut Slot, cmd: &StepCommand| {
@@ -92,7 +92,7 @@ impl Backend for CpuBackend {
             for (cmd, rep) in cmds.iter().zip(reports.iter_mut()) {
                 *rep = run(&mut self.slots[cmd.chain], cmd);
             }
-            return;
+            return Ok(());
         }
         // Commands address distinct chains; pair each with its slot.
         let mut by_chain: Vec<Option<(usize, &StepCommand)>> = vec![None; self.slots.len()];
@@ -108,12 +108,14 @@ impl Backend for CpuBackend {
         for (k, r) in results {
             reports[k] = r;
         }
+        Ok(())
     }
 
-    fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) {
+    fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> crate::Result<()> {
         for (&c, o) in chains.iter().zip(out.iter_mut()) {
             self.slots[c].state.draw_state(o);
         }
+        Ok(())
     }
 
     fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64 {

@@ -76,6 +76,17 @@ impl GpuBackend {
         let d = dim.max(1);
         let k = chain_ids.len();
         let nv = step_vectors_per_chain(max_depth);
+        // The per-chain vectors are the largest buffer: check it against the adapter first.
+        let per_chain = (nv * d * 4) as u64;
+        let limit = gpu.max_binding_bytes();
+        if per_chain * k as u64 > limit {
+            return Err(GpuError::TooManyChains {
+                requested: k,
+                bytes: per_chain * k as u64,
+                limit,
+                max_chains: (limit / per_chain) as usize,
+            });
+        }
         let src = step_module(prog, max_depth, seed)?;
         let device = gpu.device();
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -153,18 +164,20 @@ impl GpuBackend {
         (((chain * self.nv + slot) * self.dim.max(1)) * 4) as u64
     }
 
-    fn read(&self, buf: &wgpu::Buffer, bytes: u64) -> Vec<u32> {
+    fn read(&self, buf: &wgpu::Buffer, bytes: u64, name: &'static str) -> crate::Result<Vec<u32>> {
+        let err = |reason: String| crate::Error::Backend {
+            backend: "gpu",
+            reason: format!("reading `{name}`: {reason}"),
+        };
         let slice = buf.slice(..bytes.max(4));
         slice.map_async(wgpu::MapMode::Read, |_| {});
-        if let Err(e) = self.gpu.device().poll(wgpu::PollType::wait_indefinitely()) {
-            panic!("GPU device lost while waiting for a readback: {e}");
-        }
-        let words = match slice.get_mapped_range() {
-            Ok(view) => bytemuck::pod_collect_to_vec::<u8, u32>(&view),
-            Err(e) => panic!("GPU readback failed: {e}"),
+        self.gpu.device().poll(wgpu::PollType::wait_indefinitely()).map_err(|e| err(e.to_string()))?;
+        let words = {
+            let view = slice.get_mapped_range().map_err(|e| err(e.to_string()))?;
+            bytemuck::pod_collect_to_vec::<u8, u32>(&view)
         };
         buf.unmap();
-        words
+        Ok(words)
     }
 }
 
@@ -205,7 +218,7 @@ impl Backend for GpuBackend {
         self.gpu.queue().write_buffer(&self.vecs, self.vec_offset(chain, 13), bytemuck::cast_slice(&m));
     }
 
-    fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) {
+    fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {
         let words: Vec<u32> = cmds
             .iter()
             .flat_map(|c| {
@@ -239,7 +252,7 @@ impl Backend for GpuBackend {
         }
         enc.copy_buffer_to_buffer(&self.reports, 0, &self.reports_read, 0, bytes.max(4));
         queue.submit([enc.finish()]);
-        let out = self.read(&self.reports_read, bytes);
+        let out = self.read(&self.reports_read, bytes, "reports")?;
         for (r, w) in reports.iter_mut().zip(out.chunks_exact(2)) {
             *r = LeafReport {
                 diverged: w[0] & 1 != 0,
@@ -251,9 +264,10 @@ impl Backend for GpuBackend {
         self.counters.dispatches += 1;
         self.counters.commands += cmds.len() as u64;
         self.counters.report_bytes += bytes;
+        Ok(())
     }
 
-    fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) {
+    fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> crate::Result<()> {
         let d = self.dim.max(1);
         let per = (2 * d + STEP_SCALARS_PER_CHAIN) as u64 * 4;
         let mut enc =
@@ -277,7 +291,7 @@ impl Backend for GpuBackend {
             );
         }
         self.gpu.queue().submit([enc.finish()]);
-        let words = self.read(&self.draws_read, chains.len() as u64 * per);
+        let words = self.read(&self.draws_read, chains.len() as u64 * per, "draws")?;
         let f = |w: u32| f64::from(f32::from_bits(w));
         for (k, o) in out.iter_mut().enumerate().take(chains.len()) {
             let w = &words[k * per as usize / 4..(k + 1) * per as usize / 4];
@@ -290,6 +304,7 @@ impl Backend for GpuBackend {
             o.sum_accept = f(s[9]);
             o.n_leapfrog = f(s[10]) as u32;
         }
+        Ok(())
     }
 
     fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64 {

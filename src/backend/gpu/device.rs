@@ -28,6 +28,20 @@ pub enum GpuError {
     /// Code generation failed.
     #[error(transparent)]
     Codegen(#[from] CodegenError),
+    /// The chains' state does not fit in one storage binding of this adapter.
+    #[error(
+        "{requested} chains need {bytes} bytes of state, over the adapter's {limit}-byte storage binding limit; at most {max_chains} chains fit"
+    )]
+    TooManyChains {
+        /// Chains asked for.
+        requested: usize,
+        /// Bytes they need in the largest buffer.
+        bytes: u64,
+        /// The adapter's limit.
+        limit: u64,
+        /// The largest chain count that fits.
+        max_chains: usize,
+    },
     /// A buffer could not be read back (e.g. the device was lost).
     #[error("reading back `{buffer}` failed: {reason}")]
     Readback {
@@ -36,6 +50,25 @@ pub enum GpuError {
         /// What wgpu said.
         reason: String,
     },
+}
+
+/// Name of the default adapter if it is hardware (not a software rasteriser such as lavapipe,
+/// whose device type is `Cpu`); probed once per process.
+pub fn hardware_adapter() -> Option<String> {
+    static PROBE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            let instance =
+                wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+            let options = wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                ..Default::default()
+            };
+            let adapter = pollster::block_on(instance.request_adapter(&options)).ok()?;
+            let info = adapter.get_info();
+            (info.device_type != wgpu::DeviceType::Cpu).then_some(info.name)
+        })
+        .clone()
 }
 
 /// An adapter with its device and queue.
@@ -77,6 +110,12 @@ impl Gpu {
     /// Whether f64 kernels are available.
     pub fn has_f64(&self) -> bool {
         self.f64
+    }
+
+    /// Largest storage binding (and buffer) this device accepts, in bytes.
+    pub fn max_binding_bytes(&self) -> u64 {
+        let l = self.device.limits();
+        l.max_storage_buffer_binding_size.min(l.max_buffer_size)
     }
 
     /// The device.

@@ -68,8 +68,10 @@ fn begin(c: u32, g: u32, it_lo: u32, it_hi: u32, purpose: u32) {
     for (var k = 0u; k < (D + 1u) / 2u; k++) {
         let w = chain_words(SEED, g, it_lo, it_hi, k, purpose);
         let r = sqrt(real(-2.0) * ln_r(real(1.0) - unit(w.x)));
-        let t = real(6.283185307179586) * unit(w.z);
-        let z = array<real, 2>(r * cos(t), r * sin(t));
+        // Angles in f32: SPIR-V has no f64 sin/cos. Momenta rounded to f32 are still exact draws
+        // of the distribution they are used as.
+        let t = 6.2831855 * f32(unit(w.z));
+        let z = array<real, 2>(r * real(cos(t)), r * real(sin(t)));
         for (var j = 0u; j < 2u; j++) {
             let i = 2u * k + j;
             if (i >= D) { break; }

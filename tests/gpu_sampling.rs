@@ -6,7 +6,7 @@
 mod common;
 
 use common::{SCHOOLS_SIGMA, SCHOOLS_Y, eight_schools, moments};
-use exmc::backend::gpu::{Gpu, GpuBackend};
+use exmc::backend::gpu::{Gpu, GpuBackend, Precision};
 use exmc::backend::{Backend, DrawState, LeafReport};
 use exmc::compile::compile;
 use exmc::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
@@ -62,6 +62,37 @@ fn gpu_posterior_agrees_with_cpu() {
             assert!((gs - cs).abs() <= 0.15 * cs, "{label} {name}: gpu sd {gs} vs cpu {cs}");
         }
         assert!(gpu.divergences() <= 4, "{label}: {} divergences on the GPU", gpu.divergences());
+    }
+}
+
+#[test]
+fn gpu_f64_kernels_agree_with_cpu() {
+    let Ok(gpu) = Gpu::new() else {
+        return common::skip("gpu_f64_kernels_agree_with_cpu", "no GPU adapter");
+    };
+    if !gpu.has_f64() {
+        return common::skip("gpu_f64_kernels_agree_with_cpu", "adapter lacks SHADER_F64");
+    }
+    let m = quickstart();
+    let run = |b| {
+        Sampler::new(&m)
+            .chains(4)
+            .warmup(300)
+            .draws(600)
+            .seed(5)
+            .backend(b)
+            .gpu_precision(Precision::F64)
+            .progress(false)
+            .run()
+            .unwrap()
+    };
+    let (gpu_fit, cpu_fit) = (run(BackendChoice::Gpu), run(BackendChoice::Cpu));
+    for name in ["mu", "sigma"] {
+        let (gm, gs, gmcse) = moments(&gpu_fit, name, 0);
+        let (cm, cs, cmcse) = moments(&cpu_fit, name, 0);
+        let tol = 4.0 * (gmcse * gmcse + cmcse * cmcse).sqrt();
+        assert!((gm - cm).abs() <= tol, "{name}: gpu f64 mean {gm} vs cpu {cm} (tol {tol})");
+        assert!((gs - cs).abs() <= 0.15 * cs, "{name}: gpu f64 sd {gs} vs cpu {cs}");
     }
 }
 
@@ -137,7 +168,8 @@ fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
     };
     let compiled = compile(&quickstart(), RewriteOptions::default()).unwrap();
     let ids: Vec<usize> = (0..16).collect();
-    let mut b = GpuBackend::new(std::sync::Arc::new(gpu), &compiled.logp_grad, 1, &ids, 10).unwrap();
+    let mut b =
+        GpuBackend::new(std::sync::Arc::new(gpu), &compiled.logp_grad, 1, &ids, 10, Precision::F32).unwrap();
     let opts = ChainOptions {
         warmup: 20,
         draws: 10,

@@ -90,6 +90,7 @@ impl BackendChoice {
         seed: u64,
         chain_ids: &[usize],
         max_depth: u32,
+        precision: crate::backend::gpu::Precision,
     ) -> Result<Box<dyn Backend>> {
         let depth = max_depth as usize;
         match self {
@@ -102,9 +103,9 @@ impl BackendChoice {
                     reason: e.to_string(),
                 };
                 let gpu = std::sync::Arc::new(crate::backend::gpu::Gpu::new().map_err(err)?);
-                let b =
-                    crate::backend::gpu::GpuBackend::new(gpu, &compiled.logp_grad, seed, chain_ids, depth)
-                        .map_err(err)?;
+                let prog = &compiled.logp_grad;
+                let b = crate::backend::gpu::GpuBackend::new(gpu, prog, seed, chain_ids, depth, precision)
+                    .map_err(err)?;
                 Ok(Box::new(b))
             }
         }
@@ -150,6 +151,7 @@ pub struct Sampler<'m> {
     chain_ids: Option<Vec<usize>>,
     threads: Option<usize>,
     metric_init: MetricInit,
+    gpu_precision: crate::backend::gpu::Precision,
 }
 
 impl<'m> Sampler<'m> {
@@ -172,6 +174,7 @@ impl<'m> Sampler<'m> {
             chain_ids: None,
             threads: None,
             metric_init: MetricInit::Gradient,
+            gpu_precision: crate::backend::gpu::Precision::F32,
         }
     }
 
@@ -244,6 +247,11 @@ impl<'m> Sampler<'m> {
     /// The inverse mass matrix chains start from (default: from the initial gradient).
     pub fn metric_init(mut self, m: MetricInit) -> Self {
         self.metric_init = m;
+        self
+    }
+    /// Floating-point type of GPU kernels (default f32; f64 needs an adapter with `SHADER_F64`).
+    pub fn gpu_precision(mut self, p: crate::backend::gpu::Precision) -> Self {
+        self.gpu_precision = p;
         self
     }
     /// Number of worker threads (default: rayon's pool).
@@ -329,7 +337,8 @@ impl<'m> Sampler<'m> {
         let results: Vec<Result<GroupRecords>> = groups
             .par_iter()
             .map(|chain_ids| {
-                let mut backend = choice.create(compiled, self.seed, chain_ids, self.max_treedepth)?;
+                let mut backend =
+                    choice.create(compiled, self.seed, chain_ids, self.max_treedepth, self.gpu_precision)?;
                 let mut machines = Vec::with_capacity(chain_ids.len());
                 for (local, &c) in chain_ids.iter().enumerate() {
                     let rng = ChainRng::new(self.seed, c);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use wgpu::util::DeviceExt;
 
 use super::codegen::Precision;
-use super::device::{BatchLogpGrad, Gpu, GpuError};
+use super::device::{BatchLogpGrad, Gpu, GpuError, from_bytes, to_bytes};
 use super::module::{STEP_SCALARS_PER_CHAIN, WORKGROUP_SIZE, step_module, step_vectors_per_chain};
 use crate::backend::{Backend, Direction, DrawState, LeafReport, StepCommand};
 use crate::compile::Program;
@@ -23,8 +23,9 @@ pub struct TransferCounters {
     pub commands: u64,
 }
 
-/// The GPU backend for a group of chains (f32 kernels).
+/// The GPU backend for a group of chains.
 pub struct GpuBackend {
+    precision: Precision,
     gpu: Arc<Gpu>,
     pipeline: wgpu::ComputePipeline,
     bind: wgpu::BindGroup,
@@ -40,6 +41,13 @@ pub struct GpuBackend {
     dim: usize,
     nv: usize,
     counters: TransferCounters,
+}
+
+fn precision_bytes(p: Precision) -> usize {
+    match p {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    }
 }
 
 fn storage(gpu: &Gpu, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
@@ -64,20 +72,26 @@ fn staging(gpu: &Gpu, label: &str, bytes: u64) -> wgpu::Buffer {
 }
 
 impl GpuBackend {
-    /// A backend for chains with global ids `chain_ids`, trees up to `max_depth`.
+    /// A backend for chains with global ids `chain_ids`, trees up to `max_depth`, kernels in
+    /// `precision`.
     pub fn new(
         gpu: Arc<Gpu>,
         prog: &Program,
         seed: u64,
         chain_ids: &[usize],
         max_depth: usize,
+        precision: Precision,
     ) -> Result<GpuBackend, GpuError> {
+        if precision == Precision::F64 && !gpu.has_f64() {
+            return Err(GpuError::NoF64(gpu.name().to_string()));
+        }
+        let size = precision_bytes(precision);
         let dim = prog.dim;
         let d = dim.max(1);
         let k = chain_ids.len();
         let nv = step_vectors_per_chain(max_depth);
         // The per-chain vectors are the largest buffer: check it against the adapter first.
-        let per_chain = (nv * d * 4) as u64;
+        let per_chain = (nv * d * size) as u64;
         let limit = gpu.max_binding_bytes();
         if per_chain * k as u64 > limit {
             return Err(GpuError::TooManyChains {
@@ -87,7 +101,7 @@ impl GpuBackend {
                 max_chains: (limit / per_chain) as usize,
             });
         }
-        let src = step_module(prog, max_depth, seed)?;
+        let src = step_module(prog, max_depth, seed, precision)?;
         let device = gpu.device();
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("step"),
@@ -101,19 +115,19 @@ impl GpuBackend {
             compilation_options: Default::default(),
             cache: None,
         });
-        let mut data: Vec<f32> = prog.data.concat().iter().map(|&v| v as f32).collect();
+        let mut data = prog.data.concat();
         if data.is_empty() {
             data.push(0.0);
         }
         let data = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("data"),
-            contents: bytemuck::cast_slice(&data),
+            contents: &to_bytes(&data, precision),
             usage: wgpu::BufferUsages::STORAGE,
         });
-        let vec_bytes = (k * nv * d * 4) as u64;
+        let vec_bytes = (k * nv * d * size) as u64;
         let vecs = storage(&gpu, "vecs", vec_bytes, wgpu::BufferUsages::empty());
-        let scal =
-            storage(&gpu, "scal", (k * STEP_SCALARS_PER_CHAIN * 4) as u64, wgpu::BufferUsages::empty());
+        let scal_bytes = (k * STEP_SCALARS_PER_CHAIN * size) as u64;
+        let scal = storage(&gpu, "scal", scal_bytes, wgpu::BufferUsages::empty());
         let cmds = storage(&gpu, "cmds", (k * 32) as u64, wgpu::BufferUsages::empty());
         let reports = storage(&gpu, "reports", (k * 8) as u64, wgpu::BufferUsages::empty());
         let params = storage(&gpu, "params", 4, wgpu::BufferUsages::empty());
@@ -129,14 +143,15 @@ impl GpuBackend {
             entries: &entries,
         });
         // Unit inverse mass for every chain.
-        let ones = vec![1.0f32; d];
+        let ones = to_bytes(&vec![1.0; d], precision);
         for c in 0..k {
-            gpu.queue().write_buffer(&vecs, (((c * nv + 13) * d) * 4) as u64, bytemuck::cast_slice(&ones));
+            gpu.queue().write_buffer(&vecs, (((c * nv + 13) * d) * size) as u64, &ones);
         }
         let reports_read = staging(&gpu, "reports_read", (k * 8) as u64);
-        let draws_read = staging(&gpu, "draws_read", (k * (2 * d + STEP_SCALARS_PER_CHAIN) * 4) as u64);
-        let batch = BatchLogpGrad::new(&gpu, prog, Precision::F32)?;
+        let draws_read = staging(&gpu, "draws_read", (k * (2 * d + STEP_SCALARS_PER_CHAIN) * size) as u64);
+        let batch = BatchLogpGrad::new(&gpu, prog, precision)?;
         Ok(GpuBackend {
+            precision,
             gpu,
             pipeline,
             bind,
@@ -161,7 +176,7 @@ impl GpuBackend {
     }
 
     fn vec_offset(&self, chain: usize, slot: usize) -> u64 {
-        (((chain * self.nv + slot) * self.dim.max(1)) * 4) as u64
+        (((chain * self.nv + slot) * self.dim.max(1)) * precision_bytes(self.precision)) as u64
     }
 
     fn read(&self, buf: &wgpu::Buffer, bytes: u64, name: &'static str) -> crate::Result<Vec<u32>> {
@@ -200,22 +215,18 @@ impl Backend for GpuBackend {
         if !lp.is_finite() || !g.iter().all(|x| x.is_finite()) {
             return None;
         }
-        let q32: Vec<f32> = q.iter().map(|&v| v as f32).collect();
-        let g32: Vec<f32> = g.iter().map(|&v| v as f32).collect();
+        let size = precision_bytes(self.precision);
         let queue = self.gpu.queue();
-        queue.write_buffer(&self.vecs, self.vec_offset(chain, 6), bytemuck::cast_slice(&q32));
-        queue.write_buffer(&self.vecs, self.vec_offset(chain, 7), bytemuck::cast_slice(&g32));
-        queue.write_buffer(
-            &self.scal,
-            ((chain * STEP_SCALARS_PER_CHAIN + 2) * 4) as u64,
-            bytemuck::bytes_of(&(lp as f32)),
-        );
+        queue.write_buffer(&self.vecs, self.vec_offset(chain, 6), &to_bytes(q, self.precision));
+        queue.write_buffer(&self.vecs, self.vec_offset(chain, 7), &to_bytes(&g, self.precision));
+        let at = ((chain * STEP_SCALARS_PER_CHAIN + 2) * size) as u64;
+        queue.write_buffer(&self.scal, at, &to_bytes(&[lp], self.precision));
         Some(lp)
     }
 
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
-        let m: Vec<f32> = inv_mass.iter().map(|&v| v as f32).collect();
-        self.gpu.queue().write_buffer(&self.vecs, self.vec_offset(chain, 13), bytemuck::cast_slice(&m));
+        let bytes = to_bytes(inv_mass, self.precision);
+        self.gpu.queue().write_buffer(&self.vecs, self.vec_offset(chain, 13), &bytes);
     }
 
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {
@@ -269,40 +280,31 @@ impl Backend for GpuBackend {
 
     fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> crate::Result<()> {
         let d = self.dim.max(1);
-        let per = (2 * d + STEP_SCALARS_PER_CHAIN) as u64 * 4;
+        let size = precision_bytes(self.precision);
+        let values = 2 * d + STEP_SCALARS_PER_CHAIN;
+        let per = (values * size) as u64;
+        let (vec_bytes, scal_bytes) = ((2 * d * size) as u64, (STEP_SCALARS_PER_CHAIN * size) as u64);
         let mut enc =
             self.gpu.device().create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         for (k, &c) in chains.iter().enumerate() {
             let dst = k as u64 * per;
-            enc.copy_buffer_to_buffer(
-                &self.vecs,
-                self.vec_offset(c, 6),
-                &self.draws_read,
-                dst,
-                (2 * d * 4) as u64,
-            );
-            let s = ((c * STEP_SCALARS_PER_CHAIN) * 4) as u64;
-            enc.copy_buffer_to_buffer(
-                &self.scal,
-                s,
-                &self.draws_read,
-                dst + (2 * d * 4) as u64,
-                (STEP_SCALARS_PER_CHAIN * 4) as u64,
-            );
+            enc.copy_buffer_to_buffer(&self.vecs, self.vec_offset(c, 6), &self.draws_read, dst, vec_bytes);
+            let src = ((c * STEP_SCALARS_PER_CHAIN) * size) as u64;
+            enc.copy_buffer_to_buffer(&self.scal, src, &self.draws_read, dst + vec_bytes, scal_bytes);
         }
         self.gpu.queue().submit([enc.finish()]);
         let words = self.read(&self.draws_read, chains.len() as u64 * per, "draws")?;
-        let f = |w: u32| f64::from(f32::from_bits(w));
+        let all = from_bytes(bytemuck::cast_slice(&words), self.precision);
         for (k, o) in out.iter_mut().enumerate().take(chains.len()) {
-            let w = &words[k * per as usize / 4..(k + 1) * per as usize / 4];
-            o.q = w[..self.dim].iter().map(|&x| f(x)).collect();
-            o.g = w[d..d + self.dim].iter().map(|&x| f(x)).collect();
-            let s = &w[2 * d..];
-            o.logp = f(s[2]);
-            o.energy = f(s[3]);
-            o.energy_error = f(s[3]) - f(s[6]);
-            o.sum_accept = f(s[9]);
-            o.n_leapfrog = f(s[10]) as u32;
+            let v = &all[k * values..(k + 1) * values];
+            o.q = v[..self.dim].to_vec();
+            o.g = v[d..d + self.dim].to_vec();
+            let s = &v[2 * d..];
+            o.logp = s[2];
+            o.energy = s[3];
+            o.energy_error = s[3] - s[6];
+            o.sum_accept = s[9];
+            o.n_leapfrog = s[10] as u32;
         }
         Ok(())
     }

@@ -187,7 +187,8 @@ impl Gpu {
     }
 }
 
-fn to_bytes(values: &[f64], precision: Precision) -> Vec<u8> {
+/// Values as device bytes in `precision`.
+pub fn to_bytes(values: &[f64], precision: Precision) -> Vec<u8> {
     match precision {
         Precision::F32 => {
             bytemuck::cast_slice(&values.iter().map(|&v| v as f32).collect::<Vec<f32>>()).to_vec()
@@ -196,7 +197,8 @@ fn to_bytes(values: &[f64], precision: Precision) -> Vec<u8> {
     }
 }
 
-fn from_bytes(bytes: &[u8], precision: Precision) -> Vec<f64> {
+/// Device bytes in `precision` as values.
+pub fn from_bytes(bytes: &[u8], precision: Precision) -> Vec<f64> {
     match precision {
         Precision::F32 => bytemuck::pod_collect_to_vec::<u8, f32>(bytes).into_iter().map(f64::from).collect(),
         Precision::F64 => bytemuck::pod_collect_to_vec::<u8, f64>(bytes),

@@ -33,9 +33,14 @@ pub fn step_vectors_per_chain(max_depth: usize) -> usize {
 /// Scalars kept per chain by the step kernel (`NS` in `shaders/step.wgsl`).
 pub const STEP_SCALARS_PER_CHAIN: usize = 12;
 
-/// The fused NUTS leaf-step module (entry point `step`) for a program, in f32.
-pub fn step_module(prog: &Program, max_depth: usize, seed: u64) -> Result<String, CodegenError> {
-    let mut s = library(Precision::F32);
+/// The fused NUTS leaf-step module (entry point `step`) for a program.
+pub fn step_module(
+    prog: &Program,
+    max_depth: usize,
+    seed: u64,
+    precision: Precision,
+) -> Result<String, CodegenError> {
+    let mut s = library(precision);
     s.push_str(&format!(
         "const D: u32 = {}u;\nconst LEVELS: u32 = {}u;\nconst SEED: vec2<u32> = vec2<u32>({}u, {}u);\n",
         prog.dim.max(1),
@@ -190,9 +195,11 @@ mod tests {
                     panic!("{label} {precision:?}: {e}\n{}", logp_grad_fn(&prog).unwrap());
                 }
             }
-            let src = step_module(&prog, 10, 0x1234_5678_9abc_def0).unwrap();
-            if let Err(e) = validate(&src, Precision::F32) {
-                panic!("{label} step kernel: {e}");
+            for precision in [Precision::F32, Precision::F64] {
+                let src = step_module(&prog, 10, 0x1234_5678_9abc_def0, precision).unwrap();
+                if let Err(e) = validate(&src, precision) {
+                    panic!("{label} step kernel {precision:?}: {e}");
+                }
             }
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod autodiff;
 pub mod builder;
+pub mod hoist;
 pub mod lower;
 pub mod pointmap;
 pub mod program;

@@ -1,6 +1,7 @@
 //! Native f64 interpreter for a [`Program`]: one flat workspace per chain, no allocation per
 //! evaluation.
 
+use crate::compile::hoist::{self, Hoist};
 use crate::compile::{BinOp, Op, Program};
 use crate::model::dist::with_family;
 
@@ -35,7 +36,7 @@ impl Executor {
                 _ => dynamic.push(k),
             }
         }
-        let hoisted = hoist_normalizers(&prog, &offsets, &template);
+        let hoisted = hoist::plan(&prog);
         Executor { prog, offsets, template, dynamic, hoisted }
     }
 
@@ -203,54 +204,6 @@ impl Executor {
 
 /// Most arguments a fused density takes (value + 3 parameters).
 const MAX: usize = 4;
-
-/// How a fused density's normaliser (see `Family::log_normalizer`) leaves its element loop.
-#[derive(Clone, Debug, PartialEq)]
-enum Hoist {
-    /// Evaluated per element (the family has no split, or its parameters vary per element).
-    None,
-    /// Every parameter it reads is a constant: summed once when the program is prepared.
-    Constant(f64),
-    /// Every parameter it reads is a scalar broadcast over several elements: evaluated once
-    /// per run and scaled by the length.
-    Scalar,
-}
-
-/// The hoisting of every instruction's normaliser (`Hoist::None` for non-densities).
-fn hoist_normalizers(prog: &Program, offsets: &[usize], template: &[f64]) -> Vec<Hoist> {
-    let mut is_const = vec![false; prog.lens.len()];
-    for i in &prog.instrs {
-        is_const[i.out] = matches!(i.op, Op::Const(_) | Op::Data(_));
-    }
-    prog.instrs
-        .iter()
-        .map(|instr| {
-            let Op::Lpdf { kind, args, .. } = &instr.op else { return Hoist::None };
-            with_family!(*kind, F => {
-                let reads = <F as crate::model::Family>::NORMALIZER_PARAMS;
-                let n = args.iter().map(|&a| prog.lens[a]).max().unwrap_or(1);
-                if reads.is_empty() {
-                    return Hoist::None;
-                }
-                if !reads.iter().all(|&j| is_const[args[1 + j]]) {
-                    let scalar = reads.iter().all(|&j| prog.lens[args[1 + j]] == 1);
-                    return if scalar && n > 1 { Hoist::Scalar } else { Hoist::None };
-                }
-                let mut p = [0.0; MAX];
-                let total: f64 = (0..n)
-                    .map(|i| {
-                        for (j, &a) in args[1..].iter().enumerate() {
-                            let idx = if prog.lens[a] == n && n > 1 { i } else { 0 };
-                            p[j] = template[offsets[a] + idx];
-                        }
-                        <F as crate::model::Family>::log_normalizer(&p[..args.len() - 1])
-                    })
-                    .sum();
-                Hoist::Constant(total)
-            })
-        })
-        .collect()
-}
 
 /// Pairwise summation (error grows as O(log n) rather than O(n)).
 pub fn pairwise_sum(v: &[f64]) -> f64 {

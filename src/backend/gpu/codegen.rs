@@ -9,9 +9,9 @@
 
 use std::fmt::Write;
 
+use crate::compile::hoist::{Hoist, plan};
 use crate::compile::{BinOp, Op, Program, UnOp};
 use crate::model::DistKind;
-use crate::model::dist::with_family;
 
 /// Floating-point type of generated kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,53 +262,6 @@ impl Gen<'_> {
     }
 }
 
-/// How a density's normaliser is hoisted (mirrors the CPU executor).
-#[derive(Clone, Debug, PartialEq)]
-enum Hoist {
-    None,
-    Constant(f64),
-    Scalar,
-}
-
-fn hoists(prog: &Program) -> Vec<Hoist> {
-    let mut constant = vec![None::<Vec<f64>>; prog.lens.len()];
-    for i in &prog.instrs {
-        constant[i.out] = match &i.op {
-            Op::Const(c) => Some(vec![*c]),
-            Op::Data(d) => Some(prog.data[*d].clone()),
-            _ => None,
-        };
-    }
-    prog.instrs
-        .iter()
-        .map(|instr| {
-            let Op::Lpdf { kind, args, .. } = &instr.op else { return Hoist::None };
-            with_family!(*kind, F => {
-                let reads = <F as Family>::NORMALIZER_PARAMS;
-                let n = args.iter().map(|&a| prog.lens[a]).max().unwrap_or(1);
-                if reads.is_empty() {
-                    return Hoist::None;
-                }
-                if !reads.iter().all(|&j| constant[args[1 + j]].is_some()) {
-                    let scalar = reads.iter().all(|&j| prog.lens[args[1 + j]] == 1);
-                    return if scalar && n > 1 { Hoist::Scalar } else { Hoist::None };
-                }
-                let mut p = [0.0; 3];
-                let total: f64 = (0..n)
-                    .map(|i| {
-                        for (j, &a) in args[1..].iter().enumerate() {
-                            let c = constant[a].as_deref().unwrap_or(&[0.0]);
-                            p[j] = if c.len() == n && n > 1 { c[i] } else { c[0] };
-                        }
-                        <F as Family>::log_normalizer(&p[..args.len() - 1])
-                    })
-                    .sum();
-                Hoist::Constant(total)
-            })
-        })
-        .collect()
-}
-
 /// Generates `fn logp_grad(pos_base: u32, grad_base: u32) -> real` for a differentiated
 /// program, reading positions from `pos` and writing gradients to `grad_out`.
 pub fn logp_grad_fn(prog: &Program) -> Result<String, CodegenError> {
@@ -319,7 +272,7 @@ pub fn logp_grad_fn(prog: &Program) -> Result<String, CodegenError> {
 pub fn logp_grad_fn_with(prog: &Program, pos: &str, grad: &str) -> Result<String, CodegenError> {
     let mut g = Gen { prog, places: vec![Place::Scalar; prog.lens.len()], out: String::new(), pos };
     g.out.push_str("fn logp_grad(pos_base: u32, grad_base: u32) -> real {\n");
-    let hoisted = hoists(prog);
+    let hoisted = plan(prog);
     for k in 0..prog.instrs.len() {
         g.instr(k, &hoisted)?;
     }

@@ -25,6 +25,9 @@ pub struct DriveCounters {
     pub dispatches: u64,
     /// Leaf steps executed.
     pub leaf_steps: u64,
+    /// Seconds spent creating the backend (device, kernel compilation); counted as
+    /// compilation, not sampling, in the fit's timing.
+    pub backend_setup_s: f64,
 }
 
 /// Everything the driver needs besides the backend.

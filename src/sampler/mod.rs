@@ -298,7 +298,9 @@ impl<'m> Sampler<'m> {
         let t1 = Instant::now();
         let choice = self.backend.resolve()?;
         let (records, counters, backend) = pool.install(|| self.sample(&compiled, &ids, threads, choice))?;
-        let sampling_s = t1.elapsed().as_secs_f64();
+        // Backend creation (device, kernel compilation) counts as compilation.
+        let (compile_s, sampling_s) =
+            (compile_s + counters.backend_setup_s, t1.elapsed().as_secs_f64() - counters.backend_setup_s);
         Ok(Fit::assemble(
             &compiled,
             &ids,
@@ -337,14 +339,17 @@ impl<'m> Sampler<'m> {
         let results: Vec<Result<GroupRecords>> = groups
             .par_iter()
             .map(|chain_ids| {
+                let created = Instant::now();
                 let mut backend =
                     choice.create(compiled, self.seed, chain_ids, self.max_treedepth, self.gpu_precision)?;
-                let mut machines = Vec::with_capacity(chain_ids.len());
-                for (local, &c) in chain_ids.iter().enumerate() {
-                    let rng = ChainRng::new(self.seed, c);
-                    start_chain(backend.as_mut(), (local, c), &rng, (&base, &set), self.metric_init)?;
-                    machines.push(ChainMachine::new(local, rng, compiled.pointmap.dim, opts));
-                }
+                let setup_s = created.elapsed().as_secs_f64();
+                let rngs: Vec<ChainRng> = chain_ids.iter().map(|&c| ChainRng::new(self.seed, c)).collect();
+                start_chains(backend.as_mut(), chain_ids, &rngs, (&base, &set), self.metric_init)?;
+                let machines = rngs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(local, rng)| ChainMachine::new(local, rng, compiled.pointmap.dim, opts))
+                    .collect();
                 let group = Group {
                     machines,
                     chain_ids: chain_ids.clone(),
@@ -355,7 +360,8 @@ impl<'m> Sampler<'m> {
                     cancel: &self.cancel,
                 };
                 let name = backend.name();
-                let (records, counters) = drive(backend.as_mut(), group)?;
+                let (records, mut counters) = drive(backend.as_mut(), group)?;
+                counters.backend_setup_s = setup_s;
                 Ok((chain_ids.iter().copied().zip(records).collect(), counters, name))
             })
             .collect();
@@ -369,6 +375,7 @@ impl<'m> Sampler<'m> {
             by_chain.extend(recs);
             total.dispatches += c.dispatches;
             total.leaf_steps += c.leaf_steps;
+            total.backend_setup_s = total.backend_setup_s.max(c.backend_setup_s);
         }
         let order: HashMap<usize, usize> = ids.iter().enumerate().map(|(k, &c)| (c, k)).collect();
         by_chain.sort_by_key(|(c, _)| order[c]);
@@ -398,25 +405,37 @@ pub enum MetricInit {
 /// Records of one group's chains (keyed by global chain id) and its counters.
 type GroupRecords = (Vec<(usize, ChainRecord)>, DriveCounters, String);
 
-/// Finds a finite starting point for one chain.
-fn start_chain(
+/// Finds a finite starting point for every chain of a group: attempt `k` of every chain that
+/// still needs one is evaluated in one batch, so each chain sees the same candidates as alone.
+fn start_chains(
     backend: &mut dyn Backend,
-    (local, chain): (usize, usize),
-    rng: &ChainRng,
+    chain_ids: &[usize],
+    rngs: &[ChainRng],
     (base, set): (&[f64], &[bool]),
     metric: MetricInit,
 ) -> Result<()> {
     let tries = if set.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
+    let mut pending: Vec<usize> = (0..chain_ids.len()).collect();
     for attempt in 0..tries {
-        let u = init::candidate(rng, attempt, base, set);
-        if backend.set_position(local, &u).is_some() {
-            if metric == MetricInit::Gradient {
-                let mut g = vec![0.0; u.len()];
-                backend.logp_grad(&u, &mut g);
-                backend.set_inv_mass(local, &gradient_metric(&g));
+        if pending.is_empty() {
+            break;
+        }
+        let points: Vec<(usize, Vec<f64>)> =
+            pending.iter().map(|&l| (l, init::candidate(&rngs[l], attempt, base, set))).collect();
+        let results = backend.set_positions(&points);
+        pending.clear();
+        for ((local, _), result) in points.iter().zip(results) {
+            match result {
+                Some((_, g)) if metric == MetricInit::Gradient => {
+                    backend.set_inv_mass(*local, &gradient_metric(&g))
+                }
+                Some(_) => {}
+                None => pending.push(*local),
             }
-            return Ok(());
         }
     }
-    Err(Error::InitFailed { chain, tries })
+    match pending.first() {
+        Some(&local) => Err(Error::InitFailed { chain: chain_ids[local], tries }),
+        None => Ok(()),
+    }
 }

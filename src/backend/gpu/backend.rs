@@ -224,6 +224,31 @@ impl Backend for GpuBackend {
         Some(lp)
     }
 
+    fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>> {
+        // One batched evaluation for every point, then one upload per accepted chain.
+        let flat: Vec<f64> = points.iter().flat_map(|(_, q)| q.iter().copied()).collect();
+        let Ok((lps, grads)) = self.batch.run(&self.gpu, &flat) else {
+            return vec![None; points.len()];
+        };
+        let (d, size) = (self.dim, precision_bytes(self.precision));
+        points
+            .iter()
+            .enumerate()
+            .map(|(k, (chain, q))| {
+                let (lp, g) = (lps[k], &grads[k * d..(k + 1) * d]);
+                if !lp.is_finite() || !g.iter().all(|x| x.is_finite()) {
+                    return None;
+                }
+                let queue = self.gpu.queue();
+                queue.write_buffer(&self.vecs, self.vec_offset(*chain, 6), &to_bytes(q, self.precision));
+                queue.write_buffer(&self.vecs, self.vec_offset(*chain, 7), &to_bytes(g, self.precision));
+                let at = ((chain * STEP_SCALARS_PER_CHAIN + 2) * size) as u64;
+                queue.write_buffer(&self.scal, at, &to_bytes(&[lp], self.precision));
+                Some((lp, g.to_vec()))
+            })
+            .collect()
+    }
+
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
         let bytes = to_bytes(inv_mass, self.precision);
         self.gpu.queue().write_buffer(&self.vecs, self.vec_offset(chain, 13), &bytes);

@@ -40,7 +40,7 @@ pub fn step_module(
     seed: u64,
     precision: Precision,
 ) -> Result<String, CodegenError> {
-    let mut s = library(precision);
+    let mut s = library(prog, precision);
     s.push_str(&format!(
         "const D: u32 = {}u;\nconst LEVELS: u32 = {}u;\nconst SEED: vec2<u32> = vec2<u32>({}u, {}u);\n",
         prog.dim.max(1),
@@ -78,15 +78,19 @@ pub fn family_source(kind: DistKind) -> &'static str {
     }
 }
 
-/// Prelude, special functions, every family and the codegen helpers.
-pub fn library(precision: Precision) -> String {
+/// Prelude, special functions, the RNG, the families `prog` uses and the codegen helpers.
+/// Unused families are left out: lavapipe compiles large f64 modules slowly.
+pub fn library(prog: &Program, precision: Precision) -> String {
     let mut s = String::from(match precision {
         Precision::F32 => PRELUDE_F32,
         Precision::F64 => PRELUDE_F64,
     });
     s.push_str(SPECIAL);
     s.push_str(RNG);
-    for &kind in DistKind::ALL {
+    let used = |kind: DistKind| {
+        prog.instrs.iter().any(|i| matches!(i.op, crate::compile::Op::Lpdf { kind: k, .. } if k == kind))
+    };
+    for &kind in DistKind::ALL.iter().filter(|&&k| used(k)) {
         s.push_str(family_source(kind));
     }
     s.push_str(CODEGEN_HELPERS);
@@ -109,7 +113,7 @@ fn bindings(table: &[(u32, &str, Access)]) -> String {
 /// A module whose entry point `batch_logp_grad` evaluates `logp` and the gradient for every
 /// chain (one invocation per chain; positions and gradients laid out chain-major).
 pub fn batch_logp_grad_module(prog: &Program, precision: Precision) -> Result<String, CodegenError> {
-    let mut s = library(precision);
+    let mut s = library(prog, precision);
     s.push_str(&bindings(&BATCH_BINDINGS));
     s.push_str(&logp_grad_fn(prog)?);
     let d = prog.dim;

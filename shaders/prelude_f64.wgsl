@@ -50,8 +50,8 @@ fn scale2_f64(m: real, k: i32) -> real {
 }
 
 // ln x. x = m 2^e with m in [√½, √2]: the binary exponent comes from the f32 image of x after
-// exact scaling into f32's normal range. ln m = 2 atanh(s) = 2s(1 + s²/3 + s⁴/5 + …),
-// s = (m - 1)/(m + 1), |s| ≤ 0.1716, series through s^23 (truncation < 1e-19);
+// exact scaling into f32's normal range. ln m = 2 atanh(s) with s = (m - 1)/(m + 1),
+// |s| ≤ 0.1716, by atanh2_series (special.wgsl, through s^25);
 // ln x = e ln 2 + ln m. x = 0 -> -inf, x < 0 or NaN -> NaN, +inf -> +inf.
 fn ln_r(x: real) -> real {
     if (!(x > real(0.0))) {
@@ -80,20 +80,7 @@ fn ln_r(x: real) -> real {
     }
     let ef = real(e);
     let f = m - real(1.0);
-    let s = f / (real(2.0) + f);
-    let t = s * s;
-    var p = real(1.0 / 23.0);
-    p = p * t + real(1.0 / 21.0);
-    p = p * t + real(1.0 / 19.0);
-    p = p * t + real(1.0 / 17.0);
-    p = p * t + real(1.0 / 15.0);
-    p = p * t + real(1.0 / 13.0);
-    p = p * t + real(1.0 / 11.0);
-    p = p * t + real(1.0 / 9.0);
-    p = p * t + real(1.0 / 7.0);
-    p = p * t + real(1.0 / 5.0);
-    p = p * t + real(1.0 / 3.0);
-    let lm = real(2.0) * s + real(2.0) * s * (t * p);
+    let lm = atanh2_series(f / (real(2.0) + f));
     return ef * LN2_HI_F64 + (lm + ef * LN2_LO_F64);
 }
 

@@ -14,26 +14,31 @@ const LN_PI: real = 1.14472988584940017414;
 // ln(2π)/2
 const HALF_LN_2PI: real = 0.91893853320467274178;
 
-// ln(1 + x), x ≥ -1. For -0.3 < x < 0.5: ln(1 + x) = 2 atanh(s) = 2s(1 + s²/3 + s⁴/5 + …),
-// s = x/(2 + x), |s| ≤ 0.2, through s^25 (truncation < 1e-18). This range is where
-// ln(1 + x) would lose digits (and GPU log is only ~2^-21 absolute near 1); elsewhere ln(1 + x).
+// 2 atanh(s) = ln((1 + s)/(1 - s)) = 2s(1 + s²/3 + s⁴/5 + …) through s^25 (truncation < 1e-18
+// for |s| ≤ 0.2). Shared by log1p_r and the f64 ln_r (prelude_f64.wgsl).
+fn atanh2_series(s: real) -> real {
+    let t = s * s;
+    var p = real(1.0 / 25.0);
+    p = p * t + real(1.0 / 23.0);
+    p = p * t + real(1.0 / 21.0);
+    p = p * t + real(1.0 / 19.0);
+    p = p * t + real(1.0 / 17.0);
+    p = p * t + real(1.0 / 15.0);
+    p = p * t + real(1.0 / 13.0);
+    p = p * t + real(1.0 / 11.0);
+    p = p * t + real(1.0 / 9.0);
+    p = p * t + real(1.0 / 7.0);
+    p = p * t + real(1.0 / 5.0);
+    p = p * t + real(1.0 / 3.0);
+    return real(2.0) * s + real(2.0) * s * (t * p);
+}
+
+// ln(1 + x), x ≥ -1. For -0.3 < x < 0.5: ln(1 + x) = atanh2_series(s) with s = x/(2 + x),
+// |s| ≤ 0.2. This range is where ln(1 + x) would lose digits (and GPU log is only ~2^-21
+// absolute near 1); elsewhere ln(1 + x).
 fn log1p_r(x: real) -> real {
     if (x > real(-0.3) && x < real(0.5)) {
-        let s = x / (real(2.0) + x);
-        let t = s * s;
-        var p = real(1.0 / 25.0);
-        p = p * t + real(1.0 / 23.0);
-        p = p * t + real(1.0 / 21.0);
-        p = p * t + real(1.0 / 19.0);
-        p = p * t + real(1.0 / 17.0);
-        p = p * t + real(1.0 / 15.0);
-        p = p * t + real(1.0 / 13.0);
-        p = p * t + real(1.0 / 11.0);
-        p = p * t + real(1.0 / 9.0);
-        p = p * t + real(1.0 / 7.0);
-        p = p * t + real(1.0 / 5.0);
-        p = p * t + real(1.0 / 3.0);
-        return real(2.0) * s + real(2.0) * s * (t * p);
+        return atanh2_series(x / (real(2.0) + x));
     }
     return ln_r(real(1.0) + x);
 }

@@ -24,21 +24,10 @@ pub trait Backend: Send {
     /// Sets chain `chain`'s current point and evaluates it: returns its log density, or
     /// `None` if the log density or the gradient is not finite there.
     fn set_position(&mut self, chain: usize, q: &[f64]) -> Option<f64>;
-    /// Sets several chains' current points at once (`(chain, q)` pairs) and returns, per point,
-    /// its log density and gradient, or `None` where either is not finite (that chain's point
-    /// is then left unset). Backends that evaluate in batches override it; the default takes
-    /// one [`Backend::set_position`] and one [`Backend::logp_grad`] per point.
-    fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>> {
-        points
-            .iter()
-            .map(|(chain, q)| {
-                let lp = self.set_position(*chain, q)?;
-                let mut g = vec![0.0; q.len()];
-                self.logp_grad(q, &mut g);
-                Some((lp, g))
-            })
-            .collect()
-    }
+    /// Sets several chains' current points at once (`(chain, q)` pairs, evaluated in one batch
+    /// where the device allows) and returns, per point, its log density and gradient, or `None`
+    /// where either is not finite (that chain's point is then left unset).
+    fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>>;
     /// Sets chain `chain`'s inverse mass-matrix diagonal.
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]);
     /// Executes one leaf step for every command (at most one command per chain). Fails only

@@ -46,6 +46,20 @@ impl CpuBackend {
         CpuBackend { exec, slots, scratch, grad_evals: 0 }
     }
 
+    /// Evaluates `q` and, when log density and gradient are finite, makes it chain `chain`'s
+    /// current point.
+    fn start_point(&mut self, chain: usize, q: &[f64]) -> Option<(f64, Vec<f64>)> {
+        let mut g = vec![0.0; q.len()];
+        let slot = &mut self.slots[chain];
+        let lp = self.exec.run(&mut slot.ws, q, &mut g);
+        self.grad_evals += 1;
+        if !lp.is_finite() || !g.iter().all(|x| x.is_finite()) {
+            return None;
+        }
+        slot.state.set_point(q, &g, lp);
+        Some((lp, g))
+    }
+
     /// Gradient evaluations performed so far.
     pub fn grad_evals(&self) -> u64 {
         self.grad_evals
@@ -66,15 +80,11 @@ impl Backend for CpuBackend {
     }
 
     fn set_position(&mut self, chain: usize, q: &[f64]) -> Option<f64> {
-        let mut g = vec![0.0; q.len()];
-        let slot = &mut self.slots[chain];
-        let lp = self.exec.run(&mut slot.ws, q, &mut g);
-        self.grad_evals += 1;
-        if !lp.is_finite() || !g.iter().all(|x| x.is_finite()) {
-            return None;
-        }
-        slot.state.set_point(q, &g, lp);
-        Some(lp)
+        self.start_point(chain, q).map(|(lp, _)| lp)
+    }
+
+    fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>> {
+        points.iter().map(|(chain, q)| self.start_point(*chain, q)).collect()
     }
 
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {

@@ -210,18 +210,7 @@ impl Backend for GpuBackend {
     }
 
     fn set_position(&mut self, chain: usize, q: &[f64]) -> Option<f64> {
-        let (lp, g) = self.batch.run(&self.gpu, q).ok()?;
-        let lp = lp.first().copied()?;
-        if !lp.is_finite() || !g.iter().all(|x| x.is_finite()) {
-            return None;
-        }
-        let size = precision_bytes(self.precision);
-        let queue = self.gpu.queue();
-        queue.write_buffer(&self.vecs, self.vec_offset(chain, 6), &to_bytes(q, self.precision));
-        queue.write_buffer(&self.vecs, self.vec_offset(chain, 7), &to_bytes(&g, self.precision));
-        let at = ((chain * STEP_SCALARS_PER_CHAIN + 2) * size) as u64;
-        queue.write_buffer(&self.scal, at, &to_bytes(&[lp], self.precision));
-        Some(lp)
+        self.set_positions(&[(chain, q.to_vec())]).pop().flatten().map(|(lp, _)| lp)
     }
 
     fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>> {

@@ -102,7 +102,7 @@ fn gpu_chain_alone_equals_chain_in_a_batch_and_progress_is_independent() {
         return;
     }
     let m = eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA);
-    let chains = 256;
+    let chains = 1024;
     let run = |only: Option<Vec<usize>>| {
         let mut s = Sampler::new(&m)
             .chains(chains)

@@ -1,14 +1,16 @@
-//! Conjugate models with analytic posteriors: mean within 4 MCSE, sd within 5%.
+//! Conjugate models with analytic posteriors: mean within 4 MCSE, sd within 5%, on the CPU
+//! backend and (when an adapter exists) the GPU backend.
 
 mod common;
-use common::moments;
+use common::{backends, moments};
 use exmc::prelude::*;
 
 fn check(fit: &Fit, name: &str, mean: f64, sd: f64) {
     let (m, s, mcse) = moments(fit, name, 0);
-    assert!((m - mean).abs() <= 4.0 * mcse, "{name}: mean {m} vs {mean} (mcse {mcse})");
-    assert!((s - sd).abs() <= 0.05 * sd, "{name}: sd {s} vs {sd}");
-    assert_eq!(fit.divergences(), 0);
+    let b = &fit.backend;
+    assert!((m - mean).abs() <= 4.0 * mcse, "{b} {name}: mean {m} vs {mean} (mcse {mcse})");
+    assert!((s - sd).abs() <= 0.05 * sd, "{b} {name}: sd {s} vs {sd}");
+    assert_eq!(fit.divergences(), 0, "{b}");
 }
 
 #[test]
@@ -18,19 +20,14 @@ fn normal_normal_known_sigma() {
     let mut m = Model::new();
     let mu = m.rv("mu", Normal::new(m0, s0)).unwrap();
     m.observe("x", Normal::new(mu, sigma), &data).unwrap();
-    let fit = Sampler::new(&m)
-        .backend(BackendChoice::Cpu)
-        .chains(4)
-        .warmup(1000)
-        .draws(2000)
-        .seed(2024)
-        .progress(false)
-        .run()
-        .unwrap();
     let n = data.len() as f64;
     let precision = 1.0 / (s0 * s0) + n / (sigma * sigma);
     let mean = (m0 / (s0 * s0) + data.iter().sum::<f64>() / (sigma * sigma)) / precision;
-    check(&fit, "mu", mean, precision.powf(-0.5));
+    for backend in backends("normal_normal_known_sigma") {
+        let fit =
+            Sampler::new(&m).backend(backend).chains(4).warmup(1000).draws(2000).seed(2024).progress(false);
+        check(&fit.run().unwrap(), "mu", mean, precision.powf(-0.5));
+    }
 }
 
 #[test]
@@ -40,15 +37,10 @@ fn gamma_exponential() {
     let mut m = Model::new();
     let lam = m.rv("lam", Gamma::new(a, b)).unwrap();
     m.observe("x", Exponential::new(lam), &data).unwrap();
-    let fit = Sampler::new(&m)
-        .backend(BackendChoice::Cpu)
-        .chains(4)
-        .warmup(1000)
-        .draws(2000)
-        .seed(99)
-        .progress(false)
-        .run()
-        .unwrap();
     let (shape, rate) = (a + data.len() as f64, b + data.iter().sum::<f64>());
-    check(&fit, "lam", shape / rate, shape.sqrt() / rate);
+    for backend in backends("gamma_exponential") {
+        let fit =
+            Sampler::new(&m).backend(backend).chains(4).warmup(1000).draws(2000).seed(99).progress(false);
+        check(&fit.run().unwrap(), "lam", shape / rate, shape.sqrt() / rate);
+    }
 }

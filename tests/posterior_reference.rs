@@ -1,9 +1,10 @@
 //! Posteriors against reference runs in `../shared`: the quickstart model against PyMC and
-//! NumPyro (`peers/results.json`), eight schools against posteriordb. Skipped with a visible
-//! message when `../shared` is absent.
+//! NumPyro (`peers/results.json`), eight schools against posteriordb, on the CPU backend and
+//! (when an adapter exists) the GPU backend. Skipped with a visible message when `../shared` is
+//! absent.
 
 mod common;
-use common::{SCHOOLS_SIGMA, SCHOOLS_Y, eight_schools, moments, shared_json, skip};
+use common::{SCHOOLS_SIGMA, SCHOOLS_Y, backends, eight_schools, moments, shared_json, skip};
 use exmc::prelude::*;
 
 /// |ours - ref| ≤ 4 · sqrt(mcse_ours² + mcse_ref²).
@@ -32,15 +33,14 @@ fn quickstart_matches_pymc_and_numpyro() {
     let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
     let sigma = m.rv("sigma", HalfNormal::new(2.0)).unwrap();
     m.observe("x", Normal::new(mu, sigma), &data).unwrap();
-    let fit = Sampler::new(&m)
-        .backend(BackendChoice::Cpu)
-        .chains(4)
-        .warmup(1000)
-        .draws(1000)
-        .seed(7)
-        .progress(false)
-        .run()
-        .unwrap();
+    for backend in backends("quickstart_matches_pymc_and_numpyro") {
+        let fit =
+            Sampler::new(&m).backend(backend).chains(4).warmup(1000).draws(1000).seed(7).progress(false);
+        compare_quickstart(&fit.run().unwrap(), &results);
+    }
+}
+
+fn compare_quickstart(fit: &Fit, results: &serde_json::Value) {
     let mut compared = 0;
     for rec in results.as_array().unwrap() {
         let sampler = rec["sampler"].as_str().unwrap_or("");
@@ -51,8 +51,9 @@ fn quickstart_matches_pymc_and_numpyro() {
             let p = &rec["params"][name];
             let ess = rec["per_variable"][name]["ess_bulk_min"].as_f64().unwrap();
             let (rm, rsd) = (p["mean"].as_f64().unwrap(), p["sd"].as_f64().unwrap());
-            let (mean, _, mcse) = moments(&fit, name, 0);
-            within_mcse(&format!("{name} vs {sampler}"), (mean, mcse), (rm, rsd / ess.sqrt()));
+            let (mean, _, mcse) = moments(fit, name, 0);
+            let label = format!("{} {name} vs {sampler}", fit.backend);
+            within_mcse(&label, (mean, mcse), (rm, rsd / ess.sqrt()));
             compared += 1;
         }
     }
@@ -104,18 +105,14 @@ fn eight_schools_centred_with_auto_noncentring() {
     let m = eight_schools(&y, &sigma);
     // The standard 4 × 1000 run at a fixed seed with no divergence. Rare divergences remain on
     // this posterior for every sampler; `noncentring_removes_the_funnel` bounds their rate.
-    let fit = Sampler::new(&m)
-        .backend(BackendChoice::Cpu)
-        .chains(4)
-        .warmup(1000)
-        .draws(1000)
-        .seed(2)
-        .progress(false)
-        .run()
-        .unwrap();
-    assert_eq!(fit.noncentered, vec!["theta".to_string()]);
-    assert_eq!(fit.divergences(), 0, "auto-NCP eight schools at target_accept 0.8");
-    reference.check(&fit, "centred+NCP");
+    for backend in backends("eight_schools_centred_with_auto_noncentring") {
+        let fit =
+            Sampler::new(&m).backend(backend).chains(4).warmup(1000).draws(1000).seed(2).progress(false);
+        let fit = fit.run().unwrap();
+        assert_eq!(fit.noncentered, vec!["theta".to_string()]);
+        assert_eq!(fit.divergences(), 0, "{}: auto-NCP eight schools at target_accept 0.8", fit.backend);
+        reference.check(&fit, &format!("{} centred+NCP", fit.backend));
+    }
 }
 
 #[test]
@@ -156,15 +153,11 @@ fn eight_schools_noncentred_by_hand() {
     let z = m.rv_vec("theta_tilde", Normal::new(0.0, 1.0), 8).unwrap();
     let theta = m.deterministic("theta", mu + tau * z).unwrap();
     m.observe("y", Normal::new(theta, sigma), &y).unwrap();
-    let fit = Sampler::new(&m)
-        .backend(BackendChoice::Cpu)
-        .chains(4)
-        .warmup(1000)
-        .draws(2500)
-        .seed(9)
-        .progress(false)
-        .run()
-        .unwrap();
-    assert!(fit.noncentered.is_empty());
-    reference.check(&fit, "non-centred");
+    for backend in backends("eight_schools_noncentred_by_hand") {
+        let fit =
+            Sampler::new(&m).backend(backend).chains(4).warmup(1000).draws(2500).seed(9).progress(false);
+        let fit = fit.run().unwrap();
+        assert!(fit.noncentered.is_empty());
+        reference.check(&fit, &format!("{} non-centred", fit.backend));
+    }
 }

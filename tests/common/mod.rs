@@ -59,3 +59,14 @@ pub fn eight_schools(y: &[f64], sigma: &[f64]) -> exmc::Model {
     m.observe("y", Normal::new(theta, sigma.to_vec()), y).unwrap();
     m
 }
+
+/// The backends a posterior test runs on: the CPU backend always, and the GPU backend (f32
+/// kernels) when an adapter exists — Mesa lavapipe in CI; otherwise a visible skip message.
+pub fn backends(test: &str) -> Vec<exmc::prelude::BackendChoice> {
+    let mut out = vec![exmc::prelude::BackendChoice::Cpu];
+    match exmc::backend::gpu::Gpu::new() {
+        Ok(_) => out.push(exmc::prelude::BackendChoice::Gpu),
+        Err(e) => skip(&format!("{test} on the GPU backend"), &e.to_string()),
+    }
+    out
+}

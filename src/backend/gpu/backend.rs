@@ -1,6 +1,8 @@
 //! `GpuBackend`: the fused leaf-step kernel behind the [`Backend`] trait. Per-chain trajectory
-//! state lives in device buffers; a dispatch uploads 32 bytes of command per stepping chain and
-//! reads back 8 bytes per chain; the selected sample comes back once per draw.
+//! state lives in device buffers (structure of arrays); a dispatch uploads 32 bytes of command
+//! per stepping chain and reads back 8 bytes per chain; the selected sample comes back once per
+//! draw, packed on the device. Host writes (start points, inverse masses) are queued and
+//! scattered by the next submission.
 
 use std::sync::Arc;
 
@@ -8,7 +10,10 @@ use wgpu::util::DeviceExt;
 
 use super::codegen::Precision;
 use super::device::{BatchLogpGrad, Gpu, GpuError, from_bytes, to_bytes};
-use super::module::{STEP_SCALARS_PER_CHAIN, WORKGROUP_SIZE, step_module, step_vectors_per_chain};
+use super::module::{
+    STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCALARS_PER_CHAIN, STEP_STATE_SLOTS, WORKGROUP_SIZE,
+    bind_group_layout, step_checkpoint_slots, step_ctl_words, step_module, step_padded_dim, step_row_len,
+};
 use crate::backend::{Backend, Direction, DrawState, LeafReport, StepCommand};
 use crate::compile::Program;
 
@@ -23,25 +28,43 @@ pub struct TransferCounters {
     pub commands: u64,
 }
 
+/// A host row waiting to be scattered into the device state before the next dispatch.
+struct PendingRow {
+    /// Chain (low 24 bits) and operation (`OP_POINT` 0 or `OP_INV_MASS` 1, high 8 bits).
+    word: u32,
+    values: Vec<f64>,
+}
+
 /// The GPU backend for a group of chains.
 pub struct GpuBackend {
     precision: Precision,
     gpu: Arc<Gpu>,
-    pipeline: wgpu::ComputePipeline,
+    /// Entry points in [`STEP_ENTRIES`] order: scatter, begin, step, gather.
+    pipelines: Vec<wgpu::ComputePipeline>,
     bind: wgpu::BindGroup,
-    vecs: wgpu::Buffer,
-    scal: wgpu::Buffer,
-    cmds: wgpu::Buffer,
+    ctl: wgpu::Buffer,
     reports: wgpu::Buffer,
-    params: wgpu::Buffer,
+    io: wgpu::Buffer,
     reports_read: wgpu::Buffer,
     draws_read: wgpu::Buffer,
     batch: BatchLogpGrad,
     chain_ids: Vec<usize>,
     dim: usize,
-    nv: usize,
     counters: TransferCounters,
+    /// Device command k is the caller's command `order[k]` (trajectory starts first).
+    order: Vec<usize>,
+    words: Vec<u32>,
+    pending: Vec<PendingRow>,
+    /// Index in `pending` of each chain's row per operation.
+    pending_at: Vec<[Option<usize>; 2]>,
 }
+
+const SCATTER: usize = 0;
+const BEGIN: usize = 1;
+const STEP: usize = 2;
+const GATHER: usize = 3;
+const OP_POINT: usize = 0;
+const OP_INV_MASS: usize = 1;
 
 fn precision_bytes(p: Precision) -> usize {
     match p {
@@ -50,14 +73,11 @@ fn precision_bytes(p: Precision) -> usize {
     }
 }
 
-fn storage(gpu: &Gpu, label: &str, bytes: u64, extra: wgpu::BufferUsages) -> wgpu::Buffer {
+fn storage(gpu: &Gpu, label: &str, bytes: u64) -> wgpu::Buffer {
     gpu.device().create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
         size: bytes.max(4),
-        usage: wgpu::BufferUsages::STORAGE
-            | wgpu::BufferUsages::COPY_DST
-            | wgpu::BufferUsages::COPY_SRC
-            | extra,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
         mapped_at_creation: false,
     })
 }
@@ -69,6 +89,15 @@ fn staging(gpu: &Gpu, label: &str, bytes: u64) -> wgpu::Buffer {
         usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
         mapped_at_creation: false,
     })
+}
+
+/// Bytes per chain of the largest step-module binding, for the limit check.
+fn largest_binding_per_chain(dim: usize, max_depth: usize, size: usize) -> u64 {
+    let d = step_padded_dim(dim);
+    let state = STEP_STATE_SLOTS * d;
+    let checkpoints = step_checkpoint_slots(max_depth) * d;
+    let io = 3 * step_row_len(dim);
+    (state.max(checkpoints).max(io) * size) as u64
 }
 
 impl GpuBackend {
@@ -87,34 +116,45 @@ impl GpuBackend {
         }
         let size = precision_bytes(precision);
         let dim = prog.dim;
-        let d = dim.max(1);
+        let d = step_padded_dim(dim);
         let k = chain_ids.len();
-        let nv = step_vectors_per_chain(max_depth);
-        // The per-chain vectors are the largest buffer: check it against the adapter first.
-        let per_chain = (nv * d * size) as u64;
+        // Check the largest binding and the dispatch size against the adapter first.
+        let per_chain = largest_binding_per_chain(dim, max_depth, size);
         let limit = gpu.max_binding_bytes();
-        if per_chain * k as u64 > limit {
+        let max_chains = (limit / per_chain).min(gpu.max_dispatch_invocations()) as usize;
+        if k > max_chains || k >= 1 << 24 {
             return Err(GpuError::TooManyChains {
                 requested: k,
                 bytes: per_chain * k as u64,
                 limit,
-                max_chains: (limit / per_chain) as usize,
+                max_chains: max_chains.min((1 << 24) - 1),
             });
         }
-        let src = step_module(prog, max_depth, seed, precision)?;
+        let src = step_module(prog, max_depth, seed, precision, k)?;
         let device = gpu.device();
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("step"),
             source: wgpu::ShaderSource::Wgsl(src.into()),
         });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        let layout = bind_group_layout(device, &STEP_BINDINGS);
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("step"),
-            layout: None,
-            module: &module,
-            entry_point: Some("step"),
-            compilation_options: Default::default(),
-            cache: None,
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
         });
+        let pipelines = STEP_ENTRIES
+            .iter()
+            .map(|entry| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            })
+            .collect();
         let mut data = prog.data.concat();
         if data.is_empty() {
             data.push(0.0);
@@ -124,59 +164,55 @@ impl GpuBackend {
             contents: &to_bytes(&data, precision),
             usage: wgpu::BufferUsages::STORAGE,
         });
-        let vec_bytes = (k * nv * d * size) as u64;
-        let vecs = storage(&gpu, "vecs", vec_bytes, wgpu::BufferUsages::empty());
-        let scal_bytes = (k * STEP_SCALARS_PER_CHAIN * size) as u64;
-        let scal = storage(&gpu, "scal", scal_bytes, wgpu::BufferUsages::empty());
-        let cmds = storage(&gpu, "cmds", (k * 32) as u64, wgpu::BufferUsages::empty());
-        let reports = storage(&gpu, "reports", (k * 8) as u64, wgpu::BufferUsages::empty());
-        let params = storage(&gpu, "params", 4, wgpu::BufferUsages::empty());
-        let bufs = [&data, &vecs, &scal, &cmds, &reports, &params];
-        let entries: Vec<wgpu::BindGroupEntry> = bufs
+        let vectors = |slots: usize| (slots * d * k * size) as u64;
+        let state = storage(&gpu, "state", vectors(STEP_STATE_SLOTS));
+        let checkpoints = storage(&gpu, "checkpoints", vectors(step_checkpoint_slots(max_depth)));
+        let scal = storage(&gpu, "scal", (k * STEP_SCALARS_PER_CHAIN * size) as u64);
+        let ctl = storage(&gpu, "ctl", (step_ctl_words(k) * 4) as u64);
+        let reports = storage(&gpu, "reports", (k * 8) as u64);
+        let row_bytes = (step_row_len(dim) * size) as u64;
+        let io = storage(&gpu, "io", 3 * k as u64 * row_bytes);
+        let bufs = [&data, &state, &checkpoints, &scal, &ctl, &reports, &io];
+        let entries: Vec<wgpu::BindGroupEntry> = STEP_BINDINGS
             .iter()
-            .enumerate()
-            .map(|(b, buf)| wgpu::BindGroupEntry { binding: b as u32, resource: buf.as_entire_binding() })
+            .zip(bufs)
+            .map(|((b, ..), buf)| wgpu::BindGroupEntry { binding: *b, resource: buf.as_entire_binding() })
             .collect();
         let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("step"),
-            layout: &pipeline.get_bind_group_layout(0),
+            layout: &layout,
             entries: &entries,
         });
-        // Unit inverse mass for every chain.
-        let ones = to_bytes(&vec![1.0; d], precision);
-        for c in 0..k {
-            gpu.queue().write_buffer(&vecs, (((c * nv + 13) * d) * size) as u64, &ones);
-        }
+        // Unit inverse mass for every chain: slot S_MINV is one contiguous run of d·k values.
+        let minv_at = (STEP_MINV_SLOT * d * k * size) as u64;
+        gpu.queue().write_buffer(&state, minv_at, &to_bytes(&vec![1.0; d * k], precision));
         let reports_read = staging(&gpu, "reports_read", (k * 8) as u64);
-        let draws_read = staging(&gpu, "draws_read", (k * (2 * d + STEP_SCALARS_PER_CHAIN) * size) as u64);
+        let draws_read = staging(&gpu, "draws_read", k as u64 * row_bytes);
         let batch = BatchLogpGrad::new(&gpu, prog, precision)?;
         Ok(GpuBackend {
             precision,
             gpu,
-            pipeline,
+            pipelines,
             bind,
-            vecs,
-            scal,
-            cmds,
+            ctl,
             reports,
-            params,
+            io,
             reports_read,
             draws_read,
             batch,
             chain_ids: chain_ids.to_vec(),
             dim,
-            nv,
             counters: TransferCounters::default(),
+            order: Vec::with_capacity(k),
+            words: Vec::with_capacity(step_ctl_words(k)),
+            pending: Vec::new(),
+            pending_at: vec![[None; 2]; k],
         })
     }
 
     /// Transfer counters so far.
     pub fn counters(&self) -> TransferCounters {
         self.counters
-    }
-
-    fn vec_offset(&self, chain: usize, slot: usize) -> u64 {
-        (((chain * self.nv + slot) * self.dim.max(1)) * precision_bytes(self.precision)) as u64
     }
 
     fn read(&self, buf: &wgpu::Buffer, bytes: u64, name: &'static str) -> crate::Result<Vec<u32>> {
@@ -193,6 +229,51 @@ impl GpuBackend {
         };
         buf.unmap();
         Ok(words)
+    }
+
+    /// Queues a row for `chain` (replacing an earlier one of the same operation).
+    fn queue_row(&mut self, chain: usize, op: usize, values: Vec<f64>) {
+        let row = PendingRow { word: chain as u32 | (op as u32) << 24, values };
+        match self.pending_at[chain][op] {
+            Some(at) => self.pending[at] = row,
+            None => {
+                self.pending_at[chain][op] = Some(self.pending.len());
+                self.pending.push(row);
+            }
+        }
+    }
+
+    /// Writes the pending rows (io rows 0.., list at the scatter region of `ctl`) and returns
+    /// how many there are; the caller records the scatter dispatch.
+    fn upload_pending(&mut self) -> u32 {
+        let n = self.pending.len();
+        if n == 0 {
+            return 0;
+        }
+        let row = step_row_len(self.dim);
+        let mut values = vec![0.0; n * row];
+        for (r, p) in self.pending.iter().enumerate() {
+            values[r * row..r * row + p.values.len()].copy_from_slice(&p.values);
+        }
+        let list: Vec<u32> = self.pending.iter().map(|p| p.word).collect();
+        let queue = self.gpu.queue();
+        queue.write_buffer(&self.io, 0, &to_bytes(&values, self.precision));
+        let k = self.chain_ids.len();
+        queue.write_buffer(&self.ctl, ((4 + 8 * k) * 4) as u64, bytemuck::cast_slice(&list));
+        self.pending.clear();
+        self.pending_at.iter_mut().for_each(|a| *a = [None; 2]);
+        n as u32
+    }
+
+    /// Records the dispatches `(entry, invocations)` in one compute pass.
+    fn record(&self, enc: &mut wgpu::CommandEncoder, runs: &[(usize, u32)]) {
+        let mut pass =
+            enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
+        pass.set_bind_group(0, &self.bind, &[]);
+        for &(entry, n) in runs.iter().filter(|(_, n)| *n > 0) {
+            pass.set_pipeline(&self.pipelines[entry]);
+            pass.dispatch_workgroups(n.div_ceil(WORKGROUP_SIZE), 1, 1);
+        }
     }
 }
 
@@ -214,12 +295,13 @@ impl Backend for GpuBackend {
     }
 
     fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>> {
-        // One batched evaluation for every point, then one upload per accepted chain.
+        // One batched evaluation for every point; accepted points are scattered into the state
+        // with the next dispatch.
         let flat: Vec<f64> = points.iter().flat_map(|(_, q)| q.iter().copied()).collect();
         let Ok((lps, grads)) = self.batch.run(&self.gpu, &flat) else {
             return vec![None; points.len()];
         };
-        let (d, size) = (self.dim, precision_bytes(self.precision));
+        let d = self.dim;
         points
             .iter()
             .enumerate()
@@ -228,58 +310,57 @@ impl Backend for GpuBackend {
                 if !lp.is_finite() || !g.iter().all(|x| x.is_finite()) {
                     return None;
                 }
-                let queue = self.gpu.queue();
-                queue.write_buffer(&self.vecs, self.vec_offset(*chain, 6), &to_bytes(q, self.precision));
-                queue.write_buffer(&self.vecs, self.vec_offset(*chain, 7), &to_bytes(g, self.precision));
-                let at = ((chain * STEP_SCALARS_PER_CHAIN + 2) * size) as u64;
-                queue.write_buffer(&self.scal, at, &to_bytes(&[lp], self.precision));
+                let mut row = Vec::with_capacity(2 * d.max(1) + 1);
+                row.extend_from_slice(q);
+                row.resize(d.max(1), 0.0);
+                row.extend_from_slice(g);
+                row.resize(2 * d.max(1), 0.0);
+                row.push(lp);
+                self.queue_row(*chain, OP_POINT, row);
                 Some((lp, g.to_vec()))
             })
             .collect()
     }
 
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
-        let bytes = to_bytes(inv_mass, self.precision);
-        self.gpu.queue().write_buffer(&self.vecs, self.vec_offset(chain, 13), &bytes);
+        self.queue_row(chain, OP_INV_MASS, inv_mass.to_vec());
     }
 
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {
-        let words: Vec<u32> = cmds
-            .iter()
-            .flat_map(|c| {
-                let flags = c.begin as u32
-                    | (c.probe as u32) << 1
-                    | ((c.direction == Direction::Forward) as u32) << 2;
-                [
-                    c.chain as u32,
-                    self.chain_ids[c.chain] as u32,
-                    flags,
-                    c.depth,
-                    c.leaf,
-                    c.iteration as u32,
-                    (c.iteration >> 32) as u32,
-                    (c.step_size as f32).to_bits(),
-                ]
-            })
-            .collect();
-        let queue = self.gpu.queue();
-        queue.write_buffer(&self.cmds, 0, bytemuck::cast_slice(&words));
-        queue.write_buffer(&self.params, 0, bytemuck::bytes_of(&(cmds.len() as u32)));
+        // Trajectory starts (and probes) first: the begin kernel serves commands 0..n_begin.
+        let starts = |c: &StepCommand| c.begin || c.probe;
+        self.order.clear();
+        self.order.extend((0..cmds.len()).filter(|&i| starts(&cmds[i])));
+        let n_begin = self.order.len();
+        self.order.extend((0..cmds.len()).filter(|&i| !starts(&cmds[i])));
+        let n_scatter = self.upload_pending();
+        self.words.clear();
+        self.words.extend([cmds.len() as u32, n_begin as u32, n_scatter, 0]);
+        for &i in &self.order {
+            let c = &cmds[i];
+            let flags =
+                c.begin as u32 | (c.probe as u32) << 1 | ((c.direction == Direction::Forward) as u32) << 2;
+            self.words.extend([
+                c.chain as u32,
+                self.chain_ids[c.chain] as u32,
+                flags,
+                c.depth,
+                c.leaf,
+                c.iteration as u32,
+                (c.iteration >> 32) as u32,
+                (c.step_size as f32).to_bits(),
+            ]);
+        }
+        self.gpu.queue().write_buffer(&self.ctl, 0, bytemuck::cast_slice(&self.words));
         let bytes = (cmds.len() * 8) as u64;
         let mut enc =
             self.gpu.device().create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        {
-            let mut pass =
-                enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &self.bind, &[]);
-            pass.dispatch_workgroups((cmds.len() as u32).div_ceil(WORKGROUP_SIZE), 1, 1);
-        }
+        self.record(&mut enc, &[(SCATTER, n_scatter), (BEGIN, n_begin as u32), (STEP, cmds.len() as u32)]);
         enc.copy_buffer_to_buffer(&self.reports, 0, &self.reports_read, 0, bytes.max(4));
-        queue.submit([enc.finish()]);
+        self.gpu.queue().submit([enc.finish()]);
         let out = self.read(&self.reports_read, bytes, "reports")?;
-        for (r, w) in reports.iter_mut().zip(out.chunks_exact(2)) {
-            *r = LeafReport {
+        for (&i, w) in self.order.iter().zip(out.chunks_exact(2)) {
+            reports[i] = LeafReport {
                 diverged: w[0] & 1 != 0,
                 subtree_turning: w[0] & 2 != 0,
                 tree_turning: w[0] & 4 != 0,
@@ -295,22 +376,23 @@ impl Backend for GpuBackend {
     fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> crate::Result<()> {
         let d = self.dim.max(1);
         let size = precision_bytes(self.precision);
-        let values = 2 * d + STEP_SCALARS_PER_CHAIN;
-        let per = (values * size) as u64;
-        let (vec_bytes, scal_bytes) = ((2 * d * size) as u64, (STEP_SCALARS_PER_CHAIN * size) as u64);
+        let row = step_row_len(self.dim);
+        let k = self.chain_ids.len();
+        let n_scatter = self.upload_pending();
+        let list: Vec<u32> = chains.iter().map(|&c| c as u32).collect();
+        let queue = self.gpu.queue();
+        queue.write_buffer(&self.ctl, 0, bytemuck::cast_slice(&[0, 0, n_scatter, chains.len() as u32]));
+        queue.write_buffer(&self.ctl, ((4 + 10 * k) * 4) as u64, bytemuck::cast_slice(&list));
         let mut enc =
             self.gpu.device().create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        for (k, &c) in chains.iter().enumerate() {
-            let dst = k as u64 * per;
-            enc.copy_buffer_to_buffer(&self.vecs, self.vec_offset(c, 6), &self.draws_read, dst, vec_bytes);
-            let src = ((c * STEP_SCALARS_PER_CHAIN) * size) as u64;
-            enc.copy_buffer_to_buffer(&self.scal, src, &self.draws_read, dst + vec_bytes, scal_bytes);
-        }
-        self.gpu.queue().submit([enc.finish()]);
-        let words = self.read(&self.draws_read, chains.len() as u64 * per, "draws")?;
+        self.record(&mut enc, &[(SCATTER, n_scatter), (GATHER, chains.len() as u32)]);
+        let bytes = (chains.len() * row * size) as u64;
+        enc.copy_buffer_to_buffer(&self.io, (2 * k * row * size) as u64, &self.draws_read, 0, bytes.max(4));
+        queue.submit([enc.finish()]);
+        let words = self.read(&self.draws_read, bytes, "draws")?;
         let all = from_bytes(bytemuck::cast_slice(&words), self.precision);
-        for (k, o) in out.iter_mut().enumerate().take(chains.len()) {
-            let v = &all[k * values..(k + 1) * values];
+        for (r, o) in out.iter_mut().enumerate().take(chains.len()) {
+            let v = &all[r * row..(r + 1) * row];
             o.q = v[..self.dim].to_vec();
             o.g = v[d..d + self.dim].to_vec();
             let s = &v[2 * d..];

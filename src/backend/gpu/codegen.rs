@@ -59,6 +59,9 @@ struct Gen<'p> {
     places: Vec<Place>,
     out: String,
     pos: &'p str,
+    /// Whether positions and gradients are indexed from `pos_base` / `grad_base` (storage) or
+    /// from 0 (private arrays).
+    based: bool,
 }
 
 /// The name of a family's WGSL functions (`shaders/dist/<name>.wgsl`).
@@ -89,9 +92,14 @@ impl Gen<'_> {
         match self.places[v] {
             Place::Scalar => format!("v{v}"),
             Place::Local => format!("v{v}[{i}]"),
-            Place::Pos(off) => format!("{}[pos_base + {off}u + {i}]", self.pos),
+            Place::Pos(off) => format!("{}[{}]", self.pos, self.index("pos_base", off, i)),
             Place::Data(off) => format!("data[{off}u + {i}]"),
         }
+    }
+
+    /// Index of element `i` of a vector at `offset` (from `base` when based).
+    fn index(&self, base: &str, offset: usize, i: &str) -> String {
+        if self.based { format!("{base} + {offset}u + {i}") } else { format!("{offset}u + {i}") }
     }
 
     fn line(&mut self, s: &str) {
@@ -263,15 +271,21 @@ impl Gen<'_> {
 }
 
 /// Generates `fn logp_grad(pos_base: u32, grad_base: u32) -> real` for a differentiated
-/// program, reading positions from `pos` and writing gradients to `grad_out`.
+/// program, reading positions from the storage array `pos` and writing gradients to `grad_out`.
 pub fn logp_grad_fn(prog: &Program) -> Result<String, CodegenError> {
-    logp_grad_fn_with(prog, "pos", "grad_out")
+    generate(prog, "fn logp_grad(pos_base: u32, grad_base: u32) -> real {\n", "pos", "grad_out", true)
 }
 
-/// [`logp_grad_fn`] with other buffer names (the step kernel keeps both in its state buffer).
-pub fn logp_grad_fn_with(prog: &Program, pos: &str, grad: &str) -> Result<String, CodegenError> {
-    let mut g = Gen { prog, places: vec![Place::Scalar; prog.lens.len()], out: String::new(), pos };
-    g.out.push_str("fn logp_grad(pos_base: u32, grad_base: u32) -> real {\n");
+/// Generates `fn logp_grad(q: ptr<function, Vec>, g: ptr<function, Vec>) -> real` on private
+/// arrays (the step kernel's; `Vec` is defined by `shaders/step.wgsl`).
+pub fn logp_grad_fn_private(prog: &Program) -> Result<String, CodegenError> {
+    let sig = "fn logp_grad(q: ptr<function, Vec>, g: ptr<function, Vec>) -> real {\n";
+    generate(prog, sig, "(*q)", "(*g)", false)
+}
+
+fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, based: bool) -> Result<String, CodegenError> {
+    let mut g = Gen { prog, places: vec![Place::Scalar; prog.lens.len()], out: String::new(), pos, based };
+    g.out.push_str(sig);
     let hoisted = plan(prog);
     for k in 0..prog.instrs.len() {
         g.instr(k, &hoisted)?;
@@ -279,7 +293,8 @@ pub fn logp_grad_fn_with(prog: &Program, pos: &str, grad: &str) -> Result<String
     for &(offset, v) in &prog.grad {
         let n = g.len(v);
         let src = g.at(v, "i");
-        g.line(&format!("for (var i = 0u; i < {n}u; i++) {{ {grad}[grad_base + {offset}u + i] = {src}; }}"));
+        let at = g.index("grad_base", offset, "i");
+        g.line(&format!("for (var i = 0u; i < {n}u; i++) {{ {grad}[{at}] = {src}; }}"));
     }
     let ret = prog.logp.map(|v| g.at(v, "0u")).unwrap_or_else(|| "real(0.0)".into());
     g.line(&format!("return {ret};"));

@@ -4,7 +4,7 @@
 use wgpu::util::DeviceExt;
 
 use super::codegen::{CodegenError, Precision, flat_data};
-use super::module::{BATCH_BINDINGS, WORKGROUP_SIZE, batch_logp_grad_module};
+use super::module::{BATCH_BINDINGS, WORKGROUP_SIZE, batch_logp_grad_module, bind_group_layout};
 use crate::compile::Program;
 
 /// GPU failures, each naming what failed.
@@ -118,6 +118,12 @@ impl Gpu {
         l.max_storage_buffer_binding_size.min(l.max_buffer_size)
     }
 
+    /// Most invocations one dispatch of the generated kernels can cover (one dimension of
+    /// [`WORKGROUP_SIZE`]-wide workgroups).
+    pub fn max_dispatch_invocations(&self) -> u64 {
+        u64::from(self.device.limits().max_compute_workgroups_per_dimension) * u64::from(WORKGROUP_SIZE)
+    }
+
     /// The device.
     pub fn device(&self) -> &wgpu::Device {
         &self.device
@@ -225,24 +231,7 @@ impl BatchLogpGrad {
             label: Some("batch_logp_grad"),
             source: wgpu::ShaderSource::Wgsl(src.into()),
         });
-        let entries: Vec<wgpu::BindGroupLayoutEntry> = BATCH_BINDINGS
-            .iter()
-            .map(|(binding, _, access)| wgpu::BindGroupLayoutEntry {
-                binding: *binding,
-                visibility: wgpu::ShaderStages::COMPUTE,
-                ty: wgpu::BindingType::Buffer {
-                    ty: wgpu::BufferBindingType::Storage {
-                        read_only: *access == super::module::Access::Read,
-                    },
-                    has_dynamic_offset: false,
-                    min_binding_size: None,
-                },
-                count: None,
-            })
-            .collect();
-        let layout = gpu
-            .device
-            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: None, entries: &entries });
+        let layout = bind_group_layout(&gpu.device, &BATCH_BINDINGS);
         let pipeline_layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: None,
             bind_group_layouts: &[Some(&layout)],
@@ -302,7 +291,7 @@ impl BatchLogpGrad {
         let entries: Vec<wgpu::BindGroupEntry> = BATCH_BINDINGS
             .iter()
             .zip(buffers)
-            .map(|((binding, _, _), b)| wgpu::BindGroupEntry {
+            .map(|((binding, _, _, _), b)| wgpu::BindGroupEntry {
                 binding: *binding,
                 resource: b.as_entire_binding(),
             })

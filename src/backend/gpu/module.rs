@@ -14,42 +14,97 @@ pub enum Access {
     ReadWrite,
 }
 
-/// Bindings of the batch logp+gradient kernel: `(binding, name, access)`; group 0.
-pub const BATCH_BINDINGS: [(u32, &str, Access); 4] = [
-    (0, "pos", Access::Read),
-    (1, "data", Access::Read),
-    (2, "grad_out", Access::ReadWrite),
-    (3, "logp_out", Access::ReadWrite),
+/// Element type of a storage binding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Elem {
+    /// `real` (f32 or f64 with the kernel's precision).
+    Real,
+    /// `vec4<real>`.
+    Real4,
+    /// `u32`.
+    U32,
+}
+
+/// One storage binding of group 0: `(binding, name, access, element)`.
+pub type Binding = (u32, &'static str, Access, Elem);
+
+/// Bindings of the batch logp+gradient kernel.
+pub const BATCH_BINDINGS: [Binding; 4] = [
+    (0, "pos", Access::Read, Elem::Real),
+    (1, "data", Access::Read, Elem::Real),
+    (2, "grad_out", Access::ReadWrite, Elem::Real),
+    (3, "logp_out", Access::ReadWrite, Elem::Real),
+];
+
+/// Bindings of the step module (`shaders/step.wgsl`), shared by its four entry points.
+pub const STEP_BINDINGS: [Binding; 7] = [
+    (0, "data", Access::Read, Elem::Real),
+    (1, "state", Access::ReadWrite, Elem::Real4),
+    (2, "checkpoints", Access::ReadWrite, Elem::Real4),
+    (3, "scal", Access::ReadWrite, Elem::Real),
+    (4, "ctl", Access::Read, Elem::U32),
+    (5, "reports", Access::ReadWrite, Elem::U32),
+    (6, "io", Access::ReadWrite, Elem::Real),
 ];
 
 /// The fused leaf-step skeleton (`shaders/step.wgsl`).
 pub const STEP: &str = include_str!("../../../shaders/step.wgsl");
 
-/// Vectors of dimension `dim` kept per chain by the step kernel (`NV` in `shaders/step.wgsl`).
-pub fn step_vectors_per_chain(max_depth: usize) -> usize {
-    14 + 4 * (max_depth + 1)
+/// Elements of a padded vector of dimension `dim` in the step module (whole vec4s).
+pub fn step_padded_dim(dim: usize) -> usize {
+    dim.max(1).div_ceil(4) * 4
+}
+
+/// Vector slots per chain in the step module's `state` binding.
+pub const STEP_STATE_SLOTS: usize = 14;
+
+/// The state slot of the inverse mass (`S_MINV` in `shaders/step.wgsl`).
+pub const STEP_MINV_SLOT: usize = 13;
+
+/// Vector slots per chain in the step module's `checkpoints` binding.
+pub fn step_checkpoint_slots(max_depth: usize) -> usize {
+    4 * (max_depth + 1)
 }
 
 /// Scalars kept per chain by the step kernel (`NS` in `shaders/step.wgsl`).
 pub const STEP_SCALARS_PER_CHAIN: usize = 12;
 
-/// The fused NUTS leaf-step module (entry point `step`) for a program.
+/// Words of the step module's `ctl` binding for `chains` chains: a 4-word header, 8 words per
+/// command, one word per scatter row (two rows per chain) and per gather row.
+pub fn step_ctl_words(chains: usize) -> usize {
+    4 + 8 * chains + 3 * chains
+}
+
+/// Values in a host row of the step module's `io` binding (`ROW` in `shaders/step.wgsl`).
+pub fn step_row_len(dim: usize) -> usize {
+    2 * dim.max(1) + STEP_SCALARS_PER_CHAIN
+}
+
+/// Entry points of the step module, in the order a dispatch records them.
+pub const STEP_ENTRIES: [&str; 4] = ["scatter", "begin", "step", "gather"];
+
+/// The step module for a program and `chains` chains: entry points `scatter`, `begin`, `step`
+/// and `gather` over [`STEP_BINDINGS`].
 pub fn step_module(
     prog: &Program,
     max_depth: usize,
     seed: u64,
     precision: Precision,
+    chains: usize,
 ) -> Result<String, CodegenError> {
     let mut s = library(prog, precision);
+    s.push_str(&bindings(&STEP_BINDINGS));
     s.push_str(&format!(
-        "const D: u32 = {}u;\nconst LEVELS: u32 = {}u;\nconst SEED: vec2<u32> = vec2<u32>({}u, {}u);\n",
+        "const D: u32 = {}u;\nconst K: u32 = {}u;\nconst LEVELS: u32 = {}u;\n\
+         const SEED: vec2<u32> = vec2<u32>({}u, {}u);\nconst WORKGROUP: u32 = {WORKGROUP_SIZE}u;\n",
         prog.dim.max(1),
+        chains.max(1),
         max_depth + 1,
         seed as u32,
         (seed >> 32) as u32
     ));
     s.push_str(STEP);
-    s.push_str(&super::codegen::logp_grad_fn_with(prog, "vecs", "vecs")?);
+    s.push_str(&super::codegen::logp_grad_fn_private(prog)?);
     Ok(s)
 }
 
@@ -97,17 +152,40 @@ pub fn library(prog: &Program, precision: Precision) -> String {
     s
 }
 
-fn bindings(table: &[(u32, &str, Access)]) -> String {
+fn bindings(table: &[Binding]) -> String {
     table
         .iter()
-        .map(|(b, name, access)| {
+        .map(|(b, name, access, elem)| {
             let mode = match access {
                 Access::Read => "read",
                 Access::ReadWrite => "read_write",
             };
-            format!("@group(0) @binding({b}) var<storage, {mode}> {name}: array<real>;\n")
+            let ty = match elem {
+                Elem::Real => "real",
+                Elem::Real4 => "vec4<real>",
+                Elem::U32 => "u32",
+            };
+            format!("@group(0) @binding({b}) var<storage, {mode}> {name}: array<{ty}>;\n")
         })
         .collect()
+}
+
+/// The bind group layout of a binding table (compute stage, storage buffers).
+pub fn bind_group_layout(device: &wgpu::Device, table: &[Binding]) -> wgpu::BindGroupLayout {
+    let entries: Vec<wgpu::BindGroupLayoutEntry> = table
+        .iter()
+        .map(|(binding, _, access, _)| wgpu::BindGroupLayoutEntry {
+            binding: *binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only: *access == Access::Read },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        })
+        .collect();
+    device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor { label: None, entries: &entries })
 }
 
 /// A module whose entry point `batch_logp_grad` evaluates `logp` and the gradient for every
@@ -200,7 +278,7 @@ mod tests {
                 }
             }
             for precision in [Precision::F32, Precision::F64] {
-                let src = step_module(&prog, 10, 0x1234_5678_9abc_def0, precision).unwrap();
+                let src = step_module(&prog, 10, 0x1234_5678_9abc_def0, precision, 100).unwrap();
                 if let Err(e) = validate(&src, precision) {
                     panic!("{label} step kernel {precision:?}: {e}");
                 }

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example gpu_bench -- [--warmup 200] [--draws 200] [--max-chains 65536]
+//!     [--min-chains 1] [--model eight_schools_noncentered]
 //! ```
 //! For K = 1, 16, 256, 4096, 65536 chains (up to `--max-chains`) on seed_simple,
 //! eight_schools_noncentered and gaussian_100d (built inline, same data as ../shared/peers):
@@ -10,8 +11,16 @@
 //! the CPU backend, and the GPU backend on the default adapter (Mesa lavapipe on a machine
 //! without a GPU) when one exists. Configurations whose state exceeds the adapter's storage
 //! binding limit are reported with the largest chain count that fits.
+//!
+//! On the GPU it also times the issue's yardstick, a hand-written fused eight-schools leapfrog
+//! kernel (`examples/common/reference_leapfrog.wgsl`: no NUTS bookkeeping, 4 bytes read back
+//! per chain), at the same chain counts, so the NUTS step kernel's rate can be read as a ratio
+//! of it measured in the same run.
+
+use std::time::Instant;
 
 use exmc::backend::gpu::Gpu;
+use wgpu::util::DeviceExt;
 #[path = "common/models.rs"]
 mod models;
 use exmc::prelude::*;
@@ -25,21 +34,106 @@ fn arg(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Gradient evaluations per second of the reference leapfrog kernel at `chains` chains: the
+/// median over 20 dispatches (after 3 warm-ups), each submitted and waited for with its
+/// 4-byte-per-chain read-back, as the NUTS step kernel's are.
+fn reference_rate(gpu: &Gpu, chains: u32) -> f64 {
+    let dev = gpu.device();
+    let src = include_str!("common/reference_leapfrog.wgsl").replace("KK", &chains.to_string());
+    let module = dev.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: None,
+        source: wgpu::ShaderSource::Wgsl(src.into()),
+    });
+    let pipe = dev.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: None,
+        layout: None,
+        module: &module,
+        entry_point: Some("main"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    let init: Vec<f32> = (0..36 * chains as usize).map(|i| 0.1 * (i % 7) as f32 - 0.3).collect();
+    let st = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+        label: None,
+        contents: bytemuck::cast_slice(&init),
+        usage: wgpu::BufferUsages::STORAGE,
+    });
+    let bytes = 4 * u64::from(chains);
+    let buffer = |usage| {
+        dev.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: bytes,
+            usage,
+            mapped_at_creation: false,
+        })
+    };
+    let out = buffer(wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC);
+    let read = buffer(wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ);
+    let bind = dev.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipe.get_bind_group_layout(0),
+        entries: &[
+            wgpu::BindGroupEntry { binding: 0, resource: st.as_entire_binding() },
+            wgpu::BindGroupEntry { binding: 1, resource: out.as_entire_binding() },
+        ],
+    });
+    let mut times = Vec::new();
+    for rep in 0..23 {
+        let t0 = Instant::now();
+        let mut enc = dev.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&pipe);
+            pass.set_bind_group(0, &bind, &[]);
+            pass.dispatch_workgroups(chains.div_ceil(64), 1, 1);
+        }
+        enc.copy_buffer_to_buffer(&out, 0, &read, 0, bytes);
+        gpu.queue().submit([enc.finish()]);
+        let slice = read.slice(..);
+        slice.map_async(wgpu::MapMode::Read, |_| {});
+        dev.poll(wgpu::PollType::wait_indefinitely()).expect("device lost");
+        drop(slice.get_mapped_range().expect("mapped"));
+        read.unmap();
+        if rep >= 3 {
+            times.push(t0.elapsed().as_secs_f64());
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    f64::from(chains) / times[times.len() / 2]
+}
+
 fn main() -> Result<()> {
     let (warmup, draws, max_chains) = (arg("--warmup", 200), arg("--draws", 200), arg("--max-chains", 65536));
     let mut backends = vec![(BackendChoice::Cpu, format!("cpu ({} threads)", rayon::current_num_threads()))];
-    match Gpu::new() {
+    let gpu = Gpu::new();
+    match &gpu {
         Ok(g) => backends.push((BackendChoice::Gpu, format!("gpu f32 ({})", g.name()))),
         Err(e) => println!("no GPU backend: {e}"),
+    }
+    let min_chains = arg("--min-chains", 1);
+    let ks: Vec<usize> = [1usize, 16, 256, 4096, 65536]
+        .into_iter()
+        .filter(|&k| (min_chains..=max_chains).contains(&k))
+        .collect();
+    let args: Vec<String> = std::env::args().collect();
+    let only = args.iter().position(|a| a == "--model").and_then(|i| args.get(i + 1)).cloned();
+    if let Ok(g) = &gpu {
+        println!("Reference: hand-written fused eight-schools leapfrog kernel on {}\n", g.name());
+        println!("| chains | grad evals/s |");
+        println!("|---:|---:|");
+        for &k in &ks {
+            println!("| {k} | {:.3e} |", reference_rate(g, k as u32));
+        }
+        println!();
     }
     println!("{warmup} warmup + {draws} draws per chain\n");
     println!(
         "| model | backend | chains | wall s | leapfrog steps/s | grad evals/s | ESS_bulk/s | dispatches |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
-    for (name, m) in models::models() {
+    for (name, m) in models::models().into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)) {
         for (choice, label) in &backends {
-            for chains in [1usize, 16, 256, 4096, 65536].into_iter().filter(|&k| k <= max_chains) {
+            for &chains in &ks {
                 let s = Sampler::new(&m)
                     .chains(chains)
                     .warmup(warmup)

@@ -17,10 +17,11 @@
 // invocation keeps its chain's current end (q, p, g), inverse mass and running momentum sum in
 // private arrays: the state is read and written once per step, and merge checks read only the
 // checkpoints. The generator defines D, K, LEVELS, SEED and `logp_grad` (on private arrays).
-const S_SAMPLE_Q: u32 = 6u;   // slots 0..2: backward end q, p, g; 3..5: forward end q, p, g
-const S_SAMPLE_G: u32 = 7u;
-const S_SUB_Q: u32 = 8u;
-const S_SUB_G: u32 = 9u;
+// Slots 0..2: backward end q, p, g; 3..5: forward end q, p, g. Slots 6, 7 and 8, 9 hold (q, g)
+// of the trajectory's selected sample and of the current subtree's candidate; which pair is
+// which is the scalar C_SAMPLE_AT (0: sample in 6, 7), so accepting a subtree's candidate flips
+// a flag instead of copying vectors.
+const S_PAIR0: u32 = 6u;
 const S_RHO: u32 = 10u;
 const S_SUM: u32 = 11u;
 const S_NEAR: u32 = 12u;
@@ -36,6 +37,7 @@ const C_LOG_W: u32 = 7u;
 const C_SUB_LOG_W: u32 = 8u;
 const C_SUM_ACCEPT: u32 = 9u;
 const C_N_LEAPFROG: u32 = 10u;
+const C_SAMPLE_AT: u32 = 11u;
 const NS: u32 = 12u;
 // Host rows in `io`: a start point is q, g, logp; an inverse mass is D values; a gathered
 // sample is q, g and the NS scalars.
@@ -59,16 +61,15 @@ const P_LEAF: u32 = 1u;
 const P_TREE: u32 = 2u;
 const P_PROBE: u32 = 5u;
 
-// `state` holds slots 0..14; `checkpoints` holds, per level l < LEVELS, the momentum and the
-// running sum where a block begins (slots l, LEVELS + l) and where a first half ends
-// (2 LEVELS + l, 3 LEVELS + l).
+// `state` holds slots 0..14. Per level l < LEVELS, `begins` holds the momentum and the running
+// sum where a block begins (slots l, LEVELS + l) and `halves` the same where a first half ends.
 fn vi(c: u32, s: u32, j: u32) -> u32 { return (s * J + j) * K + c; }
 fn si(c: u32, x: u32) -> u32 { return x * K + c; }
 fn end_slot(side: u32) -> u32 { return 3u * side; }
-fn beg_p(l: u32) -> u32 { return l; }
-fn beg_s(l: u32) -> u32 { return LEVELS + l; }
-fn half_p(l: u32) -> u32 { return 2u * LEVELS + l; }
-fn half_s(l: u32) -> u32 { return 3u * LEVELS + l; }
+fn mom(l: u32) -> u32 { return l; }
+fn sums(l: u32) -> u32 { return LEVELS + l; }
+// First slot of the selected sample's pair (6 or 8).
+fn sample_at(c: u32) -> u32 { return S_PAIR0 + select(0u, 2u, scal[si(c, C_SAMPLE_AT)] > real(0.5)); }
 fn unit(w: u32) -> real { return real(f32(w >> 8u) * 5.9604644775390625e-8); }
 fn is_finite_r(x: real) -> bool { return abs(x) < pos_inf(); }
 
@@ -92,8 +93,19 @@ fn store(c: u32, s: u32, v: ptr<function, Vec>) {
     for (var j = 0u; j < J; j++) { state[vi(c, s, j)] = quad(v, j); }
 }
 
-fn store_checkpoint(c: u32, s: u32, v: ptr<function, Vec>) {
-    for (var j = 0u; j < J; j++) { checkpoints[vi(c, s, j)] = quad(v, j); }
+// Stores the momentum and running sum at level l into `begins` or `halves`.
+fn store_begin(c: u32, l: u32, p: ptr<function, Vec>, sum: ptr<function, Vec>) {
+    for (var j = 0u; j < J; j++) {
+        begins[vi(c, mom(l), j)] = quad(p, j);
+        begins[vi(c, sums(l), j)] = quad(sum, j);
+    }
+}
+
+fn store_half(c: u32, l: u32, p: ptr<function, Vec>, sum: ptr<function, Vec>) {
+    for (var j = 0u; j < J; j++) {
+        halves[vi(c, mom(l), j)] = quad(p, j);
+        halves[vi(c, sums(l), j)] = quad(sum, j);
+    }
 }
 
 // Checkpoint slot of the block starting at leaf s (see src/backend/cpu/chain.rs: slot).
@@ -145,9 +157,10 @@ fn scatter(@builtin(global_invocation_id) id: vec3<u32>) {
         return;
     }
     for (var j = 0u; j < J; j++) {
-        state[vi(c, S_SAMPLE_Q, j)] = row_quad(row, j, D);
-        state[vi(c, S_SAMPLE_G, j)] = row_quad(row + D, j, D);
+        state[vi(c, S_PAIR0, j)] = row_quad(row, j, D);
+        state[vi(c, S_PAIR0 + 1u, j)] = row_quad(row + D, j, D);
     }
+    scal[si(c, C_SAMPLE_AT)] = real(0.0);
     scal[si(c, C_SAMPLE_LOGP)] = io[row + 2u * D];
 }
 
@@ -159,8 +172,9 @@ fn gather(@builtin(global_invocation_id) id: vec3<u32>) {
     let row = (2u * K + r) * ROW;
     var q: Vec;
     var g: Vec;
-    load(c, S_SAMPLE_Q, &q);
-    load(c, S_SAMPLE_G, &g);
+    let at = sample_at(c);
+    load(c, at, &q);
+    load(c, at + 1u, &g);
     for (var i = 0u; i < D; i++) {
         io[row + i] = q[i];
         io[row + D + i] = g[i];
@@ -195,9 +209,10 @@ fn begin(@builtin(global_invocation_id) id: vec3<u32>) {
             kinetic += m[i] * p[i] * p[i];
         }
     }
+    let at = sample_at(c);
     for (var j = 0u; j < J; j++) {
-        let q = state[vi(c, S_SAMPLE_Q, j)];
-        let g = state[vi(c, S_SAMPLE_G, j)];
+        let q = state[vi(c, at, j)];
+        let g = state[vi(c, at + 1u, j)];
         let pj = quad(&p, j);
         state[vi(c, 0u, j)] = q;
         state[vi(c, 1u, j)] = pj;
@@ -240,10 +255,10 @@ fn merge_ok(c: u32, l: u32, a_slot: u32, b_slot: u32, m: ptr<function, Vec>, p: 
             sum: ptr<function, Vec>) -> bool {
     var d = array<real, 6>(real(0.0), real(0.0), real(0.0), real(0.0), real(0.0), real(0.0));
     for (var j = 0u; j < J; j++) {
-        let hs = checkpoints[vi(c, half_s(l), j)];
-        let e = six(quad(m, j), hs - checkpoints[vi(c, beg_s(a_slot), j)], quad(sum, j) - hs,
-                    checkpoints[vi(c, beg_p(a_slot), j)], checkpoints[vi(c, half_p(l), j)],
-                    checkpoints[vi(c, beg_p(b_slot), j)], quad(p, j));
+        let hs = halves[vi(c, sums(l), j)];
+        let e = six(quad(m, j), hs - begins[vi(c, sums(a_slot), j)], quad(sum, j) - hs,
+                    begins[vi(c, mom(a_slot), j)], halves[vi(c, mom(l), j)],
+                    begins[vi(c, mom(b_slot), j)], quad(p, j));
         for (var x = 0u; x < 6u; x++) { d[x] += e[x]; }
     }
     return all_positive(d);
@@ -314,16 +329,16 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
     let new_w = log_add_exp(scal[si(c, C_SUB_LOG_W)], w);
     let u = unit(chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, u32(n_leapfrog), P_LEAF).x);
     if (u < exp_r(w - new_w)) {
-        store(c, S_SUB_Q, &q);
-        store(c, S_SUB_G, &g);
+        let sub = S_PAIR0 + 8u - sample_at(c);
+        store(c, sub, &q);
+        store(c, sub + 1u, &g);
         scal[si(c, C_SUB_LOGP)] = lp;
         scal[si(c, C_SUB_E)] = energy;
     }
     scal[si(c, C_SUB_LOG_W)] = new_w;
     // Running sum and the checkpoint of the blocks starting at this leaf.
     let ks = slot(n, depth);
-    store_checkpoint(c, beg_p(ks), &p);
-    store_checkpoint(c, beg_s(ks), &sum);
+    store_begin(c, ks, &p, &sum);
     for (var i = 0u; i < DP; i++) { sum[i] += p[i]; }
     store(c, S_SUM, &sum);
     // Blocks ending at this leaf: second halves at levels below the lowest set bit of n + 1
@@ -336,8 +351,7 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
         }
     }
     if (tz < depth) {
-        store_checkpoint(c, half_p(tz), &p);
-        store_checkpoint(c, half_s(tz), &sum);
+        store_half(c, tz, &p, &sum);
     }
     if (n + 1u < (1u << depth)) {
         report(k, 0u, err);
@@ -348,10 +362,7 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
     let log_w = scal[si(c, C_LOG_W)];
     let ut = unit(chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, depth, P_TREE).x);
     if (sub_w > log_w || ut < exp_r(sub_w - log_w)) {
-        for (var j = 0u; j < J; j++) {
-            state[vi(c, S_SAMPLE_Q, j)] = state[vi(c, S_SUB_Q, j)];
-            state[vi(c, S_SAMPLE_G, j)] = state[vi(c, S_SUB_G, j)];
-        }
+        scal[si(c, C_SAMPLE_AT)] = real(1.0) - scal[si(c, C_SAMPLE_AT)];
         scal[si(c, C_SAMPLE_LOGP)] = scal[si(c, C_SUB_LOGP)];
         scal[si(c, C_SAMPLE_E)] = scal[si(c, C_SUB_E)];
     }
@@ -365,7 +376,7 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
         let rho = state[vi(c, S_RHO, j)];
         let sj = quad(&sum, j);
         let x = six(quad(&m, j), rho, sj, state[vi(c, far, j)], state[vi(c, S_NEAR, j)],
-                    checkpoints[vi(c, beg_p(first), j)], quad(&p, j));
+                    begins[vi(c, mom(first), j)], quad(&p, j));
         for (var t = 0u; t < 6u; t++) { d[t] += x[t]; }
         state[vi(c, S_RHO, j)] = rho + sj;
     }

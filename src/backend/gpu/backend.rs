@@ -166,13 +166,14 @@ impl GpuBackend {
         });
         let vectors = |slots: usize| (slots * d * k * size) as u64;
         let state = storage(&gpu, "state", vectors(STEP_STATE_SLOTS));
-        let checkpoints = storage(&gpu, "checkpoints", vectors(step_checkpoint_slots(max_depth)));
+        let begins = storage(&gpu, "begins", vectors(step_checkpoint_slots(max_depth)));
+        let halves = storage(&gpu, "halves", vectors(step_checkpoint_slots(max_depth)));
         let scal = storage(&gpu, "scal", (k * STEP_SCALARS_PER_CHAIN * size) as u64);
         let ctl = storage(&gpu, "ctl", (step_ctl_words(k) * 4) as u64);
         let reports = storage(&gpu, "reports", (k * 8) as u64);
         let row_bytes = (step_row_len(dim) * size) as u64;
         let io = storage(&gpu, "io", 3 * k as u64 * row_bytes);
-        let bufs = [&data, &state, &checkpoints, &scal, &ctl, &reports, &io];
+        let bufs = [&data, &state, &begins, &halves, &scal, &ctl, &reports, &io];
         let entries: Vec<wgpu::BindGroupEntry> = STEP_BINDINGS
             .iter()
             .zip(bufs)

@@ -36,15 +36,18 @@ pub const BATCH_BINDINGS: [Binding; 4] = [
     (3, "logp_out", Access::ReadWrite, Elem::Real),
 ];
 
-/// Bindings of the step module (`shaders/step.wgsl`), shared by its four entry points.
-pub const STEP_BINDINGS: [Binding; 7] = [
+/// Bindings of the step module (`shaders/step.wgsl`), shared by its four entry points. The
+/// per-chain vectors are split over `state`, `begins` and `halves` so that each binding stays
+/// under the adapter's binding limit for more chains.
+pub const STEP_BINDINGS: [Binding; 8] = [
     (0, "data", Access::Read, Elem::Real),
     (1, "state", Access::ReadWrite, Elem::Real4),
-    (2, "checkpoints", Access::ReadWrite, Elem::Real4),
-    (3, "scal", Access::ReadWrite, Elem::Real),
-    (4, "ctl", Access::Read, Elem::U32),
-    (5, "reports", Access::ReadWrite, Elem::U32),
-    (6, "io", Access::ReadWrite, Elem::Real),
+    (2, "begins", Access::ReadWrite, Elem::Real4),
+    (3, "halves", Access::ReadWrite, Elem::Real4),
+    (4, "scal", Access::ReadWrite, Elem::Real),
+    (5, "ctl", Access::Read, Elem::U32),
+    (6, "reports", Access::ReadWrite, Elem::U32),
+    (7, "io", Access::ReadWrite, Elem::Real),
 ];
 
 /// The fused leaf-step skeleton (`shaders/step.wgsl`).
@@ -61,9 +64,9 @@ pub const STEP_STATE_SLOTS: usize = 14;
 /// The state slot of the inverse mass (`S_MINV` in `shaders/step.wgsl`).
 pub const STEP_MINV_SLOT: usize = 13;
 
-/// Vector slots per chain in the step module's `checkpoints` binding.
+/// Vector slots per chain in each of the step module's `begins` and `halves` bindings.
 pub fn step_checkpoint_slots(max_depth: usize) -> usize {
-    4 * (max_depth + 1)
+    2 * (max_depth + 1)
 }
 
 /// Scalars kept per chain by the step kernel (`NS` in `shaders/step.wgsl`).

@@ -12,7 +12,8 @@ use super::codegen::Precision;
 use super::device::{BatchLogpGrad, Gpu, GpuError, from_bytes, to_bytes};
 use super::module::{
     STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCALARS_PER_CHAIN, STEP_STATE_SLOTS, WORKGROUP_SIZE,
-    bind_group_layout, step_checkpoint_slots, step_ctl_words, step_module, step_padded_dim, step_row_len,
+    bind_group_layout, step_checkpoint_slots, step_ctl_gather_at, step_ctl_scatter_at, step_ctl_words,
+    step_io_gather_row, step_module, step_padded_dim, step_row_len,
 };
 use crate::backend::{Backend, Direction, DrawState, LeafReport, StepCommand};
 use crate::compile::Program;
@@ -172,7 +173,7 @@ impl GpuBackend {
         let ctl = storage(&gpu, "ctl", (step_ctl_words(k) * 4) as u64);
         let reports = storage(&gpu, "reports", (k * 8) as u64);
         let row_bytes = (step_row_len(dim) * size) as u64;
-        let io = storage(&gpu, "io", 3 * k as u64 * row_bytes);
+        let io = storage(&gpu, "io", (step_io_gather_row(k) + k) as u64 * row_bytes);
         let bufs = [&data, &state, &begins, &halves, &scal, &ctl, &reports, &io];
         let entries: Vec<wgpu::BindGroupEntry> = STEP_BINDINGS
             .iter()
@@ -260,9 +261,12 @@ impl GpuBackend {
         let queue = self.gpu.queue();
         queue.write_buffer(&self.io, 0, &to_bytes(&values, self.precision));
         let k = self.chain_ids.len();
-        queue.write_buffer(&self.ctl, ((4 + 8 * k) * 4) as u64, bytemuck::cast_slice(&list));
+        queue.write_buffer(&self.ctl, (step_ctl_scatter_at(k) * 4) as u64, bytemuck::cast_slice(&list));
+        // Only the chains with rows have an index to forget.
+        for p in &self.pending {
+            self.pending_at[(p.word & 0xff_ffff) as usize] = [None; 2];
+        }
         self.pending.clear();
-        self.pending_at.iter_mut().for_each(|a| *a = [None; 2]);
         n as u32
     }
 
@@ -383,12 +387,13 @@ impl Backend for GpuBackend {
         let list: Vec<u32> = chains.iter().map(|&c| c as u32).collect();
         let queue = self.gpu.queue();
         queue.write_buffer(&self.ctl, 0, bytemuck::cast_slice(&[0, 0, n_scatter, chains.len() as u32]));
-        queue.write_buffer(&self.ctl, ((4 + 10 * k) * 4) as u64, bytemuck::cast_slice(&list));
+        queue.write_buffer(&self.ctl, (step_ctl_gather_at(k) * 4) as u64, bytemuck::cast_slice(&list));
         let mut enc =
             self.gpu.device().create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         self.record(&mut enc, &[(SCATTER, n_scatter), (GATHER, chains.len() as u32)]);
         let bytes = (chains.len() * row * size) as u64;
-        enc.copy_buffer_to_buffer(&self.io, (2 * k * row * size) as u64, &self.draws_read, 0, bytes.max(4));
+        let at = (step_io_gather_row(k) * row * size) as u64;
+        enc.copy_buffer_to_buffer(&self.io, at, &self.draws_read, 0, bytes.max(4));
         queue.submit([enc.finish()]);
         let words = self.read(&self.draws_read, bytes, "draws")?;
         let all = from_bytes(bytemuck::cast_slice(&words), self.precision);

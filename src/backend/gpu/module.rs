@@ -72,10 +72,27 @@ pub fn step_checkpoint_slots(max_depth: usize) -> usize {
 /// Scalars kept per chain by the step kernel (`NS` in `shaders/step.wgsl`).
 pub const STEP_SCALARS_PER_CHAIN: usize = 12;
 
-/// Words of the step module's `ctl` binding for `chains` chains: a 4-word header, 8 words per
-/// command, one word per scatter row (two rows per chain) and per gather row.
+/// Word offset of the scatter list in the step module's `ctl` binding (`SCATTER0` in
+/// `shaders/step.wgsl`): after a 4-word header and 8 words per command.
+pub fn step_ctl_scatter_at(chains: usize) -> usize {
+    4 + 8 * chains
+}
+
+/// Word offset of the gather list in `ctl` (`GATHER0`): after two scatter rows per chain.
+pub fn step_ctl_gather_at(chains: usize) -> usize {
+    step_ctl_scatter_at(chains) + 2 * chains
+}
+
+/// Words of the step module's `ctl` binding for `chains` chains: the header, the commands and
+/// the scatter and gather lists (one word per row).
 pub fn step_ctl_words(chains: usize) -> usize {
-    4 + 8 * chains + 3 * chains
+    step_ctl_gather_at(chains) + chains
+}
+
+/// First `io` row of gathered samples (`2u * K` in `shaders/step.wgsl`): rows before it hold
+/// scatter rows, two per chain.
+pub fn step_io_gather_row(chains: usize) -> usize {
+    2 * chains
 }
 
 /// Values in a host row of the step module's `io` binding (`ROW` in `shaders/step.wgsl`).

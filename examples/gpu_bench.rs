@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example gpu_bench -- [--warmup 200] [--draws 200] [--max-chains 65536]
-//!     [--min-chains 1] [--model eight_schools_noncentered]
+//!     [--min-chains 1] [--model eight_schools_noncentered] [--mapping auto|invocation|workgroup]
 //! ```
 //! For K = 1, 16, 256, 4096, 65536 chains (up to `--max-chains`) on seed_simple,
 //! eight_schools_noncentered and gaussian_100d (built inline, same data as ../shared/peers):
@@ -10,7 +10,8 @@
 //! ESS_bulk/s (minimum bulk ESS over all scalars ÷ wall time of warmup + draws), per backend:
 //! the CPU backend, and the GPU backend on the default adapter (Mesa lavapipe on a machine
 //! without a GPU) when one exists. Configurations whose state exceeds the adapter's storage
-//! binding limit are reported with the largest chain count that fits.
+//! binding limit are reported with the largest chain count that fits. The GPU rows name the
+//! thread mapping the backend chose (or was given with `--mapping`).
 //!
 //! On the GPU it also times the issue's yardstick, a hand-written fused eight-schools leapfrog
 //! kernel (`examples/common/reference_leapfrog.wgsl`: no NUTS bookkeeping, 4 bytes read back
@@ -19,7 +20,7 @@
 
 use std::time::Instant;
 
-use exmc::backend::gpu::Gpu;
+use exmc::backend::gpu::{Gpu, MappingChoice};
 use wgpu::util::DeviceExt;
 #[path = "common/models.rs"]
 mod models;
@@ -116,7 +117,13 @@ fn main() -> Result<()> {
         .filter(|&k| (min_chains..=max_chains).contains(&k))
         .collect();
     let args: Vec<String> = std::env::args().collect();
-    let only = args.iter().position(|a| a == "--model").and_then(|i| args.get(i + 1)).cloned();
+    let named = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let only = named("--model");
+    let mapping = match named("--mapping").as_deref() {
+        Some("invocation") => MappingChoice::Invocation,
+        Some("workgroup") => MappingChoice::Workgroup,
+        _ => MappingChoice::Auto,
+    };
     if let Ok(g) = &gpu {
         println!("Reference: hand-written fused eight-schools leapfrog kernel on {}\n", g.name());
         println!("| chains | grad evals/s |");
@@ -140,6 +147,7 @@ fn main() -> Result<()> {
                     .draws(draws)
                     .seed(1)
                     .backend(*choice)
+                    .gpu_mapping(mapping)
                     .progress(false);
                 match s.run() {
                     Ok(fit) => {
@@ -147,6 +155,11 @@ fn main() -> Result<()> {
                         let steps = (a + b) as f64;
                         let t = fit.timing.sampling_s;
                         let ess = if chains * draws >= 8 { fit.min_ess_bulk() } else { f64::NAN };
+                        // The GPU backend's description ends with its thread mapping.
+                        let label = match fit.backend.rsplit_once("; ") {
+                            Some((_, m)) => format!("{label}, {}", m.trim_end_matches(')')),
+                            None => label.clone(),
+                        };
                         println!(
                             "| {name} | {label} | {chains} | {t:.3} | {:.3e} | {:.3e} | {:.3e} | {} |",
                             steps / t,

@@ -27,7 +27,7 @@ fn builder_option_then_environment_then_auto() {
     match Gpu::new() {
         Ok(gpu) => {
             let fit = run(BackendChoice::Auto).unwrap();
-            assert_eq!(fit.backend, format!("gpu ({})", gpu.name()));
+            assert_eq!(fit.backend, format!("gpu ({}; one invocation per chain)", gpu.name()));
         }
         Err(_) => {
             common::skip("EXMC_BACKEND=gpu part", "no GPU adapter");

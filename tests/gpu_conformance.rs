@@ -6,7 +6,7 @@
 mod common;
 
 use exmc::backend::cpu::Executor;
-use exmc::backend::gpu::{BatchLogpGrad, Gpu, Precision};
+use exmc::backend::gpu::{BatchLogpGrad, Gpu, Mapping, Precision};
 use exmc::compile::{Program, compile};
 use exmc::model::{Dist, DistKind, Domain, Support};
 use exmc::prelude::*;
@@ -55,19 +55,28 @@ fn programs() -> Vec<(String, Program)> {
     let det = m.deterministic("e", e).unwrap();
     m.observe("y", Normal::new(det, b + c), &[0.5, -0.1, 2.0]).unwrap();
     out.push(("expressions".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    // A vector location with a scalar scale (the normaliser is hoisted out of the element loop),
+    // on 300 points: more elements than the 64- and 2-lane workgroups have lanes.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
+    let s = m.rv("s", HalfNormal::new(1.0)).unwrap();
+    let x: Vec<f64> = (0..300).map(|i| (i as f64 / 150.0) - 1.0).collect();
+    let y: Vec<f64> = x.iter().map(|v| 0.3 + 1.7 * v + 0.1 * (7.0 * v).sin()).collect();
+    m.observe("y", Normal::new(Expr::from(a) * x, s), &y).unwrap();
+    out.push(("regression".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
     let schools = common::eight_schools(&common::SCHOOLS_Y, &common::SCHOOLS_SIGMA);
     out.push(("eight schools".into(), compile(&schools, RewriteOptions::default()).unwrap().logp_grad));
     out
 }
 
 /// Largest |gpu − cpu| / max(1, scale) over logp and every gradient element.
-fn max_error(gpu: &Gpu, precision: Precision) -> f64 {
+fn max_error(gpu: &Gpu, precision: Precision, mapping: Mapping) -> f64 {
     let mut worst: f64 = 0.0;
     for (label, prog) in programs() {
         let before = worst;
         worst = 0.0;
         let exec = Executor::new(prog.clone());
-        let kernel = BatchLogpGrad::new(gpu, &prog, precision).unwrap();
+        let kernel = BatchLogpGrad::new(gpu, &prog, precision, mapping).unwrap();
         let d = prog.dim;
         let chains = 64;
         let rng = ChainRng::new(5, 0);
@@ -90,7 +99,7 @@ fn max_error(gpu: &Gpu, precision: Precision) -> f64 {
             }
         }
         if std::env::var_os("EXMC_GPU_VERBOSE").is_some() {
-            eprintln!("{label:>24}: {worst:e}");
+            eprintln!("{label:>24} {mapping:?}: {worst:e}");
         }
         worst = worst.max(before);
     }
@@ -104,12 +113,16 @@ fn gpu_logp_and_gradient_equal_cpu() {
         Err(e) => return common::skip("gpu_logp_and_gradient_equal_cpu", &format!("{e}")),
     };
     eprintln!("adapter: {}", gpu.name());
-    let f32_err = max_error(&gpu, Precision::F32);
-    eprintln!("f32: max relative error {f32_err:e}");
-    assert!(f32_err <= 2e-5, "f32 max relative error {f32_err:e}");
-    if gpu.has_f64() {
-        let f64_err = max_error(&gpu, Precision::F64);
-        eprintln!("f64: max relative error {f64_err:e}");
-        assert!(f64_err <= 1e-12, "f64 max relative error {f64_err:e}");
+    // Both thread mappings; two lanes split the 3-element vectors unevenly over lanes, so the
+    // lane-strided loops and the workgroup reductions are exercised with partial shares.
+    for mapping in [Mapping::Invocation, Mapping::Workgroup { lanes: 2 }, Mapping::Workgroup { lanes: 64 }] {
+        let f32_err = max_error(&gpu, Precision::F32, mapping);
+        eprintln!("f32 {mapping:?}: max relative error {f32_err:e}");
+        assert!(f32_err <= 2e-5, "f32 {mapping:?} max relative error {f32_err:e}");
+        if gpu.has_f64() {
+            let f64_err = max_error(&gpu, Precision::F64, mapping);
+            eprintln!("f64 {mapping:?}: max relative error {f64_err:e}");
+            assert!(f64_err <= 1e-12, "f64 {mapping:?} max relative error {f64_err:e}");
+        }
     }
 }

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{SCHOOLS_SIGMA, SCHOOLS_Y, eight_schools, moments};
-use exmc::backend::gpu::{Gpu, GpuBackend, Precision};
+use exmc::backend::gpu::{Gpu, GpuBackend, MappingChoice, Precision};
 use exmc::backend::{Backend, DrawState, LeafReport};
 use exmc::compile::compile;
 use exmc::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
@@ -41,28 +41,80 @@ fn gpu_posterior_agrees_with_cpu() {
         ("quickstart", quickstart(), vec!["mu", "sigma"]),
         ("eight schools", eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA), vec!["mu", "tau"]),
     ] {
-        let run = |b| {
+        let run = |b, mapping| {
             Sampler::new(&m)
                 .chains(4)
                 .warmup(500)
                 .draws(1000)
                 .seed(3)
                 .backend(b)
+                .gpu_mapping(mapping)
                 .progress(false)
                 .run()
                 .unwrap()
         };
-        let (gpu, cpu) = (run(BackendChoice::Gpu), run(BackendChoice::Cpu));
-        assert!(gpu.backend.starts_with("gpu"), "{}", gpu.backend);
-        for name in names {
-            let (gm, gs, gmcse) = moments(&gpu, name, 0);
-            let (cm, cs, cmcse) = moments(&cpu, name, 0);
-            let tol = 4.0 * (gmcse * gmcse + cmcse * cmcse).sqrt();
-            assert!((gm - cm).abs() <= tol, "{label} {name}: gpu mean {gm} vs cpu {cm} (tol {tol})");
-            assert!((gs - cs).abs() <= 0.15 * cs, "{label} {name}: gpu sd {gs} vs cpu {cs}");
+        let cpu = run(BackendChoice::Cpu, MappingChoice::Auto);
+        // Both thread mappings (these small models get one invocation per chain by default).
+        for (mapping, says) in [
+            (MappingChoice::Invocation, "one invocation per chain"),
+            (MappingChoice::Workgroup, "one workgroup of"),
+        ] {
+            let gpu = run(BackendChoice::Gpu, mapping);
+            assert!(gpu.backend.starts_with("gpu") && gpu.backend.contains(says), "{}", gpu.backend);
+            for name in &names {
+                let (gm, gs, gmcse) = moments(&gpu, name, 0);
+                let (cm, cs, cmcse) = moments(&cpu, name, 0);
+                let tol = 4.0 * (gmcse * gmcse + cmcse * cmcse).sqrt();
+                assert!(
+                    (gm - cm).abs() <= tol,
+                    "{label} {mapping:?} {name}: gpu mean {gm} vs cpu {cm} (tol {tol})"
+                );
+                assert!((gs - cs).abs() <= 0.15 * cs, "{label} {mapping:?} {name}: gpu sd {gs} vs cpu {cs}");
+            }
+            assert!(
+                gpu.divergences() <= 4,
+                "{label} {mapping:?}: {} divergences on the GPU",
+                gpu.divergences()
+            );
         }
-        assert!(gpu.divergences() <= 4, "{label}: {} divergences on the GPU", gpu.divergences());
     }
+}
+
+/// Chain 7's trace alone equals chain 7's among `chains` chains under `mapping`; returns the
+/// batch fit.
+fn chain_7_alone_equals_batch(m: &Model, chains: usize, mapping: MappingChoice) -> Fit {
+    let run = |only: Option<Vec<usize>>| {
+        let mut s = Sampler::new(m)
+            .chains(chains)
+            .warmup(100)
+            .draws(60)
+            .seed(11)
+            .backend(BackendChoice::Gpu)
+            .gpu_mapping(mapping)
+            .progress(false);
+        if let Some(ids) = only {
+            s = s.only_chains(ids);
+        }
+        s.run().unwrap()
+    };
+    let batch = run(None);
+    let alone = run(Some(vec![7]));
+    assert_eq!(alone.trace.stats[0], batch.trace.stats[7], "{mapping:?}: chain 7 statistics");
+    for (va, vb) in alone.trace.vars.iter().zip(&batch.trace.vars) {
+        let k = vb.size() * batch.trace.draws;
+        assert_eq!(va.values[..], vb.values[7 * k..8 * k], "{mapping:?}: chain 7 {}", vb.name);
+    }
+    batch
+}
+
+#[test]
+fn gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch() {
+    if !gpu_available("gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch") {
+        return;
+    }
+    let m = eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA);
+    let batch = chain_7_alone_equals_batch(&m, 64, MappingChoice::Workgroup);
+    assert!(batch.backend.contains("one workgroup of 16 lanes per chain"), "{}", batch.backend);
 }
 
 #[test]
@@ -103,26 +155,8 @@ fn gpu_chain_alone_equals_chain_in_a_batch_and_progress_is_independent() {
     }
     let m = eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA);
     let chains = 1024;
-    let run = |only: Option<Vec<usize>>| {
-        let mut s = Sampler::new(&m)
-            .chains(chains)
-            .warmup(100)
-            .draws(60)
-            .seed(11)
-            .backend(BackendChoice::Gpu)
-            .progress(false);
-        if let Some(ids) = only {
-            s = s.only_chains(ids);
-        }
-        s.run().unwrap()
-    };
-    let batch = run(None);
-    let alone = run(Some(vec![7]));
-    assert_eq!(alone.trace.stats[0], batch.trace.stats[7], "chain 7 statistics");
-    for (va, vb) in alone.trace.vars.iter().zip(&batch.trace.vars) {
-        let k = vb.size() * batch.trace.draws;
-        assert_eq!(va.values[..], vb.values[7 * k..8 * k], "chain 7 {}", vb.name);
-    }
+    let batch = chain_7_alone_equals_batch(&m, chains, MappingChoice::Auto);
+    assert!(batch.backend.contains("one invocation per chain"), "{}", batch.backend);
     // Independent progress: every dispatch serves every chain with work, so the dispatch count
     // is the longest chain's command count (leaves plus a few step-size probes), far below the
     // lock-step cost Σ_iterations max_chains L.
@@ -168,8 +202,16 @@ fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
     };
     let compiled = compile(&quickstart(), RewriteOptions::default()).unwrap();
     let ids: Vec<usize> = (0..16).collect();
-    let mut b =
-        GpuBackend::new(std::sync::Arc::new(gpu), &compiled.logp_grad, 1, &ids, 10, Precision::F32).unwrap();
+    let mut b = GpuBackend::new(
+        std::sync::Arc::new(gpu),
+        &compiled.logp_grad,
+        1,
+        &ids,
+        10,
+        Precision::F32,
+        MappingChoice::Auto,
+    )
+    .unwrap();
     let opts = ChainOptions {
         warmup: 20,
         draws: 10,
@@ -223,4 +265,64 @@ fn too_many_gpu_chains_is_a_clear_error() {
     // The count it names does fit.
     let max: usize = reason.split("at most ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
     assert!(max > 0 && max < 2_000_000, "{max}");
+}
+
+/// Linear regression on 10,000 observations (item 4's long data vectors): the GPU backend picks
+/// one workgroup of 256 lanes per chain, and the posterior matches the least-squares oracle
+/// (flat-prior posterior: mean at the estimate, sd σ̂·sqrt((XᵀX)⁻¹ᵢᵢ)).
+#[test]
+fn gpu_workgroup_mapping_regression_on_10k_points_matches_least_squares() {
+    if !gpu_available("gpu_workgroup_mapping_regression_on_10k_points_matches_least_squares") {
+        return;
+    }
+    let n = 10_000;
+    let rng = ChainRng::new(42, 0);
+    let x: Vec<f64> =
+        (0..n).map(|i| 2.0 * rng.uniform(0, i as u32, exmc::rng::Purpose::Init) - 1.0).collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| {
+            let (u1, u2) = (
+                rng.uniform(1, i as u32, exmc::rng::Purpose::Init),
+                rng.uniform(2, i as u32, exmc::rng::Purpose::Init),
+            );
+            let z = (-2.0 * (1.0 - u1).ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+            1.0 + 2.0 * x[i] + 0.5 * z
+        })
+        .collect();
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0.0, 10.0)).unwrap();
+    let b = m.rv("b", Normal::new(0.0, 10.0)).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(2.0)).unwrap();
+    m.observe("y", Normal::new(Expr::from(a) + Expr::from(b) * x.clone(), sigma), &y).unwrap();
+    let fit = Sampler::new(&m)
+        .chains(4)
+        .warmup(300)
+        .draws(400)
+        .seed(8)
+        .backend(BackendChoice::Gpu)
+        .progress(false)
+        .run()
+        .unwrap();
+    assert!(fit.backend.contains("one workgroup of 256 lanes per chain"), "{}", fit.backend);
+    // Least squares in f64.
+    let nf = n as f64;
+    let (mx, my) = (x.iter().sum::<f64>() / nf, y.iter().sum::<f64>() / nf);
+    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
+    let sxy: f64 = x.iter().zip(&y).map(|(u, v)| (u - mx) * (v - my)).sum();
+    let b_hat = sxy / sxx;
+    let a_hat = my - b_hat * mx;
+    let rss: f64 = x.iter().zip(&y).map(|(u, v)| (v - a_hat - b_hat * u).powi(2)).sum();
+    let s_hat = (rss / (nf - 2.0)).sqrt();
+    let sd_b = s_hat / sxx.sqrt();
+    let sd_a = s_hat * (1.0 / nf + mx * mx / sxx).sqrt();
+    for (name, truth, sd) in
+        [("a", a_hat, sd_a), ("b", b_hat, sd_b), ("sigma", s_hat, s_hat / (2.0 * nf).sqrt())]
+    {
+        let (mean, s, mcse) = moments(&fit, name, 0);
+        // σ's posterior mean differs from σ̂ by O(σ/N); allow 1e-3·σ for it.
+        let tol = 4.0 * mcse + if name == "sigma" { 1e-3 * s_hat } else { 0.0 };
+        assert!((mean - truth).abs() <= tol, "{name}: mean {mean} vs least squares {truth} (tol {tol})");
+        assert!((s - sd).abs() <= 0.15 * sd, "{name}: sd {s} vs {sd}");
+    }
+    assert_eq!(fit.divergences(), 0);
 }

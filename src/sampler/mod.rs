@@ -91,6 +91,7 @@ impl BackendChoice {
         chain_ids: &[usize],
         max_depth: u32,
         precision: crate::backend::gpu::Precision,
+        mapping: crate::backend::gpu::MappingChoice,
     ) -> Result<Box<dyn Backend>> {
         let depth = max_depth as usize;
         match self {
@@ -104,8 +105,10 @@ impl BackendChoice {
                 };
                 let gpu = std::sync::Arc::new(crate::backend::gpu::Gpu::new().map_err(err)?);
                 let prog = &compiled.logp_grad;
-                let b = crate::backend::gpu::GpuBackend::new(gpu, prog, seed, chain_ids, depth, precision)
-                    .map_err(err)?;
+                let b = crate::backend::gpu::GpuBackend::new(
+                    gpu, prog, seed, chain_ids, depth, precision, mapping,
+                )
+                .map_err(err)?;
                 Ok(Box::new(b))
             }
         }
@@ -152,6 +155,7 @@ pub struct Sampler<'m> {
     threads: Option<usize>,
     metric_init: MetricInit,
     gpu_precision: crate::backend::gpu::Precision,
+    gpu_mapping: crate::backend::gpu::MappingChoice,
 }
 
 impl<'m> Sampler<'m> {
@@ -175,6 +179,7 @@ impl<'m> Sampler<'m> {
             threads: None,
             metric_init: MetricInit::Gradient,
             gpu_precision: crate::backend::gpu::Precision::F32,
+            gpu_mapping: crate::backend::gpu::MappingChoice::Auto,
         }
     }
 
@@ -252,6 +257,13 @@ impl<'m> Sampler<'m> {
     /// Floating-point type of GPU kernels (default f32; f64 needs an adapter with `SHADER_F64`).
     pub fn gpu_precision(mut self, p: crate::backend::gpu::Precision) -> Self {
         self.gpu_precision = p;
+        self
+    }
+    /// How the GPU backend maps chains onto invocations (default `Auto`: one workgroup per chain
+    /// for long vectors, one invocation per chain otherwise). The fit's `backend` names the
+    /// mapping used.
+    pub fn gpu_mapping(mut self, m: crate::backend::gpu::MappingChoice) -> Self {
+        self.gpu_mapping = m;
         self
     }
     /// Number of worker threads (default: rayon's pool).
@@ -340,8 +352,14 @@ impl<'m> Sampler<'m> {
             .par_iter()
             .map(|chain_ids| {
                 let created = Instant::now();
-                let mut backend =
-                    choice.create(compiled, self.seed, chain_ids, self.max_treedepth, self.gpu_precision)?;
+                let mut backend = choice.create(
+                    compiled,
+                    self.seed,
+                    chain_ids,
+                    self.max_treedepth,
+                    self.gpu_precision,
+                    self.gpu_mapping,
+                )?;
                 let setup_s = created.elapsed().as_secs_f64();
                 let rngs: Vec<ChainRng> = chain_ids.iter().map(|&c| ChainRng::new(self.seed, c)).collect();
                 start_chains(backend.as_mut(), chain_ids, &rngs, (&base, &set), self.metric_init)?;

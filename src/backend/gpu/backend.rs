@@ -10,10 +10,11 @@ use wgpu::util::DeviceExt;
 
 use super::codegen::Precision;
 use super::device::{BatchLogpGrad, Gpu, GpuError, from_bytes, to_bytes};
+use super::mapping::{Mapping, MappingChoice};
 use super::module::{
     STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCALARS_PER_CHAIN, STEP_STATE_SLOTS, WORKGROUP_SIZE,
     bind_group_layout, step_checkpoint_slots, step_ctl_gather_at, step_ctl_scatter_at, step_ctl_words,
-    step_io_gather_row, step_module, step_padded_dim, step_row_len,
+    step_io_gather_row, step_module, step_padded_dim, step_row_len, step_workgroup_bytes,
 };
 use crate::backend::{Backend, Direction, DrawState, LeafReport, StepCommand};
 use crate::compile::Program;
@@ -39,6 +40,7 @@ struct PendingRow {
 /// The GPU backend for a group of chains.
 pub struct GpuBackend {
     precision: Precision,
+    mapping: Mapping,
     gpu: Arc<Gpu>,
     /// Entry points in [`STEP_ENTRIES`] order: scatter, begin, step, gather.
     pipelines: Vec<wgpu::ComputePipeline>,
@@ -103,7 +105,7 @@ fn largest_binding_per_chain(dim: usize, max_depth: usize, size: usize) -> u64 {
 
 impl GpuBackend {
     /// A backend for chains with global ids `chain_ids`, trees up to `max_depth`, kernels in
-    /// `precision`.
+    /// `precision`, chains mapped onto invocations by `mapping` ([`Mapping::choose`]).
     pub fn new(
         gpu: Arc<Gpu>,
         prog: &Program,
@@ -111,6 +113,7 @@ impl GpuBackend {
         chain_ids: &[usize],
         max_depth: usize,
         precision: Precision,
+        mapping: MappingChoice,
     ) -> Result<GpuBackend, GpuError> {
         if precision == Precision::F64 && !gpu.has_f64() {
             return Err(GpuError::NoF64(gpu.name().to_string()));
@@ -122,7 +125,14 @@ impl GpuBackend {
         // Check the largest binding and the dispatch size against the adapter first.
         let per_chain = largest_binding_per_chain(dim, max_depth, size);
         let limit = gpu.max_binding_bytes();
-        let max_chains = (limit / per_chain).min(gpu.max_dispatch_invocations()) as usize;
+        let mapping = Mapping::choose(prog, mapping);
+        if let Mapping::Workgroup { lanes } = mapping {
+            let bytes = step_workgroup_bytes(dim, lanes, precision);
+            if bytes > gpu.max_workgroup_bytes() {
+                return Err(GpuError::WorkgroupMemory { dim, bytes, limit: gpu.max_workgroup_bytes() });
+            }
+        }
+        let max_chains = (limit / per_chain).min(gpu.max_dispatch_chains(mapping)) as usize;
         if k > max_chains || k >= 1 << 24 {
             return Err(GpuError::TooManyChains {
                 requested: k,
@@ -131,7 +141,7 @@ impl GpuBackend {
                 max_chains: max_chains.min((1 << 24) - 1),
             });
         }
-        let src = step_module(prog, max_depth, seed, precision, k)?;
+        let src = step_module(prog, max_depth, seed, precision, k, mapping)?;
         let device = gpu.device();
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("step"),
@@ -190,9 +200,10 @@ impl GpuBackend {
         gpu.queue().write_buffer(&state, minv_at, &to_bytes(&vec![1.0; d * k], precision));
         let reports_read = staging(&gpu, "reports_read", (k * 8) as u64);
         let draws_read = staging(&gpu, "draws_read", k as u64 * row_bytes);
-        let batch = BatchLogpGrad::new(&gpu, prog, precision)?;
+        let batch = BatchLogpGrad::new(&gpu, prog, precision, mapping)?;
         Ok(GpuBackend {
             precision,
+            mapping,
             gpu,
             pipelines,
             bind,
@@ -210,6 +221,11 @@ impl GpuBackend {
             pending: Vec::new(),
             pending_at: vec![[None; 2]; k],
         })
+    }
+
+    /// The thread mapping in use.
+    pub fn mapping(&self) -> Mapping {
+        self.mapping
     }
 
     /// Transfer counters so far.
@@ -277,14 +293,18 @@ impl GpuBackend {
         pass.set_bind_group(0, &self.bind, &[]);
         for &(entry, n) in runs.iter().filter(|(_, n)| *n > 0) {
             pass.set_pipeline(&self.pipelines[entry]);
-            pass.dispatch_workgroups(n.div_ceil(WORKGROUP_SIZE), 1, 1);
+            let groups = match entry {
+                BEGIN | STEP => self.mapping.workgroups(n),
+                _ => n.div_ceil(WORKGROUP_SIZE),
+            };
+            pass.dispatch_workgroups(groups, 1, 1);
         }
     }
 }
 
 impl Backend for GpuBackend {
     fn name(&self) -> String {
-        format!("gpu ({})", self.gpu.name())
+        format!("gpu ({}; {})", self.gpu.name(), self.mapping.describe())
     }
 
     fn dim(&self) -> usize {

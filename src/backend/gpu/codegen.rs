@@ -1,9 +1,11 @@
-//! WGSL code generation: a [`Program`] becomes one WGSL function
-//! `fn logp_grad(pos_base: u32, grad_base: u32) -> real` for one invocation per chain.
+//! WGSL code generation: a [`Program`] becomes one WGSL function `logp_grad`, in one of three
+//! forms: on storage (`pos`, `grad_out`, from a chain's base index), on private arrays (one
+//! invocation per chain), or lane-strided for one workgroup per chain (element i of every
+//! vector belongs to lane i mod WORKGROUP; sums are per-lane compensated sums reduced by a
+//! pairwise tree over the workgroup).
 //!
-//! The function reads the position from `pos`, data from `data`, and writes the gradient to
-//! `grad_out`; the kernel skeleton declares those buffers. Scalars are SSA `let`s, vectors are
-//! function-scope arrays (data and positions are read in place, never copied). Fused densities
+//! Data is read from `data` in place. Scalars are named values computed by every lane; vectors
+//! are function-scope arrays (whole, or the lane's share of them). Fused densities
 //! call the per-family functions in `shaders/dist/`; normalisers that read only constants are
 //! summed on the host in f64 and emitted as one literal, as the CPU executor does.
 
@@ -54,14 +56,23 @@ enum Place {
     Data(usize),
 }
 
+/// How vectors are spread over invocations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// One invocation holds whole vectors; positions and gradients are indexed from
+    /// `pos_base` / `grad_base` when `based` (storage), from 0 otherwise (private arrays).
+    Whole { based: bool },
+    /// Lane `lane` of `lanes` holds elements `lane + lanes * t`; positions and gradients are
+    /// the workgroup arrays `wpos` / `wgrad`.
+    Strided { lanes: usize },
+}
+
 struct Gen<'p> {
     prog: &'p Program,
     places: Vec<Place>,
     out: String,
     pos: &'p str,
-    /// Whether positions and gradients are indexed from `pos_base` / `grad_base` (storage) or
-    /// from 0 (private arrays).
-    based: bool,
+    form: Form,
 }
 
 /// The name of a family's WGSL functions (`shaders/dist/<name>.wgsl`).
@@ -86,11 +97,13 @@ impl Gen<'_> {
         self.prog.lens[v]
     }
 
-    /// Element `i` of value `v` (`i` is a WGSL expression); scalars broadcast.
+    /// Element `i` of value `v` (`i` is a WGSL expression; in the strided form, inside an
+    /// element loop, the lane's element `i` is entry `t` of its share); scalars broadcast.
     fn at(&self, v: usize, i: &str) -> String {
         let i = if self.len(v) == 1 { "0u" } else { i };
         match self.places[v] {
             Place::Scalar => format!("v{v}"),
+            Place::Local if matches!(self.form, Form::Strided { .. }) => format!("v{v}[t]"),
             Place::Local => format!("v{v}[{i}]"),
             Place::Pos(off) => format!("{}[{}]", self.pos, self.index("pos_base", off, i)),
             Place::Data(off) => format!("data[{off}u + {i}]"),
@@ -99,7 +112,37 @@ impl Gen<'_> {
 
     /// Index of element `i` of a vector at `offset` (from `base` when based).
     fn index(&self, base: &str, offset: usize, i: &str) -> String {
-        if self.based { format!("{base} + {offset}u + {i}") } else { format!("{offset}u + {i}") }
+        match self.form {
+            Form::Whole { based: true } => format!("{base} + {offset}u + {i}"),
+            _ => format!("{offset}u + {i}"),
+        }
+    }
+
+    /// Entries of a vector of `n` elements held by one invocation.
+    fn share(&self, n: usize) -> usize {
+        match self.form {
+            Form::Whole { .. } => n,
+            Form::Strided { lanes } => n.div_ceil(lanes),
+        }
+    }
+
+    /// A loop over the elements `i` of a vector of length `n` held by this invocation, with
+    /// `body` inside (the strided form also names the entry `t`).
+    fn for_each(&self, n: usize, body: &str) -> String {
+        match self.form {
+            Form::Whole { .. } => format!("for (var i = 0u; i < {n}u; i++) {{ {body} }}"),
+            Form::Strided { lanes } => {
+                let share = n.div_ceil(lanes);
+                let guard = if n.is_multiple_of(lanes) {
+                    String::new()
+                } else {
+                    format!("if (i >= {n}u) {{ break; }} ")
+                };
+                format!(
+                    "for (var t = 0u; t < {share}u; t++) {{ let i = lane + {lanes}u * t; {guard}{body} }}"
+                )
+            }
+        }
     }
 
     fn line(&mut self, s: &str) {
@@ -114,11 +157,13 @@ impl Gen<'_> {
         if n == 1 {
             self.places[v] = Place::Scalar;
             self.line(&format!("var v{v}: real;"));
-        } else if n > MAX_LOCAL_VECTOR {
-            return Err(CodegenError::VectorTooLong { value: v, len: n, max: MAX_LOCAL_VECTOR });
+        } else if self.share(n) > MAX_LOCAL_VECTOR {
+            let max = MAX_LOCAL_VECTOR * (n / self.share(n)).max(1);
+            return Err(CodegenError::VectorTooLong { value: v, len: n, max });
         } else {
             self.places[v] = Place::Local;
-            self.line(&format!("var v{v}: array<real, {n}>;"));
+            let share = self.share(n);
+            self.line(&format!("var v{v}: array<real, {share}>;"));
         }
         Ok(())
     }
@@ -132,9 +177,21 @@ impl Gen<'_> {
             self.line(&format!("v{v} = {e};"));
         } else {
             let e = expr(self, "i");
-            self.line(&format!("for (var i = 0u; i < {n}u; i++) {{ v{v}[i] = {e}; }}"));
+            let target = self.at(v, "i");
+            let l = self.for_each(n, &format!("{target} = {e};"));
+            self.line(&l);
         }
         Ok(())
+    }
+
+    /// `acc` (a per-invocation partial sum) reduced over the workgroup into `v` in the strided
+    /// form; nothing to do otherwise.
+    fn reduce_into(&mut self, v: &str, acc: &str) {
+        if matches!(self.form, Form::Strided { .. }) {
+            self.line(&format!("{v} = wg_sum1(lane, {acc});"));
+        } else {
+            self.line(&format!("{v} = {acc};"));
+        }
     }
 
     fn instr(&mut self, k: usize, hoisted: &[Hoist]) -> Result<(), CodegenError> {
@@ -192,10 +249,13 @@ impl Gen<'_> {
                 let x = self.at(a, "i");
                 // Compensated (Kahan) summation keeps f32 sums of long vectors accurate.
                 self.line(&format!("var c{v}: real = real(0.0);"));
-                self.line(&format!("v{v} = real(0.0);"));
-                self.line(&format!(
-                    "for (var i = 0u; i < {n}u; i++) {{ let y = ({x}) - c{v}; let t = v{v} + y; c{v} = (t - v{v}) - y; v{v} = t; }}"
-                ));
+                self.line(&format!("var s{v}: real = real(0.0);"));
+                let l = self.for_each(
+                    n,
+                    &format!("let y = ({x}) - c{v}; let z = s{v} + y; c{v} = (z - s{v}) - y; s{v} = z;"),
+                );
+                self.line(&l);
+                self.reduce_into(&format!("v{v}"), &format!("s{v}"));
             }
             Op::Lpdf { kind, args, partials } => self.lpdf(v, *kind, args, partials, &hoisted[k])?,
         }
@@ -231,10 +291,17 @@ impl Gen<'_> {
             Hoist::None => "real(0.0)".to_string(),
             Hoist::Constant(c) => lit(*c),
             Hoist::Scalar => {
-                let p = params(self);
+                // The normaliser reads only scalar parameters (the plan's condition); vector
+                // ones are not read and are passed as zero, outside the element loop.
+                let scalar = |g: &Self, j: usize| match args.get(j) {
+                    Some(&a) if g.len(a) == 1 => g.at(a, "0u"),
+                    _ => "real(0.0)".into(),
+                };
+                let p = format!("{}, {}, {}", scalar(self, 1), scalar(self, 2), scalar(self, 3));
                 self.line(&format!("let n{v} = {name}_log_normalizer_grad({p});"));
                 for (j, p) in partials.iter().enumerate().skip(1) {
-                    if let Some(p) = p {
+                    // Only scalar parameters are read, so only their partials get a share.
+                    if let Some(p) = p.filter(|&p| self.len(p) == 1) {
                         let comp = ["x", "y", "z", "w"][j];
                         self.line(&format!("v{p} += real({n}.0) * n{v}.g.{comp};"));
                     }
@@ -244,25 +311,57 @@ impl Gen<'_> {
         };
         let func = if matches!(hoist, Hoist::None) { "lpdf_grad" } else { "kernel_grad" };
         let call = format!("{name}_{func}({}, {})", arg(self, 0), params(self));
-        let mut body =
-            format!("let r = {call}; let y = r.v - c{v}; let t = v{v} + y; c{v} = (t - v{v}) - y; v{v} = t;");
-        for (j, p) in partials.iter().enumerate() {
-            if let Some(p) = p {
-                let comp = ["x", "y", "z", "w"][j];
-                let target = if self.len(*p) == n && n > 1 { format!("v{p}[i]") } else { format!("v{p}") };
-                if self.len(*p) == n && n > 1 {
-                    let _ = write!(body, " {target} = r.g.{comp};");
-                } else {
-                    let _ = write!(body, " {target} += r.g.{comp};");
+        let comp = ["x", "y", "z", "w"];
+        if n == 1 {
+            // One element: every invocation (every lane) computes it whole.
+            let mut body = format!("let r = {call}; v{v} = {start} + r.v;");
+            for (j, p) in partials.iter().enumerate() {
+                if let Some(p) = p {
+                    let _ = write!(body, " v{p} += r.g.{};", comp[j]);
                 }
             }
-        }
-        self.line(&format!("v{v} = {start};"));
-        self.line(&format!("var c{v}: real = real(0.0);"));
-        if n == 1 {
             self.line(&format!("{{ {body} }}"));
         } else {
-            self.line(&format!("for (var i = 0u; i < {n}u; i++) {{ {body} }}"));
+            // A compensated sum of the values and plain sums of the scalar partials, per
+            // invocation (per lane, then reduced over the workgroup); vector partials are
+            // elementwise.
+            let mut sums = vec![format!("s{v}")];
+            let mut body = format!(
+                "let r = {call}; let y = r.v - c{v}; let z = s{v} + y; c{v} = (z - s{v}) - y; s{v} = z;"
+            );
+            self.line(&format!("var s{v}: real = real(0.0);"));
+            self.line(&format!("var c{v}: real = real(0.0);"));
+            let mut scalar_partials = Vec::new();
+            for (j, p) in partials.iter().enumerate() {
+                if let Some(p) = *p {
+                    if self.len(p) == n {
+                        let _ = write!(body, " {} = r.g.{};", self.at(p, "i"), comp[j]);
+                    } else {
+                        self.line(&format!("var a{v}_{j}: real = real(0.0);"));
+                        let _ = write!(body, " a{v}_{j} += r.g.{};", comp[j]);
+                        sums.push(format!("a{v}_{j}"));
+                        scalar_partials.push(p);
+                    }
+                }
+            }
+            let l = self.for_each(n, &body);
+            self.line(&l);
+            if matches!(self.form, Form::Strided { .. }) {
+                // Up to five sums (value and four partials) in one reduction of two vec4s.
+                let zero = "real(0.0)".to_string();
+                let slot = |e: usize| sums.get(e).unwrap_or(&zero).clone();
+                let (a, b) = ((0..4).map(slot).collect::<Vec<_>>(), (4..8).map(slot).collect::<Vec<_>>());
+                self.line(&format!(
+                    "let r{v} = wg_sum(lane, vec4<real>({}), vec4<real>({}));",
+                    a.join(", "),
+                    b.join(", ")
+                ));
+                sums = (0..sums.len()).map(|e| format!("r{v}[{}].{}", e / 4, comp[e % 4])).collect();
+            }
+            self.line(&format!("v{v} = {start} + {};", sums[0]));
+            for (p, total) in scalar_partials.iter().zip(&sums[1..]) {
+                self.line(&format!("v{p} += {total};"));
+            }
         }
         // A NaN density is -inf, as on the CPU.
         self.line(&format!("if (v{v} != v{v}) {{ v{v} = neg_inf(); }}"));
@@ -273,18 +372,29 @@ impl Gen<'_> {
 /// Generates `fn logp_grad(pos_base: u32, grad_base: u32) -> real` for a differentiated
 /// program, reading positions from the storage array `pos` and writing gradients to `grad_out`.
 pub fn logp_grad_fn(prog: &Program) -> Result<String, CodegenError> {
-    generate(prog, "fn logp_grad(pos_base: u32, grad_base: u32) -> real {\n", "pos", "grad_out", true)
+    let sig = "fn logp_grad(pos_base: u32, grad_base: u32) -> real {\n";
+    generate(prog, sig, "pos", "grad_out", Form::Whole { based: true })
 }
 
 /// Generates `fn logp_grad(q: ptr<function, Vec>, g: ptr<function, Vec>) -> real` on private
-/// arrays (the step kernel's; `Vec` is defined by `shaders/step.wgsl`).
+/// arrays (one invocation per chain; `Vec` is defined by `shaders/step_invocation.wgsl`).
 pub fn logp_grad_fn_private(prog: &Program) -> Result<String, CodegenError> {
     let sig = "fn logp_grad(q: ptr<function, Vec>, g: ptr<function, Vec>) -> real {\n";
-    generate(prog, sig, "(*q)", "(*g)", false)
+    generate(prog, sig, "(*q)", "(*g)", Form::Whole { based: false })
 }
 
-fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, based: bool) -> Result<String, CodegenError> {
-    let mut g = Gen { prog, places: vec![Place::Scalar; prog.lens.len()], out: String::new(), pos, based };
+/// Generates `fn logp_grad(lane: u32) -> real` for one workgroup of `lanes` lanes per chain
+/// (`lanes` a power of two equal to the module's `WORKGROUP`): the position is read from the
+/// workgroup array `wpos`, each lane writes its elements of the gradient to `wgrad`, and every
+/// lane returns the same log density. `shaders/workgroup.wgsl` declares those. Must be called
+/// from uniform control flow (it synchronises the workgroup).
+pub fn logp_grad_fn_strided(prog: &Program, lanes: usize) -> Result<String, CodegenError> {
+    let sig = "fn logp_grad(lane: u32) -> real {\n";
+    generate(prog, sig, "wpos", "wgrad", Form::Strided { lanes })
+}
+
+fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Result<String, CodegenError> {
+    let mut g = Gen { prog, places: vec![Place::Scalar; prog.lens.len()], out: String::new(), pos, form };
     g.out.push_str(sig);
     let hoisted = plan(prog);
     for k in 0..prog.instrs.len() {
@@ -294,7 +404,11 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, based: bool) -> Re
         let n = g.len(v);
         let src = g.at(v, "i");
         let at = g.index("grad_base", offset, "i");
-        g.line(&format!("for (var i = 0u; i < {n}u; i++) {{ {grad}[{at}] = {src}; }}"));
+        let l = match form {
+            Form::Strided { .. } if n == 1 => format!("if (lane == 0u) {{ {grad}[{offset}u] = {src}; }}"),
+            _ => g.for_each(n, &format!("{grad}[{at}] = {src};")),
+        };
+        g.line(&l);
     }
     let ret = prog.logp.map(|v| g.at(v, "0u")).unwrap_or_else(|| "real(0.0)".into());
     g.line(&format!("return {ret};"));

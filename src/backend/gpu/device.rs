@@ -4,6 +4,7 @@
 use wgpu::util::DeviceExt;
 
 use super::codegen::{CodegenError, Precision, flat_data};
+use super::mapping::Mapping;
 use super::module::{BATCH_BINDINGS, WORKGROUP_SIZE, batch_logp_grad_module, bind_group_layout};
 use crate::compile::Program;
 
@@ -41,6 +42,18 @@ pub enum GpuError {
         limit: u64,
         /// The largest chain count that fits.
         max_chains: usize,
+    },
+    /// The workgroup-per-chain mapping needs more workgroup memory than the adapter has.
+    #[error(
+        "one workgroup per chain needs {bytes} bytes of workgroup memory for dimension {dim}, over the adapter's {limit}-byte limit"
+    )]
+    WorkgroupMemory {
+        /// The model's dimension.
+        dim: usize,
+        /// Bytes needed.
+        bytes: u64,
+        /// The adapter's limit.
+        limit: u64,
     },
     /// A buffer could not be read back (e.g. the device was lost).
     #[error("reading back `{buffer}` failed: {reason}")]
@@ -118,10 +131,16 @@ impl Gpu {
         l.max_storage_buffer_binding_size.min(l.max_buffer_size)
     }
 
-    /// Most invocations one dispatch of the generated kernels can cover (one dimension of
-    /// [`WORKGROUP_SIZE`]-wide workgroups).
-    pub fn max_dispatch_invocations(&self) -> u64 {
-        u64::from(self.device.limits().max_compute_workgroups_per_dimension) * u64::from(WORKGROUP_SIZE)
+    /// Most chains one dispatch of the step kernel can serve under `mapping` (one dimension of
+    /// workgroups).
+    pub fn max_dispatch_chains(&self, mapping: Mapping) -> u64 {
+        u64::from(self.device.limits().max_compute_workgroups_per_dimension)
+            * u64::from(mapping.chains_per_workgroup())
+    }
+
+    /// Bytes of workgroup memory a compute workgroup may declare.
+    pub fn max_workgroup_bytes(&self) -> u64 {
+        u64::from(self.device.limits().max_compute_workgroup_storage_size)
     }
 
     /// The device.
@@ -218,15 +237,21 @@ pub struct BatchLogpGrad {
     data: wgpu::Buffer,
     dim: usize,
     precision: Precision,
+    mapping: Mapping,
 }
 
 impl BatchLogpGrad {
-    /// Generates, compiles and sets up the kernel for `prog`.
-    pub fn new(gpu: &Gpu, prog: &Program, precision: Precision) -> Result<BatchLogpGrad, GpuError> {
+    /// Generates, compiles and sets up the kernel for `prog` with a thread mapping.
+    pub fn new(
+        gpu: &Gpu,
+        prog: &Program,
+        precision: Precision,
+        mapping: Mapping,
+    ) -> Result<BatchLogpGrad, GpuError> {
         if precision == Precision::F64 && !gpu.f64 {
             return Err(GpuError::NoF64(gpu.info.name.clone()));
         }
-        let src = batch_logp_grad_module(prog, precision)?;
+        let src = batch_logp_grad_module(prog, precision, mapping)?;
         let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("batch_logp_grad"),
             source: wgpu::ShaderSource::Wgsl(src.into()),
@@ -254,7 +279,7 @@ impl BatchLogpGrad {
             contents: &to_bytes(&data, precision),
             usage: wgpu::BufferUsages::STORAGE,
         });
-        Ok(BatchLogpGrad { pipeline, layout, data, dim: prog.dim, precision })
+        Ok(BatchLogpGrad { pipeline, layout, data, dim: prog.dim, precision, mapping })
     }
 
     /// Evaluates `positions` (chain-major, `chains × dim`): returns logp per chain and the
@@ -316,7 +341,7 @@ impl BatchLogpGrad {
                 enc.begin_compute_pass(&wgpu::ComputePassDescriptor { label: None, timestamp_writes: None });
             pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups((chains as u32).div_ceil(WORKGROUP_SIZE), 1, 1);
+            pass.dispatch_workgroups(self.mapping.workgroups(chains as u32), 1, 1);
         }
         enc.copy_buffer_to_buffer(&grad, 0, &grad_read, 0, grad_bytes.max(size));
         enc.copy_buffer_to_buffer(&logp, 0, &logp_read, 0, logp_bytes.max(size));

@@ -4,8 +4,10 @@
 pub mod backend;
 pub mod codegen;
 pub mod device;
+pub mod mapping;
 pub mod module;
 
 pub use backend::{GpuBackend, TransferCounters};
 pub use codegen::{CodegenError, Precision};
 pub use device::{BatchLogpGrad, Gpu, GpuError};
+pub use mapping::{Mapping, MappingChoice};

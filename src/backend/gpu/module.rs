@@ -1,7 +1,10 @@
 //! Assembles complete WGSL modules: precision prelude, special functions, the family library,
 //! buffer bindings (one Rust table shared with the pipeline layout) and generated code.
 
-use super::codegen::{CODEGEN_HELPERS, CodegenError, Precision, logp_grad_fn};
+use super::codegen::{
+    CODEGEN_HELPERS, CodegenError, Precision, logp_grad_fn, logp_grad_fn_private, logp_grad_fn_strided,
+};
+use super::mapping::{INVOCATION_WORKGROUP, Mapping};
 use crate::compile::Program;
 use crate::model::DistKind;
 
@@ -36,7 +39,7 @@ pub const BATCH_BINDINGS: [Binding; 4] = [
     (3, "logp_out", Access::ReadWrite, Elem::Real),
 ];
 
-/// Bindings of the step module (`shaders/step.wgsl`), shared by its four entry points. The
+/// Bindings of the step module (`shaders/step_*.wgsl`), shared by its four entry points. The
 /// per-chain vectors are split over `state`, `begins` and `halves` so that each binding stays
 /// under the adapter's binding limit for more chains.
 pub const STEP_BINDINGS: [Binding; 8] = [
@@ -50,9 +53,26 @@ pub const STEP_BINDINGS: [Binding; 8] = [
     (7, "io", Access::ReadWrite, Elem::Real),
 ];
 
-/// The fused leaf-step skeleton (`shaders/step.wgsl`).
-pub const STEP: &str = include_str!("../../../shaders/step.wgsl");
+/// The step module's layout, commands, shared helpers and row entry points.
+pub const STEP_COMMON: &str = include_str!("../../../shaders/step_common.wgsl");
+/// `begin` and `step` for one invocation per chain.
+pub const STEP_INVOCATION: &str = include_str!("../../../shaders/step_invocation.wgsl");
+/// `begin` and `step` for one workgroup per chain.
+pub const STEP_WORKGROUP: &str = include_str!("../../../shaders/step_workgroup.wgsl");
+/// Workgroup memory and the workgroup reduction of the workgroup-per-chain mapping.
+pub const WORKGROUP_SHARED: &str = include_str!("../../../shaders/workgroup.wgsl");
 
+/// Bytes of workgroup memory the workgroup-per-chain step module declares for dimension `dim`
+/// (position, gradient, the reduction scratch, the command and the chain's scalars), for the
+/// check against the adapter's limit.
+pub fn step_workgroup_bytes(dim: usize, lanes: u32, precision: Precision) -> u64 {
+    let size = match precision {
+        Precision::F32 => 4,
+        Precision::F64 => 8,
+    };
+    let reals = 2 * step_padded_dim(dim) + 8 * lanes as usize + STEP_SCALARS_PER_CHAIN;
+    (reals * size + 8 * 4 + size) as u64
+}
 /// Elements of a padded vector of dimension `dim` in the step module (whole vec4s).
 pub fn step_padded_dim(dim: usize) -> usize {
     dim.max(1).div_ceil(4) * 4
@@ -103,33 +123,45 @@ pub fn step_row_len(dim: usize) -> usize {
 /// Entry points of the step module, in the order a dispatch records them.
 pub const STEP_ENTRIES: [&str; 4] = ["scatter", "begin", "step", "gather"];
 
-/// The step module for a program and `chains` chains: entry points `scatter`, `begin`, `step`
-/// and `gather` over [`STEP_BINDINGS`].
+/// The step module for a program, `chains` chains and a thread mapping: entry points
+/// `scatter`, `begin`, `step` and `gather` over [`STEP_BINDINGS`].
 pub fn step_module(
     prog: &Program,
     max_depth: usize,
     seed: u64,
     precision: Precision,
     chains: usize,
+    mapping: Mapping,
 ) -> Result<String, CodegenError> {
     let mut s = library(prog, precision);
     s.push_str(&bindings(&STEP_BINDINGS));
     s.push_str(&format!(
         "const D: u32 = {}u;\nconst K: u32 = {}u;\nconst LEVELS: u32 = {}u;\n\
-         const SEED: vec2<u32> = vec2<u32>({}u, {}u);\nconst WORKGROUP: u32 = {WORKGROUP_SIZE}u;\n",
+         const SEED: vec2<u32> = vec2<u32>({}u, {}u);\nconst WORKGROUP: u32 = {}u;\n",
         prog.dim.max(1),
         chains.max(1),
         max_depth + 1,
         seed as u32,
-        (seed >> 32) as u32
+        (seed >> 32) as u32,
+        mapping.workgroup_size()
     ));
-    s.push_str(STEP);
-    s.push_str(&super::codegen::logp_grad_fn_private(prog)?);
+    s.push_str(STEP_COMMON);
+    match mapping {
+        Mapping::Invocation => {
+            s.push_str(STEP_INVOCATION);
+            s.push_str(&logp_grad_fn_private(prog)?);
+        }
+        Mapping::Workgroup { lanes } => {
+            s.push_str(WORKGROUP_SHARED);
+            s.push_str(STEP_WORKGROUP);
+            s.push_str(&logp_grad_fn_strided(prog, lanes as usize)?);
+        }
+    }
     Ok(s)
 }
 
-/// Workgroup size of generated compute entry points.
-pub const WORKGROUP_SIZE: u32 = 64;
+/// Workgroup size of the row and batch entry points (one invocation per row or chain).
+pub const WORKGROUP_SIZE: u32 = INVOCATION_WORKGROUP;
 
 const PRELUDE_F32: &str = include_str!("../../../shaders/prelude_f32.wgsl");
 const PRELUDE_F64: &str = include_str!("../../../shaders/prelude_f64.wgsl");
@@ -209,12 +241,33 @@ pub fn bind_group_layout(device: &wgpu::Device, table: &[Binding]) -> wgpu::Bind
 }
 
 /// A module whose entry point `batch_logp_grad` evaluates `logp` and the gradient for every
-/// chain (one invocation per chain; positions and gradients laid out chain-major).
-pub fn batch_logp_grad_module(prog: &Program, precision: Precision) -> Result<String, CodegenError> {
+/// chain (positions and gradients laid out chain-major), with the step module's mapping: one
+/// invocation, or one workgroup, per chain.
+pub fn batch_logp_grad_module(
+    prog: &Program,
+    precision: Precision,
+    mapping: Mapping,
+) -> Result<String, CodegenError> {
     let mut s = library(prog, precision);
     s.push_str(&bindings(&BATCH_BINDINGS));
-    s.push_str(&logp_grad_fn(prog)?);
     let d = prog.dim;
+    if let Mapping::Workgroup { lanes } = mapping {
+        s.push_str(&format!("const DP: u32 = {}u;\nconst WORKGROUP: u32 = {lanes}u;\n", step_padded_dim(d)));
+        s.push_str(WORKGROUP_SHARED);
+        s.push_str(&logp_grad_fn_strided(prog, lanes as usize)?);
+        s.push_str(&format!(
+            "@compute @workgroup_size(WORKGROUP)\n\
+             fn batch_logp_grad(@builtin(workgroup_id) wid: vec3<u32>, \
+             @builtin(local_invocation_index) lane: u32) {{\n    \
+             let c = wid.x;\n    \
+             for (var i = lane; i < {d}u; i += WORKGROUP) {{ wpos[i] = pos[c * {d}u + i]; }}\n    \
+             workgroupBarrier();\n    let lp = logp_grad(lane);\n    workgroupBarrier();\n    \
+             for (var i = lane; i < {d}u; i += WORKGROUP) {{ grad_out[c * {d}u + i] = wgrad[i]; }}\n    \
+             if (lane == 0u) {{ logp_out[c] = lp; }}\n}}\n"
+        ));
+        return Ok(s);
+    }
+    s.push_str(&logp_grad_fn(prog)?);
     s.push_str(&format!(
         "@compute @workgroup_size({WORKGROUP_SIZE})\n\
          fn batch_logp_grad(@builtin(global_invocation_id) id: vec3<u32>) {{\n    \
@@ -273,6 +326,12 @@ mod tests {
         let d = m.deterministic("e", e).unwrap();
         m.observe("y", Normal::new(d, vec![1.0, 2.0, 3.0]), &[0.5, -0.1, 2.0]).unwrap();
         out.push(("expressions".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+        // A vector location with a scalar scale: the normaliser is hoisted out of the loop.
+        let mut m = Model::new();
+        let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
+        let s = m.rv("s", HalfNormal::new(1.0)).unwrap();
+        m.observe("y", Normal::new(Expr::from(a) * vec![0.5, 1.0, 1.5], s), &[0.4, 1.1, 1.4]).unwrap();
+        out.push(("regression".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
         out
     }
 
@@ -291,16 +350,19 @@ mod tests {
     #[test]
     fn every_generated_module_validates_with_naga() {
         for (label, prog) in programs() {
+            // Two lanes give shares of two with a partial last one (the vectors have 3 elements).
+            let mappings =
+                [Mapping::Invocation, Mapping::Workgroup { lanes: 2 }, Mapping::Workgroup { lanes: 16 }];
             for precision in [Precision::F32, Precision::F64] {
-                let src = batch_logp_grad_module(&prog, precision).unwrap();
-                if let Err(e) = validate(&src, precision) {
-                    panic!("{label} {precision:?}: {e}\n{}", logp_grad_fn(&prog).unwrap());
-                }
-            }
-            for precision in [Precision::F32, Precision::F64] {
-                let src = step_module(&prog, 10, 0x1234_5678_9abc_def0, precision, 100).unwrap();
-                if let Err(e) = validate(&src, precision) {
-                    panic!("{label} step kernel {precision:?}: {e}");
+                for mapping in mappings {
+                    let src = batch_logp_grad_module(&prog, precision, mapping).unwrap();
+                    if let Err(e) = validate(&src, precision) {
+                        panic!("{label} {precision:?} {mapping:?}: {e}\n{src}");
+                    }
+                    let src = step_module(&prog, 10, 0x1234_5678_9abc_def0, precision, 100, mapping).unwrap();
+                    if let Err(e) = validate(&src, precision) {
+                        panic!("{label} step kernel {precision:?} {mapping:?}: {e}");
+                    }
                 }
             }
         }

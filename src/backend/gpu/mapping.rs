@@ -1,0 +1,139 @@
+//! How chains are spread over GPU invocations: one invocation per chain (small models), or one
+//! workgroup per chain with lanes striding over the vectors (long parameter or data vectors).
+
+use crate::compile::Program;
+
+/// The user's choice of thread mapping ([`crate::sampler::Sampler::gpu_mapping`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MappingChoice {
+    /// [`Mapping::choose`] decides from the program's vector lengths.
+    #[default]
+    Auto,
+    /// One invocation per chain.
+    Invocation,
+    /// One workgroup per chain (lanes chosen from the vector lengths).
+    Workgroup,
+}
+
+/// A resolved thread mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mapping {
+    /// One invocation per chain holds the chain's vectors in private arrays.
+    Invocation,
+    /// One workgroup of `lanes` (a power of two) per chain; lane l owns elements
+    /// l, l + lanes, … of every vector, and sums are reduced over the workgroup.
+    Workgroup {
+        /// Lanes per chain.
+        lanes: u32,
+    },
+}
+
+/// Padded dimension from which `Auto` picks one workgroup per chain (entry 21 of DECISIONS.md:
+/// private arrays this long are indexed through predicated ladders on lavapipe and spill on
+/// GPUs).
+pub const WORKGROUP_MIN_DIM: usize = 32;
+
+/// Longest program vector (data included) from which `Auto` picks one workgroup per chain.
+pub const WORKGROUP_MIN_LEN: usize = 64;
+
+/// Most lanes per chain.
+pub const MAX_LANES: u32 = 256;
+
+/// Fewest lanes per chain (the NUTS bookkeeping has about a dozen vector operations to spread).
+pub const MIN_LANES: u32 = 16;
+
+/// Workgroup size of the one-invocation-per-chain entry points.
+pub const INVOCATION_WORKGROUP: u32 = 64;
+
+impl Mapping {
+    /// The mapping for `prog` under `choice`: one workgroup per chain when the padded dimension
+    /// reaches [`WORKGROUP_MIN_DIM`] or a vector reaches [`WORKGROUP_MIN_LEN`] elements, with
+    /// enough lanes (a power of two in [`MIN_LANES`]..=[`MAX_LANES`]) to give each lane about four
+    /// elements of the longest vector and one vec4 of the state.
+    pub fn choose(prog: &Program, choice: MappingChoice) -> Mapping {
+        let dim = prog.dim.max(1).div_ceil(4) * 4;
+        let longest = prog.lens.iter().copied().max().unwrap_or(1);
+        let wide = match choice {
+            MappingChoice::Auto => dim >= WORKGROUP_MIN_DIM || longest >= WORKGROUP_MIN_LEN,
+            MappingChoice::Invocation => false,
+            MappingChoice::Workgroup => true,
+        };
+        if !wide {
+            return Mapping::Invocation;
+        }
+        let want = (dim / 4).max(longest.div_ceil(4)).max(1) as u32;
+        Mapping::Workgroup { lanes: want.next_power_of_two().clamp(MIN_LANES, MAX_LANES) }
+    }
+
+    /// Invocations per workgroup of the `begin` and `step` entry points.
+    pub fn workgroup_size(self) -> u32 {
+        match self {
+            Mapping::Invocation => INVOCATION_WORKGROUP,
+            Mapping::Workgroup { lanes } => lanes,
+        }
+    }
+
+    /// Workgroups that serve `n` chains.
+    pub fn workgroups(self, n: u32) -> u32 {
+        match self {
+            Mapping::Invocation => n.div_ceil(INVOCATION_WORKGROUP),
+            Mapping::Workgroup { .. } => n,
+        }
+    }
+
+    /// Chains per workgroup.
+    pub fn chains_per_workgroup(self) -> u32 {
+        match self {
+            Mapping::Invocation => INVOCATION_WORKGROUP,
+            Mapping::Workgroup { .. } => 1,
+        }
+    }
+
+    /// Human-readable form, recorded in the fit's backend description.
+    pub fn describe(self) -> String {
+        match self {
+            Mapping::Invocation => "one invocation per chain".into(),
+            Mapping::Workgroup { lanes } => format!("one workgroup of {lanes} lanes per chain"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::compile;
+    use crate::prelude::*;
+    use crate::rewrite::RewriteOptions;
+
+    fn program(dim: usize, observations: usize) -> Program {
+        let mut m = Model::new();
+        m.rv_vec("mu", Normal::new(0.0, 1.0), dim).unwrap();
+        if observations > 0 {
+            let sigma = m.rv("sigma", HalfNormal::new(1.0)).unwrap();
+            let y: Vec<f64> = (0..observations).map(|i| (i % 7) as f64 * 0.3).collect();
+            m.observe("y", Normal::new(0.0, sigma), &y).unwrap();
+        }
+        compile(&m, RewriteOptions::default()).unwrap().logp_grad
+    }
+
+    #[test]
+    fn auto_picks_a_workgroup_for_long_vectors_only() {
+        let auto = |p: &Program| Mapping::choose(p, MappingChoice::Auto);
+        // Small models: one invocation per chain.
+        assert_eq!(auto(&program(10, 0)), Mapping::Invocation);
+        assert_eq!(auto(&program(2, 20)), Mapping::Invocation);
+        // Long parameter vectors: a ceil(dim / 4)-lane power of two.
+        assert_eq!(auto(&program(100, 0)), Mapping::Workgroup { lanes: 32 });
+        // Long data vectors: about four elements per lane, at most MAX_LANES.
+        assert_eq!(auto(&program(2, 1000)), Mapping::Workgroup { lanes: 256 });
+        assert_eq!(auto(&program(2, 200)), Mapping::Workgroup { lanes: 64 });
+        // Forced choices, with at least MIN_LANES lanes.
+        assert_eq!(Mapping::choose(&program(100, 0), MappingChoice::Invocation), Mapping::Invocation);
+        assert_eq!(
+            Mapping::choose(&program(2, 0), MappingChoice::Workgroup),
+            Mapping::Workgroup { lanes: 16 }
+        );
+        assert_eq!(Mapping::Workgroup { lanes: 32 }.workgroups(5), 5);
+        assert_eq!(Mapping::Invocation.workgroups(65), 2);
+    }
+}

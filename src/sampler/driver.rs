@@ -62,12 +62,21 @@ pub fn drive(
     let mut states = vec![DrawState::default(); n];
     let mut ws = g.constrain.workspace();
     let mut divergences = vec![0usize; n];
+    // Chains not yet done (`Done` is final): a dispatch visits only these, so the long tail of
+    // a large group, where few chains remain, costs per remaining chain rather than per chain.
+    let mut live: Vec<usize> = (0..n).collect();
     loop {
         if g.cancel.is_cancelled() {
             break;
         }
         cmds.clear();
-        cmds.extend(g.machines.iter().filter_map(ChainMachine::command));
+        live.retain(|&c| match g.machines[c].command() {
+            Some(cmd) => {
+                cmds.push(cmd);
+                true
+            }
+            None => false,
+        });
         if cmds.is_empty() {
             break;
         }

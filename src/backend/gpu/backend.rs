@@ -69,13 +69,6 @@ const GATHER: usize = 3;
 const OP_POINT: usize = 0;
 const OP_INV_MASS: usize = 1;
 
-fn precision_bytes(p: Precision) -> usize {
-    match p {
-        Precision::F32 => 4,
-        Precision::F64 => 8,
-    }
-}
-
 fn storage(gpu: &Gpu, label: &str, bytes: u64) -> wgpu::Buffer {
     gpu.device().create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
@@ -118,7 +111,7 @@ impl GpuBackend {
         if precision == Precision::F64 && !gpu.has_f64() {
             return Err(GpuError::NoF64(gpu.name().to_string()));
         }
-        let size = precision_bytes(precision);
+        let size = precision.bytes();
         let dim = prog.dim;
         let d = step_padded_dim(dim);
         let k = chain_ids.len();
@@ -400,7 +393,7 @@ impl Backend for GpuBackend {
 
     fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> crate::Result<()> {
         let d = self.dim.max(1);
-        let size = precision_bytes(self.precision);
+        let size = self.precision.bytes();
         let row = step_row_len(self.dim);
         let k = self.chain_ids.len();
         let n_scatter = self.upload_pending();

@@ -24,6 +24,16 @@ pub enum Precision {
     F64,
 }
 
+impl Precision {
+    /// Bytes of one `real`.
+    pub fn bytes(self) -> usize {
+        match self {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+        }
+    }
+}
+
 /// Why a program could not be turned into WGSL.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -287,10 +287,7 @@ impl BatchLogpGrad {
     pub fn run(&self, gpu: &Gpu, positions: &[f64]) -> Result<(Vec<f64>, Vec<f64>), GpuError> {
         let d = self.dim.max(1);
         let chains = positions.len() / d.max(1);
-        let size = match self.precision {
-            Precision::F32 => 4,
-            Precision::F64 => 8,
-        };
+        let size = self.precision.bytes() as u64;
         let storage = |label, bytes: u64, extra| {
             gpu.device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),

@@ -1,6 +1,7 @@
 //! How chains are spread over GPU invocations: one invocation per chain (small models), or one
 //! workgroup per chain with lanes striding over the vectors (long parameter or data vectors).
 
+use super::module::step_padded_dim;
 use crate::compile::Program;
 
 /// The user's choice of thread mapping ([`crate::sampler::Sampler::gpu_mapping`]).
@@ -51,7 +52,7 @@ impl Mapping {
     /// enough lanes (a power of two in [`MIN_LANES`]..=[`MAX_LANES`]) to give each lane about four
     /// elements of the longest vector and one vec4 of the state.
     pub fn choose(prog: &Program, choice: MappingChoice) -> Mapping {
-        let dim = prog.dim.max(1).div_ceil(4) * 4;
+        let dim = step_padded_dim(prog.dim);
         let longest = prog.lens.iter().copied().max().unwrap_or(1);
         let wide = match choice {
             MappingChoice::Auto => dim >= WORKGROUP_MIN_DIM || longest >= WORKGROUP_MIN_LEN,

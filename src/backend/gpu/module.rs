@@ -66,10 +66,7 @@ pub const WORKGROUP_SHARED: &str = include_str!("../../../shaders/workgroup.wgsl
 /// (position, gradient, the reduction scratch, the command and the chain's scalars), for the
 /// check against the adapter's limit.
 pub fn step_workgroup_bytes(dim: usize, lanes: u32, precision: Precision) -> u64 {
-    let size = match precision {
-        Precision::F32 => 4,
-        Precision::F64 => 8,
-    };
+    let size = precision.bytes();
     let reals = 2 * step_padded_dim(dim) + 8 * lanes as usize + STEP_SCALARS_PER_CHAIN;
     (reals * size + 8 * 4 + size) as u64
 }

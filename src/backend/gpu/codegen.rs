@@ -4,10 +4,13 @@
 //! vector belongs to lane i mod WORKGROUP; sums are per-lane compensated sums reduced by a
 //! pairwise tree over the workgroup).
 //!
-//! Data is read from `data` in place. Scalars are named values computed by every lane; vectors
-//! are function-scope arrays (whole, or the lane's share of them). Fused densities
-//! call the per-family functions in `shaders/dist/`; normalisers that read only constants are
-//! summed on the host in f64 and emitted as one literal, as the CPU executor does.
+//! Data is read from `data` in place. Scalars are named values computed by every lane.
+//! Consecutive element work over the same length is fused into one loop (see `Run`): an
+//! elementwise value is a per-element `let`, stored to a function-scope array (whole, or the
+//! lane's share) only when something after the loop reads it, so a regression on 10⁶ points
+//! keeps no per-element arrays at all. Fused densities call the per-family functions in
+//! `shaders/dist/`; normalisers that read only constants are summed on the host in f64 and
+//! emitted as one literal, as the CPU executor does.
 
 use std::fmt::Write;
 
@@ -38,8 +41,11 @@ impl Precision {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CodegenError {
-    /// A vector too long for function-scope arrays in the one-invocation-per-chain mapping.
-    #[error("value v{value} has {len} elements; one invocation per chain supports at most {max}")]
+    /// A vector that must be kept in a function-scope array (it is read after its element
+    /// loop) and whose share per invocation is too long for one.
+    #[error(
+        "value v{value} has {len} elements to keep in function-scope memory; this thread mapping allows at most {max}"
+    )]
     VectorTooLong {
         /// The value.
         value: usize,
@@ -50,7 +56,7 @@ pub enum CodegenError {
     },
 }
 
-/// Longest vector kept in function-scope memory per invocation.
+/// Longest share of a vector kept in function-scope memory per invocation.
 pub const MAX_LOCAL_VECTOR: usize = 4096;
 
 /// Where a value lives in the generated code.
@@ -58,8 +64,10 @@ pub const MAX_LOCAL_VECTOR: usize = 4096;
 enum Place {
     /// A scalar `let`/`var` named `v{id}`.
     Scalar,
-    /// A function-scope array `v{id}`.
+    /// A function-scope array `v{id}` (whole, or the lane's share of it).
     Local,
+    /// `x{id}`: one element, defined inside the open run's element loop.
+    Element,
     /// `pos[pos_base + offset + i]`.
     Pos(usize),
     /// `data[offset + i]`.
@@ -77,9 +85,66 @@ enum Form {
     Strided { lanes: usize },
 }
 
+/// Consecutive element work over `n` elements, fused into one loop. Elementwise values are
+/// per-element `let`s (`x{id}`), stored to an array only when something outside the run reads
+/// them; sums and densities accumulate per invocation and are reduced after the loop (over the
+/// workgroup in the strided form, up to eight sums per reduction). Scalar instructions that read
+/// a value only available after the loop are deferred to after it.
+struct Run {
+    n: usize,
+    /// Instructions whose element work is in the loop.
+    members: Vec<usize>,
+    /// Values defined per element in the loop.
+    elements: Vec<usize>,
+    /// Declarations, accumulators and hoisted normalisers, before the loop.
+    pre: Vec<String>,
+    /// The loop body.
+    body: Vec<String>,
+    /// Per-invocation partial sums, reduced after the loop.
+    accs: Vec<String>,
+    /// After the loop, `@k@` standing for the reduced accumulator `k`.
+    finish: Vec<String>,
+    /// Code of deferred scalar instructions, in program order.
+    deferred: String,
+    /// Values that exist only after the loop.
+    pending: Vec<usize>,
+}
+
+impl Run {
+    fn new(n: usize) -> Run {
+        Run {
+            n,
+            members: Vec::new(),
+            elements: Vec::new(),
+            pre: Vec::new(),
+            body: Vec::new(),
+            accs: Vec::new(),
+            finish: Vec::new(),
+            deferred: String::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// A Kahan-compensated accumulator `s{v}` (compensation `c{v}`) of `x`; returns its index.
+    fn compensated(&mut self, v: usize, x: &str) -> usize {
+        self.pre.push(format!("var s{v}: real = real(0.0);"));
+        self.pre.push(format!("var c{v}: real = real(0.0);"));
+        self.body
+            .push(format!("{{ let y = ({x}) - c{v}; let z = s{v} + y; c{v} = (z - s{v}) - y; s{v} = z; }}"));
+        self.accs.push(format!("s{v}"));
+        self.accs.len() - 1
+    }
+}
+
+/// Sentinel user: the gradient output or the returned log density.
+const OUTPUT: usize = usize::MAX;
+
 struct Gen<'p> {
     prog: &'p Program,
     places: Vec<Place>,
+    /// Per value, the instructions that read it (`OUTPUT` for the program's outputs).
+    users: Vec<Vec<usize>>,
+    run: Option<Run>,
     out: String,
     pos: &'p str,
     form: Form,
@@ -102,6 +167,18 @@ fn lit(c: f64) -> String {
     }
 }
 
+/// The values an operation reads.
+fn reads(op: &Op) -> Vec<usize> {
+    match op {
+        Op::Input { .. } | Op::Const(_) | Op::Data(_) => Vec::new(),
+        Op::Unary(_, a) | Op::Pow(a, _) | Op::Sum(a) | Op::Broadcast(a) => vec![*a],
+        Op::Binary(_, a, b) => vec![*a, *b],
+        Op::Lpdf { args, .. } => args.clone(),
+    }
+}
+
+const COMP: [&str; 4] = ["x", "y", "z", "w"];
+
 impl Gen<'_> {
     fn len(&self, v: usize) -> usize {
         self.prog.lens[v]
@@ -113,6 +190,7 @@ impl Gen<'_> {
         let i = if self.len(v) == 1 { "0u" } else { i };
         match self.places[v] {
             Place::Scalar => format!("v{v}"),
+            Place::Element => format!("x{v}"),
             Place::Local if matches!(self.form, Form::Strided { .. }) => format!("v{v}[t]"),
             Place::Local => format!("v{v}[{i}]"),
             Place::Pos(off) => format!("{}[{}]", self.pos, self.index("pos_base", off, i)),
@@ -161,220 +239,282 @@ impl Gen<'_> {
         self.out.push('\n');
     }
 
-    /// Declares the output value and returns how to assign element `i` of it.
-    fn declare(&mut self, v: usize) -> Result<(), CodegenError> {
-        let n = self.len(v);
-        if n == 1 {
-            self.places[v] = Place::Scalar;
-            self.line(&format!("var v{v}: real;"));
-        } else if self.share(n) > MAX_LOCAL_VECTOR {
-            let max = MAX_LOCAL_VECTOR * (n / self.share(n)).max(1);
-            return Err(CodegenError::VectorTooLong { value: v, len: n, max });
-        } else {
-            self.places[v] = Place::Local;
-            let share = self.share(n);
-            self.line(&format!("var v{v}: array<real, {share}>;"));
-        }
-        Ok(())
+    /// The number of elements an instruction loops over, when it has element work.
+    fn element_len(&self, op: &Op, out: usize) -> Option<usize> {
+        let n = match op {
+            Op::Input { .. } | Op::Const(_) | Op::Data(_) => 1,
+            Op::Unary(..) | Op::Binary(..) | Op::Pow(..) | Op::Broadcast(_) => self.len(out),
+            Op::Sum(a) => self.len(*a),
+            Op::Lpdf { args, .. } => args.iter().map(|&a| self.len(a)).max().unwrap_or(1),
+        };
+        (n > 1).then_some(n)
     }
 
-    /// Emits `out[i] = expr(i)` over the output's length.
-    fn elementwise(&mut self, v: usize, expr: impl Fn(&Self, &str) -> String) -> Result<(), CodegenError> {
-        self.declare(v)?;
-        let n = self.len(v);
-        if n == 1 {
-            let e = expr(self, "0u");
-            self.line(&format!("v{v} = {e};"));
-        } else {
-            let e = expr(self, "i");
-            let target = self.at(v, "i");
-            let l = self.for_each(n, &format!("{target} = {e};"));
-            self.line(&l);
-        }
-        Ok(())
-    }
-
-    /// `acc` (a per-invocation partial sum) reduced over the workgroup into `v` in the strided
-    /// form; nothing to do otherwise.
-    fn reduce_into(&mut self, v: &str, acc: &str) {
-        if matches!(self.form, Form::Strided { .. }) {
-            self.line(&format!("{v} = wg_sum1(lane, {acc});"));
-        } else {
-            self.line(&format!("{v} = {acc};"));
-        }
-    }
-
+    /// Emits instruction `k`: its element work joins the open run (a new run starts when the
+    /// length differs or it reads a value the run has not finished); scalar work is emitted
+    /// at once, or after the run's loop when it reads what the loop produces.
     fn instr(&mut self, k: usize, hoisted: &[Hoist]) -> Result<(), CodegenError> {
         let instr = &self.prog.instrs[k];
+        let blocked =
+            self.run.as_ref().is_some_and(|r| reads(&instr.op).iter().any(|a| r.pending.contains(a)));
+        match self.element_len(&instr.op, instr.out) {
+            Some(n) => {
+                if blocked || self.run.as_ref().is_some_and(|r| r.n != n) {
+                    self.flush()?;
+                }
+                self.run.get_or_insert_with(|| Run::new(n)).members.push(k);
+                self.member(k, &hoisted[k]);
+            }
+            None if blocked => {
+                let saved = std::mem::take(&mut self.out);
+                self.scalar(k, &hoisted[k]);
+                let code = std::mem::replace(&mut self.out, saved);
+                let run = self.run.as_mut().expect("blocked implies an open run");
+                run.deferred.push_str(&code);
+                run.pending.push(instr.out);
+            }
+            None => self.scalar(k, &hoisted[k]),
+        }
+        Ok(())
+    }
+
+    /// Scalar work of instruction `k` (no element loop).
+    fn scalar(&mut self, k: usize, hoist: &Hoist) {
+        let instr = &self.prog.instrs[k];
         let v = instr.out;
-        match &instr.op {
-            Op::Input { offset } => self.places[v] = Place::Pos(*offset),
+        let value = |g: &Self, a: usize| g.at(a, "0u");
+        let e = match &instr.op {
+            Op::Input { offset } => {
+                self.places[v] = Place::Pos(*offset);
+                return;
+            }
             Op::Data(d) => {
                 let off: usize = self.prog.data[..*d].iter().map(Vec::len).sum();
                 self.places[v] = Place::Data(off);
+                return;
             }
             Op::Const(c) => {
                 self.places[v] = Place::Scalar;
                 self.line(&format!("let v{v} = {};", lit(*c)));
+                return;
             }
-            Op::Unary(op, a) => {
-                let a = *a;
-                let op = *op;
-                self.elementwise(v, |g, i| {
-                    let x = g.at(a, i);
-                    match op {
-                        UnOp::Neg => format!("-({x})"),
-                        UnOp::Exp => format!("exp_r({x})"),
-                        UnOp::Log => format!("ln_r({x})"),
-                        UnOp::Log1p => format!("log1p_r({x})"),
-                        UnOp::Sqrt => format!("sqrt({x})"),
-                        UnOp::Square => format!("sq({x})"),
-                        UnOp::Logistic => format!("logistic({x})"),
-                        UnOp::Softplus => format!("softplus({x})"),
+            Op::Unary(..) | Op::Binary(..) | Op::Pow(..) | Op::Broadcast(_) => {
+                self.elementwise_expr(&instr.op, "0u")
+            }
+            Op::Sum(a) => value(self, *a),
+            Op::Lpdf { kind, args, partials } => {
+                // One element: every invocation (every lane) computes it whole.
+                self.places[v] = Place::Scalar;
+                self.line(&format!("var v{v}: real;"));
+                for p in partials.iter().flatten() {
+                    self.places[*p] = Place::Scalar;
+                    self.line(&format!("var v{p}: real = real(0.0);"));
+                }
+                let name = family_prefix(*kind);
+                let arg = |j: usize| args.get(j).map(|&a| value(self, a)).unwrap_or("real(0.0)".into());
+                // A normaliser of constants was summed on the host.
+                let (func, start) = match hoist {
+                    Hoist::Constant(c) => ("kernel_grad", format!("{} + ", lit(*c))),
+                    _ => ("lpdf_grad", String::new()),
+                };
+                let call = format!("{name}_{func}({}, {}, {}, {})", arg(0), arg(1), arg(2), arg(3));
+                let mut body = format!("let r = {call}; v{v} = {start}r.v;");
+                for (j, p) in partials.iter().enumerate() {
+                    if let Some(p) = p {
+                        let _ = write!(body, " v{p} += r.g.{};", COMP[j]);
                     }
-                })?;
+                }
+                self.line(&format!("{{ {body} }}"));
+                // A NaN density is -inf, as on the CPU.
+                self.line(&format!("if (v{v} != v{v}) {{ v{v} = neg_inf(); }}"));
+                return;
+            }
+        };
+        self.places[v] = Place::Scalar;
+        self.line(&format!("let v{v} = {e};"));
+    }
+
+    /// The expression of element `i` of an elementwise operation.
+    fn elementwise_expr(&self, op: &Op, i: &str) -> String {
+        match *op {
+            Op::Unary(op, a) => {
+                let x = self.at(a, i);
+                match op {
+                    UnOp::Neg => format!("-({x})"),
+                    UnOp::Exp => format!("exp_r({x})"),
+                    UnOp::Log => format!("ln_r({x})"),
+                    UnOp::Log1p => format!("log1p_r({x})"),
+                    UnOp::Sqrt => format!("sqrt({x})"),
+                    UnOp::Square => format!("sq({x})"),
+                    UnOp::Logistic => format!("logistic({x})"),
+                    UnOp::Softplus => format!("softplus({x})"),
+                }
             }
             Op::Binary(op, a, b) => {
-                let (a, b, op) = (*a, *b, *op);
                 let sym = match op {
                     BinOp::Add => "+",
                     BinOp::Sub => "-",
                     BinOp::Mul => "*",
                     BinOp::Div => "/",
                 };
-                self.elementwise(v, |g, i| format!("({}) {sym} ({})", g.at(a, i), g.at(b, i)))?;
+                format!("({}) {sym} ({})", self.at(a, i), self.at(b, i))
             }
-            Op::Pow(a, c) => {
-                let (a, c) = (*a, *c);
-                self.elementwise(v, |g, i| format!("powc({}, {})", g.at(a, i), lit(c)))?;
-            }
-            Op::Broadcast(a) => {
-                let a = *a;
-                self.elementwise(v, |g, _| g.at(a, "0u"))?;
-            }
-            Op::Sum(a) => {
-                let a = *a;
-                self.declare(v)?;
-                let n = self.len(a);
-                let x = self.at(a, "i");
-                // Compensated (Kahan) summation keeps f32 sums of long vectors accurate.
-                self.line(&format!("var c{v}: real = real(0.0);"));
-                self.line(&format!("var s{v}: real = real(0.0);"));
-                let l = self.for_each(
-                    n,
-                    &format!("let y = ({x}) - c{v}; let z = s{v} + y; c{v} = (z - s{v}) - y; s{v} = z;"),
-                );
-                self.line(&l);
-                self.reduce_into(&format!("v{v}"), &format!("s{v}"));
-            }
-            Op::Lpdf { kind, args, partials } => self.lpdf(v, *kind, args, partials, &hoisted[k])?,
+            Op::Pow(a, c) => format!("powc({}, {})", self.at(a, i), lit(c)),
+            Op::Broadcast(a) => self.at(a, "0u"),
+            _ => unreachable!("not elementwise"),
         }
-        Ok(())
     }
 
-    fn lpdf(
-        &mut self,
-        v: usize,
-        kind: DistKind,
-        args: &[usize],
-        partials: &[Option<usize>],
-        hoist: &Hoist,
-    ) -> Result<(), CodegenError> {
-        let name = family_prefix(kind);
-        let n = args.iter().map(|&a| self.len(a)).max().unwrap_or(1);
-        self.declare(v)?;
-        for p in partials.iter().flatten() {
-            self.declare(*p)?;
-            if self.len(*p) == 1 {
-                self.line(&format!("v{p} = real(0.0);"));
+    /// Adds instruction `k`'s element work to the open run.
+    fn member(&mut self, k: usize, hoist: &Hoist) {
+        let instr = &self.prog.instrs[k];
+        let v = instr.out;
+        match &instr.op {
+            Op::Sum(a) => {
+                let x = self.at(*a, "i");
+                let run = self.run.as_mut().expect("open run");
+                let acc = run.compensated(v, &x);
+                run.pre.push(format!("var v{v}: real;"));
+                run.finish.push(format!("v{v} = @{acc}@;"));
+                run.pending.push(v);
+                self.places[v] = Place::Scalar;
+            }
+            Op::Lpdf { kind, args, partials } => self.lpdf(v, *kind, args, partials, hoist),
+            op => {
+                let e = self.elementwise_expr(op, "i");
+                let run = self.run.as_mut().expect("open run");
+                run.body.push(format!("let x{v} = {e};"));
+                run.elements.push(v);
+                self.places[v] = Place::Element;
             }
         }
-        let idx = if n == 1 { "0u" } else { "i" };
+    }
+
+    /// A fused density over the open run's `n` elements: a compensated sum of the values, plain
+    /// sums of the scalar partials, vector partials per element.
+    fn lpdf(&mut self, v: usize, kind: DistKind, args: &[usize], partials: &[Option<usize>], hoist: &Hoist) {
+        let name = family_prefix(kind);
+        let n = self.run.as_ref().expect("open run").n;
         let arg = |g: &Self, j: usize| -> String {
             match args.get(j) {
-                Some(&a) => g.at(a, if g.len(a) == n && n > 1 { idx } else { "0u" }),
+                Some(&a) => g.at(a, if g.len(a) == n { "i" } else { "0u" }),
                 None => "real(0.0)".into(),
             }
         };
-        let params = |g: &Self| format!("{}, {}, {}", arg(g, 1), arg(g, 2), arg(g, 3));
+        let params = format!("{}, {}, {}", arg(self, 1), arg(self, 2), arg(self, 3));
+        let call = format!(
+            "{name}_{}({}, {params})",
+            if matches!(hoist, Hoist::None) { "lpdf_grad" } else { "kernel_grad" },
+            arg(self, 0)
+        );
+        // The normaliser, when it reads only scalar parameters (the plan's condition): vector
+        // ones are not read and are passed as zero.
+        let scalar = |g: &Self, j: usize| match args.get(j) {
+            Some(&a) if g.len(a) == 1 => g.at(a, "0u"),
+            _ => "real(0.0)".into(),
+        };
+        let hoisted = format!("{}, {}, {}", scalar(self, 1), scalar(self, 2), scalar(self, 3));
+        let mut element_partials = Vec::new();
+        let run = self.run.as_mut().expect("open run");
+        run.pre.push(format!("var v{v}: real;"));
+        run.body.push(format!("let r{v} = {call};"));
+        let value = run.compensated(v, &format!("r{v}.v"));
         let start = match hoist {
             Hoist::None => "real(0.0)".to_string(),
             Hoist::Constant(c) => lit(*c),
             Hoist::Scalar => {
-                // The normaliser reads only scalar parameters (the plan's condition); vector
-                // ones are not read and are passed as zero, outside the element loop.
-                let scalar = |g: &Self, j: usize| match args.get(j) {
-                    Some(&a) if g.len(a) == 1 => g.at(a, "0u"),
-                    _ => "real(0.0)".into(),
-                };
-                let p = format!("{}, {}, {}", scalar(self, 1), scalar(self, 2), scalar(self, 3));
-                self.line(&format!("let n{v} = {name}_log_normalizer_grad({p});"));
-                for (j, p) in partials.iter().enumerate().skip(1) {
-                    // Only scalar parameters are read, so only their partials get a share.
-                    if let Some(p) = p.filter(|&p| self.len(p) == 1) {
-                        let comp = ["x", "y", "z", "w"][j];
-                        self.line(&format!("v{p} += real({n}.0) * n{v}.g.{comp};"));
-                    }
-                }
+                run.pre.push(format!("let n{v} = {name}_log_normalizer_grad({hoisted});"));
                 format!("real({n}.0) * n{v}.v")
             }
         };
-        let func = if matches!(hoist, Hoist::None) { "lpdf_grad" } else { "kernel_grad" };
-        let call = format!("{name}_{func}({}, {})", arg(self, 0), params(self));
-        let comp = ["x", "y", "z", "w"];
-        if n == 1 {
-            // One element: every invocation (every lane) computes it whole.
-            let mut body = format!("let r = {call}; v{v} = {start} + r.v;");
-            for (j, p) in partials.iter().enumerate() {
-                if let Some(p) = p {
-                    let _ = write!(body, " v{p} += r.g.{};", comp[j]);
+        run.finish.push(format!("v{v} = {start} + @{value}@;"));
+        run.pending.push(v);
+        for (j, p) in partials.iter().enumerate() {
+            let Some(p) = *p else { continue };
+            let comp = COMP[j];
+            if self.prog.lens[p] == n {
+                run.body.push(format!("let x{p} = r{v}.g.{comp};"));
+                run.elements.push(p);
+                element_partials.push(p);
+            } else {
+                run.pre.push(format!("var v{p}: real = real(0.0);"));
+                if matches!(hoist, Hoist::Scalar) && j > 0 {
+                    // Only scalar parameters are read by the normaliser, so only their partials
+                    // get a share.
+                    run.pre.push(format!("v{p} += real({n}.0) * n{v}.g.{comp};"));
                 }
-            }
-            self.line(&format!("{{ {body} }}"));
-        } else {
-            // A compensated sum of the values and plain sums of the scalar partials, per
-            // invocation (per lane, then reduced over the workgroup); vector partials are
-            // elementwise.
-            let mut sums = vec![format!("s{v}")];
-            let mut body = format!(
-                "let r = {call}; let y = r.v - c{v}; let z = s{v} + y; c{v} = (z - s{v}) - y; s{v} = z;"
-            );
-            self.line(&format!("var s{v}: real = real(0.0);"));
-            self.line(&format!("var c{v}: real = real(0.0);"));
-            let mut scalar_partials = Vec::new();
-            for (j, p) in partials.iter().enumerate() {
-                if let Some(p) = *p {
-                    if self.len(p) == n {
-                        let _ = write!(body, " {} = r.g.{};", self.at(p, "i"), comp[j]);
-                    } else {
-                        self.line(&format!("var a{v}_{j}: real = real(0.0);"));
-                        let _ = write!(body, " a{v}_{j} += r.g.{};", comp[j]);
-                        sums.push(format!("a{v}_{j}"));
-                        scalar_partials.push(p);
-                    }
-                }
-            }
-            let l = self.for_each(n, &body);
-            self.line(&l);
-            if matches!(self.form, Form::Strided { .. }) {
-                // Up to five sums (value and four partials) in one reduction of two vec4s.
-                let zero = "real(0.0)".to_string();
-                let slot = |e: usize| sums.get(e).unwrap_or(&zero).clone();
-                let (a, b) = ((0..4).map(slot).collect::<Vec<_>>(), (4..8).map(slot).collect::<Vec<_>>());
-                self.line(&format!(
-                    "let r{v} = wg_sum(lane, vec4<real>({}), vec4<real>({}));",
-                    a.join(", "),
-                    b.join(", ")
-                ));
-                sums = (0..sums.len()).map(|e| format!("r{v}[{}].{}", e / 4, comp[e % 4])).collect();
-            }
-            self.line(&format!("v{v} = {start} + {};", sums[0]));
-            for (p, total) in scalar_partials.iter().zip(&sums[1..]) {
-                self.line(&format!("v{p} += {total};"));
+                run.pre.push(format!("var a{v}_{j}: real = real(0.0);"));
+                run.body.push(format!("a{v}_{j} += r{v}.g.{comp};"));
+                run.accs.push(format!("a{v}_{j}"));
+                run.finish.push(format!("v{p} += @{}@;", run.accs.len() - 1));
+                run.pending.push(p);
+                self.places[p] = Place::Scalar;
             }
         }
         // A NaN density is -inf, as on the CPU.
-        self.line(&format!("if (v{v} != v{v}) {{ v{v} = neg_inf(); }}"));
+        run.finish.push(format!("if (v{v} != v{v}) {{ v{v} = neg_inf(); }}"));
+        self.places[v] = Place::Scalar;
+        for p in element_partials {
+            self.places[p] = Place::Element;
+        }
+    }
+
+    /// Closes the open run: stores the element values read outside it, emits its loop, the
+    /// reductions, what finishes each instruction, and the deferred scalar instructions.
+    fn flush(&mut self) -> Result<(), CodegenError> {
+        let Some(mut run) = self.run.take() else { return Ok(()) };
+        let n = run.n;
+        for &v in &run.elements {
+            if self.users[v].iter().all(|u| run.members.contains(u)) {
+                continue;
+            }
+            let share = self.share(n);
+            if share > MAX_LOCAL_VECTOR {
+                let max = MAX_LOCAL_VECTOR * (n / share).max(1);
+                return Err(CodegenError::VectorTooLong { value: v, len: n, max });
+            }
+            run.pre.push(format!("var v{v}: array<real, {share}>;"));
+            self.places[v] = Place::Local;
+            run.body.push(format!("{} = x{v};", self.at(v, "i")));
+        }
+        for l in &run.pre {
+            self.line(l);
+        }
+        let body = run.body.join(" ");
+        let l = self.for_each(n, &body);
+        self.line(&l);
+        let reduced: Vec<String> = match self.form {
+            Form::Strided { .. } => {
+                let mut names = Vec::new();
+                let first = run.members[0];
+                for (c, chunk) in run.accs.chunks(8).enumerate() {
+                    if chunk.len() == 1 {
+                        self.line(&format!("let r{first}_{c} = wg_sum1(lane, {});", chunk[0]));
+                        names.push(format!("r{first}_{c}"));
+                        continue;
+                    }
+                    let slot = |e: usize| chunk.get(e).cloned().unwrap_or_else(|| "real(0.0)".into());
+                    let (a, b) = ((0..4).map(slot).collect::<Vec<_>>(), (4..8).map(slot).collect::<Vec<_>>());
+                    self.line(&format!(
+                        "let r{first}_{c} = wg_sum(lane, vec4<real>({}), vec4<real>({}));",
+                        a.join(", "),
+                        b.join(", ")
+                    ));
+                    names
+                        .extend((0..chunk.len()).map(|e| format!("r{first}_{c}[{}].{}", e / 4, COMP[e % 4])));
+                }
+                names
+            }
+            Form::Whole { .. } => run.accs.clone(),
+        };
+        for f in &run.finish {
+            let mut f = f.clone();
+            for (k, r) in reduced.iter().enumerate() {
+                f = f.replace(&format!("@{k}@"), r);
+            }
+            self.line(&f);
+        }
+        self.out.push_str(&run.deferred);
         Ok(())
     }
 }
@@ -404,12 +544,33 @@ pub fn logp_grad_fn_strided(prog: &Program, lanes: usize) -> Result<String, Code
 }
 
 fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Result<String, CodegenError> {
-    let mut g = Gen { prog, places: vec![Place::Scalar; prog.lens.len()], out: String::new(), pos, form };
+    let mut users = vec![Vec::new(); prog.lens.len()];
+    for (k, instr) in prog.instrs.iter().enumerate() {
+        for a in reads(&instr.op) {
+            users[a].push(k);
+        }
+    }
+    for &(_, v) in &prog.grad {
+        users[v].push(OUTPUT);
+    }
+    if let Some(v) = prog.logp {
+        users[v].push(OUTPUT);
+    }
+    let mut g = Gen {
+        prog,
+        places: vec![Place::Scalar; prog.lens.len()],
+        users,
+        run: None,
+        out: String::new(),
+        pos,
+        form,
+    };
     g.out.push_str(sig);
     let hoisted = plan(prog);
     for k in 0..prog.instrs.len() {
         g.instr(k, &hoisted)?;
     }
+    g.flush()?;
     for &(offset, v) in &prog.grad {
         let n = g.len(v);
         let src = g.at(v, "i");

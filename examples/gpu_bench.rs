@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release --example gpu_bench -- [--warmup 200] [--draws 200] [--max-chains 65536]
 //!     [--min-chains 1] [--model eight_schools_noncentered] [--mapping auto|invocation|workgroup]
+//!     [--backend cpu|gpu]
 //! ```
 //! For K = 1, 16, 256, 4096, 65536 chains (up to `--max-chains`) on seed_simple,
 //! eight_schools_noncentered and gaussian_100d (built inline, same data as ../shared/peers):
@@ -111,13 +112,16 @@ fn main() -> Result<()> {
         Ok(g) => backends.push((BackendChoice::Gpu, format!("gpu f32 ({})", g.name()))),
         Err(e) => println!("no GPU backend: {e}"),
     }
+    let args: Vec<String> = std::env::args().collect();
+    let named = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    if let Some(only) = named("--backend") {
+        backends.retain(|(_, label)| label.starts_with(&only));
+    }
     let min_chains = arg("--min-chains", 1);
     let ks: Vec<usize> = [1usize, 16, 256, 4096, 65536]
         .into_iter()
         .filter(|&k| (min_chains..=max_chains).contains(&k))
         .collect();
-    let args: Vec<String> = std::env::args().collect();
-    let named = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
     let only = named("--model");
     let mapping = match named("--mapping").as_deref() {
         Some("invocation") => MappingChoice::Invocation,

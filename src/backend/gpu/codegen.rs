@@ -147,6 +147,9 @@ struct Gen<'p> {
     run: Option<Run>,
     out: String,
     pos: &'p str,
+    grad: &'p str,
+    /// Which gradient pieces (`prog.grad`) a fused loop already wrote.
+    written: Vec<bool>,
     form: Form,
 }
 
@@ -465,7 +468,15 @@ impl Gen<'_> {
         let Some(mut run) = self.run.take() else { return Ok(()) };
         let n = run.n;
         for &v in &run.elements {
-            if self.users[v].iter().all(|u| run.members.contains(u)) {
+            // Gradient pieces are written inside the loop.
+            for (e, &(offset, gv)) in self.prog.grad.iter().enumerate() {
+                if gv == v {
+                    let at = self.index("grad_base", offset, "i");
+                    run.body.push(format!("{}[{at}] = x{v};", self.grad));
+                    self.written[e] = true;
+                }
+            }
+            if self.users[v].iter().all(|u| *u == OUTPUT || run.members.contains(u)) {
                 continue;
             }
             let share = self.share(n);
@@ -563,6 +574,8 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Res
         run: None,
         out: String::new(),
         pos,
+        grad,
+        written: vec![false; prog.grad.len()],
         form,
     };
     g.out.push_str(sig);
@@ -571,7 +584,8 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Res
         g.instr(k, &hoisted)?;
     }
     g.flush()?;
-    for &(offset, v) in &prog.grad {
+    let written = std::mem::take(&mut g.written);
+    for (&(offset, v), _) in prog.grad.iter().zip(written).filter(|(_, w)| !w) {
         let n = g.len(v);
         let src = g.at(v, "i");
         let at = g.index("grad_base", offset, "i");

@@ -21,20 +21,14 @@
 
 use std::time::Instant;
 
-use exmc::backend::gpu::{Gpu, MappingChoice};
+use exmc::backend::gpu::Gpu;
 use wgpu::util::DeviceExt;
+#[path = "common/args.rs"]
+mod args;
 #[path = "common/models.rs"]
 mod models;
+use args::arg;
 use exmc::prelude::*;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Gradient evaluations per second of the reference leapfrog kernel at `chains` chains: the
 /// median over 20 dispatches (after 3 warm-ups), each submitted and waited for with its
@@ -112,9 +106,7 @@ fn main() -> Result<()> {
         Ok(g) => backends.push((BackendChoice::Gpu, format!("gpu f32 ({})", g.name()))),
         Err(e) => println!("no GPU backend: {e}"),
     }
-    let args: Vec<String> = std::env::args().collect();
-    let named = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
-    if let Some(only) = named("--backend") {
+    if let Some(only) = args::value("--backend") {
         backends.retain(|(_, label)| label.starts_with(&only));
     }
     let min_chains = arg("--min-chains", 1);
@@ -122,12 +114,8 @@ fn main() -> Result<()> {
         .into_iter()
         .filter(|&k| (min_chains..=max_chains).contains(&k))
         .collect();
-    let only = named("--model");
-    let mapping = match named("--mapping").as_deref() {
-        Some("invocation") => MappingChoice::Invocation,
-        Some("workgroup") => MappingChoice::Workgroup,
-        _ => MappingChoice::Auto,
-    };
+    let only = args::value("--model");
+    let mapping = args::mapping();
     if let Ok(g) = &gpu {
         println!("Reference: hand-written fused eight-schools leapfrog kernel on {}\n", g.name());
         println!("| chains | grad evals/s |");

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --release --example long_data_bench -- [--chains 4] [--warmup 50] [--draws 50]
-//!     [--max-points 1000000]
+//!     [--max-points 1000000] [--mapping auto|invocation|workgroup]
 //! ```
 //! Prints wall time (warmup + draws, compilation excluded), gradient evaluations per second and
 //! observations processed per second (gradient evaluations × points). On the GPU backend the
@@ -11,15 +11,9 @@
 //! element work runs as one fused loop.
 
 use exmc::prelude::*;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+#[path = "common/args.rs"]
+mod args;
+use args::arg;
 
 fn regression(n: usize) -> Result<Model> {
     // A fixed low-discrepancy design and noise, so the data need no generator.
@@ -49,6 +43,7 @@ fn main() -> Result<()> {
                 .draws(draws)
                 .seed(3)
                 .backend(backend)
+                .gpu_mapping(args::mapping())
                 .progress(false)
                 .run();
             match run {

@@ -16,18 +16,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use exmc::backend::gpu::{Gpu, GpuBackend, MappingChoice, Precision};
+use exmc::backend::gpu::{Gpu, GpuBackend, Precision};
 use exmc::backend::{Backend, Direction, LeafReport, StepCommand};
 use exmc::compile::compile;
 use exmc::prelude::*;
 use rand::{RngExt, SeedableRng};
+#[path = "common/args.rs"]
+mod args;
 #[path = "common/models.rs"]
 mod models;
-
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or(default.into())
-}
+use args::arg;
 
 /// Where one chain is in its synthetic schedule.
 struct Schedule {
@@ -39,14 +37,10 @@ struct Schedule {
 }
 
 fn main() -> Result<()> {
-    let chains: usize = arg("--chains", "65536").parse().unwrap_or(65536);
-    let dispatches: usize = arg("--dispatches", "40").parse().unwrap_or(40);
-    let name = arg("--model", "eight_schools_noncentered");
-    let mapping = match arg("--mapping", "auto").as_str() {
-        "invocation" => MappingChoice::Invocation,
-        "workgroup" => MappingChoice::Workgroup,
-        _ => MappingChoice::Auto,
-    };
+    let chains: usize = arg("--chains", 65536);
+    let dispatches: usize = arg("--dispatches", 40);
+    let name = arg("--model", "eight_schools_noncentered".to_string());
+    let mapping = args::mapping();
     let Some((_, model)) = models::models().into_iter().find(|(n, _)| *n == name) else {
         println!("unknown model {name}");
         return Ok(());

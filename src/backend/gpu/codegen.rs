@@ -90,6 +90,7 @@ enum Form {
 /// them; sums and densities accumulate per invocation and are reduced after the loop (over the
 /// workgroup in the strided form, up to eight sums per reduction). Scalar instructions that read
 /// a value only available after the loop are deferred to after it.
+#[derive(Default)]
 struct Run {
     n: usize,
     /// Instructions whose element work is in the loop.
@@ -112,17 +113,7 @@ struct Run {
 
 impl Run {
     fn new(n: usize) -> Run {
-        Run {
-            n,
-            members: Vec::new(),
-            elements: Vec::new(),
-            pre: Vec::new(),
-            body: Vec::new(),
-            accs: Vec::new(),
-            finish: Vec::new(),
-            deferred: String::new(),
-            pending: Vec::new(),
-        }
+        Run { n, ..Run::default() }
     }
 
     /// A Kahan-compensated accumulator `s{v}` (compensation `c{v}`) of `x`; returns its index.

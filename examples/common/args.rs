@@ -1,0 +1,23 @@
+//! Command-line flags of the benchmark examples (`--name value`).
+
+use exmc::backend::gpu::MappingChoice;
+
+/// The value after `name`, if given.
+pub fn value(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
+}
+
+/// The value after `name` parsed, or `default` when absent or unparsable.
+pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
+    value(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// `--mapping auto|invocation|workgroup` (auto when absent).
+pub fn mapping() -> MappingChoice {
+    match value("--mapping").as_deref() {
+        Some("invocation") => MappingChoice::Invocation,
+        Some("workgroup") => MappingChoice::Workgroup,
+        _ => MappingChoice::Auto,
+    }
+}

@@ -120,6 +120,35 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A node name is empty or uses characters reserved for element labels.
+    #[error("invalid node name `{name}`: {reason}")]
+    InvalidName {
+        /// The name.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An operation was asked of a node that does not support it.
+    #[error("node `{node}`: {reason}")]
+    InvalidNode {
+        /// The node.
+        node: String,
+        /// Why the operation does not apply.
+        reason: String,
+    },
+    /// A size too large to represent or to allocate.
+    #[error("{what} needs {elements} values: {reason}")]
+    TooLarge {
+        /// What has that size (a node, a trace, a backend's state).
+        what: String,
+        /// The number of values.
+        elements: u128,
+        /// The limit it breaks, or the failed allocation.
+        reason: String,
+    },
+    /// The model has no free random variable, so there is nothing for NUTS to sample.
+    #[error("the model has no free random variables: there is nothing to sample")]
+    NoFreeVariables,
     /// JSON could not be read or written.
     #[error("model JSON: {0}")]
     Json(String),

@@ -30,7 +30,7 @@ fn unknown_node_in_json() {
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
     v["nodes"].as_array_mut().unwrap().push(serde_json::json!({
         "name": "y", "shape": "scalar",
-        "kind": {"deterministic": {"expr": {"var": {"index": 17}}}}
+        "kind": {"deterministic": {"expr": [{"var": {"index": 17}}]}}
     }));
     let err = Model::from_json(&v.to_string()).unwrap_err();
     assert_eq!(err, Error::UnknownNode { node: "y".into(), index: 17 });
@@ -39,8 +39,8 @@ fn unknown_node_in_json() {
 #[test]
 fn cycle_in_json() {
     let json = serde_json::json!({"nodes": [
-        {"name": "a", "shape": "scalar", "kind": {"deterministic": {"expr": {"var": {"index": 1}}}}},
-        {"name": "b", "shape": "scalar", "kind": {"deterministic": {"expr": {"var": {"index": 0}}}}}
+        {"name": "a", "shape": "scalar", "kind": {"deterministic": {"expr": [{"var": {"index": 1}}]}}},
+        {"name": "b", "shape": "scalar", "kind": {"deterministic": {"expr": [{"var": {"index": 0}}]}}}
     ]});
     let err = Model::from_json(&json.to_string()).unwrap_err();
     assert!(matches!(err, Error::Cycle { ref node } if node == "a" || node == "b"), "{err:?}");
@@ -73,7 +73,7 @@ fn parameter_outside_domain() {
 #[test]
 fn wrong_parameter_count_in_json() {
     let json = serde_json::json!({"nodes": [
-        {"name": "a", "shape": "scalar", "kind": {"free": {"dist": {"kind": "normal", "params": [{"const": 0.0}]}}}}
+        {"name": "a", "shape": "scalar", "kind": {"free": {"dist": {"kind": "normal", "params": [[{"const": 0.0}]]}}}}
     ]});
     let err = Model::from_json(&json.to_string()).unwrap_err();
     assert_eq!(err, Error::ParamCount { node: "a".into(), dist: "normal", expected: 2, got: 1 });

@@ -191,7 +191,10 @@ fn shared_peer_oracles_match_arviz() {
 fn summary_display_has_header_and_one_line_per_row() {
     let a: Vec<f64> = (0..100).map(|i| (f64::from(i) * 0.37).sin()).collect();
     let b: Vec<f64> = (0..100).map(|i| (f64::from(i) * 0.91).cos()).collect();
-    let summary = Summary { rows: vec![summary_row("alpha", &[&a, &b]), summary_row("beta[0]", &[&b, &a])] };
+    let summary = Summary {
+        rows: vec![summary_row("alpha", &[&a, &b]), summary_row("beta[0]", &[&b, &a])],
+        warnings: vec![],
+    };
     let text = summary.to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
@@ -228,7 +231,7 @@ fn degenerate_inputs_do_not_panic() {
             let _ = f(chains);
         }
         let row = summary_row("p", chains);
-        let _ = Summary { rows: vec![row] }.to_string();
+        let _ = Summary::new(vec![row], chains.len(), chains.first().map_or(0, |c| c.len())).to_string();
     }
     // ArviZ-compatible values for the degenerate cases
     let cc: &[&[f64]] = &[&constant, &constant];

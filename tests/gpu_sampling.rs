@@ -258,8 +258,9 @@ fn too_many_gpu_chains_is_a_clear_error() {
     let sds: Vec<f64> = (0..100).map(|i| 1.0 + i as f64).collect();
     let mut m = Model::new();
     m.rv_vec("x", Normal::new(0.0, sds), 100).unwrap();
-    let err =
-        Sampler::new(&m).chains(2_000_000).backend(BackendChoice::Gpu).progress(false).run().unwrap_err();
+    // One draw each, so that the trace itself (2·10⁸ values) fits in host memory.
+    let run = Sampler::new(&m).chains(2_000_000).warmup(1).draws(1).backend(BackendChoice::Gpu);
+    let err = run.progress(false).run().unwrap_err();
     let Error::Backend { backend: "gpu", reason } = &err else { panic!("{err:?}") };
     assert!(reason.contains("2000000 chains") && reason.contains("at most"), "{reason}");
     // The count it names does fit.

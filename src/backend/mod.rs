@@ -37,4 +37,9 @@ pub trait Backend: Send {
     fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> crate::Result<()>;
     /// Evaluates `logp` and its gradient at `q` (no chain state is touched).
     fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64;
+    /// Whether positions are held in f32 (GPU kernels in single precision) rather than f64:
+    /// a coordinate then cannot move by less than an f32 spacing at its magnitude.
+    fn single_precision(&self) -> bool {
+        false
+    }
 }

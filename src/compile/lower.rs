@@ -1,10 +1,13 @@
 //! Lowering: a rewritten `Model` → a forward `Program` (log density, or constrained outputs).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use super::builder::Builder;
 use super::pointmap::{PointEntry, PointMap};
 use super::program::{BinOp, Op, Program, UnOp, ValueId};
 use crate::error::Result;
-use crate::model::{BinaryOp, Expr, Model, NodeKind, Transform, UnaryOp};
+use crate::model::{BinaryOp, Expr, ExprNode, Model, NodeKind, Transform, UnaryOp};
 
 /// What the lowered program computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,12 +22,19 @@ struct Lowering<'m> {
     b: Builder,
     model: &'m Model,
     values: Vec<Option<ValueId>>,
+    /// Data vectors already loaded, by address and length of the shared slice.
+    data_ids: HashMap<(usize, usize), ValueId>,
 }
 
 /// Lowers a model whose transforms are attached (see `rewrite::standard`).
 pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
     let order = model.topological_order()?;
-    let mut l = Lowering { b: Builder::default(), model, values: vec![None; model.nodes().len()] };
+    let mut l = Lowering {
+        b: Builder::default(),
+        model,
+        values: vec![None; model.nodes().len()],
+        data_ids: HashMap::new(),
+    };
     let mut terms = Vec::new();
     let mut entries = Vec::new();
     let mut offset = 0;
@@ -126,44 +136,56 @@ impl Lowering<'_> {
         self.b.unary(UnOp::Neg, s)
     }
 
+    /// Lowers an expression: one instruction per operation, in its evaluation order.
     fn expr(&mut self, e: &Expr) -> ValueId {
-        match e {
-            Expr::Const(c) => self.b.constant(*c),
-            Expr::Data(v) => {
-                self.b.prog.data.push(v.clone());
-                self.b.prog.push(Op::Data(self.b.prog.data.len() - 1), v.len())
-            }
-            Expr::Var(r) => self.values[r.index].unwrap_or_else(|| {
-                unreachable!("topological order lowers `{}` first", self.model.nodes()[r.index].name)
-            }),
-            Expr::Unary(op, a) => {
-                let a = self.expr(a);
-                let op = match op {
-                    UnaryOp::Neg => UnOp::Neg,
-                    UnaryOp::Exp => UnOp::Exp,
-                    UnaryOp::Log => UnOp::Log,
-                    UnaryOp::Log1p => UnOp::Log1p,
-                    UnaryOp::Sqrt => UnOp::Sqrt,
-                    UnaryOp::Square => UnOp::Square,
-                    UnaryOp::Logistic => UnOp::Logistic,
-                };
-                self.b.unary(op, a)
-            }
-            Expr::Pow(a, c) => {
-                let a = self.expr(a);
-                let len = self.b.len(a);
-                self.b.prog.push(Op::Pow(a, *c), len)
-            }
-            Expr::Binary(op, a, b) => {
-                let (a, b) = (self.expr(a), self.expr(b));
-                let op = match op {
-                    BinaryOp::Add => BinOp::Add,
-                    BinaryOp::Sub => BinOp::Sub,
-                    BinaryOp::Mul => BinOp::Mul,
-                    BinaryOp::Div => BinOp::Div,
-                };
-                self.b.binary(op, a, b)
-            }
+        let live = e.live();
+        let mut ids: Vec<ValueId> = vec![0; e.len()];
+        for (i, node) in e.nodes().iter().enumerate().filter(|(i, _)| live[*i]) {
+            ids[i] = match node {
+                ExprNode::Const(c) => self.b.constant(*c),
+                ExprNode::Data(v) => self.data(v),
+                ExprNode::Var(r) => self.values[r.index].unwrap_or_else(|| {
+                    unreachable!("topological order lowers `{}` first", self.model.nodes()[r.index].name)
+                }),
+                ExprNode::Unary(op, a) => {
+                    let op = match op {
+                        UnaryOp::Neg => UnOp::Neg,
+                        UnaryOp::Exp => UnOp::Exp,
+                        UnaryOp::Log => UnOp::Log,
+                        UnaryOp::Log1p => UnOp::Log1p,
+                        UnaryOp::Sqrt => UnOp::Sqrt,
+                        UnaryOp::Square => UnOp::Square,
+                        UnaryOp::Logistic => UnOp::Logistic,
+                    };
+                    self.b.unary(op, ids[*a])
+                }
+                ExprNode::Pow(a, c) => {
+                    let len = self.b.len(ids[*a]);
+                    self.b.prog.push(Op::Pow(ids[*a], *c), len)
+                }
+                ExprNode::Binary(op, a, b) => {
+                    let op = match op {
+                        BinaryOp::Add => BinOp::Add,
+                        BinaryOp::Sub => BinOp::Sub,
+                        BinaryOp::Mul => BinOp::Mul,
+                        BinaryOp::Div => BinOp::Div,
+                    };
+                    self.b.binary(op, ids[*a], ids[*b])
+                }
+            };
         }
+        ids[e.len() - 1]
+    }
+
+    /// A data vector, loaded once however many expressions share it.
+    fn data(&mut self, v: &Arc<[f64]>) -> ValueId {
+        let key = (v.as_ptr() as usize, v.len());
+        if let Some(&id) = self.data_ids.get(&key) {
+            return id;
+        }
+        self.b.prog.data.push(v.to_vec());
+        let id = self.b.prog.push(Op::Data(self.b.prog.data.len() - 1), v.len());
+        self.data_ids.insert(key, id);
+        id
     }
 }

@@ -104,8 +104,12 @@ pub(crate) fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len() as f64
 }
 
-/// Two-pass variance with `ddof` degrees of freedom removed (`np.var`).
+/// Two-pass variance with `ddof` degrees of freedom removed (`np.var`); NaN when there are
+/// no more values than `ddof` (NumPy warns and returns NaN or ±inf there).
 pub(crate) fn var(values: &[f64], ddof: f64) -> f64 {
+    if values.len() as f64 <= ddof {
+        return f64::NAN;
+    }
     let m = mean(values);
     let ss: f64 = values.iter().map(|x| (x - m) * (x - m)).sum();
     ss / (values.len() as f64 - ddof)

@@ -82,19 +82,107 @@ pub fn summary_row(name: &str, chains: &[&[f64]]) -> SummaryRow {
 
 /// A table of [`SummaryRow`]s; its `Display` mimics the pandas table printed
 /// for `az.summary()` (values rounded like ArviZ: 3 decimals, ESS to integers,
-/// R-hat to 2 decimals).
+/// R-hat to 2 decimals), followed by one line per warning.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Summary {
     /// The rows, in display order.
     pub rows: Vec<SummaryRow>,
+    /// What the numbers cannot be trusted for, in words (see [`Summary::new`]).
+    pub warnings: Vec<String>,
 }
 
+/// R-hat above which chains are reported as not mixed (Vehtari et al. 2021).
+pub const RHAT_WARN: f64 = 1.01;
+/// Bulk or tail ESS per chain below which a variable is reported (ArviZ's rule of 100).
+pub const ESS_PER_CHAIN_WARN: f64 = 100.0;
+
 impl Summary {
+    /// A table of `rows` computed from `chains` chains of `draws` draws each, with the
+    /// warnings those numbers call for. Every NaN R-hat or ESS is explained by one of them: no
+    /// or too few draws, one chain, identical draws (ESS is then reported as the number of
+    /// draws), non-finite draws, or a bare "is NaN"; and R-hat above [`RHAT_WARN`] or ESS below
+    /// [`ESS_PER_CHAIN_WARN`] per chain are named.
+    pub fn new(rows: Vec<SummaryRow>, chains: usize, draws: usize) -> Summary {
+        let warnings = warnings(&rows, chains, draws);
+        Summary { rows, warnings }
+    }
+
     /// Summarises several named parameters, each given as its chains.
     pub fn from_chains<'a>(params: impl IntoIterator<Item = (&'a str, Vec<&'a [f64]>)>) -> Self {
-        let rows = params.into_iter().map(|(name, chains)| summary_row(name, &chains)).collect();
-        Summary { rows }
+        let mut shape = (0, 0);
+        let rows = params
+            .into_iter()
+            .map(|(name, chains)| {
+                shape = (chains.len(), chains.first().map_or(0, |c| c.len()));
+                summary_row(name, &chains)
+            })
+            .collect();
+        Summary::new(rows, shape.0, shape.1)
     }
+
+    /// The row named `name` (`"mu"`, `"theta[3]"`).
+    pub fn get(&self, name: &str) -> Option<&SummaryRow> {
+        self.rows.iter().find(|r| r.name == name)
+    }
+}
+
+/// Names of the rows matching `pred`, quoted, at most five and a count of the rest.
+fn names(rows: &[SummaryRow], pred: impl Fn(&SummaryRow) -> bool) -> Option<String> {
+    let hits: Vec<&str> = rows.iter().filter(|r| pred(r)).map(|r| r.name.as_str()).collect();
+    if hits.is_empty() {
+        return None;
+    }
+    let mut s = hits.iter().take(5).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    if hits.len() > 5 {
+        s.push_str(&format!(" and {} more", hits.len() - 5));
+    }
+    Some(s)
+}
+
+fn warnings(rows: &[SummaryRow], chains: usize, draws: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    if rows.is_empty() {
+        return out;
+    }
+    if draws == 0 {
+        out.push("no draws: the run kept 0 draws per chain, so there is nothing to summarise".into());
+        return out;
+    }
+    if draws < 4 {
+        out.push(format!("only {draws} draws per chain: ESS, MCSE and R-hat need at least 4 and are NaN"));
+        return out;
+    }
+    let nonfinite = |r: &SummaryRow| !r.mean.is_finite();
+    let constant = |r: &SummaryRow| r.sd == 0.0;
+    if let Some(n) = names(rows, nonfinite) {
+        out.push(format!("{n}: draws contain NaN or infinite values, so their diagnostics are NaN"));
+    }
+    if let Some(n) = names(rows, constant) {
+        out.push(format!(
+            "{n}: every draw is identical (sd 0): the chains did not move, so ESS (reported as the number of draws) and R-hat (NaN) say nothing"
+        ));
+    }
+    if chains == 1 {
+        out.push("one chain: R-hat needs at least 2 chains and is NaN".into());
+    }
+    let explained = |r: &SummaryRow| nonfinite(r) || constant(r);
+    let rhat_nan = |r: &SummaryRow| chains > 1 && r.r_hat.is_nan();
+    let ess_nan = |r: &SummaryRow| r.ess_bulk.is_nan() || r.ess_tail.is_nan();
+    if let Some(n) = names(rows, |r| !explained(r) && (rhat_nan(r) || ess_nan(r))) {
+        out.push(format!("{n}: R-hat or ESS is NaN"));
+    }
+    if let Some(n) = names(rows, |r| r.r_hat > RHAT_WARN) {
+        out.push(format!(
+            "{n}: R-hat above {RHAT_WARN}: the chains have not mixed; run longer or reparameterise"
+        ));
+    }
+    let low = ESS_PER_CHAIN_WARN * chains as f64;
+    if let Some(n) = names(rows, |r| !explained(r) && (r.ess_bulk < low || r.ess_tail < low)) {
+        out.push(format!(
+            "{n}: bulk or tail ESS below {ESS_PER_CHAIN_WARN} per chain: estimates of the mean or the tails are unreliable"
+        ));
+    }
+    out
 }
 
 /// Column headers of the summary table, in order.
@@ -134,7 +222,11 @@ impl fmt::Display for Summary {
                 write!(f, "  {v:>w$}")?;
             }
         }
-        writeln!(f)
+        writeln!(f)?;
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
+        Ok(())
     }
 }
 
@@ -148,10 +240,39 @@ mod tests {
         let b: Vec<f64> = (0..40).map(|i| ((i * 5) % 11) as f64).collect();
         let s = Summary::from_chains([("mu", vec![&a[..], &b[..]]), ("sigma_long", vec![&b[..]])]);
         let text = s.to_string();
-        let lines: Vec<&str> = text.lines().collect();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("warning: ")).collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].trim_start().starts_with("mean"));
         assert!(lines.iter().all(|l| l.len() == lines[0].len()));
         assert!(lines[2].ends_with("NaN"));
+    }
+}
+
+#[cfg(test)]
+mod warning_tests {
+    use super::*;
+
+    #[test]
+    fn every_nan_diagnostic_is_explained() {
+        let moving: Vec<f64> = (0..40).map(|i| ((i * 7) % 13) as f64).collect();
+        let still = vec![3.0; 40];
+        let two = |a: &[f64]| summary_row("a", &[a, a]);
+        let mut nan = two(&moving);
+        nan.name = "n".into();
+        nan.mean = f64::NAN;
+        let mut constant = two(&still);
+        constant.name = "c".into();
+        let s = Summary::new(vec![two(&moving), constant, nan], 2, 40);
+        let text = s.warnings.join("\n");
+        assert!(text.contains("`c`: every draw is identical"), "{text}");
+        assert!(text.contains("`n`: draws contain NaN"), "{text}");
+        let one = Summary::new(vec![summary_row("a", &[&moving])], 1, 40);
+        assert!(one.warnings.iter().any(|w| w.contains("one chain")), "{:?}", one.warnings);
+        let few = Summary::new(vec![summary_row("a", &[&moving[..3]])], 1, 3);
+        assert!(few.warnings[0].contains("only 3 draws"), "{:?}", few.warnings);
+        assert!(Summary::new(vec![], 4, 0).warnings.is_empty());
+        let none = Summary::new(vec![summary_row("a", &[&[][..], &[][..]])], 2, 0);
+        assert!(none.to_string().contains("warning: no draws"));
+        assert!(none.rows[0].sd.is_nan() && none.rows[0].mean.is_nan());
     }
 }

@@ -5,6 +5,7 @@
 //! vector, a [`Var`] or an expression.
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -111,28 +112,198 @@ impl BinaryOp {
     }
 }
 
-/// A deterministic expression.
+/// One operation of an [`Expr`]. Operands refer to earlier operations of the same expression
+/// by position, so an expression is a flat list in evaluation order and no pass over it
+/// recurses, however deep the expression is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Expr {
+pub enum ExprNode {
     /// A scalar constant.
     Const(f64),
-    /// A constant vector (data).
-    Data(Vec<f64>),
+    /// A constant vector (data), shared between clones without copying.
+    Data(Arc<[f64]>),
     /// The value of a model node.
     Var(NodeRef),
-    /// Elementwise unary operation.
-    Unary(UnaryOp, Box<Expr>),
+    /// Elementwise unary operation of operand `.1`.
+    Unary(UnaryOp, usize),
     /// Elementwise binary operation with broadcasting.
-    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    Binary(BinaryOp, usize, usize),
     /// `base ^ exponent` with a constant exponent.
-    Pow(Box<Expr>, f64),
+    Pow(usize, f64),
+}
+
+impl ExprNode {
+    /// Positions of the operations this one reads.
+    pub fn operands(&self) -> impl Iterator<Item = usize> + '_ {
+        let (a, b) = match *self {
+            ExprNode::Const(_) | ExprNode::Data(_) | ExprNode::Var(_) => (None, None),
+            ExprNode::Unary(_, a) | ExprNode::Pow(a, _) => (Some(a), None),
+            ExprNode::Binary(_, a, b) => (Some(a), Some(b)),
+        };
+        a.into_iter().chain(b)
+    }
+
+    /// The value of this operation given its operands' values (`None` for a model node, a
+    /// missing operand, or vector lengths that do not broadcast).
+    pub fn apply(&self, a: Option<ConstValue>, b: Option<ConstValue>) -> Option<ConstValue> {
+        Some(match self {
+            ExprNode::Const(v) => ConstValue { values: vec![*v], vector: false },
+            ExprNode::Data(v) => ConstValue { values: v.to_vec(), vector: true },
+            ExprNode::Var(_) => return None,
+            ExprNode::Unary(op, _) => {
+                let mut a = a?;
+                a.values.iter_mut().for_each(|x| *x = op.apply(*x));
+                a
+            }
+            ExprNode::Pow(_, c) => {
+                let mut a = a?;
+                a.values.iter_mut().for_each(|x| *x = x.powf(*c));
+                a
+            }
+            ExprNode::Binary(op, _, _) => {
+                let (a, b) = (a?, b?);
+                let vector = a.vector || b.vector;
+                let n = match (a.vector, b.vector) {
+                    (true, true) if a.values.len() != b.values.len() => return None,
+                    (true, _) => a.values.len(),
+                    (_, true) => b.values.len(),
+                    _ => 1,
+                };
+                let values = (0..n).map(|i| op.apply(a.at(i), b.at(i))).collect();
+                ConstValue { values, vector }
+            }
+        })
+    }
+
+    /// The same operation with every operand position mapped through `f`.
+    pub(crate) fn remap(&self, f: impl Fn(usize) -> usize) -> ExprNode {
+        match self {
+            ExprNode::Unary(op, a) => ExprNode::Unary(*op, f(*a)),
+            ExprNode::Pow(a, c) => ExprNode::Pow(f(*a), *c),
+            ExprNode::Binary(op, a, b) => ExprNode::Binary(*op, f(*a), f(*b)),
+            other => other.clone(),
+        }
+    }
+}
+
+/// A deterministic expression: a flat list of [`ExprNode`]s in evaluation order whose last
+/// entry is the value. Every operand refers to an earlier entry, so evaluation, validation,
+/// folding, lowering, comparison, cloning, dropping and JSON are single loops with no
+/// recursion, and an expression nested 10⁵ deep costs what 10⁵ additions cost.
+///
+/// Operators build expressions: `mu + tau * z`, `(-x).exp()`, `sigma.square()`. Combining two
+/// expressions appends the smaller one to the larger, so building any expression of n
+/// operations one operator at a time costs O(n log n) and a chain `e = e + x` O(n).
+/// Clones share the list until one of them is extended (copy on write).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    nodes: Arc<Vec<ExprNode>>,
+}
+
+impl Serialize for Expr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.nodes.as_slice().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Expr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Expr, D::Error> {
+        let nodes = Vec::<ExprNode>::deserialize(d)?;
+        Expr::from_nodes(nodes).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Expr {
-    fn unary(self, op: UnaryOp) -> Expr {
-        Expr::Unary(op, Box::new(self))
+    /// An expression from its operations in evaluation order (the last is the value). Fails
+    /// when the list is empty or an operand does not refer to an earlier operation.
+    pub fn from_nodes(nodes: Vec<ExprNode>) -> Result<Expr, String> {
+        if nodes.is_empty() {
+            return Err("an expression needs at least one operation".into());
+        }
+        for (i, n) in nodes.iter().enumerate() {
+            if let Some(a) = n.operands().find(|&a| a >= i) {
+                return Err(format!("operation {i} reads operation {a}, which does not come before it"));
+            }
+        }
+        Ok(Expr { nodes: Arc::new(nodes) })
     }
+
+    fn leaf(node: ExprNode) -> Expr {
+        Expr { nodes: Arc::new(vec![node]) }
+    }
+
+    /// A scalar constant.
+    pub fn constant(c: f64) -> Expr {
+        Expr::leaf(ExprNode::Const(c))
+    }
+
+    /// A constant vector.
+    pub fn data(v: impl Into<Arc<[f64]>>) -> Expr {
+        Expr::leaf(ExprNode::Data(v.into()))
+    }
+
+    /// The operations in evaluation order; the last one is the expression's value.
+    pub fn nodes(&self) -> &[ExprNode] {
+        &self.nodes
+    }
+
+    /// The operation that gives the value (the last one).
+    pub fn root(&self) -> &ExprNode {
+        self.nodes.last().expect("an expression is never empty")
+    }
+
+    /// Number of operations.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Always `false`: an expression has at least one operation.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The scalar constant, if the expression is exactly one.
+    pub fn as_const(&self) -> Option<f64> {
+        match self.nodes.as_slice() {
+            [ExprNode::Const(c)] => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// Appends `other`'s operations (operands shifted) and returns the position of its value.
+    fn append(nodes: &mut Vec<ExprNode>, other: &[ExprNode]) -> usize {
+        let shift = nodes.len();
+        nodes.extend(other.iter().map(|n| n.remap(|a| a + shift)));
+        nodes.len() - 1
+    }
+
+    /// `make(a, b)` over the values of `a` and `b`: the smaller list is appended to the larger.
+    fn combine(a: Expr, b: Expr, make: impl Fn(usize, usize) -> ExprNode) -> Expr {
+        let (mut nodes, ra, rb) = if a.len() >= b.len() {
+            let mut nodes = Arc::unwrap_or_clone(a.nodes);
+            let ra = nodes.len() - 1;
+            let rb = Expr::append(&mut nodes, &b.nodes);
+            (nodes, ra, rb)
+        } else {
+            let mut nodes = Arc::unwrap_or_clone(b.nodes);
+            let rb = nodes.len() - 1;
+            let ra = Expr::append(&mut nodes, &a.nodes);
+            (nodes, ra, rb)
+        };
+        nodes.push(make(ra, rb));
+        Expr { nodes: Arc::new(nodes) }
+    }
+
+    fn unary(self, op: UnaryOp) -> Expr {
+        let mut nodes = Arc::unwrap_or_clone(self.nodes);
+        nodes.push(ExprNode::Unary(op, nodes.len() - 1));
+        Expr { nodes: Arc::new(nodes) }
+    }
+
+    fn binary(self, op: BinaryOp, rhs: Expr) -> Expr {
+        Expr::combine(self, rhs, |a, b| ExprNode::Binary(op, a, b))
+    }
+
     /// `eˣ`
     pub fn exp(self) -> Expr {
         self.unary(UnaryOp::Exp)
@@ -159,27 +330,46 @@ impl Expr {
     }
     /// `xᶜ` for a constant `c`.
     pub fn powf(self, c: f64) -> Expr {
-        Expr::Pow(Box::new(self), c)
+        let mut nodes = Arc::unwrap_or_clone(self.nodes);
+        nodes.push(ExprNode::Pow(nodes.len() - 1, c));
+        Expr { nodes: Arc::new(nodes) }
     }
 
     /// Every node this expression reads, in order of appearance (with repeats).
     pub fn refs(&self, out: &mut Vec<NodeRef>) {
-        match self {
-            Expr::Const(_) | Expr::Data(_) => {}
-            Expr::Var(r) => out.push(*r),
-            Expr::Unary(_, a) | Expr::Pow(a, _) => a.refs(out),
-            Expr::Binary(_, a, b) => {
-                a.refs(out);
-                b.refs(out);
-            }
-        }
+        out.extend(self.nodes.iter().filter_map(|n| match n {
+            ExprNode::Var(r) => Some(*r),
+            _ => None,
+        }));
     }
 
     /// Whether the expression reads no node.
     pub fn is_constant(&self) -> bool {
-        let mut v = Vec::new();
-        self.refs(&mut v);
-        v.is_empty()
+        !self.nodes.iter().any(|n| matches!(n, ExprNode::Var(_)))
+    }
+
+    /// For each operation, whether the value reads it (operations nothing reads, possible only
+    /// in hand-written JSON, are skipped by the passes).
+    pub fn live(&self) -> Vec<bool> {
+        let mut live = vec![false; self.nodes.len()];
+        live[self.nodes.len() - 1] = true;
+        for i in (0..self.nodes.len()).rev() {
+            if live[i] {
+                self.nodes[i].operands().for_each(|a| live[a] = true);
+            }
+        }
+        live
+    }
+
+    /// For each operation, how many operations (and the value itself) read it, counting only
+    /// live ones: evaluation frees an intermediate value after its last reader.
+    fn readers(&self, live: &[bool]) -> Vec<u32> {
+        let mut readers = vec![0u32; self.nodes.len()];
+        readers[self.nodes.len() - 1] = 1;
+        for (n, _) in self.nodes.iter().zip(live).filter(|(_, l)| **l) {
+            n.operands().for_each(|a| readers[a] += 1);
+        }
+        readers
     }
 }
 
@@ -216,12 +406,17 @@ impl Var {
 
 impl From<f64> for Expr {
     fn from(v: f64) -> Expr {
-        Expr::Const(v)
+        Expr::constant(v)
     }
 }
 impl From<Var> for Expr {
     fn from(v: Var) -> Expr {
-        Expr::Var(NodeRef { index: v.index, owner: v.owner })
+        Expr::leaf(ExprNode::Var(NodeRef { index: v.index, owner: v.owner }))
+    }
+}
+impl From<NodeRef> for Expr {
+    fn from(r: NodeRef) -> Expr {
+        Expr::leaf(ExprNode::Var(r))
     }
 }
 impl From<&Var> for Expr {
@@ -231,22 +426,27 @@ impl From<&Var> for Expr {
 }
 impl From<Vec<f64>> for Expr {
     fn from(v: Vec<f64>) -> Expr {
-        Expr::Data(v)
+        Expr::data(v)
     }
 }
 impl From<&[f64]> for Expr {
     fn from(v: &[f64]) -> Expr {
-        Expr::Data(v.to_vec())
+        Expr::data(v)
     }
 }
 impl<const N: usize> From<[f64; N]> for Expr {
     fn from(v: [f64; N]) -> Expr {
-        Expr::Data(v.to_vec())
+        Expr::data(v.as_slice())
     }
 }
 impl<const N: usize> From<&[f64; N]> for Expr {
     fn from(v: &[f64; N]) -> Expr {
-        Expr::Data(v.to_vec())
+        Expr::data(v.as_slice())
+    }
+}
+impl From<&Expr> for Expr {
+    fn from(e: &Expr) -> Expr {
+        e.clone()
     }
 }
 
@@ -254,7 +454,7 @@ macro_rules! binary_ops {
     ($($trait:ident $method:ident $op:ident),*) => {$(
         impl<R: Into<Expr>> $trait<R> for Expr {
             type Output = Expr;
-            fn $method(self, rhs: R) -> Expr { Expr::Binary(BinaryOp::$op, Box::new(self), Box::new(rhs.into())) }
+            fn $method(self, rhs: R) -> Expr { self.binary(BinaryOp::$op, rhs.into()) }
         }
         impl<R: Into<Expr>> $trait<R> for Var {
             type Output = Expr;
@@ -305,38 +505,36 @@ impl Expr {
     /// Evaluates an expression that reads no node; `None` if it reads one or if vector
     /// lengths do not broadcast.
     pub fn eval_const(&self) -> Option<ConstValue> {
+        if !self.is_constant() {
+            return None;
+        }
         self.eval_with(&|_| None)
     }
 
     /// Evaluates the expression, reading node `i` through `lookup(i)`; `None` if a lookup
-    /// fails or vector lengths do not broadcast.
+    /// fails or vector lengths do not broadcast. One pass in evaluation order; each
+    /// intermediate value is freed after its last reader.
     pub fn eval_with(&self, lookup: &dyn Fn(usize) -> Option<ConstValue>) -> Option<ConstValue> {
-        match self {
-            Expr::Const(v) => Some(ConstValue { values: vec![*v], vector: false }),
-            Expr::Data(v) => Some(ConstValue { values: v.clone(), vector: true }),
-            Expr::Var(r) => lookup(r.index),
-            Expr::Unary(op, a) => {
-                let mut a = a.eval_with(lookup)?;
-                a.values.iter_mut().for_each(|x| *x = op.apply(*x));
-                Some(a)
+        let live = self.live();
+        let mut readers = self.readers(&live);
+        let mut values: Vec<Option<ConstValue>> = vec![None; self.nodes.len()];
+        for (i, node) in self.nodes.iter().enumerate() {
+            if !live[i] {
+                continue;
             }
-            Expr::Pow(a, c) => {
-                let mut a = a.eval_with(lookup)?;
-                a.values.iter_mut().for_each(|x| *x = x.powf(*c));
-                Some(a)
-            }
-            Expr::Binary(op, a, b) => {
-                let (a, b) = (a.eval_with(lookup)?, b.eval_with(lookup)?);
-                let vector = a.vector || b.vector;
-                let n = match (a.vector, b.vector) {
-                    (true, true) if a.values.len() != b.values.len() => return None,
-                    (true, _) => a.values.len(),
-                    (_, true) => b.values.len(),
-                    _ => 1,
-                };
-                let values = (0..n).map(|i| op.apply(a.at(i), b.at(i))).collect();
-                Some(ConstValue { values, vector })
-            }
+            let mut take = |a: usize| -> Option<ConstValue> {
+                readers[a] -= 1;
+                if readers[a] == 0 { values[a].take() } else { values[a].clone() }
+            };
+            let v = match node {
+                ExprNode::Var(r) => lookup(r.index)?,
+                _ => {
+                    let mut args = node.operands().map(&mut take);
+                    node.apply(args.next().flatten(), args.next().flatten())?
+                }
+            };
+            values[i] = Some(v);
         }
+        values.pop().flatten()
     }
 }

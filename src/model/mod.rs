@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 pub use dist::{Dist, DistKind, Domain, Family, Support};
-pub use expr::{BinaryOp, Expr, NodeRef, UnaryOp, Var};
+pub use expr::{BinaryOp, Expr, ExprNode, NodeRef, UnaryOp, Var};
 pub use shape::Shape;
 
 use crate::error::{Error, Result};
@@ -137,15 +137,31 @@ impl Node {
 /// assert_eq!(Model::from_json(&json)?, m);
 /// # Ok::<(), exmc::Error>(())
 /// ```
-#[derive(Clone, Debug, Serialize, Deserialize)]
+///
+/// A clone is a model of its own: `Var`s it creates are rejected by the original (and by
+/// other clones). `Var`s of the original for nodes that existed when it was cloned stay valid in
+/// the clone, since the clone copied exactly those nodes.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Model {
     #[serde(skip, default = "fresh_id")]
     id: u64,
+    /// Models this one was cloned from (directly or not), each with its node count at the
+    /// time: their `Var`s below that count refer to the same nodes here.
+    #[serde(skip)]
+    ancestors: Vec<(u64, usize)>,
     nodes: Vec<Node>,
 }
 
 fn fresh_id() -> u64 {
     NEXT_MODEL_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Clone for Model {
+    fn clone(&self) -> Model {
+        let mut ancestors = self.ancestors.clone();
+        ancestors.push((self.id, self.nodes.len()));
+        Model { id: fresh_id(), ancestors, nodes: self.nodes.clone() }
+    }
 }
 
 impl PartialEq for Model {
@@ -163,7 +179,7 @@ impl Default for Model {
 impl Model {
     /// An empty model.
     pub fn new() -> Model {
-        Model { id: fresh_id(), nodes: Vec::new() }
+        Model { id: fresh_id(), ancestors: Vec::new(), nodes: Vec::new() }
     }
 
     /// The nodes, in the order they were added.
@@ -201,13 +217,19 @@ impl Model {
         self.push(name, None, NodeKind::Deterministic { expr: expr.into() })
     }
 
-    /// Opts a node out of automatic non-centring.
+    /// Opts a free node out of automatic non-centring; other nodes are an error.
     pub fn keep_centered(&mut self, var: Var) -> Result<()> {
         let node = self.node_mut(var)?;
-        if let NodeKind::Free { reparam, .. } = &mut node.kind {
-            *reparam = false;
+        match &mut node.kind {
+            NodeKind::Free { reparam, .. } => {
+                *reparam = false;
+                Ok(())
+            }
+            NodeKind::Observed { .. } | NodeKind::Deterministic { .. } => Err(Error::InvalidNode {
+                node: node.name.clone(),
+                reason: "keep_centered applies to free random variables only".into(),
+            }),
         }
-        Ok(())
     }
 
     /// Serialises the model to JSON.
@@ -231,23 +253,31 @@ impl Model {
         validate::topological_order(&self.nodes)
     }
 
-    pub(crate) fn id(&self) -> u64 {
-        self.id
+    /// Whether a reference made by model `owner` to node `index` may be used here: this
+    /// model's own, one of an ancestor's nodes that this model copied, or an internal one
+    /// (owner 0, from rewrite passes and JSON).
+    pub(crate) fn owns(&self, owner: u64, index: usize) -> bool {
+        owner == 0 || owner == self.id || self.ancestors.iter().any(|&(a, count)| a == owner && index < count)
     }
 
-    pub(crate) fn from_nodes(id: u64, nodes: Vec<Node>) -> Model {
-        Model { id, nodes }
+    /// A model with the same identity (and ancestry) as `self` holding `nodes`: what rewrite
+    /// passes return.
+    pub(crate) fn with_nodes(&self, nodes: Vec<Node>) -> Model {
+        Model { id: self.id, ancestors: self.ancestors.clone(), nodes }
     }
 
     fn node_mut(&mut self, var: Var) -> Result<&mut Node> {
-        if var.owner != self.id {
+        if !self.owns(var.owner, var.index) {
             return Err(Error::ForeignVar { node: format!("#{}", var.index) });
         }
         let len = self.nodes.len();
-        self.nodes.get_mut(var.index).ok_or(Error::UnknownNode { node: "?".into(), index: len })
+        self.nodes
+            .get_mut(var.index)
+            .ok_or(Error::UnknownNode { node: format!("#{}", var.index), index: len })
     }
 
     fn push(&mut self, name: &str, shape: Option<Shape>, kind: NodeKind) -> Result<Var> {
+        validate::name(name)?;
         if self.nodes.iter().any(|n| n.name == name) {
             return Err(Error::DuplicateName(name.to_string()));
         }

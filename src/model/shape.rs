@@ -13,6 +13,10 @@ pub enum Shape {
 }
 
 impl Shape {
+    /// Most elements a node may have: GPU kernels index with 32-bit integers, and a vector this
+    /// long already takes 32 GiB per copy.
+    pub const MAX_LEN: usize = u32::MAX as usize;
+
     /// Number of scalar elements.
     pub fn len(self) -> usize {
         match self {

@@ -1,33 +1,41 @@
 //! Model validation: names, references, cycles, shapes, parameter domains and data.
 
-use super::{Dist, Expr, Model, Node, NodeKind, Shape, Support};
+use super::{Dist, Expr, ExprNode, Model, Node, NodeKind, Shape, Support};
 use crate::error::{Error, Result};
 
-/// Shape of an expression given the nodes it may read.
+/// Shape of an expression given the nodes it may read (one pass in evaluation order).
 pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
-    Ok(match e {
-        Expr::Const(_) => Shape::Scalar,
-        Expr::Data(v) if v.is_empty() => {
-            return Err(Error::ShapeMismatch { node: at.to_string(), detail: "empty data vector".into() });
-        }
-        Expr::Data(v) => {
-            if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-                return Err(Error::NonFiniteData { node: at.to_string(), index: i, value: *x });
+    let live = e.live();
+    let mut shapes = vec![Shape::Scalar; e.len()];
+    for (i, node) in e.nodes().iter().enumerate().filter(|(i, _)| live[*i]) {
+        shapes[i] = match node {
+            ExprNode::Const(_) => Shape::Scalar,
+            ExprNode::Data(v) if v.is_empty() => {
+                return Err(Error::ShapeMismatch {
+                    node: at.to_string(),
+                    detail: "empty data vector".into(),
+                });
             }
-            Shape::Vector(v.len())
-        }
-        Expr::Var(r) => {
-            nodes.get(r.index).ok_or(Error::UnknownNode { node: at.to_string(), index: r.index })?.shape
-        }
-        Expr::Unary(_, a) | Expr::Pow(a, _) => expr_shape(nodes, a, at)?,
-        Expr::Binary(op, a, b) => {
-            let (sa, sb) = (expr_shape(nodes, a, at)?, expr_shape(nodes, b, at)?);
-            sa.broadcast(sb).ok_or_else(|| Error::ShapeMismatch {
-                node: at.to_string(),
-                detail: format!("operands of {op:?} have lengths {} and {}", sa.len(), sb.len()),
-            })?
-        }
-    })
+            ExprNode::Data(v) => {
+                if let Some((i, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                    return Err(Error::NonFiniteData { node: at.to_string(), index: i, value: *x });
+                }
+                Shape::Vector(v.len())
+            }
+            ExprNode::Var(r) => {
+                nodes.get(r.index).ok_or(Error::UnknownNode { node: at.to_string(), index: r.index })?.shape
+            }
+            ExprNode::Unary(_, a) | ExprNode::Pow(a, _) => shapes[*a],
+            ExprNode::Binary(op, a, b) => {
+                let (sa, sb) = (shapes[*a], shapes[*b]);
+                sa.broadcast(sb).ok_or_else(|| Error::ShapeMismatch {
+                    node: at.to_string(),
+                    detail: format!("operands of {op:?} have lengths {} and {}", sa.len(), sb.len()),
+                })?
+            }
+        };
+    }
+    Ok(shapes[e.len() - 1])
 }
 
 fn check_refs(model: &Model, node: &Node, limit: usize) -> Result<()> {
@@ -35,7 +43,7 @@ fn check_refs(model: &Model, node: &Node, limit: usize) -> Result<()> {
         let mut refs = Vec::new();
         e.refs(&mut refs);
         for r in refs {
-            if r.owner != 0 && r.owner != model.id() {
+            if !model.owns(r.owner, r.index) {
                 return Err(Error::ForeignVar { node: node.name.clone() });
             }
             if r.index >= limit {
@@ -73,7 +81,31 @@ fn check_not_empty(node: &Node) -> Result<()> {
             detail: "a vector node needs length ≥ 1".into(),
         });
     }
+    if node.shape.len() > Shape::MAX_LEN {
+        return Err(Error::TooLarge {
+            what: format!("node `{}`", node.name),
+            elements: node.shape.len() as u128,
+            reason: format!("a node holds at most {} elements", Shape::MAX_LEN),
+        });
+    }
     Ok(())
+}
+
+/// Node names are non-empty, printable, and free of `[` and `]`, which label elements
+/// (`theta[3]`): a scalar named `theta[0]` would collide with an element of a vector `theta`.
+pub(crate) fn name(name: &str) -> Result<()> {
+    let reason = if name.is_empty() {
+        "names must not be empty"
+    } else if name.contains(['[', ']']) {
+        "`[` and `]` are reserved for element labels such as `theta[3]`"
+    } else if name.chars().any(char::is_control) {
+        "names must not contain control characters"
+    } else if name.trim() != name {
+        "names must not start or end with white space"
+    } else {
+        return Ok(());
+    };
+    Err(Error::InvalidName { name: name.to_string(), reason })
 }
 
 /// Broadcast shape of a node's parameters (or its expression).
@@ -183,6 +215,7 @@ fn check_data(node: &Node, dist: &Dist, data: &[f64]) -> Result<()> {
 pub(crate) fn model(m: &Model) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for n in &m.nodes {
+        name(&n.name)?;
         if !seen.insert(n.name.as_str()) {
             return Err(Error::DuplicateName(n.name.clone()));
         }

@@ -1,7 +1,7 @@
 //! Diagonal mass-matrix estimation: Welford variance with Stan's regularisation.
 
 /// Running mean and variance per coordinate.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Welford {
     n: f64,
     mean: Vec<f64>,
@@ -22,6 +22,30 @@ impl Welford {
             *m += delta / self.n;
             *s += delta * (x - *m);
         }
+    }
+
+    /// Means per coordinate.
+    pub fn mean(&self) -> &[f64] {
+        &self.mean
+    }
+
+    /// Adds every sample `other` has seen (Chan et al.'s pairwise update): the pooled
+    /// estimator of both sample sets.
+    pub fn merge(&mut self, other: &Welford) {
+        if other.n == 0.0 {
+            return;
+        }
+        if self.n == 0.0 {
+            *self = other.clone();
+            return;
+        }
+        let n = self.n + other.n;
+        for i in 0..self.mean.len().min(other.mean.len()) {
+            let delta = other.mean[i] - self.mean[i];
+            self.mean[i] += delta * other.n / n;
+            self.m2[i] += other.m2[i] + delta * delta * self.n * other.n / n;
+        }
+        self.n = n;
     }
 
     /// Samples seen since the last restart.
@@ -76,5 +100,23 @@ mod tests {
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
         let want = n / (n + 5.0) * var + 1e-3 * 5.0 / (n + 5.0);
         assert!((w.regularized_variance()[0] - want).abs() < 1e-14);
+    }
+
+    #[test]
+    fn merged_estimators_equal_the_pooled_one() {
+        let xs: Vec<f64> = (0..50).map(|i| ((i * 37) % 11) as f64 * 0.3 - 1.0).collect();
+        let (mut a, mut b, mut all) = (Welford::new(1), Welford::new(1), Welford::new(1));
+        for (i, &x) in xs.iter().enumerate() {
+            if i < 17 {
+                a.add(&[x])
+            } else {
+                b.add(&[x])
+            }
+            all.add(&[x]);
+        }
+        a.merge(&b);
+        assert_eq!(a.count(), 50);
+        assert!((a.mean()[0] - all.mean()[0]).abs() < 1e-14);
+        assert!((a.variance()[0] - all.variance()[0]).abs() < 1e-13);
     }
 }

@@ -3,16 +3,115 @@
 //! A free `x ~ Normal(mu, sigma)` whose `mu` and `sigma` both read other nodes becomes
 //! `x_z ~ Normal(0, 1)` (same shape) and the deterministic `x = mu + sigma · x_z`, which keeps
 //! the name `x` in the trace. Nodes marked with `Model::keep_centered` are left alone.
+//!
+//! The centred density is −∞ wherever `sigma ≤ 0`; the rewritten model has no such bound, so
+//! the rewrite applies only where `sigma > 0` holds by construction ([`Sign::of`]): a positive
+//! constant or data, a node whose support is positive (HalfCauchy, Gamma, …, a Uniform with a
+//! non-negative lower bound), and sums, products, quotients, powers, `exp`, `logistic`, `√`,
+//! `x²` and `ln(1 + x)` of those. `Normal(mu, mu - 10)` or `Normal(mu, -tau)` stay centred.
 
-use crate::model::{Dist, DistKind, Expr, Model, Node, NodeKind, NodeRef};
+use crate::model::{
+    BinaryOp, Dist, DistKind, Expr, ExprNode, Model, Node, NodeKind, NodeRef, Support, UnaryOp,
+};
+
+/// What is known about the sign of a value, everywhere in its domain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sign {
+    /// Strictly positive.
+    Positive,
+    /// Positive or zero.
+    NonNegative,
+    /// Nothing.
+    Unknown,
+}
+
+impl Sign {
+    fn of_values(v: &[f64]) -> Sign {
+        if v.iter().all(|&x| x > 0.0) {
+            Sign::Positive
+        } else if v.iter().all(|&x| x >= 0.0) {
+            Sign::NonNegative
+        } else {
+            Sign::Unknown
+        }
+    }
+
+    /// The sign of `e`, given the signs of the model's nodes (one pass over its operations).
+    pub fn of(e: &Expr, nodes: &[Sign]) -> Sign {
+        use Sign::*;
+        let mut signs: Vec<Sign> = Vec::with_capacity(e.len());
+        for n in e.nodes() {
+            let s =
+                match n {
+                    ExprNode::Const(c) => Sign::of_values(&[*c]),
+                    ExprNode::Data(v) => Sign::of_values(v),
+                    ExprNode::Var(r) => nodes.get(r.index).copied().unwrap_or(Unknown),
+                    ExprNode::Unary(op, a) => match (op, signs[*a]) {
+                        (UnaryOp::Exp | UnaryOp::Logistic, _) => Positive,
+                        (UnaryOp::Square, Positive) => Positive,
+                        (UnaryOp::Square, _) => NonNegative,
+                        (UnaryOp::Sqrt | UnaryOp::Log1p, s) => s,
+                        (UnaryOp::Neg | UnaryOp::Log, _) => Unknown,
+                    },
+                    ExprNode::Pow(a, c) => {
+                        let even = c.fract() == 0.0 && (c / 2.0).fract() == 0.0;
+                        match signs[*a] {
+                            Positive => Positive,
+                            NonNegative if *c > 0.0 => NonNegative,
+                            _ if even => NonNegative,
+                            _ => Unknown,
+                        }
+                    }
+                    ExprNode::Binary(op, a, b) => {
+                        let (a, b) = (signs[*a], signs[*b]);
+                        match op {
+                            BinaryOp::Add | BinaryOp::Mul if a == Positive && b == Positive => Positive,
+                            BinaryOp::Add if a != Unknown && b != Unknown => {
+                                if a == Positive || b == Positive { Positive } else { NonNegative }
+                            }
+                            BinaryOp::Mul if a != Unknown && b != Unknown => NonNegative,
+                            BinaryOp::Div if b == Positive && a != Unknown => a,
+                            _ => Unknown,
+                        }
+                    }
+                };
+            signs.push(s);
+        }
+        signs.pop().unwrap_or(Unknown)
+    }
+
+    /// The sign of every node of a model whose nodes come after the nodes they read (as
+    /// validation guarantees for the builder's order; other orders give `Unknown` for nodes
+    /// read before they are seen, which only prevents rewrites).
+    pub fn of_nodes(nodes: &[Node]) -> Vec<Sign> {
+        let mut signs = vec![Sign::Unknown; nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            signs[i] = match &n.kind {
+                NodeKind::Free { dist, .. } => match dist.kind.support() {
+                    Support::Positive | Support::UnitInterval => Sign::Positive,
+                    // Values lie strictly above the lower bound.
+                    Support::Interval if Sign::of(&dist.params[0], &signs) != Sign::Unknown => Sign::Positive,
+                    Support::Interval | Support::Real => Sign::Unknown,
+                },
+                NodeKind::Observed { data, .. } => Sign::of_values(data),
+                NodeKind::Deterministic { expr } => Sign::of(expr, &signs),
+            };
+        }
+        signs
+    }
+}
 
 /// Applies the rewrite; returns the new model and the names of rewritten nodes.
 pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
     let mut nodes: Vec<Node> = model.nodes().to_vec();
+    let signs = Sign::of_nodes(&nodes);
     let mut rewritten = Vec::new();
     for i in 0..nodes.len() {
         let NodeKind::Free { dist, reparam: true, .. } = &nodes[i].kind else { continue };
         if dist.kind != DistKind::Normal || dist.params.iter().any(Expr::is_constant) {
+            continue;
+        }
+        if Sign::of(&dist.params[1], &signs) != Sign::Positive {
             continue;
         }
         let (mu, sigma) = (dist.params[0].clone(), dist.params[1].clone());
@@ -23,15 +122,15 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
             name: z_name,
             shape: nodes[i].shape,
             kind: NodeKind::Free {
-                dist: Dist { kind: DistKind::Normal, params: vec![Expr::Const(0.0), Expr::Const(1.0)] },
+                dist: Dist { kind: DistKind::Normal, params: vec![Expr::constant(0.0), Expr::constant(1.0)] },
                 transform: None,
                 reparam: false,
             },
         });
-        nodes[i].kind = NodeKind::Deterministic { expr: mu + sigma * Expr::Var(z) };
+        nodes[i].kind = NodeKind::Deterministic { expr: mu + sigma * Expr::from(z) };
         rewritten.push(name);
     }
-    (Model::from_nodes(model.id(), nodes), rewritten)
+    (model.with_nodes(nodes), rewritten)
 }
 
 fn unique_name(nodes: &[Node], base: &str) -> String {
@@ -57,11 +156,57 @@ mod tests {
         let keep = m.rv("keep", Normal::new(mu, tau)).unwrap();
         m.keep_centered(keep).unwrap();
         m.rv("fixed_scale", Normal::new(mu, 1.0)).unwrap();
+        // Scales not positive by construction keep the centred density and its bound.
+        m.rv("shifted", Normal::new(mu, mu - 10.0)).unwrap();
+        m.rv("negated", Normal::new(mu, -tau)).unwrap();
+        m.rv("logged", Normal::new(mu, tau.ln())).unwrap();
         let (r, names) = super::noncenter(&m);
         assert_eq!(names, vec!["theta".to_string()]);
         assert!(matches!(r.nodes()[theta.index()].kind, NodeKind::Deterministic { .. }));
         let z = r.var("theta_z").unwrap();
         assert_eq!(r.nodes()[z.index()].shape, Shape::Vector(8));
         r.validate().unwrap();
+    }
+}
+
+#[cfg(test)]
+mod sign_tests {
+    use super::Sign;
+    use crate::prelude::*;
+
+    #[test]
+    fn positivity_by_construction() {
+        let mut m = Model::new();
+        let mu = m.rv("mu", Normal::new(0.0, 1.0)).unwrap();
+        let tau = m.rv("tau", HalfCauchy::new(1.0)).unwrap();
+        let u0 = m.rv("u0", Uniform::new(0.0, 10.0)).unwrap();
+        let um = m.rv("um", Uniform::new(-1.0, 10.0)).unwrap();
+        let p = m.rv("p", Beta::new(2.0, 2.0)).unwrap();
+        let d = m.deterministic("d", tau * 2.0 + p).unwrap();
+        let signs = Sign::of_nodes(m.nodes());
+        let sign = |e: Expr| Sign::of(&e, &signs);
+        use Sign::*;
+        for (e, want) in [
+            (Expr::from(tau), Positive),
+            (Expr::from(u0), Positive),
+            (Expr::from(um), Unknown),
+            (Expr::from(d), Positive),
+            (mu.exp(), Positive),
+            (mu.logistic() * tau, Positive),
+            (tau / (p + 1.0), Positive),
+            (mu.square(), NonNegative),
+            (mu.square() + 1e-3, Positive),
+            (mu.powf(2.0), NonNegative),
+            (tau.powf(-0.5), Positive),
+            (tau.sqrt().ln_1p(), Positive),
+            (mu - 10.0, Unknown),
+            (-tau, Unknown),
+            (tau - p, Unknown),
+            (tau.ln(), Unknown),
+            (Expr::from(vec![1.0, 2.0]) * tau, Positive),
+            (Expr::from(vec![0.0, 2.0]) * tau, NonNegative),
+        ] {
+            assert_eq!(sign(e.clone()), want, "{e:?}");
+        }
     }
 }

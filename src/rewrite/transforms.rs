@@ -6,7 +6,7 @@ use crate::model::{Model, Node, NodeKind, Support, Transform};
 /// Sets the transform of every free node from its family's support.
 pub fn attach_transforms(model: &Model) -> Model {
     let nodes = model.nodes().iter().map(attach).collect();
-    Model::from_nodes(model.id(), nodes)
+    model.with_nodes(nodes)
 }
 
 fn attach(node: &Node) -> Node {

@@ -5,6 +5,7 @@ use super::cancel::CancelToken;
 use super::progress::Progress;
 use crate::backend::cpu::Executor;
 use crate::backend::{Backend, DrawState, LeafReport};
+use crate::nuts::mass_matrix::Welford;
 use crate::nuts::{ChainMachine, DrawStats};
 
 /// What one chain produced.
@@ -16,6 +17,8 @@ pub struct ChainRecord {
     pub stats: Vec<DrawStats>,
     /// Statistics of warmup iterations.
     pub warmup_stats: Vec<DrawStats>,
+    /// Mean and variance of the kept draws on the unconstrained scale, per coordinate.
+    pub moments: Welford,
 }
 
 /// Counters of a driven group.
@@ -38,6 +41,8 @@ pub struct Group<'a> {
     pub chain_ids: Vec<usize>,
     /// Maps unconstrained draws to trace values.
     pub constrain: &'a Executor,
+    /// Iterations after warmup (the records are sized for them up front).
+    pub draws: usize,
     /// Warmup length and thinning.
     pub warmup: usize,
     /// Keep every `thin`-th draw.
@@ -54,7 +59,17 @@ pub fn drive(
     mut g: Group<'_>,
 ) -> crate::Result<(Vec<ChainRecord>, DriveCounters)> {
     let n = g.machines.len();
-    let mut records = vec![ChainRecord::default(); n];
+    let moments = Welford::new(backend.dim());
+    let mut records = vec![ChainRecord { moments, ..ChainRecord::default() }; n];
+    let kept = g.draws.div_ceil(g.thin);
+    let per_draw: usize =
+        g.constrain.program().outputs.iter().map(|(_, v)| g.constrain.program().lens[*v]).sum();
+    for (r, &c) in records.iter_mut().zip(&g.chain_ids) {
+        let what = || format!("the trace of chain {c}");
+        crate::mem::try_reserve(&mut r.values, kept.saturating_mul(per_draw), what)?;
+        crate::mem::try_reserve(&mut r.stats, kept, what)?;
+        crate::mem::try_reserve(&mut r.warmup_stats, g.warmup, what)?;
+    }
     let mut counters = DriveCounters::default();
     let mut cmds = Vec::with_capacity(n);
     let mut reports = vec![LeafReport::default(); n];
@@ -104,6 +119,7 @@ pub fn drive(
             } else if (out.iteration - g.warmup).is_multiple_of(g.thin) {
                 divergences[c] += out.stats.diverging as usize;
                 rec.stats.push(out.stats);
+                rec.moments.add(&state.q);
                 g.constrain.run(&mut ws, &state.q, &mut []);
                 for (_, v) in &g.constrain.program().outputs {
                     rec.values.extend_from_slice(g.constrain.value(&ws, *v));

@@ -31,6 +31,9 @@ pub struct Fit {
     pub counters: DriveCounters,
     /// Whether the run stopped early (the trace holds the draws every chain completed).
     pub cancelled: bool,
+    /// What the run itself found wrong (e.g. f32 kernels too coarse for a variable), in
+    /// words with the remedy; [`Fit::summary`] prints them with its own warnings.
+    pub warnings: Vec<String>,
 }
 
 impl Fit {
@@ -74,8 +77,13 @@ impl Fit {
                 TraceVar { name: outputs[k].0.clone(), shape: compiled.output_shapes[k].dims(), values }
             })
             .collect();
-        let stats = records.iter().map(|r| r.stats[..draws].to_vec()).collect();
-        let warmup_stats = records.iter().map(|r| r.warmup_stats.clone()).collect();
+        let (stats, warmup_stats) = records
+            .into_iter()
+            .map(|mut r| {
+                r.stats.truncate(draws);
+                (r.stats, r.warmup_stats)
+            })
+            .unzip();
         Fit {
             trace: Trace { chains, draws, vars, stats, warmup_stats },
             noncentered: compiled.noncentered.clone(),
@@ -84,10 +92,13 @@ impl Fit {
             timing,
             counters,
             cancelled,
+            warnings: Vec::new(),
         }
     }
 
-    /// ArviZ-style summary of every scalar (mean, sd, hdi 3%–97%, mcse, ess, r_hat).
+    /// ArviZ-style summary of every scalar (mean, sd, hdi 3%–97%, mcse, ess, r_hat), with the
+    /// warnings its numbers call for (see [`Summary::new`]) after the run's own
+    /// ([`Fit::warnings`]) and a count of divergences.
     pub fn summary(&self) -> Summary {
         let rows = self
             .trace
@@ -98,7 +109,17 @@ impl Fit {
                 diagnostics::summary_row(name, &refs)
             })
             .collect();
-        Summary { rows }
+        let mut s = Summary::new(rows, self.trace.chains, self.trace.draws);
+        let divergences = self.divergences();
+        let mut own = self.warnings.clone();
+        if divergences > 0 {
+            own.push(format!(
+                "{divergences} divergent transitions after warmup: the posterior may be biased; raise target_accept or reparameterise"
+            ));
+        }
+        own.append(&mut s.warnings);
+        s.warnings = own;
+        s
     }
 
     /// E-BFMI of each chain.

@@ -4,6 +4,7 @@ mod cancel;
 mod driver;
 mod fit;
 mod init;
+mod precision;
 mod progress;
 pub mod trace;
 
@@ -71,13 +72,19 @@ impl BackendChoice {
         }
     }
 
-    /// Splits chains into groups, each driven by its own backend instance: one group per
-    /// thread on the CPU (a leaf of a small model is cheaper than a fork-join).
-    fn groups(self, ids: &[usize], threads: usize) -> Vec<Vec<usize>> {
+    /// Splits chains into groups, each driven to completion by its own backend instance. On
+    /// the CPU: at least one group per thread (a leaf of a small model is cheaper than a
+    /// fork-join), and groups small enough that a group's state (`chain_bytes` per chain) stays
+    /// in cache: one dispatch sweeps every live chain of its group, so a group of 10⁵ chains
+    /// streams its whole state through memory on every leaf (DECISIONS 26). On the GPU: one
+    /// group.
+    fn groups(self, ids: &[usize], threads: usize, chain_bytes: usize) -> Vec<Vec<usize>> {
         match self {
             BackendChoice::Auto | BackendChoice::Cpu => {
-                let n = threads.min(ids.len()).max(1);
-                (0..n).map(|g| ids.iter().copied().skip(g).step_by(n).collect()).collect()
+                let per_group = (GROUP_BYTES / chain_bytes.max(1)).clamp(MIN_GROUP_CHAINS, MAX_GROUP_CHAINS);
+                let n = threads.max(ids.len().div_ceil(per_group)).min(ids.len()).max(1);
+                let size = ids.len().div_ceil(n);
+                ids.chunks(size).map(<[usize]>::to_vec).collect()
             }
             BackendChoice::Gpu => vec![ids.to_vec()],
         }
@@ -114,6 +121,23 @@ impl BackendChoice {
         }
     }
 }
+
+/// Most worker threads a run may ask for.
+const MAX_THREADS: usize = 4096;
+
+/// Bytes of chain state a CPU group aims at (about a core's L2 cache).
+const GROUP_BYTES: usize = 1 << 20;
+/// Fewest and most chains of a CPU group (when there are enough chains).
+const MIN_GROUP_CHAINS: usize = 16;
+const MAX_GROUP_CHAINS: usize = 1024;
+
+/// Most chains a run may have: chain ids key 32-bit random streams (CPU and WGSL alike), so
+/// chain 2³² would repeat chain 0's stream.
+pub const MAX_CHAINS: u128 = 1 << 32;
+
+/// Most iterations (warmup + draws) per chain: the iteration number keys the random streams
+/// with 60 bits.
+pub const MAX_ITERATIONS: u128 = 1 << 60;
 
 /// How chains start.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -286,14 +310,67 @@ impl<'m> Sampler<'m> {
         if self.max_treedepth == 0 || self.max_treedepth > 30 {
             return bad("max_treedepth", "must lie in 1..=30");
         }
-        if self.threads == Some(0) {
-            return bad("threads", "must be at least 1");
+        if self.threads == Some(0) || self.threads > Some(MAX_THREADS) {
+            return bad("threads", "must lie in 1..=4096");
+        }
+        if self.chains as u128 > MAX_CHAINS {
+            return bad("chains", "must be at most 2^32: chain ids key 32-bit random streams");
+        }
+        match self.warmup.checked_add(self.draws) {
+            Some(n) if n as u128 <= MAX_ITERATIONS => {}
+            _ => return bad("draws", "warmup + draws must be at most 2^60 iterations per chain"),
         }
         let ids = self.chain_ids.clone().unwrap_or_else(|| (0..self.chains).collect());
         if ids.is_empty() || ids.iter().any(|&c| c >= self.chains) {
             return bad("only_chains", "ids must be non-empty and below `chains`");
         }
+        let mut seen = std::collections::HashSet::with_capacity(ids.len());
+        if let Some(c) = ids.iter().find(|&&c| !seen.insert(c)) {
+            return Err(Error::InvalidOption {
+                option: "only_chains",
+                reason: format!("chain {c} is listed twice (a repeated chain is not an independent draw)"),
+            });
+        }
         Ok(ids)
+    }
+
+    /// Checks, before anything is allocated, that the run's largest host buffers can be
+    /// addressed and allocated: the trace and warmup statistics of every chain and, on the CPU
+    /// backend, every chain's workspace and trajectory state.
+    fn preflight(
+        &self,
+        compiled: &Compiled,
+        chains: usize,
+        choice: BackendChoice,
+        threads: usize,
+    ) -> Result<()> {
+        let per_draw: u128 = compiled.output_shapes.iter().map(|s| s.len() as u128).sum();
+        let kept = self.draws.div_ceil(self.thin) as u128;
+        let stats = std::mem::size_of::<crate::nuts::DrawStats>() as u128;
+        let f64s = std::mem::size_of::<f64>() as u128;
+        let trace = kept * per_draw;
+        let chains = chains as u128;
+        let what = || format!("the trace ({chains} chains × {kept} draws × {per_draw} values)");
+        crate::mem::check_len(chains * trace, what)?;
+        let mut bytes = chains * (trace * f64s + (kept + self.warmup as u128) * stats);
+        if matches!(choice, BackendChoice::Cpu | BackendChoice::Auto) {
+            let workspace: u128 = compiled.logp_grad.lens.iter().map(|&l| l as u128).sum();
+            let dim = compiled.pointmap.dim as u128;
+            let vectors = 16 + 4 * (u128::from(self.max_treedepth) + 1);
+            let state = workspace + vectors * dim;
+            // Groups of chains run a few at a time (see `BackendChoice::groups`).
+            let live = chains.min(threads as u128 * MAX_GROUP_CHAINS as u128);
+            crate::mem::check_len(live * state, || {
+                format!("the CPU backend's state ({live} chains × {state} values)")
+            })?;
+            bytes += live * state * f64s;
+        }
+        // One reservation of the total proves the address space is there (a request beyond
+        // memory and swap fails here, not with an abort halfway through the run).
+        let elements = bytes.div_ceil(f64s);
+        let n = crate::mem::check_len(elements, || "the run's host memory".to_string())?;
+        let mut probe: Vec<f64> = Vec::new();
+        crate::mem::try_reserve(&mut probe, n, || "the run's host memory (trace and chain state)".into())
     }
 
     /// Compiles the model and samples.
@@ -301,6 +378,9 @@ impl<'m> Sampler<'m> {
         let ids = self.check()?;
         let t0 = Instant::now();
         let compiled = compile(self.model, self.rewrite)?;
+        if compiled.pointmap.dim == 0 {
+            return Err(Error::NoFreeVariables);
+        }
         let compile_s = t0.elapsed().as_secs_f64();
         let threads = self.threads.unwrap_or_else(rayon::current_num_threads).max(1);
         let pool = rayon::ThreadPoolBuilder::new()
@@ -309,19 +389,27 @@ impl<'m> Sampler<'m> {
             .map_err(|e| Error::InvalidOption { option: "threads", reason: e.to_string() })?;
         let t1 = Instant::now();
         let choice = self.backend.resolve()?;
-        let (records, counters, backend) = pool.install(|| self.sample(&compiled, &ids, threads, choice))?;
+        self.preflight(&compiled, ids.len(), choice, threads)?;
+        if choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32 {
+            precision::check_f32_model(self.model)?;
+        }
+        let (records, counters, backend, single) =
+            pool.install(|| self.sample(&compiled, &ids, threads, choice))?;
         // Backend creation (device, kernel compilation) counts as compilation.
         let (compile_s, sampling_s) =
             (compile_s + counters.backend_setup_s, t1.elapsed().as_secs_f64() - counters.backend_setup_s);
-        Ok(Fit::assemble(
-            &compiled,
-            &ids,
-            records,
-            counters,
-            backend,
-            Timing { compile_s, sampling_s },
-            self.cancel.is_cancelled(),
-        ))
+        let warnings = if single {
+            let mut pooled = crate::nuts::mass_matrix::Welford::default();
+            records.iter().for_each(|r| pooled.merge(&r.moments));
+            precision::resolution_warnings(&compiled.pointmap, &pooled)
+        } else {
+            Vec::new()
+        };
+        let timing = Timing { compile_s, sampling_s };
+        let mut fit =
+            Fit::assemble(&compiled, &ids, records, counters, backend, timing, self.cancel.is_cancelled());
+        fit.warnings = warnings;
+        Ok(fit)
     }
 
     fn sample(
@@ -330,8 +418,12 @@ impl<'m> Sampler<'m> {
         ids: &[usize],
         threads: usize,
         choice: BackendChoice,
-    ) -> Result<(Vec<ChainRecord>, DriveCounters, String)> {
-        let groups = choice.groups(ids, threads);
+    ) -> Result<(Vec<ChainRecord>, DriveCounters, String, bool)> {
+        let workspace: usize = compiled.logp_grad.lens.iter().fold(0, |a, &l| a.saturating_add(l));
+        let vectors = 16 + 4 * (self.max_treedepth as usize + 1);
+        let chain_bytes =
+            workspace.saturating_add(vectors.saturating_mul(compiled.pointmap.dim)).saturating_mul(8);
+        let groups = choice.groups(ids, threads, chain_bytes);
         let constrain = Executor::new(compiled.constrain.clone());
         let progress = Progress::new(self.chains, self.warmup + self.draws, self.progress);
         let (base, set) = match &self.init {
@@ -372,24 +464,25 @@ impl<'m> Sampler<'m> {
                     machines,
                     chain_ids: chain_ids.clone(),
                     constrain: &constrain,
+                    draws: self.draws,
                     warmup: self.warmup,
                     thin: self.thin,
                     progress: &progress,
                     cancel: &self.cancel,
                 };
-                let name = backend.name();
+                let (name, single) = (backend.name(), backend.single_precision());
                 let (records, mut counters) = drive(backend.as_mut(), group)?;
                 counters.backend_setup_s = setup_s;
-                Ok((chain_ids.iter().copied().zip(records).collect(), counters, name))
+                Ok((chain_ids.iter().copied().zip(records).collect(), counters, name, single))
             })
             .collect();
         progress.finish();
         let mut by_chain: Vec<(usize, ChainRecord)> = Vec::with_capacity(ids.len());
         let mut total = DriveCounters::default();
-        let mut backend = choice.name();
+        let (mut backend, mut single) = (choice.name(), false);
         for r in results {
-            let (recs, c, name) = r?;
-            backend = name;
+            let (recs, c, name, s) = r?;
+            (backend, single) = (name, s);
             by_chain.extend(recs);
             total.dispatches += c.dispatches;
             total.leaf_steps += c.leaf_steps;
@@ -397,7 +490,7 @@ impl<'m> Sampler<'m> {
         }
         let order: HashMap<usize, usize> = ids.iter().enumerate().map(|(k, &c)| (c, k)).collect();
         by_chain.sort_by_key(|(c, _)| order[c]);
-        Ok((by_chain.into_iter().map(|(_, r)| r).collect(), total, backend))
+        Ok((by_chain.into_iter().map(|(_, r)| r).collect(), total, backend, single))
     }
 }
 
@@ -421,7 +514,8 @@ pub enum MetricInit {
 }
 
 /// Records of one group's chains (keyed by global chain id) and its counters.
-type GroupRecords = (Vec<(usize, ChainRecord)>, DriveCounters, String);
+/// Also the backend's name and whether it holds positions in f32.
+type GroupRecords = (Vec<(usize, ChainRecord)>, DriveCounters, String, bool);
 
 /// Finds a finite starting point for every chain of a group: attempt `k` of every chain that
 /// still needs one is evaluated in one batch, so each chain sees the same candidates as alone.

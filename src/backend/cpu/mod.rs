@@ -98,23 +98,38 @@ impl Backend for CpuBackend {
             let Slot { state, ws } = slot;
             state.step(cmd, &mut |q, g| exec.run(ws, q, g))
         };
+        let unknown = |chain: usize| crate::Error::Backend {
+            backend: "cpu",
+            reason: format!("a dispatch addressed chain {chain} twice or beyond the backend's chains"),
+        };
         if cmds.len() < PARALLEL_MIN_CHAINS {
             for (cmd, rep) in cmds.iter().zip(reports.iter_mut()) {
-                *rep = run(&mut self.slots[cmd.chain], cmd);
+                *rep = run(self.slots.get_mut(cmd.chain).ok_or_else(|| unknown(cmd.chain))?, cmd);
             }
             return Ok(());
         }
-        // Commands address distinct chains; pair each with its slot.
-        let mut by_chain: Vec<Option<(usize, &StepCommand)>> = vec![None; self.slots.len()];
-        for (k, cmd) in cmds.iter().enumerate() {
-            by_chain[cmd.chain] = Some((k, cmd));
+        // Pair each command with its chain's slot by splitting the slots at the commands' chains
+        // in ascending order: O(commands), however many chains the backend holds (a scan of all
+        // slots per dispatch made large runs superlinear in the chain count).
+        let mut order: Vec<usize> = (0..cmds.len()).collect();
+        if !cmds.windows(2).all(|w| w[0].chain < w[1].chain) {
+            order.sort_unstable_by_key(|&k| cmds[k].chain);
         }
-        let results: Vec<(usize, LeafReport)> = self
-            .slots
-            .par_iter_mut()
-            .zip(by_chain.par_iter())
-            .filter_map(|(slot, c)| c.map(|(k, cmd)| (k, run(slot, cmd))))
-            .collect();
+        let mut jobs: Vec<(usize, &mut Slot)> = Vec::with_capacity(cmds.len());
+        let mut rest: &mut [Slot] = &mut self.slots;
+        let mut base = 0;
+        for &k in &order {
+            let chain = cmds[k].chain;
+            let tail = chain.checked_sub(base).and_then(|at| std::mem::take(&mut rest).get_mut(at..));
+            let Some((slot, tail)) = tail.and_then(|t| t.split_first_mut()) else {
+                return Err(unknown(chain));
+            };
+            jobs.push((k, slot));
+            rest = tail;
+            base = chain + 1;
+        }
+        let results: Vec<(usize, LeafReport)> =
+            jobs.into_par_iter().map(|(k, slot)| (k, run(slot, &cmds[k]))).collect();
         for (k, r) in results {
             reports[k] = r;
         }

@@ -10,7 +10,7 @@ use wgpu::util::DeviceExt;
 
 use super::codegen::Precision;
 use super::device::{BatchLogpGrad, Gpu, GpuError, from_bytes, to_bytes};
-use super::mapping::{Mapping, MappingChoice};
+use super::mapping::{MAX_INVOCATION_DIM, Mapping, MappingChoice};
 use super::module::{
     STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCALARS_PER_CHAIN, STEP_STATE_SLOTS, WORKGROUP_SIZE,
     bind_group_layout, step_checkpoint_slots, step_ctl_gather_at, step_ctl_scatter_at, step_ctl_words,
@@ -119,6 +119,9 @@ impl GpuBackend {
         let per_chain = largest_binding_per_chain(dim, max_depth, size);
         let limit = gpu.max_binding_bytes();
         let mapping = Mapping::choose(prog, mapping);
+        if mapping == Mapping::Invocation && d > MAX_INVOCATION_DIM {
+            return Err(GpuError::InvocationDim { dim: d, max: MAX_INVOCATION_DIM });
+        }
         if let Mapping::Workgroup { lanes } = mapping {
             let bytes = step_workgroup_bytes(dim, lanes, precision);
             if bytes > gpu.max_workgroup_bytes() {
@@ -136,29 +139,13 @@ impl GpuBackend {
         }
         let src = step_module(prog, max_depth, seed, precision, k, mapping)?;
         let device = gpu.device();
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("step"),
-            source: wgpu::ShaderSource::Wgsl(src.into()),
-        });
         let layout = bind_group_layout(device, &STEP_BINDINGS);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("step"),
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipelines = STEP_ENTRIES
-            .iter()
-            .map(|entry| {
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: Some(&pipeline_layout),
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-            })
-            .collect();
+        let pipelines = gpu.pipelines("step", src, Some(&pipeline_layout), &STEP_ENTRIES)?;
         let mut data = prog.data.concat();
         if data.is_empty() {
             data.push(0.0);
@@ -422,6 +409,10 @@ impl Backend for GpuBackend {
             o.n_leapfrog = s[10] as u32;
         }
         Ok(())
+    }
+
+    fn single_precision(&self) -> bool {
+        self.precision == Precision::F32
     }
 
     fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64 {

@@ -38,7 +38,7 @@ impl Precision {
 }
 
 /// Why a program could not be turned into WGSL.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CodegenError {
     /// A vector that must be kept in a function-scope array (it is read after its element
@@ -54,6 +54,93 @@ pub enum CodegenError {
         /// The limit.
         max: usize,
     },
+    /// A constant or data value that f32 kernels cannot represent: finite in f64 but beyond
+    /// f32's ±3.4·10³⁸, or nonzero but below f32's smallest subnormal (it would become 0).
+    #[error(
+        "{what} = {value:e} cannot be represented in f32 kernels (finite magnitudes 1.4e-45 ..= 3.4e38); use f64 kernels (Sampler::gpu_precision(Precision::F64)) or rescale the model"
+    )]
+    F32Range {
+        /// Which value (a constant, an exponent, a data array).
+        what: String,
+        /// The value.
+        value: f64,
+    },
+    /// The program's longest chain of dependent instructions is longer than GPU compilers are
+    /// given stack for (see `device::COMPILE_STACK_BYTES`).
+    #[error(
+        "the program has a chain of {depth} dependent instructions; the GPU backend compiles at most {max} (use the CPU backend)"
+    )]
+    TooDeep {
+        /// Length of the longest chain.
+        depth: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// Longest chain of dependent instructions the GPU backend compiles. Mesa's lavapipe needs
+/// 40–80 bytes of stack per link (measured: a chain of 10⁵ compiles with an 8 MiB stack, not
+/// with 4 MiB) and compilers run on a thread with a 256 MiB stack, so this keeps a 4× margin.
+pub const MAX_CHAIN: usize = 1_000_000;
+
+/// Checks that every constant, exponent and data value of `prog` (and every normaliser summed
+/// on the host) survives conversion to f32: the check behind [`CodegenError::F32Range`].
+pub fn check_f32_range(prog: &Program) -> Result<(), CodegenError> {
+    let bad = |x: f64| x.is_finite() && ((x as f32).is_infinite() || (x != 0.0 && x as f32 == 0.0));
+    for instr in &prog.instrs {
+        let (what, value) = match instr.op {
+            Op::Const(c) => ("constant", c),
+            Op::Pow(_, c) => ("exponent", c),
+            _ => continue,
+        };
+        if bad(value) {
+            return Err(CodegenError::F32Range { what: format!("{what} v{}", instr.out), value });
+        }
+    }
+    for (k, d) in prog.data.iter().enumerate() {
+        if let Some((i, &value)) = d.iter().enumerate().find(|(_, x)| bad(**x)) {
+            return Err(CodegenError::F32Range { what: format!("data array {k}, element {i}"), value });
+        }
+    }
+    for (k, h) in plan(prog).iter().enumerate() {
+        if let Hoist::Constant(value) = *h
+            && bad(value)
+        {
+            return Err(CodegenError::F32Range {
+                what: format!("normalising constant of v{}", prog.instrs[k].out),
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Length of the longest chain of dependent instructions in `prog`.
+pub fn chain_depth(prog: &Program) -> usize {
+    let mut depth = vec![0usize; prog.lens.len()];
+    let mut longest = 0;
+    for instr in &prog.instrs {
+        let d = 1 + reads(&instr.op).iter().map(|&a| depth[a]).max().unwrap_or(0);
+        depth[instr.out] = d;
+        if let Op::Lpdf { partials, .. } = &instr.op {
+            partials.iter().flatten().for_each(|&p| depth[p] = d);
+        }
+        longest = longest.max(d);
+    }
+    longest
+}
+
+/// The checks every module of `prog` passes before code is generated: the dependency chain
+/// ([`MAX_CHAIN`]) and, for f32 kernels, the range of constants and data.
+pub fn check_program(prog: &Program, precision: Precision) -> Result<(), CodegenError> {
+    let depth = chain_depth(prog);
+    if depth > MAX_CHAIN {
+        return Err(CodegenError::TooDeep { depth, max: MAX_CHAIN });
+    }
+    if precision == Precision::F32 {
+        check_f32_range(prog)?;
+    }
+    Ok(())
 }
 
 /// Longest share of a vector kept in function-scope memory per invocation.

@@ -55,6 +55,26 @@ pub enum GpuError {
         /// The adapter's limit.
         limit: u64,
     },
+    /// wgpu or the driver rejected a shader, pipeline or buffer (validation, out of memory,
+    /// internal error), or the device reported an error while running.
+    #[error("{what}: {reason}")]
+    Rejected {
+        /// What was being created or run.
+        what: String,
+        /// What wgpu or the driver said.
+        reason: String,
+    },
+    /// One invocation per chain was asked for a model whose vectors are too long to keep in
+    /// an invocation's private memory.
+    #[error(
+        "one invocation per chain keeps a chain's vectors in private arrays of at most {max} elements, but the padded dimension is {dim}; use one workgroup per chain (MappingChoice::Auto or Workgroup)"
+    )]
+    InvocationDim {
+        /// The model's padded dimension.
+        dim: usize,
+        /// The limit ([`super::mapping::MAX_INVOCATION_DIM`]).
+        max: usize,
+    },
     /// A buffer could not be read back (e.g. the device was lost).
     #[error("reading back `{buffer}` failed: {reason}")]
     Readback {
@@ -84,12 +104,21 @@ pub fn hardware_adapter() -> Option<String> {
         .clone()
 }
 
+/// Stack of the thread that compiles shaders. Drivers' compilers recurse along a program's
+/// dependency chains: Mesa's lavapipe overflowed a 2 MiB stack on a chain of about 40,000
+/// dependent additions and needs ~ 1 KiB per level (DECISIONS 24). The stack is reserved address
+/// space; only the pages a compilation touches are committed.
+pub const COMPILE_STACK_BYTES: usize = 256 << 20;
+
 /// An adapter with its device and queue.
 pub struct Gpu {
     device: wgpu::Device,
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     f64: bool,
+    /// Errors wgpu reported outside any error scope (instead of its default handler, which
+    /// panics), and a lost device; drained by [`Gpu::check`].
+    errors: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Gpu {
@@ -112,7 +141,103 @@ impl Gpu {
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&desc))
             .map_err(|e| GpuError::Device { adapter: info.name.clone(), reason: e.to_string() })?;
-        Ok(Gpu { device, queue, info, f64 })
+        let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = errors.clone();
+        device.on_uncaptured_error(std::sync::Arc::new(move |e: wgpu::Error| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(e.to_string());
+            }
+        }));
+        let sink = errors.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut v) = sink.lock() {
+                v.push(format!("device lost ({reason:?}): {message}"));
+            }
+        });
+        Ok(Gpu { device, queue, info, f64, errors })
+    }
+
+    /// Fails with the errors the device reported since the last check (while `what` ran).
+    pub fn check(&self, what: &str) -> Result<(), GpuError> {
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let reason = errors.join("; ");
+        errors.clear();
+        Err(GpuError::Rejected { what: what.to_string(), reason })
+    }
+
+    /// Runs `f` inside error scopes for validation, out-of-memory and internal errors on this
+    /// thread: whatever wgpu reports while `f` runs becomes `GpuError::Rejected` about `what`.
+    pub fn scoped<T>(&self, what: &str, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+        let scopes =
+            [wgpu::ErrorFilter::Validation, wgpu::ErrorFilter::OutOfMemory, wgpu::ErrorFilter::Internal]
+                .map(|filter| self.device.push_error_scope(filter));
+        let out = f();
+        let mut reasons = Vec::new();
+        for scope in scopes.into_iter().rev() {
+            if let Some(e) = pollster::block_on(scope.pop()) {
+                reasons.push(e.to_string());
+            }
+        }
+        self.check(what)?;
+        if reasons.is_empty() {
+            Ok(out)
+        } else {
+            Err(GpuError::Rejected { what: what.to_string(), reason: reasons.join("; ") })
+        }
+    }
+
+    /// Compiles the WGSL module `src` and creates one compute pipeline per entry point (with
+    /// `layout`, or the layout derived from the module when `None`). Compilation runs on a
+    /// thread with a [`COMPILE_STACK_BYTES`] stack and inside error scopes, so a deep program
+    /// cannot overflow the caller's stack inside the driver and a rejected module is an error,
+    /// never a panic.
+    pub fn pipelines(
+        &self,
+        label: &str,
+        src: String,
+        layout: Option<&wgpu::PipelineLayout>,
+        entries: &[&str],
+    ) -> Result<Vec<wgpu::ComputePipeline>, GpuError> {
+        let compile = || {
+            self.scoped(&format!("compiling shader module `{label}`"), || {
+                let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(label),
+                    source: wgpu::ShaderSource::Wgsl(src.into()),
+                });
+                entries
+                    .iter()
+                    .map(|entry| {
+                        self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                            label: Some(entry),
+                            layout,
+                            module: &module,
+                            entry_point: Some(entry),
+                            compilation_options: Default::default(),
+                            cache: None,
+                        })
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        std::thread::scope(|s| {
+            let thread = std::thread::Builder::new()
+                .name("exmc-shader-compile".into())
+                .stack_size(COMPILE_STACK_BYTES)
+                .spawn_scoped(s, compile)
+                .map_err(|e| GpuError::Rejected {
+                    what: format!("starting the compiler thread for `{label}`"),
+                    reason: e.to_string(),
+                })?;
+            thread.join().unwrap_or_else(|_| {
+                Err(GpuError::Rejected {
+                    what: format!("compiling shader module `{label}`"),
+                    reason: "the compiler thread panicked".into(),
+                })
+            })
+        })
     }
 
     /// Adapter name (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)").
@@ -157,18 +282,7 @@ impl Gpu {
     /// [`WORKGROUP_SIZE`]) with one `array<u32>` storage buffer of `n * words` words at group 0,
     /// binding 0, and returns its contents. A tool for conformance tests of WGSL functions.
     pub fn run_words(&self, src: &str, entry: &str, n: u32, words: u32) -> Result<Vec<u32>, GpuError> {
-        let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(entry),
-            source: wgpu::ShaderSource::Wgsl(src.into()),
-        });
-        let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(entry),
-            layout: None,
-            module: &module,
-            entry_point: Some(entry),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let pipeline = self.pipelines(entry, src.to_string(), None, &[entry])?.remove(0);
         let bytes = u64::from(n * words).max(1) * 4;
         let out = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("out"),
@@ -252,24 +366,14 @@ impl BatchLogpGrad {
             return Err(GpuError::NoF64(gpu.info.name.clone()));
         }
         let src = batch_logp_grad_module(prog, precision, mapping)?;
-        let module = gpu.device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("batch_logp_grad"),
-            source: wgpu::ShaderSource::Wgsl(src.into()),
-        });
         let layout = bind_group_layout(&gpu.device, &BATCH_BINDINGS);
         let pipeline_layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: None,
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipeline = gpu.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some("batch_logp_grad"),
-            layout: Some(&pipeline_layout),
-            module: &module,
-            entry_point: Some("batch_logp_grad"),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let pipeline =
+            gpu.pipelines("batch_logp_grad", src, Some(&pipeline_layout), &["batch_logp_grad"])?.remove(0);
         let mut data = flat_data(prog);
         if data.is_empty() {
             data.push(0.0);

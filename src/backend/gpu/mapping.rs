@@ -43,6 +43,13 @@ pub const MAX_LANES: u32 = 256;
 /// Fewest lanes per chain (the NUTS bookkeeping has about a dozen vector operations to spread).
 pub const MIN_LANES: u32 = 16;
 
+/// Largest padded dimension one invocation per chain accepts. Its private arrays cost about D²
+/// on lavapipe (indexed through predicated ladders) and spill on GPUs; measured on lavapipe,
+/// one chain of 10 iterations: D = 256 compiles in 1 s and samples in 17 s, D = 1,024 in 7 s and
+/// 200 s, D = 4,096 did not finish compiling in 5 minutes. `Auto` never picks it beyond
+/// [`WORKGROUP_MIN_DIM`]; a forced choice beyond this limit is a typed error, not a hang.
+pub const MAX_INVOCATION_DIM: usize = 1024;
+
 /// Workgroup size of the one-invocation-per-chain entry points.
 pub const INVOCATION_WORKGROUP: u32 = 64;
 

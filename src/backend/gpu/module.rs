@@ -2,7 +2,8 @@
 //! buffer bindings (one Rust table shared with the pipeline layout) and generated code.
 
 use super::codegen::{
-    CODEGEN_HELPERS, CodegenError, Precision, logp_grad_fn, logp_grad_fn_private, logp_grad_fn_strided,
+    CODEGEN_HELPERS, CodegenError, Precision, check_program, logp_grad_fn, logp_grad_fn_private,
+    logp_grad_fn_strided,
 };
 use super::mapping::{INVOCATION_WORKGROUP, Mapping};
 use crate::compile::Program;
@@ -130,6 +131,7 @@ pub fn step_module(
     chains: usize,
     mapping: Mapping,
 ) -> Result<String, CodegenError> {
+    check_program(prog, precision)?;
     let mut s = library(prog, precision);
     s.push_str(&bindings(&STEP_BINDINGS));
     s.push_str(&format!(
@@ -245,6 +247,7 @@ pub fn batch_logp_grad_module(
     precision: Precision,
     mapping: Mapping,
 ) -> Result<String, CodegenError> {
+    check_program(prog, precision)?;
     let mut s = library(prog, precision);
     s.push_str(&bindings(&BATCH_BINDINGS));
     let d = prog.dim;

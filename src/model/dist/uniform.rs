@@ -26,7 +26,14 @@ impl Family for Uniform {
     const SUPPORT: Support = Support::Interval;
 
     fn check_params(p: &[f64]) -> Result<(), &'static str> {
-        if p[0] < p[1] { Ok(()) } else { Err("lower must be less than upper") }
+        if p[0] >= p[1] {
+            Err("lower must be less than upper")
+        } else if !(p[1] - p[0]).is_finite() {
+            // The density 1/(upper − lower) and the interval transform need the width.
+            Err("upper − lower must be finite (the width overflows f64)")
+        } else {
+            Ok(())
+        }
     }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {

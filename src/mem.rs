@@ -1,0 +1,41 @@
+//! Fallible allocation of the buffers whose size a model decides (workspaces, chain state,
+//! traces): a size that cannot be represented or allocated is [`Error::TooLarge`], never a
+//! panic or an abort.
+
+use crate::error::{Error, Result};
+
+/// `a · b · …` in `u128`, for error messages and limit checks.
+pub fn product(factors: &[usize]) -> u128 {
+    factors.iter().map(|&f| f as u128).product()
+}
+
+/// Checks that `elements` values of `f64` can be addressed, naming `what` otherwise.
+pub fn check_len(elements: u128, what: impl FnOnce() -> String) -> Result<usize> {
+    let max = (isize::MAX as u128) / std::mem::size_of::<f64>() as u128;
+    if elements > max {
+        return Err(Error::TooLarge {
+            what: what(),
+            elements,
+            reason: format!("more than the {max} values one allocation can address"),
+        });
+    }
+    Ok(elements as usize)
+}
+
+/// A vector of `n` copies of `value`, or [`Error::TooLarge`] naming `what` when the memory
+/// cannot be allocated.
+pub fn try_filled(n: usize, value: f64, what: impl FnOnce() -> String) -> Result<Vec<f64>> {
+    let mut v = Vec::new();
+    try_reserve(&mut v, n, what)?;
+    v.resize(n, value);
+    Ok(v)
+}
+
+/// Reserves room for `n` more elements, or [`Error::TooLarge`] naming `what`.
+pub fn try_reserve<T>(v: &mut Vec<T>, n: usize, what: impl FnOnce() -> String) -> Result<()> {
+    v.try_reserve_exact(n).map_err(|e| Error::TooLarge {
+        what: what(),
+        elements: (v.len() as u128) + n as u128,
+        reason: format!("allocation failed ({e})"),
+    })
+}

@@ -21,3 +21,14 @@ const DIGAMMA_ASYMPTOTIC_MIN: real = 6.0;
 // Natural log and exponential: the hardware built-ins in f32.
 fn ln_r(x: real) -> real { return log(x); }
 fn exp_r(x: real) -> real { return exp(x); }
+
+// Random numbers (src/rng.rs). A uniform in [0, 1) from the two words the host's 53-bit
+// uniform is made of: here the top 24 of those bits.
+fn unit2(a: u32, b: u32) -> real { return f32(a >> 8u) * 5.9604644775390625e-8; }
+// (cos, sin) of 2πu, the angle of Box-Muller.
+fn cos_sin_2pi(u: real) -> vec2<real> {
+    let t = 6.2831855 * u;
+    return vec2<real>(cos(t), sin(t));
+}
+// A step size sent as two f32 words (its f32 rounding and the rest).
+fn step_size_r(hi: u32, lo: u32) -> real { return bitcast<f32>(hi); }

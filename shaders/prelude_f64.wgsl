@@ -112,3 +112,33 @@ fn exp_r(x: real) -> real {
     p = p * r + real(1.0);
     return scale2_f64(p, i32(k));
 }
+
+// Random numbers (src/rng.rs). A uniform in [0, 1) from two words with all 53 bits the host
+// uses, so f64 kernels draw the host's uniforms exactly.
+fn unit2(a: u32, b: u32) -> real {
+    return (f64(a >> 5u) * 67108864.0 + f64(b >> 6u)) * 1.1102230246251565e-16;
+}
+// (cos, sin) of 2πu for u in [0, 1), in software (SPIR-V's sin and cos are 32-bit): 4u splits
+// into a quadrant q and t = (4u − q)·π/2 in [−π/4, π/4], where the Taylor series below (to t¹⁷
+// and t¹⁸) are accurate to about 1e-16.
+fn cos_sin_2pi(u: real) -> vec2<real> {
+    let x = u * 4.0;
+    let q = floor(x + 0.5);
+    let t = (x - q) * 1.5707963267948966;
+    let t2 = t * t;
+    let s = t * (1.0 + t2 * (-0.16666666666666666 + t2 * (0.008333333333333333 + t2 * (-0.0001984126984126984
+        + t2 * (2.7557319223985893e-06 + t2 * (-2.505210838544172e-08 + t2 * (1.6059043836821613e-10
+        + t2 * (-7.647163731819816e-13 + t2 * 2.8114572543455206e-15))))))));
+    let c = 1.0 + t2 * (-0.5 + t2 * (0.041666666666666664 + t2 * (-0.001388888888888889
+        + t2 * (2.48015873015873e-05 + t2 * (-2.755731922398589e-07 + t2 * (2.08767569878681e-09
+        + t2 * (-1.1470745597729725e-11 + t2 * (4.779477332387385e-14 + t2 * -1.5619206968586225e-16))))))));
+    switch (u32(q) & 3u) {
+        case 0u: { return vec2<real>(c, s); }
+        case 1u: { return vec2<real>(-s, c); }
+        case 2u: { return vec2<real>(-c, -s); }
+        default: { return vec2<real>(s, -c); }
+    }
+}
+// A step size sent as two f32 words: its f32 rounding and the f32 rounding of the rest, which
+// together carry 48 bits.
+fn step_size_r(hi: u32, lo: u32) -> real { return f64(bitcast<f32>(hi)) + f64(bitcast<f32>(lo)); }

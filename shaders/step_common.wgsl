@@ -75,7 +75,6 @@ fn mom(l: u32) -> u32 { return l; }
 fn sums(l: u32) -> u32 { return LEVELS + l; }
 // First slot of the selected sample's pair (6 or 8).
 fn sample_at(c: u32) -> u32 { return S_PAIR0 + select(0u, 2u, scal[si(c, C_SAMPLE_AT)] > real(0.5)); }
-fn unit(w: u32) -> real { return real(f32(w >> 8u) * 5.9604644775390625e-8); }
 fn is_finite_r(x: real) -> bool { return abs(x) < pos_inf(); }
 
 // Checkpoint slot of the block starting at leaf s (see src/backend/cpu/chain.rs: slot).
@@ -95,10 +94,12 @@ struct Cmd {
     eps: real,
 }
 
+// Words of a command: chain, global chain id, flags | depth << 8, step size (rest), leaf,
+// iteration (low, high), step size (f32 rounding).
 fn command(k: u32) -> Cmd {
     let b = CMD0 + 8u * k;
-    return Cmd(ctl[b], ctl[b + 1u], ctl[b + 2u], ctl[b + 3u], ctl[b + 4u], ctl[b + 5u], ctl[b + 6u],
-               real(bitcast<f32>(ctl[b + 7u])));
+    return Cmd(ctl[b], ctl[b + 1u], ctl[b + 2u] & 0xffu, ctl[b + 2u] >> 8u, ctl[b + 4u], ctl[b + 5u],
+               ctl[b + 6u], step_size_r(ctl[b + 7u], ctl[b + 3u]));
 }
 
 fn report(k: u32, flags: u32, energy_error: real) {
@@ -188,11 +189,8 @@ fn start_scalars(c: u32, kinetic: real) {
 // Standard normals 2 k2 and 2 k2 + 1 of a trajectory start's momentum (Box-Muller).
 fn normal_pair(cmd: Cmd, k2: u32, purpose: u32) -> vec2<real> {
     let w = chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, k2, purpose);
-    let r = sqrt(real(-2.0) * ln_r(real(1.0) - unit(w.x)));
-    // Angles in f32: SPIR-V has no f64 sin/cos. Momenta rounded to f32 are still exact draws
-    // of the distribution they are used as.
-    let t = 6.2831855 * f32(unit(w.z));
-    return vec2<real>(r * real(cos(t)), r * real(sin(t)));
+    let r = sqrt(real(-2.0) * ln_r(real(1.0) - unit2(w.x, w.y)));
+    return r * cos_sin_2pi(unit2(w.z, w.w));
 }
 
 // The six dot products of a merge check of adjacent pieces a and b: momentum sums ra, rb, far

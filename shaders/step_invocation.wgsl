@@ -138,7 +138,8 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     // Uniform progressive sampling inside the subtree.
     let new_w = log_add_exp(scal[si(c, C_SUB_LOG_W)], w);
-    let u = unit(chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, u32(n_leapfrog), P_LEAF).x);
+    let w_u = chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, u32(n_leapfrog), P_LEAF);
+    let u = unit2(w_u.x, w_u.y);
     if (u < exp_r(w - new_w)) {
         let sub = S_PAIR0 + 8u - sample_at(c);
         store(c, sub, &q);
@@ -171,7 +172,8 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
     // Subtree complete: biased progressive sampling at the top level.
     let sub_w = scal[si(c, C_SUB_LOG_W)];
     let log_w = scal[si(c, C_LOG_W)];
-    let ut = unit(chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, depth, P_TREE).x);
+    let w_ut = chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, depth, P_TREE);
+    let ut = unit2(w_ut.x, w_ut.y);
     if (sub_w > log_w || ut < exp_r(sub_w - log_w)) {
         scal[si(c, C_SAMPLE_AT)] = real(1.0) - scal[si(c, C_SAMPLE_AT)];
         scal[si(c, C_SAMPLE_LOGP)] = scal[si(c, C_SUB_LOGP)];

@@ -211,7 +211,8 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let diverged = err > real(1000.0);
     let sub_w0 = select(wsc[C_SUB_LOG_W], neg_inf(), n == 0u);
     let new_w = log_add_exp(sub_w0, w);
-    let u = unit(chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, u32(n_leapfrog), P_LEAF).x);
+    let w_u = chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, u32(n_leapfrog), P_LEAF);
+    let u = unit2(w_u.x, w_u.y);
     let take = !diverged && u < exp_r(w - new_w);
     let sample_pair = S_PAIR0 + select(0u, 2u, wsc[C_SAMPLE_AT] > real(0.5));
     if (take) {
@@ -243,7 +244,8 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     // Biased progressive sampling at the top level.
     let log_w = wsc[C_LOG_W];
-    let ut = unit(chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, depth, P_TREE).x);
+    let w_ut = chain_words(SEED, cmd.global, cmd.it_lo, cmd.it_hi, depth, P_TREE);
+    let ut = unit2(w_ut.x, w_ut.y);
     if (new_w > log_w || ut < exp_r(new_w - log_w)) {
         scal[si(c, C_SAMPLE_AT)] = real(1.0) - wsc[C_SAMPLE_AT];
         scal[si(c, C_SAMPLE_LOGP)] = select(wsc[C_SUB_LOGP], lp, take);

@@ -84,6 +84,17 @@ pub enum Error {
         /// The value.
         value: f64,
     },
+    /// A list of operations given to `Expr::from_nodes` (or in JSON) is not an expression.
+    #[error("invalid expression: {0}")]
+    InvalidExpression(String),
+    /// An expression holds a NaN or infinite constant (or exponent).
+    #[error("node `{node}`: an expression holds the constant {value}, but constants must be finite")]
+    NonFiniteConstant {
+        /// The node.
+        node: String,
+        /// The value.
+        value: f64,
+    },
     /// Observed data lie outside the support of the distribution.
     #[error("observed node `{node}`: data[{index}] = {value} is outside the support of {dist}")]
     OutsideSupport {

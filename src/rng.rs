@@ -45,7 +45,8 @@ pub struct ChainRng {
 }
 
 impl ChainRng {
-    /// The stream of `chain` under `seed`.
+    /// The stream of `chain` under `seed`. The counter holds 32 bits of chain id, so ids must
+    /// be below 2³² (`Sampler` refuses more chains): chain 2³² would repeat chain 0's stream.
     pub fn new(seed: u64, chain: usize) -> ChainRng {
         ChainRng { key: [seed as u32, (seed >> 32) as u32], chain: chain as u32 }
     }

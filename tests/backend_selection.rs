@@ -3,7 +3,6 @@
 
 mod common;
 
-use exmc::backend::gpu::Gpu;
 use exmc::prelude::*;
 
 #[test]
@@ -24,15 +23,12 @@ fn builder_option_then_environment_then_auto() {
     // An explicit builder choice wins over the environment.
     assert_eq!(run(BackendChoice::Cpu).unwrap().backend, "cpu");
     set("gpu");
-    match Gpu::new() {
-        Ok(gpu) => {
+    match common::gpu("EXMC_BACKEND=gpu part") {
+        Some(gpu) => {
             let fit = run(BackendChoice::Auto).unwrap();
             assert_eq!(fit.backend, format!("gpu ({}; one invocation per chain)", gpu.name()));
         }
-        Err(_) => {
-            common::skip("EXMC_BACKEND=gpu part", "no GPU adapter");
-            assert!(matches!(run(BackendChoice::Auto), Err(Error::Backend { backend: "gpu", .. })));
-        }
+        None => assert!(matches!(run(BackendChoice::Auto), Err(Error::Backend { backend: "gpu", .. }))),
     }
     unsafe { std::env::remove_var("EXMC_BACKEND") };
     let expected = if exmc::backend::gpu::device::hardware_adapter().is_some() { "gpu" } else { "cpu" };

@@ -134,10 +134,7 @@ fn max_error(gpu: &Gpu, precision: Precision, mapping: Mapping) -> f64 {
 
 #[test]
 fn gpu_logp_and_gradient_equal_cpu() {
-    let gpu = match Gpu::new() {
-        Ok(g) => g,
-        Err(e) => return common::skip("gpu_logp_and_gradient_equal_cpu", &format!("{e}")),
-    };
+    let Some(gpu) = common::gpu("gpu_logp_and_gradient_equal_cpu") else { return };
     eprintln!("adapter: {}", gpu.name());
     // Both thread mappings; two lanes split the 3-element vectors unevenly over lanes, so the
     // lane-strided loops and the workgroup reductions are exercised with partial shares.
@@ -160,12 +157,7 @@ fn gpu_logp_and_gradient_equal_cpu() {
 /// pairwise tree over the lanes).
 #[test]
 fn gpu_logp_and_gradient_on_a_million_points_equal_cpu() {
-    let gpu = match Gpu::new() {
-        Ok(g) => g,
-        Err(e) => {
-            return common::skip("gpu_logp_and_gradient_on_a_million_points_equal_cpu", &format!("{e}"));
-        }
-    };
+    let Some(gpu) = common::gpu("gpu_logp_and_gradient_on_a_million_points_equal_cpu") else { return };
     let n = 1_000_000;
     let rng = ChainRng::new(7, 0);
     let x: Vec<f64> = (0..n).map(|i| 2.0 * rng.uniform(0, i as u32, Purpose::Init) - 1.0).collect();

@@ -3,16 +3,12 @@
 
 mod common;
 
-use exmc::backend::gpu::Gpu;
 use exmc::backend::gpu::module::RNG;
 use exmc::rng::{ChainRng, Purpose, philox4x32};
 
 #[test]
 fn wgsl_philox_matches_rust_bit_for_bit() {
-    let gpu = match Gpu::new() {
-        Ok(g) => g,
-        Err(e) => return common::skip("wgsl_philox_matches_rust_bit_for_bit", &format!("{e}")),
-    };
+    let Some(gpu) = common::gpu("wgsl_philox_matches_rust_bit_for_bit") else { return };
     let n = 4096u32;
     let seed: u64 = 0x0123_4567_89ab_cdef;
     let src = format!(

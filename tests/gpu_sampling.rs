@@ -6,7 +6,7 @@
 mod common;
 
 use common::{SCHOOLS_SIGMA, SCHOOLS_Y, eight_schools, moments};
-use exmc::backend::gpu::{Gpu, GpuBackend, MappingChoice, Precision};
+use exmc::backend::gpu::{GpuBackend, MappingChoice, Precision};
 use exmc::backend::{Backend, DrawState, LeafReport};
 use exmc::compile::compile;
 use exmc::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
@@ -15,13 +15,7 @@ use exmc::rewrite::RewriteOptions;
 use exmc::rng::ChainRng;
 
 fn gpu_available(test: &str) -> bool {
-    match Gpu::new() {
-        Ok(_) => true,
-        Err(e) => {
-            common::skip(test, &e.to_string());
-            false
-        }
-    }
+    common::gpu(test).is_some()
 }
 
 fn quickstart() -> Model {
@@ -119,9 +113,7 @@ fn gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch() {
 
 #[test]
 fn gpu_f64_kernels_agree_with_cpu() {
-    let Ok(gpu) = Gpu::new() else {
-        return common::skip("gpu_f64_kernels_agree_with_cpu", "no GPU adapter");
-    };
+    let Some(gpu) = common::gpu("gpu_f64_kernels_agree_with_cpu") else { return };
     if !gpu.has_f64() {
         return common::skip("gpu_f64_kernels_agree_with_cpu", "adapter lacks SHADER_F64");
     }
@@ -197,9 +189,7 @@ fn gpu_chain_alone_equals_chain_in_a_batch_and_progress_is_independent() {
 
 #[test]
 fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
-    let Ok(gpu) = Gpu::new() else {
-        return common::skip("gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch", "no GPU adapter");
-    };
+    let Some(gpu) = common::gpu("gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch") else { return };
     let compiled = compile(&quickstart(), RewriteOptions::default()).unwrap();
     let ids: Vec<usize> = (0..16).collect();
     let mut b = GpuBackend::new(

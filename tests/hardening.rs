@@ -200,3 +200,30 @@ fn names_keep_centered_empty_draws_and_infinite_widths() {
     assert!(s.rows.iter().all(|r| r.mean.is_nan() && r.sd.is_nan()), "{s}");
     assert!(s.to_string().contains("no draws"), "{s}");
 }
+
+/// Item 17: the default backend choice prints nothing on a machine without a GPU, even where
+/// Vulkan (lavapipe) is installed and `XDG_RUNTIME_DIR` is unset. The run happens in a child
+/// process (this test binary, filtered to this test) whose stderr is captured.
+#[test]
+fn default_backend_choice_is_quiet() {
+    let mut m = Model::new();
+    m.rv("mu", Normal::new(0.0, 1.0)).unwrap();
+    if std::env::var_os("EXMC_QUIET_CHILD").is_some() {
+        Sampler::new(&m).chains(1).warmup(10).draws(10).progress(false).run().unwrap();
+        return;
+    }
+    if exmc::backend::gpu::device::may_have_hardware_gpu() {
+        eprintln!("SKIPPED default_backend_choice_is_quiet: this machine has a GPU device node");
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "default_backend_choice_is_quiet", "--nocapture", "--test-threads=1"])
+        .env("EXMC_QUIET_CHILD", "1")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("EXMC_BACKEND")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("XDG_RUNTIME_DIR") && !stderr.contains("error"), "{stderr}");
+}

@@ -216,13 +216,14 @@ impl<'de> Deserialize<'de> for Expr {
 impl Expr {
     /// An expression from its operations in evaluation order (the last is the value). Fails
     /// when the list is empty or an operand does not refer to an earlier operation.
-    pub fn from_nodes(nodes: Vec<ExprNode>) -> Result<Expr, String> {
+    pub fn from_nodes(nodes: Vec<ExprNode>) -> crate::Result<Expr> {
+        let bad = |s: String| Err(crate::Error::InvalidExpression(s));
         if nodes.is_empty() {
-            return Err("an expression needs at least one operation".into());
+            return bad("an expression needs at least one operation".into());
         }
         for (i, n) in nodes.iter().enumerate() {
             if let Some(a) = n.operands().find(|&a| a >= i) {
-                return Err(format!("operation {i} reads operation {a}, which does not come before it"));
+                return bad(format!("operation {i} reads operation {a}, which does not come before it"));
             }
         }
         Ok(Expr { nodes: Arc::new(nodes) })

@@ -9,6 +9,9 @@ pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
     let mut shapes = vec![Shape::Scalar; e.len()];
     for (i, node) in e.nodes().iter().enumerate().filter(|(i, _)| live[*i]) {
         shapes[i] = match node {
+            ExprNode::Const(c) | ExprNode::Pow(_, c) if !c.is_finite() => {
+                return Err(Error::NonFiniteConstant { node: at.to_string(), value: *c });
+            }
             ExprNode::Const(_) => Shape::Scalar,
             ExprNode::Data(v) if v.is_empty() => {
                 return Err(Error::ShapeMismatch {

@@ -169,6 +169,7 @@ pub struct Sampler<'m> {
     thin: usize,
     seed: u64,
     target_accept: f64,
+    step_size: f64,
     max_treedepth: u32,
     init: Init,
     backend: BackendChoice,
@@ -193,6 +194,7 @@ impl<'m> Sampler<'m> {
             thin: 1,
             seed: 0,
             target_accept: 0.8,
+            step_size: 1.0,
             max_treedepth: 10,
             init: Init::Random,
             backend: BackendChoice::Auto,
@@ -230,6 +232,12 @@ impl<'m> Sampler<'m> {
     /// Random seed.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
+        self
+    }
+    /// Initial step size (Stan's `stepsize`, default 1): warmup starts its search from it, and
+    /// with `warmup(0)` every draw uses it.
+    pub fn step_size(mut self, eps: f64) -> Self {
+        self.step_size = eps;
         self
     }
     /// Target acceptance statistic of step-size adaptation.
@@ -306,6 +314,9 @@ impl<'m> Sampler<'m> {
         }
         if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
             return bad("target_accept", "must lie in (0, 1)");
+        }
+        if !(self.step_size > 0.0 && self.step_size.is_finite()) {
+            return bad("step_size", "must be positive and finite");
         }
         if self.max_treedepth == 0 || self.max_treedepth > 30 {
             return bad("max_treedepth", "must lie in 1..=30");
@@ -438,7 +449,7 @@ impl<'m> Sampler<'m> {
                 target: self.target_accept,
                 ..DualAveragingOptions::default()
             },
-            step_size: 1.0,
+            step_size: self.step_size,
         };
         let results: Vec<Result<GroupRecords>> = groups
             .par_iter()
@@ -549,5 +560,24 @@ fn start_chains(
     match pending.first() {
         Some(&local) => Err(Error::InitFailed { chain: chain_ids[local], tries }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Item 15 of issue 9: CPU groups stay cache-sized however many chains there are, cover
+    /// every chain once, in order, and give every thread work.
+    #[test]
+    fn cpu_groups_are_cache_sized() {
+        let ids: Vec<usize> = (0..100_000).collect();
+        let groups = BackendChoice::Cpu.groups(&ids, 2, 1000);
+        assert!(groups.iter().all(|g| !g.is_empty() && g.len() <= MAX_GROUP_CHAINS));
+        assert_eq!(groups.concat(), ids);
+        let few = BackendChoice::Cpu.groups(&ids[..4], 2, 1 << 30);
+        assert_eq!(few, vec![vec![0, 1], vec![2, 3]]);
+        assert_eq!(BackendChoice::Cpu.groups(&ids[..3], 8, 100).len(), 3);
+        assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000).len(), 1);
     }
 }

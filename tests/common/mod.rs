@@ -60,13 +60,31 @@ pub fn eight_schools(y: &[f64], sigma: &[f64]) -> exmc::Model {
     m
 }
 
+/// Set (to anything but `0`) where a GPU adapter must exist, as `.ci/run` does once it has
+/// installed Mesa's lavapipe: a GPU test that finds no adapter then fails instead of skipping,
+/// so a broken Vulkan install cannot turn the GPU suite into a row of passes.
+pub const REQUIRE_GPU: &str = "EXMC_REQUIRE_GPU";
+
+/// The default GPU adapter for `test`; without one, a visible skip message and `None` — or a
+/// failure when [`REQUIRE_GPU`] is set.
+pub fn gpu(test: &str) -> Option<exmc::backend::gpu::Gpu> {
+    match exmc::backend::gpu::Gpu::new() {
+        Ok(g) => Some(g),
+        Err(e) => {
+            let required = std::env::var(REQUIRE_GPU).is_ok_and(|v| !v.is_empty() && v != "0");
+            assert!(!required, "{test}: {REQUIRE_GPU} is set but there is no GPU adapter: {e}");
+            skip(test, &e.to_string());
+            None
+        }
+    }
+}
+
 /// The backends a posterior test runs on: the CPU backend always, and the GPU backend (f32
 /// kernels) when an adapter exists — Mesa lavapipe in CI; otherwise a visible skip message.
 pub fn backends(test: &str) -> Vec<exmc::prelude::BackendChoice> {
     let mut out = vec![exmc::prelude::BackendChoice::Cpu];
-    match exmc::backend::gpu::Gpu::new() {
-        Ok(_) => out.push(exmc::prelude::BackendChoice::Gpu),
-        Err(e) => skip(&format!("{test} on the GPU backend"), &e.to_string()),
+    if gpu(&format!("{test} on the GPU backend")).is_some() {
+        out.push(exmc::prelude::BackendChoice::Gpu);
     }
     out
 }

@@ -6,8 +6,6 @@
 
 use std::sync::Arc;
 
-use wgpu::util::DeviceExt;
-
 use super::codegen::Precision;
 use super::device::{BatchLogpGrad, Gpu, GpuError, from_bytes, to_bytes};
 use super::mapping::{MAX_INVOCATION_DIM, Mapping, MappingChoice};
@@ -146,15 +144,7 @@ impl GpuBackend {
             immediate_size: 0,
         });
         let pipelines = gpu.pipelines("step", src, Some(&pipeline_layout), &STEP_ENTRIES)?;
-        let mut data = prog.data.concat();
-        if data.is_empty() {
-            data.push(0.0);
-        }
-        let data = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("data"),
-            contents: &to_bytes(&data, precision),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
+        let data = gpu.data_buffer(prog, precision)?;
         let vectors = |slots: usize| (slots * d * k * size) as u64;
         let state = storage(&gpu, "state", vectors(STEP_STATE_SLOTS));
         let begins = storage(&gpu, "begins", vectors(step_checkpoint_slots(max_depth)));
@@ -181,6 +171,7 @@ impl GpuBackend {
         let reports_read = staging(&gpu, "reports_read", (k * 8) as u64);
         let draws_read = staging(&gpu, "draws_read", k as u64 * row_bytes);
         let batch = BatchLogpGrad::new(&gpu, prog, precision, mapping)?;
+        gpu.check("creating the step kernel's buffers")?;
         Ok(GpuBackend {
             precision,
             mapping,
@@ -226,6 +217,9 @@ impl GpuBackend {
             bytemuck::pod_collect_to_vec::<u8, u32>(&view)
         };
         buf.unmap();
+        self.gpu
+            .check(&format!("running the step kernel (reading `{name}`)"))
+            .map_err(|e| err(e.to_string()))?;
         Ok(words)
     }
 
@@ -345,15 +339,19 @@ impl Backend for GpuBackend {
             let c = &cmds[i];
             let flags =
                 c.begin as u32 | (c.probe as u32) << 1 | ((c.direction == Direction::Forward) as u32) << 2;
+            // The step size as its f32 rounding and the f32 rounding of the rest: f64 kernels
+            // add them back (48 bits), f32 kernels read the first.
+            let hi = c.step_size as f32;
+            let lo = (c.step_size - f64::from(hi)) as f32;
             self.words.extend([
                 c.chain as u32,
                 self.chain_ids[c.chain] as u32,
-                flags,
-                c.depth,
+                flags | c.depth << 8,
+                lo.to_bits(),
                 c.leaf,
                 c.iteration as u32,
                 (c.iteration >> 32) as u32,
-                (c.step_size as f32).to_bits(),
+                hi.to_bits(),
             ]);
         }
         self.gpu.queue().write_buffer(&self.ctl, 0, bytemuck::cast_slice(&self.words));

@@ -64,6 +64,16 @@ pub enum GpuError {
         /// What wgpu or the driver said.
         reason: String,
     },
+    /// A buffer is larger than the adapter lets one storage binding be.
+    #[error("the `{what}` buffer needs {bytes} bytes, over the adapter's {limit}-byte storage binding limit")]
+    BindingTooLarge {
+        /// Which buffer.
+        what: &'static str,
+        /// Bytes it needs.
+        bytes: u64,
+        /// The adapter's limit.
+        limit: u64,
+    },
     /// One invocation per chain was asked for a model whose vectors are too long to keep in
     /// an invocation's private memory.
     #[error(
@@ -85,12 +95,39 @@ pub enum GpuError {
     },
 }
 
+/// Whether the machine shows a GPU device node. On Linux every hardware adapter has one: a DRM
+/// render node (`/dev/dri/renderD*`: AMD, Intel, Nouveau, …), NVIDIA's `/dev/nvidia*`, AMD's
+/// `/dev/kfd`, or WSL's `/dev/dxg`. Without one no hardware adapter can exist, so the automatic
+/// backend choice does not load Vulkan at all: its implicit layers (Mesa's device-select layer
+/// among them) print `XDG_RUNTIME_DIR is invalid…` on machines without a display although nothing
+/// went wrong. Elsewhere: `true` (ask Vulkan).
+pub fn may_have_hardware_gpu() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let render = std::fs::read_dir("/dev/dri")
+            .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
+            .unwrap_or(false);
+        render
+            || ["/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg"]
+                .iter()
+                .any(|p| std::path::Path::new(p).exists())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        true
+    }
+}
+
 /// Name of the default adapter if it is hardware (not a software rasteriser such as lavapipe,
-/// whose device type is `Cpu`); probed once per process.
+/// whose device type is `Cpu`); probed once per process, and only where
+/// [`may_have_hardware_gpu`] says a hardware adapter can exist.
 pub fn hardware_adapter() -> Option<String> {
     static PROBE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
     PROBE
         .get_or_init(|| {
+            if !may_have_hardware_gpu() {
+                return None;
+            }
             let instance =
                 wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
             let options = wgpu::RequestAdapterOptions {
@@ -155,6 +192,23 @@ impl Gpu {
             }
         });
         Ok(Gpu { device, queue, info, f64, errors })
+    }
+
+    /// The read-only storage buffer of a program's data (one element when it has none),
+    /// checked against the binding limit first.
+    pub fn data_buffer(&self, prog: &Program, precision: Precision) -> Result<wgpu::Buffer, GpuError> {
+        let len = prog.data.iter().map(Vec::len).sum::<usize>().max(1);
+        let bytes = len as u64 * precision.bytes() as u64;
+        if bytes > self.max_binding_bytes() {
+            return Err(GpuError::BindingTooLarge { what: "data", bytes, limit: self.max_binding_bytes() });
+        }
+        let mut data = flat_data(prog);
+        data.resize(len, 0.0);
+        Ok(self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("data"),
+            contents: &to_bytes(&data, precision),
+            usage: wgpu::BufferUsages::STORAGE,
+        }))
     }
 
     /// Fails with the errors the device reported since the last check (while `what` ran).
@@ -322,6 +376,7 @@ impl Gpu {
         let words = bytemuck::pod_collect_to_vec::<u8, u32>(&view);
         drop(view);
         read.unmap();
+        self.check(&format!("running `{entry}`"))?;
         Ok(words)
     }
 }
@@ -374,15 +429,7 @@ impl BatchLogpGrad {
         });
         let pipeline =
             gpu.pipelines("batch_logp_grad", src, Some(&pipeline_layout), &["batch_logp_grad"])?.remove(0);
-        let mut data = flat_data(prog);
-        if data.is_empty() {
-            data.push(0.0);
-        }
-        let data = gpu.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-            label: Some("data"),
-            contents: &to_bytes(&data, precision),
-            usage: wgpu::BufferUsages::STORAGE,
-        });
+        let data = gpu.data_buffer(prog, precision)?;
         Ok(BatchLogpGrad { pipeline, layout, data, dim: prog.dim, precision, mapping })
     }
 
@@ -464,6 +511,7 @@ impl BatchLogpGrad {
         };
         let g = read(&grad_read, "grad_out", chains * self.dim)?;
         let l = read(&logp_read, "logp_out", chains)?;
+        gpu.check("running the batch logp+gradient kernel")?;
         Ok((l, g))
     }
 }

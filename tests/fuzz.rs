@@ -1,0 +1,467 @@
+//! Issue 9's fuzz target: proptest over generated and mutated models. Each case builds a model
+//! through the public builder from a random program (random and deep expressions, extreme
+//! constants, huge and empty shapes, bad names, foreign and cloned `Var`s), round-trips it
+//! through JSON (what the builder accepts must load back equal), loads mutated JSON
+//! (truncated, bytes flipped, numbers and sizes replaced by extremes), samples it briefly on
+//! the CPU backend with random sampler options, and generates and validates (naga) the GPU
+//! kernels of what compiles. Every call must return `Ok` or a typed error: a panic fails the
+//! case (proptest then shrinks it to a minimal program), an abort (stack overflow) kills the
+//! test binary, and a case that runs longer than `HANG_SECS` aborts it with the case printed.
+//!
+//! The suite runs it for `EXMC_FUZZ_SECS` seconds (default 20); the issue's 10-minute run is
+//! `EXMC_FUZZ_SECS=600 cargo test --release --test fuzz -- --nocapture`, which prints the
+//! number of cases at the end. `EXMC_FUZZ_SEED` picks the first seed.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use exmc::backend::gpu::module::{batch_logp_grad_module, step_module};
+use exmc::backend::gpu::{Mapping, MappingChoice, Precision};
+use exmc::model::{Dist, DistKind};
+use exmc::prelude::*;
+use exmc::rewrite::RewriteOptions;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRng, TestRunner};
+
+/// A case running longer than this is a hang.
+const HANG_SECS: u64 = 120;
+
+/// A constant, with the awkward values over-represented.
+fn constant() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        4 => -10.0..10.0f64,
+        1 => any::<f64>(),
+        1 => prop::sample::select(vec![
+            0.0, -0.0, 1.0, -1.0, 1e-300, 1e300, -1e300, f64::MAX, f64::MIN, f64::MIN_POSITIVE, 5e-324,
+            f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e39, -1e39, 1e-46, 3.5e38, 1e7, 1e16, 0.5,
+        ]),
+    ]
+}
+
+/// A length: small ones mostly, then empty, long and huge ones.
+fn size() -> impl Strategy<Value = usize> {
+    prop_oneof![
+        8 => 1..5usize,
+        1 => prop::sample::select(vec![
+            0, 64, 1000, 1 << 31, 1 << 40, usize::MAX, usize::MAX / 2, Shape::MAX_LEN, Shape::MAX_LEN + 1,
+        ]),
+    ]
+}
+
+fn data() -> impl Strategy<Value = Vec<f64>> {
+    prop_oneof![
+        6 => prop::collection::vec(-3.0..3.0f64, 1..5),
+        1 => prop::collection::vec(constant(), 0..5),
+        1 => (1usize..3).prop_map(|n| (0..n * 1000).map(|i| (i % 17) as f64 * 0.1).collect()),
+    ]
+}
+
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof![
+        10 => (0u32..1000).prop_map(|i| format!("n{i}")),
+        1 => prop::sample::select(vec!["", "theta[0]", "x]", " a", "tab\t", "é", "n1_z", "mu"]).prop_map(String::from),
+    ]
+}
+
+#[derive(Clone, Debug)]
+enum Tree {
+    Const(f64),
+    Data(Vec<f64>),
+    /// A variable made earlier in the program (index modulo the count).
+    Var(usize),
+    Unary(u8, Box<Tree>),
+    Binary(u8, Box<Tree>, Box<Tree>),
+    Pow(Box<Tree>, f64),
+    /// `depth` repetitions of `e op c` around the tree (built in a loop, not recursion).
+    Deep(Box<Tree>, u8, usize, f64),
+}
+
+fn tree() -> impl Strategy<Value = Tree> {
+    let leaf = prop_oneof![
+        3 => constant().prop_map(Tree::Const),
+        1 => data().prop_map(Tree::Data),
+        4 => any::<usize>().prop_map(Tree::Var),
+    ];
+    leaf.prop_recursive(4, 24, 2, |inner| {
+        prop_oneof![
+            3 => (0u8..7, inner.clone()).prop_map(|(o, a)| Tree::Unary(o, Box::new(a))),
+            4 => (0u8..4, inner.clone(), inner.clone()).prop_map(|(o, a, b)| Tree::Binary(o, Box::new(a), Box::new(b))),
+            1 => (inner.clone(), constant()).prop_map(|(a, c)| Tree::Pow(Box::new(a), c)),
+            1 => (inner, 0u8..4, prop_oneof![4 => 1usize..100, 1 => 1000usize..120_000], constant())
+                .prop_map(|(a, o, d, c)| Tree::Deep(Box::new(a), o, d, c)),
+        ]
+    })
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Rv(String, u8, Vec<Tree>, Option<usize>),
+    Observe(String, u8, Vec<Tree>, Vec<f64>),
+    Deterministic(String, Tree),
+    KeepCentered(usize),
+    /// Continue on a clone of the model (the original's `Var`s stay in the list).
+    Clone,
+    /// Build a `Var` in a fresh unrelated model and add it to the list.
+    Foreign,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let params = || prop::collection::vec(tree(), 0..4);
+    prop_oneof![
+        6 => (name(), any::<u8>(), params(), prop::option::weighted(0.3, size()))
+            .prop_map(|(n, f, p, s)| Step::Rv(n, f, p, s)),
+        4 => (name(), any::<u8>(), params(), data()).prop_map(|(n, f, p, d)| Step::Observe(n, f, p, d)),
+        3 => (name(), tree()).prop_map(|(n, t)| Step::Deterministic(n, t)),
+        1 => any::<usize>().prop_map(Step::KeepCentered),
+        1 => Just(Step::Clone),
+        1 => Just(Step::Foreign),
+    ]
+}
+
+#[derive(Clone, Debug)]
+struct Options {
+    chains: usize,
+    warmup: usize,
+    draws: usize,
+    thin: usize,
+    seed: u64,
+    target_accept: f64,
+    max_treedepth: u32,
+    step_size: f64,
+    noncenter: bool,
+    init: Option<(usize, Vec<f64>)>,
+}
+
+fn options() -> impl Strategy<Value = Options> {
+    (
+        (
+            prop_oneof![8 => 1usize..3, 1 => Just(0usize), 1 => Just(usize::MAX)],
+            0usize..12,
+            0usize..8,
+            0usize..3,
+        ),
+        (
+            any::<u64>(),
+            prop_oneof![8 => 0.6..0.95f64, 1 => constant()],
+            0u32..9,
+            prop_oneof![8 => 0.05..1.0f64, 1 => constant()],
+        ),
+        (
+            any::<bool>(),
+            prop::option::weighted(0.2, (any::<usize>(), prop::collection::vec(constant(), 0..3))),
+        ),
+    )
+        .prop_map(
+            |(
+                (chains, warmup, draws, thin),
+                (seed, target_accept, max_treedepth, step_size),
+                (noncenter, init),
+            )| {
+                Options {
+                    chains,
+                    warmup,
+                    draws,
+                    thin,
+                    seed,
+                    target_accept,
+                    max_treedepth,
+                    step_size,
+                    noncenter,
+                    init,
+                }
+            },
+        )
+}
+
+#[derive(Clone, Debug)]
+enum Mutation {
+    Truncate(usize),
+    Flip(usize, u8),
+    /// Replace the k-th number in the text.
+    Number(usize, String),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let numbers = prop::sample::select(vec![
+        "-1",
+        "0",
+        "1e308",
+        "99",
+        "-1e400",
+        "1e400",
+        "18446744073709551615",
+        "1099511627776",
+        "4294967296",
+        "0.5",
+        "-0.0",
+        "2",
+        "3",
+    ]);
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::Truncate),
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Mutation::Flip(i, b)),
+        (any::<usize>(), numbers).prop_map(|(k, n)| Mutation::Number(k, n.to_string())),
+    ]
+}
+
+fn build_expr(t: &Tree, vars: &[Var]) -> Expr {
+    match t {
+        Tree::Const(c) => Expr::constant(*c),
+        Tree::Data(d) => Expr::from(d.clone()),
+        Tree::Var(i) if vars.is_empty() => Expr::constant(*i as f64 % 7.0),
+        Tree::Var(i) => Expr::from(vars[i % vars.len()]),
+        Tree::Unary(o, a) => {
+            let a = build_expr(a, vars);
+            match o % 7 {
+                0 => -a,
+                1 => a.exp(),
+                2 => a.ln(),
+                3 => a.ln_1p(),
+                4 => a.sqrt(),
+                5 => a.square(),
+                _ => a.logistic(),
+            }
+        }
+        Tree::Binary(o, a, b) => binary(*o, build_expr(a, vars), build_expr(b, vars)),
+        Tree::Pow(a, c) => build_expr(a, vars).powf(*c),
+        Tree::Deep(a, o, depth, c) => {
+            let mut e = build_expr(a, vars);
+            for _ in 0..*depth {
+                e = binary(*o, e, Expr::constant(*c));
+            }
+            e
+        }
+    }
+}
+
+fn binary(o: u8, a: Expr, b: Expr) -> Expr {
+    match o % 4 {
+        0 => a + b,
+        1 => a - b,
+        2 => a * b,
+        _ => a / b,
+    }
+}
+
+fn dist(family: u8, params: &[Tree], vars: &[Var]) -> Dist {
+    let kind = DistKind::ALL[family as usize % DistKind::ALL.len()];
+    // Mostly the right number of parameters, sometimes not.
+    let mut p: Vec<Expr> = params.iter().map(|t| build_expr(t, vars)).collect();
+    if family < 200 {
+        p.resize_with(kind.n_params(), || Expr::constant(1.5));
+    }
+    Dist { kind, params: p }
+}
+
+/// Builds the model; every builder call must return `Ok` or a typed error.
+fn build(steps: &[Step]) -> Model {
+    let mut m = Model::new();
+    let mut vars: Vec<Var> = Vec::new();
+    for s in steps {
+        let made = match s {
+            Step::Rv(n, f, p, None) => m.rv(n, dist(*f, p, &vars)),
+            Step::Rv(n, f, p, Some(size)) => m.rv_vec(n, dist(*f, p, &vars), *size),
+            Step::Observe(n, f, p, d) => m.observe(n, dist(*f, p, &vars), d),
+            Step::Deterministic(n, t) => m.deterministic(n, build_expr(t, &vars)),
+            Step::KeepCentered(i) => {
+                if !vars.is_empty() {
+                    let _ = m.keep_centered(vars[i % vars.len()]);
+                }
+                continue;
+            }
+            Step::Clone => {
+                m = m.clone();
+                continue;
+            }
+            Step::Foreign => {
+                let mut other = Model::new();
+                other.rv("f", Normal::new(0.0, 1.0))
+            }
+        };
+        if let Ok(v) = made {
+            vars.push(v);
+        }
+    }
+    m
+}
+
+fn mutate(json: &str, muts: &[Mutation]) -> String {
+    let mut bytes = json.as_bytes().to_vec();
+    for m in muts {
+        match m {
+            Mutation::Truncate(i) if !bytes.is_empty() => bytes.truncate(i % bytes.len()),
+            Mutation::Flip(i, b) if !bytes.is_empty() => {
+                let at = i % bytes.len();
+                bytes[at] = *b;
+            }
+            Mutation::Number(k, n) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let spans: Vec<(usize, usize)> = number_spans(&text);
+                if let Some(&(a, b)) = spans.get(k % spans.len().max(1)) {
+                    bytes = format!("{}{n}{}", &text[..a], &text[b..]).into_bytes();
+                }
+            }
+            _ => {}
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn number_spans(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i].is_ascii_digit() || (b[i] == b'-' && i + 1 < b.len() && b[i + 1].is_ascii_digit()) {
+            let start = i;
+            i += 1;
+            while i < b.len() && (b[i].is_ascii_digit() || b"+-.eE".contains(&b[i])) {
+                i += 1;
+            }
+            out.push((start, i));
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn sample(m: &Model, o: &Options) {
+    let mut s = Sampler::new(m)
+        .backend(BackendChoice::Cpu)
+        .chains(o.chains)
+        .warmup(o.warmup)
+        .draws(o.draws)
+        .thin(o.thin)
+        .seed(o.seed)
+        .target_accept(o.target_accept)
+        .max_treedepth(o.max_treedepth)
+        .step_size(o.step_size)
+        .noncenter(o.noncenter)
+        .threads(1)
+        .progress(false);
+    if let Some((i, values)) = &o.init {
+        let names: Vec<&str> = m.nodes().iter().map(|n| n.name.as_str()).collect();
+        if !names.is_empty() {
+            let name = names[i % names.len()].to_string();
+            s = s.init(Init::Values([(name, values.clone())].into()));
+        }
+    }
+    if let Ok(fit) = s.run() {
+        // Everything a user reads from a fit.
+        let _ = fit.summary().to_string();
+        let _ = (fit.bfmi(), fit.min_ess_bulk(), fit.divergences());
+    }
+}
+
+/// The GPU kernels of a model that compiles: generated for both precisions and mappings and
+/// validated with naga (no device needed).
+fn kernels(m: &Model) {
+    let Ok(c) = exmc::compile::compile(m, RewriteOptions::default()) else { return };
+    if c.logp_grad.lens.iter().any(|&l| l > 100_000) || c.logp_grad.len() > 20_000 {
+        return; // codegen is linear, but naga's validation of such modules takes seconds
+    }
+    for precision in [Precision::F32, Precision::F64] {
+        for choice in [MappingChoice::Invocation, MappingChoice::Workgroup] {
+            let mapping = Mapping::choose(&c.logp_grad, choice);
+            for src in [
+                batch_logp_grad_module(&c.logp_grad, precision, mapping),
+                step_module(&c.logp_grad, 10, 7, precision, 4, mapping),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let module = naga::front::wgsl::parse_str(&src)
+                    .unwrap_or_else(|e| panic!("generated WGSL does not parse: {}", e.emit_to_string(&src)));
+                let caps = match precision {
+                    Precision::F32 => naga::valid::Capabilities::default(),
+                    Precision::F64 => {
+                        naga::valid::Capabilities::default() | naga::valid::Capabilities::FLOAT64
+                    }
+                };
+                if let Err(e) =
+                    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps).validate(&module)
+                {
+                    panic!("generated WGSL does not validate: {e:?}");
+                }
+            }
+        }
+    }
+}
+
+static CURRENT: Mutex<String> = Mutex::new(String::new());
+static STARTED: AtomicU64 = AtomicU64::new(0);
+
+fn now_s() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn one_case(steps: &[Step], muts: &[Mutation], opts: &Options, gpu: bool) -> Result<(), TestCaseError> {
+    STARTED.store(now_s(), Ordering::SeqCst);
+    if let Ok(mut c) = CURRENT.lock() {
+        *c = format!("{steps:?}\n{muts:?}\n{opts:?}");
+    }
+    let m = build(steps);
+    let json = m.to_json().map_err(|e| TestCaseError::fail(format!("to_json: {e}")))?;
+    let back = Model::from_json(&json).map_err(|e| TestCaseError::fail(format!("round trip: {e}")))?;
+    prop_assert_eq!(&back, &m);
+    if let Ok(mutated) = Model::from_json(&mutate(&json, muts)) {
+        sample(&mutated, opts);
+    }
+    sample(&m, opts);
+    if gpu {
+        kernels(&m);
+    }
+    Ok(())
+}
+
+#[test]
+fn fuzz_builder_json_sampler_and_codegen() {
+    let secs: u64 = std::env::var("EXMC_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let mut seed: u64 = std::env::var("EXMC_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    // Watchdog: a case running past HANG_SECS is a hang; print it and abort.
+    std::thread::spawn(|| {
+        loop {
+            std::thread::sleep(Duration::from_secs(5));
+            let started = STARTED.load(Ordering::SeqCst);
+            if started > 0 && now_s().saturating_sub(started) > HANG_SECS {
+                let case = CURRENT.lock().map(|c| c.clone()).unwrap_or_default();
+                eprintln!("HANG: a fuzz case ran for more than {HANG_SECS} s:\n{case}");
+                std::process::abort();
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let cases = AtomicU64::new(0);
+    let mut runs = 0u64;
+    let strategy = (
+        prop::collection::vec(step(), 0..10),
+        prop::collection::vec(mutation(), 1..4),
+        options(),
+        prop::bool::weighted(0.25),
+    );
+    while Instant::now() < deadline {
+        let config = Config { cases: 64, failure_persistence: None, ..Config::default() };
+        let rng = TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed_bytes(seed));
+        let mut runner = TestRunner::new_with_rng(config, rng);
+        let result = runner.run(&strategy, |(steps, muts, opts, gpu)| {
+            cases.fetch_add(1, Ordering::Relaxed);
+            one_case(&steps, &muts, &opts, gpu)
+        });
+        if let Err(e) = result {
+            panic!("fuzz seed {seed}: {e}");
+        }
+        runs += 1;
+        seed += 1;
+    }
+    STARTED.store(0, Ordering::SeqCst);
+    let cases = cases.load(Ordering::Relaxed);
+    eprintln!("fuzz: {cases} cases in {secs} s ({runs} runs of 64, seeds from {})", seed - runs);
+}
+
+fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    b[..8].copy_from_slice(&seed.to_le_bytes());
+    b
+}

@@ -39,3 +39,27 @@ pub fn try_reserve<T>(v: &mut Vec<T>, n: usize, what: impl FnOnce() -> String) -
         reason: format!("allocation failed ({e})"),
     })
 }
+
+/// Bytes of memory and swap this machine has, where the system says (Linux: `MemTotal` plus
+/// `SwapTotal` of `/proc/meminfo`); `None` elsewhere. A run needing more cannot succeed, whatever
+/// the allocator's overcommit policy lets a reservation do.
+pub fn physical_bytes() -> Option<u128> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |name: &str| -> Option<u128> {
+        let line = text.lines().find(|l| l.starts_with(name))?;
+        let kb: u128 = line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()?;
+        Some(kb * 1024)
+    };
+    Some(field("MemTotal:")? + field("SwapTotal:").unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn physical_memory_is_read_on_linux() {
+        if cfg!(target_os = "linux") {
+            let b = super::physical_bytes().expect("/proc/meminfo");
+            assert!(b > 1 << 26, "{b}");
+        }
+    }
+}

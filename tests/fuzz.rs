@@ -131,6 +131,7 @@ struct Options {
     step_size: f64,
     noncenter: bool,
     init: Option<(usize, Vec<f64>)>,
+    only_chains: Option<Vec<usize>>,
 }
 
 fn options() -> impl Strategy<Value = Options> {
@@ -150,13 +151,17 @@ fn options() -> impl Strategy<Value = Options> {
         (
             any::<bool>(),
             prop::option::weighted(0.2, (any::<usize>(), prop::collection::vec(constant(), 0..3))),
+            prop::option::weighted(
+                0.1,
+                prop::collection::vec(prop_oneof![0usize..4, Just(usize::MAX)], 0..4),
+            ),
         ),
     )
         .prop_map(
             |(
                 (chains, warmup, draws, thin),
                 (seed, target_accept, max_treedepth, step_size),
-                (noncenter, init),
+                (noncenter, init, only_chains),
             )| {
                 Options {
                     chains,
@@ -169,6 +174,7 @@ fn options() -> impl Strategy<Value = Options> {
                     step_size,
                     noncenter,
                     init,
+                    only_chains,
                 }
             },
         )
@@ -341,6 +347,9 @@ fn sample(m: &Model, o: &Options) {
         .noncenter(o.noncenter)
         .threads(1)
         .progress(false);
+    if let Some(ids) = &o.only_chains {
+        s = s.only_chains(ids.clone());
+    }
     if let Some((i, values)) = &o.init {
         let names: Vec<&str> = m.nodes().iter().map(|n| n.name.as_str()).collect();
         if !names.is_empty() {

@@ -159,6 +159,18 @@ fn clones_have_their_own_identity() {
     assert_eq!(b.deterministic("f", late * 1.0).unwrap_err(), Error::ForeignVar { node: "f".into() });
     let mut c = b.clone();
     c.deterministic("g", mu + nu).unwrap();
+    // Nor does a rewritten model share its source's identity: `theta_z`, appended by
+    // non-centring, must not name the source's next node.
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0.0, 1.0)).unwrap();
+    let tau = m.rv("tau", HalfNormal::new(1.0)).unwrap();
+    m.rv("theta", Normal::new(mu, tau)).unwrap();
+    let rewritten = exmc::rewrite::standard(&m, exmc::rewrite::RewriteOptions::default()).unwrap();
+    let z = rewritten.model.var("theta_z").unwrap();
+    m.rv("next", Normal::new(0.0, 1.0)).unwrap();
+    assert_eq!(m.deterministic("w", z * 1.0).unwrap_err(), Error::ForeignVar { node: "w".into() });
+    let mut r = rewritten.model.clone();
+    r.deterministic("ok", Expr::from(mu) + z).unwrap();
 }
 
 /// Items 10, 11 and 12: iteration counts, repeated chains and chain ids beyond 2³².
@@ -174,9 +186,15 @@ fn sampler_counts_and_chain_ids_are_checked() {
     assert_eq!(option(Sampler::new(&m).chains(2).only_chains(vec![0, 0])), "only_chains");
     assert_eq!(option(Sampler::new(&m).chains(1 << 33).only_chains(vec![0, 1 << 32])), "chains");
     assert_eq!(option(Sampler::new(&m).threads(1 << 40)), "threads");
-    // Counts that fit in usize but not in memory.
+    assert_eq!(option(Sampler::new(&m).step_size(1e300)), "step_size");
+    // Counts that fit in usize but not in memory: refused before anything is allocated for
+    // the chains (2³² chain ids alone would take 32 GiB).
     let err = Sampler::new(&m).warmup(1 << 59).draws(1).progress(false).run().unwrap_err();
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    let t = std::time::Instant::now();
+    let err = Sampler::new(&m).chains(1 << 32).progress(false).run().unwrap_err();
+    assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+    assert!(t.elapsed().as_secs_f64() < 5.0, "{:?}", t.elapsed());
 }
 
 /// Item 14, the smaller ones.

@@ -107,17 +107,19 @@ impl Summary {
         Summary { rows, warnings }
     }
 
-    /// Summarises several named parameters, each given as its chains.
+    /// Summarises several named parameters, each given as its chains. The warnings use the
+    /// most chains and the fewest draws any parameter has.
     pub fn from_chains<'a>(params: impl IntoIterator<Item = (&'a str, Vec<&'a [f64]>)>) -> Self {
-        let mut shape = (0, 0);
-        let rows = params
+        let (mut chains, mut draws) = (0, usize::MAX);
+        let rows: Vec<SummaryRow> = params
             .into_iter()
-            .map(|(name, chains)| {
-                shape = (chains.len(), chains.first().map_or(0, |c| c.len()));
-                summary_row(name, &chains)
+            .map(|(name, c)| {
+                chains = chains.max(c.len());
+                draws = draws.min(c.iter().map(|x| x.len()).min().unwrap_or(0));
+                summary_row(name, &c)
             })
             .collect();
-        Summary::new(rows, shape.0, shape.1)
+        Summary::new(rows, chains, if draws == usize::MAX { 0 } else { draws })
     }
 
     /// The row named `name` (`"mu"`, `"theta[3]"`).

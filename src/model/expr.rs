@@ -1,8 +1,9 @@
 //! Deterministic expressions over model nodes, built by operator overloading.
 //!
-//! `mu + tau * z`, `(-x).exp()`, `sigma.square()`, `2.0 * x` all build an [`Expr`] tree. A
-//! distribution parameter accepts anything that converts into an `Expr`: a constant, a data
-//! vector, a [`Var`] or an expression.
+//! `mu + tau * z`, `(-x).exp()`, `sigma.square()`, `2.0 * x` all build an [`Expr`]: a flat
+//! list of operations in evaluation order, so no pass over an expression recurses, however deep
+//! it is. A distribution parameter accepts anything that converts into an `Expr`: a constant, a
+//! data vector, a [`Var`] or an expression.
 
 use std::ops::{Add, Div, Mul, Neg, Sub};
 use std::sync::Arc;

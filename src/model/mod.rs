@@ -260,10 +260,13 @@ impl Model {
         owner == 0 || owner == self.id || self.ancestors.iter().any(|&(a, count)| a == owner && index < count)
     }
 
-    /// A model with the same identity (and ancestry) as `self` holding `nodes`: what rewrite
-    /// passes return.
+    /// A model holding `nodes` that descends from `self` (what rewrite passes return): `self`'s
+    /// `Var`s stay valid in it for the nodes `self` had, and `Var`s taken from it (for nodes
+    /// a pass appended) are foreign to `self`, like a clone's.
     pub(crate) fn with_nodes(&self, nodes: Vec<Node>) -> Model {
-        Model { id: self.id, ancestors: self.ancestors.clone(), nodes }
+        let mut ancestors = self.ancestors.clone();
+        ancestors.push((self.id, self.nodes.len()));
+        Model { id: fresh_id(), ancestors, nodes }
     }
 
     fn node_mut(&mut self, var: Var) -> Result<&mut Node> {

@@ -8,20 +8,25 @@
 //! the rewrite applies only where `sigma > 0` holds by construction ([`Sign::of`]): a positive
 //! constant or data, a node whose support is positive (HalfCauchy, Gamma, …, a Uniform with a
 //! non-negative lower bound), and sums, products, quotients, powers, `exp`, `logistic`, `√`,
-//! `x²` and `ln(1 + x)` of those. `Normal(mu, mu - 10)` or `Normal(mu, -tau)` stay centred.
+//! `x²` and `ln(1 + x)` of those — never of a value that may be NaN (`exp(ln(mu))` with `mu`
+//! real). `Normal(mu, mu - 10)` or `Normal(mu, -tau)` stay centred.
 
 use crate::model::{
     BinaryOp, Dist, DistKind, Expr, ExprNode, Model, Node, NodeKind, NodeRef, Support, UnaryOp,
 };
 
-/// What is known about the sign of a value, everywhere in its domain.
+/// What is known about a value, everywhere in its domain: its sign, and whether it is defined
+/// (never NaN). A positive sign is claimed only for a value that is also defined: `exp(ln(mu))`
+/// is NaN, not positive, where `mu < 0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sign {
     /// Strictly positive.
     Positive,
     /// Positive or zero.
     NonNegative,
-    /// Nothing.
+    /// A real number of either sign (never NaN).
+    Real,
+    /// Nothing: possibly NaN (`ln`, `√` or `ln(1 + x)` outside their domains, `x / 0`, …).
     Unknown,
 }
 
@@ -31,67 +36,91 @@ impl Sign {
             Sign::Positive
         } else if v.iter().all(|&x| x >= 0.0) {
             Sign::NonNegative
+        } else if v.iter().all(|x| !x.is_nan()) {
+            Sign::Real
         } else {
             Sign::Unknown
         }
     }
 
-    /// The sign of `e`, given the signs of the model's nodes (one pass over its operations).
+    fn defined(self) -> bool {
+        self != Sign::Unknown
+    }
+
+    /// At least zero and defined.
+    fn non_negative(self) -> bool {
+        matches!(self, Sign::Positive | Sign::NonNegative)
+    }
+
+    /// What is known about `e`, given what is known about the model's nodes (one pass over its
+    /// operations).
     pub fn of(e: &Expr, nodes: &[Sign]) -> Sign {
         use Sign::*;
         let mut signs: Vec<Sign> = Vec::with_capacity(e.len());
         for n in e.nodes() {
-            let s =
-                match n {
-                    ExprNode::Const(c) => Sign::of_values(&[*c]),
-                    ExprNode::Data(v) => Sign::of_values(v),
-                    ExprNode::Var(r) => nodes.get(r.index).copied().unwrap_or(Unknown),
-                    ExprNode::Unary(op, a) => match (op, signs[*a]) {
-                        (UnaryOp::Exp | UnaryOp::Logistic, _) => Positive,
-                        (UnaryOp::Square, Positive) => Positive,
-                        (UnaryOp::Square, _) => NonNegative,
-                        (UnaryOp::Sqrt | UnaryOp::Log1p, s) => s,
-                        (UnaryOp::Neg | UnaryOp::Log, _) => Unknown,
-                    },
-                    ExprNode::Pow(a, c) => {
-                        let even = c.fract() == 0.0 && (c / 2.0).fract() == 0.0;
-                        match signs[*a] {
-                            Positive => Positive,
-                            NonNegative if *c > 0.0 => NonNegative,
-                            _ if even => NonNegative,
-                            _ => Unknown,
-                        }
+            let s = match n {
+                ExprNode::Const(c) => Sign::of_values(&[*c]),
+                ExprNode::Data(v) => Sign::of_values(v),
+                ExprNode::Var(r) => nodes.get(r.index).copied().unwrap_or(Unknown),
+                ExprNode::Unary(op, a) => {
+                    let a = signs[*a];
+                    match op {
+                        _ if !a.defined() => Unknown,
+                        UnaryOp::Exp | UnaryOp::Logistic => Positive,
+                        UnaryOp::Square if a == Positive => Positive,
+                        UnaryOp::Square => NonNegative,
+                        UnaryOp::Sqrt | UnaryOp::Log1p if a.non_negative() => a,
+                        UnaryOp::Log if a == Positive => Real,
+                        UnaryOp::Neg => Real,
+                        UnaryOp::Sqrt | UnaryOp::Log1p | UnaryOp::Log => Unknown,
                     }
-                    ExprNode::Binary(op, a, b) => {
-                        let (a, b) = (signs[*a], signs[*b]);
-                        match op {
-                            BinaryOp::Add | BinaryOp::Mul if a == Positive && b == Positive => Positive,
-                            BinaryOp::Add if a != Unknown && b != Unknown => {
-                                if a == Positive || b == Positive { Positive } else { NonNegative }
-                            }
-                            BinaryOp::Mul if a != Unknown && b != Unknown => NonNegative,
-                            BinaryOp::Div if b == Positive && a != Unknown => a,
-                            _ => Unknown,
-                        }
+                }
+                ExprNode::Pow(a, c) => {
+                    let integer = c.fract() == 0.0;
+                    let even = integer && (c / 2.0).fract() == 0.0;
+                    match signs[*a] {
+                        Positive => Positive,
+                        NonNegative if *c > 0.0 => NonNegative,
+                        NonNegative | Real if even => NonNegative,
+                        NonNegative | Real if integer => Real,
+                        _ => Unknown,
                     }
-                };
+                }
+                ExprNode::Binary(op, a, b) => {
+                    let (a, b) = (signs[*a], signs[*b]);
+                    match op {
+                        _ if !a.defined() || !b.defined() => Unknown,
+                        BinaryOp::Add | BinaryOp::Mul if a == Positive && b == Positive => Positive,
+                        BinaryOp::Add if a.non_negative() && b.non_negative() => {
+                            if a == Positive || b == Positive { Positive } else { NonNegative }
+                        }
+                        BinaryOp::Mul if a.non_negative() && b.non_negative() => NonNegative,
+                        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => Real,
+                        // A divisor that may be zero may give 0/0.
+                        BinaryOp::Div if b == Positive => a,
+                        BinaryOp::Div => Unknown,
+                    }
+                }
+            };
             signs.push(s);
         }
         signs.pop().unwrap_or(Unknown)
     }
 
-    /// The sign of every node of a model whose nodes come after the nodes they read (as
-    /// validation guarantees for the builder's order; other orders give `Unknown` for nodes
-    /// read before they are seen, which only prevents rewrites).
+    /// What is known about every node of a model whose nodes come after the nodes they read
+    /// (as validation guarantees for the builder's order; other orders give `Unknown` for nodes
+    /// read before they are seen, which only prevents rewrites). Free and observed values are
+    /// finite reals in their support.
     pub fn of_nodes(nodes: &[Node]) -> Vec<Sign> {
         let mut signs = vec![Sign::Unknown; nodes.len()];
         for (i, n) in nodes.iter().enumerate() {
             signs[i] = match &n.kind {
                 NodeKind::Free { dist, .. } => match dist.kind.support() {
                     Support::Positive | Support::UnitInterval => Sign::Positive,
-                    // Values lie strictly above the lower bound.
-                    Support::Interval if Sign::of(&dist.params[0], &signs) != Sign::Unknown => Sign::Positive,
-                    Support::Interval | Support::Real => Sign::Unknown,
+                    // Values lie strictly above the lower bound, the first parameter of an
+                    // interval family (`Support::Interval`).
+                    Support::Interval if Sign::of(&dist.params[0], &signs).non_negative() => Sign::Positive,
+                    Support::Interval | Support::Real => Sign::Real,
                 },
                 NodeKind::Observed { data, .. } => Sign::of_values(data),
                 NodeKind::Deterministic { expr } => Sign::of(expr, &signs),
@@ -160,6 +189,7 @@ mod tests {
         m.rv("shifted", Normal::new(mu, mu - 10.0)).unwrap();
         m.rv("negated", Normal::new(mu, -tau)).unwrap();
         m.rv("logged", Normal::new(mu, tau.ln())).unwrap();
+        m.rv("nan_outside", Normal::new(mu, mu.ln().exp())).unwrap();
         let (r, names) = super::noncenter(&m);
         assert_eq!(names, vec!["theta".to_string()]);
         assert!(matches!(r.nodes()[theta.index()].kind, NodeKind::Deterministic { .. }));
@@ -189,7 +219,7 @@ mod sign_tests {
         for (e, want) in [
             (Expr::from(tau), Positive),
             (Expr::from(u0), Positive),
-            (Expr::from(um), Unknown),
+            (Expr::from(um), Real),
             (Expr::from(d), Positive),
             (mu.exp(), Positive),
             (mu.logistic() * tau, Positive),
@@ -199,10 +229,20 @@ mod sign_tests {
             (mu.powf(2.0), NonNegative),
             (tau.powf(-0.5), Positive),
             (tau.sqrt().ln_1p(), Positive),
-            (mu - 10.0, Unknown),
-            (-tau, Unknown),
-            (tau - p, Unknown),
-            (tau.ln(), Unknown),
+            (mu - 10.0, Real),
+            (-tau, Real),
+            (tau - p, Real),
+            (tau.ln(), Real),
+            (mu / tau, Real),
+            (tau / mu, Unknown),
+            // Never positive where it is NaN: ln, √, ln(1 + x) outside their domains.
+            (mu.ln().exp(), Unknown),
+            (mu.ln().square() + 1e-3, Unknown),
+            (mu.sqrt(), Unknown),
+            (mu.ln_1p().logistic(), Unknown),
+            (tau.sqrt(), Positive),
+            (mu.powf(3.0), Real),
+            (mu.powf(0.5), Unknown),
             (Expr::from(vec![1.0, 2.0]) * tau, Positive),
             (Expr::from(vec![0.0, 2.0]) * tau, NonNegative),
         ] {

@@ -17,7 +17,8 @@ pub struct ChainRecord {
     pub stats: Vec<DrawStats>,
     /// Statistics of warmup iterations.
     pub warmup_stats: Vec<DrawStats>,
-    /// Mean and variance of the kept draws on the unconstrained scale, per coordinate.
+    /// Mean and variance of the kept draws on the unconstrained scale, per coordinate: kept
+    /// only for backends holding positions in f32 (empty otherwise).
     pub moments: Welford,
 }
 
@@ -59,7 +60,8 @@ pub fn drive(
     mut g: Group<'_>,
 ) -> crate::Result<(Vec<ChainRecord>, DriveCounters)> {
     let n = g.machines.len();
-    let moments = Welford::new(backend.dim());
+    let single = backend.single_precision();
+    let moments = if single { Welford::new(backend.dim()) } else { Welford::default() };
     let mut records = vec![ChainRecord { moments, ..ChainRecord::default() }; n];
     let kept = g.draws.div_ceil(g.thin);
     let per_draw: usize =
@@ -119,7 +121,9 @@ pub fn drive(
             } else if (out.iteration - g.warmup).is_multiple_of(g.thin) {
                 divergences[c] += out.stats.diverging as usize;
                 rec.stats.push(out.stats);
-                rec.moments.add(&state.q);
+                if single {
+                    rec.moments.add(&state.q);
+                }
                 g.constrain.run(&mut ws, &state.q, &mut []);
                 for (_, v) in &g.constrain.program().outputs {
                     rec.values.extend_from_slice(g.constrain.value(&ws, *v));

@@ -122,6 +122,10 @@ impl BackendChoice {
     }
 }
 
+/// Step sizes a run may start from (the range warmup's search keeps to).
+const MIN_STEP_SIZE: f64 = 1e-12;
+const MAX_STEP_SIZE: f64 = 1e7;
+
 /// Most worker threads a run may ask for.
 const MAX_THREADS: usize = 4096;
 
@@ -304,7 +308,8 @@ impl<'m> Sampler<'m> {
         self
     }
 
-    fn check(&self) -> Result<Vec<usize>> {
+    /// Validates the options; returns how many chains will run (nothing is allocated for them).
+    fn check(&self) -> Result<usize> {
         let bad = |option, reason: &str| Err(Error::InvalidOption { option, reason: reason.into() });
         if self.chains == 0 {
             return bad("chains", "must be at least 1");
@@ -315,8 +320,9 @@ impl<'m> Sampler<'m> {
         if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
             return bad("target_accept", "must lie in (0, 1)");
         }
-        if !(self.step_size > 0.0 && self.step_size.is_finite()) {
-            return bad("step_size", "must be positive and finite");
+        if !(MIN_STEP_SIZE..=MAX_STEP_SIZE).contains(&self.step_size) {
+            // The range warmup's search keeps to; GPU kernels receive it as f32 words.
+            return bad("step_size", "must lie in [1e-12, 1e7]");
         }
         if self.max_treedepth == 0 || self.max_treedepth > 30 {
             return bad("max_treedepth", "must lie in 1..=30");
@@ -331,62 +337,102 @@ impl<'m> Sampler<'m> {
             Some(n) if n as u128 <= MAX_ITERATIONS => {}
             _ => return bad("draws", "warmup + draws must be at most 2^60 iterations per chain"),
         }
-        let ids = self.chain_ids.clone().unwrap_or_else(|| (0..self.chains).collect());
+        let Some(ids) = &self.chain_ids else { return Ok(self.chains) };
         if ids.is_empty() || ids.iter().any(|&c| c >= self.chains) {
             return bad("only_chains", "ids must be non-empty and below `chains`");
         }
-        let mut seen = std::collections::HashSet::with_capacity(ids.len());
-        if let Some(c) = ids.iter().find(|&&c| !seen.insert(c)) {
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        if let Some(w) = sorted.windows(2).find(|w| w[0] == w[1]) {
             return Err(Error::InvalidOption {
                 option: "only_chains",
-                reason: format!("chain {c} is listed twice (a repeated chain is not an independent draw)"),
+                reason: format!(
+                    "chain {} is listed twice (a repeated chain is not an independent draw)",
+                    w[0]
+                ),
             });
         }
-        Ok(ids)
+        Ok(ids.len())
     }
 
-    /// Checks, before anything is allocated, that the run's largest host buffers can be
-    /// addressed and allocated: the trace and warmup statistics of every chain and, on the CPU
-    /// backend, every chain's workspace and trajectory state.
+    /// The chain ids to run (after [`Sampler::preflight`] has checked that they fit).
+    fn ids(&self) -> Result<Vec<usize>> {
+        match &self.chain_ids {
+            Some(ids) => Ok(ids.clone()),
+            None => {
+                let mut v = Vec::new();
+                crate::mem::try_reserve(&mut v, self.chains, || {
+                    format!("the ids of {} chains", self.chains)
+                })?;
+                v.extend(0..self.chains);
+                Ok(v)
+            }
+        }
+    }
+
+    /// Checks, before anything is allocated, that the run's host memory can be addressed and
+    /// allocated: every chain's id, record, trace and statistics (and, with f32 kernels, the
+    /// moments of its draws), plus the state of the chains in flight — on the CPU backend their
+    /// workspaces and trajectory state, everywhere their state machines. Sizes are computed in
+    /// saturating u128 arithmetic, compared with the machine's memory and swap where the system
+    /// says (Linux), and reserved once.
     fn preflight(
         &self,
         compiled: &Compiled,
         chains: usize,
         choice: BackendChoice,
         threads: usize,
+        single: bool,
     ) -> Result<()> {
-        let per_draw: u128 = compiled.output_shapes.iter().map(|s| s.len() as u128).sum();
-        let kept = self.draws.div_ceil(self.thin) as u128;
-        let stats = std::mem::size_of::<crate::nuts::DrawStats>() as u128;
         let f64s = std::mem::size_of::<f64>() as u128;
-        let trace = kept * per_draw;
+        let stats = std::mem::size_of::<crate::nuts::DrawStats>() as u128;
+        let per_draw = compiled.output_shapes.iter().fold(0u128, |a, s| a.saturating_add(s.len() as u128));
+        let dim = compiled.pointmap.dim as u128;
+        let kept = self.draws.div_ceil(self.thin) as u128;
         let chains = chains as u128;
+        let trace = kept.saturating_mul(per_draw);
         let what = || format!("the trace ({chains} chains × {kept} draws × {per_draw} values)");
-        crate::mem::check_len(chains * trace, what)?;
-        let mut bytes = chains * (trace * f64s + (kept + self.warmup as u128) * stats);
-        if matches!(choice, BackendChoice::Cpu | BackendChoice::Auto) {
-            let workspace: u128 = compiled.logp_grad.lens.iter().map(|&l| l as u128).sum();
-            let dim = compiled.pointmap.dim as u128;
+        crate::mem::check_len(chains.saturating_mul(trace), what)?;
+        // Per chain for the whole run: id, record, trace, statistics, draw moments.
+        let moments = if single { 2 * dim } else { 0 };
+        let record = (256 + (kept + self.warmup as u128).saturating_mul(stats))
+            .saturating_add(trace.saturating_add(moments).saturating_mul(f64s));
+        let mut bytes = chains.saturating_mul(record);
+        // Per chain in flight: its state machine (adaptation estimators, draw buffers) and, on
+        // the CPU backend, its workspace and trajectory state. At most `threads` groups run at
+        // once (see `BackendChoice::groups`); the GPU backend holds one group of every chain.
+        let mut state = 12u128.saturating_mul(dim);
+        let live = if choice == BackendChoice::Gpu {
+            chains
+        } else {
+            let workspace = compiled.logp_grad.lens.iter().fold(0u128, |a, &l| a.saturating_add(l as u128));
             let vectors = 16 + 4 * (u128::from(self.max_treedepth) + 1);
-            let state = workspace + vectors * dim;
-            // Groups of chains run a few at a time (see `BackendChoice::groups`).
-            let live = chains.min(threads as u128 * MAX_GROUP_CHAINS as u128);
-            crate::mem::check_len(live * state, || {
-                format!("the CPU backend's state ({live} chains × {state} values)")
-            })?;
-            bytes += live * state * f64s;
+            state = state.saturating_add(workspace).saturating_add(vectors.saturating_mul(dim));
+            chains.min(threads as u128 * MAX_GROUP_CHAINS as u128)
+        };
+        crate::mem::check_len(live.saturating_mul(state), || {
+            format!("the state of {live} chains in flight ({state} values each)")
+        })?;
+        bytes = bytes.saturating_add(live.saturating_mul(state).saturating_mul(f64s));
+        let what = || "the run's host memory (trace and chain state)".to_string();
+        if let Some(total) = crate::mem::physical_bytes()
+            && bytes > total
+        {
+            return Err(Error::TooLarge {
+                what: what(),
+                elements: bytes.div_ceil(f64s),
+                reason: format!("{bytes} bytes, more than this machine's {total} bytes of memory and swap"),
+            });
         }
-        // One reservation of the total proves the address space is there (a request beyond
-        // memory and swap fails here, not with an abort halfway through the run).
-        let elements = bytes.div_ceil(f64s);
-        let n = crate::mem::check_len(elements, || "the run's host memory".to_string())?;
+        // One reservation of the total proves the address space is there.
+        let n = crate::mem::check_len(bytes.div_ceil(f64s), what)?;
         let mut probe: Vec<f64> = Vec::new();
-        crate::mem::try_reserve(&mut probe, n, || "the run's host memory (trace and chain state)".into())
+        crate::mem::try_reserve(&mut probe, n, what)
     }
 
     /// Compiles the model and samples.
     pub fn run(&self) -> Result<Fit> {
-        let ids = self.check()?;
+        let chains = self.check()?;
         let t0 = Instant::now();
         let compiled = compile(self.model, self.rewrite)?;
         if compiled.pointmap.dim == 0 {
@@ -400,8 +446,11 @@ impl<'m> Sampler<'m> {
             .map_err(|e| Error::InvalidOption { option: "threads", reason: e.to_string() })?;
         let t1 = Instant::now();
         let choice = self.backend.resolve()?;
-        self.preflight(&compiled, ids.len(), choice, threads)?;
-        if choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32 {
+        let single =
+            choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32;
+        self.preflight(&compiled, chains, choice, threads, single)?;
+        let ids = self.ids()?;
+        if single {
             precision::check_f32_model(self.model)?;
         }
         let (records, counters, backend, single) =
@@ -410,9 +459,8 @@ impl<'m> Sampler<'m> {
         let (compile_s, sampling_s) =
             (compile_s + counters.backend_setup_s, t1.elapsed().as_secs_f64() - counters.backend_setup_s);
         let warnings = if single {
-            let mut pooled = crate::nuts::mass_matrix::Welford::default();
-            records.iter().for_each(|r| pooled.merge(&r.moments));
-            precision::resolution_warnings(&compiled.pointmap, &pooled)
+            let moments: Vec<_> = records.iter().map(|r| r.moments.clone()).collect();
+            precision::resolution_warnings(&compiled.pointmap, &moments)
         } else {
             Vec::new()
         };

@@ -53,24 +53,28 @@ pub fn f32_spacing(x: f64) -> f64 {
 /// are reported: f32 positions cannot resolve them.
 pub const MIN_SPACINGS: f64 = 4.0;
 
-/// Warnings for coordinates that f32 positions cannot resolve: the pooled sd of the kept
-/// draws (unconstrained scale) is below [`MIN_SPACINGS`] f32 spacings at their mean. With f32
-/// kernels a leapfrog step below half a spacing leaves a coordinate where it is, so such a
-/// posterior is frozen or quantised, whatever the sampler reports.
-pub fn resolution_warnings(pointmap: &PointMap, moments: &Welford) -> Vec<String> {
-    if moments.count() < 2 {
-        return Vec::new();
-    }
+/// Warnings for coordinates that f32 positions cannot resolve: in some chain, the sd of the
+/// kept draws (unconstrained scale) is below [`MIN_SPACINGS`] f32 spacings at their mean. With
+/// f32 kernels a leapfrog step below half a spacing leaves a coordinate where it is, so such a
+/// posterior is frozen or quantised, whatever the sampler reports. Chains are looked at one by
+/// one: chains frozen at different values have a large pooled sd.
+pub fn resolution_warnings(pointmap: &PointMap, chains: &[Welford]) -> Vec<String> {
     let names = pointmap.element_names();
-    let sd: Vec<f64> = moments.variance().iter().map(|v| v.sqrt()).collect();
     let mut out = Vec::new();
-    for ((name, &mean), sd) in names.iter().zip(moments.mean()).zip(sd) {
-        let spacing = f32_spacing(mean);
-        if mean != 0.0 && sd < MIN_SPACINGS * spacing {
-            out.push(format!(
-                "`{name}`: its draws vary by {sd:.3e}, less than {MIN_SPACINGS} f32 spacings at its magnitude ({mean:.6e}, spacing {spacing:.1e}): f32 kernels cannot resolve this posterior; use f64 kernels (Sampler::gpu_precision(Precision::F64)) or recentre the variable"
-            ));
-        }
+    for (i, name) in names.iter().enumerate() {
+        let frozen: Vec<(f64, f64)> = chains
+            .iter()
+            .filter(|w| w.count() >= 2 && i < w.mean().len())
+            .map(|w| (w.mean()[i], w.variance()[i].sqrt()))
+            .filter(|&(mean, sd)| mean != 0.0 && sd < MIN_SPACINGS * f32_spacing(mean))
+            .collect();
+        let Some(&(mean, sd)) = frozen.first() else { continue };
+        out.push(format!(
+            "`{name}`: in {} of {} chains its draws vary by less than {MIN_SPACINGS} f32 spacings at their magnitude (e.g. sd {sd:.3e} at {mean:.6e}, spacing {:.1e}): f32 kernels cannot resolve this posterior; use f64 kernels (Sampler::gpu_precision(Precision::F64)) or recentre the variable",
+            frozen.len(),
+            chains.len(),
+            f32_spacing(mean)
+        ));
     }
     out
 }
@@ -83,9 +87,11 @@ mod tests {
     fn spacing_and_frozen_coordinates() {
         assert_eq!(f32_spacing(1e7), 1.0);
         assert_eq!(f32_spacing(1.0), f64::from(f32::EPSILON));
-        let mut w = Welford::new(2);
+        // Two chains frozen at different values: the pooled sd is large, each chain's is 0.
+        let (mut w, mut v) = (Welford::new(2), Welford::new(2));
         for k in 0..100 {
             w.add(&[1e7, 0.3 * (k % 5) as f64]);
+            v.add(&[1e7 + 64.0, 0.3 * (k % 3) as f64]);
         }
         let pm = PointMap {
             entries: vec![crate::compile::PointEntry {
@@ -97,8 +103,8 @@ mod tests {
             }],
             dim: 2,
         };
-        let w = resolution_warnings(&pm, &w);
+        let w = resolution_warnings(&pm, &[w, v]);
         assert_eq!(w.len(), 1, "{w:?}");
-        assert!(w[0].starts_with("`x[0]`") && w[0].contains("f64"), "{w:?}");
+        assert!(w[0].starts_with("`x[0]`: in 2 of 2 chains") && w[0].contains("f64"), "{w:?}");
     }
 }

@@ -102,7 +102,10 @@ impl Backend for CpuBackend {
             backend: "cpu",
             reason: format!("a dispatch addressed chain {chain} twice or beyond the backend's chains"),
         };
-        if cmds.len() < PARALLEL_MIN_CHAINS {
+        // Serial for small batches, and on a rayon worker: the sampler already runs one group
+        // of chains per worker, and a nested join would let the waiting worker steal and start
+        // whole other groups inside it (more state in memory than planned, deeper stacks).
+        if cmds.len() < PARALLEL_MIN_CHAINS || rayon::current_thread_index().is_some() {
             for (cmd, rep) in cmds.iter().zip(reports.iter_mut()) {
                 *rep = run(self.slots.get_mut(cmd.chain).ok_or_else(|| unknown(cmd.chain))?, cmd);
             }

@@ -111,6 +111,9 @@ impl GpuBackend {
         }
         let size = precision.bytes();
         let dim = prog.dim;
+        if dim == 0 {
+            return Err(GpuError::NoFreeVariables);
+        }
         let d = step_padded_dim(dim);
         let k = chain_ids.len();
         // Check the largest binding and the dispatch size against the adapter first.

@@ -80,7 +80,7 @@ pub enum CodegenError {
 
 /// Longest chain of dependent instructions the GPU backend compiles. Mesa's lavapipe needs
 /// 40–80 bytes of stack per link (measured: a chain of 10⁵ compiles with an 8 MiB stack, not
-/// with 4 MiB) and compilers run on a thread with a 256 MiB stack, so this keeps a 4× margin.
+/// with 4 MiB) and compilers run on a thread with a 256 MiB stack, so this keeps a 3× margin.
 pub const MAX_CHAIN: usize = 1_000_000;
 
 /// Checks that every constant, exponent and data value of `prog` (and every normaliser summed

@@ -64,6 +64,9 @@ pub enum GpuError {
         /// What wgpu or the driver said.
         reason: String,
     },
+    /// The program has no position to step (a model without free variables).
+    #[error("the program has no free variables: there is nothing to step")]
+    NoFreeVariables,
     /// A buffer is larger than the adapter lets one storage binding be.
     #[error("the `{what}` buffer needs {bytes} bytes, over the adapter's {limit}-byte storage binding limit")]
     BindingTooLarge {
@@ -143,8 +146,9 @@ pub fn hardware_adapter() -> Option<String> {
 
 /// Stack of the thread that compiles shaders. Drivers' compilers recurse along a program's
 /// dependency chains: Mesa's lavapipe overflowed a 2 MiB stack on a chain of about 40,000
-/// dependent additions and needs ~ 1 KiB per level (DECISIONS 24). The stack is reserved address
-/// space; only the pages a compilation touches are committed.
+/// dependent additions and needs 40–80 bytes per link (DECISIONS 25), so this holds the
+/// `codegen::MAX_CHAIN` of 10⁶ with a 3× margin. The stack is reserved address space; only the
+/// pages a compilation touches are committed.
 pub const COMPILE_STACK_BYTES: usize = 256 << 20;
 
 /// An adapter with its device and queue.

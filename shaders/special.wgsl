@@ -8,6 +8,13 @@ struct Lg {
     g: vec4<real>,
 }
 
+// The same for families with more than four arguments (value and up to seven parameters).
+struct Lg8 {
+    v: real,
+    g: vec4<real>,
+    h: vec4<real>,
+}
+
 const LN_2: real = 0.69314718055994530942;
 // ln π
 const LN_PI: real = 1.14472988584940017414;

@@ -49,9 +49,7 @@ pub struct ReadmeDoctests;
 /// The names most programs need.
 pub mod prelude {
     pub use crate::error::{Error, Result};
-    pub use crate::model::dist::{
-        Beta, Cauchy, Exponential, Gamma, HalfCauchy, HalfNormal, LogNormal, Normal, StudentT, Uniform,
-    };
+    pub use crate::model::dist::families::*;
     pub use crate::model::{Dist, DistKind, Expr, Model, NodeKind, Shape, Var};
     pub use crate::sampler::{BackendChoice, CancelToken, Fit, Init, MetricInit, Sampler};
 }

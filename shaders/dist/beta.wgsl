@@ -3,7 +3,7 @@
 // on 0 < x < 1 (-inf outside, zero partials).
 // No kernel/normaliser split on the Rust side: kernel = lpdf, log_normalizer = 0.
 
-fn beta_lpdf(x: real, p0: real, p1: real, p2: real) -> real {
+fn beta_lpdf(x: real, p0: real, p1: real) -> real {
     if (!(x > real(0.0) && x < real(1.0))) {
         return neg_inf();
     }
@@ -13,7 +13,7 @@ fn beta_lpdf(x: real, p0: real, p1: real, p2: real) -> real {
 
 // ∂/∂x = (α - 1)/x - (β - 1)/(1 - x), ∂/∂α = ln x - ψ(α) + ψ(α + β),
 // ∂/∂β = ln(1 - x) - ψ(β) + ψ(α + β).
-fn beta_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
+fn beta_lpdf_grad(x: real, p0: real, p1: real) -> Lg {
     if (!(x > real(0.0) && x < real(1.0))) {
         return Lg(neg_inf(), vec4<real>());
     }
@@ -32,10 +32,10 @@ fn beta_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
     ));
 }
 
-fn beta_kernel_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
-    return beta_lpdf_grad(x, p0, p1, p2);
+fn beta_kernel_grad(x: real, p0: real, p1: real) -> Lg {
+    return beta_lpdf_grad(x, p0, p1);
 }
 
-fn beta_log_normalizer_grad(p0: real, p1: real, p2: real) -> Lg {
+fn beta_log_normalizer_grad(p0: real, p1: real) -> Lg {
     return Lg(real(0.0), vec4<real>());
 }

@@ -2,7 +2,7 @@
 // ln p(x) = ln λ - λx on 0 < x < ∞ (-inf outside, zero partials).
 // No kernel/normaliser split on the Rust side: kernel = lpdf, log_normalizer = 0.
 
-fn exponential_lpdf(x: real, p0: real, p1: real, p2: real) -> real {
+fn exponential_lpdf(x: real, p0: real) -> real {
     if (!(x > real(0.0) && x < pos_inf())) {
         return neg_inf();
     }
@@ -10,17 +10,17 @@ fn exponential_lpdf(x: real, p0: real, p1: real, p2: real) -> real {
 }
 
 // ∂/∂x = -λ, ∂/∂λ = 1/λ - x.
-fn exponential_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
+fn exponential_lpdf_grad(x: real, p0: real) -> Lg {
     if (!(x > real(0.0) && x < pos_inf())) {
         return Lg(neg_inf(), vec4<real>());
     }
     return Lg(ln_r(p0) - p0 * x, vec4<real>(-p0, real(1.0) / p0 - x, real(0.0), real(0.0)));
 }
 
-fn exponential_kernel_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
-    return exponential_lpdf_grad(x, p0, p1, p2);
+fn exponential_kernel_grad(x: real, p0: real) -> Lg {
+    return exponential_lpdf_grad(x, p0);
 }
 
-fn exponential_log_normalizer_grad(p0: real, p1: real, p2: real) -> Lg {
+fn exponential_log_normalizer_grad(p0: real) -> Lg {
     return Lg(real(0.0), vec4<real>());
 }

@@ -2,7 +2,7 @@
 // ln p(x) = α ln β - ln Γ(α) + (α - 1) ln x - βx on 0 < x < ∞ (-inf outside, zero partials).
 // No kernel/normaliser split on the Rust side: kernel = lpdf, log_normalizer = 0.
 
-fn gamma_lpdf(x: real, p0: real, p1: real, p2: real) -> real {
+fn gamma_lpdf(x: real, p0: real, p1: real) -> real {
     if (!(x > real(0.0) && x < pos_inf())) {
         return neg_inf();
     }
@@ -10,7 +10,7 @@ fn gamma_lpdf(x: real, p0: real, p1: real, p2: real) -> real {
 }
 
 // ∂/∂x = (α - 1)/x - β, ∂/∂α = ln β - ψ(α) + ln x, ∂/∂β = α/β - x.
-fn gamma_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
+fn gamma_lpdf_grad(x: real, p0: real, p1: real) -> Lg {
     if (!(x > real(0.0) && x < pos_inf())) {
         return Lg(neg_inf(), vec4<real>());
     }
@@ -27,10 +27,10 @@ fn gamma_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
     ));
 }
 
-fn gamma_kernel_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
-    return gamma_lpdf_grad(x, p0, p1, p2);
+fn gamma_kernel_grad(x: real, p0: real, p1: real) -> Lg {
+    return gamma_lpdf_grad(x, p0, p1);
 }
 
-fn gamma_log_normalizer_grad(p0: real, p1: real, p2: real) -> Lg {
+fn gamma_log_normalizer_grad(p0: real, p1: real) -> Lg {
     return Lg(real(0.0), vec4<real>());
 }

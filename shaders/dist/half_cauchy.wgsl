@@ -2,7 +2,7 @@
 // ln p(x) = ln 2 - ln π - ln β - ln(1 + z²), z = x/β, on 0 < x < ∞ (-inf outside, zero partials).
 // No kernel/normaliser split on the Rust side: kernel = lpdf, log_normalizer = 0.
 
-fn half_cauchy_lpdf(x: real, p0: real, p1: real, p2: real) -> real {
+fn half_cauchy_lpdf(x: real, p0: real) -> real {
     if (!(x > real(0.0) && x < pos_inf())) {
         return neg_inf();
     }
@@ -11,7 +11,7 @@ fn half_cauchy_lpdf(x: real, p0: real, p1: real, p2: real) -> real {
 }
 
 // ∂/∂x = -2z/((1 + z²)β), ∂/∂β = (z² - 1)/((1 + z²)β).
-fn half_cauchy_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
+fn half_cauchy_lpdf_grad(x: real, p0: real) -> Lg {
     if (!(x > real(0.0) && x < pos_inf())) {
         return Lg(neg_inf(), vec4<real>());
     }
@@ -28,10 +28,10 @@ fn half_cauchy_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
     ));
 }
 
-fn half_cauchy_kernel_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
-    return half_cauchy_lpdf_grad(x, p0, p1, p2);
+fn half_cauchy_kernel_grad(x: real, p0: real) -> Lg {
+    return half_cauchy_lpdf_grad(x, p0);
 }
 
-fn half_cauchy_log_normalizer_grad(p0: real, p1: real, p2: real) -> Lg {
+fn half_cauchy_log_normalizer_grad(p0: real) -> Lg {
     return Lg(real(0.0), vec4<real>());
 }

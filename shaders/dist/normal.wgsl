@@ -2,13 +2,13 @@
 // ln p(x) = -z²/2 - ln σ - ln(2π)/2, z = (x - μ)/σ. Support: the real line (not checked, as in Rust).
 // Split (NORMALIZER_PARAMS = [sigma]): kernel = -z²/2, log_normalizer(σ) = -ln σ - ln(2π)/2.
 
-fn normal_lpdf(x: real, p0: real, p1: real, p2: real) -> real {
+fn normal_lpdf(x: real, p0: real, p1: real) -> real {
     let z = (x - p0) / p1;
     return real(-0.5) * z * z - ln_r(p1) - HALF_LN_2PI;
 }
 
 // ∂/∂x = -z/σ, ∂/∂μ = z/σ, ∂/∂σ = (z² - 1)/σ.
-fn normal_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
+fn normal_lpdf_grad(x: real, p0: real, p1: real) -> Lg {
     let inv_sigma = real(1.0) / p1;
     let z = (x - p0) * inv_sigma;
     let dz = z * inv_sigma;
@@ -17,7 +17,7 @@ fn normal_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
 }
 
 // Kernel -z²/2: ∂/∂x = -z/σ, ∂/∂μ = z/σ, ∂/∂σ = z²/σ.
-fn normal_kernel_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
+fn normal_kernel_grad(x: real, p0: real, p1: real) -> Lg {
     let inv_sigma = real(1.0) / p1;
     let z = (x - p0) * inv_sigma;
     let dz = z * inv_sigma;
@@ -25,6 +25,6 @@ fn normal_kernel_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
 }
 
 // -ln σ - ln(2π)/2; ∂/∂σ = -1/σ.
-fn normal_log_normalizer_grad(p0: real, p1: real, p2: real) -> Lg {
+fn normal_log_normalizer_grad(p0: real, p1: real) -> Lg {
     return Lg(-ln_r(p1) - HALF_LN_2PI, vec4<real>(real(0.0), real(0.0), real(-1.0) / p1, real(0.0)));
 }

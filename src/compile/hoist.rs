@@ -43,7 +43,7 @@ pub fn plan(prog: &Program) -> Vec<Hoist> {
                     let scalar = reads.iter().all(|&j| prog.lens[args[1 + j]] == 1);
                     return if scalar && n > 1 { Hoist::Scalar } else { Hoist::None };
                 }
-                let mut p = [0.0; 3];
+                let mut p = [0.0; 7];
                 let total: f64 = (0..n)
                     .map(|i| {
                         for (j, &a) in args[1..].iter().enumerate() {

@@ -202,8 +202,9 @@ impl Executor {
     }
 }
 
-/// Most arguments a fused density takes (value + 3 parameters).
-const MAX: usize = 4;
+/// Most arguments a fused density takes (value + 7 parameters).
+pub const MAX_ARGS: usize = 8;
+const MAX: usize = MAX_ARGS;
 
 /// Pairwise summation (error grows as O(log n) rather than O(n)).
 pub fn pairwise_sum(v: &[f64]) -> f64 {

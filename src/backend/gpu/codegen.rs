@@ -260,6 +260,12 @@ fn reads(op: &Op) -> Vec<usize> {
 
 const COMP: [&str; 4] = ["x", "y", "z", "w"];
 
+/// The field of a family's WGSL result holding the partial of argument `j` (0 is the value):
+/// `Lg` carries four in `g`, `Lg8` four more in `h`.
+fn partial_field(j: usize) -> String {
+    format!("{}.{}", if j < 4 { "g" } else { "h" }, COMP[j % 4])
+}
+
 impl Gen<'_> {
     fn len(&self, v: usize) -> usize {
         self.prog.lens[v]
@@ -392,17 +398,17 @@ impl Gen<'_> {
                     self.line(&format!("var v{p}: real = real(0.0);"));
                 }
                 let name = family_prefix(*kind);
-                let arg = |j: usize| args.get(j).map(|&a| value(self, a)).unwrap_or("real(0.0)".into());
+                let list: Vec<String> = args.iter().map(|&a| value(self, a)).collect();
                 // A normaliser of constants was summed on the host.
                 let (func, start) = match hoist {
                     Hoist::Constant(c) => ("kernel_grad", format!("{} + ", lit(*c))),
                     _ => ("lpdf_grad", String::new()),
                 };
-                let call = format!("{name}_{func}({}, {}, {}, {})", arg(0), arg(1), arg(2), arg(3));
+                let call = format!("{name}_{func}({})", list.join(", "));
                 let mut body = format!("let r = {call}; v{v} = {start}r.v;");
                 for (j, p) in partials.iter().enumerate() {
                     if let Some(p) = p {
-                        let _ = write!(body, " v{p} += r.g.{};", COMP[j]);
+                        let _ = write!(body, " v{p} += r.{};", partial_field(j));
                     }
                 }
                 self.line(&format!("{{ {body} }}"));
@@ -476,25 +482,20 @@ impl Gen<'_> {
     fn lpdf(&mut self, v: usize, kind: DistKind, args: &[usize], partials: &[Option<usize>], hoist: &Hoist) {
         let name = family_prefix(kind);
         let n = self.run.as_ref().expect("open run").n;
-        let arg = |g: &Self, j: usize| -> String {
-            match args.get(j) {
-                Some(&a) => g.at(a, if g.len(a) == n { "i" } else { "0u" }),
-                None => "real(0.0)".into(),
-            }
-        };
-        let params = format!("{}, {}, {}", arg(self, 1), arg(self, 2), arg(self, 3));
+        let list: Vec<String> =
+            args.iter().map(|&a| self.at(a, if self.len(a) == n { "i" } else { "0u" })).collect();
         let call = format!(
-            "{name}_{}({}, {params})",
+            "{name}_{}({})",
             if matches!(hoist, Hoist::None) { "lpdf_grad" } else { "kernel_grad" },
-            arg(self, 0)
+            list.join(", ")
         );
         // The normaliser, when it reads only scalar parameters (the plan's condition): vector
         // ones are not read and are passed as zero.
-        let scalar = |g: &Self, j: usize| match args.get(j) {
-            Some(&a) if g.len(a) == 1 => g.at(a, "0u"),
-            _ => "real(0.0)".into(),
-        };
-        let hoisted = format!("{}, {}, {}", scalar(self, 1), scalar(self, 2), scalar(self, 3));
+        let hoisted: Vec<String> = args[1..]
+            .iter()
+            .map(|&a| if self.len(a) == 1 { self.at(a, "0u") } else { "real(0.0)".into() })
+            .collect();
+        let hoisted = hoisted.join(", ");
         let mut element_partials = Vec::new();
         let run = self.run.as_mut().expect("open run");
         run.pre.push(format!("var v{v}: real;"));
@@ -512,9 +513,9 @@ impl Gen<'_> {
         run.pending.push(v);
         for (j, p) in partials.iter().enumerate() {
             let Some(p) = *p else { continue };
-            let comp = COMP[j];
+            let comp = partial_field(j);
             if self.prog.lens[p] == n {
-                run.body.push(format!("let x{p} = r{v}.g.{comp};"));
+                run.body.push(format!("let x{p} = r{v}.{comp};"));
                 run.elements.push(p);
                 element_partials.push(p);
             } else {
@@ -522,10 +523,10 @@ impl Gen<'_> {
                 if matches!(hoist, Hoist::Scalar) && j > 0 {
                     // Only scalar parameters are read by the normaliser, so only their partials
                     // get a share.
-                    run.pre.push(format!("v{p} += real({n}.0) * n{v}.g.{comp};"));
+                    run.pre.push(format!("v{p} += real({n}.0) * n{v}.{comp};"));
                 }
                 run.pre.push(format!("var a{v}_{j}: real = real(0.0);"));
-                run.body.push(format!("a{v}_{j} += r{v}.g.{comp};"));
+                run.body.push(format!("a{v}_{j} += r{v}.{comp};"));
                 run.accs.push(format!("a{v}_{j}"));
                 run.finish.push(format!("v{p} += @{}@;", run.accs.len() - 1));
                 run.pending.push(p);

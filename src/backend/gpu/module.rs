@@ -168,20 +168,11 @@ const SPECIAL: &str = include_str!("../../../shaders/special.wgsl");
 /// The counter-based generator (Philox4x32-10), mirroring `crate::rng`.
 pub const RNG: &str = include_str!("../../../shaders/rng.wgsl");
 
-/// WGSL source of a family's functions (`shaders/dist/<name>.wgsl`).
+/// WGSL source of a family's functions (`shaders/dist/<name>.wgsl`, its [`Family::WGSL`]).
+///
+/// [`Family::WGSL`]: crate::model::Family::WGSL
 pub fn family_source(kind: DistKind) -> &'static str {
-    match kind {
-        DistKind::Normal => include_str!("../../../shaders/dist/normal.wgsl"),
-        DistKind::HalfNormal => include_str!("../../../shaders/dist/half_normal.wgsl"),
-        DistKind::Exponential => include_str!("../../../shaders/dist/exponential.wgsl"),
-        DistKind::Gamma => include_str!("../../../shaders/dist/gamma.wgsl"),
-        DistKind::Beta => include_str!("../../../shaders/dist/beta.wgsl"),
-        DistKind::Uniform => include_str!("../../../shaders/dist/uniform.wgsl"),
-        DistKind::StudentT => include_str!("../../../shaders/dist/student_t.wgsl"),
-        DistKind::Cauchy => include_str!("../../../shaders/dist/cauchy.wgsl"),
-        DistKind::LogNormal => include_str!("../../../shaders/dist/log_normal.wgsl"),
-        DistKind::HalfCauchy => include_str!("../../../shaders/dist/half_cauchy.wgsl"),
-    }
+    kind.wgsl()
 }
 
 /// Prelude, special functions, the RNG, the families `prog` uses and the codegen helpers.

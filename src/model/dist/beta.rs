@@ -35,6 +35,13 @@ impl Family for Beta {
     const PARAMS: &'static [(&'static str, Domain)] =
         &[("alpha", Domain::Positive), ("beta", Domain::Positive)];
     const SUPPORT: Support = Support::UnitInterval;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/beta.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[0.5, 0.5], &[2.0, 8.0], &[0.1, 0.2]];
+
+    fn moments(p: &[f64]) -> Option<(f64, f64)> {
+        let (a, b) = (p[0], p[1]);
+        Some((a / (a + b), a * b / ((a + b) * (a + b) * (a + b + 1.0))))
+    }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         if !Self::in_support(x, p) {

@@ -24,6 +24,12 @@ impl Family for Cauchy {
     const NAME: &'static str = "cauchy";
     const PARAMS: &'static [(&'static str, Domain)] = &[("alpha", Domain::Real), ("beta", Domain::Positive)];
     const SUPPORT: Support = Support::Real;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/cauchy.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[0.0, 1.0], &[5.0, 0.1]];
+
+    fn median(p: &[f64]) -> Option<f64> {
+        Some(p[0])
+    }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         let (alpha, beta) = (p[0], p[1]);

@@ -24,6 +24,12 @@ impl Family for Exponential {
     const NAME: &'static str = "exponential";
     const PARAMS: &'static [(&'static str, Domain)] = &[("lam", Domain::Positive)];
     const SUPPORT: Support = Support::Positive;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/exponential.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[0.2], &[30.0]];
+
+    fn moments(p: &[f64]) -> Option<(f64, f64)> {
+        Some((1.0 / p[0], 1.0 / (p[0] * p[0])))
+    }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         if !Self::in_support(x, p) {

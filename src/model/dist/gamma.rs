@@ -27,6 +27,12 @@ impl Family for Gamma {
     const PARAMS: &'static [(&'static str, Domain)] =
         &[("alpha", Domain::Positive), ("beta", Domain::Positive)];
     const SUPPORT: Support = Support::Positive;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/gamma.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[0.3, 2.0], &[1.0, 1.0], &[5.0, 0.5]];
+
+    fn moments(p: &[f64]) -> Option<(f64, f64)> {
+        Some((p[0] / p[1], p[0] / (p[1] * p[1])))
+    }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         if !Self::in_support(x, p) {

@@ -27,6 +27,12 @@ impl Family for HalfCauchy {
     const NAME: &'static str = "half_cauchy";
     const PARAMS: &'static [(&'static str, Domain)] = &[("beta", Domain::Positive)];
     const SUPPORT: Support = Support::Positive;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/half_cauchy.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[1.0], &[0.01]];
+
+    fn median(p: &[f64]) -> Option<f64> {
+        Some(p[0])
+    }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         if !Self::in_support(x, p) {

@@ -26,6 +26,12 @@ impl Family for HalfNormal {
     const NAME: &'static str = "half_normal";
     const PARAMS: &'static [(&'static str, Domain)] = &[("sigma", Domain::Positive)];
     const SUPPORT: Support = Support::Positive;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/half_normal.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[0.5], &[20.0]];
+
+    fn moments(p: &[f64]) -> Option<(f64, f64)> {
+        Some((p[0] * (2.0 / std::f64::consts::PI).sqrt(), p[0] * p[0] * (1.0 - 2.0 / std::f64::consts::PI)))
+    }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         if !Self::in_support(x, p) {

@@ -23,6 +23,13 @@ impl Family for LogNormal {
     const NAME: &'static str = "log_normal";
     const PARAMS: &'static [(&'static str, Domain)] = &[("mu", Domain::Real), ("sigma", Domain::Positive)];
     const SUPPORT: Support = Support::Positive;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/log_normal.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[0.0, 0.5], &[2.0, 1.0]];
+
+    fn moments(p: &[f64]) -> Option<(f64, f64)> {
+        let s2 = p[1] * p[1];
+        Some(((p[0] + 0.5 * s2).exp(), s2.exp_m1() * (2.0 * p[0] + s2).exp()))
+    }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         if !Self::in_support(x, p) {

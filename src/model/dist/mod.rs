@@ -1,37 +1,16 @@
 //! Distribution families: one file per family, tied together by the [`Family`] trait and the
-//! [`DistKind`] table.
+//! family table ([`DistKind`]).
 //!
 //! Every family provides, in its own file: the log density and its analytic partials (sharing
-//! subexpressions, as Stan Math does), its support, its parameters' domains, and a random
-//! sampler. The compiler and backends only ever reach a family through [`DistKind`], so adding a
-//! family means one new file plus one line in the [`families!`] table below.
+//! subexpressions, as Stan Math does), its support, its parameters' domains, a random sampler,
+//! its moments and its WGSL (`shaders/dist/<name>.wgsl`). The compiler, the backends and the
+//! tests only ever reach a family through [`DistKind`], so adding a family means one new file
+//! (and its WGSL) plus one row in the table of `families!` below.
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
-
-mod beta;
-mod cauchy;
-mod exponential;
-mod gamma;
-mod half_cauchy;
-mod half_normal;
-mod log_normal;
-mod normal;
-mod student_t;
-mod uniform;
-
-pub use beta::Beta;
-pub use cauchy::Cauchy;
-pub use exponential::Exponential;
-pub use gamma::Gamma;
-pub use half_cauchy::HalfCauchy;
-pub use half_normal::HalfNormal;
-pub use log_normal::LogNormal;
-pub use normal::Normal;
-pub use student_t::StudentT;
-pub use uniform::Uniform;
 
 /// `ln(2π)/2`, shared by the Gaussian-family densities.
 pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
@@ -107,6 +86,26 @@ pub trait Family {
         }
     }
 
+    /// WGSL source of the family's functions (`shaders/dist/<name>.wgsl`, through
+    /// `include_str!`): `<name>_lpdf_grad(x, p0, …) -> Lg`, `<name>_kernel_grad` and
+    /// `<name>_log_normalizer_grad(p0, …)` with exactly one argument per parameter (`Lg8` with
+    /// more than three parameters), mirroring the Rust below.
+    const WGSL: &'static str;
+
+    /// Representative parameter sets, from ordinary to awkward (the test suite checks the
+    /// sampler's moments at each).
+    const EXAMPLES: &'static [&'static [f64]];
+
+    /// Mean and variance, where both are finite (`None` otherwise, e.g. Cauchy).
+    fn moments(_p: &[f64]) -> Option<(f64, f64)> {
+        None
+    }
+
+    /// Median, where it has a closed form.
+    fn median(_p: &[f64]) -> Option<f64> {
+        None
+    }
+
     /// Log density at `x`, all normalising constants included.
     fn lpdf(x: f64, p: &[f64]) -> f64;
 
@@ -150,101 +149,92 @@ pub struct Dist {
     pub params: Vec<Expr>,
 }
 
+/// The family table: each row `Variant in module` names a family type (`module::Variant`, in
+/// `model/dist/<module>.rs`) and its [`DistKind`] variant. Everything that lists families is
+/// derived from it: the module declarations and re-exports, [`DistKind`] and its dispatching
+/// methods, and the `with_family!` macro the compiler and backends use to monomorphise loops per
+/// family (the WGSL of a family is its [`Family::WGSL`]). The first token is `$`, which lets
+/// this macro define `with_family!`.
 macro_rules! families {
-    ($($variant:ident => $ty:ty),* $(,)?) => {
+    ($d:tt $($variant:ident in $module:ident),* $(,)?) => {
+        $(mod $module;)*
+        $(pub use $module::$variant;)*
+
+        /// Every family type, for glob imports (the prelude re-exports them).
+        pub mod families {
+            $(pub use super::$variant;)*
+        }
+
         /// Every family exmc knows, as data (serialisable, matchable).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum DistKind { $(#[doc = concat!("[`", stringify!($ty), "`]")] $variant),* }
+        pub enum DistKind { $(#[doc = concat!("[`", stringify!($variant), "`]")] $variant),* }
 
         impl DistKind {
             /// Every family, in table order.
             pub const ALL: &'static [DistKind] = &[$(DistKind::$variant),*];
             /// Lower-case name.
-            pub fn name(self) -> &'static str { match self { $(DistKind::$variant => <$ty>::NAME),* } }
+            pub fn name(self) -> &'static str { match self { $(DistKind::$variant => <$variant>::NAME),* } }
             /// Parameter names and domains.
-            pub fn params(self) -> &'static [(&'static str, Domain)] { match self { $(DistKind::$variant => <$ty>::PARAMS),* } }
+            pub fn params(self) -> &'static [(&'static str, Domain)] { match self { $(DistKind::$variant => <$variant>::PARAMS),* } }
             /// Support of the values.
-            pub fn support(self) -> Support { match self { $(DistKind::$variant => <$ty>::SUPPORT),* } }
+            pub fn support(self) -> Support { match self { $(DistKind::$variant => <$variant>::SUPPORT),* } }
             /// Cross-parameter checks.
-            pub fn check_params(self, p: &[f64]) -> Result<(), &'static str> { match self { $(DistKind::$variant => <$ty>::check_params(p)),* } }
+            pub fn check_params(self, p: &[f64]) -> Result<(), &'static str> { match self { $(DistKind::$variant => <$variant>::check_params(p)),* } }
             /// Whether `x` is in the support.
-            pub fn in_support(self, x: f64, p: &[f64]) -> bool { match self { $(DistKind::$variant => <$ty>::in_support(x, p)),* } }
+            pub fn in_support(self, x: f64, p: &[f64]) -> bool { match self { $(DistKind::$variant => <$variant>::in_support(x, p)),* } }
             /// Log density.
-            pub fn lpdf(self, x: f64, p: &[f64]) -> f64 { match self { $(DistKind::$variant => <$ty>::lpdf(x, p)),* } }
+            pub fn lpdf(self, x: f64, p: &[f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::lpdf(x, p)),* } }
             /// Log density and partials (see [`Family::lpdf_grad`]).
-            pub fn lpdf_grad(self, x: f64, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$ty>::lpdf_grad(x, p, g)),* } }
+            pub fn lpdf_grad(self, x: f64, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::lpdf_grad(x, p, g)),* } }
             /// One random draw.
-            pub fn sample<R: Rng + ?Sized>(self, p: &[f64], rng: &mut R) -> f64 { match self { $(DistKind::$variant => <$ty>::sample(p, rng)),* } }
+            pub fn sample<R: Rng + ?Sized>(self, p: &[f64], rng: &mut R) -> f64 { match self { $(DistKind::$variant => <$variant>::sample(p, rng)),* } }
+            /// WGSL source of the family's functions (see [`Family::WGSL`]).
+            pub fn wgsl(self) -> &'static str { match self { $(DistKind::$variant => <$variant>::WGSL),* } }
+            /// Mean and variance, where both are finite (see [`Family::moments`]).
+            pub fn moments(self, p: &[f64]) -> Option<(f64, f64)> { match self { $(DistKind::$variant => <$variant>::moments(p)),* } }
+            /// Median (see [`Family::median`]).
+            pub fn median(self, p: &[f64]) -> Option<f64> { match self { $(DistKind::$variant => <$variant>::median(p)),* } }
+            /// Representative parameter sets (see [`Family::EXAMPLES`]).
+            pub fn examples(self) -> &'static [&'static [f64]] { match self { $(DistKind::$variant => <$variant>::EXAMPLES),* } }
+            /// Parameters the normaliser reads (see [`Family::NORMALIZER_PARAMS`]).
+            pub fn normalizer_params(self) -> &'static [usize] { match self { $(DistKind::$variant => <$variant>::NORMALIZER_PARAMS),* } }
+            /// The kernel and its partials (see [`Family::kernel_grad`]).
+            pub fn kernel_grad(self, x: f64, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::kernel_grad(x, p, g)),* } }
+            /// The normaliser and its partials (see [`Family::log_normalizer_grad`]).
+            pub fn log_normalizer_grad(self, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_grad(p, g)),* } }
         }
 
+        /// Runs `$body` with `$F` bound to the family type of `$kind`, so that loops inside
+        /// the body are monomorphised per family (no dispatch per element).
+        macro_rules! with_family {
+            ($d kind:expr, $d F:ident => $d body:expr) => {{
+                #[allow(unused_imports)]
+                use $d crate::model::dist::{DistKind, Family};
+                match $d kind {
+                    $(DistKind::$variant => {
+                        type $d F = $d crate::model::dist::$variant;
+                        $d body
+                    })*
+                }
+            }};
+        }
+        pub(crate) use with_family;
     };
 }
 
-families! {
-    Normal => Normal,
-    HalfNormal => HalfNormal,
-    Exponential => Exponential,
-    Gamma => Gamma,
-    Beta => Beta,
-    Uniform => Uniform,
-    StudentT => StudentT,
-    Cauchy => Cauchy,
-    LogNormal => LogNormal,
-    HalfCauchy => HalfCauchy,
+families! {$
+    Normal in normal,
+    HalfNormal in half_normal,
+    Exponential in exponential,
+    Gamma in gamma,
+    Beta in beta,
+    Uniform in uniform,
+    StudentT in student_t,
+    Cauchy in cauchy,
+    LogNormal in log_normal,
+    HalfCauchy in half_cauchy,
 }
-
-/// Runs `$body` with `$F` bound to the family type of `$kind`, so that loops inside the body
-/// are monomorphised per family (no dispatch per element). The match is exhaustive, so a
-/// family added to the table above without a line here does not compile.
-macro_rules! with_family {
-    ($kind:expr, $F:ident => $body:expr) => {{
-        use $crate::model::dist::*;
-        match $kind {
-            DistKind::Normal => {
-                type $F = Normal;
-                $body
-            }
-            DistKind::HalfNormal => {
-                type $F = HalfNormal;
-                $body
-            }
-            DistKind::Exponential => {
-                type $F = Exponential;
-                $body
-            }
-            DistKind::Gamma => {
-                type $F = Gamma;
-                $body
-            }
-            DistKind::Beta => {
-                type $F = Beta;
-                $body
-            }
-            DistKind::Uniform => {
-                type $F = Uniform;
-                $body
-            }
-            DistKind::StudentT => {
-                type $F = StudentT;
-                $body
-            }
-            DistKind::Cauchy => {
-                type $F = Cauchy;
-                $body
-            }
-            DistKind::LogNormal => {
-                type $F = LogNormal;
-                $body
-            }
-            DistKind::HalfCauchy => {
-                type $F = HalfCauchy;
-                $body
-            }
-        }
-    }};
-}
-pub(crate) use with_family;
 
 impl DistKind {
     /// Number of parameters.
@@ -256,44 +246,4 @@ impl DistKind {
 /// Standard normal draw via `rand_distr` (shared by the Gaussian-based samplers).
 pub(crate) fn std_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// For every family: kernel + normaliser reproduce the density and every partial.
-    #[test]
-    fn kernel_and_normalizer_split_is_exact() {
-        // (x, params) inside the support and domains, one row per family in table order.
-        let cases: [(f64, &[f64]); 10] = [
-            (0.7, &[-0.3, 1.7]),
-            (0.7, &[1.3]),
-            (0.7, &[2.2]),
-            (0.7, &[2.5, 1.5]),
-            (0.3, &[2.5, 1.5]),
-            (0.3, &[-1.0, 2.0]),
-            (0.7, &[4.5, -0.3, 1.7]),
-            (0.7, &[-0.3, 1.7]),
-            (0.7, &[-0.3, 1.7]),
-            (0.7, &[1.3]),
-        ];
-        for (&kind, (x, p)) in DistKind::ALL.iter().zip(cases) {
-            assert_eq!(p.len(), kind.n_params(), "{}", kind.name());
-            with_family!(kind, F => {
-                let k = p.len() + 1;
-                let (mut full, mut kern, mut norm) = ([0.0; 4], [0.0; 4], [0.0; 4]);
-                let value = F::lpdf_grad(x, p, &mut full[..k]);
-                let kv = F::kernel_grad(x, p, &mut kern[..k]);
-                let nv = F::log_normalizer_grad(p, &mut norm[..k]);
-                assert!((kv + nv - value).abs() <= 1e-12 * value.abs().max(1.0), "{}", F::NAME);
-                assert!((nv - F::log_normalizer(p)).abs() <= 1e-14, "{}", F::NAME);
-                for j in 0..k {
-                    let reads = j > 0 && F::NORMALIZER_PARAMS.contains(&(j - 1));
-                    let split = kern[j] + if reads { norm[j] } else { 0.0 };
-                    assert!((split - full[j]).abs() <= 1e-12 * full[j].abs().max(1.0), "{} partial {j}", F::NAME);
-                }
-            });
-        }
-    }
 }

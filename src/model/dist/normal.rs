@@ -23,6 +23,12 @@ impl Family for Normal {
     const NAME: &'static str = "normal";
     const PARAMS: &'static [(&'static str, Domain)] = &[("mu", Domain::Real), ("sigma", Domain::Positive)];
     const SUPPORT: Support = Support::Real;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/normal.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[1.5, 2.0], &[-100.0, 0.01]];
+
+    fn moments(p: &[f64]) -> Option<(f64, f64)> {
+        Some((p[0], p[1] * p[1]))
+    }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         let (mu, sigma) = (p[0], p[1]);

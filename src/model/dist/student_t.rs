@@ -33,6 +33,16 @@ impl Family for StudentT {
     const PARAMS: &'static [(&'static str, Domain)] =
         &[("nu", Domain::Positive), ("mu", Domain::Real), ("sigma", Domain::Positive)];
     const SUPPORT: Support = Support::Real;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/student_t.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[0.5, 1.0, 2.0], &[1.0, 0.0, 1.0], &[2.0, -3.0, 1.0], &[5.0, 2.0, 0.5], &[30.0, 0.0, 3.0]];
+
+    fn moments(p: &[f64]) -> Option<(f64, f64)> {
+        (p[0] > 2.0).then(|| (p[1], p[2] * p[2] * p[0] / (p[0] - 2.0)))
+    }
+
+    fn median(p: &[f64]) -> Option<f64> {
+        Some(p[1])
+    }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         let (nu, mu, sigma) = (p[0], p[1], p[2]);

@@ -24,6 +24,12 @@ impl Family for Uniform {
     const NAME: &'static str = "uniform";
     const PARAMS: &'static [(&'static str, Domain)] = &[("lower", Domain::Real), ("upper", Domain::Real)];
     const SUPPORT: Support = Support::Interval;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/uniform.wgsl");
+    const EXAMPLES: &'static [&'static [f64]] = &[&[-1.0, 3.0], &[1e3, 1e3 + 1e-3]];
+
+    fn moments(p: &[f64]) -> Option<(f64, f64)> {
+        Some((0.5 * (p[0] + p[1]), (p[1] - p[0]).powi(2) / 12.0))
+    }
 
     fn check_params(p: &[f64]) -> Result<(), &'static str> {
         if p[0] >= p[1] {
@@ -62,5 +68,18 @@ impl Family for Uniform {
         let x = lower + (upper - lower) * u;
         // Rounding can land on a bound; the support is open, so fall back to the midpoint.
         if x > lower && x < upper { x } else { lower + 0.5 * (upper - lower) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_must_be_ordered_with_a_finite_width() {
+        assert_eq!(Uniform::check_params(&[2.0, 1.0]), Err("lower must be less than upper"));
+        assert!(Uniform::check_params(&[1.0, 1.0]).is_err());
+        assert!(Uniform::check_params(&[-1e308, 1e308]).is_err());
+        assert_eq!(Uniform::check_params(&[1.0, 2.0]), Ok(()));
     }
 }

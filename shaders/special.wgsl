@@ -73,6 +73,14 @@ fn expm1_r(x: real) -> real {
     return exp_r(x) - real(1.0);
 }
 
+// tanh x = sign(x) · (1 − e^(−2|x|)) / (1 + e^(−2|x|)) = −sign(x) · m / (2 + m), m = expm1(−2|x|):
+// no overflow, exact near 0 (SPIR-V's tanh is 32-bit only).
+fn tanh_r(x: real) -> real {
+    let m = expm1_r(real(-2.0) * abs(x));
+    let t = -m / (real(2.0) + m);
+    return select(t, -t, x < real(0.0));
+}
+
 // softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): e^-|x| ≤ 1 never overflows and the
 // log1p series keeps a tiny e^-|x| exact (softplus(-40) = e^-40, not 0).
 fn softplus(x: real) -> real {

@@ -95,6 +95,19 @@ pub enum Error {
         /// The value.
         value: f64,
     },
+    /// Data break a rule of their node (integers that are not whole, counts above a total, an
+    /// index out of range).
+    #[error("node `{node}`: data[{index}] = {value}, but {rule}")]
+    InvalidData {
+        /// The node.
+        node: String,
+        /// Element index.
+        index: usize,
+        /// The value.
+        value: f64,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
     /// Observed data lie outside the support of the distribution.
     #[error("observed node `{node}`: data[{index}] = {value} is outside the support of {dist}")]
     OutsideSupport {

@@ -55,6 +55,25 @@ fn programs() -> Vec<(String, Program)> {
     let det = m.deterministic("e", e).unwrap();
     m.observe("y", Normal::new(det, b + c), &[0.5, -0.1, 2.0]).unwrap();
     out.push(("expressions".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let b = m.rv_vec("b", HalfNormal::new(1), 3).unwrap();
+    let c = m.rv("c", Beta::new(2, 2)).unwrap();
+    let e = a.expm1() * b.tanh() + (a * 2 - 1).log_logistic() + b.softplus().pow(c + 0.5)
+        - (a - 0.1).abs() * b.mean()
+        + b.dot(vec![0.3, -0.2, 0.1])
+        + b.sum() / 3;
+    let det = m.deterministic("e", e).unwrap();
+    m.observe("y", Normal::new(det, b + c), &[0.5, -0.1, 2.0]).unwrap();
+    out.push(("newer expressions".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    // Named data read by two expressions, and a potential.
+    let mut m = Model::new();
+    let x = m.data("x", vec![0.5, -1.0, 2.0]).unwrap();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    m.observe("y", Normal::new(a * x, s + x.square()), &[0.3, -0.8, 2.2]).unwrap();
+    m.potential("p", (a * x).log_logistic()).unwrap();
+    out.push(("data and potential".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
     // A vector location with a scalar scale (the normaliser is hoisted out of the element loop),
     // on 300 points: more elements than the 64- and 2-lane workgroups have lanes.
     let mut m = Model::new();

@@ -109,6 +109,18 @@ fn every_expression_instruction() {
     let det = m.deterministic("e", e).unwrap();
     m.observe("y", Normal::new(det, b + c), &[0.5, -0.1, 2.0]).unwrap();
     check_gradient(&m, "expressions", 10);
+    // The newer elementwise operations, reductions and integer literals.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let b = m.rv_vec("b", HalfNormal::new(1), 3).unwrap();
+    let c = m.rv("c", Beta::new(2, 2)).unwrap();
+    let e = a.expm1() * b.tanh() + (a * 2 - 1).log_logistic() + b.softplus().pow(c + 0.5)
+        - (a - 0.1).abs() * b.mean()
+        + b.dot(vec![0.3, -0.2, 0.1])
+        + b.sum() / 3;
+    let det = m.deterministic("e", e).unwrap();
+    m.observe("y", Normal::new(det, b + c), &[0.5, -0.1, 2.0]).unwrap();
+    check_gradient(&m, "newer expressions", 10);
 }
 
 #[test]

@@ -66,6 +66,29 @@ pub fn differentiate(prog: Program) -> Program {
                         let t = b.unary(UnOp::Logistic, a);
                         b.mul(g, t)
                     }
+                    UnOp::Expm1 => {
+                        let one = b.constant(1.0);
+                        let t = b.add(out, one);
+                        b.mul(g, t)
+                    }
+                    UnOp::LogLogistic => {
+                        // d/dx ln σ(x) = σ(−x)
+                        let na = b.unary(UnOp::Neg, a);
+                        let t = b.unary(UnOp::Logistic, na);
+                        b.mul(g, t)
+                    }
+                    UnOp::Abs => {
+                        // sign(x) = x / |x| (the subgradient 0 at 0 would need a select; x = 0
+                        // exactly has probability 0 for a continuous variable).
+                        let t = b.div(a, out);
+                        b.mul(g, t)
+                    }
+                    UnOp::Tanh => {
+                        let one = b.constant(1.0);
+                        let sq = b.unary(UnOp::Square, out);
+                        let t = b.sub(one, sq);
+                        b.mul(g, t)
+                    }
                 };
                 accumulate(&mut b, &mut adj, &active, a, d);
             }
@@ -111,6 +134,23 @@ pub fn differentiate(prog: Program) -> Program {
                             let t = b.div(out, y);
                             let t = b.mul(g, t);
                             let d = b.unary(UnOp::Neg, t);
+                            accumulate(&mut b, &mut adj, &active, y, d);
+                        }
+                    }
+                    BinOp::Pow => {
+                        if active[x] {
+                            // y·x^(y−1), without dividing by x (x = 0 with y ≥ 1 stays finite).
+                            let one = b.constant(1.0);
+                            let ym1 = b.sub(y, one);
+                            let p = b.binary(BinOp::Pow, x, ym1);
+                            let t = b.mul(y, p);
+                            let d = b.mul(g, t);
+                            accumulate(&mut b, &mut adj, &active, x, d);
+                        }
+                        if active[y] {
+                            let l = b.unary(UnOp::Log, x);
+                            let t = b.mul(out, l);
+                            let d = b.mul(g, t);
                             accumulate(&mut b, &mut adj, &active, y, d);
                         }
                     }

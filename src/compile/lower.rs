@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use super::builder::Builder;
 use super::pointmap::{PointEntry, PointMap};
-use super::program::{BinOp, Op, Program, UnOp, ValueId};
+use super::program::{Op, Program, UnOp, ValueId};
 use crate::error::Result;
-use crate::model::{BinaryOp, Expr, ExprNode, Model, NodeKind, Transform, UnaryOp};
+use crate::model::{Expr, ExprNode, Model, NodeKind, Transform};
 
 /// What the lowered program computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +78,13 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                     l.b.prog.outputs.push((node.name.clone(), v));
                 }
             }
+            NodeKind::Potential { expr } => {
+                if target == Target::LogDensity {
+                    let v = l.expr(expr);
+                    terms.push(l.b.sum(v));
+                }
+            }
+            NodeKind::Data { values, .. } => l.values[i] = Some(l.data(values)),
         }
     }
     if target == Target::LogDensity {
@@ -147,30 +154,18 @@ impl Lowering<'_> {
                 ExprNode::Var(r) => self.values[r.index].unwrap_or_else(|| {
                     unreachable!("topological order lowers `{}` first", self.model.nodes()[r.index].name)
                 }),
-                ExprNode::Unary(op, a) => {
-                    let op = match op {
-                        UnaryOp::Neg => UnOp::Neg,
-                        UnaryOp::Exp => UnOp::Exp,
-                        UnaryOp::Log => UnOp::Log,
-                        UnaryOp::Log1p => UnOp::Log1p,
-                        UnaryOp::Sqrt => UnOp::Sqrt,
-                        UnaryOp::Square => UnOp::Square,
-                        UnaryOp::Logistic => UnOp::Logistic,
-                    };
-                    self.b.unary(op, ids[*a])
-                }
+                ExprNode::Unary(op, a) => self.b.unary(*op, ids[*a]),
                 ExprNode::Pow(a, c) => {
                     let len = self.b.len(ids[*a]);
                     self.b.prog.push(Op::Pow(ids[*a], *c), len)
                 }
-                ExprNode::Binary(op, a, b) => {
-                    let op = match op {
-                        BinaryOp::Add => BinOp::Add,
-                        BinaryOp::Sub => BinOp::Sub,
-                        BinaryOp::Mul => BinOp::Mul,
-                        BinaryOp::Div => BinOp::Div,
-                    };
-                    self.b.binary(op, ids[*a], ids[*b])
+                ExprNode::Binary(op, a, b) => self.b.binary(*op, ids[*a], ids[*b]),
+                ExprNode::Sum(a) => self.b.sum(ids[*a]),
+                ExprNode::Mean(a) => {
+                    let n = self.b.len(ids[*a]);
+                    let s = self.b.sum(ids[*a]);
+                    let inv = self.b.constant(1.0 / n as f64);
+                    self.b.mul(s, inv)
                 }
             };
         }

@@ -11,75 +11,13 @@ use crate::model::DistKind;
 /// Index of a value in [`Program::lens`].
 pub type ValueId = usize;
 
-/// Elementwise unary instructions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum UnOp {
-    /// `-x`
-    Neg,
-    /// `eˣ`
-    Exp,
-    /// `ln x`
-    Log,
-    /// `ln(1 + x)`
-    Log1p,
-    /// `√x`
-    Sqrt,
-    /// `x²`
-    Square,
-    /// `1 / (1 + e⁻ˣ)`
-    Logistic,
-    /// `ln(1 + eˣ)`, computed stably.
-    Softplus,
-}
-
-impl UnOp {
-    /// Applies the instruction to one element.
-    #[inline(always)]
-    pub fn apply(self, x: f64) -> f64 {
-        match self {
-            UnOp::Neg => -x,
-            UnOp::Exp => x.exp(),
-            UnOp::Log => x.ln(),
-            UnOp::Log1p => x.ln_1p(),
-            UnOp::Sqrt => x.sqrt(),
-            UnOp::Square => x * x,
-            UnOp::Logistic => crate::model::expr::logistic(x),
-            UnOp::Softplus => softplus(x),
-        }
-    }
-}
-
+/// Elementwise binary instructions (a scalar operand broadcasts): the model's
+/// [`BinaryOp`](crate::model::BinaryOp).
+pub use crate::model::BinaryOp as BinOp;
+/// Elementwise unary instructions: the model's [`UnaryOp`](crate::model::UnaryOp).
+pub use crate::model::UnaryOp as UnOp;
 /// `ln(1 + eˣ)` without overflow or loss of precision.
-#[inline(always)]
-pub fn softplus(x: f64) -> f64 {
-    if x > 0.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
-}
-
-/// Elementwise binary instructions (a scalar operand broadcasts).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum BinOp {
-    /// `a + b`
-    Add,
-    /// `a - b`
-    Sub,
-    /// `a * b`
-    Mul,
-    /// `a / b`
-    Div,
-}
-
-impl BinOp {
-    /// Applies the instruction to one pair.
-    #[inline(always)]
-    pub fn apply(self, a: f64, b: f64) -> f64 {
-        match self {
-            BinOp::Add => a + b,
-            BinOp::Sub => a - b,
-            BinOp::Mul => a * b,
-            BinOp::Div => a / b,
-        }
-    }
-}
+pub use crate::model::expr::softplus;
 
 /// One instruction; it defines the value `out` of its [`Instr`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -42,7 +42,7 @@ impl PartialEq for NodeRef {
 }
 impl Eq for NodeRef {}
 
-/// Elementwise unary operations available in expressions.
+/// Elementwise unary operations, in expressions and in the compiled `Program` alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UnaryOp {
@@ -60,10 +60,21 @@ pub enum UnaryOp {
     Square,
     /// `1 / (1 + e⁻ˣ)`
     Logistic,
+    /// `ln(1 + eˣ)`, computed stably.
+    Softplus,
+    /// `eˣ − 1`, accurate near 0.
+    Expm1,
+    /// `ln σ(x) = −softplus(−x)`, computed stably (the log-probability of a logit).
+    LogLogistic,
+    /// `|x|`
+    Abs,
+    /// `tanh x`
+    Tanh,
 }
 
 impl UnaryOp {
     /// Applies the operation to one value.
+    #[inline(always)]
     pub fn apply(self, x: f64) -> f64 {
         match self {
             UnaryOp::Neg => -x,
@@ -73,11 +84,17 @@ impl UnaryOp {
             UnaryOp::Sqrt => x.sqrt(),
             UnaryOp::Square => x * x,
             UnaryOp::Logistic => logistic(x),
+            UnaryOp::Softplus => softplus(x),
+            UnaryOp::Expm1 => x.exp_m1(),
+            UnaryOp::LogLogistic => -softplus(-x),
+            UnaryOp::Abs => x.abs(),
+            UnaryOp::Tanh => x.tanh(),
         }
     }
 }
 
 /// Numerically stable logistic function.
+#[inline(always)]
 pub fn logistic(x: f64) -> f64 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
@@ -87,7 +104,14 @@ pub fn logistic(x: f64) -> f64 {
     }
 }
 
-/// Elementwise binary operations (scalars broadcast against vectors).
+/// `ln(1 + eˣ)` without overflow or loss of precision.
+#[inline(always)]
+pub fn softplus(x: f64) -> f64 {
+    if x > 0.0 { x + (-x).exp().ln_1p() } else { x.exp().ln_1p() }
+}
+
+/// Elementwise binary operations (scalars broadcast against vectors), in expressions and in
+/// the compiled `Program` alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BinaryOp {
@@ -99,16 +123,20 @@ pub enum BinaryOp {
     Mul,
     /// `a / b`
     Div,
+    /// `aᵇ`
+    Pow,
 }
 
 impl BinaryOp {
     /// Applies the operation to one pair.
+    #[inline(always)]
     pub fn apply(self, a: f64, b: f64) -> f64 {
         match self {
             BinaryOp::Add => a + b,
             BinaryOp::Sub => a - b,
             BinaryOp::Mul => a * b,
             BinaryOp::Div => a / b,
+            BinaryOp::Pow => a.powf(b),
         }
     }
 }
@@ -131,6 +159,10 @@ pub enum ExprNode {
     Binary(BinaryOp, usize, usize),
     /// `base ^ exponent` with a constant exponent.
     Pow(usize, f64),
+    /// Sum of the operand's elements (a scalar).
+    Sum(usize),
+    /// Mean of the operand's elements (a scalar).
+    Mean(usize),
 }
 
 impl ExprNode {
@@ -138,7 +170,9 @@ impl ExprNode {
     pub fn operands(&self) -> impl Iterator<Item = usize> + '_ {
         let (a, b) = match *self {
             ExprNode::Const(_) | ExprNode::Data(_) | ExprNode::Var(_) => (None, None),
-            ExprNode::Unary(_, a) | ExprNode::Pow(a, _) => (Some(a), None),
+            ExprNode::Unary(_, a) | ExprNode::Pow(a, _) | ExprNode::Sum(a) | ExprNode::Mean(a) => {
+                (Some(a), None)
+            }
             ExprNode::Binary(_, a, b) => (Some(a), Some(b)),
         };
         a.into_iter().chain(b)
@@ -161,6 +195,12 @@ impl ExprNode {
                 a.values.iter_mut().for_each(|x| *x = x.powf(*c));
                 a
             }
+            ExprNode::Sum(_) | ExprNode::Mean(_) => {
+                let a = a?;
+                let sum: f64 = a.values.iter().sum();
+                let n = if matches!(self, ExprNode::Mean(_)) { a.values.len() as f64 } else { 1.0 };
+                ConstValue { values: vec![sum / n], vector: false }
+            }
             ExprNode::Binary(op, _, _) => {
                 let (a, b) = (a?, b?);
                 let vector = a.vector || b.vector;
@@ -181,6 +221,8 @@ impl ExprNode {
         match self {
             ExprNode::Unary(op, a) => ExprNode::Unary(*op, f(*a)),
             ExprNode::Pow(a, c) => ExprNode::Pow(f(*a), *c),
+            ExprNode::Sum(a) => ExprNode::Sum(f(*a)),
+            ExprNode::Mean(a) => ExprNode::Mean(f(*a)),
             ExprNode::Binary(op, a, b) => ExprNode::Binary(*op, f(*a), f(*b)),
             other => other.clone(),
         }
@@ -297,9 +339,7 @@ impl Expr {
     }
 
     fn unary(self, op: UnaryOp) -> Expr {
-        let mut nodes = Arc::unwrap_or_clone(self.nodes);
-        nodes.push(ExprNode::Unary(op, nodes.len() - 1));
-        Expr { nodes: Arc::new(nodes) }
+        self.push(|root| ExprNode::Unary(op, root))
     }
 
     fn binary(self, op: BinaryOp, rhs: Expr) -> Expr {
@@ -330,10 +370,51 @@ impl Expr {
     pub fn logistic(self) -> Expr {
         self.unary(UnaryOp::Logistic)
     }
+    /// `ln(1 + eˣ)`
+    pub fn softplus(self) -> Expr {
+        self.unary(UnaryOp::Softplus)
+    }
+    /// `eˣ − 1`
+    pub fn expm1(self) -> Expr {
+        self.unary(UnaryOp::Expm1)
+    }
+    /// `ln σ(x)`, the log-probability of a logit.
+    pub fn log_logistic(self) -> Expr {
+        self.unary(UnaryOp::LogLogistic)
+    }
+    /// `|x|`
+    pub fn abs(self) -> Expr {
+        self.unary(UnaryOp::Abs)
+    }
+    /// `tanh x`
+    pub fn tanh(self) -> Expr {
+        self.unary(UnaryOp::Tanh)
+    }
     /// `xᶜ` for a constant `c`.
     pub fn powf(self, c: f64) -> Expr {
+        self.push(|root| ExprNode::Pow(root, c))
+    }
+    /// `xʸ` elementwise, `y` any expression.
+    pub fn pow(self, y: impl Into<Expr>) -> Expr {
+        self.binary(BinaryOp::Pow, y.into())
+    }
+    /// Sum of the elements (a scalar).
+    pub fn sum(self) -> Expr {
+        self.push(ExprNode::Sum)
+    }
+    /// Mean of the elements (a scalar).
+    pub fn mean(self) -> Expr {
+        self.push(ExprNode::Mean)
+    }
+    /// `Σ xᵢ yᵢ`
+    pub fn dot(self, y: impl Into<Expr>) -> Expr {
+        (self * y.into()).sum()
+    }
+
+    /// Appends `make(root)`, an operation reading the current value.
+    fn push(self, make: impl FnOnce(usize) -> ExprNode) -> Expr {
         let mut nodes = Arc::unwrap_or_clone(self.nodes);
-        nodes.push(ExprNode::Pow(nodes.len() - 1, c));
+        nodes.push(make(nodes.len() - 1));
         Expr { nodes: Arc::new(nodes) }
     }
 
@@ -375,40 +456,63 @@ impl Expr {
     }
 }
 
-impl Var {
+/// The same methods on `Var`, through `Expr`.
+macro_rules! var_methods {
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*);)*) => {
+        impl Var {
+            $($(#[$doc])* pub fn $name(self $(, $arg: $ty)*) -> Expr { Expr::from(self).$name($($arg),*) })*
+        }
+    };
+}
+var_methods! {
     /// `eˣ`
-    pub fn exp(self) -> Expr {
-        Expr::from(self).exp()
-    }
+    exp();
     /// `ln x`
-    pub fn ln(self) -> Expr {
-        Expr::from(self).ln()
-    }
+    ln();
     /// `ln(1 + x)`
-    pub fn ln_1p(self) -> Expr {
-        Expr::from(self).ln_1p()
-    }
+    ln_1p();
     /// `√x`
-    pub fn sqrt(self) -> Expr {
-        Expr::from(self).sqrt()
-    }
+    sqrt();
     /// `x²`
-    pub fn square(self) -> Expr {
-        Expr::from(self).square()
-    }
+    square();
     /// `1 / (1 + e⁻ˣ)`
-    pub fn logistic(self) -> Expr {
-        Expr::from(self).logistic()
-    }
+    logistic();
+    /// `ln(1 + eˣ)`
+    softplus();
+    /// `eˣ − 1`
+    expm1();
+    /// `ln σ(x)`
+    log_logistic();
+    /// `|x|`
+    abs();
+    /// `tanh x`
+    tanh();
     /// `xᶜ` for a constant `c`.
-    pub fn powf(self, c: f64) -> Expr {
-        Expr::from(self).powf(c)
-    }
+    powf(c: f64);
+    /// `xʸ` elementwise.
+    pow(y: impl Into<Expr>);
+    /// Sum of the elements.
+    sum();
+    /// Mean of the elements.
+    mean();
+    /// `Σ xᵢ yᵢ`
+    dot(y: impl Into<Expr>);
 }
 
 impl From<f64> for Expr {
     fn from(v: f64) -> Expr {
         Expr::constant(v)
+    }
+}
+/// Integer literals where numbers go: `Normal::new(0, 5)`.
+impl From<i32> for Expr {
+    fn from(v: i32) -> Expr {
+        Expr::constant(f64::from(v))
+    }
+}
+impl From<&Vec<f64>> for Expr {
+    fn from(v: &Vec<f64>) -> Expr {
+        Expr::data(v.as_slice())
     }
 }
 impl From<Var> for Expr {
@@ -467,6 +571,14 @@ macro_rules! binary_ops {
             fn $method(self, rhs: Expr) -> Expr { Expr::from(self).$method(rhs) }
         }
         impl $trait<Var> for f64 {
+            type Output = Expr;
+            fn $method(self, rhs: Var) -> Expr { Expr::from(self).$method(rhs) }
+        }
+        impl $trait<Expr> for i32 {
+            type Output = Expr;
+            fn $method(self, rhs: Expr) -> Expr { Expr::from(self).$method(rhs) }
+        }
+        impl $trait<Var> for i32 {
             type Output = Expr;
             fn $method(self, rhs: Var) -> Expr { Expr::from(self).$method(rhs) }
         }

@@ -67,6 +67,21 @@ pub enum NodeKind {
         /// The expression.
         expr: Expr,
     },
+    /// An arbitrary term added to the log density (PyMC's `pm.Potential`): the sum of the
+    /// expression's elements. Not recorded in the trace.
+    Potential {
+        /// The term.
+        expr: Expr,
+    },
+    /// Named constant data that expressions read by reference (PyMC's `pm.Data`): shared by
+    /// every expression without copies, stored once in the model file.
+    Data {
+        /// The values.
+        values: std::sync::Arc<[f64]>,
+        /// Whether the values are integers (indices, counts); they are checked to be.
+        #[serde(default)]
+        integer: bool,
+    },
 }
 
 fn yes() -> bool {
@@ -82,6 +97,10 @@ pub struct Node {
     pub shape: Shape,
     /// What the node is.
     pub kind: NodeKind,
+    /// Labels of the elements of a vector node (coordinates: county names), used by the trace
+    /// and the summary (`a[Aitkin]`) instead of positions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<Vec<String>>,
 }
 
 impl Node {
@@ -89,7 +108,7 @@ impl Node {
     pub fn dist(&self) -> Option<&Dist> {
         match &self.kind {
             NodeKind::Free { dist, .. } | NodeKind::Observed { dist, .. } => Some(dist),
-            NodeKind::Deterministic { .. } => None,
+            NodeKind::Deterministic { .. } | NodeKind::Potential { .. } | NodeKind::Data { .. } => None,
         }
     }
 
@@ -105,7 +124,18 @@ impl Node {
                 v
             }
             NodeKind::Observed { dist, .. } => dist.params.iter().collect(),
-            NodeKind::Deterministic { expr } => vec![expr],
+            NodeKind::Deterministic { expr } | NodeKind::Potential { expr } => vec![expr],
+            NodeKind::Data { .. } => vec![],
+        }
+    }
+
+    /// The name of element `i` (`theta[3]`, or `theta[Aitkin]` with labels); a scalar's is its
+    /// own name.
+    pub fn element_name(&self, i: usize) -> String {
+        match (&self.shape, &self.labels) {
+            (Shape::Scalar, _) => self.name.clone(),
+            (_, Some(l)) if i < l.len() => format!("{}[{}]", self.name, l[i]),
+            _ => format!("{}[{i}]", self.name),
         }
     }
 
@@ -217,6 +247,43 @@ impl Model {
         self.push(name, None, NodeKind::Deterministic { expr: expr.into() })
     }
 
+    /// Adds a term to the log density (PyMC's `pm.Potential`): the sum of `expr`'s elements.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// let x = m.rv("x", Normal::new(0, 1))?;
+    /// m.potential("soft_positive", (x * 10).log_logistic())?;
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn potential(&mut self, name: &str, expr: impl Into<Expr>) -> Result<Var> {
+        self.push(name, Some(Shape::Scalar), NodeKind::Potential { expr: expr.into() })
+    }
+
+    /// Adds named data (PyMC's `pm.Data`): a vector that expressions read through the returned
+    /// `Var`, shared without copies.
+    pub fn data(&mut self, name: &str, values: impl Into<std::sync::Arc<[f64]>>) -> Result<Var> {
+        let values = values.into();
+        let shape = Shape::Vector(values.len());
+        self.push(name, Some(shape), NodeKind::Data { values, integer: false })
+    }
+
+    /// Adds named integer data: indices (for [`Expr::at`]) or counts.
+    pub fn int_data(&mut self, name: &str, values: &[i64]) -> Result<Var> {
+        let values: std::sync::Arc<[f64]> = values.iter().map(|&v| v as f64).collect();
+        let shape = Shape::Vector(values.len());
+        self.push(name, Some(shape), NodeKind::Data { values, integer: true })
+    }
+
+    /// Labels the elements of a vector node (coordinates, e.g. county names): the trace and
+    /// the summary name its elements `a[Aitkin]`. One distinct, non-empty label per element.
+    pub fn set_labels(&mut self, var: Var, labels: Vec<String>) -> Result<()> {
+        let node = self.node_mut(var)?;
+        validate::labels(node, &labels)?;
+        node.labels = Some(labels);
+        Ok(())
+    }
+
     /// Opts a free node out of automatic non-centring; other nodes are an error.
     pub fn keep_centered(&mut self, var: Var) -> Result<()> {
         let node = self.node_mut(var)?;
@@ -225,7 +292,7 @@ impl Model {
                 *reparam = false;
                 Ok(())
             }
-            NodeKind::Observed { .. } | NodeKind::Deterministic { .. } => Err(Error::InvalidNode {
+            _ => Err(Error::InvalidNode {
                 node: node.name.clone(),
                 reason: "keep_centered applies to free random variables only".into(),
             }),
@@ -284,7 +351,8 @@ impl Model {
         if self.nodes.iter().any(|n| n.name == name) {
             return Err(Error::DuplicateName(name.to_string()));
         }
-        let mut node = Node { name: name.to_string(), shape: shape.unwrap_or(Shape::Scalar), kind };
+        let mut node =
+            Node { name: name.to_string(), shape: shape.unwrap_or(Shape::Scalar), kind, labels: None };
         validate::node(self, &mut node, shape.is_some())?;
         self.nodes.push(node);
         Ok(Var { owner: self.id, index: self.nodes.len() - 1 })

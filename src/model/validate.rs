@@ -29,6 +29,7 @@ pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
                 nodes.get(r.index).ok_or(Error::UnknownNode { node: at.to_string(), index: r.index })?.shape
             }
             ExprNode::Unary(_, a) | ExprNode::Pow(a, _) => shapes[*a],
+            ExprNode::Sum(_) | ExprNode::Mean(_) => Shape::Scalar,
             ExprNode::Binary(op, a, b) => {
                 let (sa, sb) = (shapes[*a], shapes[*b]);
                 sa.broadcast(sb).ok_or_else(|| Error::ShapeMismatch {
@@ -94,6 +95,27 @@ fn check_not_empty(node: &Node) -> Result<()> {
     Ok(())
 }
 
+/// Largest integer every f64 holds exactly.
+pub(crate) const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+/// Element labels: one per element of a vector node, non-empty, distinct, without brackets.
+pub(crate) fn labels(node: &Node, labels: &[String]) -> Result<()> {
+    let bad = |reason: String| Err(Error::InvalidNode { node: node.name.clone(), reason });
+    if node.shape == Shape::Scalar || labels.len() != node.shape.len() {
+        return bad(format!("{} labels for a node of {} elements", labels.len(), node.shape.len()));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(labels.len());
+    for l in labels {
+        if l.is_empty() || l.contains(['[', ']']) || l.chars().any(char::is_control) {
+            return bad(format!("label `{l}` must be non-empty, printable and free of `[` and `]`"));
+        }
+        if !seen.insert(l.as_str()) {
+            return bad(format!("label `{l}` appears twice"));
+        }
+    }
+    Ok(())
+}
+
 /// Node names are non-empty, printable, and free of `[` and `]`, which label elements
 /// (`theta[3]`): a scalar named `theta[0]` would collide with an element of a vector `theta`.
 pub(crate) fn name(name: &str) -> Result<()> {
@@ -115,7 +137,13 @@ pub(crate) fn name(name: &str) -> Result<()> {
 fn value_shape(nodes: &[Node], node: &Node) -> Result<Shape> {
     let mut shape = Shape::Scalar;
     let exprs: Vec<&Expr> = match &node.kind {
+        // A potential is the sum of its elements, whatever its expression's length.
         NodeKind::Deterministic { expr } => vec![expr],
+        NodeKind::Potential { expr } => {
+            expr_shape(nodes, expr, &node.name)?;
+            return Ok(Shape::Scalar);
+        }
+        NodeKind::Data { values, .. } => return Ok(Shape::Vector(values.len())),
         _ => node.dist().map(|d| d.params.iter().collect()).unwrap_or_default(),
     };
     for e in exprs {
@@ -130,6 +158,28 @@ fn value_shape(nodes: &[Node], node: &Node) -> Result<Shape> {
 
 /// Parameter count and constant-domain checks, and data checks.
 fn contents(node: &Node) -> Result<()> {
+    if let Some(labels) = &node.labels {
+        self::labels(node, labels)?;
+    }
+    if let NodeKind::Data { values, integer } = &node.kind {
+        if values.is_empty() {
+            return Err(Error::EmptyData { node: node.name.clone() });
+        }
+        if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFiniteData { node: node.name.clone(), index, value });
+        }
+        if *integer
+            && let Some((index, &value)) =
+                values.iter().enumerate().find(|(_, v)| v.fract() != 0.0 || v.abs() > MAX_EXACT_INTEGER)
+        {
+            return Err(Error::InvalidData {
+                node: node.name.clone(),
+                index,
+                value,
+                rule: "integer data must be whole numbers of magnitude at most 2^53",
+            });
+        }
+    }
     let Some(dist) = node.dist() else { return Ok(()) };
     check_params(node, dist)?;
     if let NodeKind::Observed { data, .. } = &node.kind {

@@ -20,7 +20,8 @@ fn fold_node(node: &Node) -> Node {
             }
         }
         NodeKind::Observed { dist, .. } => dist.params.iter_mut().for_each(fold_in_place),
-        NodeKind::Deterministic { expr } => fold_in_place(expr),
+        NodeKind::Deterministic { expr } | NodeKind::Potential { expr } => fold_in_place(expr),
+        NodeKind::Data { .. } => {}
     }
     node
 }

@@ -66,15 +66,18 @@ impl Sign {
                     let a = signs[*a];
                     match op {
                         _ if !a.defined() => Unknown,
-                        UnaryOp::Exp | UnaryOp::Logistic => Positive,
-                        UnaryOp::Square if a == Positive => Positive,
-                        UnaryOp::Square => NonNegative,
+                        UnaryOp::Exp | UnaryOp::Logistic | UnaryOp::Softplus => Positive,
+                        UnaryOp::Square | UnaryOp::Abs if a == Positive => Positive,
+                        UnaryOp::Square | UnaryOp::Abs => NonNegative,
                         UnaryOp::Sqrt | UnaryOp::Log1p if a.non_negative() => a,
+                        // Sign-preserving and defined everywhere.
+                        UnaryOp::Expm1 | UnaryOp::Tanh => a,
                         UnaryOp::Log if a == Positive => Real,
-                        UnaryOp::Neg => Real,
+                        UnaryOp::Neg | UnaryOp::LogLogistic => Real,
                         UnaryOp::Sqrt | UnaryOp::Log1p | UnaryOp::Log => Unknown,
                     }
                 }
+                ExprNode::Sum(a) | ExprNode::Mean(a) => signs[*a],
                 ExprNode::Pow(a, c) => {
                     let integer = c.fract() == 0.0;
                     let even = integer && (c / 2.0).fract() == 0.0;
@@ -99,6 +102,9 @@ impl Sign {
                         // A divisor that may be zero may give 0/0.
                         BinaryOp::Div if b == Positive => a,
                         BinaryOp::Div => Unknown,
+                        // A positive base: positive whatever the exponent.
+                        BinaryOp::Pow if a == Positive => Positive,
+                        BinaryOp::Pow => Unknown,
                     }
                 }
             };
@@ -124,6 +130,8 @@ impl Sign {
                 },
                 NodeKind::Observed { data, .. } => Sign::of_values(data),
                 NodeKind::Deterministic { expr } => Sign::of(expr, &signs),
+                NodeKind::Data { values, .. } => Sign::of_values(values),
+                NodeKind::Potential { .. } => Sign::Unknown,
             };
         }
         signs
@@ -155,6 +163,7 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
                 transform: None,
                 reparam: false,
             },
+            labels: nodes[i].labels.clone(),
         });
         nodes[i].kind = NodeKind::Deterministic { expr: mu + sigma * Expr::from(z) };
         rewritten.push(name);

@@ -74,7 +74,18 @@ impl Fit {
                         values.extend_from_slice(&r.values[at..at + sizes[k]]);
                     }
                 }
-                TraceVar { name: outputs[k].0.clone(), shape: compiled.output_shapes[k].dims(), values }
+                let labels = compiled
+                    .model
+                    .nodes()
+                    .iter()
+                    .find(|n| n.name == outputs[k].0)
+                    .and_then(|n| n.labels.clone());
+                TraceVar {
+                    name: outputs[k].0.clone(),
+                    shape: compiled.output_shapes[k].dims(),
+                    values,
+                    labels,
+                }
             })
             .collect();
         let (stats, warmup_stats) = records

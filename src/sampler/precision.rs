@@ -27,9 +27,12 @@ pub fn check_f32_model(model: &Model) -> Result<()> {
                 found = found.or(hit);
             }
         }
-        if let NodeKind::Observed { data, .. } = &node.kind {
-            found = found.or(data.iter().find(|x| unrepresentable(**x)).map(|&x| ("observation", x)));
-        }
+        let values: &[f64] = match &node.kind {
+            NodeKind::Observed { data, .. } => data,
+            NodeKind::Data { values, .. } => values,
+            _ => &[],
+        };
+        found = found.or(values.iter().find(|x| unrepresentable(**x)).map(|&x| ("data value", x)));
         if let Some((what, value)) = found {
             return Err(Error::Backend {
                 backend: "gpu",

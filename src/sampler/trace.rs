@@ -12,12 +12,24 @@ pub struct TraceVar {
     pub shape: Vec<usize>,
     /// Values laid out `[chain][draw][element]`.
     pub values: Vec<f64>,
+    /// Labels of the elements (coordinates), when the model gave them.
+    pub labels: Option<Vec<String>>,
 }
 
 impl TraceVar {
     /// Elements per draw.
     pub fn size(&self) -> usize {
         self.shape.iter().product()
+    }
+
+    /// Name of element `e`: `theta[3]`, `a[Aitkin]` with labels, the variable's name for a
+    /// scalar.
+    pub fn element_name(&self, e: usize) -> String {
+        match (&self.labels, self.shape.is_empty()) {
+            (_, true) => self.name.clone(),
+            (Some(l), false) if e < l.len() => format!("{}[{}]", self.name, l[e]),
+            _ => format!("{}[{e}]", self.name),
+        }
     }
 }
 
@@ -61,8 +73,7 @@ impl Trace {
         let mut out = Vec::new();
         for v in &self.vars {
             for e in 0..v.size() {
-                let name = if v.shape.is_empty() { v.name.clone() } else { format!("{}[{e}]", v.name) };
-                out.push((name, self.chains_of(&v.name, e).unwrap_or_default()));
+                out.push((v.element_name(e), self.chains_of(&v.name, e).unwrap_or_default()));
             }
         }
         out

@@ -129,6 +129,7 @@ impl Executor {
             BinOp::Sub => each!(|x: f64, y: f64| x - y),
             BinOp::Mul => each!(|x: f64, y: f64| x * y),
             BinOp::Div => each!(|x: f64, y: f64| x / y),
+            BinOp::Pow => each!(|x: f64, y: f64| x.powf(y)),
         }
     }
 

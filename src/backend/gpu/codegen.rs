@@ -435,16 +435,21 @@ impl Gen<'_> {
                     UnOp::Square => format!("sq({x})"),
                     UnOp::Logistic => format!("logistic({x})"),
                     UnOp::Softplus => format!("softplus({x})"),
+                    UnOp::Expm1 => format!("expm1_r({x})"),
+                    UnOp::LogLogistic => format!("-softplus(-({x}))"),
+                    UnOp::Abs => format!("abs({x})"),
+                    UnOp::Tanh => format!("tanh_r({x})"),
                 }
             }
             Op::Binary(op, a, b) => {
-                let sym = match op {
-                    BinOp::Add => "+",
-                    BinOp::Sub => "-",
-                    BinOp::Mul => "*",
-                    BinOp::Div => "/",
-                };
-                format!("({}) {sym} ({})", self.at(a, i), self.at(b, i))
+                let (x, y) = (self.at(a, i), self.at(b, i));
+                match op {
+                    BinOp::Add => format!("({x}) + ({y})"),
+                    BinOp::Sub => format!("({x}) - ({y})"),
+                    BinOp::Mul => format!("({x}) * ({y})"),
+                    BinOp::Div => format!("({x}) / ({y})"),
+                    BinOp::Pow => format!("powc({x}, {y})"),
+                }
             }
             Op::Pow(a, c) => format!("powc({}, {})", self.at(a, i), lit(c)),
             Op::Broadcast(a) => self.at(a, "0u"),
@@ -688,8 +693,9 @@ pub fn flat_data(prog: &Program) -> Vec<f64> {
 /// Helpers the generated code uses beyond `shaders/special.wgsl`.
 pub const CODEGEN_HELPERS: &str = r#"
 fn sq(x: real) -> real { return x * x; }
-// x^c for a constant c via ln_r/exp_r (WGSL pow is f32-only in SPIR-V and rejects negative
-// bases); integer exponents accept negative bases, as powf does on the CPU.
+// x^c via ln_r/exp_r (WGSL pow is f32-only in SPIR-V and rejects negative bases), for a
+// constant or a computed exponent c; integer exponents accept negative bases, as powf does on
+// the CPU.
 fn powc(x: real, c: real) -> real {
     if (x == real(0.0)) {
         return select(select(pos_inf(), real(1.0), c == real(0.0)), real(0.0), c > real(0.0));

@@ -317,6 +317,12 @@ mod tests {
         let d = m.deterministic("e", e).unwrap();
         m.observe("y", Normal::new(d, vec![1.0, 2.0, 3.0]), &[0.5, -0.1, 2.0]).unwrap();
         out.push(("expressions".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+        let mut m = Model::new();
+        let a = m.rv("a", Normal::new(0, 1)).unwrap();
+        let b = m.rv_vec("b", HalfNormal::new(1), 3).unwrap();
+        let e = a.expm1() * b.tanh() + a.log_logistic() + b.softplus().pow(a) - a.abs() * b.mean() + b.sum();
+        m.observe("y", Normal::new(e, 1), &[0.5, -0.1, 2.0]).unwrap();
+        out.push(("newer expressions".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
         // A vector location with a scalar scale: the normaliser is hoisted out of the loop.
         let mut m = Model::new();
         let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();

@@ -184,3 +184,29 @@ fn mutated_json_never_panics() {
         }
     }
 }
+
+#[test]
+fn bad_indices_and_matrix_shapes() {
+    let mut m = Model::new();
+    let a = m.rv_vec("a", Normal::new(0, 1), 3).unwrap();
+    // Out of range, negative, not whole.
+    for idx in [vec![0.0, 3.0], vec![-1.0], vec![0.5]] {
+        let err = m.deterministic("d", a.at(idx)).unwrap_err();
+        assert!(matches!(err, Error::InvalidData { ref node, .. } if node == "d"), "{err:?}");
+    }
+    let big = m.int_data("big", &[0, 7]).unwrap();
+    assert!(matches!(m.deterministic("e", a.at(big)), Err(Error::InvalidData { index: 1, .. })));
+    // An index that is not data.
+    assert!(matches!(m.deterministic("f", a.at(a)), Err(Error::ShapeMismatch { .. })));
+    // A design matrix with the wrong column count, a matrix used elementwise, bad dimensions.
+    let x = m.data_matrix("X", 2, 2, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+    let err = m.deterministic("g", x.matvec(a)).unwrap_err();
+    assert!(matches!(err, Error::ShapeMismatch { ref node, .. } if node == "g"), "{err:?}");
+    assert!(matches!(m.deterministic("h", x * 2), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(m.data_matrix("Y", 2, 3, vec![1.0; 5]), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(m.deterministic("k", a.get(3)), Err(Error::ShapeMismatch { .. })));
+    // And a model with all of them round-trips through JSON.
+    let g = m.int_data("g", &[2, 0]).unwrap();
+    m.deterministic("ok", x.matvec(a.at(g)) + Expr::stack([a.get(0), a.get(1)])).unwrap();
+    assert_eq!(Model::from_json(&m.to_json().unwrap()).unwrap(), m);
+}

@@ -13,6 +13,29 @@ use exmc::prelude::*;
 use exmc::rewrite::RewriteOptions;
 use exmc::rng::{ChainRng, Purpose};
 
+/// Gathers (and their scatter-add adjoints), element access, stacking and matrix products on
+/// `rows` observations of `cols` covariates in `groups` groups.
+fn indexing_program(rows: usize, cols: usize, groups: usize) -> Program {
+    let mut m = Model::new();
+    let idx: Vec<i64> = (0..rows).map(|i| ((i * 7 + 3) % groups) as i64).collect();
+    let group = m.int_data("group", &idx).unwrap();
+    let xv: Vec<f64> = (0..rows * cols).map(|k| ((k * 7) % 5) as f64 * 0.3 - 0.6).collect();
+    let x = m.data_matrix("X", rows, cols, xv).unwrap();
+    let a = m.rv_vec("a", Normal::new(0, 1), groups).unwrap();
+    let beta = m.rv_vec("beta", Normal::new(0, 1), cols).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let b0 = m.rv("b0", Normal::new(0, 1)).unwrap();
+    // A gathered vector that is computed (non-centred), not a position.
+    let mu_a = m.rv("mu_a", Normal::new(0, 1)).unwrap();
+    let a_eff = m.deterministic("a_eff", mu_a + s * a).unwrap();
+    let stacked = Expr::stack([Expr::from(b0), s * 2, a.get(groups - 1), beta.get(0) + 1]);
+    let mu = a_eff.at(group) + x.matvec(beta) + a.get(1) * 0.5;
+    let y: Vec<f64> = (0..rows).map(|i| ((i * 13) % 7) as f64 * 0.2 - 0.5).collect();
+    m.observe("y", Normal::new(mu, s + 0.5), &y).unwrap();
+    m.observe("z", Normal::new(stacked.at(vec![0.0, 3.0, 1.0, 1.0]), 1), &[0.2, 0.4, -0.3, 0.6]).unwrap();
+    compile(&m, RewriteOptions::default()).unwrap().logp_grad
+}
+
 fn programs() -> Vec<(String, Program)> {
     let mut out = Vec::new();
     for &kind in DistKind::ALL {
@@ -74,6 +97,10 @@ fn programs() -> Vec<(String, Program)> {
     m.observe("y", Normal::new(a * x, s + x.square()), &[0.3, -0.8, 2.2]).unwrap();
     m.potential("p", (a * x).log_logistic()).unwrap();
     out.push(("data and potential".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    out.push(("indexing and linear algebra".into(), indexing_program(7, 3, 4)));
+    // Long enough for the workgroup mapping's lanes to share the gathered vector and the
+    // matrix rows unevenly.
+    out.push(("indexing, 300 rows".into(), indexing_program(300, 5, 40)));
     // A vector location with a scalar scale (the normaliser is hoisted out of the element loop),
     // on 300 points: more elements than the 64- and 2-lane workgroups have lanes.
     let mut m = Model::new();

@@ -127,3 +127,23 @@ fn every_expression_instruction() {
 fn hierarchical_model_after_noncentring() {
     check_gradient(&common::eight_schools(&common::SCHOOLS_Y, &common::SCHOOLS_SIGMA), "eight schools", 5);
 }
+
+/// Gathers, element access, stacking and matrix products, with their adjoints (scatter-add,
+/// one-hot, element access and the transposed product).
+#[test]
+fn indexing_and_linear_algebra() {
+    let mut m = Model::new();
+    let group = m.int_data("group", &[0, 2, 1, 2, 2, 0, 3]).unwrap();
+    let x = m
+        .data_matrix("X", 7, 3, (0..21).map(|k| ((k * 7) % 5) as f64 * 0.3 - 0.6).collect::<Vec<_>>())
+        .unwrap();
+    let a = m.rv_vec("a", Normal::new(0, 1), 4).unwrap();
+    let beta = m.rv_vec("beta", Normal::new(0, 1), 3).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let b0 = m.rv("b0", Normal::new(0, 1)).unwrap();
+    let stacked = Expr::stack([Expr::from(b0), s * 2, a.get(3), beta.get(0) + 1]);
+    let mu = a.at(group) + x.matvec(beta) + a.get(1) * 0.5;
+    m.observe("y", Normal::new(mu, s + 0.5), &[0.1, -0.4, 1.2, 0.3, -0.9, 0.5, 0.0]).unwrap();
+    m.observe("z", Normal::new(stacked.at(vec![0.0, 3.0, 1.0, 1.0]), 1), &[0.2, 0.4, -0.3, 0.6]).unwrap();
+    check_gradient(&m, "indexing and linear algebra", 8);
+}

@@ -3,6 +3,7 @@
 
 mod common;
 
+use exmc::backend::gpu::MappingChoice;
 use exmc::prelude::*;
 
 fn fit(m: &Model, seed: u64) -> Fit {
@@ -87,5 +88,111 @@ fn labels_name_elements() {
         vec!["a]".into(), "b".into(), "c".into()],
     ] {
         assert!(matches!(m.set_labels(a, bad), Err(Error::InvalidNode { .. })));
+    }
+}
+
+/// Gathers on both backends: y_i ~ N(a[g_i], 1), a_k ~ N(0, 10) is conjugate per group, so
+/// a_k | y ~ N(Σ_{g_i = k} y_i / (0.01 + n_k), 1 / (0.01 + n_k)).
+#[test]
+fn varying_intercepts_by_gather_match_the_conjugate_posterior() {
+    let groups = 5;
+    let g: Vec<i64> = (0..40).map(|i| (i * 3 % groups) as i64).collect();
+    let y: Vec<f64> =
+        g.iter().enumerate().map(|(i, &k)| k as f64 - 2.0 + ((i * 7 % 11) as f64 - 5.0) * 0.2).collect();
+    let mut m = Model::new();
+    let group = m.int_data("group", &g).unwrap();
+    let a = m.rv_vec("a", Normal::new(0, 10), groups).unwrap();
+    m.observe("y", Normal::new(a.at(group), 1), &y).unwrap();
+    let mut runs: Vec<(BackendChoice, MappingChoice)> =
+        common::backends("varying_intercepts_by_gather_match_the_conjugate_posterior")
+            .into_iter()
+            .map(|b| (b, MappingChoice::Auto))
+            .collect();
+    if runs.len() > 1 {
+        // The workgroup mapping keeps the gathered vector in workgroup memory.
+        runs.push((BackendChoice::Gpu, MappingChoice::Workgroup));
+    }
+    for (backend, mapping) in runs {
+        let s =
+            Sampler::new(&m).backend(backend).gpu_mapping(mapping).chains(4).warmup(500).draws(1000).seed(8);
+        let f = s.progress(false).run().unwrap();
+        let s = f.summary();
+        for k in 0..groups {
+            let n = g.iter().filter(|&&x| x as usize == k).count() as f64;
+            let sum: f64 = g.iter().zip(&y).filter(|(x, _)| **x as usize == k).map(|(_, y)| y).sum();
+            let (mean, sd) = (sum / (0.01 + n), (0.01 + n).powf(-0.5));
+            let row = s.get(&format!("a[{k}]")).unwrap();
+            assert!((row.mean - mean).abs() < 4.0 * row.mcse_mean, "{backend:?} a[{k}]: {row:?} vs {mean}");
+            assert!((row.sd - sd).abs() < 0.1 * sd, "{backend:?} a[{k}]: {row:?} vs sd {sd}");
+        }
+    }
+}
+
+/// Matrix products on both backends: y ~ N(X β, 1) with β ~ N(0, 100) has the posterior
+/// N(A⁻¹ Xᵀ y, A⁻¹), A = XᵀX + I/10⁴ (solved here by Gaussian elimination).
+#[test]
+fn regression_by_matvec_matches_the_conjugate_posterior() {
+    let (rows, cols) = (30, 3);
+    let x: Vec<f64> = (0..rows * cols)
+        .map(|k| if k % cols == 0 { 1.0 } else { ((k * 7) % 11) as f64 * 0.2 - 1.0 })
+        .collect();
+    let truth = [0.5, -1.0, 2.0];
+    let y: Vec<f64> = (0..rows)
+        .map(|i| {
+            (0..cols).map(|j| x[i * cols + j] * truth[j]).sum::<f64>() + ((i * 13 % 7) as f64 - 3.0) * 0.3
+        })
+        .collect();
+    let mut a = vec![vec![0.0; cols + 1]; cols];
+    for r in 0..cols {
+        for c in 0..cols {
+            a[r][c] = (0..rows).map(|i| x[i * cols + r] * x[i * cols + c]).sum::<f64>()
+                + if r == c { 1e-4 } else { 0.0 };
+        }
+        a[r][cols] = (0..rows).map(|i| x[i * cols + r] * y[i]).sum();
+    }
+    // A⁻¹ by elimination on [A | I], and the mean A⁻¹ Xᵀy.
+    let mut aug: Vec<Vec<f64>> = (0..cols)
+        .map(|r| {
+            let mut row = a[r][..cols].to_vec();
+            row.extend((0..cols).map(|c| if c == r { 1.0 } else { 0.0 }));
+            row.push(a[r][cols]);
+            row
+        })
+        .collect();
+    for p in 0..cols {
+        let piv = aug[p][p];
+        aug[p].iter_mut().for_each(|v| *v /= piv);
+        for r in 0..cols {
+            if r != p {
+                let f = aug[r][p];
+                let prow = aug[p].clone();
+                aug[r].iter_mut().zip(&prow).for_each(|(v, q)| *v -= f * q);
+            }
+        }
+    }
+    let mut m = Model::new();
+    let xm = m.data_matrix("X", rows, cols, x.clone()).unwrap();
+    let beta = m.rv_vec("beta", Normal::new(0, 100), cols).unwrap();
+    m.observe("y", Normal::new(xm.matvec(beta), 1), &y).unwrap();
+    for backend in common::backends("regression_by_matvec_matches_the_conjugate_posterior") {
+        let f = Sampler::new(&m)
+            .backend(backend)
+            .chains(4)
+            .warmup(500)
+            .draws(1000)
+            .seed(9)
+            .progress(false)
+            .run()
+            .unwrap();
+        let s = f.summary();
+        for j in 0..cols {
+            let (mean, sd) = (aug[j][2 * cols], aug[j][cols + j].sqrt());
+            let row = s.get(&format!("beta[{j}]")).unwrap();
+            assert!(
+                (row.mean - mean).abs() < 4.0 * row.mcse_mean,
+                "{backend:?} beta[{j}]: {row:?} vs {mean}"
+            );
+            assert!((row.sd - sd).abs() < 0.1 * sd, "{backend:?} beta[{j}]: {row:?} vs sd {sd}");
+        }
     }
 }

@@ -156,6 +156,61 @@ pub fn differentiate(prog: Program) -> Program {
                     }
                 }
             }
+            Op::Gather { src, index } => {
+                let (src, index) = (*src, *index);
+                if active[src] {
+                    let idx = b.prog.data_of(index).map(<[f64]>::to_vec).unwrap_or_default();
+                    let (starts, perm) = inverse_index(&idx, b.len(src));
+                    let starts = b.data(starts);
+                    let perm = b.data(perm);
+                    let len = b.len(src);
+                    let d = b.prog.push(Op::ScatterAdd { src: g, starts, perm }, len);
+                    accumulate(&mut b, &mut adj, &active, src, d);
+                }
+            }
+            Op::ScatterAdd { src, starts, perm } => {
+                // Its adjoint is the gather at the index the inverse index encodes.
+                let (src, starts, perm) = (*src, *starts, *perm);
+                let s = b.prog.data_of(starts).map(<[f64]>::to_vec).unwrap_or_default();
+                let p = b.prog.data_of(perm).map(<[f64]>::to_vec).unwrap_or_default();
+                let mut idx = vec![0.0; p.len()];
+                for k in 0..s.len().saturating_sub(1) {
+                    for q in s[k] as usize..s[k + 1] as usize {
+                        idx[p[q] as usize] = k as f64;
+                    }
+                }
+                let n = idx.len();
+                let index = b.data(idx);
+                let d = b.prog.push(Op::Gather { src: g, index }, n);
+                accumulate(&mut b, &mut adj, &active, src, d);
+            }
+            Op::Get(src, k) => {
+                let len = b.len(*src);
+                let d = b.prog.push(Op::OneHot(g, *k), len);
+                accumulate(&mut b, &mut adj, &active, *src, d);
+            }
+            Op::OneHot(src, k) => {
+                let d = b.prog.push(Op::Get(g, *k), 1);
+                accumulate(&mut b, &mut adj, &active, *src, d);
+            }
+            Op::Stack(items) => {
+                for (j, &item) in items.iter().enumerate() {
+                    if active[item] {
+                        let d = b.prog.push(Op::Get(g, j), 1);
+                        accumulate(&mut b, &mut adj, &active, item, d);
+                    }
+                }
+            }
+            Op::MatVec { x, v } => {
+                let cols = b.len(*v);
+                let d = b.prog.push(Op::MatTVec { x: *x, g }, cols);
+                accumulate(&mut b, &mut adj, &active, *v, d);
+            }
+            Op::MatTVec { x, g: gv } => {
+                let rows = b.len(*gv);
+                let d = b.prog.push(Op::MatVec { x: *x, v: g }, rows);
+                accumulate(&mut b, &mut adj, &active, *gv, d);
+            }
             Op::Sum(a) => accumulate(&mut b, &mut adj, &active, *a, g),
             Op::Broadcast(a) => accumulate(&mut b, &mut adj, &active, *a, g),
             Op::Lpdf { args, partials, .. } => {
@@ -207,10 +262,39 @@ fn active_values(prog: &Program) -> Vec<bool> {
         active[i.out] = match &i.op {
             Op::Input { .. } => true,
             Op::Const(_) | Op::Data(_) => false,
-            Op::Unary(_, a) | Op::Pow(a, _) | Op::Sum(a) | Op::Broadcast(a) => active[*a],
+            Op::Unary(_, a)
+            | Op::Pow(a, _)
+            | Op::Sum(a)
+            | Op::Broadcast(a)
+            | Op::Get(a, _)
+            | Op::OneHot(a, _) => active[*a],
+            Op::Gather { src, .. } | Op::ScatterAdd { src, .. } => active[*src],
+            Op::MatVec { v, .. } => active[*v],
+            Op::MatTVec { g, .. } => active[*g],
             Op::Binary(_, a, b) => active[*a] || active[*b],
+            Op::Stack(items) => items.iter().any(|&a| active[a]),
             Op::Lpdf { args, .. } => args.iter().any(|&a| active[a]),
         };
     }
     active
+}
+
+/// The inverse of an index into a vector of `len` elements, in compressed form: bin `k` holds
+/// the positions `i` with `index[i] = k`, ascending, at `perm[starts[k]..starts[k + 1]]`.
+pub fn inverse_index(index: &[f64], len: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut counts = vec![0usize; len + 1];
+    for &k in index {
+        counts[k as usize + 1] += 1;
+    }
+    for k in 0..len {
+        counts[k + 1] += counts[k];
+    }
+    let starts: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
+    let mut next = counts;
+    let mut perm = vec![0.0; index.len()];
+    for (i, &k) in index.iter().enumerate() {
+        perm[next[k as usize]] = i as f64;
+        next[k as usize] += 1;
+    }
+    (starts, perm)
 }

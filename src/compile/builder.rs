@@ -46,6 +46,13 @@ impl Builder {
         self.const_values.get(&v).copied()
     }
 
+    /// A data value.
+    pub fn data(&mut self, values: Vec<f64>) -> ValueId {
+        let n = values.len();
+        self.prog.data.push(values);
+        self.prog.push(Op::Data(self.prog.data.len() - 1), n)
+    }
+
     /// Elementwise unary.
     pub fn unary(&mut self, op: UnOp, a: ValueId) -> ValueId {
         let len = self.len(a);

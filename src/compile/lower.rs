@@ -161,6 +161,20 @@ impl Lowering<'_> {
                 }
                 ExprNode::Binary(op, a, b) => self.b.binary(*op, ids[*a], ids[*b]),
                 ExprNode::Sum(a) => self.b.sum(ids[*a]),
+                ExprNode::Gather(src, index) => {
+                    let n = self.b.len(ids[*index]);
+                    self.b.prog.push(Op::Gather { src: ids[*src], index: ids[*index] }, n)
+                }
+                ExprNode::Get(src, k) => self.b.prog.push(Op::Get(ids[*src], *k), 1),
+                ExprNode::Stack(items) => {
+                    let items: Vec<ValueId> = items.iter().map(|&a| ids[a]).collect();
+                    let n = items.len();
+                    self.b.prog.push(Op::Stack(items), n)
+                }
+                ExprNode::MatVec(x, v) => {
+                    let rows = self.b.len(ids[*x]) / self.b.len(ids[*v]).max(1);
+                    self.b.prog.push(Op::MatVec { x: ids[*x], v: ids[*v] }, rows)
+                }
                 ExprNode::Mean(a) => {
                     let n = self.b.len(ids[*a]);
                     let s = self.b.sum(ids[*a]);

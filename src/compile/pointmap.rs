@@ -41,7 +41,9 @@ impl PointMap {
             };
             match e.shape {
                 Shape::Scalar => names.push(format!("{}{suffix}", e.name)),
-                Shape::Vector(n) => names.extend((0..n).map(|i| format!("{}{suffix}[{i}]", e.name))),
+                Shape::Vector(_) | Shape::Matrix(..) => {
+                    names.extend((0..e.len).map(|i| format!("{}{suffix}[{i}]", e.name)))
+                }
             }
         }
         names

@@ -41,6 +41,45 @@ pub enum Op {
     Sum(ValueId),
     /// A scalar repeated to the output's length.
     Broadcast(ValueId),
+    /// `out[i] = src[index[i]]`: `index` is a data value of whole numbers in `0..len(src)`.
+    Gather {
+        /// The vector read.
+        src: ValueId,
+        /// The positions (a data value).
+        index: ValueId,
+    },
+    /// `out[k] = Σ src[i]` over the `i` with `index[i] = k` (the adjoint of a gather), through
+    /// the inverse index in compressed form: the `i` of bin `k` are `perm[starts[k]..starts[k +
+    /// 1]]`, ascending. Every backend sums each bin in that order.
+    ScatterAdd {
+        /// The values scattered.
+        src: ValueId,
+        /// `len(out) + 1` offsets into `perm` (a data value).
+        starts: ValueId,
+        /// Positions in `src` grouped by bin (a data value).
+        perm: ValueId,
+    },
+    /// Element `.1` of `.0` (a scalar).
+    Get(ValueId, usize),
+    /// A vector of the output's length, zero but element `.1`, which is the scalar `.0`.
+    OneHot(ValueId, usize),
+    /// Scalars stacked into a vector.
+    Stack(Vec<ValueId>),
+    /// `out[i] = Σ_j x[i·c + j] v[j]` with `c = len(v)`: a data matrix stored row by row times
+    /// a vector.
+    MatVec {
+        /// The matrix (a data value of `len(out) · len(v)` values).
+        x: ValueId,
+        /// The vector.
+        v: ValueId,
+    },
+    /// `out[j] = Σ_i x[i·c + j] g[i]` with `c = len(out)`: the transposed product.
+    MatTVec {
+        /// The matrix (a data value of `len(g) · len(out)` values).
+        x: ValueId,
+        /// The vector.
+        g: ValueId,
+    },
     /// Fused log density summed over the broadcast of `args` (`args[0]` is the value, the
     /// rest the parameters). When `partials[j]` is set, the same pass also writes
     /// `∂ out / ∂ args[j]` into it (summed over broadcasting when `args[j]` is a scalar).
@@ -83,7 +122,39 @@ pub struct Program {
     pub outputs: Vec<(String, ValueId)>,
 }
 
+impl Op {
+    /// The values the operation reads.
+    pub fn reads(&self) -> Vec<ValueId> {
+        match self {
+            Op::Input { .. } | Op::Const(_) | Op::Data(_) => Vec::new(),
+            Op::Unary(_, a)
+            | Op::Pow(a, _)
+            | Op::Sum(a)
+            | Op::Broadcast(a)
+            | Op::Get(a, _)
+            | Op::OneHot(a, _) => {
+                vec![*a]
+            }
+            Op::Binary(_, a, b) => vec![*a, *b],
+            Op::Gather { src, index } => vec![*src, *index],
+            Op::ScatterAdd { src, starts, perm } => vec![*src, *starts, *perm],
+            Op::Stack(items) => items.clone(),
+            Op::MatVec { x, v } => vec![*x, *v],
+            Op::MatTVec { x, g } => vec![*x, *g],
+            Op::Lpdf { args, .. } => args.clone(),
+        }
+    }
+}
+
 impl Program {
+    /// The data array a value is loaded from, if it is a data value.
+    pub fn data_of(&self, v: ValueId) -> Option<&[f64]> {
+        self.instrs.iter().find(|i| i.out == v).and_then(|i| match i.op {
+            Op::Data(d) => self.data.get(d).map(Vec::as_slice),
+            _ => None,
+        })
+    }
+
     /// Adds a value of length `len` defined by `op`.
     pub fn push(&mut self, op: Op, len: usize) -> ValueId {
         let out = self.new_value(len);

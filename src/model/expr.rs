@@ -163,46 +163,79 @@ pub enum ExprNode {
     Sum(usize),
     /// Mean of the operand's elements (a scalar).
     Mean(usize),
+    /// `src[index]` elementwise: operand `.0` gathered at the integer data of operand `.1`.
+    Gather(usize, usize),
+    /// Element `.1` of operand `.0` (a scalar).
+    Get(usize, usize),
+    /// Scalars stacked into a vector.
+    Stack(Vec<usize>),
+    /// Matrix × vector: operand `.0` is a data matrix (a node made by `Model::data_matrix`),
+    /// operand `.1` the vector.
+    MatVec(usize, usize),
+}
+
+/// The operands of an [`ExprNode`], without allocating.
+pub enum Operands<'a> {
+    /// Up to two.
+    Few(std::iter::Chain<std::option::IntoIter<usize>, std::option::IntoIter<usize>>),
+    /// A stack's.
+    Many(std::iter::Copied<std::slice::Iter<'a, usize>>),
+}
+
+impl Iterator for Operands<'_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Operands::Few(i) => i.next(),
+            Operands::Many(i) => i.next(),
+        }
+    }
 }
 
 impl ExprNode {
     /// Positions of the operations this one reads.
-    pub fn operands(&self) -> impl Iterator<Item = usize> + '_ {
-        let (a, b) = match *self {
+    pub fn operands(&self) -> Operands<'_> {
+        let (a, b) = match self {
+            ExprNode::Stack(items) => return Operands::Many(items.iter().copied()),
             ExprNode::Const(_) | ExprNode::Data(_) | ExprNode::Var(_) => (None, None),
-            ExprNode::Unary(_, a) | ExprNode::Pow(a, _) | ExprNode::Sum(a) | ExprNode::Mean(a) => {
-                (Some(a), None)
+            ExprNode::Unary(_, a)
+            | ExprNode::Pow(a, _)
+            | ExprNode::Sum(a)
+            | ExprNode::Mean(a)
+            | ExprNode::Get(a, _) => (Some(*a), None),
+            ExprNode::Binary(_, a, b) | ExprNode::Gather(a, b) | ExprNode::MatVec(a, b) => {
+                (Some(*a), Some(*b))
             }
-            ExprNode::Binary(_, a, b) => (Some(a), Some(b)),
         };
-        a.into_iter().chain(b)
+        Operands::Few(a.into_iter().chain(b))
     }
 
-    /// The value of this operation given its operands' values (`None` for a model node, a
-    /// missing operand, or vector lengths that do not broadcast).
-    pub fn apply(&self, a: Option<ConstValue>, b: Option<ConstValue>) -> Option<ConstValue> {
+    /// The value of this operation given its operands' values in order (`None` for a model
+    /// node, a missing operand, lengths that do not fit, or an index out of range).
+    pub fn apply(&self, args: &[ConstValue]) -> Option<ConstValue> {
+        let arg = |k: usize| args.get(k).cloned();
         Some(match self {
             ExprNode::Const(v) => ConstValue { values: vec![*v], vector: false },
             ExprNode::Data(v) => ConstValue { values: v.to_vec(), vector: true },
             ExprNode::Var(_) => return None,
             ExprNode::Unary(op, _) => {
-                let mut a = a?;
+                let mut a = arg(0)?;
                 a.values.iter_mut().for_each(|x| *x = op.apply(*x));
                 a
             }
             ExprNode::Pow(_, c) => {
-                let mut a = a?;
+                let mut a = arg(0)?;
                 a.values.iter_mut().for_each(|x| *x = x.powf(*c));
                 a
             }
             ExprNode::Sum(_) | ExprNode::Mean(_) => {
-                let a = a?;
+                let a = arg(0)?;
                 let sum: f64 = a.values.iter().sum();
                 let n = if matches!(self, ExprNode::Mean(_)) { a.values.len() as f64 } else { 1.0 };
                 ConstValue { values: vec![sum / n], vector: false }
             }
             ExprNode::Binary(op, _, _) => {
-                let (a, b) = (a?, b?);
+                let (a, b) = (arg(0)?, arg(1)?);
                 let vector = a.vector || b.vector;
                 let n = match (a.vector, b.vector) {
                     (true, true) if a.values.len() != b.values.len() => return None,
@@ -212,6 +245,39 @@ impl ExprNode {
                 };
                 let values = (0..n).map(|i| op.apply(a.at(i), b.at(i))).collect();
                 ConstValue { values, vector }
+            }
+            ExprNode::Gather(_, _) => {
+                let (src, idx) = (arg(0)?, arg(1)?);
+                let values = idx
+                    .values
+                    .iter()
+                    .map(|&k| index(k, src.values.len()).map(|k| src.values[k]))
+                    .collect::<Option<Vec<f64>>>()?;
+                ConstValue { values, vector: true }
+            }
+            ExprNode::Get(_, k) => {
+                let src = arg(0)?;
+                ConstValue { values: vec![*src.values.get(*k)?], vector: false }
+            }
+            ExprNode::Stack(_) => {
+                let values = args
+                    .iter()
+                    .map(|a| (a.values.len() == 1).then(|| a.values[0]))
+                    .collect::<Option<Vec<f64>>>()?;
+                ConstValue { values, vector: true }
+            }
+            ExprNode::MatVec(_, _) => {
+                let (x, v) = (arg(0)?, arg(1)?);
+                let cols = v.values.len();
+                if cols == 0 || x.values.len() % cols != 0 {
+                    return None;
+                }
+                let values = x
+                    .values
+                    .chunks(cols)
+                    .map(|row| row.iter().zip(&v.values).map(|(a, b)| a * b).sum())
+                    .collect();
+                ConstValue { values, vector: true }
             }
         })
     }
@@ -223,6 +289,10 @@ impl ExprNode {
             ExprNode::Pow(a, c) => ExprNode::Pow(f(*a), *c),
             ExprNode::Sum(a) => ExprNode::Sum(f(*a)),
             ExprNode::Mean(a) => ExprNode::Mean(f(*a)),
+            ExprNode::Gather(a, b) => ExprNode::Gather(f(*a), f(*b)),
+            ExprNode::Get(a, k) => ExprNode::Get(f(*a), *k),
+            ExprNode::Stack(items) => ExprNode::Stack(items.iter().map(|&a| f(a)).collect()),
+            ExprNode::MatVec(a, b) => ExprNode::MatVec(f(*a), f(*b)),
             ExprNode::Binary(op, a, b) => ExprNode::Binary(*op, f(*a), f(*b)),
             other => other.clone(),
         }
@@ -410,6 +480,33 @@ impl Expr {
     pub fn dot(self, y: impl Into<Expr>) -> Expr {
         (self * y.into()).sum()
     }
+    /// `x[index]` elementwise (PyMC's `a[county]`): `index` is integer data — a node made by
+    /// `Model::int_data`, or a vector of whole numbers — each in `0..len(x)`. The gradient is
+    /// a scatter-add.
+    pub fn at(self, index: impl Into<Expr>) -> Expr {
+        Expr::combine(self, index.into(), ExprNode::Gather)
+    }
+    /// Element `k` of a vector (a scalar).
+    pub fn get(self, k: usize) -> Expr {
+        self.push(|root| ExprNode::Get(root, k))
+    }
+    /// `X · v` for a data matrix `X` (`self`, a node made by `Model::data_matrix`) and a vector
+    /// `v` of its column count (PyMC's `X @ beta`). The gradient is `Xᵀ ḡ`.
+    pub fn matvec(self, v: impl Into<Expr>) -> Expr {
+        Expr::combine(self, v.into(), ExprNode::MatVec)
+    }
+    /// Scalars stacked into a vector: `Expr::stack([a, b * 2.0, c.into()])`.
+    pub fn stack<E: Into<Expr>>(items: impl IntoIterator<Item = E>) -> Expr {
+        let items: Vec<Expr> = items.into_iter().map(Into::into).collect();
+        let mut nodes: Vec<ExprNode> = Vec::with_capacity(items.iter().map(Expr::len).sum::<usize>() + 1);
+        let roots: Vec<usize> = items.iter().map(|e| Expr::append(&mut nodes, &e.nodes)).collect();
+        if roots.is_empty() {
+            // An empty stack is rejected by validation (a vector needs an element).
+            return Expr { nodes: Arc::new(vec![ExprNode::Stack(Vec::new())]) };
+        }
+        nodes.push(ExprNode::Stack(roots));
+        Expr { nodes: Arc::new(nodes) }
+    }
 
     /// Appends `make(root)`, an operation reading the current value.
     fn push(self, make: impl FnOnce(usize) -> ExprNode) -> Expr {
@@ -497,6 +594,12 @@ var_methods! {
     mean();
     /// `Σ xᵢ yᵢ`
     dot(y: impl Into<Expr>);
+    /// `x[index]` elementwise.
+    at(index: impl Into<Expr>);
+    /// Element `k`.
+    get(k: usize);
+    /// `X · v` for a data matrix `X`.
+    matvec(v: impl Into<Expr>);
 }
 
 impl From<f64> for Expr {
@@ -599,6 +702,11 @@ impl Neg for Var {
     }
 }
 
+/// `k` as a position in a vector of length `len`, when it is a whole number in range.
+pub fn index(k: f64, len: usize) -> Option<usize> {
+    (k >= 0.0 && k.fract() == 0.0 && k < len as f64).then_some(k as usize)
+}
+
 /// A constant value: its elements and whether it is a vector (a scalar has one element).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConstValue {
@@ -643,8 +751,8 @@ impl Expr {
             let v = match node {
                 ExprNode::Var(r) => lookup(r.index)?,
                 _ => {
-                    let mut args = node.operands().map(&mut take);
-                    node.apply(args.next().flatten(), args.next().flatten())?
+                    let args: Option<Vec<ConstValue>> = node.operands().map(&mut take).collect();
+                    node.apply(&args?)?
                 }
             };
             values[i] = Some(v);

@@ -268,6 +268,34 @@ impl Model {
         self.push(name, Some(shape), NodeKind::Data { values, integer: false })
     }
 
+    /// Adds a named data matrix of `rows × cols` values given row by row (a design matrix), for
+    /// [`Expr::matvec`].
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// let x = m.data_matrix("X", 3, 2, vec![1.0, 0.5, 1.0, -0.2, 1.0, 1.3])?;
+    /// let beta = m.rv_vec("beta", Normal::new(0, 1), 2)?;
+    /// m.observe("y", Normal::new(x.matvec(beta), 1), &[0.7, 0.1, 1.9])?;
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn data_matrix(
+        &mut self,
+        name: &str,
+        rows: usize,
+        cols: usize,
+        values: impl Into<std::sync::Arc<[f64]>>,
+    ) -> Result<Var> {
+        let values = values.into();
+        if rows.checked_mul(cols) != Some(values.len()) || rows == 0 || cols == 0 {
+            return Err(Error::ShapeMismatch {
+                node: name.to_string(),
+                detail: format!("{} values for a {rows} × {cols} matrix", values.len()),
+            });
+        }
+        self.push(name, Some(Shape::Matrix(rows, cols)), NodeKind::Data { values, integer: false })
+    }
+
     /// Adds named integer data: indices (for [`Expr::at`]) or counts.
     pub fn int_data(&mut self, name: &str, values: &[i64]) -> Result<Var> {
         let values: std::sync::Arc<[f64]> = values.iter().map(|&v| v as f64).collect();

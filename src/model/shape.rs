@@ -10,6 +10,9 @@ pub enum Shape {
     Scalar,
     /// A vector of the given length.
     Vector(usize),
+    /// A matrix of `.0` rows and `.1` columns, stored row by row: only data nodes
+    /// (`Model::data_matrix`) have it, and only `Expr::matvec` reads one.
+    Matrix(usize, usize),
 }
 
 impl Shape {
@@ -22,6 +25,7 @@ impl Shape {
         match self {
             Shape::Scalar => 1,
             Shape::Vector(n) => n,
+            Shape::Matrix(r, c) => r.saturating_mul(c),
         }
     }
 
@@ -35,6 +39,7 @@ impl Shape {
         match self {
             Shape::Scalar => vec![],
             Shape::Vector(n) => vec![n],
+            Shape::Matrix(r, c) => vec![r, c],
         }
     }
 
@@ -43,9 +48,11 @@ impl Shape {
         if vector { Shape::Vector(len) } else { Shape::Scalar }
     }
 
-    /// Broadcast of two shapes, or `None` when vector lengths differ.
+    /// Broadcast of two shapes, or `None` when vector lengths differ (matrices broadcast with
+    /// nothing: elementwise operations do not take them).
     pub fn broadcast(self, other: Shape) -> Option<Shape> {
         match (self, other) {
+            (Shape::Matrix(..), _) | (_, Shape::Matrix(..)) => None,
             (Shape::Scalar, s) | (s, Shape::Scalar) => Some(s),
             (Shape::Vector(a), Shape::Vector(b)) if a == b => Some(self),
             _ => None,

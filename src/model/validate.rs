@@ -28,10 +28,62 @@ pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
             ExprNode::Var(r) => {
                 nodes.get(r.index).ok_or(Error::UnknownNode { node: at.to_string(), index: r.index })?.shape
             }
-            ExprNode::Unary(_, a) | ExprNode::Pow(a, _) => shapes[*a],
+            ExprNode::Unary(_, a) | ExprNode::Pow(a, _) => vector_or_scalar(shapes[*a], at)?,
             ExprNode::Sum(_) | ExprNode::Mean(_) => Shape::Scalar,
+            ExprNode::Gather(src, idx) => {
+                let len = vector_or_scalar(shapes[*src], at)?.len();
+                let values = integer_data(nodes, e, *idx, at)?;
+                if let Some((k, &v)) =
+                    values.iter().enumerate().find(|(_, v)| super::expr::index(**v, len).is_none())
+                {
+                    return Err(Error::InvalidData {
+                        node: at.to_string(),
+                        index: k,
+                        value: v,
+                        rule: "an index of `at` must be a whole number in 0..the length of the indexed vector",
+                    });
+                }
+                Shape::Vector(values.len())
+            }
+            ExprNode::Get(src, k) => {
+                let len = shapes[*src].len();
+                if *k >= len || matches!(shapes[*src], Shape::Matrix(..)) {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: format!("element {k} of a value of length {len}"),
+                    });
+                }
+                Shape::Scalar
+            }
+            ExprNode::Stack(items) => {
+                if items.is_empty() || items.iter().any(|&a| shapes[a] != Shape::Scalar) {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: "`stack` takes one or more scalars".into(),
+                    });
+                }
+                Shape::Vector(items.len())
+            }
+            ExprNode::MatVec(x, v) => {
+                let Shape::Matrix(rows, cols) = shapes[*x] else {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: "`matvec` needs a data matrix (Model::data_matrix) on the left".into(),
+                    });
+                };
+                if shapes[*v].len() != cols || matches!(shapes[*v], Shape::Matrix(..)) {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: format!(
+                            "a {rows} × {cols} matrix times a value of length {}",
+                            shapes[*v].len()
+                        ),
+                    });
+                }
+                Shape::Vector(rows)
+            }
             ExprNode::Binary(op, a, b) => {
-                let (sa, sb) = (shapes[*a], shapes[*b]);
+                let (sa, sb) = (vector_or_scalar(shapes[*a], at)?, vector_or_scalar(shapes[*b], at)?);
                 sa.broadcast(sb).ok_or_else(|| Error::ShapeMismatch {
                     node: at.to_string(),
                     detail: format!("operands of {op:?} have lengths {} and {}", sa.len(), sb.len()),
@@ -65,7 +117,7 @@ pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()>
     let shape = value_shape(&model.nodes, node)?;
     if !explicit {
         node.shape = shape;
-    } else if shape.broadcast(node.shape) != Some(node.shape) {
+    } else if shape != node.shape && shape.broadcast(node.shape) != Some(node.shape) {
         return Err(Error::ShapeMismatch {
             node: node.name.clone(),
             detail: format!(
@@ -93,6 +145,35 @@ fn check_not_empty(node: &Node) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// Elementwise operations take scalars and vectors, not matrices.
+fn vector_or_scalar(s: Shape, at: &str) -> Result<Shape> {
+    match s {
+        Shape::Matrix(r, c) => Err(Error::ShapeMismatch {
+            node: at.to_string(),
+            detail: format!("a {r} × {c} matrix can only be multiplied by a vector (`matvec`)"),
+        }),
+        s => Ok(s),
+    }
+}
+
+/// The values of operand `i` of `e` as integer data: a data vector written in the expression,
+/// or a data node (`Model::int_data`, `Model::data`) holding whole numbers.
+fn integer_data<'a>(nodes: &'a [Node], e: &'a Expr, i: usize, at: &str) -> Result<&'a [f64]> {
+    let values: Option<&[f64]> = match &e.nodes()[i] {
+        ExprNode::Data(v) => Some(v),
+        ExprNode::Var(r) => match nodes.get(r.index).map(|n| (&n.kind, n.shape)) {
+            Some((NodeKind::Data { values, .. }, Shape::Vector(_))) => Some(values),
+            _ => None,
+        },
+        _ => None,
+    };
+    values.ok_or_else(|| Error::ShapeMismatch {
+        node: at.to_string(),
+        detail: "the index of `at` must be integer data (Model::int_data or a vector of whole numbers)"
+            .into(),
+    })
 }
 
 /// Largest integer every f64 holds exactly.
@@ -143,6 +224,7 @@ fn value_shape(nodes: &[Node], node: &Node) -> Result<Shape> {
             expr_shape(nodes, expr, &node.name)?;
             return Ok(Shape::Scalar);
         }
+        NodeKind::Data { values, .. } if node.shape.len() == values.len() => return Ok(node.shape),
         NodeKind::Data { values, .. } => return Ok(Shape::Vector(values.len())),
         _ => node.dist().map(|d| d.params.iter().collect()).unwrap_or_default(),
     };
@@ -278,7 +360,7 @@ pub(crate) fn model(m: &Model) -> Result<()> {
     for n in &m.nodes {
         check_not_empty(n)?;
         let shape = value_shape(&m.nodes, n)?;
-        if shape.broadcast(n.shape) != Some(n.shape) {
+        if shape != n.shape && shape.broadcast(n.shape) != Some(n.shape) {
             return Err(Error::ShapeMismatch {
                 node: n.name.clone(),
                 detail: format!("value has length {} but the node has length {}", shape.len(), n.shape.len()),

@@ -53,16 +53,17 @@ pub(crate) fn fold(e: &Expr) -> Expr {
     for (i, n) in nodes.iter().enumerate().filter(|(i, _)| live[*i]) {
         if constant[i] {
             if !is_leaf(n) {
-                let mut args = n.operands().map(|a| {
-                    let v = values[a].clone().or_else(|| nodes[a].apply(None, None));
-                    release(a, &mut readers, &mut values);
-                    v
-                });
-                let (a, b) = (args.next().flatten(), args.next().flatten());
-                drop(args);
-                match n.apply(a, b) {
+                let args: Option<Vec<ConstValue>> = n
+                    .operands()
+                    .map(|a| {
+                        let v = values[a].clone().or_else(|| nodes[a].apply(&[]));
+                        release(a, &mut readers, &mut values);
+                        v
+                    })
+                    .collect();
+                match args.and_then(|args| n.apply(&args)) {
                     Some(v) => values[i] = Some(v),
-                    // Lengths that do not broadcast: validation reports it; leave `e` alone.
+                    // Lengths that do not fit: validation reports it; leave `e` alone.
                     None => return e.clone(),
                 }
             }

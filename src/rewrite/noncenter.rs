@@ -43,6 +43,17 @@ impl Sign {
         }
     }
 
+    /// What holds of both: the weaker of two facts.
+    fn join(self, other: Sign) -> Sign {
+        use Sign::*;
+        match (self, other) {
+            (Unknown, _) | (_, Unknown) => Unknown,
+            (Real, _) | (_, Real) => Real,
+            (NonNegative, _) | (_, NonNegative) => NonNegative,
+            (Positive, Positive) => Positive,
+        }
+    }
+
     fn defined(self) -> bool {
         self != Sign::Unknown
     }
@@ -77,7 +88,12 @@ impl Sign {
                         UnaryOp::Sqrt | UnaryOp::Log1p | UnaryOp::Log => Unknown,
                     }
                 }
-                ExprNode::Sum(a) | ExprNode::Mean(a) => signs[*a],
+                ExprNode::Sum(a) | ExprNode::Mean(a) | ExprNode::Gather(a, _) | ExprNode::Get(a, _) => {
+                    signs[*a]
+                }
+                ExprNode::Stack(items) => items.iter().map(|&a| signs[a]).fold(Positive, Sign::join),
+                ExprNode::MatVec(x, v) if signs[*x].defined() && signs[*v].defined() => Real,
+                ExprNode::MatVec(..) => Unknown,
                 ExprNode::Pow(a, c) => {
                     let integer = c.fract() == 0.0;
                     let even = integer && (c / 2.0).fract() == 0.0;

@@ -97,6 +97,51 @@ impl Executor {
                 let v = ws[self.offsets[*a]];
                 ws[o..o + n].fill(v);
             }
+            Op::Gather { src, index } => {
+                let (s, x) = (self.offsets[*src], self.offsets[*index]);
+                for i in 0..n {
+                    ws[o + i] = ws[s + ws[x + i] as usize];
+                }
+            }
+            Op::ScatterAdd { src, starts, perm } => {
+                let (s, st, p) = (self.offsets[*src], self.offsets[*starts], self.offsets[*perm]);
+                for k in 0..n {
+                    let mut acc = 0.0;
+                    for q in ws[st + k] as usize..ws[st + k + 1] as usize {
+                        acc += ws[s + ws[p + q] as usize];
+                    }
+                    ws[o + k] = acc;
+                }
+            }
+            Op::Get(src, k) => ws[o] = ws[self.offsets[*src] + k],
+            Op::OneHot(src, k) => {
+                ws[o..o + n].fill(0.0);
+                ws[o + k] = ws[self.offsets[*src]];
+            }
+            Op::Stack(items) => {
+                for (i, &item) in items.iter().enumerate() {
+                    ws[o + i] = ws[self.offsets[item]];
+                }
+            }
+            Op::MatVec { x, v } => {
+                let (x, c) = (self.offsets[*x], self.prog.lens[*v]);
+                let v = self.offsets[*v];
+                for i in 0..n {
+                    let row = &ws[x + i * c..x + (i + 1) * c];
+                    ws[o + i] = row.iter().zip(&ws[v..v + c]).map(|(a, b)| a * b).sum();
+                }
+            }
+            Op::MatTVec { x, g } => {
+                let (x, r) = (self.offsets[*x], self.prog.lens[*g]);
+                let g = self.offsets[*g];
+                for j in 0..n {
+                    let mut acc = 0.0;
+                    for i in 0..r {
+                        acc += ws[x + i * n + j] * ws[g + i];
+                    }
+                    ws[o + j] = acc;
+                }
+            }
             Op::Lpdf { kind, args, partials } => {
                 let hoisted = &self.hoisted[k];
                 with_family!(*kind, F => self.lpdf::<F>(ws, o, args, partials, hoisted))

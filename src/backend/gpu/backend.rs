@@ -124,7 +124,7 @@ impl GpuBackend {
             return Err(GpuError::InvocationDim { dim: d, max: MAX_INVOCATION_DIM });
         }
         if let Mapping::Workgroup { lanes } = mapping {
-            let bytes = step_workgroup_bytes(dim, lanes, precision);
+            let bytes = step_workgroup_bytes(prog, lanes, precision);
             if bytes > gpu.max_workgroup_bytes() {
                 return Err(GpuError::WorkgroupMemory { dim, bytes, limit: gpu.max_workgroup_bytes() });
             }

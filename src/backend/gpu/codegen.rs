@@ -102,6 +102,19 @@ pub fn check_f32_range(prog: &Program) -> Result<(), CodegenError> {
             return Err(CodegenError::F32Range { what: format!("data array {k}, element {i}"), value });
         }
     }
+    // Indices are read as f32 and converted: exact only up to 2^24.
+    for instr in &prog.instrs {
+        let index_values: Vec<usize> = match &instr.op {
+            Op::Gather { index, .. } => vec![*index],
+            Op::ScatterAdd { starts, perm, .. } => vec![*starts, *perm],
+            _ => continue,
+        };
+        for v in index_values {
+            if let Some(&value) = prog.data_of(v).unwrap_or(&[]).iter().find(|&&x| x > 16_777_216.0) {
+                return Err(CodegenError::F32Range { what: format!("index v{v}"), value });
+            }
+        }
+    }
     for (k, h) in plan(prog).iter().enumerate() {
         if let Hoist::Constant(value) = *h
             && bad(value)
@@ -159,6 +172,9 @@ enum Place {
     Pos(usize),
     /// `data[offset + i]`.
     Data(usize),
+    /// `w{id}`: a workgroup array holding the whole vector (strided form), for values read at
+    /// positions other than a lane's own (gathers, matrix products, element access).
+    Shared,
 }
 
 /// How vectors are spread over invocations.
@@ -229,6 +245,12 @@ struct Gen<'p> {
     /// Which gradient pieces (`prog.grad`) a fused loop already wrote.
     written: Vec<bool>,
     form: Form,
+    /// Per value, whether some instruction reads it at positions of its own choosing, so that
+    /// it must be whole-visible (a `Local` array in the whole forms, `Shared` in the strided
+    /// form).
+    random: Vec<bool>,
+    /// Module-scope declarations the function needs (workgroup arrays).
+    globals: String,
 }
 
 /// The name of a family's WGSL functions (`shaders/dist/<name>.wgsl`).
@@ -250,12 +272,46 @@ fn lit(c: f64) -> String {
 
 /// The values an operation reads.
 fn reads(op: &Op) -> Vec<usize> {
+    op.reads()
+}
+
+/// The values an operation reads at positions other than the element it computes (they must
+/// be whole-visible to every invocation of the chain).
+fn random_reads(op: &Op) -> Vec<usize> {
     match op {
-        Op::Input { .. } | Op::Const(_) | Op::Data(_) => Vec::new(),
-        Op::Unary(_, a) | Op::Pow(a, _) | Op::Sum(a) | Op::Broadcast(a) => vec![*a],
-        Op::Binary(_, a, b) => vec![*a, *b],
-        Op::Lpdf { args, .. } => args.clone(),
+        Op::Gather { src, .. } | Op::ScatterAdd { src, .. } | Op::Get(src, _) => vec![*src],
+        Op::MatVec { v, .. } => vec![*v],
+        Op::MatTVec { g, .. } => vec![*g],
+        _ => Vec::new(),
     }
+}
+
+/// Values the strided form keeps in workgroup memory (whole-visible): values read at random
+/// positions that are neither positions nor data. Their element count, for the workgroup
+/// memory budget of the workgroup-per-chain mapping.
+pub fn shared_reals(prog: &Program) -> usize {
+    let mut random = vec![false; prog.lens.len()];
+    prog.instrs.iter().flat_map(|i| random_reads(&i.op)).for_each(|v| random[v] = true);
+    prog.instrs
+        .iter()
+        .filter(|i| random[i.out] && !matches!(i.op, Op::Input { .. } | Op::Data(_)) && prog.lens[i.out] > 1)
+        .map(|i| prog.lens[i.out])
+        .sum::<usize>()
+        + prog
+            .instrs
+            .iter()
+            .filter_map(|i| match &i.op {
+                Op::Lpdf { partials, .. } => Some(
+                    partials
+                        .iter()
+                        .flatten()
+                        .filter(|&&p| random[p] && prog.lens[p] > 1)
+                        .map(|&p| prog.lens[p])
+                        .sum::<usize>(),
+                ),
+                _ => None,
+            })
+            .sum::<usize>()
 }
 
 const COMP: [&str; 4] = ["x", "y", "z", "w"];
@@ -280,8 +336,21 @@ impl Gen<'_> {
             Place::Element => format!("x{v}"),
             Place::Local if matches!(self.form, Form::Strided { .. }) => format!("v{v}[t]"),
             Place::Local => format!("v{v}[{i}]"),
+            Place::Shared => format!("w{v}[{i}]"),
             Place::Pos(off) => format!("{}[{}]", self.pos, self.index("pos_base", off, i)),
             Place::Data(off) => format!("data[{off}u + {i}]"),
+        }
+    }
+
+    /// Element `k` of value `v` for any position `k` (a WGSL `u32` expression): `v` must be
+    /// whole-visible (positions, data, scalars, whole local arrays, workgroup arrays).
+    fn at_any(&self, v: usize, k: &str) -> String {
+        match self.places[v] {
+            Place::Local if matches!(self.form, Form::Strided { .. }) => {
+                unreachable!("v{v} is read at random positions but was kept as a lane share")
+            }
+            Place::Element => unreachable!("v{v} is read at random positions inside its own loop"),
+            _ => self.at(v, k),
         }
     }
 
@@ -331,6 +400,9 @@ impl Gen<'_> {
         let n = match op {
             Op::Input { .. } | Op::Const(_) | Op::Data(_) => 1,
             Op::Unary(..) | Op::Binary(..) | Op::Pow(..) | Op::Broadcast(_) => self.len(out),
+            Op::Gather { .. } | Op::ScatterAdd { .. } | Op::OneHot(..) | Op::Stack(_) => self.len(out),
+            Op::MatVec { .. } | Op::MatTVec { .. } => self.len(out),
+            Op::Get(..) => 1,
             Op::Sum(a) => self.len(*a),
             Op::Lpdf { args, .. } => args.iter().map(|&a| self.len(a)).max().unwrap_or(1),
         };
@@ -342,6 +414,12 @@ impl Gen<'_> {
     /// at once, or after the run's loop when it reads what the loop produces.
     fn instr(&mut self, k: usize, hoisted: &[Hoist]) -> Result<(), CodegenError> {
         let instr = &self.prog.instrs[k];
+        // Elements of the open run read at positions other than the current one are whole only
+        // once its loop has stored them: close it first.
+        if self.run.as_ref().is_some_and(|r| random_reads(&instr.op).iter().any(|a| r.elements.contains(a))) {
+            self.flush()?;
+        }
+        // Sums the open run produces exist only after its loop.
         let blocked =
             self.run.as_ref().is_some_and(|r| reads(&instr.op).iter().any(|a| r.pending.contains(a)));
         match self.element_len(&instr.op, instr.out) {
@@ -388,7 +466,21 @@ impl Gen<'_> {
             Op::Unary(..) | Op::Binary(..) | Op::Pow(..) | Op::Broadcast(_) => {
                 self.elementwise_expr(&instr.op, "0u")
             }
+            Op::Get(src, k) => self.at_any(*src, &format!("{k}u")),
             Op::Sum(a) => value(self, *a),
+            Op::Gather { .. }
+            | Op::ScatterAdd { .. }
+            | Op::OneHot(..)
+            | Op::Stack(_)
+            | Op::MatVec { .. }
+            | Op::MatTVec { .. } => {
+                // One element: the element code with i = 0.
+                let code = self.element_code(&instr.op, v, "0u");
+                self.places[v] = Place::Scalar;
+                self.line(&format!("var v{v}: real;"));
+                self.line(&format!("{{ let i = 0u; {code} v{v} = x{v}; }}"));
+                return;
+            }
             Op::Lpdf { kind, args, partials } => {
                 // One element: every invocation (every lane) computes it whole.
                 self.places[v] = Place::Scalar;
@@ -472,6 +564,18 @@ impl Gen<'_> {
                 self.places[v] = Place::Scalar;
             }
             Op::Lpdf { kind, args, partials } => self.lpdf(v, *kind, args, partials, hoist),
+            Op::Gather { .. }
+            | Op::ScatterAdd { .. }
+            | Op::OneHot(..)
+            | Op::Stack(_)
+            | Op::MatVec { .. }
+            | Op::MatTVec { .. } => {
+                let code = self.element_code(&instr.op, v, "i");
+                let run = self.run.as_mut().expect("open run");
+                run.body.push(code);
+                run.elements.push(v);
+                self.places[v] = Place::Element;
+            }
             op => {
                 let e = self.elementwise_expr(op, "i");
                 let run = self.run.as_mut().expect("open run");
@@ -479,6 +583,51 @@ impl Gen<'_> {
                 run.elements.push(v);
                 self.places[v] = Place::Element;
             }
+        }
+    }
+
+    /// Statements defining `x{v}`, element `i` of an indexing or matrix instruction.
+    fn element_code(&self, op: &Op, v: usize, i: &str) -> String {
+        let u = |x: String| format!("u32({x})");
+        match op {
+            Op::Gather { src, index } => {
+                format!("let x{v} = {};", self.at_any(*src, &u(self.at(*index, i))))
+            }
+            Op::ScatterAdd { src, starts, perm } => {
+                let (from, to) = (u(self.at_any(*starts, i)), u(self.at_any(*starts, &format!("{i} + 1u"))));
+                let item = self.at_any(*src, &u(self.at_any(*perm, &format!("q{v}"))));
+                format!(
+                    "var m{v} = real(0.0); for (var q{v} = {from}; q{v} < {to}; q{v}++) {{ m{v} += {item}; }} let x{v} = m{v};"
+                )
+            }
+            Op::OneHot(src, k) => {
+                format!("let x{v} = select(real(0.0), {}, {i} == {k}u);", self.at(*src, "0u"))
+            }
+            Op::Stack(items) => {
+                let cases: String = items
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &a)| format!("case {j}u: {{ m{v} = {}; }} ", self.at(a, "0u")))
+                    .collect();
+                format!("var m{v} = real(0.0); switch ({i}) {{ {cases}default: {{}} }} let x{v} = m{v};")
+            }
+            Op::MatVec { x, v: vec } => {
+                let c = self.len(*vec);
+                let xe = self.at_any(*x, &format!("{i} * {c}u + j{v}"));
+                let ve = self.at_any(*vec, &format!("j{v}"));
+                format!(
+                    "var m{v} = real(0.0); for (var j{v} = 0u; j{v} < {c}u; j{v}++) {{ m{v} += {xe} * {ve}; }} let x{v} = m{v};"
+                )
+            }
+            Op::MatTVec { x, g } => {
+                let (r, c) = (self.len(*g), self.len(v));
+                let xe = self.at_any(*x, &format!("j{v} * {c}u + {i}"));
+                let ge = self.at_any(*g, &format!("j{v}"));
+                format!(
+                    "var m{v} = real(0.0); for (var j{v} = 0u; j{v} < {r}u; j{v}++) {{ m{v} += {xe} * {ge}; }} let x{v} = m{v};"
+                )
+            }
+            _ => unreachable!("not an indexing or matrix instruction"),
         }
     }
 
@@ -551,6 +700,7 @@ impl Gen<'_> {
     fn flush(&mut self) -> Result<(), CodegenError> {
         let Some(mut run) = self.run.take() else { return Ok(()) };
         let n = run.n;
+        let mut shared = false;
         for &v in &run.elements {
             // Gradient pieces are written inside the loop.
             for (e, &(offset, gv)) in self.prog.grad.iter().enumerate() {
@@ -561,6 +711,15 @@ impl Gen<'_> {
                 }
             }
             if self.users[v].iter().all(|u| *u == OUTPUT || run.members.contains(u)) {
+                continue;
+            }
+            if self.random[v] && matches!(self.form, Form::Strided { .. }) {
+                // Whole-visible: every lane writes its elements to workgroup memory, and a
+                // barrier after the loop publishes them.
+                let _ = writeln!(self.globals, "var<workgroup> w{v}: array<real, {n}>;");
+                run.body.push(format!("w{v}[i] = x{v};"));
+                self.places[v] = Place::Shared;
+                shared = true;
                 continue;
             }
             let share = self.share(n);
@@ -578,6 +737,9 @@ impl Gen<'_> {
         let body = run.body.join(" ");
         let l = self.for_each(n, &body);
         self.line(&l);
+        if shared {
+            self.line("workgroupBarrier();");
+        }
         let reduced: Vec<String> = match self.form {
             Form::Strided { .. } => {
                 let mut names = Vec::new();
@@ -651,6 +813,8 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Res
     if let Some(v) = prog.logp {
         users[v].push(OUTPUT);
     }
+    let mut random = vec![false; prog.lens.len()];
+    prog.instrs.iter().flat_map(|i| random_reads(&i.op)).for_each(|v| random[v] = true);
     let mut g = Gen {
         prog,
         places: vec![Place::Scalar; prog.lens.len()],
@@ -661,6 +825,8 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Res
         grad,
         written: vec![false; prog.grad.len()],
         form,
+        random,
+        globals: String::new(),
     };
     g.out.push_str(sig);
     let hoisted = plan(prog);
@@ -682,7 +848,7 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Res
     let ret = prog.logp.map(|v| g.at(v, "0u")).unwrap_or_else(|| "real(0.0)".into());
     g.line(&format!("return {ret};"));
     g.out.push_str("}\n");
-    Ok(g.out)
+    Ok(g.globals + &g.out)
 }
 
 /// Flattened data arrays, in the layout `logp_grad_fn` indexes.

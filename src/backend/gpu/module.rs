@@ -63,13 +63,14 @@ pub const STEP_WORKGROUP: &str = include_str!("../../../shaders/step_workgroup.w
 /// Workgroup memory and the workgroup reduction of the workgroup-per-chain mapping.
 pub const WORKGROUP_SHARED: &str = include_str!("../../../shaders/workgroup.wgsl");
 
-/// Bytes of workgroup memory the workgroup-per-chain step module declares for dimension `dim`
-/// (position, gradient, the reduction scratch, the command and the chain's scalars), for the
-/// check against the adapter's limit.
-pub fn step_workgroup_bytes(dim: usize, lanes: u32, precision: Precision) -> u64 {
-    let size = precision.bytes();
-    let reals = 2 * step_padded_dim(dim) + 8 * lanes as usize + STEP_SCALARS_PER_CHAIN;
-    (reals * size + 8 * 4 + size) as u64
+/// Bytes of workgroup memory the workgroup-per-chain step module declares for a program
+/// (position, gradient, the reduction scratch, the command, the chain's scalars, and the
+/// whole-visible vectors of gathers and matrix products), for the check against the adapter's
+/// limit.
+pub fn step_workgroup_bytes(prog: &Program, lanes: u32, precision: Precision) -> u64 {
+    let size = precision.bytes() as u64;
+    let reals = 2 * step_padded_dim(prog.dim) + 8 * lanes as usize + STEP_SCALARS_PER_CHAIN;
+    (reals as u64 + super::codegen::shared_reals(prog) as u64) * size + 8 * 4 + size
 }
 /// Elements of a padded vector of dimension `dim` in the step module (whole vec4s).
 pub fn step_padded_dim(dim: usize) -> usize {
@@ -323,6 +324,17 @@ mod tests {
         let e = a.expm1() * b.tanh() + a.log_logistic() + b.softplus().pow(a) - a.abs() * b.mean() + b.sum();
         m.observe("y", Normal::new(e, 1), &[0.5, -0.1, 2.0]).unwrap();
         out.push(("newer expressions".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+        // Gathers of a computed vector, element access, stacking, matrix products.
+        let mut m = Model::new();
+        let g = m.int_data("g", &[0, 2, 1, 2, 0]).unwrap();
+        let x = m.data_matrix("X", 5, 2, vec![1.0, 0.1, 1.0, 0.4, 1.0, -0.3, 1.0, 0.9, 1.0, 0.0]).unwrap();
+        let a = m.rv_vec("a", Normal::new(0, 1), 3).unwrap();
+        let s = m.rv("s", HalfNormal::new(1)).unwrap();
+        let beta = m.rv_vec("beta", Normal::new(0, 1), 2).unwrap();
+        let ae = m.deterministic("ae", s * a + 1).unwrap();
+        let mu = ae.at(g) + x.matvec(beta) + Expr::stack([a.get(0), Expr::from(s)]).sum();
+        m.observe("y", Normal::new(mu, 1), &[0.5, -0.1, 2.0, 0.3, 0.0]).unwrap();
+        out.push(("indexing".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
         // A vector location with a scalar scale: the normaliser is hoisted out of the loop.
         let mut m = Model::new();
         let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();

@@ -14,7 +14,7 @@ import pathlib
 
 import numpy as np
 import scipy
-from scipy import stats
+from scipy import special, stats
 
 SEED = 20240917
 N_RANDOM = 20
@@ -49,6 +49,20 @@ FAMILIES = {
     "cauchy": (["alpha", "beta"], lambda a, b: stats.cauchy(loc=a, scale=b)),
     "log_normal": (["mu", "sigma"], lambda mu, s: stats.lognorm(s=s, scale=math.exp(mu))),
     "half_cauchy": (["beta"], lambda b: stats.halfcauchy(scale=b)),
+    "bernoulli": (["p"], lambda p: stats.bernoulli(p)),
+    "bernoulli_logit": (["logit_p"], lambda l: stats.bernoulli(special.expit(l))),
+    "binomial": (["n", "p"], lambda n, p: stats.binom(n, p)),
+    "binomial_logit": (["n", "logit_p"], lambda n, l: stats.binom(n, special.expit(l))),
+    "poisson": (["mu"], lambda mu: stats.poisson(mu)),
+    "poisson_log": (["log_mu"], lambda eta: stats.poisson(math.exp(eta))),
+    "negative_binomial": (["mu", "alpha"], lambda mu, a: stats.nbinom(a, a / (mu + a))),
+    "negative_binomial_log": (["log_mu", "alpha"], lambda eta, a: stats.nbinom(a, a / (math.exp(eta) + a))),
+}
+
+# Families over the integers: scipy's logpmf, x drawn from the integer quantiles.
+DISCRETE = {
+    "bernoulli", "bernoulli_logit", "binomial", "binomial_logit", "poisson", "poisson_log",
+    "negative_binomial", "negative_binomial_log",
 }
 
 # Hand-picked points: (x, params). x=None means "draw x from a tail quantile".
@@ -133,6 +147,29 @@ FIXED = {
         (5.0, [1e3]),
         (2.5, [2.5]),
     ],
+    "bernoulli": [(1.0, [0.3]), (0.0, [0.3]), (1.0, [1e-6]), (0.0, [1.0 - 1e-9]), (1.0, [1.0]), (0.0, [0.0])],
+    "bernoulli_logit": [(1.0, [0.0]), (0.0, [0.0]), (1.0, [-40.0]), (0.0, [35.0]), (1.0, [12.5]), (0.0, [-3.0])],
+    "binomial": [
+        (0.0, [10.0, 0.3]),
+        (10.0, [10.0, 0.3]),
+        (3.0, [10.0, 0.3]),
+        (0.0, [5.0, 0.0]),
+        (5.0, [5.0, 1.0]),
+        (480.0, [1000.0, 0.5]),
+        (2.0, [1e4, 1e-3]),
+    ],
+    "binomial_logit": [(0.0, [10.0, -2.0]), (10.0, [10.0, 3.0]), (7.0, [20.0, 0.1]), (1.0, [1.0, -30.0]), (250.0, [500.0, 0.0])],
+    "poisson": [(0.0, [1e-6]), (0.0, [3.0]), (7.0, [3.0]), (1000.0, [1000.0]), (5.0, [1e-3]), (20.0, [400.0])],
+    "poisson_log": [(0.0, [-10.0]), (3.0, [1.0]), (150.0, [5.0]), (0.0, [4.0])],
+    "negative_binomial": [
+        (0.0, [1.0, 1.0]),
+        (10.0, [2.0, 0.1]),
+        (3.0, [3.0, 1e4]),
+        (100.0, [80.0, 5.0]),
+        (0.0, [1e-3, 0.5]),
+        (1.0, [0.5, 1e-3]),
+    ],
+    "negative_binomial_log": [(0.0, [0.0, 1.0]), (12.0, [2.0, 0.5]), (3.0, [1.0, 5e3]), (60.0, [4.0, 30.0])],
 }
 
 
@@ -158,6 +195,22 @@ def random_params(name):
         return [float(rng.uniform(-5, 5)), loguniform(0.05, 3.0)]
     if name == "half_cauchy":
         return [loguniform(1e-3, 1e3)]
+    if name == "bernoulli":
+        return [float(rng.uniform(0.001, 0.999))]
+    if name == "bernoulli_logit":
+        return [float(rng.uniform(-30, 30))]
+    if name == "binomial":
+        return [float(rng.integers(1, 2000)), float(rng.uniform(0.001, 0.999))]
+    if name == "binomial_logit":
+        return [float(rng.integers(1, 2000)), float(rng.uniform(-8, 8))]
+    if name == "poisson":
+        return [loguniform(1e-3, 1e4)]
+    if name == "poisson_log":
+        return [float(rng.uniform(-6, 9))]
+    if name == "negative_binomial":
+        return [loguniform(1e-2, 1e3), loguniform(1e-2, 1e3)]
+    if name == "negative_binomial_log":
+        return [float(rng.uniform(-4, 7)), loguniform(1e-2, 1e3)]
     raise KeyError(name)
 
 
@@ -172,7 +225,15 @@ def main():
             d = make(*p)
             if x is None:
                 x = float(d.ppf(quantile()))
-            lp = float(d.logpdf(x))
+            lp = float(d.logpmf(x) if name in DISCRETE else d.logpdf(x))
+            # scipy forms p = expit(l) first and loses ln(1 - p) for large l; the logit
+            # families' oracle uses log_expit instead (scipy.special, accurate to the last bit).
+            if name == "bernoulli_logit":
+                lp = float(special.log_expit(p[0] if x == 1 else -p[0]))
+            if name == "binomial_logit":
+                n, l = p
+                lchoose = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+                lp = float(lchoose + x * special.log_expit(l) + (n - x) * special.log_expit(-l))
             if not math.isfinite(lp):
                 raise ValueError(f"{name}: non-finite logpdf at x={x}, p={p}")
             if name == "uniform" and not (p[0] < x < p[1]):

@@ -158,3 +158,22 @@ fn digamma(x_in: real) -> real {
     s = real(1.0 / 12.0) - r2 * s;
     return acc + (ln_r(x) - real(0.5) * r - r2 * s);
 }
+
+// Whether x is a whole number ≥ 0 (the count supports).
+fn is_count_r(x: real) -> bool {
+    return x >= real(0.0) && x == floor(x) && x < pos_inf();
+}
+
+// ln (n choose x) for whole numbers 0 ≤ x ≤ n.
+fn ln_choose(n: real, x: real) -> real {
+    return lgamma(n + real(1.0)) - lgamma(x + real(1.0)) - lgamma(n - x + real(1.0));
+}
+
+// The negative binomial's terms beyond -ln x! given la = ln α - ln(μ + α), lm = ln μ - ln(μ + α)
+// and w = μ/(μ + α): value, ∂/∂ln μ and ∂/∂α (src/model/dist/negative_binomial.rs: nb_terms).
+fn nb_terms(x: real, alpha: real, la: real, lm: real, w: real) -> vec3<real> {
+    let v = lgamma(x + alpha) - lgamma(alpha) + alpha * la + select(real(0.0), x * lm, x > real(0.0));
+    let d_log_mu = x - (x + alpha) * w;
+    let d_alpha = digamma(x + alpha) - digamma(alpha) + la + w - x * (real(1.0) - w) / alpha;
+    return vec3<real>(v, d_log_mu, d_alpha);
+}

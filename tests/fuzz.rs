@@ -73,6 +73,8 @@ enum Tree {
     Unary(u8, Box<Tree>),
     Binary(u8, Box<Tree>, Box<Tree>),
     Pow(Box<Tree>, f64),
+    /// A reduction (sum or mean), element access, a gather at data, or a stack.
+    Index(u8, Box<Tree>, Vec<f64>),
     /// `depth` repetitions of `e op c` around the tree (built in a loop, not recursion).
     Deep(Box<Tree>, u8, usize, f64),
 }
@@ -88,6 +90,8 @@ fn tree() -> impl Strategy<Value = Tree> {
             3 => (0u8..7, inner.clone()).prop_map(|(o, a)| Tree::Unary(o, Box::new(a))),
             4 => (0u8..4, inner.clone(), inner.clone()).prop_map(|(o, a, b)| Tree::Binary(o, Box::new(a), Box::new(b))),
             1 => (inner.clone(), constant()).prop_map(|(a, c)| Tree::Pow(Box::new(a), c)),
+            1 => (0u8..5, inner.clone(), prop::collection::vec(prop_oneof![0.0..4.0f64, constant()], 0..4))
+                .prop_map(|(o, a, d)| Tree::Index(o, Box::new(a), d)),
             1 => (inner, 0u8..4, prop_oneof![4 => 1usize..100, 1 => 1000usize..120_000], constant())
                 .prop_map(|(a, o, d, c)| Tree::Deep(Box::new(a), o, d, c)),
         ]
@@ -104,6 +108,8 @@ enum Step {
     Clone,
     /// Build a `Var` in a fresh unrelated model and add it to the list.
     Foreign,
+    /// Named data, integer data, a data matrix (rows, values) or a potential.
+    Data(u8, String, Vec<f64>, usize, Tree),
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -116,6 +122,7 @@ fn step() -> impl Strategy<Value = Step> {
         1 => any::<usize>().prop_map(Step::KeepCentered),
         1 => Just(Step::Clone),
         1 => Just(Step::Foreign),
+        2 => (0u8..4, name(), data(), 0usize..4, tree()).prop_map(|(o, n, d, r, t)| Step::Data(o, n, d, r, t)),
     ]
 }
 
@@ -219,18 +226,33 @@ fn build_expr(t: &Tree, vars: &[Var]) -> Expr {
         Tree::Var(i) => Expr::from(vars[i % vars.len()]),
         Tree::Unary(o, a) => {
             let a = build_expr(a, vars);
-            match o % 7 {
+            match o % 12 {
                 0 => -a,
                 1 => a.exp(),
                 2 => a.ln(),
                 3 => a.ln_1p(),
                 4 => a.sqrt(),
                 5 => a.square(),
+                6 => a.softplus(),
+                7 => a.expm1(),
+                8 => a.log_logistic(),
+                9 => a.abs(),
+                10 => a.tanh(),
                 _ => a.logistic(),
             }
         }
         Tree::Binary(o, a, b) => binary(*o, build_expr(a, vars), build_expr(b, vars)),
         Tree::Pow(a, c) => build_expr(a, vars).powf(*c),
+        Tree::Index(o, a, d) => {
+            let a = build_expr(a, vars);
+            match o % 5 {
+                0 => a.sum(),
+                1 => a.mean(),
+                2 => a.get(d.first().copied().unwrap_or(0.0).abs() as usize % 4),
+                3 => a.at(d.clone()),
+                _ => Expr::stack([a.clone(), a.sum()]),
+            }
+        }
         Tree::Deep(a, o, depth, c) => {
             let mut e = build_expr(a, vars);
             for _ in 0..*depth {
@@ -242,11 +264,12 @@ fn build_expr(t: &Tree, vars: &[Var]) -> Expr {
 }
 
 fn binary(o: u8, a: Expr, b: Expr) -> Expr {
-    match o % 4 {
+    match o % 5 {
         0 => a + b,
         1 => a - b,
         2 => a * b,
-        _ => a / b,
+        3 => a / b,
+        _ => a.pow(b),
     }
 }
 
@@ -284,6 +307,12 @@ fn build(steps: &[Step]) -> Model {
                 let mut other = Model::new();
                 other.rv("f", Normal::new(0.0, 1.0))
             }
+            Step::Data(o, n, d, rows, t) => match o % 4 {
+                0 => m.data(n, d.clone()),
+                1 => m.int_data(n, &d.iter().map(|&v| v as i64).collect::<Vec<_>>()),
+                2 => m.data_matrix(n, *rows, d.len() / rows.max(&1), d.clone()),
+                _ => m.potential(n, build_expr(t, &vars)),
+            },
         };
         if let Ok(v) = made {
             vars.push(v);

@@ -40,6 +40,9 @@ fn programs() -> Vec<(String, Program)> {
     let mut out = Vec::new();
     for &kind in DistKind::ALL {
         for observed in [true, false] {
+            if !observed && kind.support().is_discrete() {
+                continue;
+            }
             let mut m = Model::new();
             let params: Vec<Expr> = if kind == DistKind::Uniform {
                 let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
@@ -51,6 +54,8 @@ fn programs() -> Vec<(String, Program)> {
                     .map(|(name, d)| match d {
                         Domain::Real => m.rv(name, Normal::new(0.3, 1.0)).unwrap().into(),
                         Domain::Positive => m.rv(name, LogNormal::new(0.5, 0.3)).unwrap().into(),
+                        Domain::Probability => m.rv(name, Beta::new(2.0, 2.0)).unwrap().into(),
+                        Domain::Count => Expr::constant(10.0),
                     })
                     .collect()
             };
@@ -59,6 +64,8 @@ fn programs() -> Vec<(String, Program)> {
                 let data = match kind.support() {
                     Support::UnitInterval => vec![0.15, 0.5, 0.8],
                     Support::Positive => vec![0.4, 1.1, 2.5],
+                    Support::Binary => vec![0.0, 1.0, 1.0],
+                    Support::Count | Support::BoundedCount => vec![0.0, 3.0, 7.0],
                     _ => vec![-1.3, 0.2, 1.7],
                 };
                 m.observe("y", dist, &data).unwrap();

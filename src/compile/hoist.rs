@@ -35,22 +35,28 @@ pub fn plan(prog: &Program) -> Vec<Hoist> {
             let Op::Lpdf { kind, args, .. } = &instr.op else { return Hoist::None };
             with_family!(*kind, F => {
                 let reads = <F as Family>::NORMALIZER_PARAMS;
+                let reads_x = <F as Family>::NORMALIZER_READS_X;
                 let n = args.iter().map(|&a| prog.lens[a]).max().unwrap_or(1);
-                if reads.is_empty() {
+                if reads.is_empty() && !reads_x {
                     return Hoist::None;
                 }
-                if !reads.iter().all(|&j| constant[args[1 + j]].is_some()) {
-                    let scalar = reads.iter().all(|&j| prog.lens[args[1 + j]] == 1);
+                let x_known = !reads_x || constant[args[0]].is_some();
+                if !x_known || !reads.iter().all(|&j| constant[args[1 + j]].is_some()) {
+                    // A normaliser that reads x is never evaluated once for all elements.
+                    let scalar = !reads_x && reads.iter().all(|&j| prog.lens[args[1 + j]] == 1);
                     return if scalar && n > 1 { Hoist::Scalar } else { Hoist::None };
                 }
                 let mut p = [0.0; 7];
+                let at = |a: usize, i: usize| {
+                    let c = constant[a].as_deref().unwrap_or(&[0.0]);
+                    if c.len() == n && n > 1 { c[i] } else { c[0] }
+                };
                 let total: f64 = (0..n)
                     .map(|i| {
                         for (j, &a) in args[1..].iter().enumerate() {
-                            let c = constant[a].as_deref().unwrap_or(&[0.0]);
-                            p[j] = if c.len() == n && n > 1 { c[i] } else { c[0] };
+                            p[j] = at(a, i);
                         }
-                        <F as Family>::log_normalizer(&p[..args.len() - 1])
+                        <F as Family>::log_normalizer_at(at(args[0], i), &p[..args.len() - 1])
                     })
                     .sum();
                 Hoist::Constant(total)

@@ -1,5 +1,6 @@
 //! Model validation: names, references, cycles, shapes, parameter domains and data.
 
+use super::expr::ConstValue;
 use super::{Dist, Expr, ExprNode, Model, Node, NodeKind, Shape, Support};
 use crate::error::{Error, Result};
 
@@ -105,6 +106,15 @@ fn check_refs(model: &Model, node: &Node, limit: usize) -> Result<()> {
             if r.index >= limit {
                 return Err(Error::UnknownNode { node: node.name.clone(), index: r.index });
             }
+            if let NodeKind::Potential { .. } = model.nodes[r.index].kind {
+                return Err(Error::InvalidNode {
+                    node: node.name.clone(),
+                    reason: format!(
+                        "reads `{}`, a potential: a log-density term, not a value",
+                        model.nodes[r.index].name
+                    ),
+                });
+            }
         }
     }
     Ok(())
@@ -127,7 +137,8 @@ pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()>
             ),
         });
     }
-    contents(node)
+    discrete_rules(&model.nodes, node)?;
+    contents(&model.nodes, node)
 }
 
 fn check_not_empty(node: &Node) -> Result<()> {
@@ -145,6 +156,64 @@ fn check_not_empty(node: &Node) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// The value of `e` when it reads only constants and data nodes (`None` otherwise): what can be
+/// checked against domains and supports at build time.
+fn eval_data(nodes: &[Node], e: &Expr) -> Option<ConstValue> {
+    let mut refs = Vec::new();
+    e.refs(&mut refs);
+    if refs.iter().any(|r| !matches!(nodes.get(r.index).map(|n| &n.kind), Some(NodeKind::Data { .. }))) {
+        return None;
+    }
+    e.eval_with(&|i| match &nodes.get(i)?.kind {
+        NodeKind::Data { values, .. } => Some(ConstValue { values: values.to_vec(), vector: true }),
+        _ => None,
+    })
+}
+
+/// Discrete families are observed only, and their count parameters (a Binomial's `n`) must not
+/// depend on free variables.
+fn discrete_rules(nodes: &[Node], node: &Node) -> Result<()> {
+    let Some(dist) = node.dist() else { return Ok(()) };
+    let bad = |reason: String| Err(Error::InvalidNode { node: node.name.clone(), reason });
+    if node.is_free() && dist.kind.support().is_discrete() {
+        return bad(format!(
+            "{} is discrete: it can only be observed (NUTS samples continuous variables)",
+            dist.kind.name()
+        ));
+    }
+    for ((name, domain), e) in dist.kind.params().iter().zip(&dist.params) {
+        if *domain == crate::model::Domain::Count && reads_free(nodes, e) {
+            return bad(format!(
+                "parameter `{name}` of {} is a count: it must be data, not sampled",
+                dist.kind.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `e` depends on a free variable (through deterministics), iteratively.
+fn reads_free(nodes: &[Node], e: &Expr) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        let mut refs = Vec::new();
+        e.refs(&mut refs);
+        for r in refs {
+            let Some(n) = nodes.get(r.index) else { continue };
+            if !seen.insert(r.index) {
+                continue;
+            }
+            match &n.kind {
+                NodeKind::Free { .. } => return true,
+                NodeKind::Deterministic { expr } | NodeKind::Potential { expr } => stack.push(expr),
+                NodeKind::Observed { .. } | NodeKind::Data { .. } => {}
+            }
+        }
+    }
+    false
 }
 
 /// Elementwise operations take scalars and vectors, not matrices.
@@ -239,7 +308,7 @@ fn value_shape(nodes: &[Node], node: &Node) -> Result<Shape> {
 }
 
 /// Parameter count and constant-domain checks, and data checks.
-fn contents(node: &Node) -> Result<()> {
+fn contents(nodes: &[Node], node: &Node) -> Result<()> {
     if let Some(labels) = &node.labels {
         self::labels(node, labels)?;
     }
@@ -263,14 +332,14 @@ fn contents(node: &Node) -> Result<()> {
         }
     }
     let Some(dist) = node.dist() else { return Ok(()) };
-    check_params(node, dist)?;
+    check_params(nodes, node, dist)?;
     if let NodeKind::Observed { data, .. } = &node.kind {
-        check_data(node, dist, data)?;
+        check_data(nodes, node, dist, data)?;
     }
     Ok(())
 }
 
-fn check_params(node: &Node, dist: &Dist) -> Result<()> {
+fn check_params(nodes: &[Node], node: &Node, dist: &Dist) -> Result<()> {
     let spec = dist.kind.params();
     if spec.len() != dist.params.len() {
         return Err(Error::ParamCount {
@@ -280,7 +349,7 @@ fn check_params(node: &Node, dist: &Dist) -> Result<()> {
             got: dist.params.len(),
         });
     }
-    let consts: Vec<_> = dist.params.iter().map(Expr::eval_const).collect();
+    let consts: Vec<_> = dist.params.iter().map(|e| eval_data(nodes, e)).collect();
     for ((name, domain), c) in spec.iter().zip(&consts) {
         let Some(c) = c else { continue };
         if let Some((i, &v)) = c.values.iter().enumerate().find(|&(_, v)| !domain.contains(*v)) {
@@ -315,24 +384,29 @@ fn check_params(node: &Node, dist: &Dist) -> Result<()> {
     Ok(())
 }
 
-fn check_data(node: &Node, dist: &Dist, data: &[f64]) -> Result<()> {
+fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<()> {
     if data.is_empty() {
         return Err(Error::EmptyData { node: node.name.clone() });
     }
     if let Some((index, &value)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         return Err(Error::NonFiniteData { node: node.name.clone(), index, value });
     }
-    let consts: Option<Vec<_>> = dist.params.iter().map(Expr::eval_const).collect();
+    let each: Vec<Option<ConstValue>> = dist.params.iter().map(|e| eval_data(nodes, e)).collect();
+    let consts: Option<Vec<&ConstValue>> = each.iter().map(Option::as_ref).collect();
     let mut p = vec![0.0; dist.params.len()];
     for (index, &value) in data.iter().enumerate() {
-        let inside = match (&consts, dist.kind.support()) {
-            (Some(c), _) => {
+        let support = dist.kind.support();
+        let inside = match &consts {
+            Some(c) => {
                 c.iter().zip(&mut p).for_each(|(c, p)| *p = c.at(index));
                 dist.kind.in_support(value, &p)
             }
-            (None, Support::Real | Support::Interval) => true,
-            (None, Support::Positive) => value > 0.0,
-            (None, Support::UnitInterval) => value > 0.0 && value < 1.0,
+            // Random parameters: the bounds that do not depend on them, and a constant total.
+            None => {
+                support.contains_fixed(value)
+                    && !(support == Support::BoundedCount
+                        && each.first().and_then(Option::as_ref).is_some_and(|n| value > n.at(index)))
+            }
         };
         if !inside {
             return Err(Error::OutsideSupport {
@@ -374,7 +448,8 @@ pub(crate) fn model(m: &Model) -> Result<()> {
                 detail: format!("{} data points for a node of length {}", data.len(), n.shape.len()),
             });
         }
-        contents(n)?;
+        discrete_rules(&m.nodes, n)?;
+        contents(&m.nodes, n)?;
     }
     Ok(())
 }

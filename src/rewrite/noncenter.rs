@@ -143,6 +143,8 @@ impl Sign {
                     // interval family (`Support::Interval`).
                     Support::Interval if Sign::of(&dist.params[0], &signs).non_negative() => Sign::Positive,
                     Support::Interval | Support::Real => Sign::Real,
+                    // Observed only (validation); non-negative integers if ever seen.
+                    Support::Binary | Support::Count | Support::BoundedCount => Sign::NonNegative,
                 },
                 NodeKind::Observed { data, .. } => Sign::of_values(data),
                 NodeKind::Deterministic { expr } => Sign::of(expr, &signs),

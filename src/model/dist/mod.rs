@@ -28,6 +28,37 @@ pub enum Support {
     UnitInterval,
     /// `(lower, upper)` given by the first two parameters (logit-interval transform).
     Interval,
+    /// `{0, 1}` (discrete: observed only).
+    Binary,
+    /// `{0, 1, 2, …}` (discrete: observed only).
+    Count,
+    /// `{0, 1, …, n}` with `n` the first parameter (discrete: observed only).
+    BoundedCount,
+}
+
+impl Support {
+    /// Whether values are integers: such a family can only be observed (NUTS samples
+    /// continuous variables).
+    pub fn is_discrete(self) -> bool {
+        matches!(self, Support::Binary | Support::Count | Support::BoundedCount)
+    }
+
+    /// Whether `x` lies in the support where it does not depend on the parameters (the bounds
+    /// data are checked against when the parameters are random).
+    pub fn contains_fixed(self, x: f64) -> bool {
+        match self {
+            Support::Real | Support::Interval => x.is_finite(),
+            Support::Positive => x.is_finite() && x > 0.0,
+            Support::UnitInterval => x > 0.0 && x < 1.0,
+            Support::Binary => x == 0.0 || x == 1.0,
+            Support::Count | Support::BoundedCount => is_count(x),
+        }
+    }
+}
+
+/// Whether `x` is a whole number in `0..=2^53`.
+pub fn is_count(x: f64) -> bool {
+    x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0
 }
 
 /// The set a parameter must lie in.
@@ -37,6 +68,10 @@ pub enum Domain {
     Real,
     /// Finite and strictly positive.
     Positive,
+    /// A probability: `0 ≤ p ≤ 1`.
+    Probability,
+    /// A count: a whole number `≥ 0`. Such a parameter must not depend on free variables.
+    Count,
 }
 
 impl Domain {
@@ -45,6 +80,8 @@ impl Domain {
         match self {
             Domain::Real => v.is_finite(),
             Domain::Positive => v.is_finite() && v > 0.0,
+            Domain::Probability => (0.0..=1.0).contains(&v),
+            Domain::Count => is_count(v),
         }
     }
 
@@ -53,6 +90,8 @@ impl Domain {
         match self {
             Domain::Real => "must be finite",
             Domain::Positive => "must be positive and finite",
+            Domain::Probability => "must lie in [0, 1]",
+            Domain::Count => "must be a whole number ≥ 0",
         }
     }
 }
@@ -83,6 +122,9 @@ pub trait Family {
             Support::Positive => x.is_finite() && x > 0.0,
             Support::UnitInterval => x > 0.0 && x < 1.0,
             Support::Interval => x > p[0] && x < p[1],
+            Support::Binary => x == 0.0 || x == 1.0,
+            Support::Count => is_count(x),
+            Support::BoundedCount => is_count(x) && x <= p[0],
         }
     }
 
@@ -130,6 +172,16 @@ pub trait Family {
     /// it reads (`g[0]` and the other entries are left alone). Families that declare
     /// [`Family::NORMALIZER_PARAMS`] override the three methods together.
     fn log_normalizer_grad(p: &[f64], _g: &mut [f64]) -> f64 {
+        Self::log_normalizer(p)
+    }
+
+    /// Whether [`Family::log_normalizer_at`] also reads the value `x` (data-only terms of
+    /// discrete families, such as `−ln x!`): the normaliser is then hoisted only where `x` is
+    /// constant (observed data), summed on the host, and never evaluated as a scalar.
+    const NORMALIZER_READS_X: bool = false;
+
+    /// The normaliser at `x`: [`Family::log_normalizer`] unless it reads `x`.
+    fn log_normalizer_at(_x: f64, p: &[f64]) -> f64 {
         Self::log_normalizer(p)
     }
 
@@ -197,6 +249,10 @@ macro_rules! families {
             pub fn median(self, p: &[f64]) -> Option<f64> { match self { $(DistKind::$variant => <$variant>::median(p)),* } }
             /// Representative parameter sets (see [`Family::EXAMPLES`]).
             pub fn examples(self) -> &'static [&'static [f64]] { match self { $(DistKind::$variant => <$variant>::EXAMPLES),* } }
+            /// Whether the normaliser reads the value (see [`Family::NORMALIZER_READS_X`]).
+            pub fn normalizer_reads_x(self) -> bool { match self { $(DistKind::$variant => <$variant>::NORMALIZER_READS_X),* } }
+            /// The normaliser at `x` (see [`Family::log_normalizer_at`]).
+            pub fn log_normalizer_at(self, x: f64, p: &[f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_at(x, p)),* } }
             /// Parameters the normaliser reads (see [`Family::NORMALIZER_PARAMS`]).
             pub fn normalizer_params(self) -> &'static [usize] { match self { $(DistKind::$variant => <$variant>::NORMALIZER_PARAMS),* } }
             /// The kernel and its partials (see [`Family::kernel_grad`]).
@@ -234,6 +290,14 @@ families! {$
     Cauchy in cauchy,
     LogNormal in log_normal,
     HalfCauchy in half_cauchy,
+    Bernoulli in bernoulli,
+    BernoulliLogit in bernoulli_logit,
+    Binomial in binomial,
+    BinomialLogit in binomial_logit,
+    Poisson in poisson,
+    PoissonLog in poisson_log,
+    NegativeBinomial in negative_binomial,
+    NegativeBinomialLog in negative_binomial_log,
 }
 
 impl DistKind {
@@ -246,4 +310,9 @@ impl DistKind {
 /// Standard normal draw via `rand_distr` (shared by the Gaussian-based samplers).
 pub(crate) fn std_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng)
+}
+
+/// Uniform draw in `[0, 1)` (Bernoulli samplers).
+pub(crate) fn std_uniform<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    rand_distr::Distribution::sample(&rand_distr::StandardUniform, rng)
 }

@@ -57,7 +57,41 @@ FAMILIES = {
     "poisson_log": (["log_mu"], lambda eta: stats.poisson(math.exp(eta))),
     "negative_binomial": (["mu", "alpha"], lambda mu, a: stats.nbinom(a, a / (mu + a))),
     "negative_binomial_log": (["log_mu", "alpha"], lambda eta, a: stats.nbinom(a, a / (math.exp(eta) + a))),
+    # Improper: log density 0 everywhere on the support (x drawn from a stand-in distribution).
+    "flat": ([], lambda: Improper(stats.norm(0, 100))),
+    "half_flat": ([], lambda: Improper(stats.expon(scale=100))),
+    "half_student_t": (["nu", "sigma"], lambda nu, s: Doubled(stats.t(df=nu, scale=s))),
+    "inverse_gamma": (["alpha", "beta"], lambda a, b: stats.invgamma(a, scale=b)),
+    "weibull": (["alpha", "beta"], lambda a, b: stats.weibull_min(a, scale=b)),
+    "laplace": (["mu", "b"], lambda mu, b: stats.laplace(loc=mu, scale=b)),
+    "logistic": (["mu", "s"], lambda mu, s: stats.logistic(loc=mu, scale=s)),
 }
+
+
+class Improper:
+    """An improper flat density: log density 0; points placed by a stand-in distribution."""
+
+    def __init__(self, place):
+        self.place = place
+
+    def ppf(self, q):
+        return self.place.ppf(q)
+
+    def logpdf(self, x):
+        return 0.0
+
+
+class Doubled:
+    """The half of a distribution symmetric about 0: density 2 f(x) for x > 0."""
+
+    def __init__(self, d):
+        self.d = d
+
+    def ppf(self, q):
+        return self.d.ppf(0.5 + 0.5 * q)
+
+    def logpdf(self, x):
+        return math.log(2.0) + self.d.logpdf(x)
 
 # Families over the integers: scipy's logpmf, x drawn from the integer quantiles.
 DISCRETE = {
@@ -170,6 +204,13 @@ FIXED = {
         (1.0, [0.5, 1e-3]),
     ],
     "negative_binomial_log": [(0.0, [0.0, 1.0]), (12.0, [2.0, 0.5]), (3.0, [1.0, 5e3]), (60.0, [4.0, 30.0])],
+    "flat": [(0.0, []), (-1e6, []), (3.5, [])],
+    "half_flat": [(1e-9, []), (1e6, []), (2.0, [])],
+    "half_student_t": [(1e-8, [3.0, 1.0]), (1e4, [1.0, 1.0]), (0.5, [30.0, 0.01]), (2.0, [0.5, 2.0]), (4.0, [200.0, 2.0])],
+    "inverse_gamma": [(1e-3, [1.0, 1.0]), (1e3, [2.0, 1.0]), (0.5, [50.0, 20.0]), (2.0, [0.1, 3.0])],
+    "weibull": [(1e-6, [0.5, 1.0]), (1.0, [1.0, 1.0]), (3.0, [20.0, 3.0]), (100.0, [1.5, 40.0]), (0.02, [3.0, 1e-2])],
+    "laplace": [(0.0, [0.0, 1.0]), (700.0, [0.0, 1.0]), (2.005, [2.0, 1e-3]), (0.5, [0.4, 1e3])],
+    "logistic": [(0.0, [0.0, 1.0]), (60.0, [0.0, 1.0]), (-700.0, [0.0, 1.0]), (2.0, [1.9, 1e-3]), (1e3, [0.0, 500.0])],
 }
 
 
@@ -211,6 +252,16 @@ def random_params(name):
         return [loguniform(1e-2, 1e3), loguniform(1e-2, 1e3)]
     if name == "negative_binomial_log":
         return [float(rng.uniform(-4, 7)), loguniform(1e-2, 1e3)]
+    if name in ("flat", "half_flat"):
+        return []
+    if name == "half_student_t":
+        return [loguniform(0.5, 50.0), loguniform(1e-2, 1e2)]
+    if name == "inverse_gamma":
+        return [loguniform(0.1, 100.0), loguniform(1e-2, 1e2)]
+    if name == "weibull":
+        return [loguniform(0.3, 20.0), loguniform(1e-2, 1e2)]
+    if name in ("laplace", "logistic"):
+        return [float(rng.uniform(-50, 50)), loguniform(1e-3, 1e3)]
     raise KeyError(name)
 
 

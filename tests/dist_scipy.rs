@@ -331,7 +331,7 @@ fn kernel_and_normalizer_split_is_exact() {
 fn samplers_match_moments_and_stay_in_support() {
     const N: usize = 20_000;
     let mut failures = Vec::new();
-    for &kind in DistKind::ALL {
+    for &kind in DistKind::ALL.iter().filter(|k| k.proper()) {
         let name = kind.name();
         assert!(kind.moments(kind.examples()[0]).is_some() || kind.median(kind.examples()[0]).is_some());
         for (i, p) in kind.examples().iter().enumerate() {

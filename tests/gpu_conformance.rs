@@ -73,7 +73,11 @@ fn programs() -> Vec<(String, Program)> {
                 m.rv_vec("x", dist, 2).unwrap();
             }
             let label = format!("{} {}", kind.name(), if observed { "likelihood" } else { "prior" });
-            out.push((label, compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+            let prog = compile(&m, RewriteOptions::default()).unwrap().logp_grad;
+            // A likelihood without parameters (flat) has nothing to sample.
+            if prog.dim > 0 {
+                out.push((label, prog));
+            }
         }
     }
     let mut m = Model::new();

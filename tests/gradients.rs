@@ -84,7 +84,8 @@ fn check_gradient(m: &Model, label: &str, points: usize) {
 
 #[test]
 fn every_family_as_likelihood_with_random_parameters() {
-    for &kind in DistKind::ALL {
+    // A likelihood without parameters (flat) has nothing to differentiate.
+    for &kind in DistKind::ALL.iter().filter(|k| k.n_params() > 0) {
         let mut m = Model::new();
         let params = random_params(&mut m, kind);
         m.observe("y", Dist { kind, params }, &data_for(kind)).unwrap();

@@ -196,3 +196,23 @@ fn regression_by_matvec_matches_the_conjugate_posterior() {
         }
     }
 }
+
+/// Flat priors (improper, as posteriordb's): mu ~ Flat with y ~ N(mu, 1) has the posterior
+/// N(ȳ, 1/√n); a HalfFlat scale stays positive.
+#[test]
+fn flat_priors_give_the_likelihood_posterior() {
+    let y = [1.2, 0.4, 2.2, 1.0, 0.7, 1.9, 1.5, 0.3];
+    let mut m = Model::new();
+    let mu = m.rv("mu", Flat::new()).unwrap();
+    m.observe("y", Normal::new(mu, 1), &y).unwrap();
+    let s = m.rv("s", HalfFlat::new()).unwrap();
+    m.observe("z", Exponential::new(s), &[0.5, 1.5, 1.0]).unwrap();
+    let f = fit(&m, 6);
+    let row = f.summary().get("mu").cloned().unwrap();
+    let (mean, sd) = (y.iter().sum::<f64>() / 8.0, 8f64.powf(-0.5));
+    assert!((row.mean - mean).abs() < 4.0 * row.mcse_mean, "{row:?} vs {mean}");
+    assert!((row.sd - sd).abs() < 0.05 * sd, "{row:?} vs {sd}");
+    // s | z ~ Gamma(1 + 3, 3): mean 4/3.
+    let row = f.summary().get("s").cloned().unwrap();
+    assert!((row.mean - 4.0 / 3.0).abs() < 4.0 * row.mcse_mean, "{row:?}");
+}

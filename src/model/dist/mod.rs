@@ -134,6 +134,10 @@ pub trait Family {
     /// more than three parameters), mirroring the Rust below.
     const WGSL: &'static str;
 
+    /// Whether the density integrates to one. Improper families (Flat, HalfFlat) serve as
+    /// priors only: they have no sampler (draws are NaN) and no moments.
+    const PROPER: bool = true;
+
     /// Representative parameter sets, from ordinary to awkward (the test suite checks the
     /// sampler's moments at each).
     const EXAMPLES: &'static [&'static [f64]];
@@ -247,6 +251,8 @@ macro_rules! families {
             pub fn moments(self, p: &[f64]) -> Option<(f64, f64)> { match self { $(DistKind::$variant => <$variant>::moments(p)),* } }
             /// Median (see [`Family::median`]).
             pub fn median(self, p: &[f64]) -> Option<f64> { match self { $(DistKind::$variant => <$variant>::median(p)),* } }
+            /// Whether the density is proper (see [`Family::PROPER`]).
+            pub fn proper(self) -> bool { match self { $(DistKind::$variant => <$variant>::PROPER),* } }
             /// Representative parameter sets (see [`Family::EXAMPLES`]).
             pub fn examples(self) -> &'static [&'static [f64]] { match self { $(DistKind::$variant => <$variant>::EXAMPLES),* } }
             /// Whether the normaliser reads the value (see [`Family::NORMALIZER_READS_X`]).
@@ -298,6 +304,13 @@ families! {$
     PoissonLog in poisson_log,
     NegativeBinomial in negative_binomial,
     NegativeBinomialLog in negative_binomial_log,
+    Flat in flat,
+    HalfFlat in half_flat,
+    HalfStudentT in half_student_t,
+    InverseGamma in inverse_gamma,
+    Weibull in weibull,
+    Laplace in laplace,
+    Logistic in logistic,
 }
 
 impl DistKind {

@@ -173,6 +173,21 @@ pub enum Error {
     /// The model has no free random variable, so there is nothing for NUTS to sample.
     #[error("the model has no free random variables: there is nothing to sample")]
     NoFreeVariables,
+    /// A model or data file is malformed: names the file, the node, the field and, within an
+    /// expression, the column.
+    #[error("{file}{}{}{}: {reason}", if node.is_empty() { String::new() } else { format!(": node `{node}`") }, if field.is_empty() { String::new() } else { format!(", field `{field}`") }, column.map(|c| format!(", column {c}")).unwrap_or_default())]
+    ModelFile {
+        /// The file.
+        file: String,
+        /// The node (empty when the error is not about one).
+        node: String,
+        /// The field of the node, or the section (empty when none).
+        field: String,
+        /// 1-based column within an expression string.
+        column: Option<usize>,
+        /// What is wrong.
+        reason: String,
+    },
     /// JSON could not be read or written.
     #[error("model JSON: {0}")]
     Json(String),

@@ -6,6 +6,8 @@
 
 pub mod dist;
 pub mod expr;
+pub mod file;
+pub mod parse;
 mod shape;
 mod validate;
 

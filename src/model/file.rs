@@ -1,0 +1,824 @@
+//! Model files: a model written by hand in TOML, with its data in a separate JSON file
+//! (posteriordb's `data.json` shape).
+//!
+//! ```toml
+//! # Eight schools, centred (exmc non-centres it).
+//! [rv.mu]
+//! dist = "normal"
+//! mu = 0
+//! sigma = 5
+//!
+//! [rv.tau]
+//! dist = "half_cauchy"
+//! beta = 5
+//!
+//! [rv.theta]
+//! dist = "normal"
+//! mu = "mu"
+//! sigma = "tau"
+//! shape = "J"                 # a data scalar, or a number
+//!
+//! [observe.y]
+//! dist = "normal"
+//! mu = "theta"
+//! sigma = "sigma"             # data
+//! data = "y"                  # the observations: data, transformed data, or an array
+//! ```
+//!
+//! Sections (any order; nodes are ordered by what they read):
+//! - `[rv.NAME]`: a free variable. `dist` names the family (`"normal"`, `"HalfCauchy"`); every
+//!   other key is a parameter by its name: a number, an array (data) or an expression string;
+//!   `shape` (a number or a data scalar) makes a vector; `labels` names a data array of strings
+//!   labelling its elements.
+//! - `[observe.NAME]`: a likelihood, with `data` naming its observations. The logit and log
+//!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`.
+//! - `[deterministic]`, `[potential]`: `NAME = "expression"`.
+//! - `[transformed_data]`: `NAME = "expression"` over data, evaluated when the file is loaded
+//!   (`log_earn = "log(earn)"`, `z = "(height - mean(height)) / sd(height)"`).
+//! - `[data]`: data written in the file (`N = 8`, `x = [1.0, 2.0]`), besides the data file.
+//!
+//! Expressions: see [`super::parse`]. Names are nodes, data and transformed data; functions
+//! are `exp log log1p expm1 sqrt square logistic (inv_logit) log_logistic (log_inv_logit)
+//! softplus (log1p_exp) abs tanh sum mean sd dot pow stack`; `x[2]` is an element (0-based),
+//! `a[county]` a gather at integer data (an index expression over data is evaluated when the
+//! file is loaded: `a[county - 1]` for 1-based data), `X @ beta` a data matrix times a vector.
+//! Every error names the file, the node, the field and, within an expression, the column.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::dist::{Dist, DistKind};
+use super::expr::{ConstValue, Expr};
+use super::parse::{self, Rpn};
+use super::{Model, NodeKind, Var};
+use crate::error::{Error, Result};
+
+/// One named data entry.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataValue {
+    /// A number (a constant where an expression reads it).
+    Scalar(f64),
+    /// A vector; `integer` when every element is a whole number (usable as an index).
+    Vector {
+        /// The values.
+        values: Vec<f64>,
+        /// Whether every value is a whole number.
+        integer: bool,
+    },
+    /// A matrix, row by row.
+    Matrix {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+        /// Values, row by row.
+        values: Vec<f64>,
+    },
+    /// Strings (element labels).
+    Labels(Vec<String>),
+}
+
+impl DataValue {
+    fn vector(values: Vec<f64>) -> DataValue {
+        let integer = values.iter().all(|v| super::dist::is_count(v.abs()));
+        DataValue::Vector { values, integer }
+    }
+}
+
+/// Named data for a model file: what posteriordb's `data.json` holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DataSet {
+    values: BTreeMap<String, DataValue>,
+}
+
+fn file_error(
+    file: &str,
+    node: &str,
+    field: &str,
+    column: Option<usize>,
+    reason: impl Into<String>,
+) -> Error {
+    Error::ModelFile {
+        file: file.to_string(),
+        node: node.to_string(),
+        field: field.to_string(),
+        column,
+        reason: reason.into(),
+    }
+}
+
+impl DataSet {
+    /// An empty data set.
+    pub fn new() -> DataSet {
+        DataSet::default()
+    }
+
+    /// Adds (or replaces) an entry.
+    pub fn insert(&mut self, name: &str, value: DataValue) {
+        self.values.insert(name.to_string(), value);
+    }
+
+    /// The entry called `name`.
+    pub fn get(&self, name: &str) -> Option<&DataValue> {
+        self.values.get(name)
+    }
+
+    /// Names of every entry.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
+    /// Reads a JSON object of numbers, arrays of numbers (vectors), arrays of equal-length
+    /// arrays (matrices) and arrays of strings (labels); `file` names it in errors.
+    pub fn from_json(text: &str, file: &str) -> Result<DataSet> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| file_error(file, "", "", None, e.to_string()))?;
+        let serde_json::Value::Object(map) = value else {
+            return Err(file_error(file, "", "", None, "the data must be a JSON object of named values"));
+        };
+        let mut out = DataSet::new();
+        for (name, v) in map {
+            let bad = |why: &str| file_error(file, "", &name, None, why.to_string());
+            let number = |x: &serde_json::Value| x.as_f64().filter(|v| v.is_finite());
+            let value = match &v {
+                serde_json::Value::Number(_) => {
+                    DataValue::Scalar(number(&v).ok_or_else(|| bad("not a finite number"))?)
+                }
+                serde_json::Value::Array(items)
+                    if items.iter().all(|x| x.is_string()) && !items.is_empty() =>
+                {
+                    DataValue::Labels(items.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+                }
+                serde_json::Value::Array(items)
+                    if items.iter().all(|x| x.is_array()) && !items.is_empty() =>
+                {
+                    let rows: Vec<&Vec<serde_json::Value>> =
+                        items.iter().filter_map(|x| x.as_array()).collect();
+                    let cols = rows[0].len();
+                    if cols == 0 || rows.iter().any(|r| r.len() != cols) {
+                        return Err(bad("a matrix needs rows of one non-zero length"));
+                    }
+                    let values: Option<Vec<f64>> = rows.iter().flat_map(|r| r.iter().map(number)).collect();
+                    let values = values.ok_or_else(|| bad("a matrix must hold finite numbers"))?;
+                    DataValue::Matrix { rows: rows.len(), cols, values }
+                }
+                serde_json::Value::Array(items) => {
+                    let values: Option<Vec<f64>> = items.iter().map(number).collect();
+                    DataValue::vector(values.ok_or_else(|| bad("a vector must hold finite numbers"))?)
+                }
+                _ => return Err(bad("expected a number, an array or an array of arrays")),
+            };
+            out.values.insert(name, value);
+        }
+        Ok(out)
+    }
+
+    /// Reads a data file (see [`DataSet::from_json`]).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<DataSet> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| file_error(&name, "", "", None, e.to_string()))?;
+        DataSet::from_json(&text, &name)
+    }
+}
+
+/// A value while an expression is evaluated: numbers stay numbers (so `x[2]` and `2 * 3` are
+/// recognised) until they meet an expression.
+#[derive(Clone, Debug)]
+enum Val {
+    Num(f64),
+    Expr(Expr),
+}
+
+impl Val {
+    fn expr(self) -> Expr {
+        match self {
+            Val::Num(v) => Expr::constant(v),
+            Val::Expr(e) => e,
+        }
+    }
+}
+
+/// Where a value is being read: for error messages.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    node: &'a str,
+    field: &'a str,
+}
+
+/// Keys of a node table that are not parameters.
+const RESERVED: [&str; 4] = ["dist", "shape", "data", "labels"];
+
+/// The node kinds a model file defines.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Rv,
+    Observe,
+    Deterministic,
+    Potential,
+}
+
+struct Definition {
+    name: String,
+    kind: Kind,
+    table: Option<toml::Table>,
+    expr: Option<String>,
+}
+
+struct Loader {
+    file: String,
+    data: DataSet,
+    model: Model,
+    /// Nodes defined so far and data nodes made on demand, by name.
+    vars: HashMap<String, Var>,
+}
+
+impl Loader {
+    fn err(&self, at: At<'_>, column: Option<usize>, reason: impl Into<String>) -> Error {
+        file_error(&self.file, at.node, at.field, column, reason)
+    }
+
+    fn wrap(&self, at: At<'_>, e: Error) -> Error {
+        self.err(at, None, e.to_string())
+    }
+
+    /// The value a name stands for: a node, or data (vectors and matrices become data nodes,
+    /// made once and shared).
+    fn name(&mut self, name: &str, at: At<'_>, col: usize) -> Result<Val> {
+        if let Some(v) = self.vars.get(name) {
+            return Ok(Val::Expr(Expr::from(*v)));
+        }
+        let made = match self.data.get(name).cloned() {
+            Some(DataValue::Scalar(v)) => return Ok(Val::Num(v)),
+            Some(DataValue::Vector { values, integer: true }) => {
+                let ints: Vec<i64> = values.iter().map(|&v| v as i64).collect();
+                self.model.int_data(name, &ints)
+            }
+            Some(DataValue::Vector { values, .. }) => self.model.data(name, values),
+            Some(DataValue::Matrix { rows, cols, values }) => {
+                self.model.data_matrix(name, rows, cols, values)
+            }
+            Some(DataValue::Labels(_)) => {
+                return Err(self.err(at, Some(col), format!("`{name}` holds labels, not numbers")));
+            }
+            None => return Err(self.err(at, Some(col), format!("unknown name `{name}`"))),
+        };
+        let var = made.map_err(|e| self.wrap(at, e))?;
+        self.vars.insert(name.to_string(), var);
+        Ok(Val::Expr(Expr::from(var)))
+    }
+
+    /// The constant value of an expression over data (data nodes resolved), if it has one.
+    fn constant(&self, e: &Expr) -> Option<ConstValue> {
+        let nodes = self.model.nodes();
+        e.eval_with(&|i| match &nodes.get(i)?.kind {
+            NodeKind::Data { values, .. } => Some(ConstValue { values: values.to_vec(), vector: true }),
+            _ => None,
+        })
+    }
+
+    /// Evaluates an expression string.
+    fn eval(&mut self, text: &str, at: At<'_>) -> Result<Val> {
+        let rpn = parse::parse(text).map_err(|e| self.err(at, Some(e.column), e.reason))?;
+        let mut stack: Vec<Val> = Vec::new();
+        for (item, col) in rpn {
+            let missing = |l: &Loader| l.err(at, Some(col), "missing operand");
+            let v = match item {
+                Rpn::Num(v) => Val::Num(v),
+                Rpn::Name(n) => self.name(&n, at, col)?,
+                Rpn::Neg => match stack.pop().ok_or_else(|| missing(self))? {
+                    Val::Num(v) => Val::Num(-v),
+                    Val::Expr(e) => Val::Expr(-e),
+                },
+                Rpn::Bin(op) => {
+                    let b = stack.pop().ok_or_else(|| missing(self))?;
+                    let a = stack.pop().ok_or_else(|| missing(self))?;
+                    self.binary(op, a, b, at, col)?
+                }
+                Rpn::Index => {
+                    let index = stack.pop().ok_or_else(|| missing(self))?;
+                    let a = stack.pop().ok_or_else(|| missing(self))?;
+                    self.index(a, index, at, col)?
+                }
+                Rpn::Call(f, n) => {
+                    if stack.len() < n {
+                        return Err(missing(self));
+                    }
+                    let args = stack.split_off(stack.len() - n);
+                    self.call(&f, args, at, col)?
+                }
+            };
+            stack.push(v);
+        }
+        match (stack.pop(), stack.is_empty()) {
+            (Some(v), true) => Ok(v),
+            _ => Err(self.err(at, Some(1), "not a single expression")),
+        }
+    }
+
+    fn binary(&self, op: char, a: Val, b: Val, at: At<'_>, col: usize) -> Result<Val> {
+        if let (Val::Num(x), Val::Num(y)) = (&a, &b) {
+            let v = match op {
+                '+' => x + y,
+                '-' => x - y,
+                '*' => x * y,
+                '/' => x / y,
+                '^' => x.powf(*y),
+                _ => return Err(self.err(at, Some(col), "`@` needs a data matrix and a vector")),
+            };
+            return Ok(Val::Num(v));
+        }
+        Ok(Val::Expr(match (op, b) {
+            ('^', Val::Num(c)) => a.expr().powf(c),
+            ('^', b) => a.expr().pow(b.expr()),
+            ('@', b) => a.expr().matvec(b.expr()),
+            ('+', b) => a.expr() + b.expr(),
+            ('-', b) => a.expr() - b.expr(),
+            ('*', b) => a.expr() * b.expr(),
+            (_, b) => a.expr() / b.expr(),
+        }))
+    }
+
+    fn index(&self, a: Val, index: Val, at: At<'_>, col: usize) -> Result<Val> {
+        let Val::Expr(a) = a else { return Err(self.err(at, Some(col), "a number cannot be indexed")) };
+        match index {
+            Val::Num(k) if k >= 0.0 && k.fract() == 0.0 => Ok(Val::Expr(a.get(k as usize))),
+            Val::Num(k) => Err(self.err(at, Some(col), format!("index {k} is not a whole number ≥ 0"))),
+            // A data node is passed as itself (shared); other index expressions over data are
+            // evaluated now.
+            Val::Expr(e) if matches!(e.nodes(), [super::ExprNode::Var(_)]) => Ok(Val::Expr(a.at(e))),
+            Val::Expr(e) => match self.constant(&e) {
+                Some(c) => Ok(Val::Expr(a.at(c.values))),
+                None => Err(self.err(at, Some(col), "an index must be data (integers), not a parameter")),
+            },
+        }
+    }
+
+    fn call(&self, f: &str, args: Vec<Val>, at: At<'_>, col: usize) -> Result<Val> {
+        let arity = |n: usize| {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(self.err(at, Some(col), format!("`{f}` takes {n} argument(s), got {}", args.len())))
+            }
+        };
+        let unary: Option<fn(Expr) -> Expr> = match f {
+            "exp" => Some(Expr::exp),
+            "log" | "ln" => Some(Expr::ln),
+            "log1p" => Some(Expr::ln_1p),
+            "expm1" => Some(Expr::expm1),
+            "sqrt" => Some(Expr::sqrt),
+            "square" => Some(Expr::square),
+            "logistic" | "inv_logit" => Some(Expr::logistic),
+            "log_logistic" | "log_inv_logit" => Some(Expr::log_logistic),
+            "softplus" | "log1p_exp" => Some(Expr::softplus),
+            "abs" | "fabs" => Some(Expr::abs),
+            "tanh" => Some(Expr::tanh),
+            "sum" => Some(Expr::sum),
+            "mean" => Some(Expr::mean),
+            _ => None,
+        };
+        if let Some(g) = unary {
+            arity(1)?;
+            let e = g(args.into_iter().next().expect("one argument").expr());
+            // Numbers stay numbers.
+            return Ok(match e.eval_const() {
+                Some(c) if !c.vector => Val::Num(c.values[0]),
+                _ => Val::Expr(e),
+            });
+        }
+        match f {
+            "sd" | "variance" => {
+                arity(1)?;
+                let e = args.into_iter().next().expect("one argument").expr();
+                let Some(c) = self.constant(&e) else {
+                    return Err(self.err(at, Some(col), format!("`{f}` applies to data")));
+                };
+                let n = c.values.len() as f64;
+                if n < 2.0 {
+                    return Err(self.err(at, Some(col), format!("`{f}` needs at least two values")));
+                }
+                let mean = c.values.iter().sum::<f64>() / n;
+                let var = c.values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
+                Ok(Val::Num(if f == "sd" { var.sqrt() } else { var }))
+            }
+            "dot" | "pow" => {
+                arity(2)?;
+                let mut it = args.into_iter();
+                let (a, b) = (it.next().expect("two").expr(), it.next().expect("two").expr());
+                Ok(Val::Expr(if f == "dot" { a.dot(b) } else { a.pow(b) }))
+            }
+            "stack" if !args.is_empty() => Ok(Val::Expr(Expr::stack(args.into_iter().map(Val::expr)))),
+            _ => Err(self.err(
+                at,
+                Some(col),
+                format!(
+                    "unknown function `{f}` (known: exp log log1p expm1 sqrt square logistic log_logistic softplus abs tanh sum mean sd variance dot pow stack)"
+                ),
+            )),
+        }
+    }
+
+    /// A parameter or value given as a number, an array of numbers or an expression string.
+    fn value(&mut self, v: &toml::Value, at: At<'_>) -> Result<Expr> {
+        match v {
+            toml::Value::Integer(i) => Ok(Expr::constant(*i as f64)),
+            toml::Value::Float(x) => Ok(Expr::constant(*x)),
+            toml::Value::String(s) => self.eval(s, at).map(Val::expr),
+            toml::Value::Array(items) => Ok(Expr::data(self.numbers(items, at)?)),
+            _ => Err(self.err(at, None, "expected a number, an array of numbers or an expression string")),
+        }
+    }
+
+    fn numbers(&self, items: &[toml::Value], at: At<'_>) -> Result<Vec<f64>> {
+        items
+            .iter()
+            .map(|x| match x {
+                toml::Value::Integer(i) => Ok(*i as f64),
+                toml::Value::Float(f) => Ok(*f),
+                _ => Err(self.err(at, None, "arrays must hold numbers")),
+            })
+            .collect()
+    }
+
+    /// The family a node table names, chosen among the variants of `dist` (its `_logit` and
+    /// `_log` forms) by the parameter names given.
+    fn family(&self, table: &toml::Table, at: At<'_>) -> Result<DistKind> {
+        let Some(toml::Value::String(name)) = table.get("dist") else {
+            return Err(self.err(At { field: "dist", ..at }, None, "every node needs `dist = \"<family>\"`"));
+        };
+        let name = snake_case(name);
+        let mut given: Vec<&str> =
+            table.keys().map(String::as_str).filter(|k| !RESERVED.contains(k)).collect();
+        given.sort_unstable();
+        let candidates: Vec<DistKind> = DistKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| {
+                k.name() == name
+                    || k.name().strip_prefix(name.as_str()).is_some_and(|r| r == "_logit" || r == "_log")
+            })
+            .collect();
+        if candidates.is_empty() {
+            let known: Vec<&str> = DistKind::ALL.iter().map(|k| k.name()).collect();
+            return Err(self.err(
+                At { field: "dist", ..at },
+                None,
+                format!("unknown distribution `{name}` (known: {})", known.join(", ")),
+            ));
+        }
+        for &kind in &candidates {
+            let mut want: Vec<&str> = kind.params().iter().map(|(n, _)| *n).collect();
+            want.sort_unstable();
+            if want == given {
+                return Ok(kind);
+            }
+        }
+        let forms: Vec<String> = candidates
+            .iter()
+            .map(|k| k.params().iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))
+            .collect();
+        Err(self.err(
+            at,
+            None,
+            format!("{name} takes the parameters {}; got {}", forms.join(" or "), given.join(", ")),
+        ))
+    }
+
+    fn dist(&mut self, table: &toml::Table, at: At<'_>) -> Result<Dist> {
+        let kind = self.family(table, at)?;
+        let mut params = Vec::with_capacity(kind.n_params());
+        for (p, _) in kind.params() {
+            let v = table.get(*p).expect("checked by family");
+            params.push(self.value(v, At { field: p, ..at })?);
+        }
+        Ok(Dist { kind, params })
+    }
+
+    fn define(&mut self, d: &Definition) -> Result<()> {
+        let at = At { node: &d.name, field: "" };
+        let made = match (d.kind, &d.table, &d.expr) {
+            (Kind::Rv, Some(t), _) => {
+                let dist = self.dist(t, at)?;
+                let shape = match t.get("shape") {
+                    None => None,
+                    Some(toml::Value::Integer(n)) if *n >= 1 => Some(*n as usize),
+                    Some(toml::Value::String(s)) => match self.data.get(s) {
+                        Some(DataValue::Scalar(v)) if *v >= 1.0 && v.fract() == 0.0 => Some(*v as usize),
+                        _ => {
+                            return Err(self.err(
+                                At { field: "shape", ..at },
+                                None,
+                                format!("`{s}` is not a whole-number data scalar ≥ 1"),
+                            ));
+                        }
+                    },
+                    Some(_) => {
+                        return Err(self.err(
+                            At { field: "shape", ..at },
+                            None,
+                            "expected a number ≥ 1 or a data scalar",
+                        ));
+                    }
+                };
+                let var = match shape {
+                    Some(n) => self.model.rv_vec(&d.name, dist, n),
+                    None => self.model.rv(&d.name, dist),
+                }
+                .map_err(|e| self.wrap(at, e))?;
+                if let Some(l) = t.get("labels") {
+                    let labels = match l {
+                        toml::Value::String(s) => match self.data.get(s) {
+                            Some(DataValue::Labels(l)) => l.clone(),
+                            _ => {
+                                return Err(self.err(
+                                    At { field: "labels", ..at },
+                                    None,
+                                    format!("`{s}` is not data of strings"),
+                                ));
+                            }
+                        },
+                        toml::Value::Array(items) => items
+                            .iter()
+                            .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+                            .collect(),
+                        _ => {
+                            return Err(self.err(
+                                At { field: "labels", ..at },
+                                None,
+                                "expected a data name or an array of strings",
+                            ));
+                        }
+                    };
+                    self.model.set_labels(var, labels).map_err(|e| self.wrap(at, e))?;
+                }
+                var
+            }
+            (Kind::Observe, Some(t), _) => {
+                let dist = self.dist(t, at)?;
+                let at_data = At { field: "data", ..at };
+                let values = match t.get("data") {
+                    Some(toml::Value::String(s)) => match self.data.get(s) {
+                        Some(DataValue::Vector { values, .. }) => values.clone(),
+                        Some(DataValue::Scalar(v)) => vec![*v],
+                        _ => return Err(self.err(at_data, None, format!("`{s}` is not a data vector"))),
+                    },
+                    Some(toml::Value::Array(items)) => self.numbers(items, at_data)?,
+                    _ => {
+                        return Err(self.err(
+                            at_data,
+                            None,
+                            "an observed node needs `data`: a data name or an array",
+                        ));
+                    }
+                };
+                self.model.observe(&d.name, dist, &values).map_err(|e| self.wrap(at, e))?
+            }
+            (Kind::Deterministic | Kind::Potential, _, Some(text)) => {
+                let e = self.eval(text, at)?.expr();
+                if d.kind == Kind::Deterministic {
+                    self.model.deterministic(&d.name, e)
+                } else {
+                    self.model.potential(&d.name, e)
+                }
+                .map_err(|e| self.wrap(at, e))?
+            }
+            _ => return Err(self.err(at, None, "malformed node")),
+        };
+        self.vars.insert(d.name.clone(), made);
+        Ok(())
+    }
+}
+
+/// `HalfCauchy` → `half_cauchy`; names already in snake case are unchanged.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The expression strings a definition holds, with their fields.
+fn texts(d: &Definition) -> Vec<(&str, &str)> {
+    match (&d.table, &d.expr) {
+        (Some(t), _) => t
+            .iter()
+            .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
+            .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
+            .collect(),
+        (None, Some(e)) => vec![("", e.as_str())],
+        _ => vec![],
+    }
+}
+
+/// Orders items so that each comes after the items it names (Kahn's algorithm); names outside
+/// the items are ignored. Fails with an item on a cycle.
+fn order(items: &[(String, Vec<String>)]) -> std::result::Result<Vec<usize>, &str> {
+    let index: HashMap<&str, usize> = items.iter().enumerate().map(|(i, (n, _))| (n.as_str(), i)).collect();
+    let mut indegree = vec![0usize; items.len()];
+    let mut users: Vec<Vec<usize>> = vec![Vec::new(); items.len()];
+    for (i, (_, reads)) in items.iter().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        for r in reads {
+            if let Some(&j) = index.get(r.as_str())
+                && seen.insert(j)
+            {
+                indegree[i] += 1;
+                users[j].push(i);
+            }
+        }
+    }
+    let mut ready: Vec<usize> = (0..items.len()).rev().filter(|&i| indegree[i] == 0).collect();
+    let mut out = Vec::with_capacity(items.len());
+    while let Some(i) = ready.pop() {
+        out.push(i);
+        for &u in &users[i] {
+            indegree[u] -= 1;
+            if indegree[u] == 0 {
+                ready.push(u);
+            }
+        }
+    }
+    match (0..items.len()).find(|&i| indegree[i] > 0) {
+        Some(i) => Err(items[i].0.as_str()),
+        None => Ok(out),
+    }
+}
+
+impl Model {
+    /// Loads a model file (TOML, see [`crate::model::file`]) with its data; `file` names it in
+    /// errors.
+    ///
+    /// ```
+    /// use exmc::model::file::{DataSet, DataValue};
+    /// use exmc::prelude::*;
+    /// let mut data = DataSet::new();
+    /// data.insert("y", DataValue::Vector { values: vec![2.1, 1.8, 2.5], integer: false });
+    /// let m = Model::from_model_str(r#"
+    ///     [rv.mu]
+    ///     dist = "normal"
+    ///     mu = 0
+    ///     sigma = 5
+    ///     [rv.sigma]
+    ///     dist = "HalfNormal"
+    ///     sigma = 2
+    ///     [observe.x]
+    ///     dist = "normal"
+    ///     mu = "mu"
+    ///     sigma = "sigma"
+    ///     data = "y"
+    /// "#, &data, "quickstart.toml")?;
+    /// assert_eq!(m.nodes().len(), 3); // mu, sigma and the likelihood x (its data are y's values)
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn from_model_str(text: &str, data: &DataSet, file: &str) -> Result<Model> {
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| file_error(file, "", "", None, e.to_string().trim().to_string()))?;
+        let mut data = data.clone();
+        let mut defs: Vec<Definition> = Vec::new();
+        let mut tdata: Vec<(String, toml::Value)> = Vec::new();
+        for (section, body) in &table {
+            let at_section = |reason: &str| file_error(file, "", section, None, reason.to_string());
+            let toml::Value::Table(body) = body else {
+                return Err(at_section("expected a table of named entries"));
+            };
+            match section.as_str() {
+                "rv" | "observe" => {
+                    let kind = if section == "rv" { Kind::Rv } else { Kind::Observe };
+                    for (name, v) in body {
+                        let toml::Value::Table(t) = v else {
+                            return Err(file_error(
+                                file,
+                                name,
+                                "",
+                                None,
+                                "expected a table of `dist` and parameters",
+                            ));
+                        };
+                        defs.push(Definition {
+                            name: name.clone(),
+                            kind,
+                            table: Some(t.clone()),
+                            expr: None,
+                        });
+                    }
+                }
+                "deterministic" | "potential" => {
+                    let kind = if section == "deterministic" { Kind::Deterministic } else { Kind::Potential };
+                    for (name, v) in body {
+                        let Some(s) = v.as_str() else {
+                            return Err(file_error(file, name, "", None, "expected an expression string"));
+                        };
+                        defs.push(Definition {
+                            name: name.clone(),
+                            kind,
+                            table: None,
+                            expr: Some(s.to_string()),
+                        });
+                    }
+                }
+                "transformed_data" => tdata.extend(body.iter().map(|(k, v)| (k.clone(), v.clone()))),
+                "data" => {
+                    for (name, v) in body {
+                        let loader = Loader {
+                            file: file.into(),
+                            data: DataSet::new(),
+                            model: Model::new(),
+                            vars: HashMap::new(),
+                        };
+                        let at = At { node: name, field: "" };
+                        let value = match v {
+                            toml::Value::Integer(i) => DataValue::Scalar(*i as f64),
+                            toml::Value::Float(x) => DataValue::Scalar(*x),
+                            toml::Value::Array(items) if items.iter().all(|x| x.is_str()) => {
+                                DataValue::Labels(
+                                    items.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+                                )
+                            }
+                            toml::Value::Array(items) => DataValue::vector(loader.numbers(items, at)?),
+                            _ => {
+                                return Err(file_error(file, name, "", None, "expected a number or an array"));
+                            }
+                        };
+                        data.insert(name, value);
+                    }
+                }
+                other => {
+                    return Err(file_error(
+                        file,
+                        "",
+                        other,
+                        None,
+                        "unknown section (known: rv, observe, deterministic, potential, transformed_data, data)",
+                    ));
+                }
+            }
+        }
+        // Transformed data, in dependency order, evaluated to data.
+        let reads = |text: &str| -> Vec<String> {
+            parse::parse(text)
+                .map(|r| parse::names(&r).into_iter().map(|(n, _)| n.to_string()).collect())
+                .unwrap_or_default()
+        };
+        let items: Vec<(String, Vec<String>)> =
+            tdata.iter().map(|(n, v)| (n.clone(), v.as_str().map(reads).unwrap_or_default())).collect();
+        let tdata_order = order(&items)
+            .map_err(|n| file_error(file, n, "", None, "transformed data read each other in a cycle"))?;
+        for i in tdata_order {
+            let (name, v) = &tdata[i];
+            let mut loader =
+                Loader { file: file.into(), data: data.clone(), model: Model::new(), vars: HashMap::new() };
+            let at = At { node: name, field: "" };
+            let e = loader.value(v, at)?;
+            let Some(c) = loader.constant(&e) else {
+                return Err(file_error(file, name, "", None, "transformed data may read only data"));
+            };
+            if c.values.iter().any(|x| !x.is_finite()) {
+                return Err(file_error(file, name, "", None, "transformed data must be finite"));
+            }
+            data.insert(
+                name,
+                if c.vector { DataValue::vector(c.values) } else { DataValue::Scalar(c.values[0]) },
+            );
+        }
+        // Nodes, ordered by what they read.
+        for d in &defs {
+            if data.get(&d.name).is_some() {
+                return Err(file_error(file, &d.name, "", None, "a node and a data entry share this name"));
+            }
+        }
+        let items: Vec<(String, Vec<String>)> = defs
+            .iter()
+            .map(|d| (d.name.clone(), texts(d).into_iter().flat_map(|(_, t)| reads(t)).collect()))
+            .collect();
+        let node_order =
+            order(&items).map_err(|n| file_error(file, n, "", None, "nodes read each other in a cycle"))?;
+        let mut loader = Loader { file: file.into(), data, model: Model::new(), vars: HashMap::new() };
+        for i in node_order {
+            loader.define(&defs[i])?;
+        }
+        Ok(loader.model)
+    }
+
+    /// Loads a model file and its optional data file (see [`Model::from_model_str`]).
+    pub fn from_files(model: impl AsRef<Path>, data: Option<&Path>) -> Result<Model> {
+        let path = model.as_ref();
+        let name = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| file_error(&name, "", "", None, e.to_string()))?;
+        let data = match data {
+            Some(p) => DataSet::from_file(p)?,
+            None => DataSet::new(),
+        };
+        Model::from_model_str(&text, &data, &name)
+    }
+}

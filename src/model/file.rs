@@ -38,8 +38,10 @@
 //! - `[data]`: data written in the file (`N = 8`, `x = [1.0, 2.0]`), besides the data file.
 //!
 //! Expressions: see [`super::parse`]. Names are nodes, data and transformed data; functions
-//! are `exp log log1p expm1 sqrt square logistic (inv_logit) log_logistic (log_inv_logit)
-//! softplus (log1p_exp) abs tanh sum mean sd dot pow stack`; `x[2]` is an element (0-based),
+//! are `exp log log10 log1p expm1 sqrt square logistic (inv_logit) log_logistic
+//! (log_inv_logit) softplus (log1p_exp) abs tanh sum mean sd variance dot pow stack`, and for
+//! data `slice(v, from, to)`, `cols(X, from, to)` (0-based, `to` excluded), `center(X)` (columns
+//! minus their means) and `a == b` (1 where equal); `x[2]` is an element (0-based),
 //! `a[county]` a gather at integer data (an index expression over data is evaluated when the
 //! file is loaded: `a[county - 1]` for 1-based data), `X @ beta` a data matrix times a vector.
 //! Every error names the file, the node, the field and, within an expression, the column.
@@ -189,13 +191,23 @@ impl DataSet {
 enum Val {
     Num(f64),
     Expr(Expr),
+    /// A data matrix: a named data entry (made a data node where a product reads it), or one
+    /// computed by `cols` or `center` in transformed data.
+    Matrix {
+        name: Option<String>,
+        rows: usize,
+        cols: usize,
+        values: Vec<f64>,
+    },
 }
 
 impl Val {
+    /// The value as an expression (a matrix is not one: its products go through `@`).
     fn expr(self) -> Expr {
         match self {
             Val::Num(v) => Expr::constant(v),
             Val::Expr(e) => e,
+            Val::Matrix { values, .. } => Expr::data(values),
         }
     }
 }
@@ -257,7 +269,7 @@ impl Loader {
             }
             Some(DataValue::Vector { values, .. }) => self.model.data(name, values),
             Some(DataValue::Matrix { rows, cols, values }) => {
-                self.model.data_matrix(name, rows, cols, values)
+                return Ok(Val::Matrix { name: Some(name.to_string()), rows, cols, values });
             }
             Some(DataValue::Labels(_)) => {
                 return Err(self.err(at, Some(col), format!("`{name}` holds labels, not numbers")));
@@ -290,6 +302,9 @@ impl Loader {
                 Rpn::Neg => match stack.pop().ok_or_else(|| missing(self))? {
                     Val::Num(v) => Val::Num(-v),
                     Val::Expr(e) => Val::Expr(-e),
+                    Val::Matrix { .. } => {
+                        return Err(self.err(at, Some(col), "a matrix can only multiply a vector (`@`)"));
+                    }
                 },
                 Rpn::Bin(op) => {
                     let b = stack.pop().ok_or_else(|| missing(self))?;
@@ -317,7 +332,45 @@ impl Loader {
         }
     }
 
-    fn binary(&self, op: char, a: Val, b: Val, at: At<'_>, col: usize) -> Result<Val> {
+    fn binary(&mut self, op: char, a: Val, b: Val, at: At<'_>, col: usize) -> Result<Val> {
+        if op == '@' {
+            let Val::Matrix { name: Some(name), rows, cols, values } = a else {
+                return Err(self.err(
+                    at,
+                    Some(col),
+                    "`@` needs a data matrix on the left (define a computed one in [transformed_data])",
+                ));
+            };
+            let var = match self.vars.get(&name) {
+                Some(v) => *v,
+                None => {
+                    let v =
+                        self.model.data_matrix(&name, rows, cols, values).map_err(|e| self.wrap(at, e))?;
+                    self.vars.insert(name, v);
+                    v
+                }
+            };
+            return Ok(Val::Expr(Expr::from(var).matvec(b.expr())));
+        }
+        if matches!(a, Val::Matrix { .. }) || matches!(b, Val::Matrix { .. }) {
+            return Err(self.err(at, Some(col), "a matrix can only multiply a vector (`@`)"));
+        }
+        if op == '=' {
+            // `==` compares data: 1 where equal, 0 elsewhere.
+            let (Some(x), Some(y)) = (self.constant(&a.expr()), self.constant(&b.expr())) else {
+                return Err(self.err(at, Some(col), "`==` compares data, not parameters"));
+            };
+            let n = x.values.len().max(y.values.len());
+            if x.vector && y.vector && x.values.len() != y.values.len() {
+                return Err(self.err(at, Some(col), "`==` of vectors of different lengths"));
+            }
+            let values: Vec<f64> = (0..n).map(|i| f64::from(u8::from(x.at(i) == y.at(i)))).collect();
+            return Ok(if x.vector || y.vector {
+                Val::Expr(Expr::data(values))
+            } else {
+                Val::Num(values[0])
+            });
+        }
         if let (Val::Num(x), Val::Num(y)) = (&a, &b) {
             let v = match op {
                 '+' => x + y,
@@ -325,7 +378,7 @@ impl Loader {
                 '*' => x * y,
                 '/' => x / y,
                 '^' => x.powf(*y),
-                _ => return Err(self.err(at, Some(col), "`@` needs a data matrix and a vector")),
+                _ => unreachable!("`@` and `==` are handled above"),
             };
             return Ok(Val::Num(v));
         }
@@ -341,7 +394,7 @@ impl Loader {
     }
 
     fn index(&self, a: Val, index: Val, at: At<'_>, col: usize) -> Result<Val> {
-        let Val::Expr(a) = a else { return Err(self.err(at, Some(col), "a number cannot be indexed")) };
+        let Val::Expr(a) = a else { return Err(self.err(at, Some(col), "only vectors can be indexed")) };
         match index {
             Val::Num(k) if k >= 0.0 && k.fract() == 0.0 => Ok(Val::Expr(a.get(k as usize))),
             Val::Num(k) => Err(self.err(at, Some(col), format!("index {k} is not a whole number ≥ 0"))),
@@ -352,19 +405,25 @@ impl Loader {
                 Some(c) => Ok(Val::Expr(a.at(c.values))),
                 None => Err(self.err(at, Some(col), "an index must be data (integers), not a parameter")),
             },
+            Val::Matrix { .. } => Err(self.err(at, Some(col), "a matrix cannot be an index")),
         }
     }
 
     fn call(&self, f: &str, args: Vec<Val>, at: At<'_>, col: usize) -> Result<Val> {
+        let given = args.len();
         let arity = |n: usize| {
-            if args.len() == n {
+            if given == n {
                 Ok(())
             } else {
-                Err(self.err(at, Some(col), format!("`{f}` takes {n} argument(s), got {}", args.len())))
+                Err(self.err(at, Some(col), format!("`{f}` takes {n} argument(s), got {given}")))
             }
         };
+        if args.iter().any(|a| matches!(a, Val::Matrix { .. })) && !matches!(f, "cols" | "center") {
+            return Err(self.err(at, Some(col), format!("`{f}` does not take a matrix")));
+        }
         let unary: Option<fn(Expr) -> Expr> = match f {
             "exp" => Some(Expr::exp),
+            "log10" => Some(|e: Expr| e.ln() * std::f64::consts::LOG10_E),
             "log" | "ln" => Some(Expr::ln),
             "log1p" => Some(Expr::ln_1p),
             "expm1" => Some(Expr::expm1),
@@ -410,13 +469,62 @@ impl Loader {
                 Ok(Val::Expr(if f == "dot" { a.dot(b) } else { a.pow(b) }))
             }
             "stack" if !args.is_empty() => Ok(Val::Expr(Expr::stack(args.into_iter().map(Val::expr)))),
+            "slice" => {
+                // slice(v, from, to): elements from..to (0-based, `to` excluded) of data.
+                arity(3)?;
+                let mut it = args.into_iter();
+                let v = it.next().expect("three").expr();
+                let (from, to) = (self.whole(it.next().expect("three"), at, col)?, self.whole(it.next().expect("three"), at, col)?);
+                let Some(c) = self.constant(&v) else {
+                    return Err(self.err(at, Some(col), "`slice` applies to data"));
+                };
+                if from >= to || to > c.values.len() {
+                    return Err(self.err(at, Some(col), format!("slice {from}..{to} of a vector of {}", c.values.len())));
+                }
+                Ok(Val::Expr(Expr::data(c.values[from..to].to_vec())))
+            }
+            "cols" | "center" => {
+                let mut it = args.into_iter();
+                let Some(Val::Matrix { rows, cols, values, .. }) = it.next() else {
+                    return Err(self.err(at, Some(col), format!("`{f}` takes a data matrix")));
+                };
+                if f == "center" {
+                    arity(1)?;
+                    let mut out = values;
+                    for j in 0..cols {
+                        let mean = (0..rows).map(|i| out[i * cols + j]).sum::<f64>() / rows as f64;
+                        (0..rows).for_each(|i| out[i * cols + j] -= mean);
+                    }
+                    return Ok(Val::Matrix { name: None, rows, cols, values: out });
+                }
+                // cols(X, from, to): columns from..to (0-based, `to` excluded).
+                let rest: Vec<Val> = it.collect();
+                if rest.len() != 2 {
+                    return Err(self.err(at, Some(col), "`cols` takes a matrix and two column positions"));
+                }
+                let mut rest = rest.into_iter();
+                let (from, to) = (self.whole(rest.next().expect("two"), at, col)?, self.whole(rest.next().expect("two"), at, col)?);
+                if from >= to || to > cols {
+                    return Err(self.err(at, Some(col), format!("columns {from}..{to} of a matrix of {cols}")));
+                }
+                let values: Vec<f64> = (0..rows).flat_map(|i| values[i * cols + from..i * cols + to].to_vec()).collect();
+                Ok(Val::Matrix { name: None, rows, cols: to - from, values })
+            }
             _ => Err(self.err(
                 at,
                 Some(col),
                 format!(
-                    "unknown function `{f}` (known: exp log log1p expm1 sqrt square logistic log_logistic softplus abs tanh sum mean sd variance dot pow stack)"
+                    "unknown function `{f}` (known: exp log log10 log1p expm1 sqrt square logistic log_logistic softplus abs tanh sum mean sd variance dot pow stack slice cols center)"
                 ),
             )),
+        }
+    }
+
+    /// A whole number ≥ 0 given as a number literal.
+    fn whole(&self, v: Val, at: At<'_>, col: usize) -> Result<usize> {
+        match v {
+            Val::Num(k) if k >= 0.0 && k.fract() == 0.0 => Ok(k as usize),
+            _ => Err(self.err(at, Some(col), "expected a whole number ≥ 0")),
         }
     }
 
@@ -746,7 +854,13 @@ impl Model {
                             }
                             toml::Value::Array(items) => DataValue::vector(loader.numbers(items, at)?),
                             _ => {
-                                return Err(file_error(file, name, "", None, "expected a number or an array"));
+                                return Err(file_error(
+                                    file,
+                                    name,
+                                    "",
+                                    None,
+                                    "expected a number or an array",
+                                ));
                             }
                         };
                         data.insert(name, value);

@@ -1,8 +1,8 @@
 //! Expression strings of model files: `"mu + tau * theta_z"`, `"X @ beta"`,
 //! `"a[county] + b * floor"`, `"exp(-x) / (1 + x^2)"`.
 //!
-//! Grammar, loosest binding first: `+ -`; `* / @` (matrix × vector); unary `-`; `^` (right
-//! associative); postfix `x[i]` (element `i` for a whole number, a gather for integer data);
+//! Grammar, loosest binding first: `==` (data only: 1 where equal, else 0); `+ -`; `* / @`
+//! (matrix × vector); unary `-`; `^` (right associative); postfix `x[i]` (element `i` for a whole number, a gather for integer data);
 //! atoms are numbers, names, `f(args)` and parentheses. Parsing is iterative (shunting-yard into
 //! reverse Polish notation), so nesting depth costs no stack; every error carries the column.
 
@@ -78,6 +78,10 @@ fn lex(text: &str) -> Result<Vec<(Tok, usize)>, ParseError> {
             continue;
         }
         let tok = match c {
+            '=' if chars.get(i + 1) == Some(&'=') => {
+                i += 1;
+                Tok::Op('=')
+            }
             '+' | '-' | '/' | '@' => Tok::Op(c),
             '*' if chars.get(i + 1) == Some(&'*') => {
                 i += 1;
@@ -105,7 +109,7 @@ pub enum Rpn {
     Num(f64),
     /// A name (a node, data or transformed data).
     Name(String),
-    /// A binary operator: `+ - * / @ ^`.
+    /// A binary operator: `+ - * / @ ^`, and `=` for `==`.
     Bin(char),
     /// Unary minus.
     Neg,
@@ -128,10 +132,11 @@ enum Pending {
 fn precedence(op: &Pending) -> (u8, bool) {
     // (precedence, right-associative)
     match op {
-        Pending::Bin('+' | '-') => (1, false),
-        Pending::Bin('^') => (4, true),
-        Pending::Bin(_) => (2, false),
-        Pending::Neg => (3, true),
+        Pending::Bin('=') => (1, false),
+        Pending::Bin('+' | '-') => (2, false),
+        Pending::Bin('^') => (5, true),
+        Pending::Bin(_) => (3, false),
+        Pending::Neg => (4, true),
         _ => (0, false),
     }
 }
@@ -328,6 +333,7 @@ mod tests {
         assert_eq!(show("exp(-(x + 1)) / dot(a, b[0])"), "x 1 + neg exp/1 a b 0 [] dot/2 /");
         assert_eq!(show("f() + x ** 2.5e-1"), "f/0 x 0.25 ^ +");
         assert_eq!(show("+x"), "x");
+        assert_eq!(show("w == 2 * k"), "w 2 k * =");
     }
 
     #[test]

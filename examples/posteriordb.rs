@@ -1,0 +1,64 @@
+//! Runs the posteriordb posteriors that have a model file (`models/posteriordb/*.toml`, 34
+//! of the 37 in `../shared/posteriordb`: all but the three recursions) and compares each with
+//! its reference draws.
+//!
+//! ```text
+//! cargo run --release --example posteriordb -- [--backend cpu|gpu] [--seed 1] [NAME…]
+//! ```
+//! Per posterior: the worst |Δmean| / combined MCSE (our MCSE and posteriordb's), the worst
+//! |sd / reference sd − 1|, divergences, time, the settings raised where the reference run
+//! raised them (adapt_delta, max_treedepth), and PASS when every parameter is within 4 combined
+//! MCSE and its sd within 10%. The last line is `passed K of N`.
+
+#[path = "common/args.rs"]
+#[allow(dead_code)]
+mod args;
+#[path = "common/posteriordb.rs"]
+mod posteriordb;
+
+use exmc::prelude::*;
+
+fn main() {
+    let Some(shared) = posteriordb::shared() else {
+        eprintln!("../shared/posteriordb not found (set EXMC_SHARED)");
+        std::process::exit(2);
+    };
+    let models = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models/posteriordb"));
+    let backend = match args::value("--backend").as_deref() {
+        Some("gpu") => BackendChoice::Gpu,
+        _ => BackendChoice::Cpu,
+    };
+    let seed: u64 = args::arg("--seed", 1);
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let chosen: Vec<String> = argv
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || !argv[i - 1].starts_with("--")))
+        .map(|(_, a)| a.clone())
+        .collect();
+    let names: Vec<String> =
+        posteriordb::names(&models).into_iter().filter(|n| chosen.is_empty() || chosen.contains(n)).collect();
+    println!("{:<44} {:>8} {:>8} {:>5} {:>8}  result", "posterior", "max |z|", "max sd", "div", "time s");
+    let mut passed = 0;
+    for name in &names {
+        match posteriordb::run(&shared, &models, name, backend, seed) {
+            Ok(o) => {
+                passed += usize::from(o.passed);
+                let notes = if o.settings.is_empty() { String::new() } else { format!(" ({})", o.settings) };
+                println!(
+                    "{:<44} {:>8.2} {:>7.1}% {:>5} {:>8.2}  {}{}  worst: {}",
+                    o.name,
+                    o.worst_z,
+                    100.0 * o.worst_sd,
+                    o.divergences,
+                    o.seconds,
+                    if o.passed { "PASS" } else { "FAIL" },
+                    notes,
+                    o.worst_param
+                );
+            }
+            Err(e) => println!("{name:<44} error: {e}"),
+        }
+    }
+    println!("passed {passed} of {}", names.len());
+}

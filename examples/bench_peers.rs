@@ -14,7 +14,13 @@ use std::path::PathBuf;
 use exmc::prelude::*;
 use serde_json::Value;
 
-const MODELS: [&str; 3] = ["seed_simple", "eight_schools_noncentered", "gaussian_100d_corr"];
+const MODELS: [&str; 5] = [
+    "seed_simple",
+    "eight_schools_noncentered",
+    "gaussian_100d_corr",
+    "radon_varying_intercept",
+    "logistic_regression",
+];
 const SEED: u64 = 20240611;
 
 fn shared() -> PathBuf {
@@ -51,6 +57,27 @@ fn build(model: &str, data: &Value) -> Result<Model> {
             let n = sds.len();
             m.rv_vec("x", Normal::new(0.0, sds), n)?;
         }
+        "radon_varying_intercept" => {
+            let groups = data["n_groups"].as_u64().unwrap_or(0) as usize;
+            let group: Vec<i64> = floats(&data["group"]).iter().map(|&g| g as i64).collect();
+            let county = m.int_data("group", &group)?;
+            let x = m.data("x", floats(&data["x"]))?;
+            let mu_a = m.rv("mu_a", Normal::new(0, 10))?;
+            let sigma_a = m.rv("sigma_a", HalfNormal::new(5))?;
+            let z_a = m.rv_vec("z_a", Normal::new(0, 1), groups)?;
+            let a = m.deterministic("a", mu_a + sigma_a * z_a)?;
+            let b = m.rv("b", Normal::new(0, 10))?;
+            let sigma_y = m.rv("sigma_y", HalfNormal::new(5))?;
+            m.observe("y", Normal::new(a.at(county) + b * x, sigma_y), &floats(&data["y"]))?;
+        }
+        "logistic_regression" => {
+            let rows: Vec<f64> = data["X"].as_array().into_iter().flatten().flat_map(floats).collect();
+            let (n, d) = (data["N"].as_u64().unwrap_or(0) as usize, data["D"].as_u64().unwrap_or(0) as usize);
+            let x = m.data_matrix("X", n, d, rows)?;
+            let alpha = m.rv("alpha", Normal::new(0, 2))?;
+            let beta = m.rv_vec("beta", Normal::new(0, 1), d)?;
+            m.observe("y", Bernoulli::logit(alpha + x.matvec(beta)), &floats(&data["y"]))?;
+        }
         other => return Err(Error::InvalidOption { option: "model", reason: other.to_string() }),
     }
     Ok(m)
@@ -78,6 +105,28 @@ impl Row {
             1000.0 * self.ess / self.grads,
         );
     }
+}
+
+/// The largest |exmc mean − peer mean| / combined MCSE over the parameters the peer record
+/// reports (its MCSE taken as sd / sqrt(bulk ESS of that variable), the variable's minimum),
+/// and PASS when it is at most 4.
+fn agreement(fit: &Fit, record: &Value) -> String {
+    let summary = fit.summary();
+    let mut worst = 0.0f64;
+    for (name, p) in record["params"].as_object().into_iter().flatten() {
+        let base = name.split('[').next().unwrap_or(name);
+        let ess = record["per_variable"][base]["ess_bulk_min"].as_f64().unwrap_or(f64::NAN);
+        let (mean, sd) = (p["mean"].as_f64().unwrap_or(f64::NAN), p["sd"].as_f64().unwrap_or(f64::NAN));
+        let z = match summary.get(name) {
+            Some(row) => (row.mean - mean).abs() / (row.mcse_mean.powi(2) + sd * sd / ess).sqrt(),
+            None => f64::INFINITY,
+        };
+        if z.is_nan() || z > worst {
+            worst = z;
+        }
+    }
+    let verdict = if worst <= 4.0 { "PASS" } else { "FAIL" };
+    format!("vs {}: max z {worst:.2} {verdict}", record["sampler"].as_str().unwrap_or("?"))
 }
 
 fn main() -> Result<()> {
@@ -133,11 +182,13 @@ fn main() -> Result<()> {
         let nutpie = peer_rows.iter().find(|r| r.sampler == "nutpie").map(|r| r.ess / r.sampling_s);
         ours.print(model, nutpie);
         peer_rows.iter().for_each(|r| r.print(model, nutpie));
+        let agreement: Vec<String> = records.iter().map(|r| agreement(&fit, r)).collect();
         println!(
-            "|  | exmc detail | divergences {} | R-hat max {:.3} | step sizes {:?} | | | | |",
+            "|  | exmc detail | divergences {} | R-hat max {:.3} | step sizes {:?} | {} | | | |",
             fit.divergences(),
             fit.summary().rows.iter().map(|r| r.r_hat).fold(0.0, f64::max),
             fit.trace.stats.iter().map(|c| format!("{:.3}", c[0].step_size)).collect::<Vec<_>>(),
+            agreement.join("; "),
         );
     }
     Ok(())

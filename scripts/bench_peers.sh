@@ -8,7 +8,7 @@ PY=${PEERS_PYTHON:-$HOME/.venvs/peers/bin/python}
 SHARED=${EXMC_SHARED:-../shared}
 export PEERS_OUT=${PEERS_OUT:-$(mktemp -d)}
 cargo build --release --example bench_peers
-for model in seed_simple eight_schools_noncentered gaussian_100d_corr; do
+for model in seed_simple eight_schools_noncentered gaussian_100d_corr radon_varying_intercept logistic_regression; do
   "$PY" "$SHARED/peers/run_peers.py" "$model"
 done
 "$PY" "$SHARED/peers/run_peers.py" --report

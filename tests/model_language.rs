@@ -216,3 +216,46 @@ fn flat_priors_give_the_likelihood_posterior() {
     let row = f.summary().get("s").cloned().unwrap();
     assert!((row.mean - 4.0 / 3.0).abs() < 4.0 * row.mcse_mean, "{row:?}");
 }
+
+/// Domain mistakes (item 5): a real-valued free variable feeding a scale or a probability is
+/// named in a warning the fit carries and prints; positive and unit-interval constructions
+/// are not.
+#[test]
+fn domain_mistakes_are_named() {
+    use exmc::rewrite::domain_warnings;
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0, 1)).unwrap();
+    let s = m.rv("s", Normal::new(1, 1)).unwrap();
+    let t = m.deterministic("t", s * 2.0).unwrap();
+    m.observe("y", Normal::new(mu, t), &[0.3, -0.2, 0.5]).unwrap();
+    let w = domain_warnings(&m);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("`sigma` of `y`") && w[0].contains("`s`") && !w[0].contains("`mu`"), "{w:?}");
+    let f = fit(&m, 3);
+    assert!(f.warnings.iter().any(|x| x.contains("`s`")), "{:?}", f.warnings);
+    assert!(f.summary().to_string().contains("silently truncated"));
+
+    // Proven positive or in (0, 1): no warning.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let h = m.rv("h", HalfNormal::new(1)).unwrap();
+    let u = m.rv("u", Uniform::new(0, 1)).unwrap();
+    let b = m.rv("b", Beta::new(2, 2)).unwrap();
+    m.observe("y1", Normal::new(a, h + a.exp()), &[0.1]).unwrap();
+    m.observe("y2", Normal::new(a, a.softplus() * h), &[0.1]).unwrap();
+    m.observe("k1", Bernoulli::new(u), &[1.0]).unwrap();
+    m.observe("k2", Bernoulli::new(b), &[0.0]).unwrap();
+    m.observe("k3", Bernoulli::new(a.logistic()), &[1.0]).unwrap();
+    assert!(domain_warnings(&m).is_empty(), "{:?}", domain_warnings(&m));
+
+    // A real variable as a probability, a positive one above 1 as a probability.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let g = m.rv("g", Gamma::new(2, 2)).unwrap();
+    m.observe("k", Bernoulli::new(a), &[1.0]).unwrap();
+    m.observe("j", Binomial::new(3, g), &[1.0]).unwrap();
+    let w = domain_warnings(&m);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].contains("`p` of `k`") && w[0].contains("[0, 1]") && w[0].contains("`a`"), "{w:?}");
+    assert!(w[1].contains("`g`"), "{w:?}");
+}

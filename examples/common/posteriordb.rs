@@ -76,12 +76,18 @@ pub fn run(
     let reference: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Json(e.to_string()))?;
     let control = &reference["info"]["inference"]["method_arguments"]["control"];
     let adapt_delta = control["adapt_delta"].as_f64().unwrap_or(0.8).max(0.8);
-    let treedepth = control["max_treedepth"].as_u64().unwrap_or(10).max(10) as u32;
+    // The reference's tree depth, capped by `EXMC_PDB_MAX_TREEDEPTH` (default 15: diamonds'
+    // reference asks for 20, where one draw may cost 10⁶ gradients).
+    let cap: u64 = std::env::var("EXMC_PDB_MAX_TREEDEPTH").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
+    let asked = control["max_treedepth"].as_u64().unwrap_or(10).max(10);
+    let treedepth = asked.min(cap.max(1)) as u32;
     let mut settings = Vec::new();
     if adapt_delta > 0.8 {
         settings.push(format!("target_accept {adapt_delta}"));
     }
-    if treedepth > 10 {
+    if asked > u64::from(treedepth) {
+        settings.push(format!("max_treedepth {treedepth}, reference {asked}"));
+    } else if treedepth > 10 {
         settings.push(format!("max_treedepth {treedepth}"));
     }
     let t = Instant::now();

@@ -892,6 +892,16 @@ impl Model {
             let mut loader =
                 Loader { file: file.into(), data: data.clone(), model: Model::new(), vars: HashMap::new() };
             let at = At { node: name, field: "" };
+            // A matrix stays a matrix (named by its entry, so `@` can read it).
+            if let Some(text) = v.as_str()
+                && let Val::Matrix { rows, cols, values, .. } = loader.eval(text, at)?
+            {
+                if values.iter().any(|x| !x.is_finite()) {
+                    return Err(file_error(file, name, "", None, "transformed data must be finite"));
+                }
+                data.insert(name, DataValue::Matrix { rows, cols, values });
+                continue;
+            }
             let e = loader.value(v, at)?;
             let Some(c) = loader.constant(&e) else {
                 return Err(file_error(file, name, "", None, "transformed data may read only data"));

@@ -4,10 +4,12 @@
 //! normals, then attaching the default constraint transforms.
 
 mod const_fold;
+mod domain;
 mod noncenter;
 mod transforms;
 
 pub use const_fold::const_fold;
+pub use domain::domain_warnings;
 pub use noncenter::noncenter;
 pub use transforms::attach_transforms;
 

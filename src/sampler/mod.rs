@@ -458,12 +458,11 @@ impl<'m> Sampler<'m> {
         // Backend creation (device, kernel compilation) counts as compilation.
         let (compile_s, sampling_s) =
             (compile_s + counters.backend_setup_s, t1.elapsed().as_secs_f64() - counters.backend_setup_s);
-        let warnings = if single {
+        let mut warnings = crate::rewrite::domain_warnings(self.model);
+        if single {
             let moments: Vec<_> = records.iter().map(|r| r.moments.clone()).collect();
-            precision::resolution_warnings(&compiled.pointmap, &moments)
-        } else {
-            Vec::new()
-        };
+            warnings.extend(precision::resolution_warnings(&compiled.pointmap, &moments));
+        }
         let timing = Timing { compile_s, sampling_s };
         let mut fit =
             Fit::assemble(&compiled, &ids, records, counters, backend, timing, self.cancel.is_cancelled());

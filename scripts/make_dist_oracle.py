@@ -65,6 +65,7 @@ FAMILIES = {
     "weibull": (["alpha", "beta"], lambda a, b: stats.weibull_min(a, scale=b)),
     "laplace": (["mu", "b"], lambda mu, b: stats.laplace(loc=mu, scale=b)),
     "logistic": (["mu", "s"], lambda mu, s: stats.logistic(loc=mu, scale=s)),
+    "skew_normal": (["mu", "sigma", "alpha"], lambda mu, s, a: stats.skewnorm(a, loc=mu, scale=s)),
 }
 
 
@@ -211,6 +212,10 @@ FIXED = {
     "weibull": [(1e-6, [0.5, 1.0]), (1.0, [1.0, 1.0]), (3.0, [20.0, 3.0]), (100.0, [1.5, 40.0]), (0.02, [3.0, 1e-2])],
     "laplace": [(0.0, [0.0, 1.0]), (700.0, [0.0, 1.0]), (2.005, [2.0, 1e-3]), (0.5, [0.4, 1e3])],
     "logistic": [(0.0, [0.0, 1.0]), (60.0, [0.0, 1.0]), (-700.0, [0.0, 1.0]), (2.0, [1.9, 1e-3]), (1e3, [0.0, 500.0])],
+    # Far into the skewed-away tail (ln Φ(αz) from its asymptotic series), at α = 0, and
+    # just either side of the series' switch at αz = -20.
+    "skew_normal": [(0.0, [0.0, 1.0, 0.0]), (-5.0, [0.0, 1.0, 10.0]), (-3.0, [1.0, 2.0, 20.0]), (2.0, [0.0, 1.0, -9.95]),
+                    (2.0, [0.0, 1.0, -10.05]), (0.3, [0.0, 0.01, 4.0])],
 }
 
 
@@ -260,6 +265,8 @@ def random_params(name):
         return [loguniform(0.1, 100.0), loguniform(1e-2, 1e2)]
     if name == "weibull":
         return [loguniform(0.3, 20.0), loguniform(1e-2, 1e2)]
+    if name == "skew_normal":
+        return [float(rng.uniform(-50, 50)), loguniform(1e-2, 1e2), float(rng.uniform(-15, 15))]
     if name in ("laplace", "logistic"):
         return [float(rng.uniform(-50, 50)), loguniform(1e-3, 1e3)]
     raise KeyError(name)

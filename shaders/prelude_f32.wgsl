@@ -17,6 +17,8 @@ fn nan_r() -> real { return bitcast<f32>(REAL_NAN_BITS); }
 const REAL_EPS: real = 1.1920928955078125e-7;
 // digamma: recurrence up to this argument, then the asymptotic series (truncation < 2e-13).
 const DIGAMMA_ASYMPTOTIC_MIN: real = 6.0;
+// ln Φ(t) switches to its asymptotic series below this (erfc(-t/√2) underflows f32 near t = -13).
+const NDTR_ASYMPTOTIC_BELOW: real = -10.0;
 
 // Natural log and exponential: the hardware built-ins in f32.
 fn ln_r(x: real) -> real { return log(x); }

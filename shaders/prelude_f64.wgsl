@@ -20,6 +20,8 @@ fn nan_r() -> real { return f64(bitcast<f32>(REAL_NAN_BITS)); }
 const REAL_EPS: real = 2.220446049250313e-16;
 // digamma: recurrence up to this argument, then the asymptotic series (truncation < 5e-17).
 const DIGAMMA_ASYMPTOTIC_MIN: real = 10.0;
+// ln Φ(t) switches to its asymptotic series below this (as on the host).
+const NDTR_ASYMPTOTIC_BELOW: real = -20.0;
 
 // ln 2 split as in fdlibm: LN2_HI has 32 significant bits, so k * LN2_HI is exact for |k| < 2^21.
 const LN2_HI_F64: real = 6.93147180369123816490e-01;

@@ -1,5 +1,6 @@
 // Special functions over `real` (defined by prelude_f32.wgsl / prelude_f64.wgsl, which also
-// provide ln_r, exp_r, neg_inf, pos_inf, nan_r, REAL_EPS, DIGAMMA_ASYMPTOTIC_MIN).
+// provide ln_r, exp_r, neg_inf, pos_inf, nan_r, REAL_EPS, DIGAMMA_ASYMPTOTIC_MIN,
+// NDTR_ASYMPTOTIC_BELOW).
 // Everything here is written with real(...) literals and ln_r/exp_r, never log/exp directly.
 
 // A log-density term and its partials: g.x = ∂/∂x, g.y/z/w = ∂/∂p0/p1/p2.
@@ -176,4 +177,105 @@ fn nb_terms(x: real, alpha: real, la: real, lm: real, w: real) -> vec3<real> {
     let d_log_mu = x - (x + alpha) * w;
     let d_alpha = digamma(x + alpha) - digamma(alpha) + la + w - x * (real(1.0) - w) / alpha;
     return vec3<real>(v, d_log_mu, d_alpha);
+}
+
+// erfc(x), a port of FreeBSD msun's s_erf.c (libm's erfc on the host) without its
+// exponent-splitting refinement (relative error ~x²·eps for 1.25 ≤ |x| < 28).
+fn erfc_r(x: real) -> real {
+    let ax = abs(x);
+    if (ax < real(0.84375)) {
+        let z = x * x;
+        let r = real(1.28379167095512558561e-01) + z * (real(-3.25042107247001499370e-01) + z * (real(-2.84817495755985104766e-02)
+            + z * (real(-5.77027029648944159157e-03) + z * real(-2.37630166566501626084e-05))));
+        let s = real(1.0) + z * (real(3.97917223959155352819e-01) + z * (real(6.50222499887672944485e-02)
+            + z * (real(5.08130628187576562776e-03) + z * (real(1.32494738004321644526e-04) + z * real(-3.96022827877536812320e-06)))));
+        let y = r / s;
+        if (x < real(0.25)) {
+            return real(1.0) - (x + x * y);
+        }
+        return real(0.5) - (x * y + (x - real(0.5)));
+    }
+    if (ax < real(1.25)) {
+        let s = ax - real(1.0);
+        let p = real(-2.36211856075265944077e-03) + s * (real(4.14856118683748331666e-01) + s * (real(-3.72207876035701323847e-01)
+            + s * (real(3.18346619901161753674e-01) + s * (real(-1.10894694282396677476e-01) + s * (real(3.54783043256182359371e-02)
+            + s * real(-2.16637559486879084300e-03))))));
+        let q = real(1.0) + s * (real(1.06420880400844228286e-01) + s * (real(5.40397917702171048937e-01) + s * (real(7.18286544141962662868e-02)
+            + s * (real(1.26171219808761642112e-01) + s * (real(1.36370839120290507362e-02) + s * real(1.19844998467991074170e-02))))));
+        let erx = real(8.45062911510467529297e-01);
+        if (x >= real(0.0)) {
+            return (real(1.0) - erx) - p / q;
+        }
+        return real(1.0) + (erx + p / q);
+    }
+    if (ax < real(28.0)) {
+        if (x < real(-6.0)) {
+            return real(2.0);
+        }
+        let s = real(1.0) / (ax * ax);
+        var r: real;
+        var q: real;
+        if (ax < real(2.857142857142857)) {
+            r = real(-9.86494403484714822705e-03) + s * (real(-6.93858572707181764372e-01) + s * (real(-1.05586262253232909814e+01)
+                + s * (real(-6.23753324503260060396e+01) + s * (real(-1.62396669462573470355e+02) + s * (real(-1.84605092906711035994e+02)
+                + s * (real(-8.12874355063065934246e+01) + s * real(-9.81432934416914548592e+00)))))));
+            q = real(1.0) + s * (real(1.96512716674392571292e+01) + s * (real(1.37657754143519042600e+02) + s * (real(4.34565877475229228821e+02)
+                + s * (real(6.45387271733267880336e+02) + s * (real(4.29008140027567833386e+02) + s * (real(1.08635005541779435134e+02)
+                + s * (real(6.57024977031928170135e+00) + s * real(-6.04244152148580987438e-02))))))));
+        } else {
+            r = real(-9.86494292470009928597e-03) + s * (real(-7.99283237680523006574e-01) + s * (real(-1.77579549177547519889e+01)
+                + s * (real(-1.60636384855821916062e+02) + s * (real(-6.37566443368389627722e+02) + s * (real(-1.02509513161107724954e+03)
+                + s * real(-4.83519191608651397019e+02))))));
+            q = real(1.0) + s * (real(3.03380607434824582924e+01) + s * (real(3.25792512996573918826e+02) + s * (real(1.53672958608443695994e+03)
+                + s * (real(3.19985821950859553908e+03) + s * (real(2.55305040643316442583e+03) + s * (real(4.74528541206955367215e+02)
+                + s * real(-2.24409524465858183362e+01)))))));
+        }
+        let e = exp_r(-ax * ax - real(0.5625) + r / q) / ax;
+        if (x > real(0.0)) {
+            return e;
+        }
+        return real(2.0) - e;
+    }
+    if (x > real(0.0)) {
+        return real(0.0);
+    }
+    return real(2.0);
+}
+
+// 1 - 1/t² + 3/t⁴ - … (nine terms): Φ(t) = φ(t)/(-t) · ndtr_series(t) far in the left tail.
+fn ndtr_series(t: real) -> real {
+    let w = real(1.0) / (t * t);
+    var s = real(0.0);
+    for (var k = 8; k >= 1; k--) {
+        s = -(real(2 * k - 1)) * w * (real(1.0) + s);
+    }
+    return real(1.0) + s;
+}
+
+// ln Φ(t), mirrors log_ndtr in src/model/dist/normal_cdf.rs.
+fn log_ndtr_r(t: real) -> real {
+    let r = real(0.70710678118654752440);
+    if (t > real(0.0)) {
+        return log1p_r(real(-0.5) * erfc_r(t * r));
+    }
+    if (t > NDTR_ASYMPTOTIC_BELOW) {
+        return ln_r(real(0.5) * erfc_r(-t * r));
+    }
+    if (!(t > neg_inf())) {
+        return neg_inf();
+    }
+    return real(-0.5) * t * t - ln_r(-t) - HALF_LN_2PI + ln_r(ndtr_series(t));
+}
+
+// φ(t)/Φ(t), mirrors mills in src/model/dist/normal_cdf.rs.
+fn mills_r(t: real) -> real {
+    let r = real(0.70710678118654752440);
+    let phi = exp_r(real(-0.5) * t * t - HALF_LN_2PI);
+    if (t > real(0.0)) {
+        return phi / (real(1.0) - real(0.5) * erfc_r(t * r));
+    }
+    if (t > NDTR_ASYMPTOTIC_BELOW) {
+        return phi / (real(0.5) * erfc_r(-t * r));
+    }
+    return -t / ndtr_series(t);
 }

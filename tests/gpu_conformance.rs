@@ -108,6 +108,13 @@ fn programs() -> Vec<(String, Program)> {
     m.observe("y", Normal::new(a * x, s + x.square()), &[0.3, -0.8, 2.2]).unwrap();
     m.potential("p", (a * x).log_logistic()).unwrap();
     out.push(("data and potential".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    // ln Φ over every branch of erfc and the asymptotic series: αz from about −150 to 25.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let data = [-30.0, -4.0, -2.1, -0.5, -0.1, 0.05, 0.12, 0.2, 0.7, 1.5, 6.0];
+    m.observe("y", SkewNormal::new(a * 0.1, s + 0.5, a + 5), &data).unwrap();
+    out.push(("skew normal tails".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
     out.push(("indexing and linear algebra".into(), indexing_program(7, 3, 4)));
     // Long enough for the workgroup mapping's lanes to share the gathered vector and the
     // matrix rows unevenly.

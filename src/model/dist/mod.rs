@@ -11,6 +11,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
+mod normal_cdf;
 
 /// `ln(2π)/2`, shared by the Gaussian-family densities.
 pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
@@ -311,6 +312,7 @@ families! {$
     Weibull in weibull,
     Laplace in laplace,
     Logistic in logistic,
+    SkewNormal in skew_normal,
 }
 
 impl DistKind {

@@ -66,6 +66,18 @@ FAMILIES = {
     "laplace": (["mu", "b"], lambda mu, b: stats.laplace(loc=mu, scale=b)),
     "logistic": (["mu", "s"], lambda mu, s: stats.logistic(loc=mu, scale=s)),
     "skew_normal": (["mu", "sigma", "alpha"], lambda mu, s, a: stats.skewnorm(a, loc=mu, scale=s)),
+    "truncated_normal": (
+        ["lower", "upper", "mu", "sigma"],
+        lambda lo, up, mu, s: stats.truncnorm((lo - mu) / s, (up - mu) / s, loc=mu, scale=s),
+    ),
+    "truncated_normal_lower": (
+        ["lower", "mu", "sigma"],
+        lambda lo, mu, s: stats.truncnorm((lo - mu) / s, np.inf, loc=mu, scale=s),
+    ),
+    "truncated_normal_upper": (
+        ["upper", "mu", "sigma"],
+        lambda up, mu, s: stats.truncnorm(-np.inf, (up - mu) / s, loc=mu, scale=s),
+    ),
 }
 
 
@@ -216,6 +228,12 @@ FIXED = {
     # just either side of the series' switch at αz = -20.
     "skew_normal": [(0.0, [0.0, 1.0, 0.0]), (-5.0, [0.0, 1.0, 10.0]), (-3.0, [1.0, 2.0, 20.0]), (2.0, [0.0, 1.0, -9.95]),
                     (2.0, [0.0, 1.0, -10.05]), (0.3, [0.0, 0.01, 4.0])],
+    # Both bounds far in the upper tail (the mass formed by symmetry), far in the lower tail,
+    # a narrow interval, a wide one; one-sided bounds on either side of the mean and far out.
+    "truncated_normal": [(30.5, [30.0, 31.0, 0.0, 1.0]), (-30.5, [-31.0, -30.0, 0.0, 1.0]), (-0.9995, [-1.0, -0.999, 0.0, 1.0]),
+                         (3.0, [-50.0, 50.0, 1.0, 2.0]), (5.01, [5.0, 6.0, 0.0, 1.0])],
+    "truncated_normal_lower": [(30.2, [30.0, 0.0, 1.0]), (0.0, [-30.0, 0.0, 1.0]), (2.0, [1.0, 0.0, 1.0]), (-4.0, [-5.0, 0.0, 3.0])],
+    "truncated_normal_upper": [(-30.2, [-30.0, 0.0, 1.0]), (0.0, [30.0, 0.0, 1.0]), (-2.0, [-1.0, 0.0, 1.0]), (4.0, [5.0, 0.0, 3.0])],
 }
 
 
@@ -267,6 +285,13 @@ def random_params(name):
         return [loguniform(0.3, 20.0), loguniform(1e-2, 1e2)]
     if name == "skew_normal":
         return [float(rng.uniform(-50, 50)), loguniform(1e-2, 1e2), float(rng.uniform(-15, 15))]
+    if name == "truncated_normal":
+        mu, sd = float(rng.uniform(-20, 20)), loguniform(0.1, 10.0)
+        lo = mu + sd * float(rng.uniform(-3, 2))
+        return [lo, lo + sd * loguniform(0.05, 5.0), mu, sd]
+    if name in ("truncated_normal_lower", "truncated_normal_upper"):
+        mu, sd = float(rng.uniform(-20, 20)), loguniform(0.1, 10.0)
+        return [mu + sd * float(rng.uniform(-3, 3)), mu, sd]
     if name in ("laplace", "logistic"):
         return [float(rng.uniform(-50, 50)), loguniform(1e-3, 1e3)]
     raise KeyError(name)

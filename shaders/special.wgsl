@@ -279,3 +279,54 @@ fn mills_r(t: real) -> real {
     }
     return -t / ndtr_series(t);
 }
+
+// ln(1 - e^d) for d < 0.
+fn log1mexp_r(d: real) -> real {
+    if (d > -LN_2) {
+        return ln_r(-expm1_r(d));
+    }
+    return log1p_r(-exp_r(d));
+}
+
+// Truncated normal: log density and partials (x, mu, sigma, lower) in g, upper in h.x, for x
+// inside the bounds; `lo`/`hi` say which bounds exist. Mirrors truncated_normal and
+// normal_mass in src/model/dist/normal_cdf.rs.
+fn truncated_normal_terms(x: real, mu: real, sigma: real, lower: real, upper: real, lo: bool, hi: bool) -> Lg8 {
+    let inv_sigma = real(1.0) / sigma;
+    let z = (x - mu) * inv_sigma;
+    let alpha = (lower - mu) * inv_sigma;
+    let beta = (upper - mu) * inv_sigma;
+    var lz = real(0.0);
+    var ra = real(0.0);
+    var rb = real(0.0);
+    if (lo && !hi) {
+        lz = log_ndtr_r(-alpha);
+        ra = mills_r(-alpha);
+    } else if (hi && !lo) {
+        lz = log_ndtr_r(beta);
+        rb = mills_r(beta);
+    } else if (lo && hi) {
+        if (alpha > real(0.0)) {
+            let la = log_ndtr_r(-alpha);
+            lz = la + log1mexp_r(log_ndtr_r(-beta) - la);
+        } else {
+            let lb = log_ndtr_r(beta);
+            lz = lb + log1mexp_r(log_ndtr_r(alpha) - lb);
+        }
+        ra = exp_r(real(-0.5) * alpha * alpha - HALF_LN_2PI - lz);
+        rb = exp_r(real(-0.5) * beta * beta - HALF_LN_2PI - lz);
+    }
+    var at = real(0.0);
+    var bt = real(0.0);
+    if (lo) {
+        at = alpha * ra;
+    }
+    if (hi) {
+        bt = beta * rb;
+    }
+    return Lg8(
+        -ln_r(sigma) - HALF_LN_2PI - real(0.5) * z * z - lz,
+        vec4<real>(-z * inv_sigma, (z - ra + rb) * inv_sigma, (z * z - real(1.0) - at + bt) * inv_sigma, ra * inv_sigma),
+        vec4<real>(-rb * inv_sigma, real(0.0), real(0.0), real(0.0)),
+    );
+}

@@ -236,6 +236,8 @@ fn outside_the_support_is_neg_infinity() {
             Support::Positive => vec![0.0, -0.0, -1e-300, -1.0, f64::NEG_INFINITY, f64::INFINITY],
             Support::UnitInterval => vec![0.0, 1.0, -1e-300, -0.5, 1.5, f64::INFINITY],
             Support::Interval => vec![p[0], p[1], p[0] - 1.0, p[1] + 1.0, f64::NEG_INFINITY, f64::INFINITY],
+            Support::Above => vec![p[0], p[0] - 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
+            Support::Below => vec![p[0], p[0] + 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
             Support::Binary => vec![0.5, 2.0, -1.0, f64::NAN, f64::INFINITY],
             Support::Count => vec![-1.0, 0.5, 2.25, f64::INFINITY, f64::NAN],
             Support::BoundedCount => vec![-1.0, 0.5, p[0] + 1.0, f64::INFINITY, f64::NAN],

@@ -44,21 +44,27 @@ fn programs() -> Vec<(String, Program)> {
                 continue;
             }
             let mut m = Model::new();
-            let params: Vec<Expr> = if kind == DistKind::Uniform {
-                let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
-                let w = m.rv("w", Gamma::new(4.0, 1.0)).unwrap();
-                vec![a - 3.0, a + 3.0 + w]
-            } else {
-                kind.params()
-                    .iter()
-                    .map(|(name, d)| match d {
-                        Domain::Real => m.rv(name, Normal::new(0.3, 1.0)).unwrap().into(),
-                        Domain::Positive => m.rv(name, LogNormal::new(0.5, 0.3)).unwrap().into(),
-                        Domain::Probability => m.rv(name, Beta::new(2.0, 2.0)).unwrap().into(),
-                        Domain::Count => Expr::constant(10.0),
-                    })
-                    .collect()
+            // Bounds first (interval families store them first), random around the data.
+            let mut params: Vec<Expr> = match kind.support() {
+                Support::Interval => {
+                    let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
+                    let w = m.rv("w", Gamma::new(4.0, 1.0)).unwrap();
+                    vec![a - 3.0, a + 3.0 + w]
+                }
+                Support::Above => vec![m.rv("a", Normal::new(0.0, 1.0)).unwrap() - 3.0],
+                Support::Below => vec![m.rv("b", Normal::new(0.0, 1.0)).unwrap() + 3.0],
+                _ => Vec::new(),
             };
+            let rest: Vec<Expr> = kind.params()[params.len()..]
+                .iter()
+                .map(|(name, d)| match d {
+                    Domain::Real => m.rv(name, Normal::new(0.3, 1.0)).unwrap().into(),
+                    Domain::Positive => m.rv(name, LogNormal::new(0.5, 0.3)).unwrap().into(),
+                    Domain::Probability => m.rv(name, Beta::new(2.0, 2.0)).unwrap().into(),
+                    Domain::Count => Expr::constant(10.0),
+                })
+                .collect();
+            params.extend(rest);
             let dist = Dist { kind, params };
             if observed {
                 let data = match kind.support() {

@@ -89,10 +89,43 @@ fn expressions_transformed_data_and_families_by_parameter_names() {
 
         [potential]
         keep_small = "-0.5 * sum(beta ^ 2)"
+
+        [rv.t_low]
+        dist = "truncated_normal"
+        mu = 0
+        sigma = 1
+        lower = "s"
+
+        [rv.t_up]
+        dist = "TruncatedNormal"
+        mu = 0
+        sigma = 1
+        upper = 3
+
+        [rv.t_both]
+        dist = "truncated_normal"
+        mu = 0
+        sigma = 1
+        lower = -1
+        upper = "t_up"
+
+        [rv.skew]
+        dist = "skew_normal"
+        mu = 0
+        sigma = 1
+        alpha = 4
     "#;
     let m = Model::from_model_str(text, &data, "test.toml").unwrap();
     let kinds: Vec<&str> = m.nodes().iter().filter_map(|n| n.dist()).map(|d| d.kind.name()).collect();
-    assert!(kinds.contains(&"bernoulli_logit"), "{kinds:?}");
+    for k in [
+        "bernoulli_logit",
+        "truncated_normal_lower",
+        "truncated_normal_upper",
+        "truncated_normal",
+        "skew_normal",
+    ] {
+        assert!(kinds.contains(&k), "{k}: {kinds:?}");
+    }
     let f = Sampler::new(&m).chains(2).warmup(200).draws(200).seed(1).progress(false).run().unwrap();
     assert!(f.summary().get("a[south]").is_some());
     assert!(f.trace.var("eta").is_some());

@@ -130,6 +130,17 @@ impl Lowering<'_> {
                 let j = self.logit_jacobian(u);
                 (x, Some(self.b.add(lw, j)))
             }
+            // x = a + exp(u) or b − exp(u): log-Jacobian Σu either way.
+            Transform::LowerBound { lower: bound } | Transform::UpperBound { upper: bound } => {
+                let b = self.expr(bound);
+                let e = self.b.unary(UnOp::Exp, u);
+                let x = if matches!(t, Transform::LowerBound { .. }) {
+                    self.b.add(b, e)
+                } else {
+                    self.b.sub(b, e)
+                };
+                (x, Some(self.b.sum(u)))
+            }
         }
     }
 

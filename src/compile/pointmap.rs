@@ -38,6 +38,8 @@ impl PointMap {
                 Transform::Identity => "",
                 Transform::Log => "_log__",
                 Transform::Logit | Transform::LogitInterval { .. } => "_interval__",
+                Transform::LowerBound { .. } => "_lowerbound__",
+                Transform::UpperBound { .. } => "_upperbound__",
             };
             match e.shape {
                 Shape::Scalar => names.push(format!("{}{suffix}", e.name)),

@@ -565,7 +565,9 @@ impl Loader {
             .copied()
             .filter(|k| {
                 k.name() == name
-                    || k.name().strip_prefix(name.as_str()).is_some_and(|r| r == "_logit" || r == "_log")
+                    || k.name()
+                        .strip_prefix(name.as_str())
+                        .is_some_and(|r| matches!(r, "_logit" | "_log" | "_lower" | "_upper"))
             })
             .collect();
         if candidates.is_empty() {

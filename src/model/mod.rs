@@ -40,6 +40,36 @@ pub enum Transform {
         /// Upper bound.
         upper: Expr,
     },
+    /// `x = lower + exp(u)`, for `(lower, ∞)`.
+    LowerBound {
+        /// Lower bound.
+        lower: Expr,
+    },
+    /// `x = upper − exp(u)`, for `(−∞, upper)`.
+    UpperBound {
+        /// Upper bound.
+        upper: Expr,
+    },
+}
+
+impl Transform {
+    /// The expressions the transform reads (its bounds).
+    pub fn bounds(&self) -> Vec<&Expr> {
+        match self {
+            Transform::LogitInterval { lower, upper } => vec![lower, upper],
+            Transform::LowerBound { lower: b } | Transform::UpperBound { upper: b } => vec![b],
+            Transform::Identity | Transform::Log | Transform::Logit => vec![],
+        }
+    }
+
+    /// The same, mutably.
+    pub fn bounds_mut(&mut self) -> Vec<&mut Expr> {
+        match self {
+            Transform::LogitInterval { lower, upper } => vec![lower, upper],
+            Transform::LowerBound { lower: b } | Transform::UpperBound { upper: b } => vec![b],
+            Transform::Identity | Transform::Log | Transform::Logit => vec![],
+        }
+    }
 }
 
 /// What a node is.
@@ -119,9 +149,8 @@ impl Node {
         match &self.kind {
             NodeKind::Free { dist, transform, .. } => {
                 let mut v: Vec<&Expr> = dist.params.iter().collect();
-                if let Some(Transform::LogitInterval { lower, upper }) = transform {
-                    v.push(lower);
-                    v.push(upper);
+                if let Some(t) = transform {
+                    v.extend(t.bounds());
                 }
                 v
             }

@@ -1,7 +1,7 @@
 //! Constant folding: every subexpression that reads no node becomes a constant.
 
 use crate::model::expr::ConstValue;
-use crate::model::{Expr, ExprNode, Model, Node, NodeKind, Transform};
+use crate::model::{Expr, ExprNode, Model, Node, NodeKind};
 
 /// Folds constant subexpressions in every node.
 pub fn const_fold(model: &Model) -> Model {
@@ -14,9 +14,8 @@ fn fold_node(node: &Node) -> Node {
     match &mut node.kind {
         NodeKind::Free { dist, transform, .. } => {
             dist.params.iter_mut().for_each(fold_in_place);
-            if let Some(Transform::LogitInterval { lower, upper }) = transform {
-                fold_in_place(lower);
-                fold_in_place(upper);
+            if let Some(t) = transform {
+                t.bounds_mut().into_iter().for_each(fold_in_place);
             }
         }
         NodeKind::Observed { dist, .. } => dist.params.iter_mut().for_each(fold_in_place),

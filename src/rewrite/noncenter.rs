@@ -142,7 +142,8 @@ impl Sign {
                     // Values lie strictly above the lower bound, the first parameter of an
                     // interval family (`Support::Interval`).
                     Support::Interval if Sign::of(&dist.params[0], &signs).non_negative() => Sign::Positive,
-                    Support::Interval | Support::Real => Sign::Real,
+                    Support::Above if Sign::of(&dist.params[0], &signs).non_negative() => Sign::Positive,
+                    Support::Interval | Support::Real | Support::Above | Support::Below => Sign::Real,
                     // Observed only (validation); non-negative integers if ever seen.
                     Support::Binary | Support::Count | Support::BoundedCount => Sign::NonNegative,
                 },

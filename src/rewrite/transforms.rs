@@ -19,6 +19,8 @@ fn attach(node: &Node) -> Node {
             Support::Interval => {
                 Transform::LogitInterval { lower: dist.params[0].clone(), upper: dist.params[1].clone() }
             }
+            Support::Above => Transform::LowerBound { lower: dist.params[0].clone() },
+            Support::Below => Transform::UpperBound { upper: dist.params[0].clone() },
             // Validation refuses free discrete nodes; nothing to transform.
             Support::Binary | Support::Count | Support::BoundedCount => Transform::Identity,
         });

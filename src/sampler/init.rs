@@ -44,14 +44,14 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
         }
         let bounds = interval_bounds(compiled, &constrain, e, &u)?;
         for (i, &xi) in x.iter().enumerate() {
-            let ui = match (&e.transform, &bounds) {
+            let ui = match (&e.transform, bounds.as_slice()) {
                 (Transform::Identity, _) => xi,
                 (Transform::Log, _) => xi.ln(),
                 (Transform::Logit, _) => logit(xi),
-                (Transform::LogitInterval { .. }, Some((a, b))) => {
-                    logit((xi - a.at(i)) / (b.at(i) - a.at(i)))
-                }
-                (Transform::LogitInterval { .. }, None) => f64::NAN,
+                (Transform::LogitInterval { .. }, [a, b]) => logit((xi - a.at(i)) / (b.at(i) - a.at(i))),
+                (Transform::LowerBound { .. }, [a]) => (xi - a.at(i)).ln(),
+                (Transform::UpperBound { .. }, [b]) => (b.at(i) - xi).ln(),
+                _ => f64::NAN,
             };
             if !ui.is_finite() {
                 return Err(Error::InvalidOption {
@@ -66,14 +66,17 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
     Ok((u, set))
 }
 
-/// Bounds of a logit-interval entry, evaluated at the partially filled `u`.
+/// Bounds of an entry's transform (none, one or two), evaluated at the partially filled `u`.
 fn interval_bounds(
     compiled: &Compiled,
     constrain: &Executor,
     e: &PointEntry,
     u: &[f64],
-) -> Result<Option<(ConstValue, ConstValue)>> {
-    let Transform::LogitInterval { lower, upper } = &e.transform else { return Ok(None) };
+) -> Result<Vec<ConstValue>> {
+    let bounds = e.transform.bounds();
+    if bounds.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut ws = constrain.workspace();
     constrain.run(&mut ws, u, &mut []);
     let nodes = compiled.model.nodes();
@@ -89,7 +92,7 @@ fn interval_bounds(
             reason: format!("bounds of `{}` cannot be evaluated", e.name),
         })
     };
-    Ok(Some((eval(lower)?, eval(upper)?)))
+    bounds.into_iter().map(eval).collect()
 }
 
 /// Candidate initial point number `attempt`: user coordinates kept, the rest uniform in (-2, 2).

@@ -29,6 +29,10 @@ pub enum Support {
     UnitInterval,
     /// `(lower, upper)` given by the first two parameters (logit-interval transform).
     Interval,
+    /// `(lower, ∞)` with `lower` the first parameter (shifted log transform).
+    Above,
+    /// `(−∞, upper)` with `upper` the first parameter (reflected, shifted log transform).
+    Below,
     /// `{0, 1}` (discrete: observed only).
     Binary,
     /// `{0, 1, 2, …}` (discrete: observed only).
@@ -48,7 +52,7 @@ impl Support {
     /// data are checked against when the parameters are random).
     pub fn contains_fixed(self, x: f64) -> bool {
         match self {
-            Support::Real | Support::Interval => x.is_finite(),
+            Support::Real | Support::Interval | Support::Above | Support::Below => x.is_finite(),
             Support::Positive => x.is_finite() && x > 0.0,
             Support::UnitInterval => x > 0.0 && x < 1.0,
             Support::Binary => x == 0.0 || x == 1.0,
@@ -123,6 +127,8 @@ pub trait Family {
             Support::Positive => x.is_finite() && x > 0.0,
             Support::UnitInterval => x > 0.0 && x < 1.0,
             Support::Interval => x > p[0] && x < p[1],
+            Support::Above => x > p[0] && x.is_finite(),
+            Support::Below => x < p[0] && x.is_finite(),
             Support::Binary => x == 0.0 || x == 1.0,
             Support::Count => is_count(x),
             Support::BoundedCount => is_count(x) && x <= p[0],
@@ -313,6 +319,9 @@ families! {$
     Laplace in laplace,
     Logistic in logistic,
     SkewNormal in skew_normal,
+    TruncatedNormal in truncated_normal,
+    TruncatedNormalLower in truncated_normal_lower,
+    TruncatedNormalUpper in truncated_normal_upper,
 }
 
 impl DistKind {

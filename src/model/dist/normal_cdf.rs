@@ -48,6 +48,114 @@ pub(crate) fn mills(t: f64) -> f64 {
     }
 }
 
+/// `ln(1 − eᵈ)` for `d < 0` (Mächler 2012: `expm1` near 0, `ln_1p` beyond `−ln 2`).
+fn log1mexp(d: f64) -> f64 {
+    if d > -std::f64::consts::LN_2 { (-d.exp_m1()).ln() } else { (-d.exp()).ln_1p() }
+}
+
+/// `ln Z = ln(Φ(β) − Φ(α))` for `α < β`, with `φ(α)/Z` and `φ(β)/Z`; `lo`/`hi` say whether
+/// each bound exists (a missing one is ∓∞ and its ratio 0). Two-sided masses are formed in
+/// the lower tail (by symmetry when `α > 0`), where `ln Φ` keeps its digits.
+pub(crate) fn normal_mass(alpha: f64, beta: f64, lo: bool, hi: bool) -> (f64, f64, f64) {
+    let phi_over = |t: f64, lz: f64| (-0.5 * t * t - HALF_LN_2PI - lz).exp();
+    match (lo, hi) {
+        (true, false) => (log_ndtr(-alpha), mills(-alpha), 0.0),
+        (false, true) => (log_ndtr(beta), 0.0, mills(beta)),
+        (false, false) => (0.0, 0.0, 0.0),
+        (true, true) => {
+            let lz = if alpha > 0.0 {
+                let la = log_ndtr(-alpha);
+                la + log1mexp(log_ndtr(-beta) - la)
+            } else {
+                let lb = log_ndtr(beta);
+                lb + log1mexp(log_ndtr(alpha) - lb)
+            };
+            (lz, phi_over(alpha, lz), phi_over(beta, lz))
+        }
+    }
+}
+
+/// Log density of a normal truncated to `(lower, upper)` (either bound may be missing: `lo`,
+/// `hi`) and its partials `[x, mu, sigma, lower, upper]`, for `x` inside the bounds.
+/// `log p = −ln σ − ln(2π)/2 − z²/2 − ln Z`; with `r_a = φ(α)/Z`, `r_b = φ(β)/Z`:
+/// `∂μ = (z − r_a + r_b)/σ`, `∂σ = (z² − 1 − α r_a + β r_b)/σ`, `∂lower = r_a/σ`,
+/// `∂upper = −r_b/σ`.
+pub(crate) fn truncated_normal(
+    x: f64,
+    mu: f64,
+    sigma: f64,
+    bounds: (f64, f64),
+    lo: bool,
+    hi: bool,
+) -> (f64, [f64; 5]) {
+    let inv_sigma = 1.0 / sigma;
+    let z = (x - mu) * inv_sigma;
+    let (alpha, beta) = ((bounds.0 - mu) * inv_sigma, (bounds.1 - mu) * inv_sigma);
+    let (lz, ra, rb) = normal_mass(alpha, beta, lo, hi);
+    let at = if lo { alpha * ra } else { 0.0 };
+    let bt = if hi { beta * rb } else { 0.0 };
+    let v = -sigma.ln() - HALF_LN_2PI - 0.5 * z * z - lz;
+    (
+        v,
+        [
+            -z * inv_sigma,
+            (z - ra + rb) * inv_sigma,
+            (z * z - 1.0 - at + bt) * inv_sigma,
+            ra * inv_sigma,
+            -rb * inv_sigma,
+        ],
+    )
+}
+
+/// Mean and variance of a normal truncated to `(lower, upper)`:
+/// `μ + σ(r_a − r_b)` and `σ²(1 + α r_a − β r_b − (r_a − r_b)²)`.
+pub(crate) fn truncated_normal_moments(
+    mu: f64,
+    sigma: f64,
+    bounds: (f64, f64),
+    lo: bool,
+    hi: bool,
+) -> (f64, f64) {
+    let (alpha, beta) = ((bounds.0 - mu) / sigma, (bounds.1 - mu) / sigma);
+    let (_, ra, rb) = normal_mass(alpha, beta, lo, hi);
+    let at = if lo { alpha * ra } else { 0.0 };
+    let bt = if hi { beta * rb } else { 0.0 };
+    (mu + sigma * (ra - rb), sigma * sigma * (1.0 + at - bt - (ra - rb).powi(2)))
+}
+
+/// A draw from a normal truncated to `(lower, upper)` by the inverse CDF at `u ∈ (0, 1)`,
+/// computed in the lower tail (reflected when the interval lies right of the mean), where Φ
+/// and `erfc⁻¹` are accurate; where the interval's mass underflows (beyond ~37 sd) the tail is
+/// its exponential limit, `exp(b·(y − b))` below `b`.
+pub(crate) fn sample_truncated_normal(mu: f64, sigma: f64, lower: f64, upper: f64, u: f64) -> f64 {
+    let (mut a, mut b) = ((lower - mu) / sigma, (upper - mu) / sigma);
+    let flip = a > 0.0;
+    if flip {
+        (a, b) = (-b, -a);
+    }
+    let ndtr = |t: f64| 0.5 * libm::erfc(-t * FRAC_1_SQRT_2);
+    let (pa, pb) = (ndtr(a), ndtr(b));
+    let mut y = if pb > pa {
+        let p = pa + u * (pb - pa);
+        -std::f64::consts::SQRT_2 * statrs::function::erf::erfc_inv(2.0 * p)
+    } else {
+        // b ≪ 0: density ∝ exp(b(y − b)) on (a, b), an exponential of rate −b, truncated at a.
+        let rate = -b;
+        let span = (b - a).min(f64::MAX);
+        b + (-u * -(-rate * span).exp_m1()).ln_1p() / rate
+    };
+    // Rounding at a bound: step inside.
+    if y <= a {
+        y = a.next_up();
+    } else if y >= b {
+        y = b.next_down();
+    }
+    if flip {
+        y = -y;
+    }
+    mu + sigma * y
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

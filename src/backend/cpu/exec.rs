@@ -15,6 +15,9 @@ pub struct Executor {
     dynamic: Vec<usize>,
     /// Per instruction: how an `Lpdf`'s normaliser is hoisted out of its element loop.
     hoisted: Vec<Hoist>,
+    /// Per value: data that are whole numbers below 2³², as integers (gather indices and
+    /// scatter tables read them without an f64 → usize conversion per element).
+    ints: Vec<Option<Vec<u32>>>,
 }
 
 impl Executor {
@@ -28,16 +31,23 @@ impl Executor {
         }
         let mut template = vec![0.0; total];
         let mut dynamic = Vec::new();
+        let mut ints = vec![None; prog.lens.len()];
         for (k, instr) in prog.instrs.iter().enumerate() {
             let o = offsets[instr.out];
             match &instr.op {
                 Op::Const(c) => template[o] = *c,
-                Op::Data(d) => template[o..o + prog.data[*d].len()].copy_from_slice(&prog.data[*d]),
+                Op::Data(d) => {
+                    let values = &prog.data[*d];
+                    template[o..o + values.len()].copy_from_slice(values);
+                    if values.iter().all(|&v| v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0) {
+                        ints[instr.out] = Some(values.iter().map(|&v| v as u32).collect());
+                    }
+                }
                 _ => dynamic.push(k),
             }
         }
         let hoisted = hoist::plan(&prog);
-        Executor { prog, offsets, template, dynamic, hoisted }
+        Executor { prog, offsets, template, dynamic, hoisted, ints }
     }
 
     /// The program.
@@ -99,18 +109,26 @@ impl Executor {
             }
             Op::Gather { src, index } => {
                 let (s, x) = (self.offsets[*src], self.offsets[*index]);
-                for i in 0..n {
-                    ws[o + i] = ws[s + ws[x + i] as usize];
+                match &self.ints[*index] {
+                    Some(ix) => (0..n).for_each(|i| ws[o + i] = ws[s + ix[i] as usize]),
+                    None => (0..n).for_each(|i| ws[o + i] = ws[s + ws[x + i] as usize]),
                 }
             }
             Op::ScatterAdd { src, starts, perm } => {
                 let (s, st, p) = (self.offsets[*src], self.offsets[*starts], self.offsets[*perm]);
-                for k in 0..n {
-                    let mut acc = 0.0;
-                    for q in ws[st + k] as usize..ws[st + k + 1] as usize {
-                        acc += ws[s + ws[p + q] as usize];
+                if let (Some(starts), Some(perm)) = (&self.ints[*starts], &self.ints[*perm]) {
+                    for k in 0..n {
+                        let from = &perm[starts[k] as usize..starts[k + 1] as usize];
+                        ws[o + k] = from.iter().map(|&q| ws[s + q as usize]).sum();
                     }
-                    ws[o + k] = acc;
+                } else {
+                    for k in 0..n {
+                        let mut acc = 0.0;
+                        for q in ws[st + k] as usize..ws[st + k + 1] as usize {
+                            acc += ws[s + ws[p + q] as usize];
+                        }
+                        ws[o + k] = acc;
+                    }
                 }
             }
             Op::Get(src, k) => ws[o] = ws[self.offsets[*src] + k],
@@ -127,19 +145,35 @@ impl Executor {
                 let (x, c) = (self.offsets[*x], self.prog.lens[*v]);
                 let v = self.offsets[*v];
                 for i in 0..n {
-                    let row = &ws[x + i * c..x + (i + 1) * c];
-                    ws[o + i] = row.iter().zip(&ws[v..v + c]).map(|(a, b)| a * b).sum();
+                    ws[o + i] = dot(&ws[x + i * c..x + (i + 1) * c], &ws[v..v + c]);
                 }
             }
             Op::MatTVec { x, g } => {
+                // Xᵀg as a sum of rows scaled by g: contiguous, independent lanes.
                 let (x, r) = (self.offsets[*x], self.prog.lens[*g]);
                 let g = self.offsets[*g];
-                for j in 0..n {
-                    let mut acc = 0.0;
-                    for i in 0..r {
-                        acc += ws[x + i * n + j] * ws[g + i];
+                let mut acc = [0.0f64; 64];
+                for j0 in (0..n).step_by(64) {
+                    let w = (n - j0).min(64);
+                    let acc = &mut acc[..w];
+                    acc.fill(0.0);
+                    // Four rows per pass: a quarter of the accumulator loads and stores.
+                    let quads = r / 4 * 4;
+                    for i in (0..quads).step_by(4) {
+                        let gi = [ws[g + i], ws[g + i + 1], ws[g + i + 2], ws[g + i + 3]];
+                        let at = |q: usize| x + (i + q) * n + j0;
+                        let (r0, r1, r2, r3) = (at(0), at(1), at(2), at(3));
+                        for (t, a) in acc.iter_mut().enumerate() {
+                            *a += (ws[r0 + t] * gi[0] + ws[r1 + t] * gi[1])
+                                + (ws[r2 + t] * gi[2] + ws[r3 + t] * gi[3]);
+                        }
                     }
-                    ws[o + j] = acc;
+                    for i in quads..r {
+                        let gi = ws[g + i];
+                        let row = &ws[x + i * n + j0..x + i * n + j0 + w];
+                        acc.iter_mut().zip(row).for_each(|(a, &xij)| *a += xij * gi);
+                    }
+                    ws[o + j0..o + j0 + w].copy_from_slice(acc);
                 }
             }
             Op::Lpdf { kind, args, partials } => {
@@ -223,28 +257,65 @@ impl Executor {
             }
         };
         let kernel = !matches!(hoisted, Hoist::None);
-        for i in 0..n {
-            for j in 0..k {
-                x[j] = ws[at[j] + if vec[j] { i } else { 0 }];
+        // Branch-free addressing: element i of argument j is at[j] + i·stride[j]; only the
+        // partials that exist are written.
+        let mut stride = [0usize; MAX];
+        let mut outs = [(0usize, 0usize, 0usize); MAX];
+        let mut n_out = 0;
+        for j in 0..k {
+            stride[j] = usize::from(vec[j]);
+            if out[j] != usize::MAX {
+                outs[n_out] = (j, out[j], usize::from(out_vec[j]));
+                n_out += 1;
             }
-            let lp = if kernel || any_grad {
+        }
+        let plan = Plan { at, stride, outs, n_out, n };
+        total += match k {
+            1 => self.lpdf_loop::<F, 1>(ws, &plan, kernel, any_grad),
+            2 => self.lpdf_loop::<F, 2>(ws, &plan, kernel, any_grad),
+            3 => self.lpdf_loop::<F, 3>(ws, &plan, kernel, any_grad),
+            4 => self.lpdf_loop::<F, 4>(ws, &plan, kernel, any_grad),
+            5 => self.lpdf_loop::<F, 5>(ws, &plan, kernel, any_grad),
+            6 => self.lpdf_loop::<F, 6>(ws, &plan, kernel, any_grad),
+            7 => self.lpdf_loop::<F, 7>(ws, &plan, kernel, any_grad),
+            _ => self.lpdf_loop::<F, MAX>(ws, &plan, kernel, any_grad),
+        };
+        ws[o] = if total.is_nan() { f64::NEG_INFINITY } else { total };
+    }
+
+    /// The element loop of [`Executor::lpdf`] for `K` arguments (value and parameters): the
+    /// sum of the log densities, partials accumulated in place.
+    #[inline]
+    fn lpdf_loop<F: crate::model::Family, const K: usize>(
+        &self,
+        ws: &mut [f64],
+        plan: &Plan,
+        kernel: bool,
+        any_grad: bool,
+    ) -> f64 {
+        let mut x = [0.0; K];
+        let mut g = [0.0; K];
+        let mut total = 0.0;
+        let outs = &plan.outs[..plan.n_out];
+        for i in 0..plan.n {
+            for j in 0..K {
+                x[j] = ws[plan.at[j] + i * plan.stride[j]];
+            }
+            total += if kernel || any_grad {
                 let lp = if kernel {
-                    F::kernel_grad(x[0], &x[1..k], &mut g[..k])
+                    F::kernel_grad(x[0], &x[1..], &mut g)
                 } else {
-                    F::lpdf_grad(x[0], &x[1..k], &mut g[..k])
+                    F::lpdf_grad(x[0], &x[1..], &mut g)
                 };
-                for j in 0..k {
-                    if out[j] != usize::MAX {
-                        ws[out[j] + if out_vec[j] { i } else { 0 }] += g[j];
-                    }
+                for &(j, base, os) in outs {
+                    ws[base + i * os] += g[j];
                 }
                 lp
             } else {
-                F::lpdf(x[0], &x[1..k])
+                F::lpdf(x[0], &x[1..])
             };
-            total += lp;
         }
-        ws[o] = if total.is_nan() { f64::NEG_INFINITY } else { total };
+        total
     }
 }
 
@@ -260,4 +331,30 @@ pub fn pairwise_sum(v: &[f64]) -> f64 {
         let (a, b) = v.split_at(v.len() / 2);
         pairwise_sum(a) + pairwise_sum(b)
     }
+}
+
+/// `Σ aᵢbᵢ` with four independent accumulators (pipelined and vectorised; a single running sum
+/// waits one add latency per element).
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    let mut s = [0.0f64; 4];
+    for (x, y) in ca.zip(cb) {
+        for k in 0..4 {
+            s[k] += x[k] * y[k];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// Addressing of one density instruction's element loop (see [`Executor::lpdf`]).
+struct Plan {
+    at: [usize; MAX],
+    stride: [usize; MAX],
+    /// (argument, first output slot, output stride) for each partial that exists.
+    outs: [(usize, usize, usize); MAX],
+    n_out: usize,
+    n: usize,
 }

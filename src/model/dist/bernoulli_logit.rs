@@ -40,11 +40,21 @@ impl Family for BernoulliLogit {
         }
     }
 
-    /// `∂/∂l = x − σ(l)`.
+    /// `∂/∂l = x − σ(l)`. One `exp` and one `ln_1p` per point: with `e = exp(−|l|)`,
+    /// `softplus(±l) = max(±l, 0) + ln(1 + e)` and `σ(l) = 1/(1 + e)` or `e/(1 + e)`.
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        let l = p[0];
         g[0] = 0.0;
-        g[1] = if x == 0.0 || x == 1.0 { x - logistic(p[0]) } else { 0.0 };
-        Self::lpdf(x, p)
+        if !(x == 0.0 || x == 1.0) {
+            g[1] = 0.0;
+            return f64::NEG_INFINITY;
+        }
+        let e = (-l.abs()).exp();
+        let sigma = if l >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+        g[1] = x - sigma;
+        // ln p = −softplus(−l) for x = 1, −softplus(l) for x = 0.
+        let signed = if x == 1.0 { -l } else { l };
+        -(signed.max(0.0) + e.ln_1p())
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {

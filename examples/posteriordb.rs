@@ -3,7 +3,7 @@
 //! its reference draws.
 //!
 //! ```text
-//! cargo run --release --example posteriordb -- [--backend cpu|gpu] [--seed 1] [NAME…]
+//! cargo run --release --example posteriordb -- [--backend cpu|gpu] [--precision f32|f64] [--seed 1] [NAME…]
 //! ```
 //! Per posterior: the worst |Δmean| / combined MCSE (our MCSE and posteriordb's), the worst
 //! |sd / reference sd − 1|, divergences, time, the settings raised where the reference run
@@ -29,6 +29,10 @@ fn main() {
         _ => BackendChoice::Cpu,
     };
     let seed: u64 = args::arg("--seed", 1);
+    let precision = match args::value("--precision").as_deref() {
+        Some("f64") => exmc::backend::gpu::Precision::F64,
+        _ => exmc::backend::gpu::Precision::F32,
+    };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let chosen: Vec<String> = argv
         .iter()
@@ -41,7 +45,7 @@ fn main() {
     println!("{:<44} {:>8} {:>8} {:>5} {:>8}  result", "posterior", "max |z|", "max sd", "div", "time s");
     let mut passed = 0;
     for name in &names {
-        match posteriordb::run(&shared, &models, name, backend, seed) {
+        match posteriordb::run(&shared, &models, name, backend, precision, seed) {
             Ok(o) => {
                 passed += usize::from(o.passed);
                 let notes = if o.settings.is_empty() { String::new() } else { format!(" ({})", o.settings) };

@@ -14,6 +14,7 @@ mod posteriordb;
 use std::path::PathBuf;
 
 use common::{backends, skip};
+use exmc::backend::gpu::Precision;
 use exmc::prelude::*;
 
 /// Quick ones (under a second or two on one core): a hierarchical model, linear regressions
@@ -53,7 +54,7 @@ fn small_posteriors_match_their_references() {
     };
     for backend in backends("small_posteriors_match_their_references") {
         for name in SMALL {
-            let o = posteriordb::run(&shared, &models(), name, backend, 1).unwrap();
+            let o = posteriordb::run(&shared, &models(), name, backend, Precision::F32, 1).unwrap();
             assert!(o.passed, "{backend:?}: {o:?}");
             assert_eq!(o.divergences, 0, "{backend:?}: {o:?}");
         }

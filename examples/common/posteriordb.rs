@@ -67,6 +67,7 @@ pub fn run(
     models: &Path,
     name: &str,
     backend: BackendChoice,
+    precision: exmc::backend::gpu::Precision,
     seed: u64,
 ) -> exmc::Result<Outcome> {
     let dir = shared.join("posteriordb").join(name);
@@ -93,6 +94,7 @@ pub fn run(
     let t = Instant::now();
     let fit = Sampler::new(&model)
         .backend(backend)
+        .gpu_precision(precision)
         .target_accept(adapt_delta)
         .max_treedepth(treedepth)
         .seed(seed)

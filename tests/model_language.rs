@@ -303,3 +303,26 @@ fn truncated_normals_sample_their_moments() {
         assert!(f.divergences() < 40, "{backend:?}: {}", f.divergences());
     }
 }
+
+/// Domain warnings stay cheap and bounded: a chain of 10⁵ deterministics feeding a probability
+/// is followed without recursion, and hundreds of mistakes give 20 warnings and a last line.
+#[test]
+fn domain_warnings_are_bounded() {
+    use exmc::rewrite::domain_warnings;
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let mut d = m.deterministic("d0", a.logistic()).unwrap();
+    for k in 1..100_000 {
+        d = m.deterministic(&format!("d{k}"), d).unwrap();
+    }
+    m.observe("y", Bernoulli::new(d), &[1.0]).unwrap();
+    assert!(domain_warnings(&m).is_empty());
+    let mut m = Model::new();
+    let s = m.rv("s", Normal::new(0, 1)).unwrap();
+    for k in 0..300 {
+        m.observe(&format!("y{k}"), Normal::new(0, s), &[0.5]).unwrap();
+    }
+    let w = domain_warnings(&m);
+    assert_eq!(w.len(), 21);
+    assert!(w[20].contains("not listed"), "{}", w[20]);
+}

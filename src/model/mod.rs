@@ -211,6 +211,14 @@ pub struct Model {
     #[serde(skip)]
     ancestors: Vec<(u64, usize)>,
     nodes: Vec<Node>,
+    /// Node positions by name (duplicate checks and `var` in O(1), so building a model of
+    /// 10⁵ nodes is linear); rebuilt wherever `nodes` is replaced.
+    #[serde(skip)]
+    names: std::collections::HashMap<String, usize>,
+}
+
+fn name_index(nodes: &[Node]) -> std::collections::HashMap<String, usize> {
+    nodes.iter().enumerate().map(|(i, n)| (n.name.clone(), i)).collect()
 }
 
 fn fresh_id() -> u64 {
@@ -221,7 +229,7 @@ impl Clone for Model {
     fn clone(&self) -> Model {
         let mut ancestors = self.ancestors.clone();
         ancestors.push((self.id, self.nodes.len()));
-        Model { id: fresh_id(), ancestors, nodes: self.nodes.clone() }
+        Model { id: fresh_id(), ancestors, nodes: self.nodes.clone(), names: self.names.clone() }
     }
 }
 
@@ -240,7 +248,7 @@ impl Default for Model {
 impl Model {
     /// An empty model.
     pub fn new() -> Model {
-        Model { id: fresh_id(), ancestors: Vec::new(), nodes: Vec::new() }
+        Model { id: fresh_id(), ancestors: Vec::new(), nodes: Vec::new(), names: Default::default() }
     }
 
     /// The nodes, in the order they were added.
@@ -250,10 +258,9 @@ impl Model {
 
     /// Handle of the node called `name`.
     pub fn var(&self, name: &str) -> Result<Var> {
-        self.nodes
-            .iter()
-            .position(|n| n.name == name)
-            .map(|index| Var { owner: self.id, index })
+        self.names
+            .get(name)
+            .map(|&index| Var { owner: self.id, index })
             .ok_or_else(|| Error::UnknownName(name.to_string()))
     }
 
@@ -365,7 +372,8 @@ impl Model {
 
     /// Loads a model from JSON and validates it completely.
     pub fn from_json(json: &str) -> Result<Model> {
-        let m: Model = serde_json::from_str(json).map_err(|e| Error::Json(e.to_string()))?;
+        let mut m: Model = serde_json::from_str(json).map_err(|e| Error::Json(e.to_string()))?;
+        m.names = name_index(&m.nodes);
         m.validate()?;
         Ok(m)
     }
@@ -392,7 +400,8 @@ impl Model {
     pub(crate) fn with_nodes(&self, nodes: Vec<Node>) -> Model {
         let mut ancestors = self.ancestors.clone();
         ancestors.push((self.id, self.nodes.len()));
-        Model { id: fresh_id(), ancestors, nodes }
+        let names = name_index(&nodes);
+        Model { id: fresh_id(), ancestors, nodes, names }
     }
 
     fn node_mut(&mut self, var: Var) -> Result<&mut Node> {
@@ -407,12 +416,13 @@ impl Model {
 
     fn push(&mut self, name: &str, shape: Option<Shape>, kind: NodeKind) -> Result<Var> {
         validate::name(name)?;
-        if self.nodes.iter().any(|n| n.name == name) {
+        if self.names.contains_key(name) {
             return Err(Error::DuplicateName(name.to_string()));
         }
         let mut node =
             Node { name: name.to_string(), shape: shape.unwrap_or(Shape::Scalar), kind, labels: None };
         validate::node(self, &mut node, shape.is_some())?;
+        self.names.insert(node.name.clone(), self.nodes.len());
         self.nodes.push(node);
         Ok(Var { owner: self.id, index: self.nodes.len() - 1 })
     }

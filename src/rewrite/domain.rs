@@ -10,6 +10,9 @@
 use super::noncenter::Sign;
 use crate::model::{Domain, Expr, ExprNode, Model, NodeKind, Support, UnaryOp};
 
+/// At most this many warnings (each may search the model once); then a line saying so.
+const MAX_WARNINGS: usize = 20;
+
 /// One warning per (node, parameter) where a parameter with a positive or probability domain
 /// reads a free variable whose support is wider and nothing in between proves the domain.
 pub fn domain_warnings(model: &Model) -> Vec<String> {
@@ -26,6 +29,10 @@ pub fn domain_warnings(model: &Model) -> Vec<String> {
             };
             if proven {
                 continue;
+            }
+            if out.len() == MAX_WARNINGS {
+                out.push(format!("more domain warnings after {MAX_WARNINGS}; the rest are not listed"));
+                return out;
             }
             let culprits = wide_free_reads(model, expr, *domain, &signs);
             if culprits.is_empty() {
@@ -53,18 +60,21 @@ pub fn domain_warnings(model: &Model) -> Vec<String> {
 /// Whether `e` lies in [0, 1] by construction: constants and data there, `logistic(·)`, a free
 /// variable with support (0, 1) or a Uniform inside it, or a deterministic that is one of those.
 fn unit_interval(model: &Model, e: &Expr, signs: &[Sign]) -> bool {
-    if let Some(c) = e.eval_const() {
-        return c.values.iter().all(|v| (0.0..=1.0).contains(v));
-    }
-    match e.nodes().last() {
-        Some(ExprNode::Unary(UnaryOp::Logistic, _)) => true,
-        Some(ExprNode::Var(r)) => match model.nodes().get(r.index).map(|n| &n.kind) {
-            Some(NodeKind::Free { .. }) => unit_interval_node(model, r.index, signs),
-            Some(NodeKind::Deterministic { expr }) => unit_interval(model, expr, signs),
-            Some(NodeKind::Data { values, .. }) => values.iter().all(|v| (0.0..=1.0).contains(v)),
-            _ => false,
-        },
-        _ => false,
+    // A loop, not recursion, through chains of deterministics (models may be 10⁵ nodes deep).
+    let mut e = e;
+    loop {
+        if let Some(c) = e.eval_const() {
+            return c.values.iter().all(|v| (0.0..=1.0).contains(v));
+        }
+        let Some(ExprNode::Var(r)) = e.nodes().last() else {
+            return matches!(e.nodes().last(), Some(ExprNode::Unary(UnaryOp::Logistic, _)));
+        };
+        match model.nodes().get(r.index).map(|n| &n.kind) {
+            Some(NodeKind::Free { .. }) => return unit_interval_node(model, r.index, signs),
+            Some(NodeKind::Deterministic { expr }) => e = expr,
+            Some(NodeKind::Data { values, .. }) => return values.iter().all(|v| (0.0..=1.0).contains(v)),
+            _ => return false,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ mod common;
 use exmc::backend::cpu::Executor;
 use exmc::backend::gpu::{BatchLogpGrad, Gpu, Mapping, MappingChoice, Precision};
 use exmc::compile::{BinOp, Op, Program, UnOp, autodiff, compile};
-use exmc::model::{Dist, DistKind, Domain, Support};
+use exmc::model::{Dist, DistKind};
 use exmc::prelude::*;
 use exmc::rewrite::RewriteOptions;
 use exmc::rng::{ChainRng, Purpose};
@@ -44,37 +44,10 @@ fn programs() -> Vec<(String, Program)> {
                 continue;
             }
             let mut m = Model::new();
-            // Bounds first (interval families store them first), random around the data.
-            let mut params: Vec<Expr> = match kind.support() {
-                Support::Interval => {
-                    let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
-                    let w = m.rv("w", Gamma::new(4.0, 1.0)).unwrap();
-                    vec![a - 3.0, a + 3.0 + w]
-                }
-                Support::Above => vec![m.rv("a", Normal::new(0.0, 1.0)).unwrap() - 3.0],
-                Support::Below => vec![m.rv("b", Normal::new(0.0, 1.0)).unwrap() + 3.0],
-                _ => Vec::new(),
-            };
-            let rest: Vec<Expr> = kind.params()[params.len()..]
-                .iter()
-                .map(|(name, d)| match d {
-                    Domain::Real => m.rv(name, Normal::new(0.3, 1.0)).unwrap().into(),
-                    Domain::Positive => m.rv(name, LogNormal::new(0.5, 0.3)).unwrap().into(),
-                    Domain::Probability => m.rv(name, Beta::new(2.0, 2.0)).unwrap().into(),
-                    Domain::Count => Expr::constant(10.0),
-                })
-                .collect();
-            params.extend(rest);
+            let params = common::random_params(&mut m, kind);
             let dist = Dist { kind, params };
             if observed {
-                let data = match kind.support() {
-                    Support::UnitInterval => vec![0.15, 0.5, 0.8],
-                    Support::Positive => vec![0.4, 1.1, 2.5],
-                    Support::Binary => vec![0.0, 1.0, 1.0],
-                    Support::Count | Support::BoundedCount => vec![0.0, 3.0, 7.0],
-                    _ => vec![-1.3, 0.2, 1.7],
-                };
-                m.observe("y", dist, &data).unwrap();
+                m.observe("y", dist, &common::data_for(kind)).unwrap();
             } else {
                 m.rv_vec("x", dist, 2).unwrap();
             }

@@ -4,55 +4,13 @@
 
 mod common;
 
+use common::{data_for, random_params};
 use exmc::backend::cpu::Executor;
 use exmc::compile::compile;
-use exmc::model::{DistKind, Domain, Support};
+use exmc::model::DistKind;
 use exmc::prelude::*;
 use exmc::rewrite::RewriteOptions;
 use exmc::rng::{ChainRng, Purpose};
-
-/// Builds `family(params...)` where every parameter is a random expression in its domain.
-fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
-    let spec = kind.params();
-    // Bounds first (interval families store them first), random but around the data.
-    let mut out: Vec<Expr> = match kind.support() {
-        Support::Interval => {
-            let a = m.rv("lower", Normal::new(0.0, 1.0)).unwrap();
-            let w = m.rv("width", Gamma::new(4.0, 1.0)).unwrap();
-            vec![a - 3.0, a + 3.0 + w]
-        }
-        Support::Above => vec![m.rv("lower", Normal::new(0.0, 1.0)).unwrap() - 3.0],
-        Support::Below => vec![m.rv("upper", Normal::new(0.0, 1.0)).unwrap() + 3.0],
-        _ => Vec::new(),
-    };
-    let rest: Vec<Expr> = spec[out.len()..]
-        .iter()
-        .map(|(name, domain)| {
-            let p = format!("p_{name}");
-            match domain {
-                Domain::Real => m.rv(&p, Normal::new(0.3, 1.0)).unwrap().into(),
-                Domain::Positive => m.rv(&p, LogNormal::new(0.5, 0.3)).unwrap().into(),
-                Domain::Probability => m.rv(&p, Beta::new(2.0, 2.0)).unwrap().into(),
-                Domain::Count => Expr::constant(10.0),
-            }
-        })
-        .collect();
-    out.extend(rest);
-    out
-}
-
-fn data_for(kind: DistKind) -> Vec<f64> {
-    match kind.support() {
-        exmc::model::Support::Real
-        | exmc::model::Support::Interval
-        | exmc::model::Support::Above
-        | exmc::model::Support::Below => vec![-1.3, 0.2, 1.7],
-        exmc::model::Support::Positive => vec![0.4, 1.1, 2.5],
-        exmc::model::Support::UnitInterval => vec![0.15, 0.5, 0.8],
-        exmc::model::Support::Binary => vec![0.0, 1.0, 1.0],
-        exmc::model::Support::Count | exmc::model::Support::BoundedCount => vec![0.0, 3.0, 7.0],
-    }
-}
 
 /// Central differences of log p at `u`, compared with the program's gradient.
 fn check_gradient(m: &Model, label: &str, points: usize) {

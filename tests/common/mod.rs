@@ -88,3 +88,48 @@ pub fn backends(test: &str) -> Vec<exmc::prelude::BackendChoice> {
     }
     out
 }
+
+use exmc::model::{DistKind, Domain, Support};
+use exmc::prelude::{Beta, Expr, Gamma, LogNormal, Model, Normal};
+
+/// Parameters of `kind`, each a random expression in its domain (bounds first and around
+/// [`data_for`]'s values): the family tests' way to make every parameter random.
+pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
+    let spec = kind.params();
+    // Bounds first (interval families store them first), random but around the data.
+    let mut out: Vec<Expr> = match kind.support() {
+        Support::Interval => {
+            let a = m.rv("lower", Normal::new(0.0, 1.0)).unwrap();
+            let w = m.rv("width", Gamma::new(4.0, 1.0)).unwrap();
+            vec![a - 3.0, a + 3.0 + w]
+        }
+        Support::Above => vec![m.rv("lower", Normal::new(0.0, 1.0)).unwrap() - 3.0],
+        Support::Below => vec![m.rv("upper", Normal::new(0.0, 1.0)).unwrap() + 3.0],
+        _ => Vec::new(),
+    };
+    let rest: Vec<Expr> = spec[out.len()..]
+        .iter()
+        .map(|(name, domain)| {
+            let p = format!("p_{name}");
+            match domain {
+                Domain::Real => m.rv(&p, Normal::new(0.3, 1.0)).unwrap().into(),
+                Domain::Positive => m.rv(&p, LogNormal::new(0.5, 0.3)).unwrap().into(),
+                Domain::Probability => m.rv(&p, Beta::new(2.0, 2.0)).unwrap().into(),
+                Domain::Count => Expr::constant(10.0),
+            }
+        })
+        .collect();
+    out.extend(rest);
+    out
+}
+
+/// Three observations inside `kind`'s support (and inside [`random_params`]' bounds).
+pub fn data_for(kind: DistKind) -> Vec<f64> {
+    match kind.support() {
+        Support::Real | Support::Interval | Support::Above | Support::Below => vec![-1.3, 0.2, 1.7],
+        Support::Positive => vec![0.4, 1.1, 2.5],
+        Support::UnitInterval => vec![0.15, 0.5, 0.8],
+        Support::Binary => vec![0.0, 1.0, 1.0],
+        Support::Count | Support::BoundedCount => vec![0.0, 3.0, 7.0],
+    }
+}

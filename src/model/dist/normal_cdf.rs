@@ -75,6 +75,26 @@ pub(crate) fn normal_mass(alpha: f64, beta: f64, lo: bool, hi: bool) -> (f64, f6
     }
 }
 
+/// The truncation terms shared by the density and the moments: `ln Z`, `r_a = φ(α)/Z`,
+/// `r_b = φ(β)/Z`, and `α r_a`, `β r_b` (0 for a missing bound, whose α or β is infinite).
+struct Mass {
+    lz: f64,
+    ra: f64,
+    rb: f64,
+    at: f64,
+    bt: f64,
+}
+
+impl Mass {
+    fn new(mu: f64, inv_sigma: f64, bounds: (f64, f64), lo: bool, hi: bool) -> Mass {
+        let (alpha, beta) = ((bounds.0 - mu) * inv_sigma, (bounds.1 - mu) * inv_sigma);
+        let (lz, ra, rb) = normal_mass(alpha, beta, lo, hi);
+        let at = if lo { alpha * ra } else { 0.0 };
+        let bt = if hi { beta * rb } else { 0.0 };
+        Mass { lz, ra, rb, at, bt }
+    }
+}
+
 /// Log density of a normal truncated to `(lower, upper)` (either bound may be missing: `lo`,
 /// `hi`) and its partials `[x, mu, sigma, lower, upper]`, for `x` inside the bounds.
 /// `log p = −ln σ − ln(2π)/2 − z²/2 − ln Z`; with `r_a = φ(α)/Z`, `r_b = φ(β)/Z`:
@@ -90,10 +110,7 @@ pub(crate) fn truncated_normal(
 ) -> (f64, [f64; 5]) {
     let inv_sigma = 1.0 / sigma;
     let z = (x - mu) * inv_sigma;
-    let (alpha, beta) = ((bounds.0 - mu) * inv_sigma, (bounds.1 - mu) * inv_sigma);
-    let (lz, ra, rb) = normal_mass(alpha, beta, lo, hi);
-    let at = if lo { alpha * ra } else { 0.0 };
-    let bt = if hi { beta * rb } else { 0.0 };
+    let Mass { lz, ra, rb, at, bt } = Mass::new(mu, inv_sigma, bounds, lo, hi);
     let v = -sigma.ln() - HALF_LN_2PI - 0.5 * z * z - lz;
     (
         v,
@@ -116,10 +133,7 @@ pub(crate) fn truncated_normal_moments(
     lo: bool,
     hi: bool,
 ) -> (f64, f64) {
-    let (alpha, beta) = ((bounds.0 - mu) / sigma, (bounds.1 - mu) / sigma);
-    let (_, ra, rb) = normal_mass(alpha, beta, lo, hi);
-    let at = if lo { alpha * ra } else { 0.0 };
-    let bt = if hi { beta * rb } else { 0.0 };
+    let Mass { ra, rb, at, bt, .. } = Mass::new(mu, 1.0 / sigma, bounds, lo, hi);
     (mu + sigma * (ra - rb), sigma * sigma * (1.0 + at - bt - (ra - rb).powi(2)))
 }
 

@@ -12,9 +12,7 @@
 //! `EXMC_FUZZ_SECS=600 cargo test --release --test fuzz -- --nocapture`, which prints the
 //! number of cases at the end. `EXMC_FUZZ_SEED` picks the first seed.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+mod common;
 
 use exmc::backend::gpu::module::{batch_logp_grad_module, step_module};
 use exmc::backend::gpu::{Mapping, MappingChoice, Precision};
@@ -22,10 +20,7 @@ use exmc::model::{Dist, DistKind};
 use exmc::prelude::*;
 use exmc::rewrite::RewriteOptions;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRng, TestRunner};
-
-/// A case running longer than this is a hang.
-const HANG_SECS: u64 = 120;
+use proptest::test_runner::TestCaseError;
 
 /// A constant, with the awkward values over-represented.
 fn constant() -> impl Strategy<Value = f64> {
@@ -428,18 +423,8 @@ fn kernels(m: &Model) {
     }
 }
 
-static CURRENT: Mutex<String> = Mutex::new(String::new());
-static STARTED: AtomicU64 = AtomicU64::new(0);
-
-fn now_s() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 fn one_case(steps: &[Step], muts: &[Mutation], opts: &Options, gpu: bool) -> Result<(), TestCaseError> {
-    STARTED.store(now_s(), Ordering::SeqCst);
-    if let Ok(mut c) = CURRENT.lock() {
-        *c = format!("{steps:?}\n{muts:?}\n{opts:?}");
-    }
+    common::fuzz::case_started(|| format!("{steps:?}\n{muts:?}\n{opts:?}"));
     let m = build(steps);
     let json = m.to_json().map_err(|e| TestCaseError::fail(format!("to_json: {e}")))?;
     let back = Model::from_json(&json).map_err(|e| TestCaseError::fail(format!("round trip: {e}")))?;
@@ -456,50 +441,12 @@ fn one_case(steps: &[Step], muts: &[Mutation], opts: &Options, gpu: bool) -> Res
 
 #[test]
 fn fuzz_builder_json_sampler_and_codegen() {
-    let secs: u64 = std::env::var("EXMC_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
-    let mut seed: u64 = std::env::var("EXMC_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
-    // Watchdog: a case running past HANG_SECS is a hang; print it and abort.
-    std::thread::spawn(|| {
-        loop {
-            std::thread::sleep(Duration::from_secs(5));
-            let started = STARTED.load(Ordering::SeqCst);
-            if started > 0 && now_s().saturating_sub(started) > HANG_SECS {
-                let case = CURRENT.lock().map(|c| c.clone()).unwrap_or_default();
-                eprintln!("HANG: a fuzz case ran for more than {HANG_SECS} s:\n{case}");
-                std::process::abort();
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let cases = AtomicU64::new(0);
-    let mut runs = 0u64;
     let strategy = (
         prop::collection::vec(step(), 0..10),
         prop::collection::vec(mutation(), 1..4),
         options(),
         prop::bool::weighted(0.25),
     );
-    while Instant::now() < deadline {
-        let config = Config { cases: 64, failure_persistence: None, ..Config::default() };
-        let rng = TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed_bytes(seed));
-        let mut runner = TestRunner::new_with_rng(config, rng);
-        let result = runner.run(&strategy, |(steps, muts, opts, gpu)| {
-            cases.fetch_add(1, Ordering::Relaxed);
-            one_case(&steps, &muts, &opts, gpu)
-        });
-        if let Err(e) = result {
-            panic!("fuzz seed {seed}: {e}");
-        }
-        runs += 1;
-        seed += 1;
-    }
-    STARTED.store(0, Ordering::SeqCst);
-    let cases = cases.load(Ordering::Relaxed);
-    eprintln!("fuzz: {cases} cases in {secs} s ({runs} runs of 64, seeds from {})", seed - runs);
-}
-
-fn seed_bytes(seed: u64) -> [u8; 32] {
-    let mut b = [0u8; 32];
-    b[..8].copy_from_slice(&seed.to_le_bytes());
-    b
+    let r = common::fuzz::run(20, strategy, |(steps, muts, opts, gpu)| one_case(&steps, &muts, &opts, gpu));
+    eprintln!("fuzz: {} cases in {} s ({} runs of 64, seeds from {})", r.cases, r.secs, r.runs, r.first_seed);
 }

@@ -13,19 +13,16 @@
 //! `EXMC_FUZZ_SECS=600 cargo test --release --test fuzz_model_file -- --nocapture`, which
 //! prints the number of inputs at the end.
 
+mod common;
+
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
 use exmc::model::DistKind;
 use exmc::model::file::DataSet;
 use exmc::prelude::*;
 use exmc::rewrite::RewriteOptions;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRng, TestRunner};
-
-const HANG_SECS: u64 = 120;
 
 /// Tokens inserted into expression strings.
 const TOKENS: &[&str] = &[
@@ -323,83 +320,41 @@ fn load_and_use(text: &str, data: &DataSet, small: bool, sample: bool) {
     }
 }
 
-static CURRENT: Mutex<String> = Mutex::new(String::new());
-static STARTED: AtomicU64 = AtomicU64::new(0);
-
-fn now_s() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 #[test]
 fn fuzz_model_file_loader() {
-    let secs: u64 = std::env::var("EXMC_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(15);
-    let mut seed: u64 = std::env::var("EXMC_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
-    std::thread::spawn(|| {
-        loop {
-            std::thread::sleep(Duration::from_secs(5));
-            let started = STARTED.load(Ordering::SeqCst);
-            if started > 0 && now_s().saturating_sub(started) > HANG_SECS {
-                let case = CURRENT.lock().map(|c| c.clone()).unwrap_or_default();
-                eprintln!("HANG: a fuzz case ran for more than {HANG_SECS} s:\n{case}");
-                std::process::abort();
-            }
-        }
-    });
     let corpus = corpus();
     // Unmutated, every entry loads.
     for e in &corpus {
         Model::from_model_str(&e.text, &e.data, &e.name).unwrap_or_else(|err| panic!("{}: {err}", e.name));
     }
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let cases = AtomicU64::new(0);
-    let mut runs = 0u64;
     let strategy = (
         0..corpus.len(),
         prop::collection::vec(mutation(), 1..5),
         prop::bool::weighted(0.2),
         prop::bool::weighted(0.3),
     );
-    while Instant::now() < deadline {
-        let config = Config { cases: 64, failure_persistence: None, ..Config::default() };
-        let rng = TestRng::from_seed(proptest::test_runner::RngAlgorithm::ChaCha, &seed_bytes(seed));
-        let mut runner = TestRunner::new_with_rng(config, rng);
-        let result = runner.run(&strategy, |(k, muts, mutate_data, sample)| {
-            cases.fetch_add(1, Ordering::Relaxed);
-            let e = &corpus[k];
-            STARTED.store(now_s(), Ordering::SeqCst);
-            if let Ok(mut c) = CURRENT.lock() {
-                *c = format!("{}\n{muts:?} data: {mutate_data}", e.name);
+    let r = common::fuzz::run(15, strategy, |(k, muts, mutate_data, sample)| {
+        let e = &corpus[k];
+        common::fuzz::case_started(|| format!("{}\n{muts:?} data: {mutate_data}", e.name));
+        if mutate_data && e.small {
+            if let Ok(d) = DataSet::from_json(&mutate(&e.data_text, &muts), "data.json") {
+                load_and_use(&e.text, &d, true, sample);
             }
-            if mutate_data && e.small {
-                if let Ok(d) = DataSet::from_json(&mutate(&e.data_text, &muts), "data.json") {
-                    load_and_use(&e.text, &d, true, sample);
-                }
-            } else {
-                load_and_use(&mutate(&e.text, &muts), &e.data, e.small, sample);
-            }
-            Ok::<(), TestCaseError>(())
-        });
-        if let Err(e) = result {
-            panic!("fuzz seed {seed}: {e}");
+        } else {
+            load_and_use(&mutate(&e.text, &muts), &e.data, e.small, sample);
         }
-        runs += 1;
-        seed += 1;
-    }
-    STARTED.store(0, Ordering::SeqCst);
-    let cases = cases.load(Ordering::Relaxed);
+        Ok(())
+    });
     eprintln!(
-        "fuzz_model_file: {cases} inputs in {secs} s ({runs} runs of 64, seeds from {}), corpus of {}; \
+        "fuzz_model_file: {} inputs in {} s ({} runs of 64, seeds from {}), corpus of {}; \
          {} loaded, {} compiled, {} sampled",
-        seed - runs,
+        r.cases,
+        r.secs,
+        r.runs,
+        r.first_seed,
         corpus.len(),
         LOADED.load(Ordering::Relaxed),
         COMPILED.load(Ordering::Relaxed),
         SAMPLED.load(Ordering::Relaxed),
     );
-}
-
-fn seed_bytes(seed: u64) -> [u8; 32] {
-    let mut b = [0u8; 32];
-    b[..8].copy_from_slice(&seed.to_le_bytes());
-    b
 }

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod fuzz;
+
 /// The shared folder beside the repository (`EXMC_SHARED` overrides), if present.
 pub fn shared_dir() -> Option<PathBuf> {
     let dir = match std::env::var_os("EXMC_SHARED") {

@@ -70,7 +70,7 @@ fn report(what: &str, failures: &[String]) {
 fn oracle_covers_every_family() {
     let o = oracle();
     assert!(!o.scipy_version.is_empty());
-    for &kind in DistKind::ALL {
+    for &kind in DistKind::SCALAR {
         let data = &o.families[kind.name()];
         let names: Vec<&str> = kind.params().iter().map(|(n, _)| *n).collect();
         assert_eq!(data.params, names, "{}: parameter names", kind.name());
@@ -86,13 +86,13 @@ fn oracle_covers_every_family() {
             );
         }
     }
-    assert_eq!(o.families.len(), DistKind::ALL.len(), "oracle has families exmc does not know");
+    assert_eq!(o.families.len(), DistKind::SCALAR.len(), "oracle has families exmc does not know");
 }
 
 #[test]
 fn lpdf_matches_scipy() {
     let mut failures = Vec::new();
-    for &kind in DistKind::ALL {
+    for &kind in DistKind::SCALAR {
         let mut worst = 0.0f64;
         for pt in points(kind) {
             let got = kind.lpdf(pt.x, &pt.p);
@@ -168,7 +168,7 @@ fn finite_difference(kind: DistKind, x: f64, p: &[f64], j: usize, partial: f64, 
 #[test]
 fn lpdf_grad_matches_value_and_finite_differences() {
     let mut failures = Vec::new();
-    for &kind in DistKind::ALL {
+    for &kind in DistKind::SCALAR {
         let n = kind.n_params();
         let (mut checks, mut loose, mut worst) = (0, 0, 0.0f64);
         for pt in points(kind) {
@@ -229,7 +229,7 @@ fn lpdf_grad_matches_value_and_finite_differences() {
 #[test]
 fn outside_the_support_is_neg_infinity() {
     let mut failures = Vec::new();
-    for &kind in DistKind::ALL {
+    for &kind in DistKind::SCALAR {
         let p = &points(kind)[0].p;
         let outside: Vec<f64> = match kind.support() {
             Support::Real => vec![f64::INFINITY, f64::NEG_INFINITY],
@@ -241,6 +241,7 @@ fn outside_the_support_is_neg_infinity() {
             Support::Binary => vec![0.5, 2.0, -1.0, f64::NAN, f64::INFINITY],
             Support::Count => vec![-1.0, 0.5, 2.25, f64::INFINITY, f64::NAN],
             Support::BoundedCount => vec![-1.0, 0.5, p[0] + 1.0, f64::INFINITY, f64::NAN],
+            Support::Simplex | Support::CorrCholesky | Support::Category => unreachable!("vector supports"),
         };
         for x in outside {
             let mut g = vec![0.0; kind.n_params() + 1];
@@ -263,7 +264,7 @@ fn outside_the_support_is_neg_infinity() {
 fn bad_params_are_rejected() {
     use exmc::model::Domain;
     let mut failures = Vec::new();
-    for &kind in DistKind::ALL {
+    for &kind in DistKind::SCALAR {
         let good = kind.examples()[0];
         assert!(params_ok(kind, good), "{}: example {good:?} rejected", kind.name());
         for (j, (name, domain)) in kind.params().iter().enumerate() {
@@ -272,6 +273,7 @@ fn bad_params_are_rejected() {
                 Domain::Positive => &[0.0, -0.0, -1.0, f64::NAN, f64::INFINITY],
                 Domain::Probability => &[-0.1, 1.5, f64::NAN, f64::INFINITY],
                 Domain::Count => &[-1.0, 2.5, f64::NAN, f64::INFINITY],
+                Domain::Fixed => &[f64::NAN, f64::INFINITY],
             };
             for &b in bad {
                 let mut p = good.to_vec();
@@ -289,7 +291,7 @@ fn bad_params_are_rejected() {
 #[test]
 fn kernel_and_normalizer_split_is_exact() {
     let mut failures = Vec::new();
-    for &kind in DistKind::ALL {
+    for &kind in DistKind::SCALAR {
         let k = kind.n_params() + 1;
         for pt in points(kind) {
             let (x, p) = (pt.x, pt.p.as_slice());
@@ -333,7 +335,7 @@ fn kernel_and_normalizer_split_is_exact() {
 fn samplers_match_moments_and_stay_in_support() {
     const N: usize = 20_000;
     let mut failures = Vec::new();
-    for &kind in DistKind::ALL.iter().filter(|k| k.proper()) {
+    for &kind in DistKind::SCALAR.iter().filter(|k| k.proper()) {
         let name = kind.name();
         assert!(kind.moments(kind.examples()[0]).is_some() || kind.median(kind.examples()[0]).is_some());
         for (i, p) in kind.examples().iter().enumerate() {

@@ -269,7 +269,7 @@ fn binary(o: u8, a: Expr, b: Expr) -> Expr {
 }
 
 fn dist(family: u8, params: &[Tree], vars: &[Var]) -> Dist {
-    let kind = DistKind::ALL[family as usize % DistKind::ALL.len()];
+    let kind = DistKind::SCALAR[family as usize % DistKind::SCALAR.len()];
     // Mostly the right number of parameters, sometimes not.
     let mut p: Vec<Expr> = params.iter().map(|t| build_expr(t, vars)).collect();
     if family < 200 {

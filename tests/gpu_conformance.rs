@@ -38,7 +38,7 @@ fn indexing_program(rows: usize, cols: usize, groups: usize) -> Program {
 
 fn programs() -> Vec<(String, Program)> {
     let mut out = Vec::new();
-    for &kind in DistKind::ALL {
+    for &kind in DistKind::SCALAR {
         for observed in [true, false] {
             if !observed && kind.support().is_discrete() {
                 continue;
@@ -97,6 +97,9 @@ fn programs() -> Vec<(String, Program)> {
     out.push(("indexing and linear algebra".into(), indexing_program(7, 3, 4)));
     // Long enough for the workgroup mapping's lanes to share the gathered vector and the
     // matrix rows unevenly.
+    for (label, m) in exmc::model::dist::vector::examples() {
+        out.push((label.into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    }
     out.push(("indexing, 300 rows".into(), indexing_program(300, 5, 40)));
     // A vector location with a scalar scale (the normaliser is hoisted out of the element loop),
     // on 300 points: more elements than the 64- and 2-lane workgroups have lanes.

@@ -7,6 +7,7 @@
 
 use super::builder::Builder;
 use super::program::{BinOp, Op, Program, UnOp, ValueId};
+use crate::model::BijectorPart;
 
 /// Appends the adjoint of `prog.logp` with respect to every `Input`.
 pub fn differentiate(prog: Program) -> Program {
@@ -16,10 +17,10 @@ pub fn differentiate(prog: Program) -> Program {
     let forward = b.prog.instrs.clone();
     // Ask every fused density for the partials that matter.
     for (k, instr) in forward.iter().enumerate() {
-        if let Op::Lpdf { args, .. } = &instr.op {
+        if let Op::Lpdf { args, .. } | Op::VecLpdf { args, .. } = &instr.op {
             let partials: Vec<Option<ValueId>> =
                 args.iter().map(|&a| active[a].then(|| b.prog.new_value(b.len(a)))).collect();
-            if let Op::Lpdf { partials: p, .. } = &mut b.prog.instrs[k].op {
+            if let Op::Lpdf { partials: p, .. } | Op::VecLpdf { partials: p, .. } = &mut b.prog.instrs[k].op {
                 *p = partials;
             }
         }
@@ -213,7 +214,26 @@ pub fn differentiate(prog: Program) -> Program {
             }
             Op::Sum(a) => accumulate(&mut b, &mut adj, &active, *a, g),
             Op::Broadcast(a) => accumulate(&mut b, &mut adj, &active, *a, g),
-            Op::Lpdf { args, partials, .. } => {
+            Op::Bijector { kind, part, args } => {
+                let u = args[0];
+                let ulen = b.len(u);
+                let d = match part {
+                    BijectorPart::Forward => b
+                        .prog
+                        .push(Op::Bijector { kind: *kind, part: BijectorPart::Vjp, args: vec![u, g] }, ulen),
+                    BijectorPart::LogJac => {
+                        let grad = b.prog.push(
+                            Op::Bijector { kind: *kind, part: BijectorPart::LogJacGrad, args: vec![u] },
+                            ulen,
+                        );
+                        b.mul(g, grad)
+                    }
+                    // Adjoints are never differentiated again.
+                    BijectorPart::Vjp | BijectorPart::LogJacGrad => continue,
+                };
+                accumulate(&mut b, &mut adj, &active, u, d);
+            }
+            Op::Lpdf { args, partials, .. } | Op::VecLpdf { args, partials, .. } => {
                 for (&a, p) in args.iter().zip(partials) {
                     if let Some(p) = *p {
                         let d = b.mul(g, p);
@@ -273,7 +293,9 @@ fn active_values(prog: &Program) -> Vec<bool> {
             Op::MatTVec { g, .. } => active[*g],
             Op::Binary(_, a, b) => active[*a] || active[*b],
             Op::Stack(items) => items.iter().any(|&a| active[a]),
-            Op::Lpdf { args, .. } => args.iter().any(|&a| active[a]),
+            Op::Lpdf { args, .. } | Op::VecLpdf { args, .. } | Op::Bijector { args, .. } => {
+                args.iter().any(|&a| active[a])
+            }
         };
     }
     active

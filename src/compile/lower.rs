@@ -6,8 +6,10 @@ use std::sync::Arc;
 use super::builder::Builder;
 use super::pointmap::{PointEntry, PointMap};
 use super::program::{Op, Program, UnOp, ValueId};
-use crate::error::Result;
-use crate::model::{Expr, ExprNode, Model, NodeKind, Transform};
+use crate::error::{Error, Result};
+use crate::model::dist::cholesky;
+use crate::model::expr::ConstValue;
+use crate::model::{BijectorPart, DistKind, Expr, ExprNode, Model, NodeKind, Transform};
 
 /// What the lowered program computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,21 +45,23 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
         let len = node.len();
         match &node.kind {
             NodeKind::Free { dist, transform, .. } => {
-                let u = l.b.prog.push(Op::Input { offset }, len);
                 let transform = transform.clone().unwrap_or(Transform::Identity);
+                let ulen = transform.unconstrained_len(len);
+                let u = l.b.prog.push(Op::Input { offset }, ulen);
                 entries.push(PointEntry {
                     name: node.name.clone(),
                     offset,
-                    len,
+                    len: ulen,
+                    value_len: len,
                     shape: node.shape,
                     transform: transform.clone(),
                 });
-                offset += len;
-                let (x, log_jac) = l.transform(u, &transform);
+                offset += ulen;
+                let (x, log_jac) = l.transform(u, &transform, len);
                 l.values[i] = Some(x);
                 if target == Target::LogDensity {
                     terms.extend(log_jac);
-                    terms.push(l.lpdf(dist.kind, x, &dist.params));
+                    terms.push(l.lpdf(dist.kind, x, &dist.params)?);
                 } else {
                     l.b.prog.outputs.push((node.name.clone(), x));
                 }
@@ -67,7 +71,7 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                 let x = l.b.prog.push(Op::Data(l.b.prog.data.len() - 1), data.len());
                 l.values[i] = Some(x);
                 if target == Target::LogDensity {
-                    terms.push(l.lpdf(dist.kind, x, &dist.params));
+                    terms.push(l.lpdf(dist.kind, x, &dist.params)?);
                 }
             }
             NodeKind::Deterministic { expr } => {
@@ -99,16 +103,54 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
 }
 
 impl Lowering<'_> {
-    fn lpdf(&mut self, kind: crate::model::DistKind, x: ValueId, params: &[Expr]) -> ValueId {
+    fn lpdf(&mut self, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<ValueId> {
         let mut args = vec![x];
+        if kind == DistKind::MvNormalCov {
+            // The covariance is data (validation's rule): its Cholesky factor, once.
+            let cov = self.constant_values(&params[1]).and_then(|c| cholesky(&c).ok()).ok_or_else(|| {
+                Error::Backend {
+                    backend: "compiler",
+                    reason: "mv_normal_cov: the covariance is not constant data".into(),
+                }
+            })?;
+            args.push(self.expr(&params[0]));
+            args.push(self.b.data(cov));
+            let partials = vec![None; args.len()];
+            return Ok(self.b.prog.push(Op::VecLpdf { kind: DistKind::MvNormal, args, partials }, 1));
+        }
         args.extend(params.iter().map(|p| self.expr(p)));
         let partials = vec![None; args.len()];
-        self.b.prog.push(Op::Lpdf { kind, args, partials }, 1)
+        Ok(if kind.is_vector() {
+            self.b.prog.push(Op::VecLpdf { kind, args, partials }, 1)
+        } else {
+            self.b.prog.push(Op::Lpdf { kind, args, partials }, 1)
+        })
     }
 
-    /// Constrained value and the summed log-Jacobian term (if any).
-    fn transform(&mut self, u: ValueId, t: &Transform) -> (ValueId, Option<ValueId>) {
+    /// The values of an expression of constants and data nodes.
+    fn constant_values(&self, e: &Expr) -> Option<Vec<f64>> {
+        let nodes = self.model.nodes();
+        e.eval_with(&|i| match &nodes.get(i)?.kind {
+            NodeKind::Data { values, .. } => Some(ConstValue { values: values.to_vec(), vector: true }),
+            _ => None,
+        })
+        .map(|c| c.values)
+    }
+
+    /// Constrained value (`n` elements) and the summed log-Jacobian term (if any).
+    fn transform(&mut self, u: ValueId, t: &Transform, n: usize) -> (ValueId, Option<ValueId>) {
         match t {
+            Transform::Vector(kind) => {
+                let x = self
+                    .b
+                    .prog
+                    .push(Op::Bijector { kind: *kind, part: BijectorPart::Forward, args: vec![u] }, n);
+                let j = self
+                    .b
+                    .prog
+                    .push(Op::Bijector { kind: *kind, part: BijectorPart::LogJac, args: vec![u] }, 1);
+                (x, Some(j))
+            }
             Transform::Identity => (u, None),
             Transform::Log => {
                 let x = self.b.unary(UnOp::Exp, u);

@@ -11,8 +11,10 @@ pub struct PointEntry {
     pub name: String,
     /// Start in the unconstrained vector.
     pub offset: usize,
-    /// Number of elements.
+    /// Number of unconstrained elements.
     pub len: usize,
+    /// Number of constrained elements (the node's; differs from `len` for vector bijectors).
+    pub value_len: usize,
     /// Node shape.
     pub shape: Shape,
     /// Bijector from unconstrained to constrained values.
@@ -40,9 +42,11 @@ impl PointMap {
                 Transform::Logit | Transform::LogitInterval { .. } => "_interval__",
                 Transform::LowerBound { .. } => "_lowerbound__",
                 Transform::UpperBound { .. } => "_upperbound__",
+                Transform::Vector(b) => b.suffix(),
             };
             match e.shape {
-                Shape::Scalar => names.push(format!("{}{suffix}", e.name)),
+                Shape::Scalar if e.len == 1 => names.push(format!("{}{suffix}", e.name)),
+                Shape::Scalar => names.extend((0..e.len).map(|i| format!("{}{suffix}[{i}]", e.name))),
                 Shape::Vector(_) | Shape::Matrix(..) => {
                     names.extend((0..e.len).map(|i| format!("{}{suffix}[{i}]", e.name)))
                 }

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::DistKind;
+use crate::model::{BijectorPart, DistKind, VecBijector};
 
 /// Index of a value in [`Program::lens`].
 pub type ValueId = usize;
@@ -91,6 +91,27 @@ pub enum Op {
         /// Optional partial outputs, one slot per argument.
         partials: Vec<Option<ValueId>>,
     },
+    /// Fused log density of a vector family over whole arguments (value, then parameters):
+    /// one scalar. When `partials[j]` is set, the same pass writes `∂ out / ∂ args[j]` (as long
+    /// as `args[j]`) into it.
+    VecLpdf {
+        /// Family (a vector one).
+        kind: DistKind,
+        /// Value then parameters.
+        args: Vec<ValueId>,
+        /// Optional partial outputs, one slot per argument.
+        partials: Vec<Option<ValueId>>,
+    },
+    /// A vector bijector at the unconstrained slice `args[0]`; `part` says what is computed
+    /// ([`BijectorPart::Vjp`] reads the adjoint of the constrained values as `args[1]`).
+    Bijector {
+        /// The bijector.
+        kind: VecBijector,
+        /// What is computed.
+        part: BijectorPart,
+        /// `[u]`, or `[u, g]` for the vector-Jacobian product.
+        args: Vec<ValueId>,
+    },
 }
 
 /// An instruction and the value it defines.
@@ -141,7 +162,7 @@ impl Op {
             Op::Stack(items) => items.clone(),
             Op::MatVec { x, v } => vec![*x, *v],
             Op::MatTVec { x, g } => vec![*x, *g],
-            Op::Lpdf { args, .. } => args.clone(),
+            Op::Lpdf { args, .. } | Op::VecLpdf { args, .. } | Op::Bijector { args, .. } => args.clone(),
         }
     }
 }
@@ -160,6 +181,14 @@ impl Program {
         let out = self.new_value(len);
         self.instrs.push(Instr { out, op });
         out
+    }
+
+    /// The partial outputs an instruction writes besides `out` (fused densities).
+    pub fn partials(op: &Op) -> &[Option<ValueId>] {
+        match op {
+            Op::Lpdf { partials, .. } | Op::VecLpdf { partials, .. } => partials,
+            _ => &[],
+        }
     }
 
     /// Reserves a value written by another instruction (an `Lpdf` partial).

@@ -4,6 +4,7 @@
 //! [`Var`] handles. Every builder call validates its input and returns a typed [`Error`]
 //! naming the node, so nothing a user passes can make the library panic later.
 
+pub mod bijector;
 pub mod dist;
 pub mod expr;
 pub mod file;
@@ -15,7 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-pub use dist::{Dist, DistKind, Domain, Family, Support};
+pub use bijector::{BijectorPart, VecBijector};
+pub use dist::{Dist, DistKind, Domain, Family, Support, VecFamily};
 pub use expr::{BinaryOp, Expr, ExprNode, NodeRef, UnaryOp, Var};
 pub use shape::Shape;
 
@@ -50,6 +52,9 @@ pub enum Transform {
         /// Upper bound.
         upper: Expr,
     },
+    /// A bijector onto a set of vectors (simplexes, correlation Cholesky factors) whose
+    /// unconstrained length differs from the value's.
+    Vector(VecBijector),
 }
 
 impl Transform {
@@ -58,7 +63,15 @@ impl Transform {
         match self {
             Transform::LogitInterval { lower, upper } => vec![lower, upper],
             Transform::LowerBound { lower: b } | Transform::UpperBound { upper: b } => vec![b],
-            Transform::Identity | Transform::Log | Transform::Logit => vec![],
+            Transform::Identity | Transform::Log | Transform::Logit | Transform::Vector(_) => vec![],
+        }
+    }
+
+    /// Unconstrained length for a value of `n` elements.
+    pub fn unconstrained_len(&self, n: usize) -> usize {
+        match self {
+            Transform::Vector(b) => b.unconstrained_len(n),
+            _ => n,
         }
     }
 
@@ -67,7 +80,7 @@ impl Transform {
         match self {
             Transform::LogitInterval { lower, upper } => vec![lower, upper],
             Transform::LowerBound { lower: b } | Transform::UpperBound { upper: b } => vec![b],
-            Transform::Identity | Transform::Log | Transform::Logit => vec![],
+            Transform::Identity | Transform::Log | Transform::Logit | Transform::Vector(_) => vec![],
         }
     }
 }
@@ -381,6 +394,11 @@ impl Model {
     /// Checks the whole model: names, references, cycles, shapes, domains and data.
     pub fn validate(&self) -> Result<()> {
         validate::model(self)
+    }
+
+    /// Number of elements of an expression's value, when its references resolve.
+    pub(crate) fn expr_len(&self, e: &Expr) -> Option<usize> {
+        validate::expr_shape(&self.nodes, e, "").ok().map(Shape::len)
     }
 
     pub(crate) fn topological_order(&self) -> Result<Vec<usize>> {

@@ -124,7 +124,7 @@ fn check_refs(model: &Model, node: &Node, limit: usize) -> Result<()> {
 pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()> {
     check_refs(model, node, model.nodes.len())?;
     check_not_empty(node)?;
-    let shape = value_shape(&model.nodes, node)?;
+    let shape = value_shape(&model.nodes, node, explicit.then_some(node.shape))?;
     if !explicit {
         node.shape = shape;
     } else if shape != node.shape && shape.broadcast(node.shape) != Some(node.shape) {
@@ -187,6 +187,12 @@ fn discrete_rules(nodes: &[Node], node: &Node) -> Result<()> {
         if *domain == crate::model::Domain::Count && reads_free(nodes, e) {
             return bad(format!(
                 "parameter `{name}` of {} is a count: it must be data, not sampled",
+                dist.kind.name()
+            ));
+        }
+        if *domain == crate::model::Domain::Fixed && eval_data(nodes, e).is_none() {
+            return bad(format!(
+                "parameter `{name}` of {} must be data (constants and data nodes)",
                 dist.kind.name()
             ));
         }
@@ -283,8 +289,46 @@ pub(crate) fn name(name: &str) -> Result<()> {
     Err(Error::InvalidName { name: name.to_string(), reason })
 }
 
-/// Broadcast shape of a node's parameters (or its expression).
-fn value_shape(nodes: &[Node], node: &Node) -> Result<Shape> {
+/// Lengths of a distribution's parameters and the values of those that are constants.
+fn param_lens(nodes: &[Node], node: &Node, dist: &Dist) -> Result<(Vec<usize>, Vec<Option<ConstValue>>)> {
+    let lens = dist
+        .params
+        .iter()
+        .map(|e| expr_shape(nodes, e, &node.name).map(Shape::len))
+        .collect::<Result<_>>()?;
+    Ok((lens, dist.params.iter().map(|e| eval_data(nodes, e)).collect()))
+}
+
+/// The shape of a vector family's value: `given` (a vector node's length, or the data's)
+/// when the family accepts it, else the length its parameters imply.
+fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Shape>) -> Result<Shape> {
+    if dist.params.len() != dist.kind.n_params() {
+        return Err(Error::ParamCount {
+            node: node.name.clone(),
+            dist: dist.kind.name(),
+            expected: dist.kind.n_params(),
+            got: dist.params.len(),
+        });
+    }
+    let (lens, consts) = param_lens(nodes, node, dist)?;
+    let consts: Vec<Option<&[f64]>> =
+        consts.iter().map(|c| c.as_ref().map(|c| c.values.as_slice())).collect();
+    let bad = |detail: String| Error::ShapeMismatch { node: node.name.clone(), detail };
+    match given {
+        Some(shape) => {
+            dist.kind.vec_accepts_len(shape.len(), &lens, &consts).map_err(bad)?;
+            Ok(shape)
+        }
+        None => dist.kind.vec_value_len(&lens, &consts).map(Shape::Vector).map_err(bad),
+    }
+}
+
+/// Broadcast shape of a node's parameters (or its expression); for a vector family, the shape
+/// its parameters imply or accept (`given`: the node's explicit shape).
+fn value_shape(nodes: &[Node], node: &Node, given: Option<Shape>) -> Result<Shape> {
+    if let Some(dist) = node.dist().filter(|d| d.kind.is_vector()) {
+        return vector_value_shape(nodes, node, dist, given);
+    }
     let mut shape = Shape::Scalar;
     let exprs: Vec<&Expr> = match &node.kind {
         // A potential is the sum of its elements, whatever its expression's length.
@@ -363,6 +407,18 @@ fn check_params(nodes: &[Node], node: &Node, dist: &Dist) -> Result<()> {
             });
         }
     }
+    if dist.kind.is_vector() {
+        if consts.iter().all(Option::is_some) {
+            let p: Vec<&[f64]> = consts.iter().flatten().map(|c| c.values.as_slice()).collect();
+            if let Err(rule) = dist.kind.vec_check_params(&p) {
+                return Err(Error::InvalidNode {
+                    node: node.name.clone(),
+                    reason: format!("{}: {rule}", dist.kind.name()),
+                });
+            }
+        }
+        return Ok(());
+    }
     if consts.iter().all(Option::is_some) {
         let consts: Vec<_> = consts.into_iter().flatten().collect();
         let n = consts.iter().map(|c| c.values.len()).max().unwrap_or(1);
@@ -393,6 +449,16 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
     }
     let each: Vec<Option<ConstValue>> = dist.params.iter().map(|e| eval_data(nodes, e)).collect();
     let consts: Option<Vec<&ConstValue>> = each.iter().map(Option::as_ref).collect();
+    if dist.kind.is_vector() {
+        let (lens, _) = param_lens(nodes, node, dist)?;
+        let p: Option<Vec<&[f64]>> = consts.map(|c| c.iter().map(|c| c.values.as_slice()).collect());
+        return dist.kind.vec_check_value(data, &lens, p.as_deref()).map_err(|(index, rule)| {
+            Error::InvalidNode {
+                node: node.name.clone(),
+                reason: format!("{}: observation {index} = {}: {rule}", dist.kind.name(), data[index]),
+            }
+        });
+    }
     let mut p = vec![0.0; dist.params.len()];
     for (index, &value) in data.iter().enumerate() {
         let support = dist.kind.support();
@@ -433,7 +499,7 @@ pub(crate) fn model(m: &Model) -> Result<()> {
     topological_order(&m.nodes)?;
     for n in &m.nodes {
         check_not_empty(n)?;
-        let shape = value_shape(&m.nodes, n)?;
+        let shape = value_shape(&m.nodes, n, Some(n.shape))?;
         if shape != n.shape && shape.broadcast(n.shape) != Some(n.shape) {
             return Err(Error::ShapeMismatch {
                 node: n.name.clone(),

@@ -25,7 +25,7 @@ pub fn domain_warnings(model: &Model) -> Vec<String> {
             let proven = match domain {
                 Domain::Positive => Sign::of(expr, &signs) == Sign::Positive,
                 Domain::Probability => unit_interval(model, expr, &signs),
-                Domain::Real | Domain::Count => true,
+                Domain::Real | Domain::Count | Domain::Fixed => true,
             };
             if proven {
                 continue;
@@ -110,7 +110,7 @@ fn wide_free_reads(model: &Model, e: &Expr, domain: Domain, signs: &[Sign]) -> V
 fn unit_interval_node(model: &Model, i: usize, signs: &[Sign]) -> bool {
     let Some(NodeKind::Free { dist, .. }) = model.nodes().get(i).map(|n| &n.kind) else { return false };
     match dist.kind.support() {
-        Support::UnitInterval => return true,
+        Support::UnitInterval | Support::Simplex => return true,
         Support::Interval => {}
         _ => return false,
     }

@@ -138,14 +138,20 @@ impl Sign {
         for (i, n) in nodes.iter().enumerate() {
             signs[i] = match &n.kind {
                 NodeKind::Free { dist, .. } => match dist.kind.support() {
-                    Support::Positive | Support::UnitInterval => Sign::Positive,
+                    Support::Positive | Support::UnitInterval | Support::Simplex => Sign::Positive,
                     // Values lie strictly above the lower bound, the first parameter of an
                     // interval family (`Support::Interval`).
                     Support::Interval if Sign::of(&dist.params[0], &signs).non_negative() => Sign::Positive,
                     Support::Above if Sign::of(&dist.params[0], &signs).non_negative() => Sign::Positive,
-                    Support::Interval | Support::Real | Support::Above | Support::Below => Sign::Real,
+                    Support::Interval
+                    | Support::Real
+                    | Support::Above
+                    | Support::Below
+                    | Support::CorrCholesky => Sign::Real,
                     // Observed only (validation); non-negative integers if ever seen.
-                    Support::Binary | Support::Count | Support::BoundedCount => Sign::NonNegative,
+                    Support::Binary | Support::Count | Support::BoundedCount | Support::Category => {
+                        Sign::NonNegative
+                    }
                 },
                 NodeKind::Observed { data, .. } => Sign::of_values(data),
                 NodeKind::Deterministic { expr } => Sign::of(expr, &signs),

@@ -1,16 +1,17 @@
 //! Attaches each free node's bijector to the unconstrained space, chosen by its support. A
 //! transform already present (e.g. from JSON) is replaced, so it always matches the support.
 
-use crate::model::{Model, Node, NodeKind, Support, Transform};
+use crate::model::{Model, Node, NodeKind, Support, Transform, VecBijector};
 
 /// Sets the transform of every free node from its family's support.
 pub fn attach_transforms(model: &Model) -> Model {
-    let nodes = model.nodes().iter().map(attach).collect();
+    let nodes = model.nodes().iter().map(|n| attach(model, n)).collect();
     model.with_nodes(nodes)
 }
 
-fn attach(node: &Node) -> Node {
+fn attach(model: &Model, node: &Node) -> Node {
     let mut node = node.clone();
+    let len = node.len();
     if let NodeKind::Free { dist, transform: t, .. } = &mut node.kind {
         *t = Some(match dist.kind.support() {
             Support::Real => Transform::Identity,
@@ -22,7 +23,18 @@ fn attach(node: &Node) -> Node {
             Support::Above => Transform::LowerBound { lower: dist.params[0].clone() },
             Support::Below => Transform::UpperBound { upper: dist.params[0].clone() },
             // Validation refuses free discrete nodes; nothing to transform.
-            Support::Binary | Support::Count | Support::BoundedCount => Transform::Identity,
+            Support::Binary | Support::Count | Support::BoundedCount | Support::Category => {
+                Transform::Identity
+            }
+            Support::Simplex => {
+                let alpha = model.expr_len(&dist.params[0]).unwrap_or(1);
+                let k = crate::model::dist::dirichlet_categories(len, alpha);
+                Transform::Vector(VecBijector::Simplex { k })
+            }
+            Support::CorrCholesky => {
+                let k = (len as f64).sqrt().round() as usize;
+                Transform::Vector(VecBijector::CorrCholesky { k })
+            }
         });
     }
     node

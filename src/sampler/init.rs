@@ -36,11 +36,20 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
     let constrain = Executor::new(compiled.constrain.clone());
     for e in &pm.entries {
         let Some(x) = values.get(&e.name) else { continue };
-        if x.len() != e.len {
+        if x.len() != e.value_len {
             return Err(Error::InvalidOption {
                 option: "init",
-                reason: format!("`{}` needs {} values, got {}", e.name, e.len, x.len()),
+                reason: format!("`{}` needs {} values, got {}", e.name, e.value_len, x.len()),
             });
+        }
+        if let Transform::Vector(b) = &e.transform {
+            let inside = b.inverse(x).ok_or_else(|| Error::InvalidOption {
+                option: "init",
+                reason: format!("`{}` is outside the support of its distribution", e.name),
+            })?;
+            u[e.offset..e.offset + e.len].copy_from_slice(&inside);
+            set[e.offset..e.offset + e.len].fill(true);
+            continue;
         }
         let bounds = interval_bounds(compiled, &constrain, e, &u)?;
         for (i, &xi) in x.iter().enumerate() {

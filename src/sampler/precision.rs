@@ -101,6 +101,7 @@ mod tests {
                 name: "x".into(),
                 offset: 0,
                 len: 2,
+                value_len: 2,
                 shape: crate::model::Shape::Vector(2),
                 transform: crate::model::Transform::Identity,
             }],

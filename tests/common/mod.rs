@@ -118,6 +118,7 @@ pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
                 Domain::Positive => m.rv(&p, LogNormal::new(0.5, 0.3)).unwrap().into(),
                 Domain::Probability => m.rv(&p, Beta::new(2.0, 2.0)).unwrap().into(),
                 Domain::Count => Expr::constant(10.0),
+                Domain::Fixed => unreachable!("scalar families have no fixed (data-only) parameter"),
             }
         })
         .collect();
@@ -133,5 +134,8 @@ pub fn data_for(kind: DistKind) -> Vec<f64> {
         Support::UnitInterval => vec![0.15, 0.5, 0.8],
         Support::Binary => vec![0.0, 1.0, 1.0],
         Support::Count | Support::BoundedCount => vec![0.0, 3.0, 7.0],
+        Support::Simplex | Support::CorrCholesky | Support::Category => {
+            unreachable!("vector families have their own examples (dist::vector::examples)")
+        }
     }
 }

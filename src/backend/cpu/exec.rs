@@ -3,6 +3,7 @@
 
 use crate::compile::hoist::{self, Hoist};
 use crate::compile::{BinOp, Op, Program};
+use crate::model::DistKind;
 use crate::model::dist::with_family;
 
 /// A program prepared for repeated evaluation: value offsets, and constants and data
@@ -180,7 +181,44 @@ impl Executor {
                 let hoisted = &self.hoisted[k];
                 with_family!(*kind, F => self.lpdf::<F>(ws, o, args, partials, hoisted))
             }
+            Op::VecLpdf { kind, args, partials } => self.vec_lpdf(ws, o, *kind, args, partials),
+            Op::Bijector { kind, part, args } => {
+                let (lo, hi) = ws.split_at_mut(o);
+                let read = |a: usize| -> std::borrow::Cow<'_, [f64]> {
+                    let (at, len) = (self.offsets[a], self.prog.lens[a]);
+                    if at + len <= o {
+                        std::borrow::Cow::Borrowed(&lo[at..at + len])
+                    } else {
+                        // Arguments precede their instruction; kept only as a safe fallback.
+                        std::borrow::Cow::Owned(vec![f64::NAN; len])
+                    }
+                };
+                let u = read(args[0]);
+                let g = args.get(1).map(|&a| read(a)).unwrap_or_default();
+                kind.eval(*part, &u, &g, &mut hi[..n]);
+            }
         }
+    }
+
+    /// A vector family's density over whole arguments, with the partials that are wanted.
+    fn vec_lpdf(&self, ws: &mut [f64], o: usize, kind: DistKind, args: &[usize], partials: &[Option<usize>]) {
+        let slice = |ws: &[f64], a: usize| ws[self.offsets[a]..self.offsets[a] + self.prog.lens[a]].to_vec();
+        let values: Vec<Vec<f64>> = args.iter().map(|&a| slice(ws, a)).collect();
+        let views: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
+        let lp = if partials.iter().any(Option::is_some) {
+            let mut grads: Vec<Vec<f64>> = values.iter().map(|v| vec![0.0; v.len()]).collect();
+            let lp = kind.vec_lpdf_grad(&views, Some(&mut grads));
+            for (p, g) in partials.iter().zip(&grads) {
+                if let Some(p) = *p {
+                    let at = self.offsets[p];
+                    ws[at..at + g.len()].copy_from_slice(g);
+                }
+            }
+            lp
+        } else {
+            kind.vec_lpdf_grad(&views, None)
+        };
+        ws[o] = if lp.is_nan() { f64::NEG_INFINITY } else { lp };
     }
 
     #[inline]

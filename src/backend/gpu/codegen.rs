@@ -16,7 +16,8 @@ use std::fmt::Write;
 
 use crate::compile::hoist::{Hoist, plan};
 use crate::compile::{BinOp, Op, Program, UnOp};
-use crate::model::DistKind;
+use crate::model::dist::VecCode;
+use crate::model::{BijectorPart, DistKind};
 
 /// Floating-point type of generated kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,9 +136,7 @@ pub fn chain_depth(prog: &Program) -> usize {
     for instr in &prog.instrs {
         let d = 1 + reads(&instr.op).iter().map(|&a| depth[a]).max().unwrap_or(0);
         depth[instr.out] = d;
-        if let Op::Lpdf { partials, .. } = &instr.op {
-            partials.iter().flatten().for_each(|&p| depth[p] = d);
-        }
+        Program::partials(&instr.op).iter().flatten().for_each(|&p| depth[p] = d);
         longest = longest.max(d);
     }
     longest
@@ -175,6 +174,10 @@ enum Place {
     /// `w{id}`: a workgroup array holding the whole vector (strided form), for values read at
     /// positions other than a lane's own (gathers, matrix products, element access).
     Shared,
+    /// `f{id}`: a function-scope array holding the whole vector in every form, written by a
+    /// whole-vector instruction (vector densities, bijectors) that every invocation (every
+    /// lane) computes in full.
+    Full,
 }
 
 /// How vectors are spread over invocations.
@@ -251,6 +254,8 @@ struct Gen<'p> {
     random: Vec<bool>,
     /// Module-scope declarations the function needs (workgroup arrays).
     globals: String,
+    /// The first error met where no `Result` is returned (whole-vector instructions).
+    error: Option<CodegenError>,
 }
 
 /// The name of a family's WGSL functions (`shaders/dist/<name>.wgsl`).
@@ -282,8 +287,14 @@ fn random_reads(op: &Op) -> Vec<usize> {
         Op::Gather { src, .. } | Op::ScatterAdd { src, .. } | Op::Get(src, _) => vec![*src],
         Op::MatVec { v, .. } => vec![*v],
         Op::MatTVec { g, .. } => vec![*g],
+        Op::VecLpdf { args, .. } | Op::Bijector { args, .. } => args.clone(),
         _ => Vec::new(),
     }
+}
+
+/// Whether an instruction works on whole vectors in one invocation (every lane computes it).
+fn is_block(op: &Op) -> bool {
+    matches!(op, Op::VecLpdf { .. } | Op::Bijector { .. })
 }
 
 /// Values the strided form keeps in workgroup memory (whole-visible): values read at random
@@ -294,7 +305,12 @@ pub fn shared_reals(prog: &Program) -> usize {
     prog.instrs.iter().flat_map(|i| random_reads(&i.op)).for_each(|v| random[v] = true);
     prog.instrs
         .iter()
-        .filter(|i| random[i.out] && !matches!(i.op, Op::Input { .. } | Op::Data(_)) && prog.lens[i.out] > 1)
+        .filter(|i| {
+            random[i.out]
+                && !matches!(i.op, Op::Input { .. } | Op::Data(_))
+                && !is_block(&i.op)
+                && prog.lens[i.out] > 1
+        })
         .map(|i| prog.lens[i.out])
         .sum::<usize>()
         + prog
@@ -337,6 +353,7 @@ impl Gen<'_> {
             Place::Local if matches!(self.form, Form::Strided { .. }) => format!("v{v}[t]"),
             Place::Local => format!("v{v}[{i}]"),
             Place::Shared => format!("w{v}[{i}]"),
+            Place::Full => format!("f{v}[{i}]"),
             Place::Pos(off) => format!("{}[{}]", self.pos, self.index("pos_base", off, i)),
             Place::Data(off) => format!("data[{off}u + {i}]"),
         }
@@ -405,6 +422,7 @@ impl Gen<'_> {
             Op::Get(..) => 1,
             Op::Sum(a) => self.len(*a),
             Op::Lpdf { args, .. } => args.iter().map(|&a| self.len(a)).max().unwrap_or(1),
+            Op::VecLpdf { .. } | Op::Bijector { .. } => 1,
         };
         (n > 1).then_some(n)
     }
@@ -437,8 +455,76 @@ impl Gen<'_> {
                 let run = self.run.as_mut().expect("blocked implies an open run");
                 run.deferred.push_str(&code);
                 run.pending.push(instr.out);
+                run.pending.extend(Program::partials(&instr.op).iter().flatten());
             }
             None => self.scalar(k, &hoisted[k]),
+        }
+        Ok(())
+    }
+
+    /// Declares `f{v}`, a function-scope array for the whole of value `v` (zeroed).
+    fn full(&mut self, v: usize) -> Result<(), CodegenError> {
+        let n = self.len(v);
+        if n > MAX_LOCAL_VECTOR {
+            return Err(CodegenError::VectorTooLong { value: v, len: n, max: MAX_LOCAL_VECTOR });
+        }
+        self.line(&format!("var f{v}: array<real, {n}>;"));
+        self.places[v] = Place::Full;
+        Ok(())
+    }
+
+    /// A whole-vector instruction (vector density, bijector), computed in full by every
+    /// invocation from whole-visible arguments.
+    fn block(&mut self, k: usize) -> Result<(), CodegenError> {
+        let instr = &self.prog.instrs[k];
+        let v = instr.out;
+        match &instr.op {
+            Op::VecLpdf { kind, args, partials } => {
+                self.line(&format!("var v{v}: real;"));
+                let mut names = Vec::with_capacity(partials.len());
+                for p in partials {
+                    names.push(match *p {
+                        Some(p) => {
+                            self.full(p)?;
+                            Some(format!("f{p}"))
+                        }
+                        None => None,
+                    });
+                }
+                let lens: Vec<usize> = args.iter().map(|&a| self.len(a)).collect();
+                let body = {
+                    let arg = |j: usize, i: &str| self.at_any(args[j], i);
+                    let out = format!("v{v}");
+                    let code =
+                        VecCode { arg: &arg, lens: &lens, partial: &names, out: &out, tag: v.to_string() };
+                    kind.vec_wgsl(&code)
+                };
+                self.line(&body);
+                // A NaN density is -inf, as on the CPU.
+                self.line(&format!("if (v{v} != v{v}) {{ v{v} = neg_inf(); }}"));
+                self.places[v] = Place::Scalar;
+            }
+            Op::Bijector { kind, part, args } => {
+                let n = kind.constrained_len(self.len(args[0]));
+                let out = if *part == BijectorPart::LogJac {
+                    self.line(&format!("var v{v}: real;"));
+                    format!("v{v}")
+                } else {
+                    self.full(v)?;
+                    format!("f{v}")
+                };
+                let body = {
+                    let u = |i: &str| self.at_any(args[0], i);
+                    let g =
+                        |i: &str| args.get(1).map_or_else(|| "real(0.0)".to_string(), |&a| self.at_any(a, i));
+                    kind.wgsl(*part, n, &u, &g, &out, &v.to_string())
+                };
+                self.line(&body);
+                if *part == BijectorPart::LogJac {
+                    self.places[v] = Place::Scalar;
+                }
+            }
+            _ => unreachable!("not a whole-vector instruction"),
         }
         Ok(())
     }
@@ -479,6 +565,12 @@ impl Gen<'_> {
                 self.places[v] = Place::Scalar;
                 self.line(&format!("var v{v}: real;"));
                 self.line(&format!("{{ let i = 0u; {code} v{v} = x{v}; }}"));
+                return;
+            }
+            Op::VecLpdf { .. } | Op::Bijector { .. } => {
+                if let Err(e) = self.block(k) {
+                    self.error.get_or_insert(e);
+                }
                 return;
             }
             Op::Lpdf { kind, args, partials } => {
@@ -827,6 +919,7 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Res
         form,
         random,
         globals: String::new(),
+        error: None,
     };
     g.out.push_str(sig);
     let hoisted = plan(prog);
@@ -834,6 +927,9 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Res
         g.instr(k, &hoisted)?;
     }
     g.flush()?;
+    if let Some(e) = g.error.take() {
+        return Err(e);
+    }
     let written = std::mem::take(&mut g.written);
     for (&(offset, v), _) in prog.grad.iter().zip(written).filter(|(_, w)| !w) {
         let n = g.len(v);
@@ -859,6 +955,9 @@ pub fn flat_data(prog: &Program) -> Vec<f64> {
 /// Helpers the generated code uses beyond `shaders/special.wgsl`.
 pub const CODEGEN_HELPERS: &str = r#"
 fn sq(x: real) -> real { return x * x; }
+// sech(u) and ln sech(u) without overflow (the Cholesky-correlation bijector).
+fn sech_r(u: real) -> real { let e = exp_r(-abs(u)); return real(2.0) * e / (real(1.0) + e * e); }
+fn ln_sech(u: real) -> real { let a = abs(u); return -a - log1p_r(exp_r(real(-2.0) * a)) + real(0.6931471805599453); }
 // x^c via ln_r/exp_r (WGSL pow is f32-only in SPIR-V and rejects negative bases), for a
 // constant or a computed exponent c; integer exponents accept negative bases, as powf does on
 // the CPU.

@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
 mod normal_cdf;
+pub mod vector;
+pub(crate) use dirichlet::categories as dirichlet_categories;
+pub use mv_normal_cov::cholesky;
+pub use vector::{VecCode, VecFamily};
 
 /// `ln(2π)/2`, shared by the Gaussian-family densities.
 pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
@@ -39,13 +43,19 @@ pub enum Support {
     Count,
     /// `{0, 1, …, n}` with `n` the first parameter (discrete: observed only).
     BoundedCount,
+    /// Vectors of positive values summing to one, row by row (simplex transform).
+    Simplex,
+    /// Cholesky factors of correlation matrices, row by row (Cholesky-correlation transform).
+    CorrCholesky,
+    /// Category numbers `{0, 1, …, K − 1}` (discrete: observed only).
+    Category,
 }
 
 impl Support {
     /// Whether values are integers: such a family can only be observed (NUTS samples
     /// continuous variables).
     pub fn is_discrete(self) -> bool {
-        matches!(self, Support::Binary | Support::Count | Support::BoundedCount)
+        matches!(self, Support::Binary | Support::Count | Support::BoundedCount | Support::Category)
     }
 
     /// Whether `x` lies in the support where it does not depend on the parameters (the bounds
@@ -56,7 +66,9 @@ impl Support {
             Support::Positive => x.is_finite() && x > 0.0,
             Support::UnitInterval => x > 0.0 && x < 1.0,
             Support::Binary => x == 0.0 || x == 1.0,
-            Support::Count | Support::BoundedCount => is_count(x),
+            Support::Count | Support::BoundedCount | Support::Category => is_count(x),
+            Support::Simplex => x > 0.0 && x < 1.0,
+            Support::CorrCholesky => x.abs() <= 1.0,
         }
     }
 }
@@ -77,13 +89,16 @@ pub enum Domain {
     Probability,
     /// A count: a whole number `≥ 0`. Such a parameter must not depend on free variables.
     Count,
+    /// Any finite real given as data (a covariance matrix): it must not depend on free
+    /// variables.
+    Fixed,
 }
 
 impl Domain {
     /// Whether `v` lies in the domain.
     pub fn contains(self, v: f64) -> bool {
         match self {
-            Domain::Real => v.is_finite(),
+            Domain::Real | Domain::Fixed => v.is_finite(),
             Domain::Positive => v.is_finite() && v > 0.0,
             Domain::Probability => (0.0..=1.0).contains(&v),
             Domain::Count => is_count(v),
@@ -97,6 +112,7 @@ impl Domain {
             Domain::Positive => "must be positive and finite",
             Domain::Probability => "must lie in [0, 1]",
             Domain::Count => "must be a whole number ≥ 0",
+            Domain::Fixed => "must be finite",
         }
     }
 }
@@ -132,6 +148,7 @@ pub trait Family {
             Support::Binary => x == 0.0 || x == 1.0,
             Support::Count => is_count(x),
             Support::BoundedCount => is_count(x) && x <= p[0],
+            s => s.contains_fixed(x),
         }
     }
 
@@ -213,69 +230,98 @@ pub struct Dist {
 }
 
 /// The family table: each row `Variant in module` names a family type (`module::Variant`, in
-/// `model/dist/<module>.rs`) and its [`DistKind`] variant. Everything that lists families is
-/// derived from it: the module declarations and re-exports, [`DistKind`] and its dispatching
-/// methods, and the `with_family!` macro the compiler and backends use to monomorphise loops per
-/// family (the WGSL of a family is its [`Family::WGSL`]). The first token is `$`, which lets
-/// this macro define `with_family!`.
+/// `model/dist/<module>.rs`) and its [`DistKind`] variant; scalar families ([`Family`]) come
+/// first, then the families over whole vectors ([`VecFamily`]). Everything that lists families
+/// is derived from it: the module declarations and re-exports, [`DistKind`] and its
+/// dispatching methods, and the `with_family!` macro the compiler and backends use to
+/// monomorphise loops per scalar family (the WGSL of a family is its [`Family::WGSL`] or
+/// [`VecFamily::wgsl`]). The first token is `$`, which lets this macro define `with_family!`.
 macro_rules! families {
-    ($d:tt $($variant:ident in $module:ident),* $(,)?) => {
+    ($d:tt scalar: $($variant:ident in $module:ident),* ; vector: $($vvariant:ident in $vmodule:ident),* $(,)?) => {
         $(mod $module;)*
+        $(mod $vmodule;)*
         $(pub use $module::$variant;)*
+        $(pub use $vmodule::$vvariant;)*
 
         /// Every family type, for glob imports (the prelude re-exports them).
         pub mod families {
             $(pub use super::$variant;)*
+            $(pub use super::$vvariant;)*
         }
 
         /// Every family exmc knows, as data (serialisable, matchable).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "snake_case")]
-        pub enum DistKind { $(#[doc = concat!("[`", stringify!($variant), "`]")] $variant),* }
+        pub enum DistKind {
+            $(#[doc = concat!("[`", stringify!($variant), "`]")] $variant,)*
+            $(#[doc = concat!("[`", stringify!($vvariant), "`]")] $vvariant,)*
+        }
 
         impl DistKind {
             /// Every family, in table order.
-            pub const ALL: &'static [DistKind] = &[$(DistKind::$variant),*];
+            pub const ALL: &'static [DistKind] = &[$(DistKind::$variant,)* $(DistKind::$vvariant,)*];
+            /// The scalar families (elementwise densities).
+            pub const SCALAR: &'static [DistKind] = &[$(DistKind::$variant),*];
+            /// The families over whole vectors.
+            pub const VECTOR: &'static [DistKind] = &[$(DistKind::$vvariant),*];
             /// Lower-case name.
-            pub fn name(self) -> &'static str { match self { $(DistKind::$variant => <$variant>::NAME),* } }
+            pub fn name(self) -> &'static str { match self { $(DistKind::$variant => <$variant>::NAME,)* $(DistKind::$vvariant => <$vvariant>::NAME,)* } }
             /// Parameter names and domains.
-            pub fn params(self) -> &'static [(&'static str, Domain)] { match self { $(DistKind::$variant => <$variant>::PARAMS),* } }
+            pub fn params(self) -> &'static [(&'static str, Domain)] { match self { $(DistKind::$variant => <$variant>::PARAMS,)* $(DistKind::$vvariant => <$vvariant>::PARAMS,)* } }
             /// Support of the values.
-            pub fn support(self) -> Support { match self { $(DistKind::$variant => <$variant>::SUPPORT),* } }
-            /// Cross-parameter checks.
-            pub fn check_params(self, p: &[f64]) -> Result<(), &'static str> { match self { $(DistKind::$variant => <$variant>::check_params(p)),* } }
-            /// Whether `x` is in the support.
-            pub fn in_support(self, x: f64, p: &[f64]) -> bool { match self { $(DistKind::$variant => <$variant>::in_support(x, p)),* } }
-            /// Log density.
-            pub fn lpdf(self, x: f64, p: &[f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::lpdf(x, p)),* } }
-            /// Log density and partials (see [`Family::lpdf_grad`]).
-            pub fn lpdf_grad(self, x: f64, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::lpdf_grad(x, p, g)),* } }
-            /// One random draw.
-            pub fn sample<R: Rng + ?Sized>(self, p: &[f64], rng: &mut R) -> f64 { match self { $(DistKind::$variant => <$variant>::sample(p, rng)),* } }
-            /// WGSL source of the family's functions (see [`Family::WGSL`]).
-            pub fn wgsl(self) -> &'static str { match self { $(DistKind::$variant => <$variant>::WGSL),* } }
+            pub fn support(self) -> Support { match self { $(DistKind::$variant => <$variant>::SUPPORT,)* $(DistKind::$vvariant => <$vvariant>::SUPPORT,)* } }
+            /// Whether the family's density is over whole vectors ([`VecFamily`]).
+            pub fn is_vector(self) -> bool { match self { $(DistKind::$variant => false,)* $(DistKind::$vvariant => true,)* } }
+            /// Cross-parameter checks (scalar families; vector ones: [`DistKind::vec_check_params`]).
+            pub fn check_params(self, p: &[f64]) -> Result<(), &'static str> { match self { $(DistKind::$variant => <$variant>::check_params(p),)* _ => Ok(()) } }
+            /// Whether `x` is in the support (scalar families).
+            pub fn in_support(self, x: f64, p: &[f64]) -> bool { match self { $(DistKind::$variant => <$variant>::in_support(x, p),)* _ => self.support().contains_fixed(x) } }
+            /// Log density (scalar families; NaN for vector ones).
+            pub fn lpdf(self, x: f64, p: &[f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::lpdf(x, p),)* _ => f64::NAN } }
+            /// Log density and partials (see [`Family::lpdf_grad`]; NaN for vector families).
+            pub fn lpdf_grad(self, x: f64, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::lpdf_grad(x, p, g),)* _ => f64::NAN } }
+            /// One random draw (scalar families; NaN for vector ones: [`DistKind::vec_sample`]).
+            pub fn sample<R: Rng + ?Sized>(self, p: &[f64], rng: &mut R) -> f64 { match self { $(DistKind::$variant => <$variant>::sample(p, rng),)* _ => f64::NAN } }
+            /// WGSL source of a scalar family's functions (see [`Family::WGSL`]; empty for vector
+            /// families, whose code is generated: [`VecFamily::wgsl`]).
+            pub fn wgsl(self) -> &'static str { match self { $(DistKind::$variant => <$variant>::WGSL,)* _ => "" } }
             /// Mean and variance, where both are finite (see [`Family::moments`]).
-            pub fn moments(self, p: &[f64]) -> Option<(f64, f64)> { match self { $(DistKind::$variant => <$variant>::moments(p)),* } }
+            pub fn moments(self, p: &[f64]) -> Option<(f64, f64)> { match self { $(DistKind::$variant => <$variant>::moments(p),)* _ => None } }
             /// Median (see [`Family::median`]).
-            pub fn median(self, p: &[f64]) -> Option<f64> { match self { $(DistKind::$variant => <$variant>::median(p)),* } }
+            pub fn median(self, p: &[f64]) -> Option<f64> { match self { $(DistKind::$variant => <$variant>::median(p),)* _ => None } }
             /// Whether the density is proper (see [`Family::PROPER`]).
-            pub fn proper(self) -> bool { match self { $(DistKind::$variant => <$variant>::PROPER),* } }
+            pub fn proper(self) -> bool { match self { $(DistKind::$variant => <$variant>::PROPER,)* _ => true } }
             /// Representative parameter sets (see [`Family::EXAMPLES`]).
-            pub fn examples(self) -> &'static [&'static [f64]] { match self { $(DistKind::$variant => <$variant>::EXAMPLES),* } }
+            pub fn examples(self) -> &'static [&'static [f64]] { match self { $(DistKind::$variant => <$variant>::EXAMPLES,)* _ => &[] } }
             /// Whether the normaliser reads the value (see [`Family::NORMALIZER_READS_X`]).
-            pub fn normalizer_reads_x(self) -> bool { match self { $(DistKind::$variant => <$variant>::NORMALIZER_READS_X),* } }
+            pub fn normalizer_reads_x(self) -> bool { match self { $(DistKind::$variant => <$variant>::NORMALIZER_READS_X,)* _ => false } }
             /// The normaliser at `x` (see [`Family::log_normalizer_at`]).
-            pub fn log_normalizer_at(self, x: f64, p: &[f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_at(x, p)),* } }
+            pub fn log_normalizer_at(self, x: f64, p: &[f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_at(x, p),)* _ => 0.0 } }
             /// Parameters the normaliser reads (see [`Family::NORMALIZER_PARAMS`]).
-            pub fn normalizer_params(self) -> &'static [usize] { match self { $(DistKind::$variant => <$variant>::NORMALIZER_PARAMS),* } }
+            pub fn normalizer_params(self) -> &'static [usize] { match self { $(DistKind::$variant => <$variant>::NORMALIZER_PARAMS,)* _ => &[] } }
             /// The kernel and its partials (see [`Family::kernel_grad`]).
-            pub fn kernel_grad(self, x: f64, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::kernel_grad(x, p, g)),* } }
+            pub fn kernel_grad(self, x: f64, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::kernel_grad(x, p, g),)* _ => f64::NAN } }
             /// The normaliser and its partials (see [`Family::log_normalizer_grad`]).
-            pub fn log_normalizer_grad(self, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_grad(p, g)),* } }
+            pub fn log_normalizer_grad(self, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_grad(p, g),)* _ => 0.0 } }
+            /// The value's length for a vector family (see [`VecFamily::value_len`]).
+            pub fn vec_value_len(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<usize, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_len(lens, consts),)* _ => Err("not a vector family".into()) } }
+            /// Whether a vector family accepts a value of `n` elements (see [`VecFamily::accepts_len`]).
+            pub fn vec_accepts_len(self, n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::accepts_len(n, lens, consts),)* _ => Err("not a vector family".into()) } }
+            /// A vector family's checks of constant parameters (see [`VecFamily::check_params`]).
+            pub fn vec_check_params(self, p: &[&[f64]]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::check_params(p),)* _ => Ok(()) } }
+            /// A vector family's support check of data (see [`VecFamily::check_value`]).
+            pub fn vec_check_value(self, x: &[f64], lens: &[usize], p: Option<&[&[f64]]>) -> Result<(), (usize, String)> { match self { $(DistKind::$vvariant => <$vvariant>::check_value(x, lens, p),)* _ => Ok(()) } }
+            /// A vector family's log density and partials (see [`VecFamily::lpdf_grad`]).
+            pub fn vec_lpdf_grad(self, args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 { match self { $(DistKind::$vvariant => <$vvariant>::lpdf_grad(args, grads),)* _ => f64::NAN } }
+            /// A vector family's WGSL statements (see [`VecFamily::wgsl`]).
+            pub fn vec_wgsl(self, code: &VecCode) -> String { match self { $(DistKind::$vvariant => <$vvariant>::wgsl(code),)* _ => String::new() } }
+            /// One draw of a vector family's value into `out` (see [`VecFamily::sample`]).
+            pub fn vec_sample<R: Rng + ?Sized>(self, p: &[&[f64]], out: &mut [f64], rng: &mut R) { match self { $(DistKind::$vvariant => <$vvariant>::sample(p, out, rng),)* _ => out.fill(f64::NAN) } }
         }
 
         /// Runs `$body` with `$F` bound to the family type of `$kind`, so that loops inside
-        /// the body are monomorphised per family (no dispatch per element).
+        /// the body are monomorphised per family (no dispatch per element). Scalar families
+        /// only: the compiler never gives a vector family to a scalar instruction.
         macro_rules! with_family {
             ($d kind:expr, $d F:ident => $d body:expr) => {{
                 #[allow(unused_imports)]
@@ -285,6 +331,7 @@ macro_rules! families {
                         type $d F = $d crate::model::dist::$variant;
                         $d body
                     })*
+                    other => unreachable!("{} is a vector family", other.name()),
                 }
             }};
         }
@@ -293,6 +340,7 @@ macro_rules! families {
 }
 
 families! {$
+    scalar:
     Normal in normal,
     HalfNormal in half_normal,
     Exponential in exponential,
@@ -321,7 +369,14 @@ families! {$
     SkewNormal in skew_normal,
     TruncatedNormal in truncated_normal,
     TruncatedNormalLower in truncated_normal_lower,
-    TruncatedNormalUpper in truncated_normal_upper,
+    TruncatedNormalUpper in truncated_normal_upper;
+    vector:
+    Dirichlet in dirichlet,
+    MvNormal in mv_normal,
+    MvNormalCov in mv_normal_cov,
+    LkjCholesky in lkj_cholesky,
+    Categorical in categorical,
+    CategoricalLogit in categorical_logit,
 }
 
 impl DistKind {

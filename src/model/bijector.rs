@@ -1,0 +1,314 @@
+//! Bijectors between vectors of different lengths: the simplex (additive log-ratio) and the
+//! Cholesky factor of a correlation matrix (Stan's construction). The compiler evaluates them
+//! with `Op::Bijector`; each part (forward, log-Jacobian, and the two adjoints) is written
+//! here once for the CPU and once as WGSL.
+
+use serde::{Deserialize, Serialize};
+
+/// `ln 2`.
+const LN_2: f64 = std::f64::consts::LN_2;
+
+/// A bijector from `R^m` to a constrained set of `n ≠ m` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VecBijector {
+    /// Rows of `k` positive values summing to one from rows of `k − 1` reals:
+    /// `x = softmax([u, 0])` (the additive log-ratio transform), `ln|J| = Σ ln xᵢ`.
+    Simplex {
+        /// Categories per simplex.
+        k: usize,
+    },
+    /// A `k × k` Cholesky factor of a correlation matrix (row by row) from `k(k − 1)/2` reals:
+    /// `zᵢⱼ = tanh(u)` are canonical partial correlations, `Lᵢⱼ = zᵢⱼ wᵢⱼ`, `Lᵢᵢ = wᵢᵢ`, with
+    /// `wᵢ₀ = 1`, `wᵢ,ⱼ₊₁ = wᵢⱼ sech(uᵢⱼ)` (Stan's `cholesky_corr_constrain`).
+    CorrCholesky {
+        /// Matrix side.
+        k: usize,
+    },
+}
+
+/// What an `Op::Bijector` computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BijectorPart {
+    /// The constrained values from `u`.
+    Forward,
+    /// `ln |det J(u)|` (a scalar).
+    LogJac,
+    /// `J(u)ᵀ g` for the adjoint `g` of the constrained values.
+    Vjp,
+    /// `∇ ln |det J(u)|`.
+    LogJacGrad,
+}
+
+/// `sech(u)` without overflow.
+fn sech(u: f64) -> f64 {
+    let e = (-u.abs()).exp();
+    2.0 * e / (1.0 + e * e)
+}
+
+/// `ln sech(u)` without overflow.
+fn ln_sech(u: f64) -> f64 {
+    let a = u.abs();
+    -a - (-2.0 * a).exp().ln_1p() + LN_2
+}
+
+impl VecBijector {
+    /// Unconstrained length for `n` constrained values.
+    pub fn unconstrained_len(self, n: usize) -> usize {
+        match self {
+            VecBijector::Simplex { k } => n / k * (k - 1),
+            VecBijector::CorrCholesky { k } => k * (k - 1) / 2,
+        }
+    }
+
+    /// Constrained length for `m` unconstrained values.
+    pub fn constrained_len(self, m: usize) -> usize {
+        match self {
+            VecBijector::Simplex { k } => m / (k - 1) * k,
+            VecBijector::CorrCholesky { k } => k * k,
+        }
+    }
+
+    /// Suffix of the unconstrained coordinates' names (`p_simplex__`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            VecBijector::Simplex { .. } => "_simplex__",
+            VecBijector::CorrCholesky { .. } => "_cholesky_corr__",
+        }
+    }
+
+    /// Evaluates `part` at `u` (with the adjoint `g` for [`BijectorPart::Vjp`]) into `out`.
+    pub fn eval(self, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [f64]) {
+        match self {
+            VecBijector::Simplex { k } => simplex(k, part, u, g, out),
+            VecBijector::CorrCholesky { k } => corr_cholesky(k, part, u, g, out),
+        }
+    }
+
+    /// The unconstrained values of constrained `x`, or `None` outside the set.
+    pub fn inverse(self, x: &[f64]) -> Option<Vec<f64>> {
+        let mut u = Vec::with_capacity(self.unconstrained_len(x.len()));
+        match self {
+            VecBijector::Simplex { k } => {
+                for row in x.chunks(k) {
+                    let last = row[k - 1].ln();
+                    u.extend(row[..k - 1].iter().map(|v| v.ln() - last));
+                }
+            }
+            VecBijector::CorrCholesky { k } => {
+                for i in 0..k {
+                    let mut w = 1.0f64;
+                    for j in 0..i {
+                        let z = x[i * k + j] / w;
+                        if z.is_nan() || z.abs() >= 1.0 {
+                            return None;
+                        }
+                        u.push(z.atanh());
+                        w *= (1.0 - z * z).sqrt();
+                    }
+                }
+            }
+        }
+        u.iter().all(|v| v.is_finite()).then_some(u)
+    }
+
+    /// WGSL statements for `part` on `n` constrained values: `u(k)` and `g(k)` give elements
+    /// of the arguments, `out` is the array (or, for the log-Jacobian, the `real` variable)
+    /// written, `tag` makes local names unique.
+    pub fn wgsl(
+        self,
+        part: BijectorPart,
+        n: usize,
+        u: &dyn Fn(&str) -> String,
+        g: &dyn Fn(&str) -> String,
+        out: &str,
+        tag: &str,
+    ) -> String {
+        match self {
+            VecBijector::Simplex { k } => simplex_wgsl(k, n / k, part, u, g, out, tag),
+            VecBijector::CorrCholesky { k } => corr_cholesky_wgsl(k, part, u, g, out, tag),
+        }
+    }
+}
+
+/// `ln Σ exp([row, 0])`.
+fn lse_with_zero(row: &[f64]) -> f64 {
+    let m = row.iter().copied().fold(0.0f64, f64::max);
+    m + ((-m).exp() + row.iter().map(|&v| (v - m).exp()).sum::<f64>()).ln()
+}
+
+fn simplex(k: usize, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [f64]) {
+    let m = k - 1;
+    if part == BijectorPart::LogJac {
+        out[0] = u.chunks(m).map(|row| row.iter().sum::<f64>() - k as f64 * lse_with_zero(row)).sum();
+        return;
+    }
+    for (r, row) in u.chunks(m).enumerate() {
+        let lse = lse_with_zero(row);
+        let x = |i: usize| if i < m { (row[i] - lse).exp() } else { (-lse).exp() };
+        match part {
+            BijectorPart::Forward => (0..k).for_each(|i| out[r * k + i] = x(i)),
+            BijectorPart::Vjp => {
+                let gr = &g[r * k..(r + 1) * k];
+                let sg: f64 = (0..k).map(|i| gr[i] * x(i)).sum();
+                (0..m).for_each(|j| out[r * m + j] = x(j) * (gr[j] - sg));
+            }
+            BijectorPart::LogJacGrad => (0..m).for_each(|j| out[r * m + j] = 1.0 - k as f64 * x(j)),
+            BijectorPart::LogJac => unreachable!("handled above"),
+        }
+    }
+}
+
+fn corr_cholesky(k: usize, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [f64]) {
+    match part {
+        BijectorPart::Forward => {
+            out.fill(0.0);
+            let mut idx = 0;
+            for i in 0..k {
+                let mut w = 1.0;
+                for j in 0..i {
+                    out[i * k + j] = u[idx].tanh() * w;
+                    w *= sech(u[idx]);
+                    idx += 1;
+                }
+                out[i * k + i] = w;
+            }
+        }
+        BijectorPart::LogJac => {
+            let mut lj = 0.0;
+            let mut idx = 0;
+            for i in 0..k {
+                for t in 0..i {
+                    lj += (i + 1 - t) as f64 * ln_sech(u[idx]);
+                    idx += 1;
+                }
+            }
+            out[0] = lj;
+        }
+        BijectorPart::LogJacGrad => {
+            let mut idx = 0;
+            for i in 0..k {
+                for t in 0..i {
+                    out[idx] = -((i + 1 - t) as f64) * u[idx].tanh();
+                    idx += 1;
+                }
+            }
+        }
+        BijectorPart::Vjp => {
+            let (mut w, mut s, mut z) = (vec![0.0; k], vec![0.0; k], vec![0.0; k]);
+            for i in 1..k {
+                let base = i * (i - 1) / 2;
+                w[0] = 1.0;
+                for t in 0..i {
+                    z[t] = u[base + t].tanh();
+                    s[t] = sech(u[base + t]);
+                    if t + 1 < k {
+                        w[t + 1] = w[t] * s[t];
+                    }
+                }
+                let mut gw = g[i * k + i];
+                for t in (0..i).rev() {
+                    // w[t+1] = w[t]·s[t], then L[i][t] = z[t]·w[t].
+                    let gs = gw * w[t];
+                    let gl = g[i * k + t];
+                    let gz = gl * w[t];
+                    out[base + t] = gz * s[t] * s[t] - gs * s[t] * z[t];
+                    gw = gw * s[t] + gl * z[t];
+                }
+            }
+        }
+    }
+}
+
+fn simplex_wgsl(
+    k: usize,
+    n_rows: usize,
+    part: BijectorPart,
+    u: &dyn Fn(&str) -> String,
+    g: &dyn Fn(&str) -> String,
+    out: &str,
+    tag: &str,
+) -> String {
+    let m = k - 1;
+    let (r, i, mx, s, lse) = (
+        format!("r_{tag}"),
+        format!("i_{tag}"),
+        format!("mx_{tag}"),
+        format!("s_{tag}"),
+        format!("lse_{tag}"),
+    );
+    let ui = u(&format!("{r} * {m}u + {i}"));
+    let rows = format!("for (var {r} = 0u; {r} < {n_rows}u; {r}++)");
+    let lse_code = format!(
+        "var {mx} = real(0.0); for (var {i} = 0u; {i} < {m}u; {i}++) {{ {mx} = max({mx}, {ui}); }} \
+         var {s} = exp_r(-{mx}); for (var {i} = 0u; {i} < {m}u; {i}++) {{ {s} += exp_r({ui} - {mx}); }} \
+         let {lse} = {mx} + ln_r({s});"
+    );
+    let body = match part {
+        BijectorPart::Forward => format!(
+            "{lse_code} for (var {i} = 0u; {i} < {m}u; {i}++) {{ {out}[{r} * {k}u + {i}] = exp_r({ui} - {lse}); }} \
+             {out}[{r} * {k}u + {m}u] = exp_r(-{lse});"
+        ),
+        BijectorPart::LogJac => format!(
+            "{lse_code} var su = real(0.0); for (var {i} = 0u; {i} < {m}u; {i}++) {{ su += {ui}; }} \
+             {out} += su - real({k}.0) * {lse};"
+        ),
+        BijectorPart::Vjp => {
+            let gi = g(&format!("{r} * {k}u + {i}"));
+            format!(
+                "{lse_code} var sg = {glast} * exp_r(-{lse}); \
+                 for (var {i} = 0u; {i} < {m}u; {i}++) {{ sg += {gi} * exp_r({ui} - {lse}); }} \
+                 for (var {i} = 0u; {i} < {m}u; {i}++) {{ {out}[{r} * {m}u + {i}] = exp_r({ui} - {lse}) * ({gi} - sg); }}",
+                glast = g(&format!("{r} * {k}u + {m}u")),
+            )
+        }
+        BijectorPart::LogJacGrad => format!(
+            "{lse_code} for (var {i} = 0u; {i} < {m}u; {i}++) {{ {out}[{r} * {m}u + {i}] = real(1.0) - real({k}.0) * exp_r({ui} - {lse}); }}"
+        ),
+    };
+    let init = if part == BijectorPart::LogJac { format!("{out} = real(0.0); ") } else { String::new() };
+    format!("{{ {init}{rows} {{ {body} }} }}")
+}
+
+fn corr_cholesky_wgsl(
+    k: usize,
+    part: BijectorPart,
+    u: &dyn Fn(&str) -> String,
+    g: &dyn Fn(&str) -> String,
+    out: &str,
+    tag: &str,
+) -> String {
+    let (i, t, idx) = (format!("i_{tag}"), format!("t_{tag}"), format!("idx_{tag}"));
+    let ui = u(&idx);
+    let rows = format!("var {idx} = 0u; for (var {i} = 0u; {i} < {k}u; {i}++)");
+    match part {
+        BijectorPart::Forward => format!(
+            "{{ {rows} {{ var w = real(1.0); for (var {t} = 0u; {t} < {k}u; {t}++) {{ \
+             if ({t} < {i}) {{ let uu = {ui}; {idx}++; {out}[{i} * {k}u + {t}] = tanh_r(uu) * w; w = w * sech_r(uu); }} \
+             else if ({t} == {i}) {{ {out}[{i} * {k}u + {t}] = w; }} else {{ {out}[{i} * {k}u + {t}] = real(0.0); }} }} }} }}"
+        ),
+        BijectorPart::LogJac => format!(
+            "{{ {out} = real(0.0); {rows} {{ for (var {t} = 0u; {t} < {i}; {t}++) {{ \
+             {out} += real({i} + 1u - {t}) * ln_sech({ui}); {idx}++; }} }} }}"
+        ),
+        BijectorPart::LogJacGrad => format!(
+            "{{ {rows} {{ for (var {t} = 0u; {t} < {i}; {t}++) {{ \
+             {out}[{idx}] = -real({i} + 1u - {t}) * tanh_r({ui}); {idx}++; }} }} }}"
+        ),
+        BijectorPart::Vjp => {
+            let ub = u(&format!("base + {t}"));
+            format!(
+                "{{ for (var {i} = 1u; {i} < {k}u; {i}++) {{ let base = ({i} * {i} - {i}) / 2u; \
+                 var w: array<real, {k}>; var s: array<real, {k}>; var z: array<real, {k}>; w[0] = real(1.0); \
+                 for (var {t} = 0u; {t} < {i}; {t}++) {{ let uu = {ub}; z[{t}] = tanh_r(uu); s[{t}] = sech_r(uu); \
+                 if ({t} + 1u < {k}u) {{ w[{t} + 1u] = w[{t}] * s[{t}]; }} }} \
+                 var gw = {gii}; for (var q = 0u; q < {i}; q++) {{ let tt = {i} - 1u - q; \
+                 let gs = gw * w[tt]; let gl = {git}; let gz = gl * w[tt]; \
+                 {out}[base + tt] = gz * s[tt] * s[tt] - gs * s[tt] * z[tt]; gw = gw * s[tt] + gl * z[tt]; }} }} }}",
+                gii = g(&format!("{i} * {k}u + {i}")),
+                git = g(&format!("{i} * {k}u + tt")),
+            )
+        }
+    }
+}

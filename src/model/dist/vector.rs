@@ -1,0 +1,204 @@
+//! The second kind of family: densities over a whole vector (Dirichlet, MvNormal,
+//! LKJCholesky, Categorical), evaluated by one fused instruction (`Op::VecLpdf`) that also
+//! writes its analytic partials.
+//!
+//! A vector family sees its arguments whole (value first, then the parameters, each a flat
+//! vector; matrices row by row) and writes its WGSL as statements generated for the lengths at
+//! hand ([`VecCode`]), since WGSL functions cannot take arrays of varying length.
+
+use rand::Rng;
+
+use super::{Domain, Support};
+
+/// One family whose density is over a whole vector.
+pub trait VecFamily {
+    /// Lower-case name used in messages and model files ("dirichlet").
+    const NAME: &'static str;
+    /// Parameter names and elementwise domains, in order.
+    const PARAMS: &'static [(&'static str, Domain)];
+    /// Support of the values (its transform for free variables).
+    const SUPPORT: Support;
+
+    /// The value's length given the parameters' lengths and the values of the parameters that
+    /// are constants (`None` where they are not): the shape rule of the family. `Err` says
+    /// what is wrong.
+    fn value_len(lens: &[usize], consts: &[Option<&[f64]>]) -> Result<usize, String>;
+
+    /// Whether a value of `n` elements fits parameters of lengths `lens` (a node may hold
+    /// several independent draws where the family allows it).
+    fn accepts_len(n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<(), String> {
+        let want = Self::value_len(lens, consts)?;
+        if n == want {
+            Ok(())
+        } else {
+            Err(format!("the value has {n} elements; {} needs {want}", Self::NAME))
+        }
+    }
+
+    /// Checks of constant parameters beyond their elementwise domains (a Cholesky factor's
+    /// diagonal, a covariance that is positive definite). Returns the rule broken.
+    fn check_params(_p: &[&[f64]]) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Whether data `x` lie in the support given the parameters' lengths `lens` and their
+    /// values `p` when all are constants (`None` when some parameter is random: only the checks
+    /// that do not depend on them). `Err((index, rule))` names the first bad element.
+    fn check_value(x: &[f64], lens: &[usize], p: Option<&[&[f64]]>) -> Result<(), (usize, String)>;
+
+    /// Log density of `x` (`args[0]`) given the parameters (`args[1..]`), all constants
+    /// included; when `grads` is given, adds `∂/∂args[j]` into `grads[j]` (each as long as its
+    /// argument).
+    fn lpdf_grad(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64;
+
+    /// WGSL statements computing the density into `code.out` and adding the wanted partials.
+    fn wgsl(code: &VecCode) -> String;
+
+    /// One random draw of a value of `n` elements into `out`.
+    fn sample<R: Rng + ?Sized>(p: &[&[f64]], out: &mut [f64], rng: &mut R);
+}
+
+/// What a vector family's WGSL generator works with: how to read each argument, and where
+/// its results go.
+pub struct VecCode<'a> {
+    /// `arg(j, k)`: the WGSL expression of element `k` (a `u32` expression) of argument `j`.
+    pub arg: &'a dyn Fn(usize, &str) -> String,
+    /// Length of every argument (value first).
+    pub lens: &'a [usize],
+    /// Per argument, the function-scope array (as long as the argument, zeroed) that its
+    /// partial is added to, when it is wanted.
+    pub partial: &'a [Option<String>],
+    /// The `real` variable the density is assigned to.
+    pub out: &'a str,
+    /// A suffix that makes local names unique.
+    pub tag: String,
+}
+
+impl VecCode<'_> {
+    /// Element `k` of argument `j`; a scalar argument broadcasts.
+    pub fn a(&self, j: usize, k: &str) -> String {
+        (self.arg)(j, if self.lens[j] == 1 { "0u" } else { k })
+    }
+
+    /// `partial[j][k] += (e);` when partial `j` is wanted (a scalar argument's partial is
+    /// its element 0), else nothing.
+    pub fn add(&self, j: usize, k: &str, e: &str) -> String {
+        match &self.partial[j] {
+            Some(p) => format!("{p}[{}] += {e};", if self.lens[j] == 1 { "0u" } else { k }),
+            None => String::new(),
+        }
+    }
+
+    /// Whether partial `j` is wanted.
+    pub fn wants(&self, j: usize) -> bool {
+        self.partial[j].is_some()
+    }
+
+    /// A local name unique to this instruction (`name` + tag).
+    pub fn n(&self, name: &str) -> String {
+        format!("{name}_{}", self.tag)
+    }
+}
+
+/// Element `i` of `v`, broadcasting a scalar.
+pub(crate) fn at(v: &[f64], i: usize) -> f64 {
+    if v.len() == 1 { v[0] } else { v[i] }
+}
+
+/// Adds `d` to element `i` of a partial, summing into element 0 for a scalar argument.
+pub(crate) fn add_at(g: &mut [f64], i: usize, d: f64) {
+    if g.len() == 1 {
+        g[0] += d;
+    } else {
+        g[i] += d;
+    }
+}
+
+/// `K` with `K² = n`, when `n` is a perfect square of at least 4.
+pub(crate) fn square_side(n: usize) -> Option<usize> {
+    let k = (n as f64).sqrt().round() as usize;
+    (k >= 2 && k * k == n).then_some(k)
+}
+
+/// Representative models for every vector family, each with every argument random that can be
+/// (so every partial and both bijectors are exercised): the test suite checks their gradients
+/// against finite differences and the GPU backend against the CPU on them.
+pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
+    use crate::model::dist::families::*;
+    use crate::model::{Expr, Model};
+    let build = |f: &dyn Fn(&mut Model) -> crate::error::Result<()>| {
+        let mut m = Model::new();
+        f(&mut m).map(|()| m)
+    };
+    let models: Vec<(&'static str, crate::error::Result<Model>)> = vec![
+        (
+            "dirichlet prior, categorical likelihood",
+            build(&|m| {
+                let p = m.rv("p", Dirichlet::new(vec![1.5, 2.0, 0.7]))?;
+                m.observe("y", Categorical::new(p), &[0.0, 2.0, 2.0, 1.0, 2.0, 0.0])?;
+                Ok(())
+            }),
+        ),
+        (
+            "dirichlet rows with random alpha",
+            build(&|m| {
+                let a = m.rv_vec("a", HalfNormal::new(2), 3)?;
+                let p = m.rv_vec("p", Dirichlet::new(a + 0.5), 6)?;
+                m.observe("z", Normal::new(p, 0.3), &[0.2, 0.5, 0.3, 0.6, 0.1, 0.3])?;
+                m.observe("s", Dirichlet::new(a + 0.2), &[0.2, 0.3, 0.5, 0.1, 0.1, 0.8])?;
+                Ok(())
+            }),
+        ),
+        (
+            "symmetric dirichlet",
+            build(&|m| {
+                let a = m.rv("a", Gamma::new(2, 1))?;
+                let q = m.rv_vec("q", Dirichlet::new(a), 4)?;
+                m.observe("y", Categorical::new(q), &[3.0, 3.0, 1.0])?;
+                Ok(())
+            }),
+        ),
+        (
+            "categorical logits",
+            build(&|m| {
+                let l = m.rv_vec("l", Normal::new(0, 2), 4)?;
+                m.observe("y", Categorical::logit(l), &[0.0, 3.0, 3.0, 1.0, 2.0, 3.0])?;
+                Ok(())
+            }),
+        ),
+        (
+            "mv_normal likelihood, data factor",
+            build(&|m| {
+                let mu = m.rv_vec("mu", Normal::new(0, 3), 2)?;
+                let chol = m.data("chol", vec![1.2, 0.0, 0.5, 0.7])?;
+                m.observe("y", MvNormal::new(mu, chol), &[0.1, 0.4, -0.3, 0.2, 1.1, 0.9])?;
+                Ok(())
+            }),
+        ),
+        (
+            "mv_normal covariance",
+            build(&|m| {
+                let mu = m.rv_vec("mu", Normal::new(0, 3), 3)?;
+                let cov = m.data("cov", vec![2.0, 0.3, 0.1, 0.3, 1.0, -0.2, 0.1, -0.2, 0.5])?;
+                m.observe("y", MvNormal::cov(mu, cov), &[0.1, 0.4, -0.3, 0.2, 1.1, 0.9])?;
+                Ok(())
+            }),
+        ),
+        (
+            "lkj correlated effects",
+            build(&|m| {
+                let eta = m.rv("eta", Gamma::new(4, 2))?;
+                let corr = m.rv("corr", LkjCholesky::new(3, eta))?;
+                let sigma = m.rv_vec("sigma", HalfNormal::new(1), 3)?;
+                let rows = m.int_data("rows", &[0, 0, 0, 1, 1, 1, 2, 2, 2])?;
+                let chol = m.deterministic("chol", sigma.at(rows) * corr)?;
+                let mu = m.rv_vec("mu", Normal::new(0, 1), 3)?;
+                let b = m.rv_vec("b", MvNormal::new(mu, chol), 6)?;
+                m.observe("y", Normal::new(Expr::from(b), 0.5), &[0.3, -0.2, 1.2, 0.8, 0.1, -0.4])?;
+                m.observe("w", MvNormal::new(0, chol), &[0.5, -0.1, 0.3, 0.2, 0.2, -0.6, -0.3, 0.4, 0.1])?;
+                Ok(())
+            }),
+        ),
+    ];
+    models.into_iter().map(|(label, m)| (label, m.expect("example models are valid"))).collect()
+}

@@ -210,3 +210,64 @@ fn bad_indices_and_matrix_shapes() {
     m.deterministic("ok", x.matvec(a.at(g)) + Expr::stack([a.get(0), a.get(1)])).unwrap();
     assert_eq!(Model::from_json(&m.to_json().unwrap()).unwrap(), m);
 }
+
+/// The reason of an `InvalidNode` error for `node`, or a panic naming what came instead.
+fn invalid_node(r: Result<Var, Error>, node: &str) -> String {
+    match r {
+        Err(Error::InvalidNode { node: n, reason }) if n == node => reason,
+        other => panic!("expected InvalidNode for `{node}`, got {other:?}"),
+    }
+}
+
+#[test]
+fn category_out_of_range() {
+    let mut m = Model::new();
+    let p = m.rv("p", Dirichlet::new(vec![1.0, 1.0, 1.0])).unwrap();
+    for bad in [3.0, -1.0, 1.5] {
+        let reason = invalid_node(m.observe("y", Categorical::new(p), &[0.0, bad, 1.0]), "y");
+        assert!(reason.contains("observation 1") && reason.contains("0..3"), "{reason}");
+    }
+    let l = m.rv_vec("l", Normal::new(0, 1), 2).unwrap();
+    let reason = invalid_node(m.observe("z", Categorical::logit(l), &[2.0]), "z");
+    assert!(reason.contains("0..2"), "{reason}");
+}
+
+#[test]
+fn covariance_not_positive_definite() {
+    let mut m = Model::new();
+    let mu = m.rv_vec("mu", Normal::new(0, 1), 2).unwrap();
+    let reason = invalid_node(m.observe("y", MvNormal::cov(mu, vec![1.0, 2.0, 2.0, 1.0]), &[0.1, 0.2]), "y");
+    assert!(reason.contains("positive definite"), "{reason}");
+    let reason = invalid_node(m.observe("y", MvNormal::cov(mu, vec![1.0, 0.2, 0.3, 1.0]), &[0.1, 0.2]), "y");
+    assert!(reason.contains("symmetric"), "{reason}");
+    // A Cholesky factor with a non-positive diagonal, and a covariance that is not data.
+    let reason = invalid_node(m.observe("y", MvNormal::new(mu, vec![1.0, 0.0, 0.5, -1.0]), &[0.1, 0.2]), "y");
+    assert!(reason.contains("diagonal"), "{reason}");
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let cov = Expr::from(s) * vec![1.0, 0.0, 0.0, 1.0];
+    let reason = invalid_node(m.observe("y", MvNormal::cov(mu, cov), &[0.1, 0.2]), "y");
+    assert!(reason.contains("must be data"), "{reason}");
+}
+
+#[test]
+fn vector_family_shapes() {
+    let mut m = Model::new();
+    let mu = m.rv_vec("mu", Normal::new(0, 1), 3).unwrap();
+    let shape =
+        |r: Result<Var, Error>| matches!(r, Err(Error::ShapeMismatch { ref node, .. }) if node == "y");
+    // A 2 × 2 factor for 3-vectors; 5 values that are not whole 2-vectors; a 3-value "matrix".
+    assert!(shape(m.observe("y", MvNormal::new(mu, vec![1.0, 0.0, 0.0, 1.0]), &[0.0; 6])));
+    assert!(shape(m.observe("y", MvNormal::new(0, vec![1.0, 0.0, 0.0, 1.0]), &[0.0; 5])));
+    assert!(shape(m.observe("y", MvNormal::new(0, vec![1.0, 0.0, 1.0]), &[0.0; 3])));
+    // An LKJ size that is sampled, and a Dirichlet whose length cannot be known.
+    let n = m.rv("n", HalfNormal::new(3)).unwrap();
+    assert!(m.rv("corr", LkjCholesky::new(n, 1.0)).is_err());
+    assert!(matches!(m.rv("p", Dirichlet::new(1.0)), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(m.rv_vec("p", Dirichlet::new(vec![1.0, 1.0]), 3), Err(Error::ShapeMismatch { .. })));
+    // Simplex data that do not sum to one; a free categorical.
+    let reason = invalid_node(m.observe("y", Dirichlet::new(vec![1.0, 1.0]), &[0.3, 0.3]), "y");
+    assert!(reason.contains("sum to 1"), "{reason}");
+    assert!(matches!(m.rv("c", Categorical::new(vec![0.5, 0.5])), Err(Error::ShapeMismatch { .. })));
+    let reason = invalid_node(m.rv_vec("c", Categorical::new(vec![0.5, 0.5]), 3), "c");
+    assert!(reason.contains("discrete"), "{reason}");
+}

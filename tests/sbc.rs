@@ -1,5 +1,5 @@
 //! Simulation-based calibration (Talts, Betancourt, Simpson, Vehtari & Gelman 2018; issue 10,
-//! item 9). For each of R = 300 replications: draw parameters from the prior, simulate data from
+//! item 9): a hierarchical normal, a Poisson GLM and a Dirichlet–Categorical. For each of R = 300 replications: draw parameters from the prior, simulate data from
 //! them, sample the posterior with NUTS (one chain, thinned to L = 99 nearly independent
 //! draws), and record the rank of the true value among the draws. With a correct sampler the
 //! ranks are uniform on {0, …, 99}; a biased posterior shifts them, a too narrow or too wide
@@ -122,5 +122,22 @@ fn sbc_poisson_glm() {
         let b_v = m.rv("b", Normal::new(0, 0.5)).unwrap();
         m.observe("y", Poisson::log(a_v + b_v * xd), &y).unwrap();
         (m, vec![("a".into(), 0, a), ("b".into(), 0, b)])
+    });
+}
+
+/// Dirichlet–Categorical through the simplex transform: p ~ Dirichlet(1, 2, 3), fifteen
+/// observations y_i ~ Categorical(p).
+#[test]
+fn sbc_dirichlet_categorical() {
+    let alpha = [1.0, 2.0, 3.0];
+    check("dirichlet categorical", |rng| {
+        let mut p = [0.0; 3];
+        DistKind::Dirichlet.vec_sample(&[&alpha], &mut p, rng);
+        let mut y = [0.0; 15];
+        DistKind::Categorical.vec_sample(&[&p], &mut y, rng);
+        let mut m = Model::new();
+        let p_v = m.rv("p", Dirichlet::new(alpha.to_vec())).unwrap();
+        m.observe("y", Categorical::new(p_v), &y).unwrap();
+        (m, vec![("p".into(), 0, p[0]), ("p".into(), 2, p[2])])
     });
 }

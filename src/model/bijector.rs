@@ -312,3 +312,114 @@ fn corr_cholesky_wgsl(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ln |det a|` of an `n × n` matrix by Gaussian elimination with partial pivoting.
+    fn ln_abs_det(mut a: Vec<f64>, n: usize) -> f64 {
+        let mut total = 0.0;
+        for c in 0..n {
+            let p = (c..n).max_by(|&i, &j| a[i * n + c].abs().total_cmp(&a[j * n + c].abs())).unwrap();
+            for j in 0..n {
+                a.swap(c * n + j, p * n + j);
+            }
+            let d = a[c * n + c];
+            total += d.abs().ln();
+            for i in c + 1..n {
+                let f = a[i * n + c] / d;
+                for j in c..n {
+                    a[i * n + j] -= f * a[c * n + j];
+                }
+            }
+        }
+        total
+    }
+
+    /// The free coordinates of a constrained value: all but the last of each simplex row, the
+    /// strictly lower triangle of a Cholesky factor.
+    fn free_coords(b: VecBijector, x: &[f64]) -> Vec<f64> {
+        match b {
+            VecBijector::Simplex { k } => x.chunks(k).flat_map(|r| r[..k - 1].to_vec()).collect(),
+            VecBijector::CorrCholesky { k } => {
+                (0..k).flat_map(|i| (0..i).map(move |j| x[i * k + j])).collect()
+            }
+        }
+    }
+
+    fn cases() -> Vec<(VecBijector, Vec<f64>)> {
+        let u = |m: usize| (0..m).map(|i| ((i * 37 % 11) as f64 - 5.0) * 0.31).collect::<Vec<_>>();
+        vec![
+            (VecBijector::Simplex { k: 2 }, u(1)),
+            (VecBijector::Simplex { k: 4 }, u(6)),
+            (VecBijector::CorrCholesky { k: 2 }, u(1)),
+            (VecBijector::CorrCholesky { k: 4 }, u(6)),
+            (VecBijector::CorrCholesky { k: 5 }, u(10)),
+        ]
+    }
+
+    #[test]
+    fn log_jacobian_is_the_log_determinant_and_inverse_round_trips() {
+        for (b, u) in cases() {
+            let m = u.len();
+            let n = b.constrained_len(m);
+            let fwd = |u: &[f64]| {
+                let mut x = vec![0.0; n];
+                b.eval(BijectorPart::Forward, u, &[], &mut x);
+                x
+            };
+            let x = fwd(&u);
+            // Numerical Jacobian of the free coordinates (fourth-order differences).
+            let mut jac = vec![0.0; m * m];
+            for c in 0..m {
+                let h = 1e-4;
+                let at = |d: f64| {
+                    let mut v = u.clone();
+                    v[c] += d;
+                    free_coords(b, &fwd(&v))
+                };
+                let (p1, m1, p2, m2) = (at(h), at(-h), at(2.0 * h), at(-2.0 * h));
+                for r in 0..m {
+                    jac[r * m + c] = (8.0 * (p1[r] - m1[r]) - (p2[r] - m2[r])) / (12.0 * h);
+                }
+            }
+            let mut lj = [0.0];
+            b.eval(BijectorPart::LogJac, &u, &[], &mut lj);
+            let want = ln_abs_det(jac, m);
+            assert!((lj[0] - want).abs() < 1e-7, "{b:?}: log-Jacobian {} vs ln|det J| {want}", lj[0]);
+            let back = b.inverse(&x).expect("inside the set");
+            for (a, w) in back.iter().zip(&u) {
+                assert!((a - w).abs() < 1e-10, "{b:?}: inverse {back:?} vs {u:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn adjoints_match_finite_differences() {
+        for (b, u) in cases() {
+            let (m, n) = (u.len(), b.constrained_len(u.len()));
+            let g: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).sin()).collect();
+            let mut vjp = vec![0.0; m];
+            b.eval(BijectorPart::Vjp, &u, &g, &mut vjp);
+            let mut ljg = vec![0.0; m];
+            b.eval(BijectorPart::LogJacGrad, &u, &[], &mut ljg);
+            for c in 0..m {
+                let h = 1e-5;
+                let f = |d: f64| {
+                    let mut v = u.clone();
+                    v[c] += d;
+                    let mut x = vec![0.0; n];
+                    b.eval(BijectorPart::Forward, &v, &[], &mut x);
+                    let mut lj = [0.0];
+                    b.eval(BijectorPart::LogJac, &v, &[], &mut lj);
+                    (x.iter().zip(&g).map(|(a, b)| a * b).sum::<f64>(), lj[0])
+                };
+                let (p, q) = (f(h), f(-h));
+                let (dg, dj) = ((p.0 - q.0) / (2.0 * h), (p.1 - q.1) / (2.0 * h));
+                assert!((dg - vjp[c]).abs() < 1e-7, "{b:?} vjp[{c}]: {} vs {dg}", vjp[c]);
+                assert!((dj - ljg[c]).abs() < 1e-7, "{b:?} log-Jacobian gradient[{c}]: {} vs {dj}", ljg[c]);
+            }
+        }
+    }
+}

@@ -31,7 +31,11 @@
 //!   `shape` (a number or a data scalar) makes a vector; `labels` names a data array of strings
 //!   labelling its elements.
 //! - `[observe.NAME]`: a likelihood, with `data` naming its observations. The logit and log
-//!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`.
+//!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`;
+//!   `dist = "mv_normal"` takes `mu` and `chol` (a Cholesky factor) or `cov` (a data
+//!   covariance). Vector families read whole vectors: `dist = "dirichlet"` with `alpha = [1, 1,
+//!   1]`, `dist = "lkj_cholesky"` with `n = 3` and `eta = 2` (a factor of `n × n` values, row by
+//!   row), `dist = "categorical"` with `p` or `logits`.
 //! - `[deterministic]`, `[potential]`: `NAME = "expression"`.
 //! - `[transformed_data]`: `NAME = "expression"` over data, evaluated when the file is loaded
 //!   (`log_earn = "log(earn)"`, `z = "(height - mean(height)) / sd(height)"`).
@@ -567,7 +571,7 @@ impl Loader {
                 k.name() == name
                     || k.name()
                         .strip_prefix(name.as_str())
-                        .is_some_and(|r| matches!(r, "_logit" | "_log" | "_lower" | "_upper"))
+                        .is_some_and(|r| matches!(r, "_logit" | "_log" | "_lower" | "_upper" | "_cov"))
             })
             .collect();
         if candidates.is_empty() {

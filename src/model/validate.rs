@@ -408,16 +408,11 @@ fn check_params(nodes: &[Node], node: &Node, dist: &Dist) -> Result<()> {
         }
     }
     if dist.kind.is_vector() {
-        if consts.iter().all(Option::is_some) {
-            let p: Vec<&[f64]> = consts.iter().flatten().map(|c| c.values.as_slice()).collect();
-            if let Err(rule) = dist.kind.vec_check_params(&p) {
-                return Err(Error::InvalidNode {
-                    node: node.name.clone(),
-                    reason: format!("{}: {rule}", dist.kind.name()),
-                });
-            }
-        }
-        return Ok(());
+        let p: Vec<Option<&[f64]>> = consts.iter().map(|c| c.as_ref().map(|c| c.values.as_slice())).collect();
+        return dist.kind.vec_check_params(&p).map_err(|rule| Error::InvalidNode {
+            node: node.name.clone(),
+            reason: format!("{}: {rule}", dist.kind.name()),
+        });
     }
     if consts.iter().all(Option::is_some) {
         let consts: Vec<_> = consts.into_iter().flatten().collect();

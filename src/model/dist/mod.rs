@@ -308,7 +308,7 @@ macro_rules! families {
             /// Whether a vector family accepts a value of `n` elements (see [`VecFamily::accepts_len`]).
             pub fn vec_accepts_len(self, n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::accepts_len(n, lens, consts),)* _ => Err("not a vector family".into()) } }
             /// A vector family's checks of constant parameters (see [`VecFamily::check_params`]).
-            pub fn vec_check_params(self, p: &[&[f64]]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::check_params(p),)* _ => Ok(()) } }
+            pub fn vec_check_params(self, p: &[Option<&[f64]>]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::check_params(p),)* _ => Ok(()) } }
             /// A vector family's support check of data (see [`VecFamily::check_value`]).
             pub fn vec_check_value(self, x: &[f64], lens: &[usize], p: Option<&[&[f64]]>) -> Result<(), (usize, String)> { match self { $(DistKind::$vvariant => <$vvariant>::check_value(x, lens, p),)* _ => Ok(()) } }
             /// A vector family's log density and partials (see [`VecFamily::lpdf_grad`]).

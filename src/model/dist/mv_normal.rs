@@ -89,8 +89,8 @@ impl VecFamily for MvNormal {
         accepts_len(n, lens)
     }
 
-    fn check_params(p: &[&[f64]]) -> Result<(), String> {
-        check_chol(p[1])
+    fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {
+        p[1].map_or(Ok(()), check_chol)
     }
 
     fn check_value(_x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {

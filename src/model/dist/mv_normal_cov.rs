@@ -56,8 +56,8 @@ impl VecFamily for MvNormalCov {
         super::mv_normal::accepts_len(n, lens)
     }
 
-    fn check_params(p: &[&[f64]]) -> Result<(), String> {
-        cholesky(p[1]).map(|_| ())
+    fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {
+        p[1].map_or(Ok(()), |c| cholesky(c).map(|_| ()))
     }
 
     fn check_value(_x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {

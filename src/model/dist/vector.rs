@@ -35,9 +35,10 @@ pub trait VecFamily {
         }
     }
 
-    /// Checks of constant parameters beyond their elementwise domains (a Cholesky factor's
-    /// diagonal, a covariance that is positive definite). Returns the rule broken.
-    fn check_params(_p: &[&[f64]]) -> Result<(), String> {
+    /// Checks of the parameters that are constants (`None` for the others) beyond their
+    /// elementwise domains (a Cholesky factor's diagonal, a covariance that is positive
+    /// definite). Returns the rule broken.
+    fn check_params(_p: &[Option<&[f64]>]) -> Result<(), String> {
         Ok(())
     }
 

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Generate tests/data/vec_dist_oracle.json: log densities of exmc's vector families from scipy.
+
+Deterministic (fixed seed); 24 points per family. Dirichlet, MvNormal and Categorical come from
+scipy.stats (dirichlet, multivariate_normal, multinomial with one trial). The LKJ Cholesky
+density is written out independently of exmc's formula: the normalising constant in the
+Beta-function form of Lewandowski, Kurowicka and Joe (2009, eq. 16), log det R from
+numpy.linalg.slogdet of R = L Lᵀ, and the Jacobian of R ↦ L, Σᵢ (K − i) ln Lᵢᵢ (rows from 1).
+
+Usage: python scripts/make_vec_dist_oracle.py   (writes tests/data/vec_dist_oracle.json)
+"""
+
+import json
+import math
+import pathlib
+
+import numpy as np
+import scipy
+from scipy import special, stats
+
+SEED = 20261201
+N = 24
+OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "vec_dist_oracle.json"
+rng = np.random.default_rng(SEED)
+
+
+def flat(a):
+    return [float(v) for v in np.asarray(a).ravel()]
+
+
+def dirichlet_points():
+    out = []
+    for i in range(N):
+        k = int(rng.integers(2, 7))
+        rows = int(rng.integers(1, 4))
+        alpha = np.exp(rng.uniform(math.log(0.05), math.log(30.0), size=k))
+        if i % 6 == 5:
+            # A scalar alpha is symmetric over one simplex of the value's length.
+            alpha = np.full(1, float(np.exp(rng.uniform(-2, 2))))
+            alpha_k = np.full(k, alpha[0])
+            rows = 1
+        else:
+            alpha_k = alpha
+        xs = stats.dirichlet(np.maximum(alpha_k, 0.5)).rvs(rows, random_state=rng)
+        xs = np.clip(xs, 1e-12, None)
+        xs = xs / xs.sum(axis=1, keepdims=True)
+        logp = sum(float(stats.dirichlet(alpha_k).logpdf(x)) for x in xs)
+        out.append({"x": flat(xs), "params": [flat(alpha)], "logp": logp})
+    return out
+
+
+def random_chol(k):
+    a = rng.normal(size=(k, k))
+    cov = a @ a.T + np.diag(np.exp(rng.uniform(-2, 1, size=k)))
+    return cov, np.linalg.cholesky(cov)
+
+
+def mv_normal_points(by_cov):
+    out = []
+    for i in range(N):
+        k = int(rng.integers(2, 6))
+        rows = int(rng.integers(1, 4))
+        cov, l = random_chol(k)
+        mode = i % 3
+        if mode == 0:
+            mu = rng.normal(size=k) * 2
+            mus = np.tile(mu, (rows, 1))
+        elif mode == 1:
+            mu = np.full(1, rng.normal())
+            mus = np.full((rows, k), mu[0])
+        else:
+            mu = rng.normal(size=(rows, k))
+            mus = mu
+        xs = mus + (l @ rng.normal(size=(k, rows))).T * rng.uniform(0.3, 3.0)
+        logp = sum(float(stats.multivariate_normal(mus[r], cov).logpdf(xs[r])) for r in range(rows))
+        second = cov if by_cov else l
+        out.append({"x": flat(xs), "params": [flat(mu), flat(second)], "logp": logp})
+    return out
+
+
+def lkj_log_c(k, eta):
+    """ln of the LKJ normalising constant c_K(η) (density of R is det(R)^(η-1) / c), eq. 16."""
+    s = 0.0
+    for j in range(1, k):
+        s += (2 * eta - 2 + k - j) * (k - j) * math.log(2.0)
+        b = eta + 0.5 * (k - j - 1)
+        s += (k - j) * special.betaln(b, b)
+    return s
+
+
+def lkj_points():
+    # The constant's Beta form against direct integration for K = 2: ∫(1 − r²)^(η − 1) dr.
+    for eta in [0.5, 1.0, 2.7]:
+        direct = scipy.integrate.quad(lambda r: (1 - r * r) ** (eta - 1), -1, 1)[0]
+        assert abs(lkj_log_c(2, eta) - math.log(direct)) < 1e-7, eta
+    out = []
+    for i in range(N):
+        k = int(rng.integers(2, 7))
+        eta = float(np.exp(rng.uniform(math.log(0.3), math.log(20.0))))
+        if i % 8 == 0:
+            eta = 1.0
+        # A random correlation matrix and its Cholesky factor.
+        a = rng.normal(size=(k, k + int(rng.integers(0, 4))))
+        c = a @ a.T
+        d = np.sqrt(np.diag(c))
+        r = c / np.outer(d, d)
+        l = np.linalg.cholesky(r)
+        logdet = np.linalg.slogdet(r)[1]
+        jac = sum((k - i) * math.log(l[i - 1, i - 1]) for i in range(1, k + 1))
+        logp = (eta - 1) * logdet - lkj_log_c(k, eta) + jac
+        out.append({"x": flat(l), "params": [[float(k)], [eta]], "logp": float(logp)})
+    return out
+
+
+def categorical_points(logits):
+    out = []
+    for _ in range(N):
+        k = int(rng.integers(2, 8))
+        n = int(rng.integers(1, 30))
+        if logits:
+            par = rng.normal(size=k) * 3
+            p = special.softmax(par)
+        else:
+            par = rng.uniform(0.01, 5.0, size=k)
+            p = par / par.sum()
+        y = rng.integers(0, k, size=n)
+        m = stats.multinomial(1, p)
+        logp = sum(float(m.logpmf(np.eye(k)[c])) for c in y)
+        out.append({"x": [float(c) for c in y], "params": [flat(par)], "logp": logp})
+    return out
+
+
+def main():
+    data = {
+        "scipy": scipy.__version__,
+        "families": {
+            "dirichlet": dirichlet_points(),
+            "mv_normal": mv_normal_points(False),
+            "mv_normal_cov": mv_normal_points(True),
+            "lkj_cholesky": lkj_points(),
+            "categorical": categorical_points(False),
+            "categorical_logit": categorical_points(True),
+        },
+    }
+    OUT.write_text(json.dumps(data, indent=1) + "\n")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+//! Vector families against scipy (tests/data/vec_dist_oracle.json, made by
+//! scripts/make_vec_dist_oracle.py): log densities at 24 points per family, analytic partials
+//! of every argument against finite differences at the same points, and sampler moments
+//! against closed forms.
+
+use std::collections::HashMap;
+
+use exmc::model::dist::DistKind;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Oracle {
+    scipy: String,
+    families: HashMap<String, Vec<Point>>,
+}
+
+#[derive(Deserialize)]
+struct Point {
+    x: Vec<f64>,
+    params: Vec<Vec<f64>>,
+    logp: f64,
+}
+
+fn oracle() -> Oracle {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vec_dist_oracle.json");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    serde_json::from_str(&text).expect("vec_dist_oracle.json parses")
+}
+
+fn args(p: &Point) -> Vec<&[f64]> {
+    std::iter::once(p.x.as_slice()).chain(p.params.iter().map(Vec::as_slice)).collect()
+}
+
+#[test]
+fn log_densities_match_scipy() {
+    let o = oracle();
+    eprintln!("oracle from scipy {}", o.scipy);
+    assert_eq!(o.families.len(), DistKind::VECTOR.len(), "one oracle section per vector family");
+    for &kind in DistKind::VECTOR {
+        let points = &o.families[kind.name()];
+        assert!(points.len() >= 20, "{}: {} points", kind.name(), points.len());
+        for (i, p) in points.iter().enumerate() {
+            let lp = kind.vec_lpdf_grad(&args(p), None);
+            let err = (lp - p.logp).abs() / p.logp.abs().max(1.0);
+            assert!(err <= 1e-9, "{} point {i}: exmc {lp} scipy {} (rel err {err:e})", kind.name(), p.logp);
+            // The same value when partials are requested.
+            let mut g: Vec<Vec<f64>> = args(p).iter().map(|a| vec![0.0; a.len()]).collect();
+            let lpg = kind.vec_lpdf_grad(&args(p), Some(&mut g));
+            assert!((lpg - lp).abs() <= 1e-12 * lp.abs().max(1.0), "{} point {i}", kind.name());
+        }
+    }
+}
+
+/// Arguments that are data by construction (category numbers, the LKJ size, a data
+/// covariance) have no partial to check.
+fn differentiable(kind: DistKind, j: usize) -> bool {
+    !matches!(
+        (kind, j),
+        (DistKind::Categorical | DistKind::CategoricalLogit, 0)
+            | (DistKind::LkjCholesky, 1)
+            | (DistKind::MvNormalCov, 2)
+    )
+}
+
+#[test]
+fn partials_match_finite_differences() {
+    let o = oracle();
+    for &kind in DistKind::VECTOR {
+        for (i, p) in o.families[kind.name()].iter().enumerate() {
+            let mut g: Vec<Vec<f64>> = args(p).iter().map(|a| vec![0.0; a.len()]).collect();
+            kind.vec_lpdf_grad(&args(p), Some(&mut g));
+            let scale = g.iter().flatten().fold(1.0f64, |m, v| m.max(v.abs()));
+            for j in (0..g.len()).filter(|&j| differentiable(kind, j)) {
+                for e in 0..g[j].len() {
+                    let base = args(p)[j][e];
+                    let h = 1e-6 * base.abs().max(1e-3);
+                    let at = |d: f64| {
+                        let mut owned: Vec<Vec<f64>> = args(p).iter().map(|a| a.to_vec()).collect();
+                        owned[j][e] = base + d;
+                        let views: Vec<&[f64]> = owned.iter().map(Vec::as_slice).collect();
+                        kind.vec_lpdf_grad(&views, None)
+                    };
+                    let fd = (8.0 * (at(h) - at(-h)) - (at(2.0 * h) - at(-2.0 * h))) / (12.0 * h);
+                    let err = (fd - g[j][e]).abs() / scale;
+                    assert!(
+                        err <= 1e-6,
+                        "{} point {i}: ∂/∂arg{j}[{e}] analytic {} fd {fd} (err {err:e})",
+                        kind.name(),
+                        g[j][e]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Mean and standard error of a sample.
+fn mean_se(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    (m, (var / n).sqrt())
+}
+
+/// `draws` values of `kind` with parameters `p`, each of `n` elements.
+fn draws(kind: DistKind, p: &[&[f64]], n: usize, count: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let mut out = vec![0.0; n];
+            kind.vec_sample(p, &mut out, &mut rng);
+            out
+        })
+        .collect()
+}
+
+/// Every checked moment within 4.5 standard errors (a false alarm about once in 10⁵ checks).
+fn check(label: &str, got: (f64, f64), want: f64) {
+    let (m, se) = got;
+    assert!((m - want).abs() <= 4.5 * se + 1e-12, "{label}: sample mean {m} ± {se}, expected {want}");
+}
+
+#[test]
+fn samplers_have_the_right_moments() {
+    let count = 20_000;
+    // Dirichlet: E xᵢ = αᵢ / Σα, two rows.
+    let alpha = [0.3, 2.0, 5.0];
+    let d = draws(DistKind::Dirichlet, &[&alpha], 6, count, 1);
+    for i in 0..6 {
+        let v: Vec<f64> = d.iter().map(|x| x[i]).collect();
+        check(&format!("dirichlet x[{i}]"), mean_se(&v), alpha[i % 3] / 7.3);
+    }
+    // MvNormal: mean and covariance L Lᵀ.
+    let (mu, l) = ([1.0, -2.0], [1.5, 0.0, -0.6, 0.8]);
+    let d = draws(DistKind::MvNormal, &[&mu, &l], 2, count, 2);
+    for i in 0..2 {
+        let v: Vec<f64> = d.iter().map(|x| x[i]).collect();
+        check(&format!("mv_normal mean[{i}]"), mean_se(&v), mu[i]);
+    }
+    let cross: Vec<f64> = d.iter().map(|x| (x[0] - mu[0]) * (x[1] - mu[1])).collect();
+    check("mv_normal cov[0, 1]", mean_se(&cross), l[0] * l[2]);
+    let cov = [2.0, 0.5, 0.5, 1.0];
+    let d = draws(DistKind::MvNormalCov, &[&mu, &cov], 2, count, 3);
+    let sq: Vec<f64> = d.iter().map(|x| (x[0] - mu[0]).powi(2)).collect();
+    check("mv_normal_cov var[0]", mean_se(&sq), 2.0);
+    // LKJ: every correlation rᵢⱼ of R = L Lᵀ is 2·Beta(b, b) − 1 with b = η − 1 + K/2, so
+    // E r = 0 and E r² = 1 / (2η + K − 1).
+    for (k, eta) in [(2usize, 1.0), (4, 0.7), (5, 3.0)] {
+        let d = draws(DistKind::LkjCholesky, &[&[k as f64], &[eta]], k * k, count, 4);
+        for (i, j) in [(1, 0), (k - 1, 0), (k - 1, k - 2)] {
+            let r: Vec<f64> =
+                d.iter().map(|l| (0..=j).map(|t| l[i * k + t] * l[j * k + t]).sum::<f64>()).collect();
+            check(&format!("lkj K={k} η={eta} r[{i},{j}]"), mean_se(&r), 0.0);
+            let r2: Vec<f64> = r.iter().map(|v| v * v).collect();
+            check(
+                &format!("lkj K={k} η={eta} r²[{i},{j}]"),
+                mean_se(&r2),
+                1.0 / (2.0 * eta + k as f64 - 1.0),
+            );
+        }
+    }
+    // Categorical: frequencies.
+    let p = [0.5, 1.5, 3.0];
+    let d = draws(DistKind::Categorical, &[&p], 1, count, 5);
+    let logits = [0.2, -1.0, 1.1];
+    let dl = draws(DistKind::CategoricalLogit, &[&logits], 1, count, 6);
+    let z: f64 = logits.iter().map(|l: &f64| l.exp()).sum();
+    for c in 0..3 {
+        let v: Vec<f64> = d.iter().map(|x| f64::from(u8::from(x[0] == c as f64))).collect();
+        check(&format!("categorical P({c})"), mean_se(&v), p[c] / 5.0);
+        let v: Vec<f64> = dl.iter().map(|x| f64::from(u8::from(x[0] == c as f64))).collect();
+        check(&format!("categorical_logit P({c})"), mean_se(&v), logits[c].exp() / z);
+    }
+}

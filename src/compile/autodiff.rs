@@ -7,6 +7,7 @@
 
 use super::builder::Builder;
 use super::program::{BinOp, Op, Program, UnOp, ValueId};
+use super::tril::TrilPart;
 use crate::model::BijectorPart;
 
 /// Appends the adjoint of `prog.logp` with respect to every `Input`.
@@ -233,6 +234,21 @@ pub fn differentiate(prog: Program) -> Program {
                 };
                 accumulate(&mut b, &mut adj, &active, u, d);
             }
+            Op::Tril { part: TrilPart::Mul, args } => {
+                let (l, z) = (args[0], args[1]);
+                if active[l] {
+                    let n = b.len(l);
+                    let d = b.prog.push(Op::Tril { part: TrilPart::Outer, args: vec![g, z] }, n);
+                    accumulate(&mut b, &mut adj, &active, l, d);
+                }
+                if active[z] {
+                    let n = b.len(z);
+                    let d = b.prog.push(Op::Tril { part: TrilPart::MulT, args: vec![l, g] }, n);
+                    accumulate(&mut b, &mut adj, &active, z, d);
+                }
+            }
+            // Adjoints are never differentiated again.
+            Op::Tril { .. } => {}
             Op::Lpdf { args, partials, .. } | Op::VecLpdf { args, partials, .. } => {
                 for (&a, p) in args.iter().zip(partials) {
                     if let Some(p) = *p {
@@ -293,9 +309,10 @@ fn active_values(prog: &Program) -> Vec<bool> {
             Op::MatTVec { g, .. } => active[*g],
             Op::Binary(_, a, b) => active[*a] || active[*b],
             Op::Stack(items) => items.iter().any(|&a| active[a]),
-            Op::Lpdf { args, .. } | Op::VecLpdf { args, .. } | Op::Bijector { args, .. } => {
-                args.iter().any(|&a| active[a])
-            }
+            Op::Lpdf { args, .. }
+            | Op::VecLpdf { args, .. }
+            | Op::Bijector { args, .. }
+            | Op::Tril { args, .. } => args.iter().any(|&a| active[a]),
         };
     }
     active

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::builder::Builder;
 use super::pointmap::{PointEntry, PointMap};
 use super::program::{Op, Program, UnOp, ValueId};
+use super::tril::TrilPart;
 use crate::error::{Error, Result};
 use crate::model::dist::cholesky;
 use crate::model::expr::ConstValue;
@@ -227,6 +228,10 @@ impl Lowering<'_> {
                 ExprNode::MatVec(x, v) => {
                     let rows = self.b.len(ids[*x]) / self.b.len(ids[*v]).max(1);
                     self.b.prog.push(Op::MatVec { x: ids[*x], v: ids[*v] }, rows)
+                }
+                ExprNode::TrilMul(l, z) => {
+                    let n = self.b.len(ids[*z]);
+                    self.b.prog.push(Op::Tril { part: TrilPart::Mul, args: vec![ids[*l], ids[*z]] }, n)
                 }
                 ExprNode::Mean(a) => {
                     let n = self.b.len(ids[*a]);

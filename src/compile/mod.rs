@@ -6,6 +6,7 @@ pub mod hoist;
 pub mod lower;
 pub mod pointmap;
 pub mod program;
+pub mod tril;
 
 pub use pointmap::{PointEntry, PointMap};
 pub use program::{BinOp, Instr, Op, Program, UnOp, ValueId};

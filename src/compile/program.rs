@@ -102,6 +102,13 @@ pub enum Op {
         /// Optional partial outputs, one slot per argument.
         partials: Vec<Option<ValueId>>,
     },
+    /// A lower-triangular product or one of its adjoints (see [`TrilPart`](super::tril::TrilPart)).
+    Tril {
+        /// What is computed.
+        part: super::tril::TrilPart,
+        /// The two arguments.
+        args: Vec<ValueId>,
+    },
     /// A vector bijector at the unconstrained slice `args[0]`; `part` says what is computed
     /// ([`BijectorPart::Vjp`] reads the adjoint of the constrained values as `args[1]`).
     Bijector {
@@ -162,7 +169,10 @@ impl Op {
             Op::Stack(items) => items.clone(),
             Op::MatVec { x, v } => vec![*x, *v],
             Op::MatTVec { x, g } => vec![*x, *g],
-            Op::Lpdf { args, .. } | Op::VecLpdf { args, .. } | Op::Bijector { args, .. } => args.clone(),
+            Op::Lpdf { args, .. }
+            | Op::VecLpdf { args, .. }
+            | Op::Bijector { args, .. }
+            | Op::Tril { args, .. } => args.clone(),
         }
     }
 }

@@ -172,6 +172,9 @@ pub enum ExprNode {
     /// Matrix × vector: operand `.0` is a data matrix (a node made by `Model::data_matrix`),
     /// operand `.1` the vector.
     MatVec(usize, usize),
+    /// `L z` for each `K`-row of operand `.1`, with operand `.0` a `K × K` lower-triangular
+    /// matrix of `K²` values row by row (its upper triangle is not read).
+    TrilMul(usize, usize),
 }
 
 /// The operands of an [`ExprNode`], without allocating.
@@ -203,9 +206,10 @@ impl ExprNode {
             | ExprNode::Sum(a)
             | ExprNode::Mean(a)
             | ExprNode::Get(a, _) => (Some(*a), None),
-            ExprNode::Binary(_, a, b) | ExprNode::Gather(a, b) | ExprNode::MatVec(a, b) => {
-                (Some(*a), Some(*b))
-            }
+            ExprNode::Binary(_, a, b)
+            | ExprNode::Gather(a, b)
+            | ExprNode::MatVec(a, b)
+            | ExprNode::TrilMul(a, b) => (Some(*a), Some(*b)),
         };
         Operands::Few(a.into_iter().chain(b))
     }
@@ -279,6 +283,21 @@ impl ExprNode {
                     .collect();
                 ConstValue { values, vector: true }
             }
+            ExprNode::TrilMul(_, _) => {
+                let (l, z) = (arg(0)?, arg(1)?);
+                let k = crate::model::dist::vector::square_side(l.values.len())?;
+                if !z.values.len().is_multiple_of(k) {
+                    return None;
+                }
+                let mut values = vec![0.0; z.values.len()];
+                crate::compile::tril::eval(
+                    crate::compile::tril::TrilPart::Mul,
+                    &l.values,
+                    &z.values,
+                    &mut values,
+                );
+                ConstValue { values, vector: true }
+            }
         })
     }
 
@@ -293,6 +312,7 @@ impl ExprNode {
             ExprNode::Get(a, k) => ExprNode::Get(f(*a), *k),
             ExprNode::Stack(items) => ExprNode::Stack(items.iter().map(|&a| f(a)).collect()),
             ExprNode::MatVec(a, b) => ExprNode::MatVec(f(*a), f(*b)),
+            ExprNode::TrilMul(a, b) => ExprNode::TrilMul(f(*a), f(*b)),
             ExprNode::Binary(op, a, b) => ExprNode::Binary(*op, f(*a), f(*b)),
             other => other.clone(),
         }
@@ -494,6 +514,12 @@ impl Expr {
     /// `v` of its column count (PyMC's `X @ beta`). The gradient is `Xᵀ ḡ`.
     pub fn matvec(self, v: impl Into<Expr>) -> Expr {
         Expr::combine(self, v.into(), ExprNode::MatVec)
+    }
+    /// `L z` for a lower-triangular `K × K` factor `L` (`self`: `K²` values row by row, such as
+    /// `sigma.at(&rows) * lkj`) and each `K`-row of `z` (PyMC's `pm.math.dot(chol, z)`): the
+    /// non-centred multivariate normal `mu + L z`. The upper triangle of `L` is not read.
+    pub fn tril_mul(self, z: impl Into<Expr>) -> Expr {
+        Expr::combine(self, z.into(), ExprNode::TrilMul)
     }
     /// Scalars stacked into a vector: `Expr::stack([a, b * 2.0, c.into()])`.
     pub fn stack<E: Into<Expr>>(items: impl IntoIterator<Item = E>) -> Expr {

@@ -43,7 +43,8 @@
 //!
 //! Expressions: see [`super::parse`]. Names are nodes, data and transformed data; functions
 //! are `exp log log10 log1p expm1 sqrt square logistic (inv_logit) log_logistic
-//! (log_inv_logit) softplus (log1p_exp) abs tanh sum mean sd variance dot pow stack`, and for
+//! (log_inv_logit) softplus (log1p_exp) abs tanh sum mean sd variance dot pow stack tril_mul`
+//! (`tril_mul(L, z)`: a lower-triangular factor times each row of `z`), and for
 //! data `slice(v, from, to)`, `cols(X, from, to)` (0-based, `to` excluded), `center(X)` (columns
 //! minus their means) and `a == b` (1 where equal); `x[2]` is an element (0-based),
 //! `a[county]` a gather at integer data (an index expression over data is evaluated when the
@@ -466,11 +467,15 @@ impl Loader {
                 let var = c.values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1.0);
                 Ok(Val::Num(if f == "sd" { var.sqrt() } else { var }))
             }
-            "dot" | "pow" => {
+            "dot" | "pow" | "tril_mul" => {
                 arity(2)?;
                 let mut it = args.into_iter();
                 let (a, b) = (it.next().expect("two").expr(), it.next().expect("two").expr());
-                Ok(Val::Expr(if f == "dot" { a.dot(b) } else { a.pow(b) }))
+                Ok(Val::Expr(match f {
+                    "dot" => a.dot(b),
+                    "pow" => a.pow(b),
+                    _ => a.tril_mul(b),
+                }))
             }
             "stack" if !args.is_empty() => Ok(Val::Expr(Expr::stack(args.into_iter().map(Val::expr)))),
             "slice" => {

@@ -83,6 +83,20 @@ pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
                 }
                 Shape::Vector(rows)
             }
+            ExprNode::TrilMul(l, z) => {
+                let (n, m) = (shapes[*l].len(), shapes[*z].len());
+                match super::dist::vector::square_side(n) {
+                    Some(k) if m.is_multiple_of(k) && shapes[*z] != Shape::Scalar => Shape::Vector(m),
+                    _ => {
+                        return Err(Error::ShapeMismatch {
+                            node: at.to_string(),
+                            detail: format!(
+                                "`tril_mul` needs a K × K factor (K² values, K ≥ 2) and whole K-rows; got {n} and {m} values"
+                            ),
+                        });
+                    }
+                }
+            }
             ExprNode::Binary(op, a, b) => {
                 let (sa, sb) = (vector_or_scalar(shapes[*a], at)?, vector_or_scalar(shapes[*b], at)?);
                 sa.broadcast(sb).ok_or_else(|| Error::ShapeMismatch {

@@ -10,6 +10,11 @@
 //! non-negative lower bound), and sums, products, quotients, powers, `exp`, `logistic`, `√`,
 //! `x²` and `ln(1 + x)` of those — never of a value that may be NaN (`exp(ln(mu))` with `mu`
 //! real). `Normal(mu, mu - 10)` or `Normal(mu, -tau)` stay centred.
+//!
+//! A free `x ~ MvNormal(mu, chol)` whose factor reads other nodes becomes `x_z ~ Normal(0, 1)`
+//! and `x = mu + chol.tril_mul(x_z)` (row by row), under the same rule: only where the factor's
+//! diagonal is positive by construction (a free LKJCholesky factor, data, or those times a
+//! positive value, as in `sigma.at(&rows) * corr`).
 
 use crate::model::{
     BinaryOp, Dist, DistKind, Expr, ExprNode, Model, Node, NodeKind, NodeRef, Support, UnaryOp,
@@ -66,6 +71,11 @@ impl Sign {
     /// What is known about `e`, given what is known about the model's nodes (one pass over its
     /// operations).
     pub fn of(e: &Expr, nodes: &[Sign]) -> Sign {
+        Sign::of_each(e, nodes).pop().unwrap_or(Sign::Unknown)
+    }
+
+    /// What is known about every operation of `e`, in its order.
+    pub fn of_each(e: &Expr, nodes: &[Sign]) -> Vec<Sign> {
         use Sign::*;
         let mut signs: Vec<Sign> = Vec::with_capacity(e.len());
         for n in e.nodes() {
@@ -92,8 +102,12 @@ impl Sign {
                     signs[*a]
                 }
                 ExprNode::Stack(items) => items.iter().map(|&a| signs[a]).fold(Positive, Sign::join),
-                ExprNode::MatVec(x, v) if signs[*x].defined() && signs[*v].defined() => Real,
-                ExprNode::MatVec(..) => Unknown,
+                ExprNode::MatVec(x, v) | ExprNode::TrilMul(x, v)
+                    if signs[*x].defined() && signs[*v].defined() =>
+                {
+                    Real
+                }
+                ExprNode::MatVec(..) | ExprNode::TrilMul(..) => Unknown,
                 ExprNode::Pow(a, c) => {
                     let integer = c.fract() == 0.0;
                     let even = integer && (c / 2.0).fract() == 0.0;
@@ -126,7 +140,7 @@ impl Sign {
             };
             signs.push(s);
         }
-        signs.pop().unwrap_or(Unknown)
+        signs
     }
 
     /// What is known about every node of a model whose nodes come after the nodes they read
@@ -170,13 +184,35 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
     let mut rewritten = Vec::new();
     for i in 0..nodes.len() {
         let NodeKind::Free { dist, reparam: true, .. } = &nodes[i].kind else { continue };
-        if dist.kind != DistKind::Normal || dist.params.iter().any(Expr::is_constant) {
-            continue;
-        }
-        if Sign::of(&dist.params[1], &signs) != Sign::Positive {
-            continue;
-        }
-        let (mu, sigma) = (dist.params[0].clone(), dist.params[1].clone());
+        let location = match dist.kind {
+            DistKind::Normal if !dist.params.iter().any(Expr::is_constant) => {
+                if Sign::of(&dist.params[1], &signs) != Sign::Positive {
+                    continue;
+                }
+                let (mu, sigma) = (dist.params[0].clone(), dist.params[1].clone());
+                Box::new(move |z: Expr| mu.clone() + sigma.clone() * z) as Box<dyn Fn(Expr) -> Expr>
+            }
+            DistKind::MvNormal if !dist.params[1].is_constant() => {
+                let (mu, chol) = (dist.params[0].clone(), dist.params[1].clone());
+                let n = nodes[i].len();
+                let (Some(k), Some(mu_len)) =
+                    (model.expr_len(&chol).and_then(square_side), model.expr_len(&mu))
+                else {
+                    continue;
+                };
+                if !diag_positive(&nodes, &chol, &signs, k) {
+                    continue;
+                }
+                // A K-vector mean is repeated over the rows.
+                let mu = if mu_len == k && n > k {
+                    mu.at((0..n).map(|e| (e % k) as f64).collect::<Vec<f64>>())
+                } else {
+                    mu
+                };
+                Box::new(move |z: Expr| mu.clone() + chol.clone().tril_mul(z)) as Box<dyn Fn(Expr) -> Expr>
+            }
+            _ => continue,
+        };
         let name = nodes[i].name.clone();
         let z_name = unique_name(&nodes, &format!("{name}_z"));
         let z = NodeRef { index: nodes.len(), owner: 0 };
@@ -190,10 +226,49 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
             },
             labels: nodes[i].labels.clone(),
         });
-        nodes[i].kind = NodeKind::Deterministic { expr: mu + sigma * Expr::from(z) };
+        nodes[i].kind = NodeKind::Deterministic { expr: location(Expr::from(z)) };
         rewritten.push(name);
     }
     (model.with_nodes(nodes), rewritten)
+}
+
+/// `K` with `K² = n`.
+fn square_side(n: usize) -> Option<usize> {
+    crate::model::dist::vector::square_side(n)
+}
+
+/// Whether every diagonal element of the `K × K` factor `e` is positive by construction:
+/// data with a positive diagonal, a free LKJCholesky factor, a deterministic that is one of
+/// these, or one of these times a positive value (`sigma.at(&rows) * corr`). Followed without
+/// recursion, through deterministics.
+fn diag_positive(nodes: &[Node], e: &Expr, signs: &[Sign], k: usize) -> bool {
+    let diag = |v: &[f64]| v.len() == k * k && (0..k).all(|i| v[i * k + i] > 0.0);
+    let mut e = e.clone();
+    let mut pos = e.len() - 1;
+    let mut each = Sign::of_each(&e, signs);
+    loop {
+        match &e.nodes()[pos] {
+            ExprNode::Data(v) => return diag(v),
+            ExprNode::Var(r) => match nodes.get(r.index).map(|n| &n.kind) {
+                Some(NodeKind::Free { dist, .. }) => return dist.kind == DistKind::LkjCholesky,
+                Some(NodeKind::Data { values, .. }) => return diag(values),
+                Some(NodeKind::Deterministic { expr }) => {
+                    e = expr.clone();
+                    pos = e.len() - 1;
+                    each = Sign::of_each(&e, signs);
+                }
+                _ => return false,
+            },
+            ExprNode::Binary(BinaryOp::Mul, a, b) => {
+                pos = match (each[*a], each[*b]) {
+                    (Sign::Positive, _) => *b,
+                    (_, Sign::Positive) => *a,
+                    _ => return false,
+                };
+            }
+            _ => return false,
+        }
+    }
 }
 
 fn unique_name(nodes: &[Node], base: &str) -> String {
@@ -224,8 +299,19 @@ mod tests {
         m.rv("negated", Normal::new(mu, -tau)).unwrap();
         m.rv("logged", Normal::new(mu, tau.ln())).unwrap();
         m.rv("nan_outside", Normal::new(mu, mu.ln().exp())).unwrap();
+        // Multivariate normals: a factor with a positive diagonal by construction is
+        // non-centred; a data factor (nothing to gain) and one built from reals are not.
+        let corr = m.rv("corr", LkjCholesky::new(2, 2.0)).unwrap();
+        let sd = m.rv_vec("sd", HalfNormal::new(1.0), 2).unwrap();
+        let rows = m.int_data("rows", &[0, 0, 1, 1]).unwrap();
+        let chol = m.deterministic("chol", sd.at(rows) * corr).unwrap();
+        m.rv_vec("ab", MvNormal::new(vec![1.0, 2.0], chol), 6).unwrap();
+        m.rv("fixed_chol", MvNormal::new(mu, vec![1.0, 0.0, 0.5, 1.0])).unwrap();
+        let real = m.rv_vec("real", Normal::new(0.0, 1.0), 4).unwrap();
+        m.rv("real_chol", MvNormal::new(0.0, real)).unwrap();
         let (r, names) = super::noncenter(&m);
-        assert_eq!(names, vec!["theta".to_string()]);
+        assert_eq!(names, vec!["theta".to_string(), "ab".to_string()]);
+        assert_eq!(r.nodes()[r.var("ab_z").unwrap().index()].shape, Shape::Vector(6));
         assert!(matches!(r.nodes()[theta.index()].kind, NodeKind::Deterministic { .. }));
         let z = r.var("theta_z").unwrap();
         assert_eq!(r.nodes()[z.index()].shape, Shape::Vector(8));

@@ -197,6 +197,18 @@ impl Executor {
                 let g = args.get(1).map(|&a| read(a)).unwrap_or_default();
                 kind.eval(*part, &u, &g, &mut hi[..n]);
             }
+            Op::Tril { part, args } => {
+                let (lo, hi) = ws.split_at_mut(o);
+                let read = |a: usize| -> std::borrow::Cow<'_, [f64]> {
+                    let (at, len) = (self.offsets[a], self.prog.lens[a]);
+                    if at + len <= o {
+                        std::borrow::Cow::Borrowed(&lo[at..at + len])
+                    } else {
+                        std::borrow::Cow::Owned(vec![f64::NAN; len])
+                    }
+                };
+                crate::compile::tril::eval(*part, &read(args[0]), &read(args[1]), &mut hi[..n]);
+            }
         }
     }
 

@@ -287,14 +287,14 @@ fn random_reads(op: &Op) -> Vec<usize> {
         Op::Gather { src, .. } | Op::ScatterAdd { src, .. } | Op::Get(src, _) => vec![*src],
         Op::MatVec { v, .. } => vec![*v],
         Op::MatTVec { g, .. } => vec![*g],
-        Op::VecLpdf { args, .. } | Op::Bijector { args, .. } => args.clone(),
+        Op::VecLpdf { args, .. } | Op::Bijector { args, .. } | Op::Tril { args, .. } => args.clone(),
         _ => Vec::new(),
     }
 }
 
 /// Whether an instruction works on whole vectors in one invocation (every lane computes it).
 fn is_block(op: &Op) -> bool {
-    matches!(op, Op::VecLpdf { .. } | Op::Bijector { .. })
+    matches!(op, Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. })
 }
 
 /// Values the strided form keeps in workgroup memory (whole-visible): values read at random
@@ -422,7 +422,7 @@ impl Gen<'_> {
             Op::Get(..) => 1,
             Op::Sum(a) => self.len(*a),
             Op::Lpdf { args, .. } => args.iter().map(|&a| self.len(a)).max().unwrap_or(1),
-            Op::VecLpdf { .. } | Op::Bijector { .. } => 1,
+            Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } => 1,
         };
         (n > 1).then_some(n)
     }
@@ -524,6 +524,16 @@ impl Gen<'_> {
                     self.places[v] = Place::Scalar;
                 }
             }
+            Op::Tril { part, args } => {
+                self.full(v)?;
+                let (la, lb, n) = (self.len(args[0]), self.len(args[1]), self.len(v));
+                let body = {
+                    let a = |i: &str| self.at_any(args[0], i);
+                    let b = |i: &str| self.at_any(args[1], i);
+                    crate::compile::tril::wgsl(*part, (la, lb, n), &a, &b, &format!("f{v}"), &v.to_string())
+                };
+                self.line(&body);
+            }
             _ => unreachable!("not a whole-vector instruction"),
         }
         Ok(())
@@ -567,7 +577,7 @@ impl Gen<'_> {
                 self.line(&format!("{{ let i = 0u; {code} v{v} = x{v}; }}"));
                 return;
             }
-            Op::VecLpdf { .. } | Op::Bijector { .. } => {
+            Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } => {
                 if let Err(e) = self.block(k) {
                     self.error.get_or_insert(e);
                 }

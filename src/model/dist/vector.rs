@@ -200,6 +200,19 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 Ok(())
             }),
         ),
+        (
+            "mv_normal prior kept centred",
+            build(&|m| {
+                let corr = m.rv("corr", LkjCholesky::new(2, 1.5))?;
+                let sigma = m.rv_vec("sigma", HalfNormal::new(1), 2)?;
+                let rows = m.int_data("rows", &[0, 0, 1, 1])?;
+                let chol = m.deterministic("chol", sigma.at(rows) * corr)?;
+                let b = m.rv_vec("b", MvNormal::new(vec![0.5, -0.5], chol), 4)?;
+                m.keep_centered(b)?;
+                m.observe("y", Normal::new(Expr::from(b), 0.5), &[0.3, -0.2, 1.2, 0.8])?;
+                Ok(())
+            }),
+        ),
     ];
     models.into_iter().map(|(label, m)| (label, m.expect("example models are valid"))).collect()
 }

@@ -40,8 +40,12 @@ fn main() {
         .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || !argv[i - 1].starts_with("--")))
         .map(|(_, a)| a.clone())
         .collect();
-    let names: Vec<String> =
-        posteriordb::names(&models).into_iter().filter(|n| chosen.is_empty() || chosen.contains(n)).collect();
+    let all = posteriordb::names(&models);
+    if let Some(unknown) = chosen.iter().find(|c| !all.contains(c)) {
+        eprintln!("no posterior `{unknown}` in models/posteriordb (names look like `earnings-earn_height`)");
+        std::process::exit(2);
+    }
+    let names: Vec<String> = all.into_iter().filter(|n| chosen.is_empty() || chosen.contains(n)).collect();
     println!("{:<44} {:>8} {:>8} {:>5} {:>8}  result", "posterior", "max |z|", "max sd", "div", "time s");
     let mut passed = 0;
     for name in &names {

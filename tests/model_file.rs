@@ -261,8 +261,9 @@ fn vector_families_in_files_match_the_rust_form() {
 /// (mu = [1.0, 0.5], within 4 posterior sd).
 #[test]
 fn readme_model_files_load_and_sample() {
-    for name in ["eight_schools", "correlated_effects"] {
-        let m = Model::from_files(format!("{DIR}/{name}.toml"), Some(format!("{DIR}/{name}.json").as_ref()))
+    for name in ["quickstart", "logistic_glm", "eight_schools", "correlated_effects"] {
+        let data = std::path::PathBuf::from(format!("{DIR}/{name}.json"));
+        let m = Model::from_files(format!("{DIR}/{name}.toml"), data.exists().then_some(data.as_path()))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let f = fit(&m);
         // Non-centred eight schools keeps a few divergences at the default target acceptance

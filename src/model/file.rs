@@ -114,6 +114,38 @@ fn file_error(
     }
 }
 
+impl DataValue {
+    /// One data entry from JSON: a number, an array of numbers (or of strings: labels), or an
+    /// array of equally long arrays of numbers (a matrix, row by row). `Err` says what is wrong.
+    pub fn from_json(v: &serde_json::Value) -> std::result::Result<DataValue, &'static str> {
+        let number = |x: &serde_json::Value| x.as_f64().filter(|v| v.is_finite());
+        Ok(match v {
+            serde_json::Value::Number(_) => DataValue::Scalar(number(v).ok_or("not a finite number")?),
+            serde_json::Value::Array(items) if items.iter().all(|x| x.is_string()) && !items.is_empty() => {
+                DataValue::Labels(items.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+            }
+            serde_json::Value::Array(items) if items.iter().all(|x| x.is_array()) && !items.is_empty() => {
+                let rows: Vec<&Vec<serde_json::Value>> = items.iter().filter_map(|x| x.as_array()).collect();
+                let cols = rows[0].len();
+                if cols == 0 || rows.iter().any(|r| r.len() != cols) {
+                    return Err("a matrix needs rows of one non-zero length");
+                }
+                let values: Option<Vec<f64>> = rows.iter().flat_map(|r| r.iter().map(number)).collect();
+                DataValue::Matrix {
+                    rows: rows.len(),
+                    cols,
+                    values: values.ok_or("a matrix must hold finite numbers")?,
+                }
+            }
+            serde_json::Value::Array(items) => {
+                let values: Option<Vec<f64>> = items.iter().map(number).collect();
+                DataValue::vector(values.ok_or("a vector must hold finite numbers")?)
+            }
+            _ => return Err("expected a number, an array or an array of arrays"),
+        })
+    }
+}
+
 impl DataSet {
     /// An empty data set.
     pub fn new() -> DataSet {
@@ -145,36 +177,7 @@ impl DataSet {
         };
         let mut out = DataSet::new();
         for (name, v) in map {
-            let bad = |why: &str| file_error(file, "", &name, None, why.to_string());
-            let number = |x: &serde_json::Value| x.as_f64().filter(|v| v.is_finite());
-            let value = match &v {
-                serde_json::Value::Number(_) => {
-                    DataValue::Scalar(number(&v).ok_or_else(|| bad("not a finite number"))?)
-                }
-                serde_json::Value::Array(items)
-                    if items.iter().all(|x| x.is_string()) && !items.is_empty() =>
-                {
-                    DataValue::Labels(items.iter().filter_map(|x| x.as_str().map(String::from)).collect())
-                }
-                serde_json::Value::Array(items)
-                    if items.iter().all(|x| x.is_array()) && !items.is_empty() =>
-                {
-                    let rows: Vec<&Vec<serde_json::Value>> =
-                        items.iter().filter_map(|x| x.as_array()).collect();
-                    let cols = rows[0].len();
-                    if cols == 0 || rows.iter().any(|r| r.len() != cols) {
-                        return Err(bad("a matrix needs rows of one non-zero length"));
-                    }
-                    let values: Option<Vec<f64>> = rows.iter().flat_map(|r| r.iter().map(number)).collect();
-                    let values = values.ok_or_else(|| bad("a matrix must hold finite numbers"))?;
-                    DataValue::Matrix { rows: rows.len(), cols, values }
-                }
-                serde_json::Value::Array(items) => {
-                    let values: Option<Vec<f64>> = items.iter().map(number).collect();
-                    DataValue::vector(values.ok_or_else(|| bad("a vector must hold finite numbers"))?)
-                }
-                _ => return Err(bad("expected a number, an array or an array of arrays")),
-            };
+            let value = DataValue::from_json(&v).map_err(|why| file_error(file, "", &name, None, why))?;
             out.values.insert(name, value);
         }
         Ok(out)
@@ -848,32 +851,11 @@ impl Model {
                 "transformed_data" => tdata.extend(body.iter().map(|(k, v)| (k.clone(), v.clone()))),
                 "data" => {
                     for (name, v) in body {
-                        let loader = Loader {
-                            file: file.into(),
-                            data: DataSet::new(),
-                            model: Model::new(),
-                            vars: HashMap::new(),
-                        };
-                        let at = At { node: name, field: "" };
-                        let value = match v {
-                            toml::Value::Integer(i) => DataValue::Scalar(*i as f64),
-                            toml::Value::Float(x) => DataValue::Scalar(*x),
-                            toml::Value::Array(items) if items.iter().all(|x| x.is_str()) => {
-                                DataValue::Labels(
-                                    items.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
-                                )
-                            }
-                            toml::Value::Array(items) => DataValue::vector(loader.numbers(items, at)?),
-                            _ => {
-                                return Err(file_error(
-                                    file,
-                                    name,
-                                    "",
-                                    None,
-                                    "expected a number or an array",
-                                ));
-                            }
-                        };
+                        // TOML data have JSON's shapes: numbers, arrays, arrays of arrays.
+                        let json = serde_json::to_value(v)
+                            .map_err(|e| file_error(file, name, "", None, e.to_string()))?;
+                        let value = DataValue::from_json(&json)
+                            .map_err(|why| file_error(file, name, "", None, why))?;
                         data.insert(name, value);
                     }
                 }

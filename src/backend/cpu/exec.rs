@@ -89,8 +89,11 @@ impl Executor {
             Op::Const(_) | Op::Data(_) => {}
             Op::Unary(op, a) => {
                 let a = self.offsets[*a];
-                for i in 0..n {
-                    ws[o + i] = op.apply(ws[a + i]);
+                if a + n <= o {
+                    let (lo, hi) = ws.split_at_mut(o);
+                    hi[..n].iter_mut().zip(&lo[a..a + n]).for_each(|(y, &x)| *y = op.apply(x));
+                } else {
+                    (0..n).for_each(|i| ws[o + i] = op.apply(ws[a + i]));
                 }
             }
             Op::Pow(a, c) => {
@@ -110,7 +113,13 @@ impl Executor {
             }
             Op::Gather { src, index } => {
                 let (s, x) = (self.offsets[*src], self.offsets[*index]);
+                let len = self.prog.lens[*src];
                 match &self.ints[*index] {
+                    Some(ix) if s + len <= o => {
+                        let (lo, hi) = ws.split_at_mut(o);
+                        let src = &lo[s..s + len];
+                        hi[..n].iter_mut().zip(&ix[..n]).for_each(|(y, &k)| *y = src[k as usize]);
+                    }
                     Some(ix) => (0..n).for_each(|i| ws[o + i] = ws[s + ix[i] as usize]),
                     None => (0..n).for_each(|i| ws[o + i] = ws[s + ws[x + i] as usize]),
                 }
@@ -237,19 +246,27 @@ impl Executor {
     fn binary(&self, ws: &mut [f64], op: BinOp, o: usize, n: usize, a: usize, b: usize) {
         let (la, lb) = (self.prog.lens[a], self.prog.lens[b]);
         let (a, b) = (self.offsets[a], self.offsets[b]);
+        if a + la > o || b + lb > o {
+            // Operands precede their instruction in the workspace; kept as a safe fallback.
+            return self.binary_overlapping(ws, op, o, n, (a, la), (b, lb));
+        }
+        // Disjoint slices: no aliasing, no bounds checks, vectorisable loops.
+        let (lo, hi) = ws.split_at_mut(o);
+        let out = &mut hi[..n];
+        let (x, y) = (&lo[a..a + la], &lo[b..b + lb]);
         macro_rules! each {
             ($f:expr) => {
                 match (la == n, lb == n) {
-                    (true, true) => (0..n).for_each(|i| ws[o + i] = $f(ws[a + i], ws[b + i])),
+                    (true, true) => out.iter_mut().zip(x).zip(y).for_each(|((o, &x), &y)| *o = $f(x, y)),
                     (true, false) => {
-                        let y = ws[b];
-                        (0..n).for_each(|i| ws[o + i] = $f(ws[a + i], y))
+                        let y = y[0];
+                        out.iter_mut().zip(x).for_each(|(o, &x)| *o = $f(x, y))
                     }
                     (false, true) => {
-                        let x = ws[a];
-                        (0..n).for_each(|i| ws[o + i] = $f(x, ws[b + i]))
+                        let x = x[0];
+                        out.iter_mut().zip(y).for_each(|(o, &y)| *o = $f(x, y))
                     }
-                    (false, false) => ws[o] = $f(ws[a], ws[b]),
+                    (false, false) => out[0] = $f(x[0], y[0]),
                 }
             };
         }
@@ -259,6 +276,22 @@ impl Executor {
             BinOp::Mul => each!(|x: f64, y: f64| x * y),
             BinOp::Div => each!(|x: f64, y: f64| x / y),
             BinOp::Pow => each!(|x: f64, y: f64| x.powf(y)),
+        }
+    }
+
+    /// [`Executor::binary`] element by element through the workspace.
+    fn binary_overlapping(
+        &self,
+        ws: &mut [f64],
+        op: BinOp,
+        o: usize,
+        n: usize,
+        (a, la): (usize, usize),
+        (b, lb): (usize, usize),
+    ) {
+        let at = |ws: &[f64], base: usize, len: usize, i: usize| ws[base + if len == n { i } else { 0 }];
+        for i in 0..n {
+            ws[o + i] = op.apply(at(ws, a, la, i), at(ws, b, lb, i));
         }
     }
 
@@ -283,7 +316,10 @@ impl Executor {
             if let Some(p) = partials[j] {
                 out[j] = self.offsets[p];
                 out_vec[j] = self.prog.lens[p] == n && n > 1;
-                ws[out[j]..out[j] + self.prog.lens[p]].fill(0.0);
+                // Vector partials are written element by element; scalar ones are sums.
+                if !out_vec[j] {
+                    ws[out[j]..out[j] + self.prog.lens[p]].fill(0.0);
+                }
             }
         }
         let any_grad = partials.iter().any(Option::is_some);
@@ -334,9 +370,71 @@ impl Executor {
     }
 
     /// The element loop of [`Executor::lpdf`] for `K` arguments (value and parameters): the
-    /// sum of the log densities, partials accumulated in place.
+    /// sum of the log densities, partials accumulated in place. Elements go in blocks of
+    /// [`BLOCK`]: arguments are copied into local columns, the family runs on those (no
+    /// aliasing with the workspace, so scalar arguments stay in registers and the loop may be
+    /// vectorised), and the partials are added back per block.
     #[inline]
     fn lpdf_loop<F: crate::model::Family, const K: usize>(
+        &self,
+        ws: &mut [f64],
+        plan: &Plan,
+        kernel: bool,
+        any_grad: bool,
+    ) -> f64 {
+        if plan.n < BLOCK / 4 {
+            return self.lpdf_few::<F, K>(ws, plan, kernel, any_grad);
+        }
+        let mut cols = [[0.0f64; BLOCK]; K];
+        let mut grads = [[0.0f64; BLOCK]; K];
+        let mut lps = [0.0f64; BLOCK];
+        let mut total = 0.0;
+        let outs = &plan.outs[..plan.n_out];
+        for start in (0..plan.n).step_by(BLOCK) {
+            let w = (plan.n - start).min(BLOCK);
+            for (j, col) in cols.iter_mut().enumerate() {
+                let at = plan.at[j];
+                if plan.stride[j] == 1 {
+                    col[..w].copy_from_slice(&ws[at + start..at + start + w]);
+                } else {
+                    col[..w].fill(ws[at]);
+                }
+            }
+            let lps = &mut lps[..w];
+            // One loop per path: with a branch inside, the compiler may evaluate both paths
+            // (the full density's logarithms included) and select.
+            if kernel || any_grad {
+                if kernel {
+                    block_grad::<K>(&cols, &mut grads, lps, F::kernel_grad);
+                } else {
+                    block_grad::<K>(&cols, &mut grads, lps, F::lpdf_grad);
+                }
+                for &(j, base, os) in outs {
+                    if os == 1 {
+                        ws[base + start..base + start + w].copy_from_slice(&grads[j][..w]);
+                    } else {
+                        ws[base] += grads[j][..w].iter().sum::<f64>();
+                    }
+                }
+            } else {
+                for (t, lp) in lps.iter_mut().enumerate() {
+                    let mut x = [0.0; K];
+                    for j in 0..K {
+                        x[j] = cols[j][t];
+                    }
+                    *lp = F::lpdf(x[0], &x[1..]);
+                }
+            }
+            total += lps.iter().sum::<f64>();
+        }
+        total
+    }
+}
+
+impl Executor {
+    /// [`Executor::lpdf_loop`] for a few elements (priors on scalars): element by element in
+    /// the workspace, without the block's columns to set up.
+    fn lpdf_few<F: crate::model::Family, const K: usize>(
         &self,
         ws: &mut [f64],
         plan: &Plan,
@@ -346,26 +444,53 @@ impl Executor {
         let mut x = [0.0; K];
         let mut g = [0.0; K];
         let mut total = 0.0;
-        let outs = &plan.outs[..plan.n_out];
         for i in 0..plan.n {
             for j in 0..K {
                 x[j] = ws[plan.at[j] + i * plan.stride[j]];
             }
-            total += if kernel || any_grad {
+            total += if !(kernel || any_grad) {
+                F::lpdf(x[0], &x[1..])
+            } else {
                 let lp = if kernel {
                     F::kernel_grad(x[0], &x[1..], &mut g)
                 } else {
                     F::lpdf_grad(x[0], &x[1..], &mut g)
                 };
-                for &(j, base, os) in outs {
-                    ws[base + i * os] += g[j];
+                for &(j, base, os) in &plan.outs[..plan.n_out] {
+                    if os == 1 {
+                        ws[base + i] = g[j];
+                    } else {
+                        ws[base] += g[j];
+                    }
                 }
                 lp
-            } else {
-                F::lpdf(x[0], &x[1..])
             };
         }
         total
+    }
+}
+
+/// Elements per block of a density loop (see [`Executor::lpdf_loop`]).
+const BLOCK: usize = 64;
+
+/// One block of a density loop with partials: `f` at every element of the columns.
+#[inline(always)]
+fn block_grad<const K: usize>(
+    cols: &[[f64; BLOCK]; K],
+    grads: &mut [[f64; BLOCK]; K],
+    lps: &mut [f64],
+    f: fn(f64, &[f64], &mut [f64]) -> f64,
+) {
+    for (t, lp) in lps.iter_mut().enumerate() {
+        let mut x = [0.0; K];
+        let mut g = [0.0; K];
+        for j in 0..K {
+            x[j] = cols[j][t];
+        }
+        *lp = f(x[0], &x[1..], &mut g);
+        for j in 0..K {
+            grads[j][t] = g[j];
+        }
     }
 }
 

@@ -51,11 +51,11 @@ fn main() -> Result<()> {
     if std::env::var_os("GRAD_ONLY").is_some() {
         return Ok(());
     }
-    for chains in [1, 2] {
+    for (chains, threads) in [(1, 1), (2, 1), (4, 2)] {
         let t = Instant::now();
         let fit = Sampler::new(&m)
             .chains(chains)
-            .threads(1)
+            .threads(threads)
             .warmup(1000)
             .draws(1000)
             .seed(1)
@@ -65,9 +65,9 @@ fn main() -> Result<()> {
         let (a, b) = fit.trace.leapfrog_steps();
         let grads = (a + b) as f64;
         println!(
-            "  {chains} chain(s) on one thread: {:.3} s sampling ({wall:.3} s wall), {grads} gradients: {:.2} µs per gradient",
+            "  {chains} chain(s) on {threads} thread(s): {:.3} s sampling ({wall:.3} s wall), {grads} gradients: {:.2} µs per gradient per thread",
             fit.timing.sampling_s,
-            fit.timing.sampling_s / grads * 1e6
+            fit.timing.sampling_s * threads as f64 / grads * 1e6
         );
     }
     Ok(())

@@ -512,7 +512,17 @@ impl<'m> Sampler<'m> {
                 )?;
                 let setup_s = created.elapsed().as_secs_f64();
                 let rngs: Vec<ChainRng> = chain_ids.iter().map(|&c| ChainRng::new(self.seed, c)).collect();
-                start_chains(backend.as_mut(), chain_ids, &rngs, (&base, &set), self.metric_init)?;
+                let starts =
+                    start_chains(backend.as_mut(), chain_ids, &rngs, (&base, &set), self.metric_init)?;
+                if backend.single_precision() {
+                    init::f32_safe_starts(
+                        backend.as_mut(),
+                        &compiled.logp_grad,
+                        &starts,
+                        &set,
+                        self.metric_init,
+                    );
+                }
                 let machines = rngs
                     .into_iter()
                     .enumerate()
@@ -577,15 +587,17 @@ type GroupRecords = (Vec<(usize, ChainRecord)>, DriveCounters, String, bool);
 
 /// Finds a finite starting point for every chain of a group: attempt `k` of every chain that
 /// still needs one is evaluated in one batch, so each chain sees the same candidates as alone.
+/// Returns every chain's start and its log density (as the backend computed it).
 fn start_chains(
     backend: &mut dyn Backend,
     chain_ids: &[usize],
     rngs: &[ChainRng],
     (base, set): (&[f64], &[bool]),
     metric: MetricInit,
-) -> Result<()> {
+) -> Result<Vec<(Vec<f64>, f64)>> {
     let tries = if set.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
     let mut pending: Vec<usize> = (0..chain_ids.len()).collect();
+    let mut starts = vec![(Vec::new(), f64::NAN); chain_ids.len()];
     for attempt in 0..tries {
         if pending.is_empty() {
             break;
@@ -594,19 +606,21 @@ fn start_chains(
             pending.iter().map(|&l| (l, init::candidate(&rngs[l], attempt, base, set))).collect();
         let results = backend.set_positions(&points);
         pending.clear();
-        for ((local, _), result) in points.iter().zip(results) {
+        for ((local, q), result) in points.into_iter().zip(results) {
             match result {
-                Some((_, g)) if metric == MetricInit::Gradient => {
-                    backend.set_inv_mass(*local, &gradient_metric(&g))
+                Some((lp, g)) => {
+                    if metric == MetricInit::Gradient {
+                        backend.set_inv_mass(local, &gradient_metric(&g));
+                    }
+                    starts[local] = (q, lp);
                 }
-                Some(_) => {}
-                None => pending.push(*local),
+                None => pending.push(local),
             }
         }
     }
     match pending.first() {
         Some(&local) => Err(Error::InitFailed { chain: chain_ids[local], tries }),
-        None => Ok(()),
+        None => Ok(starts),
     }
 }
 

@@ -125,7 +125,8 @@ pub(crate) fn f32_safe_starts(
     set: &[bool],
     metric: super::MetricInit,
 ) {
-    let far: Vec<usize> = (0..starts.len()).filter(|&c| !(starts[c].1.abs() <= F32_LOGP_LIMIT)).collect();
+    let far: Vec<usize> =
+        (0..starts.len()).filter(|&c| starts[c].1.is_nan() || starts[c].1.abs() > F32_LOGP_LIMIT).collect();
     if far.is_empty() {
         return;
     }

@@ -9,7 +9,6 @@ use super::program::{Op, Program, UnOp, ValueId};
 use super::tril::TrilPart;
 use crate::error::{Error, Result};
 use crate::model::dist::cholesky;
-use crate::model::expr::ConstValue;
 use crate::model::{BijectorPart, DistKind, Expr, ExprNode, Model, NodeKind, Transform};
 
 /// What the lowered program computes.
@@ -108,12 +107,12 @@ impl Lowering<'_> {
         let mut args = vec![x];
         if kind == DistKind::MvNormalCov {
             // The covariance is data (validation's rule): its Cholesky factor, once.
-            let cov = self.constant_values(&params[1]).and_then(|c| cholesky(&c).ok()).ok_or_else(|| {
-                Error::Backend {
+            let cov = self.model.data_value(&params[1]).and_then(|c| cholesky(&c.values).ok()).ok_or_else(
+                || Error::Backend {
                     backend: "compiler",
                     reason: "mv_normal_cov: the covariance is not constant data".into(),
-                }
-            })?;
+                },
+            )?;
             args.push(self.expr(&params[0]));
             args.push(self.b.data(cov));
             let partials = vec![None; args.len()];
@@ -126,16 +125,6 @@ impl Lowering<'_> {
         } else {
             self.b.prog.push(Op::Lpdf { kind, args, partials }, 1)
         })
-    }
-
-    /// The values of an expression of constants and data nodes.
-    fn constant_values(&self, e: &Expr) -> Option<Vec<f64>> {
-        let nodes = self.model.nodes();
-        e.eval_with(&|i| match &nodes.get(i)?.kind {
-            NodeKind::Data { values, .. } => Some(ConstValue { values: values.to_vec(), vector: true }),
-            _ => None,
-        })
-        .map(|c| c.values)
     }
 
     /// Constrained value (`n` elements) and the summed log-Jacobian term (if any).

@@ -401,6 +401,11 @@ impl Model {
         validate::expr_shape(&self.nodes, e, "").ok().map(Shape::len)
     }
 
+    /// The value of `e` when it reads only constants and data nodes (`None` otherwise).
+    pub(crate) fn data_value(&self, e: &Expr) -> Option<expr::ConstValue> {
+        validate::eval_data(&self.nodes, e)
+    }
+
     pub(crate) fn topological_order(&self) -> Result<Vec<usize>> {
         validate::topological_order(&self.nodes)
     }

@@ -174,7 +174,7 @@ fn check_not_empty(node: &Node) -> Result<()> {
 
 /// The value of `e` when it reads only constants and data nodes (`None` otherwise): what can be
 /// checked against domains and supports at build time.
-fn eval_data(nodes: &[Node], e: &Expr) -> Option<ConstValue> {
+pub(crate) fn eval_data(nodes: &[Node], e: &Expr) -> Option<ConstValue> {
     let mut refs = Vec::new();
     e.refs(&mut refs);
     if refs.iter().any(|r| !matches!(nodes.get(r.index).map(|n| &n.kind), Some(NodeKind::Data { .. }))) {

@@ -195,9 +195,10 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
             DistKind::MvNormal if !dist.params[1].is_constant() => {
                 let (mu, chol) = (dist.params[0].clone(), dist.params[1].clone());
                 let n = nodes[i].len();
-                let (Some(k), Some(mu_len)) =
-                    (model.expr_len(&chol).and_then(square_side), model.expr_len(&mu))
-                else {
+                let (Some(k), Some(mu_len)) = (
+                    model.expr_len(&chol).and_then(crate::model::dist::vector::square_side),
+                    model.expr_len(&mu),
+                ) else {
                     continue;
                 };
                 if !diag_positive(&nodes, &chol, &signs, k) {
@@ -230,11 +231,6 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
         rewritten.push(name);
     }
     (model.with_nodes(nodes), rewritten)
-}
-
-/// `K` with `K² = n`.
-fn square_side(n: usize) -> Option<usize> {
-    crate::model::dist::vector::square_side(n)
 }
 
 /// Whether every diagonal element of the `K × K` factor `e` is positive by construction:

@@ -193,31 +193,25 @@ impl Executor {
             Op::VecLpdf { kind, args, partials } => self.vec_lpdf(ws, o, *kind, args, partials),
             Op::Bijector { kind, part, args } => {
                 let (lo, hi) = ws.split_at_mut(o);
-                let read = |a: usize| -> std::borrow::Cow<'_, [f64]> {
-                    let (at, len) = (self.offsets[a], self.prog.lens[a]);
-                    if at + len <= o {
-                        std::borrow::Cow::Borrowed(&lo[at..at + len])
-                    } else {
-                        // Arguments precede their instruction; kept only as a safe fallback.
-                        std::borrow::Cow::Owned(vec![f64::NAN; len])
-                    }
-                };
-                let u = read(args[0]);
-                let g = args.get(1).map(|&a| read(a)).unwrap_or_default();
+                let u = self.before(lo, args[0]);
+                let g = args.get(1).map(|&a| self.before(lo, a)).unwrap_or_default();
                 kind.eval(*part, &u, &g, &mut hi[..n]);
             }
             Op::Tril { part, args } => {
                 let (lo, hi) = ws.split_at_mut(o);
-                let read = |a: usize| -> std::borrow::Cow<'_, [f64]> {
-                    let (at, len) = (self.offsets[a], self.prog.lens[a]);
-                    if at + len <= o {
-                        std::borrow::Cow::Borrowed(&lo[at..at + len])
-                    } else {
-                        std::borrow::Cow::Owned(vec![f64::NAN; len])
-                    }
-                };
-                crate::compile::tril::eval(*part, &read(args[0]), &read(args[1]), &mut hi[..n]);
+                let (a, b) = (self.before(lo, args[0]), self.before(lo, args[1]));
+                crate::compile::tril::eval(*part, &a, &b, &mut hi[..n]);
             }
+        }
+    }
+
+    /// Value `a` from `lo`, the workspace before the reading instruction's output: arguments
+    /// precede their instruction, so this borrows; NaN values are only a safe fallback.
+    fn before<'w>(&self, lo: &'w [f64], a: usize) -> std::borrow::Cow<'w, [f64]> {
+        let (at, len) = (self.offsets[a], self.prog.lens[a]);
+        match lo.get(at..at + len) {
+            Some(v) => std::borrow::Cow::Borrowed(v),
+            None => std::borrow::Cow::Owned(vec![f64::NAN; len]),
         }
     }
 

@@ -26,6 +26,25 @@ impl Categorical {
     }
 }
 
+/// The shape and data rules both categorical forms share: observed only, any number of
+/// observations, each a category `0..K` of the parameter's length.
+macro_rules! categorical_rules {
+    () => {
+        fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
+            Err("a categorical is observed only: the data give its length".into())
+        }
+
+        fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
+            super::categorical::accepts_len(n, lens)
+        }
+
+        fn check_value(x: &[f64], lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+            super::categorical::check_categories(x, lens)
+        }
+    };
+}
+pub(crate) use categorical_rules;
+
 /// Observations are categories `0..K` with `K ≥ 2` the parameter's length.
 pub(crate) fn check_categories(x: &[f64], lens: &[usize]) -> Result<(), (usize, String)> {
     let k = lens[0];
@@ -69,17 +88,7 @@ impl VecFamily for Categorical {
     const PARAMS: &'static [(&'static str, Domain)] = &[("p", Domain::Positive)];
     const SUPPORT: Support = Support::Category;
 
-    fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
-        Err("a categorical is observed only: the data give its length".into())
-    }
-
-    fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
-        accepts_len(n, lens)
-    }
-
-    fn check_value(x: &[f64], lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
-        check_categories(x, lens)
-    }
+    categorical_rules!();
 
     fn lpdf_grad(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 {
         let (y, p) = (args[0], args[1]);

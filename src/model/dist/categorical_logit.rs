@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use super::categorical::{accepts_len, category, check_categories, draw};
+use super::categorical::{categorical_rules, category, draw};
 use super::vector::{VecCode, VecFamily};
 use super::{Domain, Support};
 
@@ -24,17 +24,7 @@ impl VecFamily for CategoricalLogit {
     const PARAMS: &'static [(&'static str, Domain)] = &[("logits", Domain::Real)];
     const SUPPORT: Support = Support::Category;
 
-    fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
-        Err("a categorical is observed only: the data give its length".into())
-    }
-
-    fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
-        accepts_len(n, lens)
-    }
-
-    fn check_value(x: &[f64], lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
-        check_categories(x, lens)
-    }
+    categorical_rules!();
 
     fn lpdf_grad(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 {
         let (y, l) = (args[0], args[1]);

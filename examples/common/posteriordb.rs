@@ -61,15 +61,22 @@ fn our_name(stan: &str) -> String {
     }
 }
 
-/// Samples `name` and compares it with its reference.
-pub fn run(
-    shared: &Path,
-    models: &Path,
-    name: &str,
-    backend: BackendChoice,
-    precision: exmc::backend::gpu::Precision,
-    seed: u64,
-) -> exmc::Result<Outcome> {
+/// A posterior's model, its reference record and the sampler settings its reference run used.
+pub struct Posterior {
+    /// The model with its data.
+    pub model: Model,
+    /// posteriordb's `reference.json`.
+    pub reference: serde_json::Value,
+    /// The reference's `adapt_delta` (at least 0.8).
+    pub target_accept: f64,
+    /// The reference's tree depth, capped by `EXMC_PDB_MAX_TREEDEPTH`.
+    pub max_treedepth: u32,
+    /// Settings raised from the defaults, for the report.
+    pub settings: String,
+}
+
+/// Loads `name`'s model file, data and reference.
+pub fn load(shared: &Path, models: &Path, name: &str) -> exmc::Result<Posterior> {
     let dir = shared.join("posteriordb").join(name);
     let model = Model::from_files(models.join(format!("{name}.toml")), Some(&dir.join("data.json")))?;
     let text = std::fs::read_to_string(dir.join("reference.json"))
@@ -91,12 +98,31 @@ pub fn run(
     } else if treedepth > 10 {
         settings.push(format!("max_treedepth {treedepth}"));
     }
+    Ok(Posterior {
+        model,
+        reference,
+        target_accept: adapt_delta,
+        max_treedepth: treedepth,
+        settings: settings.join(", "),
+    })
+}
+
+/// Samples `name` and compares it with its reference.
+pub fn run(
+    shared: &Path,
+    models: &Path,
+    name: &str,
+    backend: BackendChoice,
+    precision: exmc::backend::gpu::Precision,
+    seed: u64,
+) -> exmc::Result<Outcome> {
+    let Posterior { model, reference, target_accept, max_treedepth, settings } = load(shared, models, name)?;
     let t = Instant::now();
     let fit = Sampler::new(&model)
         .backend(backend)
         .gpu_precision(precision)
-        .target_accept(adapt_delta)
-        .max_treedepth(treedepth)
+        .target_accept(target_accept)
+        .max_treedepth(max_treedepth)
         .seed(seed)
         .progress(false)
         .run()?;
@@ -134,7 +160,7 @@ pub fn run(
         divergences: fit.divergences(),
         seconds,
         worst_param,
-        settings: settings.join(", "),
+        settings,
         passed,
     })
 }

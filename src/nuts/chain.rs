@@ -1,10 +1,9 @@
 //! One chain's sampler as a resumable state machine: step-size probes, trajectories, and
 //! adaptation between draws. It issues commands and consumes reports; it never calls a backend.
 
-use super::mass_matrix::{Welford, draw_gradient_metric};
+use super::adapt::{Adaptation, Adapter};
 use super::step_size::{DualAveraging, DualAveragingOptions};
 use super::tree::{Trajectory, TrajectoryEnd};
-use super::warmup::Windows;
 use crate::backend::{Direction, DrawState, LeafReport, StepCommand};
 use crate::rng::ChainRng;
 
@@ -21,6 +20,8 @@ pub struct ChainOptions {
     pub dual_averaging: DualAveragingOptions,
     /// Initial step size.
     pub step_size: f64,
+    /// Metric adaptation scheme.
+    pub adaptation: Adaptation,
 }
 
 /// Statistics of one draw.
@@ -65,10 +66,6 @@ enum Phase {
 
 const MAX_PROBES: u64 = 200;
 
-/// Iteration counts inside Stan's initial buffer after which the metric is re-estimated from
-/// the draws and gradients so far (nutpie's estimator).
-const EARLY_METRIC_UPDATES: [usize; 3] = [10, 20, 40];
-
 /// A chain's host-side state.
 pub struct ChainMachine {
     chain: usize,
@@ -77,10 +74,7 @@ pub struct ChainMachine {
     iteration: usize,
     step_size: f64,
     dual: DualAveraging,
-    windows: Windows,
-    welford: Welford,
-    early_x: Welford,
-    early_g: Welford,
+    adapter: Adapter,
     phase: Phase,
     probes: u64,
     last_end: Option<TrajectoryEnd>,
@@ -102,10 +96,7 @@ impl ChainMachine {
             iteration: 0,
             step_size: opts.step_size,
             dual: DualAveraging::new(opts.dual_averaging, opts.step_size),
-            windows: Windows::new(opts.warmup),
-            welford: Welford::new(dim),
-            early_x: Welford::new(dim),
-            early_g: Welford::new(dim),
+            adapter: Adapter::new(opts.adaptation, opts.warmup, dim),
             phase,
             probes: 0,
             last_end: None,
@@ -209,26 +200,9 @@ impl ChainMachine {
         let mut probe = false;
         if tuning {
             self.step_size = self.dual.update(accept_stat);
-            let (collect, ends) = self.windows.advance();
-            if collect {
-                self.welford.add(&state.q);
-            }
-            // Inside Stan's initial buffer, refine the metric early from draws and gradients.
-            if iteration < self.windows.init_buffer() {
-                self.early_x.add(&state.q);
-                self.early_g.add(&state.g);
-                if EARLY_METRIC_UPDATES.contains(&(iteration + 1))
-                    && iteration + 1 < self.windows.init_buffer()
-                {
-                    new_inv_mass = Some(draw_gradient_metric(&self.early_x, &self.early_g));
-                    probe = true;
-                }
-            }
-            if ends && self.welford.count() > 2 {
-                new_inv_mass = Some(self.welford.regularized_variance());
-                self.welford.restart();
-                probe = true;
-            }
+            let adapted = self.adapter.on_draw(iteration, &state.q, &state.g);
+            new_inv_mass = adapted.inv_mass;
+            probe = adapted.search_step_size;
             if iteration + 1 == self.opts.warmup {
                 self.step_size = self.dual.final_step_size();
                 probe = false;

@@ -3,12 +3,14 @@
 //! Nothing here calls a backend: a [`ChainMachine`] issues [`StepCommand`](crate::backend::StepCommand)s
 //! and consumes [`LeafReport`](crate::backend::LeafReport)s, so any driver can batch many chains.
 
+pub mod adapt;
 pub mod chain;
 pub mod mass_matrix;
 pub mod step_size;
 pub mod tree;
 pub mod warmup;
 
+pub use adapt::Adaptation;
 pub use chain::{ChainMachine, ChainOptions, DrawOutcome, DrawStats};
 pub use step_size::DualAveragingOptions;
 pub use tree::{Trajectory, TrajectoryEnd};

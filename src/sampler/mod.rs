@@ -24,6 +24,7 @@ use crate::backend::cpu::{CpuBackend, Executor};
 use crate::compile::{Compiled, compile};
 use crate::error::{Error, Result};
 use crate::model::Model;
+pub use crate::nuts::Adaptation;
 use crate::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
 use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
@@ -183,6 +184,7 @@ pub struct Sampler<'m> {
     chain_ids: Option<Vec<usize>>,
     threads: Option<usize>,
     metric_init: MetricInit,
+    adaptation: Adaptation,
     gpu_precision: crate::backend::gpu::Precision,
     gpu_mapping: crate::backend::gpu::MappingChoice,
 }
@@ -208,6 +210,7 @@ impl<'m> Sampler<'m> {
             chain_ids: None,
             threads: None,
             metric_init: MetricInit::Gradient,
+            adaptation: Adaptation::default(),
             gpu_precision: crate::backend::gpu::Precision::F32,
             gpu_mapping: crate::backend::gpu::MappingChoice::Auto,
         }
@@ -288,6 +291,12 @@ impl<'m> Sampler<'m> {
     /// The inverse mass matrix chains start from (default: from the initial gradient).
     pub fn metric_init(mut self, m: MetricInit) -> Self {
         self.metric_init = m;
+        self
+    }
+    /// How warmup adapts the metric (default [`Adaptation::DrawGradient`], nutpie's schedule;
+    /// [`Adaptation::Windowed`] is Stan's).
+    pub fn adaptation(mut self, a: Adaptation) -> Self {
+        self.adaptation = a;
         self
     }
     /// Floating-point type of GPU kernels (default f32; f64 needs an adapter with `SHADER_F64`).
@@ -497,6 +506,7 @@ impl<'m> Sampler<'m> {
                 ..DualAveragingOptions::default()
             },
             step_size: self.step_size,
+            adaptation: self.adaptation,
         };
         let results: Vec<Result<GroupRecords>> = groups
             .par_iter()

@@ -1,0 +1,255 @@
+//! Metric adaptation during warmup: Stan's windowed variance estimate, or nutpie's running
+//! draw-and-gradient estimate. Each warmup draw goes to an [`Adapter`], which answers with a new
+//! inverse mass diagonal when it has one and says whether the step size must be searched again.
+
+use super::mass_matrix::{Welford, draw_gradient_metric};
+use super::warmup::Windows;
+
+/// How warmup adapts the inverse mass diagonal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Adaptation {
+    /// nutpie's schedule (default; Seyboldt, Carlson & Carpenter): the metric is
+    /// `sqrt(var(x) / var(∇log p))` over the draws of a foreground estimator, refreshed after
+    /// every warmup draw. A background estimator collects the same draws and replaces the
+    /// foreground every 10 draws in the first 30% of warmup, then after windows of 80 draws
+    /// growing by 1.5×; the last 15% of warmup adapts only the step size. The step size is
+    /// searched again once, at the first metric change, and dual averaging then runs on.
+    #[default]
+    DrawGradient,
+    /// Stan's windowed adaptation: an initial buffer of 75 draws, slow windows of 25 doubling,
+    /// a terminal buffer of 50; at each window's end the metric becomes the regularised
+    /// variance of that window's draws and the step size is searched again. Inside the initial
+    /// buffer the metric is refined from draws and gradients after 10, 20 and 40 draws.
+    Windowed,
+}
+
+/// What one warmup draw changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AdaptStep {
+    /// New inverse mass diagonal.
+    pub inv_mass: Option<Vec<f64>>,
+    /// Whether the step size must be searched again (and dual averaging restarted).
+    pub search_step_size: bool,
+}
+
+/// One chain's metric adaptation.
+#[derive(Clone, Debug)]
+pub enum Adapter {
+    /// See [`Adaptation::DrawGradient`].
+    DrawGradient(DrawGradient),
+    /// See [`Adaptation::Windowed`].
+    Windowed(Windowed),
+}
+
+impl Adapter {
+    /// An adapter of kind `kind` for `warmup` iterations in dimension `dim`.
+    pub fn new(kind: Adaptation, warmup: usize, dim: usize) -> Adapter {
+        match kind {
+            Adaptation::DrawGradient => Adapter::DrawGradient(DrawGradient::new(warmup, dim)),
+            Adaptation::Windowed => Adapter::Windowed(Windowed::new(warmup, dim)),
+        }
+    }
+
+    /// Learns from warmup draw number `draw` (position `q`, gradient `g`).
+    pub fn on_draw(&mut self, draw: usize, q: &[f64], g: &[f64]) -> AdaptStep {
+        match self {
+            Adapter::DrawGradient(a) => a.on_draw(draw, q, g),
+            Adapter::Windowed(a) => a.on_draw(draw, q, g),
+        }
+    }
+}
+
+/// Iteration counts inside Stan's initial buffer after which the windowed scheme re-estimates
+/// the metric from the draws and gradients so far (nutpie's estimator).
+const EARLY_METRIC_UPDATES: [usize; 3] = [10, 20, 40];
+
+/// Stan's windowed adaptation state.
+#[derive(Clone, Debug)]
+pub struct Windowed {
+    windows: Windows,
+    welford: Welford,
+    early_x: Welford,
+    early_g: Welford,
+}
+
+impl Windowed {
+    fn new(warmup: usize, dim: usize) -> Windowed {
+        Windowed {
+            windows: Windows::new(warmup),
+            welford: Welford::new(dim),
+            early_x: Welford::new(dim),
+            early_g: Welford::new(dim),
+        }
+    }
+
+    fn on_draw(&mut self, draw: usize, q: &[f64], g: &[f64]) -> AdaptStep {
+        let mut step = AdaptStep::default();
+        let (collect, ends) = self.windows.advance();
+        if collect {
+            self.welford.add(q);
+        }
+        if draw < self.windows.init_buffer() {
+            self.early_x.add(q);
+            self.early_g.add(g);
+            if EARLY_METRIC_UPDATES.contains(&(draw + 1)) && draw + 1 < self.windows.init_buffer() {
+                step.inv_mass = Some(draw_gradient_metric(&self.early_x, &self.early_g));
+                step.search_step_size = true;
+            }
+        }
+        if ends && self.welford.count() > 2 {
+            step.inv_mass = Some(self.welford.regularized_variance());
+            self.welford.restart();
+            step.search_step_size = true;
+        }
+        step
+    }
+}
+
+/// Share of warmup with short (10-draw) estimator windows.
+const EARLY_SHARE: f64 = 0.3;
+/// Share of warmup at its end that adapts only the step size.
+const STEP_SIZE_SHARE: f64 = 0.15;
+/// Estimator window in the early phase.
+const EARLY_WINDOW: usize = 10;
+/// First estimator window after the early phase.
+const MAIN_WINDOW: usize = 80;
+/// Growth of the main-phase windows.
+const WINDOW_GROWTH: f64 = 1.5;
+
+/// nutpie's running draw-and-gradient adaptation state (`nuts-rs`' `GlobalStrategy` with its
+/// diagonal `Strategy`).
+#[derive(Clone, Debug)]
+pub struct DrawGradient {
+    early_end: usize,
+    step_size_only_from: usize,
+    window: usize,
+    changed: bool,
+    fg: (Welford, Welford),
+    bg: (Welford, Welford),
+    prev_q: Option<Vec<f64>>,
+}
+
+impl DrawGradient {
+    fn new(warmup: usize, dim: usize) -> DrawGradient {
+        let w = warmup as f64;
+        DrawGradient {
+            early_end: (EARLY_SHARE * w) as usize,
+            step_size_only_from: warmup - (STEP_SIZE_SHARE * w) as usize,
+            window: MAIN_WINDOW,
+            changed: false,
+            fg: (Welford::new(dim), Welford::new(dim)),
+            bg: (Welford::new(dim), Welford::new(dim)),
+            prev_q: None,
+        }
+    }
+
+    fn on_draw(&mut self, draw: usize, q: &[f64], g: &[f64]) -> AdaptStep {
+        // A draw equal to its trajectory's start (the previous draw) carries no new information
+        // about the spread: nutpie leaves such draws out.
+        let fresh = self.prev_q.as_deref() != Some(q);
+        match &mut self.prev_q {
+            Some(p) => p.copy_from_slice(q),
+            None => self.prev_q = Some(q.to_vec()),
+        }
+        if draw >= self.step_size_only_from {
+            return AdaptStep::default();
+        }
+        let early = draw < self.early_end;
+        if draw == self.early_end {
+            self.window = self.window.max(self.bg.0.count());
+        }
+        if fresh {
+            for (x, gr) in [&mut self.fg, &mut self.bg] {
+                x.add(q);
+                gr.add(g);
+            }
+        }
+        let (switch_at, next_window) = if early {
+            (EARLY_WINDOW, EARLY_WINDOW)
+        } else {
+            (self.window, (self.window + 1).max((self.window as f64 * WINDOW_GROWTH).round() as usize))
+        };
+        // Switch only when a whole next window still fits before the step-size-only phase.
+        let late = draw + next_window > self.step_size_only_from;
+        if self.bg.0.count() >= switch_at && !late {
+            let dim = q.len();
+            self.fg = std::mem::replace(&mut self.bg, (Welford::new(dim), Welford::new(dim)));
+            if !early {
+                self.window = next_window;
+            }
+        }
+        let mut step = AdaptStep::default();
+        if draw >= 1 && self.fg.0.count() >= 3 {
+            step.inv_mass = Some(draw_gradient_metric(&self.fg.0, &self.fg.1));
+            step.search_step_size = !self.changed;
+            self.changed = true;
+        }
+        step
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Draws from N(0, diag(s²)) whose gradient is -x/s²: the estimator recovers s² exactly
+    /// in expectation, so after the early phase the metric is within sampling error of s².
+    #[test]
+    fn draw_gradient_recovers_a_diagonal_gaussian() {
+        let s2: [f64; 3] = [0.01, 1.0, 400.0];
+        let mut a = Adapter::new(Adaptation::DrawGradient, 1000, 3);
+        let mut last = None;
+        let mut searches = 0;
+        for draw in 0..1000 {
+            let z: Vec<f64> =
+                (0..3).map(|i| ((draw * 7919 + i * 104729) % 1000) as f64 / 1000.0 - 0.5).collect();
+            let q: Vec<f64> = z.iter().zip(&s2).map(|(z, s)| z * s.sqrt() * 3.4).collect();
+            let g: Vec<f64> = q.iter().zip(&s2).map(|(x, s)| -x / s).collect();
+            let step = a.on_draw(draw, &q, &g);
+            searches += step.search_step_size as usize;
+            if draw >= 850 {
+                assert!(
+                    step.inv_mass.is_none(),
+                    "draw {draw} changed the metric in the step-size-only phase"
+                );
+            }
+            if let Some(m) = step.inv_mass {
+                last = Some(m);
+            }
+        }
+        assert_eq!(searches, 1);
+        let m = last.unwrap();
+        for (m, s) in m.iter().zip(s2) {
+            assert!((m / s - 1.0).abs() < 1e-9, "{m} vs {s}");
+        }
+    }
+
+    /// The switch points: every 10 draws up to 300, then windows of 80 and 120; a window of 180
+    /// starting at 500 is never switched in, as the one after it (270) would not end before draw
+    /// 850: the foreground keeps growing instead (it sees every draw the background sees).
+    #[test]
+    fn draw_gradient_switches_like_nutpie() {
+        let mut a = DrawGradient::new(1000, 1);
+        let mut switches = Vec::new();
+        for draw in 0..1000 {
+            let before = a.bg.0.count();
+            a.on_draw(draw, &[draw as f64], &[1.0 + (draw % 3) as f64]);
+            if a.bg.0.count() < before + 1 && draw < 850 {
+                switches.push(draw);
+            }
+        }
+        let early: Vec<usize> = (9..300).step_by(10).collect();
+        assert_eq!(&switches[..early.len()], &early[..]);
+        assert_eq!(&switches[early.len()..], &[379, 499]);
+        assert_eq!(a.fg.0.count(), 850 - 380);
+    }
+
+    #[test]
+    fn repeated_draws_are_not_counted() {
+        let mut a = DrawGradient::new(100, 1);
+        a.on_draw(0, &[1.0], &[0.5]);
+        a.on_draw(1, &[1.0], &[0.5]);
+        a.on_draw(2, &[2.0], &[0.2]);
+        assert_eq!(a.fg.0.count(), 2);
+    }
+}

@@ -31,6 +31,7 @@
 //! (as in ArviZ); moment-based results are then NaN.
 
 mod bfmi;
+mod compare;
 mod ess;
 mod hdi;
 mod loo;
@@ -40,6 +41,7 @@ mod rhat;
 mod summary;
 
 pub use bfmi::bfmi;
+pub use compare::{CompareError, Comparison, ComparisonRow, Weighting, compare};
 pub use ess::{
     autocov, ess_bulk, ess_folded, ess_identity, ess_mean, ess_median, ess_quantile, ess_sd, ess_tail,
     ess_z_scale,

@@ -1,7 +1,8 @@
 //! The result of a run: the trace, what the compiler did, timings and diagnostics.
 
 use super::driver::{ChainRecord, DriveCounters};
-use super::trace::{Trace, TraceVar};
+use super::trace::{Draws, Trace, TraceVar, moments};
+use crate::Error;
 use crate::compile::{Compiled, PointMap};
 use crate::diagnostics::{self, Summary};
 
@@ -131,6 +132,62 @@ impl Fit {
         own.append(&mut s.warnings);
         s.warnings = own;
         s
+    }
+
+    /// The draws of variable `name` (free, deterministic) with their shape `[chains, draws,
+    /// element dims…]` and coordinate labels.
+    ///
+    /// ```
+    /// # use exmc::prelude::*;
+    /// # fn main() -> exmc::Result<()> {
+    /// let mut m = Model::new();
+    /// let beta = m.rv_vec("beta", Normal::new(0, 1), 3)?;
+    /// m.observe("y", Normal::new(beta.sum(), 1), &[0.5, 1.5])?;
+    /// let fit = Sampler::new(&m).chains(2).warmup(200).draws(100).progress(false).run()?;
+    /// let beta = fit.draws("beta")?;
+    /// assert_eq!(beta.shape(), vec![2, 100, 3]);
+    /// assert_eq!(beta.mean().len(), 3);
+    /// let b2 = fit.mean("beta[2]")?; // one element, by index or coordinate label
+    /// assert!((b2 - beta.mean()[2]).abs() < 1e-12);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn draws(&self, name: &str) -> crate::Result<Draws<'_>> {
+        self.trace.draws(name).ok_or_else(|| self.unknown(name))
+    }
+
+    /// Posterior mean of a scalar: a scalar variable (`"mu"`) or one element (`"beta[3]"`,
+    /// `"a[Aitkin]"`). For every element of a vector: `fit.draws("beta")?.mean()`.
+    pub fn mean(&self, name: &str) -> crate::Result<f64> {
+        self.scalar_draws(name).map(|v| moments(v.iter()).0)
+    }
+
+    /// Posterior standard deviation (`n − 1` denominator) of a scalar, named as for
+    /// [`Fit::mean`].
+    pub fn sd(&self, name: &str) -> crate::Result<f64> {
+        self.scalar_draws(name).map(|v| moments(v.iter()).1)
+    }
+
+    fn scalar_draws(&self, name: &str) -> crate::Result<Vec<f64>> {
+        let (var, e) = self.trace.scalar(name).ok_or_else(|| self.unknown(name))?;
+        Ok(self.trace.chains_of(&var.name, e).unwrap_or_default().concat())
+    }
+
+    /// The error for a name the trace lacks, listing what it has.
+    fn unknown(&self, name: &str) -> Error {
+        let vector = self.trace.var(name).filter(|v| v.size() > 1);
+        let reason = match vector {
+            Some(v) => format!(
+                "`{name}` has {} elements: name one (`{}`), or use fit.draws(\"{name}\")",
+                v.size(),
+                v.element_name(0)
+            ),
+            None => {
+                let names: Vec<&str> = self.trace.vars.iter().map(|v| v.name.as_str()).collect();
+                format!("no variable or element `{name}` in the trace (variables: {})", names.join(", "))
+            }
+        };
+        Error::InvalidOption { option: "variable", reason }
     }
 
     /// E-BFMI of each chain.

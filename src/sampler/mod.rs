@@ -17,7 +17,7 @@ pub use cancel::CancelToken;
 pub use driver::DriveCounters;
 pub use fit::{Fit, Timing};
 pub use init::MAX_INIT_TRIES;
-pub use trace::{Trace, TraceVar};
+pub use trace::{Draws, Trace, TraceVar};
 
 use crate::backend::Backend;
 use crate::backend::cpu::{CpuBackend, Executor};

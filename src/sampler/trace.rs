@@ -33,6 +33,74 @@ impl TraceVar {
     }
 }
 
+/// One variable's draws with the run's layout: a view of a [`TraceVar`] that knows the chain
+/// and draw counts (what [`Fit::draws`](super::Fit::draws) returns).
+#[derive(Clone, Copy, Debug)]
+pub struct Draws<'t> {
+    var: &'t TraceVar,
+    chains: usize,
+    draws: usize,
+}
+
+impl<'t> Draws<'t> {
+    /// The variable's name.
+    pub fn name(&self) -> &'t str {
+        &self.var.name
+    }
+
+    /// `[chains, draws, element dims…]`.
+    pub fn shape(&self) -> Vec<usize> {
+        [self.chains, self.draws].into_iter().chain(self.var.shape.iter().copied()).collect()
+    }
+
+    /// Coordinate labels of the elements, when the model gave them.
+    pub fn labels(&self) -> Option<&'t [String]> {
+        self.var.labels.as_deref()
+    }
+
+    /// All values, laid out `[chain][draw][element]`.
+    pub fn values(&self) -> &'t [f64] {
+        &self.var.values
+    }
+
+    /// Element `elem` of draw `draw` of chain `chain` (`None` out of range).
+    pub fn get(&self, chain: usize, draw: usize, elem: usize) -> Option<f64> {
+        let size = self.var.size();
+        (chain < self.chains && draw < self.draws && elem < size)
+            .then(|| self.var.values[(chain * self.draws + draw) * size + elem])
+    }
+
+    /// Element `elem`'s draws, one vector per chain.
+    pub fn element(&self, elem: usize) -> Option<Vec<Vec<f64>>> {
+        (elem < self.var.size()).then(|| {
+            (0..self.chains).map(|c| (0..self.draws).filter_map(|d| self.get(c, d, elem)).collect()).collect()
+        })
+    }
+
+    /// Posterior mean of every element (all chains pooled).
+    pub fn mean(&self) -> Vec<f64> {
+        (0..self.var.size())
+            .map(|e| moments(self.element(e).unwrap_or_default().iter().flatten()).0)
+            .collect()
+    }
+
+    /// Posterior standard deviation of every element (all chains pooled; `n − 1` denominator,
+    /// as ArviZ's summary).
+    pub fn sd(&self) -> Vec<f64> {
+        (0..self.var.size())
+            .map(|e| moments(self.element(e).unwrap_or_default().iter().flatten()).1)
+            .collect()
+    }
+}
+
+/// Mean and sample standard deviation (`n − 1`).
+pub(crate) fn moments<'a>(xs: impl Iterator<Item = &'a f64> + Clone) -> (f64, f64) {
+    let n = xs.clone().count() as f64;
+    let mean = xs.clone().sum::<f64>() / n;
+    let var = xs.map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
 /// All draws of a run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trace {
@@ -52,6 +120,25 @@ impl Trace {
     /// The variable called `name`.
     pub fn var(&self, name: &str) -> Option<&TraceVar> {
         self.vars.iter().find(|v| v.name == name)
+    }
+
+    /// The draws of variable `name` with their layout.
+    pub fn draws(&self, name: &str) -> Option<Draws<'_>> {
+        self.var(name).map(|var| Draws { var, chains: self.chains, draws: self.draws })
+    }
+
+    /// Finds a scalar by name: a scalar variable (`mu`) or one element of a vector (`beta[3]`,
+    /// or by coordinate label, `a[Aitkin]`). Returns the variable and the element index.
+    pub fn scalar(&self, name: &str) -> Option<(&TraceVar, usize)> {
+        if let Some(v) = self.var(name) {
+            return (v.size() == 1).then_some((v, 0));
+        }
+        let (base, rest) = name.split_once('[')?;
+        let inner = rest.strip_suffix(']')?;
+        let v = self.var(base)?;
+        let by_label = v.labels.as_ref().and_then(|l| l.iter().position(|x| x == inner));
+        let e = by_label.or_else(|| inner.parse::<usize>().ok())?;
+        (e < v.size()).then_some((v, e))
     }
 
     /// Draws of element `elem` of `name`, one vector per chain.

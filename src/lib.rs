@@ -51,5 +51,7 @@ pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::model::dist::families::*;
     pub use crate::model::{Dist, DistKind, Expr, Model, NodeKind, Shape, Var};
-    pub use crate::sampler::{Adaptation, BackendChoice, CancelToken, Fit, Init, MetricInit, Sampler};
+    pub use crate::sampler::{
+        Adaptation, BackendChoice, CancelToken, Fit, Init, MetricInit, Sampler, prior_predictive,
+    };
 }

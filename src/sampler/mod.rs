@@ -5,6 +5,7 @@ mod driver;
 mod fit;
 mod init;
 mod precision;
+pub mod predictive;
 mod progress;
 pub mod trace;
 
@@ -17,6 +18,7 @@ pub use cancel::CancelToken;
 pub use driver::DriveCounters;
 pub use fit::{Fit, Timing};
 pub use init::MAX_INIT_TRIES;
+pub use predictive::prior_predictive;
 pub use trace::{Draws, Trace, TraceVar};
 
 use crate::backend::Backend;

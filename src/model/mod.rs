@@ -354,6 +354,41 @@ impl Model {
         self.push(name, Some(shape), NodeKind::Data { values, integer: true })
     }
 
+    /// Replaces the values of data node `name` (PyMC's `pm.set_data`): new covariates or new
+    /// group indices, for prediction with
+    /// [`posterior_predictive`](crate::sampler::predictive::posterior_predictive). A vector may
+    /// change length; a matrix keeps its column count; integer data stay whole and
+    /// non-negative. Observed values are not data nodes and are not changed.
+    pub fn set_data(&mut self, name: &str, values: impl Into<std::sync::Arc<[f64]>>) -> Result<()> {
+        let values = values.into();
+        let i = *self.names.get(name).ok_or_else(|| Error::UnknownName(name.to_string()))?;
+        let node = &mut self.nodes[i];
+        let bad = |reason: String| Error::InvalidNode { node: name.to_string(), reason };
+        let NodeKind::Data { values: old, integer } = &mut node.kind else {
+            return Err(bad("is not a data node (set_data replaces named data)".into()));
+        };
+        if values.is_empty() {
+            return Err(bad("new data are empty".into()));
+        }
+        if let Some(v) =
+            values.iter().find(|v| !v.is_finite() || (*integer && (v.fract() != 0.0 || **v < 0.0)))
+        {
+            return Err(bad(format!(
+                "new value {v} is not {}",
+                if *integer { "a whole number ≥ 0" } else { "finite" }
+            )));
+        }
+        node.shape = match node.shape {
+            Shape::Matrix(_, cols) if values.len() % cols == 0 => Shape::Matrix(values.len() / cols, cols),
+            Shape::Matrix(_, cols) => {
+                return Err(bad(format!("{} values do not fill rows of {cols}", values.len())));
+            }
+            _ => Shape::Vector(values.len()),
+        };
+        *old = values;
+        Ok(())
+    }
+
     /// Labels the elements of a vector node (coordinates, e.g. county names): the trace and
     /// the summary name its elements `a[Aitkin]`. One distinct, non-empty label per element.
     pub fn set_labels(&mut self, var: Var, labels: Vec<String>) -> Result<()> {

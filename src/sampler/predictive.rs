@@ -1,9 +1,11 @@
-//! Prior predictive sampling: ancestral draws of every free, deterministic and observed node,
-//! on the host (each family's own sampler; the model's expressions evaluated in f64).
+//! Predictive sampling on the host (each family's own sampler; the model's expressions
+//! evaluated in f64): the prior predictive, ancestral draws of every free, deterministic and
+//! observed node; the posterior predictive, replicated observations at every posterior draw.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
+use super::fit::Fit;
 use super::trace::{Trace, TraceVar};
 use crate::error::{Error, Result};
 use crate::model::expr::ConstValue;
@@ -103,4 +105,137 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
         }
     }
     Ok(Trace { chains: 1, draws, vars, stats: vec![Vec::new()], warmup_stats: vec![Vec::new()] })
+}
+
+/// Replicated observations at every kept draw of `fit` (PyMC's `sample_posterior_predictive`):
+/// for each chain and draw, every observed node of `model` is sampled from its likelihood with
+/// the parameters at that draw. Returned as a [`Trace`] of the observed nodes (chains × draws ×
+/// observations), named as in the model. `model` is the model that was fitted, or a copy with
+/// new data ([`Model::set_data`]: new covariates, new group indices); an observed node then
+/// takes the length its parameters broadcast to.
+///
+/// ```
+/// use exmc::prelude::*;
+/// # fn main() -> exmc::Result<()> {
+/// let mut m = Model::new();
+/// let x = m.data("x", vec![0.0, 1.0, 2.0])?;
+/// let b = m.rv("b", Normal::new(0, 1))?;
+/// m.observe("y", Normal::new(b * x, 0.5), &[0.1, 0.9, 2.2])?;
+/// let fit = Sampler::new(&m).chains(2).warmup(200).draws(100).progress(false).run()?;
+/// let rep = posterior_predictive(&m, &fit, 1)?;
+/// assert_eq!(rep.draws("y").unwrap().shape(), vec![2, 100, 3]);
+/// m.set_data("x", vec![3.0, 4.0])?; // predict at new points
+/// let new = posterior_predictive(&m, &fit, 1)?;
+/// assert_eq!(new.draws("y").unwrap().shape(), vec![2, 100, 2]);
+/// # Ok(())
+/// # }
+/// ```
+pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace> {
+    let order = model.topological_order()?;
+    let nodes = model.nodes();
+    let trace = &fit.trace;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let fail = |name: &str, reason: String| Error::InvalidNode { node: name.to_string(), reason };
+    // Where each node's value comes from: the trace (free nodes, deterministics), or the model.
+    let from_trace: Vec<Option<&TraceVar>> = nodes.iter().map(|n| trace.var(&n.name)).collect();
+    for (node, t) in nodes.iter().zip(&from_trace) {
+        if matches!(node.kind, NodeKind::Free { .. }) && t.is_none_or(|t| t.size() != node.len()) {
+            return Err(fail(
+                &node.name,
+                "is not in the fit's trace with this shape: was the fit made from this model?".into(),
+            ));
+        }
+    }
+    let observed: Vec<usize> =
+        (0..nodes.len()).filter(|&i| matches!(nodes[i].kind, NodeKind::Observed { .. })).collect();
+    let mut outs: Vec<Option<TraceVar>> = vec![None; observed.len()];
+    let mut values: Vec<Option<ConstValue>> = vec![None; nodes.len()];
+    for chain in 0..trace.chains {
+        for draw in 0..trace.draws {
+            for &i in &order {
+                let node = &nodes[i];
+                let lookup = |j: usize| values[j].clone();
+                let value = match (&node.kind, from_trace[i]) {
+                    (NodeKind::Potential { .. }, _) => continue,
+                    (NodeKind::Free { .. } | NodeKind::Deterministic { .. }, Some(t)) => {
+                        let size = t.size();
+                        let at = (chain * trace.draws + draw) * size;
+                        ConstValue {
+                            values: t.values[at..at + size].to_vec(),
+                            vector: !matches!(node.shape, Shape::Scalar),
+                        }
+                    }
+                    (NodeKind::Data { values: data, .. }, _) => {
+                        ConstValue { values: data.to_vec(), vector: !matches!(node.shape, Shape::Scalar) }
+                    }
+                    (NodeKind::Deterministic { expr }, None) => expr
+                        .eval_with(&lookup)
+                        .ok_or_else(|| fail(&node.name, "cannot be evaluated".into()))?,
+                    (NodeKind::Observed { dist, .. }, _) => {
+                        let params: Vec<ConstValue> = dist
+                            .params
+                            .iter()
+                            .map(|p| p.eval_with(&lookup))
+                            .collect::<Option<_>>()
+                            .ok_or_else(|| {
+                                fail(
+                                    &node.name,
+                                    "a parameter cannot be evaluated (an index out of range of new data?)"
+                                        .into(),
+                                )
+                            })?;
+                        let n = if dist.kind.is_vector() {
+                            node.len()
+                        } else {
+                            params
+                                .iter()
+                                .filter(|p| p.vector)
+                                .map(|p| p.values.len())
+                                .max()
+                                .unwrap_or(node.len())
+                        };
+                        let mut out = vec![0.0; n];
+                        if dist.kind.is_vector() {
+                            let slices: Vec<&[f64]> = params.iter().map(|p| p.values.as_slice()).collect();
+                            dist.kind.vec_sample(&slices, &mut out, &mut rng);
+                        } else {
+                            let mut p = vec![0.0; params.len()];
+                            for (k, o) in out.iter_mut().enumerate() {
+                                p.iter_mut().zip(&params).for_each(|(x, c)| *x = c.at(k));
+                                *o = dist.kind.sample(&p, &mut rng);
+                            }
+                        }
+                        let slot = observed.iter().position(|&o| o == i).expect("observed node");
+                        let var = outs[slot].get_or_insert_with(|| TraceVar {
+                            name: node.name.clone(),
+                            shape: if matches!(node.shape, Shape::Scalar) && n == 1 {
+                                Vec::new()
+                            } else {
+                                vec![n]
+                            },
+                            values: Vec::with_capacity(trace.chains * trace.draws * n),
+                            labels: node.labels.clone().filter(|l| l.len() == n),
+                        });
+                        if var.size() != n {
+                            return Err(fail(
+                                &node.name,
+                                format!("its length changed between draws ({} → {n})", var.size()),
+                            ));
+                        }
+                        var.values.extend_from_slice(&out);
+                        ConstValue { values: out, vector: n > 1 }
+                    }
+                    (NodeKind::Free { .. }, None) => unreachable!("checked above"),
+                };
+                values[i] = Some(value);
+            }
+        }
+    }
+    Ok(Trace {
+        chains: trace.chains,
+        draws: trace.draws,
+        vars: outs.into_iter().flatten().collect(),
+        stats: vec![Vec::new(); trace.chains],
+        warmup_stats: vec![Vec::new(); trace.chains],
+    })
 }

@@ -52,7 +52,7 @@ pub mod prelude {
     pub use crate::model::dist::families::*;
     pub use crate::model::{Dist, DistKind, Expr, Model, NodeKind, Shape, Var};
     pub use crate::sampler::{
-        Adaptation, BackendChoice, CancelToken, Fit, Init, MetricInit, Sampler, posterior_predictive,
-        prior_predictive,
+        Adaptation, BackendChoice, CancelToken, Fit, Init, MetricInit, Sampler, log_likelihood,
+        posterior_predictive, prior_predictive,
     };
 }

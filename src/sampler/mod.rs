@@ -18,7 +18,7 @@ pub use cancel::CancelToken;
 pub use driver::DriveCounters;
 pub use fit::{Fit, Timing};
 pub use init::MAX_INIT_TRIES;
-pub use predictive::{posterior_predictive, prior_predictive};
+pub use predictive::{LogLikelihood, log_likelihood, posterior_predictive, prior_predictive, relative_eff};
 pub use trace::{Draws, Trace, TraceVar};
 
 use crate::backend::Backend;

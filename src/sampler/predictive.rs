@@ -9,7 +9,7 @@ use super::fit::Fit;
 use super::trace::{Trace, TraceVar};
 use crate::error::{Error, Result};
 use crate::model::expr::ConstValue;
-use crate::model::{Model, NodeKind, Shape};
+use crate::model::{DistKind, Model, NodeKind, Shape};
 
 /// `draws` ancestral samples from the prior predictive distribution of `model` (PyMC's
 /// `sample_prior_predictive`): every free node from its prior, every deterministic from those,
@@ -131,106 +131,47 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
 /// # }
 /// ```
 pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace> {
-    let order = model.topological_order()?;
     let nodes = model.nodes();
     let trace = &fit.trace;
     let mut rng = StdRng::seed_from_u64(seed);
-    let fail = |name: &str, reason: String| Error::InvalidNode { node: name.to_string(), reason };
-    // Where each node's value comes from: the trace (free nodes, deterministics), or the model.
-    let from_trace: Vec<Option<&TraceVar>> = nodes.iter().map(|n| trace.var(&n.name)).collect();
-    for (node, t) in nodes.iter().zip(&from_trace) {
-        if matches!(node.kind, NodeKind::Free { .. }) && t.is_none_or(|t| t.size() != node.len()) {
-            return Err(fail(
-                &node.name,
-                "is not in the fit's trace with this shape: was the fit made from this model?".into(),
-            ));
-        }
-    }
     let observed: Vec<usize> =
         (0..nodes.len()).filter(|&i| matches!(nodes[i].kind, NodeKind::Observed { .. })).collect();
     let mut outs: Vec<Option<TraceVar>> = vec![None; observed.len()];
-    let mut values: Vec<Option<ConstValue>> = vec![None; nodes.len()];
-    for chain in 0..trace.chains {
-        for draw in 0..trace.draws {
-            for &i in &order {
-                let node = &nodes[i];
-                let lookup = |j: usize| values[j].clone();
-                let value = match (&node.kind, from_trace[i]) {
-                    (NodeKind::Potential { .. }, _) => continue,
-                    (NodeKind::Free { .. } | NodeKind::Deterministic { .. }, Some(t)) => {
-                        let size = t.size();
-                        let at = (chain * trace.draws + draw) * size;
-                        ConstValue {
-                            values: t.values[at..at + size].to_vec(),
-                            vector: !matches!(node.shape, Shape::Scalar),
-                        }
-                    }
-                    (NodeKind::Data { values: data, .. }, _) => {
-                        ConstValue { values: data.to_vec(), vector: !matches!(node.shape, Shape::Scalar) }
-                    }
-                    (NodeKind::Deterministic { expr }, None) => expr
-                        .eval_with(&lookup)
-                        .ok_or_else(|| fail(&node.name, "cannot be evaluated".into()))?,
-                    (NodeKind::Observed { dist, .. }, _) => {
-                        let params: Vec<ConstValue> = dist
-                            .params
-                            .iter()
-                            .map(|p| p.eval_with(&lookup))
-                            .collect::<Option<_>>()
-                            .ok_or_else(|| {
-                                fail(
-                                    &node.name,
-                                    "a parameter cannot be evaluated (an index out of range of new data?)"
-                                        .into(),
-                                )
-                            })?;
-                        let n = if dist.kind.is_vector() {
-                            node.len()
-                        } else {
-                            params
-                                .iter()
-                                .filter(|p| p.vector)
-                                .map(|p| p.values.len())
-                                .max()
-                                .unwrap_or(node.len())
-                        };
-                        let mut out = vec![0.0; n];
-                        if dist.kind.is_vector() {
-                            let slices: Vec<&[f64]> = params.iter().map(|p| p.values.as_slice()).collect();
-                            dist.kind.vec_sample(&slices, &mut out, &mut rng);
-                        } else {
-                            let mut p = vec![0.0; params.len()];
-                            for (k, o) in out.iter_mut().enumerate() {
-                                p.iter_mut().zip(&params).for_each(|(x, c)| *x = c.at(k));
-                                *o = dist.kind.sample(&p, &mut rng);
-                            }
-                        }
-                        let slot = observed.iter().position(|&o| o == i).expect("observed node");
-                        let var = outs[slot].get_or_insert_with(|| TraceVar {
-                            name: node.name.clone(),
-                            shape: if matches!(node.shape, Shape::Scalar) && n == 1 {
-                                Vec::new()
-                            } else {
-                                vec![n]
-                            },
-                            values: Vec::with_capacity(trace.chains * trace.draws * n),
-                            labels: node.labels.clone().filter(|l| l.len() == n),
-                        });
-                        if var.size() != n {
-                            return Err(fail(
-                                &node.name,
-                                format!("its length changed between draws ({} → {n})", var.size()),
-                            ));
-                        }
-                        var.values.extend_from_slice(&out);
-                        ConstValue { values: out, vector: n > 1 }
-                    }
-                    (NodeKind::Free { .. }, None) => unreachable!("checked above"),
-                };
-                values[i] = Some(value);
+    for_each_draw(model, fit, |_, _, i, params| {
+        let node = &nodes[i];
+        let NodeKind::Observed { dist, .. } = &node.kind else { unreachable!("observed nodes only") };
+        let n = if dist.kind.is_vector() {
+            node.len()
+        } else {
+            params.iter().filter(|p| p.vector).map(|p| p.values.len()).max().unwrap_or(node.len())
+        };
+        let mut out = vec![0.0; n];
+        if dist.kind.is_vector() {
+            let slices: Vec<&[f64]> = params.iter().map(|p| p.values.as_slice()).collect();
+            dist.kind.vec_sample(&slices, &mut out, &mut rng);
+        } else {
+            let mut p = vec![0.0; params.len()];
+            for (k, o) in out.iter_mut().enumerate() {
+                p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(k));
+                *o = dist.kind.sample(&p, &mut rng);
             }
         }
-    }
+        let slot = observed.iter().position(|&o| o == i).expect("observed node");
+        let var = outs[slot].get_or_insert_with(|| TraceVar {
+            name: node.name.clone(),
+            shape: if matches!(node.shape, Shape::Scalar) && n == 1 { Vec::new() } else { vec![n] },
+            values: Vec::with_capacity(trace.chains * trace.draws * n),
+            labels: node.labels.clone().filter(|l| l.len() == n),
+        });
+        if var.size() != n {
+            return Err(invalid(
+                &node.name,
+                format!("its length changed between draws ({} → {n})", var.size()),
+            ));
+        }
+        var.values.extend_from_slice(&out);
+        Ok(())
+    })?;
     Ok(Trace {
         chains: trace.chains,
         draws: trace.draws,
@@ -238,4 +179,177 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
         stats: vec![Vec::new(); trace.chains],
         warmup_stats: vec![Vec::new(); trace.chains],
     })
+}
+
+fn invalid(node: &str, reason: String) -> Error {
+    Error::InvalidNode { node: node.to_string(), reason }
+}
+
+/// Walks every kept draw of `fit` (chain by chain) through `model` in topological order:
+/// free nodes and deterministics take their traced values, data their values, and for each
+/// observed node `visit(chain, draw, node, parameters)` runs with its parameters evaluated.
+fn for_each_draw(
+    model: &Model,
+    fit: &Fit,
+    mut visit: impl FnMut(usize, usize, usize, &[ConstValue]) -> Result<()>,
+) -> Result<()> {
+    let order = model.topological_order()?;
+    let nodes = model.nodes();
+    let trace = &fit.trace;
+    let from_trace: Vec<Option<&TraceVar>> = nodes.iter().map(|n| trace.var(&n.name)).collect();
+    for (node, t) in nodes.iter().zip(&from_trace) {
+        if matches!(node.kind, NodeKind::Free { .. }) && t.is_none_or(|t| t.size() != node.len()) {
+            return Err(invalid(
+                &node.name,
+                "is not in the fit's trace with this shape: was the fit made from this model?".into(),
+            ));
+        }
+    }
+    let mut values: Vec<Option<ConstValue>> = vec![None; nodes.len()];
+    for chain in 0..trace.chains {
+        for draw in 0..trace.draws {
+            for &i in &order {
+                let node = &nodes[i];
+                let vector = !matches!(node.shape, Shape::Scalar);
+                let value = match (&node.kind, from_trace[i]) {
+                    (NodeKind::Potential { .. }, _) => continue,
+                    (NodeKind::Free { .. } | NodeKind::Deterministic { .. }, Some(t)) => {
+                        let size = t.size();
+                        let at = (chain * trace.draws + draw) * size;
+                        ConstValue { values: t.values[at..at + size].to_vec(), vector }
+                    }
+                    (NodeKind::Data { values: data, .. }, _) => ConstValue { values: data.to_vec(), vector },
+                    (NodeKind::Deterministic { expr }, None) => expr
+                        .eval_with(&|j| values[j].clone())
+                        .ok_or_else(|| invalid(&node.name, "cannot be evaluated".into()))?,
+                    (NodeKind::Observed { dist, .. }, _) => {
+                        let params: Vec<ConstValue> = dist
+                            .params
+                            .iter()
+                            .map(|p| p.eval_with(&|j| values[j].clone()))
+                            .collect::<Option<_>>()
+                            .ok_or_else(|| {
+                                invalid(
+                                    &node.name,
+                                    "a parameter cannot be evaluated (an index out of range of new data?)"
+                                        .into(),
+                                )
+                            })?;
+                        visit(chain, draw, i, &params)?;
+                        continue;
+                    }
+                    (NodeKind::Free { .. }, None) => unreachable!("checked above"),
+                };
+                values[i] = Some(value);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The log-likelihood of every observation at every kept draw of `fit`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLikelihood {
+    /// Chains.
+    pub chains: usize,
+    /// Kept draws per chain.
+    pub draws: usize,
+    /// Per observed node, in model order: its name and how many observations it holds.
+    pub nodes: Vec<(String, usize)>,
+    /// Per observation (the nodes' elements in order): its log-likelihood at each draw, chain
+    /// after chain (the layout [`loo`](crate::diagnostics::loo) and
+    /// [`waic`](crate::diagnostics::waic) take).
+    pub values: Vec<Vec<f64>>,
+}
+
+/// The pointwise log-likelihood of every observed element of `model` at every kept draw of
+/// `fit`, evaluated on the host in f64 (ArviZ's `log_likelihood` group). A vector family's
+/// value counts as one observation, except a categorical's, whose categories each count.
+/// Summed over observations it is the model's likelihood term at that draw.
+///
+/// ```
+/// use exmc::prelude::*;
+/// # fn main() -> exmc::Result<()> {
+/// let mut m = Model::new();
+/// let mu = m.rv("mu", Normal::new(0, 5))?;
+/// m.observe("y", Normal::new(mu, 1), &[0.3, 1.1, -0.2, 0.8])?;
+/// let fit = Sampler::new(&m).chains(2).warmup(300).draws(200).progress(false).run()?;
+/// let ll = log_likelihood(&m, &fit)?;
+/// let loo = ll.loo(&fit);
+/// assert_eq!(loo.pareto_k.len(), 4);
+/// # Ok(())
+/// # }
+/// ```
+pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
+    let nodes = model.nodes();
+    let trace = &fit.trace;
+    let total_draws = trace.chains * trace.draws;
+    let mut names: Vec<(String, usize)> = Vec::new();
+    let mut first: Vec<Option<usize>> = vec![None; nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        if let NodeKind::Observed { dist, data } = &node.kind {
+            let count = if !dist.kind.is_vector()
+                || matches!(dist.kind, DistKind::Categorical | DistKind::CategoricalLogit)
+            {
+                data.len()
+            } else {
+                1
+            };
+            first[i] = Some(names.iter().map(|n| n.1).sum());
+            names.push((node.name.clone(), count));
+        }
+    }
+    let n_obs: usize = names.iter().map(|n| n.1).sum();
+    let mut values = vec![Vec::with_capacity(total_draws); n_obs];
+    for_each_draw(model, fit, |_, _, i, params| {
+        let node = &nodes[i];
+        let NodeKind::Observed { dist, data } = &node.kind else { unreachable!("observed nodes only") };
+        let base = first[i].expect("observed");
+        if !dist.kind.is_vector() {
+            let mut p = vec![0.0; params.len()];
+            for (k, &y) in data.iter().enumerate() {
+                p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(k));
+                values[base + k].push(dist.kind.lpdf(y, &p));
+            }
+        } else if matches!(dist.kind, DistKind::Categorical | DistKind::CategoricalLogit) {
+            for (k, y) in data.iter().enumerate() {
+                let mut args: Vec<&[f64]> = vec![std::slice::from_ref(y)];
+                args.extend(params.iter().map(|p| p.values.as_slice()));
+                values[base + k].push(dist.kind.vec_lpdf_grad(&args, None));
+            }
+        } else {
+            let mut args: Vec<&[f64]> = vec![data.as_ref()];
+            args.extend(params.iter().map(|p| p.values.as_slice()));
+            values[base].push(dist.kind.vec_lpdf_grad(&args, None));
+        }
+        Ok(())
+    })?;
+    Ok(LogLikelihood { chains: trace.chains, draws: trace.draws, nodes: names, values })
+}
+
+impl LogLikelihood {
+    /// PSIS-LOO with ArviZ's default relative efficiency (see [`relative_eff`]).
+    pub fn loo(&self, fit: &Fit) -> crate::diagnostics::Elpd {
+        crate::diagnostics::loo(&self.values, relative_eff(fit))
+    }
+
+    /// WAIC.
+    pub fn waic(&self) -> crate::diagnostics::Elpd {
+        crate::diagnostics::waic(&self.values)
+    }
+}
+
+/// ArviZ's default relative efficiency for PSIS-LOO: the mean over every traced scalar of its
+/// mean-ESS, divided by the number of draws (1 for a single chain).
+pub fn relative_eff(fit: &Fit) -> f64 {
+    let trace = &fit.trace;
+    if trace.chains <= 1 {
+        return 1.0;
+    }
+    let ess: Vec<f64> = trace
+        .scalars()
+        .iter()
+        .map(|(_, c)| crate::diagnostics::ess_mean(&c.iter().map(Vec::as_slice).collect::<Vec<_>>()))
+        .collect();
+    ess.iter().sum::<f64>() / ess.len().max(1) as f64 / (trace.chains * trace.draws) as f64
 }

@@ -47,7 +47,7 @@ pub use ess::{
     ess_z_scale,
 };
 pub use hdi::hdi;
-pub use loo::{Criterion, Elpd, logsumexp, loo, psis, waic};
+pub use loo::{Criterion, Elpd, logsumexp, loo, loo_pit, psis, waic};
 pub use mcse::{mcse_mean, mcse_sd};
 pub use rank::{Matrix, fold, median, norm_ppf, rankdata_average, split_chains, z_scale};
 pub use rhat::{rhat, rhat_folded, rhat_identity, rhat_split, rhat_z_scale};

@@ -102,13 +102,7 @@ fn main() -> exmc::Result<()> {
         eprintln!("--variants: expected e.g. windowed:1000,draw_gradient:300");
         std::process::exit(2);
     }
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let chosen: Vec<String> = argv
-        .iter()
-        .enumerate()
-        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || !argv[i - 1].starts_with("--")))
-        .map(|(_, a)| a.clone())
-        .collect();
+    let chosen = args::positional();
     println!("4 chains × (warmup + 1000 draws), CPU, median of {seeds} seeds\n");
     println!(
         "| model | adaptation | warmup | grads warmup | grads draws | ESS bulk min | ESS/1k grads | divergences | sampling s | ESS/grad ÷ first |"

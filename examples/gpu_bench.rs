@@ -24,6 +24,7 @@ use std::time::Instant;
 use exmc::backend::gpu::Gpu;
 use wgpu::util::DeviceExt;
 #[path = "common/args.rs"]
+#[allow(dead_code)]
 mod args;
 #[path = "common/models.rs"]
 mod models;

@@ -12,6 +12,7 @@
 
 use exmc::prelude::*;
 #[path = "common/args.rs"]
+#[allow(dead_code)]
 mod args;
 use args::arg;
 

@@ -33,13 +33,7 @@ fn main() {
         Some("f64") => exmc::backend::gpu::Precision::F64,
         _ => exmc::backend::gpu::Precision::F32,
     };
-    let argv: Vec<String> = std::env::args().skip(1).collect();
-    let chosen: Vec<String> = argv
-        .iter()
-        .enumerate()
-        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || !argv[i - 1].starts_with("--")))
-        .map(|(_, a)| a.clone())
-        .collect();
+    let chosen = args::positional();
     let all = posteriordb::names(&models);
     if let Some(unknown) = chosen.iter().find(|c| !all.contains(c)) {
         eprintln!("no posterior `{unknown}` in models/posteriordb (names look like `earnings-earn_height`)");

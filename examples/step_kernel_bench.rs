@@ -22,6 +22,7 @@ use exmc::compile::compile;
 use exmc::prelude::*;
 use rand::{RngExt, SeedableRng};
 #[path = "common/args.rs"]
+#[allow(dead_code)]
 mod args;
 #[path = "common/models.rs"]
 mod models;

@@ -8,12 +8,11 @@
 //! log score is higher by 1.7e-7): stacking weights must be within 5e-4 of ArviZ's and score
 //! at least as high.
 
-use exmc::diagnostics::{Weighting, compare, ess_mean, loo};
-use serde_json::Value;
+mod common;
 
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-}
+use common::{arviz_reff, per_observation};
+use exmc::diagnostics::{Weighting, compare, loo};
+use serde_json::Value;
 
 fn close(what: &str, got: f64, want: f64) {
     let err = if want.abs() < 1e-9 { got.abs() } else { ((got - want) / want).abs() };
@@ -29,25 +28,8 @@ fn compare_ranks_and_weights_as_arviz() {
     let mut scores = Vec::new();
     for name in ["normal", "student_t", "normal_mu1"] {
         let m = &o["models"][name];
-        let chains = |v: &str| -> Vec<Vec<f64>> { m[v].as_array().unwrap().iter().map(floats).collect() };
-        let draws = m["log_lik"].as_array().unwrap();
-        let per_chain: Vec<Vec<Vec<f64>>> =
-            draws.iter().map(|c| c.as_array().unwrap().iter().map(floats).collect()).collect();
-        let n_obs = per_chain[0][0].len();
-        let ll: Vec<Vec<f64>> = (0..n_obs)
-            .map(|i| per_chain.iter().flat_map(|c| c.iter().map(move |d| d[i])).collect())
-            .collect();
-        let s = ll[0].len() as f64;
-        let reff = ["mu", "sigma"]
-            .iter()
-            .map(|v| {
-                let c = chains(v);
-                let refs: Vec<&[f64]> = c.iter().map(Vec::as_slice).collect();
-                ess_mean(&refs)
-            })
-            .sum::<f64>()
-            / 2.0
-            / s;
+        let ll = per_observation(&m["log_lik"]);
+        let reff = arviz_reff(m, &["mu", "sigma"], ll[0].len());
         let l = loo(&ll, reff);
         close(&format!("{name} elpd_loo"), l.elpd, m["loo"]["elpd_loo"].as_f64().unwrap());
         close(&format!("{name} p_loo"), l.p, m["loo"]["p_loo"].as_f64().unwrap());

@@ -4,61 +4,27 @@
 //! relative efficiency (recomputed here from the posterior draws) and with r_eff = 1.
 //! `<shared>` is `EXMC_SHARED` or `../shared`; without it the test prints `SKIPPED` and passes.
 
-use std::path::PathBuf;
+mod common;
 
-use exmc::diagnostics::{ess_mean, loo, waic};
-use serde_json::Value;
-
-fn oracle() -> Option<Value> {
-    let dir = std::env::var_os("EXMC_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")));
-    let text = std::fs::read_to_string(dir.join("peers/oracle/loo_waic_normal.json")).ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
-}
+use common::{arviz_reff, floats, per_observation, shared_json, skip};
+use exmc::diagnostics::{loo, waic};
 
 fn close(what: &str, got: f64, want: f64, rel: f64) {
     let err = if want == 0.0 { got.abs() } else { ((got - want) / want).abs() };
     assert!(err <= rel, "{what}: {got} vs ArviZ {want} (relative error {err:.2e})");
 }
 
-/// Per observation, its draws chain after chain (ArviZ's stacked `__sample__` order).
-fn log_lik(o: &Value) -> Vec<Vec<f64>> {
-    let chains: Vec<Vec<Vec<f64>>> = o["log_lik"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_array().unwrap().iter().map(floats).collect())
-        .collect();
-    let n_obs = chains[0][0].len();
-    (0..n_obs).map(|i| chains.iter().flat_map(|c| c.iter().map(move |draw| draw[i])).collect()).collect()
-}
-
 #[test]
 fn loo_and_waic_equal_arviz() {
-    let Some(o) = oracle() else {
-        println!("SKIPPED loo_and_waic_equal_arviz: ../shared/peers/oracle/loo_waic_normal.json not found");
-        return;
+    let Some(o) = shared_json("peers/oracle/loo_waic_normal.json") else {
+        return skip("loo_and_waic_equal_arviz", "../shared/peers/oracle/loo_waic_normal.json not found");
     };
-    let ll = log_lik(&o);
+    let ll = per_observation(&o["log_lik"]);
     assert_eq!(ll.len(), 50);
     assert_eq!(ll[0].len(), 2000);
 
     // ArviZ's default r_eff: the mean over the posterior's scalars of their mean-ESS, over S.
-    let reff: f64 = ["mu", "sigma"]
-        .iter()
-        .map(|v| {
-            let chains: Vec<Vec<f64>> = o["posterior"][v].as_array().unwrap().iter().map(floats).collect();
-            let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-            ess_mean(&refs)
-        })
-        .sum::<f64>()
-        / 2.0
-        / 2000.0;
+    let reff = arviz_reff(&o["posterior"], &["mu", "sigma"], 2000);
     close("r_eff", reff, o["reff_default"].as_f64().unwrap(), 1e-6);
 
     for (key, r) in [("loo_default_reff", reff), ("loo_reff_1", 1.0)] {

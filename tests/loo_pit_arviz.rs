@@ -3,20 +3,11 @@
 //! with one outlier), with ArviZ's default r_eff recomputed from the posterior: every value
 //! within 1e-9.
 
-use exmc::diagnostics::{ess_mean, loo_pit};
+mod common;
+
+use common::{arviz_reff, floats, per_observation};
+use exmc::diagnostics::loo_pit;
 use serde_json::Value;
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-}
-
-/// A `[chain][draw][obs]` array as one vector per observation, draws chain after chain.
-fn per_observation(v: &Value) -> Vec<Vec<f64>> {
-    let chains: Vec<Vec<Vec<f64>>> =
-        v.as_array().unwrap().iter().map(|c| c.as_array().unwrap().iter().map(floats).collect()).collect();
-    let n = chains[0][0].len();
-    (0..n).map(|i| chains.iter().flat_map(|c| c.iter().map(move |d| d[i])).collect()).collect()
-}
 
 #[test]
 fn loo_pit_equals_arviz() {
@@ -26,16 +17,7 @@ fn loo_pit_equals_arviz() {
     let o: Value = serde_json::from_str(&text).unwrap();
     let y = floats(&o["y"]);
     let (y_rep, ll) = (per_observation(&o["y_rep"]), per_observation(&o["log_lik"]));
-    let s = ll[0].len() as f64;
-    let reff = ["mu", "sigma"]
-        .iter()
-        .map(|v| {
-            let c: Vec<Vec<f64>> = o[v].as_array().unwrap().iter().map(floats).collect();
-            ess_mean(&c.iter().map(Vec::as_slice).collect::<Vec<_>>())
-        })
-        .sum::<f64>()
-        / 2.0
-        / s;
+    let reff = arviz_reff(&o, &["mu", "sigma"], ll[0].len());
     let got = loo_pit(&y, &y_rep, &ll, reff);
     let want = floats(&o["loo_pit"]);
     assert_eq!(got.len(), want.len());

@@ -13,6 +13,16 @@ pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
     value(name).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// The arguments that are neither flags (`--name`) nor a flag's value: names to select.
+pub fn positional() -> Vec<String> {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    argv.iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || !argv[i - 1].starts_with("--")))
+        .map(|(_, a)| a.clone())
+        .collect()
+}
+
 /// `--mapping auto|invocation|workgroup` (auto when absent).
 pub fn mapping() -> MappingChoice {
     match value("--mapping").as_deref() {

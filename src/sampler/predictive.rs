@@ -50,7 +50,6 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
         .collect();
     let slot: Vec<Option<usize>> = (0..nodes.len()).map(|i| sampled.iter().position(|&s| s == i)).collect();
     let mut values: Vec<Option<ConstValue>> = vec![None; nodes.len()];
-    let fail = |name: &str, reason: String| Error::InvalidNode { node: name.to_string(), reason };
     for _ in 0..draws {
         for &i in &order {
             let node = &nodes[i];
@@ -63,7 +62,7 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
                 NodeKind::Deterministic { expr } => {
                     let v = expr
                         .eval_with(&lookup)
-                        .ok_or_else(|| fail(&node.name, "cannot be evaluated".into()))?;
+                        .ok_or_else(|| invalid(&node.name, "cannot be evaluated".into()))?;
                     let n = node.len();
                     ConstValue { values: (0..n).map(|k| v.at(k)).collect(), vector: v.vector || n > 1 }
                 }
@@ -73,21 +72,10 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
                         .iter()
                         .map(|p| p.eval_with(&lookup))
                         .collect::<Option<_>>()
-                        .ok_or_else(|| fail(&node.name, "a parameter cannot be evaluated".into()))?;
-                    let n = node.len();
-                    let mut out = vec![0.0; n];
-                    if dist.kind.is_vector() {
-                        let slices: Vec<&[f64]> = params.iter().map(|p| p.values.as_slice()).collect();
-                        dist.kind.vec_sample(&slices, &mut out, &mut rng);
-                    } else {
-                        let mut p = vec![0.0; params.len()];
-                        for (k, o) in out.iter_mut().enumerate() {
-                            p.iter_mut().zip(&params).for_each(|(x, c)| *x = c.at(k));
-                            *o = dist.kind.sample(&p, &mut rng);
-                        }
-                    }
+                        .ok_or_else(|| invalid(&node.name, "a parameter cannot be evaluated".into()))?;
+                    let out = draw_from(dist.kind, &params, node.len(), &mut rng);
                     if let Some(bad) = out.iter().find(|v| !v.is_finite()) {
-                        return Err(fail(
+                        return Err(invalid(
                             &node.name,
                             format!(
                                 "its {:?} prior predictive draw is {bad}: the family has no sampler (flat priors) or its parameters are outside their domain",
@@ -145,17 +133,7 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
         } else {
             params.iter().filter(|p| p.vector).map(|p| p.values.len()).max().unwrap_or(node.len())
         };
-        let mut out = vec![0.0; n];
-        if dist.kind.is_vector() {
-            let slices: Vec<&[f64]> = params.iter().map(|p| p.values.as_slice()).collect();
-            dist.kind.vec_sample(&slices, &mut out, &mut rng);
-        } else {
-            let mut p = vec![0.0; params.len()];
-            for (k, o) in out.iter_mut().enumerate() {
-                p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(k));
-                *o = dist.kind.sample(&p, &mut rng);
-            }
-        }
+        let out = draw_from(dist.kind, params, n, &mut rng);
         let slot = observed.iter().position(|&o| o == i).expect("observed node");
         let var = outs[slot].get_or_insert_with(|| TraceVar {
             name: node.name.clone(),
@@ -183,6 +161,23 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
 
 fn invalid(node: &str, reason: String) -> Error {
     Error::InvalidNode { node: node.to_string(), reason }
+}
+
+/// `n` draws of family `kind` with parameters `params` (scalars broadcast; a vector family
+/// draws its whole value at once).
+fn draw_from(kind: DistKind, params: &[ConstValue], n: usize, rng: &mut StdRng) -> Vec<f64> {
+    let mut out = vec![0.0; n];
+    if kind.is_vector() {
+        let slices: Vec<&[f64]> = params.iter().map(|p| p.values.as_slice()).collect();
+        kind.vec_sample(&slices, &mut out, rng);
+    } else {
+        let mut p = vec![0.0; params.len()];
+        for (k, o) in out.iter_mut().enumerate() {
+            p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(k));
+            *o = kind.sample(&p, rng);
+        }
+    }
+    out
 }
 
 /// Walks every kept draw of `fit` (chain by chain) through `model` in topological order:

@@ -72,8 +72,12 @@ impl<'t> Draws<'t> {
 
     /// Element `elem`'s draws, one vector per chain.
     pub fn element(&self, elem: usize) -> Option<Vec<Vec<f64>>> {
-        (elem < self.var.size()).then(|| {
-            (0..self.chains).map(|c| (0..self.draws).filter_map(|d| self.get(c, d, elem)).collect()).collect()
+        let size = self.var.size();
+        (elem < size).then(|| {
+            let v = &self.var.values;
+            (0..self.chains)
+                .map(|c| (0..self.draws).map(|d| v[(c * self.draws + d) * size + elem]).collect())
+                .collect()
         })
     }
 
@@ -143,16 +147,7 @@ impl Trace {
 
     /// Draws of element `elem` of `name`, one vector per chain.
     pub fn chains_of(&self, name: &str, elem: usize) -> Option<Vec<Vec<f64>>> {
-        let v = self.var(name)?;
-        let size = v.size();
-        if elem >= size {
-            return None;
-        }
-        Some(
-            (0..self.chains)
-                .map(|c| (0..self.draws).map(|d| v.values[(c * self.draws + d) * size + elem]).collect())
-                .collect(),
-        )
+        self.draws(name)?.element(elem)
     }
 
     /// Every scalar as `(name, per-chain draws)` with names like `theta[3]`.

@@ -139,3 +139,34 @@ pub fn data_for(kind: DistKind) -> Vec<f64> {
         }
     }
 }
+
+/// A JSON array of numbers as floats (null → NaN).
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().into_iter().flatten().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+}
+
+/// A JSON `[chain][draw][observation]` array (ArviZ's log-likelihood layout) as one vector per
+/// observation, its draws chain after chain (ArviZ's stacked `__sample__` order).
+pub fn per_observation(v: &serde_json::Value) -> Vec<Vec<f64>> {
+    let chains: Vec<Vec<Vec<f64>>> = v
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c.as_array().into_iter().flatten().map(floats).collect())
+        .collect();
+    let n = chains.first().and_then(|c| c.first()).map_or(0, Vec::len);
+    (0..n).map(|i| chains.iter().flat_map(|c| c.iter().map(move |d| d[i])).collect()).collect()
+}
+
+/// ArviZ's default relative efficiency for LOO: the mean over the posterior's variables
+/// (`posterior[name]`, each `[chain][draw]`) of their mean-ESS, divided by `n_samples`.
+pub fn arviz_reff(posterior: &serde_json::Value, names: &[&str], n_samples: usize) -> f64 {
+    let ess: f64 = names
+        .iter()
+        .map(|v| {
+            let chains: Vec<Vec<f64>> = posterior[v].as_array().into_iter().flatten().map(floats).collect();
+            exmc::diagnostics::ess_mean(&chains.iter().map(Vec::as_slice).collect::<Vec<_>>())
+        })
+        .sum();
+    ess / names.len() as f64 / n_samples as f64
+}

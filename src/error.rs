@@ -191,6 +191,17 @@ pub enum Error {
     /// JSON could not be read or written.
     #[error("model JSON: {0}")]
     Json(String),
+    /// A trace file that cannot be written or read: its path, the line (1-based) when the
+    /// fault is in one, and what is wrong.
+    #[error("{file}{}: {reason}", line.map(|l| format!(", line {l}")).unwrap_or_default())]
+    TraceFile {
+        /// The file (or directory) at fault.
+        file: String,
+        /// The 1-based line, for text formats.
+        line: Option<usize>,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 fn index_suffix(i: Option<usize>) -> String {

@@ -22,7 +22,7 @@
 //! ```
 //!
 //! Layers (each imports only the ones listed before it): [`model`], [`rewrite`], [`compile`],
-//! [`backend`], [`nuts`], [`sampler`], [`diagnostics`].
+//! [`backend`], [`nuts`], [`sampler`], [`diagnostics`], [`io`].
 
 #![warn(missing_docs)]
 
@@ -30,6 +30,7 @@ pub mod backend;
 pub mod compile;
 pub mod diagnostics;
 pub mod error;
+pub mod io;
 pub mod mem;
 pub mod model;
 pub mod nuts;

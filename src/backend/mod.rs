@@ -30,6 +30,8 @@ pub trait Backend: Send {
     fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>>;
     /// Sets chain `chain`'s inverse mass-matrix diagonal.
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]);
+    /// Chain `chain`'s inverse mass-matrix diagonal as last set (ones before any).
+    fn inv_mass(&self, chain: usize) -> Vec<f64>;
     /// Executes one leaf step for every command (at most one command per chain). Fails only
     /// when the device does (e.g. a lost GPU device).
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()>;

@@ -3,10 +3,12 @@
 
 use super::cancel::CancelToken;
 use super::progress::Progress;
+use super::sink::ChainSink;
 use crate::backend::cpu::Executor;
 use crate::backend::{Backend, DrawState, LeafReport};
 use crate::nuts::mass_matrix::Welford;
 use crate::nuts::{ChainMachine, DrawStats};
+use std::time::Instant;
 
 /// What one chain produced.
 #[derive(Clone, Debug, Default)]
@@ -52,6 +54,9 @@ pub struct Group<'a> {
     pub progress: &'a Progress,
     /// Cancellation.
     pub cancel: &'a CancelToken,
+    /// Trace writers' sinks, per chain (indexed like the machines; empty when nothing is
+    /// saved).
+    pub sinks: Vec<Vec<Box<dyn ChainSink>>>,
 }
 
 /// Runs every chain of the group to completion (or cancellation).
@@ -82,6 +87,10 @@ pub fn drive(
     // Chains not yet done (`Done` is final): a dispatch visits only these, so the long tail of
     // a large group, where few chains remain, costs per remaining chain rather than per chain.
     let mut live: Vec<usize> = (0..n).collect();
+    let started = Instant::now();
+    let mut warm_end = vec![0.0; n];
+    let mut sinks = std::mem::take(&mut g.sinks);
+    sinks.resize_with(n, Vec::new);
     loop {
         if g.cancel.is_cancelled() {
             break;
@@ -116,6 +125,15 @@ pub fn drive(
                 backend.set_inv_mass(c, m);
             }
             let rec = &mut records[c];
+            if out.iteration == g.warmup {
+                warm_end[c] = started.elapsed().as_secs_f64();
+                if !sinks[c].is_empty() {
+                    let inv_metric = backend.inv_mass(c);
+                    for s in &mut sinks[c] {
+                        s.adapted(out.stats.step_size, &inv_metric)?;
+                    }
+                }
+            }
             if out.stats.tuning {
                 rec.warmup_stats.push(out.stats);
             } else if (out.iteration - g.warmup).is_multiple_of(g.thin) {
@@ -128,9 +146,35 @@ pub fn drive(
                 for (_, v) in &g.constrain.program().outputs {
                     rec.values.extend_from_slice(g.constrain.value(&ws, *v));
                 }
+                let values = &rec.values[rec.values.len() - per_draw..];
+                for s in &mut sinks[c] {
+                    s.draw(&out.stats, values)?;
+                }
+            }
+            if g.machines[c].is_done() {
+                finish(&mut sinks[c], true, warm_end[c], started)?;
             }
             g.progress.update(g.chain_ids[c], divergences[c], g.machines[c].step_size(), out.stats.tuning);
         }
     }
+    for (c, chain_sinks) in sinks.iter_mut().enumerate() {
+        if !g.machines[c].is_done() {
+            finish(chain_sinks, false, warm_end[c], started)?;
+        }
+    }
     Ok((records, counters))
+}
+
+/// Ends a chain's sinks (and drops them, so each is finished once).
+fn finish(
+    sinks: &mut Vec<Box<dyn ChainSink>>,
+    complete: bool,
+    warm_end: f64,
+    started: Instant,
+) -> crate::Result<()> {
+    let total = started.elapsed().as_secs_f64();
+    for mut s in sinks.drain(..) {
+        s.finish(complete, warm_end, total - warm_end)?;
+    }
+    Ok(())
 }

@@ -15,6 +15,56 @@ pub struct Timing {
     pub sampling_s: f64,
 }
 
+/// Where each trace variable lies in one draw's constrained outputs (the constrain program's
+/// outputs, concatenated), in model order: what the trace and the trace files are built from.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct TraceLayout {
+    /// Variables in model order.
+    pub vars: Vec<VarLayout>,
+    /// Values per draw.
+    pub per_draw: usize,
+}
+
+/// One variable of a [`TraceLayout`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct VarLayout {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub labels: Option<Vec<String>>,
+    /// First value in a draw's outputs.
+    pub offset: usize,
+    /// Values it holds per draw.
+    pub size: usize,
+}
+
+impl TraceLayout {
+    pub(crate) fn new(compiled: &Compiled) -> TraceLayout {
+        let outputs = &compiled.constrain.outputs;
+        let sizes: Vec<usize> = compiled.output_shapes.iter().map(|s| s.len()).collect();
+        let position =
+            |name: &str| compiled.model.nodes().iter().position(|n| n.name == name).unwrap_or(usize::MAX);
+        let mut order: Vec<usize> = (0..outputs.len()).collect();
+        order.sort_by_key(|&k| position(&outputs[k].0));
+        let offset = |k: usize| sizes[..k].iter().sum::<usize>();
+        let vars = order
+            .into_iter()
+            .map(|k| VarLayout {
+                name: outputs[k].0.clone(),
+                shape: compiled.output_shapes[k].dims(),
+                labels: compiled
+                    .model
+                    .nodes()
+                    .iter()
+                    .find(|n| n.name == outputs[k].0)
+                    .and_then(|n| n.labels.clone()),
+                offset: offset(k),
+                size: sizes[k],
+            })
+            .collect();
+        TraceLayout { vars, per_draw: sizes.iter().sum() }
+    }
+}
+
 /// A finished (or cancelled) run.
 #[derive(Clone, Debug)]
 pub struct Fit {
@@ -47,46 +97,21 @@ impl Fit {
         timing: Timing,
         cancelled: bool,
     ) -> Fit {
-        let outputs = &compiled.constrain.outputs;
-        let sizes: Vec<usize> = compiled.output_shapes.iter().map(|s| s.len()).collect();
-        let per_draw: usize = sizes.iter().sum();
+        let layout = TraceLayout::new(compiled);
         let draws = records.iter().map(|r| r.stats.len()).min().unwrap_or(0);
         let chains = ids.len();
-        // Trace variables in model order.
-        let mut order: Vec<usize> = (0..outputs.len()).collect();
-        let position =
-            |name: &str| compiled.model.nodes().iter().position(|n| n.name == name).unwrap_or(usize::MAX);
-        order.sort_by_key(|&k| position(&outputs[k].0));
-        let starts: Vec<usize> = sizes
+        let vars = layout
+            .vars
             .iter()
-            .scan(0, |acc, s| {
-                let v = *acc;
-                *acc += s;
-                Some(v)
-            })
-            .collect();
-        let vars = order
-            .iter()
-            .map(|&k| {
-                let mut values = Vec::with_capacity(chains * draws * sizes[k]);
+            .map(|l| {
+                let mut values = Vec::with_capacity(chains * draws * l.size);
                 for r in &records {
                     for d in 0..draws {
-                        let at = d * per_draw + starts[k];
-                        values.extend_from_slice(&r.values[at..at + sizes[k]]);
+                        let at = d * layout.per_draw + l.offset;
+                        values.extend_from_slice(&r.values[at..at + l.size]);
                     }
                 }
-                let labels = compiled
-                    .model
-                    .nodes()
-                    .iter()
-                    .find(|n| n.name == outputs[k].0)
-                    .and_then(|n| n.labels.clone());
-                TraceVar {
-                    name: outputs[k].0.clone(),
-                    shape: compiled.output_shapes[k].dims(),
-                    values,
-                    labels,
-                }
+                TraceVar { name: l.name.clone(), shape: l.shape.clone(), values, labels: l.labels.clone() }
             })
             .collect();
         let (stats, warmup_stats) = records
@@ -112,23 +137,8 @@ impl Fit {
     /// warnings its numbers call for (see [`Summary::new`]) after the run's own
     /// ([`Fit::warnings`]) and a count of divergences.
     pub fn summary(&self) -> Summary {
-        let rows = self
-            .trace
-            .scalars()
-            .iter()
-            .map(|(name, chains)| {
-                let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-                diagnostics::summary_row(name, &refs)
-            })
-            .collect();
-        let mut s = Summary::new(rows, self.trace.chains, self.trace.draws);
-        let divergences = self.divergences();
+        let mut s = self.trace.summary();
         let mut own = self.warnings.clone();
-        if divergences > 0 {
-            own.push(format!(
-                "{divergences} divergent transitions after warmup: the posterior may be biased; raise target_accept or reparameterise"
-            ));
-        }
         own.append(&mut s.warnings);
         s.warnings = own;
         s

@@ -7,9 +7,11 @@ mod init;
 mod precision;
 pub mod predictive;
 mod progress;
+pub mod sink;
 pub mod trace;
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -19,6 +21,7 @@ pub use driver::DriveCounters;
 pub use fit::{Fit, Timing};
 pub use init::MAX_INIT_TRIES;
 pub use predictive::{LogLikelihood, log_likelihood, posterior_predictive, prior_predictive, relative_eff};
+pub use sink::{ChainSink, RunInfo, TraceVarInfo, TraceWriter};
 pub use trace::{Draws, Trace, TraceVar};
 
 use crate::backend::Backend;
@@ -189,7 +192,11 @@ pub struct Sampler<'m> {
     adaptation: Adaptation,
     gpu_precision: crate::backend::gpu::Precision,
     gpu_mapping: crate::backend::gpu::MappingChoice,
+    writers: Vec<Arc<dyn TraceWriter>>,
 }
+
+/// Per-chain sinks waiting for the group that runs their chain.
+type SinkPool = Mutex<HashMap<usize, Vec<Box<dyn ChainSink>>>>;
 
 impl<'m> Sampler<'m> {
     /// Defaults: 4 chains, 1000 warmup, 1000 draws, seed 0, target 0.8, depth 10.
@@ -213,6 +220,7 @@ impl<'m> Sampler<'m> {
             threads: None,
             metric_init: MetricInit::Gradient,
             adaptation: Adaptation::default(),
+            writers: Vec::new(),
             gpu_precision: crate::backend::gpu::Precision::F32,
             gpu_mapping: crate::backend::gpu::MappingChoice::Auto,
         }
@@ -313,6 +321,15 @@ impl<'m> Sampler<'m> {
         self.gpu_mapping = m;
         self
     }
+    /// Writes the run to disk while it samples ([`crate::io::CmdStanCsv`],
+    /// [`crate::io::Zarr`]; several may be given). Kept draws reach the files in blocks as
+    /// they are made, so a run that dies loses at most the last block; the output is created
+    /// before sampling starts, so an unwritable path fails at once.
+    pub fn save(mut self, writer: impl TraceWriter + 'static) -> Self {
+        self.writers.push(Arc::new(writer));
+        self
+    }
+
     /// Number of worker threads (default: rayon's pool).
     pub fn threads(mut self, n: usize) -> Self {
         self.threads = Some(n);
@@ -464,8 +481,13 @@ impl<'m> Sampler<'m> {
         if single {
             precision::check_f32_model(self.model)?;
         }
+        let run_info = self.run_info(&compiled, &ids);
+        let sinks = self.open_writers(&run_info)?;
         let (records, counters, backend, single) =
-            pool.install(|| self.sample(&compiled, &ids, threads, choice))?;
+            pool.install(|| self.sample(&compiled, &ids, threads, choice, &sinks))?;
+        for w in &self.writers {
+            w.close(&run_info)?;
+        }
         // Backend creation (device, kernel compilation) counts as compilation.
         let (compile_s, sampling_s) =
             (compile_s + counters.backend_setup_s, t1.elapsed().as_secs_f64() - counters.backend_setup_s);
@@ -481,12 +503,44 @@ impl<'m> Sampler<'m> {
         Ok(fit)
     }
 
+    /// What trace writers are told about this run.
+    fn run_info(&self, compiled: &Compiled, ids: &[usize]) -> RunInfo<'m> {
+        let layout = fit::TraceLayout::new(compiled);
+        RunInfo {
+            model: self.model,
+            chain_ids: ids.to_vec(),
+            warmup: self.warmup,
+            draws: self.draws,
+            kept: self.draws.div_ceil(self.thin),
+            thin: self.thin,
+            seed: self.seed,
+            max_treedepth: self.max_treedepth,
+            target_accept: self.target_accept,
+            step_size: self.step_size,
+            adaptation: format!("{:?}", self.adaptation),
+            dim: compiled.pointmap.dim,
+            vars: layout.vars.iter().map(TraceVarInfo::from_layout).collect(),
+        }
+    }
+
+    /// Opens every trace writer: per chain, its sinks.
+    fn open_writers(&self, run: &RunInfo<'_>) -> Result<SinkPool> {
+        let mut by_chain: HashMap<usize, Vec<Box<dyn ChainSink>>> = HashMap::new();
+        for w in &self.writers {
+            for (&c, sink) in run.chain_ids.iter().zip(w.open(run)?) {
+                by_chain.entry(c).or_default().push(sink);
+            }
+        }
+        Ok(Mutex::new(by_chain))
+    }
+
     fn sample(
         &self,
         compiled: &Compiled,
         ids: &[usize],
         threads: usize,
         choice: BackendChoice,
+        sinks: &SinkPool,
     ) -> Result<(Vec<ChainRecord>, DriveCounters, String, bool)> {
         let workspace: usize = compiled.logp_grad.lens.iter().fold(0, |a, &l| a.saturating_add(l));
         let vectors = 16 + 4 * (self.max_treedepth as usize + 1);
@@ -549,6 +603,10 @@ impl<'m> Sampler<'m> {
                     thin: self.thin,
                     progress: &progress,
                     cancel: &self.cancel,
+                    sinks: {
+                        let mut pool = sinks.lock().unwrap_or_else(|e| e.into_inner());
+                        chain_ids.iter().map(|c| pool.remove(c).unwrap_or_default()).collect()
+                    },
                 };
                 let (name, single) = (backend.name(), backend.single_precision());
                 let (records, mut counters) = drive(backend.as_mut(), group)?;

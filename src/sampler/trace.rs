@@ -1,6 +1,7 @@
 //! The trace: draws per variable in the constrained space (chain × draw × shape), plus
 //! per-draw sampler statistics.
 
+use crate::diagnostics::{self, Summary};
 use crate::nuts::DrawStats;
 
 /// Draws of one variable.
@@ -159,6 +160,27 @@ impl Trace {
             }
         }
         out
+    }
+
+    /// ArviZ-style summary of every scalar (mean, sd, hdi 3%–97%, mcse, ess, r_hat), with the
+    /// warnings its numbers call for (see [`Summary::new`]) and a count of divergences.
+    pub fn summary(&self) -> Summary {
+        let rows = self
+            .scalars()
+            .iter()
+            .map(|(name, chains)| {
+                let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+                diagnostics::summary_row(name, &refs)
+            })
+            .collect();
+        let mut s = Summary::new(rows, self.chains, self.draws);
+        let divergences = self.divergences();
+        if divergences > 0 {
+            s.warnings.insert(0, format!(
+                "{divergences} divergent transitions after warmup: the posterior may be biased; raise target_accept or reparameterise"
+            ));
+        }
+        s
     }
 
     /// One statistic of the kept draws, per chain.

@@ -91,6 +91,10 @@ impl Backend for CpuBackend {
         self.slots[chain].state.inv_mass.copy_from_slice(inv_mass);
     }
 
+    fn inv_mass(&self, chain: usize) -> Vec<f64> {
+        self.slots[chain].state.inv_mass.clone()
+    }
+
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {
         let exec = &self.exec;
         self.grad_evals += cmds.len() as u64;

@@ -58,6 +58,8 @@ pub struct GpuBackend {
     pending: Vec<PendingRow>,
     /// Index in `pending` of each chain's row per operation.
     pending_at: Vec<[Option<usize>; 2]>,
+    /// Every chain's inverse mass diagonal as last set (a host copy, read for trace files).
+    inv_mass: Vec<Vec<f64>>,
 }
 
 const SCATTER: usize = 0;
@@ -194,6 +196,7 @@ impl GpuBackend {
             words: Vec::with_capacity(step_ctl_words(k)),
             pending: Vec::new(),
             pending_at: vec![[None; 2]; k],
+            inv_mass: vec![vec![1.0; dim]; k],
         })
     }
 
@@ -325,7 +328,12 @@ impl Backend for GpuBackend {
     }
 
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
+        self.inv_mass[chain] = inv_mass.to_vec();
         self.queue_row(chain, OP_INV_MASS, inv_mass.to_vec());
+    }
+
+    fn inv_mass(&self, chain: usize) -> Vec<f64> {
+        self.inv_mass[chain].clone()
     }
 
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {

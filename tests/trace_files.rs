@@ -1,0 +1,163 @@
+//! Trace files (issue 11, item 7): CmdStan CSV and Zarr written while sampling, read back to
+//! the same trace and summary; a killed run leaves readable files; bad files and unwritable
+//! paths are clear errors.
+
+mod common;
+
+use exmc::io::{CmdStanCsv, StanCsvChain, read_cmdstan_dir};
+use exmc::prelude::*;
+use std::path::PathBuf;
+
+/// A fresh directory under the target's temporary folder.
+fn out_dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("trace_files-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// A model with a scalar, a vector with labels, a matrix (LKJ Cholesky factor) and a
+/// deterministic.
+fn model() -> Model {
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0, 2)).unwrap();
+    let a = m.rv_vec("a", Normal::new(mu, 1), 3).unwrap();
+    m.set_labels(a, vec!["x".into(), "y".into(), "z".into()]).unwrap();
+    m.rv("L", LkjCholesky::new(3, 2.0)).unwrap();
+    m.deterministic("twice_mu", mu * 2.0).unwrap();
+    m.observe("obs", Normal::new(a, 0.5), &[0.3, -0.2, 1.1]).unwrap();
+    m
+}
+
+fn summary_numbers(s: &exmc::diagnostics::Summary) -> Vec<(String, Vec<f64>)> {
+    s.rows
+        .iter()
+        .map(|r| {
+            (
+                r.name.clone(),
+                vec![
+                    r.mean,
+                    r.sd,
+                    r.hdi_3,
+                    r.hdi_97,
+                    r.mcse_mean,
+                    r.mcse_sd,
+                    r.ess_bulk,
+                    r.ess_tail,
+                    r.r_hat,
+                ],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn csv_round_trip_gives_the_same_trace_and_summary() {
+    let dir = out_dir("csv");
+    let m = model();
+    let fit = Sampler::new(&m)
+        .chains(3)
+        .warmup(200)
+        .draws(150)
+        .seed(5)
+        .progress(false)
+        .save(CmdStanCsv::new(&dir).model_name("toy").block(40))
+        .run()
+        .unwrap();
+    let back = read_cmdstan_dir(&dir).unwrap();
+    assert_eq!(back.chains.len(), 3);
+    assert!(back.chains.iter().all(|c| c.complete));
+    for (c, chain) in back.chains.iter().enumerate() {
+        assert_eq!(chain.config["id"], (c + 1).to_string());
+        assert_eq!(chain.config["num_samples"], "150");
+        assert_eq!(chain.step_size, Some(fit.trace.stats[c][0].step_size));
+        assert_eq!(chain.inv_metric.as_ref().map(Vec::len), Some(fit.pointmap.dim));
+    }
+    let t = &back.trace;
+    assert_eq!((t.chains, t.draws), (3, 150));
+    for v in &fit.trace.vars {
+        let r = t.var(&v.name).unwrap_or_else(|| panic!("{} read back", v.name));
+        assert_eq!(r.shape, v.shape, "{}", v.name);
+        assert_eq!(r.values, v.values, "{}: values read back bit for bit", v.name);
+    }
+    for (a, b) in fit.trace.stats.iter().flatten().zip(t.stats.iter().flatten()) {
+        assert_eq!(
+            (a.lp, a.accept_stat, a.tree_depth, a.n_leapfrog, a.diverging, a.energy),
+            (b.lp, b.accept_stat, b.tree_depth, b.n_leapfrog, b.diverging, b.energy)
+        );
+    }
+    // The summary recomputed from the files equals the fit's, number for number (element names
+    // by index: the CSV format has no coordinate labels).
+    let ours = summary_numbers(&fit.trace.summary());
+    let theirs = summary_numbers(&t.summary());
+    assert_eq!(ours.len(), theirs.len());
+    for ((_, a), (_, b)) in ours.iter().zip(&theirs) {
+        let same = a.iter().zip(b).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()));
+        assert!(same, "{a:?} vs {b:?}");
+    }
+}
+
+/// Matrices are written as Stan writes them: `S.2.1` (row 2, column 1) before `S.1.2`.
+#[test]
+fn matrix_columns_are_column_major() {
+    let v = exmc::sampler::TraceVarInfo { name: "S".into(), shape: vec![2, 3], labels: None, offset: 1 };
+    let cols = exmc::io::cmdstan::stan_columns(&[v]);
+    let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["S.1.1", "S.2.1", "S.1.2", "S.2.2", "S.1.3", "S.2.3"]);
+    // Row-major positions after the offset: S[i][j] at 1 + 3i + j.
+    let at: Vec<usize> = cols.iter().map(|(_, k)| *k).collect();
+    assert_eq!(at, [1, 4, 2, 5, 3, 6]);
+    // And read back into the row-major trace layout.
+    let header = format!("lp__,{}\n0,1,2,3,4,5,6\n", names.join(","));
+    let c = StanCsvChain::parse("m.csv", &header).unwrap();
+    let t = exmc::io::cmdstan::assemble(vec![c]).unwrap().trace;
+    assert_eq!(t.var("S").unwrap().shape, vec![2, 3]);
+    assert_eq!(t.var("S").unwrap().values, [1.0, 3.0, 5.0, 2.0, 4.0, 6.0]);
+}
+
+#[test]
+fn bad_csv_files_name_the_file_and_line() {
+    let good = "# model = m\n# id = 1\nlp__,accept_stat__,stepsize__,treedepth__,n_leapfrog__,divergent__,energy__,mu\n# Adaptation terminated\n# Step size = 0.5\n# Diagonal elements of inverse mass matrix:\n# 1.5\n-1,0.9,0.5,2,3,0,1.5,0.25\n-2,0.8,0.5,2,3,0,2.5,0.5\n";
+    let c = StanCsvChain::parse("good.csv", good).unwrap();
+    assert_eq!((c.rows.len(), c.step_size, c.inv_metric.clone()), (2, Some(0.5), Some(vec![1.5])));
+    let cases = [
+        (&good[..good.len() - 3], 9, "truncated"),
+        ("lp__,mu\n1,2\n1,x\n", 3, "`x`"),
+        ("lp__,mu\n1,2\n1,2,3\n", 3, "3 fields"),
+        ("# Step size = big\n", 1, "step size"),
+    ];
+    for (text, line, words) in cases {
+        let e = StanCsvChain::parse("bad.csv", text).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with(&format!("bad.csv, line {line}: ")), "{msg}");
+        assert!(msg.contains(words), "{msg}");
+    }
+    let e = StanCsvChain::parse("empty.csv", "# model = m\n").unwrap_err();
+    assert!(e.to_string().contains("empty.csv: no header"), "{e}");
+    let e = exmc::io::read_cmdstan(&["/nonexistent/x.csv"]).unwrap_err();
+    assert!(e.to_string().starts_with("/nonexistent/x.csv"), "{e}");
+    // Columns that do not make up a shape.
+    let e =
+        StanCsvChain::parse("v.csv", "lp__,b.1,b.3\n1,2,3\n").map(|c| exmc::io::cmdstan::assemble(vec![c]));
+    assert!(e.unwrap().unwrap_err().to_string().contains("`b` has 2 columns"));
+}
+
+#[test]
+fn an_unwritable_path_fails_before_sampling() {
+    let dir = out_dir("unwritable");
+    std::fs::create_dir_all(&dir).unwrap();
+    let blocker = dir.join("file");
+    std::fs::write(&blocker, "not a directory").unwrap();
+    let m = model();
+    let started = std::time::Instant::now();
+    // A million draws would take minutes: failing within a second shows nothing was sampled.
+    let e = Sampler::new(&m)
+        .chains(2)
+        .draws(1_000_000)
+        .progress(false)
+        .save(CmdStanCsv::new(blocker.join("out")))
+        .run()
+        .unwrap_err();
+    assert!(matches!(e, Error::TraceFile { .. }), "{e}");
+    assert!(e.to_string().contains("file/out"), "{e}");
+    assert!(started.elapsed().as_secs_f64() < 1.0);
+}

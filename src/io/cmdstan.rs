@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::nuts::DrawStats;
@@ -119,17 +119,17 @@ impl TraceWriter for CmdStanCsv {
                 let path = self.chain_path(c);
                 let file = File::create(&path).map_err(|e| io_error(&path, None, &e))?;
                 let mut sink = CsvSink {
-                    out: BufWriter::new(file),
+                    out: file,
                     path,
                     block: self.block,
                     pending: 0,
                     columns: columns.iter().map(|(_, k)| *k).collect(),
-                    line: String::new(),
+                    buf: String::new(),
                 };
                 let config = config_lines(&self.model, run, c, &sink.path);
-                sink.put(&config)?;
-                sink.put(&header)?;
-                sink.put("\n")?;
+                sink.put(&config);
+                sink.put(&header);
+                sink.put("\n");
                 sink.flush()?;
                 Ok(Box::new(sink) as Box<dyn ChainSink>)
             })
@@ -211,24 +211,27 @@ fn put_number(line: &mut String, x: f64) {
     };
 }
 
-/// One chain's CSV file while it samples.
+/// One chain's CSV file while it samples: text collects in `buf` and goes to the file in one
+/// write per block, so the file always ends at a line's end.
 struct CsvSink {
-    out: BufWriter<File>,
+    out: File,
     path: PathBuf,
     block: usize,
     pending: usize,
     /// Index in a draw's values of each variable column.
     columns: Vec<usize>,
-    line: String,
+    buf: String,
 }
 
 impl CsvSink {
-    fn put(&mut self, s: &str) -> Result<()> {
-        self.out.write_all(s.as_bytes()).map_err(|e| io_error(&self.path, None, &e))
+    fn put(&mut self, s: &str) {
+        self.buf.push_str(s);
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(|e| io_error(&self.path, None, &e))
+        self.out.write_all(self.buf.as_bytes()).map_err(|e| io_error(&self.path, None, &e))?;
+        self.buf.clear();
+        Ok(())
     }
 }
 
@@ -244,26 +247,23 @@ impl ChainSink for CsvSink {
             put_number(&mut s, m);
         }
         s.push('\n');
-        self.put(&s)
+        self.put(&s);
+        Ok(())
     }
 
     fn draw(&mut self, stats: &DrawStats, values: &[f64]) -> Result<()> {
-        let mut line = std::mem::take(&mut self.line);
-        line.clear();
+        let line = &mut self.buf;
         for x in [stats.lp, stats.accept_stat, stats.step_size] {
-            put_number(&mut line, x);
+            put_number(line, x);
             line.push(',');
         }
         let _ = write!(line, "{},{},{},", stats.tree_depth, stats.n_leapfrog, stats.diverging as u8);
-        put_number(&mut line, stats.energy);
+        put_number(line, stats.energy);
         for &k in &self.columns {
             line.push(',');
-            put_number(&mut line, values[k]);
+            put_number(line, values[k]);
         }
         line.push('\n');
-        let r = self.put(&line);
-        self.line = line;
-        r?;
         self.pending += 1;
         if self.pending >= self.block {
             self.pending = 0;
@@ -278,7 +278,7 @@ impl ChainSink for CsvSink {
             let s = format!(
                 "# \n#  Elapsed Time: {warmup_s:.6} seconds (Warm-up)\n#                {sampling_s:.6} seconds (Sampling)\n#                {total:.6} seconds (Total)\n# \n"
             );
-            self.put(&s)?;
+            self.put(&s);
         }
         self.flush()
     }

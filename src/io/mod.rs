@@ -12,5 +12,7 @@
 //! receive kept draws in blocks as they are made.
 
 pub mod cmdstan;
+pub mod zarr;
 
 pub use cmdstan::{CmdStanCsv, StanCsv, StanCsvChain, read_cmdstan, read_cmdstan_dir};
+pub use zarr::{InferenceData, Zarr, read_zarr};

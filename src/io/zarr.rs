@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use zarrs::array::{Array, ArrayMetadata, ArrayMetadataV2, ArraySubset};
+use zarrs::array::{Array, ArrayMetadata, ArrayMetadataV2, ArraySubset, CodecOptions};
 use zarrs::filesystem::FilesystemStore;
 use zarrs::group::{Group, GroupMetadata};
 use zarrs::metadata::FillValueMetadata;
@@ -151,14 +151,17 @@ fn vlen_utf8() -> zarrs::metadata::v2::MetadataV2 {
     serde_json::from_value(json!({"id": "vlen-utf8"})).expect("a valid codec description")
 }
 
+/// Writes one chunk, also when every value equals the fill value (zarrs would skip it by
+/// default, and zarr-python 2 reads a missing integer chunk with a null fill as garbage).
 fn store_chunk(a: &ZArray, index: &[u64], data: &Data) -> std::result::Result<(), String> {
+    let opt = CodecOptions::default().with_store_empty_chunks(true);
     let r = match data {
-        Data::F64(v) => a.store_chunk(index, v.as_slice()),
-        Data::I64(v) => a.store_chunk(index, v.as_slice()),
-        Data::Bool(v) => a.store_chunk(index, v.as_slice()),
+        Data::F64(v) => a.store_chunk_opt(index, v.as_slice(), &opt),
+        Data::I64(v) => a.store_chunk_opt(index, v.as_slice(), &opt),
+        Data::Bool(v) => a.store_chunk_opt(index, v.as_slice(), &opt),
         Data::Str(v) => {
             let s: Vec<&str> = v.iter().map(String::as_str).collect();
-            a.store_chunk(index, s.as_slice())
+            a.store_chunk_opt(index, s.as_slice(), &opt)
         }
     };
     r.map_err(|e| e.to_string())

@@ -41,7 +41,7 @@ fn model(student: bool) -> Result<Model> {
     let mu = m.rv("mu", Normal::new(0, 5))?;
     let tau = m.rv("tau", HalfNormal::new(2))?;
     let a = m.rv_vec("a", Normal::new(mu, tau), 3)?;
-    m.set_labels(a.clone(), GROUPS.iter().map(|s| s.to_string()).collect())?;
+    m.set_labels(a, GROUPS.iter().map(|s| s.to_string()).collect())?;
     let sigma = m.rv("sigma", HalfNormal::new(2))?;
     let mean = a.at(group);
     if student {

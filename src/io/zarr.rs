@@ -34,6 +34,10 @@ use crate::{Error, Result};
 /// unordered); [`read_zarr`] follows it.
 const ORDER_ATTR: &str = "exmc_variable_order";
 
+/// Most values one chunk may hold when reading (a damaged chunk shape must not decide an
+/// allocation).
+const MAX_CHUNK: u64 = 1 << 24;
+
 /// Default number of draws per chunk.
 pub const DEFAULT_BLOCK: usize = 100;
 
@@ -627,7 +631,7 @@ impl<'a> InferenceData<'a> {
 /// How many draws every chain completed: chains write their draws in order, so a chain's
 /// `lp` is a run of numbers followed by never-written NaN fill; a binary search finds the
 /// first NaN reading one chunk per probe.
-fn reached((lp, shape): &(ZArray, Vec<usize>), root: &Path) -> Result<usize> {
+fn reached(lp: &ZArray, shape: &[usize], root: &Path) -> Result<usize> {
     if shape.len() != 2 {
         return Err(zarr_error(&root.join("sample_stats/lp"), format!("shape {shape:?}, not [chain, draw]")));
     }
@@ -669,21 +673,35 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
         let dims = dims.ok_or_else(|| zarr_error(&root.join(&key), "no `_ARRAY_DIMENSIONS` list"))?;
         Ok(dims.iter().map(|d| d.as_str().unwrap_or_default().to_string()).collect())
     };
-    let open = |group: &str, name: &str| -> Result<(ZArray, Vec<usize>)> {
+    // An array, its shape, and how many values its chunks on disk hold (a bound on what a
+    // read may ask for: a shape larger than the files is a damaged store, not an allocation).
+    let open = |group: &str, name: &str| -> Result<(ZArray, Vec<usize>, u64)> {
         let p = root.join(group).join(name);
         let a = Array::open(store.clone(), &format!("/{group}/{name}")).map_err(|e| zarr_error(&p, e))?;
         let shape: Vec<usize> = a.shape().iter().map(|&s| s as usize).collect();
-        if shape.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s)).is_none_or(|n| n > 1 << 32) {
-            return Err(zarr_error(&p, format!("shape {shape:?} is too large")));
-        }
-        Ok((a, shape))
+        let chunk: Option<u64> = meta
+            .get(&format!("{group}/{name}/.zarray"))
+            .and_then(|m| m.get("chunks"))
+            .and_then(Value::as_array)
+            .and_then(|c| c.iter().try_fold(1u64, |acc, n| acc.checked_mul(n.as_u64()?)));
+        let chunk = chunk
+            .filter(|&n| n <= MAX_CHUNK)
+            .ok_or_else(|| zarr_error(&p, format!("chunks missing or larger than {MAX_CHUNK} values")))?;
+        let files = std::fs::read_dir(&p).map_or(0, |d| {
+            d.filter_map(|e| e.ok()).filter(|e| !e.file_name().to_string_lossy().starts_with('.')).count()
+        }) as u64;
+        Ok((a, shape, files.saturating_mul(chunk)))
     };
     // An array's values over all chains and the first `draws` draws (axis 1), as f64.
     let read_f64 = |group: &str, name: &str, draws: Option<usize>| -> Result<(Vec<f64>, Vec<usize>)> {
-        let (a, mut shape) = open(group, name)?;
+        let (a, mut shape, capacity) = open(group, name)?;
         let p = root.join(group).join(name);
         if let Some(d) = draws.filter(|_| shape.len() >= 2) {
             shape[1] = shape[1].min(d);
+        }
+        let elements = shape.iter().try_fold(1u64, |acc, &s| acc.checked_mul(s as u64));
+        if elements.is_none_or(|n| n > capacity) {
+            return Err(zarr_error(&p, format!("shape {shape:?} is larger than its chunks on disk hold")));
         }
         let ranges: Vec<std::ops::Range<u64>> = shape.iter().map(|&n| 0..n as u64).collect();
         let subset = ArraySubset::new_with_ranges(&ranges);
@@ -727,7 +745,7 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
         if dims.len() < 2 || dims[0] != "chain" || dims[1] != "draw" {
             continue;
         }
-        let (_, shape) = open("posterior", name)?;
+        let (_, shape, _) = open("posterior", name)?;
         let p = root.join("posterior").join(name);
         if shape.len() != dims.len() {
             return Err(zarr_error(&p, "dimensions and shape disagree"));
@@ -742,7 +760,12 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
         .ok_or_else(|| zarr_error(root, "the posterior has no variable with chain and draw dimensions"))?;
     let stat_names = members("sample_stats");
     let kept = if stat_names.iter().any(|n| n == "lp") {
-        reached(&open("sample_stats", "lp")?, root)?
+        let (lp, shape, _) = open("sample_stats", "lp")?;
+        if shape != [chains, draws] {
+            let p = root.join("sample_stats/lp");
+            return Err(zarr_error(&p, format!("shape {shape:?}, not [{chains}, {draws}]")));
+        }
+        reached(&lp, &shape, root)?
     } else {
         draws
     };
@@ -750,10 +773,10 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
     for (name, dims) in found {
         let (values, shape) = read_f64("posterior", &name, Some(kept))?;
         let labels = if dims.len() == 3 && members("posterior").contains(&dims[2]) {
-            let (a, _) = open("posterior", &dims[2])?;
+            let (a, n, capacity) = open("posterior", &dims[2])?;
             let p = root.join("posterior").join(&dims[2]);
             match type_name(&a).as_str() {
-                "string" => Some(
+                "string" if n.iter().product::<usize>() as u64 <= capacity => Some(
                     a.retrieve_array_subset::<Vec<String>>(&a.subset_all()).map_err(|e| zarr_error(&p, e))?,
                 ),
                 _ => None,

@@ -80,3 +80,66 @@ fn categorical_observations_count_one_by_one() {
         }
     }
 }
+
+/// Kolmogorov–Smirnov distance of values from the uniform distribution on [0, 1].
+fn ks_uniform(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len() as f64;
+    s.iter()
+        .enumerate()
+        .map(|(i, &x)| (x - i as f64 / n).abs().max(((i + 1) as f64 / n - x).abs()))
+        .fold(0.0, f64::max)
+}
+
+/// Fit-level LOO-PIT (issue 11, item 5): for data drawn from the model's own family the values
+/// are uniform (KS distance below the 1% critical value 1.63/√n for n = 200); with the noise
+/// scale fixed four times too small they pile up at 0 and 1 (KS distance far above it); and
+/// they equal `diagnostics::loo_pit` on the arrays assembled by hand.
+#[test]
+fn loo_pit_of_a_fit_is_uniform_when_calibrated() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal as N};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let y: Vec<f64> = (0..200).map(|_| N::new(1.0, 2.0).unwrap().sample(&mut rng)).collect();
+    let critical = 1.63 / (200f64).sqrt();
+    for (sigma_fixed, calibrated) in [(None, true), (Some(0.5), false)] {
+        let mut m = Model::new();
+        let mu = m.rv("mu", Normal::new(0, 10)).unwrap();
+        match sigma_fixed {
+            None => {
+                let sigma = m.rv("sigma", HalfNormal::new(5)).unwrap();
+                m.observe("y", Normal::new(mu, sigma), &y).unwrap();
+            }
+            Some(s) => {
+                m.observe("y", Normal::new(mu, s), &y).unwrap();
+            }
+        }
+        let fit = Sampler::new(&m).chains(2).warmup(300).draws(500).seed(4).progress(false).run().unwrap();
+        let ppc = posterior_predictive(&m, &fit, 5).unwrap();
+        let ll = log_likelihood(&m, &fit).unwrap();
+        let pit = ll.loo_pit(&m, &fit, &ppc, "y").unwrap();
+        let rep = ppc.draws("y").unwrap();
+        let y_rep: Vec<Vec<f64>> = (0..200).map(|i| rep.element(i).unwrap().concat()).collect();
+        assert_eq!(
+            pit,
+            exmc::diagnostics::loo_pit(&y, &y_rep, &ll.values, exmc::sampler::relative_eff(&fit))
+        );
+        let d = ks_uniform(&pit);
+        println!("KS {d:.4} (critical {critical:.4}) calibrated {calibrated}");
+        if calibrated {
+            assert!(d < critical, "KS {d} ≥ {critical}");
+        } else {
+            assert!(d > 2.0 * critical, "KS {d}: too-narrow predictions should not look uniform");
+        }
+    }
+    // Names that do not fit are errors, not panics.
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0, 1)).unwrap();
+    m.observe("y", Normal::new(mu, 1), &[0.1, 0.2]).unwrap();
+    let fit = Sampler::new(&m).chains(1).warmup(50).draws(20).progress(false).run().unwrap();
+    let ll = log_likelihood(&m, &fit).unwrap();
+    let ppc = posterior_predictive(&m, &fit, 1).unwrap();
+    assert!(ll.loo_pit(&m, &fit, &ppc, "mu").is_err());
+    assert!(ll.loo_pit(&m, &fit, &fit.trace, "y").is_err());
+}

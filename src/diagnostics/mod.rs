@@ -36,6 +36,7 @@ mod ess;
 mod hdi;
 mod loo;
 mod mcse;
+mod nested_rhat;
 mod rank;
 mod rhat;
 mod summary;
@@ -49,6 +50,7 @@ pub use ess::{
 pub use hdi::hdi;
 pub use loo::{Criterion, Elpd, logsumexp, loo, loo_pit, psis, waic};
 pub use mcse::{mcse_mean, mcse_sd};
+pub use nested_rhat::nested_rhat;
 pub use rank::{Matrix, fold, median, norm_ppf, rankdata_average, split_chains, z_scale};
 pub use rhat::{rhat, rhat_folded, rhat_identity, rhat_split, rhat_z_scale};
 pub use summary::{SUMMARY_HEADERS, Summary, SummaryRow, summary_row};

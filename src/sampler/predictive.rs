@@ -332,6 +332,66 @@ impl LogLikelihood {
     pub fn waic(&self) -> crate::diagnostics::Elpd {
         crate::diagnostics::waic(&self.values)
     }
+
+    /// LOO-PIT values of observed node `name` ([`loo_pit`](crate::diagnostics::loo_pit)):
+    /// its data, its replicates in `ppc` (from [`posterior_predictive`] of the same fit) and
+    /// these log-likelihood values, with [`relative_eff`] of `fit`. Close to uniform on [0, 1]
+    /// for a calibrated model; a U shape says the predictions are too narrow, a hump too wide.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// # fn main() -> exmc::Result<()> {
+    /// let mut m = Model::new();
+    /// let mu = m.rv("mu", Normal::new(0, 5))?;
+    /// m.observe("y", Normal::new(mu, 1), &[0.3, 1.1, -0.2, 0.8])?;
+    /// let fit = Sampler::new(&m).chains(2).warmup(300).draws(200).progress(false).run()?;
+    /// let ppc = posterior_predictive(&m, &fit, 1)?;
+    /// let pit = log_likelihood(&m, &fit)?.loo_pit(&m, &fit, &ppc, "y")?;
+    /// assert!(pit.iter().all(|p| (0.0..=1.0).contains(p)));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn loo_pit(&self, model: &Model, fit: &Fit, ppc: &Trace, name: &str) -> Result<Vec<f64>> {
+        let bad = |reason: String| Error::InvalidOption { option: "loo_pit", reason };
+        let data = model
+            .nodes()
+            .iter()
+            .find_map(|n| match &n.kind {
+                NodeKind::Observed { data, .. } if n.name == name => Some(data.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| bad(format!("no observed node `{name}`")))?;
+        let (start, count) = self
+            .nodes
+            .iter()
+            .scan(0, |at, (n, c)| {
+                let s = *at;
+                *at += c;
+                Some((n, s, *c))
+            })
+            .find(|(n, _, _)| *n == name)
+            .map(|(_, s, c)| (s, c))
+            .ok_or_else(|| bad(format!("the log-likelihood has no node `{name}`")))?;
+        if count != data.len() {
+            return Err(bad(format!(
+                "`{name}` has {count} log-likelihood values for {} observations",
+                data.len()
+            )));
+        }
+        let rep = ppc.draws(name).ok_or_else(|| bad(format!("the replicates lack `{name}`")))?;
+        if rep.shape() != [self.chains, self.draws, data.len()] && rep.shape() != [self.chains, self.draws] {
+            return Err(bad(format!(
+                "replicates of `{name}` have shape {:?}, not [{}, {}, {}] (replicate with the same fit and data)",
+                rep.shape(),
+                self.chains,
+                self.draws,
+                data.len()
+            )));
+        }
+        let y_rep: Vec<Vec<f64>> =
+            (0..data.len()).map(|i| rep.element(i).unwrap_or_default().concat()).collect();
+        Ok(crate::diagnostics::loo_pit(&data, &y_rep, &self.values[start..start + count], relative_eff(fit)))
+    }
 }
 
 /// ArviZ's default relative efficiency for PSIS-LOO: the mean over every traced scalar of its

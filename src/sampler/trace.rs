@@ -183,6 +183,28 @@ impl Trace {
         s
     }
 
+    /// Nested R-hat ([`diagnostics::nested_rhat`]) of every scalar, for runs of many short
+    /// chains started in `superchains` groups: chains `0..M` form the first superchain, `M..2M`
+    /// the second, and so on (`M = chains / superchains`). The diagnostic is designed for
+    /// chains of a superchain that share their starting point.
+    /// Errors when `superchains` is below 2 or does not divide the number of chains.
+    pub fn nested_rhat(&self, superchains: usize) -> crate::Result<Vec<(String, f64)>> {
+        if superchains < 2 || !self.chains.is_multiple_of(superchains) {
+            return Err(crate::Error::InvalidOption {
+                option: "superchains",
+                reason: format!("must be at least 2 and divide the {} chains", self.chains),
+            });
+        }
+        Ok(self
+            .scalars()
+            .into_iter()
+            .map(|(name, chains)| {
+                let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+                (name, diagnostics::nested_rhat(&refs, superchains))
+            })
+            .collect())
+    }
+
     /// One statistic of the kept draws, per chain.
     pub fn stat(&self, f: impl Fn(&DrawStats) -> f64) -> Vec<Vec<f64>> {
         self.stats.iter().map(|c| c.iter().map(&f).collect()).collect()

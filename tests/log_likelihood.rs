@@ -1,6 +1,8 @@
 //! Pointwise log-likelihood: at every draw, each observation's value equals its density
 //! written out by hand, so their sum is the model's likelihood term; LOO and WAIC read them.
 
+mod common;
+
 use exmc::prelude::*;
 
 fn ln_normal(y: f64, mu: f64, sigma: f64) -> f64 {
@@ -142,4 +144,43 @@ fn loo_pit_of_a_fit_is_uniform_when_calibrated() {
     let ppc = posterior_predictive(&m, &fit, 1).unwrap();
     assert!(ll.loo_pit(&m, &fit, &ppc, "mu").is_err());
     assert!(ll.loo_pit(&m, &fit, &fit.trace, "y").is_err());
+}
+
+/// Item 4: the compiler's pointwise program, evaluated in batch on each backend, gives every
+/// observation's log-likelihood (the host walk's values in f64 on the CPU, to f32 rounding on
+/// a GPU without f64), and at every draw the values sum to the likelihood term computed by a
+/// second program that evaluates each node's density over its whole data at once.
+#[test]
+fn compiled_pointwise_log_likelihood_on_both_backends() {
+    let mut m = Model::new();
+    let g = m.int_data("g", &[0, 1, 2, 1, 0, 2]).unwrap();
+    let a = m.rv_vec("a", Normal::new(0, 1), 3).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(1)).unwrap();
+    m.observe("y", Normal::new(a.at(g), sigma), &[0.1, 0.9, -0.4, 1.2, 0.3, -0.8]).unwrap();
+    m.observe("k", Poisson::new((a.at(g) * 0.5).exp()), &[0.0, 2.0, 1.0, 3.0, 1.0, 0.0]).unwrap();
+    let p = m.rv("p", Dirichlet::new(vec![1.0, 1.0, 1.0])).unwrap();
+    m.observe("c", Categorical::new(p), &[0.0, 2.0, 2.0, 1.0]).unwrap();
+    let fit = Sampler::new(&m).chains(2).warmup(200).draws(100).seed(9).progress(false).run().unwrap();
+    let host = log_likelihood(&m, &fit).unwrap();
+    assert_eq!(host.values.len(), 16);
+    for backend in common::backends("compiled_pointwise_log_likelihood") {
+        let ll = exmc::sampler::compute_log_likelihood(&m, &fit, backend).unwrap();
+        let total = exmc::sampler::likelihood_term(&m, &fit, backend).unwrap();
+        assert_eq!((ll.chains, ll.draws, &ll.nodes), (host.chains, host.draws, &host.nodes));
+        assert_eq!((ll.values.len(), ll.values[0].len(), total.len()), (16, 200, 200));
+        let tol = if backend == BackendChoice::Cpu { 1e-12 } else { 2e-5 };
+        for (ours, theirs) in ll.values.iter().zip(&host.values) {
+            for (a, b) in ours.iter().zip(theirs) {
+                assert!((a - b).abs() <= tol * b.abs().max(1.0), "{backend:?}: {a} vs host {b}");
+            }
+        }
+        for (s, &want) in total.iter().enumerate() {
+            let sum: f64 = ll.values.iter().map(|o| o[s]).sum();
+            let scale: f64 = ll.values.iter().map(|o| o[s].abs()).sum::<f64>().max(1.0);
+            assert!(
+                (sum - want).abs() <= 4.0 * tol * scale,
+                "{backend:?}, draw {s}: Σ {sum} vs likelihood {want}"
+            );
+        }
+    }
 }

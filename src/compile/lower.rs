@@ -18,6 +18,21 @@ pub enum Target {
     LogDensity,
     /// The constrained value of every free node and every deterministic, as named outputs.
     Constrained,
+    /// The likelihood alone (observed nodes' densities, no priors, Jacobians or potentials)
+    /// over the *constrained* values of the free nodes, concatenated in topological order.
+    Likelihood,
+    /// The log-likelihood of every observation apart: over the constrained free values
+    /// followed by one weight `w_k` per observation, `logp = Σ_k w_k ℓ_k`, so that the
+    /// gradient's entries for the weights are the pointwise values `ℓ_k` (a scalar family's
+    /// elements and a categorical's draws one by one, another vector family's value as one).
+    Pointwise,
+}
+
+impl Target {
+    /// Whether free nodes enter as constrained values (no transforms).
+    fn constrained_inputs(self) -> bool {
+        matches!(self, Target::Likelihood | Target::Pointwise)
+    }
 }
 
 struct Lowering<'m> {
@@ -38,12 +53,26 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
         data_ids: HashMap::new(),
     };
     let mut terms = Vec::new();
+    let mut pointwise = Vec::new();
     let mut entries = Vec::new();
     let mut offset = 0;
     for i in order {
         let node = &model.nodes()[i];
         let len = node.len();
         match &node.kind {
+            NodeKind::Free { .. } if target.constrained_inputs() => {
+                let x = l.b.prog.push(Op::Input { offset }, len);
+                entries.push(PointEntry {
+                    name: node.name.clone(),
+                    offset,
+                    len,
+                    value_len: len,
+                    shape: node.shape,
+                    transform: Transform::Identity,
+                });
+                offset += len;
+                l.values[i] = Some(x);
+            }
             NodeKind::Free { dist, transform, .. } => {
                 let transform = transform.clone().unwrap_or(Transform::Identity);
                 let ulen = transform.unconstrained_len(len);
@@ -70,8 +99,12 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                 l.b.prog.data.push(data.clone());
                 let x = l.b.prog.push(Op::Data(l.b.prog.data.len() - 1), data.len());
                 l.values[i] = Some(x);
-                if target == Target::LogDensity {
-                    terms.push(l.lpdf(dist.kind, x, &dist.params)?);
+                match target {
+                    Target::LogDensity | Target::Likelihood => {
+                        terms.push(l.lpdf(dist.kind, x, &dist.params)?)
+                    }
+                    Target::Pointwise => pointwise.extend(l.pointwise(dist.kind, x, &dist.params)?),
+                    Target::Constrained => {}
                 }
             }
             NodeKind::Deterministic { expr } => {
@@ -91,7 +124,17 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
             NodeKind::Data { values, .. } => l.values[i] = Some(l.data(values)),
         }
     }
-    if target == Target::LogDensity {
+    // The point map covers the free values; the program's inputs may add weights after them.
+    let free_dim = offset;
+    if target == Target::Pointwise {
+        let w = l.b.prog.push(Op::Input { offset }, pointwise.len());
+        for (k, t) in pointwise.into_iter().enumerate() {
+            let wk = l.b.prog.push(Op::Get(w, k), 1);
+            terms.push(l.b.mul(wk, t));
+        }
+        offset += l.b.len(w);
+    }
+    if target != Target::Constrained {
         let mut total = l.b.constant(0.0);
         for t in terms {
             total = l.b.add(total, t);
@@ -99,7 +142,7 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
         l.b.prog.logp = Some(total);
     }
     l.b.prog.dim = offset;
-    Ok((l.b.prog, PointMap { entries, dim: offset }))
+    Ok((l.b.prog, PointMap { entries, dim: free_dim }))
 }
 
 impl Lowering<'_> {
@@ -125,6 +168,34 @@ impl Lowering<'_> {
         } else {
             self.b.prog.push(Op::Lpdf { kind, args, partials }, 1)
         })
+    }
+
+    /// One log-density value per observation of an observed node with data `x`: a scalar
+    /// family's elements one by one (vector parameters indexed alike, scalars shared), a
+    /// categorical's draws one by one, any other vector family's value as one.
+    fn pointwise(&mut self, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<Vec<ValueId>> {
+        let n = self.b.len(x);
+        let categorical = matches!(kind, DistKind::Categorical | DistKind::CategoricalLogit);
+        if kind.is_vector() && !categorical {
+            return Ok(vec![self.lpdf(kind, x, params)?]);
+        }
+        let p: Vec<ValueId> = params.iter().map(|e| self.expr(e)).collect();
+        Ok((0..n)
+            .map(|k| {
+                let xk = self.b.prog.push(Op::Get(x, k), 1);
+                let mut args = vec![xk];
+                if categorical {
+                    args.extend(&p);
+                    let partials = vec![None; args.len()];
+                    return self.b.prog.push(Op::VecLpdf { kind, args, partials }, 1);
+                }
+                for &v in &p {
+                    args.push(if self.b.len(v) == 1 { v } else { self.b.prog.push(Op::Get(v, k), 1) });
+                }
+                let partials = vec![None; args.len()];
+                self.b.prog.push(Op::Lpdf { kind, args, partials }, 1)
+            })
+            .collect())
     }
 
     /// Constrained value (`n` elements) and the summed log-Jacobian term (if any).

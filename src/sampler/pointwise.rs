@@ -1,0 +1,145 @@
+//! The pointwise log-likelihood as a compiled program, evaluated for every kept draw in batch
+//! on a backend (the CPU executor over threads, or one GPU dispatch per batch of draws).
+//!
+//! The compiler lowers the model with [`Target::Pointwise`]: inputs are the constrained free
+//! values of a draw followed by one weight per observation, and the log density is
+//! `Σ_k w_k ℓ_k`. Reverse mode then gives `∂/∂w_k = ℓ_k`: the gradient entries of the weights
+//! are the log-likelihood of each observation, so any backend that evaluates a log density
+//! and its gradient evaluates the pointwise log-likelihood, with no kernel of its own.
+
+use rayon::prelude::*;
+
+use super::BackendChoice;
+use super::fit::Fit;
+use super::predictive::LogLikelihood;
+use crate::backend::cpu::Executor;
+use crate::backend::gpu::{BatchLogpGrad, Gpu, Mapping, MappingChoice, Precision};
+use crate::compile::lower::{Target, lower};
+use crate::compile::{PointMap, Program, autodiff};
+use crate::error::{Error, Result};
+use crate::model::{DistKind, Model, NodeKind};
+
+/// Draws per GPU dispatch.
+const GPU_BATCH: usize = 4096;
+
+/// The pointwise log-likelihood of every observation at every kept draw of `fit`, from the
+/// compiled program evaluated on `backend` (`Auto` as for sampling). The layout is
+/// [`log_likelihood`](super::log_likelihood)'s, whose host walk in f64 it matches (to f32
+/// rounding on a GPU without f64). Observations count as there: a scalar family's elements and
+/// a categorical's draws one by one, another vector family's value as one.
+///
+/// ```
+/// use exmc::prelude::*;
+/// use exmc::sampler::compute_log_likelihood;
+/// # fn main() -> exmc::Result<()> {
+/// let mut m = Model::new();
+/// let mu = m.rv("mu", Normal::new(0, 5))?;
+/// m.observe("y", Normal::new(mu, 1), &[0.3, 1.1, -0.2])?;
+/// let fit = Sampler::new(&m).chains(2).warmup(200).draws(100).progress(false).run()?;
+/// let ll = compute_log_likelihood(&m, &fit, BackendChoice::Cpu)?;
+/// let host = log_likelihood(&m, &fit)?;
+/// assert!((ll.values[2][7] - host.values[2][7]).abs() < 1e-12);
+/// # Ok(())
+/// # }
+/// ```
+pub fn compute_log_likelihood(model: &Model, fit: &Fit, backend: BackendChoice) -> Result<LogLikelihood> {
+    let (prog, map) = lower(model, Target::Pointwise)?;
+    let n_obs = prog.dim - map.dim;
+    let nodes = observation_counts(model);
+    let prog = autodiff::differentiate(prog);
+    let points = inputs(fit, &map, n_obs)?;
+    let grads = evaluate(&prog, &points, backend)?.1;
+    let draws = fit.trace.chains * fit.trace.draws;
+    let dim = prog.dim;
+    let values = (0..n_obs).map(|k| (0..draws).map(|s| grads[s * dim + map.dim + k]).collect()).collect();
+    Ok(LogLikelihood { chains: fit.trace.chains, draws: fit.trace.draws, nodes, values })
+}
+
+/// The model's likelihood term (every observed node's log density, summed; no priors,
+/// Jacobians or potentials) at every kept draw of `fit`, chain after chain, from a compiled
+/// program on `backend` that evaluates each node's density over its whole data at once — the
+/// value the pointwise log-likelihood sums to.
+pub fn likelihood_term(model: &Model, fit: &Fit, backend: BackendChoice) -> Result<Vec<f64>> {
+    let (prog, map) = lower(model, Target::Likelihood)?;
+    let prog = autodiff::differentiate(prog);
+    let points = inputs(fit, &map, 0)?;
+    Ok(evaluate(&prog, &points, backend)?.0)
+}
+
+/// Per observed node, in model order: its name and how many observations it holds.
+fn observation_counts(model: &Model) -> Vec<(String, usize)> {
+    model
+        .nodes()
+        .iter()
+        .filter_map(|n| match &n.kind {
+            NodeKind::Observed { dist, data } => {
+                let categorical = matches!(dist.kind, DistKind::Categorical | DistKind::CategoricalLogit);
+                let count = if !dist.kind.is_vector() || categorical { data.len() } else { 1 };
+                Some((n.name.clone(), count))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every kept draw's program input, draw-major: the constrained free values in the program's
+/// order, then `weights` ones.
+fn inputs(fit: &Fit, map: &PointMap, weights: usize) -> Result<Vec<f64>> {
+    let t = &fit.trace;
+    let dim = map.dim + weights;
+    let draws = t.chains * t.draws;
+    let mut points = crate::mem::try_filled(
+        crate::mem::check_len(crate::mem::product(&[draws, dim]), || {
+            "the pointwise log-likelihood's inputs".into()
+        })?,
+        1.0,
+        || "the pointwise log-likelihood's inputs".into(),
+    )?;
+    for e in &map.entries {
+        let var = t.var(&e.name).filter(|v| v.size() == e.len).ok_or_else(|| Error::InvalidOption {
+            option: "fit",
+            reason: format!(
+                "the trace has no variable `{}` of {} values (a fit of another model?)",
+                e.name, e.len
+            ),
+        })?;
+        for s in 0..draws {
+            points[s * dim + e.offset..s * dim + e.offset + e.len]
+                .copy_from_slice(&var.values[s * e.len..(s + 1) * e.len]);
+        }
+    }
+    Ok(points)
+}
+
+/// `(logp per point, gradients draw-major)` of a differentiated program at `points`.
+fn evaluate(prog: &Program, points: &[f64], backend: BackendChoice) -> Result<(Vec<f64>, Vec<f64>)> {
+    let dim = prog.dim.max(1);
+    let n = points.len() / dim;
+    match backend.resolve()? {
+        BackendChoice::Gpu => {
+            let err =
+                |e: crate::backend::gpu::GpuError| Error::Backend { backend: "gpu", reason: e.to_string() };
+            let gpu = Gpu::new().map_err(err)?;
+            let precision = if gpu.has_f64() { Precision::F64 } else { Precision::F32 };
+            let mapping = Mapping::choose(prog, MappingChoice::Auto);
+            let kernel = BatchLogpGrad::new(&gpu, prog, precision, mapping).map_err(err)?;
+            let (mut logp, mut grad) = (Vec::with_capacity(n), Vec::with_capacity(points.len()));
+            for batch in points.chunks(GPU_BATCH * dim) {
+                let (l, g) = kernel.run(&gpu, batch).map_err(err)?;
+                logp.extend(l);
+                grad.extend(g);
+            }
+            Ok((logp, grad))
+        }
+        _ => {
+            let exec = Executor::new(prog.clone());
+            let mut grad = vec![0.0; points.len()];
+            let logp: Vec<f64> = grad
+                .par_chunks_mut(dim)
+                .zip(points.par_chunks(dim))
+                .map_init(|| exec.workspace(), |ws, (g, u)| exec.run(ws, u, g))
+                .collect();
+            Ok((logp, grad))
+        }
+    }
+}

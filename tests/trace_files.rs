@@ -164,7 +164,42 @@ fn an_unwritable_path_fails_before_sampling() {
         .unwrap_err();
     assert!(matches!(e, Error::TraceFile { .. }), "{e}");
     assert!(e.to_string().contains("file/out"), "{e}");
-    assert!(started.elapsed().as_secs_f64() < 1.0);
+    let e = Sampler::new(&m)
+        .chains(2)
+        .draws(1_000_000)
+        .progress(false)
+        .save(exmc::io::Zarr::new(blocker.join("run.zarr")))
+        .run()
+        .unwrap_err();
+    assert!(matches!(e, Error::TraceFile { .. }) && e.to_string().contains("file/run.zarr"), "{e}");
+    assert!(started.elapsed().as_secs_f64() < 2.0);
+}
+
+/// Item 8: a thousand short chains stream into one Zarr store (one array per variable, a chunk
+/// per chain and block) that reads back bit for bit, with nested R-hat over 32 superchains.
+#[test]
+fn a_thousand_chains_stream_into_one_store() {
+    let path = out_dir("many").join("many.zarr");
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0, 1)).unwrap();
+    m.observe("y", Normal::new(mu, 1), &[0.4, -0.2]).unwrap();
+    let fit = Sampler::new(&m)
+        .chains(1024)
+        .warmup(150)
+        .draws(16)
+        .seed(2)
+        .progress(false)
+        .backend(BackendChoice::Cpu)
+        .save(exmc::io::Zarr::new(&path).block(8))
+        .run()
+        .unwrap();
+    let t = exmc::io::read_zarr(&path).unwrap();
+    assert_eq!((t.chains, t.draws), (1024, 16));
+    assert_eq!(t.var("mu").unwrap().values, fit.trace.var("mu").unwrap().values);
+    let chunks = std::fs::read_dir(path.join("posterior/mu")).unwrap().count() - 2; // .zarray, .zattrs
+    assert_eq!(chunks, 1024 * 2);
+    let nested = t.nested_rhat(32).unwrap();
+    assert!(nested[0].1 < 1.01, "{nested:?}");
 }
 
 #[test]
@@ -260,4 +295,31 @@ fn a_killed_run_leaves_readable_files() {
             );
         }
     }
+}
+
+/// A damaged Zarr store is an error naming the file or array at fault.
+#[test]
+fn bad_zarr_stores_name_the_file() {
+    let e = exmc::io::read_zarr("/nonexistent/run.zarr").unwrap_err();
+    assert!(e.to_string().starts_with("/nonexistent/run.zarr/.zmetadata"), "{e}");
+    let path = out_dir("bad_zarr").join("run.zarr");
+    let m = model();
+    Sampler::new(&m)
+        .chains(2)
+        .warmup(50)
+        .draws(20)
+        .progress(false)
+        .save(exmc::io::Zarr::new(&path))
+        .run()
+        .unwrap();
+    // A truncated chunk.
+    let chunk = path.join("posterior/mu/1.0");
+    let bytes = std::fs::read(&chunk).unwrap();
+    std::fs::write(&chunk, &bytes[..bytes.len() / 2]).unwrap();
+    let e = exmc::io::read_zarr(&path).unwrap_err();
+    assert!(e.to_string().contains("posterior/mu"), "{e}");
+    // Malformed consolidated metadata.
+    std::fs::write(path.join(".zmetadata"), "{\"metadata\": 3").unwrap();
+    let e = exmc::io::read_zarr(&path).unwrap_err();
+    assert!(e.to_string().contains(".zmetadata"), "{e}");
 }

@@ -318,6 +318,15 @@ fn bad_zarr_stores_name_the_file() {
     std::fs::write(&chunk, &bytes[..bytes.len() / 2]).unwrap();
     let e = exmc::io::read_zarr(&path).unwrap_err();
     assert!(e.to_string().contains("posterior/mu"), "{e}");
+    // A string coordinate whose first length runs past its chunk (zarrs 0.23 panicked on it;
+    // found by the fuzz target, seed 75).
+    std::fs::write(&chunk, &bytes).unwrap();
+    let labels = path.join("posterior/a_dim_0/0");
+    let mut b = std::fs::read(&labels).unwrap();
+    b[4..8].copy_from_slice(&0x7fff_ff00u32.to_le_bytes());
+    std::fs::write(&labels, &b).unwrap();
+    let e = exmc::io::read_zarr(&path).unwrap_err();
+    assert!(e.to_string().contains("a_dim_0") && e.to_string().contains("past the chunk"), "{e}");
     // Malformed consolidated metadata.
     std::fs::write(path.join(".zmetadata"), "{\"metadata\": 3").unwrap();
     let e = exmc::io::read_zarr(&path).unwrap_err();

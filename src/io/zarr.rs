@@ -628,6 +628,54 @@ impl<'a> InferenceData<'a> {
     }
 }
 
+/// Runs a `zarrs` read, turning its error — or a panic inside it on damaged bytes — into an
+/// error naming the array (a reader must not panic on a file; the panic hook still prints).
+fn guard<T, E: std::fmt::Display>(p: &Path, f: impl FnOnce() -> std::result::Result<T, E>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(|e| zarr_error(p, e)),
+        Err(_) => Err(zarr_error(p, "damaged chunk (the decoder failed)")),
+    }
+}
+
+/// Checks every stored chunk of a `vlen-utf8` string array before `zarrs` decodes it (zarrs
+/// 0.23 slices by the lengths in the chunk without bounds checks): the header's element count
+/// matches the chunk and every length stays inside the chunk.
+fn check_vlen_chunks(a: &ZArray, p: &Path) -> Result<()> {
+    let grid = a.chunk_grid_shape().to_vec();
+    let chunks = grid.iter().try_fold(1u64, |acc, &g| acc.checked_mul(g)).unwrap_or(u64::MAX);
+    if chunks > 1 << 20 {
+        return Err(zarr_error(p, "too many chunks for a coordinate"));
+    }
+    for k in 0..chunks {
+        let mut index = Vec::with_capacity(grid.len());
+        let mut rest = k;
+        for &g in grid.iter().rev() {
+            index.push(rest % g);
+            rest /= g;
+        }
+        index.reverse();
+        let shape = a.chunk_shape(&index).map_err(|e| zarr_error(p, e))?;
+        let elements: u64 = shape.iter().map(|n| n.get()).product();
+        let Some(bytes) = a.retrieve_encoded_chunk(&index).map_err(|e| zarr_error(p, e))? else { continue };
+        let word =
+            |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64);
+        if word(0) != Some(elements) {
+            return Err(zarr_error(
+                p,
+                format!("chunk {index:?}: the string header does not count {elements} elements"),
+            ));
+        }
+        let mut at = 4usize;
+        for _ in 0..elements {
+            let len = word(at).ok_or_else(|| zarr_error(p, format!("chunk {index:?} is truncated")))?;
+            at = (at + 4).checked_add(len as usize).filter(|&end| end <= bytes.len()).ok_or_else(|| {
+                zarr_error(p, format!("chunk {index:?}: a string runs past the chunk's end"))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// How many draws every chain completed: chains write their draws in order, so a chain's
 /// `lp` is a run of numbers followed by never-written NaN fill; a binary search finds the
 /// first NaN reading one chunk per probe.
@@ -637,8 +685,7 @@ fn reached(lp: &ZArray, shape: &[usize], root: &Path) -> Result<usize> {
     }
     let value = |c: usize, d: usize| -> Result<f64> {
         let subset = ArraySubset::new_with_ranges(&[c as u64..c as u64 + 1, d as u64..d as u64 + 1]);
-        let v: Vec<f64> =
-            lp.retrieve_array_subset(&subset).map_err(|e| zarr_error(&root.join("sample_stats/lp"), e))?;
+        let v: Vec<f64> = guard(&root.join("sample_stats/lp"), || lp.retrieve_array_subset(&subset))?;
         Ok(v.first().copied().unwrap_or(f64::NAN))
     };
     let mut kept = shape[1];
@@ -706,13 +753,13 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
         let ranges: Vec<std::ops::Range<u64>> = shape.iter().map(|&n| 0..n as u64).collect();
         let subset = ArraySubset::new_with_ranges(&ranges);
         let v: Vec<f64> = match type_name(&a).as_str() {
-            "float64" => a.retrieve_array_subset(&subset).map_err(|e| zarr_error(&p, e))?,
+            "float64" => guard(&p, || a.retrieve_array_subset(&subset))?,
             "int64" => {
-                let v: Vec<i64> = a.retrieve_array_subset(&subset).map_err(|e| zarr_error(&p, e))?;
+                let v: Vec<i64> = guard(&p, || a.retrieve_array_subset(&subset))?;
                 v.into_iter().map(|x| x as f64).collect()
             }
             "bool" => {
-                let v: Vec<bool> = a.retrieve_array_subset(&subset).map_err(|e| zarr_error(&p, e))?;
+                let v: Vec<bool> = guard(&p, || a.retrieve_array_subset(&subset))?;
                 v.into_iter().map(|x| x as u8 as f64).collect()
             }
             t => return Err(zarr_error(&p, format!("unsupported data type {t}"))),
@@ -776,9 +823,10 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
             let (a, n, capacity) = open("posterior", &dims[2])?;
             let p = root.join("posterior").join(&dims[2]);
             match type_name(&a).as_str() {
-                "string" if n.iter().product::<usize>() as u64 <= capacity => Some(
-                    a.retrieve_array_subset::<Vec<String>>(&a.subset_all()).map_err(|e| zarr_error(&p, e))?,
-                ),
+                "string" if n.iter().product::<usize>() as u64 <= capacity => {
+                    check_vlen_chunks(&a, &p)?;
+                    Some(guard(&p, || a.retrieve_array_subset::<Vec<String>>(&a.subset_all()))?)
+                }
                 _ => None,
             }
         } else {

@@ -305,11 +305,15 @@ pub struct StanCsvChain {
     pub rows: Vec<Vec<f64>>,
     /// Whether the elapsed-time block closes the file (the chain completed).
     pub complete: bool,
+    /// Whether the file ended inside a draw line — a run killed while writing a block — which
+    /// was dropped (the draws before it are read).
+    pub partial_line_dropped: bool,
 }
 
 impl StanCsvChain {
     /// Parses a file's text (`file` names it in errors). Comment lines may appear anywhere;
-    /// every other line after the header must hold one number per column.
+    /// every other line after the header must hold one number per column, except a last line
+    /// cut short without its newline (a run killed mid-write), which is dropped and flagged.
     pub fn parse(file: &str, text: &str) -> Result<StanCsvChain> {
         let err = |line: usize, reason: String| Error::TraceFile {
             file: file.to_string(),
@@ -324,6 +328,7 @@ impl StanCsvChain {
             inv_metric: None,
             rows: Vec::new(),
             complete: false,
+            partial_line_dropped: false,
         };
         let mut expect_metric = false;
         let mut lines = text.split_inclusive('\n').enumerate().peekable();
@@ -331,7 +336,13 @@ impl StanCsvChain {
             let no = i + 1;
             let line = raw.trim_end_matches(['\n', '\r']);
             if !raw.ends_with('\n') && lines.peek().is_none() && !line.starts_with('#') {
-                return Err(err(no, "the file ends inside this line (truncated)".into()));
+                // A run killed while writing a block leaves a partial last draw line: dropped.
+                // Anywhere else (the header) the file is damaged.
+                if chain.columns.is_empty() {
+                    return Err(err(no, "the file ends inside this line (truncated)".into()));
+                }
+                chain.partial_line_dropped = true;
+                break;
             }
             if let Some(comment) = line.strip_prefix('#') {
                 let c = comment.trim();

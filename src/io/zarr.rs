@@ -462,7 +462,10 @@ impl ZarrSink {
             index.extend(std::iter::repeat_n(0, info.shape.len()));
             store_chunk(array, &index, &Data::F64(chunk)).map_err(err)?;
         }
-        for ((_, dtype, get), array) in STATS.iter().zip(&self.arrays.stats) {
+        // `lp` (first in STATS) goes last: a readable `lp` chunk means the block's other chunks
+        // were written whole, so a reader judging progress by `lp` never meets a chunk cut by
+        // a kill.
+        for ((_, dtype, get), array) in STATS.iter().zip(&self.arrays.stats).rev() {
             let padded = self.stats.iter().map(get).chain(std::iter::repeat_n(f64::NAN, self.block - n));
             store_chunk(array, &[self.chain as u64, self.next_chunk], &stat_data(*dtype, padded))
                 .map_err(err)?;
@@ -677,15 +680,18 @@ fn check_vlen_chunks(a: &ZArray, p: &Path) -> Result<()> {
 }
 
 /// How many draws every chain completed: chains write their draws in order, so a chain's
-/// `lp` is a run of numbers followed by never-written NaN fill; a binary search finds the
-/// first NaN reading one chunk per probe.
+/// `lp` is a run of numbers followed by never-written NaN fill (or a chunk cut short by a
+/// kill, read as not written); a binary search finds the first NaN reading one chunk per
+/// probe. `lp` is each block's last chunk written, so every chunk before it is whole.
 fn reached(lp: &ZArray, shape: &[usize], root: &Path) -> Result<usize> {
     if shape.len() != 2 {
         return Err(zarr_error(&root.join("sample_stats/lp"), format!("shape {shape:?}, not [chain, draw]")));
     }
     let value = |c: usize, d: usize| -> Result<f64> {
         let subset = ArraySubset::new_with_ranges(&[c as u64..c as u64 + 1, d as u64..d as u64 + 1]);
-        let v: Vec<f64> = guard(&root.join("sample_stats/lp"), || lp.retrieve_array_subset(&subset))?;
+        // A chunk that does not decode was being written when the run died: not reached.
+        let v: Vec<f64> =
+            guard(&root.join("sample_stats/lp"), || lp.retrieve_array_subset(&subset)).unwrap_or_default();
         Ok(v.first().copied().unwrap_or(f64::NAN))
     };
     let mut kept = shape[1];

@@ -26,7 +26,9 @@ use proptest::prelude::*;
 fn corpus() -> &'static (PathBuf, Vec<String>) {
     static CORPUS: OnceLock<(PathBuf, Vec<String>)> = OnceLock::new();
     CORPUS.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz_trace_files");
+        // Per process, so that two runs of this binary never share files.
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("fuzz_trace_files-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let mut m = Model::new();
         let mu = m.rv("mu", Normal::new(0, 1)).unwrap();
@@ -339,7 +341,8 @@ fn mutate_zarr(root: &Path, muts: &[ZarrMutation]) {
 #[test]
 fn fuzz_zarr_reader() {
     let (store, _) = corpus();
-    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fuzz_trace_files_case");
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("fuzz_trace_files_case-{}", std::process::id()));
     let strategy = proptest::collection::vec(zarr_mutation(), 1..4);
     let report = common::fuzz::run(10, strategy, |muts| {
         let _ = std::fs::remove_dir_all(&work);
@@ -351,6 +354,7 @@ fn fuzz_zarr_reader() {
         }
         Ok(())
     });
+    let _ = std::fs::remove_dir_all(&work);
     println!(
         "fuzz_zarr_reader: {} inputs in {} runs of 64 from seed {}, {} s",
         report.cases, report.runs, report.first_seed, report.secs

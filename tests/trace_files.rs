@@ -175,6 +175,10 @@ fn an_unwritable_path_fails_before_sampling() {
         .run()
         .unwrap_err();
     assert!(matches!(e, Error::TraceFile { .. }) && e.to_string().contains("file/run.zarr"), "{e}");
+    // A directory holding other files is not overwritten.
+    let e = Sampler::new(&m).chains(2).progress(false).save(exmc::io::Zarr::new(&dir)).run().unwrap_err();
+    assert!(e.to_string().contains("neither empty nor a Zarr store"), "{e}");
+    assert!(blocker.is_file());
     assert!(started.elapsed().as_secs_f64() < 2.0);
 }
 

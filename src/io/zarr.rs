@@ -357,7 +357,8 @@ pub struct Zarr {
 }
 
 impl Zarr {
-    /// The store goes to directory `path` (created if missing).
+    /// The store goes to directory `path`: created if missing, replaced if it holds a Zarr
+    /// store, refused if it holds anything else.
     pub fn new(path: impl Into<PathBuf>) -> Zarr {
         Zarr { path: path.into(), block: DEFAULT_BLOCK }
     }
@@ -378,6 +379,13 @@ struct StreamArrays {
 
 impl TraceWriter for Zarr {
     fn open(&self, run: &RunInfo<'_>) -> Result<Vec<Box<dyn ChainSink>>> {
+        // A new run replaces an earlier store at the path (whose other groups would not match
+        // it); anything else there is left alone.
+        if self.path.join(".zgroup").is_file() {
+            std::fs::remove_dir_all(&self.path).map_err(|e| zarr_error(&self.path, e))?;
+        } else if std::fs::read_dir(&self.path).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(zarr_error(&self.path, "exists and is neither empty nor a Zarr store"));
+        }
         let z = ZarrStore::create(&self.path)?;
         let block = self.block.min(run.kept.max(1));
         let chains = run.chain_ids.len();

@@ -3,7 +3,7 @@
 //! its reference draws.
 //!
 //! ```text
-//! cargo run --release --example posteriordb -- [--backend cpu|gpu] [--precision f32|f64] [--seed 1] [NAME…]
+//! cargo run --release --example posteriordb -- [--backend cpu|gpu] [--precision f32|f64] [--seed 1] [--warmup 1000] [NAME…]
 //! ```
 //! Per posterior: the worst |Δmean| / combined MCSE (our MCSE and posteriordb's), the worst
 //! |sd / reference sd − 1|, divergences, time, the settings raised where the reference run
@@ -29,6 +29,7 @@ fn main() {
         _ => BackendChoice::Cpu,
     };
     let seed: u64 = args::arg("--seed", 1);
+    let warmup: usize = args::arg("--warmup", 1000);
     let precision = match args::value("--precision").as_deref() {
         Some("f64") => exmc::backend::gpu::Precision::F64,
         _ => exmc::backend::gpu::Precision::F32,
@@ -43,7 +44,7 @@ fn main() {
     println!("{:<44} {:>8} {:>8} {:>5} {:>8}  result", "posterior", "max |z|", "max sd", "div", "time s");
     let mut passed = 0;
     for name in &names {
-        match posteriordb::run(&shared, &models, name, backend, precision, seed) {
+        match posteriordb::run(&shared, &models, name, backend, precision, seed, warmup) {
             Ok(o) => {
                 passed += usize::from(o.passed);
                 let notes = if o.settings.is_empty() { String::new() } else { format!(" ({})", o.settings) };

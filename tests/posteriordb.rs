@@ -54,7 +54,7 @@ fn small_posteriors_match_their_references() {
     };
     for backend in backends("small_posteriors_match_their_references") {
         for name in SMALL {
-            let o = posteriordb::run(&shared, &models(), name, backend, Precision::F32, 1).unwrap();
+            let o = posteriordb::run(&shared, &models(), name, backend, Precision::F32, 1, 1000).unwrap();
             assert!(o.passed, "{backend:?}: {o:?}");
             assert_eq!(o.divergences, 0, "{backend:?}: {o:?}");
         }

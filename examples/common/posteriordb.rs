@@ -107,7 +107,7 @@ pub fn load(shared: &Path, models: &Path, name: &str) -> exmc::Result<Posterior>
     })
 }
 
-/// Samples `name` and compares it with its reference.
+/// Samples `name` (4 chains, `warmup` + 1,000 draws) and compares it with its reference.
 pub fn run(
     shared: &Path,
     models: &Path,
@@ -115,6 +115,7 @@ pub fn run(
     backend: BackendChoice,
     precision: exmc::backend::gpu::Precision,
     seed: u64,
+    warmup: usize,
 ) -> exmc::Result<Outcome> {
     let Posterior { model, reference, target_accept, max_treedepth, settings } = load(shared, models, name)?;
     let t = Instant::now();
@@ -124,6 +125,7 @@ pub fn run(
         .target_accept(target_accept)
         .max_treedepth(max_treedepth)
         .seed(seed)
+        .warmup(warmup)
         .progress(false)
         .run()?;
     let seconds = t.elapsed().as_secs_f64();

@@ -23,6 +23,18 @@ pub enum Adaptation {
     Windowed,
 }
 
+impl Adaptation {
+    /// Warmup length when the run does not set one: 300 for nutpie's schedule (nutpie's
+    /// default; the posteriordb suite passes with it, DECISIONS 48), 1000 for Stan's windows
+    /// (CmdStan's default).
+    pub fn default_warmup(self) -> usize {
+        match self {
+            Adaptation::DrawGradient => 300,
+            Adaptation::Windowed => 1000,
+        }
+    }
+}
+
 /// What one warmup draw changed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdaptStep {

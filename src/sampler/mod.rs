@@ -176,7 +176,7 @@ pub enum Init {
 pub struct Sampler<'m> {
     model: &'m Model,
     chains: usize,
-    warmup: usize,
+    warmup: Option<usize>,
     draws: usize,
     thin: usize,
     seed: u64,
@@ -201,12 +201,14 @@ pub struct Sampler<'m> {
 type SinkPool = Mutex<HashMap<usize, Vec<Box<dyn ChainSink>>>>;
 
 impl<'m> Sampler<'m> {
-    /// Defaults: 4 chains, 1000 warmup, 1000 draws, seed 0, target 0.8, depth 10.
+    /// Defaults: 4 chains, 1000 draws, seed 0, target 0.8, depth 10, and the adaptation's own
+    /// warmup length ([`Adaptation::default_warmup`]: 300 for nutpie's schedule, the default;
+    /// 1000 for Stan's windows).
     pub fn new(model: &'m Model) -> Sampler<'m> {
         Sampler {
             model,
             chains: 4,
-            warmup: 1000,
+            warmup: None,
             draws: 1000,
             thin: 1,
             seed: 0,
@@ -233,10 +235,15 @@ impl<'m> Sampler<'m> {
         self.chains = n;
         self
     }
-    /// Warmup iterations per chain.
+    /// Warmup iterations per chain (default: [`Adaptation::default_warmup`]).
     pub fn warmup(mut self, n: usize) -> Self {
-        self.warmup = n;
+        self.warmup = Some(n);
         self
+    }
+
+    /// The warmup length this run uses.
+    pub fn warmup_len(&self) -> usize {
+        self.warmup.unwrap_or_else(|| self.adaptation.default_warmup())
     }
     /// Iterations after warmup per chain.
     pub fn draws(mut self, n: usize) -> Self {
@@ -363,7 +370,7 @@ impl<'m> Sampler<'m> {
         if self.chains as u128 > MAX_CHAINS {
             return bad("chains", "must be at most 2^32: chain ids key 32-bit random streams");
         }
-        match self.warmup.checked_add(self.draws) {
+        match self.warmup_len().checked_add(self.draws) {
             Some(n) if n as u128 <= MAX_ITERATIONS => {}
             _ => return bad("draws", "warmup + draws must be at most 2^60 iterations per chain"),
         }
@@ -425,7 +432,7 @@ impl<'m> Sampler<'m> {
         crate::mem::check_len(chains.saturating_mul(trace), what)?;
         // Per chain for the whole run: id, record, trace, statistics, draw moments.
         let moments = if single { 2 * dim } else { 0 };
-        let record = (256 + (kept + self.warmup as u128).saturating_mul(stats))
+        let record = (256 + (kept + self.warmup_len() as u128).saturating_mul(stats))
             .saturating_add(trace.saturating_add(moments).saturating_mul(f64s));
         let mut bytes = chains.saturating_mul(record);
         // Per chain in flight: its state machine (adaptation estimators, draw buffers) and, on
@@ -511,7 +518,7 @@ impl<'m> Sampler<'m> {
         RunInfo {
             model: self.model,
             chain_ids: ids.to_vec(),
-            warmup: self.warmup,
+            warmup: self.warmup_len(),
             draws: self.draws,
             kept: self.draws.div_ceil(self.thin),
             thin: self.thin,
@@ -550,13 +557,13 @@ impl<'m> Sampler<'m> {
             workspace.saturating_add(vectors.saturating_mul(compiled.pointmap.dim)).saturating_mul(8);
         let groups = choice.groups(ids, threads, chain_bytes);
         let constrain = Executor::new(compiled.constrain.clone());
-        let progress = Progress::new(self.chains, self.warmup + self.draws, self.progress);
+        let progress = Progress::new(self.chains, self.warmup_len() + self.draws, self.progress);
         let (base, set) = match &self.init {
             Init::Random => (vec![0.0; compiled.pointmap.dim], vec![false; compiled.pointmap.dim]),
             Init::Values(v) => init::user_values(compiled, v)?,
         };
         let opts = ChainOptions {
-            warmup: self.warmup,
+            warmup: self.warmup_len(),
             draws: self.draws,
             max_depth: self.max_treedepth,
             dual_averaging: DualAveragingOptions {
@@ -601,7 +608,7 @@ impl<'m> Sampler<'m> {
                     chain_ids: chain_ids.clone(),
                     constrain: &constrain,
                     draws: self.draws,
-                    warmup: self.warmup,
+                    warmup: self.warmup_len(),
                     thin: self.thin,
                     progress: &progress,
                     cancel: &self.cancel,

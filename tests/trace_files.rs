@@ -101,6 +101,33 @@ fn assert_same_summary(a: &exmc::diagnostics::Summary, b: &exmc::diagnostics::Su
     assert_eq!(a.warnings, b.warnings);
 }
 
+/// A second run into the same directory with fewer chains leaves no stale chain file; other
+/// files stay.
+#[test]
+fn a_rerun_with_fewer_chains_leaves_no_stale_files() {
+    let dir = out_dir("rerun");
+    let m = model();
+    let run = |chains| {
+        Sampler::new(&m)
+            .chains(chains)
+            .warmup(50)
+            .draws(20)
+            .progress(false)
+            .save(CmdStanCsv::new(&dir).model_name("toy"))
+            .run()
+            .unwrap()
+    };
+    run(3);
+    std::fs::write(dir.join("toy_notes.csv"), "kept").unwrap();
+    let fit = run(2);
+    assert!(!dir.join("toy_3.csv").exists());
+    assert!(dir.join("toy_notes.csv").exists());
+    std::fs::remove_file(dir.join("toy_notes.csv")).unwrap();
+    let back = read_cmdstan_dir(&dir).unwrap();
+    assert_eq!(back.trace.chains, 2);
+    assert_eq!(back.trace.var("mu").unwrap().values, fit.trace.var("mu").unwrap().values);
+}
+
 /// Matrices are written as Stan writes them: `S.2.1` (row 2, column 1) before `S.1.2`.
 #[test]
 fn matrix_columns_are_column_major() {

@@ -31,7 +31,8 @@ pub const SAMPLER_COLUMNS: [&str; 7] =
 pub const DEFAULT_BLOCK: usize = 100;
 
 /// Writes a run as CmdStan CSV files, `DIR/<model>_<chain>.csv` with chains numbered from 1,
-/// while it samples ([`Sampler::save`](crate::Sampler::save)).
+/// while it samples ([`Sampler::save`](crate::Sampler::save)). Chain files of the same model
+/// left by an earlier run are replaced, or removed when this run has fewer chains.
 ///
 /// ```
 /// use exmc::prelude::*;
@@ -82,6 +83,28 @@ impl CmdStanCsv {
         self.dir.join(format!("{}_{}.csv", self.model, chain + 1))
     }
 
+    /// Removes this model's chain files (`<model>_<n>.csv` starting with a comment line) that
+    /// the run will not rewrite, so that an earlier run with more chains leaves no stale chain
+    /// behind for [`read_cmdstan_dir`]. Other files are left alone.
+    fn remove_stale(&self, run: &RunInfo<'_>) -> Result<()> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Ok(()) };
+        let ours: std::collections::HashSet<PathBuf> =
+            run.chain_ids.iter().map(|&c| self.chain_path(c)).collect();
+        let prefix = format!("{}_", self.model);
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let chain_file = name
+                .strip_prefix(&prefix)
+                .and_then(|r| r.strip_suffix(".csv"))
+                .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            let stan_csv = || std::fs::read(&path).is_ok_and(|b| b.starts_with(b"# "));
+            if chain_file && !ours.contains(&path) && stan_csv() {
+                std::fs::remove_file(&path).map_err(|e| io_error(&path, None, &e))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes a finished trace (e.g. one read from another format) with `run`'s settings.
     pub fn write_trace(&self, run: &RunInfo<'_>, trace: &Trace, step: &[(f64, Vec<f64>)]) -> Result<()> {
         let mut sinks = self.open(run)?;
@@ -107,6 +130,7 @@ impl CmdStanCsv {
 impl TraceWriter for CmdStanCsv {
     fn open(&self, run: &RunInfo<'_>) -> Result<Vec<Box<dyn ChainSink>>> {
         std::fs::create_dir_all(&self.dir).map_err(|e| io_error(&self.dir, None, &e))?;
+        self.remove_stale(run)?;
         let columns = stan_columns(&run.vars);
         let mut header = SAMPLER_COLUMNS.join(",");
         for (name, _) in &columns {

@@ -174,11 +174,11 @@ impl Lowering<'_> {
     /// family's elements one by one (vector parameters indexed alike, scalars shared), a
     /// categorical's draws one by one, any other vector family's value as one.
     fn pointwise(&mut self, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<Vec<ValueId>> {
-        let n = self.b.len(x);
-        let categorical = matches!(kind, DistKind::Categorical | DistKind::CategoricalLogit);
-        if kind.is_vector() && !categorical {
+        if !kind.per_element_observations() {
             return Ok(vec![self.lpdf(kind, x, params)?]);
         }
+        let n = self.b.len(x);
+        let categorical = kind.is_vector();
         let p: Vec<ValueId> = params.iter().map(|e| self.expr(e)).collect();
         Ok((0..n)
             .map(|k| {

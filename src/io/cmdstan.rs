@@ -104,27 +104,6 @@ impl CmdStanCsv {
         }
         Ok(())
     }
-
-    /// Writes a finished trace (e.g. one read from another format) with `run`'s settings.
-    pub fn write_trace(&self, run: &RunInfo<'_>, trace: &Trace, step: &[(f64, Vec<f64>)]) -> Result<()> {
-        let mut sinks = self.open(run)?;
-        let per_draw: usize = run.vars.iter().map(TraceVarInfo::size).sum();
-        let mut values = vec![0.0; per_draw];
-        for (c, sink) in sinks.iter_mut().enumerate() {
-            let (eps, metric) = step.get(c).cloned().unwrap_or((f64::NAN, vec![1.0; run.dim]));
-            sink.adapted(eps, &metric)?;
-            for d in 0..trace.draws {
-                for (info, var) in run.vars.iter().zip(&trace.vars) {
-                    let n = info.size();
-                    let at = (c * trace.draws + d) * n;
-                    values[info.offset..info.offset + n].copy_from_slice(&var.values[at..at + n]);
-                }
-                sink.draw(&trace.stats[c][d], &values)?;
-            }
-            sink.finish(true, 0.0, 0.0)?;
-        }
-        Ok(())
-    }
 }
 
 impl TraceWriter for CmdStanCsv {

@@ -278,17 +278,45 @@ fn write_draw_group(
     Ok(())
 }
 
-/// The sampler statistics ArviZ names, with their types: `(name, dtype, value of a draw)`.
-#[allow(clippy::type_complexity)]
-const STATS: [(&str, Dtype, fn(&DrawStats) -> f64); 8] = [
-    ("lp", Dtype::F64, |s| s.lp),
-    ("acceptance_rate", Dtype::F64, |s| s.accept_stat),
-    ("step_size", Dtype::F64, |s| s.step_size),
-    ("tree_depth", Dtype::I64, |s| s.tree_depth as f64),
-    ("n_steps", Dtype::I64, |s| s.n_leapfrog as f64),
-    ("diverging", Dtype::Bool, |s| s.diverging as u8 as f64),
-    ("energy", Dtype::F64, |s| s.energy),
-    ("energy_error", Dtype::F64, |s| s.energy_error),
+/// A sampler statistic as ArviZ names and types it, read from and written into a draw's
+/// statistics.
+struct Stat {
+    name: &'static str,
+    dtype: Dtype,
+    get: fn(&DrawStats) -> f64,
+    set: fn(&mut DrawStats, f64),
+}
+
+/// The `sample_stats` variables, `lp` first.
+const STATS: [Stat; 8] = [
+    Stat { name: "lp", dtype: Dtype::F64, get: |s| s.lp, set: |s, x| s.lp = x },
+    Stat {
+        name: "acceptance_rate",
+        dtype: Dtype::F64,
+        get: |s| s.accept_stat,
+        set: |s, x| s.accept_stat = x,
+    },
+    Stat { name: "step_size", dtype: Dtype::F64, get: |s| s.step_size, set: |s, x| s.step_size = x },
+    Stat {
+        name: "tree_depth",
+        dtype: Dtype::I64,
+        get: |s| s.tree_depth as f64,
+        set: |s, x| s.tree_depth = x as u32,
+    },
+    Stat {
+        name: "n_steps",
+        dtype: Dtype::I64,
+        get: |s| s.n_leapfrog as f64,
+        set: |s, x| s.n_leapfrog = x as u32,
+    },
+    Stat {
+        name: "diverging",
+        dtype: Dtype::Bool,
+        get: |s| s.diverging as u8 as f64,
+        set: |s, x| s.diverging = x != 0.0,
+    },
+    Stat { name: "energy", dtype: Dtype::F64, get: |s| s.energy, set: |s, x| s.energy = x },
+    Stat { name: "energy_error", dtype: Dtype::F64, get: |s| s.energy_error, set: |s, x| s.energy_error = x },
 ];
 
 /// Values of one statistic for a block of draws, typed.
@@ -415,8 +443,14 @@ impl TraceWriter for Zarr {
         let dims = ["chain".to_string(), "draw".to_string()];
         let stats = STATS
             .iter()
-            .map(|(name, dtype, _)| {
-                z.array(&format!("sample_stats/{name}"), &dims, &[chains, run.kept], &[1, block], *dtype)
+            .map(|st| {
+                z.array(
+                    &format!("sample_stats/{}", st.name),
+                    &dims,
+                    &[chains, run.kept],
+                    &[1, block],
+                    st.dtype,
+                )
             })
             .collect::<Result<Vec<_>>>()?;
         write_observed(&z, run.model)?;
@@ -473,9 +507,9 @@ impl ZarrSink {
         // `lp` (first in STATS) goes last: a readable `lp` chunk means the block's other chunks
         // were written whole, so a reader judging progress by `lp` never meets a chunk cut by
         // a kill.
-        for ((_, dtype, get), array) in STATS.iter().zip(&self.arrays.stats).rev() {
-            let padded = self.stats.iter().map(get).chain(std::iter::repeat_n(f64::NAN, self.block - n));
-            store_chunk(array, &[self.chain as u64, self.next_chunk], &stat_data(*dtype, padded))
+        for (st, array) in STATS.iter().zip(&self.arrays.stats).rev() {
+            let padded = self.stats.iter().map(st.get).chain(std::iter::repeat_n(f64::NAN, self.block - n));
+            store_chunk(array, &[self.chain as u64, self.next_chunk], &stat_data(st.dtype, padded))
                 .map_err(err)?;
         }
         self.next_chunk += 1;
@@ -590,9 +624,9 @@ impl<'a> InferenceData<'a> {
             let ids: Vec<usize> = (0..t.chains).collect();
             write_coords(&z, "sample_stats", Some((&ids, t.draws)), &[])?;
             let dims = ["chain".to_string(), "draw".to_string()];
-            for (name, dtype, get) in STATS {
-                let data = stat_data(dtype, t.stats.iter().flatten().map(get));
-                z.whole(&format!("sample_stats/{name}"), &dims, &[t.chains, t.draws], &data)?;
+            for st in &STATS {
+                let data = stat_data(st.dtype, t.stats.iter().flatten().map(st.get));
+                z.whole(&format!("sample_stats/{}", st.name), &dims, &[t.chains, t.draws], &data)?;
             }
         }
         write_observed(&z, self.model)?;
@@ -833,7 +867,7 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
     let mut vars = Vec::new();
     for (name, dims) in found {
         let (values, shape) = read_f64("posterior", &name, Some(kept))?;
-        let labels = if dims.len() == 3 && members("posterior").contains(&dims[2]) {
+        let labels = if dims.len() == 3 && names.contains(&dims[2]) {
             let (a, n, capacity) = open("posterior", &dims[2])?;
             let p = root.join("posterior").join(&dims[2]);
             match type_name(&a).as_str() {
@@ -849,26 +883,17 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
         vars.push(TraceVar { name, shape: shape[2..].to_vec(), values, labels });
     }
     let mut stats = vec![vec![DrawStats::default(); kept]; chains];
-    for (name, _, _) in STATS {
-        if !stat_names.iter().any(|n| n == name) {
+    for st in &STATS {
+        if !stat_names.iter().any(|n| n == st.name) {
             continue;
         }
-        let (v, shape) = read_f64("sample_stats", name, Some(kept))?;
+        let (v, shape) = read_f64("sample_stats", st.name, Some(kept))?;
         if shape != [chains, kept] {
-            let p = root.join("sample_stats").join(name);
-            return Err(zarr_error(&p, format!("shape {shape:?}, not [{chains}, {draws}]")));
+            let p = root.join("sample_stats").join(st.name);
+            return Err(zarr_error(&p, format!("shape {shape:?}, not [{chains}, {kept}]")));
         }
         for (s, &x) in stats.iter_mut().flatten().zip(&v) {
-            match name {
-                "lp" => s.lp = x,
-                "acceptance_rate" => s.accept_stat = x,
-                "step_size" => s.step_size = x,
-                "tree_depth" => s.tree_depth = x as u32,
-                "n_steps" => s.n_leapfrog = x as u32,
-                "diverging" => s.diverging = x != 0.0,
-                "energy" => s.energy = x,
-                _ => s.energy_error = x,
-            }
+            (st.set)(s, x);
         }
     }
     Ok(Trace { chains, draws: kept, vars, stats, warmup_stats: vec![Vec::new(); chains] })

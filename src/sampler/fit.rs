@@ -1,6 +1,7 @@
 //! The result of a run: the trace, what the compiler did, timings and diagnostics.
 
 use super::driver::{ChainRecord, DriveCounters};
+use super::sink::TraceVarInfo;
 use super::trace::{Draws, Trace, TraceVar, moments};
 use crate::Error;
 use crate::compile::{Compiled, PointMap};
@@ -20,21 +21,9 @@ pub struct Timing {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct TraceLayout {
     /// Variables in model order.
-    pub vars: Vec<VarLayout>,
+    pub vars: Vec<TraceVarInfo>,
     /// Values per draw.
     pub per_draw: usize,
-}
-
-/// One variable of a [`TraceLayout`].
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct VarLayout {
-    pub name: String,
-    pub shape: Vec<usize>,
-    pub labels: Option<Vec<String>>,
-    /// First value in a draw's outputs.
-    pub offset: usize,
-    /// Values it holds per draw.
-    pub size: usize,
 }
 
 impl TraceLayout {
@@ -48,7 +37,7 @@ impl TraceLayout {
         let offset = |k: usize| sizes[..k].iter().sum::<usize>();
         let vars = order
             .into_iter()
-            .map(|k| VarLayout {
+            .map(|k| TraceVarInfo {
                 name: outputs[k].0.clone(),
                 shape: compiled.output_shapes[k].dims(),
                 labels: compiled
@@ -58,7 +47,6 @@ impl TraceLayout {
                     .find(|n| n.name == outputs[k].0)
                     .and_then(|n| n.labels.clone()),
                 offset: offset(k),
-                size: sizes[k],
             })
             .collect();
         TraceLayout { vars, per_draw: sizes.iter().sum() }
@@ -104,11 +92,11 @@ impl Fit {
             .vars
             .iter()
             .map(|l| {
-                let mut values = Vec::with_capacity(chains * draws * l.size);
+                let mut values = Vec::with_capacity(chains * draws * l.size());
                 for r in &records {
                     for d in 0..draws {
                         let at = d * layout.per_draw + l.offset;
-                        values.extend_from_slice(&r.values[at..at + l.size]);
+                        values.extend_from_slice(&r.values[at..at + l.size()]);
                     }
                 }
                 TraceVar { name: l.name.clone(), shape: l.shape.clone(), values, labels: l.labels.clone() }

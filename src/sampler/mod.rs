@@ -528,7 +528,7 @@ impl<'m> Sampler<'m> {
             step_size: self.step_size,
             adaptation: format!("{:?}", self.adaptation),
             dim: compiled.pointmap.dim,
-            vars: layout.vars.iter().map(TraceVarInfo::from_layout).collect(),
+            vars: layout.vars,
         }
     }
 

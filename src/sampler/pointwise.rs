@@ -11,13 +11,13 @@ use rayon::prelude::*;
 
 use super::BackendChoice;
 use super::fit::Fit;
-use super::predictive::LogLikelihood;
+use super::predictive::{LogLikelihood, observation_counts};
 use crate::backend::cpu::Executor;
 use crate::backend::gpu::{BatchLogpGrad, Gpu, Mapping, MappingChoice, Precision};
 use crate::compile::lower::{Target, lower};
 use crate::compile::{PointMap, Program, autodiff};
 use crate::error::{Error, Result};
-use crate::model::{DistKind, Model, NodeKind};
+use crate::model::Model;
 
 /// Draws per GPU dispatch.
 const GPU_BATCH: usize = 4096;
@@ -64,22 +64,6 @@ pub fn likelihood_term(model: &Model, fit: &Fit, backend: BackendChoice) -> Resu
     let prog = autodiff::differentiate(prog);
     let points = inputs(fit, &map, 0)?;
     Ok(evaluate(&prog, &points, backend)?.0)
-}
-
-/// Per observed node, in model order: its name and how many observations it holds.
-fn observation_counts(model: &Model) -> Vec<(String, usize)> {
-    model
-        .nodes()
-        .iter()
-        .filter_map(|n| match &n.kind {
-            NodeKind::Observed { dist, data } => {
-                let categorical = matches!(dist.kind, DistKind::Categorical | DistKind::CategoricalLogit);
-                let count = if !dist.kind.is_vector() || categorical { data.len() } else { 1 };
-                Some((n.name.clone(), count))
-            }
-            _ => None,
-        })
-        .collect()
 }
 
 /// Every kept draw's program input, draw-major: the constrained free values in the program's

@@ -122,8 +122,7 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
     let nodes = model.nodes();
     let trace = &fit.trace;
     let mut rng = StdRng::seed_from_u64(seed);
-    let observed: Vec<usize> =
-        (0..nodes.len()).filter(|&i| matches!(nodes[i].kind, NodeKind::Observed { .. })).collect();
+    let observed: Vec<usize> = observed_nodes(model).map(|(i, _)| i).collect();
     let mut outs: Vec<Option<TraceVar>> = vec![None; observed.len()];
     for_each_draw(model, fit, |_, _, i, params| {
         let node = &nodes[i];
@@ -257,6 +256,24 @@ pub struct LogLikelihood {
     pub values: Vec<Vec<f64>>,
 }
 
+/// Observed nodes with their index, in model order.
+fn observed_nodes(model: &Model) -> impl Iterator<Item = (usize, &crate::model::Node)> {
+    model.nodes().iter().enumerate().filter(|(_, n)| matches!(n.kind, NodeKind::Observed { .. }))
+}
+
+/// Per observed node, in model order: its name and how many observations it holds
+/// ([`DistKind::per_element_observations`]) — the layout of [`LogLikelihood`].
+pub(crate) fn observation_counts(model: &Model) -> Vec<(String, usize)> {
+    observed_nodes(model)
+        .filter_map(|(_, n)| match &n.kind {
+            NodeKind::Observed { dist, data } => {
+                Some((n.name.clone(), if dist.kind.per_element_observations() { data.len() } else { 1 }))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The pointwise log-likelihood of every observed element of `model` at every kept draw of
 /// `fit`, evaluated on the host in f64 (ArviZ's `log_likelihood` group). A vector family's
 /// value counts as one observation, except a categorical's, whose categories each count.
@@ -279,20 +296,13 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
     let nodes = model.nodes();
     let trace = &fit.trace;
     let total_draws = trace.chains * trace.draws;
-    let mut names: Vec<(String, usize)> = Vec::new();
+    let names = observation_counts(model);
+    // First observation of each observed node.
     let mut first: Vec<Option<usize>> = vec![None; nodes.len()];
-    for (i, node) in nodes.iter().enumerate() {
-        if let NodeKind::Observed { dist, data } = &node.kind {
-            let count = if !dist.kind.is_vector()
-                || matches!(dist.kind, DistKind::Categorical | DistKind::CategoricalLogit)
-            {
-                data.len()
-            } else {
-                1
-            };
-            first[i] = Some(names.iter().map(|n| n.1).sum());
-            names.push((node.name.clone(), count));
-        }
+    let mut at = 0;
+    for ((i, _), (_, count)) in observed_nodes(model).zip(&names) {
+        first[i] = Some(at);
+        at += count;
     }
     let n_obs: usize = names.iter().map(|n| n.1).sum();
     let mut values = vec![Vec::with_capacity(total_draws); n_obs];
@@ -306,7 +316,7 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
                 p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(k));
                 values[base + k].push(dist.kind.lpdf(y, &p));
             }
-        } else if matches!(dist.kind, DistKind::Categorical | DistKind::CategoricalLogit) {
+        } else if dist.kind.per_element_observations() {
             for (k, y) in data.iter().enumerate() {
                 let mut args: Vec<&[f64]> = vec![std::slice::from_ref(y)];
                 args.extend(params.iter().map(|p| p.values.as_slice()));

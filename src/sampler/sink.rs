@@ -2,7 +2,6 @@
 //! [`ChainSink`] per chain before sampling starts, and the driver hands each sink its chain's
 //! adapted metric, every kept draw and the end of the chain as they happen.
 
-use super::fit::VarLayout;
 use crate::Model;
 use crate::Result;
 use crate::nuts::DrawStats;
@@ -52,15 +51,6 @@ pub struct TraceVarInfo {
 }
 
 impl TraceVarInfo {
-    pub(crate) fn from_layout(l: &VarLayout) -> TraceVarInfo {
-        TraceVarInfo {
-            name: l.name.clone(),
-            shape: l.shape.clone(),
-            labels: l.labels.clone(),
-            offset: l.offset,
-        }
-    }
-
     /// Elements per draw.
     pub fn size(&self) -> usize {
         self.shape.iter().product()

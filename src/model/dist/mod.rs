@@ -384,6 +384,13 @@ impl DistKind {
     pub fn n_params(self) -> usize {
         self.params().len()
     }
+
+    /// Whether each element of an observed value is an observation of its own in the
+    /// pointwise log-likelihood: every scalar family's, and a categorical's draws; another
+    /// vector family's whole value is one observation.
+    pub fn per_element_observations(self) -> bool {
+        !self.is_vector() || matches!(self, DistKind::Categorical | DistKind::CategoricalLogit)
+    }
 }
 
 /// Standard normal draw via `rand_distr` (shared by the Gaussian-based samplers).

@@ -7,6 +7,7 @@
 pub mod bijector;
 pub mod dist;
 pub mod expr;
+pub mod fastmath;
 pub mod file;
 pub mod parse;
 mod shape;

@@ -105,13 +105,15 @@ impl BackendChoice {
         seed: u64,
         chain_ids: &[usize],
         max_depth: u32,
-        precision: crate::backend::gpu::Precision,
-        mapping: crate::backend::gpu::MappingChoice,
+        (precision, mapping): (crate::backend::gpu::Precision, crate::backend::gpu::MappingChoice),
+        row_parallel: bool,
     ) -> Result<Box<dyn Backend>> {
         let depth = max_depth as usize;
         match self {
             BackendChoice::Auto | BackendChoice::Cpu => {
-                Ok(Box::new(CpuBackend::new(compiled.logp_grad.clone(), seed, chain_ids, depth)))
+                let mut cpu = CpuBackend::new(compiled.logp_grad.clone(), seed, chain_ids, depth);
+                cpu.set_row_parallel(row_parallel);
+                Ok(Box::new(cpu))
             }
             BackendChoice::Gpu => {
                 let err = |e: crate::backend::gpu::GpuError| Error::Backend {
@@ -556,6 +558,9 @@ impl<'m> Sampler<'m> {
         let chain_bytes =
             workspace.saturating_add(vectors.saturating_mul(compiled.pointmap.dim)).saturating_mul(8);
         let groups = choice.groups(ids, threads, chain_bytes);
+        // Fewer groups than threads leaves threads idle: long row groups then split each
+        // gradient's rows over them (DECISIONS 49; the draws are the same bits either way).
+        let row_parallel = groups.len() < threads;
         let constrain = Executor::new(compiled.constrain.clone());
         let progress = Progress::new(self.chains, self.warmup_len() + self.draws, self.progress);
         let (base, set) = match &self.init {
@@ -582,8 +587,8 @@ impl<'m> Sampler<'m> {
                     self.seed,
                     chain_ids,
                     self.max_treedepth,
-                    self.gpu_precision,
-                    self.gpu_mapping,
+                    (self.gpu_precision, self.gpu_mapping),
+                    row_parallel,
                 )?;
                 let setup_s = created.elapsed().as_secs_f64();
                 let rngs: Vec<ChainRng> = chain_ids.iter().map(|&c| ChainRng::new(self.seed, c)).collect();

@@ -1,6 +1,7 @@
 //! Native f64 interpreter for a [`Program`]: one flat workspace per chain, no allocation per
 //! evaluation.
 
+use super::rows::{self, RowGroup, Sched};
 use crate::compile::hoist::{self, Hoist};
 use crate::compile::{BinOp, Op, Program};
 use crate::model::DistKind;
@@ -19,6 +20,15 @@ pub struct Executor {
     /// Per value: data that are whole numbers below 2³², as integers (gather indices and
     /// scatter tables read them without an f64 → usize conversion per element).
     ints: Vec<Option<Vec<u32>>>,
+    /// What runs, in order: instructions, and row groups (DECISIONS 49).
+    sched: Vec<Sched>,
+    /// The row groups.
+    groups: Vec<RowGroup>,
+    /// Values in the workspace; each group's scratch follows, at `group_at`.
+    values_len: usize,
+    group_at: Vec<usize>,
+    /// Whether a group's parts may run on rayon's threads.
+    parallel: bool,
 }
 
 impl Executor {
@@ -48,7 +58,54 @@ impl Executor {
             }
         }
         let hoisted = hoist::plan(&prog);
-        Executor { prog, offsets, template, dynamic, hoisted, ints }
+        let (sched, groups) = rows::plan(&prog, &offsets, &dynamic, &ints, &hoisted);
+        let values_len = template.len();
+        let mut group_at = Vec::with_capacity(groups.len());
+        for g in &groups {
+            group_at.push(template.len());
+            template.resize(template.len() + g.scratch_len(), 0.0);
+        }
+        Executor {
+            prog,
+            offsets,
+            template,
+            dynamic,
+            hoisted,
+            ints,
+            sched,
+            groups,
+            values_len,
+            group_at,
+            parallel: false,
+        }
+    }
+
+    /// Prepares `prog` to run instruction by instruction, without row groups (for comparisons
+    /// and benchmarks: the same values up to summation order).
+    pub fn without_row_groups(prog: Program) -> Executor {
+        let mut e = Executor::new(prog);
+        e.sched = e.dynamic.iter().map(|&k| Sched::Instr(k)).collect();
+        e.groups.clear();
+        e.group_at.clear();
+        e.template.truncate(e.values_len);
+        e
+    }
+
+    /// Lets long row groups split their rows over rayon's threads (for runs with fewer chains
+    /// than threads). Results are the same bits either way: a group's parts are fixed by its
+    /// row count.
+    pub fn set_parallel(&mut self, on: bool) {
+        self.parallel = on;
+    }
+
+    /// Whether some row group has several parts, so that [`Executor::set_parallel`] matters.
+    pub fn splits_rows(&self) -> bool {
+        self.groups.iter().any(RowGroup::splits)
+    }
+
+    /// The instructions that run in row groups, one list per group (program indices).
+    pub fn row_groups(&self) -> Vec<Vec<usize>> {
+        self.groups.iter().map(|g| g.instrs.clone()).collect()
     }
 
     /// The program.
@@ -64,8 +121,16 @@ impl Executor {
     /// Evaluates the program at position `u`, returning `logp` (NaN when the program has none)
     /// and writing the gradient into `grad` when the program has one.
     pub fn run(&self, ws: &mut [f64], u: &[f64], grad: &mut [f64]) -> f64 {
-        for &k in &self.dynamic {
-            self.step(ws, u, k);
+        for s in &self.sched {
+            match *s {
+                Sched::Instr(k) => self.step(ws, u, k),
+                Sched::Group(g) => {
+                    let (values, scratch) = ws.split_at_mut(self.values_len);
+                    let group = &self.groups[g];
+                    let scratch = &mut scratch[self.group_at[g] - self.values_len..];
+                    group.run(values, scratch, &self.hoisted, &self.prog, &self.offsets, self.parallel);
+                }
+            }
         }
         for &(offset, v) in &self.prog.grad {
             let (o, n) = (self.offsets[v], self.prog.lens[v]);

@@ -3,6 +3,7 @@
 
 mod chain;
 pub mod exec;
+mod rows;
 
 use rayon::prelude::*;
 
@@ -58,6 +59,12 @@ impl CpuBackend {
         }
         slot.state.set_point(q, &g, lp);
         Some((lp, g))
+    }
+
+    /// Lets the gradient's long row groups split their rows over rayon's threads (see
+    /// [`Executor::set_parallel`]): for groups of chains that leave threads idle.
+    pub fn set_row_parallel(&mut self, on: bool) {
+        self.exec.set_parallel(on);
     }
 
     /// Gradient evaluations performed so far.

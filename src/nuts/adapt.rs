@@ -21,16 +21,23 @@ pub enum Adaptation {
     /// variance of that window's draws and the step size is searched again. Inside the initial
     /// buffer the metric is refined from draws and gradients after 10, 20 and 40 draws.
     Windowed,
+    /// Pooled many-chain warmup (for runs of many chains, e.g. on a GPU): the chains of a pool
+    /// (all chains of a GPU run; blocks of 256 by chain id on the CPU) run warmup iteration by
+    /// iteration together and learn one step size and one metric from all of their draws and
+    /// gradients (see [`PooledAdapter`](super::PooledAdapter)); a much shorter warmup (60 by
+    /// default) suffices. Chains are independent after warmup.
+    Pooled,
 }
 
 impl Adaptation {
     /// Warmup length when the run does not set one: 300 for nutpie's schedule (nutpie's
     /// default; the posteriordb suite passes with it, DECISIONS 48), 1000 for Stan's windows
-    /// (CmdStan's default).
+    /// (CmdStan's default), 60 for pooled warmup (DECISIONS 50).
     pub fn default_warmup(self) -> usize {
         match self {
             Adaptation::DrawGradient => 300,
             Adaptation::Windowed => 1000,
+            Adaptation::Pooled => super::pooled::POOLED_WARMUP,
         }
     }
 }
@@ -57,7 +64,10 @@ impl Adapter {
     /// An adapter of kind `kind` for `warmup` iterations in dimension `dim`.
     pub fn new(kind: Adaptation, warmup: usize, dim: usize) -> Adapter {
         match kind {
-            Adaptation::DrawGradient => Adapter::DrawGradient(DrawGradient::new(warmup, dim)),
+            // A pooled chain's own adapter is never consulted: its pool adapts.
+            Adaptation::DrawGradient | Adaptation::Pooled => {
+                Adapter::DrawGradient(DrawGradient::new(warmup, dim))
+            }
             Adaptation::Windowed => Adapter::Windowed(Windowed::new(warmup, dim)),
         }
     }

@@ -59,8 +59,13 @@ pub struct DrawOutcome {
 }
 
 enum Phase {
-    Probe { count: u64, direction: i8 },
+    Probe {
+        count: u64,
+        direction: i8,
+    },
     Tree(Trajectory),
+    /// A pooled warmup draw is done: waiting for the pool's step size (and metric).
+    Wait,
     Done,
 }
 
@@ -108,6 +113,19 @@ impl ChainMachine {
         matches!(self.phase, Phase::Done)
     }
 
+    /// Whether the chain waits for its pool (see [`Adaptation::Pooled`]).
+    pub fn is_waiting(&self) -> bool {
+        matches!(self.phase, Phase::Wait)
+    }
+
+    /// Ends a pooled wait: the next iteration runs with the pool's step size.
+    pub fn resume(&mut self, step_size: f64) {
+        if self.is_waiting() {
+            self.step_size = step_size;
+            self.phase = Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.opts.max_depth));
+        }
+    }
+
     /// Current step size.
     pub fn step_size(&self) -> f64 {
         self.step_size
@@ -132,7 +150,7 @@ impl ChainMachine {
                 iteration: self.probes,
             }),
             Phase::Tree(t) => Some(t.command(self.chain, self.step_size)),
-            Phase::Done => None,
+            Phase::Wait | Phase::Done => None,
         }
     }
 
@@ -175,7 +193,7 @@ impl ChainMachine {
                 }
                 None => false,
             },
-            Phase::Done => false,
+            Phase::Wait | Phase::Done => false,
         }
     }
 
@@ -198,7 +216,10 @@ impl ChainMachine {
         let iteration = self.iteration;
         let mut new_inv_mass = None;
         let mut probe = false;
-        if tuning {
+        let pooled = tuning && self.opts.adaptation == Adaptation::Pooled;
+        if pooled {
+            // The pool adapts (the driver hands it this draw) and resumes the chain.
+        } else if tuning {
             self.step_size = self.dual.update(accept_stat);
             let adapted = self.adapter.on_draw(iteration, &state.q, &state.g);
             new_inv_mass = adapted.inv_mass;
@@ -211,6 +232,8 @@ impl ChainMachine {
         self.iteration += 1;
         self.phase = if self.iteration >= self.opts.warmup + self.opts.draws {
             Phase::Done
+        } else if pooled {
+            Phase::Wait
         } else if probe {
             Phase::Probe { count: 0, direction: 0 }
         } else {

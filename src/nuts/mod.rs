@@ -6,11 +6,13 @@
 pub mod adapt;
 pub mod chain;
 pub mod mass_matrix;
+pub mod pooled;
 pub mod step_size;
 pub mod tree;
 pub mod warmup;
 
 pub use adapt::Adaptation;
 pub use chain::{ChainMachine, ChainOptions, DrawOutcome, DrawStats};
+pub use pooled::PooledAdapter;
 pub use step_size::DualAveragingOptions;
 pub use tree::{Trajectory, TrajectoryEnd};

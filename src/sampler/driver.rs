@@ -7,7 +7,7 @@ use super::sink::ChainSink;
 use crate::backend::cpu::Executor;
 use crate::backend::{Backend, DrawState, LeafReport};
 use crate::nuts::mass_matrix::Welford;
-use crate::nuts::{ChainMachine, DrawStats};
+use crate::nuts::{ChainMachine, DrawStats, PooledAdapter};
 use std::time::Instant;
 
 /// What one chain produced.
@@ -57,6 +57,8 @@ pub struct Group<'a> {
     /// Trace writers' sinks, per chain (indexed like the machines; empty when nothing is
     /// saved).
     pub sinks: Vec<Vec<Box<dyn ChainSink>>>,
+    /// The group's shared warmup adaptation, when warmup is pooled (the group is the pool).
+    pub pool: Option<PooledAdapter>,
 }
 
 /// Runs every chain of the group to completion (or cancellation).
@@ -101,10 +103,20 @@ pub fn drive(
                 cmds.push(cmd);
                 true
             }
-            None => false,
+            None => g.machines[c].is_waiting(),
         });
         if cmds.is_empty() {
-            break;
+            // Every live chain waits for its pool: the warmup iteration is complete.
+            let Some(pool) = g.pool.as_mut().filter(|_| !live.is_empty()) else { break };
+            let iteration = g.machines[live[0]].iteration() - 1;
+            let (step_size, metric) = pool.end_iteration(iteration);
+            for &c in &live {
+                if let Some(m) = &metric {
+                    backend.set_inv_mass(c, m);
+                }
+                g.machines[c].resume(step_size);
+            }
+            continue;
         }
         backend.step(&cmds, &mut reports[..cmds.len()])?;
         counters.dispatches += 1;
@@ -121,6 +133,9 @@ pub fn drive(
         backend.read_draws(&ended, &mut states[..ended.len()])?;
         for (&c, state) in ended.iter().zip(&states) {
             let out = g.machines[c].finish_draw(state);
+            if let (Some(pool), true) = (g.pool.as_mut(), out.stats.tuning) {
+                pool.add(&state.q, &state.g, out.stats.accept_stat, out.stats.step_size);
+            }
             if let Some(m) = &out.new_inv_mass {
                 backend.set_inv_mass(c, m);
             }

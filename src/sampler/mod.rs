@@ -86,8 +86,14 @@ impl BackendChoice {
     /// in cache: one dispatch sweeps every live chain of its group, so a group of 10⁵ chains
     /// streams its whole state through memory on every leaf (DECISIONS 26). On the GPU: one
     /// group.
-    fn groups(self, ids: &[usize], threads: usize, chain_bytes: usize) -> Vec<Vec<usize>> {
+    /// Pooled warmup (`pooled`) pools each group: on the CPU the groups are then blocks of
+    /// [`POOL_CHAINS`](crate::nuts::pooled::POOL_CHAINS) chains by id, whatever the thread
+    /// count, so that draws do not depend on it.
+    fn groups(self, ids: &[usize], threads: usize, chain_bytes: usize, pooled: bool) -> Vec<Vec<usize>> {
         match self {
+            BackendChoice::Auto | BackendChoice::Cpu if pooled => {
+                ids.chunks(crate::nuts::pooled::POOL_CHAINS).map(<[usize]>::to_vec).collect()
+            }
             BackendChoice::Auto | BackendChoice::Cpu => {
                 let per_group = (GROUP_BYTES / chain_bytes.max(1)).clamp(MIN_GROUP_CHAINS, MAX_GROUP_CHAINS);
                 let n = threads.max(ids.len().div_ceil(per_group)).min(ids.len()).max(1);
@@ -557,7 +563,8 @@ impl<'m> Sampler<'m> {
         let vectors = 16 + 4 * (self.max_treedepth as usize + 1);
         let chain_bytes =
             workspace.saturating_add(vectors.saturating_mul(compiled.pointmap.dim)).saturating_mul(8);
-        let groups = choice.groups(ids, threads, chain_bytes);
+        let pooled = self.adaptation == Adaptation::Pooled && self.warmup_len() > 0;
+        let groups = choice.groups(ids, threads, chain_bytes, pooled);
         // Fewer groups than threads leaves threads idle: long row groups then split each
         // gradient's rows over them (DECISIONS 49; the draws are the same bits either way).
         let row_parallel = groups.len() < threads;
@@ -621,6 +628,13 @@ impl<'m> Sampler<'m> {
                         let mut pool = sinks.lock().unwrap_or_else(|e| e.into_inner());
                         chain_ids.iter().map(|c| pool.remove(c).unwrap_or_default()).collect()
                     },
+                    pool: pooled.then(|| {
+                        crate::nuts::PooledAdapter::new(
+                            self.warmup_len(),
+                            compiled.pointmap.dim,
+                            opts.dual_averaging,
+                        )
+                    }),
                 };
                 let (name, single) = (backend.name(), backend.single_precision());
                 let (records, mut counters) = drive(backend.as_mut(), group)?;
@@ -717,12 +731,27 @@ mod tests {
     #[test]
     fn cpu_groups_are_cache_sized() {
         let ids: Vec<usize> = (0..100_000).collect();
-        let groups = BackendChoice::Cpu.groups(&ids, 2, 1000);
+        let groups = BackendChoice::Cpu.groups(&ids, 2, 1000, false);
         assert!(groups.iter().all(|g| !g.is_empty() && g.len() <= MAX_GROUP_CHAINS));
         assert_eq!(groups.concat(), ids);
-        let few = BackendChoice::Cpu.groups(&ids[..4], 2, 1 << 30);
+        let few = BackendChoice::Cpu.groups(&ids[..4], 2, 1 << 30, false);
         assert_eq!(few, vec![vec![0, 1], vec![2, 3]]);
-        assert_eq!(BackendChoice::Cpu.groups(&ids[..3], 8, 100).len(), 3);
-        assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000).len(), 1);
+        assert_eq!(BackendChoice::Cpu.groups(&ids[..3], 8, 100, false).len(), 3);
+        assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000, false).len(), 1);
+    }
+
+    /// Pooled warmup: CPU groups are the pools, blocks of `POOL_CHAINS` by id whatever the
+    /// thread count; the GPU's one group is one pool.
+    #[test]
+    fn pooled_groups_are_fixed_blocks() {
+        let ids: Vec<usize> = (0..600).collect();
+        let pool = crate::nuts::pooled::POOL_CHAINS;
+        for threads in [1, 2, 16] {
+            let groups = BackendChoice::Cpu.groups(&ids, threads, 1000, true);
+            let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+            assert_eq!(sizes, vec![pool, pool, 600 - 2 * pool]);
+            assert_eq!(groups.concat(), ids);
+        }
+        assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000, true).len(), 1);
     }
 }

@@ -258,7 +258,8 @@ pub(crate) fn plan(
     let mut open: Option<Open> = None;
     let close = |open: Option<Open>, sched: &mut Vec<Sched>, groups: &mut Vec<RowGroup>| {
         let Some(o) = open else { return };
-        let matrix = o.members.iter().any(|&k| matches!(prog.instrs[k].op, Op::MatVec { .. } | Op::MatTVec { .. }));
+        let matrix =
+            o.members.iter().any(|&k| matches!(prog.instrs[k].op, Op::MatVec { .. } | Op::MatTVec { .. }));
         if o.members.len() < 2 || (!matrix && o.rows < MIN_ROWS_WITHOUT_MATRIX) {
             // Not worth a group: everything in program order (always a valid order).
             let mut all: Vec<usize> = o.pre.iter().chain(&o.members).chain(&o.deferred).copied().collect();

@@ -2,11 +2,14 @@
 //!
 //! ```text
 //! cargo run --release --example gpu_bench -- [--warmup 200] [--draws 200] [--max-chains 65536]
-//!     [--min-chains 1] [--model eight_schools_noncentered] [--mapping auto|invocation|workgroup]
-//!     [--backend cpu|gpu]
+//!     [--min-chains 1] [--chains 1,256,4096] [--model eight_schools_noncentered]
+//!     [--mapping auto|invocation|workgroup] [--backend cpu|gpu] [--adaptation pooled]
+//!     [--data ../shared/peers/data] [--no-reference]
 //! ```
-//! For K = 1, 16, 256, 4096, 65536 chains (up to `--max-chains`) on seed_simple,
-//! eight_schools_noncentered and gaussian_100d (built inline, same data as ../shared/peers):
+//! For K = 1, 16, 256, 4096, 65536, 262144 chains (between `--min-chains` and `--max-chains`,
+//! or the list `--chains`) on seed_simple, eight_schools_noncentered and gaussian_100d (built
+//! inline, same data as ../shared/peers), and with `--data DIR` also radon_varying_intercept and
+//! logistic_regression (from `DIR/<model>.json`, the peer harness's data):
 //! leapfrog steps/s, gradient evaluations/s (leapfrog steps plus initialisation) and
 //! ESS_bulk/s (minimum bulk ESS over all scalars ÷ wall time of warmup + draws), per backend:
 //! the CPU backend, and the GPU backend on the default adapter (Mesa lavapipe on a machine
@@ -28,6 +31,8 @@ use wgpu::util::DeviceExt;
 mod args;
 #[path = "common/models.rs"]
 mod models;
+#[path = "common/peer_models.rs"]
+mod peer_models;
 use args::arg;
 use exmc::prelude::*;
 
@@ -111,13 +116,35 @@ fn main() -> Result<()> {
         backends.retain(|(_, label)| label.starts_with(&only));
     }
     let min_chains = arg("--min-chains", 1);
-    let ks: Vec<usize> = [1usize, 16, 256, 4096, 65536]
-        .into_iter()
-        .filter(|&k| (min_chains..=max_chains).contains(&k))
-        .collect();
+    let ks: Vec<usize> = match args::value("--chains") {
+        Some(list) => list.split(',').filter_map(|k| k.trim().parse().ok()).collect(),
+        None => [1usize, 16, 256, 4096, 65536, 262_144]
+            .into_iter()
+            .filter(|&k| (min_chains..=max_chains).contains(&k))
+            .collect(),
+    };
     let only = args::value("--model");
     let mapping = args::mapping();
-    if let Ok(g) = &gpu {
+    let adaptation = match args::value("--adaptation").as_deref() {
+        Some("pooled") => Adaptation::Pooled,
+        Some("windowed") => Adaptation::Windowed,
+        _ => Adaptation::DrawGradient,
+    };
+    let mut all = models::models();
+    if let Some(dir) = args::value("--data") {
+        for name in ["radon_varying_intercept", "logistic_regression"] {
+            let path = std::path::Path::new(&dir).join(format!("{name}.json"));
+            let data = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
+            match data.map(|d| peer_models::build(name, &d)) {
+                Some(Ok(m)) => all.push((name, m)),
+                _ => println!("skipped {name}: {} not readable", path.display()),
+            }
+        }
+    }
+    // The yardstick runs with the GPU backend's rows (not for `--backend cpu`).
+    let reference = std::env::args().all(|a| a != "--no-reference")
+        && backends.iter().any(|(c, _)| *c == BackendChoice::Gpu);
+    if let (Ok(g), true) = (&gpu, reference) {
         println!("Reference: hand-written fused eight-schools leapfrog kernel on {}\n", g.name());
         println!("| chains | grad evals/s |");
         println!("|---:|---:|");
@@ -126,12 +153,12 @@ fn main() -> Result<()> {
         }
         println!();
     }
-    println!("{warmup} warmup + {draws} draws per chain\n");
+    println!("{warmup} warmup + {draws} draws per chain, {adaptation:?} adaptation\n");
     println!(
         "| model | backend | chains | wall s | leapfrog steps/s | grad evals/s | ESS_bulk/s | dispatches |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
-    for (name, m) in models::models().into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)) {
+    for (name, m) in all.into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)) {
         for (choice, label) in &backends {
             for &chains in &ks {
                 let s = Sampler::new(&m)
@@ -139,6 +166,7 @@ fn main() -> Result<()> {
                     .warmup(warmup)
                     .draws(draws)
                     .seed(1)
+                    .adaptation(adaptation)
                     .backend(*choice)
                     .gpu_mapping(mapping)
                     .progress(false);

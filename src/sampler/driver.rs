@@ -34,6 +34,19 @@ pub struct DriveCounters {
     /// Seconds spent creating the backend (device, kernel compilation); counted as
     /// compilation, not sampling, in the fit's timing.
     pub backend_setup_s: f64,
+    /// Seconds the driver spent outside the backend's batched steps: the chains' state
+    /// machines, adaptation, draw read-back and constraining, trace records and sinks (the
+    /// host loop; summed over groups, so thread-seconds when groups run in parallel).
+    pub host_s: f64,
+    /// Seconds inside the backend's batched steps (summed over groups likewise).
+    pub step_s: f64,
+}
+
+impl DriveCounters {
+    /// Host-loop cost per chain per dispatch, in nanoseconds (thread time).
+    pub fn host_ns_per_chain_step(&self) -> f64 {
+        self.host_s * 1e9 / self.leaf_steps.max(1) as f64
+    }
 }
 
 /// Everything the driver needs besides the backend.
@@ -90,6 +103,7 @@ pub fn drive(
     // a large group, where few chains remain, costs per remaining chain rather than per chain.
     let mut live: Vec<usize> = (0..n).collect();
     let started = Instant::now();
+    let mut in_steps = std::time::Duration::ZERO;
     let mut warm_end = vec![0.0; n];
     let mut sinks = std::mem::take(&mut g.sinks);
     sinks.resize_with(n, Vec::new);
@@ -118,7 +132,9 @@ pub fn drive(
             }
             continue;
         }
+        let t = Instant::now();
         backend.step(&cmds, &mut reports[..cmds.len()])?;
+        in_steps += t.elapsed();
         counters.dispatches += 1;
         counters.leaf_steps += cmds.len() as u64;
         ended.clear();
@@ -177,6 +193,8 @@ pub fn drive(
             finish(chain_sinks, false, warm_end[c], started)?;
         }
     }
+    counters.step_s = in_steps.as_secs_f64();
+    counters.host_s = (started.elapsed() - in_steps).as_secs_f64();
     Ok((records, counters))
 }
 

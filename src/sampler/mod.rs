@@ -653,6 +653,8 @@ impl<'m> Sampler<'m> {
             total.dispatches += c.dispatches;
             total.leaf_steps += c.leaf_steps;
             total.backend_setup_s = total.backend_setup_s.max(c.backend_setup_s);
+            total.host_s += c.host_s;
+            total.step_s += c.step_s;
         }
         let order: HashMap<usize, usize> = ids.iter().enumerate().map(|(k, &c)| (c, k)).collect();
         by_chain.sort_by_key(|(c, _)| order[c]);

@@ -34,11 +34,12 @@ pub struct DriveCounters {
     /// Seconds spent creating the backend (device, kernel compilation); counted as
     /// compilation, not sampling, in the fit's timing.
     pub backend_setup_s: f64,
-    /// Seconds the driver spent outside the backend's batched steps: the chains' state
-    /// machines, adaptation, draw read-back and constraining, trace records and sinks (the
-    /// host loop; summed over groups, so thread-seconds when groups run in parallel).
+    /// Seconds the driver spent outside the backend's batched steps and draw read-backs: the
+    /// chains' state machines, adaptation, constraining, trace records and sinks (the host
+    /// loop; summed over groups, so thread-seconds when groups run in parallel).
     pub host_s: f64,
-    /// Seconds inside the backend's batched steps (summed over groups likewise).
+    /// Seconds inside the backend's batched steps and draw read-backs (summed over groups
+    /// likewise).
     pub step_s: f64,
 }
 
@@ -146,7 +147,9 @@ pub fn drive(
         if ended.is_empty() {
             continue;
         }
+        let t = Instant::now();
         backend.read_draws(&ended, &mut states[..ended.len()])?;
+        in_steps += t.elapsed();
         for (&c, state) in ended.iter().zip(&states) {
             let out = g.machines[c].finish_draw(state);
             if let (Some(pool), true) = (g.pool.as_mut(), out.stats.tuning) {

@@ -328,7 +328,8 @@ impl Backend for GpuBackend {
     }
 
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
-        self.inv_mass[chain] = inv_mass.to_vec();
+        self.inv_mass[chain].clear();
+        self.inv_mass[chain].extend_from_slice(inv_mass);
         self.queue_row(chain, OP_INV_MASS, inv_mass.to_vec());
     }
 
@@ -408,8 +409,10 @@ impl Backend for GpuBackend {
         let all = from_bytes(bytemuck::cast_slice(&words), self.precision);
         for (r, o) in out.iter_mut().enumerate().take(chains.len()) {
             let v = &all[r * row..(r + 1) * row];
-            o.q = v[..self.dim].to_vec();
-            o.g = v[d..d + self.dim].to_vec();
+            o.q.clear();
+            o.q.extend_from_slice(&v[..self.dim]);
+            o.g.clear();
+            o.g.extend_from_slice(&v[d..d + self.dim]);
             let s = &v[2 * d..];
             o.logp = s[2];
             o.energy = s[3];

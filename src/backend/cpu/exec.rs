@@ -459,15 +459,16 @@ impl Executor {
                     col[..w].fill(ws[at]);
                 }
             }
-            let lps = &mut lps[..w];
-            // One loop per path: with a branch inside, the compiler may evaluate both paths
-            // (the full density's logarithms included) and select.
+            // The row groups' element loop (compiled for the host's vector units), one loop
+            // per path.
+            let mode = match (kernel, any_grad) {
+                (true, _) => rows::Mode::Kernel,
+                (false, true) => rows::Mode::Grad,
+                (false, false) => rows::Mode::Value,
+            };
+            let refs: [&[f64; BLOCK]; K] = std::array::from_fn(|j| &cols[j]);
+            rows::density_tile::<F, K>(&refs, &mut grads, &mut lps, w, mode);
             if kernel || any_grad {
-                if kernel {
-                    block_grad::<K>(&cols, &mut grads, lps, F::kernel_grad);
-                } else {
-                    block_grad::<K>(&cols, &mut grads, lps, F::lpdf_grad);
-                }
                 for &(j, base, os) in outs {
                     if os == 1 {
                         ws[base + start..base + start + w].copy_from_slice(&grads[j][..w]);
@@ -475,16 +476,8 @@ impl Executor {
                         ws[base] += block_sum(&grads[j][..w]);
                     }
                 }
-            } else {
-                for (t, lp) in lps.iter_mut().enumerate() {
-                    let mut x = [0.0; K];
-                    for j in 0..K {
-                        x[j] = cols[j][t];
-                    }
-                    *lp = F::lpdf(x[0], &x[1..]);
-                }
             }
-            total += block_sum(lps);
+            total += block_sum(&lps[..w]);
         }
         total
     }
@@ -530,28 +523,7 @@ impl Executor {
 }
 
 /// Elements per block of a density loop (see [`Executor::lpdf_loop`]).
-const BLOCK: usize = 64;
-
-/// One block of a density loop with partials: `f` at every element of the columns.
-#[inline(always)]
-fn block_grad<const K: usize>(
-    cols: &[[f64; BLOCK]; K],
-    grads: &mut [[f64; BLOCK]; K],
-    lps: &mut [f64],
-    f: fn(f64, &[f64], &mut [f64]) -> f64,
-) {
-    for (t, lp) in lps.iter_mut().enumerate() {
-        let mut x = [0.0; K];
-        let mut g = [0.0; K];
-        for j in 0..K {
-            x[j] = cols[j][t];
-        }
-        *lp = f(x[0], &x[1..], &mut g);
-        for j in 0..K {
-            grads[j][t] = g[j];
-        }
-    }
-}
+const BLOCK: usize = rows::TILE;
 
 /// Most arguments a fused density takes (value + 7 parameters).
 pub const MAX_ARGS: usize = 8;

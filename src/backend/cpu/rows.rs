@@ -902,7 +902,7 @@ impl Tile<'_> {
 
 /// What a density tile computes.
 #[derive(Clone, Copy, PartialEq)]
-enum Mode {
+pub(crate) enum Mode {
     /// The log density only.
     Value,
     /// Log density and partials.
@@ -913,7 +913,7 @@ enum Mode {
 
 /// The density's element loop on one tile, compiled for the host's vector units.
 #[multiversion(targets("x86_64+avx512f+avx512dq+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-fn density_tile<F: crate::model::Family, const K: usize>(
+pub(crate) fn density_tile<F: crate::model::Family, const K: usize>(
     cols: &[&[f64; TILE]; K],
     grads: &mut [[f64; TILE]; K],
     lps: &mut [f64; TILE],

@@ -58,6 +58,8 @@ pub enum Adapter {
     DrawGradient(DrawGradient),
     /// See [`Adaptation::Windowed`].
     Windowed(Windowed),
+    /// See [`Adaptation::Pooled`]: the chain's pool adapts, so the chain keeps no state.
+    Pooled,
 }
 
 impl Adapter {
@@ -77,6 +79,7 @@ impl Adapter {
         match self {
             Adapter::DrawGradient(a) => a.on_draw(draw, q, g),
             Adapter::Windowed(a) => a.on_draw(draw, q, g),
+            Adapter::Pooled => AdaptStep::default(),
         }
     }
 }

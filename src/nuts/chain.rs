@@ -216,10 +216,9 @@ impl ChainMachine {
         let iteration = self.iteration;
         let mut new_inv_mass = None;
         let mut probe = false;
+        // A pooled chain's pool adapts (the driver hands it this draw) and resumes the chain.
         let pooled = tuning && self.opts.adaptation == Adaptation::Pooled;
-        if pooled {
-            // The pool adapts (the driver hands it this draw) and resumes the chain.
-        } else if tuning {
+        if tuning && !pooled {
             self.step_size = self.dual.update(accept_stat);
             let adapted = self.adapter.on_draw(iteration, &state.q, &state.g);
             new_inv_mass = adapted.inv_mass;

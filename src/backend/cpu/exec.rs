@@ -313,29 +313,7 @@ impl Executor {
         let (lo, hi) = ws.split_at_mut(o);
         let out = &mut hi[..n];
         let (x, y) = (&lo[a..a + la], &lo[b..b + lb]);
-        macro_rules! each {
-            ($f:expr) => {
-                match (la == n, lb == n) {
-                    (true, true) => out.iter_mut().zip(x).zip(y).for_each(|((o, &x), &y)| *o = $f(x, y)),
-                    (true, false) => {
-                        let y = y[0];
-                        out.iter_mut().zip(x).for_each(|(o, &x)| *o = $f(x, y))
-                    }
-                    (false, true) => {
-                        let x = x[0];
-                        out.iter_mut().zip(y).for_each(|(o, &y)| *o = $f(x, y))
-                    }
-                    (false, false) => out[0] = $f(x[0], y[0]),
-                }
-            };
-        }
-        match op {
-            BinOp::Add => each!(|x: f64, y: f64| x + y),
-            BinOp::Sub => each!(|x: f64, y: f64| x - y),
-            BinOp::Mul => each!(|x: f64, y: f64| x * y),
-            BinOp::Div => each!(|x: f64, y: f64| x / y),
-            BinOp::Pow => each!(|x: f64, y: f64| x.powf(y)),
-        }
+        rows::binary(op, rows::Arg::broadcast(x, n), rows::Arg::broadcast(y, n), out);
     }
 
     /// [`Executor::binary`] element by element through the workspace.
@@ -382,25 +360,7 @@ impl Executor {
             }
         }
         let any_grad = partials.iter().any(Option::is_some);
-        let mut x = [0.0; MAX];
-        let mut g = [0.0; MAX];
-        let mut total = match hoisted {
-            Hoist::None => 0.0,
-            Hoist::Constant(c) => *c,
-            Hoist::Scalar => {
-                // The normaliser reads only scalars: once, times the broadcast length.
-                for j in 0..k {
-                    x[j] = ws[at[j]];
-                }
-                let norm = F::log_normalizer_grad(&x[1..k], &mut g[..k]);
-                for &j in F::NORMALIZER_PARAMS {
-                    if out[j + 1] != usize::MAX {
-                        ws[out[j + 1]] += n as f64 * g[j + 1];
-                    }
-                }
-                n as f64 * norm
-            }
-        };
+        let mut total = hoisted_share::<F>(ws, hoisted, &at[..k], &out[..k], n);
         let kernel = !matches!(hoisted, Hoist::None);
         // Branch-free addressing: element i of argument j is at[j] + i·stride[j]; only the
         // partials that exist are written.
@@ -524,6 +484,38 @@ impl Executor {
 
 /// Elements per block of a density loop (see [`Executor::lpdf_loop`]).
 const BLOCK: usize = rows::TILE;
+
+/// A density's normaliser share evaluated outside its element loop (see [`Hoist`]), for a
+/// broadcast over `n` elements: the constant, or — when the normaliser reads only scalars —
+/// `n` times its value at the arguments at offsets `at`, with `n` times its partials added into
+/// the scalar partial slots `out` (`usize::MAX` where there is none).
+pub(crate) fn hoisted_share<F: crate::model::Family>(
+    ws: &mut [f64],
+    hoisted: &Hoist,
+    at: &[usize],
+    out: &[usize],
+    n: usize,
+) -> f64 {
+    match hoisted {
+        Hoist::None => 0.0,
+        Hoist::Constant(c) => *c,
+        Hoist::Scalar => {
+            let k = at.len();
+            let mut x = [0.0; MAX];
+            let mut g = [0.0; MAX];
+            for j in 0..k {
+                x[j] = ws[at[j]];
+            }
+            let norm = F::log_normalizer_grad(&x[1..k], &mut g[..k]);
+            for &j in F::NORMALIZER_PARAMS {
+                if out[j + 1] != usize::MAX {
+                    ws[out[j + 1]] += n as f64 * g[j + 1];
+                }
+            }
+            n as f64 * norm
+        }
+    }
+}
 
 /// Most arguments a fused density takes (value + 7 parameters).
 pub const MAX_ARGS: usize = 8;

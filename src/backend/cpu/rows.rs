@@ -770,10 +770,18 @@ fn full(x: &[f64]) -> Option<&[f64; TILE]> {
     x.get(..TILE)?.try_into().ok()
 }
 
-/// A row argument on one tile.
-enum Arg<'a> {
+/// A row argument on one tile (or an elementwise operand of the plain path).
+pub(crate) enum Arg<'a> {
     Rows(&'a [f64]),
     Scalar(f64),
+}
+
+impl<'a> Arg<'a> {
+    /// `v` as rows when it has `n` elements, else its first element broadcast.
+    #[inline]
+    pub(crate) fn broadcast(v: &'a [f64], n: usize) -> Arg<'a> {
+        if v.len() == n { Arg::Rows(v) } else { Arg::Scalar(v[0]) }
+    }
 }
 
 /// `src`'s rows `r0..r0 + w` (tile buffers from `tiles`).
@@ -797,8 +805,9 @@ fn tile_of(src: Src, tiles: &[f64], ws: &[f64], r0: usize, w: usize) -> [f64; TI
     out
 }
 
+/// `y = a op b` elementwise, scalars broadcast (the row groups' and the plain path's loop).
 #[inline]
-fn binary(op: BinOp, a: Arg, b: Arg, y: &mut [f64]) {
+pub(crate) fn binary(op: BinOp, a: Arg, b: Arg, y: &mut [f64]) {
     macro_rules! each {
         ($f:expr) => {
             match (a, b) {
@@ -1024,23 +1033,11 @@ fn hoisted_terms(
             values[offsets[*p]] = 0.0;
         }
     }
-    match hoisted {
-        Hoist::None => 0.0,
-        Hoist::Constant(c) => *c,
-        Hoist::Scalar => with_family!(*kind, F => {
-            let k = args.len();
-            let mut x = [0.0; super::exec::MAX_ARGS];
-            let mut g = [0.0; super::exec::MAX_ARGS];
-            for j in 0..k {
-                x[j] = values[offsets[args[j]]];
-            }
-            let norm = F::log_normalizer_grad(&x[1..k], &mut g[..k]);
-            for &j in F::NORMALIZER_PARAMS {
-                if let Some(p) = partials[j + 1] {
-                    values[offsets[p]] += rows as f64 * g[j + 1];
-                }
-            }
-            rows as f64 * norm
-        }),
+    let k = args.len();
+    let (mut at, mut out) = ([0usize; super::exec::MAX_ARGS], [usize::MAX; super::exec::MAX_ARGS]);
+    for j in 0..k {
+        at[j] = offsets[args[j]];
+        out[j] = partials[j].map_or(usize::MAX, |p| offsets[p]);
     }
+    with_family!(*kind, F => super::exec::hoisted_share::<F>(values, hoisted, &at[..k], &out[..k], rows))
 }

@@ -4,8 +4,10 @@
 //!
 //! ```text
 //! cargo run --release --example adaptation -- [--set peers|posteriordb|all] [--seeds 3]
-//!     [--variants windowed:1000,draw_gradient:1000,draw_gradient:300] [NAME…]
+//!     [--variants windowed:1000,draw_gradient:1000,draw_gradient:300:low_rank] [NAME…]
 //! ```
+//! A variant is `adaptation:warmup`, with `:low_rank` for the low-rank-plus-diagonal metric
+//! (`Metric::low_rank()`; the diagonal otherwise).
 //! Every run: 4 chains, the given warmup, 1000 draws, on the CPU. Per model and variant, the
 //! median over seeds of: gradients in warmup and in draws, the minimum bulk ESS over every
 //! scalar, ESS per 1,000 gradients (warmup included: the cost of a run), divergences, and
@@ -79,14 +81,27 @@ fn median(mut v: Vec<f64>) -> f64 {
     if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
 }
 
-fn parse_variant(s: &str) -> Option<(Adaptation, usize)> {
-    let (kind, warmup) = s.split_once(':')?;
-    let kind = match kind {
+fn parse_variant(s: &str) -> Option<(Adaptation, usize, Metric)> {
+    let mut parts = s.split(':');
+    let kind = match parts.next()? {
         "windowed" => Adaptation::Windowed,
         "draw_gradient" => Adaptation::DrawGradient,
         _ => return None,
     };
-    Some((kind, warmup.parse().ok()?))
+    let warmup = parts.next()?.parse().ok()?;
+    let metric = match parts.next() {
+        None => Metric::Diagonal,
+        Some("low_rank") => Metric::low_rank(),
+        Some(_) => return None,
+    };
+    Some((kind, warmup, metric))
+}
+
+fn label(kind: Adaptation, metric: Metric) -> String {
+    match metric {
+        Metric::Diagonal => format!("{kind:?}"),
+        Metric::LowRank(_) => format!("{kind:?} low rank"),
+    }
 }
 
 fn main() -> exmc::Result<()> {
@@ -97,9 +112,9 @@ fn main() -> exmc::Result<()> {
     let set = args::value("--set").unwrap_or_else(|| "peers".into());
     let seeds: u64 = args::arg("--seeds", 3);
     let spec = args::value("--variants").unwrap_or_else(|| "windowed:1000,draw_gradient:1000".into());
-    let variants: Vec<(Adaptation, usize)> = spec.split(',').filter_map(parse_variant).collect();
+    let variants: Vec<(Adaptation, usize, Metric)> = spec.split(',').filter_map(parse_variant).collect();
     if variants.is_empty() {
-        eprintln!("--variants: expected e.g. windowed:1000,draw_gradient:300");
+        eprintln!("--variants: expected e.g. windowed:1000,draw_gradient:300,draw_gradient:300:low_rank");
         std::process::exit(2);
     }
     let chosen = args::positional();
@@ -111,11 +126,12 @@ fn main() -> exmc::Result<()> {
     let mut log_ratios = vec![Vec::new(); variants.len()];
     for case in cases(&shared, &set, &chosen) {
         let mut first = None;
-        for (v, &(kind, warmup)) in variants.iter().enumerate() {
+        for (v, &(kind, warmup, metric)) in variants.iter().enumerate() {
             let mut cols: [Vec<f64>; 6] = Default::default();
             for seed in 1..=seeds {
                 let fit = Sampler::new(&case.model)
                     .adaptation(kind)
+                    .metric(metric)
                     .warmup(warmup)
                     .target_accept(case.target_accept)
                     .max_treedepth(case.max_treedepth)
@@ -146,16 +162,18 @@ fn main() -> exmc::Result<()> {
             };
             log_ratios[v].push(ratio.ln());
             println!(
-                "| {} | {kind:?} | {warmup} | {wg:.0} | {dg:.0} | {ess:.0} | {per_k:.1} | {div:.0} | {secs:.3} | {ratio:.2} |",
-                case.name
+                "| {} | {} | {warmup} | {wg:.0} | {dg:.0} | {ess:.0} | {per_k:.1} | {div:.0} | {secs:.3} | {ratio:.2} |",
+                case.name,
+                label(kind, metric)
             );
         }
     }
-    for ((kind, warmup), logs) in variants.iter().zip(&log_ratios) {
+    for ((kind, warmup, metric), logs) in variants.iter().zip(&log_ratios) {
         let n = logs.len().max(1) as f64;
         let gm = (logs.iter().sum::<f64>() / n).exp();
         println!(
-            "geometric mean of ESS/grad ÷ first, {kind:?} warmup {warmup}: {gm:.2} over {} models",
+            "geometric mean of ESS/grad ÷ first, {} warmup {warmup}: {gm:.2} over {} models",
+            label(*kind, *metric),
             logs.len()
         );
     }

@@ -29,6 +29,14 @@ const S_RHO: u32 = 10u;
 const S_SUM: u32 = 11u;
 const S_NEAR: u32 = 12u;
 const S_MINV: u32 = 13u;
+// A low-rank metric (R > 0; src/backend/metric.rs): slots S_V + side hold each end's velocity
+// M⁻¹p, S_U + r column r of U (zero past the metric's rank), S_LAM its eigenvalues (element r;
+// 1 past the rank). The U-turn checks then take velocities with unit weights.
+const S_V: u32 = 14u;
+const S_U: u32 = 16u;
+const S_LAM: u32 = 16u + R;
+// Private scratch of R coefficients (at least one element).
+const RP: u32 = max(R, 1u);
 // Per-chain scalars.
 const C_LOGP: u32 = 0u;       // 0, 1: log density at the backward / forward end
 const C_SAMPLE_LOGP: u32 = 2u;
@@ -49,6 +57,9 @@ const J: u32 = (D + 3u) / 4u;
 const DP: u32 = 4u * J;
 const OP_POINT: u32 = 0u;
 const OP_INV_MASS: u32 = 1u;
+// Rows OP_LOW_RANK + t carry columns 2t, 2t + 1 of U, and (t even) eigenvalues 2t .. 2t + 3
+// after them: one writer per vec4.
+const OP_LOW_RANK: u32 = 2u;
 // Workgroup size of the row entry points (scatter, gather): one invocation per row.
 const ROWS_WORKGROUP: u32 = 64u;
 // `ctl` header: commands, commands that begin a trajectory (they come first), scatter rows,
@@ -123,8 +134,22 @@ fn scatter(@builtin(global_invocation_id) id: vec3<u32>) {
     let w = ctl[SCATTER0 + r];
     let c = w & 0xffffffu;
     let row = r * ROW;
-    if ((w >> 24u) == OP_INV_MASS) {
+    let op = w >> 24u;
+    if (op == OP_INV_MASS) {
         for (var j = 0u; j < J; j++) { state[vi(c, S_MINV, j)] = row_quad(row, j, D); }
+        return;
+    }
+    if (op >= OP_LOW_RANK) {
+        let t = op - OP_LOW_RANK;
+        for (var x = 0u; x < 2u; x++) {
+            if (2u * t + x < R) {
+                for (var j = 0u; j < J; j++) { state[vi(c, S_U + 2u * t + x, j)] = row_quad(row + x * D, j, D); }
+            }
+        }
+        if (t % 2u == 0u) {
+            state[vi(c, S_LAM, t / 2u)] = vec4<real>(io[row + 2u * D], io[row + 2u * D + 1u],
+                                                     io[row + 2u * D + 2u], io[row + 2u * D + 3u]);
+        }
         return;
     }
     for (var j = 0u; j < J; j++) {
@@ -202,6 +227,16 @@ fn six(m: vec4<real>, ra: vec4<real>, rb: vec4<real>, af: vec4<real>, an: vec4<r
     let to_a = m * (rb + an);
     return array<real, 6>(dot(bf, whole), dot(af, whole), dot(bn, to_b), dot(af, to_b), dot(bf, to_a),
                           dot(an, to_a));
+}
+
+// Eigenvalue r of the low-rank metric.
+fn lam(c: u32, r: u32) -> real { return state[vi(c, S_LAM, r / 4u)][r % 4u]; }
+
+// The coefficient a low-rank product applies along column r: λ − 1 for a velocity M⁻¹p,
+// λ^{-1/2} − 1 for a momentum M^{1/2}z.
+fn lam_factor(c: u32, r: u32, momentum: bool) -> real {
+    let l = lam(c, r);
+    return select(l - real(1.0), real(1.0) / sqrt(l) - real(1.0), momentum);
 }
 
 fn all_positive(d: array<real, 6>) -> bool {

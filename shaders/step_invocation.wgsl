@@ -33,6 +33,28 @@ fn store_half(c: u32, l: u32, p: ptr<function, Vec>, sum: ptr<function, Vec>) {
     }
 }
 
+// x += U (f(λ) ∘ Uᵀx) for the low-rank metric (see `lam_factor`).
+fn project(c: u32, x: ptr<function, Vec>, momentum: bool) {
+    var y: array<real, RP>;
+    for (var r = 0u; r < R; r++) {
+        var acc = vec4<real>();
+        for (var j = 0u; j < J; j++) { acc += state[vi(c, S_U + r, j)] * quad(x, j); }
+        y[r] = (acc.x + acc.y + acc.z + acc.w) * lam_factor(c, r, momentum);
+    }
+    for (var j = 0u; j < J; j++) {
+        var add = vec4<real>();
+        for (var r = 0u; r < R; r++) { add += y[r] * state[vi(c, S_U + r, j)]; }
+        for (var t = 0u; t < 4u; t++) { (*x)[4u * j + t] += add[t]; }
+    }
+}
+
+// v = M⁻¹p under the low-rank metric: σ ∘ (x + U((λ − 1) ∘ Uᵀx)) with x = σ ∘ p, σ = sqrt(m).
+fn velocity(c: u32, m: ptr<function, Vec>, p: ptr<function, Vec>, v: ptr<function, Vec>) {
+    for (var i = 0u; i < DP; i++) { (*v)[i] = sqrt((*m)[i]) * (*p)[i]; }
+    project(c, v, false);
+    for (var i = 0u; i < DP; i++) { (*v)[i] *= sqrt((*m)[i]); }
+}
+
 // Trajectory start: the selected sample becomes both ends, with fresh momentum.
 @compute @workgroup_size(WORKGROUP)
 fn begin(@builtin(global_invocation_id) id: vec3<u32>) {
@@ -45,13 +67,31 @@ fn begin(@builtin(global_invocation_id) id: vec3<u32>) {
     load(c, S_MINV, &m);
     var p: Vec;
     var kinetic = real(0.0);
-    for (var k2 = 0u; k2 < (D + 1u) / 2u; k2++) {
-        let z = normal_pair(cmd, k2, purpose);
-        for (var j = 0u; j < 2u; j++) {
-            let i = 2u * k2 + j;
-            if (i >= D) { break; }
-            p[i] = z[j] / sqrt(m[i]);
-            kinetic += m[i] * p[i] * p[i];
+    if (R > 0u) {
+        // Low rank: p = diag(σ)⁻¹ (z + U((λ^{-1/2} − 1) ∘ Uᵀz)), and both ends' velocity.
+        for (var i = 0u; i < DP; i++) { p[i] = real(0.0); }
+        for (var k2 = 0u; k2 < (D + 1u) / 2u; k2++) {
+            let z = normal_pair(cmd, k2, purpose);
+            p[2u * k2] = z[0];
+            if (2u * k2 + 1u < D) { p[2u * k2 + 1u] = z[1]; }
+        }
+        project(c, &p, true);
+        // Padding has m = 0 (and p = 0): divide by 1 there.
+        for (var i = 0u; i < DP; i++) { p[i] /= select(real(1.0), sqrt(m[i]), m[i] > real(0.0)); }
+        var v: Vec;
+        velocity(c, &m, &p, &v);
+        for (var i = 0u; i < DP; i++) { kinetic += p[i] * v[i]; }
+        store(c, S_V, &v);
+        store(c, S_V + 1u, &v);
+    } else {
+        for (var k2 = 0u; k2 < (D + 1u) / 2u; k2++) {
+            let z = normal_pair(cmd, k2, purpose);
+            for (var j = 0u; j < 2u; j++) {
+                let i = 2u * k2 + j;
+                if (i >= D) { break; }
+                p[i] = z[j] / sqrt(m[i]);
+                kinetic += m[i] * p[i] * p[i];
+            }
         }
     }
     let at = sample_at(c);
@@ -92,6 +132,8 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
     var g: Vec;
     var m: Vec;
     var sum: Vec;
+    // The velocity M⁻¹p (low-rank metric only).
+    var v: Vec;
     load(c, e, &q);
     load(c, e + 1u, &p);
     load(c, e + 2u, &g);
@@ -99,24 +141,41 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
     if (n == 0u) {
         if (!probe) {
             scal[si(c, C_SUB_LOG_W)] = neg_inf();
-            store(c, S_NEAR, &p);
+            if (R > 0u) {
+                load(c, S_V + side, &v);
+                store(c, S_NEAR, &v);
+            } else {
+                store(c, S_NEAR, &p);
+            }
         }
     } else {
         load(c, S_SUM, &sum);
     }
     // Leapfrog.
-    for (var i = 0u; i < DP; i++) {
-        p[i] += real(0.5) * h * g[i];
-        q[i] += h * m[i] * p[i];
-    }
-    let lp = logp_grad(&q, &g);
     var kinetic = real(0.0);
-    var finite = is_finite_r(lp);
-    for (var i = 0u; i < DP; i++) {
-        p[i] += real(0.5) * h * g[i];
-        kinetic += m[i] * p[i] * p[i];
-        finite = finite && is_finite_r(g[i]);
+    var lp: real;
+    if (R > 0u) {
+        for (var i = 0u; i < DP; i++) { p[i] += real(0.5) * h * g[i]; }
+        velocity(c, &m, &p, &v);
+        for (var i = 0u; i < DP; i++) { q[i] += h * v[i]; }
+        lp = logp_grad(&q, &g);
+        for (var i = 0u; i < DP; i++) { p[i] += real(0.5) * h * g[i]; }
+        velocity(c, &m, &p, &v);
+        for (var i = 0u; i < DP; i++) { kinetic += p[i] * v[i]; }
+        store(c, S_V + side, &v);
+    } else {
+        for (var i = 0u; i < DP; i++) {
+            p[i] += real(0.5) * h * g[i];
+            q[i] += h * m[i] * p[i];
+        }
+        lp = logp_grad(&q, &g);
+        for (var i = 0u; i < DP; i++) {
+            p[i] += real(0.5) * h * g[i];
+            kinetic += m[i] * p[i] * p[i];
+        }
     }
+    var finite = is_finite_r(lp);
+    for (var i = 0u; i < DP; i++) { finite = finite && is_finite_r(g[i]); }
     store(c, e, &q);
     store(c, e + 1u, &p);
     store(c, e + 2u, &g);
@@ -148,10 +207,21 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
         scal[si(c, C_SUB_E)] = energy;
     }
     scal[si(c, C_SUB_LOG_W)] = new_w;
-    // Running sum and the checkpoint of the blocks starting at this leaf.
+    // Running sum and the checkpoint of the blocks starting at this leaf. Under a low-rank
+    // metric the checks take velocities with unit weights: from here `p` holds the velocity
+    // and `m` ones.
     let ks = slot(n, depth);
-    store_begin(c, ks, &p, &sum);
-    for (var i = 0u; i < DP; i++) { sum[i] += p[i]; }
+    if (R > 0u) {
+        store_begin(c, ks, &v, &sum);
+        for (var i = 0u; i < DP; i++) {
+            sum[i] += p[i];
+            p[i] = v[i];
+            m[i] = real(1.0);
+        }
+    } else {
+        store_begin(c, ks, &p, &sum);
+        for (var i = 0u; i < DP; i++) { sum[i] += p[i]; }
+    }
     store(c, S_SUM, &sum);
     // Blocks ending at this leaf: second halves at levels below the lowest set bit of n + 1
     // merge with their first halves; the block at that level is a first half and is stored.
@@ -182,7 +252,7 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
     scal[si(c, C_LOG_W)] = log_add_exp(log_w, sub_w);
     // The trajectory so far (a: far end .. S_NEAR, sum S_RHO) against the completed subtree (b:
     // its first leaf's momentum .. p, sum `sum`).
-    let far = end_slot(1u - side) + 1u;
+    let far = select(end_slot(1u - side) + 1u, S_V + 1u - side, R > 0u);
     let first = slot(0u, depth);
     var d = array<real, 6>(real(0.0), real(0.0), real(0.0), real(0.0), real(0.0), real(0.0));
     for (var j = 0u; j < J; j++) {

@@ -39,6 +39,40 @@ fn shared_command(k: u32, lane: u32) -> Cmd {
     return workgroupUniformLoad(&wcmd);
 }
 
+// x += U (f(λ) ∘ Uᵀx) for the low-rank metric (see `lam_factor`): the column products are
+// summed over the lanes eight at a time. Uniform control flow only.
+fn wproject(c: u32, lane: u32, x: ptr<function, Part>, momentum: bool) {
+    var y: array<real, RP>;
+    for (var r0 = 0u; r0 < R; r0 += 8u) {
+        var part = array<vec4<real>, 2>();
+        for (var r = r0; r < min(r0 + 8u, R); r++) {
+            var acc = real(0.0);
+            for (var t = 0u; t < JT; t++) {
+                let j = jw(lane, t);
+                if (j < J) { acc += dot(state[vi(c, S_U + r, j)], (*x)[t]); }
+            }
+            part[(r - r0) / 4u][(r - r0) % 4u] = acc;
+        }
+        let tot = wg_sum(lane, part[0], part[1]);
+        for (var r = r0; r < min(r0 + 8u, R); r++) {
+            y[r] = tot[(r - r0) / 4u][(r - r0) % 4u] * lam_factor(c, r, momentum);
+        }
+    }
+    for (var t = 0u; t < JT; t++) {
+        let j = jw(lane, t);
+        if (j < J) {
+            for (var r = 0u; r < R; r++) { (*x)[t] += y[r] * state[vi(c, S_U + r, j)]; }
+        }
+    }
+}
+
+// v = M⁻¹p under the low-rank metric (see step_invocation.wgsl: velocity).
+fn wvelocity(c: u32, lane: u32, m: ptr<function, Part>, p: ptr<function, Part>, v: ptr<function, Part>) {
+    for (var t = 0u; t < JT; t++) { (*v)[t] = sqrt((*m)[t]) * (*p)[t]; }
+    wproject(c, lane, v, false);
+    for (var t = 0u; t < JT; t++) { (*v)[t] *= sqrt((*m)[t]); }
+}
+
 // Trajectory start: lane-strided momentum draws (normals 4j..4j+3 come from pairs 2j, 2j+1,
 // the same numbers as one invocation per chain).
 @compute @workgroup_size(WORKGROUP)
@@ -50,6 +84,40 @@ fn begin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
     let purpose = momentum_purpose(cmd);
     let at = sample_at(c);
     var kinetic = real(0.0);
+    if (R > 0u) {
+        // Low rank: p = diag(σ)⁻¹ (z + U((λ^{-1/2} − 1) ∘ Uᵀz)), and both ends' velocity.
+        var m: Part;
+        var p: Part;
+        var v: Part;
+        wload(c, S_MINV, lane, &m);
+        for (var t = 0u; t < JT; t++) {
+            let j = jw(lane, t);
+            var z = vec4<real>();
+            if (j < J) {
+                z = vec4<real>(normal_pair(cmd, 2u * j, purpose), normal_pair(cmd, 2u * j + 1u, purpose));
+                for (var x = 0u; x < 4u; x++) {
+                    if (4u * j + x >= D) { z[x] = real(0.0); }
+                }
+            }
+            p[t] = z;
+        }
+        wproject(c, lane, &p, true);
+        // Padding has m = 0 (and p = 0): divide by 1 there.
+        for (var t = 0u; t < JT; t++) { p[t] /= select(vec4<real>(real(1.0)), sqrt(m[t]), m[t] > vec4<real>()); }
+        wvelocity(c, lane, &m, &p, &v);
+        for (var t = 0u; t < JT; t++) {
+            let j = jw(lane, t);
+            if (j < J) {
+                kinetic += dot(p[t], v[t]);
+                start_quad(c, at, j, p[t]);
+            }
+        }
+        wstore(c, S_V, lane, &v);
+        wstore(c, S_V + 1u, lane, &v);
+        let total = wg_sum1(lane, kinetic);
+        if (lane == 0u) { start_scalars(c, total); }
+        return;
+    }
     for (var t = 0u; t < JT; t++) {
         let j = jw(lane, t);
         if (j >= J) { break; }
@@ -96,19 +164,36 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     var g: Part;
     var m: Part;
     var sum: Part;
+    // The velocity M⁻¹p (low-rank metric only).
+    var v: Part;
     wload(c, e, lane, &q);
     wload(c, e + 1u, lane, &p);
     wload(c, e + 2u, lane, &g);
     wload(c, S_MINV, lane, &m);
     if (n == 0u) {
-        if (!probe) { wstore(c, S_NEAR, lane, &p); }
+        if (!probe) {
+            if (R > 0u) {
+                wload(c, S_V + side, lane, &v);
+                wstore(c, S_NEAR, lane, &v);
+            } else {
+                wstore(c, S_NEAR, lane, &p);
+            }
+        }
     } else {
         wload(c, S_SUM, lane, &sum);
     }
+    if (R > 0u) {
+        for (var t = 0u; t < JT; t++) { p[t] += real(0.5) * h * g[t]; }
+        wvelocity(c, lane, &m, &p, &v);
+    }
     // Leapfrog; the new position goes to workgroup memory for logp_grad.
     for (var t = 0u; t < JT; t++) {
-        p[t] += real(0.5) * h * g[t];
-        q[t] += h * m[t] * p[t];
+        if (R > 0u) {
+            q[t] += h * v[t];
+        } else {
+            p[t] += real(0.5) * h * g[t];
+            q[t] += h * m[t] * p[t];
+        }
         let j = jw(lane, t);
         if (j < J) {
             for (var x = 0u; x < 4u; x++) { wpos[4u * j + x] = q[t][x]; }
@@ -127,8 +212,13 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
         g[t] = gj;
         p[t] += real(0.5) * h * gj;
-        kinetic += dot(m[t] * p[t], p[t]);
+        if (R == 0u) { kinetic += dot(m[t] * p[t], p[t]); }
         bad += dot(select(vec4<real>(), vec4<real>(real(1.0)), !(abs(gj) < vec4<real>(pos_inf()))), vec4<real>(real(1.0)));
+    }
+    if (R > 0u) {
+        wvelocity(c, lane, &m, &p, &v);
+        for (var t = 0u; t < JT; t++) { kinetic += dot(p[t], v[t]); }
+        wstore(c, S_V + side, lane, &v);
     }
     let kb = wg_sum(lane, vec4<real>(kinetic, bad, real(0.0), real(0.0)), vec4<real>())[0];
     wstore(c, e, lane, &q);
@@ -144,15 +234,22 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
         return;
     }
-    // Running sum and the checkpoint of the blocks starting at this leaf.
+    // Running sum and the checkpoint of the blocks starting at this leaf. Under a low-rank
+    // metric the checks take velocities with unit weights: from here `p` holds the velocity
+    // and `m` ones.
     let ks = slot(n, depth);
     for (var t = 0u; t < JT; t++) {
         let j = jw(lane, t);
+        let sharp = select(p[t], v[t], R > 0u);
         if (j < J) {
-            begins[vi(c, mom(ks), j)] = p[t];
+            begins[vi(c, mom(ks), j)] = sharp;
             begins[vi(c, sums(ks), j)] = sum[t];
         }
         sum[t] += p[t];
+        if (R > 0u) {
+            p[t] = v[t];
+            m[t] = vec4<real>(real(1.0));
+        }
     }
     wstore(c, S_SUM, lane, &sum);
     // Merge checks of the blocks ending at this leaf (all of them: no exit between barriers).
@@ -189,7 +286,7 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let complete = n + 1u >= (1u << depth);
     var no_turn = true;
     if (complete) {
-        let far = end_slot(1u - side) + 1u;
+        let far = select(end_slot(1u - side) + 1u, S_V + 1u - side, R > 0u);
         let first = slot(0u, depth);
         var d = array<vec4<real>, 2>();
         for (var t = 0u; t < JT; t++) {

@@ -53,7 +53,7 @@ pub mod prelude {
     pub use crate::model::dist::families::*;
     pub use crate::model::{Dist, DistKind, Expr, Model, NodeKind, Shape, Var};
     pub use crate::sampler::{
-        Adaptation, BackendChoice, CancelToken, Fit, Init, MetricInit, Sampler, compute_log_likelihood,
-        log_likelihood, posterior_predictive, prior_predictive,
+        Adaptation, BackendChoice, CancelToken, Fit, Init, LowRankOptions, Metric, MetricInit, Sampler,
+        compute_log_likelihood, log_likelihood, posterior_predictive, prior_predictive,
     };
 }

@@ -400,7 +400,7 @@ fn kernels(m: &Model) {
             let mapping = Mapping::choose(&c.logp_grad, choice);
             for src in [
                 batch_logp_grad_module(&c.logp_grad, precision, mapping),
-                step_module(&c.logp_grad, 10, 7, precision, 4, mapping),
+                step_module(&c.logp_grad, 10, 7, precision, 4, (mapping, 0)),
             ]
             .into_iter()
             .flatten()

@@ -209,6 +209,7 @@ fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
         dual_averaging: DualAveragingOptions::default(),
         step_size: 1.0,
         adaptation: Default::default(),
+        metric: Default::default(),
     };
     let mut machines: Vec<ChainMachine> = ids
         .iter()

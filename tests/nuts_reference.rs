@@ -168,7 +168,7 @@ fn iterative(case: &Case, rng: &ChainRng, seed: u64, chain: usize) -> (u32, u32,
     let (eps, max_depth) = (*eps, *max_depth);
     let d = q0.len();
     let mut state = ChainState::new(d, max_depth as usize, ChainRng::new(seed, chain));
-    state.inv_mass.copy_from_slice(inv_mass);
+    state.set_inv_mass(inv_mass);
     let mut g = vec![0.0; d];
     let lp = target.logp_grad(q0, &mut g);
     state.set_point(q0, &g, lp);

@@ -8,9 +8,11 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod metric;
 pub mod step;
 
 pub use cpu::CpuBackend;
+pub use metric::LowRank;
 pub use step::{Direction, DrawState, LeafReport, StepCommand};
 
 /// A device that holds per-chain NUTS state and executes leaf steps in batches.
@@ -32,6 +34,9 @@ pub trait Backend: Send {
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]);
     /// Chain `chain`'s inverse mass-matrix diagonal as last set (ones before any).
     fn inv_mass(&self, chain: usize) -> Vec<f64>;
+    /// Sets chain `chain`'s low-rank metric correction (see [`LowRank`]; rank zero restores
+    /// the diagonal metric). Its rank is at most the `max_rank` the backend was made for.
+    fn set_low_rank(&mut self, chain: usize, low_rank: &LowRank);
     /// Executes one leaf step for every command (at most one command per chain). Fails only
     /// when the device does (e.g. a lost GPU device).
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()>;

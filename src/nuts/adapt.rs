@@ -2,8 +2,10 @@
 //! draw-and-gradient estimate. Each warmup draw goes to an [`Adapter`], which answers with a new
 //! inverse mass diagonal when it has one and says whether the step size must be searched again.
 
+use super::low_rank::{Metric, Store};
 use super::mass_matrix::{Welford, draw_gradient_metric};
 use super::warmup::Windows;
+use crate::backend::LowRank;
 
 /// How warmup adapts the inverse mass diagonal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,6 +49,8 @@ impl Adaptation {
 pub struct AdaptStep {
     /// New inverse mass diagonal.
     pub inv_mass: Option<Vec<f64>>,
+    /// New low-rank correction (with [`Metric::LowRank`]; always with a new diagonal).
+    pub low_rank: Option<LowRank>,
     /// Whether the step size must be searched again (and dual averaging restarted).
     pub search_step_size: bool,
 }
@@ -63,13 +67,19 @@ pub enum Adapter {
 }
 
 impl Adapter {
-    /// An adapter of kind `kind` for `warmup` iterations in dimension `dim`.
-    pub fn new(kind: Adaptation, warmup: usize, dim: usize) -> Adapter {
+    /// An adapter of kind `kind` for metric `metric`, `warmup` iterations and dimension `dim`
+    /// (a low-rank metric is estimated under [`Adaptation::DrawGradient`] only; the sampler
+    /// refuses other pairs).
+    pub fn new(kind: Adaptation, metric: Metric, warmup: usize, dim: usize) -> Adapter {
         match kind {
-            // A pooled chain's own adapter is never consulted: its pool adapts.
-            Adaptation::DrawGradient | Adaptation::Pooled => {
-                Adapter::DrawGradient(DrawGradient::new(warmup, dim))
+            Adaptation::DrawGradient => {
+                let mut a = DrawGradient::new(warmup, dim);
+                if let Metric::LowRank(o) = metric {
+                    a.low_rank = Some(Store::new(o));
+                }
+                Adapter::DrawGradient(a)
             }
+            Adaptation::Pooled => Adapter::Pooled,
             Adaptation::Windowed => Adapter::Windowed(Windowed::new(warmup, dim)),
         }
     }
@@ -152,6 +162,8 @@ pub struct DrawGradient {
     fg: (Welford, Welford),
     bg: (Welford, Welford),
     prev_q: Option<Vec<f64>>,
+    /// The foreground's draws and gradients, kept for [`Metric::LowRank`].
+    low_rank: Option<Store>,
 }
 
 impl DrawGradient {
@@ -165,6 +177,7 @@ impl DrawGradient {
             fg: (Welford::new(dim), Welford::new(dim)),
             bg: (Welford::new(dim), Welford::new(dim)),
             prev_q: None,
+            low_rank: None,
         }
     }
 
@@ -188,6 +201,9 @@ impl DrawGradient {
                 x.add(q);
                 gr.add(g);
             }
+            if let Some(s) = &mut self.low_rank {
+                s.add(q, g);
+            }
         }
         let (switch_at, next_window) = if early {
             (EARLY_WINDOW, EARLY_WINDOW)
@@ -199,11 +215,25 @@ impl DrawGradient {
         if self.bg.0.count() >= switch_at && !late {
             let dim = q.len();
             self.fg = std::mem::replace(&mut self.bg, (Welford::new(dim), Welford::new(dim)));
+            if let Some(s) = &mut self.low_rank {
+                s.switch();
+            }
             if !early {
                 self.window = next_window;
             }
         }
         let mut step = AdaptStep::default();
+        if let Some(s) = &mut self.low_rank {
+            if draw >= 1
+                && let Some((inv_mass, low_rank)) = s.update()
+            {
+                step.inv_mass = Some(inv_mass);
+                step.low_rank = Some(low_rank);
+                step.search_step_size = !self.changed;
+                self.changed = true;
+            }
+            return step;
+        }
         if draw >= 1 && self.fg.0.count() >= 3 {
             step.inv_mass = Some(draw_gradient_metric(&self.fg.0, &self.fg.1));
             step.search_step_size = !self.changed;
@@ -222,7 +252,7 @@ mod tests {
     #[test]
     fn draw_gradient_recovers_a_diagonal_gaussian() {
         let s2: [f64; 3] = [0.01, 1.0, 400.0];
-        let mut a = Adapter::new(Adaptation::DrawGradient, 1000, 3);
+        let mut a = Adapter::new(Adaptation::DrawGradient, Metric::Diagonal, 1000, 3);
         let mut last = None;
         let mut searches = 0;
         for draw in 0..1000 {

@@ -2,8 +2,10 @@
 //! adaptation between draws. It issues commands and consumes reports; it never calls a backend.
 
 use super::adapt::{Adaptation, Adapter};
+use super::low_rank::Metric;
 use super::step_size::{DualAveraging, DualAveragingOptions};
 use super::tree::{Trajectory, TrajectoryEnd};
+use crate::backend::LowRank;
 use crate::backend::{Direction, DrawState, LeafReport, StepCommand};
 use crate::rng::ChainRng;
 
@@ -22,6 +24,8 @@ pub struct ChainOptions {
     pub step_size: f64,
     /// Metric adaptation scheme.
     pub adaptation: Adaptation,
+    /// The metric adapted.
+    pub metric: Metric,
 }
 
 /// Statistics of one draw.
@@ -56,6 +60,8 @@ pub struct DrawOutcome {
     pub stats: DrawStats,
     /// New inverse mass diagonal to install on the backend, if adaptation produced one.
     pub new_inv_mass: Option<Vec<f64>>,
+    /// New low-rank correction to install with it (see [`Metric::LowRank`]).
+    pub new_low_rank: Option<LowRank>,
 }
 
 enum Phase {
@@ -101,7 +107,7 @@ impl ChainMachine {
             iteration: 0,
             step_size: opts.step_size,
             dual: DualAveraging::new(opts.dual_averaging, opts.step_size),
-            adapter: Adapter::new(opts.adaptation, opts.warmup, dim),
+            adapter: Adapter::new(opts.adaptation, opts.metric, opts.warmup, dim),
             phase,
             probes: 0,
             last_end: None,
@@ -215,6 +221,7 @@ impl ChainMachine {
         };
         let iteration = self.iteration;
         let mut new_inv_mass = None;
+        let mut new_low_rank = None;
         let mut probe = false;
         // A pooled chain's pool adapts (the driver hands it this draw) and resumes the chain.
         let pooled = tuning && self.opts.adaptation == Adaptation::Pooled;
@@ -222,6 +229,7 @@ impl ChainMachine {
             self.step_size = self.dual.update(accept_stat);
             let adapted = self.adapter.on_draw(iteration, &state.q, &state.g);
             new_inv_mass = adapted.inv_mass;
+            new_low_rank = adapted.low_rank;
             probe = adapted.search_step_size;
             if iteration + 1 == self.opts.warmup {
                 self.step_size = self.dual.final_step_size();
@@ -238,6 +246,6 @@ impl ChainMachine {
         } else {
             Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.opts.max_depth))
         };
-        DrawOutcome { iteration, stats, new_inv_mass }
+        DrawOutcome { iteration, stats, new_inv_mass, new_low_rank }
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod adapt;
 pub mod chain;
+pub mod low_rank;
 pub mod mass_matrix;
 pub mod pooled;
 pub mod step_size;
@@ -13,6 +14,7 @@ pub mod warmup;
 
 pub use adapt::Adaptation;
 pub use chain::{ChainMachine, ChainOptions, DrawOutcome, DrawStats};
+pub use low_rank::{LowRankOptions, Metric};
 pub use pooled::PooledAdapter;
 pub use step_size::DualAveragingOptions;
 pub use tree::{Trajectory, TrajectoryEnd};

@@ -158,6 +158,9 @@ pub fn drive(
             if let Some(m) = &out.new_inv_mass {
                 backend.set_inv_mass(c, m);
             }
+            if let Some(lr) = &out.new_low_rank {
+                backend.set_low_rank(c, lr);
+            }
             let rec = &mut records[c];
             if out.iteration == g.warmup {
                 warm_end[c] = started.elapsed().as_secs_f64();

@@ -31,7 +31,7 @@ use crate::backend::cpu::{CpuBackend, Executor};
 use crate::compile::{Compiled, compile};
 use crate::error::{Error, Result};
 use crate::model::Model;
-pub use crate::nuts::Adaptation;
+pub use crate::nuts::{Adaptation, LowRankOptions, Metric};
 use crate::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
 use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
@@ -111,7 +111,11 @@ impl BackendChoice {
         seed: u64,
         chain_ids: &[usize],
         max_depth: u32,
-        (precision, mapping): (crate::backend::gpu::Precision, crate::backend::gpu::MappingChoice),
+        (precision, mapping, max_rank): (
+            crate::backend::gpu::Precision,
+            crate::backend::gpu::MappingChoice,
+            usize,
+        ),
         row_parallel: bool,
     ) -> Result<Box<dyn Backend>> {
         let depth = max_depth as usize;
@@ -128,8 +132,14 @@ impl BackendChoice {
                 };
                 let gpu = std::sync::Arc::new(crate::backend::gpu::Gpu::new().map_err(err)?);
                 let prog = &compiled.logp_grad;
-                let b = crate::backend::gpu::GpuBackend::new(
-                    gpu, prog, seed, chain_ids, depth, precision, mapping,
+                let b = crate::backend::gpu::GpuBackend::with_max_rank(
+                    gpu,
+                    prog,
+                    seed,
+                    chain_ids,
+                    depth,
+                    (precision, mapping),
+                    max_rank,
                 )
                 .map_err(err)?;
                 Ok(Box::new(b))
@@ -200,6 +210,7 @@ pub struct Sampler<'m> {
     threads: Option<usize>,
     metric_init: MetricInit,
     adaptation: Adaptation,
+    metric: Metric,
     gpu_precision: crate::backend::gpu::Precision,
     gpu_mapping: crate::backend::gpu::MappingChoice,
     writers: Vec<Arc<dyn TraceWriter>>,
@@ -232,6 +243,7 @@ impl<'m> Sampler<'m> {
             threads: None,
             metric_init: MetricInit::Gradient,
             adaptation: Adaptation::default(),
+            metric: Metric::default(),
             writers: Vec::new(),
             gpu_precision: crate::backend::gpu::Precision::F32,
             gpu_mapping: crate::backend::gpu::MappingChoice::Auto,
@@ -326,6 +338,13 @@ impl<'m> Sampler<'m> {
         self.adaptation = a;
         self
     }
+    /// Which metric warmup adapts (default [`Metric::Diagonal`]; [`Metric::low_rank()`] adds
+    /// nutpie's low-rank correction for strongly correlated posteriors, with nutpie's
+    /// adaptation schedule only).
+    pub fn metric(mut self, m: Metric) -> Self {
+        self.metric = m;
+        self
+    }
     /// Floating-point type of GPU kernels (default f32; f64 needs an adapter with `SHADER_F64`).
     pub fn gpu_precision(mut self, p: crate::backend::gpu::Precision) -> Self {
         self.gpu_precision = p;
@@ -368,6 +387,20 @@ impl<'m> Sampler<'m> {
         if !(MIN_STEP_SIZE..=MAX_STEP_SIZE).contains(&self.step_size) {
             // The range warmup's search keeps to; GPU kernels receive it as f32 words.
             return bad("step_size", "must lie in [1e-12, 1e7]");
+        }
+        if let Metric::LowRank(o) = self.metric {
+            if self.adaptation != Adaptation::DrawGradient {
+                return bad("metric", "a low-rank metric is adapted by Adaptation::DrawGradient only");
+            }
+            if !(1..=64).contains(&o.max_rank) {
+                return bad("metric", "LowRankOptions::max_rank must lie in 1..=64");
+            }
+            if !(o.eigval_cutoff > 1.0 && o.eigval_cutoff.is_finite()) {
+                return bad("metric", "LowRankOptions::eigval_cutoff must be finite and above 1");
+            }
+            if !(o.gamma > 0.0 && o.gamma.is_finite()) {
+                return bad("metric", "LowRankOptions::gamma must be finite and positive");
+            }
         }
         if self.max_treedepth == 0 || self.max_treedepth > 30 {
             return bad("max_treedepth", "must lie in 1..=30");
@@ -534,7 +567,10 @@ impl<'m> Sampler<'m> {
             max_treedepth: self.max_treedepth,
             target_accept: self.target_accept,
             step_size: self.step_size,
-            adaptation: format!("{:?}", self.adaptation),
+            adaptation: match self.metric {
+                Metric::Diagonal => format!("{:?}", self.adaptation),
+                m => format!("{:?} ({m:?})", self.adaptation),
+            },
             dim: compiled.pointmap.dim,
             vars: layout.vars,
         }
@@ -584,6 +620,7 @@ impl<'m> Sampler<'m> {
             },
             step_size: self.step_size,
             adaptation: self.adaptation,
+            metric: self.metric,
         };
         let results: Vec<Result<GroupRecords>> = groups
             .par_iter()
@@ -594,7 +631,7 @@ impl<'m> Sampler<'m> {
                     self.seed,
                     chain_ids,
                     self.max_treedepth,
-                    (self.gpu_precision, self.gpu_mapping),
+                    (self.gpu_precision, self.gpu_mapping, self.metric.max_rank(compiled.pointmap.dim)),
                     row_parallel,
                 )?;
                 let setup_s = created.elapsed().as_secs_f64();

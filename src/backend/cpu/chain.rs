@@ -5,21 +5,31 @@
 //! Stan's extra checks across the boundary of its two halves, use `O(depth)` checkpoints of
 //! momenta and running momentum sums instead of recursion.
 
+use crate::backend::metric::LowRank;
 use crate::backend::step::{Direction, DrawState, LeafReport, MAX_ENERGY_ERROR, StepCommand};
 use crate::rng::{ChainRng, Purpose};
 
-/// Phase-space point with its log density and gradient.
+/// Phase-space point with its log density and gradient (and, under a low-rank metric, its
+/// velocity `M⁻¹p`).
 #[derive(Clone, Debug)]
 pub(crate) struct Point {
     q: Vec<f64>,
     p: Vec<f64>,
+    v: Vec<f64>,
     g: Vec<f64>,
     logp: f64,
 }
 
 impl Point {
     fn new(d: usize) -> Point {
-        Point { q: vec![0.0; d], p: vec![0.0; d], g: vec![0.0; d], logp: f64::NEG_INFINITY }
+        Point { q: vec![0.0; d], p: vec![0.0; d], v: vec![0.0; d], g: vec![0.0; d], logp: f64::NEG_INFINITY }
+    }
+
+    /// The vector the U-turn checks multiply with momentum sums: the velocity under a low-rank
+    /// metric (checked with unit weights), the momentum under a diagonal one (checked with the
+    /// diagonal as weights).
+    fn sharp(&self, low_rank: bool) -> &[f64] {
+        if low_rank { &self.v } else { &self.p }
     }
 }
 
@@ -52,7 +62,16 @@ impl Sample {
 pub struct ChainState {
     rng: ChainRng,
     /// Inverse mass-matrix diagonal.
-    pub inv_mass: Vec<f64>,
+    inv_mass: Vec<f64>,
+    /// Its square roots (the scales of a low-rank metric).
+    sigma: Vec<f64>,
+    /// The low-rank correction, when the metric has one (rank ≥ 1).
+    low_rank: Option<LowRank>,
+    /// Unit weights: the U-turn checks' weights under a low-rank metric (they take velocities).
+    ones: Vec<f64>,
+    /// Scratch: standard normals of a momentum, and the low-rank products' coefficients.
+    normals: Vec<f64>,
+    coeffs: Vec<f64>,
     /// Ends of the trajectory: `[backward, forward]`.
     ends: [Point; 2],
     h0: f64,
@@ -142,6 +161,11 @@ impl ChainState {
         ChainState {
             rng,
             inv_mass: vec![1.0; d],
+            sigma: vec![1.0; d],
+            low_rank: None,
+            ones: vec![1.0; d],
+            normals: zeros(),
+            coeffs: Vec::new(),
             ends: [Point::new(d), Point::new(d)],
             h0: 0.0,
             sub: sample.clone(),
@@ -158,6 +182,29 @@ impl ChainState {
             sum_accept: 0.0,
             n_leapfrog: 0,
         }
+    }
+
+    /// The inverse mass diagonal.
+    pub fn inv_mass(&self) -> &[f64] {
+        &self.inv_mass
+    }
+
+    /// Sets the inverse mass diagonal (the low-rank correction, if any, is kept).
+    pub fn set_inv_mass(&mut self, inv_mass: &[f64]) {
+        self.inv_mass.copy_from_slice(inv_mass);
+        for (s, m) in self.sigma.iter_mut().zip(inv_mass) {
+            *s = m.sqrt();
+        }
+    }
+
+    /// Sets the low-rank correction of the metric (rank zero: the diagonal metric alone).
+    pub fn set_low_rank(&mut self, low_rank: &LowRank) {
+        self.low_rank = (low_rank.rank() > 0).then(|| low_rank.clone());
+    }
+
+    /// The U-turn checks' weights.
+    fn check_weights(&self) -> &[f64] {
+        if self.low_rank.is_some() { &self.ones } else { &self.inv_mass }
     }
 
     /// Sets the current point (and selected sample).
@@ -180,8 +227,16 @@ impl ChainState {
         out.n_leapfrog = self.n_leapfrog;
     }
 
-    fn kinetic(&self, p: &[f64]) -> f64 {
-        0.5 * dot_sharp(&self.inv_mass, p, p)
+    /// Kinetic energy of the end `z`, its velocity updated first under a low-rank metric.
+    fn kinetic(&mut self, side: usize) -> f64 {
+        let z = &mut self.ends[side];
+        match &self.low_rank {
+            Some(lr) => {
+                lr.velocity(&self.sigma, &z.p, &mut z.v, &mut self.coeffs);
+                0.5 * z.p.iter().zip(&z.v).map(|(p, v)| p * v).sum::<f64>()
+            }
+            None => 0.5 * dot_sharp(&self.inv_mass, &z.p, &z.p),
+        }
     }
 
     /// Starts a trajectory at the selected sample with fresh momentum.
@@ -190,11 +245,19 @@ impl ChainState {
         z.q.copy_from_slice(&self.sample.q);
         z.g.copy_from_slice(&self.sample.g);
         z.logp = self.sample.logp;
-        self.rng.fill_normals(iteration, purpose, &mut z.p);
-        for (p, m) in z.p.iter_mut().zip(&self.inv_mass) {
-            *p /= m.sqrt();
+        match &self.low_rank {
+            Some(lr) => {
+                self.rng.fill_normals(iteration, purpose, &mut self.normals);
+                lr.momentum(&self.sigma, &self.normals, &mut z.p, &mut self.coeffs);
+            }
+            None => {
+                self.rng.fill_normals(iteration, purpose, &mut z.p);
+                for (p, m) in z.p.iter_mut().zip(&self.inv_mass) {
+                    *p /= m.sqrt();
+                }
+            }
         }
-        let h0 = -self.ends[0].logp + self.kinetic(&self.ends[0].p);
+        let h0 = -self.ends[0].logp + self.kinetic(0);
         self.h0 = h0;
         let (a, b) = self.ends.split_at_mut(1);
         b[0].clone_from(&a[0]);
@@ -208,7 +271,11 @@ impl ChainState {
     /// One leapfrog step from the end in `dir`; returns the new energy (NaN → +∞).
     fn leapfrog(&mut self, dir: Direction, eps: f64, grad: &mut dyn FnMut(&[f64], &mut [f64]) -> f64) -> f64 {
         let h = eps * dir.sign();
-        let end = &mut self.ends[(dir == Direction::Forward) as usize];
+        let side = (dir == Direction::Forward) as usize;
+        if self.low_rank.is_some() {
+            return self.leapfrog_low_rank(side, h, grad);
+        }
+        let end = &mut self.ends[side];
         for i in 0..end.q.len() {
             end.p[i] += 0.5 * h * end.g[i];
             end.q[i] += h * self.inv_mass[i] * end.p[i];
@@ -222,6 +289,33 @@ impl ChainState {
             finite &= end.g[i].is_finite();
         }
         let energy = -end.logp + 0.5 * kinetic;
+        if finite && !energy.is_nan() { energy } else { f64::INFINITY }
+    }
+
+    /// [`ChainState::leapfrog`] under a low-rank metric: the drift moves along the velocity
+    /// `M⁻¹p`, which is computed twice (after each half kick).
+    fn leapfrog_low_rank(
+        &mut self,
+        side: usize,
+        h: f64,
+        grad: &mut dyn FnMut(&[f64], &mut [f64]) -> f64,
+    ) -> f64 {
+        let Some(lr) = &self.low_rank else { unreachable!("called under a low-rank metric only") };
+        let end = &mut self.ends[side];
+        for (p, g) in end.p.iter_mut().zip(&end.g) {
+            *p += 0.5 * h * g;
+        }
+        lr.velocity(&self.sigma, &end.p, &mut end.v, &mut self.coeffs);
+        for (q, v) in end.q.iter_mut().zip(&end.v) {
+            *q += h * v;
+        }
+        end.logp = grad(&end.q, &mut end.g);
+        let mut finite = end.logp.is_finite();
+        for (p, g) in end.p.iter_mut().zip(&end.g) {
+            *p += 0.5 * h * g;
+            finite &= g.is_finite();
+        }
+        let energy = -self.ends[side].logp + self.kinetic(side);
         if finite && !energy.is_nan() { energy } else { f64::INFINITY }
     }
 
@@ -241,7 +335,7 @@ impl ChainState {
         if n == 0 {
             self.sub_log_w = f64::NEG_INFINITY;
             self.sub_sum.iter_mut().for_each(|s| *s = 0.0);
-            self.near_p.copy_from_slice(&self.ends[side].p);
+            self.near_p.copy_from_slice(self.ends[side].sharp(self.low_rank.is_some()));
         }
         let energy = self.leapfrog(dir, cmd.step_size, grad);
         self.n_leapfrog += 1;
@@ -259,12 +353,14 @@ impl ChainState {
             self.sub.take(end, energy);
         }
         self.sub_log_w = new_w;
-        // Running sum and the checkpoint of the blocks starting at this leaf.
-        let p = &self.ends[side].p;
+        // Running sum and the checkpoint of the blocks starting at this leaf (checkpoints keep
+        // the sharp vector: see `Point::sharp`).
+        let low_rank = self.low_rank.is_some();
+        let p = self.ends[side].sharp(low_rank);
         let k = slot(n, depth);
         self.beg_p[k].copy_from_slice(p);
         self.beg_s[k].copy_from_slice(&self.sub_sum);
-        for (s, pi) in self.sub_sum.iter_mut().zip(p) {
+        for (s, pi) in self.sub_sum.iter_mut().zip(&self.ends[side].p) {
             *s += pi;
         }
         // Blocks ending at this leaf: a first half is stored, a second half is merged.
@@ -287,7 +383,7 @@ impl ChainState {
                 rho: |i: usize| half_s[i] - a_beg_s[i],
             };
             let b = Piece { far: p, near: &self.beg_p[b_slot], rho: |i: usize| sum[i] - half_s[i] };
-            if !merge_ok(&self.inv_mass, a, b) {
+            if !merge_ok(self.check_weights(), a, b) {
                 turning = true;
                 break;
             }
@@ -305,10 +401,14 @@ impl ChainState {
         }
         self.log_w = log_add_exp(self.log_w, self.sub_log_w);
         let (rho, sum) = (&self.rho, &self.sub_sum);
-        let old = Piece { far: &self.ends[1 - side].p, near: &self.near_p, rho: |i: usize| rho[i] };
-        let new =
-            Piece { far: &self.ends[side].p, near: &self.beg_p[slot(0, depth)], rho: |i: usize| sum[i] };
-        let ok = merge_ok(&self.inv_mass, old, new);
+        let old =
+            Piece { far: self.ends[1 - side].sharp(low_rank), near: &self.near_p, rho: |i: usize| rho[i] };
+        let new = Piece {
+            far: self.ends[side].sharp(low_rank),
+            near: &self.beg_p[slot(0, depth)],
+            rho: |i: usize| sum[i],
+        };
+        let ok = merge_ok(self.check_weights(), old, new);
         for (r, s) in self.rho.iter_mut().zip(&self.sub_sum) {
             *r += s;
         }

@@ -95,11 +95,15 @@ impl Backend for CpuBackend {
     }
 
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
-        self.slots[chain].state.inv_mass.copy_from_slice(inv_mass);
+        self.slots[chain].state.set_inv_mass(inv_mass);
     }
 
     fn inv_mass(&self, chain: usize) -> Vec<f64> {
-        self.slots[chain].state.inv_mass.clone()
+        self.slots[chain].state.inv_mass().to_vec()
+    }
+
+    fn set_low_rank(&mut self, chain: usize, low_rank: &crate::backend::LowRank) {
+        self.slots[chain].state.set_low_rank(low_rank);
     }
 
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {

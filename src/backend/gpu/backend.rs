@@ -10,11 +10,11 @@ use super::codegen::Precision;
 use super::device::{BatchLogpGrad, Gpu, GpuError, from_bytes, to_bytes};
 use super::mapping::{MAX_INVOCATION_DIM, Mapping, MappingChoice};
 use super::module::{
-    STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCALARS_PER_CHAIN, STEP_STATE_SLOTS, WORKGROUP_SIZE,
-    bind_group_layout, step_checkpoint_slots, step_ctl_gather_at, step_ctl_scatter_at, step_ctl_words,
-    step_io_gather_row, step_module, step_padded_dim, step_row_len, step_workgroup_bytes,
+    STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCALARS_PER_CHAIN, WORKGROUP_SIZE, bind_group_layout,
+    step_checkpoint_slots, step_ctl_gather_at, step_ctl_scatter_at, step_ctl_words, step_io_gather_row,
+    step_module, step_padded_dim, step_row_len, step_state_slots, step_workgroup_bytes,
 };
-use crate::backend::{Backend, Direction, DrawState, LeafReport, StepCommand};
+use crate::backend::{Backend, Direction, DrawState, LeafReport, LowRank, StepCommand};
 use crate::compile::Program;
 
 /// Bytes moved between host and device, for the transfer-budget tests.
@@ -30,7 +30,8 @@ pub struct TransferCounters {
 
 /// A host row waiting to be scattered into the device state before the next dispatch.
 struct PendingRow {
-    /// Chain (low 24 bits) and operation (`OP_POINT` 0 or `OP_INV_MASS` 1, high 8 bits).
+    /// Chain (low 24 bits) and operation (`OP_POINT` 0, `OP_INV_MASS` 1, or `OP_LOW_RANK` + t
+    /// for the t-th pair of low-rank columns; high 8 bits).
     word: u32,
     values: Vec<f64>,
 }
@@ -56,8 +57,12 @@ pub struct GpuBackend {
     order: Vec<usize>,
     words: Vec<u32>,
     pending: Vec<PendingRow>,
-    /// Index in `pending` of each chain's row per operation.
-    pending_at: Vec<[Option<usize>; 2]>,
+    /// Index in `pending` of each chain's row per operation (`ops` per chain).
+    pending_at: Vec<Option<usize>>,
+    /// Operations per chain: a point, an inverse mass, and the pairs of low-rank columns.
+    ops: usize,
+    /// Largest rank of a low-rank metric the kernels hold (zero: diagonal only).
+    rank: usize,
     /// Every chain's inverse mass diagonal as last set (a host copy, read for trace files).
     inv_mass: Vec<Vec<f64>>,
 }
@@ -68,6 +73,7 @@ const STEP: usize = 2;
 const GATHER: usize = 3;
 const OP_POINT: usize = 0;
 const OP_INV_MASS: usize = 1;
+const OP_LOW_RANK: usize = 2;
 
 fn storage(gpu: &Gpu, label: &str, bytes: u64) -> wgpu::Buffer {
     gpu.device().create_buffer(&wgpu::BufferDescriptor {
@@ -88,9 +94,9 @@ fn staging(gpu: &Gpu, label: &str, bytes: u64) -> wgpu::Buffer {
 }
 
 /// Bytes per chain of the largest step-module binding, for the limit check.
-fn largest_binding_per_chain(dim: usize, max_depth: usize, size: usize) -> u64 {
+fn largest_binding_per_chain(dim: usize, max_depth: usize, size: usize, rank: usize) -> u64 {
     let d = step_padded_dim(dim);
-    let state = STEP_STATE_SLOTS * d;
+    let state = step_state_slots(rank) * d;
     let checkpoints = step_checkpoint_slots(max_depth) * d;
     let io = 3 * step_row_len(dim);
     (state.max(checkpoints).max(io) * size) as u64
@@ -98,7 +104,8 @@ fn largest_binding_per_chain(dim: usize, max_depth: usize, size: usize) -> u64 {
 
 impl GpuBackend {
     /// A backend for chains with global ids `chain_ids`, trees up to `max_depth`, kernels in
-    /// `precision`, chains mapped onto invocations by `mapping` ([`Mapping::choose`]).
+    /// `precision`, chains mapped onto invocations by `mapping` ([`Mapping::choose`]), for a
+    /// diagonal metric.
     pub fn new(
         gpu: Arc<Gpu>,
         prog: &Program,
@@ -107,6 +114,21 @@ impl GpuBackend {
         max_depth: usize,
         precision: Precision,
         mapping: MappingChoice,
+    ) -> Result<GpuBackend, GpuError> {
+        GpuBackend::with_max_rank(gpu, prog, seed, chain_ids, max_depth, (precision, mapping), 0)
+    }
+
+    /// [`GpuBackend::new`] for metrics with a low-rank correction of rank up to `max_rank`
+    /// (clamped to the dimension; zero: diagonal only). The kernels keep `max_rank` columns
+    /// per chain; a correction of higher rank keeps its first `max_rank` columns.
+    pub fn with_max_rank(
+        gpu: Arc<Gpu>,
+        prog: &Program,
+        seed: u64,
+        chain_ids: &[usize],
+        max_depth: usize,
+        (precision, mapping): (Precision, MappingChoice),
+        max_rank: usize,
     ) -> Result<GpuBackend, GpuError> {
         if precision == Precision::F64 && !gpu.has_f64() {
             return Err(GpuError::NoF64(gpu.name().to_string()));
@@ -118,8 +140,9 @@ impl GpuBackend {
         }
         let d = step_padded_dim(dim);
         let k = chain_ids.len();
+        let rank = max_rank.min(dim);
         // Check the largest binding and the dispatch size against the adapter first.
-        let per_chain = largest_binding_per_chain(dim, max_depth, size);
+        let per_chain = largest_binding_per_chain(dim, max_depth, size, rank);
         let limit = gpu.max_binding_bytes();
         let mapping = Mapping::choose(prog, mapping);
         if mapping == Mapping::Invocation && d > MAX_INVOCATION_DIM {
@@ -140,7 +163,7 @@ impl GpuBackend {
                 max_chains: max_chains.min((1 << 24) - 1),
             });
         }
-        let src = step_module(prog, max_depth, seed, precision, k, mapping)?;
+        let src = step_module(prog, max_depth, seed, precision, k, (mapping, rank))?;
         let device = gpu.device();
         let layout = bind_group_layout(device, &STEP_BINDINGS);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
@@ -151,7 +174,7 @@ impl GpuBackend {
         let pipelines = gpu.pipelines("step", src, Some(&pipeline_layout), &STEP_ENTRIES)?;
         let data = gpu.data_buffer(prog, precision)?;
         let vectors = |slots: usize| (slots * d * k * size) as u64;
-        let state = storage(&gpu, "state", vectors(STEP_STATE_SLOTS));
+        let state = storage(&gpu, "state", vectors(step_state_slots(rank)));
         let begins = storage(&gpu, "begins", vectors(step_checkpoint_slots(max_depth)));
         let halves = storage(&gpu, "halves", vectors(step_checkpoint_slots(max_depth)));
         let scal = storage(&gpu, "scal", (k * STEP_SCALARS_PER_CHAIN * size) as u64);
@@ -173,6 +196,12 @@ impl GpuBackend {
         // Unit inverse mass for every chain: slot S_MINV is one contiguous run of d·k values.
         let minv_at = (STEP_MINV_SLOT * d * k * size) as u64;
         gpu.queue().write_buffer(&state, minv_at, &to_bytes(&vec![1.0; d * k], precision));
+        if rank > 0 {
+            // No correction yet: zero columns (a fresh buffer is zeroed) and unit eigenvalues.
+            let lam_at = ((step_state_slots(rank) - 1) * d * k * size) as u64;
+            gpu.queue().write_buffer(&state, lam_at, &to_bytes(&vec![1.0; d * k], precision));
+        }
+        let ops = OP_LOW_RANK + rank.div_ceil(2);
         let reports_read = staging(&gpu, "reports_read", (k * 8) as u64);
         let draws_read = staging(&gpu, "draws_read", k as u64 * row_bytes);
         let batch = BatchLogpGrad::new(&gpu, prog, precision, mapping)?;
@@ -195,7 +224,9 @@ impl GpuBackend {
             order: Vec::with_capacity(k),
             words: Vec::with_capacity(step_ctl_words(k)),
             pending: Vec::new(),
-            pending_at: vec![[None; 2]; k],
+            pending_at: vec![None; k * ops],
+            ops,
+            rank,
             inv_mass: vec![vec![1.0; dim]; k],
         })
     }
@@ -232,38 +263,55 @@ impl GpuBackend {
     /// Queues a row for `chain` (replacing an earlier one of the same operation).
     fn queue_row(&mut self, chain: usize, op: usize, values: Vec<f64>) {
         let row = PendingRow { word: chain as u32 | (op as u32) << 24, values };
-        match self.pending_at[chain][op] {
-            Some(at) => self.pending[at] = row,
+        let at = chain * self.ops + op;
+        match self.pending_at[at] {
+            Some(i) => self.pending[i] = row,
             None => {
-                self.pending_at[chain][op] = Some(self.pending.len());
+                self.pending_at[at] = Some(self.pending.len());
                 self.pending.push(row);
             }
         }
     }
 
     /// Writes the pending rows (io rows 0.., list at the scatter region of `ctl`) and returns
-    /// how many there are; the caller records the scatter dispatch.
+    /// how many are left for the caller's scatter dispatch. The region holds two rows per
+    /// chain; earlier rows beyond it are scattered first, by submissions of their own.
     fn upload_pending(&mut self) -> u32 {
         let n = self.pending.len();
         if n == 0 {
             return 0;
         }
-        let row = step_row_len(self.dim);
-        let mut values = vec![0.0; n * row];
-        for (r, p) in self.pending.iter().enumerate() {
-            values[r * row..r * row + p.values.len()].copy_from_slice(&p.values);
-        }
-        let list: Vec<u32> = self.pending.iter().map(|p| p.word).collect();
-        let queue = self.gpu.queue();
-        queue.write_buffer(&self.io, 0, &to_bytes(&values, self.precision));
         let k = self.chain_ids.len();
-        queue.write_buffer(&self.ctl, (step_ctl_scatter_at(k) * 4) as u64, bytemuck::cast_slice(&list));
+        let capacity = step_io_gather_row(k);
+        let row = step_row_len(self.dim);
+        let mut start = 0;
+        loop {
+            let chunk = &self.pending[start..n.min(start + capacity)];
+            let mut values = vec![0.0; chunk.len() * row];
+            for (r, p) in chunk.iter().enumerate() {
+                values[r * row..r * row + p.values.len()].copy_from_slice(&p.values);
+            }
+            let list: Vec<u32> = chunk.iter().map(|p| p.word).collect();
+            let queue = self.gpu.queue();
+            queue.write_buffer(&self.io, 0, &to_bytes(&values, self.precision));
+            queue.write_buffer(&self.ctl, (step_ctl_scatter_at(k) * 4) as u64, bytemuck::cast_slice(&list));
+            if start + chunk.len() == n {
+                break;
+            }
+            queue.write_buffer(&self.ctl, 0, bytemuck::cast_slice(&[0, 0, chunk.len() as u32, 0]));
+            let mut enc =
+                self.gpu.device().create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+            self.record(&mut enc, &[(SCATTER, chunk.len() as u32)]);
+            queue.submit([enc.finish()]);
+            start += chunk.len();
+        }
         // Only the chains with rows have an index to forget.
         for p in &self.pending {
-            self.pending_at[(p.word & 0xff_ffff) as usize] = [None; 2];
+            let at = (p.word & 0xff_ffff) as usize * self.ops;
+            self.pending_at[at..at + self.ops].fill(None);
         }
         self.pending.clear();
-        n as u32
+        (n - start) as u32
     }
 
     /// Records the dispatches `(entry, invocations)` in one compute pass.
@@ -335,6 +383,26 @@ impl Backend for GpuBackend {
 
     fn inv_mass(&self, chain: usize) -> Vec<f64> {
         self.inv_mass[chain].clone()
+    }
+
+    fn set_low_rank(&mut self, chain: usize, low_rank: &LowRank) {
+        // Rows of two columns each, eigenvalues 2t .. 2t + 3 after them on even rows t; unused
+        // columns are zero with unit eigenvalues.
+        let d = self.dim;
+        let rank = low_rank.rank().min(self.rank);
+        let column = |r: usize| if r < rank { low_rank.column(r, d) } else { &[][..] };
+        let lam = |r: usize| if r < rank { low_rank.values[r] } else { 1.0 };
+        for t in 0..self.rank.div_ceil(2) {
+            let mut row = vec![0.0; 2 * d + 4];
+            for x in 0..2 {
+                let col = column(2 * t + x);
+                row[x * d..x * d + col.len()].copy_from_slice(col);
+            }
+            for x in 0..4 {
+                row[2 * d + x] = lam(2 * t + x);
+            }
+            self.queue_row(chain, OP_LOW_RANK + t, row);
+        }
     }
 
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {

@@ -77,8 +77,14 @@ pub fn step_padded_dim(dim: usize) -> usize {
     dim.max(1).div_ceil(4) * 4
 }
 
-/// Vector slots per chain in the step module's `state` binding.
+/// Vector slots per chain in the step module's `state` binding under a diagonal metric.
 pub const STEP_STATE_SLOTS: usize = 14;
+
+/// Vector slots per chain in `state` for a metric of low rank up to `rank` (zero: diagonal):
+/// two end velocities, `rank` columns and the eigenvalues (`S_V`, `S_U`, `S_LAM`).
+pub fn step_state_slots(rank: usize) -> usize {
+    if rank == 0 { STEP_STATE_SLOTS } else { STEP_STATE_SLOTS + 3 + rank }
+}
 
 /// The state slot of the inverse mass (`S_MINV` in `shaders/step.wgsl`).
 pub const STEP_MINV_SLOT: usize = 13;
@@ -122,28 +128,30 @@ pub fn step_row_len(dim: usize) -> usize {
 /// Entry points of the step module, in the order a dispatch records them.
 pub const STEP_ENTRIES: [&str; 4] = ["scatter", "begin", "step", "gather"];
 
-/// The step module for a program, `chains` chains and a thread mapping: entry points
-/// `scatter`, `begin`, `step` and `gather` over [`STEP_BINDINGS`].
+/// The step module for a program, `chains` chains, a thread mapping and a metric of low rank
+/// up to `rank` (zero: diagonal; at most the dimension): entry points `scatter`, `begin`,
+/// `step` and `gather` over [`STEP_BINDINGS`].
 pub fn step_module(
     prog: &Program,
     max_depth: usize,
     seed: u64,
     precision: Precision,
     chains: usize,
-    mapping: Mapping,
+    (mapping, rank): (Mapping, usize),
 ) -> Result<String, CodegenError> {
     check_program(prog, precision)?;
     let mut s = library(prog, precision);
     s.push_str(&bindings(&STEP_BINDINGS));
     s.push_str(&format!(
         "const D: u32 = {}u;\nconst K: u32 = {}u;\nconst LEVELS: u32 = {}u;\n\
-         const SEED: vec2<u32> = vec2<u32>({}u, {}u);\nconst WORKGROUP: u32 = {}u;\n",
+         const SEED: vec2<u32> = vec2<u32>({}u, {}u);\nconst WORKGROUP: u32 = {}u;\nconst R: u32 = {}u;\n",
         prog.dim.max(1),
         chains.max(1),
         max_depth + 1,
         seed as u32,
         (seed >> 32) as u32,
-        mapping.workgroup_size()
+        mapping.workgroup_size(),
+        rank.min(prog.dim)
     ));
     s.push_str(STEP_COMMON);
     match mapping {
@@ -379,9 +387,13 @@ mod tests {
                     if let Err(e) = validate(&src, precision) {
                         panic!("{label} {precision:?} {mapping:?}: {e}\n{src}");
                     }
-                    let src = step_module(&prog, 10, 0x1234_5678_9abc_def0, precision, 100, mapping).unwrap();
-                    if let Err(e) = validate(&src, precision) {
-                        panic!("{label} step kernel {precision:?} {mapping:?}: {e}");
+                    for rank in [0, 2, 3] {
+                        let src =
+                            step_module(&prog, 10, 0x1234_5678_9abc_def0, precision, 100, (mapping, rank))
+                                .unwrap();
+                        if let Err(e) = validate(&src, precision) {
+                            panic!("{label} step kernel {precision:?} {mapping:?} rank {rank}: {e}");
+                        }
                     }
                 }
             }

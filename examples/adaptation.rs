@@ -7,7 +7,8 @@
 //!     [--variants windowed:1000,draw_gradient:1000,draw_gradient:300:low_rank] [NAME…]
 //! ```
 //! A variant is `adaptation:warmup`, with `:low_rank` for the low-rank-plus-diagonal metric
-//! (`Metric::low_rank()`; the diagonal otherwise).
+//! (`Metric::low_rank()`) or `:auto` for the default choice (`Metric::Auto`); the diagonal
+//! otherwise.
 //! Every run: 4 chains, the given warmup, 1000 draws, on the CPU. Per model and variant, the
 //! median over seeds of: gradients in warmup and in draws, the minimum bulk ESS over every
 //! scalar, ESS per 1,000 gradients (warmup included: the cost of a run), divergences, and
@@ -92,6 +93,7 @@ fn parse_variant(s: &str) -> Option<(Adaptation, usize, Metric)> {
     let metric = match parts.next() {
         None => Metric::Diagonal,
         Some("low_rank") => Metric::low_rank(),
+        Some("auto") => Metric::Auto,
         Some(_) => return None,
     };
     Some((kind, warmup, metric))
@@ -100,6 +102,7 @@ fn parse_variant(s: &str) -> Option<(Adaptation, usize, Metric)> {
 fn label(kind: Adaptation, metric: Metric) -> String {
     match metric {
         Metric::Diagonal => format!("{kind:?}"),
+        Metric::Auto => format!("{kind:?} auto metric"),
         Metric::LowRank(_) => format!("{kind:?} low rank"),
     }
 }

@@ -17,7 +17,13 @@ use crate::backend::LowRank;
 /// Which metric warmup adapts.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum Metric {
-    /// A diagonal inverse mass matrix (default).
+    /// [`Metric::low_rank()`] where it is cheap (CPU backend, nutpie's schedule, at most
+    /// [`AUTO_LOW_RANK_MAX_DIM`] dimensions), [`Metric::Diagonal`] elsewhere (see
+    /// [`Metric::resolve`] and DECISIONS 51).
+    Auto,
+    /// A diagonal inverse mass matrix (the default: the low-rank metric samples regression
+    /// posteriors with far fewer gradients but diverges more often in hierarchical funnels,
+    /// DECISIONS 51).
     #[default]
     Diagonal,
     /// A diagonal plus a low-rank correction, estimated from draws and gradients (nutpie's
@@ -26,16 +32,37 @@ pub enum Metric {
     LowRank(LowRankOptions),
 }
 
+/// Largest dimension for which [`Metric::Auto`] chooses the low-rank metric: its estimate
+/// costs symmetric eigendecompositions of up to `min(dim, 2 n)` rows (`n` draws in the window)
+/// every ten warmup draws.
+pub const AUTO_LOW_RANK_MAX_DIM: usize = 128;
+
 impl Metric {
     /// The low-rank metric with nutpie's settings (see [`LowRankOptions::default`]).
     pub fn low_rank() -> Metric {
         Metric::LowRank(LowRankOptions::default())
     }
 
-    /// The largest rank a backend must hold for this metric in dimension `dim`.
+    /// The metric a run uses: [`Metric::Auto`] becomes the low-rank metric on the CPU backend
+    /// under nutpie's schedule ([`Adaptation::DrawGradient`](super::Adaptation::DrawGradient))
+    /// in at most [`AUTO_LOW_RANK_MAX_DIM`] dimensions, and the diagonal otherwise (the GPU
+    /// kernels pay for every column on every leapfrog; pooled and windowed warmup estimate a
+    /// diagonal).
+    pub fn resolve(self, dim: usize, cpu: bool, adaptation: super::Adaptation) -> Metric {
+        match self {
+            Metric::Auto => {
+                let fits =
+                    cpu && adaptation == super::Adaptation::DrawGradient && dim <= AUTO_LOW_RANK_MAX_DIM;
+                if fits { Metric::low_rank() } else { Metric::Diagonal }
+            }
+            m => m,
+        }
+    }
+
+    /// The largest rank a backend must hold for this (resolved) metric in dimension `dim`.
     pub fn max_rank(self, dim: usize) -> usize {
         match self {
-            Metric::Diagonal => 0,
+            Metric::Auto | Metric::Diagonal => 0,
             Metric::LowRank(o) => o.max_rank.min(dim),
         }
     }
@@ -205,6 +232,19 @@ fn spd_mean(a: DMatrix<f64>, b: DMatrix<f64>) -> Option<DMatrix<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auto_takes_the_low_rank_metric_only_where_it_is_cheap() {
+        use crate::nuts::Adaptation::{DrawGradient, Pooled, Windowed};
+        assert_eq!(Metric::Auto.resolve(128, true, DrawGradient), Metric::low_rank());
+        for (dim, cpu, a) in
+            [(129, true, DrawGradient), (10, false, DrawGradient), (10, true, Windowed), (10, true, Pooled)]
+        {
+            assert_eq!(Metric::Auto.resolve(dim, cpu, a), Metric::Diagonal, "{dim} {cpu} {a:?}");
+        }
+        assert_eq!(Metric::default(), Metric::Diagonal);
+        assert_eq!(Metric::low_rank().max_rank(5), 5);
+    }
 
     #[test]
     fn spd_mean_of_diagonals() {

@@ -338,9 +338,10 @@ impl<'m> Sampler<'m> {
         self.adaptation = a;
         self
     }
-    /// Which metric warmup adapts (default [`Metric::Diagonal`]; [`Metric::low_rank()`] adds
-    /// nutpie's low-rank correction for strongly correlated posteriors, with nutpie's
-    /// adaptation schedule only).
+    /// Which metric warmup adapts (default [`Metric::Diagonal`]; [`Metric::low_rank()`] is
+    /// nutpie's low-rank-plus-diagonal metric, which needs nutpie's adaptation schedule;
+    /// [`Metric::Auto`] takes it on the CPU in up to 128 dimensions and the diagonal
+    /// elsewhere).
     pub fn metric(mut self, m: Metric) -> Self {
         self.metric = m;
         self
@@ -531,7 +532,7 @@ impl<'m> Sampler<'m> {
         if single {
             precision::check_f32_model(self.model)?;
         }
-        let run_info = self.run_info(&compiled, &ids);
+        let run_info = self.run_info(&compiled, &ids, choice);
         let sinks = self.open_writers(&run_info)?;
         let (records, counters, backend, single) =
             pool.install(|| self.sample(&compiled, &ids, threads, choice, &sinks))?;
@@ -553,8 +554,13 @@ impl<'m> Sampler<'m> {
         Ok(fit)
     }
 
+    /// The metric the run adapts ([`Metric::resolve`]).
+    fn resolved_metric(&self, compiled: &Compiled, choice: BackendChoice) -> Metric {
+        self.metric.resolve(compiled.pointmap.dim, choice != BackendChoice::Gpu, self.adaptation)
+    }
+
     /// What trace writers are told about this run.
-    fn run_info(&self, compiled: &Compiled, ids: &[usize]) -> RunInfo<'m> {
+    fn run_info(&self, compiled: &Compiled, ids: &[usize], choice: BackendChoice) -> RunInfo<'m> {
         let layout = fit::TraceLayout::new(compiled);
         RunInfo {
             model: self.model,
@@ -567,9 +573,9 @@ impl<'m> Sampler<'m> {
             max_treedepth: self.max_treedepth,
             target_accept: self.target_accept,
             step_size: self.step_size,
-            adaptation: match self.metric {
-                Metric::Diagonal => format!("{:?}", self.adaptation),
-                m => format!("{:?} ({m:?})", self.adaptation),
+            adaptation: match self.resolved_metric(compiled, choice) {
+                Metric::LowRank(o) => format!("{:?} ({:?})", self.adaptation, Metric::LowRank(o)),
+                _ => format!("{:?}", self.adaptation),
             },
             dim: compiled.pointmap.dim,
             vars: layout.vars,
@@ -610,6 +616,7 @@ impl<'m> Sampler<'m> {
             Init::Random => (vec![0.0; compiled.pointmap.dim], vec![false; compiled.pointmap.dim]),
             Init::Values(v) => init::user_values(compiled, v)?,
         };
+        let metric = self.resolved_metric(compiled, choice);
         let opts = ChainOptions {
             warmup: self.warmup_len(),
             draws: self.draws,
@@ -620,7 +627,7 @@ impl<'m> Sampler<'m> {
             },
             step_size: self.step_size,
             adaptation: self.adaptation,
-            metric: self.metric,
+            metric,
         };
         let results: Vec<Result<GroupRecords>> = groups
             .par_iter()
@@ -631,7 +638,7 @@ impl<'m> Sampler<'m> {
                     self.seed,
                     chain_ids,
                     self.max_treedepth,
-                    (self.gpu_precision, self.gpu_mapping, self.metric.max_rank(compiled.pointmap.dim)),
+                    (self.gpu_precision, self.gpu_mapping, metric.max_rank(compiled.pointmap.dim)),
                     row_parallel,
                 )?;
                 let setup_s = created.elapsed().as_secs_f64();

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{SCHOOLS_SIGMA, SCHOOLS_Y, eight_schools, moments};
+use exmc::backend::Backend;
 use exmc::backend::gpu::{GpuBackend, MappingChoice, Precision};
-use exmc::backend::{Backend, DrawState, LeafReport};
 use exmc::compile::compile;
 use exmc::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
 use exmc::prelude::*;
@@ -218,24 +218,11 @@ fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
             ChainMachine::new(c, ChainRng::new(1, c), 2, opts)
         })
         .collect();
-    let mut reports = vec![LeafReport::default(); ids.len()];
-    let mut state = vec![DrawState::default()];
-    loop {
-        let cmds: Vec<_> = machines.iter().filter_map(ChainMachine::command).collect();
-        if cmds.is_empty() {
-            break;
+    common::drive_machines(&mut b, &mut machines, |b, c, out, _| {
+        if let Some(m) = &out.new_inv_mass {
+            b.set_inv_mass(c, m);
         }
-        b.step(&cmds, &mut reports[..cmds.len()]).unwrap();
-        for (cmd, rep) in cmds.iter().zip(&reports) {
-            if machines[cmd.chain].on_report(rep) {
-                b.read_draws(&[cmd.chain], &mut state).unwrap();
-                let out = machines[cmd.chain].finish_draw(&state[0]);
-                if let Some(m) = out.new_inv_mass {
-                    b.set_inv_mass(cmd.chain, &m);
-                }
-            }
-        }
-    }
+    });
     let t = b.counters();
     assert!(t.dispatches > 0 && t.commands >= t.dispatches);
     assert!(t.report_bytes <= 32 * t.commands, "{t:?}");

@@ -14,7 +14,7 @@
 mod common;
 
 use exmc::backend::gpu::{GpuBackend, MappingChoice, Precision};
-use exmc::backend::{Backend, CpuBackend, DrawState, LeafReport, LowRank};
+use exmc::backend::{Backend, CpuBackend, LowRank};
 use exmc::compile::compile;
 use exmc::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
 use exmc::prelude::*;
@@ -53,9 +53,10 @@ fn run(metric: Metric, backend: BackendChoice) -> Run {
 /// Means and sds within Monte Carlo error of the truth (ArviZ's MCSE of each), and
 /// R-hat ≤ 1.01.
 fn check_moments(label: &str, fit: &Fit) {
+    let summary = fit.summary();
     for (name, chains) in fit.trace.scalars() {
         let chains: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-        let row = fit.summary().rows.into_iter().find(|r| r.name == name).unwrap();
+        let row = summary.get(&name).unwrap();
         let sd_true = if name.starts_with('x') { 1.0 } else { (1.0 + NOISE * NOISE).sqrt() };
         let mcse_sd = exmc::diagnostics::mcse_sd(&chains);
         eprintln!(
@@ -154,22 +155,9 @@ fn drive(b: &mut dyn Backend, draws: usize) -> Vec<Vec<(u32, u32, Vec<f64>)>> {
         })
         .collect();
     let mut out = vec![Vec::new(); 2];
-    let mut reports = vec![LeafReport::default(); 2];
-    let mut state = vec![DrawState::default()];
-    loop {
-        let cmds: Vec<_> = machines.iter().filter_map(ChainMachine::command).collect();
-        if cmds.is_empty() {
-            break;
-        }
-        b.step(&cmds, &mut reports[..cmds.len()]).unwrap();
-        for (cmd, rep) in cmds.iter().zip(&reports) {
-            if machines[cmd.chain].on_report(rep) {
-                b.read_draws(&[cmd.chain], &mut state).unwrap();
-                let o = machines[cmd.chain].finish_draw(&state[0]);
-                out[cmd.chain].push((o.stats.tree_depth, o.stats.n_leapfrog, state[0].q.clone()));
-            }
-        }
-    }
+    common::drive_machines(b, &mut machines, |_, c, o, state| {
+        out[c].push((o.stats.tree_depth, o.stats.n_leapfrog, state.q.clone()));
+    });
     out
 }
 

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 
 use nalgebra::{DMatrix, SymmetricEigen};
 
+use super::mass_matrix::bounded_ratio;
 use crate::backend::LowRank;
 
 /// Which metric warmup adapts.
@@ -157,8 +158,7 @@ pub fn estimate(draws: &[&[f64]], grads: &[&[f64]], options: &LowRankOptions) ->
         let mg = grads.iter().map(|d| d[i]).sum::<f64>() / n as f64;
         let sx = draws.iter().map(|d| (d[i] - mx).powi(2)).sum::<f64>().sqrt();
         let sg = grads.iter().map(|d| (d[i] - mg).powi(2)).sum::<f64>().sqrt();
-        let r = sx / sg;
-        let var = if r.is_finite() && r > 0.0 { r.clamp(1e-10, 1e10) } else { 1.0 };
+        let var = bounded_ratio(sx / sg);
         let s = var.sqrt();
         inv_diag.push(var);
         for k in 0..n {

@@ -75,15 +75,13 @@ impl Welford {
 /// Gaussians and usable after a handful of draws. Non-finite or zero ratios fall back to 1;
 /// results are clamped to `[1e-10, 1e10]`.
 pub fn draw_gradient_metric(draws: &Welford, grads: &Welford) -> Vec<f64> {
-    draws
-        .variance()
-        .iter()
-        .zip(grads.variance())
-        .map(|(vx, vg)| {
-            let r = (vx / vg).sqrt();
-            if r.is_finite() && r > 0.0 { r.clamp(1e-10, 1e10) } else { 1.0 }
-        })
-        .collect()
+    draws.variance().iter().zip(grads.variance()).map(|(vx, vg)| bounded_ratio((vx / vg).sqrt())).collect()
+}
+
+/// A draw-and-gradient ratio `sd(x) / sd(∇)` as an inverse mass element: clamped to
+/// `[1e-10, 1e10]`, 1 where it is not finite or not positive.
+pub fn bounded_ratio(r: f64) -> f64 {
+    if r.is_finite() && r > 0.0 { r.clamp(1e-10, 1e10) } else { 1.0 }
 }
 
 #[cfg(test)]

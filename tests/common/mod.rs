@@ -170,3 +170,36 @@ pub fn arviz_reff(posterior: &serde_json::Value, names: &[&str], n_samples: usiz
         .sum();
     ess / names.len() as f64 / n_samples as f64
 }
+
+/// Runs `machines` on backend `b` to the end, one dispatch per round, as the sampler's driver
+/// does without its bookkeeping: each finished draw is read back and handed to its machine,
+/// then to `on_draw` (chain, the machine's outcome, the draw's state) with the backend, which
+/// may install what adaptation produced.
+pub fn drive_machines(
+    b: &mut dyn exmc::backend::Backend,
+    machines: &mut [exmc::nuts::ChainMachine],
+    mut on_draw: impl FnMut(
+        &mut dyn exmc::backend::Backend,
+        usize,
+        &exmc::nuts::DrawOutcome,
+        &exmc::backend::DrawState,
+    ),
+) {
+    use exmc::backend::{DrawState, LeafReport};
+    let mut reports = vec![LeafReport::default(); machines.len()];
+    let mut state = vec![DrawState::default()];
+    loop {
+        let cmds: Vec<_> = machines.iter().filter_map(exmc::nuts::ChainMachine::command).collect();
+        if cmds.is_empty() {
+            break;
+        }
+        b.step(&cmds, &mut reports[..cmds.len()]).unwrap();
+        for (cmd, rep) in cmds.iter().zip(&reports) {
+            if machines[cmd.chain].on_report(rep) {
+                b.read_draws(&[cmd.chain], &mut state).unwrap();
+                let out = machines[cmd.chain].finish_draw(&state[0]);
+                on_draw(b, cmd.chain, &out, &state[0]);
+            }
+        }
+    }
+}

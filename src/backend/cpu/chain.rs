@@ -63,7 +63,7 @@ pub struct ChainState {
     rng: ChainRng,
     /// Inverse mass-matrix diagonal.
     inv_mass: Vec<f64>,
-    /// Its square roots (the scales of a low-rank metric).
+    /// Its square roots (momentum scales; the scales of a low-rank metric).
     sigma: Vec<f64>,
     /// The low-rank correction, when the metric has one (rank ≥ 1).
     low_rank: Option<LowRank>,
@@ -252,8 +252,8 @@ impl ChainState {
             }
             None => {
                 self.rng.fill_normals(iteration, purpose, &mut z.p);
-                for (p, m) in z.p.iter_mut().zip(&self.inv_mass) {
-                    *p /= m.sqrt();
+                for (p, s) in z.p.iter_mut().zip(&self.sigma) {
+                    *p /= s;
                 }
             }
         }

@@ -3,11 +3,18 @@
 //!
 //! ```text
 //! cargo run --release --example host_loop -- [--chains 65536] [--warmup 100] [--draws 100]
-//!     [--threads 1,2] [--backend cpu|gpu] [--model eight_schools_noncentered]
+//!     [--threads 1,2] [--backend cpu|gpu|synthetic] [--model eight_schools_noncentered]
 //! ```
 //! For each thread count: wall time, thread-seconds in the host loop and in the backend's steps,
 //! the host's share, and nanoseconds of host loop per chain per dispatch (thread time ÷ chain
 //! leaf steps). On the GPU backend the host share is what keeps a device waiting.
+//!
+//! `--backend synthetic` times the driver and the chains' state machines alone: a stand-in
+//! backend (through [`Sampler::backend_factory`]) answers each leaf at once, turning each
+//! trajectory after 3, 7 or 15 leaves (about eight schools' 8.5 on average) and returning
+//! standard-normal draws with gradient `-q`, so adaptation, constraining and trace records run
+//! as in a real run while no gradient is computed and no backend state evicts the host's from
+//! the caches.
 
 #[path = "common/args.rs"]
 #[allow(dead_code)]
@@ -17,7 +24,99 @@ mod models;
 
 use std::time::Instant;
 
+use exmc::backend::{Backend, DrawState, LeafReport, StepCommand};
 use exmc::prelude::*;
+use exmc::rng::{ChainRng, Purpose};
+use exmc::sampler::BackendFactory;
+
+/// The stand-in backend of `--backend synthetic` (see the module docs).
+struct Synthetic {
+    dim: usize,
+    rngs: Vec<ChainRng>,
+    /// Per chain: leaves since the trajectory began, the depth whose subtree turns it,
+    /// the iteration.
+    chains: Vec<(u32, u32, u64)>,
+    inv_mass: Vec<Vec<f64>>,
+}
+
+impl Synthetic {
+    fn new(dim: usize, seed: u64, ids: &[usize]) -> Synthetic {
+        Synthetic {
+            dim,
+            rngs: ids.iter().map(|&c| ChainRng::new(seed, c)).collect(),
+            chains: vec![(0, 1, 0); ids.len()],
+            inv_mass: vec![vec![1.0; dim]; ids.len()],
+        }
+    }
+}
+
+impl Backend for Synthetic {
+    fn name(&self) -> String {
+        "synthetic".into()
+    }
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn n_chains(&self) -> usize {
+        self.rngs.len()
+    }
+    fn set_position(&mut self, _chain: usize, q: &[f64]) -> Option<f64> {
+        Some(-0.5 * q.iter().map(|x| x * x).sum::<f64>())
+    }
+    fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>> {
+        points
+            .iter()
+            .map(|(_, q)| Some((-0.5 * q.iter().map(|x| x * x).sum::<f64>(), q.iter().map(|x| -x).collect())))
+            .collect()
+    }
+    fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
+        self.inv_mass[chain].copy_from_slice(inv_mass);
+    }
+    fn inv_mass(&self, chain: usize) -> Vec<f64> {
+        self.inv_mass[chain].clone()
+    }
+    fn set_low_rank(&mut self, _chain: usize, _low_rank: &exmc::backend::LowRank) {}
+    fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> Result<()> {
+        for (cmd, rep) in cmds.iter().zip(reports.iter_mut()) {
+            let (leaves, turn, iteration) = &mut self.chains[cmd.chain];
+            if cmd.probe {
+                // Acceptance crosses 0.8 between step sizes 1 and 0.5: two probes.
+                *rep =
+                    LeafReport { energy_error: 0.3 * cmd.step_size * cmd.step_size, ..LeafReport::default() };
+                continue;
+            }
+            if cmd.begin {
+                let w = self.rngs[cmd.chain].words(cmd.iteration, 0, Purpose::Leaf)[0];
+                (*leaves, *turn, *iteration) = (0, 1 + w % 3, cmd.iteration);
+            }
+            *leaves += 1;
+            let last_leaf = cmd.leaf + 1 == 1 << cmd.depth;
+            *rep = LeafReport {
+                tree_turning: cmd.depth == *turn && last_leaf,
+                energy_error: 0.05 * (f64::from(*leaves % 7) - 3.0),
+                ..LeafReport::default()
+            };
+        }
+        Ok(())
+    }
+    fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> Result<()> {
+        for (&c, o) in chains.iter().zip(out.iter_mut()) {
+            let (leaves, _, iteration) = self.chains[c];
+            o.q.resize(self.dim, 0.0);
+            self.rngs[c].fill_normals(iteration, Purpose::Momentum, &mut o.q);
+            o.g.clear();
+            o.g.extend(o.q.iter().map(|x| -x));
+            o.logp = -0.5 * o.q.iter().map(|x| x * x).sum::<f64>();
+            (o.energy, o.energy_error) = (-o.logp + 0.5 * self.dim as f64, 0.01);
+            (o.sum_accept, o.n_leapfrog) = (0.85 * f64::from(leaves), leaves);
+        }
+        Ok(())
+    }
+    fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64 {
+        grad.iter_mut().zip(q).for_each(|(g, x)| *g = -x);
+        -0.5 * q.iter().map(|x| x * x).sum::<f64>()
+    }
+}
 
 fn main() -> Result<()> {
     let chains: usize = args::arg("--chains", 65_536);
@@ -27,23 +126,27 @@ fn main() -> Result<()> {
         .split(',')
         .filter_map(|t| t.parse().ok())
         .collect();
-    let backend = match args::value("--backend").as_deref() {
-        Some("gpu") => BackendChoice::Gpu,
-        _ => BackendChoice::Cpu,
-    };
+    let kind = args::value("--backend").unwrap_or_else(|| "cpu".into());
+    let backend = if kind == "gpu" { BackendChoice::Gpu } else { BackendChoice::Cpu };
     let name = args::value("--model").unwrap_or_else(|| "eight_schools_noncentered".into());
     let Some((_, model)) = models::models().into_iter().find(|(n, _)| *n == name) else {
         eprintln!("unknown model {name}");
         std::process::exit(2);
     };
-    println!("{name}, {chains} chains, {warmup} + {draws} iterations, {backend:?} backend\n");
+    println!("{name}, {chains} chains, {warmup} + {draws} iterations, {kind} backend\n");
     println!(
         "| threads | wall s | host thread-s | step thread-s | host share | host ns per chain per dispatch | chain leaf steps | dispatches |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &t in &threads {
         let start = Instant::now();
-        let fit = Sampler::new(&model)
+        let mut sampler = Sampler::new(&model);
+        if kind == "synthetic" {
+            sampler = sampler.backend_factory(BackendFactory::new(|prog, seed, ids, _| {
+                Ok(Box::new(Synthetic::new(prog.dim, seed, ids)) as Box<dyn Backend>)
+            }));
+        }
+        let fit = sampler
             .chains(chains)
             .threads(t)
             .warmup(warmup)

@@ -78,3 +78,36 @@ fn cancellation_returns_draws_so_far() {
     assert!(fit.trace.stats.iter().all(|s| s.len() == fit.trace.draws));
     assert_eq!(fit.trace.var("theta").unwrap().values.len(), 2 * fit.trace.draws * 8);
 }
+
+/// A factory's backends run the chains: a factory making the CPU backend gives the built-in
+/// CPU backend's trace bit for bit, and its backend's name; a factory's error ends the run
+/// with that error.
+#[test]
+fn backend_factory_supplies_the_backends() {
+    use exmc::backend::{Backend, CpuBackend};
+    use exmc::sampler::BackendFactory;
+    let m = model();
+    let built_in = run(&m, 3, 2, None);
+    let made = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = made.clone();
+    let factory = BackendFactory::new(move |prog, seed, ids, depth| {
+        count.fetch_add(ids.len(), std::sync::atomic::Ordering::SeqCst);
+        Ok(Box::new(CpuBackend::new(prog.clone(), seed, ids, depth)) as Box<dyn Backend>)
+    });
+    let fit = Sampler::new(&m)
+        .backend_factory(factory)
+        .chains(4)
+        .warmup(150)
+        .draws(100)
+        .seed(3)
+        .threads(2)
+        .progress(false)
+        .run()
+        .unwrap();
+    assert_eq!(fit.trace, built_in.trace);
+    assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 4, "every chain on a factory's backend");
+    let failing =
+        BackendFactory::new(|_, _, _, _| Err(Error::Backend { backend: "test", reason: "no device".into() }));
+    let err = Sampler::new(&m).backend_factory(failing).progress(false).run().unwrap_err();
+    assert!(err.to_string().contains("no device"), "{err}");
+}

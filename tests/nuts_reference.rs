@@ -138,7 +138,8 @@ fn reference(case: &Case, rng: &ChainRng) -> (u32, u32, bool) {
     let mut tree = Piece { first: p.clone(), last: p.clone(), rho: p };
     let mut depth = 0;
     while depth < max_depth {
-        let forward = rng.uniform(0, depth, Purpose::Direction) >= 0.5;
+        // The host's scheme: bit `depth` of the trajectory's direction word.
+        let forward = rng.words(0, 0, Purpose::Direction)[0] >> depth & 1 == 1;
         let (side, sign) = if forward { (1, 1.0) } else { (0, -1.0) };
         let Some(new) = r.build(depth, &mut ends[side], sign) else { break };
         depth += 1;
@@ -177,7 +178,7 @@ fn iterative(case: &Case, rng: &ChainRng, seed: u64, chain: usize) -> (u32, u32,
     loop {
         let cmd = traj.command(0, eps);
         let rep = state.step(&cmd, &mut grad);
-        if let Some(end) = traj.advance(rng, &rep) {
+        if let Some(end) = traj.advance(&rep) {
             let mut ds = DrawState::default();
             state.draw_state(&mut ds);
             return (end.depth, ds.n_leapfrog, end.diverged);

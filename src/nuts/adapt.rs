@@ -47,8 +47,9 @@ impl Adaptation {
 /// What one warmup draw changed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdaptStep {
-    /// New inverse mass diagonal.
-    pub inv_mass: Option<Vec<f64>>,
+    /// The inverse mass diagonal changed: read it with [`Adapter::inv_mass`] (it lives in the
+    /// adapter, so a refresh after every draw allocates nothing).
+    pub inv_mass: bool,
     /// New low-rank correction (with [`Metric::LowRank`]; always with a new diagonal).
     pub low_rank: Option<LowRank>,
     /// Whether the step size must be searched again (and dual averaging restarted).
@@ -92,6 +93,16 @@ impl Adapter {
             Adapter::Pooled => AdaptStep::default(),
         }
     }
+
+    /// The inverse mass diagonal last reported as changed (empty before any change, and
+    /// always for [`Adapter::Pooled`]).
+    pub fn inv_mass(&self) -> &[f64] {
+        match self {
+            Adapter::DrawGradient(a) => &a.metric,
+            Adapter::Windowed(a) => &a.metric,
+            Adapter::Pooled => &[],
+        }
+    }
 }
 
 /// Iteration counts inside Stan's initial buffer after which the windowed scheme re-estimates
@@ -105,6 +116,7 @@ pub struct Windowed {
     welford: Welford,
     early_x: Welford,
     early_g: Welford,
+    metric: Vec<f64>,
 }
 
 impl Windowed {
@@ -114,6 +126,7 @@ impl Windowed {
             welford: Welford::new(dim),
             early_x: Welford::new(dim),
             early_g: Welford::new(dim),
+            metric: Vec::new(),
         }
     }
 
@@ -127,12 +140,14 @@ impl Windowed {
             self.early_x.add(q);
             self.early_g.add(g);
             if EARLY_METRIC_UPDATES.contains(&(draw + 1)) && draw + 1 < self.windows.init_buffer() {
-                step.inv_mass = Some(draw_gradient_metric(&self.early_x, &self.early_g));
+                draw_gradient_metric(&self.early_x, &self.early_g, &mut self.metric);
+                step.inv_mass = true;
                 step.search_step_size = true;
             }
         }
         if ends && self.welford.count() > 2 {
-            step.inv_mass = Some(self.welford.regularized_variance());
+            self.metric = self.welford.regularized_variance();
+            step.inv_mass = true;
             self.welford.restart();
             step.search_step_size = true;
         }
@@ -164,6 +179,7 @@ pub struct DrawGradient {
     prev_q: Option<Vec<f64>>,
     /// The foreground's draws and gradients, kept for [`Metric::LowRank`].
     low_rank: Option<Store>,
+    metric: Vec<f64>,
 }
 
 impl DrawGradient {
@@ -178,6 +194,7 @@ impl DrawGradient {
             bg: (Welford::new(dim), Welford::new(dim)),
             prev_q: None,
             low_rank: None,
+            metric: Vec::new(),
         }
     }
 
@@ -213,8 +230,10 @@ impl DrawGradient {
         // Switch only when a whole next window still fits before the step-size-only phase.
         let late = draw + next_window > self.step_size_only_from;
         if self.bg.0.count() >= switch_at && !late {
-            let dim = q.len();
-            self.fg = std::mem::replace(&mut self.bg, (Welford::new(dim), Welford::new(dim)));
+            // The old foreground's buffers become the new background's.
+            std::mem::swap(&mut self.fg, &mut self.bg);
+            self.bg.0.restart();
+            self.bg.1.restart();
             if let Some(s) = &mut self.low_rank {
                 s.switch();
             }
@@ -227,7 +246,8 @@ impl DrawGradient {
             if draw >= 1
                 && let Some((inv_mass, low_rank)) = s.update()
             {
-                step.inv_mass = Some(inv_mass);
+                self.metric = inv_mass;
+                step.inv_mass = true;
                 step.low_rank = Some(low_rank);
                 step.search_step_size = !self.changed;
                 self.changed = true;
@@ -235,7 +255,8 @@ impl DrawGradient {
             return step;
         }
         if draw >= 1 && self.fg.0.count() >= 3 {
-            step.inv_mass = Some(draw_gradient_metric(&self.fg.0, &self.fg.1));
+            draw_gradient_metric(&self.fg.0, &self.fg.1, &mut self.metric);
+            step.inv_mass = true;
             step.search_step_size = !self.changed;
             self.changed = true;
         }
@@ -263,13 +284,10 @@ mod tests {
             let step = a.on_draw(draw, &q, &g);
             searches += step.search_step_size as usize;
             if draw >= 850 {
-                assert!(
-                    step.inv_mass.is_none(),
-                    "draw {draw} changed the metric in the step-size-only phase"
-                );
+                assert!(!step.inv_mass, "draw {draw} changed the metric in the step-size-only phase");
             }
-            if let Some(m) = step.inv_mass {
-                last = Some(m);
+            if step.inv_mass {
+                last = Some(a.inv_mass().to_vec());
             }
         }
         assert_eq!(searches, 1);

@@ -58,8 +58,9 @@ pub struct DrawOutcome {
     pub iteration: usize,
     /// Its statistics.
     pub stats: DrawStats,
-    /// New inverse mass diagonal to install on the backend, if adaptation produced one.
-    pub new_inv_mass: Option<Vec<f64>>,
+    /// Adaptation produced a new inverse mass diagonal to install on the backend: read it with
+    /// [`ChainMachine::inv_mass`].
+    pub new_inv_mass: bool,
     /// New low-rank correction to install with it (see [`Metric::LowRank`]).
     pub new_low_rank: Option<LowRank>,
 }
@@ -77,18 +78,26 @@ enum Phase {
 
 const MAX_PROBES: u64 = 200;
 
-/// A chain's host-side state.
+/// A chain's host-side state. What every dispatch touches (the phase, the step size) sits in
+/// the machine itself, about a hundred bytes; what only a finished draw touches (options,
+/// step-size and metric adaptation) sits behind a box, so that the driver's pass over tens of
+/// thousands of machines per dispatch streams through little memory.
 pub struct ChainMachine {
-    chain: usize,
-    rng: ChainRng,
-    opts: ChainOptions,
-    iteration: usize,
-    step_size: f64,
-    dual: DualAveraging,
-    adapter: Adapter,
     phase: Phase,
+    step_size: f64,
+    chain: usize,
+    iteration: usize,
     probes: u64,
     last_end: Option<TrajectoryEnd>,
+    rng: ChainRng,
+    cold: Box<Cold>,
+}
+
+/// The per-draw part of a chain's state.
+struct Cold {
+    opts: ChainOptions,
+    dual: DualAveraging,
+    adapter: Adapter,
 }
 
 impl ChainMachine {
@@ -101,16 +110,18 @@ impl ChainMachine {
         };
         let phase = if opts.warmup + opts.draws == 0 { Phase::Done } else { phase };
         ChainMachine {
-            chain,
-            rng,
-            opts,
-            iteration: 0,
-            step_size: opts.step_size,
-            dual: DualAveraging::new(opts.dual_averaging, opts.step_size),
-            adapter: Adapter::new(opts.adaptation, opts.metric, opts.warmup, dim),
             phase,
+            step_size: opts.step_size,
+            chain,
+            iteration: 0,
             probes: 0,
             last_end: None,
+            rng,
+            cold: Box::new(Cold {
+                opts,
+                dual: DualAveraging::new(opts.dual_averaging, opts.step_size),
+                adapter: Adapter::new(opts.adaptation, opts.metric, opts.warmup, dim),
+            }),
         }
     }
 
@@ -128,8 +139,15 @@ impl ChainMachine {
     pub fn resume(&mut self, step_size: f64) {
         if self.is_waiting() {
             self.step_size = step_size;
-            self.phase = Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.opts.max_depth));
+            self.phase =
+                Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.cold.opts.max_depth));
         }
+    }
+
+    /// The inverse mass diagonal adaptation produced last (see
+    /// [`DrawOutcome::new_inv_mass`]; empty before the first).
+    pub fn inv_mass(&self) -> &[f64] {
+        self.cold.adapter.inv_mass()
     }
 
     /// Current step size.
@@ -186,13 +204,16 @@ impl ChainMachine {
                 }
                 *count += 1;
                 if finished {
-                    self.dual.restart(self.step_size);
-                    self.phase =
-                        Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.opts.max_depth));
+                    self.cold.dual.restart(self.step_size);
+                    self.phase = Phase::Tree(Trajectory::new(
+                        &self.rng,
+                        self.iteration as u64,
+                        self.cold.opts.max_depth,
+                    ));
                 }
                 false
             }
-            Phase::Tree(t) => match t.advance(&self.rng, rep) {
+            Phase::Tree(t) => match t.advance(rep) {
                 Some(end) => {
                     self.last_end = Some(end);
                     true
@@ -206,7 +227,7 @@ impl ChainMachine {
     /// Records the finished draw, adapts, and prepares the next iteration.
     pub fn finish_draw(&mut self, state: &DrawState) -> DrawOutcome {
         let end = self.last_end.take().unwrap_or(TrajectoryEnd { diverged: false, depth: 0 });
-        let tuning = self.iteration < self.opts.warmup;
+        let tuning = self.iteration < self.cold.opts.warmup;
         let accept_stat = if state.n_leapfrog > 0 { state.sum_accept / state.n_leapfrog as f64 } else { 0.0 };
         let stats = DrawStats {
             lp: state.logp,
@@ -220,31 +241,31 @@ impl ChainMachine {
             tuning,
         };
         let iteration = self.iteration;
-        let mut new_inv_mass = None;
+        let mut new_inv_mass = false;
         let mut new_low_rank = None;
         let mut probe = false;
         // A pooled chain's pool adapts (the driver hands it this draw) and resumes the chain.
-        let pooled = tuning && self.opts.adaptation == Adaptation::Pooled;
+        let pooled = tuning && self.cold.opts.adaptation == Adaptation::Pooled;
         if tuning && !pooled {
-            self.step_size = self.dual.update(accept_stat);
-            let adapted = self.adapter.on_draw(iteration, &state.q, &state.g);
+            self.step_size = self.cold.dual.update(accept_stat);
+            let adapted = self.cold.adapter.on_draw(iteration, &state.q, &state.g);
             new_inv_mass = adapted.inv_mass;
             new_low_rank = adapted.low_rank;
             probe = adapted.search_step_size;
-            if iteration + 1 == self.opts.warmup {
-                self.step_size = self.dual.final_step_size();
+            if iteration + 1 == self.cold.opts.warmup {
+                self.step_size = self.cold.dual.final_step_size();
                 probe = false;
             }
         }
         self.iteration += 1;
-        self.phase = if self.iteration >= self.opts.warmup + self.opts.draws {
+        self.phase = if self.iteration >= self.cold.opts.warmup + self.cold.opts.draws {
             Phase::Done
         } else if pooled {
             Phase::Wait
         } else if probe {
             Phase::Probe { count: 0, direction: 0 }
         } else {
-            Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.opts.max_depth))
+            Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.cold.opts.max_depth))
         };
         DrawOutcome { iteration, stats, new_inv_mass, new_low_rank }
     }

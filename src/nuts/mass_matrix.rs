@@ -17,9 +17,11 @@ impl Welford {
     /// Adds one sample.
     pub fn add(&mut self, q: &[f64]) {
         self.n += 1.0;
+        // One division per sample rather than per coordinate.
+        let w = 1.0 / self.n;
         for ((m, s), &x) in self.mean.iter_mut().zip(&mut self.m2).zip(q) {
             let delta = x - *m;
-            *m += delta / self.n;
+            *m += delta * w;
             *s += delta * (x - *m);
         }
     }
@@ -64,18 +66,21 @@ impl Welford {
         self.m2.iter().map(|m2| m2 / (self.n - 1.0)).collect()
     }
 
-    /// Forgets all samples.
+    /// Forgets all samples (keeping the buffers).
     pub fn restart(&mut self) {
-        let d = self.mean.len();
-        *self = Welford::new(d);
+        self.n = 0.0;
+        self.mean.fill(0.0);
+        self.m2.fill(0.0);
     }
 }
 
-/// nutpie's diagonal estimate from draws and gradients, `sqrt(var(x) / var(∇logp))`: exact for
-/// Gaussians and usable after a handful of draws. Non-finite or zero ratios fall back to 1;
-/// results are clamped to `[1e-10, 1e10]`.
-pub fn draw_gradient_metric(draws: &Welford, grads: &Welford) -> Vec<f64> {
-    draws.variance().iter().zip(grads.variance()).map(|(vx, vg)| bounded_ratio((vx / vg).sqrt())).collect()
+/// nutpie's diagonal estimate from draws and gradients, `sqrt(var(x) / var(∇logp))`, written
+/// into `out` (resized to the dimension): exact for Gaussians and usable after a handful of
+/// draws. Non-finite or zero ratios fall back to 1; results are clamped to `[1e-10, 1e10]`.
+pub fn draw_gradient_metric(draws: &Welford, grads: &Welford, out: &mut Vec<f64>) {
+    let (nx, ng) = (draws.n - 1.0, grads.n - 1.0);
+    out.clear();
+    out.extend(draws.m2.iter().zip(&grads.m2).map(|(sx, sg)| bounded_ratio(((sx / nx) / (sg / ng)).sqrt())));
 }
 
 /// A draw-and-gradient ratio `sd(x) / sd(∇)` as an inverse mass element: clamped to

@@ -104,7 +104,11 @@ impl PooledAdapter {
                 x.merge(xi);
                 g.merge(gi);
             }
-            (x.count() >= 3).then(|| draw_gradient_metric(&x, &g))
+            (x.count() >= 3).then(|| {
+                let mut m = Vec::with_capacity(dim);
+                draw_gradient_metric(&x, &g, &mut m);
+                m
+            })
         } else {
             None
         };

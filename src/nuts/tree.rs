@@ -22,26 +22,29 @@ pub struct Trajectory {
     direction: Direction,
     max_depth: u32,
     begun: bool,
+    /// One random bit per doubling: bit `k` set means doubling `k` goes forward.
+    directions: u32,
 }
 
-fn direction(rng: &ChainRng, iteration: u64, depth: u32) -> Direction {
-    if rng.uniform(iteration, depth, Purpose::Direction) < 0.5 {
-        Direction::Backward
-    } else {
-        Direction::Forward
-    }
+/// Doubling `depth`'s direction from the trajectory's bits.
+fn direction(directions: u32, depth: u32) -> Direction {
+    if directions >> depth & 1 == 1 { Direction::Forward } else { Direction::Backward }
 }
 
 impl Trajectory {
-    /// A new trajectory for `iteration`.
+    /// A new trajectory for `iteration`. Every doubling's direction comes from one random
+    /// word drawn here (the sampler caps the depth at 30 doublings), so the host draws one
+    /// block of random numbers per trajectory rather than one per doubling.
     pub fn new(rng: &ChainRng, iteration: u64, max_depth: u32) -> Trajectory {
+        let directions = rng.words(iteration, 0, Purpose::Direction)[0];
         Trajectory {
             iteration,
             depth: 0,
             leaf: 0,
-            direction: direction(rng, iteration, 0),
+            direction: direction(directions, 0),
             max_depth,
             begun: false,
+            directions,
         }
     }
 
@@ -60,7 +63,7 @@ impl Trajectory {
     }
 
     /// Consumes the report of the last leaf; returns how the trajectory ended, if it did.
-    pub fn advance(&mut self, rng: &ChainRng, rep: &LeafReport) -> Option<TrajectoryEnd> {
+    pub fn advance(&mut self, rep: &LeafReport) -> Option<TrajectoryEnd> {
         self.begun = true;
         let end = |diverged, depth| Some(TrajectoryEnd { diverged, depth });
         if rep.diverged {
@@ -78,7 +81,7 @@ impl Trajectory {
             return end(false, self.depth);
         }
         self.leaf = 0;
-        self.direction = direction(rng, self.iteration, self.depth);
+        self.direction = direction(self.directions, self.depth);
         None
     }
 }

@@ -94,15 +94,18 @@ pub fn drive(
         crate::mem::try_reserve(&mut r.warmup_stats, g.warmup, what)?;
     }
     let mut counters = DriveCounters::default();
-    let mut cmds = Vec::with_capacity(n);
+    // One pass per dispatch: each report is consumed and the chain's next command queued at
+    // once (a chain that ends its draw queues after the draw is handled), so the long tail of
+    // a large group, where few chains remain, costs per remaining chain rather than per chain.
+    let mut cmds: Vec<_> = g.machines.iter().filter_map(ChainMachine::command).collect();
+    let mut next = Vec::with_capacity(n);
     let mut reports = vec![LeafReport::default(); n];
     let mut ended = Vec::with_capacity(n);
+    // Chains waiting for their pool's end of iteration (pooled warmup).
+    let mut waiting: Vec<usize> = Vec::new();
     let mut states = vec![DrawState::default(); n];
     let mut ws = g.constrain.workspace();
     let mut divergences = vec![0usize; n];
-    // Chains not yet done (`Done` is final): a dispatch visits only these, so the long tail of
-    // a large group, where few chains remain, costs per remaining chain rather than per chain.
-    let mut live: Vec<usize> = (0..n).collect();
     let started = Instant::now();
     let mut in_steps = std::time::Duration::ZERO;
     let mut warm_end = vec![0.0; n];
@@ -112,25 +115,19 @@ pub fn drive(
         if g.cancel.is_cancelled() {
             break;
         }
-        cmds.clear();
-        live.retain(|&c| match g.machines[c].command() {
-            Some(cmd) => {
-                cmds.push(cmd);
-                true
-            }
-            None => g.machines[c].is_waiting(),
-        });
         if cmds.is_empty() {
             // Every live chain waits for its pool: the warmup iteration is complete.
-            let Some(pool) = g.pool.as_mut().filter(|_| !live.is_empty()) else { break };
-            let iteration = g.machines[live[0]].iteration() - 1;
+            let Some(pool) = g.pool.as_mut().filter(|_| !waiting.is_empty()) else { break };
+            let iteration = g.machines[waiting[0]].iteration() - 1;
             let (step_size, metric) = pool.end_iteration(iteration);
-            for &c in &live {
+            for &c in &waiting {
                 if let Some(m) = &metric {
                     backend.set_inv_mass(c, m);
                 }
                 g.machines[c].resume(step_size);
+                cmds.extend(g.machines[c].command());
             }
+            waiting.clear();
             continue;
         }
         let t = Instant::now();
@@ -139,11 +136,16 @@ pub fn drive(
         counters.dispatches += 1;
         counters.leaf_steps += cmds.len() as u64;
         ended.clear();
+        next.clear();
         for (cmd, rep) in cmds.iter().zip(&reports) {
-            if g.machines[cmd.chain].on_report(rep) {
+            let m = &mut g.machines[cmd.chain];
+            if m.on_report(rep) {
                 ended.push(cmd.chain);
+            } else {
+                next.extend(m.command());
             }
         }
+        std::mem::swap(&mut cmds, &mut next);
         if ended.is_empty() {
             continue;
         }
@@ -155,8 +157,8 @@ pub fn drive(
             if let (Some(pool), true) = (g.pool.as_mut(), out.stats.tuning) {
                 pool.add(&state.q, &state.g, out.stats.accept_stat, out.stats.step_size);
             }
-            if let Some(m) = &out.new_inv_mass {
-                backend.set_inv_mass(c, m);
+            if out.new_inv_mass {
+                backend.set_inv_mass(c, g.machines[c].inv_mass());
             }
             if let Some(lr) = &out.new_low_rank {
                 backend.set_low_rank(c, lr);
@@ -188,8 +190,10 @@ pub fn drive(
                     s.draw(&out.stats, values)?;
                 }
             }
-            if g.machines[c].is_done() {
-                finish(&mut sinks[c], true, warm_end[c], started)?;
+            match g.machines[c].command() {
+                Some(cmd) => cmds.push(cmd),
+                None if g.machines[c].is_waiting() => waiting.push(c),
+                None => finish(&mut sinks[c], true, warm_end[c], started)?,
             }
             g.progress.update(g.chain_ids[c], divergences[c], g.machines[c].step_size(), out.stats.tuning);
         }

@@ -38,6 +38,35 @@ use crate::rng::ChainRng;
 use driver::{ChainRecord, Group, drive};
 use progress::Progress;
 
+/// Makes the backend of one group of chains, in place of the built-in backends (see
+/// [`Sampler::backend_factory`]): called with the compiled `logp`-and-gradient program, the
+/// run's seed, the group's global chain ids (the backend's chains, in order) and the maximum
+/// tree depth.
+#[derive(Clone)]
+pub struct BackendFactory(Arc<MakeBackend>);
+
+/// The function inside a [`BackendFactory`].
+type MakeBackend =
+    dyn Fn(&crate::compile::Program, u64, &[usize], usize) -> Result<Box<dyn Backend>> + Send + Sync;
+
+impl BackendFactory {
+    /// A factory calling `make(program, seed, chain_ids, max_depth)` per group of chains.
+    pub fn new(
+        make: impl Fn(&crate::compile::Program, u64, &[usize], usize) -> Result<Box<dyn Backend>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> BackendFactory {
+        BackendFactory(Arc::new(make))
+    }
+}
+
+impl std::fmt::Debug for BackendFactory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackendFactory")
+    }
+}
+
 /// Which backend executes the program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BackendChoice {
@@ -214,6 +243,7 @@ pub struct Sampler<'m> {
     gpu_precision: crate::backend::gpu::Precision,
     gpu_mapping: crate::backend::gpu::MappingChoice,
     writers: Vec<Arc<dyn TraceWriter>>,
+    factory: Option<BackendFactory>,
 }
 
 /// Per-chain sinks waiting for the group that runs their chain.
@@ -245,6 +275,7 @@ impl<'m> Sampler<'m> {
             adaptation: Adaptation::default(),
             metric: Metric::default(),
             writers: Vec::new(),
+            factory: None,
             gpu_precision: crate::backend::gpu::Precision::F32,
             gpu_mapping: crate::backend::gpu::MappingChoice::Auto,
         }
@@ -304,6 +335,14 @@ impl<'m> Sampler<'m> {
     /// Backend choice.
     pub fn backend(mut self, b: BackendChoice) -> Self {
         self.backend = b;
+        self
+    }
+    /// Runs the chains on backends made by `factory` instead of the built-in ones: another
+    /// device, or a stand-in (the `host_loop` example times the driver and the chains' state
+    /// machines alone on a synthetic backend this way). Chains are grouped as on the CPU
+    /// backend (a group per thread); each group gets its own backend.
+    pub fn backend_factory(mut self, factory: BackendFactory) -> Self {
+        self.factory = Some(factory);
         self
     }
     /// Show progress bars on stderr when it is a terminal (default on).
@@ -524,7 +563,8 @@ impl<'m> Sampler<'m> {
             .build()
             .map_err(|e| Error::InvalidOption { option: "threads", reason: e.to_string() })?;
         let t1 = Instant::now();
-        let choice = self.backend.resolve()?;
+        // A factory's backends are grouped like the CPU backend's.
+        let choice = if self.factory.is_some() { BackendChoice::Cpu } else { self.backend.resolve()? };
         let single =
             choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32;
         self.preflight(&compiled, chains, choice, threads, single)?;
@@ -633,14 +673,19 @@ impl<'m> Sampler<'m> {
             .par_iter()
             .map(|chain_ids| {
                 let created = Instant::now();
-                let mut backend = choice.create(
-                    compiled,
-                    self.seed,
-                    chain_ids,
-                    self.max_treedepth,
-                    (self.gpu_precision, self.gpu_mapping, metric.max_rank(compiled.pointmap.dim)),
-                    row_parallel,
-                )?;
+                let mut backend = match &self.factory {
+                    Some(make) => {
+                        (make.0)(&compiled.logp_grad, self.seed, chain_ids, self.max_treedepth as usize)?
+                    }
+                    None => choice.create(
+                        compiled,
+                        self.seed,
+                        chain_ids,
+                        self.max_treedepth,
+                        (self.gpu_precision, self.gpu_mapping, metric.max_rank(compiled.pointmap.dim)),
+                        row_parallel,
+                    )?,
+                };
                 let setup_s = created.elapsed().as_secs_f64();
                 let rngs: Vec<ChainRng> = chain_ids.iter().map(|&c| ChainRng::new(self.seed, c)).collect();
                 let starts =

@@ -172,9 +172,9 @@ pub fn arviz_reff(posterior: &serde_json::Value, names: &[&str], n_samples: usiz
 }
 
 /// Runs `machines` on backend `b` to the end, one dispatch per round, as the sampler's driver
-/// does without its bookkeeping: each finished draw is read back and handed to its machine,
-/// then to `on_draw` (chain, the machine's outcome, the draw's state) with the backend, which
-/// may install what adaptation produced.
+/// does without its bookkeeping: each finished draw is read back and handed to its machine, a
+/// new inverse mass diagonal from its adaptation is installed, and the draw goes to `on_draw`
+/// (chain, the machine's outcome, the draw's state) with the backend.
 pub fn drive_machines(
     b: &mut dyn exmc::backend::Backend,
     machines: &mut [exmc::nuts::ChainMachine],
@@ -198,6 +198,9 @@ pub fn drive_machines(
             if machines[cmd.chain].on_report(rep) {
                 b.read_draws(&[cmd.chain], &mut state).unwrap();
                 let out = machines[cmd.chain].finish_draw(&state[0]);
+                if out.new_inv_mass {
+                    b.set_inv_mass(cmd.chain, machines[cmd.chain].inv_mass());
+                }
                 on_draw(b, cmd.chain, &out, &state[0]);
             }
         }

@@ -188,6 +188,14 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// Traces that cannot be joined into one (e.g. shards of different runs).
+    #[error("trace {index} cannot join the ones before it: {reason}")]
+    TraceMismatch {
+        /// 0-based position of the offending trace.
+        index: usize,
+        /// What differs.
+        reason: String,
+    },
     /// JSON could not be read or written.
     #[error("model JSON: {0}")]
     Json(String),

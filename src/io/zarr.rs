@@ -562,7 +562,8 @@ impl ChainSink for ZarrSink {
 #[derive(Clone, Debug)]
 pub struct InferenceData<'a> {
     model: &'a Model,
-    posterior: Option<&'a Fit>,
+    /// The posterior trace and its sampling time, when known.
+    posterior: Option<(&'a Trace, Option<f64>)>,
     log_likelihood: Option<&'a LogLikelihood>,
     prior: Option<&'a Trace>,
     posterior_predictive: Option<&'a Trace>,
@@ -582,7 +583,14 @@ impl<'a> InferenceData<'a> {
 
     /// `posterior` and `sample_stats` from a fit (leave out when the run streamed them).
     pub fn posterior(mut self, fit: &'a Fit) -> Self {
-        self.posterior = Some(fit);
+        self.posterior = Some((&fit.trace, Some(fit.timing.sampling_s)));
+        self
+    }
+
+    /// `posterior` and `sample_stats` from a trace (e.g. shards joined by [`Trace::concat`]),
+    /// without a sampling time.
+    pub fn posterior_trace(mut self, trace: &'a Trace) -> Self {
+        self.posterior = Some((trace, None));
         self
     }
 
@@ -612,10 +620,11 @@ impl<'a> InferenceData<'a> {
         let observed = |name: &str| {
             self.model.nodes().iter().any(|n| n.name == name && matches!(n.kind, NodeKind::Observed { .. }))
         };
-        if let Some(fit) = self.posterior {
-            let t = &fit.trace;
+        if let Some((t, sampling_s)) = self.posterior {
             let mut attrs = library_attrs();
-            attrs.insert("sampling_time".into(), json!(fit.timing.sampling_s));
+            if let Some(s) = sampling_s {
+                attrs.insert("sampling_time".into(), json!(s));
+            }
             attrs.insert("tuning_steps".into(), json!(t.warmup_stats.first().map_or(0, Vec::len)));
             let vars: Vec<&TraceVar> = t.vars.iter().collect();
             z.group("sample_stats", attrs.clone())?;

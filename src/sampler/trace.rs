@@ -122,6 +122,44 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// Joins the chains of several traces, in order: the traces of shards of one run (the
+    /// same model, seed and settings, disjoint chain ids; see [`Sampler::only_chains`]) join
+    /// into the trace of the whole run. Variables (names, shapes, labels) and kept draws per
+    /// chain must agree.
+    ///
+    /// [`Sampler::only_chains`]: crate::Sampler::only_chains
+    pub fn concat(traces: &[Trace]) -> crate::Result<Trace> {
+        let Some(first) = traces.first() else {
+            return Err(crate::Error::TraceMismatch { index: 0, reason: "no traces given".into() });
+        };
+        let mut out = first.clone();
+        for (index, t) in traces.iter().enumerate().skip(1) {
+            let bad = |reason: String| crate::Error::TraceMismatch { index, reason };
+            if t.draws != first.draws {
+                return Err(bad(format!("{} draws per chain, against {}", t.draws, first.draws)));
+            }
+            let names =
+                |t: &Trace| t.vars.iter().map(|v| (v.name.clone(), v.shape.clone())).collect::<Vec<_>>();
+            if names(t) != names(first) {
+                return Err(bad(format!(
+                    "variables {:?}, against {:?}",
+                    names(t).into_iter().map(|(n, _)| n).collect::<Vec<_>>(),
+                    names(first).into_iter().map(|(n, _)| n).collect::<Vec<_>>()
+                )));
+            }
+            for (o, v) in out.vars.iter_mut().zip(&t.vars) {
+                if o.labels != v.labels {
+                    return Err(bad(format!("variable `{}` has other coordinate labels", v.name)));
+                }
+                o.values.extend_from_slice(&v.values);
+            }
+            out.chains += t.chains;
+            out.stats.extend(t.stats.iter().cloned());
+            out.warmup_stats.extend(t.warmup_stats.iter().cloned());
+        }
+        Ok(out)
+    }
+
     /// The variable called `name`.
     pub fn var(&self, name: &str) -> Option<&TraceVar> {
         self.vars.iter().find(|v| v.name == name)

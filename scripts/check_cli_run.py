@@ -1,0 +1,71 @@
+"""Checks a run directory that `exmc sample` wrote, the way a Python user would open it.
+
+Opens RUN/posterior.zarr with `arviz.from_zarr` and RUN/csv/*.csv with `arviz.from_cmdstan`,
+checks the groups, the chain and draw counts against RUN/run.json, and that ArviZ's own
+summary (mean, sd, ess_bulk, r_hat) of every variable agrees with RUN/summary.txt as exmc
+printed it. Exits non-zero on the first difference. Run by .ci/run after `cargo install`.
+
+    python scripts/check_cli_run.py RUN
+"""
+
+import glob
+import json
+import os
+import sys
+import warnings
+
+import arviz as az
+
+
+def fail(msg):
+    raise AssertionError(msg)
+
+
+def exmc_summary(path):
+    """Rows of summary.txt: name -> {column: value}."""
+    lines = open(path).read().splitlines()
+    header = lines[0].split()
+    rows = {}
+    for line in lines[1:]:
+        parts = line.split()
+        if len(parts) != len(header) + 1 or line.startswith("warning"):
+            continue
+        rows[parts[0]] = dict(zip(header, map(float, parts[1:])))
+    return rows
+
+
+def main(run):
+    meta = json.load(open(os.path.join(run, "run.json")))
+    chains, draws = len(meta["chain_ids"]), meta["draws"]
+    idata = az.from_zarr(os.path.join(run, "posterior.zarr"))
+    for g in ["posterior", "sample_stats", "observed_data"]:
+        if g not in idata.groups():
+            fail(f"group {g} missing from {idata.groups()}")
+    post = idata.posterior
+    if (post.sizes["chain"], post.sizes["draw"]) != (chains, draws):
+        fail(f"posterior is {dict(post.sizes)}, run.json says {chains} chains of {draws}")
+    if int(idata.sample_stats["diverging"].sum()) != meta["divergences"]:
+        fail("divergences differ from run.json")
+    csvs = sorted(glob.glob(os.path.join(run, "csv", "*.csv")))
+    if len(csvs) != chains:
+        fail(f"{len(csvs)} CSV files for {chains} chains")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_csv = az.from_cmdstan(csvs)
+    if (from_csv.posterior.sizes["chain"], from_csv.posterior.sizes["draw"]) != (chains, draws):
+        fail(f"CSV posterior is {dict(from_csv.posterior.sizes)}")
+    ours = exmc_summary(os.path.join(run, "summary.txt"))
+    theirs = az.summary(idata, kind="all", round_to="none")
+    if set(ours) != set(theirs.index):
+        fail(f"variables {sorted(ours)} != ArviZ's {sorted(theirs.index)}")
+    for name, row in ours.items():
+        t = theirs.loc[name]
+        for col, tol in [("mean", 6e-4), ("sd", 6e-4), ("ess_bulk", 1.0), ("r_hat", 6e-3)]:
+            if abs(row[col] - t[col]) > tol:
+                fail(f"{name} {col}: exmc {row[col]}, ArviZ {t[col]}")
+    print(f"{run}: ArviZ opens the Zarr store and {len(csvs)} CSV files; its summary of {len(ours)} "
+          f"elements agrees with exmc's")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,216 @@
+//! `exmc`: sample model files from a shell, summarise runs, and join shards of a run.
+//!
+//! ```text
+//! exmc sample models/eight_schools.toml data.json --chains 4 --out runs/eight_schools
+//! exmc summary runs/eight_schools
+//! exmc sample MODEL DATA --chains 8 --chain-ids 0..4 --out shard0   # and 4..8 into shard1
+//! exmc merge shard0 shard1 --out whole
+//! ```
+//!
+//! A run directory holds `csv/` (one CmdStan CSV file per chain), `posterior.zarr` (ArviZ
+//! InferenceData: posterior, sample_stats, observed_data), `summary.txt` and `run.json` (the
+//! settings, the model and data files, timings). Errors go to stderr with the file, node or
+//! option at fault, and the exit status is 1 (2 for a malformed command line).
+
+mod run_dir;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use exmc::prelude::*;
+
+/// Bayesian inference with NUTS from the command line.
+#[derive(Parser, Debug)]
+#[command(name = "exmc", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Samples a model file (TOML) with its data (JSON) and writes a run directory.
+    Sample(SampleArgs),
+    /// Prints the summary table of a run directory (or of a directory of CmdStan CSV files,
+    /// or of a Zarr store).
+    Summary {
+        /// The run directory, CSV directory or `.zarr` store.
+        dir: PathBuf,
+    },
+    /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one.
+    Merge {
+        /// The shards' run directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged run directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Which backend runs the chains.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum BackendArg {
+    /// `EXMC_BACKEND`, then a hardware GPU, then the CPU.
+    Auto,
+    /// The native CPU backend.
+    Cpu,
+    /// The WGSL backend on the default GPU adapter.
+    Gpu,
+}
+
+#[derive(Args, Debug)]
+struct SampleArgs {
+    /// The model file (TOML).
+    model: PathBuf,
+    /// The data file (JSON), if the model reads data.
+    data: Option<PathBuf>,
+    /// Chains in the run (all shards together).
+    #[arg(long, default_value_t = 4)]
+    chains: usize,
+    /// Warmup iterations per chain (default: the adaptation's own, 300).
+    #[arg(long)]
+    warmup: Option<usize>,
+    /// Kept draws per chain.
+    #[arg(long, default_value_t = 1000)]
+    draws: usize,
+    /// Seed: with the chain id it determines every random number, so shards agree.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The backend.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
+    /// Target acceptance statistic of step-size adaptation.
+    #[arg(long, default_value_t = 0.8)]
+    target_accept: f64,
+    /// Maximum tree depth.
+    #[arg(long, default_value_t = 10)]
+    max_treedepth: u32,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Run only the chains with ids `A..B` (0-based, `B` excluded) of the `--chains` chains: a
+    /// shard whose draws equal those chains' draws in the whole run.
+    #[arg(long, value_parser = parse_range)]
+    chain_ids: Option<std::ops::Range<usize>>,
+    /// The run directory to write (default: `<model name>.exmc`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Parses `A..B`.
+fn parse_range(s: &str) -> std::result::Result<std::ops::Range<usize>, String> {
+    let (a, b) = s.split_once("..").ok_or_else(|| format!("`{s}` is not a range A..B"))?;
+    let num = |x: &str| x.trim().parse::<usize>().map_err(|_| format!("`{x}` in `{s}` is not a chain id"));
+    let (a, b) = (num(a)?, num(b)?);
+    if a >= b {
+        return Err(format!("`{s}` is empty: A must be below B"));
+    }
+    Ok(a..b)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sample(args) => sample(&args),
+        Command::Summary { dir } => summary(&dir),
+        Command::Merge { dirs, out } => merge(&dirs, &out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("exmc: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn sample(a: &SampleArgs) -> Result<()> {
+    let model = Model::from_files(&a.model, a.data.as_deref())?;
+    let name = a.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.exmc")));
+    let dir = run_dir::RunDir::create(&out)?;
+    let mut s = Sampler::new(&model)
+        .chains(a.chains)
+        .draws(a.draws)
+        .seed(a.seed)
+        .target_accept(a.target_accept)
+        .max_treedepth(a.max_treedepth)
+        .backend(match a.backend {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Cpu => BackendChoice::Cpu,
+            BackendArg::Gpu => BackendChoice::Gpu,
+        })
+        .progress(!a.quiet)
+        .save(exmc::io::CmdStanCsv::new(dir.csv()).model_name(&name))
+        .save(exmc::io::Zarr::new(dir.zarr()));
+    if let Some(w) = a.warmup {
+        s = s.warmup(w);
+    }
+    if let Some(t) = a.threads {
+        s = s.threads(t);
+    }
+    let ids: Vec<usize> = match &a.chain_ids {
+        Some(r) if r.end > a.chains => {
+            return Err(Error::InvalidOption {
+                option: "--chain-ids",
+                reason: format!(
+                    "{}..{} reaches beyond the run's {} chains (--chains)",
+                    r.start, r.end, a.chains
+                ),
+            });
+        }
+        Some(r) => r.clone().collect(),
+        None => (0..a.chains).collect(),
+    };
+    if a.chain_ids.is_some() {
+        s = s.only_chains(ids.clone());
+    }
+    let fit = s.run()?;
+    exmc::io::InferenceData::new(&model).write_zarr(dir.zarr())?;
+    let summary = fit.summary();
+    dir.write_summary(&summary)?;
+    dir.write_run(&run_dir::RunRecord {
+        exmc: env!("CARGO_PKG_VERSION").into(),
+        model: absolute(&a.model),
+        data: a.data.as_deref().map(absolute),
+        name,
+        chains: a.chains,
+        chain_ids: ids,
+        warmup: fit.trace.warmup_stats.first().map_or(0, Vec::len),
+        draws: fit.trace.draws,
+        seed: a.seed,
+        target_accept: a.target_accept,
+        max_treedepth: a.max_treedepth,
+        backend: fit.backend.clone(),
+        sampling_s: Some(fit.timing.sampling_s),
+        divergences: fit.trace.divergences(),
+        cancelled: fit.cancelled,
+    })?;
+    println!("{summary}");
+    eprintln!("exmc: wrote {}", out.display());
+    Ok(())
+}
+
+fn summary(dir: &std::path::Path) -> Result<()> {
+    let trace = run_dir::read_trace(dir)?;
+    println!("{}", trace.summary());
+    Ok(())
+}
+
+fn merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<()> {
+    let shards = dirs.iter().map(|d| run_dir::Shard::read(d)).collect::<Result<Vec<_>>>()?;
+    let merged = run_dir::merge(&shards, out)?;
+    println!("{}", merged.summary());
+    eprintln!("exmc: wrote {}", out.display());
+    Ok(())
+}
+
+/// The path made absolute (left as given when the working directory is unknown).
+fn absolute(p: &std::path::Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}

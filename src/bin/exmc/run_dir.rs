@@ -1,0 +1,217 @@
+//! The run directory `exmc sample` writes and `exmc summary` / `exmc merge` read.
+
+use std::path::{Path, PathBuf};
+
+use exmc::diagnostics::Summary;
+use exmc::io::{InferenceData, read_cmdstan_dir, read_zarr};
+use exmc::prelude::*;
+use exmc::sampler::Trace;
+use serde::{Deserialize, Serialize};
+
+/// CmdStan CSV files, one per chain.
+const CSV: &str = "csv";
+/// The ArviZ InferenceData store.
+const ZARR: &str = "posterior.zarr";
+/// The summary table as printed.
+const SUMMARY: &str = "summary.txt";
+/// The settings of the run ([`RunRecord`]).
+const RUN: &str = "run.json";
+
+/// An error about `path`.
+fn file_error(path: &Path, reason: String) -> Error {
+    Error::TraceFile { file: path.display().to_string(), line: None, reason }
+}
+
+/// A run directory being written.
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    /// Creates `root` (and its parents) if missing.
+    pub fn create(root: &Path) -> Result<RunDir> {
+        std::fs::create_dir_all(root)
+            .map_err(|e| file_error(root, format!("cannot create the run directory: {e}")))?;
+        Ok(RunDir { root: root.to_path_buf() })
+    }
+
+    /// The CSV directory.
+    pub fn csv(&self) -> PathBuf {
+        self.root.join(CSV)
+    }
+
+    /// The Zarr store.
+    pub fn zarr(&self) -> PathBuf {
+        self.root.join(ZARR)
+    }
+
+    /// Writes the summary table.
+    pub fn write_summary(&self, s: &Summary) -> Result<()> {
+        let path = self.root.join(SUMMARY);
+        std::fs::write(&path, format!("{s}\n")).map_err(|e| file_error(&path, e.to_string()))
+    }
+
+    /// Writes the run's settings.
+    pub fn write_run(&self, r: &RunRecord) -> Result<()> {
+        let path = self.root.join(RUN);
+        let text = serde_json::to_string_pretty(r).map_err(|e| file_error(&path, e.to_string()))?;
+        std::fs::write(&path, text + "\n").map_err(|e| file_error(&path, e.to_string()))
+    }
+}
+
+/// What `run.json` records.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    /// exmc's version.
+    pub exmc: String,
+    /// The model file.
+    pub model: PathBuf,
+    /// The data file.
+    pub data: Option<PathBuf>,
+    /// The model's name (the CSV files' prefix).
+    pub name: String,
+    /// Chains of the whole run.
+    pub chains: usize,
+    /// The chains this directory holds.
+    pub chain_ids: Vec<usize>,
+    /// Warmup iterations per chain.
+    pub warmup: usize,
+    /// Kept draws per chain.
+    pub draws: usize,
+    /// Seed.
+    pub seed: u64,
+    /// Target acceptance.
+    pub target_accept: f64,
+    /// Maximum tree depth.
+    pub max_treedepth: u32,
+    /// The backend that ran the chains.
+    pub backend: String,
+    /// Sampling time in seconds (none for merged runs).
+    pub sampling_s: Option<f64>,
+    /// Divergent transitions after warmup.
+    pub divergences: usize,
+    /// Whether the run was stopped early.
+    pub cancelled: bool,
+}
+
+/// The trace of a run directory, a directory of CmdStan CSV files, or a Zarr store.
+pub fn read_trace(dir: &Path) -> Result<Trace> {
+    if !dir.exists() {
+        return Err(file_error(dir, "no such file or directory".into()));
+    }
+    let is_zarr = dir.extension().is_some_and(|x| x == "zarr");
+    if is_zarr {
+        return read_zarr(dir);
+    }
+    if dir.join(ZARR).is_dir() {
+        return read_zarr(dir.join(ZARR));
+    }
+    let csv = if dir.join(CSV).is_dir() { dir.join(CSV) } else { dir.to_path_buf() };
+    Ok(read_cmdstan_dir(csv)?.trace)
+}
+
+/// One shard's run directory, read.
+pub struct Shard {
+    dir: PathBuf,
+    record: RunRecord,
+    trace: Trace,
+}
+
+impl Shard {
+    /// Reads `dir`'s `run.json` and trace.
+    pub fn read(dir: &Path) -> Result<Shard> {
+        let run = dir.join(RUN);
+        let text = std::fs::read_to_string(&run).map_err(|e| file_error(&run, e.to_string()))?;
+        let record: RunRecord =
+            serde_json::from_str(&text).map_err(|e| file_error(&run, format!("not a run record: {e}")))?;
+        let trace = read_zarr(dir.join(ZARR))?;
+        if trace.chains != record.chain_ids.len() {
+            return Err(file_error(
+                dir,
+                format!("{} chains in {ZARR}, but {RUN} lists {}", trace.chains, record.chain_ids.len()),
+            ));
+        }
+        Ok(Shard { dir: dir.to_path_buf(), record, trace })
+    }
+}
+
+/// Joins `shards` (same model, data and settings; disjoint chains) into the run directory
+/// `out`, chains in id order: the CSV files are copied, the Zarr store and the summary are
+/// written from the joined trace. Returns the joined trace.
+pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
+    let mut order: Vec<&Shard> = shards.iter().collect();
+    order.sort_by_key(|s| s.record.chain_ids.first().copied().unwrap_or(usize::MAX));
+    let first = &order[0].record;
+    let mut seen = std::collections::BTreeMap::new();
+    for s in &order {
+        let r = &s.record;
+        let same = (&r.model, &r.data, r.chains, r.warmup, r.draws, r.seed, r.target_accept, r.max_treedepth)
+            == (
+                &first.model,
+                &first.data,
+                first.chains,
+                first.warmup,
+                first.draws,
+                first.seed,
+                first.target_accept,
+                first.max_treedepth,
+            );
+        if !same {
+            return Err(file_error(
+                &s.dir.join(RUN),
+                format!(
+                    "not a shard of the same run as {}: the model, data, chains, warmup, draws, seed, \
+                     target acceptance and tree depth must all agree",
+                    order[0].dir.display()
+                ),
+            ));
+        }
+        for &c in &r.chain_ids {
+            if let Some(other) = seen.insert(c, s.dir.clone()) {
+                return Err(file_error(
+                    &s.dir,
+                    format!("chain {c} is also in {}: shards must hold disjoint chains", other.display()),
+                ));
+            }
+        }
+    }
+    let traces: Vec<Trace> = order.iter().map(|s| s.trace.clone()).collect();
+    let trace = Trace::concat(&traces)?;
+    let dir = RunDir::create(out)?;
+    let csv = dir.csv();
+    std::fs::create_dir_all(&csv).map_err(|e| file_error(&csv, e.to_string()))?;
+    for s in &order {
+        let from = s.dir.join(CSV);
+        let entries = std::fs::read_dir(&from).map_err(|e| file_error(&from, e.to_string()))?;
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.extension().is_some_and(|x| x == "csv")
+                && let Some(name) = path.file_name()
+            {
+                let to = csv.join(name);
+                std::fs::copy(&path, &to).map_err(|e| file_error(&to, e.to_string()))?;
+            }
+        }
+    }
+    let model = Model::from_files(&first.model, first.data.as_deref())?;
+    let zarr = dir.zarr();
+    if zarr.exists() {
+        std::fs::remove_dir_all(&zarr).map_err(|e| file_error(&zarr, e.to_string()))?;
+    }
+    InferenceData::new(&model).posterior_trace(&trace).write_zarr(&zarr)?;
+    dir.write_summary(&trace.summary())?;
+    dir.write_run(&RunRecord {
+        chain_ids: seen.keys().copied().collect(),
+        backend: order
+            .iter()
+            .map(|s| s.record.backend.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+            .join(","),
+        sampling_s: None,
+        divergences: order.iter().map(|s| s.record.divergences).sum(),
+        cancelled: order.iter().any(|s| s.record.cancelled),
+        ..first.clone()
+    })?;
+    Ok(trace)
+}

@@ -1,0 +1,283 @@
+//! The `exmc` command line through the real binary (issue 13, items 4 and 5): sampling a model
+//! file into a run directory, summaries read back, shards merged equal to the whole run, and
+//! bad input as Unix tools report it (a message on stderr naming the file, non-zero exit).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use exmc::io::{read_cmdstan_dir, read_zarr};
+
+const EXMC: &str = env!("CARGO_BIN_EXE_exmc");
+
+/// A fresh directory under the target's temporary folder.
+fn out_dir(name: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn models() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+fn exmc(args: &[&str]) -> Output {
+    Command::new(EXMC).args(args).output().expect("the exmc binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `exmc sample` on eight schools with a few settings, quietly, into `out`.
+fn sample_eight_schools(out: &Path, extra: &[&str]) -> Output {
+    let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+    let mut args = vec![
+        "sample",
+        model.to_str().unwrap(),
+        data.to_str().unwrap(),
+        "--warmup",
+        "200",
+        "--draws",
+        "150",
+        "--seed",
+        "3",
+        "--backend",
+        "cpu",
+        "--threads",
+        "1",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    exmc(&args)
+}
+
+#[test]
+fn sample_writes_a_run_directory_and_summary_reads_it_back() {
+    let dir = out_dir("sample");
+    let run = dir.join("es");
+    let o = sample_eight_schools(&run, &["--chains", "3"]);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let printed = text(&o.stdout);
+    for name in ["mu", "tau", "theta[7]", "theta_z[0]", "ess_bulk", "r_hat"] {
+        assert!(printed.contains(name), "{name} missing from\n{printed}");
+    }
+    // The files: one CmdStan CSV per chain, the Zarr store, the summary, the settings.
+    let csv = read_cmdstan_dir(run.join("csv")).unwrap();
+    assert_eq!((csv.trace.chains, csv.trace.draws), (3, 150));
+    let zarr = read_zarr(run.join("posterior.zarr")).unwrap();
+    assert_eq!((zarr.chains, zarr.draws), (3, 150));
+    for v in &zarr.vars {
+        assert_eq!(csv.trace.var(&v.name).map(|c| &c.values), Some(&v.values), "{}", v.name);
+    }
+    let run_json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run_json["chain_ids"], serde_json::json!([0, 1, 2]));
+    assert_eq!((run_json["warmup"].as_u64(), run_json["seed"].as_u64()), (Some(200), Some(3)));
+    // The summary printed, the one saved and the one recomputed from the files agree.
+    let saved = std::fs::read_to_string(run.join("summary.txt")).unwrap();
+    assert_eq!(saved.trim_end(), printed.trim_end());
+    let again = exmc(&["summary", run.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout).trim_end(), printed.trim_end());
+    // A directory of CSV files alone summarises to the same numbers (no coordinate labels
+    // there, and the model has none).
+    let from_csv = exmc(&["summary", run.join("csv").to_str().unwrap()]);
+    assert_eq!(text(&from_csv.stdout).trim_end(), printed.trim_end());
+}
+
+/// Two shards of an 8-chain run, sampled by two processes at once and merged, equal the
+/// single 8-chain run bit for bit: randomness is keyed by (seed, chain).
+#[test]
+fn shards_merged_equal_the_whole_run() {
+    let dir = out_dir("shards");
+    let (a, b, whole, merged) = (dir.join("a"), dir.join("b"), dir.join("whole"), dir.join("merged"));
+    let spawn = |out: &Path, ids: &str| {
+        let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+        Command::new(EXMC)
+            .args(["sample", model.to_str().unwrap(), data.to_str().unwrap()])
+            .args(["--chains", "8", "--chain-ids", ids, "--warmup", "200", "--draws", "150", "--seed", "3"])
+            .args(["--backend", "cpu", "--threads", "1", "--quiet", "--out", out.to_str().unwrap()])
+            .output()
+    };
+    let (ta, tb) =
+        (std::thread::spawn(move || spawn(&a, "0..4")), std::thread::spawn(move || spawn(&b, "4..8")));
+    for o in [ta.join().unwrap().unwrap(), tb.join().unwrap().unwrap()] {
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    let o = sample_eight_schools(&whole, &["--chains", "8"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // Shards given in either order merge in chain order.
+    let o = exmc(&[
+        "merge",
+        dir.join("b").to_str().unwrap(),
+        dir.join("a").to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (w, m) =
+        (read_zarr(whole.join("posterior.zarr")).unwrap(), read_zarr(merged.join("posterior.zarr")).unwrap());
+    assert_eq!((m.chains, m.draws), (8, 150));
+    assert!(m.vars == w.vars, "posterior bit for bit");
+    assert!(m.stats == w.stats, "sample stats bit for bit");
+    let (wc, mc) =
+        (read_cmdstan_dir(whole.join("csv")).unwrap(), read_cmdstan_dir(merged.join("csv")).unwrap());
+    assert!(mc.trace.vars == wc.trace.vars, "CSV files' draws bit for bit");
+    // CmdStan's columns have no energy error (read as NaN): compare the rest.
+    let stats = |t: &exmc::sampler::Trace| -> Vec<[f64; 6]> {
+        t.stats
+            .iter()
+            .flatten()
+            .map(|s| {
+                [
+                    s.lp,
+                    s.step_size,
+                    s.accept_stat,
+                    s.energy,
+                    f64::from(s.n_leapfrog),
+                    f64::from(s.diverging as u8),
+                ]
+            })
+            .collect()
+    };
+    assert!(stats(&mc.trace) == stats(&wc.trace), "CSV files' statistics bit for bit");
+    assert_eq!(
+        std::fs::read_to_string(merged.join("summary.txt")).unwrap(),
+        std::fs::read_to_string(whole.join("summary.txt")).unwrap()
+    );
+    // Merging a shard with itself, or shards of different runs, is refused.
+    let o = exmc(&[
+        "merge",
+        dir.join("a").to_str().unwrap(),
+        dir.join("a").to_str().unwrap(),
+        "--out",
+        dir.join("x").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("disjoint"), "{}", text(&o.stderr));
+    let other = dir.join("other_run");
+    let o = sample_eight_schools(&other, &["--chains", "8", "--chain-ids", "4..8", "--target-accept", "0.9"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = exmc(&[
+        "merge",
+        dir.join("a").to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--out",
+        dir.join("y").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("same run"), "{}", text(&o.stderr));
+}
+
+/// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed
+/// command line, as clap and most Unix tools do), nothing on stdout.
+#[test]
+fn bad_input_is_reported_on_stderr_with_an_exit_status() {
+    let dir = out_dir("bad");
+    let check = |o: Output, code: i32, needles: &[&str]| {
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+        assert!(o.stdout.is_empty(), "stdout: {}", text(&o.stdout));
+        for n in needles {
+            assert!(err.contains(n), "`{n}` missing from stderr: {err}");
+        }
+    };
+    let missing = dir.join("no_such_model.toml");
+    check(exmc(&["sample", missing.to_str().unwrap()]), 1, &["exmc: error", "no_such_model.toml"]);
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[[node]]\nname = \"mu\"\nkind = \"free\"\ndist = \"Nromal\"\n").unwrap();
+    check(exmc(&["sample", bad.to_str().unwrap()]), 1, &["bad.toml"]);
+    check(exmc(&["sample", "--no-such-flag", "x.toml"]), 2, &["--no-such-flag"]);
+    check(exmc(&["sample", "x.toml", "--chain-ids", "5..2"]), 2, &["5..2"]);
+    check(exmc(&["frobnicate"]), 2, &["frobnicate"]);
+    check(
+        sample_eight_schools(&dir.join("r"), &["--chains", "4", "--chain-ids", "2..6"]),
+        1,
+        &["--chain-ids", "2..6"],
+    );
+    // Output under a regular file cannot be created.
+    let file = dir.join("a_file");
+    std::fs::write(&file, "x").unwrap();
+    let unwritable = file.join("run");
+    check(sample_eight_schools(&unwritable, &[]), 1, &["a_file"]);
+    check(exmc(&["summary", dir.join("nothing_here").to_str().unwrap()]), 1, &["nothing_here"]);
+    check(
+        exmc(&["merge", dir.to_str().unwrap(), "--out", dir.join("m").to_str().unwrap()]),
+        1,
+        &["run.json"],
+    );
+}
+
+#[test]
+fn help_and_version() {
+    let o = exmc(&["--version"]);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).contains(env!("CARGO_PKG_VERSION")));
+    let o = exmc(&["sample", "--help"]);
+    assert!(o.status.success());
+    for flag in
+        ["--chains", "--warmup", "--draws", "--seed", "--backend", "--target-accept", "--out", "--chain-ids"]
+    {
+        assert!(text(&o.stdout).contains(flag), "{flag}");
+    }
+}
+
+/// The Slurm recipe (`deploy/slurm-array.sh`) run as two array tasks would run it, with
+/// `exmc` on the PATH, then merged: the whole run, bit for bit.
+#[test]
+fn slurm_recipe_shards_merge_into_the_whole_run() {
+    let dir = out_dir("slurm");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("deploy/slurm-array.sh");
+    let bin = Path::new(EXMC).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    for task in 0..2 {
+        let o = Command::new("bash")
+            .arg(&script)
+            .current_dir(&dir)
+            .env("PATH", &path)
+            .env("SLURM_ARRAY_TASK_ID", task.to_string())
+            .env("SLURM_ARRAY_TASK_COUNT", "2")
+            .env("PER_SHARD", "2")
+            .env("BACKEND", "cpu")
+            .env("MODEL", models().join("eight_schools.toml"))
+            .env("DATA", models().join("eight_schools.json"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "task {task}: {}", text(&o.stderr));
+    }
+    let runs = dir.join("runs");
+    let o = exmc(&[
+        "merge",
+        runs.join("shard-000").to_str().unwrap(),
+        runs.join("shard-001").to_str().unwrap(),
+        "--out",
+        runs.join("whole").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+    let single = dir.join("single");
+    let o = exmc(&[
+        "sample",
+        model.to_str().unwrap(),
+        data.to_str().unwrap(),
+        "--chains",
+        "4",
+        "--seed",
+        "1",
+        "--backend",
+        "cpu",
+        "--quiet",
+        "--out",
+        single.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (m, s) = (
+        read_zarr(runs.join("whole/posterior.zarr")).unwrap(),
+        read_zarr(single.join("posterior.zarr")).unwrap(),
+    );
+    assert_eq!((m.chains, m.draws), (4, 1000));
+    assert!(m.vars == s.vars && m.stats == s.stats, "the merged Slurm shards differ from the single run");
+}

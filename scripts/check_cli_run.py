@@ -38,7 +38,7 @@ def main(run):
     meta = json.load(open(os.path.join(run, "run.json")))
     chains, draws = len(meta["chain_ids"]), meta["draws"]
     idata = az.from_zarr(os.path.join(run, "posterior.zarr"))
-    for g in ["posterior", "sample_stats", "observed_data"]:
+    for g in ["posterior", "sample_stats", "observed_data", "log_likelihood"]:
         if g not in idata.groups():
             fail(f"group {g} missing from {idata.groups()}")
     post = idata.posterior
@@ -63,6 +63,12 @@ def main(run):
         for col, tol in [("mean", 6e-4), ("sd", 6e-4), ("ess_bulk", 1.0), ("r_hat", 6e-3)]:
             if abs(row[col] - t[col]) > tol:
                 fail(f"{name} {col}: exmc {row[col]}, ArviZ {t[col]}")
+    loo = json.load(open(os.path.join(run, "loo.json")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs_loo = az.loo(idata)
+    if abs(theirs_loo.elpd_loo - loo["elpd_loo"]) > 1e-6 * max(1.0, abs(loo["elpd_loo"])):
+        fail(f"elpd_loo: exmc {loo['elpd_loo']}, ArviZ {theirs_loo.elpd_loo}")
     print(f"{run}: ArviZ opens the Zarr store and {len(csvs)} CSV files; its summary of {len(ours)} "
           f"elements agrees with exmc's")
 

@@ -34,6 +34,7 @@ pub mod io;
 pub mod mem;
 pub mod model;
 pub mod nuts;
+pub mod plot;
 pub mod rewrite;
 pub mod rng;
 pub mod sampler;

@@ -86,6 +86,100 @@ fn sample_writes_a_run_directory_and_summary_reads_it_back() {
     // there, and the model has none).
     let from_csv = exmc(&["summary", run.join("csv").to_str().unwrap()]);
     assert_eq!(text(&from_csv.stdout).trim_end(), printed.trim_end());
+    // Every plot kind, and PSIS-LOO for `exmc compare`.
+    for kind in ["trace", "rank", "posterior", "autocorr", "forest", "energy", "pair"] {
+        let svg = std::fs::read_to_string(run.join("plots").join(format!("{kind}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{kind}");
+    }
+    let loo: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("loo.json")).unwrap()).unwrap();
+    assert_eq!(loo["pointwise"].as_array().map(Vec::len), Some(8), "one value per school");
+}
+
+/// `exmc plot`: one kind into one file, all kinds into a directory, a variable chosen by
+/// name; bad kinds, names and destinations refused.
+#[test]
+fn plot_draws_the_chosen_kinds_and_variables() {
+    let dir = out_dir("plot");
+    let run = dir.join("es");
+    assert!(sample_eight_schools(&run, &["--chains", "2"]).status.success());
+    let file = dir.join("theta_rank.svg");
+    let o = exmc(&[
+        "plot",
+        run.to_str().unwrap(),
+        "--kind",
+        "rank",
+        "--var",
+        "theta",
+        "--per-page",
+        "3",
+        "--page",
+        "2",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let svg = std::fs::read_to_string(&file).unwrap();
+    assert!(svg.contains(">\ntheta[7]\n<") && !svg.contains(">\nmu\n<"), "the last page of theta only");
+    let all = dir.join("all");
+    let o = exmc(&["plot", run.to_str().unwrap(), "--out", all.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read_dir(&all).unwrap().count(), 7);
+    let o = exmc(&["plot", run.to_str().unwrap(), "--kind", "bogus"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = exmc(&["plot", run.to_str().unwrap(), "--var", "nope", "--out", dir.join("n").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("nope"), "{}", text(&o.stderr));
+    let o = exmc(&["plot", run.to_str().unwrap(), "--out", dir.join("one.svg").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("--out"), "{}", text(&o.stderr));
+}
+
+/// `exmc compare` ranks eight schools (hierarchical) and complete pooling on the same data by
+/// PSIS-LOO, as `diagnostics::compare` does on the same log-likelihoods.
+#[test]
+fn compare_ranks_runs_by_loo() {
+    let dir = out_dir("compare");
+    let pooled = dir.join("pooled.toml");
+    std::fs::write(
+        &pooled,
+        "[rv.mu]\ndist = \"normal\"\nmu = 0\nsigma = 5\n\n[observe.y_obs]\ndist = \"normal\"\nmu = \"mu\"\nsigma = \"sigma\"\ndata = \"y\"\n",
+    )
+    .unwrap();
+    let data = models().join("eight_schools.json");
+    let (hier, pool) = (dir.join("hierarchical"), dir.join("pooled"));
+    assert!(sample_eight_schools(&hier, &[]).status.success());
+    let o = exmc(&[
+        "sample",
+        pooled.to_str().unwrap(),
+        data.to_str().unwrap(),
+        "--quiet",
+        "--seed",
+        "3",
+        "--out",
+        pool.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = exmc(&["compare", hier.to_str().unwrap(), pool.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let table = text(&o.stdout);
+    assert!(
+        table.contains("elpd_loo") && table.contains("hierarchical") && table.contains("pooled"),
+        "{table}"
+    );
+    // The same numbers as the library's compare on the saved estimates.
+    let read = |d: &Path| -> f64 {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("loo.json")).unwrap()).unwrap();
+        v["elpd_loo"].as_f64().unwrap()
+    };
+    for (name, d) in [("hierarchical", &hier), ("pooled", &pool)] {
+        let line = table.lines().find(|l| l.starts_with(name)).unwrap();
+        let elpd: f64 = line.split_whitespace().nth(2).unwrap().parse().unwrap();
+        assert!((elpd - read(d)).abs() < 0.006, "{name}: {elpd} vs {}", read(d));
+    }
+    let o = exmc(&["compare", hier.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "one run is not a comparison");
 }
 
 /// Two shards of an 8-chain run, sampled by two processes at once and merged, equal the

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use exmc::plot::{PlotKind, PlotOptions};
 use exmc::prelude::*;
 
 /// Bayesian inference with NUTS from the command line.
@@ -38,6 +39,17 @@ enum Command {
         /// The run directory, CSV directory or `.zarr` store.
         dir: PathBuf,
     },
+    /// Draws diagnostic plots (SVG) of a run directory.
+    Plot(PlotArgs),
+    /// Ranks runs of different models of the same data by PSIS-LOO (ArviZ's `compare`).
+    Compare {
+        /// The run directories (each holds `loo.json`, written by `exmc sample`).
+        #[arg(required = true, num_args = 2..)]
+        dirs: Vec<PathBuf>,
+        /// Model weights: stacking (ArviZ's default) or pseudo-BMA.
+        #[arg(long, value_enum, default_value_t = WeightingArg::Stacking)]
+        weighting: WeightingArg,
+    },
     /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one.
     Merge {
         /// The shards' run directories.
@@ -47,6 +59,67 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// Model weights in `exmc compare`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum WeightingArg {
+    /// Stacking of predictive distributions.
+    Stacking,
+    /// Pseudo-BMA weights.
+    PseudoBma,
+}
+
+/// The kinds `exmc plot --kind` takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum KindArg {
+    /// Every kind.
+    All,
+    /// Chains' densities and draws.
+    Trace,
+    /// Rank histograms per chain.
+    Rank,
+    /// Density with the 94% HDI.
+    Posterior,
+    /// Autocorrelation per chain.
+    Autocorr,
+    /// Means and HDIs with R-hat and ESS.
+    Forest,
+    /// Marginal energy against energy transitions.
+    Energy,
+    /// Pairwise scatter plots, divergences marked.
+    Pair,
+}
+
+impl KindArg {
+    fn kinds(self) -> Vec<PlotKind> {
+        match self {
+            KindArg::All => PlotKind::ALL.to_vec(),
+            k => PlotKind::from_name(&format!("{k:?}").to_lowercase()).into_iter().collect(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct PlotArgs {
+    /// The run directory (or a directory of CmdStan CSV files, or a Zarr store).
+    dir: PathBuf,
+    /// The kind of plot.
+    #[arg(long, value_enum, default_value_t = KindArg::All)]
+    kind: KindArg,
+    /// Variables (`theta`) or elements (`theta[2]`) to plot; repeat for several (default all).
+    #[arg(long = "var")]
+    vars: Vec<String>,
+    /// Elements per page.
+    #[arg(long, default_value_t = 10)]
+    per_page: usize,
+    /// The page (0-based) of the selected elements.
+    #[arg(long, default_value_t = 0)]
+    page: usize,
+    /// Where to write: a directory (one `<kind>.svg` per kind; default `DIR/plots`), or a
+    /// `.svg` file for one kind.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Which backend runs the chains.
@@ -118,6 +191,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sample(args) => sample(&args),
         Command::Summary { dir } => summary(&dir),
+        Command::Plot(args) => plot(&args),
+        Command::Compare { dirs, weighting } => compare(&dirs, weighting),
         Command::Merge { dirs, out } => merge(&dirs, &out),
     };
     match result {
@@ -171,9 +246,22 @@ fn sample(a: &SampleArgs) -> Result<()> {
         s = s.only_chains(ids.clone());
     }
     let fit = s.run()?;
-    exmc::io::InferenceData::new(&model).write_zarr(dir.zarr())?;
+    // Pointwise log-likelihood (ArviZ's `log_likelihood` group) and PSIS-LOO for `compare`.
+    let observed = model.nodes().iter().any(|n| matches!(n.kind, NodeKind::Observed { .. }));
+    let ll = if observed && fit.trace.draws > 0 { Some(log_likelihood(&model, &fit)?) } else { None };
+    let mut idata = exmc::io::InferenceData::new(&model);
+    if let Some(ll) = &ll {
+        idata = idata.log_likelihood(ll);
+        let elpd = exmc::diagnostics::loo(&ll.values, exmc::sampler::relative_eff(&fit));
+        dir.write_loo(&elpd)?;
+    }
+    idata.write_zarr(dir.zarr())?;
     let summary = fit.summary();
     dir.write_summary(&summary)?;
+    let plots = dir.plots();
+    for kind in PlotKind::ALL {
+        write_plot(&fit.trace, kind, &PlotOptions::default(), &plots.join(format!("{}.svg", kind.name())))?;
+    }
     dir.write_run(&run_dir::RunRecord {
         exmc: env!("CARGO_PKG_VERSION").into(),
         model: absolute(&a.model),
@@ -199,6 +287,68 @@ fn sample(a: &SampleArgs) -> Result<()> {
 fn summary(dir: &std::path::Path) -> Result<()> {
     let trace = run_dir::read_trace(dir)?;
     println!("{}", trace.summary());
+    Ok(())
+}
+
+fn plot(a: &PlotArgs) -> Result<()> {
+    let trace = run_dir::read_trace(&a.dir)?;
+    let opts = PlotOptions { vars: a.vars.clone(), per_page: a.per_page, page: a.page };
+    let kinds = a.kind.kinds();
+    let out = a.out.clone().unwrap_or_else(|| a.dir.join("plots"));
+    let single_file = out.extension().is_some_and(|x| x == "svg");
+    if single_file && kinds.len() != 1 {
+        return Err(Error::InvalidOption {
+            option: "--out",
+            reason: format!(
+                "{} is one file, but --kind all draws {} plots: give a directory",
+                out.display(),
+                kinds.len()
+            ),
+        });
+    }
+    for kind in kinds {
+        let path = if single_file { out.clone() } else { out.join(format!("{}.svg", kind.name())) };
+        write_plot(&trace, kind, &opts, &path)?;
+        eprintln!("exmc: wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Draws one plot into `path` (creating its directory).
+fn write_plot(
+    trace: &exmc::sampler::Trace,
+    kind: PlotKind,
+    opts: &PlotOptions,
+    path: &std::path::Path,
+) -> Result<()> {
+    let svg = exmc::plot::plot(trace, kind, opts)?;
+    let fail = |e: std::io::Error| Error::TraceFile {
+        file: path.display().to_string(),
+        line: None,
+        reason: e.to_string(),
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(fail)?;
+    }
+    std::fs::write(path, svg).map_err(fail)
+}
+
+fn compare(dirs: &[PathBuf], weighting: WeightingArg) -> Result<()> {
+    let named: Vec<(String, exmc::diagnostics::Elpd)> = dirs
+        .iter()
+        .map(|d| {
+            let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("model").to_string();
+            Ok((name, run_dir::read_loo(d)?))
+        })
+        .collect::<Result<_>>()?;
+    let refs: Vec<(&str, &exmc::diagnostics::Elpd)> = named.iter().map(|(n, e)| (n.as_str(), e)).collect();
+    let weighting = match weighting {
+        WeightingArg::Stacking => exmc::diagnostics::Weighting::Stacking,
+        WeightingArg::PseudoBma => exmc::diagnostics::Weighting::PseudoBma,
+    };
+    let table = exmc::diagnostics::compare(&refs, weighting)
+        .map_err(|e| Error::InvalidOption { option: "compare", reason: e.to_string() })?;
+    println!("{table}");
     Ok(())
 }
 

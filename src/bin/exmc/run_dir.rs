@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use exmc::diagnostics::Summary;
+use exmc::diagnostics::{Elpd, Summary};
 use exmc::io::{InferenceData, read_cmdstan_dir, read_zarr};
 use exmc::prelude::*;
 use exmc::sampler::Trace;
@@ -16,6 +16,10 @@ const ZARR: &str = "posterior.zarr";
 const SUMMARY: &str = "summary.txt";
 /// The settings of the run ([`RunRecord`]).
 const RUN: &str = "run.json";
+/// PSIS-LOO of the run ([`LooRecord`]).
+const LOO: &str = "loo.json";
+/// The diagnostic plots.
+const PLOTS: &str = "plots";
 
 /// An error about `path`.
 fn file_error(path: &Path, reason: String) -> Error {
@@ -43,6 +47,19 @@ impl RunDir {
     /// The Zarr store.
     pub fn zarr(&self) -> PathBuf {
         self.root.join(ZARR)
+    }
+
+    /// The plots' directory.
+    pub fn plots(&self) -> PathBuf {
+        self.root.join(PLOTS)
+    }
+
+    /// Writes the run's PSIS-LOO estimate.
+    pub fn write_loo(&self, e: &Elpd) -> Result<()> {
+        let path = self.root.join(LOO);
+        let text = serde_json::to_string_pretty(&LooRecord::from(e))
+            .map_err(|er| file_error(&path, er.to_string()))?;
+        std::fs::write(&path, text + "\n").map_err(|er| file_error(&path, er.to_string()))
     }
 
     /// Writes the summary table.
@@ -92,6 +109,58 @@ pub struct RunRecord {
     pub divergences: usize,
     /// Whether the run was stopped early.
     pub cancelled: bool,
+}
+
+/// `loo.json`: PSIS-LOO with non-finite numbers as `null` (JSON has no NaN).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct LooRecord {
+    elpd_loo: Option<f64>,
+    se: Option<f64>,
+    p_loo: Option<f64>,
+    n_samples: usize,
+    good_k: Option<f64>,
+    warning: bool,
+    pointwise: Vec<Option<f64>>,
+    pareto_k: Vec<Option<f64>>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    x.is_finite().then_some(x)
+}
+
+impl From<&Elpd> for LooRecord {
+    fn from(e: &Elpd) -> LooRecord {
+        LooRecord {
+            elpd_loo: finite(e.elpd),
+            se: finite(e.se),
+            p_loo: finite(e.p),
+            n_samples: e.n_samples,
+            good_k: finite(e.good_k),
+            warning: e.warning,
+            pointwise: e.pointwise.iter().map(|&x| finite(x)).collect(),
+            pareto_k: e.pareto_k.iter().map(|&x| finite(x)).collect(),
+        }
+    }
+}
+
+/// Reads `dir/loo.json`.
+pub fn read_loo(dir: &Path) -> Result<Elpd> {
+    let path = dir.join(LOO);
+    let text = std::fs::read_to_string(&path).map_err(|e| file_error(&path, e.to_string()))?;
+    let r: LooRecord =
+        serde_json::from_str(&text).map_err(|e| file_error(&path, format!("not a LOO record: {e}")))?;
+    let nan = |x: Option<f64>| x.unwrap_or(f64::NAN);
+    Ok(Elpd {
+        criterion: exmc::diagnostics::Criterion::Loo,
+        elpd: nan(r.elpd_loo),
+        se: nan(r.se),
+        p: nan(r.p_loo),
+        pointwise: r.pointwise.into_iter().map(nan).collect(),
+        n_samples: r.n_samples,
+        pareto_k: r.pareto_k.into_iter().map(nan).collect(),
+        good_k: nan(r.good_k),
+        warning: r.warning,
+    })
 }
 
 /// The trace of a run directory, a directory of CmdStan CSV files, or a Zarr store.
@@ -199,6 +268,12 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     }
     InferenceData::new(&model).posterior_trace(&trace).write_zarr(&zarr)?;
     dir.write_summary(&trace.summary())?;
+    for kind in exmc::plot::PlotKind::ALL {
+        let path = dir.plots().join(format!("{}.svg", kind.name()));
+        let svg = exmc::plot::plot(&trace, kind, &exmc::plot::PlotOptions::default())?;
+        std::fs::create_dir_all(dir.plots()).map_err(|e| file_error(&dir.plots(), e.to_string()))?;
+        std::fs::write(&path, svg).map_err(|e| file_error(&path, e.to_string()))?;
+    }
     dir.write_run(&RunRecord {
         chain_ids: seen.keys().copied().collect(),
         backend: order

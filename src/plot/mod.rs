@@ -1,0 +1,227 @@
+//! Diagnostic plots as SVG, drawn natively (plotters' SVG backend; no Python, no system
+//! libraries): trace, rank, posterior density with HDI, autocorrelation, forest, energy and
+//! pair plots of a [`Trace`], in ArviZ's layout.
+//!
+//! One panel per scalar element (`theta[0]`, …), captioned with its name; variables are chosen
+//! by name and many elements are paged ([`PlotOptions`]).
+//!
+//! ```
+//! use exmc::prelude::*;
+//! use exmc::plot::{PlotKind, PlotOptions, plot};
+//!
+//! let mut m = Model::new();
+//! let mu = m.rv("mu", Normal::new(0.0, 1.0))?;
+//! m.observe("y", Normal::new(mu, 1.0), &[0.3, -0.1])?;
+//! let fit = Sampler::new(&m).chains(2).warmup(100).draws(100).progress(false).run()?;
+//! let svg = plot(&fit.trace, PlotKind::Trace, &PlotOptions::default())?;
+//! assert!(svg.starts_with("<svg") && svg.contains(">\nmu\n<"));
+//! # Ok::<(), exmc::Error>(())
+//! ```
+
+mod autocorr;
+mod energy;
+mod forest;
+mod kde;
+mod pair;
+mod posterior;
+mod rank;
+mod trace;
+
+pub use kde::kde;
+
+use crate::error::{Error, Result};
+use crate::sampler::Trace;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// The kinds of plot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlotKind {
+    /// Per element: each chain's density (left) and its draws in order (right).
+    Trace,
+    /// Per element: each chain's histogram of the ranks of its draws among all draws (flat
+    /// when the chains mix).
+    Rank,
+    /// Per element: the density of all draws with the 94% HDI shaded and the mean marked.
+    Posterior,
+    /// Per element: each chain's autocorrelation against the lag.
+    Autocorr,
+    /// One panel: every element's mean, 50% and 94% HDI, with R-hat and bulk ESS beside.
+    Forest,
+    /// One panel: the marginal energy and the energy transitions, with each chain's E-BFMI.
+    Energy,
+    /// A grid of pairwise scatter plots (densities on the diagonal), divergent draws marked.
+    Pair,
+}
+
+impl PlotKind {
+    /// Every kind.
+    pub const ALL: [PlotKind; 7] = [
+        PlotKind::Trace,
+        PlotKind::Rank,
+        PlotKind::Posterior,
+        PlotKind::Autocorr,
+        PlotKind::Forest,
+        PlotKind::Energy,
+        PlotKind::Pair,
+    ];
+
+    /// The kind's name (`"trace"`, `"rank"`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            PlotKind::Trace => "trace",
+            PlotKind::Rank => "rank",
+            PlotKind::Posterior => "posterior",
+            PlotKind::Autocorr => "autocorr",
+            PlotKind::Forest => "forest",
+            PlotKind::Energy => "energy",
+            PlotKind::Pair => "pair",
+        }
+    }
+
+    /// The kind called `name`.
+    pub fn from_name(name: &str) -> Option<PlotKind> {
+        PlotKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// What to plot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlotOptions {
+    /// Variables (`"theta"`) or elements (`"theta[2]"`) to plot, in this order; empty for all.
+    pub vars: Vec<String>,
+    /// Elements per page (the pair plot uses at most this many, too).
+    pub per_page: usize,
+    /// The page (0-based) of the selected elements.
+    pub page: usize,
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        PlotOptions { vars: Vec::new(), per_page: 10, page: 0 }
+    }
+}
+
+impl PlotOptions {
+    /// Options selecting `vars`.
+    pub fn vars<S: Into<String>>(vars: impl IntoIterator<Item = S>) -> PlotOptions {
+        PlotOptions { vars: vars.into_iter().map(Into::into).collect(), ..PlotOptions::default() }
+    }
+}
+
+/// One scalar element's draws: its name and its chains.
+pub(crate) type Element = (String, Vec<Vec<f64>>);
+
+/// Draws `kind` of `trace` as an SVG document.
+pub fn plot(trace: &Trace, kind: PlotKind, opts: &PlotOptions) -> Result<String> {
+    if kind == PlotKind::Forest {
+        return forest::forest(&[("", trace)], opts);
+    }
+    if kind == PlotKind::Energy {
+        return energy::energy(trace);
+    }
+    let elements = select(trace, opts)?;
+    match kind {
+        PlotKind::Trace => trace::trace(&elements),
+        PlotKind::Rank => rank::rank(&elements),
+        PlotKind::Posterior => posterior::posterior(&elements),
+        PlotKind::Autocorr => autocorr::autocorr(&elements),
+        PlotKind::Pair => pair::pair(trace, &elements),
+        PlotKind::Forest | PlotKind::Energy => unreachable!("drawn above"),
+    }
+}
+
+/// A forest plot of several models side by side (each model's elements in its own colour).
+pub fn forest(models: &[(&str, &Trace)], opts: &PlotOptions) -> Result<String> {
+    forest::forest(models, opts)
+}
+
+/// The selected elements of `trace`, paged.
+pub(crate) fn select(trace: &Trace, opts: &PlotOptions) -> Result<Vec<Element>> {
+    let all = trace.scalars();
+    if all.is_empty() || trace.draws == 0 {
+        return Err(Error::InvalidOption { option: "plot", reason: "the trace holds no draws".into() });
+    }
+    let base = |name: &str| name.split('[').next().unwrap_or(name).to_string();
+    let chosen: Vec<Element> = if opts.vars.is_empty() {
+        all
+    } else {
+        let mut out = Vec::new();
+        for v in &opts.vars {
+            let hits: Vec<Element> = all.iter().filter(|(n, _)| n == v || base(n) == *v).cloned().collect();
+            if hits.is_empty() {
+                return Err(Error::UnknownName(v.clone()));
+            }
+            out.extend(hits);
+        }
+        out
+    };
+    let per = opts.per_page.max(1);
+    let pages = chosen.len().div_ceil(per);
+    if opts.page >= pages {
+        return Err(Error::InvalidOption {
+            option: "page",
+            reason: format!("page {} of {pages} (0-based) does not exist", opts.page),
+        });
+    }
+    Ok(chosen.into_iter().skip(opts.page * per).take(per).collect())
+}
+
+/// Chain colours (matplotlib's tab10, ArviZ's default cycle).
+pub(crate) const COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Colour of chain (or series) `k`.
+pub(crate) fn color(k: usize) -> RGBColor {
+    COLORS[k % COLORS.len()]
+}
+
+/// Panel width and height in pixels.
+pub(crate) const PANEL: (u32, u32) = (420, 220);
+
+/// Draws into an SVG document of `size` pixels.
+pub(crate) fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> Result<()>,
+) -> Result<String> {
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing)?;
+        draw(&root)?;
+        root.present().map_err(drawing)?;
+    }
+    Ok(out)
+}
+
+/// A drawing failure as an error.
+pub(crate) fn drawing<E: std::fmt::Debug>(e: E) -> Error {
+    Error::InvalidOption { option: "plot", reason: format!("drawing failed: {e:?}") }
+}
+
+/// The range of `values` widened by 5% on each side (a unit range around a constant).
+pub(crate) fn range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    if !lo.is_finite() {
+        return -1.0..1.0;
+    }
+    let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5 };
+    (lo - pad)..(hi + pad)
+}
+
+/// Caption style.
+pub(crate) fn caption() -> (&'static str, u32) {
+    ("sans-serif", 16)
+}

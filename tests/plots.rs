@@ -1,0 +1,179 @@
+//! Diagnostic plots (issue 13, item 1) for eight schools and a Poisson GLM: every kind parses
+//! as SVG and holds the panels, series and labels it should.
+
+mod common;
+
+use common::{SCHOOLS_SIGMA, SCHOOLS_Y, eight_schools};
+use exmc::plot::{PlotKind, PlotOptions, forest, plot};
+use exmc::prelude::*;
+use exmc::sampler::Trace;
+
+/// A Poisson regression on simulated counts.
+fn poisson_glm() -> Model {
+    let x: Vec<f64> = (0..40).map(|i| i as f64 / 20.0 - 1.0).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .enumerate()
+        .map(|(i, x)| ((0.5 + 0.8 * x).exp() + (i % 3) as f64 - 1.0).max(0.0).round())
+        .collect();
+    let mut m = Model::new();
+    let a = m.rv("alpha", Normal::new(0.0, 2.0)).unwrap();
+    let b = m.rv("beta", Normal::new(0.0, 2.0)).unwrap();
+    let xs = m.data("x", x.clone()).unwrap();
+    m.observe("y", PoissonLog::new(a + b * xs), &y).unwrap();
+    m
+}
+
+fn fit(m: &Model) -> Trace {
+    Sampler::new(m).chains(4).warmup(300).draws(300).seed(2).progress(false).run().unwrap().trace
+}
+
+/// The document's elements by tag, and its text contents (trimmed).
+struct Svg {
+    tags: Vec<(String, Vec<(String, String)>)>,
+    texts: Vec<String>,
+}
+
+fn parse(svg: &str) -> Svg {
+    let doc = roxmltree::Document::parse(svg).expect("the plot parses as XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let mut tags = Vec::new();
+    let mut texts = Vec::new();
+    for n in doc.descendants().filter(|n| n.is_element()) {
+        tags.push((
+            n.tag_name().name().to_string(),
+            n.attributes().map(|a| (a.name().to_string(), a.value().to_string())).collect(),
+        ));
+        if n.tag_name().name() == "text" {
+            texts.push(n.text().unwrap_or_default().trim().to_string());
+        }
+    }
+    Svg { tags, texts }
+}
+
+impl Svg {
+    fn count(&self, tag: &str) -> usize {
+        self.tags.iter().filter(|(t, _)| t == tag).count()
+    }
+    /// Drawn series of `tag`: every element but the axes and ticks (opaque black).
+    fn series(&self, tag: &str) -> usize {
+        let attr =
+            |a: &Vec<(String, String)>, k: &str| a.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        self.tags
+            .iter()
+            .filter(|(t, a)| {
+                t == tag
+                    && !(attr(a, "stroke").as_deref() == Some("#000000")
+                        && attr(a, "opacity").as_deref() == Some("1"))
+            })
+            .count()
+    }
+    fn count_texts(&self, text: &str) -> usize {
+        self.texts.iter().filter(|t| *t == text).count()
+    }
+}
+
+fn check_all_kinds(trace: &Trace) {
+    let names: Vec<String> = trace.scalars().into_iter().map(|(n, _)| n).collect();
+    let opts = PlotOptions { per_page: names.len(), ..PlotOptions::default() };
+    let (chains, k) = (trace.chains, names.len());
+    // Trace: two panels per element captioned with its name, each chain a line in both, axes
+    // labelled with the name.
+    let s = parse(&plot(trace, PlotKind::Trace, &opts).unwrap());
+    for n in &names {
+        assert!(s.count_texts(n) >= 3, "{n}: 2 captions and axis descriptions, got {}", s.count_texts(n));
+    }
+    assert_eq!(s.series("polyline"), 2 * chains * k);
+    assert_eq!(s.count_texts("draw"), k);
+    // Rank: one panel per element, chains × 20 bars each, a reference line per chain.
+    let s = parse(&plot(trace, PlotKind::Rank, &opts).unwrap());
+    assert_eq!(s.count("rect"), 1 + chains * 20 * k);
+    assert_eq!(s.series("polyline"), chains * k);
+    for n in &names {
+        assert_eq!(s.count_texts(n), 1, "{n} caption");
+        assert_eq!(s.count_texts(&format!("rank of {n} (all chains)")), 1);
+    }
+    // Posterior: a caption with the mean and HDI per element, density and mean line, HDI area.
+    let s = parse(&plot(trace, PlotKind::Posterior, &opts).unwrap());
+    for n in &names {
+        assert_eq!(s.texts.iter().filter(|t| t.starts_with(&format!("{n}: mean "))).count(), 1, "{n}");
+    }
+    assert_eq!(s.series("polyline"), 2 * k);
+    assert_eq!(s.count("polygon"), k);
+    // Autocorrelation: a line per chain and a zero line per element.
+    let s = parse(&plot(trace, PlotKind::Autocorr, &opts).unwrap());
+    assert_eq!(s.series("polyline"), (chains + 1) * k);
+    for n in &names {
+        assert_eq!(s.count_texts(&format!("autocorrelation of {n}")), 1);
+    }
+    // Forest: a row per element (label, mean dot, two HDI lines), R-hat and ESS columns.
+    let s = parse(&plot(trace, PlotKind::Forest, &opts).unwrap());
+    assert_eq!(s.count("circle"), k);
+    assert_eq!(s.series("polyline"), 2 * k);
+    assert_eq!((s.count_texts("r_hat"), s.count_texts("ess_bulk")), (1, 1));
+    for n in &names {
+        assert_eq!(s.count_texts(n), 1, "{n} row label");
+    }
+    // Energy: two distributions with their legend, E-BFMI of every chain in the caption.
+    let s = parse(&plot(trace, PlotKind::Energy, &opts).unwrap());
+    assert_eq!(s.count("polygon"), 2);
+    assert!(
+        s.texts.contains(&"marginal energy".to_string())
+            && s.texts.contains(&"energy transition".to_string())
+    );
+    let caption =
+        s.texts.iter().find(|t| t.starts_with("energy; E-BFMI per chain: ")).expect("E-BFMI caption");
+    assert_eq!(caption.split(", ").count(), chains);
+    // Pair: densities on the diagonal, scatter below, divergent draws in red.
+    let few = PlotOptions { per_page: 3, ..PlotOptions::default() };
+    let s = parse(&plot(trace, PlotKind::Pair, &few).unwrap());
+    let shown = names.len().min(3);
+    assert_eq!(s.series("polyline"), shown);
+    let red = s
+        .tags
+        .iter()
+        .filter(|(t, a)| t == "circle" && a.iter().any(|(k, v)| k == "fill" && v == "#FF0000"))
+        .count();
+    assert_eq!(
+        red,
+        trace.divergences() * shown * (shown - 1) / 2,
+        "divergent draws marked in every scatter panel"
+    );
+}
+
+#[test]
+fn every_kind_for_eight_schools() {
+    let t = fit(&eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA));
+    check_all_kinds(&t);
+}
+
+#[test]
+fn every_kind_for_a_poisson_glm() {
+    let t = fit(&poisson_glm());
+    check_all_kinds(&t);
+}
+
+#[test]
+fn selection_paging_and_several_models() {
+    let t = fit(&eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA));
+    // By variable name: theta's eight elements, paged by three.
+    let s = parse(
+        &plot(&t, PlotKind::Posterior, &PlotOptions { per_page: 3, page: 2, ..PlotOptions::vars(["theta"]) })
+            .unwrap(),
+    );
+    assert_eq!(s.count("polygon"), 2, "the last page of theta holds theta[6] and theta[7]");
+    assert!(s.texts.iter().any(|t| t.starts_with("theta[7]: mean")));
+    let one = parse(&plot(&t, PlotKind::Trace, &PlotOptions::vars(["theta[2]", "mu"])).unwrap());
+    assert_eq!(one.series("polyline"), 2 * 2 * t.chains);
+    assert!(
+        matches!(plot(&t, PlotKind::Trace, &PlotOptions::vars(["nope"])), Err(Error::UnknownName(n)) if n == "nope")
+    );
+    let past = PlotOptions { page: 9, ..PlotOptions::default() };
+    assert!(matches!(plot(&t, PlotKind::Trace, &past), Err(Error::InvalidOption { option: "page", .. })));
+    // Two models side by side in one forest plot.
+    let t2 = fit(&poisson_glm());
+    let both = parse(&forest(&[("schools", &t), ("glm", &t2)], &PlotOptions::default()).unwrap());
+    let rows = 10.min(t.scalars().len()) + t2.scalars().len();
+    assert_eq!(both.count("circle"), rows);
+    assert!(both.texts.iter().any(|s| s.contains("schools, glm")));
+}

@@ -35,6 +35,7 @@ pub mod mem;
 pub mod model;
 pub mod nuts;
 pub mod plot;
+pub mod report;
 pub mod rewrite;
 pub mod rng;
 pub mod sampler;

@@ -50,7 +50,8 @@ pub enum PlotKind {
     Forest,
     /// One panel: the marginal energy and the energy transitions, with each chain's E-BFMI.
     Energy,
-    /// A grid of pairwise scatter plots (densities on the diagonal), divergent draws marked.
+    /// A grid of pairwise scatter plots (densities on the diagonal), divergent draws marked;
+    /// the first six elements of the page.
     Pair,
 }
 
@@ -90,7 +91,7 @@ impl PlotKind {
 pub struct PlotOptions {
     /// Variables (`"theta"`) or elements (`"theta[2]"`) to plot, in this order; empty for all.
     pub vars: Vec<String>,
-    /// Elements per page (the pair plot uses at most this many, too).
+    /// Elements per page (the pair plot shows at most six of them).
     pub per_page: usize,
     /// The page (0-based) of the selected elements.
     pub page: usize,

@@ -9,9 +9,12 @@ use plotters::prelude::*;
 /// Panel side in pixels.
 const SIDE: u32 = 170;
 /// Non-divergent points drawn per panel at most (evenly thinned).
-const MAX_POINTS: usize = 1500;
+const MAX_POINTS: usize = 600;
+/// Elements in one pair plot at most (a page beyond it is cut: 15 scatter panels).
+pub(super) const MAX_ELEMENTS: usize = 6;
 
 pub(super) fn pair(trace: &Trace, elements: &[Element]) -> Result<String> {
+    let elements = &elements[..elements.len().min(MAX_ELEMENTS)];
     let k = elements.len();
     let divergent: Vec<bool> = trace.stats.iter().flatten().map(|s| s.diverging).collect();
     let flat: Vec<Vec<f64>> = elements.iter().map(|(_, c)| c.concat()).collect();

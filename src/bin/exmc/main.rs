@@ -250,18 +250,76 @@ fn sample(a: &SampleArgs) -> Result<()> {
     let observed = model.nodes().iter().any(|n| matches!(n.kind, NodeKind::Observed { .. }));
     let ll = if observed && fit.trace.draws > 0 { Some(log_likelihood(&model, &fit)?) } else { None };
     let mut idata = exmc::io::InferenceData::new(&model);
+    let mut elpd = None;
     if let Some(ll) = &ll {
         idata = idata.log_likelihood(ll);
-        let elpd = exmc::diagnostics::loo(&ll.values, exmc::sampler::relative_eff(&fit));
-        dir.write_loo(&elpd)?;
+        let e = exmc::diagnostics::loo(&ll.values, exmc::sampler::relative_eff(&fit));
+        dir.write_loo(&e)?;
+        elpd = Some(e);
     }
     idata.write_zarr(dir.zarr())?;
     let summary = fit.summary();
     dir.write_summary(&summary)?;
+    let mut report = exmc::report::Report::new(format!("{name}: exmc run")).summary(&summary);
+    for (c, b) in fit.bfmi().iter().enumerate() {
+        if *b < 0.3 {
+            report = report.warning(format!(
+                "chain {c}: E-BFMI {b:.2} is below 0.3: the momentum resampling explores the energy poorly; \
+                 reparameterise or lengthen warmup"
+            ));
+        }
+    }
+    if let Some(e) = &elpd {
+        let bad = e.bad_k();
+        if !bad.is_empty() {
+            report = report.warning(format!(
+                "{} of {} observations have Pareto k̂ above {:.2}: PSIS-LOO is unreliable for them",
+                bad.len(),
+                e.pareto_k.len(),
+                e.good_k
+            ));
+        }
+    }
     let plots = dir.plots();
     for kind in PlotKind::ALL {
-        write_plot(&fit.trace, kind, &PlotOptions::default(), &plots.join(format!("{}.svg", kind.name())))?;
+        let svg = exmc::plot::plot(&fit.trace, kind, &PlotOptions::default())?;
+        write_file(&plots.join(format!("{}.svg", kind.name())), &svg)?;
+        report = report.plot(kind.name(), svg);
     }
+    report =
+        report.source(a.model.display().to_string(), std::fs::read_to_string(&a.model).unwrap_or_default());
+    let timing = &fit.timing;
+    let settings: Vec<(&str, String)> = vec![
+        ("model", a.model.display().to_string()),
+        ("data", a.data.as_ref().map_or("none".into(), |d| d.display().to_string())),
+        (
+            "chains",
+            format!("{} (ids {}..{})", ids.len(), ids.first().unwrap_or(&0), ids.last().map_or(0, |l| l + 1)),
+        ),
+        ("warmup", fit.trace.warmup_stats.first().map_or(0, Vec::len).to_string()),
+        ("draws", fit.trace.draws.to_string()),
+        ("seed", a.seed.to_string()),
+        ("target acceptance", a.target_accept.to_string()),
+        ("maximum tree depth", a.max_treedepth.to_string()),
+        ("backend", fit.backend.clone()),
+        ("compile time", format!("{:.3} s", timing.compile_s)),
+        ("sampling time", format!("{:.3} s", timing.sampling_s)),
+        ("divergences", fit.trace.divergences().to_string()),
+        (
+            "elpd_loo",
+            elpd.as_ref().map_or("no observed data".into(), |e| {
+                format!("{:.2} (se {:.2}, p_loo {:.2})", e.elpd, e.se, e.p)
+            }),
+        ),
+        (
+            "non-centred nodes",
+            if fit.noncentered.is_empty() { "none".into() } else { fit.noncentered.join(", ") },
+        ),
+    ];
+    for (k, v) in settings {
+        report = report.setting(k, v);
+    }
+    write_file(&out.join("report.html"), &report.to_html())?;
     dir.write_run(&run_dir::RunRecord {
         exmc: env!("CARGO_PKG_VERSION").into(),
         model: absolute(&a.model),
@@ -321,7 +379,11 @@ fn write_plot(
     opts: &PlotOptions,
     path: &std::path::Path,
 ) -> Result<()> {
-    let svg = exmc::plot::plot(trace, kind, opts)?;
+    write_file(path, &exmc::plot::plot(trace, kind, opts)?)
+}
+
+/// Writes `text` into `path`, creating its directory.
+fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
     let fail = |e: std::io::Error| Error::TraceFile {
         file: path.display().to_string(),
         line: None,
@@ -330,7 +392,7 @@ fn write_plot(
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(fail)?;
     }
-    std::fs::write(path, svg).map_err(fail)
+    std::fs::write(path, text).map_err(fail)
 }
 
 fn compare(dirs: &[PathBuf], weighting: WeightingArg) -> Result<()> {

@@ -187,6 +187,21 @@ pub(crate) fn color(k: usize) -> RGBColor {
     COLORS[k % COLORS.len()]
 }
 
+/// One panel per element on a grid of up to three columns: `draw(area, name, chains)`.
+pub(crate) fn grid(
+    elements: &[Element],
+    draw: impl Fn(&DrawingArea<SVGBackend, Shift>, &str, &[Vec<f64>]) -> Result<()>,
+) -> Result<String> {
+    let cols = elements.len().clamp(1, 3);
+    let rows = elements.len().div_ceil(cols);
+    svg((PANEL.0 * cols as u32, PANEL.1 * rows as u32), |root| {
+        for ((name, chains), area) in elements.iter().zip(root.split_evenly((rows, cols))) {
+            draw(&area, name, chains)?;
+        }
+        Ok(())
+    })
+}
+
 /// Panel width and height in pixels.
 pub(crate) const PANEL: (u32, u32) = (420, 220);
 

@@ -70,43 +70,18 @@ enum WeightingArg {
     PseudoBma,
 }
 
-/// The kinds `exmc plot --kind` takes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum KindArg {
-    /// Every kind.
-    All,
-    /// Chains' densities and draws.
-    Trace,
-    /// Rank histograms per chain.
-    Rank,
-    /// Density with the 94% HDI.
-    Posterior,
-    /// Autocorrelation per chain.
-    Autocorr,
-    /// Means and HDIs with R-hat and ESS.
-    Forest,
-    /// Marginal energy against energy transitions.
-    Energy,
-    /// Pairwise scatter plots, divergences marked.
-    Pair,
-}
-
-impl KindArg {
-    fn kinds(self) -> Vec<PlotKind> {
-        match self {
-            KindArg::All => PlotKind::ALL.to_vec(),
-            k => PlotKind::from_name(&format!("{k:?}").to_lowercase()).into_iter().collect(),
-        }
-    }
+/// What `exmc plot --kind` takes: `all` or a kind's name.
+fn kind_names() -> Vec<&'static str> {
+    std::iter::once("all").chain(PlotKind::ALL.iter().map(|k| k.name())).collect()
 }
 
 #[derive(Args, Debug)]
 struct PlotArgs {
     /// The run directory (or a directory of CmdStan CSV files, or a Zarr store).
     dir: PathBuf,
-    /// The kind of plot.
-    #[arg(long, value_enum, default_value_t = KindArg::All)]
-    kind: KindArg,
+    /// The kind of plot (`all` draws every kind).
+    #[arg(long, default_value = "all", value_parser = clap::builder::PossibleValuesParser::new(kind_names()))]
+    kind: String,
     /// Variables (`theta`) or elements (`theta[2]`) to plot; repeat for several (default all).
     #[arg(long = "var")]
     vars: Vec<String>,
@@ -351,7 +326,10 @@ fn summary(dir: &std::path::Path) -> Result<()> {
 fn plot(a: &PlotArgs) -> Result<()> {
     let trace = run_dir::read_trace(&a.dir)?;
     let opts = PlotOptions { vars: a.vars.clone(), per_page: a.per_page, page: a.page };
-    let kinds = a.kind.kinds();
+    let kinds: Vec<PlotKind> = match PlotKind::from_name(&a.kind) {
+        Some(k) => vec![k],
+        None => PlotKind::ALL.to_vec(),
+    };
     let out = a.out.clone().unwrap_or_else(|| a.dir.join("plots"));
     let single_file = out.extension().is_some_and(|x| x == "svg");
     if single_file && kinds.len() != 1 {

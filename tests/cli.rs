@@ -87,7 +87,9 @@ fn sample_writes_a_run_directory_and_summary_reads_it_back() {
     let from_csv = exmc(&["summary", run.join("csv").to_str().unwrap()]);
     assert_eq!(text(&from_csv.stdout).trim_end(), printed.trim_end());
     // Every plot kind, and PSIS-LOO for `exmc compare`.
-    for kind in ["trace", "rank", "posterior", "autocorr", "forest", "energy", "pair"] {
+    for kind in
+        ["trace", "rank", "posterior", "autocorr", "forest", "energy", "ess_evolution", "pair", "pareto_k"]
+    {
         let svg = std::fs::read_to_string(run.join("plots").join(format!("{kind}.svg"))).unwrap();
         assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{kind}");
     }
@@ -124,7 +126,7 @@ fn plot_draws_the_chosen_kinds_and_variables() {
     let all = dir.join("all");
     let o = exmc(&["plot", run.to_str().unwrap(), "--out", all.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(std::fs::read_dir(&all).unwrap().count(), 7);
+    assert_eq!(std::fs::read_dir(&all).unwrap().count(), 8);
     let o = exmc(&["plot", run.to_str().unwrap(), "--kind", "bogus"]);
     assert_eq!(o.status.code(), Some(2));
     let o = exmc(&["plot", run.to_str().unwrap(), "--var", "nope", "--out", dir.join("n").to_str().unwrap()]);

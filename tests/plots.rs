@@ -124,6 +124,14 @@ fn check_all_kinds(trace: &Trace) {
     let caption =
         s.texts.iter().find(|t| t.starts_with("energy; E-BFMI per chain: ")).expect("E-BFMI caption");
     assert_eq!(caption.split(", ").count(), chains);
+    // ESS evolution: bulk and tail curves of 20 points each (with legend lines) and the
+    // 400 line per element.
+    let s = parse(&plot(trace, PlotKind::EssEvolution, &opts).unwrap());
+    assert_eq!(s.series("polyline"), 5 * k);
+    assert_eq!(s.count("circle"), 2 * 20 * k);
+    for n in &names {
+        assert_eq!(s.count_texts(&format!("ESS of {n}")), 1);
+    }
     // Pair: densities on the diagonal, scatter below, divergent draws in red.
     let few = PlotOptions { per_page: 3, ..PlotOptions::default() };
     let s = parse(&plot(trace, PlotKind::Pair, &few).unwrap());
@@ -145,6 +153,29 @@ fn check_all_kinds(trace: &Trace) {
 fn every_kind_for_eight_schools() {
     let t = fit(&eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA));
     check_all_kinds(&t);
+}
+
+/// Pareto k̂: a point per observation, those above the threshold in red, two threshold lines.
+#[test]
+fn pareto_k_marks_unreliable_observations() {
+    let m = poisson_glm();
+    let fit = Sampler::new(&m).chains(4).warmup(300).draws(300).seed(2).progress(false).run().unwrap();
+    let ll = log_likelihood(&m, &fit).unwrap();
+    let mut e = exmc::diagnostics::loo(&ll.values, exmc::sampler::relative_eff(&fit));
+    // Make two observations unreliable, so that the marking is exercised.
+    e.pareto_k[3] = 0.9;
+    e.pareto_k[7] = 1.2;
+    let s = parse(&exmc::plot::pareto_k(&e).unwrap());
+    assert_eq!(s.count("circle"), 40);
+    let red = s
+        .tags
+        .iter()
+        .filter(|(t, a)| t == "circle" && a.iter().any(|(k, v)| k == "fill" && v == "#FF0000"))
+        .count();
+    assert_eq!(red, e.bad_k().len());
+    assert!(red >= 2);
+    assert_eq!(s.series("polyline"), 2);
+    assert!(s.texts.iter().any(|t| t.starts_with(&format!("Pareto k̂ ({red} of 40 above"))));
 }
 
 #[test]

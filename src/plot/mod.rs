@@ -1,6 +1,7 @@
 //! Diagnostic plots as SVG, drawn natively (plotters' SVG backend; no Python, no system
-//! libraries): trace, rank, posterior density with HDI, autocorrelation, forest, energy and
-//! pair plots of a [`Trace`], in ArviZ's layout.
+//! libraries): trace, rank, posterior density with HDI, autocorrelation, forest, energy, ESS
+//! evolution and pair plots of a [`Trace`], in ArviZ's layout, and Pareto k̂ of a PSIS-LOO
+//! estimate ([`pareto_k`]).
 //!
 //! One panel per scalar element (`theta[0]`, …), captioned with its name; variables are chosen
 //! by name and many elements are paged ([`PlotOptions`]).
@@ -20,14 +21,17 @@
 
 mod autocorr;
 mod energy;
+mod ess;
 mod forest;
 mod kde;
 mod pair;
+mod pareto_k;
 mod posterior;
 mod rank;
 mod trace;
 
 pub use kde::kde;
+pub use pareto_k::pareto_k;
 
 use crate::error::{Error, Result};
 use crate::sampler::Trace;
@@ -50,6 +54,8 @@ pub enum PlotKind {
     Forest,
     /// One panel: the marginal energy and the energy transitions, with each chain's E-BFMI.
     Energy,
+    /// Per element: bulk and tail ESS of growing shares of the draws against the draws used.
+    EssEvolution,
     /// A grid of pairwise scatter plots (densities on the diagonal), divergent draws marked;
     /// the first six elements of the page.
     Pair,
@@ -57,13 +63,14 @@ pub enum PlotKind {
 
 impl PlotKind {
     /// Every kind.
-    pub const ALL: [PlotKind; 7] = [
+    pub const ALL: [PlotKind; 8] = [
         PlotKind::Trace,
         PlotKind::Rank,
         PlotKind::Posterior,
         PlotKind::Autocorr,
         PlotKind::Forest,
         PlotKind::Energy,
+        PlotKind::EssEvolution,
         PlotKind::Pair,
     ];
 
@@ -76,6 +83,7 @@ impl PlotKind {
             PlotKind::Autocorr => "autocorr",
             PlotKind::Forest => "forest",
             PlotKind::Energy => "energy",
+            PlotKind::EssEvolution => "ess_evolution",
             PlotKind::Pair => "pair",
         }
     }
@@ -127,6 +135,7 @@ pub fn plot(trace: &Trace, kind: PlotKind, opts: &PlotOptions) -> Result<String>
         PlotKind::Rank => rank::rank(&elements),
         PlotKind::Posterior => posterior::posterior(&elements),
         PlotKind::Autocorr => autocorr::autocorr(&elements),
+        PlotKind::EssEvolution => ess::ess_evolution(&elements),
         PlotKind::Pair => pair::pair(trace, &elements),
         PlotKind::Forest | PlotKind::Energy => unreachable!("drawn above"),
     }

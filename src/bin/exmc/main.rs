@@ -261,6 +261,11 @@ fn sample(a: &SampleArgs) -> Result<()> {
         write_file(&plots.join(format!("{}.svg", kind.name())), &svg)?;
         report = report.plot(kind.name(), svg);
     }
+    if let Some(e) = &elpd {
+        let svg = exmc::plot::pareto_k(e)?;
+        write_file(&plots.join("pareto_k.svg"), &svg)?;
+        report = report.plot("pareto_k", svg);
+    }
     report =
         report.source(a.model.display().to_string(), std::fs::read_to_string(&a.model).unwrap_or_default());
     let timing = &fit.timing;

@@ -29,6 +29,11 @@ use exmc::prelude::*;
 use exmc::rng::{ChainRng, Purpose};
 use exmc::sampler::BackendFactory;
 
+/// The stand-in target: a standard normal, `log p = -|q|²/2`.
+fn logp(q: &[f64]) -> f64 {
+    -0.5 * q.iter().map(|x| x * x).sum::<f64>()
+}
+
 /// The stand-in backend of `--backend synthetic` (see the module docs).
 struct Synthetic {
     dim: usize,
@@ -61,13 +66,10 @@ impl Backend for Synthetic {
         self.rngs.len()
     }
     fn set_position(&mut self, _chain: usize, q: &[f64]) -> Option<f64> {
-        Some(-0.5 * q.iter().map(|x| x * x).sum::<f64>())
+        Some(logp(q))
     }
     fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>> {
-        points
-            .iter()
-            .map(|(_, q)| Some((-0.5 * q.iter().map(|x| x * x).sum::<f64>(), q.iter().map(|x| -x).collect())))
-            .collect()
+        points.iter().map(|(_, q)| Some((logp(q), q.iter().map(|x| -x).collect()))).collect()
     }
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
         self.inv_mass[chain].copy_from_slice(inv_mass);
@@ -106,7 +108,7 @@ impl Backend for Synthetic {
             self.rngs[c].fill_normals(iteration, Purpose::Momentum, &mut o.q);
             o.g.clear();
             o.g.extend(o.q.iter().map(|x| -x));
-            o.logp = -0.5 * o.q.iter().map(|x| x * x).sum::<f64>();
+            o.logp = logp(&o.q);
             (o.energy, o.energy_error) = (-o.logp + 0.5 * self.dim as f64, 0.01);
             (o.sum_accept, o.n_leapfrog) = (0.85 * f64::from(leaves), leaves);
         }
@@ -114,7 +116,7 @@ impl Backend for Synthetic {
     }
     fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64 {
         grad.iter_mut().zip(q).for_each(|(g, x)| *g = -x);
-        -0.5 * q.iter().map(|x| x * x).sum::<f64>()
+        logp(q)
     }
 }
 

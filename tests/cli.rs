@@ -29,29 +29,25 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// `exmc sample` on eight schools with a few settings, quietly, into `out`.
-fn sample_eight_schools(out: &Path, extra: &[&str]) -> Output {
-    let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+/// `exmc sample MODEL DATA --quiet --out OUT` with `extra` options.
+fn sample(model: &Path, data: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "sample",
         model.to_str().unwrap(),
         data.to_str().unwrap(),
-        "--warmup",
-        "200",
-        "--draws",
-        "150",
-        "--seed",
-        "3",
-        "--backend",
-        "cpu",
-        "--threads",
-        "1",
         "--quiet",
         "--out",
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
     exmc(&args)
+}
+
+/// `exmc sample` on eight schools with a few settings, quietly, into `out`.
+fn sample_eight_schools(out: &Path, extra: &[&str]) -> Output {
+    let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+    let settings = ["--warmup", "200", "--draws", "150", "--seed", "3", "--backend", "cpu", "--threads", "1"];
+    sample(&model, &data, out, &[&settings[..], extra].concat())
 }
 
 #[test]
@@ -151,16 +147,7 @@ fn compare_ranks_runs_by_loo() {
     let data = models().join("eight_schools.json");
     let (hier, pool) = (dir.join("hierarchical"), dir.join("pooled"));
     assert!(sample_eight_schools(&hier, &[]).status.success());
-    let o = exmc(&[
-        "sample",
-        pooled.to_str().unwrap(),
-        data.to_str().unwrap(),
-        "--quiet",
-        "--seed",
-        "3",
-        "--out",
-        pool.to_str().unwrap(),
-    ]);
+    let o = sample(&pooled, &data, &pool, &["--seed", "3"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let o = exmc(&["compare", hier.to_str().unwrap(), pool.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -190,17 +177,10 @@ fn compare_ranks_runs_by_loo() {
 fn shards_merged_equal_the_whole_run() {
     let dir = out_dir("shards");
     let (a, b, whole, merged) = (dir.join("a"), dir.join("b"), dir.join("whole"), dir.join("merged"));
-    let spawn = |out: &Path, ids: &str| {
-        let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
-        Command::new(EXMC)
-            .args(["sample", model.to_str().unwrap(), data.to_str().unwrap()])
-            .args(["--chains", "8", "--chain-ids", ids, "--warmup", "200", "--draws", "150", "--seed", "3"])
-            .args(["--backend", "cpu", "--threads", "1", "--quiet", "--out", out.to_str().unwrap()])
-            .output()
-    };
+    let spawn = |out: &Path, ids: &str| sample_eight_schools(out, &["--chains", "8", "--chain-ids", ids]);
     let (ta, tb) =
         (std::thread::spawn(move || spawn(&a, "0..4")), std::thread::spawn(move || spawn(&b, "4..8")));
-    for o in [ta.join().unwrap().unwrap(), tb.join().unwrap().unwrap()] {
+    for o in [ta.join().unwrap(), tb.join().unwrap()] {
         assert!(o.status.success(), "{}", text(&o.stderr));
     }
     let o = sample_eight_schools(&whole, &["--chains", "8"]);
@@ -355,20 +335,7 @@ fn slurm_recipe_shards_merge_into_the_whole_run() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
     let single = dir.join("single");
-    let o = exmc(&[
-        "sample",
-        model.to_str().unwrap(),
-        data.to_str().unwrap(),
-        "--chains",
-        "4",
-        "--seed",
-        "1",
-        "--backend",
-        "cpu",
-        "--quiet",
-        "--out",
-        single.to_str().unwrap(),
-    ]);
+    let o = sample(&model, &data, &single, &["--chains", "4", "--seed", "1", "--backend", "cpu"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let (m, s) = (
         read_zarr(runs.join("whole/posterior.zarr")).unwrap(),

@@ -3,7 +3,6 @@
 //! narrower than the first, momentum resampling explores the energy poorly (low E-BFMI).
 
 use super::{PANEL, caption, color, drawing, kde, range, svg};
-use crate::diagnostics::bfmi;
 use crate::error::{Error, Result};
 use crate::sampler::Trace;
 use plotters::prelude::*;
@@ -20,7 +19,7 @@ pub(super) fn energy(trace: &Trace) -> Result<String> {
     let mean = all.iter().sum::<f64>() / all.len() as f64;
     let marginal: Vec<f64> = all.iter().map(|e| e - mean).collect();
     let transitions: Vec<f64> = per_chain.iter().flat_map(|c| c.windows(2).map(|w| w[1] - w[0])).collect();
-    let bfmis: Vec<String> = per_chain.iter().map(|c| format!("{:.2}", bfmi(c))).collect();
+    let bfmis: Vec<String> = trace.bfmi().iter().map(|b| format!("{b:.2}")).collect();
     let curves = [("marginal energy", kde(&marginal, 200)), ("energy transition", kde(&transitions, 200))];
     svg((PANEL.0 * 2, PANEL.1 * 2), |root| {
         let xr = range(curves.iter().flat_map(|(_, (xs, _))| xs.iter().copied()));

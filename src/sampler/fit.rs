@@ -190,7 +190,7 @@ impl Fit {
 
     /// E-BFMI of each chain.
     pub fn bfmi(&self) -> Vec<f64> {
-        self.trace.stat(|s| s.energy).iter().map(|e| diagnostics::bfmi(e)).collect()
+        self.trace.bfmi()
     }
 
     /// Divergent draws after warmup.

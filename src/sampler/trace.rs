@@ -221,6 +221,11 @@ impl Trace {
         s
     }
 
+    /// E-BFMI of each chain ([`diagnostics::bfmi`] of its energies).
+    pub fn bfmi(&self) -> Vec<f64> {
+        self.stat(|s| s.energy).iter().map(|e| diagnostics::bfmi(e)).collect()
+    }
+
     /// Nested R-hat ([`diagnostics::nested_rhat`]) of every scalar, for runs of many short
     /// chains started in `superchains` groups: chains `0..M` form the first superchain, `M..2M`
     /// the second, and so on (`M = chains / superchains`). The diagnostic is designed for

@@ -255,20 +255,18 @@ fn sample(a: &SampleArgs) -> Result<()> {
             ));
         }
     }
-    let plots = dir.plots();
-    for kind in PlotKind::ALL {
-        let svg = exmc::plot::plot(&fit.trace, kind, &PlotOptions::default())?;
-        write_file(&plots.join(format!("{}.svg", kind.name())), &svg)?;
+    for (kind, svg) in dir.write_plots(&fit.trace)? {
         report = report.plot(kind.name(), svg);
     }
     if let Some(e) = &elpd {
         let svg = exmc::plot::pareto_k(e)?;
-        write_file(&plots.join("pareto_k.svg"), &svg)?;
+        dir.write_plot("pareto_k", &svg)?;
         report = report.plot("pareto_k", svg);
     }
     report =
         report.source(a.model.display().to_string(), std::fs::read_to_string(&a.model).unwrap_or_default());
     let timing = &fit.timing;
+    let warmup = fit.trace.warmup_stats.first().map_or(0, Vec::len);
     let settings: Vec<(&str, String)> = vec![
         ("model", a.model.display().to_string()),
         ("data", a.data.as_ref().map_or("none".into(), |d| d.display().to_string())),
@@ -276,7 +274,7 @@ fn sample(a: &SampleArgs) -> Result<()> {
             "chains",
             format!("{} (ids {}..{})", ids.len(), ids.first().unwrap_or(&0), ids.last().map_or(0, |l| l + 1)),
         ),
-        ("warmup", fit.trace.warmup_stats.first().map_or(0, Vec::len).to_string()),
+        ("warmup", warmup.to_string()),
         ("draws", fit.trace.draws.to_string()),
         ("seed", a.seed.to_string()),
         ("target acceptance", a.target_accept.to_string()),
@@ -299,7 +297,7 @@ fn sample(a: &SampleArgs) -> Result<()> {
     for (k, v) in settings {
         report = report.setting(k, v);
     }
-    write_file(&out.join("report.html"), &report.to_html())?;
+    dir.write_report(&report.to_html())?;
     dir.write_run(&run_dir::RunRecord {
         exmc: env!("CARGO_PKG_VERSION").into(),
         model: absolute(&a.model),
@@ -307,7 +305,7 @@ fn sample(a: &SampleArgs) -> Result<()> {
         name,
         chains: a.chains,
         chain_ids: ids,
-        warmup: fit.trace.warmup_stats.first().map_or(0, Vec::len),
+        warmup,
         draws: fit.trace.draws,
         seed: a.seed,
         target_accept: a.target_accept,
@@ -349,33 +347,10 @@ fn plot(a: &PlotArgs) -> Result<()> {
     }
     for kind in kinds {
         let path = if single_file { out.clone() } else { out.join(format!("{}.svg", kind.name())) };
-        write_plot(&trace, kind, &opts, &path)?;
+        run_dir::write_file(&path, &exmc::plot::plot(&trace, kind, &opts)?)?;
         eprintln!("exmc: wrote {}", path.display());
     }
     Ok(())
-}
-
-/// Draws one plot into `path` (creating its directory).
-fn write_plot(
-    trace: &exmc::sampler::Trace,
-    kind: PlotKind,
-    opts: &PlotOptions,
-    path: &std::path::Path,
-) -> Result<()> {
-    write_file(path, &exmc::plot::plot(trace, kind, opts)?)
-}
-
-/// Writes `text` into `path`, creating its directory.
-fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
-    let fail = |e: std::io::Error| Error::TraceFile {
-        file: path.display().to_string(),
-        line: None,
-        reason: e.to_string(),
-    };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(fail)?;
-    }
-    std::fs::write(path, text).map_err(fail)
 }
 
 fn compare(dirs: &[PathBuf], weighting: WeightingArg) -> Result<()> {

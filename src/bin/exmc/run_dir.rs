@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use exmc::diagnostics::{Elpd, Summary};
 use exmc::io::{InferenceData, read_cmdstan_dir, read_zarr};
+use exmc::plot::{PlotKind, PlotOptions};
 use exmc::prelude::*;
 use exmc::sampler::Trace;
 use serde::{Deserialize, Serialize};
@@ -20,10 +21,20 @@ const RUN: &str = "run.json";
 const LOO: &str = "loo.json";
 /// The diagnostic plots.
 const PLOTS: &str = "plots";
+/// The HTML report.
+const REPORT: &str = "report.html";
 
 /// An error about `path`.
 fn file_error(path: &Path, reason: String) -> Error {
     Error::TraceFile { file: path.display().to_string(), line: None, reason }
+}
+
+/// Writes `text` into `path`, creating its directory.
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| file_error(parent, e.to_string()))?;
+    }
+    std::fs::write(path, text).map_err(|e| file_error(path, e.to_string()))
 }
 
 /// A run directory being written.
@@ -49,9 +60,26 @@ impl RunDir {
         self.root.join(ZARR)
     }
 
-    /// The plots' directory.
-    pub fn plots(&self) -> PathBuf {
-        self.root.join(PLOTS)
+    /// Draws every plot kind of `trace` (default options) into `plots/`, and returns them.
+    pub fn write_plots(&self, trace: &Trace) -> Result<Vec<(PlotKind, String)>> {
+        PlotKind::ALL
+            .into_iter()
+            .map(|kind| {
+                let svg = exmc::plot::plot(trace, kind, &PlotOptions::default())?;
+                self.write_plot(kind.name(), &svg)?;
+                Ok((kind, svg))
+            })
+            .collect()
+    }
+
+    /// Writes `plots/<name>.svg`.
+    pub fn write_plot(&self, name: &str, svg: &str) -> Result<()> {
+        write_file(&self.root.join(PLOTS).join(format!("{name}.svg")), svg)
+    }
+
+    /// Writes the HTML report.
+    pub fn write_report(&self, html: &str) -> Result<()> {
+        write_file(&self.root.join(REPORT), html)
     }
 
     /// Writes the run's PSIS-LOO estimate.
@@ -59,20 +87,20 @@ impl RunDir {
         let path = self.root.join(LOO);
         let text = serde_json::to_string_pretty(&LooRecord::from(e))
             .map_err(|er| file_error(&path, er.to_string()))?;
-        std::fs::write(&path, text + "\n").map_err(|er| file_error(&path, er.to_string()))
+        write_file(&path, &(text + "\n"))
     }
 
     /// Writes the summary table.
     pub fn write_summary(&self, s: &Summary) -> Result<()> {
         let path = self.root.join(SUMMARY);
-        std::fs::write(&path, format!("{s}\n")).map_err(|e| file_error(&path, e.to_string()))
+        write_file(&path, &format!("{s}\n"))
     }
 
     /// Writes the run's settings.
     pub fn write_run(&self, r: &RunRecord) -> Result<()> {
         let path = self.root.join(RUN);
         let text = serde_json::to_string_pretty(r).map_err(|e| file_error(&path, e.to_string()))?;
-        std::fs::write(&path, text + "\n").map_err(|e| file_error(&path, e.to_string()))
+        write_file(&path, &(text + "\n"))
     }
 }
 
@@ -268,12 +296,7 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     }
     InferenceData::new(&model).posterior_trace(&trace).write_zarr(&zarr)?;
     dir.write_summary(&trace.summary())?;
-    for kind in exmc::plot::PlotKind::ALL {
-        let path = dir.plots().join(format!("{}.svg", kind.name()));
-        let svg = exmc::plot::plot(&trace, kind, &exmc::plot::PlotOptions::default())?;
-        std::fs::create_dir_all(dir.plots()).map_err(|e| file_error(&dir.plots(), e.to_string()))?;
-        std::fs::write(&path, svg).map_err(|e| file_error(&path, e.to_string()))?;
-    }
+    dir.write_plots(&trace)?;
     dir.write_run(&RunRecord {
         chain_ids: seen.keys().copied().collect(),
         backend: order

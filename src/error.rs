@@ -196,6 +196,14 @@ pub enum Error {
         /// What differs.
         reason: String,
     },
+    /// The live view could not serve at the address it was given.
+    #[error("live view at {addr}: {reason}")]
+    Live {
+        /// The address asked for.
+        addr: String,
+        /// What went wrong (address in use, unknown variable, ...).
+        reason: String,
+    },
     /// JSON could not be read or written.
     #[error("model JSON: {0}")]
     Json(String),

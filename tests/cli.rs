@@ -287,6 +287,56 @@ fn bad_input_is_reported_on_stderr_with_an_exit_status() {
     );
 }
 
+/// `exmc sample --live`: the address is printed, the page and its snapshot are served while
+/// the chains run, Ctrl-C (SIGINT) stops them with exit status 130, leaves the draws made so
+/// far in the trace files, and closes the server.
+#[test]
+fn sample_serves_a_live_view_until_ctrl_c() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = out_dir("live");
+    let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+    let mut child = Command::new(EXMC)
+        .args(["sample", model.to_str().unwrap(), data.to_str().unwrap(), "--quiet", "--threads", "1"])
+        .args(["--backend", "cpu", "--chains", "2", "--draws", "400000", "--live", "127.0.0.1:0"])
+        .args(["--live-var", "tau", "--out", dir.join("run").to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("exmc: live view at ").unwrap_or_else(|| panic!("{line}")).to_string();
+    let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let get = |path: &str| -> Option<String> {
+        let mut s = std::net::TcpStream::connect(&addr).ok()?;
+        write!(s, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
+        let mut body = String::new();
+        s.read_to_string(&mut body).ok()?;
+        Some(body)
+    };
+    let t = std::time::Instant::now();
+    while !get("/state.json").is_some_and(|b| b.contains("\"status\":\"sampling\"")) {
+        assert!(t.elapsed().as_secs() < 60, "the run never reached sampling");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let state = get("/state.json").unwrap();
+    assert!(state.contains("\"name\":\"tau\"") && !state.contains("\"name\":\"mu\""), "{state}");
+    assert!(get("/").unwrap().contains("exmc — live view"));
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!(status.code(), Some(130), "stderr: {rest}");
+    assert!(rest.contains("cancelled"), "{rest}");
+    assert!(get("/").is_none(), "the live view outlived the command");
+    // The draws made before Ctrl-C are in the CSV files, whole lines only.
+    let csv = read_cmdstan_dir(dir.join("run").join("csv")).unwrap();
+    assert!(csv.trace.draws > 0 && csv.trace.draws < 400000, "{} draws", csv.trace.draws);
+    assert!(csv.chains.iter().all(|c| !c.complete), "a cancelled chain's file says it is incomplete");
+}
+
 #[test]
 fn help_and_version() {
     let o = exmc(&["--version"]);
@@ -294,9 +344,17 @@ fn help_and_version() {
     assert!(text(&o.stdout).contains(env!("CARGO_PKG_VERSION")));
     let o = exmc(&["sample", "--help"]);
     assert!(o.status.success());
-    for flag in
-        ["--chains", "--warmup", "--draws", "--seed", "--backend", "--target-accept", "--out", "--chain-ids"]
-    {
+    for flag in [
+        "--chains",
+        "--warmup",
+        "--draws",
+        "--seed",
+        "--backend",
+        "--target-accept",
+        "--out",
+        "--chain-ids",
+        "--live",
+    ] {
         assert!(text(&o.stdout).contains(flag), "{flag}");
     }
 }

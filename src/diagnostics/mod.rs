@@ -52,5 +52,6 @@ pub use loo::{Criterion, Elpd, logsumexp, loo, loo_pit, psis, waic};
 pub use mcse::{mcse_mean, mcse_sd};
 pub use nested_rhat::nested_rhat;
 pub use rank::{Matrix, fold, median, norm_ppf, rankdata_average, split_chains, z_scale};
+pub(crate) use rhat::rhat_summary;
 pub use rhat::{rhat, rhat_folded, rhat_identity, rhat_split, rhat_z_scale};
 pub use summary::{SUMMARY_HEADERS, Summary, SummaryRow, summary_row};

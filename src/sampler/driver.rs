@@ -175,6 +175,9 @@ pub fn drive(
             }
             if out.stats.tuning {
                 rec.warmup_stats.push(out.stats);
+                for s in &mut sinks[c] {
+                    s.warmup(&out.stats)?;
+                }
             } else if (out.iteration - g.warmup).is_multiple_of(g.thin) {
                 divergences[c] += out.stats.diverging as usize;
                 rec.stats.push(out.stats);

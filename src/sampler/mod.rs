@@ -4,6 +4,7 @@ mod cancel;
 mod driver;
 mod fit;
 mod init;
+pub mod live;
 mod pointwise;
 mod precision;
 pub mod predictive;
@@ -244,6 +245,16 @@ pub struct Sampler<'m> {
     gpu_mapping: crate::backend::gpu::MappingChoice,
     writers: Vec<Arc<dyn TraceWriter>>,
     factory: Option<BackendFactory>,
+    live: Option<LiveTarget>,
+}
+
+/// Where the live view of a run is served.
+#[derive(Clone, Debug)]
+enum LiveTarget {
+    /// Bind this address when the run starts; stop serving when it ends.
+    Addr(String),
+    /// A view the caller bound (and keeps serving after the run while it holds it).
+    View(live::LiveView),
 }
 
 /// Per-chain sinks waiting for the group that runs their chain.
@@ -276,6 +287,7 @@ impl<'m> Sampler<'m> {
             metric: Metric::default(),
             writers: Vec::new(),
             factory: None,
+            live: None,
             gpu_precision: crate::backend::gpu::Precision::F32,
             gpu_mapping: crate::backend::gpu::MappingChoice::Auto,
         }
@@ -403,6 +415,25 @@ impl<'m> Sampler<'m> {
     /// before sampling starts, so an unwritable path fails at once.
     pub fn save(mut self, writer: impl TraceWriter + 'static) -> Self {
         self.writers.push(Arc::new(writer));
+        self
+    }
+
+    /// Serves a live view of the run on `addr` (e.g. `"127.0.0.1:8080"`; port 0 picks a
+    /// free one): a page that updates while the chains run, with progress, divergences, warmup
+    /// step sizes and tree depths, trace and rank plots and running R-hat and ESS (see
+    /// [`live`]). The address is printed on stderr when the run starts; the server stops when
+    /// the run ends or is cancelled. An address that cannot be bound fails the run with
+    /// [`Error::Live`] before any work.
+    pub fn live(mut self, addr: &str) -> Self {
+        self.live = Some(LiveTarget::Addr(addr.to_string()));
+        self
+    }
+
+    /// Shows the run on a [`live::LiveView`] bound beforehand (to choose the variables and
+    /// the chains shown, or to read [`live::LiveView::url`] first). The view keeps serving the
+    /// final state until the caller drops it.
+    pub fn live_view(mut self, view: live::LiveView) -> Self {
+        self.live = Some(LiveTarget::View(view));
         self
     }
 
@@ -550,6 +581,26 @@ impl<'m> Sampler<'m> {
 
     /// Compiles the model and samples.
     pub fn run(&self) -> Result<Fit> {
+        self.check()?;
+        let Some(target) = &self.live else { return self.run_with(None) };
+        let view = match target {
+            LiveTarget::View(v) => v.clone(),
+            LiveTarget::Addr(addr) => {
+                let v = live::LiveView::bind(addr)?;
+                eprintln!("exmc: live view at {}", v.url());
+                v
+            }
+        };
+        let fit = self.run_with(Some(&view));
+        match &fit {
+            Ok(f) => view.end(f.cancelled, false),
+            Err(_) => view.end(false, true),
+        }
+        fit
+    }
+
+    /// Compiles the model and samples, feeding `live` when given.
+    fn run_with(&self, live: Option<&live::LiveView>) -> Result<Fit> {
         let chains = self.check()?;
         let t0 = Instant::now();
         let compiled = compile(self.model, self.rewrite)?;
@@ -573,10 +624,12 @@ impl<'m> Sampler<'m> {
             precision::check_f32_model(self.model)?;
         }
         let run_info = self.run_info(&compiled, &ids, choice);
-        let sinks = self.open_writers(&run_info)?;
+        let mut writers = self.writers.clone();
+        writers.extend(live.map(|v| Arc::new(v.clone()) as Arc<dyn TraceWriter>));
+        let sinks = open_writers(&writers, &run_info)?;
         let (records, counters, backend, single) =
             pool.install(|| self.sample(&compiled, &ids, threads, choice, &sinks))?;
-        for w in &self.writers {
+        for w in &writers {
             w.close(&run_info)?;
         }
         // Backend creation (device, kernel compilation) counts as compilation.
@@ -620,17 +673,6 @@ impl<'m> Sampler<'m> {
             dim: compiled.pointmap.dim,
             vars: layout.vars,
         }
-    }
-
-    /// Opens every trace writer: per chain, its sinks.
-    fn open_writers(&self, run: &RunInfo<'_>) -> Result<SinkPool> {
-        let mut by_chain: HashMap<usize, Vec<Box<dyn ChainSink>>> = HashMap::new();
-        for w in &self.writers {
-            for (&c, sink) in run.chain_ids.iter().zip(w.open(run)?) {
-                by_chain.entry(c).or_default().push(sink);
-            }
-        }
-        Ok(Mutex::new(by_chain))
     }
 
     fn sample(
@@ -749,6 +791,17 @@ impl<'m> Sampler<'m> {
         by_chain.sort_by_key(|(c, _)| order[c]);
         Ok((by_chain.into_iter().map(|(_, r)| r).collect(), total, backend, single))
     }
+}
+
+/// Opens every trace writer: per chain, its sinks.
+fn open_writers(writers: &[Arc<dyn TraceWriter>], run: &RunInfo<'_>) -> Result<SinkPool> {
+    let mut by_chain: HashMap<usize, Vec<Box<dyn ChainSink>>> = HashMap::new();
+    for w in writers {
+        for (&c, sink) in run.chain_ids.iter().zip(w.open(run)?) {
+            by_chain.entry(c).or_default().push(sink);
+        }
+    }
+    Ok(Mutex::new(by_chain))
 }
 
 /// Inverse mass diagonal `1/|∂logp/∂u|` at the initial point (nutpie's initialisation):

@@ -55,6 +55,11 @@ impl TraceVarInfo {
     pub fn size(&self) -> usize {
         self.shape.iter().product()
     }
+
+    /// Name of element `e`: `theta[3]`, `a[Aitkin]` with labels, the name for a scalar.
+    pub fn element_name(&self, e: usize) -> String {
+        super::trace::element_name(&self.name, &self.shape, self.labels.as_deref(), e)
+    }
 }
 
 /// Receives one chain's output while it is sampled. Implementations buffer and write in
@@ -62,6 +67,12 @@ impl TraceVarInfo {
 pub trait ChainSink: Send {
     /// Warmup is over: the step size and inverse metric (diagonal) the chain samples with.
     fn adapted(&mut self, step_size: f64, inv_metric: &[f64]) -> Result<()>;
+    /// A warmup iteration finished (its statistics: step size, tree depth, divergence). Trace
+    /// files keep no warmup draws, so the default does nothing; the live view shows them.
+    fn warmup(&mut self, stats: &DrawStats) -> Result<()> {
+        let _ = stats;
+        Ok(())
+    }
     /// A kept draw: its statistics and constrained values (laid out as [`RunInfo::vars`]).
     fn draw(&mut self, stats: &DrawStats, values: &[f64]) -> Result<()>;
     /// The chain stopped: `complete` when it made every draw (not cancelled); times in

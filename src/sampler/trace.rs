@@ -26,11 +26,17 @@ impl TraceVar {
     /// Name of element `e`: `theta[3]`, `a[Aitkin]` with labels, the variable's name for a
     /// scalar.
     pub fn element_name(&self, e: usize) -> String {
-        match (&self.labels, self.shape.is_empty()) {
-            (_, true) => self.name.clone(),
-            (Some(l), false) if e < l.len() => format!("{}[{}]", self.name, l[e]),
-            _ => format!("{}[{e}]", self.name),
-        }
+        element_name(&self.name, &self.shape, self.labels.as_deref(), e)
+    }
+}
+
+/// Name of element `e` of a variable: `theta[3]`, `a[Aitkin]` with labels, the name itself
+/// for a scalar.
+pub(crate) fn element_name(name: &str, shape: &[usize], labels: Option<&[String]>, e: usize) -> String {
+    match (labels, shape.is_empty()) {
+        (_, true) => name.to_string(),
+        (Some(l), false) if e < l.len() => format!("{name}[{}]", l[e]),
+        _ => format!("{name}[{e}]"),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+pub mod browser;
 pub mod fuzz;
 
 /// The shared folder beside the repository (`EXMC_SHARED` overrides), if present.

@@ -148,6 +148,13 @@ struct SampleArgs {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    /// Serve a live view of the run in the browser on ADDR (e.g. `127.0.0.1:8080`; port 0
+    /// picks a free one) while it samples; the address is printed on stderr.
+    #[arg(long, value_name = "ADDR")]
+    live: Option<String>,
+    /// A variable the live view plots (repeat for several; default the first few elements).
+    #[arg(long = "live-var", value_name = "NAME", requires = "live")]
+    live_vars: Vec<String>,
 }
 
 /// Parses `A..B`.
@@ -164,7 +171,11 @@ fn parse_range(s: &str) -> std::result::Result<std::ops::Range<usize>, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Sample(args) => sample(&args),
+        Command::Sample(args) => match sample(&args) {
+            // Ctrl-C: the chains stopped, the trace files hold the draws made so far.
+            Ok(false) => return ExitCode::from(130),
+            r => r.map(|_| ()),
+        },
         Command::Summary { dir } => summary(&dir),
         Command::Plot(args) => plot(&args),
         Command::Compare { dirs, weighting } => compare(&dirs, weighting),
@@ -179,7 +190,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn sample(a: &SampleArgs) -> Result<()> {
+/// Samples; `Ok(false)` when Ctrl-C stopped the run (the trace files hold what was drawn).
+fn sample(a: &SampleArgs) -> Result<bool> {
     let model = Model::from_files(&a.model, a.data.as_deref())?;
     let name = a.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.exmc")));
@@ -220,7 +232,38 @@ fn sample(a: &SampleArgs) -> Result<()> {
     if a.chain_ids.is_some() {
         s = s.only_chains(ids.clone());
     }
+    // The first Ctrl-C stops the chains at their next iteration; a second one exits at once.
+    let cancel = CancelToken::new();
+    s = s.cancel_token(cancel.clone());
+    let _ = ctrlc::set_handler(move || {
+        if cancel.is_cancelled() {
+            std::process::exit(130);
+        }
+        eprintln!("exmc: stopping the chains (Ctrl-C again to quit at once)");
+        cancel.cancel();
+    });
+    // The view outlives the run so that the page shows the final state while the summary,
+    // plots and report are written; it closes when this function returns.
+    let live = match &a.live {
+        Some(addr) => {
+            let vars: Vec<&str> = a.live_vars.iter().map(String::as_str).collect();
+            let view = exmc::sampler::live::LiveView::bind(addr)?.vars(&vars);
+            eprintln!("exmc: live view at {}", view.url());
+            s = s.live_view(view.clone());
+            Some(view)
+        }
+        None => None,
+    };
     let fit = s.run()?;
+    if fit.cancelled {
+        drop(live);
+        eprintln!(
+            "exmc: cancelled: the draws made so far are in {} and {}",
+            dir.csv().display(),
+            dir.zarr().display()
+        );
+        return Ok(false);
+    }
     // Pointwise log-likelihood (ArviZ's `log_likelihood` group) and PSIS-LOO for `compare`.
     let observed = model.nodes().iter().any(|n| matches!(n.kind, NodeKind::Observed { .. }));
     let ll = if observed && fit.trace.draws > 0 { Some(log_likelihood(&model, &fit)?) } else { None };
@@ -317,7 +360,7 @@ fn sample(a: &SampleArgs) -> Result<()> {
     })?;
     println!("{summary}");
     eprintln!("exmc: wrote {}", out.display());
-    Ok(())
+    Ok(true)
 }
 
 fn summary(dir: &std::path::Path) -> Result<()> {

@@ -1,0 +1,201 @@
+//! A live view of a run in the browser: [`Sampler::live`](super::Sampler::live) (or
+//! [`Sampler::live_view`](super::Sampler::live_view) with a [`LiveView`] bound beforehand)
+//! serves a page on a local address that updates while the chains run — per-chain progress
+//! and divergences, step size and tree depth during warmup, trace and rank plots of chosen
+//! variables, running R-hat and ESS.
+//!
+//! With many chains (thousands on a GPU) the page shows a sample of them, evenly spaced over
+//! the run's chain ids, plus aggregates over all: iterations done, divergences, the spread of
+//! step sizes, and a Gelman–Rubin R-hat from every chain's running mean and variance.
+//!
+//! The sampler's side costs a lock and a few additions per iteration; the diagnostics are
+//! computed on the server's own thread, at most five times a second whatever the number of
+//! open pages. The server stops when the last handle to the view is dropped: at the end of
+//! [`Sampler::run`](super::Sampler::run) for [`Sampler::live`](super::Sampler::live), or
+//! when the caller drops its [`LiveView`] (which keeps serving the final state until then).
+//!
+//! ```no_run
+//! use exmc::prelude::*;
+//! use exmc::sampler::live::LiveView;
+//! let mut m = Model::new();
+//! let mu = m.rv("mu", Normal::new(0.0, 5.0))?;
+//! m.observe("x", Normal::new(mu, 1.0), &[1.0, 2.0, 1.5])?;
+//! let view = LiveView::bind("127.0.0.1:0")?.vars(&["mu"]);
+//! println!("open {}", view.url());
+//! let fit = Sampler::new(&m).live_view(view.clone()).run()?;
+//! # Ok::<(), exmc::Error>(())
+//! ```
+
+mod board;
+mod server;
+
+use std::sync::{Arc, Mutex};
+
+use board::{Board, Element, Pending, RunState};
+
+use crate::error::{Error, Result};
+use crate::nuts::DrawStats;
+use crate::sampler::sink::{ChainSink, RunInfo, TraceWriter};
+
+/// Tracked elements when no variable is chosen: the first ones in model order.
+const DEFAULT_ELEMENTS: usize = 4;
+/// Most tracked elements (each is one trace and one rank plot on the page).
+const MAX_ELEMENTS: usize = 16;
+/// Chains whose draws the page plots, by default.
+const DEFAULT_SHOWN: usize = 8;
+
+/// What the page shows.
+#[derive(Clone, Debug)]
+struct Options {
+    vars: Vec<String>,
+    shown: usize,
+}
+
+/// A live view: an HTTP server on a local address and the state of the run it shows. Clones
+/// share the server; it stops when the last clone is dropped.
+#[derive(Clone, Debug)]
+pub struct LiveView {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    addr: String,
+    url: String,
+    opts: Mutex<Options>,
+    /// The board of the run being shown (replaced when the view is given to another run).
+    board: Arc<Mutex<Option<Arc<Board>>>>,
+    /// Held for its lifetime: dropping it stops the server.
+    _server: server::Server,
+}
+
+impl LiveView {
+    /// Starts serving on `addr` (`"127.0.0.1:8080"`; port 0 picks a free one, see
+    /// [`LiveView::url`]). Fails with [`Error::Live`] when the address cannot be bound.
+    pub fn bind(addr: &str) -> Result<LiveView> {
+        let board = Arc::new(Mutex::new(None));
+        let server = server::Server::start(addr, Arc::clone(&board))
+            .map_err(|reason| Error::Live { addr: addr.to_string(), reason })?;
+        let url = format!("http://{}/", server.local_addr());
+        Ok(LiveView {
+            inner: Arc::new(Inner {
+                addr: addr.to_string(),
+                url,
+                opts: Mutex::new(Options { vars: Vec::new(), shown: DEFAULT_SHOWN }),
+                board,
+                _server: server,
+            }),
+        })
+    }
+
+    /// The page's address, e.g. `http://127.0.0.1:41234/`.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Variables to plot (all their elements, up to 16 in all). By default the first four
+    /// elements of the trace, in model order. An unknown name fails the run with
+    /// [`Error::Live`].
+    pub fn vars(self, names: &[&str]) -> LiveView {
+        self.options().vars = names.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// How many chains the page plots and lists (default 8; at least 1), evenly spaced over
+    /// the run's chains. Aggregates always cover every chain.
+    pub fn chains_shown(self, n: usize) -> LiveView {
+        self.options().shown = n.max(1);
+        self
+    }
+
+    fn options(&self) -> std::sync::MutexGuard<'_, Options> {
+        self.inner.opts.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks the end of the run the view shows (the page stops polling).
+    pub(crate) fn end(&self, cancelled: bool, failed: bool) {
+        let state = match (failed, cancelled) {
+            (true, _) => RunState::Failed,
+            (false, true) => RunState::Cancelled,
+            (false, false) => RunState::Finished,
+        };
+        if let Some(b) = self.inner.board.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            b.end(state);
+        }
+    }
+
+    /// The tracked elements of `run`.
+    fn elements(&self, run: &RunInfo<'_>) -> Result<Vec<Element>> {
+        let vars = self.options().vars.clone();
+        let mut out = Vec::new();
+        let chosen: Vec<_> = if vars.is_empty() {
+            run.vars.iter().collect()
+        } else {
+            let mut v = Vec::with_capacity(vars.len());
+            for name in &vars {
+                let Some(var) = run.vars.iter().find(|v| &v.name == name) else {
+                    let known: Vec<&str> = run.vars.iter().map(|v| v.name.as_str()).collect();
+                    return Err(Error::Live {
+                        addr: self.inner.addr.clone(),
+                        reason: format!("no trace variable `{name}` (the run has: {})", known.join(", ")),
+                    });
+                };
+                v.push(var);
+            }
+            v
+        };
+        let cap = if vars.is_empty() { DEFAULT_ELEMENTS } else { MAX_ELEMENTS };
+        'vars: for var in chosen {
+            for e in 0..var.size() {
+                if out.len() == cap {
+                    break 'vars;
+                }
+                out.push(Element { label: var.element_name(e), offset: var.offset + e });
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl TraceWriter for LiveView {
+    fn open(&self, run: &RunInfo<'_>) -> Result<Vec<Box<dyn ChainSink>>> {
+        let elements = self.elements(run)?;
+        let board = Arc::new(Board::new(run, elements, self.options().shown));
+        *self.inner.board.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&board));
+        Ok((0..run.chain_ids.len())
+            .map(|slot| {
+                let pending = board.pending(slot);
+                Box::new(LiveSink { board: Arc::clone(&board), slot, pending }) as Box<dyn ChainSink>
+            })
+            .collect())
+    }
+}
+
+/// One chain's feed into the board (gathered locally, handed over in batches).
+struct LiveSink {
+    board: Arc<Board>,
+    slot: usize,
+    pending: Pending,
+}
+
+impl ChainSink for LiveSink {
+    fn adapted(&mut self, _step_size: f64, _inv_metric: &[f64]) -> Result<()> {
+        Ok(())
+    }
+
+    fn warmup(&mut self, stats: &DrawStats) -> Result<()> {
+        self.board.warmup(self.slot, &mut self.pending, stats);
+        Ok(())
+    }
+
+    fn draw(&mut self, stats: &DrawStats, values: &[f64]) -> Result<()> {
+        self.board.draw(self.slot, &mut self.pending, stats, values);
+        Ok(())
+    }
+
+    fn finish(&mut self, complete: bool, _warmup_s: f64, _sampling_s: f64) -> Result<()> {
+        self.board.flush(self.slot, &mut self.pending);
+        self.board.finish(self.slot, complete);
+        Ok(())
+    }
+}

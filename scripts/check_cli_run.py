@@ -69,8 +69,29 @@ def main(run):
         theirs_loo = az.loo(idata)
     if abs(theirs_loo.elpd_loo - loo["elpd_loo"]) > 1e-6 * max(1.0, abs(loo["elpd_loo"])):
         fail(f"elpd_loo: exmc {loo['elpd_loo']}, ArviZ {theirs_loo.elpd_loo}")
+    pred = os.path.join(run, "predictive.zarr")
+    note = ""
+    if os.path.isdir(pred):
+        # `exmc predict RUN`: ArviZ's posterior_predictive group, one replicate per draw, with
+        # the observed data beside it, and ArviZ's LOO-PIT computes from the two stores.
+        pp = az.from_zarr(pred)
+        for g in ["posterior_predictive", "observed_data"]:
+            if g not in pp.groups():
+                fail(f"group {g} missing from predictive.zarr: {pp.groups()}")
+        for name, var in pp.posterior_predictive.data_vars.items():
+            if (var.sizes["chain"], var.sizes["draw"]) != (chains, draws):
+                fail(f"posterior_predictive {name} is {dict(var.sizes)}")
+            if var.shape[2:] != pp.observed_data[name].shape:
+                fail(f"posterior_predictive {name} {var.shape} vs observed {pp.observed_data[name].shape}")
+        idata.extend(pp)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pit = az.loo_pit(idata, y=list(pp.observed_data.data_vars)[0])
+        if not ((pit >= 0) & (pit <= 1)).all():
+            fail("ArviZ's LOO-PIT outside [0, 1]")
+        note = "; the predictive store opens and ArviZ computes LOO-PIT from it"
     print(f"{run}: ArviZ opens the Zarr store and {len(csvs)} CSV files; its summary of {len(ours)} "
-          f"elements agrees with exmc's")
+          f"elements agrees with exmc's{note}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ Usage (from the repository root):
 Writes tests/data/diagnostics_oracle.json: a list of cases, each with
   name, draws (chains x draws), energy (1-d), and
   arviz: {ess_bulk, ess_tail, ess_mean, ess_sd, ess_median, ess_folded,
-          ess_identity, ess_quantile_0.05, ess_quantile_0.95, rhat, rhat_split,
+          ess_identity, ess_quantile_0.05, ess_quantile_0.95, ess_local_0_0.05,
+          ess_local_0.45_0.5, ess_local_0.95_1, rhat, rhat_split,
           rhat_folded, rhat_z_scale, rhat_identity, mcse_mean, mcse_sd, bfmi,
           hdi_0.94, hdi_0.5, hdi_0.89}
   summary: the unrounded az.summary row {mean, sd, hdi_3%, hdi_97%, mcse_mean,
@@ -82,6 +83,9 @@ def arviz_values(az, draws, energy):
         "ess_identity": one(az.ess, method="identity"),
         "ess_quantile_0.05": one(az.ess, method="quantile", prob=0.05),
         "ess_quantile_0.95": one(az.ess, method="quantile", prob=0.95),
+        "ess_local_0_0.05": one(az.ess, method="local", prob=(0.0, 0.05)),
+        "ess_local_0.45_0.5": one(az.ess, method="local", prob=(0.45, 0.5)),
+        "ess_local_0.95_1": one(az.ess, method="local", prob=(0.95, 1.0)),
         "rhat": one(az.rhat, method="rank"),
         "rhat_split": one(az.rhat, method="split"),
         "rhat_folded": one(az.rhat, method="folded"),

@@ -337,6 +337,71 @@ fn sample_serves_a_live_view_until_ctrl_c() {
     assert!(csv.chains.iter().all(|c| !c.complete), "a cancelled chain's file says it is incomplete");
 }
 
+/// `exmc predict`: replicates for the run's data (with the predictive check and LOO-PIT
+/// plots) and for new covariates (`--data`), written as a Zarr store ArviZ reads; bad input
+/// named on stderr.
+#[test]
+fn predict_replicates_observations_for_the_runs_data_and_new_data() {
+    let dir = out_dir("predict");
+    let model = dir.join("line.toml");
+    std::fs::write(
+        &model,
+        "[rv.a]\ndist = \"normal\"\nmu = 0\nsigma = 5\n\n[rv.b]\ndist = \"normal\"\nmu = 0\nsigma = 5\n\n\
+         [rv.s]\ndist = \"half_normal\"\nsigma = 2\n\n[observe.y]\ndist = \"normal\"\nmu = \"a + b * x\"\n\
+         sigma = \"s\"\ndata = \"y_data\"\n",
+    )
+    .unwrap();
+    let data = dir.join("line.json");
+    let x: Vec<f64> = (0..12).map(|i| f64::from(i) / 4.0).collect();
+    let y: Vec<f64> =
+        x.iter().enumerate().map(|(i, x)| 1.0 + 2.0 * x + 0.3 * ((i * 7 % 5) as f64 - 2.0)).collect();
+    std::fs::write(&data, serde_json::json!({ "x": x, "y_data": y }).to_string()).unwrap();
+    let run = dir.join("run");
+    let o = sample(
+        &model,
+        &data,
+        &run,
+        &["--draws", "200", "--warmup", "200", "--seed", "1", "--backend", "cpu"],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = exmc(&["predict", run.to_str().unwrap(), "--seed", "3"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("y[11]"), "{}", text(&o.stdout));
+    let store = run.join("predictive.zarr");
+    assert!(store.join("posterior_predictive").join("y").is_dir(), "ArviZ's posterior_predictive group");
+    for plot in ["ppc.svg", "loo_pit.svg"] {
+        let svg = std::fs::read_to_string(run.join("plots").join(plot)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("y: "), "{plot}");
+    }
+    // New covariates: three points; the placeholders for y are not used.
+    let new = dir.join("new.json");
+    std::fs::write(&new, r#"{"x": [10.0, 20.0, 30.0], "y_data": [0, 0, 0]}"#).unwrap();
+    let out = dir.join("new.zarr");
+    let o = exmc(&[
+        "predict",
+        run.to_str().unwrap(),
+        "--data",
+        new.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let printed = text(&o.stdout);
+    assert!(printed.contains("y[2]") && !printed.contains("y[3]"), "{printed}");
+    // The predictive mean at x = 30 is near 1 + 2·30.
+    let row = printed.lines().find(|l| l.trim_start().starts_with("y[2]")).unwrap();
+    let mean: f64 = row.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!((mean - 61.0).abs() < 3.0, "{row}");
+    assert!(out.join("posterior_predictive").is_dir());
+    // Bad input: no run directory, a missing data file.
+    let o = exmc(&["predict", dir.join("nothing").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("nothing"), "{}", text(&o.stderr));
+    let o = exmc(&["predict", run.to_str().unwrap(), "--data", dir.join("no.json").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("no.json"), "{}", text(&o.stderr));
+}
+
 #[test]
 fn help_and_version() {
     let o = exmc(&["--version"]);

@@ -132,6 +132,14 @@ fn check_all_kinds(trace: &Trace) {
     for n in &names {
         assert_eq!(s.count_texts(&format!("ESS of {n}")), 1);
     }
+    // Local ESS: twenty slices per element, the 400 line.
+    let s = parse(&plot(trace, PlotKind::EssLocal, &opts).unwrap());
+    assert_eq!(s.count("circle"), 20 * k);
+    assert_eq!(s.series("polyline"), k);
+    for n in &names {
+        assert_eq!(s.count_texts(&format!("local ESS of {n}")), 1);
+        assert_eq!(s.count_texts(n), 1, "{n} caption");
+    }
     // Pair: densities on the diagonal, scatter below, divergent draws in red.
     let few = PlotOptions { per_page: 3, ..PlotOptions::default() };
     let s = parse(&plot(trace, PlotKind::Pair, &few).unwrap());
@@ -207,4 +215,62 @@ fn selection_paging_and_several_models() {
     let rows = 10.min(t.scalars().len()) + t2.scalars().len();
     assert_eq!(both.count("circle"), rows);
     assert!(both.texts.iter().any(|s| s.contains("schools, glm")));
+}
+
+/// Posterior predictive checks and LOO-PIT from a fit: densities for eight schools (one line
+/// per replicated data set, at most 100), a hanging rootogram for the Poisson GLM's counts
+/// (one bar per count from 0 to the largest observed or replicated), and a LOO-PIT panel with
+/// its uniform band.
+#[test]
+fn predictive_checks_and_loo_pit() {
+    for (m, name) in [(eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA), "y"), (poisson_glm(), "y")] {
+        let fit = Sampler::new(&m).chains(4).warmup(300).draws(300).seed(2).progress(false).run().unwrap();
+        let ppc = posterior_predictive(&m, &fit, 7).unwrap();
+        let data: Vec<f64> = m
+            .nodes()
+            .iter()
+            .find_map(|n| match &n.kind {
+                NodeKind::Observed { data, .. } if n.name == name => Some(data.to_vec()),
+                _ => None,
+            })
+            .unwrap();
+        let s = parse(&exmc::plot::ppc(&[(name, &data)], &ppc).unwrap());
+        let rep = ppc.var(name).unwrap();
+        let counts = data.iter().chain(&rep.values).all(|x| x.fract() == 0.0 && *x >= 0.0);
+        if counts {
+            let max = data.iter().chain(&rep.values).fold(0.0f64, |a, &b| a.max(b)) as usize;
+            assert!(
+                s.texts
+                    .iter()
+                    .any(|t| t == &format!("{name}: hanging rootogram over 1200 replicated data sets"))
+            );
+            // A bar per count and the legend's swatch, half transparent.
+            let bars = s
+                .tags
+                .iter()
+                .filter(|(t, a)| t == "rect" && a.iter().any(|(k, v)| k == "opacity" && v == "0.5"))
+                .count();
+            assert_eq!(bars, max + 1 + 1);
+            assert_eq!(s.count("circle"), max + 1, "a point per expected frequency");
+            assert_eq!(s.count_texts("√frequency"), 1);
+        } else {
+            assert_eq!(s.count_texts(&format!("{name}: 100 replicated data sets")), 1);
+            let faint = s
+                .tags
+                .iter()
+                .filter(|(t, a)| t == "polyline" && a.iter().any(|(k, v)| k == "opacity" && v == "0.2"))
+                .count();
+            assert_eq!(faint, 100, "one line per replicated data set shown");
+            for label in ["observed", "replicated, pooled", "replicated"] {
+                assert_eq!(s.count_texts(label), 1, "{label}");
+            }
+        }
+        let ll = log_likelihood(&m, &fit).unwrap();
+        let pit = ll.loo_pit(&m, &fit, &ppc, name).unwrap();
+        let s = parse(&exmc::plot::loo_pit(&[(name, &pit)]).unwrap());
+        assert_eq!(s.count("polygon"), 1, "the uniform band");
+        assert_eq!(s.count_texts(&format!("{name}: LOO-PIT of {} observations", data.len())), 1);
+        assert_eq!(s.count_texts("LOO-PIT"), 2, "axis and legend");
+        assert!(exmc::plot::ppc(&[("nope", &data)], &ppc).is_err(), "a node without replicates");
+    }
 }

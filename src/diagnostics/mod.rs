@@ -44,8 +44,8 @@ mod summary;
 pub use bfmi::bfmi;
 pub use compare::{CompareError, Comparison, ComparisonRow, Weighting, compare};
 pub use ess::{
-    autocov, ess_bulk, ess_folded, ess_identity, ess_mean, ess_median, ess_quantile, ess_sd, ess_tail,
-    ess_z_scale,
+    autocov, ess_bulk, ess_folded, ess_identity, ess_local, ess_mean, ess_median, ess_quantile, ess_sd,
+    ess_tail, ess_z_scale,
 };
 pub use hdi::hdi;
 pub use loo::{Criterion, Elpd, logsumexp, loo, loo_pit, psis, waic};

@@ -1,9 +1,11 @@
-//! ESS evolution (ArviZ's `plot_ess(kind="evolution")`): per element, the bulk and tail ESS of
-//! the first 5%, 10%, …, 100% of every chain's draws against the draws used. Both should grow
-//! about linearly; a flat or falling curve means the chains have not converged.
+//! ESS plots. Evolution (ArviZ's `plot_ess(kind="evolution")`): per element, the bulk and
+//! tail ESS of the first 5%, 10%, …, 100% of every chain's draws against the draws used; both
+//! should grow about linearly, and a flat or falling curve means the chains have not
+//! converged. Local (`plot_ess(kind="local")`): the ESS of each 5% slice of the distribution,
+//! which shows where (often in a tail) the chains explore poorly.
 
 use super::{Element, caption, color, drawing, grid, range};
-use crate::diagnostics::{ess_bulk, ess_tail};
+use crate::diagnostics::{ess_bulk, ess_local as local, ess_tail};
 use crate::error::Result;
 use plotters::prelude::*;
 
@@ -63,6 +65,45 @@ pub(super) fn ess_evolution(elements: &[Element]) -> Result<String> {
             .position(SeriesLabelPosition::UpperLeft)
             .border_style(BLACK)
             .draw()
+            .map_err(drawing)?;
+        Ok(())
+    })
+}
+
+pub(super) fn ess_local(elements: &[Element]) -> Result<String> {
+    grid(elements, |area, name, chains| {
+        let slices: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
+        let points: Vec<(f64, f64)> = (0..POINTS)
+            .map(|i| {
+                let lo = i as f64 / POINTS as f64;
+                let hi = (i + 1) as f64 / POINTS as f64;
+                (lo + 0.5 / POINTS as f64, local(&slices, lo, hi))
+            })
+            .collect();
+        let top = range(points.iter().map(|p| p.1).chain([MIN_ESS, 0.0])).end;
+        let mut chart = ChartBuilder::on(area)
+            .caption(name, caption())
+            .margin(8)
+            .x_label_area_size(32)
+            .y_label_area_size(56)
+            .build_cartesian_2d(0.0..1.0, 0.0..top)
+            .map_err(drawing)?;
+        chart
+            .configure_mesh()
+            .x_desc("quantile")
+            .y_desc(format!("local ESS of {name}"))
+            .disable_mesh()
+            .draw()
+            .map_err(drawing)?;
+        let c = color(0);
+        chart
+            .draw_series(points.iter().map(|&(x, y)| Circle::new((x, y), 3, c.filled())))
+            .map_err(drawing)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, MIN_ESS), (1.0, MIN_ESS)],
+                BLACK.mix(0.5),
+            )))
             .map_err(drawing)?;
         Ok(())
     })

@@ -1,7 +1,8 @@
 //! Diagnostic plots as SVG, drawn natively (plotters' SVG backend; no Python, no system
 //! libraries): trace, rank, posterior density with HDI, autocorrelation, forest, energy, ESS
-//! evolution and pair plots of a [`Trace`], in ArviZ's layout, and Pareto k̂ of a PSIS-LOO
-//! estimate ([`pareto_k`]).
+//! evolution, local ESS and pair plots of a [`Trace`], in ArviZ's layout; Pareto k̂ of a
+//! PSIS-LOO estimate ([`pareto_k`]); posterior predictive checks ([`ppc`]: densities, or a
+//! hanging rootogram for counts) and LOO-PIT ([`loo_pit`]).
 //!
 //! One panel per scalar element (`theta[0]`, …), captioned with its name; variables are chosen
 //! by name and many elements are paged ([`PlotOptions`]).
@@ -24,14 +25,18 @@ mod energy;
 mod ess;
 mod forest;
 mod kde;
+mod loo_pit;
 mod pair;
 mod pareto_k;
 mod posterior;
+mod ppc;
 mod rank;
 mod trace;
 
 pub use kde::kde;
+pub use loo_pit::loo_pit;
 pub use pareto_k::pareto_k;
+pub use ppc::ppc;
 
 use crate::error::{Error, Result};
 use crate::sampler::Trace;
@@ -56,6 +61,9 @@ pub enum PlotKind {
     Energy,
     /// Per element: bulk and tail ESS of growing shares of the draws against the draws used.
     EssEvolution,
+    /// Per element: the local ESS of twenty slices of the distribution (between its 0, 5%,
+    /// …, 100% quantiles): low values show where the chains explore poorly (often a tail).
+    EssLocal,
     /// A grid of pairwise scatter plots (densities on the diagonal), divergent draws marked;
     /// the first six elements of the page.
     Pair,
@@ -63,7 +71,7 @@ pub enum PlotKind {
 
 impl PlotKind {
     /// Every kind.
-    pub const ALL: [PlotKind; 8] = [
+    pub const ALL: [PlotKind; 9] = [
         PlotKind::Trace,
         PlotKind::Rank,
         PlotKind::Posterior,
@@ -71,6 +79,7 @@ impl PlotKind {
         PlotKind::Forest,
         PlotKind::Energy,
         PlotKind::EssEvolution,
+        PlotKind::EssLocal,
         PlotKind::Pair,
     ];
 
@@ -84,6 +93,7 @@ impl PlotKind {
             PlotKind::Forest => "forest",
             PlotKind::Energy => "energy",
             PlotKind::EssEvolution => "ess_evolution",
+            PlotKind::EssLocal => "ess_local",
             PlotKind::Pair => "pair",
         }
     }
@@ -136,6 +146,7 @@ pub fn plot(trace: &Trace, kind: PlotKind, opts: &PlotOptions) -> Result<String>
         PlotKind::Posterior => posterior::posterior(&elements),
         PlotKind::Autocorr => autocorr::autocorr(&elements),
         PlotKind::EssEvolution => ess::ess_evolution(&elements),
+        PlotKind::EssLocal => ess::ess_local(&elements),
         PlotKind::Pair => pair::pair(trace, &elements),
         PlotKind::Forest | PlotKind::Energy => unreachable!("drawn above"),
     }

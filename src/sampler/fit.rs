@@ -76,6 +76,23 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// A fit read back from disk (a run directory's Zarr store, CmdStan CSV files): the
+    /// trace alone, for what takes a [`Fit`] — [`posterior_predictive`](super::posterior_predictive),
+    /// [`log_likelihood`](super::log_likelihood), LOO. It has no timings, counters or layout
+    /// of the unconstrained space; its backend reads `"read from disk"`.
+    pub fn from_trace(trace: Trace) -> Fit {
+        Fit {
+            trace,
+            noncentered: Vec::new(),
+            backend: "read from disk".into(),
+            pointmap: PointMap::default(),
+            timing: Timing::default(),
+            counters: DriveCounters::default(),
+            cancelled: false,
+            warnings: Vec::new(),
+        }
+    }
+
     pub(crate) fn assemble(
         compiled: &Compiled,
         ids: &[usize],

@@ -119,12 +119,12 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
 /// # }
 /// ```
 pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace> {
-    let nodes = model.nodes();
     let trace = &fit.trace;
+    let nodes = model.nodes();
     let mut rng = StdRng::seed_from_u64(seed);
     let observed: Vec<usize> = observed_nodes(model).map(|(i, _)| i).collect();
     let mut outs: Vec<Option<TraceVar>> = vec![None; observed.len()];
-    for_each_draw(model, fit, |_, _, i, params| {
+    for_each_draw(model, trace, |_, _, i, params| {
         let node = &nodes[i];
         let NodeKind::Observed { dist, .. } = &node.kind else { unreachable!("observed nodes only") };
         let n = if dist.kind.is_vector() {
@@ -179,17 +179,16 @@ fn draw_from(kind: DistKind, params: &[ConstValue], n: usize, rng: &mut StdRng) 
     out
 }
 
-/// Walks every kept draw of `fit` (chain by chain) through `model` in topological order:
+/// Walks every kept draw of `trace` (chain by chain) through `model` in topological order:
 /// free nodes and deterministics take their traced values, data their values, and for each
 /// observed node `visit(chain, draw, node, parameters)` runs with its parameters evaluated.
 fn for_each_draw(
     model: &Model,
-    fit: &Fit,
+    trace: &Trace,
     mut visit: impl FnMut(usize, usize, usize, &[ConstValue]) -> Result<()>,
 ) -> Result<()> {
     let order = model.topological_order()?;
     let nodes = model.nodes();
-    let trace = &fit.trace;
     let from_trace: Vec<Option<&TraceVar>> = nodes.iter().map(|n| trace.var(&n.name)).collect();
     for (node, t) in nodes.iter().zip(&from_trace) {
         if matches!(node.kind, NodeKind::Free { .. }) && t.is_none_or(|t| t.size() != node.len()) {
@@ -306,7 +305,7 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
     }
     let n_obs: usize = names.iter().map(|n| n.1).sum();
     let mut values = vec![Vec::with_capacity(total_draws); n_obs];
-    for_each_draw(model, fit, |_, _, i, params| {
+    for_each_draw(model, trace, |_, _, i, params| {
         let node = &nodes[i];
         let NodeKind::Observed { dist, data } = &node.kind else { unreachable!("observed nodes only") };
         let base = first[i].expect("observed");

@@ -50,6 +50,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = WeightingArg::Stacking)]
         weighting: WeightingArg,
     },
+    /// Replicates the observations at every posterior draw of a run directory (posterior
+    /// predictive), optionally for new data; writes a Zarr store ArviZ opens and, for the
+    /// run's own data, the predictive check and LOO-PIT plots.
+    Predict(PredictArgs),
     /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one.
     Merge {
         /// The shards' run directories.
@@ -59,6 +63,23 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Args, Debug)]
+struct PredictArgs {
+    /// The run directory (written by `exmc sample`).
+    dir: PathBuf,
+    /// Predict for this data file (JSON) instead of the run's: new covariates or group
+    /// indices, in the model file's names. It must still hold every array the model file
+    /// names; the observed values in it are not used (placeholders will do).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Seed of the replicates.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The Zarr store to write (default `DIR/predictive.zarr`).
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 /// Model weights in `exmc compare`.
@@ -179,6 +200,7 @@ fn main() -> ExitCode {
         Command::Summary { dir } => summary(&dir),
         Command::Plot(args) => plot(&args),
         Command::Compare { dirs, weighting } => compare(&dirs, weighting),
+        Command::Predict(args) => predict(&args),
         Command::Merge { dirs, out } => merge(&dirs, &out),
     };
     match result {
@@ -412,6 +434,45 @@ fn compare(dirs: &[PathBuf], weighting: WeightingArg) -> Result<()> {
     let table = exmc::diagnostics::compare(&refs, weighting)
         .map_err(|e| Error::InvalidOption { option: "compare", reason: e.to_string() })?;
     println!("{table}");
+    Ok(())
+}
+
+fn predict(a: &PredictArgs) -> Result<()> {
+    let run = run_dir::Shard::read(&a.dir)?;
+    let record = run.record();
+    let data = a.data.as_deref().or(record.data.as_deref());
+    let model = Model::from_files(&record.model, data)?;
+    let fit = Fit::from_trace(run.into_trace());
+    let ppc = posterior_predictive(&model, &fit, a.seed)?;
+    let out = a.out.clone().unwrap_or_else(|| a.dir.join("predictive.zarr"));
+    exmc::io::InferenceData::new(&model).posterior_predictive(&ppc).write_zarr(&out)?;
+    println!("{}", ppc.summary());
+    eprintln!("exmc: wrote {}", out.display());
+    if a.data.is_some() {
+        // New data's observed values are placeholders: nothing to check predictions against.
+        return Ok(());
+    }
+    let observed: Vec<(String, Vec<f64>)> = model
+        .nodes()
+        .iter()
+        .filter_map(|n| match &n.kind {
+            NodeKind::Observed { data, .. } => Some((n.name.clone(), data.to_vec())),
+            _ => None,
+        })
+        .collect();
+    let pairs: Vec<(&str, &[f64])> = observed.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+    let ll = log_likelihood(&model, &fit)?;
+    let pits = pairs.iter().map(|(n, _)| ll.loo_pit(&model, &fit, &ppc, n)).collect::<Result<Vec<_>>>()?;
+    let pit_pairs: Vec<(&str, &[f64])> =
+        pairs.iter().zip(&pits).map(|((n, _), p)| (*n, p.as_slice())).collect();
+    let plots = a.dir.join("plots");
+    for (name, svg) in
+        [("ppc", exmc::plot::ppc(&pairs, &ppc)?), ("loo_pit", exmc::plot::loo_pit(&pit_pairs)?)]
+    {
+        let path = plots.join(format!("{name}.svg"));
+        run_dir::write_file(&path, &svg)?;
+        eprintln!("exmc: wrote {}", path.display());
+    }
     Ok(())
 }
 

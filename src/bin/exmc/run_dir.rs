@@ -207,7 +207,7 @@ pub fn read_trace(dir: &Path) -> Result<Trace> {
     Ok(read_cmdstan_dir(csv)?.trace)
 }
 
-/// One shard's run directory, read.
+/// A run directory (a whole run or one shard of it), read.
 pub struct Shard {
     dir: PathBuf,
     record: RunRecord,
@@ -215,6 +215,16 @@ pub struct Shard {
 }
 
 impl Shard {
+    /// What `run.json` records.
+    pub fn record(&self) -> &RunRecord {
+        &self.record
+    }
+
+    /// The trace.
+    pub fn into_trace(self) -> Trace {
+        self.trace
+    }
+
     /// Reads `dir`'s `run.json` and trace.
     pub fn read(dir: &Path) -> Result<Shard> {
         let run = dir.join(RUN);

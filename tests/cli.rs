@@ -122,7 +122,27 @@ fn plot_draws_the_chosen_kinds_and_variables() {
     let all = dir.join("all");
     let o = exmc(&["plot", run.to_str().unwrap(), "--out", all.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(std::fs::read_dir(&all).unwrap().count(), 8);
+    assert_eq!(std::fs::read_dir(&all).unwrap().count(), exmc::plot::PlotKind::ALL.len());
+    // PNG: by the file's extension, or --format for a directory.
+    let png = dir.join("forest.png");
+    let o = exmc(&["plot", run.to_str().unwrap(), "--kind", "forest", "--out", png.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    let pngs = dir.join("pngs");
+    let o = exmc(&[
+        "plot",
+        run.to_str().unwrap(),
+        "--kind",
+        "rank",
+        "--format",
+        "png",
+        "--scale",
+        "2",
+        "--out",
+        pngs.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(std::fs::read(pngs.join("rank.png")).unwrap().starts_with(b"\x89PNG"));
     let o = exmc(&["plot", run.to_str().unwrap(), "--kind", "bogus"]);
     assert_eq!(o.status.code(), Some(2));
     let o = exmc(&["plot", run.to_str().unwrap(), "--var", "nope", "--out", dir.join("n").to_str().unwrap()]);

@@ -274,3 +274,36 @@ fn predictive_checks_and_loo_pit() {
         assert!(exmc::plot::ppc(&[("nope", &data)], &ppc).is_err(), "a node without replicates");
     }
 }
+
+/// PNG output: the image has the SVG's size times the scale, and its text is drawn (the
+/// embedded font works): removing the SVG's text changes many pixels.
+#[cfg(feature = "png")]
+#[test]
+fn png_output_renders_the_svg_with_its_text() {
+    use exmc::plot::to_png;
+    use resvg::tiny_skia::Pixmap;
+    let t = fit(&eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA));
+    let svg = plot(&t, PlotKind::Forest, &PlotOptions::default()).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let width: f32 = doc.root_element().attribute("width").unwrap().parse().unwrap();
+    let height: f32 = doc.root_element().attribute("height").unwrap().parse().unwrap();
+    let png = to_png(&svg, 2.0).unwrap();
+    let img = Pixmap::decode_png(&png).expect("a PNG image");
+    assert_eq!((img.width(), img.height()), ((2.0 * width) as u32, (2.0 * height) as u32));
+    let dark =
+        |p: &Pixmap| p.pixels().iter().filter(|c| c.red() < 128 && c.green() < 128 && c.blue() < 128).count();
+    // Text only (dark, mostly black): the same plot without its text elements.
+    let mut no_text = String::new();
+    let mut rest = svg.as_str();
+    while let Some(at) = rest.find("<text") {
+        no_text.push_str(&rest[..at]);
+        let end = rest[at..].find("</text>").unwrap() + at + "</text>".len();
+        rest = &rest[end..];
+    }
+    no_text.push_str(rest);
+    let bare = Pixmap::decode_png(&to_png(&no_text, 2.0).unwrap()).unwrap();
+    let (with, without) = (dark(&img), dark(&bare));
+    assert!(with > without + 2000, "text drew {} dark pixels", with.saturating_sub(without));
+    assert!(matches!(to_png("not svg", 1.0), Err(Error::InvalidOption { option: "png", .. })));
+    assert!(to_png(&svg, 0.0).is_err());
+}

@@ -2,7 +2,8 @@
 //! libraries): trace, rank, posterior density with HDI, autocorrelation, forest, energy, ESS
 //! evolution, local ESS and pair plots of a [`Trace`], in ArviZ's layout; Pareto k̂ of a
 //! PSIS-LOO estimate ([`pareto_k`]); posterior predictive checks ([`ppc`]: densities, or a
-//! hanging rootogram for counts) and LOO-PIT ([`loo_pit`]).
+//! hanging rootogram for counts) and LOO-PIT ([`loo_pit`]). With the `png` feature (on by
+//! default) any of them becomes a PNG image (`to_png`), fonts embedded.
 //!
 //! One panel per scalar element (`theta[0]`, …), captioned with its name; variables are chosen
 //! by name and many elements are paged ([`PlotOptions`]).
@@ -28,6 +29,8 @@ mod kde;
 mod loo_pit;
 mod pair;
 mod pareto_k;
+#[cfg(feature = "png")]
+mod png;
 mod posterior;
 mod ppc;
 mod rank;
@@ -36,6 +39,8 @@ mod trace;
 pub use kde::kde;
 pub use loo_pit::loo_pit;
 pub use pareto_k::pareto_k;
+#[cfg(feature = "png")]
+pub use png::to_png;
 pub use ppc::ppc;
 
 use crate::error::{Error, Result};

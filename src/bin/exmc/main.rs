@@ -112,10 +112,25 @@ struct PlotArgs {
     /// The page (0-based) of the selected elements.
     #[arg(long, default_value_t = 0)]
     page: usize,
-    /// Where to write: a directory (one `<kind>.svg` per kind; default `DIR/plots`), or a
-    /// `.svg` file for one kind.
+    /// Where to write: a directory (one `<kind>.svg` or `.png` per kind; default
+    /// `DIR/plots`), or a `.svg` or `.png` file for one kind.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Image format (a `--out` file's extension decides for it).
+    #[arg(long, value_enum, default_value_t = FormatArg::Svg)]
+    format: FormatArg,
+    /// PNG pixels per SVG pixel (2 for high-density screens).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f32,
+}
+
+/// Image formats of `exmc plot`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    /// Scalable vector graphics (text as text).
+    Svg,
+    /// A raster image (fonts embedded in exmc).
+    Png,
 }
 
 /// Which backend runs the chains.
@@ -399,8 +414,13 @@ fn plot(a: &PlotArgs) -> Result<()> {
         None => PlotKind::ALL.to_vec(),
     };
     let out = a.out.clone().unwrap_or_else(|| a.dir.join("plots"));
-    let single_file = out.extension().is_some_and(|x| x == "svg");
-    if single_file && kinds.len() != 1 {
+    let ext = out.extension().and_then(|x| x.to_str()).filter(|x| ["svg", "png"].contains(x));
+    let format = match ext {
+        Some("png") => FormatArg::Png,
+        Some(_) => FormatArg::Svg,
+        None => a.format,
+    };
+    if ext.is_some() && kinds.len() != 1 {
         return Err(Error::InvalidOption {
             option: "--out",
             reason: format!(
@@ -411,8 +431,13 @@ fn plot(a: &PlotArgs) -> Result<()> {
         });
     }
     for kind in kinds {
-        let path = if single_file { out.clone() } else { out.join(format!("{}.svg", kind.name())) };
-        run_dir::write_file(&path, &exmc::plot::plot(&trace, kind, &opts)?)?;
+        let name = format!("{}.{}", kind.name(), if format == FormatArg::Png { "png" } else { "svg" });
+        let path = if ext.is_some() { out.clone() } else { out.join(name) };
+        let svg = exmc::plot::plot(&trace, kind, &opts)?;
+        match format {
+            FormatArg::Svg => run_dir::write_file(&path, &svg)?,
+            FormatArg::Png => run_dir::write_bytes(&path, &exmc::plot::to_png(&svg, a.scale)?)?,
+        }
         eprintln!("exmc: wrote {}", path.display());
     }
     Ok(())

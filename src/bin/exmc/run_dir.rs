@@ -31,10 +31,15 @@ fn file_error(path: &Path, reason: String) -> Error {
 
 /// Writes `text` into `path`, creating its directory.
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    write_bytes(path, text.as_bytes())
+}
+
+/// Writes `bytes` into `path`, creating its directory.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| file_error(parent, e.to_string()))?;
     }
-    std::fs::write(path, text).map_err(|e| file_error(path, e.to_string()))
+    std::fs::write(path, bytes).map_err(|e| file_error(path, e.to_string()))
 }
 
 /// A run directory being written.

@@ -10,7 +10,10 @@
 //! 1,024 chains on the GPU backend: a hardware GPU or lavapipe). For each: the median sampling
 //! time without and with the view, the median of the paired ratios (with/without), and the
 //! same for the process's CPU time (all threads, the server's included: on a busy VM CPU time
-//! is steadier than wall time). `--no-client` leaves the page unpolled.
+//! is steadier than wall time), and the extra host-loop time of the run with the view as a
+//! share of all the drivers' time (the sampler-side cost alone: the view's sinks run in the
+//! host loop; steadier still, since it leaves out the backend's steps). `--no-client` leaves
+//! the page unpolled.
 
 #[path = "common/args.rs"]
 #[allow(dead_code)]
@@ -65,11 +68,13 @@ fn cpu_s() -> f64 {
 
 /// Sampling seconds and process CPU seconds of one run, with the live view (and a polling
 /// client) when `live`.
-fn time_run(base: &Sampler<'_>, live: bool) -> Result<(f64, f64, usize)> {
+fn time_run(base: &Sampler<'_>, live: bool) -> Result<(f64, f64, usize, [f64; 2])> {
     let c0 = cpu_s();
+    // Thread-seconds the drivers spent on the host (where the view's sinks run) and in all.
+    let driver = |f: &Fit| [f.counters.host_s, f.counters.host_s + f.counters.step_s];
     if !live {
-        let t = base.clone().run()?.timing.sampling_s;
-        return Ok((t, cpu_s() - c0, 0));
+        let f = base.clone().run()?;
+        return Ok((f.timing.sampling_s, cpu_s() - c0, 0, driver(&f)));
     }
     let view = LiveView::bind("127.0.0.1:0")?;
     let addr = view.url().trim_start_matches("http://").trim_end_matches('/').to_string();
@@ -79,7 +84,7 @@ fn time_run(base: &Sampler<'_>, live: bool) -> Result<(f64, f64, usize)> {
         let fit = base.clone().live_view(view.clone()).run();
         stop.store(true, Ordering::Release);
         let polls = client.join().unwrap_or(0);
-        fit.map(|f| (f.timing.sampling_s, cpu_s() - c0, polls))
+        fit.map(|f| (f.timing.sampling_s, cpu_s() - c0, polls, driver(&f)))
     })
 }
 
@@ -87,16 +92,19 @@ fn measure(name: &str, base: Sampler<'_>, reps: usize) -> Result<()> {
     // One run unmeasured: compiled kernels and caches warm.
     base.clone().run()?;
     let (mut off, mut on, mut ratios, mut cpu_ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut host_shares = Vec::new();
     let mut polls = 0;
     for r in 0..reps {
         // Alternate which goes first, so that drift in the machine's speed cancels.
         let order = if r % 2 == 0 { [false, true] } else { [true, false] };
-        let (mut wall, mut cpu) = ([0.0; 2], [0.0; 2]);
+        let (mut wall, mut cpu, mut host) = ([0.0; 2], [0.0; 2], [[0.0; 2]; 2]);
         for live in order {
-            let (t, c, p) = time_run(&base, live)?;
-            (wall[usize::from(live)], cpu[usize::from(live)]) = (t, c);
+            let (t, c, p, h) = time_run(&base, live)?;
+            (wall[usize::from(live)], cpu[usize::from(live)], host[usize::from(live)]) = (t, c, h);
             polls += p;
         }
+        // The sampler-side cost: extra host-loop time as a share of all driver time.
+        host_shares.push((host[1][0] - host[0][0]) / host[0][1]);
         println!(
             "  {name} rep {r}: sampling {:.3} s without, {:.3} s with ({:+.1}%); CPU {:.2} s, {:.2} s ({:+.1}%)",
             wall[0],
@@ -113,10 +121,12 @@ fn measure(name: &str, base: Sampler<'_>, reps: usize) -> Result<()> {
     }
     let (off, on, ratio, cpu_ratio) =
         (median(&mut off), median(&mut on), median(&mut ratios), median(&mut cpu_ratios));
+    let host_share = median(&mut host_shares);
     println!(
-        "| {name} | {off:.3} s | {on:.3} s | {:+.1}% | {:+.1}% | {polls} |",
+        "| {name} | {off:.3} s | {on:.3} s | {:+.1}% | {:+.1}% | {:+.2}% | {polls} |",
         100.0 * (ratio - 1.0),
-        100.0 * (cpu_ratio - 1.0)
+        100.0 * (cpu_ratio - 1.0),
+        100.0 * host_share
     );
     Ok(())
 }
@@ -125,9 +135,9 @@ fn main() -> Result<()> {
     let reps = args::arg("--reps", 5usize);
     let case = args::value("--case").unwrap_or_else(|| "all".into());
     println!(
-        "| case | sampling without | with live view | median paired change | CPU time change | snapshots fetched |"
+        "| case | sampling without | with live view | median paired change | CPU time change | host loop change (share of driver time) | snapshots fetched |"
     );
-    println!("|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|");
     if case == "all" || case == "quickstart" {
         let m = model("quickstart");
         let draws = args::arg("--draws", 200_000usize);

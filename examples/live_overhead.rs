@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use exmc::diagnostics::median;
 use exmc::prelude::*;
 use exmc::sampler::live::LiveView;
 
@@ -48,12 +49,6 @@ fn poll(addr: &str, stop: &AtomicBool) -> usize {
         std::thread::sleep(Duration::from_millis(500));
     }
     n
-}
-
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
 }
 
 /// CPU seconds this process has used, all threads (Linux: /proc/self/stat; NaN elsewhere).
@@ -119,9 +114,8 @@ fn measure(name: &str, base: Sampler<'_>, reps: usize) -> Result<()> {
         ratios.push(wall[1] / wall[0]);
         cpu_ratios.push(cpu[1] / cpu[0]);
     }
-    let (off, on, ratio, cpu_ratio) =
-        (median(&mut off), median(&mut on), median(&mut ratios), median(&mut cpu_ratios));
-    let host_share = median(&mut host_shares);
+    let (off, on, ratio, cpu_ratio) = (median(&off), median(&on), median(&ratios), median(&cpu_ratios));
+    let host_share = median(&host_shares);
     println!(
         "| {name} | {off:.3} s | {on:.3} s | {:+.1}% | {:+.1}% | {:+.2}% | {polls} |",
         100.0 * (ratio - 1.0),

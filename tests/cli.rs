@@ -2,6 +2,8 @@
 //! file into a run directory, summaries read back, shards merged equal to the whole run, and
 //! bad input as Unix tools report it (a message on stderr naming the file, non-zero exit).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -312,7 +314,7 @@ fn bad_input_is_reported_on_stderr_with_an_exit_status() {
 /// far in the trace files, and closes the server.
 #[test]
 fn sample_serves_a_live_view_until_ctrl_c() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufRead, BufReader, Read};
     let dir = out_dir("live");
     let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
     let mut child = Command::new(EXMC)
@@ -328,13 +330,7 @@ fn sample_serves_a_live_view_until_ctrl_c() {
     stderr.read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("exmc: live view at ").unwrap_or_else(|| panic!("{line}")).to_string();
     let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
-    let get = |path: &str| -> Option<String> {
-        let mut s = std::net::TcpStream::connect(&addr).ok()?;
-        write!(s, "GET {path} HTTP/1.0\r\n\r\n").ok()?;
-        let mut body = String::new();
-        s.read_to_string(&mut body).ok()?;
-        Some(body)
-    };
+    let get = |path: &str| common::browser::http_get(&addr, path).map(|(_, body)| body);
     let t = std::time::Instant::now();
     while !get("/state.json").is_some_and(|b| b.contains("\"status\":\"sampling\"")) {
         assert!(t.elapsed().as_secs() < 60, "the run never reached sampling");

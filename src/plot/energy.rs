@@ -2,7 +2,7 @@
 //! distribution of energy transitions between successive draws; when the second is much
 //! narrower than the first, momentum resampling explores the energy poorly (low E-BFMI).
 
-use super::{PANEL, caption, color, drawing, kde, range, svg};
+use super::{PANEL, caption, color, drawing, kde, legend, range, svg};
 use crate::error::{Error, Result};
 use crate::sampler::Trace;
 use plotters::prelude::*;
@@ -49,12 +49,7 @@ pub(super) fn energy(trace: &Trace) -> Result<String> {
                 .label(*label)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 16, y + 5)], c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(drawing)?;
+        legend(&mut chart)?;
         Ok(())
     })
 }

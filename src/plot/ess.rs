@@ -4,7 +4,7 @@
 //! converged. Local (`plot_ess(kind="local")`): the ESS of each 5% slice of the distribution,
 //! which shows where (often in a tail) the chains explore poorly.
 
-use super::{Element, caption, color, drawing, grid, range};
+use super::{Element, caption, color, drawing, grid, line_swatch, range};
 use crate::diagnostics::{ess_bulk, ess_local as local, ess_tail};
 use crate::error::Result;
 use plotters::prelude::*;
@@ -52,7 +52,7 @@ pub(super) fn ess_evolution(elements: &[Element]) -> Result<String> {
                 .draw_series(LineSeries::new(curve.iter().copied(), c).point_size(3))
                 .map_err(drawing)?
                 .label(*label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c));
+                .legend(line_swatch(c));
         }
         chart
             .draw_series(std::iter::once(PathElement::new(

@@ -4,7 +4,7 @@
 //! the densities of as many uniform draws. A calibrated model's PIT values are uniform; a
 //! U shape means over-confident predictions, a hump under-dispersed data or too wide ones.
 
-use super::{PANEL, caption, color, drawing, svg};
+use super::{PANEL, caption, color, drawing, legend, line_swatch, svg};
 use crate::error::{Error, Result};
 use plotters::prelude::*;
 use rand::rngs::StdRng;
@@ -65,13 +65,8 @@ pub fn loo_pit(pits: &[(&str, &[f64])]) -> Result<String> {
                 ))
                 .map_err(drawing)?
                 .label("LOO-PIT")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
-            chart
-                .configure_series_labels()
-                .border_style(BLACK)
-                .background_style(WHITE.mix(0.8))
-                .draw()
-                .map_err(drawing)?;
+                .legend(line_swatch(c.stroke_width(2)));
+            legend(&mut chart)?;
         }
         Ok(())
     })

@@ -262,6 +262,24 @@ pub(crate) fn range(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
     (lo - pad)..(hi + pad)
 }
 
+/// Draws `chart`'s series legend in the plots' one style (framed, on a translucent white).
+pub(crate) fn legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(drawing)
+}
+
+/// A legend entry's swatch for a line series drawn in `style`.
+pub(crate) fn line_swatch(style: impl Into<ShapeStyle>) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    let style = style.into();
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style)
+}
+
 /// Caption style.
 pub(crate) fn caption() -> (&'static str, u32) {
     ("sans-serif", 16)

@@ -6,7 +6,7 @@
 //! count as a curve, and bars of the square root of the observed frequency hanging from it, so
 //! that misfit shows as bars that stop short of zero or cross it.
 
-use super::{PANEL, caption, color, drawing, kde, range, svg};
+use super::{PANEL, caption, color, drawing, kde, legend, line_swatch, range, svg};
 use crate::error::{Error, Result};
 use crate::sampler::Trace;
 use plotters::prelude::*;
@@ -88,7 +88,7 @@ fn densities(area: &Area<'_>, name: &str, data: &[f64], values: &[f64], sets: us
         .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
         .map_err(drawing)?
         .label("replicated")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.mix(0.4)));
+        .legend(line_swatch(c.mix(0.4)));
     let o = color(1);
     chart
         .draw_series(DashedLineSeries::new(
@@ -99,18 +99,13 @@ fn densities(area: &Area<'_>, name: &str, data: &[f64], values: &[f64], sets: us
         ))
         .map_err(drawing)?
         .label("replicated, pooled")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], o.stroke_width(2)));
+        .legend(line_swatch(o.stroke_width(2)));
     chart
         .draw_series(LineSeries::new(obs.0.iter().copied().zip(obs.1.iter().copied()), BLACK.stroke_width(2)))
         .map_err(drawing)?
         .label("observed")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLACK.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(drawing)?;
+        .legend(line_swatch(BLACK.stroke_width(2)));
+    legend(&mut chart)?;
     Ok(())
 }
 
@@ -154,15 +149,10 @@ fn rootogram(area: &Area<'_>, name: &str, data: &[f64], values: &[f64], sets: us
         )
         .map_err(drawing)?
         .label("√expected")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], r.stroke_width(2)));
+        .legend(line_swatch(r.stroke_width(2)));
     chart
         .draw_series(std::iter::once(PathElement::new(vec![(-0.5, 0.0), (max as f64 + 0.5, 0.0)], BLACK)))
         .map_err(drawing)?;
-    chart
-        .configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(drawing)?;
+    legend(&mut chart)?;
     Ok(())
 }

@@ -581,8 +581,8 @@ impl<'m> Sampler<'m> {
 
     /// Compiles the model and samples.
     pub fn run(&self) -> Result<Fit> {
-        self.check()?;
-        let Some(target) = &self.live else { return self.run_with(None) };
+        let chains = self.check()?;
+        let Some(target) = &self.live else { return self.run_with(chains, None) };
         let view = match target {
             LiveTarget::View(v) => v.clone(),
             LiveTarget::Addr(addr) => {
@@ -591,7 +591,7 @@ impl<'m> Sampler<'m> {
                 v
             }
         };
-        let fit = self.run_with(Some(&view));
+        let fit = self.run_with(chains, Some(&view));
         match &fit {
             Ok(f) => view.end(f.cancelled, false),
             Err(_) => view.end(false, true),
@@ -599,9 +599,9 @@ impl<'m> Sampler<'m> {
         fit
     }
 
-    /// Compiles the model and samples, feeding `live` when given.
-    fn run_with(&self, live: Option<&live::LiveView>) -> Result<Fit> {
-        let chains = self.check()?;
+    /// Compiles the model and samples `chains` chains (as [`Sampler::check`] counted them),
+    /// feeding `live` when given.
+    fn run_with(&self, chains: usize, live: Option<&live::LiveView>) -> Result<Fit> {
         let t0 = Instant::now();
         let compiled = compile(self.model, self.rewrite)?;
         if compiled.pointmap.dim == 0 {

@@ -122,8 +122,6 @@ struct ChainLive {
     tree_depth: u32,
     /// `Some(complete)` once the chain stopped.
     done: Option<bool>,
-    /// Whether the page plots this chain (its draws and warmup path are kept).
-    shown: bool,
     moments: Vec<Moment>,
     /// Kept draws per tracked element (shown chains only).
     values: Vec<Vec<f64>>,
@@ -172,7 +170,6 @@ impl Board {
                 let show = shown.binary_search(&c).is_ok();
                 Mutex::new(ChainLive {
                     step_size: run.step_size,
-                    shown: show,
                     moments: vec![Moment::default(); elements.len()],
                     values: if show { vec![Vec::new(); elements.len()] } else { Vec::new() },
                     ..ChainLive::default()
@@ -194,13 +191,18 @@ impl Board {
         }
     }
 
+    /// Whether the page plots chain `slot` (its draws and warmup path are kept).
+    fn is_shown(&self, slot: usize) -> bool {
+        self.shown.binary_search(&slot).is_ok()
+    }
+
     fn chain(&self, slot: usize) -> std::sync::MutexGuard<'_, ChainLive> {
         self.chains[slot].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// An empty record for chain `slot`'s sink.
     pub fn pending(&self, slot: usize) -> Pending {
-        let shown = self.chain(slot).shown;
+        let shown = self.is_shown(slot);
         let k = self.elements.len();
         Pending {
             moments: vec![Moment::default(); k],
@@ -338,7 +340,7 @@ impl Board {
             for (all, m) in moments.iter_mut().zip(&c.moments) {
                 all.push(*m);
             }
-            if !c.shown {
+            if !self.is_shown(slot) {
                 continue;
             }
             if let Some(dst) = shown.next() {

@@ -12,8 +12,9 @@
 //! same for the process's CPU time (all threads, the server's included: on a busy VM CPU time
 //! is steadier than wall time), and the extra host-loop time of the run with the view as a
 //! share of all the drivers' time (the sampler-side cost alone: the view's sinks run in the
-//! host loop; steadier still, since it leaves out the backend's steps). `--no-client` leaves
-//! the page unpolled.
+//! host loop; steadier still, since it leaves out the backend's steps), and the server
+//! thread's CPU time as a share of the process's CPU time without the view. `--no-client`
+//! leaves the page unpolled.
 
 #[path = "common/args.rs"]
 #[allow(dead_code)]
@@ -61,66 +62,105 @@ fn cpu_s() -> f64 {
     (f.get(10).copied().unwrap_or(f64::NAN) + f.get(11).copied().unwrap_or(f64::NAN)) / 100.0
 }
 
-/// Sampling seconds and process CPU seconds of one run, with the live view (and a polling
-/// client) when `live`.
-fn time_run(base: &Sampler<'_>, live: bool) -> Result<(f64, f64, usize, [f64; 2])> {
+/// CPU seconds of this process's threads named `name` (Linux; 0 elsewhere).
+fn thread_cpu_s(name: &str) -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else { return 0.0 };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("stat")).ok())
+        .filter(|stat| {
+            stat.split_once('(').and_then(|(_, r)| r.split_once(')')).is_some_and(|(c, _)| c == name)
+        })
+        .map(|stat| {
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let f: Vec<f64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+            (f.get(10).copied().unwrap_or(0.0) + f.get(11).copied().unwrap_or(0.0)) / 100.0
+        })
+        .sum()
+}
+
+/// One timed run.
+#[derive(Clone, Copy, Default)]
+struct Run {
+    /// Sampling seconds (wall).
+    wall: f64,
+    /// Process CPU seconds, all threads.
+    cpu: f64,
+    /// Snapshots the client fetched.
+    polls: usize,
+    /// Thread-seconds the drivers spent on the host (where the view's sinks run), and in all.
+    host: f64,
+    driver: f64,
+    /// CPU seconds of the view's server thread.
+    server: f64,
+}
+
+/// One run, with the live view (and a polling client) when `live`.
+fn time_run(base: &Sampler<'_>, live: bool) -> Result<Run> {
     let c0 = cpu_s();
-    // Thread-seconds the drivers spent on the host (where the view's sinks run) and in all.
-    let driver = |f: &Fit| [f.counters.host_s, f.counters.host_s + f.counters.step_s];
+    let run = |f: &Fit, polls, server| Run {
+        wall: f.timing.sampling_s,
+        cpu: cpu_s() - c0,
+        polls,
+        host: f.counters.host_s,
+        driver: f.counters.host_s + f.counters.step_s,
+        server,
+    };
     if !live {
         let f = base.clone().run()?;
-        return Ok((f.timing.sampling_s, cpu_s() - c0, 0, driver(&f)));
+        return Ok(run(&f, 0, 0.0));
     }
     let view = LiveView::bind("127.0.0.1:0")?;
     let addr = view.url().trim_start_matches("http://").trim_end_matches('/').to_string();
     let stop = AtomicBool::new(false);
+    let server0 = thread_cpu_s("exmc-live");
     std::thread::scope(|s| {
-        let client = s.spawn(|| if args::value("--no-client").is_some() { 0 } else { poll(&addr, &stop) });
+        let client = s.spawn(|| if args::flag("--no-client") { 0 } else { poll(&addr, &stop) });
         let fit = base.clone().live_view(view.clone()).run();
         stop.store(true, Ordering::Release);
         let polls = client.join().unwrap_or(0);
-        fit.map(|f| (f.timing.sampling_s, cpu_s() - c0, polls, driver(&f)))
+        // Read while the view (and its thread) is still alive.
+        let server = thread_cpu_s("exmc-live") - server0;
+        fit.map(|f| run(&f, polls, server))
     })
 }
 
 fn measure(name: &str, base: Sampler<'_>, reps: usize) -> Result<()> {
     // One run unmeasured: compiled kernels and caches warm.
     base.clone().run()?;
-    let (mut off, mut on, mut ratios, mut cpu_ratios) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut host_shares = Vec::new();
-    let mut polls = 0;
+    let mut pairs: Vec<[Run; 2]> = Vec::new();
     for r in 0..reps {
         // Alternate which goes first, so that drift in the machine's speed cancels.
         let order = if r % 2 == 0 { [false, true] } else { [true, false] };
-        let (mut wall, mut cpu, mut host) = ([0.0; 2], [0.0; 2], [[0.0; 2]; 2]);
+        let mut pair = [Run::default(); 2];
         for live in order {
-            let (t, c, p, h) = time_run(&base, live)?;
-            (wall[usize::from(live)], cpu[usize::from(live)], host[usize::from(live)]) = (t, c, h);
-            polls += p;
+            pair[usize::from(live)] = time_run(&base, live)?;
         }
-        // The sampler-side cost: extra host-loop time as a share of all driver time.
-        host_shares.push((host[1][0] - host[0][0]) / host[0][1]);
+        let [a, b] = pair;
         println!(
-            "  {name} rep {r}: sampling {:.3} s without, {:.3} s with ({:+.1}%); CPU {:.2} s, {:.2} s ({:+.1}%)",
-            wall[0],
-            wall[1],
-            100.0 * (wall[1] / wall[0] - 1.0),
-            cpu[0],
-            cpu[1],
-            100.0 * (cpu[1] / cpu[0] - 1.0)
+            "  {name} rep {r}: sampling {:.3} s without, {:.3} s with ({:+.1}%); CPU {:.2} s, {:.2} s ({:+.1}%); server {:.3} s",
+            a.wall,
+            b.wall,
+            100.0 * (b.wall / a.wall - 1.0),
+            a.cpu,
+            b.cpu,
+            100.0 * (b.cpu / a.cpu - 1.0),
+            b.server
         );
-        off.push(wall[0]);
-        on.push(wall[1]);
-        ratios.push(wall[1] / wall[0]);
-        cpu_ratios.push(cpu[1] / cpu[0]);
+        pairs.push(pair);
     }
-    let (off, on, ratio, cpu_ratio) = (median(&off), median(&on), median(&ratios), median(&cpu_ratios));
-    let host_share = median(&host_shares);
+    let med = |f: &dyn Fn(&[Run; 2]) -> f64| median(&pairs.iter().map(f).collect::<Vec<_>>());
+    let polls: usize = pairs.iter().map(|p| p[1].polls).sum();
     println!(
-        "| {name} | {off:.3} s | {on:.3} s | {:+.1}% | {:+.1}% | {:+.2}% | {polls} |",
-        100.0 * (ratio - 1.0),
-        100.0 * (cpu_ratio - 1.0),
-        100.0 * host_share
+        "| {name} | {:.3} s | {:.3} s | {:+.1}% | {:+.1}% | {:+.2}% | {:.2}% | {polls} |",
+        med(&|p| p[0].wall),
+        med(&|p| p[1].wall),
+        100.0 * (med(&|p| p[1].wall / p[0].wall) - 1.0),
+        100.0 * (med(&|p| p[1].cpu / p[0].cpu) - 1.0),
+        // The sampler-side cost: extra host-loop time as a share of all driver time.
+        100.0 * med(&|p| (p[1].host - p[0].host) / p[0].driver),
+        // The server's CPU as a share of the process's CPU without the view.
+        100.0 * med(&|p| p[1].server / p[0].cpu),
     );
     Ok(())
 }
@@ -129,9 +169,9 @@ fn main() -> Result<()> {
     let reps = args::arg("--reps", 5usize);
     let case = args::value("--case").unwrap_or_else(|| "all".into());
     println!(
-        "| case | sampling without | with live view | median paired change | CPU time change | host loop change (share of driver time) | snapshots fetched |"
+        "| case | sampling without | with live view | median paired change | CPU time change | host loop change (share of driver time) | server thread CPU (share of CPU without) | snapshots fetched |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     if case == "all" || case == "quickstart" {
         let m = model("quickstart");
         let draws = args::arg("--draws", 200_000usize);

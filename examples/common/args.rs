@@ -8,6 +8,11 @@ pub fn value(name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
+/// Whether the flag `name` (which takes no value) was given.
+pub fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}
+
 /// The value after `name` parsed, or `default` when absent or unparsable.
 pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
     value(name).and_then(|v| v.parse().ok()).unwrap_or(default)

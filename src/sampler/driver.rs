@@ -3,7 +3,7 @@
 
 use super::cancel::CancelToken;
 use super::progress::Progress;
-use super::sink::ChainSink;
+use super::sink::{Batch, ChainSink, GroupSink};
 use crate::backend::cpu::Executor;
 use crate::backend::{Backend, DrawState, LeafReport};
 use crate::nuts::mass_matrix::Welford;
@@ -71,6 +71,8 @@ pub struct Group<'a> {
     /// Trace writers' sinks, per chain (indexed like the machines; empty when nothing is
     /// saved).
     pub sinks: Vec<Vec<Box<dyn ChainSink>>>,
+    /// Trace writers' sinks for the whole group (fed once per batched step).
+    pub group_sinks: Vec<Box<dyn GroupSink>>,
     /// The group's shared warmup adaptation, when warmup is pooled (the group is the pool).
     pub pool: Option<PooledAdapter>,
 }
@@ -111,6 +113,12 @@ pub fn drive(
     let mut warm_end = vec![0.0; n];
     let mut sinks = std::mem::take(&mut g.sinks);
     sinks.resize_with(n, Vec::new);
+    let mut group_sinks = std::mem::take(&mut g.group_sinks);
+    // This step's finished iterations and stopped chains, for the group sinks.
+    let mut finished = 0;
+    let mut completed: Vec<usize> = Vec::new();
+    let mut stopped: Vec<(usize, bool)> = Vec::new();
+    let feed = !group_sinks.is_empty();
     loop {
         if g.cancel.is_cancelled() {
             break;
@@ -175,9 +183,7 @@ pub fn drive(
             }
             if out.stats.tuning {
                 rec.warmup_stats.push(out.stats);
-                for s in &mut sinks[c] {
-                    s.warmup(&out.stats)?;
-                }
+                finished += 1;
             } else if (out.iteration - g.warmup).is_multiple_of(g.thin) {
                 divergences[c] += out.stats.diverging as usize;
                 rec.stats.push(out.stats);
@@ -192,19 +198,38 @@ pub fn drive(
                 for s in &mut sinks[c] {
                     s.draw(&out.stats, values)?;
                 }
+                finished += 1;
             }
             match g.machines[c].command() {
                 Some(cmd) => cmds.push(cmd),
                 None if g.machines[c].is_waiting() => waiting.push(c),
-                None => finish(&mut sinks[c], true, warm_end[c], started)?,
+                None => completed.push(c),
             }
             g.progress.update(g.chain_ids[c], divergences[c], g.machines[c].step_size(), out.stats.tuning);
         }
+        for &c in &completed {
+            finish(&mut sinks[c], true, warm_end[c], started)?;
+        }
+        if feed {
+            stopped.extend(completed.iter().map(|&c| (c, true)));
+            let b = Batch { finished, stopped: &stopped, records: &records, per_draw };
+            for s in &mut group_sinks {
+                s.step(&b)?;
+            }
+            finished = 0;
+            stopped.clear();
+        }
+        completed.clear();
     }
     for (c, chain_sinks) in sinks.iter_mut().enumerate() {
         if !g.machines[c].is_done() {
             finish(chain_sinks, false, warm_end[c], started)?;
+            stopped.push((c, false));
         }
+    }
+    let b = Batch { finished: 0, stopped: &stopped, records: &records, per_draw };
+    for s in &mut group_sinks {
+        s.close(&b)?;
     }
     counters.step_s = in_steps.as_secs_f64();
     counters.host_s = (started.elapsed() - in_steps).as_secs_f64();

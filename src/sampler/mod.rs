@@ -24,7 +24,7 @@ pub use fit::{Fit, Timing};
 pub use init::MAX_INIT_TRIES;
 pub use pointwise::{compute_log_likelihood, likelihood_term};
 pub use predictive::{LogLikelihood, log_likelihood, posterior_predictive, prior_predictive, relative_eff};
-pub use sink::{ChainSink, RunInfo, TraceVarInfo, TraceWriter};
+pub use sink::{Batch, ChainHistory, ChainSink, GroupSink, RunInfo, TraceVarInfo, TraceWriter};
 pub use trace::{Draws, Trace, TraceVar};
 
 use crate::backend::Backend;
@@ -628,7 +628,7 @@ impl<'m> Sampler<'m> {
         writers.extend(live.map(|v| Arc::new(v.clone()) as Arc<dyn TraceWriter>));
         let sinks = open_writers(&writers, &run_info)?;
         let (records, counters, backend, single) =
-            pool.install(|| self.sample(&compiled, &ids, threads, choice, &sinks))?;
+            pool.install(|| self.sample(&compiled, &ids, threads, choice, (&writers, &run_info, &sinks)))?;
         for w in &writers {
             w.close(&run_info)?;
         }
@@ -681,7 +681,7 @@ impl<'m> Sampler<'m> {
         ids: &[usize],
         threads: usize,
         choice: BackendChoice,
-        sinks: &SinkPool,
+        (writers, run_info, sinks): (&[Arc<dyn TraceWriter>], &RunInfo<'_>, &SinkPool),
     ) -> Result<(Vec<ChainRecord>, DriveCounters, String, bool)> {
         let workspace: usize = compiled.logp_grad.lens.iter().fold(0, |a, &l| a.saturating_add(l));
         let vectors = 16 + 4 * (self.max_treedepth as usize + 1);
@@ -759,6 +759,10 @@ impl<'m> Sampler<'m> {
                         let mut pool = sinks.lock().unwrap_or_else(|e| e.into_inner());
                         chain_ids.iter().map(|c| pool.remove(c).unwrap_or_default()).collect()
                     },
+                    group_sinks: writers
+                        .iter()
+                        .filter_map(|w| w.group(run_info, chain_ids).transpose())
+                        .collect::<Result<_>>()?,
                     pool: pooled.then(|| {
                         crate::nuts::PooledAdapter::new(
                             self.warmup_len(),

@@ -1,7 +1,12 @@
-//! Streaming a run to disk: a [`TraceWriter`] (CmdStan CSV, Zarr; see [`crate::io`]) opens one
-//! [`ChainSink`] per chain before sampling starts, and the driver hands each sink its chain's
-//! adapted metric, every kept draw and the end of the chain as they happen.
+//! Streaming a run as it is sampled: a [`TraceWriter`] (CmdStan CSV, Zarr; see [`crate::io`])
+//! opens one [`ChainSink`] per chain before sampling starts, and the driver hands each sink its
+//! chain's adapted metric, every kept draw and the end of the chain as they happen.
+//!
+//! A writer that watches many chains at once (the [live view](super::live)) may instead take
+//! a [`GroupSink`] per group of chains: the driver hands it everything one batched step
+//! finished in one call, so that its work stays out of the per-chain loop.
 
+use super::driver::ChainRecord;
 use crate::Model;
 use crate::Result;
 use crate::nuts::DrawStats;
@@ -67,12 +72,6 @@ impl TraceVarInfo {
 pub trait ChainSink: Send {
     /// Warmup is over: the step size and inverse metric (diagonal) the chain samples with.
     fn adapted(&mut self, step_size: f64, inv_metric: &[f64]) -> Result<()>;
-    /// A warmup iteration finished (its statistics: step size, tree depth, divergence). Trace
-    /// files keep no warmup draws, so the default does nothing; the live view shows them.
-    fn warmup(&mut self, stats: &DrawStats) -> Result<()> {
-        let _ = stats;
-        Ok(())
-    }
     /// A kept draw: its statistics and constrained values (laid out as [`RunInfo::vars`]).
     fn draw(&mut self, stats: &DrawStats, values: &[f64]) -> Result<()>;
     /// The chain stopped: `complete` when it made every draw (not cancelled); times in
@@ -82,12 +81,82 @@ pub trait ChainSink: Send {
 
 /// Writes a run as it is sampled ([`Sampler::save`](super::Sampler::save)).
 pub trait TraceWriter: Send + Sync + std::fmt::Debug {
-    /// Creates the output and one sink per chain of `run` (in `run.chain_ids` order). Called
-    /// before sampling starts, so an unwritable path fails the run before any work.
+    /// Creates the output and one sink per chain of `run` (in `run.chain_ids` order), or none
+    /// for a writer fed through [`TraceWriter::group`]. Called before sampling starts, so an
+    /// unwritable path fails the run before any work.
     fn open(&self, run: &RunInfo<'_>) -> Result<Vec<Box<dyn ChainSink>>>;
+    /// A sink for one group of chains (`chain_ids`, a part of `run.chain_ids`; one group per
+    /// backend instance), called after [`TraceWriter::open`] as each group starts. The
+    /// default takes none.
+    fn group(&self, run: &RunInfo<'_>, chain_ids: &[usize]) -> Result<Option<Box<dyn GroupSink>>> {
+        let _ = (run, chain_ids);
+        Ok(None)
+    }
     /// Called once after every chain finished (e.g. to write an index of the output).
     fn close(&self, run: &RunInfo<'_>) -> Result<()> {
         let _ = run;
         Ok(())
     }
+}
+
+/// One batched step of a group, as a [`GroupSink`] sees it: how many iterations the step
+/// finished (at most one per chain), the chains that stopped, and every chain's record so far.
+#[derive(Clone, Copy)]
+pub struct Batch<'a> {
+    pub(super) finished: usize,
+    pub(super) stopped: &'a [(usize, bool)],
+    pub(super) records: &'a [ChainRecord],
+    pub(super) per_draw: usize,
+}
+
+/// Everything one chain recorded so far.
+#[derive(Clone, Copy, Debug)]
+pub struct ChainHistory<'a> {
+    /// Statistics of its warmup iterations.
+    pub warmup: &'a [DrawStats],
+    /// Statistics of its kept draws.
+    pub kept: &'a [DrawStats],
+    /// Constrained values of its kept draws, one after another (each laid out as
+    /// [`RunInfo::vars`]).
+    pub values: &'a [f64],
+}
+
+impl<'a> Batch<'a> {
+    /// Warmup iterations and kept draws the step finished.
+    pub fn finished(&self) -> usize {
+        self.finished
+    }
+
+    /// The chains that stopped in this step (or, in [`GroupSink::close`], every chain that
+    /// had not): `(chain, complete)`, where `complete` means it made every draw.
+    pub fn stopped(&self) -> &'a [(usize, bool)] {
+        self.stopped
+    }
+
+    /// Chains in the group.
+    pub fn chains(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Values per kept draw.
+    pub fn per_draw(&self) -> usize {
+        self.per_draw
+    }
+
+    /// Everything chain `chain` (its index in the group) recorded so far.
+    pub fn history(&self, chain: usize) -> ChainHistory<'a> {
+        let r = &self.records[chain];
+        ChainHistory { warmup: &r.warmup_stats, kept: &r.stats, values: &r.values }
+    }
+}
+
+/// Receives a group of chains' output while it is sampled, one batched step at a time. The
+/// driver calls it once per step, so a sink may gather lazily from the chains' records (see
+/// [`Batch::history`]) instead of copying every iteration.
+pub trait GroupSink: Send {
+    /// A batched step ended.
+    fn step(&mut self, batch: &Batch<'_>) -> Result<()>;
+    /// The group is done: every chain finished, or the run was cancelled (`batch` holds no
+    /// iterations; its stopped chains are those that had not stopped before).
+    fn close(&mut self, batch: &Batch<'_>) -> Result<()>;
 }

@@ -1,8 +1,9 @@
 //! What the live view knows about a run: one small record per chain, written by the chain's
 //! sink as iterations finish and read by the server thread when a page asks for a snapshot.
 //!
-//! The sampling side does O(tracked elements) work per iteration under an uncontended lock;
-//! everything costly (R-hat, ESS, ranks, downsampling) happens on the server thread, at most
+//! The sampling side appends each finished iteration to its group's [`Inbox`] and sums them
+//! per chain in bulk, taking each chain's (uncontended) lock once per hand-over; everything
+//! costly (R-hat, ESS, ranks, downsampling) happens on the server thread, at most
 //! once per [`SNAPSHOT_EVERY`].
 
 use std::sync::Mutex;
@@ -13,14 +14,15 @@ use serde::Serialize;
 
 use crate::diagnostics::{ess_bulk, ess_tail, rankdata_average, rhat_summary};
 use crate::nuts::DrawStats;
-use crate::sampler::sink::RunInfo;
+use crate::sampler::sink::{Batch, RunInfo};
 
 /// Shortest time between two snapshots; requests in between get the cached one.
 pub(super) const SNAPSHOT_EVERY: Duration = Duration::from_millis(200);
 /// Most points of one chain's trace a snapshot carries (longer traces are strided).
 const TRACE_POINTS: usize = 400;
-/// Most iterations a sink gathers before it hands them to the board.
-const FLUSH_EVERY: usize = 256;
+/// Most iterations a group of chains finishes before it hands them to the board (16 per
+/// chain, at least 256).
+const STAGE_MAX: usize = 16_384;
 /// Most of the server thread's time that R-hat, ESS and ranks may take: they are recomputed
 /// only after twenty times their last cost has passed.
 const DIAGNOSTICS_DUTY: f64 = 0.05;
@@ -37,8 +39,7 @@ pub(super) struct Element {
 }
 
 /// Running sums of one element in one chain, shifted by the chain's first draw (so that
-/// they stay accurate far from zero): an addition per draw, no division, and two records
-/// with the same shift merge by adding.
+/// they stay accurate far from zero): an addition per draw, no division.
 #[derive(Clone, Copy, Debug, Default)]
 struct Moment {
     n: f64,
@@ -60,17 +61,6 @@ impl Moment {
         self.s2 += d * d;
     }
 
-    /// Adds `other`'s sums (taken with the same shift) and clears them.
-    fn take(&mut self, other: &mut Moment) {
-        if !self.set {
-            (self.shift, self.set) = (other.shift, other.set);
-        }
-        self.n += other.n;
-        self.s1 += other.s1;
-        self.s2 += other.s2;
-        (other.n, other.s1, other.s2) = (0.0, 0.0, 0.0);
-    }
-
     fn mean(&self) -> f64 {
         self.shift + self.s1 / self.n
     }
@@ -85,29 +75,101 @@ impl Moment {
     }
 }
 
-/// What a chain's sink gathered since it last handed it to the board: the sampler's thread
-/// takes the chain's lock once per [`FLUSH_EVERY`] iterations, or sooner when a page asked for
-/// a snapshot since the last hand-over.
-#[derive(Debug, Default)]
-pub(super) struct Pending {
-    warmup_iterations: usize,
-    kept: usize,
-    divergences: usize,
-    warmup_divergences: usize,
-    step_size: f64,
-    tree_depth: u32,
-    moments: Vec<Moment>,
-    values: Vec<Vec<f64>>,
-    warm_step: Vec<f64>,
-    warm_depth: Vec<u32>,
-    /// The board's snapshot count when this chain last handed over.
-    epoch: u64,
-    shown: bool,
+/// What a staged iteration was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Warmup,
+    Kept,
+    /// The chain stopped (`true`: it made every draw).
+    Done(bool),
 }
 
-impl Pending {
-    fn len(&self) -> usize {
-        self.warmup_iterations + self.kept
+/// One finished iteration (or a chain's end) as a group stages it.
+#[derive(Clone, Copy, Debug)]
+struct Staged {
+    /// The chain's index in its group.
+    chain: u32,
+    kind: Kind,
+    diverging: bool,
+    tree_depth: u32,
+    step_size: f64,
+}
+
+/// Staged iterations handed to the board: summed into the chains' records on the server's
+/// thread.
+#[derive(Debug)]
+struct Block {
+    /// Index into the board's groups.
+    group: usize,
+    staged: Vec<Staged>,
+    /// Tracked values of the kept draws, in order.
+    values: Vec<f64>,
+}
+
+/// A group of chains' feed into the board. The sampler's loop only counts the iterations
+/// each batched step finished; the iterations are read from the chains' own records (the
+/// trace the driver keeps anyway) and handed over as one [`Block`] (a lock and a move) when
+/// [`STAGE_MAX`] iterations have finished, when a page has asked for a snapshot since the last
+/// hand-over, and when the group closes. The server's thread does the sums.
+#[derive(Debug)]
+pub(super) struct Inbox {
+    group: usize,
+    /// Where each tracked element lies in a draw's values.
+    offsets: Vec<usize>,
+    /// Iterations finished since the last hand-over, and how many trigger one.
+    since: usize,
+    stage_max: usize,
+    /// The board's snapshot count at the last hand-over.
+    epoch: u64,
+    /// Per chain of the group: warmup iterations and kept draws handed over so far.
+    seen: Vec<(usize, usize)>,
+    /// Per chain: stopped (and whether complete) but not yet handed over.
+    stopped: Vec<Option<bool>>,
+}
+
+impl Inbox {
+    /// Notes a batched step: the iterations it finished and the chains that stopped.
+    pub fn note(&mut self, batch: &Batch<'_>) {
+        self.since += batch.finished();
+        for &(c, complete) in batch.stopped() {
+            self.stopped[c] = Some(complete);
+        }
+    }
+
+    /// Copies everything not yet handed over from the chains' records into a block.
+    fn block(&mut self, batch: &Batch<'_>) -> Block {
+        let (k, per_draw) = (self.offsets.len(), batch.per_draw());
+        let mut staged = Vec::with_capacity(self.since + self.stopped.len());
+        let mut values = Vec::with_capacity(self.since * k);
+        let stage = |c: usize, kind: Kind, s: &DrawStats| Staged {
+            chain: c as u32,
+            kind,
+            diverging: s.diverging,
+            tree_depth: s.tree_depth,
+            step_size: s.step_size,
+        };
+        for (c, seen) in self.seen.iter_mut().enumerate() {
+            let h = batch.history(c);
+            staged.extend(h.warmup[seen.0..].iter().map(|s| stage(c, Kind::Warmup, s)));
+            staged.extend(h.kept[seen.1..].iter().map(|s| stage(c, Kind::Kept, s)));
+            if per_draw > 0 {
+                for draw in h.values[seen.1 * per_draw..].chunks_exact(per_draw) {
+                    values.extend(self.offsets.iter().map(|&o| draw[o]));
+                }
+            }
+            *seen = (h.warmup.len(), h.kept.len());
+            if let Some(complete) = self.stopped[c].take() {
+                staged.push(Staged {
+                    chain: c as u32,
+                    kind: Kind::Done(complete),
+                    diverging: false,
+                    tree_depth: 0,
+                    step_size: 0.0,
+                });
+            }
+        }
+        self.since = 0;
+        Block { group: self.group, staged, values }
     }
 }
 
@@ -128,6 +190,38 @@ struct ChainLive {
     /// Step size and tree depth of every warmup iteration (shown chains only).
     warm_step: Vec<f64>,
     warm_depth: Vec<u32>,
+    shown: bool,
+}
+
+impl ChainLive {
+    /// Adds a staged iteration (`draw`: a kept draw's tracked values).
+    fn add(&mut self, s: &Staged, draw: &[f64], (warmup, thin, iterations): (usize, usize, usize)) {
+        match s.kind {
+            Kind::Done(complete) => {
+                self.done = Some(complete);
+                return;
+            }
+            Kind::Warmup => {
+                self.iteration += 1;
+                self.warmup_divergences += usize::from(s.diverging);
+                if self.shown {
+                    self.warm_step.push(s.step_size);
+                    self.warm_depth.push(s.tree_depth);
+                }
+            }
+            Kind::Kept => {
+                self.iteration = (self.iteration.max(warmup) + thin).min(iterations);
+                self.divergences += usize::from(s.diverging);
+                for (m, &x) in self.moments.iter_mut().zip(draw) {
+                    m.add(x);
+                }
+                for (v, &x) in self.values.iter_mut().zip(draw) {
+                    v.push(x);
+                }
+            }
+        }
+        (self.step_size, self.tree_depth) = (s.step_size, s.tree_depth);
+    }
 }
 
 /// How the run stands.
@@ -151,9 +245,13 @@ pub(super) struct Board {
     elements: Vec<Element>,
     /// Local indices of the chains whose draws are kept for plots.
     shown: Vec<usize>,
-    chains: Vec<Mutex<ChainLive>>,
+    /// Per group of chains (see [`Board::inbox`]): the slot of each of its chains.
+    groups: Mutex<Vec<Vec<usize>>>,
+    /// Blocks handed over and not yet summed.
+    queue: Mutex<Vec<Block>>,
     state: AtomicU8,
-    /// Snapshots asked for so far: a sink hands its records over when this changes.
+    /// Snapshots asked for so far: a group hands its staged iterations over when this
+    /// changes.
     epoch: AtomicU64,
     server: Mutex<ServerSide>,
 }
@@ -168,15 +266,18 @@ impl Board {
         let chains = (0..n)
             .map(|c| {
                 let show = shown.binary_search(&c).is_ok();
-                Mutex::new(ChainLive {
+                ChainLive {
                     step_size: run.step_size,
                     moments: vec![Moment::default(); elements.len()],
                     values: if show { vec![Vec::new(); elements.len()] } else { Vec::new() },
+                    shown: show,
                     ..ChainLive::default()
-                })
+                }
             })
             .collect();
         Board {
+            groups: Mutex::new(Vec::new()),
+            queue: Mutex::new(Vec::new()),
             started: Instant::now(),
             chain_ids: run.chain_ids.clone(),
             warmup: run.warmup,
@@ -184,10 +285,9 @@ impl Board {
             thin: run.thin,
             elements,
             shown,
-            chains,
             state: AtomicU8::new(RunState::Running as u8),
             epoch: AtomicU64::new(0),
-            server: Mutex::new(ServerSide::default()),
+            server: Mutex::new(ServerSide { chains, ..ServerSide::default() }),
         }
     }
 
@@ -196,86 +296,68 @@ impl Board {
         self.shown.binary_search(&slot).is_ok()
     }
 
-    fn chain(&self, slot: usize) -> std::sync::MutexGuard<'_, ChainLive> {
-        self.chains[slot].lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// An empty record for chain `slot`'s sink.
-    pub fn pending(&self, slot: usize) -> Pending {
-        let shown = self.is_shown(slot);
-        let k = self.elements.len();
-        Pending {
-            moments: vec![Moment::default(); k],
-            values: if shown { vec![Vec::new(); k] } else { Vec::new() },
-            shown,
-            ..Pending::default()
+    /// A feed for the group of chains `chain_ids` (global ids, all in the run).
+    pub fn inbox(&self, chain_ids: &[usize]) -> Inbox {
+        let slot_of: std::collections::HashMap<usize, usize> =
+            self.chain_ids.iter().enumerate().map(|(s, &c)| (c, s)).collect();
+        let slots: Vec<usize> = chain_ids.iter().filter_map(|c| slot_of.get(c).copied()).collect();
+        let n = slots.len();
+        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        groups.push(slots);
+        Inbox {
+            group: groups.len() - 1,
+            offsets: self.elements.iter().map(|e| e.offset).collect(),
+            since: 0,
+            stage_max: (16 * n).clamp(256, STAGE_MAX),
+            epoch: self.epoch.load(Ordering::Relaxed),
+            seen: vec![(0, 0); n],
+            stopped: vec![None; n],
         }
     }
 
-    /// A warmup iteration of chain `slot` finished.
-    pub fn warmup(&self, slot: usize, p: &mut Pending, stats: &DrawStats) {
-        p.warmup_iterations += 1;
-        p.warmup_divergences += stats.diverging as usize;
-        p.step_size = stats.step_size;
-        p.tree_depth = stats.tree_depth;
-        if p.shown {
-            p.warm_step.push(stats.step_size);
-            p.warm_depth.push(stats.tree_depth);
-        }
-        self.maybe_flush(slot, p);
+    /// Whether `inbox` should hand over now: it is full, or a page asked for a snapshot
+    /// since its last hand-over.
+    pub fn due(&self, inbox: &Inbox) -> bool {
+        inbox.since >= inbox.stage_max || inbox.epoch != self.epoch.load(Ordering::Relaxed)
     }
 
-    /// A kept draw of chain `slot` (values laid out as the run's trace variables).
-    pub fn draw(&self, slot: usize, p: &mut Pending, stats: &DrawStats, values: &[f64]) {
-        p.kept += 1;
-        p.divergences += stats.diverging as usize;
-        p.step_size = stats.step_size;
-        p.tree_depth = stats.tree_depth;
-        for (m, e) in p.moments.iter_mut().zip(&self.elements) {
-            m.add(values[e.offset]);
-        }
-        for (v, e) in p.values.iter_mut().zip(&self.elements) {
-            v.push(values[e.offset]);
-        }
-        self.maybe_flush(slot, p);
-    }
-
-    fn maybe_flush(&self, slot: usize, p: &mut Pending) {
-        if p.len() >= FLUSH_EVERY || p.epoch != self.epoch.load(Ordering::Relaxed) {
-            self.flush(slot, p);
+    /// Moves what `inbox`'s chains recorded since its last hand-over (read from `batch`) to
+    /// the board's queue.
+    pub fn hand_over(&self, inbox: &mut Inbox, batch: &Batch<'_>) {
+        inbox.epoch = self.epoch.load(Ordering::Relaxed);
+        let block = inbox.block(batch);
+        if !block.staged.is_empty() {
+            self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(block);
         }
     }
 
-    /// Hands `p` to chain `slot`'s record and empties it.
-    pub fn flush(&self, slot: usize, p: &mut Pending) {
-        p.epoch = self.epoch.load(Ordering::Relaxed);
-        if p.len() == 0 {
+    /// Sums the queued blocks into the chains' records (on the server's thread).
+    fn drain(&self, side: &mut ServerSide) {
+        let blocks = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()));
+        if blocks.is_empty() {
             return;
         }
-        let mut guard = self.chain(slot);
-        let c = &mut *guard;
-        c.iteration += p.warmup_iterations;
-        if p.kept > 0 {
-            c.iteration = (c.iteration.max(self.warmup) + p.kept * self.thin).min(self.iterations);
+        let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
+        let k = self.elements.len();
+        let run = (self.warmup, self.thin, self.iterations);
+        for b in &blocks {
+            let slots = &groups[b.group];
+            let mut draws = b.values.chunks_exact(k.max(1));
+            for s in &b.staged {
+                let draw = match s.kind {
+                    Kind::Kept if k > 0 => draws.next().unwrap_or_default(),
+                    _ => &[],
+                };
+                side.chains[slots[s.chain as usize]].add(s, draw, run);
+            }
         }
-        c.divergences += p.divergences;
-        c.warmup_divergences += p.warmup_divergences;
-        c.step_size = p.step_size;
-        c.tree_depth = p.tree_depth;
-        for (m, pm) in c.moments.iter_mut().zip(&mut p.moments) {
-            m.take(pm);
-        }
-        for (v, pv) in c.values.iter_mut().zip(&mut p.values) {
-            v.append(pv);
-        }
-        c.warm_step.append(&mut p.warm_step);
-        c.warm_depth.append(&mut p.warm_depth);
-        (p.warmup_iterations, p.kept, p.divergences, p.warmup_divergences) = (0, 0, 0, 0);
     }
 
-    /// Chain `slot` stopped (`complete` when it made every draw).
-    pub fn finish(&self, slot: usize, complete: bool) {
-        self.chain(slot).done = Some(complete);
+    /// Sums what was handed over since the last snapshot: the server calls this when idle,
+    /// so that the queue stays short while no page is open.
+    pub fn idle(&self) {
+        let mut side = self.side();
+        self.drain(&mut side);
     }
 
     /// Marks the run's end.
@@ -301,6 +383,7 @@ impl Board {
     pub fn json(&self) -> String {
         self.epoch.fetch_add(1, Ordering::Relaxed);
         let mut side = self.side();
+        self.drain(&mut side);
         if let Some((at, json)) = side.json.as_ref()
             && at.elapsed() < SNAPSHOT_EVERY
         {
@@ -312,12 +395,11 @@ impl Board {
         json
     }
 
-    /// Everything the page shows. Under each chain's lock only scalars are read and the shown
-    /// chains' new draws are moved (not copied) to the server's side; the diagnostics are
-    /// then computed there, no more often than keeps them under [`DIAGNOSTICS_DUTY`] of the
-    /// server thread's time.
+    /// Everything the page shows. The shown chains' new draws are moved (not copied) from
+    /// their records to the diagnostics' side, and the diagnostics computed no more often
+    /// than keeps them under [`DIAGNOSTICS_DUTY`] of the server thread's time.
     fn snapshot(&self, side: &mut ServerSide) -> Snapshot {
-        let n = self.chains.len();
+        let n = side.chains.len();
         let mut iterations = Vec::with_capacity(n);
         let mut steps = Vec::with_capacity(n);
         let (mut divergences, mut warmup_divergences) = (0, 0);
@@ -327,9 +409,7 @@ impl Board {
         let mut warm = Vec::with_capacity(self.shown.len());
         side.draws.resize_with(self.shown.len(), || vec![Vec::new(); self.elements.len()]);
         let mut shown = side.draws.iter_mut();
-        for (slot, m) in self.chains.iter().enumerate() {
-            let mut guard = m.lock().unwrap_or_else(|e| e.into_inner());
-            let c = &mut *guard;
+        for (slot, c) in side.chains.iter_mut().enumerate() {
             iterations.push(c.iteration);
             steps.push(c.step_size);
             divergences += c.divergences;
@@ -429,6 +509,8 @@ impl Board {
 /// The server thread's side of a board.
 #[derive(Debug, Default)]
 struct ServerSide {
+    /// Every chain's record, summed from the blocks the groups hand over.
+    chains: Vec<ChainLive>,
     /// The last snapshot, as sent.
     json: Option<(Instant, String)>,
     /// The shown chains' kept draws (per shown chain, per element), moved here from the chain

@@ -8,8 +8,9 @@
 //! the run's chain ids, plus aggregates over all: iterations done, divergences, the spread of
 //! step sizes, and a Gelman–Rubin R-hat from every chain's running mean and variance.
 //!
-//! The sampler's side costs a lock and a few additions per iteration; the diagnostics are
-//! computed on the server's own thread, at most five times a second whatever the number of
+//! The sampler's side counts each batched step's finished iterations and, now and then,
+//! copies the new ones in bulk from the chains' records to a queue (see [`GroupSink`]); the
+//! server's thread sums them, and computes the diagnostics on the server's own thread, at most five times a second whatever the number of
 //! open pages. The server stops when the last handle to the view is dropped: at the end of
 //! [`Sampler::run`](super::Sampler::run) for [`Sampler::live`](super::Sampler::live), or
 //! when the caller drops its [`LiveView`] (which keeps serving the final state until then).
@@ -31,11 +32,10 @@ mod server;
 
 use std::sync::{Arc, Mutex};
 
-use board::{Board, Element, Pending, RunState};
+use board::{Board, Element, Inbox, RunState};
 
 use crate::error::{Error, Result};
-use crate::nuts::DrawStats;
-use crate::sampler::sink::{ChainSink, RunInfo, TraceWriter};
+use crate::sampler::sink::{Batch, ChainSink, GroupSink, RunInfo, TraceWriter};
 
 /// Tracked elements when no variable is chosen: the first ones in model order.
 const DEFAULT_ELEMENTS: usize = 4;
@@ -161,41 +161,39 @@ impl TraceWriter for LiveView {
     fn open(&self, run: &RunInfo<'_>) -> Result<Vec<Box<dyn ChainSink>>> {
         let elements = self.elements(run)?;
         let board = Arc::new(Board::new(run, elements, self.options().shown));
-        *self.inner.board.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&board));
-        Ok((0..run.chain_ids.len())
-            .map(|slot| {
-                let pending = board.pending(slot);
-                Box::new(LiveSink { board: Arc::clone(&board), slot, pending }) as Box<dyn ChainSink>
-            })
-            .collect())
+        *self.inner.board.lock().unwrap_or_else(|e| e.into_inner()) = Some(board);
+        // Fed per group of chains (see `group`), not per chain.
+        Ok(Vec::new())
+    }
+
+    fn group(&self, _run: &RunInfo<'_>, chain_ids: &[usize]) -> Result<Option<Box<dyn GroupSink>>> {
+        let board = self.inner.board.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        Ok(board.map(|board| {
+            let inbox = board.inbox(chain_ids);
+            Box::new(LiveGroup { board, inbox }) as Box<dyn GroupSink>
+        }))
     }
 }
 
-/// One chain's feed into the board (gathered locally, handed over in batches).
-struct LiveSink {
+/// A group of chains' feed into the board: it counts each batched step's iterations and hands
+/// them over in bulk, read from the chains' records.
+struct LiveGroup {
     board: Arc<Board>,
-    slot: usize,
-    pending: Pending,
+    inbox: Inbox,
 }
 
-impl ChainSink for LiveSink {
-    fn adapted(&mut self, _step_size: f64, _inv_metric: &[f64]) -> Result<()> {
+impl GroupSink for LiveGroup {
+    fn step(&mut self, batch: &Batch<'_>) -> Result<()> {
+        self.inbox.note(batch);
+        if self.board.due(&self.inbox) {
+            self.board.hand_over(&mut self.inbox, batch);
+        }
         Ok(())
     }
 
-    fn warmup(&mut self, stats: &DrawStats) -> Result<()> {
-        self.board.warmup(self.slot, &mut self.pending, stats);
-        Ok(())
-    }
-
-    fn draw(&mut self, stats: &DrawStats, values: &[f64]) -> Result<()> {
-        self.board.draw(self.slot, &mut self.pending, stats, values);
-        Ok(())
-    }
-
-    fn finish(&mut self, complete: bool, _warmup_s: f64, _sampling_s: f64) -> Result<()> {
-        self.board.flush(self.slot, &mut self.pending);
-        self.board.finish(self.slot, complete);
+    fn close(&mut self, batch: &Batch<'_>) -> Result<()> {
+        self.inbox.note(batch);
+        self.board.hand_over(&mut self.inbox, batch);
         Ok(())
     }
 }

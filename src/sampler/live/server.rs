@@ -15,6 +15,8 @@ use super::board::Board;
 /// The page: one self-contained file (inline script and style, nothing fetched but the
 /// snapshot).
 const PAGE: &str = include_str!("page.html");
+/// How long the server waits for a request before it sums what the sampler handed over.
+const IDLE: Duration = Duration::from_millis(100);
 
 /// A running server.
 pub(super) struct Server {
@@ -70,9 +72,15 @@ fn header(name: &str, value: &str) -> Header {
 /// Answers requests until stopped.
 fn serve(http: &tiny_http::Server, stop: &AtomicBool, board: &Mutex<Option<Arc<Board>>>) {
     while !stop.load(Ordering::Acquire) {
-        let req = match http.recv_timeout(Duration::from_millis(250)) {
+        let req = match http.recv_timeout(IDLE) {
             Ok(Some(r)) => r,
-            Ok(None) => continue,
+            Ok(None) => {
+                // Sum what the sampler handed over, so that it does not pile up unread.
+                if let Some(b) = board.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                    b.idle();
+                }
+                continue;
+            }
             Err(_) => break,
         };
         let path = req.url().split('?').next().unwrap_or("");

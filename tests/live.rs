@@ -84,6 +84,32 @@ fn the_view_reports_the_finished_run_and_leaves_the_draws_alone() {
 }
 
 #[test]
+fn a_view_given_twice_counts_each_chain_once_with_thinning() {
+    let m = model("quickstart");
+    let view = LiveView::bind("127.0.0.1:0").unwrap();
+    let fit = Sampler::new(&m)
+        .chains(2)
+        .warmup(100)
+        .draws(200)
+        .thin(3)
+        .seed(2)
+        .progress(false)
+        .save(view.clone())
+        .live_view(view.clone())
+        .run()
+        .unwrap();
+    let s = state(&addr(&view)).unwrap();
+    assert_eq!(s["status"], "finished");
+    assert_eq!(s["iterations_done"], 2 * 300);
+    assert_eq!(s["chains_done"], 2);
+    // ceil(200 / 3) kept draws per chain, each counted once.
+    let mu = &s["vars"][0];
+    assert_eq!(mu["draws_all_chains"], 2 * 67);
+    assert!((mu["mean"].as_f64().unwrap() - fit.mean("mu").unwrap()).abs() < 1e-9);
+    assert_eq!(mu["trace"][0].as_array().unwrap().len(), 67);
+}
+
+#[test]
 fn a_live_address_serves_during_the_run_and_closes_when_it_is_cancelled() {
     let m = model("eight_schools");
     // A free port: bind, read it, release it.

@@ -71,7 +71,7 @@ pub struct Group<'a> {
     /// Trace writers' sinks, per chain (indexed like the machines; empty when nothing is
     /// saved).
     pub sinks: Vec<Vec<Box<dyn ChainSink>>>,
-    /// Trace writers' sinks for the whole group (fed once per batched step).
+    /// Trace writers' sinks for the whole group (fed after each batched step that ends a draw).
     pub group_sinks: Vec<Box<dyn GroupSink>>,
     /// The group's shared warmup adaptation, when warmup is pooled (the group is the pool).
     pub pool: Option<PooledAdapter>,

@@ -151,10 +151,11 @@ impl<'a> Batch<'a> {
 }
 
 /// Receives a group of chains' output while it is sampled, one batched step at a time. The
-/// driver calls it once per step, so a sink may gather lazily from the chains' records (see
-/// [`Batch::history`]) instead of copying every iteration.
+/// driver calls it after each step that ended at least one chain's iteration, so a sink may
+/// gather lazily from the chains' records (see [`Batch::history`]) instead of copying every
+/// iteration.
 pub trait GroupSink: Send {
-    /// A batched step ended.
+    /// A batched step ended one or more chains' iterations.
     fn step(&mut self, batch: &Batch<'_>) -> Result<()>;
     /// The group is done: every chain finished, or the run was cancelled (`batch` holds no
     /// iterations; its stopped chains are those that had not stopped before).

@@ -1,13 +1,14 @@
-//! What the live view knows about a run: one small record per chain, written by the chain's
-//! sink as iterations finish and read by the server thread when a page asks for a snapshot.
+//! What the live view knows about a run: one small record per chain, kept and read by the
+//! server thread.
 //!
-//! The sampling side appends each finished iteration to its group's [`Inbox`] and sums them
-//! per chain in bulk, taking each chain's (uncontended) lock once per hand-over; everything
-//! costly (R-hat, ESS, ranks, downsampling) happens on the server thread, at most
-//! once per [`SNAPSHOT_EVERY`].
+//! The sampling side counts finished iterations in its group's [`Inbox`] and now and then
+//! copies the new ones from the chains' records into a [`Block`] on the board's queue; the
+//! server thread sums the blocks into the chain records (before each snapshot, after each
+//! request and when idle) and does everything costly (R-hat, ESS, ranks, downsampling), at
+//! most once per [`SNAPSHOT_EVERY`].
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -23,6 +24,8 @@ const TRACE_POINTS: usize = 400;
 /// Most iterations a group of chains finishes before it hands them to the board (16 per
 /// chain, at least 256).
 const STAGE_MAX: usize = 16_384;
+/// Blocks queued (unsummed) past which the sampler sums them itself.
+const MAX_QUEUED: usize = 256;
 /// Most of the server thread's time that R-hat, ESS and ranks may take: they are recomputed
 /// only after twenty times their last cost has passed.
 const DIAGNOSTICS_DUTY: f64 = 0.05;
@@ -99,8 +102,8 @@ struct Staged {
 /// thread.
 #[derive(Debug)]
 struct Block {
-    /// Index into the board's groups.
-    group: usize,
+    /// Board slot of each chain of the group.
+    slots: Arc<[usize]>,
     staged: Vec<Staged>,
     /// Tracked values of the kept draws, in order.
     values: Vec<f64>,
@@ -109,11 +112,13 @@ struct Block {
 /// A group of chains' feed into the board. The sampler's loop only counts the iterations
 /// each batched step finished; the iterations are read from the chains' own records (the
 /// trace the driver keeps anyway) and handed over as one [`Block`] (a lock and a move) when
-/// [`STAGE_MAX`] iterations have finished, when a page has asked for a snapshot since the last
-/// hand-over, and when the group closes. The server's thread does the sums.
+/// 16 per chain have finished (at least 256, at most [`STAGE_MAX`]), when a page has asked
+/// for a snapshot since the last hand-over, and when the group closes. The server's thread
+/// does the sums.
 #[derive(Debug)]
 pub(super) struct Inbox {
-    group: usize,
+    /// Board slot of each chain of the group.
+    slots: Arc<[usize]>,
     /// Where each tracked element lies in a draw's values.
     offsets: Vec<usize>,
     /// Iterations finished since the last hand-over, and how many trigger one.
@@ -169,7 +174,7 @@ impl Inbox {
             }
         }
         self.since = 0;
-        Block { group: self.group, staged, values }
+        Block { slots: Arc::clone(&self.slots), staged, values }
     }
 }
 
@@ -245,8 +250,8 @@ pub(super) struct Board {
     elements: Vec<Element>,
     /// Local indices of the chains whose draws are kept for plots.
     shown: Vec<usize>,
-    /// Per group of chains (see [`Board::inbox`]): the slot of each of its chains.
-    groups: Mutex<Vec<Vec<usize>>>,
+    /// Per slot: whether a group feeds that chain (see [`Board::inbox`]).
+    fed: Mutex<Vec<bool>>,
     /// Blocks handed over and not yet summed.
     queue: Mutex<Vec<Block>>,
     state: AtomicU8,
@@ -276,7 +281,7 @@ impl Board {
             })
             .collect();
         Board {
-            groups: Mutex::new(Vec::new()),
+            fed: Mutex::new(vec![false; n]),
             queue: Mutex::new(Vec::new()),
             started: Instant::now(),
             chain_ids: run.chain_ids.clone(),
@@ -296,23 +301,28 @@ impl Board {
         self.shown.binary_search(&slot).is_ok()
     }
 
-    /// A feed for the group of chains `chain_ids` (global ids, all in the run).
-    pub fn inbox(&self, chain_ids: &[usize]) -> Inbox {
+    /// A feed for the group of chains `chain_ids` (global ids), or `None` when one of them is
+    /// not in this board's run or is fed already (the view given to a run twice, or boards of
+    /// two runs sharing one view): every chain is then counted once, on its own run's board.
+    pub fn inbox(&self, chain_ids: &[usize]) -> Option<Inbox> {
         let slot_of: std::collections::HashMap<usize, usize> =
             self.chain_ids.iter().enumerate().map(|(s, &c)| (c, s)).collect();
-        let slots: Vec<usize> = chain_ids.iter().filter_map(|c| slot_of.get(c).copied()).collect();
+        let slots: Vec<usize> = chain_ids.iter().map(|c| slot_of.get(c).copied()).collect::<Option<_>>()?;
+        let mut fed = self.fed.lock().unwrap_or_else(|e| e.into_inner());
+        if slots.iter().any(|&s| fed[s]) {
+            return None;
+        }
+        slots.iter().for_each(|&s| fed[s] = true);
         let n = slots.len();
-        let mut groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
-        groups.push(slots);
-        Inbox {
-            group: groups.len() - 1,
+        Some(Inbox {
+            slots: slots.into(),
             offsets: self.elements.iter().map(|e| e.offset).collect(),
             since: 0,
             stage_max: (16 * n).clamp(256, STAGE_MAX),
             epoch: self.epoch.load(Ordering::Relaxed),
             seen: vec![(0, 0); n],
             stopped: vec![None; n],
-        }
+        })
     }
 
     /// Whether `inbox` should hand over now: it is full, or a page asked for a snapshot
@@ -326,8 +336,20 @@ impl Board {
     pub fn hand_over(&self, inbox: &mut Inbox, batch: &Batch<'_>) {
         inbox.epoch = self.epoch.load(Ordering::Relaxed);
         let block = inbox.block(batch);
-        if !block.staged.is_empty() {
-            self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(block);
+        if block.staged.is_empty() {
+            return;
+        }
+        let queued = {
+            let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            queue.push(block);
+            queue.len()
+        };
+        // The server thread sums the queue; should it fall behind (a client that does not
+        // read its answer blocks it), the sampler sums rather than let the queue grow.
+        if queued >= MAX_QUEUED
+            && let Ok(mut side) = self.server.try_lock()
+        {
+            self.drain(&mut side);
         }
     }
 
@@ -337,11 +359,10 @@ impl Board {
         if blocks.is_empty() {
             return;
         }
-        let groups = self.groups.lock().unwrap_or_else(|e| e.into_inner());
         let k = self.elements.len();
         let run = (self.warmup, self.thin, self.iterations);
         for b in &blocks {
-            let slots = &groups[b.group];
+            let slots = &b.slots;
             let mut draws = b.values.chunks_exact(k.max(1));
             for s in &b.staged {
                 let draw = match s.kind {
@@ -353,8 +374,8 @@ impl Board {
         }
     }
 
-    /// Sums what was handed over since the last snapshot: the server calls this when idle,
-    /// so that the queue stays short while no page is open.
+    /// Sums what was handed over since the last snapshot: the server calls this after each
+    /// request and when idle, so that the queue stays short whether or not a page is open.
     pub fn idle(&self) {
         let mut side = self.side();
         self.drain(&mut side);

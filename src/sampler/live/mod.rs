@@ -9,9 +9,9 @@
 //! step sizes, and a Gelman–Rubin R-hat from every chain's running mean and variance.
 //!
 //! The sampler's side counts each batched step's finished iterations and, now and then,
-//! copies the new ones in bulk from the chains' records to a queue (see [`GroupSink`]); the
-//! server's thread sums them, and computes the diagnostics on the server's own thread, at most five times a second whatever the number of
-//! open pages. The server stops when the last handle to the view is dropped: at the end of
+//! copies the new ones in bulk from the chains' records to a queue (see [`GroupSink`]). The
+//! server's thread sums them and computes the diagnostics, at most five times a second
+//! whatever the number of open pages. The server stops when the last handle to the view is dropped: at the end of
 //! [`Sampler::run`](super::Sampler::run) for [`Sampler::live`](super::Sampler::live), or
 //! when the caller drops its [`LiveView`] (which keeps serving the final state until then).
 //!
@@ -168,9 +168,9 @@ impl TraceWriter for LiveView {
 
     fn group(&self, _run: &RunInfo<'_>, chain_ids: &[usize]) -> Result<Option<Box<dyn GroupSink>>> {
         let board = self.inner.board.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        Ok(board.map(|board| {
-            let inbox = board.inbox(chain_ids);
-            Box::new(LiveGroup { board, inbox }) as Box<dyn GroupSink>
+        Ok(board.and_then(|board| {
+            let inbox = board.inbox(chain_ids)?;
+            Some(Box::new(LiveGroup { board, inbox }) as Box<dyn GroupSink>)
         }))
     }
 }

@@ -72,11 +72,12 @@ fn header(name: &str, value: &str) -> Header {
 /// Answers requests until stopped.
 fn serve(http: &tiny_http::Server, stop: &AtomicBool, board: &Mutex<Option<Arc<Board>>>) {
     while !stop.load(Ordering::Acquire) {
+        let current = || board.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let req = match http.recv_timeout(IDLE) {
             Ok(Some(r)) => r,
             Ok(None) => {
                 // Sum what the sampler handed over, so that it does not pile up unread.
-                if let Some(b) = board.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+                if let Some(b) = current() {
                     b.idle();
                 }
                 continue;
@@ -89,8 +90,7 @@ fn serve(http: &tiny_http::Server, stop: &AtomicBool, board: &Mutex<Option<Arc<B
                 Response::from_string(PAGE).with_header(header("Content-Type", "text/html; charset=utf-8"))
             }
             (Method::Get, "/state.json") => {
-                let current = board.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                let json = current.map_or_else(|| r#"{"status":"waiting"}"#.to_string(), |b| b.json());
+                let json = current().map_or_else(|| r#"{"status":"waiting"}"#.to_string(), |b| b.json());
                 Response::from_string(json)
                     .with_header(header("Content-Type", "application/json"))
                     .with_header(header("Cache-Control", "no-store"))
@@ -99,5 +99,8 @@ fn serve(http: &tiny_http::Server, stop: &AtomicBool, board: &Mutex<Option<Arc<B
         };
         // A client that went away is not the sampler's problem.
         let _ = req.respond(response);
+        if let Some(b) = current() {
+            b.idle();
+        }
     }
 }

@@ -15,7 +15,6 @@ use exmc::model::DistKind;
 use exmc::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rayon::prelude::*;
 
 const REPS: usize = 300;
 const KEPT: usize = 99;
@@ -31,37 +30,50 @@ type Replication = (Model, Vec<(String, usize, f64)>);
 /// Ranks of each checked quantity over the replications, and the same ranks against draws
 /// shifted by `shift` posterior sd (to show the test's power).
 fn ranks(simulate: impl Fn(&mut StdRng) -> Replication + Sync) -> Vec<(String, Vec<usize>, Vec<usize>)> {
-    let per_rep: Vec<Vec<(String, usize, usize)>> = (0..REPS)
-        .into_par_iter()
-        .map(|r| {
-            let mut rng = StdRng::seed_from_u64(1000 + r as u64);
-            let (m, truth) = simulate(&mut rng);
-            let fit = Sampler::new(&m)
-                .backend(BackendChoice::Cpu)
-                .chains(1)
-                .threads(1)
-                .warmup(400)
-                .draws(KEPT * THIN)
-                .thin(THIN)
-                .seed(r as u64 + 1)
-                .progress(false)
-                .run()
-                .unwrap();
-            truth
-                .iter()
-                .map(|(name, e, v)| {
-                    let draws = fit.trace.chains_of(name, *e).unwrap().concat();
-                    assert_eq!(draws.len(), KEPT);
-                    let n = draws.len() as f64;
-                    let mean = draws.iter().sum::<f64>() / n;
-                    let sd = (draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-                    let rank = draws.iter().filter(|&&d| d < *v).count();
-                    let shifted = draws.iter().filter(|&&d| d + 0.5 * sd < *v).count();
-                    (format!("{name}[{e}]"), rank, shifted)
-                })
-                .collect()
-        })
-        .collect();
+    // One replication (each run builds its own one-thread pool).
+    let one = |r: usize| -> Vec<(String, usize, usize)> {
+        let mut rng = StdRng::seed_from_u64(1000 + r as u64);
+        let (m, truth) = simulate(&mut rng);
+        let fit = Sampler::new(&m)
+            .backend(BackendChoice::Cpu)
+            .chains(1)
+            .threads(1)
+            .warmup(400)
+            .draws(KEPT * THIN)
+            .thin(THIN)
+            .seed(r as u64 + 1)
+            .progress(false)
+            .run()
+            .unwrap();
+        truth
+            .iter()
+            .map(|(name, e, v)| {
+                let draws = fit.trace.chains_of(name, *e).unwrap().concat();
+                assert_eq!(draws.len(), KEPT);
+                let n = draws.len() as f64;
+                let mean = draws.iter().sum::<f64>() / n;
+                let sd = (draws.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+                let rank = draws.iter().filter(|&&d| d < *v).count();
+                let shifted = draws.iter().filter(|&&d| d + 0.5 * sd < *v).count();
+                (format!("{name}[{e}]"), rank, shifted)
+            })
+            .collect()
+    };
+    // Replications spread over plain threads, not a rayon pool: a rayon worker that waits for
+    // a run's own pool steals further replications onto the same stack, nesting runs until
+    // the 2 MB worker stack overflows (seen once in CI).
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get()).min(REPS);
+    let per_rep: Vec<Vec<(String, usize, usize)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let one = &one;
+                s.spawn(move || (w..REPS).step_by(workers).map(|r| (r, one(r))).collect::<Vec<_>>())
+            })
+            .collect();
+        let mut all: Vec<_> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+        all.sort_by_key(|(r, _)| *r);
+        all.into_iter().map(|(_, x)| x).collect()
+    });
     (0..per_rep[0].len())
         .map(|q| {
             let name = per_rep[0][q].0.clone();

@@ -39,7 +39,9 @@ pub struct DriveCounters {
     /// loop; summed over groups, so thread-seconds when groups run in parallel).
     pub host_s: f64,
     /// Seconds inside the backend's batched steps and draw read-backs (summed over groups
-    /// likewise).
+    /// likewise). Dispatches of fewer than [`TIMED_CHAINS`] chains are timed one in
+    /// [`SAMPLED_EVERY`] and counted that many times (a clock read costs about as much as a
+    /// small model's leaf step), so for small groups this and `host_s` are estimates.
     pub step_s: f64,
 }
 
@@ -138,9 +140,12 @@ pub fn drive(
             waiting.clear();
             continue;
         }
-        let t = Instant::now();
+        let weight = timing_weight(cmds.len(), counters.dispatches);
+        let t = (weight > 0).then(Instant::now);
         backend.step(&cmds, &mut reports[..cmds.len()])?;
-        in_steps += t.elapsed();
+        if let Some(t) = t {
+            in_steps += t.elapsed() * weight;
+        }
         counters.dispatches += 1;
         counters.leaf_steps += cmds.len() as u64;
         ended.clear();
@@ -157,9 +162,12 @@ pub fn drive(
         if ended.is_empty() {
             continue;
         }
-        let t = Instant::now();
+        let weight = timing_weight(ended.len(), counters.dispatches);
+        let t = (weight > 0).then(Instant::now);
         backend.read_draws(&ended, &mut states[..ended.len()])?;
-        in_steps += t.elapsed();
+        if let Some(t) = t {
+            in_steps += t.elapsed() * weight;
+        }
         for (&c, state) in ended.iter().zip(&states) {
             let out = g.machines[c].finish_draw(state);
             if let (Some(pool), true) = (g.pool.as_mut(), out.stats.tuning) {
@@ -231,9 +239,29 @@ pub fn drive(
     for s in &mut group_sinks {
         s.close(&b)?;
     }
-    counters.step_s = in_steps.as_secs_f64();
-    counters.host_s = (started.elapsed() - in_steps).as_secs_f64();
+    // Sampled timing can overshoot the whole: the host's share is then zero.
+    let total = started.elapsed();
+    counters.step_s = in_steps.min(total).as_secs_f64();
+    counters.host_s = total.saturating_sub(in_steps).as_secs_f64();
     Ok((records, counters))
+}
+
+/// Dispatches of at least this many chains are always timed (see [`DriveCounters::step_s`]).
+pub const TIMED_CHAINS: usize = 32;
+/// Smaller dispatches are timed one in this many.
+pub const SAMPLED_EVERY: u32 = 16;
+
+/// How many times the backend call of dispatch number `dispatch` over `chains` chains counts
+/// in [`DriveCounters::step_s`]: 1 for large dispatches; [`SAMPLED_EVERY`] for one small
+/// dispatch in that many, and 0 (not timed) for the others.
+fn timing_weight(chains: usize, dispatch: u64) -> u32 {
+    if chains >= TIMED_CHAINS {
+        1
+    } else if dispatch.is_multiple_of(u64::from(SAMPLED_EVERY)) {
+        SAMPLED_EVERY
+    } else {
+        0
+    }
 }
 
 /// Ends a chain's sinks (and drops them, so each is finished once).

@@ -134,7 +134,7 @@ impl Executor {
         }
         for &(offset, v) in &self.prog.grad {
             let (o, n) = (self.offsets[v], self.prog.lens[v]);
-            grad[offset..offset + n].copy_from_slice(&ws[o..o + n]);
+            copy_small(&mut grad[offset..offset + n], &ws[o..o + n]);
         }
         self.prog.logp.map_or(f64::NAN, |v| ws[self.offsets[v]])
     }
@@ -150,7 +150,7 @@ impl Executor {
         let o = self.offsets[instr.out];
         let n = self.prog.lens[instr.out];
         match &instr.op {
-            Op::Input { offset } => ws[o..o + n].copy_from_slice(&u[*offset..*offset + n]),
+            Op::Input { offset } => copy_small(&mut ws[o..o + n], &u[*offset..*offset + n]),
             Op::Const(_) | Op::Data(_) => {}
             Op::Unary(op, a) => {
                 let a = self.offsets[*a];
@@ -479,6 +479,17 @@ impl Executor {
             };
         }
         total
+    }
+}
+
+/// `dst.copy_from_slice(src)` without a call to `memcpy` for one element (scalar parameters:
+/// most of a small model's inputs and gradient pieces).
+#[inline]
+fn copy_small(dst: &mut [f64], src: &[f64]) {
+    if let ([d], [s]) = (&mut *dst, src) {
+        *d = *s;
+    } else {
+        dst.copy_from_slice(src);
     }
 }
 

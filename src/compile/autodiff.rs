@@ -7,6 +7,7 @@
 
 use super::builder::Builder;
 use super::program::{BinOp, Op, Program, UnOp, ValueId};
+use super::scan::ScanAdjoint;
 use super::tril::TrilPart;
 use crate::model::BijectorPart;
 
@@ -213,6 +214,37 @@ pub fn differentiate(prog: Program) -> Program {
                 let d = b.prog.push(Op::MatVec { x: *x, v: g }, rows);
                 accumulate(&mut b, &mut adj, &active, *gv, d);
             }
+            Op::Slice { src, start } => {
+                // Its adjoint scatters into a vector of the source's length: a scatter-add
+                // whose bins are the source's positions.
+                let (src, n) = (*src, b.len(out));
+                let idx: Vec<f64> = (*start..*start + n).map(|i| i as f64).collect();
+                let (starts, perm) = inverse_index(&idx, b.len(src));
+                let starts = b.data(starts);
+                let perm = b.data(perm);
+                let len = b.len(src);
+                let d = b.prog.push(Op::ScatterAdd { src: g, starts, perm }, len);
+                accumulate(&mut b, &mut adj, &active, src, d);
+            }
+            Op::Scan(scan) => {
+                let layout = scan.layout(&b.prog.lens);
+                let vjp = super::scan::vjp_program(&scan.body);
+                let pieces: Vec<(ValueId, usize)> = std::iter::once((scan.init, 0))
+                    .chain(scan.seqs.iter().enumerate().map(|(i, &s)| (s, layout.seq_adjoint_at(i))))
+                    .chain(scan.params.iter().enumerate().map(|(j, &p)| (p, layout.param_adjoint_at(j))))
+                    .collect();
+                let payload = ScanAdjoint { scan: (**scan).clone(), vjp, states: out, g };
+                let all = b.prog.push(Op::ScanAdjoint(Box::new(payload)), layout.adjoint_len());
+                for (operand, start) in pieces {
+                    if active[operand] {
+                        let len = b.len(operand);
+                        let d = b.prog.push(Op::Slice { src: all, start }, len);
+                        accumulate(&mut b, &mut adj, &active, operand, d);
+                    }
+                }
+            }
+            // Adjoints are never differentiated again.
+            Op::ScanAdjoint(_) => {}
             Op::Sum(a) => accumulate(&mut b, &mut adj, &active, *a, g),
             Op::Broadcast(a) => accumulate(&mut b, &mut adj, &active, *a, g),
             Op::Bijector { kind, part, args } => {
@@ -304,7 +336,8 @@ fn active_values(prog: &Program) -> Vec<bool> {
             | Op::Broadcast(a)
             | Op::Get(a, _)
             | Op::OneHot(a, _) => active[*a],
-            Op::Gather { src, .. } | Op::ScatterAdd { src, .. } => active[*src],
+            Op::Gather { src, .. } | Op::ScatterAdd { src, .. } | Op::Slice { src, .. } => active[*src],
+            Op::Scan(_) | Op::ScanAdjoint(_) => i.op.reads().iter().any(|&a| active[a]),
             Op::MatVec { v, .. } => active[*v],
             Op::MatTVec { g, .. } => active[*g],
             Op::Binary(_, a, b) => active[*a] || active[*b],

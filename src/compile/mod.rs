@@ -6,6 +6,7 @@ pub mod hoist;
 pub mod lower;
 pub mod pointmap;
 pub mod program;
+pub mod scan;
 pub mod tril;
 
 pub use pointmap::{PointEntry, PointMap};

@@ -109,6 +109,20 @@ pub enum Op {
         /// The two arguments.
         args: Vec<ValueId>,
     },
+    /// `out[i] = src[start + i]` for `i < len(out)`: a contiguous part of a vector.
+    Slice {
+        /// The vector read.
+        src: ValueId,
+        /// First element taken.
+        start: usize,
+    },
+    /// A recurrence: `state_t = body(state_{t−1}, x_t, params)` for `t = 0 … steps − 1`, from
+    /// `state_{−1} = init`; the output is every state in turn (`steps · len(init)` values,
+    /// step by step). See [`Scan`](super::scan::Scan) for the body's contract.
+    Scan(Box<super::scan::Scan>),
+    /// The reverse-mode adjoint of a [`Op::Scan`] (see [`ScanAdjoint`](super::scan::ScanAdjoint)):
+    /// the adjoints of its initial state, sequences and parameters, concatenated in that order.
+    ScanAdjoint(Box<super::scan::ScanAdjoint>),
     /// A vector bijector at the unconstrained slice `args[0]`; `part` says what is computed
     /// ([`BijectorPart::Vjp`] reads the adjoint of the constrained values as `args[1]`).
     Bijector {
@@ -167,6 +181,13 @@ impl Op {
             Op::Gather { src, index } => vec![*src, *index],
             Op::ScatterAdd { src, starts, perm } => vec![*src, *starts, *perm],
             Op::Stack(items) => items.clone(),
+            Op::Slice { src, .. } => vec![*src],
+            Op::Scan(s) => s.operands(),
+            Op::ScanAdjoint(a) => {
+                let mut r = a.scan.operands();
+                r.extend([a.states, a.g]);
+                r
+            }
             Op::MatVec { x, v } => vec![*x, *v],
             Op::MatTVec { x, g } => vec![*x, *g],
             Op::Lpdf { args, .. }
@@ -205,6 +226,24 @@ impl Program {
     pub fn new_value(&mut self, len: usize) -> ValueId {
         self.lens.push(len);
         self.lens.len() - 1
+    }
+
+    /// The programs run inside this one's instructions (scan steps and their vector-Jacobian
+    /// products), not recursively.
+    pub fn nested(&self) -> Vec<&Program> {
+        self.instrs
+            .iter()
+            .filter_map(|i| match &i.op {
+                Op::Scan(s) => Some(&s.body),
+                Op::ScanAdjoint(a) => Some(&a.vjp),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether this program or one run inside it has an instruction that satisfies `f`.
+    pub fn any_instr(&self, f: &dyn Fn(&Op) -> bool) -> bool {
+        self.instrs.iter().any(|i| f(&i.op)) || self.nested().iter().any(|p| p.any_instr(f))
     }
 
     /// Number of instructions.

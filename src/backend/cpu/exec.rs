@@ -2,6 +2,7 @@
 //! evaluation.
 
 use super::rows::{self, RowGroup, Sched};
+use super::scan::ScanExec;
 use crate::compile::hoist::{self, Hoist};
 use crate::compile::{BinOp, Op, Program};
 use crate::model::DistKind;
@@ -29,6 +30,8 @@ pub struct Executor {
     group_at: Vec<usize>,
     /// Whether a group's parts may run on rayon's threads.
     parallel: bool,
+    /// Per instruction, a scan's nested executor (its scratch follows the groups').
+    scans: Vec<Option<ScanExec>>,
 }
 
 impl Executor {
@@ -65,6 +68,13 @@ impl Executor {
             group_at.push(template.len());
             template.resize(template.len() + g.scratch_len(), 0.0);
         }
+        let mut scans: Vec<Option<ScanExec>> =
+            prog.instrs.iter().map(|i| ScanExec::new(&i.op, &prog.lens)).collect();
+        for scan in scans.iter_mut().flatten() {
+            scan.at = template.len();
+            template.extend(scan.template());
+            template.resize(scan.at + scan.scratch_len(), 0.0);
+        }
         Executor {
             prog,
             offsets,
@@ -77,6 +87,7 @@ impl Executor {
             values_len,
             group_at,
             parallel: false,
+            scans,
         }
     }
 
@@ -87,7 +98,7 @@ impl Executor {
         e.sched = e.dynamic.iter().map(|&k| Sched::Instr(k)).collect();
         e.groups.clear();
         e.group_at.clear();
-        e.template.truncate(e.values_len);
+        // Scans keep their scratch (after the groups'); the groups' is left unused.
         e
     }
 
@@ -137,6 +148,11 @@ impl Executor {
             copy_small(&mut grad[offset..offset + n], &ws[o..o + n]);
         }
         self.prog.logp.map_or(f64::NAN, |v| ws[self.offsets[v]])
+    }
+
+    /// Where value `v` starts in a workspace.
+    pub fn offset(&self, v: usize) -> usize {
+        self.offsets[v]
     }
 
     /// Value `v` in a workspace after [`Executor::run`].
@@ -207,6 +223,21 @@ impl Executor {
                 }
             }
             Op::Get(src, k) => ws[o] = ws[self.offsets[*src] + k],
+            Op::Slice { src, start } => {
+                let from = self.offsets[*src] + start;
+                ws.copy_within(from..from + n, o);
+            }
+            Op::Scan(_) | Op::ScanAdjoint(_) => {
+                let Some(scan) = &self.scans[k] else { unreachable!("every scan is prepared") };
+                let (values, scratch) = ws.split_at_mut(self.values_len);
+                let at = scan.at - self.values_len;
+                let scratch = &mut scratch[at..at + scan.scratch_len()];
+                match &instr.op {
+                    Op::Scan(s) => scan.forward(s, values, &self.offsets, o, scratch),
+                    Op::ScanAdjoint(a) => scan.adjoint(a, values, &self.offsets, o, scratch),
+                    _ => {}
+                }
+            }
             Op::OneHot(src, k) => {
                 ws[o..o + n].fill(0.0);
                 ws[o + k] = ws[self.offsets[*src]];

@@ -4,6 +4,7 @@
 mod chain;
 pub mod exec;
 mod rows;
+mod scan;
 
 use rayon::prelude::*;
 

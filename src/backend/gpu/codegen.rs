@@ -15,6 +15,7 @@
 use std::fmt::Write;
 
 use crate::compile::hoist::{Hoist, plan};
+use crate::compile::scan::{Layout, Scan, ScanAdjoint};
 use crate::compile::{BinOp, Op, Program, UnOp};
 use crate::model::dist::VecCode;
 use crate::model::{BijectorPart, DistKind};
@@ -126,7 +127,7 @@ pub fn check_f32_range(prog: &Program) -> Result<(), CodegenError> {
             });
         }
     }
-    Ok(())
+    prog.nested().into_iter().try_for_each(check_f32_range)
 }
 
 /// Length of the longest chain of dependent instructions in `prog`.
@@ -256,6 +257,12 @@ struct Gen<'p> {
     globals: String,
     /// The first error met where no `Result` is returned (whole-vector instructions).
     error: Option<CodegenError>,
+    /// Where this program's data start in the data buffer.
+    data_base: usize,
+    /// Data of the nested programs generated so far (they follow this program's own).
+    nested_data: usize,
+    /// Prefix of the names of nested programs' functions (unique per nesting path).
+    prefix: String,
 }
 
 /// The name of a family's WGSL functions (`shaders/dist/<name>.wgsl`).
@@ -284,7 +291,10 @@ fn reads(op: &Op) -> Vec<usize> {
 /// be whole-visible to every invocation of the chain).
 fn random_reads(op: &Op) -> Vec<usize> {
     match op {
-        Op::Gather { src, .. } | Op::ScatterAdd { src, .. } | Op::Get(src, _) => vec![*src],
+        Op::Gather { src, .. } | Op::ScatterAdd { src, .. } | Op::Get(src, _) | Op::Slice { src, .. } => {
+            vec![*src]
+        }
+        Op::Scan(_) | Op::ScanAdjoint(_) => op.reads(),
         Op::MatVec { v, .. } => vec![*v],
         Op::MatTVec { g, .. } => vec![*g],
         Op::VecLpdf { args, .. } | Op::Bijector { args, .. } | Op::Tril { args, .. } => args.clone(),
@@ -294,7 +304,10 @@ fn random_reads(op: &Op) -> Vec<usize> {
 
 /// Whether an instruction works on whole vectors in one invocation (every lane computes it).
 fn is_block(op: &Op) -> bool {
-    matches!(op, Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. })
+    matches!(
+        op,
+        Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } | Op::Scan(_) | Op::ScanAdjoint(_)
+    )
 }
 
 /// Values the strided form keeps in workgroup memory (whole-visible): values read at random
@@ -355,7 +368,7 @@ impl Gen<'_> {
             Place::Shared => format!("w{v}[{i}]"),
             Place::Full => format!("f{v}[{i}]"),
             Place::Pos(off) => format!("{}[{}]", self.pos, self.index("pos_base", off, i)),
-            Place::Data(off) => format!("data[{off}u + {i}]"),
+            Place::Data(off) => format!("data[{}u + {i}]", self.data_base + off),
         }
     }
 
@@ -417,12 +430,16 @@ impl Gen<'_> {
         let n = match op {
             Op::Input { .. } | Op::Const(_) | Op::Data(_) => 1,
             Op::Unary(..) | Op::Binary(..) | Op::Pow(..) | Op::Broadcast(_) => self.len(out),
-            Op::Gather { .. } | Op::ScatterAdd { .. } | Op::OneHot(..) | Op::Stack(_) => self.len(out),
+            Op::Gather { .. } | Op::ScatterAdd { .. } | Op::OneHot(..) | Op::Stack(_) | Op::Slice { .. } => {
+                self.len(out)
+            }
             Op::MatVec { .. } | Op::MatTVec { .. } => self.len(out),
             Op::Get(..) => 1,
             Op::Sum(a) => self.len(*a),
             Op::Lpdf { args, .. } => args.iter().map(|&a| self.len(a)).max().unwrap_or(1),
-            Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } => 1,
+            Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } | Op::Scan(_) | Op::ScanAdjoint(_) => {
+                1
+            }
         };
         (n > 1).then_some(n)
     }
@@ -534,9 +551,136 @@ impl Gen<'_> {
                 };
                 self.line(&body);
             }
+            Op::Scan(scan) => {
+                self.full(v)?;
+                let code = self.scan(v, scan)?;
+                self.line(&code);
+            }
+            Op::ScanAdjoint(adj) => {
+                self.full(v)?;
+                let code = self.scan_adjoint(v, adj)?;
+                self.line(&code);
+            }
             _ => unreachable!("not a whole-vector instruction"),
         }
         Ok(())
+    }
+
+    /// Emits `fn scan{v}` at module scope: `prog` with its position in `q` and its gradient
+    /// (the next state, for a step) in `g`. Its data follow the enclosing program's in the data
+    /// buffer.
+    fn step_fn(&mut self, v: usize, prog: &Program, g_len: usize) -> Result<(), CodegenError> {
+        let base = self.data_base + self.prog.data.iter().map(Vec::len).sum::<usize>() + self.nested_data;
+        self.nested_data += flat_len(prog);
+        let name = self.scan_fn(v);
+        let sig = format!(
+            "fn {name}(q: ptr<function, array<real, {}>>, g: ptr<function, array<real, {g_len}>>) -> real {{\n",
+            prog.dim
+        );
+        let prefix = format!("{}{v}_", self.prefix);
+        let code = generate_at(prog, &sig, "(*q)", "(*g)", Form::Whole { based: false }, base, &prefix)?;
+        self.globals.push_str(&code);
+        Ok(())
+    }
+
+    /// The name of the step function of the scan defining `v`.
+    fn scan_fn(&self, v: usize) -> String {
+        format!("scan{}{v}", self.prefix)
+    }
+
+    /// Copies of every parameter (`slice` false) or of the step `t{v}`'s slice of every
+    /// sequence into `q{v}`.
+    fn scan_load(&self, v: usize, scan: &Scan, l: &Layout, slice: bool) -> String {
+        let mut code = String::new();
+        if slice {
+            for (i, &q) in scan.seqs.iter().enumerate() {
+                let (at, w) = (l.seq_at(i), l.widths[i]);
+                let src = self.at_any(q, &format!("t{v} * {w}u + j{v}"));
+                let _ = write!(
+                    code,
+                    "for (var j{v} = 0u; j{v} < {w}u; j{v}++) {{ q{v}[{at}u + j{v}] = {src}; }} "
+                );
+            }
+        } else {
+            for (j, &p) in scan.params.iter().enumerate() {
+                let (at, n) = (l.param_at(j), l.params[j]);
+                let src = self.at_any(p, &format!("j{v}"));
+                let _ = write!(
+                    code,
+                    "for (var j{v} = 0u; j{v} < {n}u; j{v}++) {{ q{v}[{at}u + j{v}] = {src}; }} "
+                );
+            }
+        }
+        code
+    }
+
+    /// A recurrence in every invocation: the step function called once per step, the states
+    /// into `f{v}`.
+    fn scan(&mut self, v: usize, scan: &Scan) -> Result<String, CodegenError> {
+        let l = scan.layout(&self.prog.lens);
+        let (s, d, steps) = (l.state, l.dim(), scan.steps);
+        let mut body = scan.body.clone();
+        body.grad = vec![(0, scan.next_state())];
+        body.outputs.clear();
+        body.logp = None;
+        self.step_fn(v, &body, s)?;
+        let params = self.scan_load(v, scan, &l, false);
+        let seqs = self.scan_load(v, scan, &l, true);
+        let init = self.at_any(scan.init, &format!("j{v}"));
+        let f = self.scan_fn(v);
+        Ok(format!(
+            "{{ var q{v}: array<real, {d}>; var g{v}: array<real, {s}>; {params}\
+             for (var j{v} = 0u; j{v} < {s}u; j{v}++) {{ q{v}[j{v}] = {init}; }} \
+             for (var t{v} = 0u; t{v} < {steps}u; t{v}++) {{ {seqs}_ = {f}(&q{v}, &g{v}); \
+             for (var j{v} = 0u; j{v} < {s}u; j{v}++) {{ f{v}[t{v} * {s}u + j{v}] = g{v}[j{v}]; q{v}[j{v}] = g{v}[j{v}]; }} }} }}"
+        ))
+    }
+
+    /// A recurrence's adjoint in every invocation: the step's vector-Jacobian product called
+    /// once per step, backwards; `[init̄, seq̄…, param̄…]` into `f{v}` (zero-initialised).
+    fn scan_adjoint(&mut self, v: usize, adj: &ScanAdjoint) -> Result<String, CodegenError> {
+        let scan = &adj.scan;
+        let l = scan.layout(&self.prog.lens);
+        let (s, d, steps) = (l.state, l.dim(), scan.steps);
+        let n = d + s;
+        self.step_fn(v, &adj.vjp, n)?;
+        let params = self.scan_load(v, scan, &l, false);
+        let seqs = self.scan_load(v, scan, &l, true);
+        let last = self.at_any(adj.g, &format!("{}u + j{v}", (steps - 1) * s));
+        let init = self.at_any(scan.init, &format!("j{v}"));
+        let prev = self.at_any(adj.states, &format!("(t{v} - 1u) * {s}u + j{v}"));
+        let cot = self.at_any(adj.g, &format!("(t{v} - 1u) * {s}u + j{v}"));
+        let mut scatter = String::new();
+        for (i, &w) in l.widths.iter().enumerate() {
+            let (to, from) = (l.seq_adjoint_at(i), l.seq_at(i));
+            let _ = write!(
+                scatter,
+                "for (var j{v} = 0u; j{v} < {w}u; j{v}++) {{ f{v}[{to}u + t{v} * {w}u + j{v}] = g{v}[{from}u + j{v}]; }} "
+            );
+        }
+        for (j, &m) in l.params.iter().enumerate() {
+            let (to, from) = (l.param_adjoint_at(j), l.param_at(j));
+            let _ = write!(
+                scatter,
+                "for (var j{v} = 0u; j{v} < {m}u; j{v}++) {{ f{v}[{to}u + j{v}] += g{v}[{from}u + j{v}]; }} "
+            );
+        }
+        let f = self.scan_fn(v);
+        let each = |body: String| format!("for (var j{v} = 0u; j{v} < {s}u; j{v}++) {{ {body} }}");
+        Ok(format!(
+            "{{ var q{v}: array<real, {n}>; {params}{} \
+             for (var k{v} = 0u; k{v} < {steps}u; k{v}++) {{ let t{v} = {}u - k{v}; \
+             if (t{v} == 0u) {{ {} }} else {{ {} }} {seqs}\
+             var g{v}: array<real, {n}>; _ = {f}(&q{v}, &g{v}); {scatter}\
+             if (t{v} == 0u) {{ {} }} else {{ {} }} }} {} }}",
+            each(format!("q{v}[{d}u + j{v}] = {last};")),
+            steps - 1,
+            each(format!("q{v}[j{v}] = {init};")),
+            each(format!("q{v}[j{v}] = {prev};")),
+            each(format!("q{v}[{d}u + j{v}] = g{v}[j{v}];")),
+            each(format!("q{v}[{d}u + j{v}] = g{v}[j{v}] + {cot};")),
+            each(format!("f{v}[j{v}] = q{v}[{d}u + j{v}];")),
+        ))
     }
 
     /// Scalar work of instruction `k` (no element loop).
@@ -568,6 +712,7 @@ impl Gen<'_> {
             | Op::ScatterAdd { .. }
             | Op::OneHot(..)
             | Op::Stack(_)
+            | Op::Slice { .. }
             | Op::MatVec { .. }
             | Op::MatTVec { .. } => {
                 // One element: the element code with i = 0.
@@ -577,7 +722,7 @@ impl Gen<'_> {
                 self.line(&format!("{{ let i = 0u; {code} v{v} = x{v}; }}"));
                 return;
             }
-            Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } => {
+            Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } | Op::Scan(_) | Op::ScanAdjoint(_) => {
                 if let Err(e) = self.block(k) {
                     self.error.get_or_insert(e);
                 }
@@ -670,6 +815,7 @@ impl Gen<'_> {
             | Op::ScatterAdd { .. }
             | Op::OneHot(..)
             | Op::Stack(_)
+            | Op::Slice { .. }
             | Op::MatVec { .. }
             | Op::MatTVec { .. } => {
                 let code = self.element_code(&instr.op, v, "i");
@@ -704,6 +850,9 @@ impl Gen<'_> {
             }
             Op::OneHot(src, k) => {
                 format!("let x{v} = select(real(0.0), {}, {i} == {k}u);", self.at(*src, "0u"))
+            }
+            Op::Slice { src, start } => {
+                format!("let x{v} = {};", self.at_any(*src, &format!("{i} + {start}u")))
             }
             Op::Stack(items) => {
                 let cases: String = items
@@ -903,6 +1052,19 @@ pub fn logp_grad_fn_strided(prog: &Program, lanes: usize) -> Result<String, Code
 }
 
 fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Result<String, CodegenError> {
+    generate_at(prog, sig, pos, grad, form, 0, "")
+}
+
+/// [`generate`] for a program whose data start at `data_base` in the data buffer.
+fn generate_at(
+    prog: &Program,
+    sig: &str,
+    pos: &str,
+    grad: &str,
+    form: Form,
+    data_base: usize,
+    prefix: &str,
+) -> Result<String, CodegenError> {
     let mut users = vec![Vec::new(); prog.lens.len()];
     for (k, instr) in prog.instrs.iter().enumerate() {
         for a in reads(&instr.op) {
@@ -930,6 +1092,9 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Res
         random,
         globals: String::new(),
         error: None,
+        data_base,
+        nested_data: 0,
+        prefix: prefix.to_string(),
     };
     g.out.push_str(sig);
     let hoisted = plan(prog);
@@ -957,9 +1122,19 @@ fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Res
     Ok(g.globals + &g.out)
 }
 
-/// Flattened data arrays, in the layout `logp_grad_fn` indexes.
+/// Flattened data arrays, in the layout `logp_grad_fn` indexes: the program's own, then those
+/// of the programs nested in its instructions, in order (each followed by its own nested ones).
 pub fn flat_data(prog: &Program) -> Vec<f64> {
-    prog.data.concat()
+    let mut out = prog.data.concat();
+    for p in prog.nested() {
+        out.extend(flat_data(p));
+    }
+    out
+}
+
+/// Length of [`flat_data`].
+fn flat_len(prog: &Program) -> usize {
+    prog.data.iter().map(Vec::len).sum::<usize>() + prog.nested().into_iter().map(flat_len).sum::<usize>()
 }
 
 /// Helpers the generated code uses beyond `shaders/special.wgsl`.

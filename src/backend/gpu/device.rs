@@ -201,12 +201,12 @@ impl Gpu {
     /// The read-only storage buffer of a program's data (one element when it has none),
     /// checked against the binding limit first.
     pub fn data_buffer(&self, prog: &Program, precision: Precision) -> Result<wgpu::Buffer, GpuError> {
-        let len = prog.data.iter().map(Vec::len).sum::<usize>().max(1);
+        let mut data = flat_data(prog);
+        let len = data.len().max(1);
         let bytes = len as u64 * precision.bytes() as u64;
         if bytes > self.max_binding_bytes() {
             return Err(GpuError::BindingTooLarge { what: "data", bytes, limit: self.max_binding_bytes() });
         }
-        let mut data = flat_data(prog);
         data.resize(len, 0.0);
         Ok(self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("data"),

@@ -194,7 +194,7 @@ pub fn library(prog: &Program, precision: Precision) -> String {
     s.push_str(SPECIAL);
     s.push_str(RNG);
     let used = |kind: DistKind| {
-        prog.instrs.iter().any(|i| matches!(i.op, crate::compile::Op::Lpdf { kind: k, .. } if k == kind))
+        prog.any_instr(&|op| matches!(op, crate::compile::Op::Lpdf { kind: k, .. } if *k == kind))
     };
     for &kind in DistKind::ALL.iter().filter(|&&k| used(k)) {
         s.push_str(family_source(kind));

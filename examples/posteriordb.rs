@@ -1,6 +1,6 @@
-//! Runs the posteriordb posteriors that have a model file (`models/posteriordb/*.toml`, 34
-//! of the 37 in `../shared/posteriordb`: all but the three recursions) and compares each with
-//! its reference draws.
+//! Runs the posteriordb posteriors that have a model file (`models/posteriordb/*.toml`, all
+//! 37 in `../shared/posteriordb`; ARMA(1,1) and GARCH(1,1) through `[scan.*]` recurrences)
+//! and compares each with its reference draws.
 //!
 //! ```text
 //! cargo run --release --example posteriordb -- [--backend cpu|gpu] [--precision f32|f64] [--seed 1] [--warmup 1000] [NAME…]

@@ -27,6 +27,10 @@ const SMALL: [&str; 5] = [
     "earnings-logearn_interaction_z",
 ];
 
+/// The time series: AR(5) on data lags, and ARMA(1,1) and GARCH(1,1), whose recurrences
+/// (`[scan.*]`) depend on the parameters.
+const TIME_SERIES: [&str; 3] = ["arK-arK", "arma-arma11", "garch-garch11"];
+
 fn models() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models/posteriordb"))
 }
@@ -37,7 +41,7 @@ fn every_model_file_loads_with_its_data() {
         return skip("every_model_file_loads_with_its_data", "../shared/posteriordb not found");
     };
     let names = posteriordb::names(&models());
-    assert_eq!(names.len(), 34, "{names:?}");
+    assert_eq!(names.len(), 37, "{names:?}");
     for name in names {
         let data = shared.join("posteriordb").join(&name).join("data.json");
         let m = Model::from_files(models().join(format!("{name}.toml")), Some(&data))
@@ -57,6 +61,23 @@ fn small_posteriors_match_their_references() {
             let o = posteriordb::run(&shared, &models(), name, backend, Precision::F32, 1, 1000).unwrap();
             assert!(o.passed, "{backend:?}: {o:?}");
             assert_eq!(o.divergences, 0, "{backend:?}: {o:?}");
+        }
+    }
+}
+
+#[test]
+fn time_series_posteriors_match_their_references() {
+    let Some(shared) = posteriordb::shared() else {
+        return skip("time_series_posteriors_match_their_references", "../shared/posteriordb not found");
+    };
+    for backend in backends("time_series_posteriors_match_their_references") {
+        for name in TIME_SERIES {
+            let o = posteriordb::run(&shared, &models(), name, backend, Precision::F32, 1, 1000).unwrap();
+            eprintln!(
+                "{backend:?} {name}: max |z| {:.2}, max sd error {:.3}, {} divergences",
+                o.worst_z, o.worst_sd, o.divergences
+            );
+            assert!(o.passed, "{backend:?}: {o:?}");
         }
     }
 }

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use super::builder::Builder;
 use super::pointmap::{PointEntry, PointMap};
 use super::program::{Op, Program, UnOp, ValueId};
+use super::scan::Scan;
 use super::tril::TrilPart;
 use crate::error::{Error, Result};
 use crate::model::dist::cholesky;
+use crate::model::expr::ScanExpr;
 use crate::model::{BijectorPart, DistKind, Expr, ExprNode, Model, NodeKind, Transform};
 
 /// What the lowered program computes.
@@ -41,6 +43,9 @@ struct Lowering<'m> {
     values: Vec<Option<ValueId>>,
     /// Data vectors already loaded, by address and length of the shared slice.
     data_ids: HashMap<(usize, usize), ValueId>,
+    /// In a recurrence's step: the previous state and the step's slices.
+    state: Option<ValueId>,
+    slices: Vec<ValueId>,
 }
 
 /// Lowers a model whose transforms are attached (see `rewrite::standard`).
@@ -51,6 +56,8 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
         model,
         values: vec![None; model.nodes().len()],
         data_ids: HashMap::new(),
+        state: None,
+        slices: Vec::new(),
     };
     let mut terms = Vec::new();
     let mut pointwise = Vec::new();
@@ -299,9 +306,69 @@ impl Lowering<'_> {
                     let inv = self.b.constant(1.0 / n as f64);
                     self.b.mul(s, inv)
                 }
+                ExprNode::State => self.state.expect("validation allows the state only in a step"),
+                ExprNode::Step(k) => self.slices[*k],
+                ExprNode::Scan(scan) => {
+                    let args: Vec<ValueId> = scan.args.iter().map(|&a| ids[a]).collect();
+                    self.scan(scan, args[0], &args[1..])
+                }
             };
         }
         ids[e.len() - 1]
+    }
+
+    /// A recurrence: its step lowered into a program of its own, whose position is the state,
+    /// the step's slices and every node the step reads (its parameters, the same each step).
+    fn scan(&mut self, scan: &ScanExpr, init: ValueId, seqs: &[ValueId]) -> ValueId {
+        let steps = scan.steps;
+        let mut refs = Vec::new();
+        scan.step.refs(&mut refs);
+        let mut nodes: Vec<usize> = Vec::new();
+        for r in refs {
+            if !nodes.contains(&r.index) {
+                nodes.push(r.index);
+            }
+        }
+        let params: Vec<ValueId> = nodes
+            .iter()
+            .map(|&n| {
+                self.values[n]
+                    .unwrap_or_else(|| unreachable!("topological order lowers a step's nodes first"))
+            })
+            .collect();
+        let s = self.b.len(init);
+        let mut step = Lowering {
+            b: Builder::default(),
+            model: self.model,
+            values: vec![None; self.values.len()],
+            data_ids: HashMap::new(),
+            state: None,
+            slices: Vec::new(),
+        };
+        let mut offset = 0;
+        let mut input = |b: &mut Builder, len: usize| {
+            let v = b.prog.push(Op::Input { offset }, len);
+            offset += len;
+            v
+        };
+        step.state = Some(input(&mut step.b, s));
+        for &q in seqs {
+            let w = self.b.len(q) / steps;
+            let v = input(&mut step.b, w);
+            step.slices.push(v);
+        }
+        for (&n, &p) in nodes.iter().zip(&params) {
+            let v = input(&mut step.b, self.b.len(p));
+            step.values[n] = Some(v);
+        }
+        let next = step.expr(&scan.step);
+        let next = step.b.fit(next, s);
+        step.b.prog.dim = offset;
+        step.b.prog.outputs.push(("next".into(), next));
+        let body = step.b.prog;
+        let scan = Scan { body, init, seqs: seqs.to_vec(), params, steps };
+        debug_assert_eq!(scan.check(&self.b.prog.lens), Ok(()));
+        self.b.prog.push(Op::Scan(Box::new(scan)), steps * s)
     }
 
     /// A data vector, loaded once however many expressions share it.

@@ -175,6 +175,74 @@ pub enum ExprNode {
     /// `L z` for each `K`-row of operand `.1`, with operand `.0` a `K × K` lower-triangular
     /// matrix of `K²` values row by row (its upper triangle is not read).
     TrilMul(usize, usize),
+    /// A recurrence (see [`Expr::scan`]): every state in turn.
+    Scan(Box<ScanExpr>),
+    /// Inside a recurrence's step: the previous state.
+    State,
+    /// Inside a recurrence's step: this step's slice of sequence `.0`.
+    Step(usize),
+}
+
+/// A recurrence `state_t = step(state_{t−1}, x_t)` for `t = 0 … steps − 1` from
+/// `state_{−1} = init`, in an expression (see [`Expr::scan`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScanExpr {
+    /// The next state, from [`ExprNode::State`], [`ExprNode::Step`], model nodes (read whole,
+    /// the same at every step), constants and data.
+    pub step: Expr,
+    /// Number of steps.
+    pub steps: usize,
+    /// Operands in the enclosing expression: the initial state, then the sequences (sequence
+    /// `k` of `steps · w` values gives `w` per step: a scalar when `w = 1`).
+    pub args: Vec<usize>,
+}
+
+impl ScanExpr {
+    /// The states of a recurrence from the values of its initial state and sequences (`args`,
+    /// in that order), with the model nodes its step reads from `lookup`; None when lengths do
+    /// not fit or a node has no value.
+    fn eval(&self, args: &[ConstValue], lookup: &dyn Fn(usize) -> Option<ConstValue>) -> Option<ConstValue> {
+        let (init, seqs) = args.split_first()?;
+        if self.steps == 0 {
+            return None;
+        }
+        let widths: Vec<usize> = seqs
+            .iter()
+            .map(|q| q.values.len().is_multiple_of(self.steps).then_some(q.values.len() / self.steps))
+            .collect::<Option<_>>()?;
+        let mut state = init.clone();
+        let mut out = Vec::with_capacity(self.steps * state.values.len());
+        let nodes = self.step.nodes();
+        for t in 0..self.steps {
+            let mut vals: Vec<ConstValue> = Vec::with_capacity(nodes.len());
+            for n in nodes {
+                let v = match n {
+                    ExprNode::State => state.clone(),
+                    ExprNode::Step(k) => {
+                        let (q, w) = (seqs.get(*k)?, widths[*k]);
+                        ConstValue { values: q.values[t * w..(t + 1) * w].to_vec(), vector: w > 1 }
+                    }
+                    ExprNode::Var(r) => lookup(r.index)?,
+                    ExprNode::Scan(inner) => {
+                        let a: Vec<ConstValue> = inner.args.iter().map(|&a| vals[a].clone()).collect();
+                        inner.eval(&a, lookup)?
+                    }
+                    n => {
+                        let a: Vec<ConstValue> = n.operands().map(|a| vals[a].clone()).collect();
+                        n.apply(&a)?
+                    }
+                };
+                vals.push(v);
+            }
+            let next = vals.pop()?;
+            if next.values.len() != state.values.len() {
+                return None;
+            }
+            out.extend_from_slice(&next.values);
+            state = next;
+        }
+        Some(ConstValue { values: out, vector: true })
+    }
 }
 
 /// The operands of an [`ExprNode`], without allocating.
@@ -196,11 +264,26 @@ impl Iterator for Operands<'_> {
 }
 
 impl ExprNode {
+    /// Whether the operation reads a model node (a node reference, or a recurrence whose step
+    /// reads one).
+    pub fn reads_model(&self) -> bool {
+        match self {
+            ExprNode::Var(_) => true,
+            ExprNode::Scan(scan) => !scan.step.is_constant(),
+            _ => false,
+        }
+    }
+
     /// Positions of the operations this one reads.
     pub fn operands(&self) -> Operands<'_> {
         let (a, b) = match self {
             ExprNode::Stack(items) => return Operands::Many(items.iter().copied()),
-            ExprNode::Const(_) | ExprNode::Data(_) | ExprNode::Var(_) => (None, None),
+            ExprNode::Scan(s) => return Operands::Many(s.args.iter().copied()),
+            ExprNode::Const(_)
+            | ExprNode::Data(_)
+            | ExprNode::Var(_)
+            | ExprNode::State
+            | ExprNode::Step(_) => (None, None),
             ExprNode::Unary(_, a)
             | ExprNode::Pow(a, _)
             | ExprNode::Sum(a)
@@ -221,7 +304,8 @@ impl ExprNode {
         Some(match self {
             ExprNode::Const(v) => ConstValue { values: vec![*v], vector: false },
             ExprNode::Data(v) => ConstValue { values: v.to_vec(), vector: true },
-            ExprNode::Var(_) => return None,
+            ExprNode::Var(_) | ExprNode::State | ExprNode::Step(_) => return None,
+            ExprNode::Scan(scan) => scan.eval(args, &|_| None)?,
             ExprNode::Unary(op, _) => {
                 let mut a = arg(0)?;
                 a.values.iter_mut().for_each(|x| *x = op.apply(*x));
@@ -314,6 +398,11 @@ impl ExprNode {
             ExprNode::MatVec(a, b) => ExprNode::MatVec(f(*a), f(*b)),
             ExprNode::TrilMul(a, b) => ExprNode::TrilMul(f(*a), f(*b)),
             ExprNode::Binary(op, a, b) => ExprNode::Binary(*op, f(*a), f(*b)),
+            ExprNode::Scan(scan) => ExprNode::Scan(Box::new(ScanExpr {
+                step: scan.step.clone(),
+                steps: scan.steps,
+                args: scan.args.iter().map(|&a| f(a)).collect(),
+            })),
             other => other.clone(),
         }
     }
@@ -521,6 +610,44 @@ impl Expr {
     pub fn tril_mul(self, z: impl Into<Expr>) -> Expr {
         Expr::combine(self, z.into(), ExprNode::TrilMul)
     }
+    /// A recurrence, PyMC's `pytensor.scan`: `state_t = f(state_{t−1}, x_t)` for
+    /// `t = 0 … steps − 1`, from `state_{−1} = init`, where `x_t` holds each sequence's slice
+    /// for step `t` (a sequence of `steps · w` values gives `w` per step: a scalar when
+    /// `w = 1`). `f` receives the previous state and the slices; the expression it returns may
+    /// also read model nodes, constants and data, which are the same at every step. The value
+    /// is every state in turn (`steps · len(init)` values): a GARCH(1,1) volatility is
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let y = [0.3, -0.2, 0.5, 0.1];
+    /// let mut m = Model::new();
+    /// let mu = m.rv("mu", Normal::new(0, 1)).unwrap();
+    /// let a0 = m.rv("alpha0", HalfNormal::new(1)).unwrap();
+    /// let a1 = m.rv("alpha1", Beta::new(2, 2)).unwrap();
+    /// let b1 = m.rv("beta1", Beta::new(2, 2)).unwrap();
+    /// let sigma = Expr::scan(1.0, [&y[..3]], 3, |prev, x| {
+    ///     (a0 + a1 * (x[0].clone() - mu).square() + b1 * prev.square()).sqrt()
+    /// });
+    /// m.observe("y", Normal::new(mu, sigma), &y[1..]).unwrap();
+    /// ```
+    pub fn scan<S: Into<Expr>>(
+        init: impl Into<Expr>,
+        sequences: impl IntoIterator<Item = S>,
+        steps: usize,
+        f: impl FnOnce(Expr, &[Expr]) -> Expr,
+    ) -> Expr {
+        let seqs: Vec<Expr> = sequences.into_iter().map(Into::into).collect();
+        let slices: Vec<Expr> = (0..seqs.len()).map(|k| Expr::leaf(ExprNode::Step(k))).collect();
+        let step = f(Expr::leaf(ExprNode::State), &slices);
+        let init = init.into();
+        let mut nodes: Vec<ExprNode> =
+            Vec::with_capacity(init.len() + seqs.iter().map(Expr::len).sum::<usize>() + 1);
+        let mut args = vec![Expr::append(&mut nodes, &init.nodes)];
+        args.extend(seqs.iter().map(|e| Expr::append(&mut nodes, &e.nodes)));
+        nodes.push(ExprNode::Scan(Box::new(ScanExpr { step, steps, args })));
+        Expr { nodes: Arc::new(nodes) }
+    }
+
     /// Scalars stacked into a vector: `Expr::stack([a, b * 2.0, c.into()])`.
     pub fn stack<E: Into<Expr>>(items: impl IntoIterator<Item = E>) -> Expr {
         let items: Vec<Expr> = items.into_iter().map(Into::into).collect();
@@ -543,15 +670,18 @@ impl Expr {
 
     /// Every node this expression reads, in order of appearance (with repeats).
     pub fn refs(&self, out: &mut Vec<NodeRef>) {
-        out.extend(self.nodes.iter().filter_map(|n| match n {
-            ExprNode::Var(r) => Some(*r),
-            _ => None,
-        }));
+        for n in self.nodes.iter() {
+            match n {
+                ExprNode::Var(r) => out.push(*r),
+                ExprNode::Scan(scan) => scan.step.refs(out),
+                _ => {}
+            }
+        }
     }
 
     /// Whether the expression reads no node.
     pub fn is_constant(&self) -> bool {
-        !self.nodes.iter().any(|n| matches!(n, ExprNode::Var(_)))
+        !self.nodes.iter().any(ExprNode::reads_model)
     }
 
     /// For each operation, whether the value reads it (operations nothing reads, possible only
@@ -776,6 +906,10 @@ impl Expr {
             };
             let v = match node {
                 ExprNode::Var(r) => lookup(r.index)?,
+                ExprNode::Scan(scan) => {
+                    let args: Option<Vec<ConstValue>> = node.operands().map(&mut take).collect();
+                    scan.eval(&args?, lookup)?
+                }
                 _ => {
                     let args: Option<Vec<ConstValue>> = node.operands().map(&mut take).collect();
                     node.apply(&args?)?

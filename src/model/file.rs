@@ -36,6 +36,18 @@
 //!   covariance). Vector families read whole vectors: `dist = "dirichlet"` with `alpha = [1, 1,
 //!   1]`, `dist = "lkj_cholesky"` with `n = 3` and `eta = 2` (a factor of `n × n` values, row by
 //!   row), `dist = "categorical"` with `p` or `logits`.
+//! - `[scan.NAME]`: a recurrence, recorded as a deterministic of every state in turn:
+//!   `init` (the state before the first step), `step` (the next state, an expression of the
+//!   previous one, named `prev` or by `state = "NAME"`, of the step's slice of each sequence
+//!   and of any node), `sequences = { x = "y_lag" }` (each read one slice per step) and `steps`
+//!   (a number or an expression of data; by default the first sequence's length when it is
+//!   data):
+//!   ```toml
+//!   [scan.sigma]
+//!   init = "sigma1"
+//!   sequences = { r = "y_prev" }
+//!   step = "sqrt(alpha0 + alpha1 * square(r - mu) + beta1 * square(prev))"
+//!   ```
 //! - `[deterministic]`, `[potential]`: `NAME = "expression"`.
 //! - `[transformed_data]`: `NAME = "expression"` over data, evaluated when the file is loaded
 //!   (`log_earn = "log(earn)"`, `z = "(height - mean(height)) / sd(height)"`).
@@ -237,6 +249,7 @@ enum Kind {
     Observe,
     Deterministic,
     Potential,
+    Scan,
 }
 
 struct Definition {
@@ -252,6 +265,8 @@ struct Loader {
     model: Model,
     /// Nodes defined so far and data nodes made on demand, by name.
     vars: HashMap<String, Var>,
+    /// Names bound inside a recurrence's step (its state and sequences), looked up first.
+    locals: Vec<(String, Expr)>,
 }
 
 impl Loader {
@@ -266,6 +281,9 @@ impl Loader {
     /// The value a name stands for: a node, or data (vectors and matrices become data nodes,
     /// made once and shared).
     fn name(&mut self, name: &str, at: At<'_>, col: usize) -> Result<Val> {
+        if let Some((_, e)) = self.locals.iter().find(|(n, _)| n == name) {
+            return Ok(Val::Expr(e.clone()));
+        }
         if let Some(v) = self.vars.get(name) {
             return Ok(Val::Expr(Expr::from(*v)));
         }
@@ -618,6 +636,95 @@ impl Loader {
         Ok(Dist { kind, params })
     }
 
+    /// A `[scan.NAME]` table: `init`, `step` (an expression of the previous state, named by
+    /// `state`, default `prev`, and of the sequences by their names), optional `sequences` (a
+    /// table of names to expressions) and `steps` (a number or an expression of data; by
+    /// default the length of the first sequence when it is data).
+    fn scan(&mut self, t: &toml::Table, at: At<'_>) -> Result<Expr> {
+        const KEYS: [&str; 5] = ["init", "step", "state", "sequences", "steps"];
+        if let Some(k) = t.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(self.err(
+                At { field: k, ..at },
+                None,
+                "unknown key (known: init, step, state, sequences, steps)",
+            ));
+        }
+        let text = |key: &'static str| match t.get(key) {
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            None => Ok(None),
+            Some(_) => Err(self.err(At { field: key, ..at }, None, "expected an expression string")),
+        };
+        let step = text("step")?.ok_or_else(|| self.err(at, None, "a recurrence needs `step`"))?;
+        let state = text("state")?.unwrap_or_else(|| "prev".into());
+        let init = match t.get("init") {
+            Some(v) => self.value(v, At { field: "init", ..at })?,
+            None => {
+                return Err(self.err(
+                    at,
+                    None,
+                    "a recurrence needs `init` (its state before the first step)",
+                ));
+            }
+        };
+        let mut names = Vec::new();
+        let mut seqs = Vec::new();
+        match t.get("sequences") {
+            None => {}
+            Some(toml::Value::Table(q)) => {
+                for (name, v) in q {
+                    seqs.push(self.value(v, At { field: "sequences", ..at })?);
+                    names.push(name.clone());
+                }
+            }
+            Some(_) => {
+                return Err(self.err(
+                    At { field: "sequences", ..at },
+                    None,
+                    "expected a table of names to expressions (`sequences = { x = \"y\" }`)",
+                ));
+            }
+        }
+        let at_steps = At { field: "steps", ..at };
+        let steps = match t.get("steps") {
+            Some(toml::Value::Integer(n)) if *n >= 1 => *n as usize,
+            Some(toml::Value::String(s)) => match self.eval(s, at_steps)? {
+                Val::Num(v) if v >= 1.0 && v.fract() == 0.0 => v as usize,
+                _ => return Err(self.err(at_steps, None, "expected a whole number ≥ 1 (of data)")),
+            },
+            Some(_) => {
+                return Err(self.err(at_steps, None, "expected a whole number ≥ 1 or an expression of data"));
+            }
+            None => match seqs.first().and_then(|e| self.constant(e)) {
+                Some(c) => c.values.len(),
+                None => {
+                    return Err(self.err(
+                        at_steps,
+                        None,
+                        "give `steps` (the first sequence's length is known only when it is data)",
+                    ));
+                }
+            },
+        };
+        let at_step = At { field: "step", ..at };
+        let mut failed = None;
+        let e = Expr::scan(init, seqs, steps, |prev, slices| {
+            let saved = std::mem::take(&mut self.locals);
+            self.locals = std::iter::once((state.clone(), prev))
+                .chain(names.iter().cloned().zip(slices.iter().cloned()))
+                .collect();
+            let e = self.eval(&step, at_step).map(Val::expr);
+            self.locals = saved;
+            e.unwrap_or_else(|e| {
+                failed = Some(e);
+                Expr::constant(0.0)
+            })
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(e),
+        }
+    }
+
     fn define(&mut self, d: &Definition) -> Result<()> {
         let at = At { node: &d.name, field: "" };
         let made = match (d.kind, &d.table, &d.expr) {
@@ -697,6 +804,10 @@ impl Loader {
                 };
                 self.model.observe(&d.name, dist, &values).map_err(|e| self.wrap(at, e))?
             }
+            (Kind::Scan, Some(t), _) => {
+                let e = self.scan(t, at)?;
+                self.model.deterministic(&d.name, e).map_err(|e| self.wrap(at, e))?
+            }
             (Kind::Deterministic | Kind::Potential, _, Some(text)) => {
                 let e = self.eval(text, at)?.expr();
                 if d.kind == Kind::Deterministic {
@@ -735,7 +846,13 @@ fn texts(d: &Definition) -> Vec<(&str, &str)> {
         (Some(t), _) => t
             .iter()
             .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
-            .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s)))
+            .flat_map(|(k, v)| match v {
+                // A recurrence's sequences.
+                toml::Value::Table(q) => {
+                    q.values().filter_map(|v| v.as_str().map(|s| (k.as_str(), s))).collect()
+                }
+                v => v.as_str().map(|s| (k.as_str(), s)).into_iter().collect::<Vec<_>>(),
+            })
             .collect(),
         (None, Some(e)) => vec![("", e.as_str())],
         _ => vec![],
@@ -814,8 +931,12 @@ impl Model {
                 return Err(at_section("expected a table of named entries"));
             };
             match section.as_str() {
-                "rv" | "observe" => {
-                    let kind = if section == "rv" { Kind::Rv } else { Kind::Observe };
+                "rv" | "observe" | "scan" => {
+                    let kind = match section.as_str() {
+                        "rv" => Kind::Rv,
+                        "observe" => Kind::Observe,
+                        _ => Kind::Scan,
+                    };
                     for (name, v) in body {
                         let toml::Value::Table(t) = v else {
                             return Err(file_error(
@@ -865,7 +986,7 @@ impl Model {
                         "",
                         other,
                         None,
-                        "unknown section (known: rv, observe, deterministic, potential, transformed_data, data)",
+                        "unknown section (known: rv, observe, scan, deterministic, potential, transformed_data, data)",
                     ));
                 }
             }
@@ -882,8 +1003,13 @@ impl Model {
             .map_err(|n| file_error(file, n, "", None, "transformed data read each other in a cycle"))?;
         for i in tdata_order {
             let (name, v) = &tdata[i];
-            let mut loader =
-                Loader { file: file.into(), data: data.clone(), model: Model::new(), vars: HashMap::new() };
+            let mut loader = Loader {
+                file: file.into(),
+                data: data.clone(),
+                model: Model::new(),
+                vars: HashMap::new(),
+                locals: Vec::new(),
+            };
             let at = At { node: name, field: "" };
             // A matrix stays a matrix (named by its entry, so `@` can read it).
             if let Some(text) = v.as_str()
@@ -919,7 +1045,8 @@ impl Model {
             .collect();
         let node_order =
             order(&items).map_err(|n| file_error(file, n, "", None, "nodes read each other in a cycle"))?;
-        let mut loader = Loader { file: file.into(), data, model: Model::new(), vars: HashMap::new() };
+        let mut loader =
+            Loader { file: file.into(), data, model: Model::new(), vars: HashMap::new(), locals: Vec::new() };
         for i in node_order {
             loader.define(&defs[i])?;
         }

@@ -6,6 +6,17 @@ use crate::error::{Error, Result};
 
 /// Shape of an expression given the nodes it may read (one pass in evaluation order).
 pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
+    expr_shape_in(nodes, e, at, None)
+}
+
+/// What a recurrence's step reads besides nodes: the state's shape and each slice's.
+struct StepShapes {
+    state: Shape,
+    slices: Vec<Shape>,
+}
+
+/// [`expr_shape`] of a recurrence's step (`step` set) or of a top-level expression.
+fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) -> Result<Shape> {
     let live = e.live();
     let mut shapes = vec![Shape::Scalar; e.len()];
     for (i, node) in e.nodes().iter().enumerate().filter(|(i, _)| live[*i]) {
@@ -97,6 +108,19 @@ pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
                     }
                 }
             }
+            ExprNode::State => step.map(|s| s.state).ok_or_else(|| Error::ShapeMismatch {
+                node: at.to_string(),
+                detail: "the previous state is read outside a recurrence's step".into(),
+            })?,
+            ExprNode::Step(k) => {
+                step.and_then(|s| s.slices.get(*k).copied()).ok_or_else(|| Error::ShapeMismatch {
+                    node: at.to_string(),
+                    detail: format!(
+                        "sequence {k} is read outside a recurrence's step, or the recurrence has fewer"
+                    ),
+                })?
+            }
+            ExprNode::Scan(scan) => scan_shape(nodes, scan, &shapes, at)?,
             ExprNode::Binary(op, a, b) => {
                 let (sa, sb) = (vector_or_scalar(shapes[*a], at)?, vector_or_scalar(shapes[*b], at)?);
                 sa.broadcast(sb).ok_or_else(|| Error::ShapeMismatch {
@@ -107,6 +131,39 @@ pub(crate) fn expr_shape(nodes: &[Node], e: &Expr, at: &str) -> Result<Shape> {
         };
     }
     Ok(shapes[e.len() - 1])
+}
+
+/// Shape of a recurrence's value (`steps · len(state)` values), after checking its step.
+fn scan_shape(nodes: &[Node], scan: &super::expr::ScanExpr, shapes: &[Shape], at: &str) -> Result<Shape> {
+    let bad = |detail: String| Error::ShapeMismatch { node: at.to_string(), detail };
+    let steps = scan.steps;
+    if steps == 0 {
+        return Err(bad("a recurrence needs at least one step".into()));
+    }
+    let Some((&init, seqs)) = scan.args.split_first() else {
+        return Err(bad("a recurrence needs an initial state".into()));
+    };
+    let state = vector_or_scalar(shapes[init], at)?;
+    let mut slices = Vec::with_capacity(seqs.len());
+    for (k, &q) in seqs.iter().enumerate() {
+        let len = vector_or_scalar(shapes[q], at)?.len();
+        if !len.is_multiple_of(steps) {
+            return Err(bad(format!(
+                "sequence {k} of a recurrence has {len} values, not a multiple of its {steps} steps (a lag or window longer than the series?)"
+            )));
+        }
+        let w = len / steps;
+        slices.push(if w == 1 { Shape::Scalar } else { Shape::Vector(w) });
+    }
+    let next = expr_shape_in(nodes, &scan.step, at, Some(&StepShapes { state, slices }))?;
+    if next.len() != state.len() || matches!(next, Shape::Matrix(..)) {
+        return Err(bad(format!(
+            "a recurrence's step returns {} values from a state of {}: the state's shape must not change",
+            next.len(),
+            state.len()
+        )));
+    }
+    Ok(Shape::Vector(steps * state.len()))
 }
 
 fn check_refs(model: &Model, node: &Node, limit: usize) -> Result<()> {

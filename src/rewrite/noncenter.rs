@@ -16,6 +16,7 @@
 //! diagonal is positive by construction (a free LKJCholesky factor, data, or those times a
 //! positive value, as in `sigma.at(&rows) * corr`).
 
+use crate::model::expr::ScanExpr;
 use crate::model::{
     BinaryOp, Dist, DistKind, Expr, ExprNode, Model, Node, NodeKind, NodeRef, Support, UnaryOp,
 };
@@ -76,10 +77,39 @@ impl Sign {
 
     /// What is known about every operation of `e`, in its order.
     pub fn of_each(e: &Expr, nodes: &[Sign]) -> Vec<Sign> {
+        Sign::of_each_in(e, nodes, None)
+    }
+
+    /// What is known about a recurrence's states: the initial state's sign when one step keeps
+    /// it (by induction, every state then has it), else the join after a second step, else
+    /// nothing.
+    fn of_scan(scan: &ScanExpr, nodes: &[Sign], args: &[Sign]) -> Sign {
+        let (init, slices) = args.split_first().map_or((Sign::Unknown, &[][..]), |(a, b)| (*a, b));
+        let mut state = init;
+        for _ in 0..2 {
+            let next =
+                Sign::of_each_in(&scan.step, nodes, Some((state, slices))).pop().unwrap_or(Sign::Unknown);
+            let joined = state.join(next);
+            if joined == state {
+                return state;
+            }
+            state = joined;
+        }
+        Sign::Unknown
+    }
+
+    /// [`Sign::of_each`], in a recurrence's step when `step` gives the state's and the slices'.
+    fn of_each_in(e: &Expr, nodes: &[Sign], step: Option<(Sign, &[Sign])>) -> Vec<Sign> {
         use Sign::*;
         let mut signs: Vec<Sign> = Vec::with_capacity(e.len());
         for n in e.nodes() {
             let s = match n {
+                ExprNode::State => step.map_or(Unknown, |(s, _)| s),
+                ExprNode::Step(k) => step.and_then(|(_, q)| q.get(*k).copied()).unwrap_or(Unknown),
+                ExprNode::Scan(scan) => {
+                    let args: Vec<Sign> = scan.args.iter().map(|&a| signs[a]).collect();
+                    Sign::of_scan(scan, nodes, &args)
+                }
                 ExprNode::Const(c) => Sign::of_values(&[*c]),
                 ExprNode::Data(v) => Sign::of_values(v),
                 ExprNode::Var(r) => nodes.get(r.index).copied().unwrap_or(Unknown),

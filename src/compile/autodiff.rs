@@ -163,11 +163,7 @@ pub fn differentiate(prog: Program) -> Program {
                 let (src, index) = (*src, *index);
                 if active[src] {
                     let idx = b.prog.data_of(index).map(<[f64]>::to_vec).unwrap_or_default();
-                    let (starts, perm) = inverse_index(&idx, b.len(src));
-                    let starts = b.data(starts);
-                    let perm = b.data(perm);
-                    let len = b.len(src);
-                    let d = b.prog.push(Op::ScatterAdd { src: g, starts, perm }, len);
+                    let d = scatter(&mut b, g, &idx, src);
                     accumulate(&mut b, &mut adj, &active, src, d);
                 }
             }
@@ -219,11 +215,7 @@ pub fn differentiate(prog: Program) -> Program {
                 // whose bins are the source's positions.
                 let (src, n) = (*src, b.len(out));
                 let idx: Vec<f64> = (*start..*start + n).map(|i| i as f64).collect();
-                let (starts, perm) = inverse_index(&idx, b.len(src));
-                let starts = b.data(starts);
-                let perm = b.data(perm);
-                let len = b.len(src);
-                let d = b.prog.push(Op::ScatterAdd { src: g, starts, perm }, len);
+                let d = scatter(&mut b, g, &idx, src);
                 accumulate(&mut b, &mut adj, &active, src, d);
             }
             Op::Scan(scan) => {
@@ -309,6 +301,16 @@ pub fn differentiate(prog: Program) -> Program {
         b.prog.grad.push((offset, g));
     }
     b.prog
+}
+
+/// `out[k] = Σ g[i]` over the `i` with `idx[i] = k`, as long as `src`: the adjoint of reading
+/// `src` at `idx` (a gather or a slice).
+fn scatter(b: &mut Builder, g: ValueId, idx: &[f64], src: ValueId) -> ValueId {
+    let len = b.len(src);
+    let (starts, perm) = inverse_index(idx, len);
+    let starts = b.data(starts);
+    let perm = b.data(perm);
+    b.prog.push(Op::ScatterAdd { src: g, starts, perm }, len)
 }
 
 /// Adds contribution `d` to the adjoint of `target` (summing or broadcasting as needed).

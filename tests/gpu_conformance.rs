@@ -111,6 +111,13 @@ fn programs() -> Vec<(String, Program)> {
     m.observe("y", Normal::new(Expr::from(a) * x, s), &y).unwrap();
     out.push(("regression".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
     out.push(("fusion boundaries".into(), fusion_boundaries()));
+    for t in [2, 150] {
+        let walk = common::random_walk(t);
+        out.push((
+            format!("random walk, T = {t}"),
+            compile(&walk, RewriteOptions::default()).unwrap().logp_grad,
+        ));
+    }
     let schools = common::eight_schools(&common::SCHOOLS_Y, &common::SCHOOLS_SIGMA);
     out.push(("eight schools".into(), compile(&schools, RewriteOptions::default()).unwrap().logp_grad));
     out

@@ -98,6 +98,18 @@ fn every_expression_instruction() {
     check_gradient(&m, "newer expressions", 10);
 }
 
+/// Running sums and differences (a random walk), at T = 2, 3 and 1,000.
+#[test]
+fn running_sums_and_differences() {
+    for t in [2, 3, 1000] {
+        check_gradient(
+            &common::random_walk(t),
+            &format!("random walk, T = {t}"),
+            if t > 100 { 1 } else { 6 },
+        );
+    }
+}
+
 #[test]
 fn hierarchical_model_after_noncentring() {
     check_gradient(&common::eight_schools(&common::SCHOOLS_Y, &common::SCHOOLS_SIGMA), "eight schools", 5);

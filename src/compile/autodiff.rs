@@ -218,6 +218,11 @@ pub fn differentiate(prog: Program) -> Program {
                 let d = scatter(&mut b, g, &idx, src);
                 accumulate(&mut b, &mut adj, &active, src, d);
             }
+            Op::CumSum { src, reverse } => {
+                // Linear: the adjoint of a running sum is the running sum the other way.
+                let d = b.prog.push(Op::CumSum { src: g, reverse: !reverse }, b.len(out));
+                accumulate(&mut b, &mut adj, &active, *src, d);
+            }
             Op::Scan(scan) => {
                 let layout = scan.layout(&b.prog.lens);
                 let vjp = super::scan::vjp_program(&scan.body);
@@ -338,7 +343,10 @@ fn active_values(prog: &Program) -> Vec<bool> {
             | Op::Broadcast(a)
             | Op::Get(a, _)
             | Op::OneHot(a, _) => active[*a],
-            Op::Gather { src, .. } | Op::ScatterAdd { src, .. } | Op::Slice { src, .. } => active[*src],
+            Op::Gather { src, .. }
+            | Op::ScatterAdd { src, .. }
+            | Op::Slice { src, .. }
+            | Op::CumSum { src, .. } => active[*src],
             Op::Scan(_) | Op::ScanAdjoint(_) => i.op.reads().iter().any(|&a| active[a]),
             Op::MatVec { v, .. } => active[*v],
             Op::MatTVec { g, .. } => active[*g],

@@ -282,6 +282,16 @@ impl Lowering<'_> {
                 }
                 ExprNode::Binary(op, a, b) => self.b.binary(*op, ids[*a], ids[*b]),
                 ExprNode::Sum(a) => self.b.sum(ids[*a]),
+                ExprNode::CumSum(a) => {
+                    let n = self.b.len(ids[*a]);
+                    self.b.prog.push(Op::CumSum { src: ids[*a], reverse: false }, n)
+                }
+                ExprNode::Diff(a) => {
+                    let n = self.b.len(ids[*a]) - 1;
+                    let next = self.b.prog.push(Op::Slice { src: ids[*a], start: 1 }, n);
+                    let this = self.b.prog.push(Op::Slice { src: ids[*a], start: 0 }, n);
+                    self.b.sub(next, this)
+                }
                 ExprNode::Gather(src, index) => {
                     let n = self.b.len(ids[*index]);
                     self.b.prog.push(Op::Gather { src: ids[*src], index: ids[*index] }, n)

@@ -116,6 +116,14 @@ pub enum Op {
         /// First element taken.
         start: usize,
     },
+    /// A cumulative sum: `out[i] = Σ_{j ≤ i} src[j]`, or `Σ_{j ≥ i} src[j]` when `reverse` (each
+    /// is the other's adjoint).
+    CumSum {
+        /// The vector summed.
+        src: ValueId,
+        /// Sum from the end.
+        reverse: bool,
+    },
     /// A recurrence: `state_t = body(state_{t−1}, x_t, params)` for `t = 0 … steps − 1`, from
     /// `state_{−1} = init`; the output is every state in turn (`steps · len(init)` values,
     /// step by step). See [`Scan`](super::scan::Scan) for the body's contract.
@@ -181,7 +189,7 @@ impl Op {
             Op::Gather { src, index } => vec![*src, *index],
             Op::ScatterAdd { src, starts, perm } => vec![*src, *starts, *perm],
             Op::Stack(items) => items.clone(),
-            Op::Slice { src, .. } => vec![*src],
+            Op::Slice { src, .. } | Op::CumSum { src, .. } => vec![*src],
             Op::Scan(s) => s.operands(),
             Op::ScanAdjoint(a) => {
                 let mut r = a.scan.operands();

@@ -175,6 +175,11 @@ pub enum ExprNode {
     /// `L z` for each `K`-row of operand `.1`, with operand `.0` a `K × K` lower-triangular
     /// matrix of `K²` values row by row (its upper triangle is not read).
     TrilMul(usize, usize),
+    /// Running sum of the operand: `out[i] = Σ_{j ≤ i} x[j]` (see [`Expr::cumsum`]).
+    CumSum(usize),
+    /// First differences of the operand: `out[i] = x[i + 1] − x[i]`, one fewer value (see
+    /// [`Expr::diff`]).
+    Diff(usize),
     /// A recurrence (see [`Expr::scan`]): every state in turn.
     Scan(Box<ScanExpr>),
     /// Inside a recurrence's step: the previous state.
@@ -288,6 +293,8 @@ impl ExprNode {
             | ExprNode::Pow(a, _)
             | ExprNode::Sum(a)
             | ExprNode::Mean(a)
+            | ExprNode::CumSum(a)
+            | ExprNode::Diff(a)
             | ExprNode::Get(a, _) => (Some(*a), None),
             ExprNode::Binary(_, a, b)
             | ExprNode::Gather(a, b)
@@ -343,6 +350,22 @@ impl ExprNode {
                     .collect::<Option<Vec<f64>>>()?;
                 ConstValue { values, vector: true }
             }
+            ExprNode::CumSum(_) => {
+                let mut a = arg(0)?;
+                let mut acc = 0.0;
+                a.values.iter_mut().for_each(|x| {
+                    acc += *x;
+                    *x = acc;
+                });
+                a
+            }
+            ExprNode::Diff(_) => {
+                let a = arg(0)?;
+                if a.values.len() < 2 {
+                    return None;
+                }
+                ConstValue { values: a.values.windows(2).map(|w| w[1] - w[0]).collect(), vector: true }
+            }
             ExprNode::Get(_, k) => {
                 let src = arg(0)?;
                 ConstValue { values: vec![*src.values.get(*k)?], vector: false }
@@ -392,6 +415,8 @@ impl ExprNode {
             ExprNode::Pow(a, c) => ExprNode::Pow(f(*a), *c),
             ExprNode::Sum(a) => ExprNode::Sum(f(*a)),
             ExprNode::Mean(a) => ExprNode::Mean(f(*a)),
+            ExprNode::CumSum(a) => ExprNode::CumSum(f(*a)),
+            ExprNode::Diff(a) => ExprNode::Diff(f(*a)),
             ExprNode::Gather(a, b) => ExprNode::Gather(f(*a), f(*b)),
             ExprNode::Get(a, k) => ExprNode::Get(f(*a), *k),
             ExprNode::Stack(items) => ExprNode::Stack(items.iter().map(|&a| f(a)).collect()),
@@ -585,6 +610,17 @@ impl Expr {
     pub fn mean(self) -> Expr {
         self.push(ExprNode::Mean)
     }
+    /// Running sum, `out[i] = x[0] + … + x[i]` (NumPy's `cumsum`): a Gaussian random walk
+    /// written non-centred is `(sigma * z).cumsum()` with `z ~ Normal(0, 1)`. The gradient is
+    /// the running sum from the end.
+    pub fn cumsum(self) -> Expr {
+        self.push(ExprNode::CumSum)
+    }
+    /// First differences, `out[i] = x[i + 1] − x[i]` (NumPy's `diff`): one value fewer than
+    /// `x`, which needs at least two.
+    pub fn diff(self) -> Expr {
+        self.push(ExprNode::Diff)
+    }
     /// `Σ xᵢ yᵢ`
     pub fn dot(self, y: impl Into<Expr>) -> Expr {
         (self * y.into()).sum()
@@ -748,6 +784,10 @@ var_methods! {
     sum();
     /// Mean of the elements.
     mean();
+    /// Running sum.
+    cumsum();
+    /// First differences.
+    diff();
     /// `Σ xᵢ yᵢ`
     dot(y: impl Into<Expr>);
     /// `x[index]` elementwise.

@@ -55,8 +55,9 @@
 //!
 //! Expressions: see [`super::parse`]. Names are nodes, data and transformed data; functions
 //! are `exp log log10 log1p expm1 sqrt square logistic (inv_logit) log_logistic
-//! (log_inv_logit) softplus (log1p_exp) abs tanh sum mean sd variance dot pow stack tril_mul`
-//! (`tril_mul(L, z)`: a lower-triangular factor times each row of `z`), and for
+//! (log_inv_logit) softplus (log1p_exp) abs tanh sum mean cumsum (cumulative_sum) diff sd
+//! variance dot pow stack tril_mul` (`cumsum(x)`: running sums, `diff(x)`: first differences,
+//! one fewer; `tril_mul(L, z)`: a lower-triangular factor times each row of `z`), and for
 //! data `slice(v, from, to)`, `cols(X, from, to)` (0-based, `to` excluded), `center(X)` (columns
 //! minus their means) and `a == b` (1 where equal); `x[2]` is an element (0-based),
 //! `a[county]` a gather at integer data (an index expression over data is evaluated when the
@@ -462,6 +463,8 @@ impl Loader {
             "tanh" => Some(Expr::tanh),
             "sum" => Some(Expr::sum),
             "mean" => Some(Expr::mean),
+            "cumsum" | "cumulative_sum" => Some(Expr::cumsum),
+            "diff" => Some(Expr::diff),
             _ => None,
         };
         if let Some(g) = unary {

@@ -42,6 +42,24 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
             }
             ExprNode::Unary(_, a) | ExprNode::Pow(a, _) => vector_or_scalar(shapes[*a], at)?,
             ExprNode::Sum(_) | ExprNode::Mean(_) => Shape::Scalar,
+            ExprNode::CumSum(a) => match shapes[*a] {
+                Shape::Matrix(..) => {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: "`cumsum` takes a vector, not a matrix".into(),
+                    });
+                }
+                s => s,
+            },
+            ExprNode::Diff(a) => match shapes[*a] {
+                Shape::Vector(n) if n >= 2 => Shape::Vector(n - 1),
+                s => {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: format!("`diff` needs a vector of at least 2 values; got {}", s.len()),
+                    });
+                }
+            },
             ExprNode::Gather(src, idx) => {
                 let len = vector_or_scalar(shapes[*src], at)?.len();
                 let values = integer_data(nodes, e, *idx, at)?;

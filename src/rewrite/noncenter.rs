@@ -131,6 +131,10 @@ impl Sign {
                 ExprNode::Sum(a) | ExprNode::Mean(a) | ExprNode::Gather(a, _) | ExprNode::Get(a, _) => {
                     signs[*a]
                 }
+                // A running sum keeps its terms' sign; a difference of anything is real.
+                ExprNode::CumSum(a) => signs[*a],
+                ExprNode::Diff(a) if signs[*a].defined() => Real,
+                ExprNode::Diff(_) => Unknown,
                 ExprNode::Stack(items) => items.iter().map(|&a| signs[a]).fold(Positive, Sign::join),
                 ExprNode::MatVec(x, v) | ExprNode::TrilMul(x, v)
                     if signs[*x].defined() && signs[*v].defined() =>

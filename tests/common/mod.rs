@@ -63,6 +63,23 @@ pub fn eight_schools(y: &[f64], sigma: &[f64]) -> exmc::Model {
     m
 }
 
+/// A non-centred Gaussian random walk over `t ≥ 2` steps with an offset, observed directly
+/// and through its first differences: running sums, differences and their adjoints (the
+/// running sum from the end, scatters of slices).
+pub fn random_walk(t: usize) -> exmc::Model {
+    use exmc::prelude::*;
+    let mut m = Model::new();
+    let z = m.rv_vec("z", Normal::new(0, 1), t).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let walk = m.deterministic("walk", (s * z).cumsum() + a).unwrap();
+    let y: Vec<f64> = (0..t).map(|i| (i as f64 * 0.7).sin()).collect();
+    let dy: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
+    m.observe("y", Normal::new(walk, 0.5), &y).unwrap();
+    m.observe("dy", Normal::new(walk.diff() * 0.5, s + 0.2), &dy).unwrap();
+    m
+}
+
 /// Set (to anything but `0`) where a GPU adapter must exist, as `.ci/run` does once it has
 /// installed Mesa's lavapipe: a GPU test that finds no adapter then fails instead of skipping,
 /// so a broken Vulkan install cannot turn the GPU suite into a row of passes.

@@ -227,6 +227,15 @@ impl Executor {
                 let from = self.offsets[*src] + start;
                 ws.copy_within(from..from + n, o);
             }
+            Op::CumSum { src, reverse } => {
+                let s = self.offsets[*src];
+                let mut acc = 0.0;
+                let mut add = |i: usize| {
+                    acc += ws[s + i];
+                    ws[o + i] = acc;
+                };
+                if *reverse { (0..n).rev().for_each(&mut add) } else { (0..n).for_each(&mut add) }
+            }
             Op::Scan(_) | Op::ScanAdjoint(_) => {
                 let Some(scan) = &self.scans[k] else { unreachable!("every scan is prepared") };
                 let (values, scratch) = ws.split_at_mut(self.values_len);

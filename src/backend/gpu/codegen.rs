@@ -291,9 +291,11 @@ fn reads(op: &Op) -> Vec<usize> {
 /// be whole-visible to every invocation of the chain).
 fn random_reads(op: &Op) -> Vec<usize> {
     match op {
-        Op::Gather { src, .. } | Op::ScatterAdd { src, .. } | Op::Get(src, _) | Op::Slice { src, .. } => {
-            vec![*src]
-        }
+        Op::Gather { src, .. }
+        | Op::ScatterAdd { src, .. }
+        | Op::Get(src, _)
+        | Op::Slice { src, .. }
+        | Op::CumSum { src, .. } => vec![*src],
         Op::Scan(_) | Op::ScanAdjoint(_) => op.reads(),
         Op::MatVec { v, .. } => vec![*v],
         Op::MatTVec { g, .. } => vec![*g],
@@ -306,7 +308,12 @@ fn random_reads(op: &Op) -> Vec<usize> {
 fn is_block(op: &Op) -> bool {
     matches!(
         op,
-        Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } | Op::Scan(_) | Op::ScanAdjoint(_)
+        Op::VecLpdf { .. }
+            | Op::Bijector { .. }
+            | Op::Tril { .. }
+            | Op::CumSum { .. }
+            | Op::Scan(_)
+            | Op::ScanAdjoint(_)
     )
 }
 
@@ -437,9 +444,12 @@ impl Gen<'_> {
             Op::Get(..) => 1,
             Op::Sum(a) => self.len(*a),
             Op::Lpdf { args, .. } => args.iter().map(|&a| self.len(a)).max().unwrap_or(1),
-            Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } | Op::Scan(_) | Op::ScanAdjoint(_) => {
-                1
-            }
+            Op::VecLpdf { .. }
+            | Op::Bijector { .. }
+            | Op::Tril { .. }
+            | Op::CumSum { .. }
+            | Op::Scan(_)
+            | Op::ScanAdjoint(_) => 1,
         };
         (n > 1).then_some(n)
     }
@@ -550,6 +560,15 @@ impl Gen<'_> {
                     crate::compile::tril::wgsl(*part, (la, lb, n), &a, &b, &format!("f{v}"), &v.to_string())
                 };
                 self.line(&body);
+            }
+            Op::CumSum { src, reverse } => {
+                self.full(v)?;
+                let n = self.len(v);
+                let i = if *reverse { format!("{}u - k{v}", n - 1) } else { format!("k{v}") };
+                let x = self.at_any(*src, &format!("i{v}"));
+                self.line(&format!(
+                    "{{ var m{v} = real(0.0); for (var k{v} = 0u; k{v} < {n}u; k{v}++) {{ let i{v} = {i}; m{v} += {x}; f{v}[i{v}] = m{v}; }} }}"
+                ));
             }
             Op::Scan(scan) => {
                 self.full(v)?;
@@ -722,7 +741,12 @@ impl Gen<'_> {
                 self.line(&format!("{{ let i = 0u; {code} v{v} = x{v}; }}"));
                 return;
             }
-            Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. } | Op::Scan(_) | Op::ScanAdjoint(_) => {
+            Op::VecLpdf { .. }
+            | Op::Bijector { .. }
+            | Op::Tril { .. }
+            | Op::CumSum { .. }
+            | Op::Scan(_)
+            | Op::ScanAdjoint(_) => {
                 if let Err(e) = self.block(k) {
                     self.error.get_or_insert(e);
                 }

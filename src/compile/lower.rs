@@ -11,6 +11,7 @@ use super::tril::TrilPart;
 use crate::error::{Error, Result};
 use crate::model::dist::cholesky;
 use crate::model::expr::ScanExpr;
+use crate::model::measure::Measure;
 use crate::model::{BijectorPart, DistKind, Expr, ExprNode, Model, NodeKind, Transform};
 
 /// What the lowered program computes.
@@ -102,16 +103,36 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                     l.b.prog.outputs.push((node.name.clone(), x));
                 }
             }
-            NodeKind::Observed { dist, data } => {
+            NodeKind::Observed { dist, data, value } => {
                 l.b.prog.data.push(data.clone());
-                let x = l.b.prog.push(Op::Data(l.b.prog.data.len() - 1), data.len());
-                l.values[i] = Some(x);
+                let y = l.b.prog.push(Op::Data(l.b.prog.data.len() - 1), data.len());
+                l.values[i] = Some(y);
+                if target == Target::Constrained {
+                    continue;
+                }
+                // A transformed observation: the draw is the value's inverse at the data, and
+                // the inverse's log-Jacobian joins each observation's density.
+                let (x, log_jac) = match value {
+                    Some(v) => l.inverse(&node.name, v, y)?,
+                    None => (y, None),
+                };
                 match target {
-                    Target::LogDensity | Target::Likelihood => {
-                        terms.push(l.lpdf(dist.kind, x, &dist.params)?)
+                    Target::Pointwise => {
+                        let each = l.pointwise(dist.kind, x, &dist.params)?;
+                        for (k, t) in each.into_iter().enumerate() {
+                            pointwise.push(match log_jac {
+                                Some(j) => {
+                                    let jk = l.b.prog.push(Op::Get(j, k), 1);
+                                    l.b.add(t, jk)
+                                }
+                                None => t,
+                            });
+                        }
                     }
-                    Target::Pointwise => pointwise.extend(l.pointwise(dist.kind, x, &dist.params)?),
-                    Target::Constrained => {}
+                    _ => {
+                        terms.push(l.lpdf(dist.kind, x, &dist.params)?);
+                        terms.extend(log_jac.map(|j| l.b.sum(j)));
+                    }
                 }
             }
             NodeKind::Deterministic { expr } => {
@@ -153,6 +174,24 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
 }
 
 impl Lowering<'_> {
+    /// A transformed observation's draw at the data `y`, and the inverse's log-Jacobian per
+    /// observation (see [`Measure`]).
+    fn inverse(&mut self, node: &str, value: &Expr, y: ValueId) -> Result<(ValueId, Option<ValueId>)> {
+        let measure =
+            Measure::of(value).map_err(|reason| Error::InvalidNode { node: node.to_string(), reason })?;
+        let (x, log_jac) = measure.inverse(Expr::argument());
+        let n = self.b.len(y);
+        let saved = self.state.replace(y);
+        let x = self.expr(&x);
+        let x = self.b.fit(x, n);
+        let log_jac = log_jac.map(|j| {
+            let j = self.expr(&j);
+            self.b.fit(j, n)
+        });
+        self.state = saved;
+        Ok((x, log_jac))
+    }
+
     fn lpdf(&mut self, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<ValueId> {
         let mut args = vec![x];
         if kind == DistKind::MvNormalCov {

@@ -29,13 +29,15 @@ pub struct Compiled {
     pub output_shapes: Vec<Shape>,
     /// Nodes rewritten by automatic non-centring.
     pub noncentered: Vec<String>,
+    /// Transformed observations and their steps (see [`rewrite::measurable`]).
+    pub measured: Vec<String>,
     /// The model after rewriting.
     pub model: Model,
 }
 
 /// Runs the rewrite passes, lowers and differentiates.
 pub fn compile(model: &Model, opts: RewriteOptions) -> Result<Compiled> {
-    let Rewritten { model, noncentered } = rewrite::standard(model, opts)?;
+    let Rewritten { model, noncentered, measured } = rewrite::standard(model, opts)?;
     let (density, pointmap) = lower::lower(&model, lower::Target::LogDensity)?;
     let logp_grad = autodiff::differentiate(density);
     let (constrain, _) = lower::lower(&model, lower::Target::Constrained)?;
@@ -46,5 +48,5 @@ pub fn compile(model: &Model, opts: RewriteOptions) -> Result<Compiled> {
             model.nodes().iter().find(|n| &n.name == name).map(|n| n.shape).unwrap_or(Shape::Scalar)
         })
         .collect();
-    Ok(Compiled { logp_grad, constrain, pointmap, output_shapes, noncentered, model })
+    Ok(Compiled { logp_grad, constrain, pointmap, output_shapes, noncentered, measured, model })
 }

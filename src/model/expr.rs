@@ -182,7 +182,8 @@ pub enum ExprNode {
     Diff(usize),
     /// A recurrence (see [`Expr::scan`]): every state in turn.
     Scan(Box<ScanExpr>),
-    /// Inside a recurrence's step: the previous state.
+    /// The argument of a function expression: inside a recurrence's step the previous state;
+    /// in a transformed observation's value the underlying draw ([`Expr::argument`]).
     State,
     /// Inside a recurrence's step: this step's slice of sequence `.0`.
     Step(usize),
@@ -476,8 +477,53 @@ impl Expr {
         Ok(Expr { nodes: Arc::new(nodes) })
     }
 
-    fn leaf(node: ExprNode) -> Expr {
+    pub(crate) fn leaf(node: ExprNode) -> Expr {
         Expr { nodes: Arc::new(vec![node]) }
+    }
+
+    /// The argument of a function expression ([`ExprNode::State`]): the draw a transformed
+    /// observation is a function of (see [`Model::observe_transformed`](super::Model::observe_transformed)).
+    pub fn argument() -> Expr {
+        Expr::leaf(ExprNode::State)
+    }
+
+    /// This expression with its argument ([`ExprNode::State`], outside any recurrence's step)
+    /// replaced by `with`.
+    pub fn substitute_argument(&self, with: &Expr) -> Expr {
+        let mut nodes: Vec<ExprNode> = Vec::with_capacity(self.len() + with.len());
+        let at = Expr::append(&mut nodes, &with.nodes);
+        let mut map = vec![0; self.len()];
+        for (i, n) in self.nodes.iter().enumerate() {
+            map[i] = if matches!(n, ExprNode::State) {
+                at
+            } else {
+                nodes.push(n.remap(|a| map[a]));
+                nodes.len() - 1
+            };
+        }
+        if map.last() != Some(&(nodes.len() - 1)) {
+            // The value is the argument itself: make it the last operation.
+            return with.clone();
+        }
+        Expr { nodes: Arc::new(nodes) }
+    }
+
+    /// The sub-expression that gives operation `k`'s value.
+    pub fn sub_expr(&self, k: usize) -> Expr {
+        let mut need = vec![false; k + 1];
+        need[k] = true;
+        for i in (0..=k).rev() {
+            if need[i] {
+                self.nodes[i].operands().for_each(|a| need[a] = true);
+            }
+        }
+        let mut map = vec![0; k + 1];
+        let mut nodes = Vec::new();
+        for i in (0..=k).filter(|&i| need[i]) {
+            map[i] = nodes.len();
+            nodes.push(self.nodes[i].remap(|a| map[a]));
+        }
+        Expr { nodes: Arc::new(nodes) }
     }
 
     /// A scalar constant.

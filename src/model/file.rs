@@ -36,6 +36,9 @@
 //!   covariance). Vector families read whole vectors: `dist = "dirichlet"` with `alpha = [1, 1,
 //!   1]`, `dist = "lkj_cholesky"` with `n = 3` and `eta = 2` (a factor of `n × n` values, row by
 //!   row), `dist = "categorical"` with `p` or `logits`.
+//!   `value = "a + b * x"` observes a function of the draw `x` (named by `draw`, default `x`)
+//!   instead of the draw itself: affine steps, `exp` and `log` in any composition, whose
+//!   log-Jacobian is added ([`Model::observe_transformed`]).
 //! - `[scan.NAME]`: a recurrence, recorded as a deterministic of every state in turn:
 //!   `init` (the state before the first step), `step` (the next state, an expression of the
 //!   previous one, named `prev` or by `state = "NAME"`, of the step's slice of each sequence
@@ -241,7 +244,7 @@ struct At<'a> {
 }
 
 /// Keys of a node table that are not parameters.
-const RESERVED: [&str; 4] = ["dist", "shape", "data", "labels"];
+const RESERVED: [&str; 6] = ["dist", "shape", "data", "labels", "value", "draw"];
 
 /// The node kinds a model file defines.
 #[derive(Clone, Copy, PartialEq)]
@@ -639,6 +642,22 @@ impl Loader {
         Ok(Dist { kind, params })
     }
 
+    /// An observed node's `value`: an expression of its draw, named by `draw` (default `x`).
+    fn transformed_value(&mut self, t: &toml::Table, v: &toml::Value, at: At<'_>) -> Result<Expr> {
+        let toml::Value::String(text) = v else {
+            return Err(self.err(At { field: "value", ..at }, None, "expected an expression string"));
+        };
+        let draw = match t.get("draw") {
+            None => "x".to_string(),
+            Some(toml::Value::String(s)) => s.clone(),
+            Some(_) => return Err(self.err(At { field: "draw", ..at }, None, "expected a name")),
+        };
+        let saved = std::mem::replace(&mut self.locals, vec![(draw, Expr::argument())]);
+        let e = self.eval(text, At { field: "value", ..at }).map(Val::expr);
+        self.locals = saved;
+        e
+    }
+
     /// A `[scan.NAME]` table: `init`, `step` (an expression of the previous state, named by
     /// `state`, default `prev`, and of the sequences by their names), optional `sequences` (a
     /// table of names to expressions) and `steps` (a number or an expression of data; by
@@ -805,7 +824,14 @@ impl Loader {
                         ));
                     }
                 };
-                self.model.observe(&d.name, dist, &values).map_err(|e| self.wrap(at, e))?
+                match t.get("value") {
+                    None => self.model.observe(&d.name, dist, &values),
+                    Some(v) => {
+                        let value = self.transformed_value(t, v, at)?;
+                        self.model.observe_transformed(&d.name, dist, |_| value, &values)
+                    }
+                }
+                .map_err(|e| self.wrap(at, e))?
             }
             (Kind::Scan, Some(t), _) => {
                 let e = self.scan(t, at)?;
@@ -856,6 +882,7 @@ fn texts(d: &Definition) -> Vec<(&str, &str)> {
                 }
                 v => v.as_str().map(|s| (k.as_str(), s)).into_iter().collect::<Vec<_>>(),
             })
+            .chain(t.get("value").and_then(toml::Value::as_str).map(|s| ("value", s)))
             .collect(),
         (None, Some(e)) => vec![("", e.as_str())],
         _ => vec![],

@@ -9,6 +9,7 @@ pub mod dist;
 pub mod expr;
 pub mod fastmath;
 pub mod file;
+pub mod measure;
 pub mod parse;
 mod shape;
 mod validate;
@@ -107,6 +108,10 @@ pub enum NodeKind {
         dist: Dist,
         /// The observations.
         data: Vec<f64>,
+        /// For an observation of a function of the draw ([`Model::observe_transformed`]): that
+        /// function, of [`Expr::argument`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        value: Option<Expr>,
     },
     /// A named deterministic function of other nodes, recorded in the trace.
     Deterministic {
@@ -168,7 +173,7 @@ impl Node {
                 }
                 v
             }
-            NodeKind::Observed { dist, .. } => dist.params.iter().collect(),
+            NodeKind::Observed { dist, value, .. } => dist.params.iter().chain(value).collect(),
             NodeKind::Deterministic { expr } | NodeKind::Potential { expr } => vec![expr],
             NodeKind::Data { .. } => vec![],
         }
@@ -291,7 +296,41 @@ impl Model {
     /// Adds an observed random variable: `data` are i.i.d. given the (broadcast) parameters.
     pub fn observe(&mut self, name: &str, dist: Dist, data: &[f64]) -> Result<Var> {
         let shape = Shape::Vector(data.len());
-        self.push(name, Some(shape), NodeKind::Observed { dist, data: data.to_vec() })
+        self.push(name, Some(shape), NodeKind::Observed { dist, data: data.to_vec(), value: None })
+    }
+
+    /// Adds an observation of an invertible function of a draw from `dist` (PyMC's
+    /// `CustomDist(dist=lambda …: a + b * pm.Normal.dist(…))`): `value` receives the draw `x`
+    /// and returns the observed quantity, built from affine steps (`a + b * x`, `x / b`, `-x`,
+    /// whose other operands may read any node), `exp` and `ln`, in any composition. The log
+    /// density is the family's at the inverse plus the inverse's log-Jacobian, derived from the
+    /// expression (see [`measure`]); `fit.measured` lists the nodes. `dist` must be a
+    /// continuous scalar family.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// # fn main() -> exmc::Result<()> {
+    /// let mut m = Model::new();
+    /// let a = m.rv("a", Normal::new(0, 10))?;
+    /// let b = m.rv("b", HalfNormal::new(5))?;
+    /// // y = a + b·x with x ~ Normal(0, 1): the same posterior as y ~ Normal(a, b).
+    /// m.observe_transformed("y", Normal::new(0, 1), |x| a + b * x, &[1.2, 3.4, 2.2])?;
+    /// // y = exp(x), x ~ Normal(mu, 1): a log-normal observation.
+    /// let mu = m.rv("mu", Normal::new(0, 1))?;
+    /// m.observe_transformed("z", Normal::new(mu, 1), Expr::exp, &[0.5, 2.0])?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn observe_transformed(
+        &mut self,
+        name: &str,
+        dist: Dist,
+        value: impl FnOnce(Expr) -> Expr,
+        data: &[f64],
+    ) -> Result<Var> {
+        let value = value(Expr::argument());
+        let shape = Shape::Vector(data.len());
+        self.push(name, Some(shape), NodeKind::Observed { dist, data: data.to_vec(), value: Some(value) })
     }
 
     /// Adds a named deterministic expression, recorded in the trace.

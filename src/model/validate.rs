@@ -1,6 +1,7 @@
 //! Model validation: names, references, cycles, shapes, parameter domains and data.
 
 use super::expr::ConstValue;
+use super::measure::Measure;
 use super::{Dist, Expr, ExprNode, Model, Node, NodeKind, Shape, Support};
 use crate::error::{Error, Result};
 
@@ -466,10 +467,57 @@ fn contents(nodes: &[Node], node: &Node) -> Result<()> {
     }
     let Some(dist) = node.dist() else { return Ok(()) };
     check_params(nodes, node, dist)?;
-    if let NodeKind::Observed { data, .. } = &node.kind {
-        check_data(nodes, node, dist, data)?;
+    match &node.kind {
+        NodeKind::Observed { data, value: Some(value), .. } => {
+            check_transformed(nodes, node, dist, data, value)
+        }
+        NodeKind::Observed { data, .. } => check_data(nodes, node, dist, data),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// A transformed observation: a continuous scalar family, an invertible value of the draw's
+/// shape, and, when the inverse at the data is constant, that inverse inside the family's
+/// support.
+fn check_transformed(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64], value: &Expr) -> Result<()> {
+    let bad = |reason: String| Error::InvalidNode { node: node.name.clone(), reason };
+    if dist.kind.is_vector() || dist.kind.support().is_discrete() {
+        return Err(bad(format!(
+            "a transformed observation needs a continuous scalar family; {} is not",
+            dist.kind.name()
+        )));
+    }
+    let measure = Measure::of(value).map_err(|e| bad(format!("its value cannot be inverted: {e}")))?;
+    if data.is_empty() {
+        return Err(Error::EmptyData { node: node.name.clone() });
+    }
+    if let Some((index, &value)) = data.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(Error::NonFiniteData { node: node.name.clone(), index, value });
+    }
+    let n = data.len();
+    let argument = StepShapes { state: Shape::Vector(n), slices: Vec::new() };
+    let shape = expr_shape_in(nodes, value, &node.name, Some(&argument))?;
+    if shape.len() != n || matches!(shape, Shape::Matrix(..)) {
+        return Err(Error::ShapeMismatch {
+            node: node.name.clone(),
+            detail: format!("the value has {} elements for {n} observations", shape.len()),
+        });
+    }
+    let (x, _) = measure.inverse(Expr::data(data.to_vec()));
+    match eval_data(nodes, &x) {
+        Some(x) => {
+            if let Some(k) = (0..n).find(|&k| !x.at(k).is_finite()) {
+                return Err(bad(format!(
+                    "observation {k} = {} is outside the range of its value ({})",
+                    data[k],
+                    measure.describe()
+                )));
+            }
+            let base: Vec<f64> = (0..n).map(|k| x.at(k)).collect();
+            check_data(nodes, node, dist, &base)
+        }
+        None => Ok(()),
+    }
 }
 
 fn check_params(nodes: &[Node], node: &Node, dist: &Dist) -> Result<()> {

@@ -18,7 +18,7 @@ fn fold_node(node: &Node) -> Node {
                 t.bounds_mut().into_iter().for_each(fold_in_place);
             }
         }
-        NodeKind::Observed { dist, .. } => dist.params.iter_mut().for_each(fold_in_place),
+        NodeKind::Observed { dist, value, .. } => dist.params.iter_mut().chain(value).for_each(fold_in_place),
         NodeKind::Deterministic { expr } | NodeKind::Potential { expr } => fold_in_place(expr),
         NodeKind::Data { .. } => {}
     }

@@ -1,15 +1,18 @@
 //! Rewrite passes, each a small function `Model → Model`.
 //!
 //! [`standard`] runs them in order: constant folding, automatic non-centring of hierarchical
-//! normals, then attaching the default constraint transforms.
+//! normals, attaching the default constraint transforms, then listing the measurable
+//! (transformed) observations.
 
 mod const_fold;
 mod domain;
+mod measurable;
 mod noncenter;
 mod transforms;
 
 pub use const_fold::const_fold;
 pub use domain::domain_warnings;
+pub use measurable::measurable;
 pub use noncenter::noncenter;
 pub use transforms::attach_transforms;
 
@@ -36,6 +39,9 @@ pub struct Rewritten {
     pub model: Model,
     /// Names of nodes that automatic non-centring rewrote.
     pub noncentered: Vec<String>,
+    /// Transformed observations, whose log density is the family's at the inverse plus its
+    /// log-Jacobian: `name (steps)` (see [`measurable`]).
+    pub measured: Vec<String>,
 }
 
 /// Runs the standard pipeline of passes.
@@ -45,5 +51,6 @@ pub fn standard(model: &Model, opts: RewriteOptions) -> Result<Rewritten> {
     let (model, noncentered) = if opts.noncenter { noncenter(&model) } else { (model, vec![]) };
     let model = attach_transforms(&model);
     model.validate()?;
-    Ok(Rewritten { model, noncentered })
+    let measured = measurable(&model)?;
+    Ok(Rewritten { model, noncentered, measured })
 }

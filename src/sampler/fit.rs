@@ -60,6 +60,9 @@ pub struct Fit {
     pub trace: Trace,
     /// Nodes automatic non-centring rewrote.
     pub noncentered: Vec<String>,
+    /// Transformed observations, `name (steps)`: observed functions of a draw whose density
+    /// is the family's at the inverse plus its log-Jacobian.
+    pub measured: Vec<String>,
     /// Backend that ran the chains.
     pub backend: String,
     /// Layout of the unconstrained space.
@@ -84,6 +87,7 @@ impl Fit {
         Fit {
             trace,
             noncentered: Vec::new(),
+            measured: Vec::new(),
             backend: "read from disk".into(),
             pointmap: PointMap::default(),
             timing: Timing::default(),
@@ -129,6 +133,7 @@ impl Fit {
         Fit {
             trace: Trace { chains, draws, vars, stats, warmup_stats },
             noncentered: compiled.noncentered.clone(),
+            measured: compiled.measured.clone(),
             backend,
             pointmap: compiled.pointmap.clone(),
             timing,

@@ -83,7 +83,13 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
                             ),
                         ));
                     }
-                    ConstValue { values: out, vector: !matches!(node.shape, Shape::Scalar) }
+                    let vector = !matches!(node.shape, Shape::Scalar);
+                    match &node.kind {
+                        NodeKind::Observed { value: Some(v), .. } => {
+                            transformed(&node.name, v, out, &lookup)?
+                        }
+                        _ => ConstValue { values: out, vector },
+                    }
                 }
             };
             if let Some(s) = slot[i] {
@@ -124,15 +130,19 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
     let mut rng = StdRng::seed_from_u64(seed);
     let observed: Vec<usize> = observed_nodes(model).map(|(i, _)| i).collect();
     let mut outs: Vec<Option<TraceVar>> = vec![None; observed.len()];
-    for_each_draw(model, trace, |_, _, i, params| {
+    for_each_draw(model, trace, |_, _, i, params, lookup| {
         let node = &nodes[i];
-        let NodeKind::Observed { dist, .. } = &node.kind else { unreachable!("observed nodes only") };
+        let NodeKind::Observed { dist, value, .. } = &node.kind else { unreachable!("observed nodes only") };
         let n = if dist.kind.is_vector() {
             node.len()
         } else {
             params.iter().filter(|p| p.vector).map(|p| p.values.len()).max().unwrap_or(node.len())
         };
-        let out = draw_from(dist.kind, params, n, &mut rng);
+        let mut out = draw_from(dist.kind, params, n, &mut rng);
+        if let Some(v) = value {
+            out = transformed(&node.name, v, out, lookup)?.values;
+        }
+        let n = out.len();
         let slot = observed.iter().position(|&o| o == i).expect("observed node");
         let var = outs[slot].get_or_insert_with(|| TraceVar {
             name: node.name.clone(),
@@ -156,6 +166,35 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
         stats: vec![Vec::new(); trace.chains],
         warmup_stats: vec![Vec::new(); trace.chains],
     })
+}
+
+/// A transformed observation's draw at its data, and the inverse's log-Jacobian there.
+fn inverse_at(
+    node: &str,
+    value: &crate::model::Expr,
+    data: &[f64],
+    lookup: &dyn Fn(usize) -> Option<ConstValue>,
+) -> Result<(ConstValue, Option<ConstValue>)> {
+    let measure = crate::model::measure::Measure::of(value).map_err(|reason| invalid(node, reason))?;
+    let (x, log_jac) = measure.inverse(crate::model::Expr::data(data.to_vec()));
+    let fail = || invalid(node, "its inverse cannot be evaluated at the data".into());
+    let x = x.eval_with(lookup).ok_or_else(fail)?;
+    let log_jac = log_jac.map(|j| j.eval_with(lookup).ok_or_else(fail)).transpose()?;
+    Ok((x, log_jac))
+}
+
+/// A transformed observation's value at the draws `x` of its family.
+fn transformed(
+    node: &str,
+    value: &crate::model::Expr,
+    x: Vec<f64>,
+    lookup: &dyn Fn(usize) -> Option<ConstValue>,
+) -> Result<ConstValue> {
+    let v = value
+        .substitute_argument(&crate::model::Expr::data(x))
+        .eval_with(lookup)
+        .ok_or_else(|| invalid(node, "its value cannot be evaluated at the draw".into()))?;
+    Ok(ConstValue { vector: true, ..v })
 }
 
 fn invalid(node: &str, reason: String) -> Error {
@@ -185,7 +224,7 @@ fn draw_from(kind: DistKind, params: &[ConstValue], n: usize, rng: &mut StdRng) 
 fn for_each_draw(
     model: &Model,
     trace: &Trace,
-    mut visit: impl FnMut(usize, usize, usize, &[ConstValue]) -> Result<()>,
+    mut visit: impl FnMut(usize, usize, usize, &[ConstValue], &dyn Fn(usize) -> Option<ConstValue>) -> Result<()>,
 ) -> Result<()> {
     let order = model.topological_order()?;
     let nodes = model.nodes();
@@ -228,7 +267,7 @@ fn for_each_draw(
                                         .into(),
                                 )
                             })?;
-                        visit(chain, draw, i, &params)?;
+                        visit(chain, draw, i, &params, &|j| values[j].clone())?;
                         continue;
                     }
                     (NodeKind::Free { .. }, None) => unreachable!("checked above"),
@@ -265,7 +304,7 @@ fn observed_nodes(model: &Model) -> impl Iterator<Item = (usize, &crate::model::
 pub(crate) fn observation_counts(model: &Model) -> Vec<(String, usize)> {
     observed_nodes(model)
         .filter_map(|(_, n)| match &n.kind {
-            NodeKind::Observed { dist, data } => {
+            NodeKind::Observed { dist, data, .. } => {
                 Some((n.name.clone(), if dist.kind.per_element_observations() { data.len() } else { 1 }))
             }
             _ => None,
@@ -305,15 +344,24 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
     }
     let n_obs: usize = names.iter().map(|n| n.1).sum();
     let mut values = vec![Vec::with_capacity(total_draws); n_obs];
-    for_each_draw(model, trace, |_, _, i, params| {
+    for_each_draw(model, trace, |_, _, i, params, lookup| {
         let node = &nodes[i];
-        let NodeKind::Observed { dist, data } = &node.kind else { unreachable!("observed nodes only") };
+        let NodeKind::Observed { dist, data, value } = &node.kind else {
+            unreachable!("observed nodes only")
+        };
         let base = first[i].expect("observed");
         if !dist.kind.is_vector() {
+            // A transformed observation: the family's density at the inverse, plus the
+            // inverse's log-Jacobian.
+            let (x, log_jac) = match value {
+                Some(v) => inverse_at(&node.name, v, data, lookup)?,
+                None => (ConstValue { values: data.clone(), vector: true }, None),
+            };
             let mut p = vec![0.0; params.len()];
-            for (k, &y) in data.iter().enumerate() {
+            for k in 0..data.len() {
                 p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(k));
-                values[base + k].push(dist.kind.lpdf(y, &p));
+                let j = log_jac.as_ref().map_or(0.0, |j| j.at(k));
+                values[base + k].push(dist.kind.lpdf(x.at(k), &p) + j);
             }
         } else if dist.kind.per_element_observations() {
             for (k, y) in data.iter().enumerate() {

@@ -373,6 +373,10 @@ fn sample(a: &SampleArgs) -> Result<bool> {
             "non-centred nodes",
             if fit.noncentered.is_empty() { "none".into() } else { fit.noncentered.join(", ") },
         ),
+        (
+            "transformed observations",
+            if fit.measured.is_empty() { "none".into() } else { fit.measured.join(", ") },
+        ),
     ];
     for (k, v) in settings {
         report = report.setting(k, v);

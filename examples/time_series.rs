@@ -7,6 +7,7 @@
 //! ```text
 //! cargo run --release --example time_series -- [--backend cpu|gpu] [--chains 4] [--seed 1] [--rust]
 //! cargo run --release --example time_series -- --write-data   # re-simulate models/*.json
+//! cargo run --release --example time_series -- --bench [--backend gpu] [garch11|stochastic_volatility]
 //! ```
 
 #[path = "common/args.rs"]
@@ -34,6 +35,58 @@ fn write_data() -> Result<()> {
     Ok(())
 }
 
+/// `--bench`: GARCH(1,1) on posteriordb's garch11 data (T = 200, from `../shared`) and the
+/// stochastic-volatility model (T = 500), PyMC's settings (4 chains, 1000 + 1000, seed
+/// 20240611; target acceptance 0.95 for the random walk, 0.8 for GARCH): one JSON line each
+/// with the smallest bulk ESS over the free variables per second of sampling, as
+/// `scripts/time_series_peers.py` records for PyMC and nutpie.
+fn bench(backend: BackendChoice) -> Result<()> {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/posteriordb/garch-garch11/data.json");
+    let cases = [
+        ("garch11", "models/posteriordb/garch-garch11.toml", shared.to_string(), 0.8),
+        (
+            "stochastic_volatility",
+            "models/stochastic_volatility.toml",
+            "models/stochastic_volatility.json".into(),
+            0.95,
+        ),
+    ];
+    // Names given on the command line select among the cases.
+    let chosen = args::positional();
+    for (name, model, data, target) in cases {
+        if !chosen.is_empty() && !chosen.iter().any(|c| c == name) {
+            continue;
+        }
+        let data = DataSet::from_file(&data)?;
+        let m = Model::from_model_str(&std::fs::read_to_string(model).expect("model file"), &data, model)?;
+        let fit = Sampler::new(&m)
+            .backend(backend)
+            .chains(4)
+            .warmup(1000)
+            .draws(1000)
+            .seed(20240611)
+            .target_accept(target)
+            .progress(false)
+            .run()?;
+        let free: Vec<&str> = m.nodes().iter().filter(|n| n.is_free()).map(|n| n.name.as_str()).collect();
+        let summary = fit.summary();
+        let ess = summary
+            .rows
+            .iter()
+            .filter(|r| free.contains(&r.name.split('[').next().unwrap_or("")))
+            .map(|r| r.ess_bulk)
+            .fold(f64::INFINITY, f64::min);
+        let s = fit.timing.sampling_s;
+        let line = serde_json::json!({
+            "model": name, "sampler": format!("exmc-{}", if backend == BackendChoice::Gpu { "lavapipe" } else { "cpu" }),
+            "backend": fit.backend, "sampling_s": s, "ess_bulk_min": ess, "ess_bulk_per_s": ess / s,
+            "divergences": fit.divergences(), "compile_s": fit.timing.compile_s,
+        });
+        println!("{line}");
+    }
+    Ok(())
+}
+
 fn main() -> Result<()> {
     if args::flag("--write-data") {
         return write_data();
@@ -42,6 +95,9 @@ fn main() -> Result<()> {
         Some("gpu") => BackendChoice::Gpu,
         _ => BackendChoice::Cpu,
     };
+    if args::flag("--bench") {
+        return bench(backend);
+    }
     let (chains, seed) = (args::arg("--chains", 4usize), args::arg("--seed", 1u64));
     for (name, truth) in [("local_level", LOCAL_LEVEL_TRUTH), ("stochastic_volatility", SV_TRUTH)] {
         let path = format!("models/{name}.toml");

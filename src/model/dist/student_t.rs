@@ -23,9 +23,10 @@ impl StudentT {
     }
 }
 
-/// The terms of the log density free of `x`: `lnΓ((ν+1)/2) - lnΓ(ν/2) - ln(νπ)/2 - ln σ`.
-fn log_norm(nu: f64, sigma: f64) -> f64 {
-    libm::lgamma(0.5 * nu + 0.5) - libm::lgamma(0.5 * nu) - 0.5 * (nu.ln() + LN_PI) - sigma.ln()
+/// The terms of the log density that read `ν` only (the normaliser the backends hoist when
+/// `ν` is a scalar): `lnΓ((ν+1)/2) - lnΓ(ν/2) - ln(νπ)/2`.
+fn log_norm_nu(nu: f64) -> f64 {
+    libm::lgamma(0.5 * nu + 0.5) - libm::lgamma(0.5 * nu) - 0.5 * (nu.ln() + LN_PI)
 }
 
 impl Family for StudentT {
@@ -35,6 +36,9 @@ impl Family for StudentT {
     const SUPPORT: Support = Support::Real;
     const WGSL: &'static str = include_str!("../../../shaders/dist/student_t.wgsl");
     const EXAMPLES: &'static [&'static [f64]] = &[&[0.5, 1.0, 2.0], &[1.0, 0.0, 1.0], &[2.0, -3.0, 1.0], &[5.0, 2.0, 0.5], &[30.0, 0.0, 3.0]];
+    // The Γ and ψ terms read ν alone: with a scalar ν (a stochastic-volatility model's, whose
+    // scale varies per observation) they are evaluated once per density, not per element.
+    const NORMALIZER_PARAMS: &'static [usize] = &[0];
 
     fn moments(p: &[f64]) -> Option<(f64, f64)> {
         (p[0] > 2.0).then(|| (p[1], p[2] * p[2] * p[0] / (p[0] - 2.0)))
@@ -47,24 +51,42 @@ impl Family for StudentT {
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         let (nu, mu, sigma) = (p[0], p[1], p[2]);
         let z = (x - mu) / sigma;
-        log_norm(nu, sigma) - (0.5 * nu + 0.5) * (z * z / nu).ln_1p()
+        log_norm_nu(nu) - sigma.ln() - (0.5 * nu + 0.5) * (z * z / nu).ln_1p()
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        let k = Self::kernel_grad(x, p, g);
+        let kernel_nu = g[1];
+        let n = Self::log_normalizer_grad(p, g);
+        g[1] += kernel_nu;
+        k + n
+    }
+
+    fn log_normalizer(p: &[f64]) -> f64 {
+        log_norm_nu(p[0])
+    }
+
+    fn log_normalizer_grad(p: &[f64], g: &mut [f64]) -> f64 {
+        let half_nu = 0.5 * p[0];
+        g[1] = 0.5 * (digamma(half_nu + 0.5) - digamma(half_nu) - 1.0 / p[0]);
+        log_norm_nu(p[0])
+    }
+
+    /// `-ln σ - (ν+1)/2 · ln(1 + z²/ν)`; with `w = (ν + 1)/(ν + z²)`: `∂/∂x = -wz/σ`,
+    /// `∂/∂μ = wz/σ`, `∂/∂σ = (wz² - 1)/σ`, `∂/∂ν = (wz²/ν - ln(1 + z²/ν))/2`.
+    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
         let (nu, mu, sigma) = (p[0], p[1], p[2]);
         let inv_sigma = 1.0 / sigma;
         let z = (x - mu) * inv_sigma;
         let z2 = z * z;
-        let half_nu = 0.5 * nu;
         let log1p_t = (z2 / nu).ln_1p();
-        // w = (ν + 1)/(ν + z²), the weight shared by every partial.
         let w = (nu + 1.0) / (nu + z2);
         let dz = w * z * inv_sigma; // shared by d/dx and d/dmu
         g[0] = -dz;
-        g[1] = 0.5 * (digamma(half_nu + 0.5) - digamma(half_nu) - 1.0 / nu - log1p_t + w * z2 / nu);
+        g[1] = 0.5 * (w * z2 / nu - log1p_t);
         g[2] = dz;
         g[3] = (w * z2 - 1.0) * inv_sigma;
-        log_norm(nu, sigma) - (half_nu + 0.5) * log1p_t
+        -sigma.ln() - (0.5 * nu + 0.5) * log1p_t
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {

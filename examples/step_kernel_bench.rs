@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example step_kernel_bench -- [--chains 65536] [--dispatches 40]
-//!     [--model eight_schools_noncentered] [--mapping auto|invocation|workgroup]
+//!     [--model eight_schools_noncentered|models/NAME.toml] [--mapping auto|invocation|workgroup]
 //! ```
 //! Every chain takes one leaf step in every dispatch, so this isolates the step kernel (with
 //! its command upload and report read-back) from the host's NUTS control flow and from the
@@ -42,7 +42,13 @@ fn main() -> Result<()> {
     let dispatches: usize = arg("--dispatches", 40);
     let name = arg("--model", "eight_schools_noncentered".to_string());
     let mapping = args::mapping();
-    let Some((_, model)) = models::models().into_iter().find(|(n, _)| *n == name) else {
+    // A benchmark model by name, or a model file (its data beside it, `.json`).
+    let model = if name.ends_with(".toml") {
+        let data = name.replace(".toml", ".json");
+        Model::from_files(&name, Some(std::path::Path::new(&data)))?
+    } else if let Some((_, model)) = models::models().into_iter().find(|(n, _)| *n == name) {
+        model
+    } else {
         println!("unknown model {name}");
         return Ok(());
     };

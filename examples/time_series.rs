@@ -77,10 +77,12 @@ fn bench(backend: BackendChoice) -> Result<()> {
             .map(|r| r.ess_bulk)
             .fold(f64::INFINITY, f64::min);
         let s = fit.timing.sampling_s;
+        let (draw_grads, warm_grads) = fit.trace.leapfrog_steps();
         let line = serde_json::json!({
             "model": name, "sampler": format!("exmc-{}", if backend == BackendChoice::Gpu { "lavapipe" } else { "cpu" }),
             "backend": fit.backend, "sampling_s": s, "ess_bulk_min": ess, "ess_bulk_per_s": ess / s,
             "divergences": fit.divergences(), "compile_s": fit.timing.compile_s,
+            "gradients": draw_grads + warm_grads, "us_per_gradient": 1e6 * s / (draw_grads + warm_grads) as f64,
         });
         println!("{line}");
     }

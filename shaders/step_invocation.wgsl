@@ -158,7 +158,7 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
         for (var i = 0u; i < DP; i++) { p[i] += real(0.5) * h * g[i]; }
         velocity(c, &m, &p, &v);
         for (var i = 0u; i < DP; i++) { q[i] += h * v[i]; }
-        lp = logp_grad(&q, &g);
+        lp = logp_grad(&q, &g, c * SCRATCH);
         for (var i = 0u; i < DP; i++) { p[i] += real(0.5) * h * g[i]; }
         velocity(c, &m, &p, &v);
         for (var i = 0u; i < DP; i++) { kinetic += p[i] * v[i]; }
@@ -168,7 +168,7 @@ fn step(@builtin(global_invocation_id) id: vec3<u32>) {
             p[i] += real(0.5) * h * g[i];
             q[i] += h * m[i] * p[i];
         }
-        lp = logp_grad(&q, &g);
+        lp = logp_grad(&q, &g, c * SCRATCH);
         for (var i = 0u; i < DP; i++) {
             p[i] += real(0.5) * h * g[i];
             kinetic += m[i] * p[i] * p[i];

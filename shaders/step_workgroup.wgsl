@@ -1,7 +1,7 @@
 // One workgroup of WORKGROUP lanes per chain, for long vectors: workgroup k serves command k,
 // and lane `lane` owns the vec4s j = lane + WORKGROUP * t (t < JT) of every vector of that
 // chain, in the same state layout as one invocation per chain. The generated
-// `logp_grad(lane)` strides over the program's vectors the same way and reduces with `wg_sum`
+// `logp_grad(lane, sb)` strides over the program's vectors the same way and reduces with `wg_sum`
 // (shaders/workgroup.wgsl).
 //
 // Barriers need uniform control flow, so the kernel is ordered in two parts. First everything
@@ -200,7 +200,7 @@ fn step(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         }
     }
     workgroupBarrier();
-    let lp = logp_grad(lane);
+    let lp = logp_grad(lane, c * SCRATCH);
     workgroupBarrier();
     var kinetic = real(0.0);
     var bad = real(0.0);

@@ -404,6 +404,7 @@ fn kernels(m: &Model) {
             ]
             .into_iter()
             .flatten()
+            .map(|m| m.code)
             {
                 let module = naga::front::wgsl::parse_str(&src)
                     .unwrap_or_else(|e| panic!("generated WGSL does not parse: {}", e.emit_to_string(&src)));

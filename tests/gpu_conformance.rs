@@ -111,7 +111,7 @@ fn programs() -> Vec<(String, Program)> {
     m.observe("y", Normal::new(Expr::from(a) * x, s), &y).unwrap();
     out.push(("regression".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
     out.push(("fusion boundaries".into(), fusion_boundaries()));
-    for t in [2, 150] {
+    for t in [2, 150, 1000] {
         let walk = common::random_walk(t);
         out.push((
             format!("random walk, T = {t}"),

@@ -12,7 +12,7 @@ use super::mapping::{MAX_INVOCATION_DIM, Mapping, MappingChoice};
 use super::module::{
     STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCALARS_PER_CHAIN, WORKGROUP_SIZE, bind_group_layout,
     step_checkpoint_slots, step_ctl_gather_at, step_ctl_scatter_at, step_ctl_words, step_io_gather_row,
-    step_module, step_padded_dim, step_row_len, step_state_slots, step_workgroup_bytes,
+    step_module, step_padded_dim, step_row_len, step_state_slots, step_workgroup_bytes, with_scratch,
 };
 use crate::backend::{Backend, Direction, DrawState, LeafReport, LowRank, StepCommand};
 use crate::compile::Program;
@@ -141,10 +141,12 @@ impl GpuBackend {
         let d = step_padded_dim(dim);
         let k = chain_ids.len();
         let rank = max_rank.min(dim);
-        // Check the largest binding and the dispatch size against the adapter first.
-        let per_chain = largest_binding_per_chain(dim, max_depth, size, rank);
-        let limit = gpu.max_binding_bytes();
         let mapping = Mapping::choose(prog, mapping);
+        let module = step_module(prog, max_depth, seed, precision, k, (mapping, rank))?;
+        // Check the largest binding and the dispatch size against the adapter first.
+        let per_chain =
+            largest_binding_per_chain(dim, max_depth, size, rank).max((module.scratch * size) as u64);
+        let limit = gpu.max_binding_bytes();
         if mapping == Mapping::Invocation && d > MAX_INVOCATION_DIM {
             return Err(GpuError::InvocationDim { dim: d, max: MAX_INVOCATION_DIM });
         }
@@ -163,15 +165,15 @@ impl GpuBackend {
                 max_chains: max_chains.min((1 << 24) - 1),
             });
         }
-        let src = step_module(prog, max_depth, seed, precision, k, (mapping, rank))?;
         let device = gpu.device();
-        let layout = bind_group_layout(device, &STEP_BINDINGS);
+        let table = with_scratch(&STEP_BINDINGS, module.scratch > 0);
+        let layout = bind_group_layout(device, &table);
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some("step"),
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipelines = gpu.pipelines("step", src, Some(&pipeline_layout), &STEP_ENTRIES)?;
+        let pipelines = gpu.pipelines("step", module.code, Some(&pipeline_layout), &STEP_ENTRIES)?;
         let data = gpu.data_buffer(prog, precision)?;
         let vectors = |slots: usize| (slots * d * k * size) as u64;
         let state = storage(&gpu, "state", vectors(step_state_slots(rank)));
@@ -182,8 +184,9 @@ impl GpuBackend {
         let reports = storage(&gpu, "reports", (k * 8) as u64);
         let row_bytes = (step_row_len(dim) * size) as u64;
         let io = storage(&gpu, "io", (step_io_gather_row(k) + k) as u64 * row_bytes);
-        let bufs = [&data, &state, &begins, &halves, &scal, &ctl, &reports, &io];
-        let entries: Vec<wgpu::BindGroupEntry> = STEP_BINDINGS
+        let scratch = storage(&gpu, "scratch", (module.scratch * k * size) as u64);
+        let bufs = [&data, &state, &begins, &halves, &scal, &ctl, &reports, &io, &scratch];
+        let entries: Vec<wgpu::BindGroupEntry> = table
             .iter()
             .zip(bufs)
             .map(|((b, ..), buf)| wgpu::BindGroupEntry { binding: *b, resource: buf.as_entire_binding() })

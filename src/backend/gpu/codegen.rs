@@ -179,7 +179,16 @@ enum Place {
     /// whole-vector instruction (vector densities, bijectors) that every invocation (every
     /// lane) computes in full.
     Full,
+    /// `scratch[sb + offset + i]`: the chain's region of the storage scratch buffer, for long
+    /// vectors kept whole (running sums, recurrences and their adjoints in every form, stored
+    /// element values in the one-invocation forms). Drivers index function-scope arrays through
+    /// per-element ladders (lavapipe: O(n) per access, O(n²) compile time), storage directly.
+    Scratch(usize),
 }
+
+/// Shortest vector a one-invocation form keeps in the storage scratch region rather than in a
+/// function-scope array (running sums and recurrences always use it).
+pub const SCRATCH_MIN_LEN: usize = 32;
 
 /// How vectors are spread over invocations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,6 +272,9 @@ struct Gen<'p> {
     nested_data: usize,
     /// Prefix of the names of nested programs' functions (unique per nesting path).
     prefix: String,
+    /// Reals of the storage scratch region used so far per chain; `None` where the function
+    /// has no scratch (nested step functions).
+    scratch: Option<usize>,
 }
 
 /// The name of a family's WGSL functions (`shaders/dist/<name>.wgsl`).
@@ -374,6 +386,7 @@ impl Gen<'_> {
             Place::Local => format!("v{v}[{i}]"),
             Place::Shared => format!("w{v}[{i}]"),
             Place::Full => format!("f{v}[{i}]"),
+            Place::Scratch(off) => format!("scratch[sb + {off}u + {i}]"),
             Place::Pos(off) => format!("{}[{}]", self.pos, self.index("pos_base", off, i)),
             Place::Data(off) => format!("data[{}u + {i}]", self.data_base + off),
         }
@@ -500,6 +513,42 @@ impl Gen<'_> {
         Ok(())
     }
 
+    /// Places value `v`, written whole by a running sum or a recurrence, in the scratch region,
+    /// or in a (zeroed) function-scope array where there is none.
+    fn long(&mut self, v: usize) -> Result<(), CodegenError> {
+        let Some(used) = self.scratch else { return self.full(v) };
+        self.places[v] = Place::Scratch(used);
+        self.scratch = Some(used + self.len(v));
+        Ok(())
+    }
+
+    /// Emits the code of a whole-vector instruction writing `v` ([`Gen::long`]), zeroing its
+    /// scratch first when `zero`: in the strided form lane 0 alone runs it, and a barrier then
+    /// publishes the result to the workgroup.
+    fn long_code(&mut self, v: usize, code: &str, zero: bool) {
+        let Place::Scratch(at) = self.places[v] else { return self.line(code) };
+        let clear = if zero {
+            format!("for (var i = 0u; i < {}u; i++) {{ scratch[sb + {at}u + i] = real(0.0); }} ", self.len(v))
+        } else {
+            String::new()
+        };
+        match self.form {
+            Form::Strided { .. } => {
+                self.line(&format!("if (lane == 0u) {{ {clear}{code} }}"));
+                self.line("storageBarrier();");
+            }
+            Form::Whole { .. } => self.line(&format!("{clear}{code}")),
+        }
+    }
+
+    /// The element `i` of `v` as a place to write (`v` a function-scope or scratch array).
+    fn put(&self, v: usize, i: &str) -> String {
+        match self.places[v] {
+            Place::Scratch(off) => format!("scratch[sb + {off}u + {i}]"),
+            _ => format!("f{v}[{i}]"),
+        }
+    }
+
     /// A whole-vector instruction (vector density, bijector), computed in full by every
     /// invocation from whole-visible arguments.
     fn block(&mut self, k: usize) -> Result<(), CodegenError> {
@@ -562,23 +611,28 @@ impl Gen<'_> {
                 self.line(&body);
             }
             Op::CumSum { src, reverse } => {
-                self.full(v)?;
+                self.long(v)?;
                 let n = self.len(v);
                 let i = if *reverse { format!("{}u - k{v}", n - 1) } else { format!("k{v}") };
                 let x = self.at_any(*src, &format!("i{v}"));
-                self.line(&format!(
-                    "{{ var m{v} = real(0.0); for (var k{v} = 0u; k{v} < {n}u; k{v}++) {{ let i{v} = {i}; m{v} += {x}; f{v}[i{v}] = m{v}; }} }}"
-                ));
+                let put = self.put(v, &format!("i{v}"));
+                self.long_code(
+                    v,
+                    &format!(
+                        "{{ var m{v} = real(0.0); for (var k{v} = 0u; k{v} < {n}u; k{v}++) {{ let i{v} = {i}; m{v} += {x}; {put} = m{v}; }} }}"
+                    ),
+                    false,
+                );
             }
             Op::Scan(scan) => {
-                self.full(v)?;
+                self.long(v)?;
                 let code = self.scan(v, scan)?;
-                self.line(&code);
+                self.long_code(v, &code, false);
             }
             Op::ScanAdjoint(adj) => {
-                self.full(v)?;
+                self.long(v)?;
                 let code = self.scan_adjoint(v, adj)?;
-                self.line(&code);
+                self.long_code(v, &code, true);
             }
             _ => unreachable!("not a whole-vector instruction"),
         }
@@ -597,8 +651,9 @@ impl Gen<'_> {
             prog.dim
         );
         let prefix = format!("{}{v}_", self.prefix);
-        let code = generate_at(prog, &sig, "(*q)", "(*g)", Form::Whole { based: false }, base, &prefix)?;
-        self.globals.push_str(&code);
+        let code =
+            generate_at(prog, &sig, ("(*q)", "(*g)"), Form::Whole { based: false }, (base, &prefix), false)?;
+        self.globals.push_str(&code.code);
         Ok(())
     }
 
@@ -647,11 +702,12 @@ impl Gen<'_> {
         let seqs = self.scan_load(v, scan, &l, true);
         let init = self.at_any(scan.init, &format!("j{v}"));
         let f = self.scan_fn(v);
+        let put = self.put(v, &format!("t{v} * {s}u + j{v}"));
         Ok(format!(
             "{{ var q{v}: array<real, {d}>; var g{v}: array<real, {s}>; {params}\
              for (var j{v} = 0u; j{v} < {s}u; j{v}++) {{ q{v}[j{v}] = {init}; }} \
              for (var t{v} = 0u; t{v} < {steps}u; t{v}++) {{ {seqs}_ = {f}(&q{v}, &g{v}); \
-             for (var j{v} = 0u; j{v} < {s}u; j{v}++) {{ f{v}[t{v} * {s}u + j{v}] = g{v}[j{v}]; q{v}[j{v}] = g{v}[j{v}]; }} }} }}"
+             for (var j{v} = 0u; j{v} < {s}u; j{v}++) {{ {put} = g{v}[j{v}]; q{v}[j{v}] = g{v}[j{v}]; }} }} }}"
         ))
     }
 
@@ -674,14 +730,16 @@ impl Gen<'_> {
             let (to, from) = (l.seq_adjoint_at(i), l.seq_at(i));
             let _ = write!(
                 scatter,
-                "for (var j{v} = 0u; j{v} < {w}u; j{v}++) {{ f{v}[{to}u + t{v} * {w}u + j{v}] = g{v}[{from}u + j{v}]; }} "
+                "for (var j{v} = 0u; j{v} < {w}u; j{v}++) {{ {} = g{v}[{from}u + j{v}]; }} ",
+                self.put(v, &format!("{to}u + t{v} * {w}u + j{v}"))
             );
         }
         for (j, &m) in l.params.iter().enumerate() {
             let (to, from) = (l.param_adjoint_at(j), l.param_at(j));
             let _ = write!(
                 scatter,
-                "for (var j{v} = 0u; j{v} < {m}u; j{v}++) {{ f{v}[{to}u + j{v}] += g{v}[{from}u + j{v}]; }} "
+                "for (var j{v} = 0u; j{v} < {m}u; j{v}++) {{ {} += g{v}[{from}u + j{v}]; }} ",
+                self.put(v, &format!("{to}u + j{v}"))
             );
         }
         let f = self.scan_fn(v);
@@ -698,7 +756,7 @@ impl Gen<'_> {
             each(format!("q{v}[j{v}] = {prev};")),
             each(format!("q{v}[{d}u + j{v}] = g{v}[j{v}];")),
             each(format!("q{v}[{d}u + j{v}] = g{v}[j{v}] + {cot};")),
-            each(format!("f{v}[j{v}] = q{v}[{d}u + j{v}];")),
+            each(format!("{} = q{v}[{d}u + j{v}];", self.put(v, &format!("j{v}")))),
         ))
     }
 
@@ -998,6 +1056,14 @@ impl Gen<'_> {
                 continue;
             }
             let share = self.share(n);
+            if let (Form::Whole { .. }, Some(used)) = (self.form, self.scratch)
+                && n >= SCRATCH_MIN_LEN
+            {
+                self.places[v] = Place::Scratch(used);
+                self.scratch = Some(used + n);
+                run.body.push(format!("{} = x{v};", self.at(v, "i")));
+                continue;
+            }
             if share > MAX_LOCAL_VECTOR {
                 let max = MAX_LOCAL_VECTOR * (n / share).max(1);
                 return Err(CodegenError::VectorTooLong { value: v, len: n, max });
@@ -1051,44 +1117,56 @@ impl Gen<'_> {
     }
 }
 
-/// Generates `fn logp_grad(pos_base: u32, grad_base: u32) -> real` for a differentiated
-/// program, reading positions from the storage array `pos` and writing gradients to `grad_out`.
-pub fn logp_grad_fn(prog: &Program) -> Result<String, CodegenError> {
-    let sig = "fn logp_grad(pos_base: u32, grad_base: u32) -> real {\n";
-    generate(prog, sig, "pos", "grad_out", Form::Whole { based: true })
+/// A generated `logp_grad` function (with the module-scope declarations it needs) and the
+/// reals of the storage scratch region it indexes per chain: `scratch[sb ..][..scratch]`,
+/// where `sb` is its last argument. With `scratch == 0` the function never reads the binding.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// WGSL source.
+    pub code: String,
+    /// Reals of scratch per chain.
+    pub scratch: usize,
 }
 
-/// Generates `fn logp_grad(q: ptr<function, Vec>, g: ptr<function, Vec>) -> real` on private
-/// arrays (one invocation per chain; `Vec` is defined by `shaders/step_invocation.wgsl`).
-pub fn logp_grad_fn_private(prog: &Program) -> Result<String, CodegenError> {
-    let sig = "fn logp_grad(q: ptr<function, Vec>, g: ptr<function, Vec>) -> real {\n";
-    generate(prog, sig, "(*q)", "(*g)", Form::Whole { based: false })
+/// Generates `fn logp_grad(pos_base: u32, grad_base: u32, sb: u32) -> real` for a
+/// differentiated program, reading positions from the storage array `pos` and writing
+/// gradients to `grad_out`.
+pub fn logp_grad_fn(prog: &Program) -> Result<Generated, CodegenError> {
+    let sig = "fn logp_grad(pos_base: u32, grad_base: u32, sb: u32) -> real {\n";
+    generate(prog, sig, ("pos", "grad_out"), Form::Whole { based: true })
 }
 
-/// Generates `fn logp_grad(lane: u32) -> real` for one workgroup of `lanes` lanes per chain
-/// (`lanes` a power of two equal to the module's `WORKGROUP`): the position is read from the
-/// workgroup array `wpos`, each lane writes its elements of the gradient to `wgrad`, and every
-/// lane returns the same log density. `shaders/workgroup.wgsl` declares those. Must be called
-/// from uniform control flow (it synchronises the workgroup).
-pub fn logp_grad_fn_strided(prog: &Program, lanes: usize) -> Result<String, CodegenError> {
-    let sig = "fn logp_grad(lane: u32) -> real {\n";
-    generate(prog, sig, "wpos", "wgrad", Form::Strided { lanes })
+/// Generates `fn logp_grad(q: ptr<function, Vec>, g: ptr<function, Vec>, sb: u32) -> real` on
+/// private arrays (one invocation per chain; `Vec` is defined by `shaders/step_invocation.wgsl`).
+pub fn logp_grad_fn_private(prog: &Program) -> Result<Generated, CodegenError> {
+    let sig = "fn logp_grad(q: ptr<function, Vec>, g: ptr<function, Vec>, sb: u32) -> real {\n";
+    generate(prog, sig, ("(*q)", "(*g)"), Form::Whole { based: false })
 }
 
-fn generate(prog: &Program, sig: &str, pos: &str, grad: &str, form: Form) -> Result<String, CodegenError> {
-    generate_at(prog, sig, pos, grad, form, 0, "")
+/// Generates `fn logp_grad(lane: u32, sb: u32) -> real` for one workgroup of `lanes` lanes per
+/// chain (`lanes` a power of two equal to the module's `WORKGROUP`): the position is read from
+/// the workgroup array `wpos`, each lane writes its elements of the gradient to `wgrad`, and
+/// every lane returns the same log density. `shaders/workgroup.wgsl` declares those. Must be
+/// called from uniform control flow (it synchronises the workgroup).
+pub fn logp_grad_fn_strided(prog: &Program, lanes: usize) -> Result<Generated, CodegenError> {
+    let sig = "fn logp_grad(lane: u32, sb: u32) -> real {\n";
+    generate(prog, sig, ("wpos", "wgrad"), Form::Strided { lanes })
 }
 
-/// [`generate`] for a program whose data start at `data_base` in the data buffer.
+fn generate(prog: &Program, sig: &str, io: (&str, &str), form: Form) -> Result<Generated, CodegenError> {
+    generate_at(prog, sig, io, form, (0, ""), true)
+}
+
+/// [`generate`] for a program whose data start at `data_base` in the data buffer, its nested
+/// functions named with `prefix`, with or without a scratch region.
 fn generate_at(
     prog: &Program,
     sig: &str,
-    pos: &str,
-    grad: &str,
+    (pos, grad): (&str, &str),
     form: Form,
-    data_base: usize,
-    prefix: &str,
-) -> Result<String, CodegenError> {
+    (data_base, prefix): (usize, &str),
+    scratch: bool,
+) -> Result<Generated, CodegenError> {
     let mut users = vec![Vec::new(); prog.lens.len()];
     for (k, instr) in prog.instrs.iter().enumerate() {
         for a in reads(&instr.op) {
@@ -1119,6 +1197,7 @@ fn generate_at(
         data_base,
         nested_data: 0,
         prefix: prefix.to_string(),
+        scratch: scratch.then_some(0),
     };
     g.out.push_str(sig);
     let hoisted = plan(prog);
@@ -1143,7 +1222,7 @@ fn generate_at(
     let ret = prog.logp.map(|v| g.at(v, "0u")).unwrap_or_else(|| "real(0.0)".into());
     g.line(&format!("return {ret};"));
     g.out.push_str("}\n");
-    Ok(g.globals + &g.out)
+    Ok(Generated { code: g.globals + &g.out, scratch: g.scratch.unwrap_or(0) })
 }
 
 /// Flattened data arrays, in the layout `logp_grad_fn` indexes: the program's own, then those

@@ -5,7 +5,9 @@ use wgpu::util::DeviceExt;
 
 use super::codegen::{CodegenError, Precision, flat_data};
 use super::mapping::Mapping;
-use super::module::{BATCH_BINDINGS, WORKGROUP_SIZE, batch_logp_grad_module, bind_group_layout};
+use super::module::{
+    BATCH_BINDINGS, WORKGROUP_SIZE, batch_logp_grad_module, bind_group_layout, with_scratch,
+};
 use crate::compile::Program;
 
 /// GPU failures, each naming what failed.
@@ -411,6 +413,8 @@ pub struct BatchLogpGrad {
     dim: usize,
     precision: Precision,
     mapping: Mapping,
+    /// Reals of scratch per chain (zero: no scratch binding).
+    scratch: usize,
 }
 
 impl BatchLogpGrad {
@@ -424,17 +428,26 @@ impl BatchLogpGrad {
         if precision == Precision::F64 && !gpu.f64 {
             return Err(GpuError::NoF64(gpu.info.name.clone()));
         }
-        let src = batch_logp_grad_module(prog, precision, mapping)?;
-        let layout = bind_group_layout(&gpu.device, &BATCH_BINDINGS);
+        let module = batch_logp_grad_module(prog, precision, mapping)?;
+        let layout = bind_group_layout(&gpu.device, &with_scratch(&BATCH_BINDINGS, module.scratch > 0));
         let pipeline_layout = gpu.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: None,
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let pipeline =
-            gpu.pipelines("batch_logp_grad", src, Some(&pipeline_layout), &["batch_logp_grad"])?.remove(0);
+        let pipeline = gpu
+            .pipelines("batch_logp_grad", module.code, Some(&pipeline_layout), &["batch_logp_grad"])?
+            .remove(0);
         let data = gpu.data_buffer(prog, precision)?;
-        Ok(BatchLogpGrad { pipeline, layout, data, dim: prog.dim, precision, mapping })
+        Ok(BatchLogpGrad {
+            pipeline,
+            layout,
+            data,
+            dim: prog.dim,
+            precision,
+            mapping,
+            scratch: module.scratch,
+        })
     }
 
     /// Evaluates `positions` (chain-major, `chains × dim`): returns logp per chain and the
@@ -464,8 +477,17 @@ impl BatchLogpGrad {
         let logp_bytes = chains as u64 * size;
         let grad = storage("grad_out", grad_bytes, wgpu::BufferUsages::COPY_SRC);
         let logp = storage("logp_out", logp_bytes, wgpu::BufferUsages::COPY_SRC);
-        let buffers = [&pos, &self.data, &grad, &logp];
-        let entries: Vec<wgpu::BindGroupEntry> = BATCH_BINDINGS
+        let scratch_bytes = (chains * self.scratch) as u64 * size;
+        if scratch_bytes > gpu.max_binding_bytes() {
+            return Err(GpuError::BindingTooLarge {
+                what: "scratch",
+                bytes: scratch_bytes,
+                limit: gpu.max_binding_bytes(),
+            });
+        }
+        let scratch = storage("scratch", scratch_bytes, wgpu::BufferUsages::empty());
+        let buffers = [&pos, &self.data, &grad, &logp, &scratch];
+        let entries: Vec<wgpu::BindGroupEntry> = with_scratch(&BATCH_BINDINGS, self.scratch > 0)
             .iter()
             .zip(buffers)
             .map(|((binding, _, _, _), b)| wgpu::BindGroupEntry {

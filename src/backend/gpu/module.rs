@@ -2,7 +2,7 @@
 //! buffer bindings (one Rust table shared with the pipeline layout) and generated code.
 
 use super::codegen::{
-    CODEGEN_HELPERS, CodegenError, Precision, check_program, logp_grad_fn, logp_grad_fn_private,
+    CODEGEN_HELPERS, CodegenError, Generated, Precision, check_program, logp_grad_fn, logp_grad_fn_private,
     logp_grad_fn_strided,
 };
 use super::mapping::{INVOCATION_WORKGROUP, Mapping};
@@ -53,6 +53,20 @@ pub const STEP_BINDINGS: [Binding; 8] = [
     (6, "reports", Access::ReadWrite, Elem::U32),
     (7, "io", Access::ReadWrite, Elem::Real),
 ];
+
+/// The storage scratch region of a program that needs one (running sums, recurrences, long
+/// stored vectors: `Generated::scratch` reals per chain), after a binding table's last entry.
+pub const SCRATCH_NAME: &str = "scratch";
+
+/// `table` followed by the scratch binding when `scratch` is set.
+pub fn with_scratch(table: &[Binding], scratch: bool) -> Vec<Binding> {
+    let mut out = table.to_vec();
+    if scratch {
+        let next = table.iter().map(|b| b.0 + 1).max().unwrap_or(0);
+        out.push((next, SCRATCH_NAME, Access::ReadWrite, Elem::Real));
+    }
+    out
+}
 
 /// The step module's layout, commands, shared helpers and row entry points.
 pub const STEP_COMMON: &str = include_str!("../../../shaders/step_common.wgsl");
@@ -130,7 +144,8 @@ pub const STEP_ENTRIES: [&str; 4] = ["scatter", "begin", "step", "gather"];
 
 /// The step module for a program, `chains` chains, a thread mapping and a metric of low rank
 /// up to `rank` (zero: diagonal; at most the dimension): entry points `scatter`, `begin`,
-/// `step` and `gather` over [`STEP_BINDINGS`].
+/// `step` and `gather` over [`STEP_BINDINGS`] (and the scratch binding, [`with_scratch`], when
+/// the returned `scratch` is nonzero).
 pub fn step_module(
     prog: &Program,
     max_depth: usize,
@@ -138,10 +153,15 @@ pub fn step_module(
     precision: Precision,
     chains: usize,
     (mapping, rank): (Mapping, usize),
-) -> Result<String, CodegenError> {
+) -> Result<Generated, CodegenError> {
     check_program(prog, precision)?;
+    let f = match mapping {
+        Mapping::Invocation => logp_grad_fn_private(prog)?,
+        Mapping::Workgroup { lanes } => logp_grad_fn_strided(prog, lanes as usize)?,
+    };
     let mut s = library(prog, precision);
-    s.push_str(&bindings(&STEP_BINDINGS));
+    s.push_str(&bindings(&with_scratch(&STEP_BINDINGS, f.scratch > 0)));
+    s.push_str(&format!("const SCRATCH: u32 = {}u;\n", f.scratch));
     s.push_str(&format!(
         "const D: u32 = {}u;\nconst K: u32 = {}u;\nconst LEVELS: u32 = {}u;\n\
          const SEED: vec2<u32> = vec2<u32>({}u, {}u);\nconst WORKGROUP: u32 = {}u;\nconst R: u32 = {}u;\n",
@@ -155,17 +175,14 @@ pub fn step_module(
     ));
     s.push_str(STEP_COMMON);
     match mapping {
-        Mapping::Invocation => {
-            s.push_str(STEP_INVOCATION);
-            s.push_str(&logp_grad_fn_private(prog)?);
-        }
-        Mapping::Workgroup { lanes } => {
+        Mapping::Invocation => s.push_str(STEP_INVOCATION),
+        Mapping::Workgroup { .. } => {
             s.push_str(WORKGROUP_SHARED);
             s.push_str(STEP_WORKGROUP);
-            s.push_str(&logp_grad_fn_strided(prog, lanes as usize)?);
         }
     }
-    Ok(s)
+    s.push_str(&f.code);
+    Ok(Generated { code: s, scratch: f.scratch })
 }
 
 /// Workgroup size of the row and batch entry points (one invocation per row or chain).
@@ -241,40 +258,46 @@ pub fn bind_group_layout(device: &wgpu::Device, table: &[Binding]) -> wgpu::Bind
 
 /// A module whose entry point `batch_logp_grad` evaluates `logp` and the gradient for every
 /// chain (positions and gradients laid out chain-major), with the step module's mapping: one
-/// invocation, or one workgroup, per chain.
+/// invocation, or one workgroup, per chain; bindings [`BATCH_BINDINGS`] and the scratch binding
+/// when the returned `scratch` is nonzero.
 pub fn batch_logp_grad_module(
     prog: &Program,
     precision: Precision,
     mapping: Mapping,
-) -> Result<String, CodegenError> {
+) -> Result<Generated, CodegenError> {
     check_program(prog, precision)?;
+    let f = match mapping {
+        Mapping::Invocation => logp_grad_fn(prog)?,
+        Mapping::Workgroup { lanes } => logp_grad_fn_strided(prog, lanes as usize)?,
+    };
     let mut s = library(prog, precision);
-    s.push_str(&bindings(&BATCH_BINDINGS));
+    s.push_str(&bindings(&with_scratch(&BATCH_BINDINGS, f.scratch > 0)));
+    s.push_str(&format!("const SCRATCH: u32 = {}u;\n", f.scratch));
     let d = prog.dim;
     if let Mapping::Workgroup { lanes } = mapping {
         s.push_str(&format!("const DP: u32 = {}u;\nconst WORKGROUP: u32 = {lanes}u;\n", step_padded_dim(d)));
         s.push_str(WORKGROUP_SHARED);
-        s.push_str(&logp_grad_fn_strided(prog, lanes as usize)?);
+        s.push_str(&f.code);
         s.push_str(&format!(
             "@compute @workgroup_size(WORKGROUP)\n\
              fn batch_logp_grad(@builtin(workgroup_id) wid: vec3<u32>, \
              @builtin(local_invocation_index) lane: u32) {{\n    \
              let c = wid.x;\n    \
              for (var i = lane; i < {d}u; i += WORKGROUP) {{ wpos[i] = pos[c * {d}u + i]; }}\n    \
-             workgroupBarrier();\n    let lp = logp_grad(lane);\n    workgroupBarrier();\n    \
+             workgroupBarrier();\n    let lp = logp_grad(lane, c * SCRATCH);\n    workgroupBarrier();\n    \
              for (var i = lane; i < {d}u; i += WORKGROUP) {{ grad_out[c * {d}u + i] = wgrad[i]; }}\n    \
              if (lane == 0u) {{ logp_out[c] = lp; }}\n}}\n"
         ));
-        return Ok(s);
+        return Ok(Generated { code: s, scratch: f.scratch });
     }
-    s.push_str(&logp_grad_fn(prog)?);
+    s.push_str(&f.code);
     s.push_str(&format!(
         "@compute @workgroup_size({WORKGROUP_SIZE})\n\
          fn batch_logp_grad(@builtin(global_invocation_id) id: vec3<u32>) {{\n    \
          let c = id.x;\n    if (c >= arrayLength(&logp_out)) {{ return; }}\n    \
-         logp_out[c] = logp_grad(c * {d}u, c * {d}u);\n}}\n"
+         logp_out[c] = logp_grad(c * {d}u, c * {d}u, c * SCRATCH);\n}}\n"
     ));
-    Ok(s)
+    Ok(Generated { code: s, scratch: f.scratch })
 }
 
 #[cfg(test)]
@@ -340,6 +363,16 @@ mod tests {
         let e = a.expm1() * b.tanh() + a.log_logistic() + b.softplus().pow(a) - a.abs() * b.mean() + b.sum();
         m.observe("y", Normal::new(e, 1), &[0.5, -0.1, 2.0]).unwrap();
         out.push(("newer expressions".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+        // A recurrence and running sums (scratch in every form; the adjoint zeroes its own).
+        let mut m = Model::new();
+        let a = m.rv("a", HalfNormal::new(1)).unwrap();
+        let z = m.rv_vec("z", Normal::new(0, 1), 40).unwrap();
+        let x: Vec<f64> = (0..40).map(|i| (i as f64 * 0.3).sin()).collect();
+        let s =
+            Expr::scan(1.0, [&x[..]], 40, |prev, x| (a + prev.square() * 0.5 + x[0].clone().square()).sqrt());
+        let walk = (z * a).cumsum() + s;
+        m.observe("y", Normal::new(walk.diff(), 1), &x[1..]).unwrap();
+        out.push(("recurrence".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
         // Gathers of a computed vector, element access, stacking, matrix products.
         let mut m = Model::new();
         let g = m.int_data("g", &[0, 2, 1, 2, 0]).unwrap();
@@ -383,14 +416,18 @@ mod tests {
                 [Mapping::Invocation, Mapping::Workgroup { lanes: 2 }, Mapping::Workgroup { lanes: 16 }];
             for precision in [Precision::F32, Precision::F64] {
                 for mapping in mappings {
-                    let src = batch_logp_grad_module(&prog, precision, mapping).unwrap();
+                    let module = batch_logp_grad_module(&prog, precision, mapping).unwrap();
+                    // Only the recurrence needs the scratch binding.
+                    assert_eq!(module.scratch > 0, label == "recurrence", "{label}");
+                    let src = module.code;
                     if let Err(e) = validate(&src, precision) {
                         panic!("{label} {precision:?} {mapping:?}: {e}\n{src}");
                     }
                     for rank in [0, 2, 3] {
                         let src =
                             step_module(&prog, 10, 0x1234_5678_9abc_def0, precision, 100, (mapping, rank))
-                                .unwrap();
+                                .unwrap()
+                                .code;
                         if let Err(e) = validate(&src, precision) {
                             panic!("{label} step kernel {precision:?} {mapping:?} rank {rank}: {e}");
                         }

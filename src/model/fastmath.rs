@@ -74,6 +74,104 @@ pub fn ln_1p_unit(t: f64) -> f64 {
     k * LN2_HI - ((hfsq - (s * (hfsq + r) + k * LN2_LO)) - f)
 }
 
+/// `eˣ` over the whole line, within 1 ulp: `+∞` above `ln(f64::MAX)`, 0 below the smallest
+/// subnormal's logarithm, subnormal results in between, NaN propagated.
+#[inline(always)]
+pub fn exp(x: f64) -> f64 {
+    // Held where the result is already ∞ or 0, so that |k| ≤ 1077 below.
+    let x = if x > 710.0 { 710.0 } else { x };
+    let x = if x < -746.0 { -746.0 } else { x };
+    let shifted = x * INV_LN2 + ROUND;
+    let k = shifted - ROUND;
+    let y = exp_reduced(x, k);
+    // 2ᵏ as two normal factors 2^(k/2)·2^(k − k/2): the product with `y` rounds once, into
+    // the subnormals or to ∞ where the result lies there.
+    let ki = shifted.to_bits().wrapping_sub(ROUND.to_bits()) as i64;
+    let k1 = ki >> 1;
+    let s1 = f64::from_bits(((k1 + 1023) as u64) << 52);
+    let s2 = f64::from_bits(((ki - k1 + 1023) as u64) << 52);
+    y * s1 * s2
+}
+
+/// `e^(x − k ln 2)` for the integer `k` nearest `x / ln 2` (fdlibm's rational approximation).
+#[inline(always)]
+fn exp_reduced(x: f64, k: f64) -> f64 {
+    let hi = x - k * LN2_HI;
+    let lo = k * LN2_LO;
+    let r = hi - lo;
+    let t = r * r;
+    let c = r - t
+        * (1.666_666_666_666_660_190_37e-1
+            + t * (-2.777_777_777_701_559_338_42e-3
+                + t * (6.613_756_321_437_934_361_17e-5
+                    + t * (-1.653_390_220_546_525_153_90e-6 + t * 4.138_136_797_057_238_460_39e-8))));
+    1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
+}
+
+/// `ln x` for every `x` (0 → −∞, negative → NaN, ∞ → ∞, subnormals exact), within 1 ulp.
+#[inline(always)]
+pub fn ln(x: f64) -> f64 {
+    // Subnormals are scaled into the normals first (2⁵⁴, undone through `k`).
+    let tiny = x < f64::MIN_POSITIVE;
+    let xs = if tiny { x * TWO54 } else { x };
+    let (k, f) = reduce(xs);
+    let k = if tiny { k - 54.0 } else { k };
+    let y = log_kernel(k, f, 0.0);
+    let y = if x == 0.0 { f64::NEG_INFINITY } else { y };
+    let y = if x >= 0.0 { y } else { f64::NAN };
+    if x == f64::INFINITY { x } else { y }
+}
+
+/// `ln(1 + x)` for every `x` (−1 → −∞, below −1 → NaN, ∞ → ∞), within 1 ulp, accurate for
+/// tiny `x`: near 0 `x` itself enters the series.
+#[inline(always)]
+pub fn ln_1p(x: f64) -> f64 {
+    let u = 1.0 + x;
+    let (k, f) = reduce(u);
+    // ln(1 + x) − ln u: the rounding error of 1 + x, relative to u (fdlibm's correction).
+    let c = if k >= 2.0 { 1.0 - (u - x) } else { x - (u - 1.0) };
+    let c = if k < 54.0 { c / u } else { 0.0 };
+    // With k = 0 (1 + x in [√2/2, √2)) the series takes x itself and needs no correction.
+    let near = k == 0.0;
+    let y = log_kernel(k, if near { x } else { f }, if near { 0.0 } else { c });
+    let y = if x == -1.0 { f64::NEG_INFINITY } else { y };
+    let y = if x >= -1.0 { y } else { f64::NAN };
+    if x == f64::INFINITY { x } else { y }
+}
+
+/// 2⁵⁴, which lifts a subnormal into the normals.
+const TWO54: f64 = 18_014_398_509_481_984.0;
+
+/// `x = 2ᵏ(1 + f)` with `1 + f` in `[√2/2, √2)`, for a positive normal `x` (musl's bit
+/// arithmetic, without branches).
+#[inline(always)]
+fn reduce(x: f64) -> (f64, f64) {
+    const SQRT_HALF_HI: u64 = 0x3fe6_a09e_0000_0000;
+    let bits = x.to_bits().wrapping_add(0x3ff0_0000_0000_0000 - SQRT_HALF_HI);
+    let k = ((bits >> 52) as i64 - 0x3ff) as f64;
+    let m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) + SQRT_HALF_HI);
+    (k, m - 1.0)
+}
+
+/// `k ln 2 + ln(1 + f) + c` for `1 + f` in `[√2/2, √2)` (fdlibm's minimax polynomial in
+/// `s = f/(2 + f)`; `c` a small correction).
+#[inline(always)]
+fn log_kernel(k: f64, f: f64, c: f64) -> f64 {
+    let s = f / (2.0 + f);
+    let z = s * s;
+    let w = z * z;
+    let t1 = w
+        * (3.999_999_999_940_941_908e-1
+            + w * (2.222_219_843_214_978_396e-1 + w * 1.531_383_769_920_937_332e-1));
+    let t2 = z
+        * (6.666_666_666_666_735_130e-1
+            + w * (2.857_142_874_366_239_149e-1
+                + w * (1.818_357_216_161_805_012e-1 + w * 1.479_819_860_511_658_591e-1)));
+    let r = t2 + t1;
+    let hfsq = 0.5 * f * f;
+    s * (hfsq + r) + (k * LN2_LO + c) - hfsq + f + k * LN2_HI
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +225,80 @@ mod tests {
         assert_eq!(ln_1p_unit(0.0), 0.0);
         assert_eq!(ln_1p_unit(5e-324), 5e-324);
         assert!(ln_1p_unit(f64::NAN).is_nan());
+    }
+
+    /// Points spread over many binades: `±m·2^e` for a sweep of mantissas and exponents.
+    fn wide(lo: i32, hi: i32) -> impl Iterator<Item = f64> {
+        (lo..=hi).flat_map(|e| (0..2_000).map(move |i| (1.0 + f64::from(i) / 2_000.0) * 2f64.powi(e)))
+    }
+
+    #[test]
+    fn general_exp_within_one_ulp_everywhere() {
+        let mut worst: f64 = 0.0;
+        for i in 0..=2_000_000 {
+            let x = -745.0 + 1455.0 * f64::from(i) / 2e6;
+            let want = x.exp();
+            if want >= f64::MIN_POSITIVE && want.is_finite() {
+                worst = worst.max(ulps(exp(x), want));
+            } else {
+                // Subnormal or overflowing results: the same value up to one subnormal step.
+                assert!((exp(x) - want).abs() <= 5e-324 || exp(x) == want, "{x}");
+            }
+        }
+        for x in wide(-60, 9).flat_map(|x| [x, -x]) {
+            if x.abs() < 709.0 {
+                worst = worst.max(ulps(exp(x), x.exp()));
+            }
+        }
+        assert!(worst <= 1.0, "worst {worst} ulp");
+        assert_eq!(exp(0.0), 1.0);
+        assert_eq!(exp(710.0), f64::INFINITY);
+        assert_eq!(exp(f64::INFINITY), f64::INFINITY);
+        assert_eq!(exp(-746.0), 0.0);
+        assert_eq!(exp(f64::NEG_INFINITY), 0.0);
+        assert_eq!(exp(709.78), 709.78f64.exp());
+        assert!(exp(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn general_ln_within_one_ulp_everywhere() {
+        let mut worst: f64 = 0.0;
+        for x in wide(-1074, 1023) {
+            if x.is_finite() {
+                worst = worst.max(ulps(ln(x), x.ln()));
+            }
+        }
+        for i in 1..=1_000_000 {
+            let x = 0.5 + f64::from(i) / 1e6;
+            worst = worst.max(ulps(ln(x), x.ln()));
+        }
+        assert!(worst <= 1.0, "worst {worst} ulp");
+        assert_eq!(ln(1.0), 0.0);
+        assert_eq!(ln(5e-324), 5e-324f64.ln());
+        assert_eq!(ln(0.0), f64::NEG_INFINITY);
+        assert_eq!(ln(f64::INFINITY), f64::INFINITY);
+        assert!(ln(-1.0).is_nan() && ln(f64::NAN).is_nan() && ln(f64::NEG_INFINITY).is_nan());
+    }
+
+    #[test]
+    fn general_ln_1p_within_one_ulp_everywhere() {
+        let mut worst: f64 = 0.0;
+        for x in wide(-1074, 1022) {
+            worst = worst.max(ulps(ln_1p(x), x.ln_1p()));
+            if x < 1.0 {
+                worst = worst.max(ulps(ln_1p(-x), (-x).ln_1p()));
+            }
+        }
+        for i in 1..1_000_000 {
+            let x = -1.0 + 3.0 * f64::from(i) / 1e6;
+            worst = worst.max(ulps(ln_1p(x), x.ln_1p()));
+        }
+        assert!(worst <= 1.0, "worst {worst} ulp");
+        assert_eq!(ln_1p(0.0), 0.0);
+        assert_eq!(ln_1p(5e-324), 5e-324);
+        assert_eq!(ln_1p(-1.0), f64::NEG_INFINITY);
+        assert_eq!(ln_1p(f64::INFINITY), f64::INFINITY);
+        assert_eq!(ln_1p(f64::MAX), f64::MAX.ln_1p());
+        assert!(ln_1p(-2.0).is_nan() && ln_1p(f64::NAN).is_nan());
     }
 }

@@ -172,7 +172,10 @@ impl Executor {
                 let a = self.offsets[*a];
                 if a + n <= o {
                     let (lo, hi) = ws.split_at_mut(o);
-                    hi[..n].iter_mut().zip(&lo[a..a + n]).for_each(|(y, &x)| *y = op.apply(x));
+                    super::unary::unary_into(*op, &mut hi[..n], &lo[a..a + n]);
+                } else if o + n <= a {
+                    let (lo, hi) = ws.split_at_mut(a);
+                    super::unary::unary_into(*op, &mut lo[o..o + n], &hi[..n]);
                 } else {
                     (0..n).for_each(|i| ws[o + i] = op.apply(ws[a + i]));
                 }

@@ -5,6 +5,7 @@ mod chain;
 pub mod exec;
 mod rows;
 mod scan;
+mod unary;
 
 use rayon::prelude::*;
 

@@ -6,6 +6,7 @@ use statrs::function::gamma::digamma;
 
 use super::{Dist, Domain, Family, LN_PI, Support};
 use crate::model::expr::Expr;
+use crate::model::fastmath;
 
 /// Student's t distribution with `nu > 0` degrees of freedom, location `mu` and scale
 /// `sigma > 0`.
@@ -48,10 +49,11 @@ impl Family for StudentT {
         Some(p[1])
     }
 
+    #[inline(always)]
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         let (nu, mu, sigma) = (p[0], p[1], p[2]);
         let z = (x - mu) / sigma;
-        log_norm_nu(nu) - sigma.ln() - (0.5 * nu + 0.5) * (z * z / nu).ln_1p()
+        log_norm_nu(nu) - fastmath::ln(sigma) - (0.5 * nu + 0.5) * fastmath::ln_1p(z * z / nu)
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
@@ -74,19 +76,20 @@ impl Family for StudentT {
 
     /// `-ln σ - (ν+1)/2 · ln(1 + z²/ν)`; with `w = (ν + 1)/(ν + z²)`: `∂/∂x = -wz/σ`,
     /// `∂/∂μ = wz/σ`, `∂/∂σ = (wz² - 1)/σ`, `∂/∂ν = (wz²/ν - ln(1 + z²/ν))/2`.
+    #[inline(always)]
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
         let (nu, mu, sigma) = (p[0], p[1], p[2]);
         let inv_sigma = 1.0 / sigma;
         let z = (x - mu) * inv_sigma;
         let z2 = z * z;
-        let log1p_t = (z2 / nu).ln_1p();
+        let log1p_t = fastmath::ln_1p(z2 / nu);
         let w = (nu + 1.0) / (nu + z2);
         let dz = w * z * inv_sigma; // shared by d/dx and d/dmu
         g[0] = -dz;
         g[1] = 0.5 * (w * z2 / nu - log1p_t);
         g[2] = dz;
         g[3] = (w * z2 - 1.0) * inv_sigma;
-        -sigma.ln() - (0.5 * nu + 0.5) * log1p_t
+        -fastmath::ln(sigma) - (0.5 * nu + 0.5) * log1p_t
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {

@@ -1,5 +1,7 @@
-//! `exp` and `ln(1 + t)` on the restricted domains that logit likelihoods need, written without
-//! branches or calls so that element loops over them vectorise (DECISIONS 49).
+//! `exp`, `ln` and `ln(1 + x)` written without branches or calls so that element loops over
+//! them vectorise: restricted-domain forms for the logit likelihoods (DECISIONS 49) and general
+//! ones for the interpreter's unary loops and the densities (DECISIONS 65). All share one `exp`
+//! and one `log` kernel.
 //!
 //! Both follow fdlibm (`exp`: Cody–Waite reduction and its rational approximation; `log1p`:
 //! its minimax polynomial in `s = f/(2 + f)`), with the argument reduction done by arithmetic
@@ -27,16 +29,7 @@ pub fn exp_nonpositive(x: f64) -> f64 {
     let x = if x < EXP_FLOOR { EXP_FLOOR } else { x };
     let shifted = x * INV_LN2 + ROUND;
     let k = shifted - ROUND;
-    let hi = x - k * LN2_HI;
-    let lo = k * LN2_LO;
-    let r = hi - lo;
-    let t = r * r;
-    let c = r - t
-        * (1.666_666_666_666_660_190_37e-1
-            + t * (-2.777_777_777_701_559_338_42e-3
-                + t * (6.613_756_321_437_934_361_17e-5
-                    + t * (-1.653_390_220_546_525_153_90e-6 + t * 4.138_136_797_057_238_460_39e-8))));
-    let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    let y = exp_reduced(x, k);
     // 2ᵏ from the integer in the low bits of `shifted` (two's complement, |k| < 1100).
     let scale = f64::from_bits(shifted.to_bits().wrapping_add(1023) << 52);
     y * scale
@@ -59,19 +52,7 @@ pub fn ln_1p_unit(t: f64) -> f64 {
     let big = t > std::f64::consts::SQRT_2 - 1.0;
     let f = if big { (t - 1.0) * 0.5 } else { t };
     let k = if big { 1.0 } else { 0.0 };
-    let s = f / (2.0 + f);
-    let z = s * s;
-    let w = z * z;
-    let t1 = w
-        * (3.999_999_999_940_941_908e-1
-            + w * (2.222_219_843_214_978_396e-1 + w * 1.531_383_769_920_937_332e-1));
-    let t2 = z
-        * (6.666_666_666_666_735_130e-1
-            + w * (2.857_142_874_366_239_149e-1
-                + w * (1.818_357_216_161_805_012e-1 + w * 1.479_819_860_511_658_591e-1)));
-    let r = t2 + t1;
-    let hfsq = 0.5 * f * f;
-    k * LN2_HI - ((hfsq - (s * (hfsq + r) + k * LN2_LO)) - f)
+    log_kernel(k, f, 0.0)
 }
 
 /// `eˣ` over the whole line, within 1 ulp: `+∞` above `ln(f64::MAX)`, 0 below the smallest
@@ -169,7 +150,7 @@ fn log_kernel(k: f64, f: f64, c: f64) -> f64 {
                 + w * (1.818_357_216_161_805_012e-1 + w * 1.479_819_860_511_658_591e-1)));
     let r = t2 + t1;
     let hfsq = 0.5 * f * f;
-    s * (hfsq + r) + (k * LN2_LO + c) - hfsq + f + k * LN2_HI
+    k * LN2_HI - ((hfsq - (s * (hfsq + r) + (k * LN2_LO + c))) - f)
 }
 
 #[cfg(test)]

@@ -18,12 +18,17 @@ pub fn arg<T: std::str::FromStr>(name: &str, default: T) -> T {
     value(name).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
+/// The flags of the examples that take no value (read with [`flag`]): an argument after one
+/// of them is a name, not the flag's value.
+const SWITCHES: [&str; 4] = ["--bench", "--write-data", "--rust", "--no-client"];
+
 /// The arguments that are neither flags (`--name`) nor a flag's value: names to select.
 pub fn positional() -> Vec<String> {
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    let takes_value = |a: &str| a.starts_with("--") && !SWITCHES.contains(&a);
     argv.iter()
         .enumerate()
-        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || !argv[i - 1].starts_with("--")))
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || !takes_value(&argv[i - 1])))
         .map(|(_, a)| a.clone())
         .collect()
 }

@@ -7,7 +7,8 @@
 //! ```text
 //! cargo run --release --example time_series -- [--backend cpu|gpu] [--chains 4] [--seed 1] [--rust]
 //! cargo run --release --example time_series -- --write-data   # re-simulate models/*.json
-//! cargo run --release --example time_series -- --bench [--backend gpu] [garch11|stochastic_volatility]
+//! cargo run --release --example time_series -- --bench [--backend gpu] [--mapping auto|invocation|workgroup]
+//!     [--chains 4] [garch11|stochastic_volatility]
 //! ```
 
 #[path = "common/args.rs"]
@@ -39,7 +40,8 @@ fn write_data() -> Result<()> {
 /// stochastic-volatility model (T = 500), PyMC's settings (4 chains, 1000 + 1000, seed
 /// 20240611; target acceptance 0.95 for the random walk, 0.8 for GARCH): one JSON line each
 /// with the smallest bulk ESS over the free variables per second of sampling, as
-/// `scripts/time_series_peers.py` records for PyMC and nutpie.
+/// `scripts/time_series_peers.py` records for PyMC and nutpie. `--chains` and `--mapping` vary
+/// the run (the GPU backend's rate grows with chains while dispatches cost a fixed floor).
 fn bench(backend: BackendChoice) -> Result<()> {
     let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/posteriordb/garch-garch11/data.json");
     let cases = [
@@ -53,6 +55,9 @@ fn bench(backend: BackendChoice) -> Result<()> {
     ];
     // Names given on the command line select among the cases.
     let chosen = args::positional();
+    let chains = args::arg("--chains", 4);
+    let device = if backend == BackendChoice::Gpu { "lavapipe" } else { "cpu" };
+    let sampler = if chains == 4 { format!("exmc-{device}") } else { format!("exmc-{device}-{chains}ch") };
     for (name, model, data, target) in cases {
         if !chosen.is_empty() && !chosen.iter().any(|c| c == name) {
             continue;
@@ -61,7 +66,8 @@ fn bench(backend: BackendChoice) -> Result<()> {
         let m = Model::from_model_str(&std::fs::read_to_string(model).expect("model file"), &data, model)?;
         let fit = Sampler::new(&m)
             .backend(backend)
-            .chains(4)
+            .gpu_mapping(args::mapping())
+            .chains(chains)
             .warmup(1000)
             .draws(1000)
             .seed(20240611)
@@ -79,7 +85,7 @@ fn bench(backend: BackendChoice) -> Result<()> {
         let s = fit.timing.sampling_s;
         let (draw_grads, warm_grads) = fit.trace.leapfrog_steps();
         let line = serde_json::json!({
-            "model": name, "sampler": format!("exmc-{}", if backend == BackendChoice::Gpu { "lavapipe" } else { "cpu" }),
+            "model": name, "sampler": sampler, "chains": chains,
             "backend": fit.backend, "sampling_s": s, "ess_bulk_min": ess, "ess_bulk_per_s": ess / s,
             "divergences": fit.divergences(), "compile_s": fit.timing.compile_s,
             "gradients": draw_grads + warm_grads, "us_per_gradient": 1e6 * s / (draw_grads + warm_grads) as f64,

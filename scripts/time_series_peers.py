@@ -9,10 +9,12 @@ ArviZ's smallest over the free variables, sampling_s is PyMC's sampling_time / n
 wall time. Target acceptance 0.95 for the random walk (as exmc's, DECISIONS 62), 0.8 for GARCH.
 
     ~/.venvs/peers/bin/python scripts/time_series_peers.py [--skip-exmc] [--gpu-models garch11,...]
-        [--out results.json]
+        [--gpu-chains 4,16] [--out results.json]
 
-`--gpu-models` picks the models run on lavapipe (default: both; its recurrences and running
-sums over function-scope arrays run slowly there, see DECISIONS 62).
+`--gpu-models` picks the models run on lavapipe (default: both; the stochastic-volatility model
+takes minutes there, see DECISIONS 64), `--gpu-chains` the chain counts run there (default 4;
+the GPU backend steps every chain in one dispatch, so its rate grows with chains while the peers'
+rates on two cores do not).
 
 Each peer runs in a fresh child process, one at a time; exmc runs through
 `cargo run --release --example time_series -- --bench [--backend gpu]`.
@@ -127,9 +129,9 @@ def main():
     rows = []
     if "--skip-exmc" not in sys.argv:
         gpu = sys.argv[sys.argv.index("--gpu-models") + 1].split(",") if "--gpu-models" in sys.argv else list(FREE)
-        for extra in ([], ["--backend", "gpu", *gpu]):
-            if extra and gpu == [""]:
-                continue
+        chains = sys.argv[sys.argv.index("--gpu-chains") + 1].split(",") if "--gpu-chains" in sys.argv else ["4"]
+        runs = [[]] + ([] if gpu == [""] else [["--backend", "gpu", "--chains", k, *gpu] for k in chains])
+        for extra in runs:
             cmd = ["cargo", "run", "--release", "--quiet", "--example", "time_series", "--", "--bench", *extra]
             res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
             rows += [json.loads(l) for l in res.stdout.splitlines() if l.startswith("{")]

@@ -170,14 +170,16 @@ impl Executor {
             Op::Const(_) | Op::Data(_) => {}
             Op::Unary(op, a) => {
                 let a = self.offsets[*a];
-                if a + n <= o {
+                if n == 1 {
+                    ws[o] = super::unary::unary_one(*op, ws[a]);
+                } else if a + n <= o {
                     let (lo, hi) = ws.split_at_mut(o);
                     super::unary::unary_into(*op, &mut hi[..n], &lo[a..a + n]);
                 } else if o + n <= a {
                     let (lo, hi) = ws.split_at_mut(a);
                     super::unary::unary_into(*op, &mut lo[o..o + n], &hi[..n]);
                 } else {
-                    (0..n).for_each(|i| ws[o + i] = op.apply(ws[a + i]));
+                    (0..n).for_each(|i| ws[o + i] = super::unary::unary_one(*op, ws[a + i]));
                 }
             }
             Op::Pow(a, c) => {

@@ -5,6 +5,7 @@ mod chain;
 pub mod exec;
 mod rows;
 mod scan;
+mod tape;
 mod unary;
 
 use rayon::prelude::*;

@@ -2,6 +2,7 @@
 //! product) once per time step, in a scratch part of the chain's workspace.
 
 use super::exec::Executor;
+use super::tape::ScalarTape;
 use crate::compile::Op;
 use crate::compile::scan::{Layout, Scan, ScanAdjoint};
 
@@ -10,6 +11,8 @@ use crate::compile::scan::{Layout, Scan, ScanAdjoint};
 pub(crate) struct ScanExec {
     /// Runs the step (forward) or its vector-Jacobian product (adjoint).
     exec: Executor,
+    /// The same as a scalar tape, where every value of the step is one element.
+    tape: Option<ScalarTape>,
     layout: Layout,
     /// Lengths of the nested workspace and of the step's position vector.
     ws_len: usize,
@@ -27,9 +30,10 @@ impl ScanExec {
             Op::ScanAdjoint(a) => (a.vjp.clone(), a.scan.layout(lens)),
             _ => return None,
         };
+        let tape = ScalarTape::new(&prog);
         let exec = Executor::new(prog);
         let (ws_len, dim) = (exec.workspace().len(), exec.program().dim);
-        Some(ScanExec { exec, layout, ws_len, dim, at: 0 })
+        Some(ScanExec { exec, tape, layout, ws_len, dim, at: 0 })
     }
 
     /// The nested workspace's initial values (constants and data).
@@ -47,6 +51,15 @@ impl ScanExec {
         let (ws, rest) = scratch.split_at_mut(self.ws_len);
         let (u, g) = rest.split_at_mut(self.dim);
         (ws, u, g)
+    }
+
+    /// One step: the tape where there is one, else the executor.
+    #[inline]
+    fn run(&self, ws: &mut [f64], u: &[f64], g: &mut [f64]) {
+        match &self.tape {
+            Some(t) => t.run(ws, u, g),
+            None => self.exec.run(ws, u, g),
+        };
     }
 
     /// Copies every parameter and the step's slice of every sequence into `u`.
@@ -86,7 +99,7 @@ impl ScanExec {
         let next = self.exec.offset(scan.next_state());
         for t in 0..scan.steps {
             self.load(scan, values, offsets, u, Some(t));
-            self.exec.run(ws, u, &mut []);
+            self.run(ws, u, &mut []);
             let state = &ws[next..next + s];
             values[o + t * s..o + (t + 1) * s].copy_from_slice(state);
             u[..s].copy_from_slice(state);
@@ -115,7 +128,7 @@ impl ScanExec {
             u[..s].copy_from_slice(&values[prev..prev + s]);
             self.load(scan, values, offsets, u, Some(t));
             g.fill(0.0);
-            self.exec.run(ws, u, g);
+            self.run(ws, u, g);
             for (i, &w) in l.widths.iter().enumerate() {
                 let to = o + l.seq_adjoint_at(i) + t * w;
                 values[to..to + w].copy_from_slice(&g[l.seq_at(i)..l.seq_at(i) + w]);

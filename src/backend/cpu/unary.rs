@@ -5,8 +5,9 @@ use multiversion::multiversion;
 use crate::compile::UnOp;
 use crate::model::fastmath;
 
-/// `y[i] = op(x[i])` (for `exp`, `ln` and `ln(1 + x)` within 1 ulp of `UnOp::apply`). The match on `op` sits outside the loops, and `exp`, `ln` and `ln(1 + x)`
-/// are branch-free (`model::fastmath`), so each loop vectorises.
+/// `y[i] = op(x[i])`, each element as [`unary_one`] computes it. The match on `op` sits outside
+/// the loops, and `exp`, `ln` and `ln(1 + x)` are branch-free (`model::fastmath`), so each loop
+/// vectorises.
 #[multiversion(targets("x86_64+avx512f+avx512dq+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 pub(crate) fn unary_into(op: UnOp, y: &mut [f64], x: &[f64]) {
     #[inline(always)]
@@ -22,5 +23,17 @@ pub(crate) fn unary_into(op: UnOp, y: &mut [f64], x: &[f64]) {
         UnOp::Square => each(y, x, |v| UnOp::Square.apply(v)),
         UnOp::Abs => each(y, x, |v| UnOp::Abs.apply(v)),
         other => each(y, x, |v| other.apply(v)),
+    }
+}
+
+/// `op(x)` as the interpreter computes it: `exp`, `ln` and `ln(1 + x)` through
+/// `model::fastmath` (within 1 ulp of `UnOp::apply`), the rest through `UnOp::apply`.
+#[inline(always)]
+pub(crate) fn unary_one(op: UnOp, x: f64) -> f64 {
+    match op {
+        UnOp::Exp => fastmath::exp(x),
+        UnOp::Log => fastmath::ln(x),
+        UnOp::Log1p => fastmath::ln_1p(x),
+        other => other.apply(x),
     }
 }

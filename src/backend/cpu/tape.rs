@@ -23,6 +23,11 @@ enum TapeOp {
         dst: u32,
         src: u32,
     },
+    /// `r[dst] = 0 + r[src]`: the executor's sum of one element (−0 becomes +0).
+    Sum {
+        dst: u32,
+        src: u32,
+    },
     Unary {
         op: UnOp,
         dst: u32,
@@ -97,12 +102,11 @@ impl ScalarTape {
                     }
                 }
                 Op::Pow(a, c) => TapeOp::Pow { dst, a: r(*a), c: *c },
+                Op::Sum(a) => TapeOp::Sum { dst, src: r(*a) },
                 // One element in, one out: each of these is a copy.
-                Op::Sum(a)
-                | Op::Broadcast(a)
-                | Op::Get(a, 0)
-                | Op::OneHot(a, 0)
-                | Op::Slice { src: a, start: 0 } => TapeOp::Copy { dst, src: r(*a) },
+                Op::Broadcast(a) | Op::Get(a, 0) | Op::OneHot(a, 0) | Op::Slice { src: a, start: 0 } => {
+                    TapeOp::Copy { dst, src: r(*a) }
+                }
                 Op::Stack(items) if items.len() == 1 => TapeOp::Copy { dst, src: r(items[0]) },
                 _ => return None,
             };
@@ -124,6 +128,7 @@ impl ScalarTape {
             match *op {
                 TapeOp::Load { dst, at } => r[dst as usize] = u[at as usize],
                 TapeOp::Copy { dst, src } => r[dst as usize] = r[src as usize],
+                TapeOp::Sum { dst, src } => r[dst as usize] = 0.0 + r[src as usize],
                 TapeOp::Unary { op, dst, a } => r[dst as usize] = unary_one(op, r[a as usize]),
                 TapeOp::Add { dst, a, b } => r[dst as usize] = r[a as usize] + r[b as usize],
                 TapeOp::Sub { dst, a, b } => r[dst as usize] = r[a as usize] - r[b as usize],

@@ -14,16 +14,17 @@ pub(crate) fn unary_into(op: UnOp, y: &mut [f64], x: &[f64]) {
     fn each(y: &mut [f64], x: &[f64], f: impl Fn(f64) -> f64) {
         y.iter_mut().zip(x).for_each(|(y, &x)| *y = f(x));
     }
-    match op {
-        UnOp::Neg => each(y, x, |v| UnOp::Neg.apply(v)),
-        UnOp::Exp => each(y, x, fastmath::exp),
-        UnOp::Log => each(y, x, fastmath::ln),
-        UnOp::Log1p => each(y, x, fastmath::ln_1p),
-        UnOp::Sqrt => each(y, x, |v| UnOp::Sqrt.apply(v)),
-        UnOp::Square => each(y, x, |v| UnOp::Square.apply(v)),
-        UnOp::Abs => each(y, x, |v| UnOp::Abs.apply(v)),
-        other => each(y, x, |v| other.apply(v)),
+    // Each arm calls `unary_one` with a constant operation, which folds to that operation's
+    // function: the table of what goes through `fastmath` is `unary_one`'s alone.
+    macro_rules! arms {
+        ($($op:ident),*) => {
+            match op {
+                $(UnOp::$op => each(y, x, |v| unary_one(UnOp::$op, v)),)*
+                other => each(y, x, |v| unary_one(other, v)),
+            }
+        };
     }
+    arms!(Neg, Exp, Log, Log1p, Sqrt, Square, Abs)
 }
 
 /// `op(x)` as the interpreter computes it: `exp`, `ln` and `ln(1 + x)` through

@@ -62,10 +62,12 @@ impl Mapping {
     pub fn choose(prog: &Program, choice: MappingChoice) -> Mapping {
         let dim = step_padded_dim(prog.dim);
         let longest = prog.lens.iter().copied().max().unwrap_or(1);
-        let (serial, total) = serial_work(prog);
-        let shareable = (total - serial).saturating_mul(3) >= total;
+        let shareable = || {
+            let (serial, total) = serial_work(prog);
+            (total - serial).saturating_mul(3) >= total
+        };
         let wide = match choice {
-            MappingChoice::Auto => dim >= WORKGROUP_MIN_DIM || (longest >= WORKGROUP_MIN_LEN && shareable),
+            MappingChoice::Auto => dim >= WORKGROUP_MIN_DIM || (longest >= WORKGROUP_MIN_LEN && shareable()),
             MappingChoice::Invocation => false,
             MappingChoice::Workgroup => true,
         };
@@ -112,9 +114,10 @@ impl Mapping {
 /// `(serial, total)` element operations of one gradient: recurrences (steps × body
 /// instructions, forward and adjoint) and running sums count as serial, because one lane of a
 /// workgroup runs them while the others wait at a barrier; every other instruction counts the
-/// longest of its output and operands (constants and data count nothing). Where most of the work is serial, lanes buy little and their barriers cost
-/// (GARCH(1,1), T = 200, on lavapipe: 0.52 ms per dispatch with 64 lanes per chain, 0.31 ms
-/// with one invocation; DECISIONS 66).
+/// longest of its output and operands (constants and data count nothing). Where most of the
+/// work is serial, lanes buy little and their barriers cost (GARCH(1,1), T = 200, on
+/// lavapipe: 0.52 ms per dispatch with 64 lanes per chain, 0.31 ms with one invocation;
+/// DECISIONS 66).
 pub fn serial_work(prog: &Program) -> (usize, usize) {
     let (mut serial, mut parallel) = (0usize, 0usize);
     for ins in &prog.instrs {
@@ -123,10 +126,13 @@ pub fn serial_work(prog: &Program) -> (usize, usize) {
             Op::ScanAdjoint(a) => {
                 serial = serial.saturating_add(a.scan.steps.saturating_mul(a.vjp.instrs.len()))
             }
-            Op::CumSum { src, .. } => serial += prog.lens[*src],
+            Op::CumSum { src, .. } => serial = serial.saturating_add(prog.lens[*src]),
             Op::Const(_) | Op::Data(_) => {}
             // A reduction or a density reads more than it writes.
-            op => parallel += op.reads().iter().map(|&v| prog.lens[v]).fold(prog.lens[ins.out], usize::max),
+            op => {
+                let longest = op.reads().iter().map(|&v| prog.lens[v]).fold(prog.lens[ins.out], usize::max);
+                parallel = parallel.saturating_add(longest)
+            }
         }
     }
     (serial, serial.saturating_add(parallel))

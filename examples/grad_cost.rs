@@ -84,6 +84,7 @@ fn main() -> Result<()> {
         for (i, (ins, h)) in compiled.logp_grad.instrs.iter().zip(&plan).enumerate() {
             eprintln!("{i}: {:?} len {} hoist {:?}", ins.op, compiled.logp_grad.lens[ins.out], h);
         }
+        eprintln!("row groups (instruction indices): {:?}", exec.row_groups());
     }
     let d = compiled.pointmap.dim;
     let mut ws = exec.workspace();

@@ -318,12 +318,7 @@ impl Executor {
                     ws[o + j0..o + j0 + w].copy_from_slice(acc);
                 }
             }
-            Op::Lpdf { .. } => {
-                let Some(i) = self.lpdf_plans.iter().position(|p| p.instr == k) else {
-                    unreachable!("every density has a plan")
-                };
-                self.lpdf(ws, &self.lpdf_plans[i])
-            }
+            Op::Lpdf { .. } => unreachable!("densities run as `Step::Lpdf` (see `resolve`)"),
             Op::VecLpdf { kind, args, partials } => self.vec_lpdf(ws, o, *kind, args, partials),
             Op::Bijector { kind, part, args } => {
                 let (lo, hi) = ws.split_at_mut(o);
@@ -679,8 +674,8 @@ enum Step {
 
 /// Resolves a schedule into steps: the one-element instructions a small model is mostly made
 /// of run without the interpreter's lookups (offsets, lengths, broadcasting), and densities
-/// without preparing their addressing on every evaluation. Results are the same bits as
-/// [`Executor::step`]'s.
+/// without preparing their addressing on every evaluation. The one-element steps give the
+/// same bits as [`Executor::step`]'s general arms; densities run only here.
 fn resolve(prog: &Program, offsets: &[usize], sched: &[Sched]) -> (Vec<Step>, Vec<LpdfPlan>) {
     let lens = &prog.lens;
     let mut plans = Vec::new();
@@ -752,9 +747,9 @@ mod tests {
     use crate::prelude::*;
     use crate::rewrite::RewriteOptions;
 
-    /// The resolved steps (one-element arithmetic, loads and prepared densities) compute the
-    /// same bits as the interpreter's general path, on a model with scalar and vector
-    /// densities, transforms, broadcasting and every binary operation.
+    /// The resolved one-element steps (arithmetic, unaries, loads) compute the same bits as the
+    /// interpreter's general path, on a model with scalar and vector densities, transforms,
+    /// broadcasting and every binary operation. (Densities have one path: their prepared plans.)
     #[test]
     fn resolved_steps_equal_the_general_path() {
         let y = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
@@ -765,21 +760,23 @@ mod tests {
         let z = m.rv_vec("z", Normal::new(0, 1), 8).unwrap();
         let p = m.rv("p", Beta::new(2, 3)).unwrap();
         let g = m.rv("g", Gamma::new(2, 1)).unwrap();
-        let theta = m.deterministic("theta", mu + tau * z / (p + 1.0) - g.pow(1.5)).unwrap();
+        let theta = m.deterministic("theta", mu + tau * z / (p + 1.0) - g.pow(1.5) + g.pow(p)).unwrap();
         m.observe("y", Normal::new(theta, s.to_vec()), &y).unwrap();
         m.observe("w", Normal::new(mu - g, tau + p), &[0.5, -0.25]).unwrap();
         let prog = compile(&m, RewriteOptions::default()).unwrap().logp_grad;
         let exec = Executor::new(prog.clone());
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Binary1 { .. })));
+        assert!(exec.steps.iter().any(|s| matches!(s, Step::Binary1 { op: BinOp::Pow, .. })));
+        assert!(exec.steps.iter().any(|s| matches!(s, Step::Unary1 { .. })));
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Load1 { .. })));
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Lpdf(_))));
         let mut general = exec.clone();
-        general.steps = general
-            .sched
-            .iter()
-            .map(|s| match *s {
-                Sched::Instr(k) => Step::Instr(k),
-                Sched::Group(g) => Step::Group(g),
+        // `resolve` makes one step per schedule entry, in order.
+        general.steps = (exec.sched.iter().zip(&exec.steps))
+            .map(|(s, step)| match (*s, *step) {
+                (_, Step::Lpdf(i)) => Step::Lpdf(i),
+                (Sched::Instr(k), _) => Step::Instr(k),
+                (Sched::Group(g), _) => Step::Group(g),
             })
             .collect();
         let mut seed = 0x2545_f491_4f6c_dd1du64;

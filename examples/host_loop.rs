@@ -3,18 +3,23 @@
 //!
 //! ```text
 //! cargo run --release --example host_loop -- [--chains 65536] [--warmup 100] [--draws 100]
-//!     [--threads 1,2] [--backend cpu|gpu|synthetic] [--model eight_schools_noncentered]
+//!     [--threads 1,2] [--backend cpu|gpu|synthetic|synthetic-device]
+//!     [--model eight_schools_noncentered]
 //! ```
-//! For each thread count: wall time, thread-seconds in the host loop and in the backend's steps,
-//! the host's share, and nanoseconds of host loop per chain per dispatch (thread time ÷ chain
-//! leaf steps). On the GPU backend the host share is what keeps a device waiting.
+//! For each thread count: the shards the host loop was split into, wall time, seconds in the
+//! host loop and in the backend's steps (summed over groups: thread-seconds when the CPU
+//! backend's groups run in parallel), the host's share, and nanoseconds of host loop per chain
+//! per dispatch (host seconds ÷ chain leaf steps). On the GPU backend (one group of every
+//! chain, whose host loop splits over the threads) the host seconds are what keeps a device
+//! waiting.
 //!
 //! `--backend synthetic` times the driver and the chains' state machines alone: a stand-in
 //! backend (through [`Sampler::backend_factory`]) answers each leaf at once, turning each
 //! trajectory after 3, 7 or 15 leaves (about eight schools' 8.5 on average) and returning
 //! standard-normal draws with gradient `-q`, so adaptation, constraining and trace records run
 //! as in a real run while no gradient is computed and no backend state evicts the host's from
-//! the caches.
+//! the caches. `--backend synthetic-device` makes one such backend for every chain, as the GPU
+//! backend does, so that the host loop splits over the threads.
 
 #[path = "common/args.rs"]
 #[allow(dead_code)]
@@ -137,16 +142,19 @@ fn main() -> Result<()> {
     };
     println!("{name}, {chains} chains, {warmup} + {draws} iterations, {kind} backend\n");
     println!(
-        "| threads | wall s | host thread-s | step thread-s | host share | host ns per chain per dispatch | chain leaf steps | dispatches |"
+        "| threads | host shards | wall s | host s | step s | host share | host ns per chain per dispatch | chain leaf steps | dispatches |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &t in &threads {
         let start = Instant::now();
         let mut sampler = Sampler::new(&model);
-        if kind == "synthetic" {
-            sampler = sampler.backend_factory(BackendFactory::new(|prog, seed, ids, _| {
+        if kind.starts_with("synthetic") {
+            let factory = BackendFactory::new(|prog, seed, ids, _| {
                 Ok(Box::new(Synthetic::new(prog.dim, seed, ids)) as Box<dyn Backend>)
-            }));
+            });
+            // `synthetic-device`: one backend for every chain, as on a GPU.
+            let factory = if kind == "synthetic-device" { factory.one_group() } else { factory };
+            sampler = sampler.backend_factory(factory);
         }
         let fit = sampler
             .chains(chains)
@@ -160,7 +168,8 @@ fn main() -> Result<()> {
         let wall = start.elapsed().as_secs_f64();
         let c = &fit.counters;
         println!(
-            "| {t} | {wall:.2} | {:.2} | {:.2} | {:.1}% | {:.0} | {} | {} |",
+            "| {t} | {} | {wall:.2} | {:.2} | {:.2} | {:.1}% | {:.0} | {} | {} |",
+            c.host_shards,
             c.host_s,
             c.step_s,
             100.0 * c.host_s / (c.host_s + c.step_s),

@@ -111,3 +111,49 @@ fn backend_factory_supplies_the_backends() {
     let err = Sampler::new(&m).backend_factory(failing).progress(false).run().unwrap_err();
     assert!(err.to_string().contains("no device"), "{err}");
 }
+
+/// A backend holding every chain (as the GPU backend does) splits the host loop over the
+/// run's threads: 2,560 chains on two threads make two shards of the driver's work. The trace,
+/// and each chain's streamed CSV (adapted step size, inverse metric, draws), are the same bits
+/// as on one thread (one shard) and as the built-in CPU backend's groups.
+#[test]
+fn a_split_host_loop_gives_the_same_bits() {
+    use exmc::backend::{Backend, CpuBackend};
+    use exmc::io::{CmdStanCsv, read_cmdstan_dir};
+    use exmc::sampler::BackendFactory;
+    let m = model();
+    let chains = 2_560;
+    let dir = std::env::temp_dir().join(format!("exmc_split_host_{}", std::process::id()));
+    let run = |threads: usize, one_group: bool, csv: &str| {
+        let factory = BackendFactory::new(|prog, seed, ids, depth| {
+            Ok(Box::new(CpuBackend::new(prog.clone(), seed, ids, depth)) as Box<dyn Backend>)
+        });
+        let s = Sampler::new(&m)
+            .chains(chains)
+            .warmup(40)
+            .draws(10)
+            .seed(9)
+            .threads(threads)
+            .progress(false)
+            .save(CmdStanCsv::new(dir.join(csv)).block(4));
+        let s =
+            if one_group { s.backend_factory(factory.one_group()) } else { s.backend(BackendChoice::Cpu) };
+        s.run().unwrap()
+    };
+    let serial = run(1, true, "serial");
+    let split = run(2, true, "split");
+    let grouped = run(2, false, "grouped");
+    assert_eq!(serial.counters.host_shards, 1);
+    assert_eq!(split.counters.host_shards, 2);
+    assert_eq!(grouped.counters.host_shards, 1);
+    assert_eq!(split.trace, serial.trace);
+    assert_eq!(split.trace, grouped.trace);
+    let (a, b) =
+        (read_cmdstan_dir(dir.join("serial")).unwrap(), read_cmdstan_dir(dir.join("split")).unwrap());
+    assert_eq!(a.chains.len(), chains);
+    for (x, y) in a.chains.iter().zip(&b.chains) {
+        assert!(x.complete && y.complete);
+        assert_eq!((x.step_size, &x.inv_metric, &x.rows), (y.step_size, &y.inv_metric, &y.rows));
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

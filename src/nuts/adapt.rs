@@ -3,7 +3,7 @@
 //! inverse mass diagonal when it has one and says whether the step size must be searched again.
 
 use super::low_rank::{Metric, Store};
-use super::mass_matrix::{Welford, draw_gradient_metric};
+use super::mass_matrix::{Welford, draw_gradient_metric, ends};
 use super::warmup::Windows;
 use crate::backend::LowRank;
 
@@ -91,6 +91,20 @@ impl Adapter {
             Adapter::DrawGradient(a) => a.on_draw(draw, q, g),
             Adapter::Windowed(a) => a.on_draw(draw, q, g),
             Adapter::Pooled => AdaptStep::default(),
+        }
+    }
+
+    /// Reads the buffers a draw will update (see [`ChainMachine::touch`](super::ChainMachine::touch)).
+    pub fn touch(&self) -> f64 {
+        match self {
+            Adapter::DrawGradient(a) => {
+                let prev = a.prev_q.as_deref().map_or(0.0, ends);
+                a.fg.0.touch() + a.fg.1.touch() + a.bg.0.touch() + a.bg.1.touch() + prev + ends(&a.metric)
+            }
+            Adapter::Windowed(a) => {
+                a.welford.touch() + a.early_x.touch() + a.early_g.touch() + ends(&a.metric)
+            }
+            Adapter::Pooled => 0.0,
         }
     }
 

@@ -150,6 +150,16 @@ impl ChainMachine {
         self.cold.adapter.inv_mass()
     }
 
+    /// Reads what [`ChainMachine::finish_draw`] will read, and returns a sum of it (to be
+    /// passed to [`std::hint::black_box`]). A host loop over many chains' finished draws
+    /// touches a block of chains first: the reads of different chains overlap, where inside
+    /// `finish_draw` each waits on memory in turn.
+    pub fn touch(&self) -> f64 {
+        let cold = &self.cold;
+        let read = self.step_size + cold.dual.touch();
+        if self.iteration < cold.opts.warmup { read + cold.adapter.touch() } else { read }
+    }
+
     /// Current step size.
     pub fn step_size(&self) -> f64 {
         self.step_size

@@ -1,13 +1,20 @@
 //! Drives a group of chains through one backend: collect every chain's next command, run one
 //! batched step, route the reports, and handle finished draws. Chains progress independently.
+//!
+//! A large group on one backend (a device backend holds every chain of a run) splits its host
+//! work over threads: its chains are cut into contiguous shards, and each dispatch's report
+//! pass and finished-draw pass run shard by shard in parallel. Only the backend's calls are
+//! serial. Each chain is handled exactly as in a serial pass, so the draws do not depend on the
+//! number of shards.
 
 use super::cancel::CancelToken;
 use super::progress::Progress;
 use super::sink::{Batch, ChainSink, GroupSink};
 use crate::backend::cpu::Executor;
-use crate::backend::{Backend, DrawState, LeafReport};
+use crate::backend::{Backend, DrawState, LeafReport, LowRank, StepCommand};
 use crate::nuts::mass_matrix::Welford;
 use crate::nuts::{ChainMachine, DrawStats, PooledAdapter};
+use rayon::prelude::*;
 use std::time::Instant;
 
 /// What one chain produced.
@@ -36,17 +43,21 @@ pub struct DriveCounters {
     pub backend_setup_s: f64,
     /// Seconds the driver spent outside the backend's batched steps and draw read-backs: the
     /// chains' state machines, adaptation, constraining, trace records and sinks (the host
-    /// loop; summed over groups, so thread-seconds when groups run in parallel).
+    /// loop). Wall time of each group's driver, summed over groups: thread-seconds when groups
+    /// run in parallel, and the time a backend waited for its host when one group splits its
+    /// host work over threads (see [`DriveCounters::host_shards`]).
     pub host_s: f64,
     /// Seconds inside the backend's batched steps and draw read-backs (summed over groups
     /// likewise). Dispatches of fewer than [`TIMED_CHAINS`] chains are timed one in
     /// [`SAMPLED_EVERY`] and counted that many times (a clock read costs about as much as a
     /// small model's leaf step), so for small groups this and `host_s` are estimates.
     pub step_s: f64,
+    /// Most shards one group's host loop was split into (1: serial).
+    pub host_shards: usize,
 }
 
 impl DriveCounters {
-    /// Host-loop cost per chain per dispatch, in nanoseconds (thread time).
+    /// Host-loop cost per chain per dispatch, in nanoseconds (see [`DriveCounters::host_s`]).
     pub fn host_ns_per_chain_step(&self) -> f64 {
         self.host_s * 1e9 / self.leaf_steps.max(1) as f64
     }
@@ -77,6 +88,205 @@ pub struct Group<'a> {
     pub group_sinks: Vec<Box<dyn GroupSink>>,
     /// The group's shared warmup adaptation, when warmup is pooled (the group is the pool).
     pub pool: Option<PooledAdapter>,
+    /// Threads the host loop may split the group's chains over (1: serial; see the module
+    /// docs). The driver uses at most one shard per [`MIN_SHARD_CHAINS`] chains.
+    pub host_threads: usize,
+}
+
+/// Fewest chains per shard of a split host loop.
+pub const MIN_SHARD_CHAINS: usize = 1024;
+/// A pass runs its shards in parallel only over at least this many chains (a fork-join costs
+/// microseconds; a chain's report costs nanoseconds).
+const PARALLEL_REPORTS: usize = 2048;
+/// ... and a finished-draw pass over at least this many draws.
+const PARALLEL_DRAWS: usize = 64;
+
+/// Finished draws are handled in blocks of this many: each block's chains are read before any
+/// is handled (see [`ChainMachine::touch`]).
+const TOUCH_BLOCK: usize = 16;
+/// ... in shards of at least this many chains (smaller ones stay in cache).
+const TOUCH_CHAINS: usize = 4096;
+
+/// Per chain, what only a finished draw touches besides its record.
+struct Tail {
+    sinks: Vec<Box<dyn ChainSink>>,
+    divergences: usize,
+    warm_end: f64,
+}
+
+/// One shard's buffers: its chains' commands and what its last pass produced.
+#[derive(Default)]
+struct Shard {
+    /// Commands of the shard's chains for the next dispatch.
+    cmds: Vec<StepCommand>,
+    next: Vec<StepCommand>,
+    /// Where each ended chain's command goes in `cmds`: its report's command stays there as a
+    /// placeholder until the draw is handled, so that commands stay in chain order and each
+    /// pass over the machines walks memory forward.
+    slots: Vec<usize>,
+    /// Chains (group indices) whose draw ended in the last dispatch.
+    ended: Vec<usize>,
+    /// The constraining program's workspace.
+    ws: Vec<f64>,
+    /// Chains with a new inverse mass diagonal to install.
+    installs: Vec<usize>,
+    /// Low-rank corrections to install.
+    low_ranks: Vec<(usize, LowRank)>,
+    /// Pooled warmup draws: index among the dispatch's ended draws, acceptance, step size.
+    pooled: Vec<(usize, f64, f64)>,
+    /// Chains now waiting for their pool, and chains done.
+    waiting: Vec<usize>,
+    completed: Vec<usize>,
+    /// Iterations finished (for the group sinks).
+    finished: usize,
+    error: Option<crate::Error>,
+}
+
+/// A shard's index, buffers, machines, records and tails, as the draw pass takes them.
+type ShardParts<'a> =
+    (usize, (((&'a mut Shard, &'a mut [ChainMachine]), &'a mut [ChainRecord]), &'a mut [Tail]));
+
+/// What every shard's draw pass reads.
+struct DrawContext<'a> {
+    constrain: &'a Executor,
+    warmup: usize,
+    thin: usize,
+    per_draw: usize,
+    single: bool,
+    pooled: bool,
+    chain_ids: &'a [usize],
+    progress: &'a Progress,
+    started: Instant,
+    /// Each ended draw's state (in the order of the shards' `ended`, concatenated).
+    states: &'a [DrawState],
+    /// Inverse metrics of chains whose first kept draw ended with sinks to tell.
+    adapted: &'a [(usize, Vec<f64>)],
+}
+
+/// Consumes the reports of a shard's commands (the shard's chains start at group index `lo`).
+fn consume(shard: &mut Shard, machines: &mut [ChainMachine], lo: usize, reports: &[LeafReport]) {
+    shard.ended.clear();
+    shard.slots.clear();
+    shard.next.clear();
+    for (cmd, rep) in shard.cmds.iter().zip(reports) {
+        let m = &mut machines[cmd.chain - lo];
+        if m.on_report(rep) {
+            shard.ended.push(cmd.chain);
+            shard.slots.push(shard.next.len());
+            shard.next.push(*cmd);
+        } else {
+            shard.next.extend(m.command());
+        }
+    }
+    std::mem::swap(&mut shard.cmds, &mut shard.next);
+}
+
+/// Handles a shard's finished draws (`first`: index of its first in `cx.states`): adaptation,
+/// trace records, sinks, and the chains' next commands. What needs the backend or the pool is
+/// queued in the shard for the serial part of the step.
+fn finish_draws(
+    cx: &DrawContext<'_>,
+    shard: &mut Shard,
+    (machines, records, tails): (&mut [ChainMachine], &mut [ChainRecord], &mut [Tail]),
+    lo: usize,
+    first: usize,
+) {
+    shard.installs.clear();
+    shard.low_ranks.clear();
+    shard.pooled.clear();
+    shard.waiting.clear();
+    shard.completed.clear();
+    shard.finished = 0;
+    let ended = std::mem::take(&mut shard.ended);
+    // A group too large for the caches reads each block's chains first, so that their cache
+    // misses overlap.
+    let touch = machines.len() >= TOUCH_CHAINS;
+    for (b, block) in ended.chunks(TOUCH_BLOCK).enumerate() {
+        let read: f64 = block
+            .iter()
+            .filter(|_| touch)
+            .map(|&c| {
+                let i = c - lo;
+                machines[i].touch() + records[i].stats.len() as f64 + tails[i].divergences as f64
+            })
+            .sum();
+        std::hint::black_box(read);
+        for (k, &c) in block.iter().enumerate() {
+            let local = b * TOUCH_BLOCK + k;
+            if let Err(e) =
+                finish_one(cx, shard, (machines, records, tails), c - lo, c, (local, first + local))
+            {
+                shard.error.get_or_insert(e);
+            }
+        }
+    }
+    // Chains that wait or are done leave their placeholders.
+    if shard.waiting.len() + shard.completed.len() > 0 {
+        shard.cmds.retain(|c| c.chain != usize::MAX);
+    }
+    shard.ended = ended;
+}
+
+/// One finished draw of chain `c` (index `i` in the shard), the shard's `local`-th and the
+/// step's `k`-th (its state is `cx.states[k]`).
+fn finish_one(
+    cx: &DrawContext<'_>,
+    shard: &mut Shard,
+    (machines, records, tails): (&mut [ChainMachine], &mut [ChainRecord], &mut [Tail]),
+    i: usize,
+    c: usize,
+    (local, k): (usize, usize),
+) -> crate::Result<()> {
+    let state = &cx.states[k];
+    let m = &mut machines[i];
+    let out = m.finish_draw(state);
+    if cx.pooled && out.stats.tuning {
+        shard.pooled.push((k, out.stats.accept_stat, out.stats.step_size));
+    }
+    if out.new_inv_mass {
+        shard.installs.push(c);
+    }
+    if let Some(lr) = out.new_low_rank {
+        shard.low_ranks.push((c, lr));
+    }
+    let (rec, tail) = (&mut records[i], &mut tails[i]);
+    if out.iteration == cx.warmup {
+        tail.warm_end = cx.started.elapsed().as_secs_f64();
+        if let Some((_, inv_metric)) = cx.adapted.iter().find(|(a, _)| *a == c) {
+            for s in &mut tail.sinks {
+                s.adapted(out.stats.step_size, inv_metric)?;
+            }
+        }
+    }
+    if out.stats.tuning {
+        rec.warmup_stats.push(out.stats);
+        shard.finished += 1;
+    } else if (out.iteration - cx.warmup).is_multiple_of(cx.thin) {
+        tail.divergences += out.stats.diverging as usize;
+        rec.stats.push(out.stats);
+        if cx.single {
+            rec.moments.add(&state.q);
+        }
+        cx.constrain.run(&mut shard.ws, &state.q, &mut []);
+        for (_, v) in &cx.constrain.program().outputs {
+            rec.values.extend_from_slice(cx.constrain.value(&shard.ws, *v));
+        }
+        let values = &rec.values[rec.values.len() - cx.per_draw..];
+        for s in &mut tail.sinks {
+            s.draw(&out.stats, values)?;
+        }
+        shard.finished += 1;
+    }
+    let slot = &mut shard.cmds[shard.slots[local]];
+    match m.command() {
+        Some(cmd) => *slot = cmd,
+        None => {
+            slot.chain = usize::MAX;
+            if m.is_waiting() { shard.waiting.push(c) } else { shard.completed.push(c) }
+        }
+    }
+    cx.progress.update(cx.chain_ids[c], tail.divergences, m.step_size(), out.stats.tuning);
+    Ok(())
 }
 
 /// Runs every chain of the group to completion (or cancellation).
@@ -97,68 +307,86 @@ pub fn drive(
         crate::mem::try_reserve(&mut r.stats, kept, what)?;
         crate::mem::try_reserve(&mut r.warmup_stats, g.warmup, what)?;
     }
-    let mut counters = DriveCounters::default();
+    let shard_count = g.host_threads.min(n / MIN_SHARD_CHAINS).max(1);
+    let size = n.div_ceil(shard_count).max(1);
+    let mut counters = DriveCounters { host_shards: shard_count, ..DriveCounters::default() };
+    let mut sinks = std::mem::take(&mut g.sinks);
+    sinks.resize_with(n, Vec::new);
+    let mut tails: Vec<Tail> =
+        sinks.into_iter().map(|sinks| Tail { sinks, divergences: 0, warm_end: 0.0 }).collect();
     // One pass per dispatch: each report is consumed and the chain's next command queued at
     // once (a chain that ends its draw queues after the draw is handled), so the long tail of
     // a large group, where few chains remain, costs per remaining chain rather than per chain.
-    let mut cmds: Vec<_> = g.machines.iter().filter_map(ChainMachine::command).collect();
-    let mut next = Vec::with_capacity(n);
+    let mut shards: Vec<Shard> = g
+        .machines
+        .chunks(size)
+        .map(|ms| Shard {
+            cmds: ms.iter().filter_map(ChainMachine::command).collect(),
+            ws: g.constrain.workspace(),
+            ..Shard::default()
+        })
+        .collect();
+    let mut all_cmds: Vec<StepCommand> = Vec::new();
     let mut reports = vec![LeafReport::default(); n];
-    let mut ended = Vec::with_capacity(n);
+    let mut ended: Vec<usize> = Vec::with_capacity(n);
+    let mut adapted: Vec<(usize, Vec<f64>)> = Vec::new();
+    let (mut starts, mut firsts) = (Vec::with_capacity(shard_count), Vec::with_capacity(shard_count));
     // Chains waiting for their pool's end of iteration (pooled warmup).
     let mut waiting: Vec<usize> = Vec::new();
     let mut states = vec![DrawState::default(); n];
-    let mut ws = g.constrain.workspace();
-    let mut divergences = vec![0usize; n];
     let started = Instant::now();
     let mut in_steps = std::time::Duration::ZERO;
-    let mut warm_end = vec![0.0; n];
-    let mut sinks = std::mem::take(&mut g.sinks);
-    sinks.resize_with(n, Vec::new);
     let mut group_sinks = std::mem::take(&mut g.group_sinks);
-    // This step's finished iterations and stopped chains, for the group sinks.
-    let mut finished = 0;
-    let mut completed: Vec<usize> = Vec::new();
     let mut stopped: Vec<(usize, bool)> = Vec::new();
     let feed = !group_sinks.is_empty();
+    let pooled = g.pool.is_some();
     loop {
         if g.cancel.is_cancelled() {
             break;
         }
-        if cmds.is_empty() {
+        let live: usize = shards.iter().map(|s| s.cmds.len()).sum();
+        if live == 0 {
             // Every live chain waits for its pool: the warmup iteration is complete.
             let Some(pool) = g.pool.as_mut().filter(|_| !waiting.is_empty()) else { break };
             let iteration = g.machines[waiting[0]].iteration() - 1;
             let (step_size, metric) = pool.end_iteration(iteration);
+            waiting.sort_unstable();
             for &c in &waiting {
                 if let Some(m) = &metric {
                     backend.set_inv_mass(c, m);
                 }
                 g.machines[c].resume(step_size);
-                cmds.extend(g.machines[c].command());
+                shards[c / size].cmds.extend(g.machines[c].command());
             }
             waiting.clear();
             continue;
         }
-        let weight = timing_weight(cmds.len(), counters.dispatches);
+        let cmds: &[StepCommand] = if shards.len() == 1 {
+            &shards[0].cmds
+        } else {
+            all_cmds.clear();
+            shards.iter().for_each(|s| all_cmds.extend_from_slice(&s.cmds));
+            &all_cmds
+        };
+        let weight = timing_weight(live, counters.dispatches);
         let t = (weight > 0).then(Instant::now);
-        backend.step(&cmds, &mut reports[..cmds.len()])?;
+        backend.step(cmds, &mut reports[..live])?;
         if let Some(t) = t {
             in_steps += t.elapsed() * weight;
         }
         counters.dispatches += 1;
-        counters.leaf_steps += cmds.len() as u64;
-        ended.clear();
-        next.clear();
-        for (cmd, rep) in cmds.iter().zip(&reports) {
-            let m = &mut g.machines[cmd.chain];
-            if m.on_report(rep) {
-                ended.push(cmd.chain);
-            } else {
-                next.extend(m.command());
-            }
+        counters.leaf_steps += live as u64;
+        offsets(&mut starts, shards.iter().map(|s| s.cmds.len()));
+        let report_pass = |(j, (s, ms)): (usize, (&mut Shard, &mut [ChainMachine]))| {
+            consume(s, ms, j * size, &reports[starts[j]..starts[j] + s.cmds.len()]);
+        };
+        if shards.len() > 1 && live >= PARALLEL_REPORTS {
+            shards.par_iter_mut().zip(g.machines.par_chunks_mut(size)).enumerate().for_each(report_pass);
+        } else {
+            shards.iter_mut().zip(g.machines.chunks_mut(size)).enumerate().for_each(report_pass);
         }
-        std::mem::swap(&mut cmds, &mut next);
+        ended.clear();
+        shards.iter().for_each(|s| ended.extend_from_slice(&s.ended));
         if ended.is_empty() {
             continue;
         }
@@ -168,70 +396,83 @@ pub fn drive(
         if let Some(t) = t {
             in_steps += t.elapsed() * weight;
         }
-        for (&c, state) in ended.iter().zip(&states) {
-            let out = g.machines[c].finish_draw(state);
-            if let (Some(pool), true) = (g.pool.as_mut(), out.stats.tuning) {
-                pool.add(&state.q, &state.g, out.stats.accept_stat, out.stats.step_size);
+        // A chain's sinks hear of its adapted metric with its first kept draw.
+        adapted.clear();
+        for &c in &ended {
+            if g.machines[c].iteration() == g.warmup && !tails[c].sinks.is_empty() {
+                adapted.push((c, backend.inv_mass(c)));
             }
-            if out.new_inv_mass {
+        }
+        offsets(&mut firsts, shards.iter().map(|s| s.ended.len()));
+        let cx = DrawContext {
+            constrain: g.constrain,
+            warmup: g.warmup,
+            thin: g.thin,
+            per_draw,
+            single,
+            pooled,
+            chain_ids: &g.chain_ids,
+            progress: g.progress,
+            started,
+            states: &states[..ended.len()],
+            adapted: &adapted,
+        };
+        let draw_pass = |(j, (((s, ms), rs), ts)): ShardParts<'_>| {
+            finish_draws(&cx, s, (ms, rs, ts), j * size, firsts[j]);
+        };
+        if shards.len() > 1 && ended.len() >= PARALLEL_DRAWS {
+            shards
+                .par_iter_mut()
+                .zip(g.machines.par_chunks_mut(size))
+                .zip(records.par_chunks_mut(size))
+                .zip(tails.par_chunks_mut(size))
+                .enumerate()
+                .for_each(draw_pass);
+        } else {
+            shards
+                .iter_mut()
+                .zip(g.machines.chunks_mut(size))
+                .zip(records.chunks_mut(size))
+                .zip(tails.chunks_mut(size))
+                .enumerate()
+                .for_each(draw_pass);
+        }
+        // The serial part: the backend, the pool, finished chains' sinks.
+        let mut finished = 0;
+        for s in &mut shards {
+            if let Some(e) = s.error.take() {
+                return Err(e);
+            }
+            for &c in &s.installs {
                 backend.set_inv_mass(c, g.machines[c].inv_mass());
             }
-            if let Some(lr) = &out.new_low_rank {
-                backend.set_low_rank(c, lr);
+            for (c, lr) in &s.low_ranks {
+                backend.set_low_rank(*c, lr);
             }
-            let rec = &mut records[c];
-            if out.iteration == g.warmup {
-                warm_end[c] = started.elapsed().as_secs_f64();
-                if !sinks[c].is_empty() {
-                    let inv_metric = backend.inv_mass(c);
-                    for s in &mut sinks[c] {
-                        s.adapted(out.stats.step_size, &inv_metric)?;
-                    }
+            if let Some(pool) = g.pool.as_mut() {
+                for &(k, accept, step_size) in &s.pooled {
+                    pool.add(&states[k].q, &states[k].g, accept, step_size);
                 }
             }
-            if out.stats.tuning {
-                rec.warmup_stats.push(out.stats);
-                finished += 1;
-            } else if (out.iteration - g.warmup).is_multiple_of(g.thin) {
-                divergences[c] += out.stats.diverging as usize;
-                rec.stats.push(out.stats);
-                if single {
-                    rec.moments.add(&state.q);
-                }
-                g.constrain.run(&mut ws, &state.q, &mut []);
-                for (_, v) in &g.constrain.program().outputs {
-                    rec.values.extend_from_slice(g.constrain.value(&ws, *v));
-                }
-                let values = &rec.values[rec.values.len() - per_draw..];
-                for s in &mut sinks[c] {
-                    s.draw(&out.stats, values)?;
-                }
-                finished += 1;
+            waiting.extend_from_slice(&s.waiting);
+            for &c in &s.completed {
+                let tail = &mut tails[c];
+                finish(&mut tail.sinks, true, tail.warm_end, started)?;
             }
-            match g.machines[c].command() {
-                Some(cmd) => cmds.push(cmd),
-                None if g.machines[c].is_waiting() => waiting.push(c),
-                None => completed.push(c),
-            }
-            g.progress.update(g.chain_ids[c], divergences[c], g.machines[c].step_size(), out.stats.tuning);
-        }
-        for &c in &completed {
-            finish(&mut sinks[c], true, warm_end[c], started)?;
+            stopped.extend(s.completed.iter().map(|&c| (c, true)));
+            finished += s.finished;
         }
         if feed {
-            stopped.extend(completed.iter().map(|&c| (c, true)));
             let b = Batch { finished, stopped: &stopped, records: &records, per_draw };
             for s in &mut group_sinks {
                 s.step(&b)?;
             }
-            finished = 0;
-            stopped.clear();
         }
-        completed.clear();
+        stopped.clear();
     }
-    for (c, chain_sinks) in sinks.iter_mut().enumerate() {
+    for (c, tail) in tails.iter_mut().enumerate() {
         if !g.machines[c].is_done() {
-            finish(chain_sinks, false, warm_end[c], started)?;
+            finish(&mut tail.sinks, false, tail.warm_end, started)?;
             stopped.push((c, false));
         }
     }
@@ -246,6 +487,15 @@ pub fn drive(
     Ok((records, counters))
 }
 
+/// Fills `out` with where each of consecutive runs of the given lengths starts.
+fn offsets(out: &mut Vec<usize>, lens: impl Iterator<Item = usize>) {
+    out.clear();
+    let mut at = 0;
+    for l in lens {
+        out.push(at);
+        at += l;
+    }
+}
 /// Dispatches of at least this many chains are always timed (see [`DriveCounters::step_s`]).
 pub const TIMED_CHAINS: usize = 32;
 /// Smaller dispatches are timed one in this many.

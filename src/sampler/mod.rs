@@ -44,7 +44,10 @@ use progress::Progress;
 /// run's seed, the group's global chain ids (the backend's chains, in order) and the maximum
 /// tree depth.
 #[derive(Clone)]
-pub struct BackendFactory(Arc<MakeBackend>);
+pub struct BackendFactory {
+    make: Arc<MakeBackend>,
+    one_group: bool,
+}
 
 /// The function inside a [`BackendFactory`].
 type MakeBackend =
@@ -58,7 +61,15 @@ impl BackendFactory {
         + Sync
         + 'static,
     ) -> BackendFactory {
-        BackendFactory(Arc::new(make))
+        BackendFactory { make: Arc::new(make), one_group: false }
+    }
+
+    /// Makes one backend for every chain of the run, as the GPU backend does, instead of
+    /// groups like the CPU backend's (the host loop then splits its work over the run's
+    /// threads when there are enough chains).
+    pub fn one_group(mut self) -> BackendFactory {
+        self.one_group = true;
+        self
     }
 }
 
@@ -614,7 +625,7 @@ impl<'m> Sampler<'m> {
             .build()
             .map_err(|e| Error::InvalidOption { option: "threads", reason: e.to_string() })?;
         let t1 = Instant::now();
-        // A factory's backends are grouped like the CPU backend's.
+        // A factory's backends are grouped like the CPU backend's unless it asks for one group.
         let choice = if self.factory.is_some() { BackendChoice::Cpu } else { self.backend.resolve()? };
         let single =
             choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32;
@@ -688,7 +699,12 @@ impl<'m> Sampler<'m> {
         let chain_bytes =
             workspace.saturating_add(vectors.saturating_mul(compiled.pointmap.dim)).saturating_mul(8);
         let pooled = self.adaptation == Adaptation::Pooled && self.warmup_len() > 0;
-        let groups = choice.groups(ids, threads, chain_bytes, pooled);
+        let groups = match &self.factory {
+            Some(f) if f.one_group => vec![ids.to_vec()],
+            _ => choice.groups(ids, threads, chain_bytes, pooled),
+        };
+        // One group of many chains (a device's) splits its host loop over the threads.
+        let host_threads = if groups.len() == 1 { threads } else { 1 };
         // Fewer groups than threads leaves threads idle: long row groups then split each
         // gradient's rows over them (DECISIONS 49; the draws are the same bits either way).
         let row_parallel = groups.len() < threads;
@@ -717,7 +733,7 @@ impl<'m> Sampler<'m> {
                 let created = Instant::now();
                 let mut backend = match &self.factory {
                     Some(make) => {
-                        (make.0)(&compiled.logp_grad, self.seed, chain_ids, self.max_treedepth as usize)?
+                        (make.make)(&compiled.logp_grad, self.seed, chain_ids, self.max_treedepth as usize)?
                     }
                     None => choice.create(
                         compiled,
@@ -770,6 +786,7 @@ impl<'m> Sampler<'m> {
                             opts.dual_averaging,
                         )
                     }),
+                    host_threads,
                 };
                 let (name, single) = (backend.name(), backend.single_precision());
                 let (records, mut counters) = drive(backend.as_mut(), group)?;
@@ -790,6 +807,7 @@ impl<'m> Sampler<'m> {
             total.backend_setup_s = total.backend_setup_s.max(c.backend_setup_s);
             total.host_s += c.host_s;
             total.step_s += c.step_s;
+            total.host_shards = total.host_shards.max(c.host_shards);
         }
         let order: HashMap<usize, usize> = ids.iter().enumerate().map(|(k, &c)| (c, k)).collect();
         by_chain.sort_by_key(|(c, _)| order[c]);

@@ -157,3 +157,31 @@ fn a_split_host_loop_gives_the_same_bits() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Pooled warmup with the host loop split: the pool hears the draws in chain order whatever
+/// the number of shards, so one thread and two give the same bits.
+#[test]
+fn a_split_host_loop_pools_the_same_bits() {
+    use exmc::backend::{Backend, CpuBackend};
+    use exmc::sampler::BackendFactory;
+    let m = model();
+    let run = |threads: usize| {
+        let factory = BackendFactory::new(|prog, seed, ids, depth| {
+            Ok(Box::new(CpuBackend::new(prog.clone(), seed, ids, depth)) as Box<dyn Backend>)
+        });
+        Sampler::new(&m)
+            .chains(2_560)
+            .adaptation(Adaptation::Pooled)
+            .warmup(30)
+            .draws(10)
+            .seed(4)
+            .threads(threads)
+            .progress(false)
+            .backend_factory(factory.one_group())
+            .run()
+            .unwrap()
+    };
+    let (serial, split) = (run(1), run(2));
+    assert_eq!((serial.counters.host_shards, split.counters.host_shards), (1, 2));
+    assert_eq!(split.trace, serial.trace);
+}

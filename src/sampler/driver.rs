@@ -3,9 +3,10 @@
 //!
 //! A large group on one backend (a device backend holds every chain of a run) splits its host
 //! work over threads: its chains are cut into contiguous shards, and each dispatch's report
-//! pass and finished-draw pass run shard by shard in parallel. Only the backend's calls are
-//! serial. Each chain is handled exactly as in a serial pass, so the draws do not depend on the
-//! number of shards.
+//! pass and finished-draw pass run shard by shard in parallel. The backend's calls, metric
+//! installs, the pooled warmup's pool and the sinks of finished chains and of the group stay
+//! serial, in the order of a serial pass. Each chain is handled exactly as in a serial pass, so
+//! the draws do not depend on the number of shards.
 
 use super::cancel::CancelToken;
 use super::progress::Progress;
@@ -93,7 +94,8 @@ pub struct Group<'a> {
     pub host_threads: usize,
 }
 
-/// Fewest chains per shard of a split host loop.
+/// About the fewest chains per shard of a split host loop (the last shard may hold a few
+/// fewer).
 pub const MIN_SHARD_CHAINS: usize = 1024;
 /// A pass runs its shards in parallel only over at least this many chains (a fork-join costs
 /// microseconds; a chain's report costs nanoseconds).
@@ -216,7 +218,10 @@ fn finish_draws(
             if let Err(e) =
                 finish_one(cx, shard, (machines, records, tails), c - lo, c, (local, first + local))
             {
+                // The shard stops at its first error; the step returns it.
                 shard.error.get_or_insert(e);
+                shard.ended = ended;
+                return;
             }
         }
     }
@@ -252,7 +257,9 @@ fn finish_one(
     let (rec, tail) = (&mut records[i], &mut tails[i]);
     if out.iteration == cx.warmup {
         tail.warm_end = cx.started.elapsed().as_secs_f64();
-        if let Some((_, inv_metric)) = cx.adapted.iter().find(|(a, _)| *a == c) {
+        // `adapted` is in chain order, as `ended` is.
+        if let Ok(a) = cx.adapted.binary_search_by_key(&c, |(a, _)| *a) {
+            let inv_metric = &cx.adapted[a].1;
             for s in &mut tail.sinks {
                 s.adapted(out.stats.step_size, inv_metric)?;
             }
@@ -309,14 +316,15 @@ pub fn drive(
     }
     let shard_count = g.host_threads.min(n / MIN_SHARD_CHAINS).max(1);
     let size = n.div_ceil(shard_count).max(1);
-    let mut counters = DriveCounters { host_shards: shard_count, ..DriveCounters::default() };
+    let mut counters = DriveCounters::default();
     let mut sinks = std::mem::take(&mut g.sinks);
     sinks.resize_with(n, Vec::new);
     let mut tails: Vec<Tail> =
         sinks.into_iter().map(|sinks| Tail { sinks, divergences: 0, warm_end: 0.0 }).collect();
     // One pass per dispatch: each report is consumed and the chain's next command queued at
-    // once (a chain that ends its draw queues after the draw is handled), so the long tail of
-    // a large group, where few chains remain, costs per remaining chain rather than per chain.
+    // once (a chain that ends its draw keeps its place with a placeholder, filled or dropped
+    // once the draw is handled), so the long tail of a large group, where few chains remain,
+    // costs per remaining chain rather than per chain.
     let mut shards: Vec<Shard> = g
         .machines
         .chunks(size)
@@ -326,6 +334,7 @@ pub fn drive(
             ..Shard::default()
         })
         .collect();
+    counters.host_shards = shards.len();
     let mut all_cmds: Vec<StepCommand> = Vec::new();
     let mut reports = vec![LeafReport::default(); n];
     let mut ended: Vec<usize> = Vec::with_capacity(n);

@@ -66,7 +66,10 @@ impl BackendFactory {
 
     /// Makes one backend for every chain of the run, as the GPU backend does, instead of
     /// groups like the CPU backend's (the host loop then splits its work over the run's
-    /// threads when there are enough chains).
+    /// threads when there are enough chains). Under pooled warmup the whole run is then one
+    /// pool, as on the GPU, rather than blocks of
+    /// [`POOL_CHAINS`](crate::nuts::pooled::POOL_CHAINS) chains, so its draws differ from a
+    /// grouped factory's.
     pub fn one_group(mut self) -> BackendFactory {
         self.one_group = true;
         self
@@ -363,7 +366,8 @@ impl<'m> Sampler<'m> {
     /// Runs the chains on backends made by `factory` instead of the built-in ones: another
     /// device, or a stand-in (the `host_loop` example times the driver and the chains' state
     /// machines alone on a synthetic backend this way). Chains are grouped as on the CPU
-    /// backend (a group per thread); each group gets its own backend.
+    /// backend (a group per thread), each group with its own backend, unless the factory asks
+    /// for [one group](BackendFactory::one_group).
     pub fn backend_factory(mut self, factory: BackendFactory) -> Self {
         self.factory = Some(factory);
         self
@@ -568,7 +572,9 @@ impl<'m> Sampler<'m> {
             let workspace = compiled.logp_grad.lens.iter().fold(0u128, |a, &l| a.saturating_add(l as u128));
             let vectors = 16 + 4 * (u128::from(self.max_treedepth) + 1);
             state = state.saturating_add(workspace).saturating_add(vectors.saturating_mul(dim));
-            chains.min(threads as u128 * MAX_GROUP_CHAINS as u128)
+            // A one-group factory's backend holds every chain at once.
+            let one_group = self.factory.as_ref().is_some_and(|f| f.one_group);
+            if one_group { chains } else { chains.min(threads as u128 * MAX_GROUP_CHAINS as u128) }
         };
         crate::mem::check_len(live.saturating_mul(state), || {
             format!("the state of {live} chains in flight ({state} values each)")

@@ -112,22 +112,26 @@ fn backend_factory_supplies_the_backends() {
     assert!(err.to_string().contains("no device"), "{err}");
 }
 
+/// A factory making one CPU backend for every chain of a run.
+fn one_cpu_group() -> exmc::sampler::BackendFactory {
+    use exmc::backend::{Backend, CpuBackend};
+    exmc::sampler::BackendFactory::new(|prog, seed, ids, depth| {
+        Ok(Box::new(CpuBackend::new(prog.clone(), seed, ids, depth)) as Box<dyn Backend>)
+    })
+    .one_group()
+}
+
 /// A backend holding every chain (as the GPU backend does) splits the host loop over the
 /// run's threads: 2,560 chains on two threads make two shards of the driver's work. The trace,
 /// and each chain's streamed CSV (adapted step size, inverse metric, draws), are the same bits
 /// as on one thread (one shard) and as the built-in CPU backend's groups.
 #[test]
 fn a_split_host_loop_gives_the_same_bits() {
-    use exmc::backend::{Backend, CpuBackend};
     use exmc::io::{CmdStanCsv, read_cmdstan_dir};
-    use exmc::sampler::BackendFactory;
     let m = model();
     let chains = 2_560;
     let dir = std::env::temp_dir().join(format!("exmc_split_host_{}", std::process::id()));
     let run = |threads: usize, one_group: bool, csv: &str| {
-        let factory = BackendFactory::new(|prog, seed, ids, depth| {
-            Ok(Box::new(CpuBackend::new(prog.clone(), seed, ids, depth)) as Box<dyn Backend>)
-        });
         let s = Sampler::new(&m)
             .chains(chains)
             .warmup(40)
@@ -136,8 +140,7 @@ fn a_split_host_loop_gives_the_same_bits() {
             .threads(threads)
             .progress(false)
             .save(CmdStanCsv::new(dir.join(csv)).block(4));
-        let s =
-            if one_group { s.backend_factory(factory.one_group()) } else { s.backend(BackendChoice::Cpu) };
+        let s = if one_group { s.backend_factory(one_cpu_group()) } else { s.backend(BackendChoice::Cpu) };
         s.run().unwrap()
     };
     let serial = run(1, true, "serial");
@@ -162,13 +165,8 @@ fn a_split_host_loop_gives_the_same_bits() {
 /// the number of shards, so one thread and two give the same bits.
 #[test]
 fn a_split_host_loop_pools_the_same_bits() {
-    use exmc::backend::{Backend, CpuBackend};
-    use exmc::sampler::BackendFactory;
     let m = model();
     let run = |threads: usize| {
-        let factory = BackendFactory::new(|prog, seed, ids, depth| {
-            Ok(Box::new(CpuBackend::new(prog.clone(), seed, ids, depth)) as Box<dyn Backend>)
-        });
         Sampler::new(&m)
             .chains(2_560)
             .adaptation(Adaptation::Pooled)
@@ -177,7 +175,7 @@ fn a_split_host_loop_pools_the_same_bits() {
             .seed(4)
             .threads(threads)
             .progress(false)
-            .backend_factory(factory.one_group())
+            .backend_factory(one_cpu_group())
             .run()
             .unwrap()
     };

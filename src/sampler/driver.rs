@@ -204,15 +204,16 @@ fn finish_draws(
     // misses overlap.
     let touch = machines.len() >= TOUCH_CHAINS;
     for (b, block) in ended.chunks(TOUCH_BLOCK).enumerate() {
-        let read: f64 = block
-            .iter()
-            .filter(|_| touch)
-            .map(|&c| {
-                let i = c - lo;
-                machines[i].touch() + records[i].stats.len() as f64 + tails[i].divergences as f64
-            })
-            .sum();
-        std::hint::black_box(read);
+        if touch {
+            let read: f64 = block
+                .iter()
+                .map(|&c| {
+                    let i = c - lo;
+                    machines[i].touch() + records[i].stats.len() as f64 + tails[i].divergences as f64
+                })
+                .sum();
+            std::hint::black_box(read);
+        }
         for (k, &c) in block.iter().enumerate() {
             let local = b * TOUCH_BLOCK + k;
             if let Err(e) =
@@ -349,6 +350,9 @@ pub fn drive(
     let mut stopped: Vec<(usize, bool)> = Vec::new();
     let feed = !group_sinks.is_empty();
     let pooled = g.pool.is_some();
+    // Whether any chain streams to sinks (only then do first kept draws need the backend's
+    // metric).
+    let any_sinks = tails.iter().any(|t| !t.sinks.is_empty());
     loop {
         if g.cancel.is_cancelled() {
             break;
@@ -407,9 +411,11 @@ pub fn drive(
         }
         // A chain's sinks hear of its adapted metric with its first kept draw.
         adapted.clear();
-        for &c in &ended {
-            if g.machines[c].iteration() == g.warmup && !tails[c].sinks.is_empty() {
-                adapted.push((c, backend.inv_mass(c)));
+        if any_sinks {
+            for &c in &ended {
+                if g.machines[c].iteration() == g.warmup && !tails[c].sinks.is_empty() {
+                    adapted.push((c, backend.inv_mass(c)));
+                }
             }
         }
         offsets(&mut firsts, shards.iter().map(|s| s.ended.len()));

@@ -427,9 +427,9 @@ impl Executor {
 
     /// The element loop of [`Executor::lpdf`] for `K` arguments (value and parameters): the
     /// sum of the log densities, partials accumulated in place. Elements go in blocks of
-    /// [`BLOCK`]: arguments are copied into local columns, the family runs on those (no
-    /// aliasing with the workspace, so scalar arguments stay in registers and the loop may be
-    /// vectorised), and the partials are added back per block.
+    /// [`BLOCK`]: the family runs on columns (workspace rows read in place, scalars broadcast
+    /// into local columns once), its partials go to local columns (no aliasing with the
+    /// workspace, so the loop may be vectorised) and are written back per block.
     #[inline]
     fn lpdf_loop<F: crate::model::Family, const K: usize>(
         &self,
@@ -438,7 +438,7 @@ impl Executor {
         kernel: bool,
         any_grad: bool,
     ) -> f64 {
-        if plan.n < BLOCK / 4 {
+        if plan.n < FEW {
             return self.lpdf_few::<F, K>(ws, plan, kernel, any_grad);
         }
         let mut cols = [[0.0f64; BLOCK]; K];
@@ -446,25 +446,37 @@ impl Executor {
         let mut lps = [0.0f64; BLOCK];
         let mut total = 0.0;
         let outs = &plan.outs[..plan.n_out];
+        // Scalar arguments: filled once.
+        for (j, col) in cols.iter_mut().enumerate() {
+            if plan.stride[j] != 1 {
+                col.fill(ws[plan.at[j]]);
+            }
+        }
+        let mode = match (kernel, any_grad) {
+            (true, _) => rows::Mode::Kernel,
+            (false, true) => rows::Mode::Grad,
+            (false, false) => rows::Mode::Value,
+        }
+        .sharing::<F>(|j| plan.stride[1 + j] != 1);
         for start in (0..plan.n).step_by(BLOCK) {
             let w = (plan.n - start).min(BLOCK);
+            // Row arguments are read in place, past the block's elements too where the
+            // workspace goes on (the element loop reads only the first `w`); copied only at the
+            // workspace's end.
+            let place = |j: usize| {
+                let at = plan.at[j] + start;
+                (plan.stride[j] == 1).then(|| ws.get(at..at + BLOCK)).flatten()
+            };
             for (j, col) in cols.iter_mut().enumerate() {
-                let at = plan.at[j];
-                if plan.stride[j] == 1 {
-                    col[..w].copy_from_slice(&ws[at + start..at + start + w]);
-                } else {
-                    col[..w].fill(ws[at]);
+                if plan.stride[j] == 1 && place(j).is_none() {
+                    let at = plan.at[j] + start;
+                    col[..w].copy_from_slice(&ws[at..at + w]);
                 }
             }
-            // The row groups' element loop (compiled for the host's vector units), one loop
-            // per path.
-            let mode = match (kernel, any_grad) {
-                (true, _) => rows::Mode::Kernel,
-                (false, true) => rows::Mode::Grad,
-                (false, false) => rows::Mode::Value,
-            };
-            let refs: [&[f64; BLOCK]; K] = std::array::from_fn(|j| &cols[j]);
-            rows::density_tile::<F, K>(&refs, &mut grads, &mut lps, w, mode);
+            let refs: [&[f64; BLOCK]; K] =
+                std::array::from_fn(|j| place(j).and_then(|x| x.try_into().ok()).unwrap_or(&cols[j]));
+            // The row groups' element loop (compiled for the host's vector units).
+            rows::density_tile::<F, K, BLOCK>(&refs, &mut grads, &mut lps, w, mode);
             if kernel || any_grad {
                 for &(j, base, os) in outs {
                     if os == 1 {
@@ -532,6 +544,8 @@ fn copy_small(dst: &mut [f64], src: &[f64]) {
 
 /// Elements per block of a density loop (see [`Executor::lpdf_loop`]).
 const BLOCK: usize = rows::TILE;
+/// Densities over fewer elements run element by element ([`Executor::lpdf_few`]).
+const FEW: usize = 16;
 
 /// A density's normaliser share evaluated outside its element loop (see [`Hoist`]), for a
 /// broadcast over `n` elements: the constant, or — when the normaliser reads only scalars —

@@ -26,7 +26,7 @@ pub const TILE: usize = 64;
 const MIN_ROWS: usize = 4 * TILE;
 /// A group without a data matrix is kept only over at least this many rows: shorter axes fit
 /// in L1 instruction by instruction, and the tiles' bookkeeping cost more than they saved
-/// (radon's 919 rows: 3.5 µs grouped against 3.3 µs).
+/// (radon's 919 rows: 3.6 µs grouped against 2.7 µs, measured 2026-12-03).
 const MIN_ROWS_WITHOUT_MATRIX: usize = 2048;
 /// Rows per part: a part is at least this long.
 const PART_ROWS: usize = 1024;
@@ -103,12 +103,16 @@ enum Member {
         bins: usize,
         acc: usize,
     },
-    /// `grads`: the first of one tile buffer per argument, where the partials are written.
+    /// `grads`: the first of one tile buffer per argument, where the partials are written;
+    /// `lps`: the tile buffer of the element log densities. Scalar arguments are read from tile
+    /// buffers filled once per part (bit `j` of `scalar` for argument `j`).
     Lpdf {
         kind: DistKind,
         args: Vec<Src>,
+        scalar: u32,
         partials: Vec<Option<Partial>>,
         grads: usize,
+        lps: usize,
         acc: usize,
         kernel: bool,
     },
@@ -153,6 +157,9 @@ pub(crate) struct RowGroup {
     acc_len: usize,
     /// Row values that instructions outside the group read: (tile slot, workspace offset).
     escapes: Vec<(usize, usize)>,
+    /// Tile buffers holding one scalar on every row, filled once per part: (tile slot,
+    /// workspace offset of the scalar).
+    fills: Vec<(usize, usize)>,
     /// Panel copies of the data matrices: row `i = 8p + k` (panel `p`, lane `k`), column `j` at
     /// `(p·c + j)·8 + k`, zero past the last row; a tile is eight panels.
     mats: Vec<Vec<f64>>,
@@ -386,6 +393,7 @@ fn build(
         slots: 0,
         acc_len: 0,
         escapes: Vec::new(),
+        fills: Vec::new(),
         mats: Vec::new(),
         indices: Vec::new(),
         bins: Vec::new(),
@@ -489,12 +497,27 @@ fn build(
                 Member::ScatterAdd { src: s, bins: g.bins.len() - 1, acc: a }
             }
             Op::Lpdf { kind, args, partials } => {
-                let args_src: Vec<Src> = args.iter().map(|&a| src(a, &slot_of)).collect();
+                let mut scalar = 0;
+                let args_src: Vec<Src> = args
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &a)| match src(a, &slot_of) {
+                        Src::Scalar(o) => {
+                            scalar |= 1 << j;
+                            g.fills.push((slots, o));
+                            slots += 1;
+                            Src::Tile(slots - 1)
+                        }
+                        other => other,
+                    })
+                    .collect();
                 let a = acc(1, 1, offsets[instr.out], RedKind::Density(k), &mut g);
                 // One tile buffer per argument, consecutive: the element loop writes every
                 // argument's partial in place.
                 let grads = slots;
                 slots += args.len();
+                let lps = slots;
+                slots += 1;
                 let parts = partials
                     .iter()
                     .enumerate()
@@ -512,8 +535,10 @@ fn build(
                 Member::Lpdf {
                     kind: *kind,
                     args: args_src,
+                    scalar,
                     partials: parts,
                     grads,
+                    lps,
                     acc: a,
                     kernel: !matches!(hoisted[k], Hoist::None),
                 }
@@ -650,6 +675,9 @@ impl RowGroup {
         let (tiles, rest) = scratch.split_at_mut(self.slots * TILE);
         let (acc, esc) = rest.split_at_mut(self.acc_len);
         acc.fill(0.0);
+        for &(slot, o) in &self.fills {
+            tiles[slot * TILE..(slot + 1) * TILE].fill(ws[o]);
+        }
         let most = self.part_len_rows();
         for t in t0..t1 {
             let r0 = t * TILE;
@@ -751,13 +779,13 @@ impl RowGroup {
                     Arg::Scalar(x) => bin.iter().for_each(|&b| acc[at + b as usize] += x),
                 }
             }
-            Member::Lpdf { kind, args, partials, grads, acc: at, kernel } => {
+            Member::Lpdf { kind, args, scalar, partials, grads, lps, acc: at, kernel } => {
                 let mode = match (*kernel, partials.iter().any(Option::is_some)) {
                     (true, _) => Mode::Kernel,
                     (false, true) => Mode::Grad,
                     (false, false) => Mode::Value,
                 };
-                let tile = Tile { ws, r0, w, at: *at, mode, grads: *grads };
+                let tile = Tile { ws, r0, w, at: *at, mode, grads: *grads, lps: *lps, scalar: *scalar };
                 with_family!(*kind, F => tile.density_any::<F>(args, partials, tiles, acc));
             }
         }
@@ -768,6 +796,12 @@ impl RowGroup {
 #[inline]
 fn full(x: &[f64]) -> Option<&[f64; TILE]> {
     x.get(..TILE)?.try_into().ok()
+}
+
+/// [`full`], mutably.
+#[inline]
+fn full_mut(x: &mut [f64]) -> Option<&mut [f64; TILE]> {
+    x.get_mut(..TILE)?.try_into().ok()
 }
 
 /// A row argument on one tile (or an elementwise operand of the plain path).
@@ -806,8 +840,22 @@ fn tile_of(src: Src, tiles: &[f64], ws: &[f64], r0: usize, w: usize) -> [f64; TI
 }
 
 /// `y = a op b` elementwise, scalars broadcast (the row groups' and the plain path's loop).
+/// Long rows go through [`binary_wide`], compiled for the host's vector units.
 #[inline]
 pub(crate) fn binary(op: BinOp, a: Arg, b: Arg, y: &mut [f64]) {
+    if y.len() >= TILE && op != BinOp::Pow { binary_wide(op, a, b, y) } else { binary_any(op, a, b, y) }
+}
+
+/// [`binary_any`] compiled for AVX-512 and AVX2 besides the baseline (no fused multiply-adds:
+/// every target gives the same bits).
+#[multiversion(targets("x86_64+avx512f+avx512dq+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn binary_wide(op: BinOp, a: Arg, b: Arg, y: &mut [f64]) {
+    binary_any(op, a, b, y)
+}
+
+/// The elementwise loop of [`binary`].
+#[inline(always)]
+fn binary_any(op: BinOp, a: Arg, b: Arg, y: &mut [f64]) {
     macro_rules! each {
         ($f:expr) => {
             match (a, b) {
@@ -839,11 +887,17 @@ struct Tile<'a> {
     mode: Mode,
     /// First of the partials' tile buffers.
     grads: usize,
+    /// The element log densities' tile buffer.
+    lps: usize,
+    /// Bit `j`: argument `j` is a scalar (its tile buffer holds it on every row).
+    scalar: u32,
 }
 
 impl Tile<'_> {
-    /// [`Tile::density`] for the argument count.
-    #[inline]
+    /// [`Tile::density`] for the argument count. Never inlined: every family's density inlined
+    /// into [`RowGroup::run_part`] made LLVM set up their stack buffers' addresses (thousands
+    /// of instructions) on every member of every tile.
+    #[inline(never)]
     fn density_any<F: crate::model::Family>(
         &self,
         args: &[Src],
@@ -876,27 +930,36 @@ impl Tile<'_> {
         acc: &mut [f64],
     ) {
         let w = self.w;
+        // Tile buffers in slot order: arguments made in the group and filled scalars, then the
+        // partials, then the log densities.
         let (lo, hi) = tiles.split_at_mut(self.grads * TILE);
-        let mut own = [[0.0f64; TILE]; K];
-        for (col, &a) in own.iter_mut().zip(args) {
-            match a {
-                Src::Scalar(o) => col[..w].fill(self.ws[o]),
-                Src::Rows(o) if w < TILE => col[..w].copy_from_slice(&self.ws[o + self.r0..o + self.r0 + w]),
-                _ => {}
+        let (grads, rest) = hi.split_at_mut(K * TILE);
+        let Some(lps) = rest.get_mut((self.lps - self.grads - K) * TILE..).and_then(full_mut) else { return };
+        let (grads, _) = grads.as_chunks_mut::<TILE>();
+        let Ok(grads) = <&mut [[f64; TILE]; K]>::try_from(grads) else { return };
+        // Workspace rows are read in place, past the tile's rows too where the workspace goes on
+        // (the element loop reads only the first `w`); copied only at the workspace's end.
+        let place = |j: usize| match args.get(j) {
+            Some(Src::Tile(s)) => full(&lo[s * TILE..]),
+            Some(Src::Rows(o)) => self.ws.get(o + self.r0..).and_then(full),
+            _ => None,
+        };
+        let own = (!(0..K).all(|j| place(j).is_some())).then(|| {
+            let mut own = Box::new([[0.0f64; TILE]; K]);
+            for (col, a) in own.iter_mut().zip(args) {
+                match *a {
+                    Src::Rows(o) => col[..w].copy_from_slice(&self.ws[o + self.r0..o + self.r0 + w]),
+                    Src::Scalar(o) => col[..w].fill(self.ws[o]),
+                    Src::Tile(_) => {}
+                }
             }
-        }
-        let cols: [&[f64; TILE]; K] = std::array::from_fn(|j| {
-            match args.get(j) {
-                Some(Src::Tile(s)) => full(&lo[s * TILE..]),
-                Some(Src::Rows(o)) if w == TILE => full(&self.ws[o + self.r0..]),
-                _ => None,
-            }
-            .unwrap_or(&own[j])
+            own
         });
-        let (grads, _) = hi.as_chunks_mut::<TILE>();
-        let Some(Ok(grads)) = grads.get_mut(..K).map(<&mut [[f64; TILE]; K]>::try_from) else { return };
-        let mut lps = [0.0f64; TILE];
-        density_tile::<F, K>(&cols, grads, &mut lps, w, self.mode);
+        static ZERO: [f64; TILE] = [0.0; TILE];
+        let cols: [&[f64; TILE]; K] =
+            std::array::from_fn(|j| place(j).or_else(|| own.as_deref().map(|o| &o[j])).unwrap_or(&ZERO));
+        let mode = self.mode.sharing::<F>(|j| self.scalar & (1 << (1 + j)) != 0);
+        density_tile::<F, K, TILE>(&cols, grads, lps, w, mode);
         acc[self.at] += super::exec::block_sum(&lps[..w]);
         if w < TILE {
             grads.iter_mut().for_each(|g| g[w..].fill(0.0));
@@ -918,14 +981,49 @@ pub(crate) enum Mode {
     Grad,
     /// The kernel (normaliser hoisted) and its partials.
     Kernel,
+    /// [`Mode::Kernel`] where every parameter the normaliser reads is the same for every
+    /// element: [`Family::kernel_shared`](crate::model::Family::kernel_shared) once, from the
+    /// first element.
+    KernelShared,
+}
+
+impl Mode {
+    /// `self`, or [`Mode::KernelShared`] for a kernel whose normaliser reads only parameters
+    /// that are one value broadcast (`scalar(j)` for parameter `j`).
+    #[inline]
+    pub(crate) fn sharing<F: crate::model::Family>(self, scalar: impl Fn(usize) -> bool) -> Mode {
+        if self == Mode::Kernel && F::NORMALIZER_PARAMS.iter().all(|&j| scalar(j)) {
+            Mode::KernelShared
+        } else {
+            self
+        }
+    }
 }
 
 /// The density's element loop on one tile, compiled for the host's vector units.
+#[inline]
+pub(crate) fn density_tile<F: crate::model::Family, const K: usize, const N: usize>(
+    cols: &[&[f64; N]; K],
+    grads: &mut [[f64; N]; K],
+    lps: &mut [f64; N],
+    w: usize,
+    mode: Mode,
+) {
+    if mode == Mode::KernelShared {
+        density_shared::<F, K, N>(cols, grads, &mut lps[..w]);
+    } else {
+        density_modes::<F, K, N>(cols, grads, lps, w, mode);
+    }
+}
+
+/// [`density_tile`] in the modes that read every element's parameters. The shared kernel has
+/// its own function: a third loop here left the logistic regression's `BernoulliLogit` loop
+/// 1.3× slower (code generation, measured).
 #[multiversion(targets("x86_64+avx512f+avx512dq+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
-pub(crate) fn density_tile<F: crate::model::Family, const K: usize>(
-    cols: &[&[f64; TILE]; K],
-    grads: &mut [[f64; TILE]; K],
-    lps: &mut [f64; TILE],
+fn density_modes<F: crate::model::Family, const K: usize, const N: usize>(
+    cols: &[&[f64; N]; K],
+    grads: &mut [[f64; N]; K],
+    lps: &mut [f64; N],
     w: usize,
     mode: Mode,
 ) {
@@ -940,22 +1038,48 @@ pub(crate) fn density_tile<F: crate::model::Family, const K: usize>(
                 *lp = F::lpdf(x[0], &x[1..]);
             }
         }
-        Mode::Grad | Mode::Kernel => {
+        Mode::Grad | Mode::Kernel | Mode::KernelShared => {
             for (t, lp) in lps.iter_mut().enumerate() {
                 let mut x = [0.0; K];
                 let mut g = [0.0; K];
                 for j in 0..K {
                     x[j] = cols[j][t];
                 }
-                *lp = if mode == Mode::Kernel {
-                    F::kernel_grad(x[0], &x[1..], &mut g)
-                } else {
+                *lp = if mode == Mode::Grad {
                     F::lpdf_grad(x[0], &x[1..], &mut g)
+                } else {
+                    F::kernel_grad(x[0], &x[1..], &mut g)
                 };
                 for j in 0..K {
                     grads[j][t] = g[j];
                 }
             }
+        }
+    }
+}
+
+/// [`density_tile`]'s kernels and partials with the normaliser's parameters taken from the
+/// first element (see [`Mode::KernelShared`]).
+#[multiversion(targets("x86_64+avx512f+avx512dq+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
+fn density_shared<F: crate::model::Family, const K: usize, const N: usize>(
+    cols: &[&[f64; N]; K],
+    grads: &mut [[f64; N]; K],
+    lps: &mut [f64],
+) {
+    let mut p = [0.0; K];
+    for j in 1..K {
+        p[j] = cols[j][0];
+    }
+    let shared = F::kernel_shared(&p[1..]);
+    for (t, lp) in lps.iter_mut().enumerate() {
+        let mut x = [0.0; K];
+        let mut g = [0.0; K];
+        for j in 0..K {
+            x[j] = cols[j][t];
+        }
+        *lp = F::kernel_grad_shared(x[0], &x[1..], &shared, &mut g);
+        for j in 0..K {
+            grads[j][t] = g[j];
         }
     }
 }
@@ -1040,4 +1164,43 @@ fn hoisted_terms(
         out[j] = partials[j].map_or(usize::MAX, |p| offsets[p]);
     }
     with_family!(*kind, F => super::exec::hoisted_share::<F>(values, hoisted, &at[..k], &out[..k], rows))
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::backend::cpu::exec::MAX_ARGS;
+    use crate::model::DistKind;
+
+    /// Every scalar family's shared kernel (its normaliser's parameters read once) gives the
+    /// same bits as its per-element kernel, at each example parameter set and a tile of draws.
+    #[test]
+    fn shared_kernels_give_the_same_bits() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for &kind in DistKind::SCALAR {
+            for p in kind.examples() {
+                let x: Vec<f64> = (0..TILE).map(|_| kind.sample(p, &mut rng)).collect();
+                let mut cols = [[0.0; TILE]; MAX_ARGS];
+                cols[0].copy_from_slice(&x);
+                for (j, &v) in p.iter().enumerate() {
+                    cols[1 + j].fill(v);
+                }
+                let refs: [&[f64; TILE]; MAX_ARGS] = std::array::from_fn(|j| &cols[j]);
+                let run = |mode: Mode| {
+                    let mut grads = [[0.0; TILE]; MAX_ARGS];
+                    let mut lps = [0.0; TILE];
+                    with_family!(kind, F => density_tile::<F, MAX_ARGS, TILE>(&refs, &mut grads, &mut lps, TILE - 3, mode));
+                    (lps, grads)
+                };
+                let (a, b) = (run(Mode::Kernel), run(Mode::KernelShared));
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&a.0), bits(&b.0), "{kind:?} at {p:?}: kernels");
+                for j in 0..MAX_ARGS {
+                    assert_eq!(bits(&a.1[j]), bits(&b.1[j]), "{kind:?} at {p:?}: partial {j}");
+                }
+            }
+        }
+    }
 }

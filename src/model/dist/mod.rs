@@ -218,6 +218,22 @@ pub trait Family {
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
         Self::lpdf_grad(x, p, g) - Self::log_normalizer(p)
     }
+
+    /// Values that [`Family::kernel_grad`] computes from the parameters in
+    /// [`Family::NORMALIZER_PARAMS`] alone, computed once where each of those parameters is the
+    /// same for every element (a scalar broadcast over a vector of values), so that the element
+    /// loop skips that work (Normal: `1/σ`, one division per element otherwise). The default
+    /// shares nothing.
+    fn kernel_shared(_p: &[f64]) -> [f64; 2] {
+        [0.0; 2]
+    }
+
+    /// [`Family::kernel_grad`] given [`Family::kernel_shared`] of the same normaliser
+    /// parameters: the same bits.
+    #[inline]
+    fn kernel_grad_shared(x: f64, p: &[f64], _shared: &[f64; 2], g: &mut [f64]) -> f64 {
+        Self::kernel_grad(x, p, g)
+    }
 }
 
 /// A distribution with its parameters given as expressions: what `Model::rv` receives.

@@ -63,15 +63,28 @@ impl Family for Normal {
     }
 
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        let (mu, sigma) = (p[0], p[1]);
-        let inv_sigma = 1.0 / sigma;
-        let z = (x - mu) * inv_sigma;
-        let dz = z * inv_sigma;
-        g[0] = -dz;
-        g[1] = dz;
-        g[2] = z * z * inv_sigma;
-        -0.5 * z * z
+        kernel_grad_inv(x, p[0], 1.0 / p[1], g)
     }
+
+    fn kernel_shared(p: &[f64]) -> [f64; 2] {
+        [1.0 / p[1], 0.0]
+    }
+
+    #[inline]
+    fn kernel_grad_shared(x: f64, p: &[f64], shared: &[f64; 2], g: &mut [f64]) -> f64 {
+        kernel_grad_inv(x, p[0], shared[0], g)
+    }
+}
+
+/// The kernel `-z²/2` and its partials given `1/σ`.
+#[inline(always)]
+fn kernel_grad_inv(x: f64, mu: f64, inv_sigma: f64, g: &mut [f64]) -> f64 {
+    let z = (x - mu) * inv_sigma;
+    let dz = z * inv_sigma;
+    g[0] = -dz;
+    g[1] = dz;
+    g[2] = z * z * inv_sigma;
+    -0.5 * z * z
 }
 
 #[cfg(test)]

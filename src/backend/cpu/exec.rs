@@ -37,6 +37,8 @@ pub struct Executor {
     parallel: bool,
     /// Per instruction, a scan's nested executor (its scratch follows the groups').
     scans: Vec<Option<ScanExec>>,
+    /// Where the density loops' block columns start in the workspace (after the scans').
+    density_at: usize,
 }
 
 impl Executor {
@@ -81,6 +83,17 @@ impl Executor {
             template.extend(scan.template());
             template.resize(scan.at + scan.scratch_len(), 0.0);
         }
+        // The density loops' columns: arguments, partials and log densities of one block.
+        let density_at = template.len();
+        // Sized for every density of the program (`without_row_groups` runs the groups' too).
+        let k_most = (prog.instrs.iter())
+            .filter_map(|i| match &i.op {
+                Op::Lpdf { args, .. } => Some(args.len().min(MAX)),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        template.resize(density_at + (2 * k_most + 1) * BLOCK, 0.0);
         Executor {
             prog,
             offsets,
@@ -96,6 +109,7 @@ impl Executor {
             group_at,
             parallel: false,
             scans,
+            density_at,
         }
     }
 
@@ -403,6 +417,7 @@ impl Executor {
     }
 
     fn lpdf_with<F: crate::model::Family>(&self, ws: &mut [f64], lp: &LpdfPlan) {
+        let (ws, scratch) = ws.split_at_mut(self.density_at);
         // Scalar partials are sums: cleared first. Vector ones are written element by element.
         for &(at, len) in &lp.zero {
             ws[at..at + len].fill(0.0);
@@ -413,122 +428,123 @@ impl Executor {
         let kernel = !matches!(hoisted, Hoist::None);
         let any_grad = plan.n_out > 0;
         total += match k {
-            1 => self.lpdf_loop::<F, 1>(ws, plan, kernel, any_grad),
-            2 => self.lpdf_loop::<F, 2>(ws, plan, kernel, any_grad),
-            3 => self.lpdf_loop::<F, 3>(ws, plan, kernel, any_grad),
-            4 => self.lpdf_loop::<F, 4>(ws, plan, kernel, any_grad),
-            5 => self.lpdf_loop::<F, 5>(ws, plan, kernel, any_grad),
-            6 => self.lpdf_loop::<F, 6>(ws, plan, kernel, any_grad),
-            7 => self.lpdf_loop::<F, 7>(ws, plan, kernel, any_grad),
-            _ => self.lpdf_loop::<F, MAX>(ws, plan, kernel, any_grad),
+            1 => lpdf_loop::<F, 1>(ws, scratch, plan, kernel, any_grad),
+            2 => lpdf_loop::<F, 2>(ws, scratch, plan, kernel, any_grad),
+            3 => lpdf_loop::<F, 3>(ws, scratch, plan, kernel, any_grad),
+            4 => lpdf_loop::<F, 4>(ws, scratch, plan, kernel, any_grad),
+            5 => lpdf_loop::<F, 5>(ws, scratch, plan, kernel, any_grad),
+            6 => lpdf_loop::<F, 6>(ws, scratch, plan, kernel, any_grad),
+            7 => lpdf_loop::<F, 7>(ws, scratch, plan, kernel, any_grad),
+            _ => lpdf_loop::<F, MAX>(ws, scratch, plan, kernel, any_grad),
         };
         ws[lp.o] = if total.is_nan() { f64::NEG_INFINITY } else { total };
     }
-
-    /// The element loop of [`Executor::lpdf`] for `K` arguments (value and parameters): the
-    /// sum of the log densities, partials accumulated in place. Elements go in blocks of
-    /// [`BLOCK`]: the family runs on columns (workspace rows read in place, scalars broadcast
-    /// into local columns once), its partials go to local columns (no aliasing with the
-    /// workspace, so the loop may be vectorised) and are written back per block.
-    #[inline]
-    fn lpdf_loop<F: crate::model::Family, const K: usize>(
-        &self,
-        ws: &mut [f64],
-        plan: &Plan,
-        kernel: bool,
-        any_grad: bool,
-    ) -> f64 {
-        if plan.n < FEW {
-            return self.lpdf_few::<F, K>(ws, plan, kernel, any_grad);
-        }
-        let mut cols = [[0.0f64; BLOCK]; K];
-        let mut grads = [[0.0f64; BLOCK]; K];
-        let mut lps = [0.0f64; BLOCK];
-        let mut total = 0.0;
-        let outs = &plan.outs[..plan.n_out];
-        // Scalar arguments: filled once.
-        for (j, col) in cols.iter_mut().enumerate() {
-            if plan.stride[j] != 1 {
-                col.fill(ws[plan.at[j]]);
-            }
-        }
-        let mode = match (kernel, any_grad) {
-            (true, _) => rows::Mode::Kernel,
-            (false, true) => rows::Mode::Grad,
-            (false, false) => rows::Mode::Value,
-        }
-        .sharing::<F>(|j| plan.stride[1 + j] != 1);
-        for start in (0..plan.n).step_by(BLOCK) {
-            let w = (plan.n - start).min(BLOCK);
-            // Row arguments are read in place, past the block's elements too where the
-            // workspace goes on (the element loop reads only the first `w`); copied only at the
-            // workspace's end.
-            let place = |j: usize| {
-                let at = plan.at[j] + start;
-                (plan.stride[j] == 1).then(|| ws.get(at..at + BLOCK)).flatten()
-            };
-            for (j, col) in cols.iter_mut().enumerate() {
-                if plan.stride[j] == 1 && place(j).is_none() {
-                    let at = plan.at[j] + start;
-                    col[..w].copy_from_slice(&ws[at..at + w]);
-                }
-            }
-            let refs: [&[f64; BLOCK]; K] =
-                std::array::from_fn(|j| place(j).and_then(|x| x.try_into().ok()).unwrap_or(&cols[j]));
-            // The row groups' element loop (compiled for the host's vector units).
-            rows::density_tile::<F, K, BLOCK>(&refs, &mut grads, &mut lps, w, mode);
-            if kernel || any_grad {
-                for &(j, base, os) in outs {
-                    if os == 1 {
-                        ws[base + start..base + start + w].copy_from_slice(&grads[j][..w]);
-                    } else {
-                        ws[base] += block_sum(&grads[j][..w]);
-                    }
-                }
-            }
-            total += block_sum(&lps[..w]);
-        }
-        total
-    }
 }
 
-impl Executor {
-    /// [`Executor::lpdf_loop`] for a few elements (priors on scalars): element by element in
-    /// the workspace, without the block's columns to set up.
-    fn lpdf_few<F: crate::model::Family, const K: usize>(
-        &self,
-        ws: &mut [f64],
-        plan: &Plan,
-        kernel: bool,
-        any_grad: bool,
-    ) -> f64 {
-        let mut x = [0.0; K];
-        let mut g = [0.0; K];
-        let mut total = 0.0;
-        for i in 0..plan.n {
-            for j in 0..K {
-                x[j] = ws[plan.at[j] + i * plan.stride[j]];
-            }
-            total += if !(kernel || any_grad) {
-                F::lpdf(x[0], &x[1..])
-            } else {
-                let lp = if kernel {
-                    F::kernel_grad(x[0], &x[1..], &mut g)
-                } else {
-                    F::lpdf_grad(x[0], &x[1..], &mut g)
-                };
-                for &(j, base, os) in &plan.outs[..plan.n_out] {
-                    if os == 1 {
-                        ws[base + i] = g[j];
-                    } else {
-                        ws[base] += g[j];
-                    }
-                }
-                lp
-            };
-        }
-        total
+/// The element loop of [`Executor::lpdf`] for `K` arguments (value and parameters): the sum of
+/// the log densities, partials accumulated in place. Elements go in blocks of [`BLOCK`]: the
+/// family runs on columns (workspace rows read in place, scalars broadcast once into columns
+/// of `scratch`, the workspace's block columns), its partials go to columns of `scratch` (no
+/// aliasing with the workspace, so the loop may be vectorised) and are written back per block.
+#[inline]
+fn lpdf_loop<F: crate::model::Family, const K: usize>(
+    ws: &mut [f64],
+    scratch: &mut [f64],
+    plan: &Plan,
+    kernel: bool,
+    any_grad: bool,
+) -> f64 {
+    if plan.n < FEW {
+        return lpdf_few::<F, K>(ws, plan, kernel, any_grad);
     }
+    let (cols, rest) = scratch.split_at_mut(K * BLOCK);
+    let (grads, rest) = rest.split_at_mut(K * BLOCK);
+    let (cols, _) = cols.as_chunks_mut::<BLOCK>();
+    let (grads, _) = grads.as_chunks_mut::<BLOCK>();
+    let (Ok(grads), Some(lps)) = (<&mut [[f64; BLOCK]; K]>::try_from(grads), rest.first_chunk_mut::<BLOCK>())
+    else {
+        unreachable!("the density columns are sized in `Executor::new`")
+    };
+    let mut total = 0.0;
+    let outs = &plan.outs[..plan.n_out];
+    // Scalar arguments: filled once.
+    for (j, col) in cols.iter_mut().enumerate() {
+        if plan.stride[j] != 1 {
+            col.fill(ws[plan.at[j]]);
+        }
+    }
+    let mode = match (kernel, any_grad) {
+        (true, _) => rows::Mode::Kernel,
+        (false, true) => rows::Mode::Grad,
+        (false, false) => rows::Mode::Value,
+    }
+    .sharing::<F>(|j| plan.stride[1 + j] != 1);
+    for start in (0..plan.n).step_by(BLOCK) {
+        let w = (plan.n - start).min(BLOCK);
+        // Row arguments are read in place, past the block's elements too where the workspace
+        // goes on (the element loop reads only the first `w`); copied only at its end.
+        let place = |j: usize| {
+            let at = plan.at[j] + start;
+            (plan.stride[j] == 1).then(|| ws.get(at..at + BLOCK)).flatten()
+        };
+        for (j, col) in cols.iter_mut().enumerate() {
+            if plan.stride[j] == 1 && place(j).is_none() {
+                let at = plan.at[j] + start;
+                col[..w].copy_from_slice(&ws[at..at + w]);
+            }
+        }
+        let refs: [&[f64; BLOCK]; K] =
+            std::array::from_fn(|j| place(j).and_then(|x| x.try_into().ok()).unwrap_or(&cols[j]));
+        // The row groups' element loop (compiled for the host's vector units).
+        rows::density_tile::<F, K, BLOCK>(&refs, grads, lps, w, mode);
+        if kernel || any_grad {
+            for &(j, base, os) in outs {
+                if os == 1 {
+                    ws[base + start..base + start + w].copy_from_slice(&grads[j][..w]);
+                } else {
+                    ws[base] += block_sum(&grads[j][..w]);
+                }
+            }
+        }
+        total += block_sum(&lps[..w]);
+    }
+    total
+}
+
+/// [`lpdf_loop`] for a few elements (priors on scalars): element by element in
+/// the workspace, without the block's columns to set up.
+fn lpdf_few<F: crate::model::Family, const K: usize>(
+    ws: &mut [f64],
+    plan: &Plan,
+    kernel: bool,
+    any_grad: bool,
+) -> f64 {
+    let mut x = [0.0; K];
+    let mut g = [0.0; K];
+    let mut total = 0.0;
+    for i in 0..plan.n {
+        for j in 0..K {
+            x[j] = ws[plan.at[j] + i * plan.stride[j]];
+        }
+        total += if !(kernel || any_grad) {
+            F::lpdf(x[0], &x[1..])
+        } else {
+            let lp = if kernel {
+                F::kernel_grad(x[0], &x[1..], &mut g)
+            } else {
+                F::lpdf_grad(x[0], &x[1..], &mut g)
+            };
+            for &(j, base, os) in &plan.outs[..plan.n_out] {
+                if os == 1 {
+                    ws[base + i] = g[j];
+                } else {
+                    ws[base] += g[j];
+                }
+            }
+            lp
+        };
+    }
+    total
 }
 
 /// `dst.copy_from_slice(src)` without a call to `memcpy` for one element (scalar parameters:
@@ -543,7 +559,7 @@ fn copy_small(dst: &mut [f64], src: &[f64]) {
 }
 
 /// Elements per block of a density loop (see [`Executor::lpdf_loop`]).
-const BLOCK: usize = rows::TILE;
+const BLOCK: usize = 256;
 /// Densities over fewer elements run element by element ([`Executor::lpdf_few`]).
 const FEW: usize = 16;
 

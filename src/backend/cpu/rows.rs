@@ -692,7 +692,8 @@ impl RowGroup {
         }
     }
 
-    /// One member on one tile (rows `r0..r0 + w`; tile buffers are zero past `w`).
+    /// One member on one tile (rows `r0..r0 + w`; the tile buffers of row values are zero past
+    /// `w`, those of filled scalars hold the scalar on every row).
     #[allow(clippy::too_many_arguments)]
     #[inline]
     fn member(
@@ -840,7 +841,8 @@ fn tile_of(src: Src, tiles: &[f64], ws: &[f64], r0: usize, w: usize) -> [f64; TI
 }
 
 /// `y = a op b` elementwise, scalars broadcast (the row groups' and the plain path's loop).
-/// Long rows go through [`binary_wide`], compiled for the host's vector units.
+/// Long rows (except powers, whose `powf` calls do not vectorise) go through [`binary_wide`],
+/// compiled for the host's vector units.
 #[inline]
 pub(crate) fn binary(op: BinOp, a: Arg, b: Arg, y: &mut [f64]) {
     if y.len() >= TILE && op != BinOp::Pow { binary_wide(op, a, b, y) } else { binary_any(op, a, b, y) }
@@ -919,8 +921,8 @@ impl Tile<'_> {
 
     /// The density's total into its accumulator, the partials into its tile buffers (zero past
     /// the tile's rows), scalar partials summed into theirs. Arguments are read in place: tile
-    /// buffers, and the workspace's rows when the tile is full; only scalars and a last, partial
-    /// tile's rows are copied.
+    /// buffers (scalars from the slots filled once per part) and the workspace's rows, past the
+    /// tile's last row too where the workspace goes on; rows are copied only at its end.
     #[inline]
     fn density<F: crate::model::Family, const K: usize>(
         &self,
@@ -1016,9 +1018,10 @@ pub(crate) fn density_tile<F: crate::model::Family, const K: usize, const N: usi
     }
 }
 
-/// [`density_tile`] in the modes that read every element's parameters. The shared kernel has
-/// its own function: a third loop here left the logistic regression's `BernoulliLogit` loop
-/// 1.3× slower (code generation, measured).
+/// [`density_tile`] in the modes that read every element's parameters ([`Mode::KernelShared`]
+/// falls back to the per-element kernel here; [`density_tile`] sends it to [`density_shared`]).
+/// The shared kernel has its own function: a third loop here left the logistic regression's
+/// `BernoulliLogit` loop 1.3× slower (code generation, measured).
 #[multiversion(targets("x86_64+avx512f+avx512dq+avx512vl+avx2+fma", "x86_64+avx2+fma"))]
 fn density_modes<F: crate::model::Family, const K: usize, const N: usize>(
     cols: &[&[f64; N]; K],
@@ -1174,18 +1177,29 @@ mod tests {
     use crate::backend::cpu::exec::MAX_ARGS;
     use crate::model::DistKind;
 
-    /// Every scalar family's shared kernel (its normaliser's parameters read once) gives the
-    /// same bits as its per-element kernel, at each example parameter set and a tile of draws.
+    /// Every scalar family's shared kernel (its normaliser's parameters read once, from the
+    /// first row) gives the same bits as its per-element kernel, at each example parameter set
+    /// and a tile of draws, with the other real and positive parameters varying by row.
     #[test]
     fn shared_kernels_give_the_same_bits() {
+        use crate::model::dist::Domain;
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         for &kind in DistKind::SCALAR {
+            let shared = kind.normalizer_params();
             for p in kind.examples() {
                 let x: Vec<f64> = (0..TILE).map(|_| kind.sample(p, &mut rng)).collect();
                 let mut cols = [[0.0; TILE]; MAX_ARGS];
                 cols[0].copy_from_slice(&x);
                 for (j, &v) in p.iter().enumerate() {
-                    cols[1 + j].fill(v);
+                    let varies = !shared.contains(&j);
+                    for (t, c) in cols[1 + j].iter_mut().enumerate() {
+                        let r = t as f64 / TILE as f64;
+                        *c = match kind.params()[j].1 {
+                            Domain::Real if varies => v + 0.5 * r,
+                            Domain::Positive if varies => v * (1.0 + 0.5 * r),
+                            _ => v,
+                        };
+                    }
                 }
                 let refs: [&[f64; TILE]; MAX_ARGS] = std::array::from_fn(|j| &cols[j]);
                 let run = |mode: Mode| {

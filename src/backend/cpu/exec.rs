@@ -473,12 +473,7 @@ fn lpdf_loop<F: crate::model::Family, const K: usize>(
             col.fill(ws[plan.at[j]]);
         }
     }
-    let mode = match (kernel, any_grad) {
-        (true, _) => rows::Mode::Kernel,
-        (false, true) => rows::Mode::Grad,
-        (false, false) => rows::Mode::Value,
-    }
-    .sharing::<F>(|j| plan.stride[1 + j] != 1);
+    let mode = rows::Mode::of(kernel, any_grad).sharing::<F>(|j| plan.stride[1 + j] != 1);
     for start in (0..plan.n).step_by(BLOCK) {
         let w = (plan.n - start).min(BLOCK);
         // Row arguments are read in place, past the block's elements too where the workspace
@@ -780,9 +775,6 @@ mod tests {
     use crate::prelude::*;
     use crate::rewrite::RewriteOptions;
 
-    /// The resolved one-element steps (arithmetic, unaries, loads) compute the same bits as the
-    /// interpreter's general path, on a model with scalar and vector densities, transforms,
-    /// broadcasting and every binary operation. (Densities have one path: their prepared plans.)
     /// A density whose scale is a data vector (its normaliser hoisted as a constant) reads
     /// every row's scale: it does not take the shared kernel (test against the family's
     /// per-element density and the analytic gradient).
@@ -806,6 +798,9 @@ mod tests {
         assert!((g[0] - dwant).abs() <= 1e-12 * dwant.abs().max(1.0), "{} vs {dwant}", g[0]);
     }
 
+    /// The resolved one-element steps (arithmetic, unaries, loads) compute the same bits as the
+    /// interpreter's general path, on a model with scalar and vector densities, transforms,
+    /// broadcasting and every binary operation. (Densities have one path: their prepared plans.)
     #[test]
     fn resolved_steps_equal_the_general_path() {
         let y = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];

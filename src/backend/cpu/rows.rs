@@ -781,11 +781,7 @@ impl RowGroup {
                 }
             }
             Member::Lpdf { kind, args, scalar, partials, grads, lps, acc: at, kernel } => {
-                let mode = match (*kernel, partials.iter().any(Option::is_some)) {
-                    (true, _) => Mode::Kernel,
-                    (false, true) => Mode::Grad,
-                    (false, false) => Mode::Value,
-                };
+                let mode = Mode::of(*kernel, partials.iter().any(Option::is_some));
                 let tile = Tile { ws, r0, w, at: *at, mode, grads: *grads, lps: *lps, scalar: *scalar };
                 with_family!(*kind, F => tile.density_any::<F>(args, partials, tiles, acc));
             }
@@ -990,6 +986,17 @@ pub(crate) enum Mode {
 }
 
 impl Mode {
+    /// The mode of a density whose normaliser is hoisted (`kernel`) and which has some partial
+    /// to write (`grad`).
+    #[inline]
+    pub(crate) fn of(kernel: bool, grad: bool) -> Mode {
+        match (kernel, grad) {
+            (true, _) => Mode::Kernel,
+            (false, true) => Mode::Grad,
+            (false, false) => Mode::Value,
+        }
+    }
+
     /// `self`, or [`Mode::KernelShared`] for a kernel whose normaliser reads only parameters
     /// that are one value broadcast (`scalar(j)` for parameter `j`).
     #[inline]

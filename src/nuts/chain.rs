@@ -29,7 +29,7 @@ pub struct ChainOptions {
 }
 
 /// Statistics of one draw.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, bytemuck::Zeroable)]
 pub struct DrawStats {
     /// Log density of the draw.
     pub lp: f64,

@@ -10,27 +10,13 @@
 
 use super::cancel::CancelToken;
 use super::progress::Progress;
+use super::records::{self, Records};
 use super::sink::{Batch, ChainSink, GroupSink};
 use crate::backend::cpu::Executor;
 use crate::backend::{Backend, DrawState, LeafReport, LowRank, StepCommand};
-use crate::nuts::mass_matrix::Welford;
-use crate::nuts::{ChainMachine, DrawStats, PooledAdapter};
+use crate::nuts::{ChainMachine, PooledAdapter};
 use rayon::prelude::*;
 use std::time::Instant;
-
-/// What one chain produced.
-#[derive(Clone, Debug, Default)]
-pub struct ChainRecord {
-    /// Constrained outputs of each kept draw, concatenated.
-    pub values: Vec<f64>,
-    /// Statistics of kept draws.
-    pub stats: Vec<DrawStats>,
-    /// Statistics of warmup iterations.
-    pub warmup_stats: Vec<DrawStats>,
-    /// Mean and variance of the kept draws on the unconstrained scale, per coordinate: kept
-    /// only for backends holding positions in f32 (empty otherwise).
-    pub moments: Welford,
-}
 
 /// Counters of a driven group.
 #[derive(Clone, Copy, Debug, Default)]
@@ -145,16 +131,14 @@ struct Shard {
 }
 
 /// A shard's index, buffers, machines, records and tails, as the draw pass takes them.
-type ShardParts<'a> =
-    (usize, (((&'a mut Shard, &'a mut [ChainMachine]), &'a mut [ChainRecord]), &'a mut [Tail]));
+type ShardParts<'a, 'r> =
+    (usize, (((&'a mut Shard, &'a mut [ChainMachine]), records::Shard<'r>), &'a mut [Tail]));
 
 /// What every shard's draw pass reads.
 struct DrawContext<'a> {
     constrain: &'a Executor,
     warmup: usize,
     thin: usize,
-    per_draw: usize,
-    single: bool,
     pooled: bool,
     chain_ids: &'a [usize],
     progress: &'a Progress,
@@ -189,7 +173,7 @@ fn consume(shard: &mut Shard, machines: &mut [ChainMachine], lo: usize, reports:
 fn finish_draws(
     cx: &DrawContext<'_>,
     shard: &mut Shard,
-    (machines, records, tails): (&mut [ChainMachine], &mut [ChainRecord], &mut [Tail]),
+    (machines, mut records, tails): (&mut [ChainMachine], records::Shard<'_>, &mut [Tail]),
     lo: usize,
     first: usize,
 ) {
@@ -209,7 +193,7 @@ fn finish_draws(
                 .iter()
                 .map(|&c| {
                     let i = c - lo;
-                    machines[i].touch() + records[i].stats.len() as f64 + tails[i].divergences as f64
+                    machines[i].touch() + records.len(i)[0] as f64 + tails[i].divergences as f64
                 })
                 .sum();
             std::hint::black_box(read);
@@ -217,7 +201,7 @@ fn finish_draws(
         for (k, &c) in block.iter().enumerate() {
             let local = b * TOUCH_BLOCK + k;
             if let Err(e) =
-                finish_one(cx, shard, (machines, records, tails), c - lo, c, (local, first + local))
+                finish_one(cx, shard, (machines, &mut records, tails), c - lo, c, (local, first + local))
             {
                 // The shard stops at its first error; the step returns it.
                 shard.error.get_or_insert(e);
@@ -238,7 +222,7 @@ fn finish_draws(
 fn finish_one(
     cx: &DrawContext<'_>,
     shard: &mut Shard,
-    (machines, records, tails): (&mut [ChainMachine], &mut [ChainRecord], &mut [Tail]),
+    (machines, records, tails): (&mut [ChainMachine], &mut records::Shard<'_>, &mut [Tail]),
     i: usize,
     c: usize,
     (local, k): (usize, usize),
@@ -255,7 +239,7 @@ fn finish_one(
     if let Some(lr) = out.new_low_rank {
         shard.low_ranks.push((c, lr));
     }
-    let (rec, tail) = (&mut records[i], &mut tails[i]);
+    let tail = &mut tails[i];
     if out.iteration == cx.warmup {
         tail.warm_end = cx.started.elapsed().as_secs_f64();
         // `adapted` is in chain order, as `ended` is.
@@ -267,19 +251,18 @@ fn finish_one(
         }
     }
     if out.stats.tuning {
-        rec.warmup_stats.push(out.stats);
+        records.warmup(i, out.iteration, out.stats);
         shard.finished += 1;
     } else if (out.iteration - cx.warmup).is_multiple_of(cx.thin) {
         tail.divergences += out.stats.diverging as usize;
-        rec.stats.push(out.stats);
-        if cx.single {
-            rec.moments.add(&state.q);
-        }
         cx.constrain.run(&mut shard.ws, &state.q, &mut []);
+        let values = records.kept(i, (out.iteration - cx.warmup) / cx.thin, out.stats, &state.q);
+        let mut at = 0;
         for (_, v) in &cx.constrain.program().outputs {
-            rec.values.extend_from_slice(cx.constrain.value(&shard.ws, *v));
+            let x = cx.constrain.value(&shard.ws, *v);
+            values[at..at + x.len()].copy_from_slice(x);
+            at += x.len();
         }
-        let values = &rec.values[rec.values.len() - cx.per_draw..];
         for s in &mut tail.sinks {
             s.draw(&out.stats, values)?;
         }
@@ -298,23 +281,13 @@ fn finish_one(
 }
 
 /// Runs every chain of the group to completion (or cancellation).
-pub fn drive(
-    backend: &mut dyn Backend,
-    mut g: Group<'_>,
-) -> crate::Result<(Vec<ChainRecord>, DriveCounters)> {
+pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Records, DriveCounters)> {
     let n = g.machines.len();
-    let single = backend.single_precision();
-    let moments = if single { Welford::new(backend.dim()) } else { Welford::default() };
-    let mut records = vec![ChainRecord { moments, ..ChainRecord::default() }; n];
     let kept = g.draws.div_ceil(g.thin);
     let per_draw: usize =
         g.constrain.program().outputs.iter().map(|(_, v)| g.constrain.program().lens[*v]).sum();
-    for (r, &c) in records.iter_mut().zip(&g.chain_ids) {
-        let what = || format!("the trace of chain {c}");
-        crate::mem::try_reserve(&mut r.values, kept.saturating_mul(per_draw), what)?;
-        crate::mem::try_reserve(&mut r.stats, kept, what)?;
-        crate::mem::try_reserve(&mut r.warmup_stats, g.warmup, what)?;
-    }
+    let single = backend.single_precision().then(|| backend.dim());
+    let mut records = Records::new(n, (g.warmup, kept, per_draw), single)?;
     let shard_count = g.host_threads.min(n / MIN_SHARD_CHAINS).max(1);
     let size = n.div_ceil(shard_count).max(1);
     let mut counters = DriveCounters::default();
@@ -423,8 +396,6 @@ pub fn drive(
             constrain: g.constrain,
             warmup: g.warmup,
             thin: g.thin,
-            per_draw,
-            single,
             pooled,
             chain_ids: &g.chain_ids,
             progress: g.progress,
@@ -432,14 +403,14 @@ pub fn drive(
             states: &states[..ended.len()],
             adapted: &adapted,
         };
-        let draw_pass = |(j, (((s, ms), rs), ts)): ShardParts<'_>| {
+        let draw_pass = |(j, (((s, ms), rs), ts)): ShardParts<'_, '_>| {
             finish_draws(&cx, s, (ms, rs, ts), j * size, firsts[j]);
         };
         if shards.len() > 1 && ended.len() >= PARALLEL_DRAWS {
             shards
                 .par_iter_mut()
                 .zip(g.machines.par_chunks_mut(size))
-                .zip(records.par_chunks_mut(size))
+                .zip(records.shards(size))
                 .zip(tails.par_chunks_mut(size))
                 .enumerate()
                 .for_each(draw_pass);
@@ -447,7 +418,7 @@ pub fn drive(
             shards
                 .iter_mut()
                 .zip(g.machines.chunks_mut(size))
-                .zip(records.chunks_mut(size))
+                .zip(records.shards(size))
                 .zip(tails.chunks_mut(size))
                 .enumerate()
                 .for_each(draw_pass);
@@ -478,7 +449,7 @@ pub fn drive(
             finished += s.finished;
         }
         if feed {
-            let b = Batch { finished, stopped: &stopped, records: &records, per_draw };
+            let b = Batch { finished, stopped: &stopped, records: &records };
             for s in &mut group_sinks {
                 s.step(&b)?;
             }
@@ -491,7 +462,7 @@ pub fn drive(
             stopped.push((c, false));
         }
     }
-    let b = Batch { finished: 0, stopped: &stopped, records: &records, per_draw };
+    let b = Batch { finished: 0, stopped: &stopped, records: &records };
     for s in &mut group_sinks {
         s.close(&b)?;
     }

@@ -1,6 +1,7 @@
 //! The result of a run: the trace, what the compiler did, timings and diagnostics.
 
-use super::driver::{ChainRecord, DriveCounters};
+use super::driver::DriveCounters;
+use super::sink::ChainHistory;
 use super::sink::TraceVarInfo;
 use super::trace::{Draws, Trace, TraceVar, moments};
 use crate::Error;
@@ -99,22 +100,21 @@ impl Fit {
 
     pub(crate) fn assemble(
         compiled: &Compiled,
-        ids: &[usize],
-        records: Vec<ChainRecord>,
+        records: &[ChainHistory<'_>],
         counters: DriveCounters,
         backend: String,
         timing: Timing,
         cancelled: bool,
     ) -> Fit {
         let layout = TraceLayout::new(compiled);
-        let draws = records.iter().map(|r| r.stats.len()).min().unwrap_or(0);
-        let chains = ids.len();
+        let draws = records.iter().map(|r| r.kept.len()).min().unwrap_or(0);
+        let chains = records.len();
         let vars = layout
             .vars
             .iter()
             .map(|l| {
                 let mut values = Vec::with_capacity(chains * draws * l.size());
-                for r in &records {
+                for r in records {
                     for d in 0..draws {
                         let at = d * layout.per_draw + l.offset;
                         values.extend_from_slice(&r.values[at..at + l.size()]);
@@ -123,13 +123,8 @@ impl Fit {
                 TraceVar { name: l.name.clone(), shape: l.shape.clone(), values, labels: l.labels.clone() }
             })
             .collect();
-        let (stats, warmup_stats) = records
-            .into_iter()
-            .map(|mut r| {
-                r.stats.truncate(draws);
-                (r.stats, r.warmup_stats)
-            })
-            .unzip();
+        let (stats, warmup_stats) =
+            records.iter().map(|r| (r.kept[..draws].to_vec(), r.warmup.to_vec())).unzip();
         Fit {
             trace: Trace { chains, draws, vars, stats, warmup_stats },
             noncentered: compiled.noncentered.clone(),

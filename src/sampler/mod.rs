@@ -9,6 +9,7 @@ mod pointwise;
 mod precision;
 pub mod predictive;
 mod progress;
+mod records;
 pub mod sink;
 pub mod trace;
 
@@ -36,8 +37,9 @@ pub use crate::nuts::{Adaptation, LowRankOptions, Metric};
 use crate::nuts::{ChainMachine, ChainOptions, DualAveragingOptions};
 use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
-use driver::{ChainRecord, Group, drive};
+use driver::{Group, drive};
 use progress::Progress;
+use records::RunRecords;
 
 /// Makes the backend of one group of chains, in place of the built-in backends (see
 /// [`Sampler::backend_factory`]): called with the compiled `logp`-and-gradient program, the
@@ -654,12 +656,18 @@ impl<'m> Sampler<'m> {
             (compile_s + counters.backend_setup_s, t1.elapsed().as_secs_f64() - counters.backend_setup_s);
         let mut warnings = crate::rewrite::domain_warnings(self.model);
         if single {
-            let moments: Vec<_> = records.iter().map(|r| r.moments.clone()).collect();
+            let moments = records.moments(&ids);
             warnings.extend(precision::resolution_warnings(&compiled.pointmap, &moments));
         }
         let timing = Timing { compile_s, sampling_s };
-        let mut fit =
-            Fit::assemble(&compiled, &ids, records, counters, backend, timing, self.cancel.is_cancelled());
+        let mut fit = Fit::assemble(
+            &compiled,
+            &records.histories(&ids),
+            counters,
+            backend,
+            timing,
+            self.cancel.is_cancelled(),
+        );
         fit.warnings = warnings;
         Ok(fit)
     }
@@ -699,7 +707,7 @@ impl<'m> Sampler<'m> {
         threads: usize,
         choice: BackendChoice,
         (writers, run_info, sinks): (&[Arc<dyn TraceWriter>], &RunInfo<'_>, &SinkPool),
-    ) -> Result<(Vec<ChainRecord>, DriveCounters, String, bool)> {
+    ) -> Result<(RunRecords, DriveCounters, String, bool)> {
         let workspace: usize = compiled.logp_grad.lens.iter().fold(0, |a, &l| a.saturating_add(l));
         let vectors = 16 + 4 * (self.max_treedepth as usize + 1);
         let chain_bytes =
@@ -797,17 +805,17 @@ impl<'m> Sampler<'m> {
                 let (name, single) = (backend.name(), backend.single_precision());
                 let (records, mut counters) = drive(backend.as_mut(), group)?;
                 counters.backend_setup_s = setup_s;
-                Ok((chain_ids.iter().copied().zip(records).collect(), counters, name, single))
+                Ok((chain_ids.clone(), records, counters, name, single))
             })
             .collect();
         progress.finish();
-        let mut by_chain: Vec<(usize, ChainRecord)> = Vec::with_capacity(ids.len());
+        let mut groups = Vec::with_capacity(results.len());
         let mut total = DriveCounters::default();
         let (mut backend, mut single) = (choice.name(), false);
         for r in results {
-            let (recs, c, name, s) = r?;
+            let (chains, recs, c, name, s) = r?;
             (backend, single) = (name, s);
-            by_chain.extend(recs);
+            groups.push((chains, recs));
             total.dispatches += c.dispatches;
             total.leaf_steps += c.leaf_steps;
             total.backend_setup_s = total.backend_setup_s.max(c.backend_setup_s);
@@ -815,9 +823,7 @@ impl<'m> Sampler<'m> {
             total.step_s += c.step_s;
             total.host_shards = total.host_shards.max(c.host_shards);
         }
-        let order: HashMap<usize, usize> = ids.iter().enumerate().map(|(k, &c)| (c, k)).collect();
-        by_chain.sort_by_key(|(c, _)| order[c]);
-        Ok((by_chain.into_iter().map(|(_, r)| r).collect(), total, backend, single))
+        Ok((RunRecords(groups), total, backend, single))
     }
 }
 
@@ -851,9 +857,9 @@ pub enum MetricInit {
     Identity,
 }
 
-/// Records of one group's chains (keyed by global chain id) and its counters.
-/// Also the backend's name and whether it holds positions in f32.
-type GroupRecords = (Vec<(usize, ChainRecord)>, DriveCounters, String, bool);
+/// One group's chains (global ids), their records and the group's counters; also the
+/// backend's name and whether it holds positions in f32.
+type GroupRecords = (Vec<usize>, records::Records, DriveCounters, String, bool);
 
 /// Finds a finite starting point for every chain of a group: attempt `k` of every chain that
 /// still needs one is evaluated in one batch, so each chain sees the same candidates as alone.

@@ -6,7 +6,7 @@
 //! a [`GroupSink`] per group of chains: the driver hands it everything one batched step
 //! finished in one call, so that its work stays out of the per-chain loop.
 
-use super::driver::ChainRecord;
+use super::records::Records;
 use crate::Model;
 use crate::Result;
 use crate::nuts::DrawStats;
@@ -105,8 +105,7 @@ pub trait TraceWriter: Send + Sync + std::fmt::Debug {
 pub struct Batch<'a> {
     pub(super) finished: usize,
     pub(super) stopped: &'a [(usize, bool)],
-    pub(super) records: &'a [ChainRecord],
-    pub(super) per_draw: usize,
+    pub(super) records: &'a Records,
 }
 
 /// Everything one chain recorded so far.
@@ -135,18 +134,17 @@ impl<'a> Batch<'a> {
 
     /// Chains in the group.
     pub fn chains(&self) -> usize {
-        self.records.len()
+        self.records.chains()
     }
 
     /// Values per kept draw.
     pub fn per_draw(&self) -> usize {
-        self.per_draw
+        self.records.per_draw()
     }
 
     /// Everything chain `chain` (its index in the group) recorded so far.
     pub fn history(&self, chain: usize) -> ChainHistory<'a> {
-        let r = &self.records[chain];
-        ChainHistory { warmup: &r.warmup_stats, kept: &r.stats, values: &r.values }
+        self.records.history(chain)
     }
 }
 

@@ -3,7 +3,7 @@
 //! inverse mass diagonal when it has one and says whether the step size must be searched again.
 
 use super::low_rank::{Metric, Store};
-use super::mass_matrix::{Welford, draw_gradient_metric, ends};
+use super::mass_matrix::{Welford, draw_gradient_metric};
 use super::warmup::Windows;
 use crate::backend::LowRank;
 
@@ -94,17 +94,21 @@ impl Adapter {
         }
     }
 
-    /// Reads the buffers a draw will update (see [`ChainMachine::touch`](super::ChainMachine::touch)).
-    pub fn touch(&self) -> f64 {
+    /// Prefetches the buffers a draw will update (see
+    /// [`ChainMachine::prefetch_adapter`](super::ChainMachine::prefetch_adapter)).
+    pub fn prefetch(&self) {
+        use crate::mem::prefetch;
         match self {
             Adapter::DrawGradient(a) => {
-                let prev = a.prev_q.as_deref().map_or(0.0, ends);
-                a.fg.0.touch() + a.fg.1.touch() + a.bg.0.touch() + a.bg.1.touch() + prev + ends(&a.metric)
+                [&a.fg.0, &a.fg.1, &a.bg.0, &a.bg.1].into_iter().for_each(Welford::prefetch);
+                prefetch(a.prev_q.as_deref().unwrap_or(&[]));
+                prefetch(&a.metric);
             }
             Adapter::Windowed(a) => {
-                a.welford.touch() + a.early_x.touch() + a.early_g.touch() + ends(&a.metric)
+                [&a.welford, &a.early_x, &a.early_g].into_iter().for_each(Welford::prefetch);
+                prefetch(&a.metric);
             }
-            Adapter::Pooled => 0.0,
+            Adapter::Pooled => {}
         }
     }
 

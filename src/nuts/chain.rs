@@ -150,14 +150,21 @@ impl ChainMachine {
         self.cold.adapter.inv_mass()
     }
 
-    /// Reads what [`ChainMachine::finish_draw`] will read, and returns a sum of it (to be
-    /// passed to [`std::hint::black_box`]). A host loop over many chains' finished draws
-    /// touches a block of chains first: the reads of different chains overlap, where inside
-    /// `finish_draw` each waits on memory in turn.
-    pub fn touch(&self) -> f64 {
-        let cold = &self.cold;
-        let read = self.step_size + cold.dual.touch();
-        if self.iteration < cold.opts.warmup { read + cold.adapter.touch() } else { read }
+    /// Prefetches the per-draw state [`ChainMachine::finish_draw`] reads first (see
+    /// [`crate::mem::prefetch`]). A host loop over many chains' finished draws prefetches a
+    /// block of chains ahead, with [`ChainMachine::prefetch_adapter`] for the block before, so
+    /// that the cache misses of different chains overlap, where inside `finish_draw` each
+    /// would wait on memory in turn.
+    pub fn prefetch(&self) {
+        crate::mem::prefetch(std::slice::from_ref(&*self.cold));
+    }
+
+    /// Prefetches the buffers warmup adaptation updates (reading where they are: call it
+    /// after [`ChainMachine::prefetch`] has had time to bring that in).
+    pub fn prefetch_adapter(&self) {
+        if self.iteration < self.cold.opts.warmup {
+            self.cold.adapter.prefetch();
+        }
     }
 
     /// Current step size.

@@ -1,10 +1,5 @@
 //! Diagonal mass-matrix estimation: Welford variance with Stan's regularisation.
 
-/// The first and last element of `v` (0 when empty), summed: a read of both ends' cache lines.
-pub(crate) fn ends(v: &[f64]) -> f64 {
-    v.first().copied().unwrap_or(0.0) + v.last().copied().unwrap_or(0.0)
-}
-
 /// Running mean and variance per coordinate.
 #[derive(Clone, Debug, Default)]
 pub struct Welford {
@@ -31,10 +26,10 @@ impl Welford {
         }
     }
 
-    /// Reads the first and last cache line of each buffer and returns a sum of what it read
-    /// (see [`ChainMachine::touch`](crate::nuts::ChainMachine::touch)).
-    pub fn touch(&self) -> f64 {
-        self.n + ends(&self.mean) + ends(&self.m2)
+    /// Prefetches both buffers (see [`crate::mem::prefetch`]).
+    pub fn prefetch(&self) {
+        crate::mem::prefetch(&self.mean);
+        crate::mem::prefetch(&self.m2);
     }
 
     /// Means per coordinate.

@@ -30,11 +30,6 @@ pub struct DualAveraging {
 }
 
 impl DualAveraging {
-    /// A read of the state (see [`ChainMachine::touch`](super::ChainMachine::touch)).
-    pub fn touch(&self) -> f64 {
-        self.x_bar
-    }
-
     /// Starts adapting around `10 · step_size`.
     pub fn new(opts: DualAveragingOptions, step_size: f64) -> DualAveraging {
         DualAveraging { opts, mu: (10.0 * step_size).ln(), s_bar: 0.0, x_bar: 0.0, counter: 0.0 }

@@ -89,11 +89,11 @@ const PARALLEL_REPORTS: usize = 2048;
 /// ... and a finished-draw pass over at least this many draws.
 const PARALLEL_DRAWS: usize = 64;
 
-/// Finished draws are handled in blocks of this many: each block's chains are read before any
-/// is handled (see [`ChainMachine::touch`]).
-const TOUCH_BLOCK: usize = 16;
+/// Finished draws are handled in blocks of this many, their state prefetched a block or two
+/// ahead (see [`ChainMachine::prefetch`]).
+const PREFETCH_BLOCK: usize = 16;
 /// ... in shards of at least this many chains (smaller ones stay in cache).
-const TOUCH_CHAINS: usize = 4096;
+const PREFETCH_CHAINS: usize = 4096;
 
 /// Per chain, what only a finished draw touches besides its record.
 struct Tail {
@@ -184,22 +184,38 @@ fn finish_draws(
     shard.completed.clear();
     shard.finished = 0;
     let ended = std::mem::take(&mut shard.ended);
-    // A group too large for the caches reads each block's chains first, so that their cache
-    // misses overlap.
-    let touch = machines.len() >= TOUCH_CHAINS;
-    for (b, block) in ended.chunks(TOUCH_BLOCK).enumerate() {
-        if touch {
-            let read: f64 = block
-                .iter()
-                .map(|&c| {
-                    let i = c - lo;
-                    machines[i].touch() + records.len(i)[0] as f64 + tails[i].divergences as f64
-                })
-                .sum();
-            std::hint::black_box(read);
+    // A group too large for the caches prefetches its finished chains' state ahead: two
+    // blocks ahead what a chain's machine and records locate, one block ahead what that
+    // state points to (the adapter's buffers), so that the cache misses of a block's chains
+    // overlap.
+    let ahead = machines.len() >= PREFETCH_CHAINS;
+    let block = |b: usize| {
+        let rest = ended.get(b * PREFETCH_BLOCK..).unwrap_or(&[]);
+        &rest[..rest.len().min(PREFETCH_BLOCK)]
+    };
+    let near = |b: usize, machines: &[ChainMachine], records: &records::Shard<'_>, tails: &[Tail]| {
+        for &c in block(b) {
+            let i = c - lo;
+            machines[i].prefetch();
+            records.prefetch(i, machines[i].iteration(), cx.thin);
+            crate::mem::prefetch(&tails[i..=i]);
+        }
+    };
+    let far = |b: usize, machines: &[ChainMachine]| {
+        block(b).iter().for_each(|&c| machines[c - lo].prefetch_adapter());
+    };
+    if ahead {
+        near(0, machines, &records, tails);
+        near(1, machines, &records, tails);
+        far(0, machines);
+    }
+    for (b, block) in ended.chunks(PREFETCH_BLOCK).enumerate() {
+        if ahead {
+            near(b + 2, machines, &records, tails);
+            far(b + 1, machines);
         }
         for (k, &c) in block.iter().enumerate() {
-            let local = b * TOUCH_BLOCK + k;
+            let local = b * PREFETCH_BLOCK + k;
             if let Err(e) =
                 finish_one(cx, shard, (machines, &mut records, tails), c - lo, c, (local, first + local))
             {

@@ -44,7 +44,7 @@ impl Records {
     ) -> Result<Records> {
         let what = |part: &'static str| move || format!("the {part} of {chains} chains");
         let size = |factors: &[usize], part| crate::mem::check_len(crate::mem::product(factors), what(part));
-        Ok(Records {
+        let records = Records {
             warmup,
             kept,
             per_draw,
@@ -53,7 +53,8 @@ impl Records {
             values: zeroed(size(&[chains, kept, per_draw], "trace")?, what("trace"))?,
             lens: vec![[0; 2]; chains],
             moments: single.map_or_else(Vec::new, |dim| vec![Welford::new(dim); chains]),
-        })
+        };
+        Ok(records)
     }
 
     /// Chains recorded.
@@ -139,10 +140,20 @@ impl Shard<'_> {
         &mut self.values[at * per_draw..(at + 1) * per_draw]
     }
 
-    /// Warmup iterations and kept draws chain `i` recorded (a read of what a draw will write;
-    /// see [`ChainMachine::touch`](crate::nuts::ChainMachine::touch)).
-    pub(crate) fn len(&self, i: usize) -> [usize; 2] {
-        self.lens[i]
+    /// Prefetches what iteration `iteration` of chain `i` will write (see
+    /// [`crate::mem::prefetch`]): its statistics, and its values when it is a kept draw.
+    pub(crate) fn prefetch(&self, i: usize, iteration: usize, thin: usize) {
+        let (warmup, kept, per_draw) = self.shape;
+        crate::mem::prefetch(&self.lens[i..=i]);
+        if iteration < warmup {
+            crate::mem::prefetch(&self.warm[i * warmup + iteration..][..1]);
+        } else if (iteration - warmup).is_multiple_of(thin) {
+            let at = i * kept + (iteration - warmup) / thin;
+            if at < self.stats.len() {
+                crate::mem::prefetch(&self.stats[at..=at]);
+                crate::mem::prefetch(&self.values[at * per_draw..(at + 1) * per_draw]);
+            }
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! inverse mass diagonal when it has one and says whether the step size must be searched again.
 
 use super::low_rank::{Metric, Store};
-use super::mass_matrix::{Welford, draw_gradient_metric};
+use super::mass_matrix::{Welford, draw_gradient_metric, draw_gradient_ratio, welford_add};
 use super::warmup::Windows;
 use crate::backend::LowRank;
 
@@ -62,7 +62,7 @@ pub enum Adapter {
     /// See [`Adaptation::DrawGradient`].
     DrawGradient(DrawGradient),
     /// See [`Adaptation::Windowed`].
-    Windowed(Windowed),
+    Windowed(Box<Windowed>),
     /// See [`Adaptation::Pooled`]: the chain's pool adapts, so the chain keeps no state.
     Pooled,
 }
@@ -76,12 +76,12 @@ impl Adapter {
             Adaptation::DrawGradient => {
                 let mut a = DrawGradient::new(warmup, dim);
                 if let Metric::LowRank(o) = metric {
-                    a.low_rank = Some(Store::new(o));
+                    a.low_rank = Some(Box::new(Store::new(o)));
                 }
                 Adapter::DrawGradient(a)
             }
             Adaptation::Pooled => Adapter::Pooled,
-            Adaptation::Windowed => Adapter::Windowed(Windowed::new(warmup, dim)),
+            Adaptation::Windowed => Adapter::Windowed(Box::new(Windowed::new(warmup, dim))),
         }
     }
 
@@ -99,11 +99,7 @@ impl Adapter {
     pub fn prefetch(&self) {
         use crate::mem::prefetch;
         match self {
-            Adapter::DrawGradient(a) => {
-                [&a.fg.0, &a.fg.1, &a.bg.0, &a.bg.1].into_iter().for_each(Welford::prefetch);
-                prefetch(a.prev_q.as_deref().unwrap_or(&[]));
-                prefetch(&a.metric);
-            }
+            Adapter::DrawGradient(a) => prefetch(&a.buf),
             Adapter::Windowed(a) => {
                 [&a.welford, &a.early_x, &a.early_g].into_iter().for_each(Welford::prefetch);
                 prefetch(&a.metric);
@@ -116,7 +112,7 @@ impl Adapter {
     /// always for [`Adapter::Pooled`]).
     pub fn inv_mass(&self) -> &[f64] {
         match self {
-            Adapter::DrawGradient(a) => &a.metric,
+            Adapter::DrawGradient(a) => a.metric(),
             Adapter::Windowed(a) => &a.metric,
             Adapter::Pooled => &[],
         }
@@ -184,20 +180,42 @@ const MAIN_WINDOW: usize = 80;
 /// Growth of the main-phase windows.
 const WINDOW_GROWTH: f64 = 1.5;
 
+/// Slot of the previous draw in a [`DrawGradient`]'s buffer.
+const PREV: usize = 0;
+/// Slot of the metric.
+const METRIC: usize = 1;
+/// First slot of the estimators: estimator `k` holds its means in slot `FIRST + 2k` and its
+/// sums of squared deviations in the next. Pair `p` of estimators is `2p` (draws) and
+/// `2p + 1` (gradients).
+const FIRST: usize = 2;
+/// Slots in all.
+const SLOTS: usize = FIRST + 8;
+
 /// nutpie's running draw-and-gradient adaptation state (`nuts-rs`' `GlobalStrategy` with its
 /// diagonal `Strategy`).
+///
+/// Every vector of it sits in one buffer of `dim`-value slots (the previous draw, the
+/// metric, and the means and sums of squares of four estimators: a foreground and a
+/// background pair of draws and gradients), so that a host loop over tens of thousands of
+/// chains finds a chain's adaptation state in one allocation.
 #[derive(Clone, Debug)]
 pub struct DrawGradient {
     early_end: usize,
     step_size_only_from: usize,
     window: usize,
     changed: bool,
-    fg: (Welford, Welford),
-    bg: (Welford, Welford),
-    prev_q: Option<Vec<f64>>,
+    /// Which pair of estimators (0 or 1) is the foreground.
+    fg: usize,
+    /// Whether the previous draw's slot holds one, and the metric's a metric.
+    has_prev: bool,
+    has_metric: bool,
+    dim: usize,
+    /// Samples in each estimator.
+    counts: [f64; 4],
+    /// The slots (see the type's docs).
+    buf: Vec<f64>,
     /// The foreground's draws and gradients, kept for [`Metric::LowRank`].
-    low_rank: Option<Store>,
-    metric: Vec<f64>,
+    low_rank: Option<Box<Store>>,
 }
 
 impl DrawGradient {
@@ -208,33 +226,62 @@ impl DrawGradient {
             step_size_only_from: warmup - (STEP_SIZE_SHARE * w) as usize,
             window: MAIN_WINDOW,
             changed: false,
-            fg: (Welford::new(dim), Welford::new(dim)),
-            bg: (Welford::new(dim), Welford::new(dim)),
-            prev_q: None,
+            fg: 0,
+            has_prev: false,
+            has_metric: false,
+            dim,
+            counts: [0.0; 4],
+            buf: vec![0.0; SLOTS * dim],
             low_rank: None,
-            metric: Vec::new(),
         }
+    }
+
+    /// Slot `k` of the buffer.
+    fn slot(&self, k: usize) -> &[f64] {
+        &self.buf[k * self.dim..(k + 1) * self.dim]
+    }
+
+    /// Samples in estimator `k`.
+    fn count(&self, k: usize) -> usize {
+        self.counts[k] as usize
+    }
+
+    /// The background's draw estimator.
+    fn bg(&self) -> usize {
+        2 * (1 - self.fg)
+    }
+
+    /// Adds sample `x` to estimator `k`.
+    fn add(&mut self, k: usize, x: &[f64]) {
+        let d = self.dim;
+        let (mean, m2) = self.buf[(FIRST + 2 * k) * d..(FIRST + 2 * k + 2) * d].split_at_mut(d);
+        welford_add(&mut self.counts[k], mean, m2, x);
+    }
+
+    /// Forgets every sample of estimator pair `p`.
+    fn restart(&mut self, p: usize) {
+        let d = self.dim;
+        self.counts[2 * p..2 * p + 2].fill(0.0);
+        self.buf[(FIRST + 4 * p) * d..(FIRST + 4 * p + 4) * d].fill(0.0);
     }
 
     fn on_draw(&mut self, draw: usize, q: &[f64], g: &[f64]) -> AdaptStep {
         // A draw equal to its trajectory's start (the previous draw) carries no new information
         // about the spread: nutpie leaves such draws out.
-        let fresh = self.prev_q.as_deref() != Some(q);
-        match &mut self.prev_q {
-            Some(p) => p.copy_from_slice(q),
-            None => self.prev_q = Some(q.to_vec()),
-        }
+        let fresh = !self.has_prev || self.slot(PREV) != q;
+        self.buf[PREV * self.dim..(PREV + 1) * self.dim].copy_from_slice(q);
+        self.has_prev = true;
         if draw >= self.step_size_only_from {
             return AdaptStep::default();
         }
         let early = draw < self.early_end;
         if draw == self.early_end {
-            self.window = self.window.max(self.bg.0.count());
+            self.window = self.window.max(self.count(self.bg()));
         }
         if fresh {
-            for (x, gr) in [&mut self.fg, &mut self.bg] {
-                x.add(q);
-                gr.add(g);
+            for p in [self.fg, 1 - self.fg] {
+                self.add(2 * p, q);
+                self.add(2 * p + 1, g);
             }
             if let Some(s) = &mut self.low_rank {
                 s.add(q, g);
@@ -247,11 +294,10 @@ impl DrawGradient {
         };
         // Switch only when a whole next window still fits before the step-size-only phase.
         let late = draw + next_window > self.step_size_only_from;
-        if self.bg.0.count() >= switch_at && !late {
+        if self.count(self.bg()) >= switch_at && !late {
             // The old foreground's buffers become the new background's.
-            std::mem::swap(&mut self.fg, &mut self.bg);
-            self.bg.0.restart();
-            self.bg.1.restart();
+            self.fg = 1 - self.fg;
+            self.restart(1 - self.fg);
             if let Some(s) = &mut self.low_rank {
                 s.switch();
             }
@@ -260,11 +306,13 @@ impl DrawGradient {
             }
         }
         let mut step = AdaptStep::default();
+        let d = self.dim;
         if let Some(s) = &mut self.low_rank {
             if draw >= 1
                 && let Some((inv_mass, low_rank)) = s.update()
             {
-                self.metric = inv_mass;
+                self.buf[METRIC * d..(METRIC + 1) * d].copy_from_slice(&inv_mass);
+                self.has_metric = true;
                 step.inv_mass = true;
                 step.low_rank = Some(low_rank);
                 step.search_step_size = !self.changed;
@@ -272,13 +320,26 @@ impl DrawGradient {
             }
             return step;
         }
-        if draw >= 1 && self.fg.0.count() >= 3 {
-            draw_gradient_metric(&self.fg.0, &self.fg.1, &mut self.metric);
+        let (x, gr) = (2 * self.fg, 2 * self.fg + 1);
+        if draw >= 1 && self.count(x) >= 3 {
+            let (head, rest) = self.buf.split_at_mut(FIRST * d);
+            let m2 = |k: usize| &rest[(2 * k + 1) * d..(2 * k + 2) * d];
+            draw_gradient_ratio(
+                (self.counts[x], m2(x)),
+                (self.counts[gr], m2(gr)),
+                &mut head[METRIC * d..(METRIC + 1) * d],
+            );
+            self.has_metric = true;
             step.inv_mass = true;
             step.search_step_size = !self.changed;
             self.changed = true;
         }
         step
+    }
+
+    /// The metric last computed (empty before the first).
+    fn metric(&self) -> &[f64] {
+        if self.has_metric { self.slot(METRIC) } else { &[] }
     }
 }
 
@@ -323,16 +384,16 @@ mod tests {
         let mut a = DrawGradient::new(1000, 1);
         let mut switches = Vec::new();
         for draw in 0..1000 {
-            let before = a.bg.0.count();
+            let before = a.count(a.bg());
             a.on_draw(draw, &[draw as f64], &[1.0 + (draw % 3) as f64]);
-            if a.bg.0.count() < before + 1 && draw < 850 {
+            if a.count(a.bg()) < before + 1 && draw < 850 {
                 switches.push(draw);
             }
         }
         let early: Vec<usize> = (9..300).step_by(10).collect();
         assert_eq!(&switches[..early.len()], &early[..]);
         assert_eq!(&switches[early.len()..], &[379, 499]);
-        assert_eq!(a.fg.0.count(), 850 - 380);
+        assert_eq!(a.count(2 * a.fg), 850 - 380);
     }
 
     #[test]
@@ -341,6 +402,6 @@ mod tests {
         a.on_draw(0, &[1.0], &[0.5]);
         a.on_draw(1, &[1.0], &[0.5]);
         a.on_draw(2, &[2.0], &[0.2]);
-        assert_eq!(a.fg.0.count(), 2);
+        assert_eq!(a.count(2 * a.fg), 2);
     }
 }

@@ -16,14 +16,7 @@ impl Welford {
 
     /// Adds one sample.
     pub fn add(&mut self, q: &[f64]) {
-        self.n += 1.0;
-        // One division per sample rather than per coordinate.
-        let w = 1.0 / self.n;
-        for ((m, s), &x) in self.mean.iter_mut().zip(&mut self.m2).zip(q) {
-            let delta = x - *m;
-            *m += delta * w;
-            *s += delta * (x - *m);
-        }
+        welford_add(&mut self.n, &mut self.mean, &mut self.m2, q);
     }
 
     /// Prefetches both buffers (see [`crate::mem::prefetch`]).
@@ -80,13 +73,34 @@ impl Welford {
     }
 }
 
+/// Welford's update of one estimator held in slices: its count `n`, means and sums of squared
+/// deviations, with sample `q`.
+pub(crate) fn welford_add(n: &mut f64, mean: &mut [f64], m2: &mut [f64], q: &[f64]) {
+    *n += 1.0;
+    // One division per sample rather than per coordinate.
+    let w = 1.0 / *n;
+    for ((m, s), &x) in mean.iter_mut().zip(m2).zip(q) {
+        let delta = x - *m;
+        *m += delta * w;
+        *s += delta * (x - *m);
+    }
+}
+
 /// nutpie's diagonal estimate from draws and gradients, `sqrt(var(x) / var(∇logp))`, written
 /// into `out` (resized to the dimension): exact for Gaussians and usable after a handful of
 /// draws. Non-finite or zero ratios fall back to 1; results are clamped to `[1e-10, 1e10]`.
 pub fn draw_gradient_metric(draws: &Welford, grads: &Welford, out: &mut Vec<f64>) {
-    let (nx, ng) = (draws.n - 1.0, grads.n - 1.0);
-    out.clear();
-    out.extend(draws.m2.iter().zip(&grads.m2).map(|(sx, sg)| bounded_ratio(((sx / nx) / (sg / ng)).sqrt())));
+    out.resize(draws.m2.len(), 0.0);
+    draw_gradient_ratio((draws.n, &draws.m2), (grads.n, &grads.m2), out);
+}
+
+/// [`draw_gradient_metric`] from estimators held in slices: each one's count and sums of
+/// squared deviations.
+pub(crate) fn draw_gradient_ratio((nx, m2x): (f64, &[f64]), (ng, m2g): (f64, &[f64]), out: &mut [f64]) {
+    let (nx, ng) = (nx - 1.0, ng - 1.0);
+    for ((o, sx), sg) in out.iter_mut().zip(m2x).zip(m2g) {
+        *o = bounded_ratio(((sx / nx) / (sg / ng)).sqrt());
+    }
 }
 
 /// A draw-and-gradient ratio `sd(x) / sd(∇)` as an inverse mass element: clamped to

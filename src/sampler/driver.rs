@@ -105,10 +105,9 @@ struct Tail {
 /// One shard's buffers: its chains' commands and what its last pass produced.
 #[derive(Default)]
 struct Shard {
-    /// Commands of the shard's chains for the next dispatch.
+    /// Commands of the shard's chains for the next dispatch, updated in place by each pass.
     cmds: Vec<StepCommand>,
-    next: Vec<StepCommand>,
-    /// Where each ended chain's command goes in `cmds`: its report's command stays there as a
+    /// Where each ended chain's command sits in `cmds`: its report's command stays there as a
     /// placeholder until the draw is handled, so that commands stay in chain order and each
     /// pass over the machines walks memory forward.
     slots: Vec<usize>,
@@ -153,18 +152,30 @@ struct DrawContext<'a> {
 fn consume(shard: &mut Shard, machines: &mut [ChainMachine], lo: usize, reports: &[LeafReport]) {
     shard.ended.clear();
     shard.slots.clear();
-    shard.next.clear();
-    for (cmd, rep) in shard.cmds.iter().zip(reports) {
+    let mut gone = false;
+    for (k, (cmd, rep)) in shard.cmds.iter_mut().zip(reports).enumerate() {
         let m = &mut machines[cmd.chain - lo];
         if m.on_report(rep) {
             shard.ended.push(cmd.chain);
-            shard.slots.push(shard.next.len());
-            shard.next.push(*cmd);
+            shard.slots.push(k);
+        } else if let Some(next) = m.command() {
+            *cmd = next;
         } else {
-            shard.next.extend(m.command());
+            // (A chain mid-draw always has a next leaf; should one not, it leaves the queue.)
+            cmd.chain = usize::MAX;
+            gone = true;
         }
     }
-    std::mem::swap(&mut shard.cmds, &mut shard.next);
+    if gone {
+        shard.cmds.retain(|c| c.chain != usize::MAX);
+        shard.slots.clear();
+        let mut ended = shard.ended.iter().peekable();
+        for (k, c) in shard.cmds.iter().enumerate() {
+            if ended.next_if(|&&e| e == c.chain).is_some() {
+                shard.slots.push(k);
+            }
+        }
+    }
 }
 
 /// Handles a shard's finished draws (`first`: index of its first in `cx.states`): adaptation,

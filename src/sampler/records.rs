@@ -183,3 +183,64 @@ impl RunRecords {
         self.locate(ids).into_iter().filter_map(|(g, i)| self.0[g].1.moments.get(i).cloned()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(lp: f64) -> DrawStats {
+        DrawStats { lp, ..DrawStats::default() }
+    }
+
+    /// Shards write their own chains' rows, and each chain's history holds exactly what was
+    /// written to it, in order, whatever the shard size.
+    #[test]
+    fn shards_write_each_chains_rows() {
+        let (chains, warmup, kept, per_draw) = (5, 3, 2, 2);
+        for size in [1, 2, 5, 9] {
+            let mut r = Records::new(chains, (warmup, kept, per_draw), Some(1)).unwrap();
+            for (s, shard) in r.shards(size).iter_mut().enumerate() {
+                for i in 0..shard.lens.len() {
+                    let c = (s * size + i) as f64;
+                    for it in 0..warmup - (i % 2) {
+                        shard.warmup(i, it, stats(100.0 * c + it as f64));
+                    }
+                    if i % 2 == 0 {
+                        let v = shard.kept(i, 0, stats(-c), &[c]);
+                        v.copy_from_slice(&[c, c + 0.5]);
+                    }
+                }
+            }
+            assert_eq!(r.chains(), chains);
+            for c in 0..chains {
+                let h = r.history(c);
+                let cf = c as f64;
+                let local = c % size;
+                let want_warm: Vec<f64> =
+                    (0..warmup - (local % 2)).map(|it| 100.0 * cf + it as f64).collect();
+                assert_eq!(
+                    h.warmup.iter().map(|s| s.lp).collect::<Vec<_>>(),
+                    want_warm,
+                    "size {size} chain {c}"
+                );
+                if local % 2 == 0 {
+                    assert_eq!(h.kept.iter().map(|s| s.lp).collect::<Vec<_>>(), vec![-cf]);
+                    assert_eq!(h.values, &[cf, cf + 0.5]);
+                    assert_eq!(r.moments[c].mean(), &[cf]);
+                } else {
+                    assert!(h.kept.is_empty() && h.values.is_empty());
+                    assert_eq!(r.moments[c].count(), 0);
+                }
+            }
+        }
+    }
+
+    /// A slab too large to address is a typed error naming it, not an abort.
+    #[test]
+    fn an_unaddressable_trace_is_an_error() {
+        let e = Records::new(1 << 40, (0, 1 << 20, 1 << 10), None).err().expect("too large");
+        assert!(e.to_string().contains("draw statistics of 1099511627776 chains"), "{e}");
+        let e = Records::new(1 << 10, (0, 1, 1 << 60), None).err().expect("too large");
+        assert!(e.to_string().contains("trace of 1024 chains"), "{e}");
+    }
+}

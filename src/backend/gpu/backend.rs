@@ -33,7 +33,9 @@ struct PendingRow {
     /// Chain (low 24 bits) and operation (`OP_POINT` 0, `OP_INV_MASS` 1, or `OP_LOW_RANK` + t
     /// for the t-th pair of low-rank columns; high 8 bits).
     word: u32,
-    values: Vec<f64>,
+    /// Where its values sit in [`GpuBackend::pending_values`], and how many.
+    start: usize,
+    len: usize,
 }
 
 /// The GPU backend for a group of chains.
@@ -57,6 +59,9 @@ pub struct GpuBackend {
     order: Vec<usize>,
     words: Vec<u32>,
     pending: Vec<PendingRow>,
+    /// The pending rows' values, one after another (no allocation per row: a host loop
+    /// installs a metric for every warmup draw of every chain).
+    pending_values: Vec<f64>,
     /// Index in `pending` of each chain's row per operation (`ops` per chain).
     pending_at: Vec<Option<usize>>,
     /// Operations per chain: a point, an inverse mass, and the pairs of low-rank columns.
@@ -64,7 +69,7 @@ pub struct GpuBackend {
     /// Largest rank of a low-rank metric the kernels hold (zero: diagonal only).
     rank: usize,
     /// Every chain's inverse mass diagonal as last set (a host copy, read for trace files).
-    inv_mass: Vec<Vec<f64>>,
+    inv_mass: Vec<f64>,
 }
 
 const SCATTER: usize = 0;
@@ -227,10 +232,11 @@ impl GpuBackend {
             order: Vec::with_capacity(k),
             words: Vec::with_capacity(step_ctl_words(k)),
             pending: Vec::new(),
+            pending_values: Vec::new(),
             pending_at: vec![None; k * ops],
             ops,
             rank,
-            inv_mass: vec![vec![1.0; dim]; k],
+            inv_mass: vec![1.0; dim * k],
         })
     }
 
@@ -264,14 +270,28 @@ impl GpuBackend {
     }
 
     /// Queues a row for `chain` (replacing an earlier one of the same operation).
-    fn queue_row(&mut self, chain: usize, op: usize, values: Vec<f64>) {
-        let row = PendingRow { word: chain as u32 | (op as u32) << 24, values };
+    fn queue_row(&mut self, chain: usize, op: usize, values: &[f64]) {
         let at = chain * self.ops + op;
         match self.pending_at[at] {
-            Some(i) => self.pending[i] = row,
-            None => {
-                self.pending_at[at] = Some(self.pending.len());
-                self.pending.push(row);
+            // A later row of the same chain and operation replaces the earlier one.
+            Some(i) if self.pending[i].len == values.len() => {
+                let start = self.pending[i].start;
+                self.pending_values[start..start + values.len()].copy_from_slice(values);
+            }
+            slot => {
+                let row = PendingRow {
+                    word: chain as u32 | (op as u32) << 24,
+                    start: self.pending_values.len(),
+                    len: values.len(),
+                };
+                self.pending_values.extend_from_slice(values);
+                match slot {
+                    Some(i) => self.pending[i] = row,
+                    None => {
+                        self.pending_at[at] = Some(self.pending.len());
+                        self.pending.push(row);
+                    }
+                }
             }
         }
     }
@@ -292,7 +312,8 @@ impl GpuBackend {
             let chunk = &self.pending[start..n.min(start + capacity)];
             let mut values = vec![0.0; chunk.len() * row];
             for (r, p) in chunk.iter().enumerate() {
-                values[r * row..r * row + p.values.len()].copy_from_slice(&p.values);
+                values[r * row..r * row + p.len]
+                    .copy_from_slice(&self.pending_values[p.start..p.start + p.len]);
             }
             let list: Vec<u32> = chunk.iter().map(|p| p.word).collect();
             let queue = self.gpu.queue();
@@ -314,6 +335,7 @@ impl GpuBackend {
             self.pending_at[at..at + self.ops].fill(None);
         }
         self.pending.clear();
+        self.pending_values.clear();
         (n - start) as u32
     }
 
@@ -372,20 +394,20 @@ impl Backend for GpuBackend {
                 row.extend_from_slice(g);
                 row.resize(2 * d.max(1), 0.0);
                 row.push(lp);
-                self.queue_row(*chain, OP_POINT, row);
+                self.queue_row(*chain, OP_POINT, &row);
                 Some((lp, g.to_vec()))
             })
             .collect()
     }
 
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
-        self.inv_mass[chain].clear();
-        self.inv_mass[chain].extend_from_slice(inv_mass);
-        self.queue_row(chain, OP_INV_MASS, inv_mass.to_vec());
+        let (d, n) = (self.dim, inv_mass.len().min(self.dim));
+        self.inv_mass[chain * d..chain * d + n].copy_from_slice(&inv_mass[..n]);
+        self.queue_row(chain, OP_INV_MASS, inv_mass);
     }
 
     fn inv_mass(&self, chain: usize) -> Vec<f64> {
-        self.inv_mass[chain].clone()
+        self.inv_mass[chain * self.dim..(chain + 1) * self.dim].to_vec()
     }
 
     fn set_low_rank(&mut self, chain: usize, low_rank: &LowRank) {
@@ -404,7 +426,7 @@ impl Backend for GpuBackend {
             for x in 0..4 {
                 row[2 * d + x] = lam(2 * t + x);
             }
-            self.queue_row(chain, OP_LOW_RANK + t, row);
+            self.queue_row(chain, OP_LOW_RANK + t, &row);
         }
     }
 

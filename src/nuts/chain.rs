@@ -151,10 +151,10 @@ impl ChainMachine {
     }
 
     /// Prefetches the per-draw state [`ChainMachine::finish_draw`] reads first (see
-    /// [`crate::mem::prefetch`]). A host loop over many chains' finished draws prefetches a
-    /// block of chains ahead, with [`ChainMachine::prefetch_adapter`] for the block before, so
-    /// that the cache misses of different chains overlap, where inside `finish_draw` each
-    /// would wait on memory in turn.
+    /// [`crate::mem::prefetch`]). A host loop over many chains' finished draws calls it two
+    /// blocks of chains ahead, and [`ChainMachine::prefetch_adapter`] one block ahead, so that
+    /// the cache misses of different chains overlap, where inside `finish_draw` each would
+    /// wait on memory in turn.
     pub fn prefetch(&self) {
         crate::mem::prefetch(std::slice::from_ref(&*self.cold));
     }

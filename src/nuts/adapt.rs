@@ -241,6 +241,11 @@ impl DrawGradient {
         &self.buf[k * self.dim..(k + 1) * self.dim]
     }
 
+    /// Slot `k` of the buffer, to write.
+    fn slot_mut(&mut self, k: usize) -> &mut [f64] {
+        &mut self.buf[k * self.dim..(k + 1) * self.dim]
+    }
+
     /// Samples in estimator `k`.
     fn count(&self, k: usize) -> usize {
         self.counts[k] as usize
@@ -269,7 +274,7 @@ impl DrawGradient {
         // A draw equal to its trajectory's start (the previous draw) carries no new information
         // about the spread: nutpie leaves such draws out.
         let fresh = !self.has_prev || self.slot(PREV) != q;
-        self.buf[PREV * self.dim..(PREV + 1) * self.dim].copy_from_slice(q);
+        self.slot_mut(PREV).copy_from_slice(q);
         self.has_prev = true;
         if draw >= self.step_size_only_from {
             return AdaptStep::default();
@@ -311,7 +316,7 @@ impl DrawGradient {
             if draw >= 1
                 && let Some((inv_mass, low_rank)) = s.update()
             {
-                self.buf[METRIC * d..(METRIC + 1) * d].copy_from_slice(&inv_mass);
+                self.slot_mut(METRIC).copy_from_slice(&inv_mass);
                 self.has_metric = true;
                 step.inv_mass = true;
                 step.low_rank = Some(low_rank);

@@ -1,8 +1,7 @@
 //! The result of a run: the trace, what the compiler did, timings and diagnostics.
 
 use super::driver::DriveCounters;
-use super::sink::ChainHistory;
-use super::sink::TraceVarInfo;
+use super::sink::{ChainHistory, TraceVarInfo};
 use super::trace::{Draws, Trace, TraceVar, moments};
 use crate::Error;
 use crate::compile::{Compiled, PointMap};

@@ -656,13 +656,13 @@ impl<'m> Sampler<'m> {
             (compile_s + counters.backend_setup_s, t1.elapsed().as_secs_f64() - counters.backend_setup_s);
         let mut warnings = crate::rewrite::domain_warnings(self.model);
         if single {
-            let moments = records.moments(&ids);
+            let moments = records.moments();
             warnings.extend(precision::resolution_warnings(&compiled.pointmap, &moments));
         }
         let timing = Timing { compile_s, sampling_s };
         let mut fit = Fit::assemble(
             &compiled,
-            &records.histories(&ids),
+            &records.histories(),
             counters,
             backend,
             timing,
@@ -823,7 +823,7 @@ impl<'m> Sampler<'m> {
             total.step_s += c.step_s;
             total.host_shards = total.host_shards.max(c.host_shards);
         }
-        Ok((RunRecords(groups), total, backend, single))
+        Ok((RunRecords::new(groups, ids), total, backend, single))
     }
 }
 

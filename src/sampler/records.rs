@@ -157,30 +157,35 @@ impl Shard<'_> {
     }
 }
 
-/// Every group's records of a run, with the global ids of each group's chains.
-pub(crate) struct RunRecords(pub(crate) Vec<(Vec<usize>, Records)>);
+/// Every group's records of a run, and where each chain of the run sits among them.
+pub(crate) struct RunRecords {
+    groups: Vec<Records>,
+    /// Per chain of the run, in its order: its group and its index there.
+    order: Vec<(usize, usize)>,
+}
 
 impl RunRecords {
-    /// Where each chain of `ids` sits: its group and its index there (in the order of `ids`;
-    /// ids no group holds are left out).
-    fn locate(&self, ids: &[usize]) -> Vec<(usize, usize)> {
-        let at: std::collections::HashMap<usize, (usize, usize)> = self
-            .0
+    /// The records of `groups` (each with the global ids of its chains), ordered as `ids`
+    /// (ids no group holds are left out).
+    pub(crate) fn new(groups: Vec<(Vec<usize>, Records)>, ids: &[usize]) -> RunRecords {
+        let at: std::collections::HashMap<usize, (usize, usize)> = groups
             .iter()
             .enumerate()
             .flat_map(|(g, (chains, _))| chains.iter().enumerate().map(move |(i, &c)| (c, (g, i))))
             .collect();
-        ids.iter().filter_map(|c| at.get(c).copied()).collect()
+        let order = ids.iter().filter_map(|c| at.get(c).copied()).collect();
+        RunRecords { groups: groups.into_iter().map(|(_, r)| r).collect(), order }
     }
 
-    /// Everything each chain of `ids` recorded, in that order.
-    pub(crate) fn histories(&self, ids: &[usize]) -> Vec<ChainHistory<'_>> {
-        self.locate(ids).into_iter().map(|(g, i)| self.0[g].1.history(i)).collect()
+    /// Everything each chain recorded, in the run's order.
+    pub(crate) fn histories(&self) -> Vec<ChainHistory<'_>> {
+        self.order.iter().map(|&(g, i)| self.groups[g].history(i)).collect()
     }
 
-    /// The kept draws' moments of each chain of `ids` (empty unless positions were f32).
-    pub(crate) fn moments(&self, ids: &[usize]) -> Vec<Welford> {
-        self.locate(ids).into_iter().filter_map(|(g, i)| self.0[g].1.moments.get(i).cloned()).collect()
+    /// The kept draws' moments of each chain, in the run's order (empty unless positions were
+    /// f32).
+    pub(crate) fn moments(&self) -> Vec<Welford> {
+        self.order.iter().filter_map(|&(g, i)| self.groups[g].moments.get(i).cloned()).collect()
     }
 }
 

@@ -1,7 +1,8 @@
 //! `exp`, `ln` and `ln(1 + x)` written without branches or calls so that element loops over
 //! them vectorise: restricted-domain forms for the logit likelihoods (DECISIONS 49) and general
 //! ones for the interpreter's unary loops and the densities (DECISIONS 65). All share one `exp`
-//! and one `log` kernel.
+//! and one `log` kernel. [`cos_sin_turn`] (the cosine and sine of `2πu`) serves the momenta's
+//! Box–Muller transform (DECISIONS 72).
 //!
 //! Both follow fdlibm (`exp`: Cody–Waite reduction and its rational approximation; `log1p`:
 //! its minimax polynomial in `s = f/(2 + f)`), with the argument reduction done by arithmetic
@@ -153,6 +154,44 @@ fn log_kernel(k: f64, f: f64, c: f64) -> f64 {
     k * LN2_HI - ((hfsq - (s * (hfsq + r) + (k * LN2_LO + c))) - f)
 }
 
+/// `(cos 2πu, sin 2πu)` for `u` in `[0, 1)`, each within 1 ulp of the platform's
+/// `(2π·u).cos()` and `.sin()` plus the rounding of `2π·u` itself (which this avoids: the
+/// reduction `4u − n` is exact). fdlibm's kernels on `[-π/4, π/4]`; the quadrant is chosen by
+/// selects.
+#[inline(always)]
+pub fn cos_sin_turn(u: f64) -> (f64, f64) {
+    // 2πu = n·π/2 + x with n = round(4u) and |x| ≤ π/4.
+    let t = 4.0 * u;
+    let n = (t + ROUND) - ROUND;
+    let x = (t - n) * std::f64::consts::FRAC_PI_2;
+    let z = x * x;
+    let sin = {
+        let r = 8.333_333_333_322_489_461_24e-3
+            + z * (-1.984_126_982_985_794_931_34e-4
+                + z * (2.755_731_370_707_006_767_89e-6
+                    + z * (-2.505_076_025_340_686_341_95e-8 + z * 1.589_690_995_211_550_102_21e-10)));
+        x + z * x * (-1.666_666_666_666_663_243_48e-1 + z * r)
+    };
+    let cos = {
+        let w = z * z;
+        let r = z
+            * (4.166_666_666_666_660_190_37e-2
+                + z * (-1.388_888_888_887_410_957_49e-3 + z * 2.480_158_728_947_672_941_78e-5))
+            + w * w
+                * (-2.755_731_435_139_066_330_35e-7
+                    + z * (2.087_572_321_298_174_827_90e-9 + z * -1.135_964_755_778_819_482_65e-11));
+        let hz = 0.5 * z;
+        let one_minus = 1.0 - hz;
+        one_minus + (((1.0 - one_minus) - hz) + z * r)
+    };
+    // n mod 4 (n is 0..=4): rotate (cos x, sin x) by n quarter turns.
+    let q = (n as i64 & 3) as u8;
+    let (a, b) = if q & 1 == 1 { (sin, cos) } else { (cos, sin) };
+    let a = if q == 1 || q == 2 { -a } else { a };
+    let b = if q >= 2 { -b } else { b };
+    (a, b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,6 +298,40 @@ mod tests {
         assert_eq!(ln(0.0), f64::NEG_INFINITY);
         assert_eq!(ln(f64::INFINITY), f64::INFINITY);
         assert!(ln(-1.0).is_nan() && ln(f64::NAN).is_nan() && ln(f64::NEG_INFINITY).is_nan());
+    }
+
+    /// Against the platform's `cos` and `sin` of the exactly reduced angle (`x` below), so that
+    /// the comparison measures the kernels, not the rounding of `2πu`; and against
+    /// `(2πu).cos()` within that rounding.
+    #[test]
+    fn cos_sin_turn_within_one_ulp() {
+        let mut worst: f64 = 0.0;
+        let mut worst_abs: f64 = 0.0;
+        let n = 2_000_000;
+        for i in 0..n {
+            // Every 53-bit uniform's grid point pattern, and points near the quadrant edges.
+            let u = (f64::from(i) + 0.5) / f64::from(n);
+            for u in [u, (u * 8.0).round() / 8.0, ((u * 8.0).round() / 8.0 - f64::EPSILON / 4.0).max(0.0)] {
+                let (c, s) = cos_sin_turn(u);
+                let t = 4.0 * u;
+                let k = t.round();
+                let x = (t - k) * std::f64::consts::FRAC_PI_2;
+                let (c0, s0) = match (k as i64) & 3 {
+                    0 => (x.cos(), x.sin()),
+                    1 => (-x.sin(), x.cos()),
+                    2 => (-x.cos(), -x.sin()),
+                    _ => (x.sin(), -x.cos()),
+                };
+                worst = worst.max(ulps(c, c0)).max(ulps(s, s0));
+                let a = std::f64::consts::TAU * u;
+                worst_abs = worst_abs.max((c - a.cos()).abs()).max((s - a.sin()).abs());
+            }
+        }
+        assert!(worst <= 1.0, "worst {worst} ulp");
+        assert!(worst_abs < 1e-15, "worst {worst_abs} absolute");
+        assert_eq!(cos_sin_turn(0.0), (1.0, 0.0));
+        assert_eq!(cos_sin_turn(0.25), (0.0, 1.0));
+        assert_eq!(cos_sin_turn(0.5), (-1.0, 0.0));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! Stan's extra checks across the boundary of its two halves, use `O(depth)` checkpoints of
 //! momenta and running momentum sums instead of recursion.
 
+use super::lanes::{self, Piece};
 use crate::backend::metric::LowRank;
 use crate::backend::step::{Direction, DrawState, LeafReport, MAX_ENERGY_ERROR, StepCommand};
 use crate::rng::{ChainRng, Purpose};
@@ -69,6 +70,8 @@ pub struct ChainState {
     low_rank: Option<LowRank>,
     /// Unit weights: the U-turn checks' weights under a low-rank metric (they take velocities).
     ones: Vec<f64>,
+    /// Zeros: the lower end of a momentum sum that starts at the trajectory's start.
+    zeros: Vec<f64>,
     /// Scratch: standard normals of a momentum, and the low-rank products' coefficients.
     normals: Vec<f64>,
     coeffs: Vec<f64>,
@@ -95,43 +98,6 @@ pub struct ChainState {
     half_s: Vec<Vec<f64>>,
     sum_accept: f64,
     n_leapfrog: u32,
-}
-
-fn dot_sharp(inv_mass: &[f64], p: &[f64], rho: &[f64]) -> f64 {
-    inv_mass.iter().zip(p).zip(rho).map(|((m, p), r)| m * p * r).sum()
-}
-
-/// A piece of trajectory: momentum at its end away from the other piece (`far`), at its end
-/// next to it (`near`), and its momentum sum, element by element.
-struct Piece<'a, R: Fn(usize) -> f64> {
-    far: &'a [f64],
-    near: &'a [f64],
-    rho: R,
-}
-
-/// Checks merging adjacent trajectory pieces `a` and `b` with the generalised no-U-turn
-/// criterion (`p♯₋·ρ > 0` and `p♯₊·ρ > 0`): on the whole, and Stan's two extra checks across
-/// the boundary (`ρ_a + p_b,near` and `ρ_b + p_a,near`). One pass computes all six products.
-#[inline]
-fn merge_ok<RA: Fn(usize) -> f64, RB: Fn(usize) -> f64>(
-    inv_mass: &[f64],
-    a: Piece<'_, RA>,
-    b: Piece<'_, RB>,
-) -> bool {
-    let mut d = [0.0f64; 6];
-    for (i, &m) in inv_mass.iter().enumerate() {
-        let (ra, rb) = ((a.rho)(i), (b.rho)(i));
-        let whole = ra + rb;
-        let to_b = ra + b.near[i];
-        let to_a = rb + a.near[i];
-        d[0] += m * b.far[i] * whole;
-        d[1] += m * a.far[i] * whole;
-        d[2] += m * b.near[i] * to_b;
-        d[3] += m * a.far[i] * to_b;
-        d[4] += m * b.far[i] * to_a;
-        d[5] += m * a.near[i] * to_a;
-    }
-    d.iter().all(|&x| x > 0.0)
 }
 
 /// Checkpoint slot of the block starting at leaf `s` of a depth-`depth` subtree: blocks that
@@ -164,6 +130,7 @@ impl ChainState {
             sigma: vec![1.0; d],
             low_rank: None,
             ones: vec![1.0; d],
+            zeros: zeros(),
             normals: zeros(),
             coeffs: Vec::new(),
             ends: [Point::new(d), Point::new(d)],
@@ -235,7 +202,7 @@ impl ChainState {
                 lr.velocity(&self.sigma, &z.p, &mut z.v, &mut self.coeffs);
                 0.5 * z.p.iter().zip(&z.v).map(|(p, v)| p * v).sum::<f64>()
             }
-            None => 0.5 * dot_sharp(&self.inv_mass, &z.p, &z.p),
+            None => 0.5 * lanes::weighted_dot(&self.inv_mass, &z.p, &z.p),
         }
     }
 
@@ -276,18 +243,10 @@ impl ChainState {
             return self.leapfrog_low_rank(side, h, grad);
         }
         let end = &mut self.ends[side];
-        for i in 0..end.q.len() {
-            end.p[i] += 0.5 * h * end.g[i];
-            end.q[i] += h * self.inv_mass[i] * end.p[i];
-        }
+        lanes::kick_drift(&mut end.p, &mut end.q, &end.g, &self.inv_mass, h);
         end.logp = grad(&end.q, &mut end.g);
-        let mut kinetic = 0.0;
-        let mut finite = end.logp.is_finite();
-        for i in 0..end.q.len() {
-            end.p[i] += 0.5 * h * end.g[i];
-            kinetic += self.inv_mass[i] * end.p[i] * end.p[i];
-            finite &= end.g[i].is_finite();
-        }
+        let (kinetic, finite) = lanes::kick_kinetic(&mut end.p, &end.g, &self.inv_mass, h);
+        let finite = finite && end.logp.is_finite();
         let energy = -end.logp + 0.5 * kinetic;
         if finite && !energy.is_nan() { energy } else { f64::INFINITY }
     }
@@ -377,13 +336,9 @@ impl ChainState {
             let (a_start, b_start) = (n + 1 - (2 << l), n + 1 - (1 << l));
             let (a_slot, b_slot) = (slot(a_start, depth), slot(b_start, depth));
             let (half_s, a_beg_s, sum) = (&self.half_s[l], &self.beg_s[a_slot], &self.sub_sum);
-            let a = Piece {
-                far: &self.beg_p[a_slot],
-                near: &self.half_p[l],
-                rho: |i: usize| half_s[i] - a_beg_s[i],
-            };
-            let b = Piece { far: p, near: &self.beg_p[b_slot], rho: |i: usize| sum[i] - half_s[i] };
-            if !merge_ok(self.check_weights(), a, b) {
+            let a = Piece { far: &self.beg_p[a_slot], near: &self.half_p[l], hi: half_s, lo: a_beg_s };
+            let b = Piece { far: p, near: &self.beg_p[b_slot], hi: sum, lo: half_s };
+            if !lanes::merge_ok(self.check_weights(), &a, &b) {
                 turning = true;
                 break;
             }
@@ -401,14 +356,15 @@ impl ChainState {
         }
         self.log_w = log_add_exp(self.log_w, self.sub_log_w);
         let (rho, sum) = (&self.rho, &self.sub_sum);
-        let old =
-            Piece { far: self.ends[1 - side].sharp(low_rank), near: &self.near_p, rho: |i: usize| rho[i] };
+        let zeros = &self.zeros;
+        let old = Piece { far: self.ends[1 - side].sharp(low_rank), near: &self.near_p, hi: rho, lo: zeros };
         let new = Piece {
             far: self.ends[side].sharp(low_rank),
             near: &self.beg_p[slot(0, depth)],
-            rho: |i: usize| sum[i],
+            hi: sum,
+            lo: zeros,
         };
-        let ok = merge_ok(self.check_weights(), old, new);
+        let ok = lanes::merge_ok(self.check_weights(), &old, &new);
         for (r, s) in self.rho.iter_mut().zip(&self.sub_sum) {
             *r += s;
         }

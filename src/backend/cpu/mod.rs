@@ -3,6 +3,7 @@
 
 mod chain;
 pub mod exec;
+mod lanes;
 mod rows;
 mod scan;
 mod tape;

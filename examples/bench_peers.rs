@@ -7,7 +7,8 @@
 //! (`scripts/bench_peers.sh` runs both in one sitting.) Every sampler: 4 chains, 1000 warmup +
 //! 1000 draws. ESS_bulk/s = minimum bulk ESS over every scalar of the model's variables divided
 //! by the wall time of warmup plus draws (compilation excluded), as `../shared/peers/README.md`
-//! defines it. exmc's time is the median of `EXMC_BENCH_REPS` runs (default 7).
+//! defines it. exmc's time is the median of `EXMC_BENCH_REPS` runs (default 7);
+//! `EXMC_BENCH_MODELS=a,b` runs only those models.
 
 use std::path::PathBuf;
 
@@ -95,7 +96,10 @@ fn main() -> Result<()> {
         "| model | sampler | sampling s | grads (warmup+draws) | ESS bulk min | ESS_bulk/s | grad evals/s | ESS/1k grads | ESS/s ÷ nutpie |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
-    for model in MODELS {
+    let only = std::env::var("EXMC_BENCH_MODELS").ok();
+    for model in
+        MODELS.iter().copied().filter(|m| only.as_ref().is_none_or(|o| o.split(',').any(|x| x == *m)))
+    {
         let Some(data) = read_json(&shared().join(format!("peers/data/{model}.json"))) else {
             println!("| {model} | SKIPPED: ../shared/peers/data not found | | | | | | | |");
             continue;

@@ -143,8 +143,8 @@ pub(crate) struct Piece<'a> {
 
 /// Checks merging adjacent trajectory pieces `a` and `b` with the generalised no-U-turn
 /// criterion (`p♯₋·ρ > 0` and `p♯₊·ρ > 0`, weighted by `w`): on the whole, and Stan's two
-/// extra checks across the boundary (`ρ_a + p_b,near` and `ρ_b + p_a,near`). One pass computes
-/// all six products.
+/// extra checks across the boundary (`ρ_a + p_b,near` and `ρ_b + p_a,near`): six products, in
+/// three passes of two.
 pub(crate) fn merge_ok(w: &[f64], a: &Piece<'_>, b: &Piece<'_>) -> bool {
     if w.len() < WIDE { merge_ok_body(w, a, b) } else { merge_ok_wide(w, a, b) }
 }

@@ -26,6 +26,18 @@ impl Point {
         Point { q: vec![0.0; d], p: vec![0.0; d], v: vec![0.0; d], g: vec![0.0; d], logp: f64::NEG_INFINITY }
     }
 
+    /// Copies `other` (vectors of the same lengths); the velocity only where it is used (under
+    /// a low-rank metric).
+    fn copy_from(&mut self, other: &Point, velocity: bool) {
+        lanes::copy(&mut self.q, &other.q);
+        lanes::copy(&mut self.p, &other.p);
+        if velocity {
+            lanes::copy(&mut self.v, &other.v);
+        }
+        lanes::copy(&mut self.g, &other.g);
+        self.logp = other.logp;
+    }
+
     /// The vector the U-turn checks multiply with momentum sums: the velocity under a low-rank
     /// metric (checked with unit weights), the momentum under a diagonal one (checked with the
     /// diagonal as weights).
@@ -45,14 +57,14 @@ struct Sample {
 
 impl Sample {
     fn take(&mut self, z: &Point, energy: f64) {
-        self.q.copy_from_slice(&z.q);
-        self.g.copy_from_slice(&z.g);
+        lanes::copy(&mut self.q, &z.q);
+        lanes::copy(&mut self.g, &z.g);
         self.logp = z.logp;
         self.energy = energy;
     }
     fn copy_from(&mut self, other: &Sample) {
-        self.q.copy_from_slice(&other.q);
-        self.g.copy_from_slice(&other.g);
+        lanes::copy(&mut self.q, &other.q);
+        lanes::copy(&mut self.g, &other.g);
         self.logp = other.logp;
         self.energy = other.energy;
     }
@@ -78,13 +90,19 @@ pub struct ChainState {
     /// Ends of the trajectory: `[backward, forward]`.
     ends: [Point; 2],
     h0: f64,
+    /// Log weight the linear weights below are relative to: a leaf of log weight `w` weighs
+    /// `e^(w − ref_w)`. Zero from the trajectory's start (its first point weighs 1) until a
+    /// leaf rises [`RESCALE_ABOVE`] above it.
+    ref_w: f64,
     /// Selected sample of the whole trajectory (the draw).
     sample: Sample,
-    log_w: f64,
+    /// The trajectory's weight (the sum of its leaves' weights).
+    traj_w: f64,
     rho: Vec<f64>,
     /// Subtree under construction.
     sub: Sample,
-    sub_log_w: f64,
+    /// The subtree's weight.
+    sub_w: f64,
     /// Running momentum sum over the subtree's leaves.
     sub_sum: Vec<f64>,
     /// Momentum at the trajectory's end next to the subtree, when the subtree started.
@@ -107,16 +125,10 @@ fn slot(s: usize, depth: usize) -> usize {
     if s == 0 { depth } else { (s.trailing_zeros() as usize).min(depth) }
 }
 
-fn log_add_exp(a: f64, b: f64) -> f64 {
-    if a == f64::NEG_INFINITY {
-        return b;
-    }
-    if b == f64::NEG_INFINITY {
-        return a;
-    }
-    let m = a.max(b);
-    m + ((a - m).exp() + (b - m).exp()).ln()
-}
+/// How far a leaf's log weight may rise above the trajectory's reference (see
+/// [`ChainState::weight`]) before the weights are rescaled: `e^30` times the at most `2¹⁵`
+/// leaves of a tree stays far from overflow.
+const RESCALE_ABOVE: f64 = 30.0;
 
 impl ChainState {
     /// State for a chain of dimension `d` with trees up to `max_depth`.
@@ -137,9 +149,10 @@ impl ChainState {
             h0: 0.0,
             sub: sample.clone(),
             sample,
-            log_w: 0.0,
+            ref_w: 0.0,
+            traj_w: 1.0,
             rho: zeros(),
-            sub_log_w: f64::NEG_INFINITY,
+            sub_w: 0.0,
             sub_sum: zeros(),
             near_p: zeros(),
             beg_p: vec![zeros(); levels],
@@ -158,7 +171,7 @@ impl ChainState {
 
     /// Sets the inverse mass diagonal (the low-rank correction, if any, is kept).
     pub fn set_inv_mass(&mut self, inv_mass: &[f64]) {
-        self.inv_mass.copy_from_slice(inv_mass);
+        lanes::copy(&mut self.inv_mass, inv_mass);
         for (s, m) in self.sigma.iter_mut().zip(inv_mass) {
             *s = m.sqrt();
         }
@@ -176,8 +189,8 @@ impl ChainState {
 
     /// Sets the current point (and selected sample).
     pub fn set_point(&mut self, q: &[f64], g: &[f64], logp: f64) {
-        self.sample.q.copy_from_slice(q);
-        self.sample.g.copy_from_slice(g);
+        lanes::copy(&mut self.sample.q, q);
+        lanes::copy(&mut self.sample.g, g);
         self.sample.logp = logp;
     }
 
@@ -209,8 +222,8 @@ impl ChainState {
     /// Starts a trajectory at the selected sample with fresh momentum.
     fn begin(&mut self, iteration: u64, purpose: Purpose) {
         let z = &mut self.ends[0];
-        z.q.copy_from_slice(&self.sample.q);
-        z.g.copy_from_slice(&self.sample.g);
+        lanes::copy(&mut z.q, &self.sample.q);
+        lanes::copy(&mut z.g, &self.sample.g);
         z.logp = self.sample.logp;
         match &self.low_rank {
             Some(lr) => {
@@ -227,10 +240,11 @@ impl ChainState {
         let h0 = -self.ends[0].logp + self.kinetic(0);
         self.h0 = h0;
         let (a, b) = self.ends.split_at_mut(1);
-        b[0].clone_from(&a[0]);
+        b[0].copy_from(&a[0], self.low_rank.is_some());
         self.sample.energy = h0;
-        self.log_w = 0.0;
-        self.rho.copy_from_slice(&self.ends[0].p);
+        self.ref_w = 0.0;
+        self.traj_w = 1.0;
+        lanes::copy(&mut self.rho, &self.ends[0].p);
         self.sum_accept = 0.0;
         self.n_leapfrog = 0;
     }
@@ -278,6 +292,23 @@ impl ChainState {
         if finite && !energy.is_nan() { energy } else { f64::INFINITY }
     }
 
+    /// The linear weight `e^(w − ref_w)` of a leaf of log weight `w` (minus its energy error),
+    /// rescaling the trajectory's and the subtree's weights first when `w` rises more than
+    /// [`RESCALE_ABOVE`] above the reference. Multinomial sampling needs only ratios of these
+    /// weights, so one `exp` per leaf replaces a log-sum-exp's two `exp` and one `ln`; weights
+    /// that underflow (`w` some 745 below the reference) would have had probability below
+    /// `e^(−745)`.
+    #[inline]
+    fn weight(&mut self, w: f64) -> f64 {
+        if w - self.ref_w > RESCALE_ABOVE {
+            let f = (self.ref_w - w).exp();
+            self.traj_w *= f;
+            self.sub_w *= f;
+            self.ref_w = w;
+        }
+        (w - self.ref_w).exp()
+    }
+
     /// Executes one command; `grad` evaluates `logp` and writes the gradient.
     pub fn step(&mut self, cmd: &StepCommand, grad: &mut dyn FnMut(&[f64], &mut [f64]) -> f64) -> LeafReport {
         if cmd.probe {
@@ -292,33 +323,41 @@ impl ChainState {
         let side = (dir == Direction::Forward) as usize;
         let (depth, n) = (cmd.depth as usize, cmd.leaf as usize);
         if n == 0 {
-            self.sub_log_w = f64::NEG_INFINITY;
+            self.sub_w = 0.0;
             self.sub_sum.iter_mut().for_each(|s| *s = 0.0);
-            self.near_p.copy_from_slice(self.ends[side].sharp(self.low_rank.is_some()));
+            lanes::copy(&mut self.near_p, self.ends[side].sharp(self.low_rank.is_some()));
         }
         let energy = self.leapfrog(dir, cmd.step_size, grad);
         self.n_leapfrog += 1;
         let energy_error = energy - self.h0;
         let w = -energy_error;
-        self.sum_accept += if w > 0.0 { 1.0 } else { w.exp() };
+        let x = self.weight(w);
+        // min(1, eʷ): the leaf's weight itself while the reference is the start's.
+        self.sum_accept += if w > 0.0 {
+            1.0
+        } else if self.ref_w == 0.0 {
+            x
+        } else {
+            w.exp()
+        };
         if energy_error > MAX_ENERGY_ERROR {
             return LeafReport { diverged: true, energy_error, ..LeafReport::default() };
         }
-        // Uniform progressive sampling inside the subtree.
-        let new_w = log_add_exp(self.sub_log_w, w);
+        // Uniform progressive sampling inside the subtree: the new leaf with probability its
+        // share of the subtree's weight.
+        self.sub_w += x;
         let u = self.rng.uniform(cmd.iteration, self.n_leapfrog, Purpose::Leaf);
-        if u < (w - new_w).exp() {
+        if u < x / self.sub_w {
             let end = &self.ends[side];
             self.sub.take(end, energy);
         }
-        self.sub_log_w = new_w;
         // Running sum and the checkpoint of the blocks starting at this leaf (checkpoints keep
         // the sharp vector: see `Point::sharp`).
         let low_rank = self.low_rank.is_some();
         let p = self.ends[side].sharp(low_rank);
         let k = slot(n, depth);
-        self.beg_p[k].copy_from_slice(p);
-        self.beg_s[k].copy_from_slice(&self.sub_sum);
+        lanes::copy(&mut self.beg_p[k], p);
+        lanes::copy(&mut self.beg_s[k], &self.sub_sum);
         for (s, pi) in self.sub_sum.iter_mut().zip(&self.ends[side].p) {
             *s += pi;
         }
@@ -329,8 +368,8 @@ impl ChainState {
                 break;
             }
             if ((n + 1) >> l) % 2 == 1 {
-                self.half_p[l].copy_from_slice(p);
-                self.half_s[l].copy_from_slice(&self.sub_sum);
+                lanes::copy(&mut self.half_p[l], p);
+                lanes::copy(&mut self.half_s[l], &self.sub_sum);
                 continue;
             }
             let (a_start, b_start) = (n + 1 - (2 << l), n + 1 - (1 << l));
@@ -351,10 +390,10 @@ impl ChainState {
         }
         // Subtree complete: biased progressive sampling at the top level.
         let u = self.rng.uniform(cmd.iteration, depth as u32, Purpose::Tree);
-        if self.sub_log_w > self.log_w || u < (self.sub_log_w - self.log_w).exp() {
+        if self.sub_w > self.traj_w || u < self.sub_w / self.traj_w {
             self.sample.copy_from(&self.sub);
         }
-        self.log_w = log_add_exp(self.log_w, self.sub_log_w);
+        self.traj_w += self.sub_w;
         let (rho, sum) = (&self.rho, &self.sub_sum);
         let zeros = &self.zeros;
         let old = Piece { far: self.ends[1 - side].sharp(low_rank), near: &self.near_p, hi: rho, lo: zeros };
@@ -369,5 +408,29 @@ impl ChainState {
             *r += s;
         }
         LeafReport { tree_turning: !ok, energy_error, ..LeafReport::default() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Linear weights keep the ratios of `e^w`: rescaled when a leaf rises past the reference,
+    /// and every weight then relative to the new one.
+    #[test]
+    fn weights_rescale_and_keep_their_ratios() {
+        let mut s = ChainState::new(3, 4, ChainRng::new(1, 0));
+        s.sub_w = 0.5;
+        assert_eq!(s.weight(-0.25), (-0.25f64).exp());
+        assert_eq!(s.ref_w, 0.0);
+        let x = s.weight(40.0);
+        assert_eq!((x, s.ref_w), (1.0, 40.0));
+        let rel = |a: f64, b: f64| ((a - b) / b).abs();
+        assert!(rel(s.traj_w, (-40.0f64).exp()) < 1e-15, "{}", s.traj_w);
+        assert!(rel(s.sub_w, 0.5 * (-40.0f64).exp()) < 1e-15, "{}", s.sub_w);
+        assert!(rel(s.weight(39.0), (-1.0f64).exp()) < 1e-15);
+        // A leaf far above every other: the others' weights underflow to zero.
+        assert_eq!(s.weight(2000.0), 1.0);
+        assert_eq!((s.traj_w, s.sub_w), (0.0, 0.0));
     }
 }

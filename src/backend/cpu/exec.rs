@@ -172,7 +172,7 @@ impl Executor {
         }
         for &(offset, v) in &self.prog.grad {
             let (o, n) = (self.offsets[v], self.prog.lens[v]);
-            copy_small(&mut grad[offset..offset + n], &ws[o..o + n]);
+            super::lanes::copy(&mut grad[offset..offset + n], &ws[o..o + n]);
         }
         self.prog.logp.map_or(f64::NAN, |v| ws[self.offsets[v]])
     }
@@ -193,7 +193,7 @@ impl Executor {
         let o = self.offsets[instr.out];
         let n = self.prog.lens[instr.out];
         match &instr.op {
-            Op::Input { offset } => copy_small(&mut ws[o..o + n], &u[*offset..*offset + n]),
+            Op::Input { offset } => super::lanes::copy(&mut ws[o..o + n], &u[*offset..*offset + n]),
             Op::Const(_) | Op::Data(_) => {}
             Op::Unary(op, a) => {
                 let a = self.offsets[*a];
@@ -542,17 +542,6 @@ fn lpdf_few<F: crate::model::Family, const K: usize>(
     total
 }
 
-/// `dst.copy_from_slice(src)` without a call to `memcpy` for one element (scalar parameters:
-/// most of a small model's inputs and gradient pieces).
-#[inline]
-fn copy_small(dst: &mut [f64], src: &[f64]) {
-    if let ([d], [s]) = (&mut *dst, src) {
-        *d = *s;
-    } else {
-        dst.copy_from_slice(src);
-    }
-}
-
 /// Elements per block of a density loop (see [`lpdf_loop`]).
 const BLOCK: usize = 256;
 /// Elements per partial sum of a density loop's totals: the sums run over these in order, as
@@ -709,15 +698,17 @@ fn resolve(prog: &Program, offsets: &[usize], sched: &[Sched]) -> (Vec<Step>, Ve
     let mut plans = Vec::new();
     let steps = sched
         .iter()
-        .map(|s| {
+        .filter_map(|s| {
             let k = match *s {
-                Sched::Group(g) => return Step::Group(g),
+                Sched::Group(g) => return Some(Step::Group(g)),
                 Sched::Instr(k) => k,
             };
             let instr = &prog.instrs[k];
             let o = offsets[instr.out];
             let one = |v: usize| lens[v] == 1;
-            match &instr.op {
+            Some(match &instr.op {
+                // Constants and data sit in the workspace's template: nothing to run.
+                Op::Const(_) | Op::Data(_) => return None,
                 Op::Binary(op, a, b) if one(instr.out) && one(*a) && one(*b) => {
                     Step::Binary1 { op: *op, o, a: offsets[*a], b: offsets[*b] }
                 }
@@ -728,7 +719,7 @@ fn resolve(prog: &Program, offsets: &[usize], sched: &[Sched]) -> (Vec<Step>, Ve
                     Step::Lpdf(plans.len() - 1)
                 }
                 _ => Step::Instr(k),
-            }
+            })
         })
         .collect();
     (steps, plans)

@@ -33,6 +33,44 @@ macro_rules! blocks {
     }};
 }
 
+/// `dst.copy_from_slice(src)`, inline for vectors of at most [`SHORT`] elements: in blocks of
+/// four, the last block overlapping the one before it, and element by element under four. A
+/// small model's leaf copies a handful of such vectors (checkpoints, the selected sample), and
+/// a call to `memcpy` for each costs more than the copy.
+#[inline(always)]
+pub(crate) fn copy(dst: &mut [f64], src: &[f64]) {
+    let n = dst.len();
+    if n > SHORT || n != src.len() {
+        dst.copy_from_slice(src);
+    } else if n >= 4 {
+        let four = |d: &mut [f64], s: &[f64], at: usize| {
+            let d: &mut [f64; 4] = (&mut d[at..at + 4]).try_into().expect("four elements");
+            *d = s[at..at + 4].try_into().expect("four elements");
+        };
+        // Straight-line blocks: a loop over them would be turned back into a `memcpy` call.
+        for at in [0, 4, 8, 12, 16, 20, 24, 28] {
+            if at + 4 > n {
+                break;
+            }
+            four(dst, src, at);
+        }
+        four(dst, src, n - 4);
+    } else {
+        if n > 0 {
+            dst[0] = src[0];
+        }
+        if n > 1 {
+            dst[1] = src[1];
+        }
+        if n > 2 {
+            dst[2] = src[2];
+        }
+    }
+}
+
+/// The longest vector [`copy`] copies inline.
+const SHORT: usize = 32;
+
 /// A sum's partial sums, added in one fixed order.
 #[inline(always)]
 fn total(a: [f64; LANES]) -> f64 {
@@ -195,6 +233,17 @@ fn merge_ok_body(w: &[f64], a: &Piece<'_>, b: &Piece<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The inline copy equals `copy_from_slice` at every length around its blocks.
+    #[test]
+    fn copy_equals_copy_from_slice() {
+        for n in 0..=40 {
+            let src: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+            let mut dst = vec![f64::NAN; n];
+            copy(&mut dst, &src);
+            assert_eq!(dst, src, "length {n}");
+        }
+    }
 
     /// The lane sums equal a plain sum to rounding, at lengths around the lane count.
     #[test]

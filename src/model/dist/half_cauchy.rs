@@ -34,13 +34,14 @@ impl Family for HalfCauchy {
         Some(p[0])
     }
 
+    const NORMALIZER_PARAMS: &'static [usize] = &[0];
+
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         if !Self::in_support(x, p) {
             return f64::NEG_INFINITY;
         }
-        let beta = p[0];
-        let z = x / beta;
-        (LN_2 - LN_PI) - beta.ln() - (z * z).ln_1p()
+        let z = x / p[0];
+        Self::log_normalizer(p) - (z * z).ln_1p()
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
@@ -48,14 +49,37 @@ impl Family for HalfCauchy {
             g[..2].fill(0.0);
             return f64::NEG_INFINITY;
         }
-        let beta = p[0];
-        let inv_beta = 1.0 / beta;
+        let k = Self::kernel_grad(x, p, g);
+        let kernel_beta = g[1];
+        let n = Self::log_normalizer_grad(p, g);
+        g[1] += kernel_beta;
+        k + n
+    }
+
+    fn log_normalizer(p: &[f64]) -> f64 {
+        (LN_2 - LN_PI) - p[0].ln()
+    }
+
+    fn log_normalizer_grad(p: &[f64], g: &mut [f64]) -> f64 {
+        g[1] = -1.0 / p[0];
+        Self::log_normalizer(p)
+    }
+
+    /// `-ln(1 + z²)` with `z = x/β`: `∂/∂x = -2z/((1 + z²)β)`, `∂/∂β = 2z²/((1 + z²)β)`
+    /// (the normaliser's `-1/β` excluded); `-inf` with zero partials outside the support.
+    #[inline(always)]
+    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        if !Self::in_support(x, p) {
+            g[..2].fill(0.0);
+            return f64::NEG_INFINITY;
+        }
+        let inv_beta = 1.0 / p[0];
         let z = x * inv_beta;
         let z2 = z * z;
-        let inv_1pz2 = 1.0 / (1.0 + z2);
-        g[0] = -2.0 * z * inv_1pz2 * inv_beta;
-        g[1] = (z2 - 1.0) * inv_1pz2 * inv_beta;
-        (LN_2 - LN_PI) - beta.ln() - z2.ln_1p()
+        let w = 2.0 * inv_beta / (1.0 + z2);
+        g[0] = -z * w;
+        g[1] = z2 * w;
+        -z2.ln_1p()
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {

@@ -160,6 +160,13 @@ impl Executor {
                 Step::Binary1 { op, o, a, b } => ws[o] = op.apply(ws[a], ws[b]),
                 Step::Unary1 { op, o, a } => ws[o] = super::unary::unary_one(op, ws[a]),
                 Step::Load1 { o, from } => ws[o] = u[from],
+                Step::BinaryN { op, o, n, a, b } => {
+                    let (lo, hi) = ws.split_at_mut(o);
+                    let (x, y) = (&lo[a.0..a.0 + a.1], &lo[b.0..b.0 + b.1]);
+                    rows::binary(op, rows::Arg::broadcast(x, n), rows::Arg::broadcast(y, n), &mut hi[..n]);
+                }
+                Step::Sum { o, a, n } => ws[o] = pairwise_sum(&ws[a..a + n]),
+                Step::LoadN { o, from, n } => super::lanes::copy(&mut ws[o..o + n], &u[from..from + n]),
                 Step::Lpdf(i) => self.lpdf(ws, &self.lpdf_plans[i]),
                 Step::Instr(k) => self.step(ws, u, k),
                 Step::Group(g) => {
@@ -454,8 +461,11 @@ fn lpdf_loop<F: crate::model::Family, const K: usize>(
     kernel: bool,
     any_grad: bool,
 ) -> f64 {
+    if plan.n == 1 {
+        return lpdf_one::<F, K>(ws, plan, kernel, any_grad);
+    }
     if plan.n < FEW {
-        return lpdf_few::<F, K>(ws, plan, kernel, any_grad);
+        return lpdf_small::<F, K>(ws, scratch, plan, kernel, any_grad);
     }
     let (cols, rest) = scratch.split_at_mut(K * BLOCK);
     let (grads, rest) = rest.split_at_mut(K * BLOCK);
@@ -506,9 +516,53 @@ fn lpdf_loop<F: crate::model::Family, const K: usize>(
     total
 }
 
-/// [`lpdf_loop`] for a few elements (priors on scalars): element by element in
-/// the workspace, without the block's columns to set up.
-fn lpdf_few<F: crate::model::Family, const K: usize>(
+/// [`lpdf_loop`] for fewer than [`FEW`] elements (eight schools' vectors): the arguments in
+/// columns of one short tile on the stack, the family's element loop compiled for the host's
+/// vector units as for long ones, the partials written back. Element by element through the
+/// workspace, this cost about 55 instructions per element (addressing, bounds checks, the
+/// partials' branch).
+fn lpdf_small<F: crate::model::Family, const K: usize>(
+    ws: &mut [f64],
+    scratch: &mut [f64],
+    plan: &Plan,
+    kernel: bool,
+    any_grad: bool,
+) -> f64 {
+    let n = plan.n;
+    // Columns, partials and log densities in the block columns' scratch, unzeroed: only the
+    // first `n` elements of each are written and read.
+    let (tiles, _) = scratch.as_chunks_mut::<FEW>();
+    let (cols, rest) = tiles.split_at_mut(K);
+    let (grads, rest) = rest.split_at_mut(K);
+    let (Ok(grads), Some(lps)) = (<&mut [[f64; FEW]; K]>::try_from(grads), rest.first_mut()) else {
+        unreachable!("the density columns are sized in `Executor::new`")
+    };
+    for (j, col) in cols.iter_mut().enumerate() {
+        let at = plan.at[j];
+        if plan.stride[j] == 1 {
+            super::lanes::copy(&mut col[..n], &ws[at..at + n]);
+        } else {
+            col[..n].fill(ws[at]);
+        }
+    }
+    let refs: [&[f64; FEW]; K] = std::array::from_fn(|j| &cols[j]);
+    let mode = rows::Mode::of(kernel, any_grad).sharing::<F>(|j| plan.stride[1 + j] != 1);
+    rows::density_tile::<F, K, FEW>(&refs, grads, lps, n, mode);
+    if kernel || any_grad {
+        for &(j, base, os) in &plan.outs[..plan.n_out] {
+            if os == 1 {
+                super::lanes::copy(&mut ws[base..base + n], &grads[j][..n]);
+            } else {
+                ws[base] += block_sum(&grads[j][..n]);
+            }
+        }
+    }
+    block_sum(&lps[..n])
+}
+
+/// [`lpdf_loop`] for one element (priors on scalars): in the workspace, without columns to set
+/// up.
+fn lpdf_one<F: crate::model::Family, const K: usize>(
     ws: &mut [f64],
     plan: &Plan,
     kernel: bool,
@@ -547,7 +601,7 @@ const BLOCK: usize = 256;
 /// Elements per partial sum of a density loop's totals: the sums run over these in order, as
 /// with blocks of this length (the same bits as before blocks grew to [`BLOCK`]).
 const SUM_BLOCK: usize = 64;
-/// Densities over fewer elements run element by element ([`lpdf_few`]).
+/// Densities over fewer elements run as one short tile ([`lpdf_small`]).
 const FEW: usize = 16;
 
 /// A density's normaliser share evaluated outside its element loop (see [`Hoist`]), for a
@@ -681,6 +735,13 @@ enum Step {
     Unary1 { op: crate::compile::UnOp, o: usize, a: usize },
     /// `ws[o] = u[from]`: a one-element input.
     Load1 { o: usize, from: usize },
+    /// `ws[o..o + n] = op(a, b)` for operands `(offset, length)` of `n` elements or one
+    /// (broadcast), both before `o`.
+    BinaryN { op: BinOp, o: usize, n: usize, a: (usize, usize), b: (usize, usize) },
+    /// `ws[o] = Σ ws[a..a + n]` ([`pairwise_sum`]).
+    Sum { o: usize, a: usize, n: usize },
+    /// `ws[o..o + n] = u[from..from + n]`: an input.
+    LoadN { o: usize, from: usize, n: usize },
     /// A density, by its index in `Executor::lpdf_plans`.
     Lpdf(usize),
     /// Any other instruction, by program index.
@@ -698,17 +759,16 @@ fn resolve(prog: &Program, offsets: &[usize], sched: &[Sched]) -> (Vec<Step>, Ve
     let mut plans = Vec::new();
     let steps = sched
         .iter()
-        .filter_map(|s| {
+        .map(|s| {
             let k = match *s {
-                Sched::Group(g) => return Some(Step::Group(g)),
+                Sched::Group(g) => return Step::Group(g),
                 Sched::Instr(k) => k,
             };
             let instr = &prog.instrs[k];
             let o = offsets[instr.out];
             let one = |v: usize| lens[v] == 1;
-            Some(match &instr.op {
-                // Constants and data sit in the workspace's template: nothing to run.
-                Op::Const(_) | Op::Data(_) => return None,
+            let before = |v: usize| offsets[v] + lens[v] <= o;
+            match &instr.op {
                 Op::Binary(op, a, b) if one(instr.out) && one(*a) && one(*b) => {
                     Step::Binary1 { op: *op, o, a: offsets[*a], b: offsets[*b] }
                 }
@@ -718,8 +778,18 @@ fn resolve(prog: &Program, offsets: &[usize], sched: &[Sched]) -> (Vec<Step>, Ve
                     plans.push(lpdf_plan(k, *kind, o, args, partials, lens, offsets));
                     Step::Lpdf(plans.len() - 1)
                 }
+                // Operands before the output (as the workspace lays them out): disjoint slices.
+                Op::Binary(op, a, b) if before(*a) && before(*b) => Step::BinaryN {
+                    op: *op,
+                    o,
+                    n: lens[instr.out],
+                    a: (offsets[*a], lens[*a]),
+                    b: (offsets[*b], lens[*b]),
+                },
+                Op::Sum(a) => Step::Sum { o, a: offsets[*a], n: lens[*a] },
+                Op::Input { offset } => Step::LoadN { o, from: *offset, n: lens[instr.out] },
                 _ => Step::Instr(k),
-            })
+            }
         })
         .collect();
     (steps, plans)
@@ -811,6 +881,9 @@ mod tests {
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Binary1 { op: BinOp::Pow, .. })));
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Unary1 { .. })));
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Load1 { .. })));
+        assert!(exec.steps.iter().any(|s| matches!(s, Step::LoadN { .. })));
+        assert!(exec.steps.iter().any(|s| matches!(s, Step::BinaryN { .. })));
+        assert!(exec.steps.iter().any(|s| matches!(s, Step::Sum { .. })));
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Lpdf(_))));
         let mut general = exec.clone();
         // `resolve` makes one step per schedule entry, in order.

@@ -107,13 +107,13 @@ pub struct ChainState {
     sub_sum: Vec<f64>,
     /// Momentum at the trajectory's end next to the subtree, when the subtree started.
     near_p: Vec<f64>,
-    /// Checkpoints: per slot (see [`slot`]) the momentum at the first leaf of a block and the
-    /// running sum before it; per level the momentum at the last leaf of the latest first-half
-    /// block and the running sum there.
+    /// Checkpoints: per slot (see [`slot`]) the momentum at the first leaf of a block (written
+    /// at even leaves only: a block starting at an odd leaf is that one leaf, whose momentum a
+    /// merge reads as it is) and the running sum before it; per level the momentum at the last
+    /// leaf of the latest first-half block. The running sum there is the second half's `beg_s`.
     beg_p: Vec<Vec<f64>>,
     beg_s: Vec<Vec<f64>>,
     half_p: Vec<Vec<f64>>,
-    half_s: Vec<Vec<f64>>,
     sum_accept: f64,
     n_leapfrog: u32,
 }
@@ -158,7 +158,6 @@ impl ChainState {
             beg_p: vec![zeros(); levels],
             beg_s: vec![zeros(); levels],
             half_p: vec![zeros(); levels],
-            half_s: vec![zeros(); levels],
             sum_accept: 0.0,
             n_leapfrog: 0,
         }
@@ -356,7 +355,9 @@ impl ChainState {
         let low_rank = self.low_rank.is_some();
         let p = self.ends[side].sharp(low_rank);
         let k = slot(n, depth);
-        lanes::copy(&mut self.beg_p[k], p);
+        if n % 2 == 0 {
+            lanes::copy(&mut self.beg_p[k], p);
+        }
         lanes::copy(&mut self.beg_s[k], &self.sub_sum);
         for (s, pi) in self.sub_sum.iter_mut().zip(&self.ends[side].p) {
             *s += pi;
@@ -369,14 +370,16 @@ impl ChainState {
             }
             if ((n + 1) >> l) % 2 == 1 {
                 lanes::copy(&mut self.half_p[l], p);
-                lanes::copy(&mut self.half_s[l], &self.sub_sum);
                 continue;
             }
             let (a_start, b_start) = (n + 1 - (2 << l), n + 1 - (1 << l));
             let (a_slot, b_slot) = (slot(a_start, depth), slot(b_start, depth));
-            let (half_s, a_beg_s, sum) = (&self.half_s[l], &self.beg_s[a_slot], &self.sub_sum);
-            let a = Piece { far: &self.beg_p[a_slot], near: &self.half_p[l], hi: half_s, lo: a_beg_s };
-            let b = Piece { far: p, near: &self.beg_p[b_slot], hi: sum, lo: half_s };
+            // The sum between the halves: the second half's starting sum (no leaf inside a
+            // block writes its start's slot). A one-leaf second half (l = 0) is this leaf.
+            let (mid_s, a_beg_s, sum) = (&self.beg_s[b_slot], &self.beg_s[a_slot], &self.sub_sum);
+            let b_near = if l == 0 { p } else { &self.beg_p[b_slot] };
+            let a = Piece { far: &self.beg_p[a_slot], near: &self.half_p[l], hi: mid_s, lo: a_beg_s };
+            let b = Piece { far: p, near: b_near, hi: sum, lo: mid_s };
             if !lanes::merge_ok(self.check_weights(), &a, &b) {
                 turning = true;
                 break;

@@ -126,8 +126,8 @@ fn slot(s: usize, depth: usize) -> usize {
 }
 
 /// How far a leaf's log weight may rise above the trajectory's reference (see
-/// [`ChainState::weight`]) before the weights are rescaled: `e^30` times the at most `2¹⁵`
-/// leaves of a tree stays far from overflow.
+/// [`ChainState::weight`]) before the weights are rescaled: `e^30` times the at most `2³⁰`
+/// leaves of a tree (the largest `max_treedepth`) stays far from overflow.
 const RESCALE_ABOVE: f64 = 30.0;
 
 impl ChainState {
@@ -435,5 +435,35 @@ mod tests {
         // A leaf far above every other: the others' weights underflow to zero.
         assert_eq!(s.weight(2000.0), 1.0);
         assert_eq!((s.traj_w, s.sub_w), (0.0, 0.0));
+    }
+
+    /// A subtree whose only leaf weighs zero (an energy error of 800: below the divergence
+    /// threshold, above `exp`'s range) is never selected: the draw stays at the start, and
+    /// nothing turns NaN.
+    #[test]
+    fn a_subtree_of_zero_weight_is_not_selected() {
+        let mut s = ChainState::new(2, 4, ChainRng::new(3, 1));
+        s.set_point(&[0.5, -0.5], &[0.0, 0.0], 0.0);
+        let cmd = StepCommand {
+            chain: 0,
+            begin: true,
+            probe: false,
+            direction: Direction::Forward,
+            depth: 0,
+            leaf: 0,
+            step_size: 0.1,
+            iteration: 7,
+        };
+        let report = s.step(&cmd, &mut |_q: &[f64], g: &mut [f64]| {
+            g.fill(0.0);
+            -800.0
+        });
+        assert!(!report.diverged && report.energy_error > 745.0, "{report:?}");
+        assert_eq!(s.sub_w, 0.0);
+        let mut draw = DrawState::default();
+        s.draw_state(&mut draw);
+        assert_eq!((draw.q.as_slice(), draw.logp, draw.energy_error), ([0.5, -0.5].as_slice(), 0.0, 0.0));
+        assert_eq!(s.traj_w, 1.0);
+        assert!(draw.sum_accept == 0.0 && draw.n_leapfrog == 1, "{draw:?}");
     }
 }

@@ -23,8 +23,9 @@ pub struct Executor {
     ints: Vec<Option<Vec<u32>>>,
     /// What runs, in order: instructions, and row groups (DECISIONS 49).
     sched: Vec<Sched>,
-    /// The same, as run: one-element arithmetic and loads resolved to workspace offsets, and
-    /// densities with their addressing prepared (DECISIONS 68).
+    /// The same, as run: one-element arithmetic and loads, vector binaries, sums and vector
+    /// inputs resolved to workspace offsets, and densities with their addressing prepared
+    /// (DECISIONS 68, 73).
     steps: Vec<Step>,
     /// The densities' addressing, indexed by [`Step::Lpdf`].
     lpdf_plans: Vec<LpdfPlan>,
@@ -157,6 +158,8 @@ impl Executor {
     pub fn run(&self, ws: &mut [f64], u: &[f64], grad: &mut [f64]) -> f64 {
         for s in &self.steps {
             match *s {
+                Step::Add1 { o, a, b } => ws[o] = ws[a] + ws[b],
+                Step::Mul1 { o, a, b } => ws[o] = ws[a] * ws[b],
                 Step::Binary1 { op, o, a, b } => ws[o] = op.apply(ws[a], ws[b]),
                 Step::Unary1 { op, o, a } => ws[o] = super::unary::unary_one(op, ws[a]),
                 Step::Load1 { o, from } => ws[o] = u[from],
@@ -427,11 +430,19 @@ impl Executor {
         let (ws, scratch) = ws.split_at_mut(self.density_at);
         // Scalar partials are sums: cleared first. Vector ones are written element by element.
         for &(at, len) in &lp.zero {
-            ws[at..at + len].fill(0.0);
+            if len == 1 {
+                ws[at] = 0.0;
+            } else {
+                ws[at..at + len].fill(0.0);
+            }
         }
         let (k, plan) = (lp.k, &lp.plan);
         let hoisted = &self.hoisted[lp.instr];
-        let mut total = hoisted_share::<F>(ws, hoisted, &plan.at[..k], &lp.out[..k], plan.n);
+        let mut total = match hoisted {
+            Hoist::None => 0.0,
+            Hoist::Constant(c) => *c,
+            Hoist::Scalar => hoisted_share::<F>(ws, hoisted, &plan.at[..k], &lp.out[..k], plan.n),
+        };
         let kernel = !matches!(hoisted, Hoist::None);
         let any_grad = plan.n_out > 0;
         total += match k {
@@ -461,7 +472,7 @@ fn lpdf_loop<F: crate::model::Family, const K: usize>(
     kernel: bool,
     any_grad: bool,
 ) -> f64 {
-    if plan.n == 1 {
+    if plan.n <= 1 {
         return lpdf_one::<F, K>(ws, plan, kernel, any_grad);
     }
     if plan.n < FEW {
@@ -517,7 +528,7 @@ fn lpdf_loop<F: crate::model::Family, const K: usize>(
 }
 
 /// [`lpdf_loop`] for fewer than [`FEW`] elements (eight schools' vectors): the arguments in
-/// columns of one short tile on the stack, the family's element loop compiled for the host's
+/// columns of one short tile in the density scratch, the family's element loop compiled for the host's
 /// vector units as for long ones, the partials written back. Element by element through the
 /// workspace, this cost about 55 instructions per element (addressing, bounds checks, the
 /// partials' branch).
@@ -601,7 +612,8 @@ const BLOCK: usize = 256;
 /// Elements per partial sum of a density loop's totals: the sums run over these in order, as
 /// with blocks of this length (the same bits as before blocks grew to [`BLOCK`]).
 const SUM_BLOCK: usize = 64;
-/// Densities over fewer elements run as one short tile ([`lpdf_small`]).
+/// Densities over fewer elements run as one short tile ([`lpdf_small`]), over one element
+/// through the workspace ([`lpdf_one`]).
 const FEW: usize = 16;
 
 /// A density's normaliser share evaluated outside its element loop (see [`Hoist`]), for a
@@ -731,6 +743,11 @@ struct LpdfPlan {
 enum Step {
     /// `ws[o] = op(ws[a], ws[b])`: a binary instruction whose values are all one element.
     Binary1 { op: BinOp, o: usize, a: usize, b: usize },
+    /// [`Step::Binary1`] for addition: one dispatch rather than two (the step's, then the
+    /// operation's), for a small model's most common instruction.
+    Add1 { o: usize, a: usize, b: usize },
+    /// [`Step::Binary1`] for multiplication.
+    Mul1 { o: usize, a: usize, b: usize },
     /// `ws[o] = op(ws[a])` for one element.
     Unary1 { op: crate::compile::UnOp, o: usize, a: usize },
     /// `ws[o] = u[from]`: a one-element input.
@@ -770,7 +787,12 @@ fn resolve(prog: &Program, offsets: &[usize], sched: &[Sched]) -> (Vec<Step>, Ve
             let before = |v: usize| offsets[v] + lens[v] <= o;
             match &instr.op {
                 Op::Binary(op, a, b) if one(instr.out) && one(*a) && one(*b) => {
-                    Step::Binary1 { op: *op, o, a: offsets[*a], b: offsets[*b] }
+                    let (a, b) = (offsets[*a], offsets[*b]);
+                    match op {
+                        BinOp::Add => Step::Add1 { o, a, b },
+                        BinOp::Mul => Step::Mul1 { o, a, b },
+                        _ => Step::Binary1 { op: *op, o, a, b },
+                    }
                 }
                 Op::Unary(op, a) if one(instr.out) && one(*a) => Step::Unary1 { op: *op, o, a: offsets[*a] },
                 Op::Input { offset } if one(instr.out) => Step::Load1 { o, from: *offset },
@@ -877,7 +899,9 @@ mod tests {
         m.observe("w", Normal::new(mu - g, tau + p), &[0.5, -0.25]).unwrap();
         let prog = compile(&m, RewriteOptions::default()).unwrap().logp_grad;
         let exec = Executor::new(prog.clone());
-        assert!(exec.steps.iter().any(|s| matches!(s, Step::Binary1 { .. })));
+        assert!(exec.steps.iter().any(|s| matches!(s, Step::Add1 { .. })));
+        assert!(exec.steps.iter().any(|s| matches!(s, Step::Mul1 { .. })));
+        assert!(exec.steps.iter().any(|s| matches!(s, Step::Binary1 { op: BinOp::Sub, .. })));
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Binary1 { op: BinOp::Pow, .. })));
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Unary1 { .. })));
         assert!(exec.steps.iter().any(|s| matches!(s, Step::Load1 { .. })));

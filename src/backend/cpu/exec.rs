@@ -514,17 +514,30 @@ fn lpdf_loop<F: crate::model::Family, const K: usize>(
         // The row groups' element loop (compiled for the host's vector units).
         rows::density_tile::<F, K, BLOCK>(&refs, grads, lps, w, mode);
         if kernel || any_grad {
-            for &(j, base, os) in outs {
-                if os == 1 {
-                    ws[base + start..base + start + w].copy_from_slice(&grads[j][..w]);
-                } else {
-                    grads[j][..w].chunks(SUM_BLOCK).for_each(|g| ws[base] += block_sum(g));
-                }
-            }
+            write_partials(ws, outs, &grads[..], start, w);
         }
         lps[..w].chunks(SUM_BLOCK).for_each(|l| total += block_sum(l));
     }
     total
+}
+
+/// Writes a tile's partials back for its elements `start..start + w`: a vector partial element
+/// by element, a scalar one added as sums over blocks of [`SUM_BLOCK`] (see [`Plan::outs`]).
+#[inline]
+fn write_partials<const N: usize>(
+    ws: &mut [f64],
+    outs: &[(usize, usize, usize)],
+    grads: &[[f64; N]],
+    start: usize,
+    w: usize,
+) {
+    for &(j, base, os) in outs {
+        if os == 1 {
+            super::lanes::copy(&mut ws[base + start..base + start + w], &grads[j][..w]);
+        } else {
+            grads[j][..w].chunks(SUM_BLOCK).for_each(|g| ws[base] += block_sum(g));
+        }
+    }
 }
 
 /// [`lpdf_loop`] for fewer than [`FEW`] elements (eight schools' vectors): the arguments in
@@ -560,13 +573,7 @@ fn lpdf_small<F: crate::model::Family, const K: usize>(
     let mode = rows::Mode::of(kernel, any_grad).sharing::<F>(|j| plan.stride[1 + j] != 1);
     rows::density_tile::<F, K, FEW>(&refs, grads, lps, n, mode);
     if kernel || any_grad {
-        for &(j, base, os) in &plan.outs[..plan.n_out] {
-            if os == 1 {
-                super::lanes::copy(&mut ws[base..base + n], &grads[j][..n]);
-            } else {
-                ws[base] += block_sum(&grads[j][..n]);
-            }
-        }
+        write_partials(ws, &plan.outs[..plan.n_out], &grads[..], 0, n);
     }
     block_sum(&lps[..n])
 }

@@ -49,11 +49,7 @@ impl Family for HalfCauchy {
             g[..2].fill(0.0);
             return f64::NEG_INFINITY;
         }
-        let k = Self::kernel_grad(x, p, g);
-        let kernel_beta = g[1];
-        let n = Self::log_normalizer_grad(p, g);
-        g[1] += kernel_beta;
-        k + n
+        super::lpdf_grad_from_split::<Self>(x, p, g)
     }
 
     fn log_normalizer(p: &[f64]) -> f64 {

@@ -409,6 +409,22 @@ impl DistKind {
     }
 }
 
+/// [`Family::lpdf_grad`] of a family that writes out its kernel and its normaliser: the
+/// kernel's value and partials plus the normaliser's, for the parameters in
+/// [`Family::NORMALIZER_PARAMS`].
+pub(crate) fn lpdf_grad_from_split<F: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+    let k = F::kernel_grad(x, p, g);
+    let mut kernel = [0.0; 8];
+    for &j in F::NORMALIZER_PARAMS {
+        kernel[j] = g[1 + j];
+    }
+    let n = F::log_normalizer_grad(p, g);
+    for &j in F::NORMALIZER_PARAMS {
+        g[1 + j] += kernel[j];
+    }
+    k + n
+}
+
 /// Standard normal draw via `rand_distr` (shared by the Gaussian-based samplers).
 pub(crate) fn std_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng)

@@ -57,11 +57,7 @@ impl Family for StudentT {
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        let k = Self::kernel_grad(x, p, g);
-        let kernel_nu = g[1];
-        let n = Self::log_normalizer_grad(p, g);
-        g[1] += kernel_nu;
-        k + n
+        super::lpdf_grad_from_split::<Self>(x, p, g)
     }
 
     fn log_normalizer(p: &[f64]) -> f64 {

@@ -46,7 +46,8 @@ struct Synthetic {
     /// Per chain: leaves since the trajectory began, the depth whose subtree turns it,
     /// the iteration.
     chains: Vec<(u32, u32, u64)>,
-    inv_mass: Vec<Vec<f64>>,
+    /// Every chain's inverse mass diagonal, chain after chain (as the GPU backend keeps it).
+    inv_mass: Vec<f64>,
 }
 
 impl Synthetic {
@@ -55,7 +56,7 @@ impl Synthetic {
             dim,
             rngs: ids.iter().map(|&c| ChainRng::new(seed, c)).collect(),
             chains: vec![(0, 1, 0); ids.len()],
-            inv_mass: vec![vec![1.0; dim]; ids.len()],
+            inv_mass: vec![1.0; dim * ids.len()],
         }
     }
 }
@@ -77,10 +78,10 @@ impl Backend for Synthetic {
         points.iter().map(|(_, q)| Some((logp(q), q.iter().map(|x| -x).collect()))).collect()
     }
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
-        self.inv_mass[chain].copy_from_slice(inv_mass);
+        self.inv_mass[chain * self.dim..(chain + 1) * self.dim].copy_from_slice(inv_mass);
     }
     fn inv_mass(&self, chain: usize) -> Vec<f64> {
-        self.inv_mass[chain].clone()
+        self.inv_mass[chain * self.dim..(chain + 1) * self.dim].to_vec()
     }
     fn set_low_rank(&mut self, _chain: usize, _low_rank: &exmc::backend::LowRank) {}
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> Result<()> {

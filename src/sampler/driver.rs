@@ -314,9 +314,9 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
     let per_draw: usize =
         g.constrain.program().outputs.iter().map(|(_, v)| g.constrain.program().lens[*v]).sum();
     let single = backend.single_precision().then(|| backend.dim());
-    let mut records = Records::new(n, (g.warmup, kept, per_draw), single)?;
     let shard_count = g.host_threads.min(n / MIN_SHARD_CHAINS).max(1);
     let size = n.div_ceil(shard_count).max(1);
+    let mut records = Records::new(n, (g.warmup, kept, per_draw), single, size)?;
     let mut counters = DriveCounters::default();
     let mut sinks = std::mem::take(&mut g.sinks);
     sinks.resize_with(n, Vec::new);
@@ -437,7 +437,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
             shards
                 .par_iter_mut()
                 .zip(g.machines.par_chunks_mut(size))
-                .zip(records.shards(size))
+                .zip(records.shards())
                 .zip(tails.par_chunks_mut(size))
                 .enumerate()
                 .for_each(draw_pass);
@@ -445,7 +445,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
             shards
                 .iter_mut()
                 .zip(g.machines.chunks_mut(size))
-                .zip(records.shards(size))
+                .zip(records.shards())
                 .zip(tails.chunks_mut(size))
                 .enumerate()
                 .for_each(draw_pass);

@@ -78,6 +78,21 @@ pub struct Fit {
     pub warnings: Vec<String>,
 }
 
+/// Chains per block when the strided records are gathered chain by chain.
+const BLOCK: usize = 64;
+
+/// Calls `f(chain, its history, draw)` for draws `0..draws` of every chain, [`BLOCK`] chains
+/// at a time and draw by draw within a block.
+fn by_blocks(records: &[ChainHistory<'_>], draws: usize, mut f: impl FnMut(usize, &ChainHistory<'_>, usize)) {
+    for (b, block) in records.chunks(BLOCK).enumerate() {
+        for d in 0..draws {
+            for (k, r) in block.iter().enumerate() {
+                f(b * BLOCK + k, r, d);
+            }
+        }
+    }
+}
+
 impl Fit {
     /// A fit read back from disk (a run directory's Zarr store, CmdStan CSV files): the
     /// trace alone, for what takes a [`Fit`] — [`posterior_predictive`](super::posterior_predictive),
@@ -106,24 +121,39 @@ impl Fit {
         cancelled: bool,
     ) -> Fit {
         let layout = TraceLayout::new(compiled);
-        let draws = records.iter().map(|r| r.kept.len()).min().unwrap_or(0);
+        let draws = records.iter().map(ChainHistory::kept_len).min().unwrap_or(0);
         let chains = records.len();
+        // The records are strided per chain (iteration by iteration over a group's chains):
+        // a few chains at a time, iteration by iteration, so that each read of a row of
+        // records serves several chains.
+        let mut values: Vec<Vec<f64>> =
+            layout.vars.iter().map(|l| vec![0.0; chains * draws * l.size()]).collect();
+        by_blocks(records, draws, |c, r, d| {
+            let row = r.values(d);
+            for (l, out) in layout.vars.iter().zip(&mut values) {
+                let at = (c * draws + d) * l.size();
+                out[at..at + l.size()].copy_from_slice(&row[l.offset..l.offset + l.size()]);
+            }
+        });
         let vars = layout
             .vars
             .iter()
-            .map(|l| {
-                let mut values = Vec::with_capacity(chains * draws * l.size());
-                for r in records {
-                    for d in 0..draws {
-                        let at = d * layout.per_draw + l.offset;
-                        values.extend_from_slice(&r.values[at..at + l.size()]);
-                    }
-                }
-                TraceVar { name: l.name.clone(), shape: l.shape.clone(), values, labels: l.labels.clone() }
+            .zip(values)
+            .map(|(l, values)| TraceVar {
+                name: l.name.clone(),
+                shape: l.shape.clone(),
+                values,
+                labels: l.labels.clone(),
             })
             .collect();
-        let (stats, warmup_stats) =
-            records.iter().map(|r| (r.kept[..draws].to_vec(), r.warmup.to_vec())).unzip();
+        let mut stats: Vec<Vec<_>> = (0..chains).map(|_| Vec::with_capacity(draws)).collect();
+        let mut kept: Vec<_> = records.iter().map(ChainHistory::kept).collect();
+        by_blocks(records, draws, |c, _, _| stats[c].extend(kept[c].next().copied()));
+        let mut warmup_stats: Vec<Vec<_>> =
+            records.iter().map(|r| Vec::with_capacity(r.warmup_len())).collect();
+        let mut warm: Vec<_> = records.iter().map(ChainHistory::warmup).collect();
+        let longest = records.iter().map(ChainHistory::warmup_len).max().unwrap_or(0);
+        by_blocks(records, longest, |c, _, _| warmup_stats[c].extend(warm[c].next().copied()));
         Fit {
             trace: Trace { chains, draws, vars, stats, warmup_stats },
             noncentered: compiled.noncentered.clone(),

@@ -1,9 +1,17 @@
 //! What a group's chains record, in three slabs for the whole group: warmup statistics, kept
-//! draws' statistics and kept draws' constrained values, each chain-major with room for every
-//! iteration up front. A finished draw is written at an address its chain and iteration
-//! decide, so the host loop reads no per-chain vector header before writing (at tens of
-//! thousands of chains those headers and the draws' lines are all cache misses), and the
-//! slabs are zeroed lazily by the system, page by page, as draws reach them.
+//! draws' statistics and kept draws' constrained values, with room for every iteration up
+//! front. A finished draw is written at an address its chain and iteration decide, so the
+//! host loop reads no per-chain vector header before writing, and the slabs are zeroed
+//! lazily by the system, page by page, as draws reach them.
+//!
+//! Each slab is cut into the host loop's shards (consecutive runs of chains, see
+//! [`Records::new`]), and each shard's part is laid out iteration by iteration: row `t` holds
+//! iteration `t` of every chain of the shard, chain after chain. The chains of a group move
+//! through their iterations nearly in step, so the draws one dispatch finishes land in a few
+//! rows, next to each other: one page serves dozens of chains' records (chain by chain, each
+//! chain's own row of iterations would put every draw on a page of its own, a TLB miss and
+//! soon a page fault per draw at tens of thousands of chains). A chain's history is then
+//! strided; [`ChainHistory`] reads it.
 
 use super::sink::ChainHistory;
 use crate::error::{Error, Result};
@@ -15,6 +23,8 @@ pub(crate) struct Records {
     warmup: usize,
     kept: usize,
     per_draw: usize,
+    /// Chains per shard (the last shard may hold fewer).
+    shard: usize,
     warm: Vec<DrawStats>,
     stats: Vec<DrawStats>,
     values: Vec<f64>,
@@ -36,11 +46,13 @@ fn zeroed<T: bytemuck::Zeroable>(n: usize, what: impl FnOnce() -> String) -> Res
 
 impl Records {
     /// Room for `chains` chains of `warmup` warmup iterations and `kept` kept draws of
-    /// `per_draw` values; with `moments` of dimension `dim` when `single`.
+    /// `per_draw` values, in shards of `shard` chains (see [`Records::shards`]); with
+    /// `moments` of dimension `dim` when `single`.
     pub(crate) fn new(
         chains: usize,
         (warmup, kept, per_draw): (usize, usize, usize),
         single: Option<usize>,
+        shard: usize,
     ) -> Result<Records> {
         let what = |part: &'static str| move || format!("the {part} of {chains} chains");
         let size = |factors: &[usize], part| crate::mem::check_len(crate::mem::product(factors), what(part));
@@ -48,6 +60,7 @@ impl Records {
             warmup,
             kept,
             per_draw,
+            shard: shard.max(1),
             warm: zeroed(size(&[chains, warmup], "warmup statistics")?, what("warmup statistics"))?,
             stats: zeroed(size(&[chains, kept], "draw statistics")?, what("draw statistics"))?,
             values: zeroed(size(&[chains, kept, per_draw], "trace")?, what("trace"))?,
@@ -69,18 +82,23 @@ impl Records {
 
     /// Everything chain `c` recorded so far.
     pub(crate) fn history(&self, c: usize) -> ChainHistory<'_> {
-        let [w, k] = self.lens[c];
-        let (w0, k0) = (c * self.warmup, c * self.kept);
-        ChainHistory {
-            warmup: &self.warm[w0..w0 + w],
-            kept: &self.stats[k0..k0 + k],
-            values: &self.values[k0 * self.per_draw..(k0 + k) * self.per_draw],
-        }
+        let (first, i) = (c - c % self.shard, c % self.shard);
+        let stride = self.shard.min(self.chains() - first);
+        // Chain `c`'s first record in a slab of `per` elements per chain and iteration.
+        let from = |per: usize, rows: usize| first * rows * per + i * per;
+        ChainHistory::new(
+            self.warm.get(from(1, self.warmup)..).unwrap_or(&[]),
+            self.stats.get(from(1, self.kept)..).unwrap_or(&[]),
+            self.values.get(from(self.per_draw, self.kept)..).unwrap_or(&[]),
+            (stride, self.per_draw),
+            self.lens[c],
+        )
     }
 
-    /// Mutable views of consecutive runs of `size` chains (the last may hold fewer).
-    pub(crate) fn shards(&mut self, size: usize) -> Vec<Shard<'_>> {
-        let size = size.max(1);
+    /// Mutable views of the shards' chains, consecutive runs of the `shard` chains given to
+    /// [`Records::new`] (the last may hold fewer).
+    pub(crate) fn shards(&mut self) -> Vec<Shard<'_>> {
+        let size = self.shard;
         let shape = (self.warmup, self.kept, self.per_draw);
         let (mut warm, mut stats, mut values) =
             (&mut self.warm[..], &mut self.stats[..], &mut self.values[..]);
@@ -121,17 +139,23 @@ pub(crate) struct Shard<'a> {
 }
 
 impl Shard<'_> {
+    /// Where iteration `row` of chain `i` sits in a slab of this shard (see the module docs).
+    fn at(&self, row: usize, i: usize) -> usize {
+        row * self.lens.len() + i
+    }
+
     /// Records warmup iteration `iteration` of chain `i`.
     pub(crate) fn warmup(&mut self, i: usize, iteration: usize, stats: DrawStats) {
-        self.warm[i * self.shape.0 + iteration] = stats;
+        let at = self.at(iteration, i);
+        self.warm[at] = stats;
         self.lens[i][0] = iteration + 1;
     }
 
     /// Records kept draw `draw` of chain `i` (unconstrained position `q`, for the moments of
     /// an f32 backend) and returns the room for its values.
     pub(crate) fn kept(&mut self, i: usize, draw: usize, stats: DrawStats, q: &[f64]) -> &mut [f64] {
-        let (_, kept, per_draw) = self.shape;
-        let at = i * kept + draw;
+        let per_draw = self.shape.2;
+        let at = self.at(draw, i);
         self.stats[at] = stats;
         self.lens[i][1] = draw + 1;
         if let Some(m) = self.moments.get_mut(i) {
@@ -143,12 +167,12 @@ impl Shard<'_> {
     /// Prefetches what iteration `iteration` of chain `i` will write (see
     /// [`crate::mem::prefetch`]): its statistics, and its values when it is a kept draw.
     pub(crate) fn prefetch(&self, i: usize, iteration: usize, thin: usize) {
-        let (warmup, kept, per_draw) = self.shape;
+        let (warmup, _, per_draw) = self.shape;
         crate::mem::prefetch(&self.lens[i..=i]);
         if iteration < warmup {
-            crate::mem::prefetch(&self.warm[i * warmup + iteration..][..1]);
+            crate::mem::prefetch(&self.warm[self.at(iteration, i)..][..1]);
         } else if (iteration - warmup).is_multiple_of(thin) {
-            let at = i * kept + (iteration - warmup) / thin;
+            let at = self.at((iteration - warmup) / thin, i);
             if at < self.stats.len() {
                 crate::mem::prefetch(&self.stats[at..=at]);
                 crate::mem::prefetch(&self.values[at * per_draw..(at + 1) * per_draw]);
@@ -198,21 +222,21 @@ mod tests {
     }
 
     /// Shards write their own chains' rows, and each chain's history holds exactly what was
-    /// written to it, in order, whatever the shard size.
+    /// written to it, in order, whatever the shard size (the last shard a short one or not).
     #[test]
     fn shards_write_each_chains_rows() {
         let (chains, warmup, kept, per_draw) = (5, 3, 2, 2);
         for size in [1, 2, 5, 9] {
-            let mut r = Records::new(chains, (warmup, kept, per_draw), Some(1)).unwrap();
-            for (s, shard) in r.shards(size).iter_mut().enumerate() {
+            let mut r = Records::new(chains, (warmup, kept, per_draw), Some(1), size).unwrap();
+            for (s, shard) in r.shards().iter_mut().enumerate() {
                 for i in 0..shard.lens.len() {
                     let c = (s * size + i) as f64;
                     for it in 0..warmup - (i % 2) {
                         shard.warmup(i, it, stats(100.0 * c + it as f64));
                     }
-                    if i % 2 == 0 {
-                        let v = shard.kept(i, 0, stats(-c), &[c]);
-                        v.copy_from_slice(&[c, c + 0.5]);
+                    for d in 0..kept - (i % 2) {
+                        let v = shard.kept(i, d, stats(-c - d as f64), &[c]);
+                        v.copy_from_slice(&[c, c + 0.5 + d as f64]);
                     }
                 }
             }
@@ -223,29 +247,43 @@ mod tests {
                 let local = c % size;
                 let want_warm: Vec<f64> =
                     (0..warmup - (local % 2)).map(|it| 100.0 * cf + it as f64).collect();
-                assert_eq!(
-                    h.warmup.iter().map(|s| s.lp).collect::<Vec<_>>(),
-                    want_warm,
-                    "size {size} chain {c}"
-                );
-                if local % 2 == 0 {
-                    assert_eq!(h.kept.iter().map(|s| s.lp).collect::<Vec<_>>(), vec![-cf]);
-                    assert_eq!(h.values, &[cf, cf + 0.5]);
-                    assert_eq!(r.moments[c].mean(), &[cf]);
-                } else {
-                    assert!(h.kept.is_empty() && h.values.is_empty());
-                    assert_eq!(r.moments[c].count(), 0);
+                assert_eq!(h.warmup().map(|s| s.lp).collect::<Vec<_>>(), want_warm, "size {size} chain {c}");
+                assert_eq!(h.warmup_len(), want_warm.len());
+                let draws = kept - (local % 2);
+                assert_eq!(h.kept_len(), draws);
+                let want_kept: Vec<f64> = (0..draws).map(|d| -cf - d as f64).collect();
+                assert_eq!(h.kept().map(|s| s.lp).collect::<Vec<_>>(), want_kept, "size {size} chain {c}");
+                for d in 0..draws {
+                    assert_eq!(h.values(d), &[cf, cf + 0.5 + d as f64], "size {size} chain {c} draw {d}");
                 }
+                assert_eq!(r.moments[c].count(), draws);
+                assert_eq!(r.moments[c].mean(), &[cf]);
             }
         }
+    }
+
+    /// A shard's records are laid out iteration by iteration: the same iteration of
+    /// consecutive chains sits side by side.
+    #[test]
+    fn one_iteration_of_a_shards_chains_is_contiguous() {
+        let mut r = Records::new(4, (2, 2, 3), None, 4).unwrap();
+        let mut shards = r.shards();
+        let shard = &mut shards[0];
+        let rows: Vec<usize> = (0..4).map(|i| shard.kept(i, 1, stats(0.0), &[]).as_ptr() as usize).collect();
+        for i in 1..4 {
+            assert_eq!(rows[i] - rows[i - 1], 3 * size_of::<f64>(), "values of chain {i}");
+        }
+        shard.warmup(0, 1, stats(1.0));
+        shard.warmup(1, 1, stats(2.0));
+        assert_eq!(shard.warm[4..6].iter().map(|s| s.lp).collect::<Vec<_>>(), [1.0, 2.0]);
     }
 
     /// A slab too large to address is a typed error naming it, not an abort.
     #[test]
     fn an_unaddressable_trace_is_an_error() {
-        let e = Records::new(1 << 40, (0, 1 << 20, 1 << 10), None).err().expect("too large");
+        let e = Records::new(1 << 40, (0, 1 << 20, 1 << 10), None, 1).err().expect("too large");
         assert!(e.to_string().contains("draw statistics of 1099511627776 chains"), "{e}");
-        let e = Records::new(1 << 10, (0, 1, 1 << 60), None).err().expect("too large");
+        let e = Records::new(1 << 10, (0, 1, 1 << 60), None, 1).err().expect("too large");
         assert!(e.to_string().contains("trace of 1024 chains"), "{e}");
     }
 }

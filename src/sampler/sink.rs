@@ -108,16 +108,63 @@ pub struct Batch<'a> {
     pub(super) records: &'a Records,
 }
 
-/// Everything one chain recorded so far.
+/// Everything one chain recorded so far: its warmup iterations' statistics, its kept draws'
+/// statistics and their constrained values. A group records its chains iteration by
+/// iteration, so a chain's records are read through these methods rather than as slices.
 #[derive(Clone, Copy, Debug)]
 pub struct ChainHistory<'a> {
-    /// Statistics of its warmup iterations.
-    pub warmup: &'a [DrawStats],
-    /// Statistics of its kept draws.
-    pub kept: &'a [DrawStats],
-    /// Constrained values of its kept draws, one after another (each laid out as
-    /// [`RunInfo::vars`]).
-    pub values: &'a [f64],
+    warmup: &'a [DrawStats],
+    kept: &'a [DrawStats],
+    values: &'a [f64],
+    /// Chains between one iteration of this chain and the next, and values per kept draw.
+    stride: usize,
+    per_draw: usize,
+    /// Warmup iterations and kept draws recorded.
+    lens: [usize; 2],
+}
+
+impl<'a> ChainHistory<'a> {
+    /// A chain's records: each slab from the chain's first record on, its iterations
+    /// `stride` records apart (values: `stride` draws of `per_draw` values apart).
+    pub(super) fn new(
+        warmup: &'a [DrawStats],
+        kept: &'a [DrawStats],
+        values: &'a [f64],
+        (stride, per_draw): (usize, usize),
+        lens: [usize; 2],
+    ) -> ChainHistory<'a> {
+        ChainHistory { warmup, kept, values, stride: stride.max(1), per_draw, lens }
+    }
+
+    /// Warmup iterations recorded.
+    pub fn warmup_len(&self) -> usize {
+        self.lens[0]
+    }
+
+    /// Kept draws recorded.
+    pub fn kept_len(&self) -> usize {
+        self.lens[1]
+    }
+
+    /// Statistics of its warmup iterations, in order.
+    pub fn warmup(&self) -> impl ExactSizeIterator<Item = &'a DrawStats> + use<'a> {
+        self.warmup.iter().step_by(self.stride).take(self.lens[0])
+    }
+
+    /// Statistics of its kept draws, in order.
+    pub fn kept(&self) -> impl ExactSizeIterator<Item = &'a DrawStats> + use<'a> {
+        self.kept.iter().step_by(self.stride).take(self.lens[1])
+    }
+
+    /// Constrained values of kept draw `draw` (laid out as [`RunInfo::vars`]).
+    ///
+    /// # Panics
+    /// If `draw` is not below [`ChainHistory::kept_len`].
+    pub fn values(&self, draw: usize) -> &'a [f64] {
+        assert!(draw < self.lens[1], "draw {draw} of {} kept draws", self.lens[1]);
+        let at = draw * self.stride * self.per_draw;
+        &self.values[at..at + self.per_draw]
+    }
 }
 
 impl<'a> Batch<'a> {

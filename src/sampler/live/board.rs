@@ -155,14 +155,15 @@ impl Inbox {
         };
         for (c, seen) in self.seen.iter_mut().enumerate() {
             let h = batch.history(c);
-            staged.extend(h.warmup[seen.0..].iter().map(|s| stage(c, Kind::Warmup, s)));
-            staged.extend(h.kept[seen.1..].iter().map(|s| stage(c, Kind::Kept, s)));
+            staged.extend(h.warmup().skip(seen.0).map(|s| stage(c, Kind::Warmup, s)));
+            staged.extend(h.kept().skip(seen.1).map(|s| stage(c, Kind::Kept, s)));
             if per_draw > 0 {
-                for draw in h.values[seen.1 * per_draw..].chunks_exact(per_draw) {
+                for d in seen.1..h.kept_len() {
+                    let draw = h.values(d);
                     values.extend(self.offsets.iter().map(|&o| draw[o]));
                 }
             }
-            *seen = (h.warmup.len(), h.kept.len());
+            *seen = (h.warmup_len(), h.kept_len());
             if let Some(complete) = self.stopped[c].take() {
                 staged.push(Staged {
                     chain: c as u32,

@@ -115,8 +115,12 @@ struct Shard {
     ended: Vec<usize>,
     /// The constraining program's workspace.
     ws: Vec<f64>,
-    /// Chains with a new inverse mass diagonal to install.
-    installs: Vec<usize>,
+    /// Chains with a new inverse mass diagonal to install, and where it sits in `metrics`.
+    installs: Vec<(usize, std::ops::Range<usize>)>,
+    /// The new diagonals, one after another: copied while the chain's adaptation state is in
+    /// cache, so the serial install reads one sequential buffer instead of following each
+    /// chain's pointers to its adapter again.
+    metrics: Vec<f64>,
     /// Low-rank corrections to install.
     low_ranks: Vec<(usize, LowRank)>,
     /// Pooled warmup draws: index among the dispatch's ended draws, acceptance, step size.
@@ -189,6 +193,7 @@ fn finish_draws(
     first: usize,
 ) {
     shard.installs.clear();
+    shard.metrics.clear();
     shard.low_ranks.clear();
     shard.pooled.clear();
     shard.waiting.clear();
@@ -261,7 +266,9 @@ fn finish_one(
         shard.pooled.push((k, out.stats.accept_stat, out.stats.step_size));
     }
     if out.new_inv_mass {
-        shard.installs.push(c);
+        let at = shard.metrics.len();
+        shard.metrics.extend_from_slice(m.inv_mass());
+        shard.installs.push((c, at..shard.metrics.len()));
     }
     if let Some(lr) = out.new_low_rank {
         shard.low_ranks.push((c, lr));
@@ -456,8 +463,8 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
             if let Some(e) = s.error.take() {
                 return Err(e);
             }
-            for &c in &s.installs {
-                backend.set_inv_mass(c, g.machines[c].inv_mass());
+            for (c, at) in &s.installs {
+                backend.set_inv_mass(*c, &s.metrics[at.clone()]);
             }
             for (c, lr) in &s.low_ranks {
                 backend.set_low_rank(*c, lr);

@@ -6,6 +6,8 @@ use super::trace::{Draws, Trace, TraceVar, moments};
 use crate::Error;
 use crate::compile::{Compiled, PointMap};
 use crate::diagnostics::{self, Summary};
+use crate::nuts::DrawStats;
+use rayon::prelude::*;
 
 /// Wall-clock times of a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -81,16 +83,60 @@ pub struct Fit {
 /// Chains per block when the strided records are gathered chain by chain.
 const BLOCK: usize = 64;
 
-/// Calls `f(chain, its history, draw)` for draws `0..draws` of every chain, [`BLOCK`] chains
-/// at a time and draw by draw within a block.
-fn by_blocks(records: &[ChainHistory<'_>], draws: usize, mut f: impl FnMut(usize, &ChainHistory<'_>, usize)) {
-    for (b, block) in records.chunks(BLOCK).enumerate() {
-        for d in 0..draws {
-            for (k, r) in block.iter().enumerate() {
-                f(b * BLOCK + k, r, d);
-            }
+/// The first `draws` kept draws' values of every chain, one chain-major vector per variable.
+/// The records are strided per chain (a group records iteration by iteration), so they are
+/// read [`BLOCK`] chains at a time, draw by draw, each row serving the block's chains; blocks
+/// run in parallel on the caller's rayon pool.
+fn gather_values(layout: &TraceLayout, records: &[ChainHistory<'_>], draws: usize) -> Vec<Vec<f64>> {
+    let chains = records.len();
+    let mut values: Vec<Vec<f64>> =
+        layout.vars.iter().map(|l| vec![0.0; chains * draws * l.size()]).collect();
+    // Each block's part of every variable.
+    let mut parts: Vec<Vec<&mut [f64]>> = (0..chains.div_ceil(BLOCK)).map(|_| Vec::new()).collect();
+    for (l, out) in layout.vars.iter().zip(&mut values) {
+        let mut rest = &mut out[..];
+        for (b, part) in parts.iter_mut().enumerate() {
+            let (head, tail) =
+                std::mem::take(&mut rest).split_at_mut(BLOCK.min(chains - b * BLOCK) * draws * l.size());
+            part.push(head);
+            rest = tail;
         }
     }
+    parts.into_par_iter().zip(records.par_chunks(BLOCK)).for_each(|(mut outs, block)| {
+        for d in 0..draws {
+            for (k, r) in block.iter().enumerate() {
+                let row = r.values(d);
+                for (l, out) in layout.vars.iter().zip(outs.iter_mut()) {
+                    let at = (k * draws + d) * l.size();
+                    out[at..at + l.size()].copy_from_slice(&row[l.offset..l.offset + l.size()]);
+                }
+            }
+        }
+    });
+    values
+}
+
+/// Every chain's statistics as `of` lists them, at most `rows` of each, gathered like
+/// [`gather_values`].
+fn gather_stats<'a, I>(
+    records: &[ChainHistory<'a>],
+    rows: usize,
+    of: impl Fn(&ChainHistory<'a>) -> I + Sync,
+) -> Vec<Vec<DrawStats>>
+where
+    I: Iterator<Item = &'a DrawStats>,
+{
+    records
+        .par_chunks(BLOCK)
+        .flat_map_iter(|block| {
+            let mut out: Vec<Vec<DrawStats>> = block.iter().map(|_| Vec::with_capacity(rows)).collect();
+            let mut its: Vec<I> = block.iter().map(&of).collect();
+            for _ in 0..rows {
+                out.iter_mut().zip(&mut its).for_each(|(o, it)| o.extend(it.next().copied()));
+            }
+            out
+        })
+        .collect()
 }
 
 impl Fit {
@@ -123,18 +169,7 @@ impl Fit {
         let layout = TraceLayout::new(compiled);
         let draws = records.iter().map(ChainHistory::kept_len).min().unwrap_or(0);
         let chains = records.len();
-        // The records are strided per chain (iteration by iteration over a group's chains):
-        // a few chains at a time, iteration by iteration, so that each read of a row of
-        // records serves several chains.
-        let mut values: Vec<Vec<f64>> =
-            layout.vars.iter().map(|l| vec![0.0; chains * draws * l.size()]).collect();
-        by_blocks(records, draws, |c, r, d| {
-            let row = r.values(d);
-            for (l, out) in layout.vars.iter().zip(&mut values) {
-                let at = (c * draws + d) * l.size();
-                out[at..at + l.size()].copy_from_slice(&row[l.offset..l.offset + l.size()]);
-            }
-        });
+        let values = gather_values(&layout, records, draws);
         let vars = layout
             .vars
             .iter()
@@ -146,14 +181,9 @@ impl Fit {
                 labels: l.labels.clone(),
             })
             .collect();
-        let mut stats: Vec<Vec<_>> = (0..chains).map(|_| Vec::with_capacity(draws)).collect();
-        let mut kept: Vec<_> = records.iter().map(ChainHistory::kept).collect();
-        by_blocks(records, draws, |c, _, _| stats[c].extend(kept[c].next().copied()));
-        let mut warmup_stats: Vec<Vec<_>> =
-            records.iter().map(|r| Vec::with_capacity(r.warmup_len())).collect();
-        let mut warm: Vec<_> = records.iter().map(ChainHistory::warmup).collect();
+        let stats = gather_stats(records, draws, ChainHistory::kept);
         let longest = records.iter().map(ChainHistory::warmup_len).max().unwrap_or(0);
-        by_blocks(records, longest, |c, _, _| warmup_stats[c].extend(warm[c].next().copied()));
+        let warmup_stats = gather_stats(records, longest, ChainHistory::warmup);
         Fit {
             trace: Trace { chains, draws, vars, stats, warmup_stats },
             noncentered: compiled.noncentered.clone(),
@@ -251,5 +281,57 @@ impl Fit {
             .iter()
             .map(|(_, c)| diagnostics::ess_bulk(&c.iter().map(Vec::as_slice).collect::<Vec<_>>()))
             .fold(f64::INFINITY, f64::min)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sampler::records::Records;
+
+    /// Gathering strided records chain by chain: 130 chains (two full blocks and a short one)
+    /// recorded in shards of 50, 50 and 30, each chain with its own count of warmup
+    /// iterations and kept draws, give every chain's values and statistics in order.
+    #[test]
+    fn gathering_strided_records_gives_each_chain_in_order() {
+        let (chains, warmup, kept) = (130, 3, 4);
+        let info = |name: &str, shape: Vec<usize>, offset| TraceVarInfo {
+            name: name.into(),
+            shape,
+            labels: None,
+            offset,
+        };
+        let layout = TraceLayout { vars: vec![info("a", vec![], 0), info("b", vec![2], 1)], per_draw: 3 };
+        let mut r = Records::new(chains, (warmup, kept, 3), None, 50).unwrap();
+        let draws_of = |c: usize| kept - usize::from(c.is_multiple_of(5));
+        for (s, mut shard) in r.shards().into_iter().enumerate() {
+            for c in s * 50..(s * 50 + 50).min(chains) {
+                let i = c - s * 50;
+                for t in 0..1 + c % 3 {
+                    shard.warmup(i, t, DrawStats { lp: (100 * c + t) as f64, ..DrawStats::default() });
+                }
+                for d in 0..draws_of(c) {
+                    let stats = DrawStats { lp: -((100 * c + d) as f64), ..DrawStats::default() };
+                    let v = shard.kept(i, d, stats, &[]);
+                    v.copy_from_slice(&[c as f64, (10 * c + d) as f64, (1000 * c + d) as f64]);
+                }
+            }
+        }
+        let records: Vec<ChainHistory<'_>> = (0..chains).map(|c| r.history(c)).collect();
+        let draws = kept - 1;
+        let values = gather_values(&layout, &records, draws);
+        assert_eq!((values[0].len(), values[1].len()), (chains * draws, chains * draws * 2));
+        let stats = gather_stats(&records, draws, ChainHistory::kept);
+        let warm = gather_stats(&records, warmup, ChainHistory::warmup);
+        for c in 0..chains {
+            for d in 0..draws {
+                let k = c * draws + d;
+                assert_eq!(values[0][k], c as f64, "chain {c} draw {d}");
+                assert_eq!(values[1][2 * k..2 * k + 2], [(10 * c + d) as f64, (1000 * c + d) as f64]);
+            }
+            let lp = |v: &Vec<DrawStats>| v.iter().map(|s| s.lp).collect::<Vec<_>>();
+            assert_eq!(lp(&stats[c]), (0..draws).map(|d| -((100 * c + d) as f64)).collect::<Vec<_>>());
+            assert_eq!(lp(&warm[c]), (0..1 + c % 3).map(|t| (100 * c + t) as f64).collect::<Vec<_>>());
+        }
     }
 }

@@ -660,14 +660,17 @@ impl<'m> Sampler<'m> {
             warnings.extend(precision::resolution_warnings(&compiled.pointmap, &moments));
         }
         let timing = Timing { compile_s, sampling_s };
-        let mut fit = Fit::assemble(
-            &compiled,
-            &records.histories(),
-            counters,
-            backend,
-            timing,
-            self.cancel.is_cancelled(),
-        );
+        // The trace is gathered on the run's threads.
+        let mut fit = pool.install(|| {
+            Fit::assemble(
+                &compiled,
+                &records.histories(),
+                counters,
+                backend,
+                timing,
+                self.cancel.is_cancelled(),
+            )
+        });
         fit.warnings = warnings;
         Ok(fit)
     }

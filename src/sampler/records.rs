@@ -81,7 +81,11 @@ impl Records {
     }
 
     /// Everything chain `c` recorded so far.
+    ///
+    /// # Panics
+    /// If the group has no chain `c`.
     pub(crate) fn history(&self, c: usize) -> ChainHistory<'_> {
+        assert!(c < self.chains(), "chain {c} of a group of {} chains", self.chains());
         let (first, i) = (c - c % self.shard, c % self.shard);
         let stride = self.shard.min(self.chains() - first);
         // Chain `c`'s first record in a slab of `per` elements per chain and iteration.
@@ -276,6 +280,10 @@ mod tests {
         shard.warmup(0, 1, stats(1.0));
         shard.warmup(1, 1, stats(2.0));
         assert_eq!(shard.warm[4..6].iter().map(|s| s.lp).collect::<Vec<_>>(), [1.0, 2.0]);
+        drop(shards);
+        // A history prints its counts and layout, not the group's slabs it reads from.
+        let h = format!("{:?}", r.history(1));
+        assert_eq!(h, "ChainHistory { warmup_len: 2, kept_len: 2, stride: 4, per_draw: 3 }");
     }
 
     /// A slab too large to address is a typed error naming it, not an abort.

@@ -111,7 +111,7 @@ pub struct Batch<'a> {
 /// Everything one chain recorded so far: its warmup iterations' statistics, its kept draws'
 /// statistics and their constrained values. A group records its chains iteration by
 /// iteration, so a chain's records are read through these methods rather than as slices.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct ChainHistory<'a> {
     warmup: &'a [DrawStats],
     kept: &'a [DrawStats],
@@ -121,6 +121,18 @@ pub struct ChainHistory<'a> {
     per_draw: usize,
     /// Warmup iterations and kept draws recorded.
     lens: [usize; 2],
+}
+
+/// The counts and the layout only: the slabs it reads reach over the whole group.
+impl std::fmt::Debug for ChainHistory<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainHistory")
+            .field("warmup_len", &self.lens[0])
+            .field("kept_len", &self.lens[1])
+            .field("stride", &self.stride)
+            .field("per_draw", &self.per_draw)
+            .finish()
+    }
 }
 
 impl<'a> ChainHistory<'a> {
@@ -189,7 +201,12 @@ impl<'a> Batch<'a> {
         self.records.per_draw()
     }
 
-    /// Everything chain `chain` (its index in the group) recorded so far.
+    /// Everything chain `chain` (its index in the group) recorded so far. The group records
+    /// iteration by iteration, so reading many chains a draw at a time follows its layout;
+    /// one chain alone strides across the group.
+    ///
+    /// # Panics
+    /// If `chain` is not below [`Batch::chains`].
     pub fn history(&self, chain: usize) -> ChainHistory<'a> {
         self.records.history(chain)
     }

@@ -24,8 +24,6 @@ pub struct Timing {
 pub(crate) struct TraceLayout {
     /// Variables in model order.
     pub vars: Vec<TraceVarInfo>,
-    /// Values per draw.
-    pub per_draw: usize,
 }
 
 impl TraceLayout {
@@ -51,7 +49,7 @@ impl TraceLayout {
                 offset: offset(k),
             })
             .collect();
-        TraceLayout { vars, per_draw: sizes.iter().sum() }
+        TraceLayout { vars }
     }
 }
 
@@ -301,7 +299,7 @@ mod tests {
             labels: None,
             offset,
         };
-        let layout = TraceLayout { vars: vec![info("a", vec![], 0), info("b", vec![2], 1)], per_draw: 3 };
+        let layout = TraceLayout { vars: vec![info("a", vec![], 0), info("b", vec![2], 1)] };
         let mut r = Records::new(chains, (warmup, kept, 3), None, 50).unwrap();
         let draws_of = |c: usize| kept - usize::from(c.is_multiple_of(5));
         for (s, mut shard) in r.shards().into_iter().enumerate() {

@@ -183,3 +183,24 @@ fn a_split_host_loop_pools_the_same_bits() {
     assert_eq!((serial.counters.host_shards, split.counters.host_shards), (1, 2));
     assert_eq!(split.trace, serial.trace);
 }
+
+/// Records of tens of megabytes, with a core left free (one thread): a thread faults their
+/// pages in ahead of the host loop (DECISIONS 75). The trace is the same bits as the built-in
+/// CPU backend's, whose small groups' records are faulted in by their writers.
+#[test]
+fn populated_records_give_the_same_bits() {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if cores < 2 {
+        eprintln!("skipped: one core, so no thread populates the records");
+        return;
+    }
+    let m = model();
+    let run = |one_group: bool| {
+        let s = Sampler::new(&m).chains(2_560).warmup(100).draws(100).seed(12).threads(1).progress(false);
+        let s = if one_group { s.backend_factory(one_cpu_group()) } else { s.backend(BackendChoice::Cpu) };
+        s.run().unwrap()
+    };
+    let (populated, grouped) = (run(true), run(false));
+    assert_eq!(populated.trace.draws, 100);
+    assert_eq!(populated.trace, grouped.trace);
+}

@@ -49,4 +49,9 @@ pub trait Backend: Send {
     fn single_precision(&self) -> bool {
         false
     }
+    /// Whether the steps compute on the host's cores (the CPU backend, a GPU adapter the CPU
+    /// emulates such as lavapipe), so that a core the host loop leaves free is not idle.
+    fn shares_host_cores(&self) -> bool {
+        true
+    }
 }

@@ -323,7 +323,11 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
     let single = backend.single_precision().then(|| backend.dim());
     let shard_count = g.host_threads.min(n / MIN_SHARD_CHAINS).max(1);
     let size = n.div_ceil(shard_count).max(1);
-    let mut records = Records::new(n, (g.warmup, kept, per_draw), single, size)?;
+    // Pages are faulted in ahead of the writers only where that work finds an idle core: the
+    // device is not the CPU, or the run's threads leave a core free (DECISIONS 75).
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let populate = !backend.shares_host_cores() || rayon::current_num_threads() < cores;
+    let mut records = Records::new(n, (g.warmup, kept, per_draw), single, size, populate)?;
     let mut counters = DriveCounters::default();
     let mut sinks = std::mem::take(&mut g.sinks);
     sinks.resize_with(n, Vec::new);

@@ -300,7 +300,7 @@ mod tests {
             offset,
         };
         let layout = TraceLayout { vars: vec![info("a", vec![], 0), info("b", vec![2], 1)] };
-        let mut r = Records::new(chains, (warmup, kept, 3), None, 50).unwrap();
+        let mut r = Records::new(chains, (warmup, kept, 3), None, 50, false).unwrap();
         let draws_of = |c: usize| kept - usize::from(c.is_multiple_of(5));
         for (s, mut shard) in r.shards().into_iter().enumerate() {
             for c in s * 50..(s * 50 + 50).min(chains) {

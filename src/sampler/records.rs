@@ -13,6 +13,9 @@
 //! soon a page fault per draw at tens of thousands of chains). A chain's history is then
 //! strided; [`ChainHistory`] reads it.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::sink::ChainHistory;
 use crate::error::{Error, Result};
 use crate::nuts::DrawStats;
@@ -20,6 +23,11 @@ use crate::nuts::mass_matrix::Welford;
 
 /// One group's records (see the module docs).
 pub(crate) struct Records {
+    /// Faults the slabs' pages in ahead of the writers (declared first: dropped, and its
+    /// thread joined, before the slabs are freed).
+    _populate: Option<crate::mem::Populator>,
+    /// Rows reached by the writers (warmup iterations, then kept draws), for the populator.
+    progress: Arc<AtomicUsize>,
     warmup: usize,
     kept: usize,
     per_draw: usize,
@@ -47,16 +55,21 @@ fn zeroed<T: bytemuck::Zeroable>(n: usize, what: impl FnOnce() -> String) -> Res
 impl Records {
     /// Room for `chains` chains of `warmup` warmup iterations and `kept` kept draws of
     /// `per_draw` values, in shards of `shard` chains (see [`Records::shards`]); with
-    /// `moments` of dimension `dim` when `single`.
+    /// `moments` of dimension `dim` when `single`. With `populate`, slabs of at least
+    /// [`crate::mem::POPULATE_MIN_BYTES`] are faulted in by a thread running ahead of the
+    /// writers ([`crate::mem::Populator`]).
     pub(crate) fn new(
         chains: usize,
         (warmup, kept, per_draw): (usize, usize, usize),
         single: Option<usize>,
         shard: usize,
+        populate: bool,
     ) -> Result<Records> {
         let what = |part: &'static str| move || format!("the {part} of {chains} chains");
         let size = |factors: &[usize], part| crate::mem::check_len(crate::mem::product(factors), what(part));
-        let records = Records {
+        let mut records = Records {
+            _populate: None,
+            progress: Arc::new(AtomicUsize::new(0)),
             warmup,
             kept,
             per_draw,
@@ -67,7 +80,56 @@ impl Records {
             lens: vec![[0; 2]; chains],
             moments: single.map_or_else(Vec::new, |dim| vec![Welford::new(dim); chains]),
         };
+        let bytes = (records.warm.len() + records.stats.len()) * size_of::<DrawStats>()
+            + records.values.len() * size_of::<f64>();
+        if populate && bytes >= crate::mem::POPULATE_MIN_BYTES {
+            // At most an eighth of the run, or 256 MB, ahead of the writers.
+            let rows = warmup + kept;
+            let lead = (rows / 8).min((256 << 20) * rows / bytes).max(1);
+            let order = records.populate_order();
+            records._populate = Some(crate::mem::Populator::start(order, records.progress.clone(), lead));
+        }
         Ok(records)
+    }
+
+    /// The slabs' byte ranges (first row, address, length) in the order the writers reach
+    /// them: the warmup statistics block of rows by block, every shard's part of a block in
+    /// turn, then the kept draws' statistics and values likewise (their rows counted after
+    /// the warmup's). Together they cover the three slabs exactly once.
+    fn populate_order(&self) -> Vec<(usize, usize, usize)> {
+        const BLOCKS: usize = 64;
+        let chains = self.chains();
+        let shards: Vec<(usize, usize)> =
+            (0..chains).step_by(self.shard).map(|f| (f, self.shard.min(chains - f))).collect();
+        let stats = size_of::<DrawStats>();
+        let mut out = Vec::new();
+        for (before, rows, slabs) in [
+            (0, self.warmup, vec![(self.warm.as_ptr() as usize, stats)]),
+            (
+                self.warmup,
+                self.kept,
+                vec![
+                    (self.stats.as_ptr() as usize, stats),
+                    (self.values.as_ptr() as usize, self.per_draw * size_of::<f64>()),
+                ],
+            ),
+        ] {
+            let blocks = BLOCKS.min(rows);
+            for b in 0..blocks {
+                let (r0, r1) = (b * rows / blocks, (b + 1) * rows / blocks);
+                for &(first, n) in &shards {
+                    // Shard `first..first + n`'s rows `r0..r1`, `bytes` per chain and row.
+                    for &(base, bytes) in &slabs {
+                        out.push((
+                            before + r0,
+                            base + (first * rows + r0 * n) * bytes,
+                            (r1 - r0) * n * bytes,
+                        ));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Chains recorded.
@@ -107,6 +169,7 @@ impl Records {
         let (mut warm, mut stats, mut values) =
             (&mut self.warm[..], &mut self.stats[..], &mut self.values[..]);
         let (mut lens, mut moments) = (&mut self.lens[..], &mut self.moments[..]);
+        let progress = &*self.progress;
         let mut out = Vec::new();
         while !lens.is_empty() {
             let n = size.min(lens.len());
@@ -117,6 +180,8 @@ impl Records {
                 values: cut(&mut values, n * shape.1 * shape.2),
                 lens: cut(&mut lens, n),
                 moments: cut(&mut moments, n),
+                progress,
+                front: 0,
             });
         }
         out
@@ -140,6 +205,10 @@ pub(crate) struct Shard<'a> {
     values: &'a mut [f64],
     lens: &'a mut [[usize; 2]],
     moments: &'a mut [Welford],
+    /// The group's rows reached (see [`Records::progress`]), and the furthest this shard
+    /// has told it.
+    progress: &'a AtomicUsize,
+    front: usize,
 }
 
 impl Shard<'_> {
@@ -153,6 +222,7 @@ impl Shard<'_> {
         let at = self.at(iteration, i);
         self.warm[at] = stats;
         self.lens[i][0] = iteration + 1;
+        self.reach(iteration + 1);
     }
 
     /// Records kept draw `draw` of chain `i` (unconstrained position `q`, for the moments of
@@ -162,10 +232,19 @@ impl Shard<'_> {
         let at = self.at(draw, i);
         self.stats[at] = stats;
         self.lens[i][1] = draw + 1;
+        self.reach(self.shape.0 + draw + 1);
         if let Some(m) = self.moments.get_mut(i) {
             m.add(q);
         }
         &mut self.values[at * per_draw..(at + 1) * per_draw]
+    }
+
+    /// Tells the populator that this shard's writes reached row `row` (once per row).
+    fn reach(&mut self, row: usize) {
+        if row > self.front {
+            self.front = row;
+            self.progress.fetch_max(row, Ordering::Relaxed);
+        }
     }
 
     /// Prefetches what iteration `iteration` of chain `i` will write (see
@@ -231,7 +310,7 @@ mod tests {
     fn shards_write_each_chains_rows() {
         let (chains, warmup, kept, per_draw) = (5, 3, 2, 2);
         for size in [1, 2, 5, 9] {
-            let mut r = Records::new(chains, (warmup, kept, per_draw), Some(1), size).unwrap();
+            let mut r = Records::new(chains, (warmup, kept, per_draw), Some(1), size, false).unwrap();
             for (s, shard) in r.shards().iter_mut().enumerate() {
                 for i in 0..shard.lens.len() {
                     let c = (s * size + i) as f64;
@@ -269,8 +348,48 @@ mod tests {
     /// A shard's records are laid out iteration by iteration: the same iteration of
     /// consecutive chains sits side by side.
     #[test]
+    fn the_populated_ranges_cover_each_slab_once_in_row_order() {
+        // Shards of 3, 3 and 1 chains; fewer rows than blocks, more rows than blocks, none.
+        for (warmup, kept, per_draw) in [(5, 7, 3), (130, 70, 2), (0, 9, 1), (4, 0, 2)] {
+            let r = Records::new(7, (warmup, kept, per_draw), None, 3, false).unwrap();
+            let slabs = [
+                (r.warm.as_ptr() as usize, r.warm.len() * size_of::<DrawStats>()),
+                (r.stats.as_ptr() as usize, r.stats.len() * size_of::<DrawStats>()),
+                (r.values.as_ptr() as usize, r.values.len() * size_of::<f64>()),
+            ];
+            let order = r.populate_order();
+            let rows: Vec<usize> = order.iter().map(|&(row, _, _)| row).collect();
+            assert!(rows.is_sorted(), "ranges in row order: {rows:?}");
+            let ranges: Vec<(usize, usize)> =
+                order.into_iter().filter(|&(_, _, n)| n > 0).map(|(_, a, n)| (a, n)).collect();
+            for (k, &(base, len)) in slabs.iter().enumerate() {
+                let mut mine: Vec<(usize, usize)> =
+                    ranges.iter().copied().filter(|&(a, _)| a >= base && a < base + len).collect();
+                // In row order within each shard: a shard's ranges come in ascending addresses.
+                for &(first, n) in &[(0, 3), (3, 3), (6, 1)] {
+                    let rows = if k == 0 { warmup } else { kept };
+                    let per = len / (7 * rows.max(1));
+                    let (lo, hi) = (base + first * rows * per, base + (first + n) * rows * per);
+                    let shard: Vec<usize> =
+                        mine.iter().filter(|&&(a, _)| a >= lo && a < hi).map(|&(a, _)| a).collect();
+                    assert!(shard.is_sorted(), "slab {k} shard {first}: {shard:?}");
+                }
+                mine.sort_unstable();
+                let mut at = base;
+                for (a, n) in mine {
+                    assert_eq!(a, at, "slab {k} of {:?}: a gap or an overlap", (warmup, kept, per_draw));
+                    at = a + n;
+                }
+                assert_eq!(at, base + len, "slab {k} of {:?} covered to its end", (warmup, kept, per_draw));
+            }
+            let inside = |&(a, n): &(usize, usize)| slabs.iter().any(|&(b, l)| a >= b && a + n <= b + l);
+            assert!(ranges.iter().all(inside), "every range lies in a slab");
+        }
+    }
+
+    #[test]
     fn one_iteration_of_a_shards_chains_is_contiguous() {
-        let mut r = Records::new(4, (2, 2, 3), None, 4).unwrap();
+        let mut r = Records::new(4, (2, 2, 3), None, 4, false).unwrap();
         let mut shards = r.shards();
         let shard = &mut shards[0];
         let rows: Vec<usize> = (0..4).map(|i| shard.kept(i, 1, stats(0.0), &[]).as_ptr() as usize).collect();
@@ -289,9 +408,9 @@ mod tests {
     /// A slab too large to address is a typed error naming it, not an abort.
     #[test]
     fn an_unaddressable_trace_is_an_error() {
-        let e = Records::new(1 << 40, (0, 1 << 20, 1 << 10), None, 1).err().expect("too large");
+        let e = Records::new(1 << 40, (0, 1 << 20, 1 << 10), None, 1, true).err().expect("too large");
         assert!(e.to_string().contains("draw statistics of 1099511627776 chains"), "{e}");
-        let e = Records::new(1 << 10, (0, 1, 1 << 60), None, 1).err().expect("too large");
+        let e = Records::new(1 << 10, (0, 1, 1 << 60), None, 1, true).err().expect("too large");
         assert!(e.to_string().contains("trace of 1024 chains"), "{e}");
     }
 }

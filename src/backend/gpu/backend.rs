@@ -364,6 +364,10 @@ impl Backend for GpuBackend {
         self.dim
     }
 
+    fn shares_host_cores(&self) -> bool {
+        self.gpu.is_cpu()
+    }
+
     fn n_chains(&self) -> usize {
         self.chain_ids.len()
     }

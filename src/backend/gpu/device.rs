@@ -305,6 +305,11 @@ impl Gpu {
         &self.info.name
     }
 
+    /// Whether the adapter is a CPU emulating a GPU (lavapipe, llvmpipe, WARP).
+    pub fn is_cpu(&self) -> bool {
+        self.info.device_type == wgpu::DeviceType::Cpu
+    }
+
     /// Whether f64 kernels are available.
     pub fn has_f64(&self) -> bool {
         self.f64

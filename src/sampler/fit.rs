@@ -78,6 +78,53 @@ pub struct Fit {
     pub warnings: Vec<String>,
 }
 
+/// The trace's buffers, made and faulted in before the chains finish (on a core the run
+/// leaves free, DECISIONS 76), for [`Fit::assemble`] to fill: a fresh buffer's pages are
+/// zeroed by the system at the first write, which on a virtual machine returning freed memory
+/// to its host costs more than the copy itself.
+#[derive(Debug, Default)]
+pub(crate) struct TraceBuffers {
+    /// Draws per chain the value buffers are laid out for.
+    draws: usize,
+    /// Per variable: `chains × draws × size` values.
+    values: Vec<Vec<f64>>,
+    /// Per chain: room for its kept draws' and its warmup's statistics.
+    stats: Vec<Vec<DrawStats>>,
+    warmup_stats: Vec<Vec<DrawStats>>,
+}
+
+impl TraceBuffers {
+    /// Buffers for `chains` chains of `draws` kept draws of variables of `sizes` values and
+    /// `warmup` warmup iterations, every page faulted in; None when an allocation fails (the
+    /// gathering then allocates as it goes, and reports a failure itself).
+    pub(crate) fn prepare(
+        sizes: &[usize],
+        chains: usize,
+        draws: usize,
+        warmup: usize,
+    ) -> Option<TraceBuffers> {
+        let mut values = Vec::with_capacity(sizes.len());
+        for &size in sizes {
+            let v: Vec<f64> =
+                bytemuck::allocation::try_zeroed_vec(chains.checked_mul(draws)?.checked_mul(size)?).ok()?;
+            crate::mem::populate_when_idle(&v);
+            values.push(v);
+        }
+        let rooms = |n: usize| -> Option<Vec<Vec<DrawStats>>> {
+            let mut out = Vec::new();
+            out.try_reserve_exact(chains).ok()?;
+            for _ in 0..chains {
+                let mut v = Vec::new();
+                v.try_reserve_exact(n).ok()?;
+                crate::mem::populate_when_idle(&v);
+                out.push(v);
+            }
+            Some(out)
+        };
+        Some(TraceBuffers { draws, values, stats: rooms(draws)?, warmup_stats: rooms(warmup)? })
+    }
+}
+
 /// Chains per block when the strided records are gathered chain by chain.
 const BLOCK: usize = 64;
 
@@ -85,10 +132,20 @@ const BLOCK: usize = 64;
 /// The records are strided per chain (a group records iteration by iteration), so they are
 /// read [`BLOCK`] chains at a time, draw by draw, each row serving the block's chains; blocks
 /// run in parallel on the caller's rayon pool.
-fn gather_values(layout: &TraceLayout, records: &[ChainHistory<'_>], draws: usize) -> Vec<Vec<f64>> {
+///
+/// `made`: buffers of exactly the right lengths, used instead of fresh ones.
+fn gather_values(
+    layout: &TraceLayout,
+    records: &[ChainHistory<'_>],
+    draws: usize,
+    made: Option<Vec<Vec<f64>>>,
+) -> Vec<Vec<f64>> {
     let chains = records.len();
-    let mut values: Vec<Vec<f64>> =
-        layout.vars.iter().map(|l| vec![0.0; chains * draws * l.size()]).collect();
+    let lens: Vec<usize> = layout.vars.iter().map(|l| chains * draws * l.size()).collect();
+    let mut values: Vec<Vec<f64>> = match made {
+        Some(v) if v.iter().map(Vec::len).eq(lens.iter().copied()) => v,
+        _ => lens.iter().map(|&n| vec![0.0; n]).collect(),
+    };
     // Each block's part of every variable.
     let mut parts: Vec<Vec<&mut [f64]>> = (0..chains.div_ceil(BLOCK)).map(|_| Vec::new()).collect();
     for (l, out) in layout.vars.iter().zip(&mut values) {
@@ -115,26 +172,27 @@ fn gather_values(layout: &TraceLayout, records: &[ChainHistory<'_>], draws: usiz
 }
 
 /// Every chain's statistics as `of` lists them, at most `rows` of each, gathered like
-/// [`gather_values`].
+/// [`gather_values`], into `made`'s vectors (one per chain, emptied first) where given.
 fn gather_stats<'a, I>(
     records: &[ChainHistory<'a>],
     rows: usize,
     of: impl Fn(&ChainHistory<'a>) -> I + Sync,
+    made: Vec<Vec<DrawStats>>,
 ) -> Vec<Vec<DrawStats>>
 where
     I: Iterator<Item = &'a DrawStats>,
 {
-    records
-        .par_chunks(BLOCK)
-        .flat_map_iter(|block| {
-            let mut out: Vec<Vec<DrawStats>> = block.iter().map(|_| Vec::with_capacity(rows)).collect();
-            let mut its: Vec<I> = block.iter().map(&of).collect();
-            for _ in 0..rows {
-                out.iter_mut().zip(&mut its).for_each(|(o, it)| o.extend(it.next().copied()));
-            }
-            out
-        })
-        .collect()
+    let mut out = made;
+    out.resize_with(records.len(), || Vec::with_capacity(rows));
+    out.truncate(records.len());
+    out.par_chunks_mut(BLOCK).zip(records.par_chunks(BLOCK)).for_each(|(out, block)| {
+        out.iter_mut().for_each(Vec::clear);
+        let mut its: Vec<I> = block.iter().map(&of).collect();
+        for _ in 0..rows {
+            out.iter_mut().zip(&mut its).for_each(|(o, it)| o.extend(it.next().copied()));
+        }
+    });
+    out
 }
 
 impl Fit {
@@ -156,9 +214,11 @@ impl Fit {
         }
     }
 
+    /// The fit of a run's records, gathered into `made` where its buffers fit.
     pub(crate) fn assemble(
         compiled: &Compiled,
         records: &[ChainHistory<'_>],
+        made: Option<TraceBuffers>,
         counters: DriveCounters,
         backend: String,
         timing: Timing,
@@ -167,7 +227,8 @@ impl Fit {
         let layout = TraceLayout::new(compiled);
         let draws = records.iter().map(ChainHistory::kept_len).min().unwrap_or(0);
         let chains = records.len();
-        let values = gather_values(&layout, records, draws);
+        let made = made.unwrap_or_default();
+        let values = gather_values(&layout, records, draws, (made.draws == draws).then_some(made.values));
         let vars = layout
             .vars
             .iter()
@@ -179,9 +240,9 @@ impl Fit {
                 labels: l.labels.clone(),
             })
             .collect();
-        let stats = gather_stats(records, draws, ChainHistory::kept);
+        let stats = gather_stats(records, draws, ChainHistory::kept, made.stats);
         let longest = records.iter().map(ChainHistory::warmup_len).max().unwrap_or(0);
-        let warmup_stats = gather_stats(records, longest, ChainHistory::warmup);
+        let warmup_stats = gather_stats(records, longest, ChainHistory::warmup, made.warmup_stats);
         Fit {
             trace: Trace { chains, draws, vars, stats, warmup_stats },
             noncentered: compiled.noncentered.clone(),
@@ -317,10 +378,15 @@ mod tests {
         }
         let records: Vec<ChainHistory<'_>> = (0..chains).map(|c| r.history(c)).collect();
         let draws = kept - 1;
-        let values = gather_values(&layout, &records, draws);
+        // Fresh buffers, and made ones (of the right lengths; for statistics, too few).
+        let made = TraceBuffers::prepare(&[1, 2], chains, draws, warmup).unwrap();
+        let values = gather_values(&layout, &records, draws, None);
+        assert_eq!(gather_values(&layout, &records, draws, Some(made.values)), values);
         assert_eq!((values[0].len(), values[1].len()), (chains * draws, chains * draws * 2));
-        let stats = gather_stats(&records, draws, ChainHistory::kept);
-        let warm = gather_stats(&records, warmup, ChainHistory::warmup);
+        let stats = gather_stats(&records, draws, ChainHistory::kept, Vec::new());
+        let warm = gather_stats(&records, warmup, ChainHistory::warmup, Vec::new());
+        assert_eq!(gather_stats(&records, draws, ChainHistory::kept, made.stats[..7].to_vec()), stats);
+        assert_eq!(gather_stats(&records, warmup, ChainHistory::warmup, made.warmup_stats), warm);
         for c in 0..chains {
             for d in 0..draws {
                 let k = c * draws + d;

@@ -646,8 +646,10 @@ impl<'m> Sampler<'m> {
         let mut writers = self.writers.clone();
         writers.extend(live.map(|v| Arc::new(v.clone()) as Arc<dyn TraceWriter>));
         let sinks = open_writers(&writers, &run_info)?;
+        let made = self.trace_buffers(&compiled, ids.len(), choice, threads);
         let (records, counters, backend, single) =
             pool.install(|| self.sample(&compiled, &ids, threads, choice, (&writers, &run_info, &sinks)))?;
+        let made = made.and_then(|t| t.join().ok().flatten());
         for w in &writers {
             w.close(&run_info)?;
         }
@@ -665,6 +667,7 @@ impl<'m> Sampler<'m> {
             Fit::assemble(
                 &compiled,
                 &records.histories(),
+                made,
                 counters,
                 backend,
                 timing,
@@ -673,6 +676,40 @@ impl<'m> Sampler<'m> {
         });
         fit.warnings = warnings;
         Ok(fit)
+    }
+
+    /// A thread making the trace's buffers (faulted in) while the chains run, where that work
+    /// finds an idle core (a hardware GPU computes, or the run's threads leave a core free)
+    /// and the trace is large enough to be worth it (DECISIONS 76).
+    fn trace_buffers(
+        &self,
+        compiled: &Compiled,
+        chains: usize,
+        choice: BackendChoice,
+        threads: usize,
+    ) -> Option<std::thread::JoinHandle<Option<fit::TraceBuffers>>> {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let device =
+            choice == BackendChoice::Gpu && crate::backend::gpu::device::hardware_adapter().is_some();
+        if !device && threads >= cores {
+            return None;
+        }
+        let sizes: Vec<usize> = fit::TraceLayout::new(compiled).vars.iter().map(|v| v.size()).collect();
+        let (kept, warmup) = (self.draws.div_ceil(self.thin), self.warmup_len());
+        let per_chain =
+            kept.saturating_mul(sizes.iter().sum::<usize>().saturating_mul(size_of::<f64>())).saturating_add(
+                (kept.saturating_add(warmup)).saturating_mul(size_of::<crate::nuts::DrawStats>()),
+            );
+        if chains.saturating_mul(per_chain) < crate::mem::POPULATE_MIN_BYTES {
+            return None;
+        }
+        std::thread::Builder::new()
+            .name("exmc-trace-buffers".into())
+            .spawn(move || {
+                crate::mem::lowest_priority();
+                fit::TraceBuffers::prepare(&sizes, chains, kept, warmup)
+            })
+            .ok()
     }
 
     /// The metric the run adapts ([`Metric::resolve`]).

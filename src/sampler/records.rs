@@ -2,7 +2,8 @@
 //! draws' statistics and kept draws' constrained values, with room for every iteration up
 //! front. A finished draw is written at an address its chain and iteration decide, so the
 //! host loop reads no per-chain vector header before writing, and the slabs are zeroed
-//! lazily by the system, page by page, as draws reach them.
+//! lazily by the system, page by page, as draws reach them, or, where a core is free, by a
+//! thread that faults their pages in a little ahead of the writers ([`crate::mem::Populator`]).
 //!
 //! Each slab is cut into the host loop's shards (consecutive runs of chains, see
 //! [`Records::new`]), and each shard's part is laid out iteration by iteration: row `t` holds
@@ -83,9 +84,9 @@ impl Records {
         let bytes = (records.warm.len() + records.stats.len()) * size_of::<DrawStats>()
             + records.values.len() * size_of::<f64>();
         if populate && bytes >= crate::mem::POPULATE_MIN_BYTES {
-            // At most an eighth of the run, or 256 MB, ahead of the writers.
+            // At most an eighth of the run, or about 256 MB, ahead of the writers.
             let rows = warmup + kept;
-            let lead = (rows / 8).min((256 << 20) * rows / bytes).max(1);
+            let lead = (rows / 8).min((256 << 20) / (bytes / rows).max(1)).max(1);
             let order = records.populate_order();
             records._populate = Some(crate::mem::Populator::start(order, records.progress.clone(), lead));
         }
@@ -181,7 +182,7 @@ impl Records {
                 lens: cut(&mut lens, n),
                 moments: cut(&mut moments, n),
                 progress,
-                front: 0,
+                front: progress.load(Ordering::Relaxed),
             });
         }
         out
@@ -239,7 +240,8 @@ impl Shard<'_> {
         &mut self.values[at * per_draw..(at + 1) * per_draw]
     }
 
-    /// Tells the populator that this shard's writes reached row `row` (once per row).
+    /// Tells the populator that this shard's writes reached row `row` (an atomic operation
+    /// only when the row is further than any this shard, or the group, had reached).
     fn reach(&mut self, row: usize) {
         if row > self.front {
             self.front = row;
@@ -345,8 +347,8 @@ mod tests {
         }
     }
 
-    /// A shard's records are laid out iteration by iteration: the same iteration of
-    /// consecutive chains sits side by side.
+    /// The populator's ranges tile the slabs, and each is labelled with a row no later than
+    /// any record it holds (the row the writers reach it at).
     #[test]
     fn the_populated_ranges_cover_each_slab_once_in_row_order() {
         // Shards of 3, 3 and 1 chains; fewer rows than blocks, more rows than blocks, none.
@@ -384,9 +386,36 @@ mod tests {
             }
             let inside = |&(a, n): &(usize, usize)| slabs.iter().any(|&(b, l)| a >= b && a + n <= b + l);
             assert!(ranges.iter().all(inside), "every range lies in a slab");
+            // Each record lies in a range whose row the writers reach no later than the record.
+            let order = r.populate_order();
+            let row_of = |addr: usize| {
+                order.iter().find(|&&(_, a, n)| addr >= a && addr < a + n).map(|&(row, _, _)| row)
+            };
+            let mut r = r;
+            let mut shards = r.shards();
+            for (k, shard) in shards.iter_mut().enumerate() {
+                for i in 0..shard.lens.len() {
+                    for t in 0..warmup {
+                        let at = shard.at(t, i);
+                        let addr = shard.warm[at..].as_ptr() as usize;
+                        let row = row_of(addr).expect("a warmup record in a range");
+                        assert!(row <= t, "shard {k} chain {i} warmup {t}: range row {row}");
+                    }
+                    for d in 0..kept {
+                        let record = shard.stats[shard.at(d, i)..].as_ptr() as usize;
+                        let values = shard.kept(i, d, stats(0.0), &[]).as_ptr() as usize;
+                        for addr in [record, values] {
+                            let row = row_of(addr).expect("a kept record in a range");
+                            assert!(row <= warmup + d, "shard {k} chain {i} draw {d}: range row {row}");
+                        }
+                    }
+                }
+            }
         }
     }
 
+    /// A shard's records are laid out iteration by iteration: the same iteration of
+    /// consecutive chains sits side by side.
     #[test]
     fn one_iteration_of_a_shards_chains_is_contiguous() {
         let mut r = Records::new(4, (2, 2, 3), None, 4, false).unwrap();

@@ -184,18 +184,21 @@ fn populate_pieces(addr: usize, len: usize, stop: &AtomicBool, piece: usize, bef
 /// alive: their writers need their pages first, and faulting threads slow each other (on this
 /// project's VM, starting as the populators did cost the host loop 2–5 ns per chain per
 /// dispatch; DECISIONS 76). Nothing `v` holds changes.
-pub(crate) fn populate_when_idle<T>(v: &Vec<T>) {
-    populate_span_when_idle(v.as_ptr() as usize, v.capacity() * size_of::<T>());
+/// It gives up once `stop` returns true.
+pub(crate) fn populate_when_idle<T>(v: &Vec<T>, stop: &dyn Fn() -> bool) {
+    populate_span_when_idle(v.as_ptr() as usize, v.capacity() * size_of::<T>(), stop);
 }
 
 /// [`populate_when_idle`] for `len` bytes at `addr`.
-fn populate_span_when_idle(addr: usize, len: usize) {
+fn populate_span_when_idle(addr: usize, len: usize, stop: &dyn Fn() -> bool) {
+    let stopped = AtomicBool::new(false);
     let idle = || {
-        while POPULATORS.load(Ordering::Relaxed) > 0 {
+        while POPULATORS.load(Ordering::Relaxed) > 0 && !stop() {
             std::thread::sleep(PAUSE);
         }
+        stopped.store(stop(), Ordering::Relaxed);
     };
-    populate_pieces(addr, len, &AtomicBool::new(false), 1 << 17, idle);
+    populate_pieces(addr, len, &stopped, 1 << 17, idle);
 }
 
 /// Lowers the calling thread's scheduling priority to the least (nice 19), for background
@@ -317,7 +320,7 @@ mod tests {
         let progress = Arc::new(AtomicUsize::new(0));
         let p = super::Populator::start(vec![(5, a.0, len)], progress.clone(), 1);
         let (b_addr, b_len) = (b.0, b.1);
-        let filler = std::thread::spawn(move || super::populate_span_when_idle(b_addr, b_len));
+        let filler = std::thread::spawn(move || super::populate_span_when_idle(b_addr, b_len, &|| false));
         std::thread::sleep(std::time::Duration::from_millis(100));
         assert_eq!(a.resident(), 0, "row 5 with lead 1 waits while progress is 0");
         progress.store(3, Ordering::Relaxed);

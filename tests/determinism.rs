@@ -82,6 +82,38 @@ fn cancellation_returns_draws_so_far() {
 /// A factory's backends run the chains: a factory making the CPU backend gives the built-in
 /// CPU backend's trace bit for bit, and its backend's name; a factory's error ends the run
 /// with that error.
+/// The same on one thread, where a core is free: every group's records (200 MB for a
+/// million draws) have a populator waiting for draws that will not come, and the trace's
+/// buffers are being made; the run still ends, with the draws so far (DECISIONS 75, 76).
+#[test]
+fn cancellation_with_populators_waiting_returns_draws_so_far() {
+    let m = model();
+    let token = CancelToken::new();
+    let canceller = {
+        let token = token.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            token.cancel();
+        })
+    };
+    let fit = Sampler::new(&m)
+        .backend(BackendChoice::Cpu)
+        .chains(2)
+        .threads(1)
+        .warmup(100)
+        .draws(1_000_000)
+        .seed(1)
+        .cancel_token(token)
+        .progress(false)
+        .run()
+        .unwrap();
+    canceller.join().unwrap();
+    assert!(fit.cancelled);
+    assert!(fit.trace.draws > 0 && fit.trace.draws < 1_000_000, "{} draws", fit.trace.draws);
+    assert!(fit.trace.stats.iter().all(|s| s.len() == fit.trace.draws));
+    assert_eq!(fit.trace.var("theta").unwrap().values.len(), 2 * fit.trace.draws * 8);
+}
+
 #[test]
 fn backend_factory_supplies_the_backends() {
     use exmc::backend::{Backend, CpuBackend};

@@ -95,19 +95,20 @@ pub(crate) struct TraceBuffers {
 
 impl TraceBuffers {
     /// Buffers for `chains` chains of `draws` kept draws of variables of `sizes` values and
-    /// `warmup` warmup iterations, every page faulted in; None when an allocation fails (the
-    /// gathering then allocates as it goes, and reports a failure itself).
+    /// `warmup` warmup iterations, their pages faulted in (see [`crate::mem::populate_when_idle`])
+    /// until `stop` says the run was cancelled; None when an allocation fails (the gathering
+    /// then allocates as it goes).
     pub(crate) fn prepare(
         sizes: &[usize],
         chains: usize,
-        draws: usize,
-        warmup: usize,
+        (draws, warmup): (usize, usize),
+        stop: &dyn Fn() -> bool,
     ) -> Option<TraceBuffers> {
         let mut values = Vec::with_capacity(sizes.len());
         for &size in sizes {
             let v: Vec<f64> =
                 bytemuck::allocation::try_zeroed_vec(chains.checked_mul(draws)?.checked_mul(size)?).ok()?;
-            crate::mem::populate_when_idle(&v);
+            crate::mem::populate_when_idle(&v, stop);
             values.push(v);
         }
         let rooms = |n: usize| -> Option<Vec<Vec<DrawStats>>> {
@@ -116,7 +117,7 @@ impl TraceBuffers {
             for _ in 0..chains {
                 let mut v = Vec::new();
                 v.try_reserve_exact(n).ok()?;
-                crate::mem::populate_when_idle(&v);
+                crate::mem::populate_when_idle(&v, stop);
                 out.push(v);
             }
             Some(out)
@@ -379,7 +380,7 @@ mod tests {
         let records: Vec<ChainHistory<'_>> = (0..chains).map(|c| r.history(c)).collect();
         let draws = kept - 1;
         // Fresh buffers, and made ones (of the right lengths; for statistics, too few).
-        let made = TraceBuffers::prepare(&[1, 2], chains, draws, warmup).unwrap();
+        let made = TraceBuffers::prepare(&[1, 2], chains, (draws, warmup), &|| false).unwrap();
         let values = gather_values(&layout, &records, draws, None);
         assert_eq!(gather_values(&layout, &records, draws, Some(made.values)), values);
         assert_eq!((values[0].len(), values[1].len()), (chains * draws, chains * draws * 2));

@@ -647,8 +647,11 @@ impl<'m> Sampler<'m> {
         writers.extend(live.map(|v| Arc::new(v.clone()) as Arc<dyn TraceWriter>));
         let sinks = open_writers(&writers, &run_info)?;
         let made = self.trace_buffers(&compiled, ids.len(), choice, threads);
-        let (records, counters, backend, single) =
+        let (mut records, counters, backend, single) =
             pool.install(|| self.sample(&compiled, &ids, threads, choice, (&writers, &run_info, &sinks)))?;
+        // The record populators end before the trace's buffers are waited for: those wait for
+        // them, and a cancelled run's would wait for progress that will not come.
+        records.stop_populating();
         let made = made.and_then(|t| t.join().ok().flatten());
         for w in &writers {
             w.close(&run_info)?;
@@ -696,6 +699,7 @@ impl<'m> Sampler<'m> {
         }
         let sizes: Vec<usize> = fit::TraceLayout::new(compiled).vars.iter().map(|v| v.size()).collect();
         let (kept, warmup) = (self.draws.div_ceil(self.thin), self.warmup_len());
+        let cancel = self.cancel.clone();
         let per_chain =
             kept.saturating_mul(sizes.iter().sum::<usize>().saturating_mul(size_of::<f64>())).saturating_add(
                 (kept.saturating_add(warmup)).saturating_mul(size_of::<crate::nuts::DrawStats>()),
@@ -707,7 +711,7 @@ impl<'m> Sampler<'m> {
             .name("exmc-trace-buffers".into())
             .spawn(move || {
                 crate::mem::lowest_priority();
-                fit::TraceBuffers::prepare(&sizes, chains, kept, warmup)
+                fit::TraceBuffers::prepare(&sizes, chains, (kept, warmup), &|| cancel.is_cancelled())
             })
             .ok()
     }

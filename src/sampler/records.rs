@@ -26,7 +26,7 @@ use crate::nuts::mass_matrix::Welford;
 pub(crate) struct Records {
     /// Faults the slabs' pages in ahead of the writers (declared first: dropped, and its
     /// thread joined, before the slabs are freed).
-    _populate: Option<crate::mem::Populator>,
+    populator: Option<crate::mem::Populator>,
     /// Rows reached by the writers (warmup iterations, then kept draws), for the populator.
     progress: Arc<AtomicUsize>,
     warmup: usize,
@@ -69,7 +69,7 @@ impl Records {
         let what = |part: &'static str| move || format!("the {part} of {chains} chains");
         let size = |factors: &[usize], part| crate::mem::check_len(crate::mem::product(factors), what(part));
         let mut records = Records {
-            _populate: None,
+            populator: None,
             progress: Arc::new(AtomicUsize::new(0)),
             warmup,
             kept,
@@ -88,7 +88,7 @@ impl Records {
             let rows = warmup + kept;
             let lead = (rows / 8).min((256 << 20) / (bytes / rows).max(1)).max(1);
             let order = records.populate_order();
-            records._populate = Some(crate::mem::Populator::start(order, records.progress.clone(), lead));
+            records.populator = Some(crate::mem::Populator::start(order, records.progress.clone(), lead));
         }
         Ok(records)
     }
@@ -286,6 +286,12 @@ impl RunRecords {
         RunRecords { groups: groups.into_iter().map(|(_, r)| r).collect(), order }
     }
 
+    /// Stops and joins every group's populator (the run is over: what is left to fault in
+    /// will not be written, and threads waiting for the populators may go on).
+    pub(crate) fn stop_populating(&mut self) {
+        self.groups.iter_mut().for_each(|g| g.populator = None);
+    }
+
     /// Everything each chain recorded, in the run's order.
     pub(crate) fn histories(&self) -> Vec<ChainHistory<'_>> {
         self.order.iter().map(|&(g, i)| self.groups[g].history(i)).collect()
@@ -350,7 +356,7 @@ mod tests {
     /// The populator's ranges tile the slabs, and each is labelled with a row no later than
     /// any record it holds (the row the writers reach it at).
     #[test]
-    fn the_populated_ranges_cover_each_slab_once_in_row_order() {
+    fn thepopulatord_ranges_cover_each_slab_once_in_row_order() {
         // Shards of 3, 3 and 1 chains; fewer rows than blocks, more rows than blocks, none.
         for (warmup, kept, per_draw) in [(5, 7, 3), (130, 70, 2), (0, 9, 1), (4, 0, 2)] {
             let r = Records::new(7, (warmup, kept, per_draw), None, 3, false).unwrap();

@@ -192,13 +192,19 @@ pub(crate) fn populate_when_idle<T>(v: &Vec<T>, stop: &dyn Fn() -> bool) {
 /// [`populate_when_idle`] for `len` bytes at `addr`.
 fn populate_span_when_idle(addr: usize, len: usize, stop: &dyn Fn() -> bool) {
     let stopped = AtomicBool::new(false);
-    let idle = || {
-        while POPULATORS.load(Ordering::Relaxed) > 0 && !stop() {
-            std::thread::sleep(PAUSE);
-        }
-        stopped.store(stop(), Ordering::Relaxed);
-    };
+    let idle = || stopped.store(!wait_until_idle(stop), Ordering::Relaxed);
     populate_pieces(addr, len, &stopped, 1 << 17, idle);
+}
+
+/// Waits until no [`Populator`] is alive (true) or `stop` returns true (false).
+pub(crate) fn wait_until_idle(stop: &dyn Fn() -> bool) -> bool {
+    while POPULATORS.load(Ordering::Relaxed) > 0 {
+        if stop() {
+            return false;
+        }
+        std::thread::sleep(PAUSE);
+    }
+    !stop()
 }
 
 /// Lowers the calling thread's scheduling priority to the least (nice 19), for background

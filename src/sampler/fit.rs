@@ -96,8 +96,10 @@ pub(crate) struct TraceBuffers {
 impl TraceBuffers {
     /// Buffers for `chains` chains of `draws` kept draws of variables of `sizes` values and
     /// `warmup` warmup iterations, their pages faulted in (see [`crate::mem::populate_when_idle`])
-    /// until `stop` says the run was cancelled; None when an allocation fails (the gathering
-    /// then allocates as it goes).
+    /// until `stop` says the run is over or cancelled; None when an allocation fails (the
+    /// gathering then allocates as it goes). Everything is allocated at once (the value
+    /// buffers' pages untouched; the statistics vectors' allocator headers touch about half of
+    /// theirs), and faulted in once no record populator is alive.
     pub(crate) fn prepare(
         sizes: &[usize],
         chains: usize,
@@ -126,6 +128,49 @@ impl TraceBuffers {
     }
 }
 
+/// The thread making a run's [`TraceBuffers`] (see [`crate::Sampler`]'s `trace_buffers`).
+/// Dropped without [`Preparer::finish`] (a failed run), it tells the thread to stop.
+pub(crate) struct Preparer {
+    thread: Option<std::thread::JoinHandle<Option<TraceBuffers>>>,
+    /// Raised when the run's loop is over: the thread stops faulting pages in.
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Preparer {
+    /// Starts making buffers for `chains` chains of `(draws, warmup)` iterations of variables
+    /// of `sizes` values, at the lowest priority; the faulting stops when `cancel` does.
+    pub(crate) fn start(
+        sizes: Vec<usize>,
+        chains: usize,
+        shape: (usize, usize),
+        cancel: super::CancelToken,
+    ) -> Option<Preparer> {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = done.clone();
+        let thread = std::thread::Builder::new()
+            .name("exmc-trace-buffers".into())
+            .spawn(move || {
+                crate::mem::lowest_priority();
+                let stop = || cancel.is_cancelled() || flag.load(std::sync::atomic::Ordering::Relaxed);
+                TraceBuffers::prepare(&sizes, chains, shape, &stop)
+            })
+            .ok()?;
+        Some(Preparer { thread: Some(thread), done })
+    }
+
+    /// The buffers, once the thread has stopped faulting (told that the loop is over).
+    pub(crate) fn finish(mut self) -> Option<TraceBuffers> {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.take()?.join().ok().flatten()
+    }
+}
+
+impl Drop for Preparer {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// Chains per block when the strided records are gathered chain by chain.
 const BLOCK: usize = 64;
 
@@ -143,9 +188,9 @@ fn gather_values(
 ) -> Vec<Vec<f64>> {
     let chains = records.len();
     let lens: Vec<usize> = layout.vars.iter().map(|l| chains * draws * l.size()).collect();
-    let mut values: Vec<Vec<f64>> = match made {
-        Some(v) if v.iter().map(Vec::len).eq(lens.iter().copied()) => v,
-        _ => lens.iter().map(|&n| vec![0.0; n]).collect(),
+    let mut values: Vec<Vec<f64>> = match made.filter(|v| v.iter().map(Vec::len).eq(lens.iter().copied())) {
+        Some(v) => v,
+        None => lens.iter().map(|&n| vec![0.0; n]).collect(),
     };
     // Each block's part of every variable.
     let mut parts: Vec<Vec<&mut [f64]>> = (0..chains.div_ceil(BLOCK)).map(|_| Vec::new()).collect();
@@ -184,8 +229,8 @@ where
     I: Iterator<Item = &'a DrawStats>,
 {
     let mut out = made;
-    out.resize_with(records.len(), || Vec::with_capacity(rows));
     out.truncate(records.len());
+    out.resize_with(records.len(), || Vec::with_capacity(rows));
     out.par_chunks_mut(BLOCK).zip(records.par_chunks(BLOCK)).for_each(|(out, block)| {
         out.iter_mut().for_each(Vec::clear);
         let mut its: Vec<I> = block.iter().map(&of).collect();
@@ -228,8 +273,10 @@ impl Fit {
         let layout = TraceLayout::new(compiled);
         let draws = records.iter().map(ChainHistory::kept_len).min().unwrap_or(0);
         let chains = records.len();
-        let made = made.unwrap_or_default();
-        let values = gather_values(&layout, records, draws, (made.draws == draws).then_some(made.values));
+        // Made for every planned draw: a cancelled run's are dropped (their value layout does
+        // not fit, and its statistics would keep room for draws never made).
+        let made = made.filter(|m| m.draws == draws).unwrap_or_default();
+        let values = gather_values(&layout, records, draws, Some(made.values));
         let vars = layout
             .vars
             .iter()
@@ -379,14 +426,26 @@ mod tests {
         }
         let records: Vec<ChainHistory<'_>> = (0..chains).map(|c| r.history(c)).collect();
         let draws = kept - 1;
-        // Fresh buffers, and made ones (of the right lengths; for statistics, too few).
-        let made = TraceBuffers::prepare(&[1, 2], chains, (draws, warmup), &|| false).unwrap();
+        // Fresh buffers, and made ones holding junk: values of the right lengths (used, every
+        // element overwritten), statistics vectors too few or too many, already filled.
+        let mut made = TraceBuffers::prepare(&[1, 2], chains, (draws, warmup), &|| false).unwrap();
+        made.values.iter_mut().for_each(|v| v.fill(f64::NAN));
+        let junk = DrawStats { lp: f64::NAN, ..DrawStats::default() };
+        made.stats.iter_mut().for_each(|v| v.extend([junk, junk]));
+        let at: Vec<usize> = made.values.iter().map(|v| v.as_ptr() as usize).collect();
         let values = gather_values(&layout, &records, draws, None);
-        assert_eq!(gather_values(&layout, &records, draws, Some(made.values)), values);
+        let reused = gather_values(&layout, &records, draws, Some(made.values));
+        assert_eq!(reused.iter().map(|v| v.as_ptr() as usize).collect::<Vec<_>>(), at, "the made buffers");
+        assert_eq!(reused, values);
         assert_eq!((values[0].len(), values[1].len()), (chains * draws, chains * draws * 2));
+        let wrong = vec![vec![f64::NAN; 3]; 2];
+        assert_eq!(gather_values(&layout, &records, draws, Some(wrong)), values, "wrong lengths: fresh ones");
         let stats = gather_stats(&records, draws, ChainHistory::kept, Vec::new());
         let warm = gather_stats(&records, warmup, ChainHistory::warmup, Vec::new());
         assert_eq!(gather_stats(&records, draws, ChainHistory::kept, made.stats[..7].to_vec()), stats);
+        let mut more = made.stats.clone();
+        more.extend(made.stats[..9].iter().cloned());
+        assert_eq!(gather_stats(&records, draws, ChainHistory::kept, more), stats);
         assert_eq!(gather_stats(&records, warmup, ChainHistory::warmup, made.warmup_stats), warm);
         for c in 0..chains {
             for d in 0..draws {

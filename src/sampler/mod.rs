@@ -559,10 +559,13 @@ impl<'m> Sampler<'m> {
         let trace = kept.saturating_mul(per_draw);
         let what = || format!("the trace ({chains} chains × {kept} draws × {per_draw} values)");
         crate::mem::check_len(chains.saturating_mul(trace), what)?;
-        // Per chain for the whole run: id, record, trace, statistics, draw moments.
+        // Per chain for the whole run: id, record, trace, statistics, draw moments; and the
+        // gathered trace and statistics, which coexist with the records while the fit is
+        // assembled (and, where a core is free, from the start: DECISIONS 76).
         let moments = if single { 2 * dim } else { 0 };
-        let record = (256 + (kept + self.warmup_len() as u128).saturating_mul(stats))
-            .saturating_add(trace.saturating_add(moments).saturating_mul(f64s));
+        let all_stats = (kept + self.warmup_len() as u128).saturating_mul(stats);
+        let record = (256 + all_stats.saturating_mul(2))
+            .saturating_add(trace.saturating_mul(2).saturating_add(moments).saturating_mul(f64s));
         let mut bytes = chains.saturating_mul(record);
         // Per chain in flight: its state machine (adaptation estimators, draw buffers) and, on
         // the CPU backend, its workspace and trajectory state. At most `threads` groups run at
@@ -649,10 +652,10 @@ impl<'m> Sampler<'m> {
         let made = self.trace_buffers(&compiled, ids.len(), choice, threads);
         let (mut records, counters, backend, single) =
             pool.install(|| self.sample(&compiled, &ids, threads, choice, (&writers, &run_info, &sinks)))?;
-        // The record populators end before the trace's buffers are waited for: those wait for
-        // them, and a cancelled run's would wait for progress that will not come.
+        // The loop is over: nothing the record populators have left will be written, and
+        // what the trace's buffers have not faulted in yet the gathering faults in itself.
         records.stop_populating();
-        let made = made.and_then(|t| t.join().ok().flatten());
+        let made = made.and_then(fit::Preparer::finish);
         for w in &writers {
             w.close(&run_info)?;
         }
@@ -690,7 +693,7 @@ impl<'m> Sampler<'m> {
         chains: usize,
         choice: BackendChoice,
         threads: usize,
-    ) -> Option<std::thread::JoinHandle<Option<fit::TraceBuffers>>> {
+    ) -> Option<fit::Preparer> {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let device =
             choice == BackendChoice::Gpu && crate::backend::gpu::device::hardware_adapter().is_some();
@@ -699,7 +702,6 @@ impl<'m> Sampler<'m> {
         }
         let sizes: Vec<usize> = fit::TraceLayout::new(compiled).vars.iter().map(|v| v.size()).collect();
         let (kept, warmup) = (self.draws.div_ceil(self.thin), self.warmup_len());
-        let cancel = self.cancel.clone();
         let per_chain =
             kept.saturating_mul(sizes.iter().sum::<usize>().saturating_mul(size_of::<f64>())).saturating_add(
                 (kept.saturating_add(warmup)).saturating_mul(size_of::<crate::nuts::DrawStats>()),
@@ -707,13 +709,7 @@ impl<'m> Sampler<'m> {
         if chains.saturating_mul(per_chain) < crate::mem::POPULATE_MIN_BYTES {
             return None;
         }
-        std::thread::Builder::new()
-            .name("exmc-trace-buffers".into())
-            .spawn(move || {
-                crate::mem::lowest_priority();
-                fit::TraceBuffers::prepare(&sizes, chains, (kept, warmup), &|| cancel.is_cancelled())
-            })
-            .ok()
+        fit::Preparer::start(sizes, chains, (kept, warmup), self.cancel.clone())
     }
 
     /// The metric the run adapts ([`Metric::resolve`]).

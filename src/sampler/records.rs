@@ -356,7 +356,7 @@ mod tests {
     /// The populator's ranges tile the slabs, and each is labelled with a row no later than
     /// any record it holds (the row the writers reach it at).
     #[test]
-    fn thepopulatord_ranges_cover_each_slab_once_in_row_order() {
+    fn the_populated_ranges_cover_each_slab_once_in_row_order() {
         // Shards of 3, 3 and 1 chains; fewer rows than blocks, more rows than blocks, none.
         for (warmup, kept, per_draw) in [(5, 7, 3), (130, 70, 2), (0, 9, 1), (4, 0, 2)] {
             let r = Records::new(7, (warmup, kept, per_draw), None, 3, false).unwrap();

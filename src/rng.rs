@@ -77,9 +77,9 @@ impl ChainRng {
     }
 
     /// Fills `out` with standard normals: element `2k + j` is `normals(draw, k, purpose)[j]`,
-    /// bit for bit. Whole blocks of [`LANES`] pairs are generated together, each step of
+    /// bit for bit. Whole blocks of `LANES` (8) pairs are generated together, each step of
     /// Philox and of the transform across the lanes, so that the loops vectorise; the pairs
-    /// after the last whole block one by one, or, from [`PAD_FROM`] whole pairs on, as one
+    /// after the last whole block one by one, or, from `PAD_FROM` (3) whole pairs on, as one
     /// more block whose values beyond `out` are dropped.
     pub fn fill_normals(&self, draw: u64, purpose: Purpose, out: &mut [f64]) {
         let whole = out.len() / (2 * LANES) * (2 * LANES);

@@ -1,4 +1,4 @@
-//! Recurrences: [`Op::Scan`](super::Op::Scan) and its adjoint.
+//! Recurrences: [`Op::Scan`] and its adjoint.
 //!
 //! A scan runs a small *body* program once per time step. The body's position vector is
 //! `[state, x_t, params]`: the previous state (`len(init)` values), the step's slice of every
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::autodiff;
 use super::program::{BinOp, Op, Program, ValueId};
 
-/// The forward recurrence (the payload of [`Op::Scan`](super::Op::Scan)).
+/// The forward recurrence (the payload of [`Op::Scan`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Scan {
     /// The step: position `[state, x_t, params]`, first output the next state.
@@ -30,7 +30,7 @@ pub struct Scan {
     pub steps: usize,
 }
 
-/// The adjoint of a scan (the payload of [`Op::ScanAdjoint`](super::Op::ScanAdjoint)): reads
+/// The adjoint of a scan (the payload of [`Op::ScanAdjoint`]): reads
 /// the forward scan's operands, its output `states` and that output's adjoint `g`; its value
 /// is `[init̄, seq̄₀, seq̄₁, …, param̄₀, …]`, each as long as its operand.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

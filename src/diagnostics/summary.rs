@@ -100,8 +100,8 @@ impl Summary {
     /// A table of `rows` computed from `chains` chains of `draws` draws each, with the
     /// warnings those numbers call for. Every NaN R-hat or ESS is explained by one of them: no
     /// or too few draws, one chain, identical draws (ESS is then reported as the number of
-    /// draws), non-finite draws, or a bare "is NaN"; and R-hat above [`RHAT_WARN`] or ESS below
-    /// [`ESS_PER_CHAIN_WARN`] per chain are named.
+    /// draws), non-finite draws, or a bare "is NaN"; and R-hat above `RHAT_WARN` (1.01) or ESS below
+    /// `ESS_PER_CHAIN_WARN` (100) per chain are named.
     pub fn new(rows: Vec<SummaryRow>, chains: usize, draws: usize) -> Summary {
         let warnings = warnings(&rows, chains, draws);
         Summary { rows, warnings }

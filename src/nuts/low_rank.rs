@@ -125,7 +125,7 @@ impl Store {
         self.estimated_at = 0;
     }
 
-    /// A new estimate when one is due (first at 3 draws, then after every [`REFRESH`] draws
+    /// A new estimate when one is due (first at 3 draws, then after every `REFRESH` (10) draws
     /// and after each switch): the inverse mass diagonal and the low-rank correction.
     pub fn update(&mut self) -> Option<(Vec<f64>, LowRank)> {
         let n = self.draws.len();

@@ -8,7 +8,7 @@
 //! across chains: with hundreds of chains a single iteration already estimates every variance
 //! to a few percent, which a single chain needs hundreds of draws for. The step size follows
 //! Stan's dual averaging on the pool's mean acceptance statistic, one update per iteration. The
-//! last [`STEP_SIZE_SHARE`] of warmup keeps the metric and adapts only the step size. After
+//! last `STEP_SIZE_SHARE` (a fifth) of warmup keeps the metric and adapts only the step size. After
 //! warmup the chains are independent again.
 
 use super::mass_matrix::{Welford, draw_gradient_metric};

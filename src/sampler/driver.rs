@@ -35,8 +35,8 @@ pub struct DriveCounters {
     /// host work over threads (see [`DriveCounters::host_shards`]).
     pub host_s: f64,
     /// Seconds inside the backend's batched steps and draw read-backs (summed over groups
-    /// likewise). Dispatches of fewer than [`TIMED_CHAINS`] chains are timed one in
-    /// [`SAMPLED_EVERY`] and counted that many times (a clock read costs about as much as a
+    /// likewise). Dispatches of fewer than `TIMED_CHAINS` (32) chains are timed one in
+    /// `SAMPLED_EVERY` (16) and counted that many times (a clock read costs about as much as a
     /// small model's leaf step), so for small groups this and `host_s` are estimates.
     pub step_s: f64,
     /// Most shards one group's host loop was split into (1: serial).

@@ -77,6 +77,11 @@ pub fn prefetch<T>(data: &[T]) {
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+/// Whether a run on `threads` threads leaves one of the cores this process may use free.
+pub(crate) fn core_free(threads: usize) -> bool {
+    threads < std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// Slabs at least this large are populated in the background ([`Populator`]): below it a
 /// thread costs more than the page faults it takes over.
 pub(crate) const POPULATE_MIN_BYTES: usize = 16 << 20;
@@ -197,7 +202,7 @@ fn populate_span_when_idle(addr: usize, len: usize, stop: &dyn Fn() -> bool) {
 }
 
 /// Waits until no [`Populator`] is alive (true) or `stop` returns true (false).
-pub(crate) fn wait_until_idle(stop: &dyn Fn() -> bool) -> bool {
+fn wait_until_idle(stop: &dyn Fn() -> bool) -> bool {
     while POPULATORS.load(Ordering::Relaxed) > 0 {
         if stop() {
             return false;

@@ -325,8 +325,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
     let size = n.div_ceil(shard_count).max(1);
     // Pages are faulted in ahead of the writers only where that work finds an idle core: the
     // device is not the CPU, or the run's threads leave a core free (DECISIONS 75).
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let populate = !backend.shares_host_cores() || rayon::current_num_threads() < cores;
+    let populate = !backend.shares_host_cores() || crate::mem::core_free(rayon::current_num_threads());
     let mut records = Records::new(n, (g.warmup, kept, per_draw), single, size, populate)?;
     let mut counters = DriveCounters::default();
     let mut sinks = std::mem::take(&mut g.sinks);

@@ -694,10 +694,9 @@ impl<'m> Sampler<'m> {
         choice: BackendChoice,
         threads: usize,
     ) -> Option<fit::Preparer> {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let device =
             choice == BackendChoice::Gpu && crate::backend::gpu::device::hardware_adapter().is_some();
-        if !device && threads >= cores {
+        if !device && !crate::mem::core_free(threads) {
             return None;
         }
         let sizes: Vec<usize> = fit::TraceLayout::new(compiled).vars.iter().map(|v| v.size()).collect();

@@ -110,6 +110,7 @@ impl TraceBuffers {
         for &size in sizes {
             let v: Vec<f64> =
                 bytemuck::allocation::try_zeroed_vec(chains.checked_mul(draws)?.checked_mul(size)?).ok()?;
+            crate::mem::advise_huge(&v);
             crate::mem::populate_when_idle(&v, stop);
             values.push(v);
         }
@@ -190,7 +191,14 @@ fn gather_values(
     let lens: Vec<usize> = layout.vars.iter().map(|l| chains * draws * l.size()).collect();
     let mut values: Vec<Vec<f64>> = match made.filter(|v| v.iter().map(Vec::len).eq(lens.iter().copied())) {
         Some(v) => v,
-        None => lens.iter().map(|&n| vec![0.0; n]).collect(),
+        None => lens
+            .iter()
+            .map(|&n| {
+                let v = vec![0.0; n];
+                crate::mem::advise_huge(&v);
+                v
+            })
+            .collect(),
     };
     // Each block's part of every variable.
     let mut parts: Vec<Vec<&mut [f64]>> = (0..chains.div_ceil(BLOCK)).map(|_| Vec::new()).collect();

@@ -224,18 +224,19 @@ pub(crate) fn lowest_priority() {
 }
 
 /// Buffers at least this large are backed by huge pages where the system allows
-/// ([`advise_huge`]): two 2 MB pages, below which a buffer rarely holds a whole aligned one.
-pub(crate) const HUGE_MIN_BYTES: usize = 4 << 20;
+/// ([`advise_huge`]): glibc's largest mmap threshold (32 MB on 64-bit systems), above which
+/// every allocation is a fresh mapping whose pages nothing has written yet (below it, a zeroed
+/// allocation may reuse a heap chunk the allocator clears itself).
+pub(crate) const HUGE_MIN_BYTES: usize = 32 << 20;
 
 /// Asks the system to back `v`'s buffer (its spare capacity included) with huge pages, where
 /// it is at least [`HUGE_MIN_BYTES`] (Linux's transparent huge pages, `MADV_HUGEPAGE`, for the
-/// whole 2 MB pages inside the buffer). Call it before the buffer's pages are first written:
-/// each huge page is then faulted in and cleared once rather than as 512 pages, and one TLB
-/// entry maps what 512 would. On this project's VM, the records' and the trace's 3.4 GB at
-/// 65,536 chains took a page fault per 4 kB page, each a fault in the guest and one in its
-/// host, and the host loop's scattered writes a TLB miss each (DECISIONS 77). A hint: nothing
-/// the buffer holds changes, and where the system refuses (huge pages off, another system)
-/// the pages are ordinary ones, as without it.
+/// whole 2 MB pages inside the buffer). Call it on a fresh zeroed allocation, before its pages
+/// are first written: each huge page is then faulted in and cleared once rather than as 512
+/// pages, and one TLB entry maps what 512 would. On this project's VM, the records' and the
+/// trace's 3.4 GB at 65,536 chains took a page fault per 4 kB page, each a fault in the guest
+/// and one in its host (DECISIONS 77). A hint: nothing the buffer holds changes, and where the
+/// system refuses (huge pages off, another system) the pages are ordinary ones, as without it.
 pub(crate) fn advise_huge<T>(v: &Vec<T>) {
     let len = v.capacity() * size_of::<T>();
     if len < HUGE_MIN_BYTES {
@@ -264,6 +265,36 @@ fn page_size() -> usize {
         #[cfg(not(target_os = "linux"))]
         let page = 4096;
         usize::try_from(page).ok().filter(|p| p.is_power_of_two()).unwrap_or(4096)
+    })
+}
+
+/// Whether the system faults pages in on request (`MADV_POPULATE_WRITE`, Linux 5.14 and
+/// later), tried once on a fresh page of its own.
+pub(crate) fn populating_works() -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        #[cfg(target_os = "linux")]
+        // SAFETY: a new private anonymous mapping of one page, checked, populated and unmapped;
+        // nothing else refers to it.
+        unsafe {
+            let page = page_size();
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                page,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            if p == libc::MAP_FAILED {
+                return false;
+            }
+            let works = populate(p as usize, page);
+            libc::munmap(p, page);
+            works
+        }
+        #[cfg(not(target_os = "linux"))]
+        false
     })
 }
 
@@ -356,9 +387,11 @@ mod tests {
         let (a, b, probe) = (Fresh::new(len), Fresh::new(len), Fresh::new(super::page_size()));
         assert_eq!((a.resident(), b.resident()), (0, 0), "fresh mappings are not resident");
         if !super::populate(probe.0, probe.1) {
+            assert!(!super::populating_works(), "the cached probe agrees");
             eprintln!("skipped: this kernel refuses MADV_POPULATE_WRITE");
             return;
         }
+        assert!(super::populating_works(), "the cached probe agrees");
         let progress = Arc::new(AtomicUsize::new(0));
         let p = super::Populator::start(vec![(5, a.0, len)], progress.clone(), 1);
         let (b_addr, b_len) = (b.0, b.1);
@@ -438,8 +471,12 @@ mod tests {
         }
         let n = super::HUGE_MIN_BYTES / 8 * 3;
         let mut v: Vec<f64> = bytemuck::allocation::zeroed_vec(n);
-        super::advise_huge(&v);
         let middle = v.as_ptr() as usize + n * 4;
+        if vm_flags(middle).iter().any(|f| f == "hg") {
+            eprintln!("skipped: the allocator already asks for huge pages (GLIBC_TUNABLES?)");
+            return;
+        }
+        super::advise_huge(&v);
         assert!(vm_flags(middle).iter().any(|f| f == "hg"), "{:?}", vm_flags(middle));
         assert!(v.iter().all(|&x| x == 0.0));
         v.iter_mut().enumerate().for_each(|(i, x)| *x = i as f64);

@@ -86,9 +86,11 @@ impl Records {
         if populate && bytes >= crate::mem::POPULATE_MIN_BYTES {
             // Huge pages only where the populator clears them: a writer clearing 2 MB at a
             // fault evicts its own working set from the caches (DECISIONS 77).
-            crate::mem::advise_huge(&records.warm);
-            crate::mem::advise_huge(&records.stats);
-            crate::mem::advise_huge(&records.values);
+            if crate::mem::populating_works() {
+                crate::mem::advise_huge(&records.warm);
+                crate::mem::advise_huge(&records.stats);
+                crate::mem::advise_huge(&records.values);
+            }
             // At most an eighth of the run, or about 256 MB, ahead of the writers.
             let rows = warmup + kept;
             let lead = (rows / 8).min((256 << 20) / (bytes / rows).max(1)).max(1);

@@ -272,30 +272,43 @@ fn page_size() -> usize {
 /// later), tried once on a fresh page of its own.
 pub(crate) fn populating_works() -> bool {
     static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *WORKS.get_or_init(|| {
-        #[cfg(target_os = "linux")]
-        // SAFETY: a new private anonymous mapping of one page, checked, populated and unmapped;
-        // nothing else refers to it.
-        unsafe {
-            let page = page_size();
-            let p = libc::mmap(
+    #[cfg(target_os = "linux")]
+    let works = || Fresh::new(page_size()).is_some_and(|f| populate(f.0, f.1));
+    #[cfg(not(target_os = "linux"))]
+    let works = || false;
+    *WORKS.get_or_init(works)
+}
+
+/// A fresh private anonymous mapping (address, bytes) whose pages nothing has touched (no
+/// allocator hands back such memory for sure), unmapped when dropped.
+#[cfg(target_os = "linux")]
+struct Fresh(usize, usize);
+
+#[cfg(target_os = "linux")]
+impl Fresh {
+    /// `len` bytes, or None when the system refuses.
+    fn new(len: usize) -> Option<Fresh> {
+        // SAFETY: a new private anonymous mapping; the result is checked.
+        let p = unsafe {
+            libc::mmap(
                 std::ptr::null_mut(),
-                page,
+                len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                 -1,
                 0,
-            );
-            if p == libc::MAP_FAILED {
-                return false;
-            }
-            let works = populate(p as usize, page);
-            libc::munmap(p, page);
-            works
-        }
-        #[cfg(not(target_os = "linux"))]
-        false
-    })
+            )
+        };
+        (p != libc::MAP_FAILED).then_some(Fresh(p as usize, len))
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, unmapped once.
+        unsafe { libc::munmap(self.0 as *mut libc::c_void, self.1) };
+    }
 }
 
 /// Faults in the pages of `len` bytes at page-aligned `addr`; false when the system refuses.
@@ -327,29 +340,11 @@ mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// A fresh anonymous mapping of `len` bytes (no allocator can hand back memory already
-    /// touched), unmapped when dropped.
     #[cfg(target_os = "linux")]
-    struct Fresh(usize, usize);
+    use super::Fresh;
 
     #[cfg(target_os = "linux")]
     impl Fresh {
-        fn new(len: usize) -> Fresh {
-            // SAFETY: a new private anonymous mapping; the result is checked.
-            let p = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                    -1,
-                    0,
-                )
-            };
-            assert_ne!(p, libc::MAP_FAILED);
-            Fresh(p as usize, len)
-        }
-
         /// Pages resident in memory.
         fn resident(&self) -> usize {
             let mut flags = vec![0u8; self.1.div_ceil(super::page_size())];
@@ -370,21 +365,14 @@ mod tests {
         }
     }
 
-    #[cfg(target_os = "linux")]
-    impl Drop for Fresh {
-        fn drop(&mut self) {
-            // SAFETY: the mapping made in `new`, unmapped once.
-            unsafe { libc::munmap(self.0 as *mut libc::c_void, self.1) };
-        }
-    }
-
     /// A populator waits for its writers' progress, and background filling waits for the
     /// populators; on a kernel without `MADV_POPULATE_WRITE` the test says so and stops.
     #[cfg(target_os = "linux")]
     #[test]
     fn populators_wait_for_progress_and_idle_filling_for_populators() {
         let len = 8 << 20;
-        let (a, b, probe) = (Fresh::new(len), Fresh::new(len), Fresh::new(super::page_size()));
+        let fresh = |len| Fresh::new(len).expect("a fresh mapping");
+        let (a, b, probe) = (fresh(len), fresh(len), fresh(super::page_size()));
         assert_eq!((a.resident(), b.resident()), (0, 0), "fresh mappings are not resident");
         if !super::populate(probe.0, probe.1) {
             assert!(!super::populating_works(), "the cached probe agrees");

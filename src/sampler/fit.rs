@@ -98,8 +98,9 @@ impl TraceBuffers {
     /// `warmup` warmup iterations, their pages faulted in (see [`crate::mem::populate_when_idle`])
     /// until `stop` says the run is over or cancelled; None when an allocation fails (the
     /// gathering then allocates as it goes). Everything is allocated at once (the value
-    /// buffers' pages untouched where they are fresh mappings; the statistics vectors' allocator headers touch about half of
-    /// theirs), and faulted in once no record populator is alive.
+    /// buffers' pages untouched where they are fresh mappings; the statistics vectors'
+    /// allocator headers touch about half of theirs), and faulted in once no record populator
+    /// is alive.
     pub(crate) fn prepare(
         sizes: &[usize],
         chains: usize,

@@ -3,7 +3,7 @@
 //! inverse mass diagonal when it has one and says whether the step size must be searched again.
 
 use super::low_rank::{Metric, Store};
-use super::mass_matrix::{Welford, draw_gradient_metric, draw_gradient_ratio, welford_add};
+use super::mass_matrix::{Welford, draw_gradient_metric, merged_draw_gradient_ratio};
 use super::warmup::Windows;
 use crate::backend::LowRank;
 
@@ -47,8 +47,8 @@ impl Adaptation {
 /// What one warmup draw changed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AdaptStep {
-    /// The inverse mass diagonal changed: read it with [`Adapter::inv_mass`] (it lives in the
-    /// adapter, so a refresh after every draw allocates nothing).
+    /// The inverse mass diagonal changed: read it with [`Adapter::push_inv_mass`] (into a
+    /// buffer of the caller's, so a refresh after every draw allocates nothing).
     pub inv_mass: bool,
     /// New low-rank correction (with [`Metric::LowRank`]; always with a new diagonal).
     pub low_rank: Option<LowRank>,
@@ -76,7 +76,7 @@ impl Adapter {
             Adaptation::DrawGradient => {
                 let mut a = DrawGradient::new(warmup, dim);
                 if let Metric::LowRank(o) = metric {
-                    a.low_rank = Some(Box::new(Store::new(o)));
+                    a.low_rank = Some(Box::new((Store::new(o), Vec::new())));
                 }
                 Adapter::DrawGradient(a)
             }
@@ -108,14 +108,23 @@ impl Adapter {
         }
     }
 
-    /// The inverse mass diagonal last reported as changed (empty before any change, and
-    /// always for [`Adapter::Pooled`]).
-    pub fn inv_mass(&self) -> &[f64] {
+    /// Appends the inverse mass diagonal last reported as changed to `out` (nothing before
+    /// any change, and never for [`Adapter::Pooled`]). nutpie's schedule forms it here from
+    /// its estimators, so a host loop appends it to a buffer of its own while the chain's
+    /// state is in cache.
+    pub fn push_inv_mass(&self, out: &mut Vec<f64>) {
         match self {
-            Adapter::DrawGradient(a) => a.metric(),
-            Adapter::Windowed(a) => &a.metric,
-            Adapter::Pooled => &[],
+            Adapter::DrawGradient(a) => a.push_metric(out),
+            Adapter::Windowed(a) => out.extend_from_slice(&a.metric),
+            Adapter::Pooled => {}
         }
+    }
+
+    /// [`Adapter::push_inv_mass`] into a new vector.
+    pub fn inv_mass(&self) -> Vec<f64> {
+        let mut out = Vec::new();
+        self.push_inv_mass(&mut out);
+        out
     }
 }
 
@@ -180,42 +189,50 @@ const MAIN_WINDOW: usize = 80;
 /// Growth of the main-phase windows.
 const WINDOW_GROWTH: f64 = 1.5;
 
-/// Slot of the previous draw in a [`DrawGradient`]'s buffer.
-const PREV: usize = 0;
-/// Slot of the metric.
-const METRIC: usize = 1;
-/// First slot of the estimators: estimator `k` holds its means in slot `FIRST + 2k` and its
-/// sums of squared deviations in the next. Pair `p` of estimators is `2p` (draws) and
-/// `2p + 1` (gradients).
-const FIRST: usize = 2;
-/// Slots in all.
-const SLOTS: usize = FIRST + 8;
+/// Slots of one window's estimators in a [`DrawGradient`]'s buffer: the draws' means and sums
+/// of squared deviations, then the gradients'.
+const WINDOW_SLOTS: usize = 4;
+
+/// A 64-bit fingerprint of a draw's bits. Each coordinate passes through a bijection of the
+/// running state, so draws that differ in one coordinate always differ in fingerprint; others
+/// collide with probability about 2⁻⁶⁴.
+fn fingerprint(q: &[f64]) -> u64 {
+    q.iter().fold(0x243F_6A88_85A3_08D3, |h: u64, x| {
+        (h ^ x.to_bits()).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(29)
+    })
+}
 
 /// nutpie's running draw-and-gradient adaptation state (`nuts-rs`' `GlobalStrategy` with its
 /// diagonal `Strategy`).
 ///
-/// Every vector of it sits in one buffer of `dim`-value slots (the previous draw, the
-/// metric, and the means and sums of squares of four estimators: a foreground and a
-/// background pair of draws and gradients), so that a host loop over tens of thousands of
-/// chains finds a chain's adaptation state in one allocation.
+/// nutpie keeps a foreground and a background estimator pair (draws and gradients). Both see
+/// every fresh draw; at a switch the background becomes the foreground and an empty
+/// background starts. So the foreground's draws are those of two consecutive windows: the
+/// background's (the current window) and the window before it. This state keeps one Welford
+/// pair per window, updates only the current window's per draw, and forms the foreground's
+/// variances by merging the two windows (Chan et al.) when the metric is read: half the
+/// writes of updating two overlapping pairs. At tens of thousands of chains the host loop
+/// reads each chain's state from memory, so both windows sit in one buffer, and the previous
+/// draw, kept only to tell a repeated one, is a [`fingerprint`].
 #[derive(Clone, Debug)]
 pub struct DrawGradient {
     early_end: usize,
     step_size_only_from: usize,
     window: usize,
     changed: bool,
-    /// Which pair of estimators (0 or 1) is the foreground.
-    fg: usize,
-    /// Whether the previous draw's slot holds one, and the metric's a metric.
-    has_prev: bool,
+    /// Which window (0 or 1) is the current one (the background).
+    cur: usize,
+    /// The previous draw's fingerprint, once there was one.
+    prev: Option<u64>,
     has_metric: bool,
     dim: usize,
-    /// Samples in each estimator.
-    counts: [f64; 4],
-    /// The slots (see the type's docs).
+    /// Fresh draws in each window.
+    counts: [f64; 2],
+    /// Window `w`'s estimators in slots `WINDOW_SLOTS · w ..` of `dim` values each.
     buf: Vec<f64>,
-    /// The foreground's draws and gradients, kept for [`Metric::LowRank`].
-    low_rank: Option<Box<Store>>,
+    /// With [`Metric::LowRank`]: the foreground's draws and gradients, and the diagonal they
+    /// last gave.
+    low_rank: Option<Box<(Store, Vec<f64>)>>,
 }
 
 impl DrawGradient {
@@ -226,70 +243,79 @@ impl DrawGradient {
             step_size_only_from: warmup - (STEP_SIZE_SHARE * w) as usize,
             window: MAIN_WINDOW,
             changed: false,
-            fg: 0,
-            has_prev: false,
+            cur: 0,
+            prev: None,
             has_metric: false,
             dim,
-            counts: [0.0; 4],
-            buf: vec![0.0; SLOTS * dim],
+            counts: [0.0; 2],
+            buf: vec![0.0; 2 * WINDOW_SLOTS * dim],
             low_rank: None,
         }
     }
 
-    /// Slot `k` of the buffer.
-    fn slot(&self, k: usize) -> &[f64] {
-        &self.buf[k * self.dim..(k + 1) * self.dim]
+    /// Window `w`'s slots.
+    fn window(&self, w: usize) -> &[f64] {
+        let n = WINDOW_SLOTS * self.dim;
+        &self.buf[w * n..(w + 1) * n]
     }
 
-    /// Slot `k` of the buffer, to write.
-    fn slot_mut(&mut self, k: usize) -> &mut [f64] {
-        &mut self.buf[k * self.dim..(k + 1) * self.dim]
+    /// Fresh draws in the background (the current window).
+    fn count_bg(&self) -> usize {
+        self.counts[self.cur] as usize
     }
 
-    /// Samples in estimator `k`.
-    fn count(&self, k: usize) -> usize {
-        self.counts[k] as usize
+    /// Fresh draws in the foreground (both windows).
+    fn count_fg(&self) -> usize {
+        (self.counts[0] + self.counts[1]) as usize
     }
 
-    /// The background's draw estimator.
-    fn bg(&self) -> usize {
-        2 * (1 - self.fg)
-    }
-
-    /// Adds sample `x` to estimator `k`.
-    fn add(&mut self, k: usize, x: &[f64]) {
+    /// Adds a fresh draw `q` and its gradient `g` to the current window.
+    fn add(&mut self, q: &[f64], g: &[f64]) {
         let d = self.dim;
-        let (mean, m2) = self.buf[(FIRST + 2 * k) * d..(FIRST + 2 * k + 2) * d].split_at_mut(d);
-        welford_add(&mut self.counts[k], mean, m2, x);
+        let n = &mut self.counts[self.cur];
+        *n += 1.0;
+        // One division per draw rather than per coordinate.
+        let w = 1.0 / *n;
+        let slots = &mut self.buf[self.cur * WINDOW_SLOTS * d..(self.cur + 1) * WINDOW_SLOTS * d];
+        let (mx, rest) = slots.split_at_mut(d);
+        let (sx, rest) = rest.split_at_mut(d);
+        let (mg, sg) = rest.split_at_mut(d);
+        for i in 0..d.min(q.len()).min(g.len()) {
+            let dx = q[i] - mx[i];
+            mx[i] += dx * w;
+            sx[i] += dx * (q[i] - mx[i]);
+            let dg = g[i] - mg[i];
+            mg[i] += dg * w;
+            sg[i] += dg * (g[i] - mg[i]);
+        }
     }
 
-    /// Forgets every sample of estimator pair `p`.
-    fn restart(&mut self, p: usize) {
-        let d = self.dim;
-        self.counts[2 * p..2 * p + 2].fill(0.0);
-        self.buf[(FIRST + 4 * p) * d..(FIRST + 4 * p + 4) * d].fill(0.0);
+    /// The background becomes the foreground: the older window is forgotten and starts
+    /// again as the current one.
+    fn switch(&mut self) {
+        self.cur = 1 - self.cur;
+        let n = WINDOW_SLOTS * self.dim;
+        self.counts[self.cur] = 0.0;
+        self.buf[self.cur * n..(self.cur + 1) * n].fill(0.0);
     }
 
     fn on_draw(&mut self, draw: usize, q: &[f64], g: &[f64]) -> AdaptStep {
         // A draw equal to its trajectory's start (the previous draw) carries no new information
         // about the spread: nutpie leaves such draws out.
-        let fresh = !self.has_prev || self.slot(PREV) != q;
-        self.slot_mut(PREV).copy_from_slice(q);
-        self.has_prev = true;
+        let print = fingerprint(q);
+        let fresh = self.prev != Some(print);
+        self.prev = Some(print);
         if draw >= self.step_size_only_from {
             return AdaptStep::default();
         }
         let early = draw < self.early_end;
         if draw == self.early_end {
-            self.window = self.window.max(self.count(self.bg()));
+            self.window = self.window.max(self.count_bg());
         }
         if fresh {
-            for p in [self.fg, 1 - self.fg] {
-                self.add(2 * p, q);
-                self.add(2 * p + 1, g);
-            }
+            self.add(q, g);
             if let Some(s) = &mut self.low_rank {
-                s.add(q, g);
+                s.0.add(q, g);
             }
         }
         let (switch_at, next_window) = if early {
@@ -299,24 +325,21 @@ impl DrawGradient {
         };
         // Switch only when a whole next window still fits before the step-size-only phase.
         let late = draw + next_window > self.step_size_only_from;
-        if self.count(self.bg()) >= switch_at && !late {
-            // The old foreground's buffers become the new background's.
-            self.fg = 1 - self.fg;
-            self.restart(1 - self.fg);
+        if self.count_bg() >= switch_at && !late {
+            self.switch();
             if let Some(s) = &mut self.low_rank {
-                s.switch();
+                s.0.switch();
             }
             if !early {
                 self.window = next_window;
             }
         }
         let mut step = AdaptStep::default();
-        let d = self.dim;
         if let Some(s) = &mut self.low_rank {
             if draw >= 1
-                && let Some((inv_mass, low_rank)) = s.update()
+                && let Some((inv_mass, low_rank)) = s.0.update()
             {
-                self.slot_mut(METRIC).copy_from_slice(&inv_mass);
+                s.1 = inv_mass;
                 self.has_metric = true;
                 step.inv_mass = true;
                 step.low_rank = Some(low_rank);
@@ -325,15 +348,7 @@ impl DrawGradient {
             }
             return step;
         }
-        let (x, gr) = (2 * self.fg, 2 * self.fg + 1);
-        if draw >= 1 && self.count(x) >= 3 {
-            let (head, rest) = self.buf.split_at_mut(FIRST * d);
-            let m2 = |k: usize| &rest[(2 * k + 1) * d..(2 * k + 2) * d];
-            draw_gradient_ratio(
-                (self.counts[x], m2(x)),
-                (self.counts[gr], m2(gr)),
-                &mut head[METRIC * d..(METRIC + 1) * d],
-            );
+        if draw >= 1 && self.count_fg() >= 3 {
             self.has_metric = true;
             step.inv_mass = true;
             step.search_step_size = !self.changed;
@@ -342,9 +357,24 @@ impl DrawGradient {
         step
     }
 
-    /// The metric last computed (empty before the first).
-    fn metric(&self) -> &[f64] {
-        if self.has_metric { self.slot(METRIC) } else { &[] }
+    /// Appends the metric last reported (nothing before the first): the foreground's
+    /// `sqrt(var(x) / var(∇log p))`, from both windows merged.
+    fn push_metric(&self, out: &mut Vec<f64>) {
+        if !self.has_metric {
+            return;
+        }
+        if let Some(s) = &self.low_rank {
+            out.extend_from_slice(&s.1);
+            return;
+        }
+        let (old, cur) = (self.counts[1 - self.cur], self.counts[self.cur]);
+        let at = out.len();
+        out.resize(at + self.dim, 0.0);
+        merged_draw_gradient_ratio(
+            old * cur / (old + cur),
+            (self.window(1 - self.cur), self.window(self.cur)),
+            &mut out[at..],
+        );
     }
 }
 
@@ -371,7 +401,7 @@ mod tests {
                 assert!(!step.inv_mass, "draw {draw} changed the metric in the step-size-only phase");
             }
             if step.inv_mass {
-                last = Some(a.inv_mass().to_vec());
+                last = Some(a.inv_mass());
             }
         }
         assert_eq!(searches, 1);
@@ -389,16 +419,16 @@ mod tests {
         let mut a = DrawGradient::new(1000, 1);
         let mut switches = Vec::new();
         for draw in 0..1000 {
-            let before = a.count(a.bg());
+            let before = a.count_bg();
             a.on_draw(draw, &[draw as f64], &[1.0 + (draw % 3) as f64]);
-            if a.count(a.bg()) < before + 1 && draw < 850 {
+            if a.count_bg() < before + 1 && draw < 850 {
                 switches.push(draw);
             }
         }
         let early: Vec<usize> = (9..300).step_by(10).collect();
         assert_eq!(&switches[..early.len()], &early[..]);
         assert_eq!(&switches[early.len()..], &[379, 499]);
-        assert_eq!(a.count(2 * a.fg), 850 - 380);
+        assert_eq!(a.count_fg(), 850 - 380);
     }
 
     #[test]
@@ -407,6 +437,55 @@ mod tests {
         a.on_draw(0, &[1.0], &[0.5]);
         a.on_draw(1, &[1.0], &[0.5]);
         a.on_draw(2, &[2.0], &[0.2]);
-        assert_eq!(a.count(2 * a.fg), 2);
+        assert_eq!(a.count_fg(), 2);
+    }
+
+    /// The metric from the two windows merged equals nutpie's foreground estimate computed
+    /// directly: two-pass variances of the foreground's fresh draws and gradients (those since
+    /// the switch before last), at every draw that reports a metric.
+    #[test]
+    fn merged_windows_give_the_foreground_variances() {
+        let d = 4;
+        let mut a = DrawGradient::new(400, d);
+        let (mut fresh, mut starts) = (Vec::<(Vec<f64>, Vec<f64>)>::new(), [0, 0]);
+        let mut checked = 0;
+        for draw in 0..400 {
+            // Shifted, scaled sequences, every fifth draw repeated.
+            let k = if draw % 5 == 4 { draw - 1 } else { draw };
+            let q: Vec<f64> =
+                (0..d).map(|i| 100.0 + ((k * 7919 + i * 104729) % 997) as f64 * (i + 1) as f64).collect();
+            // Not a function of the draw (for which the ratio would hide any error in the
+            // variances).
+            let g: Vec<f64> =
+                (0..d).map(|i| ((k * 6007 + i * 7) % 991) as f64 / (i as f64 + 0.5) - 40.0).collect();
+            let before = a.count_bg();
+            if draw % 5 != 4 {
+                fresh.push((q.clone(), g.clone()));
+            }
+            let step = a.on_draw(draw, &q, &g);
+            if a.count_bg() < before + usize::from(draw % 5 != 4) {
+                // A switch: the background (since starts[1]) became the foreground.
+                starts = [starts[1], fresh.len()];
+            }
+            if !step.inv_mass {
+                continue;
+            }
+            let fg = &fresh[starts[0]..];
+            // Sum of squared deviations (the counts cancel in the ratio).
+            let ss = |v: Vec<f64>| {
+                let mean = v.iter().sum::<f64>() / v.len() as f64;
+                v.iter().map(|x| (x - mean).powi(2)).sum::<f64>()
+            };
+            let mut got = Vec::new();
+            a.push_metric(&mut got);
+            for (i, m) in got.iter().enumerate() {
+                let want = (ss(fg.iter().map(|p| p.0[i]).collect())
+                    / ss(fg.iter().map(|p| p.1[i]).collect()))
+                .sqrt();
+                assert!((m / want - 1.0).abs() < 1e-12, "draw {draw}, coordinate {i}: {m} vs {want}");
+            }
+            checked += 1;
+        }
+        assert!(checked > 300, "{checked} metrics checked");
     }
 }

@@ -59,7 +59,7 @@ pub struct DrawOutcome {
     /// Its statistics.
     pub stats: DrawStats,
     /// Adaptation produced a new inverse mass diagonal to install on the backend: read it with
-    /// [`ChainMachine::inv_mass`].
+    /// [`ChainMachine::push_inv_mass`].
     pub new_inv_mass: bool,
     /// New low-rank correction to install with it (see [`Metric::LowRank`]).
     pub new_low_rank: Option<LowRank>,
@@ -144,9 +144,15 @@ impl ChainMachine {
         }
     }
 
+    /// Appends the inverse mass diagonal adaptation produced last to `out` (see
+    /// [`DrawOutcome::new_inv_mass`]; nothing before the first).
+    pub fn push_inv_mass(&self, out: &mut Vec<f64>) {
+        self.cold.adapter.push_inv_mass(out);
+    }
+
     /// The inverse mass diagonal adaptation produced last (see
     /// [`DrawOutcome::new_inv_mass`]; empty before the first).
-    pub fn inv_mass(&self) -> &[f64] {
+    pub fn inv_mass(&self) -> Vec<f64> {
         self.cold.adapter.inv_mass()
     }
 

@@ -16,7 +16,14 @@ impl Welford {
 
     /// Adds one sample.
     pub fn add(&mut self, q: &[f64]) {
-        welford_add(&mut self.n, &mut self.mean, &mut self.m2, q);
+        self.n += 1.0;
+        // One division per sample rather than per coordinate.
+        let w = 1.0 / self.n;
+        for ((m, s), &x) in self.mean.iter_mut().zip(&mut self.m2).zip(q) {
+            let delta = x - *m;
+            *m += delta * w;
+            *s += delta * (x - *m);
+        }
     }
 
     /// Prefetches both buffers (see [`crate::mem::prefetch`]).
@@ -73,34 +80,42 @@ impl Welford {
     }
 }
 
-/// Welford's update of one estimator held in slices: its count `n`, means and sums of squared
-/// deviations, with sample `q`.
-pub(crate) fn welford_add(n: &mut f64, mean: &mut [f64], m2: &mut [f64], q: &[f64]) {
-    *n += 1.0;
-    // One division per sample rather than per coordinate.
-    let w = 1.0 / *n;
-    for ((m, s), &x) in mean.iter_mut().zip(m2).zip(q) {
-        let delta = x - *m;
-        *m += delta * w;
-        *s += delta * (x - *m);
-    }
-}
-
 /// nutpie's diagonal estimate from draws and gradients, `sqrt(var(x) / var(∇logp))`, written
 /// into `out` (resized to the dimension): exact for Gaussians and usable after a handful of
 /// draws. Non-finite or zero ratios fall back to 1; results are clamped to `[1e-10, 1e10]`.
 pub fn draw_gradient_metric(draws: &Welford, grads: &Welford, out: &mut Vec<f64>) {
     out.resize(draws.m2.len(), 0.0);
-    draw_gradient_ratio((draws.n, &draws.m2), (grads.n, &grads.m2), out);
+    let scale = (grads.n - 1.0) / (draws.n - 1.0);
+    for ((o, sx), sg) in out.iter_mut().zip(&draws.m2).zip(&grads.m2) {
+        *o = bounded(sx * scale / sg);
+    }
 }
 
-/// [`draw_gradient_metric`] from estimators held in slices: each one's count and sums of
-/// squared deviations.
-pub(crate) fn draw_gradient_ratio((nx, m2x): (f64, &[f64]), (ng, m2g): (f64, &[f64]), out: &mut [f64]) {
-    let (nx, ng) = (nx - 1.0, ng - 1.0);
-    for ((o, sx), sg) in out.iter_mut().zip(m2x).zip(m2g) {
-        *o = bounded_ratio(((sx / nx) / (sg / ng)).sqrt());
+/// [`draw_gradient_metric`] over the draws of two windows, each held as four slots of
+/// `out.len()` values (Welford estimators: the draws' means and sums of squared deviations,
+/// then the gradients'), with as many draws as gradients in each: the windows' sums are
+/// merged (Chan et al.: `M2 = M2ₐ + M2ᵦ + δ²·nₐnᵦ/(nₐ + nᵦ)`, `cross` being the last
+/// factor), so the counts cancel in the ratio.
+///
+/// A warmup draw of nutpie's schedule calls this for every chain, so it is written for the
+/// vector units: one division per coordinate and a bound that selects rather than branches.
+pub(crate) fn merged_draw_gradient_ratio(cross: f64, (a, b): (&[f64], &[f64]), out: &mut [f64]) {
+    let d = out.len();
+    let (amx, asx, amg, asg) = (&a[..d], &a[d..2 * d], &a[2 * d..3 * d], &a[3 * d..4 * d]);
+    let (bmx, bsx, bmg, bsg) = (&b[..d], &b[d..2 * d], &b[2 * d..3 * d], &b[3 * d..4 * d]);
+    for i in 0..d {
+        let (dx, dg) = (bmx[i] - amx[i], bmg[i] - amg[i]);
+        let sx = asx[i] + bsx[i] + dx * dx * cross;
+        let sg = asg[i] + bsg[i] + dg * dg * cross;
+        out[i] = bounded(sx / sg);
     }
+}
+
+/// [`bounded_ratio`] of `sqrt(ratio)`, without branches: a NaN fails both comparisons.
+#[inline]
+fn bounded(ratio: f64) -> f64 {
+    let r = ratio.sqrt();
+    if r > 0.0 && r < f64::INFINITY { r.clamp(1e-10, 1e10) } else { 1.0 }
 }
 
 /// A draw-and-gradient ratio `sd(x) / sd(∇)` as an inverse mass element: clamped to

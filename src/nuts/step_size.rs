@@ -46,8 +46,15 @@ impl DualAveraging {
         self.counter += 1.0;
         let eta = 1.0 / (self.counter + self.opts.t0);
         self.s_bar = (1.0 - eta) * self.s_bar + eta * (self.opts.target - a);
-        let x = self.mu - self.s_bar * self.counter.sqrt() / self.opts.gamma;
-        let w = self.counter.powf(-self.opts.kappa);
+        let root = self.counter.sqrt();
+        let x = self.mu - self.s_bar * root / self.opts.gamma;
+        // Stan's κ = 3/4 as two square roots (a `powf` per warmup draw per chain shows in a
+        // many-chain host loop).
+        let w = if self.opts.kappa == 0.75 {
+            1.0 / (root * root.sqrt())
+        } else {
+            self.counter.powf(-self.opts.kappa)
+        };
         self.x_bar = (1.0 - w) * self.x_bar + w * x;
         x.exp()
     }

@@ -267,7 +267,7 @@ fn finish_one(
     }
     if out.new_inv_mass {
         let at = shard.metrics.len();
-        shard.metrics.extend_from_slice(m.inv_mass());
+        m.push_inv_mass(&mut shard.metrics);
         shard.installs.push((c, at..shard.metrics.len()));
     }
     if let Some(lr) = out.new_low_rank {

@@ -217,7 +217,7 @@ pub fn drive_machines(
                 b.read_draws(&[cmd.chain], &mut state).unwrap();
                 let out = machines[cmd.chain].finish_draw(&state[0]);
                 if out.new_inv_mass {
-                    b.set_inv_mass(cmd.chain, machines[cmd.chain].inv_mass());
+                    b.set_inv_mass(cmd.chain, &machines[cmd.chain].inv_mass());
                 }
                 on_draw(b, cmd.chain, &out, &state[0]);
             }

@@ -9,7 +9,7 @@
 
 use exmc::backend::DrawState;
 use exmc::backend::cpu::ChainState;
-use exmc::nuts::Trajectory;
+use exmc::nuts::{DirectionWords, Trajectory};
 use exmc::rng::{ChainRng, Purpose};
 
 struct Target {
@@ -139,6 +139,7 @@ fn reference(case: &Case, rng: &ChainRng) -> (u32, u32, bool) {
     let mut depth = 0;
     while depth < max_depth {
         // The host's scheme: bit `depth` of the trajectory's direction word.
+        // (Iteration 0's word: word 0 of block 0.)
         let forward = rng.words(0, 0, Purpose::Direction)[0] >> depth & 1 == 1;
         let (side, sign) = if forward { (1, 1.0) } else { (0, -1.0) };
         let Some(new) = r.build(depth, &mut ends[side], sign) else { break };
@@ -173,7 +174,7 @@ fn iterative(case: &Case, rng: &ChainRng, seed: u64, chain: usize) -> (u32, u32,
     let mut g = vec![0.0; d];
     let lp = target.logp_grad(q0, &mut g);
     state.set_point(q0, &g, lp);
-    let mut traj = Trajectory::new(rng, 0, max_depth);
+    let mut traj = Trajectory::new(DirectionWords::default().word(rng, 0), 0, max_depth);
     let mut grad = |q: &[f64], g: &mut [f64]| target.logp_grad(q, g);
     loop {
         let cmd = traj.command(0, eps);

@@ -4,7 +4,7 @@
 use super::adapt::{Adaptation, Adapter};
 use super::low_rank::Metric;
 use super::step_size::{DualAveraging, DualAveragingOptions};
-use super::tree::{Trajectory, TrajectoryEnd};
+use super::tree::{DirectionWords, Trajectory, TrajectoryEnd};
 use crate::backend::LowRank;
 use crate::backend::{Direction, DrawState, LeafReport, StepCommand};
 use crate::rng::ChainRng;
@@ -98,15 +98,17 @@ struct Cold {
     opts: ChainOptions,
     dual: DualAveraging,
     adapter: Adapter,
+    directions: DirectionWords,
 }
 
 impl ChainMachine {
     /// A chain (backend index `chain`, random stream `rng`) of dimension `dim`.
     pub fn new(chain: usize, rng: ChainRng, dim: usize, opts: ChainOptions) -> ChainMachine {
+        let mut directions = DirectionWords::default();
         let phase = if opts.warmup > 0 {
             Phase::Probe { count: 0, direction: 0 }
         } else {
-            Phase::Tree(Trajectory::new(&rng, 0, opts.max_depth))
+            Phase::Tree(Trajectory::new(directions.word(&rng, 0), 0, opts.max_depth))
         };
         let phase = if opts.warmup + opts.draws == 0 { Phase::Done } else { phase };
         ChainMachine {
@@ -121,8 +123,15 @@ impl ChainMachine {
                 opts,
                 dual: DualAveraging::new(opts.dual_averaging, opts.step_size),
                 adapter: Adapter::new(opts.adaptation, opts.metric, opts.warmup, dim),
+                directions,
             }),
         }
+    }
+
+    /// The trajectory of the current iteration.
+    fn trajectory(&mut self) -> Trajectory {
+        let iteration = self.iteration as u64;
+        Trajectory::new(self.cold.directions.word(&self.rng, iteration), iteration, self.cold.opts.max_depth)
     }
 
     /// Whether every iteration is done.
@@ -139,8 +148,7 @@ impl ChainMachine {
     pub fn resume(&mut self, step_size: f64) {
         if self.is_waiting() {
             self.step_size = step_size;
-            self.phase =
-                Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.cold.opts.max_depth));
+            self.phase = Phase::Tree(self.trajectory());
         }
     }
 
@@ -228,11 +236,7 @@ impl ChainMachine {
                 *count += 1;
                 if finished {
                     self.cold.dual.restart(self.step_size);
-                    self.phase = Phase::Tree(Trajectory::new(
-                        &self.rng,
-                        self.iteration as u64,
-                        self.cold.opts.max_depth,
-                    ));
+                    self.phase = Phase::Tree(self.trajectory());
                 }
                 false
             }
@@ -288,7 +292,7 @@ impl ChainMachine {
         } else if probe {
             Phase::Probe { count: 0, direction: 0 }
         } else {
-            Phase::Tree(Trajectory::new(&self.rng, self.iteration as u64, self.cold.opts.max_depth))
+            Phase::Tree(self.trajectory())
         };
         DrawOutcome { iteration, stats, new_inv_mass, new_low_rank }
     }

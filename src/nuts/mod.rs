@@ -17,4 +17,4 @@ pub use chain::{ChainMachine, ChainOptions, DrawOutcome, DrawStats};
 pub use low_rank::{LowRankOptions, Metric};
 pub use pooled::PooledAdapter;
 pub use step_size::DualAveragingOptions;
-pub use tree::{Trajectory, TrajectoryEnd};
+pub use tree::{DirectionWords, Trajectory, TrajectoryEnd};

@@ -26,17 +26,46 @@ pub struct Trajectory {
     directions: u32,
 }
 
+/// Iterations whose trajectories' direction words come from one random block.
+pub const DIRECTIONS_PER_BLOCK: u64 = 4;
+
+/// A chain's trajectory direction words: iteration `t`'s is word `t % 4` of the chain's
+/// [`Purpose::Direction`] block `t / 4`, so the host draws one Philox block per four
+/// trajectories (a block is four words, and a trajectory needs one). The last block drawn is
+/// kept.
+#[derive(Clone, Debug)]
+pub struct DirectionWords {
+    block: u64,
+    words: [u32; 4],
+}
+
+impl Default for DirectionWords {
+    fn default() -> DirectionWords {
+        DirectionWords { block: u64::MAX, words: [0; 4] }
+    }
+}
+
+impl DirectionWords {
+    /// Iteration `iteration`'s direction word in the stream `rng`.
+    pub fn word(&mut self, rng: &ChainRng, iteration: u64) -> u32 {
+        let block = iteration / DIRECTIONS_PER_BLOCK;
+        if block != self.block {
+            (self.block, self.words) = (block, rng.words(block, 0, Purpose::Direction));
+        }
+        self.words[(iteration % DIRECTIONS_PER_BLOCK) as usize]
+    }
+}
+
 /// Doubling `depth`'s direction from the trajectory's bits.
 fn direction(directions: u32, depth: u32) -> Direction {
     if directions >> depth & 1 == 1 { Direction::Forward } else { Direction::Backward }
 }
 
 impl Trajectory {
-    /// A new trajectory for `iteration`. Every doubling's direction comes from one random
-    /// word drawn here (the sampler caps the depth at 30 doublings), so the host draws one
-    /// block of random numbers per trajectory rather than one per doubling.
-    pub fn new(rng: &ChainRng, iteration: u64, max_depth: u32) -> Trajectory {
-        let directions = rng.words(iteration, 0, Purpose::Direction)[0];
+    /// A new trajectory for `iteration`, whose every doubling's direction comes from one
+    /// random word, `directions` (the sampler caps the depth at 30 doublings): see
+    /// [`DirectionWords`].
+    pub fn new(directions: u32, iteration: u64, max_depth: u32) -> Trajectory {
         Trajectory {
             iteration,
             depth: 0,
@@ -83,5 +112,25 @@ impl Trajectory {
         self.leaf = 0;
         self.direction = direction(self.directions, self.depth);
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever the order of the requests, iteration `t`'s word is word `t % 4` of block
+    /// `t / 4`, and the words of neighbouring iterations differ.
+    #[test]
+    fn direction_words_come_four_to_a_block() {
+        let rng = ChainRng::new(7, 3);
+        let mut words = DirectionWords::default();
+        let order = [0u64, 1, 2, 3, 4, 9, 5, 8, 7, 6, 100, 3, 101, 0];
+        let got: Vec<u32> = order.iter().map(|&t| words.word(&rng, t)).collect();
+        for (&t, &w) in order.iter().zip(&got) {
+            assert_eq!(w, rng.words(t / 4, 0, Purpose::Direction)[(t % 4) as usize], "iteration {t}");
+        }
+        let first: std::collections::HashSet<u32> = got[..10].iter().copied().collect();
+        assert_eq!(first.len(), 10);
     }
 }

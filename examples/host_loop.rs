@@ -80,6 +80,10 @@ impl Backend for Synthetic {
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
         self.inv_mass[chain * self.dim..(chain + 1) * self.dim].copy_from_slice(inv_mass);
     }
+    fn prefetch_inv_mass(&self, chain: usize) {
+        // As the GPU backend prefetches its host copy of the metric.
+        exmc::mem::prefetch(self.inv_mass.get(chain * self.dim..(chain + 1) * self.dim).unwrap_or(&[]));
+    }
     fn inv_mass(&self, chain: usize) -> Vec<f64> {
         self.inv_mass[chain * self.dim..(chain + 1) * self.dim].to_vec()
     }

@@ -32,6 +32,11 @@ pub trait Backend: Send {
     fn set_positions(&mut self, points: &[(usize, Vec<f64>)]) -> Vec<Option<(f64, Vec<f64>)>>;
     /// Sets chain `chain`'s inverse mass-matrix diagonal.
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]);
+    /// A hint that [`Backend::set_inv_mass`] will soon be called for chain `chain`: a backend
+    /// whose per-chain metric storage outgrows the caches prefetches what that call writes
+    /// (see [`crate::mem::prefetch`]), so that a host loop installing thousands of metrics per
+    /// dispatch overlaps their cache misses. Nothing by default.
+    fn prefetch_inv_mass(&self, _chain: usize) {}
     /// Chain `chain`'s inverse mass-matrix diagonal as last set (ones before any).
     fn inv_mass(&self, chain: usize) -> Vec<f64>;
     /// Sets chain `chain`'s low-rank metric correction (see [`LowRank`]; rank zero restores

@@ -95,6 +95,10 @@ const PREFETCH_BLOCK: usize = 16;
 /// ... in shards of at least this many chains (smaller ones stay in cache).
 const PREFETCH_CHAINS: usize = 4096;
 
+/// Metric installs whose backend rows are prefetched ahead of the one being written (see
+/// [`Backend::prefetch_inv_mass`]).
+const INSTALLS_AHEAD: usize = 8;
+
 /// Per chain, what only a finished draw touches besides its record.
 struct Tail {
     sinks: Vec<Box<dyn ChainSink>>,
@@ -466,7 +470,12 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
             if let Some(e) = s.error.take() {
                 return Err(e);
             }
-            for (c, at) in &s.installs {
+            // The backend's metric rows of installs a few ahead are prefetched (a hint).
+            s.installs.iter().take(INSTALLS_AHEAD).for_each(|(c, _)| backend.prefetch_inv_mass(*c));
+            for (k, (c, at)) in s.installs.iter().enumerate() {
+                if let Some((next, _)) = s.installs.get(k + INSTALLS_AHEAD) {
+                    backend.prefetch_inv_mass(*next);
+                }
                 backend.set_inv_mass(*c, &s.metrics[at.clone()]);
             }
             for (c, lr) in &s.low_ranks {

@@ -410,6 +410,12 @@ impl Backend for GpuBackend {
         self.queue_row(chain, OP_INV_MASS, inv_mass);
     }
 
+    fn prefetch_inv_mass(&self, chain: usize) {
+        let (d, at) = (self.dim, chain * self.ops + OP_INV_MASS);
+        crate::mem::prefetch(self.inv_mass.get(chain * d..(chain + 1) * d).unwrap_or(&[]));
+        crate::mem::prefetch(self.pending_at.get(at..=at).unwrap_or(&[]));
+    }
+
     fn inv_mass(&self, chain: usize) -> Vec<f64> {
         self.inv_mass[chain * self.dim..(chain + 1) * self.dim].to_vec()
     }

@@ -65,8 +65,12 @@ fn gpu_posterior_agrees_with_cpu() {
                 );
                 assert!((gs - cs).abs() <= 0.15 * cs, "{label} {mapping:?} {name}: gpu sd {gs} vs cpu {cs}");
             }
+            // A few divergences are eight schools' own: over seeds 1–8, the CPU backend and
+            // both GPU mappings gave 1–8 per run of 4,000 draws (mean 2.6; fcf694e and
+            // 06fdcbc alike). A Poisson count of mean 4 exceeds 10 with probability 0.3%; an
+            // f32 defect diverges by the hundred.
             assert!(
-                gpu.divergences() <= 4,
+                gpu.divergences() <= 10,
                 "{label} {mapping:?}: {} divergences on the GPU",
                 gpu.divergences()
             );

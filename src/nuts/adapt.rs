@@ -215,7 +215,7 @@ fn fingerprint(q: &[f64]) -> u64 {
 /// variances by merging the two windows (Chan et al.) when the metric is read: half the
 /// writes of updating two overlapping pairs. At tens of thousands of chains the host loop
 /// reads each chain's state from memory, so both windows sit in one buffer, and the previous
-/// draw, kept only to tell a repeated one, is a [`fingerprint`].
+/// draw, kept only to tell a repeated one, is a 64-bit fingerprint of its bits.
 #[derive(Clone, Debug)]
 pub struct DrawGradient {
     early_end: usize,

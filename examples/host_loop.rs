@@ -82,7 +82,9 @@ impl Backend for Synthetic {
     }
     fn prefetch_inv_mass(&self, chain: usize) {
         // As the GPU backend prefetches its host copy of the metric.
-        exmc::mem::prefetch(self.inv_mass.get(chain * self.dim..(chain + 1) * self.dim).unwrap_or(&[]));
+        if chain < self.rngs.len() {
+            exmc::mem::prefetch(&self.inv_mass[chain * self.dim..(chain + 1) * self.dim]);
+        }
     }
     fn inv_mass(&self, chain: usize) -> Vec<f64> {
         self.inv_mass[chain * self.dim..(chain + 1) * self.dim].to_vec()

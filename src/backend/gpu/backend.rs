@@ -411,9 +411,12 @@ impl Backend for GpuBackend {
     }
 
     fn prefetch_inv_mass(&self, chain: usize) {
-        let (d, at) = (self.dim, chain * self.ops + OP_INV_MASS);
-        crate::mem::prefetch(self.inv_mass.get(chain * d..(chain + 1) * d).unwrap_or(&[]));
-        crate::mem::prefetch(self.pending_at.get(at..=at).unwrap_or(&[]));
+        // (A hint: a chain out of range prefetches nothing.)
+        if chain < self.n_chains() {
+            let (d, at) = (self.dim, chain * self.ops + OP_INV_MASS);
+            crate::mem::prefetch(&self.inv_mass[chain * d..(chain + 1) * d]);
+            crate::mem::prefetch(&self.pending_at[at..=at]);
+        }
     }
 
     fn inv_mass(&self, chain: usize) -> Vec<f64> {

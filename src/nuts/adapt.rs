@@ -257,10 +257,15 @@ impl DrawGradient {
         }
     }
 
+    /// Where window `w`'s slots sit in the buffer.
+    fn window_range(&self, w: usize) -> std::ops::Range<usize> {
+        let n = WINDOW_SLOTS * self.dim;
+        w * n..(w + 1) * n
+    }
+
     /// Window `w`'s slots.
     fn window(&self, w: usize) -> &[f64] {
-        let n = WINDOW_SLOTS * self.dim;
-        &self.buf[w * n..(w + 1) * n]
+        &self.buf[self.window_range(w)]
     }
 
     /// Fresh draws in the background (the current window).
@@ -280,7 +285,8 @@ impl DrawGradient {
         *n += 1.0;
         // One division per draw rather than per coordinate.
         let w = 1.0 / *n;
-        let slots = &mut self.buf[self.cur * WINDOW_SLOTS * d..(self.cur + 1) * WINDOW_SLOTS * d];
+        let at = self.window_range(self.cur);
+        let slots = &mut self.buf[at];
         let (mx, rest) = slots.split_at_mut(d);
         let (sx, rest) = rest.split_at_mut(d);
         let (mg, sg) = rest.split_at_mut(d);
@@ -298,20 +304,21 @@ impl DrawGradient {
     /// again as the current one.
     fn switch(&mut self) {
         self.cur = 1 - self.cur;
-        let n = WINDOW_SLOTS * self.dim;
         self.counts[self.cur] = 0.0;
-        self.buf[self.cur * n..(self.cur + 1) * n].fill(0.0);
+        let at = self.window_range(self.cur);
+        self.buf[at].fill(0.0);
     }
 
     fn on_draw(&mut self, draw: usize, q: &[f64], g: &[f64]) -> AdaptStep {
+        // The step-size-only phase lasts to the end of warmup: nothing here is read again.
+        if draw >= self.step_size_only_from {
+            return AdaptStep::default();
+        }
         // A draw equal to its trajectory's start (the previous draw) carries no new information
         // about the spread: nutpie leaves such draws out.
         let print = fingerprint(q);
         let fresh = self.prev != Some(print);
         self.prev = Some(print);
-        if draw >= self.step_size_only_from {
-            return AdaptStep::default();
-        }
         let early = draw < self.early_end;
         if draw == self.early_end {
             self.window = self.window.max(self.count_bg());

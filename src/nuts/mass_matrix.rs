@@ -87,7 +87,7 @@ pub fn draw_gradient_metric(draws: &Welford, grads: &Welford, out: &mut Vec<f64>
     out.resize(draws.m2.len(), 0.0);
     let scale = (grads.n - 1.0) / (draws.n - 1.0);
     for ((o, sx), sg) in out.iter_mut().zip(&draws.m2).zip(&grads.m2) {
-        *o = bounded(sx * scale / sg);
+        *o = bounded_ratio((sx * scale / sg).sqrt());
     }
 }
 
@@ -107,21 +107,16 @@ pub(crate) fn merged_draw_gradient_ratio(cross: f64, (a, b): (&[f64], &[f64]), o
         let (dx, dg) = (bmx[i] - amx[i], bmg[i] - amg[i]);
         let sx = asx[i] + bsx[i] + dx * dx * cross;
         let sg = asg[i] + bsg[i] + dg * dg * cross;
-        out[i] = bounded(sx / sg);
+        out[i] = bounded_ratio((sx / sg).sqrt());
     }
 }
 
-/// [`bounded_ratio`] of `sqrt(ratio)`, without branches: a NaN fails both comparisons.
-#[inline]
-fn bounded(ratio: f64) -> f64 {
-    let r = ratio.sqrt();
-    if r > 0.0 && r < f64::INFINITY { r.clamp(1e-10, 1e10) } else { 1.0 }
-}
-
 /// A draw-and-gradient ratio `sd(x) / sd(∇)` as an inverse mass element: clamped to
-/// `[1e-10, 1e10]`, 1 where it is not finite or not positive.
+/// `[1e-10, 1e10]`, 1 where it is not finite or not positive. Written to select rather than
+/// branch (a NaN fails both comparisons), so loops over coordinates vectorise.
+#[inline]
 pub fn bounded_ratio(r: f64) -> f64 {
-    if r.is_finite() && r > 0.0 { r.clamp(1e-10, 1e10) } else { 1.0 }
+    if r > 0.0 && r < f64::INFINITY { r.clamp(1e-10, 1e10) } else { 1.0 }
 }
 
 #[cfg(test)]

@@ -240,13 +240,13 @@ impl ChainMachine {
                 }
                 false
             }
-            Phase::Tree(t) => match t.advance(rep) {
-                Some(end) => {
-                    self.last_end = Some(end);
-                    true
-                }
-                None => false,
-            },
+            Phase::Tree(t) => {
+                // The end is kept whether or not the trajectory ended: `finish_draw` reads it
+                // only after one did.
+                let (ended, end) = t.step(rep);
+                self.last_end = Some(end);
+                ended
+            }
             Phase::Wait | Phase::Done => false,
         }
     }

@@ -58,7 +58,7 @@ impl DirectionWords {
 
 /// Doubling `depth`'s direction from the trajectory's bits.
 fn direction(directions: u32, depth: u32) -> Direction {
-    if directions >> depth & 1 == 1 { Direction::Forward } else { Direction::Backward }
+    if directions.checked_shr(depth).unwrap_or(0) & 1 == 1 { Direction::Forward } else { Direction::Backward }
 }
 
 impl Trajectory {
@@ -93,31 +93,104 @@ impl Trajectory {
 
     /// Consumes the report of the last leaf; returns how the trajectory ended, if it did.
     pub fn advance(&mut self, rep: &LeafReport) -> Option<TrajectoryEnd> {
+        let (ended, end) = self.step(rep);
+        ended.then_some(end)
+    }
+
+    /// [`Trajectory::advance`] as a flag and the end the trajectory would have: whether it
+    /// ended, and how. A host loop calls it for tens of thousands of chains per dispatch,
+    /// whose reports it cannot predict, so it selects rather than branches on them. After an
+    /// end the state is spent (the chain starts a new trajectory).
+    #[inline]
+    pub(crate) fn step(&mut self, rep: &LeafReport) -> (bool, TrajectoryEnd) {
         self.begun = true;
-        let end = |diverged, depth| Some(TrajectoryEnd { diverged, depth });
-        if rep.diverged {
-            return end(true, self.depth);
-        }
-        if rep.subtree_turning {
-            return end(false, self.depth);
-        }
-        if self.leaf + 1 < (1 << self.depth) {
-            self.leaf += 1;
-            return None;
-        }
-        self.depth += 1;
-        if rep.tree_turning || self.depth >= self.max_depth {
-            return end(false, self.depth);
-        }
-        self.leaf = 0;
-        self.direction = direction(self.directions, self.depth);
-        None
+        let stop = rep.diverged | rep.subtree_turning;
+        // The leaf completes its subtree: the trajectory doubles, unless it stops.
+        let full = self.leaf + 1 == 1 << self.depth;
+        let depth = self.depth + u32::from(full);
+        let ended = stop | (full & (rep.tree_turning | (depth >= self.max_depth)));
+        let end = TrajectoryEnd { diverged: rep.diverged, depth: self.depth + u32::from(full & !stop) };
+        self.leaf = if full { 0 } else { self.leaf + 1 };
+        self.depth = depth;
+        self.direction = direction(self.directions, depth);
+        (ended, end)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The trajectory's state machine as first written, with a branch per report flag: the
+    /// oracle for [`Trajectory::step`], which selects instead.
+    struct Branchy {
+        depth: u32,
+        leaf: u32,
+        max_depth: u32,
+        directions: u32,
+    }
+
+    impl Branchy {
+        fn advance(&mut self, rep: &LeafReport) -> Option<TrajectoryEnd> {
+            let end = |diverged, depth| Some(TrajectoryEnd { diverged, depth });
+            if rep.diverged {
+                return end(true, self.depth);
+            }
+            if rep.subtree_turning {
+                return end(false, self.depth);
+            }
+            if self.leaf + 1 < (1 << self.depth) {
+                self.leaf += 1;
+                return None;
+            }
+            self.depth += 1;
+            if rep.tree_turning || self.depth >= self.max_depth {
+                return end(false, self.depth);
+            }
+            self.leaf = 0;
+            None
+        }
+    }
+
+    /// Over random reports (divergences, U-turns of subtrees and of whole trajectories) and
+    /// depth limits, every leaf's command and every end agree with the branching version.
+    #[test]
+    fn selecting_steps_agree_with_branching_ones() {
+        let rng = ChainRng::new(11, 0);
+        let mut ends = [0usize; 3];
+        for t in 0..4000u64 {
+            let w = rng.words(t, 0, Purpose::Leaf);
+            let (directions, max_depth) = (w[0], 1 + w[1] % 10);
+            let mut traj = Trajectory::new(directions, t, max_depth);
+            let mut oracle = Branchy { depth: 0, leaf: 0, max_depth, directions };
+            for leaf in 0u32.. {
+                let cmd = traj.command(3, 0.5);
+                assert_eq!((cmd.depth, cmd.leaf), (oracle.depth, oracle.leaf), "trajectory {t}, leaf {leaf}");
+                assert_eq!(cmd.direction, direction(oracle.directions, oracle.depth));
+                assert_eq!(cmd.begin, leaf == 0);
+                let r = rng.words(t, leaf + 1, Purpose::Leaf)[2];
+                let rep = LeafReport {
+                    diverged: r.is_multiple_of(200),
+                    subtree_turning: r % 23 == 1,
+                    tree_turning: r % 3 == 2,
+                    energy_error: 0.0,
+                };
+                let (got, want) = (traj.advance(&rep), oracle.advance(&rep));
+                assert_eq!(got, want, "trajectory {t}, leaf {leaf}");
+                if let Some(end) = got {
+                    ends[if end.diverged {
+                        0
+                    } else if rep.subtree_turning {
+                        1
+                    } else {
+                        2
+                    }] += 1;
+                    break;
+                }
+            }
+        }
+        assert!(ends.iter().all(|&n| n >= 20), "every kind of end was seen: {ends:?}");
+    }
 
     /// Whatever the order of the requests, iteration `t`'s word is word `t % 4` of block
     /// `t / 4`, and the words of neighbouring iterations differ.

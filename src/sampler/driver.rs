@@ -158,21 +158,40 @@ struct DrawContext<'a> {
 
 /// Consumes the reports of a shard's commands (the shard's chains start at group index `lo`).
 fn consume(shard: &mut Shard, machines: &mut [ChainMachine], lo: usize, reports: &[LeafReport]) {
+    let n = shard.cmds.len();
     shard.ended.clear();
     shard.slots.clear();
+    shard.ended.reserve(n);
+    shard.slots.reserve(n);
+    // Which chains end their draw is not predictable: each chain's index is written past the
+    // end of `ended` and kept (the length moved on) only when its draw ended, and an ended
+    // chain's command is overwritten like any other (it is a placeholder until its draw is
+    // handled), so that no branch depends on the reports.
+    let (ended, slots) = (shard.ended.spare_capacity_mut(), shard.slots.spare_capacity_mut());
+    let mut count = 0;
     let mut gone = false;
     for (k, (cmd, rep)) in shard.cmds.iter_mut().zip(reports).enumerate() {
         let m = &mut machines[cmd.chain - lo];
-        if m.on_report(rep) {
-            shard.ended.push(cmd.chain);
-            shard.slots.push(k);
-        } else if let Some(next) = m.command() {
-            *cmd = next;
-        } else {
+        let end = m.on_report(rep);
+        ended[count].write(cmd.chain);
+        slots[count].write(k);
+        count += usize::from(end);
+        match m.command() {
+            Some(next) => *cmd = next,
             // (A chain mid-draw always has a next leaf; should one not, it leaves the queue.)
-            cmd.chain = usize::MAX;
-            gone = true;
+            None if !end => {
+                cmd.chain = usize::MAX;
+                gone = true;
+            }
+            None => {}
         }
+    }
+    // SAFETY: the first `count` elements of both spare capacities were written above (each
+    // index below `count` was written before `count` passed it), and `count <= n` fits the
+    // capacity reserved.
+    unsafe {
+        shard.ended.set_len(count);
+        shard.slots.set_len(count);
     }
     if gone {
         shard.cmds.retain(|c| c.chain != usize::MAX);

@@ -224,3 +224,31 @@ fn populated_records_give_the_same_bits() {
     assert_eq!(populated.trace.draws, 100);
     assert_eq!(populated.trace, grouped.trace);
 }
+
+/// A trace writer that writes nothing: attached, it makes the host loop constrain every kept
+/// draw itself, as any writer reading the draws while the chains run needs.
+#[derive(Debug)]
+struct Nothing;
+
+impl exmc::sampler::TraceWriter for Nothing {
+    fn open(&self, _: &exmc::sampler::RunInfo<'_>) -> exmc::Result<Vec<Box<dyn exmc::sampler::ChainSink>>> {
+        Ok(Vec::new())
+    }
+}
+
+/// A run large enough (about 20 MB of constrained values) to record its kept draws
+/// unconstrained and constrain them when the trace is gathered (DECISIONS 80) gives the very
+/// trace the host loop gives when it constrains each draw, as it does when a writer listens.
+#[test]
+fn constraining_when_gathering_gives_the_loops_trace() {
+    let m = model();
+    let run = |listen: bool| {
+        let s = Sampler::new(&m).backend(BackendChoice::Cpu).chains(2048).warmup(20).draws(120).seed(3);
+        let s = if listen { s.save(Nothing) } else { s };
+        s.progress(false).run().unwrap()
+    };
+    let (gathered, looped) = (run(false), run(true));
+    assert!(gathered.counters.constrained_after_loop, "the run recorded its draws unconstrained");
+    assert!(!looped.counters.constrained_after_loop, "a listening writer needs them constrained");
+    assert_eq!(gathered.trace, looped.trace);
+}

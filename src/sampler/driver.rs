@@ -41,6 +41,9 @@ pub struct DriveCounters {
     pub step_s: f64,
     /// Most shards one group's host loop was split into (1: serial).
     pub host_shards: usize,
+    /// The kept draws were recorded unconstrained and constrained when the trace was
+    /// gathered, after the loop (DECISIONS 80).
+    pub constrained_after_loop: bool,
 }
 
 impl DriveCounters {
@@ -78,6 +81,22 @@ pub struct Group<'a> {
     /// Threads the host loop may split the group's chains over (1: serial; see the module
     /// docs). The driver uses at most one shard per [`MIN_SHARD_CHAINS`] chains.
     pub host_threads: usize,
+    /// Kept draws are recorded as their unconstrained positions, to be constrained when the
+    /// trace is gathered, rather than constrained by the host loop (only where nothing reads
+    /// the records while the chains run: no sinks; see [`records_unconstrained`]).
+    pub unconstrained: bool,
+}
+
+/// Whether a run records its kept draws unconstrained (see [`Group::unconstrained`]): when no
+/// trace writer or live view reads the records while the chains run, a draw has no more
+/// unconstrained values (`dim`) than constrained ones (`per_draw`), and the run's constrained
+/// values (`values`, over every chain and kept draw) are large enough to fault pages in the
+/// background ([`crate::mem::POPULATE_MIN_BYTES`]): then the host loop, which keeps a device
+/// waiting, writes fewer bytes per draw to fresh memory and runs no constraining program, and
+/// the gathering after the loop constrains every draw, in parallel (DECISIONS 80). Smaller
+/// runs constrain in the loop, where the records stay in cache.
+pub fn records_unconstrained(streamed: bool, dim: usize, per_draw: usize, values: u128) -> bool {
+    !streamed && dim <= per_draw && values.saturating_mul(8) >= crate::mem::POPULATE_MIN_BYTES as u128
 }
 
 /// About the fewest chains per shard of a split host loop (the last shard may hold a few
@@ -154,6 +173,8 @@ struct DrawContext<'a> {
     states: &'a [DrawState],
     /// Inverse metrics of chains whose first kept draw ended with sinks to tell.
     adapted: &'a [(usize, Vec<f64>)],
+    /// See [`Group::unconstrained`].
+    unconstrained: bool,
 }
 
 /// Consumes the reports of a shard's commands (the shard's chains start at group index `lo`).
@@ -312,13 +333,17 @@ fn finish_one(
         shard.finished += 1;
     } else if (out.iteration - cx.warmup).is_multiple_of(cx.thin) {
         tail.divergences += out.stats.diverging as usize;
-        cx.constrain.run(&mut shard.ws, &state.q, &mut []);
         let values = records.kept(i, (out.iteration - cx.warmup) / cx.thin, out.stats, &state.q);
-        let mut at = 0;
-        for (_, v) in &cx.constrain.program().outputs {
-            let x = cx.constrain.value(&shard.ws, *v);
-            values[at..at + x.len()].copy_from_slice(x);
-            at += x.len();
+        if cx.unconstrained {
+            values.iter_mut().zip(&state.q).for_each(|(v, q)| *v = *q);
+        } else {
+            cx.constrain.run(&mut shard.ws, &state.q, &mut []);
+            let mut at = 0;
+            for (_, v) in &cx.constrain.program().outputs {
+                let x = cx.constrain.value(&shard.ws, *v);
+                values[at..at + x.len()].copy_from_slice(x);
+                at += x.len();
+            }
         }
         for s in &mut tail.sinks {
             s.draw(&out.stats, values)?;
@@ -341,8 +366,11 @@ fn finish_one(
 pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Records, DriveCounters)> {
     let n = g.machines.len();
     let kept = g.draws.div_ceil(g.thin);
-    let per_draw: usize =
-        g.constrain.program().outputs.iter().map(|(_, v)| g.constrain.program().lens[*v]).sum();
+    let per_draw: usize = if g.unconstrained {
+        backend.dim()
+    } else {
+        g.constrain.program().outputs.iter().map(|(_, v)| g.constrain.program().lens[*v]).sum()
+    };
     let single = backend.single_precision().then(|| backend.dim());
     let shard_count = g.host_threads.min(n / MIN_SHARD_CHAINS).max(1);
     let size = n.div_ceil(shard_count).max(1);
@@ -369,6 +397,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
         })
         .collect();
     counters.host_shards = shards.len();
+    counters.constrained_after_loop = g.unconstrained;
     let mut all_cmds: Vec<StepCommand> = Vec::new();
     let mut reports = vec![LeafReport::default(); n];
     let mut ended: Vec<usize> = Vec::with_capacity(n);
@@ -462,6 +491,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
             started,
             states: &states[..ended.len()],
             adapted: &adapted,
+            unconstrained: g.unconstrained,
         };
         let draw_pass = |(j, (((s, ms), rs), ts)): ShardParts<'_, '_>| {
             finish_draws(&cx, s, (ms, rs, ts), j * size, firsts[j]);

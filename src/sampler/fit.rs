@@ -4,6 +4,7 @@ use super::driver::DriveCounters;
 use super::sink::{ChainHistory, TraceVarInfo};
 use super::trace::{Draws, Trace, TraceVar, moments};
 use crate::Error;
+use crate::backend::cpu::Executor;
 use crate::compile::{Compiled, PointMap};
 use crate::diagnostics::{self, Summary};
 use crate::nuts::DrawStats;
@@ -14,7 +15,8 @@ use rayon::prelude::*;
 pub struct Timing {
     /// Rewriting and compiling.
     pub compile_s: f64,
-    /// Initialisation, warmup and draws.
+    /// Initialisation, warmup and draws; and the gathering of the trace where the kept draws
+    /// were constrained there ([`DriveCounters::constrained_after_loop`]).
     pub sampling_s: f64,
 }
 
@@ -181,10 +183,13 @@ const BLOCK: usize = 64;
 /// read [`BLOCK`] chains at a time, draw by draw, each row serving the block's chains; blocks
 /// run in parallel on the caller's rayon pool.
 ///
-/// `made`: buffers of exactly the right lengths, used instead of fresh ones.
+/// `made`: buffers of exactly the right lengths, used instead of fresh ones. With `constrain`,
+/// the records hold unconstrained positions (see
+/// [`records_unconstrained`](super::driver::records_unconstrained)): each is constrained here,
+/// as the host loop would have done, before its values are laid out.
 fn gather_values(
     layout: &TraceLayout,
-    records: &[ChainHistory<'_>],
+    (records, constrain): (&[ChainHistory<'_>], Option<&Executor>),
     draws: usize,
     made: Option<Vec<Vec<f64>>>,
 ) -> Vec<Vec<f64>> {
@@ -213,9 +218,21 @@ fn gather_values(
         }
     }
     parts.into_par_iter().zip(records.par_chunks(BLOCK)).for_each(|(mut outs, block)| {
+        let (mut ws, mut constrained) = (constrain.map(Executor::workspace).unwrap_or_default(), Vec::new());
         for d in 0..draws {
             for (k, r) in block.iter().enumerate() {
-                let row = r.values(d);
+                let row = match constrain {
+                    Some(c) => {
+                        c.run(&mut ws, r.values(d), &mut []);
+                        constrained.clear();
+                        c.program()
+                            .outputs
+                            .iter()
+                            .for_each(|(_, v)| constrained.extend_from_slice(c.value(&ws, *v)));
+                        &constrained[..]
+                    }
+                    None => r.values(d),
+                };
                 for (l, out) in layout.vars.iter().zip(outs.iter_mut()) {
                     let at = (k * draws + d) * l.size();
                     out[at..at + l.size()].copy_from_slice(&row[l.offset..l.offset + l.size()]);
@@ -272,7 +289,7 @@ impl Fit {
     /// The fit of a run's records, gathered into `made` where its buffers fit.
     pub(crate) fn assemble(
         compiled: &Compiled,
-        records: &[ChainHistory<'_>],
+        (records, constrain): (&[ChainHistory<'_>], Option<&Executor>),
         made: Option<TraceBuffers>,
         counters: DriveCounters,
         backend: String,
@@ -285,7 +302,7 @@ impl Fit {
         // Made for every planned draw: a cancelled run's are dropped (their value layout does
         // not fit, and its statistics would keep room for draws never made).
         let made = made.filter(|m| m.draws == draws).unwrap_or_default();
-        let values = gather_values(&layout, records, draws, Some(made.values));
+        let values = gather_values(&layout, (records, constrain), draws, Some(made.values));
         let vars = layout
             .vars
             .iter()
@@ -442,13 +459,17 @@ mod tests {
         let junk = DrawStats { lp: f64::NAN, ..DrawStats::default() };
         made.stats.iter_mut().for_each(|v| v.extend([junk, junk]));
         let at: Vec<usize> = made.values.iter().map(|v| v.as_ptr() as usize).collect();
-        let values = gather_values(&layout, &records, draws, None);
-        let reused = gather_values(&layout, &records, draws, Some(made.values));
+        let values = gather_values(&layout, (&records, None), draws, None);
+        let reused = gather_values(&layout, (&records, None), draws, Some(made.values));
         assert_eq!(reused.iter().map(|v| v.as_ptr() as usize).collect::<Vec<_>>(), at, "the made buffers");
         assert_eq!(reused, values);
         assert_eq!((values[0].len(), values[1].len()), (chains * draws, chains * draws * 2));
         let wrong = vec![vec![f64::NAN; 3]; 2];
-        assert_eq!(gather_values(&layout, &records, draws, Some(wrong)), values, "wrong lengths: fresh ones");
+        assert_eq!(
+            gather_values(&layout, (&records, None), draws, Some(wrong)),
+            values,
+            "wrong lengths: fresh ones"
+        );
         let stats = gather_stats(&records, draws, ChainHistory::kept, Vec::new());
         let warm = gather_stats(&records, warmup, ChainHistory::warmup, Vec::new());
         assert_eq!(gather_stats(&records, draws, ChainHistory::kept, made.stats[..7].to_vec()), stats);

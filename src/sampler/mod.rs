@@ -668,11 +668,14 @@ impl<'m> Sampler<'m> {
             warnings.extend(precision::resolution_warnings(&compiled.pointmap, &moments));
         }
         let timing = Timing { compile_s, sampling_s };
-        // The trace is gathered on the run's threads.
+        // The trace is gathered on the run's threads, and constrained there when the loop
+        // recorded unconstrained draws: that gathering then counts as sampling.
+        let gathered = Instant::now();
+        let constrain = records.unconstrained.then(|| Executor::new(compiled.constrain.clone()));
         let mut fit = pool.install(|| {
             Fit::assemble(
                 &compiled,
-                &records.histories(),
+                (&records.histories(), constrain.as_ref()),
                 made,
                 counters,
                 backend,
@@ -680,6 +683,9 @@ impl<'m> Sampler<'m> {
                 self.cancel.is_cancelled(),
             )
         });
+        if constrain.is_some() {
+            fit.timing.sampling_s += gathered.elapsed().as_secs_f64();
+        }
         fit.warnings = warnings;
         Ok(fit)
     }
@@ -762,6 +768,14 @@ impl<'m> Sampler<'m> {
         // gradient's rows over them (DECISIONS 49; the draws are the same bits either way).
         let row_parallel = groups.len() < threads;
         let constrain = Executor::new(compiled.constrain.clone());
+        let per_draw: usize =
+            constrain.program().outputs.iter().map(|(_, v)| constrain.program().lens[*v]).sum();
+        let unconstrained = driver::records_unconstrained(
+            !writers.is_empty(),
+            compiled.pointmap.dim,
+            per_draw,
+            crate::mem::product(&[ids.len(), self.draws.div_ceil(self.thin), per_draw]),
+        );
         let progress = Progress::new(self.chains, self.warmup_len() + self.draws, self.progress);
         let (base, set) = match &self.init {
             Init::Random => (vec![0.0; compiled.pointmap.dim], vec![false; compiled.pointmap.dim]),
@@ -840,6 +854,7 @@ impl<'m> Sampler<'m> {
                         )
                     }),
                     host_threads,
+                    unconstrained,
                 };
                 let (name, single) = (backend.name(), backend.single_precision());
                 let (records, mut counters) = drive(backend.as_mut(), group)?;
@@ -861,8 +876,9 @@ impl<'m> Sampler<'m> {
             total.host_s += c.host_s;
             total.step_s += c.step_s;
             total.host_shards = total.host_shards.max(c.host_shards);
+            total.constrained_after_loop |= c.constrained_after_loop;
         }
-        Ok((RunRecords::new(groups, ids), total, backend, single))
+        Ok((RunRecords::new(groups, ids, unconstrained), total, backend, single))
     }
 }
 

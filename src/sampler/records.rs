@@ -278,19 +278,22 @@ pub(crate) struct RunRecords {
     groups: Vec<Records>,
     /// Per chain of the run, in its order: its group and its index there.
     order: Vec<(usize, usize)>,
+    /// The kept draws are unconstrained positions (see
+    /// [`Group::unconstrained`](super::driver::Group::unconstrained)).
+    pub(crate) unconstrained: bool,
 }
 
 impl RunRecords {
     /// The records of `groups` (each with the global ids of its chains), ordered as `ids`
-    /// (ids no group holds are left out).
-    pub(crate) fn new(groups: Vec<(Vec<usize>, Records)>, ids: &[usize]) -> RunRecords {
+    /// (ids no group holds are left out), their kept draws `unconstrained` or not.
+    pub(crate) fn new(groups: Vec<(Vec<usize>, Records)>, ids: &[usize], unconstrained: bool) -> RunRecords {
         let at: std::collections::HashMap<usize, (usize, usize)> = groups
             .iter()
             .enumerate()
             .flat_map(|(g, (chains, _))| chains.iter().enumerate().map(move |(i, &c)| (c, (g, i))))
             .collect();
         let order = ids.iter().filter_map(|c| at.get(c).copied()).collect();
-        RunRecords { groups: groups.into_iter().map(|(_, r)| r).collect(), order }
+        RunRecords { groups: groups.into_iter().map(|(_, r)| r).collect(), order, unconstrained }
     }
 
     /// Stops and joins every group's populator (the run is over: what is left to fault in

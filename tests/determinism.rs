@@ -236,7 +236,7 @@ impl exmc::sampler::TraceWriter for Nothing {
     }
 }
 
-/// A run large enough (about 20 MB of constrained values) to record its kept draws
+/// A run large enough (about 35 MB of constrained values, 18 per draw) to record its kept draws
 /// unconstrained and constrain them when the trace is gathered (DECISIONS 80) gives the very
 /// trace the host loop gives when it constrains each draw, as it does when a writer listens.
 #[test]

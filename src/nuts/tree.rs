@@ -26,6 +26,9 @@ pub struct Trajectory {
     directions: u32,
 }
 
+/// The most doublings a trajectory makes, whatever limit it is given.
+pub const MAX_DEPTH: u32 = 30;
+
 /// Iterations whose trajectories' direction words come from one random block.
 pub const DIRECTIONS_PER_BLOCK: u64 = 4;
 
@@ -63,7 +66,7 @@ fn direction(directions: u32, depth: u32) -> Direction {
 
 impl Trajectory {
     /// A new trajectory for `iteration`, whose every doubling's direction comes from one
-    /// random word, `directions` (the sampler caps the depth at 30 doublings): see
+    /// random word, `directions` (at most [`MAX_DEPTH`] doublings, whatever `max_depth` says): see
     /// [`DirectionWords`].
     pub fn new(directions: u32, iteration: u64, max_depth: u32) -> Trajectory {
         Trajectory {
@@ -71,7 +74,9 @@ impl Trajectory {
             depth: 0,
             leaf: 0,
             direction: direction(directions, 0),
-            max_depth,
+            // A subtree's leaves are counted in 32 bits: deeper limits stop at 30 doublings,
+            // as the sampler's option does.
+            max_depth: max_depth.min(MAX_DEPTH),
             begun: false,
             directions,
         }

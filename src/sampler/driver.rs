@@ -29,8 +29,8 @@ pub struct DriveCounters {
     /// compilation, not sampling, in the fit's timing.
     pub backend_setup_s: f64,
     /// Seconds the driver spent outside the backend's batched steps and draw read-backs: the
-    /// chains' state machines, adaptation, constraining, trace records and sinks (the host
-    /// loop). Wall time of each group's driver, summed over groups: thread-seconds when groups
+    /// chains' state machines, adaptation, constraining (unless
+    /// [`DriveCounters::constrained_after_loop`]), trace records and sinks (the host loop). Wall time of each group's driver, summed over groups: thread-seconds when groups
     /// run in parallel, and the time a backend waited for its host when one group splits its
     /// host work over threads (see [`DriveCounters::host_shards`]).
     pub host_s: f64,
@@ -90,8 +90,9 @@ pub struct Group<'a> {
 /// Whether a run records its kept draws unconstrained (see [`Group::unconstrained`]): when no
 /// trace writer or live view reads the records while the chains run, a draw has no more
 /// unconstrained values (`dim`) than constrained ones (`per_draw`), and the run's constrained
-/// values (`values`, over every chain and kept draw) are large enough to fault pages in the
-/// background ([`crate::mem::POPULATE_MIN_BYTES`]): then the host loop, which keeps a device
+/// values (`values`, over every chain and kept draw) come to at least
+/// [`crate::mem::POPULATE_MIN_BYTES`] (16 MB, the size from which the records' pages are
+/// faulted in the background where a core is free): then the host loop, which keeps a device
 /// waiting, writes fewer bytes per draw to fresh memory and runs no constraining program, and
 /// the gathering after the loop constrains every draw, in parallel (DECISIONS 80). Smaller
 /// runs constrain in the loop, where the records stay in cache.
@@ -130,9 +131,9 @@ struct Tail {
 struct Shard {
     /// Commands of the shard's chains for the next dispatch, updated in place by each pass.
     cmds: Vec<StepCommand>,
-    /// Where each ended chain's command sits in `cmds`: its report's command stays there as a
-    /// placeholder until the draw is handled, so that commands stay in chain order and each
-    /// pass over the machines walks memory forward.
+    /// Where each ended chain's command sits in `cmds`: a placeholder (the chain's id, and
+    /// whatever its spent trajectory would do next) stays there until the draw is handled, so
+    /// that commands stay in chain order and each pass over the machines walks memory forward.
     slots: Vec<usize>,
     /// Chains (group indices) whose draw ended in the last dispatch.
     ended: Vec<usize>,
@@ -335,6 +336,8 @@ fn finish_one(
         tail.divergences += out.stats.diverging as usize;
         let values = records.kept(i, (out.iteration - cx.warmup) / cx.thin, out.stats, &state.q);
         if cx.unconstrained {
+            // (The records are sized by the backend's dimension, as its draws are.)
+            debug_assert_eq!(values.len(), state.q.len());
             values.iter_mut().zip(&state.q).for_each(|(v, q)| *v = *q);
         } else {
             cx.constrain.run(&mut shard.ws, &state.q, &mut []);

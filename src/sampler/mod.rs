@@ -490,7 +490,7 @@ impl<'m> Sampler<'m> {
                 return bad("metric", "LowRankOptions::gamma must be finite and positive");
             }
         }
-        if self.max_treedepth == 0 || self.max_treedepth > 30 {
+        if self.max_treedepth == 0 || self.max_treedepth > crate::nuts::tree::MAX_DEPTH {
             return bad("max_treedepth", "must lie in 1..=30");
         }
         if self.threads == Some(0) || self.threads > Some(MAX_THREADS) {

@@ -1,6 +1,7 @@
 //! What a group's chains record, in three slabs for the whole group: warmup statistics, kept
-//! draws' statistics and kept draws' constrained values, with room for every iteration up
-//! front. A finished draw is written at an address its chain and iteration decide, so the
+//! draws' statistics and kept draws' constrained values (or, in large runs that nothing reads
+//! while the chains run, their unconstrained positions: [`RunRecords::unconstrained`]), with
+//! room for every iteration up front. A finished draw is written at an address its chain and iteration decide, so the
 //! host loop reads no per-chain vector header before writing, and the slabs are zeroed
 //! lazily by the system, page by page, as draws reach them, or, where a core is free, by a
 //! thread that faults their pages in a little ahead of the writers ([`crate::mem::Populator`]).

@@ -168,7 +168,9 @@ impl<'a> ChainHistory<'a> {
         self.kept.iter().step_by(self.stride).take(self.lens[1])
     }
 
-    /// Constrained values of kept draw `draw` (laid out as [`RunInfo::vars`]).
+    /// Constrained values of kept draw `draw` (laid out as [`RunInfo::vars`]). (A large run that
+    /// no sink reads while its chains run records unconstrained positions instead, and
+    /// constrains them when its trace is gathered; no sink ever sees those.)
     ///
     /// # Panics
     /// If `draw` is not below [`ChainHistory::kept_len`].

@@ -66,8 +66,8 @@ fn direction(directions: u32, depth: u32) -> Direction {
 
 impl Trajectory {
     /// A new trajectory for `iteration`, whose every doubling's direction comes from one
-    /// random word, `directions` (at most [`MAX_DEPTH`] doublings, whatever `max_depth` says): see
-    /// [`DirectionWords`].
+    /// random word, `directions` (see [`DirectionWords`]), of at most `max_depth` doublings
+    /// and never more than [`MAX_DEPTH`].
     pub fn new(directions: u32, iteration: u64, max_depth: u32) -> Trajectory {
         Trajectory {
             iteration,
@@ -183,13 +183,10 @@ mod tests {
                 let (got, want) = (traj.advance(&rep), oracle.advance(&rep));
                 assert_eq!(got, want, "trajectory {t}, leaf {leaf}");
                 if let Some(end) = got {
-                    ends[if end.diverged {
-                        0
-                    } else if rep.subtree_turning {
-                        1
-                    } else {
-                        2
-                    }] += 1;
+                    // Divergences, subtrees turning, and the rest (turns and depth limits).
+                    let kind =
+                        usize::from(!end.diverged) + usize::from(!end.diverged && !rep.subtree_turning);
+                    ends[kind] += 1;
                     break;
                 }
             }

@@ -30,9 +30,10 @@ pub struct DriveCounters {
     pub backend_setup_s: f64,
     /// Seconds the driver spent outside the backend's batched steps and draw read-backs: the
     /// chains' state machines, adaptation, constraining (unless
-    /// [`DriveCounters::constrained_after_loop`]), trace records and sinks (the host loop). Wall time of each group's driver, summed over groups: thread-seconds when groups
-    /// run in parallel, and the time a backend waited for its host when one group splits its
-    /// host work over threads (see [`DriveCounters::host_shards`]).
+    /// [`DriveCounters::constrained_after_loop`]), trace records and sinks (the host loop).
+    /// Wall time of each group's driver, summed over groups: thread-seconds when groups run in
+    /// parallel, and the time a backend waited for its host when one group splits its host
+    /// work over threads (see [`DriveCounters::host_shards`]).
     pub host_s: f64,
     /// Seconds inside the backend's batched steps and draw read-backs (summed over groups
     /// likewise). Dispatches of fewer than `TIMED_CHAINS` (32) chains are timed one in

@@ -1,10 +1,11 @@
 //! What a group's chains record, in three slabs for the whole group: warmup statistics, kept
-//! draws' statistics and kept draws' constrained values (or, in large runs that nothing reads
-//! while the chains run, their unconstrained positions: [`RunRecords::unconstrained`]), with
-//! room for every iteration up front. A finished draw is written at an address its chain and iteration decide, so the
-//! host loop reads no per-chain vector header before writing, and the slabs are zeroed
-//! lazily by the system, page by page, as draws reach them, or, where a core is free, by a
-//! thread that faults their pages in a little ahead of the writers ([`crate::mem::Populator`]).
+//! draws' statistics and kept draws' constrained values (or, in large runs that nothing
+//! reads while the chains run, their unconstrained positions: [`RunRecords::unconstrained`]),
+//! with room for every iteration up front. A finished draw is written at an address its
+//! chain and iteration decide, so the host loop reads no per-chain vector header before
+//! writing, and the slabs are zeroed lazily by the system, page by page, as draws reach them,
+//! or, where a core is free, by a thread that faults their pages in a little ahead of the
+//! writers ([`crate::mem::Populator`]).
 //!
 //! Each slab is cut into the host loop's shards (consecutive runs of chains, see
 //! [`Records::new`]), and each shard's part is laid out iteration by iteration: row `t` holds

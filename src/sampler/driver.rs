@@ -342,12 +342,7 @@ fn finish_one(
             values.iter_mut().zip(&state.q).for_each(|(v, q)| *v = *q);
         } else {
             cx.constrain.run(&mut shard.ws, &state.q, &mut []);
-            let mut at = 0;
-            for (_, v) in &cx.constrain.program().outputs {
-                let x = cx.constrain.value(&shard.ws, *v);
-                values[at..at + x.len()].copy_from_slice(x);
-                at += x.len();
-            }
+            cx.constrain.copy_outputs(&shard.ws, values);
         }
         for s in &mut tail.sinks {
             s.draw(&out.stats, values)?;
@@ -370,11 +365,7 @@ fn finish_one(
 pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Records, DriveCounters)> {
     let n = g.machines.len();
     let kept = g.draws.div_ceil(g.thin);
-    let per_draw: usize = if g.unconstrained {
-        backend.dim()
-    } else {
-        g.constrain.program().outputs.iter().map(|(_, v)| g.constrain.program().lens[*v]).sum()
-    };
+    let per_draw = if g.unconstrained { backend.dim() } else { g.constrain.outputs_len() };
     let single = backend.single_precision().then(|| backend.dim());
     let shard_count = g.host_threads.min(n / MIN_SHARD_CHAINS).max(1);
     let size = n.div_ceil(shard_count).max(1);

@@ -218,17 +218,14 @@ fn gather_values(
         }
     }
     parts.into_par_iter().zip(records.par_chunks(BLOCK)).for_each(|(mut outs, block)| {
-        let (mut ws, mut constrained) = (constrain.map(Executor::workspace).unwrap_or_default(), Vec::new());
+        let mut ws = constrain.map(Executor::workspace).unwrap_or_default();
+        let mut constrained = vec![0.0; constrain.map_or(0, Executor::outputs_len)];
         for d in 0..draws {
             for (k, r) in block.iter().enumerate() {
                 let row = match constrain {
                     Some(c) => {
                         c.run(&mut ws, r.values(d), &mut []);
-                        constrained.clear();
-                        c.program()
-                            .outputs
-                            .iter()
-                            .for_each(|(_, v)| constrained.extend_from_slice(c.value(&ws, *v)));
+                        c.copy_outputs(&ws, &mut constrained);
                         &constrained[..]
                     }
                     None => r.values(d),

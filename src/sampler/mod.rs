@@ -650,8 +650,11 @@ impl<'m> Sampler<'m> {
         writers.extend(live.map(|v| Arc::new(v.clone()) as Arc<dyn TraceWriter>));
         let sinks = open_writers(&writers, &run_info)?;
         let made = self.trace_buffers(&compiled, ids.len(), choice, threads);
-        let (mut records, counters, backend, single) =
-            pool.install(|| self.sample(&compiled, &ids, threads, choice, (&writers, &run_info, &sinks)))?;
+        // One constraining program per run: the host loop's, or the gathering's (DECISIONS 80).
+        let constrain = Executor::new(compiled.constrain.clone());
+        let (mut records, counters, backend, single) = pool.install(|| {
+            self.sample((&compiled, &constrain), &ids, threads, choice, (&writers, &run_info, &sinks))
+        })?;
         // The loop is over: nothing the record populators have left will be written, and
         // what the trace's buffers have not faulted in yet the gathering faults in itself.
         records.stop_populating();
@@ -671,11 +674,10 @@ impl<'m> Sampler<'m> {
         // The trace is gathered on the run's threads, and constrained there when the loop
         // recorded unconstrained draws: that gathering then counts as sampling.
         let gathered = Instant::now();
-        let constrain = records.unconstrained.then(|| Executor::new(compiled.constrain.clone()));
         let mut fit = pool.install(|| {
             Fit::assemble(
                 &compiled,
-                (&records.histories(), constrain.as_ref()),
+                (&records.histories(), records.unconstrained.then_some(&constrain)),
                 made,
                 counters,
                 backend,
@@ -683,7 +685,7 @@ impl<'m> Sampler<'m> {
                 self.cancel.is_cancelled(),
             )
         });
-        if constrain.is_some() {
+        if records.unconstrained {
             fit.timing.sampling_s += gathered.elapsed().as_secs_f64();
         }
         fit.warnings = warnings;
@@ -747,7 +749,7 @@ impl<'m> Sampler<'m> {
 
     fn sample(
         &self,
-        compiled: &Compiled,
+        (compiled, constrain): (&Compiled, &Executor),
         ids: &[usize],
         threads: usize,
         choice: BackendChoice,
@@ -767,9 +769,7 @@ impl<'m> Sampler<'m> {
         // Fewer groups than threads leaves threads idle: long row groups then split each
         // gradient's rows over them (DECISIONS 49; the draws are the same bits either way).
         let row_parallel = groups.len() < threads;
-        let constrain = Executor::new(compiled.constrain.clone());
-        let per_draw: usize =
-            constrain.program().outputs.iter().map(|(_, v)| constrain.program().lens[*v]).sum();
+        let per_draw = constrain.outputs_len();
         let unconstrained = driver::records_unconstrained(
             !writers.is_empty(),
             compiled.pointmap.dim,
@@ -832,7 +832,7 @@ impl<'m> Sampler<'m> {
                 let group = Group {
                     machines,
                     chain_ids: chain_ids.clone(),
-                    constrain: &constrain,
+                    constrain,
                     draws: self.draws,
                     warmup: self.warmup_len(),
                     thin: self.thin,

@@ -197,6 +197,26 @@ impl Executor {
         &ws[self.offsets[v]..self.offsets[v] + self.prog.lens[v]]
     }
 
+    /// Values the program's outputs hold together (a constraining program's: one draw's
+    /// constrained values).
+    pub fn outputs_len(&self) -> usize {
+        self.prog.outputs.iter().map(|(_, v)| self.prog.lens[*v]).sum()
+    }
+
+    /// Copies the program's outputs after [`Executor::run`], one after another in the order
+    /// of [`Program::outputs`], into the first [`Executor::outputs_len`] values of `out`.
+    ///
+    /// # Panics
+    /// If `out` is shorter.
+    pub fn copy_outputs(&self, ws: &[f64], out: &mut [f64]) {
+        let mut at = 0;
+        for (_, v) in &self.prog.outputs {
+            let x = self.value(ws, *v);
+            out[at..at + x.len()].copy_from_slice(x);
+            at += x.len();
+        }
+    }
+
     #[inline]
     fn step(&self, ws: &mut [f64], u: &[f64], k: usize) {
         let instr = &self.prog.instrs[k];

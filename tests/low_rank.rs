@@ -133,7 +133,7 @@ fn fixed_metric(dim: usize) -> (Vec<f64>, LowRank) {
 
 /// Draws of 2 chains, no warmup, step size 0.1, under the fixed metric: per draw the tree
 /// depth, leapfrog count and the selected position.
-fn drive(b: &mut dyn Backend, draws: usize) -> Vec<Vec<(u32, u32, Vec<f64>)>> {
+fn drive(b: &mut dyn Backend, draws: usize) -> Vec<Vec<(u8, u32, Vec<f64>)>> {
     let dim = b.dim();
     let (diag, lr) = fixed_metric(dim);
     let opts = ChainOptions {

@@ -495,7 +495,7 @@ pub fn assemble(chains: Vec<StanCsvChain>) -> Result<StanCsv> {
                     lp: get(r, stat_cols[0]),
                     accept_stat: get(r, stat_cols[1]),
                     step_size: get(r, stat_cols[2]),
-                    tree_depth: get(r, stat_cols[3]) as u32,
+                    tree_depth: get(r, stat_cols[3]) as u8,
                     n_leapfrog: get(r, stat_cols[4]) as u32,
                     diverging: get(r, stat_cols[5]) != 0.0,
                     energy: get(r, stat_cols[6]),

@@ -301,7 +301,7 @@ const STATS: [Stat; 8] = [
         name: "tree_depth",
         dtype: Dtype::I64,
         get: |s| s.tree_depth as f64,
-        set: |s, x| s.tree_depth = x as u32,
+        set: |s, x| s.tree_depth = x as u8,
     },
     Stat {
         name: "n_steps",

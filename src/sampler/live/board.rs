@@ -150,7 +150,7 @@ impl Inbox {
             chain: c as u32,
             kind,
             diverging: s.diverging,
-            tree_depth: s.tree_depth,
+            tree_depth: u32::from(s.tree_depth),
             step_size: s.step_size,
         };
         for (c, seen) in self.seen.iter_mut().enumerate() {

@@ -536,20 +536,49 @@ impl<'m> Sampler<'m> {
         }
     }
 
-    /// Checks, before anything is allocated, that the run's host memory can be addressed and
-    /// allocated: every chain's id, record, trace and statistics (and, with f32 kernels, the
-    /// moments of its draws), plus the state of the chains in flight — on the CPU backend their
-    /// workspaces and trajectory state, everywhere their state machines. Sizes are computed in
-    /// saturating u128 arithmetic, compared with the machine's memory and swap where the system
-    /// says (Linux), and reserved once.
+    /// Checks, before anything is allocated, that the run's host memory ([`Sampler::host_bytes`])
+    /// can be addressed and allocated: compared with the machine's memory and swap where the
+    /// system says (Linux), and reserved once.
     fn preflight(
         &self,
         compiled: &Compiled,
         chains: usize,
-        choice: BackendChoice,
-        threads: usize,
-        single: bool,
+        (choice, threads): (BackendChoice, usize),
+        (single, streamed): (bool, bool),
     ) -> Result<()> {
+        let f64s = std::mem::size_of::<f64>() as u128;
+        let bytes = self.host_bytes(compiled, chains, (choice, threads), (single, streamed))?;
+        let what = || "the run's host memory (trace and chain state)".to_string();
+        if let Some(total) = crate::mem::physical_bytes()
+            && bytes > total
+        {
+            return Err(Error::TooLarge {
+                what: what(),
+                elements: bytes.div_ceil(f64s),
+                reason: format!("{bytes} bytes, more than this machine's {total} bytes of memory and swap"),
+            });
+        }
+        // One reservation of the total proves the address space is there.
+        let n = crate::mem::check_len(bytes.div_ceil(f64s), what)?;
+        let mut probe: Vec<f64> = Vec::new();
+        crate::mem::try_reserve(&mut probe, n, what)
+    }
+
+    /// The host memory a run of `chains` chains holds at its peak: every chain's id, records
+    /// (statistics, and each kept draw's values: constrained, or unconstrained where the run
+    /// records them so, see [`driver::records_unconstrained`]; `streamed`: a writer or the
+    /// live view reads the records while the chains run), gathered trace and statistics, and,
+    /// with f32 kernels (`single`), the moments of its draws; plus the state of the chains in
+    /// flight — on the CPU backend their workspaces and trajectory state, everywhere their
+    /// state machines. Sizes are computed in saturating u128 arithmetic; a trace too large to
+    /// address is [`Error::TooLarge`].
+    fn host_bytes(
+        &self,
+        compiled: &Compiled,
+        chains: usize,
+        (choice, threads): (BackendChoice, usize),
+        (single, streamed): (bool, bool),
+    ) -> Result<u128> {
         let f64s = std::mem::size_of::<f64>() as u128;
         let stats = std::mem::size_of::<crate::nuts::DrawStats>() as u128;
         let per_draw = compiled.output_shapes.iter().fold(0u128, |a, s| a.saturating_add(s.len() as u128));
@@ -559,14 +588,19 @@ impl<'m> Sampler<'m> {
         let trace = kept.saturating_mul(per_draw);
         let what = || format!("the trace ({chains} chains × {kept} draws × {per_draw} values)");
         crate::mem::check_len(chains.saturating_mul(trace), what)?;
+        // What the host loop records per kept draw (the run decides it the same way).
+        let unconstrained = usize::try_from(per_draw).is_ok_and(|p| {
+            driver::records_unconstrained(streamed, compiled.pointmap.dim, p, chains.saturating_mul(trace))
+        });
+        let recorded = kept.saturating_mul(if unconstrained { dim } else { per_draw });
         // Per chain for the whole run: id, record, trace, statistics, draw moments; and the
         // gathered trace and statistics, which coexist with the records while the fit is
         // assembled (and, where a core is free, from the start: DECISIONS 76).
         let moments = if single { 2 * dim } else { 0 };
         let all_stats = (kept + self.warmup_len() as u128).saturating_mul(stats);
         let record = (256 + all_stats.saturating_mul(2))
-            .saturating_add(trace.saturating_mul(2).saturating_add(moments).saturating_mul(f64s));
-        let mut bytes = chains.saturating_mul(record);
+            .saturating_add(recorded.saturating_add(trace).saturating_add(moments).saturating_mul(f64s));
+        let bytes = chains.saturating_mul(record);
         // Per chain in flight: its state machine (adaptation estimators, draw buffers) and, on
         // the CPU backend, its workspace and trajectory state. At most `threads` groups run at
         // once (see `BackendChoice::groups`); the GPU backend holds one group of every chain.
@@ -584,21 +618,7 @@ impl<'m> Sampler<'m> {
         crate::mem::check_len(live.saturating_mul(state), || {
             format!("the state of {live} chains in flight ({state} values each)")
         })?;
-        bytes = bytes.saturating_add(live.saturating_mul(state).saturating_mul(f64s));
-        let what = || "the run's host memory (trace and chain state)".to_string();
-        if let Some(total) = crate::mem::physical_bytes()
-            && bytes > total
-        {
-            return Err(Error::TooLarge {
-                what: what(),
-                elements: bytes.div_ceil(f64s),
-                reason: format!("{bytes} bytes, more than this machine's {total} bytes of memory and swap"),
-            });
-        }
-        // One reservation of the total proves the address space is there.
-        let n = crate::mem::check_len(bytes.div_ceil(f64s), what)?;
-        let mut probe: Vec<f64> = Vec::new();
-        crate::mem::try_reserve(&mut probe, n, what)
+        Ok(bytes.saturating_add(live.saturating_mul(state).saturating_mul(f64s)))
     }
 
     /// Compiles the model and samples.
@@ -640,7 +660,8 @@ impl<'m> Sampler<'m> {
         let choice = if self.factory.is_some() { BackendChoice::Cpu } else { self.backend.resolve()? };
         let single =
             choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32;
-        self.preflight(&compiled, chains, choice, threads, single)?;
+        let streamed = !self.writers.is_empty() || live.is_some();
+        self.preflight(&compiled, chains, (choice, threads), (single, streamed))?;
         let ids = self.ids()?;
         if single {
             precision::check_f32_model(self.model)?;
@@ -986,5 +1007,30 @@ mod tests {
             assert_eq!(groups.concat(), ids);
         }
         assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000, true).len(), 1);
+    }
+
+    /// The memory check counts each kept draw's recorded values as the run records them:
+    /// unconstrained (`dim`) where nothing reads the records while the chains run and the
+    /// trace is large (DECISIONS 80), constrained (`per_draw`) otherwise.
+    #[test]
+    fn the_memory_estimate_counts_the_records_as_recorded() {
+        use crate::prelude::*;
+        let mut m = Model::new();
+        let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
+        m.deterministic("b", a * 2.0).unwrap();
+        m.deterministic("c", a + 1.0).unwrap();
+        let compiled = compile(&m, RewriteOptions::default()).unwrap();
+        let (dim, per_draw) = (compiled.pointmap.dim, compiled.output_shapes.iter().map(|s| s.len()).sum());
+        assert_eq!((dim, per_draw), (1, 3));
+        let s = Sampler::new(&m).warmup(100).draws(100);
+        let bytes = |chains: usize, streamed: bool| {
+            s.host_bytes(&compiled, chains, (BackendChoice::Gpu, 1), (false, streamed)).unwrap()
+        };
+        // 65,536 chains × 100 draws × 3 values: 157 MB of constrained values, recorded
+        // unconstrained unless a writer listens.
+        let chains = 65_536;
+        assert_eq!(bytes(chains, true) - bytes(chains, false), (chains * 100 * (per_draw - dim) * 8) as u128);
+        // A small run records constrained values either way.
+        assert_eq!(bytes(16, true), bytes(16, false));
     }
 }

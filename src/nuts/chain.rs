@@ -111,7 +111,7 @@ impl ChainMachine {
         } else {
             Phase::Tree(Trajectory::new(directions.word(&rng, 0), 0, opts.max_depth))
         };
-        let phase = if opts.warmup + opts.draws == 0 { Phase::Done } else { phase };
+        let phase = if opts.warmup.saturating_add(opts.draws) == 0 { Phase::Done } else { phase };
         ChainMachine {
             phase,
             step_size: opts.step_size,
@@ -287,7 +287,7 @@ impl ChainMachine {
             }
         }
         self.iteration += 1;
-        self.phase = if self.iteration >= self.cold.opts.warmup + self.cold.opts.draws {
+        self.phase = if self.iteration >= self.cold.opts.warmup.saturating_add(self.cold.opts.draws) {
             Phase::Done
         } else if pooled {
             Phase::Wait

@@ -544,10 +544,10 @@ impl<'m> Sampler<'m> {
         compiled: &Compiled,
         chains: usize,
         (choice, threads): (BackendChoice, usize),
-        (single, streamed): (bool, bool),
+        (single, unconstrained): (bool, bool),
     ) -> Result<()> {
         let f64s = std::mem::size_of::<f64>() as u128;
-        let bytes = self.host_bytes(compiled, chains, (choice, threads), (single, streamed))?;
+        let bytes = self.host_bytes(compiled, chains, (choice, threads), (single, unconstrained))?;
         let what = || "the run's host memory (trace and chain state)".to_string();
         if let Some(total) = crate::mem::physical_bytes()
             && bytes > total
@@ -565,19 +565,18 @@ impl<'m> Sampler<'m> {
     }
 
     /// The host memory a run of `chains` chains holds at its peak: every chain's id, records
-    /// (statistics, and each kept draw's values: constrained, or unconstrained where the run
-    /// records them so, see [`driver::records_unconstrained`]; `streamed`: a writer or the
-    /// live view reads the records while the chains run), gathered trace and statistics, and,
-    /// with f32 kernels (`single`), the moments of its draws; plus the state of the chains in
-    /// flight — on the CPU backend their workspaces and trajectory state, everywhere their
-    /// state machines. Sizes are computed in saturating u128 arithmetic; a trace too large to
-    /// address is [`Error::TooLarge`].
+    /// (statistics, and each kept draw's values: constrained, or `unconstrained` where the run
+    /// records them so, see [`Sampler::records_unconstrained`]), gathered trace and
+    /// statistics, and, with f32 kernels (`single`), the moments of its draws; plus the state
+    /// of the chains in flight — on the CPU backend their workspaces and trajectory state,
+    /// everywhere their state machines. Sizes are computed in saturating u128 arithmetic; a
+    /// trace too large to address is [`Error::TooLarge`].
     fn host_bytes(
         &self,
         compiled: &Compiled,
         chains: usize,
         (choice, threads): (BackendChoice, usize),
-        (single, streamed): (bool, bool),
+        (single, unconstrained): (bool, bool),
     ) -> Result<u128> {
         let f64s = std::mem::size_of::<f64>() as u128;
         let stats = std::mem::size_of::<crate::nuts::DrawStats>() as u128;
@@ -588,10 +587,6 @@ impl<'m> Sampler<'m> {
         let trace = kept.saturating_mul(per_draw);
         let what = || format!("the trace ({chains} chains × {kept} draws × {per_draw} values)");
         crate::mem::check_len(chains.saturating_mul(trace), what)?;
-        // What the host loop records per kept draw (the run decides it the same way).
-        let unconstrained = usize::try_from(per_draw).is_ok_and(|p| {
-            driver::records_unconstrained(streamed, compiled.pointmap.dim, p, chains.saturating_mul(trace))
-        });
         let recorded = kept.saturating_mul(if unconstrained { dim } else { per_draw });
         // Per chain for the whole run: id, record, trace, statistics, draw moments; and the
         // gathered trace and statistics, which coexist with the records while the fit is
@@ -619,6 +614,21 @@ impl<'m> Sampler<'m> {
             format!("the state of {live} chains in flight ({state} values each)")
         })?;
         Ok(bytes.saturating_add(live.saturating_mul(state).saturating_mul(f64s)))
+    }
+
+    /// Whether a run of `chains` chains, whose draws have `per_draw` constrained values and
+    /// whose records a writer or the live view reads while the chains run (`streamed`) or
+    /// not, records its kept draws unconstrained ([`driver::records_unconstrained`], DECISIONS
+    /// 80): decided once per run, for the memory check and the host loop alike.
+    fn records_unconstrained(
+        &self,
+        compiled: &Compiled,
+        per_draw: usize,
+        chains: usize,
+        streamed: bool,
+    ) -> bool {
+        let values = crate::mem::product(&[chains, self.draws.div_ceil(self.thin), per_draw]);
+        driver::records_unconstrained(streamed, compiled.pointmap.dim, per_draw, values)
     }
 
     /// Compiles the model and samples.
@@ -660,8 +670,11 @@ impl<'m> Sampler<'m> {
         let choice = if self.factory.is_some() { BackendChoice::Cpu } else { self.backend.resolve()? };
         let single =
             choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32;
+        // One constraining program per run: the host loop's, or the gathering's (DECISIONS 80).
+        let constrain = Executor::new(compiled.constrain.clone());
         let streamed = !self.writers.is_empty() || live.is_some();
-        self.preflight(&compiled, chains, (choice, threads), (single, streamed))?;
+        let unconstrained = self.records_unconstrained(&compiled, constrain.outputs_len(), chains, streamed);
+        self.preflight(&compiled, chains, (choice, threads), (single, unconstrained))?;
         let ids = self.ids()?;
         if single {
             precision::check_f32_model(self.model)?;
@@ -671,10 +684,9 @@ impl<'m> Sampler<'m> {
         writers.extend(live.map(|v| Arc::new(v.clone()) as Arc<dyn TraceWriter>));
         let sinks = open_writers(&writers, &run_info)?;
         let made = self.trace_buffers(&compiled, ids.len(), choice, threads);
-        // One constraining program per run: the host loop's, or the gathering's (DECISIONS 80).
-        let constrain = Executor::new(compiled.constrain.clone());
         let (mut records, counters, backend, single) = pool.install(|| {
-            self.sample((&compiled, &constrain), &ids, threads, choice, (&writers, &run_info, &sinks))
+            let program = (&compiled, &constrain, unconstrained);
+            self.sample(program, &ids, threads, choice, (&writers, &run_info, &sinks))
         })?;
         // The loop is over: nothing the record populators have left will be written, and
         // what the trace's buffers have not faulted in yet the gathering faults in itself.
@@ -770,7 +782,7 @@ impl<'m> Sampler<'m> {
 
     fn sample(
         &self,
-        (compiled, constrain): (&Compiled, &Executor),
+        (compiled, constrain, unconstrained): (&Compiled, &Executor, bool),
         ids: &[usize],
         threads: usize,
         choice: BackendChoice,
@@ -790,13 +802,6 @@ impl<'m> Sampler<'m> {
         // Fewer groups than threads leaves threads idle: long row groups then split each
         // gradient's rows over them (DECISIONS 49; the draws are the same bits either way).
         let row_parallel = groups.len() < threads;
-        let per_draw = constrain.outputs_len();
-        let unconstrained = driver::records_unconstrained(
-            !writers.is_empty(),
-            compiled.pointmap.dim,
-            per_draw,
-            crate::mem::product(&[ids.len(), self.draws.div_ceil(self.thin), per_draw]),
-        );
         let progress = Progress::new(self.chains, self.warmup_len() + self.draws, self.progress);
         let (base, set) = match &self.init {
             Init::Random => (vec![0.0; compiled.pointmap.dim], vec![false; compiled.pointmap.dim]),
@@ -1024,7 +1029,8 @@ mod tests {
         assert_eq!((dim, per_draw), (1, 3));
         let s = Sampler::new(&m).warmup(100).draws(100);
         let bytes = |chains: usize, streamed: bool| {
-            s.host_bytes(&compiled, chains, (BackendChoice::Gpu, 1), (false, streamed)).unwrap()
+            let unconstrained = s.records_unconstrained(&compiled, per_draw, chains, streamed);
+            s.host_bytes(&compiled, chains, (BackendChoice::Gpu, 1), (false, unconstrained)).unwrap()
         };
         // 65,536 chains × 100 draws × 3 values: 157 MB of constrained values, recorded
         // unconstrained unless a writer listens.

@@ -616,19 +616,16 @@ impl<'m> Sampler<'m> {
         Ok(bytes.saturating_add(live.saturating_mul(state).saturating_mul(f64s)))
     }
 
-    /// Whether a run of `chains` chains, whose draws have `per_draw` constrained values and
-    /// whose records a writer or the live view reads while the chains run (`streamed`) or
-    /// not, records its kept draws unconstrained ([`driver::records_unconstrained`], DECISIONS
-    /// 80): decided once per run, for the memory check and the host loop alike.
-    fn records_unconstrained(
-        &self,
-        compiled: &Compiled,
-        per_draw: usize,
-        chains: usize,
-        streamed: bool,
-    ) -> bool {
-        let values = crate::mem::product(&[chains, self.draws.div_ceil(self.thin), per_draw]);
-        driver::records_unconstrained(streamed, compiled.pointmap.dim, per_draw, values)
+    /// Whether a run of `chains` chains, whose records a writer or the live view reads while
+    /// the chains run (`streamed`) or not, records its kept draws unconstrained
+    /// ([`driver::records_unconstrained`], DECISIONS 80): decided once per run, before the
+    /// memory check (so from the compiled output shapes, in saturating u128 arithmetic, not
+    /// from a constraining program not yet built), for the check and the host loop alike.
+    fn records_unconstrained(&self, compiled: &Compiled, chains: usize, streamed: bool) -> bool {
+        let per_draw = compiled.output_shapes.iter().fold(0u128, |a, s| a.saturating_add(s.len() as u128));
+        let values = crate::mem::product(&[chains, self.draws.div_ceil(self.thin)]).saturating_mul(per_draw);
+        usize::try_from(per_draw)
+            .is_ok_and(|p| driver::records_unconstrained(streamed, compiled.pointmap.dim, p, values))
     }
 
     /// Compiles the model and samples.
@@ -670,10 +667,8 @@ impl<'m> Sampler<'m> {
         let choice = if self.factory.is_some() { BackendChoice::Cpu } else { self.backend.resolve()? };
         let single =
             choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32;
-        // One constraining program per run: the host loop's, or the gathering's (DECISIONS 80).
-        let constrain = Executor::new(compiled.constrain.clone());
         let streamed = !self.writers.is_empty() || live.is_some();
-        let unconstrained = self.records_unconstrained(&compiled, constrain.outputs_len(), chains, streamed);
+        let unconstrained = self.records_unconstrained(&compiled, chains, streamed);
         self.preflight(&compiled, chains, (choice, threads), (single, unconstrained))?;
         let ids = self.ids()?;
         if single {
@@ -684,6 +679,8 @@ impl<'m> Sampler<'m> {
         writers.extend(live.map(|v| Arc::new(v.clone()) as Arc<dyn TraceWriter>));
         let sinks = open_writers(&writers, &run_info)?;
         let made = self.trace_buffers(&compiled, ids.len(), choice, threads);
+        // One constraining program per run: the host loop's, or the gathering's (DECISIONS 80).
+        let constrain = Executor::new(compiled.constrain.clone());
         let (mut records, counters, backend, single) = pool.install(|| {
             let program = (&compiled, &constrain, unconstrained);
             self.sample(program, &ids, threads, choice, (&writers, &run_info, &sinks))
@@ -1029,7 +1026,7 @@ mod tests {
         assert_eq!((dim, per_draw), (1, 3));
         let s = Sampler::new(&m).warmup(100).draws(100);
         let bytes = |chains: usize, streamed: bool| {
-            let unconstrained = s.records_unconstrained(&compiled, per_draw, chains, streamed);
+            let unconstrained = s.records_unconstrained(&compiled, chains, streamed);
             s.host_bytes(&compiled, chains, (BackendChoice::Gpu, 1), (false, unconstrained)).unwrap()
         };
         // 65,536 chains × 100 draws × 3 values: 157 MB of constrained values, recorded

@@ -181,6 +181,44 @@ fn a_split_host_loop_gives_the_same_bits() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// Device groups (DECISIONS 82): a one-group factory's chains split into two or three groups,
+/// each with its own backend and host loop, give the same bits as one group (whose host loop
+/// splits over the three threads, where each group's has one); and pooled warmup pools each
+/// group.
+#[test]
+fn device_groups_give_the_same_bits() {
+    let m = model();
+    let run = |groups: usize, adaptation: Adaptation, only: Option<Vec<usize>>| {
+        let s = Sampler::new(&m)
+            .chains(2_560)
+            .warmup(40)
+            .draws(10)
+            .seed(9)
+            .threads(3)
+            .adaptation(adaptation)
+            .backend_factory(one_cpu_group())
+            .device_groups(groups)
+            .progress(false);
+        let s = if let Some(ids) = only { s.only_chains(ids) } else { s };
+        s.run().unwrap()
+    };
+    let one = run(1, Adaptation::default(), None);
+    assert!(one.counters.host_shards > 1);
+    for groups in [2, 3] {
+        let split = run(groups, Adaptation::default(), None);
+        assert_eq!(split.trace, one.trace, "{groups} device groups");
+        assert_eq!(split.counters.host_shards, 1, "each group's host loop on one thread");
+    }
+    // Pooled warmup: each group is a pool, so the run in two groups is two runs of one pool
+    // each, over the halves' chains.
+    let pooled = run(2, Adaptation::Pooled, None);
+    let halves = [0..1_280, 1_280..2_560].map(|r| run(1, Adaptation::Pooled, Some(r.collect())).trace);
+    assert_eq!(pooled.trace, exmc::sampler::Trace::concat(&halves).unwrap());
+    assert_ne!(pooled.trace, run(1, Adaptation::Pooled, None).trace);
+    let err = Sampler::new(&m).device_groups(0).progress(false).run().unwrap_err();
+    assert!(err.to_string().contains("device_groups"), "{err}");
+}
+
 /// Pooled warmup with the host loop split: the pool hears the draws in chain order whatever
 /// the number of shards, so one thread and two give the same bits.
 #[test]

@@ -105,6 +105,39 @@ fn chain_7_alone_equals_batch(m: &Model, chains: usize, mapping: MappingChoice) 
     batch
 }
 
+/// Device groups (issue 12 item 4, DECISIONS 82): the chains in two or three groups, each with
+/// its own backend on the one device, their dispatches interleaved on its queue, give the same
+/// trace as one group, and every group's dispatches are counted.
+#[test]
+fn gpu_device_groups_give_the_same_draws() {
+    if !gpu_available("gpu_device_groups_give_the_same_draws") {
+        return;
+    }
+    let m = eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA);
+    let run = |groups: usize| {
+        Sampler::new(&m)
+            .chains(96)
+            .warmup(60)
+            .draws(40)
+            .seed(5)
+            .threads(3)
+            .backend(BackendChoice::Gpu)
+            .device_groups(groups)
+            .progress(false)
+            .run()
+            .unwrap()
+    };
+    let one = run(1);
+    for groups in [2, 3] {
+        let split = run(groups);
+        assert_eq!(split.trace, one.trace, "{groups} device groups");
+        assert_eq!(split.counters.leaf_steps, one.counters.leaf_steps);
+        // Each group dispatches for its own chains: more dispatches in all, fewer each.
+        assert!(split.counters.dispatches > one.counters.dispatches);
+        assert!(split.counters.loop_s > 0.0);
+    }
+}
+
 #[test]
 fn gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch() {
     if !gpu_available("gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch") {

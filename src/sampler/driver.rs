@@ -40,6 +40,11 @@ pub struct DriveCounters {
     /// `SAMPLED_EVERY` (16) and counted that many times (a clock read costs about as much as a
     /// small model's leaf step), so for small groups this and `host_s` are estimates.
     pub step_s: f64,
+    /// Wall seconds from the first group's driver starting to the last one's ending: the
+    /// sampling, without the backends' creation and the chains' initialisation. In one group
+    /// it is about `host_s + step_s`; in [device groups](crate::sampler::Sampler::device_groups),
+    /// whose host loops run while each other's steps do, it is less.
+    pub loop_s: f64,
     /// Most shards one group's host loop was split into (1: serial).
     pub host_shards: usize,
     /// The kept draws were recorded unconstrained and constrained when the trace was

@@ -130,12 +130,19 @@ impl BackendChoice {
     /// the CPU: at least one group per thread (a leaf of a small model is cheaper than a
     /// fork-join), and groups small enough that a group's state (`chain_bytes` per chain) stays
     /// in cache: one dispatch sweeps every live chain of its group, so a group of 10⁵ chains
-    /// streams its whole state through memory on every leaf (DECISIONS 26). On the GPU: one
-    /// group.
+    /// streams its whole state through memory on every leaf (DECISIONS 26). On the GPU:
+    /// `device_groups` runs of consecutive ids ([`Sampler::device_groups`]), at most one per
+    /// thread.
     /// Pooled warmup (`pooled`) pools each group: on the CPU the groups are then blocks of
     /// [`POOL_CHAINS`](crate::nuts::pooled::POOL_CHAINS) chains by id, whatever the thread
     /// count, so that draws do not depend on it.
-    fn groups(self, ids: &[usize], threads: usize, chain_bytes: usize, pooled: bool) -> Vec<Vec<usize>> {
+    fn groups(
+        self,
+        ids: &[usize],
+        threads: usize,
+        chain_bytes: usize,
+        (pooled, device_groups): (bool, usize),
+    ) -> Vec<Vec<usize>> {
         match self {
             BackendChoice::Auto | BackendChoice::Cpu if pooled => {
                 ids.chunks(crate::nuts::pooled::POOL_CHAINS).map(<[usize]>::to_vec).collect()
@@ -146,11 +153,17 @@ impl BackendChoice {
                 let size = ids.len().div_ceil(n);
                 ids.chunks(size).map(<[usize]>::to_vec).collect()
             }
-            BackendChoice::Gpu => vec![ids.to_vec()],
+            BackendChoice::Gpu => {
+                // Groups run at once only on threads of their own: at most one per thread.
+                let n = device_groups.min(threads).clamp(1, ids.len().max(1));
+                let size = ids.len().div_ceil(n);
+                ids.chunks(size.max(1)).map(<[usize]>::to_vec).collect()
+            }
         }
     }
 
-    /// A backend for one group of chains (global ids `chain_ids`).
+    /// A backend for one group of chains (global ids `chain_ids`); a GPU backend on the run's
+    /// shared device `gpu` when given (device groups, DECISIONS 82), else on a device of its own.
     fn create(
         self,
         compiled: &Compiled,
@@ -162,7 +175,7 @@ impl BackendChoice {
             crate::backend::gpu::MappingChoice,
             usize,
         ),
-        row_parallel: bool,
+        (row_parallel, gpu): (bool, Option<&Arc<crate::backend::gpu::Gpu>>),
     ) -> Result<Box<dyn Backend>> {
         let depth = max_depth as usize;
         match self {
@@ -172,11 +185,10 @@ impl BackendChoice {
                 Ok(Box::new(cpu))
             }
             BackendChoice::Gpu => {
-                let err = |e: crate::backend::gpu::GpuError| Error::Backend {
-                    backend: "gpu",
-                    reason: e.to_string(),
+                let gpu = match gpu {
+                    Some(g) => g.clone(),
+                    None => Arc::new(crate::backend::gpu::Gpu::new()?),
                 };
-                let gpu = std::sync::Arc::new(crate::backend::gpu::Gpu::new().map_err(err)?);
                 let prog = &compiled.logp_grad;
                 let b = crate::backend::gpu::GpuBackend::with_max_rank(
                     gpu,
@@ -186,8 +198,7 @@ impl BackendChoice {
                     depth,
                     (precision, mapping),
                     max_rank,
-                )
-                .map_err(err)?;
+                )?;
                 Ok(Box::new(b))
             }
         }
@@ -261,6 +272,7 @@ pub struct Sampler<'m> {
     gpu_mapping: crate::backend::gpu::MappingChoice,
     writers: Vec<Arc<dyn TraceWriter>>,
     factory: Option<BackendFactory>,
+    device_groups: usize,
     live: Option<LiveTarget>,
 }
 
@@ -303,6 +315,7 @@ impl<'m> Sampler<'m> {
             metric: Metric::default(),
             writers: Vec::new(),
             factory: None,
+            device_groups: 1,
             live: None,
             gpu_precision: crate::backend::gpu::Precision::F32,
             gpu_mapping: crate::backend::gpu::MappingChoice::Auto,
@@ -426,6 +439,22 @@ impl<'m> Sampler<'m> {
         self.gpu_mapping = m;
         self
     }
+    /// Splits a device's chains (the GPU backend's, or a [one-group
+    /// factory](BackendFactory::one_group)'s) into `n` groups of consecutive chains, each with
+    /// its own backend on the same device and its own host loop on `threads / n` of the
+    /// threads (default 1: one group of every chain). The groups' dispatches queue on the
+    /// device one after the other, so that one group's host work (reading its reports,
+    /// choosing its next commands, recording its draws) runs while another group's leaf step
+    /// runs on the device: with two groups, the host loop and the device each wait for the
+    /// other only where one takes longer than the other (DECISIONS 82). The draws are the same
+    /// for any `n`, except under pooled warmup, where each group is a pool. Ignored by the CPU
+    /// backend, whose chains are grouped by the threads already. At most one group per thread
+    /// (groups run at once only on threads of their own) and per chain is made.
+    pub fn device_groups(mut self, n: usize) -> Self {
+        self.device_groups = n;
+        self
+    }
+
     /// Writes the run to disk while it samples ([`crate::io::CmdStanCsv`],
     /// [`crate::io::Zarr`]; several may be given). Kept draws reach the files in blocks as
     /// they are made, so a run that dies loses at most the last block; the output is created
@@ -495,6 +524,9 @@ impl<'m> Sampler<'m> {
         }
         if self.threads == Some(0) || self.threads > Some(MAX_THREADS) {
             return bad("threads", "must lie in 1..=4096");
+        }
+        if self.device_groups == 0 || self.device_groups > MAX_THREADS {
+            return bad("device_groups", "must lie in 1..=4096");
         }
         if self.chains as u128 > MAX_CHAINS {
             return bad("chains", "must be at most 2^32: chain ids key 32-bit random streams");
@@ -790,12 +822,19 @@ impl<'m> Sampler<'m> {
         let chain_bytes =
             workspace.saturating_add(vectors.saturating_mul(compiled.pointmap.dim)).saturating_mul(8);
         let pooled = self.adaptation == Adaptation::Pooled && self.warmup_len() > 0;
-        let groups = match &self.factory {
-            Some(f) if f.one_group => vec![ids.to_vec()],
-            _ => choice.groups(ids, threads, chain_bytes, pooled),
+        // A one-group factory's backend is a device's, grouped as the GPU backend's.
+        let grouping = match &self.factory {
+            Some(f) if f.one_group => BackendChoice::Gpu,
+            _ => choice,
         };
-        // One group of many chains (a device's) splits its host loop over the threads.
-        let host_threads = if groups.len() == 1 { threads } else { 1 };
+        let groups = grouping.groups(ids, threads, chain_bytes, (pooled, self.device_groups));
+        // The GPU backend's groups share one device (and queue: their dispatches alternate).
+        let gpu = match (choice, &self.factory) {
+            (BackendChoice::Gpu, None) => Some(Arc::new(crate::backend::gpu::Gpu::new()?)),
+            _ => None,
+        };
+        // A device's group of many chains splits its host loop over its share of the threads.
+        let host_threads = (threads / groups.len()).max(1);
         // Fewer groups than threads leaves threads idle: long row groups then split each
         // gradient's rows over them (DECISIONS 49; the draws are the same bits either way).
         let row_parallel = groups.len() < threads;
@@ -831,7 +870,7 @@ impl<'m> Sampler<'m> {
                         chain_ids,
                         self.max_treedepth,
                         (self.gpu_precision, self.gpu_mapping, metric.max_rank(compiled.pointmap.dim)),
-                        row_parallel,
+                        (row_parallel, gpu.as_ref()),
                     )?,
                 };
                 let setup_s = created.elapsed().as_secs_f64();
@@ -880,18 +919,21 @@ impl<'m> Sampler<'m> {
                     unconstrained,
                 };
                 let (name, single) = (backend.name(), backend.single_precision());
+                let began = Instant::now();
                 let (records, mut counters) = drive(backend.as_mut(), group)?;
                 counters.backend_setup_s = setup_s;
-                Ok((chain_ids.clone(), records, counters, name, single))
+                Ok((chain_ids.clone(), records, counters, (name, single), (began, Instant::now())))
             })
             .collect();
         progress.finish();
         let mut groups = Vec::with_capacity(results.len());
         let mut total = DriveCounters::default();
         let (mut backend, mut single) = (choice.name(), false);
+        let mut span: Option<(Instant, Instant)> = None;
         for r in results {
-            let (chains, recs, c, name, s) = r?;
+            let (chains, recs, c, (name, s), (began, ended)) = r?;
             (backend, single) = (name, s);
+            span = Some(span.map_or((began, ended), |(b, e)| (b.min(began), e.max(ended))));
             groups.push((chains, recs));
             total.dispatches += c.dispatches;
             total.leaf_steps += c.leaf_steps;
@@ -901,6 +943,7 @@ impl<'m> Sampler<'m> {
             total.host_shards = total.host_shards.max(c.host_shards);
             total.constrained_after_loop |= c.constrained_after_loop;
         }
+        total.loop_s = span.map_or(0.0, |(b, e)| (e - b).as_secs_f64());
         Ok((RunRecords::new(groups, ids, unconstrained), total, backend, single))
     }
 }
@@ -936,8 +979,8 @@ pub enum MetricInit {
 }
 
 /// One group's chains (global ids), their records and the group's counters; also the
-/// backend's name and whether it holds positions in f32.
-type GroupRecords = (Vec<usize>, records::Records, DriveCounters, String, bool);
+/// backend's name and whether it holds positions in f32, and when its driver began and ended.
+type GroupRecords = (Vec<usize>, records::Records, DriveCounters, (String, bool), (Instant, Instant));
 
 /// Finds a finite starting point for every chain of a group: attempt `k` of every chain that
 /// still needs one is evaluated in one batch, so each chain sees the same candidates as alone.
@@ -987,13 +1030,29 @@ mod tests {
     #[test]
     fn cpu_groups_are_cache_sized() {
         let ids: Vec<usize> = (0..100_000).collect();
-        let groups = BackendChoice::Cpu.groups(&ids, 2, 1000, false);
+        let groups = BackendChoice::Cpu.groups(&ids, 2, 1000, (false, 1));
         assert!(groups.iter().all(|g| !g.is_empty() && g.len() <= MAX_GROUP_CHAINS));
         assert_eq!(groups.concat(), ids);
-        let few = BackendChoice::Cpu.groups(&ids[..4], 2, 1 << 30, false);
+        let few = BackendChoice::Cpu.groups(&ids[..4], 2, 1 << 30, (false, 1));
         assert_eq!(few, vec![vec![0, 1], vec![2, 3]]);
-        assert_eq!(BackendChoice::Cpu.groups(&ids[..3], 8, 100, false).len(), 3);
-        assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000, false).len(), 1);
+        assert_eq!(BackendChoice::Cpu.groups(&ids[..3], 8, 100, (false, 1)).len(), 3);
+        assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000, (false, 1)).len(), 1);
+    }
+
+    /// A device's chains split into `device_groups` runs of consecutive ids, never more runs
+    /// than threads or chains.
+    #[test]
+    fn device_groups_are_runs_of_consecutive_ids() {
+        let ids: Vec<usize> = (0..1001).collect();
+        assert_eq!(BackendChoice::Gpu.groups(&ids, 1, 1000, (false, 2)), vec![ids.clone()]);
+        for threads in [2, 16] {
+            let groups = BackendChoice::Gpu.groups(&ids, threads, 1000, (false, 2));
+            let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
+            assert_eq!(sizes, vec![501, 500]);
+            assert_eq!(groups.concat(), ids);
+        }
+        assert_eq!(BackendChoice::Gpu.groups(&ids[..3], 16, 1000, (false, 8)).len(), 3);
+        assert_eq!(BackendChoice::Gpu.groups(&ids, 4, 1000, (true, 3)).len(), 3);
     }
 
     /// Pooled warmup: CPU groups are the pools, blocks of `POOL_CHAINS` by id whatever the
@@ -1003,12 +1062,12 @@ mod tests {
         let ids: Vec<usize> = (0..600).collect();
         let pool = crate::nuts::pooled::POOL_CHAINS;
         for threads in [1, 2, 16] {
-            let groups = BackendChoice::Cpu.groups(&ids, threads, 1000, true);
+            let groups = BackendChoice::Cpu.groups(&ids, threads, 1000, (true, 1));
             let sizes: Vec<usize> = groups.iter().map(Vec::len).collect();
             assert_eq!(sizes, vec![pool, pool, 600 - 2 * pool]);
             assert_eq!(groups.concat(), ids);
         }
-        assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000, true).len(), 1);
+        assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000, (true, 1)).len(), 1);
     }
 
     /// The memory check counts each kept draw's recorded values as the run records them:

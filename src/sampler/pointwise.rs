@@ -101,15 +101,13 @@ fn evaluate(prog: &Program, points: &[f64], backend: BackendChoice) -> Result<(V
     let n = points.len() / dim;
     match backend.resolve()? {
         BackendChoice::Gpu => {
-            let err =
-                |e: crate::backend::gpu::GpuError| Error::Backend { backend: "gpu", reason: e.to_string() };
-            let gpu = Gpu::new().map_err(err)?;
+            let gpu = Gpu::new()?;
             let precision = if gpu.has_f64() { Precision::F64 } else { Precision::F32 };
             let mapping = Mapping::choose(prog, MappingChoice::Auto);
-            let kernel = BatchLogpGrad::new(&gpu, prog, precision, mapping).map_err(err)?;
+            let kernel = BatchLogpGrad::new(&gpu, prog, precision, mapping)?;
             let (mut logp, mut grad) = (Vec::with_capacity(n), Vec::with_capacity(points.len()));
             for batch in points.chunks(GPU_BATCH * dim) {
-                let (l, g) = kernel.run(&gpu, batch).map_err(err)?;
+                let (l, g) = kernel.run(&gpu, batch)?;
                 logp.extend(l);
                 grad.extend(g);
             }

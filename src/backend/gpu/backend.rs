@@ -58,6 +58,9 @@ pub struct GpuBackend {
     /// Device command k is the caller's command `order[k]` (trajectory starts first).
     order: Vec<usize>,
     words: Vec<u32>,
+    /// This backend's latest submission: a read waits for it alone, not for what other
+    /// backends sharing the device (the run's other chain groups) queued after it.
+    submitted: Option<wgpu::SubmissionIndex>,
     pending: Vec<PendingRow>,
     /// The pending rows' values, one after another (no allocation per row: a host loop
     /// installs a metric for every warmup draw of every chain).
@@ -229,6 +232,7 @@ impl GpuBackend {
             chain_ids: chain_ids.to_vec(),
             dim,
             counters: TransferCounters::default(),
+            submitted: None,
             order: Vec::with_capacity(k),
             words: Vec::with_capacity(step_ctl_words(k)),
             pending: Vec::new(),
@@ -257,7 +261,8 @@ impl GpuBackend {
         };
         let slice = buf.slice(..bytes.max(4));
         slice.map_async(wgpu::MapMode::Read, |_| {});
-        self.gpu.device().poll(wgpu::PollType::wait_indefinitely()).map_err(|e| err(e.to_string()))?;
+        let wait = wgpu::PollType::Wait { submission_index: self.submitted.clone(), timeout: None };
+        self.gpu.device().poll(wait).map_err(|e| err(e.to_string()))?;
         let words = {
             let view = slice.get_mapped_range().map_err(|e| err(e.to_string()))?;
             bytemuck::pod_collect_to_vec::<u8, u32>(&view)
@@ -478,7 +483,7 @@ impl Backend for GpuBackend {
             self.gpu.device().create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         self.record(&mut enc, &[(SCATTER, n_scatter), (BEGIN, n_begin as u32), (STEP, cmds.len() as u32)]);
         enc.copy_buffer_to_buffer(&self.reports, 0, &self.reports_read, 0, bytes.max(4));
-        self.gpu.queue().submit([enc.finish()]);
+        self.submitted = Some(self.gpu.queue().submit([enc.finish()]));
         let out = self.read(&self.reports_read, bytes, "reports")?;
         for (&i, w) in self.order.iter().zip(out.chunks_exact(2)) {
             reports[i] = LeafReport {
@@ -510,7 +515,7 @@ impl Backend for GpuBackend {
         let bytes = (chains.len() * row * size) as u64;
         let at = (step_io_gather_row(k) * row * size) as u64;
         enc.copy_buffer_to_buffer(&self.io, at, &self.draws_read, 0, bytes.max(4));
-        queue.submit([enc.finish()]);
+        self.submitted = Some(queue.submit([enc.finish()]));
         let words = self.read(&self.draws_read, bytes, "draws")?;
         let all = from_bytes(bytemuck::cast_slice(&words), self.precision);
         for (r, o) in out.iter_mut().enumerate().take(chains.len()) {

@@ -100,6 +100,13 @@ pub enum GpuError {
     },
 }
 
+/// A GPU failure as the library's error: [`crate::Error::Backend`] naming the GPU backend.
+impl From<GpuError> for crate::Error {
+    fn from(e: GpuError) -> crate::Error {
+        crate::Error::Backend { backend: "gpu", reason: e.to_string() }
+    }
+}
+
 /// Whether the machine shows a GPU device node. On Linux every hardware adapter has one: a DRM
 /// render node (`/dev/dri/renderD*`: AMD, Intel, Nouveau, …), NVIDIA's `/dev/nvidia*`, AMD's
 /// `/dev/kfd`, or WSL's `/dev/dxg`. Without one no hardware adapter can exist, so the automatic

@@ -4,7 +4,7 @@
 //! cargo run --release --example gpu_bench -- [--warmup 200] [--draws 200] [--max-chains 65536]
 //!     [--min-chains 1] [--chains 1,256,4096] [--model eight_schools_noncentered]
 //!     [--mapping auto|invocation|workgroup] [--backend cpu|gpu] [--adaptation pooled]
-//!     [--data ../shared/peers/data] [--no-reference]
+//!     [--data ../shared/peers/data] [--no-reference] [--device-groups 1]
 //! ```
 //! For K = 1, 16, 256, 4096, 65536, 262144 chains (between `--min-chains` and `--max-chains`,
 //! or the list `--chains`) on seed_simple, eight_schools_noncentered and gaussian_100d (built
@@ -15,7 +15,8 @@
 //! the CPU backend, and the GPU backend on the default adapter (Mesa lavapipe on a machine
 //! without a GPU) when one exists. Configurations whose state exceeds the adapter's storage
 //! binding limit are reported with the largest chain count that fits. The GPU rows name the
-//! thread mapping the backend chose (or was given with `--mapping`).
+//! thread mapping the backend chose (or was given with `--mapping`), and the number of device
+//! groups ([`Sampler::device_groups`]) when `--device-groups` asks for more than one.
 //!
 //! On the GPU it also times the issue's yardstick, a hand-written fused eight-schools leapfrog
 //! kernel (`examples/common/reference_leapfrog.wgsl`: no NUTS bookkeeping, 4 bytes read back
@@ -125,6 +126,7 @@ fn main() -> Result<()> {
     };
     let only = args::value("--model");
     let mapping = args::mapping();
+    let device_groups = arg("--device-groups", 1);
     let adaptation = match args::value("--adaptation").as_deref() {
         Some("pooled") => Adaptation::Pooled,
         Some("windowed") => Adaptation::Windowed,
@@ -169,6 +171,7 @@ fn main() -> Result<()> {
                     .adaptation(adaptation)
                     .backend(*choice)
                     .gpu_mapping(mapping)
+                    .device_groups(device_groups)
                     .progress(false);
                 match s.run() {
                     Ok(fit) => {
@@ -180,6 +183,10 @@ fn main() -> Result<()> {
                         let label = match fit.backend.rsplit_once("; ") {
                             Some((_, m)) => format!("{label}, {}", m.trim_end_matches(')')),
                             None => label.clone(),
+                        };
+                        let label = match device_groups {
+                            1 => label,
+                            n => format!("{label}, {n} device groups"),
                         };
                         println!(
                             "| {name} | {label} | {chains} | {t:.3} | {:.3e} | {:.3e} | {:.3e} | {} |",

@@ -4,10 +4,11 @@
 //! ```text
 //! cargo run --release --example host_loop -- [--chains 65536] [--warmup 100] [--draws 100]
 //!     [--threads 1,2] [--backend cpu|gpu|synthetic|synthetic-device]
-//!     [--model eight_schools_noncentered]
+//!     [--model eight_schools_noncentered] [--device-groups 1] [--device-us 0]
 //! ```
-//! For each thread count: the shards the host loop was split into, wall time, seconds in the
-//! host loop and in the backend's steps (summed over groups: thread-seconds when the CPU
+//! For each thread count: the shards the host loop was split into, wall time, the sampling's
+//! wall time (`DriveCounters::loop_s`: the groups' drivers, from the first start to the last
+//! end), seconds in the host loop and in the backend's steps (summed over groups: thread-seconds when the CPU
 //! backend's groups run in parallel), the host's share, and nanoseconds of host loop per chain
 //! per dispatch (host seconds ÷ chain leaf steps). On the GPU backend (one group of every
 //! chain, whose host loop splits over the threads) the host seconds are what keeps a device
@@ -20,6 +21,13 @@
 //! as in a real run while no gradient is computed and no backend state evicts the host's from
 //! the caches. `--backend synthetic-device` makes one such backend for every chain, as the GPU
 //! backend does, so that the host loop splits over the threads.
+//!
+//! `--device-groups N` splits a device's chains into N groups ([`Sampler::device_groups`]),
+//! each with its own backend and host loop. The synthetic backends then stand in for one
+//! device that every group shares: each leaf step and each read of draws holds it (one group's
+//! call waits for another's to end, as dispatches queue on a GPU) while it answers, and, with
+//! `--device-us U`, for U microseconds more, sleeping (a thread waiting for a GPU uses no
+//! core), so that a run in N groups shows how much of the device's time their host loops hide.
 
 #[path = "common/args.rs"]
 #[allow(dead_code)]
@@ -27,7 +35,8 @@ mod args;
 #[path = "common/models.rs"]
 mod models;
 
-use std::time::Instant;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use exmc::backend::{Backend, DrawState, LeafReport, StepCommand};
 use exmc::prelude::*;
@@ -39,8 +48,26 @@ fn logp(q: &[f64]) -> f64 {
     -0.5 * q.iter().map(|x| x * x).sum::<f64>()
 }
 
+/// The stand-in device: one for the run, held while a step or a read of draws "runs".
+static DEVICE: Mutex<()> = Mutex::new(());
+
+/// Holds the stand-in device while `work` runs, then for `busy` more (sleeping); runs `work`
+/// alone when `busy` is `None` (`--backend synthetic`: a CPU backend's groups run at once).
+fn on_device<T>(busy: Option<Duration>, work: impl FnOnce() -> T) -> T {
+    let Some(busy) = busy else { return work() };
+    let _device = DEVICE.lock().unwrap_or_else(|e| e.into_inner());
+    let out = work();
+    if !busy.is_zero() {
+        std::thread::sleep(busy);
+    }
+    out
+}
+
 /// The stand-in backend of `--backend synthetic` (see the module docs).
 struct Synthetic {
+    /// On `--backend synthetic-device`, the device time per step and per read of draws beyond
+    /// the answer's (`--device-us`).
+    busy: Option<Duration>,
     dim: usize,
     rngs: Vec<ChainRng>,
     /// Per chain: leaves since the trajectory began, the depth whose subtree turns it,
@@ -51,13 +78,52 @@ struct Synthetic {
 }
 
 impl Synthetic {
-    fn new(dim: usize, seed: u64, ids: &[usize]) -> Synthetic {
+    fn new(dim: usize, seed: u64, ids: &[usize], busy: Option<Duration>) -> Synthetic {
         Synthetic {
+            busy,
             dim,
             rngs: ids.iter().map(|&c| ChainRng::new(seed, c)).collect(),
             chains: vec![(0, 1, 0); ids.len()],
             inv_mass: vec![1.0; dim * ids.len()],
         }
+    }
+    /// A leaf step's reports.
+    fn answer_step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> Result<()> {
+        for (cmd, rep) in cmds.iter().zip(reports.iter_mut()) {
+            let (leaves, turn, iteration) = &mut self.chains[cmd.chain];
+            if cmd.probe {
+                // Acceptance crosses 0.8 between step sizes 1 and 0.5: two probes.
+                *rep =
+                    LeafReport { energy_error: 0.3 * cmd.step_size * cmd.step_size, ..LeafReport::default() };
+                continue;
+            }
+            if cmd.begin {
+                let w = self.rngs[cmd.chain].words(cmd.iteration, 0, Purpose::Leaf)[0];
+                (*leaves, *turn, *iteration) = (0, 1 + w % 3, cmd.iteration);
+            }
+            *leaves += 1;
+            let last_leaf = cmd.leaf + 1 == 1 << cmd.depth;
+            *rep = LeafReport {
+                tree_turning: cmd.depth == *turn && last_leaf,
+                energy_error: 0.05 * (f64::from(*leaves % 7) - 3.0),
+                ..LeafReport::default()
+            };
+        }
+        Ok(())
+    }
+    /// The draws of the chains that ended a trajectory.
+    fn answer_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> Result<()> {
+        for (&c, o) in chains.iter().zip(out.iter_mut()) {
+            let (leaves, _, iteration) = self.chains[c];
+            o.q.resize(self.dim, 0.0);
+            self.rngs[c].fill_normals(iteration, Purpose::Momentum, &mut o.q);
+            o.g.clear();
+            o.g.extend(o.q.iter().map(|x| -x));
+            o.logp = logp(&o.q);
+            (o.energy, o.energy_error) = (-o.logp + 0.5 * self.dim as f64, 0.01);
+            (o.sum_accept, o.n_leapfrog) = (0.85 * f64::from(leaves), leaves);
+        }
+        Ok(())
     }
 }
 
@@ -91,40 +157,12 @@ impl Backend for Synthetic {
     }
     fn set_low_rank(&mut self, _chain: usize, _low_rank: &exmc::backend::LowRank) {}
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> Result<()> {
-        for (cmd, rep) in cmds.iter().zip(reports.iter_mut()) {
-            let (leaves, turn, iteration) = &mut self.chains[cmd.chain];
-            if cmd.probe {
-                // Acceptance crosses 0.8 between step sizes 1 and 0.5: two probes.
-                *rep =
-                    LeafReport { energy_error: 0.3 * cmd.step_size * cmd.step_size, ..LeafReport::default() };
-                continue;
-            }
-            if cmd.begin {
-                let w = self.rngs[cmd.chain].words(cmd.iteration, 0, Purpose::Leaf)[0];
-                (*leaves, *turn, *iteration) = (0, 1 + w % 3, cmd.iteration);
-            }
-            *leaves += 1;
-            let last_leaf = cmd.leaf + 1 == 1 << cmd.depth;
-            *rep = LeafReport {
-                tree_turning: cmd.depth == *turn && last_leaf,
-                energy_error: 0.05 * (f64::from(*leaves % 7) - 3.0),
-                ..LeafReport::default()
-            };
-        }
-        Ok(())
+        let busy = self.busy;
+        on_device(busy, || self.answer_step(cmds, reports))
     }
     fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> Result<()> {
-        for (&c, o) in chains.iter().zip(out.iter_mut()) {
-            let (leaves, _, iteration) = self.chains[c];
-            o.q.resize(self.dim, 0.0);
-            self.rngs[c].fill_normals(iteration, Purpose::Momentum, &mut o.q);
-            o.g.clear();
-            o.g.extend(o.q.iter().map(|x| -x));
-            o.logp = logp(&o.q);
-            (o.energy, o.energy_error) = (-o.logp + 0.5 * self.dim as f64, 0.01);
-            (o.sum_accept, o.n_leapfrog) = (0.85 * f64::from(leaves), leaves);
-        }
-        Ok(())
+        let busy = self.busy;
+        on_device(busy, || self.answer_draws(chains, out))
     }
     fn logp_grad(&mut self, q: &[f64], grad: &mut [f64]) -> f64 {
         grad.iter_mut().zip(q).for_each(|(g, x)| *g = -x);
@@ -142,22 +180,28 @@ fn main() -> Result<()> {
         .collect();
     let kind = args::value("--backend").unwrap_or_else(|| "cpu".into());
     let backend = if kind == "gpu" { BackendChoice::Gpu } else { BackendChoice::Cpu };
+    let device_groups: usize = args::arg("--device-groups", 1);
+    let device_us: u64 = args::arg("--device-us", 0);
     let name = args::value("--model").unwrap_or_else(|| "eight_schools_noncentered".into());
     let Some((_, model)) = models::models().into_iter().find(|(n, _)| *n == name) else {
         eprintln!("unknown model {name}");
         std::process::exit(2);
     };
-    println!("{name}, {chains} chains, {warmup} + {draws} iterations, {kind} backend\n");
     println!(
-        "| threads | host shards | wall s | host s | step s | host share | host ns per chain per dispatch | chain leaf steps | dispatches |"
+        "{name}, {chains} chains, {warmup} + {draws} iterations, {kind} backend, {device_groups} device \
+         group(s), {device_us} µs device time per call\n"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| threads | host shards | wall s | loop s | host s | step s | host share | host ns per chain per dispatch | chain leaf steps | dispatches |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &t in &threads {
         let start = Instant::now();
         let mut sampler = Sampler::new(&model);
         if kind.starts_with("synthetic") {
-            let factory = BackendFactory::new(|prog, seed, ids, _| {
-                Ok(Box::new(Synthetic::new(prog.dim, seed, ids)) as Box<dyn Backend>)
+            let busy = (kind == "synthetic-device").then(|| Duration::from_micros(device_us));
+            let factory = BackendFactory::new(move |prog, seed, ids, _| {
+                Ok(Box::new(Synthetic::new(prog.dim, seed, ids, busy)) as Box<dyn Backend>)
             });
             // `synthetic-device`: one backend for every chain, as on a GPU.
             let factory = if kind == "synthetic-device" { factory.one_group() } else { factory };
@@ -169,14 +213,16 @@ fn main() -> Result<()> {
             .warmup(warmup)
             .draws(draws)
             .backend(backend)
+            .device_groups(device_groups)
             .seed(1)
             .progress(false)
             .run()?;
         let wall = start.elapsed().as_secs_f64();
         let c = &fit.counters;
         println!(
-            "| {t} | {} | {wall:.2} | {:.2} | {:.2} | {:.1}% | {:.0} | {} | {} |",
+            "| {t} | {} | {wall:.2} | {:.2} | {:.2} | {:.2} | {:.1}% | {:.0} | {} | {} |",
             c.host_shards,
+            c.loop_s,
             c.host_s,
             c.step_s,
             100.0 * c.host_s / (c.host_s + c.step_s),

@@ -14,9 +14,9 @@ DATA=peers/data
 SMALL=(seed_simple eight_schools_noncentered gaussian_100d)
 PEERS=(seed_simple eight_schools_noncentered gaussian_100d_corr radon_varying_intercept logistic_regression)
 if [ "${QUICK:-0}" != 0 ]; then
-  K_GPU=1,16,256; K_BIG=1024; K_CPU=1,16,256; K_DATA=1,16; K_NP=(16 256); IT=(50 50); T=(90 60 90 40)
+  K_GPU=1,16,256; K_BIG=1024; K_GROUPS=256; K_CPU=1,16,256; K_DATA=1,16; K_NP=(16 256); IT=(50 50); T=(90 60 90 40 30)
 else
-  K_GPU=1,16,256,4096,65536; K_BIG=262144; K_CPU=1,16,256,4096; K_DATA=1,256,4096; K_NP=(4096 65536); IT=(100 100); T=(200 60 100 30)
+  K_GPU=1,16,256,4096,65536; K_BIG=262144; K_GROUPS=4096,65536; K_CPU=1,16,256,4096; K_DATA=1,256,4096; K_NP=(4096 65536); IT=(100 100); T=(200 60 100 30 40)
 fi
 W=${IT[0]}; D=${IT[1]}
 start=$(date +%s)
@@ -28,6 +28,10 @@ for m in "${SMALL[@]}"; do
   ref=--no-reference; [ "$m" = eight_schools_noncentered ] && ref=
   timeout $(( ${T[0]} / 3 )) gpu_bench --backend gpu $ref --model "$m" --chains "$K_GPU" --warmup "$W" --draws "$D" >> "$OUT/gpu.md" 2>&1
 done
+# Device groups (DECISIONS 82): eight schools again in two groups, whose host loops run while
+# each other's steps do; compare with the rows above.
+timeout "${T[4]}" gpu_bench --backend gpu --no-reference --model eight_schools_noncentered --chains "$K_GROUPS" \
+  --warmup "$W" --draws "$D" --device-groups 2 >> "$OUT/gpu.md" 2>&1
 timeout "${T[1]}" gpu_bench --backend gpu --no-reference --model eight_schools_noncentered --chains "$K_BIG" \
   --adaptation pooled --warmup 60 --draws "$D" >> "$OUT/gpu.md" 2>&1
 for m in radon_varying_intercept logistic_regression; do

@@ -219,6 +219,36 @@ fn device_groups_give_the_same_bits() {
     assert!(err.to_string().contains("device_groups"), "{err}");
 }
 
+/// A run that keeps no warmup statistics (`keep_warmup_stats(false)`, DECISIONS 83) gives the
+/// same kept draws and statistics, holds an empty warmup list per chain and counts no warmup
+/// gradients in the trace, while the counters still count every leaf step; on a device-sized
+/// group with its host loop split too.
+#[test]
+fn keeping_no_warmup_statistics_keeps_the_same_draws() {
+    let m = model();
+    for (chains, one_group) in [(4, false), (2_560, true)] {
+        let run = |keep: bool| {
+            let s = Sampler::new(&m)
+                .chains(chains)
+                .warmup(60)
+                .draws(30)
+                .seed(3)
+                .threads(2)
+                .keep_warmup_stats(keep)
+                .progress(false);
+            let s = if one_group { s.backend_factory(one_cpu_group()) } else { s };
+            s.run().unwrap()
+        };
+        let (kept, lean) = (run(true), run(false));
+        assert!(kept.trace.warmup_stats.iter().all(|w| w.len() == 60));
+        assert_eq!(lean.trace.warmup_stats, vec![Vec::new(); chains]);
+        assert_eq!(lean.trace.leapfrog_steps().1, 0);
+        assert!(kept.trace.leapfrog_steps().1 > 0);
+        assert_eq!((&lean.trace.stats, &lean.trace.vars), (&kept.trace.stats, &kept.trace.vars));
+        assert_eq!(lean.counters.leaf_steps, kept.counters.leaf_steps);
+    }
+}
+
 /// Pooled warmup with the host loop split: the pool hears the draws in chain order whatever
 /// the number of shards, so one thread and two give the same bits.
 #[test]

@@ -69,8 +69,11 @@ pub struct Group<'a> {
     pub constrain: &'a Executor,
     /// Iterations after warmup (the records are sized for them up front).
     pub draws: usize,
-    /// Warmup length and thinning.
+    /// Warmup length.
     pub warmup: usize,
+    /// Record the warmup iterations' statistics (see
+    /// [`Sampler::keep_warmup_stats`](crate::sampler::Sampler::keep_warmup_stats)).
+    pub warmup_stats: bool,
     /// Keep every `thin`-th draw.
     pub thin: usize,
     /// Progress bars.
@@ -264,7 +267,7 @@ fn finish_draws(
         for &c in block(b) {
             let i = c - lo;
             machines[i].prefetch();
-            records.prefetch(i, machines[i].iteration(), cx.thin);
+            records.prefetch(i, machines[i].iteration(), (cx.warmup, cx.thin));
             crate::mem::prefetch(&tails[i..=i]);
         }
     };
@@ -377,7 +380,8 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
     // Pages are faulted in ahead of the writers only where that work finds an idle core: the
     // device is not the CPU, or the run's threads leave a core free (DECISIONS 75).
     let populate = !backend.shares_host_cores() || crate::mem::core_free(rayon::current_num_threads());
-    let mut records = Records::new(n, (g.warmup, kept, per_draw), single, size, populate)?;
+    let warm_rows = if g.warmup_stats { g.warmup } else { 0 };
+    let mut records = Records::new(n, (warm_rows, kept, per_draw), single, size, populate)?;
     let mut counters = DriveCounters::default();
     let mut sinks = std::mem::take(&mut g.sinks);
     sinks.resize_with(n, Vec::new);

@@ -273,6 +273,7 @@ pub struct Sampler<'m> {
     writers: Vec<Arc<dyn TraceWriter>>,
     factory: Option<BackendFactory>,
     device_groups: usize,
+    keep_warmup_stats: bool,
     live: Option<LiveTarget>,
 }
 
@@ -316,6 +317,7 @@ impl<'m> Sampler<'m> {
             writers: Vec::new(),
             factory: None,
             device_groups: 1,
+            keep_warmup_stats: true,
             live: None,
             gpu_precision: crate::backend::gpu::Precision::F32,
             gpu_mapping: crate::backend::gpu::MappingChoice::Auto,
@@ -455,6 +457,25 @@ impl<'m> Sampler<'m> {
         self
     }
 
+    /// Whether the fit keeps every warmup iteration's statistics (`trace.warmup_stats`:
+    /// step size, tree depth, acceptance, divergences of the warmup; default `true`). With
+    /// `false` (PyMC's `discard_tuned_samples`, Stan's `save_warmup = false`) they are not
+    /// recorded at all: a run of many chains then needs 48 bytes per chain and warmup
+    /// iteration less memory, and its host loop writes that much less (DECISIONS 83), while
+    /// `trace.warmup_stats` holds an empty list per chain and
+    /// [`Trace::leapfrog_steps`] counts no warmup gradients (`counters.leaf_steps` still
+    /// counts every leapfrog step). A run with a live view keeps them whatever this says: the
+    /// view plots the warmup.
+    pub fn keep_warmup_stats(mut self, keep: bool) -> Self {
+        self.keep_warmup_stats = keep;
+        self
+    }
+
+    /// Whether the run records its warmup statistics (see [`Sampler::keep_warmup_stats`]).
+    fn records_warmup(&self) -> bool {
+        self.keep_warmup_stats || self.live.is_some()
+    }
+
     /// Writes the run to disk while it samples ([`crate::io::CmdStanCsv`],
     /// [`crate::io::Zarr`]; several may be given). Kept draws reach the files in blocks as
     /// they are made, so a run that dies loses at most the last block; the output is created
@@ -587,7 +608,10 @@ impl<'m> Sampler<'m> {
             return Err(Error::TooLarge {
                 what: what(),
                 elements: bytes.div_ceil(f64s),
-                reason: format!("{bytes} bytes, more than this machine's {total} bytes of memory and swap"),
+                reason: format!(
+                    "{bytes} bytes, more than this machine's {total} bytes of memory and swap (fewer \
+                     chains or draws, `thin`, or `keep_warmup_stats(false)` need less)"
+                ),
             });
         }
         // One reservation of the total proves the address space is there.
@@ -624,7 +648,8 @@ impl<'m> Sampler<'m> {
         // gathered trace and statistics, which coexist with the records while the fit is
         // assembled (and, where a core is free, from the start: DECISIONS 76).
         let moments = if single { 2 * dim } else { 0 };
-        let all_stats = (kept + self.warmup_len() as u128).saturating_mul(stats);
+        let warm_rows = if self.records_warmup() { self.warmup_len() as u128 } else { 0 };
+        let all_stats = (kept + warm_rows).saturating_mul(stats);
         let record = (256 + all_stats.saturating_mul(2))
             .saturating_add(recorded.saturating_add(trace).saturating_add(moments).saturating_mul(f64s));
         let bytes = chains.saturating_mul(record);
@@ -770,7 +795,8 @@ impl<'m> Sampler<'m> {
             return None;
         }
         let sizes: Vec<usize> = fit::TraceLayout::new(compiled).vars.iter().map(|v| v.size()).collect();
-        let (kept, warmup) = (self.draws.div_ceil(self.thin), self.warmup_len());
+        let warmup = if self.records_warmup() { self.warmup_len() } else { 0 };
+        let kept = self.draws.div_ceil(self.thin);
         let per_chain =
             kept.saturating_mul(sizes.iter().sum::<usize>().saturating_mul(size_of::<f64>())).saturating_add(
                 (kept.saturating_add(warmup)).saturating_mul(size_of::<crate::nuts::DrawStats>()),
@@ -897,6 +923,7 @@ impl<'m> Sampler<'m> {
                     constrain,
                     draws: self.draws,
                     warmup: self.warmup_len(),
+                    warmup_stats: self.records_warmup(),
                     thin: self.thin,
                     progress: &progress,
                     cancel: &self.cancel,
@@ -1094,5 +1121,14 @@ mod tests {
         assert_eq!(bytes(chains, true) - bytes(chains, false), (chains * 100 * (per_draw - dim) * 8) as u128);
         // A small run records constrained values either way.
         assert_eq!(bytes(16, true), bytes(16, false));
+        // Without the warmup statistics: 48 bytes per chain and warmup iteration fewer, in
+        // the records and in the trace; a live view keeps them.
+        let host = |s: &Sampler<'_>| {
+            s.host_bytes(&compiled, chains, (BackendChoice::Gpu, 1), (false, true)).unwrap()
+        };
+        let lean = s.clone().keep_warmup_stats(false);
+        assert_eq!(host(&s) - host(&lean), (chains * 100 * 2 * 48) as u128);
+        let view = live::LiveView::bind("127.0.0.1:0").unwrap();
+        assert_eq!(host(&lean.live_view(view)), host(&s));
     }
 }

@@ -56,8 +56,8 @@ fn zeroed<T: bytemuck::Zeroable>(n: usize, what: impl FnOnce() -> String) -> Res
 }
 
 impl Records {
-    /// Room for `chains` chains of `warmup` warmup iterations and `kept` kept draws of
-    /// `per_draw` values, in shards of `shard` chains (see [`Records::shards`]); with
+    /// Room for `chains` chains of `warmup` warmup iterations' statistics (zero: the warmup
+    /// is not recorded) and `kept` kept draws of `per_draw` values, in shards of `shard` chains (see [`Records::shards`]); with
     /// `moments` of dimension `dim` when `single`. With `populate`, slabs of at least
     /// [`crate::mem::POPULATE_MIN_BYTES`] are faulted in by a thread running ahead of the
     /// writers ([`crate::mem::Populator`]).
@@ -227,8 +227,12 @@ impl Shard<'_> {
         row * self.lens.len() + i
     }
 
-    /// Records warmup iteration `iteration` of chain `i`.
+    /// Records warmup iteration `iteration` of chain `i` (nothing in records made without
+    /// rows for the warmup: see [`Records::new`]).
     pub(crate) fn warmup(&mut self, i: usize, iteration: usize, stats: DrawStats) {
+        if self.shape.0 == 0 {
+            return;
+        }
         let at = self.at(iteration, i);
         self.warm[at] = stats;
         self.lens[i][0] = iteration + 1;
@@ -259,12 +263,16 @@ impl Shard<'_> {
     }
 
     /// Prefetches what iteration `iteration` of chain `i` will write (see
-    /// [`crate::mem::prefetch`]): its statistics, and its values when it is a kept draw.
-    pub(crate) fn prefetch(&self, i: usize, iteration: usize, thin: usize) {
-        let (warmup, _, per_draw) = self.shape;
+    /// [`crate::mem::prefetch`]), in a run of `warmup` warmup iterations keeping every
+    /// `thin`-th draw: its statistics, and its values when it is a kept draw.
+    pub(crate) fn prefetch(&self, i: usize, iteration: usize, (warmup, thin): (usize, usize)) {
+        let per_draw = self.shape.2;
         crate::mem::prefetch(&self.lens[i..=i]);
         if iteration < warmup {
-            crate::mem::prefetch(&self.warm[self.at(iteration, i)..][..1]);
+            let at = self.at(iteration, i);
+            if let Some(s) = self.warm.get(at..=at) {
+                crate::mem::prefetch(s);
+            }
         } else if (iteration - warmup).is_multiple_of(thin) {
             let at = self.at((iteration - warmup) / thin, i);
             if at < self.stats.len() {

@@ -33,7 +33,7 @@ pub enum GpuError {
     Codegen(#[from] CodegenError),
     /// The chains' state does not fit in one storage binding of this adapter.
     #[error(
-        "{requested} chains need {bytes} bytes of state, over the adapter's {limit}-byte storage binding limit; at most {max_chains} chains fit"
+        "{requested} chains need {bytes} bytes of state, over the adapter's {limit}-byte storage binding limit; at most {max_chains} chains fit in one backend (Sampler::device_groups splits a run's chains over several)"
     )]
     TooManyChains {
         /// Chains asked for.

@@ -5,6 +5,7 @@
 //! cargo run --release --example host_loop -- [--chains 65536] [--warmup 100] [--draws 100]
 //!     [--threads 1,2] [--backend cpu|gpu|synthetic|synthetic-device]
 //!     [--model eight_schools_noncentered] [--device-groups 1] [--device-us 0]
+//!     [--no-warmup-stats]
 //! ```
 //! For each thread count: the shards the host loop was split into, wall time, the sampling's
 //! wall time (`DriveCounters::loop_s`: the groups' drivers, from the first start to the last
@@ -28,6 +29,7 @@
 //! call waits for another's to end, as dispatches queue on a GPU) while it answers, and, with
 //! `--device-us U`, for U microseconds more, sleeping (a thread waiting for a GPU uses no
 //! core), so that a run in N groups shows how much of the device's time their host loops hide.
+//! `--no-warmup-stats` runs with [`Sampler::keep_warmup_stats`]`(false)`.
 
 #[path = "common/args.rs"]
 #[allow(dead_code)]
@@ -182,6 +184,7 @@ fn main() -> Result<()> {
     let backend = if kind == "gpu" { BackendChoice::Gpu } else { BackendChoice::Cpu };
     let device_groups: usize = args::arg("--device-groups", 1);
     let device_us: u64 = args::arg("--device-us", 0);
+    let warmup_stats = !args::flag("--no-warmup-stats");
     let name = args::value("--model").unwrap_or_else(|| "eight_schools_noncentered".into());
     let Some((_, model)) = models::models().into_iter().find(|(n, _)| *n == name) else {
         eprintln!("unknown model {name}");
@@ -189,7 +192,7 @@ fn main() -> Result<()> {
     };
     println!(
         "{name}, {chains} chains, {warmup} + {draws} iterations, {kind} backend, {device_groups} device \
-         group(s), {device_us} µs device time per call\n"
+         group(s), {device_us} µs device time per call, warmup statistics kept: {warmup_stats}\n"
     );
     println!(
         "| threads | host shards | wall s | loop s | host s | step s | host share | host ns per chain per dispatch | chain leaf steps | dispatches |"
@@ -214,6 +217,7 @@ fn main() -> Result<()> {
             .draws(draws)
             .backend(backend)
             .device_groups(device_groups)
+            .keep_warmup_stats(warmup_stats)
             .seed(1)
             .progress(false)
             .run()?;

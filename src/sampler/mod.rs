@@ -854,11 +854,14 @@ impl<'m> Sampler<'m> {
             _ => choice,
         };
         let groups = grouping.groups(ids, threads, chain_bytes, (pooled, self.device_groups));
-        // The GPU backend's groups share one device (and queue: their dispatches alternate).
+        // The GPU backend's groups share one device (and queue: their dispatches alternate);
+        // making it counts as each group's backend set-up.
+        let made = Instant::now();
         let gpu = match (choice, &self.factory) {
             (BackendChoice::Gpu, None) => Some(Arc::new(crate::backend::gpu::Gpu::new()?)),
             _ => None,
         };
+        let device_s = made.elapsed().as_secs_f64();
         // A device's group of many chains splits its host loop over its share of the threads.
         let host_threads = (threads / groups.len()).max(1);
         // Fewer groups than threads leaves threads idle: long row groups then split each
@@ -899,7 +902,7 @@ impl<'m> Sampler<'m> {
                         (row_parallel, gpu.as_ref()),
                     )?,
                 };
-                let setup_s = created.elapsed().as_secs_f64();
+                let setup_s = device_s + created.elapsed().as_secs_f64();
                 let rngs: Vec<ChainRng> = chain_ids.iter().map(|&c| ChainRng::new(self.seed, c)).collect();
                 let starts =
                     start_chains(backend.as_mut(), chain_ids, &rngs, (&base, &set), self.metric_init)?;

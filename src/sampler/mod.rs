@@ -68,7 +68,8 @@ impl BackendFactory {
 
     /// Makes one backend for every chain of the run, as the GPU backend does, instead of
     /// groups like the CPU backend's (the host loop then splits its work over the run's
-    /// threads when there are enough chains). Under pooled warmup the whole run is then one
+    /// threads when there are enough chains), or one per [device
+    /// group](Sampler::device_groups). Under pooled warmup the whole run is then one
     /// pool, as on the GPU, rather than blocks of
     /// [`POOL_CHAINS`](crate::nuts::pooled::POOL_CHAINS) chains, so its draws differ from a
     /// grouped factory's.

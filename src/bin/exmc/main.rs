@@ -174,6 +174,14 @@ struct SampleArgs {
     /// Worker threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Record no warmup statistics (CmdStan's `save_warmup=0`, PyMC's `discard_tuned_samples`):
+    /// less memory for many chains; the kept draws are the same.
+    #[arg(long)]
+    no_warmup_stats: bool,
+    /// Split the GPU's chains into N groups whose host work runs while each other's steps run
+    /// on the device (`Sampler::device_groups`; the draws are the same).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    device_groups: usize,
     /// Run only the chains with ids `A..B` (0-based, `B` excluded) of the `--chains` chains: a
     /// shard whose draws equal those chains' draws in the whole run.
     #[arg(long, value_parser = parse_range)]
@@ -244,6 +252,8 @@ fn sample(a: &SampleArgs) -> Result<bool> {
             BackendArg::Cpu => BackendChoice::Cpu,
             BackendArg::Gpu => BackendChoice::Gpu,
         })
+        .keep_warmup_stats(!a.no_warmup_stats)
+        .device_groups(a.device_groups)
         .progress(!a.quiet)
         .save(exmc::io::CmdStanCsv::new(dir.csv()).model_name(&name))
         .save(exmc::io::Zarr::new(dir.zarr()));
@@ -346,7 +356,8 @@ fn sample(a: &SampleArgs) -> Result<bool> {
     report =
         report.source(a.model.display().to_string(), std::fs::read_to_string(&a.model).unwrap_or_default());
     let timing = &fit.timing;
-    let warmup = fit.trace.warmup_stats.first().map_or(0, Vec::len);
+    // The run's warmup length (its statistics may not be kept: `--no-warmup-stats`).
+    let warmup = s.warmup_len();
     let settings: Vec<(&str, String)> = vec![
         ("model", a.model.display().to_string()),
         ("data", a.data.as_ref().map_or("none".into(), |d| d.display().to_string())),

@@ -71,9 +71,9 @@ pub struct Group<'a> {
     pub draws: usize,
     /// Warmup length.
     pub warmup: usize,
-    /// Record the warmup iterations' statistics (see
+    /// Warmup iterations whose statistics are recorded: `warmup`, or none (see
     /// [`Sampler::keep_warmup_stats`](crate::sampler::Sampler::keep_warmup_stats)).
-    pub warmup_stats: bool,
+    pub warmup_rows: usize,
     /// Keep every `thin`-th draw.
     pub thin: usize,
     /// Progress bars.
@@ -380,8 +380,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
     // Pages are faulted in ahead of the writers only where that work finds an idle core: the
     // device is not the CPU, or the run's threads leave a core free (DECISIONS 75).
     let populate = !backend.shares_host_cores() || crate::mem::core_free(rayon::current_num_threads());
-    let warm_rows = if g.warmup_stats { g.warmup } else { 0 };
-    let mut records = Records::new(n, (warm_rows, kept, per_draw), single, size, populate)?;
+    let mut records = Records::new(n, (g.warmup_rows, kept, per_draw), single, size, populate)?;
     let mut counters = DriveCounters::default();
     let mut sinks = std::mem::take(&mut g.sinks);
     sinks.resize_with(n, Vec::new);

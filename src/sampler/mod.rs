@@ -472,9 +472,10 @@ impl<'m> Sampler<'m> {
         self
     }
 
-    /// Whether the run records its warmup statistics (see [`Sampler::keep_warmup_stats`]).
-    fn records_warmup(&self) -> bool {
-        self.keep_warmup_stats || self.live.is_some()
+    /// The warmup iterations whose statistics the run records: all of them, or none (see
+    /// [`Sampler::keep_warmup_stats`]).
+    fn warmup_rows(&self) -> usize {
+        if self.keep_warmup_stats || self.live.is_some() { self.warmup_len() } else { 0 }
     }
 
     /// Writes the run to disk while it samples ([`crate::io::CmdStanCsv`],
@@ -637,7 +638,7 @@ impl<'m> Sampler<'m> {
     ) -> Result<u128> {
         let f64s = std::mem::size_of::<f64>() as u128;
         let stats = std::mem::size_of::<crate::nuts::DrawStats>() as u128;
-        let per_draw = compiled.output_shapes.iter().fold(0u128, |a, s| a.saturating_add(s.len() as u128));
+        let per_draw = values_per_draw(compiled);
         let dim = compiled.pointmap.dim as u128;
         let kept = self.draws.div_ceil(self.thin) as u128;
         let chains = chains as u128;
@@ -649,8 +650,7 @@ impl<'m> Sampler<'m> {
         // gathered trace and statistics, which coexist with the records while the fit is
         // assembled (and, where a core is free, from the start: DECISIONS 76).
         let moments = if single { 2 * dim } else { 0 };
-        let warm_rows = if self.records_warmup() { self.warmup_len() as u128 } else { 0 };
-        let all_stats = (kept + warm_rows).saturating_mul(stats);
+        let all_stats = (kept + self.warmup_rows() as u128).saturating_mul(stats);
         let record = (256 + all_stats.saturating_mul(2))
             .saturating_add(recorded.saturating_add(trace).saturating_add(moments).saturating_mul(f64s));
         let bytes = chains.saturating_mul(record);
@@ -680,7 +680,7 @@ impl<'m> Sampler<'m> {
     /// memory check (so from the compiled output shapes, in saturating u128 arithmetic, not
     /// from a constraining program not yet built), for the check and the host loop alike.
     fn records_unconstrained(&self, compiled: &Compiled, chains: usize, streamed: bool) -> bool {
-        let per_draw = compiled.output_shapes.iter().fold(0u128, |a, s| a.saturating_add(s.len() as u128));
+        let per_draw = values_per_draw(compiled);
         let values = crate::mem::product(&[chains, self.draws.div_ceil(self.thin)]).saturating_mul(per_draw);
         usize::try_from(per_draw)
             .is_ok_and(|p| driver::records_unconstrained(streamed, compiled.pointmap.dim, p, values))
@@ -796,8 +796,7 @@ impl<'m> Sampler<'m> {
             return None;
         }
         let sizes: Vec<usize> = fit::TraceLayout::new(compiled).vars.iter().map(|v| v.size()).collect();
-        let warmup = if self.records_warmup() { self.warmup_len() } else { 0 };
-        let kept = self.draws.div_ceil(self.thin);
+        let (kept, warmup) = (self.draws.div_ceil(self.thin), self.warmup_rows());
         let per_chain =
             kept.saturating_mul(sizes.iter().sum::<usize>().saturating_mul(size_of::<f64>())).saturating_add(
                 (kept.saturating_add(warmup)).saturating_mul(size_of::<crate::nuts::DrawStats>()),
@@ -927,7 +926,7 @@ impl<'m> Sampler<'m> {
                     constrain,
                     draws: self.draws,
                     warmup: self.warmup_len(),
-                    warmup_stats: self.records_warmup(),
+                    warmup_rows: self.warmup_rows(),
                     thin: self.thin,
                     progress: &progress,
                     cancel: &self.cancel,
@@ -1007,6 +1006,12 @@ pub enum MetricInit {
     Gradient,
     /// The identity (Stan's choice).
     Identity,
+}
+
+/// Constrained values per draw (every output of the constraining program), counted from the
+/// compiled output shapes so that the memory check needs no program built.
+fn values_per_draw(compiled: &Compiled) -> u128 {
+    compiled.output_shapes.iter().fold(0u128, |a, s| a.saturating_add(s.len() as u128))
 }
 
 /// One group's chains (global ids), their records and the group's counters; also the

@@ -57,10 +57,10 @@ fn zeroed<T: bytemuck::Zeroable>(n: usize, what: impl FnOnce() -> String) -> Res
 
 impl Records {
     /// Room for `chains` chains of `warmup` warmup iterations' statistics (zero: the warmup
-    /// is not recorded) and `kept` kept draws of `per_draw` values, in shards of `shard` chains (see [`Records::shards`]); with
-    /// `moments` of dimension `dim` when `single`. With `populate`, slabs of at least
-    /// [`crate::mem::POPULATE_MIN_BYTES`] are faulted in by a thread running ahead of the
-    /// writers ([`crate::mem::Populator`]).
+    /// is not recorded) and `kept` kept draws of `per_draw` values, in shards of `shard`
+    /// chains (see [`Records::shards`]); with `moments` of dimension `dim` when `single`.
+    /// With `populate`, slabs of at least [`crate::mem::POPULATE_MIN_BYTES`] are faulted in
+    /// by a thread running ahead of the writers ([`crate::mem::Populator`]).
     pub(crate) fn new(
         chains: usize,
         (warmup, kept, per_draw): (usize, usize, usize),

@@ -50,6 +50,11 @@ const C_SUM_ACCEPT: u32 = 9u;
 const C_N_LEAPFROG: u32 = 10u;
 const C_SAMPLE_AT: u32 = 11u;
 const NS: u32 = 12u;
+// Past the NS scalars a draw gathers: the trajectory's step size and its random-number keys
+// (global chain id; iteration, low and high word), kept by `begin` so that a command that
+// continues a trajectory is two words. Each u32 key is two reals of 16 bits (exact in f32).
+const C_EPS: u32 = NS;
+const C_KEYS: u32 = NS + 1u;
 // Host rows in `io`: a start point is q, g, logp; an inverse mass is D values; a gathered
 // sample is q, g and the NS scalars.
 const ROW: u32 = 2u * D + NS;
@@ -63,7 +68,8 @@ const OP_LOW_RANK: u32 = 2u;
 // Workgroup size of the row entry points (scatter, gather): one invocation per row.
 const ROWS_WORKGROUP: u32 = 64u;
 // `ctl` header: commands, commands that begin a trajectory (they come first), scatter rows,
-// gather rows; then 8 words per command, then scatter and gather lists (one word per row).
+// gather rows; then the commands, 8 words per trajectory start and 2 per continuing command
+// (room for 8 words per chain), then scatter and gather lists (one word per row).
 const H_CMDS: u32 = 0u;
 const H_BEGIN: u32 = 1u;
 const H_SCATTER: u32 = 2u;
@@ -105,12 +111,32 @@ struct Cmd {
     eps: real,
 }
 
-// Words of a command: chain, global chain id, flags | depth << 8, step size (rest), leaf,
-// iteration (low, high), step size (f32 rounding).
+// Key `i` of chain c's trajectory (0: global chain id; 1, 2: iteration, low and high word).
+fn key(c: u32, i: u32) -> u32 {
+    return u32(scal[si(c, C_KEYS + 2u * i)]) | (u32(scal[si(c, C_KEYS + 2u * i + 1u)]) << 16u);
+}
+
+fn keep_key(c: u32, i: u32, v: u32) {
+    scal[si(c, C_KEYS + 2u * i)] = real(v & 0xffffu);
+    scal[si(c, C_KEYS + 2u * i + 1u)] = real(v >> 16u);
+}
+
+// Command k. The first H_BEGIN commands start a trajectory (or probe), in 8 words: chain,
+// global chain id, flags | depth << 8, step size (rest), leaf, iteration (low, high), step size
+// (f32 rounding). The others continue one, in 2 words: chain | forward << 24 | depth << 25,
+// leaf; the step size and keys are the chain's, kept by its trajectory start.
 fn command(k: u32) -> Cmd {
-    let b = CMD0 + 8u * k;
-    return Cmd(ctl[b], ctl[b + 1u], ctl[b + 2u] & 0xffu, ctl[b + 2u] >> 8u, ctl[b + 4u], ctl[b + 5u],
-               ctl[b + 6u], step_size_r(ctl[b + 7u], ctl[b + 3u]));
+    let n_begin = ctl[H_BEGIN];
+    if (k < n_begin) {
+        let b = CMD0 + 8u * k;
+        return Cmd(ctl[b], ctl[b + 1u], ctl[b + 2u] & 0xffu, ctl[b + 2u] >> 8u, ctl[b + 4u], ctl[b + 5u],
+                   ctl[b + 6u], step_size_r(ctl[b + 7u], ctl[b + 3u]));
+    }
+    let b = CMD0 + 8u * n_begin + 2u * (k - n_begin);
+    let w = ctl[b];
+    let c = w & 0xffffffu;
+    return Cmd(c, key(c, 0u), (w >> 22u) & 4u, w >> 25u, ctl[b + 1u], key(c, 1u), key(c, 2u),
+               scal[si(c, C_EPS)]);
 }
 
 fn report(k: u32, flags: u32, energy_error: real) {
@@ -198,8 +224,13 @@ fn start_quad(c: u32, at: u32, j: u32, pj: vec4<real>) {
     state[vi(c, S_RHO, j)] = pj;
 }
 
-// The scalars of a trajectory start; `kinetic` is the sum of m_i p_i^2 (m: inverse mass).
-fn start_scalars(c: u32, kinetic: real) {
+// The scalars of a trajectory start (its step size and keys included); `kinetic` is the sum
+// of m_i p_i^2 (m: inverse mass).
+fn start_scalars(c: u32, cmd: Cmd, kinetic: real) {
+    scal[si(c, C_EPS)] = cmd.eps;
+    keep_key(c, 0u, cmd.global);
+    keep_key(c, 1u, cmd.it_lo);
+    keep_key(c, 2u, cmd.it_hi);
     let lp = scal[si(c, C_SAMPLE_LOGP)];
     let h0 = -lp + real(0.5) * kinetic;
     scal[si(c, C_LOGP)] = lp;

@@ -96,7 +96,7 @@ fn begin(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     let at = sample_at(c);
     for (var j = 0u; j < J; j++) { start_quad(c, at, j, quad(&p, j)); }
-    start_scalars(c, kinetic);
+    start_scalars(c, cmd, kinetic);
 }
 
 // Merge check inside the subtree of adjacent blocks at level l: block a spans checkpoints

@@ -115,7 +115,7 @@ fn begin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
         wstore(c, S_V, lane, &v);
         wstore(c, S_V + 1u, lane, &v);
         let total = wg_sum1(lane, kinetic);
-        if (lane == 0u) { start_scalars(c, total); }
+        if (lane == 0u) { start_scalars(c, cmd, total); }
         return;
     }
     for (var t = 0u; t < JT; t++) {
@@ -131,7 +131,7 @@ fn begin(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index)
         start_quad(c, at, j, pj);
     }
     let total = wg_sum1(lane, kinetic);
-    if (lane == 0u) { start_scalars(c, total); }
+    if (lane == 0u) { start_scalars(c, cmd, total); }
 }
 
 // The six merge-check dot products of this lane's elements, as two vec4s (see `six`).

@@ -260,6 +260,10 @@ fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
     assert!(t.dispatches > 0 && t.commands >= t.dispatches);
     assert!(t.report_bytes <= 32 * t.commands, "{t:?}");
     assert_eq!(t.report_bytes, 8 * t.commands);
+    // Commands: 32 bytes for a trajectory start or a probe, 8 for a leaf that continues a
+    // trajectory (the device keeps its step size and keys), a 16-byte header per dispatch.
+    assert!(t.starts > 0 && t.starts < t.commands, "{t:?}");
+    assert_eq!(t.command_bytes, 16 * t.dispatches + 32 * t.starts + 8 * (t.commands - t.starts));
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! `GpuBackend`: the fused leaf-step kernel behind the [`Backend`] trait. Per-chain trajectory
-//! state lives in device buffers (structure of arrays); a dispatch uploads 32 bytes of command
-//! per stepping chain and reads back 8 bytes per chain; the selected sample comes back once per
-//! draw, packed on the device. Host writes (start points, inverse masses) are queued and
-//! scattered by the next submission.
+//! state lives in device buffers (structure of arrays); a dispatch uploads 8 bytes of command
+//! per chain that continues a trajectory and 32 per chain that starts one (its step size and
+//! random-number keys, which the device keeps for the trajectory's later leaves), and reads
+//! back 8 bytes per chain; the selected sample comes back once per draw, packed on the device.
+//! Host writes (start points, inverse masses) are queued and scattered by the next submission.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use super::codegen::Precision;
 use super::device::{BatchLogpGrad, Gpu, GpuError, from_bytes, to_bytes};
 use super::mapping::{MAX_INVOCATION_DIM, Mapping, MappingChoice};
 use super::module::{
-    STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCALARS_PER_CHAIN, WORKGROUP_SIZE, bind_group_layout,
+    STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCAL_SLOTS, WORKGROUP_SIZE, bind_group_layout,
     step_checkpoint_slots, step_ctl_gather_at, step_ctl_scatter_at, step_ctl_words, step_io_gather_row,
     step_module, step_padded_dim, step_row_len, step_state_slots, step_workgroup_bytes, with_scratch,
 };
@@ -26,6 +27,11 @@ pub struct TransferCounters {
     pub report_bytes: u64,
     /// Chain commands executed by step dispatches.
     pub commands: u64,
+    /// Of those, commands that start a trajectory or probe a step size (32 bytes each; the
+    /// others take 8).
+    pub starts: u64,
+    /// Bytes of commands uploaded by step dispatches, their 16-byte headers included.
+    pub command_bytes: u64,
 }
 
 /// A host row waiting to be scattered into the device state before the next dispatch.
@@ -187,7 +193,7 @@ impl GpuBackend {
         let state = storage(&gpu, "state", vectors(step_state_slots(rank)));
         let begins = storage(&gpu, "begins", vectors(step_checkpoint_slots(max_depth)));
         let halves = storage(&gpu, "halves", vectors(step_checkpoint_slots(max_depth)));
-        let scal = storage(&gpu, "scal", (k * STEP_SCALARS_PER_CHAIN * size) as u64);
+        let scal = storage(&gpu, "scal", (k * STEP_SCAL_SLOTS * size) as u64);
         let ctl = storage(&gpu, "ctl", (step_ctl_words(k) * 4) as u64);
         let reports = storage(&gpu, "reports", (k * 8) as u64);
         let row_bytes = (step_row_len(dim) * size) as u64;
@@ -449,33 +455,46 @@ impl Backend for GpuBackend {
     }
 
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {
-        // Trajectory starts (and probes) first: the begin kernel serves commands 0..n_begin.
+        // Trajectory starts (and probes) first, in 8 words: the begin kernel serves commands
+        // 0..n_begin and keeps their step size and keys. The rest continue a trajectory, in 2.
         let starts = |c: &StepCommand| c.begin || c.probe;
-        self.order.clear();
-        self.order.extend((0..cmds.len()).filter(|&i| starts(&cmds[i])));
-        let n_begin = self.order.len();
-        self.order.extend((0..cmds.len()).filter(|&i| !starts(&cmds[i])));
+        let n = cmds.len();
+        let n_begin = cmds.iter().filter(|c| starts(c)).count();
         let n_scatter = self.upload_pending();
+        self.order.clear();
+        self.order.resize(n, 0);
         self.words.clear();
-        self.words.extend([cmds.len() as u32, n_begin as u32, n_scatter, 0]);
-        for &i in &self.order {
-            let c = &cmds[i];
-            let flags =
-                c.begin as u32 | (c.probe as u32) << 1 | ((c.direction == Direction::Forward) as u32) << 2;
-            // The step size as its f32 rounding and the f32 rounding of the rest: f64 kernels
-            // add them back (48 bits), f32 kernels read the first.
-            let hi = c.step_size as f32;
-            let lo = (c.step_size - f64::from(hi)) as f32;
-            self.words.extend([
-                c.chain as u32,
-                self.chain_ids[c.chain] as u32,
-                flags | c.depth << 8,
-                lo.to_bits(),
-                c.leaf,
-                c.iteration as u32,
-                (c.iteration >> 32) as u32,
-                hi.to_bits(),
-            ]);
+        self.words.resize(4 + 8 * n_begin + 2 * (n - n_begin), 0);
+        self.words[..4].copy_from_slice(&[n as u32, n_begin as u32, n_scatter, 0]);
+        let (mut b, mut r) = (0, n_begin);
+        for (i, c) in cmds.iter().enumerate() {
+            let forward = (c.direction == Direction::Forward) as u32;
+            if starts(c) {
+                let flags = c.begin as u32 | (c.probe as u32) << 1 | forward << 2;
+                // The step size as its f32 rounding and the f32 rounding of the rest: f64
+                // kernels add them back (48 bits), f32 kernels read the first.
+                let hi = c.step_size as f32;
+                let lo = (c.step_size - f64::from(hi)) as f32;
+                self.words[4 + 8 * b..12 + 8 * b].copy_from_slice(&[
+                    c.chain as u32,
+                    self.chain_ids[c.chain] as u32,
+                    flags | c.depth << 8,
+                    lo.to_bits(),
+                    c.leaf,
+                    c.iteration as u32,
+                    (c.iteration >> 32) as u32,
+                    hi.to_bits(),
+                ]);
+                self.order[b] = i;
+                b += 1;
+            } else {
+                // Chains number under 2^24 (checked at creation) and depths under 32.
+                let at = 4 + 8 * n_begin + 2 * (r - n_begin);
+                self.words[at] = c.chain as u32 | forward << 24 | c.depth << 25;
+                self.words[at + 1] = c.leaf;
+                self.order[r] = i;
+                r += 1;
+            }
         }
         self.gpu.queue().write_buffer(&self.ctl, 0, bytemuck::cast_slice(&self.words));
         let bytes = (cmds.len() * 8) as u64;
@@ -495,6 +514,8 @@ impl Backend for GpuBackend {
         }
         self.counters.dispatches += 1;
         self.counters.commands += cmds.len() as u64;
+        self.counters.starts += n_begin as u64;
+        self.counters.command_bytes += 4 * self.words.len() as u64;
         self.counters.report_bytes += bytes;
         Ok(())
     }

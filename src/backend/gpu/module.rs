@@ -108,8 +108,14 @@ pub fn step_checkpoint_slots(max_depth: usize) -> usize {
     2 * (max_depth + 1)
 }
 
-/// Scalars kept per chain by the step kernel (`NS` in `shaders/step.wgsl`).
+/// Scalars kept per chain by the step kernel and gathered with a draw (`NS` in
+/// `shaders/step_common.wgsl`).
 pub const STEP_SCALARS_PER_CHAIN: usize = 12;
+
+/// Scalars per chain in the step module's `scal` binding: the [`STEP_SCALARS_PER_CHAIN`], then
+/// the trajectory's step size and its three random-number keys as 16-bit halves (`C_EPS`,
+/// `C_KEYS`), which let a command that continues a trajectory take two words.
+pub const STEP_SCAL_SLOTS: usize = STEP_SCALARS_PER_CHAIN + 7;
 
 /// Word offset of the scatter list in the step module's `ctl` binding (`SCATTER0` in
 /// `shaders/step.wgsl`): after a 4-word header and 8 words per command.

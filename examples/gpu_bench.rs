@@ -16,7 +16,11 @@
 //! without a GPU) when one exists. Configurations whose state exceeds the adapter's storage
 //! binding limit are reported with the largest chain count that fits. The GPU rows name the
 //! thread mapping the backend chose (or was given with `--mapping`), and the number of device
-//! groups ([`Sampler::device_groups`]) when `--device-groups` asks for more than one.
+//! groups ([`Sampler::device_groups`]) when `--device-groups` asks for more than one. Two
+//! columns split the host's part of the time: the host loop (`DriveCounters::host_s`: the
+//! chains' state machines, adaptation, records; thread-seconds summed over groups) and the
+//! backend's own host work inside its steps (`DriveCounters::backend_host_s`: encoding
+//! commands, decoding reports and draws; zero on the CPU backend).
 //!
 //! On the GPU it also times the yardstick, a hand-written fused eight-schools leapfrog
 //! kernel (`examples/common/reference_leapfrog.wgsl`: no NUTS bookkeeping, 4 bytes read back
@@ -157,9 +161,9 @@ fn main() -> Result<()> {
     }
     println!("{warmup} warmup + {draws} draws per chain, {adaptation:?} adaptation\n");
     println!(
-        "| model | backend | chains | wall s | leapfrog steps/s | grad evals/s | ESS_bulk/s | dispatches |"
+        "| model | backend | chains | wall s | leapfrog steps/s | grad evals/s | ESS_bulk/s | host loop s | backend host s | dispatches |"
     );
-    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, m) in all.into_iter().filter(|(n, _)| only.as_deref().is_none_or(|o| o == *n)) {
         for (choice, label) in &backends {
             for &chains in &ks {
@@ -189,14 +193,16 @@ fn main() -> Result<()> {
                             n => format!("{label}, {n} device groups"),
                         };
                         println!(
-                            "| {name} | {label} | {chains} | {t:.3} | {:.3e} | {:.3e} | {:.3e} | {} |",
+                            "| {name} | {label} | {chains} | {t:.3} | {:.3e} | {:.3e} | {:.3e} | {:.3} | {:.3} | {} |",
                             steps / t,
                             (steps + chains as f64) / t,
                             ess / t,
+                            fit.counters.host_s,
+                            fit.counters.backend_host_s,
                             fit.counters.dispatches
                         );
                     }
-                    Err(e) => println!("| {name} | {label} | {chains} | – | – | – | – | {e} |"),
+                    Err(e) => println!("| {name} | {label} | {chains} | – | – | – | – | – | – | {e} |"),
                 }
             }
         }

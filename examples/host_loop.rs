@@ -13,7 +13,8 @@
 //! backend's groups run in parallel), the host's share, and nanoseconds of host loop per chain
 //! per dispatch (host seconds ÷ chain leaf steps). On the GPU backend (one group of every
 //! chain, whose host loop splits over the threads) the host seconds are what keeps a device
-//! waiting.
+//! waiting, and so is the part of the step seconds the backend spends on the host, encoding
+//! commands and decoding reports and draws (`backend host s`, [`Backend::host_seconds`]).
 //!
 //! `--backend synthetic` times the driver and the chains' state machines alone: a stand-in
 //! backend (through [`Sampler::backend_factory`]) answers each leaf at once, turning each
@@ -195,9 +196,9 @@ fn main() -> Result<()> {
          group(s), {device_us} µs device time per call, warmup statistics kept: {warmup_stats}\n"
     );
     println!(
-        "| threads | host shards | wall s | loop s | host s | step s | host share | host ns per chain per dispatch | chain leaf steps | dispatches |"
+        "| threads | host shards | wall s | loop s | host s | step s | backend host s | host share | host ns per chain per dispatch | chain leaf steps | dispatches |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &t in &threads {
         let start = Instant::now();
         let mut sampler = Sampler::new(&model);
@@ -224,11 +225,12 @@ fn main() -> Result<()> {
         let wall = start.elapsed().as_secs_f64();
         let c = &fit.counters;
         println!(
-            "| {t} | {} | {wall:.2} | {:.2} | {:.2} | {:.2} | {:.1}% | {:.0} | {} | {} |",
+            "| {t} | {} | {wall:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1}% | {:.0} | {} | {} |",
             c.host_shards,
             c.loop_s,
             c.host_s,
             c.step_s,
+            c.backend_host_s,
             100.0 * c.host_s / (c.host_s + c.step_s),
             c.host_ns_per_chain_step(),
             c.leaf_steps,

@@ -139,6 +139,37 @@ fn gpu_device_groups_give_the_same_draws() {
 }
 
 #[test]
+fn gpu_large_dispatches_give_the_same_draws_on_any_thread_count() {
+    if !gpu_available("gpu_large_dispatches_give_the_same_draws_on_any_thread_count") {
+        return;
+    }
+    // Dispatches of 16,384 commands or more encode commands and decode reports in pieces,
+    // one per host thread; one thread encodes them in one pass.
+    let m = quickstart();
+    let run = |threads: usize| {
+        Sampler::new(&m)
+            .chains(20_000)
+            .warmup(8)
+            .draws(4)
+            .seed(3)
+            .threads(threads)
+            .backend(BackendChoice::Gpu)
+            .progress(false)
+            .run()
+            .unwrap()
+    };
+    let one = run(1);
+    let two = run(2);
+    assert_eq!(two.trace, one.trace);
+    assert_eq!(two.counters.leaf_steps, one.counters.leaf_steps);
+    assert_eq!(two.counters.dispatches, one.counters.dispatches);
+    for fit in [&one, &two] {
+        let c = &fit.counters;
+        assert!(c.backend_host_s > 0.0 && c.backend_host_s <= c.step_s, "{c:?}");
+    }
+}
+
+#[test]
 fn gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch() {
     if !gpu_available("gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch") {
         return;

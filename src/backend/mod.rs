@@ -54,6 +54,13 @@ pub trait Backend: Send {
     fn single_precision(&self) -> bool {
         false
     }
+    /// Seconds the backend has spent on the host inside [`Backend::step`] and
+    /// [`Backend::read_draws`] (encoding commands, decoding reports and draws), waits for its
+    /// device excluded: host work the driver's timing of those calls counts as stepping. Zero
+    /// for a backend that does not measure it (the CPU backend's steps are all host work).
+    fn host_seconds(&self) -> f64 {
+        0.0
+    }
     /// Whether the steps compute on the host's cores (the CPU backend, a GPU adapter the CPU
     /// emulates such as lavapipe), so that a core the host loop leaves free is not idle.
     fn shares_host_cores(&self) -> bool {

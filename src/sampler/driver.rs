@@ -40,6 +40,9 @@ pub struct DriveCounters {
     /// `SAMPLED_EVERY` (16) and counted that many times (a clock read costs about as much as a
     /// small model's leaf step), so for small groups this and `host_s` are estimates.
     pub step_s: f64,
+    /// Of `step_s`, the seconds the backend itself spent on host work: encoding commands and
+    /// decoding reports and draws ([`Backend::host_seconds`]; zero for the CPU backend).
+    pub backend_host_s: f64,
     /// Wall seconds from the first group's driver starting to the last one's ending: the
     /// sampling, without the backends' creation and the chains' initialisation. In one group
     /// it is about `host_s + step_s`; in [device groups](crate::sampler::Sampler::device_groups),
@@ -568,6 +571,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
     let total = started.elapsed();
     counters.step_s = in_steps.min(total).as_secs_f64();
     counters.host_s = total.saturating_sub(in_steps).as_secs_f64();
+    counters.backend_host_s = backend.host_seconds().min(counters.step_s);
     Ok((records, counters))
 }
 

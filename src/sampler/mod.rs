@@ -970,6 +970,7 @@ impl<'m> Sampler<'m> {
             total.backend_setup_s = total.backend_setup_s.max(c.backend_setup_s);
             total.host_s += c.host_s;
             total.step_s += c.step_s;
+            total.backend_host_s += c.backend_host_s;
             total.host_shards = total.host_shards.max(c.host_shards);
             total.constrained_after_loop |= c.constrained_after_loop;
         }

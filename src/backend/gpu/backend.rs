@@ -4,11 +4,16 @@
 //! random-number keys, which the device keeps for the trajectory's later leaves), and reads
 //! back 8 bytes per chain; the selected sample comes back once per draw, packed on the device.
 //! Host writes (start points, inverse masses) are queued and scattered by the next submission.
+//! A large dispatch encodes its commands and decodes its reports on every host thread, and
+//! the time the backend spends on the host is measured ([`Backend::host_seconds`]).
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
 
 use super::codegen::Precision;
-use super::device::{BatchLogpGrad, Gpu, GpuError, from_bytes, to_bytes};
+use super::device::{BatchLogpGrad, Gpu, GpuError, to_bytes};
 use super::mapping::{MAX_INVOCATION_DIM, Mapping, MappingChoice};
 use super::module::{
     STEP_BINDINGS, STEP_ENTRIES, STEP_MINV_SLOT, STEP_SCAL_SLOTS, WORKGROUP_SIZE, bind_group_layout,
@@ -61,9 +66,15 @@ pub struct GpuBackend {
     chain_ids: Vec<usize>,
     dim: usize,
     counters: TransferCounters,
-    /// Device command k is the caller's command `order[k]` (trajectory starts first).
-    order: Vec<usize>,
+    /// Trajectory starts in each piece of [`PIECE`] commands of the current dispatch, and the
+    /// first device command of each piece's starts and of its continuations.
+    piece_starts: Vec<usize>,
+    piece_at: Vec<(usize, usize)>,
+    /// Room for a dispatch's `ctl` header and commands (8 words per chain), of which each
+    /// dispatch fills and uploads the first part.
     words: Vec<u32>,
+    /// Time spent on the host side of `step` and `read_draws`, waits for the device excluded.
+    host: Duration,
     /// This backend's latest submission: a read waits for it alone, not for what other
     /// backends sharing the device (the run's other chain groups) queued after it.
     submitted: Option<wgpu::SubmissionIndex>,
@@ -79,6 +90,67 @@ pub struct GpuBackend {
     rank: usize,
     /// Every chain's inverse mass diagonal as last set (a host copy, read for trace files).
     inv_mass: Vec<f64>,
+}
+
+/// Commands per piece of a dispatch's encoding and decoding (one thread's share).
+const PIECE: usize = 4096;
+/// Commands from which a dispatch's encoding and decoding are split over the host threads.
+const PARALLEL_MIN_COMMANDS: usize = 16_384;
+
+/// Whether a command starts a trajectory (or probes a step size): its 8 words come first.
+fn starts(c: &StepCommand) -> bool {
+    c.begin || c.probe
+}
+
+/// Writes a piece of commands: starts into `a` (8 words each), continuations into `b` (2).
+fn encode_piece(ids: &[usize], piece: &[StepCommand], a: &mut [u32], b: &mut [u32]) {
+    let (mut a, mut b) = (a.chunks_exact_mut(8), b.chunks_exact_mut(2));
+    for c in piece {
+        let forward = (c.direction == Direction::Forward) as u32;
+        if starts(c) {
+            let flags = c.begin as u32 | (c.probe as u32) << 1 | forward << 2;
+            // The step size as its f32 rounding and the f32 rounding of the rest: f64 kernels
+            // add them back (48 bits), f32 kernels read the first.
+            let hi = c.step_size as f32;
+            let lo = (c.step_size - f64::from(hi)) as f32;
+            let words = [
+                c.chain as u32,
+                ids[c.chain] as u32,
+                flags | c.depth << 8,
+                lo.to_bits(),
+                c.leaf,
+                c.iteration as u32,
+                (c.iteration >> 32) as u32,
+                hi.to_bits(),
+            ];
+            a.next().expect("a slot per start").copy_from_slice(&words);
+        } else {
+            // Chains number under 2^24 (checked at creation) and depths under 32.
+            let words = [c.chain as u32 | forward << 24 | c.depth << 25, c.leaf];
+            b.next().expect("a slot per continuation").copy_from_slice(&words);
+        }
+    }
+}
+
+/// Draws from which their decoding is split over the host threads.
+const PARALLEL_MIN_DRAWS: usize = 1024;
+
+/// Fills `o` from a gathered row: q and g (`dim` values each, `d` apart), then the scalars.
+fn decode_draw(o: &mut DrawState, row: &[u8], (dim, d): (usize, usize), precision: Precision) {
+    let value = |i: usize| match precision {
+        Precision::F32 => f64::from(f32::from_ne_bytes(row[4 * i..4 * i + 4].try_into().unwrap_or_default())),
+        Precision::F64 => f64::from_ne_bytes(row[8 * i..8 * i + 8].try_into().unwrap_or_default()),
+    };
+    o.q.clear();
+    o.q.extend((0..dim).map(value));
+    o.g.clear();
+    o.g.extend((d..d + dim).map(value));
+    let s = |x: usize| value(2 * d + x);
+    o.logp = s(2);
+    o.energy = s(3);
+    o.energy_error = s(3) - s(6);
+    o.sum_accept = s(9);
+    o.n_leapfrog = s(10) as u32;
 }
 
 const SCATTER: usize = 0;
@@ -239,8 +311,10 @@ impl GpuBackend {
             dim,
             counters: TransferCounters::default(),
             submitted: None,
-            order: Vec::with_capacity(k),
-            words: Vec::with_capacity(step_ctl_words(k)),
+            piece_starts: Vec::with_capacity(k.div_ceil(PIECE)),
+            piece_at: Vec::with_capacity(k.div_ceil(PIECE)),
+            words: vec![0; step_ctl_scatter_at(k)],
+            host: Duration::ZERO,
             pending: Vec::new(),
             pending_values: Vec::new(),
             pending_at: vec![None; k * ops],
@@ -260,7 +334,15 @@ impl GpuBackend {
         self.counters
     }
 
-    fn read(&self, buf: &wgpu::Buffer, bytes: u64, name: &'static str) -> crate::Result<Vec<u32>> {
+    /// Waits for this backend's latest submission, maps `bytes` of `buf` and hands them to
+    /// `f`; returns what `f` returns and how long the wait took.
+    fn read_with<R>(
+        &self,
+        buf: &wgpu::Buffer,
+        bytes: u64,
+        name: &'static str,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> crate::Result<(R, Duration)> {
         let err = |reason: String| crate::Error::Backend {
             backend: "gpu",
             reason: format!("reading `{name}`: {reason}"),
@@ -268,16 +350,18 @@ impl GpuBackend {
         let slice = buf.slice(..bytes.max(4));
         slice.map_async(wgpu::MapMode::Read, |_| {});
         let wait = wgpu::PollType::Wait { submission_index: self.submitted.clone(), timeout: None };
+        let polled = Instant::now();
         self.gpu.device().poll(wait).map_err(|e| err(e.to_string()))?;
-        let words = {
+        let waited = polled.elapsed();
+        let out = {
             let view = slice.get_mapped_range().map_err(|e| err(e.to_string()))?;
-            bytemuck::pod_collect_to_vec::<u8, u32>(&view)
+            f(&view)
         };
         buf.unmap();
         self.gpu
             .check(&format!("running the step kernel (reading `{name}`)"))
             .map_err(|e| err(e.to_string()))?;
-        Ok(words)
+        Ok((out, waited))
     }
 
     /// Queues a row for `chain` (replacing an earlier one of the same operation).
@@ -455,72 +539,90 @@ impl Backend for GpuBackend {
     }
 
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {
-        // Trajectory starts (and probes) first, in 8 words: the begin kernel serves commands
-        // 0..n_begin and keeps their step size and keys. The rest continue a trajectory, in 2.
-        let starts = |c: &StepCommand| c.begin || c.probe;
+        let began = Instant::now();
         let n = cmds.len();
-        let n_begin = cmds.iter().filter(|c| starts(c)).count();
         let n_scatter = self.upload_pending();
-        self.order.clear();
-        self.order.resize(n, 0);
-        self.words.clear();
-        self.words.resize(4 + 8 * n_begin + 2 * (n - n_begin), 0);
-        self.words[..4].copy_from_slice(&[n as u32, n_begin as u32, n_scatter, 0]);
-        let (mut b, mut r) = (0, n_begin);
-        for (i, c) in cmds.iter().enumerate() {
-            let forward = (c.direction == Direction::Forward) as u32;
-            if starts(c) {
-                let flags = c.begin as u32 | (c.probe as u32) << 1 | forward << 2;
-                // The step size as its f32 rounding and the f32 rounding of the rest: f64
-                // kernels add them back (48 bits), f32 kernels read the first.
-                let hi = c.step_size as f32;
-                let lo = (c.step_size - f64::from(hi)) as f32;
-                self.words[4 + 8 * b..12 + 8 * b].copy_from_slice(&[
-                    c.chain as u32,
-                    self.chain_ids[c.chain] as u32,
-                    flags | c.depth << 8,
-                    lo.to_bits(),
-                    c.leaf,
-                    c.iteration as u32,
-                    (c.iteration >> 32) as u32,
-                    hi.to_bits(),
-                ]);
-                self.order[b] = i;
-                b += 1;
-            } else {
-                // Chains number under 2^24 (checked at creation) and depths under 32.
-                let at = 4 + 8 * n_begin + 2 * (r - n_begin);
-                self.words[at] = c.chain as u32 | forward << 24 | c.depth << 25;
-                self.words[at + 1] = c.leaf;
-                self.order[r] = i;
-                r += 1;
-            }
+        // Trajectory starts (and probes) come first, in 8 words: the begin kernel serves
+        // commands 0..n_begin and keeps their step size and keys. The rest continue a
+        // trajectory, in 2. Each piece of PIECE commands writes its own runs of both blocks,
+        // so that a large dispatch encodes (and decodes) on every host thread.
+        let parallel = n >= PARALLEL_MIN_COMMANDS && rayon::current_num_threads() > 1;
+        let count = |piece: &[StepCommand]| piece.iter().filter(|c| starts(c)).count();
+        if parallel {
+            cmds.par_chunks(PIECE).map(count).collect_into_vec(&mut self.piece_starts);
+        } else {
+            self.piece_starts.clear();
+            self.piece_starts.extend(cmds.chunks(PIECE).map(count));
         }
-        self.gpu.queue().write_buffer(&self.ctl, 0, bytemuck::cast_slice(&self.words));
-        let bytes = (cmds.len() * 8) as u64;
+        let n_begin: usize = self.piece_starts.iter().sum();
+        let words = 4 + 8 * n_begin + 2 * (n - n_begin);
+        let (head, rest) = self.words[..words].split_at_mut(4);
+        head.copy_from_slice(&[n as u32, n_begin as u32, n_scatter, 0]);
+        let (mut start_block, mut step_block) = rest.split_at_mut(8 * n_begin);
+        let mut parts = Vec::with_capacity(self.piece_starts.len());
+        for (piece, &nb) in cmds.chunks(PIECE).zip(&self.piece_starts) {
+            let (a, rest_a) = std::mem::take(&mut start_block).split_at_mut(8 * nb);
+            let (b, rest_b) = std::mem::take(&mut step_block).split_at_mut(2 * (piece.len() - nb));
+            (start_block, step_block) = (rest_a, rest_b);
+            parts.push((piece, a, b));
+        }
+        let ids = &self.chain_ids;
+        let encode = |(piece, a, b)| encode_piece(ids, piece, a, b);
+        if parallel {
+            parts.into_par_iter().for_each(encode);
+        } else {
+            parts.into_iter().for_each(encode);
+        }
+        self.gpu.queue().write_buffer(&self.ctl, 0, bytemuck::cast_slice(&self.words[..words]));
+        let report_bytes = (n * 8) as u64;
         let mut enc =
             self.gpu.device().create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        self.record(&mut enc, &[(SCATTER, n_scatter), (BEGIN, n_begin as u32), (STEP, cmds.len() as u32)]);
-        enc.copy_buffer_to_buffer(&self.reports, 0, &self.reports_read, 0, bytes.max(4));
+        self.record(&mut enc, &[(SCATTER, n_scatter), (BEGIN, n_begin as u32), (STEP, n as u32)]);
+        enc.copy_buffer_to_buffer(&self.reports, 0, &self.reports_read, 0, report_bytes.max(4));
         self.submitted = Some(self.gpu.queue().submit([enc.finish()]));
-        let out = self.read(&self.reports_read, bytes, "reports")?;
-        for (&i, w) in self.order.iter().zip(out.chunks_exact(2)) {
-            reports[i] = LeafReport {
-                diverged: w[0] & 1 != 0,
-                subtree_turning: w[0] & 2 != 0,
-                tree_turning: w[0] & 4 != 0,
-                energy_error: f64::from(f32::from_bits(w[1])),
-            };
+        // Report k is command k's: piece j's starts are reports `at.0..`, its continuations
+        // reports `at.1..`.
+        let mut at = (0, n_begin);
+        self.piece_at.clear();
+        for (piece, &nb) in cmds.chunks(PIECE).zip(&self.piece_starts) {
+            self.piece_at.push(at);
+            at = (at.0 + nb, at.1 + piece.len() - nb);
         }
+        let piece_at = &self.piece_at;
+        let ((), waited) = self.read_with(&self.reports_read, report_bytes, "reports", |view| {
+            let decode = |(j, (out, piece)): (usize, (&mut [LeafReport], &[StepCommand]))| {
+                let (mut b, mut r) = piece_at[j];
+                for (rep, c) in out.iter_mut().zip(piece) {
+                    let k = if starts(c) { &mut b } else { &mut r };
+                    let w = &view[8 * *k..8 * *k + 8];
+                    *k += 1;
+                    let flags = u32::from_ne_bytes([w[0], w[1], w[2], w[3]]);
+                    *rep = LeafReport {
+                        diverged: flags & 1 != 0,
+                        subtree_turning: flags & 2 != 0,
+                        tree_turning: flags & 4 != 0,
+                        energy_error: f64::from(f32::from_ne_bytes([w[4], w[5], w[6], w[7]])),
+                    };
+                }
+            };
+            let out = &mut reports[..n];
+            if parallel {
+                out.par_chunks_mut(PIECE).zip(cmds.par_chunks(PIECE)).enumerate().for_each(decode);
+            } else {
+                out.chunks_mut(PIECE).zip(cmds.chunks(PIECE)).enumerate().for_each(decode);
+            }
+        })?;
         self.counters.dispatches += 1;
-        self.counters.commands += cmds.len() as u64;
+        self.counters.commands += n as u64;
         self.counters.starts += n_begin as u64;
-        self.counters.command_bytes += 4 * self.words.len() as u64;
-        self.counters.report_bytes += bytes;
+        self.counters.command_bytes += 4 * words as u64;
+        self.counters.report_bytes += report_bytes;
+        self.host += began.elapsed().saturating_sub(waited);
         Ok(())
     }
 
     fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> crate::Result<()> {
+        let began = Instant::now();
         let d = self.dim.max(1);
         let size = self.precision.bytes();
         let row = step_row_len(self.dim);
@@ -537,22 +639,23 @@ impl Backend for GpuBackend {
         let at = (step_io_gather_row(k) * row * size) as u64;
         enc.copy_buffer_to_buffer(&self.io, at, &self.draws_read, 0, bytes.max(4));
         self.submitted = Some(queue.submit([enc.finish()]));
-        let words = self.read(&self.draws_read, bytes, "draws")?;
-        let all = from_bytes(bytemuck::cast_slice(&words), self.precision);
-        for (r, o) in out.iter_mut().enumerate().take(chains.len()) {
-            let v = &all[r * row..(r + 1) * row];
-            o.q.clear();
-            o.q.extend_from_slice(&v[..self.dim]);
-            o.g.clear();
-            o.g.extend_from_slice(&v[d..d + self.dim]);
-            let s = &v[2 * d..];
-            o.logp = s[2];
-            o.energy = s[3];
-            o.energy_error = s[3] - s[6];
-            o.sum_accept = s[9];
-            o.n_leapfrog = s[10] as u32;
-        }
+        let (dim, precision) = (self.dim, self.precision);
+        let out = &mut out[..chains.len()];
+        let ((), waited) = self.read_with(&self.draws_read, bytes, "draws", |view| {
+            let rows = view.chunks_exact(row * size);
+            let decode = |(o, v): (&mut DrawState, &[u8])| decode_draw(o, v, (dim, d), precision);
+            if out.len() >= PARALLEL_MIN_DRAWS && rayon::current_num_threads() > 1 {
+                out.par_iter_mut().zip(view.par_chunks_exact(row * size)).with_min_len(256).for_each(decode);
+            } else {
+                out.iter_mut().zip(rows).for_each(decode);
+            }
+        })?;
+        self.host += began.elapsed().saturating_sub(waited);
         Ok(())
+    }
+
+    fn host_seconds(&self) -> f64 {
+        self.host.as_secs_f64()
     }
 
     fn single_precision(&self) -> bool {

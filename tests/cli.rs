@@ -96,6 +96,77 @@ fn sample_writes_a_run_directory_and_summary_reads_it_back() {
     assert_eq!(loo["pointwise"].as_array().map(Vec::len), Some(8), "one value per school");
 }
 
+/// `exmc sample --adaptation --metric --gpu-precision --gpu-mapping`: each reaches the sampler
+/// (the draws change), is recorded in run.json, and bad combinations are refused.
+#[test]
+fn sample_takes_the_adaptation_metric_and_gpu_options() {
+    let dir = out_dir("options");
+    let run_json = |run: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap()
+    };
+    let draws = |run: &Path| read_zarr(run.join("posterior.zarr")).unwrap().vars;
+    let two = ["--chains", "2"];
+    let base = dir.join("base");
+    let o = sample_eight_schools(&base, &two);
+    assert!(o.status.success(), "stderr: {}", text(&o.stderr));
+    let r = run_json(&base);
+    assert_eq!(
+        (&r["adaptation"], &r["metric"], &r["gpu_precision"]),
+        (&"draw-gradient".into(), &"diagonal".into(), &"f32".into())
+    );
+    for (name, extra, (adaptation, metric)) in [
+        ("windowed", ["--adaptation", "windowed"], ("windowed", "diagonal")),
+        ("low_rank", ["--metric", "low-rank"], ("draw-gradient", "low-rank")),
+    ] {
+        let run = dir.join(name);
+        let o = sample_eight_schools(&run, &[&two[..], &extra[..]].concat());
+        assert!(o.status.success(), "{name}: {}", text(&o.stderr));
+        let r = run_json(&run);
+        assert_eq!((r["adaptation"].as_str(), r["metric"].as_str()), (Some(adaptation), Some(metric)));
+        assert_ne!(draws(&run), draws(&base), "{name}: the option changed nothing");
+    }
+    let check = |o: Output, needles: &[&str]| {
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "stderr: {err}");
+        for n in needles {
+            assert!(err.contains(n), "`{n}` missing from stderr: {err}");
+        }
+    };
+    let low_rank_windowed = ["--metric", "low-rank", "--adaptation", "windowed"];
+    check(sample_eight_schools(&dir.join("bad1"), &low_rank_windowed), &["metric", "DrawGradient"]);
+    let pooled_shard = ["--chains", "4", "--chain-ids", "0..2", "--adaptation", "pooled"];
+    check(sample_eight_schools(&dir.join("bad2"), &pooled_shard), &["--chain-ids", "pooled"]);
+    // The GPU options, where an adapter with 64-bit floats is there (lavapipe in CI).
+    let Some(gpu) = common::gpu("sample_takes_the_adaptation_metric_and_gpu_options (GPU part)") else {
+        return;
+    };
+    if !gpu.has_f64() {
+        return common::skip(
+            "sample_takes_the_adaptation_metric_and_gpu_options (GPU part)",
+            "no SHADER_F64",
+        );
+    }
+    let gpu_args = |precision: &'static str| {
+        ["--backend", "gpu", "--gpu-mapping", "workgroup", "--gpu-precision", precision, "--chains", "2"]
+    };
+    let (f32_run, f64_run) = (dir.join("gpu32"), dir.join("gpu64"));
+    for (run, precision) in [(&f32_run, "f32"), (&f64_run, "f64")] {
+        let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+        let o = sample(
+            &model,
+            &data,
+            run,
+            &[&gpu_args(precision)[..], &["--warmup", "100", "--draws", "50"]].concat(),
+        );
+        assert!(o.status.success(), "{precision}: {}", text(&o.stderr));
+        let r = run_json(run);
+        assert_eq!(r["gpu_precision"].as_str(), Some(precision));
+        let backend = r["backend"].as_str().unwrap_or_default();
+        assert!(backend.starts_with("gpu") && backend.contains("workgroup"), "{backend}");
+    }
+    assert_ne!(draws(&f32_run), draws(&f64_run), "the precision changed nothing");
+}
+
 /// `exmc plot`: one kind into one file, all kinds into a directory, a variable chosen by
 /// name; bad kinds, names and destinations refused.
 #[test]
@@ -250,6 +321,10 @@ fn shards_merged_equal_the_whole_run() {
         std::fs::read_to_string(merged.join("summary.txt")).unwrap(),
         std::fs::read_to_string(whole.join("summary.txt")).unwrap()
     );
+    // The merged store records the run's warmup, though one shard kept no warmup statistics.
+    let attrs = std::fs::read_to_string(merged.join("posterior.zarr/sample_stats/.zattrs")).unwrap();
+    let attrs: serde_json::Value = serde_json::from_str(&attrs).unwrap();
+    assert_eq!(attrs["tuning_steps"], 200, "{attrs}");
     // Merging a shard with itself, or shards of different runs, is refused.
     let o = exmc(&[
         "merge",
@@ -272,6 +347,20 @@ fn shards_merged_equal_the_whole_run() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("same run"), "{}", text(&o.stderr));
+    // A shard with another metric is another run.
+    let low_rank = dir.join("low_rank_run");
+    let o =
+        sample_eight_schools(&low_rank, &["--chains", "8", "--chain-ids", "4..8", "--metric", "low-rank"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = exmc(&[
+        "merge",
+        dir.join("a").to_str().unwrap(),
+        low_rank.to_str().unwrap(),
+        "--out",
+        dir.join("z").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("metric"), "{}", text(&o.stderr));
 }
 
 /// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed

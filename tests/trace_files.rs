@@ -379,3 +379,27 @@ fn bad_zarr_stores_name_the_file() {
     let e = exmc::io::read_zarr(&path).unwrap_err();
     assert!(e.to_string().contains(".zmetadata"), "{e}");
 }
+
+/// A fit that kept no warmup statistics still records its warmup length in the store's
+/// `tuning_steps` attribute (ArviZ reads it as the number of tuning draws).
+#[test]
+fn inference_data_records_the_warmup_even_without_its_statistics() {
+    let m = model();
+    for keep in [true, false] {
+        let fit = Sampler::new(&m)
+            .chains(2)
+            .warmup(40)
+            .draws(20)
+            .keep_warmup_stats(keep)
+            .progress(false)
+            .run()
+            .unwrap();
+        assert_eq!(fit.warmup, 40);
+        assert_eq!(fit.trace.warmup_stats[0].len(), if keep { 40 } else { 0 });
+        let path = out_dir(&format!("tuning-{keep}")).join("idata.zarr");
+        exmc::io::InferenceData::new(&m).posterior(&fit).write_zarr(&path).unwrap();
+        let attrs = std::fs::read_to_string(path.join("sample_stats/.zattrs")).unwrap();
+        let attrs: serde_json::Value = serde_json::from_str(&attrs).unwrap();
+        assert_eq!(attrs["tuning_steps"], 40, "{attrs}");
+    }
+}

@@ -562,8 +562,10 @@ impl ChainSink for ZarrSink {
 #[derive(Clone, Debug)]
 pub struct InferenceData<'a> {
     model: &'a Model,
-    /// The posterior trace and its sampling time, when known.
-    posterior: Option<(&'a Trace, Option<f64>)>,
+    /// The posterior trace, its sampling time when known, and its warmup length.
+    posterior: Option<(&'a Trace, Option<f64>, usize)>,
+    /// A warmup length that overrides the posterior's.
+    warmup: Option<usize>,
     log_likelihood: Option<&'a LogLikelihood>,
     prior: Option<&'a Trace>,
     posterior_predictive: Option<&'a Trace>,
@@ -575,6 +577,7 @@ impl<'a> InferenceData<'a> {
         InferenceData {
             model,
             posterior: None,
+            warmup: None,
             log_likelihood: None,
             prior: None,
             posterior_predictive: None,
@@ -583,14 +586,22 @@ impl<'a> InferenceData<'a> {
 
     /// `posterior` and `sample_stats` from a fit (leave out when the run streamed them).
     pub fn posterior(mut self, fit: &'a Fit) -> Self {
-        self.posterior = Some((&fit.trace, Some(fit.timing.sampling_s)));
+        self.posterior = Some((&fit.trace, Some(fit.timing.sampling_s), fit.warmup));
         self
     }
 
     /// `posterior` and `sample_stats` from a trace (e.g. shards joined by [`Trace::concat`]),
-    /// without a sampling time.
+    /// without a sampling time; `tuning_steps` is the length of its warmup statistics.
     pub fn posterior_trace(mut self, trace: &'a Trace) -> Self {
-        self.posterior = Some((trace, None));
+        self.posterior = Some((trace, None, trace.warmup_stats.first().map_or(0, Vec::len)));
+        self
+    }
+
+    /// The warmup length written as `sample_stats`' `tuning_steps` attribute (by default the
+    /// fit's, or the length of the trace's warmup statistics): for a trace joined from shards
+    /// that kept no warmup statistics.
+    pub fn warmup(mut self, iterations: usize) -> Self {
+        self.warmup = Some(iterations);
         self
     }
 
@@ -620,12 +631,12 @@ impl<'a> InferenceData<'a> {
         let observed = |name: &str| {
             self.model.nodes().iter().any(|n| n.name == name && matches!(n.kind, NodeKind::Observed { .. }))
         };
-        if let Some((t, sampling_s)) = self.posterior {
+        if let Some((t, sampling_s, warmup)) = self.posterior {
             let mut attrs = library_attrs();
             if let Some(s) = sampling_s {
                 attrs.insert("sampling_time".into(), json!(s));
             }
-            attrs.insert("tuning_steps".into(), json!(t.warmup_stats.first().map_or(0, Vec::len)));
+            attrs.insert("tuning_steps".into(), json!(self.warmup.unwrap_or(warmup)));
             let vars: Vec<&TraceVar> = t.vars.iter().collect();
             z.group("sample_stats", attrs.clone())?;
             attrs.insert(ORDER_ATTR.into(), json!(t.vars.iter().map(|v| &v.name).collect::<Vec<_>>()));

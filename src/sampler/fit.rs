@@ -73,6 +73,9 @@ pub struct Fit {
     pub timing: Timing,
     /// Batched step calls and leaf steps.
     pub counters: DriveCounters,
+    /// Warmup iterations each chain ran: the length of the trace's `warmup_stats` unless the
+    /// run kept none ([`Sampler::keep_warmup_stats`](super::Sampler::keep_warmup_stats)).
+    pub warmup: usize,
     /// Whether the run stopped early (the trace holds the draws every chain completed).
     pub cancelled: bool,
     /// What the run itself found wrong (e.g. f32 kernels too coarse for a variable), in
@@ -270,6 +273,7 @@ impl Fit {
     /// [`log_likelihood`](super::log_likelihood), LOO. It has no timings, counters or layout
     /// of the unconstrained space; its backend reads `"read from disk"`.
     pub fn from_trace(trace: Trace) -> Fit {
+        let warmup = trace.warmup_stats.first().map_or(0, Vec::len);
         Fit {
             trace,
             noncentered: Vec::new(),
@@ -278,6 +282,7 @@ impl Fit {
             pointmap: PointMap::default(),
             timing: Timing::default(),
             counters: DriveCounters::default(),
+            warmup,
             cancelled: false,
             warnings: Vec::new(),
         }
@@ -322,6 +327,7 @@ impl Fit {
             pointmap: compiled.pointmap.clone(),
             timing,
             counters,
+            warmup: longest,
             cancelled,
             warnings: Vec::new(),
         }

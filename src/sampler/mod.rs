@@ -776,6 +776,8 @@ impl<'m> Sampler<'m> {
         if records.unconstrained {
             fit.timing.sampling_s += gathered.elapsed().as_secs_f64();
         }
+        // Recorded or not (`keep_warmup_stats`), the run's warmup.
+        fit.warmup = self.warmup_len();
         fit.warnings = warnings;
         Ok(fit)
     }

@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use exmc::backend::gpu::{MappingChoice, Precision};
 use exmc::plot::{PlotKind, PlotOptions};
 use exmc::prelude::*;
 
@@ -144,6 +145,48 @@ enum BackendArg {
     Gpu,
 }
 
+/// Warmup adaptation (`Sampler::adaptation`).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AdaptationArg {
+    /// nutpie's schedule: the metric from draws and gradients through the whole warmup.
+    DrawGradient,
+    /// Stan's windowed variance estimator.
+    Windowed,
+    /// Step size and metric estimated across the chains (many-chain runs; short warmup).
+    Pooled,
+}
+
+/// Mass matrix (`Sampler::metric`).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MetricArg {
+    /// Low rank where it is cheap (CPU backend, small models), diagonal elsewhere.
+    Auto,
+    /// A diagonal inverse mass matrix.
+    Diagonal,
+    /// A diagonal plus a low-rank correction (needs `--adaptation draw-gradient`).
+    LowRank,
+}
+
+/// Floating-point precision of the GPU kernels (`Sampler::gpu_precision`).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PrecisionArg {
+    /// 32-bit floats (every adapter).
+    F32,
+    /// 64-bit floats (adapters with `SHADER_F64`).
+    F64,
+}
+
+/// How the GPU kernels map chains onto threads (`Sampler::gpu_mapping`).
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum MappingArg {
+    /// Chosen from the model's vector lengths.
+    Auto,
+    /// One invocation per chain.
+    Invocation,
+    /// One workgroup per chain.
+    Workgroup,
+}
+
 #[derive(Args, Debug)]
 struct SampleArgs {
     /// The model file (TOML).
@@ -165,6 +208,18 @@ struct SampleArgs {
     /// The backend.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
+    /// Warmup adaptation.
+    #[arg(long, value_enum, default_value_t = AdaptationArg::DrawGradient)]
+    adaptation: AdaptationArg,
+    /// Mass matrix.
+    #[arg(long, value_enum, default_value_t = MetricArg::Diagonal)]
+    metric: MetricArg,
+    /// Precision of the GPU kernels.
+    #[arg(long, value_enum, default_value_t = PrecisionArg::F32)]
+    gpu_precision: PrecisionArg,
+    /// How the GPU kernels map chains onto threads.
+    #[arg(long, value_enum, default_value_t = MappingArg::Auto)]
+    gpu_mapping: MappingArg,
     /// Target acceptance statistic of step-size adaptation.
     #[arg(long, default_value_t = 0.8)]
     target_accept: f64,
@@ -199,6 +254,11 @@ struct SampleArgs {
     /// A variable the live view plots (repeat for several; default the first few elements).
     #[arg(long = "live-var", value_name = "NAME", requires = "live")]
     live_vars: Vec<String>,
+}
+
+/// The command-line name of an option's value.
+fn name_of(v: impl ValueEnum) -> String {
+    v.to_possible_value().map_or_else(String::new, |p| p.get_name().to_string())
 }
 
 /// Parses `A..B`.
@@ -252,6 +312,25 @@ fn sample(a: &SampleArgs) -> Result<bool> {
             BackendArg::Cpu => BackendChoice::Cpu,
             BackendArg::Gpu => BackendChoice::Gpu,
         })
+        .adaptation(match a.adaptation {
+            AdaptationArg::DrawGradient => Adaptation::DrawGradient,
+            AdaptationArg::Windowed => Adaptation::Windowed,
+            AdaptationArg::Pooled => Adaptation::Pooled,
+        })
+        .metric(match a.metric {
+            MetricArg::Auto => Metric::Auto,
+            MetricArg::Diagonal => Metric::Diagonal,
+            MetricArg::LowRank => Metric::low_rank(),
+        })
+        .gpu_precision(match a.gpu_precision {
+            PrecisionArg::F32 => Precision::F32,
+            PrecisionArg::F64 => Precision::F64,
+        })
+        .gpu_mapping(match a.gpu_mapping {
+            MappingArg::Auto => MappingChoice::Auto,
+            MappingArg::Invocation => MappingChoice::Invocation,
+            MappingArg::Workgroup => MappingChoice::Workgroup,
+        })
         .keep_warmup_stats(!a.no_warmup_stats)
         .device_groups(a.device_groups)
         .progress(!a.quiet)
@@ -277,6 +356,14 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         None => (0..a.chains).collect(),
     };
     if a.chain_ids.is_some() {
+        if matches!(a.adaptation, AdaptationArg::Pooled) {
+            return Err(Error::InvalidOption {
+                option: "--chain-ids",
+                reason: "pooled warmup (--adaptation pooled) adapts the chains run together, so a \
+                         shard's draws would not be those chains' draws in the whole run"
+                    .into(),
+            });
+        }
         s = s.only_chains(ids.clone());
     }
     // The first Ctrl-C stops the chains at their next iteration; a second one exits at once.
@@ -368,6 +455,9 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         ("warmup", warmup.to_string()),
         ("draws", fit.trace.draws.to_string()),
         ("seed", a.seed.to_string()),
+        ("adaptation", name_of(a.adaptation)),
+        ("metric", name_of(a.metric)),
+        ("GPU precision", name_of(a.gpu_precision)),
         ("target acceptance", a.target_accept.to_string()),
         ("maximum tree depth", a.max_treedepth.to_string()),
         ("backend", fit.backend.clone()),
@@ -405,6 +495,9 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         seed: a.seed,
         target_accept: a.target_accept,
         max_treedepth: a.max_treedepth,
+        adaptation: name_of(a.adaptation),
+        metric: name_of(a.metric),
+        gpu_precision: name_of(a.gpu_precision),
         backend: fit.backend.clone(),
         sampling_s: Some(fit.timing.sampling_s),
         divergences: fit.trace.divergences(),

@@ -134,6 +134,15 @@ pub struct RunRecord {
     pub target_accept: f64,
     /// Maximum tree depth.
     pub max_treedepth: u32,
+    /// Warmup adaptation (`--adaptation`; empty in records older than the option).
+    #[serde(default)]
+    pub adaptation: String,
+    /// Mass matrix (`--metric`).
+    #[serde(default)]
+    pub metric: String,
+    /// Precision of the GPU kernels (`--gpu-precision`; the CPU backend ignores it).
+    #[serde(default)]
+    pub gpu_precision: String,
     /// The backend that ran the chains.
     pub backend: String,
     /// Sampling time in seconds (none for merged runs).
@@ -247,6 +256,17 @@ impl Shard {
     }
 }
 
+/// What the shards of one run share.
+#[allow(clippy::type_complexity)]
+fn agreement(
+    r: &RunRecord,
+) -> ((&PathBuf, &Option<PathBuf>, usize, usize, usize, u64), (f64, u32, &str, &str, &str)) {
+    (
+        (&r.model, &r.data, r.chains, r.warmup, r.draws, r.seed),
+        (r.target_accept, r.max_treedepth, &r.adaptation, &r.metric, &r.gpu_precision),
+    )
+}
+
 /// Joins `shards` (same model, data and settings; disjoint chains) into the run directory
 /// `out`, chains in id order: the CSV files are copied, the Zarr store and the summary are
 /// written from the joined trace. Returns the joined trace.
@@ -257,23 +277,14 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     let mut seen = std::collections::BTreeMap::new();
     for s in &order {
         let r = &s.record;
-        let same = (&r.model, &r.data, r.chains, r.warmup, r.draws, r.seed, r.target_accept, r.max_treedepth)
-            == (
-                &first.model,
-                &first.data,
-                first.chains,
-                first.warmup,
-                first.draws,
-                first.seed,
-                first.target_accept,
-                first.max_treedepth,
-            );
+        let same = agreement(r) == agreement(first);
         if !same {
             return Err(file_error(
                 &s.dir.join(RUN),
                 format!(
                     "not a shard of the same run as {}: the model, data, chains, warmup, draws, seed, \
-                     target acceptance and tree depth must all agree",
+                     target acceptance, tree depth, adaptation, metric and GPU precision must all \
+                     agree",
                     order[0].dir.display()
                 ),
             ));
@@ -309,7 +320,7 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     if zarr.exists() {
         std::fs::remove_dir_all(&zarr).map_err(|e| file_error(&zarr, e.to_string()))?;
     }
-    InferenceData::new(&model).posterior_trace(&trace).write_zarr(&zarr)?;
+    InferenceData::new(&model).posterior_trace(&trace).warmup(first.warmup).write_zarr(&zarr)?;
     dir.write_summary(&trace.summary())?;
     dir.write_plots(&trace)?;
     dir.write_run(&RunRecord {

@@ -295,6 +295,21 @@ fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
     // trajectory (the device keeps its step size and keys), a 16-byte header per dispatch.
     assert!(t.starts > 0 && t.starts < t.commands, "{t:?}");
     assert_eq!(t.command_bytes, 16 * t.dispatches + 32 * t.starts + 8 * (t.commands - t.starts));
+    // More commands than chains, or fewer reports than commands: an error, not a panic.
+    let cmd = exmc::backend::StepCommand {
+        chain: 0,
+        begin: false,
+        probe: false,
+        direction: exmc::backend::Direction::Forward,
+        depth: 0,
+        leaf: 0,
+        step_size: 0.1,
+        iteration: 0,
+    };
+    let mut reports = vec![exmc::backend::LeafReport::default(); 17];
+    let e = b.step(&[cmd; 17], &mut reports).unwrap_err();
+    assert!(e.to_string().contains("at most one command per chain"), "{e}");
+    assert!(b.step(&[cmd; 2], &mut reports[..1]).is_err());
 }
 
 #[test]

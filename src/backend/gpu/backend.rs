@@ -541,6 +541,17 @@ impl Backend for GpuBackend {
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {
         let began = Instant::now();
         let n = cmds.len();
+        if n > self.chain_ids.len() || reports.len() < n {
+            return Err(crate::Error::Backend {
+                backend: "gpu",
+                reason: format!(
+                    "{n} commands for {} chains and {} reports: at most one command per chain, and a \
+                     report for each",
+                    self.chain_ids.len(),
+                    reports.len()
+                ),
+            });
+        }
         let n_scatter = self.upload_pending();
         // Trajectory starts (and probes) come first, in 8 words: the begin kernel serves
         // commands 0..n_begin and keeps their step size and keys. The rest continue a

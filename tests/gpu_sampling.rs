@@ -208,6 +208,98 @@ fn gpu_f64_kernels_agree_with_cpu() {
     }
 }
 
+/// The leaves that continue a trajectory take their step size and random-number keys from the
+/// trajectory's start, which the device keeps (DECISIONS 84): f64 kernels follow the CPU
+/// backend leaf by leaf, for a global chain id above 2^16 and an iteration above 2^32 (the
+/// high halves of every key).
+#[test]
+fn gpu_continuing_leaves_keep_their_trajectorys_step_size_and_keys() {
+    use exmc::backend::cpu::CpuBackend;
+    use exmc::backend::{Direction, DrawState, LeafReport, StepCommand};
+    let Some(gpu) = common::gpu("gpu_continuing_leaves_keep_their_trajectorys_step_size_and_keys") else {
+        return;
+    };
+    if !gpu.has_f64() {
+        return common::skip(
+            "gpu_continuing_leaves_keep_their_trajectorys_step_size_and_keys",
+            "no SHADER_F64",
+        );
+    }
+    let prog = compile(&quickstart(), RewriteOptions::default()).unwrap().logp_grad;
+    let ids = [3, 70_000];
+    let mut gpu =
+        GpuBackend::new(std::sync::Arc::new(gpu), &prog, 11, &ids, 10, Precision::F64, MappingChoice::Auto)
+            .unwrap();
+    let mut cpu = CpuBackend::new(prog.clone(), 11, &ids, 10);
+    let backends: [&mut dyn Backend; 2] = [&mut cpu, &mut gpu];
+    let mut out: Vec<(Vec<Vec<LeafReport>>, Vec<DrawState>)> = Vec::new();
+    for b in backends {
+        for c in 0..2 {
+            assert!(b.set_position(c, &[0.3 + c as f64, -0.2]).is_some());
+        }
+        // Chain 0: iteration 2^32 + 7; chain 1: iteration 5. Short steps make long
+        // trajectories, whose leaves and subtrees are chosen at random.
+        let (iterations, steps) = ([(1u64 << 32) + 7, 5], [0.02, 0.03]);
+        let mut live = [true, true];
+        let mut reports = Vec::new();
+        for depth in 0..6 {
+            let direction = if depth % 2 == 0 { Direction::Forward } else { Direction::Backward };
+            for leaf in 0..1u32 << depth {
+                let cmds: Vec<StepCommand> = (0..2)
+                    .filter(|&c| live[c])
+                    .map(|c| StepCommand {
+                        chain: c,
+                        begin: depth == 0,
+                        probe: false,
+                        direction,
+                        depth,
+                        leaf,
+                        step_size: steps[c],
+                        iteration: iterations[c],
+                    })
+                    .collect();
+                if cmds.is_empty() {
+                    break;
+                }
+                let mut r = vec![LeafReport::default(); cmds.len()];
+                b.step(&cmds, &mut r).unwrap();
+                for (cmd, rep) in cmds.iter().zip(&r) {
+                    live[cmd.chain] &= !(rep.diverged || rep.subtree_turning || rep.tree_turning);
+                }
+                reports.push(r);
+            }
+        }
+        let mut draws = vec![DrawState::default(); 2];
+        b.read_draws(&[0, 1], &mut draws).unwrap();
+        out.push((reports, draws));
+    }
+    let ((cpu_reports, cpu_draws), (gpu_reports, gpu_draws)) = (&out[0], &out[1]);
+    assert_eq!(cpu_reports.len(), gpu_reports.len());
+    assert!(cpu_reports.len() >= 31, "the trajectories took {} leaves", cpu_reports.len());
+    for (a, b) in cpu_reports.iter().flatten().zip(gpu_reports.iter().flatten()) {
+        assert_eq!(
+            (a.diverged, a.subtree_turning, a.tree_turning),
+            (b.diverged, b.subtree_turning, b.tree_turning)
+        );
+        // (The GPU reports its energy error in f32.)
+        assert!(
+            (a.energy_error - b.energy_error).abs() <= 1e-6 * (1.0 + a.energy_error.abs()),
+            "{a:?} {b:?}"
+        );
+    }
+    for (a, b) in cpu_draws.iter().zip(gpu_draws) {
+        assert_eq!(a.n_leapfrog, b.n_leapfrog);
+        for (x, y) in
+            a.q.iter()
+                .chain(&a.g)
+                .chain([&a.logp, &a.sum_accept])
+                .zip(b.q.iter().chain(&b.g).chain([&b.logp, &b.sum_accept]))
+        {
+            assert!((x - y).abs() <= 1e-9 * (1.0 + x.abs()), "{a:?} {b:?}");
+        }
+    }
+}
+
 #[test]
 fn gpu_chain_alone_equals_chain_in_a_batch_and_progress_is_independent() {
     if !gpu_available("gpu_chain_alone_equals_chain_in_a_batch") {

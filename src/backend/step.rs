@@ -36,9 +36,11 @@ pub struct StepCommand {
     pub depth: u32,
     /// Index of this leaf inside the subtree.
     pub leaf: u32,
-    /// Step size.
+    /// Step size: the trajectory's, the same for all its leaves (a backend may keep the one
+    /// its start carried, as the GPU backend does).
     pub step_size: f64,
-    /// Iteration counter used to key the random numbers (the probe number for probes).
+    /// Iteration counter used to key the random numbers (the probe number for probes); the
+    /// same for all of a trajectory's leaves, like the step size.
     pub iteration: u64,
 }
 

@@ -70,6 +70,10 @@ pub struct GpuBackend {
     /// first device command of each piece's starts and of its continuations.
     piece_starts: Vec<usize>,
     piece_at: Vec<(usize, usize)>,
+    /// The pending rows as uploaded (bytes in the kernels' precision) and their scatter words,
+    /// reused from one upload to the next.
+    row_bytes: Vec<u8>,
+    row_words: Vec<u32>,
     /// Room for a dispatch's `ctl` header and commands (8 words per chain), of which each
     /// dispatch fills and uploads the first part.
     words: Vec<u32>,
@@ -314,6 +318,8 @@ impl GpuBackend {
             piece_starts: Vec::with_capacity(k.div_ceil(PIECE)),
             piece_at: Vec::with_capacity(k.div_ceil(PIECE)),
             words: vec![0; step_ctl_scatter_at(k)],
+            row_bytes: Vec::new(),
+            row_words: Vec::new(),
             host: Duration::ZERO,
             pending: Vec::new(),
             pending_values: Vec::new(),
@@ -402,18 +408,33 @@ impl GpuBackend {
         let k = self.chain_ids.len();
         let capacity = step_io_gather_row(k);
         let row = step_row_len(self.dim);
+        let size = self.precision.bytes();
         let mut start = 0;
         loop {
             let chunk = &self.pending[start..n.min(start + capacity)];
-            let mut values = vec![0.0; chunk.len() * row];
-            for (r, p) in chunk.iter().enumerate() {
-                values[r * row..r * row + p.len]
-                    .copy_from_slice(&self.pending_values[p.start..p.start + p.len]);
+            // Each row in the kernels' precision, straight into one reused buffer (the rest of
+            // a row, which the scatter kernel does not read, is left as it was).
+            self.row_bytes.resize(chunk.len() * row * size, 0);
+            for (p, out) in chunk.iter().zip(self.row_bytes.chunks_exact_mut(row * size)) {
+                let values = &self.pending_values[p.start..p.start + p.len];
+                match self.precision {
+                    Precision::F32 => out.chunks_exact_mut(4).zip(values).for_each(|(o, &v)| {
+                        o.copy_from_slice(&(v as f32).to_ne_bytes());
+                    }),
+                    Precision::F64 => out.chunks_exact_mut(8).zip(values).for_each(|(o, &v)| {
+                        o.copy_from_slice(&v.to_ne_bytes());
+                    }),
+                }
             }
-            let list: Vec<u32> = chunk.iter().map(|p| p.word).collect();
+            self.row_words.clear();
+            self.row_words.extend(chunk.iter().map(|p| p.word));
             let queue = self.gpu.queue();
-            queue.write_buffer(&self.io, 0, &to_bytes(&values, self.precision));
-            queue.write_buffer(&self.ctl, (step_ctl_scatter_at(k) * 4) as u64, bytemuck::cast_slice(&list));
+            queue.write_buffer(&self.io, 0, &self.row_bytes);
+            queue.write_buffer(
+                &self.ctl,
+                (step_ctl_scatter_at(k) * 4) as u64,
+                bytemuck::cast_slice(&self.row_words),
+            );
             if start + chunk.len() == n {
                 break;
             }

@@ -136,6 +136,7 @@ fn sample_takes_the_adaptation_metric_and_gpu_options() {
     check(sample_eight_schools(&dir.join("bad1"), &low_rank_windowed), &["metric", "DrawGradient"]);
     let pooled_shard = ["--chains", "4", "--chain-ids", "0..2", "--adaptation", "pooled"];
     check(sample_eight_schools(&dir.join("bad2"), &pooled_shard), &["--chain-ids", "pooled"]);
+    assert!(!dir.join("bad2").exists(), "a refused run writes no directory");
     // The GPU options, where an adapter with 64-bit floats is there (lavapipe in CI).
     let Some(gpu) = common::gpu("sample_takes_the_adaptation_metric_and_gpu_options (GPU part)") else {
         return;

@@ -73,8 +73,10 @@ pub struct Fit {
     pub timing: Timing,
     /// Batched step calls and leaf steps.
     pub counters: DriveCounters,
-    /// Warmup iterations each chain ran: the length of the trace's `warmup_stats` unless the
-    /// run kept none ([`Sampler::keep_warmup_stats`](super::Sampler::keep_warmup_stats)).
+    /// The run's warmup iterations per chain, as set (a run cancelled early ran fewer), whether
+    /// or not the trace's `warmup_stats` hold them
+    /// ([`Sampler::keep_warmup_stats`](super::Sampler::keep_warmup_stats)). A fit read back
+    /// from disk takes the length of its warmup statistics.
     pub warmup: usize,
     /// Whether the run stopped early (the trace holds the draws every chain completed).
     pub cancelled: bool,

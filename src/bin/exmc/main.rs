@@ -297,6 +297,14 @@ fn main() -> ExitCode {
 
 /// Samples; `Ok(false)` when Ctrl-C stopped the run (the trace files hold what was drawn).
 fn sample(a: &SampleArgs) -> Result<bool> {
+    if a.chain_ids.is_some() && matches!(a.adaptation, AdaptationArg::Pooled) {
+        return Err(Error::InvalidOption {
+            option: "--chain-ids",
+            reason: "pooled warmup (--adaptation pooled) adapts the chains run together, so a shard's \
+                     draws would not be those chains' draws in the whole run"
+                .into(),
+        });
+    }
     let model = Model::from_files(&a.model, a.data.as_deref())?;
     let name = a.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.exmc")));
@@ -356,14 +364,6 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         None => (0..a.chains).collect(),
     };
     if a.chain_ids.is_some() {
-        if matches!(a.adaptation, AdaptationArg::Pooled) {
-            return Err(Error::InvalidOption {
-                option: "--chain-ids",
-                reason: "pooled warmup (--adaptation pooled) adapts the chains run together, so a \
-                         shard's draws would not be those chains' draws in the whole run"
-                    .into(),
-            });
-        }
         s = s.only_chains(ids.clone());
     }
     // The first Ctrl-C stops the chains at their next iteration; a second one exits at once.

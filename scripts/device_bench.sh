@@ -6,6 +6,9 @@
 #   $OUT/gpu.md     the reference-kernel yardstick and the GPU backend's table (five models)
 #   $OUT/cpu.md     the CPU backend on the machine's cores (same models and chain counts)
 #   $OUT/numpyro.jsonl  NumPyro's vectorized chains on the same GPU (same models, chain counts)
+#   $OUT/host_loop.md   the host loop on the machine's cores: alone (a stand-in device) at 1, 4
+#                       and 16 threads, and feeding the GPU on every core, with the backend's
+#                       own host seconds (issue 12, item 4)
 # QUICK=1 (a dry run against lavapipe on a 2-core machine) shrinks chain counts and iterations.
 set -uo pipefail
 : "${OUT:?set OUT}"
@@ -15,8 +18,10 @@ SMALL=(seed_simple eight_schools_noncentered gaussian_100d)
 PEERS=(seed_simple eight_schools_noncentered gaussian_100d_corr radon_varying_intercept logistic_regression)
 if [ "${QUICK:-0}" != 0 ]; then
   K_GPU=1,16,256; K_BIG=1024; K_GROUPS=256; K_CPU=1,16,256; K_DATA=1,16; K_NP=(16 256); IT=(50 50); T=(90 60 90 40 30)
+  K_HOST=4096; T_HOST=1,2
 else
   K_GPU=1,16,256,4096,65536; K_BIG=262144; K_GROUPS=4096,65536; K_CPU=1,16,256,4096; K_DATA=1,256,4096; K_NP=(4096 65536); IT=(100 100); T=(200 60 100 30 40)
+  K_HOST=65536; T_HOST=1,4,16
 fi
 W=${IT[0]}; D=${IT[1]}
 start=$(date +%s)
@@ -47,7 +52,16 @@ for m in "${SMALL[@]}" radon_varying_intercept logistic_regression; do
 done
 echo "cpu done after $(( $(date +%s) - start )) s" | tee -a "$OUT/cpu.md"
 
-# 3. NumPyro's vectorized chains on the same GPU, same models and chain counts (each run
+# 3. The host loop (issue 12, item 4): the driver and the chains' state machines alone, on a
+#    stand-in device, at 1, 4 and 16 threads; then feeding the GPU on every core, with the
+#    backend's own host seconds beside the loop's.
+timeout 40 host_loop --chains "$K_HOST" --threads "$T_HOST" --backend synthetic-device --warmup "$W" --draws "$D" \
+  >> "$OUT/host_loop.md" 2>&1
+timeout 40 host_loop --chains "$K_HOST" --threads "$(nproc)" --backend gpu --warmup "$W" --draws "$D" \
+  >> "$OUT/host_loop.md" 2>&1
+echo "host loop done after $(( $(date +%s) - start )) s" | tee -a "$OUT/host_loop.md"
+
+# 4. NumPyro's vectorized chains on the same GPU, same models and chain counts (each run
 #    compiles once, then times a warm pass).
 for m in "${PEERS[@]}"; do
   for k in "${K_NP[@]}"; do

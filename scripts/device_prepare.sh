@@ -8,6 +8,6 @@ root=$(git rev-parse --show-toplevel)
 cd "$root"
 cp scripts/device_bench.sh /tmp/exmc-device-commands.sh
 rm -f .device/commands.sh
-bash ../shared/device/prepare.sh gpu_bench step_kernel_bench
+bash ../shared/device/prepare.sh gpu_bench step_kernel_bench host_loop
 cp /tmp/exmc-device-commands.sh .device/commands.sh
 echo "commands: scripts/device_bench.sh"

@@ -336,32 +336,26 @@ fn shards_merged_equal_the_whole_run() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("disjoint"), "{}", text(&o.stderr));
-    let other = dir.join("other_run");
-    let o = sample_eight_schools(&other, &["--chains", "8", "--chain-ids", "4..8", "--target-accept", "0.9"]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let o = exmc(&[
-        "merge",
-        dir.join("a").to_str().unwrap(),
-        other.to_str().unwrap(),
-        "--out",
-        dir.join("y").to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("same run"), "{}", text(&o.stderr));
-    // A shard with another metric is another run.
-    let low_rank = dir.join("low_rank_run");
-    let o =
-        sample_eight_schools(&low_rank, &["--chains", "8", "--chain-ids", "4..8", "--metric", "low-rank"]);
-    assert!(o.status.success(), "{}", text(&o.stderr));
-    let o = exmc(&[
-        "merge",
-        dir.join("a").to_str().unwrap(),
-        low_rank.to_str().unwrap(),
-        "--out",
-        dir.join("z").to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("metric"), "{}", text(&o.stderr));
+    // A shard sampled with another setting belongs to another run: merging it with shard a is
+    // refused, naming what must agree.
+    let refused = |name: &str, setting: &[&str], needle: &str| {
+        let other = dir.join(name);
+        let o =
+            sample_eight_schools(&other, &[&["--chains", "8", "--chain-ids", "4..8"][..], setting].concat());
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let merged = dir.join(format!("{name}_merged"));
+        let o = exmc(&[
+            "merge",
+            dir.join("a").to_str().unwrap(),
+            other.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(text(&o.stderr).contains(needle), "{}", text(&o.stderr));
+    };
+    refused("other_run", &["--target-accept", "0.9"], "same run");
+    refused("low_rank_run", &["--metric", "low-rank"], "metric");
 }
 
 /// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed

@@ -591,12 +591,18 @@ impl Backend for GpuBackend {
         let (head, rest) = self.words[..words].split_at_mut(4);
         head.copy_from_slice(&[n as u32, n_begin as u32, n_scatter, 0]);
         let (mut start_block, mut step_block) = rest.split_at_mut(8 * n_begin);
+        // Piece j's starts are device commands (and reports) `piece_at[j].0..`, its
+        // continuations `piece_at[j].1..`.
         let mut parts = Vec::with_capacity(self.piece_starts.len());
+        let mut at = (0, n_begin);
+        self.piece_at.clear();
         for (piece, &nb) in cmds.chunks(PIECE).zip(&self.piece_starts) {
             let (a, rest_a) = std::mem::take(&mut start_block).split_at_mut(8 * nb);
             let (b, rest_b) = std::mem::take(&mut step_block).split_at_mut(2 * (piece.len() - nb));
             (start_block, step_block) = (rest_a, rest_b);
             parts.push((piece, a, b));
+            self.piece_at.push(at);
+            at = (at.0 + nb, at.1 + piece.len() - nb);
         }
         let ids = &self.chain_ids;
         let encode = |(piece, a, b)| encode_piece(ids, piece, a, b);
@@ -612,14 +618,6 @@ impl Backend for GpuBackend {
         self.record(&mut enc, &[(SCATTER, n_scatter), (BEGIN, n_begin as u32), (STEP, n as u32)]);
         enc.copy_buffer_to_buffer(&self.reports, 0, &self.reports_read, 0, report_bytes.max(4));
         self.submitted = Some(self.gpu.queue().submit([enc.finish()]));
-        // Report k is command k's: piece j's starts are reports `at.0..`, its continuations
-        // reports `at.1..`.
-        let mut at = (0, n_begin);
-        self.piece_at.clear();
-        for (piece, &nb) in cmds.chunks(PIECE).zip(&self.piece_starts) {
-            self.piece_at.push(at);
-            at = (at.0 + nb, at.1 + piece.len() - nb);
-        }
         let piece_at = &self.piece_at;
         let ((), waited) = self.read_with(&self.reports_read, report_bytes, "reports", |view| {
             let decode = |(j, (out, piece)): (usize, (&mut [LeafReport], &[StepCommand]))| {
@@ -674,12 +672,11 @@ impl Backend for GpuBackend {
         let (dim, precision) = (self.dim, self.precision);
         let out = &mut out[..chains.len()];
         let ((), waited) = self.read_with(&self.draws_read, bytes, "draws", |view| {
-            let rows = view.chunks_exact(row * size);
             let decode = |(o, v): (&mut DrawState, &[u8])| decode_draw(o, v, (dim, d), precision);
             if out.len() >= PARALLEL_MIN_DRAWS && rayon::current_num_threads() > 1 {
                 out.par_iter_mut().zip(view.par_chunks_exact(row * size)).with_min_len(256).for_each(decode);
             } else {
-                out.iter_mut().zip(rows).for_each(decode);
+                out.iter_mut().zip(view.chunks_exact(row * size)).for_each(decode);
             }
         })?;
         self.host += began.elapsed().saturating_sub(waited);

@@ -443,8 +443,6 @@ fn sample(a: &SampleArgs) -> Result<bool> {
     report =
         report.source(a.model.display().to_string(), std::fs::read_to_string(&a.model).unwrap_or_default());
     let timing = &fit.timing;
-    // The run's warmup length (its statistics may not be kept: `--no-warmup-stats`).
-    let warmup = s.warmup_len();
     let settings: Vec<(&str, String)> = vec![
         ("model", a.model.display().to_string()),
         ("data", a.data.as_ref().map_or("none".into(), |d| d.display().to_string())),
@@ -452,7 +450,7 @@ fn sample(a: &SampleArgs) -> Result<bool> {
             "chains",
             format!("{} (ids {}..{})", ids.len(), ids.first().unwrap_or(&0), ids.last().map_or(0, |l| l + 1)),
         ),
-        ("warmup", warmup.to_string()),
+        ("warmup", fit.warmup.to_string()),
         ("draws", fit.trace.draws.to_string()),
         ("seed", a.seed.to_string()),
         ("adaptation", name_of(a.adaptation)),
@@ -490,7 +488,7 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         name,
         chains: a.chains,
         chain_ids: ids,
-        warmup,
+        warmup: fit.warmup,
         draws: fit.trace.draws,
         seed: a.seed,
         target_accept: a.target_accept,

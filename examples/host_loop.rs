@@ -160,8 +160,19 @@ impl Backend for Synthetic {
     }
     fn set_low_rank(&mut self, _chain: usize, _low_rank: &exmc::backend::LowRank) {}
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> Result<()> {
+        self.step_parts(&[cmds], reports)
+    }
+    fn step_parts(&mut self, parts: &[&[StepCommand]], reports: &mut [LeafReport]) -> Result<()> {
+        // As a device reads a split host loop's commands: where they lie.
         let busy = self.busy;
-        on_device(busy, || self.answer_step(cmds, reports))
+        on_device(busy, || {
+            let mut at = 0;
+            for part in parts {
+                self.answer_step(part, &mut reports[at..at + part.len()])?;
+                at += part.len();
+            }
+            Ok(())
+        })
     }
     fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> Result<()> {
         let busy = self.busy;

@@ -170,6 +170,78 @@ fn gpu_large_dispatches_give_the_same_draws_on_any_thread_count() {
 }
 
 #[test]
+fn gpu_commands_in_parts_step_as_one_list() {
+    use exmc::backend::{DrawState, LeafReport, StepCommand};
+    let Some(gpu) = common::gpu("gpu_commands_in_parts_step_as_one_list") else { return };
+    // Two twin backends: one steps each dispatch's commands as one list, the other as four
+    // parts (one command, an empty part, more than a piece of 4,096, the last five), as a
+    // host loop split over threads hands them; reports and draws must be the same bits.
+    let gpu = std::sync::Arc::new(gpu);
+    let compiled = compile(&quickstart(), RewriteOptions::default()).unwrap();
+    let ids: Vec<usize> = (0..4_200).collect();
+    let make = || {
+        GpuBackend::new(gpu.clone(), &compiled.logp_grad, 5, &ids, 10, Precision::F32, MappingChoice::Auto)
+    };
+    let (mut whole, mut parts) = (make().unwrap(), make().unwrap());
+    let opts = ChainOptions {
+        warmup: 3,
+        draws: 2,
+        max_depth: 10,
+        dual_averaging: DualAveragingOptions::default(),
+        step_size: 0.5,
+        adaptation: Default::default(),
+        metric: Default::default(),
+    };
+    let mut machines: Vec<ChainMachine> = ids
+        .iter()
+        .map(|&c| {
+            let q = [0.1 * (c % 7) as f64, 0.2 - 0.01 * (c % 13) as f64];
+            assert!(whole.set_position(c, &q).is_some() && parts.set_position(c, &q).is_some());
+            ChainMachine::new(c, ChainRng::new(5, c), 2, opts)
+        })
+        .collect();
+    let mut reports = [vec![LeafReport::default(); ids.len()], vec![LeafReport::default(); ids.len()]];
+    let mut draws = [vec![DrawState::default(); ids.len()], vec![DrawState::default(); ids.len()]];
+    let (mut dispatches, mut split) = (0, 0);
+    loop {
+        let cmds: Vec<StepCommand> = machines.iter().filter_map(ChainMachine::command).collect();
+        let n = cmds.len();
+        if n == 0 {
+            break;
+        }
+        whole.step(&cmds, &mut reports[0][..n]).unwrap();
+        let cut = [1.min(n), n.saturating_sub(5).max(1.min(n))];
+        let pieces = [&cmds[..cut[0]], &cmds[cut[0]..cut[0]], &cmds[cut[0]..cut[1]], &cmds[cut[1]..]];
+        split += usize::from(pieces[2].len() > 4096);
+        parts.step_parts(&pieces, &mut reports[1][..n]).unwrap();
+        assert_eq!(reports[0][..n], reports[1][..n], "dispatch {dispatches}");
+        dispatches += 1;
+        let ended: Vec<usize> = cmds
+            .iter()
+            .zip(&reports[0])
+            .filter(|(c, r)| machines[c.chain].on_report(r))
+            .map(|(c, _)| c.chain)
+            .collect();
+        if ended.is_empty() {
+            continue;
+        }
+        whole.read_draws(&ended, &mut draws[0][..ended.len()]).unwrap();
+        parts.read_draws(&ended, &mut draws[1][..ended.len()]).unwrap();
+        assert_eq!(draws[0][..ended.len()], draws[1][..ended.len()], "dispatch {dispatches}");
+        for (&c, state) in ended.iter().zip(&draws[0]) {
+            if machines[c].finish_draw(state).new_inv_mass {
+                let inv_mass = machines[c].inv_mass();
+                whole.set_inv_mass(c, &inv_mass);
+                parts.set_inv_mass(c, &inv_mass);
+            }
+        }
+    }
+    assert!(machines.iter().all(ChainMachine::is_done));
+    assert!(split > 0 && dispatches > 10, "{split} split dispatches of {dispatches}");
+    assert_eq!(whole.counters().commands, parts.counters().commands);
+}
+
+#[test]
 fn gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch() {
     if !gpu_available("gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch") {
         return;

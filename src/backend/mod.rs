@@ -45,6 +45,17 @@ pub trait Backend: Send {
     /// Executes one leaf step for every command (at most one command per chain). Fails only
     /// when the device does (e.g. a lost GPU device).
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()>;
+    /// [`Backend::step`] for the commands of several lists taken one after another, as one
+    /// list (the reports in the same order): a host loop split over threads passes each
+    /// thread's commands where they lie, rather than copying them into one list every
+    /// dispatch. By default the parts are joined and passed to [`Backend::step`]; a device
+    /// backend reads them in place.
+    fn step_parts(&mut self, parts: &[&[StepCommand]], reports: &mut [LeafReport]) -> crate::Result<()> {
+        match parts {
+            [one] => self.step(one, reports),
+            _ => self.step(&parts.concat(), reports),
+        }
+    }
     /// Reads the sample each chain's last trajectory selected.
     fn read_draws(&mut self, chains: &[usize], out: &mut [DrawState]) -> crate::Result<()>;
     /// Evaluates `logp` and its gradient at `q` (no chain state is touched).

@@ -404,7 +404,6 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
         .collect();
     counters.host_shards = shards.len();
     counters.constrained_after_loop = g.unconstrained;
-    let mut all_cmds: Vec<StepCommand> = Vec::new();
     let mut reports = vec![LeafReport::default(); n];
     let mut ended: Vec<usize> = Vec::with_capacity(n);
     let mut adapted: Vec<(usize, Vec<f64>)> = Vec::new();
@@ -442,16 +441,11 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
             waiting.clear();
             continue;
         }
-        let cmds: &[StepCommand] = if shards.len() == 1 {
-            &shards[0].cmds
-        } else {
-            all_cmds.clear();
-            shards.iter().for_each(|s| all_cmds.extend_from_slice(&s.cmds));
-            &all_cmds
-        };
+        // Each shard's commands go to the backend where they lie (DECISIONS 87).
+        let parts: Vec<&[StepCommand]> = shards.iter().map(|s| &s.cmds[..]).collect();
         let weight = timing_weight(live, counters.dispatches);
         let t = (weight > 0).then(Instant::now);
-        backend.step(cmds, &mut reports[..live])?;
+        backend.step_parts(&parts, &mut reports[..live])?;
         if let Some(t) = t {
             in_steps += t.elapsed() * weight;
         }

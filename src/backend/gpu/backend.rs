@@ -66,8 +66,9 @@ pub struct GpuBackend {
     chain_ids: Vec<usize>,
     dim: usize,
     counters: TransferCounters,
-    /// Trajectory starts in each piece of [`PIECE`] commands of the current dispatch, and the
-    /// first device command of each piece's starts and of its continuations.
+    /// Trajectory starts in each piece of the current dispatch (at most [`PIECE`] commands of
+    /// one of the parts it was given), and the first device command of each piece's starts
+    /// and of its continuations.
     piece_starts: Vec<usize>,
     piece_at: Vec<(usize, usize)>,
     /// The pending rows as uploaded (bytes in the kernels' precision) and their scatter words,
@@ -100,6 +101,8 @@ pub struct GpuBackend {
 const PIECE: usize = 4096;
 /// Commands from which a dispatch's encoding and decoding are split over the host threads.
 const PARALLEL_MIN_COMMANDS: usize = 16_384;
+/// Pending rows from which their conversion to the kernels' precision is split likewise.
+const PARALLEL_MIN_ROWS: usize = 1024;
 
 /// Whether a command starts a trajectory (or probes a step size): its 8 words come first.
 fn starts(c: &StepCommand) -> bool {
@@ -414,10 +417,13 @@ impl GpuBackend {
             let chunk = &self.pending[start..n.min(start + capacity)];
             // Each row in the kernels' precision, straight into one reused buffer (the rest of
             // a row, which the scatter kernel does not read, is left as it was).
+            // Many rows (a warmup dispatch installs a metric for each of thousands of draws)
+            // are converted on every host thread.
             self.row_bytes.resize(chunk.len() * row * size, 0);
-            for (p, out) in chunk.iter().zip(self.row_bytes.chunks_exact_mut(row * size)) {
-                let values = &self.pending_values[p.start..p.start + p.len];
-                match self.precision {
+            let (pending_values, precision) = (&self.pending_values, self.precision);
+            let convert = |(p, out): (&PendingRow, &mut [u8])| {
+                let values = &pending_values[p.start..p.start + p.len];
+                match precision {
                     Precision::F32 => out.chunks_exact_mut(4).zip(values).for_each(|(o, &v)| {
                         o.copy_from_slice(&(v as f32).to_ne_bytes());
                     }),
@@ -425,6 +431,13 @@ impl GpuBackend {
                         o.copy_from_slice(&v.to_ne_bytes());
                     }),
                 }
+            };
+            let rows = self.row_bytes.chunks_exact_mut(row * size);
+            if chunk.len() >= PARALLEL_MIN_ROWS && rayon::current_num_threads() > 1 {
+                let rows = self.row_bytes.par_chunks_exact_mut(row * size);
+                chunk.par_iter().zip(rows).with_min_len(PARALLEL_MIN_ROWS / 4).for_each(convert);
+            } else {
+                chunk.iter().zip(rows).for_each(convert);
             }
             self.row_words.clear();
             self.row_words.extend(chunk.iter().map(|p| p.word));
@@ -560,8 +573,12 @@ impl Backend for GpuBackend {
     }
 
     fn step(&mut self, cmds: &[StepCommand], reports: &mut [LeafReport]) -> crate::Result<()> {
+        self.step_parts(&[cmds], reports)
+    }
+
+    fn step_parts(&mut self, parts: &[&[StepCommand]], reports: &mut [LeafReport]) -> crate::Result<()> {
         let began = Instant::now();
-        let n = cmds.len();
+        let n: usize = parts.iter().map(|p| p.len()).sum();
         if n > self.chain_ids.len() || reports.len() < n {
             return Err(crate::Error::Backend {
                 backend: "gpu",
@@ -577,14 +594,16 @@ impl Backend for GpuBackend {
         // Trajectory starts (and probes) come first, in 8 words: the begin kernel serves
         // commands 0..n_begin and keeps their step size and keys. The rest continue a
         // trajectory, in 2. Each piece of PIECE commands writes its own runs of both blocks,
-        // so that a large dispatch encodes (and decodes) on every host thread.
+        // so that a large dispatch encodes (and decodes) on every host thread. The pieces cut
+        // each part where it lies.
         let parallel = n >= PARALLEL_MIN_COMMANDS && rayon::current_num_threads() > 1;
-        let count = |piece: &[StepCommand]| piece.iter().filter(|c| starts(c)).count();
+        let pieces: Vec<&[StepCommand]> = parts.iter().flat_map(|p| p.chunks(PIECE)).collect();
+        let count = |piece: &&[StepCommand]| piece.iter().filter(|c| starts(c)).count();
         if parallel {
-            cmds.par_chunks(PIECE).map(count).collect_into_vec(&mut self.piece_starts);
+            pieces.par_iter().map(count).collect_into_vec(&mut self.piece_starts);
         } else {
             self.piece_starts.clear();
-            self.piece_starts.extend(cmds.chunks(PIECE).map(count));
+            self.piece_starts.extend(pieces.iter().map(count));
         }
         let n_begin: usize = self.piece_starts.iter().sum();
         let words = 4 + 8 * n_begin + 2 * (n - n_begin);
@@ -593,23 +612,23 @@ impl Backend for GpuBackend {
         let (mut start_block, mut step_block) = rest.split_at_mut(8 * n_begin);
         // Piece j's starts are device commands (and reports) `piece_at[j].0..`, its
         // continuations `piece_at[j].1..`.
-        let mut parts = Vec::with_capacity(self.piece_starts.len());
+        let mut slots = Vec::with_capacity(pieces.len());
         let mut at = (0, n_begin);
         self.piece_at.clear();
-        for (piece, &nb) in cmds.chunks(PIECE).zip(&self.piece_starts) {
+        for (&piece, &nb) in pieces.iter().zip(&self.piece_starts) {
             let (a, rest_a) = std::mem::take(&mut start_block).split_at_mut(8 * nb);
             let (b, rest_b) = std::mem::take(&mut step_block).split_at_mut(2 * (piece.len() - nb));
             (start_block, step_block) = (rest_a, rest_b);
-            parts.push((piece, a, b));
+            slots.push((piece, a, b));
             self.piece_at.push(at);
             at = (at.0 + nb, at.1 + piece.len() - nb);
         }
         let ids = &self.chain_ids;
         let encode = |(piece, a, b)| encode_piece(ids, piece, a, b);
         if parallel {
-            parts.into_par_iter().for_each(encode);
+            slots.into_par_iter().for_each(encode);
         } else {
-            parts.into_iter().for_each(encode);
+            slots.into_iter().for_each(encode);
         }
         self.gpu.queue().write_buffer(&self.ctl, 0, bytemuck::cast_slice(&self.words[..words]));
         let report_bytes = (n * 8) as u64;
@@ -620,7 +639,7 @@ impl Backend for GpuBackend {
         self.submitted = Some(self.gpu.queue().submit([enc.finish()]));
         let piece_at = &self.piece_at;
         let ((), waited) = self.read_with(&self.reports_read, report_bytes, "reports", |view| {
-            let decode = |(j, (out, piece)): (usize, (&mut [LeafReport], &[StepCommand]))| {
+            let decode = |(j, out, piece): (usize, &mut [LeafReport], &[StepCommand])| {
                 let (mut b, mut r) = piece_at[j];
                 for (rep, c) in out.iter_mut().zip(piece) {
                     let k = if starts(c) { &mut b } else { &mut r };
@@ -635,11 +654,18 @@ impl Backend for GpuBackend {
                     };
                 }
             };
-            let out = &mut reports[..n];
+            // Each piece's reports, cut from the one list in the pieces' order.
+            let mut rest = &mut reports[..n];
+            let mut jobs = Vec::with_capacity(pieces.len());
+            for (j, &piece) in pieces.iter().enumerate() {
+                let (out, tail) = std::mem::take(&mut rest).split_at_mut(piece.len());
+                rest = tail;
+                jobs.push((j, out, piece));
+            }
             if parallel {
-                out.par_chunks_mut(PIECE).zip(cmds.par_chunks(PIECE)).enumerate().for_each(decode);
+                jobs.into_par_iter().for_each(decode);
             } else {
-                out.chunks_mut(PIECE).zip(cmds.chunks(PIECE)).enumerate().for_each(decode);
+                jobs.into_iter().for_each(decode);
             }
         })?;
         self.counters.dispatches += 1;

@@ -36,9 +36,12 @@ pub struct DriveCounters {
     /// work over threads (see [`DriveCounters::host_shards`]).
     pub host_s: f64,
     /// Seconds inside the backend's batched steps and draw read-backs (summed over groups
-    /// likewise). Dispatches of fewer than `TIMED_CHAINS` (32) chains are timed one in
-    /// `SAMPLED_EVERY` (16) and counted that many times (a clock read costs about as much as a
-    /// small model's leaf step), so for small groups this and `host_s` are estimates.
+    /// likewise). Every call is timed while the calls timed so far average `SLOW_CALL` (4 µs)
+    /// or more (a device's round trip, a costly gradient), and the first `SAMPLED_EVERY` (16)
+    /// calls are; otherwise dispatches of fewer than `TIMED_CHAINS` (32) chains are timed one
+    /// in `SAMPLED_EVERY` and counted that many times (a clock read costs about as much as a
+    /// small model's leaf step), so that for small groups of a fast backend this and `host_s`
+    /// are estimates.
     pub step_s: f64,
     /// Of `step_s`, the seconds the backend itself spent on host work: encoding commands and
     /// decoding reports and draws ([`Backend::host_seconds`]; zero for the CPU backend).
@@ -412,7 +415,7 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
     let mut waiting: Vec<usize> = Vec::new();
     let mut states = vec![DrawState::default(); n];
     let started = Instant::now();
-    let mut in_steps = std::time::Duration::ZERO;
+    let mut clock = StepClock::default();
     let mut group_sinks = std::mem::take(&mut g.group_sinks);
     let mut stopped: Vec<(usize, bool)> = Vec::new();
     let feed = !group_sinks.is_empty();
@@ -443,12 +446,9 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
         }
         // Each shard's commands go to the backend where they lie (DECISIONS 87).
         let parts: Vec<&[StepCommand]> = shards.iter().map(|s| &s.cmds[..]).collect();
-        let weight = timing_weight(live, counters.dispatches);
-        let t = (weight > 0).then(Instant::now);
+        let t = clock.start(live, counters.dispatches);
         backend.step_parts(&parts, &mut reports[..live])?;
-        if let Some(t) = t {
-            in_steps += t.elapsed() * weight;
-        }
+        clock.stop(t);
         counters.dispatches += 1;
         counters.leaf_steps += live as u64;
         offsets(&mut starts, shards.iter().map(|s| s.cmds.len()));
@@ -465,12 +465,9 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
         if ended.is_empty() {
             continue;
         }
-        let weight = timing_weight(ended.len(), counters.dispatches);
-        let t = (weight > 0).then(Instant::now);
+        let t = clock.start(ended.len(), counters.dispatches);
         backend.read_draws(&ended, &mut states[..ended.len()])?;
-        if let Some(t) = t {
-            in_steps += t.elapsed() * weight;
-        }
+        clock.stop(t);
         // A chain's sinks hear of its adapted metric with its first kept draw.
         adapted.clear();
         if any_sinks {
@@ -563,8 +560,8 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
     }
     // Sampled timing can overshoot the whole: the host's share is then zero.
     let total = started.elapsed();
-    counters.step_s = in_steps.min(total).as_secs_f64();
-    counters.host_s = total.saturating_sub(in_steps).as_secs_f64();
+    counters.step_s = clock.spent.min(total).as_secs_f64();
+    counters.host_s = total.saturating_sub(clock.spent).as_secs_f64();
     counters.backend_host_s = backend.host_seconds().min(counters.step_s);
     Ok((records, counters))
 }
@@ -582,6 +579,40 @@ fn offsets(out: &mut Vec<usize>, lens: impl Iterator<Item = usize>) {
 pub const TIMED_CHAINS: usize = 32;
 /// Smaller dispatches are timed one in this many.
 pub const SAMPLED_EVERY: u32 = 16;
+/// ... unless the calls timed so far averaged at least this long: a clock read is then under
+/// 1% of a call, and every call is timed.
+pub const SLOW_CALL: std::time::Duration = std::time::Duration::from_micros(4);
+
+/// Times the backend's calls for [`DriveCounters::step_s`].
+#[derive(Default)]
+struct StepClock {
+    /// The calls' time, sampled calls weighted.
+    spent: std::time::Duration,
+    /// Time and number of the calls actually timed.
+    timed: (std::time::Duration, u32),
+}
+
+impl StepClock {
+    /// Starts timing a call over `chains` chains in dispatch number `dispatch`, if it is to be
+    /// timed: the start and the call's weight.
+    /// The first [`SAMPLED_EVERY`] calls are all timed, to learn their cost.
+    fn start(&self, chains: usize, dispatch: u64) -> Option<(Instant, u32)> {
+        let (took, calls) = self.timed;
+        let slow = calls < SAMPLED_EVERY || took >= SLOW_CALL * calls;
+        let weight = if slow { 1 } else { timing_weight(chains, dispatch) };
+        (weight > 0).then(|| (Instant::now(), weight))
+    }
+    fn stop(&mut self, started: Option<(Instant, u32)>) {
+        if let Some((t, weight)) = started {
+            self.record(t.elapsed(), weight);
+        }
+    }
+    /// Counts a timed call that took `took`, `weight` times.
+    fn record(&mut self, took: std::time::Duration, weight: u32) {
+        self.spent += took * weight;
+        self.timed = (self.timed.0 + took, self.timed.1.saturating_add(1));
+    }
+}
 
 /// How many times the backend call of dispatch number `dispatch` over `chains` chains counts
 /// in [`DriveCounters::step_s`]: 1 for large dispatches; [`SAMPLED_EVERY`] for one small
@@ -608,4 +639,37 @@ fn finish(
         s.finish(complete, warm_end, total - warm_end)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn small_dispatches_are_sampled_until_the_calls_prove_slow() {
+        let mut clock = StepClock::default();
+        // The first calls are all timed, once each.
+        for k in 0..SAMPLED_EVERY {
+            assert_eq!(clock.start(4, u64::from(k) + 1).map(|t| t.1), Some(1));
+            clock.record(Duration::from_nanos(400), 1);
+        }
+        // Fast calls: large dispatches are always timed, small ones one in SAMPLED_EVERY,
+        // weighted.
+        assert_eq!(clock.start(TIMED_CHAINS, 3).map(|t| t.1), Some(1));
+        assert_eq!(clock.start(4, 3).map(|t| t.1), None);
+        assert_eq!(clock.start(4, 32).map(|t| t.1), Some(SAMPLED_EVERY));
+        clock.record(Duration::from_nanos(500), SAMPLED_EVERY);
+        let fast = Duration::from_nanos(400) * SAMPLED_EVERY + Duration::from_nanos(500) * SAMPLED_EVERY;
+        assert_eq!(clock.spent, fast);
+        assert_eq!(clock.start(4, 3).map(|t| t.1), None);
+        // Calls that average SLOW_CALL or more: every one is timed, once.
+        clock.record(SLOW_CALL * 40, SAMPLED_EVERY);
+        assert_eq!(clock.start(4, 3).map(|t| t.1), Some(1));
+        // ... until fast calls bring the average back under it.
+        for _ in 0..1000 {
+            clock.record(Duration::from_nanos(100), 1);
+        }
+        assert_eq!(clock.start(4, 3).map(|t| t.1), None);
+    }
 }

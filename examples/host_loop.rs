@@ -41,7 +41,7 @@ mod models;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use exmc::backend::{Backend, DrawState, LeafReport, StepCommand};
+use exmc::backend::{Backend, DrawState, INSTALLS_AHEAD, InstallPart, LeafReport, StepCommand};
 use exmc::prelude::*;
 use exmc::rng::{ChainRng, Purpose};
 use exmc::sampler::BackendFactory;
@@ -148,6 +148,31 @@ impl Backend for Synthetic {
     }
     fn set_inv_mass(&mut self, chain: usize, inv_mass: &[f64]) {
         self.inv_mass[chain * self.dim..(chain + 1) * self.dim].copy_from_slice(inv_mass);
+    }
+    fn set_inv_masses(&mut self, parts: &[InstallPart<'_>]) {
+        // As the GPU backend writes its host copy of the metrics: each part's window of chains
+        // on a thread of its own (parts ascend; see `Backend::set_inv_masses`).
+        use rayon::prelude::*;
+        let (d, k) = (self.dim, self.rngs.len());
+        let mut rest = &mut self.inv_mass[..];
+        let mut base = 0;
+        let mut jobs = Vec::with_capacity(parts.len());
+        for (j, &(installs, values)) in parts.iter().enumerate() {
+            let Some(&(first, _)) = installs.first() else { continue };
+            let end = parts[j + 1..].iter().find_map(|p| p.0.first()).map_or(k, |i| i.0);
+            let (_, window) = std::mem::take(&mut rest).split_at_mut((first - base) * d);
+            let (window, tail) = window.split_at_mut((end - first) * d);
+            (rest, base) = (tail, end);
+            jobs.push((installs, values, window, first));
+        }
+        jobs.into_par_iter().for_each(|(installs, values, window, first)| {
+            for (i, (c, at)) in installs.iter().enumerate() {
+                if let Some((ahead, _)) = installs.get(i + INSTALLS_AHEAD) {
+                    exmc::mem::prefetch(&window[(ahead - first) * d..(ahead - first + 1) * d]);
+                }
+                window[(c - first) * d..(c - first + 1) * d].copy_from_slice(&values[at.clone()]);
+            }
+        });
     }
     fn prefetch_inv_mass(&self, chain: usize) {
         // As the GPU backend prefetches its host copy of the metric.

@@ -242,6 +242,78 @@ fn gpu_commands_in_parts_step_as_one_list() {
 }
 
 #[test]
+fn gpu_metrics_installed_in_parts_equal_one_by_one() {
+    use exmc::backend::{Direction, DrawState, LeafReport, StepCommand};
+    let Some(gpu) = common::gpu("gpu_metrics_installed_in_parts_equal_one_by_one") else { return };
+    // Twin backends: one installs each chain's metric alone, the other many at once in parts
+    // (in parallel from 1,024 installs); then one leaf for every chain, which reads them.
+    let gpu = std::sync::Arc::new(gpu);
+    let compiled = compile(&quickstart(), RewriteOptions::default()).unwrap();
+    let ids: Vec<usize> = (0..3_000).collect();
+    let make = || {
+        GpuBackend::new(gpu.clone(), &compiled.logp_grad, 9, &ids, 10, Precision::F32, MappingChoice::Auto)
+    };
+    let (mut each, mut parts, mut none) = (make().unwrap(), make().unwrap(), make().unwrap());
+    let metric = |c: usize, round: usize| [1.0 + 0.001 * c as f64, 2.0 - 0.0004 * (c + round) as f64];
+    for (round, cut) in [(0, [700, 2_900]), (1, [1, 1_500])] {
+        let chains: Vec<usize> = ids.iter().copied().filter(|c| c % 3 != round).collect();
+        for &c in &ids {
+            let q = [0.1 * (c % 11) as f64, -0.3 + 0.02 * (c % 5) as f64];
+            assert!(each.set_position(c, &q).is_some() && parts.set_position(c, &q).is_some());
+            assert!(none.set_position(c, &q).is_some());
+        }
+        if round == 1 {
+            // A metric already waiting for the next dispatch: the new one replaces it.
+            each.set_inv_mass(4, &[9.0, 9.0]);
+            parts.set_inv_mass(4, &[9.0, 9.0]);
+        }
+        for &c in &chains {
+            each.set_inv_mass(c, &metric(c, round));
+        }
+        let values: Vec<f64> = chains.iter().flat_map(|&c| metric(c, round)).collect();
+        let installs: Vec<(usize, std::ops::Range<usize>)> =
+            chains.iter().enumerate().map(|(i, &c)| (c, 2 * i..2 * i + 2)).collect();
+        let split = |at: usize| installs.iter().position(|(c, _)| *c >= at).unwrap();
+        let (a, b) = (split(cut[0]), split(cut[1]));
+        let part = |r: std::ops::Range<usize>| (&installs[r], &values[..]);
+        parts.set_inv_masses(&[part(0..a), part(a..b), part(b..installs.len())]);
+        for &c in &ids {
+            assert_eq!(each.inv_mass(c), parts.inv_mass(c), "chain {c}");
+        }
+        let cmds: Vec<StepCommand> = ids
+            .iter()
+            .map(|&chain| StepCommand {
+                chain,
+                begin: true,
+                probe: false,
+                direction: Direction::Forward,
+                depth: 0,
+                leaf: 0,
+                step_size: 0.3,
+                iteration: round as u64,
+            })
+            .collect();
+        let mut reports = vec![vec![LeafReport::default(); ids.len()]; 3];
+        let mut draws = vec![vec![DrawState::default(); ids.len()]; 3];
+        for (b, (r, d)) in
+            [&mut each, &mut parts, &mut none].into_iter().zip(reports.iter_mut().zip(&mut draws))
+        {
+            b.step(&cmds, r).unwrap();
+            b.read_draws(&ids, d).unwrap();
+        }
+        assert_eq!(reports[0], reports[1]);
+        assert_eq!(draws[0], draws[1]);
+        // The metrics moved the leaves: under the unit metric (the third twin's, which
+        // installed none) chains with a metric land elsewhere (another energy error): in the
+        // first round those just given one, in the second all (each got one in some round).
+        for &c in &ids {
+            let moved = reports[0][c].energy_error != reports[2][c].energy_error;
+            assert_eq!(moved, round == 1 || chains.contains(&c), "chain {c}");
+        }
+    }
+}
+
+#[test]
 fn gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch() {
     if !gpu_available("gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch") {
         return;

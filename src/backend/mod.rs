@@ -15,6 +15,27 @@ pub use cpu::CpuBackend;
 pub use metric::LowRank;
 pub use step::{Direction, DrawState, LeafReport, StepCommand};
 
+/// Inverse mass diagonals to install (see [`Backend::set_inv_masses`]): `(chain, range)`
+/// pairs, and the values their ranges index.
+pub type InstallPart<'a> = (&'a [(usize, std::ops::Range<usize>)], &'a [f64]);
+
+/// Installs ahead of the one being written whose backend rows are prefetched (see
+/// [`Backend::prefetch_inv_mass`]): a host loop's installs miss the caches at many chains.
+pub const INSTALLS_AHEAD: usize = 8;
+
+/// [`Backend::set_inv_masses`] one chain at a time, prefetching the rows a few installs ahead.
+pub fn install_each<B: Backend + ?Sized>(backend: &mut B, parts: &[InstallPart<'_>]) {
+    for (installs, values) in parts {
+        installs.iter().take(INSTALLS_AHEAD).for_each(|(c, _)| backend.prefetch_inv_mass(*c));
+        for (k, (c, at)) in installs.iter().enumerate() {
+            if let Some((next, _)) = installs.get(k + INSTALLS_AHEAD) {
+                backend.prefetch_inv_mass(*next);
+            }
+            backend.set_inv_mass(*c, &values[at.clone()]);
+        }
+    }
+}
+
 /// A device that holds per-chain NUTS state and executes leaf steps in batches.
 pub trait Backend: Send {
     /// Human-readable name (`"cpu"`, or the adapter's name).
@@ -37,6 +58,14 @@ pub trait Backend: Send {
     /// (see [`crate::mem::prefetch`]), so that a host loop installing thousands of metrics per
     /// dispatch overlaps their cache misses. Nothing by default.
     fn prefetch_inv_mass(&self, _chain: usize) {}
+    /// Sets many chains' inverse mass-matrix diagonals at once. Each part is a list of
+    /// `(chain, range)` pairs and the values they index: the chain's diagonal is
+    /// `values[range]`. The chains ascend, over all parts, and are distinct. By default one
+    /// [`Backend::set_inv_mass`] each, the rows of the installs a few ahead prefetched; a
+    /// device backend writes the parts on every host thread.
+    fn set_inv_masses(&mut self, parts: &[InstallPart<'_>]) {
+        install_each(self, parts);
+    }
     /// Chain `chain`'s inverse mass-matrix diagonal as last set (ones before any).
     fn inv_mass(&self, chain: usize) -> Vec<f64>;
     /// Sets chain `chain`'s low-rank metric correction (see [`LowRank`]; rank zero restores

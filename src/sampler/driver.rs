@@ -13,7 +13,7 @@ use super::progress::Progress;
 use super::records::{self, Records};
 use super::sink::{Batch, ChainSink, GroupSink};
 use crate::backend::cpu::Executor;
-use crate::backend::{Backend, DrawState, LeafReport, LowRank, StepCommand};
+use crate::backend::{Backend, DrawState, InstallPart, LeafReport, LowRank, StepCommand};
 use crate::nuts::{ChainMachine, PooledAdapter};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -129,10 +129,6 @@ const PARALLEL_DRAWS: usize = 64;
 const PREFETCH_BLOCK: usize = 16;
 /// ... in shards of at least this many chains (smaller ones stay in cache).
 const PREFETCH_CHAINS: usize = 4096;
-
-/// Metric installs whose backend rows are prefetched ahead of the one being written (see
-/// [`Backend::prefetch_inv_mass`]).
-const INSTALLS_AHEAD: usize = 8;
 
 /// Per chain, what only a finished draw touches besides its record.
 struct Tail {
@@ -510,20 +506,21 @@ pub fn drive(backend: &mut dyn Backend, mut g: Group<'_>) -> crate::Result<(Reco
                 .enumerate()
                 .for_each(draw_pass);
         }
-        // The serial part: the backend, the pool, finished chains' sinks.
+        // The serial part: the backend, the pool, finished chains' sinks. Every shard's new
+        // metrics go to the backend in one call, which may write them in parallel.
+        if let Some(e) = shards.iter_mut().find_map(|s| s.error.take()) {
+            return Err(e);
+        }
+        let installs: Vec<InstallPart<'_>> = shards
+            .iter()
+            .filter(|s| !s.installs.is_empty())
+            .map(|s| (&s.installs[..], &s.metrics[..]))
+            .collect();
+        if !installs.is_empty() {
+            backend.set_inv_masses(&installs);
+        }
         let mut finished = 0;
         for s in &mut shards {
-            if let Some(e) = s.error.take() {
-                return Err(e);
-            }
-            // The backend's metric rows of installs a few ahead are prefetched (a hint).
-            s.installs.iter().take(INSTALLS_AHEAD).for_each(|(c, _)| backend.prefetch_inv_mass(*c));
-            for (k, (c, at)) in s.installs.iter().enumerate() {
-                if let Some((next, _)) = s.installs.get(k + INSTALLS_AHEAD) {
-                    backend.prefetch_inv_mass(*next);
-                }
-                backend.set_inv_mass(*c, &s.metrics[at.clone()]);
-            }
             for (c, lr) in &s.low_ranks {
                 backend.set_low_rank(*c, lr);
             }

@@ -20,7 +20,9 @@ use super::module::{
     step_checkpoint_slots, step_ctl_gather_at, step_ctl_scatter_at, step_ctl_words, step_io_gather_row,
     step_module, step_padded_dim, step_row_len, step_state_slots, step_workgroup_bytes, with_scratch,
 };
-use crate::backend::{Backend, Direction, DrawState, LeafReport, LowRank, StepCommand};
+use crate::backend::{
+    Backend, Direction, DrawState, INSTALLS_AHEAD, InstallPart, LeafReport, LowRank, StepCommand,
+};
 use crate::compile::Program;
 
 /// Bytes moved between host and device, for the transfer-budget tests.
@@ -40,6 +42,7 @@ pub struct TransferCounters {
 }
 
 /// A host row waiting to be scattered into the device state before the next dispatch.
+#[derive(Clone, Copy, Default)]
 struct PendingRow {
     /// Chain (low 24 bits) and operation (`OP_POINT` 0, `OP_INV_MASS` 1, or `OP_LOW_RANK` + t
     /// for the t-th pair of low-rank columns; high 8 bits).
@@ -89,6 +92,8 @@ pub struct GpuBackend {
     pending_values: Vec<f64>,
     /// Index in `pending` of each chain's row per operation (`ops` per chain).
     pending_at: Vec<Option<usize>>,
+    /// How many of the pending rows are metrics (`OP_INV_MASS`).
+    pending_metrics: usize,
     /// Operations per chain: a point, an inverse mass, and the pairs of low-rank columns.
     ops: usize,
     /// Largest rank of a low-rank metric the kernels hold (zero: diagonal only).
@@ -327,6 +332,7 @@ impl GpuBackend {
             pending: Vec::new(),
             pending_values: Vec::new(),
             pending_at: vec![None; k * ops],
+            pending_metrics: 0,
             ops,
             rank,
             inv_mass: vec![1.0; dim * k],
@@ -394,6 +400,7 @@ impl GpuBackend {
                     None => {
                         self.pending_at[at] = Some(self.pending.len());
                         self.pending.push(row);
+                        self.pending_metrics += usize::from(op == OP_INV_MASS);
                     }
                 }
             }
@@ -465,6 +472,7 @@ impl GpuBackend {
         }
         self.pending.clear();
         self.pending_values.clear();
+        self.pending_metrics = 0;
         (n - start) as u32
     }
 
@@ -537,6 +545,73 @@ impl Backend for GpuBackend {
         let (d, n) = (self.dim, inv_mass.len().min(self.dim));
         self.inv_mass[chain * d..chain * d + n].copy_from_slice(&inv_mass[..n]);
         self.queue_row(chain, OP_INV_MASS, inv_mass);
+    }
+
+    fn set_inv_masses(&mut self, parts: &[InstallPart<'_>]) {
+        let installs: usize = parts.iter().map(|p| p.0.len()).sum();
+        let (d, ops, k) = (self.dim, self.ops, self.chain_ids.len());
+        // In parallel only where every chain is in range, in ascending order over the parts,
+        // and no metric row is waiting already (a new row would replace it in place): then the
+        // parts' rows, values, host metrics and row indices are disjoint windows.
+        let ascending = |installs: &[(usize, std::ops::Range<usize>)]| {
+            installs.windows(2).all(|w| w[0].0 < w[1].0) && installs.last().is_some_and(|l| l.0 < k)
+        };
+        let ordered = parts.iter().all(|p| ascending(p.0))
+            && parts.windows(2).all(|w| w[0].0.last().map(|l| l.0) < w[1].0.first().map(|f| f.0));
+        if installs < PARALLEL_MIN_ROWS
+            || rayon::current_num_threads() == 1
+            || self.pending_metrics > 0
+            || !ordered
+        {
+            return crate::backend::install_each(self, parts);
+        }
+        self.pending_metrics += installs;
+        // Each part's windows: its rows and values at the end of the queue, and its chains'
+        // host metrics and row indices (from its first chain to the next part's first).
+        let (row0, value0) = (self.pending.len(), self.pending_values.len());
+        let lens: usize = parts.iter().flat_map(|p| p.0).map(|(_, r)| r.len()).sum();
+        self.pending.resize(row0 + installs, PendingRow::default());
+        self.pending_values.resize(value0 + lens, 0.0);
+        let (mut rows, mut values) = (&mut self.pending[row0..], &mut self.pending_values[value0..]);
+        let (mut metric, mut at) = (&mut self.inv_mass[..], &mut self.pending_at[..]);
+        let (mut base, mut row, mut value) = (0, row0, value0);
+        let mut jobs = Vec::with_capacity(parts.len());
+        for (j, &(installs, src)) in parts.iter().enumerate() {
+            let first = installs[0].0;
+            let end = parts.get(j + 1).map_or(k, |p| p.0[0].0);
+            let n_values: usize = installs.iter().map(|(_, r)| r.len()).sum();
+            let (r, rest_r) = std::mem::take(&mut rows).split_at_mut(installs.len());
+            let (v, rest_v) = std::mem::take(&mut values).split_at_mut(n_values);
+            let (_, m) = std::mem::take(&mut metric).split_at_mut((first - base) * d);
+            let (m, rest_m) = m.split_at_mut((end - first) * d);
+            let (_, a) = std::mem::take(&mut at).split_at_mut((first - base) * ops);
+            let (a, rest_a) = a.split_at_mut((end - first) * ops);
+            (rows, values, metric, at, base) = (rest_r, rest_v, rest_m, rest_a, end);
+            jobs.push((installs, src, (r, v, m, a), (first, row, value)));
+            (row, value) = (row + installs.len(), value + n_values);
+        }
+        jobs.into_par_iter().for_each(|(installs, src, (rows, values, metric, at), (first, row, value))| {
+            let mut v = 0;
+            for (i, ((c, range), out)) in installs.iter().zip(rows).enumerate() {
+                if let Some((ahead, _)) = installs.get(i + INSTALLS_AHEAD) {
+                    let local = ahead - first;
+                    crate::mem::prefetch(&metric[local * d..(local + 1) * d]);
+                    crate::mem::prefetch(&at[local * ops + OP_INV_MASS..=local * ops + OP_INV_MASS]);
+                }
+                let src = &src[range.clone()];
+                let local = c - first;
+                let n = src.len().min(d);
+                metric[local * d..local * d + n].copy_from_slice(&src[..n]);
+                values[v..v + src.len()].copy_from_slice(src);
+                *out = PendingRow {
+                    word: *c as u32 | (OP_INV_MASS as u32) << 24,
+                    start: value + v,
+                    len: src.len(),
+                };
+                at[local * ops + OP_INV_MASS] = Some(row + i);
+                v += src.len();
+            }
+        });
     }
 
     fn prefetch_inv_mass(&self, chain: usize) {

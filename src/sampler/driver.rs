@@ -3,8 +3,10 @@
 //!
 //! A large group on one backend (a device backend holds every chain of a run) splits its host
 //! work over threads: its chains are cut into contiguous shards, and each dispatch's report
-//! pass and finished-draw pass run shard by shard in parallel. The backend's calls, metric
-//! installs, the pooled warmup's pool and the sinks of finished chains and of the group stay
+//! pass and finished-draw pass run shard by shard in parallel. The backend gets the shards'
+//! commands and new metrics as they lie, one call each per dispatch
+//! ([`Backend::step_parts`], [`Backend::set_inv_masses`]), and may split that work over the
+//! threads too. The pooled warmup's pool and the sinks of finished chains and of the group stay
 //! serial, in the order of a serial pass. Each chain is handled exactly as in a serial pass, so
 //! the draws do not depend on the number of shards.
 

@@ -423,9 +423,9 @@ impl GpuBackend {
         loop {
             let chunk = &self.pending[start..n.min(start + capacity)];
             // Each row in the kernels' precision, straight into one reused buffer (the rest of
-            // a row, which the scatter kernel does not read, is left as it was).
-            // Many rows (a warmup dispatch installs a metric for each of thousands of draws)
-            // are converted on every host thread.
+            // a row, which the scatter kernel does not read, is left as it was); many rows (a
+            // warmup dispatch installs a metric for each of thousands of draws) on every host
+            // thread.
             self.row_bytes.resize(chunk.len() * row * size, 0);
             let (pending_values, precision) = (&self.pending_values, self.precision);
             let convert = |(p, out): (&PendingRow, &mut [u8])| {
@@ -439,12 +439,11 @@ impl GpuBackend {
                     }),
                 }
             };
-            let rows = self.row_bytes.chunks_exact_mut(row * size);
             if chunk.len() >= PARALLEL_MIN_ROWS && rayon::current_num_threads() > 1 {
                 let rows = self.row_bytes.par_chunks_exact_mut(row * size);
                 chunk.par_iter().zip(rows).with_min_len(PARALLEL_MIN_ROWS / 4).for_each(convert);
             } else {
-                chunk.iter().zip(rows).for_each(convert);
+                chunk.iter().zip(self.row_bytes.chunks_exact_mut(row * size)).for_each(convert);
             }
             self.row_words.clear();
             self.row_words.extend(chunk.iter().map(|p| p.word));

@@ -153,19 +153,10 @@ impl Backend for Synthetic {
         // As the GPU backend writes its host copy of the metrics: each part's window of chains
         // on a thread of its own (parts ascend; see `Backend::set_inv_masses`).
         use rayon::prelude::*;
-        let (d, k) = (self.dim, self.rngs.len());
-        let mut rest = &mut self.inv_mass[..];
-        let mut base = 0;
-        let mut jobs = Vec::with_capacity(parts.len());
-        for (j, &(installs, values)) in parts.iter().enumerate() {
-            let Some(&(first, _)) = installs.first() else { continue };
-            let end = parts[j + 1..].iter().find_map(|p| p.0.first()).map_or(k, |i| i.0);
-            let (_, window) = std::mem::take(&mut rest).split_at_mut((first - base) * d);
-            let (window, tail) = window.split_at_mut((end - first) * d);
-            (rest, base) = (tail, end);
-            jobs.push((installs, values, window, first));
-        }
-        jobs.into_par_iter().for_each(|(installs, values, window, first)| {
+        let d = self.dim;
+        let windows = exmc::backend::chain_windows(parts, &mut self.inv_mass, d);
+        parts.par_iter().zip(windows).for_each(|(&(installs, values), window)| {
+            let first = installs[0].0;
             for (i, (c, at)) in installs.iter().enumerate() {
                 if let Some((ahead, _)) = installs.get(i + INSTALLS_AHEAD) {
                     exmc::mem::prefetch(&window[(ahead - first) * d..(ahead - first + 1) * d]);

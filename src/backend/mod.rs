@@ -36,6 +36,29 @@ pub fn install_each<B: Backend + ?Sized>(backend: &mut B, parts: &[InstallPart<'
     }
 }
 
+/// Each part's window of an array of `per_chain` values per chain (chain after chain), for
+/// [`Backend::set_inv_masses`] on every thread: from the part's first chain to the next part's
+/// (the last part's to the end). The parts must each hold installs, their chains ascending over
+/// all parts, as the driver passes them; the windows are then disjoint and hold their parts'
+/// chains.
+pub fn chain_windows<'a, T>(
+    parts: &[InstallPart<'_>],
+    data: &'a mut [T],
+    per_chain: usize,
+) -> Vec<&'a mut [T]> {
+    let chains = data.len() / per_chain.max(1);
+    let (mut rest, mut base) = (data, 0);
+    let first = |j: usize| parts.get(j).map_or(chains, |p| p.0[0].0);
+    (0..parts.len())
+        .map(|j| {
+            let (_, window) = std::mem::take(&mut rest).split_at_mut((first(j) - base) * per_chain);
+            let (window, tail) = window.split_at_mut((first(j + 1) - first(j)) * per_chain);
+            (rest, base) = (tail, first(j + 1));
+            window
+        })
+        .collect()
+}
+
 /// A device that holds per-chain NUTS state and executes leaf steps in batches.
 pub trait Backend: Send {
     /// Human-readable name (`"cpu"`, or the adapter's name).

@@ -567,27 +567,21 @@ impl Backend for GpuBackend {
         self.pending_metrics += installs;
         // Each part's windows: its rows and values at the end of the queue, and its chains'
         // host metrics and row indices (from its first chain to the next part's first).
+        let n_values: Vec<usize> = parts.iter().map(|p| p.0.iter().map(|(_, r)| r.len()).sum()).collect();
         let (row0, value0) = (self.pending.len(), self.pending_values.len());
-        let lens: usize = parts.iter().flat_map(|p| p.0).map(|(_, r)| r.len()).sum();
         self.pending.resize(row0 + installs, PendingRow::default());
-        self.pending_values.resize(value0 + lens, 0.0);
+        self.pending_values.resize(value0 + n_values.iter().sum::<usize>(), 0.0);
+        let metrics = crate::backend::chain_windows(parts, &mut self.inv_mass, d);
+        let ats = crate::backend::chain_windows(parts, &mut self.pending_at, ops);
         let (mut rows, mut values) = (&mut self.pending[row0..], &mut self.pending_values[value0..]);
-        let (mut metric, mut at) = (&mut self.inv_mass[..], &mut self.pending_at[..]);
-        let (mut base, mut row, mut value) = (0, row0, value0);
+        let (mut row, mut value) = (row0, value0);
         let mut jobs = Vec::with_capacity(parts.len());
-        for (j, &(installs, src)) in parts.iter().enumerate() {
-            let first = installs[0].0;
-            let end = parts.get(j + 1).map_or(k, |p| p.0[0].0);
-            let n_values: usize = installs.iter().map(|(_, r)| r.len()).sum();
+        for (((&(installs, src), &n), m), a) in parts.iter().zip(&n_values).zip(metrics).zip(ats) {
             let (r, rest_r) = std::mem::take(&mut rows).split_at_mut(installs.len());
-            let (v, rest_v) = std::mem::take(&mut values).split_at_mut(n_values);
-            let (_, m) = std::mem::take(&mut metric).split_at_mut((first - base) * d);
-            let (m, rest_m) = m.split_at_mut((end - first) * d);
-            let (_, a) = std::mem::take(&mut at).split_at_mut((first - base) * ops);
-            let (a, rest_a) = a.split_at_mut((end - first) * ops);
-            (rows, values, metric, at, base) = (rest_r, rest_v, rest_m, rest_a, end);
-            jobs.push((installs, src, (r, v, m, a), (first, row, value)));
-            (row, value) = (row + installs.len(), value + n_values);
+            let (v, rest_v) = std::mem::take(&mut values).split_at_mut(n);
+            (rows, values) = (rest_r, rest_v);
+            jobs.push((installs, src, (r, v, m, a), (installs[0].0, row, value)));
+            (row, value) = (row + installs.len(), value + n);
         }
         jobs.into_par_iter().for_each(|(installs, src, (rows, values, metric, at), (first, row, value))| {
             let mut v = 0;

@@ -138,14 +138,8 @@ fn sample_takes_the_adaptation_metric_and_gpu_options() {
     check(sample_eight_schools(&dir.join("bad2"), &pooled_shard), &["--chain-ids", "pooled"]);
     assert!(!dir.join("bad2").exists(), "a refused run writes no directory");
     // The GPU options, where an adapter with 64-bit floats is there (lavapipe in CI).
-    let Some(gpu) = common::gpu("sample_takes_the_adaptation_metric_and_gpu_options (GPU part)") else {
+    if common::gpu_f64("sample_takes_the_adaptation_metric_and_gpu_options (GPU part)").is_none() {
         return;
-    };
-    if !gpu.has_f64() {
-        return common::skip(
-            "sample_takes_the_adaptation_metric_and_gpu_options (GPU part)",
-            "no SHADER_F64",
-        );
     }
     let gpu_args = |precision: &'static str| {
         ["--backend", "gpu", "--gpu-mapping", "workgroup", "--gpu-precision", precision, "--chains", "2"]

@@ -26,6 +26,21 @@ fn quickstart() -> Model {
     m
 }
 
+/// `N` GPU backends of [`quickstart`] (f32 kernels, tree depth 10) on one device, each holding
+/// chains `0..chains` with the same seed: twins.
+fn quickstart_backends<const N: usize>(
+    gpu: exmc::backend::gpu::Gpu,
+    chains: usize,
+    seed: u64,
+) -> [GpuBackend; N] {
+    let gpu = std::sync::Arc::new(gpu);
+    let prog = compile(&quickstart(), RewriteOptions::default()).unwrap().logp_grad;
+    let ids: Vec<usize> = (0..chains).collect();
+    std::array::from_fn(|_| {
+        GpuBackend::new(gpu.clone(), &prog, seed, &ids, 10, Precision::F32, MappingChoice::Auto).unwrap()
+    })
+}
+
 #[test]
 fn gpu_posterior_agrees_with_cpu() {
     if !gpu_available("gpu_posterior_agrees_with_cpu") {
@@ -176,13 +191,8 @@ fn gpu_commands_in_parts_step_as_one_list() {
     // Two twin backends: one steps each dispatch's commands as one list, the other as four
     // parts (one command, an empty part, more than a piece of 4,096, the last five), as a
     // host loop split over threads hands them; reports and draws must be the same bits.
-    let gpu = std::sync::Arc::new(gpu);
-    let compiled = compile(&quickstart(), RewriteOptions::default()).unwrap();
     let ids: Vec<usize> = (0..4_200).collect();
-    let make = || {
-        GpuBackend::new(gpu.clone(), &compiled.logp_grad, 5, &ids, 10, Precision::F32, MappingChoice::Auto)
-    };
-    let (mut whole, mut parts) = (make().unwrap(), make().unwrap());
+    let [mut whole, mut parts] = quickstart_backends(gpu, ids.len(), 5);
     let opts = ChainOptions {
         warmup: 3,
         draws: 2,
@@ -247,13 +257,8 @@ fn gpu_metrics_installed_in_parts_equal_one_by_one() {
     let Some(gpu) = common::gpu("gpu_metrics_installed_in_parts_equal_one_by_one") else { return };
     // Twin backends: one installs each chain's metric alone, the other many at once in parts
     // (in parallel from 1,024 installs); then one leaf for every chain, which reads them.
-    let gpu = std::sync::Arc::new(gpu);
-    let compiled = compile(&quickstart(), RewriteOptions::default()).unwrap();
     let ids: Vec<usize> = (0..3_000).collect();
-    let make = || {
-        GpuBackend::new(gpu.clone(), &compiled.logp_grad, 9, &ids, 10, Precision::F32, MappingChoice::Auto)
-    };
-    let (mut each, mut parts, mut none) = (make().unwrap(), make().unwrap(), make().unwrap());
+    let [mut each, mut parts, mut none] = quickstart_backends(gpu, ids.len(), 9);
     let metric = |c: usize, round: usize| [1.0 + 0.001 * c as f64, 2.0 - 0.0004 * (c + round) as f64];
     for (round, cut) in [(0, [700, 2_900]), (1, [1, 1_500])] {
         let chains: Vec<usize> = ids.iter().copied().filter(|c| c % 3 != round).collect();
@@ -325,9 +330,8 @@ fn gpu_workgroup_mapping_chain_alone_equals_chain_in_a_batch() {
 
 #[test]
 fn gpu_f64_kernels_agree_with_cpu() {
-    let Some(gpu) = common::gpu("gpu_f64_kernels_agree_with_cpu") else { return };
-    if !gpu.has_f64() {
-        return common::skip("gpu_f64_kernels_agree_with_cpu", "adapter lacks SHADER_F64");
+    if common::gpu_f64("gpu_f64_kernels_agree_with_cpu").is_none() {
+        return;
     }
     let m = quickstart();
     let run = |b| {
@@ -360,15 +364,9 @@ fn gpu_f64_kernels_agree_with_cpu() {
 fn gpu_continuing_leaves_keep_their_trajectorys_step_size_and_keys() {
     use exmc::backend::cpu::CpuBackend;
     use exmc::backend::{Direction, DrawState, LeafReport, StepCommand};
-    let Some(gpu) = common::gpu("gpu_continuing_leaves_keep_their_trajectorys_step_size_and_keys") else {
+    let Some(gpu) = common::gpu_f64("gpu_continuing_leaves_keep_their_trajectorys_step_size_and_keys") else {
         return;
     };
-    if !gpu.has_f64() {
-        return common::skip(
-            "gpu_continuing_leaves_keep_their_trajectorys_step_size_and_keys",
-            "no SHADER_F64",
-        );
-    }
     let prog = compile(&quickstart(), RewriteOptions::default()).unwrap().logp_grad;
     let ids = [3, 70_000];
     let mut gpu =
@@ -494,18 +492,8 @@ fn gpu_chain_alone_equals_chain_in_a_batch_and_progress_is_independent() {
 #[test]
 fn gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch() {
     let Some(gpu) = common::gpu("gpu_readback_is_at_most_32_bytes_per_chain_per_dispatch") else { return };
-    let compiled = compile(&quickstart(), RewriteOptions::default()).unwrap();
     let ids: Vec<usize> = (0..16).collect();
-    let mut b = GpuBackend::new(
-        std::sync::Arc::new(gpu),
-        &compiled.logp_grad,
-        1,
-        &ids,
-        10,
-        Precision::F32,
-        MappingChoice::Auto,
-    )
-    .unwrap();
+    let [mut b] = quickstart_backends(gpu, ids.len(), 1);
     let opts = ChainOptions {
         warmup: 20,
         draws: 10,

@@ -85,6 +85,18 @@ pub fn random_walk(t: usize) -> exmc::Model {
 /// so a broken Vulkan install cannot turn the GPU suite into a row of passes.
 pub const REQUIRE_GPU: &str = "EXMC_REQUIRE_GPU";
 
+/// [`gpu`] where the adapter has 64-bit floats (`SHADER_F64`); otherwise a visible skip
+/// message and `None`.
+pub fn gpu_f64(test: &str) -> Option<exmc::backend::gpu::Gpu> {
+    let gpu = gpu(test)?;
+    if gpu.has_f64() {
+        Some(gpu)
+    } else {
+        skip(test, "adapter lacks SHADER_F64");
+        None
+    }
+}
+
 /// The default GPU adapter for `test`; without one, a visible skip message and `None` — or a
 /// failure when [`REQUIRE_GPU`] is set.
 pub fn gpu(test: &str) -> Option<exmc::backend::gpu::Gpu> {

@@ -245,3 +245,37 @@ fn default_backend_choice_is_quiet() {
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("XDG_RUNTIME_DIR") && !stderr.contains("error"), "{stderr}");
 }
+
+/// Stop 23: runs made inside a caller's parallel iterator wait for their own pools without
+/// taking the caller's other jobs, other runs among them, onto the same stack (nested runs
+/// overflowed a worker's stack once), and each gives the trace it gives alone.
+#[test]
+fn runs_inside_a_callers_parallel_iterator_do_not_nest() {
+    use rayon::prelude::*;
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    thread_local!(static RUNNING: Cell<usize> = const { Cell::new(0) });
+    const RUNS: u64 = 24;
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0.0, 1.0)).unwrap();
+    m.observe("y", Normal::new(mu, 1.0), &[0.3, -0.2, 1.1]).unwrap();
+    let run = |seed: u64| {
+        let s = Sampler::new(&m).backend(BackendChoice::Cpu).chains(2).warmup(200).draws(200);
+        s.seed(seed).threads(1).progress(false).run().unwrap()
+    };
+    // The most runs under way at once on one of the caller's threads.
+    let deepest = AtomicUsize::new(0);
+    let nested = |seed: u64| {
+        let depth = RUNNING.with(|r| r.replace(r.get() + 1)) + 1;
+        deepest.fetch_max(depth, Ordering::Relaxed);
+        let fit = run(seed);
+        RUNNING.with(|r| r.set(r.get() - 1));
+        fit
+    };
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let fits: Vec<Fit> = pool.install(|| (0..RUNS).into_par_iter().map(nested).collect());
+    assert_eq!(deepest.into_inner(), 1, "runs nested on a caller's thread");
+    for (seed, fit) in (0..RUNS).zip(&fits) {
+        assert_eq!(fit.trace, run(seed).trace, "seed {seed}");
+    }
+}

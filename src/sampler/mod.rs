@@ -708,7 +708,29 @@ impl<'m> Sampler<'m> {
 
     /// Compiles the model and samples `chains` chains (as [`Sampler::check`] counted them),
     /// feeding `live` when given.
+    ///
+    /// A run waits for its own thread pool. On a worker of another pool (a caller's parallel
+    /// iterator over runs) that wait would run the caller's other jobs meanwhile, other runs
+    /// among them, on the same stack: runs would nest until the worker's stack overflows. There
+    /// the run is made on a thread of its own, and the worker waits without taking other work.
     fn run_with(&self, chains: usize, live: Option<&live::LiveView>) -> Result<Fit> {
+        if rayon::current_thread_index().is_none() {
+            return self.run_here(chains, live);
+        }
+        std::thread::scope(|s| {
+            let run = std::thread::Builder::new()
+                .name("exmc-run".into())
+                .spawn_scoped(s, || self.run_here(chains, live))
+                .map_err(|e| Error::InvalidOption {
+                    option: "threads",
+                    reason: format!("starting the run's thread: {e}"),
+                })?;
+            run.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })
+    }
+
+    /// [`Sampler::run_with`] on the calling thread.
+    fn run_here(&self, chains: usize, live: Option<&live::LiveView>) -> Result<Fit> {
         let t0 = Instant::now();
         let compiled = compile(self.model, self.rewrite)?;
         if compiled.pointmap.dim == 0 {

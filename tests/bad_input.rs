@@ -232,6 +232,28 @@ fn category_out_of_range() {
     assert!(reason.contains("0..2"), "{reason}");
 }
 
+/// A category may have probability zero, as in PyMC, but data probabilities must not observe
+/// it (a model error naming the observation, not a log density of −∞ at the first draw), nor
+/// be negative or all zero.
+#[test]
+fn zero_probability_categories() {
+    let mut m = Model::new();
+    m.observe("ok", Categorical::new(vec![0.5, 0.0, 0.5]), &[0.0, 2.0]).unwrap();
+    let reason = invalid_node(m.observe("y", Categorical::new(vec![0.5, 0.0, 0.5]), &[0.0, 1.0]), "y");
+    assert!(reason.contains("observation 1") && reason.contains("category 1 has probability 0"), "{reason}");
+    let reason = invalid_node(m.observe("z", Categorical::new(vec![0.0, 0.0]), &[0.0]), "z");
+    assert!(reason.contains("all zero"), "{reason}");
+    match m.observe("w", Categorical::new(vec![0.5, -0.1, 0.6]), &[0.0]) {
+        Err(Error::InvalidParameter { node, param, index: Some(1), rule, .. }) => {
+            assert_eq!((node.as_str(), param.as_str()), ("w", "p"));
+            assert!(rule.contains("non-negative"), "{rule}");
+        }
+        other => panic!("expected InvalidParameter for `w`, got {other:?}"),
+    }
+    // Logits have no zeros to refuse: any real is a category's weight.
+    m.observe("l", Categorical::logit(vec![0.0, -30.0]), &[1.0]).unwrap();
+}
+
 #[test]
 fn covariance_not_positive_definite() {
     let mut m = Model::new();

@@ -271,6 +271,7 @@ fn bad_params_are_rejected() {
             let bad: &[f64] = match domain {
                 Domain::Real => &[f64::NAN, f64::INFINITY, f64::NEG_INFINITY],
                 Domain::Positive => &[0.0, -0.0, -1.0, f64::NAN, f64::INFINITY],
+                Domain::NonNegative => &[-1e-300, -1.0, f64::NAN, f64::INFINITY],
                 Domain::Probability => &[-0.1, 1.5, f64::NAN, f64::INFINITY],
                 Domain::Count => &[-1.0, 2.5, f64::NAN, f64::INFINITY],
                 Domain::Fixed => &[f64::NAN, f64::INFINITY],

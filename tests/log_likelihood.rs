@@ -83,6 +83,21 @@ fn categorical_observations_count_one_by_one() {
     }
 }
 
+/// Data probabilities with a zero category (unnormalised, as PyMC allows): each observation of
+/// another category counts ln(2 / 4) in the pointwise log-likelihood.
+#[test]
+fn categorical_with_a_zero_probability_category() {
+    let mut m = Model::new();
+    m.rv("mu", Normal::new(0, 1)).unwrap();
+    m.observe("c", Categorical::new(vec![2.0, 0.0, 2.0]), &[0.0, 2.0, 2.0]).unwrap();
+    let fit = Sampler::new(&m).chains(1).warmup(50).draws(20).seed(1).progress(false).run().unwrap();
+    let ll = log_likelihood(&m, &fit).unwrap();
+    assert_eq!(ll.values.len(), 3);
+    for v in ll.values.iter().flatten() {
+        assert!((v - 0.5f64.ln()).abs() < 1e-12, "{v}");
+    }
+}
+
 /// Kolmogorov–Smirnov distance of values from the uniform distribution on [0, 1].
 fn ks_uniform(v: &[f64]) -> f64 {
     let mut s = v.to_vec();

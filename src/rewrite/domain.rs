@@ -13,8 +13,9 @@ use crate::model::{Domain, Expr, ExprNode, Model, NodeKind, Support, UnaryOp};
 /// At most this many warnings (each may search the model once); then a line saying so.
 const MAX_WARNINGS: usize = 20;
 
-/// One warning per (node, parameter) where a parameter with a positive or probability domain
-/// reads a free variable whose support is wider and nothing in between proves the domain.
+/// One warning per (node, parameter) where a parameter with a positive, non-negative or
+/// probability domain reads a free variable whose support is wider and nothing in between
+/// proves the domain.
 pub fn domain_warnings(model: &Model) -> Vec<String> {
     let nodes = model.nodes();
     let signs = Sign::of_nodes(nodes);
@@ -24,6 +25,7 @@ pub fn domain_warnings(model: &Model) -> Vec<String> {
         for ((param, domain), expr) in dist.kind.params().iter().zip(&dist.params) {
             let proven = match domain {
                 Domain::Positive => Sign::of(expr, &signs) == Sign::Positive,
+                Domain::NonNegative => matches!(Sign::of(expr, &signs), Sign::Positive | Sign::NonNegative),
                 Domain::Probability => unit_interval(model, expr, &signs),
                 Domain::Real | Domain::Count | Domain::Fixed => true,
             };
@@ -40,6 +42,7 @@ pub fn domain_warnings(model: &Model) -> Vec<String> {
             }
             let what = match domain {
                 Domain::Positive => "must be positive",
+                Domain::NonNegative => "must be non-negative",
                 _ => "must lie in [0, 1]",
             };
             out.push(format!(
@@ -97,6 +100,7 @@ fn wide_free_reads(model: &Model, e: &Expr, domain: Domain, signs: &[Sign]) -> V
         .filter(|&i| match &nodes[i].kind {
             NodeKind::Free { .. } => match domain {
                 Domain::Positive => signs[i] != Sign::Positive,
+                Domain::NonNegative => !matches!(signs[i], Sign::Positive | Sign::NonNegative),
                 _ => !unit_interval_node(model, i, signs),
             },
             _ => false,

@@ -145,7 +145,7 @@ pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
             let p = format!("p_{name}");
             match domain {
                 Domain::Real => m.rv(&p, Normal::new(0.3, 1.0)).unwrap().into(),
-                Domain::Positive => m.rv(&p, LogNormal::new(0.5, 0.3)).unwrap().into(),
+                Domain::Positive | Domain::NonNegative => m.rv(&p, LogNormal::new(0.5, 0.3)).unwrap().into(),
                 Domain::Probability => m.rv(&p, Beta::new(2.0, 2.0)).unwrap().into(),
                 Domain::Count => Expr::constant(10.0),
                 Domain::Fixed => unreachable!("scalar families have no fixed (data-only) parameter"),

@@ -332,7 +332,9 @@ mod tests {
                         .iter()
                         .map(|(name, d)| match d {
                             Domain::Real => m.rv(name, Normal::new(0.0, 1.0)).unwrap().into(),
-                            Domain::Positive => m.rv(name, HalfNormal::new(1.0)).unwrap().into(),
+                            Domain::Positive | Domain::NonNegative => {
+                                m.rv(name, HalfNormal::new(1.0)).unwrap().into()
+                            }
                             Domain::Probability => m.rv(name, Beta::new(2.0, 2.0)).unwrap().into(),
                             Domain::Count => Expr::constant(10.0),
                             Domain::Fixed => unreachable!("scalar families have no data-only parameter"),

@@ -9,7 +9,9 @@ use crate::model::expr::Expr;
 /// Categorical distribution over `{0, …, K − 1}` with probabilities `p` (a `K`-vector shared
 /// by every observation; normalised to sum to one, as PyMC does). Observed only.
 ///
-/// `log p(y) = ln p_y − ln Σₖ pₖ`.
+/// `log p(y) = ln p_y − ln Σₖ pₖ`. A category may have probability zero (`p` is non-negative,
+/// not all zero); data `p` then must not observe it, which is a model error naming the
+/// observation rather than a log density of −∞.
 #[derive(Clone, Copy, Debug)]
 pub struct Categorical;
 
@@ -27,9 +29,10 @@ impl Categorical {
 }
 
 /// The shape and data rules both categorical forms share: observed only, any number of
-/// observations, each a category `0..K` of the parameter's length.
+/// observations, each a category `0..K` of the parameter's length. `probabilities`: the
+/// parameter is the probabilities, whose zeros data must not observe.
 macro_rules! categorical_rules {
-    () => {
+    ($probabilities:literal) => {
         fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
             Err("a categorical is observed only: the data give its length".into())
         }
@@ -38,21 +41,27 @@ macro_rules! categorical_rules {
             super::categorical::accepts_len(n, lens)
         }
 
-        fn check_value(x: &[f64], lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
-            super::categorical::check_categories(x, lens)
+        fn check_value(x: &[f64], lens: &[usize], p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+            let weights = if $probabilities { p.map(|p| p[0]) } else { None };
+            super::categorical::check_categories(x, lens, weights)
         }
     };
 }
 pub(crate) use categorical_rules;
 
-/// Observations are categories `0..K` with `K ≥ 2` the parameter's length.
-pub(crate) fn check_categories(x: &[f64], lens: &[usize]) -> Result<(), (usize, String)> {
+/// Observations are categories `0..K` with `K ≥ 2` the parameter's length, and none of a
+/// category whose constant probability (`weights`, when given) is zero.
+pub(crate) fn check_categories(x: &[f64], lens: &[usize], weights: Option<&[f64]>) -> Result<(), (usize, String)> {
     let k = lens[0];
     if k < 2 {
         return Err((0, format!("a categorical needs at least 2 categories, not {k}")));
     }
-    match x.iter().position(|&y| !(super::is_count(y) && y < k as f64)) {
-        Some(i) => Err((i, format!("categories are whole numbers in 0..{k}"))),
+    if let Some(i) = x.iter().position(|&y| category(y, k).is_none()) {
+        return Err((i, format!("categories are whole numbers in 0..{k}")));
+    }
+    let Some(w) = weights else { return Ok(()) };
+    match x.iter().position(|&y| w[y as usize] == 0.0) {
+        Some(i) => Err((i, format!("category {} has probability 0 in `p`", x[i]))),
         None => Ok(()),
     }
 }
@@ -85,10 +94,17 @@ pub(crate) fn draw<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
 
 impl VecFamily for Categorical {
     const NAME: &'static str = "categorical";
-    const PARAMS: &'static [(&'static str, Domain)] = &[("p", Domain::Positive)];
+    const PARAMS: &'static [(&'static str, Domain)] = &[("p", Domain::NonNegative)];
     const SUPPORT: Support = Support::Category;
 
-    categorical_rules!();
+    categorical_rules!(true);
+
+    fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {
+        match p[0] {
+            Some(p) if p.iter().all(|&v| v == 0.0) => Err("the probabilities `p` are all zero".into()),
+            _ => Ok(()),
+        }
+    }
 
     fn lpdf_grad(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 {
         let (y, p) = (args[0], args[1]);

@@ -24,7 +24,7 @@ impl VecFamily for CategoricalLogit {
     const PARAMS: &'static [(&'static str, Domain)] = &[("logits", Domain::Real)];
     const SUPPORT: Support = Support::Category;
 
-    categorical_rules!();
+    categorical_rules!(false);
 
     fn lpdf_grad(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 {
         let (y, l) = (args[0], args[1]);

@@ -85,6 +85,8 @@ pub enum Domain {
     Real,
     /// Finite and strictly positive.
     Positive,
+    /// Finite and positive or zero (a categorical's unnormalised probabilities).
+    NonNegative,
     /// A probability: `0 ≤ p ≤ 1`.
     Probability,
     /// A count: a whole number `≥ 0`. Such a parameter must not depend on free variables.
@@ -100,6 +102,7 @@ impl Domain {
         match self {
             Domain::Real | Domain::Fixed => v.is_finite(),
             Domain::Positive => v.is_finite() && v > 0.0,
+            Domain::NonNegative => v.is_finite() && v >= 0.0,
             Domain::Probability => (0.0..=1.0).contains(&v),
             Domain::Count => is_count(v),
         }
@@ -110,6 +113,7 @@ impl Domain {
         match self {
             Domain::Real => "must be finite",
             Domain::Positive => "must be positive and finite",
+            Domain::NonNegative => "must be non-negative and finite",
             Domain::Probability => "must lie in [0, 1]",
             Domain::Count => "must be a whole number ≥ 0",
             Domain::Fixed => "must be finite",

@@ -218,6 +218,9 @@ const GROUP_BYTES: usize = 1 << 20;
 /// Fewest and most chains of a CPU group (when there are enough chains).
 const MIN_GROUP_CHAINS: usize = 16;
 const MAX_GROUP_CHAINS: usize = 1024;
+/// Values' worth of bytes a low-rank window entry holds besides its `dim` values: the vector's
+/// header in the window and the allocator's bookkeeping.
+const LOW_RANK_ENTRY_EXTRA: u128 = 5;
 
 /// Most chains a run may have: chain ids key 32-bit random streams (CPU and WGSL alike), so
 /// chain 2³² would repeat chain 0's stream.
@@ -627,7 +630,8 @@ impl<'m> Sampler<'m> {
     /// records them so, see [`Sampler::records_unconstrained`]), gathered trace and
     /// statistics, and, with f32 kernels (`single`), the moments of its draws; plus the state
     /// of the chains in flight — on the CPU backend their workspaces and trajectory state,
-    /// everywhere their state machines. Sizes are computed in saturating u128 arithmetic; a
+    /// everywhere their state machines (with a low-rank metric, its window of warmup draws and
+    /// gradients). Sizes are computed in saturating u128 arithmetic; a
     /// trace too large to address is [`Error::TooLarge`].
     fn host_bytes(
         &self,
@@ -668,6 +672,12 @@ impl<'m> Sampler<'m> {
             let one_group = self.factory.as_ref().is_some_and(|f| f.one_group);
             if one_group { chains } else { chains.min(threads as u128 * MAX_GROUP_CHAINS as u128) }
         };
+        // The low-rank estimator keeps its window's draws and gradients, at most one of each
+        // per warmup iteration (`nuts::low_rank::Store`), each a vector of `dim` and its header.
+        if let Metric::LowRank(_) = self.resolved_metric(compiled, choice) {
+            let window = (2 * self.warmup_len() as u128).saturating_mul(dim + LOW_RANK_ENTRY_EXTRA);
+            state = state.saturating_add(window);
+        }
         crate::mem::check_len(live.saturating_mul(state), || {
             format!("the state of {live} chains in flight ({state} values each)")
         })?;
@@ -1129,6 +1139,24 @@ mod tests {
             assert_eq!(groups.concat(), ids);
         }
         assert_eq!(BackendChoice::Gpu.groups(&ids, 2, 1000, (true, 1)).len(), 1);
+    }
+
+    /// The memory check counts a low-rank metric's window: two vectors of `dim` values (and
+    /// their headers) per chain and warmup iteration, on both backends.
+    #[test]
+    fn the_memory_estimate_counts_the_low_rank_window() {
+        use crate::prelude::*;
+        let mut m = Model::new();
+        m.rv_vec("x", Normal::new(0.0, 1.0), 50).unwrap();
+        let compiled = compile(&m, RewriteOptions::default()).unwrap();
+        let s = Sampler::new(&m).warmup(400).draws(100);
+        for (choice, chains) in [(BackendChoice::Gpu, 4096), (BackendChoice::Cpu, 4)] {
+            let bytes =
+                |s: &Sampler<'_>| s.host_bytes(&compiled, chains, (choice, 1), (false, false)).unwrap();
+            let low_rank = bytes(&s.clone().metric(Metric::low_rank()));
+            let window = chains * 2 * 400 * (50 + LOW_RANK_ENTRY_EXTRA as usize) * 8;
+            assert_eq!(low_rank - bytes(&s), window as u128, "{choice:?}");
+        }
     }
 
     /// The memory check counts each kept draw's recorded values as the run records them:

@@ -12,6 +12,24 @@ use exmc::io::{read_cmdstan_dir, read_zarr};
 const EXMC: &str = env!("CARGO_BIN_EXE_exmc");
 
 /// A fresh directory under the target's temporary folder.
+/// Every file under `dir` (its path there and its bytes), in path order.
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for path in std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()) {
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                out.push((path.strip_prefix(dir).unwrap().to_path_buf(), bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn out_dir(name: &str) -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
     let _ = std::fs::remove_dir_all(&d);
@@ -312,10 +330,20 @@ fn shards_merged_equal_the_whole_run() {
             .collect()
     };
     assert!(stats(&mc.trace) == stats(&wc.trace), "CSV files' statistics bit for bit");
-    assert_eq!(
-        std::fs::read_to_string(merged.join("summary.txt")).unwrap(),
-        std::fs::read_to_string(whole.join("summary.txt")).unwrap()
-    );
+    // The summary and PSIS-LOO (for `exmc compare`) are the whole run's, and so is the
+    // store's pointwise log-likelihood.
+    for file in ["summary.txt", "loo.json", "plots/pareto_k.svg"] {
+        assert_eq!(
+            std::fs::read_to_string(merged.join(file)).unwrap(),
+            std::fs::read_to_string(whole.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let ll = |d: &Path| files_under(&d.join("posterior.zarr/log_likelihood"));
+    assert!(!ll(&whole).is_empty());
+    assert!(ll(&merged) == ll(&whole), "log-likelihood bit for bit");
+    let o = exmc(&["compare", whole.to_str().unwrap(), merged.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
     // The merged store records the run's warmup, though one shard kept no warmup statistics.
     let attrs = std::fs::read_to_string(merged.join("posterior.zarr/sample_stats/.zattrs")).unwrap();
     let attrs: serde_json::Value = serde_json::from_str(&attrs).unwrap();

@@ -44,7 +44,8 @@ enum Command {
     Plot(PlotArgs),
     /// Ranks runs of different models of the same data by PSIS-LOO (ArviZ's `compare`).
     Compare {
-        /// The run directories (each holds `loo.json`, written by `exmc sample`).
+        /// The run directories (each holds `loo.json`, written by `exmc sample` or `exmc
+        /// merge`).
         #[arg(required = true, num_args = 2..)]
         dirs: Vec<PathBuf>,
         /// Model weights: stacking (ArviZ's default) or pseudo-BMA.
@@ -55,7 +56,8 @@ enum Command {
     /// predictive), optionally for new data; writes a Zarr store ArviZ opens and, for the
     /// run's own data, the predictive check and LOO-PIT plots.
     Predict(PredictArgs),
-    /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one.
+    /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one,
+    /// with the whole run's trace, summary, plots, log-likelihood and PSIS-LOO.
     Merge {
         /// The shards' run directories.
         #[arg(required = true)]
@@ -399,17 +401,13 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         return Ok(false);
     }
     // Pointwise log-likelihood (ArviZ's `log_likelihood` group) and PSIS-LOO for `compare`.
-    let observed = model.nodes().iter().any(|n| matches!(n.kind, NodeKind::Observed { .. }));
-    let ll = if observed && fit.trace.draws > 0 { Some(log_likelihood(&model, &fit)?) } else { None };
+    let likelihood = dir.write_likelihood(&model, &fit)?;
     let mut idata = exmc::io::InferenceData::new(&model);
-    let mut elpd = None;
-    if let Some(ll) = &ll {
-        idata = idata.log_likelihood(ll);
-        let e = exmc::diagnostics::loo(&ll.values, exmc::sampler::relative_eff(&fit));
-        dir.write_loo(&e)?;
-        elpd = Some(e);
+    if let Some(l) = &likelihood {
+        idata = idata.log_likelihood(&l.values);
     }
     idata.write_zarr(dir.zarr())?;
+    let elpd = likelihood.as_ref().map(|l| &l.loo);
     let summary = fit.summary();
     dir.write_summary(&summary)?;
     let mut report = exmc::report::Report::new(format!("{name}: exmc run")).summary(&summary);
@@ -421,7 +419,7 @@ fn sample(a: &SampleArgs) -> Result<bool> {
             ));
         }
     }
-    if let Some(e) = &elpd {
+    if let Some(e) = elpd {
         let bad = e.bad_k();
         if !bad.is_empty() {
             report = report.warning(format!(
@@ -435,10 +433,8 @@ fn sample(a: &SampleArgs) -> Result<bool> {
     for (kind, svg) in dir.write_plots(&fit.trace)? {
         report = report.plot(kind.name(), svg);
     }
-    if let Some(e) = &elpd {
-        let svg = exmc::plot::pareto_k(e)?;
-        dir.write_plot("pareto_k", &svg)?;
-        report = report.plot("pareto_k", svg);
+    if let Some(l) = likelihood.as_ref() {
+        report = report.plot("pareto_k", l.pareto_k.clone());
     }
     report =
         report.source(a.model.display().to_string(), std::fs::read_to_string(&a.model).unwrap_or_default());
@@ -464,7 +460,7 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         ("divergences", fit.trace.divergences().to_string()),
         (
             "elpd_loo",
-            elpd.as_ref().map_or("no observed data".into(), |e| {
+            elpd.map_or("no observed data".into(), |e| {
                 format!("{:.2} (se {:.2}, p_loo {:.2})", e.elpd, e.se, e.p)
             }),
         ),

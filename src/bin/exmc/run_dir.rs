@@ -6,7 +6,7 @@ use exmc::diagnostics::{Elpd, Summary};
 use exmc::io::{InferenceData, read_cmdstan_dir, read_zarr};
 use exmc::plot::{PlotKind, PlotOptions};
 use exmc::prelude::*;
-use exmc::sampler::Trace;
+use exmc::sampler::{LogLikelihood, Trace};
 use serde::{Deserialize, Serialize};
 
 /// CmdStan CSV files, one per chain.
@@ -87,12 +87,24 @@ impl RunDir {
         write_file(&self.root.join(REPORT), html)
     }
 
-    /// Writes the run's PSIS-LOO estimate.
-    pub fn write_loo(&self, e: &Elpd) -> Result<()> {
+    /// The pointwise log-likelihood of `fit`'s draws (ArviZ's `log_likelihood` group) and its
+    /// PSIS-LOO estimate, for `exmc compare`: writes `loo.json` and the Pareto k̂ plot, and
+    /// returns both with the plot. `None` when the model observes nothing or there are no
+    /// draws.
+    pub fn write_likelihood(&self, model: &Model, fit: &Fit) -> Result<Option<Likelihood>> {
+        let observed = model.nodes().iter().any(|n| matches!(n.kind, NodeKind::Observed { .. }));
+        if !observed || fit.trace.draws == 0 {
+            return Ok(None);
+        }
+        let values = log_likelihood(model, fit)?;
+        let loo = exmc::diagnostics::loo(&values.values, exmc::sampler::relative_eff(fit));
         let path = self.root.join(LOO);
-        let text = serde_json::to_string_pretty(&LooRecord::from(e))
+        let text = serde_json::to_string_pretty(&LooRecord::from(&loo))
             .map_err(|er| file_error(&path, er.to_string()))?;
-        write_file(&path, &(text + "\n"))
+        write_file(&path, &(text + "\n"))?;
+        let pareto_k = exmc::plot::pareto_k(&loo)?;
+        self.write_plot("pareto_k", &pareto_k)?;
+        Ok(Some(Likelihood { values, loo, pareto_k }))
     }
 
     /// Writes the summary table.
@@ -151,6 +163,16 @@ pub struct RunRecord {
     pub divergences: usize,
     /// Whether the run was stopped early.
     pub cancelled: bool,
+}
+
+/// What [`RunDir::write_likelihood`] computed.
+pub struct Likelihood {
+    /// The pointwise log-likelihood.
+    pub values: LogLikelihood,
+    /// Its PSIS-LOO estimate.
+    pub loo: Elpd,
+    /// The Pareto k̂ plot (SVG).
+    pub pareto_k: String,
 }
 
 /// `loo.json`: PSIS-LOO with non-finite numbers as `null` (JSON has no NaN).
@@ -268,8 +290,9 @@ fn agreement(
 }
 
 /// Joins `shards` (same model, data and settings; disjoint chains) into the run directory
-/// `out`, chains in id order: the CSV files are copied, the Zarr store and the summary are
-/// written from the joined trace. Returns the joined trace.
+/// `out`, chains in id order: the CSV files are copied; the Zarr store (with the pointwise
+/// log-likelihood), `loo.json`, the summary and the plots are written from the joined trace.
+/// Returns the joined trace.
 pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     let mut order: Vec<&Shard> = shards.iter().collect();
     order.sort_by_key(|s| s.record.chain_ids.first().copied().unwrap_or(usize::MAX));
@@ -320,7 +343,15 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     if zarr.exists() {
         std::fs::remove_dir_all(&zarr).map_err(|e| file_error(&zarr, e.to_string()))?;
     }
-    InferenceData::new(&model).posterior_trace(&trace).warmup(first.warmup).write_zarr(&zarr)?;
+    // The joined draws' log-likelihood and PSIS-LOO, as the whole run's directory has them.
+    let fit = Fit::from_trace(trace);
+    let mut idata = InferenceData::new(&model).posterior_trace(&fit.trace).warmup(first.warmup);
+    let likelihood = dir.write_likelihood(&model, &fit)?;
+    if let Some(l) = &likelihood {
+        idata = idata.log_likelihood(&l.values);
+    }
+    idata.write_zarr(&zarr)?;
+    let trace = fit.trace;
     dir.write_summary(&trace.summary())?;
     dir.write_plots(&trace)?;
     dir.write_run(&RunRecord {

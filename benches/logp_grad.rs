@@ -1,7 +1,9 @@
 //! Criterion benches: logp+gradient evaluations and fused leaf steps on the CPU backend.
 //!
 //! `cargo bench` — the models are the peer harness's (seed_simple, eight schools non-centred,
-//! 100-d Gaussian), built inline so the bench needs no data files.
+//! 100-d Gaussian), built inline so the bench needs no data files, and count regressions of
+//! 5,000 observations (`cargo bench --bench logp_grad -- count`), whose likelihood kernels are
+//! evaluated without their data-only `−ln x!` terms.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use exmc::backend::cpu::{CpuBackend, Executor};
@@ -22,6 +24,43 @@ fn logp_grad(c: &mut Criterion) {
         let mut ws = exec.workspace();
         let mut g = vec![0.0; d];
         group.bench_function(BenchmarkId::from_parameter(name), |b| b.iter(|| exec.run(&mut ws, &u, &mut g)));
+    }
+    group.finish();
+}
+
+/// `y ~ family(a + b·x)` with 5,000 observations: Poisson (log rate, and rate `exp(η)`), the
+/// negative binomial (log mean, and a dispersion `alpha`), and the binomial of 10 trials
+/// (probability `logistic(η)`).
+fn count_logp_grad(c: &mut Criterion) {
+    use exmc::prelude::*;
+    let mut group = c.benchmark_group("count_logp_grad");
+    group.throughput(Throughput::Elements(1));
+    let n = 5000;
+    let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0).collect();
+    let y: Vec<f64> = (0..n).map(|i| ((i * 13) % 7) as f64).collect();
+    for family in ["poisson_log", "poisson", "negative_binomial_log", "binomial"] {
+        let mut m = Model::new();
+        let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
+        let b = m.rv("b", Normal::new(0.0, 1.0)).unwrap();
+        let eta = a + b * m.data("x", x.clone()).unwrap();
+        let likelihood = match family {
+            "poisson_log" => PoissonLog::new(eta),
+            "poisson" => Poisson::new(eta.exp()),
+            "negative_binomial_log" => {
+                NegativeBinomial::log(eta, m.rv("alpha", HalfNormal::new(5.0)).unwrap())
+            }
+            _ => Binomial::new(Expr::from(vec![10.0; n]), eta.logistic()),
+        };
+        m.observe("y", likelihood, &y).unwrap();
+        let compiled = compile(&m, RewriteOptions::default()).unwrap();
+        let exec = Executor::new(compiled.logp_grad);
+        let d = compiled.pointmap.dim;
+        let u: Vec<f64> = (0..d).map(|i| 0.1 + 0.05 * i as f64).collect();
+        let mut ws = exec.workspace();
+        let mut g = vec![0.0; d];
+        group.bench_function(BenchmarkId::from_parameter(family), |b| {
+            b.iter(|| exec.run(&mut ws, &u, &mut g))
+        });
     }
     group.finish();
 }
@@ -64,5 +103,5 @@ fn leaf_steps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, logp_grad, leaf_steps);
+criterion_group!(benches, logp_grad, count_logp_grad, leaf_steps);
 criterion_main!(benches);

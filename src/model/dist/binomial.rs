@@ -57,20 +57,11 @@ impl Family for Binomial {
     }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
-        if !Self::in_support(x, p) {
-            return f64::NEG_INFINITY;
-        }
-        ln_choose(p[0], x) + binomial_terms(x, p[0], p[1]).0
+        Self::lpdf_grad(x, p, &mut [0.0; 3])
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        g[..3].fill(0.0);
-        if !Self::in_support(x, p) {
-            return f64::NEG_INFINITY;
-        }
-        let (v, d) = binomial_terms(x, p[0], p[1]);
-        g[2] = d;
-        ln_choose(p[0], x) + v
+        super::plus_normalizer(Self::kernel_grad(x, p, g), || ln_choose(p[0], x))
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
@@ -86,6 +77,12 @@ impl Family for Binomial {
     }
 
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        Self::lpdf_grad(x, p, g) - ln_choose(p[0], x)
+        g[..3].fill(0.0);
+        if !Self::in_support(x, p) {
+            return f64::NEG_INFINITY;
+        }
+        let (v, d) = binomial_terms(x, p[0], p[1]);
+        g[2] = d;
+        v
     }
 }

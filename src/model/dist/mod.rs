@@ -73,6 +73,14 @@ impl Support {
     }
 }
 
+/// A log density from its kernel and its data-only normaliser, computed only where the kernel
+/// is above −∞ (outside the support the normaliser may be undefined). The count families'
+/// `kernel_grad` is their whole work, and `lpdf_grad` adds `−ln x!` (or `ln C(n, x)`) to it, so
+/// that the kernel, evaluated every gradient, does not compute the normaliser to subtract it.
+pub(crate) fn plus_normalizer(kernel: f64, normalizer: impl FnOnce() -> f64) -> f64 {
+    if kernel == f64::NEG_INFINITY { kernel } else { kernel + normalizer() }
+}
+
 /// Whether `x` is a whole number in `0..=2^53`.
 pub fn is_count(x: f64) -> bool {
     x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0

@@ -60,19 +60,7 @@ impl Family for NegativeBinomial {
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        g[..3].fill(0.0);
-        if !Self::in_support(x, p) {
-            return f64::NEG_INFINITY;
-        }
-        let (mu, alpha) = (p[0], p[1]);
-        let r = mu / alpha;
-        let la = -r.ln_1p();
-        let lm = mu.ln() - (mu + alpha).ln();
-        let w = mu / (mu + alpha);
-        let (v, d_log_mu, d_alpha) = nb_terms(x, alpha, la, lm, w);
-        g[1] = d_log_mu / mu;
-        g[2] = d_alpha;
-        v + neg_ln_factorial(x)
+        super::plus_normalizer(Self::kernel_grad(x, p, g), || neg_ln_factorial(x))
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
@@ -86,6 +74,18 @@ impl Family for NegativeBinomial {
     }
 
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        Self::lpdf_grad(x, p, g) - neg_ln_factorial(x)
+        g[..3].fill(0.0);
+        if !Self::in_support(x, p) {
+            return f64::NEG_INFINITY;
+        }
+        let (mu, alpha) = (p[0], p[1]);
+        let r = mu / alpha;
+        let la = -r.ln_1p();
+        let lm = mu.ln() - (mu + alpha).ln();
+        let w = mu / (mu + alpha);
+        let (v, d_log_mu, d_alpha) = nb_terms(x, alpha, la, lm, w);
+        g[1] = d_log_mu / mu;
+        g[2] = d_alpha;
+        v
     }
 }

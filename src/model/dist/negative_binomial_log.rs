@@ -38,19 +38,7 @@ impl Family for NegativeBinomialLog {
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        g[..3].fill(0.0);
-        if !Self::in_support(x, p) {
-            return f64::NEG_INFINITY;
-        }
-        let (eta, alpha) = (p[0], p[1]);
-        let ln_alpha = alpha.ln();
-        // ln(μ + α) = logaddexp(η, ln α).
-        let l = eta.max(ln_alpha) + (-(eta - ln_alpha).abs()).exp().ln_1p();
-        let w = logistic(eta - ln_alpha);
-        let (v, d_log_mu, d_alpha) = nb_terms(x, alpha, ln_alpha - l, eta - l, w);
-        g[1] = d_log_mu;
-        g[2] = d_alpha;
-        v + neg_ln_factorial(x)
+        super::plus_normalizer(Self::kernel_grad(x, p, g), || neg_ln_factorial(x))
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
@@ -64,6 +52,18 @@ impl Family for NegativeBinomialLog {
     }
 
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        Self::lpdf_grad(x, p, g) - neg_ln_factorial(x)
+        g[..3].fill(0.0);
+        if !Self::in_support(x, p) {
+            return f64::NEG_INFINITY;
+        }
+        let (eta, alpha) = (p[0], p[1]);
+        let ln_alpha = alpha.ln();
+        // ln(μ + α) = logaddexp(η, ln α).
+        let l = eta.max(ln_alpha) + (-(eta - ln_alpha).abs()).exp().ln_1p();
+        let w = logistic(eta - ln_alpha);
+        let (v, d_log_mu, d_alpha) = nb_terms(x, alpha, ln_alpha - l, eta - l, w);
+        g[1] = d_log_mu;
+        g[2] = d_alpha;
+        v
     }
 }

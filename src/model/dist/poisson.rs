@@ -45,21 +45,11 @@ impl Family for Poisson {
     }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
-        if !Self::in_support(x, p) {
-            return f64::NEG_INFINITY;
-        }
-        let t = if x > 0.0 { x * p[0].ln() } else { 0.0 };
-        t - p[0] + neg_ln_factorial(x)
+        Self::lpdf_grad(x, p, &mut [0.0; 2])
     }
 
-    /// `∂/∂μ = x/μ − 1`.
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        g[..2].fill(0.0);
-        if !Self::in_support(x, p) {
-            return f64::NEG_INFINITY;
-        }
-        g[1] = x / p[0] - 1.0;
-        Self::lpdf(x, p)
+        super::plus_normalizer(Self::kernel_grad(x, p, g), || neg_ln_factorial(x))
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
@@ -72,7 +62,14 @@ impl Family for Poisson {
         neg_ln_factorial(x)
     }
 
+    /// `x ln μ − μ`; `∂/∂μ = x/μ − 1`.
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        Self::lpdf_grad(x, p, g) - neg_ln_factorial(x)
+        g[..2].fill(0.0);
+        if !Self::in_support(x, p) {
+            return f64::NEG_INFINITY;
+        }
+        g[1] = x / p[0] - 1.0;
+        let t = if x > 0.0 { x * p[0].ln() } else { 0.0 };
+        t - p[0]
     }
 }

@@ -33,20 +33,11 @@ impl Family for PoissonLog {
     }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
-        if !Self::in_support(x, p) {
-            return f64::NEG_INFINITY;
-        }
-        x * p[0] - p[0].exp() + neg_ln_factorial(x)
+        Self::lpdf_grad(x, p, &mut [0.0; 2])
     }
 
-    /// `∂/∂η = x − e^η`.
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        g[..2].fill(0.0);
-        if !Self::in_support(x, p) {
-            return f64::NEG_INFINITY;
-        }
-        g[1] = x - p[0].exp();
-        Self::lpdf(x, p)
+        super::plus_normalizer(Self::kernel_grad(x, p, g), || neg_ln_factorial(x))
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
@@ -59,7 +50,14 @@ impl Family for PoissonLog {
         neg_ln_factorial(x)
     }
 
+    /// `x η − e^η`; `∂/∂η = x − e^η`.
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        Self::lpdf_grad(x, p, g) - neg_ln_factorial(x)
+        g[..2].fill(0.0);
+        if !Self::in_support(x, p) {
+            return f64::NEG_INFINITY;
+        }
+        let mu = p[0].exp();
+        g[1] = x - mu;
+        x * p[0] - mu
     }
 }

@@ -1,9 +1,9 @@
 //! Criterion benches: logp+gradient evaluations and fused leaf steps on the CPU backend.
 //!
 //! `cargo bench` — the models are the peer harness's (seed_simple, eight schools non-centred,
-//! 100-d Gaussian), built inline so the bench needs no data files, and count regressions of
-//! 5,000 observations (`cargo bench --bench logp_grad -- count`), whose likelihood kernels are
-//! evaluated without their data-only `−ln x!` terms.
+//! 100-d Gaussian), built inline so the bench needs no data files, and regressions of 5,000
+//! observations (`cargo bench --bench logp_grad -- regression`), whose likelihood kernels are
+//! evaluated without their data-only terms (`−ln x!`) or a shared shape's (`−lnΓ(α)`).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use exmc::backend::cpu::{CpuBackend, Executor};
@@ -29,16 +29,16 @@ fn logp_grad(c: &mut Criterion) {
 }
 
 /// `y ~ family(a + b·x)` with 5,000 observations: Poisson (log rate, and rate `exp(η)`), the
-/// negative binomial (log mean, and a dispersion `alpha`), and the binomial of 10 trials
-/// (probability `logistic(η)`).
-fn count_logp_grad(c: &mut Criterion) {
+/// negative binomial (log mean, and a dispersion `alpha`), the binomial of 10 trials
+/// (probability `logistic(η)`), and the gamma (shape `alpha`, mean `exp(η)`).
+fn regression_logp_grad(c: &mut Criterion) {
     use exmc::prelude::*;
-    let mut group = c.benchmark_group("count_logp_grad");
+    let mut group = c.benchmark_group("regression_logp_grad");
     group.throughput(Throughput::Elements(1));
     let n = 5000;
     let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0).collect();
     let y: Vec<f64> = (0..n).map(|i| ((i * 13) % 7) as f64).collect();
-    for family in ["poisson_log", "poisson", "negative_binomial_log", "binomial"] {
+    for family in ["poisson_log", "poisson", "negative_binomial_log", "binomial", "gamma"] {
         let mut m = Model::new();
         let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
         let b = m.rv("b", Normal::new(0.0, 1.0)).unwrap();
@@ -49,8 +49,13 @@ fn count_logp_grad(c: &mut Criterion) {
             "negative_binomial_log" => {
                 NegativeBinomial::log(eta, m.rv("alpha", HalfNormal::new(5.0)).unwrap())
             }
-            _ => Binomial::new(Expr::from(vec![10.0; n]), eta.logistic()),
+            "binomial" => Binomial::new(Expr::from(vec![10.0; n]), eta.logistic()),
+            _ => {
+                let alpha = m.rv("alpha", HalfNormal::new(5.0)).unwrap();
+                Gamma::new(alpha, alpha / eta.exp())
+            }
         };
+        let y: Vec<f64> = if family == "gamma" { y.iter().map(|v| v + 0.2).collect() } else { y.clone() };
         m.observe("y", likelihood, &y).unwrap();
         let compiled = compile(&m, RewriteOptions::default()).unwrap();
         let exec = Executor::new(compiled.logp_grad);
@@ -103,5 +108,5 @@ fn leaf_steps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, logp_grad, count_logp_grad, leaf_steps);
+criterion_group!(benches, logp_grad, regression_logp_grad, leaf_steps);
 criterion_main!(benches);

@@ -60,4 +60,33 @@ impl Family for Gamma {
         // A tiny shape can underflow to 0; keep the draw inside the open support.
         d.sample(rng).max(f64::MIN_POSITIVE)
     }
+
+    // The split: `−lnΓ(α)` is the normaliser, so that a shape shared by every observation (a
+    // scalar, or a constant) costs one `lgamma` and one `digamma` per gradient, not one each
+    // per observation.
+    const NORMALIZER_PARAMS: &'static [usize] = &[0];
+
+    fn log_normalizer(p: &[f64]) -> f64 {
+        -libm::lgamma(p[0])
+    }
+
+    /// `∂/∂α = −ψ(α)`.
+    fn log_normalizer_grad(p: &[f64], g: &mut [f64]) -> f64 {
+        g[1] = -digamma(p[0]);
+        Self::log_normalizer(p)
+    }
+
+    /// `α ln β + (α − 1) ln x − βx`; `∂/∂α = ln β + ln x`.
+    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        if !Self::in_support(x, p) {
+            g[..3].fill(0.0);
+            return f64::NEG_INFINITY;
+        }
+        let (alpha, beta) = (p[0], p[1]);
+        let (ln_x, ln_beta) = (x.ln(), beta.ln());
+        g[0] = (alpha - 1.0) / x - beta;
+        g[1] = ln_beta + ln_x;
+        g[2] = alpha / beta - x;
+        alpha * ln_beta + (alpha - 1.0) * ln_x - beta * x
+    }
 }

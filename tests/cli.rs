@@ -11,7 +11,6 @@ use exmc::io::{read_cmdstan_dir, read_zarr};
 
 const EXMC: &str = env!("CARGO_BIN_EXE_exmc");
 
-/// A fresh directory under the target's temporary folder.
 /// Every file under `dir` (its path there and its bytes), in path order.
 fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
@@ -30,6 +29,7 @@ fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// A fresh directory under the target's temporary folder.
 fn out_dir(name: &str) -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{name}"));
     let _ = std::fs::remove_dir_all(&d);

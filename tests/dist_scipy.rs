@@ -289,6 +289,8 @@ fn bad_params_are_rejected() {
 }
 
 /// Kernel plus normaliser reproduce the density and every partial, at every oracle point.
+/// (The count families define `lpdf_grad` as their kernel plus the data-only term, so for
+/// them the scipy tests of `lpdf_grad` are what check the kernel.)
 #[test]
 fn kernel_and_normalizer_split_is_exact() {
     let mut failures = Vec::new();

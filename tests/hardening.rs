@@ -279,3 +279,28 @@ fn runs_inside_a_callers_parallel_iterator_do_not_nest() {
         assert_eq!(fit.trace, run(seed).trace, "seed {seed}");
     }
 }
+
+/// A run made in a caller's pool without `threads` takes that pool's thread count, not the
+/// global pool's (its backends are made on the run's own pool, which reports its size).
+#[test]
+fn a_run_in_a_callers_pool_takes_its_thread_count() {
+    use exmc::backend::cpu::CpuBackend;
+    use exmc::sampler::BackendFactory;
+    use rayon::prelude::*;
+    use std::sync::{Arc, Mutex};
+    let mut m = Model::new();
+    m.rv("mu", Normal::new(0.0, 1.0)).unwrap();
+    for workers in [1, 3] {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&seen);
+        let factory = BackendFactory::new(move |prog, seed, ids, depth| {
+            record.lock().unwrap().push(rayon::current_num_threads());
+            Ok(Box::new(CpuBackend::new(prog.clone(), seed, ids, depth)))
+        });
+        let s = Sampler::new(&m).chains(2).warmup(20).draws(10).progress(false).backend_factory(factory);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(workers).build().unwrap();
+        pool.install(|| (0..2).into_par_iter().for_each(|_| drop(s.run().unwrap())));
+        let seen = seen.lock().unwrap();
+        assert!(!seen.is_empty() && seen.iter().all(|&n| n == workers), "{workers} workers: {seen:?}");
+    }
+}

@@ -217,9 +217,9 @@ fn flat_priors_give_the_likelihood_posterior() {
     assert!((row.mean - 4.0 / 3.0).abs() < 4.0 * row.mcse_mean, "{row:?}");
 }
 
-/// Domain mistakes (item 5): a real-valued free variable feeding a scale or a probability is
-/// named in a warning the fit carries and prints; positive and unit-interval constructions
-/// are not.
+/// Domain mistakes (item 5): a real-valued free variable feeding a scale, a probability or a
+/// categorical's weights is named in a warning the fit carries and prints; positive,
+/// non-negative and unit-interval constructions are not.
 #[test]
 fn domain_mistakes_are_named() {
     use exmc::rewrite::domain_warnings;
@@ -258,6 +258,21 @@ fn domain_mistakes_are_named() {
     assert_eq!(w.len(), 2, "{w:?}");
     assert!(w[0].contains("`p` of `k`") && w[0].contains("[0, 1]") && w[0].contains("`a`"), "{w:?}");
     assert!(w[1].contains("`g`"), "{w:?}");
+
+    // A categorical's probabilities may be zero, but not negative.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let h = m.rv("h", HalfNormal::new(1)).unwrap();
+    let zero = Expr::stack([Expr::from(h), Expr::constant(0.0), Expr::from(h)]);
+    m.observe("c1", Categorical::new(zero), &[0.0, 2.0]).unwrap();
+    assert!(domain_warnings(&m).is_empty(), "{:?}", domain_warnings(&m));
+    m.observe("c2", Categorical::new(Expr::stack([h, a])), &[0.0]).unwrap();
+    let w = domain_warnings(&m);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("`p` of `c2`") && w[0].contains("must be non-negative") && w[0].contains("`a`"),
+        "{w:?}"
+    );
 }
 
 /// Truncated normals as priors (item 4): the three forms sample their analytic moments on

@@ -1,6 +1,7 @@
 // Gamma(alpha = p0, beta = p1), shape/rate, mirrors src/model/dist/gamma.rs.
 // ln p(x) = α ln β - ln Γ(α) + (α - 1) ln x - βx on 0 < x < ∞ (-inf outside, zero partials).
-// Split (NORMALIZER_PARAMS = [alpha]): kernel = α ln β + (α - 1) ln x - βx, log_normalizer(α) = -ln Γ(α).
+// Split (NORMALIZER_PARAMS = [alpha]): kernel = α ln β + (α - 1) ln x - βx,
+// log_normalizer(α) = -ln Γ(α).
 
 fn gamma_lpdf(x: real, p0: real, p1: real) -> real {
     if (!(x > real(0.0) && x < pos_inf())) {

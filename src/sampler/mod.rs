@@ -509,7 +509,8 @@ impl<'m> Sampler<'m> {
         self
     }
 
-    /// Number of worker threads (default: rayon's pool).
+    /// Number of worker threads (default: as many as the calling thread pool has: rayon's global
+    /// pool, or the pool of a caller's parallel iterator the run is made in).
     pub fn threads(mut self, n: usize) -> Self {
         self.threads = Some(n);
         self
@@ -631,8 +632,8 @@ impl<'m> Sampler<'m> {
     /// statistics, and, with f32 kernels (`single`), the moments of its draws; plus the state
     /// of the chains in flight — on the CPU backend their workspaces and trajectory state,
     /// everywhere their state machines (with a low-rank metric, its window of warmup draws and
-    /// gradients). Sizes are computed in saturating u128 arithmetic; a
-    /// trace too large to address is [`Error::TooLarge`].
+    /// gradients). Sizes are computed in saturating u128 arithmetic; a trace too large to
+    /// address is [`Error::TooLarge`].
     fn host_bytes(
         &self,
         compiled: &Compiled,
@@ -724,13 +725,15 @@ impl<'m> Sampler<'m> {
     /// among them, on the same stack: runs would nest until the worker's stack overflows. There
     /// the run is made on a thread of its own, and the worker waits without taking other work.
     fn run_with(&self, chains: usize, live: Option<&live::LiveView>) -> Result<Fit> {
+        // The default thread count is the calling pool's, read here on the caller's thread.
+        let threads = self.threads.unwrap_or_else(rayon::current_num_threads).max(1);
         if rayon::current_thread_index().is_none() {
-            return self.run_here(chains, live);
+            return self.run_here(chains, threads, live);
         }
         std::thread::scope(|s| {
             let run = std::thread::Builder::new()
                 .name("exmc-run".into())
-                .spawn_scoped(s, || self.run_here(chains, live))
+                .spawn_scoped(s, || self.run_here(chains, threads, live))
                 .map_err(|e| Error::InvalidOption {
                     option: "threads",
                     reason: format!("starting the run's thread: {e}"),
@@ -739,15 +742,14 @@ impl<'m> Sampler<'m> {
         })
     }
 
-    /// [`Sampler::run_with`] on the calling thread.
-    fn run_here(&self, chains: usize, live: Option<&live::LiveView>) -> Result<Fit> {
+    /// [`Sampler::run_with`] on the calling thread, on a pool of `threads` threads.
+    fn run_here(&self, chains: usize, threads: usize, live: Option<&live::LiveView>) -> Result<Fit> {
         let t0 = Instant::now();
         let compiled = compile(self.model, self.rewrite)?;
         if compiled.pointmap.dim == 0 {
             return Err(Error::NoFreeVariables);
         }
         let compile_s = t0.elapsed().as_secs_f64();
-        let threads = self.threads.unwrap_or_else(rayon::current_num_threads).max(1);
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()

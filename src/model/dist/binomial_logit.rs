@@ -43,8 +43,7 @@ impl Family for BinomialLogit {
 
     /// `∂/∂l = x − n σ(l)`.
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        let kernel = Self::kernel_grad(x, p, g);
-        if kernel == f64::NEG_INFINITY { kernel } else { kernel + ln_choose(p[0], x) }
+        super::lpdf_grad_with_data_term::<Self>(x, p, g)
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {

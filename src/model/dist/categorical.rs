@@ -10,8 +10,8 @@ use crate::model::expr::Expr;
 /// by every observation; normalised to sum to one, as PyMC does). Observed only.
 ///
 /// `log p(y) = ln p_y − ln Σₖ pₖ`. A category may have probability zero (`p` is non-negative,
-/// not all zero); data `p` then must not observe it, which is a model error naming the
-/// observation rather than a log density of −∞.
+/// not all zero). Where `p` is constant, observing such a category is a model error naming
+/// the observation, rather than a log density of −∞; a random `p` is not checked.
 #[derive(Clone, Copy, Debug)]
 pub struct Categorical;
 
@@ -89,7 +89,8 @@ pub(crate) fn draw<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
         }
         u -= pk;
     }
-    (p.len() - 1) as f64
+    // Rounding left `u` past the last weight: the last category that can occur.
+    p.iter().rposition(|&pk| pk > 0.0).unwrap_or(p.len() - 1) as f64
 }
 
 impl VecFamily for Categorical {

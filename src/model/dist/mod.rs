@@ -73,12 +73,14 @@ impl Support {
     }
 }
 
-/// A log density from its kernel and its data-only normaliser, computed only where the kernel
-/// is above −∞ (outside the support the normaliser may be undefined). The count families'
-/// `kernel_grad` is their whole work, and `lpdf_grad` adds `−ln x!` (or `ln C(n, x)`) to it, so
-/// that the kernel, evaluated every gradient, does not compute the normaliser to subtract it.
-pub(crate) fn plus_normalizer(kernel: f64, normalizer: impl FnOnce() -> f64) -> f64 {
-    if kernel == f64::NEG_INFINITY { kernel } else { kernel + normalizer() }
+/// [`Family::lpdf_grad`] of a family whose normaliser is a data-only term that reads `x`
+/// ([`Family::NORMALIZER_READS_X`]: `−ln x!`, `ln C(n, x)`): the kernel plus
+/// [`Family::log_normalizer_at`], added only where the kernel is above −∞ (outside the support
+/// the term may be undefined). The count families' `kernel_grad` is their whole work, so that
+/// the kernel, evaluated every gradient, does not compute the term to subtract it.
+pub(crate) fn lpdf_grad_with_data_term<F: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+    let kernel = F::kernel_grad(x, p, g);
+    if kernel == f64::NEG_INFINITY { kernel } else { kernel + F::log_normalizer_at(x, p) }
 }
 
 /// Whether `x` is a whole number in `0..=2^53`.

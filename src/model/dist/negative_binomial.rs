@@ -55,12 +55,11 @@ impl Family for NegativeBinomial {
     }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
-        let mut g = [0.0; 3];
-        Self::lpdf_grad(x, p, &mut g)
+        Self::lpdf_grad(x, p, &mut [0.0; 3])
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        super::plus_normalizer(Self::kernel_grad(x, p, g), || neg_ln_factorial(x))
+        super::lpdf_grad_with_data_term::<Self>(x, p, g)
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {

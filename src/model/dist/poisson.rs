@@ -49,7 +49,7 @@ impl Family for Poisson {
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        super::plus_normalizer(Self::kernel_grad(x, p, g), || neg_ln_factorial(x))
+        super::lpdf_grad_with_data_term::<Self>(x, p, g)
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {

@@ -3,7 +3,8 @@
 //! `cargo bench` — the models are the peer harness's (seed_simple, eight schools non-centred,
 //! 100-d Gaussian), built inline so the bench needs no data files, and regressions of 5,000
 //! observations (`cargo bench --bench logp_grad -- regression`), whose likelihood kernels are
-//! evaluated without their data-only terms (`−ln x!`) or a shared shape's (`−lnΓ(α)`).
+//! evaluated without their data-only terms (`−ln x!`) or a shared shape's or scale's
+//! (`−lnΓ(α)`, `−ln σ`).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use exmc::backend::cpu::{CpuBackend, Executor};
@@ -30,7 +31,8 @@ fn logp_grad(c: &mut Criterion) {
 
 /// `y ~ family(a + b·x)` with 5,000 observations: Poisson (log rate, and rate `exp(η)`), the
 /// negative binomial (log mean, and a dispersion `alpha`), the binomial of 10 trials
-/// (probability `logistic(η)`), and the gamma (shape `alpha`, mean `exp(η)`).
+/// (probability `logistic(η)`), the gamma (shape `alpha`, mean `exp(η)`) and the log-normal
+/// (location `η`, scale `sigma`).
 fn regression_logp_grad(c: &mut Criterion) {
     use exmc::prelude::*;
     let mut group = c.benchmark_group("regression_logp_grad");
@@ -38,7 +40,7 @@ fn regression_logp_grad(c: &mut Criterion) {
     let n = 5000;
     let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0).collect();
     let y: Vec<f64> = (0..n).map(|i| ((i * 13) % 7) as f64).collect();
-    for family in ["poisson_log", "poisson", "negative_binomial_log", "binomial", "gamma"] {
+    for family in ["poisson_log", "poisson", "negative_binomial_log", "binomial", "gamma", "log_normal"] {
         let mut m = Model::new();
         let a = m.rv("a", Normal::new(0.0, 1.0)).unwrap();
         let b = m.rv("b", Normal::new(0.0, 1.0)).unwrap();
@@ -50,12 +52,14 @@ fn regression_logp_grad(c: &mut Criterion) {
                 NegativeBinomial::log(eta, m.rv("alpha", HalfNormal::new(5.0)).unwrap())
             }
             "binomial" => Binomial::new(Expr::from(vec![10.0; n]), eta.logistic()),
-            _ => {
+            "gamma" => {
                 let alpha = m.rv("alpha", HalfNormal::new(5.0)).unwrap();
                 Gamma::new(alpha, alpha / eta.exp())
             }
+            _ => LogNormal::new(eta, m.rv("sigma", HalfNormal::new(5.0)).unwrap()),
         };
-        let y: Vec<f64> = if family == "gamma" { y.iter().map(|v| v + 0.2).collect() } else { y.clone() };
+        let positive = matches!(family, "gamma" | "log_normal");
+        let y: Vec<f64> = if positive { y.iter().map(|v| v + 0.2).collect() } else { y.clone() };
         m.observe("y", likelihood, &y).unwrap();
         let compiled = compile(&m, RewriteOptions::default()).unwrap();
         let exec = Executor::new(compiled.logp_grad);

@@ -60,4 +60,48 @@ impl Family for LogNormal {
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
         (p[0] + p[1] * std_normal(rng)).exp().max(f64::MIN_POSITIVE)
     }
+
+    // The split, as Normal's: `−ln σ − ln(2π)/2` is the normaliser, so that a scale shared by
+    // every observation costs one `ln` per gradient and its `1/σ` one division
+    // (`kernel_shared`), not one each per observation.
+    const NORMALIZER_PARAMS: &'static [usize] = &[1];
+
+    fn log_normalizer(p: &[f64]) -> f64 {
+        -p[1].ln() - HALF_LN_2PI
+    }
+
+    fn log_normalizer_grad(p: &[f64], g: &mut [f64]) -> f64 {
+        g[2] = -1.0 / p[1];
+        Self::log_normalizer(p)
+    }
+
+    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        kernel_grad_inv(x, p[0], 1.0 / p[1], g)
+    }
+
+    fn kernel_shared(p: &[f64]) -> [f64; 2] {
+        [1.0 / p[1], 0.0]
+    }
+
+    #[inline]
+    fn kernel_grad_shared(x: f64, p: &[f64], shared: &[f64; 2], g: &mut [f64]) -> f64 {
+        kernel_grad_inv(x, p[0], shared[0], g)
+    }
+}
+
+/// The kernel `−z²/2 − ln x` (`z = (ln x − μ)/σ`, −∞ outside the support) and its partials
+/// given `1/σ`: `∂/∂x = −(1 + z/σ)/x`, `∂/∂μ = z/σ`, `∂/∂σ = z²/σ`.
+#[inline(always)]
+fn kernel_grad_inv(x: f64, mu: f64, inv_sigma: f64, g: &mut [f64]) -> f64 {
+    if !(x > 0.0 && x < f64::INFINITY) {
+        g[..3].fill(0.0);
+        return f64::NEG_INFINITY;
+    }
+    let ln_x = x.ln();
+    let z = (ln_x - mu) * inv_sigma;
+    let dz = z * inv_sigma;
+    g[0] = -(1.0 + dz) / x;
+    g[1] = dz;
+    g[2] = z * z * inv_sigma;
+    -0.5 * z * z - ln_x
 }

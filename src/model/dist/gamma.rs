@@ -47,12 +47,7 @@ impl Family for Gamma {
             g[..3].fill(0.0);
             return f64::NEG_INFINITY;
         }
-        let (alpha, beta) = (p[0], p[1]);
-        let (ln_x, ln_beta) = (x.ln(), beta.ln());
-        g[0] = (alpha - 1.0) / x - beta;
-        g[1] = ln_beta - digamma(alpha) + ln_x;
-        g[2] = alpha / beta - x;
-        alpha * ln_beta - libm::lgamma(alpha) + (alpha - 1.0) * ln_x - beta * x
+        super::lpdf_grad_from_split::<Self>(x, p, g)
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {

@@ -42,19 +42,7 @@ impl Family for LogNormal {
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        if !Self::in_support(x, p) {
-            g[..3].fill(0.0);
-            return f64::NEG_INFINITY;
-        }
-        let (mu, sigma) = (p[0], p[1]);
-        let inv_sigma = 1.0 / sigma;
-        let ln_x = x.ln();
-        let z = (ln_x - mu) * inv_sigma;
-        let dz = z * inv_sigma; // d/dmu; d/dx reuses it through d(ln x)/dx = 1/x
-        g[0] = -(1.0 + dz) / x;
-        g[1] = dz;
-        g[2] = (z * z - 1.0) * inv_sigma;
-        -0.5 * z * z - ln_x - sigma.ln() - HALF_LN_2PI
+        super::lpdf_grad_from_split::<Self>(x, p, g)
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
@@ -62,31 +50,9 @@ impl Family for LogNormal {
     }
 
     // The split, as Normal's: `−ln σ − ln(2π)/2` is the normaliser, so that a scale shared by
-    // every observation costs one `ln` per gradient and its `1/σ` one division
-    // (`kernel_shared`), not one each per observation.
-    const NORMALIZER_PARAMS: &'static [usize] = &[1];
-
-    fn log_normalizer(p: &[f64]) -> f64 {
-        -p[1].ln() - HALF_LN_2PI
-    }
-
-    fn log_normalizer_grad(p: &[f64], g: &mut [f64]) -> f64 {
-        g[2] = -1.0 / p[1];
-        Self::log_normalizer(p)
-    }
-
-    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        kernel_grad_inv(x, p[0], 1.0 / p[1], g)
-    }
-
-    fn kernel_shared(p: &[f64]) -> [f64; 2] {
-        [1.0 / p[1], 0.0]
-    }
-
-    #[inline]
-    fn kernel_grad_shared(x: f64, p: &[f64], shared: &[f64; 2], g: &mut [f64]) -> f64 {
-        kernel_grad_inv(x, p[0], shared[0], g)
-    }
+    // every observation costs one `ln` per gradient and its `1/σ` one division, not one each
+    // per observation.
+    super::normal::gaussian_scale_split!(kernel_grad_inv);
 }
 
 /// The kernel `−z²/2 − ln x` (`z = (ln x − μ)/σ`, −∞ outside the support) and its partials

@@ -51,30 +51,40 @@ impl Family for Normal {
         p[0] + p[1] * std_normal(rng)
     }
 
-    const NORMALIZER_PARAMS: &'static [usize] = &[1];
-
-    fn log_normalizer(p: &[f64]) -> f64 {
-        -p[1].ln() - HALF_LN_2PI
-    }
-
-    fn log_normalizer_grad(p: &[f64], g: &mut [f64]) -> f64 {
-        g[2] = -1.0 / p[1];
-        Self::log_normalizer(p)
-    }
-
-    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        kernel_grad_inv(x, p[0], 1.0 / p[1], g)
-    }
-
-    fn kernel_shared(p: &[f64]) -> [f64; 2] {
-        [1.0 / p[1], 0.0]
-    }
-
-    #[inline]
-    fn kernel_grad_shared(x: f64, p: &[f64], shared: &[f64; 2], g: &mut [f64]) -> f64 {
-        kernel_grad_inv(x, p[0], shared[0], g)
-    }
+    gaussian_scale_split!(kernel_grad_inv);
 }
+
+/// The split of a family whose normaliser is its scale's `−ln σ − ln(2π)/2` (σ is parameter 1,
+/// partial `−1/σ`) and whose kernel `$kernel(x, μ, 1/σ, g)` takes `1/σ`, shared over the
+/// elements where σ is (`kernel_shared`). Normal and LogNormal use it.
+macro_rules! gaussian_scale_split {
+    ($kernel:path) => {
+        const NORMALIZER_PARAMS: &'static [usize] = &[1];
+
+        fn log_normalizer(p: &[f64]) -> f64 {
+            -p[1].ln() - super::HALF_LN_2PI
+        }
+
+        fn log_normalizer_grad(p: &[f64], g: &mut [f64]) -> f64 {
+            g[2] = -1.0 / p[1];
+            Self::log_normalizer(p)
+        }
+
+        fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+            $kernel(x, p[0], 1.0 / p[1], g)
+        }
+
+        fn kernel_shared(p: &[f64]) -> [f64; 2] {
+            [1.0 / p[1], 0.0]
+        }
+
+        #[inline]
+        fn kernel_grad_shared(x: f64, p: &[f64], shared: &[f64; 2], g: &mut [f64]) -> f64 {
+            $kernel(x, p[0], shared[0], g)
+        }
+    };
+}
+pub(crate) use gaussian_scale_split;
 
 /// The kernel `-z²/2` and its partials given `1/σ`.
 #[inline(always)]

@@ -203,7 +203,11 @@ fn row_len(prog: &Program, k: usize, ints: &[Option<Vec<u32>>]) -> Option<usize>
         Op::MatVec { x, v } if prog.data_of(*x).is_some() && lens[*x] == n * lens[*v] => n,
         Op::MatTVec { x, g } if prog.data_of(*x).is_some() && lens[*x] == n * lens[*g] => lens[*g],
         Op::Sum(a) => lens[*a],
-        Op::ScatterAdd { src, starts, perm } if ints[*starts].is_some() && ints[*perm].is_some() => {
+        // A scatter into more bins than it reads rows (a matrix product's columns spread into
+        // its rows) runs on its own: a part's accumulator is as long as the bins.
+        Op::ScatterAdd { src, starts, perm }
+            if ints[*starts].is_some() && ints[*perm].is_some() && n <= lens[*src] =>
+        {
             let (starts, perm) = (ints[*starts].as_deref()?, ints[*perm].as_deref()?);
             // Every row in exactly one bin.
             let mut seen = vec![false; lens[*src]];

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generate tests/data/vec_dist_oracle.json: log densities of exmc's vector families from scipy.
 
-Deterministic (fixed seed); 24 points per family. Dirichlet, MvNormal and Categorical come from
+Deterministic (fixed seed); 24 points per family. Dirichlet, MvNormal and Categorical (shared or one row per
+observation) come from
 scipy.stats (dirichlet, multivariate_normal, multinomial with one trial). The LKJ Cholesky
 density is written out independently of exmc's formula: the normalising constant in the
 Beta-function form of Lewandowski, Kurowicka and Joe (2009, eq. 16), log det R from
@@ -130,6 +131,24 @@ def categorical_points(logits):
     return out
 
 
+def categorical_row_points(logits):
+    """A row of parameters per observation: observation i has row i of an n × K matrix."""
+    out = []
+    for _ in range(N):
+        k = int(rng.integers(2, 8))
+        n = int(rng.integers(1, 30))
+        if logits:
+            par = rng.normal(size=(n, k)) * 3
+            p = special.softmax(par, axis=1)
+        else:
+            par = rng.uniform(0.01, 5.0, size=(n, k))
+            p = par / par.sum(axis=1, keepdims=True)
+        y = rng.integers(0, k, size=n)
+        logp = sum(float(stats.multinomial(1, p[i]).logpmf(np.eye(k)[c])) for i, c in enumerate(y))
+        out.append({"x": [float(c) for c in y], "params": [flat(par)], "logp": logp})
+    return out
+
+
 def main():
     data = {
         "scipy": scipy.__version__,
@@ -140,6 +159,8 @@ def main():
             "lkj_cholesky": lkj_points(),
             "categorical": categorical_points(False),
             "categorical_logit": categorical_points(True),
+            "categorical_rows": categorical_row_points(False),
+            "categorical_logit_rows": categorical_row_points(True),
         },
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

@@ -198,11 +198,11 @@ fn bad_indices_and_matrix_shapes() {
     assert!(matches!(m.deterministic("e", a.at(big)), Err(Error::InvalidData { index: 1, .. })));
     // An index that is not data.
     assert!(matches!(m.deterministic("f", a.at(a)), Err(Error::ShapeMismatch { .. })));
-    // A design matrix with the wrong column count, a matrix used elementwise, bad dimensions.
+    // A design matrix with the wrong column count, a matrix indexed, bad dimensions.
     let x = m.data_matrix("X", 2, 2, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
     let err = m.deterministic("g", x.matvec(a)).unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { ref node, .. } if node == "g"), "{err:?}");
-    assert!(matches!(m.deterministic("h", x * 2), Err(Error::ShapeMismatch { .. })));
+    assert!(matches!(m.deterministic("h", x.at(vec![0.0])), Err(Error::ShapeMismatch { .. })));
     assert!(matches!(m.data_matrix("Y", 2, 3, vec![1.0; 5]), Err(Error::ShapeMismatch { .. })));
     assert!(matches!(m.deterministic("k", a.get(3)), Err(Error::ShapeMismatch { .. })));
     // And a model with all of them round-trips through JSON.
@@ -252,6 +252,46 @@ fn zero_probability_categories() {
     }
     // Logits have no zeros to refuse: any real is a category's weight.
     m.observe("l", Categorical::logit(vec![0.0, -30.0]), &[1.0]).unwrap();
+}
+
+/// Matrix shapes: a product's left factor is a data matrix and its right factor whole rows of
+/// its columns; a reshape keeps the element count; a matrix of probabilities has a row per
+/// observation, none all zero; a row broadcasts over a matrix only at the matrix's width.
+#[test]
+fn matrix_products_reshapes_and_rows_of_categories() {
+    let shape_error = |r: exmc::Result<Var>| match r {
+        Err(Error::ShapeMismatch { node, detail }) => format!("{node}: {detail}"),
+        other => panic!("expected ShapeMismatch, got {other:?}"),
+    };
+    let mut m = Model::new();
+    let x = m.data_matrix("x", 3, 2, vec![1.0, 0.5, 1.0, -1.2, 1.0, 0.3]).unwrap();
+    let b = m.rv_vec("b", Normal::new(0, 1), 6).unwrap();
+    let e = shape_error(m.deterministic("bad_cols", x.matmul(Expr::from(b).get(0) + vec![0.0; 5], 3)));
+    assert!(e.contains("3 × 2 matrix times a 2 × 3 matrix needs 6 values") && e.contains("not 5"), "{e}");
+    let computed = m.deterministic("eta", x.matmul(b, 3)).unwrap();
+    let e = shape_error(m.deterministic("not_data", computed.matvec(vec![1.0, 2.0, 3.0])));
+    assert!(e.contains("data matrix"), "{e}");
+    let e = shape_error(m.deterministic("reshaped", Expr::from(b).reshape(4, 2)));
+    assert!(e.contains("6 elements read as 4 × 2"), "{e}");
+    let e = shape_error(m.deterministic("row", computed + vec![1.0, 2.0]));
+    assert!(e.contains("[3, 3]") && e.contains("[2]"), "{e}");
+    m.deterministic("row_ok", computed + vec![1.0, 2.0, 3.0]).unwrap();
+    // Two rows of logits for three observations.
+    let e = shape_error(m.observe("y", Categorical::logit(Expr::from(b).reshape(2, 3)), &[0.0, 1.0, 2.0]));
+    assert!(e.contains("2 rows of 3 values for 3 observations"), "{e}");
+    let rows = vec![0.5, 0.5, 0.0, 0.0, 0.0, 0.0];
+    let reason =
+        invalid_node(m.observe("z", Categorical::new(Expr::data(rows).reshape(2, 3)), &[0.0, 1.0]), "z");
+    assert!(reason.contains("row 1 of `p` is all zero"), "{reason}");
+    let rows = vec![0.5, 0.5, 0.0, 0.2, 0.0, 0.8];
+    let reason =
+        invalid_node(m.observe("w", Categorical::new(Expr::data(rows).reshape(2, 3)), &[2.0, 1.0]), "w");
+    assert!(
+        reason.contains("observation 0") && reason.contains("category 2 has probability 0 in row 0"),
+        "{reason}"
+    );
+    // A matrix of means fits data of as many values, row by row.
+    m.observe("v", Normal::new(computed, 1), &[0.1; 9]).unwrap();
 }
 
 #[test]

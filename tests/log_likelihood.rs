@@ -98,6 +98,46 @@ fn categorical_with_a_zero_probability_category() {
     }
 }
 
+/// A softmax regression (a row of logits per observation): each observation's value is its
+/// row's log-softmax at its category, written out by hand from the draws, on the host and in
+/// the compiled program, and the values sum to the likelihood term.
+#[test]
+fn softmax_regression_rows_by_hand() {
+    let (n, c, k) = (5, 2, 3);
+    let xs = [0.3, -1.2, 1.1, 0.4, -0.7, 0.9, 0.0, 1.5, 2.1, -0.3];
+    let y = [0.0, 2.0, 1.0, 2.0, 0.0];
+    let mut m = Model::new();
+    let x = m.data_matrix("x", n, c, xs.to_vec()).unwrap();
+    let alpha = m.rv_vec("alpha", Normal::new(0, 2), k).unwrap();
+    let beta = m.rv_vec("beta", Normal::new(0, 1), c * k).unwrap();
+    m.observe("y", Categorical::logit(alpha + x.matmul(beta, k)), &y).unwrap();
+    let fit = Sampler::new(&m).chains(2).warmup(200).draws(50).seed(3).progress(false).run().unwrap();
+    let host = log_likelihood(&m, &fit).unwrap();
+    let compiled = compute_log_likelihood(&m, &fit, BackendChoice::Cpu).unwrap();
+    let term = exmc::sampler::likelihood_term(&m, &fit, BackendChoice::Cpu).unwrap();
+    assert_eq!(host.nodes, vec![("y".to_string(), n)]);
+    let (a, b) = (fit.draws("alpha").unwrap(), fit.draws("beta").unwrap());
+    for (s, (ch, d)) in (0..2).flat_map(|ch| (0..50).map(move |d| (ch, d))).enumerate() {
+        let mut sum = 0.0;
+        for i in 0..n {
+            let eta: Vec<f64> = (0..k)
+                .map(|j| {
+                    a.get(ch, d, j).unwrap()
+                        + (0..c).map(|q| xs[i * c + q] * b.get(ch, d, q * k + j).unwrap()).sum::<f64>()
+                })
+                .collect();
+            let lse = eta.iter().map(|e| e.exp()).sum::<f64>().ln();
+            let by_hand = eta[y[i] as usize] - lse;
+            for (what, ll) in [("host", &host), ("compiled", &compiled)] {
+                let v = ll.values[i][s];
+                assert!((v - by_hand).abs() < 1e-10, "{what} draw {s} obs {i}: {v} vs {by_hand}");
+            }
+            sum += by_hand;
+        }
+        assert!((term[s] - sum).abs() < 1e-9, "draw {s}: term {} vs {sum}", term[s]);
+    }
+}
+
 /// Kolmogorov–Smirnov distance of values from the uniform distribution on [0, 1].
 fn ks_uniform(v: &[f64]) -> f64 {
     let mut s = v.to_vec();

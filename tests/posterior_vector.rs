@@ -103,3 +103,60 @@ fn lkj_prior_correlations() {
         }
     }
 }
+
+#[derive(serde::Deserialize)]
+struct SoftmaxOracle {
+    pymc: String,
+    n: usize,
+    c: usize,
+    k: usize,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    posterior: std::collections::HashMap<String, Summary>,
+}
+
+#[derive(serde::Deserialize)]
+struct Summary {
+    mean: Vec<f64>,
+    sd: Vec<f64>,
+    mcse_mean: Vec<f64>,
+}
+
+#[test]
+fn softmax_regression_matches_pymc() {
+    // tests/data/softmax_oracle.json (scripts/make_softmax_oracle.py): 240 simulated choices
+    // among 3 categories from 2 covariates, and PyMC's posterior (4 × 5000 draws).
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/softmax_oracle.json");
+    let o: SoftmaxOracle = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    eprintln!("oracle from PyMC {}", o.pymc);
+    let mut m = Model::new();
+    let x = m.data_matrix("x", o.n, o.c, o.x.clone()).unwrap();
+    let alpha = m.rv_vec("alpha", Normal::new(0, 2), o.k).unwrap();
+    let beta = m.rv_vec("beta", Normal::new(0, 1), o.c * o.k).unwrap();
+    m.observe("y", Categorical::logit(alpha + x.matmul(beta, o.k)), &o.y).unwrap();
+    assert_eq!(m.nodes()[3].dist().unwrap().kind, DistKind::CategoricalLogitRows);
+    // The CPU backend only: on lavapipe, four chains' serial loops over 240 rows take minutes.
+    // gpu_conformance checks the WGSL density and gradient on the same form.
+    {
+        let fit = run(&m, BackendChoice::Cpu, 33);
+        for name in ["alpha", "beta"] {
+            let r = &o.posterior[name];
+            for e in 0..r.mean.len() {
+                let (mean, sd, mcse) = moments(&fit, name, e);
+                let tol = 4.0 * (mcse * mcse + r.mcse_mean[e] * r.mcse_mean[e]).sqrt();
+                assert!(
+                    (mean - r.mean[e]).abs() <= tol,
+                    "{} {name}[{e}]: mean {mean} vs PyMC {} (tolerance {tol})",
+                    fit.backend,
+                    r.mean[e]
+                );
+                assert!(
+                    (sd - r.sd[e]).abs() <= 0.06 * r.sd[e],
+                    "{} {name}[{e}]: sd {sd} vs PyMC {}",
+                    fit.backend,
+                    r.sd[e]
+                );
+            }
+        }
+    }
+}

@@ -230,6 +230,13 @@ impl Lowering<'_> {
             .map(|k| {
                 let xk = self.b.prog.push(Op::Get(x, k), 1);
                 let mut args = vec![xk];
+                if let Some(one) = kind.one_row() {
+                    // Observation `k` with row `k` of the parameter.
+                    let width = self.b.len(p[0]) / n;
+                    args.push(self.b.prog.push(Op::Slice { src: p[0], start: k * width }, width));
+                    let partials = vec![None; args.len()];
+                    return self.b.prog.push(Op::VecLpdf { kind: one, args, partials }, 1);
+                }
                 if categorical {
                     args.extend(&p);
                     let partials = vec![None; args.len()];
@@ -242,6 +249,45 @@ impl Lowering<'_> {
                 self.b.prog.push(Op::Lpdf { kind, args, partials }, 1)
             })
             .collect())
+    }
+
+    /// The operands of an elementwise operation with a row of `c` values tiled over the rows
+    /// of an `r × c` matrix (a gather), which the backends' instructions do not broadcast.
+    fn row_broadcast(&mut self, a: ValueId, b: ValueId) -> (ValueId, ValueId) {
+        let (la, lb) = (self.b.len(a), self.b.len(b));
+        if la == lb || la == 1 || lb == 1 {
+            return (a, b);
+        }
+        let (row, n) = if la < lb { (a, lb) } else { (b, la) };
+        let c = self.b.len(row);
+        let index = self.b.data((0..n).map(|i| (i % c) as f64).collect());
+        let tiled = self.b.prog.push(Op::Gather { src: row, index }, n);
+        if la < lb { (tiled, b) } else { (a, tiled) }
+    }
+
+    /// `X · B` for a data matrix `X` (`R × C`) and `B` of `C × k` values row by row: column
+    /// `j` of the product is `X` times column `j` of `B` (a gather of it), scattered into
+    /// every `k`-th element, so the backends' matrix-vector products and their gradients serve.
+    fn matmul(&mut self, x: ValueId, b: ValueId, k: usize) -> ValueId {
+        let cols = self.b.len(b) / k;
+        let rows = self.b.len(x) / cols.max(1);
+        let mut out = None;
+        for j in 0..k {
+            let index = self.b.data((0..cols).map(|q| (q * k + j) as f64).collect());
+            let column = self.b.prog.push(Op::Gather { src: b, index }, cols);
+            let product = self.b.prog.push(Op::MatVec { x, v: column }, rows);
+            let (starts, perm) = crate::compile::autodiff::inverse_index(
+                &(0..rows).map(|i| (i * k + j) as f64).collect::<Vec<_>>(),
+                rows * k,
+            );
+            let (starts, perm) = (self.b.data(starts), self.b.data(perm));
+            let spread = self.b.prog.push(Op::ScatterAdd { src: product, starts, perm }, rows * k);
+            out = Some(match out {
+                Some(acc) => self.b.add(acc, spread),
+                None => spread,
+            });
+        }
+        out.expect("k ≥ 2 columns")
     }
 
     /// Constrained value (`n` elements) and the summed log-Jacobian term (if any).
@@ -319,7 +365,10 @@ impl Lowering<'_> {
                     let len = self.b.len(ids[*a]);
                     self.b.prog.push(Op::Pow(ids[*a], *c), len)
                 }
-                ExprNode::Binary(op, a, b) => self.b.binary(*op, ids[*a], ids[*b]),
+                ExprNode::Binary(op, a, b) => {
+                    let (a, b) = self.row_broadcast(ids[*a], ids[*b]);
+                    self.b.binary(*op, a, b)
+                }
                 ExprNode::Sum(a) => self.b.sum(ids[*a]),
                 ExprNode::CumSum(a) => {
                     let n = self.b.len(ids[*a]);
@@ -345,6 +394,8 @@ impl Lowering<'_> {
                     let rows = self.b.len(ids[*x]) / self.b.len(ids[*v]).max(1);
                     self.b.prog.push(Op::MatVec { x: ids[*x], v: ids[*v] }, rows)
                 }
+                ExprNode::MatMul(x, b, k) => self.matmul(ids[*x], ids[*b], *k),
+                ExprNode::Reshape(a, _, _) => ids[*a],
                 ExprNode::TrilMul(l, z) => {
                     let n = self.b.len(ids[*z]);
                     self.b.prog.push(Op::Tril { part: TrilPart::Mul, args: vec![ids[*l], ids[*z]] }, n)

@@ -172,6 +172,12 @@ pub enum ExprNode {
     /// Matrix × vector: operand `.0` is a data matrix (a node made by `Model::data_matrix`),
     /// operand `.1` the vector.
     MatVec(usize, usize),
+    /// Matrix × matrix: operand `.0` is an `R × C` data matrix, operand `.1` a `C × K` matrix
+    /// of `C·K` values row by row (`.2 = K`); the `R × K` product, row by row.
+    MatMul(usize, usize, usize),
+    /// Operand `.0` read as a matrix of `.1` rows and `.2` columns, row by row (see
+    /// [`Expr::reshape`]).
+    Reshape(usize, usize, usize),
     /// `L z` for each `K`-row of operand `.1`, with operand `.0` a `K × K` lower-triangular
     /// matrix of `K²` values row by row (its upper triangle is not read).
     TrilMul(usize, usize),
@@ -296,10 +302,12 @@ impl ExprNode {
             | ExprNode::Mean(a)
             | ExprNode::CumSum(a)
             | ExprNode::Diff(a)
-            | ExprNode::Get(a, _) => (Some(*a), None),
+            | ExprNode::Get(a, _)
+            | ExprNode::Reshape(a, _, _) => (Some(*a), None),
             ExprNode::Binary(_, a, b)
             | ExprNode::Gather(a, b)
             | ExprNode::MatVec(a, b)
+            | ExprNode::MatMul(a, b, _)
             | ExprNode::TrilMul(a, b) => (Some(*a), Some(*b)),
         };
         Operands::Few(a.into_iter().chain(b))
@@ -333,13 +341,16 @@ impl ExprNode {
             ExprNode::Binary(op, _, _) => {
                 let (a, b) = (arg(0)?, arg(1)?);
                 let vector = a.vector || b.vector;
+                let (la, lb) = (a.values.len(), b.values.len());
                 let n = match (a.vector, b.vector) {
-                    (true, true) if a.values.len() != b.values.len() => return None,
-                    (true, _) => a.values.len(),
-                    (_, true) => b.values.len(),
+                    // A row broadcast over a matrix's rows (validation checked the shapes).
+                    (true, true) if la.max(lb) % la.min(lb) != 0 => return None,
+                    (true, true) => la.max(lb),
+                    (true, _) => la,
+                    (_, true) => lb,
                     _ => 1,
                 };
-                let values = (0..n).map(|i| op.apply(a.at(i), b.at(i))).collect();
+                let values = (0..n).map(|i| op.apply(a.at(i % la), b.at(i % lb))).collect();
                 ConstValue { values, vector }
             }
             ExprNode::Gather(_, _) => {
@@ -380,16 +391,18 @@ impl ExprNode {
             }
             ExprNode::MatVec(_, _) => {
                 let (x, v) = (arg(0)?, arg(1)?);
-                let cols = v.values.len();
-                if cols == 0 || x.values.len() % cols != 0 {
+                ConstValue { values: matmul(&x.values, &v.values, 1)?, vector: true }
+            }
+            ExprNode::Reshape(_, r, c) => {
+                let a = arg(0)?;
+                if a.values.len() != r * c {
                     return None;
                 }
-                let values = x
-                    .values
-                    .chunks(cols)
-                    .map(|row| row.iter().zip(&v.values).map(|(a, b)| a * b).sum())
-                    .collect();
-                ConstValue { values, vector: true }
+                ConstValue { values: a.values, vector: true }
+            }
+            ExprNode::MatMul(_, _, k) => {
+                let (x, v) = (arg(0)?, arg(1)?);
+                ConstValue { values: matmul(&x.values, &v.values, *k)?, vector: true }
             }
             ExprNode::TrilMul(_, _) => {
                 let (l, z) = (arg(0)?, arg(1)?);
@@ -422,6 +435,8 @@ impl ExprNode {
             ExprNode::Get(a, k) => ExprNode::Get(f(*a), *k),
             ExprNode::Stack(items) => ExprNode::Stack(items.iter().map(|&a| f(a)).collect()),
             ExprNode::MatVec(a, b) => ExprNode::MatVec(f(*a), f(*b)),
+            ExprNode::MatMul(a, b, k) => ExprNode::MatMul(f(*a), f(*b), *k),
+            ExprNode::Reshape(a, r, c) => ExprNode::Reshape(f(*a), *r, *c),
             ExprNode::TrilMul(a, b) => ExprNode::TrilMul(f(*a), f(*b)),
             ExprNode::Binary(op, a, b) => ExprNode::Binary(*op, f(*a), f(*b)),
             ExprNode::Scan(scan) => ExprNode::Scan(Box::new(ScanExpr {
@@ -432,6 +447,25 @@ impl ExprNode {
             other => other.clone(),
         }
     }
+}
+
+/// `X · B` for `X` of `R × C` values and `B` of `C × k` values, both row by row (`None` when
+/// the lengths do not fit).
+pub(crate) fn matmul(x: &[f64], b: &[f64], k: usize) -> Option<Vec<f64>> {
+    if k == 0 || b.is_empty() || !b.len().is_multiple_of(k) {
+        return None;
+    }
+    let cols = b.len() / k;
+    if !x.len().is_multiple_of(cols) {
+        return None;
+    }
+    let mut out = vec![0.0; x.len() / cols * k];
+    for (row, o) in x.chunks(cols).zip(out.chunks_mut(k)) {
+        for (&xj, bj) in row.iter().zip(b.chunks(k)) {
+            o.iter_mut().zip(bj).for_each(|(o, &b)| *o += xj * b);
+        }
+    }
+    Some(out)
 }
 
 /// A deterministic expression: a flat list of [`ExprNode`]s in evaluation order whose last
@@ -686,6 +720,43 @@ impl Expr {
     pub fn matvec(self, v: impl Into<Expr>) -> Expr {
         Expr::combine(self, v.into(), ExprNode::MatVec)
     }
+    /// `X · B` for a data matrix `X` (`self`, `R × C`) and a `C × k` matrix `B` given as
+    /// `C·k` values row by row (PyMC's `X @ beta` with `beta` of shape `(C, k)`): an `R × k`
+    /// matrix, row by row. With `k = 1` it is [`Expr::matvec`]. A row of `k` values added to
+    /// the product broadcasts over its rows, as in NumPy; a softmax regression is
+    /// `Categorical::logit(alpha + x.matmul(beta, k))`.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// let x = m.data_matrix("x", 4, 2, vec![0.5, 1.0, -0.3, 0.2, 1.1, -0.7, 0.0, 0.4])?;
+    /// let alpha = m.rv_vec("alpha", Normal::new(0, 2), 3)?;
+    /// let beta = m.rv_vec("beta", Normal::new(0, 1), 2 * 3)?;
+    /// m.observe("y", Categorical::logit(alpha + x.matmul(beta, 3)), &[0.0, 2.0, 1.0, 2.0])?;
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn matmul(self, b: impl Into<Expr>, k: usize) -> Expr {
+        if k == 1 {
+            return self.matvec(b);
+        }
+        Expr::combine(self, b.into(), |x, b| ExprNode::MatMul(x, b, k))
+    }
+    /// The value (of `rows · cols` elements) read as a `rows × cols` matrix, row by row
+    /// (NumPy's `reshape`): the elements are unchanged; elementwise operations keep the shape,
+    /// and a categorical with a matrix of probabilities or logits takes a row per observation.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// // Two groups' category probabilities; each observation takes its group's row.
+    /// let p = m.rv_vec("p", Dirichlet::new(vec![1.0, 1.0, 1.0]), 2 * 3)?;
+    /// let rows = m.int_data("rows", &[0, 1, 2, 3, 4, 5, 0, 1, 2])?;
+    /// m.observe("y", Categorical::new(p.at(rows).reshape(3, 3)), &[2.0, 0.0, 2.0])?;
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn reshape(self, rows: usize, cols: usize) -> Expr {
+        self.push(|a| ExprNode::Reshape(a, rows, cols))
+    }
     /// `L z` for a lower-triangular `K × K` factor `L` (`self`: `K²` values row by row, such as
     /// `sigma.at(&rows) * lkj`) and each `K`-row of `z` (PyMC's `pm.math.dot(chol, z)`): the
     /// non-centred multivariate normal `mu + L z`. The upper triangle of `L` is not read.
@@ -842,6 +913,10 @@ var_methods! {
     get(k: usize);
     /// `X · v` for a data matrix `X`.
     matvec(v: impl Into<Expr>);
+    /// `X · B` for a data matrix `X` and a matrix `B` of `k` columns.
+    matmul(b: impl Into<Expr>, k: usize);
+    /// The value read as a `rows × cols` matrix.
+    reshape(rows: usize, cols: usize);
 }
 
 impl From<f64> for Expr {

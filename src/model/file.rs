@@ -35,7 +35,11 @@
 //!   `dist = "mv_normal"` takes `mu` and `chol` (a Cholesky factor) or `cov` (a data
 //!   covariance). Vector families read whole vectors: `dist = "dirichlet"` with `alpha = [1, 1,
 //!   1]`, `dist = "lkj_cholesky"` with `n = 3` and `eta = 2` (a factor of `n × n` values, row by
-//!   row), `dist = "categorical"` with `p` or `logits`.
+//!   row), `dist = "categorical"` with `p` or `logits`: a vector shared by every observation,
+//!   or a matrix of one row per observation (softmax regression: `logits = "alpha + X @
+//!   beta"`, where `X @ beta` with `beta` of `cols · K` values is the `rows × K` product and a
+//!   row of `K` values broadcasts over its rows; `reshape(v, rows, cols)` reads a vector as a
+//!   matrix).
 //!   `value = "a + b * x"` observes a function of the draw `x` (named by `draw`, default `x`)
 //!   instead of the draw itself: affine steps, `exp` and `log` in any composition, whose
 //!   log-Jacobian is added ([`Model::observe_transformed`]).
@@ -380,7 +384,14 @@ impl Loader {
                     v
                 }
             };
-            return Ok(Val::Expr(Expr::from(var).matvec(b.expr())));
+            // `X @ B` with `B` of `cols · K` values is the `rows × K` product.
+            let b = b.expr();
+            let len = super::validate::expr_shape(self.model.nodes(), &b, "`@`").map_or(cols, |s| s.len());
+            return Ok(Val::Expr(if len > cols && len.is_multiple_of(cols) {
+                Expr::from(var).matmul(b, len / cols)
+            } else {
+                Expr::from(var).matvec(b)
+            }));
         }
         if matches!(a, Val::Matrix { .. }) || matches!(b, Val::Matrix { .. }) {
             return Err(self.err(at, Some(col), "a matrix can only multiply a vector (`@`)"));
@@ -400,6 +411,21 @@ impl Loader {
             } else {
                 Val::Num(values[0])
             });
+        }
+        let constant = |v: &Val| match v {
+            Val::Expr(e) => self.constant(e),
+            _ => None,
+        };
+        if let (Some(x), Some(y)) = (constant(&a), constant(&b))
+            && x.vector
+            && y.vector
+            && x.values.len() != y.values.len()
+        {
+            return Err(self.err(
+                at,
+                Some(col),
+                format!("operands of `{op}` have lengths {} and {}", x.values.len(), y.values.len()),
+            ));
         }
         if let (Val::Num(x), Val::Num(y)) = (&a, &b) {
             let v = match op {
@@ -503,6 +529,15 @@ impl Loader {
                     "pow" => a.pow(b),
                     _ => a.tril_mul(b),
                 }))
+            }
+            "reshape" => {
+                // reshape(v, rows, cols): v read as a rows × cols matrix, row by row.
+                arity(3)?;
+                let mut it = args.into_iter();
+                let v = it.next().expect("three").expr();
+                let rows = self.whole(it.next().expect("three"), at, col)?;
+                let cols = self.whole(it.next().expect("three"), at, col)?;
+                Ok(Val::Expr(v.reshape(rows, cols)))
             }
             "stack" if !args.is_empty() => Ok(Val::Expr(Expr::stack(args.into_iter().map(Val::expr)))),
             "slice" => {

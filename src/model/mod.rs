@@ -163,6 +163,14 @@ impl Node {
         }
     }
 
+    /// The distribution, mutably (validation picks a family's per-row form).
+    pub(crate) fn dist_mut(&mut self) -> Option<&mut Dist> {
+        match &mut self.kind {
+            NodeKind::Free { dist, .. } | NodeKind::Observed { dist, .. } => Some(dist),
+            NodeKind::Deterministic { .. } | NodeKind::Potential { .. } | NodeKind::Data { .. } => None,
+        }
+    }
+
     /// Every expression the node reads.
     pub fn exprs(&self) -> Vec<&Expr> {
         match &self.kind {
@@ -462,6 +470,15 @@ impl Model {
     pub fn from_json(json: &str) -> Result<Model> {
         let mut m: Model = serde_json::from_str(json).map_err(|e| Error::Json(e.to_string()))?;
         m.names = name_index(&m.nodes);
+        // A family written in its shared form with a matrix parameter takes its per-row form,
+        // as when the model is built (errors are left to the validation that follows).
+        let rows: Vec<Option<DistKind>> =
+            m.nodes.iter().map(|n| validate::per_row_kind(&m.nodes, n).ok().flatten()).collect();
+        for (n, rows) in m.nodes.iter_mut().zip(rows) {
+            if let (Some(rows), Some(dist)) = (rows, n.dist_mut()) {
+                dist.kind = rows;
+            }
+        }
         m.validate()?;
         Ok(m)
     }

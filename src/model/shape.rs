@@ -10,8 +10,9 @@ pub enum Shape {
     Scalar,
     /// A vector of the given length.
     Vector(usize),
-    /// A matrix of `.0` rows and `.1` columns, stored row by row: only data nodes
-    /// (`Model::data_matrix`) have it, and only `Expr::matvec` reads one.
+    /// A matrix of `.0` rows and `.1` columns, stored row by row: a data node
+    /// (`Model::data_matrix`), a product [`Expr::matmul`](crate::model::Expr::matmul), and
+    /// elementwise operations on them.
     Matrix(usize, usize),
 }
 
@@ -48,14 +49,29 @@ impl Shape {
         if vector { Shape::Vector(len) } else { Shape::Scalar }
     }
 
-    /// Broadcast of two shapes, or `None` when vector lengths differ (matrices broadcast with
-    /// nothing: elementwise operations do not take them).
+    /// Broadcast of two shapes, as NumPy's: a scalar broadcasts to anything, and a vector of
+    /// `c` values to each row of an `r × c` matrix. `None` when lengths differ otherwise.
     pub fn broadcast(self, other: Shape) -> Option<Shape> {
         match (self, other) {
-            (Shape::Matrix(..), _) | (_, Shape::Matrix(..)) => None,
             (Shape::Scalar, s) | (s, Shape::Scalar) => Some(s),
             (Shape::Vector(a), Shape::Vector(b)) if a == b => Some(self),
+            (m @ Shape::Matrix(_, c), Shape::Vector(v)) | (Shape::Vector(v), m @ Shape::Matrix(_, c))
+                if v == c =>
+            {
+                Some(m)
+            }
+            (Shape::Matrix(..), Shape::Matrix(..)) if self == other => Some(self),
             _ => None,
         }
+    }
+
+    /// Whether a value of this shape fits a node of shape `node`: it broadcasts to it, or it is
+    /// a matrix whose rows, in order, are the node's values.
+    pub fn fits(self, node: Shape) -> bool {
+        self == node
+            || self.broadcast(node) == Some(node)
+            || (matches!(self, Shape::Matrix(..))
+                && matches!(node, Shape::Vector(_))
+                && self.len() == node.len())
     }
 }

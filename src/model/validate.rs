@@ -41,7 +41,8 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
             ExprNode::Var(r) => {
                 nodes.get(r.index).ok_or(Error::UnknownNode { node: at.to_string(), index: r.index })?.shape
             }
-            ExprNode::Unary(_, a) | ExprNode::Pow(a, _) => vector_or_scalar(shapes[*a], at)?,
+            // Elementwise: a matrix keeps its shape.
+            ExprNode::Unary(_, a) | ExprNode::Pow(a, _) => shapes[*a],
             ExprNode::Sum(_) | ExprNode::Mean(_) => Shape::Scalar,
             ExprNode::CumSum(a) => match shapes[*a] {
                 Shape::Matrix(..) => {
@@ -96,7 +97,7 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
                 Shape::Vector(items.len())
             }
             ExprNode::MatVec(x, v) => {
-                let Shape::Matrix(rows, cols) = shapes[*x] else {
+                let Some(Shape::Matrix(rows, cols)) = data_matrix(nodes, e, *x, shapes[*x]) else {
                     return Err(Error::ShapeMismatch {
                         node: at.to_string(),
                         detail: "`matvec` needs a data matrix (Model::data_matrix) on the left".into(),
@@ -112,6 +113,35 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
                     });
                 }
                 Shape::Vector(rows)
+            }
+            ExprNode::MatMul(x, b, k) => {
+                let Some(Shape::Matrix(rows, cols)) = data_matrix(nodes, e, *x, shapes[*x]) else {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: "`matmul` needs a data matrix (Model::data_matrix) on the left".into(),
+                    });
+                };
+                if *k < 2 || shapes[*b].len() != cols.saturating_mul(*k) || shapes[*b] == Shape::Scalar {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: format!(
+                            "a {rows} × {cols} matrix times a {cols} × {k} matrix needs {} values \
+                             (k ≥ 2), not {}",
+                            cols.saturating_mul(*k),
+                            shapes[*b].len()
+                        ),
+                    });
+                }
+                Shape::Matrix(rows, *k)
+            }
+            ExprNode::Reshape(a, r, c) => {
+                if r.checked_mul(*c) != Some(shapes[*a].len()) || *r == 0 || *c == 0 {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: format!("a value of {} elements read as {r} × {c}", shapes[*a].len()),
+                    });
+                }
+                Shape::Matrix(*r, *c)
             }
             ExprNode::TrilMul(l, z) => {
                 let (n, m) = (shapes[*l].len(), shapes[*z].len());
@@ -141,10 +171,10 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
             }
             ExprNode::Scan(scan) => scan_shape(nodes, scan, &shapes, at)?,
             ExprNode::Binary(op, a, b) => {
-                let (sa, sb) = (vector_or_scalar(shapes[*a], at)?, vector_or_scalar(shapes[*b], at)?);
+                let (sa, sb) = (shapes[*a], shapes[*b]);
                 sa.broadcast(sb).ok_or_else(|| Error::ShapeMismatch {
                     node: at.to_string(),
-                    detail: format!("operands of {op:?} have lengths {} and {}", sa.len(), sb.len()),
+                    detail: format!("operands of {op:?} have shapes {:?} and {:?}", sa.dims(), sb.dims()),
                 })?
             }
         };
@@ -214,10 +244,11 @@ fn check_refs(model: &Model, node: &Node, limit: usize) -> Result<()> {
 pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()> {
     check_refs(model, node, model.nodes.len())?;
     check_not_empty(node)?;
+    per_row_family(&model.nodes, node)?;
     let shape = value_shape(&model.nodes, node, explicit.then_some(node.shape))?;
     if !explicit {
         node.shape = shape;
-    } else if shape != node.shape && shape.broadcast(node.shape) != Some(node.shape) {
+    } else if !shape.fits(node.shape) {
         return Err(Error::ShapeMismatch {
             node: node.name.clone(),
             detail: format!(
@@ -229,6 +260,34 @@ pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()>
     }
     discrete_rules(&model.nodes, node)?;
     contents(&model.nodes, node)
+}
+
+/// A family whose parameter is a matrix (PyMC's `Categorical(p)` with `p` of shape `(n, K)`)
+/// becomes its per-row form ([`DistKind::per_row`]): one row per observation.
+fn per_row_family(nodes: &[Node], node: &mut Node) -> Result<()> {
+    if let Some(rows) = per_row_kind(nodes, node)?
+        && let Some(dist) = node.dist_mut()
+    {
+        dist.kind = rows;
+    }
+    Ok(())
+}
+
+/// The per-row form `node`'s family takes (see [`per_row_family`]), if any.
+pub(crate) fn per_row_kind(nodes: &[Node], node: &Node) -> Result<Option<super::DistKind>> {
+    let Some(dist) = node.dist() else { return Ok(None) };
+    let Some(rows) = dist.kind.per_row() else { return Ok(None) };
+    let Some(param) = dist.params.first() else { return Ok(None) };
+    let Shape::Matrix(r, k) = expr_shape(nodes, param, &node.name)? else { return Ok(None) };
+    if let NodeKind::Observed { data, .. } = &node.kind
+        && data.len() != r
+    {
+        return Err(Error::ShapeMismatch {
+            node: node.name.clone(),
+            detail: format!("the parameter has {r} rows of {k} values for {} observations", data.len()),
+        });
+    }
+    Ok(Some(rows))
 }
 
 fn check_not_empty(node: &Node) -> Result<()> {
@@ -312,12 +371,21 @@ fn reads_free(nodes: &[Node], e: &Expr) -> bool {
     false
 }
 
-/// Elementwise operations take scalars and vectors, not matrices.
+/// `shape` when operand `i` of `e` is a data node (`Model::data_matrix`): the left factor of
+/// a product is data, whose gradient is never wanted. A computed matrix is not.
+fn data_matrix(nodes: &[Node], e: &Expr, i: usize, shape: Shape) -> Option<Shape> {
+    match &e.nodes()[i] {
+        ExprNode::Var(r) => matches!(nodes.get(r.index)?.kind, NodeKind::Data { .. }).then_some(shape),
+        _ => None,
+    }
+}
+
+/// Indexing and recurrences take scalars and vectors, not matrices.
 fn vector_or_scalar(s: Shape, at: &str) -> Result<Shape> {
     match s {
         Shape::Matrix(r, c) => Err(Error::ShapeMismatch {
             node: at.to_string(),
-            detail: format!("a {r} × {c} matrix can only be multiplied by a vector (`matvec`)"),
+            detail: format!("a {r} × {c} matrix where a vector is wanted"),
         }),
         s => Ok(s),
     }
@@ -632,7 +700,7 @@ pub(crate) fn model(m: &Model) -> Result<()> {
     for n in &m.nodes {
         check_not_empty(n)?;
         let shape = value_shape(&m.nodes, n, Some(n.shape))?;
-        if shape != n.shape && shape.broadcast(n.shape) != Some(n.shape) {
+        if !shape.fits(n.shape) {
             return Err(Error::ShapeMismatch {
                 node: n.name.clone(),
                 detail: format!("value has length {} but the node has length {}", shape.len(), n.shape.len()),

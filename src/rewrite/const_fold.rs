@@ -42,7 +42,9 @@ pub(crate) fn fold(e: &Expr) -> Expr {
     let mut readers = vec![0u32; nodes.len()];
     readers[nodes.len() - 1] = 1;
     for (i, n) in nodes.iter().enumerate().filter(|(i, _)| live[*i]) {
-        constant[i] = !matches!(n, ExprNode::Var(_)) && n.operands().all(|a| constant[a]);
+        // A reshape stays: a folded literal would be a vector, not the matrix it makes.
+        constant[i] =
+            !matches!(n, ExprNode::Var(_) | ExprNode::Reshape(..)) && n.operands().all(|a| constant[a]);
         n.operands().for_each(|a| readers[a] += 1);
     }
     // Values of constant operations (leaves evaluated when a constant operation reads them).

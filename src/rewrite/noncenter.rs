@@ -128,20 +128,22 @@ impl Sign {
                         UnaryOp::Sqrt | UnaryOp::Log1p | UnaryOp::Log => Unknown,
                     }
                 }
-                ExprNode::Sum(a) | ExprNode::Mean(a) | ExprNode::Gather(a, _) | ExprNode::Get(a, _) => {
-                    signs[*a]
-                }
+                ExprNode::Sum(a)
+                | ExprNode::Mean(a)
+                | ExprNode::Gather(a, _)
+                | ExprNode::Get(a, _)
+                | ExprNode::Reshape(a, _, _) => signs[*a],
                 // A running sum keeps its terms' sign; a difference of anything is real.
                 ExprNode::CumSum(a) => signs[*a],
                 ExprNode::Diff(a) if signs[*a].defined() => Real,
                 ExprNode::Diff(_) => Unknown,
                 ExprNode::Stack(items) => items.iter().map(|&a| signs[a]).fold(Positive, Sign::join),
-                ExprNode::MatVec(x, v) | ExprNode::TrilMul(x, v)
+                ExprNode::MatVec(x, v) | ExprNode::MatMul(x, v, _) | ExprNode::TrilMul(x, v)
                     if signs[*x].defined() && signs[*v].defined() =>
                 {
                     Real
                 }
-                ExprNode::MatVec(..) | ExprNode::TrilMul(..) => Unknown,
+                ExprNode::MatVec(..) | ExprNode::MatMul(..) | ExprNode::TrilMul(..) => Unknown,
                 ExprNode::Pow(a, c) => {
                     let integer = c.fract() == 0.0;
                     let even = integer && (c / 2.0).fract() == 0.0;

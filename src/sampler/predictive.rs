@@ -363,6 +363,12 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
                 let j = log_jac.as_ref().map_or(0.0, |j| j.at(k));
                 values[base + k].push(dist.kind.lpdf(x.at(k), &p) + j);
             }
+        } else if let Some(one) = dist.kind.one_row() {
+            // Observation `k` with row `k` of the parameter.
+            let width = params[0].values.len() / data.len();
+            for (k, (y, row)) in data.iter().zip(params[0].values.chunks(width)).enumerate() {
+                values[base + k].push(one.vec_lpdf_grad(&[std::slice::from_ref(y), row], None));
+            }
         } else if dist.kind.per_element_observations() {
             for (k, y) in data.iter().enumerate() {
                 let mut args: Vec<&[f64]> = vec![std::slice::from_ref(y)];

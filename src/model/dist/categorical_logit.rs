@@ -14,7 +14,7 @@ use super::{Domain, Support};
 pub struct CategoricalLogit;
 
 /// `ln Σ exp(l)` without overflow.
-fn log_sum_exp(l: &[f64]) -> f64 {
+pub(crate) fn log_sum_exp(l: &[f64]) -> f64 {
     let m = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     m + l.iter().map(|&v| (v - m).exp()).sum::<f64>().ln()
 }

@@ -407,6 +407,8 @@ families! {$
     LkjCholesky in lkj_cholesky,
     Categorical in categorical,
     CategoricalLogit in categorical_logit,
+    CategoricalRows in categorical_rows,
+    CategoricalLogitRows in categorical_logit_rows,
 }
 
 impl DistKind {
@@ -419,7 +421,23 @@ impl DistKind {
     /// pointwise log-likelihood: every scalar family's, and a categorical's draws; another
     /// vector family's whole value is one observation.
     pub fn per_element_observations(self) -> bool {
-        !self.is_vector() || matches!(self, DistKind::Categorical | DistKind::CategoricalLogit)
+        !self.is_vector() || self.support() == Support::Category
+    }
+
+    /// The family with a row of parameters per observation that this one becomes when its
+    /// parameter is a matrix of one row per observation (a categorical's).
+    pub fn per_row(self) -> Option<DistKind> {
+        match self {
+            DistKind::Categorical => Some(DistKind::CategoricalRows),
+            DistKind::CategoricalLogit => Some(DistKind::CategoricalLogitRows),
+            _ => None,
+        }
+    }
+
+    /// The family of one observation of a per-row family, given its row (the inverse of
+    /// [`DistKind::per_row`]).
+    pub fn one_row(self) -> Option<DistKind> {
+        DistKind::VECTOR.iter().copied().find(|k| k.per_row() == Some(self))
     }
 }
 

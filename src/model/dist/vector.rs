@@ -168,6 +168,26 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
             }),
         ),
         (
+            "softmax regression",
+            build(&|m| {
+                let x =
+                    m.data_matrix("x", 5, 2, vec![0.3, -1.2, 1.1, 0.4, -0.7, 0.9, 0.0, 1.5, 2.1, -0.3])?;
+                let alpha = m.rv_vec("alpha", Normal::new(0, 2), 3)?;
+                let beta = m.rv_vec("beta", Normal::new(0, 1), 2 * 3)?;
+                m.observe("y", Categorical::logit(alpha + x.matmul(beta, 3)), &[0.0, 2.0, 1.0, 2.0, 0.0])?;
+                Ok(())
+            }),
+        ),
+        (
+            "categorical rows by group",
+            build(&|m| {
+                let p = m.rv_vec("p", Dirichlet::new(vec![1.5, 1.0, 2.0]), 2 * 3)?;
+                let rows = m.int_data("rows", &[0, 1, 2, 3, 4, 5, 3, 4, 5, 0, 1, 2])?;
+                m.observe("y", Categorical::new(p.at(rows).reshape(4, 3)), &[2.0, 0.0, 1.0, 2.0])?;
+                Ok(())
+            }),
+        ),
+        (
             "mv_normal likelihood, data factor",
             build(&|m| {
                 let mu = m.rv_vec("mu", Normal::new(0, 3), 2)?;

@@ -290,8 +290,14 @@ fn matrix_products_reshapes_and_rows_of_categories() {
         reason.contains("observation 0") && reason.contains("category 2 has probability 0 in row 0"),
         "{reason}"
     );
-    // A matrix of means fits data of as many values, row by row.
+    // A matrix of means fits data of as many values, row by row; a family's parameters do not
+    // broadcast a row over it (the expression does: `computed + row`).
     m.observe("v", Normal::new(computed, 1), &[0.1; 9]).unwrap();
+    let e = shape_error(m.observe("u", Normal::new(computed, vec![1.0, 2.0, 3.0]), &[0.1; 9]));
+    assert!(e.contains("parameter shapes [3, 3] and [3]"), "{e}");
+    // A matrix right factor must be C × k.
+    let e = shape_error(m.deterministic("wrong_way", x.matmul(Expr::from(b).reshape(3, 2), 3)));
+    assert!(e.contains("2 × 3 matrix"), "{e}");
 }
 
 #[test]

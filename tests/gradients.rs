@@ -135,6 +135,22 @@ fn indexing_and_linear_algebra() {
     check_gradient(&m, "indexing and linear algebra", 8);
 }
 
+/// Matrix shapes: a product, a row broadcast, a reshape, and a free normal with a matrix of
+/// means (non-centred automatically, its standard normal keeping the matrix's shape).
+#[test]
+fn matrix_products_and_row_broadcasts() {
+    let mut m = Model::new();
+    let x = m.data_matrix("x", 3, 2, vec![1.0, 0.5, 1.0, -1.2, 1.0, 0.3]).unwrap();
+    let b = m.rv_vec("b", Normal::new(0, 1), 6).unwrap();
+    let row = m.rv_vec("row", Normal::new(0, 1), 3).unwrap();
+    let tau = m.rv("tau", HalfNormal::new(1)).unwrap();
+    let mu = m.deterministic("mu", x.matmul(b, 3) * 0.5 + row).unwrap();
+    let z = m.rv_vec("z", Normal::new(mu, tau), 9).unwrap();
+    let y: Vec<f64> = (0..9).map(|i| 0.3 * i as f64 - 1.0).collect();
+    m.observe("y", Normal::new(Expr::from(z).reshape(3, 3).exp().ln(), 0.7), &y).unwrap();
+    check_gradient(&m, "matrix products and row broadcasts", 6);
+}
+
 #[test]
 fn vector_families_and_bijectors() {
     for (label, m) in exmc::model::dist::vector::examples() {

@@ -136,6 +136,19 @@ fn softmax_regression_rows_by_hand() {
         }
         assert!((term[s] - sum).abs() < 1e-9, "draw {s}: term {} vs {sum}", term[s]);
     }
+    // New covariates (PyMC's `set_data`): the posterior predictive has a draw per new row; the
+    // log-likelihood needs observations of as many rows.
+    m.set_data("x", vec![0.5, 0.5, -1.0, 2.0]).unwrap();
+    let pp = posterior_predictive(&m, &fit, 9).unwrap();
+    let y_new = pp.draws("y").unwrap();
+    assert_eq!((y_new.shape(), y_new.values().len()), (vec![2, 50, 2], 2 * 50 * 2));
+    assert!(y_new.values().iter().all(|&v| [0.0, 1.0, 2.0].contains(&v)));
+    match log_likelihood(&m, &fit) {
+        Err(Error::ShapeMismatch { node, detail }) => {
+            assert!(node == "y" && detail.contains("5 observations for a parameter of 2 rows"), "{detail}")
+        }
+        other => panic!("expected ShapeMismatch, got {:?}", other.map(|l| l.nodes)),
+    }
 }
 
 /// Kolmogorov–Smirnov distance of values from the uniform distribution on [0, 1].

@@ -276,6 +276,9 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
     // Each observation's group's row of `p` (groups 0, 1, 1, 0), element by element.
     let rows = vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 3.0, 4.0, 5.0, 0.0, 1.0, 2.0];
     data.insert("rows", DataValue::Vector { values: rows, integer: true });
+    // A data matrix of probabilities: a row per observation, as in Rust.
+    let probs = vec![0.2, 0.3, 0.5, 0.6, 0.2, 0.2, 0.1, 0.8, 0.1, 0.3, 0.3, 0.4];
+    data.insert("P", DataValue::Matrix { rows: 4, cols: 3, values: probs.clone() });
     let text = r#"
         [rv.alpha]
         dist = "normal"
@@ -306,6 +309,11 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
         dist = "categorical"
         p = "reshape(p[rows], 4, 3)"
         data = "choice"
+
+        [observe.v]
+        dist = "categorical"
+        p = "P"
+        data = "choice"
     "#;
     let file = Model::from_model_str(text, &data, "softmax.toml").unwrap();
     let kinds: Vec<DistKind> = file.nodes().iter().filter_map(|n| n.dist()).map(|d| d.kind).collect();
@@ -321,6 +329,7 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
     m.observe("y", Categorical::logit(eta), &[2.0, 0.0, 1.0, 2.0]).unwrap();
     let rows = m.int_data("rows", &[0, 1, 2, 3, 4, 5, 3, 4, 5, 0, 1, 2]).unwrap();
     m.observe("z", Categorical::new(p.at(rows).reshape(4, 3)), &[2.0, 0.0, 1.0, 2.0]).unwrap();
+    m.observe("v", Categorical::new(Expr::data(probs).reshape(4, 3)), &[2.0, 0.0, 1.0, 2.0]).unwrap();
     same_density(&file, &m, false);
     // A `beta` whose length is not a whole number of rows of X's columns is named.
     let bad = text.replace(
@@ -338,7 +347,7 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
     data.insert("three", DataValue::Vector { values: vec![1.0, 2.0, 3.0], integer: false });
     let bad = format!("[transformed_data]\nw = \"six + three\"\n{text}");
     let e = Model::from_model_str(&bad, &data, "softmax.toml").unwrap_err().to_string();
-    assert!(e.contains("lengths 6 and 3"), "{e}");
+    assert!(e.contains("shapes [6] and [3]"), "{e}");
 }
 
 /// Every model file next to the README (`models/*.toml` with its `.json`) loads and samples;

@@ -77,7 +77,7 @@ use std::path::Path;
 use super::dist::{Dist, DistKind};
 use super::expr::{ConstValue, Expr};
 use super::parse::{self, Rpn};
-use super::{Model, NodeKind, Var};
+use super::{Model, NodeKind, Shape, Var};
 use crate::error::{Error, Result};
 
 /// One named data entry.
@@ -235,7 +235,9 @@ impl Val {
         match self {
             Val::Num(v) => Expr::constant(v),
             Val::Expr(e) => e,
-            Val::Matrix { values, .. } => Expr::data(values),
+            // A matrix keeps its shape: a categorical's matrix of probabilities has a row per
+            // observation.
+            Val::Matrix { values, rows, cols, .. } => Expr::data(values).reshape(rows, cols),
         }
     }
 }
@@ -384,14 +386,15 @@ impl Loader {
                     v
                 }
             };
-            // `X @ B` with `B` of `cols · K` values is the `rows × K` product.
+            // `X @ B` with `B` a `cols × K` matrix, or `cols · K` values, is the `rows × K`
+            // product.
             let b = b.expr();
-            let len = super::validate::expr_shape(self.model.nodes(), &b, "`@`").map_or(cols, |s| s.len());
-            return Ok(Val::Expr(if len > cols && len.is_multiple_of(cols) {
-                Expr::from(var).matmul(b, len / cols)
-            } else {
-                Expr::from(var).matvec(b)
-            }));
+            let k = match super::validate::expr_shape(self.model.nodes(), &b, "`@`") {
+                Ok(Shape::Matrix(_, k)) => k,
+                Ok(s) if s.len() > cols && s.len().is_multiple_of(cols) => s.len() / cols,
+                _ => 1,
+            };
+            return Ok(Val::Expr(Expr::from(var).matmul(b, k)));
         }
         if matches!(a, Val::Matrix { .. }) || matches!(b, Val::Matrix { .. }) {
             return Err(self.err(at, Some(col), "a matrix can only multiply a vector (`@`)"));
@@ -412,19 +415,21 @@ impl Loader {
                 Val::Num(values[0])
             });
         }
-        let constant = |v: &Val| match v {
-            Val::Expr(e) => self.constant(e),
+        // Data evaluated here must broadcast as the model would (the evaluation itself tiles
+        // any length that divides the other).
+        let shape = |v: &Val| match v {
+            Val::Expr(e) if self.constant(e).is_some() => {
+                super::validate::expr_shape(self.model.nodes(), e, "expression").ok()
+            }
             _ => None,
         };
-        if let (Some(x), Some(y)) = (constant(&a), constant(&b))
-            && x.vector
-            && y.vector
-            && x.values.len() != y.values.len()
+        if let (Some(x), Some(y)) = (shape(&a), shape(&b))
+            && x.broadcast(y).is_none()
         {
             return Err(self.err(
                 at,
                 Some(col),
-                format!("operands of `{op}` have lengths {} and {}", x.values.len(), y.values.len()),
+                format!("operands of `{op}` have shapes {:?} and {:?}", x.dims(), y.dims()),
             ));
         }
         if let (Val::Num(x), Val::Num(y)) = (&a, &b) {

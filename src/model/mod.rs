@@ -471,9 +471,9 @@ impl Model {
         let mut m: Model = serde_json::from_str(json).map_err(|e| Error::Json(e.to_string()))?;
         m.names = name_index(&m.nodes);
         // A family written in its shared form with a matrix parameter takes its per-row form,
-        // as when the model is built (errors are left to the validation that follows).
+        // as when the model is built.
         let rows: Vec<Option<DistKind>> =
-            m.nodes.iter().map(|n| validate::per_row_kind(&m.nodes, n).ok().flatten()).collect();
+            m.nodes.iter().map(|n| validate::per_row_kind(&m.nodes, n)).collect::<Result<_>>()?;
         for (n, rows) in m.nodes.iter_mut().zip(rows) {
             if let (Some(rows), Some(dist)) = (rows, n.dist_mut()) {
                 dist.kind = rows;
@@ -486,6 +486,11 @@ impl Model {
     /// Checks the whole model: names, references, cycles, shapes, domains and data.
     pub fn validate(&self) -> Result<()> {
         validate::model(self)
+    }
+
+    /// Shape of an expression's value, when its references resolve.
+    pub(crate) fn expr_shape(&self, e: &Expr) -> Option<Shape> {
+        validate::expr_shape(&self.nodes, e, "").ok()
     }
 
     /// Number of elements of an expression's value, when its references resolve.

@@ -11,8 +11,8 @@ pub enum Shape {
     /// A vector of the given length.
     Vector(usize),
     /// A matrix of `.0` rows and `.1` columns, stored row by row: a data node
-    /// (`Model::data_matrix`), a product [`Expr::matmul`](crate::model::Expr::matmul), and
-    /// elementwise operations on them.
+    /// (`Model::data_matrix`), a product [`Expr::matmul`](crate::model::Expr::matmul), a
+    /// [`Expr::reshape`](crate::model::Expr::reshape), and elementwise operations on them.
     Matrix(usize, usize),
 }
 
@@ -50,13 +50,20 @@ impl Shape {
     }
 
     /// Broadcast of two shapes, as NumPy's: a scalar broadcasts to anything, and a vector of
-    /// `c` values to each row of an `r × c` matrix. `None` when lengths differ otherwise.
+    /// `c` values to each row of an `r × c` matrix; a vector of `r·c` values combines with the
+    /// matrix element by element, row by row. `None` when lengths differ otherwise.
     pub fn broadcast(self, other: Shape) -> Option<Shape> {
         match (self, other) {
             (Shape::Scalar, s) | (s, Shape::Scalar) => Some(s),
             (Shape::Vector(a), Shape::Vector(b)) if a == b => Some(self),
             (m @ Shape::Matrix(_, c), Shape::Vector(v)) | (Shape::Vector(v), m @ Shape::Matrix(_, c))
                 if v == c =>
+            {
+                Some(m)
+            }
+            // Row by row with a vector of as many values (the flat form of the same matrix).
+            (m @ Shape::Matrix(..), Shape::Vector(v)) | (Shape::Vector(v), m @ Shape::Matrix(..))
+                if v == m.len() =>
             {
                 Some(m)
             }

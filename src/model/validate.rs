@@ -121,7 +121,12 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
                         detail: "`matmul` needs a data matrix (Model::data_matrix) on the left".into(),
                     });
                 };
-                if *k < 2 || shapes[*b].len() != cols.saturating_mul(*k) || shapes[*b] == Shape::Scalar {
+                let fits = match shapes[*b] {
+                    Shape::Matrix(r2, c2) => r2 == cols && c2 == *k,
+                    Shape::Vector(n) => n == cols.saturating_mul(*k),
+                    Shape::Scalar => false,
+                };
+                if *k < 2 || !fits {
                     return Err(Error::ShapeMismatch {
                         node: at.to_string(),
                         detail: format!(
@@ -273,10 +278,15 @@ fn per_row_family(nodes: &[Node], node: &mut Node) -> Result<()> {
     Ok(())
 }
 
-/// The per-row form `node`'s family takes (see [`per_row_family`]), if any.
+/// The per-row form `node`'s family takes (see [`per_row_family`]; itself for a per-row
+/// family), if any, after checking that a matrix parameter has a row per observation.
 pub(crate) fn per_row_kind(nodes: &[Node], node: &Node) -> Result<Option<super::DistKind>> {
     let Some(dist) = node.dist() else { return Ok(None) };
-    let Some(rows) = dist.kind.per_row() else { return Ok(None) };
+    let rows = match dist.kind.per_row() {
+        Some(rows) => rows,
+        None if dist.kind.one_row().is_some() => dist.kind,
+        None => return Ok(None),
+    };
     let Some(param) = dist.params.first() else { return Ok(None) };
     let Shape::Matrix(r, k) = expr_shape(nodes, param, &node.name)? else { return Ok(None) };
     if let NodeKind::Observed { data, .. } = &node.kind
@@ -501,9 +511,15 @@ fn value_shape(nodes: &[Node], node: &Node, given: Option<Shape>) -> Result<Shap
     };
     for e in exprs {
         let s = expr_shape(nodes, e, &node.name)?;
-        shape = shape.broadcast(s).ok_or_else(|| Error::ShapeMismatch {
-            node: node.name.clone(),
-            detail: format!("parameter lengths {} and {} do not broadcast", shape.len(), s.len()),
+        // A family's parameters broadcast scalars only: a row over a matrix is written in the
+        // expression (`mu + row`), where it is tiled.
+        let rows =
+            |a: Shape, b: Shape| matches!((a, b), (Shape::Matrix(..), Shape::Vector(v)) if v != a.len());
+        shape = shape.broadcast(s).filter(|_| !rows(shape, s) && !rows(s, shape)).ok_or_else(|| {
+            Error::ShapeMismatch {
+                node: node.name.clone(),
+                detail: format!("parameter shapes {:?} and {:?} do not broadcast", shape.dims(), s.dims()),
+            }
         })?;
     }
     Ok(shape)
@@ -699,6 +715,16 @@ pub(crate) fn model(m: &Model) -> Result<()> {
     topological_order(&m.nodes)?;
     for n in &m.nodes {
         check_not_empty(n)?;
+        // A matrix parameter has a row per observation (`Model::set_data` may have changed
+        // either), and a family that takes rows has its per-row form.
+        if let Some(rows) = per_row_kind(&m.nodes, n)?
+            && n.dist().is_some_and(|d| d.kind != rows)
+        {
+            return Err(Error::ShapeMismatch {
+                node: n.name.clone(),
+                detail: format!("a matrix parameter takes `{}`", rows.name()),
+            });
+        }
         let shape = value_shape(&m.nodes, n, Some(n.shape))?;
         if !shape.fits(n.shape) {
             return Err(Error::ShapeMismatch {

@@ -7,7 +7,7 @@ use crate::backend::cpu::Executor;
 use crate::compile::{Compiled, PointEntry};
 use crate::error::{Error, Result};
 use crate::model::expr::ConstValue;
-use crate::model::{Expr, Transform};
+use crate::model::{Expr, Shape, Transform};
 use crate::rng::{ChainRng, Purpose};
 
 /// Maximum attempts to find a finite starting point (Stan's 100).
@@ -93,7 +93,7 @@ fn interval_bounds(
         let name = &nodes.get(i)?.name;
         let (_, v) = compiled.constrain.outputs.iter().find(|(n, _)| n == name)?;
         let values = constrain.value(&ws, *v).to_vec();
-        Some(ConstValue { vector: nodes[i].shape.dims().len() == 1, values })
+        Some(ConstValue { vector: nodes[i].shape != Shape::Scalar, values })
     };
     let eval = |x: &Expr| {
         x.eval_with(&lookup).ok_or_else(|| Error::InvalidOption {

@@ -133,7 +133,9 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
     for_each_draw(model, trace, |_, _, i, params, lookup| {
         let node = &nodes[i];
         let NodeKind::Observed { dist, value, .. } = &node.kind else { unreachable!("observed nodes only") };
-        let n = if dist.kind.is_vector() {
+        let n = if let Some(rows) = per_row_count(model, i) {
+            rows
+        } else if dist.kind.is_vector() {
             node.len()
         } else {
             params.iter().filter(|p| p.vector).map(|p| p.values.len()).max().unwrap_or(node.len())
@@ -312,6 +314,16 @@ pub(crate) fn observation_counts(model: &Model) -> Vec<(String, usize)> {
         .collect()
 }
 
+/// The rows of node `i`'s parameter when its family takes a row per observation (its matrix's
+/// rows, which `Model::set_data` may have changed since the model was built).
+fn per_row_count(model: &Model, i: usize) -> Option<usize> {
+    let dist = model.nodes()[i].dist().filter(|d| d.kind.one_row().is_some())?;
+    match model.expr_shape(dist.params.first()?)? {
+        Shape::Matrix(r, _) => Some(r),
+        _ => Some(model.nodes()[i].len()),
+    }
+}
+
 /// The pointwise log-likelihood of every observed element of `model` at every kept draw of
 /// `fit`, evaluated on the host in f64 (ArviZ's `log_likelihood` group). A vector family's
 /// value counts as one observation, except a categorical's, whose categories each count.
@@ -365,7 +377,17 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
             }
         } else if let Some(one) = dist.kind.one_row() {
             // Observation `k` with row `k` of the parameter.
-            let width = params[0].values.len() / data.len();
+            let rows = per_row_count(model, i).unwrap_or(data.len());
+            if rows != data.len() || data.is_empty() {
+                return Err(Error::ShapeMismatch {
+                    node: node.name.clone(),
+                    detail: format!(
+                        "{} observations for a parameter of {rows} rows: set the observed data too",
+                        data.len()
+                    ),
+                });
+            }
+            let width = params[0].values.len() / rows;
             for (k, (y, row)) in data.iter().zip(params[0].values.chunks(width)).enumerate() {
                 values[base + k].push(one.vec_lpdf_grad(&[std::slice::from_ref(y), row], None));
             }

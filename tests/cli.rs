@@ -339,6 +339,12 @@ fn shards_merged_equal_the_whole_run() {
             "{file}"
         );
     }
+    // The report has the whole run's summary and plots, and names the shards it joins.
+    let report = std::fs::read_to_string(merged.join("report.html")).unwrap();
+    let whole_report = std::fs::read_to_string(whole.join("report.html")).unwrap();
+    assert!(report.contains("merged from 2 directories") && report.contains("pareto_k"), "merged report");
+    let plot = |html: &str| html.find("<svg").map(|i| html[i..].split("</svg>").next().unwrap_or("").len());
+    assert_eq!(plot(&report), plot(&whole_report), "the first plot, as long as the whole run's");
     let ll = |d: &Path| files_under(&d.join("posterior.zarr/log_likelihood"));
     assert!(!ll(&whole).is_empty());
     assert!(ll(&merged) == ll(&whole), "log-likelihood bit for bit");

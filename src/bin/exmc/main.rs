@@ -57,7 +57,7 @@ enum Command {
     /// run's own data, the predictive check and LOO-PIT plots.
     Predict(PredictArgs),
     /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one,
-    /// with the whole run's trace, summary, plots, log-likelihood and PSIS-LOO.
+    /// with the whole run's trace, summary, plots, log-likelihood, PSIS-LOO and HTML report.
     Merge {
         /// The shards' run directories.
         #[arg(required = true)]
@@ -410,34 +410,7 @@ fn sample(a: &SampleArgs) -> Result<bool> {
     let elpd = likelihood.as_ref().map(|l| &l.loo);
     let summary = fit.summary();
     dir.write_summary(&summary)?;
-    let mut report = exmc::report::Report::new(format!("{name}: exmc run")).summary(&summary);
-    for (c, b) in fit.bfmi().iter().enumerate() {
-        if *b < 0.3 {
-            report = report.warning(format!(
-                "chain {c}: E-BFMI {b:.2} is below 0.3: the momentum resampling explores the energy poorly; \
-                 reparameterise or lengthen warmup"
-            ));
-        }
-    }
-    if let Some(e) = elpd {
-        let bad = e.bad_k();
-        if !bad.is_empty() {
-            report = report.warning(format!(
-                "{} of {} observations have Pareto k̂ above {:.2}: PSIS-LOO is unreliable for them",
-                bad.len(),
-                e.pareto_k.len(),
-                e.good_k
-            ));
-        }
-    }
-    for (kind, svg) in dir.write_plots(&fit.trace)? {
-        report = report.plot(kind.name(), svg);
-    }
-    if let Some(l) = likelihood.as_ref() {
-        report = report.plot("pareto_k", l.pareto_k.clone());
-    }
-    report =
-        report.source(a.model.display().to_string(), std::fs::read_to_string(&a.model).unwrap_or_default());
+    let plots = dir.write_plots(&fit.trace)?;
     let timing = &fit.timing;
     let settings: Vec<(&str, String)> = vec![
         ("model", a.model.display().to_string()),
@@ -473,10 +446,9 @@ fn sample(a: &SampleArgs) -> Result<bool> {
             if fit.measured.is_empty() { "none".into() } else { fit.measured.join(", ") },
         ),
     ];
-    for (k, v) in settings {
-        report = report.setting(k, v);
-    }
-    dir.write_report(&report.to_html())?;
+    let report =
+        run_dir::report(&format!("{name}: exmc run"), &fit, &summary, likelihood.as_ref(), plots, &a.model);
+    dir.write_report(&settings.into_iter().fold(report, |r, (k, v)| r.setting(k, v)).to_html())?;
     dir.write_run(&run_dir::RunRecord {
         exmc: env!("CARGO_PKG_VERSION").into(),
         model: absolute(&a.model),

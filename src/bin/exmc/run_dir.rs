@@ -175,6 +175,46 @@ pub struct Likelihood {
     pub pareto_k: String,
 }
 
+/// A run directory's HTML report without its settings: the summary, warnings (an E-BFMI
+/// below 0.3, Pareto k̂ above its threshold), every plot with the Pareto k̂ plot, and the
+/// model file's text.
+pub fn report(
+    title: &str,
+    fit: &Fit,
+    summary: &Summary,
+    likelihood: Option<&Likelihood>,
+    plots: Vec<(PlotKind, String)>,
+    model: &Path,
+) -> exmc::report::Report {
+    let mut report = exmc::report::Report::new(title.to_string()).summary(summary);
+    for (c, b) in fit.bfmi().iter().enumerate() {
+        if *b < 0.3 {
+            report = report.warning(format!(
+                "chain {c}: E-BFMI {b:.2} is below 0.3: the momentum resampling explores the energy poorly; \
+                 reparameterise or lengthen warmup"
+            ));
+        }
+    }
+    if let Some(e) = likelihood.map(|l| &l.loo) {
+        let bad = e.bad_k();
+        if !bad.is_empty() {
+            report = report.warning(format!(
+                "{} of {} observations have Pareto k̂ above {:.2}: PSIS-LOO is unreliable for them",
+                bad.len(),
+                e.pareto_k.len(),
+                e.good_k
+            ));
+        }
+    }
+    for (kind, svg) in plots {
+        report = report.plot(kind.name(), svg);
+    }
+    if let Some(l) = likelihood {
+        report = report.plot("pareto_k", l.pareto_k.clone());
+    }
+    report.source(model.display().to_string(), std::fs::read_to_string(model).unwrap_or_default())
+}
+
 /// `loo.json`: PSIS-LOO with non-finite numbers as `null` (JSON has no NaN).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct LooRecord {
@@ -351,9 +391,34 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
         idata = idata.log_likelihood(&l.values);
     }
     idata.write_zarr(&zarr)?;
+    let summary = fit.trace.summary();
+    dir.write_summary(&summary)?;
+    let plots = dir.write_plots(&fit.trace)?;
+    let title = format!("{}: exmc run, merged from {} directories", first.name, order.len());
+    let merged_from: Vec<String> = order.iter().map(|s| s.dir.display().to_string()).collect();
+    let settings: Vec<(&str, String)> = vec![
+        ("model", first.model.display().to_string()),
+        ("data", first.data.as_ref().map_or("none".into(), |d| d.display().to_string())),
+        ("merged from", merged_from.join(", ")),
+        ("chains", format!("{} (ids {:?})", seen.len(), seen.keys().collect::<Vec<_>>())),
+        ("warmup", first.warmup.to_string()),
+        ("draws", first.draws.to_string()),
+        ("seed", first.seed.to_string()),
+        ("adaptation", first.adaptation.clone()),
+        ("metric", first.metric.clone()),
+        ("target acceptance", first.target_accept.to_string()),
+        ("maximum tree depth", first.max_treedepth.to_string()),
+        ("divergences", fit.trace.divergences().to_string()),
+        (
+            "elpd_loo",
+            likelihood.as_ref().map_or("no observed data".into(), |l| {
+                format!("{:.2} (se {:.2}, p_loo {:.2})", l.loo.elpd, l.loo.se, l.loo.p)
+            }),
+        ),
+    ];
+    let report = report(&title, &fit, &summary, likelihood.as_ref(), plots, &first.model);
+    dir.write_report(&settings.into_iter().fold(report, |r, (k, v)| r.setting(k, v)).to_html())?;
     let trace = fit.trace;
-    dir.write_summary(&trace.summary())?;
-    dir.write_plots(&trace)?;
     dir.write_run(&RunRecord {
         chain_ids: seen.keys().copied().collect(),
         backend: order

@@ -210,6 +210,16 @@ pub fn differentiate(prog: Program) -> Program {
                 let d = b.prog.push(Op::MatVec { x: *x, v: g }, rows);
                 accumulate(&mut b, &mut adj, &active, *gv, d);
             }
+            Op::MatMulT { x, w, k } => {
+                let n = b.len(*w);
+                let d = b.prog.push(Op::MatTMul { x: *x, g, k: *k }, n);
+                accumulate(&mut b, &mut adj, &active, *w, d);
+            }
+            Op::MatTMul { x, g: gv, k } => {
+                let n = b.len(*gv);
+                let d = b.prog.push(Op::MatMulT { x: *x, w: g, k: *k }, n);
+                accumulate(&mut b, &mut adj, &active, *gv, d);
+            }
             Op::Slice { src, start } => {
                 // Its adjoint scatters into a vector of the source's length: a scatter-add
                 // whose bins are the source's positions.
@@ -349,7 +359,8 @@ fn active_values(prog: &Program) -> Vec<bool> {
             | Op::CumSum { src, .. } => active[*src],
             Op::Scan(_) | Op::ScanAdjoint(_) => i.op.reads().iter().any(|&a| active[a]),
             Op::MatVec { v, .. } => active[*v],
-            Op::MatTVec { g, .. } => active[*g],
+            Op::MatTVec { g, .. } | Op::MatTMul { g, .. } => active[*g],
+            Op::MatMulT { w, .. } => active[*w],
             Op::Binary(_, a, b) => active[*a] || active[*b],
             Op::Stack(items) => items.iter().any(|&a| active[a]),
             Op::Lpdf { args, .. }

@@ -265,29 +265,15 @@ impl Lowering<'_> {
         if la < lb { (tiled, b) } else { (a, tiled) }
     }
 
-    /// `X · B` for a data matrix `X` (`R × C`) and `B` of `C × k` values row by row: column
-    /// `j` of the product is `X` times column `j` of `B` (a gather of it), scattered into
-    /// every `k`-th element, so the backends' matrix-vector products and their gradients serve.
+    /// `X · B` for a data matrix `X` (`R × C`) and `B` of `C × k` values row by row: `B`
+    /// transposed (a gather of its `C·k` values) and `X Bᵀᵀ` in one instruction, whose rows
+    /// are contiguous dot products.
     fn matmul(&mut self, x: ValueId, b: ValueId, k: usize) -> ValueId {
         let cols = self.b.len(b) / k;
         let rows = self.b.len(x) / cols.max(1);
-        let mut out = None;
-        for j in 0..k {
-            let index = self.b.data((0..cols).map(|q| (q * k + j) as f64).collect());
-            let column = self.b.prog.push(Op::Gather { src: b, index }, cols);
-            let product = self.b.prog.push(Op::MatVec { x, v: column }, rows);
-            let (starts, perm) = crate::compile::autodiff::inverse_index(
-                &(0..rows).map(|i| (i * k + j) as f64).collect::<Vec<_>>(),
-                rows * k,
-            );
-            let (starts, perm) = (self.b.data(starts), self.b.data(perm));
-            let spread = self.b.prog.push(Op::ScatterAdd { src: product, starts, perm }, rows * k);
-            out = Some(match out {
-                Some(acc) => self.b.add(acc, spread),
-                None => spread,
-            });
-        }
-        out.expect("k ≥ 2 columns")
+        let index = self.b.data((0..k * cols).map(|e| ((e % cols) * k + e / cols) as f64).collect());
+        let w = self.b.prog.push(Op::Gather { src: b, index }, k * cols);
+        self.b.prog.push(Op::MatMulT { x, w, k }, rows * k)
     }
 
     /// Constrained value (`n` elements) and the summed log-Jacobian term (if any).

@@ -80,6 +80,26 @@ pub enum Op {
         /// The vector.
         g: ValueId,
     },
+    /// `out[i·k + j] = Σ_q x[i·c + q] w[j·c + q]` with `c = len(w) / k`: a data matrix stored
+    /// row by row times the transpose of a `k × c` matrix `w` (`X Wᵀ`, `R × k`, row by row).
+    MatMulT {
+        /// The matrix (a data value of `R · c` values).
+        x: ValueId,
+        /// The `k × c` matrix, row by row.
+        w: ValueId,
+        /// Columns of the product.
+        k: usize,
+    },
+    /// `out[j·c + q] = Σ_i g[i·k + j] x[i·c + q]` (`Gᵀ X`, `k × c`, row by row) with
+    /// `c = len(out) / k`: [`Op::MatMulT`]'s adjoint in `w`.
+    MatTMul {
+        /// The matrix (a data value of `R · c` values).
+        x: ValueId,
+        /// The `R × k` adjoint, row by row.
+        g: ValueId,
+        /// Columns of the product.
+        k: usize,
+    },
     /// Fused log density summed over the broadcast of `args` (`args[0]` is the value, the
     /// rest the parameters). When `partials[j]` is set, the same pass also writes
     /// `∂ out / ∂ args[j]` into it (summed over broadcasting when `args[j]` is a scalar).
@@ -198,6 +218,8 @@ impl Op {
             }
             Op::MatVec { x, v } => vec![*x, *v],
             Op::MatTVec { x, g } => vec![*x, *g],
+            Op::MatMulT { x, w, .. } => vec![*x, *w],
+            Op::MatTMul { x, g, .. } => vec![*x, *g],
             Op::Lpdf { args, .. }
             | Op::VecLpdf { args, .. }
             | Op::Bijector { args, .. }

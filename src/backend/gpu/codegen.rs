@@ -310,7 +310,8 @@ fn random_reads(op: &Op) -> Vec<usize> {
         | Op::CumSum { src, .. } => vec![*src],
         Op::Scan(_) | Op::ScanAdjoint(_) => op.reads(),
         Op::MatVec { v, .. } => vec![*v],
-        Op::MatTVec { g, .. } => vec![*g],
+        Op::MatTVec { g, .. } | Op::MatTMul { g, .. } => vec![*g],
+        Op::MatMulT { w, .. } => vec![*w],
         Op::VecLpdf { args, .. } | Op::Bijector { args, .. } | Op::Tril { args, .. } => args.clone(),
         _ => Vec::new(),
     }
@@ -453,7 +454,7 @@ impl Gen<'_> {
             Op::Gather { .. } | Op::ScatterAdd { .. } | Op::OneHot(..) | Op::Stack(_) | Op::Slice { .. } => {
                 self.len(out)
             }
-            Op::MatVec { .. } | Op::MatTVec { .. } => self.len(out),
+            Op::MatVec { .. } | Op::MatTVec { .. } | Op::MatMulT { .. } | Op::MatTMul { .. } => self.len(out),
             Op::Get(..) => 1,
             Op::Sum(a) => self.len(*a),
             Op::Lpdf { args, .. } => args.iter().map(|&a| self.len(a)).max().unwrap_or(1),
@@ -791,7 +792,9 @@ impl Gen<'_> {
             | Op::Stack(_)
             | Op::Slice { .. }
             | Op::MatVec { .. }
-            | Op::MatTVec { .. } => {
+            | Op::MatTVec { .. }
+            | Op::MatMulT { .. }
+            | Op::MatTMul { .. } => {
                 // One element: the element code with i = 0.
                 let code = self.element_code(&instr.op, v, "0u");
                 self.places[v] = Place::Scalar;
@@ -899,7 +902,9 @@ impl Gen<'_> {
             | Op::Stack(_)
             | Op::Slice { .. }
             | Op::MatVec { .. }
-            | Op::MatTVec { .. } => {
+            | Op::MatTVec { .. }
+            | Op::MatMulT { .. }
+            | Op::MatTMul { .. } => {
                 let code = self.element_code(&instr.op, v, "i");
                 let run = self.run.as_mut().expect("open run");
                 run.body.push(code);
@@ -956,6 +961,22 @@ impl Gen<'_> {
                 let (r, c) = (self.len(*g), self.len(v));
                 let xe = self.at_any(*x, &format!("j{v} * {c}u + {i}"));
                 let ge = self.at_any(*g, &format!("j{v}"));
+                format!(
+                    "var m{v} = real(0.0); for (var j{v} = 0u; j{v} < {r}u; j{v}++) {{ m{v} += {xe} * {ge}; }} let x{v} = m{v};"
+                )
+            }
+            Op::MatMulT { x, w, k } => {
+                let c = self.len(*w) / k;
+                let xe = self.at_any(*x, &format!("({i} / {k}u) * {c}u + j{v}"));
+                let we = self.at_any(*w, &format!("({i} % {k}u) * {c}u + j{v}"));
+                format!(
+                    "var m{v} = real(0.0); for (var j{v} = 0u; j{v} < {c}u; j{v}++) {{ m{v} += {xe} * {we}; }} let x{v} = m{v};"
+                )
+            }
+            Op::MatTMul { x, g, k } => {
+                let (c, r) = (self.len(v) / k, self.len(*g) / k);
+                let xe = self.at_any(*x, &format!("j{v} * {c}u + {i} % {c}u"));
+                let ge = self.at_any(*g, &format!("j{v} * {k}u + {i} / {c}u"));
                 format!(
                     "var m{v} = real(0.0); for (var j{v} = 0u; j{v} < {r}u; j{v}++) {{ m{v} += {xe} * {ge}; }} let x{v} = m{v};"
                 )

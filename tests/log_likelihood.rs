@@ -149,6 +149,20 @@ fn softmax_regression_rows_by_hand() {
         }
         other => panic!("expected ShapeMismatch, got {:?}", other.map(|l| l.nodes)),
     }
+    // An elementwise family whose covariate was shortened: an error, not a panic.
+    let mut m = Model::new();
+    let x = m.data("x", vec![0.1, 0.5, 0.9]).unwrap();
+    let b = m.rv("b", Normal::new(0, 1)).unwrap();
+    m.observe("z", Normal::new(b * x, 1), &[0.2, 0.4, 1.1]).unwrap();
+    let fit = Sampler::new(&m).chains(1).warmup(100).draws(20).seed(2).progress(false).run().unwrap();
+    m.set_data("x", vec![0.3, 0.7]).unwrap();
+    match log_likelihood(&m, &fit) {
+        Err(Error::ShapeMismatch { node, detail }) => {
+            assert!(node == "z" && detail.contains("2 values for 3"), "{detail}")
+        }
+        other => panic!("expected ShapeMismatch, got {:?}", other.map(|l| l.nodes)),
+    }
+    assert_eq!(posterior_predictive(&m, &fit, 1).unwrap().draws("z").unwrap().shape(), vec![1, 20, 2]);
 }
 
 /// Kolmogorov–Smirnov distance of values from the uniform distribution on [0, 1].

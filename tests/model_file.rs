@@ -279,6 +279,9 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
     // A data matrix of probabilities: a row per observation, as in Rust.
     let probs = vec![0.2, 0.3, 0.5, 0.6, 0.2, 0.2, 0.1, 0.8, 0.1, 0.3, 0.3, 0.4];
     data.insert("P", DataValue::Matrix { rows: 4, cols: 3, values: probs.clone() });
+    data.insert("B1", DataValue::Matrix { rows: 2, cols: 1, values: vec![0.5, -1.0] });
+    data.insert("q_flat", DataValue::Vector { values: probs.clone(), integer: false });
+    data.insert("t_obs", DataValue::Vector { values: vec![0.1, 0.2, -0.3, 0.4], integer: false });
     let text = r#"
         [rv.alpha]
         dist = "normal"
@@ -314,7 +317,22 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
         dist = "categorical"
         p = "P"
         data = "choice"
+
+        [observe.u]
+        dist = "categorical"
+        p = "Q"
+        data = "choice"
+
+        [observe.t]
+        dist = "normal"
+        mu = "X @ B1"
+        sigma = 1
+        data = "t_obs"
     "#;
+    // Transformed data keep a matrix's shape; a one-column matrix on the right of `@` is a
+    // vector of its rows.
+    let text = format!("[transformed_data]\nQ = \"reshape(q_flat, 4, 3)\"\n{text}");
+    let text = text.as_str();
     let file = Model::from_model_str(text, &data, "softmax.toml").unwrap();
     let kinds: Vec<DistKind> = file.nodes().iter().filter_map(|n| n.dist()).map(|d| d.kind).collect();
     assert!(kinds.contains(&DistKind::CategoricalLogitRows) && kinds.contains(&DistKind::CategoricalRows));
@@ -329,7 +347,9 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
     m.observe("y", Categorical::logit(eta), &[2.0, 0.0, 1.0, 2.0]).unwrap();
     let rows = m.int_data("rows", &[0, 1, 2, 3, 4, 5, 3, 4, 5, 0, 1, 2]).unwrap();
     m.observe("z", Categorical::new(p.at(rows).reshape(4, 3)), &[2.0, 0.0, 1.0, 2.0]).unwrap();
-    m.observe("v", Categorical::new(Expr::data(probs).reshape(4, 3)), &[2.0, 0.0, 1.0, 2.0]).unwrap();
+    m.observe("v", Categorical::new(Expr::data(probs.clone()).reshape(4, 3)), &[2.0, 0.0, 1.0, 2.0]).unwrap();
+    m.observe("u", Categorical::new(Expr::data(probs).reshape(4, 3)), &[2.0, 0.0, 1.0, 2.0]).unwrap();
+    m.observe("t", Normal::new(x.matvec(vec![0.5, -1.0]), 1), &[0.1, 0.2, -0.3, 0.4]).unwrap();
     same_density(&file, &m, false);
     // A `beta` whose length is not a whole number of rows of X's columns is named.
     let bad = text.replace(
@@ -345,7 +365,7 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
     // Vectors of different lengths do not broadcast, even where one divides the other.
     data.insert("six", DataValue::Vector { values: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], integer: false });
     data.insert("three", DataValue::Vector { values: vec![1.0, 2.0, 3.0], integer: false });
-    let bad = format!("[transformed_data]\nw = \"six + three\"\n{text}");
+    let bad = text.replacen("[transformed_data]\n", "[transformed_data]\nw = \"six + three\"\n", 1);
     let e = Model::from_model_str(&bad, &data, "softmax.toml").unwrap_err().to_string();
     assert!(e.contains("shapes [6] and [3]"), "{e}");
 }

@@ -294,6 +294,18 @@ impl Loader {
         if let Some((_, e)) = self.locals.iter().find(|(n, _)| n == name) {
             return Ok(Val::Expr(e.clone()));
         }
+        // A data matrix stays a matrix after its first product made it a node (`X @ a` and
+        // `X @ b` in one file).
+        if let (Some(_), Some(DataValue::Matrix { rows, cols, values })) =
+            (self.vars.get(name), self.data.get(name))
+        {
+            return Ok(Val::Matrix {
+                name: Some(name.to_string()),
+                rows: *rows,
+                cols: *cols,
+                values: values.clone(),
+            });
+        }
         if let Some(v) = self.vars.get(name) {
             return Ok(Val::Expr(Expr::from(*v)));
         }
@@ -339,7 +351,11 @@ impl Loader {
                     Val::Num(v) => Val::Num(-v),
                     Val::Expr(e) => Val::Expr(-e),
                     Val::Matrix { .. } => {
-                        return Err(self.err(at, Some(col), "a matrix can only multiply a vector (`@`)"));
+                        return Err(self.err(
+                            at,
+                            Some(col),
+                            "a data matrix is read here only through `@` (`X @ beta`)",
+                        ));
                     }
                 },
                 Rpn::Bin(op) => {
@@ -397,7 +413,7 @@ impl Loader {
             return Ok(Val::Expr(Expr::from(var).matmul(b, k)));
         }
         if matches!(a, Val::Matrix { .. }) || matches!(b, Val::Matrix { .. }) {
-            return Err(self.err(at, Some(col), "a matrix can only multiply a vector (`@`)"));
+            return Err(self.err(at, Some(col), "a data matrix is read here only through `@` (`X @ beta`)"));
         }
         if op == '=' {
             // `==` compares data: 1 where equal, 0 elsewhere.
@@ -1098,9 +1114,14 @@ impl Model {
             if c.values.iter().any(|x| !x.is_finite()) {
                 return Err(file_error(file, name, "", None, "transformed data must be finite"));
             }
+            let shape = super::validate::expr_shape(loader.model.nodes(), &e, name).ok();
             data.insert(
                 name,
-                if c.vector { DataValue::vector(c.values) } else { DataValue::Scalar(c.values[0]) },
+                match shape {
+                    Some(Shape::Matrix(rows, cols)) => DataValue::Matrix { rows, cols, values: c.values },
+                    _ if c.vector => DataValue::vector(c.values),
+                    _ => DataValue::Scalar(c.values[0]),
+                },
             );
         }
         // Nodes, ordered by what they read.

@@ -75,8 +75,10 @@ impl Shape {
     /// Whether a value of this shape fits a node of shape `node`: it broadcasts to it, or it is
     /// a matrix whose rows, in order, are the node's values.
     pub fn fits(self, node: Shape) -> bool {
+        let row_over_matrix =
+            matches!((self, node), (Shape::Vector(v), Shape::Matrix(..)) if v != node.len());
         self == node
-            || self.broadcast(node) == Some(node)
+            || (self.broadcast(node) == Some(node) && !row_over_matrix)
             || (matches!(self, Shape::Matrix(..))
                 && matches!(node, Shape::Vector(_))
                 && self.len() == node.len())

@@ -103,7 +103,7 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
                         detail: "`matvec` needs a data matrix (Model::data_matrix) on the left".into(),
                     });
                 };
-                if shapes[*v].len() != cols || matches!(shapes[*v], Shape::Matrix(..)) {
+                if shapes[*v].len() != cols || matches!(shapes[*v], Shape::Matrix(_, c) if c != 1) {
                     return Err(Error::ShapeMismatch {
                         node: at.to_string(),
                         detail: format!(
@@ -131,9 +131,9 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
                         node: at.to_string(),
                         detail: format!(
                             "a {rows} × {cols} matrix times a {cols} × {k} matrix needs {} values \
-                             (k ≥ 2), not {}",
+                             (k ≥ 2), not a value of shape {:?}",
                             cols.saturating_mul(*k),
-                            shapes[*b].len()
+                            shapes[*b].dims()
                         ),
                     });
                 }
@@ -200,7 +200,8 @@ fn scan_shape(nodes: &[Node], scan: &super::expr::ScanExpr, shapes: &[Shape], at
     let state = vector_or_scalar(shapes[init], at)?;
     let mut slices = Vec::with_capacity(seqs.len());
     for (k, &q) in seqs.iter().enumerate() {
-        let len = vector_or_scalar(shapes[q], at)?.len();
+        // A matrix is a sequence of its rows' values, in order.
+        let len = shapes[q].len();
         if !len.is_multiple_of(steps) {
             return Err(bad(format!(
                 "sequence {k} of a recurrence has {len} values, not a multiple of its {steps} steps (a lag or window longer than the series?)"

@@ -140,6 +140,9 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
         } else {
             params.iter().filter(|p| p.vector).map(|p| p.values.len()).max().unwrap_or(node.len())
         };
+        if !dist.kind.is_vector() {
+            elementwise_lengths(&node.name, params, n)?;
+        }
         let mut out = draw_from(dist.kind, params, n, &mut rng);
         if let Some(v) = value {
             out = transformed(&node.name, v, out, lookup)?.values;
@@ -314,6 +317,21 @@ pub(crate) fn observation_counts(model: &Model) -> Vec<(String, usize)> {
         .collect()
 }
 
+/// Every vector parameter of an elementwise family has `n` values (`Model::set_data` may have
+/// changed some and not others).
+fn elementwise_lengths(node: &str, params: &[ConstValue], n: usize) -> Result<()> {
+    match params.iter().find(|p| p.vector && p.values.len() != n && p.values.len() != 1) {
+        Some(p) => Err(Error::ShapeMismatch {
+            node: node.to_string(),
+            detail: format!(
+                "a parameter has {} values for {n} observations: set the data to match",
+                p.values.len()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The rows of node `i`'s parameter when its family takes a row per observation (its matrix's
 /// rows, which `Model::set_data` may have changed since the model was built).
 fn per_row_count(model: &Model, i: usize) -> Option<usize> {
@@ -369,6 +387,7 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
                 Some(v) => inverse_at(&node.name, v, data, lookup)?,
                 None => (ConstValue { values: data.clone(), vector: true }, None),
             };
+            elementwise_lengths(&node.name, params, data.len())?;
             let mut p = vec![0.0; params.len()];
             for k in 0..data.len() {
                 p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(k));
@@ -388,6 +407,12 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
                 });
             }
             let width = params[0].values.len() / rows;
+            if width == 0 || width * rows != params[0].values.len() {
+                return Err(Error::ShapeMismatch {
+                    node: node.name.clone(),
+                    detail: format!("{} parameter values are not {rows} rows", params[0].values.len()),
+                });
+            }
             for (k, (y, row)) in data.iter().zip(params[0].values.chunks(width)).enumerate() {
                 values[base + k].push(one.vec_lpdf_grad(&[std::slice::from_ref(y), row], None));
             }

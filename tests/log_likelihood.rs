@@ -163,6 +163,9 @@ fn softmax_regression_rows_by_hand() {
         other => panic!("expected ShapeMismatch, got {:?}", other.map(|l| l.nodes)),
     }
     assert_eq!(posterior_predictive(&m, &fit, 1).unwrap().draws("z").unwrap().shape(), vec![1, 20, 2]);
+    // Shortened to one value: still an error.
+    m.set_data("x", vec![0.3]).unwrap();
+    assert!(matches!(log_likelihood(&m, &fit), Err(Error::ShapeMismatch { .. })));
 }
 
 /// Kolmogorov–Smirnov distance of values from the uniform distribution on [0, 1].

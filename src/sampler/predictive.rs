@@ -318,9 +318,9 @@ pub(crate) fn observation_counts(model: &Model) -> Vec<(String, usize)> {
 }
 
 /// Every vector parameter of an elementwise family has `n` values (`Model::set_data` may have
-/// changed some and not others).
+/// changed some and not others; a vector of one value does not broadcast).
 fn elementwise_lengths(node: &str, params: &[ConstValue], n: usize) -> Result<()> {
-    match params.iter().find(|p| p.vector && p.values.len() != n && p.values.len() != 1) {
+    match params.iter().find(|p| p.vector && p.values.len() != n) {
         Some(p) => Err(Error::ShapeMismatch {
             node: node.to_string(),
             detail: format!(

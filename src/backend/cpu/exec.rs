@@ -736,9 +736,6 @@ fn gather_sum(src: &[f64], idx: &[u32]) -> f64 {
     (s[0] + s[1]) + (s[2] + s[3]) + tail
 }
 
-/// `Σ aᵢbᵢ` with four independent accumulators (pipelined and vectorised; a single running sum
-/// waits one add latency per element).
-#[inline]
 /// `X Wᵀ` ([`Op::MatMulT`]): each row of `X` (`c` values) dotted with each of the `k` rows of
 /// `W`, compiled for AVX-512 and AVX2 besides the baseline with [`dot`]'s summation order (no
 /// fused multiply-adds: every target gives the same bits).
@@ -764,6 +761,9 @@ fn mat_t_mul(out: &mut [f64], x: &[f64], g: &[f64], c: usize, k: usize) {
     }
 }
 
+/// `Σ aᵢbᵢ` with four independent accumulators (pipelined and vectorised; a single running sum
+/// waits one add latency per element). Always inlined, so that the multiversioned callers
+/// compile it for their targets.
 #[inline(always)]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));

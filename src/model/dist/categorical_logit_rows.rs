@@ -15,7 +15,8 @@ use super::{Domain, Support};
 ///
 /// [`Categorical::logit`](super::Categorical::logit) builds it when the logits are a matrix of
 /// one row per observation, such as `alpha + x.matmul(beta, k)`; in a model file,
-/// `categorical_logit(alpha + x @ beta)` with `beta` a `C × K` parameter does the same.
+/// `dist = "categorical"` with `logits = "alpha + X @ beta"` (`beta` of `C·K` values) does the
+/// same.
 ///
 /// `log p(y) = Σᵢ [l[i, yᵢ] − ln Σₖ exp(l[i, k])]`.
 ///

@@ -12,8 +12,8 @@ use super::{Domain, Support};
 /// Observed only.
 ///
 /// [`Categorical::new`](super::Categorical::new) builds it when `p` is a matrix of one row
-/// per observation (such as `w.matmul(b, k)` or `alpha + x.matmul(beta, k)`); in a model file,
-/// `categorical(p)` does the same.
+/// per observation (such as each observation's group's row, `p.at(rows).reshape(n, k)`); in a
+/// model file, `dist = "categorical"` with `p` a matrix does the same.
 ///
 /// `log p(y) = Σᵢ [ln p[i, yᵢ] − ln Σₖ p[i, k]]`.
 #[derive(Clone, Copy, Debug)]

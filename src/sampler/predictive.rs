@@ -130,10 +130,11 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
     let mut rng = StdRng::seed_from_u64(seed);
     let observed: Vec<usize> = observed_nodes(model).map(|(i, _)| i).collect();
     let mut outs: Vec<Option<TraceVar>> = vec![None; observed.len()];
+    let row_counts = per_row_counts(model);
     for_each_draw(model, trace, |_, _, i, params, lookup| {
         let node = &nodes[i];
         let NodeKind::Observed { dist, value, .. } = &node.kind else { unreachable!("observed nodes only") };
-        let n = if let Some(rows) = per_row_count(model, i) {
+        let n = if let Some(rows) = row_counts[i] {
             rows
         } else if dist.kind.is_vector() {
             node.len()
@@ -332,14 +333,18 @@ fn elementwise_lengths(node: &str, params: &[ConstValue], n: usize) -> Result<()
     }
 }
 
-/// The rows of node `i`'s parameter when its family takes a row per observation (its matrix's
-/// rows, which `Model::set_data` may have changed since the model was built).
-fn per_row_count(model: &Model, i: usize) -> Option<usize> {
-    let dist = model.nodes()[i].dist().filter(|d| d.kind.one_row().is_some())?;
-    match model.expr_shape(dist.params.first()?)? {
-        Shape::Matrix(r, _) => Some(r),
-        _ => Some(model.nodes()[i].len()),
-    }
+/// Per node, the rows of its parameter when its family takes a row per observation (its
+/// matrix's rows, which `Model::set_data` may have changed since the model was built): worked
+/// out once per call, not at every draw.
+fn per_row_counts(model: &Model) -> Vec<Option<usize>> {
+    let rows = |node: &crate::model::Node| {
+        let dist = node.dist().filter(|d| d.kind.one_row().is_some())?;
+        match model.expr_shape(dist.params.first()?)? {
+            Shape::Matrix(r, _) => Some(r),
+            _ => Some(node.len()),
+        }
+    };
+    model.nodes().iter().map(rows).collect()
 }
 
 /// The pointwise log-likelihood of every observed element of `model` at every kept draw of
@@ -366,6 +371,7 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
     let total_draws = trace.chains * trace.draws;
     let names = observation_counts(model);
     // First observation of each observed node.
+    let row_counts = per_row_counts(model);
     let mut first: Vec<Option<usize>> = vec![None; nodes.len()];
     let mut at = 0;
     for ((i, _), (_, count)) in observed_nodes(model).zip(&names) {
@@ -396,7 +402,7 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
             }
         } else if let Some(one) = dist.kind.one_row() {
             // Observation `k` with row `k` of the parameter.
-            let rows = per_row_count(model, i).unwrap_or(data.len());
+            let rows = row_counts[i].unwrap_or(data.len());
             if rows != data.len() || data.is_empty() {
                 return Err(Error::ShapeMismatch {
                     node: node.name.clone(),

@@ -51,6 +51,12 @@ fn model(student: bool) -> Result<Model> {
         m.observe("y", Normal::new(mean, sigma), &y)?;
     }
     m.deterministic("spread", sigma * 2.0)?;
+    // A matrix (2 × 3, row by row): Stan's `gaps.2.3` columns, ArviZ's two dims.
+    let pairs = m.int_data("pairs", &[0, 1, 2, 0, 1, 2])?;
+    m.deterministic(
+        "gaps",
+        ((a.at(pairs) - mu) * Expr::data(vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0])).reshape(2, 3),
+    )?;
     Ok(m)
 }
 

@@ -25,7 +25,7 @@ fn main() -> Result<()> {
     let mut m = Model::new();
     let x = m.data_matrix("x", n, c, floats(&o["x"]))?;
     let alpha = m.rv_vec("alpha", Normal::new(0, 2), k)?;
-    let beta = m.rv_vec("beta", Normal::new(0, 1), c * k)?;
+    let beta = m.rv_matrix("beta", Normal::new(0, 1), c, k)?;
     m.observe("y", Categorical::logit(alpha + x.matmul(beta, k)), &floats(&o["y"]))?;
     let chains = args::arg("--chains", 4usize);
     let start = std::time::Instant::now();
@@ -37,16 +37,11 @@ fn main() -> Result<()> {
     println!("{:<10} {:>9} {:>9} {:>9} {:>9}", "", "mean", "PyMC", "sd", "PyMC sd");
     for name in ["alpha", "beta"] {
         let (mean, sd) = (floats(&o["posterior"][name]["mean"]), floats(&o["posterior"][name]["sd"]));
+        let var = fit.trace.var(name).expect("traced");
         for (e, (pm, ps)) in mean.iter().zip(&sd).enumerate() {
-            let row = summary.get(&format!("{name}[{e}]")).expect("summary row");
-            println!(
-                "{:<10} {:>9.3} {:>9.3} {:>9.3} {:>9.3}",
-                format!("{name}[{e}]"),
-                row.mean,
-                pm,
-                row.sd,
-                ps
-            );
+            let label = var.element_name(e);
+            let row = summary.get(&label).expect("summary row");
+            println!("{:<10} {:>9.3} {:>9.3} {:>9.3} {:>9.3}", label, row.mean, pm, row.sd, ps);
         }
     }
     let ess = summary.rows.iter().map(|r| r.ess_bulk).fold(f64::INFINITY, f64::min);

@@ -239,7 +239,9 @@ fn vector_families_in_files_match_the_rust_form() {
     same_density(&file, &m, true);
     // And it samples.
     let f = fit(&file);
-    assert!(f.summary().get("p[2]").is_some() && f.summary().get("corr[2]").is_some());
+    // An LKJ factor is an `n × n` matrix (ArviZ's `corr[1, 0]`), and so is the scaled factor.
+    assert!(f.summary().get("p[2]").is_some() && f.summary().get("corr[1, 0]").is_some());
+    assert_eq!(f.trace.var("chol").unwrap().shape, [2, 2]);
 }
 
 /// The file's model and the Rust form have the same free elements, log density and gradient
@@ -368,6 +370,73 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
     let bad = text.replacen("[transformed_data]\n", "[transformed_data]\nw = \"six + three\"\n", 1);
     let e = Model::from_model_str(&bad, &data, "softmax.toml").unwrap_err().to_string();
     assert!(e.contains("shapes [6] and [3]"), "{e}");
+}
+
+/// `shape = [rows, cols]` makes a matrix (PyMC's `shape=(2, 3)`): the softmax regression of
+/// `models/` equals the Rust form with `Model::rv_matrix`, its trace keeps both dimensions and
+/// names elements `beta[1, 2]`, and dimensions may be data scalars. A shape that is not one or
+/// two dimensions ≥ 1, and a matrix the wrong way round for `X @ beta`, are errors naming the
+/// node and the field.
+#[test]
+fn matrix_shaped_variables_in_a_file() {
+    let path = format!("{DIR}/softmax_regression.toml");
+    let data_path = format!("{DIR}/softmax_regression.json");
+    let file = Model::from_files(&path, Some(data_path.as_ref())).unwrap();
+    let data: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&data_path).unwrap()).unwrap();
+    let x: Vec<f64> = data["X"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().clone())
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let y: Vec<f64> = data["choice"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let mut m = Model::new();
+    let alpha = m.rv_vec("alpha", Normal::new(0, 2), 3).unwrap();
+    let beta = m.rv_matrix("beta", Normal::new(0, 1), 2, 3).unwrap();
+    let xm = m.data_matrix("X", y.len(), 2, x).unwrap();
+    m.observe("y", Categorical::logit(alpha + xm.matmul(beta, 3)), &y).unwrap();
+    same_density(&file, &m, true);
+    let beta_node = file.nodes().iter().find(|n| n.name == "beta").unwrap();
+    assert_eq!(beta_node.shape, Shape::Matrix(2, 3));
+    let f = Sampler::new(&file).chains(2).warmup(200).draws(100).seed(5).progress(false).run().unwrap();
+    assert_eq!(f.trace.var("beta").unwrap().shape, [2, 3]);
+    let names: Vec<String> = f.summary().rows.iter().map(|r| r.name.clone()).collect();
+    assert!(
+        names.contains(&"beta[1, 2]".to_string()) && !names.contains(&"beta[5]".to_string()),
+        "{names:?}"
+    );
+    // Data scalars as dimensions.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let with_data = text.replace("shape = [2, 3]", "shape = [\"C\", \"K\"]") + "\n[data]\nC = 2\nK = 3\n";
+    let from_data = Model::from_model_str(
+        &with_data,
+        &DataSet::from_json(&std::fs::read_to_string(&data_path).unwrap(), "s.json").unwrap(),
+        "s.toml",
+    )
+    .unwrap();
+    same_density(&from_data, &m, true);
+    for (shape, want) in [
+        ("[2]", "two dimensions, not 1"),
+        ("[2, 3, 1]", "two dimensions, not 3"),
+        ("[0, 3]", "expected a number ≥ 1"),
+        ("[2, \"nope\"]", "`nope` is not a whole-number data scalar"),
+        ("[3, 2]", "a 240 × 2 matrix times a 2 × 2 matrix"),
+    ] {
+        let bad = text.replace("shape = [2, 3]", &format!("shape = {shape}"));
+        let e = Model::from_model_str(
+            &bad,
+            &DataSet::from_json(&std::fs::read_to_string(&data_path).unwrap(), "s.json").unwrap(),
+            "s.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("s.toml") && e.contains(want), "{shape}: {e}");
+        if !shape.starts_with("[3") {
+            assert!(e.contains("beta") && e.contains("shape"), "{shape}: {e}");
+        }
+    }
 }
 
 /// Every model file next to the README (`models/*.toml` with its `.json`) loads and samples;

@@ -46,3 +46,24 @@ fn softmax_regression_round_trips() {
     let shared = json.replace("categorical_logit_rows", "categorical_logit");
     assert_eq!(Model::from_json(&shared).unwrap().to_json().unwrap(), json);
 }
+
+/// A free matrix (`rv_matrix`) and an LKJ factor keep their `n × k` shapes through JSON, and a
+/// stored shape whose size disagrees with the family's is refused, naming the node.
+#[test]
+fn matrix_shaped_variables_round_trip() {
+    let mut m = Model::new();
+    let x = m.data_matrix("x", 3, 2, vec![1.0, 0.5, 1.0, -1.2, 1.0, 0.3]).unwrap();
+    let beta = m.rv_matrix("beta", Normal::new(0, 1), 2, 3).unwrap();
+    m.rv("L", LkjCholesky::new(3, 2.0)).unwrap();
+    m.observe("y", Categorical::logit(x.matmul(beta, 3)), &[2.0, 0.0, 1.0]).unwrap();
+    let json = m.to_json().unwrap();
+    let back = Model::from_json(&json).unwrap();
+    assert_eq!(back, m);
+    let shapes: Vec<Shape> = back.nodes().iter().map(|n| n.shape).collect();
+    assert_eq!(shapes[1..3], [Shape::Matrix(2, 3), Shape::Matrix(3, 3)]);
+    let compact: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut bad = compact.clone();
+    bad["nodes"][2]["shape"] = serde_json::json!({ "matrix": [2, 2] });
+    let e = Model::from_json(&bad.to_string()).unwrap_err().to_string();
+    assert!(e.contains("`L`") && e.contains("lkj_cholesky needs 9"), "{e}");
+}

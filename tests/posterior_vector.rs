@@ -132,13 +132,16 @@ fn softmax_regression_matches_pymc() {
     let mut m = Model::new();
     let x = m.data_matrix("x", o.n, o.c, o.x.clone()).unwrap();
     let alpha = m.rv_vec("alpha", Normal::new(0, 2), o.k).unwrap();
-    let beta = m.rv_vec("beta", Normal::new(0, 1), o.c * o.k).unwrap();
+    // PyMC's `shape=(c, k)`: the trace keeps both dimensions.
+    let beta = m.rv_matrix("beta", Normal::new(0, 1), o.c, o.k).unwrap();
     m.observe("y", Categorical::logit(alpha + x.matmul(beta, o.k)), &o.y).unwrap();
     assert_eq!(m.nodes()[3].dist().unwrap().kind, DistKind::CategoricalLogitRows);
     // The CPU backend only: on lavapipe, four chains' serial loops over 240 rows take minutes.
     // gpu_conformance checks the WGSL density and gradient on the same form.
     {
         let fit = run(&m, BackendChoice::Cpu, 33);
+        assert_eq!(fit.trace.var("beta").unwrap().shape, [o.c, o.k]);
+        assert!(fit.summary().get("beta[1, 2]").is_some());
         for name in ["alpha", "beta"] {
             let r = &o.posterior[name];
             for e in 0..r.mean.len() {

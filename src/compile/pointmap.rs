@@ -47,9 +47,15 @@ impl PointMap {
             match e.shape {
                 Shape::Scalar if e.len == 1 => names.push(format!("{}{suffix}", e.name)),
                 Shape::Scalar => names.extend((0..e.len).map(|i| format!("{}{suffix}[{i}]", e.name))),
-                Shape::Vector(_) | Shape::Matrix(..) => {
+                Shape::Vector(_) => names.extend((0..e.len).map(|i| format!("{}{suffix}[{i}]", e.name))),
+                // A bijector's unconstrained vector can be shorter than the matrix: flat then.
+                Shape::Matrix(..) if e.len != e.shape.len() => {
                     names.extend((0..e.len).map(|i| format!("{}{suffix}[{i}]", e.name)))
                 }
+                Shape::Matrix(..) => names.extend(
+                    (0..e.len)
+                        .map(|i| format!("{}{suffix}[{}]", e.name, Shape::index_label(&e.shape.dims(), i))),
+                ),
             }
         }
         names

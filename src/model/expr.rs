@@ -706,12 +706,14 @@ impl Expr {
         (self * y.into()).sum()
     }
     /// `x[index]` elementwise (PyMC's `a[county]`): `index` is integer data — a node made by
-    /// `Model::int_data`, or a vector of whole numbers — each in `0..len(x)`. The gradient is
-    /// a scatter-add.
+    /// `Model::int_data`, or a vector of whole numbers — each in `0..len(x)`. A matrix is read
+    /// by position row by row (element `(i, j)` of an `r × c` matrix is `i·c + j`). The
+    /// gradient is a scatter-add.
     pub fn at(self, index: impl Into<Expr>) -> Expr {
         Expr::combine(self, index.into(), ExprNode::Gather)
     }
-    /// Element `k` of a vector (a scalar).
+    /// Element `k` of a vector (a scalar); of a matrix, by position row by row (element
+    /// `(i, j)` of an `r × c` matrix is `k = i·c + j`).
     pub fn get(self, k: usize) -> Expr {
         self.push(|root| ExprNode::Get(root, k))
     }

@@ -28,8 +28,9 @@
 //! Sections (any order; nodes are ordered by what they read):
 //! - `[rv.NAME]`: a free variable. `dist` names the family (`"normal"`, `"HalfCauchy"`); every
 //!   other key is a parameter by its name: a number, an array (data) or an expression string;
-//!   `shape` (a number or a data scalar) makes a vector; `labels` names a data array of strings
-//!   labelling its elements.
+//!   `shape` (a number or a data scalar) makes a vector, and `shape = [rows, cols]` a matrix
+//!   (elements named `beta[1, 2]`); `labels` names a data array of strings labelling its
+//!   elements.
 //! - `[observe.NAME]`: a likelihood, with `data` naming its observations. The logit and log
 //!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`;
 //!   `dist = "mv_normal"` takes `mu` and `chol` (a Cholesky factor) or `cov` (a data
@@ -37,9 +38,9 @@
 //!   1]`, `dist = "lkj_cholesky"` with `n = 3` and `eta = 2` (a factor of `n × n` values, row by
 //!   row), `dist = "categorical"` with `p` or `logits`: a vector shared by every observation,
 //!   or a matrix of one row per observation (softmax regression: `logits = "alpha + X @
-//!   beta"`, where `X @ beta` with `beta` of `cols · K` values is the `rows × K` product and a
-//!   row of `K` values broadcasts over its rows; `reshape(v, rows, cols)` reads a vector as a
-//!   matrix).
+//!   beta"`, where `X @ beta` with `beta` of shape `[cols, K]` (or `cols · K` values) is the
+//!   `rows × K` product and a row of `K` values broadcasts over its rows; `reshape(v, rows,
+//!   cols)` reads a vector as a matrix).
 //!   `value = "a + b * x"` observes a function of the draw `x` (named by `draw`, default `x`)
 //!   instead of the draw itself: affine steps, `exp` and `log` in any composition, whose
 //!   log-Jacobian is added ([`Model::observe_transformed`]).
@@ -66,9 +67,11 @@
 //! variance dot pow stack tril_mul` (`cumsum(x)`: running sums, `diff(x)`: first differences,
 //! one fewer; `tril_mul(L, z)`: a lower-triangular factor times each row of `z`), and for
 //! data `slice(v, from, to)`, `cols(X, from, to)` (0-based, `to` excluded), `center(X)` (columns
-//! minus their means) and `a == b` (1 where equal); `x[2]` is an element (0-based),
-//! `a[county]` a gather at integer data (an index expression over data is evaluated when the
-//! file is loaded: `a[county - 1]` for 1-based data), `X @ beta` a data matrix times a vector.
+//! minus their means) and `a == b` (1 where equal); `x[2]` is an element (0-based), `L[1, 0]`
+//! an element of a matrix (with data vectors `i` and `j`, `L[i, j]` reads each pair, as
+//! NumPy's), `a[county]` a gather at integer data (an index expression over data is evaluated
+//! when the file is loaded: `a[county - 1]` for 1-based data), `X @ beta` a data matrix times a
+//! vector or matrix.
 //! Every error names the file, the node, the field and, within an expression, the column.
 
 use std::collections::{BTreeMap, HashMap};
@@ -363,10 +366,13 @@ impl Loader {
                     let a = stack.pop().ok_or_else(|| missing(self))?;
                     self.binary(op, a, b, at, col)?
                 }
-                Rpn::Index => {
-                    let index = stack.pop().ok_or_else(|| missing(self))?;
+                Rpn::Index(n) => {
+                    if stack.len() < n + 1 {
+                        return Err(missing(self));
+                    }
+                    let indices = stack.split_off(stack.len() - n);
                     let a = stack.pop().ok_or_else(|| missing(self))?;
-                    self.index(a, index, at, col)?
+                    self.index(a, indices, at, col)?
                 }
                 Rpn::Call(f, n) => {
                     if stack.len() < n {
@@ -470,8 +476,21 @@ impl Loader {
         }))
     }
 
-    fn index(&self, a: Val, index: Val, at: At<'_>, col: usize) -> Result<Val> {
+    fn index(&self, a: Val, mut indices: Vec<Val>, at: At<'_>, col: usize) -> Result<Val> {
         let Val::Expr(a) = a else { return Err(self.err(at, Some(col), "only vectors can be indexed")) };
+        let shape = super::validate::expr_shape(self.model.nodes(), &a, "expression").ok();
+        let index = match (shape, indices.len()) {
+            (Some(Shape::Matrix(rows, cols)), 2) => self.matrix_index(rows, cols, indices, at, col)?,
+            (Some(Shape::Matrix(rows, cols)), _) => {
+                return Err(self.err(
+                    at,
+                    Some(col),
+                    format!("a {rows} × {cols} matrix is indexed by row and column: `m[i, j]`"),
+                ));
+            }
+            (_, 1) => indices.pop().expect("one index"),
+            (_, n) => return Err(self.err(at, Some(col), format!("{n} indices of a vector"))),
+        };
         match index {
             Val::Num(k) if k >= 0.0 && k.fract() == 0.0 => Ok(Val::Expr(a.get(k as usize))),
             Val::Num(k) => Err(self.err(at, Some(col), format!("index {k} is not a whole number ≥ 0"))),
@@ -484,6 +503,44 @@ impl Loader {
             },
             Val::Matrix { .. } => Err(self.err(at, Some(col), "a matrix cannot be an index")),
         }
+    }
+
+    /// `m[i, j]` of an `rows × cols` matrix as a position row by row (`i·cols + j`): numbers
+    /// or data (NumPy's pairs: `m[i, j]` with vectors `i` and `j` of one length, or one of them
+    /// a number, reads `m[i[k], j[k]]` for each `k`).
+    fn matrix_index(
+        &self,
+        rows: usize,
+        cols: usize,
+        indices: Vec<Val>,
+        at: At<'_>,
+        col: usize,
+    ) -> Result<Val> {
+        let mut parts = Vec::with_capacity(2);
+        for (v, n) in indices.into_iter().zip([rows, cols]) {
+            let c = self.constant(&v.expr()).ok_or_else(|| {
+                self.err(at, Some(col), "an index must be data (integers), not a parameter")
+            })?;
+            if let Some(k) = c.values.iter().find(|&&k| !(k >= 0.0 && k.fract() == 0.0 && k < n as f64)) {
+                return Err(self.err(
+                    at,
+                    Some(col),
+                    format!("index {k} is not a whole number in 0..{n} of a {rows} × {cols} matrix"),
+                ));
+            }
+            parts.push(c);
+        }
+        let (i, j) = (&parts[0], &parts[1]);
+        if i.vector && j.vector && i.values.len() != j.values.len() {
+            return Err(self.err(
+                at,
+                Some(col),
+                format!("row and column indices of lengths {} and {}", i.values.len(), j.values.len()),
+            ));
+        }
+        let n = i.values.len().max(j.values.len());
+        let flat: Vec<f64> = (0..n).map(|k| i.at(k) * cols as f64 + j.at(k)).collect();
+        Ok(if i.vector || j.vector { Val::Expr(Expr::data(flat)) } else { Val::Num(flat[0]) })
     }
 
     fn call(&self, f: &str, args: Vec<Val>, at: At<'_>, col: usize) -> Result<Val> {
@@ -803,6 +860,19 @@ impl Loader {
         }
     }
 
+    /// One dimension of a `shape`: a number ≥ 1 or a whole-number data scalar.
+    fn dimension(&self, v: &toml::Value, at: At<'_>) -> Result<usize> {
+        let at = At { field: "shape", ..at };
+        match v {
+            toml::Value::Integer(n) if *n >= 1 => Ok(*n as usize),
+            toml::Value::String(s) => match self.data.get(s) {
+                Some(DataValue::Scalar(v)) if *v >= 1.0 && v.fract() == 0.0 => Ok(*v as usize),
+                _ => Err(self.err(at, None, format!("`{s}` is not a whole-number data scalar ≥ 1"))),
+            },
+            _ => Err(self.err(at, None, "expected a number ≥ 1, a data scalar or `[rows, cols]`")),
+        }
+    }
+
     fn define(&mut self, d: &Definition) -> Result<()> {
         let at = At { node: &d.name, field: "" };
         let made = match (d.kind, &d.table, &d.expr) {
@@ -810,27 +880,22 @@ impl Loader {
                 let dist = self.dist(t, at)?;
                 let shape = match t.get("shape") {
                     None => None,
-                    Some(toml::Value::Integer(n)) if *n >= 1 => Some(*n as usize),
-                    Some(toml::Value::String(s)) => match self.data.get(s) {
-                        Some(DataValue::Scalar(v)) if *v >= 1.0 && v.fract() == 0.0 => Some(*v as usize),
+                    // `[rows, cols]`: a matrix, row by row.
+                    Some(toml::Value::Array(dims)) => match dims.as_slice() {
+                        [r, c] => Some((self.dimension(r, at)?, Some(self.dimension(c, at)?))),
                         _ => {
                             return Err(self.err(
                                 At { field: "shape", ..at },
                                 None,
-                                format!("`{s}` is not a whole-number data scalar ≥ 1"),
+                                format!("`[rows, cols]` has two dimensions, not {}", dims.len()),
                             ));
                         }
                     },
-                    Some(_) => {
-                        return Err(self.err(
-                            At { field: "shape", ..at },
-                            None,
-                            "expected a number ≥ 1 or a data scalar",
-                        ));
-                    }
+                    Some(n) => Some((self.dimension(n, at)?, None)),
                 };
                 let var = match shape {
-                    Some(n) => self.model.rv_vec(&d.name, dist, n),
+                    Some((r, Some(c))) => self.model.rv_matrix(&d.name, dist, r, c),
+                    Some((n, None)) => self.model.rv_vec(&d.name, dist, n),
                     None => self.model.rv(&d.name, dist),
                 }
                 .map_err(|e| self.wrap(at, e))?;

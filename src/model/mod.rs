@@ -187,13 +187,13 @@ impl Node {
         }
     }
 
-    /// The name of element `i` (`theta[3]`, or `theta[Aitkin]` with labels); a scalar's is its
-    /// own name.
+    /// The name of element `i` (`theta[3]`, `beta[1, 2]` in a matrix, or `theta[Aitkin]` with
+    /// labels); a scalar's is its own name.
     pub fn element_name(&self, i: usize) -> String {
         match (&self.shape, &self.labels) {
             (Shape::Scalar, _) => self.name.clone(),
             (_, Some(l)) if i < l.len() => format!("{}[{}]", self.name, l[i]),
-            _ => format!("{}[{i}]", self.name),
+            _ => format!("{}[{}]", self.name, Shape::index_label(&self.shape.dims(), i)),
         }
     }
 
@@ -299,6 +299,29 @@ impl Model {
     /// Adds a free random vector of length `size` (parameters broadcast to it).
     pub fn rv_vec(&mut self, name: &str, dist: Dist, size: usize) -> Result<Var> {
         self.push(name, Some(Shape::Vector(size)), NodeKind::Free { dist, transform: None, reparam: true })
+    }
+
+    /// Adds a free random matrix of `rows × cols` elements, stored row by row (PyMC's
+    /// `shape=(rows, cols)`): scalar parameters broadcast to it, and a matrix parameter must
+    /// have its shape. The trace keeps both dimensions, and its elements are named
+    /// `beta[1, 2]`.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// // A softmax regression: 6 choices, 2 covariates, 3 categories.
+    /// let xs = vec![0.1, 1.0, -0.4, 0.3, 1.2, -0.7, 0.5, 0.5, -1.0, 0.2, 0.0, -0.3];
+    /// let x = m.data_matrix("X", 6, 2, xs)?;
+    /// let beta = m.rv_matrix("beta", Normal::new(0, 1), 2, 3)?;
+    /// let y = [0.0, 2.0, 1.0, 1.0, 0.0, 2.0];
+    /// m.observe("y", Categorical::logit(Expr::from(x).matmul(beta, 3)), &y)?;
+    /// assert_eq!(m.nodes()[1].shape, Shape::Matrix(2, 3));
+    /// assert_eq!(m.nodes()[1].element_name(5), "beta[1, 2]");
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn rv_matrix(&mut self, name: &str, dist: Dist, rows: usize, cols: usize) -> Result<Var> {
+        let free = NodeKind::Free { dist, transform: None, reparam: true };
+        self.push(name, Some(Shape::Matrix(rows, cols)), free)
     }
 
     /// Adds an observed random variable: `data` are i.i.d. given the (broadcast) parameters.

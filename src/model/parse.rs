@@ -2,8 +2,9 @@
 //! `"a[county] + b * floor"`, `"exp(-x) / (1 + x^2)"`.
 //!
 //! Grammar, loosest binding first: `==` (data only: 1 where equal, else 0); `+ -`; `* / @`
-//! (matrix × vector); unary `-`; `^` (right associative); postfix `x[i]` (element `i` for a whole number, a gather for integer data);
-//! atoms are numbers, names, `f(args)` and parentheses. Parsing is iterative (shunting-yard into
+//! (matrix × vector or matrix); unary `-`; `^` (right associative); postfix `x[i]` (element
+//! `i` for a whole number, a gather for integer data) and `m[i, j]` (a matrix's element, or
+//! pairs of elements); atoms are numbers, names, `f(args)` and parentheses. Parsing is iterative (shunting-yard into
 //! reverse Polish notation), so nesting depth costs no stack; every error carries the column.
 
 /// A parse or evaluation error at a 1-based column of the expression.
@@ -115,8 +116,8 @@ pub enum Rpn {
     Neg,
     /// A call of `.0` with `.1` arguments.
     Call(String, usize),
-    /// `x[i]`: operand then index.
-    Index,
+    /// `x[i]` (`.0` = 1) or `x[i, j]` (2): operand then indices.
+    Index(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -227,6 +228,7 @@ pub fn parse(text: &str) -> Result<Vec<(Rpn, usize)>, ParseError> {
                     return err(col, "`[` must follow a value to index");
                 }
                 ops.push((Pending::LBracket, col));
+                argc.push(0);
                 after_operand = false;
             }
             Tok::Comma => {
@@ -235,9 +237,9 @@ pub fn parse(text: &str) -> Result<Vec<(Rpn, usize)>, ParseError> {
                 }
                 loop {
                     match ops.last() {
-                        Some((Pending::Call(..), _)) => break,
-                        Some((Pending::LParen | Pending::LBracket, _)) | None => {
-                            return err(col, "`,` outside a function call");
+                        Some((Pending::Call(..) | Pending::LBracket, _)) => break,
+                        Some((Pending::LParen, _)) | None => {
+                            return err(col, "`,` outside a function call or an index");
                         }
                         Some(_) => {
                             let popped = ops.pop().expect("checked");
@@ -266,7 +268,8 @@ pub fn parse(text: &str) -> Result<Vec<(Rpn, usize)>, ParseError> {
                             break;
                         }
                         (Pending::LBracket, Tok::RBracket) => {
-                            out.push((Rpn::Index, top_col));
+                            let n = argc.pop().unwrap_or(0) + 1;
+                            out.push((Rpn::Index(n), top_col));
                             break;
                         }
                         (Pending::LParen | Pending::Call(..) | Pending::LBracket, _) => {
@@ -316,7 +319,7 @@ mod tests {
                 Rpn::Bin(c) => c.to_string(),
                 Rpn::Neg => "neg".into(),
                 Rpn::Call(f, n) => format!("{f}/{n}"),
-                Rpn::Index => "[]".into(),
+                Rpn::Index(n) => format!("[]/{n}"),
             })
             .collect::<Vec<_>>()
             .join(" ")
@@ -329,8 +332,10 @@ mod tests {
         assert_eq!(show("2 ^ 3 ^ 2"), "2 3 2 ^ ^");
         assert_eq!(show("-x ^ 2"), "x 2 ^ neg");
         assert_eq!(show("-x * y"), "x neg y *");
-        assert_eq!(show("X @ beta + a[county] * 2"), "X beta @ a county [] 2 * +");
-        assert_eq!(show("exp(-(x + 1)) / dot(a, b[0])"), "x 1 + neg exp/1 a b 0 [] dot/2 /");
+        assert_eq!(show("X @ beta + a[county] * 2"), "X beta @ a county []/1 2 * +");
+        assert_eq!(show("exp(-(x + 1)) / dot(a, b[0])"), "x 1 + neg exp/1 a b 0 []/1 dot/2 /");
+        // A matrix element: row and column, with calls and indices inside.
+        assert_eq!(show("L[1, f(i, 2)] * b[a[0], 1]"), "L 1 i 2 f/2 []/2 b a 0 []/1 1 []/2 *");
         assert_eq!(show("f() + x ** 2.5e-1"), "f/0 x 0.25 ^ +");
         assert_eq!(show("+x"), "x");
         assert_eq!(show("w == 2 * k"), "w 2 k * =");

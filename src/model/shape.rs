@@ -1,4 +1,4 @@
-//! Static shapes: scalars and vectors, with scalar-vector broadcasting.
+//! Static shapes: scalars, vectors and matrices, with NumPy's broadcasting.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,5 +82,33 @@ impl Shape {
             || (matches!(self, Shape::Matrix(..))
                 && matches!(node, Shape::Vector(_))
                 && self.len() == node.len())
+    }
+
+    /// The index of element `e` (row by row) as written in brackets: `3` in a vector, `1, 2`
+    /// in a matrix (ArviZ's and PyMC's `beta[1, 2]`).
+    pub fn index_label(dims: &[usize], e: usize) -> String {
+        let mut index = vec![0; dims.len()];
+        let mut rest = e;
+        for (i, &n) in index.iter_mut().zip(dims).rev() {
+            *i = rest % n.max(1);
+            rest /= n.max(1);
+        }
+        index.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The element (row by row) that a bracketed index names: `3`, or `1, 2` in a matrix
+    /// (spaces optional); a single number is also the flat position in a matrix. `None` when
+    /// out of range.
+    pub fn parse_index(dims: &[usize], text: &str) -> Option<usize> {
+        let parts: Option<Vec<usize>> = text.split(',').map(|p| p.trim().parse().ok()).collect();
+        let parts = parts?;
+        let len: usize = dims.iter().product();
+        match parts.as_slice() {
+            [e] => (*e < len).then_some(*e),
+            _ if parts.len() == dims.len() && parts.iter().zip(dims).all(|(i, n)| i < n) => {
+                Some(parts.iter().zip(dims).fold(0, |acc, (&i, &n)| acc * n + i))
+            }
+            _ => None,
+        }
     }
 }

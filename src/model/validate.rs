@@ -62,8 +62,9 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
                     });
                 }
             },
+            // A matrix is read by position, row by row.
             ExprNode::Gather(src, idx) => {
-                let len = vector_or_scalar(shapes[*src], at)?.len();
+                let len = shapes[*src].len();
                 let values = integer_data(nodes, e, *idx, at)?;
                 if let Some((k, &v)) =
                     values.iter().enumerate().find(|(_, v)| super::expr::index(**v, len).is_none())
@@ -79,7 +80,7 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
             }
             ExprNode::Get(src, k) => {
                 let len = shapes[*src].len();
-                if *k >= len || matches!(shapes[*src], Shape::Matrix(..)) {
+                if *k >= len {
                     return Err(Error::ShapeMismatch {
                         node: at.to_string(),
                         detail: format!("element {k} of a value of length {len}"),
@@ -488,7 +489,7 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
             dist.kind.vec_accepts_len(shape.len(), &lens, &consts).map_err(bad)?;
             Ok(shape)
         }
-        None => dist.kind.vec_value_len(&lens, &consts).map(Shape::Vector).map_err(bad),
+        None => dist.kind.vec_value_shape(&lens, &consts).map_err(bad),
     }
 }
 

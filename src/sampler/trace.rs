@@ -2,6 +2,7 @@
 //! per-draw sampler statistics.
 
 use crate::diagnostics::{self, Summary};
+use crate::model::Shape;
 use crate::nuts::DrawStats;
 
 /// Draws of one variable.
@@ -23,20 +24,20 @@ impl TraceVar {
         self.shape.iter().product()
     }
 
-    /// Name of element `e`: `theta[3]`, `a[Aitkin]` with labels, the variable's name for a
-    /// scalar.
+    /// Name of element `e`: `theta[3]`, `beta[1, 2]` in a matrix (row by row), `a[Aitkin]`
+    /// with labels, the variable's name for a scalar.
     pub fn element_name(&self, e: usize) -> String {
         element_name(&self.name, &self.shape, self.labels.as_deref(), e)
     }
 }
 
-/// Name of element `e` of a variable: `theta[3]`, `a[Aitkin]` with labels, the name itself
-/// for a scalar.
+/// Name of element `e` of a variable: `theta[3]`, `beta[1, 2]` in a matrix, `a[Aitkin]` with
+/// labels, the name itself for a scalar.
 pub(crate) fn element_name(name: &str, shape: &[usize], labels: Option<&[String]>, e: usize) -> String {
     match (labels, shape.is_empty()) {
         (_, true) => name.to_string(),
         (Some(l), false) if e < l.len() => format!("{name}[{}]", l[e]),
-        _ => format!("{name}[{e}]"),
+        _ => format!("{name}[{}]", Shape::index_label(shape, e)),
     }
 }
 
@@ -177,7 +178,8 @@ impl Trace {
     }
 
     /// Finds a scalar by name: a scalar variable (`mu`) or one element of a vector (`beta[3]`,
-    /// or by coordinate label, `a[Aitkin]`). Returns the variable and the element index.
+    /// or by coordinate label, `a[Aitkin]`) or of a matrix (`beta[1, 2]`, or its position row
+    /// by row, `beta[5]`). Returns the variable and the element index.
     pub fn scalar(&self, name: &str) -> Option<(&TraceVar, usize)> {
         if let Some(v) = self.var(name) {
             return (v.size() == 1).then_some((v, 0));
@@ -186,8 +188,8 @@ impl Trace {
         let inner = rest.strip_suffix(']')?;
         let v = self.var(base)?;
         let by_label = v.labels.as_ref().and_then(|l| l.iter().position(|x| x == inner));
-        let e = by_label.or_else(|| inner.parse::<usize>().ok())?;
-        (e < v.size()).then_some((v, e))
+        let e = by_label.or_else(|| Shape::parse_index(&v.shape, inner))?;
+        Some((v, e))
     }
 
     /// Draws of element `elem` of `name`, one vector per chain.

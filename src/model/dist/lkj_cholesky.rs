@@ -6,6 +6,7 @@ use statrs::function::gamma::digamma;
 
 use super::vector::{VecCode, VecFamily, square_side};
 use super::{Dist, Domain, LN_PI, Support};
+use crate::model::Shape;
 use crate::model::expr::Expr;
 
 /// The lower Cholesky factor `L` (`n × n`, row by row) of a correlation matrix `R = L Lᵀ`
@@ -72,6 +73,12 @@ impl VecFamily for LkjCholesky {
             Some(&[n]) => Err(format!("n = {n} must be between 2 and 4096")),
             _ => Err("n must be a constant".into()),
         }
+    }
+
+    fn value_shape(lens: &[usize], consts: &[Option<&[f64]>]) -> Result<Shape, String> {
+        let len = Self::value_len(lens, consts)?;
+        let n = square_side(len).unwrap_or(len);
+        Ok(Shape::Matrix(n, len / n))
     }
 
     fn check_value(x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {

@@ -335,6 +335,8 @@ macro_rules! families {
             pub fn log_normalizer_grad(self, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_grad(p, g),)* _ => 0.0 } }
             /// The value's length for a vector family (see [`VecFamily::value_len`]).
             pub fn vec_value_len(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<usize, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_len(lens, consts),)* _ => Err("not a vector family".into()) } }
+            /// A vector family's value shape (see [`VecFamily::value_shape`]).
+            pub fn vec_value_shape(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<crate::model::Shape, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_shape(lens, consts),)* _ => Err("not a vector family".into()) } }
             /// Whether a vector family accepts a value of `n` elements (see [`VecFamily::accepts_len`]).
             pub fn vec_accepts_len(self, n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::accepts_len(n, lens, consts),)* _ => Err("not a vector family".into()) } }
             /// A vector family's checks of constant parameters (see [`VecFamily::check_params`]).

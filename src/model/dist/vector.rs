@@ -9,6 +9,7 @@
 use rand::Rng;
 
 use super::{Domain, Support};
+use crate::model::Shape;
 
 /// One family whose density is over a whole vector.
 pub trait VecFamily {
@@ -23,6 +24,12 @@ pub trait VecFamily {
     /// are constants (`None` where they are not): the shape rule of the family. `Err` says
     /// what is wrong.
     fn value_len(lens: &[usize], consts: &[Option<&[f64]>]) -> Result<usize, String>;
+
+    /// The value's shape when the node gives none: a vector of [`value_len`](Self::value_len)
+    /// elements, unless the family's value is a matrix (an LKJ Cholesky factor is `n × n`).
+    fn value_shape(lens: &[usize], consts: &[Option<&[f64]>]) -> Result<Shape, String> {
+        Self::value_len(lens, consts).map(Shape::Vector)
+    }
 
     /// Whether a value of `n` elements fits parameters of lengths `lens` (a node may hold
     /// several independent draws where the family allows it).

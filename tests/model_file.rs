@@ -299,7 +299,7 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
 
         [rv.p]
         dist = "dirichlet"
-        alpha = [1.0, 1.0, 1.0]
+        a = [1.0, 1.0, 1.0]          # PyMC's name for Dirichlet's alpha
         shape = 6
 
         [deterministic]
@@ -374,9 +374,10 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
 
 /// `shape = [rows, cols]` makes a matrix (PyMC's `shape=(2, 3)`): the softmax regression of
 /// `models/` equals the Rust form with `Model::rv_matrix`, its trace keeps both dimensions and
-/// names elements `beta[1, 2]`, and dimensions may be data scalars. A shape that is not one or
-/// two dimensions ≥ 1, and a matrix the wrong way round for `X @ beta`, are errors naming the
-/// node and the field.
+/// names elements `beta[1, 2]`, `beta[i, j]` reads elements, PyMC's `logit_p` names the
+/// logits, and dimensions may be data scalars. A shape that is not one or two dimensions ≥ 1,
+/// a matrix the wrong way round for `X @ beta`, and bad indices are errors naming the node and
+/// the field.
 #[test]
 fn matrix_shaped_variables_in_a_file() {
     let path = format!("{DIR}/softmax_regression.toml");
@@ -400,23 +401,48 @@ fn matrix_shaped_variables_in_a_file() {
     same_density(&file, &m, true);
     let beta_node = file.nodes().iter().find(|n| n.name == "beta").unwrap();
     assert_eq!(beta_node.shape, Shape::Matrix(2, 3));
-    let f = Sampler::new(&file).chains(2).warmup(200).draws(100).seed(5).progress(false).run().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let json = DataSet::from_json(&std::fs::read_to_string(&data_path).unwrap(), "s.json").unwrap();
+    let load = |text: &str| Model::from_model_str(text, &json, "s.toml");
+    // Elements by row and column: numbers, or pairs of data vectors (NumPy's `beta[i, j]`).
+    let picks = "[deterministic]\nb12 = \"beta[1, 2]\"\nb_pairs = \"beta[ri, cj] + beta[0, cj]\"\n\
+                 [data]\nri = [0, 1]\ncj = [2, 0]\n";
+    let with_picks = load(&format!("{text}\n{picks}")).unwrap();
+    let f = Sampler::new(&with_picks).chains(2).warmup(200).draws(100).seed(5).progress(false).run().unwrap();
     assert_eq!(f.trace.var("beta").unwrap().shape, [2, 3]);
     let names: Vec<String> = f.summary().rows.iter().map(|r| r.name.clone()).collect();
     assert!(
         names.contains(&"beta[1, 2]".to_string()) && !names.contains(&"beta[5]".to_string()),
         "{names:?}"
     );
+    let values = |name: &str| f.trace.var(name).unwrap().values.clone();
+    let (beta, b12, pairs) = (values("beta"), values("b12"), values("b_pairs"));
+    for d in 0..200 {
+        let b = &beta[6 * d..6 * d + 6];
+        assert_eq!(b12[d], b[5]);
+        assert_eq!(pairs[2 * d..2 * d + 2], [b[2] + b[2], b[3] + b[0]]);
+    }
+    for (pick, want) in [
+        ("beta[5]", "a 2 × 3 matrix is indexed by row and column"),
+        ("beta[2, 0]", "index 2 is not a whole number in 0..2 of a 2 × 3 matrix"),
+        ("beta[ri, c3]", "row and column indices of lengths 2 and 3"),
+        ("beta[0, alpha[0]]", "an index must be data"),
+        ("alpha[0, 1]", "2 indices of a vector"),
+    ] {
+        let bad = format!("{text}\n[deterministic]\nbad = \"{pick}\"\n[data]\nri = [0, 1]\nc3 = [0, 1, 2]\n");
+        let e = load(&bad).unwrap_err().to_string();
+        assert!(e.contains(want) && e.contains("bad"), "{pick}: {e}");
+    }
+    // PyMC's parameter name `logit_p` for the categorical's logits.
+    let pymc_names = text.replace("logits = ", "logit_p = ");
+    same_density(&load(&pymc_names).unwrap(), &m, true);
+    let both =
+        pymc_names.replace("logit_p = \"alpha + X @ beta\"", "logit_p = \"alpha\"\nlogits = \"alpha\"");
+    let e = load(&both).unwrap_err().to_string();
+    assert!(e.contains("categorical takes the parameters") && e.contains("logit_p, logits"), "{e}");
     // Data scalars as dimensions.
-    let text = std::fs::read_to_string(&path).unwrap();
     let with_data = text.replace("shape = [2, 3]", "shape = [\"C\", \"K\"]") + "\n[data]\nC = 2\nK = 3\n";
-    let from_data = Model::from_model_str(
-        &with_data,
-        &DataSet::from_json(&std::fs::read_to_string(&data_path).unwrap(), "s.json").unwrap(),
-        "s.toml",
-    )
-    .unwrap();
-    same_density(&from_data, &m, true);
+    same_density(&load(&with_data).unwrap(), &m, true);
     for (shape, want) in [
         ("[2]", "two dimensions, not 1"),
         ("[2, 3, 1]", "two dimensions, not 3"),
@@ -425,13 +451,7 @@ fn matrix_shaped_variables_in_a_file() {
         ("[3, 2]", "a 240 × 2 matrix times a 2 × 2 matrix"),
     ] {
         let bad = text.replace("shape = [2, 3]", &format!("shape = {shape}"));
-        let e = Model::from_model_str(
-            &bad,
-            &DataSet::from_json(&std::fs::read_to_string(&data_path).unwrap(), "s.json").unwrap(),
-            "s.toml",
-        )
-        .unwrap_err()
-        .to_string();
+        let e = load(&bad).unwrap_err().to_string();
         assert!(e.contains("s.toml") && e.contains(want), "{shape}: {e}");
         if !shape.starts_with("[3") {
             assert!(e.contains("beta") && e.contains("shape"), "{shape}: {e}");

@@ -35,12 +35,12 @@
 //!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`;
 //!   `dist = "mv_normal"` takes `mu` and `chol` (a Cholesky factor) or `cov` (a data
 //!   covariance). Vector families read whole vectors: `dist = "dirichlet"` with `alpha = [1, 1,
-//!   1]`, `dist = "lkj_cholesky"` with `n = 3` and `eta = 2` (a factor of `n × n` values, row by
-//!   row), `dist = "categorical"` with `p` or `logits`: a vector shared by every observation,
-//!   or a matrix of one row per observation (softmax regression: `logits = "alpha + X @
-//!   beta"`, where `X @ beta` with `beta` of shape `[cols, K]` (or `cols · K` values) is the
-//!   `rows × K` product and a row of `K` values broadcasts over its rows; `reshape(v, rows,
-//!   cols)` reads a vector as a matrix).
+//!   1]` (or PyMC's `a`), `dist = "lkj_cholesky"` with `n = 3` and `eta = 2` (an `n × n`
+//!   factor), `dist = "categorical"` with `p` or `logits` (or PyMC's `logit_p`): a vector
+//!   shared by every observation, or a matrix of one row per observation (softmax regression:
+//!   `logits = "alpha + X @ beta"`, where `X @ beta` with `beta` of shape `[cols, K]` (or
+//!   `cols · K` values) is the `rows × K` product and a row of `K` values broadcasts over its
+//!   rows; `reshape(v, rows, cols)` reads a vector as a matrix).
 //!   `value = "a + b * x"` observes a function of the draw `x` (named by `draw`, default `x`)
 //!   instead of the draw itself: affine steps, `exp` and `log` in any composition, whose
 //!   log-Jacobian is added ([`Model::observe_transformed`]).
@@ -746,6 +746,7 @@ impl Loader {
     }
 
     fn dist(&mut self, table: &toml::Table, at: At<'_>) -> Result<Dist> {
+        let table = &with_aliases(table);
         let kind = self.family(table, at)?;
         let mut params = Vec::with_capacity(kind.n_params());
         for (p, _) in kind.params() {
@@ -975,6 +976,28 @@ impl Loader {
 }
 
 /// `HalfCauchy` → `half_cauchy`; names already in snake case are unchanged.
+/// PyMC's names for parameters that exmc names otherwise: `(family, PyMC's name, exmc's)`.
+const PARAM_ALIASES: [(&str, &str, &str); 2] =
+    [("categorical", "logit_p", "logits"), ("dirichlet", "a", "alpha")];
+
+/// `table` with PyMC's parameter names ([`PARAM_ALIASES`]) renamed to exmc's, where the
+/// family matches and exmc's name is not also given.
+fn with_aliases(table: &toml::Table) -> std::borrow::Cow<'_, toml::Table> {
+    let family = match table.get("dist") {
+        Some(toml::Value::String(name)) => snake_case(name),
+        _ => return std::borrow::Cow::Borrowed(table),
+    };
+    let mut out = std::borrow::Cow::Borrowed(table);
+    for (f, alias, name) in PARAM_ALIASES {
+        if family == f && table.contains_key(alias) && !table.contains_key(name) {
+            let t = out.to_mut();
+            let v = t.remove(alias).expect("present");
+            t.insert(name.to_string(), v);
+        }
+    }
+    out
+}
+
 fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for (i, c) in name.chars().enumerate() {

@@ -28,9 +28,11 @@ def exmc_summary(path):
     rows = {}
     for line in lines[1:]:
         parts = line.split()
-        if len(parts) != len(header) + 1 or line.startswith("warning"):
+        # The numbers are the last columns; a matrix's name has a space (`beta[1, 2]`).
+        if len(parts) < len(header) + 1 or line.startswith("warning"):
             continue
-        rows[parts[0]] = dict(zip(header, map(float, parts[1:])))
+        name = " ".join(parts[: len(parts) - len(header)])
+        rows[name] = dict(zip(header, map(float, parts[len(parts) - len(header) :])))
     return rows
 
 

@@ -198,11 +198,14 @@ fn bad_indices_and_matrix_shapes() {
     assert!(matches!(m.deterministic("e", a.at(big)), Err(Error::InvalidData { index: 1, .. })));
     // An index that is not data.
     assert!(matches!(m.deterministic("f", a.at(a)), Err(Error::ShapeMismatch { .. })));
-    // A design matrix with the wrong column count, a matrix indexed, bad dimensions.
+    // A design matrix with the wrong column count, a matrix indexed past its end, bad
+    // dimensions.
     let x = m.data_matrix("X", 2, 2, vec![1.0, 2.0, 3.0, 4.0]).unwrap();
     let err = m.deterministic("g", x.matvec(a)).unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { ref node, .. } if node == "g"), "{err:?}");
-    assert!(matches!(m.deterministic("h", x.at(vec![0.0])), Err(Error::ShapeMismatch { .. })));
+    // A matrix is gathered by position row by row: 0..4 here.
+    assert!(matches!(m.deterministic("h", x.at(vec![4.0])), Err(Error::InvalidData { .. })));
+    assert!(matches!(m.deterministic("h", x.get(4)), Err(Error::ShapeMismatch { .. })));
     assert!(matches!(m.data_matrix("Y", 2, 3, vec![1.0; 5]), Err(Error::ShapeMismatch { .. })));
     assert!(matches!(m.deterministic("k", a.get(3)), Err(Error::ShapeMismatch { .. })));
     // And a model with all of them round-trips through JSON.
@@ -332,6 +335,20 @@ fn vector_family_shapes() {
     assert!(m.rv("corr", LkjCholesky::new(n, 1.0)).is_err());
     assert!(matches!(m.rv("p", Dirichlet::new(1.0)), Err(Error::ShapeMismatch { .. })));
     assert!(matches!(m.rv_vec("p", Dirichlet::new(vec![1.0, 1.0]), 3), Err(Error::ShapeMismatch { .. })));
+    // A matrix of draws has a draw per row (PyMC's `shape=(n, K)`), never one across rows; an
+    // LKJ factor is its own n × n matrix.
+    let across = m.rv_matrix("p", Dirichlet::new(vec![1.0, 1.0, 1.0]), 3, 2);
+    assert!(
+        matches!(across, Err(Error::ShapeMismatch { ref detail, .. }) if detail.contains("each row must be one draw"))
+    );
+    assert!(matches!(m.rv_matrix("corr", LkjCholesky::new(3, 1.0), 1, 9), Err(Error::ShapeMismatch { .. })));
+    let rows = m.rv_matrix("p2", Dirichlet::new(vec![1.0, 1.0, 1.0]), 2, 3).unwrap();
+    m.rv_matrix("corr3", LkjCholesky::new(3, 1.0), 3, 3).unwrap();
+    // Labels name a vector's elements; a matrix's are named by row and column.
+    let labels = (0..6).map(|i| format!("l{i}")).collect();
+    assert!(
+        matches!(m.set_labels(rows, labels), Err(Error::InvalidNode { ref reason, .. }) if reason.contains("row and column"))
+    );
     // Simplex data that do not sum to one; a free categorical.
     let reason = invalid_node(m.observe("y", Dirichlet::new(vec![1.0, 1.0]), &[0.3, 0.3]), "y");
     assert!(reason.contains("sum to 1"), "{reason}");

@@ -396,16 +396,22 @@ fn matrix_shaped_variables_in_a_file() {
     let mut m = Model::new();
     let alpha = m.rv_vec("alpha", Normal::new(0, 2), 3).unwrap();
     let beta = m.rv_matrix("beta", Normal::new(0, 1), 2, 3).unwrap();
-    let xm = m.data_matrix("X", y.len(), 2, x).unwrap();
+    let xm = m.data_matrix("X", y.len(), 2, x.clone()).unwrap();
     m.observe("y", Categorical::logit(alpha + xm.matmul(beta, 3)), &y).unwrap();
     same_density(&file, &m, true);
     let beta_node = file.nodes().iter().find(|n| n.name == "beta").unwrap();
     assert_eq!(beta_node.shape, Shape::Matrix(2, 3));
+    // Row by row: element 1 is row 0, column 1; element 3 is row 1, column 0.
+    assert_eq!(
+        (beta_node.element_name(1), beta_node.element_name(3)),
+        ("beta[0, 1]".into(), "beta[1, 0]".into())
+    );
     let text = std::fs::read_to_string(&path).unwrap();
     let json = DataSet::from_json(&std::fs::read_to_string(&data_path).unwrap(), "s.json").unwrap();
     let load = |text: &str| Model::from_model_str(text, &json, "s.toml");
     // Elements by row and column: numbers, or pairs of data vectors (NumPy's `beta[i, j]`).
     let picks = "[deterministic]\nb12 = \"beta[1, 2]\"\nb_pairs = \"beta[ri, cj] + beta[0, cj]\"\n\
+                 b_x = \"beta[0, 0] * X[1, 0] + X[ri, ri]\"\n\
                  [data]\nri = [0, 1]\ncj = [2, 0]\n";
     let with_picks = load(&format!("{text}\n{picks}")).unwrap();
     let f = Sampler::new(&with_picks).chains(2).warmup(200).draws(100).seed(5).progress(false).run().unwrap();
@@ -415,19 +421,30 @@ fn matrix_shaped_variables_in_a_file() {
         names.contains(&"beta[1, 2]".to_string()) && !names.contains(&"beta[5]".to_string()),
         "{names:?}"
     );
+    let at = |name: &str| f.trace.scalar(name).map(|(v, e)| (v.name.clone(), e));
+    assert_eq!(
+        [at("beta[1, 0]"), at("beta[1,0]"), at("beta[3]")],
+        [Some(("beta".into(), 3)), Some(("beta".into(), 3)), Some(("beta".into(), 3))]
+    );
+    assert_eq!(
+        [at("beta[2, 0]"), at("beta[0, 3]"), at("beta[6]"), at("beta[0, 0, 0]")],
+        [None, None, None, None]
+    );
     let values = |name: &str| f.trace.var(name).unwrap().values.clone();
-    let (beta, b12, pairs) = (values("beta"), values("b12"), values("b_pairs"));
+    let (beta, b12, pairs, b_x) = (values("beta"), values("b12"), values("b_pairs"), values("b_x"));
     for d in 0..200 {
         let b = &beta[6 * d..6 * d + 6];
         assert_eq!(b12[d], b[5]);
         assert_eq!(pairs[2 * d..2 * d + 2], [b[2] + b[2], b[3] + b[0]]);
+        // A data matrix's elements are data (X is 240 × 2: X[1, 1] is its fourth value).
+        assert_eq!(b_x[2 * d..2 * d + 2], [b[0] * x[2] + x[0], b[0] * x[2] + x[3]]);
     }
     for (pick, want) in [
         ("beta[5]", "a 2 × 3 matrix is indexed by row and column"),
         ("beta[2, 0]", "index 2 is not a whole number in 0..2 of a 2 × 3 matrix"),
         ("beta[ri, c3]", "row and column indices of lengths 2 and 3"),
         ("beta[0, alpha[0]]", "an index must be data"),
-        ("alpha[0, 1]", "2 indices of a vector"),
+        ("alpha[0, 1]", "2 indices of a value that is not a matrix"),
     ] {
         let bad = format!("{text}\n[deterministic]\nbad = \"{pick}\"\n[data]\nri = [0, 1]\nc3 = [0, 1, 2]\n");
         let e = load(&bad).unwrap_err().to_string();
@@ -443,9 +460,11 @@ fn matrix_shaped_variables_in_a_file() {
     // Data scalars as dimensions.
     let with_data = text.replace("shape = [2, 3]", "shape = [\"C\", \"K\"]") + "\n[data]\nC = 2\nK = 3\n";
     same_density(&load(&with_data).unwrap(), &m, true);
+    // One dimension is a vector, as PyMC's `shape=(6,)`.
+    let flat = load(&text.replace("shape = [2, 3]", "shape = [6]")).unwrap();
+    assert_eq!(flat.nodes().iter().find(|n| n.name == "beta").unwrap().shape, Shape::Vector(6));
     for (shape, want) in [
-        ("[2]", "two dimensions, not 1"),
-        ("[2, 3, 1]", "two dimensions, not 3"),
+        ("[2, 3, 1]", "one or two dimensions (`[n]`, `[rows, cols]`), not 3"),
         ("[0, 3]", "expected a number ≥ 1"),
         ("[2, \"nope\"]", "`nope` is not a whole-number data scalar"),
         ("[3, 2]", "a 240 × 2 matrix times a 2 × 2 matrix"),

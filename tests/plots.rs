@@ -192,6 +192,28 @@ fn every_kind_for_a_poisson_glm() {
     check_all_kinds(&t);
 }
 
+/// A matrix's element is selected however it is written (`beta[1, 2]`, `beta[1,2]`, its
+/// position `beta[5]`), and drawn under ArviZ's name.
+#[test]
+fn a_matrix_element_by_row_and_column() {
+    let mut m = Model::new();
+    m.rv_matrix("beta", Normal::new(0, 1), 2, 3).unwrap();
+    let t = fit(&m);
+    for name in ["beta[1, 2]", "beta[1,2]", "beta[5]"] {
+        let s = parse(&plot(&t, PlotKind::Posterior, &PlotOptions::vars([name])).unwrap());
+        assert_eq!(s.count("polygon"), 1, "{name}");
+        assert!(s.texts.iter().any(|t| t.starts_with("beta[1, 2]: mean")), "{name}");
+    }
+    let whole = parse(&plot(&t, PlotKind::Posterior, &PlotOptions::vars(["beta"])).unwrap());
+    assert!(whole.texts.iter().any(|t| t.starts_with("beta[0, 1]: mean")));
+    for bad in ["beta[2, 0]", "beta[6]", "beta[0, 3]"] {
+        assert!(
+            matches!(plot(&t, PlotKind::Trace, &PlotOptions::vars([bad])), Err(Error::UnknownName(_))),
+            "{bad}"
+        );
+    }
+}
+
 #[test]
 fn selection_paging_and_several_models() {
     let t = fit(&eight_schools(&SCHOOLS_Y, &SCHOOLS_SIGMA));

@@ -141,7 +141,8 @@ fn softmax_regression_matches_pymc() {
     {
         let fit = run(&m, BackendChoice::Cpu, 33);
         assert_eq!(fit.trace.var("beta").unwrap().shape, [o.c, o.k]);
-        assert!(fit.summary().get("beta[1, 2]").is_some());
+        // Named row by row: `beta[1, 0]` is the fourth value stored.
+        assert_eq!(fit.summary().get("beta[1, 0]").unwrap().mean, moments(&fit, "beta", 3).0);
         for name in ["alpha", "beta"] {
             let r = &o.posterior[name];
             for e in 0..r.mean.len() {

@@ -69,9 +69,9 @@
 //! data `slice(v, from, to)`, `cols(X, from, to)` (0-based, `to` excluded), `center(X)` (columns
 //! minus their means) and `a == b` (1 where equal); `x[2]` is an element (0-based), `L[1, 0]`
 //! an element of a matrix (with data vectors `i` and `j`, `L[i, j]` reads each pair, as
-//! NumPy's), `a[county]` a gather at integer data (an index expression over data is evaluated
-//! when the file is loaded: `a[county - 1]` for 1-based data), `X @ beta` a data matrix times a
-//! vector or matrix.
+//! NumPy's; the positions are worked out when the file is loaded), `a[county]` a gather at
+//! integer data (an index expression over data is evaluated when the file is loaded:
+//! `a[county - 1]` for 1-based data), `X @ beta` a data matrix times a vector or matrix.
 //! Every error names the file, the node, the field and, within an expression, the column.
 
 use std::collections::{BTreeMap, HashMap};
@@ -477,7 +477,30 @@ impl Loader {
     }
 
     fn index(&self, a: Val, mut indices: Vec<Val>, at: At<'_>, col: usize) -> Result<Val> {
-        let Val::Expr(a) = a else { return Err(self.err(at, Some(col), "only vectors can be indexed")) };
+        let a = match a {
+            // A data matrix's elements are data: read them now.
+            Val::Matrix { values, rows, cols, .. } if indices.len() == 2 => {
+                // Positions checked by `matrix_index`: whole numbers in range.
+                return Ok(match self.matrix_index(rows, cols, indices, at, col)? {
+                    Val::Num(k) => Val::Num(values[k as usize]),
+                    flat => match self.constant(&flat.expr()) {
+                        Some(c) => Val::Expr(Expr::data(
+                            c.values.iter().map(|&k| values[k as usize]).collect::<Vec<f64>>(),
+                        )),
+                        None => return Err(self.err(at, Some(col), "an index must be data (integers)")),
+                    },
+                });
+            }
+            Val::Matrix { rows, cols, .. } => {
+                return Err(self.err(
+                    at,
+                    Some(col),
+                    format!("a {rows} × {cols} matrix is indexed by row and column: `m[i, j]`"),
+                ));
+            }
+            Val::Expr(a) => a,
+            Val::Num(_) => return Err(self.err(at, Some(col), "only vectors and matrices can be indexed")),
+        };
         let shape = super::validate::expr_shape(self.model.nodes(), &a, "expression").ok();
         let index = match (shape, indices.len()) {
             (Some(Shape::Matrix(rows, cols)), 2) => self.matrix_index(rows, cols, indices, at, col)?,
@@ -489,7 +512,9 @@ impl Loader {
                 ));
             }
             (_, 1) => indices.pop().expect("one index"),
-            (_, n) => return Err(self.err(at, Some(col), format!("{n} indices of a vector"))),
+            (_, n) => {
+                return Err(self.err(at, Some(col), format!("{n} indices of a value that is not a matrix")));
+            }
         };
         match index {
             Val::Num(k) if k >= 0.0 && k.fract() == 0.0 => Ok(Val::Expr(a.get(k as usize))),
@@ -883,12 +908,16 @@ impl Loader {
                     None => None,
                     // `[rows, cols]`: a matrix, row by row.
                     Some(toml::Value::Array(dims)) => match dims.as_slice() {
+                        [n] => Some((self.dimension(n, at)?, None)),
                         [r, c] => Some((self.dimension(r, at)?, Some(self.dimension(c, at)?))),
                         _ => {
                             return Err(self.err(
                                 At { field: "shape", ..at },
                                 None,
-                                format!("`[rows, cols]` has two dimensions, not {}", dims.len()),
+                                format!(
+                                    "a shape has one or two dimensions (`[n]`, `[rows, cols]`), not {}",
+                                    dims.len()
+                                ),
                             ));
                         }
                     },
@@ -975,7 +1004,6 @@ impl Loader {
     }
 }
 
-/// `HalfCauchy` → `half_cauchy`; names already in snake case are unchanged.
 /// PyMC's names for parameters that exmc names otherwise: `(family, PyMC's name, exmc's)`.
 const PARAM_ALIASES: [(&str, &str, &str); 2] =
     [("categorical", "logit_p", "logits"), ("dirichlet", "a", "alpha")];
@@ -998,6 +1026,7 @@ fn with_aliases(table: &toml::Table) -> std::borrow::Cow<'_, toml::Table> {
     out
 }
 
+/// `HalfCauchy` → `half_cauchy`; names already in snake case are unchanged.
 fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for (i, c) in name.chars().enumerate() {

@@ -11,7 +11,8 @@ pub enum Shape {
     /// A vector of the given length.
     Vector(usize),
     /// A matrix of `.0` rows and `.1` columns, stored row by row: a data node
-    /// (`Model::data_matrix`), a product [`Expr::matmul`](crate::model::Expr::matmul), a
+    /// (`Model::data_matrix`), a free node (`Model::rv_matrix`, an LKJ Cholesky factor), a
+    /// product [`Expr::matmul`](crate::model::Expr::matmul), a
     /// [`Expr::reshape`](crate::model::Expr::reshape), and elementwise operations on them.
     Matrix(usize, usize),
 }
@@ -35,7 +36,7 @@ impl Shape {
         self.len() == 0
     }
 
-    /// Dimensions as a list (`[]` or `[n]`), as trace files want them.
+    /// Dimensions as a list (`[]`, `[n]` or `[rows, cols]`), as trace files want them.
     pub fn dims(self) -> Vec<usize> {
         match self {
             Shape::Scalar => vec![],
@@ -85,14 +86,19 @@ impl Shape {
     }
 
     /// The index of element `e` (row by row) as written in brackets: `3` in a vector, `1, 2`
-    /// in a matrix (ArviZ's and PyMC's `beta[1, 2]`).
+    /// in a matrix (ArviZ's and PyMC's `beta[1, 2]`). The first index takes what the others
+    /// leave, so a position past the end is still written as given (`theta[5]` of three).
     pub fn index_label(dims: &[usize], e: usize) -> String {
+        if dims.len() < 2 {
+            return e.to_string();
+        }
         let mut index = vec![0; dims.len()];
         let mut rest = e;
-        for (i, &n) in index.iter_mut().zip(dims).rev() {
+        for (i, &n) in index.iter_mut().zip(dims).skip(1).rev() {
             *i = rest % n.max(1);
             rest /= n.max(1);
         }
+        index[0] = rest;
         index.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
     }
 
@@ -110,5 +116,29 @@ impl Shape {
             }
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Shape;
+
+    #[test]
+    fn index_labels_and_their_parse() {
+        assert_eq!(Shape::index_label(&[], 0), "0");
+        assert_eq!(Shape::index_label(&[3], 5), "5");
+        assert_eq!(Shape::index_label(&[2, 3], 1), "0, 1");
+        assert_eq!(Shape::index_label(&[2, 3], 5), "1, 2");
+        // Past the end, the first index keeps counting.
+        assert_eq!(Shape::index_label(&[2, 3], 7), "2, 1");
+        for e in 0..6 {
+            assert_eq!(Shape::parse_index(&[2, 3], &Shape::index_label(&[2, 3], e)), Some(e));
+        }
+        assert_eq!(Shape::parse_index(&[2, 3], "1,0"), Some(3));
+        assert_eq!(Shape::parse_index(&[2, 3], " 5 "), Some(5));
+        for bad in ["6", "2, 0", "0, 3", "0, 0, 0", "", "a", "-1", "1, "] {
+            assert_eq!(Shape::parse_index(&[2, 3], bad), None, "{bad}");
+        }
+        assert_eq!(Shape::parse_index(&[0, 3], "0"), None);
     }
 }

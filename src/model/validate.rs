@@ -392,7 +392,7 @@ fn data_matrix(nodes: &[Node], e: &Expr, i: usize, shape: Shape) -> Option<Shape
     }
 }
 
-/// Indexing and recurrences take scalars and vectors, not matrices.
+/// A recurrence's state is a scalar or a vector, not a matrix.
 fn vector_or_scalar(s: Shape, at: &str) -> Result<Shape> {
     match s {
         Shape::Matrix(r, c) => Err(Error::ShapeMismatch {
@@ -425,8 +425,15 @@ fn integer_data<'a>(nodes: &'a [Node], e: &'a Expr, i: usize, at: &str) -> Resul
 pub(crate) const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
 /// Element labels: one per element of a vector node, non-empty, distinct, without brackets.
+/// A matrix's elements are named by row and column (`beta[1, 2]`), not labelled.
 pub(crate) fn labels(node: &Node, labels: &[String]) -> Result<()> {
     let bad = |reason: String| Err(Error::InvalidNode { node: node.name.clone(), reason });
+    if let Shape::Matrix(r, c) = node.shape {
+        return bad(format!(
+            "labels name a vector's elements; the elements of this {r} × {c} matrix are named by \
+             row and column"
+        ));
+    }
     if node.shape == Shape::Scalar || labels.len() != node.shape.len() {
         return bad(format!("{} labels for a node of {} elements", labels.len(), node.shape.len()));
     }
@@ -487,6 +494,22 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
     match given {
         Some(shape) => {
             dist.kind.vec_accepts_len(shape.len(), &lens, &consts).map_err(bad)?;
+            // A matrix's rows are whole draws (PyMC's `shape=(n, K)`), or it is the family's
+            // own matrix: a draw never runs across rows.
+            if let Shape::Matrix(r, c) = shape {
+                let one = dist.kind.vec_value_shape(&lens, &consts).map_err(bad)?;
+                let fits = match one {
+                    Shape::Matrix(..) => one == shape,
+                    _ => c == one.len(),
+                };
+                if !fits {
+                    return Err(bad(format!(
+                        "a {r} × {c} matrix of {} draws: each row must be one draw of {:?}",
+                        dist.kind.name(),
+                        one.dims()
+                    )));
+                }
+            }
             Ok(shape)
         }
         None => dist.kind.vec_value_shape(&lens, &consts).map_err(bad),

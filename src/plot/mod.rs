@@ -174,7 +174,10 @@ pub(crate) fn select(trace: &Trace, opts: &PlotOptions) -> Result<Vec<Element>> 
     } else {
         let mut out = Vec::new();
         for v in &opts.vars {
-            let hits: Vec<Element> = all.iter().filter(|(n, _)| n == v || base(n) == *v).cloned().collect();
+            // One element however it is written (`beta[1,2]`, `beta[5]`), or a whole variable.
+            let one = trace.scalar(v).map(|(var, e)| var.element_name(e));
+            let hits: Vec<Element> =
+                all.iter().filter(|(n, _)| Some(n) == one.as_ref() || base(n) == *v).cloned().collect();
             if hits.is_empty() {
                 return Err(Error::UnknownName(v.clone()));
             }

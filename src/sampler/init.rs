@@ -65,7 +65,14 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
             if !ui.is_finite() {
                 return Err(Error::InvalidOption {
                     option: "init",
-                    reason: format!("`{}`[{i}] = {xi} is outside the support", e.name),
+                    reason: match e.shape {
+                        Shape::Scalar => format!("`{}` = {xi} is outside the support", e.name),
+                        _ => format!(
+                            "`{}[{}]` = {xi} is outside the support",
+                            e.name,
+                            Shape::index_label(&e.shape.dims(), i)
+                        ),
+                    },
                 });
             }
             u[e.offset + i] = ui;

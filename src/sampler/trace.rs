@@ -189,7 +189,7 @@ impl Trace {
         let v = self.var(base)?;
         let by_label = v.labels.as_ref().and_then(|l| l.iter().position(|x| x == inner));
         let e = by_label.or_else(|| Shape::parse_index(&v.shape, inner))?;
-        Some((v, e))
+        (e < v.size()).then_some((v, e))
     }
 
     /// Draws of element `elem` of `name`, one vector per chain.

@@ -29,7 +29,7 @@ def exmc_summary(path):
     for line in lines[1:]:
         parts = line.split()
         # The numbers are the last columns; a matrix's name has a space (`beta[1, 2]`).
-        if len(parts) < len(header) + 1 or line.startswith("warning"):
+        if len(parts) < len(header) + 1 or line.startswith("warning: "):
             continue
         name = " ".join(parts[: len(parts) - len(header)])
         rows[name] = dict(zip(header, map(float, parts[len(parts) - len(header) :])))

@@ -339,8 +339,16 @@ fn vector_family_shapes() {
     // LKJ factor is its own n × n matrix.
     let across = m.rv_matrix("p", Dirichlet::new(vec![1.0, 1.0, 1.0]), 3, 2);
     assert!(
-        matches!(across, Err(Error::ShapeMismatch { ref detail, .. }) if detail.contains("each row must be one draw"))
+        matches!(across, Err(Error::ShapeMismatch { ref detail, .. }) if detail.contains("each row must be one whole draw"))
     );
+    let eye = vec![1.0, 0.0, 0.0, 1.0];
+    assert!(matches!(
+        m.rv_matrix("b", MvNormal::new(0, eye.clone()), 2, 3),
+        Err(Error::ShapeMismatch { .. })
+    ));
+    // Rows of K: three 2-vectors with a mean each (6 values) or one shared mean.
+    m.rv_matrix("b", MvNormal::new(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0], eye.clone()), 3, 2).unwrap();
+    m.rv_matrix("b_cov", MvNormal::cov(0, eye), 3, 2).unwrap();
     assert!(matches!(m.rv_matrix("corr", LkjCholesky::new(3, 1.0), 1, 9), Err(Error::ShapeMismatch { .. })));
     let rows = m.rv_matrix("p2", Dirichlet::new(vec![1.0, 1.0, 1.0]), 2, 3).unwrap();
     m.rv_matrix("corr3", LkjCholesky::new(3, 1.0), 3, 3).unwrap();

@@ -456,7 +456,10 @@ fn matrix_shaped_variables_in_a_file() {
     let both =
         pymc_names.replace("logit_p = \"alpha + X @ beta\"", "logit_p = \"alpha\"\nlogits = \"alpha\"");
     let e = load(&both).unwrap_err().to_string();
-    assert!(e.contains("categorical takes the parameters") && e.contains("logit_p, logits"), "{e}");
+    assert!(e.contains("categorical takes the parameters") && e.contains("got logit_p, logits"), "{e}");
+    // An error in an aliased parameter names the key as written.
+    let e = load(&pymc_names.replace("alpha + X @ beta", "alpha + nope")).unwrap_err();
+    assert!(matches!(e, Error::ModelFile { ref field, .. } if field == "logit_p"), "{e:?}");
     // Data scalars as dimensions.
     let with_data = text.replace("shape = [2, 3]", "shape = [\"C\", \"K\"]") + "\n[data]\nC = 2\nK = 3\n";
     same_density(&load(&with_data).unwrap(), &m, true);

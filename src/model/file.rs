@@ -28,9 +28,9 @@
 //! Sections (any order; nodes are ordered by what they read):
 //! - `[rv.NAME]`: a free variable. `dist` names the family (`"normal"`, `"HalfCauchy"`); every
 //!   other key is a parameter by its name: a number, an array (data) or an expression string;
-//!   `shape` (a number or a data scalar) makes a vector, and `shape = [rows, cols]` a matrix
-//!   (elements named `beta[1, 2]`); `labels` names a data array of strings labelling its
-//!   elements.
+//!   `shape` (a number or a data scalar, or `[n]`) makes a vector, and `shape = [rows, cols]`
+//!   a matrix (elements named `beta[1, 2]`); `labels` names a data array of strings labelling
+//!   a vector's elements.
 //! - `[observe.NAME]`: a likelihood, with `data` naming its observations. The logit and log
 //!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`;
 //!   `dist = "mv_normal"` takes `mu` and `chol` (a Cholesky factor) or `cov` (a data
@@ -357,7 +357,7 @@ impl Loader {
                         return Err(self.err(
                             at,
                             Some(col),
-                            "a data matrix is read here only through `@` (`X @ beta`)",
+                            "a data matrix is read here only through `@` (`X @ beta`) or by element (`X[i, j]`)",
                         ));
                     }
                 },
@@ -419,7 +419,11 @@ impl Loader {
             return Ok(Val::Expr(Expr::from(var).matmul(b, k)));
         }
         if matches!(a, Val::Matrix { .. }) || matches!(b, Val::Matrix { .. }) {
-            return Err(self.err(at, Some(col), "a data matrix is read here only through `@` (`X @ beta`)"));
+            return Err(self.err(
+                at,
+                Some(col),
+                "a data matrix is read here only through `@` (`X @ beta`) or by element (`X[i, j]`)",
+            ));
         }
         if op == '=' {
             // `==` compares data: 1 where equal, 0 elsewhere.
@@ -543,6 +547,9 @@ impl Loader {
     ) -> Result<Val> {
         let mut parts = Vec::with_capacity(2);
         for (v, n) in indices.into_iter().zip([rows, cols]) {
+            if matches!(v, Val::Matrix { .. }) {
+                return Err(self.err(at, Some(col), "a matrix cannot be an index"));
+            }
             let c = self.constant(&v.expr()).ok_or_else(|| {
                 self.err(at, Some(col), "an index must be data (integers), not a parameter")
             })?;
@@ -725,8 +732,9 @@ impl Loader {
     }
 
     /// The family a node table names, chosen among the variants of `dist` (its `_logit` and
-    /// `_log` forms) by the parameter names given.
-    fn family(&self, table: &toml::Table, at: At<'_>) -> Result<DistKind> {
+    /// `_log` forms) by the parameter names given (PyMC's already renamed to exmc's); `written`
+    /// is the table as written, for the error message.
+    fn family(&self, table: &toml::Table, written: &toml::Table, at: At<'_>) -> Result<DistKind> {
         let Some(toml::Value::String(name)) = table.get("dist") else {
             return Err(self.err(At { field: "dist", ..at }, None, "every node needs `dist = \"<family>\"`"));
         };
@@ -766,17 +774,28 @@ impl Loader {
         Err(self.err(
             at,
             None,
-            format!("{name} takes the parameters {}; got {}", forms.join(" or "), given.join(", ")),
+            format!(
+                "{name} takes the parameters {}; got {}",
+                forms.join(" or "),
+                written
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| !RESERVED.contains(k))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ))
     }
 
-    fn dist(&mut self, table: &toml::Table, at: At<'_>) -> Result<Dist> {
-        let table = &with_aliases(table);
-        let kind = self.family(table, at)?;
+    fn dist(&mut self, written: &toml::Table, at: At<'_>) -> Result<Dist> {
+        let (table, renamed) = with_aliases(written);
+        let kind = self.family(&table, written, at)?;
         let mut params = Vec::with_capacity(kind.n_params());
         for (p, _) in kind.params() {
             let v = table.get(*p).expect("checked by family");
-            params.push(self.value(v, At { field: p, ..at })?);
+            // Errors name the key as written (`logit_p`, not `logits`).
+            let field = renamed.iter().find(|(name, _)| name == p).map_or(*p, |(_, alias)| *alias);
+            params.push(self.value(v, At { field, ..at })?);
         }
         Ok(Dist { kind, params })
     }
@@ -1008,22 +1027,25 @@ impl Loader {
 const PARAM_ALIASES: [(&str, &str, &str); 2] =
     [("categorical", "logit_p", "logits"), ("dirichlet", "a", "alpha")];
 
+/// The `(exmc's, PyMC's)` parameter names [`with_aliases`] renamed.
+type Renamed = Vec<(&'static str, &'static str)>;
+
 /// `table` with PyMC's parameter names ([`PARAM_ALIASES`]) renamed to exmc's, where the
-/// family matches and exmc's name is not also given.
-fn with_aliases(table: &toml::Table) -> std::borrow::Cow<'_, toml::Table> {
-    let family = match table.get("dist") {
-        Some(toml::Value::String(name)) => snake_case(name),
-        _ => return std::borrow::Cow::Borrowed(table),
-    };
+/// family matches and exmc's name is not also given; and what it renamed.
+fn with_aliases(table: &toml::Table) -> (std::borrow::Cow<'_, toml::Table>, Renamed) {
     let mut out = std::borrow::Cow::Borrowed(table);
+    let mut renamed = Vec::new();
+    let Some(toml::Value::String(family)) = table.get("dist") else { return (out, renamed) };
+    let family = snake_case(family);
     for (f, alias, name) in PARAM_ALIASES {
         if family == f && table.contains_key(alias) && !table.contains_key(name) {
             let t = out.to_mut();
             let v = t.remove(alias).expect("present");
             t.insert(name.to_string(), v);
+            renamed.push((name, alias));
         }
     }
-    out
+    (out, renamed)
 }
 
 /// `HalfCauchy` → `half_cauchy`; names already in snake case are unchanged.

@@ -497,16 +497,18 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
             // A matrix's rows are whole draws (PyMC's `shape=(n, K)`), or it is the family's
             // own matrix: a draw never runs across rows.
             if let Shape::Matrix(r, c) = shape {
-                let one = dist.kind.vec_value_shape(&lens, &consts).map_err(bad)?;
-                let fits = match one {
-                    Shape::Matrix(..) => one == shape,
-                    _ => c == one.len(),
+                let (fits, draw) = match dist.kind.vec_value_shape(&lens, &consts) {
+                    Ok(own @ Shape::Matrix(..)) => (own == shape, own.dims()),
+                    _ => {
+                        let k = dist.kind.vec_draw_len(shape.len(), &lens, &consts);
+                        (k == Some(c), k.into_iter().collect())
+                    }
                 };
                 if !fits {
                     return Err(bad(format!(
-                        "a {r} × {c} matrix of {} draws: each row must be one draw of {:?}",
-                        dist.kind.name(),
-                        one.dims()
+                        "a {r} × {c} matrix of {} draws, one of shape {draw:?}: each row must be \
+                         one whole draw",
+                        dist.kind.name()
                     )));
                 }
             }

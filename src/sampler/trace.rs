@@ -272,3 +272,39 @@ impl Trace {
         (sum(&self.stats), sum(&self.warmup_stats))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name resolves to an element that exists, even where the labels (from a file written
+    /// elsewhere) outnumber the elements.
+    #[test]
+    fn scalar_names_stay_in_range() {
+        let var = |name: &str, shape: Vec<usize>, labels: Option<Vec<String>>| TraceVar {
+            name: name.into(),
+            values: vec![0.0; shape.iter().product()],
+            shape,
+            labels,
+        };
+        let t = Trace {
+            chains: 1,
+            draws: 1,
+            vars: vec![
+                var("a", vec![2], Some(vec!["x".into(), "y".into(), "z".into()])),
+                var("b", vec![2, 3], None),
+            ],
+            stats: vec![Vec::new()],
+            warmup_stats: vec![Vec::new()],
+        };
+        let at = |n: &str| t.scalar(n).map(|(v, e)| (v.name.clone(), e));
+        assert_eq!(at("a[y]"), Some(("a".into(), 1)));
+        assert_eq!(at("a[z]"), None);
+        assert_eq!(at("b[1, 0]"), Some(("b".into(), 3)));
+        assert_eq!(at("b[1,2]"), Some(("b".into(), 5)));
+        assert_eq!(at("b[4]"), Some(("b".into(), 4)));
+        assert_eq!(at("b[2, 0]"), None);
+        assert_eq!(at("b"), None);
+        assert_eq!(t.vars[1].element_name(3), "b[1, 0]");
+    }
+}

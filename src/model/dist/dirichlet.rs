@@ -50,9 +50,15 @@ impl VecFamily for Dirichlet {
 
     fn value_len(lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
         match lens[0] {
-            1 => Err("a Dirichlet with a scalar alpha needs its length (Model::rv_vec)".into()),
+            1 => Err("a Dirichlet with a scalar alpha needs its length (Model::rv_vec; one simplex \
+                      of that length)"
+                .into()),
             k => Ok(k),
         }
+    }
+
+    fn draw_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
+        Some(categories(n, lens[0]))
     }
 
     fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {

@@ -337,6 +337,8 @@ macro_rules! families {
             pub fn vec_value_len(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<usize, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_len(lens, consts),)* _ => Err("not a vector family".into()) } }
             /// A vector family's value shape (see [`VecFamily::value_shape`]).
             pub fn vec_value_shape(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<crate::model::Shape, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_shape(lens, consts),)* _ => Err("not a vector family".into()) } }
+            /// Values in one draw of a vector family (see [`VecFamily::draw_len`]).
+            pub fn vec_draw_len(self, n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Option<usize> { match self { $(DistKind::$vvariant => <$vvariant>::draw_len(n, lens, consts),)* _ => None } }
             /// Whether a vector family accepts a value of `n` elements (see [`VecFamily::accepts_len`]).
             pub fn vec_accepts_len(self, n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::accepts_len(n, lens, consts),)* _ => Err("not a vector family".into()) } }
             /// A vector family's checks of constant parameters (see [`VecFamily::check_params`]).

@@ -89,6 +89,10 @@ impl VecFamily for MvNormal {
         accepts_len(n, lens)
     }
 
+    fn draw_len(_n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
+        square_side(lens[1])
+    }
+
     fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {
         p[1].map_or(Ok(()), check_chol)
     }

@@ -56,6 +56,10 @@ impl VecFamily for MvNormalCov {
         super::mv_normal::accepts_len(n, lens)
     }
 
+    fn draw_len(_n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
+        super::vector::square_side(lens[1])
+    }
+
     fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {
         p[1].map_or(Ok(()), |c| cholesky(c).map(|_| ()))
     }

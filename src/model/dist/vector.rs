@@ -31,6 +31,12 @@ pub trait VecFamily {
         Self::value_len(lens, consts).map(Shape::Vector)
     }
 
+    /// Values in one draw, in a value of `n` elements (a node may hold several draws: a matrix
+    /// holds one per row). By default the family's value length.
+    fn draw_len(_n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Option<usize> {
+        Self::value_len(lens, consts).ok()
+    }
+
     /// Whether a value of `n` elements fits parameters of lengths `lens` (a node may hold
     /// several independent draws where the family allows it).
     fn accepts_len(n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<(), String> {

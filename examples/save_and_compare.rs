@@ -51,12 +51,15 @@ fn model(student: bool) -> Result<Model> {
         m.observe("y", Normal::new(mean, sigma), &y)?;
     }
     m.deterministic("spread", sigma * 2.0)?;
-    // A matrix (2 × 3, row by row): Stan's `gaps.2.3` columns, ArviZ's two dims.
+    // A matrix (2 × 3, row by row) with labelled rows and columns: Stan's `gaps.2.3`
+    // columns, ArviZ's two dims with their coordinates.
     let pairs = m.int_data("pairs", &[0, 1, 2, 0, 1, 2])?;
-    m.deterministic(
+    let gaps = m.deterministic(
         "gaps",
         ((a.at(pairs) - mu) * Expr::data(vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0])).reshape(2, 3),
     )?;
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect();
+    m.set_matrix_labels(gaps, strings(&["once", "twice"]), strings(&GROUPS))?;
     Ok(m)
 }
 
@@ -71,12 +74,17 @@ fn group_manifest(trace: &Trace, names: &[&str]) -> Value {
             .collect();
         let shape: Vec<usize> =
             [trace.chains, trace.draws].into_iter().chain(v.shape.iter().copied()).collect();
-        vars.insert(v.name.clone(), var_manifest(dims, shape, &v.values, v.labels.as_deref()));
+        // A matrix's labels per dimension, as its coordinates are written.
+        let labels = match (v.shape.as_slice(), v.labels.as_deref()) {
+            (&[r, c], Some(l)) => Shape::split_matrix_labels(l, r, c).map(|(rows, cols)| json!([rows, cols])),
+            (_, l) => l.map(|l| json!(l)),
+        };
+        vars.insert(v.name.clone(), var_manifest(dims, shape, &v.values, labels));
     }
     json!({ "chains": trace.chains, "draws": trace.draws, "variables": vars })
 }
 
-fn var_manifest(dims: Vec<String>, shape: Vec<usize>, values: &[f64], labels: Option<&[String]>) -> Value {
+fn var_manifest(dims: Vec<String>, shape: Vec<usize>, values: &[f64], labels: Option<Value>) -> Value {
     let n = values.len();
     let sample: Vec<(usize, f64)> =
         [0, n / 2, n.saturating_sub(1)].into_iter().map(|i| (i, values[i])).collect();

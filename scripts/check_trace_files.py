@@ -42,11 +42,16 @@ def check_var(where, da, want, check_dims=True):
     for i, v in want["sample"]:
         if not (flat[i] == v or (np.isnan(flat[i]) and v is None)):
             fail(f"{where}: value {i} is {flat[i]!r}, exmc wrote {v!r}")
-    if want.get("labels") is not None and check_dims:
-        dim = want["dims"][2]
-        got = [str(x) for x in da.coords[dim].values]
-        if got != want["labels"]:
-            fail(f"{where}: coordinate {dim} {got} != {want['labels']}")
+    labels = want.get("labels")
+    if labels is not None and check_dims:
+        # A vector's labels, or a matrix's per dimension (rows, then columns).
+        per_dim = labels if labels and isinstance(labels[0], list) else [labels]
+        if len(per_dim) != len(want["dims"]) - 2:
+            fail(f"{where}: labels for {len(per_dim)} dimensions, dims {want['dims']}")
+        for dim, want_labels in zip(want["dims"][2:], per_dim):
+            got = [str(x) for x in da.coords[dim].values]
+            if got != want_labels:
+                fail(f"{where}: coordinate {dim} {got} != {want_labels}")
 
 
 def check_zarr(name, m):

@@ -352,11 +352,34 @@ fn vector_family_shapes() {
     assert!(matches!(m.rv_matrix("corr", LkjCholesky::new(3, 1.0), 1, 9), Err(Error::ShapeMismatch { .. })));
     let rows = m.rv_matrix("p2", Dirichlet::new(vec![1.0, 1.0, 1.0]), 2, 3).unwrap();
     m.rv_matrix("corr3", LkjCholesky::new(3, 1.0), 3, 3).unwrap();
-    // Labels name a vector's elements; a matrix's are named by row and column.
+    // A matrix is labelled by its rows and its columns, not element by element.
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let labels = (0..6).map(|i| format!("l{i}")).collect();
+    let why = |r: Result<(), Error>| match r {
+        Err(Error::InvalidNode { node, reason }) => format!("{node}: {reason}"),
+        other => panic!("{other:?}"),
+    };
+    assert!(why(m.set_labels(rows, labels)).contains("labelled by its rows and its columns"));
+    for (r, c, want) in [
+        (vec!["x", "y", "z"], vec!["a", "b", "c"], "3 row and 3 column labels for a 2 × 3 matrix"),
+        (vec!["x", "y"], vec!["a", "b, c", "d"], "column label `b, c` must be free of `,`"),
+        (vec!["x", "x"], vec!["a", "b", "c"], "row label `x` appears twice"),
+        (vec!["x", "y"], vec!["a", "", "c"], "label `` must be non-empty"),
+    ] {
+        let e = why(m.set_matrix_labels(rows, strings(&r), strings(&c)));
+        assert!(e.starts_with("p2: ") && e.contains(want), "{e}");
+    }
     assert!(
-        matches!(m.set_labels(rows, labels), Err(Error::InvalidNode { ref reason, .. }) if reason.contains("row and column"))
+        why(m.set_matrix_labels(mu, strings(&["a"]), strings(&["b"])))
+            .contains("label a vector with set_labels")
     );
+    m.set_matrix_labels(rows, strings(&["x", "y"]), strings(&["a", "b", "c"])).unwrap();
+    assert_eq!(m.nodes()[rows.index()].element_name(5), "p2[y, c]");
+    // Labels read from JSON are checked the same way.
+    let json = m.to_json().unwrap();
+    assert!(json.contains("\"y, c\""));
+    let e = Model::from_json(&json.replace("\"y, c\"", "\"y, d\"")).unwrap_err().to_string();
+    assert!(e.contains("labelled by its rows and its columns"), "{e}");
     // Simplex data that do not sum to one; a free categorical.
     let reason = invalid_node(m.observe("y", Dirichlet::new(vec![1.0, 1.0]), &[0.3, 0.3]), "y");
     assert!(reason.contains("sum to 1"), "{reason}");

@@ -402,13 +402,32 @@ fn matrix_shaped_variables_in_a_file() {
     let beta_node = file.nodes().iter().find(|n| n.name == "beta").unwrap();
     assert_eq!(beta_node.shape, Shape::Matrix(2, 3));
     // Row by row: element 1 is row 0, column 1; element 3 is row 1, column 0.
-    assert_eq!(
-        (beta_node.element_name(1), beta_node.element_name(3)),
-        ("beta[0, 1]".into(), "beta[1, 0]".into())
-    );
-    let text = std::fs::read_to_string(&path).unwrap();
+    let plain = &m.nodes()[beta.index()];
+    assert_eq!((plain.element_name(1), plain.element_name(3)), ("beta[0, 1]".into(), "beta[1, 0]".into()));
     let json = DataSet::from_json(&std::fs::read_to_string(&data_path).unwrap(), "s.json").unwrap();
     let load = |text: &str| Model::from_model_str(text, &json, "s.toml");
+    // The file labels alpha's elements and beta's rows and columns (PyMC's dims).
+    let labelled = Sampler::new(&file).chains(1).warmup(50).draws(10).seed(5).progress(false).run().unwrap();
+    let names: Vec<String> = labelled.summary().rows.iter().map(|r| r.name.clone()).collect();
+    assert_eq!(names[2..5], ["alpha[C]", "beta[x1, A]", "beta[x1, B]"]);
+    assert_eq!(labelled.trace.var("beta").unwrap().element_name(5), "beta[x2, C]");
+    let full = std::fs::read_to_string(&path).unwrap();
+    for (labels, want) in [
+        ("labels = [\"covariates\"]", "a matrix's labels are `[rows, cols]`"),
+        ("labels = \"categories\"", "a matrix's labels are `[rows, cols]`"),
+        ("labels = [\"categories\", \"categories\"]", "3 row and 3 column labels for a 2 × 3 matrix"),
+        ("labels = [\"covariates\", \"nope\"]", "`nope` is not data of strings"),
+    ] {
+        let bad = full.replace("labels = [\"covariates\", \"categories\"]", labels);
+        let e = load(&bad).unwrap_err().to_string();
+        assert!(e.contains("node `beta`") && e.contains(want), "{labels}: {e}");
+    }
+    // The rest of the test reads the file without labels and its [data].
+    let text: String = full[..full.find("\n[data]").unwrap()]
+        .lines()
+        .filter(|l| !l.starts_with("labels"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     // Elements by row and column: numbers, or pairs of data vectors (NumPy's `beta[i, j]`).
     let picks = "[deterministic]\nb12 = \"beta[1, 2]\"\nb_pairs = \"beta[ri, cj] + beta[0, cj]\"\n\
                  b_x = \"beta[0, 0] * X[1, 0] + X[ri, ri]\"\n\

@@ -277,6 +277,40 @@ fn zarr_round_trip_gives_the_same_trace_and_summary() {
     assert_same_summary(&fit.trace.summary(), &t.summary());
 }
 
+/// A matrix labelled by its rows and columns keeps one coordinate per dimension in the store
+/// and reads back to the same labels and names (`beta[x2, c]`).
+#[test]
+fn matrix_coordinates_round_trip_through_zarr() {
+    let path = out_dir("zarr-matrix").join("m.zarr");
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut m = Model::new();
+    let beta = m.rv_matrix("beta", Normal::new(0, 1), 2, 3).unwrap();
+    m.set_matrix_labels(beta, strings(&["x1", "x2"]), strings(&["a", "b", "c"])).unwrap();
+    m.observe("y", Normal::new(Expr::from(beta).sum(), 1), &[0.5]).unwrap();
+    let fit = Sampler::new(&m)
+        .chains(2)
+        .warmup(100)
+        .draws(50)
+        .seed(3)
+        .progress(false)
+        .save(exmc::io::Zarr::new(&path))
+        .run()
+        .unwrap();
+    let names: Vec<String> = fit.summary().rows.iter().map(|r| r.name.clone()).collect();
+    assert_eq!(names[..3], ["beta[x1, a]", "beta[x1, b]", "beta[x1, c]"]);
+    assert_eq!(fit.trace.scalar("beta[x2,c]").map(|(_, e)| e), Some(5));
+    // One coordinate array per dimension, as ArviZ writes PyMC's dims.
+    let shape = |dim: &str| {
+        let text = std::fs::read_to_string(path.join(format!("posterior/{dim}/.zarray"))).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["shape"].clone()
+    };
+    assert_eq!((shape("beta_dim_0"), shape("beta_dim_1")), (serde_json::json!([2]), serde_json::json!([3])));
+    let t = exmc::io::read_zarr(&path).unwrap();
+    let (a, b) = (t.var("beta").unwrap(), fit.trace.var("beta").unwrap());
+    assert_eq!((&a.shape, &a.labels, &a.values), (&b.shape, &b.labels, &b.values));
+    assert_eq!(a.element_name(4), "beta[x2, b]");
+}
+
 /// The child of [`a_killed_run_leaves_readable_files`]: samples for a long time into the
 /// directory named by `EXMC_TRACE_CHILD` (ignored unless that variable is set).
 #[test]

@@ -25,7 +25,7 @@ use zarrs::group::{Group, GroupMetadata};
 use zarrs::metadata::FillValueMetadata;
 use zarrs::metadata::v2::GroupMetadataV2;
 
-use crate::model::{Model, NodeKind};
+use crate::model::{Model, NodeKind, Shape};
 use crate::nuts::DrawStats;
 use crate::sampler::{ChainSink, Fit, LogLikelihood, RunInfo, Trace, TraceVar, TraceVarInfo, TraceWriter};
 use crate::{Error, Result};
@@ -214,6 +214,16 @@ impl Variable<'_> {
     fn dims(&self) -> Vec<String> {
         (0..self.shape.len()).map(|k| format!("{}_dim_{k}", self.name)).collect()
     }
+
+    /// The labels of each dimension: a vector's, or a matrix's rows and columns.
+    fn axis_labels(&self) -> Option<Vec<Vec<String>>> {
+        let labels = self.labels?;
+        match *self.shape {
+            [n] if labels.len() == n => Some(vec![labels.to_vec()]),
+            [r, c] => Shape::split_matrix_labels(labels, r, c).map(|(rows, cols)| vec![rows, cols]),
+            _ => None,
+        }
+    }
 }
 
 /// Writes the coordinate arrays of a group: `chain` and `draw` (if `draws` is given) and
@@ -243,9 +253,9 @@ fn write_coords(
                 continue;
             }
             let n = v.shape[k];
-            let data = match v.labels.filter(|l| v.shape.len() == 1 && l.len() == n) {
-                Some(l) => Data::Str(l.to_vec()),
-                None => Data::I64((0..n as i64).collect()),
+            let data = match v.axis_labels().map(|mut axes| axes.swap_remove(k)) {
+                Some(l) if l.len() == n => Data::Str(l),
+                _ => Data::I64((0..n as i64).collect()),
             };
             z.whole(&format!("{group}/{dim}"), std::slice::from_ref(&dim), &[n], &data)?;
         }
@@ -887,18 +897,30 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
     let mut vars = Vec::new();
     for (name, dims) in found {
         let (values, shape) = read_f64("posterior", &name, Some(kept))?;
-        let labels = if dims.len() == 3 && names.contains(&dims[2]) {
-            let (a, n, capacity) = open("posterior", &dims[2])?;
-            let p = root.join("posterior").join(&dims[2]);
-            match type_name(&a).as_str() {
-                "string" if n.iter().product::<usize>() as u64 <= capacity => {
-                    check_vlen_chunks(&a, &p)?;
-                    Some(guard(&p, || a.retrieve_array_subset::<Vec<String>>(&a.subset_all()))?)
-                }
-                _ => None,
+        // String coordinates of every element dimension (a vector's, or a matrix's rows and
+        // columns) become labels; one that is not strings, or does not match its dimension's
+        // length, leaves the variable unlabelled.
+        let mut axes = Vec::new();
+        for (k, dim) in dims.iter().enumerate().skip(2) {
+            if !names.contains(dim) || dims.len() > 4 {
+                break;
             }
-        } else {
-            None
+            let (a, n, capacity) = open("posterior", dim)?;
+            let p = root.join("posterior").join(dim);
+            if type_name(&a) != "string" || n.iter().product::<usize>() as u64 > capacity {
+                break;
+            }
+            check_vlen_chunks(&a, &p)?;
+            let l: Vec<String> = guard(&p, || a.retrieve_array_subset::<Vec<String>>(&a.subset_all()))?;
+            if l.len() != shape[k] {
+                break;
+            }
+            axes.push(l);
+        }
+        let labels = match axes.as_slice() {
+            [l] if dims.len() == 3 => Some(l.clone()),
+            [rows, cols] => Some(Shape::matrix_labels(rows, cols)),
+            _ => None,
         };
         vars.push(TraceVar { name, shape: shape[2..].to_vec(), values, labels });
     }

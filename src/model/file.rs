@@ -30,7 +30,8 @@
 //!   other key is a parameter by its name: a number, an array (data) or an expression string;
 //!   `shape` (a number or a data scalar, or `[n]`) makes a vector, and `shape = [rows, cols]`
 //!   a matrix (elements named `beta[1, 2]`); `labels` names a data array of strings labelling
-//!   a vector's elements.
+//!   a vector's elements (`a[Aitkin]`), and `labels = ["covariates", "categories"]` a matrix's
+//!   rows and columns (`beta[x1, a]`).
 //! - `[observe.NAME]`: a likelihood, with `data` naming its observations. The logit and log
 //!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`;
 //!   `dist = "mv_normal"` takes `mu` and `chol` (a Cholesky factor) or `cov` (a data
@@ -905,6 +906,23 @@ impl Loader {
         }
     }
 
+    /// Labels given in a file: the name of data of strings, or an array (strings, or numbers
+    /// written as such).
+    fn labels(&self, l: &toml::Value, at: At<'_>) -> Result<Vec<String>> {
+        let at = At { field: "labels", ..at };
+        match l {
+            toml::Value::String(s) => match self.data.get(s) {
+                Some(DataValue::Labels(l)) => Ok(l.clone()),
+                _ => Err(self.err(at, None, format!("`{s}` is not data of strings"))),
+            },
+            toml::Value::Array(items) => Ok(items
+                .iter()
+                .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
+                .collect()),
+            _ => Err(self.err(at, None, "expected a data name or an array of strings")),
+        }
+    }
+
     /// One dimension of a `shape`: a number ≥ 1 or a whole-number data scalar.
     fn dimension(&self, v: &toml::Value, at: At<'_>) -> Result<usize> {
         let at = At { field: "shape", ..at };
@@ -949,30 +967,26 @@ impl Loader {
                 }
                 .map_err(|e| self.wrap(at, e))?;
                 if let Some(l) = t.get("labels") {
-                    let labels = match l {
-                        toml::Value::String(s) => match self.data.get(s) {
-                            Some(DataValue::Labels(l)) => l.clone(),
-                            _ => {
-                                return Err(self.err(
-                                    At { field: "labels", ..at },
-                                    None,
-                                    format!("`{s}` is not data of strings"),
-                                ));
-                            }
-                        },
-                        toml::Value::Array(items) => items
-                            .iter()
-                            .map(|x| x.as_str().map(String::from).unwrap_or_else(|| x.to_string()))
-                            .collect(),
-                        _ => {
+                    let matrix = matches!(self.model.nodes()[var.index()].shape, Shape::Matrix(..));
+                    match l {
+                        // A matrix's: `[rows, cols]`, each a data name or an array of strings.
+                        toml::Value::Array(axes) if matrix && axes.len() == 2 => {
+                            let rows = self.labels(&axes[0], at)?;
+                            let cols = self.labels(&axes[1], at)?;
+                            self.model.set_matrix_labels(var, rows, cols).map_err(|e| self.wrap(at, e))?;
+                        }
+                        _ if matrix => {
                             return Err(self.err(
                                 At { field: "labels", ..at },
                                 None,
-                                "expected a data name or an array of strings",
+                                "a matrix's labels are `[rows, cols]`: two data names or arrays of strings",
                             ));
                         }
-                    };
-                    self.model.set_labels(var, labels).map_err(|e| self.wrap(at, e))?;
+                        l => {
+                            let labels = self.labels(l, at)?;
+                            self.model.set_labels(var, labels).map_err(|e| self.wrap(at, e))?;
+                        }
+                    }
                 }
                 var
             }

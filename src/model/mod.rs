@@ -469,6 +469,44 @@ impl Model {
         Ok(())
     }
 
+    /// Labels the rows and the columns of a matrix node (PyMC's `dims=("covariate",
+    /// "category")` with their coordinates): the trace and the summary name its elements
+    /// `beta[x1, a]`, and the Zarr store keeps one coordinate per dimension. Distinct,
+    /// non-empty labels free of `[`, `]` and `,`, one per row and one per column.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// let beta = m.rv_matrix("beta", Normal::new(0, 1), 2, 3)?;
+    /// let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    /// m.set_matrix_labels(beta, names(&["x1", "x2"]), names(&["a", "b", "c"]))?;
+    /// assert_eq!(m.nodes()[0].element_name(5), "beta[x2, c]");
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn set_matrix_labels(&mut self, var: Var, rows: Vec<String>, cols: Vec<String>) -> Result<()> {
+        let node = self.node_mut(var)?;
+        let Shape::Matrix(r, c) = node.shape else {
+            return Err(Error::InvalidNode {
+                node: node.name.clone(),
+                reason: "set_matrix_labels labels a matrix's rows and columns; label a vector with \
+                         set_labels"
+                    .into(),
+            });
+        };
+        if (rows.len(), cols.len()) != (r, c) {
+            return Err(Error::InvalidNode {
+                node: node.name.clone(),
+                reason: format!("{} row and {} column labels for a {r} × {c} matrix", rows.len(), cols.len()),
+            });
+        }
+        for (labels, what) in [(&rows, "row"), (&cols, "column")] {
+            validate::axis_labels(labels, what)
+                .map_err(|reason| Error::InvalidNode { node: node.name.clone(), reason })?;
+        }
+        node.labels = Some(Shape::matrix_labels(&rows, &cols));
+        Ok(())
+    }
+
     /// Opts a free node out of automatic non-centring; other nodes are an error.
     pub fn keep_centered(&mut self, var: Var) -> Result<()> {
         let node = self.node_mut(var)?;

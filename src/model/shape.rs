@@ -102,6 +102,26 @@ impl Shape {
         index.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
     }
 
+    /// The labels of a matrix's elements, row by row, from the labels of its rows and of its
+    /// columns: `"x1, a"` (ArviZ's `beta[x1, a]`).
+    pub fn matrix_labels(rows: &[String], cols: &[String]) -> Vec<String> {
+        rows.iter().flat_map(|r| cols.iter().map(move |c| format!("{r}, {c}"))).collect()
+    }
+
+    /// The row and column labels that [`Shape::matrix_labels`] made `flat` from, for an
+    /// `r × c` matrix; `None` when `flat` is not such a product.
+    pub fn split_matrix_labels(flat: &[String], r: usize, c: usize) -> Option<(Vec<String>, Vec<String>)> {
+        if r == 0 || c == 0 || flat.len() != r.checked_mul(c)? {
+            return None;
+        }
+        let rows: Vec<String> = (0..r)
+            .map(|i| flat[i * c].split_once(", ").map(|(a, _)| a.to_string()))
+            .collect::<Option<_>>()?;
+        let cols: Vec<String> =
+            (0..c).map(|j| flat[j].split_once(", ").map(|(_, b)| b.to_string())).collect::<Option<_>>()?;
+        (Shape::matrix_labels(&rows, &cols) == flat).then_some((rows, cols))
+    }
+
     /// The element (row by row) that a bracketed index names: `3`, or `1, 2` in a matrix
     /// (spaces optional); a single number is also the flat position in a matrix. `None` when
     /// out of range.

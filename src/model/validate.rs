@@ -429,21 +429,34 @@ pub(crate) const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 pub(crate) fn labels(node: &Node, labels: &[String]) -> Result<()> {
     let bad = |reason: String| Err(Error::InvalidNode { node: node.name.clone(), reason });
     if let Shape::Matrix(r, c) = node.shape {
-        return bad(format!(
-            "labels name a vector's elements; the elements of this {r} × {c} matrix are named by \
-             row and column"
-        ));
+        // Labels of the rows and of the columns (`Model::set_matrix_labels`), stored per
+        // element as `row, col`.
+        let Some((rows, cols)) = Shape::split_matrix_labels(labels, r, c) else {
+            return bad(format!(
+                "a {r} × {c} matrix is labelled by its rows and its columns (Model::set_matrix_labels)"
+            ));
+        };
+        return axis_labels(&rows, "row").and_then(|_| axis_labels(&cols, "column")).or_else(bad);
     }
     if node.shape == Shape::Scalar || labels.len() != node.shape.len() {
         return bad(format!("{} labels for a node of {} elements", labels.len(), node.shape.len()));
     }
+    axis_labels(labels, "").or_else(bad)
+}
+
+/// One dimension's labels: non-empty, printable, free of brackets, distinct; a matrix's rows
+/// and columns (`what`) also free of commas, which separate them in an element's name.
+pub(crate) fn axis_labels(labels: &[String], what: &str) -> std::result::Result<(), String> {
     let mut seen = std::collections::HashSet::with_capacity(labels.len());
     for l in labels {
         if l.is_empty() || l.contains(['[', ']']) || l.chars().any(char::is_control) {
-            return bad(format!("label `{l}` must be non-empty, printable and free of `[` and `]`"));
+            return Err(format!("label `{l}` must be non-empty, printable and free of `[` and `]`"));
+        }
+        if !what.is_empty() && l.contains(',') {
+            return Err(format!("{what} label `{l}` must be free of `,`"));
         }
         if !seen.insert(l.as_str()) {
-            return bad(format!("label `{l}` appears twice"));
+            return Err(format!("{what}{}label `{l}` appears twice", if what.is_empty() { "" } else { " " }));
         }
     }
     Ok(())

@@ -187,7 +187,9 @@ impl Trace {
         let (base, rest) = name.split_once('[')?;
         let inner = rest.strip_suffix(']')?;
         let v = self.var(base)?;
-        let by_label = v.labels.as_ref().and_then(|l| l.iter().position(|x| x == inner));
+        // A matrix's labels are `row, col`; `beta[x1,a]` names the same element.
+        let spaced = inner.split(',').map(str::trim).collect::<Vec<_>>().join(", ");
+        let by_label = v.labels.as_ref().and_then(|l| l.iter().position(|x| *x == inner || *x == spaced));
         let e = by_label.or_else(|| Shape::parse_index(&v.shape, inner))?;
         (e < v.size()).then_some((v, e))
     }

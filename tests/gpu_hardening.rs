@@ -5,7 +5,7 @@
 
 mod common;
 
-use exmc::backend::gpu::{MappingChoice, Precision};
+use exmc::backend::gpu::{GpuBackend, GpuError, MappingChoice, Precision};
 use exmc::prelude::*;
 
 fn gpu_run(m: &Model, precision: Precision) -> Result<Fit> {
@@ -113,9 +113,9 @@ fn no_free_variables_on_the_gpu() {
 /// (the invocation mapping spent minutes in pipeline creation on 10⁵ elements).
 #[test]
 fn forced_mappings_are_limited_before_code_generation() {
-    if common::gpu("forced_mappings_are_limited_before_code_generation").is_none() {
+    let Some(gpu) = common::gpu("forced_mappings_are_limited_before_code_generation") else {
         return;
-    }
+    };
     let mut m = Model::new();
     m.rv_vec("x", Normal::new(0.0, 1.0), 100_000).unwrap();
     for mapping in [MappingChoice::Invocation, MappingChoice::Auto, MappingChoice::Workgroup] {
@@ -126,7 +126,20 @@ fn forced_mappings_are_limited_before_code_generation() {
         let expected =
             if mapping == MappingChoice::Invocation { "private arrays" } else { "workgroup memory" };
         assert!(reason.contains(expected), "{mapping:?}: {reason}");
+        // `GpuBackend::fits` says the same without a run: what the automatic backend choice
+        // consults before it picks the GPU (it samples such a model on the CPU instead).
+        let prog = exmc::compile::compile(&m, Default::default()).unwrap().logp_grad;
+        let fits = GpuBackend::fits(&gpu, &prog, (Precision::F32, mapping));
+        assert!(
+            matches!(fits, Err(GpuError::InvocationDim { .. } | GpuError::WorkgroupMemory { .. })),
+            "{mapping:?}: {fits:?}"
+        );
     }
+    let mut small = Model::new();
+    small.rv_vec("x", Normal::new(0.0, 1.0), 8).unwrap();
+    let prog = exmc::compile::compile(&small, Default::default()).unwrap().logp_grad;
+    let fits = GpuBackend::fits(&gpu, &prog, (Precision::F32, MappingChoice::Auto));
+    assert_eq!(fits.unwrap(), exmc::backend::gpu::Mapping::Invocation);
 }
 
 /// Item 13: 20 observations near 10⁷ with unit noise. With f32 kernels positions near 10⁷ are

@@ -779,8 +779,9 @@ fn reached(lp: &ZArray, shape: &[usize], root: &Path) -> Result<usize> {
 }
 
 /// Reads the `posterior` and `sample_stats` groups of an InferenceData Zarr store (format 2,
-/// as [`Zarr`] and [`InferenceData`] write) back into a trace. Coordinate labels of 1-d
-/// variables come back as labels. A store whose run died reads up to the last draw every
+/// as [`Zarr`] and [`InferenceData`] write) back into a trace. String coordinates come back as
+/// labels: a vector's, and a matrix's rows and columns (as [`Model::set_matrix_labels`] gives
+/// them; none that hold a comma). A store whose run died reads up to the last draw every
 /// chain completed.
 pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
     let root = path.as_ref();
@@ -905,7 +906,8 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
             if !names.contains(dim) || dims.len() > 4 {
                 break;
             }
-            let (a, n, capacity) = open("posterior", dim)?;
+            // A coordinate that cannot be read as labels leaves the variable unlabelled.
+            let Ok((a, n, capacity)) = open("posterior", dim) else { break };
             let p = root.join("posterior").join(dim);
             if type_name(&a) != "string" || n.iter().product::<usize>() as u64 > capacity {
                 break;
@@ -919,7 +921,9 @@ pub fn read_zarr(path: impl AsRef<Path>) -> Result<Trace> {
         }
         let labels = match axes.as_slice() {
             [l] if dims.len() == 3 => Some(l.clone()),
-            [rows, cols] => Some(Shape::matrix_labels(rows, cols)),
+            // Only labels that split back into these rows and columns (none with a comma).
+            [rows, cols] => Some(Shape::matrix_labels(rows, cols))
+                .filter(|flat| Shape::split_matrix_labels(flat, rows.len(), cols.len()).is_some()),
             _ => None,
         };
         vars.push(TraceVar { name, shape: shape[2..].to_vec(), values, labels });

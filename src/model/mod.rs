@@ -464,6 +464,14 @@ impl Model {
     /// the summary name its elements `a[Aitkin]`. One distinct, non-empty label per element.
     pub fn set_labels(&mut self, var: Var, labels: Vec<String>) -> Result<()> {
         let node = self.node_mut(var)?;
+        if let Shape::Matrix(r, c) = node.shape {
+            return Err(Error::InvalidNode {
+                node: node.name.clone(),
+                reason: format!(
+                    "a {r} × {c} matrix is labelled by its rows and its columns (Model::set_matrix_labels)"
+                ),
+            });
+        }
         validate::labels(node, &labels)?;
         node.labels = Some(labels);
         Ok(())

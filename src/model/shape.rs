@@ -119,7 +119,9 @@ impl Shape {
             .collect::<Option<_>>()?;
         let cols: Vec<String> =
             (0..c).map(|j| flat[j].split_once(", ").map(|(_, b)| b.to_string())).collect::<Option<_>>()?;
-        (Shape::matrix_labels(&rows, &cols) == flat).then_some((rows, cols))
+        // A row or column label with a comma would split elsewhere: not such a product.
+        let commas = rows.iter().chain(&cols).any(|l| l.contains(','));
+        (!commas && Shape::matrix_labels(&rows, &cols) == flat).then_some((rows, cols))
     }
 
     /// The element (row by row) that a bracketed index names: `3`, or `1, 2` in a matrix
@@ -160,5 +162,18 @@ mod tests {
             assert_eq!(Shape::parse_index(&[2, 3], bad), None, "{bad}");
         }
         assert_eq!(Shape::parse_index(&[0, 3], "0"), None);
+    }
+
+    #[test]
+    fn matrix_labels_split_back_exactly() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let flat = Shape::matrix_labels(&s(&["x1", "x2"]), &s(&["a", "b", "c"]));
+        assert_eq!(flat[5], "x2, c");
+        assert_eq!(Shape::split_matrix_labels(&flat, 2, 3), Some((s(&["x1", "x2"]), s(&["a", "b", "c"]))));
+        assert_eq!(Shape::split_matrix_labels(&flat, 3, 2), None);
+        // A comma inside a row label (another tool's coordinates) does not split exactly.
+        let commas = Shape::matrix_labels(&s(&["NY, US"]), &s(&["a", "b"]));
+        assert_eq!(Shape::split_matrix_labels(&commas, 1, 2), None);
+        assert_eq!(Shape::split_matrix_labels(&s(&["a", "b"]), 1, 2), None);
     }
 }

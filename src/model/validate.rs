@@ -424,8 +424,8 @@ fn integer_data<'a>(nodes: &'a [Node], e: &'a Expr, i: usize, at: &str) -> Resul
 /// Largest integer every f64 holds exactly.
 pub(crate) const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
-/// Element labels: one per element of a vector node, non-empty, distinct, without brackets.
-/// A matrix's elements are named by row and column (`beta[1, 2]`), not labelled.
+/// Element labels: one per element of a vector node, non-empty, distinct, without brackets;
+/// a matrix's are the product of its row and column labels (`Model::set_matrix_labels`).
 pub(crate) fn labels(node: &Node, labels: &[String]) -> Result<()> {
     let bad = |reason: String| Err(Error::InvalidNode { node: node.name.clone(), reason });
     if let Shape::Matrix(r, c) = node.shape {

@@ -104,7 +104,7 @@ impl BackendChoice {
         if self != BackendChoice::Auto {
             return Ok(self);
         }
-        match std::env::var("EXMC_BACKEND").ok().as_deref().map(str::trim) {
+        match Self::env().as_deref() {
             Some("cpu") => Ok(BackendChoice::Cpu),
             Some("gpu") => Ok(BackendChoice::Gpu),
             Some("") | None => Ok(if crate::backend::gpu::device::hardware_adapter().is_some() {
@@ -117,6 +117,16 @@ impl BackendChoice {
                 reason: format!("`{other}` is neither `cpu` nor `gpu`"),
             }),
         }
+    }
+
+    /// `EXMC_BACKEND`, trimmed.
+    fn env() -> Option<String> {
+        std::env::var("EXMC_BACKEND").ok().map(|v| v.trim().to_string())
+    }
+
+    /// Whether `EXMC_BACKEND` names a backend (then [`BackendChoice::Auto`] is not automatic).
+    fn env_set() -> bool {
+        Self::env().is_some_and(|v| !v.is_empty())
     }
 
     /// Name reported in the fit.
@@ -697,6 +707,42 @@ impl<'m> Sampler<'m> {
             .is_ok_and(|p| driver::records_unconstrained(streamed, compiled.pointmap.dim, p, values))
     }
 
+    /// The run's shared GPU device (made here; the seconds count as backend set-up) when
+    /// `choice` is the GPU. An automatic choice ([`BackendChoice::Auto`] without
+    /// `EXMC_BACKEND`) whose model the GPU kernels cannot hold ([`GpuBackend::fits`]: the
+    /// workgroup memory of a model of many thousand parameters, f64 on an adapter without it)
+    /// samples on the CPU instead, and says so in a warning; an explicit choice keeps the error.
+    ///
+    /// [`GpuBackend::fits`]: crate::backend::gpu::GpuBackend::fits
+    #[allow(clippy::type_complexity)]
+    fn device_for(
+        &self,
+        compiled: &Compiled,
+        choice: BackendChoice,
+    ) -> Result<(BackendChoice, Option<(Arc<crate::backend::gpu::Gpu>, f64)>, Option<String>)> {
+        if choice != BackendChoice::Gpu || self.factory.is_some() {
+            return Ok((choice, None, None));
+        }
+        let made = Instant::now();
+        let gpu = Arc::new(crate::backend::gpu::Gpu::new()?);
+        let fits = crate::backend::gpu::GpuBackend::fits(
+            &gpu,
+            &compiled.logp_grad,
+            (self.gpu_precision, self.gpu_mapping),
+        );
+        match fits {
+            Err(e) if self.backend == BackendChoice::Auto && !BackendChoice::env_set() => Ok((
+                BackendChoice::Cpu,
+                None,
+                Some(format!(
+                    "sampled on the CPU: the GPU kernels cannot hold this model ({e}); \
+                     `backend(BackendChoice::Gpu)` makes this an error"
+                )),
+            )),
+            _ => Ok((choice, Some((gpu, made.elapsed().as_secs_f64())), None)),
+        }
+    }
+
     /// Compiles the model and samples.
     pub fn run(&self) -> Result<Fit> {
         let chains = self.check()?;
@@ -757,6 +803,7 @@ impl<'m> Sampler<'m> {
         let t1 = Instant::now();
         // A factory's backends are grouped like the CPU backend's unless it asks for one group.
         let choice = if self.factory.is_some() { BackendChoice::Cpu } else { self.backend.resolve()? };
+        let (choice, device, fallback) = self.device_for(&compiled, choice)?;
         let single =
             choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32;
         let streamed = !self.writers.is_empty() || live.is_some();
@@ -775,7 +822,7 @@ impl<'m> Sampler<'m> {
         let constrain = Executor::new(compiled.constrain.clone());
         let (mut records, counters, backend, single) = pool.install(|| {
             let program = (&compiled, &constrain, unconstrained);
-            self.sample(program, &ids, threads, choice, (&writers, &run_info, &sinks))
+            self.sample(program, &ids, threads, (choice, device), (&writers, &run_info, &sinks))
         })?;
         // The loop is over: nothing the record populators have left will be written, and
         // what the trace's buffers have not faulted in yet the gathering faults in itself.
@@ -788,6 +835,7 @@ impl<'m> Sampler<'m> {
         let (compile_s, sampling_s) =
             (compile_s + counters.backend_setup_s, t1.elapsed().as_secs_f64() - counters.backend_setup_s);
         let mut warnings = crate::rewrite::domain_warnings(self.model);
+        warnings.extend(fallback);
         if single {
             let moments = records.moments();
             warnings.extend(precision::resolution_warnings(&compiled.pointmap, &moments));
@@ -876,7 +924,7 @@ impl<'m> Sampler<'m> {
         (compiled, constrain, unconstrained): (&Compiled, &Executor, bool),
         ids: &[usize],
         threads: usize,
-        choice: BackendChoice,
+        (choice, device): (BackendChoice, Option<(Arc<crate::backend::gpu::Gpu>, f64)>),
         (writers, run_info, sinks): (&[Arc<dyn TraceWriter>], &RunInfo<'_>, &SinkPool),
     ) -> Result<(RunRecords, DriveCounters, String, bool)> {
         let workspace: usize = compiled.logp_grad.lens.iter().fold(0, |a, &l| a.saturating_add(l));
@@ -892,12 +940,10 @@ impl<'m> Sampler<'m> {
         let groups = grouping.groups(ids, threads, chain_bytes, (pooled, self.device_groups));
         // The GPU backend's groups share one device (and queue: their dispatches alternate);
         // making it counts as each group's backend set-up.
-        let made = Instant::now();
-        let gpu = match (choice, &self.factory) {
-            (BackendChoice::Gpu, None) => Some(Arc::new(crate::backend::gpu::Gpu::new()?)),
-            _ => None,
+        let (gpu, device_s) = match device {
+            Some((gpu, made_s)) => (Some(gpu), made_s),
+            None => (None, 0.0),
         };
-        let device_s = made.elapsed().as_secs_f64();
         // A device's group of many chains splits its host loop over its share of the threads.
         let host_threads = (threads / groups.len()).max(1);
         // Fewer groups than threads leaves threads idle: long row groups then split each

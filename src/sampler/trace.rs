@@ -178,8 +178,9 @@ impl Trace {
     }
 
     /// Finds a scalar by name: a scalar variable (`mu`) or one element of a vector (`beta[3]`,
-    /// or by coordinate label, `a[Aitkin]`) or of a matrix (`beta[1, 2]`, or its position row
-    /// by row, `beta[5]`). Returns the variable and the element index.
+    /// or by coordinate label, `a[Aitkin]`) or of a matrix (`beta[1, 2]`, its position row by
+    /// row, `beta[5]`, or its row and column labels, `beta[x1, a]`; spaces after the comma
+    /// optional). Returns the variable and the element index.
     pub fn scalar(&self, name: &str) -> Option<(&TraceVar, usize)> {
         if let Some(v) = self.var(name) {
             return (v.size() == 1).then_some((v, 0));
@@ -187,9 +188,14 @@ impl Trace {
         let (base, rest) = name.split_once('[')?;
         let inner = rest.strip_suffix(']')?;
         let v = self.var(base)?;
-        // A matrix's labels are `row, col`; `beta[x1,a]` names the same element.
+        // A matrix's labels are `row, col`, so `beta[x1,a]` names `beta[x1, a]` (an exact
+        // match first: a vector's labels may hold commas).
+        let labels = v.labels.as_deref().unwrap_or_default();
         let spaced = inner.split(',').map(str::trim).collect::<Vec<_>>().join(", ");
-        let by_label = v.labels.as_ref().and_then(|l| l.iter().position(|x| *x == inner || *x == spaced));
+        let by_label = labels
+            .iter()
+            .position(|x| x == inner)
+            .or_else(|| labels.iter().position(|x| v.shape.len() == 2 && *x == spaced));
         let e = by_label.or_else(|| Shape::parse_index(&v.shape, inner))?;
         (e < v.size()).then_some((v, e))
     }
@@ -295,6 +301,7 @@ mod tests {
             vars: vec![
                 var("a", vec![2], Some(vec!["x".into(), "y".into(), "z".into()])),
                 var("b", vec![2, 3], None),
+                var("c", vec![2], Some(vec!["x, y".into(), "x,y".into()])),
             ],
             stats: vec![Vec::new()],
             warmup_stats: vec![Vec::new()],
@@ -308,5 +315,7 @@ mod tests {
         assert_eq!(at("b[2, 0]"), None);
         assert_eq!(at("b"), None);
         assert_eq!(t.vars[1].element_name(3), "b[1, 0]");
+        // A vector's labels may hold commas: the exact label wins.
+        assert_eq!((at("c[x,y]"), at("c[x, y]")), (Some(("c".into(), 1)), Some(("c".into(), 0))));
     }
 }

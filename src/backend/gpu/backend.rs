@@ -216,6 +216,36 @@ impl GpuBackend {
         GpuBackend::with_max_rank(gpu, prog, seed, chain_ids, max_depth, (precision, mapping), 0)
     }
 
+    /// Whether `gpu`'s step kernels can hold `prog` whatever the chain count: f64 support when
+    /// asked for, and the chosen mapping's limit (the invocation mapping's dimension, the
+    /// workgroup mapping's workgroup memory). `Sampler`'s automatic backend choice samples on
+    /// the CPU where this fails, rather than failing the run.
+    pub fn fits(
+        gpu: &Gpu,
+        prog: &Program,
+        (precision, mapping): (Precision, MappingChoice),
+    ) -> Result<Mapping, GpuError> {
+        if precision == Precision::F64 && !gpu.has_f64() {
+            return Err(GpuError::NoF64(gpu.name().to_string()));
+        }
+        let dim = prog.dim;
+        if dim == 0 {
+            return Err(GpuError::NoFreeVariables);
+        }
+        let d = step_padded_dim(dim);
+        let mapping = Mapping::choose(prog, mapping);
+        if mapping == Mapping::Invocation && d > MAX_INVOCATION_DIM {
+            return Err(GpuError::InvocationDim { dim: d, max: MAX_INVOCATION_DIM });
+        }
+        if let Mapping::Workgroup { lanes } = mapping {
+            let bytes = step_workgroup_bytes(prog, lanes, precision);
+            if bytes > gpu.max_workgroup_bytes() {
+                return Err(GpuError::WorkgroupMemory { dim, bytes, limit: gpu.max_workgroup_bytes() });
+            }
+        }
+        Ok(mapping)
+    }
+
     /// [`GpuBackend::new`] for metrics with a low-rank correction of rank up to `max_rank`
     /// (clamped to the dimension; zero: diagonal only). The kernels keep `max_rank` columns
     /// per chain; a correction of higher rank keeps its first `max_rank` columns.
@@ -228,32 +258,17 @@ impl GpuBackend {
         (precision, mapping): (Precision, MappingChoice),
         max_rank: usize,
     ) -> Result<GpuBackend, GpuError> {
-        if precision == Precision::F64 && !gpu.has_f64() {
-            return Err(GpuError::NoF64(gpu.name().to_string()));
-        }
+        let mapping = GpuBackend::fits(&gpu, prog, (precision, mapping))?;
         let size = precision.bytes();
         let dim = prog.dim;
-        if dim == 0 {
-            return Err(GpuError::NoFreeVariables);
-        }
         let d = step_padded_dim(dim);
         let k = chain_ids.len();
         let rank = max_rank.min(dim);
-        let mapping = Mapping::choose(prog, mapping);
         let module = step_module(prog, max_depth, seed, precision, k, (mapping, rank))?;
         // Check the largest binding and the dispatch size against the adapter first.
         let per_chain =
             largest_binding_per_chain(dim, max_depth, size, rank).max((module.scratch * size) as u64);
         let limit = gpu.max_binding_bytes();
-        if mapping == Mapping::Invocation && d > MAX_INVOCATION_DIM {
-            return Err(GpuError::InvocationDim { dim: d, max: MAX_INVOCATION_DIM });
-        }
-        if let Mapping::Workgroup { lanes } = mapping {
-            let bytes = step_workgroup_bytes(prog, lanes, precision);
-            if bytes > gpu.max_workgroup_bytes() {
-                return Err(GpuError::WorkgroupMemory { dim, bytes, limit: gpu.max_workgroup_bytes() });
-            }
-        }
         let max_chains = (limit / per_chain).min(gpu.max_dispatch_chains(mapping)) as usize;
         if k > max_chains || k >= 1 << 24 {
             return Err(GpuError::TooManyChains {

@@ -343,6 +343,11 @@ fn shards_merged_equal_the_whole_run() {
     let report = std::fs::read_to_string(merged.join("report.html")).unwrap();
     let whole_report = std::fs::read_to_string(whole.join("report.html")).unwrap();
     assert!(report.contains("merged from 2 directories") && report.contains("pareto_k"), "merged report");
+    // Its settings name the backend, the GPU precision and each shard's sampling time.
+    for setting in ["backend", "GPU precision", "sampling time of each shard"] {
+        assert!(report.contains(setting), "merged report lacks {setting}");
+    }
+    assert!(!report.contains("unknown"), "each shard recorded its sampling time");
     let plot = |html: &str| html.find("<svg").map(|i| html[i..].split("</svg>").next().unwrap_or("").len());
     assert_eq!(plot(&report), plot(&whole_report), "the first plot, as long as the whole run's");
     let ll = |d: &Path| files_under(&d.join("posterior.zarr/log_likelihood"));

@@ -396,6 +396,12 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     let plots = dir.write_plots(&fit.trace)?;
     let title = format!("{}: exmc run, merged from {} directories", first.name, order.len());
     let merged_from: Vec<String> = order.iter().map(|s| s.dir.display().to_string()).collect();
+    let backends: std::collections::BTreeSet<&str> =
+        order.iter().map(|s| s.record.backend.as_str()).collect();
+    let backend = backends.into_iter().collect::<Vec<_>>().join(",");
+    // Each shard's sampling time, in the order merged (they may have run at once).
+    let times: Vec<String> =
+        order.iter().map(|s| s.record.sampling_s.map_or("unknown".into(), |t| format!("{t:.3} s"))).collect();
     let settings: Vec<(&str, String)> = vec![
         ("model", first.model.display().to_string()),
         ("data", first.data.as_ref().map_or("none".into(), |d| d.display().to_string())),
@@ -406,8 +412,11 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
         ("seed", first.seed.to_string()),
         ("adaptation", first.adaptation.clone()),
         ("metric", first.metric.clone()),
+        ("GPU precision", first.gpu_precision.clone()),
         ("target acceptance", first.target_accept.to_string()),
         ("maximum tree depth", first.max_treedepth.to_string()),
+        ("backend", backend.clone()),
+        ("sampling time of each shard", times.join(", ")),
         ("divergences", fit.trace.divergences().to_string()),
         (
             "elpd_loo",
@@ -421,13 +430,7 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     let trace = fit.trace;
     dir.write_run(&RunRecord {
         chain_ids: seen.keys().copied().collect(),
-        backend: order
-            .iter()
-            .map(|s| s.record.backend.as_str())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect::<Vec<_>>()
-            .join(","),
+        backend,
         sampling_s: None,
         divergences: order.iter().map(|s| s.record.divergences).sum(),
         cancelled: order.iter().any(|s| s.record.cancelled),

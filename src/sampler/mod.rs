@@ -88,8 +88,9 @@ impl std::fmt::Debug for BackendFactory {
 /// Which backend executes the program.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BackendChoice {
-    /// `EXMC_BACKEND=cpu|gpu` if set, else the GPU backend when a hardware adapter exists, else
-    /// the CPU backend. Software adapters (Mesa lavapipe) run only when asked for.
+    /// `EXMC_BACKEND=cpu|gpu` if set, else the GPU backend when a hardware adapter exists and
+    /// its kernels can hold the model (else, with a warning, the CPU backend: DECISIONS 99),
+    /// else the CPU backend. Software adapters (Mesa lavapipe) run only when asked for.
     #[default]
     Auto,
     /// The native CPU backend.
@@ -99,7 +100,8 @@ pub enum BackendChoice {
 }
 
 impl BackendChoice {
-    /// Resolves `Auto`: the `EXMC_BACKEND` variable, then a hardware GPU, then the CPU.
+    /// Resolves `Auto`: the `EXMC_BACKEND` variable, then a hardware GPU, then the CPU. (A run
+    /// then checks that the GPU kernels can hold the model, see [`BackendChoice::Auto`].)
     pub fn resolve(self) -> Result<BackendChoice> {
         if self != BackendChoice::Auto {
             return Ok(self);
@@ -124,9 +126,9 @@ impl BackendChoice {
         std::env::var("EXMC_BACKEND").ok().map(|v| v.trim().to_string())
     }
 
-    /// Whether `EXMC_BACKEND` names a backend (then [`BackendChoice::Auto`] is not automatic).
-    fn env_set() -> bool {
-        Self::env().is_some_and(|v| !v.is_empty())
+    /// Whether this is the automatic choice: `Auto` without `EXMC_BACKEND` naming a backend.
+    pub(crate) fn automatic(self) -> bool {
+        self == BackendChoice::Auto && Self::env().is_none_or(|v| v.is_empty())
     }
 
     /// Name reported in the fit.
@@ -174,7 +176,8 @@ impl BackendChoice {
     }
 
     /// A backend for one group of chains (global ids `chain_ids`); a GPU backend on the run's
-    /// shared device `gpu` when given (device groups, DECISIONS 82), else on a device of its own.
+    /// shared device `gpu` (device groups, DECISIONS 82; made by `Sampler::device_for`), or on
+    /// a device of its own where none is given.
     fn create(
         self,
         compiled: &Compiled,
@@ -707,8 +710,8 @@ impl<'m> Sampler<'m> {
             .is_ok_and(|p| driver::records_unconstrained(streamed, compiled.pointmap.dim, p, values))
     }
 
-    /// The run's shared GPU device (made here; the seconds count as backend set-up) when
-    /// `choice` is the GPU. An automatic choice ([`BackendChoice::Auto`] without
+    /// The run's shared GPU device when `choice` is the GPU, and the seconds making it took
+    /// (backend set-up, also when the device then goes unused). An automatic choice ([`BackendChoice::Auto`] without
     /// `EXMC_BACKEND`) whose model the GPU kernels cannot hold ([`GpuBackend::fits`]: the
     /// workgroup memory of a model of many thousand parameters, f64 on an adapter without it)
     /// samples on the CPU instead, and says so in a warning; an explicit choice keeps the error.
@@ -719,9 +722,9 @@ impl<'m> Sampler<'m> {
         &self,
         compiled: &Compiled,
         choice: BackendChoice,
-    ) -> Result<(BackendChoice, Option<(Arc<crate::backend::gpu::Gpu>, f64)>, Option<String>)> {
+    ) -> Result<(BackendChoice, Option<Arc<crate::backend::gpu::Gpu>>, f64, Option<String>)> {
         if choice != BackendChoice::Gpu || self.factory.is_some() {
-            return Ok((choice, None, None));
+            return Ok((choice, None, 0.0, None));
         }
         let made = Instant::now();
         let gpu = Arc::new(crate::backend::gpu::Gpu::new()?);
@@ -730,16 +733,20 @@ impl<'m> Sampler<'m> {
             &compiled.logp_grad,
             (self.gpu_precision, self.gpu_mapping),
         );
+        let made_s = made.elapsed().as_secs_f64();
         match fits {
-            Err(e) if self.backend == BackendChoice::Auto && !BackendChoice::env_set() => Ok((
+            Err(e) if self.backend.automatic() => Ok((
                 BackendChoice::Cpu,
                 None,
+                made_s,
                 Some(format!(
-                    "sampled on the CPU: the GPU kernels cannot hold this model ({e}); \
-                     `backend(BackendChoice::Gpu)` makes this an error"
+                    "sampled on the CPU: the GPU kernels cannot hold this model ({e}); asking for \
+                     the GPU (`backend(BackendChoice::Gpu)`, `--backend gpu`, `EXMC_BACKEND=gpu`) \
+                     makes this an error"
                 )),
             )),
-            _ => Ok((choice, Some((gpu, made.elapsed().as_secs_f64())), None)),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok((choice, Some(gpu), made_s, None)),
         }
     }
 
@@ -803,7 +810,10 @@ impl<'m> Sampler<'m> {
         let t1 = Instant::now();
         // A factory's backends are grouped like the CPU backend's unless it asks for one group.
         let choice = if self.factory.is_some() { BackendChoice::Cpu } else { self.backend.resolve()? };
-        let (choice, device, fallback) = self.device_for(&compiled, choice)?;
+        let (choice, device, device_s, fallback) = self.device_for(&compiled, choice)?;
+        // A device made and then not used (the fallback) still counts as set-up.
+        let unused_s = if device.is_none() { device_s } else { 0.0 };
+        let device = device.map(|gpu| (gpu, device_s));
         let single =
             choice == BackendChoice::Gpu && self.gpu_precision == crate::backend::gpu::Precision::F32;
         let streamed = !self.writers.is_empty() || live.is_some();
@@ -832,8 +842,8 @@ impl<'m> Sampler<'m> {
             w.close(&run_info)?;
         }
         // Backend creation (device, kernel compilation) counts as compilation.
-        let (compile_s, sampling_s) =
-            (compile_s + counters.backend_setup_s, t1.elapsed().as_secs_f64() - counters.backend_setup_s);
+        let setup_s = counters.backend_setup_s + unused_s;
+        let (compile_s, sampling_s) = (compile_s + setup_s, t1.elapsed().as_secs_f64() - setup_s);
         let mut warnings = crate::rewrite::domain_warnings(self.model);
         warnings.extend(fallback);
         if single {

@@ -23,7 +23,8 @@ use crate::model::Model;
 const GPU_BATCH: usize = 4096;
 
 /// The pointwise log-likelihood of every observation at every kept draw of `fit`, from the
-/// compiled program evaluated on `backend` (`Auto` as for sampling). The layout is
+/// compiled program evaluated on `backend` (`Auto` as for sampling, falling back to the CPU
+/// for a program the GPU kernel cannot hold). The layout is
 /// [`log_likelihood`](super::log_likelihood)'s, whose host walk in f64 it matches (to f32
 /// rounding on a GPU without f64). Observations count as there: a scalar family's elements and
 /// a categorical's draws one by one, another vector family's value as one.
@@ -104,7 +105,13 @@ fn evaluate(prog: &Program, points: &[f64], backend: BackendChoice) -> Result<(V
             let gpu = Gpu::new()?;
             let precision = if gpu.has_f64() { Precision::F64 } else { Precision::F32 };
             let mapping = Mapping::choose(prog, MappingChoice::Auto);
-            let kernel = BatchLogpGrad::new(&gpu, prog, precision, mapping)?;
+            // The automatic choice evaluates on the CPU a program the kernel cannot hold, as
+            // sampling does (DECISIONS 99).
+            let kernel = match BatchLogpGrad::new(&gpu, prog, precision, mapping) {
+                Ok(kernel) => kernel,
+                Err(_) if backend.automatic() => return evaluate(prog, points, BackendChoice::Cpu),
+                Err(e) => return Err(e.into()),
+            };
             let (mut logp, mut grad) = (Vec::with_capacity(n), Vec::with_capacity(points.len()));
             for batch in points.chunks(GPU_BATCH * dim) {
                 let (l, g) = kernel.run(&gpu, batch)?;

@@ -180,7 +180,8 @@ impl Trace {
     /// Finds a scalar by name: a scalar variable (`mu`) or one element of a vector (`beta[3]`,
     /// or by coordinate label, `a[Aitkin]`) or of a matrix (`beta[1, 2]`, its position row by
     /// row, `beta[5]`, or its row and column labels, `beta[x1, a]`; spaces after the comma
-    /// optional). Returns the variable and the element index.
+    /// optional). A label wins over a position where both read alike (elements labelled `1`).
+    /// Returns the variable and the element index.
     pub fn scalar(&self, name: &str) -> Option<(&TraceVar, usize)> {
         if let Some(v) = self.var(name) {
             return (v.size() == 1).then_some((v, 0));

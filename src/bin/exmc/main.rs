@@ -139,7 +139,7 @@ enum FormatArg {
 /// Which backend runs the chains.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum BackendArg {
-    /// `EXMC_BACKEND`, then a hardware GPU, then the CPU.
+    /// `EXMC_BACKEND`, then a hardware GPU whose kernels can hold the model, then the CPU.
     Auto,
     /// The native CPU backend.
     Cpu,

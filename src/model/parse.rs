@@ -4,8 +4,9 @@
 //! Grammar, loosest binding first: `==` (data only: 1 where equal, else 0); `+ -`; `* / @`
 //! (matrix × vector or matrix); unary `-`; `^` (right associative); postfix `x[i]` (element
 //! `i` for a whole number, a gather for integer data) and `m[i, j]` (a matrix's element, or
-//! pairs of elements); atoms are numbers, names, `f(args)` and parentheses. Parsing is iterative (shunting-yard into
-//! reverse Polish notation), so nesting depth costs no stack; every error carries the column.
+//! pairs of elements); atoms are numbers, names, `f(args)` and parentheses. Parsing is
+//! iterative (shunting-yard into reverse Polish notation), so nesting depth costs no stack;
+//! every error carries the column.
 
 /// A parse or evaluation error at a 1-based column of the expression.
 #[derive(Clone, Debug, PartialEq)]

@@ -711,10 +711,11 @@ impl<'m> Sampler<'m> {
     }
 
     /// The run's shared GPU device when `choice` is the GPU, and the seconds making it took
-    /// (backend set-up, also when the device then goes unused). An automatic choice ([`BackendChoice::Auto`] without
-    /// `EXMC_BACKEND`) whose model the GPU kernels cannot hold ([`GpuBackend::fits`]: the
-    /// workgroup memory of a model of many thousand parameters, f64 on an adapter without it)
-    /// samples on the CPU instead, and says so in a warning; an explicit choice keeps the error.
+    /// (backend set-up, also when the device then goes unused). An automatic choice
+    /// ([`BackendChoice::Auto`] without `EXMC_BACKEND`) whose model the GPU kernels cannot hold
+    /// ([`GpuBackend::fits`]: the workgroup memory of a model of many thousand parameters, f64
+    /// on an adapter without it) samples on the CPU instead, and says so in a warning; an
+    /// explicit choice keeps the error.
     ///
     /// [`GpuBackend::fits`]: crate::backend::gpu::GpuBackend::fits
     #[allow(clippy::type_complexity)]

@@ -170,6 +170,13 @@ fn model_file_mistakes_are_typed_errors() {
     let (_, _, column, reason) = file_error("[rv.x]\ndist = \"normal\"\nmu = \"foo(1)\"\nsigma = 1");
     assert_eq!(column, Some(1));
     assert!(reason.contains("unknown function"), "{reason}");
+    // A key of the other kind of node is refused, not ignored.
+    let (node, field, _, reason) =
+        file_error("[observe.o]\ndist = \"poisson\"\nmu = 2\ndata = [1]\nlabels = [\"a\"]");
+    assert_eq!((node.as_str(), field.as_str()), ("o", "labels"));
+    assert!(reason.contains("is a free variable's ([rv.NAME]) key"), "{reason}");
+    let (node, field, _, _) = file_error("[rv.x]\ndist = \"normal\"\nmu = 0\nsigma = 1\ndata = [1.0]");
+    assert_eq!((node.as_str(), field.as_str()), ("x", "data"));
     // A TOML syntax error names the file (and TOML's own line and column).
     let (node, _, _, reason) = file_error("[rv.x\ndist = 1");
     assert!(node.is_empty() && !reason.is_empty());

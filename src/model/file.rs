@@ -923,6 +923,14 @@ impl Loader {
         }
     }
 
+    /// Refuses the reserved keys of the other kind of node, which would otherwise be ignored.
+    fn misplaced(&self, t: &toml::Table, keys: &[&'static str], owner: &str, at: At<'_>) -> Result<()> {
+        match keys.iter().find(|k| t.contains_key(**k)) {
+            Some(k) => Err(self.err(At { field: k, ..at }, None, format!("`{k}` is {owner} key"))),
+            None => Ok(()),
+        }
+    }
+
     /// One dimension of a `shape`: a number ≥ 1 or a whole-number data scalar.
     fn dimension(&self, v: &toml::Value, at: At<'_>) -> Result<usize> {
         let at = At { field: "shape", ..at };
@@ -940,6 +948,7 @@ impl Loader {
         let at = At { node: &d.name, field: "" };
         let made = match (d.kind, &d.table, &d.expr) {
             (Kind::Rv, Some(t), _) => {
+                self.misplaced(t, &["data", "value", "draw"], "an observed node's ([observe.NAME])", at)?;
                 let dist = self.dist(t, at)?;
                 let shape = match t.get("shape") {
                     None => None,
@@ -991,6 +1000,8 @@ impl Loader {
                 var
             }
             (Kind::Observe, Some(t), _) => {
+                // An observed node's length and elements are its data's.
+                self.misplaced(t, &["shape", "labels"], "a free variable's ([rv.NAME])", at)?;
                 let dist = self.dist(t, at)?;
                 let at_data = At { field: "data", ..at };
                 let values = match t.get("data") {

@@ -13,7 +13,7 @@ use super::BackendChoice;
 use super::fit::Fit;
 use super::predictive::{LogLikelihood, observation_counts};
 use crate::backend::cpu::Executor;
-use crate::backend::gpu::{BatchLogpGrad, Gpu, Mapping, MappingChoice, Precision};
+use crate::backend::gpu::{BatchLogpGrad, Gpu, GpuError, Mapping, MappingChoice, Precision};
 use crate::compile::lower::{Target, lower};
 use crate::compile::{PointMap, Program, autodiff};
 use crate::error::{Error, Result};
@@ -105,11 +105,15 @@ fn evaluate(prog: &Program, points: &[f64], backend: BackendChoice) -> Result<(V
             let gpu = Gpu::new()?;
             let precision = if gpu.has_f64() { Precision::F64 } else { Precision::F32 };
             let mapping = Mapping::choose(prog, MappingChoice::Auto);
-            // The automatic choice evaluates on the CPU a program the kernel cannot hold, as
-            // sampling does (DECISIONS 99).
+            // The automatic choice evaluates on the CPU (in f64: the same values) a program
+            // beyond the kernel's size limits, as sampling does (DECISIONS 99).
             let kernel = match BatchLogpGrad::new(&gpu, prog, precision, mapping) {
                 Ok(kernel) => kernel,
-                Err(_) if backend.automatic() => return evaluate(prog, points, BackendChoice::Cpu),
+                Err(
+                    GpuError::WorkgroupMemory { .. }
+                    | GpuError::InvocationDim { .. }
+                    | GpuError::BindingTooLarge { .. },
+                ) if backend.automatic() => return evaluate(prog, points, BackendChoice::Cpu),
                 Err(e) => return Err(e.into()),
             };
             let (mut logp, mut grad) = (Vec::with_capacity(n), Vec::with_capacity(points.len()));

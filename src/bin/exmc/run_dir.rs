@@ -412,7 +412,10 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
         ("seed", first.seed.to_string()),
         ("adaptation", first.adaptation.clone()),
         ("metric", first.metric.clone()),
-        ("GPU precision", first.gpu_precision.clone()),
+        (
+            "GPU precision",
+            if first.gpu_precision.is_empty() { "not recorded".into() } else { first.gpu_precision.clone() },
+        ),
         ("target acceptance", first.target_accept.to_string()),
         ("maximum tree depth", first.max_treedepth.to_string()),
         ("backend", backend.clone()),

@@ -44,19 +44,11 @@ impl PointMap {
                 Transform::UpperBound { .. } => "_upperbound__",
                 Transform::Vector(b) => b.suffix(),
             };
-            match e.shape {
-                Shape::Scalar if e.len == 1 => names.push(format!("{}{suffix}", e.name)),
-                Shape::Scalar => names.extend((0..e.len).map(|i| format!("{}{suffix}[{i}]", e.name))),
-                Shape::Vector(_) => names.extend((0..e.len).map(|i| format!("{}{suffix}[{i}]", e.name))),
-                // A bijector's unconstrained vector can be shorter than the matrix: flat then.
-                Shape::Matrix(..) if e.len != e.shape.len() => {
-                    names.extend((0..e.len).map(|i| format!("{}{suffix}[{i}]", e.name)))
-                }
-                Shape::Matrix(..) => names.extend(
-                    (0..e.len)
-                        .map(|i| format!("{}{suffix}[{}]", e.name, Shape::index_label(&e.shape.dims(), i))),
-                ),
-            }
+            // The node's dimensions, or flat where a bijector's unconstrained vector is shorter
+            // than the node (or a scalar's longer).
+            let dims = if e.len == e.shape.len() { e.shape.dims() } else { vec![e.len] };
+            let base = format!("{}{suffix}", e.name);
+            names.extend((0..e.len).map(|i| Shape::element_name(&base, &dims, None, i)));
         }
         names
     }

@@ -190,11 +190,7 @@ impl Node {
     /// The name of element `i` (`theta[3]`, `beta[1, 2]` in a matrix, or `theta[Aitkin]` with
     /// labels); a scalar's is its own name.
     pub fn element_name(&self, i: usize) -> String {
-        match (&self.shape, &self.labels) {
-            (Shape::Scalar, _) => self.name.clone(),
-            (_, Some(l)) if i < l.len() => format!("{}[{}]", self.name, l[i]),
-            _ => format!("{}[{}]", self.name, Shape::index_label(&self.shape.dims(), i)),
-        }
+        Shape::element_name(&self.name, &self.shape.dims(), self.labels.as_deref(), i)
     }
 
     /// Number of scalar elements.

@@ -102,6 +102,18 @@ impl Shape {
         index.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
     }
 
+    /// The name of element `e` (row by row) of a value named `name` with dimensions `dims`:
+    /// `theta[3]`, `beta[1, 2]`, `a[Aitkin]` or `beta[x1, a]` with labels, and `name` itself
+    /// for a scalar (no dimensions). Nodes, traces and unconstrained positions all name
+    /// elements so.
+    pub fn element_name(name: &str, dims: &[usize], labels: Option<&[String]>, e: usize) -> String {
+        match labels {
+            _ if dims.is_empty() => name.to_string(),
+            Some(l) if e < l.len() => format!("{name}[{}]", l[e]),
+            _ => format!("{name}[{}]", Shape::index_label(dims, e)),
+        }
+    }
+
     /// The labels of a matrix's elements, row by row, from the labels of its rows and of its
     /// columns: `"x1, a"` (ArviZ's `beta[x1, a]`).
     pub fn matrix_labels(rows: &[String], cols: &[String]) -> Vec<String> {

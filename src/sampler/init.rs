@@ -65,14 +65,10 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
             if !ui.is_finite() {
                 return Err(Error::InvalidOption {
                     option: "init",
-                    reason: match e.shape {
-                        Shape::Scalar => format!("`{}` = {xi} is outside the support", e.name),
-                        _ => format!(
-                            "`{}[{}]` = {xi} is outside the support",
-                            e.name,
-                            Shape::index_label(&e.shape.dims(), i)
-                        ),
-                    },
+                    reason: format!(
+                        "`{}` = {xi} is outside the support",
+                        Shape::element_name(&e.name, &e.shape.dims(), None, i)
+                    ),
                 });
             }
             u[e.offset + i] = ui;

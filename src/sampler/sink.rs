@@ -63,7 +63,7 @@ impl TraceVarInfo {
 
     /// Name of element `e`: `theta[3]`, `a[Aitkin]` with labels, the name for a scalar.
     pub fn element_name(&self, e: usize) -> String {
-        super::trace::element_name(&self.name, &self.shape, self.labels.as_deref(), e)
+        crate::model::Shape::element_name(&self.name, &self.shape, self.labels.as_deref(), e)
     }
 }
 

@@ -27,17 +27,7 @@ impl TraceVar {
     /// Name of element `e`: `theta[3]`, `beta[1, 2]` in a matrix (row by row), `a[Aitkin]`
     /// with labels, the variable's name for a scalar.
     pub fn element_name(&self, e: usize) -> String {
-        element_name(&self.name, &self.shape, self.labels.as_deref(), e)
-    }
-}
-
-/// Name of element `e` of a variable: `theta[3]`, `beta[1, 2]` in a matrix, `a[Aitkin]` with
-/// labels, the name itself for a scalar.
-pub(crate) fn element_name(name: &str, shape: &[usize], labels: Option<&[String]>, e: usize) -> String {
-    match (labels, shape.is_empty()) {
-        (_, true) => name.to_string(),
-        (Some(l), false) if e < l.len() => format!("{name}[{}]", l[e]),
-        _ => format!("{name}[{}]", Shape::index_label(shape, e)),
+        Shape::element_name(&self.name, &self.shape, self.labels.as_deref(), e)
     }
 }
 

@@ -333,8 +333,6 @@ macro_rules! families {
             pub fn kernel_grad(self, x: f64, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::kernel_grad(x, p, g),)* _ => f64::NAN } }
             /// The normaliser and its partials (see [`Family::log_normalizer_grad`]).
             pub fn log_normalizer_grad(self, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_grad(p, g),)* _ => 0.0 } }
-            /// The value's length for a vector family (see [`VecFamily::value_len`]).
-            pub fn vec_value_len(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<usize, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_len(lens, consts),)* _ => Err("not a vector family".into()) } }
             /// A vector family's value shape (see [`VecFamily::value_shape`]).
             pub fn vec_value_shape(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<crate::model::Shape, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_shape(lens, consts),)* _ => Err("not a vector family".into()) } }
             /// Values in one draw of a vector family (see [`VecFamily::draw_len`]).

@@ -36,19 +36,18 @@ fn pow2_f64(k: i32) -> real {
     return f64(bitcast<f32>(u32(k + 127) << 23u));
 }
 
-// m 2^k for any k (scaled in exact steps of 2^±100; only a subnormal result is rounded).
+// m 2^k for m near 1 and |k| ≤ 1134 (e^x's range), with only a subnormal result rounded:
+// m 2^(8q + r) is exact (|8q + r| ≤ 1016), then one product by 2^q with q = k / 9. No loops:
+// LLVM's loop analysis (lavapipe) takes minutes over kernels that inline many of them.
 fn scale2_f64(m: real, k: i32) -> real {
-    var r = m;
-    var n = k;
-    for (var i = 0; i < 11 && n > 100; i++) {
-        r = r * real(0x1p100);
-        n = n - 100;
+    if (abs(k) <= 126) {
+        return m * pow2_f64(k);
     }
-    for (var i = 0; i < 11 && n < -100; i++) {
-        r = r * real(0x1p-100);
-        n = n + 100;
-    }
-    return r * pow2_f64(n);
+    let q = k / 9;
+    let p = pow2_f64(q);
+    let p2 = p * p;
+    let p4 = p2 * p2;
+    return (m * (p4 * p4) * pow2_f64(k - 9 * q)) * p;
 }
 
 // ln x. x = m 2^e with m in [√½, √2]: the binary exponent comes from the f32 image of x after
@@ -64,13 +63,17 @@ fn ln_r(x: real) -> real {
     }
     var y = x;
     var e = 0;
-    for (var i = 0; i < 11 && y >= real(0x1p100); i++) {
-        y = y * real(0x1p-100);
-        e = e + 100;
-    }
-    for (var i = 0; i < 11 && y < real(0x1p-100); i++) {
-        y = y * real(0x1p100);
-        e = e - 100;
+    // Into [2^-64, 2^64) in exact binary steps, without loops (see scale2_f64).
+    if (y >= real(0x1p64) || y < real(0x1p-64)) {
+        if (y >= real(0x1p512)) { y = y * real(0x1p-512); e = e + 512; }
+        if (y >= real(0x1p256)) { y = y * real(0x1p-256); e = e + 256; }
+        if (y >= real(0x1p128)) { y = y * real(0x1p-128); e = e + 128; }
+        if (y >= real(0x1p64)) { y = y * real(0x1p-64); e = e + 64; }
+        if (y < real(0x1p-1000)) { y = y * real(0x1p500) * real(0x1p500); e = e - 1000; }
+        if (y < real(0x1p-512)) { y = y * real(0x1p512); e = e - 512; }
+        if (y < real(0x1p-256)) { y = y * real(0x1p256); e = e - 256; }
+        if (y < real(0x1p-128)) { y = y * real(0x1p128); e = e - 128; }
+        if (y < real(0x1p-64)) { y = y * real(0x1p64); e = e - 64; }
     }
     // f32 rounding can carry into the next binade; m then lies just below 1, still in range.
     let k = i32((bitcast<u32>(f32(y)) >> 23u) & 0xffu) - 127;

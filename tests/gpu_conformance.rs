@@ -254,3 +254,58 @@ fn gpu_logp_and_gradient_on_a_million_points_equal_cpu() {
     }
     eprintln!("10^6 points, f32 {mapping:?}: max relative error {worst:e}");
 }
+
+/// The f64 kernels' software `exp` and `ln` (`shaders/prelude_f64.wgsl`: WGSL has no f64
+/// transcendentals) against the host's over their whole range: every binary step of the
+/// argument reduction (2^±64 … 2^±1000), subnormal results and arguments, and the ends
+/// (e^709.78 ≈ f64::MAX, e^−745 the smallest subnormal). The program's gradient carries each
+/// value out on its own: `logp = Σ eᵘ + Σ w ln v` has `∂/∂u = eᵘ` and `∂/∂w = ln v`.
+#[test]
+fn f64_exp_and_ln_over_the_whole_range() {
+    let Some(gpu) = common::gpu("f64_exp_and_ln_over_the_whole_range") else { return };
+    if !gpu.has_f64() {
+        eprintln!("skipped: {} has no f64", gpu.name());
+        return;
+    }
+    let mut u =
+        vec![-745.13, -745.0, -744.4, -740.0, -708.5, -708.3, -700.0, -500.0, -354.9, -88.7, -44.4, -1.0];
+    u.extend([-1e-10, 0.0, 1e-10, 0.3466, 1.0, 44.36, 88.72, 354.89, 500.0, 700.0, 709.78]);
+    u.extend((0..200).map(|i| -745.0 + 1454.7 * i as f64 / 199.0));
+    let p2 = |k: i32| 2f64.powi(k);
+    let mut v = vec![5e-324, 1e-320, f64::MIN_POSITIVE, 1e-300, p2(-1000), p2(-1000) * (1.0 - f64::EPSILON)];
+    for k in [-512, -256, -128, -64, 64, 128, 256, 512] {
+        v.extend([p2(k), p2(k) * (1.0 - f64::EPSILON / 2.0), p2(k) * (1.0 + f64::EPSILON)]);
+    }
+    v.extend([0.5, 1.0 - f64::EPSILON / 2.0, 1.0, 1.0 + f64::EPSILON, 2.0, 1e300, f64::MAX]);
+    v.extend((0..200).map(|i| 2f64.powf(-1074.0 + 2097.0 * i as f64 / 199.0)));
+    let (n, m) = (u.len(), v.len());
+    let mut p = Program { dim: n + 2 * m, ..Program::default() };
+    let ui = p.push(Op::Input { offset: 0 }, n);
+    let vi = p.push(Op::Input { offset: n }, m);
+    let wi = p.push(Op::Input { offset: n + m }, m);
+    let e = p.push(Op::Unary(UnOp::Exp, ui), n);
+    let l = p.push(Op::Unary(UnOp::Log, vi), m);
+    let wl = p.push(Op::Binary(BinOp::Mul, wi, l), m);
+    let se = p.push(Op::Sum(e), 1);
+    let sl = p.push(Op::Sum(wl), 1);
+    let logp = p.push(Op::Binary(BinOp::Add, se, sl), 1);
+    p.logp = Some(logp);
+    let prog = autodiff::differentiate(p);
+    let pos: Vec<f64> = u.iter().chain(&v).copied().chain(std::iter::repeat_n(1.0, m)).collect();
+    let kernel = BatchLogpGrad::new(&gpu, &prog, Precision::F64, Mapping::Invocation).unwrap();
+    let (_, grad) = kernel.run(&gpu, &pos).unwrap();
+    let mut failures = Vec::new();
+    // Within 1e-15 relative, and one unit of the last place of a subnormal result.
+    let mut check = |what: &str, arg: f64, got: f64, want: f64| {
+        if !((got - want).abs() <= 1e-15 * want.abs() + 5e-324) {
+            failures.push(format!("{what}({arg:e}) = {got:e}, host {want:e}"));
+        }
+    };
+    for (i, &x) in u.iter().enumerate() {
+        check("exp", x, grad[i], x.exp());
+    }
+    for (j, &x) in v.iter().enumerate() {
+        check("ln", x, grad[n + m + j], x.ln());
+    }
+    assert!(failures.is_empty(), "{} of {} values:\n{}", failures.len(), n + m, failures.join("\n"));
+}

@@ -78,6 +78,13 @@ FAMILIES = {
         ["upper", "mu", "sigma"],
         lambda up, mu, s: stats.truncnorm(-np.inf, (up - mu) / s, loc=mu, scale=s),
     ),
+    "zero_inflated_poisson": (["psi", "mu"], lambda psi, mu: ZeroInflated(psi, stats.poisson(mu))),
+    "zero_inflated_negative_binomial": (
+        ["psi", "mu", "alpha"],
+        lambda psi, mu, a: ZeroInflated(psi, stats.nbinom(a, a / (mu + a))),
+    ),
+    "zero_inflated_binomial": (["psi", "n", "p"], lambda psi, n, p: ZeroInflated(psi, stats.binom(n, p))),
+    "beta_binomial": (["alpha", "beta", "n"], lambda a, b, n: stats.betabinom(n, a, b)),
 }
 
 
@@ -92,6 +99,25 @@ class Improper:
 
     def logpdf(self, x):
         return 0.0
+
+
+class ZeroInflated:
+    """With probability psi a draw of scipy's base distribution, otherwise 0."""
+
+    def __init__(self, psi, base):
+        self.psi = psi
+        self.base = base
+
+    def ppf(self, q):
+        # F(x) = (1 - psi) + psi F_base(x) for x >= 0.
+        if q <= (1.0 - self.psi) + self.psi * self.base.pmf(0):
+            return 0.0
+        return float(self.base.ppf((q - (1.0 - self.psi)) / self.psi))
+
+    def logpmf(self, x):
+        if x == 0:
+            return float(np.logaddexp(np.log1p(-self.psi), np.log(self.psi) + self.base.logpmf(0)))
+        return float(np.log(self.psi) + self.base.logpmf(x))
 
 
 class Doubled:
@@ -109,7 +135,8 @@ class Doubled:
 # Families over the integers: scipy's logpmf, x drawn from the integer quantiles.
 DISCRETE = {
     "bernoulli", "bernoulli_logit", "binomial", "binomial_logit", "poisson", "poisson_log",
-    "negative_binomial", "negative_binomial_log",
+    "negative_binomial", "negative_binomial_log", "zero_inflated_poisson",
+    "zero_inflated_negative_binomial", "zero_inflated_binomial", "beta_binomial",
 }
 
 # Hand-picked points: (x, params). x=None means "draw x from a tail quantile".
@@ -234,6 +261,16 @@ FIXED = {
                          (3.0, [-50.0, 50.0, 1.0, 2.0]), (5.01, [5.0, 6.0, 0.0, 1.0])],
     "truncated_normal_lower": [(30.2, [30.0, 0.0, 1.0]), (0.0, [-30.0, 0.0, 1.0]), (2.0, [1.0, 0.0, 1.0]), (-4.0, [-5.0, 0.0, 3.0])],
     "truncated_normal_upper": [(-30.2, [-30.0, 0.0, 1.0]), (0.0, [30.0, 0.0, 1.0]), (-2.0, [-1.0, 0.0, 1.0]), (4.0, [5.0, 0.0, 3.0])],
+    # Zeros mostly from the inflation, mostly from the base, and where the base alone is
+    # negligible (psi near 1, a large mean); counts far out.
+    "zero_inflated_poisson": [(0.0, [0.5, 3.0]), (0.0, [1e-6, 2.0]), (0.0, [1.0 - 1e-6, 50.0]), (0.0, [0.3, 1e-4]),
+                              (7.0, [0.4, 6.0]), (200.0, [0.9, 180.0]), (1.0, [1e-6, 1e-3])],
+    "zero_inflated_negative_binomial": [(0.0, [0.5, 4.0, 2.0]), (0.0, [0.01, 100.0, 0.5]), (0.0, [0.999, 200.0, 1e3]),
+                                        (15.0, [0.3, 10.0, 0.8]), (2.0, [0.9, 0.1, 1e4]), (400.0, [0.6, 300.0, 50.0])],
+    "zero_inflated_binomial": [(0.0, [0.5, 10.0, 0.3]), (0.0, [0.9, 50.0, 0.999]), (10.0, [0.4, 10.0, 0.3]),
+                               (3.0, [0.2, 10.0, 0.3]), (0.0, [0.3, 1000.0, 1e-4]), (480.0, [0.7, 1000.0, 0.5])],
+    "beta_binomial": [(0.0, [1.0, 1.0, 10.0]), (10.0, [1.0, 1.0, 10.0]), (3.0, [0.1, 0.1, 20.0]), (250.0, [50.0, 50.0, 500.0]),
+                      (1.0, [1e3, 1e3, 5.0]), (7.0, [2.5, 0.5, 8.0]), (0.0, [1e-3, 5.0, 100.0])],
 }
 
 
@@ -294,6 +331,14 @@ def random_params(name):
         return [mu + sd * float(rng.uniform(-3, 3)), mu, sd]
     if name in ("laplace", "logistic"):
         return [float(rng.uniform(-50, 50)), loguniform(1e-3, 1e3)]
+    if name == "zero_inflated_poisson":
+        return [float(rng.uniform(0.01, 0.99)), loguniform(1e-2, 1e3)]
+    if name == "zero_inflated_negative_binomial":
+        return [float(rng.uniform(0.01, 0.99)), loguniform(1e-2, 1e3), loguniform(1e-2, 1e3)]
+    if name == "zero_inflated_binomial":
+        return [float(rng.uniform(0.01, 0.99)), float(rng.integers(1, 2000)), float(rng.uniform(0.001, 0.999))]
+    if name == "beta_binomial":
+        return [loguniform(0.05, 200.0), loguniform(0.05, 200.0), float(rng.integers(1, 2000))]
     raise KeyError(name)
 
 

@@ -179,6 +179,24 @@ fn nb_terms(x: real, alpha: real, la: real, lm: real, w: real) -> vec3<real> {
     return vec3<real>(v, d_log_mu, d_alpha);
 }
 
+// A zero-inflated family's kernel from its base's kernel b at x (src/model/dist/zero_inflation.rs:
+// kernel_grad): with probability psi a draw of the base, otherwise 0. At 0,
+// ln((1 - ψ) + ψ e^b), with ∂/∂ψ = (e^b - 1)/p(0) and the base's partials weighted by the share
+// w = ψ e^b/p(0) of zeros from the base; above 0, ln ψ + b. The base's partials move one place up.
+// The caller checks the support.
+fn zero_inflate(x: real, psi: real, b: Lg) -> Lg {
+    if (x > real(0.0)) {
+        return Lg(ln_r(psi) + b.v, vec4<real>(real(0.0), real(1.0) / psi, b.g.y, b.g.z));
+    }
+    let l = log_add_exp(log1p_r(-psi), ln_r(psi) + b.v);
+    if (l == neg_inf()) {
+        return Lg(l, vec4<real>());
+    }
+    let w = exp_r(ln_r(psi) + b.v - l);
+    let gb = select(vec2<real>(), w * b.g.yz, w > real(0.0));
+    return Lg(l, vec4<real>(real(0.0), expm1_r(b.v) * exp_r(-l), gb));
+}
+
 // erfc(x), a port of FreeBSD msun's s_erf.c (libm's erfc on the host) without its
 // exponent-splitting refinement (relative error ~x²·eps for 1.25 ≤ |x| < 28).
 fn erfc_r(x: real) -> real {

@@ -240,7 +240,10 @@ fn outside_the_support_is_neg_infinity() {
             Support::Below => vec![p[0], p[0] + 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
             Support::Binary => vec![0.5, 2.0, -1.0, f64::NAN, f64::INFINITY],
             Support::Count => vec![-1.0, 0.5, 2.25, f64::INFINITY, f64::NAN],
-            Support::BoundedCount => vec![-1.0, 0.5, p[0] + 1.0, f64::INFINITY, f64::NAN],
+            Support::BoundedCount => {
+                let n = p[kind.count_bound().expect("a bounded count has its bound")];
+                vec![-1.0, 0.5, n + 1.0, f64::INFINITY, f64::NAN]
+            }
             Support::Simplex | Support::CorrCholesky | Support::Category => unreachable!("vector supports"),
         };
         for x in outside {

@@ -2,7 +2,7 @@
 
 use super::expr::ConstValue;
 use super::measure::Measure;
-use super::{Dist, Expr, ExprNode, Model, Node, NodeKind, Shape, Support};
+use super::{Dist, Expr, ExprNode, Model, Node, NodeKind, Shape};
 use crate::error::{Error, Result};
 
 /// Shape of an expression given the nodes it may read (one pass in evaluation order).
@@ -726,8 +726,11 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
             // Random parameters: the bounds that do not depend on them, and a constant total.
             None => {
                 support.contains_fixed(value)
-                    && !(support == Support::BoundedCount
-                        && each.first().and_then(Option::as_ref).is_some_and(|n| value > n.at(index)))
+                    && !dist
+                        .kind
+                        .count_bound()
+                        .and_then(|j| each[j].as_ref())
+                        .is_some_and(|n| value > n.at(index))
             }
         };
         if !inside {

@@ -219,7 +219,10 @@ pub fn library(prog: &Program, precision: Precision) -> String {
     let used = |kind: DistKind| {
         prog.any_instr(&|op| matches!(op, crate::compile::Op::Lpdf { kind: k, .. } if *k == kind))
     };
-    for &kind in DistKind::ALL.iter().filter(|&&k| used(k)) {
+    let needed = |kind: DistKind| {
+        used(kind) || DistKind::ALL.iter().any(|&u| u.wgsl_needs().contains(&kind) && used(u))
+    };
+    for &kind in DistKind::ALL.iter().filter(|&&k| needed(k)) {
         s.push_str(family_source(kind));
     }
     s.push_str(CODEGEN_HELPERS);

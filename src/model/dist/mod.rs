@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::expr::Expr;
 mod normal_cdf;
 pub mod vector;
+mod zero_inflation;
 pub(crate) use dirichlet::categories as dirichlet_categories;
 pub use mv_normal_cov::cholesky;
 pub use vector::{VecCode, VecFamily};
@@ -41,7 +42,8 @@ pub enum Support {
     Binary,
     /// `{0, 1, 2, …}` (discrete: observed only).
     Count,
-    /// `{0, 1, …, n}` with `n` the first parameter (discrete: observed only).
+    /// `{0, 1, …, n}` with `n` the family's [`Domain::Count`] parameter (discrete: observed
+    /// only; [`DistKind::count_bound`]).
     BoundedCount,
     /// Vectors of positive values summing to one, row by row (simplex transform).
     Simplex,
@@ -81,6 +83,12 @@ impl Support {
 pub(crate) fn lpdf_grad_with_data_term<F: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     let kernel = F::kernel_grad(x, p, g);
     if kernel == f64::NEG_INFINITY { kernel } else { kernel + F::log_normalizer_at(x, p) }
+}
+
+/// The position of the one [`Domain::Count`] parameter among `params` (the bound of a
+/// [`Support::BoundedCount`]: `n` of Binomial(n, p), of BetaBinomial(alpha, beta, n)).
+fn count_param(params: &[(&str, Domain)]) -> usize {
+    params.iter().position(|(_, d)| *d == Domain::Count).unwrap_or(0)
 }
 
 /// Whether `x` is a whole number in `0..=2^53`.
@@ -161,7 +169,7 @@ pub trait Family {
             Support::Below => x < p[0] && x.is_finite(),
             Support::Binary => x == 0.0 || x == 1.0,
             Support::Count => is_count(x),
-            Support::BoundedCount => is_count(x) && x <= p[0],
+            Support::BoundedCount => is_count(x) && x <= p[count_param(Self::PARAMS)],
             s => s.contains_fixed(x),
         }
     }
@@ -171,6 +179,10 @@ pub trait Family {
     /// `<name>_log_normalizer_grad(p0, …)` with exactly one argument per parameter (`Lg8` with
     /// more than three parameters), mirroring the Rust below.
     const WGSL: &'static str;
+
+    /// Families whose WGSL functions [`Family::WGSL`] calls (a zero-inflated family calls its
+    /// base's kernel): the GPU module includes them with this one.
+    const WGSL_NEEDS: &'static [DistKind] = &[];
 
     /// Whether the density integrates to one. Improper families (Flat, HalfFlat) serve as
     /// priors only: they have no sampler (draws are NaN) and no moments.
@@ -315,6 +327,8 @@ macro_rules! families {
             /// WGSL source of a scalar family's functions (see [`Family::WGSL`]; empty for vector
             /// families, whose code is generated: [`VecFamily::wgsl`]).
             pub fn wgsl(self) -> &'static str { match self { $(DistKind::$variant => <$variant>::WGSL,)* _ => "" } }
+            /// Families whose WGSL this one's calls (see [`Family::WGSL_NEEDS`]).
+            pub fn wgsl_needs(self) -> &'static [DistKind] { match self { $(DistKind::$variant => <$variant>::WGSL_NEEDS,)* _ => &[] } }
             /// Mean and variance, where both are finite (see [`Family::moments`]).
             pub fn moments(self, p: &[f64]) -> Option<(f64, f64)> { match self { $(DistKind::$variant => <$variant>::moments(p),)* _ => None } }
             /// Median (see [`Family::median`]).
@@ -401,7 +415,11 @@ families! {$
     SkewNormal in skew_normal,
     TruncatedNormal in truncated_normal,
     TruncatedNormalLower in truncated_normal_lower,
-    TruncatedNormalUpper in truncated_normal_upper;
+    TruncatedNormalUpper in truncated_normal_upper,
+    ZeroInflatedPoisson in zero_inflated_poisson,
+    ZeroInflatedNegativeBinomial in zero_inflated_negative_binomial,
+    ZeroInflatedBinomial in zero_inflated_binomial,
+    BetaBinomial in beta_binomial;
     vector:
     Dirichlet in dirichlet,
     MvNormal in mv_normal,
@@ -417,6 +435,12 @@ impl DistKind {
     /// Number of parameters.
     pub fn n_params(self) -> usize {
         self.params().len()
+    }
+
+    /// The parameter that bounds a [`Support::BoundedCount`] family's values (`n`), by
+    /// position; `None` for other supports.
+    pub fn count_bound(self) -> Option<usize> {
+        (self.support() == Support::BoundedCount).then(|| count_param(self.params()))
     }
 
     /// Whether each element of an observed value is an observation of its own in the

@@ -1,0 +1,68 @@
+//! ZeroInflatedPoisson(psi, mu).
+
+use rand::Rng;
+
+use super::poisson::neg_ln_factorial;
+use super::{Dist, DistKind, Domain, Family, Poisson, Support, zero_inflation};
+use crate::model::expr::Expr;
+
+/// Zero-inflated Poisson distribution on `{0, 1, …}` (observed only): with probability
+/// `psi ∈ [0, 1]` a draw of Poisson(`mu`), otherwise 0 (PyMC's
+/// `ZeroInflatedPoisson(psi, mu)`).
+///
+/// `p(0) = (1 − ψ) + ψ e^{−μ}`, `p(x) = ψ μˣ e^{−μ} / x!` for `x > 0`; `−ln x!` is a
+/// normaliser of data, summed once.
+///
+/// ```
+/// use exmc::prelude::*;
+/// let mut m = Model::new();
+/// let psi = m.rv("psi", Beta::new(1.0, 1.0))?;
+/// let mu = m.rv("mu", Gamma::new(2.0, 0.5))?;
+/// m.observe("fish", ZeroInflatedPoisson::new(psi, mu), &[0.0, 0.0, 3.0, 0.0, 5.0, 2.0])?;
+/// # Ok::<(), exmc::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct ZeroInflatedPoisson;
+
+impl ZeroInflatedPoisson {
+    /// `ZeroInflatedPoisson(psi, mu)`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(psi: impl Into<Expr>, mu: impl Into<Expr>) -> Dist {
+        Dist { kind: DistKind::ZeroInflatedPoisson, params: vec![psi.into(), mu.into()] }
+    }
+}
+
+impl Family for ZeroInflatedPoisson {
+    const NAME: &'static str = "zero_inflated_poisson";
+    const PARAMS: &'static [(&'static str, Domain)] = &[("psi", Domain::Probability), ("mu", Domain::Positive)];
+    const SUPPORT: Support = Support::Count;
+    const WGSL: &'static str = include_str!("../../../shaders/dist/zero_inflated_poisson.wgsl");
+    const WGSL_NEEDS: &'static [DistKind] = &[DistKind::Poisson];
+    const EXAMPLES: &'static [&'static [f64]] = &[&[0.7, 3.5], &[0.1, 20.0], &[0.98, 0.05]];
+
+    fn moments(p: &[f64]) -> Option<(f64, f64)> {
+        zero_inflation::moments::<Poisson>(p)
+    }
+
+    fn lpdf(x: f64, p: &[f64]) -> f64 {
+        Self::lpdf_grad(x, p, &mut [0.0; 3])
+    }
+
+    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        super::lpdf_grad_with_data_term::<Self>(x, p, g)
+    }
+
+    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
+        zero_inflation::sample::<Poisson, R>(p, rng)
+    }
+
+    const NORMALIZER_READS_X: bool = true;
+
+    fn log_normalizer_at(x: f64, _p: &[f64]) -> f64 {
+        neg_ln_factorial(x)
+    }
+
+    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        zero_inflation::kernel_grad::<Poisson>(x, p, g)
+    }
+}

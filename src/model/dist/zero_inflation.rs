@@ -1,0 +1,66 @@
+//! Zero inflation, shared by the zero-inflated families: a base count family mixed with a
+//! point mass at zero. With probability `ψ` (PyMC's `psi`) a draw comes from the base
+//! family, otherwise it is 0:
+//!
+//! `p(0) = (1 − ψ) + ψ p_b(0)`, `p(x) = ψ p_b(x)` for `x > 0`.
+//!
+//! The parameters are `[ψ, base parameters…]`, so the base's partials move one place up.
+//! The base's data-only term (`−ln x!`, `ln C(n, x)`) is 0 at `x = 0`, so it stays the
+//! zero-inflated family's normaliser. `shaders/special.wgsl` mirrors [`kernel_grad`]
+//! (`zero_inflate`).
+
+use rand::Rng;
+
+use super::{Family, std_uniform};
+
+/// `ln(eᵃ + eᵇ)`, exact where either is −∞.
+fn log_add_exp(a: f64, b: f64) -> f64 {
+    if a == b {
+        return a + std::f64::consts::LN_2;
+    }
+    a.max(b) + (-(a - b).abs()).exp().ln_1p()
+}
+
+/// The kernel of zero-inflated `B` at `x` with `p = [ψ, base…]`; writes `∂/∂ψ` to `g[1]` and
+/// the base's partials to `g[2..]`.
+///
+/// At 0, `ln((1 − ψ) + ψ e^{k_b})` with `∂/∂ψ = (e^{k_b} − 1)/p(0)` and the base's partials
+/// weighted by `w = ψ e^{k_b}/p(0)`, the share of the zeros that come from the base.
+pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+    let k = B::PARAMS.len();
+    let n = k + 2;
+    g[..n].fill(0.0);
+    let base = &p[1..1 + k];
+    if !B::in_support(x, base) {
+        return f64::NEG_INFINITY;
+    }
+    let psi = p[0];
+    let mut gb = [0.0; 4];
+    let kb = B::kernel_grad(x, base, &mut gb);
+    if x > 0.0 {
+        g[1] = 1.0 / psi;
+        g[2..n].copy_from_slice(&gb[1..=k]);
+        return psi.ln() + kb;
+    }
+    let l = log_add_exp((-psi).ln_1p(), psi.ln() + kb);
+    if l == f64::NEG_INFINITY {
+        return l;
+    }
+    g[1] = kb.exp_m1() * (-l).exp();
+    let w = (psi.ln() + kb - l).exp();
+    if w > 0.0 {
+        g[2..n].iter_mut().zip(&gb[1..]).for_each(|(g, d)| *g = w * d);
+    }
+    l
+}
+
+/// One draw: 0 with probability `1 − ψ`, else a draw of the base.
+pub(crate) fn sample<B: Family, R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
+    if std_uniform(rng) < p[0] { B::sample(&p[1..=B::PARAMS.len()], rng) } else { 0.0 }
+}
+
+/// Mean `ψ m` and variance `ψ v + ψ (1 − ψ) m²` from the base's `(m, v)`.
+pub(crate) fn moments<B: Family>(p: &[f64]) -> Option<(f64, f64)> {
+    let psi = p[0];
+    B::moments(&p[1..=B::PARAMS.len()]).map(|(m, v)| (psi * m, psi * v + psi * (1.0 - psi) * m * m))
+}

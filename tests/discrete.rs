@@ -175,7 +175,7 @@ struct Reference {
 }
 
 /// Fits `m` on every backend and checks each parameter the oracle names: the mean within
-/// 4·√(mcse² + mcse_ref²), the standard deviation within 6% (about four standard errors of an
+/// 4·√(mcse² + mcse_ref²), the standard deviation within 6% (about five standard errors of an
 /// sd estimated from ~4,000 effective draws).
 fn matches_pymc(test: &str, m: &Model, reference: &std::collections::HashMap<String, Reference>) {
     for backend in common::backends(test) {

@@ -216,12 +216,16 @@ pub fn library(prog: &Program, precision: Precision) -> String {
     });
     s.push_str(SPECIAL);
     s.push_str(RNG);
-    let used = |kind: DistKind| {
-        prog.any_instr(&|op| matches!(op, crate::compile::Op::Lpdf { kind: k, .. } if *k == kind))
-    };
-    let needed = |kind: DistKind| {
-        used(kind) || DistKind::ALL.iter().any(|&u| u.wgsl_needs().contains(&kind) && used(u))
-    };
+    let used: Vec<DistKind> = DistKind::ALL
+        .iter()
+        .copied()
+        .filter(|&kind| {
+            prog.any_instr(&|op| matches!(op, crate::compile::Op::Lpdf { kind: k, .. } if *k == kind))
+        })
+        .collect();
+    // A family's own functions and those of the families it calls (one level: no base
+    // family calls another).
+    let needed = |kind: DistKind| used.iter().any(|&u| u == kind || u.wgsl_needs().contains(&kind));
     for &kind in DistKind::ALL.iter().filter(|&&k| needed(k)) {
         s.push_str(family_source(kind));
     }

@@ -76,10 +76,11 @@ impl Family for BetaBinomial {
             return f64::NEG_INFINITY;
         }
         let (a, b, n) = (p[0], p[1], p[2]);
+        let s = a + b;
         let lg = libm::lgamma;
-        let common = digamma(a + b) - digamma(n + a + b);
+        let common = digamma(s) - digamma(n + s);
         g[1] = digamma(x + a) - digamma(a) + common;
         g[2] = digamma(n - x + b) - digamma(b) + common;
-        lg(x + a) + lg(n - x + b) - lg(n + a + b) - lg(a) - lg(b) + lg(a + b)
+        lg(x + a) + lg(n - x + b) - lg(n + s) - lg(a) - lg(b) + lg(s)
     }
 }

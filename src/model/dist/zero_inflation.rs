@@ -48,6 +48,9 @@ pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     }
     g[1] = kb.exp_m1() * (-l).exp();
     let w = (psi.ln() + kb - l).exp();
+    // No zeros from the base (its mass at 0 is 0, or underflows): its partials do not count.
+    // At such a boundary (a binomial's p = 1) the one-sided partial is dropped; a parameter
+    // reaches it only through a saturated transform, whose own derivative there is 0.
     if w > 0.0 {
         g[2..n].iter_mut().zip(&gb[1..]).for_each(|(g, d)| *g = w * d);
     }

@@ -3,7 +3,8 @@
 
 Deterministic (fixed seed); 24 points per family. Dirichlet, MvNormal and Categorical (shared or one row per
 observation) come from
-scipy.stats (dirichlet, multivariate_normal, multinomial with one trial). The LKJ Cholesky
+scipy.stats (dirichlet, multivariate_normal, multinomial with one trial); NormalMixture from
+scipy.special.logsumexp over scipy.stats.norm's log densities. The LKJ Cholesky
 density is written out independently of exmc's formula: the normalising constant in the
 Beta-function form of Lewandowski, Kurowicka and Joe (2009, eq. 16), log det R from
 numpy.linalg.slogdet of R = L Lᵀ, and the Jacobian of R ↦ L, Σᵢ (K − i) ln Lᵢᵢ (rows from 1).
@@ -149,6 +150,33 @@ def categorical_row_points(logits):
     return out
 
 
+def normal_mixture_points():
+    """Each value from one of K normals; some with one shared mean or scale, some far in a tail
+    (where every component's log density is huge and negative: the log-sum-exp must hold)."""
+    out = []
+    for i in range(N):
+        k = int(rng.integers(1, 5))
+        n = int(rng.integers(1, 20))
+        w = rng.dirichlet(np.full(k, 2.0))
+        mu = rng.normal(size=k) * 3
+        sigma = np.exp(rng.uniform(math.log(0.1), math.log(5.0), size=k))
+        if i % 7 == 3:
+            mu = mu[:1]
+        if i % 5 == 4:
+            sigma = sigma[:1]
+        mu_k = np.broadcast_to(mu, (k,))
+        sigma_k = np.broadcast_to(sigma, (k,))
+        comp = rng.choice(k, size=n, p=w)
+        x = mu_k[comp] + sigma_k[comp] * rng.normal(size=n)
+        if i % 6 == 2:
+            x[0] = mu_k.max() + 80.0 * sigma_k.max()
+        logp = sum(
+            float(special.logsumexp(np.log(w) + stats.norm(mu_k, sigma_k).logpdf(v))) for v in x
+        )
+        out.append({"x": flat(x), "params": [flat(w), flat(mu), flat(sigma)], "logp": logp})
+    return out
+
+
 def main():
     data = {
         "scipy": scipy.__version__,
@@ -161,6 +189,7 @@ def main():
             "categorical_logit": categorical_points(True),
             "categorical_rows": categorical_row_points(False),
             "categorical_logit_rows": categorical_row_points(True),
+            "normal_mixture": normal_mixture_points(),
         },
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

@@ -387,3 +387,39 @@ fn vector_family_shapes() {
     let reason = invalid_node(m.rv_vec("c", Categorical::new(vec![0.5, 0.5]), 3), "c");
     assert!(reason.contains("discrete"), "{reason}");
 }
+
+/// A normal mixture's weights, component lengths and value: typed errors naming the node, and
+/// the same model from a file.
+#[test]
+fn normal_mixture_weights_and_shapes() {
+    let mut m = Model::new();
+    let w = m.rv("w", Dirichlet::new(vec![1.0, 1.0, 1.0])).unwrap();
+    let mu = m.rv_vec("mu", Normal::new(0, 1), 3).unwrap();
+    // Constant weights that do not sum to one; a weight outside [0, 1].
+    let r = m.observe("y", NormalMixture::new(vec![0.5, 0.4], vec![0.0, 1.0], 1.0), &[0.1]);
+    assert!(
+        matches!(r, Err(Error::InvalidNode { ref node, ref reason }) if node == "y" && reason.contains("sum to 1")),
+        "{r:?}"
+    );
+    let r = m.observe("y", NormalMixture::new(vec![1.5, -0.5], vec![0.0, 1.0], 1.0), &[0.1]);
+    assert!(matches!(r, Err(Error::InvalidParameter { ref node, .. }) if node == "y"), "{r:?}");
+    // Two means for three components; a value of no length; non-finite data.
+    let r = m.observe("y", NormalMixture::new(w, vec![0.0, 1.0], 1.0), &[0.1]);
+    assert!(
+        matches!(r, Err(Error::ShapeMismatch { ref node, ref detail }) if node == "y" && detail.contains("`mu`")),
+        "{r:?}"
+    );
+    assert!(matches!(m.rv("x", NormalMixture::new(w, mu, 1.0)), Err(Error::ShapeMismatch { .. })));
+    assert!(m.observe("y", NormalMixture::new(w, mu, 1.0), &[0.1, f64::NAN]).is_err());
+    // One mean shared by the components, a scale each; then the same in a model file.
+    m.observe("y", NormalMixture::new(w, 0.0, vec![1.0, 2.0, 3.0]), &[0.1, -2.0]).unwrap();
+    m.rv_vec("x", NormalMixture::new(w, mu, 1.0), 4).unwrap();
+    let file = "[rv.w]\ndist = \"dirichlet\"\nalpha = [1, 1, 1]\n\n[rv.mu]\ndist = \"normal\"\nmu = 0\n\
+                sigma = 1\nshape = 3\n\n[observe.y]\ndist = \"NormalMixture\"\nw = \"w\"\nmu = \"mu\"\n\
+                sigma = 1\ndata = [0.1, -2.0, 1.5]\n";
+    let f = Model::from_model_str(file, &Default::default(), "mixture.toml").unwrap();
+    assert_eq!(f.nodes()[2].dist().unwrap().kind, exmc::model::DistKind::NormalMixture);
+    let bad = file.replace("shape = 3", "shape = 2");
+    let r = Model::from_model_str(&bad, &Default::default(), "mixture.toml");
+    assert!(matches!(r, Err(Error::ModelFile { ref node, .. }) if node == "y"), "{r:?}");
+}

@@ -194,4 +194,17 @@ fn samplers_have_the_right_moments() {
         let v: Vec<f64> = dl.iter().map(|x| f64::from(u8::from(x[i] == c as f64))).collect();
         check(&format!("categorical_logit_rows row {i} P({c})"), mean_se(&v), row[c].exp() / z);
     }
+    // Normal mixture: E x = Σ wₖ μₖ and E x² = Σ wₖ (σₖ² + μₖ²), each element a draw of its own;
+    // with a shared scale too.
+    let (w, mu, sigma) = ([0.3, 0.7], [-1.0, 2.0], [0.5, 1.0]);
+    let d = draws(DistKind::NormalMixture, &[&w, &mu, &sigma], 3, count, 9);
+    for i in 0..3 {
+        let v: Vec<f64> = d.iter().map(|x| x[i]).collect();
+        check(&format!("normal_mixture mean[{i}]"), mean_se(&v), 1.1);
+        let sq: Vec<f64> = v.iter().map(|x| x * x).collect();
+        check(&format!("normal_mixture E x²[{i}]"), mean_se(&sq), 3.875);
+    }
+    let d = draws(DistKind::NormalMixture, &[&w, &mu, &[2.0]], 1, count, 10);
+    let sq: Vec<f64> = d.iter().map(|x| x[0] * x[0]).collect();
+    check("normal_mixture shared scale E x²", mean_se(&sq), 4.0 + 0.3 + 2.8);
 }

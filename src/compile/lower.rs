@@ -217,14 +217,15 @@ impl Lowering<'_> {
     }
 
     /// One log-density value per observation of an observed node with data `x`: a scalar
-    /// family's elements one by one (vector parameters indexed alike, scalars shared), a
-    /// categorical's draws one by one, any other vector family's value as one.
+    /// family's elements one by one (vector parameters indexed alike, scalars shared), the
+    /// draws of a vector family whose elements are draws (a categorical's, a mixture's) one by
+    /// one with the whole parameters, any other vector family's value as one.
     fn pointwise(&mut self, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<Vec<ValueId>> {
         if !kind.per_element_observations() {
             return Ok(vec![self.lpdf(kind, x, params)?]);
         }
         let n = self.b.len(x);
-        let categorical = kind.is_vector();
+        let vector = kind.is_vector();
         let p: Vec<ValueId> = params.iter().map(|e| self.expr(e)).collect();
         Ok((0..n)
             .map(|k| {
@@ -237,7 +238,7 @@ impl Lowering<'_> {
                     let partials = vec![None; args.len()];
                     return self.b.prog.push(Op::VecLpdf { kind: one, args, partials }, 1);
                 }
-                if categorical {
+                if vector {
                     args.extend(&p);
                     let partials = vec![None; args.len()];
                     return self.b.prog.push(Op::VecLpdf { kind, args, partials }, 1);

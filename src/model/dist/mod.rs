@@ -88,7 +88,9 @@ pub(crate) fn lpdf_grad_with_data_term<F: Family>(x: f64, p: &[f64], g: &mut [f6
 /// The position of the one [`Domain::Count`] parameter among `params` (the bound of a
 /// [`Support::BoundedCount`]: `n` of Binomial(n, p), of BetaBinomial(alpha, beta, n)).
 fn count_param(params: &[(&str, Domain)]) -> usize {
-    params.iter().position(|(_, d)| *d == Domain::Count).unwrap_or(0)
+    let at = params.iter().position(|(_, d)| *d == Domain::Count);
+    debug_assert!(at.is_some(), "a bounded count family without a count parameter");
+    at.unwrap_or(0)
 }
 
 /// Whether `x` is a whole number in `0..=2^53`.
@@ -181,7 +183,8 @@ pub trait Family {
     const WGSL: &'static str;
 
     /// Families whose WGSL functions [`Family::WGSL`] calls (a zero-inflated family calls its
-    /// base's kernel): the GPU module includes them with this one.
+    /// base's kernel): the GPU module includes them with this one. One level only: a family
+    /// listed here must not need another.
     const WGSL_NEEDS: &'static [DistKind] = &[];
 
     /// Whether the density integrates to one. Improper families (Flat, HalfFlat) serve as
@@ -347,6 +350,8 @@ macro_rules! families {
             pub fn kernel_grad(self, x: f64, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::kernel_grad(x, p, g),)* _ => f64::NAN } }
             /// The normaliser and its partials (see [`Family::log_normalizer_grad`]).
             pub fn log_normalizer_grad(self, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_grad(p, g),)* _ => 0.0 } }
+            /// Whether a vector family's elements are draws of their own (see [`VecFamily::ELEMENTWISE`]).
+            pub fn vec_elementwise(self) -> bool { match self { $(DistKind::$vvariant => <$vvariant>::ELEMENTWISE,)* _ => false } }
             /// A vector family's value shape (see [`VecFamily::value_shape`]).
             pub fn vec_value_shape(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<crate::model::Shape, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_shape(lens, consts),)* _ => Err("not a vector family".into()) } }
             /// Values in one draw of a vector family (see [`VecFamily::draw_len`]).
@@ -429,6 +434,7 @@ families! {$
     CategoricalLogit in categorical_logit,
     CategoricalRows in categorical_rows,
     CategoricalLogitRows in categorical_logit_rows,
+    NormalMixture in normal_mixture,
 }
 
 impl DistKind {
@@ -444,10 +450,11 @@ impl DistKind {
     }
 
     /// Whether each element of an observed value is an observation of its own in the
-    /// pointwise log-likelihood: every scalar family's, and a categorical's draws; another
-    /// vector family's whole value is one observation.
+    /// pointwise log-likelihood: every scalar family's, and the draws of a vector family whose
+    /// elements are draws of their own (a categorical's, a mixture's); another vector family's
+    /// whole value is one observation.
     pub fn per_element_observations(self) -> bool {
-        !self.is_vector() || self.support() == Support::Category
+        !self.is_vector() || self.vec_elementwise()
     }
 
     /// The family with a row of parameters per observation that this one becomes when its

@@ -1,5 +1,5 @@
 //! The second kind of family: densities over a whole vector (Dirichlet, MvNormal,
-//! LKJCholesky, Categorical), evaluated by one fused instruction (`Op::VecLpdf`) that also
+//! LKJCholesky, Categorical, NormalMixture), evaluated by one fused instruction (`Op::VecLpdf`) that also
 //! writes its analytic partials.
 //!
 //! A vector family sees its arguments whole (value first, then the parameters, each a flat
@@ -19,6 +19,10 @@ pub trait VecFamily {
     const PARAMS: &'static [(&'static str, Domain)];
     /// Support of the values (its transform for free variables).
     const SUPPORT: Support;
+    /// Whether each element of the value is a draw of its own, and so an observation of its
+    /// own in the pointwise log-likelihood (a categorical's categories, a mixture's values);
+    /// otherwise the whole value is one observation.
+    const ELEMENTWISE: bool = matches!(Self::SUPPORT, Support::Category);
 
     /// The value's length given the parameters' lengths and the values of the parameters that
     /// are constants (`None` where they are not): the shape rule of the family. `Err` says
@@ -243,6 +247,26 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 let b = m.rv_vec("b", MvNormal::new(vec![0.5, -0.5], chol), 4)?;
                 m.keep_centered(b)?;
                 m.observe("y", Normal::new(Expr::from(b), 0.5), &[0.3, -0.2, 1.2, 0.8])?;
+                Ok(())
+            }),
+        ),
+        (
+            "normal mixture likelihood",
+            build(&|m| {
+                let w = m.rv("w", Dirichlet::new(vec![2.0, 2.0, 2.0]))?;
+                let mu = m.rv_vec("mu", Normal::new(vec![-2.0, 0.0, 2.0], 1.0), 3)?;
+                let sigma = m.rv_vec("sigma", HalfNormal::new(1), 3)?;
+                m.observe("y", NormalMixture::new(w, mu, sigma), &[-2.3, -1.6, 0.2, 1.9, 2.6, 0.1, -0.4])?;
+                Ok(())
+            }),
+        ),
+        (
+            "normal mixture prior, shared scale",
+            build(&|m| {
+                let w = m.rv("w", Dirichlet::new(vec![1.5, 1.5]))?;
+                let s = m.rv("s", HalfNormal::new(1))?;
+                let x = m.rv_vec("x", NormalMixture::new(w, vec![-1.0, 1.0], s), 4)?;
+                m.observe("y", Normal::new(Expr::from(x), 0.5), &[-1.2, 0.8, 1.1, -0.7])?;
                 Ok(())
             }),
         ),

@@ -1,0 +1,154 @@
+//! NormalMixture(w, mu, sigma): each value from one of `K` normals.
+
+use rand::Rng;
+
+use super::vector::{VecCode, VecFamily, add_at, at};
+use super::{Dist, Domain, HALF_LN_2PI, Support, categorical, std_normal};
+use crate::model::expr::Expr;
+
+/// Mixture of `K` normal distributions with weights `w` (a `K`-vector summing to one, such as a
+/// Dirichlet draw) and component means `mu` and scales `sigma` (each a `K`-vector or one value
+/// shared by the components): PyMC's `NormalMixture(w, mu, sigma)`. Every element of the value
+/// is one independent draw, an observation of its own in the pointwise log-likelihood.
+///
+/// `log p(x) = ln Σₖ wₖ N(x | μₖ, σₖ)`, a log-sum-exp per element. The components are not
+/// ordered: a posterior with well separated components has `K!` symmetric modes, which chains
+/// may visit apart (order `mu` to break the symmetry).
+///
+/// ```
+/// use exmc::prelude::*;
+/// let mut m = Model::new();
+/// let w = m.rv("w", Dirichlet::new(vec![1.0, 1.0]))?;
+/// let mu = m.rv_vec("mu", Normal::new(vec![-2.0, 2.0], 1.0), 2)?;
+/// let sigma = m.rv("sigma", HalfNormal::new(1.0))?;
+/// m.observe("y", NormalMixture::new(w, mu, sigma), &[-2.1, -1.7, 2.2, 1.9, 2.4])?;
+/// # Ok::<(), exmc::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct NormalMixture;
+
+impl NormalMixture {
+    /// `NormalMixture(w, mu, sigma)`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(w: impl Into<Expr>, mu: impl Into<Expr>, sigma: impl Into<Expr>) -> Dist {
+        Dist { kind: super::DistKind::NormalMixture, params: vec![w.into(), mu.into(), sigma.into()] }
+    }
+}
+
+/// Largest deviation of constant weights' sum from 1.
+const SUM_TOLERANCE: f64 = 1e-6;
+
+/// Component `k`'s `ln wₖ − z²/2 − ln σₖ` without `ln wₖ` (`c`), and `z = (x − μₖ)/σₖ`.
+fn component(x: f64, mu: &[f64], sigma: &[f64], k: usize) -> (f64, f64) {
+    let s = at(sigma, k);
+    let z = (x - at(mu, k)) / s;
+    (-0.5 * z * z - s.ln(), z)
+}
+
+impl VecFamily for NormalMixture {
+    const NAME: &'static str = "normal_mixture";
+    const PARAMS: &'static [(&'static str, Domain)] =
+        &[("w", Domain::Probability), ("mu", Domain::Real), ("sigma", Domain::Positive)];
+    const SUPPORT: Support = Support::Real;
+    const ELEMENTWISE: bool = true;
+
+    fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
+        Err("a normal mixture's value is any number of draws: give its length (Model::rv_vec)".into())
+    }
+
+    fn draw_len(_n: usize, _lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
+        Some(1)
+    }
+
+    fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
+        let k = lens[0];
+        if let Some((name, len)) =
+            [("mu", lens[1]), ("sigma", lens[2])].into_iter().find(|&(_, len)| len != 1 && len != k)
+        {
+            return Err(format!("`{name}` has {len} values for {k} components (`w`): give {k} or one"));
+        }
+        if n == 0 { Err("no values".into()) } else { Ok(()) }
+    }
+
+    fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {
+        match p[0] {
+            Some(w) if (w.iter().sum::<f64>() - 1.0).abs() > SUM_TOLERANCE => {
+                Err(format!("the weights `w` must sum to 1 (they sum to {})", w.iter().sum::<f64>()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn check_value(x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+        match x.iter().position(|v| !v.is_finite()) {
+            Some(i) => Err((i, "must be finite".into())),
+            None => Ok(()),
+        }
+    }
+
+    /// Per element, `L = ln Σₖ e^{lₖ}` with `lₖ = ln wₖ + cₖ` (the constant `−ln(2π)/2` added
+    /// once); with responsibilities `rₖ = e^{lₖ − L}`: `∂/∂x = −Σₖ rₖ zₖ/σₖ`,
+    /// `∂/∂wₖ = e^{cₖ − L}` (finite where `wₖ = 0`), `∂/∂μₖ = rₖ zₖ/σₖ`,
+    /// `∂/∂σₖ = rₖ (zₖ² − 1)/σₖ`.
+    fn lpdf_grad(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 {
+        let (x, w, mu, sigma) = (args[0], args[1], args[2], args[3]);
+        let k = w.len();
+        let mut grads = grads;
+        let mut lp = -(x.len() as f64) * HALF_LN_2PI;
+        for (i, &xi) in x.iter().enumerate() {
+            let l = |j: usize| w[j].ln() + component(xi, mu, sigma, j).0;
+            let m = (0..k).map(l).fold(f64::NEG_INFINITY, f64::max);
+            let total = m + (0..k).map(|j| (l(j) - m).exp()).sum::<f64>().ln();
+            lp += total;
+            let Some(g) = grads.as_deref_mut() else { continue };
+            for j in 0..k {
+                let (c, z) = component(xi, mu, sigma, j);
+                let s = at(sigma, j);
+                let share = (c - total).exp();
+                let r = w[j] * share;
+                g[0][i] -= r * z / s;
+                g[1][j] += share;
+                add_at(&mut g[2], j, r * z / s);
+                add_at(&mut g[3], j, r * (z * z - 1.0) / s);
+            }
+        }
+        lp
+    }
+
+    fn wgsl(c: &VecCode) -> String {
+        let (n, k) = (c.lens[0], c.lens[1]);
+        let (lp, i, j, m, t, tot) = (c.n("lp"), c.n("i"), c.n("j"), c.n("m"), c.n("t"), c.n("tot"));
+        let (x, w, mu, s) = (c.a(0, &i), c.a(1, &j), c.a(2, &j), c.a(3, &j));
+        // `l` of component j at element i, as statements binding z, cj and lj.
+        let comp = format!("let z = ({x} - {mu}) / {s}; let cj = real(-0.5) * z * z - ln_r({s}); let lj = ln_r({w}) + cj;");
+        format!(
+            "{{ var {lp} = real(0.0); \
+             for (var {i} = 0u; {i} < {n}u; {i}++) {{ \
+             var {m} = neg_inf(); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {m} = max({m}, lj); }} \
+             var {t} = real(0.0); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {t} += exp_r(lj - {m}); }} \
+             let {tot} = {m} + ln_r({t}); {lp} += {tot}; {grads} }} \
+             {out} = {lp} - real({n}.0) * HALF_LN_2PI; }}",
+            grads = if (0..4).any(|a| c.wants(a)) {
+                format!(
+                    "for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} let share = exp_r(cj - {tot}); \
+                     let r = {w} * share; {gx} {gw} {gm} {gs} }}",
+                    gx = c.add(0, &i, &format!("-r * z / {s}")),
+                    gw = c.add(1, &j, "share"),
+                    gm = c.add(2, &j, &format!("r * z / {s}")),
+                    gs = c.add(3, &j, &format!("r * (z * z - real(1.0)) / {s}")),
+                )
+            } else {
+                String::new()
+            },
+            out = c.out,
+        )
+    }
+
+    fn sample<R: Rng + ?Sized>(p: &[&[f64]], out: &mut [f64], rng: &mut R) {
+        let (w, mu, sigma) = (p[0], p[1], p[2]);
+        for v in out.iter_mut() {
+            let j = categorical::draw(w, rng) as usize;
+            *v = at(mu, j) + at(sigma, j) * std_normal(rng);
+        }
+    }
+}

@@ -417,6 +417,22 @@ fn normal_mixture_weights_and_shapes() {
     let file = "[rv.w]\ndist = \"dirichlet\"\nalpha = [1, 1, 1]\n\n[rv.mu]\ndist = \"normal\"\nmu = 0\n\
                 sigma = 1\nshape = 3\n\n[observe.y]\ndist = \"NormalMixture\"\nw = \"w\"\nmu = \"mu\"\n\
                 sigma = 1\ndata = [0.1, -2.0, 1.5]\n";
+    // A matrix of draws (PyMC's `shape=(3, 2)`): every element is a draw. Weights or means
+    // given as a matrix (a set per draw) are refused, as is a Dirichlet's matrix of `alpha`,
+    // rather than read as one long vector.
+    m.rv_matrix("xm", NormalMixture::new(w, mu, 1.0), 3, 2).unwrap();
+    let rows = m.rv_matrix("wr", Dirichlet::new(vec![1.0, 1.0]), 4, 2).unwrap();
+    let r = m.observe("yr", NormalMixture::new(rows, vec![0.0, 1.0], 1.0), &[0.1, 0.2, 0.3, 0.4]);
+    assert!(
+        matches!(r, Err(Error::ShapeMismatch { ref detail, .. }) if detail.contains("`w` is a 4 × 2 matrix")),
+        "{r:?}"
+    );
+    let a = m.rv_matrix("a", HalfNormal::new(1), 2, 3).unwrap();
+    let r = m.rv_vec("pd", Dirichlet::new(a), 6);
+    assert!(
+        matches!(r, Err(Error::ShapeMismatch { ref detail, .. }) if detail.contains("`alpha` is a 2 × 3 matrix")),
+        "{r:?}"
+    );
     let f = Model::from_model_str(file, &Default::default(), "mixture.toml").unwrap();
     assert_eq!(f.nodes()[2].dist().unwrap().kind, exmc::model::DistKind::NormalMixture);
     let bad = file.replace("shape = 3", "shape = 2");

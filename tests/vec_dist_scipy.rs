@@ -204,6 +204,9 @@ fn samplers_have_the_right_moments() {
         let sq: Vec<f64> = v.iter().map(|x| x * x).collect();
         check(&format!("normal_mixture E x²[{i}]"), mean_se(&sq), 3.875);
     }
+    // Each element draws its own component: E x₀x₁ = (Σ wₖ μₖ)², not Σ wₖ μₖ².
+    let cross: Vec<f64> = d.iter().map(|x| x[0] * x[1]).collect();
+    check("normal_mixture E x₀x₁", mean_se(&cross), 1.21);
     let d = draws(DistKind::NormalMixture, &[&w, &mu, &[2.0]], 1, count, 10);
     let sq: Vec<f64> = d.iter().map(|x| x[0] * x[0]).collect();
     check("normal_mixture shared scale E x²", mean_se(&sq), 4.0 + 0.3 + 2.8);

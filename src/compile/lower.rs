@@ -27,7 +27,8 @@ pub enum Target {
     /// The log-likelihood of every observation apart: over the constrained free values
     /// followed by one weight `w_k` per observation, `logp = Σ_k w_k ℓ_k`, so that the
     /// gradient's entries for the weights are the pointwise values `ℓ_k` (a scalar family's
-    /// elements and a categorical's draws one by one, another vector family's value as one).
+    /// elements and a categorical's or a mixture's draws one by one, another vector family's
+    /// value as one).
     Pointwise,
 }
 

@@ -41,7 +41,8 @@
 //!   shared by every observation, or a matrix of one row per observation (softmax regression:
 //!   `logits = "alpha + X @ beta"`, where `X @ beta` with `beta` of shape `[cols, K]` (or
 //!   `cols · K` values) is the `rows × K` product and a row of `K` values broadcasts over its
-//!   rows; `reshape(v, rows, cols)` reads a vector as a matrix).
+//!   rows; `reshape(v, rows, cols)` reads a vector as a matrix), `dist = "normal_mixture"` with
+//!   `w` (the weights), `mu` and `sigma` (a value per component, or one shared).
 //!   `value = "a + b * x"` observes a function of the draw `x` (named by `draw`, default `x`)
 //!   instead of the draw itself: affine steps, `exp` and `log` in any composition, whose
 //!   log-Jacobian is added ([`Model::observe_transformed`]).

@@ -504,12 +504,25 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
     let consts: Vec<Option<&[f64]>> =
         consts.iter().map(|c| c.as_ref().map(|c| c.values.as_slice())).collect();
     let bad = |detail: String| Error::ShapeMismatch { node: node.name.clone(), detail };
+    if !dist.kind.vec_matrix_params() {
+        for ((name, _), e) in dist.kind.params().iter().zip(&dist.params) {
+            if let Shape::Matrix(r, c) = expr_shape(nodes, e, &node.name)? {
+                return Err(bad(format!(
+                    "`{name}` is a {r} × {c} matrix: {} takes one `{name}` shared by every draw",
+                    dist.kind.name()
+                )));
+            }
+        }
+    }
     match given {
         Some(shape) => {
             dist.kind.vec_accepts_len(shape.len(), &lens, &consts).map_err(bad)?;
             // A matrix's rows are whole draws (PyMC's `shape=(n, K)`), or it is the family's
-            // own matrix: a draw never runs across rows.
-            if let Shape::Matrix(r, c) = shape {
+            // own matrix: a draw never runs across rows. Any matrix fits a family whose
+            // elements are draws of their own.
+            if let Shape::Matrix(r, c) = shape
+                && !dist.kind.vec_elementwise()
+            {
                 let (fits, draw) = match dist.kind.vec_value_shape(&lens, &consts) {
                     Ok(own @ Shape::Matrix(..)) => (own == shape, own.dims()),
                     _ => {

@@ -47,6 +47,7 @@ impl VecFamily for Dirichlet {
     const NAME: &'static str = "dirichlet";
     const PARAMS: &'static [(&'static str, Domain)] = &[("alpha", Domain::Positive)];
     const SUPPORT: Support = Support::Simplex;
+    const MATRIX_PARAMS: bool = false;
 
     fn value_len(lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
         match lens[0] {

@@ -352,6 +352,8 @@ macro_rules! families {
             pub fn log_normalizer_grad(self, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_grad(p, g),)* _ => 0.0 } }
             /// Whether a vector family's elements are draws of their own (see [`VecFamily::ELEMENTWISE`]).
             pub fn vec_elementwise(self) -> bool { match self { $(DistKind::$vvariant => <$vvariant>::ELEMENTWISE,)* _ => false } }
+            /// Whether a vector family's parameters may be matrices (see [`VecFamily::MATRIX_PARAMS`]).
+            pub fn vec_matrix_params(self) -> bool { match self { $(DistKind::$vvariant => <$vvariant>::MATRIX_PARAMS,)* _ => true } }
             /// A vector family's value shape (see [`VecFamily::value_shape`]).
             pub fn vec_value_shape(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<crate::model::Shape, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_shape(lens, consts),)* _ => Err("not a vector family".into()) } }
             /// Values in one draw of a vector family (see [`VecFamily::draw_len`]).

@@ -38,11 +38,9 @@ impl NormalMixture {
 /// Largest deviation of constant weights' sum from 1.
 const SUM_TOLERANCE: f64 = 1e-6;
 
-/// Component `k`'s `ln wₖ − z²/2 − ln σₖ` without `ln wₖ` (`c`), and `z = (x − μₖ)/σₖ`.
-fn component(x: f64, mu: &[f64], sigma: &[f64], k: usize) -> (f64, f64) {
-    let s = at(sigma, k);
-    let z = (x - at(mu, k)) / s;
-    (-0.5 * z * z - s.ln(), z)
+/// Per component, what every element shares: `ln wₖ`, `−ln σₖ` and `1/σₖ`.
+fn components(w: &[f64], mu: &[f64], sigma: &[f64]) -> Vec<[f64; 4]> {
+    (0..w.len()).map(|k| [w[k].ln(), -at(sigma, k).ln(), 1.0 / at(sigma, k), at(mu, k)]).collect()
 }
 
 impl VecFamily for NormalMixture {
@@ -51,6 +49,7 @@ impl VecFamily for NormalMixture {
         &[("w", Domain::Probability), ("mu", Domain::Real), ("sigma", Domain::Positive)];
     const SUPPORT: Support = Support::Real;
     const ELEMENTWISE: bool = true;
+    const MATRIX_PARAMS: bool = false;
 
     fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
         Err("a normal mixture's value is any number of draws: give its length (Model::rv_vec)".into())
@@ -86,56 +85,59 @@ impl VecFamily for NormalMixture {
         }
     }
 
-    /// Per element, `L = ln Σₖ e^{lₖ}` with `lₖ = ln wₖ + cₖ` (the constant `−ln(2π)/2` added
-    /// once); with responsibilities `rₖ = e^{lₖ − L}`: `∂/∂x = −Σₖ rₖ zₖ/σₖ`,
-    /// `∂/∂wₖ = e^{cₖ − L}` (finite where `wₖ = 0`), `∂/∂μₖ = rₖ zₖ/σₖ`,
-    /// `∂/∂σₖ = rₖ (zₖ² − 1)/σₖ`.
+    /// Per element, `L = ln Σₖ e^{lₖ}` with `lₖ = ln wₖ + cₖ`, `cₖ = −zₖ²/2 − ln σₖ` (the
+    /// constant `−ln(2π)/2` added once); with responsibilities `rₖ = e^{lₖ − L} ≤ 1`:
+    /// `∂/∂x = −Σₖ rₖ zₖ/σₖ`, `∂/∂wₖ = e^{cₖ − L}` (which a zero weight leaves finite, where
+    /// `rₖ/wₖ` is not), `∂/∂μₖ = rₖ zₖ/σₖ`, `∂/∂σₖ = rₖ (zₖ² − 1)/σₖ`.
     fn lpdf_grad(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 {
-        let (x, w, mu, sigma) = (args[0], args[1], args[2], args[3]);
-        let k = w.len();
+        let (x, w) = (args[0], args[1]);
+        let comps = components(w, args[2], args[3]);
         let mut grads = grads;
         let mut lp = -(x.len() as f64) * HALF_LN_2PI;
         for (i, &xi) in x.iter().enumerate() {
-            let l = |j: usize| w[j].ln() + component(xi, mu, sigma, j).0;
-            let m = (0..k).map(l).fold(f64::NEG_INFINITY, f64::max);
-            let total = m + (0..k).map(|j| (l(j) - m).exp()).sum::<f64>().ln();
+            let c = |&[_, nls, inv, mu]: &[f64; 4]| {
+                let z = (xi - mu) * inv;
+                (nls - 0.5 * z * z, z)
+            };
+            let m = comps.iter().map(|k| k[0] + c(k).0).fold(f64::NEG_INFINITY, f64::max);
+            let total = m + comps.iter().map(|k| (k[0] + c(k).0 - m).exp()).sum::<f64>().ln();
             lp += total;
             let Some(g) = grads.as_deref_mut() else { continue };
-            for j in 0..k {
-                let (c, z) = component(xi, mu, sigma, j);
-                let s = at(sigma, j);
-                let share = (c - total).exp();
-                let r = w[j] * share;
-                g[0][i] -= r * z / s;
-                g[1][j] += share;
-                add_at(&mut g[2], j, r * z / s);
-                add_at(&mut g[3], j, r * (z * z - 1.0) / s);
+            for (j, k) in comps.iter().enumerate() {
+                let (cj, z) = c(k);
+                let r = (k[0] + cj - total).exp();
+                g[0][i] -= r * z * k[2];
+                g[1][j] += (cj - total).exp();
+                add_at(&mut g[2], j, r * z * k[2]);
+                add_at(&mut g[3], j, r * (z * z - 1.0) * k[2]);
             }
         }
         lp
     }
 
+    /// The same as [`lpdf_grad`](Self::lpdf_grad), with the per-component terms in three
+    /// `K`-element arrays filled once.
     fn wgsl(c: &VecCode) -> String {
         let (n, k) = (c.lens[0], c.lens[1]);
         let (lp, i, j, m, t, tot) = (c.n("lp"), c.n("i"), c.n("j"), c.n("m"), c.n("t"), c.n("tot"));
-        let (x, w, mu, s) = (c.a(0, &i), c.a(1, &j), c.a(2, &j), c.a(3, &j));
-        // `l` of component j at element i, as statements binding z, cj and lj.
-        let comp = format!("let z = ({x} - {mu}) / {s}; let cj = real(-0.5) * z * z - ln_r({s}); let lj = ln_r({w}) + cj;");
+        let (lw, nls, inv) = (c.n("lw"), c.n("nls"), c.n("inv"));
+        let x = c.a(0, &i);
+        // Component j at element i: z, cj (without ln w) and lj.
+        let comp = format!(
+            "let z = ({x} - {mu}) * {inv}[{j}]; let cj = {nls}[{j}] - real(0.5) * z * z; let lj = {lw}[{j}] + cj;",
+            mu = c.a(2, &j)
+        );
         format!(
-            "{{ var {lp} = real(0.0); \
-             for (var {i} = 0u; {i} < {n}u; {i}++) {{ \
-             var {m} = neg_inf(); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {m} = max({m}, lj); }} \
-             var {t} = real(0.0); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {t} += exp_r(lj - {m}); }} \
-             let {tot} = {m} + ln_r({t}); {lp} += {tot}; {grads} }} \
-             {out} = {lp} - real({n}.0) * HALF_LN_2PI; }}",
+            "{{ var {lw}: array<real, {k}>; var {nls}: array<real, {k}>; var {inv}: array<real, {k}>;              for (var {j} = 0u; {j} < {k}u; {j}++) {{ {lw}[{j}] = ln_r({w}); {nls}[{j}] = -ln_r({s}); {inv}[{j}] = real(1.0) / {s}; }}              var {lp} = real(0.0);              for (var {i} = 0u; {i} < {n}u; {i}++) {{              var {m} = neg_inf(); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {m} = max({m}, lj); }}              var {t} = real(0.0); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {t} += exp_r(lj - {m}); }}              let {tot} = {m} + ln_r({t}); {lp} += {tot}; {grads} }}              {out} = {lp} - real({n}.0) * HALF_LN_2PI; }}",
+            w = c.a(1, &j),
+            s = c.a(3, &j),
             grads = if (0..4).any(|a| c.wants(a)) {
                 format!(
-                    "for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} let share = exp_r(cj - {tot}); \
-                     let r = {w} * share; {gx} {gw} {gm} {gs} }}",
-                    gx = c.add(0, &i, &format!("-r * z / {s}")),
-                    gw = c.add(1, &j, "share"),
-                    gm = c.add(2, &j, &format!("r * z / {s}")),
-                    gs = c.add(3, &j, &format!("r * (z * z - real(1.0)) / {s}")),
+                    "for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} let r = exp_r(lj - {tot});                      let d = r * z * {inv}[{j}]; {gx} {gw} {gm} {gs} }}",
+                    gx = c.add(0, &i, "-d"),
+                    gw = c.add(1, &j, &format!("exp_r(cj - {tot})")),
+                    gm = c.add(2, &j, "d"),
+                    gs = c.add(3, &j, &format!("r * (z * z - real(1.0)) * {inv}[{j}]")),
                 )
             } else {
                 String::new()
@@ -150,5 +152,23 @@ impl VecFamily for NormalMixture {
             let j = categorical::draw(w, rng) as usize;
             *v = at(mu, j) + at(sigma, j) * std_normal(rng);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A value on a component of weight 0, far from the others: the density is finite, and
+    /// so is every partial (the responsibility of that component is 0, not 0 · ∞).
+    #[test]
+    fn a_zero_weight_leaves_every_partial_finite() {
+        let (x, w, mu, sigma) = ([30.0], [1.0, 0.0], [0.0, 30.0], [1.0]);
+        let mut g = vec![vec![0.0], vec![0.0; 2], vec![0.0; 2], vec![0.0]];
+        let lp = NormalMixture::lpdf_grad(&[&x, &w, &mu, &sigma], Some(&mut g));
+        assert!((lp - (-450.0 - HALF_LN_2PI)).abs() < 1e-9, "{lp}");
+        assert!(g.iter().flatten().all(|v| v.is_finite()), "{g:?}");
+        // ∂/∂w₁ = N(30 | 30, 1)/p(30) = e⁴⁵⁰: large, as the density's slope there is.
+        assert_eq!((g[0][0], g[2][1], g[1][1]), (-30.0, 0.0, 450f64.exp()));
     }
 }

@@ -23,6 +23,10 @@ pub trait VecFamily {
     /// own in the pointwise log-likelihood (a categorical's categories, a mixture's values);
     /// otherwise the whole value is one observation.
     const ELEMENTWISE: bool = matches!(Self::SUPPORT, Support::Category);
+    /// Whether a parameter may be a matrix, read row by row (an MvNormal's Cholesky factor or
+    /// a mean per row, a categorical's rows). A family whose parameters are one set shared by
+    /// every draw refuses a matrix, rather than read its rows as one long vector.
+    const MATRIX_PARAMS: bool = true;
 
     /// The value's length given the parameters' lengths and the values of the parameters that
     /// are constants (`None` where they are not): the shape rule of the family. `Err` says

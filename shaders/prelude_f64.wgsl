@@ -36,9 +36,10 @@ fn pow2_f64(k: i32) -> real {
     return f64(bitcast<f32>(u32(k + 127) << 23u));
 }
 
-// m 2^k for m near 1 and |k| ≤ 1134 (e^x's range), with only a subnormal result rounded:
-// m 2^(8q + r) is exact (|8q + r| ≤ 1016), then one product by 2^q with q = k / 9. No loops:
-// LLVM's loop analysis (lavapipe) takes minutes over kernels that inline many of them.
+// m 2^k for m near 1 and |k| ≤ 1134 (which covers e^x's -1075 ≤ k ≤ 1024), with only a
+// subnormal result rounded: m 2^(8q + r) is exact (|8q + r| ≤ 1016), then one product by 2^q
+// with q = k / 9. No loops: LLVM's loop analysis (lavapipe) takes minutes over kernels that
+// inline many of them.
 fn scale2_f64(m: real, k: i32) -> real {
     if (abs(k) <= 126) {
         return m * pow2_f64(k);

@@ -414,9 +414,6 @@ fn normal_mixture_weights_and_shapes() {
     // One mean shared by the components, a scale each; then the same in a model file.
     m.observe("y", NormalMixture::new(w, 0.0, vec![1.0, 2.0, 3.0]), &[0.1, -2.0]).unwrap();
     m.rv_vec("x", NormalMixture::new(w, mu, 1.0), 4).unwrap();
-    let file = "[rv.w]\ndist = \"dirichlet\"\nalpha = [1, 1, 1]\n\n[rv.mu]\ndist = \"normal\"\nmu = 0\n\
-                sigma = 1\nshape = 3\n\n[observe.y]\ndist = \"NormalMixture\"\nw = \"w\"\nmu = \"mu\"\n\
-                sigma = 1\ndata = [0.1, -2.0, 1.5]\n";
     // A matrix of draws (PyMC's `shape=(3, 2)`): every element is a draw. Weights or means
     // given as a matrix (a set per draw) are refused, as is a Dirichlet's matrix of `alpha`,
     // rather than read as one long vector.
@@ -433,6 +430,9 @@ fn normal_mixture_weights_and_shapes() {
         matches!(r, Err(Error::ShapeMismatch { ref detail, .. }) if detail.contains("`alpha` is a 2 × 3 matrix")),
         "{r:?}"
     );
+    let file = "[rv.w]\ndist = \"dirichlet\"\nalpha = [1, 1, 1]\n\n[rv.mu]\ndist = \"normal\"\nmu = 0\n\
+                sigma = 1\nshape = 3\n\n[observe.y]\ndist = \"NormalMixture\"\nw = \"w\"\nmu = \"mu\"\n\
+                sigma = 1\ndata = [0.1, -2.0, 1.5]\n";
     let f = Model::from_model_str(file, &Default::default(), "mixture.toml").unwrap();
     assert_eq!(f.nodes()[2].dist().unwrap().kind, exmc::model::DistKind::NormalMixture);
     let bad = file.replace("shape = 3", "shape = 2");

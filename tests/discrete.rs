@@ -174,9 +174,8 @@ struct Reference {
     mcse_mean: f64,
 }
 
-/// Fits `m` on every backend and checks each parameter the oracle names: the mean within
-/// 4·√(mcse² + mcse_ref²), the standard deviation within 6% (about five standard errors of an
-/// sd estimated from ~4,000 effective draws).
+/// Fits `m` on every backend and checks each parameter the oracle names
+/// ([`common::assert_matches_pymc`]).
 fn matches_pymc(test: &str, m: &Model, reference: &std::collections::HashMap<String, Reference>) {
     for backend in common::backends(test) {
         let fit = Sampler::new(m)
@@ -190,15 +189,7 @@ fn matches_pymc(test: &str, m: &Model, reference: &std::collections::HashMap<Str
             .unwrap();
         assert_eq!(fit.divergences(), 0, "{test} {backend:?}");
         for (name, r) in reference {
-            let (mean, sd, mcse) = common::moments(&fit, name, 0);
-            let tol = 4.0 * (mcse * mcse + r.mcse_mean * r.mcse_mean).sqrt();
-            eprintln!("{test} {backend:?} {name}: mean {mean:.4} sd {sd:.4}; PyMC {:.4} {:.4}", r.mean, r.sd);
-            assert!(
-                (mean - r.mean).abs() <= tol,
-                "{test} {backend:?} {name}: mean {mean} vs PyMC {} (tolerance {tol})",
-                r.mean
-            );
-            assert!((sd - r.sd).abs() <= 0.06 * r.sd, "{test} {backend:?} {name}: sd {sd} vs PyMC {}", r.sd);
+            common::assert_matches_pymc(&fit, test, name, 0, (r.mean, r.sd, r.mcse_mean));
         }
     }
 }

@@ -144,29 +144,16 @@ fn softmax_regression_matches_pymc() {
         assert_eq!(fit.trace.var("beta").unwrap().shape, [o.c, o.k]);
         // Named row by row: `beta[1, 0]` is the fourth value stored.
         assert_eq!(fit.summary().get("beta[1, 0]").unwrap().mean, moments(&fit, "beta", 3).0);
-        matches_pymc(&fit, &o.posterior);
+        matches_pymc(&fit, "softmax regression", &o.posterior);
     }
 }
 
-/// Every element of every variable in `reference` (PyMC's posterior of the same model and
-/// data): the mean within 4·√(mcse² + mcse_ref²), the standard deviation within 6%.
-fn matches_pymc(fit: &Fit, reference: &std::collections::HashMap<String, Summary>) {
+/// Every element of every variable in `reference` against PyMC's posterior of the same model
+/// and data ([`common::assert_matches_pymc`]).
+fn matches_pymc(fit: &Fit, label: &str, reference: &std::collections::HashMap<String, Summary>) {
     for (name, r) in reference {
         for e in 0..r.mean.len() {
-            let (mean, sd, mcse) = moments(fit, name, e);
-            let tol = 4.0 * (mcse * mcse + r.mcse_mean[e] * r.mcse_mean[e]).sqrt();
-            assert!(
-                (mean - r.mean[e]).abs() <= tol,
-                "{} {name}[{e}]: mean {mean} vs PyMC {} (tolerance {tol})",
-                fit.backend,
-                r.mean[e]
-            );
-            assert!(
-                (sd - r.sd[e]).abs() <= 0.06 * r.sd[e],
-                "{} {name}[{e}]: sd {sd} vs PyMC {}",
-                fit.backend,
-                r.sd[e]
-            );
+            common::assert_matches_pymc(fit, label, name, e, (r.mean[e], r.sd[e], r.mcse_mean[e]));
         }
     }
 }
@@ -194,48 +181,46 @@ fn normal_mixture_matches_pymc() {
     // The CPU backend only, as for the softmax regression: on lavapipe one lane per chain
     // loops over all 200 values, which takes minutes; gpu_conformance checks the WGSL density
     // and gradient of the same family.
-    {
-        let backend = BackendChoice::Cpu;
-        let fit = run(&m, backend, 21);
-        matches_pymc(&fit, &o.posterior);
-        // Replicated data: each element a draw of the mixture at that posterior draw, so the
-        // replicates' pooled mean and variance match the data's.
-        let rep = exmc::sampler::posterior_predictive(&m, &fit, 3).unwrap();
-        let pooled: Vec<f64> = (0..o.y.len()).flat_map(|i| rep.chains_of("y", i).unwrap().concat()).collect();
-        let (n, mean_y) = (o.y.len() as f64, o.y.iter().sum::<f64>() / o.y.len() as f64);
-        let var_y = o.y.iter().map(|y| (y - mean_y).powi(2)).sum::<f64>() / n;
-        let mean_rep = pooled.iter().sum::<f64>() / pooled.len() as f64;
-        let var_rep = pooled.iter().map(|y| (y - mean_rep).powi(2)).sum::<f64>() / pooled.len() as f64;
-        // The replicates' pooled mean estimates the posterior mean of Σ wₖ μₖ, which the
-        // fitted mixture puts at the data's mean to about 0.01 (0.1 leaves a margin); the
-        // pooled variance within 10% of the data's.
-        assert!((mean_rep - mean_y).abs() < 0.1, "replicated mean {mean_rep} vs data {mean_y}");
-        assert!((var_rep / var_y - 1.0).abs() < 0.1, "replicated variance {var_rep} vs data {var_y}");
-        // One pointwise log-likelihood value per observation, on the host and compiled, each
-        // ln Σₖ wₖ N(yᵢ | μₖ, σₖ) written out from the draws; summed, the likelihood term.
-        let host = exmc::sampler::log_likelihood(&m, &fit).unwrap();
-        let compiled = exmc::sampler::compute_log_likelihood(&m, &fit, backend).unwrap();
-        assert_eq!((host.values.len(), compiled.values.len()), (o.y.len(), o.y.len()));
-        let draw = |name: &str, e: usize, d: usize| common::pooled(&fit, name, e)[d];
-        for d in [0, 777, 7999] {
-            for (i, &y) in o.y.iter().enumerate().step_by(17) {
-                let by_hand = (0..2)
-                    .map(|k| {
-                        let (w, mu, s) = (draw("w", k, d), draw("mu", k, d), draw("sigma", k, d));
-                        w * (-0.5 * ((y - mu) / s).powi(2)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt())
-                    })
-                    .sum::<f64>()
-                    .ln();
-                for (what, ll) in [("host", &host), ("compiled", &compiled)] {
-                    let v = ll.values[i][d];
-                    assert!((v - by_hand).abs() <= 1e-12, "{what} y[{i}] draw {d}: {v} vs {by_hand}");
-                }
+    let backend = BackendChoice::Cpu;
+    let fit = run(&m, backend, 21);
+    matches_pymc(&fit, "normal mixture", &o.posterior);
+    // Replicated data: each element a draw of the mixture at that posterior draw, so the
+    // replicates' pooled mean and variance match the data's.
+    let rep = exmc::sampler::posterior_predictive(&m, &fit, 3).unwrap();
+    let pooled: Vec<f64> = (0..o.y.len()).flat_map(|i| rep.chains_of("y", i).unwrap().concat()).collect();
+    let (n, mean_y) = (o.y.len() as f64, o.y.iter().sum::<f64>() / o.y.len() as f64);
+    let var_y = o.y.iter().map(|y| (y - mean_y).powi(2)).sum::<f64>() / n;
+    let mean_rep = pooled.iter().sum::<f64>() / pooled.len() as f64;
+    let var_rep = pooled.iter().map(|y| (y - mean_rep).powi(2)).sum::<f64>() / pooled.len() as f64;
+    // The replicates' pooled mean estimates the posterior mean of Σ wₖ μₖ, which the
+    // fitted mixture puts at the data's mean to about 0.01 (0.1 leaves a margin); the
+    // pooled variance within 10% of the data's.
+    assert!((mean_rep - mean_y).abs() < 0.1, "replicated mean {mean_rep} vs data {mean_y}");
+    assert!((var_rep / var_y - 1.0).abs() < 0.1, "replicated variance {var_rep} vs data {var_y}");
+    // One pointwise log-likelihood value per observation, on the host and compiled, each
+    // ln Σₖ wₖ N(yᵢ | μₖ, σₖ) written out from the draws; summed, the likelihood term.
+    let host = exmc::sampler::log_likelihood(&m, &fit).unwrap();
+    let compiled = exmc::sampler::compute_log_likelihood(&m, &fit, backend).unwrap();
+    assert_eq!((host.values.len(), compiled.values.len()), (o.y.len(), o.y.len()));
+    let draw = |name: &str, e: usize, d: usize| common::pooled(&fit, name, e)[d];
+    for d in [0, 777, 7999] {
+        for (i, &y) in o.y.iter().enumerate().step_by(17) {
+            let by_hand = (0..2)
+                .map(|k| {
+                    let (w, mu, s) = (draw("w", k, d), draw("mu", k, d), draw("sigma", k, d));
+                    w * (-0.5 * ((y - mu) / s).powi(2)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt())
+                })
+                .sum::<f64>()
+                .ln();
+            for (what, ll) in [("host", &host), ("compiled", &compiled)] {
+                let v = ll.values[i][d];
+                assert!((v - by_hand).abs() <= 1e-12, "{what} y[{i}] draw {d}: {v} vs {by_hand}");
             }
         }
-        let term = exmc::sampler::likelihood_term(&m, &fit, backend).unwrap();
-        for d in [0, 777, 7999] {
-            let sum: f64 = host.values.iter().map(|v| v[d]).sum();
-            assert!((sum - term[d]).abs() <= 1e-9 * term[d].abs(), "draw {d}: Σ {sum} vs term {}", term[d]);
-        }
+    }
+    let term = exmc::sampler::likelihood_term(&m, &fit, backend).unwrap();
+    for d in [0, 777, 7999] {
+        let sum: f64 = host.values.iter().map(|v| v[d]).sum();
+        assert!((sum - term[d]).abs() <= 1e-9 * term[d].abs(), "draw {d}: Σ {sum} vs term {}", term[d]);
     }
 }

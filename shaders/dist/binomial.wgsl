@@ -2,28 +2,21 @@
 // ln p(x) = ln C(n, x) + x ln p + (n - x) ln(1 - p) (0 ln 0 = 0); ∂/∂p = x/p - (n - x)/(1 - p).
 // The kernel leaves out ln C(n, x), which the host sums where x and n are data.
 
-// x ln p + (n - x) ln(1 - p) (0 ln 0 = 0) and its derivative in p, for x in the support
-// (shared with zero_inflated_binomial.wgsl).
-fn binomial_terms(x: real, n: real, p: real) -> vec2<real> {
-    var v = real(0.0);
-    var d = real(0.0);
-    if (x > real(0.0)) {
-        v += x * ln_r(p);
-        d += x / p;
-    }
-    if (n - x > real(0.0)) {
-        v += (n - x) * log1p_r(-p);
-        d -= (n - x) / (real(1.0) - p);
-    }
-    return vec2<real>(v, d);
-}
-
 fn binomial_kernel_grad(x: real, p0: real, p1: real) -> Lg {
     if (!(is_count_r(x) && x <= p0)) {
         return Lg(neg_inf(), vec4<real>());
     }
-    let t = binomial_terms(x, p0, p1);
-    return Lg(t.x, vec4<real>(real(0.0), real(0.0), t.y, real(0.0)));
+    var v = real(0.0);
+    var d = real(0.0);
+    if (x > real(0.0)) {
+        v += x * ln_r(p1);
+        d += x / p1;
+    }
+    if (p0 - x > real(0.0)) {
+        v += (p0 - x) * log1p_r(-p1);
+        d -= (p0 - x) / (real(1.0) - p1);
+    }
+    return Lg(v, vec4<real>(real(0.0), real(0.0), d, real(0.0)));
 }
 
 fn binomial_lpdf_grad(x: real, p0: real, p1: real) -> Lg {

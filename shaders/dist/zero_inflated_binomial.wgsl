@@ -6,8 +6,7 @@ fn zero_inflated_binomial_kernel_grad(x: real, p0: real, p1: real, p2: real) -> 
     if (!(is_count_r(x) && x <= p1)) {
         return Lg(neg_inf(), vec4<real>());
     }
-    let t = binomial_terms(x, p1, p2);
-    return zero_inflate(x, p0, Lg(t.x, vec4<real>(real(0.0), real(0.0), t.y, real(0.0))));
+    return zero_inflate(x, p0, binomial_kernel_grad(x, p1, p2));
 }
 
 fn zero_inflated_binomial_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {

@@ -350,7 +350,7 @@ fn per_row_counts(model: &Model) -> Vec<Option<usize>> {
 /// The pointwise log-likelihood of every observed element of `model` at every kept draw of
 /// `fit`, evaluated on the host in f64 (ArviZ's `log_likelihood` group). A vector family's
 /// value counts as one observation, except where its elements are draws of their own (a
-/// categorical's categories, a mixture's values: [`DistKind::per_element_observations`]).
+/// categorical's draws, a mixture's values: [`DistKind::per_element_observations`]).
 /// Summed over observations it is the model's likelihood term at that draw.
 ///
 /// ```

@@ -47,6 +47,26 @@ pub fn moments(fit: &exmc::Fit, name: &str, elem: usize) -> (f64, f64, f64) {
     (mean, sd, exmc::diagnostics::mcse_mean(&refs))
 }
 
+/// One element of `fit`'s posterior against PyMC's of the same model and data (its mean, sd and
+/// Monte Carlo standard error of the mean): the mean within 4·√(mcse² + mcse_ref²), the
+/// standard deviation within 6% (about five standard errors of an sd estimated from some
+/// 4,000 effective draws). `label` names the model in messages.
+pub fn assert_matches_pymc(
+    fit: &exmc::Fit,
+    label: &str,
+    name: &str,
+    elem: usize,
+    reference: (f64, f64, f64),
+) {
+    let (mean_ref, sd_ref, mcse_ref) = reference;
+    let (mean, sd, mcse) = moments(fit, name, elem);
+    let tol = 4.0 * (mcse * mcse + mcse_ref * mcse_ref).sqrt();
+    let what = format!("{label} {} {name}[{elem}]", fit.backend);
+    eprintln!("{what}: mean {mean:.4} sd {sd:.4}; PyMC {mean_ref:.4} {sd_ref:.4}");
+    assert!((mean - mean_ref).abs() <= tol, "{what}: mean {mean} vs PyMC {mean_ref} (tolerance {tol})");
+    assert!((sd - sd_ref).abs() <= 0.06 * sd_ref, "{what}: sd {sd} vs PyMC {sd_ref}");
+}
+
 /// Rubin's eight schools: observed effects and their standard errors.
 pub const SCHOOLS_Y: [f64; 8] = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
 /// Standard errors of [`SCHOOLS_Y`].

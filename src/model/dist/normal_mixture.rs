@@ -55,10 +55,6 @@ impl VecFamily for NormalMixture {
         Err("a normal mixture's value is any number of draws: give its length (Model::rv_vec)".into())
     }
 
-    fn draw_len(_n: usize, _lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
-        Some(1)
-    }
-
     fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
         let k = lens[0];
         if let Some((name, len)) =
@@ -124,16 +120,26 @@ impl VecFamily for NormalMixture {
         let x = c.a(0, &i);
         // Component j at element i: z, cj (without ln w) and lj.
         let comp = format!(
-            "let z = ({x} - {mu}) * {inv}[{j}]; let cj = {nls}[{j}] - real(0.5) * z * z; let lj = {lw}[{j}] + cj;",
+            "let z = ({x} - {mu}) * {inv}[{j}]; let cj = {nls}[{j}] - real(0.5) * z * z; \
+             let lj = {lw}[{j}] + cj;",
             mu = c.a(2, &j)
         );
         format!(
-            "{{ var {lw}: array<real, {k}>; var {nls}: array<real, {k}>; var {inv}: array<real, {k}>;              for (var {j} = 0u; {j} < {k}u; {j}++) {{ {lw}[{j}] = ln_r({w}); {nls}[{j}] = -ln_r({s}); {inv}[{j}] = real(1.0) / {s}; }}              var {lp} = real(0.0);              for (var {i} = 0u; {i} < {n}u; {i}++) {{              var {m} = neg_inf(); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {m} = max({m}, lj); }}              var {t} = real(0.0); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {t} += exp_r(lj - {m}); }}              let {tot} = {m} + ln_r({t}); {lp} += {tot}; {grads} }}              {out} = {lp} - real({n}.0) * HALF_LN_2PI; }}",
+            "{{ var {lw}: array<real, {k}>; var {nls}: array<real, {k}>; var {inv}: array<real, {k}>; \
+             for (var {j} = 0u; {j} < {k}u; {j}++) {{ \
+             {lw}[{j}] = ln_r({w}); {nls}[{j}] = -ln_r({s}); {inv}[{j}] = real(1.0) / {s}; }} \
+             var {lp} = real(0.0); \
+             for (var {i} = 0u; {i} < {n}u; {i}++) {{ \
+             var {m} = neg_inf(); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {m} = max({m}, lj); }} \
+             var {t} = real(0.0); for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} {t} += exp_r(lj - {m}); }} \
+             let {tot} = {m} + ln_r({t}); {lp} += {tot}; {grads} }} \
+             {out} = {lp} - real({n}.0) * HALF_LN_2PI; }}",
             w = c.a(1, &j),
             s = c.a(3, &j),
             grads = if (0..4).any(|a| c.wants(a)) {
                 format!(
-                    "for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} let r = exp_r(lj - {tot});                      let d = r * z * {inv}[{j}]; {gx} {gw} {gm} {gs} }}",
+                    "for (var {j} = 0u; {j} < {k}u; {j}++) {{ {comp} let r = exp_r(lj - {tot}); \
+                     let d = r * z * {inv}[{j}]; {gx} {gw} {gm} {gs} }}",
                     gx = c.add(0, &i, "-d"),
                     gw = c.add(1, &j, &format!("exp_r(cj - {tot})")),
                     gm = c.add(2, &j, "d"),

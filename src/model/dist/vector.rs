@@ -1,6 +1,6 @@
 //! The second kind of family: densities over a whole vector (Dirichlet, MvNormal,
-//! LKJCholesky, Categorical, NormalMixture), evaluated by one fused instruction (`Op::VecLpdf`) that also
-//! writes its analytic partials.
+//! LKJCholesky, Categorical, NormalMixture), evaluated by one fused instruction
+//! (`Op::VecLpdf`) that also writes its analytic partials.
 //!
 //! A vector family sees its arguments whole (value first, then the parameters, each a flat
 //! vector; matrices row by row) and writes its WGSL as statements generated for the lengths at
@@ -20,7 +20,7 @@ pub trait VecFamily {
     /// Support of the values (its transform for free variables).
     const SUPPORT: Support;
     /// Whether each element of the value is a draw of its own, and so an observation of its
-    /// own in the pointwise log-likelihood (a categorical's categories, a mixture's values);
+    /// own in the pointwise log-likelihood (a categorical's draws, a mixture's values);
     /// otherwise the whole value is one observation.
     const ELEMENTWISE: bool = matches!(Self::SUPPORT, Support::Category);
     /// Whether a parameter may be a matrix, read row by row (an MvNormal's Cholesky factor or

@@ -2,7 +2,6 @@
 
 use rand::Rng;
 
-use super::binomial::ln_choose;
 use super::{Binomial, Dist, DistKind, Domain, Family, Support, zero_inflation};
 use crate::model::expr::Expr;
 
@@ -61,7 +60,7 @@ impl Family for ZeroInflatedBinomial {
     const NORMALIZER_READS_X: bool = true;
 
     fn log_normalizer_at(x: f64, p: &[f64]) -> f64 {
-        ln_choose(p[1], x)
+        zero_inflation::log_normalizer_at::<Binomial>(x, p)
     }
 
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {

@@ -2,7 +2,6 @@
 
 use rand::Rng;
 
-use super::poisson::neg_ln_factorial;
 use super::{Dist, DistKind, Domain, Family, Poisson, Support, zero_inflation};
 use crate::model::expr::Expr;
 
@@ -58,8 +57,8 @@ impl Family for ZeroInflatedPoisson {
 
     const NORMALIZER_READS_X: bool = true;
 
-    fn log_normalizer_at(x: f64, _p: &[f64]) -> f64 {
-        neg_ln_factorial(x)
+    fn log_normalizer_at(x: f64, p: &[f64]) -> f64 {
+        zero_inflation::log_normalizer_at::<Poisson>(x, p)
     }
 
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {

@@ -57,6 +57,13 @@ pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     l
 }
 
+/// The base's data-only term at `x` (`−ln x!`, `ln C(n, x)`): 0 at `x = 0`, so it is the
+/// zero-inflated family's too. The wrapper relies on it: a base family's `kernel_grad` is its
+/// log density less a term of `x` and data alone, with no normaliser of its parameters.
+pub(crate) fn log_normalizer_at<B: Family>(x: f64, p: &[f64]) -> f64 {
+    B::log_normalizer_at(x, &p[1..=B::PARAMS.len()])
+}
+
 /// One draw: 0 with probability `1 − ψ`, else a draw of the base.
 pub(crate) fn sample<B: Family, R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
     if std_uniform(rng) < p[0] { B::sample(&p[1..=B::PARAMS.len()], rng) } else { 0.0 }

@@ -479,14 +479,10 @@ pub(crate) fn name(name: &str) -> Result<()> {
     Err(Error::InvalidName { name: name.to_string(), reason })
 }
 
-/// Lengths of a distribution's parameters and the values of those that are constants.
-fn param_lens(nodes: &[Node], node: &Node, dist: &Dist) -> Result<(Vec<usize>, Vec<Option<ConstValue>>)> {
-    let lens = dist
-        .params
-        .iter()
-        .map(|e| expr_shape(nodes, e, &node.name).map(Shape::len))
-        .collect::<Result<_>>()?;
-    Ok((lens, dist.params.iter().map(|e| eval_data(nodes, e)).collect()))
+/// Shapes of a distribution's parameters and the values of those that are constants.
+fn param_shapes(nodes: &[Node], node: &Node, dist: &Dist) -> Result<(Vec<Shape>, Vec<Option<ConstValue>>)> {
+    let shapes = dist.params.iter().map(|e| expr_shape(nodes, e, &node.name)).collect::<Result<_>>()?;
+    Ok((shapes, dist.params.iter().map(|e| eval_data(nodes, e)).collect()))
 }
 
 /// The shape of a vector family's value: `given` (a vector node's length, or the data's)
@@ -500,13 +496,14 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
             got: dist.params.len(),
         });
     }
-    let (lens, consts) = param_lens(nodes, node, dist)?;
+    let (shapes, consts) = param_shapes(nodes, node, dist)?;
+    let lens: Vec<usize> = shapes.iter().map(|s| s.len()).collect();
     let consts: Vec<Option<&[f64]>> =
         consts.iter().map(|c| c.as_ref().map(|c| c.values.as_slice())).collect();
     let bad = |detail: String| Error::ShapeMismatch { node: node.name.clone(), detail };
     if !dist.kind.vec_matrix_params() {
-        for ((name, _), e) in dist.kind.params().iter().zip(&dist.params) {
-            if let Shape::Matrix(r, c) = expr_shape(nodes, e, &node.name)? {
+        for ((name, _), shape) in dist.kind.params().iter().zip(&shapes) {
+            if let &Shape::Matrix(r, c) = shape {
                 return Err(bad(format!(
                     "`{name}` is a {r} × {c} matrix: {} takes one `{name}` shared by every draw",
                     dist.kind.name()
@@ -719,7 +716,7 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
     let each: Vec<Option<ConstValue>> = dist.params.iter().map(|e| eval_data(nodes, e)).collect();
     let consts: Option<Vec<&ConstValue>> = each.iter().map(Option::as_ref).collect();
     if dist.kind.is_vector() {
-        let (lens, _) = param_lens(nodes, node, dist)?;
+        let lens: Vec<usize> = param_shapes(nodes, node, dist)?.0.iter().map(|s| s.len()).collect();
         let p: Option<Vec<&[f64]>> = consts.map(|c| c.iter().map(|c| c.values.as_slice()).collect());
         return dist.kind.vec_check_value(data, &lens, p.as_deref()).map_err(|(index, rule)| {
             Error::InvalidNode {

@@ -2,6 +2,7 @@
 
 use rand::Rng;
 
+use super::categorical_logit::log_sum_exp;
 use super::vector::{VecCode, VecFamily, add_at, at};
 use super::{Dist, Domain, HALF_LN_2PI, Support, categorical, std_normal};
 use crate::model::expr::Expr;
@@ -88,24 +89,26 @@ impl VecFamily for NormalMixture {
     fn lpdf_grad(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 {
         let (x, w) = (args[0], args[1]);
         let comps = components(w, args[2], args[3]);
+        // Per component at the current element: `lₖ`, and `cₖ` with `zₖ`.
+        let (mut l, mut cz) = (vec![0.0; comps.len()], vec![(0.0, 0.0); comps.len()]);
         let mut grads = grads;
         let mut lp = -(x.len() as f64) * HALF_LN_2PI;
         for (i, &xi) in x.iter().enumerate() {
-            let c = |&[_, nls, inv, mu]: &[f64; 4]| {
+            for (k, &[lw, nls, inv, mu]) in comps.iter().enumerate() {
                 let z = (xi - mu) * inv;
-                (nls - 0.5 * z * z, z)
-            };
-            let m = comps.iter().map(|k| k[0] + c(k).0).fold(f64::NEG_INFINITY, f64::max);
-            let total = m + comps.iter().map(|k| (k[0] + c(k).0 - m).exp()).sum::<f64>().ln();
+                cz[k] = (nls - 0.5 * z * z, z);
+                l[k] = lw + cz[k].0;
+            }
+            let total = log_sum_exp(&l);
             lp += total;
             let Some(g) = grads.as_deref_mut() else { continue };
-            for (j, k) in comps.iter().enumerate() {
-                let (cj, z) = c(k);
-                let r = (k[0] + cj - total).exp();
-                g[0][i] -= r * z * k[2];
+            for (j, comp) in comps.iter().enumerate() {
+                let ((cj, z), inv) = (cz[j], comp[2]);
+                let r = (l[j] - total).exp();
+                g[0][i] -= r * z * inv;
                 g[1][j] += (cj - total).exp();
-                add_at(&mut g[2], j, r * z * k[2]);
-                add_at(&mut g[3], j, r * (z * z - 1.0) * k[2]);
+                add_at(&mut g[2], j, r * z * inv);
+                add_at(&mut g[3], j, r * (z * z - 1.0) * inv);
             }
         }
         lp

@@ -21,6 +21,11 @@ fn log_add_exp(a: f64, b: f64) -> f64 {
     a.max(b) + (-(a - b).abs()).exp().ln_1p()
 }
 
+/// The base's parameters within `p = [ψ, base…]` (a padded `p` may run on).
+fn base<B: Family>(p: &[f64]) -> &[f64] {
+    &p[1..=B::PARAMS.len()]
+}
+
 /// The kernel of zero-inflated `B` at `x` with `p = [ψ, base…]`; writes `∂/∂ψ` to `g[1]` and
 /// the base's partials to `g[2..]`.
 ///
@@ -30,13 +35,12 @@ pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     let k = B::PARAMS.len();
     let n = k + 2;
     g[..n].fill(0.0);
-    let base = &p[1..1 + k];
-    if !B::in_support(x, base) {
+    if !B::in_support(x, base::<B>(p)) {
         return f64::NEG_INFINITY;
     }
     let psi = p[0];
     let mut gb = [0.0; 4];
-    let kb = B::kernel_grad(x, base, &mut gb);
+    let kb = B::kernel_grad(x, base::<B>(p), &mut gb);
     if x > 0.0 {
         g[1] = 1.0 / psi;
         g[2..n].copy_from_slice(&gb[1..=k]);
@@ -61,16 +65,16 @@ pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
 /// zero-inflated family's too. The wrapper relies on it: a base family's `kernel_grad` is its
 /// log density less a term of `x` and data alone, with no normaliser of its parameters.
 pub(crate) fn log_normalizer_at<B: Family>(x: f64, p: &[f64]) -> f64 {
-    B::log_normalizer_at(x, &p[1..=B::PARAMS.len()])
+    B::log_normalizer_at(x, base::<B>(p))
 }
 
 /// One draw: 0 with probability `1 − ψ`, else a draw of the base.
 pub(crate) fn sample<B: Family, R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
-    if std_uniform(rng) < p[0] { B::sample(&p[1..=B::PARAMS.len()], rng) } else { 0.0 }
+    if std_uniform(rng) < p[0] { B::sample(base::<B>(p), rng) } else { 0.0 }
 }
 
 /// Mean `ψ m` and variance `ψ v + ψ (1 − ψ) m²` from the base's `(m, v)`.
 pub(crate) fn moments<B: Family>(p: &[f64]) -> Option<(f64, f64)> {
     let psi = p[0];
-    B::moments(&p[1..=B::PARAMS.len()]).map(|(m, v)| (psi * m, psi * v + psi * (1.0 - psi) * m * m))
+    B::moments(base::<B>(p)).map(|(m, v)| (psi * m, psi * v + psi * (1.0 - psi) * m * m))
 }

@@ -4,7 +4,9 @@
 Deterministic (fixed seed); 24 points per family. Dirichlet, MvNormal and Categorical (shared or one row per
 observation) come from
 scipy.stats (dirichlet, multivariate_normal, multinomial with one trial); NormalMixture from
-scipy.special.logsumexp over scipy.stats.norm's log densities. The LKJ Cholesky
+scipy.special.logsumexp over scipy.stats.norm's log densities; OrderedLogistic from
+scipy.stats.logistic's log cdf and log sf (a difference of two cdfs, or of two sfs in the upper
+tail, where each keeps its digits). The LKJ Cholesky
 density is written out independently of exmc's formula: the normalising constant in the
 Beta-function form of Lewandowski, Kurowicka and Joe (2009, eq. 16), log det R from
 numpy.linalg.slogdet of R = L Lᵀ, and the Jacobian of R ↦ L, Σᵢ (K − i) ln Lᵢᵢ (rows from 1).
@@ -177,6 +179,43 @@ def normal_mixture_points():
     return out
 
 
+def log_diff(la, lb):
+    """ln(e^la - e^lb) for la > lb."""
+    return la + math.log1p(-math.exp(lb - la))
+
+
+def ordered_logistic_points():
+    """K - 1 increasing cut points; a linear predictor per observation (or one shared); some
+    cut points a hair apart, and some predictors far beyond every cut point."""
+    out = []
+    law = stats.logistic
+    for i in range(N):
+        k = int(rng.integers(2, 7))
+        n = int(rng.integers(1, 20))
+        c = np.sort(rng.normal(size=k - 1) * 2.5)
+        if i % 5 == 2 and k > 2:
+            c[1] = c[0] + 1e-3
+        eta = rng.normal(size=n) * 2
+        if i % 6 == 4:
+            eta = eta[:1]
+        if i % 7 == 5:
+            eta[0] = 30.0 if i % 2 else -30.0
+        eta_n = np.broadcast_to(eta, (n,))
+        y = [int(rng.integers(0, k)) for _ in range(n)]
+        logp = 0.0
+        for e, yi in zip(eta_n, y):
+            if yi == 0:
+                logp += float(law.logcdf(c[0] - e))
+            elif yi == k - 1:
+                logp += float(law.logsf(c[k - 2] - e))
+            elif c[yi - 1] - e > 0:
+                logp += log_diff(float(law.logsf(c[yi - 1] - e)), float(law.logsf(c[yi] - e)))
+            else:
+                logp += log_diff(float(law.logcdf(c[yi] - e)), float(law.logcdf(c[yi - 1] - e)))
+        out.append({"x": [float(v) for v in y], "params": [flat(eta), flat(c)], "logp": logp})
+    return out
+
+
 def main():
     data = {
         "scipy": scipy.__version__,
@@ -190,6 +229,7 @@ def main():
             "categorical_rows": categorical_row_points(False),
             "categorical_logit_rows": categorical_row_points(True),
             "normal_mixture": normal_mixture_points(),
+            "ordered_logistic": ordered_logistic_points(),
         },
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

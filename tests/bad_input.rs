@@ -439,3 +439,78 @@ fn normal_mixture_weights_and_shapes() {
     let r = Model::from_model_str(&bad, &Default::default(), "mixture.toml");
     assert!(matches!(r, Err(Error::ModelFile { ref node, .. }) if node == "y"), "{r:?}");
 }
+
+#[test]
+fn ordered_transform_and_ordinal_outcomes() {
+    let mut m = Model::new();
+    let invalid = |r: Result<(), Error>, name: &str, words: &str| {
+        assert!(
+            matches!(r, Err(Error::InvalidNode { ref node, ref reason }) if node == name && reason.contains(words)),
+            "{r:?}"
+        );
+    };
+    // Ordering needs a free vector (or matrix) of a family on the real line.
+    let s = m.rv_vec("s", HalfNormal::new(1), 3).unwrap();
+    invalid(m.ordered(s), "s", "real line");
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    invalid(m.ordered(a), "a", "vector or matrix");
+    let z = m.observe("z", Normal::new(a, 1), &[0.1, 0.2]).unwrap();
+    invalid(m.ordered(z), "z", "free random variables");
+    // A refused request leaves the node as it was: the model still samples.
+    assert!(!m.to_json().unwrap().contains("\"ordered\""));
+    let cut = m.rv_vec("cut", Normal::new(0, 3), 2).unwrap();
+    m.ordered(cut).unwrap();
+    // Constant cut points must increase; outcomes are categories 0..K; one eta per outcome.
+    let r = m.observe("y", OrderedLogistic::new(a, vec![0.5, -0.5]), &[0.0, 1.0]);
+    assert!(
+        matches!(r, Err(Error::InvalidNode { ref node, ref reason }) if node == "y" && reason.contains("increase")),
+        "{r:?}"
+    );
+    for bad in [3.0, 1.5] {
+        let r = m.observe("y", OrderedLogistic::new(a, cut), &[0.0, bad]).map(|_| ());
+        invalid(r, "y", "observation 1");
+    }
+    let r = m.observe("y", OrderedLogistic::new(vec![0.1, 0.2, 0.3], cut), &[0.0, 1.0]);
+    assert!(
+        matches!(r, Err(Error::ShapeMismatch { ref node, ref detail }) if node == "y" && detail.contains("`eta`")),
+        "{r:?}"
+    );
+    let rows = m.rv_matrix("rows", Normal::new(0, 1), 2, 2).unwrap();
+    let r = m.observe("y", OrderedLogistic::new(a, rows), &[0.0, 1.0]);
+    assert!(matches!(r, Err(Error::ShapeMismatch { .. })), "{r:?}");
+    m.observe("y", OrderedLogistic::new(vec![0.1, 0.2], cut), &[0.0, 2.0]).unwrap();
+    let fit = Sampler::new(&m).chains(1).warmup(100).draws(50).progress(false).run().unwrap();
+    let c = fit.trace.var("cut").unwrap();
+    assert!(c.values.chunks(2).all(|c| c[0] < c[1]));
+    // Initial values must increase too; increasing ones start the chain there.
+    let init = |v: Vec<f64>| {
+        let values = std::collections::HashMap::from([("cut".to_string(), v)]);
+        Sampler::new(&m).chains(1).warmup(0).draws(1).init(Init::Values(values)).progress(false).run()
+    };
+    let r = init(vec![0.5, 0.5]);
+    assert!(
+        matches!(r, Err(Error::InvalidOption { option: "init", ref reason }) if reason.contains("`cut`")),
+        "{r:?}"
+    );
+    init(vec![-0.5, 0.5]).unwrap();
+    // In a model file: `transform = "ordered"` in an [rv] table only, and no other transform.
+    let file = "[rv.cut]\ndist = \"normal\"\nmu = 0\nsigma = 3\nshape = 3\ntransform = \"ordered\"\n\n\
+                [observe.y]\ndist = \"OrderedLogistic\"\neta = 0.5\ncutpoints = \"cut\"\ndata = [0, 3, 1]\n";
+    let f = Model::from_model_str(file, &Default::default(), "ordinal.toml").unwrap();
+    assert!(matches!(f.nodes()[0].kind, exmc::model::NodeKind::Free { ordered: true, .. }));
+    let field = |text: String, node: &str, field: &str| {
+        let r = Model::from_model_str(&text, &Default::default(), "ordinal.toml");
+        assert!(
+            matches!(r, Err(Error::ModelFile { node: ref n, field: ref f, .. }) if n == node && f == field),
+            "{r:?}"
+        );
+    };
+    field(file.replace("\"ordered\"", "\"log\""), "cut", "transform");
+    field(
+        file.replace("dist = \"normal\"", "dist = \"half_normal\"").replace("mu = 0\n", ""),
+        "cut",
+        "transform",
+    );
+    field(file.replace("data = [0, 3, 1]", "data = [0, 3, 1]\ntransform = \"ordered\""), "y", "transform");
+    field(file.replace("shape = 3", "shape = 2"), "y", "");
+}

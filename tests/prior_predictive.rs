@@ -68,3 +68,39 @@ fn flat_priors_have_no_prior_predictive() {
     let err = prior_predictive(&m, 10, 1).unwrap_err().to_string();
     assert!(err.contains("mu"), "{err}");
 }
+
+/// Ordered priors (PyMC's `transform=ordered`): each row increasing, with the law of the prior
+/// restricted to increasing values. Three i.i.d. N(0, 3) values sorted have E x₍₁₎ = −3·m₃
+/// with m₃ = 3/(2√π) the expected largest of three standard normals. N([−1, 0, 1], 1) is not
+/// exchangeable (drawn by rejection); its restricted means come from NUTS on the same prior
+/// (through the ordered transform and its Jacobian), an independent route to the same law.
+#[test]
+fn ordered_priors_draw_increasing_rows_from_the_restricted_law() {
+    let mut m = Model::new();
+    let iid = m.rv_vec("iid", Normal::new(0, 3), 3).unwrap();
+    m.ordered(iid).unwrap();
+    let shifted = m.rv_vec("shifted", Normal::new(vec![-1.0, 0.0, 1.0], 1), 3).unwrap();
+    m.ordered(shifted).unwrap();
+    let rows = m.rv_matrix("rows", Normal::new(0, 1), 2, 4).unwrap();
+    m.ordered(rows).unwrap();
+    let t = prior_predictive(&m, N, 11).unwrap();
+    for (name, k) in [("iid", 3), ("shifted", 3), ("rows", 4)] {
+        let v = &t.var(name).unwrap().values;
+        assert!(v.chunks(k).all(|r| r.windows(2).all(|w| w[0] < w[1])), "{name}: a row not increasing");
+    }
+    let n = N as f64;
+    let element = |name: &str, e: usize| t.draws(name).unwrap().element(e).unwrap().concat();
+    let m3 = 3.0 / (2.0 * std::f64::consts::PI.sqrt());
+    for (e, want) in [(0, -3.0 * m3), (1, 0.0), (2, 3.0 * m3)] {
+        let (mean, var) = mean_var(&element("iid", e));
+        assert!((mean - want).abs() < 4.0 * (var / n).sqrt(), "iid[{e}]: {mean} vs {want}");
+    }
+    let fit = Sampler::new(&m).chains(4).warmup(1000).draws(5000).seed(12).progress(false).run().unwrap();
+    let summary = fit.summary();
+    for (name, e) in (0..3).flat_map(|e| [("iid", e), ("shifted", e)]) {
+        let (mean, var) = mean_var(&element(name, e));
+        let nuts = summary.get(&format!("{name}[{e}]")).unwrap();
+        let tol = 4.0 * (var / n + nuts.mcse_mean.powi(2)).sqrt();
+        assert!((mean - nuts.mean).abs() < tol, "{name}[{e}]: prior draws {mean} vs NUTS {}", nuts.mean);
+    }
+}

@@ -66,6 +66,7 @@ fn differentiable(kind: DistKind, j: usize) -> bool {
             0
         ) | (DistKind::LkjCholesky, 1)
             | (DistKind::MvNormalCov, 2)
+            | (DistKind::OrderedLogistic, 0)
     )
 }
 
@@ -210,4 +211,21 @@ fn samplers_have_the_right_moments() {
     let d = draws(DistKind::NormalMixture, &[&w, &mu, &[2.0]], 1, count, 10);
     let sq: Vec<f64> = d.iter().map(|x| x[0] * x[0]).collect();
     check("normal_mixture shared scale E x²", mean_se(&sq), 4.0 + 0.3 + 2.8);
+    // Ordered logistic: P(y = k) = σ(η − cₖ₋₁) − σ(η − cₖ), per observation's own η.
+    let (eta, cut) = ([0.4, -1.5], [-1.0, 0.5, 2.0]);
+    let d = draws(DistKind::OrderedLogistic, &[&eta, &cut], 2, count, 11);
+    let sigma = |x: f64| 1.0 / (1.0 + (-x).exp());
+    for (i, k) in (0..2).flat_map(|i| (0..4).map(move |k| (i, k))) {
+        let above = |j: usize| {
+            if j == 0 {
+                1.0
+            } else if j > 3 {
+                0.0
+            } else {
+                sigma(eta[i] - cut[j - 1])
+            }
+        };
+        let v: Vec<f64> = d.iter().map(|x| f64::from(u8::from(x[i] == k as f64))).collect();
+        check(&format!("ordered_logistic η={} P({k})", eta[i]), mean_se(&v), above(k) - above(k + 1));
+    }
 }

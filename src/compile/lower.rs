@@ -219,8 +219,9 @@ impl Lowering<'_> {
 
     /// One log-density value per observation of an observed node with data `x`: a scalar
     /// family's elements one by one (vector parameters indexed alike, scalars shared), the
-    /// draws of a vector family whose elements are draws (a categorical's, a mixture's) one by
-    /// one with the whole parameters, any other vector family's value as one.
+    /// draws of a vector family whose elements are draws (a categorical's, a mixture's, an
+    /// ordered logistic's) one by one with the whole parameters (those aligned with the
+    /// elements indexed alike), any other vector family's value as one.
     fn pointwise(&mut self, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<Vec<ValueId>> {
         if !kind.per_element_observations() {
             return Ok(vec![self.lpdf(kind, x, params)?]);
@@ -240,7 +241,11 @@ impl Lowering<'_> {
                     return self.b.prog.push(Op::VecLpdf { kind: one, args, partials }, 1);
                 }
                 if vector {
-                    args.extend(&p);
+                    let aligned = kind.vec_aligned_params();
+                    for (j, &v) in p.iter().enumerate() {
+                        let one = self.b.len(v) > 1 && aligned.contains(&j);
+                        args.push(if one { self.b.prog.push(Op::Get(v, k), 1) } else { v });
+                    }
                     let partials = vec![None; args.len()];
                     return self.b.prog.push(Op::VecLpdf { kind, args, partials }, 1);
                 }

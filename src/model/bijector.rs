@@ -1,5 +1,6 @@
-//! Bijectors between vectors of different lengths: the simplex (additive log-ratio) and the
-//! Cholesky factor of a correlation matrix (Stan's construction). The compiler evaluates them
+//! Bijectors onto sets of vectors: the simplex (additive log-ratio), the Cholesky factor of a
+//! correlation matrix (Stan's construction), whose lengths differ from their unconstrained
+//! coordinates', and increasing vectors (PyMC's `ordered`). The compiler evaluates them
 //! with `Op::Bijector`; each part (forward, log-Jacobian, and the two adjoints) is written
 //! here once for the CPU and once as WGSL.
 
@@ -8,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// `ln 2`.
 const LN_2: f64 = std::f64::consts::LN_2;
 
-/// A bijector from `R^m` to a constrained set of `n ≠ m` values.
+/// A bijector from `R^m` onto a constrained set of `n` values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum VecBijector {
@@ -23,6 +24,12 @@ pub enum VecBijector {
     /// `wᵢ₀ = 1`, `wᵢ,ⱼ₊₁ = wᵢⱼ sech(uᵢⱼ)` (Stan's `cholesky_corr_constrain`).
     CorrCholesky {
         /// Matrix side.
+        k: usize,
+    },
+    /// Rows of `k` increasing values from rows of `k` reals: `x₀ = u₀`, `xᵢ = xᵢ₋₁ + exp(uᵢ)`
+    /// (PyMC's and Stan's `ordered`), `ln|J| = Σᵢ₌₁ uᵢ`.
+    Ordered {
+        /// Values per increasing row.
         k: usize,
     },
 }
@@ -59,6 +66,7 @@ impl VecBijector {
         match self {
             VecBijector::Simplex { k } => n / k * (k - 1),
             VecBijector::CorrCholesky { k } => k * (k - 1) / 2,
+            VecBijector::Ordered { .. } => n,
         }
     }
 
@@ -67,6 +75,7 @@ impl VecBijector {
         match self {
             VecBijector::Simplex { k } => m / (k - 1) * k,
             VecBijector::CorrCholesky { k } => k * k,
+            VecBijector::Ordered { .. } => m,
         }
     }
 
@@ -75,6 +84,7 @@ impl VecBijector {
         match self {
             VecBijector::Simplex { .. } => "_simplex__",
             VecBijector::CorrCholesky { .. } => "_cholesky_corr__",
+            VecBijector::Ordered { .. } => "_ordered__",
         }
     }
 
@@ -83,6 +93,7 @@ impl VecBijector {
         match self {
             VecBijector::Simplex { k } => simplex(k, part, u, g, out),
             VecBijector::CorrCholesky { k } => corr_cholesky(k, part, u, g, out),
+            VecBijector::Ordered { k } => ordered(k, part, u, g, out),
         }
     }
 
@@ -109,6 +120,13 @@ impl VecBijector {
                     }
                 }
             }
+            // A step that is not positive has no logarithm: outside the set.
+            VecBijector::Ordered { k } => {
+                for row in x.chunks(k) {
+                    u.push(row[0]);
+                    u.extend(row.windows(2).map(|p| (p[1] - p[0]).ln()));
+                }
+            }
         }
         u.iter().all(|v| v.is_finite()).then_some(u)
     }
@@ -128,6 +146,7 @@ impl VecBijector {
         match self {
             VecBijector::Simplex { k } => simplex_wgsl(k, n / k, part, u, g, out, tag),
             VecBijector::CorrCholesky { k } => corr_cholesky_wgsl(k, part, u, g, out, tag),
+            VecBijector::Ordered { k } => ordered_wgsl(k, n / k, part, u, g, out, tag),
         }
     }
 }
@@ -221,6 +240,74 @@ fn corr_cholesky(k: usize, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [
     }
 }
 
+/// `xᵢ = u₀ + Σ_{1≤t≤i} e^{uₜ}` per row: `∂xᵢ/∂u₀ = 1` and `∂xᵢ/∂uⱼ = e^{uⱼ}` for `1 ≤ j ≤ i`,
+/// so the adjoint of `uⱼ` is `e^{uⱼ}` (1 for `j = 0`) times the sum of `g` from `j` on.
+fn ordered(k: usize, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [f64]) {
+    for (r, row) in u.chunks(k).enumerate() {
+        let at = r * k;
+        match part {
+            BijectorPart::Forward => {
+                let mut x = row[0];
+                out[at] = x;
+                for i in 1..k {
+                    x += row[i].exp();
+                    out[at + i] = x;
+                }
+            }
+            BijectorPart::LogJac => {
+                if r == 0 {
+                    out[0] = 0.0;
+                }
+                out[0] += row[1..].iter().sum::<f64>();
+            }
+            BijectorPart::Vjp => {
+                let mut tail = 0.0;
+                for i in (0..k).rev() {
+                    tail += g[at + i];
+                    out[at + i] = if i == 0 { tail } else { row[i].exp() * tail };
+                }
+            }
+            BijectorPart::LogJacGrad => (0..k).for_each(|i| out[at + i] = if i == 0 { 0.0 } else { 1.0 }),
+        }
+    }
+}
+
+fn ordered_wgsl(
+    k: usize,
+    n_rows: usize,
+    part: BijectorPart,
+    u: &dyn Fn(&str) -> String,
+    g: &dyn Fn(&str) -> String,
+    out: &str,
+    tag: &str,
+) -> String {
+    let (r, i, q, acc) = (format!("r_{tag}"), format!("i_{tag}"), format!("q_{tag}"), format!("acc_{tag}"));
+    // Positions of the row's first element and of element `i`.
+    let (a0, ai) = (format!("{r} * {k}u"), format!("{r} * {k}u + {i}"));
+    let (u0, ui, g0, gi) = (u(&a0), u(&ai), g(&a0), g(&ai));
+    let body = match part {
+        BijectorPart::Forward => format!(
+            "var {acc} = {u0}; {out}[{a0}] = {acc}; \
+             for (var {i} = 1u; {i} < {k}u; {i}++) {{ {acc} += exp_r({ui}); {out}[{ai}] = {acc}; }}"
+        ),
+        BijectorPart::LogJac => format!("for (var {i} = 1u; {i} < {k}u; {i}++) {{ {out} += {ui}; }}"),
+        BijectorPart::Vjp => format!(
+            "var {acc} = real(0.0); for (var {q} = 1u; {q} < {k}u; {q}++) {{ let {i} = {k}u - {q}; \
+             {acc} += {gi}; {out}[{ai}] = exp_r({ui}) * {acc}; }} {out}[{a0}] = {acc} + {g0};"
+        ),
+        BijectorPart::LogJacGrad => format!(
+            "{out}[{a0}] = real(0.0); for (var {i} = 1u; {i} < {k}u; {i}++) {{ {out}[{ai}] = real(1.0); }}"
+        ),
+    };
+    per_row(part, out, &r, n_rows, &body)
+}
+
+/// `body` run for each of `n_rows` rows (row index `r`), the log-Jacobian's sum zeroed first.
+fn per_row(part: BijectorPart, out: &str, r: &str, n_rows: usize, body: &str) -> String {
+    let init = if part == BijectorPart::LogJac { format!("{out} = real(0.0); ") } else { String::new() };
+    format!("{{ {init}for (var {r} = 0u; {r} < {n_rows}u; {r}++) {{ {body} }} }}")
+}
+
 fn simplex_wgsl(
     k: usize,
     n_rows: usize,
@@ -239,7 +326,6 @@ fn simplex_wgsl(
         format!("lse_{tag}"),
     );
     let ui = u(&format!("{r} * {m}u + {i}"));
-    let rows = format!("for (var {r} = 0u; {r} < {n_rows}u; {r}++)");
     let lse_code = format!(
         "var {mx} = real(0.0); for (var {i} = 0u; {i} < {m}u; {i}++) {{ {mx} = max({mx}, {ui}); }} \
          var {s} = exp_r(-{mx}); for (var {i} = 0u; {i} < {m}u; {i}++) {{ {s} += exp_r({ui} - {mx}); }} \
@@ -267,8 +353,7 @@ fn simplex_wgsl(
             "{lse_code} for (var {i} = 0u; {i} < {m}u; {i}++) {{ {out}[{r} * {m}u + {i}] = real(1.0) - real({k}.0) * exp_r({ui} - {lse}); }}"
         ),
     };
-    let init = if part == BijectorPart::LogJac { format!("{out} = real(0.0); ") } else { String::new() };
-    format!("{{ {init}{rows} {{ {body} }} }}")
+    per_row(part, out, &r, n_rows, &body)
 }
 
 fn corr_cholesky_wgsl(
@@ -345,6 +430,7 @@ mod tests {
             VecBijector::CorrCholesky { k } => {
                 (0..k).flat_map(|i| (0..i).map(move |j| x[i * k + j])).collect()
             }
+            VecBijector::Ordered { .. } => x.to_vec(),
         }
     }
 
@@ -356,6 +442,9 @@ mod tests {
             (VecBijector::CorrCholesky { k: 2 }, u(1)),
             (VecBijector::CorrCholesky { k: 4 }, u(6)),
             (VecBijector::CorrCholesky { k: 5 }, u(10)),
+            (VecBijector::Ordered { k: 1 }, u(2)),
+            (VecBijector::Ordered { k: 4 }, u(4)),
+            (VecBijector::Ordered { k: 3 }, u(6)),
         ]
     }
 

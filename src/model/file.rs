@@ -31,7 +31,8 @@
 //!   `shape` (a number or a data scalar, or `[n]`) makes a vector, and `shape = [rows, cols]`
 //!   a matrix (elements named `beta[1, 2]`); `labels` names a data array of strings labelling
 //!   a vector's elements (`a[Aitkin]`), and `labels = ["covariates", "categories"]` a matrix's
-//!   rows and columns (`beta[x1, a]`).
+//!   rows and columns (`beta[x1, a]`); `transform = "ordered"` makes a vector increasing (and
+//!   each row of a matrix), PyMC's `transform=ordered` ([`Model::ordered`]).
 //! - `[observe.NAME]`: a likelihood, with `data` naming its observations. The logit and log
 //!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`;
 //!   `dist = "mv_normal"` takes `mu` and `chol` (a Cholesky factor) or `cov` (a data
@@ -42,7 +43,8 @@
 //!   `logits = "alpha + X @ beta"`, where `X @ beta` with `beta` of shape `[cols, K]` (or
 //!   `cols · K` values) is the `rows × K` product and a row of `K` values broadcasts over its
 //!   rows; `reshape(v, rows, cols)` reads a vector as a matrix), `dist = "normal_mixture"` with
-//!   `w` (the weights), `mu` and `sigma` (a value per component, or one shared).
+//!   `w` (the weights), `mu` and `sigma` (a value per component, or one shared), and
+//!   `dist = "ordered_logistic"` with `eta` (one per observation, or one) and `cutpoints`.
 //!   `value = "a + b * x"` observes a function of the draw `x` (named by `draw`, default `x`)
 //!   instead of the draw itself: affine steps, `exp` and `log` in any composition, whose
 //!   log-Jacobian is added ([`Model::observe_transformed`]).
@@ -255,7 +257,7 @@ struct At<'a> {
 }
 
 /// Keys of a node table that are not parameters.
-const RESERVED: [&str; 6] = ["dist", "shape", "data", "labels", "value", "draw"];
+const RESERVED: [&str; 7] = ["dist", "shape", "data", "labels", "value", "draw", "transform"];
 
 /// The node kinds a model file defines.
 #[derive(Clone, Copy, PartialEq)]
@@ -998,11 +1000,26 @@ impl Loader {
                         }
                     }
                 }
+                match t.get("transform") {
+                    None => {}
+                    Some(toml::Value::String(s)) if s == "ordered" => {
+                        let at = At { field: "transform", ..at };
+                        self.model.ordered(var).map_err(|e| self.wrap(at, e))?;
+                    }
+                    Some(_) => {
+                        return Err(self.err(
+                            At { field: "transform", ..at },
+                            None,
+                            "the one transform a file chooses is `\"ordered\"` (the others follow \
+                             from the family's support)",
+                        ));
+                    }
+                }
                 var
             }
             (Kind::Observe, Some(t), _) => {
                 // An observed node's length and elements are its data's.
-                self.misplaced(t, &["shape", "labels"], "a free variable's ([rv.NAME])", at)?;
+                self.misplaced(t, &["shape", "labels", "transform"], "a free variable's ([rv.NAME])", at)?;
                 let dist = self.dist(t, at)?;
                 let at_data = At { field: "data", ..at };
                 let values = match t.get("data") {

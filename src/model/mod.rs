@@ -101,6 +101,9 @@ pub enum NodeKind {
         /// Whether automatic non-centring may rewrite this node.
         #[serde(default = "yes")]
         reparam: bool,
+        /// Whether each row of the value is increasing ([`Model::ordered`]).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        ordered: bool,
     },
     /// A random variable with observed data (its likelihood).
     Observed {
@@ -289,12 +292,16 @@ impl Model {
 
     /// Adds a free random variable whose shape is the broadcast shape of its parameters.
     pub fn rv(&mut self, name: &str, dist: Dist) -> Result<Var> {
-        self.push(name, None, NodeKind::Free { dist, transform: None, reparam: true })
+        self.push(name, None, NodeKind::Free { dist, transform: None, reparam: true, ordered: false })
     }
 
     /// Adds a free random vector of length `size` (parameters broadcast to it).
     pub fn rv_vec(&mut self, name: &str, dist: Dist, size: usize) -> Result<Var> {
-        self.push(name, Some(Shape::Vector(size)), NodeKind::Free { dist, transform: None, reparam: true })
+        self.push(
+            name,
+            Some(Shape::Vector(size)),
+            NodeKind::Free { dist, transform: None, reparam: true, ordered: false },
+        )
     }
 
     /// Adds a free random matrix of `rows × cols` elements, stored row by row (PyMC's
@@ -316,7 +323,7 @@ impl Model {
     /// # Ok::<(), exmc::Error>(())
     /// ```
     pub fn rv_matrix(&mut self, name: &str, dist: Dist, rows: usize, cols: usize) -> Result<Var> {
-        let free = NodeKind::Free { dist, transform: None, reparam: true };
+        let free = NodeKind::Free { dist, transform: None, reparam: true, ordered: false };
         self.push(name, Some(Shape::Matrix(rows, cols)), free)
     }
 
@@ -524,6 +531,30 @@ impl Model {
                 reason: "keep_centered applies to free random variables only".into(),
             }),
         }
+    }
+
+    /// Constrains a free vector to increasing values, and each row of a free matrix (PyMC's
+    /// `transform=ordered`): cut points of an ordinal regression, the means of a mixture's
+    /// components. The sampler moves `u` with `x₀ = u₀`, `xᵢ = xᵢ₋₁ + exp(uᵢ)`, and the prior
+    /// density is the family's restricted to increasing values (so the node is never
+    /// non-centred). The family's support must be the real line, and the node not a scalar.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// let cut = m.rv_vec("cutpoints", Normal::new(0, 3), 3)?;
+    /// m.ordered(cut)?;
+    /// let eta = m.rv("eta", Normal::new(0, 1))?;
+    /// m.observe("y", OrderedLogistic::new(eta, cut), &[0.0, 2.0, 3.0, 1.0, 2.0])?;
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn ordered(&mut self, var: Var) -> Result<()> {
+        let node = self.node_mut(var)?;
+        validate::can_be_ordered(node)?;
+        if let NodeKind::Free { ordered, .. } = &mut node.kind {
+            *ordered = true;
+        }
+        Ok(())
     }
 
     /// Serialises the model to JSON.

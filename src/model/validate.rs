@@ -2,7 +2,7 @@
 
 use super::expr::ConstValue;
 use super::measure::Measure;
-use super::{Dist, Expr, ExprNode, Model, Node, NodeKind, Shape};
+use super::{Dist, Expr, ExprNode, Model, Node, NodeKind, Shape, Support};
 use crate::error::{Error, Result};
 
 /// Shape of an expression given the nodes it may read (one pass in evaluation order).
@@ -599,6 +599,9 @@ fn contents(nodes: &[Node], node: &Node) -> Result<()> {
             });
         }
     }
+    if let NodeKind::Free { ordered: true, .. } = node.kind {
+        can_be_ordered(node)?;
+    }
     let Some(dist) = node.dist() else { return Ok(()) };
     check_params(nodes, node, dist)?;
     match &node.kind {
@@ -608,6 +611,24 @@ fn contents(nodes: &[Node], node: &Node) -> Result<()> {
         NodeKind::Observed { data, .. } => check_data(nodes, node, dist, data),
         _ => Ok(()),
     }
+}
+
+/// Whether `node` may be constrained to increasing rows ([`Model::ordered`]): a free vector
+/// or matrix of a family on the real line.
+pub(crate) fn can_be_ordered(node: &Node) -> Result<()> {
+    let reason = match &node.kind {
+        NodeKind::Free { dist, .. } if dist.kind.support() != Support::Real => format!(
+            "ordered applies to families on the real line; `{}` has support {:?}",
+            dist.kind.name(),
+            dist.kind.support()
+        ),
+        NodeKind::Free { .. } if node.shape == Shape::Scalar => {
+            "ordered applies to a vector or matrix (give the node a shape)".into()
+        }
+        NodeKind::Free { .. } => return Ok(()),
+        _ => "ordered applies to free random variables only".into(),
+    };
+    Err(Error::InvalidNode { node: node.name.clone(), reason })
 }
 
 /// A transformed observation: a continuous scalar family, an invertible value of the draw's

@@ -219,7 +219,7 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
     let signs = Sign::of_nodes(&nodes);
     let mut rewritten = Vec::new();
     for i in 0..nodes.len() {
-        let NodeKind::Free { dist, reparam: true, .. } = &nodes[i].kind else { continue };
+        let NodeKind::Free { dist, reparam: true, ordered: false, .. } = &nodes[i].kind else { continue };
         let location = match dist.kind {
             DistKind::Normal if !dist.params.iter().any(Expr::is_constant) => {
                 if Sign::of(&dist.params[1], &signs) != Sign::Positive {
@@ -260,6 +260,7 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
                 dist: Dist { kind: DistKind::Normal, params: vec![Expr::constant(0.0), Expr::constant(1.0)] },
                 transform: None,
                 reparam: false,
+                ordered: false,
             },
             labels: nodes[i].labels.clone(),
         });

@@ -1,7 +1,8 @@
-//! Attaches each free node's bijector to the unconstrained space, chosen by its support. A
-//! transform already present (e.g. from JSON) is replaced, so it always matches the support.
+//! Attaches each free node's bijector to the unconstrained space, chosen by its support (and,
+//! for an ordered node, its rows). A transform already present (e.g. from JSON) is replaced, so
+//! it always matches the support.
 
-use crate::model::{Model, Node, NodeKind, Support, Transform, VecBijector};
+use crate::model::{Model, Node, NodeKind, Shape, Support, Transform, VecBijector};
 
 /// Sets the transform of every free node from its family's support.
 pub fn attach_transforms(model: &Model) -> Model {
@@ -12,8 +13,14 @@ pub fn attach_transforms(model: &Model) -> Model {
 fn attach(model: &Model, node: &Node) -> Node {
     let mut node = node.clone();
     let len = node.len();
-    if let NodeKind::Free { dist, transform: t, .. } = &mut node.kind {
+    let row = match node.shape {
+        Shape::Matrix(_, cols) => cols,
+        _ => len,
+    };
+    if let NodeKind::Free { dist, transform: t, ordered, .. } = &mut node.kind {
         *t = Some(match dist.kind.support() {
+            // Validation allows ordering on the real line only.
+            Support::Real if *ordered => Transform::Vector(VecBijector::Ordered { k: row }),
             Support::Real => Transform::Identity,
             Support::Positive => Transform::Log,
             Support::UnitInterval => Transform::Logit,

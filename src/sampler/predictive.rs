@@ -73,7 +73,15 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
                         .map(|p| p.eval_with(&lookup))
                         .collect::<Option<_>>()
                         .ok_or_else(|| invalid(&node.name, "a parameter cannot be evaluated".into()))?;
-                    let out = draw_from(dist.kind, &params, node.len(), &mut rng);
+                    let mut out = draw_from(dist.kind, &params, node.len(), &mut rng);
+                    if let NodeKind::Free { ordered: true, .. } = node.kind {
+                        let row = match node.shape {
+                            Shape::Matrix(_, cols) => cols,
+                            _ => node.len(),
+                        };
+                        order_rows(dist.kind, &params, &mut out, row, &mut rng)
+                            .map_err(|reason| invalid(&node.name, reason))?;
+                    }
                     if let Some(bad) = out.iter().find(|v| !v.is_finite()) {
                         return Err(invalid(
                             &node.name,
@@ -205,6 +213,46 @@ fn transformed(
 
 fn invalid(node: &str, reason: String) -> Error {
     Error::InvalidNode { node: node.to_string(), reason }
+}
+
+/// Most draws of a row tried before an ordered prior is declared too rarely increasing.
+const ORDER_TRIES: usize = 10_000;
+
+/// Makes each `row`-element row of the draw `out` of an ordered node a draw of the prior
+/// restricted to increasing values. Where the row's elements are independent draws of one
+/// law (a scalar family whose parameters are the same along the row), that is the sorted
+/// row: the order statistics of exchangeable draws. Otherwise each row is drawn again until it
+/// increases (rejection), and an `Err` says when [`ORDER_TRIES`] tries were not enough.
+fn order_rows(
+    kind: DistKind,
+    params: &[ConstValue],
+    out: &mut [f64],
+    row: usize,
+    rng: &mut StdRng,
+) -> std::result::Result<(), String> {
+    let increasing = |r: &[f64]| r.windows(2).all(|w| w[0] < w[1]);
+    let n = out.len();
+    for (r, values) in out.chunks_mut(row).enumerate() {
+        let span = r * row..(r + 1) * row;
+        let exchangeable =
+            !kind.is_vector() && params.iter().all(|p| span.clone().all(|i| p.at(i) == p.at(span.start)));
+        if exchangeable {
+            values.sort_by(f64::total_cmp);
+            continue;
+        }
+        let mut tries = 0;
+        while !increasing(values) {
+            tries += 1;
+            if tries > ORDER_TRIES {
+                return Err(format!(
+                    "its prior gave no increasing row {r} in {ORDER_TRIES} draws: the ordered \
+                     prior's mass is too small to sample by rejection (give it means in order)"
+                ));
+            }
+            values.copy_from_slice(&draw_from(kind, params, n, rng)[span.clone()]);
+        }
+    }
+    Ok(())
 }
 
 /// `n` draws of family `kind` with parameters `params` (scalars broadcast; a vector family
@@ -424,9 +472,13 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
                 values[base + k].push(one.vec_lpdf_grad(&[std::slice::from_ref(y), row], None));
             }
         } else if dist.kind.per_element_observations() {
+            let aligned = dist.kind.vec_aligned_params();
             for (k, y) in data.iter().enumerate() {
                 let mut args: Vec<&[f64]> = vec![std::slice::from_ref(y)];
-                args.extend(params.iter().map(|p| p.values.as_slice()));
+                args.extend(params.iter().enumerate().map(|(j, p)| match p.values.len() {
+                    n if n > 1 && aligned.contains(&j) => &p.values[k..=k],
+                    _ => p.values.as_slice(),
+                }));
                 values[base + k].push(dist.kind.vec_lpdf_grad(&args, None));
             }
         } else {

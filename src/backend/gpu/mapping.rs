@@ -113,7 +113,9 @@ impl Mapping {
 
 /// `(serial, total)` element operations of one gradient: recurrences (steps × body
 /// instructions, forward and adjoint) and running sums count as serial, because one lane of a
-/// workgroup runs them while the others wait at a barrier; every other instruction counts the
+/// workgroup runs them while the others wait at a barrier, and so do the instructions every
+/// lane computes whole (a vector family's density, a bijector, a triangular product: their
+/// longest operand), since lanes do not share them; every other instruction counts the
 /// longest of its output and operands (constants and data count nothing). Where most of the
 /// work is serial, lanes buy little and their barriers cost (GARCH(1,1), T = 200, on
 /// lavapipe: 0.52 ms per dispatch with 64 lanes per chain, 0.31 ms with one invocation;
@@ -131,7 +133,11 @@ pub fn serial_work(prog: &Program) -> (usize, usize) {
             // A reduction or a density reads more than it writes.
             op => {
                 let longest = op.reads().iter().map(|&v| prog.lens[v]).fold(prog.lens[ins.out], usize::max);
-                parallel = parallel.saturating_add(longest)
+                if matches!(op, Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. }) {
+                    serial = serial.saturating_add(longest)
+                } else {
+                    parallel = parallel.saturating_add(longest)
+                }
             }
         }
     }
@@ -206,5 +212,13 @@ mod tests {
         assert!(matches!(Mapping::choose(&walk, MappingChoice::Auto), Mapping::Workgroup { .. }));
         // Without serial work the data-length rule is unchanged.
         assert_eq!(serial_work(&program(2, 200)).0, 0);
+        // A vector family's density over 200 values is a loop every lane would run whole.
+        let mut m = Model::new();
+        let w = m.rv("w", Dirichlet::new(vec![1.0, 1.0])).unwrap();
+        let mu = m.rv_vec("mu", Normal::new(0, 3), 2).unwrap();
+        let y: Vec<f64> = (0..200).map(|i| (i % 9) as f64 - 4.0).collect();
+        m.observe("y", NormalMixture::new(w, mu, 1.0), &y).unwrap();
+        let mixture = compile(&m, RewriteOptions::default()).unwrap().logp_grad;
+        assert_eq!(Mapping::choose(&mixture, MappingChoice::Auto), Mapping::Invocation);
     }
 }

@@ -352,6 +352,8 @@ macro_rules! families {
             pub fn log_normalizer_grad(self, p: &[f64], g: &mut [f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::log_normalizer_grad(p, g),)* _ => 0.0 } }
             /// Whether a vector family's elements are draws of their own (see [`VecFamily::ELEMENTWISE`]).
             pub fn vec_elementwise(self) -> bool { match self { $(DistKind::$vvariant => <$vvariant>::ELEMENTWISE,)* _ => false } }
+            /// A vector family's parameters with one value per element (see [`VecFamily::ALIGNED_PARAMS`]).
+            pub fn vec_aligned_params(self) -> &'static [usize] { match self { $(DistKind::$vvariant => <$vvariant>::ALIGNED_PARAMS,)* _ => &[] } }
             /// Whether a vector family's parameters may be matrices (see [`VecFamily::MATRIX_PARAMS`]).
             pub fn vec_matrix_params(self) -> bool { match self { $(DistKind::$vvariant => <$vvariant>::MATRIX_PARAMS,)* _ => true } }
             /// A vector family's value shape (see [`VecFamily::value_shape`]).
@@ -437,6 +439,7 @@ families! {$
     CategoricalRows in categorical_rows,
     CategoricalLogitRows in categorical_logit_rows,
     NormalMixture in normal_mixture,
+    OrderedLogistic in ordered_logistic,
 }
 
 impl DistKind {

@@ -49,7 +49,7 @@ pub(crate) fn mills(t: f64) -> f64 {
 }
 
 /// `ln(1 − eᵈ)` for `d < 0` (Mächler 2012: `expm1` near 0, `ln_1p` beyond `−ln 2`).
-fn log1mexp(d: f64) -> f64 {
+pub(crate) fn log1mexp(d: f64) -> f64 {
     if d > -std::f64::consts::LN_2 { (-d.exp_m1()).ln() } else { (-d.exp()).ln_1p() }
 }
 

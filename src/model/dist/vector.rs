@@ -1,5 +1,5 @@
 //! The second kind of family: densities over a whole vector (Dirichlet, MvNormal,
-//! LKJCholesky, Categorical, NormalMixture), evaluated by one fused instruction
+//! LKJCholesky, Categorical, NormalMixture, OrderedLogistic), evaluated by one fused instruction
 //! (`Op::VecLpdf`) that also writes its analytic partials.
 //!
 //! A vector family sees its arguments whole (value first, then the parameters, each a flat
@@ -27,6 +27,10 @@ pub trait VecFamily {
     /// a mean per row, a categorical's rows). A family whose parameters are one set shared by
     /// every draw refuses a matrix, rather than read its rows as one long vector.
     const MATRIX_PARAMS: bool = true;
+    /// For an [`ELEMENTWISE`](Self::ELEMENTWISE) family, the parameters (by position) that hold
+    /// one value per element, or one shared by all: taken element by element with the value's
+    /// elements (an ordered logistic's `eta`). The others are whole for every element.
+    const ALIGNED_PARAMS: &'static [usize] = &[];
 
     /// The value's length given the parameters' lengths and the values of the parameters that
     /// are constants (`None` where they are not): the shape rule of the family. `Err` says
@@ -271,6 +275,30 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 let s = m.rv("s", HalfNormal::new(1))?;
                 let x = m.rv_vec("x", NormalMixture::new(w, vec![-1.0, 1.0], s), 4)?;
                 m.observe("y", Normal::new(Expr::from(x), 0.5), &[-1.2, 0.8, 1.1, -0.7])?;
+                Ok(())
+            }),
+        ),
+        (
+            "ordinal regression, ordered cut points",
+            build(&|m| {
+                let x = m.data("x", vec![-1.2, 0.3, 0.8, 1.9, -0.4, 0.1, 2.5])?;
+                let beta = m.rv("beta", Normal::new(0, 2))?;
+                let cut = m.rv_vec("cut", Normal::new(0, 3), 3)?;
+                m.ordered(cut)?;
+                m.observe("y", OrderedLogistic::new(beta * x, cut), &[0.0, 1.0, 3.0, 3.0, 1.0, 2.0, 3.0])?;
+                Ok(())
+            }),
+        ),
+        (
+            "ordered rows, shared predictor",
+            build(&|m| {
+                let rows = m.rv_matrix("rows", Normal::new(0, 2), 2, 3)?;
+                m.ordered(rows)?;
+                m.observe("z", Normal::new(rows, 0.5), &[-1.0, 0.2, 1.5, -2.0, -0.3, 0.4])?;
+                let eta = m.rv("eta", Normal::new(0, 1))?;
+                let cut = m.rv_vec("cut", Normal::new(vec![-1.0, 1.0], 2), 2)?;
+                m.ordered(cut)?;
+                m.observe("y", OrderedLogistic::new(eta, cut), &[0.0, 2.0, 1.0, 1.0])?;
                 Ok(())
             }),
         ),

@@ -4,6 +4,8 @@ simulated data and PyMC's NUTS posterior summaries.
 - Ordinal regression: eta = X @ beta (300 rows, 2 covariates), beta ~ Normal(0, 2),
   cutpoints ~ Normal(0, 5) with transform=ordered (3 cut points, 4 categories),
   y ~ OrderedLogistic(eta, cutpoints).
+- Ordinal probit regression: the same form with OrderedProbit (sigma = 1) and outcomes from
+  a latent normal.
 - Normal mixture with ordered means: w ~ Dirichlet([2, 2]), mu ~ Normal(0, 5) with
   transform=ordered, sigma ~ HalfNormal(2), y ~ NormalMixture(w, mu, sigma). The means' prior
   is exchangeable: without the ordering the posterior has two symmetric modes.
@@ -46,15 +48,20 @@ def sample():
     return pm.sample(5000, tune=1000, chains=4, cores=2, random_seed=SEED, progressbar=False)
 
 
-def ordinal(rng):
-    n = 300
+def ordinal(rng, n, beta_true, cut_true, probit):
+    """An ordinal regression on simulated data: latent logistic (OrderedLogistic) or normal
+    (OrderedProbit, sigma = 1) noise around X @ beta, cut at cut_true."""
     x = rng.normal(size=(n, 2))
-    latent = x @ np.array([1.2, -0.7]) + rng.logistic(size=n)
-    y = np.searchsorted(np.array([-1.5, 0.2, 1.8]), latent)
+    noise = rng.normal(size=n) if probit else rng.logistic(size=n)
+    y = np.searchsorted(np.array(cut_true), x @ np.array(beta_true) + noise)
     with pm.Model():
         beta = pm.Normal("beta", 0.0, 2.0, shape=2)
         cut = pm.Normal("cutpoints", 0.0, 5.0, shape=3, transform=ORDERED, initval=np.array([-1.0, 0.0, 1.0]))
-        pm.OrderedLogistic("y", eta=pm.math.dot(x, beta), cutpoints=cut, observed=y)
+        eta = pm.math.dot(x, beta)
+        if probit:
+            pm.OrderedProbit("y", eta=eta, cutpoints=cut, sigma=1.0, observed=y)
+        else:
+            pm.OrderedLogistic("y", eta=eta, cutpoints=cut, observed=y)
         idata = sample()
     return {"x": [float(v) for v in x.ravel()], "y": [float(v) for v in y], "posterior": summarize(idata, ["beta", "cutpoints"])}
 
@@ -74,9 +81,12 @@ def mixture(rng):
 
 def main():
     rng = np.random.default_rng(SEED)
-    data = {"pymc": pm.__version__, "ordinal": ordinal(rng), "mixture": mixture(rng)}
+    data = {"pymc": pm.__version__}
+    data["ordinal"] = ordinal(rng, 300, [1.2, -0.7], [-1.5, 0.2, 1.8], probit=False)
+    data["mixture"] = mixture(rng)
+    data["probit"] = ordinal(rng, 250, [0.8, -0.5], [-1.0, 0.3, 1.2], probit=True)
     OUT.write_text(json.dumps(data, indent=1) + "\n")
-    for model in ["ordinal", "mixture"]:
+    for model in ["ordinal", "mixture", "probit"]:
         print(model, {k: [round(m, 3) for m in v["mean"]] for k, v in data[model]["posterior"].items()})
     print(f"wrote {OUT}")
 

@@ -4,8 +4,8 @@
 Deterministic (fixed seed); 24 points per family. Dirichlet, MvNormal and Categorical (shared or one row per
 observation) come from
 scipy.stats (dirichlet, multivariate_normal, multinomial with one trial); NormalMixture from
-scipy.special.logsumexp over scipy.stats.norm's log densities; OrderedLogistic from
-scipy.stats.logistic's log cdf and log sf (a difference of two cdfs, or of two sfs in the upper
+scipy.special.logsumexp over scipy.stats.norm's log densities; OrderedLogistic and OrderedProbit
+from scipy.stats.logistic's and scipy.stats.norm's log cdf and log sf (a difference of two cdfs, or of two sfs in the upper
 tail, where each keeps its digits). The LKJ Cholesky
 density is written out independently of exmc's formula: the normalising constant in the
 Beta-function form of Lewandowski, Kurowicka and Joe (2009, eq. 16), log det R from
@@ -184,11 +184,11 @@ def log_diff(la, lb):
     return la + math.log1p(-math.exp(lb - la))
 
 
-def ordered_logistic_points():
+def ordinal_points(law):
     """K - 1 increasing cut points; a linear predictor per observation (or one shared); some
-    cut points a hair apart, and some predictors far beyond every cut point."""
+    cut points a hair apart, and some predictors far beyond every cut point. `law` is the
+    latent variable's (scipy.stats.logistic or norm)."""
     out = []
-    law = stats.logistic
     for i in range(N):
         k = int(rng.integers(2, 7))
         n = int(rng.integers(1, 20))
@@ -229,7 +229,8 @@ def main():
             "categorical_rows": categorical_row_points(False),
             "categorical_logit_rows": categorical_row_points(True),
             "normal_mixture": normal_mixture_points(),
-            "ordered_logistic": ordered_logistic_points(),
+            "ordered_logistic": ordinal_points(stats.logistic),
+            "ordered_probit": ordinal_points(stats.norm),
         },
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

@@ -306,14 +306,10 @@ fn log1mexp_r(d: real) -> real {
     return log1p_r(-exp_r(d));
 }
 
-// Truncated normal: log density and partials (x, mu, sigma, lower) in g, upper in h.x, for x
-// inside the bounds; `lo`/`hi` say which bounds exist. Mirrors truncated_normal and
-// normal_mass in src/model/dist/normal_cdf.rs.
-fn truncated_normal_terms(x: real, mu: real, sigma: real, lower: real, upper: real, lo: bool, hi: bool) -> Lg8 {
-    let inv_sigma = real(1.0) / sigma;
-    let z = (x - mu) * inv_sigma;
-    let alpha = (lower - mu) * inv_sigma;
-    let beta = (upper - mu) * inv_sigma;
+// ln Z = ln(Φ(beta) - Φ(alpha)) with φ(alpha)/Z and φ(beta)/Z; `lo`/`hi` say whether each
+// bound exists (a missing one's ratio is 0). Mirrors normal_mass in
+// src/model/dist/normal_cdf.rs.
+fn normal_mass_r(alpha: real, beta: real, lo: bool, hi: bool) -> vec3<real> {
     var lz = real(0.0);
     var ra = real(0.0);
     var rb = real(0.0);
@@ -334,6 +330,45 @@ fn truncated_normal_terms(x: real, mu: real, sigma: real, lower: real, upper: re
         ra = exp_r(real(-0.5) * alpha * alpha - HALF_LN_2PI - lz);
         rb = exp_r(real(-0.5) * beta * beta - HALF_LN_2PI - lz);
     }
+    return vec3<real>(lz, ra, rb);
+}
+
+// The ordinal families' ln(F(beta) - F(alpha)) and its partials in alpha, in beta, and their
+// sum (formed where it cancels exactly); `lo`/`hi` say which bounds exist (a missing one is
+// passed as 0). Mirror the links in src/model/dist/ordered_logistic.rs and ordered_probit.rs.
+fn ordinal_logistic_mass(alpha: real, beta: real, lo: bool, hi: bool) -> vec4<real> {
+    let sa = logistic(alpha);
+    let sb = logistic(-beta);
+    if (lo && hi) {
+        let q = real(1.0) / expm1_r(beta - alpha);
+        return vec4<real>(-softplus(alpha) - softplus(-beta) + log1mexp_r(alpha - beta), -sa - q, sb + q, sb - sa);
+    }
+    if (lo) {
+        return vec4<real>(-softplus(alpha), -sa, real(0.0), -sa);
+    }
+    if (hi) {
+        return vec4<real>(-softplus(-beta), real(0.0), sb, sb);
+    }
+    return vec4<real>(real(0.0));
+}
+
+fn ordinal_probit_mass(alpha: real, beta: real, lo: bool, hi: bool) -> vec4<real> {
+    let m = normal_mass_r(alpha, beta, lo, hi);
+    return vec4<real>(m.x, -m.y, m.z, m.z - m.y);
+}
+
+// Truncated normal: log density and partials (x, mu, sigma, lower) in g, upper in h.x, for x
+// inside the bounds; `lo`/`hi` say which bounds exist. Mirrors truncated_normal in
+// src/model/dist/normal_cdf.rs.
+fn truncated_normal_terms(x: real, mu: real, sigma: real, lower: real, upper: real, lo: bool, hi: bool) -> Lg8 {
+    let inv_sigma = real(1.0) / sigma;
+    let z = (x - mu) * inv_sigma;
+    let alpha = (lower - mu) * inv_sigma;
+    let beta = (upper - mu) * inv_sigma;
+    let mass = normal_mass_r(alpha, beta, lo, hi);
+    let lz = mass.x;
+    let ra = mass.y;
+    let rb = mass.z;
     var at = real(0.0);
     var bt = real(0.0);
     if (lo) {

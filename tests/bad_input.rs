@@ -493,6 +493,20 @@ fn ordered_transform_and_ordinal_outcomes() {
         "{r:?}"
     );
     init(vec![-0.5, 0.5]).unwrap();
+    // New covariates of another length: the replicates take the predictor's length, and the
+    // pointwise log-likelihood, whose data no longer match, is a typed error.
+    let mut r = Model::new();
+    let x = r.data("x", vec![-1.0, 0.5, 2.0]).unwrap();
+    let b = r.rv("b", Normal::new(0, 1)).unwrap();
+    let cut = r.rv_vec("cut", Normal::new(0, 3), 2).unwrap();
+    r.ordered(cut).unwrap();
+    r.observe("y", OrderedProbit::new(b * x, cut), &[0.0, 1.0, 2.0]).unwrap();
+    let fit = Sampler::new(&r).chains(1).warmup(100).draws(20).progress(false).run().unwrap();
+    r.set_data("x", vec![0.0, 1.0, 2.0, 3.0, 4.0]).unwrap();
+    let rep = exmc::sampler::posterior_predictive(&r, &fit, 1).unwrap();
+    assert_eq!(rep.draws("y").unwrap().shape(), vec![1, 20, 5]);
+    let ll = exmc::sampler::log_likelihood(&r, &fit);
+    assert!(matches!(ll, Err(Error::ShapeMismatch { ref node, .. }) if node == "y"), "{ll:?}");
     // In a model file: `transform = "ordered"` in an [rv] table only, and no other transform.
     let file = "[rv.cut]\ndist = \"normal\"\nmu = 0\nsigma = 3\nshape = 3\ntransform = \"ordered\"\n\n\
                 [observe.y]\ndist = \"OrderedLogistic\"\neta = 0.5\ncutpoints = \"cut\"\ndata = [0, 3, 1]\n";

@@ -1,8 +1,8 @@
 //! Posteriors of models with vector families, on the CPU backend and (when an adapter exists)
 //! the GPU backend: analytic answers for a Dirichlet–Categorical and an MvNormal mean, the
 //! LKJ prior's correlation moments sampled through the Cholesky-correlation transform, and
-//! PyMC's posteriors of a softmax regression, a normal mixture, an ordinal regression and a
-//! mixture with ordered means.
+//! PyMC's posteriors of a softmax regression, a normal mixture, ordinal regressions (logistic
+//! and probit) and a mixture with ordered means.
 
 mod common;
 use common::{backends, moments};
@@ -234,6 +234,7 @@ struct OrdinalOracle {
     pymc: String,
     ordinal: Case,
     mixture: Case,
+    probit: Case,
 }
 
 /// One model's data (covariates row by row, where it has some) and PyMC's posterior.
@@ -358,4 +359,20 @@ fn ordered_mixture_means_match_pymc() {
     let fit = Sampler::new(&unordered).chains(4).warmup(1000).draws(2000).seed(43).progress(false).run();
     let r = fit.unwrap().summary().get("mu[0]").unwrap().r_hat;
     assert!(r > 1.1, "unordered mu[0]: R-hat {r}");
+}
+
+#[test]
+fn ordinal_probit_regression_matches_pymc() {
+    // The same file's third model: 250 outcomes from a latent normal, PyMC's OrderedProbit
+    // (sigma = 1) with ordered cut points. The CPU backend; gpu_conformance checks the WGSL.
+    let o = ordinal_oracle();
+    let mut m = Model::new();
+    let n = o.probit.y.len();
+    let x = m.data_matrix("X", n, 2, o.probit.x.clone()).unwrap();
+    let beta = m.rv_vec("beta", Normal::new(0, 2), 2).unwrap();
+    let cut = m.rv_vec("cutpoints", Normal::new(0, 5), 3).unwrap();
+    m.ordered(cut).unwrap();
+    m.observe("y", OrderedProbit::new(x.matvec(beta), cut), &o.probit.y).unwrap();
+    let fit = run(&m, BackendChoice::Cpu, 47);
+    matches_pymc(&fit, "ordinal probit regression", &o.probit.posterior);
 }

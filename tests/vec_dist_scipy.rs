@@ -66,7 +66,7 @@ fn differentiable(kind: DistKind, j: usize) -> bool {
             0
         ) | (DistKind::LkjCholesky, 1)
             | (DistKind::MvNormalCov, 2)
-            | (DistKind::OrderedLogistic, 0)
+            | (DistKind::OrderedLogistic | DistKind::OrderedProbit, 0)
     )
 }
 
@@ -211,21 +211,23 @@ fn samplers_have_the_right_moments() {
     let d = draws(DistKind::NormalMixture, &[&w, &mu, &[2.0]], 1, count, 10);
     let sq: Vec<f64> = d.iter().map(|x| x[0] * x[0]).collect();
     check("normal_mixture shared scale E x²", mean_se(&sq), 4.0 + 0.3 + 2.8);
-    // Ordered logistic: P(y = k) = σ(η − cₖ₋₁) − σ(η − cₖ), per observation's own η.
+    // Ordinal outcomes: P(y = k) = F(η − cₖ₋₁) − F(η − cₖ), per observation's own η, with
+    // F the logistic or the normal CDF (Φ(t) = erfc(−t/√2)/2).
     let (eta, cut) = ([0.4, -1.5], [-1.0, 0.5, 2.0]);
-    let d = draws(DistKind::OrderedLogistic, &[&eta, &cut], 2, count, 11);
-    let sigma = |x: f64| 1.0 / (1.0 + (-x).exp());
-    for (i, k) in (0..2).flat_map(|i| (0..4).map(move |k| (i, k))) {
-        let above = |j: usize| {
-            if j == 0 {
-                1.0
-            } else if j > 3 {
-                0.0
-            } else {
-                sigma(eta[i] - cut[j - 1])
-            }
-        };
-        let v: Vec<f64> = d.iter().map(|x| f64::from(u8::from(x[i] == k as f64))).collect();
-        check(&format!("ordered_logistic η={} P({k})", eta[i]), mean_se(&v), above(k) - above(k + 1));
+    let logistic = |x: f64| 1.0 / (1.0 + (-x).exp());
+    let normal = |x: f64| 0.5 * libm::erfc(-x / std::f64::consts::SQRT_2);
+    let links: [(DistKind, &dyn Fn(f64) -> f64); 2] =
+        [(DistKind::OrderedLogistic, &logistic), (DistKind::OrderedProbit, &normal)];
+    for (seed, (kind, f)) in (11..).zip(links) {
+        let d = draws(kind, &[&eta, &cut], 2, count, seed);
+        for (i, k) in (0..2).flat_map(|i| (0..4).map(move |k| (i, k))) {
+            let above = |j: usize| match j {
+                0 => 1.0,
+                4 => 0.0,
+                _ => f(eta[i] - cut[j - 1]),
+            };
+            let v: Vec<f64> = d.iter().map(|x| f64::from(u8::from(x[i] == k as f64))).collect();
+            check(&format!("{} η={} P({k})", kind.name(), eta[i]), mean_se(&v), above(k) - above(k + 1));
+        }
     }
 }

@@ -44,7 +44,8 @@
 //!   `cols · K` values) is the `rows × K` product and a row of `K` values broadcasts over its
 //!   rows; `reshape(v, rows, cols)` reads a vector as a matrix), `dist = "normal_mixture"` with
 //!   `w` (the weights), `mu` and `sigma` (a value per component, or one shared), and
-//!   `dist = "ordered_logistic"` with `eta` (one per observation, or one) and `cutpoints`.
+//!   `dist = "ordered_logistic"` or `"ordered_probit"` with `eta` (one per observation, or
+//!   one) and `cutpoints`.
 //!   `value = "a + b * x"` observes a function of the draw `x` (named by `draw`, default `x`)
 //!   instead of the draw itself: affine steps, `exp` and `log` in any composition, whose
 //!   log-Jacobian is added ([`Model::observe_transformed`]).

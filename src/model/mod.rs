@@ -54,8 +54,8 @@ pub enum Transform {
         /// Upper bound.
         upper: Expr,
     },
-    /// A bijector onto a set of vectors (simplexes, correlation Cholesky factors) whose
-    /// unconstrained length differs from the value's.
+    /// A bijector onto a set of vectors (simplexes and correlation Cholesky factors, whose
+    /// unconstrained length differs from the value's, and increasing vectors).
     Vector(VecBijector),
 }
 

@@ -73,6 +73,7 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
                         .map(|p| p.eval_with(&lookup))
                         .collect::<Option<_>>()
                         .ok_or_else(|| invalid(&node.name, "a parameter cannot be evaluated".into()))?;
+                    elementwise_lengths(&node.name, aligned(dist.kind, &params), node.len())?;
                     let mut out = draw_from(dist.kind, &params, node.len(), &mut rng);
                     if let NodeKind::Free { ordered: true, .. } = node.kind {
                         let row = match node.shape {
@@ -145,11 +146,18 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
         let n = if let Some(rows) = row_counts[i] {
             rows
         } else if dist.kind.is_vector() {
-            node.len()
+            // A parameter with a value per element (new covariates) sets the length.
+            aligned(dist.kind, params)
+                .filter(|p| p.vector)
+                .map(|p| p.values.len())
+                .max()
+                .unwrap_or(node.len())
         } else {
             params.iter().filter(|p| p.vector).map(|p| p.values.len()).max().unwrap_or(node.len())
         };
-        if !dist.kind.is_vector() {
+        if dist.kind.is_vector() {
+            elementwise_lengths(&node.name, aligned(dist.kind, params), n)?;
+        } else {
             elementwise_lengths(&node.name, params, n)?;
         }
         let mut out = draw_from(dist.kind, params, n, &mut rng);
@@ -240,16 +248,27 @@ fn order_rows(
             values.sort_by(f64::total_cmp);
             continue;
         }
-        let mut tries = 0;
-        while !increasing(values) {
-            tries += 1;
-            if tries > ORDER_TRIES {
+        // The first draw counts; a non-finite draw (parameters outside their domain) is left
+        // for the caller's check to name.
+        let mut tries = 1;
+        while !increasing(values) && values.iter().all(|v| v.is_finite()) {
+            if tries == ORDER_TRIES {
                 return Err(format!(
                     "its prior gave no increasing row {r} in {ORDER_TRIES} draws: the ordered \
                      prior's mass is too small to sample by rejection (give it means in order)"
                 ));
             }
-            values.copy_from_slice(&draw_from(kind, params, n, rng)[span.clone()]);
+            tries += 1;
+            if kind.is_vector() {
+                // A vector family's row is one draw of the whole value's law.
+                values.copy_from_slice(&draw_from(kind, params, n, rng)[span.clone()]);
+            } else {
+                let mut p = vec![0.0; params.len()];
+                for (v, i) in values.iter_mut().zip(span.clone()) {
+                    p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(i));
+                    *v = kind.sample(&p, rng);
+                }
+            }
         }
     }
     Ok(())
@@ -368,8 +387,12 @@ pub(crate) fn observation_counts(model: &Model) -> Vec<(String, usize)> {
 
 /// Every vector parameter of an elementwise family has `n` values (`Model::set_data` may have
 /// changed some and not others; a vector of one value does not broadcast).
-fn elementwise_lengths(node: &str, params: &[ConstValue], n: usize) -> Result<()> {
-    match params.iter().find(|p| p.vector && p.values.len() != n) {
+fn elementwise_lengths<'a>(
+    node: &str,
+    params: impl IntoIterator<Item = &'a ConstValue>,
+    n: usize,
+) -> Result<()> {
+    match params.into_iter().find(|p| p.vector && p.values.len() != n) {
         Some(p) => Err(Error::ShapeMismatch {
             node: node.to_string(),
             detail: format!(
@@ -379,6 +402,11 @@ fn elementwise_lengths(node: &str, params: &[ConstValue], n: usize) -> Result<()
         }),
         None => Ok(()),
     }
+}
+
+/// A vector family's parameters with one value per element ([`DistKind::vec_aligned_params`]).
+fn aligned(kind: DistKind, params: &[ConstValue]) -> impl Iterator<Item = &ConstValue> {
+    kind.vec_aligned_params().iter().map(move |&j| &params[j])
 }
 
 /// Per node, the rows of its parameter when its family takes a row per observation (its
@@ -472,6 +500,7 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
                 values[base + k].push(one.vec_lpdf_grad(&[std::slice::from_ref(y), row], None));
             }
         } else if dist.kind.per_element_observations() {
+            elementwise_lengths(&node.name, aligned(dist.kind, params), data.len())?;
             let aligned = dist.kind.vec_aligned_params();
             for (k, y) in data.iter().enumerate() {
                 let mut args: Vec<&[f64]> = vec![std::slice::from_ref(y)];

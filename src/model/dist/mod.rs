@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
 mod normal_cdf;
+mod ordinal;
 pub mod vector;
 mod zero_inflation;
 pub(crate) use dirichlet::categories as dirichlet_categories;
@@ -440,6 +441,7 @@ families! {$
     CategoricalLogitRows in categorical_logit_rows,
     NormalMixture in normal_mixture,
     OrderedLogistic in ordered_logistic,
+    OrderedProbit in ordered_probit,
 }
 
 impl DistKind {

@@ -1,6 +1,6 @@
 //! The second kind of family: densities over a whole vector (Dirichlet, MvNormal,
-//! LKJCholesky, Categorical, NormalMixture, OrderedLogistic), evaluated by one fused instruction
-//! (`Op::VecLpdf`) that also writes its analytic partials.
+//! LKJCholesky, Categorical, NormalMixture, OrderedLogistic, OrderedProbit), evaluated by one
+//! fused instruction (`Op::VecLpdf`) that also writes its analytic partials.
 //!
 //! A vector family sees its arguments whole (value first, then the parameters, each a flat
 //! vector; matrices row by row) and writes its WGSL as statements generated for the lengths at
@@ -290,7 +290,7 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
             }),
         ),
         (
-            "ordered rows, shared predictor",
+            "ordered rows, probit outcomes with a shared predictor",
             build(&|m| {
                 let rows = m.rv_matrix("rows", Normal::new(0, 2), 2, 3)?;
                 m.ordered(rows)?;
@@ -298,7 +298,7 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 let eta = m.rv("eta", Normal::new(0, 1))?;
                 let cut = m.rv_vec("cut", Normal::new(vec![-1.0, 1.0], 2), 2)?;
                 m.ordered(cut)?;
-                m.observe("y", OrderedLogistic::new(eta, cut), &[0.0, 2.0, 1.0, 1.0])?;
+                m.observe("y", OrderedProbit::new(eta, cut), &[0.0, 2.0, 1.0, 1.0])?;
                 Ok(())
             }),
         ),

@@ -334,8 +334,8 @@ fn normal_mass_r(alpha: real, beta: real, lo: bool, hi: bool) -> vec3<real> {
 }
 
 // The ordinal families' ln(F(beta) - F(alpha)) and its partials in alpha, in beta, and their
-// sum (formed where it cancels exactly); `lo`/`hi` say which bounds exist (a missing one is
-// passed as 0). Mirror the links in src/model/dist/ordered_logistic.rs and ordered_probit.rs.
+// sum (formed without cancellation); `lo`/`hi` say which bounds exist (a missing one is passed
+// as 0). Mirror the links in src/model/dist/ordered_logistic.rs and ordered_probit.rs.
 fn ordinal_logistic_mass(alpha: real, beta: real, lo: bool, hi: bool) -> vec4<real> {
     let sa = logistic(alpha);
     let sb = logistic(-beta);
@@ -354,7 +354,11 @@ fn ordinal_logistic_mass(alpha: real, beta: real, lo: bool, hi: bool) -> vec4<re
 
 fn ordinal_probit_mass(alpha: real, beta: real, lo: bool, hi: bool) -> vec4<real> {
     let m = normal_mass_r(alpha, beta, lo, hi);
-    return vec4<real>(m.x, -m.y, m.z, m.z - m.y);
+    var sum = m.z - m.y;
+    if (lo && hi) {
+        sum = m.y * expm1_r((alpha - beta) * (alpha + beta) * real(0.5));
+    }
+    return vec4<real>(m.x, -m.y, m.z, sum);
 }
 
 // Truncated normal: log density and partials (x, mu, sigma, lower) in g, upper in h.x, for x

@@ -475,6 +475,13 @@ fn ordered_transform_and_ordinal_outcomes() {
         matches!(r, Err(Error::ShapeMismatch { ref node, ref detail }) if node == "y" && detail.contains("`eta`")),
         "{r:?}"
     );
+    // A vector of one value does not broadcast over the outcomes.
+    let one = m.rv_vec("one", Normal::new(0, 1), 1).unwrap();
+    let r = m.observe("y", OrderedLogistic::new(one, cut), &[0.0, 1.0]);
+    assert!(
+        matches!(r, Err(Error::ShapeMismatch { ref node, ref detail }) if node == "y" && detail.contains("`eta` has 1")),
+        "{r:?}"
+    );
     let rows = m.rv_matrix("rows", Normal::new(0, 1), 2, 2).unwrap();
     let r = m.observe("y", OrderedLogistic::new(a, rows), &[0.0, 1.0]);
     assert!(matches!(r, Err(Error::ShapeMismatch { .. })), "{r:?}");

@@ -71,9 +71,10 @@ fn flat_priors_have_no_prior_predictive() {
 
 /// Ordered priors (PyMC's `transform=ordered`): each row increasing, with the law of the prior
 /// restricted to increasing values. Three i.i.d. N(0, 3) values sorted have E x₍₁₎ = −3·m₃
-/// with m₃ = 3/(2√π) the expected largest of three standard normals. N([−1, 0, 1], 1) is not
-/// exchangeable (drawn by rejection); its restricted means come from NUTS on the same prior
-/// (through the ordered transform and its Jacobian), an independent route to the same law.
+/// with m₃ = 3/(2√π) the expected largest of three standard normals. N([−1, 0, 1], 1) and a
+/// matrix whose rows have means of their own are not exchangeable (drawn by rejection, row by
+/// row); their restricted means come from NUTS on the same prior (through the ordered
+/// transform and its Jacobian), an independent route to the same law.
 #[test]
 fn ordered_priors_draw_increasing_rows_from_the_restricted_law() {
     let mut m = Model::new();
@@ -83,8 +84,12 @@ fn ordered_priors_draw_increasing_rows_from_the_restricted_law() {
     m.ordered(shifted).unwrap();
     let rows = m.rv_matrix("rows", Normal::new(0, 1), 2, 4).unwrap();
     m.ordered(rows).unwrap();
+    // Rows with means of their own, the second against its order: each row redrawn alone.
+    let means = m.data_matrix("means", 2, 3, vec![-1.0, 0.0, 1.0, 0.5, 0.0, -0.5]).unwrap();
+    let uneven = m.rv_matrix("uneven", Normal::new(means, 1), 2, 3).unwrap();
+    m.ordered(uneven).unwrap();
     let t = prior_predictive(&m, N, 11).unwrap();
-    for (name, k) in [("iid", 3), ("shifted", 3), ("rows", 4)] {
+    for (name, k) in [("iid", 3), ("shifted", 3), ("rows", 4), ("uneven", 3)] {
         let v = &t.var(name).unwrap().values;
         assert!(v.chunks(k).all(|r| r.windows(2).all(|w| w[0] < w[1])), "{name}: a row not increasing");
     }
@@ -97,10 +102,13 @@ fn ordered_priors_draw_increasing_rows_from_the_restricted_law() {
     }
     let fit = Sampler::new(&m).chains(4).warmup(1000).draws(5000).seed(12).progress(false).run().unwrap();
     let summary = fit.summary();
-    for (name, e) in (0..3).flat_map(|e| [("iid", e), ("shifted", e)]) {
+    let uneven = |e: usize| format!("uneven[{}, {}]", e / 3, e % 3);
+    let cases = (0..3).flat_map(|e| [("iid", e), ("shifted", e)]).chain((0..6).map(|e| ("uneven", e)));
+    for (name, e) in cases {
         let (mean, var) = mean_var(&element(name, e));
-        let nuts = summary.get(&format!("{name}[{e}]")).unwrap();
+        let label = if name == "uneven" { uneven(e) } else { format!("{name}[{e}]") };
+        let nuts = summary.get(&label).unwrap();
         let tol = 4.0 * (var / n + nuts.mcse_mean.powi(2)).sqrt();
-        assert!((mean - nuts.mean).abs() < tol, "{name}[{e}]: prior draws {mean} vs NUTS {}", nuts.mean);
+        assert!((mean - nuts.mean).abs() < tol, "{label}: prior draws {mean} vs NUTS {}", nuts.mean);
     }
 }

@@ -514,6 +514,18 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
     match given {
         Some(shape) => {
             dist.kind.vec_accepts_len(shape.len(), &lens, &consts).map_err(bad)?;
+            // A parameter aligned with the elements is a scalar or has one value per element
+            // (a vector of one value does not broadcast, as for scalar families).
+            for &j in dist.kind.vec_aligned_params() {
+                if shapes[j] != Shape::Scalar && lens[j] != shape.len() {
+                    return Err(bad(format!(
+                        "`{}` has {} values for {} elements: give one per element or a scalar",
+                        dist.kind.params()[j].0,
+                        lens[j],
+                        shape.len()
+                    )));
+                }
+            }
             // A matrix's rows are whole draws (PyMC's `shape=(n, K)`), or it is the family's
             // own matrix: a draw never runs across rows. Any matrix fits a family whose
             // elements are draws of their own.

@@ -73,7 +73,11 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
                         .map(|p| p.eval_with(&lookup))
                         .collect::<Option<_>>()
                         .ok_or_else(|| invalid(&node.name, "a parameter cannot be evaluated".into()))?;
-                    elementwise_lengths(&node.name, aligned(dist.kind, &params), node.len())?;
+                    if dist.kind.is_vector() {
+                        elementwise_lengths(&node.name, aligned(dist.kind, &params), node.len())?;
+                    } else {
+                        elementwise_lengths(&node.name, &params, node.len())?;
+                    }
                     let mut out = draw_from(dist.kind, &params, node.len(), &mut rng);
                     if let NodeKind::Free { ordered: true, .. } = node.kind {
                         let row = match node.shape {

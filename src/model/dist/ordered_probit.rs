@@ -41,7 +41,9 @@ impl OrderedProbit {
 }
 
 /// The standard normal: `ln(Φ(β) − Φ(α))` with `∂/∂α = −φ(α)/Z` and `∂/∂β = φ(β)/Z`
-/// ([`normal_mass`], shared with the truncated normal).
+/// ([`normal_mass`], shared with the truncated normal). Their sum, `(φ(β) − φ(α))/Z`, is
+/// `φ(α)/Z · expm1((α − β)(α + β)/2)`: two nearly equal ratios of a thin category do not
+/// cancel.
 struct ProbitLink;
 
 impl Link for ProbitLink {
@@ -49,7 +51,8 @@ impl Link for ProbitLink {
 
     fn mass(alpha: f64, beta: f64, lo: bool, hi: bool) -> [f64; 4] {
         let (lz, ra, rb) = normal_mass(alpha, beta, lo, hi);
-        [lz, -ra, rb, rb - ra]
+        let sum = if lo && hi { ra * ((alpha - beta) * (alpha + beta) * 0.5).exp_m1() } else { rb - ra };
+        [lz, -ra, rb, sum]
     }
 
     fn draw<R: Rng + ?Sized>(rng: &mut R) -> f64 {

@@ -17,7 +17,7 @@ pub(crate) trait Link {
 
     /// `(ln(F(β) − F(α)), ∂/∂α, ∂/∂β, ∂/∂α + ∂/∂β)` for `α < β`, where `lo`/`hi` say whether
     /// each bound exists (a missing one is ∓∞, passed as 0, its partial 0). The sum is formed
-    /// where it cancels exactly, not from the two partials.
+    /// without cancellation: a thin category's two partials are large and nearly opposite.
     fn mass(alpha: f64, beta: f64, lo: bool, hi: bool) -> [f64; 4];
 
     /// One draw of the standard latent variable.

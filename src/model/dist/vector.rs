@@ -299,6 +299,9 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 let cut = m.rv_vec("cut", Normal::new(vec![-1.0, 1.0], 2), 2)?;
                 m.ordered(cut)?;
                 m.observe("y", OrderedProbit::new(eta, cut), &[0.0, 2.0, 1.0, 1.0])?;
+                // One cut point: two categories.
+                let one = m.rv_vec("one", Normal::new(0, 2), 1)?;
+                m.observe("w", OrderedLogistic::new(eta, one), &[0.0, 1.0, 1.0])?;
                 Ok(())
             }),
         ),

@@ -1,4 +1,4 @@
-"""Reference posteriors of four count models with zero inflation or overdispersion, for
+"""Reference posteriors of six count models with zero inflation, hurdles or overdispersion, for
 tests/discrete.rs: simulated data and PyMC's NUTS posterior summaries.
 
 - zip: y[i] ~ ZeroInflatedPoisson(psi, exp(a + b x[i])), a, b ~ Normal(0, 2), psi ~ Beta(2, 2).
@@ -6,6 +6,8 @@ tests/discrete.rs: simulated data and PyMC's NUTS posterior summaries.
 - zib: y[i] ~ ZeroInflatedBinomial(psi, n[i], sigmoid(a + b x[i])).
 - beta_binomial: y[i] ~ BetaBinomial(mu kappa, (1 - mu) kappa, n[i]), mu ~ Beta(2, 2),
   kappa ~ Gamma(2, 0.1) (rate).
+- hurdle_poisson: y[i] ~ HurdlePoisson(psi, exp(a + b x[i])).
+- hurdle_nb: y[i] ~ HurdleNegativeBinomial(psi, exp(a + b x[i]), alpha), alpha ~ HalfNormal(5).
 
 Deterministic data (fixed seed); PyMC samples 4 chains of 5000 draws after 1000 tuning steps.
 ArviZ gives each parameter's posterior mean, standard deviation, Monte Carlo standard error of
@@ -30,6 +32,15 @@ def zero_inflate(rng, psi, draws):
     return np.where(rng.uniform(size=draws.shape) < psi, draws, 0)
 
 
+def hurdle(rng, psi, draw):
+    """0 with probability 1 - psi, else draw() redrawn where it is 0 (the base truncated to
+    positive counts)."""
+    y = draw()
+    while (y == 0).any():
+        y = np.where(y == 0, draw(), y)
+    return np.where(rng.uniform(size=y.shape) < psi, y, 0)
+
+
 def simulate(rng):
     out = {}
     x = rng.normal(size=200)
@@ -46,6 +57,13 @@ def simulate(rng):
     n = 10 + np.arange(60) % 25
     y = rng.binomial(n, rng.beta(0.3 * 8.0, 0.7 * 8.0, size=60))
     out["beta_binomial"] = {"n": n, "y": y}
+    x = rng.normal(size=200)
+    y = hurdle(rng, 0.6, lambda: rng.poisson(np.exp(0.5 + 0.5 * x)))
+    out["hurdle_poisson"] = {"x": x, "y": y}
+    x = rng.normal(size=250)
+    mu, alpha = np.exp(1.2 - 0.6 * x), 1.5
+    y = hurdle(rng, 0.55, lambda: rng.negative_binomial(alpha, alpha / (mu + alpha)))
+    out["hurdle_nb"] = {"x": x, "y": y}
     return out
 
 
@@ -63,6 +81,13 @@ def model(name, d):
         if name == "zip":
             pm.ZeroInflatedPoisson("y", psi=psi, mu=pm.math.exp(eta), observed=d["y"])
             return m, ["a", "b", "psi"]
+        if name == "hurdle_poisson":
+            pm.HurdlePoisson("y", psi=psi, mu=pm.math.exp(eta), observed=d["y"])
+            return m, ["a", "b", "psi"]
+        if name == "hurdle_nb":
+            alpha = pm.HalfNormal("alpha", 5)
+            pm.HurdleNegativeBinomial("y", psi=psi, mu=pm.math.exp(eta), alpha=alpha, observed=d["y"])
+            return m, ["a", "b", "psi", "alpha"]
         if name == "zinb":
             alpha = pm.HalfNormal("alpha", 5)
             pm.ZeroInflatedNegativeBinomial("y", psi=psi, mu=pm.math.exp(eta), alpha=alpha, observed=d["y"])

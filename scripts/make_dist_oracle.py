@@ -85,6 +85,11 @@ FAMILIES = {
     ),
     "zero_inflated_binomial": (["psi", "n", "p"], lambda psi, n, p: ZeroInflated(psi, stats.binom(n, p))),
     "beta_binomial": (["alpha", "beta", "n"], lambda a, b, n: stats.betabinom(n, a, b)),
+    "hurdle_poisson": (["psi", "mu"], lambda psi, mu: Hurdle(psi, stats.poisson(mu))),
+    "hurdle_negative_binomial": (
+        ["psi", "mu", "alpha"],
+        lambda psi, mu, a: Hurdle(psi, stats.nbinom(a, a / (mu + a))),
+    ),
 }
 
 
@@ -120,6 +125,26 @@ class ZeroInflated:
         return float(np.log(self.psi) + self.base.logpmf(x))
 
 
+class Hurdle:
+    """0 with probability 1 - psi, else a draw of scipy's base conditioned on being positive."""
+
+    def __init__(self, psi, base):
+        self.psi = psi
+        self.base = base
+
+    def ppf(self, q):
+        # F(x) = (1 - psi) + psi (F_base(x) - F_base(0)) / (1 - F_base(0)) for x >= 0.
+        if q <= 1.0 - self.psi:
+            return 0.0
+        f0 = self.base.cdf(0)
+        return float(max(1.0, self.base.ppf(f0 + (q - (1.0 - self.psi)) / self.psi * (1.0 - f0))))
+
+    def logpmf(self, x):
+        if x == 0:
+            return float(np.log1p(-self.psi))
+        return float(np.log(self.psi) + self.base.logpmf(x) - self.base.logsf(0))
+
+
 class Doubled:
     """The half of a distribution symmetric about 0: density 2 f(x) for x > 0."""
 
@@ -137,6 +162,7 @@ DISCRETE = {
     "bernoulli", "bernoulli_logit", "binomial", "binomial_logit", "poisson", "poisson_log",
     "negative_binomial", "negative_binomial_log", "zero_inflated_poisson",
     "zero_inflated_negative_binomial", "zero_inflated_binomial", "beta_binomial",
+    "hurdle_poisson", "hurdle_negative_binomial",
 }
 
 # Hand-picked points: (x, params). x=None means "draw x from a tail quantile".
@@ -274,6 +300,14 @@ FIXED = {
                                (0.0, [0.4, 5.0, 1.0])],
     "beta_binomial": [(0.0, [1.0, 1.0, 10.0]), (10.0, [1.0, 1.0, 10.0]), (3.0, [0.1, 0.1, 20.0]), (250.0, [50.0, 50.0, 500.0]),
                       (1.0, [1e3, 1e3, 5.0]), (7.0, [2.5, 0.5, 8.0]), (0.0, [1e-3, 5.0, 100.0])],
+    # Zeros at any psi; a positive count where the base's mass at 0 is nearly all (mu = 1e-4:
+    # the truncation's 1 - e^-mu in full), negligible (mu = 800: e^-800 underflows) or
+    # moderate; psi near 0 and 1; counts far out.
+    "hurdle_poisson": [(0.0, [0.5, 3.0]), (0.0, [1e-6, 2.0]), (0.0, [1.0 - 1e-6, 50.0]), (1.0, [0.3, 1e-4]),
+                       (2.0, [0.6, 1e-4]), (7.0, [0.4, 6.0]), (800.0, [0.9, 800.0]), (1.0, [1e-6, 1.0]),
+                       (3.0, [1.0, 3.0])],
+    "hurdle_negative_binomial": [(0.0, [0.5, 4.0, 2.0]), (1.0, [0.3, 1e-3, 0.5]), (15.0, [0.3, 10.0, 0.8]),
+                                 (2.0, [0.9, 0.1, 1e4]), (400.0, [0.6, 300.0, 50.0]), (1.0, [0.5, 5.0, 1e-3])],
 }
 
 
@@ -342,6 +376,10 @@ def random_params(name):
         return [float(rng.uniform(0.01, 0.99)), float(rng.integers(1, 2000)), float(rng.uniform(0.001, 0.999))]
     if name == "beta_binomial":
         return [loguniform(0.05, 200.0), loguniform(0.05, 200.0), float(rng.integers(1, 2000))]
+    if name == "hurdle_poisson":
+        return [float(rng.uniform(0.01, 0.99)), loguniform(1e-2, 1e3)]
+    if name == "hurdle_negative_binomial":
+        return [float(rng.uniform(0.01, 0.99)), loguniform(1e-2, 1e3), loguniform(1e-2, 1e3)]
     raise KeyError(name)
 
 

@@ -197,6 +197,23 @@ fn zero_inflate(x: real, psi: real, b: Lg) -> Lg {
     return Lg(l, vec4<real>(real(0.0), expm1_r(b.v) * exp_r(-l), gb));
 }
 
+// A hurdle over a base count family (mirrors hurdle::kernel_grad in
+// src/model/dist/hurdle.rs): 0 with probability 1 - psi, else a draw of the base conditioned on
+// being positive. At 0, ln(1 - ψ); above 0, ln ψ + b - ln(1 - e^b0) with b0 the base's kernel
+// at 0 (ln p_b(0)), whose partials weigh in by 1/(e^-b0 - 1). The base's partials move one
+// place up. A base with all its mass at 0 gives -inf above 0. The caller checks the support.
+fn hurdle(x: real, psi: real, b: Lg, b0: Lg) -> Lg {
+    if (x <= real(0.0)) {
+        return Lg(log1p_r(-psi), vec4<real>(real(0.0), real(-1.0) / (real(1.0) - psi), real(0.0), real(0.0)));
+    }
+    if (!(b0.v < real(0.0))) {
+        return Lg(neg_inf(), vec4<real>());
+    }
+    let r = real(1.0) / expm1_r(-b0.v);
+    let g = b.g.yz + r * b0.g.yz;
+    return Lg(ln_r(psi) + b.v - log1mexp_r(b0.v), vec4<real>(real(0.0), real(1.0) / psi, g));
+}
+
 // erfc(x), a port of FreeBSD msun's s_erf.c (libm's erfc on the host) without its
 // exponent-splitting refinement (relative error ~x²·eps for 1.25 ≤ |x| < 28).
 fn erfc_r(x: real) -> real {

@@ -11,6 +11,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
+mod hurdle;
 mod normal_cdf;
 mod ordinal;
 pub mod vector;
@@ -429,7 +430,9 @@ families! {$
     ZeroInflatedPoisson in zero_inflated_poisson,
     ZeroInflatedNegativeBinomial in zero_inflated_negative_binomial,
     ZeroInflatedBinomial in zero_inflated_binomial,
-    BetaBinomial in beta_binomial;
+    BetaBinomial in beta_binomial,
+    HurdlePoisson in hurdle_poisson,
+    HurdleNegativeBinomial in hurdle_negative_binomial;
     vector:
     Dirichlet in dirichlet,
     MvNormal in mv_normal,

@@ -2,7 +2,8 @@
 
 use rand::Rng;
 
-use super::{Binomial, Dist, DistKind, Domain, Family, Support, zero_inflation};
+use super::{Binomial, Dist, DistKind, Domain, Family, Support};
+use super::zero_inflation::wrapped_count_rules;
 use crate::model::expr::Expr;
 
 /// Zero-inflated binomial distribution on `{0, …, n}` (observed only): with probability
@@ -40,30 +41,7 @@ impl Family for ZeroInflatedBinomial {
     const WGSL_NEEDS: &'static [DistKind] = &[DistKind::Binomial];
     const EXAMPLES: &'static [&'static [f64]] = &[&[0.7, 10.0, 0.3], &[0.3, 200.0, 0.9], &[0.9, 3.0, 0.05]];
 
-    fn moments(p: &[f64]) -> Option<(f64, f64)> {
-        zero_inflation::moments::<Binomial>(p)
-    }
-
-    fn lpdf(x: f64, p: &[f64]) -> f64 {
-        Self::lpdf_grad(x, p, &mut [0.0; 4])
-    }
-
-    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        super::lpdf_grad_with_data_term::<Self>(x, p, g)
-    }
-
-    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
-        zero_inflation::sample::<Binomial, R>(p, rng)
-    }
-
     const NORMALIZER_PARAMS: &'static [usize] = &[1];
-    const NORMALIZER_READS_X: bool = true;
 
-    fn log_normalizer_at(x: f64, p: &[f64]) -> f64 {
-        zero_inflation::log_normalizer_at::<Binomial>(x, p)
-    }
-
-    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        zero_inflation::kernel_grad::<Binomial>(x, p, g)
-    }
+    wrapped_count_rules!(zero_inflation, Binomial);
 }

@@ -2,7 +2,8 @@
 
 use rand::Rng;
 
-use super::{Dist, DistKind, Domain, Family, NegativeBinomial, Support, zero_inflation};
+use super::{Dist, DistKind, Domain, Family, NegativeBinomial, Support};
+use super::zero_inflation::wrapped_count_rules;
 use crate::model::expr::Expr;
 
 /// Zero-inflated negative binomial distribution on `{0, 1, …}` (observed only): with
@@ -42,29 +43,5 @@ impl Family for ZeroInflatedNegativeBinomial {
     const WGSL_NEEDS: &'static [DistKind] = &[DistKind::NegativeBinomial];
     const EXAMPLES: &'static [&'static [f64]] = &[&[0.6, 4.0, 2.0], &[0.2, 30.0, 0.7], &[0.95, 0.4, 50.0]];
 
-    fn moments(p: &[f64]) -> Option<(f64, f64)> {
-        zero_inflation::moments::<NegativeBinomial>(p)
-    }
-
-    fn lpdf(x: f64, p: &[f64]) -> f64 {
-        Self::lpdf_grad(x, p, &mut [0.0; 4])
-    }
-
-    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        super::lpdf_grad_with_data_term::<Self>(x, p, g)
-    }
-
-    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
-        zero_inflation::sample::<NegativeBinomial, R>(p, rng)
-    }
-
-    const NORMALIZER_READS_X: bool = true;
-
-    fn log_normalizer_at(x: f64, p: &[f64]) -> f64 {
-        zero_inflation::log_normalizer_at::<NegativeBinomial>(x, p)
-    }
-
-    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        zero_inflation::kernel_grad::<NegativeBinomial>(x, p, g)
-    }
+    wrapped_count_rules!(zero_inflation, NegativeBinomial);
 }

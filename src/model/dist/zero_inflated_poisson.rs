@@ -2,7 +2,8 @@
 
 use rand::Rng;
 
-use super::{Dist, DistKind, Domain, Family, Poisson, Support, zero_inflation};
+use super::{Dist, DistKind, Domain, Family, Poisson, Support};
+use super::zero_inflation::wrapped_count_rules;
 use crate::model::expr::Expr;
 
 /// Zero-inflated Poisson distribution on `{0, 1, …}` (observed only): with probability
@@ -39,29 +40,5 @@ impl Family for ZeroInflatedPoisson {
     const WGSL_NEEDS: &'static [DistKind] = &[DistKind::Poisson];
     const EXAMPLES: &'static [&'static [f64]] = &[&[0.7, 3.5], &[0.1, 20.0], &[0.98, 0.05]];
 
-    fn moments(p: &[f64]) -> Option<(f64, f64)> {
-        zero_inflation::moments::<Poisson>(p)
-    }
-
-    fn lpdf(x: f64, p: &[f64]) -> f64 {
-        Self::lpdf_grad(x, p, &mut [0.0; 3])
-    }
-
-    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        super::lpdf_grad_with_data_term::<Self>(x, p, g)
-    }
-
-    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
-        zero_inflation::sample::<Poisson, R>(p, rng)
-    }
-
-    const NORMALIZER_READS_X: bool = true;
-
-    fn log_normalizer_at(x: f64, p: &[f64]) -> f64 {
-        zero_inflation::log_normalizer_at::<Poisson>(x, p)
-    }
-
-    fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        zero_inflation::kernel_grad::<Poisson>(x, p, g)
-    }
+    wrapped_count_rules!(zero_inflation, Poisson);
 }

@@ -22,7 +22,7 @@ fn log_add_exp(a: f64, b: f64) -> f64 {
 }
 
 /// The base's parameters within `p = [ψ, base…]` (a padded `p` may run on).
-fn base<B: Family>(p: &[f64]) -> &[f64] {
+pub(super) fn base<B: Family>(p: &[f64]) -> &[f64] {
     &p[1..=B::PARAMS.len()]
 }
 
@@ -78,3 +78,37 @@ pub(crate) fn moments<B: Family>(p: &[f64]) -> Option<(f64, f64)> {
     let psi = p[0];
     B::moments(base::<B>(p)).map(|(m, v)| (psi * m, psi * v + psi * (1.0 - psi) * m * m))
 }
+
+/// The [`Family`] items a family wrapping a base count family shares (the zero-inflated and
+/// hurdle families): `$wrapper` (`zero_inflation` or `hurdle`) gives the kernel, the sampler
+/// and the moments over the base `$base`, whose data-only term is the normaliser.
+macro_rules! wrapped_count_rules {
+    ($wrapper:ident, $base:ty) => {
+        fn moments(p: &[f64]) -> Option<(f64, f64)> {
+            super::$wrapper::moments::<$base>(p)
+        }
+
+        fn lpdf(x: f64, p: &[f64]) -> f64 {
+            Self::lpdf_grad(x, p, &mut [0.0; 5])
+        }
+
+        fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+            super::lpdf_grad_with_data_term::<Self>(x, p, g)
+        }
+
+        fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
+            super::$wrapper::sample::<$base, R>(p, rng)
+        }
+
+        const NORMALIZER_READS_X: bool = true;
+
+        fn log_normalizer_at(x: f64, p: &[f64]) -> f64 {
+            super::zero_inflation::log_normalizer_at::<$base>(x, p)
+        }
+
+        fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+            super::$wrapper::kernel_grad::<$base>(x, p, g)
+        }
+    };
+}
+pub(crate) use wrapped_count_rules;

@@ -403,13 +403,17 @@ fn normal_mixture_weights_and_shapes() {
     );
     let r = m.observe("y", NormalMixture::new(vec![1.5, -0.5], vec![0.0, 1.0], 1.0), &[0.1]);
     assert!(matches!(r, Err(Error::InvalidParameter { ref node, .. }) if node == "y"), "{r:?}");
-    // Two means for three components; a value of no length; non-finite data.
+    // Two means for three components; non-finite data.
     let r = m.observe("y", NormalMixture::new(w, vec![0.0, 1.0], 1.0), &[0.1]);
     assert!(
         matches!(r, Err(Error::ShapeMismatch { ref node, ref detail }) if node == "y" && detail.contains("`mu`")),
         "{r:?}"
     );
-    assert!(matches!(m.rv("x", NormalMixture::new(w, mu, 1.0)), Err(Error::ShapeMismatch { .. })));
+    // Without a length, one draw (a scalar, as in PyMC), whose parameters are still checked.
+    let one = m.rv("one", NormalMixture::new(w, mu, 1.0)).unwrap();
+    assert_eq!(m.nodes()[one.index()].shape, exmc::model::Shape::Scalar);
+    let r = m.rv("bad", NormalMixture::new(w, vec![0.0, 1.0], 1.0));
+    assert!(matches!(r, Err(Error::ShapeMismatch { ref node, .. }) if node == "bad"), "{r:?}");
     assert!(m.observe("y", NormalMixture::new(w, mu, 1.0), &[0.1, f64::NAN]).is_err());
     // One mean shared by the components, a scale each; then the same in a model file.
     m.observe("y", NormalMixture::new(w, 0.0, vec![1.0, 2.0, 3.0]), &[0.1, -2.0]).unwrap();

@@ -376,3 +376,14 @@ fn ordinal_probit_regression_matches_pymc() {
     let fit = run(&m, BackendChoice::Cpu, 47);
     matches_pymc(&fit, "ordinal probit regression", &o.probit.posterior);
 }
+
+#[test]
+fn free_scalar_mixture_samples_its_law() {
+    // `Model::rv` without a length: one draw of the mixture (PyMC's default shape), here the
+    // whole posterior. Mean Σ wₖ μₖ = 0.4, variance Σ wₖ (σ² + μₖ²) − 0.4² = 1.84.
+    let mut m = Model::new();
+    m.rv("x", NormalMixture::new(vec![0.3, 0.7], vec![-1.0, 1.0], 1.0)).unwrap();
+    let fit = run(&m, BackendChoice::Cpu, 49);
+    assert!(fit.trace.var("x").unwrap().shape.is_empty(), "a scalar");
+    check(&fit, "x", 0, 0.4, 1.84f64.sqrt());
+}

@@ -21,7 +21,8 @@ use super::{Family, std_uniform};
 ///
 /// At 0, `ln(1 − ψ)`. Above 0, `ln ψ + k_b(x) − ln(1 − e^{k_b(0)})`, where `k_b(0) = ln p_b(0)`
 /// (the base's data term is 0 there); the truncation's partials are the base's at 0 times
-/// `1/(e^{−k_b(0)} − 1)`. A base with all its mass at 0 has no positive draws: −∞.
+/// `1/(e^{−k_b(0)} − 1)`. A base with all its mass at 0 has no positive draws: −∞ (NaN
+/// parameters give NaN).
 pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     let k = B::PARAMS.len();
     let n = k + 2;
@@ -37,7 +38,10 @@ pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     let (mut gx, mut g0) = ([0.0; 4], [0.0; 4]);
     let kx = B::kernel_grad(x, base::<B>(p), &mut gx);
     let k0 = B::kernel_grad(0.0, base::<B>(p), &mut g0);
-    if k0.is_nan() || k0 >= 0.0 {
+    if k0.is_nan() {
+        return f64::NAN;
+    }
+    if k0 >= 0.0 {
         return f64::NEG_INFINITY;
     }
     let r = 1.0 / (-k0).exp_m1();
@@ -51,8 +55,8 @@ pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
 /// Rejection tries before a truncated draw walks the base's distribution function instead.
 const REJECTIONS: usize = 1000;
 
-/// Steps the walk takes at most (a base whose positive mass lies this far out, behind a mass
-/// at 0 above 0.999, is beyond it).
+/// Steps the walk takes at most: a draw beyond (a base whose positive mass lies this far out,
+/// behind a mass at 0 above 0.995) is returned as this bound.
 const WALK: u64 = 1 << 20;
 
 /// One draw: 0 with probability `1 − ψ`, else a draw of the base conditioned on `x > 0`: the
@@ -70,11 +74,18 @@ pub(crate) fn sample<B: Family, R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 
         }
     }
     let positive = -(B::lpdf(0.0, b)).exp_m1();
+    if !positive.is_finite() {
+        return f64::NAN;
+    }
     let target = std_uniform(rng) * positive;
     let mut total = 0.0;
     let mut x = 1.0;
     while x < WALK as f64 {
-        total += B::lpdf(x, b).exp();
+        let mass = B::lpdf(x, b).exp();
+        if mass.is_nan() {
+            return f64::NAN;
+        }
+        total += mass;
         if total >= target {
             break;
         }
@@ -88,6 +99,9 @@ pub(crate) fn sample<B: Family, R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 
 pub(crate) fn moments<B: Family>(p: &[f64]) -> Option<(f64, f64)> {
     let (psi, b) = (p[0], base::<B>(p));
     let positive = -(B::lpdf(0.0, b)).exp_m1();
+    if !(positive > 0.0) {
+        return None;
+    }
     B::moments(b).map(|(m, v)| {
         let mean = psi * m / positive;
         (mean, psi * (v + m * m) / positive - mean * mean)

@@ -9,7 +9,7 @@ use crate::model::expr::Expr;
 /// Hurdle Poisson distribution on `{0, 1, …}` (observed only): with probability
 /// `psi ∈ [0, 1]` a draw of Poisson(`mu`) conditioned on being positive, otherwise 0 (PyMC's
 /// `HurdlePoisson(psi, mu)`). Every zero comes from the hurdle: the zeros inform `psi` alone,
-/// the positive counts `mu`.
+/// the positive counts both `psi` and `mu`.
 ///
 /// `p(0) = 1 − ψ`, `p(x) = ψ μˣ e^{−μ} / (x! (1 − e^{−μ}))` for `x > 0`; `−ln x!` is a
 /// normaliser of data, summed once.

@@ -10,7 +10,8 @@ use crate::model::expr::Expr;
 /// Mixture of `K` normal distributions with weights `w` (a `K`-vector summing to one, such as a
 /// Dirichlet draw) and component means `mu` and scales `sigma` (each a `K`-vector or one value
 /// shared by the components): PyMC's `NormalMixture(w, mu, sigma)`. Every element of the value
-/// is one independent draw, an observation of its own in the pointwise log-likelihood.
+/// is one independent draw, an observation of its own in the pointwise log-likelihood; a free
+/// mixture without a length ([`Model::rv`](crate::model::Model::rv)) is one draw, a scalar.
 ///
 /// `log p(x) = ln Σₖ wₖ N(x | μₖ, σₖ)`, a log-sum-exp per element. The components are not
 /// ordered: a posterior with well separated components has `K!` symmetric modes, which chains
@@ -53,7 +54,12 @@ impl VecFamily for NormalMixture {
     const MATRIX_PARAMS: bool = false;
 
     fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
-        Err("a normal mixture's value is any number of draws: give its length (Model::rv_vec)".into())
+        Ok(1)
+    }
+
+    /// One draw, a scalar (PyMC's default shape), where the node gives no length.
+    fn value_shape(lens: &[usize], consts: &[Option<&[f64]>]) -> Result<crate::model::Shape, String> {
+        Self::accepts_len(1, lens, consts).map(|()| crate::model::Shape::Scalar)
     }
 
     fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {

@@ -99,7 +99,7 @@ pub(crate) fn sample<B: Family, R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 
 pub(crate) fn moments<B: Family>(p: &[f64]) -> Option<(f64, f64)> {
     let (psi, b) = (p[0], base::<B>(p));
     let positive = -(B::lpdf(0.0, b)).exp_m1();
-    if !(positive > 0.0) {
+    if positive.is_nan() || positive <= 0.0 {
         return None;
     }
     B::moments(b).map(|(m, v)| {

@@ -1,5 +1,6 @@
-"""Reference posteriors of six count models with zero inflation, hurdles or overdispersion, for
-tests/discrete.rs: simulated data and PyMC's NUTS posterior summaries.
+"""Reference posteriors of six count models with zero inflation, hurdles or overdispersion, and
+two hurdle models of amounts, for tests/discrete.rs: simulated data and PyMC's NUTS posterior
+summaries.
 
 - zip: y[i] ~ ZeroInflatedPoisson(psi, exp(a + b x[i])), a, b ~ Normal(0, 2), psi ~ Beta(2, 2).
 - zinb: y[i] ~ ZeroInflatedNegativeBinomial(psi, exp(a + b x[i]), alpha), alpha ~ HalfNormal(5).
@@ -8,6 +9,9 @@ tests/discrete.rs: simulated data and PyMC's NUTS posterior summaries.
   kappa ~ Gamma(2, 0.1) (rate).
 - hurdle_poisson: y[i] ~ HurdlePoisson(psi, exp(a + b x[i])).
 - hurdle_nb: y[i] ~ HurdleNegativeBinomial(psi, exp(a + b x[i]), alpha), alpha ~ HalfNormal(5).
+- hurdle_gamma: y[i] ~ HurdleGamma(psi, alpha, alpha / exp(a + b x[i])) (mean exp(a + b x[i])
+  above 0), alpha ~ HalfNormal(5).
+- hurdle_log_normal: y[i] ~ HurdleLogNormal(psi, a + b x[i], sigma), sigma ~ HalfNormal(2).
 
 Deterministic data (fixed seed); PyMC samples 4 chains of 5000 draws after 1000 tuning steps.
 ArviZ gives each parameter's posterior mean, standard deviation, Monte Carlo standard error of
@@ -64,6 +68,13 @@ def simulate(rng):
     mu, alpha = np.exp(1.2 - 0.6 * x), 1.5
     y = hurdle(rng, 0.55, lambda: rng.negative_binomial(alpha, alpha / (mu + alpha)))
     out["hurdle_nb"] = {"x": x, "y": y}
+    x = rng.normal(size=200)
+    alpha, mu = 2.5, np.exp(0.7 + 0.4 * x)
+    y = zero_inflate(rng, 0.65, rng.gamma(alpha, mu / alpha))
+    out["hurdle_gamma"] = {"x": x, "y": y}
+    x = rng.normal(size=200)
+    y = zero_inflate(rng, 0.5, rng.lognormal(0.3 - 0.8 * x, 0.6))
+    out["hurdle_log_normal"] = {"x": x, "y": y}
     return out
 
 
@@ -88,6 +99,14 @@ def model(name, d):
             alpha = pm.HalfNormal("alpha", 5)
             pm.HurdleNegativeBinomial("y", psi=psi, mu=pm.math.exp(eta), alpha=alpha, observed=d["y"])
             return m, ["a", "b", "psi", "alpha"]
+        if name == "hurdle_gamma":
+            alpha = pm.HalfNormal("alpha", 5)
+            pm.HurdleGamma("y", psi=psi, alpha=alpha, beta=alpha / pm.math.exp(eta), observed=d["y"])
+            return m, ["a", "b", "psi", "alpha"]
+        if name == "hurdle_log_normal":
+            sigma = pm.HalfNormal("sigma", 2)
+            pm.HurdleLogNormal("y", psi=psi, mu=eta, sigma=sigma, observed=d["y"])
+            return m, ["a", "b", "psi", "sigma"]
         if name == "zinb":
             alpha = pm.HalfNormal("alpha", 5)
             pm.ZeroInflatedNegativeBinomial("y", psi=psi, mu=pm.math.exp(eta), alpha=alpha, observed=d["y"])

@@ -90,6 +90,11 @@ FAMILIES = {
         ["psi", "mu", "alpha"],
         lambda psi, mu, a: Hurdle(psi, stats.nbinom(a, a / (mu + a))),
     ),
+    "hurdle_gamma": (["psi", "alpha", "beta"], lambda psi, a, b: Hurdle(psi, stats.gamma(a, scale=1.0 / b))),
+    "hurdle_log_normal": (
+        ["psi", "mu", "sigma"],
+        lambda psi, mu, s: Hurdle(psi, stats.lognorm(s, scale=np.exp(mu))),
+    ),
 }
 
 
@@ -126,7 +131,9 @@ class ZeroInflated:
 
 
 class Hurdle:
-    """0 with probability 1 - psi, else a draw of scipy's base conditioned on being positive."""
+    """0 with probability 1 - psi, else a draw of scipy's base conditioned on being positive: a
+    count base truncated to x >= 1 (logpmf), or a continuous base on (0, inf) as it is, since it
+    puts no mass at 0 (logpdf)."""
 
     def __init__(self, psi, base):
         self.psi = psi
@@ -137,12 +144,18 @@ class Hurdle:
         if q <= 1.0 - self.psi:
             return 0.0
         f0 = self.base.cdf(0)
-        return float(max(1.0, self.base.ppf(f0 + (q - (1.0 - self.psi)) / self.psi * (1.0 - f0))))
+        x = float(self.base.ppf(f0 + (q - (1.0 - self.psi)) / self.psi * (1.0 - f0)))
+        return max(1.0, x) if hasattr(self.base, "pmf") else x
 
     def logpmf(self, x):
         if x == 0:
             return float(np.log1p(-self.psi))
         return float(np.log(self.psi) + self.base.logpmf(x) - self.base.logsf(0))
+
+    def logpdf(self, x):
+        if x == 0:
+            return float(np.log1p(-self.psi))
+        return float(np.log(self.psi) + self.base.logpdf(x))
 
 
 class Doubled:
@@ -308,6 +321,11 @@ FIXED = {
                        (3.0, [1.0, 3.0])],
     "hurdle_negative_binomial": [(0.0, [0.5, 4.0, 2.0]), (1.0, [0.3, 1e-3, 0.5]), (15.0, [0.3, 10.0, 0.8]),
                                  (2.0, [0.9, 0.1, 1e4]), (400.0, [0.6, 300.0, 50.0]), (1.0, [0.5, 5.0, 1e-3])],
+    # Zeros at psi near 0 and 1; values near 0, in the bulk and far in the tail.
+    "hurdle_gamma": [(0.0, [0.5, 2.0, 1.0]), (0.0, [1e-6, 2.0, 1.0]), (0.0, [1.0 - 1e-6, 0.5, 3.0]), (1e-8, [0.4, 0.3, 2.0]),
+                     (3.0, [0.7, 2.0, 0.5]), (500.0, [0.2, 40.0, 0.1]), (2.0, [1.0, 2.0, 1.0])],
+    "hurdle_log_normal": [(0.0, [0.5, 0.0, 1.0]), (0.0, [1e-6, 1.0, 0.5]), (1e-6, [0.3, 0.0, 1.0]), (1.0, [0.6, 0.0, 0.1]),
+                          (1e4, [0.8, 5.0, 1.5]), (2.0, [1.0, 0.5, 0.3])],
 }
 
 
@@ -380,6 +398,10 @@ def random_params(name):
         return [float(rng.uniform(0.01, 0.99)), loguniform(1e-2, 1e3)]
     if name == "hurdle_negative_binomial":
         return [float(rng.uniform(0.01, 0.99)), loguniform(1e-2, 1e3), loguniform(1e-2, 1e3)]
+    if name == "hurdle_gamma":
+        return [float(rng.uniform(0.01, 0.99)), loguniform(0.05, 200.0), loguniform(1e-2, 1e2)]
+    if name == "hurdle_log_normal":
+        return [float(rng.uniform(0.01, 0.99)), float(rng.uniform(-5, 5)), loguniform(0.05, 3.0)]
     raise KeyError(name)
 
 

@@ -214,6 +214,19 @@ fn hurdle(x: real, psi: real, b: Lg, b0: Lg) -> Lg {
     return Lg(ln_r(psi) + b.v - log1mexp_r(b0.v), vec4<real>(real(0.0), real(1.0) / psi, g));
 }
 
+// A hurdle over a continuous base (mirrors hurdle::continuous_lpdf_grad): a mass 1 - psi at 0
+// beside psi times the base's density b above it; ∂/∂x is the base's, ∂/∂ψ in g.y, the base's
+// partials one place up.
+fn continuous_hurdle(x: real, psi: real, b: Lg) -> Lg {
+    if (x == real(0.0)) {
+        return Lg(log1p_r(-psi), vec4<real>(real(0.0), real(-1.0) / (real(1.0) - psi), real(0.0), real(0.0)));
+    }
+    if (b.v == neg_inf()) {
+        return Lg(neg_inf(), vec4<real>());
+    }
+    return Lg(ln_r(psi) + b.v, vec4<real>(b.g.x, real(1.0) / psi, b.g.y, b.g.z));
+}
+
 // erfc(x), a port of FreeBSD msun's s_erf.c (libm's erfc on the host) without its
 // exponent-splitting refinement (relative error ~x²·eps for 1.25 ≤ |x| < 28).
 fn erfc_r(x: real) -> real {

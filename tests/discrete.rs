@@ -153,6 +153,12 @@ fn bad_counts_are_typed_errors() {
     assert!(matches!(err, Error::InvalidParameter { ref node, .. } if node == "hp"), "{err:?}");
     let err = m.observe("hn", HurdleNegativeBinomial::new(p, mu, mu), &[0.0, 1.5]).unwrap_err();
     assert!(matches!(err, Error::OutsideSupport { ref node, index: 1, .. } if node == "hn"), "{err:?}");
+    // A continuous hurdle has a point mass at 0: observed only, and its data are not negative.
+    let err = m.rv("hg", HurdleGamma::new(p, mu, mu)).unwrap_err();
+    assert!(matches!(err, Error::InvalidNode { ref node, .. } if node == "hg"), "{err:?}");
+    let err = m.observe("hl", HurdleLogNormal::new(p, 0.0, mu), &[0.0, 2.5, -0.1]).unwrap_err();
+    assert!(matches!(err, Error::OutsideSupport { ref node, index: 2, .. } if node == "hl"), "{err:?}");
+    m.observe("hg", HurdleGamma::new(p, mu, mu), &[0.0, 2.5, 0.1]).unwrap();
 }
 
 #[derive(serde::Deserialize)]
@@ -244,8 +250,8 @@ fn zero_inflated_and_beta_binomial_models_match_pymc() {
     matches_pymc("beta-binomial", &m, &d.posterior);
 }
 
-/// Hurdle Poisson and negative binomial regressions against PyMC's posteriors of the same
-/// data (the same oracle file). Every zero comes from the hurdle, so `psi` is near the share
+/// Hurdle Poisson, negative binomial, gamma and log-normal regressions against PyMC's
+/// posteriors of the same data (the same oracle file). Every zero comes from the hurdle, so `psi` is near the share
 /// of positive counts; the counts above 0 inform the base's truncated law. The Poisson model is
 /// written as a model file.
 #[test]
@@ -271,6 +277,26 @@ fn hurdle_models_match_pymc() {
     let d = &o.models["hurdle_nb"];
     let m = nb_regression(d, HurdleNegativeBinomial::new);
     matches_pymc("hurdle negative binomial", &m, &d.posterior);
+
+    // Amounts: a point mass at 0 beside a gamma (mean exp(a + b x)) or a log-normal density.
+    for (key, label) in [("hurdle_gamma", "hurdle gamma"), ("hurdle_log_normal", "hurdle log-normal")] {
+        let d = &o.models[key];
+        let mut m = Model::new();
+        let x = m.data("x", d.x.clone()).unwrap();
+        let a = m.rv("a", Normal::new(0, 2)).unwrap();
+        let b = m.rv("b", Normal::new(0, 2)).unwrap();
+        let psi = m.rv("psi", Beta::new(2, 2)).unwrap();
+        let eta = a + b * x;
+        let family = if key == "hurdle_gamma" {
+            let alpha = m.rv("alpha", HalfNormal::new(5)).unwrap();
+            HurdleGamma::new(psi, alpha, alpha / eta.exp())
+        } else {
+            let sigma = m.rv("sigma", HalfNormal::new(2)).unwrap();
+            HurdleLogNormal::new(psi, eta, sigma)
+        };
+        m.observe("y", family, &d.y).unwrap();
+        matches_pymc(label, &m, &d.posterior);
+    }
 }
 
 /// `y ~ family(psi, exp(a + b x), alpha)` with the priors of `scripts/make_count_oracle.py`:

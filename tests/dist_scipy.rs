@@ -183,7 +183,7 @@ fn lpdf_grad_matches_value_and_finite_differences() {
             for (j, &an) in g.iter().enumerate() {
                 // Discrete values and counts have no derivative (their partials are 0).
                 let discrete = if j == 0 {
-                    kind.support().is_discrete()
+                    kind.support().observed_only()
                 } else {
                     kind.params()[j - 1].1 == exmc::model::Domain::Count
                 };
@@ -234,6 +234,7 @@ fn outside_the_support_is_neg_infinity() {
         let outside: Vec<f64> = match kind.support() {
             Support::Real => vec![f64::INFINITY, f64::NEG_INFINITY],
             Support::Positive => vec![0.0, -0.0, -1e-300, -1.0, f64::NEG_INFINITY, f64::INFINITY],
+            Support::ZeroOrPositive => vec![-1e-300, -1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
             Support::UnitInterval => vec![0.0, 1.0, -1e-300, -0.5, 1.5, f64::INFINITY],
             Support::Interval => vec![p[0], p[1], p[0] - 1.0, p[1] + 1.0, f64::NEG_INFINITY, f64::INFINITY],
             Support::Above => vec![p[0], p[0] - 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],

@@ -40,7 +40,7 @@ fn programs() -> Vec<(String, Program)> {
     let mut out = Vec::new();
     for &kind in DistKind::SCALAR {
         for observed in [true, false] {
-            if !observed && kind.support().is_discrete() {
+            if !observed && kind.support().observed_only() {
                 continue;
             }
             let mut m = Model::new();

@@ -65,7 +65,7 @@ fn every_family_as_likelihood_with_random_parameters() {
 
 #[test]
 fn every_family_as_free_variable_covers_every_transform() {
-    for &kind in DistKind::SCALAR.iter().filter(|k| !k.support().is_discrete()) {
+    for &kind in DistKind::SCALAR.iter().filter(|k| !k.support().observed_only()) {
         let mut m = Model::new();
         let params = random_params(&mut m, kind);
         m.rv_vec("x", Dist { kind, params }, 2).unwrap();

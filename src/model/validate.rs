@@ -338,9 +338,10 @@ pub(crate) fn eval_data(nodes: &[Node], e: &Expr) -> Option<ConstValue> {
 fn discrete_rules(nodes: &[Node], node: &Node) -> Result<()> {
     let Some(dist) = node.dist() else { return Ok(()) };
     let bad = |reason: String| Err(Error::InvalidNode { node: node.name.clone(), reason });
-    if node.is_free() && dist.kind.support().is_discrete() {
+    if node.is_free() && dist.kind.support().observed_only() {
         return bad(format!(
-            "{} is discrete: it can only be observed (NUTS samples continuous variables)",
+            "{} is discrete or has a point mass: it can only be observed (NUTS samples continuous \
+             variables)",
             dist.kind.name()
         ));
     }
@@ -648,7 +649,7 @@ pub(crate) fn can_be_ordered(node: &Node) -> Result<()> {
 /// support.
 fn check_transformed(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64], value: &Expr) -> Result<()> {
     let bad = |reason: String| Error::InvalidNode { node: node.name.clone(), reason };
-    if dist.kind.is_vector() || dist.kind.support().is_discrete() {
+    if dist.kind.is_vector() || dist.kind.support().observed_only() {
         return Err(bad(format!(
             "a transformed observation needs a continuous scalar family; {} is not",
             dist.kind.name()

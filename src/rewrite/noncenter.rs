@@ -199,9 +199,11 @@ impl Sign {
                     | Support::Below
                     | Support::CorrCholesky => Sign::Real,
                     // Observed only (validation); non-negative integers if ever seen.
-                    Support::Binary | Support::Count | Support::BoundedCount | Support::Category => {
-                        Sign::NonNegative
-                    }
+                    Support::Binary
+                    | Support::Count
+                    | Support::BoundedCount
+                    | Support::Category
+                    | Support::ZeroOrPositive => Sign::NonNegative,
                 },
                 NodeKind::Observed { data, .. } => Sign::of_values(data),
                 NodeKind::Deterministic { expr } => Sign::of(expr, &signs),

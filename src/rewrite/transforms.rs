@@ -30,9 +30,11 @@ fn attach(model: &Model, node: &Node) -> Node {
             Support::Above => Transform::LowerBound { lower: dist.params[0].clone() },
             Support::Below => Transform::UpperBound { upper: dist.params[0].clone() },
             // Validation refuses free discrete nodes; nothing to transform.
-            Support::Binary | Support::Count | Support::BoundedCount | Support::Category => {
-                Transform::Identity
-            }
+            Support::Binary
+            | Support::Count
+            | Support::BoundedCount
+            | Support::Category
+            | Support::ZeroOrPositive => Transform::Identity,
             Support::Simplex => {
                 let alpha = model.expr_len(&dist.params[0]).unwrap_or(1);
                 let k = crate::model::dist::dirichlet_categories(len, alpha);

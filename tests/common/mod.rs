@@ -181,6 +181,7 @@ pub fn data_for(kind: DistKind) -> Vec<f64> {
     match kind.support() {
         Support::Real | Support::Interval | Support::Above | Support::Below => vec![-1.3, 0.2, 1.7],
         Support::Positive => vec![0.4, 1.1, 2.5],
+        Support::ZeroOrPositive => vec![0.0, 1.1, 2.5],
         Support::UnitInterval => vec![0.15, 0.5, 0.8],
         Support::Binary => vec![0.0, 1.0, 1.0],
         Support::Count | Support::BoundedCount => vec![0.0, 3.0, 7.0],

@@ -327,7 +327,7 @@ mod tests {
         let mut out = Vec::new();
         for &kind in DistKind::SCALAR {
             for observed in [true, false] {
-                if !observed && kind.support().is_discrete() {
+                if !observed && kind.support().observed_only() {
                     continue;
                 }
                 let mut m = Model::new();
@@ -353,6 +353,7 @@ mod tests {
                     let data = match kind.support() {
                         Support::UnitInterval => vec![0.2, 0.5, 0.7],
                         Support::Binary => vec![0.0, 1.0, 1.0],
+                        Support::ZeroOrPositive => vec![0.0, 0.7, 3.0],
                         Support::Count | Support::BoundedCount => vec![0.0, 3.0, 7.0],
                         _ => vec![0.5, 1.0, 1.5],
                     };

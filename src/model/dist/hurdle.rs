@@ -52,6 +52,32 @@ pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     psi.ln() + kx - log1mexp(k0)
 }
 
+/// The log density of a hurdle over a continuous base `B` (HurdleGamma, HurdleLogNormal) at
+/// `x` with `p = [ψ, base…]`: a mass `1 − ψ` at 0 beside `ψ` times the base's density above it
+/// (the base puts no mass at 0, so nothing is truncated). Writes `∂/∂x` (the base's, above 0)
+/// to `g[0]`, `∂/∂ψ` to `g[1]` and the base's partials to `g[2..]`. Its draws and moments are
+/// zero inflation's ([`zero_inflation::sample`](super::zero_inflation::sample),
+/// [`zero_inflation::moments`](super::zero_inflation::moments)): the same law when the base
+/// has no mass at 0.
+pub(crate) fn continuous_lpdf_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+    let k = B::PARAMS.len();
+    g[..k + 2].fill(0.0);
+    let psi = p[0];
+    if x == 0.0 {
+        g[1] = -1.0 / (1.0 - psi);
+        return (-psi).ln_1p();
+    }
+    let mut gb = [0.0; 4];
+    let lb = B::lpdf_grad(x, base::<B>(p), &mut gb);
+    if lb == f64::NEG_INFINITY {
+        return lb;
+    }
+    g[0] = gb[0];
+    g[1] = 1.0 / psi;
+    g[2..k + 2].copy_from_slice(&gb[1..=k]);
+    psi.ln() + lb
+}
+
 /// Rejection tries before a truncated draw walks the base's distribution function instead.
 const REJECTIONS: usize = 1000;
 

@@ -53,6 +53,9 @@ pub enum Support {
     CorrCholesky,
     /// Category numbers `{0, 1, …, K − 1}` (discrete: observed only).
     Category,
+    /// `[0, ∞)` with a point mass at 0 beside a density above it (a continuous hurdle: observed
+    /// only).
+    ZeroOrPositive,
 }
 
 impl Support {
@@ -62,12 +65,19 @@ impl Support {
         matches!(self, Support::Binary | Support::Count | Support::BoundedCount | Support::Category)
     }
 
+    /// Whether a family can only be observed: a discrete one, or one with a point mass beside a
+    /// density (NUTS samples continuous variables without atoms).
+    pub fn observed_only(self) -> bool {
+        self.is_discrete() || self == Support::ZeroOrPositive
+    }
+
     /// Whether `x` lies in the support where it does not depend on the parameters (the bounds
     /// data are checked against when the parameters are random).
     pub fn contains_fixed(self, x: f64) -> bool {
         match self {
             Support::Real | Support::Interval | Support::Above | Support::Below => x.is_finite(),
             Support::Positive => x.is_finite() && x > 0.0,
+            Support::ZeroOrPositive => x.is_finite() && x >= 0.0,
             Support::UnitInterval => x > 0.0 && x < 1.0,
             Support::Binary => x == 0.0 || x == 1.0,
             Support::Count | Support::BoundedCount | Support::Category => is_count(x),
@@ -432,7 +442,9 @@ families! {$
     ZeroInflatedBinomial in zero_inflated_binomial,
     BetaBinomial in beta_binomial,
     HurdlePoisson in hurdle_poisson,
-    HurdleNegativeBinomial in hurdle_negative_binomial;
+    HurdleNegativeBinomial in hurdle_negative_binomial,
+    HurdleGamma in hurdle_gamma,
+    HurdleLogNormal in hurdle_log_normal;
     vector:
     Dirichlet in dirichlet,
     MvNormal in mv_normal,

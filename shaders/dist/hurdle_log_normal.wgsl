@@ -1,0 +1,14 @@
+// HurdleLogNormal(psi = p0, mu = p1, sigma = p2), mirrors src/model/dist/hurdle_log_normal.rs.
+// p(0) = 1 - ψ (a point mass), density ψ LogNormal(x) above 0 (continuous_hurdle in special.wgsl).
+
+fn hurdle_log_normal_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
+    return continuous_hurdle(x, p0, log_normal_lpdf_grad(x, p1, p2));
+}
+
+fn hurdle_log_normal_kernel_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
+    return hurdle_log_normal_lpdf_grad(x, p0, p1, p2);
+}
+
+fn hurdle_log_normal_log_normalizer_grad(p0: real, p1: real, p2: real) -> Lg {
+    return Lg(real(0.0), vec4<real>());
+}

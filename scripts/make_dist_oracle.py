@@ -145,7 +145,7 @@ class Hurdle:
             return 0.0
         f0 = self.base.cdf(0)
         x = float(self.base.ppf(f0 + (q - (1.0 - self.psi)) / self.psi * (1.0 - f0)))
-        return max(1.0, x) if hasattr(self.base, "pmf") else x
+        return max(1.0, x) if isinstance(self.base.dist, stats.rv_discrete) else x
 
     def logpmf(self, x):
         if x == 0:

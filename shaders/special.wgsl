@@ -206,7 +206,10 @@ fn hurdle(x: real, psi: real, b: Lg, b0: Lg) -> Lg {
     if (x <= real(0.0)) {
         return Lg(log1p_r(-psi), vec4<real>(real(0.0), real(-1.0) / (real(1.0) - psi), real(0.0), real(0.0)));
     }
-    if (!(b0.v < real(0.0))) {
+    if (b0.v != b0.v) {
+        return Lg(b0.v, vec4<real>());
+    }
+    if (b0.v >= real(0.0)) {
         return Lg(neg_inf(), vec4<real>());
     }
     let r = real(1.0) / expm1_r(-b0.v);

@@ -181,9 +181,10 @@ fn lpdf_grad_matches_value_and_finite_differences() {
                     .push(format!("{} x={x} p={p:?}: lpdf_grad value {value} vs lpdf {want}", kind.name()));
             }
             for (j, &an) in g.iter().enumerate() {
-                // Discrete values and counts have no derivative (their partials are 0).
+                // Discrete values and counts have no derivative (their partials are 0), nor has
+                // a point mass at 0 (a continuous hurdle's density above 0 has one).
                 let discrete = if j == 0 {
-                    kind.support().observed_only()
+                    kind.support().is_discrete() || (kind.support() == Support::ZeroOrPositive && x == 0.0)
                 } else {
                     kind.params()[j - 1].1 == exmc::model::Domain::Count
                 };

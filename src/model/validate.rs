@@ -333,16 +333,16 @@ pub(crate) fn eval_data(nodes: &[Node], e: &Expr) -> Option<ConstValue> {
     })
 }
 
-/// Discrete families are observed only, and their count parameters (a Binomial's `n`) must not
-/// depend on free variables.
+/// Discrete families and those with a point mass (a continuous hurdle) are observed only, and
+/// count parameters (a Binomial's `n`) must not depend on free variables.
 fn discrete_rules(nodes: &[Node], node: &Node) -> Result<()> {
     let Some(dist) = node.dist() else { return Ok(()) };
     let bad = |reason: String| Err(Error::InvalidNode { node: node.name.clone(), reason });
     if node.is_free() && dist.kind.support().observed_only() {
         return bad(format!(
-            "{} is discrete or has a point mass: it can only be observed (NUTS samples continuous \
-             variables)",
-            dist.kind.name()
+            "{} {}: it can only be observed (NUTS samples continuous variables)",
+            dist.kind.name(),
+            if dist.kind.support().is_discrete() { "is discrete" } else { "has a point mass at 0" }
         ));
     }
     for ((name, domain), e) in dist.kind.params().iter().zip(&dist.params) {

@@ -29,7 +29,8 @@ fn attach(model: &Model, node: &Node) -> Node {
             }
             Support::Above => Transform::LowerBound { lower: dist.params[0].clone() },
             Support::Below => Transform::UpperBound { upper: dist.params[0].clone() },
-            // Validation refuses free discrete nodes; nothing to transform.
+            // Validation refuses free nodes of these (observed-only) supports; nothing to
+            // transform.
             Support::Binary
             | Support::Count
             | Support::BoundedCount

@@ -1,14 +1,19 @@
-//! Hurdles, shared by the hurdle families: a base count family truncated to `{1, 2, …}`, mixed
+//! Hurdles, shared by the hurdle families: a base family conditioned on being positive, mixed
 //! with a point mass at zero. With probability `ψ` (PyMC's `psi`, the chance of clearing the
-//! hurdle) a draw is positive, from the base conditioned on being positive; otherwise it is 0:
+//! hurdle) a draw is positive, from the base conditioned on being positive; otherwise it is 0.
+//! For a count base (truncated to `{1, 2, …}`):
 //!
-//! `p(0) = 1 − ψ`, `p(x) = ψ p_b(x) / (1 − p_b(0))` for `x > 0`.
+//! `p(0) = 1 − ψ`, `p(x) = ψ p_b(x) / (1 − p_b(0))` for `x > 0`;
+//!
+//! a continuous base on `(0, ∞)` ([`continuous_lpdf_grad`]) puts no mass at 0 and is not
+//! truncated.
 //!
 //! Unlike zero inflation, every zero comes from the hurdle, so the zeros inform `ψ` alone.
 //! The parameters are `[ψ, base parameters…]`, so the base's partials move one place up. The
 //! base's data-only term (`−ln x!`) is 0 at `x = 0`, so it stays the hurdle family's
 //! normaliser ([`zero_inflation::log_normalizer_at`](super::zero_inflation::log_normalizer_at)).
-//! `shaders/special.wgsl` mirrors [`kernel_grad`] (`hurdle`).
+//! `shaders/special.wgsl` mirrors [`kernel_grad`] (`hurdle`) and [`continuous_lpdf_grad`]
+//! (`continuous_hurdle`).
 
 use rand::Rng;
 

@@ -59,8 +59,8 @@ pub enum Support {
 }
 
 impl Support {
-    /// Whether values are integers: such a family can only be observed (NUTS samples
-    /// continuous variables).
+    /// Whether values are integers: such a family can only be observed
+    /// ([`Self::observed_only`]; NUTS samples continuous variables).
     pub fn is_discrete(self) -> bool {
         matches!(self, Support::Binary | Support::Count | Support::BoundedCount | Support::Category)
     }

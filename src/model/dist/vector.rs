@@ -275,6 +275,9 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 let s = m.rv("s", HalfNormal::new(1))?;
                 let x = m.rv_vec("x", NormalMixture::new(w, vec![-1.0, 1.0], s), 4)?;
                 m.observe("y", Normal::new(Expr::from(x), 0.5), &[-1.2, 0.8, 1.1, -0.7])?;
+                // One draw, a scalar.
+                let one = m.rv("one", NormalMixture::new(w, vec![-1.0, 1.0], s))?;
+                m.observe("z", Normal::new(one, 0.5), &[0.9, 1.3])?;
                 Ok(())
             }),
         ),

@@ -253,8 +253,7 @@ fn zero_inflated_and_beta_binomial_models_match_pymc() {
 /// Hurdle Poisson, negative binomial, gamma and log-normal regressions against PyMC's
 /// posteriors of the same data (the same oracle file). Every zero comes from the hurdle, so
 /// `psi` is near the share of positive values; the values above 0 inform the base (truncated
-/// above 0 for the counts). The Poisson model is
-/// written as a model file.
+/// above 0 for the counts). The Poisson model is written as a model file.
 #[test]
 fn hurdle_models_match_pymc() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/count_oracle.json");

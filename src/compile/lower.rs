@@ -240,20 +240,17 @@ impl Lowering<'_> {
                     let partials = vec![None; args.len()];
                     return self.b.prog.push(Op::VecLpdf { kind: one, args, partials }, 1);
                 }
-                if vector {
-                    let aligned = kind.vec_aligned_params();
-                    for (j, &v) in p.iter().enumerate() {
-                        let one = self.b.len(v) > 1 && aligned.contains(&j);
-                        args.push(if one { self.b.prog.push(Op::Get(v, k), 1) } else { v });
-                    }
-                    let partials = vec![None; args.len()];
-                    return self.b.prog.push(Op::VecLpdf { kind, args, partials }, 1);
-                }
-                for &v in &p {
-                    args.push(if self.b.len(v) == 1 { v } else { self.b.prog.push(Op::Get(v, k), 1) });
+                for (j, &v) in p.iter().enumerate() {
+                    let one = self.b.len(v) > 1 && kind.aligned_param(j);
+                    args.push(if one { self.b.prog.push(Op::Get(v, k), 1) } else { v });
                 }
                 let partials = vec![None; args.len()];
-                self.b.prog.push(Op::Lpdf { kind, args, partials }, 1)
+                let op = if vector {
+                    Op::VecLpdf { kind, args, partials }
+                } else {
+                    Op::Lpdf { kind, args, partials }
+                };
+                self.b.prog.push(op, 1)
             })
             .collect())
     }

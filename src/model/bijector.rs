@@ -240,9 +240,19 @@ fn corr_cholesky(k: usize, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [
     }
 }
 
+/// The first position `i` where `v[i + 1] ≤ v[i]`: where `v` stops increasing (`None` when it
+/// increases throughout; a NaN compares as increasing).
+pub(crate) fn first_not_increasing(v: &[f64]) -> Option<usize> {
+    v.windows(2).position(|w| w[1] <= w[0])
+}
+
 /// `xᵢ = u₀ + Σ_{1≤t≤i} e^{uₜ}` per row: `∂xᵢ/∂u₀ = 1` and `∂xᵢ/∂uⱼ = e^{uⱼ}` for `1 ≤ j ≤ i`,
 /// so the adjoint of `uⱼ` is `e^{uⱼ}` (1 for `j = 0`) times the sum of `g` from `j` on.
 fn ordered(k: usize, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [f64]) {
+    if part == BijectorPart::LogJac {
+        out[0] = u.chunks(k).map(|row| row[1..].iter().sum::<f64>()).sum();
+        return;
+    }
     for (r, row) in u.chunks(k).enumerate() {
         let at = r * k;
         match part {
@@ -254,12 +264,6 @@ fn ordered(k: usize, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [f64]) 
                     out[at + i] = x;
                 }
             }
-            BijectorPart::LogJac => {
-                if r == 0 {
-                    out[0] = 0.0;
-                }
-                out[0] += row[1..].iter().sum::<f64>();
-            }
             BijectorPart::Vjp => {
                 let mut tail = 0.0;
                 for i in (0..k).rev() {
@@ -268,6 +272,7 @@ fn ordered(k: usize, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [f64]) 
                 }
             }
             BijectorPart::LogJacGrad => (0..k).for_each(|i| out[at + i] = if i == 0 { 0.0 } else { 1.0 }),
+            BijectorPart::LogJac => unreachable!("handled above"),
         }
     }
 }

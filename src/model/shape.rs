@@ -31,6 +31,14 @@ impl Shape {
         }
     }
 
+    /// Elements per row: a matrix's columns, else every element (an ordered node's rows).
+    pub fn row_len(self) -> usize {
+        match self {
+            Shape::Matrix(_, cols) => cols,
+            _ => self.len(),
+        }
+    }
+
     /// Whether there are no elements (an empty vector).
     pub fn is_empty(self) -> bool {
         self.len() == 0

@@ -265,7 +265,7 @@ pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()>
             ),
         });
     }
-    discrete_rules(&model.nodes, node)?;
+    observed_only_rules(&model.nodes, node)?;
     contents(&model.nodes, node)
 }
 
@@ -335,7 +335,7 @@ pub(crate) fn eval_data(nodes: &[Node], e: &Expr) -> Option<ConstValue> {
 
 /// Discrete families and those with a point mass (a continuous hurdle) are observed only, and
 /// count parameters (a Binomial's `n`) must not depend on free variables.
-fn discrete_rules(nodes: &[Node], node: &Node) -> Result<()> {
+fn observed_only_rules(nodes: &[Node], node: &Node) -> Result<()> {
     let Some(dist) = node.dist() else { return Ok(()) };
     let bad = |reason: String| Err(Error::InvalidNode { node: node.name.clone(), reason });
     if node.is_free() && dist.kind.support().observed_only() {
@@ -827,7 +827,7 @@ pub(crate) fn model(m: &Model) -> Result<()> {
                 detail: format!("{} data points for a node of length {}", data.len(), n.shape.len()),
             });
         }
-        discrete_rules(&m.nodes, n)?;
+        observed_only_rules(&m.nodes, n)?;
         contents(&m.nodes, n)?;
     }
     Ok(())

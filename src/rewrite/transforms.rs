@@ -2,7 +2,7 @@
 //! for an ordered node, its rows). A transform already present (e.g. from JSON) is replaced, so
 //! it always matches the support.
 
-use crate::model::{Model, Node, NodeKind, Shape, Support, Transform, VecBijector};
+use crate::model::{Model, Node, NodeKind, Support, Transform, VecBijector};
 
 /// Sets the transform of every free node from its family's support.
 pub fn attach_transforms(model: &Model) -> Model {
@@ -13,10 +13,7 @@ pub fn attach_transforms(model: &Model) -> Model {
 fn attach(model: &Model, node: &Node) -> Node {
     let mut node = node.clone();
     let len = node.len();
-    let row = match node.shape {
-        Shape::Matrix(_, cols) => cols,
-        _ => len,
-    };
+    let row = node.shape.row_len();
     if let NodeKind::Free { dist, transform: t, ordered, .. } = &mut node.kind {
         *t = Some(match dist.kind.support() {
             // Validation allows ordering on the real line only.

@@ -8,6 +8,7 @@ use rand::rngs::StdRng;
 use super::fit::Fit;
 use super::trace::{Trace, TraceVar};
 use crate::error::{Error, Result};
+use crate::model::bijector::first_not_increasing;
 use crate::model::expr::ConstValue;
 use crate::model::{DistKind, Model, NodeKind, Shape};
 
@@ -73,18 +74,10 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
                         .map(|p| p.eval_with(&lookup))
                         .collect::<Option<_>>()
                         .ok_or_else(|| invalid(&node.name, "a parameter cannot be evaluated".into()))?;
-                    if dist.kind.is_vector() {
-                        elementwise_lengths(&node.name, aligned(dist.kind, &params), node.len())?;
-                    } else {
-                        elementwise_lengths(&node.name, &params, node.len())?;
-                    }
+                    elementwise_lengths(&node.name, aligned(dist.kind, &params), node.len())?;
                     let mut out = draw_from(dist.kind, &params, node.len(), &mut rng);
                     if let NodeKind::Free { ordered: true, .. } = node.kind {
-                        let row = match node.shape {
-                            Shape::Matrix(_, cols) => cols,
-                            _ => node.len(),
-                        };
-                        order_rows(dist.kind, &params, &mut out, row, &mut rng)
+                        order_rows(dist.kind, &params, &mut out, node.shape.row_len(), &mut rng)
                             .map_err(|reason| invalid(&node.name, reason))?;
                     }
                     if let Some(bad) = out.iter().find(|v| !v.is_finite()) {
@@ -147,23 +140,16 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
     for_each_draw(model, trace, |_, _, i, params, lookup| {
         let node = &nodes[i];
         let NodeKind::Observed { dist, value, .. } = &node.kind else { unreachable!("observed nodes only") };
-        let n = if let Some(rows) = row_counts[i] {
-            rows
-        } else if dist.kind.is_vector() {
-            // A parameter with a value per element (new covariates) sets the length.
-            aligned(dist.kind, params)
+        // A parameter with a value per element (new covariates) sets the length.
+        let n = match row_counts[i] {
+            Some(rows) => rows,
+            None => aligned(dist.kind, params)
                 .filter(|p| p.vector)
                 .map(|p| p.values.len())
                 .max()
-                .unwrap_or(node.len())
-        } else {
-            params.iter().filter(|p| p.vector).map(|p| p.values.len()).max().unwrap_or(node.len())
+                .unwrap_or(node.len()),
         };
-        if dist.kind.is_vector() {
-            elementwise_lengths(&node.name, aligned(dist.kind, params), n)?;
-        } else {
-            elementwise_lengths(&node.name, params, n)?;
-        }
+        elementwise_lengths(&node.name, aligned(dist.kind, params), n)?;
         let mut out = draw_from(dist.kind, params, n, &mut rng);
         if let Some(v) = value {
             out = transformed(&node.name, v, out, lookup)?.values;
@@ -242,7 +228,6 @@ fn order_rows(
     row: usize,
     rng: &mut StdRng,
 ) -> std::result::Result<(), String> {
-    let increasing = |r: &[f64]| r.windows(2).all(|w| w[0] < w[1]);
     let n = out.len();
     for (r, values) in out.chunks_mut(row).enumerate() {
         let span = r * row..(r + 1) * row;
@@ -255,7 +240,7 @@ fn order_rows(
         // The first draw counts; a non-finite draw (parameters outside their domain) is left
         // for the caller's check to name.
         let mut tries = 1;
-        while !increasing(values) && values.iter().all(|v| v.is_finite()) {
+        while first_not_increasing(values).is_some() && values.iter().all(|v| v.is_finite()) {
             if tries == ORDER_TRIES {
                 return Err(format!(
                     "its prior gave no increasing row {r} in {ORDER_TRIES} draws: the ordered \
@@ -269,8 +254,7 @@ fn order_rows(
             } else {
                 let mut p = vec![0.0; params.len()];
                 for (v, i) in values.iter_mut().zip(span.clone()) {
-                    p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(i));
-                    *v = kind.sample(&p, rng);
+                    *v = draw_at(kind, params, i, &mut p, rng);
                 }
             }
         }
@@ -288,11 +272,17 @@ fn draw_from(kind: DistKind, params: &[ConstValue], n: usize, rng: &mut StdRng) 
     } else {
         let mut p = vec![0.0; params.len()];
         for (k, o) in out.iter_mut().enumerate() {
-            p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(k));
-            *o = kind.sample(&p, rng);
+            *o = draw_at(kind, params, k, &mut p, rng);
         }
     }
     out
+}
+
+/// One draw of scalar family `kind` at element `k` of its (broadcast) parameters, gathered
+/// into the buffer `p`.
+fn draw_at(kind: DistKind, params: &[ConstValue], k: usize, p: &mut [f64], rng: &mut StdRng) -> f64 {
+    p.iter_mut().zip(params).for_each(|(x, c)| *x = c.at(k));
+    kind.sample(p, rng)
 }
 
 /// Walks every kept draw of `trace` (chain by chain) through `model` in topological order:
@@ -408,9 +398,9 @@ fn elementwise_lengths<'a>(
     }
 }
 
-/// A vector family's parameters with one value per element ([`DistKind::vec_aligned_params`]).
+/// The parameters with one value per element ([`DistKind::aligned_param`]).
 fn aligned(kind: DistKind, params: &[ConstValue]) -> impl Iterator<Item = &ConstValue> {
-    kind.vec_aligned_params().iter().map(move |&j| &params[j])
+    params.iter().enumerate().filter(move |&(j, _)| kind.aligned_param(j)).map(|(_, p)| p)
 }
 
 /// Per node, the rows of its parameter when its family takes a row per observation (its
@@ -505,11 +495,10 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
             }
         } else if dist.kind.per_element_observations() {
             elementwise_lengths(&node.name, aligned(dist.kind, params), data.len())?;
-            let aligned = dist.kind.vec_aligned_params();
             for (k, y) in data.iter().enumerate() {
                 let mut args: Vec<&[f64]> = vec![std::slice::from_ref(y)];
                 args.extend(params.iter().enumerate().map(|(j, p)| match p.values.len() {
-                    n if n > 1 && aligned.contains(&j) => &p.values[k..=k],
+                    n if n > 1 && dist.kind.aligned_param(j) => &p.values[k..=k],
                     _ => p.values.as_slice(),
                 }));
                 values[base + k].push(dist.kind.vec_lpdf_grad(&args, None));

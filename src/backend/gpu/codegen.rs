@@ -318,7 +318,7 @@ fn random_reads(op: &Op) -> Vec<usize> {
 }
 
 /// Whether an instruction works on whole vectors in one invocation (every lane computes it).
-fn is_block(op: &Op) -> bool {
+pub(super) fn is_block(op: &Op) -> bool {
     matches!(
         op,
         Op::VecLpdf { .. }

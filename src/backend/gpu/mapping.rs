@@ -133,7 +133,7 @@ pub fn serial_work(prog: &Program) -> (usize, usize) {
             // A reduction or a density reads more than it writes.
             op => {
                 let longest = op.reads().iter().map(|&v| prog.lens[v]).fold(prog.lens[ins.out], usize::max);
-                if matches!(op, Op::VecLpdf { .. } | Op::Bijector { .. } | Op::Tril { .. }) {
+                if super::codegen::is_block(op) {
                     serial = serial.saturating_add(longest)
                 } else {
                     parallel = parallel.saturating_add(longest)

@@ -17,7 +17,7 @@
 
 use rand::Rng;
 
-use super::normal_cdf::log1mexp;
+use super::logspace::log1mexp;
 use super::zero_inflation::base;
 use super::{Family, std_uniform};
 
@@ -88,7 +88,12 @@ const REJECTIONS: usize = 1000;
 
 /// Steps the walk takes at most: a draw beyond (a base whose positive mass lies this far out,
 /// behind a mass at 0 above 0.995) is returned as this bound.
-const WALK: u64 = 1 << 20;
+const WALK: f64 = 1_048_576.0;
+
+/// The base's mass above 0, `1 − p_b(0)`, for base parameters `b`.
+fn positive_mass<B: Family>(b: &[f64]) -> f64 {
+    -(B::lpdf(0.0, b)).exp_m1()
+}
 
 /// One draw: 0 with probability `1 − ψ`, else a draw of the base conditioned on `x > 0`: the
 /// base's draws until one is positive, or, where the base puts nearly all its mass at 0, the
@@ -104,14 +109,14 @@ pub(crate) fn sample<B: Family, R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 
             return x;
         }
     }
-    let positive = -(B::lpdf(0.0, b)).exp_m1();
+    let positive = positive_mass::<B>(b);
     if !positive.is_finite() {
         return f64::NAN;
     }
     let target = std_uniform(rng) * positive;
     let mut total = 0.0;
     let mut x = 1.0;
-    while x < WALK as f64 {
+    while x < WALK {
         let mass = B::lpdf(x, b).exp();
         if mass.is_nan() {
             return f64::NAN;
@@ -129,7 +134,7 @@ pub(crate) fn sample<B: Family, R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 
 /// mass at 0, `p₀`.
 pub(crate) fn moments<B: Family>(p: &[f64]) -> Option<(f64, f64)> {
     let (psi, b) = (p[0], base::<B>(p));
-    let positive = -(B::lpdf(0.0, b)).exp_m1();
+    let positive = positive_mass::<B>(b);
     if positive.is_nan() || positive <= 0.0 {
         return None;
     }
@@ -138,6 +143,30 @@ pub(crate) fn moments<B: Family>(p: &[f64]) -> Option<(f64, f64)> {
         (mean, psi * (v + m * m) / positive - mean * mean)
     })
 }
+
+/// The [`Family`] items of a hurdle over a continuous base `$base` (HurdleGamma,
+/// HurdleLogNormal): the density of [`continuous_lpdf_grad`], and zero inflation's draws and
+/// moments (the same law, as the base puts no mass at 0).
+macro_rules! continuous_hurdle_rules {
+    ($base:ty) => {
+        fn moments(p: &[f64]) -> Option<(f64, f64)> {
+            super::zero_inflation::moments::<$base>(p)
+        }
+
+        fn lpdf(x: f64, p: &[f64]) -> f64 {
+            Self::lpdf_grad(x, p, &mut [0.0; 5])
+        }
+
+        fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+            super::hurdle::continuous_lpdf_grad::<$base>(x, p, g)
+        }
+
+        fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
+            super::zero_inflation::sample::<$base, R>(p, rng)
+        }
+    };
+}
+pub(crate) use continuous_hurdle_rules;
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,8 @@
 
 use rand::Rng;
 
-use super::{Dist, DistKind, Domain, Family, Gamma, Support, hurdle, zero_inflation};
+use super::hurdle::continuous_hurdle_rules;
+use super::{Dist, DistKind, Domain, Family, Gamma, Support};
 use crate::model::expr::Expr;
 
 /// Hurdle gamma distribution on `[0, ∞)` (observed only): with probability `psi ∈ [0, 1]` a
@@ -42,19 +43,5 @@ impl Family for HurdleGamma {
     const WGSL_NEEDS: &'static [DistKind] = &[DistKind::Gamma];
     const EXAMPLES: &'static [&'static [f64]] = &[&[0.6, 2.0, 0.5], &[0.1, 0.5, 3.0], &[0.95, 30.0, 10.0]];
 
-    fn moments(p: &[f64]) -> Option<(f64, f64)> {
-        zero_inflation::moments::<Gamma>(p)
-    }
-
-    fn lpdf(x: f64, p: &[f64]) -> f64 {
-        Self::lpdf_grad(x, p, &mut [0.0; 4])
-    }
-
-    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        hurdle::continuous_lpdf_grad::<Gamma>(x, p, g)
-    }
-
-    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
-        zero_inflation::sample::<Gamma, R>(p, rng)
-    }
+    continuous_hurdle_rules!(Gamma);
 }

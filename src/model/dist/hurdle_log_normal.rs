@@ -2,7 +2,8 @@
 
 use rand::Rng;
 
-use super::{Dist, DistKind, Domain, Family, LogNormal, Support, hurdle, zero_inflation};
+use super::hurdle::continuous_hurdle_rules;
+use super::{Dist, DistKind, Domain, Family, LogNormal, Support};
 use crate::model::expr::Expr;
 
 /// Hurdle log-normal distribution on `[0, ∞)` (observed only): with probability `psi ∈ [0, 1]` a
@@ -41,19 +42,5 @@ impl Family for HurdleLogNormal {
     const WGSL_NEEDS: &'static [DistKind] = &[DistKind::LogNormal];
     const EXAMPLES: &'static [&'static [f64]] = &[&[0.6, 1.0, 0.5], &[0.1, -1.0, 1.2], &[0.95, 3.0, 0.2]];
 
-    fn moments(p: &[f64]) -> Option<(f64, f64)> {
-        zero_inflation::moments::<LogNormal>(p)
-    }
-
-    fn lpdf(x: f64, p: &[f64]) -> f64 {
-        Self::lpdf_grad(x, p, &mut [0.0; 4])
-    }
-
-    fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        hurdle::continuous_lpdf_grad::<LogNormal>(x, p, g)
-    }
-
-    fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
-        zero_inflation::sample::<LogNormal, R>(p, rng)
-    }
+    continuous_hurdle_rules!(LogNormal);
 }

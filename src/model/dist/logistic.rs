@@ -2,7 +2,7 @@
 
 use rand::Rng;
 
-use super::{Dist, Domain, Family, Support, std_uniform};
+use super::{Dist, Domain, Family, Support};
 use crate::model::expr::{Expr, softplus};
 
 /// Logistic distribution with location `mu` and scale `s > 0`.
@@ -54,8 +54,7 @@ impl Family for Logistic {
     }
 
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
-        let u = std_uniform(rng).max(f64::MIN_POSITIVE);
-        p[0] + p[1] * (u.ln() - (-u).ln_1p())
+        p[0] + p[1] * super::std_logistic(rng)
     }
 
     const NORMALIZER_PARAMS: &'static [usize] = &[1];

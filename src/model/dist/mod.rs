@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
 mod hurdle;
+mod logspace;
 mod normal_cdf;
 mod ordinal;
 pub mod vector;
@@ -479,6 +480,13 @@ impl DistKind {
         !self.is_vector() || self.vec_elementwise()
     }
 
+    /// Whether parameter `j` holds one value per element of the value (or one shared), taken
+    /// element by element with it: every parameter of a scalar family, a vector family's
+    /// [`VecFamily::ALIGNED_PARAMS`].
+    pub fn aligned_param(self, j: usize) -> bool {
+        !self.is_vector() || self.vec_aligned_params().contains(&j)
+    }
+
     /// The family with a row of parameters per observation that this one becomes when its
     /// parameter is a matrix of one row per observation (a categorical's).
     pub fn per_row(self) -> Option<DistKind> {
@@ -515,6 +523,12 @@ pub(crate) fn lpdf_grad_from_split<F: Family>(x: f64, p: &[f64], g: &mut [f64]) 
 /// Standard normal draw via `rand_distr` (shared by the Gaussian-based samplers).
 pub(crate) fn std_normal<R: Rng + ?Sized>(rng: &mut R) -> f64 {
     rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng)
+}
+
+/// Standard logistic draw, `ln(u/(1 − u))` (`u = 0` moved to the smallest normal number).
+pub(crate) fn std_logistic<R: Rng + ?Sized>(rng: &mut R) -> f64 {
+    let u = std_uniform(rng).max(f64::MIN_POSITIVE);
+    u.ln() - (-u).ln_1p()
 }
 
 /// Uniform draw in `[0, 1)` (Bernoulli samplers).

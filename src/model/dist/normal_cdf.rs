@@ -1,10 +1,11 @@
 //! The standard normal CDF on the log scale, for families that integrate a normal density
-//! (SkewNormal): `ln Φ(t)` accurate in both tails, and the inverse Mills ratio `φ(t)/Φ(t)`,
+//! (SkewNormal, TruncatedNormal, OrderedProbit): `ln Φ(t)` accurate in both tails, and the inverse Mills ratio `φ(t)/Φ(t)`,
 //! its derivative. `shaders/special.wgsl` mirrors both (`log_ndtr_r`, `mills_r`).
 
 use std::f64::consts::FRAC_1_SQRT_2;
 
 use super::HALF_LN_2PI;
+use super::logspace::log1mexp;
 
 /// Below this, `ln Φ(t)` comes from its asymptotic series (Abramowitz & Stegun 26.2.12),
 /// whose ninth term is below 10⁻¹⁶ of the sum there.
@@ -46,11 +47,6 @@ pub(crate) fn mills(t: f64) -> f64 {
     } else {
         -t / series(t)
     }
-}
-
-/// `ln(1 − eᵈ)` for `d < 0` (Mächler 2012: `expm1` near 0, `ln_1p` beyond `−ln 2`).
-pub(crate) fn log1mexp(d: f64) -> f64 {
-    if d > -std::f64::consts::LN_2 { (-d.exp_m1()).ln() } else { (-d.exp()).ln_1p() }
 }
 
 /// `ln Z = ln(Φ(β) − Φ(α))` for `α < β`, with `φ(α)/Z` and `φ(β)/Z`; `lo`/`hi` say whether

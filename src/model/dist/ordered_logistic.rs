@@ -2,10 +2,10 @@
 
 use rand::Rng;
 
-use super::normal_cdf::log1mexp;
+use super::logspace::log1mexp;
 use super::ordinal::{Link, ordinal_rules};
 use super::vector::{VecCode, VecFamily};
-use super::{Dist, Domain, Support, std_uniform};
+use super::{Dist, Domain, Support};
 use crate::model::expr::{Expr, logistic, softplus};
 
 /// Ordinal outcomes `y ∈ {0, …, K − 1}` with `K − 1` increasing cut points `c` and a linear
@@ -61,8 +61,7 @@ impl Link for LogisticLink {
     }
 
     fn draw<R: Rng + ?Sized>(rng: &mut R) -> f64 {
-        let u = std_uniform(rng);
-        (u / (1.0 - u)).ln()
+        super::std_logistic(rng)
     }
 }
 

@@ -8,6 +8,7 @@ use rand::Rng;
 
 use super::categorical::category;
 use super::vector::{VecCode, add_at, at};
+use crate::model::bijector::first_not_increasing;
 
 /// The latent variable's standard law.
 pub(crate) trait Link {
@@ -24,14 +25,13 @@ pub(crate) trait Link {
     fn draw<R: Rng + ?Sized>(rng: &mut R) -> f64;
 }
 
-/// Any number of outcomes; `eta` one per outcome or one shared; at least one cut point.
+/// Any number of outcomes and at least one cut point (validation checks that `eta`, an
+/// aligned parameter, has one value per outcome or is a scalar).
 pub(crate) fn accepts_len(n: usize, lens: &[usize]) -> Result<(), String> {
     if n == 0 {
         Err("no observations".into())
     } else if lens[1] == 0 {
         Err("no cut points".into())
-    } else if lens[0] != 1 && lens[0] != n {
-        Err(format!("`eta` has {} values for {n} observations: give one per observation or one", lens[0]))
     } else {
         Ok(())
     }
@@ -40,7 +40,7 @@ pub(crate) fn accepts_len(n: usize, lens: &[usize]) -> Result<(), String> {
 /// Constant cut points must increase.
 pub(crate) fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {
     let Some(c) = p[1] else { return Ok(()) };
-    match c.windows(2).position(|w| w[1] <= w[0]) {
+    match first_not_increasing(c) {
         Some(i) => Err(format!(
             "the cut points must increase: cutpoints[{}] = {} follows cutpoints[{i}] = {}",
             i + 1,
@@ -66,7 +66,7 @@ pub(crate) fn check_value(x: &[f64], lens: &[usize]) -> Result<(), (usize, Strin
 /// negative probability), as PyMC's check of the probabilities does.
 pub(crate) fn lpdf_grad<L: Link>(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 {
     let (y, eta, c) = (args[0], args[1], args[2]);
-    if c.windows(2).any(|w| w[1] <= w[0]) {
+    if first_not_increasing(c).is_some() {
         return f64::NEG_INFINITY;
     }
     let last = c.len();

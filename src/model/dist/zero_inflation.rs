@@ -11,15 +11,8 @@
 
 use rand::Rng;
 
+use super::logspace::log_add_exp;
 use super::{Family, std_uniform};
-
-/// `ln(eᵃ + eᵇ)`, exact where either is −∞.
-fn log_add_exp(a: f64, b: f64) -> f64 {
-    if a == b {
-        return a + std::f64::consts::LN_2;
-    }
-    a.max(b) + (-(a - b).abs()).exp().ln_1p()
-}
 
 /// The base's parameters within `p = [ψ, base…]` (a padded `p` may run on).
 pub(super) fn base<B: Family>(p: &[f64]) -> &[f64] {

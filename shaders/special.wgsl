@@ -197,6 +197,12 @@ fn zero_inflate(x: real, psi: real, b: Lg) -> Lg {
     return Lg(l, vec4<real>(real(0.0), expm1_r(b.v) * exp_r(-l), gb));
 }
 
+// Every hurdle's log mass at 0, ln(1 - ψ), with ∂/∂ψ = -1/(1 - ψ) in g.y (mirrors
+// hurdle::at_zero).
+fn hurdle_at_zero(psi: real) -> Lg {
+    return Lg(log1p_r(-psi), vec4<real>(real(0.0), real(-1.0) / (real(1.0) - psi), real(0.0), real(0.0)));
+}
+
 // A hurdle over a base count family (mirrors hurdle::kernel_grad in
 // src/model/dist/hurdle.rs): 0 with probability 1 - psi, else a draw of the base conditioned on
 // being positive. At 0, ln(1 - ψ); above 0, ln ψ + b - ln(1 - e^b0) with b0 the base's kernel
@@ -204,7 +210,7 @@ fn zero_inflate(x: real, psi: real, b: Lg) -> Lg {
 // place up. A base with all its mass at 0 gives -inf above 0. The caller checks the support.
 fn hurdle(x: real, psi: real, b: Lg, b0: Lg) -> Lg {
     if (x <= real(0.0)) {
-        return Lg(log1p_r(-psi), vec4<real>(real(0.0), real(-1.0) / (real(1.0) - psi), real(0.0), real(0.0)));
+        return hurdle_at_zero(psi);
     }
     if (b0.v != b0.v) {
         return Lg(b0.v, vec4<real>());
@@ -222,7 +228,7 @@ fn hurdle(x: real, psi: real, b: Lg, b0: Lg) -> Lg {
 // partials one place up.
 fn continuous_hurdle(x: real, psi: real, b: Lg) -> Lg {
     if (x == real(0.0)) {
-        return Lg(log1p_r(-psi), vec4<real>(real(0.0), real(-1.0) / (real(1.0) - psi), real(0.0), real(0.0)));
+        return hurdle_at_zero(psi);
     }
     if (b.v == neg_inf()) {
         return Lg(neg_inf(), vec4<real>());

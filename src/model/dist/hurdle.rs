@@ -21,6 +21,12 @@ use super::logspace::log1mexp;
 use super::zero_inflation::base;
 use super::{Family, std_uniform};
 
+/// Every hurdle's log mass at 0, `ln(1 − ψ)`, with `∂/∂ψ = −1/(1 − ψ)` written to `g[1]`.
+fn at_zero(psi: f64, g: &mut [f64]) -> f64 {
+    g[1] = -1.0 / (1.0 - psi);
+    (-psi).ln_1p()
+}
+
 /// The kernel of hurdle `B` at `x` with `p = [ψ, base…]`; writes `∂/∂ψ` to `g[1]` and the
 /// base's partials to `g[2..]`.
 ///
@@ -37,8 +43,7 @@ pub(crate) fn kernel_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     }
     let psi = p[0];
     if x == 0.0 {
-        g[1] = -1.0 / (1.0 - psi);
-        return (-psi).ln_1p();
+        return at_zero(psi, g);
     }
     let (mut gx, mut g0) = ([0.0; 4], [0.0; 4]);
     let kx = B::kernel_grad(x, base::<B>(p), &mut gx);
@@ -69,8 +74,7 @@ pub(crate) fn continuous_lpdf_grad<B: Family>(x: f64, p: &[f64], g: &mut [f64]) 
     g[..k + 2].fill(0.0);
     let psi = p[0];
     if x == 0.0 {
-        g[1] = -1.0 / (1.0 - psi);
-        return (-psi).ln_1p();
+        return at_zero(psi, g);
     }
     let mut gb = [0.0; 4];
     let lb = B::lpdf_grad(x, base::<B>(p), &mut gb);

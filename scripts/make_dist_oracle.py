@@ -95,7 +95,23 @@ FAMILIES = {
         ["psi", "mu", "sigma"],
         lambda psi, mu, s: Hurdle(psi, stats.lognorm(s, scale=np.exp(mu))),
     ),
+    "censored_normal": (
+        ["lower", "upper", "mu", "sigma"],
+        lambda lo, hi, mu, s: Censored(lo, hi, stats.norm(loc=mu, scale=s)),
+    ),
+    "censored_log_normal": (
+        ["lower", "upper", "mu", "sigma"],
+        lambda lo, hi, mu, s: Censored(lo, hi, stats.lognorm(s=s, scale=math.exp(mu))),
+    ),
+    "censored_exponential": (["lower", "upper", "lam"], lambda lo, hi, lam: Censored(lo, hi, stats.expon(scale=1.0 / lam))),
+    "censored_weibull": (
+        ["lower", "upper", "alpha", "beta"],
+        lambda lo, hi, a, b: Censored(lo, hi, stats.weibull_min(a, scale=b)),
+    ),
 }
+
+# No bound: exmc stores an infinite censoring bound as ±f32::MAX.
+NO_BOUND = float(np.finfo(np.float32).max)
 
 
 class Improper:
@@ -156,6 +172,26 @@ class Hurdle:
         if x == 0:
             return float(np.log1p(-self.psi))
         return float(np.log(self.psi) + self.base.logpdf(x))
+
+
+class Censored:
+    """Values of scipy's base below lo read lo and above hi read hi: ln F(lo) at lo,
+    ln(1 - F(hi)) at hi and the base's log density between."""
+
+    def __init__(self, lo, hi, base):
+        self.lo = lo
+        self.hi = hi
+        self.base = base
+
+    def ppf(self, q):
+        return float(min(max(self.base.ppf(q), self.lo), self.hi))
+
+    def logpdf(self, x):
+        if x == self.lo:
+            return float(self.base.logcdf(self.lo))
+        if x == self.hi:
+            return float(self.base.logsf(self.hi))
+        return float(self.base.logpdf(x))
 
 
 class Doubled:
@@ -327,6 +363,22 @@ FIXED = {
     "hurdle_log_normal": [(0.0, [0.5, 0.0, 1.0]), (0.0, [1e-6, 1.0, 0.5]), (1e-6, [0.3, 0.0, 1.0]), (1.0, [0.6, 0.0, 0.1]),
                           (1e4, [0.8, 5.0, 1.5]), (2.0, [1.0, 0.5, 0.3])],
 }
+# At each bound and inside; bounds far in either tail (ln F of -30σ through the asymptotic
+# series, a survival function of e^-100) and where the mass beyond is nearly all or nearly
+# none; one-sided (the other bound stored as ±f32::MAX).
+NB = 3.4028234663852886e38
+FIXED.update({
+    "censored_normal": [(-1.0, [-1.0, 2.0, 0.5, 1.0]), (2.0, [-1.0, 2.0, 0.5, 1.0]), (0.3, [-1.0, 2.0, 0.5, 1.0]),
+                        (-30.0, [-30.0, NB, 0.0, 1.0]), (40.0, [-NB, 40.0, 0.0, 1.0]), (-20.0, [-NB, -20.0, 0.0, 1.0]),
+                        (5.0, [5.0, NB, 0.0, 1.0]), (-3.0, [-NB, 10.0, -1.0, 0.01])],
+    "censored_log_normal": [(0.5, [0.5, 4.0, 0.5, 1.0]), (4.0, [0.5, 4.0, 0.5, 1.0]), (1.3, [0.5, 4.0, 0.5, 1.0]),
+                            (1e-8, [1e-8, NB, 0.0, 1.0]), (1e6, [-NB, 1e6, 0.0, 0.5]), (0.01, [-NB, 0.01, 0.0, 1.0])],
+    "censored_exponential": [(0.5, [0.5, 3.0, 0.5]), (3.0, [0.5, 3.0, 0.5]), (1.0, [0.5, 3.0, 0.5]),
+                             (1e-9, [1e-9, NB, 2.0]), (50.0, [-NB, 50.0, 2.0]), (100.0, [100.0, NB, 1.0])],
+    "censored_weibull": [(0.5, [0.5, 3.0, 1.5, 2.0]), (3.0, [0.5, 3.0, 1.5, 2.0]), (1.0, [0.5, 3.0, 1.5, 2.0]),
+                         (1e-6, [1e-6, NB, 0.7, 4.0]), (30.0, [-NB, 30.0, 2.0, 3.0]), (20.0, [20.0, NB, 3.0, 2.0]),
+                         (0.3, [-NB, 0.3, 0.5, 1.0])],
+})
 
 
 def random_params(name):
@@ -402,6 +454,17 @@ def random_params(name):
         return [float(rng.uniform(0.01, 0.99)), loguniform(0.05, 200.0), loguniform(1e-2, 1e2)]
     if name == "hurdle_log_normal":
         return [float(rng.uniform(0.01, 0.99)), float(rng.uniform(-5, 5)), loguniform(0.05, 3.0)]
+    if name.startswith("censored_"):
+        base = {
+            "censored_normal": lambda: [float(rng.uniform(-50, 50)), loguniform(1e-2, 1e2)],
+            "censored_log_normal": lambda: [float(rng.uniform(-5, 5)), loguniform(0.05, 3.0)],
+            "censored_exponential": lambda: [loguniform(1e-2, 1e2)],
+            "censored_weibull": lambda: [loguniform(0.3, 10.0), loguniform(1e-2, 1e2)],
+        }[name]()
+        d = FAMILIES[name][1](-NO_BOUND, NO_BOUND, *base).base
+        lo, hi = float(d.ppf(rng.uniform(0.02, 0.4))), float(d.ppf(rng.uniform(0.6, 0.98)))
+        side = int(rng.integers(0, 3))
+        return [-NO_BOUND if side == 1 else lo, NO_BOUND if side == 2 else hi] + base
     raise KeyError(name)
 
 

@@ -345,6 +345,41 @@ fn log1mexp_r(d: real) -> real {
     return log1p_r(-exp_r(d));
 }
 
+// ln Φ(z) (upper false) or ln(1 - Φ(z)) (upper true) of z = (x - mu)/sigma, with m its
+// derivative in z: ∂/∂x = m/σ, ∂/∂μ = -m/σ, ∂/∂σ = -m z/σ (the censored normal's and
+// log-normal's bound terms). Mirrors normal_tail_grad in src/model/dist/normal.rs and log_tail
+// in src/model/dist/normal_cdf.rs.
+fn gaussian_tail(x: real, mu: real, sigma: real, upper: bool) -> Lg {
+    let inv_sigma = real(1.0) / sigma;
+    let z = (x - mu) * inv_sigma;
+    var v: real;
+    var m: real;
+    if (upper) {
+        v = log_ndtr_r(-z);
+        m = -mills_r(-z);
+    } else {
+        v = log_ndtr_r(z);
+        m = mills_r(z);
+    }
+    return Lg(v, vec4<real>(m * inv_sigma, -m * inv_sigma, -m * z * inv_sigma, real(0.0)));
+}
+
+// A censored family's log density and partials (x, lower, upper, base…) from the base's term b:
+// its value, its partial in its own argument (moved to `slot`: 0 for a value inside the bounds,
+// 1 for the lower bound, 2 for the upper) and the base's parameters' partials after. Mirrors
+// lpdf_grad in src/model/dist/censoring.rs.
+fn censored_terms(b: Lg, slot: i32) -> Lg8 {
+    var g = vec4<real>(real(0.0), real(0.0), real(0.0), b.g.y);
+    g[slot] = b.g.x;
+    return Lg8(b.v, g, vec4<real>(b.g.z, b.g.w, real(0.0), real(0.0)));
+}
+
+// censored_terms of a one-parameter base, whose four slots fit an Lg (CensoredExponential).
+fn censored_terms3(b: Lg, slot: i32) -> Lg {
+    let t = censored_terms(b, slot);
+    return Lg(t.v, t.g);
+}
+
 // ln Z = ln(Φ(beta) - Φ(alpha)) with φ(alpha)/Z and φ(beta)/Z; `lo`/`hi` say whether each
 // bound exists (a missing one's ratio is 0). Mirrors normal_mass in
 // src/model/dist/normal_cdf.rs.

@@ -183,8 +183,12 @@ fn lpdf_grad_matches_value_and_finite_differences() {
             for (j, &an) in g.iter().enumerate() {
                 // Discrete values and counts have no derivative (their partials are 0), nor has
                 // a point mass at 0 (a continuous hurdle's density above 0 has one).
+                // A censored value at a bound has none either (its partials there are the
+                // bound's).
                 let discrete = if j == 0 {
-                    kind.support().is_discrete() || (kind.support() == Support::ZeroOrPositive && x == 0.0)
+                    kind.support().is_discrete()
+                        || (kind.support() == Support::ZeroOrPositive && x == 0.0)
+                        || (kind.support() == Support::Censored && (x == p[0] || x == p[1]))
                 } else {
                     kind.params()[j - 1].1 == exmc::model::Domain::Count
                 };
@@ -193,7 +197,13 @@ fn lpdf_grad_matches_value_and_finite_differences() {
                 let edge = j > 0
                     && kind.params()[j - 1].1 == exmc::model::Domain::Probability
                     && (p[j - 1] == 0.0 || p[j - 1] == 1.0);
-                if discrete || edge {
+                // A censored value's bound moves with it (the value is the bound): the partial
+                // along both is checked in `dist::censoring`'s unit tests. An absent bound
+                // (stored as ±f32::MAX) cannot move outward.
+                let at_bound = kind.support() == Support::Censored
+                    && (j == 1 || j == 2)
+                    && (x == p[j - 1] || p[j - 1].abs() == f32::MAX as f64);
+                if discrete || edge || at_bound {
                     continue;
                 }
                 // Two step scales: 1e-6 resolves sharp densities, 1e-4 keeps the rounding of big
@@ -240,6 +250,7 @@ fn outside_the_support_is_neg_infinity() {
             Support::Interval => vec![p[0], p[1], p[0] - 1.0, p[1] + 1.0, f64::NEG_INFINITY, f64::INFINITY],
             Support::Above => vec![p[0], p[0] - 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
             Support::Below => vec![p[0], p[0] + 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
+            Support::Censored => vec![p[0] - 1.0, p[1] + 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
             Support::Binary => vec![0.5, 2.0, -1.0, f64::NAN, f64::INFINITY],
             Support::Count => vec![-1.0, 0.5, 2.25, f64::INFINITY, f64::NAN],
             Support::BoundedCount => {
@@ -280,6 +291,8 @@ fn bad_params_are_rejected() {
                 Domain::Probability => &[-0.1, 1.5, f64::NAN, f64::INFINITY],
                 Domain::Count => &[-1.0, 2.5, f64::NAN, f64::INFINITY],
                 Domain::Fixed => &[f64::NAN, f64::INFINITY],
+                // The constructors store ±∞ as ±f32::MAX; beyond is outside f32's range.
+                Domain::Bound => &[f64::NAN, f64::INFINITY, -1e39],
             };
             for &b in bad {
                 let mut p = good.to_vec();

@@ -24,3 +24,22 @@ fn exponential_kernel_grad(x: real, p0: real) -> Lg {
 fn exponential_log_normalizer_grad(p0: real) -> Lg {
     return Lg(real(0.0), vec4<real>());
 }
+
+// Censoring, mirrors the Cdf impl in src/model/dist/exponential.rs. With h = λx:
+// ln F = ln(1 - e^-h), ∂/∂x = λ r, ∂/∂λ = x r, r = 1/(e^h - 1); no mass at or below 0.
+fn exponential_log_cdf_grad(x: real, p0: real) -> Lg {
+    if (x <= real(0.0)) {
+        return Lg(neg_inf(), vec4<real>());
+    }
+    let h = p0 * x;
+    let r = real(1.0) / expm1_r(h);
+    return Lg(log1mexp_r(-h), vec4<real>(p0 * r, x * r, real(0.0), real(0.0)));
+}
+
+// ln(1 - F) = -λx: ∂/∂x = -λ, ∂/∂λ = -x.
+fn exponential_log_sf_grad(x: real, p0: real) -> Lg {
+    if (x <= real(0.0)) {
+        return Lg(real(0.0), vec4<real>());
+    }
+    return Lg(-p0 * x, vec4<real>(-p0, -x, real(0.0), real(0.0)));
+}

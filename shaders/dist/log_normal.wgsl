@@ -41,3 +41,22 @@ fn log_normal_kernel_grad(x: real, p0: real, p1: real) -> Lg {
 fn log_normal_log_normalizer_grad(p0: real, p1: real) -> Lg {
     return Lg(-ln_r(p1) - HALF_LN_2PI, vec4<real>(real(0.0), real(0.0), real(-1.0) / p1, real(0.0)));
 }
+
+// The normal's ln Φ(z) and ln(1 - Φ(z)) at ln x (censoring), mirrors log_normal_tail_grad in
+// src/model/dist/log_normal.rs: ∂/∂x divided by x; no mass at or below 0.
+fn log_normal_tail_grad(x: real, p0: real, p1: real, upper: bool) -> Lg {
+    if (x <= real(0.0)) {
+        return Lg(select(neg_inf(), real(0.0), upper), vec4<real>());
+    }
+    var t = gaussian_tail(ln_r(x), p0, p1, upper);
+    t.g.x = t.g.x / x;
+    return t;
+}
+
+fn log_normal_log_cdf_grad(x: real, p0: real, p1: real) -> Lg {
+    return log_normal_tail_grad(x, p0, p1, false);
+}
+
+fn log_normal_log_sf_grad(x: real, p0: real, p1: real) -> Lg {
+    return log_normal_tail_grad(x, p0, p1, true);
+}

@@ -570,6 +570,30 @@ impl Expr {
         Expr::leaf(ExprNode::Data(v.into()))
     }
 
+    /// The expression with `f` applied to every constant and data value written in it (not to
+    /// the values of nodes it reads); the same expression where `f` changes nothing.
+    pub(crate) fn map_constants(self, f: impl Fn(f64) -> f64) -> Expr {
+        let moved = |v: f64| f(v).to_bits() != v.to_bits();
+        let changes = self.nodes.iter().any(|n| match n {
+            ExprNode::Const(c) => moved(*c),
+            ExprNode::Data(v) => v.iter().any(|&x| moved(x)),
+            _ => false,
+        });
+        if !changes {
+            return self;
+        }
+        let nodes = self
+            .nodes
+            .iter()
+            .map(|n| match n {
+                ExprNode::Const(c) => ExprNode::Const(f(*c)),
+                ExprNode::Data(v) => ExprNode::Data(v.iter().map(|&x| f(x)).collect()),
+                other => other.clone(),
+            })
+            .collect();
+        Expr { nodes: Arc::new(nodes) }
+    }
+
     /// The operations in evaluation order; the last one is the expression's value.
     pub fn nodes(&self) -> &[ExprNode] {
         &self.nodes

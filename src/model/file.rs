@@ -45,7 +45,10 @@
 //!   rows; `reshape(v, rows, cols)` reads a vector as a matrix), `dist = "normal_mixture"` with
 //!   `w` (the weights), `mu` and `sigma` (a value per component, or one shared), and
 //!   `dist = "ordered_logistic"` or `"ordered_probit"` with `eta` (one per observation, or
-//!   one) and `cutpoints`.
+//!   one) and `cutpoints`. Censored families (`dist = "censored_weibull"`, also
+//!   `censored_normal`, `censored_log_normal`, `censored_exponential`) take the base's
+//!   parameters and the bounds `lower` and `upper`, data, either left out for none; a bound
+//!   per observation is written `upper = "where(alive, t, inf)"` ([`super::dist::Censored`]).
 //!   `value = "a + b * x"` observes a function of the draw `x` (named by `draw`, default `x`)
 //!   instead of the draw itself: affine steps, `exp` and `log` in any composition, whose
 //!   log-Jacobian is added ([`Model::observe_transformed`]).
@@ -72,7 +75,8 @@
 //! variance dot pow stack tril_mul` (`cumsum(x)`: running sums, `diff(x)`: first differences,
 //! one fewer; `tril_mul(L, z)`: a lower-triangular factor times each row of `z`), and for
 //! data `slice(v, from, to)`, `cols(X, from, to)` (0-based, `to` excluded), `center(X)` (columns
-//! minus their means) and `a == b` (1 where equal); `x[2]` is an element (0-based), `L[1, 0]`
+//! minus their means), `where(c, a, b)` (`a` where `c` is not 0, else `b`; `inf` is ∞) and
+//! `a == b` (1 where equal); `x[2]` is an element (0-based), `L[1, 0]`
 //! an element of a matrix (with data vectors `i` and `j`, `L[i, j]` reads each pair, as
 //! NumPy's; the positions are worked out when the file is loaded), `a[county]` a gather at
 //! integer data (an index expression over data is evaluated when the file is loaded:
@@ -82,7 +86,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use super::dist::{Dist, DistKind};
+use super::dist::{Dist, DistKind, Domain, censoring_bound};
 use super::expr::{ConstValue, Expr};
 use super::parse::{self, Rpn};
 use super::{Model, NodeKind, Shape, Var};
@@ -330,6 +334,9 @@ impl Loader {
             Some(DataValue::Labels(_)) => {
                 return Err(self.err(at, Some(col), format!("`{name}` holds labels, not numbers")));
             }
+            // `inf` is ∞ unless a node or data has the name: a censoring bound's "none"
+            // (`where(alive, t, inf)`).
+            None if name == "inf" => return Ok(Val::Num(f64::INFINITY)),
             None => return Err(self.err(at, Some(col), format!("unknown name `{name}`"))),
         };
         let var = made.map_err(|e| self.wrap(at, e))?;
@@ -655,6 +662,24 @@ impl Loader {
                 Ok(Val::Expr(v.reshape(rows, cols)))
             }
             "stack" if !args.is_empty() => Ok(Val::Expr(Expr::stack(args.into_iter().map(Val::expr)))),
+            "where" => {
+                // where(c, a, b): a where c is not 0, else b, element by element over data
+                // (NumPy's), numbers broadcast.
+                arity(3)?;
+                let mut vals = Vec::with_capacity(3);
+                for a in args {
+                    let c = self.constant(&a.expr());
+                    vals.push(c.ok_or_else(|| self.err(at, Some(col), "`where` applies to data"))?);
+                }
+                let lens: Vec<usize> = vals.iter().filter(|v| v.vector).map(|v| v.values.len()).collect();
+                if lens.windows(2).any(|w| w[0] != w[1]) {
+                    return Err(self.err(at, Some(col), format!("`where` of vectors of lengths {lens:?}")));
+                }
+                let n = lens.first().copied().unwrap_or(1);
+                let out: Vec<f64> =
+                    (0..n).map(|i| if vals[0].at(i) != 0.0 { vals[1].at(i) } else { vals[2].at(i) }).collect();
+                Ok(if lens.is_empty() { Val::Num(out[0]) } else { Val::Expr(Expr::data(out)) })
+            }
             "slice" => {
                 // slice(v, from, to): elements from..to (0-based, `to` excluded) of data.
                 arity(3)?;
@@ -700,7 +725,7 @@ impl Loader {
                 at,
                 Some(col),
                 format!(
-                    "unknown function `{f}` (known: exp log log10 log1p expm1 sqrt square logistic log_logistic softplus abs tanh sum mean sd variance dot pow stack slice cols center)"
+                    "unknown function `{f}` (known: exp log log10 log1p expm1 sqrt square logistic log_logistic softplus abs tanh sum mean sd variance dot pow stack slice cols center where)"
                 ),
             )),
         }
@@ -766,7 +791,13 @@ impl Loader {
             ));
         }
         for &kind in &candidates {
-            let mut want: Vec<&str> = kind.params().iter().map(|(n, _)| *n).collect();
+            // A censoring bound left out is none (`∓∞`).
+            let mut want: Vec<&str> = kind
+                .params()
+                .iter()
+                .filter(|(n, d)| *d != Domain::Bound || table.contains_key(*n))
+                .map(|(n, _)| *n)
+                .collect();
             want.sort_unstable();
             if want == given {
                 return Ok(kind);
@@ -796,11 +827,15 @@ impl Loader {
         let (table, renamed) = with_aliases(written);
         let kind = self.family(&table, written, at)?;
         let mut params = Vec::with_capacity(kind.n_params());
-        for (p, _) in kind.params() {
-            let v = table.get(*p).expect("checked by family");
+        for (p, domain) in kind.params() {
             // Errors name the key as written (`logit_p`, not `logits`).
             let field = renamed.iter().find(|(name, _)| name == p).map_or(*p, |(_, alias)| *alias);
-            params.push(self.value(v, At { field, ..at })?);
+            let value = match table.get(*p) {
+                Some(v) => self.value(v, At { field, ..at })?,
+                None if *p == "lower" => Expr::constant(f64::NEG_INFINITY),
+                None => Expr::constant(f64::INFINITY),
+            };
+            params.push(if *domain == Domain::Bound { censoring_bound(value) } else { value });
         }
         Ok(Dist { kind, params })
     }

@@ -352,7 +352,7 @@ fn observed_only_rules(nodes: &[Node], node: &Node) -> Result<()> {
                 dist.kind.name()
             ));
         }
-        if *domain == crate::model::Domain::Fixed && eval_data(nodes, e).is_none() {
+        if domain.data_only() && eval_data(nodes, e).is_none() {
             return bad(format!(
                 "parameter `{name}` of {} must be data (constants and data nodes)",
                 dist.kind.name()
@@ -719,12 +719,13 @@ fn check_params(nodes: &[Node], node: &Node, dist: &Dist) -> Result<()> {
             reason: format!("{}: {rule}", dist.kind.name()),
         });
     }
-    if consts.iter().all(Option::is_some) {
-        let consts: Vec<_> = consts.into_iter().flatten().collect();
-        let n = consts.iter().map(|c| c.values.len()).max().unwrap_or(1);
+    // A censored family's check reads its bounds alone, which are data (the rest stay NaN).
+    let bounds_only = dist.kind.support() == Support::Censored && consts[..2].iter().all(Option::is_some);
+    if bounds_only || consts.iter().all(Option::is_some) {
+        let n = consts.iter().flatten().map(|c| c.values.len()).max().unwrap_or(1);
         let mut p = vec![0.0; consts.len()];
         for i in 0..n {
-            consts.iter().zip(&mut p).for_each(|(c, p)| *p = c.at(i));
+            consts.iter().zip(&mut p).for_each(|(c, p)| *p = c.as_ref().map_or(f64::NAN, |c| c.at(i)));
             if let Err(rule) = dist.kind.check_params(&p) {
                 return Err(Error::InvalidParameter {
                     node: node.name.clone(),
@@ -767,7 +768,8 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
                 c.iter().zip(&mut p).for_each(|(c, p)| *p = c.at(index));
                 dist.kind.in_support(value, &p)
             }
-            // Random parameters: the bounds that do not depend on them, and a constant total.
+            // Random parameters: the bounds that do not depend on them, a constant total, and
+            // a censored family's bounds (data).
             None => {
                 support.contains_fixed(value)
                     && !dist
@@ -775,6 +777,9 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
                         .count_bound()
                         .and_then(|j| each[j].as_ref())
                         .is_some_and(|n| value > n.at(index))
+                    && (support != Support::Censored
+                        || (each[0].as_ref().is_none_or(|lo| value >= lo.at(index))
+                            && each[1].as_ref().is_none_or(|hi| value <= hi.at(index))))
             }
         };
         if !inside {

@@ -27,7 +27,7 @@ pub fn domain_warnings(model: &Model) -> Vec<String> {
                 Domain::Positive => Sign::of(expr, &signs) == Sign::Positive,
                 Domain::NonNegative => matches!(Sign::of(expr, &signs), Sign::Positive | Sign::NonNegative),
                 Domain::Probability => unit_interval(model, expr, &signs),
-                Domain::Real | Domain::Count | Domain::Fixed => true,
+                Domain::Real | Domain::Count | Domain::Fixed | Domain::Bound => true,
             };
             if proven {
                 continue;

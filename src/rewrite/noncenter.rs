@@ -197,7 +197,8 @@ impl Sign {
                     | Support::Real
                     | Support::Above
                     | Support::Below
-                    | Support::CorrCholesky => Sign::Real,
+                    | Support::CorrCholesky
+                    | Support::Censored => Sign::Real,
                     // Observed only (validation); non-negative integers if ever seen.
                     Support::Binary
                     | Support::Count

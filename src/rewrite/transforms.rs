@@ -32,7 +32,8 @@ fn attach(model: &Model, node: &Node) -> Node {
             | Support::Count
             | Support::BoundedCount
             | Support::Category
-            | Support::ZeroOrPositive => Transform::Identity,
+            | Support::ZeroOrPositive
+            | Support::Censored => Transform::Identity,
             Support::Simplex => {
                 let alpha = model.expr_len(&dist.params[0]).unwrap_or(1);
                 let k = crate::model::dist::dirichlet_categories(len, alpha);

@@ -157,6 +157,9 @@ pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
         }
         Support::Above => vec![m.rv("lower", Normal::new(0.0, 1.0)).unwrap() - 3.0],
         Support::Below => vec![m.rv("upper", Normal::new(0.0, 1.0)).unwrap() + 3.0],
+        // Censoring bounds are data: the first and last of `data_for`'s values, so that one
+        // observation is censored at each bound.
+        Support::Censored => vec![Expr::constant(0.4), Expr::constant(2.5)],
         _ => Vec::new(),
     };
     let rest: Vec<Expr> = spec[out.len()..]
@@ -168,7 +171,9 @@ pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
                 Domain::Positive | Domain::NonNegative => m.rv(&p, LogNormal::new(0.5, 0.3)).unwrap().into(),
                 Domain::Probability => m.rv(&p, Beta::new(2.0, 2.0)).unwrap().into(),
                 Domain::Count => Expr::constant(10.0),
-                Domain::Fixed => unreachable!("scalar families have no fixed (data-only) parameter"),
+                Domain::Fixed | Domain::Bound => {
+                    unreachable!("scalar families' data-only parameters come first")
+                }
             }
         })
         .collect();
@@ -180,7 +185,7 @@ pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
 pub fn data_for(kind: DistKind) -> Vec<f64> {
     match kind.support() {
         Support::Real | Support::Interval | Support::Above | Support::Below => vec![-1.3, 0.2, 1.7],
-        Support::Positive => vec![0.4, 1.1, 2.5],
+        Support::Positive | Support::Censored => vec![0.4, 1.1, 2.5],
         Support::ZeroOrPositive => vec![0.0, 1.1, 2.5],
         Support::UnitInterval => vec![0.15, 0.5, 0.8],
         Support::Binary => vec![0.0, 1.0, 1.0],

@@ -344,6 +344,8 @@ mod tests {
                             }
                             Domain::Probability => m.rv(name, Beta::new(2.0, 2.0)).unwrap().into(),
                             Domain::Count => Expr::constant(10.0),
+                            // Censoring bounds at the first and last value of the data below.
+                            Domain::Bound => Expr::constant(if *name == "lower" { 0.5 } else { 1.5 }),
                             Domain::Fixed => unreachable!("scalar families have no data-only parameter"),
                         })
                         .collect()

@@ -3,6 +3,8 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp1};
 
+use super::censoring::Cdf;
+use super::logspace::log1mexp;
 use super::{Dist, Domain, Family, Support};
 use crate::model::expr::Expr;
 
@@ -31,6 +33,10 @@ impl Family for Exponential {
         Some((1.0 / p[0], 1.0 / (p[0] * p[0])))
     }
 
+    fn median(p: &[f64]) -> Option<f64> {
+        Some(std::f64::consts::LN_2 / p[0])
+    }
+
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         if !Self::in_support(x, p) {
             return f64::NEG_INFINITY;
@@ -53,5 +59,31 @@ impl Family for Exponential {
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
         let e: f64 = Exp1.sample(rng);
         (e / p[0]).max(f64::MIN_POSITIVE)
+    }
+}
+
+/// With `h = λx`: `ln(1 − F) = −h` (`∂/∂x = −λ`, `∂/∂λ = −x`) and `ln F = ln(1 − e^{−h})`
+/// (`∂/∂x = λ r`, `∂/∂λ = x r`, `r = 1/(e^h − 1)`); no mass at or below 0.
+impl Cdf for Exponential {
+    fn log_cdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        if x <= 0.0 {
+            g[..2].fill(0.0);
+            return f64::NEG_INFINITY;
+        }
+        let h = p[0] * x;
+        let r = 1.0 / h.exp_m1();
+        g[0] = p[0] * r;
+        g[1] = x * r;
+        log1mexp(-h)
+    }
+
+    fn log_sf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        if x <= 0.0 {
+            g[..2].fill(0.0);
+            return 0.0;
+        }
+        g[0] = -p[0];
+        g[1] = -x;
+        -p[0] * x
     }
 }

@@ -2,6 +2,8 @@
 
 use rand::Rng;
 
+use super::censoring::Cdf;
+use super::normal::normal_tail_grad;
 use super::{Dist, Domain, Family, HALF_LN_2PI, Support, std_normal};
 use crate::model::expr::Expr;
 
@@ -29,6 +31,10 @@ impl Family for LogNormal {
     fn moments(p: &[f64]) -> Option<(f64, f64)> {
         let s2 = p[1] * p[1];
         Some(((p[0] + 0.5 * s2).exp(), s2.exp_m1() * (2.0 * p[0] + s2).exp()))
+    }
+
+    fn median(p: &[f64]) -> Option<f64> {
+        Some(p[0].exp())
     }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
@@ -70,4 +76,25 @@ fn kernel_grad_inv(x: f64, mu: f64, inv_sigma: f64, g: &mut [f64]) -> f64 {
     g[1] = dz;
     g[2] = z * z * inv_sigma;
     -0.5 * z * z - ln_x
+}
+
+/// The normal's at `ln x`, with `∂/∂x` divided by `x`; no mass at or below 0.
+fn log_normal_tail_grad(x: f64, p: &[f64], g: &mut [f64], upper: bool) -> f64 {
+    if x <= 0.0 {
+        g[..3].fill(0.0);
+        return if upper { 0.0 } else { f64::NEG_INFINITY };
+    }
+    let v = normal_tail_grad(x.ln(), p, g, upper);
+    g[0] /= x;
+    v
+}
+
+impl Cdf for LogNormal {
+    fn log_cdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        log_normal_tail_grad(x, p, g, false)
+    }
+
+    fn log_sf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        log_normal_tail_grad(x, p, g, true)
+    }
 }

@@ -11,12 +11,14 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
+mod censoring;
 mod hurdle;
 mod logspace;
 mod normal_cdf;
 mod ordinal;
 pub mod vector;
 mod zero_inflation;
+pub use censoring::{Censored, censoring_bound};
 pub(crate) use dirichlet::categories as dirichlet_categories;
 pub use mv_normal_cov::cholesky;
 pub use vector::{VecCode, VecFamily};
@@ -57,6 +59,9 @@ pub enum Support {
     /// `[0, ∞)` with a point mass at 0 beside a density above it (a continuous hurdle: observed
     /// only).
     ZeroOrPositive,
+    /// `[lower, upper]` given by the first two parameters, with point masses at the bounds
+    /// beside the base family's density between them (a censored family: observed only).
+    Censored,
 }
 
 impl Support {
@@ -69,14 +74,16 @@ impl Support {
     /// Whether a family can only be observed: a discrete one, or one with a point mass beside a
     /// density (NUTS samples continuous variables without atoms).
     pub fn observed_only(self) -> bool {
-        self.is_discrete() || self == Support::ZeroOrPositive
+        self.is_discrete() || matches!(self, Support::ZeroOrPositive | Support::Censored)
     }
 
     /// Whether `x` lies in the support where it does not depend on the parameters (the bounds
     /// data are checked against when the parameters are random).
     pub fn contains_fixed(self, x: f64) -> bool {
         match self {
-            Support::Real | Support::Interval | Support::Above | Support::Below => x.is_finite(),
+            Support::Real | Support::Interval | Support::Above | Support::Below | Support::Censored => {
+                x.is_finite()
+            }
             Support::Positive => x.is_finite() && x > 0.0,
             Support::ZeroOrPositive => x.is_finite() && x >= 0.0,
             Support::UnitInterval => x > 0.0 && x < 1.0,
@@ -127,6 +134,17 @@ pub enum Domain {
     /// Any finite real given as data (a covariance matrix): it must not depend on free
     /// variables.
     Fixed,
+    /// A censoring bound given as data: a real number, or `∓∞` for no bound. It must not depend
+    /// on free variables. The constructors store an infinite bound as `∓f32::MAX`
+    /// ([`censoring_bound`]), beyond every value both backends hold.
+    Bound,
+}
+
+impl Domain {
+    /// Whether a parameter of this domain must be data (constants and data nodes).
+    pub fn data_only(self) -> bool {
+        matches!(self, Domain::Fixed | Domain::Bound)
+    }
 }
 
 impl Domain {
@@ -138,6 +156,7 @@ impl Domain {
             Domain::NonNegative => v.is_finite() && v >= 0.0,
             Domain::Probability => (0.0..=1.0).contains(&v),
             Domain::Count => is_count(v),
+            Domain::Bound => v.abs() <= f32::MAX as f64,
         }
     }
 
@@ -150,6 +169,7 @@ impl Domain {
             Domain::Probability => "must lie in [0, 1]",
             Domain::Count => "must be a whole number ≥ 0",
             Domain::Fixed => "must be finite",
+            Domain::Bound => "must be a number or ±inf (no bound)",
         }
     }
 }
@@ -185,6 +205,7 @@ pub trait Family {
             Support::Binary => x == 0.0 || x == 1.0,
             Support::Count => is_count(x),
             Support::BoundedCount => is_count(x) && x <= p[count_param(Self::PARAMS)],
+            Support::Censored => x.is_finite() && x >= p[0] && x <= p[1],
             s => s.contains_fixed(x),
         }
     }
@@ -445,7 +466,11 @@ families! {$
     HurdlePoisson in hurdle_poisson,
     HurdleNegativeBinomial in hurdle_negative_binomial,
     HurdleGamma in hurdle_gamma,
-    HurdleLogNormal in hurdle_log_normal;
+    HurdleLogNormal in hurdle_log_normal,
+    CensoredNormal in censored_normal,
+    CensoredLogNormal in censored_log_normal,
+    CensoredExponential in censored_exponential,
+    CensoredWeibull in censored_weibull;
     vector:
     Dirichlet in dirichlet,
     MvNormal in mv_normal,

@@ -2,6 +2,8 @@
 
 use rand::Rng;
 
+use super::censoring::Cdf;
+use super::normal_cdf::log_tail;
 use super::{Dist, Domain, Family, HALF_LN_2PI, Support, std_normal};
 use crate::model::expr::Expr;
 
@@ -28,6 +30,10 @@ impl Family for Normal {
 
     fn moments(p: &[f64]) -> Option<(f64, f64)> {
         Some((p[0], p[1] * p[1]))
+    }
+
+    fn median(p: &[f64]) -> Option<f64> {
+        Some(p[0])
     }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
@@ -95,6 +101,28 @@ fn kernel_grad_inv(x: f64, mu: f64, inv_sigma: f64, g: &mut [f64]) -> f64 {
     g[1] = dz;
     g[2] = z * z * inv_sigma;
     -0.5 * z * z
+}
+
+/// `ln Φ(z)` and `ln(1 − Φ(z))` of `z = (x − μ)/σ` with `m` their derivative in `z`:
+/// `∂/∂x = m/σ`, `∂/∂μ = −m/σ`, `∂/∂σ = −m z/σ` (LogNormal's at `ln x`).
+pub(crate) fn normal_tail_grad(x: f64, p: &[f64], g: &mut [f64], upper: bool) -> f64 {
+    let inv_sigma = 1.0 / p[1];
+    let z = (x - p[0]) * inv_sigma;
+    let (v, m) = log_tail(z, upper);
+    g[0] = m * inv_sigma;
+    g[1] = -m * inv_sigma;
+    g[2] = -m * z * inv_sigma;
+    v
+}
+
+impl Cdf for Normal {
+    fn log_cdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        normal_tail_grad(x, p, g, false)
+    }
+
+    fn log_sf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        normal_tail_grad(x, p, g, true)
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,12 @@ pub(crate) fn mills(t: f64) -> f64 {
     }
 }
 
+/// `ln Φ(z)` (`upper` false) or `ln(1 − Φ(z)) = ln Φ(−z)` (`upper` true), with its derivative
+/// in `z`: the censored normal and log-normal's bound terms.
+pub(crate) fn log_tail(z: f64, upper: bool) -> (f64, f64) {
+    if upper { (log_ndtr(-z), -mills(-z)) } else { (log_ndtr(z), mills(z)) }
+}
+
 /// `ln Z = ln(Φ(β) − Φ(α))` for `α < β`, with `φ(α)/Z` and `φ(β)/Z`; `lo`/`hi` say whether
 /// each bound exists (a missing one is ∓∞ and its ratio 0). Two-sided masses are formed in
 /// the lower tail (by symmetry when `α > 0`), where `ln Φ` keeps its digits.

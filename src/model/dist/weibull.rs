@@ -2,6 +2,8 @@
 
 use rand::Rng;
 
+use super::censoring::Cdf;
+use super::logspace::log1mexp;
 use super::{Dist, Domain, Family, Support, std_uniform};
 use crate::model::expr::Expr;
 
@@ -34,6 +36,10 @@ impl Family for Weibull {
         Some((b * g1, b * b * (g2 - g1 * g1)))
     }
 
+    fn median(p: &[f64]) -> Option<f64> {
+        Some(p[1] * std::f64::consts::LN_2.powf(1.0 / p[0]))
+    }
+
     fn lpdf(x: f64, p: &[f64]) -> f64 {
         let mut g = [0.0; 3];
         Self::lpdf_grad(x, p, &mut g)
@@ -58,5 +64,35 @@ impl Family for Weibull {
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
         let u = std_uniform(rng);
         (p[1] * (-(-u).ln_1p()).powf(1.0 / p[0])).clamp(f64::MIN_POSITIVE, f64::MAX)
+    }
+}
+
+/// With `u = (x/β)^α`, `d = u/x · α`: `ln(1 − F) = −u` (`∂/∂x = −d`, `∂/∂α = −u ln(x/β)`,
+/// `∂/∂β = αu/β`), and `ln F = ln(1 − e^{−u})`, whose partials are those negated times
+/// `r = 1/(e^u − 1)` (0 where `u` overflows); no mass at or below 0.
+fn weibull_tail_grad(x: f64, p: &[f64], g: &mut [f64], upper: bool) -> f64 {
+    g[..3].fill(0.0);
+    if x <= 0.0 {
+        return if upper { 0.0 } else { f64::NEG_INFINITY };
+    }
+    let (a, b) = (p[0], p[1]);
+    let l = x.ln() - b.ln();
+    let u = (a * l).exp();
+    let w = if upper { -1.0 } else { 1.0 / u.exp_m1() };
+    if w != 0.0 {
+        g[0] = w * a * u / x;
+        g[1] = w * u * l;
+        g[2] = -w * a * u / b;
+    }
+    if upper { -u } else { log1mexp(-u) }
+}
+
+impl Cdf for Weibull {
+    fn log_cdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        weibull_tail_grad(x, p, g, false)
+    }
+
+    fn log_sf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        weibull_tail_grad(x, p, g, true)
     }
 }

@@ -165,6 +165,12 @@ fn censoring_mistakes_are_typed_errors() {
     assert!(matches!(err, Error::OutsideSupport { ref node, index: 1, .. } if node == "below"), "{err:?}");
     let err = m.observe("above", CensoredNormal::new(mu, 1.0, 0.0, vec![5.0, 1.0]), &[4.0, 1.5]).unwrap_err();
     assert!(matches!(err, Error::OutsideSupport { index: 1, .. }), "{err:?}");
+    // Values the base cannot take: below 0 for an exponential (its rate random), and a
+    // log-normal value at a lower bound of 0 (no mass below it).
+    let err = m.observe("negative", CensoredExponential::new(mu.exp(), f64::NEG_INFINITY, 5.0), &[1.0, -1.0]);
+    assert!(matches!(err, Err(Error::OutsideSupport { index: 1, .. })), "{err:?}");
+    let err = m.observe("at_zero", CensoredLogNormal::new(mu, 1.0, 0.0, f64::INFINITY), &[0.0, 2.0]);
+    assert!(matches!(err, Err(Error::OutsideSupport { index: 0, .. })), "{err:?}");
     let err = m.observe("reversed", CensoredNormal::new(mu, 1.0, 3.0, 1.0), &[2.0]).unwrap_err();
     assert!(err.to_string().contains("lower must be below upper"), "{err}");
     let err = m.observe("random", CensoredNormal::new(0.0, 1.0, mu, 5.0), &[2.0]).unwrap_err();

@@ -250,7 +250,14 @@ fn outside_the_support_is_neg_infinity() {
             Support::Interval => vec![p[0], p[1], p[0] - 1.0, p[1] + 1.0, f64::NEG_INFINITY, f64::INFINITY],
             Support::Above => vec![p[0], p[0] - 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
             Support::Below => vec![p[0], p[0] + 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
-            Support::Censored => vec![p[0] - 1.0, p[1] + 1.0, f64::NEG_INFINITY, f64::INFINITY, f64::NAN],
+            // Beyond a bound by more than its rounding (an absent bound is ∓f32::MAX).
+            Support::Censored => vec![
+                p[0] - 1.0 - 1e-6 * p[0].abs(),
+                p[1] + 1.0 + 1e-6 * p[1].abs(),
+                f64::NEG_INFINITY,
+                f64::INFINITY,
+                f64::NAN,
+            ],
             Support::Binary => vec![0.5, 2.0, -1.0, f64::NAN, f64::INFINITY],
             Support::Count => vec![-1.0, 0.5, 2.25, f64::INFINITY, f64::NAN],
             Support::BoundedCount => {

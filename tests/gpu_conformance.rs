@@ -94,6 +94,16 @@ fn programs() -> Vec<(String, Program)> {
     let data = [-30.0, -4.0, -2.1, -0.5, -0.1, 0.05, 0.12, 0.2, 0.7, 1.5, 6.0];
     m.observe("y", SkewNormal::new(a * 0.1, s + 0.5, a + 5), &data).unwrap();
     out.push(("skew normal tails".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    // Censoring bounds computed from data (`ln(limit)`, `3 limit`): observations sit exactly on
+    // them in f64, so the bounds must reach the kernel as the host computed them.
+    let mut m = Model::new();
+    let limits = [0.7, 1.3, 2.9, 0.31, 5.3, 1.7];
+    let limit = m.data("limit", limits.to_vec()).unwrap();
+    let mu = m.rv("mu", Normal::new(0, 1)).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let y: Vec<f64> = limits.iter().enumerate().map(|(i, l)| [l.ln(), l.ln() + 0.4, 3.0 * l][i % 3]).collect();
+    m.observe("y", CensoredNormal::new(mu, s + 0.5, limit.ln(), limit * 3.0), &y).unwrap();
+    out.push(("censored at computed bounds".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
     out.push(("indexing and linear algebra".into(), indexing_program(7, 3, 4)));
     // Long enough for the workgroup mapping's lanes to share the gathered vector and the
     // matrix rows unevenly.

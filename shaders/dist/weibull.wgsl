@@ -21,24 +21,32 @@ fn weibull_log_normalizer_grad(p0: real, p1: real) -> Lg {
 }
 
 // Censoring, mirrors weibull_tail_grad in src/model/dist/weibull.rs. With u = (x/β)^α:
-// ln(1 - F) = -u and ln F = ln(1 - e^-u); the latter's partials are the former's negated
-// times r = 1/(e^u - 1) (0 where u overflows). No mass at or below 0.
+// ln(1 - F) = -u, with partials -u (α/x, l, -α/β), and ln F = ln(1 - e^-u), with partials
+// q (α/x, l, -α/β), q = u/(e^u - 1): 0 where u overflows; below α l = -30, ln F = α l - u/2
+// and q = 1 - u/2 (finite where u underflows). No mass at or below 0.
 fn weibull_tail_grad(x: real, p0: real, p1: real, upper: bool) -> Lg {
     if (x <= real(0.0)) {
         return Lg(select(neg_inf(), real(0.0), upper), vec4<real>());
     }
     let l = ln_r(x) - ln_r(p1);
-    let u = exp_r(p0 * l);
-    var w = real(-1.0);
-    var v = -u;
-    if (!upper) {
-        w = real(1.0) / expm1_r(u);
+    let al = p0 * l;
+    let u = exp_r(al);
+    var v: real;
+    var q: real;
+    if (upper) {
+        v = -u;
+        q = -u;
+    } else if (al < real(-30.0)) {
+        v = al - real(0.5) * u;
+        q = real(1.0) - real(0.5) * u;
+    } else if (u > real(1e30)) {
+        v = real(0.0);
+        q = real(0.0);
+    } else {
         v = log1mexp_r(-u);
+        q = u / expm1_r(u);
     }
-    if (w == real(0.0)) {
-        return Lg(v, vec4<real>());
-    }
-    return Lg(v, vec4<real>(w * p0 * u / x, w * u * l, -w * p0 * u / p1, real(0.0)));
+    return Lg(v, vec4<real>(q * p0 / x, q * l, -q * p0 / p1, real(0.0)));
 }
 
 fn weibull_log_cdf_grad(x: real, p0: real, p1: real) -> Lg {

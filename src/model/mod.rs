@@ -12,7 +12,7 @@ pub mod file;
 pub mod measure;
 pub mod parse;
 mod shape;
-mod validate;
+pub(crate) mod validate;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

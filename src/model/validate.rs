@@ -342,7 +342,11 @@ fn observed_only_rules(nodes: &[Node], node: &Node) -> Result<()> {
         return bad(format!(
             "{} {}: it can only be observed (NUTS samples continuous variables)",
             dist.kind.name(),
-            if dist.kind.support().is_discrete() { "is discrete" } else { "has a point mass at 0" }
+            match dist.kind.support() {
+                s if s.is_discrete() => "is discrete",
+                Support::Censored => "has point masses at its bounds",
+                _ => "has a point mass at 0",
+            }
         ));
     }
     for ((name, domain), e) in dist.kind.params().iter().zip(&dist.params) {
@@ -768,8 +772,13 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
                 c.iter().zip(&mut p).for_each(|(c, p)| *p = c.at(index));
                 dist.kind.in_support(value, &p)
             }
-            // Random parameters: the bounds that do not depend on them, a constant total, and
-            // a censored family's bounds (data).
+            // A censored family's support reads its bounds alone (data; its base's support
+            // is fixed), whatever the base's parameters.
+            None if support == Support::Censored && each[..2].iter().all(Option::is_some) => {
+                each.iter().zip(&mut p).for_each(|(c, p)| *p = c.as_ref().map_or(f64::NAN, |c| c.at(index)));
+                dist.kind.in_support(value, &p)
+            }
+            // Random parameters: the bounds that do not depend on them, and a constant total.
             None => {
                 support.contains_fixed(value)
                     && !dist
@@ -777,9 +786,6 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
                         .count_bound()
                         .and_then(|j| each[j].as_ref())
                         .is_some_and(|n| value > n.at(index))
-                    && (support != Support::Censored
-                        || (each[0].as_ref().is_none_or(|lo| value >= lo.at(index))
-                            && each[1].as_ref().is_none_or(|hi| value <= hi.at(index))))
             }
         };
         if !inside {

@@ -1,16 +1,28 @@
-//! Constant folding: every subexpression that reads no node becomes a constant.
+//! Constant folding: every subexpression that reads no node becomes a constant, and a
+//! censoring bound computed from data (`ln(limit)`) becomes the host's value.
 
 use crate::model::expr::ConstValue;
-use crate::model::{Expr, ExprNode, Model, Node, NodeKind};
+use crate::model::{Domain, Expr, ExprNode, Model, Node, NodeKind};
 
 /// Folds constant subexpressions in every node.
 pub fn const_fold(model: &Model) -> Model {
-    let nodes = model.nodes().iter().map(fold_node).collect();
+    let nodes = model.nodes().iter().map(|n| fold_node(n, model.nodes())).collect();
     model.with_nodes(nodes)
 }
 
-fn fold_node(node: &Node) -> Node {
+fn fold_node(node: &Node, all: &[Node]) -> Node {
     let mut node = node.clone();
+    // A censored observation sits exactly on its bound: the bound is evaluated here, in f64
+    // as validation compared it, and reaches the backend converted as the data are, so the
+    // equality holds in f32 kernels too.
+    if let NodeKind::Observed { dist, .. } = &mut node.kind {
+        let domains = dist.kind.params();
+        for (e, _) in dist.params.iter_mut().zip(domains).filter(|(_, (_, d))| *d == Domain::Bound) {
+            if let Some(v) = crate::model::validate::eval_data(all, e) {
+                *e = Expr::leaf(literal(&v));
+            }
+        }
+    }
     match &mut node.kind {
         NodeKind::Free { dist, transform, .. } => {
             dist.params.iter_mut().for_each(fold_in_place);

@@ -29,6 +29,14 @@ pub(crate) trait Cdf: Family {
     fn log_sf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64;
 }
 
+/// Each base family with its censored family.
+const BASES: [(DistKind, DistKind); 4] = [
+    (DistKind::Normal, DistKind::CensoredNormal),
+    (DistKind::LogNormal, DistKind::CensoredLogNormal),
+    (DistKind::Exponential, DistKind::CensoredExponential),
+    (DistKind::Weibull, DistKind::CensoredWeibull),
+];
+
 /// The base's parameters: `p` without the bounds.
 fn base(p: &[f64]) -> &[f64] {
     &p[2..]
@@ -58,10 +66,13 @@ pub(crate) fn lpdf_grad<B: Cdf>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     value
 }
 
-/// Whether `x` is a value of base `B` censored to `[p[0], p[1]]`: a bound, or a value of the
-/// base's support between them.
+/// Whether `x` is a value of base `B` censored to `[p[0], p[1]]`: the upper bound, the lower
+/// bound where the base has mass below it (not a positive base's bound at or below 0), or a
+/// value of the base's support between them. The bases' supports are fixed, so this reads
+/// the bounds alone (validation checks data against constant bounds this way).
 pub(crate) fn in_support<B: Family>(x: f64, p: &[f64]) -> bool {
-    x.is_finite() && (x == p[0] || x == p[1] || (x > p[0] && x < p[1] && B::in_support(x, base(p))))
+    let inside = x > p[0] && x < p[1] && B::SUPPORT.contains_fixed(x);
+    x.is_finite() && ((x == p[0] && B::SUPPORT.contains_fixed(x)) || x == p[1] || inside)
 }
 
 /// One draw: the base's, moved to the nearer bound when beyond it.
@@ -144,18 +155,11 @@ impl Censored {
     /// family.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(dist: Dist, lower: impl Into<Expr>, upper: impl Into<Expr>) -> Result<Dist> {
-        let kind = match dist.kind {
-            DistKind::Normal => DistKind::CensoredNormal,
-            DistKind::LogNormal => DistKind::CensoredLogNormal,
-            DistKind::Exponential => DistKind::CensoredExponential,
-            DistKind::Weibull => DistKind::CensoredWeibull,
-            other => {
-                return Err(Error::InvalidExpression(format!(
-                    "Censored: no censored form of {} (Normal, LogNormal, Exponential and Weibull \
-                     have one)",
-                    other.name()
-                )));
-            }
+        let Some(&(_, kind)) = BASES.iter().find(|(b, _)| *b == dist.kind) else {
+            return Err(Error::InvalidExpression(format!(
+                "Censored: no censored form of {} (Normal, LogNormal, Exponential and Weibull have one)",
+                dist.kind.name()
+            )));
         };
         let mut params = vec![censoring_bound(lower), censoring_bound(upper)];
         params.extend(dist.params);
@@ -226,6 +230,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A Weibull's `ln F` at a bound far below its scale is `α ln(x/β)` to first order, finite
+    /// where `(x/β)^α` underflows, with partials `(α/x, ln(x/β), −α/β)`; the two sides of the
+    /// switch to that form agree.
+    #[test]
+    fn a_weibull_lower_bound_far_below_the_scale_stays_finite() {
+        let (a, b) = (8.0f64, 1.0f64);
+        for al in [-50.0f64, -800.0, -5000.0] {
+            let x = (al / a).exp() * b;
+            let p = [x, f32::MAX as f64, a, b];
+            let mut g = [0.0; 5];
+            let v = DistKind::CensoredWeibull.lpdf_grad(x, &p, &mut g);
+            let l = (x / b).ln();
+            assert!((v - a * l).abs() < 1e-9 * v.abs(), "{al}: {v} vs {}", a * l);
+            for (got, want) in [(g[1], a / x), (g[3], l), (g[4], -a / b)] {
+                assert!((got - want).abs() < 1e-9 * want.abs(), "{al}: {got} vs {want}");
+            }
+        }
+        // Just past the switch, the first-order form is the exact `ln(1 − e^{−u})`.
+        let al = -30.0 - 1e-9;
+        let x = (al / a).exp() * b;
+        let u = al.exp();
+        let exact = (-(-u).exp_m1()).ln();
+        let got = DistKind::CensoredWeibull.lpdf(x, &[x, f32::MAX as f64, a, b]);
+        assert!((got - exact).abs() < 1e-13 * exact.abs(), "{got} vs {exact}");
     }
 
     #[test]

@@ -169,7 +169,7 @@ impl Domain {
             Domain::Probability => "must lie in [0, 1]",
             Domain::Count => "must be a whole number ≥ 0",
             Domain::Fixed => "must be finite",
-            Domain::Bound => "must be a number or ±inf (no bound)",
+            Domain::Bound => "must be a number within f32's range (±3.4e38), or ±inf for no bound",
         }
     }
 }

@@ -67,24 +67,37 @@ impl Family for Weibull {
     }
 }
 
-/// With `u = (x/β)^α`, `d = u/x · α`: `ln(1 − F) = −u` (`∂/∂x = −d`, `∂/∂α = −u ln(x/β)`,
-/// `∂/∂β = αu/β`), and `ln F = ln(1 − e^{−u})`, whose partials are those negated times
-/// `r = 1/(e^u − 1)` (0 where `u` overflows); no mass at or below 0.
+/// Below this `α ln(x/β)`, `ln F = ln(1 − e^{−u})` is `α ln(x/β) − u/2` to `O(u²)`, and
+/// stays finite where `u = (x/β)^α` underflows.
+const SMALL_U_BELOW: f64 = -30.0;
+
+/// With `u = (x/β)^α` and `∂u = u (α/x, ln(x/β), −α/β)`: `ln(1 − F) = −u`, whose partials
+/// are `−∂u`, and `ln F = ln(1 − e^{−u})`, whose partials are `q (α/x, ln(x/β), −α/β)` with
+/// `q = u/(e^u − 1)` (0 where `u` overflows, `1 − u/2` where it is tiny); no mass at or below
+/// 0.
 fn weibull_tail_grad(x: f64, p: &[f64], g: &mut [f64], upper: bool) -> f64 {
-    g[..3].fill(0.0);
     if x <= 0.0 {
+        g[..3].fill(0.0);
         return if upper { 0.0 } else { f64::NEG_INFINITY };
     }
     let (a, b) = (p[0], p[1]);
     let l = x.ln() - b.ln();
-    let u = (a * l).exp();
-    let w = if upper { -1.0 } else { 1.0 / u.exp_m1() };
-    if w != 0.0 {
-        g[0] = w * a * u / x;
-        g[1] = w * u * l;
-        g[2] = -w * a * u / b;
-    }
-    if upper { -u } else { log1mexp(-u) }
+    let al = a * l;
+    let u = al.exp();
+    // The value, and the factor `q` of `(α/x, l, −α/β)` in the partials.
+    let (v, q) = if upper {
+        (-u, -u)
+    } else if al < SMALL_U_BELOW {
+        (al - 0.5 * u, 1.0 - 0.5 * u)
+    } else if u.is_infinite() {
+        (0.0, 0.0)
+    } else {
+        (log1mexp(-u), u / u.exp_m1())
+    };
+    g[0] = q * a / x;
+    g[1] = q * l;
+    g[2] = -q * a / b;
+    v
 }
 
 impl Cdf for Weibull {

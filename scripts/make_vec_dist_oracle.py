@@ -10,6 +10,8 @@ tail, where each keeps its digits). The LKJ Cholesky
 density is written out independently of exmc's formula: the normalising constant in the
 Beta-function form of Lewandowski, Kurowicka and Joe (2009, eq. 16), log det R from
 numpy.linalg.slogdet of R = L Lᵀ, and the Jacobian of R ↦ L, Σᵢ (K − i) ln Lᵢᵢ (rows from 1).
+ZeroSumNormal: scipy.stats.multivariate_normal of the zero-sum plane's coordinates in Helmert's
+orthonormal basis (scipy.linalg.helmert).
 
 Usage: python scripts/make_vec_dist_oracle.py   (writes tests/data/vec_dist_oracle.json)
 """
@@ -20,7 +22,7 @@ import pathlib
 
 import numpy as np
 import scipy
-from scipy import special, stats
+from scipy import linalg, special, stats
 
 SEED = 20261201
 N = 24
@@ -216,6 +218,24 @@ def ordinal_points(law):
     return out
 
 
+def zero_sum_normal_points():
+    """Zero-sum vectors of 2 to 20 values: the density on the plane is that of the plane's
+    coordinates in an orthonormal basis (Helmert's, scipy.linalg.helmert) under
+    N(0, sigma^2 I), a basis independent of exmc's transform; some values far out."""
+    out = []
+    for i in range(N):
+        n = int(rng.integers(2, 21))
+        sigma = float(np.exp(rng.uniform(math.log(0.05), math.log(20.0))))
+        z = rng.normal(size=n) * sigma
+        if i % 6 == 3:
+            z[0] += 40.0 * sigma
+        x = z - z.mean()
+        y = linalg.helmert(n) @ x
+        logp = float(stats.multivariate_normal(np.zeros(n - 1), sigma**2 * np.eye(n - 1)).logpdf(y))
+        out.append({"x": flat(x), "params": [[sigma]], "logp": logp})
+    return out
+
+
 def main():
     data = {
         "scipy": scipy.__version__,
@@ -231,6 +251,7 @@ def main():
             "normal_mixture": normal_mixture_points(),
             "ordered_logistic": ordinal_points(stats.logistic),
             "ordered_probit": ordinal_points(stats.norm),
+            "zero_sum_normal": zero_sum_normal_points(),
         },
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

@@ -264,7 +264,9 @@ fn outside_the_support_is_neg_infinity() {
                 let n = p[kind.count_bound().expect("a bounded count has its bound")];
                 vec![-1.0, 0.5, n + 1.0, f64::INFINITY, f64::NAN]
             }
-            Support::Simplex | Support::CorrCholesky | Support::Category => unreachable!("vector supports"),
+            Support::Simplex | Support::CorrCholesky | Support::Category | Support::ZeroSum => {
+                unreachable!("vector supports")
+            }
         };
         for x in outside {
             let mut g = vec![0.0; kind.n_params() + 1];

@@ -101,9 +101,13 @@ fn programs() -> Vec<(String, Program)> {
     let limit = m.data("limit", limits.to_vec()).unwrap();
     let mu = m.rv("mu", Normal::new(0, 1)).unwrap();
     let s = m.rv("s", HalfNormal::new(1)).unwrap();
-    let y: Vec<f64> = limits.iter().enumerate().map(|(i, l)| [l.ln(), l.ln() + 0.4, 3.0 * l][i % 3]).collect();
+    let y: Vec<f64> =
+        limits.iter().enumerate().map(|(i, l)| [l.ln(), l.ln() + 0.4, 3.0 * l][i % 3]).collect();
     m.observe("y", CensoredNormal::new(mu, s + 0.5, limit.ln(), limit * 3.0), &y).unwrap();
-    out.push(("censored at computed bounds".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    out.push((
+        "censored at computed bounds".into(),
+        compile(&m, RewriteOptions::default()).unwrap().logp_grad,
+    ));
     out.push(("indexing and linear algebra".into(), indexing_program(7, 3, 4)));
     // Long enough for the workgroup mapping's lanes to share the gathered vector and the
     // matrix rows unevenly.

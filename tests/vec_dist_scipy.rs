@@ -170,6 +170,16 @@ fn samplers_have_the_right_moments() {
             );
         }
     }
+    // ZeroSumNormal: every draw sums to 0, E xᵢ = 0 and E xᵢ² = σ²(1 − 1/n).
+    let (sigma, n) = (1.7, 5);
+    let d = draws(DistKind::ZeroSumNormal, &[&[sigma]], n, count, 8);
+    assert!(d.iter().all(|x| x.iter().sum::<f64>().abs() < 1e-12));
+    for i in [0, n - 1] {
+        let v: Vec<f64> = d.iter().map(|x| x[i]).collect();
+        check(&format!("zero_sum_normal x[{i}]"), mean_se(&v), 0.0);
+        let sq: Vec<f64> = v.iter().map(|x| x * x).collect();
+        check(&format!("zero_sum_normal x²[{i}]"), mean_se(&sq), sigma * sigma * (1.0 - 1.0 / n as f64));
+    }
     // Categorical: frequencies.
     let p = [0.5, 1.5, 3.0];
     let d = draws(DistKind::Categorical, &[&p], 1, count, 5);

@@ -1,6 +1,7 @@
 //! Bijectors onto sets of vectors: the simplex (additive log-ratio), the Cholesky factor of a
-//! correlation matrix (Stan's construction), whose lengths differ from their unconstrained
-//! coordinates', and increasing vectors (PyMC's `ordered`). The compiler evaluates them
+//! correlation matrix (Stan's construction) and vectors summing to zero (PyMC's
+//! `ZeroSumTransform`), whose lengths differ from their unconstrained coordinates', and
+//! increasing vectors (PyMC's `ordered`). The compiler evaluates them
 //! with `Op::Bijector`; each part (forward, log-Jacobian, and the two adjoints) is written
 //! here once for the CPU and once as WGSL.
 
@@ -30,6 +31,15 @@ pub enum VecBijector {
     /// (PyMC's and Stan's `ordered`), `ln|J| = Σᵢ₌₁ uᵢ`.
     Ordered {
         /// Values per increasing row.
+        k: usize,
+    },
+    /// Rows of `k` values summing to zero from rows of `k − 1` reals (PyMC's
+    /// `ZeroSumTransform`): with `s = Σu`, `xᵢ = uᵢ − s/(√k + k)` for `i < k − 1` and
+    /// `x_{k−1} = −s/√k`. The map is an isometry onto the zero-sum plane (orthonormal
+    /// columns), so `ln|J| = 0` against that plane's own measure, the one a zero-sum density
+    /// is written in.
+    ZeroSum {
+        /// Values per zero-sum row.
         k: usize,
     },
 }
@@ -67,6 +77,7 @@ impl VecBijector {
             VecBijector::Simplex { k } => n / k * (k - 1),
             VecBijector::CorrCholesky { k } => k * (k - 1) / 2,
             VecBijector::Ordered { .. } => n,
+            VecBijector::ZeroSum { k } => n / k * (k - 1),
         }
     }
 
@@ -76,6 +87,7 @@ impl VecBijector {
             VecBijector::Simplex { k } => m / (k - 1) * k,
             VecBijector::CorrCholesky { k } => k * k,
             VecBijector::Ordered { .. } => m,
+            VecBijector::ZeroSum { k } => m / (k - 1) * k,
         }
     }
 
@@ -85,6 +97,7 @@ impl VecBijector {
             VecBijector::Simplex { .. } => "_simplex__",
             VecBijector::CorrCholesky { .. } => "_cholesky_corr__",
             VecBijector::Ordered { .. } => "_ordered__",
+            VecBijector::ZeroSum { .. } => "_zerosum__",
         }
     }
 
@@ -94,6 +107,7 @@ impl VecBijector {
             VecBijector::Simplex { k } => simplex(k, part, u, g, out),
             VecBijector::CorrCholesky { k } => corr_cholesky(k, part, u, g, out),
             VecBijector::Ordered { k } => ordered(k, part, u, g, out),
+            VecBijector::ZeroSum { k } => zero_sum(k, part, u, g, out),
         }
     }
 
@@ -127,6 +141,19 @@ impl VecBijector {
                     u.extend(row.windows(2).map(|p| (p[1] - p[0]).ln()));
                 }
             }
+            // The last value gives the sum `s = −√k x_{k−1}`; a row that does not sum to zero
+            // (beyond rounding) is outside the set.
+            VecBijector::ZeroSum { k } => {
+                for row in x.chunks(k) {
+                    let scale = row.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+                    if row.iter().sum::<f64>().abs() > ZERO_SUM_TOLERANCE * k as f64 * scale {
+                        return None;
+                    }
+                    let rk = (k as f64).sqrt();
+                    let norm = -row[k - 1] * rk / (rk + k as f64);
+                    u.extend(row[..k - 1].iter().map(|v| v + norm));
+                }
+            }
         }
         u.iter().all(|v| v.is_finite()).then_some(u)
     }
@@ -147,6 +174,7 @@ impl VecBijector {
             VecBijector::Simplex { k } => simplex_wgsl(k, n / k, part, u, g, out, tag),
             VecBijector::CorrCholesky { k } => corr_cholesky_wgsl(k, part, u, g, out, tag),
             VecBijector::Ordered { k } => ordered_wgsl(k, n / k, part, u, g, out, tag),
+            VecBijector::ZeroSum { k } => zero_sum_wgsl(k, n / k, part, u, g, out, tag),
         }
     }
 }
@@ -307,6 +335,74 @@ fn ordered_wgsl(
     per_row(part, out, &r, n_rows, &body)
 }
 
+/// Largest `|Σx|` of a zero-sum row accepted by the inverse (and in data), relative to the
+/// row's length and largest value: rounding, not a broken constraint.
+pub(crate) const ZERO_SUM_TOLERANCE: f64 = 1e-9;
+
+/// With `s = Σu`, `c = 1/(√k + k)`: `xᵢ = uᵢ − cs` (`i < k − 1`), `x_{k−1} = −s/√k`; its
+/// adjoint is `(Jᵀg)ⱼ = gⱼ − c Σ_{i<k−1} gᵢ − g_{k−1}/√k`; the log-Jacobian and its gradient
+/// are 0.
+fn zero_sum(k: usize, part: BijectorPart, u: &[f64], g: &[f64], out: &mut [f64]) {
+    let m = k - 1;
+    let rk = (k as f64).sqrt();
+    let c = 1.0 / (rk + k as f64);
+    match part {
+        BijectorPart::LogJac => out[0] = 0.0,
+        BijectorPart::LogJacGrad => out.fill(0.0),
+        BijectorPart::Forward => {
+            for (row, x) in u.chunks(m).zip(out.chunks_mut(k)) {
+                let s: f64 = row.iter().sum();
+                x[..m].iter_mut().zip(row).for_each(|(x, v)| *x = v - c * s);
+                x[m] = -s / rk;
+            }
+        }
+        BijectorPart::Vjp => {
+            for (gr, o) in g.chunks(k).zip(out.chunks_mut(m)) {
+                let t = c * gr[..m].iter().sum::<f64>() + gr[m] / rk;
+                o.iter_mut().zip(gr).for_each(|(o, gi)| *o = gi - t);
+            }
+        }
+    }
+}
+
+fn zero_sum_wgsl(
+    k: usize,
+    n_rows: usize,
+    part: BijectorPart,
+    u: &dyn Fn(&str) -> String,
+    g: &dyn Fn(&str) -> String,
+    out: &str,
+    tag: &str,
+) -> String {
+    let m = k - 1;
+    let (r, i, acc) = (format!("r_{tag}"), format!("i_{tag}"), format!("acc_{tag}"));
+    let rk = (k as f64).sqrt();
+    let (rk, c) = (format!("real({rk:?})"), format!("real({:?})", 1.0 / (rk + k as f64)));
+    // Element `i` of the row among the unconstrained (`m` per row) and the constrained (`k`).
+    let (ui, xi, xl) =
+        (format!("{r} * {m}u + {i}"), format!("{r} * {k}u + {i}"), format!("{r} * {k}u + {m}u"));
+    let body = match part {
+        BijectorPart::LogJac => return format!("{out} = real(0.0);"),
+        BijectorPart::LogJacGrad => {
+            return format!("for (var {i} = 0u; {i} < {}u; {i}++) {{ {out}[{i}] = real(0.0); }}", n_rows * m);
+        }
+        BijectorPart::Forward => format!(
+            "var {acc} = real(0.0); for (var {i} = 0u; {i} < {m}u; {i}++) {{ {acc} += {u_i}; }} \
+             for (var {i} = 0u; {i} < {m}u; {i}++) {{ {out}[{xi}] = {u_i} - {c} * {acc}; }} \
+             {out}[{xl}] = -{acc} / {rk};",
+            u_i = u(&ui),
+        ),
+        BijectorPart::Vjp => format!(
+            "var {acc} = real(0.0); for (var {i} = 0u; {i} < {m}u; {i}++) {{ {acc} += {g_i}; }} \
+             {acc} = {c} * {acc} + {g_l} / {rk}; \
+             for (var {i} = 0u; {i} < {m}u; {i}++) {{ {out}[{ui}] = {g_i} - {acc}; }}",
+            g_i = g(&xi),
+            g_l = g(&xl),
+        ),
+    };
+    per_row(part, out, &r, n_rows, &body)
+}
+
 /// `body` run for each of `n_rows` rows (row index `r`), the log-Jacobian's sum zeroed first.
 fn per_row(part: BijectorPart, out: &str, r: &str, n_rows: usize, body: &str) -> String {
     let init = if part == BijectorPart::LogJac { format!("{out} = real(0.0); ") } else { String::new() };
@@ -427,8 +523,8 @@ mod tests {
         total
     }
 
-    /// The free coordinates of a constrained value: all but the last of each simplex row, the
-    /// strictly lower triangle of a Cholesky factor.
+    /// The free coordinates of a constrained value: all but the last of each simplex or
+    /// zero-sum row, the strictly lower triangle of a Cholesky factor, every ordered value.
     fn free_coords(b: VecBijector, x: &[f64]) -> Vec<f64> {
         match b {
             VecBijector::Simplex { k } => x.chunks(k).flat_map(|r| r[..k - 1].to_vec()).collect(),
@@ -436,6 +532,17 @@ mod tests {
                 (0..k).flat_map(|i| (0..i).map(move |j| x[i * k + j])).collect()
             }
             VecBijector::Ordered { .. } => x.to_vec(),
+            VecBijector::ZeroSum { k } => x.chunks(k).flat_map(|r| r[..k - 1].to_vec()).collect(),
+        }
+    }
+
+    /// The log-Jacobian against the free coordinates' measure, where it differs from the
+    /// bijector's own: a zero-sum row's first `k − 1` values are its plane's coordinates
+    /// scaled by `√k` in volume (`ln|det(I − 11ᵀ/(√k + k))| = −ln √k`).
+    fn free_coords_log_jac(b: VecBijector, n: usize) -> f64 {
+        match b {
+            VecBijector::ZeroSum { k } => -((n / k) as f64) * 0.5 * (k as f64).ln(),
+            _ => 0.0,
         }
     }
 
@@ -450,6 +557,9 @@ mod tests {
             (VecBijector::Ordered { k: 1 }, u(2)),
             (VecBijector::Ordered { k: 4 }, u(4)),
             (VecBijector::Ordered { k: 3 }, u(6)),
+            (VecBijector::ZeroSum { k: 2 }, u(1)),
+            (VecBijector::ZeroSum { k: 5 }, u(4)),
+            (VecBijector::ZeroSum { k: 3 }, u(6)),
         ]
     }
 
@@ -480,7 +590,7 @@ mod tests {
             }
             let mut lj = [0.0];
             b.eval(BijectorPart::LogJac, &u, &[], &mut lj);
-            let want = ln_abs_det(jac, m);
+            let want = ln_abs_det(jac, m) - free_coords_log_jac(b, n);
             assert!((lj[0] - want).abs() < 1e-7, "{b:?}: log-Jacobian {} vs ln|det J| {want}", lj[0]);
             let back = b.inverse(&x).expect("inside the set");
             for (a, w) in back.iter().zip(&u) {

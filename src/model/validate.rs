@@ -537,6 +537,13 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
             if let Shape::Matrix(r, c) = shape
                 && !dist.kind.vec_elementwise()
             {
+                if dist.kind.support() == Support::ZeroSum && r > 1 {
+                    return Err(bad(format!(
+                        "{} constrains one vector to sum to zero; a matrix of {r} such rows \
+                         (PyMC's batched shape) is not supported",
+                        dist.kind.name()
+                    )));
+                }
                 let (fits, draw) = match dist.kind.vec_value_shape(&lens, &consts) {
                     Ok(own @ Shape::Matrix(..)) => (own == shape, own.dims()),
                     _ => {

@@ -11,6 +11,9 @@
 //! `x²` and `ln(1 + x)` of those — never of a value that may be NaN (`exp(ln(mu))` with `mu`
 //! real). `Normal(mu, mu - 10)` or `Normal(mu, -tau)` stay centred.
 //!
+//! A free `x ~ ZeroSumNormal(sigma)` whose `sigma` reads other nodes becomes
+//! `x_z ~ ZeroSumNormal(1)` and `x = sigma · x_z`, under the same rule.
+//!
 //! A free `x ~ MvNormal(mu, chol)` whose factor reads other nodes becomes `x_z ~ Normal(0, 1)`
 //! and `x = mu + chol.tril_mul(x_z)` (row by row), under the same rule: only where the factor's
 //! diagonal is positive by construction (a free LKJCholesky factor, data, or those times a
@@ -18,7 +21,7 @@
 
 use crate::model::expr::ScanExpr;
 use crate::model::{
-    BinaryOp, Dist, DistKind, Expr, ExprNode, Model, Node, NodeKind, NodeRef, Support, UnaryOp,
+    BinaryOp, Dist, DistKind, Expr, ExprNode, Model, Node, NodeKind, NodeRef, Shape, Support, UnaryOp,
 };
 
 /// What is known about a value, everywhere in its domain: its sign, and whether it is defined
@@ -198,7 +201,8 @@ impl Sign {
                     | Support::Above
                     | Support::Below
                     | Support::CorrCholesky
-                    | Support::Censored => Sign::Real,
+                    | Support::Censored
+                    | Support::ZeroSum => Sign::Real,
                     // Observed only (validation); non-negative integers if ever seen.
                     Support::Binary
                     | Support::Count
@@ -221,15 +225,34 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
     let mut nodes: Vec<Node> = model.nodes().to_vec();
     let signs = Sign::of_nodes(&nodes);
     let mut rewritten = Vec::new();
+    let standard = Dist { kind: DistKind::Normal, params: vec![Expr::constant(0.0), Expr::constant(1.0)] };
     for i in 0..nodes.len() {
         let NodeKind::Free { dist, reparam: true, ordered: false, .. } = &nodes[i].kind else { continue };
-        let location = match dist.kind {
+        // The value from its standardised draw `z`, and `z`'s family.
+        let (location, base) = match dist.kind {
             DistKind::Normal if !dist.params.iter().any(Expr::is_constant) => {
                 if Sign::of(&dist.params[1], &signs) != Sign::Positive {
                     continue;
                 }
                 let (mu, sigma) = (dist.params[0].clone(), dist.params[1].clone());
-                Box::new(move |z: Expr| mu.clone() + sigma.clone() * z) as Box<dyn Fn(Expr) -> Expr>
+                (
+                    Box::new(move |z: Expr| mu.clone() + sigma.clone() * z) as Box<dyn Fn(Expr) -> Expr>,
+                    standard.clone(),
+                )
+            }
+            // A zero-sum vector scales: `x = σ z` with `z ~ ZeroSumNormal(1)` on the same plane.
+            DistKind::ZeroSumNormal if !dist.params[0].is_constant() => {
+                if Sign::of(&dist.params[0], &signs) != Sign::Positive {
+                    continue;
+                }
+                // One value, possibly a vector of one (validation takes either): a scalar scales
+                // every element.
+                let sigma = match model.expr_shape(&dist.params[0]) {
+                    Some(Shape::Scalar) => dist.params[0].clone(),
+                    _ => dist.params[0].clone().sum(),
+                };
+                let base = Dist { kind: DistKind::ZeroSumNormal, params: vec![Expr::constant(1.0)] };
+                (Box::new(move |z: Expr| sigma.clone() * z) as Box<dyn Fn(Expr) -> Expr>, base)
             }
             DistKind::MvNormal if !dist.params[1].is_constant() => {
                 let (mu, chol) = (dist.params[0].clone(), dist.params[1].clone());
@@ -249,7 +272,11 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
                 } else {
                     mu
                 };
-                Box::new(move |z: Expr| mu.clone() + chol.clone().tril_mul(z)) as Box<dyn Fn(Expr) -> Expr>
+                (
+                    Box::new(move |z: Expr| mu.clone() + chol.clone().tril_mul(z))
+                        as Box<dyn Fn(Expr) -> Expr>,
+                    standard.clone(),
+                )
             }
             _ => continue,
         };
@@ -259,12 +286,7 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
         nodes.push(Node {
             name: z_name,
             shape: nodes[i].shape,
-            kind: NodeKind::Free {
-                dist: Dist { kind: DistKind::Normal, params: vec![Expr::constant(0.0), Expr::constant(1.0)] },
-                transform: None,
-                reparam: false,
-                ordered: false,
-            },
+            kind: NodeKind::Free { dist: base, transform: None, reparam: false, ordered: false },
             labels: nodes[i].labels.clone(),
         });
         nodes[i].kind = NodeKind::Deterministic { expr: location(Expr::from(z)) };
@@ -345,8 +367,20 @@ mod tests {
         m.rv("fixed_chol", MvNormal::new(mu, vec![1.0, 0.0, 0.5, 1.0])).unwrap();
         let real = m.rv_vec("real", Normal::new(0.0, 1.0), 4).unwrap();
         m.rv("real_chol", MvNormal::new(0.0, real)).unwrap();
+        // Zero-sum vectors: a positive scale that reads a node (a scalar, or a vector of one)
+        // is non-centred; a constant one, one of either sign and a kept one are not.
+        m.rv_vec("zs", ZeroSumNormal::new(tau), 3).unwrap();
+        let one = m.rv_vec("one", HalfNormal::new(1.0), 1).unwrap();
+        m.rv_vec("zs_one", ZeroSumNormal::new(one), 4).unwrap();
+        m.rv_vec("zs_fixed", ZeroSumNormal::new(2.0), 3).unwrap();
+        m.rv_vec("zs_signed", ZeroSumNormal::new(mu), 3).unwrap();
+        let kept = m.rv_vec("zs_kept", ZeroSumNormal::new(tau), 3).unwrap();
+        m.keep_centered(kept).unwrap();
         let (r, names) = super::noncenter(&m);
-        assert_eq!(names, vec!["theta".to_string(), "ab".to_string()]);
+        assert_eq!(names, ["theta", "ab", "zs", "zs_one"].map(String::from).to_vec());
+        let zs_z = &r.nodes()[r.var("zs_one_z").unwrap().index()];
+        assert_eq!(zs_z.shape, Shape::Vector(4));
+        assert_eq!(zs_z.dist().unwrap().kind, DistKind::ZeroSumNormal);
         assert_eq!(r.nodes()[r.var("ab_z").unwrap().index()].shape, Shape::Vector(6));
         assert!(matches!(r.nodes()[theta.index()].kind, NodeKind::Deterministic { .. }));
         let z = r.var("theta_z").unwrap();

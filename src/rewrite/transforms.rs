@@ -26,6 +26,8 @@ fn attach(model: &Model, node: &Node) -> Node {
             }
             Support::Above => Transform::LowerBound { lower: dist.params[0].clone() },
             Support::Below => Transform::UpperBound { upper: dist.params[0].clone() },
+            // Validation allows zero-sum vectors only (one draw is the whole node).
+            Support::ZeroSum => Transform::Vector(VecBijector::ZeroSum { k: row }),
             // Validation refuses free nodes of these (observed-only) supports; nothing to
             // transform.
             Support::Binary

@@ -190,7 +190,7 @@ pub fn data_for(kind: DistKind) -> Vec<f64> {
         Support::UnitInterval => vec![0.15, 0.5, 0.8],
         Support::Binary => vec![0.0, 1.0, 1.0],
         Support::Count | Support::BoundedCount => vec![0.0, 3.0, 7.0],
-        Support::Simplex | Support::CorrCholesky | Support::Category => {
+        Support::Simplex | Support::CorrCholesky | Support::Category | Support::ZeroSum => {
             unreachable!("vector families have their own examples (dist::vector::examples)")
         }
     }

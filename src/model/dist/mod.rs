@@ -62,6 +62,8 @@ pub enum Support {
     /// `[lower, upper]` given by the first two parameters, with point masses at the bounds
     /// beside the base family's density between them (a censored family: observed only).
     Censored,
+    /// Vectors of reals summing to zero (zero-sum transform).
+    ZeroSum,
 }
 
 impl Support {
@@ -81,9 +83,12 @@ impl Support {
     /// data are checked against when the parameters are random).
     pub fn contains_fixed(self, x: f64) -> bool {
         match self {
-            Support::Real | Support::Interval | Support::Above | Support::Below | Support::Censored => {
-                x.is_finite()
-            }
+            Support::Real
+            | Support::Interval
+            | Support::Above
+            | Support::Below
+            | Support::Censored
+            | Support::ZeroSum => x.is_finite(),
             Support::Positive => x.is_finite() && x > 0.0,
             Support::ZeroOrPositive => x.is_finite() && x >= 0.0,
             Support::UnitInterval => x > 0.0 && x < 1.0,
@@ -483,6 +488,7 @@ families! {$
     NormalMixture in normal_mixture,
     OrderedLogistic in ordered_logistic,
     OrderedProbit in ordered_probit,
+    ZeroSumNormal in zero_sum_normal,
 }
 
 impl DistKind {

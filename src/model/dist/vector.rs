@@ -1,6 +1,6 @@
 //! The second kind of family: densities over a whole vector (Dirichlet, MvNormal,
-//! LKJCholesky, Categorical, NormalMixture, OrderedLogistic, OrderedProbit), evaluated by one
-//! fused instruction (`Op::VecLpdf`) that also writes its analytic partials.
+//! LKJCholesky, Categorical, NormalMixture, OrderedLogistic, OrderedProbit, ZeroSumNormal),
+//! evaluated by one fused instruction (`Op::VecLpdf`) that also writes its analytic partials.
 //!
 //! A vector family sees its arguments whole (value first, then the parameters, each a flat
 //! vector; matrices row by row) and writes its WGSL as statements generated for the lengths at
@@ -305,6 +305,22 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 // One cut point: two categories.
                 let one = m.rv_vec("one", Normal::new(0, 2), 1)?;
                 m.observe("w", OrderedLogistic::new(eta, one), &[0.0, 1.0, 1.0])?;
+                Ok(())
+            }),
+        ),
+        (
+            "zero-sum effects with a hierarchical scale, a zero-sum observation",
+            build(&|m| {
+                let s = m.rv("s", HalfNormal::new(1))?;
+                // Non-centred (`effect = s · effect_z`, `effect_z ~ ZeroSumNormal(1)`).
+                let effect = m.rv_vec("effect", ZeroSumNormal::new(s), 4)?;
+                let group = m.int_data("group", &[0, 1, 2, 3, 0, 2, 1])?;
+                let y = [0.4, -0.3, 1.2, -1.0, 0.6, 0.9, -0.2];
+                m.observe("y", Normal::new(Expr::from(effect).at(group), 0.5), &y)?;
+                // Centred (a constant scale), and zero-sum data.
+                let pair = m.rv_vec("pair", ZeroSumNormal::new(2.0), 2)?;
+                m.observe("z", Normal::new(pair, 1.0), &[0.3, -0.5])?;
+                m.observe("d", ZeroSumNormal::new(s), &[0.5, -0.2, -0.3])?;
                 Ok(())
             }),
         ),

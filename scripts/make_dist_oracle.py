@@ -366,7 +366,7 @@ FIXED = {
 # At each bound and inside; bounds far in either tail (ln F of -30σ through the asymptotic
 # series, a survival function of e^-100) and where the mass beyond is nearly all or nearly
 # none; one-sided (the other bound stored as ±f32::MAX).
-NB = 3.4028234663852886e38
+NB = NO_BOUND
 FIXED.update({
     "censored_normal": [(-1.0, [-1.0, 2.0, 0.5, 1.0]), (2.0, [-1.0, 2.0, 0.5, 1.0]), (0.3, [-1.0, 2.0, 0.5, 1.0]),
                         (-30.0, [-30.0, NB, 0.0, 1.0]), (40.0, [-NB, 40.0, 0.0, 1.0]), (-20.0, [-NB, -20.0, 0.0, 1.0]),

@@ -123,7 +123,7 @@ fn prior_draws_sum_to_zero_and_mistakes_are_typed_errors() {
     let mut m = Model::new();
     let s = m.rv("s", HalfNormal::new(1)).unwrap();
     let err = m.rv_matrix("grid", ZeroSumNormal::new(s), 2, 3).unwrap_err();
-    assert!(err.to_string().contains("a matrix of 2 such rows"), "{err}");
+    assert!(err.to_string().contains("each row must be one whole draw"), "{err}");
     let err = m.rv_vec("wide", ZeroSumNormal::new(vec![1.0, 2.0, 3.0]), 3).unwrap_err();
     assert!(err.to_string().contains("sigma must be one value"), "{err}");
     let err = m.rv_vec("one", ZeroSumNormal::new(s), 1).unwrap_err();

@@ -29,17 +29,12 @@ fn normal_log_normalizer_grad(p0: real, p1: real) -> Lg {
     return Lg(-ln_r(p1) - HALF_LN_2PI, vec4<real>(real(0.0), real(0.0), real(-1.0) / p1, real(0.0)));
 }
 
-// ln Φ(z) and ln(1 - Φ(z)) of z = (x - μ)/σ (censoring), mirrors normal_tail_grad in
-// src/model/dist/normal.rs: with m their derivative in z, ∂/∂x = m/σ, ∂/∂μ = -m/σ,
-// ∂/∂σ = -m z/σ.
-fn normal_tail_grad(x: real, p0: real, p1: real, upper: bool) -> Lg {
-    return gaussian_tail(x, p0, p1, upper);
-}
-
+// ln Φ(z) and ln(1 - Φ(z)) of z = (x - μ)/σ with their partials (censoring; special.wgsl:
+// gaussian_tail), mirror the Cdf impl in src/model/dist/normal.rs.
 fn normal_log_cdf_grad(x: real, p0: real, p1: real) -> Lg {
-    return normal_tail_grad(x, p0, p1, false);
+    return gaussian_tail(x, p0, p1, false);
 }
 
 fn normal_log_sf_grad(x: real, p0: real, p1: real) -> Lg {
-    return normal_tail_grad(x, p0, p1, true);
+    return gaussian_tail(x, p0, p1, true);
 }

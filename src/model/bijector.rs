@@ -74,20 +74,18 @@ impl VecBijector {
     /// Unconstrained length for `n` constrained values.
     pub fn unconstrained_len(self, n: usize) -> usize {
         match self {
-            VecBijector::Simplex { k } => n / k * (k - 1),
+            VecBijector::Simplex { k } | VecBijector::ZeroSum { k } => n / k * (k - 1),
             VecBijector::CorrCholesky { k } => k * (k - 1) / 2,
             VecBijector::Ordered { .. } => n,
-            VecBijector::ZeroSum { k } => n / k * (k - 1),
         }
     }
 
     /// Constrained length for `m` unconstrained values.
     pub fn constrained_len(self, m: usize) -> usize {
         match self {
-            VecBijector::Simplex { k } => m / (k - 1) * k,
+            VecBijector::Simplex { k } | VecBijector::ZeroSum { k } => m / (k - 1) * k,
             VecBijector::CorrCholesky { k } => k * k,
             VecBijector::Ordered { .. } => m,
-            VecBijector::ZeroSum { k } => m / (k - 1) * k,
         }
     }
 
@@ -145,8 +143,7 @@ impl VecBijector {
             // (beyond rounding) is outside the set.
             VecBijector::ZeroSum { k } => {
                 for row in x.chunks(k) {
-                    let scale = row.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-                    if row.iter().sum::<f64>().abs() > ZERO_SUM_TOLERANCE * k as f64 * scale {
+                    if zero_sum_excess(row).is_some() {
                         return None;
                     }
                     let rk = (k as f64).sqrt();
@@ -337,7 +334,15 @@ fn ordered_wgsl(
 
 /// Largest `|Σx|` of a zero-sum row accepted by the inverse (and in data), relative to the
 /// row's length and largest value: rounding, not a broken constraint.
-pub(crate) const ZERO_SUM_TOLERANCE: f64 = 1e-9;
+const ZERO_SUM_TOLERANCE: f64 = 1e-9;
+
+/// The sum of a row meant to sum to zero, where it exceeds rounding
+/// ([`ZERO_SUM_TOLERANCE`] of its length times its largest value, at least 1).
+pub(crate) fn zero_sum_excess(row: &[f64]) -> Option<f64> {
+    let scale = row.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let s: f64 = row.iter().sum();
+    (s.is_nan() || s.abs() > ZERO_SUM_TOLERANCE * row.len() as f64 * scale).then_some(s)
+}
 
 /// With `s = Σu`, `c = 1/(√k + k)`: `xᵢ = uᵢ − cs` (`i < k − 1`), `x_{k−1} = −s/√k`; its
 /// adjoint is `(Jᵀg)ⱼ = gⱼ − c Σ_{i<k−1} gᵢ − g_{k−1}/√k`; the log-Jacobian and its gradient
@@ -527,12 +532,13 @@ mod tests {
     /// zero-sum row, the strictly lower triangle of a Cholesky factor, every ordered value.
     fn free_coords(b: VecBijector, x: &[f64]) -> Vec<f64> {
         match b {
-            VecBijector::Simplex { k } => x.chunks(k).flat_map(|r| r[..k - 1].to_vec()).collect(),
+            VecBijector::Simplex { k } | VecBijector::ZeroSum { k } => {
+                x.chunks(k).flat_map(|r| r[..k - 1].to_vec()).collect()
+            }
             VecBijector::CorrCholesky { k } => {
                 (0..k).flat_map(|i| (0..i).map(move |j| x[i * k + j])).collect()
             }
             VecBijector::Ordered { .. } => x.to_vec(),
-            VecBijector::ZeroSum { k } => x.chunks(k).flat_map(|r| r[..k - 1].to_vec()).collect(),
         }
     }
 

@@ -338,15 +338,12 @@ pub(crate) fn eval_data(nodes: &[Node], e: &Expr) -> Option<ConstValue> {
 fn observed_only_rules(nodes: &[Node], node: &Node) -> Result<()> {
     let Some(dist) = node.dist() else { return Ok(()) };
     let bad = |reason: String| Err(Error::InvalidNode { node: node.name.clone(), reason });
-    if node.is_free() && dist.kind.support().observed_only() {
+    if let Some(reason) = dist.kind.support().observed_only_reason()
+        && node.is_free()
+    {
         return bad(format!(
-            "{} {}: it can only be observed (NUTS samples continuous variables)",
-            dist.kind.name(),
-            match dist.kind.support() {
-                s if s.is_discrete() => "is discrete",
-                Support::Censored => "has point masses at its bounds",
-                _ => "has a point mass at 0",
-            }
+            "{} {reason}: it can only be observed (NUTS samples continuous variables)",
+            dist.kind.name()
         ));
     }
     for ((name, domain), e) in dist.kind.params().iter().zip(&dist.params) {
@@ -537,13 +534,6 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
             if let Shape::Matrix(r, c) = shape
                 && !dist.kind.vec_elementwise()
             {
-                if dist.kind.support() == Support::ZeroSum && r > 1 {
-                    return Err(bad(format!(
-                        "{} constrains one vector to sum to zero; a matrix of {r} such rows \
-                         (PyMC's batched shape) is not supported",
-                        dist.kind.name()
-                    )));
-                }
                 let (fits, draw) = match dist.kind.vec_value_shape(&lens, &consts) {
                     Ok(own @ Shape::Matrix(..)) => (own == shape, own.dims()),
                     _ => {
@@ -730,13 +720,11 @@ fn check_params(nodes: &[Node], node: &Node, dist: &Dist) -> Result<()> {
             reason: format!("{}: {rule}", dist.kind.name()),
         });
     }
-    // A censored family's check reads its bounds alone, which are data (the rest stay NaN).
-    let bounds_only = dist.kind.support() == Support::Censored && consts[..2].iter().all(Option::is_some);
-    if bounds_only || consts.iter().all(Option::is_some) {
+    if consts.iter().all(Option::is_some) || dist.kind.support().checks_read_data_only() {
         let n = consts.iter().flatten().map(|c| c.values.len()).max().unwrap_or(1);
         let mut p = vec![0.0; consts.len()];
         for i in 0..n {
-            consts.iter().zip(&mut p).for_each(|(c, p)| *p = c.as_ref().map_or(f64::NAN, |c| c.at(i)));
+            values_at(&consts, i, &mut p);
             if let Err(rule) = dist.kind.check_params(&p) {
                 return Err(Error::InvalidParameter {
                     node: node.name.clone(),
@@ -750,6 +738,12 @@ fn check_params(nodes: &[Node], node: &Node, dist: &Dist) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Element `i` of each parameter's constant value into `p`; NaN for a parameter that is not
+/// constant (read by no check that [`Support::checks_read_data_only`] runs).
+fn values_at(consts: &[Option<ConstValue>], i: usize, p: &mut [f64]) {
+    consts.iter().zip(p).for_each(|(c, p)| *p = c.as_ref().map_or(f64::NAN, |c| c.at(i)));
 }
 
 fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<()> {
@@ -772,28 +766,19 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
         });
     }
     let mut p = vec![0.0; dist.params.len()];
+    let support = dist.kind.support();
     for (index, &value) in data.iter().enumerate() {
-        let support = dist.kind.support();
-        let inside = match &consts {
-            Some(c) => {
-                c.iter().zip(&mut p).for_each(|(c, p)| *p = c.at(index));
-                dist.kind.in_support(value, &p)
-            }
-            // A censored family's support reads its bounds alone (data; its base's support
-            // is fixed), whatever the base's parameters.
-            None if support == Support::Censored && each[..2].iter().all(Option::is_some) => {
-                each.iter().zip(&mut p).for_each(|(c, p)| *p = c.as_ref().map_or(f64::NAN, |c| c.at(index)));
-                dist.kind.in_support(value, &p)
-            }
+        let inside = if consts.is_some() || support.checks_read_data_only() {
+            values_at(&each, index, &mut p);
+            dist.kind.in_support(value, &p)
+        } else {
             // Random parameters: the bounds that do not depend on them, and a constant total.
-            None => {
-                support.contains_fixed(value)
-                    && !dist
-                        .kind
-                        .count_bound()
-                        .and_then(|j| each[j].as_ref())
-                        .is_some_and(|n| value > n.at(index))
-            }
+            support.contains_fixed(value)
+                && !dist
+                    .kind
+                    .count_bound()
+                    .and_then(|j| each[j].as_ref())
+                    .is_some_and(|n| value > n.at(index))
         };
         if !inside {
             return Err(Error::OutsideSupport {

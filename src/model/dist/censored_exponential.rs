@@ -7,12 +7,13 @@ use super::{Exponential, Dist, DistKind, Domain, Family, Support};
 use crate::model::expr::Expr;
 
 /// Exponential(`lam`) censored to `[lower, upper]` (observed only; PyMC's
-/// `pm.Censored(pm.Exponential.dist(lam), lower, upper)`): survival times with a constant hazard. A value beyond a bound is recorded as the bound.
+/// `pm.Censored(pm.Exponential.dist(lam), lower, upper)`): survival times with a constant hazard. A
+/// value beyond a bound is recorded as the bound.
 ///
-/// `ln p(x) = ln F(lower)` at `x = lower`, `ln(1 − F(upper))` at `x = upper`, and the base's
-/// log density in between. The bounds are data, one per observation or shared; `∓∞` means
-/// none. Parameters are stored bounds first (`lower, upper, lam`). [`Censored`](super::Censored)
-/// builds this family from a `Exponential`.
+/// `ln p(x) = ln F(lower)` at `x = lower`, `ln(1 − F(upper))` at `x = upper`, and the base's log
+/// density in between. The bounds are data, one per observation or shared; `∓∞` means none.
+/// Parameters are stored bounds first (`lower, upper, lam`). [`Censored`](super::Censored) builds
+/// this family from an `Exponential`.
 ///
 /// ```
 /// use exmc::prelude::*;

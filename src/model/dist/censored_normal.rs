@@ -7,11 +7,12 @@ use super::{Normal, Dist, DistKind, Domain, Family, Support};
 use crate::model::expr::Expr;
 
 /// Normal(`mu`, `sigma`) censored to `[lower, upper]` (observed only; PyMC's
-/// `pm.Censored(pm.Normal.dist(mu, sigma), lower, upper)`): a Tobit regression, or measurements outside an instrument's range. A value beyond a bound is recorded as the bound.
+/// `pm.Censored(pm.Normal.dist(mu, sigma), lower, upper)`): a Tobit regression, or measurements
+/// outside an instrument's range. A value beyond a bound is recorded as the bound.
 ///
-/// `ln p(x) = ln F(lower)` at `x = lower`, `ln(1 − F(upper))` at `x = upper`, and the base's
-/// log density in between. The bounds are data, one per observation or shared; `∓∞` means
-/// none. Parameters are stored bounds first (`lower, upper, mu, sigma`). [`Censored`](super::Censored)
+/// `ln p(x) = ln F(lower)` at `x = lower`, `ln(1 − F(upper))` at `x = upper`, and the base's log
+/// density in between. The bounds are data, one per observation or shared; `∓∞` means none.
+/// Parameters are stored bounds first (`lower, upper, mu, sigma`). [`Censored`](super::Censored)
 /// builds this family from a `Normal`.
 ///
 /// ```

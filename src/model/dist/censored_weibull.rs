@@ -7,11 +7,12 @@ use super::{Weibull, Dist, DistKind, Domain, Family, Support};
 use crate::model::expr::Expr;
 
 /// Weibull(`alpha`, `beta`) censored to `[lower, upper]` (observed only; PyMC's
-/// `pm.Censored(pm.Weibull.dist(alpha, beta), lower, upper)`): survival times, the usual accelerated-failure-time model. A value beyond a bound is recorded as the bound.
+/// `pm.Censored(pm.Weibull.dist(alpha, beta), lower, upper)`): survival times, the usual
+/// accelerated-failure-time model. A value beyond a bound is recorded as the bound.
 ///
-/// `ln p(x) = ln F(lower)` at `x = lower`, `ln(1 − F(upper))` at `x = upper`, and the base's
-/// log density in between. The bounds are data, one per observation or shared; `∓∞` means
-/// none. Parameters are stored bounds first (`lower, upper, alpha, beta`). [`Censored`](super::Censored)
+/// `ln p(x) = ln F(lower)` at `x = lower`, `ln(1 − F(upper))` at `x = upper`, and the base's log
+/// density in between. The bounds are data, one per observation or shared; `∓∞` means none.
+/// Parameters are stored bounds first (`lower, upper, alpha, beta`). [`Censored`](super::Censored)
 /// builds this family from a `Weibull`.
 ///
 /// ```

@@ -116,14 +116,21 @@ macro_rules! censored_rules {
 }
 pub(crate) use censored_rules;
 
-/// A censoring bound as the censored families store it: constants and data written in the
-/// expression keep their value, but `−∞` (no lower bound) becomes `−f32::MAX` and `∞`
-/// becomes `f32::MAX`, values beyond every observation both backends can hold, so that every
-/// constant stays finite. The density is the same: an observation strictly inside the bounds
+/// A censoring bound as the censored families store it: `−∞` (no lower bound) becomes
+/// `−f32::MAX` and `∞` becomes `f32::MAX`, values beyond every observation both backends can
+/// hold, so that every constant stays finite. A constant expression is evaluated first; in one
+/// that reads nodes, the constants written in it are mapped. The density is the same: an observation strictly inside the bounds
 /// never reads them.
 pub fn censoring_bound(bound: impl Into<Expr>) -> Expr {
+    let finite = |v: f64| if v.is_infinite() { v.signum() * f32::MAX as f64 } else { v };
     let bound: Expr = bound.into();
-    bound.map_constants(|v| if v.is_infinite() { v.signum() * f32::MAX as f64 } else { v })
+    // A constant bound (`2 · where(alive, t, inf)`) is evaluated first, so that ∞ passes
+    // through its arithmetic; otherwise the constants written in it are mapped.
+    match bound.eval_const() {
+        Some(c) if c.vector => Expr::data(c.values.into_iter().map(finite).collect::<Vec<_>>()),
+        Some(c) => Expr::constant(finite(c.values[0])),
+        None => bound.map_constants(finite),
+    }
 }
 
 /// PyMC's `pm.Censored(dist, lower, upper)`: values of `dist` below `lower` are recorded as
@@ -264,6 +271,9 @@ mod tests {
         assert_eq!(d.kind, DistKind::CensoredNormal);
         assert_eq!(d.params[0].eval_const().unwrap().values, vec![-(f32::MAX as f64)]);
         assert_eq!(d.params[1].eval_const().unwrap().values, vec![1.0, f32::MAX as f64]);
+        // ∞ passes through a constant bound's arithmetic before it is stored.
+        let doubled = censoring_bound(Expr::data(vec![1.0, f64::INFINITY]) * 2.0);
+        assert_eq!(doubled.eval_const().unwrap().values, vec![2.0, f32::MAX as f64]);
         let e = Censored::new(super::super::Gamma::new(2.0, 1.0), 0.0, 5.0).unwrap_err();
         assert!(e.to_string().contains("no censored form of gamma"), "{e}");
         // A value strictly inside never reads the bounds: the density is the base's.

@@ -59,8 +59,10 @@ pub enum Support {
     /// `[0, ∞)` with a point mass at 0 beside a density above it (a continuous hurdle: observed
     /// only).
     ZeroOrPositive,
-    /// `[lower, upper]` given by the first two parameters, with point masses at the bounds
-    /// beside the base family's density between them (a censored family: observed only).
+    /// Values of a base family recorded within `[lower, upper]` (the first two parameters): the
+    /// base's support between the bounds, with point masses at the upper bound and at the
+    /// lower one where the base has mass below it (a censored family: observed only;
+    /// `censoring::in_support`).
     Censored,
     /// Vectors of reals summing to zero (zero-sum transform).
     ZeroSum,
@@ -76,7 +78,24 @@ impl Support {
     /// Whether a family can only be observed: a discrete one, or one with a point mass beside a
     /// density (NUTS samples continuous variables without atoms).
     pub fn observed_only(self) -> bool {
-        self.is_discrete() || matches!(self, Support::ZeroOrPositive | Support::Censored)
+        self.observed_only_reason().is_some()
+    }
+
+    /// Why a family can only be observed, worded for messages ("is discrete"), or `None`.
+    pub fn observed_only_reason(self) -> Option<&'static str> {
+        match self {
+            s if s.is_discrete() => Some("is discrete"),
+            Support::ZeroOrPositive => Some("has a point mass at 0"),
+            Support::Censored => Some("has point masses at its bounds"),
+            _ => None,
+        }
+    }
+
+    /// Whether the family's cross-parameter checks and its support read its data-only
+    /// parameters alone (a censored family's bounds; its base's support is fixed), so that
+    /// validation runs them whatever the other parameters are.
+    pub fn checks_read_data_only(self) -> bool {
+        self == Support::Censored
     }
 
     /// Whether `x` lies in the support where it does not depend on the parameters (the bounds
@@ -150,9 +169,7 @@ impl Domain {
     pub fn data_only(self) -> bool {
         matches!(self, Domain::Fixed | Domain::Bound)
     }
-}
 
-impl Domain {
     /// Whether `v` lies in the domain.
     pub fn contains(self, v: f64) -> bool {
         match self {
@@ -210,7 +227,6 @@ pub trait Family {
             Support::Binary => x == 0.0 || x == 1.0,
             Support::Count => is_count(x),
             Support::BoundedCount => is_count(x) && x <= p[count_param(Self::PARAMS)],
-            Support::Censored => x.is_finite() && x >= p[0] && x <= p[1],
             s => s.contains_fixed(x),
         }
     }

@@ -4,7 +4,7 @@ use rand::Rng;
 
 use super::vector::{VecCode, VecFamily};
 use super::{Dist, Domain, HALF_LN_2PI, Support, std_normal};
-use crate::model::bijector::ZERO_SUM_TOLERANCE;
+use crate::model::bijector::zero_sum_excess;
 use crate::model::expr::Expr;
 
 /// Normal vector of `n` values with scale `sigma` constrained to sum to zero (PyMC's
@@ -68,12 +68,10 @@ impl VecFamily for ZeroSumNormal {
     }
 
     fn check_value(x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
-        let scale = x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-        let s: f64 = x.iter().sum();
-        if s.abs() > ZERO_SUM_TOLERANCE * x.len() as f64 * scale {
-            return Err((0, format!("a zero-sum vector must sum to 0 (this one sums to {s})")));
+        match zero_sum_excess(x) {
+            Some(s) => Err((0, format!("a zero-sum vector must sum to 0 (this one sums to {s})"))),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// `∂/∂xᵢ = −xᵢ/σ²`, `∂/∂σ = Σx²/σ³ − (n − 1)/σ`.

@@ -50,20 +50,19 @@ fn bounds(d: &Data) -> (Vec<f64>, Vec<f64>) {
     (or(&d.lower, f64::NEG_INFINITY), or(&d.upper, f64::INFINITY))
 }
 
-fn fit(m: &Model, backend: BackendChoice) -> Fit {
-    Sampler::new(m).backend(backend).chains(4).warmup(1000).draws(2000).seed(5).progress(false).run().unwrap()
+/// Each parameter the oracle names, in every fit.
+fn check(test: &str, fits: &[Fit], d: &Data) {
+    assert_eq!(d.divergences, 0, "{test}: PyMC diverged");
+    for fit in fits {
+        for (name, r) in &d.posterior {
+            common::assert_matches_pymc(fit, test, name, 0, (r.mean, r.sd, r.mcse_mean));
+        }
+    }
 }
 
 /// Fits `m` on every backend and checks each parameter the oracle names.
 fn matches_pymc(test: &str, m: &Model, d: &Data) {
-    assert_eq!(d.divergences, 0, "{test}: PyMC diverged");
-    for backend in common::backends(test) {
-        let fit = fit(m, backend);
-        assert_eq!(fit.divergences(), 0, "{test} {backend:?}");
-        for (name, r) in &d.posterior {
-            common::assert_matches_pymc(&fit, test, name, 0, (r.mean, r.sd, r.mcse_mean));
-        }
-    }
+    check(test, &common::fits(test, m), d);
 }
 
 #[test]
@@ -126,15 +125,16 @@ fn type_one_censored_lifetimes_match_the_conjugate_posterior() {
     let mut m = Model::new();
     let lam = m.rv("lam", Gamma::new(2, 1)).unwrap();
     m.observe("t", Censored::new(Exponential::new(lam), f64::NEG_INFINITY, 2.0).unwrap(), &d.y).unwrap();
-    matches_pymc("type I censored lifetimes", &m, d);
-    for backend in common::backends("censored lifetimes, conjugate posterior") {
-        let fit = fit(&m, backend);
-        common::assert_matches_pymc(&fit, "conjugate", "lam", 0, (mean, sd, 0.0));
+    let fits = common::fits("type I censored lifetimes", &m);
+    check("type I censored lifetimes", &fits, d);
+    for fit in &fits {
+        common::assert_matches_pymc(fit, "conjugate", "lam", 0, (mean, sd, 0.0));
     }
 
-    let fit = fit(&m, BackendChoice::Cpu);
-    let lams = common::pooled(&fit, "lam", 0);
-    let rep = posterior_predictive(&m, &fit, 7).unwrap();
+    // The CPU backend's fit comes first.
+    let fit = &fits[0];
+    let lams = common::pooled(fit, "lam", 0);
+    let rep = posterior_predictive(&m, fit, 7).unwrap();
     let t = rep.draws("t").unwrap().values().to_vec();
     assert_eq!(t.len(), lams.len() * d.y.len());
     assert!(t.iter().all(|&v| v > 0.0 && v <= 2.0));
@@ -145,7 +145,7 @@ fn type_one_censored_lifetimes_match_the_conjugate_posterior() {
     let se = (want * (1.0 - want) / t.len() as f64).sqrt();
     assert!((at_end - want).abs() < 10.0 * se, "share at 2: {at_end} vs {want}");
 
-    let ll = log_likelihood(&m, &fit).unwrap();
+    let ll = log_likelihood(&m, fit).unwrap();
     for (s, lam) in lams.iter().enumerate().step_by(97) {
         for (i, &y) in d.y.iter().enumerate() {
             let want = if y == 2.0 { -2.0 * lam } else { lam.ln() - lam * y };

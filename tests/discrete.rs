@@ -187,17 +187,7 @@ struct Reference {
 /// Fits `m` on every backend and checks each parameter the oracle names
 /// ([`common::assert_matches_pymc`]).
 fn matches_pymc(test: &str, m: &Model, reference: &std::collections::HashMap<String, Reference>) {
-    for backend in common::backends(test) {
-        let fit = Sampler::new(m)
-            .backend(backend)
-            .chains(4)
-            .warmup(1000)
-            .draws(2000)
-            .seed(5)
-            .progress(false)
-            .run()
-            .unwrap();
-        assert_eq!(fit.divergences(), 0, "{test} {backend:?}");
+    for fit in common::fits(test, m) {
         for (name, r) in reference {
             common::assert_matches_pymc(&fit, test, name, 0, (r.mean, r.sd, r.mcse_mean));
         }

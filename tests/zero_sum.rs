@@ -62,21 +62,11 @@ fn model(d: &Data, sigma_g: Option<f64>, sigma_y: Option<f64>) -> Model {
 }
 
 fn check(test: &str, m: &Model, d: &Data) {
-    for backend in common::backends(test) {
-        let fit = Sampler::new(m)
-            .backend(backend)
-            .chains(4)
-            .warmup(1000)
-            .draws(2000)
-            .seed(5)
-            .progress(false)
-            .run()
-            .unwrap();
-        assert_eq!(fit.divergences(), 0, "{test} {backend:?}");
+    for fit in common::fits(test, m) {
         let groups = d.posterior["a"].mean.len();
         let a: Vec<Vec<f64>> = (0..groups).map(|j| common::pooled(&fit, "a", j)).collect();
         let worst = (0..a[0].len()).map(|s| a.iter().map(|v| v[s]).sum::<f64>().abs()).fold(0.0, f64::max);
-        assert!(worst < 1e-9, "{test} {backend:?}: a draw sums to {worst}");
+        assert!(worst < 1e-9, "{test} {}: a draw sums to {worst}", fit.backend);
         for (name, r) in &d.posterior {
             for (e, (&mean, &sd)) in r.mean.iter().zip(&r.sd).enumerate() {
                 let mcse = r.mcse_mean.get(e).copied().unwrap_or(0.0);

@@ -141,6 +141,18 @@ pub fn backends(test: &str) -> Vec<exmc::prelude::BackendChoice> {
     out
 }
 
+/// `m` fitted on every backend ([`backends`]) as the comparisons with PyMC are (4 chains of
+/// 2000 draws after 1000 warmup, seed 5), each checked to have no divergent transition.
+pub fn fits(test: &str, m: &exmc::Model) -> Vec<exmc::Fit> {
+    let run = |backend| {
+        let fit = exmc::prelude::Sampler::new(m).backend(backend).chains(4).warmup(1000).draws(2000).seed(5);
+        let fit = fit.progress(false).run().unwrap();
+        assert_eq!(fit.divergences(), 0, "{test} {backend:?}");
+        fit
+    };
+    backends(test).into_iter().map(run).collect()
+}
+
 use exmc::model::{DistKind, Domain, Support};
 use exmc::prelude::{Beta, Expr, Gamma, LogNormal, Model, Normal};
 

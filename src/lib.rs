@@ -30,6 +30,7 @@ pub mod backend;
 pub mod compile;
 pub mod diagnostics;
 pub mod error;
+pub mod gp;
 pub mod io;
 pub mod mem;
 pub mod model;

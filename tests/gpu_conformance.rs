@@ -132,6 +132,9 @@ fn programs() -> Vec<(String, Program)> {
             compile(&walk, RewriteOptions::default()).unwrap().logp_grad,
         ));
     }
+    for (label, m) in common::gaussian_process_models() {
+        out.push((label.into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    }
     let schools = common::eight_schools(&common::SCHOOLS_Y, &common::SCHOOLS_SIGMA);
     out.push(("eight schools".into(), compile(&schools, RewriteOptions::default()).unwrap().logp_grad));
     out

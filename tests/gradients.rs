@@ -157,3 +157,10 @@ fn vector_families_and_bijectors() {
         check_gradient(&m, label, 4);
     }
 }
+
+#[test]
+fn gaussian_processes_through_the_cholesky_factor() {
+    for (label, m) in common::gaussian_process_models() {
+        check_gradient(&m, label, 4);
+    }
+}

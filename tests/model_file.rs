@@ -531,3 +531,108 @@ fn readme_model_files_load_and_sample() {
         }
     }
 }
+
+/// Gaussian processes written as Stan writes them (`gp_exp_quad_cov`, `add_diag`,
+/// `cholesky_decompose`, `tril_mul`) give the models `exmc::gp` builds: a latent process
+/// under a Poisson likelihood and a marginal one with a sum of kernels on points of two
+/// coordinates (a data matrix).
+#[test]
+fn gaussian_processes_in_a_file() {
+    use exmc::gp::{Cov, Latent, Marginal, Points};
+    let x = [0.0, 0.4, 1.1, 1.5, 2.3];
+    let plane = [0.0, 0.1, 0.5, -0.2, 0.9, 0.4, 1.4, 0.0];
+    let mut data = DataSet::new();
+    data.insert("x", DataValue::Vector { values: x.to_vec(), integer: false });
+    data.insert("X", DataValue::Matrix { rows: 4, cols: 2, values: plane.to_vec() });
+    data.insert("k", DataValue::Vector { values: vec![1.0, 0.0, 2.0, 4.0, 3.0], integer: true });
+    data.insert("w_obs", DataValue::Vector { values: vec![0.3, -0.1, 0.6, 0.2], integer: false });
+    let text = r#"
+        [rv.eta]
+        dist = "half_normal"
+        sigma = 1
+
+        [rv.ls]
+        dist = "inverse_gamma"
+        alpha = 5
+        beta = 5
+
+        [rv.z_rotated_]
+        dist = "normal"
+        mu = 0
+        sigma = 1
+        shape = 5
+
+        [deterministic]
+        z = "tril_mul(cholesky_decompose(add_diag(gp_exp_quad_cov(x, eta, ls) + gp_periodic_cov(x, 0.5, ls, 2.5), 1e-6)), z_rotated_)"
+
+        [observe.counts]
+        dist = "poisson"
+        mu = "exp(z)"
+        data = "k"
+    "#;
+    let file = Model::from_model_str(text, &data, "latent.toml").unwrap();
+    let mut m = Model::new();
+    let eta = m.rv("eta", HalfNormal::new(1)).unwrap();
+    let ls = m.rv("ls", InverseGamma::new(5, 5)).unwrap();
+    let mut gp =
+        Latent::new(Cov::exp_quad(ls).scale(eta.square()) + Cov::periodic(ls * 0.5, 2.5).scale(0.25));
+    let z = gp.prior(&mut m, "z", &Points::line(&x).unwrap()).unwrap();
+    m.observe("counts", Poisson::new(z.exp()), &[1.0, 0.0, 2.0, 4.0, 3.0]).unwrap();
+    same_density(&file, &m, false);
+
+    let text = r#"
+        [rv.eta]
+        dist = "half_normal"
+        sigma = 1
+
+        [rv.ls]
+        dist = "gamma"
+        alpha = 2
+        beta = 1
+
+        [rv.sigma]
+        dist = "half_normal"
+        sigma = 1
+
+        [observe.w]
+        dist = "mv_normal"
+        mu = 0
+        chol = "cholesky(add_diag(gp_matern52_cov(X, eta, ls) + gp_exponential_cov(X, 1, ls), square(sigma) + 1e-6))"
+        data = "w_obs"
+    "#;
+    let file = Model::from_model_str(text, &data, "marginal.toml").unwrap();
+    let mut m = Model::new();
+    let eta = m.rv("eta", HalfNormal::new(1)).unwrap();
+    let ls = m.rv("ls", Gamma::new(2, 1)).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(1)).unwrap();
+    let cov = Cov::matern52(ls).scale(eta.square()) + Cov::exponential(ls * 0.5).scale(1.0);
+    let mut gp = Marginal::new(cov);
+    gp.marginal_likelihood(
+        &mut m,
+        "w",
+        &Points::new(plane.to_vec(), 2).unwrap(),
+        &[0.3, -0.1, 0.6, 0.2],
+        sigma,
+    )
+    .unwrap();
+    same_density(&file, &m, false);
+
+    // Mistakes name the node, the field and the column.
+    let gp_error = |expr: &str| {
+        let text = format!(
+            "[data]\nx = [0.0, 1.0, 2.0]\nX = [[0.0, 1.0], [2.0, 3.0]]\n[rv.l]\ndist = \"gamma\"\nalpha = 2\nbeta = 1\n[deterministic]\nk = \"{expr}\""
+        );
+        match Model::from_model_str(&text, &DataSet::new(), "gp.toml") {
+            Err(Error::ModelFile { node, reason, .. }) => (node, reason),
+            other => panic!("{expr}: {other:?}"),
+        }
+    };
+    let (node, reason) = gp_error("gp_exp_quad_cov(x, 1)");
+    assert_eq!(node, "k");
+    assert!(reason.contains("takes 3 arguments"), "{reason}");
+    assert!(gp_error("gp_periodic_cov(x, 1, l, l)").1.contains("period must be a number"));
+    assert!(gp_error("gp_matern32_cov(l, 1, l)").1.contains("data vector or matrix"));
+    assert!(gp_error("add_diag(x, 1)").1.contains("square matrix"));
+    assert!(gp_error("gp_periodic_cov(X, 1, l, 2)").1.contains("on a line"));
+    assert!(gp_error("gp_periodic_cov(x, 1, l, -2)").1.contains("not a positive number"));
+}

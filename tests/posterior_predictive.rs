@@ -89,3 +89,30 @@ fn radon_style_prediction_at_new_group_indices() {
     assert!(m.set_data("nope", vec![1.0]).is_err());
     assert!(m.set_data("b", vec![1.0]).is_err());
 }
+
+/// A mean written as a deterministic follows data replaced by `set_data`, whether the length
+/// stays or changes: deterministics are recomputed from the draws, as PyMC recomputes them,
+/// not read from the trace.
+#[test]
+fn deterministics_follow_new_data() {
+    let x: Vec<f64> = (0..20).map(|i| i as f64 / 10.0).collect();
+    let y: Vec<f64> = x.iter().enumerate().map(|(i, v)| 2.0 * v + 0.1 * ((i * 7 % 5) as f64 - 2.0)).collect();
+    let mut m = Model::new();
+    let xd = m.data("x", x).unwrap();
+    let b = m.rv("b", Normal::new(0, 5)).unwrap();
+    let mu = m.deterministic("mu", b * xd).unwrap();
+    m.observe("y", Normal::new(mu, 0.1), &y).unwrap();
+    let fit = Sampler::new(&m).seed(4).progress(false).run().unwrap();
+    let b_mean = fit.draws("b").unwrap().mean()[0];
+    for new in [vec![10.0; 20], vec![5.0, -3.0]] {
+        m.set_data("x", new.clone()).unwrap();
+        let rep = posterior_predictive(&m, &fit, 5).unwrap();
+        let draws = rep.draws("y").unwrap();
+        assert_eq!(draws.shape(), vec![4, 1000, new.len()]);
+        for (k, xk) in new.iter().enumerate() {
+            // The replicate's mean is E[b]·x plus noise of sd 0.1 and b's spread over 4000 draws.
+            let got = draws.mean()[k];
+            assert!((got - b_mean * xk).abs() < 0.02 * xk.abs() + 0.01, "x = {xk}: {got} vs {}", b_mean * xk);
+        }
+    }
+}

@@ -286,6 +286,14 @@ pub fn differentiate(prog: Program) -> Program {
                     accumulate(&mut b, &mut adj, &active, z, d);
                 }
             }
+            Op::Tril { part: TrilPart::Cholesky, args } => {
+                let a = args[0];
+                if active[a] {
+                    let n = b.len(a);
+                    let d = b.prog.push(Op::Tril { part: TrilPart::CholeskyAdjoint, args: vec![out, g] }, n);
+                    accumulate(&mut b, &mut adj, &active, a, d);
+                }
+            }
             // Adjoints are never differentiated again.
             Op::Tril { .. } => {}
             Op::Lpdf { args, partials, .. } | Op::VecLpdf { args, partials, .. } => {

@@ -390,6 +390,10 @@ impl Lowering<'_> {
                     let n = self.b.len(ids[*z]);
                     self.b.prog.push(Op::Tril { part: TrilPart::Mul, args: vec![ids[*l], ids[*z]] }, n)
                 }
+                ExprNode::Cholesky(a) => {
+                    let n = self.b.len(ids[*a]);
+                    self.b.prog.push(Op::Tril { part: TrilPart::Cholesky, args: vec![ids[*a]] }, n)
+                }
                 ExprNode::Mean(a) => {
                     let n = self.b.len(ids[*a]);
                     let s = self.b.sum(ids[*a]);

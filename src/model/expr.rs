@@ -181,6 +181,9 @@ pub enum ExprNode {
     /// `L z` for each `K`-row of operand `.1`, with operand `.0` a `K × K` lower-triangular
     /// matrix of `K²` values row by row (its upper triangle is not read).
     TrilMul(usize, usize),
+    /// The lower Cholesky factor of the symmetric positive-definite `K × K` matrix operand
+    /// `.0` (`K²` values row by row; its lower triangle is read), zero above the diagonal.
+    Cholesky(usize),
     /// Running sum of the operand: `out[i] = Σ_{j ≤ i} x[j]` (see [`Expr::cumsum`]).
     CumSum(usize),
     /// First differences of the operand: `out[i] = x[i + 1] − x[i]`, one fewer value (see
@@ -302,6 +305,7 @@ impl ExprNode {
             | ExprNode::Mean(a)
             | ExprNode::CumSum(a)
             | ExprNode::Diff(a)
+            | ExprNode::Cholesky(a)
             | ExprNode::Get(a, _)
             | ExprNode::Reshape(a, _, _) => (Some(*a), None),
             ExprNode::Binary(_, a, b)
@@ -419,6 +423,18 @@ impl ExprNode {
                 );
                 ConstValue { values, vector: true }
             }
+            ExprNode::Cholesky(_) => {
+                let a = arg(0)?;
+                crate::model::dist::vector::square_side(a.values.len())?;
+                let mut values = vec![0.0; a.values.len()];
+                crate::compile::tril::eval(
+                    crate::compile::tril::TrilPart::Cholesky,
+                    &a.values,
+                    &[],
+                    &mut values,
+                );
+                ConstValue { values, vector: true }
+            }
         })
     }
 
@@ -431,6 +447,7 @@ impl ExprNode {
             ExprNode::Mean(a) => ExprNode::Mean(f(*a)),
             ExprNode::CumSum(a) => ExprNode::CumSum(f(*a)),
             ExprNode::Diff(a) => ExprNode::Diff(f(*a)),
+            ExprNode::Cholesky(a) => ExprNode::Cholesky(f(*a)),
             ExprNode::Gather(a, b) => ExprNode::Gather(f(*a), f(*b)),
             ExprNode::Get(a, k) => ExprNode::Get(f(*a), *k),
             ExprNode::Stack(items) => ExprNode::Stack(items.iter().map(|&a| f(a)).collect()),
@@ -788,6 +805,25 @@ impl Expr {
     /// non-centred multivariate normal `mu + L z`. The upper triangle of `L` is not read.
     pub fn tril_mul(self, z: impl Into<Expr>) -> Expr {
         Expr::combine(self, z.into(), ExprNode::TrilMul)
+    }
+    /// The lower Cholesky factor `L` (`L Lᵀ = self`) of a symmetric positive-definite `K × K`
+    /// matrix (`K²` values row by row), PyMC's `pm.math.cholesky` and Stan's
+    /// `cholesky_decompose`, differentiable in every element: the factor of a covariance built
+    /// from parameters, such as a Gaussian process's (see [`crate::gp`]). Only the lower
+    /// triangle is read; the factor is zero above its diagonal. A matrix that is not positive
+    /// definite gives NaN, so the sampler rejects the point (Stan rejects it too).
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// let rho = m.rv("rho", Uniform::new(-0.9, 0.9))?;
+    /// let one = Expr::from(1.0);
+    /// let cov = Expr::stack([one.clone(), rho.into(), rho.into(), one]).reshape(2, 2);
+    /// m.observe("y", MvNormal::new(0.0, cov.cholesky()), &[0.3, 0.5, -1.0, -0.7])?;
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn cholesky(self) -> Expr {
+        self.push(ExprNode::Cholesky)
     }
     /// A recurrence, PyMC's `pytensor.scan`: `state_t = f(state_{t−1}, x_t)` for
     /// `t = 0 … steps − 1`, from `state_{−1} = init`, where `x_t` holds each sequence's slice

@@ -73,8 +73,13 @@
 //! Expressions: see [`super::parse`]. Names are nodes, data and transformed data; functions
 //! are `exp log log10 log1p expm1 sqrt square logistic (inv_logit) log_logistic
 //! (log_inv_logit) softplus (log1p_exp) abs tanh sum mean cumsum (cumulative_sum) diff sd
-//! variance dot pow stack tril_mul` (`cumsum(x)`: running sums, `diff(x)`: first differences,
-//! one fewer; `tril_mul(L, z)`: a lower-triangular factor times each row of `z`), and for
+//! variance dot pow stack tril_mul cholesky (cholesky_decompose) add_diag` (`cumsum(x)`:
+//! running sums, `diff(x)`: first differences, one fewer; `tril_mul(L, z)`: a lower-triangular
+//! factor times each row of `z`; `cholesky(K)`: the lower Cholesky factor of a square matrix;
+//! `add_diag(K, d)`: a scalar `d` added to its diagonal), Stan's covariance functions
+//! `gp_exp_quad_cov(x, alpha, rho)`, `gp_matern32_cov`, `gp_matern52_cov` and
+//! `gp_exponential_cov` at the points of a data vector or matrix (a point per row), and
+//! `gp_periodic_cov(x, alpha, rho, period)` on a line, and for
 //! data `slice(v, from, to)`, `cols(X, from, to)` (0-based, `to` excluded), `center(X)` (columns
 //! minus their means), `where(c, a, b)` (`a` where `c` is not 0, else `b`; `inf` is ∞) and
 //! `a == b` (1 where equal); `x[2]` is an element (0-based), `L[1, 0]`
@@ -87,8 +92,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use super::dist::vector::square_side;
 use super::dist::{Dist, DistKind, Domain, censoring_bound};
 use super::expr::{ConstValue, Expr};
+use super::kernel::{Cov, Points, add_diag};
 use super::parse::{self, Rpn};
 use super::{Model, NodeKind, Shape, Var};
 use crate::error::{Error, Result};
@@ -597,7 +604,11 @@ impl Loader {
                 Err(self.err(at, Some(col), format!("`{f}` takes {n} argument(s), got {given}")))
             }
         };
-        if args.iter().any(|a| matches!(a, Val::Matrix { .. })) && !matches!(f, "cols" | "center") {
+        if let Some(kernel) = gp_kernel(f) {
+            return self.gp_cov(f, kernel, args, at, col).map(Val::Expr);
+        }
+        let takes_matrix = matches!(f, "cols" | "center" | "add_diag" | "cholesky" | "cholesky_decompose");
+        if args.iter().any(|a| matches!(a, Val::Matrix { .. })) && !takes_matrix {
             return Err(self.err(at, Some(col), format!("`{f}` does not take a matrix")));
         }
         let unary: Option<fn(Expr) -> Expr> = match f {
@@ -617,6 +628,7 @@ impl Loader {
             "mean" => Some(Expr::mean),
             "cumsum" | "cumulative_sum" => Some(Expr::cumsum),
             "diff" => Some(Expr::diff),
+            "cholesky" | "cholesky_decompose" => Some(Expr::cholesky),
             _ => None,
         };
         if let Some(g) = unary {
@@ -652,6 +664,19 @@ impl Loader {
                     "pow" => a.pow(b),
                     _ => a.tril_mul(b),
                 }))
+            }
+            "add_diag" => {
+                // add_diag(K, d): d added to the diagonal of a square matrix.
+                arity(2)?;
+                let mut it = args.into_iter();
+                let (k, d) = (it.next().expect("two").expr(), it.next().expect("two").expr());
+                let n = match super::validate::expr_shape(self.model.nodes(), &k, at.node) {
+                    Ok(Shape::Matrix(r, c)) if r == c => Some(r),
+                    Ok(Shape::Vector(len)) => square_side(len),
+                    _ => None,
+                };
+                let n = n.ok_or_else(|| self.err(at, Some(col), "`add_diag` takes a square matrix"))?;
+                Ok(Val::Expr(add_diag(k, n, d)))
             }
             "reshape" => {
                 // reshape(v, rows, cols): v read as a rows × cols matrix, row by row.
@@ -726,10 +751,56 @@ impl Loader {
                 at,
                 Some(col),
                 format!(
-                    "unknown function `{f}` (known: exp log log10 log1p expm1 sqrt square logistic log_logistic softplus abs tanh sum mean sd variance dot pow stack slice cols center where)"
+                    "unknown function `{f}` (known: exp log log10 log1p expm1 sqrt square logistic log_logistic softplus abs tanh sum mean cumsum diff cholesky sd variance dot pow stack tril_mul reshape add_diag gp_exp_quad_cov gp_matern32_cov gp_matern52_cov gp_exponential_cov gp_periodic_cov slice cols center where)"
                 ),
             )),
         }
+    }
+
+    /// Stan's `gp_*_cov(x, alpha, rho[, period])`: `alpha²` times the kernel at the points of
+    /// `x` (a data vector of one coordinate each, or a data matrix of a point per row) with
+    /// lengthscale `rho`, as Stan defines it.
+    fn gp_cov(
+        &self,
+        f: &str,
+        kernel: fn(Expr, f64) -> Cov,
+        args: Vec<Val>,
+        at: At<'_>,
+        col: usize,
+    ) -> Result<Expr> {
+        let periodic = f == "gp_periodic_cov";
+        let want = if periodic { 4 } else { 3 };
+        if args.len() != want {
+            return Err(self.err(at, Some(col), format!("`{f}` takes {want} arguments, got {}", args.len())));
+        }
+        let mut it = args.into_iter();
+        let points = match it.next().expect("x") {
+            // Stan's periodic kernel reads the Euclidean distance, PyMC's (and `Cov`'s) each
+            // coordinate's: they agree on a line only.
+            Val::Matrix { .. } if periodic => {
+                return Err(self.err(at, Some(col), format!("`{f}` takes points on a line (a data vector)")));
+            }
+            Val::Matrix { cols, values, .. } => Points::new(values, cols),
+            v => match self.constant(&v.expr()) {
+                Some(c) if c.vector => Points::line(&c.values),
+                _ => {
+                    return Err(self.err(
+                        at,
+                        Some(col),
+                        format!("`{f}` takes its points as a data vector or matrix"),
+                    ));
+                }
+            },
+        };
+        let points = points.map_err(|e| self.wrap(at, e))?;
+        let (alpha, rho) = (it.next().expect("alpha").expr(), it.next().expect("rho").expr());
+        let period = match it.next() {
+            Some(Val::Num(p)) => p,
+            Some(_) => return Err(self.err(at, Some(col), format!("`{f}`'s period must be a number"))),
+            None => 0.0,
+        };
+        let k = kernel(rho, period).scale(alpha.square()).matrix(&points, &points);
+        k.map_err(|e| self.wrap(at, e))
     }
 
     /// A whole number ≥ 0 given as a number literal.
@@ -1126,6 +1197,20 @@ fn with_aliases(table: &toml::Table) -> (std::borrow::Cow<'_, toml::Table>, Rena
         }
     }
     (out, renamed)
+}
+
+/// The covariance function of a Stan `gp_*_cov` name, from its lengthscale (and period):
+/// Stan's exponential and periodic kernels are PyMC's with half the lengthscale.
+fn gp_kernel(f: &str) -> Option<fn(Expr, f64) -> Cov> {
+    let kernel: fn(Expr, f64) -> Cov = match f {
+        "gp_exp_quad_cov" => |rho, _| Cov::exp_quad(rho),
+        "gp_matern32_cov" => |rho, _| Cov::matern32(rho),
+        "gp_matern52_cov" => |rho, _| Cov::matern52(rho),
+        "gp_exponential_cov" => |rho, _| Cov::exponential(rho * 0.5),
+        "gp_periodic_cov" => |rho, period| Cov::periodic(rho * 0.5, period),
+        _ => return None,
+    };
+    Some(kernel)
 }
 
 /// `HalfCauchy` → `half_cauchy`; names already in snake case are unchanged.

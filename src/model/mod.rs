@@ -9,6 +9,7 @@ pub mod dist;
 pub mod expr;
 pub mod fastmath;
 pub mod file;
+pub mod kernel;
 pub mod measure;
 pub mod parse;
 mod shape;

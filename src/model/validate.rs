@@ -62,6 +62,20 @@ fn expr_shape_in(nodes: &[Node], e: &Expr, at: &str, step: Option<&StepShapes>) 
                     });
                 }
             },
+            ExprNode::Cholesky(a) => match super::dist::vector::square_side(shapes[*a].len()) {
+                Some(k) if shapes[*a] == Shape::Matrix(k, k) || shapes[*a] == Shape::Vector(k * k) => {
+                    Shape::Matrix(k, k)
+                }
+                _ => {
+                    return Err(Error::ShapeMismatch {
+                        node: at.to_string(),
+                        detail: format!(
+                            "`cholesky` needs a K × K matrix (K ≥ 2); got shape {:?}",
+                            shapes[*a].dims()
+                        ),
+                    });
+                }
+            },
             // A matrix is read by position, row by row.
             ExprNode::Gather(src, idx) => {
                 let len = shapes[*src].len();

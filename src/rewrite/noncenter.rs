@@ -140,6 +140,8 @@ impl Sign {
                 ExprNode::CumSum(a) => signs[*a],
                 ExprNode::Diff(a) if signs[*a].defined() => Real,
                 ExprNode::Diff(_) => Unknown,
+                // NaN where the matrix is not positive definite.
+                ExprNode::Cholesky(_) => Unknown,
                 ExprNode::Stack(items) => items.iter().map(|&a| signs[a]).fold(Positive, Sign::join),
                 ExprNode::MatVec(x, v) | ExprNode::MatMul(x, v, _) | ExprNode::TrilMul(x, v)
                     if signs[*x].defined() && signs[*v].defined() =>

@@ -285,6 +285,67 @@ fn draw_at(kind: DistKind, params: &[ConstValue], k: usize, p: &mut [f64], rng: 
     kind.sample(p, rng)
 }
 
+/// The values of `model`'s nodes at the kept draws of a trace: free nodes take their traced
+/// values, data their values, and deterministics are evaluated from those (so they follow data
+/// replaced by [`Model::set_data`], as PyMC recomputes them); observed nodes and potentials
+/// have none.
+pub(crate) struct DrawValues<'a> {
+    model: &'a Model,
+    trace: &'a Trace,
+    order: Vec<usize>,
+    from_trace: Vec<Option<&'a TraceVar>>,
+}
+
+impl<'a> DrawValues<'a> {
+    /// Fails, naming the node, when a free node of `model` is not in `trace` with its length.
+    pub(crate) fn new(model: &'a Model, trace: &'a Trace) -> Result<DrawValues<'a>> {
+        let order = model.topological_order()?;
+        let nodes = model.nodes();
+        let from_trace: Vec<Option<&TraceVar>> = nodes.iter().map(|n| trace.var(&n.name)).collect();
+        for (node, t) in nodes.iter().zip(&from_trace) {
+            if matches!(node.kind, NodeKind::Free { .. }) && t.is_none_or(|t| t.size() != node.len()) {
+                return Err(invalid(
+                    &node.name,
+                    "is not in the fit's trace with this shape: was the fit made from this model?".into(),
+                ));
+            }
+        }
+        Ok(DrawValues { model, trace, order, from_trace })
+    }
+
+    /// The nodes in topological order.
+    pub(crate) fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// Every node's value at `draw` of `chain` (`None` for observed nodes and potentials).
+    pub(crate) fn at(&self, chain: usize, draw: usize) -> Result<Vec<Option<ConstValue>>> {
+        let nodes = self.model.nodes();
+        let mut values: Vec<Option<ConstValue>> = vec![None; nodes.len()];
+        for &i in &self.order {
+            let node = &nodes[i];
+            let vector = !matches!(node.shape, Shape::Scalar);
+            values[i] = match (&node.kind, self.from_trace[i]) {
+                (NodeKind::Free { .. }, Some(t)) => {
+                    let size = t.size();
+                    let at = (chain * self.trace.draws + draw) * size;
+                    Some(ConstValue { values: t.values[at..at + size].to_vec(), vector })
+                }
+                (NodeKind::Data { values: data, .. }, _) => {
+                    Some(ConstValue { values: data.to_vec(), vector })
+                }
+                (NodeKind::Deterministic { expr }, _) => Some(
+                    expr.eval_with(&|j| values[j].clone())
+                        .ok_or_else(|| invalid(&node.name, "cannot be evaluated".into()))?,
+                ),
+                (NodeKind::Free { .. }, None) => unreachable!("checked by `new`"),
+                (NodeKind::Observed { .. } | NodeKind::Potential { .. }, _) => None,
+            };
+        }
+        Ok(values)
+    }
+}
+
 /// Walks every kept draw of `trace` (chain by chain) through `model` in topological order:
 /// free nodes and deterministics take their traced values, data their values, and for each
 /// observed node `visit(chain, draw, node, parameters)` runs with its parameters evaluated.
@@ -293,53 +354,25 @@ fn for_each_draw(
     trace: &Trace,
     mut visit: impl FnMut(usize, usize, usize, &[ConstValue], &dyn Fn(usize) -> Option<ConstValue>) -> Result<()>,
 ) -> Result<()> {
-    let order = model.topological_order()?;
+    let draws = DrawValues::new(model, trace)?;
     let nodes = model.nodes();
-    let from_trace: Vec<Option<&TraceVar>> = nodes.iter().map(|n| trace.var(&n.name)).collect();
-    for (node, t) in nodes.iter().zip(&from_trace) {
-        if matches!(node.kind, NodeKind::Free { .. }) && t.is_none_or(|t| t.size() != node.len()) {
-            return Err(invalid(
-                &node.name,
-                "is not in the fit's trace with this shape: was the fit made from this model?".into(),
-            ));
-        }
-    }
-    let mut values: Vec<Option<ConstValue>> = vec![None; nodes.len()];
     for chain in 0..trace.chains {
         for draw in 0..trace.draws {
-            for &i in &order {
-                let node = &nodes[i];
-                let vector = !matches!(node.shape, Shape::Scalar);
-                let value = match (&node.kind, from_trace[i]) {
-                    (NodeKind::Potential { .. }, _) => continue,
-                    (NodeKind::Free { .. } | NodeKind::Deterministic { .. }, Some(t)) => {
-                        let size = t.size();
-                        let at = (chain * trace.draws + draw) * size;
-                        ConstValue { values: t.values[at..at + size].to_vec(), vector }
-                    }
-                    (NodeKind::Data { values: data, .. }, _) => ConstValue { values: data.to_vec(), vector },
-                    (NodeKind::Deterministic { expr }, None) => expr
-                        .eval_with(&|j| values[j].clone())
-                        .ok_or_else(|| invalid(&node.name, "cannot be evaluated".into()))?,
-                    (NodeKind::Observed { dist, .. }, _) => {
-                        let params: Vec<ConstValue> = dist
-                            .params
-                            .iter()
-                            .map(|p| p.eval_with(&|j| values[j].clone()))
-                            .collect::<Option<_>>()
-                            .ok_or_else(|| {
-                                invalid(
-                                    &node.name,
-                                    "a parameter cannot be evaluated (an index out of range of new data?)"
-                                        .into(),
-                                )
-                            })?;
-                        visit(chain, draw, i, &params, &|j| values[j].clone())?;
-                        continue;
-                    }
-                    (NodeKind::Free { .. }, None) => unreachable!("checked above"),
-                };
-                values[i] = Some(value);
+            let values = draws.at(chain, draw)?;
+            for &i in draws.order() {
+                let NodeKind::Observed { dist, .. } = &nodes[i].kind else { continue };
+                let params: Vec<ConstValue> = dist
+                    .params
+                    .iter()
+                    .map(|p| p.eval_with(&|j| values[j].clone()))
+                    .collect::<Option<_>>()
+                    .ok_or_else(|| {
+                        invalid(
+                            &nodes[i].name,
+                            "a parameter cannot be evaluated (an index out of range of new data?)".into(),
+                        )
+                    })?;
+                visit(chain, draw, i, &params, &|j| values[j].clone())?;
             }
         }
     }

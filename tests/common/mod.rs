@@ -38,7 +38,12 @@ pub fn pooled(fit: &exmc::Fit, name: &str, elem: usize) -> Vec<f64> {
 
 /// Mean, sd (ddof 1) and MCSE of the mean of one scalar.
 pub fn moments(fit: &exmc::Fit, name: &str, elem: usize) -> (f64, f64, f64) {
-    let chains = fit.trace.chains_of(name, elem).expect("variable in trace");
+    trace_moments(&fit.trace, name, elem)
+}
+
+/// [`moments`] of a trace (a fit's, or draws made from one).
+pub fn trace_moments(trace: &exmc::sampler::Trace, name: &str, elem: usize) -> (f64, f64, f64) {
+    let chains = trace.chains_of(name, elem).expect("variable in trace");
     let refs: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
     let all = chains.concat();
     let n = all.len() as f64;
@@ -58,10 +63,22 @@ pub fn assert_matches_pymc(
     elem: usize,
     reference: (f64, f64, f64),
 ) {
+    assert_trace_matches_pymc(&fit.trace, &format!("{label} {}", fit.backend), name, elem, reference);
+}
+
+/// [`assert_matches_pymc`] for a trace (draws made from a fit, such as a process's values at
+/// new points); `label` names the model and the backend in messages.
+pub fn assert_trace_matches_pymc(
+    trace: &exmc::sampler::Trace,
+    label: &str,
+    name: &str,
+    elem: usize,
+    reference: (f64, f64, f64),
+) {
     let (mean_ref, sd_ref, mcse_ref) = reference;
-    let (mean, sd, mcse) = moments(fit, name, elem);
+    let (mean, sd, mcse) = trace_moments(trace, name, elem);
     let tol = 4.0 * (mcse * mcse + mcse_ref * mcse_ref).sqrt();
-    let what = format!("{label} {} {name}[{elem}]", fit.backend);
+    let what = format!("{label} {name}[{elem}]");
     eprintln!("{what}: mean {mean:.4} sd {sd:.4}; PyMC {mean_ref:.4} {sd_ref:.4}");
     assert!((mean - mean_ref).abs() <= tol, "{what}: mean {mean} vs PyMC {mean_ref} (tolerance {tol})");
     assert!((sd - sd_ref).abs() <= 0.06 * sd_ref, "{what}: sd {sd} vs PyMC {sd_ref}");
@@ -144,9 +161,18 @@ pub fn backends(test: &str) -> Vec<exmc::prelude::BackendChoice> {
 /// `m` fitted on every backend ([`backends`]) as the comparisons with PyMC are (4 chains of
 /// 2000 draws after 1000 warmup, seed 5), each checked to have no divergent transition.
 pub fn fits(test: &str, m: &exmc::Model) -> Vec<exmc::Fit> {
+    fits_with(test, m, |s| s)
+}
+
+/// [`fits`] with further settings of every sampler (`set`).
+pub fn fits_with<'m>(
+    test: &str,
+    m: &'m exmc::Model,
+    set: impl Fn(exmc::Sampler<'m>) -> exmc::Sampler<'m>,
+) -> Vec<exmc::Fit> {
     let run = |backend| {
         let fit = exmc::prelude::Sampler::new(m).backend(backend).chains(4).warmup(1000).draws(2000).seed(5);
-        let fit = fit.progress(false).run().unwrap();
+        let fit = set(fit).progress(false).run().unwrap();
         assert_eq!(fit.divergences(), 0, "{test} {backend:?}");
         fit
     };
@@ -273,4 +299,37 @@ pub fn drive_machines(
             }
         }
     }
+}
+
+/// Models with a covariance built from parameters and its Cholesky factor: a latent process
+/// (the factor times standard normals) under a Poisson likelihood, and a marginal one (the
+/// factor as a multivariate normal's), with every kernel and both lengthscale forms.
+pub fn gaussian_process_models() -> Vec<(&'static str, Model)> {
+    use exmc::gp::{Cov, Latent, Lengthscale, Marginal, Mean, Points};
+    use exmc::prelude::*;
+    let plane = Points::new(vec![0.0, 0.1, 0.4, -0.3, 0.9, 0.5, 1.3, 0.2, 1.7, -0.6], 2).unwrap();
+    let line = Points::line(&[0.0, 0.3, 0.7, 1.2, 1.6, 2.1]).unwrap();
+    let mut latent = Model::new();
+    let ls = latent.rv_vec("ls", Gamma::new(4, 4), 2).unwrap();
+    let eta = latent.rv("eta", HalfNormal::new(1)).unwrap();
+    let ell = latent.rv("ell", InverseGamma::new(4, 3)).unwrap();
+    let c = latent.rv("c", Normal::new(0, 1)).unwrap();
+    let cov = Cov::matern52(Lengthscale::per_dimension((0..2).map(|d| ls.get(d)))).scale(eta.square())
+        + Cov::exp_quad(ell) * Cov::constant(0.5);
+    let mut gp = Latent::new(cov).mean(Mean::Constant(c.into())).jitter(1e-4);
+    let f = gp.prior(&mut latent, "f", &plane).unwrap();
+    latent.observe("y", Poisson::new(f.exp()), &[1.0, 0.0, 3.0, 2.0, 1.0]).unwrap();
+    let mut marginal = Model::new();
+    let ell = marginal.rv("ell", InverseGamma::new(4, 3)).unwrap();
+    let eta = marginal.rv("eta", HalfNormal::new(1)).unwrap();
+    let c = marginal.rv("c", Normal::new(0, 1)).unwrap();
+    let sigma = marginal.rv("sigma", HalfNormal::new(1)).unwrap();
+    let b = marginal.rv("b", Normal::new(0, 1)).unwrap();
+    let cov = Cov::matern32(ell).scale(eta.square())
+        + Cov::periodic(ell, 1.5) * Cov::exponential(ell)
+        + Cov::linear(c).scale(0.3);
+    let mut gp = Marginal::new(cov).mean(Mean::Linear { coeffs: vec![b.into()], intercept: 0.2.into() });
+    let y = [0.3, 0.1, -0.4, 0.2, 0.8, 1.1];
+    gp.marginal_likelihood(&mut marginal, "y", &line, &y, sigma).unwrap();
+    vec![("latent process", latent), ("marginal process", marginal)]
 }

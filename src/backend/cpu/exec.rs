@@ -387,7 +387,8 @@ impl Executor {
             }
             Op::Tril { part, args } => {
                 let (lo, hi) = ws.split_at_mut(o);
-                let (a, b) = (self.before(lo, args[0]), self.before(lo, args[1]));
+                let a = self.before(lo, args[0]);
+                let b = args.get(1).map(|&b| self.before(lo, b)).unwrap_or_default();
                 crate::compile::tril::eval(*part, &a, &b, &mut hi[..n]);
             }
         }

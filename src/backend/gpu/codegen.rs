@@ -603,10 +603,12 @@ impl Gen<'_> {
             }
             Op::Tril { part, args } => {
                 self.full(v)?;
-                let (la, lb, n) = (self.len(args[0]), self.len(args[1]), self.len(v));
+                let lb = args.get(1).map_or(0, |&b| self.len(b));
+                let (la, n) = (self.len(args[0]), self.len(v));
                 let body = {
                     let a = |i: &str| self.at_any(args[0], i);
-                    let b = |i: &str| self.at_any(args[1], i);
+                    let b =
+                        |i: &str| args.get(1).map_or_else(|| "real(0.0)".to_string(), |&b| self.at_any(b, i));
                     crate::compile::tril::wgsl(*part, (la, lb, n), &a, &b, &format!("f{v}"), &v.to_string())
                 };
                 self.line(&body);

@@ -115,7 +115,8 @@ impl Mapping {
 /// instructions, forward and adjoint) and running sums count as serial, because one lane of a
 /// workgroup runs them while the others wait at a barrier, and so do the instructions every
 /// lane computes whole (a vector family's density, a bijector, a triangular product: their
-/// longest operand), since lanes do not share them; every other instruction counts the
+/// longest operand; a Cholesky factor and its adjoint: `tril::work`), since lanes do not
+/// share them; every other instruction counts the
 /// longest of its output and operands (constants and data count nothing). Where most of the
 /// work is serial, lanes buy little and their barriers cost (GARCH(1,1), T = 200, on
 /// lavapipe: 0.52 ms per dispatch with 64 lanes per chain, 0.31 ms with one invocation;
@@ -129,6 +130,11 @@ pub fn serial_work(prog: &Program) -> (usize, usize) {
                 serial = serial.saturating_add(a.scan.steps.saturating_mul(a.vjp.instrs.len()))
             }
             Op::CumSum { src, .. } => serial = serial.saturating_add(prog.lens[*src]),
+            Op::Tril { part, args } => {
+                let len = |k: usize| args.get(k).map_or(0, |&a| prog.lens[a]);
+                let lens = (len(0), len(1), prog.lens[ins.out]);
+                serial = serial.saturating_add(crate::compile::tril::work(*part, lens))
+            }
             Op::Const(_) | Op::Data(_) => {}
             // A reduction or a density reads more than it writes.
             op => {

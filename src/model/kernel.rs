@@ -1,0 +1,349 @@
+//! Covariance functions of Gaussian processes (PyMC's `pm.gp.cov`): a [`Cov`] turns two sets
+//! of input [`Points`] into the expression of their covariance matrix. Distances between the
+//! points are data, computed once here in f64; the parameters (scales, lengthscales) are
+//! expressions, so the matrix is differentiable in them and its Cholesky factor
+//! ([`Expr::cholesky`]) gives a Gaussian process's prior or marginal likelihood.
+
+use std::f64::consts::PI;
+use std::ops::{Add, Mul, Range};
+
+use super::expr::{Expr, Var};
+use crate::error::{Error, Result};
+
+/// Input locations: `n` points of `d` coordinates, row by row (PyMC's `X` of shape `(n, d)`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Points {
+    values: Vec<f64>,
+    dims: usize,
+}
+
+impl Points {
+    /// Points of `dims` coordinates each, from `values` row by row. Fails when the values are
+    /// not whole points, there are none, or one is not finite.
+    pub fn new(values: Vec<f64>, dims: usize) -> Result<Points> {
+        let invalid = |reason: String| Error::InvalidOption { option: "points", reason };
+        if dims == 0 || values.is_empty() || !values.len().is_multiple_of(dims) {
+            return Err(invalid(format!(
+                "{} values are not whole points of {dims} coordinates",
+                values.len()
+            )));
+        }
+        if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+            return Err(invalid(format!("coordinate {i} is {}", values[i])));
+        }
+        Ok(Points { values, dims })
+    }
+
+    /// Points on a line (one coordinate each).
+    pub fn line(values: &[f64]) -> Result<Points> {
+        Points::new(values.to_vec(), 1)
+    }
+
+    /// Number of points.
+    pub fn len(&self) -> usize {
+        self.values.len() / self.dims
+    }
+
+    /// Whether there are no points (never: [`Points::new`] refuses none).
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Coordinates per point.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Coordinate `c` of point `i` (both in range).
+    pub(crate) fn coordinate(&self, i: usize, c: usize) -> f64 {
+        self.values[i * self.dims + c]
+    }
+}
+
+/// Lengthscales: one for every input dimension (isotropic), or one per dimension (automatic
+/// relevance determination, PyMC's `ls` of length `input_dim`).
+#[derive(Clone, Debug)]
+pub enum Lengthscale {
+    /// The same lengthscale in every dimension.
+    Isotropic(Expr),
+    /// A lengthscale per input dimension.
+    PerDimension(Vec<Expr>),
+}
+
+macro_rules! isotropic_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Lengthscale {
+            fn from(ls: $t) -> Lengthscale {
+                Lengthscale::Isotropic(ls.into())
+            }
+        }
+    )*};
+}
+isotropic_from!(Expr, Var, &Var, f64, i32);
+
+impl Lengthscale {
+    /// One lengthscale per input dimension: `ls[d]`, or the elements of a vector node
+    /// (`Lengthscale::per_dimension((0..2).map(|d| ls.get(d)))`).
+    pub fn per_dimension(ls: impl IntoIterator<Item = impl Into<Expr>>) -> Lengthscale {
+        Lengthscale::PerDimension(ls.into_iter().map(Into::into).collect())
+    }
+}
+
+/// Fails unless the points of `a` and `b` have as many coordinates.
+fn same_dims(a: &Points, b: &Points) -> Result<()> {
+    if a.dims == b.dims {
+        return Ok(());
+    }
+    Err(Error::InvalidOption {
+        option: "points",
+        reason: format!("points of {} and of {} coordinates", a.dims, b.dims),
+    })
+}
+
+/// `Σ_{c ∈ dims} g(a_c, b_c)` for every pair of a point of `a` and one of `b`, row by row.
+fn pairwise(a: &Points, b: &Points, dims: Range<usize>, g: &dyn Fn(f64, f64) -> f64) -> Vec<f64> {
+    let mut out = Vec::with_capacity(a.len() * b.len());
+    for i in 0..a.len() {
+        for j in 0..b.len() {
+            out.push(dims.clone().map(|c| g(a.coordinate(i, c), b.coordinate(j, c))).sum());
+        }
+    }
+    out
+}
+
+/// The scaled squared distances of every pair, `Σ_d h(a_d − b_d) / ℓ_d²` (an expression of
+/// `a.len() · b.len()` values, row by row), for `h` the square (stationary kernels) or the
+/// periodic kernel's `sin²(π δ / T)`.
+fn scaled(ls: &Lengthscale, a: &Points, b: &Points, h: &dyn Fn(f64) -> f64) -> Result<Expr> {
+    same_dims(a, b)?;
+    let g = |x: f64, y: f64| h(x - y);
+    match ls {
+        Lengthscale::Isotropic(l) => Ok(Expr::data(pairwise(a, b, 0..a.dims, &g)) / l.clone().square()),
+        Lengthscale::PerDimension(ls) if ls.len() == a.dims => Ok(ls
+            .iter()
+            .enumerate()
+            .map(|(c, l)| Expr::data(pairwise(a, b, c..c + 1, &g)) / l.clone().square())
+            .reduce(|s, t| s + t)
+            .expect("points have a coordinate")),
+        Lengthscale::PerDimension(ls) => Err(Error::InvalidOption {
+            option: "lengthscale",
+            reason: format!("{} lengthscales for points of {} coordinates", ls.len(), a.dims),
+        }),
+    }
+}
+
+/// The scaled distances `r = √(Σ_d (a_d − b_d)² / ℓ_d²)`: with one lengthscale the distances
+/// are data divided by it; with one per dimension PyMC's `√(r² + 10⁻¹²)`, whose derivative is
+/// finite where two points coincide.
+fn distance(ls: &Lengthscale, a: &Points, b: &Points) -> Result<Expr> {
+    let square = |d: f64| d * d;
+    match ls {
+        Lengthscale::Isotropic(l) => {
+            same_dims(a, b)?;
+            let r = pairwise(a, b, 0..a.dims, &|x, y| square(x - y))
+                .into_iter()
+                .map(f64::sqrt)
+                .collect::<Vec<_>>();
+            Ok(Expr::data(r) / l.clone())
+        }
+        Lengthscale::PerDimension(_) => Ok((scaled(ls, a, b, &square)? + 1e-12).sqrt()),
+    }
+}
+
+/// A covariance function (PyMC's `pm.gp.cov`), built from kernels by sums, products and
+/// scaling: `Cov::exp_quad(ls).scale(eta.square())` is PyMC's `eta**2 * ExpQuad(1, ls)`.
+///
+/// ```
+/// use exmc::prelude::*;
+/// use exmc::model::kernel::{Cov, Points};
+/// let mut m = Model::new();
+/// let ls = m.rv("ls", Gamma::new(2, 1))?;
+/// let eta = m.rv("eta", HalfNormal::new(1))?;
+/// let cov = Cov::matern52(ls).scale(eta.square()) + Cov::constant(0.5);
+/// let x = Points::line(&[0.0, 0.5, 1.0])?;
+/// let k = cov.matrix(&x, &x)?; // 3 × 3, differentiable in ls and eta
+/// # let _ = k;
+/// # Ok::<(), exmc::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub enum Cov {
+    /// `exp(−r²/2)` with `r` the scaled distance (PyMC's `ExpQuad`).
+    ExpQuad(Lengthscale),
+    /// `(1 + √5 r + 5r²/3) exp(−√5 r)` (PyMC's `Matern52`).
+    Matern52(Lengthscale),
+    /// `(1 + √3 r) exp(−√3 r)` (PyMC's `Matern32`).
+    Matern32(Lengthscale),
+    /// `exp(−r/2)` (PyMC's `Exponential`; Stan's `gp_exponential_cov` is `exp(−r)`).
+    Exponential(Lengthscale),
+    /// `exp(−Σ_d sin²(π δ_d / T) / (2ℓ_d²))` with a known period `T` (PyMC's `Periodic`).
+    Periodic(Lengthscale, f64),
+    /// `Σ_d (a_d − c)(b_d − c)` (PyMC's `Linear`).
+    Linear(Expr),
+    /// The same value for every pair (PyMC's `Constant`).
+    Constant(Expr),
+    /// A covariance times a scale (`eta²`).
+    Scaled(Box<Cov>, Expr),
+    /// The sum of two covariances.
+    Sum(Box<Cov>, Box<Cov>),
+    /// The elementwise product of two covariances.
+    Product(Box<Cov>, Box<Cov>),
+}
+
+impl Cov {
+    /// The exponentiated quadratic (squared exponential) kernel.
+    pub fn exp_quad(ls: impl Into<Lengthscale>) -> Cov {
+        Cov::ExpQuad(ls.into())
+    }
+    /// The Matérn kernel of smoothness 5/2.
+    pub fn matern52(ls: impl Into<Lengthscale>) -> Cov {
+        Cov::Matern52(ls.into())
+    }
+    /// The Matérn kernel of smoothness 3/2.
+    pub fn matern32(ls: impl Into<Lengthscale>) -> Cov {
+        Cov::Matern32(ls.into())
+    }
+    /// The exponential kernel, PyMC's `exp(−r/2)`.
+    pub fn exponential(ls: impl Into<Lengthscale>) -> Cov {
+        Cov::Exponential(ls.into())
+    }
+    /// The periodic kernel of a known `period`.
+    pub fn periodic(ls: impl Into<Lengthscale>, period: f64) -> Cov {
+        Cov::Periodic(ls.into(), period)
+    }
+    /// The linear (dot-product) kernel about `c`.
+    pub fn linear(c: impl Into<Expr>) -> Cov {
+        Cov::Linear(c.into())
+    }
+    /// A constant covariance.
+    pub fn constant(c: impl Into<Expr>) -> Cov {
+        Cov::Constant(c.into())
+    }
+    /// This covariance times `s` (a variance such as `eta.square()`).
+    pub fn scale(self, s: impl Into<Expr>) -> Cov {
+        Cov::Scaled(Box::new(self), s.into())
+    }
+
+    /// The covariance of every point of `a` with every point of `b`: an expression of
+    /// `a.len() × b.len()` values, row by row (PyMC's `cov(X, Xs)`). Fails when the points'
+    /// dimensions differ from each other or from the lengthscales', or a period is not
+    /// positive and finite.
+    pub fn matrix(&self, a: &Points, b: &Points) -> Result<Expr> {
+        let e = match self {
+            Cov::ExpQuad(ls) => (scaled(ls, a, b, &|d| d * d)? * -0.5).exp(),
+            Cov::Matern52(ls) => {
+                let r = distance(ls, a, b)? * 5f64.sqrt();
+                (r.clone() + r.clone().square() / 3.0 + 1.0) * (-r).exp()
+            }
+            Cov::Matern32(ls) => {
+                let r = distance(ls, a, b)? * 3f64.sqrt();
+                (r.clone() + 1.0) * (-r).exp()
+            }
+            Cov::Exponential(ls) => (distance(ls, a, b)? * -0.5).exp(),
+            Cov::Periodic(ls, period) => {
+                if !(period.is_finite() && *period > 0.0) {
+                    return Err(Error::InvalidOption {
+                        option: "period",
+                        reason: format!("{period} is not a positive number"),
+                    });
+                }
+                let s = |d: f64| (PI * d / period).sin().powi(2);
+                (scaled(ls, a, b, &s)? * -0.5).exp()
+            }
+            Cov::Linear(c) => {
+                // Σ_d (a_d − c)(b_d − c) = Σ a_d b_d − c Σ (a_d + b_d) + D c².
+                same_dims(a, b)?;
+                let dot = Expr::data(pairwise(a, b, 0..a.dims, &|x, y| x * y));
+                let sum = Expr::data(pairwise(a, b, 0..a.dims, &|x, y| x + y));
+                dot - sum * c.clone() + c.clone().square() * a.dims as f64
+            }
+            Cov::Constant(c) => Expr::data(vec![1.0; a.len() * b.len()]) * c.clone(),
+            Cov::Scaled(k, s) => k.matrix(a, b)? * s.clone(),
+            Cov::Sum(k, q) => k.matrix(a, b)? + q.matrix(a, b)?,
+            Cov::Product(k, q) => k.matrix(a, b)? * q.matrix(a, b)?,
+        };
+        Ok(e.reshape(a.len(), b.len()))
+    }
+}
+
+impl Add for Cov {
+    type Output = Cov;
+    fn add(self, other: Cov) -> Cov {
+        Cov::Sum(Box::new(self), Box::new(other))
+    }
+}
+
+impl Mul for Cov {
+    type Output = Cov;
+    fn mul(self, other: Cov) -> Cov {
+        Cov::Product(Box::new(self), Box::new(other))
+    }
+}
+
+/// `k + d I` for a square matrix `k` of `n × n` values (PyMC's `stabilize`, Stan's
+/// `add_diag`): jitter, or a noise variance `sigma²` that may be a parameter.
+pub fn add_diag(k: Expr, n: usize, d: impl Into<Expr>) -> Expr {
+    let eye: Vec<f64> = (0..n * n).map(|i| if i % (n + 1) == 0 { 1.0 } else { 0.0 }).collect();
+    (k + Expr::data(eye) * d.into()).reshape(n, n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(e: &Expr) -> Vec<f64> {
+        e.eval_const().expect("constant parameters give a constant").values
+    }
+
+    #[test]
+    fn kernels_match_their_formulas() {
+        let a = Points::new(vec![0.0, 1.0, 0.5, -1.0, 2.0, 0.3], 2).unwrap();
+        let b = Points::new(vec![0.2, 0.1, -0.4, 1.5], 2).unwrap();
+        let (ls, ls2) = (0.7, [0.5, 1.3]);
+        for i in 0..3 {
+            for j in 0..2 {
+                let d: Vec<f64> = (0..2).map(|c| a.coordinate(i, c) - b.coordinate(j, c)).collect();
+                let r2 = (d[0] * d[0] + d[1] * d[1]) / (ls * ls);
+                let r = r2.sqrt();
+                let ard = ((d[0] / ls2[0]).powi(2) + (d[1] / ls2[1]).powi(2) + 1e-12).sqrt();
+                let s5 = 5f64.sqrt() * r;
+                let s3 = 3f64.sqrt() * ard;
+                let per: f64 = d.iter().map(|x| (PI * x / 2.5).sin().powi(2)).sum::<f64>() / (ls * ls);
+                let lin = (a.coordinate(i, 0) - 0.3) * (b.coordinate(j, 0) - 0.3)
+                    + (a.coordinate(i, 1) - 0.3) * (b.coordinate(j, 1) - 0.3);
+                let cases = [
+                    (Cov::exp_quad(ls).scale(2.0), 2.0 * (-0.5 * r2).exp()),
+                    (Cov::matern52(ls), (1.0 + s5 + s5 * s5 / 3.0) * (-s5).exp()),
+                    (Cov::matern32(Lengthscale::per_dimension(ls2)), (1.0 + s3) * (-s3).exp()),
+                    (Cov::exponential(ls), (-0.5 * r).exp()),
+                    (Cov::periodic(ls, 2.5), (-0.5 * per).exp()),
+                    (Cov::linear(0.3) + Cov::constant(0.4), lin + 0.4),
+                    (Cov::exp_quad(ls) * Cov::constant(3.0), 3.0 * (-0.5 * r2).exp()),
+                ];
+                for (k, (cov, want)) in cases.into_iter().enumerate() {
+                    let got = values(&cov.matrix(&a, &b).unwrap())[i * 2 + j];
+                    assert!(
+                        (got - want).abs() < 1e-13 * want.abs().max(1.0),
+                        "case {k} [{i}, {j}]: {got} vs {want}"
+                    );
+                }
+            }
+        }
+        let k = add_diag(Cov::exp_quad(1.0).matrix(&a, &a).unwrap(), 3, 0.25);
+        let v = values(&k);
+        assert_eq!((v[0], v[4], v[8]), (1.25, 1.25, 1.25));
+        assert!((v[1] - v[3]).abs() < 1e-15 && v[1] < 1.0);
+    }
+
+    #[test]
+    fn mismatched_points_and_lengthscales_are_errors() {
+        let a = Points::new(vec![0.0, 1.0], 2).unwrap();
+        let b = Points::line(&[0.0, 1.0]).unwrap();
+        assert!(Cov::exp_quad(1.0).matrix(&a, &b).is_err());
+        assert!(Cov::linear(0.0).matrix(&a, &b).is_err());
+        assert!(Cov::matern32(Lengthscale::per_dimension([1.0, 2.0, 3.0])).matrix(&a, &a).is_err());
+        assert!(Cov::periodic(1.0, 0.0).matrix(&b, &b).is_err());
+        assert!(Points::new(vec![0.0, 1.0, 2.0], 2).is_err());
+        assert!(Points::new(vec![f64::NAN], 1).is_err());
+        assert!(Points::line(&[]).is_err());
+    }
+}

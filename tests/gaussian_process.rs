@@ -1,6 +1,6 @@
 //! Gaussian processes (`exmc::gp`) against PyMC's `pm.gp` on the same data
 //! (`scripts/make_gp_oracle.py`; hyperparameters, latent values and predictions at new points,
-//! on the CPU backend) and against the Gaussian posterior of a process whose covariance is
+//! on the CPU backend: on lavapipe these runs take minutes) and against the Gaussian posterior of a process whose covariance is
 //! known (on every backend: the GPU's f64 kernels, since a smooth kernel's matrix needs more
 //! than f32's digits for PyMC's jitter of 10⁻⁶). The GPU's factor and its adjoint are checked
 //! against the CPU's on the larger models by `gpu_conformance`.
@@ -8,7 +8,7 @@
 mod common;
 
 use exmc::backend::gpu::Precision;
-use exmc::gp::{Cov, Latent, Marginal, Mean, Points};
+use exmc::gp::{Cov, Hsgp, Latent, Marginal, Mean, Points};
 use exmc::prelude::*;
 use nalgebra::{DMatrix, DVector};
 use serde_json::Value;
@@ -35,10 +35,11 @@ fn fit(test: &str, m: &Model, target_accept: f64) -> Fit {
 }
 
 /// [`fit`], and the same on the GPU backend's f64 kernels where an adapter has them.
-fn fits_on_every_backend(test: &str, m: &Model) -> Vec<Fit> {
-    let mut out = vec![fit(test, m, 0.8)];
+fn fits_on_every_backend(test: &str, m: &Model, target_accept: f64) -> Vec<Fit> {
+    let mut out = vec![fit(test, m, target_accept)];
     if common::gpu_f64(&format!("{test} on the GPU backend")).is_some() {
         let gpu = Sampler::new(m).backend(BackendChoice::Gpu).gpu_precision(Precision::F64);
+        let gpu = gpu.target_accept(target_accept);
         let gpu = gpu.chains(4).warmup(1000).draws(2000).seed(5).progress(false).run().unwrap();
         assert_eq!(gpu.divergences(), 0, "{test} on the GPU backend");
         out.push(gpu);
@@ -114,6 +115,44 @@ fn latent_process_under_a_poisson_likelihood_matches_pymc() {
     }
 }
 
+/// The Hilbert-space approximation (PyMC's `pm.gp.HSGP`, 30 basis functions, c = 1.5) of a
+/// Matérn 5/2 process on 200 points under a normal likelihood. Its basis is a data matrix, a
+/// matrix-vector product on either backend; the GPU's program is checked against the CPU's
+/// by `gpu_conformance` (a run of this length on lavapipe takes 75 s).
+#[test]
+fn hilbert_space_approximation_matches_pymc() {
+    let o = oracle("hsgp");
+    let (x, y) = (common::floats(&o["x"]), common::floats(&o["y"]));
+    let mut m = Model::new();
+    let ls = m.rv("ls", InverseGamma::new(5, 5)).unwrap();
+    let eta = m.rv("eta", HalfNormal::new(1)).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(1)).unwrap();
+    let mut gp = Hsgp::new(Cov::matern52(ls).scale(eta.square()), &[30], 1.5).unwrap();
+    let f = gp.prior(&mut m, "f", &Points::line(&x).unwrap()).unwrap();
+    m.observe("y", Normal::new(f, sigma), &y).unwrap();
+    let x_new = Points::line(&common::floats(&o["x_new"])).unwrap();
+    {
+        let fit = fit("hsgp", &m, 0.95);
+        for name in ["ls", "eta", "sigma"] {
+            common::assert_matches_pymc(&fit, "hsgp", name, 0, reference(&o, name));
+        }
+        for e in [0, 100, 199] {
+            common::assert_matches_pymc(&fit, "hsgp", "f", e, reference(&o, &format!("f[{e}]")));
+        }
+        let pred = gp.conditional("f_new", &x_new, &m, &fit).unwrap();
+        let label = format!("hsgp {}", fit.backend);
+        for e in 0..x_new.len() {
+            common::assert_trace_matches_pymc(
+                &pred,
+                &label,
+                "f_new",
+                e,
+                reference(&o, &format!("f_new[{e}]")),
+            );
+        }
+    }
+}
+
 /// The Gaussian posterior of the process at new points when its covariance is known and its
 /// constant mean `c ~ Normal(0, 3)` is the only parameter: `y` and `f*` are jointly Gaussian
 /// with `c` integrated out (covariances `K + σ² I + 9·11ᵀ`, `K* + 9·11ᵀ`, `K** + 9·11ᵀ`), so
@@ -164,7 +203,7 @@ fn predictions_match_the_gaussian_posterior_of_a_known_covariance() {
     let c = marginal.rv("c", Normal::new(0, 3)).unwrap();
     let mut gp = Marginal::new(cov()).mean(Mean::Constant(c.into()));
     gp.marginal_likelihood(&mut marginal, "y", &px, &y, sigma).unwrap();
-    for fit in fits_on_every_backend("known covariance, marginal", &marginal) {
+    for fit in fits_on_every_backend("known covariance, marginal", &marginal, 0.8) {
         let pred = gp.conditional("f_new", &pn, false, &marginal, &fit, 11).unwrap();
         check(&format!("marginal {}", fit.backend), &fit, &pred);
         // With the noise, new observations: the variance grows by σ².
@@ -178,7 +217,7 @@ fn predictions_match_the_gaussian_posterior_of_a_known_covariance() {
     let mut gp = Latent::new(cov()).mean(Mean::Constant(c.into()));
     let f = gp.prior(&mut latent, "f", &px).unwrap();
     latent.observe("y", Normal::new(f, sigma), &y).unwrap();
-    for fit in fits_on_every_backend("known covariance, latent", &latent) {
+    for fit in fits_on_every_backend("known covariance, latent", &latent, 0.8) {
         let pred = gp.conditional("f_new", &pn, &latent, &fit, 11).unwrap();
         check(&format!("latent {}", fit.backend), &fit, &pred);
     }
@@ -205,6 +244,21 @@ fn mistakes_are_typed_errors() {
     assert!(m.var("f_rotated_").is_err() && m.var("f").is_err());
     assert!(matches!(Latent::new(Cov::exp_quad(ls)).prior(&mut m, "ls", &x), Err(Error::DuplicateName(_))));
     assert!(m.var("ls_rotated_").is_err());
+    // A vector lengthscale for an isotropic kernel fails once the standard normals are in the
+    // model: they are removed again.
+    let lv = m.rv_vec("lv", Gamma::new(2, 1), 2).unwrap();
+    let count = m.nodes().len();
+    assert!(Latent::new(Cov::exp_quad(lv)).prior(&mut m, "g", &x).is_err());
+    assert!(Hsgp::new(Cov::exp_quad(lv), &[5], 1.5).unwrap().prior(&mut m, "g", &x).is_err());
+    assert_eq!(m.nodes().len(), count);
+    assert!(m.var("g_rotated_").is_err() && m.var("g_hsgp_coeffs").is_err());
+    // The approximation's settings and kernels.
+    assert!(Hsgp::new(Cov::exp_quad(ls), &[0], 1.5).is_err());
+    assert!(Hsgp::new(Cov::exp_quad(ls), &[5], 1.0).is_err());
+    assert!(Hsgp::new(Cov::exp_quad(ls), &[5, 5], 1.5).unwrap().prior(&mut m, "g", &x).is_err());
+    assert!(Hsgp::new(Cov::periodic(ls, 2.0), &[5], 1.5).unwrap().prior(&mut m, "g", &x).is_err());
+    let same = Points::line(&[1.0, 1.0]).unwrap();
+    assert!(Hsgp::new(Cov::exp_quad(ls), &[5], 1.5).unwrap().prior(&mut m, "g", &same).is_err());
     // Predictions before the process is in a model, and at points of another dimension.
     let fresh = Latent::new(Cov::exp_quad(ls));
     let mut ok = Model::new();

@@ -1,6 +1,7 @@
-//! Gaussian processes, PyMC's `pm.gp`: a latent process under any likelihood ([`Latent`]) and
-//! a process observed with Gaussian noise and integrated out ([`Marginal`]), with predictions
-//! at new points from a fit ([`Latent::conditional`], [`Marginal::conditional`]).
+//! Gaussian processes, PyMC's `pm.gp`: a latent process under any likelihood ([`Latent`]), a
+//! process observed with Gaussian noise and integrated out ([`Marginal`]), and the
+//! Hilbert-space approximation of a latent one for many points ([`Hsgp`]), with predictions
+//! at new points from a fit (`conditional`).
 //!
 //! A process is a mean function ([`Mean`]) and a covariance function ([`Cov`], built from
 //! kernels by sums, products and scaling). Its covariance matrix at the data's points is an
@@ -29,6 +30,10 @@
 //! # }
 //! ```
 
+mod hsgp;
+
+pub use hsgp::Hsgp;
+
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -36,6 +41,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::error::{Error, Result};
 use crate::model::dist::families::{MvNormal, Normal};
+use crate::model::expr::ConstValue;
 pub use crate::model::kernel::{Cov, Lengthscale, Points, add_diag};
 use crate::model::{Expr, Model, Var};
 use crate::sampler::predictive::DrawValues;
@@ -143,6 +149,16 @@ impl Process {
     }
 }
 
+/// Runs `add` on `m`, removing what it added when it fails.
+fn atomically<T>(m: &mut Model, add: impl FnOnce(&mut Model) -> Result<T>) -> Result<T> {
+    let start = m.nodes().len();
+    let out = add(m);
+    if out.is_err() {
+        m.truncate(start);
+    }
+    out
+}
+
 /// The builder methods both processes share.
 macro_rules! process_options {
     ($t:ident) => {
@@ -152,9 +168,10 @@ macro_rules! process_options {
                 $t(Process::new(cov))
             }
 
-            /// The same process with mean function `mean`.
+            /// The same process with mean function `mean` (to be placed in a model anew).
             pub fn mean(mut self, mean: Mean) -> $t {
                 self.0.mean = mean;
+                self.0.placed = None;
                 self
             }
 
@@ -163,6 +180,7 @@ macro_rules! process_options {
             /// kernels).
             pub fn jitter(mut self, jitter: f64) -> $t {
                 self.0.jitter = jitter;
+                self.0.placed = None;
                 self
             }
         }
@@ -183,13 +201,11 @@ impl Latent {
     /// is added when it fails.
     pub fn prior(&mut self, m: &mut Model, name: &str, x: &Points) -> Result<Var> {
         let (k, mean) = self.0.at(x, Expr::from(self.0.jitter))?;
-        let rotated = format!("{name}_rotated_");
-        if let Some(taken) = [name, rotated.as_str()].into_iter().find(|n| m.var(n).is_ok()) {
-            return Err(Error::DuplicateName(taken.to_string()));
-        }
-        let v = m.rv_vec(&rotated, Normal::new(0.0, 1.0), x.len())?;
-        let f = k.cholesky().tril_mul(v);
-        let f = m.deterministic(name, mean.map_or(f.clone(), |mu| mu + f))?;
+        let f = atomically(m, |m| {
+            let v = m.rv_vec(&format!("{name}_rotated_"), Normal::new(0.0, 1.0), x.len())?;
+            let f = k.cholesky().tril_mul(v);
+            m.deterministic(name, mean.map_or(f.clone(), |mu| mu + f))
+        })?;
         self.0.placed = Some(Placed { x: x.clone(), given: Given::Latent(name.to_string()) });
         Ok(f)
     }
@@ -262,6 +278,58 @@ impl Marginal {
     }
 }
 
+/// The conditional's error for `reason`.
+fn fail(reason: String) -> Error {
+    Error::InvalidOption { option: "conditional", reason }
+}
+
+/// An expression's value at one draw (`at`, every node's value): `len` values, or one
+/// broadcast to `len`.
+fn value_at(e: &Expr, at: &[Option<ConstValue>], len: usize, what: &str) -> Result<Vec<f64>> {
+    let v = e
+        .eval_with(&|j| at.get(j).cloned().flatten())
+        .ok_or_else(|| fail(format!("its {what} cannot be evaluated")))?;
+    match v.values.len() {
+        1 => Ok(vec![v.values[0]; len]),
+        k if k == len => Ok(v.values),
+        k => Err(fail(format!("its {what} has {k} values where {len} are needed"))),
+    }
+}
+
+/// A trace of the variable `name`, `len` values per kept draw of `fit`, each made by
+/// `draw(values)` from every node's value at that draw; it must be finite.
+fn per_draw(
+    model: &Model,
+    fit: &Fit,
+    name: &str,
+    len: usize,
+    mut draw: impl FnMut(&[Option<ConstValue>]) -> Result<Vec<f64>>,
+) -> Result<Trace> {
+    let trace = &fit.trace;
+    let draws = DrawValues::new(model, trace)?;
+    let mut values = Vec::with_capacity(trace.chains * trace.draws * len);
+    for chain in 0..trace.chains {
+        for d in 0..trace.draws {
+            let at = |e: Error| match e {
+                Error::InvalidOption { reason, .. } => fail(format!("{reason} (chain {chain}, draw {d})")),
+                other => other,
+            };
+            let f = draw(&draws.at(chain, d)).map_err(at)?;
+            if let Some(i) = f.iter().position(|v| !v.is_finite()) {
+                return Err(at(fail(format!("its value at new point {i} is {}", f[i]))));
+            }
+            values.extend(f);
+        }
+    }
+    Ok(Trace {
+        chains: trace.chains,
+        draws: trace.draws,
+        vars: vec![TraceVar { name: name.to_string(), shape: vec![len], values, labels: None }],
+        stats: vec![Vec::new(); trace.chains],
+        warmup_stats: vec![Vec::new(); trace.chains],
+    })
+}
+
 /// The conditional draws shared by both processes.
 fn conditional(
     p: &Process,
@@ -272,7 +340,6 @@ fn conditional(
     fit: &Fit,
     seed: u64,
 ) -> Result<Trace> {
-    let fail = |reason: String| Error::InvalidOption { option: "conditional", reason };
     let placed = p.placed.as_ref().ok_or_else(|| {
         fail("the process was not added to a model (call `prior` or `marginal_likelihood` first)".into())
     })?;
@@ -285,73 +352,45 @@ fn conditional(
         Given::Latent(f) => Some(model.var(f)?.index),
         Given::Observed(..) => None,
     };
-    let trace = &fit.trace;
-    let draws = DrawValues::new(model, trace)?;
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut values = Vec::with_capacity(trace.chains * trace.draws * s);
-    for chain in 0..trace.chains {
-        for draw in 0..trace.draws {
-            let at = draws.at(chain, draw)?;
-            // An expression's value at this draw: `len` values, or one broadcast.
-            let eval = |e: &Expr, len: usize, what: &str| -> Result<Vec<f64>> {
-                let v = e.eval_with(&|j| at.get(j).cloned().flatten()).ok_or_else(|| {
-                    fail(format!("its {what} cannot be evaluated at chain {chain}, draw {draw}"))
-                })?;
-                match v.values.len() {
-                    1 => Ok(vec![v.values[0]; len]),
-                    k if k == len => Ok(v.values),
-                    k => Err(fail(format!("its {what} has {k} values where {len} are needed"))),
-                }
-            };
-            let matrix = |e: &Expr, r: usize, c: usize| -> Result<DMatrix<f64>> {
-                Ok(DMatrix::from_row_slice(r, c, &eval(e, r * c, "covariance")?))
-            };
-            let mean = |e: &Option<Expr>, len: usize| match e {
-                Some(e) => eval(e, len, "mean").map(DVector::from_vec),
-                None => Ok(DVector::zeros(len)),
-            };
-            let (given, noise) = match (&placed.given, latent) {
-                (Given::Latent(f), Some(i)) => {
-                    let v = at[i].as_ref().filter(|v| v.values.len() == n);
-                    let v =
-                        v.ok_or_else(|| fail(format!("`{f}` does not hold the process at its {n} points")))?;
-                    (v.values.clone(), 0.0)
-                }
-                (Given::Observed(y, sigma), _) => (y.clone(), eval(sigma, 1, "noise")?[0].powi(2)),
-                (Given::Latent(_), None) => unreachable!("a latent process has its node"),
-            };
-            let mut k = matrix(&kxx, n, n)?;
-            for i in 0..n {
-                k[(i, i)] += p.jitter + noise;
+    per_draw(model, fit, name, s, |at| {
+        let matrix = |e: &Expr, r: usize, c: usize| -> Result<DMatrix<f64>> {
+            Ok(DMatrix::from_row_slice(r, c, &value_at(e, at, r * c, "covariance")?))
+        };
+        let mean = |e: &Option<Expr>, len: usize| match e {
+            Some(e) => value_at(e, at, len, "mean").map(DVector::from_vec),
+            None => Ok(DVector::zeros(len)),
+        };
+        let (given, noise) = match (&placed.given, latent) {
+            (Given::Latent(f), Some(i)) => {
+                let v = at[i].as_ref().filter(|v| v.values.len() == n);
+                let v =
+                    v.ok_or_else(|| fail(format!("`{f}` does not hold the process at its {n} points")))?;
+                (v.values.clone(), 0.0)
             }
-            let l = k.cholesky().ok_or_else(|| {
-                fail(format!("the covariance at chain {chain}, draw {draw} is not positive definite"))
-            })?;
-            let r = DVector::from_vec(given) - mean(&mean_x, n)?;
-            let a = l
-                .l()
-                .solve_lower_triangular(&matrix(&kxs, n, s)?)
-                .expect("a Cholesky factor's diagonal is positive");
-            let v = l.l().solve_lower_triangular(&r).expect("a Cholesky factor's diagonal is positive");
-            let mu = a.transpose() * v + mean(&mean_s, s)?;
-            let mut c = matrix(&kss, s, s)? - a.transpose() * &a;
-            for i in 0..s {
-                c[(i, i)] += if pred_noise { noise } else { p.jitter };
-            }
-            let lc = c.cholesky().ok_or_else(|| {
-                fail(format!(
-                    "the conditional covariance at chain {chain}, draw {draw} is not positive definite (a larger jitter may help)"
-                ))
-            })?;
-            let z = DVector::from_iterator(s, (0..s).map(|_| StandardNormal.sample(&mut rng)));
-            values.extend((mu + lc.l() * z).iter());
+            (Given::Observed(y, sigma), _) => (y.clone(), value_at(sigma, at, 1, "noise")?[0].powi(2)),
+            (Given::Latent(_), None) => unreachable!("a latent process has its node"),
+        };
+        let mut k = matrix(&kxx, n, n)?;
+        for i in 0..n {
+            k[(i, i)] += p.jitter + noise;
         }
-    }
-    Ok(Trace {
-        chains: trace.chains,
-        draws: trace.draws,
-        vars: vec![TraceVar { name: name.to_string(), shape: vec![s], values, labels: None }],
-        stats: vec![Vec::new(); trace.chains],
-        warmup_stats: vec![Vec::new(); trace.chains],
+        let l = k.cholesky().ok_or_else(|| fail("the covariance is not positive definite".into()))?;
+        let r = DVector::from_vec(given) - mean(&mean_x, n)?;
+        let a = l
+            .l()
+            .solve_lower_triangular(&matrix(&kxs, n, s)?)
+            .expect("a Cholesky factor's diagonal is positive");
+        let v = l.l().solve_lower_triangular(&r).expect("a Cholesky factor's diagonal is positive");
+        let mu = a.transpose() * v + mean(&mean_s, s)?;
+        let mut c = matrix(&kss, s, s)? - a.transpose() * &a;
+        for i in 0..s {
+            c[(i, i)] += if pred_noise { noise } else { p.jitter };
+        }
+        let lc = c.cholesky().ok_or_else(|| {
+            fail("the conditional covariance is not positive definite (a larger jitter may help)".into())
+        })?;
+        let z = DVector::from_iterator(s, (0..s).map(|_| StandardNormal.sample(&mut rng)));
+        Ok((mu + lc.l() * z).iter().copied().collect())
     })
 }

@@ -278,6 +278,13 @@ impl Model {
         Model { id: fresh_id(), ancestors: Vec::new(), nodes: Vec::new(), names: Default::default() }
     }
 
+    /// Removes every node added since the model had `len` nodes: a builder that adds several
+    /// nodes leaves the model as it found it when a later step fails.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.nodes.truncate(len);
+        self.names.retain(|_, i| *i < len);
+    }
+
     /// The nodes, in the order they were added.
     pub fn nodes(&self) -> &[Node] {
         &self.nodes

@@ -286,14 +286,19 @@ fn draw_at(kind: DistKind, params: &[ConstValue], k: usize, p: &mut [f64], rng: 
 }
 
 /// The values of `model`'s nodes at the kept draws of a trace: free nodes take their traced
-/// values, data their values, and deterministics are evaluated from those (so they follow data
-/// replaced by [`Model::set_data`], as PyMC recomputes them); observed nodes and potentials
+/// values, data and observed nodes their data, and deterministics their traced values, except
+/// those that read data (directly or through other deterministics) or are not in the trace
+/// with their length, which are evaluated, so they follow data replaced by
+/// [`Model::set_data`] as PyMC recomputes them. A deterministic that cannot be evaluated (new
+/// data it does not fit) has no value, an error only where something reads it; potentials
 /// have none.
 pub(crate) struct DrawValues<'a> {
     model: &'a Model,
     trace: &'a Trace,
     order: Vec<usize>,
     from_trace: Vec<Option<&'a TraceVar>>,
+    /// Deterministics evaluated rather than read from the trace.
+    evaluated: Vec<bool>,
 }
 
 impl<'a> DrawValues<'a> {
@@ -302,15 +307,28 @@ impl<'a> DrawValues<'a> {
         let order = model.topological_order()?;
         let nodes = model.nodes();
         let from_trace: Vec<Option<&TraceVar>> = nodes.iter().map(|n| trace.var(&n.name)).collect();
+        let whole = |t: &TraceVar| t.values.len() == trace.chains * trace.draws * t.size();
         for (node, t) in nodes.iter().zip(&from_trace) {
-            if matches!(node.kind, NodeKind::Free { .. }) && t.is_none_or(|t| t.size() != node.len()) {
+            let fits = t.is_some_and(|t| t.size() == node.len() && whole(t));
+            if matches!(node.kind, NodeKind::Free { .. }) && !fits {
                 return Err(invalid(
                     &node.name,
                     "is not in the fit's trace with this shape: was the fit made from this model?".into(),
                 ));
             }
         }
-        Ok(DrawValues { model, trace, order, from_trace })
+        let mut evaluated = vec![false; nodes.len()];
+        for &i in &order {
+            let NodeKind::Deterministic { expr } = &nodes[i].kind else { continue };
+            let traced = from_trace[i].is_some_and(|t| t.size() == nodes[i].len() && whole(t));
+            let mut refs = Vec::new();
+            expr.refs(&mut refs);
+            let reads_data = refs
+                .iter()
+                .any(|r| matches!(nodes[r.index].kind, NodeKind::Data { .. }) || evaluated[r.index]);
+            evaluated[i] = reads_data || !traced;
+        }
+        Ok(DrawValues { model, trace, order, from_trace, evaluated })
     }
 
     /// The nodes in topological order.
@@ -318,15 +336,19 @@ impl<'a> DrawValues<'a> {
         &self.order
     }
 
-    /// Every node's value at `draw` of `chain` (`None` for observed nodes and potentials).
-    pub(crate) fn at(&self, chain: usize, draw: usize) -> Result<Vec<Option<ConstValue>>> {
+    /// Every node's value at `draw` of `chain` (`None` for potentials and for deterministics
+    /// that cannot be evaluated).
+    pub(crate) fn at(&self, chain: usize, draw: usize) -> Vec<Option<ConstValue>> {
         let nodes = self.model.nodes();
         let mut values: Vec<Option<ConstValue>> = vec![None; nodes.len()];
         for &i in &self.order {
             let node = &nodes[i];
             let vector = !matches!(node.shape, Shape::Scalar);
             values[i] = match (&node.kind, self.from_trace[i]) {
-                (NodeKind::Free { .. }, Some(t)) => {
+                (NodeKind::Deterministic { expr }, _) if self.evaluated[i] => {
+                    expr.eval_with(&|j| values[j].clone())
+                }
+                (NodeKind::Free { .. } | NodeKind::Deterministic { .. }, Some(t)) => {
                     let size = t.size();
                     let at = (chain * self.trace.draws + draw) * size;
                     Some(ConstValue { values: t.values[at..at + size].to_vec(), vector })
@@ -334,21 +356,20 @@ impl<'a> DrawValues<'a> {
                 (NodeKind::Data { values: data, .. }, _) => {
                     Some(ConstValue { values: data.to_vec(), vector })
                 }
-                (NodeKind::Deterministic { expr }, _) => Some(
-                    expr.eval_with(&|j| values[j].clone())
-                        .ok_or_else(|| invalid(&node.name, "cannot be evaluated".into()))?,
-                ),
-                (NodeKind::Free { .. }, None) => unreachable!("checked by `new`"),
-                (NodeKind::Observed { .. } | NodeKind::Potential { .. }, _) => None,
+                (NodeKind::Observed { data, .. }, _) => Some(ConstValue { values: data.to_vec(), vector }),
+                (NodeKind::Free { .. } | NodeKind::Deterministic { .. }, None) => {
+                    unreachable!("checked by `new`")
+                }
+                (NodeKind::Potential { .. }, _) => None,
             };
         }
-        Ok(values)
+        values
     }
 }
 
-/// Walks every kept draw of `trace` (chain by chain) through `model` in topological order:
-/// free nodes and deterministics take their traced values, data their values, and for each
-/// observed node `visit(chain, draw, node, parameters)` runs with its parameters evaluated.
+/// Walks every kept draw of `trace` (chain by chain) through `model` in topological order
+/// ([`DrawValues`]), and for each observed node runs `visit(chain, draw, node, parameters)`
+/// with its parameters evaluated.
 fn for_each_draw(
     model: &Model,
     trace: &Trace,
@@ -358,7 +379,7 @@ fn for_each_draw(
     let nodes = model.nodes();
     for chain in 0..trace.chains {
         for draw in 0..trace.draws {
-            let values = draws.at(chain, draw)?;
+            let values = draws.at(chain, draw);
             for &i in draws.order() {
                 let NodeKind::Observed { dist, .. } = &nodes[i].kind else { continue };
                 let params: Vec<ConstValue> = dist
@@ -369,7 +390,9 @@ fn for_each_draw(
                     .ok_or_else(|| {
                         invalid(
                             &nodes[i].name,
-                            "a parameter cannot be evaluated (an index out of range of new data?)".into(),
+                            "a parameter cannot be evaluated (an index out of range of new data, or data of \
+                             a length the other terms do not fit?)"
+                                .into(),
                         )
                     })?;
                 visit(chain, draw, i, &params, &|j| values[j].clone())?;

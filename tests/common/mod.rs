@@ -303,7 +303,8 @@ pub fn drive_machines(
 
 /// Models with a covariance built from parameters and its Cholesky factor: a latent process
 /// (the factor times standard normals) under a Poisson likelihood, and a marginal one (the
-/// factor as a multivariate normal's), with every kernel and both lengthscale forms.
+/// factor as a multivariate normal's), with every kernel and both lengthscale forms; and a
+/// Hilbert-space approximation on points of two coordinates (a sum of spectral densities).
 pub fn gaussian_process_models() -> Vec<(&'static str, Model)> {
     use exmc::gp::{Cov, Latent, Lengthscale, Marginal, Mean, Points};
     use exmc::prelude::*;
@@ -331,5 +332,15 @@ pub fn gaussian_process_models() -> Vec<(&'static str, Model)> {
     let mut gp = Marginal::new(cov).mean(Mean::Linear { coeffs: vec![b.into()], intercept: 0.2.into() });
     let y = [0.3, 0.1, -0.4, 0.2, 0.8, 1.1];
     gp.marginal_likelihood(&mut marginal, "y", &line, &y, sigma).unwrap();
-    vec![("latent process", latent), ("marginal process", marginal)]
+    let mut approx = Model::new();
+    let ls = approx.rv_vec("ls", InverseGamma::new(5, 5), 2).unwrap();
+    let eta = approx.rv("eta", HalfNormal::new(1)).unwrap();
+    let ell = approx.rv("ell", Gamma::new(4, 3)).unwrap();
+    let cov = Cov::matern52(Lengthscale::per_dimension((0..2).map(|d| ls.get(d)))).scale(eta.square())
+        + Cov::exp_quad(ell)
+        + Cov::matern32(ell).scale(0.5);
+    let mut gp = exmc::gp::Hsgp::new(cov, &[4, 3], 1.5).unwrap();
+    let f = gp.prior(&mut approx, "f", &plane).unwrap();
+    approx.observe("y", Normal::new(f, 0.5), &[0.4, -0.2, 0.9, 0.1, 0.3]).unwrap();
+    vec![("latent process", latent), ("marginal process", marginal), ("hilbert-space process", approx)]
 }

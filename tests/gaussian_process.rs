@@ -25,6 +25,22 @@ fn reference(o: &Value, key: &str) -> (f64, f64, f64) {
     (f("mean"), f("sd"), f("mcse_mean"))
 }
 
+/// `fit`'s posterior of the oracle's entries `keys` (`ls`, `f[10]`) and the predictions
+/// `pred` at the oracle's new points (`f_new`) against PyMC's.
+fn assert_matches_oracle(o: &Value, label: &str, fit: &Fit, keys: &[&str], pred: &exmc::sampler::Trace) {
+    for key in keys {
+        let (name, elem) = match key.split_once('[') {
+            Some((name, e)) => (name, e.trim_end_matches(']').parse().unwrap()),
+            None => (*key, 0),
+        };
+        common::assert_matches_pymc(fit, label, name, elem, reference(o, key));
+    }
+    let label = format!("{label} {}", fit.backend);
+    for e in 0..pred.var("f_new").unwrap().size() {
+        common::assert_trace_matches_pymc(pred, &label, "f_new", e, reference(o, &format!("f_new[{e}]")));
+    }
+}
+
 /// A fit on the CPU backend as [`common::fits`] makes them, with PyMC's target acceptance rate,
 /// and no divergent transition.
 fn fit(test: &str, m: &Model, target_accept: f64) -> Fit {
@@ -58,24 +74,10 @@ fn marginal_process_matches_pymc() {
     let mut gp = Marginal::new(Cov::exp_quad(ls).scale(eta.square()));
     gp.marginal_likelihood(&mut m, "y", &Points::line(&x).unwrap(), &y, sigma).unwrap();
     let x_new = Points::line(&common::floats(&o["x_new"])).unwrap();
-    {
-        let fit = fit("marginal process", &m, 0.8);
-        for name in ["ls", "eta", "sigma"] {
-            common::assert_matches_pymc(&fit, "marginal process", name, 0, reference(&o, name));
-        }
-        let pred = gp.conditional("f_new", &x_new, false, &m, &fit, 3).unwrap();
-        assert_eq!(pred.draws("f_new").unwrap().shape(), vec![4, 2000, 5]);
-        let label = format!("marginal process {}", fit.backend);
-        for e in 0..x_new.len() {
-            common::assert_trace_matches_pymc(
-                &pred,
-                &label,
-                "f_new",
-                e,
-                reference(&o, &format!("f_new[{e}]")),
-            );
-        }
-    }
+    let fit = fit("marginal process", &m, 0.8);
+    let pred = gp.conditional("f_new", &x_new, false, &m, &fit, 3).unwrap();
+    assert_eq!(pred.draws("f_new").unwrap().shape(), vec![4, 2000, 5]);
+    assert_matches_oracle(&o, "marginal process", &fit, &["ls", "eta", "sigma"], &pred);
 }
 
 #[test]
@@ -90,29 +92,13 @@ fn latent_process_under_a_poisson_likelihood_matches_pymc() {
     let f = gp.prior(&mut m, "f", &Points::line(&x).unwrap()).unwrap();
     m.observe("y", Poisson::new(f.exp()), &y).unwrap();
     let x_new = Points::line(&common::floats(&o["x_new"])).unwrap();
-    {
-        // Near a long lengthscale the covariance is nearly singular and the factor's gradient
-        // steep: at a target of 0.9 both samplers diverge (nutpie 55 times in 20,000 draws,
-        // exmc 31 in 8,000) and eta's sd comes out several percent off; at 0.99 neither does.
-        let fit = fit("latent process", &m, 0.99);
-        for name in ["ls", "eta", "c"] {
-            common::assert_matches_pymc(&fit, "latent process", name, 0, reference(&o, name));
-        }
-        for e in [0, 10, 20, 29] {
-            common::assert_matches_pymc(&fit, "latent process", "f", e, reference(&o, &format!("f[{e}]")));
-        }
-        let pred = gp.conditional("f_new", &x_new, &m, &fit, 3).unwrap();
-        let label = format!("latent process {}", fit.backend);
-        for e in 0..x_new.len() {
-            common::assert_trace_matches_pymc(
-                &pred,
-                &label,
-                "f_new",
-                e,
-                reference(&o, &format!("f_new[{e}]")),
-            );
-        }
-    }
+    // Near a long lengthscale the covariance is nearly singular and the factor's gradient
+    // steep: at a target of 0.9 both samplers diverge (nutpie 55 times in 20,000 draws, exmc 31
+    // in 8,000) and eta's sd comes out several percent off; at 0.99 neither does.
+    let fit = fit("latent process", &m, 0.99);
+    let pred = gp.conditional("f_new", &x_new, &m, &fit, 3).unwrap();
+    let keys = ["ls", "eta", "c", "f[0]", "f[10]", "f[20]", "f[29]"];
+    assert_matches_oracle(&o, "latent process", &fit, &keys, &pred);
 }
 
 /// The Hilbert-space approximation (PyMC's `pm.gp.HSGP`, 30 basis functions, c = 1.5) of a
@@ -131,26 +117,9 @@ fn hilbert_space_approximation_matches_pymc() {
     let f = gp.prior(&mut m, "f", &Points::line(&x).unwrap()).unwrap();
     m.observe("y", Normal::new(f, sigma), &y).unwrap();
     let x_new = Points::line(&common::floats(&o["x_new"])).unwrap();
-    {
-        let fit = fit("hsgp", &m, 0.95);
-        for name in ["ls", "eta", "sigma"] {
-            common::assert_matches_pymc(&fit, "hsgp", name, 0, reference(&o, name));
-        }
-        for e in [0, 100, 199] {
-            common::assert_matches_pymc(&fit, "hsgp", "f", e, reference(&o, &format!("f[{e}]")));
-        }
-        let pred = gp.conditional("f_new", &x_new, &m, &fit).unwrap();
-        let label = format!("hsgp {}", fit.backend);
-        for e in 0..x_new.len() {
-            common::assert_trace_matches_pymc(
-                &pred,
-                &label,
-                "f_new",
-                e,
-                reference(&o, &format!("f_new[{e}]")),
-            );
-        }
-    }
+    let fit = fit("hsgp", &m, 0.95);
+    let pred = gp.conditional("f_new", &x_new, &m, &fit).unwrap();
+    assert_matches_oracle(&o, "hsgp", &fit, &["ls", "eta", "sigma", "f[0]", "f[100]", "f[199]"], &pred);
 }
 
 /// The Gaussian posterior of the process at new points when its covariance is known and its

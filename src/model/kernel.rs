@@ -271,6 +271,7 @@ impl Cov {
     /// frequency), for ExpQuad, Matern52 and Matern32, scaled or summed: an expression of the
     /// parameters, one value per frequency. On the log scale a density far out in its tail
     /// stays finite, with a finite derivative (the Hilbert-space approximation reads `√S`).
+    /// Scales must be positive (their logarithm is taken).
     pub fn log_spectral_density(&self, omega2: &[Vec<f64>]) -> Result<Expr> {
         let dims = omega2.len();
         if dims == 0 {

@@ -279,7 +279,8 @@ impl Model {
     }
 
     /// Removes every node added since the model had `len` nodes: a builder that adds several
-    /// nodes leaves the model as it found it when a later step fails.
+    /// nodes leaves the model as it found it when a later step fails. It must not keep a `Var`
+    /// of a removed node (a later node would take its position).
     pub(crate) fn truncate(&mut self, len: usize) {
         self.nodes.truncate(len);
         self.names.retain(|_, i| *i < len);

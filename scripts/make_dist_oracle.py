@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generate tests/data/dist_oracle.json: scipy.stats log densities for every exmc family.
+"""Generate tests/data/dist_oracle.json: scipy.stats log densities for every exmc family (mpmath
+at 60 digits for the ExGaussian and the Kumaraswamy, see their classes).
 
 Deterministic (fixed seed). Each family gets hand-picked awkward points (tiny/huge scales, heavy
 tails, values near the support's edges) plus random points spread over the parameter space.
@@ -108,6 +109,18 @@ FAMILIES = {
         ["lower", "upper", "alpha", "beta"],
         lambda lo, hi, a, b: Censored(lo, hi, stats.weibull_min(a, scale=b)),
     ),
+    "gumbel": (["mu", "beta"], lambda mu, b: stats.gumbel_r(loc=mu, scale=b)),
+    # exmc stores a Pareto's parameters lower bound first.
+    "pareto": (["m", "alpha"], lambda m, a: stats.pareto(a, scale=m)),
+    "wald": (["mu", "lam"], lambda mu, lam: stats.invgauss(mu / lam, scale=lam)),
+    "ex_gaussian": (["mu", "sigma", "nu"], lambda mu, s, nu: ExGaussianExact(mu, s, nu)),
+    "kumaraswamy": (["a", "b"], lambda a, b: Kumaraswamy(a, b)),
+    "asymmetric_laplace": (
+        ["kappa", "mu", "b"],
+        lambda k, mu, b: stats.laplace_asymmetric(k, loc=mu, scale=1.0 / b),
+    ),
+    "chi_squared": (["nu"], lambda nu: stats.chi2(nu)),
+    "logit_normal": (["mu", "sigma"], lambda mu, s: LogitNormal(mu, s)),
 }
 
 # No bound: exmc stores an infinite censoring bound as ±f32::MAX.
@@ -205,6 +218,71 @@ class Doubled:
 
     def logpdf(self, x):
         return math.log(2.0) + self.d.logpdf(x)
+
+class ExGaussianExact:
+    """scipy's exponnorm places the points; the log density is the textbook formula
+    -ln nu + (mu - x)/nu + sigma^2/(2 nu^2) + ln Phi((x - mu)/sigma - sigma/nu) at 60 digits
+    (mpmath), since scipy's own sum of those terms cancels where nu << sigma."""
+
+    def __init__(self, mu, sigma, nu):
+        self.mu, self.sigma, self.nu = mu, sigma, nu
+        self.place = stats.exponnorm(nu / sigma, loc=mu, scale=sigma)
+
+    def ppf(self, q):
+        return float(self.place.ppf(q))
+
+    def logpdf(self, x):
+        import mpmath
+
+        with mpmath.workdps(60):
+            mu, s, nu, v = (mpmath.mpf(a) for a in (self.mu, self.sigma, self.nu, x))
+            t = (v - mu) / s - s / nu
+            lc = mpmath.log(mpmath.ncdf(t))
+            lp = float(-mpmath.log(nu) + (mu - v) / nu + s * s / (2 * nu * nu) + lc)
+        # Where the terms do not cancel, scipy must agree.
+        if self.nu > 0.2 * self.sigma:
+            ref = float(self.place.logpdf(x))
+            assert abs(ref - lp) <= 1e-9 * max(1.0, abs(lp)), (ref, lp)
+        return lp
+
+
+class Kumaraswamy:
+    """x^a is Beta(1, b): the density is Beta(1, b)'s, ln b + (b - 1) ln(1 - y), at y = x^a times
+    a x^(a-1), at 60 digits (mpmath: in doubles 1 - x^a loses its digits near x = 1); scipy's
+    beta must agree where 1 - x^a keeps them."""
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def ppf(self, q):
+        w = -math.expm1(math.log1p(-q) / self.b)
+        return min(w ** (1.0 / self.a), 1.0 - 1e-12)
+
+    def logpdf(self, x):
+        import mpmath
+
+        a, b = self.a, self.b
+        with mpmath.workdps(60):
+            y = mpmath.mpf(x) ** a
+            lp = float(mpmath.log(b) + (b - 1) * mpmath.log(1 - y) + mpmath.log(a) + (a - 1) * mpmath.log(mpmath.mpf(x)))
+        if x**a < 0.999:
+            ref = float(stats.beta(1.0, b).logpdf(x**a) + math.log(a) + (a - 1.0) * math.log(x))
+            assert abs(ref - lp) <= 1e-9 * max(1.0, abs(lp)), (ref, lp)
+        return lp
+
+
+class LogitNormal:
+    """logit(x) is Normal(mu, sigma): scipy's normal density at logit(x) over x(1 - x)."""
+
+    def __init__(self, mu, sigma):
+        self.d = stats.norm(loc=mu, scale=sigma)
+
+    def ppf(self, q):
+        return min(float(special.expit(self.d.ppf(q))), 1.0 - 1e-12)
+
+    def logpdf(self, x):
+        return float(self.d.logpdf(special.logit(x)) - math.log(x) - math.log1p(-x))
+
 
 # Families over the integers: scipy's logpmf, x drawn from the integer quantiles.
 DISCRETE = {
@@ -379,6 +457,29 @@ FIXED.update({
                          (1e-6, [1e-6, NB, 0.7, 4.0]), (30.0, [-NB, 30.0, 2.0, 3.0]), (20.0, [20.0, NB, 3.0, 2.0]),
                          (0.3, [-NB, 0.3, 0.5, 1.0])],
 })
+# Tails on both sides; tiny and huge scales; the ExGaussian either side of exmc's switch to
+# the cancellation-free form at t = -20 and far below it (nu << sigma); x^a near 1 for the
+# Kumaraswamy; the asymmetric Laplace at its kink and either side of mu at extreme kappa.
+FIXED.update({
+    "gumbel": [(0.0, [0.0, 1.0]), (-3.0, [0.0, 1.0]), (50.0, [0.0, 1.0]), (1e3, [900.0, 30.0]),
+               (2.0001, [2.0, 1e-4]), (-600.0, [-500.0, 40.0])],
+    "pareto": [(1.0000001, [1.0, 3.0]), (1e6, [1.0, 0.5]), (2.0, [1.9, 50.0]), (1e-3, [1e-4, 1.2]),
+               (1e30, [1e3, 0.1])],
+    "wald": [(1.0, [1.0, 1.0]), (1e-3, [1.0, 1.0]), (100.0, [1.0, 1.0]), (0.5, [0.5, 1e4]),
+             (3000.0, [1000.0, 50.0]), (1e-4, [1e-3, 1e-2])],
+    "ex_gaussian": [(0.0, [0.0, 1.0, 1.0]), (-8.0, [0.0, 1.0, 1.0]), (50.0, [0.0, 1.0, 1.0]),
+                    (0.1, [0.0, 1.0, 1e-3]), (0.0, [0.0, 1.0, 0.048]), (0.0, [0.0, 1.0, 0.052]),
+                    (5.0, [0.0, 1.0, 0.01]), (1e3, [0.0, 10.0, 500.0]), (2.0, [1.0, 1e-3, 0.5]),
+                    (-3.0, [0.0, 1.0, 1e-4])],
+    "kumaraswamy": [(0.5, [2.0, 5.0]), (1e-6, [0.5, 0.5]), (0.999999, [0.5, 0.5]), (0.99, [10.0, 1.5]),
+                    (0.3, [0.1, 30.0]), (0.9, [50.0, 2.0]), (1e-3, [3.0, 0.2])],
+    "asymmetric_laplace": [(0.0, [1.0, 0.0, 1.0]), (5.0, [0.3, 0.0, 1.0]), (-5.0, [0.3, 0.0, 1.0]),
+                           (1e3, [4.0, 0.0, 0.5]), (-1e3, [4.0, 0.0, 0.5]), (2.0001, [1e-3, 2.0, 1.0]),
+                           (1.9999, [1e3, 2.0, 1.0])],
+    "chi_squared": [(1e-8, [1.0]), (100.0, [1.0]), (1e-6, [0.3]), (35.0, [40.0]), (1e4, [1e4])],
+    "logit_normal": [(0.5, [0.0, 1.0]), (1e-8, [0.0, 1.0]), (1.0 - 1e-8, [0.0, 1.0]), (0.9, [2.0, 0.3]),
+                     (1e-3, [-1.0, 3.0]), (0.5, [10.0, 0.1])],
+})
 
 
 def random_params(name):
@@ -465,6 +566,22 @@ def random_params(name):
         lo, hi = float(d.ppf(rng.uniform(0.02, 0.4))), float(d.ppf(rng.uniform(0.6, 0.98)))
         side = int(rng.integers(0, 3))
         return [-NO_BOUND if side == 1 else lo, NO_BOUND if side == 2 else hi] + base
+    if name == "gumbel":
+        return [float(rng.uniform(-50, 50)), loguniform(1e-3, 1e3)]
+    if name == "pareto":
+        return [loguniform(1e-3, 1e3), loguniform(0.1, 50.0)]
+    if name == "wald":
+        return [loguniform(1e-2, 1e2), loguniform(1e-2, 1e3)]
+    if name == "ex_gaussian":
+        return [float(rng.uniform(-20, 20)), loguniform(1e-2, 10.0), loguniform(1e-2, 10.0)]
+    if name == "kumaraswamy":
+        return [loguniform(0.1, 50.0), loguniform(0.1, 50.0)]
+    if name == "asymmetric_laplace":
+        return [loguniform(0.05, 20.0), float(rng.uniform(-50, 50)), loguniform(1e-2, 1e2)]
+    if name == "chi_squared":
+        return [loguniform(0.1, 200.0)]
+    if name == "logit_normal":
+        return [float(rng.uniform(-5, 5)), loguniform(0.05, 5.0)]
     raise KeyError(name)
 
 

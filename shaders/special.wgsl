@@ -301,12 +301,17 @@ fn erfc_r(x: real) -> real {
 
 // 1 - 1/t² + 3/t⁴ - … (nine terms): Φ(t) = φ(t)/(-t) · ndtr_series(t) far in the left tail.
 fn ndtr_series(t: real) -> real {
+    return real(1.0) + ndtr_series_rest(t);
+}
+
+// ndtr_series(t) - 1 = -1/t² + 3/t⁴ - …, summed on its own (it keeps its digits where tiny).
+fn ndtr_series_rest(t: real) -> real {
     let w = real(1.0) / (t * t);
     var s = real(0.0);
     for (var k = 8; k >= 1; k--) {
         s = -(real(2 * k - 1)) * w * (real(1.0) + s);
     }
-    return real(1.0) + s;
+    return s;
 }
 
 // ln Φ(t), mirrors log_ndtr in src/model/dist/normal_cdf.rs.

@@ -26,20 +26,12 @@ struct Data {
     /// A missing bound is `null`.
     lower: Vec<Option<f64>>,
     upper: Vec<Option<f64>>,
-    posterior: HashMap<String, Reference>,
+    posterior: HashMap<String, common::Reference>,
     divergences: usize,
 }
 
-#[derive(serde::Deserialize)]
-struct Reference {
-    mean: f64,
-    sd: f64,
-    mcse_mean: f64,
-}
-
 fn oracle() -> Oracle {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/censored_oracle.json");
-    let o: Oracle = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let o: Oracle = common::test_data("censored_oracle.json");
     eprintln!("oracle from PyMC {}", o.pymc);
     o
 }

@@ -94,6 +94,17 @@ fn programs() -> Vec<(String, Program)> {
     let data = [-30.0, -4.0, -2.1, -0.5, -0.1, 0.05, 0.12, 0.2, 0.7, 1.5, 6.0];
     m.observe("y", SkewNormal::new(a * 0.1, s + 0.5, a + 5), &data).unwrap();
     out.push(("skew normal tails".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    // The ExGaussian on both sides of its switch to the cancellation-free tail (t from about
+    // −200 to 4: ν from 0.014 to 0.3), a Kumaraswamy near 1 and a Gumbel far left of its mode.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let nu = (a * 4).logistic() * 0.3 + 0.002;
+    let data = [-1.5, -0.3, 0.0, 0.2, 0.6, 1.5, 4.0];
+    m.observe("y", ExGaussian::new(a * 0.1, s + 0.5, nu), &data).unwrap();
+    m.observe("u", Kumaraswamy::new(s + 1, a.exp() + 1), &[0.3, 0.99, 0.9999]).unwrap();
+    m.observe("g", Gumbel::new(a, s + 1), &[-20.0, -6.0, 0.5, 8.0]).unwrap();
+    out.push(("continuous tails".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
     // Censoring bounds computed from data (`ln(limit)`, `3 limit`): observations sit exactly on
     // them in f64, so the bounds must reach the kernel as the host computed them.
     let mut m = Model::new();

@@ -35,6 +35,7 @@
 //!   each row of a matrix), PyMC's `transform=ordered` ([`Model::ordered`]).
 //! - `[observe.NAME]`: a likelihood, with `data` naming its observations. The logit and log
 //!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`;
+//!   `dist = "asymmetric_laplace"` takes `kappa` or PyMC's quantile `q` (quantile regression);
 //!   `dist = "mv_normal"` takes `mu` and `chol` (a Cholesky factor) or `cov` (a data
 //!   covariance). Vector families read whole vectors: `dist = "dirichlet"` with `alpha = [1, 1,
 //!   1]` (or PyMC's `a`), `dist = "lkj_cholesky"` with `n = 3` and `eta = 2` (an `n × n`
@@ -909,6 +910,13 @@ impl Loader {
             };
             params.push(if *domain == Domain::Bound { censoring_bound(value) } else { value });
         }
+        if renamed.contains(&("kappa", "q")) {
+            let q = params[0].clone();
+            if q.eval_const().is_some_and(|c| !c.values.iter().all(|&v| v > 0.0 && v < 1.0)) {
+                return Err(self.err(At { field: "q", ..at }, None, "a quantile must lie in (0, 1)"));
+            }
+            params[0] = (q.clone() / (1.0 - q)).sqrt();
+        }
         Ok(Dist { kind, params })
     }
 
@@ -1174,9 +1182,11 @@ impl Loader {
     }
 }
 
-/// PyMC's names for parameters that exmc names otherwise: `(family, PyMC's name, exmc's)`.
-const PARAM_ALIASES: [(&str, &str, &str); 2] =
-    [("categorical", "logit_p", "logits"), ("dirichlet", "a", "alpha")];
+/// PyMC's names for parameters that exmc names otherwise: `(family, PyMC's name, exmc's)`. An
+/// asymmetric Laplace's quantile `q` stands for `kappa` and is mapped to `√(q/(1 − q))`
+/// ([`AsymmetricLaplace::quantile`](crate::model::dist::AsymmetricLaplace::quantile)).
+const PARAM_ALIASES: [(&str, &str, &str); 3] =
+    [("categorical", "logit_p", "logits"), ("dirichlet", "a", "alpha"), ("asymmetric_laplace", "q", "kappa")];
 
 /// The `(exmc's, PyMC's)` parameter names [`with_aliases`] renamed.
 type Renamed = Vec<(&'static str, &'static str)>;

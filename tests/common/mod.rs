@@ -31,6 +31,21 @@ pub fn shared_json(rel: &str) -> Option<serde_json::Value> {
     serde_json::from_str(&text).ok()
 }
 
+/// One quantity of a reference posterior (PyMC's): mean, sd and Monte Carlo standard error of
+/// the mean, as the oracle scripts write them.
+#[derive(serde::Deserialize)]
+pub struct Reference {
+    pub mean: f64,
+    pub sd: f64,
+    pub mcse_mean: f64,
+}
+
+/// A JSON file of `tests/data/` (an oracle script's output), parsed.
+pub fn test_data<T: serde::de::DeserializeOwned>(file: &str) -> T {
+    let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// Draws of element `elem` of `name` pooled over chains.
 pub fn pooled(fit: &exmc::Fit, name: &str, elem: usize) -> Vec<f64> {
     fit.trace.chains_of(name, elem).expect("variable in trace").concat()
@@ -193,6 +208,11 @@ pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
             let w = m.rv("width", Gamma::new(4.0, 1.0)).unwrap();
             vec![a - 3.0, a + 3.0 + w]
         }
+        // A positive lower bound (Pareto's m) below `data_for`'s positive values wherever the
+        // unconstrained position lies in (−1.5, 1.5).
+        Support::Above if spec[0].1 == Domain::Positive => {
+            vec![m.rv("lower", Normal::new(0.0, 1.0)).unwrap().exp() * 0.08]
+        }
         Support::Above => vec![m.rv("lower", Normal::new(0.0, 1.0)).unwrap() - 3.0],
         Support::Below => vec![m.rv("upper", Normal::new(0.0, 1.0)).unwrap() + 3.0],
         // Censoring bounds are data: the first and last of `data_for`'s values, so that one
@@ -222,6 +242,7 @@ pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
 /// Three observations inside `kind`'s support (and inside [`random_params`]' bounds).
 pub fn data_for(kind: DistKind) -> Vec<f64> {
     match kind.support() {
+        Support::Above if kind.params()[0].1 == Domain::Positive => vec![0.4, 1.1, 2.5],
         Support::Real | Support::Interval | Support::Above | Support::Below => vec![-1.3, 0.2, 1.7],
         Support::Positive | Support::Censored => vec![0.4, 1.1, 2.5],
         Support::ZeroOrPositive => vec![0.0, 1.1, 2.5],

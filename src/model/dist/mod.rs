@@ -491,7 +491,15 @@ families! {$
     CensoredNormal in censored_normal,
     CensoredLogNormal in censored_log_normal,
     CensoredExponential in censored_exponential,
-    CensoredWeibull in censored_weibull;
+    CensoredWeibull in censored_weibull,
+    Gumbel in gumbel,
+    Pareto in pareto,
+    Wald in wald,
+    ExGaussian in ex_gaussian,
+    Kumaraswamy in kumaraswamy,
+    AsymmetricLaplace in asymmetric_laplace,
+    ChiSquared in chi_squared,
+    LogitNormal in logit_normal;
     vector:
     Dirichlet in dirichlet,
     MvNormal in mv_normal,

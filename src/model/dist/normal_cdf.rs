@@ -1,6 +1,7 @@
 //! The standard normal CDF on the log scale, for families that integrate a normal density
-//! (SkewNormal, TruncatedNormal, OrderedProbit): `ln Φ(t)` accurate in both tails, and the inverse Mills ratio `φ(t)/Φ(t)`,
-//! its derivative. `shaders/special.wgsl` mirrors both (`log_ndtr_r`, `mills_r`).
+//! (SkewNormal, TruncatedNormal, OrderedProbit, ExGaussian): `ln Φ(t)` accurate in both tails,
+//! and the inverse Mills ratio `φ(t)/Φ(t)`, its derivative. `shaders/special.wgsl` mirrors both
+//! (`log_ndtr_r`, `mills_r`).
 
 use std::f64::consts::FRAC_1_SQRT_2;
 
@@ -9,7 +10,7 @@ use super::logspace::log1mexp;
 
 /// Below this, `ln Φ(t)` comes from its asymptotic series (Abramowitz & Stegun 26.2.12),
 /// whose ninth term is below 10⁻¹⁶ of the sum there.
-const ASYMPTOTIC_BELOW: f64 = -20.0;
+pub(crate) const ASYMPTOTIC_BELOW: f64 = -20.0;
 
 /// `ln Φ(t)`: `ln(1 − Q(t))` through `ln_1p` for t > 0 (no cancellation near 0), `ln(erfc/2)`
 /// on (−20, 0], and `−t²/2 − ln(−t) − ln(2π)/2 + ln Σ (−1)ᵏ (2k−1)!! / t²ᵏ` below.
@@ -25,15 +26,29 @@ pub(crate) fn log_ndtr(t: f64) -> f64 {
     }
 }
 
+/// `ln Φ(t) + t²/2` and its derivative `φ(t)/Φ(t) + t` in the left tail (`t ≤
+/// ASYMPTOTIC_BELOW`), where `ln Φ(t)` is near `−t²/2`: `−ln(−t) − ln(2π)/2 + ln series(t)` and
+/// `t (series(t) − 1)/series(t)` (`series(t) − 1` summed on its own, so that it keeps its
+/// digits where it is tiny), without the two large terms that cancel (ExGaussian).
+pub(crate) fn log_ndtr_plus_half_square(t: f64) -> (f64, f64) {
+    let r = series_rest(t);
+    (-(-t).ln() - HALF_LN_2PI + r.ln_1p(), t * r / (1.0 + r))
+}
+
 /// `Σ (−1)ᵏ (2k−1)!! / t²ᵏ = 1 − 1/t² + 3/t⁴ − …`, nine terms, evaluated from the last:
 /// `Φ(t) = φ(t)/(−t) · series(t)` far in the left tail.
 fn series(t: f64) -> f64 {
+    1.0 + series_rest(t)
+}
+
+/// `series(t) − 1 = −1/t² + 3/t⁴ − …`.
+fn series_rest(t: f64) -> f64 {
     let w = 1.0 / (t * t);
     let mut s = 0.0;
     for k in (1..=8).rev() {
         s = -(2.0 * k as f64 - 1.0) * w * (1.0 + s);
     }
-    1.0 + s
+    s
 }
 
 /// The inverse Mills ratio `φ(t)/Φ(t) = d ln Φ(t)/dt`: `φ(t)/Φ(t)` directly where Φ comes

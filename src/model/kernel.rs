@@ -175,6 +175,16 @@ pub enum Cov {
     Matern32(Lengthscale),
     /// `exp(−r/2)` (PyMC's `Exponential`; Stan's `gp_exponential_cov` is `exp(−r)`).
     Exponential(Lengthscale),
+    /// `exp(−r)` (PyMC's `Matern12`, Stan's `gp_exponential_cov`).
+    Matern12(Lengthscale),
+    /// `(1 + r²/(2α))^{−α}` (PyMC's `RatQuad(alpha, ls)`): a scale mixture of ExpQuad kernels
+    /// with `α > 0` (a constant or a parameter); ExpQuad as `α → ∞`.
+    RatQuad(Expr, Lengthscale),
+    /// `σ²` between a point and itself, 0 otherwise (PyMC's `WhiteNoise(sigma)`): the
+    /// diagonal of [`Cov::matrix`] of a set of points with itself, zeros between two sets
+    /// (PyMC's `cov(X)` and `cov(X, Xs)`). "Itself" is by address: `matrix(&x, &x)`; a clone
+    /// of `x`, or other points with equal values, is another set and gets zeros.
+    WhiteNoise(Expr),
     /// `exp(−Σ_d sin²(π δ_d / T) / (2ℓ_d²))` with a known period `T` (PyMC's `Periodic`).
     Periodic(Lengthscale, f64),
     /// `Σ_d (a_d − c)(b_d − c)` (PyMC's `Linear`).
@@ -206,6 +216,18 @@ impl Cov {
     pub fn exponential(ls: impl Into<Lengthscale>) -> Cov {
         Cov::Exponential(ls.into())
     }
+    /// The Matérn kernel of smoothness 1/2, `exp(−r)`.
+    pub fn matern12(ls: impl Into<Lengthscale>) -> Cov {
+        Cov::Matern12(ls.into())
+    }
+    /// The rational quadratic kernel of shape `alpha` (PyMC's `RatQuad(input_dim, alpha, ls)`).
+    pub fn rat_quad(alpha: impl Into<Expr>, ls: impl Into<Lengthscale>) -> Cov {
+        Cov::RatQuad(alpha.into(), ls.into())
+    }
+    /// Independent noise of standard deviation `sigma` at every point (PyMC's `WhiteNoise`).
+    pub fn white_noise(sigma: impl Into<Expr>) -> Cov {
+        Cov::WhiteNoise(sigma.into())
+    }
     /// The periodic kernel of a known `period`.
     pub fn periodic(ls: impl Into<Lengthscale>, period: f64) -> Cov {
         Cov::Periodic(ls.into(), period)
@@ -224,8 +246,9 @@ impl Cov {
     }
 
     /// The covariance of every point of `a` with every point of `b`: an expression of
-    /// `a.len() × b.len()` values, row by row (PyMC's `cov(X, Xs)`). Fails when the points'
-    /// dimensions differ from each other or from the lengthscales', or a period is not
+    /// `a.len() × b.len()` values, row by row (PyMC's `cov(X, Xs)`; with `a` and `b` the same
+    /// `Points`, PyMC's `cov(X)`, which differs only for [`Cov::WhiteNoise`]). Fails when the
+    /// points' dimensions differ from each other or from the lengthscales', or a period is not
     /// positive and finite.
     pub fn matrix(&self, a: &Points, b: &Points) -> Result<Expr> {
         let e = match self {
@@ -239,6 +262,22 @@ impl Cov {
                 (r.clone() + 1.0) * (-r).exp()
             }
             Cov::Exponential(ls) => (distance(ls, a, b)? * -0.5).exp(),
+            Cov::Matern12(ls) => (-distance(ls, a, b)?).exp(),
+            // exp(−α ln(1 + r²/(2α))).
+            Cov::RatQuad(alpha, ls) => {
+                let r2 = scaled(ls, a, b, &|d| d * d)?;
+                ((r2 / (alpha.clone() * 2.0)).ln_1p() * -alpha.clone()).exp()
+            }
+            Cov::WhiteNoise(sigma) => {
+                same_dims(a, b)?;
+                let n = a.len() * b.len();
+                let eye: Vec<f64> = if std::ptr::eq(a, b) {
+                    (0..n).map(|i| if i % (a.len() + 1) == 0 { 1.0 } else { 0.0 }).collect()
+                } else {
+                    vec![0.0; n]
+                };
+                Expr::data(eye) * sigma.clone().square()
+            }
             Cov::Periodic(ls, period) => {
                 if !(period.is_finite() && *period > 0.0) {
                     return Err(Error::InvalidOption {
@@ -266,23 +305,24 @@ impl Cov {
 }
 
 impl Cov {
-    /// The logarithm of the power spectral density `S(ω)` (PyMC's `power_spectral_density`)
-    /// at frequencies given by their squares per input dimension (`omega2[d]`, one value per
-    /// frequency), for ExpQuad, Matern52 and Matern32, scaled or summed: an expression of the
-    /// parameters, one value per frequency. On the log scale a density far out in its tail
-    /// stays finite, with a finite derivative (the Hilbert-space approximation reads `√S`).
-    /// Scales must be positive (their logarithm is taken).
+    /// The logarithm of the power spectral density `S(ω)` (PyMC's `power_spectral_density`;
+    /// PyMC has none for Matern12 and Exponential, and one for RatQuad that exmc lacks) at
+    /// frequencies given by their squares per input dimension (`omega2[d]`, one value per
+    /// frequency), for ExpQuad, Matern52, Matern32, Matern12 and Exponential, scaled or summed:
+    /// an expression of the parameters, one value per frequency. On the log scale a density far
+    /// out in its tail stays finite, with a finite derivative (the Hilbert-space approximation
+    /// reads `√S`). Scales must be positive (their logarithm is taken).
     pub fn log_spectral_density(&self, omega2: &[Vec<f64>]) -> Result<Expr> {
         let dims = omega2.len();
         if dims == 0 {
             return Err(Error::InvalidOption { option: "frequencies", reason: "no input dimension".into() });
         }
         let d = dims as f64;
-        // Σ_d ln ℓ_d and Σ_d ℓ_d² ω_d².
-        let terms = |ls: &Lengthscale| -> Result<(Expr, Expr)> {
+        // Σ_d ln ℓ_d and Σ_d ℓ_d² ω_d², for lengthscales `f` times those given.
+        let terms = |ls: &Lengthscale, f: f64| -> Result<(Expr, Expr)> {
             let l = |k: usize| match ls {
-                Lengthscale::Isotropic(l) => Ok(l.clone()),
-                Lengthscale::PerDimension(v) if v.len() == dims => Ok(v[k].clone()),
+                Lengthscale::Isotropic(l) => Ok(l.clone() * f),
+                Lengthscale::PerDimension(v) if v.len() == dims => Ok(v[k].clone() * f),
                 Lengthscale::PerDimension(v) => Err(Error::InvalidOption {
                     option: "lengthscale",
                     reason: format!("{} lengthscales for points of {dims} coordinates", v.len()),
@@ -296,8 +336,10 @@ impl Cov {
             Ok((log_prod, s))
         };
         // 2^D π^{D/2} Γ((D + ν₂)/2) ν₂^{ν₂/2} / (den √π) Π ℓ (ν₂ + s)^{−(D + ν₂)/2}, ν₂ = 2ν.
-        let matern = |ls: &Lengthscale, nu2: f64, den: f64| -> Result<Expr> {
-            let (log_prod, s) = terms(ls)?;
+        // `den √π = Γ(ν)`; `f` scales the lengthscales (PyMC's exponential kernel is a Matérn
+        // 1/2 at twice the lengthscale).
+        let matern = |ls: &Lengthscale, nu2: f64, den: f64, f: f64| -> Result<Expr> {
+            let (log_prod, s) = terms(ls, f)?;
             let e = (d + nu2) / 2.0;
             let c = d * 2f64.ln() + d / 2.0 * PI.ln() + libm::lgamma(e) + nu2 / 2.0 * nu2.ln()
                 - (den * PI.sqrt()).ln();
@@ -305,11 +347,13 @@ impl Cov {
         };
         match self {
             Cov::ExpQuad(ls) => {
-                let (log_prod, s) = terms(ls)?;
+                let (log_prod, s) = terms(ls, 1.0)?;
                 Ok(log_prod + d / 2.0 * (2.0 * PI).ln() - s * 0.5)
             }
-            Cov::Matern52(ls) => matern(ls, 5.0, 0.75),
-            Cov::Matern32(ls) => matern(ls, 3.0, 0.5),
+            Cov::Matern52(ls) => matern(ls, 5.0, 0.75, 1.0),
+            Cov::Matern32(ls) => matern(ls, 3.0, 0.5, 1.0),
+            Cov::Matern12(ls) => matern(ls, 1.0, 1.0, 1.0),
+            Cov::Exponential(ls) => matern(ls, 1.0, 1.0, 2.0),
             Cov::Scaled(k, a) => Ok(k.log_spectral_density(omega2)? + a.clone().ln()),
             // ln(eᵃ + eᵇ) = a + softplus(b − a).
             Cov::Sum(k, q) => {
@@ -319,9 +363,11 @@ impl Cov {
             other => Err(Error::InvalidOption {
                 option: "covariance",
                 reason: format!(
-                    "{} has no power spectral density (ExpQuad, Matern52 and Matern32 have, scaled or summed)",
+                    "{} has no power spectral density (ExpQuad, Matern52, Matern32, Matern12 and \
+                     Exponential have, scaled or summed)",
                     match other {
-                        Cov::Exponential(_) => "the exponential kernel",
+                        Cov::RatQuad(..) => "the rational quadratic kernel (PyMC's is not written yet)",
+                        Cov::WhiteNoise(_) => "white noise",
                         Cov::Periodic(..) => "the periodic kernel",
                         Cov::Linear(_) => "the linear kernel",
                         Cov::Constant(_) => "a constant",
@@ -376,6 +422,7 @@ mod tests {
                 let s5 = 5f64.sqrt() * r;
                 let s3 = 3f64.sqrt() * ard;
                 let per: f64 = d.iter().map(|x| (PI * x / 2.5).sin().powi(2)).sum::<f64>() / (ls * ls);
+                let rq = (1.0 + r2 / (2.0 * 1.7)).powf(-1.7);
                 let lin = (a.coordinate(i, 0) - 0.3) * (b.coordinate(j, 0) - 0.3)
                     + (a.coordinate(i, 1) - 0.3) * (b.coordinate(j, 1) - 0.3);
                 let cases = [
@@ -383,6 +430,9 @@ mod tests {
                     (Cov::matern52(ls), (1.0 + s5 + s5 * s5 / 3.0) * (-s5).exp()),
                     (Cov::matern32(Lengthscale::per_dimension(ls2)), (1.0 + s3) * (-s3).exp()),
                     (Cov::exponential(ls), (-0.5 * r).exp()),
+                    (Cov::matern12(ls), (-r).exp()),
+                    (Cov::rat_quad(1.7, ls), rq),
+                    (Cov::white_noise(0.3), 0.0),
                     (Cov::periodic(ls, 2.5), (-0.5 * per).exp()),
                     (Cov::linear(0.3) + Cov::constant(0.4), lin + 0.4),
                     (Cov::exp_quad(ls) * Cov::constant(3.0), 3.0 * (-0.5 * r2).exp()),
@@ -396,6 +446,16 @@ mod tests {
                 }
             }
         }
+        // White noise on the diagonal of the points with themselves only.
+        let w = values(&Cov::white_noise(0.3).matrix(&a, &a).unwrap());
+        let eye = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+        assert!(w.iter().zip(eye).all(|(w, e)| (w - 0.09 * e).abs() < 1e-15), "{w:?}");
+        let copy = a.clone();
+        assert!(values(&Cov::white_noise(0.3).matrix(&a, &copy).unwrap()).iter().all(|&w| w == 0.0));
+        // RatQuad tends to ExpQuad as α grows.
+        let (rq, eq) =
+            (Cov::rat_quad(1e7, 0.7).matrix(&a, &b).unwrap(), Cov::exp_quad(0.7).matrix(&a, &b).unwrap());
+        assert!(values(&rq).iter().zip(values(&eq)).all(|(x, y)| (x - y).abs() < 1e-6));
         let k = add_diag(Cov::exp_quad(1.0).matrix(&a, &a).unwrap(), 3, 0.25);
         let v = values(&k);
         assert_eq!((v[0], v[4], v[8]), (1.25, 1.25, 1.25));
@@ -414,7 +474,9 @@ mod tests {
         let (n, end) = (200_000, 40.0);
         let r: Vec<f64> = (0..=n).map(|i| end * i as f64 / n as f64).collect();
         let grid = Points::line(&r).unwrap();
-        for cov in [Cov::exp_quad(ls), Cov::matern52(ls), Cov::matern32(ls)] {
+        for cov in
+            [Cov::exp_quad(ls), Cov::matern52(ls), Cov::matern32(ls), Cov::matern12(ls), Cov::exponential(ls)]
+        {
             let k = values(&cov.matrix(&origin, &grid).unwrap());
             let s = values(&cov.log_spectral_density(std::slice::from_ref(&omega2)).unwrap().exp());
             for (w, s) in omega.iter().zip(&s) {
@@ -442,6 +504,8 @@ mod tests {
         let far = values(&Cov::exp_quad(10.0).log_spectral_density(&[vec![1e4]]).unwrap());
         assert!(far[0].is_finite() && far[0] < -1e5);
         assert!(Cov::periodic(1.0, 2.0).log_spectral_density(&w2).is_err());
+        assert!(Cov::rat_quad(2.0, 1.0).log_spectral_density(&w2).is_err());
+        assert!(Cov::white_noise(1.0).log_spectral_density(&w2).is_err());
         assert!((Cov::exp_quad(1.0) * Cov::matern32(1.0)).log_spectral_density(&w2).is_err());
     }
 

@@ -2,8 +2,9 @@
 //! (`scripts/make_gp_oracle.py`; hyperparameters, latent values and predictions at new points,
 //! on the CPU backend: on lavapipe these runs take minutes) and against the Gaussian posterior
 //! of a process whose covariance is known (on every backend: the GPU's f64 kernels, since a
-//! smooth kernel's matrix needs more than f32's digits for PyMC's jitter of 10⁻⁶). The GPU's factor and its adjoint are checked
-//! against the CPU's on the larger models by `gpu_conformance`.
+//! smooth kernel's matrix needs more than f32's digits for PyMC's jitter of 10⁻⁶). The GPU's
+//! factor and its adjoint are checked against the CPU's on the larger models by
+//! `gpu_conformance`.
 
 mod common;
 
@@ -34,10 +35,7 @@ fn sd_tolerance(o: &Value, key: &str, trace: &exmc::sampler::Trace, name: &str, 
     let rel_ref = p["mcse_sd"].as_f64().unwrap() / p["sd"].as_f64().unwrap();
     let chains = trace.chains_of(name, elem).unwrap();
     let draws: Vec<&[f64]> = chains.iter().map(Vec::as_slice).collect();
-    let all = chains.concat();
-    let n = all.len() as f64;
-    let mean = all.iter().sum::<f64>() / n;
-    let sd = (all.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let sd = common::trace_moments(trace, name, elem).1;
     let rel = exmc::diagnostics::mcse_sd(&draws) / sd;
     (4.0 * (rel * rel + rel_ref * rel_ref).sqrt()).clamp(0.06, 0.2)
 }

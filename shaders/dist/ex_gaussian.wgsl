@@ -1,7 +1,8 @@
 // ExGaussian(mu = p0, sigma = p1, nu = p2), mirrors src/model/dist/ex_gaussian.rs.
 // ln p(x) = -ln ν + (μ - x)/ν + σ²/(2ν²) + ln Φ(t), t = z - σ/ν, z = (x - μ)/σ; below
-// t = -20 (f64; -7 in f32 kernels) the cancelling terms are dropped: -ln ν - z²/2 + (ln Φ(t) + t²/2), the
-// bracket and its derivative h' = m + t from the asymptotic series (m = φ(t)/Φ(t)). No split.
+// t = -20 (f64; -7 in f32 kernels) the cancelling terms are dropped:
+// -ln ν - z²/2 + (ln Φ(t) + t²/2), the bracket and its derivative h' = m + t from the
+// asymptotic series (m = φ(t)/Φ(t)). No split.
 
 fn ex_gaussian_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
     if (!(abs(x) < pos_inf())) {

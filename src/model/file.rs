@@ -915,7 +915,7 @@ impl Loader {
             if q.eval_const().is_some_and(|c| !c.values.iter().all(|&v| v > 0.0 && v < 1.0)) {
                 return Err(self.err(At { field: "q", ..at }, None, "a quantile must lie in (0, 1)"));
             }
-            params[0] = (q.clone() / (1.0 - q)).sqrt();
+            params[0] = crate::model::dist::kappa_of_quantile(q);
         }
         Ok(Dist { kind, params })
     }
@@ -1210,13 +1210,14 @@ fn with_aliases(table: &toml::Table) -> (std::borrow::Cow<'_, toml::Table>, Rena
 }
 
 /// The covariance function of a Stan `gp_*_cov` name, from its lengthscale (and period):
-/// Stan's exponential and periodic kernels are PyMC's with half the lengthscale.
+/// Stan's exponential kernel is PyMC's Matérn 1/2, and its periodic kernel PyMC's with half
+/// the lengthscale.
 fn gp_kernel(f: &str) -> Option<fn(Expr, f64) -> Cov> {
     let kernel: fn(Expr, f64) -> Cov = match f {
         "gp_exp_quad_cov" => |rho, _| Cov::exp_quad(rho),
         "gp_matern32_cov" => |rho, _| Cov::matern32(rho),
         "gp_matern52_cov" => |rho, _| Cov::matern52(rho),
-        "gp_exponential_cov" => |rho, _| Cov::exponential(rho * 0.5),
+        "gp_exponential_cov" => |rho, _| Cov::matern12(rho),
         "gp_periodic_cov" => |rho, period| Cov::periodic(rho * 0.5, period),
         _ => return None,
     };

@@ -366,7 +366,8 @@ impl Cov {
                     "{} has no power spectral density (ExpQuad, Matern52, Matern32, Matern12 and \
                      Exponential have, scaled or summed)",
                     match other {
-                        Cov::RatQuad(..) => "the rational quadratic kernel (PyMC's is not written yet)",
+                        Cov::RatQuad(..) =>
+                            "the rational quadratic kernel (exmc lacks PyMC's Bessel-K spectral density)",
                         Cov::WhiteNoise(_) => "white noise",
                         Cov::Periodic(..) => "the periodic kernel",
                         Cov::Linear(_) => "the linear kernel",

@@ -24,12 +24,16 @@ impl AsymmetricLaplace {
     }
 
     /// PyMC's `AsymmetricLaplace(q=q, mu=mu, b=b)`: `mu` is the `q` quantile (`0 < q < 1`),
-    /// `κ = √(q/(1 − q))`.
+    /// `κ = √(q/(1 − q))`. A `q` outside (0, 1) makes `κ` NaN, which validation reports as
+    /// `kappa` out of its domain (model files name `q`).
     pub fn quantile(q: impl Into<Expr>, mu: impl Into<Expr>, b: impl Into<Expr>) -> Dist {
-        let q = q.into();
-        let kappa = (q.clone() / (1.0 - q)).sqrt();
-        Self::new(kappa, mu, b)
+        Self::new(kappa_of_quantile(q.into()), mu, b)
     }
+}
+
+/// `κ = √(q/(1 − q))`: the asymmetry that makes the location the `q` quantile.
+pub(crate) fn kappa_of_quantile(q: Expr) -> Expr {
+    (q.clone() / (1.0 - q)).sqrt()
 }
 
 impl Family for AsymmetricLaplace {
@@ -44,6 +48,18 @@ impl Family for AsymmetricLaplace {
     fn moments(p: &[f64]) -> Option<(f64, f64)> {
         let (k, mu, b) = (p[0], p[1], p[2]);
         Some((mu + (1.0 - k * k) / (k * b), (1.0 + k.powi(4)) / (k * k * b * b)))
+    }
+
+    /// Below `μ` where `κ ≥ 1` (mass `κ²/(1 + κ²) ≥ 1/2` there): `μ + (κ/b) ln((1 + κ²)/(2κ²))`;
+    /// above it otherwise: `μ + ln(2/(1 + κ²))/(bκ)`.
+    fn median(p: &[f64]) -> Option<f64> {
+        let (k, mu, b) = (p[0], p[1], p[2]);
+        let k2 = k * k;
+        if k >= 1.0 {
+            Some(mu + k / b * ((1.0 + k2) / (2.0 * k2)).ln())
+        } else {
+            Some(mu + (2.0 / (1.0 + k2)).ln() / (b * k))
+        }
     }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {

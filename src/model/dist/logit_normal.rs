@@ -3,7 +3,7 @@
 use rand::Rng;
 
 use super::{Dist, Domain, Family, HALF_LN_2PI, Support, std_normal};
-use crate::model::expr::Expr;
+use crate::model::expr::{Expr, logistic};
 
 /// Logit-normal distribution on `(0, 1)`: `logit(x) ~ Normal(mu, sigma)`, as PyMC's
 /// `LogitNormal(mu, sigma)`.
@@ -19,10 +19,6 @@ impl LogitNormal {
     pub fn new(mu: impl Into<Expr>, sigma: impl Into<Expr>) -> Dist {
         Dist { kind: super::DistKind::LogitNormal, params: vec![mu.into(), sigma.into()] }
     }
-}
-
-fn logistic(t: f64) -> f64 {
-    if t >= 0.0 { 1.0 / (1.0 + (-t).exp()) } else { t.exp() / (1.0 + t.exp()) }
 }
 
 impl Family for LogitNormal {

@@ -18,6 +18,7 @@ mod normal_cdf;
 mod ordinal;
 pub mod vector;
 mod zero_inflation;
+pub(crate) use asymmetric_laplace::kappa_of_quantile;
 pub use censoring::{Censored, censoring_bound};
 pub(crate) use dirichlet::categories as dirichlet_categories;
 pub use mv_normal_cov::cholesky;

@@ -41,9 +41,6 @@ impl Family for Pareto {
     }
 
     fn lpdf(x: f64, p: &[f64]) -> f64 {
-        if !Self::in_support(x, p) {
-            return f64::NEG_INFINITY;
-        }
         let mut g = [0.0; 3];
         Self::lpdf_grad(x, p, &mut g)
     }

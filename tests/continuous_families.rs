@@ -10,7 +10,6 @@ mod common;
 
 use std::collections::HashMap;
 
-use exmc::backend::cpu::Executor;
 use exmc::model::file::{DataSet, DataValue};
 use exmc::prelude::*;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
@@ -137,7 +136,7 @@ fn pareto_tail_index_matches_its_conjugate_posterior() {
 }
 
 /// The quantile regression as a model file, with PyMC's `q` for `kappa`, gives the builder's
-/// log density.
+/// log density and gradient.
 #[test]
 fn quantile_regression_in_a_model_file() {
     let o = oracle();
@@ -168,21 +167,7 @@ fn quantile_regression_in_a_model_file() {
     data.insert("x", DataValue::Vector { values: d.data["x"].clone(), integer: false });
     data.insert("y_obs", DataValue::Vector { values: d.data["y"].clone(), integer: false });
     let file = Model::from_model_str(text, &data, "quantile.toml").unwrap();
-    let built = quantile_regression(d);
-    let opts = exmc::rewrite::RewriteOptions::default;
-    let (a, b) =
-        (exmc::compile::compile(&file, opts()).unwrap(), exmc::compile::compile(&built, opts()).unwrap());
-    assert_eq!(a.pointmap.element_names(), b.pointmap.element_names());
-    let (ea, eb) = (Executor::new(a.logp_grad), Executor::new(b.logp_grad));
-    let (mut wa, mut wb) = (ea.workspace(), eb.workspace());
-    let (mut ga, mut gb) = ([0.0; 3], [0.0; 3]);
-    for u in [[1.2, 0.6, -0.1], [0.3, 0.4, 0.5]] {
-        let (la, lb) = (ea.run(&mut wa, &u, &mut ga), eb.run(&mut wb, &u, &mut gb));
-        assert!(la.is_finite() && (la - lb).abs() <= 1e-12 * la.abs(), "file {la} vs builder {lb}");
-        for (x, y) in ga.iter().zip(&gb) {
-            assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{x} vs {y}");
-        }
-    }
+    common::same_density(&file, &quantile_regression(d), false);
 }
 
 /// PyMC's `q` outside (0, 1) is an error naming `q`.

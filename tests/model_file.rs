@@ -243,33 +243,12 @@ fn vector_families_in_files_match_the_rust_form() {
     let rows = m.int_data("rows", &[0, 0, 1, 1]).unwrap();
     let chol = m.deterministic("chol", sigma.at(rows) * corr).unwrap();
     m.observe("w", MvNormal::new(0, chol), &[0.3, -0.2, 1.2, 0.8, 0.1, 0.4]).unwrap();
-    same_density(&file, &m, true);
+    common::same_density(&file, &m, true);
     // And it samples.
     let f = fit(&file);
     // An LKJ factor is an `n × n` matrix (ArviZ's `corr[1, 0]`), and so is the scaled factor.
     assert!(f.summary().get("p[2]").is_some() && f.summary().get("corr[1, 0]").is_some());
     assert_eq!(f.trace.var("chol").unwrap().shape, [2, 2]);
-}
-
-/// The file's model and the Rust form have the same free elements, log density and gradient
-/// at five points (`bitwise`: the gradients' bits too, else to 12 digits).
-fn same_density(file: &Model, m: &Model, bitwise: bool) {
-    let opts = exmc::rewrite::RewriteOptions::default;
-    let (a, b) = (exmc::compile::compile(file, opts()).unwrap(), exmc::compile::compile(m, opts()).unwrap());
-    assert_eq!(a.pointmap.element_names(), b.pointmap.element_names());
-    let (ea, eb) =
-        (exmc::backend::cpu::Executor::new(a.logp_grad), exmc::backend::cpu::Executor::new(b.logp_grad));
-    let d = a.pointmap.dim;
-    let (mut wa, mut wb) = (ea.workspace(), eb.workspace());
-    let (mut ga, mut gb) = (vec![0.0; d], vec![0.0; d]);
-    for k in 0..5 {
-        let u: Vec<f64> = (0..d).map(|i| ((i * 7 + k * 3) % 11) as f64 * 0.2 - 1.0).collect();
-        let (la, lb) = (ea.run(&mut wa, &u, &mut ga), eb.run(&mut wb, &u, &mut gb));
-        assert!(la.is_finite() && (la - lb).abs() < 1e-12 * la.abs().max(1.0), "{la} vs {lb}");
-        for (x, y) in ga.iter().zip(&gb) {
-            assert!(if bitwise { x == y } else { (x - y).abs() < 1e-12 * x.abs().max(1.0) }, "{x} vs {y}");
-        }
-    }
 }
 
 /// A softmax regression in a file: `X @ beta` with `beta` of `cols · K` values is the `n × K`
@@ -359,7 +338,7 @@ fn softmax_regression_in_a_file_matches_the_rust_form() {
     m.observe("v", Categorical::new(Expr::data(probs.clone()).reshape(4, 3)), &[2.0, 0.0, 1.0, 2.0]).unwrap();
     m.observe("u", Categorical::new(Expr::data(probs).reshape(4, 3)), &[2.0, 0.0, 1.0, 2.0]).unwrap();
     m.observe("t", Normal::new(x.matvec(vec![0.5, -1.0]), 1), &[0.1, 0.2, -0.3, 0.4]).unwrap();
-    same_density(&file, &m, false);
+    common::same_density(&file, &m, false);
     // A `beta` whose length is not a whole number of rows of X's columns is named.
     let bad = text.replace(
         "shape = 6
@@ -405,7 +384,7 @@ fn matrix_shaped_variables_in_a_file() {
     let beta = m.rv_matrix("beta", Normal::new(0, 1), 2, 3).unwrap();
     let xm = m.data_matrix("X", y.len(), 2, x.clone()).unwrap();
     m.observe("y", Categorical::logit(alpha + xm.matmul(beta, 3)), &y).unwrap();
-    same_density(&file, &m, true);
+    common::same_density(&file, &m, true);
     let beta_node = file.nodes().iter().find(|n| n.name == "beta").unwrap();
     assert_eq!(beta_node.shape, Shape::Matrix(2, 3));
     // Row by row: element 1 is row 0, column 1; element 3 is row 1, column 0.
@@ -478,7 +457,7 @@ fn matrix_shaped_variables_in_a_file() {
     }
     // PyMC's parameter name `logit_p` for the categorical's logits.
     let pymc_names = text.replace("logits = ", "logit_p = ");
-    same_density(&load(&pymc_names).unwrap(), &m, true);
+    common::same_density(&load(&pymc_names).unwrap(), &m, true);
     let both =
         pymc_names.replace("logit_p = \"alpha + X @ beta\"", "logit_p = \"alpha\"\nlogits = \"alpha\"");
     let e = load(&both).unwrap_err().to_string();
@@ -488,7 +467,7 @@ fn matrix_shaped_variables_in_a_file() {
     assert!(matches!(e, Error::ModelFile { ref field, .. } if field == "logit_p"), "{e:?}");
     // Data scalars as dimensions.
     let with_data = text.replace("shape = [2, 3]", "shape = [\"C\", \"K\"]") + "\n[data]\nC = 2\nK = 3\n";
-    same_density(&load(&with_data).unwrap(), &m, true);
+    common::same_density(&load(&with_data).unwrap(), &m, true);
     // One dimension is a vector, as PyMC's `shape=(6,)`.
     let flat = load(&text.replace("shape = [2, 3]", "shape = [6]")).unwrap();
     assert_eq!(flat.nodes().iter().find(|n| n.name == "beta").unwrap().shape, Shape::Vector(6));
@@ -578,7 +557,7 @@ fn gaussian_processes_in_a_file() {
         Latent::new(Cov::exp_quad(ls).scale(eta.square()) + Cov::periodic(ls * 0.5, 2.5).scale(0.25));
     let z = gp.prior(&mut m, "z", &Points::line(&x).unwrap()).unwrap();
     m.observe("counts", Poisson::new(z.exp()), &[1.0, 0.0, 2.0, 4.0, 3.0]).unwrap();
-    same_density(&file, &m, false);
+    common::same_density(&file, &m, false);
 
     let text = r#"
         [rv.eta]
@@ -615,7 +594,7 @@ fn gaussian_processes_in_a_file() {
         sigma,
     )
     .unwrap();
-    same_density(&file, &m, false);
+    common::same_density(&file, &m, false);
 
     // Mistakes name the node, the field and the column.
     let gp_error = |expr: &str| {

@@ -46,6 +46,27 @@ pub fn test_data<T: serde::de::DeserializeOwned>(file: &str) -> T {
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The file's model and the Rust form have the same free elements, log density and gradient
+/// at five points (`bitwise`: the gradients' bits too, else to 12 digits).
+pub fn same_density(file: &Model, m: &Model, bitwise: bool) {
+    let opts = exmc::rewrite::RewriteOptions::default;
+    let (a, b) = (exmc::compile::compile(file, opts()).unwrap(), exmc::compile::compile(m, opts()).unwrap());
+    assert_eq!(a.pointmap.element_names(), b.pointmap.element_names());
+    let (ea, eb) =
+        (exmc::backend::cpu::Executor::new(a.logp_grad), exmc::backend::cpu::Executor::new(b.logp_grad));
+    let d = a.pointmap.dim;
+    let (mut wa, mut wb) = (ea.workspace(), eb.workspace());
+    let (mut ga, mut gb) = (vec![0.0; d], vec![0.0; d]);
+    for k in 0..5 {
+        let u: Vec<f64> = (0..d).map(|i| ((i * 7 + k * 3) % 11) as f64 * 0.2 - 1.0).collect();
+        let (la, lb) = (ea.run(&mut wa, &u, &mut ga), eb.run(&mut wb, &u, &mut gb));
+        assert!(la.is_finite() && (la - lb).abs() < 1e-12 * la.abs().max(1.0), "{la} vs {lb}");
+        for (x, y) in ga.iter().zip(&gb) {
+            assert!(if bitwise { x == y } else { (x - y).abs() < 1e-12 * x.abs().max(1.0) }, "{x} vs {y}");
+        }
+    }
+}
+
 /// Draws of element `elem` of `name` pooled over chains.
 pub fn pooled(fit: &exmc::Fit, name: &str, elem: usize) -> Vec<f64> {
     fit.trace.chains_of(name, elem).expect("variable in trace").concat()

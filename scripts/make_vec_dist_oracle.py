@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Generate tests/data/vec_dist_oracle.json: log densities of exmc's vector families from scipy.
 
-Deterministic (fixed seed); 24 points per family. Dirichlet, MvNormal and Categorical (shared or one row per
-observation) come from
-scipy.stats (dirichlet, multivariate_normal, multinomial with one trial); NormalMixture from
+Deterministic (fixed seed); 24 points per family. Dirichlet, MvNormal, Categorical (shared or one row per
+observation), Multinomial and DirichletMultinomial come from
+scipy.stats (dirichlet, multivariate_normal, multinomial with one trial, multinomial,
+dirichlet_multinomial); NormalMixture from
 scipy.special.logsumexp over scipy.stats.norm's log densities; OrderedLogistic and OrderedProbit
 from scipy.stats.logistic's and scipy.stats.norm's log cdf and log sf (a difference of two cdfs, or of two sfs in the upper
 tail, where each keeps its digits). The LKJ Cholesky
@@ -236,6 +237,67 @@ def zero_sum_normal_points():
     return out
 
 
+def counts_layout(i, per_row, n_rows):
+    """exmc's `n` for draws of `n_rows` trials: one value per draw, or one shared when the
+    draws share their trials and their parameter (a row of parameters per draw needs an `n`
+    per draw at this level: the model's validation repeats a shared one)."""
+    if len(n_rows) > 1 and (i % 2 == 0 or per_row):
+        return [float(v) for v in n_rows]
+    return [float(n_rows[0])]
+
+
+def multinomial_points():
+    """Counts of 1 to 3 draws over 2 to 6 categories from scipy.stats.multinomial (p
+    normalised; exmc is given unnormalised weights in half the points), some with a category of
+    probability zero that is not observed, some of 1000 trials; p shared or one row per draw."""
+    out = []
+    for i in range(N):
+        k = int(rng.integers(2, 7))
+        rows = int(rng.integers(1, 4))
+        per_row = i % 3 == 1
+        ps = rng.dirichlet(np.full(k, 2.0), size=rows if per_row else 1)
+        if i % 5 == 2:
+            ps[:, 0] = 0.0
+            ps = ps / ps.sum(axis=1, keepdims=True)
+        trials = [int(rng.integers(0, 30)) if i % 4 else int(rng.integers(500, 1500)) for _ in range(rows)]
+        if i % 2 == 1:
+            trials = [trials[0]] * rows
+        xs, logp = [], 0.0
+        for r in range(rows):
+            pr = ps[r if per_row else 0]
+            x = rng.multinomial(trials[r], pr)
+            xs.append(x)
+            logp += float(stats.multinomial(trials[r], pr).logpmf(x))
+        scale = float(np.exp(rng.uniform(-3, 3))) if i % 2 else 1.0
+        n = counts_layout(i, per_row, trials)
+        out.append({"x": flat(np.array(xs)), "params": [n, flat(ps * scale)], "logp": logp})
+    return out
+
+
+def dirichlet_multinomial_points():
+    """Counts of 1 to 3 draws over 2 to 6 categories from scipy.stats.dirichlet_multinomial,
+    concentrations from 0.05 to 2000 (small and large counts reach both of exmc's forms of
+    ln Γ(a + x) - ln Γ(a)); a shared or one row per draw."""
+    out = []
+    for i in range(N):
+        k = int(rng.integers(2, 7))
+        rows = int(rng.integers(1, 4))
+        per_row = i % 3 == 1
+        a = np.exp(rng.uniform(math.log(0.05), math.log(2000.0), size=(rows if per_row else 1, k)))
+        trials = [int(rng.integers(0, 30)) if i % 4 else int(rng.integers(100, 800)) for _ in range(rows)]
+        if i % 2 == 1:
+            trials = [trials[0]] * rows
+        xs, logp = [], 0.0
+        for r in range(rows):
+            ar = a[r if per_row else 0]
+            x = rng.multinomial(trials[r], rng.dirichlet(ar))
+            xs.append(x)
+            logp += float(stats.dirichlet_multinomial(ar, trials[r]).logpmf(x))
+        n = counts_layout(i, per_row, trials)
+        out.append({"x": flat(np.array(xs)), "params": [n, flat(a)], "logp": logp})
+    return out
+
+
 def main():
     data = {
         "scipy": scipy.__version__,
@@ -252,6 +314,8 @@ def main():
             "ordered_logistic": ordinal_points(stats.logistic),
             "ordered_probit": ordinal_points(stats.norm),
             "zero_sum_normal": zero_sum_normal_points(),
+            "multinomial": multinomial_points(),
+            "dirichlet_multinomial": dirichlet_multinomial_points(),
         },
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

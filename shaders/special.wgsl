@@ -165,6 +165,32 @@ fn is_count_r(x: real) -> bool {
     return x >= real(0.0) && x == floor(x) && x < pos_inf();
 }
 
+// ln Γ(a + x) - ln Γ(a) for a whole x ≥ 0 and a > 0: Σ_{j<x} ln(a + j) below 16 counts (no
+// cancellation of two large log-gammas), the log-gammas above
+// (src/model/dist/dirichlet_multinomial.rs: ln_rising).
+fn ln_rising(a: real, x: real) -> real {
+    if (x < real(16.0)) {
+        var s = real(0.0);
+        for (var j = real(0.0); j < x; j += real(1.0)) {
+            s += ln_r(a + j);
+        }
+        return s;
+    }
+    return lgamma(a + x) - lgamma(a);
+}
+
+// ψ(a + x) - ψ(a), the partial of ln_rising in a.
+fn digamma_rising(a: real, x: real) -> real {
+    if (x < real(16.0)) {
+        var s = real(0.0);
+        for (var j = real(0.0); j < x; j += real(1.0)) {
+            s += real(1.0) / (a + j);
+        }
+        return s;
+    }
+    return digamma(a + x) - digamma(a);
+}
+
 // ln (n choose x) for whole numbers 0 ≤ x ≤ n.
 fn ln_choose(n: real, x: real) -> real {
     return lgamma(n + real(1.0)) - lgamma(x + real(1.0)) - lgamma(n - x + real(1.0));

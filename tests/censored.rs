@@ -13,12 +13,6 @@ use std::collections::HashMap;
 use exmc::prelude::*;
 
 #[derive(serde::Deserialize)]
-struct Oracle {
-    pymc: String,
-    models: HashMap<String, Data>,
-}
-
-#[derive(serde::Deserialize)]
 struct Data {
     #[serde(default)]
     x: Vec<f64>,
@@ -30,10 +24,8 @@ struct Data {
     divergences: usize,
 }
 
-fn oracle() -> Oracle {
-    let o: Oracle = common::test_data("censored_oracle.json");
-    eprintln!("oracle from PyMC {}", o.pymc);
-    o
+fn oracle() -> common::PymcOracle<Data> {
+    common::pymc_oracle("censored_oracle.json")
 }
 
 /// The bounds as PyMC writes them: `∓∞` where there is none.
@@ -44,12 +36,7 @@ fn bounds(d: &Data) -> (Vec<f64>, Vec<f64>) {
 
 /// Each parameter the oracle names, in every fit.
 fn check(test: &str, fits: &[Fit], d: &Data) {
-    assert_eq!(d.divergences, 0, "{test}: PyMC diverged");
-    for fit in fits {
-        for (name, r) in &d.posterior {
-            common::assert_matches_pymc(fit, test, name, 0, (r.mean, r.sd, r.mcse_mean));
-        }
-    }
+    common::check_posterior(test, fits, &d.posterior, d.divergences);
 }
 
 /// Fits `m` on every backend and checks each parameter the oracle names.

@@ -15,32 +15,19 @@ use exmc::prelude::*;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 
 #[derive(serde::Deserialize)]
-struct Oracle {
-    pymc: String,
-    models: HashMap<String, Data>,
-}
-
-#[derive(serde::Deserialize)]
 struct Data {
     data: HashMap<String, Vec<f64>>,
     posterior: HashMap<String, common::Reference>,
     divergences: usize,
 }
 
-fn oracle() -> Oracle {
-    let o: Oracle = common::test_data("continuous_oracle.json");
-    eprintln!("oracle from PyMC {}", o.pymc);
-    o
+fn oracle() -> common::PymcOracle<Data> {
+    common::pymc_oracle("continuous_oracle.json")
 }
 
 /// Fits `m` on every backend and checks each parameter the oracle names.
 fn matches_pymc(test: &str, m: &Model, d: &Data) {
-    assert_eq!(d.divergences, 0, "{test}: PyMC diverged");
-    for fit in common::fits(test, m) {
-        for (name, r) in &d.posterior {
-            common::assert_matches_pymc(&fit, test, name, 0, (r.mean, r.sd, r.mcse_mean));
-        }
-    }
+    common::check_posterior(test, &common::fits(test, m), &d.posterior, d.divergences);
 }
 
 /// `y ~ AsymmetricLaplace(q = 0.8, a + b x, rate)`.

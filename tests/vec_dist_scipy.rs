@@ -53,8 +53,8 @@ fn log_densities_match_scipy() {
     }
 }
 
-/// Arguments that are data by construction (category numbers, the LKJ size, a data
-/// covariance) have no partial to check.
+/// Arguments that are data by construction (category numbers, counts and their trials, the
+/// LKJ size, a data covariance) have no partial to check.
 fn differentiable(kind: DistKind, j: usize) -> bool {
     !matches!(
         (kind, j),
@@ -67,6 +67,7 @@ fn differentiable(kind: DistKind, j: usize) -> bool {
         ) | (DistKind::LkjCholesky, 1)
             | (DistKind::MvNormalCov, 2)
             | (DistKind::OrderedLogistic | DistKind::OrderedProbit, 0)
+            | (DistKind::Multinomial | DistKind::DirichletMultinomial, 0 | 1)
     )
 }
 
@@ -84,7 +85,11 @@ fn partials_match_finite_differences() {
                     // A real parameter has no boundary near: a step of at least 1e-7, below
                     // which rounding in a sum of many terms swamps the difference.
                     let real = j > 0 && kind.params()[j - 1].1 == exmc::model::dist::Domain::Real;
-                    let h = 1e-6 * base.abs().max(if real { 0.1 } else { 1e-3 });
+                    // A Dirichlet-multinomial's density holds `lnΓ(A + n) − lnΓ(A)` of
+                    // large concentrations, rounded to ~1e-12: a longer step (its fifth
+                    // derivative is small) keeps that rounding out of the difference.
+                    let rel = if kind == DistKind::DirichletMultinomial { 1e-4 } else { 1e-6 };
+                    let h = rel * base.abs().max(if real { 0.1 } else { 1e-3 });
                     let at = |d: f64| {
                         let mut owned: Vec<Vec<f64>> = args(p).iter().map(|a| a.to_vec()).collect();
                         owned[j][e] = base + d;
@@ -221,6 +226,53 @@ fn samplers_have_the_right_moments() {
     let d = draws(DistKind::NormalMixture, &[&w, &mu, &[2.0]], 1, count, 10);
     let sq: Vec<f64> = d.iter().map(|x| x[0] * x[0]).collect();
     check("normal_mixture shared scale E x²", mean_se(&sq), 4.0 + 0.3 + 2.8);
+    // Multinomial: every draw's counts sum to its n, E xₖ = n pₖ and Var xₖ = n pₖ(1 − pₖ), with
+    // a row of (unnormalised) weights per draw. Dirichlet-multinomial: E xₖ = n qₖ and
+    // Var xₖ = n qₖ(1 − qₖ)(n + A)/(1 + A), qₖ = aₖ/A; with tiny concentrations too, where
+    // every gamma draw underflows and the draw falls back to the Dirichlet's limit.
+    let w = [1.0, 2.0, 3.0, 4.0, 0.0, 1.0];
+    let multinomial: Vec<(f64, f64)> =
+        w.chunks(3).flat_map(|r| r.iter().map(|&v| (v / r.iter().sum::<f64>(), 1.0))).collect();
+    let dirichlet_multinomial = |a: &[f64], n: f64| {
+        let total: f64 = a.iter().sum();
+        a.iter().map(|&ak| (ak / total, (n + total) / (1.0 + total))).collect::<Vec<_>>()
+    };
+    // (family, n, parameter, categories, (qₖ, variance factor) per element).
+    type Case<'a> = (DistKind, &'a [f64], &'a [f64], usize, Vec<(f64, f64)>);
+    let cases: [Case; 3] = [
+        (DistKind::Multinomial, &[10.0, 40.0], &w, 3, multinomial),
+        (
+            DistKind::DirichletMultinomial,
+            &[25.0],
+            &[0.5, 2.0, 4.0],
+            3,
+            dirichlet_multinomial(&[0.5, 2.0, 4.0], 25.0),
+        ),
+        (
+            DistKind::DirichletMultinomial,
+            &[25.0],
+            &[1e-3, 2e-3],
+            2,
+            dirichlet_multinomial(&[1e-3, 2e-3], 25.0),
+        ),
+    ];
+    for (seed, (kind, trials, param, k, want)) in (13..).zip(cases) {
+        let n_of = |i: usize| trials[if trials.len() == 1 { 0 } else { i / k }];
+        let d = draws(kind, &[trials, param], want.len(), count, seed);
+        for x in &d {
+            for (r, row) in x.chunks(k).enumerate() {
+                assert_eq!(row.iter().sum::<f64>(), n_of(r * k), "{}: {x:?}", kind.name());
+            }
+        }
+        for (i, &(q, spread)) in want.iter().enumerate() {
+            let n = n_of(i);
+            let v: Vec<f64> = d.iter().map(|x| x[i]).collect();
+            check(&format!("{} {param:?} E x[{i}]", kind.name()), mean_se(&v), n * q);
+            let sq: Vec<f64> = v.iter().map(|x| x * x).collect();
+            let var = n * q * (1.0 - q) * spread;
+            check(&format!("{} {param:?} E x²[{i}]", kind.name()), mean_se(&sq), var + (n * q).powi(2));
+        }
+    }
     // Ordinal outcomes: P(y = k) = F(η − cₖ₋₁) − F(η − cₖ), per observation's own η, with
     // F the logistic or the normal CDF (Φ(t) = erfc(−t/√2)/2).
     let (eta, cut) = ([0.4, -1.5], [-1.0, 0.5, 2.0]);

@@ -1138,11 +1138,22 @@ impl Loader {
                 self.misplaced(t, &["shape", "labels", "transform"], "a free variable's ([rv.NAME])", at)?;
                 let dist = self.dist(t, at)?;
                 let at_data = At { field: "data", ..at };
+                let mut matrix = None;
                 let values = match t.get("data") {
                     Some(toml::Value::String(s)) => match self.data.get(s) {
                         Some(DataValue::Vector { values, .. }) => values.clone(),
                         Some(DataValue::Scalar(v)) => vec![*v],
-                        _ => return Err(self.err(at_data, None, format!("`{s}` is not a data vector"))),
+                        Some(DataValue::Matrix { rows, cols, values }) => {
+                            matrix = Some((*rows, *cols));
+                            values.clone()
+                        }
+                        _ => {
+                            return Err(self.err(
+                                at_data,
+                                None,
+                                format!("`{s}` is not a data vector or matrix"),
+                            ));
+                        }
                     },
                     Some(toml::Value::Array(items)) => self.numbers(items, at_data)?,
                     _ => {
@@ -1153,9 +1164,12 @@ impl Loader {
                         ));
                     }
                 };
-                match t.get("value") {
-                    None => self.model.observe(&d.name, dist, &values),
-                    Some(v) => {
+                match (t.get("value"), matrix) {
+                    (None, None) => self.model.observe(&d.name, dist, &values),
+                    (None, Some((rows, cols))) => {
+                        self.model.observe_matrix(&d.name, dist, rows, cols, &values)
+                    }
+                    (Some(v), _) => {
                         let value = self.transformed_value(t, v, at)?;
                         self.model.observe_transformed(&d.name, dist, |_| value, &values)
                     }

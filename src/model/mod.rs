@@ -342,6 +342,40 @@ impl Model {
         self.push(name, Some(shape), NodeKind::Observed { dist, data: data.to_vec(), value: None })
     }
 
+    /// Adds an observed random variable whose data are a `rows × cols` matrix, row by row
+    /// (PyMC's `observed` of shape `(rows, cols)`): for a vector family, each row is one whole
+    /// draw (a multinomial's counts, an MvNormal's vector); posterior-predictive draws keep the
+    /// shape.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// let p = m.rv("p", Dirichlet::new(vec![1.0, 1.0, 1.0]))?;
+    /// let counts = [2.0, 5.0, 3.0, 1.0, 6.0, 3.0];
+    /// m.observe_matrix("votes", Multinomial::new(10.0, p), 2, 3, &counts)?;
+    /// assert_eq!(m.nodes()[1].shape, Shape::Matrix(2, 3));
+    /// // Rows of another length than a draw's are an error.
+    /// assert!(m.observe_matrix("bad", Multinomial::new(5.0, p), 3, 2, &counts).is_err());
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn observe_matrix(
+        &mut self,
+        name: &str,
+        dist: Dist,
+        rows: usize,
+        cols: usize,
+        data: &[f64],
+    ) -> Result<Var> {
+        if rows.checked_mul(cols) != Some(data.len()) {
+            return Err(Error::ShapeMismatch {
+                node: name.to_string(),
+                detail: format!("{} data values are not a {rows} × {cols} matrix", data.len()),
+            });
+        }
+        let shape = Shape::Matrix(rows, cols);
+        self.push(name, Some(shape), NodeKind::Observed { dist, data: data.to_vec(), value: None })
+    }
+
     /// Adds an observation of an invertible function of a draw from `dist` (PyMC's
     /// `CustomDist(dist=lambda …: a + b * pm.Normal.dist(…))`): `value` receives the draw `x`
     /// and returns the observed quantity, built from affine steps (`a + b * x`, `x / b`, `-x`,

@@ -266,6 +266,7 @@ pub(crate) fn node(model: &Model, node: &mut Node, explicit: bool) -> Result<()>
     check_refs(model, node, model.nodes.len())?;
     check_not_empty(node)?;
     per_row_family(&model.nodes, node)?;
+    repeat_trials(&model.nodes, node)?;
     let shape = value_shape(&model.nodes, node, explicit.then_some(node.shape))?;
     if !explicit {
         node.shape = shape;
@@ -290,6 +291,31 @@ fn per_row_family(nodes: &[Node], node: &mut Node) -> Result<()> {
         && let Some(dist) = node.dist_mut()
     {
         dist.kind = rows;
+    }
+    Ok(())
+}
+
+/// A multinomial's `n` given once beside a matrix parameter of `B ≥ 2` rows (PyMC broadcasts
+/// `n` over `p`'s rows) becomes `B` values, one per draw: the families count the draws by
+/// `n`'s length.
+fn repeat_trials(nodes: &[Node], node: &mut Node) -> Result<()> {
+    let Some(dist) = node.dist() else { return Ok(()) };
+    if !matches!(dist.kind, super::DistKind::Multinomial | super::DistKind::DirichletMultinomial)
+        || dist.params.len() != 2
+    {
+        return Ok(());
+    }
+    let Shape::Matrix(rows @ 2.., _) = expr_shape(nodes, &dist.params[1], &node.name)? else { return Ok(()) };
+    if expr_shape(nodes, &dist.params[0], &node.name)? != Shape::Scalar {
+        return Ok(());
+    }
+    let n = dist.params[0].clone();
+    let repeated = match n.as_const() {
+        Some(c) => Expr::data(vec![c; rows]),
+        None => n.at(Expr::data(vec![0.0; rows])),
+    };
+    if let Some(dist) = node.dist_mut() {
+        dist.params[0] = repeated;
     }
     Ok(())
 }
@@ -771,12 +797,10 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
     let consts: Option<Vec<&ConstValue>> = each.iter().map(Option::as_ref).collect();
     if dist.kind.is_vector() {
         let lens: Vec<usize> = param_shapes(nodes, node, dist)?.0.iter().map(|s| s.len()).collect();
-        let p: Option<Vec<&[f64]>> = consts.map(|c| c.iter().map(|c| c.values.as_slice()).collect());
-        return dist.kind.vec_check_value(data, &lens, p.as_deref()).map_err(|(index, rule)| {
-            Error::InvalidNode {
-                node: node.name.clone(),
-                reason: format!("{}: observation {index} = {}: {rule}", dist.kind.name(), data[index]),
-            }
+        let p: Vec<Option<&[f64]>> = each.iter().map(|c| c.as_ref().map(|c| c.values.as_slice())).collect();
+        return dist.kind.vec_check_value(data, &lens, &p).map_err(|(index, rule)| Error::InvalidNode {
+            node: node.name.clone(),
+            reason: format!("{}: observation {index} = {}: {rule}", dist.kind.name(), data[index]),
         });
     }
     let mut p = vec![0.0; dist.params.len()];

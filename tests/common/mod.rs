@@ -40,6 +40,41 @@ pub struct Reference {
     pub mcse_mean: f64,
 }
 
+/// An oracle file of PyMC posteriors: PyMC's version and one entry per model (`D`: its data and
+/// posterior, as each test file lays them out).
+#[derive(serde::Deserialize)]
+pub struct PymcOracle<D> {
+    pub pymc: String,
+    pub models: std::collections::HashMap<String, D>,
+}
+
+/// [`test_data`] of a [`PymcOracle`], saying which PyMC made it.
+pub fn pymc_oracle<D: serde::de::DeserializeOwned>(file: &str) -> PymcOracle<D> {
+    let o: PymcOracle<D> = test_data(file);
+    eprintln!("oracle from PyMC {}", o.pymc);
+    o
+}
+
+/// Every quantity of PyMC's `posterior` (keyed `name`, or `name[i]` for element `i`) in every
+/// fit ([`assert_matches_pymc`]), after checking that PyMC did not diverge.
+pub fn check_posterior(
+    test: &str,
+    fits: &[exmc::Fit],
+    posterior: &std::collections::HashMap<String, Reference>,
+    divergences: usize,
+) {
+    assert_eq!(divergences, 0, "{test}: PyMC diverged");
+    for fit in fits {
+        for (key, r) in posterior {
+            let (name, elem) = match key.split_once('[') {
+                Some((name, rest)) => (name, rest.trim_end_matches(']').parse().expect("an element index")),
+                None => (key.as_str(), 0),
+            };
+            assert_matches_pymc(fit, test, name, elem, (r.mean, r.sd, r.mcse_mean));
+        }
+    }
+}
+
 /// A JSON file of `tests/data/` (an oracle script's output), parsed.
 pub fn test_data<T: serde::de::DeserializeOwned>(file: &str) -> T {
     let path = format!("{}/tests/data/{file}", env!("CARGO_MANIFEST_DIR"));

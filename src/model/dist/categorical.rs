@@ -41,8 +41,8 @@ macro_rules! categorical_rules {
             super::categorical::accepts_len(n, lens)
         }
 
-        fn check_value(x: &[f64], lens: &[usize], p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
-            let weights = if $probabilities { p.map(|p| p[0]) } else { None };
+        fn check_value(x: &[f64], lens: &[usize], p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
+            let weights = if $probabilities { p[0] } else { None };
             super::categorical::check_categories(x, lens, weights)
         }
     };

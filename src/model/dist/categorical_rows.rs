@@ -32,8 +32,8 @@ macro_rules! categorical_row_rules {
             super::categorical_rows::row_width(n, lens[0]).map(|_| ())
         }
 
-        fn check_value(x: &[f64], lens: &[usize], p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
-            let weights = if $probabilities { p.map(|p| p[0]) } else { None };
+        fn check_value(x: &[f64], lens: &[usize], p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
+            let weights = if $probabilities { p[0] } else { None };
             super::categorical_rows::check_rows(x, lens, weights)
         }
     };

@@ -73,7 +73,7 @@ impl VecFamily for Dirichlet {
         Ok(())
     }
 
-    fn check_value(x: &[f64], lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+    fn check_value(x: &[f64], lens: &[usize], _p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
         if let Some(i) = x.iter().position(|&v| !(v > 0.0 && v < 1.0)) {
             return Err((i, "must lie in (0, 1)".into()));
         }

@@ -81,7 +81,7 @@ impl VecFamily for LkjCholesky {
         Ok(Shape::Matrix(n, len / n))
     }
 
-    fn check_value(x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+    fn check_value(x: &[f64], _lens: &[usize], _p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
         let Some(k) = square_side(x.len()) else { return Err((0, "not a K × K matrix".into())) };
         for i in 0..k {
             if x[i * k + i] <= 0.0 {

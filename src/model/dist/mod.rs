@@ -421,7 +421,7 @@ macro_rules! families {
             /// A vector family's checks of constant parameters (see [`VecFamily::check_params`]).
             pub fn vec_check_params(self, p: &[Option<&[f64]>]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::check_params(p),)* _ => Ok(()) } }
             /// A vector family's support check of data (see [`VecFamily::check_value`]).
-            pub fn vec_check_value(self, x: &[f64], lens: &[usize], p: Option<&[&[f64]]>) -> Result<(), (usize, String)> { match self { $(DistKind::$vvariant => <$vvariant>::check_value(x, lens, p),)* _ => Ok(()) } }
+            pub fn vec_check_value(self, x: &[f64], lens: &[usize], p: &[Option<&[f64]>]) -> Result<(), (usize, String)> { match self { $(DistKind::$vvariant => <$vvariant>::check_value(x, lens, p),)* _ => Ok(()) } }
             /// A vector family's log density and partials (see [`VecFamily::lpdf_grad`]).
             pub fn vec_lpdf_grad(self, args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 { match self { $(DistKind::$vvariant => <$vvariant>::lpdf_grad(args, grads),)* _ => f64::NAN } }
             /// A vector family's WGSL statements (see [`VecFamily::wgsl`]).
@@ -514,6 +514,8 @@ families! {$
     OrderedLogistic in ordered_logistic,
     OrderedProbit in ordered_probit,
     ZeroSumNormal in zero_sum_normal,
+    Multinomial in multinomial,
+    DirichletMultinomial in dirichlet_multinomial,
 }
 
 impl DistKind {

@@ -97,7 +97,7 @@ impl VecFamily for MvNormal {
         p[1].map_or(Ok(()), check_chol)
     }
 
-    fn check_value(_x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+    fn check_value(_x: &[f64], _lens: &[usize], _p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
         Ok(())
     }
 

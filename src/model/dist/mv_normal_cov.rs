@@ -64,7 +64,7 @@ impl VecFamily for MvNormalCov {
         p[1].map_or(Ok(()), |c| cholesky(c).map(|_| ()))
     }
 
-    fn check_value(_x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+    fn check_value(_x: &[f64], _lens: &[usize], _p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
         Ok(())
     }
 

@@ -81,7 +81,7 @@ impl VecFamily for NormalMixture {
         }
     }
 
-    fn check_value(x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+    fn check_value(x: &[f64], _lens: &[usize], _p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
         match x.iter().position(|v| !v.is_finite()) {
             Some(i) => Err((i, "must be finite".into())),
             None => Ok(()),

@@ -150,7 +150,7 @@ macro_rules! ordinal_rules {
             super::ordinal::check_params(p)
         }
 
-        fn check_value(x: &[f64], lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+        fn check_value(x: &[f64], lens: &[usize], _p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
             super::ordinal::check_value(x, lens)
         }
 

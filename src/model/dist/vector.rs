@@ -1,5 +1,6 @@
 //! The second kind of family: densities over a whole vector (Dirichlet, MvNormal,
-//! LKJCholesky, Categorical, NormalMixture, OrderedLogistic, OrderedProbit, ZeroSumNormal),
+//! LKJCholesky, Categorical, NormalMixture, OrderedLogistic, OrderedProbit, ZeroSumNormal,
+//! Multinomial, DirichletMultinomial),
 //! evaluated by one fused instruction (`Op::VecLpdf`) that also writes its analytic partials.
 //!
 //! A vector family sees its arguments whole (value first, then the parameters, each a flat
@@ -67,10 +68,10 @@ pub trait VecFamily {
         Ok(())
     }
 
-    /// Whether data `x` lie in the support given the parameters' lengths `lens` and their
-    /// values `p` when all are constants (`None` when some parameter is random: only the checks
-    /// that do not depend on them). `Err((index, rule))` names the first bad element.
-    fn check_value(x: &[f64], lens: &[usize], p: Option<&[&[f64]]>) -> Result<(), (usize, String)>;
+    /// Whether data `x` lie in the support given the parameters' lengths `lens` and the values
+    /// `p` of those that are constants (`None` for a random one: only the checks that do not
+    /// depend on it). `Err((index, rule))` names the first bad element.
+    fn check_value(x: &[f64], lens: &[usize], p: &[Option<&[f64]>]) -> Result<(), (usize, String)>;
 
     /// Log density of `x` (`args[0]`) given the parameters (`args[1..]`), all constants
     /// included; when `grads` is given, adds `∂/∂args[j]` into `grads[j]` (each as long as its
@@ -321,6 +322,35 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 let pair = m.rv_vec("pair", ZeroSumNormal::new(2.0), 2)?;
                 m.observe("z", Normal::new(pair, 1.0), &[0.3, -0.5])?;
                 m.observe("d", ZeroSumNormal::new(s), &[0.5, -0.2, -0.3])?;
+                Ok(())
+            }),
+        ),
+        (
+            "multinomial counts: dirichlet probabilities, a softmax regression with one n",
+            build(&|m| {
+                let p = m.rv("p", Dirichlet::new(vec![1.0, 2.0, 1.5]))?;
+                m.observe("y", Multinomial::new(vec![10.0, 7.0], p), &[2.0, 5.0, 3.0, 0.0, 6.0, 1.0])?;
+                let x = m.data_matrix("x", 3, 2, vec![0.3, -1.2, 1.1, 0.4, -0.7, 0.9])?;
+                let beta = m.rv_vec("beta", Normal::new(0, 1), 2 * 3)?;
+                // exp(x β) as weights: the rows are normalised, a softmax.
+                let weights = x.matmul(beta, 3).exp();
+                m.observe(
+                    "z",
+                    Multinomial::new(12.0, weights),
+                    &[3.0, 4.0, 5.0, 0.0, 2.0, 10.0, 6.0, 6.0, 0.0],
+                )?;
+                Ok(())
+            }),
+        ),
+        (
+            "dirichlet-multinomial: fractions and a concentration, a row per draw",
+            build(&|m| {
+                let frac = m.rv("frac", Dirichlet::new(vec![1.0, 1.0, 1.0]))?;
+                let conc = m.rv("conc", LogNormal::new(2.0, 1.0))?;
+                let counts = [3.0, 20.0, 1.0, 0.0, 2.0, 7.0];
+                m.observe("y", DirichletMultinomial::new(vec![24.0, 9.0], frac * conc), &counts)?;
+                let a = m.rv_matrix("a", Gamma::new(2.0, 0.5), 2, 2)?;
+                m.observe("z", DirichletMultinomial::new(30.0, a), &[12.0, 18.0, 29.0, 1.0])?;
                 Ok(())
             }),
         ),

@@ -67,7 +67,7 @@ impl VecFamily for ZeroSumNormal {
         Ok(())
     }
 
-    fn check_value(x: &[f64], _lens: &[usize], _p: Option<&[&[f64]]>) -> Result<(), (usize, String)> {
+    fn check_value(x: &[f64], _lens: &[usize], _p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
         match zero_sum_excess(x) {
             Some(s) => Err((0, format!("a zero-sum vector must sum to 0 (this one sums to {s})"))),
             None => Ok(()),

@@ -165,9 +165,15 @@ fn is_count_r(x: real) -> bool {
     return x >= real(0.0) && x == floor(x) && x < pos_inf();
 }
 
-// ln Γ(a + x) - ln Γ(a) for a whole x ≥ 0 and a > 0: Σ_{j<x} ln(a + j) below 16 counts (no
-// cancellation of two large log-gammas), the log-gammas above
-// (src/model/dist/dirichlet_multinomial.rs: ln_rising).
+// ln Γ(a + x) - ln Γ(a) for a whole x ≥ 0 and a > 0: Σ_{j<x} ln(a + j) below 16 counts; from
+// a = 10 Stirling's series for the difference, (a - 1/2) ln(1 + x/a) + x (ln(a + x) - 1)
+// + S(a + x) - S(a), S(z) = 1/(12z) - 1/(360z³) + 1/(1260z⁵) - 1/(1680z⁷) (no cancellation of
+// two large log-gammas); the log-gammas otherwise (src/model/dist/dirichlet_multinomial.rs).
+fn stirling_rest(z: real) -> real {
+    let r = real(1.0) / (z * z);
+    return (real(1.0 / 12.0) - r * (real(1.0 / 360.0) - r * (real(1.0 / 1260.0) - r * real(1.0 / 1680.0)))) / z;
+}
+
 fn ln_rising(a: real, x: real) -> real {
     if (x < real(16.0)) {
         var s = real(0.0);
@@ -176,10 +182,20 @@ fn ln_rising(a: real, x: real) -> real {
         }
         return s;
     }
+    if (a >= real(10.0)) {
+        return (a - real(0.5)) * log1p_r(x / a) + x * (ln_r(a + x) - real(1.0))
+            + (stirling_rest(a + x) - stirling_rest(a));
+    }
     return lgamma(a + x) - lgamma(a);
 }
 
-// ψ(a + x) - ψ(a), the partial of ln_rising in a.
+// T(z) = 1/(12z²) - 1/(120z⁴) + 1/(252z⁶) - 1/(240z⁸): ψ(z) ~ ln z - 1/(2z) - T(z).
+fn digamma_rest(z: real) -> real {
+    let r = real(1.0) / (z * z);
+    return r * (real(1.0 / 12.0) - r * (real(1.0 / 120.0) - r * (real(1.0 / 252.0) - r * real(1.0 / 240.0))));
+}
+
+// ψ(a + x) - ψ(a), the partial of ln_rising in a, in the same three forms.
 fn digamma_rising(a: real, x: real) -> real {
     if (x < real(16.0)) {
         var s = real(0.0);
@@ -187,6 +203,9 @@ fn digamma_rising(a: real, x: real) -> real {
             s += real(1.0) / (a + j);
         }
         return s;
+    }
+    if (a >= real(10.0)) {
+        return log1p_r(x / a) + x / (real(2.0) * a * (a + x)) - digamma_rest(a + x) + digamma_rest(a);
     }
     return digamma(a + x) - digamma(a);
 }

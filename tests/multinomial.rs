@@ -48,8 +48,8 @@ fn softmax_regression(d: &Data) -> Model {
 fn softmax_regression_matches_pymc() {
     let o = oracle();
     let d = &o.models["softmax"];
-    // On the CPU only: lavapipe takes about 170 s for this fit (1.6 ms per dispatch of 4
-    // chains, a third of it the coefficients `ln n! − Σ ln xₖ!` recomputed at every gradient).
+    // On the CPU only: lavapipe took 170 s for this fit when measured (1.6 ms per dispatch of
+    // 4 chains; 110 s with the coefficients `ln n! − Σ ln xₖ!` left out of the kernel).
     // The GPU's multinomial kernel is checked by the conjugate test below on every backend and
     // by the conformance suite's softmax regression (`dist::vector::examples`).
     let m = softmax_regression(d);
@@ -143,4 +143,34 @@ fn bad_counts_are_named() {
     let q = m.rv("q", Dirichlet::new(vec![1.0, 1.0])).unwrap();
     let e = m.observe("y", DirichletMultinomial::new(3.0, q * 4.0), &[1.0, 1.0]).unwrap_err().to_string();
     assert!(e.contains("draw 0's counts sum to 2"), "{e}");
+}
+
+/// A matrix of probabilities has one row per draw, of a draw's length; a one-value vector `n`
+/// is repeated as a scalar is; new covariates with the old `n` are an error in the posterior
+/// predictive, not NaN draws.
+#[test]
+fn matrix_shapes_are_checked() {
+    let mut m = Model::new();
+    let p = m.data_matrix("p", 3, 2, vec![0.5, 0.5, 0.2, 0.8, 0.4, 0.6]).unwrap();
+    let counts = [2.0, 5.0, 3.0, 0.0, 6.0, 1.0];
+    match m.observe("y", Multinomial::new(vec![10.0, 7.0], p), &counts) {
+        Err(Error::ShapeMismatch { node, detail }) => {
+            assert!(node == "y" && detail.contains("`p` is a [3, 2] matrix for 2 draws"), "{detail}")
+        }
+        other => panic!("expected a shape error, got {other:?}"),
+    }
+    let mut m = Model::new();
+    let x = m.data_matrix("x", 2, 2, vec![1.0, 0.3, 1.0, -0.4]).unwrap();
+    let coef = m.rv_matrix("coef", Normal::new(0, 1), 2, 3).unwrap();
+    let y = [2.0, 5.0, 3.0, 4.0, 4.0, 2.0];
+    m.observe_matrix("y", Multinomial::new(vec![10.0], x.matmul(coef, 3).exp()), 2, 3, &y).unwrap();
+    let fit = Sampler::new(&m).chains(1).warmup(100).draws(20).seed(1).progress(false).run().unwrap();
+    assert_eq!(log_likelihood(&m, &fit).unwrap().nodes, vec![("y".to_string(), 2)]);
+    m.set_data("x", vec![1.0, 0.3, 1.0, -0.4, 1.0, 2.0]).unwrap();
+    match posterior_predictive(&m, &fit, 3) {
+        Err(Error::ShapeMismatch { node, detail }) => {
+            assert!(node == "y" && detail.contains("`p` has 9 values"), "{detail}")
+        }
+        other => panic!("expected a shape error, got {:?}", other.map(|t| t.chains)),
+    }
 }

@@ -85,9 +85,10 @@ fn partials_match_finite_differences() {
                     // A real parameter has no boundary near: a step of at least 1e-7, below
                     // which rounding in a sum of many terms swamps the difference.
                     let real = j > 0 && kind.params()[j - 1].1 == exmc::model::dist::Domain::Real;
-                    // A Dirichlet-multinomial's density holds `lnΓ(A + n) − lnΓ(A)` of
-                    // large concentrations, rounded to ~1e-12: a longer step (its fifth
-                    // derivative is small) keeps that rounding out of the difference.
+                    // A Dirichlet-multinomial's density holds `lnΓ(A + n) − lnΓ(A)` of large
+                    // totals, rounded to ~1e-12: a step of 1e-6 of a small concentration
+                    // beside them turns that rounding into errors of 1e-5, so a longer step
+                    // (truncation stays near 1e-16).
                     let rel = if kind == DistKind::DirichletMultinomial { 1e-4 } else { 1e-6 };
                     let h = rel * base.abs().max(if real { 0.1 } else { 1e-3 });
                     let at = |d: f64| {

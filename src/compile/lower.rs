@@ -194,21 +194,7 @@ impl Lowering<'_> {
     }
 
     fn lpdf(&mut self, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<ValueId> {
-        let mut args = vec![x];
-        if kind == DistKind::MvNormalCov {
-            // The covariance is data (validation's rule): its Cholesky factor, once.
-            let cov = self.model.data_value(&params[1]).and_then(|c| cholesky(&c.values).ok()).ok_or_else(
-                || Error::Backend {
-                    backend: "compiler",
-                    reason: "mv_normal_cov: the covariance is not constant data".into(),
-                },
-            )?;
-            args.push(self.expr(&params[0]));
-            args.push(self.b.data(cov));
-            let partials = vec![None; args.len()];
-            return Ok(self.b.prog.push(Op::VecLpdf { kind: DistKind::MvNormal, args, partials }, 1));
-        }
-        args.extend(params.iter().map(|p| self.expr(p)));
+        let (kind, args) = self.density_args(kind, x, params)?;
         let partials = vec![None; args.len()];
         Ok(if kind.is_vector() {
             self.b.prog.push(Op::VecLpdf { kind, args, partials }, 1)
@@ -217,14 +203,68 @@ impl Lowering<'_> {
         })
     }
 
+    /// The family a density instruction evaluates and its arguments, value first: `kind` and
+    /// the parameters, except that an MvNormal with a data covariance becomes one with its
+    /// Cholesky factor, computed once.
+    fn density_args(
+        &mut self,
+        kind: DistKind,
+        x: ValueId,
+        params: &[Expr],
+    ) -> Result<(DistKind, Vec<ValueId>)> {
+        let mut args = vec![x];
+        if kind == DistKind::MvNormalCov {
+            // The covariance is data (validation's rule).
+            let cov = self.model.data_value(&params[1]).and_then(|c| cholesky(&c.values).ok()).ok_or_else(
+                || Error::Backend {
+                    backend: "compiler",
+                    reason: "mv_normal_cov: the covariance is not constant data".into(),
+                },
+            )?;
+            args.push(self.expr(&params[0]));
+            args.push(self.b.data(cov));
+            return Ok((DistKind::MvNormal, args));
+        }
+        args.extend(params.iter().map(|p| self.expr(p)));
+        Ok((kind, args))
+    }
+
+    /// Draw `r` of `draws` in a vector family's arguments `args` (value first): its row of the
+    /// value and of each parameter the draws split ([`DistKind::vec_split_per_draw`]).
+    fn one_draw(&mut self, kind: DistKind, args: &[ValueId], r: usize, draws: usize) -> Vec<ValueId> {
+        let n = self.b.len(args[0]);
+        let row = |b: &mut Builder, v: ValueId| {
+            let w = b.len(v) / draws;
+            b.prog.push(Op::Slice { src: v, start: r * w }, w)
+        };
+        let mut out = vec![row(&mut self.b, args[0])];
+        for (j, &v) in args[1..].iter().enumerate() {
+            let len = self.b.len(v);
+            out.push(if kind.vec_split_per_draw(j, len, n, draws) { row(&mut self.b, v) } else { v });
+        }
+        out
+    }
+
     /// One log-density value per observation of an observed node with data `x`: a scalar
     /// family's elements one by one (vector parameters indexed alike, scalars shared), the
     /// draws of a vector family whose elements are draws (a categorical's, a mixture's, an
     /// ordered logistic's) one by one with the whole parameters (those aligned with the
-    /// elements indexed alike), any other vector family's value as one.
+    /// elements indexed alike), any other vector family's draws (a matrix's rows) one by one,
+    /// each with its own part of the parameters the draws split.
     fn pointwise(&mut self, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<Vec<ValueId>> {
         if !kind.per_element_observations() {
-            return Ok(vec![self.lpdf(kind, x, params)?]);
+            // One observation per draw: a matrix's rows, each with its own part of the
+            // parameters the draws split.
+            let (kind, args) = self.density_args(kind, x, params)?;
+            let lens: Vec<usize> = args[1..].iter().map(|&a| self.b.len(a)).collect();
+            let draws = kind.observations(self.b.len(x), &lens);
+            return Ok((0..draws)
+                .map(|r| {
+                    let args = if draws > 1 { self.one_draw(kind, &args, r, draws) } else { args.clone() };
+                    let partials = vec![None; args.len()];
+                    self.b.prog.push(Op::VecLpdf { kind, args, partials }, 1)
+                })
+                .collect());
         }
         let n = self.b.len(x);
         let vector = kind.is_vector();

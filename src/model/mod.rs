@@ -343,9 +343,9 @@ impl Model {
     }
 
     /// Adds an observed random variable whose data are a `rows × cols` matrix, row by row
-    /// (PyMC's `observed` of shape `(rows, cols)`): for a vector family, each row is one whole
-    /// draw (a multinomial's counts, an MvNormal's vector); posterior-predictive draws keep the
-    /// shape.
+    /// (PyMC's `observed` of shape `(rows, cols)`): the node has that shape, and for a vector
+    /// family each row is one whole draw (a multinomial's counts, an MvNormal's vector), one
+    /// observation in the pointwise log-likelihood.
     ///
     /// ```
     /// use exmc::prelude::*;
@@ -616,6 +616,14 @@ impl Model {
         for (n, rows) in m.nodes.iter_mut().zip(rows) {
             if let (Some(rows), Some(dist)) = (rows, n.dist_mut()) {
                 dist.kind = rows;
+            }
+        }
+        // A multinomial's one `n` beside a matrix parameter, repeated for each row.
+        let trials: Vec<Option<Expr>> =
+            m.nodes.iter().map(|n| validate::repeated_trials(&m.nodes, n)).collect::<Result<_>>()?;
+        for (n, trials) in m.nodes.iter_mut().zip(trials) {
+            if let (Some(trials), Some(dist)) = (trials, n.dist_mut()) {
+                dist.params[0] = trials;
             }
         }
         m.validate()?;

@@ -299,25 +299,33 @@ fn per_row_family(nodes: &[Node], node: &mut Node) -> Result<()> {
 /// `n` over `p`'s rows) becomes `B` values, one per draw: the families count the draws by
 /// `n`'s length.
 fn repeat_trials(nodes: &[Node], node: &mut Node) -> Result<()> {
-    let Some(dist) = node.dist() else { return Ok(()) };
+    if let Some(n) = repeated_trials(nodes, node)?
+        && let Some(dist) = node.dist_mut()
+    {
+        dist.params[0] = n;
+    }
+    Ok(())
+}
+
+/// [`repeat_trials`]'s `n`, one value per row of the matrix parameter, where it applies.
+pub(crate) fn repeated_trials(nodes: &[Node], node: &Node) -> Result<Option<Expr>> {
+    let Some(dist) = node.dist() else { return Ok(None) };
     if !matches!(dist.kind, super::DistKind::Multinomial | super::DistKind::DirichletMultinomial)
         || dist.params.len() != 2
     {
-        return Ok(());
+        return Ok(None);
     }
-    let Shape::Matrix(rows @ 2.., _) = expr_shape(nodes, &dist.params[1], &node.name)? else { return Ok(()) };
-    if expr_shape(nodes, &dist.params[0], &node.name)? != Shape::Scalar {
-        return Ok(());
+    let Shape::Matrix(rows @ 2.., _) = expr_shape(nodes, &dist.params[1], &node.name)? else {
+        return Ok(None);
+    };
+    if expr_shape(nodes, &dist.params[0], &node.name)?.len() != 1 {
+        return Ok(None);
     }
     let n = dist.params[0].clone();
-    let repeated = match n.as_const() {
+    Ok(Some(match n.as_const() {
         Some(c) => Expr::data(vec![c; rows]),
         None => n.at(Expr::data(vec![0.0; rows])),
-    };
-    if let Some(dist) = node.dist_mut() {
-        dist.params[0] = repeated;
-    }
-    Ok(())
+    }))
 }
 
 /// The per-row form `node`'s family takes (see [`per_row_family`]; itself for a per-row
@@ -556,6 +564,22 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
     match given {
         Some(shape) => {
             dist.kind.vec_accepts_len(shape.len(), &lens, &consts).map_err(bad)?;
+            // A matrix where the family reads a row per draw has one row per draw, of a
+            // draw's length (PyMC's broadcasting rule), or one row shared by every draw.
+            let draws = dist.kind.observations(shape.len(), &lens);
+            for &j in dist.kind.vec_draw_rows() {
+                if let Shape::Matrix(r, c) = shapes[j]
+                    && (!(r == draws || r == 1) || c * draws != shape.len())
+                {
+                    return Err(bad(format!(
+                        "`{}` is a {:?} matrix for {draws} draws of {} values: it needs one row per \
+                         draw of that length, or one row shared by all",
+                        dist.kind.params()[j].0,
+                        shapes[j].dims(),
+                        shape.len() / draws.max(1)
+                    )));
+                }
+            }
             // A parameter aligned with the elements is a scalar or has one value per element
             // (a vector of one value does not broadcast, as for scalar families).
             for &j in dist.kind.vec_aligned_params() {

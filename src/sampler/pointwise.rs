@@ -27,7 +27,8 @@ const GPU_BATCH: usize = 4096;
 /// for a program the GPU kernel cannot hold). The layout is
 /// [`log_likelihood`](super::log_likelihood)'s, whose host walk in f64 it matches (to f32
 /// rounding on a GPU without f64). Observations count as there: a scalar family's elements and
-/// the draws of a categorical or a mixture one by one, another vector family's value as one.
+/// the draws of a categorical or a mixture one by one, another vector family's draws (a
+/// matrix's rows) one by one.
 ///
 /// ```
 /// use exmc::prelude::*;

@@ -150,6 +150,16 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
                 .unwrap_or(node.len()),
         };
         elementwise_lengths(&node.name, aligned(dist.kind, params), n)?;
+        if dist.kind.is_vector() && row_counts[i].is_none() {
+            // Parameters `set_data` changed must still fit the value (a multinomial's `n` has
+            // a value per draw), else the family's sampler could not lay the draws out.
+            let lens: Vec<usize> = params.iter().map(|p| p.values.len()).collect();
+            let consts: Vec<Option<&[f64]>> = params.iter().map(|p| Some(p.values.as_slice())).collect();
+            dist.kind.vec_accepts_len(n, &lens, &consts).map_err(|detail| Error::ShapeMismatch {
+                node: node.name.clone(),
+                detail: format!("{detail} (set the data of every parameter to match)"),
+            })?;
+        }
         let mut out = draw_from(dist.kind, params, n, &mut rng);
         if let Some(v) = value {
             out = transformed(&node.name, v, out, lookup)?.values;
@@ -423,12 +433,18 @@ fn observed_nodes(model: &Model) -> impl Iterator<Item = (usize, &crate::model::
 }
 
 /// Per observed node, in model order: its name and how many observations it holds
-/// ([`DistKind::per_element_observations`]) — the layout of [`LogLikelihood`].
+/// ([`DistKind::observations`]) — the layout of [`LogLikelihood`].
 pub(crate) fn observation_counts(model: &Model) -> Vec<(String, usize)> {
     observed_nodes(model)
         .filter_map(|(_, n)| match &n.kind {
             NodeKind::Observed { dist, data, .. } => {
-                Some((n.name.clone(), if dist.kind.per_element_observations() { data.len() } else { 1 }))
+                let lens: Option<Vec<usize>> =
+                    dist.params.iter().map(|e| model.expr_shape(e).map(|s| s.len())).collect();
+                let count = match lens {
+                    Some(lens) => dist.kind.observations(data.len(), &lens),
+                    None => 1,
+                };
+                Some((n.name.clone(), count))
             }
             _ => None,
         })
@@ -475,8 +491,9 @@ fn per_row_counts(model: &Model) -> Vec<Option<usize>> {
 
 /// The pointwise log-likelihood of every observed element of `model` at every kept draw of
 /// `fit`, evaluated on the host in f64 (ArviZ's `log_likelihood` group). A vector family's
-/// value counts as one observation, except where its elements are draws of their own (a
-/// categorical's draws, a mixture's values: [`DistKind::per_element_observations`]).
+/// draw counts as one observation (a matrix's rows: an MvNormal's vectors, a multinomial's
+/// counts), except where its elements are draws of their own (a categorical's draws, a
+/// mixture's values: [`DistKind::observations`]).
 /// Summed over observations it is the model's likelihood term at that draw.
 ///
 /// ```
@@ -506,6 +523,10 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
         at += count;
     }
     let n_obs: usize = names.iter().map(|n| n.1).sum();
+    let mut names_count = vec![0; nodes.len()];
+    for ((i, _), (_, count)) in observed_nodes(model).zip(&names) {
+        names_count[i] = *count;
+    }
     let mut values = vec![Vec::with_capacity(total_draws); n_obs];
     for_each_draw(model, trace, |_, _, i, params, lookup| {
         let node = &nodes[i];
@@ -560,9 +581,33 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
                 values[base + k].push(dist.kind.vec_lpdf_grad(&args, None));
             }
         } else {
-            let mut args: Vec<&[f64]> = vec![data.as_ref()];
-            args.extend(params.iter().map(|p| p.values.as_slice()));
-            values[base].push(dist.kind.vec_lpdf_grad(&args, None));
+            // One observation per draw (a matrix's rows), each with its own part of the
+            // parameters the draws split.
+            let lens: Vec<usize> = params.iter().map(|p| p.values.len()).collect();
+            let draws = dist.kind.observations(data.len(), &lens);
+            if draws != names_count[i] {
+                return Err(Error::ShapeMismatch {
+                    node: node.name.clone(),
+                    detail: format!(
+                        "{} observations for parameters of these lengths, not {}: set the data to match",
+                        draws, names_count[i]
+                    ),
+                });
+            }
+            let n = data.len();
+            for r in 0..draws {
+                let row = |v: &[f64]| -> Vec<f64> {
+                    let w = v.len() / draws;
+                    v[r * w..(r + 1) * w].to_vec()
+                };
+                let mut owned: Vec<Vec<f64>> = vec![row(data)];
+                for (j, p) in params.iter().enumerate() {
+                    let split = draws > 1 && dist.kind.vec_split_per_draw(j, p.values.len(), n, draws);
+                    owned.push(if split { row(&p.values) } else { p.values.clone() });
+                }
+                let args: Vec<&[f64]> = owned.iter().map(Vec::as_slice).collect();
+                values[base + r].push(dist.kind.vec_lpdf_grad(&args, None));
+            }
         }
         Ok(())
     })?;

@@ -15,8 +15,9 @@ use crate::model::expr::Expr;
 ///
 /// `log p(x) = ln n! − Σₖ ln xₖ! + lnΓ(A) − lnΓ(n + A) + Σₖ [lnΓ(xₖ + aₖ) − lnΓ(aₖ)]`,
 /// `A = Σₖ aₖ`. Each difference `lnΓ(a + x) − lnΓ(a)` is the rising factorial's logarithm
-/// `Σⱼ₌₀ˣ⁻¹ ln(a + j)` below 16 counts (no cancellation between two large log-gammas, which
-/// matters in f32 when `a` is large), the two log-gammas above.
+/// `Σⱼ₌₀ˣ⁻¹ ln(a + j)` below 16 counts and Stirling's series for the difference from
+/// `a = 10` (no cancellation between two large log-gammas, which matters in f32 when `a` or
+/// `A` is large), the two log-gammas otherwise.
 ///
 /// The layout is the [`Multinomial`](super::Multinomial)'s: a node of `B·K` counts holds `B`
 /// draws, row by row; `n` shared or one per draw; `a` a `K`-vector shared by the draws or a
@@ -45,24 +46,51 @@ impl DirichletMultinomial {
 /// Counts below which a rising factorial is summed term by term.
 const RISING_TERMS: f64 = 16.0;
 
-/// `ln Γ(a + x) − ln Γ(a)` for a whole `x ≥ 0` and `a > 0`.
+/// Concentrations from which more counts take Stirling's series for the difference.
+const STIRLING_FROM: f64 = 10.0;
+
+/// `ln Γ(a + x) − ln Γ(a)` for a whole `x ≥ 0` and `a > 0`: the sum of `ln(a + j)` below 16
+/// counts; from `a = 10`, Stirling's series for the difference,
+/// `(a − ½) ln(1 + x/a) + x (ln(a + x) − 1) + S(a + x) − S(a)` with
+/// `S(z) = 1/(12z) − 1/(360z³) + 1/(1260z⁵) − 1/(1680z⁷)` (error below 1e-12), which never
+/// forms the two large log-gammas (in f32 their difference would keep `a·ε` of error); the
+/// log-gammas otherwise.
 pub(crate) fn ln_rising(a: f64, x: f64) -> f64 {
     if x < RISING_TERMS {
         (0..x as usize).map(|j| (a + j as f64).ln()).sum()
+    } else if a >= STIRLING_FROM {
+        let s = |z: f64| {
+            let r = 1.0 / (z * z);
+            (1.0 / 12.0 - r * (1.0 / 360.0 - r * (1.0 / 1260.0 - r / 1680.0))) / z
+        };
+        (a - 0.5) * (x / a).ln_1p() + x * ((a + x).ln() - 1.0) + (s(a + x) - s(a))
     } else {
         libm::lgamma(a + x) - libm::lgamma(a)
     }
 }
 
-/// `ψ(a + x) − ψ(a)`, the partial of [`ln_rising`] in `a`.
+/// `ψ(a + x) − ψ(a)`, the partial of [`ln_rising`] in `a`, in the same three forms: from
+/// `a = 10`, `ln(1 + x/a) + x/(2a(a + x)) − T(a + x) + T(a)` with
+/// `T(z) = 1/(12z²) − 1/(120z⁴) + 1/(252z⁶) − 1/(240z⁸)`.
 pub(crate) fn digamma_rising(a: f64, x: f64) -> f64 {
-    if x < RISING_TERMS { (0..x as usize).map(|j| 1.0 / (a + j as f64)).sum() } else { digamma(a + x) - digamma(a) }
+    if x < RISING_TERMS {
+        (0..x as usize).map(|j| 1.0 / (a + j as f64)).sum()
+    } else if a >= STIRLING_FROM {
+        let t = |z: f64| {
+            let r = 1.0 / (z * z);
+            r * (1.0 / 12.0 - r * (1.0 / 120.0 - r * (1.0 / 252.0 - r / 240.0)))
+        };
+        (x / a).ln_1p() + x / (2.0 * a * (a + x)) - t(a + x) + t(a)
+    } else {
+        digamma(a + x) - digamma(a)
+    }
 }
 
 impl VecFamily for DirichletMultinomial {
     const NAME: &'static str = "dirichlet_multinomial";
     const PARAMS: &'static [(&'static str, Domain)] = &[("n", Domain::Count), ("a", Domain::Positive)];
     const SUPPORT: Support = Support::Count;
+    const DRAW_ROWS: &'static [usize] = &[1];
 
     fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
         Err("a Dirichlet-multinomial is observed only: the data give its length".into())
@@ -74,6 +102,10 @@ impl VecFamily for DirichletMultinomial {
 
     fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
         layout(n, lens[0], lens[1], "a").map(|_| ())
+    }
+
+    fn split_per_draw(j: usize, len: usize, n: usize, draws: usize) -> bool {
+        draws > 1 && len == if j == 0 { draws } else { n }
     }
 
     fn check_value(x: &[f64], lens: &[usize], p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {

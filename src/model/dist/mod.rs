@@ -416,6 +416,10 @@ macro_rules! families {
             pub fn vec_value_shape(self, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<crate::model::Shape, String> { match self { $(DistKind::$vvariant => <$vvariant>::value_shape(lens, consts),)* _ => Err("not a vector family".into()) } }
             /// Values in one draw of a vector family (see [`VecFamily::draw_len`]).
             pub fn vec_draw_len(self, n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Option<usize> { match self { $(DistKind::$vvariant => <$vvariant>::draw_len(n, lens, consts),)* _ => None } }
+            /// A vector family's parameters given a row per draw (see [`VecFamily::DRAW_ROWS`]).
+            pub fn vec_draw_rows(self) -> &'static [usize] { match self { $(DistKind::$vvariant => <$vvariant>::DRAW_ROWS,)* _ => &[] } }
+            /// Whether a draw reads its own part of a vector family's parameter (see [`VecFamily::split_per_draw`]).
+            pub fn vec_split_per_draw(self, j: usize, len: usize, n: usize, draws: usize) -> bool { match self { $(DistKind::$vvariant => <$vvariant>::split_per_draw(j, len, n, draws),)* _ => false } }
             /// Whether a vector family accepts a value of `n` elements (see [`VecFamily::accepts_len`]).
             pub fn vec_accepts_len(self, n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::accepts_len(n, lens, consts),)* _ => Err("not a vector family".into()) } }
             /// A vector family's checks of constant parameters (see [`VecFamily::check_params`]).
@@ -536,6 +540,21 @@ impl DistKind {
     /// whole value is one observation.
     pub fn per_element_observations(self) -> bool {
         !self.is_vector() || self.vec_elementwise()
+    }
+
+    /// The observations in a value of `n` elements given the parameters' lengths `lens`: every
+    /// element of a scalar family or of a vector family whose elements are draws of their own
+    /// ([`Self::per_element_observations`]), else each whole draw (a matrix's rows: an
+    /// MvNormal's vectors, a multinomial's counts), one where the draws cannot be told.
+    pub fn observations(self, n: usize, lens: &[usize]) -> usize {
+        if self.per_element_observations() {
+            return n;
+        }
+        let none = vec![None; lens.len()];
+        match self.vec_draw_len(n, lens, &none) {
+            Some(k) if k > 0 && n.is_multiple_of(k) => n / k,
+            _ => 1,
+        }
     }
 
     /// Whether parameter `j` holds one value per element of the value (or one shared), taken

@@ -14,7 +14,8 @@ use crate::model::expr::Expr;
 ///
 /// `p` is normalised row by row, as a categorical's is: any non-negative weights work, so
 /// `exp(eta)` gives the softmax of `eta` (a multinomial logistic regression) without forming
-/// it. A node of `B·K` counts holds `B` draws, row by row; `n` is one number shared by the
+/// it, as long as `exp` neither overflows nor underflows for a whole row (`|eta|` below about
+/// 700, 88 in f32 kernels; nothing subtracts the row's largest `eta` first). A node of `B·K` counts holds `B` draws, row by row; `n` is one number shared by the
 /// draws or one per draw, and `p` is a `K`-vector shared by the draws or a `B × K` matrix, a
 /// row per draw (a matrix `p` with one `n` repeats `n` for every row). Each draw's counts must
 /// sum to its `n`, and where `p` is constant, no category of probability zero may be
@@ -119,10 +120,11 @@ pub(crate) fn draw<R: Rng + ?Sized>(n: f64, p: &[f64], out: &mut [f64], rng: &mu
     let mut left = n;
     for (i, o) in out.iter_mut().enumerate() {
         let weight: f64 = p[i..].iter().sum();
-        let share = if weight > 0.0 { (p[i] / weight).clamp(0.0, 1.0) } else { 0.0 };
+        // A NaN weight makes a NaN draw, for the caller's check to name.
+        let share = if weight.is_nan() { f64::NAN } else if weight > 0.0 { (p[i] / weight).clamp(0.0, 1.0) } else { 0.0 };
         let c = match rand_distr::Binomial::new(left as u64, share) {
-            Ok(b) => b.sample(rng) as f64,
-            Err(_) => f64::NAN,
+            Ok(b) if share.is_finite() => b.sample(rng) as f64,
+            _ => f64::NAN,
         };
         *o = c;
         left -= c;
@@ -133,6 +135,7 @@ impl VecFamily for Multinomial {
     const NAME: &'static str = "multinomial";
     const PARAMS: &'static [(&'static str, Domain)] = &[("n", Domain::Count), ("p", Domain::NonNegative)];
     const SUPPORT: Support = Support::Count;
+    const DRAW_ROWS: &'static [usize] = &[1];
 
     fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
         Err("a multinomial is observed only: the data give its length".into())
@@ -144,6 +147,10 @@ impl VecFamily for Multinomial {
 
     fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
         layout(n, lens[0], lens[1], "p").map(|_| ())
+    }
+
+    fn split_per_draw(j: usize, len: usize, n: usize, draws: usize) -> bool {
+        draws > 1 && len == if j == 0 { draws } else { n }
     }
 
     fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {

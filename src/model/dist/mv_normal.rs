@@ -80,6 +80,7 @@ impl VecFamily for MvNormal {
     const NAME: &'static str = "mv_normal";
     const PARAMS: &'static [(&'static str, Domain)] = &[("mu", Domain::Real), ("chol", Domain::Real)];
     const SUPPORT: Support = Support::Real;
+    const DRAW_ROWS: &'static [usize] = &[0];
 
     fn value_len(lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
         value_len(lens)
@@ -91,6 +92,10 @@ impl VecFamily for MvNormal {
 
     fn draw_len(_n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
         square_side(lens[1])
+    }
+
+    fn split_per_draw(j: usize, len: usize, n: usize, _draws: usize) -> bool {
+        j == 0 && len == n
     }
 
     fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {

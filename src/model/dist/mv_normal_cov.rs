@@ -47,6 +47,7 @@ impl VecFamily for MvNormalCov {
     const NAME: &'static str = "mv_normal_cov";
     const PARAMS: &'static [(&'static str, Domain)] = &[("mu", Domain::Real), ("cov", Domain::Fixed)];
     const SUPPORT: Support = Support::Real;
+    const DRAW_ROWS: &'static [usize] = &[0];
 
     fn value_len(lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
         super::mv_normal::value_len(lens)
@@ -58,6 +59,10 @@ impl VecFamily for MvNormalCov {
 
     fn draw_len(_n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
         super::vector::square_side(lens[1])
+    }
+
+    fn split_per_draw(j: usize, len: usize, n: usize, _draws: usize) -> bool {
+        j == 0 && len == n
     }
 
     fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {

@@ -50,6 +50,20 @@ pub trait VecFamily {
         Self::value_len(lens, consts).ok()
     }
 
+    /// Parameters (by position) that a matrix gives row by row, a row per draw (an MvNormal's
+    /// mean, a multinomial's probabilities): such a matrix must have one row per draw, or one
+    /// row shared by all, each as long as a draw.
+    const DRAW_ROWS: &'static [usize] = &[];
+
+    /// Whether one draw of a value of `n` elements holding `draws` draws reads its own part of
+    /// parameter `j` (of `len` values, split evenly among the draws: an MvNormal's mean per
+    /// row, a multinomial's `n` and row of probabilities) rather than all of it: how the
+    /// pointwise log-likelihood takes a node of several draws apart. By default every draw
+    /// reads every parameter whole.
+    fn split_per_draw(_j: usize, _len: usize, _n: usize, _draws: usize) -> bool {
+        false
+    }
+
     /// Whether a value of `n` elements fits parameters of lengths `lens` (a node may hold
     /// several independent draws where the family allows it).
     fn accepts_len(n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<(), String> {

@@ -173,4 +173,20 @@ fn matrix_shapes_are_checked() {
         }
         other => panic!("expected a shape error, got {:?}", other.map(|t| t.chains)),
     }
+    // The log-likelihood too, on the host and compiled, rather than values of misread rows.
+    let host = log_likelihood(&m, &fit).map(|l| l.nodes);
+    let compiled = exmc::sampler::compute_log_likelihood(&m, &fit, BackendChoice::Cpu).map(|l| l.nodes);
+    for got in [host, compiled] {
+        match got {
+            Err(Error::ShapeMismatch { node, detail }) => {
+                assert!(node == "y" && detail.contains("`p` has 9 values"), "{detail}")
+            }
+            other => panic!("expected a shape error, got {other:?}"),
+        }
+    }
+    // A free MvNormal whose matrix mean does not have a row per draw, without a shape given.
+    let mut m = Model::new();
+    let mu = m.data_matrix("mu", 3, 2, vec![0.0; 6]).unwrap();
+    let eye3 = vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+    assert!(matches!(m.rv("x", MvNormal::new(mu, eye3)), Err(Error::ShapeMismatch { .. })));
 }

@@ -28,7 +28,7 @@ pub enum Target {
     /// followed by one weight `w_k` per observation, `logp = Σ_k w_k ℓ_k`, so that the
     /// gradient's entries for the weights are the pointwise values `ℓ_k` (a scalar family's
     /// elements and a categorical's or a mixture's draws one by one, another vector family's
-    /// value as one).
+    /// draws, a matrix's rows, one by one).
     Pointwise,
 }
 
@@ -119,7 +119,7 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                 };
                 match target {
                     Target::Pointwise => {
-                        let each = l.pointwise(dist.kind, x, &dist.params)?;
+                        let each = l.pointwise(&node.name, dist.kind, x, &dist.params)?;
                         for (k, t) in each.into_iter().enumerate() {
                             pointwise.push(match log_jac {
                                 Some(j) => {
@@ -251,13 +251,26 @@ impl Lowering<'_> {
     /// ordered logistic's) one by one with the whole parameters (those aligned with the
     /// elements indexed alike), any other vector family's draws (a matrix's rows) one by one,
     /// each with its own part of the parameters the draws split.
-    fn pointwise(&mut self, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<Vec<ValueId>> {
+    fn pointwise(&mut self, node: &str, kind: DistKind, x: ValueId, params: &[Expr]) -> Result<Vec<ValueId>> {
         if !kind.per_element_observations() {
             // One observation per draw: a matrix's rows, each with its own part of the
-            // parameters the draws split.
+            // parameters the draws split; parameters `set_data` changed must still fit.
+            let n = self.b.len(x);
+            let held: Vec<Option<crate::model::expr::ConstValue>> =
+                params.iter().map(|e| self.model.data_value(e)).collect();
+            let consts: Vec<Option<&[f64]>> =
+                held.iter().map(|c| c.as_ref().map(|c| c.values.as_slice())).collect();
+            let lens: Option<Vec<usize>> =
+                params.iter().map(|e| self.model.expr_shape(e).map(|s| s.len())).collect();
+            if let Some(lens) = lens {
+                kind.vec_accepts_len(n, &lens, &consts).map_err(|detail| Error::ShapeMismatch {
+                    node: node.to_string(),
+                    detail: format!("{detail} (set the data of every parameter to match)"),
+                })?;
+            }
             let (kind, args) = self.density_args(kind, x, params)?;
             let lens: Vec<usize> = args[1..].iter().map(|&a| self.b.len(a)).collect();
-            let draws = kind.observations(self.b.len(x), &lens);
+            let draws = kind.observations(n, &lens);
             return Ok((0..draws)
                 .map(|r| {
                     let args = if draws > 1 { self.one_draw(kind, &args, r, draws) } else { args.clone() };

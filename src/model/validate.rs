@@ -564,22 +564,7 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
     match given {
         Some(shape) => {
             dist.kind.vec_accepts_len(shape.len(), &lens, &consts).map_err(bad)?;
-            // A matrix where the family reads a row per draw has one row per draw, of a
-            // draw's length (PyMC's broadcasting rule), or one row shared by every draw.
-            let draws = dist.kind.observations(shape.len(), &lens);
-            for &j in dist.kind.vec_draw_rows() {
-                if let Shape::Matrix(r, c) = shapes[j]
-                    && (!(r == draws || r == 1) || c * draws != shape.len())
-                {
-                    return Err(bad(format!(
-                        "`{}` is a {:?} matrix for {draws} draws of {} values: it needs one row per \
-                         draw of that length, or one row shared by all",
-                        dist.kind.params()[j].0,
-                        shapes[j].dims(),
-                        shape.len() / draws.max(1)
-                    )));
-                }
-            }
+            check_draw_rows(dist, &shapes, &lens, shape.len()).map_err(bad)?;
             // A parameter aligned with the elements is a scalar or has one value per element
             // (a vector of one value does not broadcast, as for scalar families).
             for &j in dist.kind.vec_aligned_params() {
@@ -615,8 +600,38 @@ fn vector_value_shape(nodes: &[Node], node: &Node, dist: &Dist, given: Option<Sh
             }
             Ok(shape)
         }
-        None => dist.kind.vec_value_shape(&lens, &consts).map_err(bad),
+        None => {
+            let shape = dist.kind.vec_value_shape(&lens, &consts).map_err(bad)?;
+            check_draw_rows(dist, &shapes, &lens, shape.len()).map_err(bad)?;
+            Ok(shape)
+        }
     }
+}
+
+/// A matrix where the family reads a row per draw ([`super::dist::VecFamily::DRAW_ROWS`]) has
+/// one row per draw, of a draw's length (PyMC's broadcasting rule), or one row shared by
+/// every draw, for a value of `len` elements.
+fn check_draw_rows(
+    dist: &Dist,
+    shapes: &[Shape],
+    lens: &[usize],
+    len: usize,
+) -> std::result::Result<(), String> {
+    let draws = dist.kind.observations(len, lens);
+    for &j in dist.kind.vec_draw_rows() {
+        if let Shape::Matrix(r, c) = shapes[j]
+            && (!(r == draws || r == 1) || c * draws != len)
+        {
+            return Err(format!(
+                "`{}` is a {:?} matrix for {draws} draws of {} values: it needs one row per draw of \
+                 that length, or one row shared by all",
+                dist.kind.params()[j].0,
+                shapes[j].dims(),
+                len / draws.max(1)
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Broadcast shape of a node's parameters (or its expression); for a vector family, the shape

@@ -48,6 +48,15 @@ pub fn compute_log_likelihood(model: &Model, fit: &Fit, backend: BackendChoice) 
     let (prog, map) = lower(model, Target::Pointwise)?;
     let n_obs = prog.dim - map.dim;
     let nodes = observation_counts(model);
+    let counted: usize = nodes.iter().map(|n| n.1).sum();
+    if counted != n_obs {
+        return Err(Error::Backend {
+            backend: "compiler",
+            reason: format!(
+                "the pointwise program has {n_obs} observations where the model counts {counted}"
+            ),
+        });
+    }
     let prog = autodiff::differentiate(prog);
     let points = inputs(fit, &map, n_obs)?;
     let grads = evaluate(&prog, &points, backend)?.1;

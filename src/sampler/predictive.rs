@@ -584,6 +584,11 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
             // One observation per draw (a matrix's rows), each with its own part of the
             // parameters the draws split.
             let lens: Vec<usize> = params.iter().map(|p| p.values.len()).collect();
+            let consts: Vec<Option<&[f64]>> = params.iter().map(|p| Some(p.values.as_slice())).collect();
+            dist.kind.vec_accepts_len(data.len(), &lens, &consts).map_err(|detail| Error::ShapeMismatch {
+                node: node.name.clone(),
+                detail: format!("{detail} (set the data of every parameter to match)"),
+            })?;
             let draws = dist.kind.observations(data.len(), &lens);
             if draws != names_count[i] {
                 return Err(Error::ShapeMismatch {

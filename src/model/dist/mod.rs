@@ -537,7 +537,7 @@ impl DistKind {
     /// Whether each element of an observed value is an observation of its own in the
     /// pointwise log-likelihood: every scalar family's, and the draws of a vector family whose
     /// elements are draws of their own (a categorical's, a mixture's); another vector family's
-    /// whole value is one observation.
+    /// draws count whole ([`Self::observations`]).
     pub fn per_element_observations(self) -> bool {
         !self.is_vector() || self.vec_elementwise()
     }

@@ -22,7 +22,7 @@ pub trait VecFamily {
     const SUPPORT: Support;
     /// Whether each element of the value is a draw of its own, and so an observation of its
     /// own in the pointwise log-likelihood (a categorical's draws, a mixture's values);
-    /// otherwise the whole value is one observation.
+    /// otherwise each whole draw (a matrix's rows: [`super::DistKind::observations`]) is one.
     const ELEMENTWISE: bool = matches!(Self::SUPPORT, Support::Category);
     /// Whether a parameter may be a matrix, read row by row (an MvNormal's Cholesky factor or
     /// a mean per row, a categorical's rows). A family whose parameters are one set shared by
@@ -363,6 +363,13 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 let conc = m.rv("conc", LogNormal::new(2.0, 1.0))?;
                 let counts = [3.0, 20.0, 1.0, 0.0, 2.0, 7.0];
                 m.observe("y", DirichletMultinomial::new(vec![24.0, 9.0], frac * conc), &counts)?;
+                // Concentrations from 10 up and counts from 16: Stirling's series for the
+                // rising factorials.
+                m.observe(
+                    "w",
+                    DirichletMultinomial::new(52.0, frac * conc * 40.0 + 10.0),
+                    &[11.0, 24.0, 17.0],
+                )?;
                 let a = m.rv_matrix("a", Gamma::new(2.0, 0.5), 2, 2)?;
                 m.observe("z", DirichletMultinomial::new(30.0, a), &[12.0, 18.0, 29.0, 1.0])?;
                 Ok(())

@@ -188,5 +188,8 @@ fn matrix_shapes_are_checked() {
     let mut m = Model::new();
     let mu = m.data_matrix("mu", 3, 2, vec![0.0; 6]).unwrap();
     let eye3 = vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
-    assert!(matches!(m.rv("x", MvNormal::new(mu, eye3)), Err(Error::ShapeMismatch { .. })));
+    match m.rv("x", MvNormal::new(mu, eye3)) {
+        Err(Error::ShapeMismatch { detail, .. }) => assert!(detail.contains("one row per draw"), "{detail}"),
+        other => panic!("expected a shape error, got {other:?}"),
+    }
 }

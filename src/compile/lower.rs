@@ -263,10 +263,7 @@ impl Lowering<'_> {
             let lens: Option<Vec<usize>> =
                 params.iter().map(|e| self.model.expr_shape(e).map(|s| s.len())).collect();
             if let Some(lens) = lens {
-                kind.vec_accepts_len(n, &lens, &consts).map_err(|detail| Error::ShapeMismatch {
-                    node: node.to_string(),
-                    detail: format!("{detail} (set the data of every parameter to match)"),
-                })?;
+                kind.vec_check_fits(node, n, &lens, &consts)?;
             }
             let (kind, args) = self.density_args(kind, x, params)?;
             let lens: Vec<usize> = args[1..].iter().map(|&a| self.b.len(a)).collect();

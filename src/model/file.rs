@@ -47,7 +47,9 @@
 //!   `w` (the weights), `mu` and `sigma` (a value per component, or one shared), and
 //!   `dist = "ordered_logistic"` or `"ordered_probit"` with `eta` (one per observation, or
 //!   one) and `cutpoints`; `dist = "zero_sum_normal"` with `sigma` and `shape` (an `[rv]`
-//!   vector summing to zero). Censored families (`dist = "censored_weibull"`, also
+//!   vector summing to zero); `dist = "multinomial"` with `n` and `p`, and
+//!   `dist = "dirichlet_multinomial"` with `n` and `a` (observed counts, a draw per row of a
+//!   data matrix: `data` may name a matrix, whose rows the node keeps). Censored families (`dist = "censored_weibull"`, also
 //!   `censored_normal`, `censored_log_normal`, `censored_exponential`) take the base's
 //!   parameters and the bounds `lower` and `upper`, data, either left out for none; a bound
 //!   per observation is written `upper = "where(alive, t, inf)"` ([`super::dist::Censored`]).

@@ -343,9 +343,9 @@ impl Model {
     }
 
     /// Adds an observed random variable whose data are a `rows × cols` matrix, row by row
-    /// (PyMC's `observed` of shape `(rows, cols)`): the node has that shape, and for a vector
-    /// family each row is one whole draw (a multinomial's counts, an MvNormal's vector), one
-    /// observation in the pointwise log-likelihood.
+    /// (PyMC's `observed` of shape `(rows, cols)`): the node has that shape. For a vector
+    /// family whose value is one draw of a vector (a multinomial's counts, an MvNormal's),
+    /// each row is one whole draw and one observation in the pointwise log-likelihood.
     ///
     /// ```
     /// use exmc::prelude::*;
@@ -355,7 +355,7 @@ impl Model {
     /// m.observe_matrix("votes", Multinomial::new(10.0, p), 2, 3, &counts)?;
     /// assert_eq!(m.nodes()[1].shape, Shape::Matrix(2, 3));
     /// // Rows of another length than a draw's are an error.
-    /// assert!(m.observe_matrix("bad", Multinomial::new(5.0, p), 3, 2, &counts).is_err());
+    /// assert!(m.observe_matrix("bad", Multinomial::new(10.0, p), 3, 2, &counts).is_err());
     /// # Ok::<(), exmc::Error>(())
     /// ```
     pub fn observe_matrix(

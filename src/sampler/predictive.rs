@@ -75,6 +75,9 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
                         .collect::<Option<_>>()
                         .ok_or_else(|| invalid(&node.name, "a parameter cannot be evaluated".into()))?;
                     elementwise_lengths(&node.name, aligned(dist.kind, &params), node.len())?;
+                    if dist.kind.is_vector() && dist.kind.one_row().is_none() {
+                        check_fits(dist.kind, &node.name, node.len(), &params)?;
+                    }
                     let mut out = draw_from(dist.kind, &params, node.len(), &mut rng);
                     if let NodeKind::Free { ordered: true, .. } = node.kind {
                         order_rows(dist.kind, &params, &mut out, node.shape.row_len(), &mut rng)
@@ -153,12 +156,7 @@ pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace
         if dist.kind.is_vector() && row_counts[i].is_none() {
             // Parameters `set_data` changed must still fit the value (a multinomial's `n` has
             // a value per draw), else the family's sampler could not lay the draws out.
-            let lens: Vec<usize> = params.iter().map(|p| p.values.len()).collect();
-            let consts: Vec<Option<&[f64]>> = params.iter().map(|p| Some(p.values.as_slice())).collect();
-            dist.kind.vec_accepts_len(n, &lens, &consts).map_err(|detail| Error::ShapeMismatch {
-                node: node.name.clone(),
-                detail: format!("{detail} (set the data of every parameter to match)"),
-            })?;
+            check_fits(dist.kind, &node.name, n, params)?;
         }
         let mut out = draw_from(dist.kind, params, n, &mut rng);
         if let Some(v) = value {
@@ -270,6 +268,13 @@ fn order_rows(
         }
     }
     Ok(())
+}
+
+/// [`DistKind::vec_check_fits`] with the parameters' values.
+fn check_fits(kind: DistKind, node: &str, n: usize, params: &[ConstValue]) -> Result<()> {
+    let lens: Vec<usize> = params.iter().map(|p| p.values.len()).collect();
+    let consts: Vec<Option<&[f64]>> = params.iter().map(|p| Some(p.values.as_slice())).collect();
+    kind.vec_check_fits(node, n, &lens, &consts)
 }
 
 /// `n` draws of family `kind` with parameters `params` (scalars broadcast; a vector family
@@ -421,7 +426,8 @@ pub struct LogLikelihood {
     pub draws: usize,
     /// Per observed node, in model order: its name and how many observations it holds.
     pub nodes: Vec<(String, usize)>,
-    /// Per observation (the nodes' elements in order): its log-likelihood at each draw, chain
+    /// Per observation (the nodes' elements, or a vector family's draws, in order): its
+    /// log-likelihood at each draw, chain
     /// after chain (the layout [`loo`](crate::diagnostics::loo) and
     /// [`waic`](crate::diagnostics::waic) take).
     pub values: Vec<Vec<f64>>,
@@ -489,7 +495,7 @@ fn per_row_counts(model: &Model) -> Vec<Option<usize>> {
     model.nodes().iter().map(rows).collect()
 }
 
-/// The pointwise log-likelihood of every observed element of `model` at every kept draw of
+/// The pointwise log-likelihood of every observation of `model` at every kept draw of
 /// `fit`, evaluated on the host in f64 (ArviZ's `log_likelihood` group). A vector family's
 /// draw counts as one observation (a matrix's rows: an MvNormal's vectors, a multinomial's
 /// counts), except where its elements are draws of their own (a categorical's draws, a
@@ -583,12 +589,8 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
         } else {
             // One observation per draw (a matrix's rows), each with its own part of the
             // parameters the draws split.
+            check_fits(dist.kind, &node.name, data.len(), params)?;
             let lens: Vec<usize> = params.iter().map(|p| p.values.len()).collect();
-            let consts: Vec<Option<&[f64]>> = params.iter().map(|p| Some(p.values.as_slice())).collect();
-            dist.kind.vec_accepts_len(data.len(), &lens, &consts).map_err(|detail| Error::ShapeMismatch {
-                node: node.name.clone(),
-                detail: format!("{detail} (set the data of every parameter to match)"),
-            })?;
             let draws = dist.kind.observations(data.len(), &lens);
             if draws != names_count[i] {
                 return Err(Error::ShapeMismatch {

@@ -418,7 +418,7 @@ macro_rules! families {
             pub fn vec_draw_len(self, n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Option<usize> { match self { $(DistKind::$vvariant => <$vvariant>::draw_len(n, lens, consts),)* _ => None } }
             /// A vector family's parameters given a row per draw (see [`VecFamily::DRAW_ROWS`]).
             pub fn vec_draw_rows(self) -> &'static [usize] { match self { $(DistKind::$vvariant => <$vvariant>::DRAW_ROWS,)* _ => &[] } }
-            /// Whether a draw reads its own part of a vector family's parameter (see [`VecFamily::split_per_draw`]).
+            /// Whether a draw reads its own part of a parameter (see [`VecFamily::split_per_draw`]).
             pub fn vec_split_per_draw(self, j: usize, len: usize, n: usize, draws: usize) -> bool { match self { $(DistKind::$vvariant => <$vvariant>::split_per_draw(j, len, n, draws),)* _ => false } }
             /// Whether a vector family accepts a value of `n` elements (see [`VecFamily::accepts_len`]).
             pub fn vec_accepts_len(self, n: usize, lens: &[usize], consts: &[Option<&[f64]>]) -> Result<(), String> { match self { $(DistKind::$vvariant => <$vvariant>::accepts_len(n, lens, consts),)* _ => Err("not a vector family".into()) } }
@@ -540,6 +540,30 @@ impl DistKind {
     /// draws count whole ([`Self::observations`]).
     pub fn per_element_observations(self) -> bool {
         !self.is_vector() || self.vec_elementwise()
+    }
+
+    /// Whether a vector family's value of `n` elements (node `node`) fits parameters of lengths
+    /// `lens` (values `consts` where known): after `Model::set_data`, a shape error naming the
+    /// node and the lengths where it does not, before a sampler or a density reads the rows.
+    pub fn vec_check_fits(
+        self,
+        node: &str,
+        n: usize,
+        lens: &[usize],
+        consts: &[Option<&[f64]>],
+    ) -> crate::error::Result<()> {
+        self.vec_accepts_len(n, lens, consts).map_err(|detail| {
+            let held: Vec<String> =
+                self.params().iter().zip(lens).map(|((name, _), len)| format!("`{name}` {len}")).collect();
+            crate::error::Error::ShapeMismatch {
+                node: node.to_string(),
+                detail: format!(
+                    "{detail} ({n} values; parameters of {} values: set the data of every parameter \
+                     to match)",
+                    held.join(", ")
+                ),
+            }
+        })
     }
 
     /// The observations in a value of `n` elements given the parameters' lengths `lens`: every

@@ -15,7 +15,9 @@ use crate::model::expr::Expr;
 /// `p` is normalised row by row, as a categorical's is: any non-negative weights work, so
 /// `exp(eta)` gives the softmax of `eta` (a multinomial logistic regression) without forming
 /// it, as long as `exp` neither overflows nor underflows for a whole row (`|eta|` below about
-/// 700, 88 in f32 kernels; nothing subtracts the row's largest `eta` first). A node of `B·K` counts holds `B` draws, row by row; `n` is one number shared by the
+/// 700, 88 in f32 kernels; nothing subtracts the row's largest `eta` first).
+///
+/// A node of `B·K` counts holds `B` draws, row by row; `n` is one number shared by the
 /// draws or one per draw, and `p` is a `K`-vector shared by the draws or a `B × K` matrix, a
 /// row per draw (a matrix `p` with one `n` repeats `n` for every row). Each draw's counts must
 /// sum to its `n`, and where `p` is constant, no category of probability zero may be
@@ -59,7 +61,7 @@ pub(crate) fn layout(len: usize, n_len: usize, p_len: usize, name: &str) -> Resu
         b => b,
     };
     if !len.is_multiple_of(rows) {
-        return Err(format!("{len} counts are not {rows} draws (one per value of `n`) of equal length"));
+        return Err(format!("{len} counts are not {rows} draws (one per value of `n`, or per row of `{name}`) of equal length"));
     }
     let k = len / rows;
     if k < 2 {

@@ -523,16 +523,14 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
     // First observation of each observed node.
     let row_counts = per_row_counts(model);
     let mut first: Vec<Option<usize>> = vec![None; nodes.len()];
+    let mut names_count = vec![0; nodes.len()];
     let mut at = 0;
     for ((i, _), (_, count)) in observed_nodes(model).zip(&names) {
         first[i] = Some(at);
+        names_count[i] = *count;
         at += count;
     }
     let n_obs: usize = names.iter().map(|n| n.1).sum();
-    let mut names_count = vec![0; nodes.len()];
-    for ((i, _), (_, count)) in observed_nodes(model).zip(&names) {
-        names_count[i] = *count;
-    }
     let mut values = vec![Vec::with_capacity(total_draws); n_obs];
     for_each_draw(model, trace, |_, _, i, params, lookup| {
         let node = &nodes[i];

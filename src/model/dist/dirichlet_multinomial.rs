@@ -90,23 +90,8 @@ impl VecFamily for DirichletMultinomial {
     const NAME: &'static str = "dirichlet_multinomial";
     const PARAMS: &'static [(&'static str, Domain)] = &[("n", Domain::Count), ("a", Domain::Positive)];
     const SUPPORT: Support = Support::Count;
-    const DRAW_ROWS: &'static [usize] = &[1];
 
-    fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
-        Err("a Dirichlet-multinomial is observed only: the data give its length".into())
-    }
-
-    fn draw_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
-        layout(n, lens[0], lens[1], "a").ok().map(|(_, k)| k)
-    }
-
-    fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
-        layout(n, lens[0], lens[1], "a").map(|_| ())
-    }
-
-    fn split_per_draw(j: usize, len: usize, n: usize, draws: usize) -> bool {
-        draws > 1 && len == if j == 0 { draws } else { n }
-    }
+    super::multinomial::count_rules!("Dirichlet-multinomial", "a");
 
     fn check_value(x: &[f64], lens: &[usize], p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
         check_counts(x, lens, p[0], "a").map(|_| ())

@@ -76,6 +76,31 @@ pub(crate) fn layout(len: usize, n_len: usize, p_len: usize, name: &str) -> Resu
     Ok((rows, k))
 }
 
+/// The shape rules both count families share ([`layout`] with their parameter `$param`):
+/// observed only, one `n` or one per draw, the parameter shared or a row per draw.
+macro_rules! count_rules {
+    ($what:literal, $param:literal) => {
+        const DRAW_ROWS: &'static [usize] = &[1];
+
+        fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
+            Err(concat!("a ", $what, " is observed only: the data give its length").into())
+        }
+
+        fn draw_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
+            super::multinomial::layout(n, lens[0], lens[1], $param).ok().map(|(_, k)| k)
+        }
+
+        fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
+            super::multinomial::layout(n, lens[0], lens[1], $param).map(|_| ())
+        }
+
+        fn split_per_draw(j: usize, len: usize, n: usize, draws: usize) -> bool {
+            draws > 1 && len == if j == 0 { draws } else { n }
+        }
+    };
+}
+pub(crate) use count_rules;
+
 /// Data checks shared with the Dirichlet-multinomial: whole counts ≥ 0, and each draw's
 /// counts summing to its `n` where `n` is constant. Errors name the first bad element.
 pub(crate) fn check_counts(
@@ -137,23 +162,8 @@ impl VecFamily for Multinomial {
     const NAME: &'static str = "multinomial";
     const PARAMS: &'static [(&'static str, Domain)] = &[("n", Domain::Count), ("p", Domain::NonNegative)];
     const SUPPORT: Support = Support::Count;
-    const DRAW_ROWS: &'static [usize] = &[1];
 
-    fn value_len(_lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<usize, String> {
-        Err("a multinomial is observed only: the data give its length".into())
-    }
-
-    fn draw_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Option<usize> {
-        layout(n, lens[0], lens[1], "p").ok().map(|(_, k)| k)
-    }
-
-    fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
-        layout(n, lens[0], lens[1], "p").map(|_| ())
-    }
-
-    fn split_per_draw(j: usize, len: usize, n: usize, draws: usize) -> bool {
-        draws > 1 && len == if j == 0 { draws } else { n }
-    }
+    count_rules!("multinomial", "p");
 
     fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {
         match p[1] {

@@ -24,41 +24,15 @@ Usage: python scripts/make_continuous_oracle.py   (writes tests/data/continuous_
 import json
 import pathlib
 
-import arviz as az
 import numpy as np
 import nutpie
 import pymc as pm
 from scipy import stats
 
+from pymc_reference import record
+
 SEED = 20261206
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "continuous_oracle.json"
-
-
-def sample(model):
-    compiled = nutpie.compile_pymc_model(model)
-    return nutpie.sample(compiled, draws=5000, tune=1000, chains=4, cores=2, seed=SEED, progress_bar=False)
-
-
-def summarize(idata, names):
-    out = {}
-    summary = az.summary(idata.posterior, var_names=names, round_to="none")
-    for v in names:
-        draws = idata.posterior[v].values.reshape(-1)
-        out[v] = {
-            "mean": float(draws.mean()),
-            "sd": float(draws.std(ddof=1)),
-            "mcse_mean": float(summary.loc[v, "mcse_mean"]),
-            "r_hat": float(summary.loc[v, "r_hat"]),
-        }
-    return out
-
-
-def record(out, name, data, model, names):
-    idata = sample(model)
-    entry = {"data": {k: [float(x) for x in v] for k, v in data.items()}, "posterior": summarize(idata, names)}
-    entry["divergences"] = int(idata.sample_stats["diverging"].values.sum())
-    out["models"][name] = entry
-    print(name, {k: round(v["mean"], 4) for k, v in entry["posterior"].items()}, "divergences", entry["divergences"])
 
 
 def main():
@@ -72,7 +46,7 @@ def main():
         b = pm.Normal("b", 0, 5)
         rate = pm.HalfNormal("rate", 5)
         pm.AsymmetricLaplace("y", q=0.8, mu=a + b * x, b=rate, observed=y)
-    record(out, "quantile", {"x": x, "y": y}, m, ["a", "b", "rate"])
+    record(out, "quantile", {"x": x, "y": y}, m, ["a", "b", "rate"], SEED)
 
     y = 0.45 + 0.05 * rng.normal(size=120) + rng.exponential(0.25, size=120)
     with pm.Model() as m:
@@ -80,7 +54,7 @@ def main():
         sigma = pm.HalfNormal("sigma", 0.3)
         nu = pm.HalfNormal("nu", 0.5)
         pm.ExGaussian("y", mu=mu, sigma=sigma, nu=nu, observed=y)
-    record(out, "ex_gaussian", {"y": y}, m, ["mu", "sigma", "nu"])
+    record(out, "ex_gaussian", {"y": y}, m, ["mu", "sigma", "nu"], SEED)
 
     cond = np.repeat([0.0, 1.0], 50)
     y = stats.invgauss(np.exp(-0.5 + 0.4 * cond) / 4.0, scale=4.0).rvs(random_state=rng)
@@ -89,14 +63,14 @@ def main():
         b = pm.Normal("b", 0, 1)
         lam = pm.HalfNormal("lam", 10)
         pm.Wald("y", mu=pm.math.exp(a + b * cond), lam=lam, observed=y)
-    record(out, "wald", {"cond": cond, "y": y}, m, ["a", "b", "lam"])
+    record(out, "wald", {"cond": cond, "y": y}, m, ["a", "b", "lam"], SEED)
 
     y = stats.gumbel_r(loc=32.0, scale=6.0).rvs(size=60, random_state=rng)
     with pm.Model() as m:
         loc = pm.Normal("loc", 30, 10)
         scale = pm.HalfNormal("scale", 10)
         pm.Gumbel("y", mu=loc, beta=scale, observed=y)
-    record(out, "gumbel", {"y": y}, m, ["loc", "scale"])
+    record(out, "gumbel", {"y": y}, m, ["loc", "scale"], SEED)
 
     u = rng.uniform(size=80)
     y = (1.0 - (1.0 - u) ** (1.0 / 3.0)) ** (1.0 / 2.0)
@@ -104,20 +78,20 @@ def main():
         a = pm.HalfNormal("a", 5)
         b = pm.HalfNormal("b", 5)
         pm.Kumaraswamy("y", a=a, b=b, observed=y)
-    record(out, "kumaraswamy", {"y": y}, m, ["a", "b"])
+    record(out, "kumaraswamy", {"y": y}, m, ["a", "b"], SEED)
 
     y = 1.0 / (1.0 + np.exp(-(0.5 + 0.8 * rng.normal(size=80))))
     with pm.Model() as m:
         mu = pm.Normal("mu", 0, 2)
         sigma = pm.HalfNormal("sigma", 2)
         pm.LogitNormal("y", mu=mu, sigma=sigma, observed=y)
-    record(out, "logit_normal", {"y": y}, m, ["mu", "sigma"])
+    record(out, "logit_normal", {"y": y}, m, ["mu", "sigma"], SEED)
 
     y = rng.chisquare(4.0, size=50)
     with pm.Model() as m:
         nu = pm.Exponential("nu", 0.1)
         pm.ChiSquared("y", nu=nu, observed=y)
-    record(out, "chi_squared", {"y": y}, m, ["nu"])
+    record(out, "chi_squared", {"y": y}, m, ["nu"], SEED)
 
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {OUT}")

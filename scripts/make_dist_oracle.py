@@ -121,6 +121,12 @@ FAMILIES = {
     ),
     "chi_squared": (["nu"], lambda nu: stats.chi2(nu)),
     "logit_normal": (["mu", "sigma"], lambda mu, s: LogitNormal(mu, s)),
+    "von_mises": (["mu", "kappa"], lambda mu, k: VonMises(mu, k)),
+    "rice": (["nu", "sigma"], lambda nu, s: Rice(nu, s)),
+    "moyal": (["mu", "sigma"], lambda mu, s: stats.moyal(loc=mu, scale=s)),
+    # exmc stores a triangular's parameters bounds first: [lower, upper, c].
+    "triangular": (["lower", "upper", "c"], lambda lo, up, c: stats.triang((c - lo) / (up - lo), loc=lo, scale=up - lo)),
+    "geometric": (["p"], lambda p: stats.geom(p)),
 }
 
 # No bound: exmc stores an infinite censoring bound as ±f32::MAX.
@@ -284,12 +290,57 @@ class LogitNormal:
         return float(self.d.logpdf(special.logit(x)) - math.log(x) - math.log1p(-x))
 
 
+class VonMises:
+    """kappa cos(x - mu) - ln(2 pi) - ln I0(kappa) at 60 digits (mpmath), x in [-pi, pi]: scipy's
+    quantiles around mu wrapped into it; scipy's vonmises must agree."""
+
+    def __init__(self, mu, kappa):
+        self.mu, self.kappa = mu, kappa
+        self.d = stats.vonmises(kappa, loc=mu)
+
+    def ppf(self, q):
+        return float(math.remainder(float(self.d.ppf(q)), 2.0 * math.pi))
+
+    def logpdf(self, x):
+        import mpmath
+
+        with mpmath.workdps(60):
+            k = mpmath.mpf(self.kappa)
+            lp = float(k * mpmath.cos(mpmath.mpf(x) - mpmath.mpf(self.mu)) - mpmath.log(2 * mpmath.pi) - mpmath.log(mpmath.besseli(0, k)))
+        ref = float(self.d.logpdf(x))
+        assert abs(ref - lp) <= 1e-9 * max(1.0, abs(lp)), (ref, lp)
+        return lp
+
+
+class Rice:
+    """ln x - 2 ln sigma - (x^2 + nu^2)/(2 sigma^2) + ln I0(x nu/sigma^2) at 60 digits (mpmath);
+    scipy's rice(nu/sigma, scale=sigma) must agree."""
+
+    def __init__(self, nu, sigma):
+        self.nu, self.sigma = nu, sigma
+        self.d = stats.rice(nu / sigma, scale=sigma)
+
+    def ppf(self, q):
+        return float(self.d.ppf(q))
+
+    def logpdf(self, x):
+        import mpmath
+
+        with mpmath.workdps(60):
+            v, nu, s = (mpmath.mpf(a) for a in (x, self.nu, self.sigma))
+            lp = float(mpmath.log(v) - 2 * mpmath.log(s) - (v * v + nu * nu) / (2 * s * s) + mpmath.log(mpmath.besseli(0, v * nu / (s * s))))
+        ref = float(self.d.logpdf(x))
+        if math.isfinite(ref):
+            assert abs(ref - lp) <= 1e-8 * max(1.0, abs(lp)), (ref, lp)
+        return lp
+
+
 # Families over the integers: scipy's logpmf, x drawn from the integer quantiles.
 DISCRETE = {
     "bernoulli", "bernoulli_logit", "binomial", "binomial_logit", "poisson", "poisson_log",
     "negative_binomial", "negative_binomial_log", "zero_inflated_poisson",
     "zero_inflated_negative_binomial", "zero_inflated_binomial", "beta_binomial",
-    "hurdle_poisson", "hurdle_negative_binomial",
+    "hurdle_poisson", "hurdle_negative_binomial", "geometric",
 }
 
 # Hand-picked points: (x, params). x=None means "draw x from a tail quantile".
@@ -482,6 +533,23 @@ FIXED.update({
 })
 
 
+# Von Mises angles at ±π and either side of the mean, concentrations from nearly uniform to the
+# asymptotic series' side of I0 (κ > 20) and far beyond; Rice points on both sides of the Bessel
+# switch (xν/σ² = 20), ν = 0 (Rayleigh) and a signal far above its noise; Moyal's tails; a
+# triangular's mode at either bound and points beside it; geometric counts with p near 0 and 1.
+FIXED.update({
+    "von_mises": [(0.0, [0.0, 1.0]), (math.pi, [0.0, 1.0]), (-math.pi, [3.0, 5.0]), (0.3, [0.0, 19.9]),
+                  (0.3, [0.0, 20.1]), (2.5, [2.4, 1e4]), (1.0, [-2.0, 1e-6]), (-3.1, [3.1, 50.0])],
+    "rice": [(1.0, [1.0, 1.0]), (0.5, [0.0, 1.0]), (2.0, [10.0, 1.0]), (1.0, [2.0, 0.3]), (4.5, [4.4, 0.2]),
+             (1e3, [1e3, 0.1]), (1e-6, [1.0, 1.0]), (30.0, [1.0, 1.0])],
+    "moyal": [(0.0, [0.0, 1.0]), (-4.0, [0.0, 1.0]), (60.0, [0.0, 1.0]), (2.0001, [2.0, 1e-4]),
+              (1e3, [900.0, 30.0])],
+    "triangular": [(0.5, [0.0, 1.0, 0.5]), (0.1, [0.0, 1.0, 0.0]), (0.9, [0.0, 1.0, 1.0]), (9.0, [-2.0, 10.0, 9.5]),
+                   (9.9, [-2.0, 10.0, 9.5]), (5.005, [5.0, 6.0, 5.01]), (1e-9, [0.0, 1.0, 0.3])],
+    "geometric": [(1.0, [0.5]), (1.0, [1.0]), (40.0, [0.02]), (2.0, [0.999]), (3000.0, [1e-3]), (7.0, [0.3])],
+})
+
+
 def random_params(name):
     if name == "normal":
         return [float(rng.uniform(-50, 50)), loguniform(1e-3, 1e3)]
@@ -582,6 +650,18 @@ def random_params(name):
         return [loguniform(0.1, 200.0)]
     if name == "logit_normal":
         return [float(rng.uniform(-5, 5)), loguniform(0.05, 5.0)]
+    if name == "von_mises":
+        return [float(rng.uniform(-math.pi, math.pi)), loguniform(1e-2, 1e3)]
+    if name == "rice":
+        return [loguniform(1e-2, 1e2), loguniform(1e-2, 1e2)]
+    if name == "moyal":
+        return [float(rng.uniform(-50, 50)), loguniform(1e-3, 1e3)]
+    if name == "triangular":
+        lo = float(rng.uniform(-100, 100))
+        w = loguniform(1e-2, 1e2)
+        return [lo, lo + w, lo + w * float(rng.uniform(0, 1))]
+    if name == "geometric":
+        return [float(rng.uniform(1e-3, 0.999))]
     raise KeyError(name)
 
 

@@ -19,48 +19,15 @@ Usage: python scripts/make_multinomial_oracle.py   (writes tests/data/multinomia
 import json
 import pathlib
 
-import arviz as az
 import numpy as np
 import nutpie
 import pymc as pm
 import pytensor.tensor as pt
 
+from pymc_reference import record
+
 SEED = 20261207
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "multinomial_oracle.json"
-
-
-def sample(model):
-    compiled = nutpie.compile_pymc_model(model)
-    return nutpie.sample(compiled, draws=5000, tune=1000, chains=4, cores=2, seed=SEED, progress_bar=False)
-
-
-def summarize(idata, names):
-    out = {}
-    for v in names:
-        draws = idata.posterior[v].values
-        flat = draws.reshape(draws.shape[0], draws.shape[1], -1)
-        # ArviZ's rows are the elements in row-major order, as `flat`'s columns.
-        summary = az.summary(idata.posterior, var_names=[v], round_to="none")
-        for i in range(flat.shape[2]):
-            key = v if draws.ndim == 2 else f"{v}[{i}]"
-            out[key] = {
-                "mean": float(flat[:, :, i].mean()),
-                "sd": float(flat[:, :, i].reshape(-1).std(ddof=1)),
-                "mcse_mean": float(summary.iloc[i]["mcse_mean"]),
-                "r_hat": float(summary.iloc[i]["r_hat"]),
-            }
-    return out
-
-
-def record(out, name, data, model, names):
-    idata = sample(model)
-    entry = {
-        "data": {k: [float(x) for x in np.asarray(v).ravel()] for k, v in data.items()},
-        "posterior": summarize(idata, names),
-    }
-    entry["divergences"] = int(idata.sample_stats["diverging"].values.sum())
-    out["models"][name] = entry
-    print(name, {k: round(v["mean"], 4) for k, v in entry["posterior"].items()}, "divergences", entry["divergences"])
 
 
 def softmax(eta):
@@ -79,7 +46,7 @@ def main():
     with pm.Model() as m:
         coef = pm.Normal("coef", 0, 1, shape=(2, 3))
         pm.Multinomial("y", n=30, p=pm.math.softmax(pt.dot(design, coef), axis=-1), observed=y)
-    record(out, "softmax", {"x": x, "y": y}, m, ["coef"])
+    record(out, "softmax", {"x": x, "y": y}, m, ["coef"], SEED)
 
     n = rng.integers(20, 61, size=40)
     probs = rng.dirichlet(8.0 * np.array([0.1, 0.2, 0.3, 0.4]), size=40)
@@ -88,7 +55,7 @@ def main():
         frac = pm.Dirichlet("frac", np.ones(4))
         conc = pm.LogNormal("conc", 1, 1)
         pm.DirichletMultinomial("y", n=n, a=frac * conc, observed=y)
-    record(out, "dirichlet_multinomial", {"n": n, "y": y}, m, ["frac", "conc"])
+    record(out, "dirichlet_multinomial", {"n": n, "y": y}, m, ["frac", "conc"], SEED)
 
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {OUT}")

@@ -20,9 +20,11 @@ const DIGAMMA_ASYMPTOTIC_MIN: real = 6.0;
 // ln Φ(t) switches to its asymptotic series below this (erfc(-t/√2) underflows f32 near t = -13).
 const NDTR_ASYMPTOTIC_BELOW: real = -10.0;
 
-// Natural log and exponential: the hardware built-ins in f32.
+// Natural log, exponential, cosine and sine, arctangent: the hardware built-ins in f32.
 fn ln_r(x: real) -> real { return log(x); }
 fn exp_r(x: real) -> real { return exp(x); }
+fn cos_sin_r(x: real) -> vec2<real> { return vec2<real>(cos(x), sin(x)); }
+fn atan_r(x: real) -> real { return atan(x); }
 
 // Random numbers (src/rng.rs). A uniform in [0, 1) from the two words the host's 53-bit
 // uniform is made of: here the top 24 of those bits.

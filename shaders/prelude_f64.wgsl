@@ -5,7 +5,7 @@
 // Why ln_r/exp_r are software here: naga lowers log/exp to GLSL.std.450 Log/Exp (SPIR-V), which
 // are defined for 16/32-bit floats only; HLSL and MSL have no double transcendentals at all.
 // Only IEEE-exact double operations (+ - * /, abs, round, comparisons, select, conversions,
-// bitcast of f32) are used below.
+// bitcast of f32) are used below; so are cos/sin (cos_sin_r) and atan (atan_r).
 alias real = f64;
 
 // Bit patterns read at run time (see prelude_f32.wgsl); f32 -> f64 conversion keeps inf/NaN.
@@ -124,13 +124,9 @@ fn exp_r(x: real) -> real {
 fn unit2(a: u32, b: u32) -> real {
     return (f64(a >> 5u) * 67108864.0 + f64(b >> 6u)) * 1.1102230246251565e-16;
 }
-// (cos, sin) of 2πu for u in [0, 1), in software (SPIR-V's sin and cos are 32-bit): 4u splits
-// into a quadrant q and t = (4u − q)·π/2 in [−π/4, π/4], where the Taylor series below (to t¹⁷
-// and t¹⁸) are accurate to about 1e-16.
-fn cos_sin_2pi(u: real) -> vec2<real> {
-    let x = u * 4.0;
-    let q = floor(x + 0.5);
-    let t = (x - q) * 1.5707963267948966;
+// cos and sin of t for |t| ≤ π/4 by their Taylor series (to t¹⁷ and t¹⁸, accurate to about
+// 1e-16), turned by q quarter turns (q a whole number): (cos, sin) of t + qπ/2.
+fn cos_sin_quadrant(t: real, q: real) -> vec2<real> {
     let t2 = t * t;
     let s = t * (1.0 + t2 * (-0.16666666666666666 + t2 * (0.008333333333333333 + t2 * (-0.0001984126984126984
         + t2 * (2.7557319223985893e-06 + t2 * (-2.505210838544172e-08 + t2 * (1.6059043836821613e-10
@@ -138,12 +134,51 @@ fn cos_sin_2pi(u: real) -> vec2<real> {
     let c = 1.0 + t2 * (-0.5 + t2 * (0.041666666666666664 + t2 * (-0.001388888888888889
         + t2 * (2.48015873015873e-05 + t2 * (-2.755731922398589e-07 + t2 * (2.08767569878681e-09
         + t2 * (-1.1470745597729725e-11 + t2 * (4.779477332387385e-14 + t2 * -1.5619206968586225e-16))))))));
-    switch (u32(q) & 3u) {
+    switch (u32(q - 4.0 * floor(q * 0.25))) {
         case 0u: { return vec2<real>(c, s); }
         case 1u: { return vec2<real>(-s, c); }
         case 2u: { return vec2<real>(-c, -s); }
         default: { return vec2<real>(s, -c); }
     }
+}
+// (cos, sin) of 2πu for u in [0, 1), in software (SPIR-V's sin and cos are 32-bit): 4u splits
+// into a quadrant q and t = (4u − q)·π/2 in [−π/4, π/4].
+fn cos_sin_2pi(u: real) -> vec2<real> {
+    let x = u * 4.0;
+    let q = floor(x + 0.5);
+    return cos_sin_quadrant((x - q) * 1.5707963267948966, q);
+}
+// (cos, sin) of x: q = round(2x/π) quarter turns and t = x − qπ/2 with π/2 in three parts of
+// 33 bits (fdlibm's), so that q·part is exact for |q| < 2²⁰ and t keeps its digits up to
+// |x| ≈ 1.6e6 (absolute error about 1e-16 there; fewer digits beyond). ±inf and NaN give NaN.
+fn cos_sin_r(x: real) -> vec2<real> {
+    let q = round(x * 0.63661977236758134308);
+    let t = ((x - q * 1.57079632673412561417) - q * 6.07710050630396597660e-11) - q * 2.02226624871116645580e-21;
+    return cos_sin_quadrant(t, q);
+}
+// atan x, a port of Cephes' atan.c: the argument reduced to |z| ≤ 0.66 (through π/2 − atan(1/x)
+// above tan(3π/8), and π/4 + atan((x − 1)/(x + 1)) above 0.66), then a rational function of z².
+fn atan_r(x: real) -> real {
+    let a = abs(x);
+    var y = real(0.0);
+    var more = real(0.0);
+    var z = a;
+    if (a > real(2.41421356237309504880)) {
+        y = real(1.57079632679489661923);
+        more = real(6.123233995736765886130e-17);
+        z = real(-1.0) / a;
+    } else if (a > real(0.66)) {
+        y = real(0.78539816339744830962);
+        more = real(3.061616997868382943065e-17);
+        z = (a - real(1.0)) / (a + real(1.0));
+    }
+    let zz = z * z;
+    let p = (((real(-8.750608600031904122785e-1) * zz + real(-1.615753718733365076637e1)) * zz
+        + real(-7.500855792314704667340e1)) * zz + real(-1.228866684490136173410e2)) * zz + real(-6.485021904942025371773e1);
+    let q = ((((zz + real(2.485846490142306297962e1)) * zz + real(1.650270098316988542046e2)) * zz
+        + real(4.328810604912902668951e2)) * zz + real(4.853903996359136964868e2)) * zz + real(1.945506571482613964425e2);
+    let r = y + ((z * (zz * p / q) + z) + more);
+    return select(r, -r, x < real(0.0));
 }
 // A step size sent as two f32 words: its f32 rounding and the f32 rounding of the rest, which
 // together carry 48 bits.

@@ -82,6 +82,11 @@ fn tanh_r(x: real) -> real {
     return select(t, -t, x < real(0.0));
 }
 
+// The angle x wrapped into [−π, π]: x − 2π·round(x/2π) (src/model/expr.rs: wrap_angle).
+fn wrap_angle_r(x: real) -> real {
+    return x - real(6.283185307179586) * round(x * real(0.15915494309189535));
+}
+
 // softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): e^-|x| ≤ 1 never overflows and the
 // log1p series keeps a tiny e^-|x| exact (softplus(-40) = e^-40, not 0).
 fn softplus(x: real) -> real {
@@ -510,4 +515,47 @@ fn truncated_normal_terms(x: real, mu: real, sigma: real, lower: real, upper: re
         vec4<real>(-z * inv_sigma, (z - ra + rb) * inv_sigma, (z * z - real(1.0) - at + bt) * inv_sigma, ra * inv_sigma),
         vec4<real>(-rb * inv_sigma, real(0.0), real(0.0), real(0.0)),
     );
+}
+
+// (ln(e^-x I0(x)), I1(x)/I0(x), 1 - I1(x)/I0(x)) for x ≥ 0, mirrors src/model/dist/bessel.rs:
+// the power series up to x = 20, Hankel's asymptotic series above (with 1 - I1/I0 summed as a
+// series of its own there); each stops at a term below half an ulp of its sum.
+fn ln_i0e_ratio(x: real) -> vec3<real> {
+    let eps = real(0.5) * REAL_EPS;
+    if (x <= real(20.0)) {
+        let t = real(0.25) * x * x;
+        var a = real(1.0);
+        var b = real(1.0);
+        var s0 = real(1.0);
+        var s1 = real(1.0);
+        for (var k = real(1.0); k < real(60.0); k += real(1.0)) {
+            a = a * t / (k * k);
+            b = b * t / (k * (k + real(1.0)));
+            s0 = s0 + a;
+            s1 = s1 + b;
+            if (a < eps * s0) {
+                break;
+            }
+        }
+        let r = real(0.5) * x * s1 / s0;
+        return vec3<real>(ln_r(s0) - x, r, real(1.0) - r);
+    }
+    let u = real(1.0) / (real(8.0) * x);
+    var a = real(1.0);
+    var b = real(1.0);
+    var s0 = real(1.0);
+    var s1 = real(1.0);
+    var d = real(0.0);
+    for (var k = real(1.0); k < real(60.0); k += real(1.0)) {
+        let odd = (real(2.0) * k - real(1.0)) * (real(2.0) * k - real(1.0));
+        a = a * odd * u / k;
+        b = b * (odd - real(4.0)) * u / k;
+        s0 = s0 + a;
+        s1 = s1 + b;
+        d = d + (a - b);
+        if (abs(a) < eps * s0 && abs(b) < eps * abs(s1)) {
+            break;
+        }
+    }
+    return vec3<real>(ln_r(s0) - real(0.5) * ln_r(real(6.28318530717958647692) * x), s1 / s0, d / s0);
 }

@@ -192,11 +192,22 @@ fn lpdf_grad_matches_value_and_finite_differences() {
                 } else {
                     kind.params()[j - 1].1 == exmc::model::Domain::Count
                 };
-                // A parameter on the closed end of its domain (a probability of 0 or 1) has only
-                // a one-sided derivative.
-                let edge = j > 0
-                    && kind.params()[j - 1].1 == exmc::model::Domain::Probability
-                    && (p[j - 1] == 0.0 || p[j - 1] == 1.0);
+                // A parameter on the closed end of its domain (a probability of 0 or 1, a
+                // Rice's ν = 0) has only a one-sided derivative; so has an angle at ±π (the end
+                // of a circular support) and a triangular's mode on a bound (along the bound and
+                // the mode), and a triangular's value at its mode is a kink.
+                let closed_end = |d: exmc::model::Domain, v: f64| match d {
+                    exmc::model::Domain::Probability => v == 0.0 || v == 1.0,
+                    exmc::model::Domain::NonNegative => v == 0.0,
+                    _ => false,
+                };
+                let triangular_kink = kind == DistKind::Triangular
+                    && ((x == p[2] && (j == 0 || j == 3))
+                        || (p[2] == p[0] && (j == 1 || j == 3))
+                        || (p[2] == p[1] && (j == 2 || j == 3)));
+                let edge = (j > 0 && closed_end(kind.params()[j - 1].1, p[j - 1]))
+                    || (j == 0 && kind.support() == Support::Circular && x.abs() == std::f64::consts::PI)
+                    || triangular_kink;
                 // A censored value's bound moves with it (the value is the bound): the partial
                 // along both is checked in `dist::censoring`'s unit tests. An absent bound
                 // (stored as ±f32::MAX) cannot move outward.
@@ -259,7 +270,14 @@ fn outside_the_support_is_neg_infinity() {
                 f64::NAN,
             ],
             Support::Binary => vec![0.5, 2.0, -1.0, f64::NAN, f64::INFINITY],
+            // The geometric's counts start at 1.
+            Support::Count if kind == DistKind::Geometric => vec![0.0, -1.0, 1.5, f64::INFINITY, f64::NAN],
             Support::Count => vec![-1.0, 0.5, 2.25, f64::INFINITY, f64::NAN],
+            // Beyond π by more than the wrap's slack of four ulps.
+            Support::Circular => {
+                let beyond = std::f64::consts::PI * (1.0 + 8.0 * f64::EPSILON);
+                vec![beyond, -beyond, 7.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN]
+            }
             Support::BoundedCount => {
                 let n = p[kind.count_bound().expect("a bounded count has its bound")];
                 vec![-1.0, 0.5, n + 1.0, f64::INFINITY, f64::NAN]

@@ -105,6 +105,26 @@ fn programs() -> Vec<(String, Program)> {
     m.observe("u", Kumaraswamy::new(s + 1, a.exp() + 1), &[0.3, 0.99, 0.9999]).unwrap();
     m.observe("g", Gumbel::new(a, s + 1), &[-20.0, -6.0, 0.5, 8.0]).unwrap();
     out.push(("continuous tails".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    // Sines, cosines and arctangents of arguments up to about ±10 (every branch of the
+    // arctangent), angles wrapped over up to three turns.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let t = m.data("t", vec![-9.0, -3.0, -0.4, 0.1, 0.7, 2.5, 6.0, 9.0]).unwrap();
+    let e = (a * t).sin() + (s * t).cos() * 0.5 + (t * (a + 0.3)).atan() + (t + a * 10).wrap_angle() * 0.1;
+    let det = m.deterministic("e", e).unwrap();
+    m.observe("y", Normal::new(det, s + 1), &[0.1, -0.5, 0.9, 1.2, -1.0, 0.3, 0.0, 2.0]).unwrap();
+    out.push(("trigonometry".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    // A free angle (the circular transform), a von Mises concentration either side of the
+    // Bessel series' switch at 20, and Rice magnitudes far above their noise (the asymptotic
+    // series).
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let angle = m.rv("angle", VonMises::new(a, 0.5)).unwrap();
+    m.observe("d", VonMises::new(angle, s * 40 + 0.5), &[-3.1, -0.2, 0.4, 3.1]).unwrap();
+    m.observe("r", Rice::new(s * 10 + 15, s + 2), &[12.0, 20.0, 31.0]).unwrap();
+    out.push(("circular and Bessel tails".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
     // Censoring bounds computed from data (`ln(limit)`, `3 limit`): observations sit exactly on
     // them in f64, so the bounds must reach the kernel as the host computed them.
     let mut m = Model::new();
@@ -337,4 +357,79 @@ fn f64_exp_and_ln_over_the_whole_range() {
         check("ln", x, grad[n + m + j], x.ln());
     }
     assert!(failures.is_empty(), "{} of {} values:\n{}", failures.len(), n + m, failures.join("\n"));
+}
+
+/// The f64 kernels' software sine and cosine (their own argument reduction), arctangent (every
+/// branch of Cephes' reduction) and angle wrap against the host's, from 1e-300 to 1e6 (the
+/// reduction keeps its digits up to about 1.6e6). The program's gradient carries each value out:
+/// `logp = Σ sin u + Σ cos v + Σ w atan z + Σ q wrap(u)` has `∂/∂u = cos u` at `q = 0`,
+/// `∂/∂v = −sin v`, `∂/∂w = atan z` and `∂/∂q = wrap(u)`.
+#[test]
+fn f64_trigonometry_over_wide_ranges() {
+    let Some(gpu) = common::gpu("f64_trigonometry_over_wide_ranges") else { return };
+    if !gpu.has_f64() {
+        eprintln!("skipped: {} has no f64", gpu.name());
+        return;
+    }
+    let pi = std::f64::consts::PI;
+    let mut u =
+        vec![0.0, 1e-300, 1e-8, pi / 4.0, pi / 2.0, 3.0 * pi / 4.0, pi, -pi, 2.0 * pi, 100.0, 1e4, 1e6];
+    u.extend((0..400).map(|i| -1e5 + 2e5 * i as f64 / 399.0 + 0.1234567));
+    let mut z = vec![0.0, 1e-300, 0.5, 0.66, 0.6601, 1.0, 2.4142, 2.4143, 10.0, 1e8, 1e300, f64::MAX];
+    z.extend((0..200).map(|i| 10f64.powf(-8.0 + 16.0 * i as f64 / 199.0)));
+    z.extend(z.clone().iter().map(|v| -v));
+    let (n, k) = (u.len(), z.len());
+    let mut p = Program { dim: 3 * n + 2 * k, ..Program::default() };
+    let ui = p.push(Op::Input { offset: 0 }, n);
+    let vi = p.push(Op::Input { offset: n }, n);
+    let qi = p.push(Op::Input { offset: 2 * n }, n);
+    let wi = p.push(Op::Input { offset: 3 * n }, k);
+    let zi = p.push(Op::Input { offset: 3 * n + k }, k);
+    let sin = p.push(Op::Unary(UnOp::Sin, ui), n);
+    let cos = p.push(Op::Unary(UnOp::Cos, vi), n);
+    let atan = p.push(Op::Unary(UnOp::Atan, zi), k);
+    let watan = p.push(Op::Binary(BinOp::Mul, wi, atan), k);
+    let wrap = p.push(Op::Unary(UnOp::WrapAngle, ui), n);
+    let qwrap = p.push(Op::Binary(BinOp::Mul, qi, wrap), n);
+    let sums = [sin, cos, watan, qwrap].map(|v| p.push(Op::Sum(v), 1));
+    let ab = p.push(Op::Binary(BinOp::Add, sums[0], sums[1]), 1);
+    let cd = p.push(Op::Binary(BinOp::Add, sums[2], sums[3]), 1);
+    let logp = p.push(Op::Binary(BinOp::Add, ab, cd), 1);
+    p.logp = Some(logp);
+    let prog = autodiff::differentiate(p);
+    // u, v = u, q = 0 (so that ∂/∂u is cos u alone), w = 1, z.
+    let pos: Vec<f64> = u
+        .iter()
+        .chain(&u)
+        .copied()
+        .chain(std::iter::repeat_n(0.0, n))
+        .chain(std::iter::repeat_n(1.0, k))
+        .chain(z.iter().copied())
+        .collect();
+    let kernel = BatchLogpGrad::new(&gpu, &prog, Precision::F64, Mapping::Invocation).unwrap();
+    let (_, grad) = kernel.run(&gpu, &pos).unwrap();
+    let mut failures = Vec::new();
+    // Within 2e-16 of 1 + |value| (the values are at most π in size), and for the wrap an ulp
+    // of the argument too (a fused multiply-add may round the product 2π·turns differently).
+    let mut check = |what: &str, arg: f64, got: f64, want: f64, slack: f64| {
+        let close = (got - want).abs() <= 2e-16 * (1.0 + want.abs()) + slack;
+        if !close {
+            failures.push(format!("{what}({arg:e}) = {got:e}, host {want:e}"));
+        }
+    };
+    for (i, &x) in u.iter().enumerate() {
+        check("cos", x, grad[i], x.cos(), 0.0);
+        check("sin", x, -grad[n + i], x.sin(), 0.0);
+        check(
+            "wrap_angle",
+            x,
+            grad[2 * n + i],
+            exmc::model::expr::wrap_angle(x),
+            2.0 * f64::EPSILON * x.abs(),
+        );
+    }
+    for (j, &x) in z.iter().enumerate() {
+        check("atan", x, grad[3 * n + j], x.atan(), 0.0);
+    }
+    assert!(failures.is_empty(), "{} of {} values:\n{}", failures.len(), 3 * n + k, failures.join("\n"));
 }

@@ -92,6 +92,23 @@ pub fn differentiate(prog: Program) -> Program {
                         let t = b.sub(one, sq);
                         b.mul(g, t)
                     }
+                    UnOp::Sin => {
+                        let t = b.unary(UnOp::Cos, a);
+                        b.mul(g, t)
+                    }
+                    UnOp::Cos => {
+                        let s = b.unary(UnOp::Sin, a);
+                        let t = b.unary(UnOp::Neg, s);
+                        b.mul(g, t)
+                    }
+                    UnOp::Atan => {
+                        let one = b.constant(1.0);
+                        let sq = b.unary(UnOp::Square, a);
+                        let t = b.add(one, sq);
+                        b.div(g, t)
+                    }
+                    // The wrap moves by whole turns: its derivative is 1 (except at ±π).
+                    UnOp::WrapAngle => g,
                 };
                 accumulate(&mut b, &mut adj, &active, a, d);
             }

@@ -345,6 +345,7 @@ impl Lowering<'_> {
                 (x, Some(j))
             }
             Transform::Identity => (u, None),
+            Transform::Circular => (self.b.unary(UnOp::WrapAngle, u), None),
             Transform::Log => {
                 let x = self.b.unary(UnOp::Exp, u);
                 (x, Some(self.b.sum(u)))

@@ -39,6 +39,7 @@ impl PointMap {
             let suffix = match e.transform {
                 Transform::Identity => "",
                 Transform::Log => "_log__",
+                Transform::Circular => "_circular__",
                 Transform::Logit | Transform::LogitInterval { .. } => "_interval__",
                 Transform::LowerBound { .. } => "_lowerbound__",
                 Transform::UpperBound { .. } => "_upperbound__",

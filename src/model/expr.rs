@@ -70,6 +70,15 @@ pub enum UnaryOp {
     Abs,
     /// `tanh x`
     Tanh,
+    /// `sin x`
+    Sin,
+    /// `cos x`
+    Cos,
+    /// `atan x`, in `(−π/2, π/2)`.
+    Atan,
+    /// The angle `x` wrapped into `[−π, π]` (`x − 2π·round(x/2π)`; its derivative is 1): what
+    /// a circular variable's transform gives.
+    WrapAngle,
 }
 
 impl UnaryOp {
@@ -89,8 +98,19 @@ impl UnaryOp {
             UnaryOp::LogLogistic => -softplus(-x),
             UnaryOp::Abs => x.abs(),
             UnaryOp::Tanh => x.tanh(),
+            UnaryOp::Sin => x.sin(),
+            UnaryOp::Cos => x.cos(),
+            UnaryOp::Atan => x.atan(),
+            UnaryOp::WrapAngle => wrap_angle(x),
         }
     }
+}
+
+/// The angle `x` wrapped into `[−π, π]`: `x − 2π·round(x/2π)`, ties to even as WGSL's `round`
+/// (so `±π` stay where they are on both backends).
+#[inline(always)]
+pub fn wrap_angle(x: f64) -> f64 {
+    x - std::f64::consts::TAU * (x * 0.159_154_943_091_895_35).round_ties_even()
 }
 
 /// Numerically stable logistic function.
@@ -715,6 +735,23 @@ impl Expr {
     pub fn tanh(self) -> Expr {
         self.unary(UnaryOp::Tanh)
     }
+    /// `sin x`
+    pub fn sin(self) -> Expr {
+        self.unary(UnaryOp::Sin)
+    }
+    /// `cos x`
+    pub fn cos(self) -> Expr {
+        self.unary(UnaryOp::Cos)
+    }
+    /// `atan x`, in `(−π/2, π/2)` (PyMC's `pm.math.arctan`; `2·atan(x)` is the usual link of
+    /// a circular regression's mean).
+    pub fn atan(self) -> Expr {
+        self.unary(UnaryOp::Atan)
+    }
+    /// The angle wrapped into `[−π, π]`, `x − 2π·round(x/2π)` (derivative 1).
+    pub fn wrap_angle(self) -> Expr {
+        self.unary(UnaryOp::WrapAngle)
+    }
     /// `xᶜ` for a constant `c`.
     pub fn powf(self, c: f64) -> Expr {
         self.push(|root| ExprNode::Pow(root, c))
@@ -955,6 +992,14 @@ var_methods! {
     abs();
     /// `tanh x`
     tanh();
+    /// `sin x`
+    sin();
+    /// `cos x`
+    cos();
+    /// `atan x`
+    atan();
+    /// The angle wrapped into `[−π, π]`.
+    wrap_angle();
     /// `xᶜ` for a constant `c`.
     powf(c: f64);
     /// `xʸ` elementwise.

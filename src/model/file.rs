@@ -75,8 +75,9 @@
 //!
 //! Expressions: see [`super::parse`]. Names are nodes, data and transformed data; functions
 //! are `exp log log10 log1p expm1 sqrt square logistic (inv_logit) log_logistic
-//! (log_inv_logit) softplus (log1p_exp) abs tanh sum mean cumsum (cumulative_sum) diff sd
-//! variance dot pow stack tril_mul cholesky (cholesky_decompose) add_diag` (`cumsum(x)`:
+//! (log_inv_logit) softplus (log1p_exp) abs tanh sin cos atan (arctan) wrap_angle sum mean
+//! cumsum (cumulative_sum) diff sd variance dot pow stack tril_mul cholesky
+//! (cholesky_decompose) add_diag` (`wrap_angle(x)`: the angle in `[−π, π]`; `cumsum(x)`:
 //! running sums, `diff(x)`: first differences, one fewer; `tril_mul(L, z)`: a lower-triangular
 //! factor times each row of `z`; `cholesky(K)`: the lower Cholesky factor of a square matrix;
 //! `add_diag(K, d)`: a scalar `d` added to its diagonal), Stan's covariance functions
@@ -627,6 +628,10 @@ impl Loader {
             "softplus" | "log1p_exp" => Some(Expr::softplus),
             "abs" | "fabs" => Some(Expr::abs),
             "tanh" => Some(Expr::tanh),
+            "sin" => Some(Expr::sin),
+            "cos" => Some(Expr::cos),
+            "atan" | "arctan" => Some(Expr::atan),
+            "wrap_angle" => Some(Expr::wrap_angle),
             "sum" => Some(Expr::sum),
             "mean" => Some(Expr::mean),
             "cumsum" | "cumulative_sum" => Some(Expr::cumsum),
@@ -754,7 +759,7 @@ impl Loader {
                 at,
                 Some(col),
                 format!(
-                    "unknown function `{f}` (known: exp log log10 log1p expm1 sqrt square logistic log_logistic softplus abs tanh sum mean cumsum diff cholesky sd variance dot pow stack tril_mul reshape add_diag gp_exp_quad_cov gp_matern32_cov gp_matern52_cov gp_exponential_cov gp_periodic_cov slice cols center where)"
+                    "unknown function `{f}` (known: exp log log10 log1p expm1 sqrt square logistic log_logistic softplus abs tanh sin cos atan wrap_angle sum mean cumsum diff cholesky sd variance dot pow stack tril_mul reshape add_diag gp_exp_quad_cov gp_matern32_cov gp_matern52_cov gp_exponential_cov gp_periodic_cov slice cols center where)"
                 ),
             )),
         }

@@ -55,6 +55,9 @@ pub enum Transform {
         /// Upper bound.
         upper: Expr,
     },
+    /// `x = u` wrapped into `[−π, π]` (`x = u − 2π·round(u/2π)`, no Jacobian), for angles: the
+    /// density of a circular family is periodic, so every turn of `u` maps to the same angle.
+    Circular,
     /// A bijector onto a set of vectors (simplexes and correlation Cholesky factors, whose
     /// unconstrained length differs from the value's, and increasing vectors).
     Vector(VecBijector),
@@ -66,7 +69,11 @@ impl Transform {
         match self {
             Transform::LogitInterval { lower, upper } => vec![lower, upper],
             Transform::LowerBound { lower: b } | Transform::UpperBound { upper: b } => vec![b],
-            Transform::Identity | Transform::Log | Transform::Logit | Transform::Vector(_) => vec![],
+            Transform::Identity
+            | Transform::Log
+            | Transform::Logit
+            | Transform::Circular
+            | Transform::Vector(_) => vec![],
         }
     }
 
@@ -83,7 +90,11 @@ impl Transform {
         match self {
             Transform::LogitInterval { lower, upper } => vec![lower, upper],
             Transform::LowerBound { lower: b } | Transform::UpperBound { upper: b } => vec![b],
-            Transform::Identity | Transform::Log | Transform::Logit | Transform::Vector(_) => vec![],
+            Transform::Identity
+            | Transform::Log
+            | Transform::Logit
+            | Transform::Circular
+            | Transform::Vector(_) => vec![],
         }
     }
 }

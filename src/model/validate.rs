@@ -850,7 +850,7 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
             dist.kind.in_support(value, &p)
         } else {
             // Random parameters: the bounds that do not depend on them, and a constant total.
-            support.contains_fixed(value)
+            dist.kind.in_fixed_support(value)
                 && !dist
                     .kind
                     .count_bound()

@@ -125,9 +125,13 @@ impl Sign {
                         UnaryOp::Square | UnaryOp::Abs => NonNegative,
                         UnaryOp::Sqrt | UnaryOp::Log1p if a.non_negative() => a,
                         // Sign-preserving and defined everywhere.
-                        UnaryOp::Expm1 | UnaryOp::Tanh => a,
+                        UnaryOp::Expm1 | UnaryOp::Tanh | UnaryOp::Atan => a,
                         UnaryOp::Log if a == Positive => Real,
-                        UnaryOp::Neg | UnaryOp::LogLogistic => Real,
+                        UnaryOp::Neg
+                        | UnaryOp::LogLogistic
+                        | UnaryOp::Sin
+                        | UnaryOp::Cos
+                        | UnaryOp::WrapAngle => Real,
                         UnaryOp::Sqrt | UnaryOp::Log1p | UnaryOp::Log => Unknown,
                     }
                 }
@@ -204,7 +208,8 @@ impl Sign {
                     | Support::Below
                     | Support::CorrCholesky
                     | Support::Censored
-                    | Support::ZeroSum => Sign::Real,
+                    | Support::ZeroSum
+                    | Support::Circular => Sign::Real,
                     // Observed only (validation); non-negative integers if ever seen.
                     Support::Binary
                     | Support::Count

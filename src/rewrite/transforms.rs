@@ -19,6 +19,7 @@ fn attach(model: &Model, node: &Node) -> Node {
             // Validation allows ordering on the real line only.
             Support::Real if *ordered => Transform::Vector(VecBijector::Ordered { k: row }),
             Support::Real => Transform::Identity,
+            Support::Circular => Transform::Circular,
             Support::Positive => Transform::Log,
             Support::UnitInterval => Transform::Logit,
             Support::Interval => {

@@ -7,7 +7,7 @@ use crate::backend::cpu::Executor;
 use crate::compile::{Compiled, PointEntry};
 use crate::error::{Error, Result};
 use crate::model::expr::ConstValue;
-use crate::model::{Expr, Shape, Transform};
+use crate::model::{Expr, Shape, Support, Transform};
 use crate::rng::{ChainRng, Purpose};
 
 /// Maximum attempts to find a finite starting point (Stan's 100).
@@ -56,6 +56,7 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
             let ui = match (&e.transform, bounds.as_slice()) {
                 (Transform::Identity, _) => xi,
                 (Transform::Log, _) => xi.ln(),
+                (Transform::Circular, _) if Support::Circular.contains_fixed(xi) => xi,
                 (Transform::Logit, _) => logit(xi),
                 (Transform::LogitInterval { .. }, [a, b]) => logit((xi - a.at(i)) / (b.at(i) - a.at(i))),
                 (Transform::LowerBound { .. }, [a]) => (xi - a.at(i)).ln(),

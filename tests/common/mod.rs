@@ -295,6 +295,11 @@ pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
         .map(|(name, domain)| {
             let p = format!("p_{name}");
             match domain {
+                // A triangular's mode between its random bounds.
+                Domain::Real if kind == DistKind::Triangular => {
+                    let at = m.rv(&p, Normal::new(0.0, 1.0)).unwrap().logistic();
+                    out[0].clone() + (out[1].clone() - out[0].clone()) * at
+                }
                 Domain::Real => m.rv(&p, Normal::new(0.3, 1.0)).unwrap().into(),
                 Domain::Positive | Domain::NonNegative => m.rv(&p, LogNormal::new(0.5, 0.3)).unwrap().into(),
                 Domain::Probability => m.rv(&p, Beta::new(2.0, 2.0)).unwrap().into(),
@@ -313,11 +318,15 @@ pub fn random_params(m: &mut Model, kind: DistKind) -> Vec<Expr> {
 pub fn data_for(kind: DistKind) -> Vec<f64> {
     match kind.support() {
         Support::Above if kind.params()[0].1 == Domain::Positive => vec![0.4, 1.1, 2.5],
-        Support::Real | Support::Interval | Support::Above | Support::Below => vec![-1.3, 0.2, 1.7],
+        Support::Real | Support::Interval | Support::Above | Support::Below | Support::Circular => {
+            vec![-1.3, 0.2, 1.7]
+        }
         Support::Positive | Support::Censored => vec![0.4, 1.1, 2.5],
         Support::ZeroOrPositive => vec![0.0, 1.1, 2.5],
         Support::UnitInterval => vec![0.15, 0.5, 0.8],
         Support::Binary => vec![0.0, 1.0, 1.0],
+        // The geometric's counts start at 1.
+        Support::Count if kind == DistKind::Geometric => vec![1.0, 3.0, 7.0],
         Support::Count | Support::BoundedCount => vec![0.0, 3.0, 7.0],
         Support::Simplex | Support::CorrCholesky | Support::Category | Support::ZeroSum => {
             unreachable!("vector families have their own examples (dist::vector::examples)")

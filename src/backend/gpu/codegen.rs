@@ -865,6 +865,10 @@ impl Gen<'_> {
                     UnOp::LogLogistic => format!("-softplus(-({x}))"),
                     UnOp::Abs => format!("abs({x})"),
                     UnOp::Tanh => format!("tanh_r({x})"),
+                    UnOp::Sin => format!("cos_sin_r({x}).y"),
+                    UnOp::Cos => format!("cos_sin_r({x}).x"),
+                    UnOp::Atan => format!("atan_r({x})"),
+                    UnOp::WrapAngle => format!("wrap_angle_r({x})"),
                 }
             }
             Op::Binary(op, a, b) => {

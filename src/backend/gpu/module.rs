@@ -356,7 +356,8 @@ mod tests {
                         Support::UnitInterval => vec![0.2, 0.5, 0.7],
                         Support::Binary => vec![0.0, 1.0, 1.0],
                         Support::ZeroOrPositive => vec![0.0, 0.7, 3.0],
-                        Support::Count | Support::BoundedCount => vec![0.0, 3.0, 7.0],
+                        // From 1: the geometric's counts start there.
+                        Support::Count | Support::BoundedCount => vec![1.0, 3.0, 7.0],
                         _ => vec![0.5, 1.0, 1.5],
                     };
                     m.observe("y", dist, &data).unwrap();

@@ -11,6 +11,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
+mod bessel;
 mod censoring;
 mod hurdle;
 mod logspace;
@@ -26,6 +27,9 @@ pub use vector::{VecCode, VecFamily};
 
 /// `ln(2π)/2`, shared by the Gaussian-family densities.
 pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
+/// The largest angle of [`Support::Circular`]: π and four ulps, so that an angle wrapped in
+/// floating point (`x − 2π·round(x/2π)`, which may land an ulp beyond π) stays inside.
+pub(crate) const CIRCULAR_MAX: f64 = std::f64::consts::PI * (1.0 + 4.0 * f64::EPSILON);
 /// `ln(π)`.
 pub(crate) const LN_PI: f64 = 1.144_729_885_849_400_2;
 
@@ -67,6 +71,9 @@ pub enum Support {
     Censored,
     /// Vectors of reals summing to zero (zero-sum transform).
     ZeroSum,
+    /// Angles in `[−π, π]` (circular transform: the unconstrained value wrapped into the
+    /// interval, as PyMC's `CircularTransform`).
+    Circular,
 }
 
 impl Support {
@@ -110,6 +117,7 @@ impl Support {
             | Support::Censored
             | Support::ZeroSum => x.is_finite(),
             Support::Positive => x.is_finite() && x > 0.0,
+            Support::Circular => x.abs() <= CIRCULAR_MAX,
             Support::ZeroOrPositive => x.is_finite() && x >= 0.0,
             Support::UnitInterval => x > 0.0 && x < 1.0,
             Support::Binary => x == 0.0 || x == 1.0,
@@ -214,6 +222,13 @@ pub trait Family {
     /// Returns the rule that is broken.
     fn check_params(_p: &[f64]) -> Result<(), &'static str> {
         Ok(())
+    }
+
+    /// Whether `x` lies in the part of the support that no parameter moves: what data are
+    /// checked against when the parameters are random. The support's
+    /// [`Support::contains_fixed`] unless a family narrows it (the geometric's counts from 1).
+    fn in_fixed_support(x: f64) -> bool {
+        Self::SUPPORT.contains_fixed(x)
     }
 
     /// Whether `x` lies in the support for parameters `p`.
@@ -377,6 +392,8 @@ macro_rules! families {
             pub fn check_params(self, p: &[f64]) -> Result<(), &'static str> { match self { $(DistKind::$variant => <$variant>::check_params(p),)* _ => Ok(()) } }
             /// Whether `x` is in the support (scalar families).
             pub fn in_support(self, x: f64, p: &[f64]) -> bool { match self { $(DistKind::$variant => <$variant>::in_support(x, p),)* _ => self.support().contains_fixed(x) } }
+            /// Whether `x` lies in the support whatever the parameters (see [`Family::in_fixed_support`]).
+            pub fn in_fixed_support(self, x: f64) -> bool { match self { $(DistKind::$variant => <$variant>::in_fixed_support(x),)* _ => self.support().contains_fixed(x) } }
             /// Log density (scalar families; NaN for vector ones).
             pub fn lpdf(self, x: f64, p: &[f64]) -> f64 { match self { $(DistKind::$variant => <$variant>::lpdf(x, p),)* _ => f64::NAN } }
             /// Log density and partials (see [`Family::lpdf_grad`]; NaN for vector families).
@@ -504,7 +521,12 @@ families! {$
     Kumaraswamy in kumaraswamy,
     AsymmetricLaplace in asymmetric_laplace,
     ChiSquared in chi_squared,
-    LogitNormal in logit_normal;
+    LogitNormal in logit_normal,
+    VonMises in von_mises,
+    Rice in rice,
+    Moyal in moyal,
+    Triangular in triangular,
+    Geometric in geometric;
     vector:
     Dirichlet in dirichlet,
     MvNormal in mv_normal,

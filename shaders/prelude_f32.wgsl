@@ -23,7 +23,11 @@ const NDTR_ASYMPTOTIC_BELOW: real = -10.0;
 // Natural log, exponential, cosine and sine, arctangent: the hardware built-ins in f32.
 fn ln_r(x: real) -> real { return log(x); }
 fn exp_r(x: real) -> real { return exp(x); }
-fn cos_sin_r(x: real) -> vec2<real> { return vec2<real>(cos(x), sin(x)); }
+// The hardware's sin and cos are accurate on [−π, π] only: the argument is wrapped first.
+fn cos_sin_r(x: real) -> vec2<real> {
+    let r = wrap_angle_r(x);
+    return vec2<real>(cos(r), sin(r));
+}
 fn atan_r(x: real) -> real { return atan(x); }
 
 // Random numbers (src/rng.rs). A uniform in [0, 1) from the two words the host's 53-bit

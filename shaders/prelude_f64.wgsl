@@ -148,12 +148,17 @@ fn cos_sin_2pi(u: real) -> vec2<real> {
     let q = floor(x + 0.5);
     return cos_sin_quadrant((x - q) * 1.5707963267948966, q);
 }
-// (cos, sin) of x: q = round(2x/π) quarter turns and t = x − qπ/2 with π/2 in three parts of
-// 33 bits (fdlibm's), so that q·part is exact for |q| < 2²⁰ and t keeps its digits up to
-// |x| ≈ 1.6e6 (absolute error about 1e-16 there; fewer digits beyond). ±inf and NaN give NaN.
+// (cos, sin) of x: q = round(2x/π) quarter turns and t = x − qπ/2 with π/2 in four parts
+// (Cody–Waite), the first three of 24 bits, so that q·part is exact for |q| < 2²⁹ and t keeps
+// its digits (absolute error about 1e-16) for |x| < 8e8. Beyond, the reduction would lose the
+// angle's digits: NaN, as for ±inf and NaN.
 fn cos_sin_r(x: real) -> vec2<real> {
+    if (!(abs(x) < 8e8)) {
+        return vec2<real>(nan_r(), nan_r());
+    }
     let q = round(x * 0.63661977236758134308);
-    let t = ((x - q * 1.57079632673412561417) - q * 6.07710050630396597660e-11) - q * 2.02226624871116645580e-21;
+    let t = (((x - q * 1.5707963705062866) - q * -4.371138828673793e-08) - q * -1.7151245100058819e-15)
+        - q * 1.0562999066987428e-23;
     return cos_sin_quadrant(t, q);
 }
 // atan x, a port of Cephes' atan.c: the argument reduced to |z| ≤ 0.66 (through π/2 − atan(1/x)

@@ -82,9 +82,12 @@ fn tanh_r(x: real) -> real {
     return select(t, -t, x < real(0.0));
 }
 
-// The angle x wrapped into [−π, π]: x − 2π·round(x/2π) (src/model/expr.rs: wrap_angle).
+// The angle x wrapped into [−π, π], mirrors src/model/expr.rs: wrap_angle (2π in two parts,
+// 6.28125 exact in either precision, and the rest; clamped, so rounding never leaves [−π, π]).
 fn wrap_angle_r(x: real) -> real {
-    return x - real(6.283185307179586) * round(x * real(0.15915494309189535));
+    let k = round(x * real(0.15915494309189535));
+    let r = (x - k * real(6.28125)) - k * real(0.0019353071795864769253);
+    return clamp(r, real(-3.14159265358979323846), real(3.14159265358979323846));
 }
 
 // softplus(x) = ln(1 + e^x) = max(x, 0) + ln(1 + e^-|x|): e^-|x| ≤ 1 never overflows and the
@@ -517,28 +520,38 @@ fn truncated_normal_terms(x: real, mu: real, sigma: real, lower: real, upper: re
     );
 }
 
-// (ln(e^-x I0(x)), I1(x)/I0(x), 1 - I1(x)/I0(x)) for x ≥ 0, mirrors src/model/dist/bessel.rs:
-// the power series up to x = 20, Hankel's asymptotic series above (with 1 - I1/I0 summed as a
-// series of its own there); each stops at a term below half an ulp of its sum.
-fn ln_i0e_ratio(x: real) -> vec3<real> {
+// (ln(e^-x I0(x)), I1(x)/I0(x), 1 - I1(x)/I0(x)), mirrors src/model/dist/bessel.rs: the power
+// series up to |x| = 20, Hankel's asymptotic series above (with 1 - I1/I0 summed as a series of
+// its own there); each stops at a term below half an ulp of its sum. I0 is even and I1 odd: a
+// negative x is |x|'s with ln I0 shifted by 2|x| and the ratio's sign turned.
+fn ln_i0e_ratio(x_in: real) -> vec3<real> {
+    let b = ln_i0e_ratio_nonneg(abs(x_in));
+    if (x_in < real(0.0)) {
+        return vec3<real>(b.x - real(2.0) * x_in, -b.y, real(2.0) - b.z);
+    }
+    return b;
+}
+
+fn ln_i0e_ratio_nonneg(x: real) -> vec3<real> {
     let eps = real(0.5) * REAL_EPS;
     if (x <= real(20.0)) {
+        // s0 - 1 summed on its own: ln I0 = log1p(s0 - 1) keeps a small argument's digits.
         let t = real(0.25) * x * x;
         var a = real(1.0);
         var b = real(1.0);
-        var s0 = real(1.0);
+        var s0m1 = real(0.0);
         var s1 = real(1.0);
         for (var k = real(1.0); k < real(60.0); k += real(1.0)) {
             a = a * t / (k * k);
             b = b * t / (k * (k + real(1.0)));
-            s0 = s0 + a;
+            s0m1 = s0m1 + a;
             s1 = s1 + b;
-            if (a < eps * s0) {
+            if (a < eps * (real(1.0) + s0m1)) {
                 break;
             }
         }
-        let r = real(0.5) * x * s1 / s0;
-        return vec3<real>(ln_r(s0) - x, r, real(1.0) - r);
+        let r = real(0.5) * x * s1 / (real(1.0) + s0m1);
+        return vec3<real>(log1p_r(s0m1) - x, r, real(1.0) - r);
     }
     let u = real(1.0) / (real(8.0) * x);
     var a = real(1.0);
@@ -553,7 +566,7 @@ fn ln_i0e_ratio(x: real) -> vec3<real> {
         s0 = s0 + a;
         s1 = s1 + b;
         d = d + (a - b);
-        if (abs(a) < eps * s0 && abs(b) < eps * abs(s1)) {
+        if (abs(a) < eps * s0 && abs(b) < eps * abs(s1) && abs(a - b) < eps * d) {
             break;
         }
     }

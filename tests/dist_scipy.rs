@@ -273,9 +273,9 @@ fn outside_the_support_is_neg_infinity() {
             // The geometric's counts start at 1.
             Support::Count if kind == DistKind::Geometric => vec![0.0, -1.0, 1.5, f64::INFINITY, f64::NAN],
             Support::Count => vec![-1.0, 0.5, 2.25, f64::INFINITY, f64::NAN],
-            // Beyond π by more than the wrap's slack of four ulps.
+            // Beyond π by an ulp.
             Support::Circular => {
-                let beyond = std::f64::consts::PI * (1.0 + 8.0 * f64::EPSILON);
+                let beyond = std::f64::consts::PI.next_up();
                 vec![beyond, -beyond, 7.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN]
             }
             Support::BoundedCount => {

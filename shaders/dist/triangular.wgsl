@@ -1,9 +1,10 @@
 // Triangular(lower = p0, upper = p1, c = p2), mirrors src/model/dist/triangular.rs (parameters
 // stored with the bounds first). ln p(x) = ln 2 + ln((x - l)/((u - l)(c - l))) below the mode,
-// ln 2 + ln((u - x)/((u - l)(u - c))) from it on; -inf outside (l, u), zero partials. No split.
+// ln 2 + ln((u - x)/((u - l)(u - c))) from it on; -inf outside (l, u) and for a mode outside
+// [l, u], zero partials. No split.
 
 fn triangular_lpdf_grad(x: real, p0: real, p1: real, p2: real) -> Lg {
-    if (!(x > p0 && x < p1)) {
+    if (!(x > p0 && x < p1 && p0 <= p2 && p2 <= p1)) {
         return Lg(neg_inf(), vec4<real>());
     }
     let w = p1 - p0;

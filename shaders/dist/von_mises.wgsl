@@ -7,8 +7,8 @@
 // Kernel -2κ s², s = sin((x - μ)/2), c = cos((x - μ)/2): ∂/∂x = -2κ s c, ∂/∂μ = 2κ s c,
 // ∂/∂κ = -2 s².
 fn von_mises_kernel_grad(x: real, p0: real, p1: real) -> Lg {
-    // π and four ulps (CIRCULAR_MAX): a wrapped angle may land an ulp beyond π.
-    if (!(abs(x) <= real(3.14159265358979323846) * (real(1.0) + real(4.0) * REAL_EPS))) {
+    // The same π as wrap_angle_r's clamp.
+    if (!(abs(x) <= real(3.14159265358979323846))) {
         return Lg(neg_inf(), vec4<real>());
     }
     let cs = cos_sin_r(real(0.5) * (x - p0));

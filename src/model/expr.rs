@@ -106,11 +106,15 @@ impl UnaryOp {
     }
 }
 
-/// The angle `x` wrapped into `[−π, π]`: `x − 2π·round(x/2π)`, ties to even as WGSL's `round`
-/// (so `±π` stay where they are on both backends).
+/// The angle `x` wrapped into `[−π, π]`: `x − 2π·k` with `k = round(x/2π)` (ties to even, as
+/// WGSL's `round`, so that `±π` stay where they are on both backends). `2π` is taken in two
+/// parts, `6.28125` (so that `k·6.28125` and the first difference are exact) and the rest, and
+/// the result is clamped to `[−π, π]`: a rounding beyond `π` never leaves the interval.
 #[inline(always)]
 pub fn wrap_angle(x: f64) -> f64 {
-    x - std::f64::consts::TAU * (x * 0.159_154_943_091_895_35).round_ties_even()
+    const TAU_REST: f64 = std::f64::consts::TAU - 6.28125;
+    let k = (x * 0.159_154_943_091_895_35).round_ties_even();
+    ((x - k * 6.28125) - k * TAU_REST).clamp(-std::f64::consts::PI, std::f64::consts::PI)
 }
 
 /// Numerically stable logistic function.

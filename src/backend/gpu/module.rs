@@ -379,7 +379,12 @@ mod tests {
         let mut m = Model::new();
         let a = m.rv("a", Normal::new(0, 1)).unwrap();
         let b = m.rv_vec("b", HalfNormal::new(1), 3).unwrap();
-        let e = a.expm1() * b.tanh() + a.log_logistic() + b.softplus().pow(a) - a.abs() * b.mean() + b.sum();
+        let e = a.expm1() * b.tanh() + a.log_logistic() + b.softplus().pow(a) - a.abs() * b.mean()
+            + b.sum()
+            + (a * b).sin()
+            + b.cos()
+            + a.atan()
+            + (b * 9).wrap_angle();
         m.observe("y", Normal::new(e, 1), &[0.5, -0.1, 2.0]).unwrap();
         out.push(("newer expressions".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
         // A recurrence and running sums (scratch in every form; the adjoint zeroes its own).

@@ -27,9 +27,6 @@ pub use vector::{VecCode, VecFamily};
 
 /// `ln(2π)/2`, shared by the Gaussian-family densities.
 pub(crate) const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
-/// The largest angle of [`Support::Circular`]: π and four ulps, so that an angle wrapped in
-/// floating point (`x − 2π·round(x/2π)`, which may land an ulp beyond π) stays inside.
-pub(crate) const CIRCULAR_MAX: f64 = std::f64::consts::PI * (1.0 + 4.0 * f64::EPSILON);
 /// `ln(π)`.
 pub(crate) const LN_PI: f64 = 1.144_729_885_849_400_2;
 
@@ -117,7 +114,7 @@ impl Support {
             | Support::Censored
             | Support::ZeroSum => x.is_finite(),
             Support::Positive => x.is_finite() && x > 0.0,
-            Support::Circular => x.abs() <= CIRCULAR_MAX,
+            Support::Circular => x.abs() <= std::f64::consts::PI,
             Support::ZeroOrPositive => x.is_finite() && x >= 0.0,
             Support::UnitInterval => x > 0.0 && x < 1.0,
             Support::Binary => x == 0.0 || x == 1.0,

@@ -70,9 +70,11 @@ impl Family for Triangular {
     /// Below the mode: `∂/∂x = 1/(x − l)`, `∂/∂l = −1/(x − l) + 1/(u − l) + 1/(c − l)`,
     /// `∂/∂u = −1/(u − l)`, `∂/∂c = −1/(c − l)`; from it on: `∂/∂x = −1/(u − x)`,
     /// `∂/∂l = 1/(u − l)`, `∂/∂u = 1/(u − x) − 1/(u − l) − 1/(u − c)`, `∂/∂c = 1/(u − c)`.
+    /// `−∞` with zero partials outside the support, and for a mode outside `[lower, upper]`
+    /// (a random mode: PyMC's `check_parameters` gives `−∞` there too).
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
         g[..4].fill(0.0);
-        if !Self::in_support(x, p) {
+        if !Self::in_support(x, p) || !(p[0] <= p[2] && p[2] <= p[1]) {
             return f64::NEG_INFINITY;
         }
         let (l, u, c) = (p[0], p[1], p[2]);
@@ -94,16 +96,21 @@ impl Family for Triangular {
         }
     }
 
-    /// The inverse of the distribution function at a uniform draw.
+    /// The inverse of the distribution function at a uniform draw; NaN for parameters outside
+    /// their rules (a prior predictive draw of random bounds).
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
         let (l, u, c) = (p[0], p[1], p[2]);
+        if Self::check_params(p).is_err() {
+            return f64::NAN;
+        }
         let v = std_uniform(rng);
         let x = if v * (u - l) < c - l {
             l + (v * (u - l) * (c - l)).sqrt()
         } else {
             u - ((1.0 - v) * (u - l) * (u - c)).sqrt()
         };
-        // A draw on a bound (v = 0, or rounding) moved inside the open interval.
-        x.clamp(l.next_up(), u.next_down())
+        // A draw on a bound (v = 0, or rounding) moved inside the open interval (max and min:
+        // a width of one ulp has no inside).
+        x.max(l.next_up()).min(u.next_down())
     }
 }

@@ -60,13 +60,21 @@ impl Family for VonMises {
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
+        if !Self::in_support(x, p) {
+            g[..3].fill(0.0);
+            return f64::NEG_INFINITY;
+        }
         super::lpdf_grad_from_split::<Self>(x, p, g)
     }
 
     /// Best and Fisher's rejection sampler as NumPy's `vonmises` (a uniform angle below
-    /// `κ = 1e-8`, a wrapped normal above `1e6`), wrapped into `[−π, π]` around `μ`.
+    /// `κ = 1e-8`, a wrapped normal above `1e6`), wrapped into `[−π, π]` around `μ`; NaN for a
+    /// concentration that is not positive or a mean that is not finite.
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
         let (mu, kappa) = (p[0], p[1]);
+        if !(kappa > 0.0 && mu.is_finite()) {
+            return f64::NAN;
+        }
         if kappa < 1e-8 {
             return PI * (2.0 * std_uniform(rng) - 1.0);
         }

@@ -2,9 +2,9 @@
 """Generate tests/data/vec_dist_oracle.json: log densities of exmc's vector families from scipy.
 
 Deterministic (fixed seed); 24 points per family. Dirichlet, MvNormal, Categorical (shared or one row per
-observation), Multinomial and DirichletMultinomial come from
+observation), Multinomial, DirichletMultinomial and MvStudentT come from
 scipy.stats (dirichlet, multivariate_normal, multinomial with one trial, multinomial,
-dirichlet_multinomial); NormalMixture from
+dirichlet_multinomial, multivariate_t); NormalMixture from
 scipy.special.logsumexp over scipy.stats.norm's log densities; OrderedLogistic and OrderedProbit
 from scipy.stats.logistic's and scipy.stats.norm's log cdf and log sf (a difference of two cdfs, or of two sfs in the upper
 tail, where each keeps its digits). The LKJ Cholesky
@@ -62,22 +62,26 @@ def random_chol(k):
     return cov, np.linalg.cholesky(cov)
 
 
+def random_mean(i, k, rows):
+    """A mean shared by the rows (i % 3 == 0), a scalar (1) or a row each (2), and its rows."""
+    mode = i % 3
+    if mode == 0:
+        mu = rng.normal(size=k) * 2
+        return mu, np.tile(mu, (rows, 1))
+    if mode == 1:
+        mu = np.full(1, rng.normal())
+        return mu, np.full((rows, k), mu[0])
+    mu = rng.normal(size=(rows, k))
+    return mu, mu
+
+
 def mv_normal_points(by_cov):
     out = []
     for i in range(N):
         k = int(rng.integers(2, 6))
         rows = int(rng.integers(1, 4))
         cov, l = random_chol(k)
-        mode = i % 3
-        if mode == 0:
-            mu = rng.normal(size=k) * 2
-            mus = np.tile(mu, (rows, 1))
-        elif mode == 1:
-            mu = np.full(1, rng.normal())
-            mus = np.full((rows, k), mu[0])
-        else:
-            mu = rng.normal(size=(rows, k))
-            mus = mu
+        mu, mus = random_mean(i, k, rows)
         xs = mus + (l @ rng.normal(size=(k, rows))).T * rng.uniform(0.3, 3.0)
         logp = sum(float(stats.multivariate_normal(mus[r], cov).logpdf(xs[r])) for r in range(rows))
         second = cov if by_cov else l
@@ -298,6 +302,25 @@ def dirichlet_multinomial_points():
     return out
 
 
+def mv_student_t_points():
+    """scipy.stats.multivariate_t: 1 to 3 rows of 2 to 5 dimensions, nu from 0.5 to 200, a mean
+    shared, scalar or per row, rows drawn from the distribution and some far out."""
+    out = []
+    for i in range(N):
+        k = int(rng.integers(2, 6))
+        rows = int(rng.integers(1, 4))
+        cov, l = random_chol(k)
+        nu = float(np.exp(rng.uniform(math.log(0.5), math.log(200.0))))
+        mu, mus = random_mean(i, k, rows)
+        d = [stats.multivariate_t(mus[r], cov, df=nu) for r in range(rows)]
+        xs = np.array([d[r].rvs(random_state=rng) for r in range(rows)]).reshape(rows, k)
+        if i % 4 == 0:
+            xs = mus + (xs - mus) * 10.0
+        logp = sum(float(d[r].logpdf(xs[r])) for r in range(rows))
+        out.append({"x": flat(xs), "params": [[nu], flat(mu), flat(l)], "logp": logp})
+    return out
+
+
 def main():
     data = {
         "scipy": scipy.__version__,
@@ -316,6 +339,7 @@ def main():
             "zero_sum_normal": zero_sum_normal_points(),
             "multinomial": multinomial_points(),
             "dirichlet_multinomial": dirichlet_multinomial_points(),
+            "mv_student_t": mv_student_t_points(),
         },
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

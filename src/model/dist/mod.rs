@@ -539,6 +539,7 @@ families! {$
     ZeroSumNormal in zero_sum_normal,
     Multinomial in multinomial,
     DirichletMultinomial in dirichlet_multinomial,
+    MvStudentT in mv_student_t,
 }
 
 impl DistKind {

@@ -67,6 +67,32 @@ pub(crate) fn accepts_len(n: usize, lens: &[usize]) -> Result<(), String> {
     Ok(())
 }
 
+/// `z = L⁻¹ r` for the lower-triangular `L` (`K × K`, row by row) and `r(i)` the residual's
+/// element `i`; returns `‖z‖²`.
+pub(crate) fn solve_lower(l: &[f64], k: usize, r: impl Fn(usize) -> f64, z: &mut [f64]) -> f64 {
+    let mut q = 0.0;
+    for i in 0..k {
+        let mut s = r(i);
+        for j in 0..i {
+            s -= l[i * k + j] * z[j];
+        }
+        z[i] = s / l[i * k + i];
+        q += z[i] * z[i];
+    }
+    q
+}
+
+/// `w = L⁻ᵀ z` for the lower-triangular `L` (`K × K`, row by row).
+pub(crate) fn solve_lower_transposed(l: &[f64], k: usize, z: &[f64], w: &mut [f64]) {
+    for i in (0..k).rev() {
+        let mut s = z[i];
+        for j in i + 1..k {
+            s -= l[j * k + i] * w[j];
+        }
+        w[i] = s / l[i * k + i];
+    }
+}
+
 /// Checks a Cholesky factor's diagonal.
 pub(crate) fn check_chol(l: &[f64]) -> Result<(), String> {
     let Some(k) = square_side(l.len()) else { return Err("not a K × K matrix".into()) };
@@ -117,23 +143,10 @@ impl VecFamily for MvNormal {
         let mut grads = grads;
         for b in 0..rows {
             let mi = |i: usize| if mu.len() == x.len() { b * k + i } else { i };
-            for i in 0..k {
-                let mut s = x[b * k + i] - at(mu, mi(i));
-                for j in 0..i {
-                    s -= l[i * k + j] * z[j];
-                }
-                z[i] = s / l[i * k + i];
-                lp -= 0.5 * z[i] * z[i];
-            }
+            lp -= 0.5 * solve_lower(l, k, |i| x[b * k + i] - at(mu, mi(i)), &mut z);
             let Some(g) = grads.as_deref_mut() else { continue };
             // w = L⁻ᵀ z: ∂/∂x = −w, ∂/∂mu = w, ∂/∂L = w zᵀ (lower) − diag(1/L).
-            for i in (0..k).rev() {
-                let mut s = z[i];
-                for j in i + 1..k {
-                    s -= l[j * k + i] * w[j];
-                }
-                w[i] = s / l[i * k + i];
-            }
+            solve_lower_transposed(l, k, &z, &mut w);
             for i in 0..k {
                 g[0][b * k + i] -= w[i];
                 add_at(&mut g[1], mi(i), w[i]);

@@ -74,7 +74,7 @@ impl Family for Triangular {
     /// (a random mode: PyMC's `check_parameters` gives `−∞` there too).
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
         g[..4].fill(0.0);
-        if !Self::in_support(x, p) || !(p[0] <= p[2] && p[2] <= p[1]) {
+        if !(Self::in_support(x, p) && p[0] <= p[2] && p[2] <= p[1]) {
             return f64::NEG_INFINITY;
         }
         let (l, u, c) = (p[0], p[1], p[2]);

@@ -237,6 +237,19 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
             }),
         ),
         (
+            "mv_student_t likelihood with random nu, mean rows and factor",
+            build(&|m| {
+                let nu = m.rv("nu", Gamma::new(2, 0.2))?;
+                let corr = m.rv("corr", LkjCholesky::new(2, 2))?;
+                let sigma = m.rv_vec("sigma", HalfNormal::new(1), 2)?;
+                let rows = m.int_data("rows", &[0, 0, 1, 1])?;
+                let chol = m.deterministic("chol", sigma.at(rows) * corr)?;
+                let mu = m.rv_vec("mu", Normal::new(0, 3), 6)?;
+                m.observe("y", MvStudentT::new(nu, mu, chol), &[0.1, 0.4, -0.3, 0.2, 7.1, -4.9])?;
+                Ok(())
+            }),
+        ),
+        (
             "mv_normal covariance",
             build(&|m| {
                 let mu = m.rv_vec("mu", Normal::new(0, 3), 3)?;

@@ -112,7 +112,9 @@ impl UnaryOp {
 /// the result is clamped to `[−π, π]`: a rounding beyond `π` never leaves the interval.
 #[inline(always)]
 pub fn wrap_angle(x: f64) -> f64 {
-    const TAU_REST: f64 = std::f64::consts::TAU - 6.28125;
+    // 2π − 6.28125 to 17 digits (not `TAU − 6.28125`, which keeps `TAU`'s rounding).
+    #[allow(clippy::excessive_precision)]
+    const TAU_REST: f64 = 0.001_935_307_179_586_476_925_3;
     let k = (x * 0.159_154_943_091_895_35).round_ties_even();
     ((x - k * 6.28125) - k * TAU_REST).clamp(-std::f64::consts::PI, std::f64::consts::PI)
 }

@@ -37,7 +37,8 @@
 //!   forms are chosen by their parameter names: `dist = "bernoulli"` with `logit_p`;
 //!   `dist = "asymmetric_laplace"` takes `kappa` or PyMC's quantile `q` (quantile regression);
 //!   `dist = "mv_normal"` takes `mu` and `chol` (a Cholesky factor) or `cov` (a data
-//!   covariance). Vector families read whole vectors: `dist = "dirichlet"` with `alpha = [1, 1,
+//!   covariance), `dist = "mv_student_t"` takes `nu`, `mu` and `chol` (of the scale matrix).
+//!   Vector families read whole vectors: `dist = "dirichlet"` with `alpha = [1, 1,
 //!   1]` (or PyMC's `a`), `dist = "lkj_cholesky"` with `n = 3` and `eta = 2` (an `n × n`
 //!   factor), `dist = "categorical"` with `p` or `logits` (or PyMC's `logit_p`): a vector
 //!   shared by every observation, or a matrix of one row per observation (softmax regression:

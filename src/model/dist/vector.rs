@@ -1,6 +1,6 @@
 //! The second kind of family: densities over a whole vector (Dirichlet, MvNormal,
 //! LKJCholesky, Categorical, NormalMixture, OrderedLogistic, OrderedProbit, ZeroSumNormal,
-//! Multinomial, DirichletMultinomial),
+//! Multinomial, DirichletMultinomial, MvStudentT),
 //! evaluated by one fused instruction (`Op::VecLpdf`) that also writes its analytic partials.
 //!
 //! A vector family sees its arguments whole (value first, then the parameters, each a flat
@@ -246,6 +246,17 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 let chol = m.deterministic("chol", sigma.at(rows) * corr)?;
                 let mu = m.rv_vec("mu", Normal::new(0, 3), 6)?;
                 m.observe("y", MvStudentT::new(nu, mu, chol), &[0.1, 0.4, -0.3, 0.2, 7.1, -4.9])?;
+                Ok(())
+            }),
+        ),
+        (
+            "mv_student_t prior with a shared mean",
+            build(&|m| {
+                let nu = m.rv("nu", Gamma::new(4, 0.5))?;
+                let mu = m.rv_vec("mu", Normal::new(0, 1), 2)?;
+                let chol = m.data("chol", vec![0.9, 0.0, -0.4, 0.6])?;
+                let b = m.rv_vec("b", MvStudentT::new(nu, mu, chol), 6)?;
+                m.observe("y", Normal::new(Expr::from(b), 0.5), &[0.3, -0.2, 1.2, 0.8, 0.1, -0.4])?;
                 Ok(())
             }),
         ),

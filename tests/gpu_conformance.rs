@@ -360,8 +360,8 @@ fn f64_exp_and_ln_over_the_whole_range() {
 }
 
 /// The f64 kernels' software sine and cosine (their own argument reduction), arctangent (every
-/// branch of Cephes' reduction) and angle wrap against the host's, from 1e-300 to 7.9e8 (the
-/// reduction keeps its digits below 8e8, and gives NaN beyond). The program's gradient carries each value out:
+/// branch of Cephes' reduction) and angle wrap against the host's, from 1e-300 to 7.9e8
+/// (the reduction keeps its digits below 8e8, and gives NaN beyond). The program's gradient carries each value out:
 /// `logp = Σ sin u + Σ cos v + Σ w atan z + Σ q wrap(u)` has `∂/∂u = cos u` at `q = 0`,
 /// `∂/∂v = −sin v`, `∂/∂w = atan z` and `∂/∂q = wrap(u)`.
 #[test]

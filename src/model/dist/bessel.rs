@@ -6,8 +6,8 @@
 //! Below [`SERIES_MAX`] the power series `I₀ = Σ tᵏ/k!²` and `I₁ = (x/2) Σ tᵏ/(k!(k+1)!)`,
 //! `t = x²/4` (positive terms, no cancellation); above it Hankel's asymptotic series
 //! `I_ν(x) ≈ eˣ/√(2πx) Σ (−1)ᵏ aₖ(ν)/xᵏ`, whose smallest term there is below `e^{−2x} < 1e-17`.
-//! Both stop at a term below half an ulp of the sum (of `1 − I₁/I₀` too): at most 34 terms. The WGSL twin is
-//! `ln_i0e_ratio` in `shaders/special.wgsl`.
+//! Both stop at a term below half an ulp of the sum (of `1 − I₁/I₀` too): at most 34 terms.
+//! The WGSL twin is `ln_i0e_ratio` in `shaders/special.wgsl`.
 
 /// Where the power series hands over to the asymptotic one.
 pub(crate) const SERIES_MAX: f64 = 20.0;

@@ -16,9 +16,9 @@ const LN_2PI: f64 = 1.837_877_066_409_345_5;
 ///
 /// `log p(x) = κ cos(x − μ) − ln(2π) − ln I₀(κ)`, computed as `−2κ sin²((x − μ)/2) − ln(2π) −
 /// ln(e^{−κ} I₀(κ))`: the two terms of size `κ` cancel exactly, so a concentrated
-/// distribution keeps its digits (in f32 kernels above all). A free von Mises variable lives on the real
-/// line and is wrapped into `[−π, π]` ([`Support::Circular`], PyMC's circular transform): its
-/// density is periodic, so every turn maps to the same angle. Its moments are those of the
+/// distribution keeps its digits (in f32 kernels above all). A free von Mises variable lives
+/// on the real line and is wrapped into `[−π, π]` ([`Support::Circular`], PyMC's circular
+/// transform): its density is periodic, so every turn maps to the same angle. Its moments are those of the
 /// angle as a number in `[−π, π]` (computed by quadrature), not circular ones.
 #[derive(Clone, Copy, Debug)]
 pub struct VonMises;

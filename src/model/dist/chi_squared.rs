@@ -42,10 +42,6 @@ impl Family for ChiSquared {
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        if !Self::in_support(x, p) {
-            g[..2].fill(0.0);
-            return f64::NEG_INFINITY;
-        }
         super::lpdf_grad_from_split::<Self>(x, p, g)
     }
 

@@ -627,9 +627,14 @@ impl DistKind {
 
 /// [`Family::lpdf_grad`] of a family that writes out its kernel and its normaliser: the
 /// kernel's value and partials plus the normaliser's, for the parameters in
-/// [`Family::NORMALIZER_PARAMS`].
+/// [`Family::NORMALIZER_PARAMS`]. Where the kernel is −∞ (outside the support) so is the
+/// density, with zero partials: the normaliser's are not added, as the WGSL `_lpdf_grad`s do.
 pub(crate) fn lpdf_grad_from_split<F: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     let k = F::kernel_grad(x, p, g);
+    if k == f64::NEG_INFINITY {
+        g[..=F::PARAMS.len()].fill(0.0);
+        return k;
+    }
     let mut kernel = [0.0; 8];
     for &j in F::NORMALIZER_PARAMS {
         kernel[j] = g[1 + j];

@@ -48,10 +48,6 @@ impl Family for Moyal {
     }
 
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
-        if !Self::in_support(x, p) {
-            g[..3].fill(0.0);
-            return f64::NEG_INFINITY;
-        }
         super::lpdf_grad_from_split::<Self>(x, p, g)
     }
 

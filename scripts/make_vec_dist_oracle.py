@@ -12,7 +12,9 @@ density is written out independently of exmc's formula: the normalising constant
 Beta-function form of Lewandowski, Kurowicka and Joe (2009, eq. 16), log det R from
 numpy.linalg.slogdet of R = L Lᵀ, and the Jacobian of R ↦ L, Σᵢ (K − i) ln Lᵢᵢ (rows from 1).
 ZeroSumNormal: scipy.stats.multivariate_normal of the zero-sum plane's coordinates in Helmert's
-orthonormal basis (scipy.linalg.helmert).
+orthonormal basis (scipy.linalg.helmert). The mixtures of one scalar family (PoissonMixture,
+GammaMixture, ...): scipy.special.logsumexp of ln w plus the components' scipy log densities
+(poisson, nbinom with n = alpha and p = alpha/(mu + alpha), expon, gamma, lognorm, t, beta).
 
 Usage: python scripts/make_vec_dist_oracle.py   (writes tests/data/vec_dist_oracle.json)
 """
@@ -321,6 +323,91 @@ def mv_student_t_points():
     return out
 
 
+# Per component family: scipy's law from per-component parameters, a random parameter set for
+# K components, and a value far in a tail (where every component's log density is large and
+# negative, or, for the counts, a large count).
+MIXTURE_COMPONENTS = {
+    "poisson": (
+        lambda mu: stats.poisson(mu),
+        lambda k: [np.exp(rng.uniform(math.log(0.1), math.log(50.0), size=k))],
+        lambda ps: float(np.floor(np.max(ps[0]) * 6 + 40)),
+    ),
+    "negative_binomial": (
+        lambda mu, alpha: stats.nbinom(alpha, alpha / (mu + alpha)),
+        lambda k: [
+            np.exp(rng.uniform(math.log(0.1), math.log(50.0), size=k)),
+            np.exp(rng.uniform(math.log(0.2), math.log(50.0), size=k)),
+        ],
+        lambda ps: float(np.floor(np.max(ps[0]) * 30 + 200)),
+    ),
+    "exponential": (
+        lambda lam: stats.expon(scale=1.0 / lam),
+        lambda k: [np.exp(rng.uniform(math.log(0.1), math.log(10.0), size=k))],
+        lambda ps: float(80.0 / np.min(ps[0])),
+    ),
+    "gamma": (
+        lambda alpha, beta: stats.gamma(alpha, scale=1.0 / beta),
+        lambda k: [
+            np.exp(rng.uniform(math.log(0.3), math.log(20.0), size=k)),
+            np.exp(rng.uniform(math.log(0.1), math.log(10.0), size=k)),
+        ],
+        lambda ps: float(np.max(ps[0] / ps[1]) * 60 + 50),
+    ),
+    "log_normal": (
+        lambda mu, sigma: stats.lognorm(sigma, scale=np.exp(mu)),
+        lambda k: [rng.normal(size=k) * 2, np.exp(rng.uniform(math.log(0.1), math.log(2.0), size=k))],
+        lambda ps: float(np.exp(np.max(ps[0]) + 30 * np.max(ps[1]))),
+    ),
+    "student_t": (
+        lambda nu, mu, sigma: stats.t(nu, loc=mu, scale=sigma),
+        lambda k: [
+            np.exp(rng.uniform(math.log(0.5), math.log(100.0), size=k)),
+            rng.normal(size=k) * 3,
+            np.exp(rng.uniform(math.log(0.1), math.log(5.0), size=k)),
+        ],
+        lambda ps: float(np.max(ps[1]) + 1e4 * np.max(ps[2])),
+    ),
+    "beta": (
+        lambda alpha, beta: stats.beta(alpha, beta),
+        lambda k: [
+            np.exp(rng.uniform(math.log(0.3), math.log(30.0), size=k)),
+            np.exp(rng.uniform(math.log(0.3), math.log(30.0), size=k)),
+        ],
+        lambda ps: 1e-6,
+    ),
+}
+
+
+def mixture_points(component):
+    """Each value from one of K components of one scipy law; some points with one parameter
+    shared by every component (given as one value), some with a value far in a tail. The
+    density is scipy.special.logsumexp of ln w plus the components' scipy log densities."""
+    law, params, tail = MIXTURE_COMPONENTS[component]
+    out = []
+    for i in range(N):
+        k = int(rng.integers(1, 5))
+        n = int(rng.integers(1, 20))
+        w = rng.dirichlet(np.full(k, 2.0))
+        ps = params(k)
+        # One parameter shared: the first at every 7th point, the last at every 5th.
+        if i % 7 == 3:
+            ps[0] = ps[0][:1]
+        if i % 5 == 4:
+            ps[-1] = ps[-1][:1]
+        full = [np.broadcast_to(p, (k,)) for p in ps]
+        comp = rng.choice(k, size=n, p=w)
+        x = np.array([float(law(*[f[c] for f in full]).rvs(random_state=rng)) for c in comp])
+        if i % 6 == 2:
+            x[0] = tail(full)
+        logp = 0.0
+        for v in x:
+            dens = [law(*[f[j] for f in full]) for j in range(k)]
+            lk = [d.logpmf(v) if hasattr(d, "logpmf") else d.logpdf(v) for d in dens]
+            logp += float(special.logsumexp(np.log(w) + np.array(lk)))
+        out.append({"x": flat(x), "params": [flat(w)] + [flat(p) for p in ps], "logp": logp})
+    return out
+
+
 def main():
     data = {
         "scipy": scipy.__version__,
@@ -340,6 +427,7 @@ def main():
             "multinomial": multinomial_points(),
             "dirichlet_multinomial": dirichlet_multinomial_points(),
             "mv_student_t": mv_student_t_points(),
+            **{f"{c}_mixture": mixture_points(c) for c in MIXTURE_COMPONENTS},
         },
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

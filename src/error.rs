@@ -68,6 +68,16 @@ pub enum Error {
         /// The rule it breaks.
         rule: &'static str,
     },
+    /// [`Mixture::new`](crate::model::dist::Mixture::new) got a component family that has no
+    /// mixture.
+    #[error(
+        "exmc has no mixture of {dist} components: Mixture takes a normal, poisson, \
+         negative_binomial, exponential, gamma, log_normal, student_t or beta component"
+    )]
+    NoMixture {
+        /// The component's family name.
+        dist: &'static str,
+    },
     /// An observed node has no data.
     #[error("observed node `{node}` has empty data")]
     EmptyData {

@@ -54,7 +54,7 @@ pub struct ReadmeDoctests;
 pub mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::model::dist::families::*;
-    pub use crate::model::dist::{Censored, censoring_bound};
+    pub use crate::model::dist::{Censored, Mixture, censoring_bound};
     pub use crate::model::{Dist, DistKind, Expr, Model, NodeKind, Shape, Var};
     pub use crate::sampler::{
         Adaptation, BackendChoice, CancelToken, Fit, Init, LowRankOptions, Metric, MetricInit, Sampler,

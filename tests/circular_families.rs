@@ -14,12 +14,7 @@ use std::f64::consts::PI;
 use exmc::model::file::{DataSet, DataValue};
 use exmc::prelude::*;
 
-#[derive(serde::Deserialize)]
-struct Data {
-    data: HashMap<String, Vec<f64>>,
-    posterior: HashMap<String, common::Reference>,
-    divergences: usize,
-}
+type Data = common::PymcModel;
 
 fn oracle() -> common::PymcOracle<Data> {
     common::pymc_oracle("circular_oracle.json")

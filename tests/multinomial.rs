@@ -7,17 +7,10 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use exmc::model::file::{DataSet, DataValue};
 use exmc::prelude::*;
 
-#[derive(serde::Deserialize)]
-struct Data {
-    data: HashMap<String, Vec<f64>>,
-    posterior: HashMap<String, common::Reference>,
-    divergences: usize,
-}
+type Data = common::PymcModel;
 
 fn oracle() -> common::PymcOracle<Data> {
     common::pymc_oracle("multinomial_oracle.json")

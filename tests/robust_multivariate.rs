@@ -6,16 +6,9 @@
 
 mod common;
 
-use std::collections::HashMap;
-
 use exmc::prelude::*;
 
-#[derive(serde::Deserialize)]
-struct Data {
-    data: HashMap<String, Vec<f64>>,
-    posterior: HashMap<String, common::Reference>,
-    divergences: usize,
-}
+type Data = common::PymcModel;
 
 /// `y ~ MvStudentT(nu, mu, chol = s L)` with `L` data.
 fn robust_location(d: &Data) -> Model {

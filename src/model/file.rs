@@ -45,7 +45,11 @@
 //!   `logits = "alpha + X @ beta"`, where `X @ beta` with `beta` of shape `[cols, K]` (or
 //!   `cols · K` values) is the `rows × K` product and a row of `K` values broadcasts over its
 //!   rows; `reshape(v, rows, cols)` reads a vector as a matrix), `dist = "normal_mixture"` with
-//!   `w` (the weights), `mu` and `sigma` (a value per component, or one shared), and
+//!   `w` (the weights), `mu` and `sigma` (a value per component, or one shared), the
+//!   other mixtures of one family likewise (`dist = "poisson_mixture"` with `w` and `mu`;
+//!   `negative_binomial_mixture`, `exponential_mixture`, `gamma_mixture`,
+//!   `log_normal_mixture`, `student_t_mixture`, `beta_mixture`: `w`, then the component's
+//!   parameters), and
 //!   `dist = "ordered_logistic"` or `"ordered_probit"` with `eta` (one per observation, or
 //!   one) and `cutpoints`; `dist = "zero_sum_normal"` with `sigma` and `shape` (an `[rv]`
 //!   vector summing to zero); `dist = "multinomial"` with `n` and `p`, and

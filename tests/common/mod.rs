@@ -48,6 +48,15 @@ pub struct PymcOracle<D> {
     pub models: std::collections::HashMap<String, D>,
 }
 
+/// One model of a [`PymcOracle`] as the `scripts/pymc_reference.py` helper records it: its
+/// data by name (flattened), PyMC's summary of each quantity and its divergences.
+#[derive(serde::Deserialize)]
+pub struct PymcModel {
+    pub data: std::collections::HashMap<String, Vec<f64>>,
+    pub posterior: std::collections::HashMap<String, Reference>,
+    pub divergences: usize,
+}
+
 /// [`test_data`] of a [`PymcOracle`], saying which PyMC made it.
 pub fn pymc_oracle<D: serde::de::DeserializeOwned>(file: &str) -> PymcOracle<D> {
     let o: PymcOracle<D> = test_data(file);

@@ -220,11 +220,14 @@ pub fn library(prog: &Program, precision: Precision) -> String {
         .iter()
         .copied()
         .filter(|&kind| {
-            prog.any_instr(&|op| matches!(op, crate::compile::Op::Lpdf { kind: k, .. } if *k == kind))
+            prog.any_instr(&|op| {
+                matches!(op, crate::compile::Op::Lpdf { kind: k, .. } | crate::compile::Op::VecLpdf { kind: k, .. }
+                    if *k == kind)
+            })
         })
         .collect();
     // A family's own functions and those of the families it calls (one level: no base
-    // family calls another).
+    // family or mixture component calls another).
     let needed = |kind: DistKind| used.iter().any(|&u| u == kind || u.wgsl_needs().contains(&kind));
     for &kind in DistKind::ALL.iter().filter(|&&k| needed(k)) {
         s.push_str(family_source(kind));

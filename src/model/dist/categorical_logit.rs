@@ -13,9 +13,12 @@ use super::{Domain, Support};
 #[derive(Clone, Copy, Debug)]
 pub struct CategoricalLogit;
 
-/// `ln Σ exp(l)` without overflow.
+/// `ln Σ exp(l)` without overflow; −∞ where every term is.
 pub(crate) fn log_sum_exp(l: &[f64]) -> f64 {
     let m = l.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
     m + l.iter().map(|&v| (v - m).exp()).sum::<f64>().ln()
 }
 

@@ -15,6 +15,7 @@ mod bessel;
 mod censoring;
 mod hurdle;
 mod logspace;
+mod mixture;
 mod normal_cdf;
 mod ordinal;
 pub mod vector;
@@ -22,6 +23,7 @@ mod zero_inflation;
 pub(crate) use asymmetric_laplace::kappa_of_quantile;
 pub use censoring::{Censored, censoring_bound};
 pub(crate) use dirichlet::categories as dirichlet_categories;
+pub use mixture::Mixture;
 pub use mv_normal_cov::cholesky;
 pub use vector::{VecCode, VecFamily};
 
@@ -401,7 +403,7 @@ macro_rules! families {
             /// families, whose code is generated: [`VecFamily::wgsl`]).
             pub fn wgsl(self) -> &'static str { match self { $(DistKind::$variant => <$variant>::WGSL,)* _ => "" } }
             /// Families whose WGSL this one's calls (see [`Family::WGSL_NEEDS`]).
-            pub fn wgsl_needs(self) -> &'static [DistKind] { match self { $(DistKind::$variant => <$variant>::WGSL_NEEDS,)* _ => &[] } }
+            pub fn wgsl_needs(self) -> &'static [DistKind] { match self { $(DistKind::$variant => <$variant>::WGSL_NEEDS,)* $(DistKind::$vvariant => <$vvariant>::WGSL_NEEDS,)* } }
             /// Mean and variance, where both are finite (see [`Family::moments`]).
             pub fn moments(self, p: &[f64]) -> Option<(f64, f64)> { match self { $(DistKind::$variant => <$variant>::moments(p),)* _ => None } }
             /// Median (see [`Family::median`]).
@@ -540,6 +542,13 @@ families! {$
     Multinomial in multinomial,
     DirichletMultinomial in dirichlet_multinomial,
     MvStudentT in mv_student_t,
+    PoissonMixture in poisson_mixture,
+    NegativeBinomialMixture in negative_binomial_mixture,
+    ExponentialMixture in exponential_mixture,
+    GammaMixture in gamma_mixture,
+    LogNormalMixture in log_normal_mixture,
+    StudentTMixture in student_t_mixture,
+    BetaMixture in beta_mixture,
 }
 
 impl DistKind {

@@ -1,6 +1,8 @@
 //! The second kind of family: densities over a whole vector (Dirichlet, MvNormal,
 //! LKJCholesky, Categorical, NormalMixture, OrderedLogistic, OrderedProbit, ZeroSumNormal,
-//! Multinomial, DirichletMultinomial, MvStudentT),
+//! Multinomial, DirichletMultinomial, MvStudentT, and the mixtures of one scalar family:
+//! PoissonMixture, NegativeBinomialMixture, ExponentialMixture, GammaMixture,
+//! LogNormalMixture, StudentTMixture, BetaMixture),
 //! evaluated by one fused instruction (`Op::VecLpdf`) that also writes its analytic partials.
 //!
 //! A vector family sees its arguments whole (value first, then the parameters, each a flat
@@ -32,6 +34,9 @@ pub trait VecFamily {
     /// one value per element, or one shared by all: taken element by element with the value's
     /// elements (an ordered logistic's `eta`). The others are whole for every element.
     const ALIGNED_PARAMS: &'static [usize] = &[];
+    /// Scalar families whose WGSL functions [`wgsl`](Self::wgsl) calls (a mixture's
+    /// component): the GPU module includes them with this one.
+    const WGSL_NEEDS: &'static [super::DistKind] = &[];
 
     /// The value's length given the parameters' lengths and the values of the parameters that
     /// are constants (`None` where they are not): the shape rule of the family. `Err` says
@@ -317,6 +322,41 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 // One draw, a scalar.
                 let one = m.rv("one", NormalMixture::new(w, vec![-1.0, 1.0], s))?;
                 m.observe("z", Normal::new(one, 0.5), &[0.9, 1.3])?;
+                Ok(())
+            }),
+        ),
+        (
+            "mixtures of one family, counts and positive values",
+            build(&|m| {
+                let w = m.rv("w", Dirichlet::new(vec![2.0, 2.0]))?;
+                // Ordered rates, through ordered log rates.
+                let log_mu = m.rv_vec("log_mu", Normal::new(vec![1.0, 3.0], 1.0), 2)?;
+                m.ordered(log_mu)?;
+                let mu = m.deterministic("mu", log_mu.exp())?;
+                let alpha = m.rv("alpha", Exponential::new(0.2))?;
+                m.observe("n", PoissonMixture::new(w, mu), &[1.0, 3.0, 2.0, 14.0, 19.0, 0.0])?;
+                let nb = NegativeBinomialMixture::new(w, mu, alpha);
+                m.observe("nb", nb, &[0.0, 5.0, 2.0, 24.0, 31.0])?;
+                let lam = m.rv_vec("lam", Gamma::new(2.0, 1.0), 2)?;
+                m.observe("e", ExponentialMixture::new(w, lam), &[0.1, 2.3, 0.05, 4.1])?;
+                m.observe("g", GammaMixture::new(w, alpha, lam), &[0.5, 2.3, 0.8, 9.1])?;
+                Ok(())
+            }),
+        ),
+        (
+            "mixtures of one family, real values and proportions; a free positive mixture",
+            build(&|m| {
+                let w = m.rv("w", Dirichlet::new(vec![2.0, 2.0, 2.0]))?;
+                let mu = m.rv_vec("mu", Normal::new(vec![-2.0, 0.0, 2.0], 1.0), 3)?;
+                let sigma = m.rv_vec("sigma", HalfNormal::new(1.0), 3)?;
+                let nu = m.rv("nu", Gamma::new(4.0, 0.5))?;
+                m.observe("t", StudentTMixture::new(w, nu, mu, sigma), &[-2.1, -1.7, 0.3, 2.2, 9.4])?;
+                m.observe("ln", LogNormalMixture::new(w, mu, 0.7), &[0.9, 1.2, 7.5, 0.1])?;
+                let a = m.rv_vec("a", Gamma::new(2.0, 0.5), 3)?;
+                m.observe("b", BetaMixture::new(w, a, sigma), &[0.1, 0.2, 0.8, 0.7, 0.15])?;
+                // A free positive mixture: its values get the log transform.
+                let x = m.rv_vec("x", GammaMixture::new(w, vec![2.0, 5.0, 9.0], 1.5), 3)?;
+                m.observe("y", Normal::new(Expr::from(x), 0.5), &[1.2, 3.8, 6.1])?;
                 Ok(())
             }),
         ),

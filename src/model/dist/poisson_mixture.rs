@@ -1,0 +1,45 @@
+//! PoissonMixture(w, mu): each value from one of `K` Poisson components.
+
+use rand::Rng;
+
+use super::mixture::mixture_rules;
+use super::vector::{VecCode, VecFamily};
+use super::{Dist, Domain, Support};
+use crate::model::expr::Expr;
+
+/// A mixture of `K` [`Poisson`](super::Poisson) components with weights `w` (a `K`-vector summing
+/// to one, such as a Dirichlet draw): counts from one of `K` Poisson rates `mu`, each parameter per
+/// component (`K` values) or shared (one). PyMC's `Mixture(w, comp_dists=Poisson.dist(mu))`; also
+/// [`Mixture::new`](super::Mixture::new)`(w, Poisson::new(…))`. Every element of the value is one
+/// independent draw, an observation of its own in the pointwise log-likelihood.
+///
+/// `log p(x) = ln Σₖ wₖ p(x | θₖ)`, a log-sum-exp per element. The components are not ordered:
+/// order one parameter ([`Model::ordered`](crate::model::Model::ordered)) to break the `K!`
+/// symmetric modes.
+///
+/// ```
+/// use exmc::prelude::*;
+/// let mut m = Model::new();
+/// let w = m.rv("w", Dirichlet::new(vec![1.0, 1.0]))?;
+/// let log_mu = m.rv_vec("log_mu", Normal::new(vec![1.0, 3.0], 1.0), 2)?;
+/// m.ordered(log_mu)?;
+/// m.observe("y", PoissonMixture::new(w, log_mu.exp()), &[1.0, 3.0, 2.0, 14.0, 19.0, 0.0])?;
+/// # Ok::<(), exmc::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct PoissonMixture;
+
+impl PoissonMixture {
+    /// `PoissonMixture(w, mu)`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new(w: impl Into<Expr>, mu: impl Into<Expr>) -> Dist {
+        Dist { kind: super::DistKind::PoissonMixture, params: vec![w.into(), mu.into()] }
+    }
+}
+
+impl VecFamily for PoissonMixture {
+    const NAME: &'static str = "poisson_mixture";
+    const PARAMS: &'static [(&'static str, Domain)] = &[("w", Domain::Probability), ("mu", Domain::Positive)];
+
+    mixture_rules!(Poisson);
+}

@@ -444,6 +444,46 @@ fn normal_mixture_weights_and_shapes() {
     assert!(matches!(r, Err(Error::ModelFile { ref node, .. }) if node == "y"), "{r:?}");
 }
 
+/// The mixtures of one family share their rules (`dist/mixture.rs`): typed errors naming the
+/// node for weights, component lengths and values outside the component's support, a discrete
+/// mixture that is free, and a component family that has no mixture.
+#[test]
+fn mixtures_of_one_family_weights_shapes_and_supports() {
+    let mut m = Model::new();
+    let w = m.rv("w", Dirichlet::new(vec![1.0, 1.0])).unwrap();
+    let reason = |r: Result<Var, Error>, node: &str, text: &str| match r {
+        Err(Error::InvalidNode { node: n, reason }) if n == node && reason.contains(text) => {}
+        Err(Error::ShapeMismatch { node: n, detail }) if n == node && detail.contains(text) => {}
+        other => panic!("{node}: {other:?}, expected one naming {text:?}"),
+    };
+    let r = m.observe("sum", PoissonMixture::new(vec![0.5, 0.6], vec![1.0, 2.0]), &[1.0]);
+    reason(r, "sum", "sum to 1");
+    let r = m.observe("lens", GammaMixture::new(w, vec![1.0, 2.0, 3.0], 1.0), &[1.0]);
+    reason(r, "lens", "`alpha` has 3 values for 2 components");
+    let r = m.observe("lens2", StudentTMixture::new(w, 4.0, 0.0, vec![1.0, 2.0, 3.0]), &[1.0]);
+    reason(r, "lens2", "`sigma` has 3 values");
+    let r = m.observe("frac", PoissonMixture::new(w, vec![1.0, 2.0]), &[1.0, 2.5]);
+    reason(r, "frac", "observation 1 = 2.5: must be a whole number ≥ 0 (poisson's support)");
+    let r = m.observe("neg", NegativeBinomialMixture::new(w, 1.0, 2.0), &[-1.0]);
+    reason(r, "neg", "(negative_binomial's support)");
+    let r = m.observe("one", BetaMixture::new(w, 2.0, vec![1.0, 3.0]), &[0.5, 1.0]);
+    reason(r, "one", "must lie in (0, 1) (beta's support)");
+    let r = m.observe("zero", ExponentialMixture::new(w, vec![1.0, 2.0]), &[0.0]);
+    reason(r, "zero", "must be positive and finite (exponential's support)");
+    let r = m.rv("free_counts", PoissonMixture::new(w, vec![1.0, 2.0]));
+    reason(r, "free_counts", "discrete");
+    let r = Mixture::new(w, Poisson::log(1.0));
+    assert_eq!(r.map(|d| d.kind), Err(Error::NoMixture { dist: "poisson_log" }));
+    // The valid forms: a free positive mixture gets its log transform, one without a length
+    // is a scalar; the generic constructor gives the family's mixture.
+    m.rv_vec("x", LogNormalMixture::new(w, vec![0.0, 1.0], 0.5), 3).unwrap();
+    let one = m.rv("x1", GammaMixture::new(w, 2.0, vec![1.0, 3.0])).unwrap();
+    assert_eq!(m.nodes()[one.index()].shape, exmc::model::Shape::Scalar);
+    let d = Mixture::new(w, StudentT::new(4.0, vec![0.0, 1.0], 1.0)).unwrap();
+    assert_eq!((d.kind, d.params.len()), (exmc::model::DistKind::StudentTMixture, 4));
+    m.observe("ok", d, &[0.3, -1.2]).unwrap();
+}
+
 #[test]
 fn ordered_transform_and_ordinal_outcomes() {
     let mut m = Model::new();

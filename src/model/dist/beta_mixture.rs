@@ -39,7 +39,8 @@ impl BetaMixture {
 
 impl VecFamily for BetaMixture {
     const NAME: &'static str = "beta_mixture";
-    const PARAMS: &'static [(&'static str, Domain)] = &[("w", Domain::Probability), ("alpha", Domain::Positive), ("beta", Domain::Positive)];
+    const PARAMS: &'static [(&'static str, Domain)] =
+        &[("w", Domain::Probability), ("alpha", Domain::Positive), ("beta", Domain::Positive)];
 
     mixture_rules!(Beta);
 }

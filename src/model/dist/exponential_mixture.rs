@@ -40,7 +40,8 @@ impl ExponentialMixture {
 
 impl VecFamily for ExponentialMixture {
     const NAME: &'static str = "exponential_mixture";
-    const PARAMS: &'static [(&'static str, Domain)] = &[("w", Domain::Probability), ("lam", Domain::Positive)];
+    const PARAMS: &'static [(&'static str, Domain)] =
+        &[("w", Domain::Probability), ("lam", Domain::Positive)];
 
     mixture_rules!(Exponential);
 }

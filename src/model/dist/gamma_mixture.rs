@@ -40,7 +40,8 @@ impl GammaMixture {
 
 impl VecFamily for GammaMixture {
     const NAME: &'static str = "gamma_mixture";
-    const PARAMS: &'static [(&'static str, Domain)] = &[("w", Domain::Probability), ("alpha", Domain::Positive), ("beta", Domain::Positive)];
+    const PARAMS: &'static [(&'static str, Domain)] =
+        &[("w", Domain::Probability), ("alpha", Domain::Positive), ("beta", Domain::Positive)];
 
     mixture_rules!(Gamma);
 }

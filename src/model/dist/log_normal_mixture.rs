@@ -41,7 +41,8 @@ impl LogNormalMixture {
 
 impl VecFamily for LogNormalMixture {
     const NAME: &'static str = "log_normal_mixture";
-    const PARAMS: &'static [(&'static str, Domain)] = &[("w", Domain::Probability), ("mu", Domain::Real), ("sigma", Domain::Positive)];
+    const PARAMS: &'static [(&'static str, Domain)] =
+        &[("w", Domain::Probability), ("mu", Domain::Real), ("sigma", Domain::Positive)];
 
     mixture_rules!(LogNormal);
 }

@@ -117,8 +117,10 @@ fn support_rule(s: Support) -> String {
 /// Per element, `L = ln Σₖ e^{lₖ}` with `lₖ = ln wₖ + cₖ` and `cₖ` the component's log
 /// density; with responsibilities `rₖ = e^{lₖ − L} ≤ 1`: `∂/∂x = Σₖ rₖ ∂cₖ/∂x`,
 /// `∂/∂wₖ = e^{cₖ − L}` (finite where `wₖ = 0`, unlike `rₖ/wₖ`), `∂/∂θₖ = rₖ ∂cₖ/∂θₖ`. A
-/// component at −∞ has zero partials ([`Family::lpdf_grad`]), so it adds nothing; an element
-/// that every component puts at −∞ makes the density −∞ (the partials are then not complete).
+/// component of responsibility 0 adds only its weight's partial: one at −∞ may have infinite
+/// partials (a Poisson rate that underflowed to 0 has `∂/∂μ = x/μ − 1`), and `0 · ∞` would
+/// make the gradient NaN where the density is finite. An element that every component puts at
+/// −∞ makes the density −∞ (the partials are then not complete).
 pub(crate) fn lpdf_grad<F: Family>(args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 {
     let (x, w, theta) = (args[0], args[1], &args[2..]);
     let (k, np) = (w.len(), theta.len());
@@ -144,11 +146,13 @@ pub(crate) fn lpdf_grad<F: Family>(args: &[&[f64]], grads: Option<&mut [Vec<f64>
         lp += total;
         let Some(g) = grads.as_deref_mut() else { continue };
         for j in 0..k {
-            let r = (l[j] - total).exp();
-            g[0][i] += r * g_comp[j][0];
             g[1][j] += (c[j] - total).exp();
-            for q in 0..np {
-                add_at(&mut g[2 + q], j, r * g_comp[j][1 + q]);
+            let r = (l[j] - total).exp();
+            if r > 0.0 {
+                g[0][i] += r * g_comp[j][0];
+                for q in 0..np {
+                    add_at(&mut g[2 + q], j, r * g_comp[j][1 + q]);
+                }
             }
         }
     }
@@ -168,7 +172,8 @@ pub(crate) fn wgsl<F: Family>(c: &VecCode) -> String {
             .collect::<Vec<_>>()
             .join(" ");
         format!(
-            "for (var {j} = 0u; {j} < {k}u; {j}++) {{ let r = exp_r({lv}[{j}] - {tot}); {gx} {gw} {gt} }}",
+            "for (var {j} = 0u; {j} < {k}u; {j}++) {{ {gw} let r = exp_r({lv}[{j}] - {tot}); \
+             if (r > real(0.0)) {{ {gx} {gt} }} }}",
             gx = c.add(0, &i, &format!("r * {gv}[{j}].x")),
             gw = c.add(1, &j, &format!("exp_r({cv}[{j}] - {tot})")),
         )
@@ -280,11 +285,23 @@ mod tests {
     }
 
     /// An element every component puts at −∞ (rates `exp(log_mu)` that underflowed to 0, for
-    /// a positive count) makes the density −∞, not NaN.
+    /// a positive count) makes the density −∞, not NaN; where one component does, the others
+    /// keep the density finite and the gradient too (that component's `∂/∂μ` is infinite).
     #[test]
-    fn an_element_no_component_reaches_is_neg_infinity() {
-        let (x, w, mu) = ([1.0, 2.0], [0.5, 0.5], [0.0]);
-        let lp = DistKind::PoissonMixture.vec_lpdf_grad(&[&x, &w, &mu], None);
+    fn a_component_at_neg_infinity_leaves_the_gradient_finite() {
+        let (x, w) = ([1.0, 2.0], [0.5, 0.5]);
+        let lp = DistKind::PoissonMixture.vec_lpdf_grad(&[&x, &w, &[0.0]], None);
         assert_eq!(lp, f64::NEG_INFINITY);
+        let mut g = vec![vec![0.0; 2], vec![0.0; 2], vec![0.0; 2]];
+        let mu = [0.0, 3.0];
+        let lp = DistKind::PoissonMixture.vec_lpdf_grad(&[&x, &w, &mu], Some(&mut g));
+        // Only the second component: ln(0.5) + Σ (x ln 3 − 3 − ln x!).
+        let want = 2.0 * 0.5f64.ln() + 3.0 * 3f64.ln() - 6.0 - 2f64.ln();
+        assert!((lp - want).abs() < 1e-12, "{lp} vs {want}");
+        assert!(g.iter().flatten().all(|v| v.is_finite()), "{g:?}");
+        // ∂/∂μ₂ = Σ (x/μ − 1) = 1/3 + 2/3 − 2; ∂/∂w₂ = Σ 1/w₂ = 4; ∂/∂μ₁ = ∂/∂w₁ = 0
+        // (responsibility 0).
+        assert!((g[2][1] + 1.0).abs() < 1e-15, "{g:?}");
+        assert_eq!((g[2][0], g[1][1], g[1][0]), (0.0, 4.0, 0.0));
     }
 }

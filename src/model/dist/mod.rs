@@ -134,7 +134,13 @@ impl Support {
 /// the kernel, evaluated every gradient, does not compute the term to subtract it.
 pub(crate) fn lpdf_grad_with_data_term<F: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     let kernel = F::kernel_grad(x, p, g);
-    if kernel == f64::NEG_INFINITY { kernel } else { kernel + F::log_normalizer_at(x, p) }
+    if kernel == f64::NEG_INFINITY {
+        // Zero partials, as `lpdf_grad_from_split` gives (a rate of 0 leaves `x/μ` infinite).
+        g[..=F::PARAMS.len()].fill(0.0);
+        kernel
+    } else {
+        kernel + F::log_normalizer_at(x, p)
+    }
 }
 
 /// The position of the one [`Domain::Count`] parameter among `params` (the bound of a
@@ -637,7 +643,8 @@ impl DistKind {
 /// [`Family::lpdf_grad`] of a family that writes out its kernel and its normaliser: the
 /// kernel's value and partials plus the normaliser's, for the parameters in
 /// [`Family::NORMALIZER_PARAMS`]. Where the kernel is −∞ (outside the support) so is the
-/// density, with zero partials: the normaliser's are not added, as the WGSL `_lpdf_grad`s do.
+/// density, with zero partials: the normaliser's are not added (as these families' WGSL
+/// `_lpdf_grad`s do; a few others', Student-t's, Laplace's, have no such guard).
 pub(crate) fn lpdf_grad_from_split<F: Family>(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
     let k = F::kernel_grad(x, p, g);
     if k == f64::NEG_INFINITY {

@@ -36,13 +36,17 @@ impl NegativeBinomialMixture {
     /// `NegativeBinomialMixture(w, mu, alpha)`.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(w: impl Into<Expr>, mu: impl Into<Expr>, alpha: impl Into<Expr>) -> Dist {
-        Dist { kind: super::DistKind::NegativeBinomialMixture, params: vec![w.into(), mu.into(), alpha.into()] }
+        Dist {
+            kind: super::DistKind::NegativeBinomialMixture,
+            params: vec![w.into(), mu.into(), alpha.into()],
+        }
     }
 }
 
 impl VecFamily for NegativeBinomialMixture {
     const NAME: &'static str = "negative_binomial_mixture";
-    const PARAMS: &'static [(&'static str, Domain)] = &[("w", Domain::Probability), ("mu", Domain::Positive), ("alpha", Domain::Positive)];
+    const PARAMS: &'static [(&'static str, Domain)] =
+        &[("w", Domain::Probability), ("mu", Domain::Positive), ("alpha", Domain::Positive)];
 
     mixture_rules!(NegativeBinomial);
 }

@@ -35,13 +35,21 @@ impl StudentTMixture {
     /// `StudentTMixture(w, nu, mu, sigma)`.
     #[allow(clippy::new_ret_no_self)]
     pub fn new(w: impl Into<Expr>, nu: impl Into<Expr>, mu: impl Into<Expr>, sigma: impl Into<Expr>) -> Dist {
-        Dist { kind: super::DistKind::StudentTMixture, params: vec![w.into(), nu.into(), mu.into(), sigma.into()] }
+        Dist {
+            kind: super::DistKind::StudentTMixture,
+            params: vec![w.into(), nu.into(), mu.into(), sigma.into()],
+        }
     }
 }
 
 impl VecFamily for StudentTMixture {
     const NAME: &'static str = "student_t_mixture";
-    const PARAMS: &'static [(&'static str, Domain)] = &[("w", Domain::Probability), ("nu", Domain::Positive), ("mu", Domain::Real), ("sigma", Domain::Positive)];
+    const PARAMS: &'static [(&'static str, Domain)] = &[
+        ("w", Domain::Probability),
+        ("nu", Domain::Positive),
+        ("mu", Domain::Real),
+        ("sigma", Domain::Positive),
+    ];
 
     mixture_rules!(StudentT);
 }

@@ -474,8 +474,8 @@ fn mixtures_of_one_family_weights_shapes_and_supports() {
     reason(r, "free_counts", "discrete");
     let r = Mixture::new(w, Poisson::log(1.0));
     assert_eq!(r.map(|d| d.kind), Err(Error::NoMixture { dist: "poisson_log" }));
-    // The valid forms: a free positive mixture gets its log transform, one without a length
-    // is a scalar; the generic constructor gives the family's mixture.
+    // The valid forms: a free positive mixture, one without a length (a scalar); the generic
+    // constructor gives the family's mixture.
     m.rv_vec("x", LogNormalMixture::new(w, vec![0.0, 1.0], 0.5), 3).unwrap();
     let one = m.rv("x1", GammaMixture::new(w, 2.0, vec![1.0, 3.0])).unwrap();
     assert_eq!(m.nodes()[one.index()].shape, exmc::model::Shape::Scalar);

@@ -6,7 +6,9 @@ fn poisson_kernel_grad(x: real, p0: real) -> Lg {
         return Lg(neg_inf(), vec4<real>());
     }
     let t = select(real(0.0), x * ln_r(p0), x > real(0.0));
-    return Lg(t - p0, vec4<real>(real(0.0), x / p0 - real(1.0), real(0.0), real(0.0)));
+    // x/μ is 0 at x = 0, also where μ underflowed to 0.
+    let d = select(real(0.0), x / p0, x > real(0.0)) - real(1.0);
+    return Lg(t - p0, vec4<real>(real(0.0), d, real(0.0), real(0.0)));
 }
 
 fn poisson_lpdf_grad(x: real, p0: real) -> Lg {

@@ -295,13 +295,23 @@ mod tests {
         let mut g = vec![vec![0.0; 2], vec![0.0; 2], vec![0.0; 2]];
         let mu = [0.0, 3.0];
         let lp = DistKind::PoissonMixture.vec_lpdf_grad(&[&x, &w, &mu], Some(&mut g));
-        // Only the second component: ln(0.5) + Σ (x ln 3 − 3 − ln x!).
+        // Only the second component: Σ (ln 0.5 + x ln 3 − 3 − ln x!).
         let want = 2.0 * 0.5f64.ln() + 3.0 * 3f64.ln() - 6.0 - 2f64.ln();
         assert!((lp - want).abs() < 1e-12, "{lp} vs {want}");
         assert!(g.iter().flatten().all(|v| v.is_finite()), "{g:?}");
         // ∂/∂μ₂ = Σ (x/μ − 1) = 1/3 + 2/3 − 2; ∂/∂w₂ = Σ 1/w₂ = 4; ∂/∂μ₁ = ∂/∂w₁ = 0
         // (responsibility 0).
-        assert!((g[2][1] + 1.0).abs() < 1e-15, "{g:?}");
-        assert_eq!((g[2][0], g[1][1], g[1][0]), (0.0, 4.0, 0.0));
+        assert!((g[2][1] + 1.0).abs() < 1e-15 && (g[1][1] - 4.0).abs() < 1e-14, "{g:?}");
+        assert_eq!((g[2][0], g[1][0]), (0.0, 0.0));
+        // An exponential rate of 0 is −∞ with `∂/∂λ = 1/λ − x = ∞` from the component itself:
+        // only the responsibility guard keeps it out of the gradient.
+        let mut g = vec![vec![0.0; 2], vec![0.0; 2], vec![0.0; 2]];
+        let lp = DistKind::ExponentialMixture.vec_lpdf_grad(&[&x, &w, &[0.0, 1.0]], Some(&mut g));
+        assert!((lp - (2.0 * 0.5f64.ln() - 3.0)).abs() < 1e-12, "{lp}");
+        assert!(g.iter().flatten().all(|v| v.is_finite()) && g[2][0] == 0.0, "{g:?}");
+        // A count of 0 where a rate underflowed to 0 has probability 1: `∂/∂μ = −1`, not NaN.
+        let mut g = vec![vec![0.0; 1], vec![0.0; 2], vec![0.0; 2]];
+        DistKind::PoissonMixture.vec_lpdf_grad(&[&[0.0], &w, &[0.0, 3.0]], Some(&mut g));
+        assert!(g.iter().flatten().all(|v| v.is_finite()), "{g:?}");
     }
 }

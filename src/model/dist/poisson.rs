@@ -62,13 +62,14 @@ impl Family for Poisson {
         neg_ln_factorial(x)
     }
 
-    /// `x ln μ − μ`; `∂/∂μ = x/μ − 1`.
+    /// `x ln μ − μ`; `∂/∂μ = x/μ − 1`, and `−1` at `x = 0` even where `μ` underflowed to 0
+    /// (`exp` of a very negative log rate), where `x/μ` is `0/0`.
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
         g[..2].fill(0.0);
         if !Self::in_support(x, p) {
             return f64::NEG_INFINITY;
         }
-        g[1] = x / p[0] - 1.0;
+        g[1] = if x > 0.0 { x / p[0] } else { 0.0 } - 1.0;
         let t = if x > 0.0 { x * p[0].ln() } else { 0.0 };
         t - p[0]
     }

@@ -4,8 +4,9 @@
 //! `Mixture(w, comp_dists=F.dist(…))`. Every element of the value is one draw, an observation of
 //! its own. The shape rules, checks, density loop, its WGSL and the sampler are written here
 //! once, in terms of the component's [`Family`] functions; each family's file names its
-//! component ([`mixture_rules`]). [`NormalMixture`](super::NormalMixture) keeps its own
-//! loop, which shares `1/σₖ` across elements.
+//! component ([`mixture_rules`]). [`NormalMixture`](super::NormalMixture) shares the shape
+//! rules, weight check and sampler, and keeps its own density loop, which shares `1/σₖ`
+//! across elements.
 
 use rand::Rng;
 
@@ -17,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::model::expr::Expr;
 
 /// Largest deviation of constant weights' sum from 1.
-pub(crate) const SUM_TOLERANCE: f64 = 1e-6;
+const SUM_TOLERANCE: f64 = 1e-6;
 
 /// The most parameters a component may have: its WGSL `_lpdf_grad` returns them in one
 /// `Lg` (value and four partials, the first for the value).

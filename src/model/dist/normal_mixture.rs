@@ -4,7 +4,7 @@ use rand::Rng;
 
 use super::categorical_logit::log_sum_exp;
 use super::vector::{VecCode, VecFamily, add_at, at};
-use super::{Dist, Domain, HALF_LN_2PI, Support, categorical, std_normal};
+use super::{Dist, Domain, HALF_LN_2PI, Support};
 use crate::model::expr::Expr;
 
 /// Mixture of `K` normal distributions with weights `w` (a `K`-vector summing to one, such as a
@@ -37,9 +37,6 @@ impl NormalMixture {
     }
 }
 
-/// Largest deviation of constant weights' sum from 1.
-const SUM_TOLERANCE: f64 = 1e-6;
-
 /// Per component, what every element shares: `ln wₖ`, `−ln σₖ` and `1/σₖ`.
 fn components(w: &[f64], mu: &[f64], sigma: &[f64]) -> Vec<[f64; 4]> {
     (0..w.len()).map(|k| [w[k].ln(), -at(sigma, k).ln(), 1.0 / at(sigma, k), at(mu, k)]).collect()
@@ -63,22 +60,11 @@ impl VecFamily for NormalMixture {
     }
 
     fn accepts_len(n: usize, lens: &[usize], _consts: &[Option<&[f64]>]) -> Result<(), String> {
-        let k = lens[0];
-        if let Some((name, len)) =
-            [("mu", lens[1]), ("sigma", lens[2])].into_iter().find(|&(_, len)| len != 1 && len != k)
-        {
-            return Err(format!("`{name}` has {len} values for {k} components (`w`): give {k} or one"));
-        }
-        if n == 0 { Err("no values".into()) } else { Ok(()) }
+        super::mixture::accepts_len(Self::PARAMS, n, lens)
     }
 
     fn check_params(p: &[Option<&[f64]>]) -> Result<(), String> {
-        match p[0] {
-            Some(w) if (w.iter().sum::<f64>() - 1.0).abs() > SUM_TOLERANCE => {
-                Err(format!("the weights `w` must sum to 1 (they sum to {})", w.iter().sum::<f64>()))
-            }
-            _ => Ok(()),
-        }
+        super::mixture::check_params(p)
     }
 
     fn check_value(x: &[f64], _lens: &[usize], _p: &[Option<&[f64]>]) -> Result<(), (usize, String)> {
@@ -162,11 +148,7 @@ impl VecFamily for NormalMixture {
     }
 
     fn sample<R: Rng + ?Sized>(p: &[&[f64]], out: &mut [f64], rng: &mut R) {
-        let (w, mu, sigma) = (p[0], p[1], p[2]);
-        for v in out.iter_mut() {
-            let j = categorical::draw(w, rng) as usize;
-            *v = at(mu, j) + at(sigma, j) * std_normal(rng);
-        }
+        super::mixture::sample::<super::Normal, R>(p, out, rng)
     }
 }
 

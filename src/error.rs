@@ -214,6 +214,13 @@ pub enum Error {
         /// What went wrong (address in use, unknown variable, ...).
         reason: String,
     },
+    /// A maximum a posteriori search or a Laplace approximation failed
+    /// ([`Optimizer`](crate::optimize::Optimizer)).
+    #[error("optimisation: {reason}")]
+    Optimization {
+        /// What failed.
+        reason: String,
+    },
     /// JSON could not be read or written.
     #[error("model JSON: {0}")]
     Json(String),

@@ -22,7 +22,7 @@
 //! ```
 //!
 //! Layers (each imports only the ones listed before it): [`model`], [`rewrite`], [`compile`],
-//! [`backend`], [`nuts`], [`sampler`], [`diagnostics`], [`io`].
+//! [`backend`], [`nuts`], [`sampler`], [`diagnostics`], [`optimize`], [`io`].
 
 #![warn(missing_docs)]
 
@@ -35,6 +35,7 @@ pub mod io;
 pub mod mem;
 pub mod model;
 pub mod nuts;
+pub mod optimize;
 pub mod plot;
 pub mod report;
 pub mod rewrite;
@@ -56,6 +57,7 @@ pub mod prelude {
     pub use crate::model::dist::families::*;
     pub use crate::model::dist::{Censored, Mixture, censoring_bound};
     pub use crate::model::{Dist, DistKind, Expr, Model, NodeKind, Shape, Var};
+    pub use crate::optimize::{Laplace, MapEstimate, Optimizer};
     pub use crate::sampler::{
         Adaptation, BackendChoice, CancelToken, Fit, Init, LowRankOptions, Metric, MetricInit, Sampler,
         compute_log_likelihood, log_likelihood, posterior_predictive, prior_predictive,

@@ -23,6 +23,9 @@ pub enum Purpose {
     Init = 4,
     /// Momentum for the step-size search probes.
     Probe = 5,
+    /// Standard normal draws of a Laplace approximation
+    /// ([`Optimizer::laplace`](crate::optimize::Optimizer::laplace)).
+    Laplace = 6,
 }
 
 /// Philox4x32-10 block function.

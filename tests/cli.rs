@@ -397,6 +397,48 @@ fn shards_merged_equal_the_whole_run() {
 
 /// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed
 /// command line, as clap and most Unix tools do), nothing on stdout.
+/// `exmc optimize` prints and writes the library's mode and Laplace draws (the same numbers),
+/// and a search without a mode (the centred eight schools' `τ → 0`) exits with status 1,
+/// naming the variable.
+#[test]
+fn optimize_prints_and_writes_the_mode() {
+    let dir = out_dir("optimize");
+    let (file, json) = (models().join("quickstart.toml"), dir.join("map.json"));
+    let o = exmc(&[
+        "optimize",
+        file.to_str().unwrap(),
+        "--laplace",
+        "200",
+        "--seed",
+        "4",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("Laplace approximation, 200 draws") && stdout.contains("Pareto k"), "{stdout}");
+    let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let model = exmc::Model::from_files(&file, None).unwrap();
+    let want = exmc::prelude::Optimizer::new(&model).seed(4).laplace(200).unwrap();
+    assert_eq!(got["jacobian"], true);
+    assert_eq!(got["converged"], true);
+    for (name, _, values) in &want.mode.values {
+        assert_eq!(common::floats(&got["values"][name]), *values, "{name}");
+        let draws = &want.fit.trace.var(name).unwrap().values;
+        assert_eq!(common::floats(&got["laplace"]["draws"][name]), *draws, "{name}");
+    }
+    assert_eq!(got["laplace"]["pareto_k"].as_f64().unwrap(), want.pareto_k);
+    // Without the Jacobian (the default) the mode differs: sigma's is smaller.
+    let o = exmc(&["optimize", file.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("without Jacobian"), "{}", text(&o.stdout));
+
+    let (es, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+    let o = exmc(&["optimize", es.to_str().unwrap(), data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("`tau` headed to the edge"), "{}", text(&o.stderr));
+}
+
 #[test]
 fn bad_input_is_reported_on_stderr_with_an_exit_status() {
     let dir = out_dir("bad");

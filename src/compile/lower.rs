@@ -19,6 +19,11 @@ use crate::model::{BijectorPart, DistKind, Expr, ExprNode, Model, NodeKind, Tran
 pub enum Target {
     /// The log density over the unconstrained space (priors, likelihoods, log-Jacobians).
     LogDensity,
+    /// [`Target::LogDensity`] without the log-Jacobians of the free nodes' transforms: over the
+    /// same unconstrained vector, the log density of the constrained values, whose maximum is
+    /// the maximum a posteriori point (Stan's `jacobian=false`, PyMC's `find_MAP`). A
+    /// transformed observation keeps its inverse's log-Jacobian: that is part of its density.
+    ModeDensity,
     /// The constrained value of every free node and every deterministic, as named outputs.
     Constrained,
     /// The likelihood alone (observed nodes' densities, no priors, Jacobians or potentials)
@@ -36,6 +41,11 @@ impl Target {
     /// Whether free nodes enter as constrained values (no transforms).
     fn constrained_inputs(self) -> bool {
         matches!(self, Target::Likelihood | Target::Pointwise)
+    }
+
+    /// Whether the program is the model's whole log density (priors and potentials included).
+    fn is_density(self) -> bool {
+        matches!(self, Target::LogDensity | Target::ModeDensity)
     }
 }
 
@@ -97,8 +107,10 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                 offset += ulen;
                 let (x, log_jac) = l.transform(u, &transform, len);
                 l.values[i] = Some(x);
-                if target == Target::LogDensity {
-                    terms.extend(log_jac);
+                if target.is_density() {
+                    if target == Target::LogDensity {
+                        terms.extend(log_jac);
+                    }
                     terms.push(l.lpdf(dist.kind, x, &dist.params)?);
                 } else {
                     l.b.prog.outputs.push((node.name.clone(), x));
@@ -145,7 +157,7 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                 }
             }
             NodeKind::Potential { expr } => {
-                if target == Target::LogDensity {
+                if target.is_density() {
                     let v = l.expr(expr);
                     terms.push(l.b.sum(v));
                 }

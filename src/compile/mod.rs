@@ -37,8 +37,15 @@ pub struct Compiled {
 
 /// Runs the rewrite passes, lowers and differentiates.
 pub fn compile(model: &Model, opts: RewriteOptions) -> Result<Compiled> {
+    compile_for(model, opts, lower::Target::LogDensity)
+}
+
+/// [`compile`] with the log density of `target`: [`lower::Target::LogDensity`] (what NUTS
+/// samples) or [`lower::Target::ModeDensity`] (no log-Jacobians: what a maximum a posteriori
+/// search maximises).
+pub fn compile_for(model: &Model, opts: RewriteOptions, target: lower::Target) -> Result<Compiled> {
     let Rewritten { model, noncentered, measured } = rewrite::standard(model, opts)?;
-    let (density, pointmap) = lower::lower(&model, lower::Target::LogDensity)?;
+    let (density, pointmap) = lower::lower(&model, target)?;
     let logp_grad = autodiff::differentiate(density);
     let (constrain, _) = lower::lower(&model, lower::Target::Constrained)?;
     let output_shapes = constrain

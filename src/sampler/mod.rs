@@ -3,7 +3,7 @@
 mod cancel;
 mod driver;
 mod fit;
-mod init;
+pub(crate) mod init;
 pub mod live;
 mod pointwise;
 mod precision;

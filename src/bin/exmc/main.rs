@@ -56,6 +56,10 @@ enum Command {
     /// predictive), optionally for new data; writes a Zarr store ArviZ opens and, for the
     /// run's own data, the predictive check and LOO-PIT plots.
     Predict(PredictArgs),
+    /// Finds the maximum a posteriori point of a model file by L-BFGS (PyMC's `find_MAP`,
+    /// Stan's `optimize`), or with `--laplace N` draws from the Laplace approximation at the
+    /// mode (Stan's `laplace`). Exits with status 1 where the search did not converge.
+    Optimize(OptimizeArgs),
     /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one,
     /// with the whole run's trace, summary, plots, log-likelihood, PSIS-LOO and HTML report.
     Merge {
@@ -83,6 +87,33 @@ struct PredictArgs {
     /// The Zarr store to write (default `DIR/predictive.zarr`).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct OptimizeArgs {
+    /// The model file (TOML).
+    model: PathBuf,
+    /// The data file (JSON), if the model reads data.
+    data: Option<PathBuf>,
+    /// Include the transforms' log-Jacobians: the mode over the unconstrained space (Stan's
+    /// `jacobian=true`) instead of the constrained values' density's.
+    #[arg(long)]
+    jacobian: bool,
+    /// Seed of the random start (and of the Laplace draws).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Most L-BFGS iterations.
+    #[arg(long, default_value_t = 2000)]
+    max_iters: u64,
+    /// Draw this many times from the Laplace approximation at the mode (with the Jacobian)
+    /// and print their summary.
+    #[arg(long)]
+    laplace: Option<usize>,
+    /// Write the estimate as JSON: `values` (constrained, by name), `unconstrained`, `logp`,
+    /// `jacobian`, `converged`, `message`, `iterations`, `evaluations`; with `--laplace`, also
+    /// `laplace` (`draws` by name, `log_p`, `log_g`, `pareto_k`, `covariance`).
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 /// Model weights in `exmc compare`.
@@ -287,6 +318,7 @@ fn main() -> ExitCode {
         Command::Compare { dirs, weighting } => compare(&dirs, weighting),
         Command::Predict(args) => predict(&args),
         Command::Merge { dirs, out } => merge(&dirs, &out),
+        Command::Optimize(args) => optimize(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -472,6 +504,69 @@ fn sample(a: &SampleArgs) -> Result<bool> {
     println!("{summary}");
     eprintln!("exmc: wrote {}", out.display());
     Ok(true)
+}
+
+/// A JSON object of values by name.
+fn by_name<'a>(pairs: impl Iterator<Item = (&'a String, &'a Vec<f64>)>) -> serde_json::Value {
+    pairs.map(|(n, v)| (n.clone(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>().into()
+}
+
+/// Prints the mode (and the Laplace draws' summary), writes the JSON, and fails where the
+/// search did not converge.
+fn optimize(a: &OptimizeArgs) -> Result<()> {
+    let model = Model::from_files(&a.model, a.data.as_deref())?;
+    let opt = Optimizer::new(&model).jacobian(a.jacobian).seed(a.seed).max_iters(a.max_iters);
+    let (map, laplace, failed) = match a.laplace {
+        Some(draws) => match opt.laplace(draws) {
+            Ok(l) => (l.mode.clone(), Some(l), None),
+            // No approximation (no converged mode, no peak there): report the search too.
+            Err(e @ Error::Optimization { .. }) => (opt.jacobian(true).run()?, None, Some(e)),
+            Err(e) => return Err(e),
+        },
+        None => (opt.run()?, None, None),
+    };
+    print!("{map}");
+    let mut json = serde_json::json!({
+        "values": by_name(map.values.iter().map(|(n, _, v)| (n, v))),
+        "unconstrained": by_name(map.unconstrained.iter().map(|(n, v)| (n, v))),
+        "logp": map.logp,
+        "jacobian": map.jacobian,
+        "converged": map.converged,
+        "message": map.message,
+        "iterations": map.iterations,
+        "evaluations": map.evaluations,
+    });
+    if let Some(l) = &laplace {
+        println!("\nLaplace approximation, {} draws:\n{}", l.fit.trace.draws, l.fit.trace.summary());
+        println!(
+            "Pareto k of the importance ratios log p - log g: {:.2} ({})",
+            l.pareto_k,
+            if l.pareto_k < 0.7 {
+                "below 0.7: a usable approximation"
+            } else {
+                "0.7 or more: a poor fit to the posterior"
+            }
+        );
+        json["laplace"] = serde_json::json!({
+            "draws": by_name(l.fit.trace.vars.iter().map(|v| (&v.name, &v.values))),
+            "log_p": l.log_p,
+            "log_g": l.log_g,
+            "pareto_k": l.pareto_k,
+            "covariance": l.covariance,
+        });
+    }
+    if let Some(path) = &a.json {
+        let text = serde_json::to_string_pretty(&json).map_err(|e| Error::Json(e.to_string()))?;
+        std::fs::write(path, text).map_err(|e| Error::InvalidOption {
+            option: "--json",
+            reason: format!("cannot write {}: {e}", path.display()),
+        })?;
+    }
+    match failed {
+        Some(e) => Err(e),
+        None if !map.converged => Err(Error::Optimization { reason: map.message }),
+        None => Ok(()),
+    }
 }
 
 fn summary(dir: &std::path::Path) -> Result<()> {

@@ -1,0 +1,230 @@
+//! L-BFGS over the unconstrained space through `argmin`, in rounds: each round runs `argmin`'s
+//! L-BFGS with Moré–Thuente line search from the best point so far with an empty history,
+//! until the gradient or the relative change of the log density meets its tolerance.
+//!
+//! A new round starts where `argmin`'s stopping rule is not the one wanted or where it gives
+//! up too early: its tolerance on the change of the log density is absolute, so a round whose
+//! log density moved far from where its tolerance was set runs again with the tolerance at
+//! the new value; and its line search stops at the first infinite log density (a step that
+//! overflowed an `exp`), so a round that ended there restarts from its best point, with a
+//! shorter first trial step while no progress is made.
+
+use std::cell::{Cell, RefCell};
+
+use argmin::core::{CostFunction, Executor as Solve, Gradient, State, TerminationReason};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+
+use crate::backend::cpu::Executor;
+use crate::error::{Error, Result};
+
+/// Most rounds of L-BFGS.
+const MAX_ROUNDS: u64 = 100;
+/// Shortest first trial step of a round's line searches, as a multiple of the quasi-Newton
+/// step.
+const MIN_FIRST_STEP: f64 = 1e-6;
+/// Stan's relative-gradient tolerance (`tol_rel_grad = 10⁷` times ε), applied to
+/// `|g|² / max(1, |log p|)` where no line search can improve on a point.
+const TOL_REL_GRAD: f64 = 1e7 * f64::EPSILON;
+
+/// What [`maximise`] runs to.
+pub(crate) struct Settings {
+    pub max_iters: u64,
+    pub history: usize,
+    pub tol_grad: f64,
+    pub tol_rel_obj: f64,
+}
+
+/// Where [`maximise`] ended.
+pub(crate) struct Found {
+    pub u: Vec<f64>,
+    pub logp: f64,
+    pub grad_norm: f64,
+    pub iterations: u64,
+    pub evaluations: u64,
+    pub restarts: u64,
+    pub converged: bool,
+    pub message: String,
+}
+
+/// A point, its log density and its gradient.
+type Evaluated = (Vec<f64>, f64, Vec<f64>);
+
+/// The log density and its gradient at the last point asked for: `argmin` asks for the cost
+/// and the gradient apart, and the executor computes both at once.
+struct Objective<'e> {
+    exec: &'e Executor,
+    ws: RefCell<Vec<f64>>,
+    last: RefCell<Option<Evaluated>>,
+    evaluations: Cell<u64>,
+}
+
+impl Objective<'_> {
+    /// `(log p, gradient)` at `u`; log p is −∞ where it or the gradient is not finite.
+    fn eval(&self, u: &[f64]) -> (f64, Vec<f64>) {
+        if let Some((at, lp, g)) = self.last.borrow().as_ref()
+            && at == u
+        {
+            return (*lp, g.clone());
+        }
+        let mut g = vec![0.0; u.len()];
+        let mut lp = self.exec.run(&mut self.ws.borrow_mut(), u, &mut g);
+        self.evaluations.set(self.evaluations.get() + 1);
+        if !(lp.is_finite() && g.iter().all(|v| v.is_finite())) {
+            lp = f64::NEG_INFINITY;
+        }
+        *self.last.borrow_mut() = Some((u.to_vec(), lp, g.clone()));
+        (lp, g)
+    }
+}
+
+/// `argmin` minimises: the negated log density (+∞ outside its domain) and gradient.
+struct Negated<'a, 'e>(&'a Objective<'e>);
+
+impl CostFunction for Negated<'_, '_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, u: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
+        Ok(-self.0.eval(u).0)
+    }
+}
+
+impl Gradient for Negated<'_, '_> {
+    type Param = Vec<f64>;
+    type Gradient = Vec<f64>;
+
+    fn gradient(&self, u: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
+        Ok(self.0.eval(u).1.iter().map(|g| -g).collect())
+    }
+}
+
+fn norm(g: &[f64]) -> f64 {
+    g.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+/// Whether `u`, where L-BFGS stopped on a small change of the log density `lp` (gradient
+/// `g`), is a peak: the density's curvature along the gradient, `κ` by a difference of
+/// gradients, must be negative and the rise it predicts there, `|g|²/(2|κ|)`, within
+/// `√tol_rel_obj · max(1, |lp|)`. Along an unbounded or flat direction (a hierarchical scale
+/// heading to 0 without the Jacobian) the change per iteration can fall below its tolerance
+/// while the density keeps rising: that is no mode.
+fn peak(
+    objective: &Objective<'_>,
+    u: &[f64],
+    (lp, g): (f64, &[f64]),
+    tol_rel_obj: f64,
+) -> Result<(), String> {
+    let gn = norm(g);
+    if gn == 0.0 {
+        return Ok(());
+    }
+    let h = 1e-5 * u.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    let ahead: Vec<f64> = u.iter().zip(g).map(|(x, d)| x + h * d / gn).collect();
+    let (lp_ahead, g_ahead) = objective.eval(&ahead);
+    let kappa = g_ahead.iter().zip(g).map(|(a, b)| (a - b) * b / gn).sum::<f64>() / h;
+    let rise = gn * gn / (2.0 * -kappa);
+    if lp_ahead.is_finite() && kappa < 0.0 && rise <= tol_rel_obj.sqrt() * lp.abs().max(1.0) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the log density still rises along its gradient (norm {gn:.2e}, curvature {kappa:.2e}): \
+             no mode where the search stopped (an unbounded or flat direction)"
+        ))
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> Error {
+    Error::Optimization { reason: format!("L-BFGS: {e}") }
+}
+
+/// Maximises the log density of `exec` from `start` (a point of finite log density and
+/// gradient).
+pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result<Found> {
+    let objective = Objective {
+        exec,
+        ws: RefCell::new(exec.workspace()),
+        last: RefCell::new(None),
+        evaluations: Cell::new(0),
+    };
+    let mut u = start;
+    let (mut lp, mut g) = objective.eval(&u);
+    let (mut iterations, mut rounds) = (0u64, 0u64);
+    let mut first_step = 1.0;
+    let (converged, message) = match loop {
+        if norm(&g) < s.tol_grad {
+            break Ok("the gradient norm is below `tol_grad`".to_string());
+        }
+        if iterations >= s.max_iters {
+            break Err(format!("reached the iteration limit ({})", s.max_iters));
+        }
+        if rounds == MAX_ROUNDS {
+            break Err(format!("no convergence after {MAX_ROUNDS} restarts of L-BFGS"));
+        }
+        rounds += 1;
+        let tol_cost = s.tol_rel_obj * lp.abs().max(1.0);
+        let mut line = MoreThuenteLineSearch::new();
+        argmin::solver::linesearch::LineSearch::<Vec<f64>, f64>::initial_step_length(&mut line, first_step)
+            .map_err(failed)?;
+        let solver = LBFGS::new(line, s.history)
+            .with_tolerance_grad(s.tol_grad)
+            .and_then(|l| l.with_tolerance_cost(tol_cost))
+            .map_err(failed)?;
+        let neg_g: Vec<f64> = g.iter().map(|v| -v).collect();
+        // Not the cost: `argmin` would take the start's as the previous iteration's and stop
+        // at once on a zero change (the cache makes the evaluation free).
+        let (f0, u0) = (-lp, u.clone());
+        let result = Solve::new(Negated(&objective), solver)
+            .configure(|state| state.param(u0).gradient(neg_g).max_iters(s.max_iters - iterations))
+            .run()
+            .map_err(failed)?;
+        let state = result.state();
+        iterations += state.get_iter();
+        let reason = state.get_termination_reason().cloned();
+        let improved = state.get_best_cost() < f0;
+        if improved && let Some(best) = state.get_best_param() {
+            u = best.clone();
+            (lp, g) = objective.eval(&u);
+        }
+        match reason {
+            Some(TerminationReason::SolverConverged) => {
+                if norm(&g) < s.tol_grad {
+                    continue;
+                }
+                // The change tolerance was set at the round's start: it holds at the end too
+                // where the log density kept its size.
+                if 2.0 * s.tol_rel_obj * lp.abs().max(1.0) >= tol_cost {
+                    break peak(&objective, &u, (lp, &g), s.tol_rel_obj)
+                        .map(|()| "the relative change of the log density is below `tol_rel_obj`".into());
+                }
+            }
+            Some(TerminationReason::MaxItersReached) => continue,
+            Some(TerminationReason::SolverExit(why)) => {
+                if improved {
+                    first_step = (first_step * 100.0).min(1.0);
+                } else if norm(&g).powi(2) / lp.abs().max(1.0) < TOL_REL_GRAD {
+                    break peak(&objective, &u, (lp, &g), s.tol_rel_obj)
+                        .map(|()| "no line search improves on a point of near-zero gradient".into());
+                } else if first_step > MIN_FIRST_STEP {
+                    first_step *= 0.01;
+                } else {
+                    break Err(format!("no line search improves on the point ({why})"));
+                }
+            }
+            other => break Err(format!("L-BFGS stopped: {other:?}")),
+        }
+    } {
+        Ok(why) => (true, why),
+        Err(why) => (false, why),
+    };
+    Ok(Found {
+        grad_norm: norm(&g),
+        u,
+        logp: lp,
+        iterations,
+        evaluations: objective.evaluations.get(),
+        restarts: rounds.saturating_sub(1),
+        converged,
+        message,
+    })
+}

@@ -1,0 +1,232 @@
+//! The maximum a posteriori search and the Laplace approximation against closed forms:
+//! conjugate posteriors whose modes (with and without the log-Jacobians) and curvatures are
+//! known exactly, least squares, and a posterior with no mode.
+
+mod common;
+
+use std::collections::HashMap;
+
+use exmc::prelude::*;
+
+/// `Beta(a, b)` prior, `k` successes in `n` Bernoulli trials.
+fn beta_bernoulli(a: f64, b: f64, k: usize, n: usize) -> Model {
+    let mut m = Model::new();
+    let p = m.rv("p", Beta::new(a, b)).unwrap();
+    let y: Vec<f64> = (0..n).map(|i| f64::from(i < k)).collect();
+    m.observe("y", Bernoulli::new(p), &y).unwrap();
+    m.deterministic("odds", p / (1.0 - p)).unwrap();
+    m
+}
+
+/// Without the Jacobian the mode is the Beta(a + k, b + n − k) density's,
+/// `(a + k − 1)/(a + b + n − 2)`; with it, the mode over logit p, `(a + k)/(a + b + n)`.
+/// Deterministics come at the mode's values.
+#[test]
+fn beta_bernoulli_modes_with_and_without_the_jacobian() {
+    let (a, b, k, n) = (2.5, 1.5, 7, 12);
+    let m = beta_bernoulli(a, b, k, n);
+    let map = Optimizer::new(&m).run().unwrap();
+    assert!(map.converged, "{map}");
+    assert!(!map.jacobian);
+    let want = (a + k as f64 - 1.0) / (a + b + n as f64 - 2.0);
+    let p = map.get("p").unwrap()[0];
+    assert!((p - want).abs() < 1e-7, "p {p} vs {want}\n{map}");
+    assert!((map.get("odds").unwrap()[0] - p / (1.0 - p)).abs() < 1e-12);
+    let logit = map.unconstrained.iter().find(|(n, _)| n == "p").unwrap().1[0];
+    assert!((logit - (p / (1.0 - p)).ln()).abs() < 1e-9);
+    assert!(map.grad_norm < 1e-6, "{map}");
+
+    let with = Optimizer::new(&m).jacobian(true).run().unwrap();
+    assert!(with.converged && with.jacobian, "{with}");
+    let want = (a + k as f64) / (a + b + n as f64);
+    let p = with.get("p").unwrap()[0];
+    assert!((p - want).abs() < 1e-7, "p {p} vs {want}\n{with}");
+    // The two optima's log densities differ by the log-Jacobian ln p(1 − p) and more.
+    assert!((with.logp - map.logp).abs() > 1.0);
+}
+
+/// A Dirichlet posterior's mode (simplex transform): `(αₖ + nₖ − 1)/(Σα + N − K)`.
+#[test]
+fn dirichlet_multinomial_mode() {
+    let alpha = [2.0, 3.0, 1.5, 4.0];
+    let counts = [12.0, 3.0, 7.0, 0.0];
+    let mut m = Model::new();
+    let p = m.rv("p", Dirichlet::new(alpha.to_vec())).unwrap();
+    m.observe("y", Multinomial::new(22.0, p), &counts).unwrap();
+    let map = Optimizer::new(&m).seed(5).run().unwrap();
+    assert!(map.converged, "{map}");
+    let total: f64 = alpha.iter().sum::<f64>() + counts.iter().sum::<f64>() - alpha.len() as f64;
+    for (k, got) in map.get("p").unwrap().iter().enumerate() {
+        let want = (alpha[k] + counts[k] - 1.0) / total;
+        assert!((got - want).abs() < 1e-6, "p[{k}] {got} vs {want}\n{map}");
+    }
+}
+
+/// Poisson counts under a Gamma(α, β) rate: modes `(α + Σy − 1)/(β + n)` without the
+/// Jacobian, `(α + Σy)/(β + n)` with it; over `v = ln λ` the log density is
+/// `(α + Σy)v − (β + n)eᵛ`, so the Laplace approximation of `v` has variance `1/(α + Σy)`
+/// exactly, and its draws of `λ` are log-normal.
+#[test]
+fn gamma_poisson_laplace_is_the_log_space_curvature() {
+    let (alpha, beta) = (3.0, 0.5);
+    let y = [4.0, 7.0, 2.0, 5.0, 6.0, 3.0];
+    let (s, n) = (y.iter().sum::<f64>(), y.len() as f64);
+    let mut m = Model::new();
+    let lam = m.rv("lam", Gamma::new(alpha, beta)).unwrap();
+    m.observe("y", Poisson::new(lam), &y).unwrap();
+    let map = Optimizer::new(&m).run().unwrap();
+    assert!((map.get("lam").unwrap()[0] - (alpha + s - 1.0) / (beta + n)).abs() < 1e-6, "{map}");
+
+    let draws = 4000;
+    let laplace = Optimizer::new(&m).seed(11).laplace(draws).unwrap();
+    let mode = (alpha + s) / (beta + n);
+    assert!((laplace.mode.get("lam").unwrap()[0] - mode).abs() < 1e-6);
+    let var = 1.0 / (alpha + s);
+    assert!((laplace.covariance[0] - var).abs() < 1e-6 * var, "{} vs {var}", laplace.covariance[0]);
+    // ln λ of the draws: mean ln(mode), variance `var`, within 5 standard errors.
+    let logs: Vec<f64> = laplace.fit.trace.var("lam").unwrap().values.iter().map(|v| v.ln()).collect();
+    let mean = logs.iter().sum::<f64>() / draws as f64;
+    let sample_var = logs.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (draws as f64 - 1.0);
+    let se_mean = (var / draws as f64).sqrt();
+    let se_var = var * (2.0 / (draws as f64 - 1.0)).sqrt();
+    assert!((mean - mode.ln()).abs() < 5.0 * se_mean, "{mean} vs {}", mode.ln());
+    assert!((sample_var - var).abs() < 5.0 * se_var, "{sample_var} vs {var}");
+    // Stan's log_p__ and log_g__: the normal's density at the draws, and the model's (the
+    // ratio is nearly constant where the approximation is good).
+    assert_eq!((laplace.log_p.len(), laplace.log_g.len()), (draws, draws));
+    let z0 = (logs[0] - mode.ln()) / var.sqrt();
+    let want_g = -0.5 * (2.0 * std::f64::consts::PI).ln() - 0.5 * var.ln() - 0.5 * z0 * z0;
+    assert!((laplace.log_g[0] - want_g).abs() < 1e-6, "{} vs {want_g}", laplace.log_g[0]);
+    assert!(laplace.pareto_k < 0.7, "k {}", laplace.pareto_k);
+    assert_eq!(laplace.fit.backend, "laplace approximation");
+    assert_eq!((laplace.fit.trace.chains, laplace.fit.trace.draws), (1, draws));
+}
+
+/// Gaussian means under a Gaussian prior with a known scale: the mode is the posterior mean,
+/// the Laplace approximation the posterior itself (covariance to finite-difference accuracy).
+#[test]
+fn gaussian_posterior_laplace_is_exact() {
+    let y = [[1.2, -0.4, 2.2], [0.8, -0.1, 2.9], [1.5, -0.9, 2.4], [1.1, -0.3, 2.0]];
+    let (prior_sd, sd) = (2.0, 0.7);
+    let mut m = Model::new();
+    let mu = m.rv_vec("mu", Normal::new(vec![0.0, 1.0, -1.0], prior_sd), 3).unwrap();
+    for (i, row) in y.iter().enumerate() {
+        m.observe(&format!("y{i}"), Normal::new(mu, sd), row).unwrap();
+    }
+    let precision = 1.0 / (prior_sd * prior_sd) + y.len() as f64 / (sd * sd);
+    let laplace = Optimizer::new(&m).seed(2).laplace(3000).unwrap();
+    for (j, prior_mean) in [0.0, 1.0, -1.0].into_iter().enumerate() {
+        let sum: f64 = y.iter().map(|r| r[j]).sum();
+        let want = (prior_mean / (prior_sd * prior_sd) + sum / (sd * sd)) / precision;
+        let got = laplace.mode.get("mu").unwrap()[j];
+        assert!((got - want).abs() < 1e-7, "mu[{j}] {got} vs {want}");
+        for i in 0..3 {
+            let c = laplace.covariance[i * 3 + j];
+            let want = if i == j { 1.0 / precision } else { 0.0 };
+            assert!((c - want).abs() < 1e-7, "covariance[{i}, {j}] {c} vs {want}");
+        }
+        let draws = laplace.fit.trace.draws("mu").unwrap();
+        let (mean, sd_hat) = (draws.mean()[j], draws.sd()[j]);
+        let post_sd = precision.recip().sqrt();
+        assert!((mean - want).abs() < 5.0 * post_sd / 3000f64.sqrt(), "mean {mean} vs {want}");
+        assert!((sd_hat / post_sd - 1.0).abs() < 5.0 / (2.0 * 3000f64).sqrt(), "sd {sd_hat} vs {post_sd}");
+    }
+    // A normal posterior: the importance ratios are constant.
+    let spread = laplace
+        .log_p
+        .iter()
+        .zip(&laplace.log_g)
+        .map(|(p, g)| p - g)
+        .fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(r), hi.max(r)));
+    assert!(spread.1 - spread.0 < 1e-6, "{spread:?}");
+}
+
+/// Flat priors: the mode is least squares with `σ̂² = RSS/n` (no Jacobian); with the log
+/// transform's Jacobian the density over `ln σ` is `−n ln σ − RSS/(2σ²) + ln σ`, maximised at
+/// `σ̂² = RSS/(n − 1)`.
+#[test]
+fn flat_prior_regression_is_least_squares() {
+    let x: Vec<[f64; 2]> =
+        (0..40).map(|i| [(i as f64 * 0.37).sin(), (i as f64 * 0.11).cos() - 0.5]).collect();
+    let y: Vec<f64> = x
+        .iter()
+        .enumerate()
+        .map(|(i, r)| 1.5 + 2.0 * r[0] - 0.7 * r[1] + 0.3 * ((i * 7919 % 13) as f64 / 13.0 - 0.5))
+        .collect();
+    let mut m = Model::new();
+    let a = m.rv("a", Flat::new()).unwrap();
+    let b = m.rv_vec("b", Flat::new(), 2).unwrap();
+    let sigma = m.rv("sigma", HalfFlat::new()).unwrap();
+    let x_flat: Vec<f64> = x.iter().flatten().copied().collect();
+    let xm = m.data_matrix("X", 40, 2, x_flat).unwrap();
+    m.observe("y", Normal::new(a + xm.matmul(b, 1), sigma), &y).unwrap();
+    let map = Optimizer::new(&m).run().unwrap();
+    assert!(map.converged, "{map}");
+    // Least squares by the normal equations.
+    let design = nalgebra::DMatrix::from_fn(40, 3, |i, j| if j == 0 { 1.0 } else { x[i][j - 1] });
+    let yv = nalgebra::DVector::from_column_slice(&y);
+    let coef = (design.transpose() * &design).cholesky().unwrap().solve(&(design.transpose() * &yv));
+    let rss = (&yv - &design * &coef).norm_squared();
+    let got = [map.get("a").unwrap()[0], map.get("b").unwrap()[0], map.get("b").unwrap()[1]];
+    for (g, w) in got.iter().zip(coef.iter()) {
+        assert!((g - w).abs() < 1e-6, "{got:?} vs {coef}");
+    }
+    let s = map.get("sigma").unwrap()[0];
+    assert!((s - (rss / 40.0).sqrt()).abs() < 1e-6, "sigma {s} vs {}", (rss / 40.0).sqrt());
+    let with = Optimizer::new(&m).jacobian(true).run().unwrap();
+    let s = with.get("sigma").unwrap()[0];
+    assert!((s - (rss / 39.0).sqrt()).abs() < 1e-6, "sigma {s} vs {}", (rss / 39.0).sqrt());
+}
+
+/// The centred eight schools has no mode (`τ → 0` with every `θ` at `μ` makes the density
+/// unbounded, with or without the Jacobian's `+ln τ`): the search does not converge, naming
+/// `tau`, and the Laplace approximation is a typed error. A density rising linearly for ever
+/// (a flat prior under a linear potential) does not converge either.
+#[test]
+fn an_unbounded_density_is_not_a_converged_mode() {
+    let y = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
+    let sigma = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
+    let m = common::eight_schools(&y, &sigma);
+    for jacobian in [false, true] {
+        let map = Optimizer::new(&m).jacobian(jacobian).run().unwrap();
+        assert!(!map.converged && map.message.contains("`tau`"), "{map}");
+        assert!(map.get("tau").unwrap()[0] < 1e-12, "{map}");
+    }
+    match Optimizer::new(&m).laplace(100) {
+        Err(Error::Optimization { reason }) => assert!(reason.contains("did not converge"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    let mut m = Model::new();
+    let x = m.rv("x", Flat::new()).unwrap();
+    m.potential("rise", x * 2.0).unwrap();
+    let map = Optimizer::new(&m).run().unwrap();
+    assert!(!map.converged, "{map}");
+}
+
+/// Starting values are honoured (a start at the mode converges at once), and bad settings
+/// are typed errors that name the option.
+#[test]
+fn starts_and_options() {
+    let m = beta_bernoulli(2.0, 2.0, 3, 4);
+    let start = HashMap::from([("p".to_string(), vec![4.0 / 6.0])]);
+    let map = Optimizer::new(&m).init(Init::Values(start)).run().unwrap();
+    assert!(map.converged && map.iterations <= 1, "{map}");
+    for (opt, err) in [
+        (Optimizer::new(&m).history(0), "history"),
+        (Optimizer::new(&m).max_iters(0), "max_iters"),
+        (Optimizer::new(&m).tol_grad(f64::NAN), "tol_grad"),
+        (Optimizer::new(&m).tol_rel_obj(-1.0), "tol_rel_obj"),
+    ] {
+        match opt.run() {
+            Err(Error::InvalidOption { option, .. }) => assert_eq!(option, err),
+            other => panic!("{err}: {other:?}"),
+        }
+    }
+    assert!(matches!(Optimizer::new(&m).laplace(0), Err(Error::InvalidOption { option: "draws", .. })));
+    assert!(matches!(Optimizer::new(&m).laplace(usize::MAX), Err(Error::TooLarge { .. })));
+    let mut empty = Model::new();
+    empty.data("x", vec![1.0]).unwrap();
+    assert!(matches!(Optimizer::new(&empty).run(), Err(Error::NoFreeVariables)));
+    let bad = HashMap::from([("q".to_string(), vec![0.5])]);
+    assert!(matches!(Optimizer::new(&m).init(Init::Values(bad)).run(), Err(Error::InvalidOption { .. })));
+}

@@ -395,8 +395,6 @@ fn shards_merged_equal_the_whole_run() {
     refused("low_rank_run", &["--metric", "low-rank"], "metric");
 }
 
-/// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed
-/// command line, as clap and most Unix tools do), nothing on stdout.
 /// `exmc optimize` prints and writes the library's mode and Laplace draws (the same numbers),
 /// and a search without a mode (the centred eight schools' `τ → 0`) exits with status 1,
 /// naming the variable.
@@ -428,10 +426,23 @@ fn optimize_prints_and_writes_the_mode() {
         assert_eq!(common::floats(&got["laplace"]["draws"][name]), *draws, "{name}");
     }
     assert_eq!(got["laplace"]["pareto_k"].as_f64().unwrap(), want.pareto_k);
-    // Without the Jacobian (the default) the mode differs: sigma's is smaller.
-    let o = exmc(&["optimize", file.to_str().unwrap()]);
+    assert_eq!(got["laplace"]["coordinates"], serde_json::json!(["mu", "sigma"]));
+    assert_eq!(common::floats(&got["laplace"]["covariance"]), want.covariance);
+    // Without the Jacobian (the default) the mode differs: sigma's is smaller (the log
+    // transform's Jacobian `+ln σ` pulls the mode over ln σ up).
+    let o = exmc(&["optimize", file.to_str().unwrap(), "--json", json.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("without Jacobian"), "{}", text(&o.stdout));
+    let plain: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(plain["jacobian"], false);
+    let sigma = |v: &serde_json::Value| v["values"]["sigma"][0].as_f64().unwrap();
+    assert!(sigma(&plain) < sigma(&got) - 0.01, "{} vs {}", sigma(&plain), sigma(&got));
+    // `--laplace` always takes the Jacobian: asking for it too is a usage error.
+    let o = exmc(&["optimize", file.to_str().unwrap(), "--laplace", "10", "--jacobian"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = exmc(&["optimize", file.to_str().unwrap(), "--laplace", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("`--laplace`"), "{}", text(&o.stderr));
 
     let (es, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
     let o = exmc(&["optimize", es.to_str().unwrap(), data.to_str().unwrap()]);
@@ -439,6 +450,8 @@ fn optimize_prints_and_writes_the_mode() {
     assert!(text(&o.stderr).contains("`tau` headed to the edge"), "{}", text(&o.stderr));
 }
 
+/// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed
+/// command line, as clap and most Unix tools do), nothing on stdout.
 #[test]
 fn bad_input_is_reported_on_stderr_with_an_exit_status() {
     let dir = out_dir("bad");

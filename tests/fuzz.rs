@@ -3,7 +3,8 @@
 //! constants, huge and empty shapes, bad names, foreign and cloned `Var`s), round-trips it
 //! through JSON (what the builder accepts must load back equal), loads mutated JSON
 //! (truncated, bytes flipped, numbers and sizes replaced by extremes), samples it briefly on
-//! the CPU backend with random sampler options, and generates and validates (naga) the GPU
+//! the CPU backend with random sampler options, searches for its mode and draws from its
+//! Laplace approximation (`Optimizer`), and generates and validates (naga) the GPU
 //! kernels of what compiles. Every call must return `Ok` or a typed error: a panic fails the
 //! case (proptest then shrinks it to a minimal program), an abort (stack overflow) kills the
 //! test binary, and a case that runs longer than `HANG_SECS` aborts it with the case printed.
@@ -385,6 +386,28 @@ fn sample(m: &Model, o: &Options) {
         // Everything a user reads from a fit.
         let _ = fit.summary().to_string();
         let _ = (fit.bfmi(), fit.min_ess_bulk(), fit.divergences());
+    }
+    optimize(m, o);
+}
+
+/// A short maximum a posteriori search from the same start, and a Laplace approximation where
+/// the free values are few (its Hessian costs two gradients per coordinate).
+fn optimize(m: &Model, o: &Options) {
+    let mut opt = Optimizer::new(m).seed(o.seed).max_iters(30).jacobian(o.noncenter);
+    if let Some((i, values)) = &o.init {
+        let names: Vec<&str> = m.nodes().iter().map(|n| n.name.as_str()).collect();
+        if !names.is_empty() {
+            opt = opt.init(Init::Values([(names[i % names.len()].to_string(), values.clone())].into()));
+        }
+    }
+    if let Ok(map) = opt.run() {
+        let _ = map.to_string();
+    }
+    let free: usize = m.nodes().iter().filter(|n| n.is_free()).map(|n| n.len()).sum();
+    if free <= 50
+        && let Ok(l) = opt.laplace(o.draws.min(50))
+    {
+        let _ = l.fit.summary().to_string();
     }
 }
 

@@ -230,3 +230,147 @@ fn starts_and_options() {
     let bad = HashMap::from([("q".to_string(), vec![0.5])]);
     assert!(matches!(Optimizer::new(&m).init(Init::Values(bad)).run(), Err(Error::InvalidOption { .. })));
 }
+
+/// A Bayesian linear regression with a known scale: the posterior is a correlated normal, so
+/// the Laplace approximation is exact. Its mode and covariance match the closed form, its
+/// draws' covariance the covariance within Monte Carlo error (the `L⁻ᵀz` orientation), the
+/// importance ratios are constant (`log_g` is the normal's own density), and k̂ is 0.
+#[test]
+fn correlated_gaussian_posterior_laplace_is_exact() {
+    let n = 30;
+    let x: Vec<[f64; 2]> =
+        (0..n).map(|i| [1.0 + 0.1 * i as f64, 0.5 + 0.12 * i as f64 + (i as f64).sin()]).collect();
+    let y: Vec<f64> =
+        x.iter().enumerate().map(|(i, r)| 0.4 * r[0] - 0.3 * r[1] + 0.2 * (i as f64 * 1.7).cos()).collect();
+    let (sd, prior_sd) = (0.25, 3.0);
+    let mut m = Model::new();
+    let beta = m.rv_vec("beta", Normal::new(0.0, prior_sd), 2).unwrap();
+    let xm = m.data_matrix("X", n, 2, x.iter().flatten().copied().collect::<Vec<_>>()).unwrap();
+    m.observe("y", Normal::new(xm.matmul(beta, 1), sd), &y).unwrap();
+    let design = nalgebra::DMatrix::from_fn(n, 2, |i, j| x[i][j]);
+    let precision =
+        design.transpose() * &design / (sd * sd) + nalgebra::DMatrix::identity(2, 2) / (prior_sd * prior_sd);
+    let cov = precision.clone().try_inverse().unwrap();
+    let mean = &cov * (design.transpose() * nalgebra::DVector::from_column_slice(&y)) / (sd * sd);
+    let corr = cov[(0, 1)] / (cov[(0, 0)] * cov[(1, 1)]).sqrt();
+    assert!(corr.abs() > 0.5, "the test needs a correlated posterior ({corr})");
+    let draws = 4000;
+    let laplace = Optimizer::new(&m).seed(8).laplace(draws).unwrap();
+    for i in 0..2 {
+        assert!((laplace.mode.get("beta").unwrap()[i] - mean[i]).abs() < 1e-6 * cov[(i, i)].sqrt());
+        for j in 0..2 {
+            let got = laplace.covariance[i * 2 + j];
+            assert!((got - cov[(i, j)]).abs() < 1e-6 * cov[(0, 0)].max(cov[(1, 1)]), "[{i}, {j}] {got}");
+        }
+    }
+    // The draws' correlation: its standard error is (1 − ρ²)/√n.
+    let b = laplace.fit.trace.draws("beta").unwrap();
+    let (b0, b1) = (b.element(0).unwrap().concat(), b.element(1).unwrap().concat());
+    let mean_of = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (m0, m1) = (mean_of(&b0), mean_of(&b1));
+    let c = |a: &[f64], ma: f64, b: &[f64], mb: f64| {
+        a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum::<f64>() / (a.len() as f64 - 1.0)
+    };
+    let r = c(&b0, m0, &b1, m1) / (c(&b0, m0, &b0, m0) * c(&b1, m1, &b1, m1)).sqrt();
+    let se = (1.0 - corr * corr) / (draws as f64).sqrt();
+    assert!((r - corr).abs() < 5.0 * se, "draws' correlation {r} vs {corr} (se {se})");
+    let ratios: Vec<f64> = laplace.log_p.iter().zip(&laplace.log_g).map(|(p, g)| p - g).collect();
+    let spread =
+        ratios.iter().fold(f64::MIN, |a, &b| a.max(b)) - ratios.iter().fold(f64::MAX, |a, &b| a.min(b));
+    assert!(spread < 1e-6, "log_p − log_g varies by {spread}");
+    assert_eq!(laplace.pareto_k, 0.0);
+    // The draws' statistics carry each draw's log density (the trace files' lp__), and the
+    // fit writes an ArviZ Zarr store that reads back.
+    let stats = &laplace.fit.trace.stats[0];
+    assert_eq!(stats.len(), draws);
+    assert!(stats.iter().zip(&laplace.log_p).all(|(s, lp)| s.lp == *lp));
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("laplace.zarr");
+    let _ = std::fs::remove_dir_all(&dir);
+    exmc::io::InferenceData::new(&m).posterior(&laplace.fit).write_zarr(&dir).unwrap();
+    let back = exmc::io::read_zarr(&dir).unwrap();
+    assert_eq!(back.var("beta").unwrap().values, laplace.fit.trace.var("beta").unwrap().values);
+}
+
+/// A transformed observation keeps its inverse's log-Jacobian in the mode's density: for
+/// `y = exp(z)`, `z ~ Normal(μ, 1)`, the maximised log density is `ln N(μ | 0, 10) +
+/// Σ [ln N(ln y | μ, 1) − ln y]` at `μ = Σ ln y / (n + 1/100)`.
+#[test]
+fn a_transformed_observation_keeps_its_jacobian() {
+    let y = [0.5, 2.0, 1.4, 3.1, 0.9];
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0.0, 10.0)).unwrap();
+    m.observe_transformed("y", Normal::new(mu, 1.0), Expr::exp, &y).unwrap();
+    let map = Optimizer::new(&m).run().unwrap();
+    assert!(map.converged, "{map}");
+    let logs: Vec<f64> = y.iter().map(|v: &f64| v.ln()).collect();
+    let mode = logs.iter().sum::<f64>() / (y.len() as f64 + 0.01);
+    let half_ln_2pi = 0.5 * (2.0 * std::f64::consts::PI).ln();
+    let normal = |x: f64, m: f64, s: f64| -half_ln_2pi - s.ln() - 0.5 * ((x - m) / s).powi(2);
+    let want = normal(mode, 0.0, 10.0) + logs.iter().map(|l| normal(*l, mode, 1.0) - l).sum::<f64>();
+    assert!((map.get("mu").unwrap()[0] - mode).abs() < 1e-7, "{map}");
+    assert!((map.logp - want).abs() < 1e-9, "{} vs {want}", map.logp);
+}
+
+/// Variables whose unconstrained coordinates are large without being at an edge: ordered
+/// means near 100 (the first coordinate is the value itself), zero-sum effects of ±60 (no
+/// edge at all), a positive value near 10¹⁵ (its edge is 0). Each mode is the closed form,
+/// and converges.
+#[test]
+fn large_values_away_from_an_edge_are_modes() {
+    let mut m = Model::new();
+    let mu = m.rv_vec("mu", Normal::new(vec![90.0, 110.0], 50.0), 2).unwrap();
+    m.ordered(mu).unwrap();
+    m.observe("a", Normal::new(mu.get(0), 1.0), &[95.0, 96.0]).unwrap();
+    m.observe("b", Normal::new(mu.get(1), 1.0), &[105.0, 104.0]).unwrap();
+    let map = Optimizer::new(&m).run().unwrap();
+    assert!(map.converged, "{map}");
+    // Posterior mode of each mean: (prior/2500 + Σy) / (1/2500 + 2).
+    let post = |prior: f64, s: f64| (prior / 2500.0 + s) / (1.0 / 2500.0 + 2.0);
+    let got = map.get("mu").unwrap();
+    // Within 10⁻⁴ of a posterior sd of 0.7 (the relative-change criterion's accuracy).
+    assert!((got[0] - post(90.0, 191.0)).abs() < 1e-4 && (got[1] - post(110.0, 209.0)).abs() < 1e-4, "{map}");
+
+    let mut m = Model::new();
+    let eff = m.rv_vec("eff", ZeroSumNormal::new(100.0), 3).unwrap();
+    m.observe("y", Normal::new(eff, 0.1), &[60.0, -20.0, -40.0]).unwrap();
+    let map = Optimizer::new(&m).run().unwrap();
+    assert!(map.converged, "{map}");
+    let got = map.get("eff").unwrap();
+    for (g, w) in got.iter().zip([60.0, -20.0, -40.0]) {
+        assert!((g - w).abs() < 0.01, "{map}");
+    }
+
+    // The log-normal's mode without the Jacobian, `e^{μ − σ²}`, at `u = 34.75`.
+    let mut m = Model::new();
+    m.rv("s", LogNormal::new(35.0, 0.5)).unwrap();
+    let map = Optimizer::new(&m).run().unwrap();
+    assert!(map.converged, "{map}");
+    assert!((map.u[0] - 34.75).abs() < 1e-6, "{map}");
+
+    // A log density of size 10¹⁶ (a Poisson count of 3·10¹⁴): `argmin`'s line search meets
+    // overflows and cannot always step back from them; the search ends in bounded time (each
+    // iteration's line search is capped), saying whether it converged.
+    let mut m = Model::new();
+    let s = m.rv("s", Exponential::new(1e-14)).unwrap();
+    m.observe("y", Poisson::new(s), &[3e14]).unwrap();
+    let map = Optimizer::new(&m).run().unwrap();
+    assert!(map.evaluations < 100_000, "{map}");
+    assert!(map.converged || !map.message.is_empty());
+}
+
+/// A matrix-valued variable's elements print with their row and column; a start for some of
+/// the variables leaves the rest random; a relative tolerance of 0 still converges (at a
+/// point where an iteration changes nothing and the density peaks).
+#[test]
+fn matrices_partial_starts_and_zero_tolerance() {
+    let mut m = Model::new();
+    let w = m.rv_matrix("w", Normal::new(0.0, 1.0), 2, 2).unwrap();
+    let s = m.rv("s", HalfNormal::new(1.0)).unwrap();
+    m.observe("y", Normal::new(w.sum(), s), &[1.0, 2.0, 1.5]).unwrap();
+    let start = HashMap::from([("s".to_string(), vec![0.7])]);
+    let map = Optimizer::new(&m).init(Init::Values(start)).tol_rel_obj(0.0).run().unwrap();
+    assert!(map.converged && map.grad_norm < 1e-6, "{map}");
+    let text = map.to_string();
+    assert!(text.contains("w[1, 0]") && text.contains("s "), "{text}");
+    assert_eq!(map.get("w").unwrap().len(), 4);
+}

@@ -98,6 +98,7 @@ fn map_and_laplace_match_pymc() {
         assert!(map.converged, "{name}: {map}");
         for (var, want) in &case.map {
             let got = map.get(var).unwrap();
+            assert_eq!(got.len(), want.len(), "{name} {var}");
             for (k, (g, w)) in got.iter().zip(want).enumerate() {
                 assert!((g - w).abs() < 2e-6 * w.abs().max(1.0), "{name} {var}[{k}]: {g} vs PyMC {w}\n{map}");
             }
@@ -109,6 +110,7 @@ fn map_and_laplace_match_pymc() {
             "proportions" => simplex_map(d, 4..6, 3),
             _ => simplex_map(d, 0..0, 1),
         };
+        assert_eq!(laplace.covariance.len(), d * d);
         let u = matvec(&a, &laplace.mode.u);
         // Within 10⁻⁴ posterior standard deviations (the relative-change criterion stops
         // within about √(10⁴ε) of the mode, in units of the curvature).

@@ -105,12 +105,10 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                     transform: transform.clone(),
                 });
                 offset += ulen;
-                let (x, log_jac) = l.transform(u, &transform, len);
+                let (x, log_jac) = l.transform(u, &transform, len, target == Target::LogDensity);
                 l.values[i] = Some(x);
                 if target.is_density() {
-                    if target == Target::LogDensity {
-                        terms.extend(log_jac);
-                    }
+                    terms.extend(log_jac);
                     terms.push(l.lpdf(dist.kind, x, &dist.params)?);
                 } else {
                     l.b.prog.outputs.push((node.name.clone(), x));
@@ -342,29 +340,35 @@ impl Lowering<'_> {
         self.b.prog.push(Op::MatMulT { x, w, k }, rows * k)
     }
 
-    /// Constrained value (`n` elements) and the summed log-Jacobian term (if any).
-    fn transform(&mut self, u: ValueId, t: &Transform, n: usize) -> (ValueId, Option<ValueId>) {
+    /// Constrained value (`n` elements) and the summed log-Jacobian term (if any, and only
+    /// where `jacobian`: a mode's density builds none).
+    fn transform(
+        &mut self,
+        u: ValueId,
+        t: &Transform,
+        n: usize,
+        jacobian: bool,
+    ) -> (ValueId, Option<ValueId>) {
         match t {
             Transform::Vector(kind) => {
                 let x = self
                     .b
                     .prog
                     .push(Op::Bijector { kind: *kind, part: BijectorPart::Forward, args: vec![u] }, n);
-                let j = self
-                    .b
-                    .prog
-                    .push(Op::Bijector { kind: *kind, part: BijectorPart::LogJac, args: vec![u] }, 1);
-                (x, Some(j))
+                let part = BijectorPart::LogJac;
+                let j =
+                    jacobian.then(|| self.b.prog.push(Op::Bijector { kind: *kind, part, args: vec![u] }, 1));
+                (x, j)
             }
             Transform::Identity => (u, None),
             Transform::Circular => (self.b.unary(UnOp::WrapAngle, u), None),
             Transform::Log => {
                 let x = self.b.unary(UnOp::Exp, u);
-                (x, Some(self.b.sum(u)))
+                (x, jacobian.then(|| self.b.sum(u)))
             }
             Transform::Logit => {
                 let x = self.b.unary(UnOp::Logistic, u);
-                (x, Some(self.logit_jacobian(u)))
+                (x, jacobian.then(|| self.logit_jacobian(u)))
             }
             Transform::LogitInterval { lower, upper } => {
                 let (a, b) = (self.expr(lower), self.expr(upper));
@@ -372,6 +376,9 @@ impl Lowering<'_> {
                 let s = self.b.unary(UnOp::Logistic, u);
                 let scaled = self.b.mul(width, s);
                 let x = self.b.add(a, scaled);
+                if !jacobian {
+                    return (x, None);
+                }
                 let lw = self.b.unary(UnOp::Log, width);
                 let lw = self.b.fit(lw, self.b.len(u));
                 let lw = self.b.sum(lw);
@@ -387,7 +394,7 @@ impl Lowering<'_> {
                 } else {
                     self.b.sub(b, e)
                 };
-                (x, Some(self.b.sum(u)))
+                (x, jacobian.then(|| self.b.sum(u)))
             }
         }
     }

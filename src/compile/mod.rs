@@ -42,8 +42,8 @@ pub fn compile(model: &Model, opts: RewriteOptions) -> Result<Compiled> {
 
 /// [`compile`] with the log density of `target`: [`lower::Target::LogDensity`] (what NUTS
 /// samples) or [`lower::Target::ModeDensity`] (no log-Jacobians: what a maximum a posteriori
-/// search maximises).
-pub fn compile_for(model: &Model, opts: RewriteOptions, target: lower::Target) -> Result<Compiled> {
+/// search maximises); no other target has a density over the unconstrained vector.
+pub(crate) fn compile_for(model: &Model, opts: RewriteOptions, target: lower::Target) -> Result<Compiled> {
     let Rewritten { model, noncentered, measured } = rewrite::standard(model, opts)?;
     let (density, pointmap) = lower::lower(&model, target)?;
     let logp_grad = autodiff::differentiate(density);

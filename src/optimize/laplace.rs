@@ -11,23 +11,29 @@ use crate::compile::Compiled;
 use crate::diagnostics::psis;
 use crate::error::{Error, Result};
 use crate::mem;
+use crate::nuts::DrawStats;
 use crate::rng::{ChainRng, Purpose};
 use crate::sampler::{Fit, Trace, TraceVar};
 
 /// `ln(2π)/2`.
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
 
+/// Fewest draws whose importance ratios' tail PSIS can fit (five tail points, ArviZ's rule).
+const MIN_PSIS_DRAWS: usize = 25;
+
 /// A Laplace approximation and draws from it ([`Optimizer::laplace`]).
 #[derive(Clone, Debug)]
 pub struct Laplace {
     /// The mode over the unconstrained space (with the log-Jacobians).
     pub mode: MapEstimate,
-    /// The approximation's covariance over the unconstrained vector, `d × d` row by row: the
-    /// inverse of the negated Hessian of the log density at the mode.
+    /// The approximation's covariance over the unconstrained vector (in the order of
+    /// `mode.unconstrained`), `d × d` row by row: the inverse of the negated Hessian of the
+    /// log density at the mode, symmetrised.
     pub covariance: Vec<f64>,
     /// The draws, constrained, as one chain (free variables and deterministics): a [`Fit`]
     /// for summaries, trace files and predictive checks. Its backend reads
-    /// `"laplace approximation"`.
+    /// `"laplace approximation"`; each draw's statistics hold its log density `lp` (`log_p`,
+    /// the trace files' `lp__`), NaN for the sampler's quantities.
     pub fit: Fit,
     /// The model's log density (with the log-Jacobians, unnormalised) at each draw: Stan's
     /// `log_p__`.
@@ -36,7 +42,9 @@ pub struct Laplace {
     pub log_g: Vec<f64>,
     /// Pareto `k̂` of the importance ratios `log_p − log_g` (Yao et al. 2018): below 0.7 the
     /// approximation is close enough for importance sampling to correct it; above, it is a
-    /// poor fit to the posterior.
+    /// poor fit to the posterior. NaN with fewer than 25 draws (too few to fit the tail) or a
+    /// draw where the model's density is not finite; 0 where the ratios are equal to rounding
+    /// (a normal posterior).
     pub pareto_k: f64,
 }
 
@@ -68,7 +76,16 @@ impl Optimizer<'_> {
         let with_jacobian = self.clone().jacobian(true);
         with_jacobian.check()?;
         let compiled = with_jacobian.compile()?;
-        fits_in_memory(&compiled, draws)?;
+        // The dense `d × d` matrices (the Hessian, its factor, the covariance) and every
+        // draw's unconstrained and constrained values.
+        let d = compiled.pointmap.dim;
+        let outputs: usize = compiled.output_shapes.iter().map(|s| s.len()).sum();
+        let extra = mem::product(&[3, d, d]) + mem::product(&[draws, d + outputs + 2]);
+        with_jacobian.fits_in_memory(
+            &compiled,
+            extra,
+            &format!("the Laplace approximation ({d} coordinates, {draws} draws)"),
+        )?;
         let mode = with_jacobian.run_compiled(&compiled)?;
         if !mode.converged {
             return Err(Error::Optimization {
@@ -81,16 +98,21 @@ impl Optimizer<'_> {
         let exec = Executor::new(compiled.logp_grad.clone());
         let chol = negated_hessian_cholesky(&exec, &mode.u)?;
         let d = mode.u.len();
-        let covariance = chol.inverse();
-        let log_det_l: f64 = (0..d).map(|i| chol.l()[(i, i)].ln()).sum();
+        let inverse = chol.inverse();
+        // Symmetric up to rounding: symmetrised, and row by row.
+        let covariance: Vec<f64> =
+            (0..d * d).map(|ij| 0.5 * (inverse[(ij / d, ij % d)] + inverse[(ij % d, ij / d)])).collect();
+        let l = chol.l_dirty();
+        let log_det_l: f64 = (0..d).map(|i| l[(i, i)].ln()).sum();
         let l_t = chol.l().transpose();
         let rng = ChainRng::new(self.seed, 0);
         let mut ws = exec.workspace();
         let mut g = vec![0.0; d];
         let (mut points, mut log_p, mut log_g) = (Vec::with_capacity(draws), Vec::new(), Vec::new());
         for k in 0..draws {
-            let z =
-                DVector::from_fn(d, |i, _| rng.normals(k as u64, (i / 2) as u32, Purpose::Laplace)[i % 2]);
+            let pairs: Vec<[f64; 2]> =
+                (0..d.div_ceil(2)).map(|i| rng.normals(k as u64, i as u32, Purpose::Laplace)).collect();
+            let z = DVector::from_fn(d, |i, _| pairs[i / 2][i % 2]);
             let offset = l_t.solve_upper_triangular(&z).ok_or_else(|| Error::Optimization {
                 reason: "the Cholesky factor of the negated Hessian is singular".into(),
             })?;
@@ -100,35 +122,49 @@ impl Optimizer<'_> {
             log_g.push(-(d as f64) * HALF_LN_2PI + log_det_l - 0.5 * z.norm_squared());
             points.push(u);
         }
-        let mut ratios: Vec<f64> = log_p.iter().zip(&log_g).map(|(p, q)| p - q).collect();
-        let pareto_k =
-            if ratios.iter().all(|r| r.is_finite()) { psis(&mut ratios, 1.0) } else { f64::INFINITY };
+        let pareto_k = pareto_k(&log_p, &log_g);
+        let mut trace = constrained_trace(&compiled, &points);
+        // Each draw's log density where the trace files put NUTS's (`lp__`); the rest NaN.
+        trace.stats = vec![log_p.iter().map(|&lp| DrawStats { lp, ..no_stats() }).collect()];
         let fit = Fit {
             backend: "laplace approximation".into(),
             pointmap: compiled.pointmap.clone(),
-            ..Fit::from_trace(constrained_trace(&compiled, &points))
+            measured: compiled.measured.clone(),
+            ..Fit::from_trace(trace)
         };
-        Ok(Laplace { mode, covariance: covariance.as_slice().to_vec(), fit, log_p, log_g, pareto_k })
+        Ok(Laplace { mode, covariance, fit, log_p, log_g, pareto_k })
     }
 }
 
-/// The dense `d × d` matrices (the Hessian, its factor, the covariance) and every draw's
-/// unconstrained and constrained values must fit in this machine's memory: a
-/// [`Error::TooLarge`] before anything is allocated otherwise.
-fn fits_in_memory(compiled: &Compiled, draws: usize) -> Result<()> {
-    let d = compiled.pointmap.dim;
-    let outputs: usize = compiled.output_shapes.iter().map(|s| s.len()).sum();
-    let values = mem::product(&[3, d, d]) + mem::product(&[draws, d + outputs + 2]);
-    let what = || format!("the Laplace approximation ({d} coordinates, {draws} draws)");
-    mem::check_len(values, what)?;
-    match mem::physical_bytes() {
-        Some(bytes) if values * 8 > bytes => Err(Error::TooLarge {
-            what: what(),
-            elements: values,
-            reason: format!("{} bytes, more than this machine's memory and swap ({bytes} bytes)", values * 8),
-        }),
-        _ => Ok(()),
+/// Statistics a draw that no sampler made has: NaN, no steps, no divergence.
+fn no_stats() -> DrawStats {
+    DrawStats {
+        lp: f64::NAN,
+        step_size: f64::NAN,
+        tree_depth: 0,
+        n_leapfrog: 0,
+        diverging: false,
+        energy: f64::NAN,
+        energy_error: f64::NAN,
+        accept_stat: f64::NAN,
+        tuning: false,
     }
+}
+
+/// Pareto k̂ of the importance ratios `log_p − log_g`; NaN with fewer than [`MIN_PSIS_DRAWS`]
+/// draws (too few in the tail to fit) or a non-finite ratio, and 0 where the ratios are equal
+/// to rounding (the approximation is exact: the weights are bounded, `k ≤ 0`).
+fn pareto_k(log_p: &[f64], log_g: &[f64]) -> f64 {
+    let mut ratios: Vec<f64> = log_p.iter().zip(log_g).map(|(p, q)| p - q).collect();
+    if ratios.len() < MIN_PSIS_DRAWS || ratios.iter().any(|r| !r.is_finite()) {
+        return f64::NAN;
+    }
+    let (lo, hi) =
+        ratios.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    if hi - lo <= 1e-9 * hi.abs().max(1.0) {
+        return 0.0;
+    }
+    psis(&mut ratios, 1.0)
 }
 
 /// The Cholesky factor of the negated Hessian of `exec`'s log density at `u`, the Hessian by

@@ -9,7 +9,9 @@
 //! overflowed an `exp`), so a round that ended there restarts from its best point, with a
 //! shorter first trial step while no progress is made.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use argmin::core::{CostFunction, Executor as Solve, Gradient, State, TerminationReason};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -20,12 +22,20 @@ use crate::error::{Error, Result};
 
 /// Most rounds of L-BFGS.
 const MAX_ROUNDS: u64 = 100;
-/// Shortest first trial step of a round's line searches, as a multiple of the quasi-Newton
-/// step.
+/// Shortest first trial step of a careful round, as a multiple of a unit move of `u`.
 const MIN_FIRST_STEP: f64 = 1e-6;
+/// Longest move of `u` (Euclidean) in a careful round's one iteration.
+const CAREFUL_MOVE: f64 = 10.0;
+/// Most evaluations of one L-BFGS iteration (its line search).
+const MAX_LINE_EVALS: u64 = 60;
 /// Stan's relative-gradient tolerance (`tol_rel_grad = 10⁷` times ε), applied to
 /// `|g|² / max(1, |log p|)` where no line search can improve on a point.
 const TOL_REL_GRAD: f64 = 1e7 * f64::EPSILON;
+
+/// The rise of the log density, relative to `max(1, |log p|)`, that the curvature along the
+/// gradient may still predict at a mode: `√(10⁴ε)`, what Stan's default relative tolerance
+/// on the change of the log density leaves in the parameters.
+const PEAK_RISE: f64 = 1.5e-6;
 
 /// What [`maximise`] runs to.
 pub(crate) struct Settings {
@@ -56,10 +66,33 @@ struct Objective<'e> {
     exec: &'e Executor,
     ws: RefCell<Vec<f64>>,
     last: RefCell<Option<Evaluated>>,
-    evaluations: Cell<u64>,
+    /// Evaluations so far, and their number when the last iteration ended (an observer sets
+    /// it), shared with [`IterationEnd`].
+    evaluations: Arc<AtomicU64>,
+    mark: Arc<AtomicU64>,
 }
 
 impl Objective<'_> {
+    /// [`Objective::eval`] within an iteration's budget: an error (which ends the line search,
+    /// and the round) once one iteration has taken [`MAX_LINE_EVALS`] evaluations. `argmin`'s
+    /// Moré–Thuente search has no limit of its own and can cycle where the log density is
+    /// extreme.
+    fn eval_counted(&self, u: &[f64]) -> std::result::Result<(f64, Vec<f64>), argmin::core::Error> {
+        let since = self.evaluations.load(Ordering::Relaxed) - self.mark.load(Ordering::Relaxed);
+        let cached = self.last.borrow().as_ref().is_some_and(|(at, _, _)| at == u);
+        if !cached && since >= MAX_LINE_EVALS {
+            return Err(argmin::core::Error::msg(format!(
+                "the line search took {MAX_LINE_EVALS} evaluations without an acceptable step"
+            )));
+        }
+        Ok(self.eval(u))
+    }
+
+    /// A new round starts: its evaluations count from here.
+    fn start_round(&self) {
+        self.mark.store(self.evaluations.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+
     /// `(log p, gradient)` at `u`; log p is −∞ where it or the gradient is not finite.
     fn eval(&self, u: &[f64]) -> (f64, Vec<f64>) {
         if let Some((at, lp, g)) = self.last.borrow().as_ref()
@@ -69,7 +102,7 @@ impl Objective<'_> {
         }
         let mut g = vec![0.0; u.len()];
         let mut lp = self.exec.run(&mut self.ws.borrow_mut(), u, &mut g);
-        self.evaluations.set(self.evaluations.get() + 1);
+        self.evaluations.fetch_add(1, Ordering::Relaxed);
         if !(lp.is_finite() && g.iter().all(|v| v.is_finite())) {
             lp = f64::NEG_INFINITY;
         }
@@ -86,7 +119,7 @@ impl CostFunction for Negated<'_, '_> {
     type Output = f64;
 
     fn cost(&self, u: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(-self.0.eval(u).0)
+        Ok(-self.0.eval_counted(u)?.0)
     }
 }
 
@@ -95,7 +128,24 @@ impl Gradient for Negated<'_, '_> {
     type Gradient = Vec<f64>;
 
     fn gradient(&self, u: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        Ok(self.0.eval(u).1.iter().map(|g| -g).collect())
+        Ok(self.0.eval_counted(u)?.1.iter().map(|g| -g).collect())
+    }
+}
+
+/// Marks the end of each L-BFGS iteration for [`Objective::eval_counted`]'s budget.
+struct IterationEnd {
+    evaluations: Arc<AtomicU64>,
+    mark: Arc<AtomicU64>,
+}
+
+impl<I: argmin::core::State> argmin::core::observers::Observe<I> for IterationEnd {
+    fn observe_iter(
+        &mut self,
+        _state: &I,
+        _kv: &argmin::core::KV,
+    ) -> std::result::Result<(), argmin::core::Error> {
+        self.mark.store(self.evaluations.load(Ordering::Relaxed), Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -103,18 +153,33 @@ fn norm(g: &[f64]) -> f64 {
     g.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
 
+/// After a round that stopped short of a mode (a line search that failed or stalled): another
+/// round, from the best point, starting carefully, with a first trial step 100 times longer
+/// (up to 1) if this one made progress and 100 times shorter if not; the end, with `why`, once
+/// a round at the shortest first step makes none.
+fn retry(
+    improved: bool,
+    (first_step, careful): (&mut f64, &mut bool),
+    why: String,
+) -> Option<std::result::Result<String, String>> {
+    *careful = true;
+    if improved {
+        *first_step = (*first_step * 100.0).min(1.0);
+    } else if *first_step > MIN_FIRST_STEP {
+        *first_step *= 0.01;
+    } else {
+        return Some(Err(why));
+    }
+    None
+}
+
 /// Whether `u`, where L-BFGS stopped on a small change of the log density `lp` (gradient
 /// `g`), is a peak: the density's curvature along the gradient, `κ` by a difference of
 /// gradients, must be negative and the rise it predicts there, `|g|²/(2|κ|)`, within
-/// `√tol_rel_obj · max(1, |lp|)`. Along an unbounded or flat direction (a hierarchical scale
+/// [`PEAK_RISE`] times `max(1, |lp|)`. Along an unbounded or flat direction (a hierarchical scale
 /// heading to 0 without the Jacobian) the change per iteration can fall below its tolerance
 /// while the density keeps rising: that is no mode.
-fn peak(
-    objective: &Objective<'_>,
-    u: &[f64],
-    (lp, g): (f64, &[f64]),
-    tol_rel_obj: f64,
-) -> Result<(), String> {
+fn peak(objective: &Objective<'_>, u: &[f64], (lp, g): (f64, &[f64])) -> Result<(), String> {
     let gn = norm(g);
     if gn == 0.0 {
         return Ok(());
@@ -124,7 +189,7 @@ fn peak(
     let (lp_ahead, g_ahead) = objective.eval(&ahead);
     let kappa = g_ahead.iter().zip(g).map(|(a, b)| (a - b) * b / gn).sum::<f64>() / h;
     let rise = gn * gn / (2.0 * -kappa);
-    if lp_ahead.is_finite() && kappa < 0.0 && rise <= tol_rel_obj.sqrt() * lp.abs().max(1.0) {
+    if lp_ahead.is_finite() && kappa < 0.0 && rise <= PEAK_RISE * lp.abs().max(1.0) {
         Ok(())
     } else {
         Err(format!(
@@ -145,12 +210,18 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
         exec,
         ws: RefCell::new(exec.workspace()),
         last: RefCell::new(None),
-        evaluations: Cell::new(0),
+        evaluations: Arc::new(AtomicU64::new(0)),
+        mark: Arc::new(AtomicU64::new(0)),
     };
     let mut u = start;
     let (mut lp, mut g) = objective.eval(&u);
     let (mut iterations, mut rounds) = (0u64, 0u64);
     let mut first_step = 1.0;
+    // Whether the round starts carefully: one iteration whose first trial step moves `u` by
+    // at most `first_step` (L-BFGS's first direction is the gradient itself, whose size is
+    // the log density's scale, 10¹⁴ for a Poisson rate of that size); at the start, and after
+    // a round that ended short of a mode.
+    let mut careful = true;
     let (converged, message) = match loop {
         if norm(&g) < s.tol_grad {
             break Ok("the gradient norm is below `tol_grad`".to_string());
@@ -163,9 +234,21 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
         }
         rounds += 1;
         let tol_cost = s.tol_rel_obj * lp.abs().max(1.0);
-        let mut line = MoreThuenteLineSearch::new();
-        argmin::solver::linesearch::LineSearch::<Vec<f64>, f64>::initial_step_length(&mut line, first_step)
+        // Finite bounds on the step (the default upper bound, ∞, turns every extrapolation
+        // into an error, the lower one would override a tiny first step); a careful round's
+        // move is at most `CAREFUL_MOVE`, since the line search cannot step back from an
+        // infinite log density.
+        let unit = norm(&g).recip();
+        let (alpha, bounds, iters) = if careful {
+            (first_step * unit.min(1.0), (first_step * unit * 1e-12, CAREFUL_MOVE * unit), 1)
+        } else {
+            (1.0, (1e-12, 1e20), s.max_iters - iterations)
+        };
+        let mut line = MoreThuenteLineSearch::new().with_bounds(bounds.0, bounds.1).map_err(failed)?;
+        argmin::solver::linesearch::LineSearch::<Vec<f64>, f64>::initial_step_length(&mut line, alpha)
             .map_err(failed)?;
+        careful = false;
+        objective.start_round();
         let solver = LBFGS::new(line, s.history)
             .with_tolerance_grad(s.tol_grad)
             .and_then(|l| l.with_tolerance_cost(tol_cost))
@@ -174,8 +257,10 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
         // Not the cost: `argmin` would take the start's as the previous iteration's and stop
         // at once on a zero change (the cache makes the evaluation free).
         let (f0, u0) = (-lp, u.clone());
+        let end = IterationEnd { evaluations: objective.evaluations.clone(), mark: objective.mark.clone() };
         let result = Solve::new(Negated(&objective), solver)
-            .configure(|state| state.param(u0).gradient(neg_g).max_iters(s.max_iters - iterations))
+            .configure(|state| state.param(u0).gradient(neg_g).max_iters(iters))
+            .add_observer(end, argmin::core::observers::ObserverMode::Always)
             .run()
             .map_err(failed)?;
         let state = result.state();
@@ -186,32 +271,39 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
             u = best.clone();
             (lp, g) = objective.eval(&u);
         }
-        match reason {
-            Some(TerminationReason::SolverConverged) => {
-                if norm(&g) < s.tol_grad {
-                    continue;
-                }
-                // The change tolerance was set at the round's start: it holds at the end too
-                // where the log density kept its size.
-                if 2.0 * s.tol_rel_obj * lp.abs().max(1.0) >= tol_cost {
-                    break peak(&objective, &u, (lp, &g), s.tol_rel_obj)
-                        .map(|()| "the relative change of the log density is below `tol_rel_obj`".into());
-                }
-            }
-            Some(TerminationReason::MaxItersReached) => continue,
-            Some(TerminationReason::SolverExit(why)) => {
-                if improved {
-                    first_step = (first_step * 100.0).min(1.0);
-                } else if norm(&g).powi(2) / lp.abs().max(1.0) < TOL_REL_GRAD {
-                    break peak(&objective, &u, (lp, &g), s.tol_rel_obj)
-                        .map(|()| "no line search improves on a point of near-zero gradient".into());
-                } else if first_step > MIN_FIRST_STEP {
-                    first_step *= 0.01;
-                } else {
-                    break Err(format!("no line search improves on the point ({why})"));
+        let near_zero = norm(&g).powi(2) / lp.abs().max(1.0) < TOL_REL_GRAD;
+        let stop = match reason {
+            // Below the gradient tolerance: the loop's first check says so.
+            Some(TerminationReason::SolverConverged) if norm(&g) < s.tol_grad => None,
+            // The change tolerance was set at the round's start: it holds at the end too where
+            // the log density kept its size (else a new round sets it here).
+            Some(TerminationReason::SolverConverged)
+                if 2.0 * s.tol_rel_obj * lp.abs().max(1.0) >= tol_cost =>
+            {
+                match peak(&objective, &u, (lp, &g)) {
+                    Ok(()) => {
+                        Some(Ok("the relative change of the log density is below `tol_rel_obj`".into()))
+                    }
+                    // A stalled line search hands back its start, and L-BFGS sees no change.
+                    Err(why) => retry(improved, (&mut first_step, &mut careful), why),
                 }
             }
-            other => break Err(format!("L-BFGS stopped: {other:?}")),
+            Some(TerminationReason::SolverConverged | TerminationReason::MaxItersReached) => None,
+            Some(TerminationReason::SolverExit(_)) if !improved && near_zero => {
+                match peak(&objective, &u, (lp, &g)) {
+                    Ok(()) => Some(Ok("no line search improves on a point of near-zero gradient".into())),
+                    Err(why) => retry(improved, (&mut first_step, &mut careful), why),
+                }
+            }
+            Some(TerminationReason::SolverExit(why)) => retry(
+                improved,
+                (&mut first_step, &mut careful),
+                format!("no line search improves on the point ({why})"),
+            ),
+            other => Some(Err(format!("L-BFGS stopped: {other:?}"))),
+        };
+        if let Some(stop) = stop {
+            break stop;
         }
     } {
         Ok(why) => (true, why),
@@ -222,7 +314,7 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
         u,
         logp: lp,
         iterations,
-        evaluations: objective.evaluations.get(),
+        evaluations: objective.evaluations.load(Ordering::Relaxed),
         restarts: rounds.saturating_sub(1),
         converged,
         message,

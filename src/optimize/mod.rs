@@ -21,7 +21,8 @@ pub use laplace::Laplace;
 use crate::backend::cpu::Executor;
 use crate::compile::{Compiled, compile_for, lower::Target};
 use crate::error::{Error, Result};
-use crate::model::{Model, Shape, Transform};
+use crate::mem;
+use crate::model::{Model, Shape, Transform, VecBijector};
 use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
 use crate::sampler::{Init, MAX_INIT_TRIES, init};
@@ -150,7 +151,30 @@ impl<'m> Optimizer<'m> {
         self.run_compiled(&compiled)
     }
 
+    /// The search's memory (the two programs' workspaces, L-BFGS's history and a few vectors
+    /// of the dimension) and `extra` values must fit in this machine's memory and swap: a
+    /// [`Error::TooLarge`] naming `what` before anything is allocated otherwise.
+    fn fits_in_memory(&self, compiled: &Compiled, extra: u128, what: &str) -> Result<()> {
+        let lens =
+            |p: &crate::compile::Program| p.lens.iter().fold(0u128, |a, &l| a.saturating_add(l as u128));
+        let d = compiled.pointmap.dim;
+        let search = lens(&compiled.logp_grad)
+            .saturating_add(lens(&compiled.constrain))
+            .saturating_add(mem::product(&[2 * self.history + 16, d]));
+        let values = search.saturating_add(extra);
+        mem::check_len(values, || what.to_string())?;
+        match mem::physical_bytes() {
+            Some(bytes) if values.saturating_mul(8) > bytes => Err(Error::TooLarge {
+                what: what.to_string(),
+                elements: values,
+                reason: format!("more than this machine's {bytes} bytes of memory and swap"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     fn run_compiled(&self, compiled: &Compiled) -> Result<MapEstimate> {
+        self.fits_in_memory(compiled, 0, "the maximum a posteriori search")?;
         let exec = Executor::new(compiled.logp_grad.clone());
         let start = self.start(compiled, &exec)?;
         let settings = lbfgs::Settings {
@@ -164,8 +188,8 @@ impl<'m> Optimizer<'m> {
         if !edge.is_empty() {
             found.converged = false;
             found.message = format!(
-                "{} headed to the edge of the support (an unconstrained coordinate beyond ±{EDGE}): \
-                 the density has no mode inside it (the search stopped: {})",
+                "{} headed to the edge of the support (within e^-{EDGE} of a bound): the density has \
+                 no mode inside it (the search stopped: {})",
                 edge.join(", "),
                 found.message
             );
@@ -227,19 +251,35 @@ impl<'m> Optimizer<'m> {
     }
 }
 
-/// Largest unconstrained coordinate of a transformed variable at a mode: beyond it the value
-/// is within `e^{-30} ≈ 10⁻¹³` (relative) of its support's edge, where a density rising
+/// How far out an unconstrained coordinate may go before its value counts as at the edge of
+/// its support: within `e^{-30} ≈ 10⁻¹³` of a bound (absolute for the log-type transforms,
+/// relative to the interval for the logit-type ones and the simplex), where a density rising
 /// without bound (a hierarchical scale without the Jacobian) drives the search.
 const EDGE: f64 = 30.0;
 
-/// The transformed free variables with an unconstrained coordinate beyond [`EDGE`] at `u`.
+/// Whether coordinate `i` of a variable's unconstrained values, `v`, is at an edge of the
+/// support: below −[`EDGE`] for a value `bound ± eᵛ` (and an ordered row's gaps), beyond
+/// ±[`EDGE`] for a logistic or softmax one (and a correlation's `tanh`); never for the real
+/// line, angles and zero-sum rows, which have no edge.
+fn at_edge(t: &Transform, i: usize, v: f64) -> bool {
+    match t {
+        Transform::Log | Transform::LowerBound { .. } | Transform::UpperBound { .. } => v < -EDGE,
+        Transform::Vector(VecBijector::Ordered { k }) => !i.is_multiple_of(*k) && v < -EDGE,
+        Transform::Logit
+        | Transform::LogitInterval { .. }
+        | Transform::Vector(VecBijector::Simplex { .. } | VecBijector::CorrCholesky { .. }) => v.abs() > EDGE,
+        Transform::Identity | Transform::Circular | Transform::Vector(VecBijector::ZeroSum { .. }) => false,
+    }
+}
+
+/// The free variables with an unconstrained coordinate at an edge of the support at `u`.
 fn at_the_edge(compiled: &Compiled, u: &[f64]) -> Vec<String> {
     compiled
         .pointmap
         .entries
         .iter()
         .filter(|e| {
-            e.transform != Transform::Identity && u[e.offset..e.offset + e.len].iter().any(|v| v.abs() > EDGE)
+            u[e.offset..e.offset + e.len].iter().enumerate().any(|(i, &v)| at_edge(&e.transform, i, v))
         })
         .map(|e| format!("`{}`", e.name))
         .collect()
@@ -271,8 +311,8 @@ pub struct MapEstimate {
     /// Whether a convergence criterion held (gradient norm, relative change of the log
     /// density, or a line search that cannot improve on a point whose scaled gradient
     /// `|g|²/max(1, |log p|)` is below 10⁷·ε, Stan's relative-gradient tolerance), where the
-    /// density's curvature along the gradient says it peaks there, and no transformed
-    /// variable headed to the edge of its support (an unconstrained coordinate beyond ±30: the
+    /// density's curvature along the gradient says it peaks there, and no variable headed to
+    /// the edge of its support (within `e^{-30}` of a bound on its unconstrained scale: the
     /// centred eight schools' `τ → 0` without the Jacobian, where the density has no mode).
     pub converged: bool,
     /// How the search ended, in words.

@@ -96,8 +96,9 @@ struct OptimizeArgs {
     /// The data file (JSON), if the model reads data.
     data: Option<PathBuf>,
     /// Include the transforms' log-Jacobians: the mode over the unconstrained space (Stan's
-    /// `jacobian=true`) instead of the constrained values' density's.
-    #[arg(long)]
+    /// `jacobian=true`) instead of the constrained values' density's. (`--laplace` always
+    /// does.)
+    #[arg(long, conflicts_with = "laplace")]
     jacobian: bool,
     /// Seed of the random start (and of the Laplace draws).
     #[arg(long, default_value_t = 0)]
@@ -111,7 +112,8 @@ struct OptimizeArgs {
     laplace: Option<usize>,
     /// Write the estimate as JSON: `values` (constrained, by name), `unconstrained`, `logp`,
     /// `jacobian`, `converged`, `message`, `iterations`, `evaluations`; with `--laplace`, also
-    /// `laplace` (`draws` by name, `log_p`, `log_g`, `pareto_k`, `covariance`).
+    /// `laplace` (`draws` by name, `log_p`, `log_g`, `pareto_k`, and `covariance` over the
+    /// unconstrained `coordinates`, row by row). A number that is not finite is `null`.
     #[arg(long)]
     json: Option<PathBuf>,
 }
@@ -514,6 +516,13 @@ fn by_name<'a>(pairs: impl Iterator<Item = (&'a String, &'a Vec<f64>)>) -> serde
 /// Prints the mode (and the Laplace draws' summary), writes the JSON, and fails where the
 /// search did not converge.
 fn optimize(a: &OptimizeArgs) -> Result<()> {
+    let bad = |option, reason: &str| Err(Error::InvalidOption { option, reason: reason.into() });
+    if a.laplace == Some(0) {
+        return bad("--laplace", "needs at least one draw");
+    }
+    if a.max_iters == 0 {
+        return bad("--max-iters", "needs at least one iteration");
+    }
     let model = Model::from_files(&a.model, a.data.as_deref())?;
     let opt = Optimizer::new(&model).jacobian(a.jacobian).seed(a.seed).max_iters(a.max_iters);
     let (map, laplace, failed) = match a.laplace {
@@ -541,10 +550,10 @@ fn optimize(a: &OptimizeArgs) -> Result<()> {
         println!(
             "Pareto k of the importance ratios log p - log g: {:.2} ({})",
             l.pareto_k,
-            if l.pareto_k < 0.7 {
-                "below 0.7: a usable approximation"
-            } else {
-                "0.7 or more: a poor fit to the posterior"
+            match l.pareto_k {
+                k if k < 0.7 => "below 0.7: a usable approximation",
+                k if k >= 0.7 => "0.7 or more: a poor fit to the posterior",
+                _ => "not estimated: fewer than 25 draws, or a draw of non-finite density",
             }
         );
         json["laplace"] = serde_json::json!({
@@ -552,6 +561,9 @@ fn optimize(a: &OptimizeArgs) -> Result<()> {
             "log_p": l.log_p,
             "log_g": l.log_g,
             "pareto_k": l.pareto_k,
+            "coordinates": l.mode.unconstrained.iter().flat_map(|(n, v)| {
+                (0..v.len()).map(move |i| if v.len() == 1 { n.clone() } else { format!("{n}[{i}]") })
+            }).collect::<Vec<_>>(),
             "covariance": l.covariance,
         });
     }

@@ -213,6 +213,7 @@ fn starts_and_options() {
     assert!(map.converged && map.iterations <= 1, "{map}");
     for (opt, err) in [
         (Optimizer::new(&m).history(0), "history"),
+        (Optimizer::new(&m).history(usize::MAX), "history"),
         (Optimizer::new(&m).max_iters(0), "max_iters"),
         (Optimizer::new(&m).tol_grad(f64::NAN), "tol_grad"),
         (Optimizer::new(&m).tol_rel_obj(-1.0), "tol_rel_obj"),
@@ -355,7 +356,7 @@ fn large_values_away_from_an_edge_are_modes() {
     m.observe("y", Poisson::new(s), &[3e14]).unwrap();
     let map = Optimizer::new(&m).run().unwrap();
     assert!(map.evaluations < 100_000, "{map}");
-    assert!(map.converged || !map.message.is_empty());
+    assert!(map.logp > -1e15, "no progress from the start (-1.0e16): {map}");
 }
 
 /// A matrix-valued variable's elements print with their row and column; a start for some of

@@ -33,7 +33,8 @@ pub struct Laplace {
     /// The draws, constrained, as one chain (free variables and deterministics): a [`Fit`]
     /// for summaries, trace files and predictive checks. Its backend reads
     /// `"laplace approximation"`; each draw's statistics hold its log density `lp` (`log_p`,
-    /// the trace files' `lp__`), NaN for the sampler's quantities.
+    /// the trace files' `lp__`), NaN or zero for the sampler's quantities (no steps, no
+    /// divergence).
     pub fit: Fit,
     /// The model's log density (with the log-Jacobians, unnormalised) at each draw: Stan's
     /// `log_p__`.
@@ -80,7 +81,9 @@ impl Optimizer<'_> {
         // draw's unconstrained and constrained values.
         let d = compiled.pointmap.dim;
         let outputs: usize = compiled.output_shapes.iter().map(|s| s.len()).sum();
-        let extra = mem::product(&[3, d, d]) + mem::product(&[draws, d + outputs + 2]);
+        // Five `d × d` matrices at the peak (the factor, its inverse, the covariance, the
+        // transposed factor and `l()`'s copy), and per draw its values and statistics.
+        let extra = mem::product(&[5, d, d]) + mem::product(&[draws, d + outputs + 12]);
         with_jacobian.fits_in_memory(
             &compiled,
             extra,

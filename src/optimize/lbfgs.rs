@@ -149,8 +149,14 @@ impl<I: argmin::core::State> argmin::core::observers::Observe<I> for IterationEn
     }
 }
 
+/// Euclidean norm, scaled by the largest entry so that it does not overflow for entries
+/// beyond 10¹⁵⁴.
 fn norm(g: &[f64]) -> f64 {
-    g.iter().map(|v| v * v).sum::<f64>().sqrt()
+    let m = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    m * g.iter().map(|v| (v / m) * (v / m)).sum::<f64>().sqrt()
 }
 
 /// After a round that stopped short of a mode (a line search that failed or stalled): another
@@ -165,7 +171,7 @@ fn retry(
     *careful = true;
     if improved {
         *first_step = (*first_step * 100.0).min(1.0);
-    } else if *first_step > MIN_FIRST_STEP {
+    } else if *first_step > 1.5 * MIN_FIRST_STEP {
         *first_step *= 0.01;
     } else {
         return Some(Err(why));
@@ -223,7 +229,7 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
     // a round that ended short of a mode.
     let mut careful = true;
     let (converged, message) = match loop {
-        if norm(&g) < s.tol_grad {
+        if norm(&g) < s.tol_grad || norm(&g) == 0.0 {
             break Ok("the gradient norm is below `tol_grad`".to_string());
         }
         if iterations >= s.max_iters {
@@ -247,7 +253,7 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
         let mut line = MoreThuenteLineSearch::new().with_bounds(bounds.0, bounds.1).map_err(failed)?;
         argmin::solver::linesearch::LineSearch::<Vec<f64>, f64>::initial_step_length(&mut line, alpha)
             .map_err(failed)?;
-        careful = false;
+        let was_careful = std::mem::replace(&mut careful, false);
         objective.start_round();
         let solver = LBFGS::new(line, s.history)
             .with_tolerance_grad(s.tol_grad)
@@ -288,6 +294,12 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
                     Err(why) => retry(improved, (&mut first_step, &mut careful), why),
                 }
             }
+            // A careful round's one iteration that found nothing better: as a failed one.
+            Some(TerminationReason::MaxItersReached) if was_careful && !improved => retry(
+                improved,
+                (&mut first_step, &mut careful),
+                "no line search improves on the point".into(),
+            ),
             Some(TerminationReason::SolverConverged | TerminationReason::MaxItersReached) => None,
             Some(TerminationReason::SolverExit(_)) if !improved && near_zero => {
                 match peak(&objective, &u, (lp, &g)) {

@@ -27,6 +27,9 @@ use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
 use crate::sampler::{Init, MAX_INIT_TRIES, init};
 
+/// Longest L-BFGS history [`Optimizer::history`] takes.
+const MAX_HISTORY: usize = 1000;
+
 /// Builder for a maximum a posteriori search (PyMC's `pm.find_MAP()`, Stan's `optimize`).
 ///
 /// ```
@@ -97,7 +100,7 @@ impl<'m> Optimizer<'m> {
         self
     }
 
-    /// L-BFGS history (pairs of steps and gradient changes kept); at least 1.
+    /// L-BFGS history (pairs of steps and gradient changes kept): 1 to 1000.
     pub fn history(mut self, m: usize) -> Self {
         self.history = m;
         self
@@ -119,8 +122,8 @@ impl<'m> Optimizer<'m> {
     fn check(&self) -> Result<()> {
         let bad =
             |option: &'static str, reason: &str| Err(Error::InvalidOption { option, reason: reason.into() });
-        if self.history == 0 {
-            return bad("history", "the L-BFGS history needs at least one pair");
+        if self.history == 0 || self.history > MAX_HISTORY {
+            return bad("history", "the L-BFGS history needs 1 to 1000 pairs");
         }
         if self.max_iters == 0 {
             return bad("max_iters", "needs at least one iteration");
@@ -160,7 +163,8 @@ impl<'m> Optimizer<'m> {
         let d = compiled.pointmap.dim;
         let search = lens(&compiled.logp_grad)
             .saturating_add(lens(&compiled.constrain))
-            .saturating_add(mem::product(&[2 * self.history + 16, d]));
+            .saturating_add(mem::product(&[self.history, 2, d]))
+            .saturating_add(mem::product(&[16, d]));
         let values = search.saturating_add(extra);
         mem::check_len(values, || what.to_string())?;
         match mem::physical_bytes() {
@@ -256,6 +260,8 @@ impl<'m> Optimizer<'m> {
 /// relative to the interval for the logit-type ones and the simplex), where a density rising
 /// without bound (a hierarchical scale without the Jacobian) drives the search.
 const EDGE: f64 = 30.0;
+/// [`EDGE`] for a correlation's `tanh` coordinates: `1 − tanh 15 ≈ 2·10⁻¹³`.
+const CORR_EDGE: f64 = 15.0;
 
 /// Whether coordinate `i` of a variable's unconstrained values, `v`, is at an edge of the
 /// support: below −[`EDGE`] for a value `bound ± eᵛ` (and an ordered row's gaps), beyond
@@ -267,7 +273,9 @@ fn at_edge(t: &Transform, i: usize, v: f64) -> bool {
         Transform::Vector(VecBijector::Ordered { k }) => !i.is_multiple_of(*k) && v < -EDGE,
         Transform::Logit
         | Transform::LogitInterval { .. }
-        | Transform::Vector(VecBijector::Simplex { .. } | VecBijector::CorrCholesky { .. }) => v.abs() > EDGE,
+        | Transform::Vector(VecBijector::Simplex { .. }) => v.abs() > EDGE,
+        // tanh is 1 to rounding from 19.
+        Transform::Vector(VecBijector::CorrCholesky { .. }) => v.abs() > CORR_EDGE,
         Transform::Identity | Transform::Circular | Transform::Vector(VecBijector::ZeroSum { .. }) => false,
     }
 }
@@ -304,9 +312,10 @@ pub struct MapEstimate {
     pub iterations: u64,
     /// Evaluations of the log density and its gradient.
     pub evaluations: u64,
-    /// Times L-BFGS restarted from its best point with an empty history (after a line search
-    /// that met an infinite log density or could not decrease, or to apply the relative
-    /// tolerance at the current log density).
+    /// Rounds of L-BFGS after the first, each from the best point with an empty history: the
+    /// first round is one careful iteration, so any search of more than one iteration has at
+    /// least one; others follow a line search that met an infinite log density, failed or
+    /// stalled, or apply the relative tolerance at the current log density.
     pub restarts: u64,
     /// Whether a convergence criterion held (gradient norm, relative change of the log
     /// density, or a line search that cannot improve on a point whose scaled gradient

@@ -53,6 +53,27 @@ pub fn physical_bytes() -> Option<u128> {
     Some(field("MemTotal:")? + field("SwapTotal:").unwrap_or(0))
 }
 
+/// Checks, before anything is allocated, that `values` values of `f64` fit: addressable,
+/// within this machine's memory and swap where the system says ([`physical_bytes`]), and
+/// reservable once (which proves the address space is there). [`Error::TooLarge`] naming
+/// `what` otherwise, its reason ending with `hint` (how to need less) where the machine is too
+/// small.
+pub fn check_fits(values: u128, what: impl Fn() -> String, hint: &str) -> Result<()> {
+    let n = check_len(values, &what)?;
+    let bytes = values.saturating_mul(std::mem::size_of::<f64>() as u128);
+    if let Some(total) = physical_bytes()
+        && bytes > total
+    {
+        return Err(Error::TooLarge {
+            what: what(),
+            elements: values,
+            reason: format!("{bytes} bytes, more than this machine's {total} bytes of memory and swap{hint}"),
+        });
+    }
+    let mut probe: Vec<f64> = Vec::new();
+    try_reserve(&mut probe, n, what)
+}
+
 /// Asks the processor to bring the cache lines of `data` in (a hint: nothing is read, no
 /// fault can occur, and other architectures than x86-64 ignore it). A host loop over many
 /// chains' state issues these for a block of chains before handling them, so that their

@@ -420,7 +420,7 @@ fn optimize_prints_and_writes_the_mode() {
     let want = exmc::prelude::Optimizer::new(&model).seed(4).laplace(200).unwrap();
     assert_eq!(got["jacobian"], true);
     assert_eq!(got["converged"], true);
-    for (name, _, values) in &want.mode.values {
+    for exmc::sampler::TraceVar { name, values, .. } in &want.mode.values {
         assert_eq!(common::floats(&got["values"][name]), *values, "{name}");
         let draws = &want.fit.trace.var(name).unwrap().values;
         assert_eq!(common::floats(&got["laplace"]["draws"][name]), *draws, "{name}");

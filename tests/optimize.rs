@@ -100,6 +100,18 @@ fn gamma_poisson_laplace_is_the_log_space_curvature() {
     assert!(laplace.pareto_k < 0.7, "k {}", laplace.pareto_k);
     assert_eq!(laplace.fit.backend, "laplace approximation");
     assert_eq!((laplace.fit.trace.chains, laplace.fit.trace.draws), (1, draws));
+
+    // At a mode found apart: the same approximation, draw for draw; a mode without the
+    // Jacobian, or of another model, is refused.
+    let opt = Optimizer::new(&m).seed(11);
+    let mode = opt.clone().jacobian(true).run().unwrap();
+    let at = opt.laplace_at(mode, draws).unwrap();
+    assert_eq!(at.log_p, laplace.log_p);
+    assert_eq!(at.fit.trace.var("lam").unwrap().values, laplace.fit.trace.var("lam").unwrap().values);
+    assert!(matches!(opt.laplace_at(map, 10), Err(Error::InvalidOption { option: "mode", .. })));
+    let mut wrong = Optimizer::new(&m).jacobian(true).run().unwrap();
+    wrong.u = vec![0.0; 2];
+    assert!(matches!(opt.laplace_at(wrong, 10), Err(Error::InvalidOption { option: "mode", .. })));
 }
 
 /// Gaussian means under a Gaussian prior with a known scale: the mode is the posterior mean,

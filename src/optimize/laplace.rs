@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::mem;
 use crate::nuts::DrawStats;
 use crate::rng::{ChainRng, Purpose};
-use crate::sampler::{Fit, Trace, TraceVar};
+use crate::sampler::{Fit, Trace, TraceLayout};
 
 /// `ln(2π)/2`.
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
@@ -71,14 +71,50 @@ impl Optimizer<'_> {
     /// # Ok::<(), exmc::Error>(())
     /// ```
     pub fn laplace(&self, draws: usize) -> Result<Laplace> {
+        let (with_jacobian, compiled) = self.for_laplace(draws)?;
+        let mode = with_jacobian.run_compiled(&compiled)?;
+        self.laplace_compiled(&compiled, mode, draws)
+    }
+
+    /// The Laplace approximation at a mode [`Optimizer::run`] found with
+    /// [`Optimizer::jacobian`]`(true)` for the same model: [`Optimizer::laplace`] without
+    /// the search, for a caller that wants the mode whether or not an approximation follows.
+    ///
+    /// An [`Error::InvalidOption`] where `mode` was found without the log-Jacobians or has
+    /// another dimension than the model's; an [`Error::Optimization`] as
+    /// [`Optimizer::laplace`]'s.
+    pub fn laplace_at(&self, mode: MapEstimate, draws: usize) -> Result<Laplace> {
+        let (_, compiled) = self.for_laplace(draws)?;
+        if !mode.jacobian {
+            return Err(Error::InvalidOption {
+                option: "mode",
+                reason: "the Laplace approximation is centred at the mode with the log-Jacobians \
+                         (`jacobian(true)`)"
+                    .into(),
+            });
+        }
+        if mode.u.len() != compiled.pointmap.dim {
+            return Err(Error::InvalidOption {
+                option: "mode",
+                reason: format!(
+                    "{} unconstrained coordinates where the model has {}",
+                    mode.u.len(),
+                    compiled.pointmap.dim
+                ),
+            });
+        }
+        self.laplace_compiled(&compiled, mode, draws)
+    }
+
+    /// The options with the log-Jacobians and the model compiled so, once the options, the
+    /// number of draws and the approximation's memory are checked.
+    fn for_laplace(&self, draws: usize) -> Result<(Optimizer<'_>, Compiled)> {
         if draws == 0 {
             return Err(Error::InvalidOption { option: "draws", reason: "needs at least one draw".into() });
         }
         let with_jacobian = self.clone().jacobian(true);
         with_jacobian.check()?;
         let compiled = with_jacobian.compile()?;
-        // The dense `d × d` matrices (the Hessian, its factor, the covariance) and every
-        // draw's unconstrained and constrained values.
         let d = compiled.pointmap.dim;
         let outputs: usize = compiled.output_shapes.iter().map(|s| s.len()).sum();
         // Five `d × d` matrices at the peak (the factor, its inverse, the covariance, the
@@ -89,7 +125,11 @@ impl Optimizer<'_> {
             extra,
             &format!("the Laplace approximation ({d} coordinates, {draws} draws)"),
         )?;
-        let mode = with_jacobian.run_compiled(&compiled)?;
+        Ok((with_jacobian, compiled))
+    }
+
+    /// The approximation at `mode`, a mode of `compiled`'s log density with the log-Jacobians.
+    fn laplace_compiled(&self, compiled: &Compiled, mode: MapEstimate, draws: usize) -> Result<Laplace> {
         if !mode.converged {
             return Err(Error::Optimization {
                 reason: format!(
@@ -126,9 +166,16 @@ impl Optimizer<'_> {
             points.push(u);
         }
         let pareto_k = pareto_k(&log_p, &log_g);
-        let mut trace = constrained_trace(&compiled, &points);
-        // Each draw's log density where the trace files put NUTS's (`lp__`); the rest NaN.
-        trace.stats = vec![log_p.iter().map(|&lp| DrawStats { lp, ..no_stats() }).collect()];
+        let vars =
+            TraceLayout::new(compiled).constrained(&Executor::new(compiled.constrain.clone()), &points);
+        let trace = Trace {
+            chains: 1,
+            draws: points.len(),
+            vars,
+            // Each draw's log density where the trace files put NUTS's (`lp__`); the rest NaN.
+            stats: vec![log_p.iter().map(|&lp| DrawStats { lp, ..no_stats() }).collect()],
+            warmup_stats: vec![Vec::new()],
+        };
         let fit = Fit {
             backend: "laplace approximation".into(),
             pointmap: compiled.pointmap.clone(),
@@ -203,36 +250,4 @@ fn negated_hessian_cholesky(exec: &Executor, u: &[f64]) -> Result<nalgebra::Chol
                  peak there (a flat or unbounded direction)"
             .into(),
     })
-}
-
-/// One chain of draws, the points constrained, in model order.
-fn constrained_trace(compiled: &Compiled, points: &[Vec<f64>]) -> Trace {
-    let constrain = Executor::new(compiled.constrain.clone());
-    let mut ws = constrain.workspace();
-    let mut out = vec![0.0; constrain.outputs_len()];
-    let mut vars: Vec<TraceVar> = compiled
-        .constrain
-        .outputs
-        .iter()
-        .zip(&compiled.output_shapes)
-        .map(|((name, _), shape)| TraceVar {
-            name: name.clone(),
-            shape: shape.dims(),
-            values: Vec::with_capacity(points.len() * shape.len()),
-            labels: compiled.model.nodes().iter().find(|n| &n.name == name).and_then(|n| n.labels.clone()),
-        })
-        .collect();
-    for u in points {
-        constrain.run(&mut ws, u, &mut []);
-        constrain.copy_outputs(&ws, &mut out);
-        let mut at = 0;
-        for v in &mut vars {
-            let n = v.size();
-            v.values.extend_from_slice(&out[at..at + n]);
-            at += n;
-        }
-    }
-    let order = |name: &str| compiled.model.nodes().iter().position(|n| n.name == name);
-    vars.sort_by_key(|v| order(&v.name));
-    Trace { chains: 1, draws: points.len(), vars, stats: vec![Vec::new()], warmup_stats: vec![Vec::new()] }
 }

@@ -17,6 +17,7 @@ use argmin::core::{CostFunction, Executor as Solve, Gradient, State, Termination
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 
+use super::MapEstimate;
 use crate::backend::cpu::Executor;
 use crate::error::{Error, Result};
 
@@ -45,18 +46,6 @@ pub(crate) struct Settings {
     pub tol_rel_obj: f64,
 }
 
-/// Where [`maximise`] ended.
-pub(crate) struct Found {
-    pub u: Vec<f64>,
-    pub logp: f64,
-    pub grad_norm: f64,
-    pub iterations: u64,
-    pub evaluations: u64,
-    pub restarts: u64,
-    pub converged: bool,
-    pub message: String,
-}
-
 /// A point, its log density and its gradient.
 type Evaluated = (Vec<f64>, f64, Vec<f64>);
 
@@ -79,7 +68,7 @@ impl Objective<'_> {
     /// extreme.
     fn eval_counted(&self, u: &[f64]) -> std::result::Result<(f64, Vec<f64>), argmin::core::Error> {
         let since = self.evaluations.load(Ordering::Relaxed) - self.mark.load(Ordering::Relaxed);
-        let cached = self.last.borrow().as_ref().is_some_and(|(at, _, _)| at == u);
+        let cached = self.last.borrow().as_ref().is_some_and(|(at, _, _)| same(at, u));
         if !cached && since >= MAX_LINE_EVALS {
             return Err(argmin::core::Error::msg(format!(
                 "the line search took {MAX_LINE_EVALS} evaluations without an acceptable step"
@@ -96,7 +85,7 @@ impl Objective<'_> {
     /// `(log p, gradient)` at `u`; log p is −∞ where it or the gradient is not finite.
     fn eval(&self, u: &[f64]) -> (f64, Vec<f64>) {
         if let Some((at, lp, g)) = self.last.borrow().as_ref()
-            && at == u
+            && same(at, u)
         {
             return (*lp, g.clone());
         }
@@ -109,6 +98,11 @@ impl Objective<'_> {
         *self.last.borrow_mut() = Some((u.to_vec(), lp, g.clone()));
         (lp, g)
     }
+}
+
+/// Whether two points are the same, bit for bit (a NaN coordinate equals itself).
+fn same(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 /// `argmin` minimises: the negated log density (+∞ outside its domain) and gradient.
@@ -210,8 +204,9 @@ fn failed(e: impl std::fmt::Display) -> Error {
 }
 
 /// Maximises the log density of `exec` from `start` (a point of finite log density and
-/// gradient).
-pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result<Found> {
+/// gradient): where the search ended, without the values ([`MapEstimate::values`] and
+/// [`MapEstimate::unconstrained`] empty, `jacobian` false).
+pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result<MapEstimate> {
     let objective = Objective {
         exec,
         ws: RefCell::new(exec.workspace()),
@@ -261,7 +256,8 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
             .map_err(failed)?;
         let neg_g: Vec<f64> = g.iter().map(|v| -v).collect();
         // Not the cost: `argmin` would take the start's as the previous iteration's and stop
-        // at once on a zero change (the cache makes the evaluation free).
+        // at once on a zero change. Its first evaluation, of the start, is free where the
+        // round before improved (its best point was evaluated last) and costs one otherwise.
         let (f0, u0) = (-lp, u.clone());
         let end = IterationEnd { evaluations: objective.evaluations.clone(), mark: objective.mark.clone() };
         let result = Solve::new(Negated(&objective), solver)
@@ -321,7 +317,10 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
         Ok(why) => (true, why),
         Err(why) => (false, why),
     };
-    Ok(Found {
+    Ok(MapEstimate {
+        values: Vec::new(),
+        unconstrained: Vec::new(),
+        jacobian: false,
         grad_norm: norm(&g),
         u,
         logp: lp,

@@ -22,10 +22,10 @@ use crate::backend::cpu::Executor;
 use crate::compile::{Compiled, compile_for, lower::Target};
 use crate::error::{Error, Result};
 use crate::mem;
-use crate::model::{Model, Shape, Transform, VecBijector};
+use crate::model::{Model, Transform, VecBijector};
 use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
-use crate::sampler::{Init, MAX_INIT_TRIES, init};
+use crate::sampler::{Init, MAX_INIT_TRIES, TraceLayout, TraceVar, init};
 
 /// Longest L-BFGS history [`Optimizer::history`] takes.
 const MAX_HISTORY: usize = 1000;
@@ -165,16 +165,7 @@ impl<'m> Optimizer<'m> {
             .saturating_add(lens(&compiled.constrain))
             .saturating_add(mem::product(&[self.history, 2, d]))
             .saturating_add(mem::product(&[16, d]));
-        let values = search.saturating_add(extra);
-        mem::check_len(values, || what.to_string())?;
-        match mem::physical_bytes() {
-            Some(bytes) if values.saturating_mul(8) > bytes => Err(Error::TooLarge {
-                what: what.to_string(),
-                elements: values,
-                reason: format!("more than this machine's {bytes} bytes of memory and swap"),
-            }),
-            _ => Ok(()),
-        }
+        mem::check_fits(search.saturating_add(extra), || what.to_string(), "")
     }
 
     fn run_compiled(&self, compiled: &Compiled) -> Result<MapEstimate> {
@@ -187,49 +178,27 @@ impl<'m> Optimizer<'m> {
             tol_grad: self.tol_grad,
             tol_rel_obj: self.tol_rel_obj,
         };
-        let mut found = lbfgs::maximise(&exec, start, &settings)?;
-        let edge = at_the_edge(compiled, &found.u);
+        let mut map = lbfgs::maximise(&exec, start, &settings)?;
+        let edge = at_the_edge(compiled, &map.u);
         if !edge.is_empty() {
-            found.converged = false;
-            found.message = format!(
+            map.converged = false;
+            map.message = format!(
                 "{} headed to the edge of the support (within e^-{EDGE} of a bound): the density has \
                  no mode inside it (the search stopped: {})",
                 edge.join(", "),
-                found.message
+                map.message
             );
         }
         let constrain = Executor::new(compiled.constrain.clone());
-        let mut ws = constrain.workspace();
-        constrain.run(&mut ws, &found.u, &mut []);
-        let mut flat = vec![0.0; constrain.outputs_len()];
-        constrain.copy_outputs(&ws, &mut flat);
-        let mut values = Vec::new();
-        let mut at = 0;
-        for ((name, _), shape) in compiled.constrain.outputs.iter().zip(&compiled.output_shapes) {
-            values.push((name.clone(), *shape, flat[at..at + shape.len()].to_vec()));
-            at += shape.len();
-        }
-        let order = |name: &str| compiled.model.nodes().iter().position(|n| n.name == name);
-        values.sort_by_key(|(name, _, _)| order(name));
-        let unconstrained = compiled
+        map.values = TraceLayout::new(compiled).constrained(&constrain, std::slice::from_ref(&map.u));
+        map.unconstrained = compiled
             .pointmap
             .entries
             .iter()
-            .map(|e| (e.name.clone(), found.u[e.offset..e.offset + e.len].to_vec()))
+            .map(|e| (e.name.clone(), map.u[e.offset..e.offset + e.len].to_vec()))
             .collect();
-        Ok(MapEstimate {
-            values,
-            unconstrained,
-            u: found.u,
-            logp: found.logp,
-            grad_norm: found.grad_norm,
-            iterations: found.iterations,
-            evaluations: found.evaluations,
-            restarts: found.restarts,
-            converged: found.converged,
-            message: found.message,
-            jacobian: self.jacobian,
-        })
+        map.jacobian = self.jacobian;
+        Ok(map)
     }
 
     /// A starting point of finite log density and gradient: the user's values, the rest drawn
@@ -297,8 +266,9 @@ fn at_the_edge(compiled: &Compiled, u: &[f64]) -> Vec<String> {
 /// deterministics), its unconstrained coordinates, and how the search ended.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MapEstimate {
-    /// `(name, shape, values)` of every free variable and deterministic, in model order.
-    pub values: Vec<(String, Shape, Vec<f64>)>,
+    /// The constrained values of every free variable and deterministic, in model order: one
+    /// draw each, with its shape and element labels.
+    pub values: Vec<TraceVar>,
     /// Each free variable's unconstrained coordinates (PyMC's `include_transformed`).
     pub unconstrained: Vec<(String, Vec<f64>)>,
     /// The whole unconstrained vector.
@@ -333,22 +303,22 @@ pub struct MapEstimate {
 impl MapEstimate {
     /// The constrained values of a free variable or deterministic.
     pub fn get(&self, name: &str) -> Option<&[f64]> {
-        self.values.iter().find(|(n, _, _)| n == name).map(|(_, _, v)| &v[..])
+        self.values.iter().find(|v| v.name == name).map(|v| &v.values[..])
     }
 
     /// Every constrained value by name: PyMC's `find_MAP` dictionary without the transformed
     /// coordinates ([`MapEstimate::unconstrained`] holds those).
     pub fn to_map(&self) -> HashMap<String, Vec<f64>> {
-        self.values.iter().map(|(n, _, v)| (n.clone(), v.clone())).collect()
+        self.values.iter().map(|v| (v.name.clone(), v.values.clone())).collect()
     }
 }
 
 impl fmt::Display for MapEstimate {
     /// One line per element, `name[i] value`, then how the search ended.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (name, shape, v) in &self.values {
-            for (i, x) in v.iter().enumerate() {
-                writeln!(f, "{:<24} {x:>14.6}", Shape::element_name(name, &shape.dims(), None, i))?;
+        for v in &self.values {
+            for (i, x) in v.values.iter().enumerate() {
+                writeln!(f, "{:<24} {x:>14.6}", v.element_name(i))?;
             }
         }
         writeln!(

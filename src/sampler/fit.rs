@@ -53,6 +53,31 @@ impl TraceLayout {
             .collect();
         TraceLayout { vars }
     }
+
+    /// One chain of `points` (unconstrained positions), each constrained by `constrain` (the
+    /// compiled constrain program), laid out as trace variables in model order.
+    pub(crate) fn constrained(&self, constrain: &Executor, points: &[Vec<f64>]) -> Vec<TraceVar> {
+        let mut ws = constrain.workspace();
+        let mut row = vec![0.0; constrain.outputs_len()];
+        let mut vars: Vec<TraceVar> = self
+            .vars
+            .iter()
+            .map(|l| TraceVar {
+                name: l.name.clone(),
+                shape: l.shape.clone(),
+                values: Vec::with_capacity(points.len() * l.size()),
+                labels: l.labels.clone(),
+            })
+            .collect();
+        for u in points {
+            constrain.run(&mut ws, u, &mut []);
+            constrain.copy_outputs(&ws, &mut row);
+            for (l, v) in self.vars.iter().zip(&mut vars) {
+                v.values.extend_from_slice(&row[l.offset..l.offset + l.size()]);
+            }
+        }
+        vars
+    }
 }
 
 /// A finished (or cancelled) run.

@@ -21,6 +21,7 @@ use rayon::prelude::*;
 
 pub use cancel::CancelToken;
 pub use driver::DriveCounters;
+pub(crate) use fit::TraceLayout;
 pub use fit::{Fit, Timing};
 pub use init::MAX_INIT_TRIES;
 pub use pointwise::{compute_log_likelihood, likelihood_term};
@@ -618,25 +619,12 @@ impl<'m> Sampler<'m> {
         (choice, threads): (BackendChoice, usize),
         (single, unconstrained): (bool, bool),
     ) -> Result<()> {
-        let f64s = std::mem::size_of::<f64>() as u128;
         let bytes = self.host_bytes(compiled, chains, (choice, threads), (single, unconstrained))?;
-        let what = || "the run's host memory (trace and chain state)".to_string();
-        if let Some(total) = crate::mem::physical_bytes()
-            && bytes > total
-        {
-            return Err(Error::TooLarge {
-                what: what(),
-                elements: bytes.div_ceil(f64s),
-                reason: format!(
-                    "{bytes} bytes, more than this machine's {total} bytes of memory and swap (fewer \
-                     chains or draws, `thin`, or `keep_warmup_stats(false)` need less)"
-                ),
-            });
-        }
-        // One reservation of the total proves the address space is there.
-        let n = crate::mem::check_len(bytes.div_ceil(f64s), what)?;
-        let mut probe: Vec<f64> = Vec::new();
-        crate::mem::try_reserve(&mut probe, n, what)
+        crate::mem::check_fits(
+            bytes.div_ceil(std::mem::size_of::<f64>() as u128),
+            || "the run's host memory (trace and chain state)".to_string(),
+            " (fewer chains or draws, `thin`, or `keep_warmup_stats(false)` need less)",
+        )
     }
 
     /// The host memory a run of `chains` chains holds at its peak: every chain's id, records

@@ -526,17 +526,20 @@ fn optimize(a: &OptimizeArgs) -> Result<()> {
     let model = Model::from_files(&a.model, a.data.as_deref())?;
     let opt = Optimizer::new(&model).jacobian(a.jacobian).seed(a.seed).max_iters(a.max_iters);
     let (map, laplace, failed) = match a.laplace {
-        Some(draws) => match opt.laplace(draws) {
-            Ok(l) => (l.mode.clone(), Some(l), None),
-            // No approximation (no converged mode, no peak there): report the search too.
-            Err(e @ Error::Optimization { .. }) => (opt.jacobian(true).run()?, None, Some(e)),
-            Err(e) => return Err(e),
-        },
+        Some(draws) => {
+            let map = opt.clone().jacobian(true).run()?;
+            match opt.laplace_at(map.clone(), draws) {
+                Ok(l) => (map, Some(l), None),
+                // No approximation (no converged mode, no peak there): the search is reported.
+                Err(e @ Error::Optimization { .. }) => (map, None, Some(e)),
+                Err(e) => return Err(e),
+            }
+        }
         None => (opt.run()?, None, None),
     };
     print!("{map}");
     let mut json = serde_json::json!({
-        "values": by_name(map.values.iter().map(|(n, _, v)| (n, v))),
+        "values": by_name(map.values.iter().map(|v| (&v.name, &v.values))),
         "unconstrained": by_name(map.unconstrained.iter().map(|(n, v)| (n, v))),
         "logp": map.logp,
         "jacobian": map.jacobian,

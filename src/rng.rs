@@ -26,6 +26,9 @@ pub enum Purpose {
     /// Standard normal draws of a Laplace approximation
     /// ([`Optimizer::laplace`](crate::optimize::Optimizer::laplace)).
     Laplace = 6,
+    /// Standard normal draws and resampling uniforms of Pathfinder
+    /// ([`Optimizer::pathfinder`](crate::optimize::Optimizer::pathfinder)).
+    Pathfinder = 7,
 }
 
 /// Philox4x32-10 block function.

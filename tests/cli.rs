@@ -450,6 +450,37 @@ fn optimize_prints_and_writes_the_mode() {
     assert!(text(&o.stderr).contains("`tau` headed to the edge"), "{}", text(&o.stderr));
 }
 
+/// `exmc pathfinder` prints the draws' summary and each path, and writes the library's draws
+/// bit for bit as JSON and as a Zarr store; zero paths is an error naming the option.
+#[test]
+fn pathfinder_prints_and_writes_the_draws() {
+    let dir = out_dir("pathfinder");
+    let (file, json, zarr) = (models().join("quickstart.toml"), dir.join("pf.json"), dir.join("pf.zarr"));
+    let _ = std::fs::remove_dir_all(&zarr);
+    let args = ["--paths", "2", "--draws", "300", "--draws-per-path", "200", "--seed", "3"];
+    let (f, j, z) = (file.to_str().unwrap(), json.to_str().unwrap(), zarr.to_str().unwrap());
+    let o = exmc(&[&["pathfinder", f], &args[..], &["--json", j, "--zarr", z]].concat());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("Pathfinder, 300 draws") && stdout.contains("path 1: ELBO"), "{stdout}");
+    let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let model = exmc::Model::from_files(&file, None).unwrap();
+    let options =
+        exmc::prelude::PathfinderOptions { paths: 2, draws: 300, draws_per_path: 200, ..Default::default() };
+    let want = exmc::prelude::Optimizer::new(&model).seed(3).pathfinder(&options).unwrap();
+    for v in &want.fit.trace.vars {
+        assert_eq!(common::floats(&got["draws"][&v.name]), v.values, "{}", v.name);
+    }
+    assert_eq!(common::floats(&got["log_q"]), want.log_q);
+    assert_eq!(got["paths"].as_array().unwrap().len(), 2);
+    assert_eq!(got["paths"][0]["elbo"].as_f64().unwrap(), want.paths[0].elbo);
+    let back = exmc::io::read_zarr(&zarr).unwrap();
+    assert_eq!(back.var("mu").unwrap().values, want.fit.trace.var("mu").unwrap().values);
+    let o = exmc(&["pathfinder", f, "--paths", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("paths"), "{}", text(&o.stderr));
+}
+
 /// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed
 /// command line, as clap and most Unix tools do), nothing on stdout.
 #[test]

@@ -4,7 +4,7 @@
 //! through JSON (what the builder accepts must load back equal), loads mutated JSON
 //! (truncated, bytes flipped, numbers and sizes replaced by extremes), samples it briefly on
 //! the CPU backend with random sampler options, searches for its mode and draws from its
-//! Laplace approximation (`Optimizer`), and generates and validates (naga) the GPU
+//! Laplace approximation and Pathfinder (`Optimizer`), and generates and validates (naga) the GPU
 //! kernels of what compiles. Every call must return `Ok` or a typed error: a panic fails the
 //! case (proptest then shrinks it to a minimal program), an abort (stack overflow) kills the
 //! test binary, and a case that runs longer than `HANG_SECS` aborts it with the case printed.
@@ -390,8 +390,8 @@ fn sample(m: &Model, o: &Options) {
     optimize(m, o);
 }
 
-/// A short maximum a posteriori search from the same start, and a Laplace approximation where
-/// the free values are few (its Hessian costs two gradients per coordinate).
+/// A short maximum a posteriori search from the same start, and a Laplace approximation and
+/// Pathfinder where the free values are few (the Hessian costs two gradients per coordinate).
 fn optimize(m: &Model, o: &Options) {
     let mut opt = Optimizer::new(m).seed(o.seed).max_iters(30).jacobian(o.noncenter);
     if let Some((i, values)) = &o.init {
@@ -408,6 +408,18 @@ fn optimize(m: &Model, o: &Options) {
         && let Ok(l) = opt.laplace(o.draws.min(50))
     {
         let _ = l.fit.summary().to_string();
+    }
+    if free <= 50 {
+        let small = PathfinderOptions {
+            paths: 2,
+            draws_per_path: o.draws.clamp(1, 30),
+            draws: o.draws.clamp(1, 30),
+            elbo_draws: 3,
+            resample: o.seed.is_multiple_of(2),
+        };
+        if let Ok(pf) = opt.pathfinder(&small) {
+            let _ = pf.fit.summary().to_string();
+        }
     }
 }
 

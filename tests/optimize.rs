@@ -250,17 +250,7 @@ fn starts_and_options() {
 /// importance ratios are constant (`log_g` is the normal's own density), and k̂ is 0.
 #[test]
 fn correlated_gaussian_posterior_laplace_is_exact() {
-    let n = 30;
-    let x: Vec<[f64; 2]> =
-        (0..n).map(|i| [1.0 + 0.1 * i as f64, 0.5 + 0.12 * i as f64 + (i as f64).sin()]).collect();
-    let y: Vec<f64> =
-        x.iter().enumerate().map(|(i, r)| 0.4 * r[0] - 0.3 * r[1] + 0.2 * (i as f64 * 1.7).cos()).collect();
-    let (sd, prior_sd) = (0.25, 3.0);
-    let mut m = Model::new();
-    let beta = m.rv_vec("beta", Normal::new(0.0, prior_sd), 2).unwrap();
-    let xm = m.data_matrix("X", n, 2, x.iter().flatten().copied().collect::<Vec<_>>()).unwrap();
-    m.observe("y", Normal::new(xm.matmul(beta, 1), sd), &y).unwrap();
-    let design = nalgebra::DMatrix::from_fn(n, 2, |i, j| x[i][j]);
+    let common::GaussianRegression { model: m, design, y, sd, prior_sd } = common::gaussian_regression();
     let precision =
         design.transpose() * &design / (sd * sd) + nalgebra::DMatrix::identity(2, 2) / (prior_sd * prior_sd);
     let cov = precision.clone().try_inverse().unwrap();

@@ -8,18 +8,13 @@ use nalgebra::{DMatrix, DVector};
 use super::{MapEstimate, Optimizer};
 use crate::backend::cpu::Executor;
 use crate::compile::Compiled;
-use crate::diagnostics::psis;
 use crate::error::{Error, Result};
 use crate::mem;
-use crate::nuts::DrawStats;
 use crate::rng::{ChainRng, Purpose};
-use crate::sampler::{Fit, Trace, TraceLayout};
+use crate::sampler::Fit;
 
 /// `ln(2π)/2`.
 const HALF_LN_2PI: f64 = 0.918_938_533_204_672_8;
-
-/// Fewest draws whose importance ratios' tail PSIS can fit (five tail points, ArviZ's rule).
-const MIN_PSIS_DRAWS: usize = 25;
 
 /// A Laplace approximation and draws from it ([`Optimizer::laplace`]).
 #[derive(Clone, Debug)]
@@ -165,56 +160,15 @@ impl Optimizer<'_> {
             log_g.push(-(d as f64) * HALF_LN_2PI + log_det_l - 0.5 * z.norm_squared());
             points.push(u);
         }
-        let pareto_k = pareto_k(&log_p, &log_g);
-        let vars =
-            TraceLayout::new(compiled).constrained(&Executor::new(compiled.constrain.clone()), &points);
-        let trace = Trace {
-            chains: 1,
-            draws: points.len(),
-            vars,
-            // Each draw's log density where the trace files put NUTS's (`lp__`); the rest NaN.
-            stats: vec![log_p.iter().map(|&lp| DrawStats { lp, ..no_stats() }).collect()],
-            warmup_stats: vec![Vec::new()],
+        let ratios: Vec<f64> = log_p.iter().zip(&log_g).map(|(p, g)| p - g).collect();
+        let pareto_k = if ratios.len() < super::MIN_PSIS_DRAWS || ratios.iter().any(|r| !r.is_finite()) {
+            f64::NAN
+        } else {
+            super::smoothed_weights(&ratios).0
         };
-        let fit = Fit {
-            backend: "laplace approximation".into(),
-            pointmap: compiled.pointmap.clone(),
-            measured: compiled.measured.clone(),
-            ..Fit::from_trace(trace)
-        };
+        let fit = super::draws_fit(compiled, &points, &log_p, "laplace approximation");
         Ok(Laplace { mode, covariance, fit, log_p, log_g, pareto_k })
     }
-}
-
-/// Statistics a draw that no sampler made has: NaN, no steps, no divergence.
-fn no_stats() -> DrawStats {
-    DrawStats {
-        lp: f64::NAN,
-        step_size: f64::NAN,
-        tree_depth: 0,
-        n_leapfrog: 0,
-        diverging: false,
-        energy: f64::NAN,
-        energy_error: f64::NAN,
-        accept_stat: f64::NAN,
-        tuning: false,
-    }
-}
-
-/// Pareto k̂ of the importance ratios `log_p − log_g`; NaN with fewer than [`MIN_PSIS_DRAWS`]
-/// draws (too few in the tail to fit) or a non-finite ratio, and 0 where the ratios are equal
-/// to rounding (the approximation is exact: the weights are bounded, `k ≤ 0`).
-fn pareto_k(log_p: &[f64], log_g: &[f64]) -> f64 {
-    let mut ratios: Vec<f64> = log_p.iter().zip(log_g).map(|(p, q)| p - q).collect();
-    if ratios.len() < MIN_PSIS_DRAWS || ratios.iter().any(|r| !r.is_finite()) {
-        return f64::NAN;
-    }
-    let (lo, hi) =
-        ratios.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| (lo.min(r), hi.max(r)));
-    if hi - lo <= 1e-9 * hi.abs().max(1.0) {
-        return 0.0;
-    }
-    psis(&mut ratios, 1.0)
 }
 
 /// The Cholesky factor of the negated Hessian of `exec`'s log density at `u`, the Hessian by

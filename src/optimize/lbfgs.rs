@@ -10,8 +10,8 @@
 //! shorter first trial step while no progress is made.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use argmin::core::{CostFunction, Executor as Solve, Gradient, State, TerminationReason};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -44,6 +44,8 @@ pub(crate) struct Settings {
     pub history: usize,
     pub tol_grad: f64,
     pub tol_rel_obj: f64,
+    /// Whether to keep every iteration's point ([`maximise`]'s path).
+    pub record_path: bool,
 }
 
 /// A point, its log density and its gradient.
@@ -126,19 +128,24 @@ impl Gradient for Negated<'_, '_> {
     }
 }
 
-/// Marks the end of each L-BFGS iteration for [`Objective::eval_counted`]'s budget.
+/// Marks the end of each L-BFGS iteration for [`Objective::eval_counted`]'s budget, and keeps
+/// the iteration's point where the path is recorded.
 struct IterationEnd {
     evaluations: Arc<AtomicU64>,
     mark: Arc<AtomicU64>,
+    path: Option<Arc<Mutex<Vec<Vec<f64>>>>>,
 }
 
-impl<I: argmin::core::State> argmin::core::observers::Observe<I> for IterationEnd {
+impl<I: argmin::core::State<Param = Vec<f64>>> argmin::core::observers::Observe<I> for IterationEnd {
     fn observe_iter(
         &mut self,
-        _state: &I,
+        state: &I,
         _kv: &argmin::core::KV,
     ) -> std::result::Result<(), argmin::core::Error> {
         self.mark.store(self.evaluations.load(Ordering::Relaxed), Ordering::Relaxed);
+        if let (Some(path), Some(u)) = (&self.path, state.get_param()) {
+            path.lock().map_err(|_| argmin::core::Error::msg("path lock poisoned"))?.push(u.clone());
+        }
         Ok(())
     }
 }
@@ -205,8 +212,14 @@ fn failed(e: impl std::fmt::Display) -> Error {
 
 /// Maximises the log density of `exec` from `start` (a point of finite log density and
 /// gradient): where the search ended, without the values ([`MapEstimate::values`] and
-/// [`MapEstimate::unconstrained`] empty, `jacobian` false).
-pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result<MapEstimate> {
+/// [`MapEstimate::unconstrained`] empty, `jacobian` false), and, where
+/// [`Settings::record_path`], the start and every iteration's point in order.
+pub(crate) fn maximise(
+    exec: &Executor,
+    start: Vec<f64>,
+    s: &Settings,
+) -> Result<(MapEstimate, Vec<Vec<f64>>)> {
+    let path = s.record_path.then(|| Arc::new(Mutex::new(vec![start.clone()])));
     let objective = Objective {
         exec,
         ws: RefCell::new(exec.workspace()),
@@ -259,7 +272,11 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
         // at once on a zero change. Its first evaluation, of the start, is free where the
         // round before improved (its best point was evaluated last) and costs one otherwise.
         let (f0, u0) = (-lp, u.clone());
-        let end = IterationEnd { evaluations: objective.evaluations.clone(), mark: objective.mark.clone() };
+        let end = IterationEnd {
+            evaluations: objective.evaluations.clone(),
+            mark: objective.mark.clone(),
+            path: path.clone(),
+        };
         let result = Solve::new(Negated(&objective), solver)
             .configure(|state| state.param(u0).gradient(neg_g).max_iters(iters))
             .add_observer(end, argmin::core::observers::ObserverMode::Always)
@@ -317,7 +334,9 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
         Ok(why) => (true, why),
         Err(why) => (false, why),
     };
-    Ok(MapEstimate {
+    let path =
+        path.map(|p| std::mem::take(&mut *p.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
+    let map = MapEstimate {
         values: Vec::new(),
         unconstrained: Vec::new(),
         jacobian: false,
@@ -329,5 +348,6 @@ pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result
         restarts: rounds.saturating_sub(1),
         converged,
         message,
-    })
+    };
+    Ok((map, path))
 }

@@ -12,20 +12,24 @@
 
 mod laplace;
 mod lbfgs;
+mod pathfinder;
 
 use std::collections::HashMap;
 use std::fmt;
 
 pub use laplace::Laplace;
+pub use pathfinder::{PathReport, Pathfinder, PathfinderOptions};
 
 use crate::backend::cpu::Executor;
 use crate::compile::{Compiled, compile_for, lower::Target};
+use crate::diagnostics::{logsumexp, psis};
 use crate::error::{Error, Result};
 use crate::mem;
 use crate::model::{Model, Transform, VecBijector};
+use crate::nuts::DrawStats;
 use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
-use crate::sampler::{Init, MAX_INIT_TRIES, TraceLayout, TraceVar, init};
+use crate::sampler::{Fit, Init, MAX_INIT_TRIES, Trace, TraceLayout, TraceVar, init};
 
 /// Longest L-BFGS history [`Optimizer::history`] takes.
 const MAX_HISTORY: usize = 1000;
@@ -171,14 +175,8 @@ impl<'m> Optimizer<'m> {
     fn run_compiled(&self, compiled: &Compiled) -> Result<MapEstimate> {
         self.fits_in_memory(compiled, 0, "the maximum a posteriori search")?;
         let exec = Executor::new(compiled.logp_grad.clone());
-        let start = self.start(compiled, &exec)?;
-        let settings = lbfgs::Settings {
-            max_iters: self.max_iters,
-            history: self.history,
-            tol_grad: self.tol_grad,
-            tol_rel_obj: self.tol_rel_obj,
-        };
-        let mut map = lbfgs::maximise(&exec, start, &settings)?;
+        let start = self.start(compiled, &exec, 0)?;
+        let (mut map, _) = lbfgs::maximise(&exec, start, &self.settings(false))?;
         let edge = at_the_edge(compiled, &map.u);
         if !edge.is_empty() {
             map.converged = false;
@@ -201,15 +199,27 @@ impl<'m> Optimizer<'m> {
         Ok(map)
     }
 
+    /// The search's settings, keeping every iteration's point where `record_path`.
+    fn settings(&self, record_path: bool) -> lbfgs::Settings {
+        lbfgs::Settings {
+            max_iters: self.max_iters,
+            history: self.history,
+            tol_grad: self.tol_grad,
+            tol_rel_obj: self.tol_rel_obj,
+            record_path,
+        }
+    }
+
     /// A starting point of finite log density and gradient: the user's values, the rest drawn
-    /// uniform in (−2, 2), up to [`MAX_INIT_TRIES`] times.
-    fn start(&self, compiled: &Compiled, exec: &Executor) -> Result<Vec<f64>> {
+    /// uniform in (−2, 2) (stream `stream` of the seed: a Pathfinder path's number), up to
+    /// [`MAX_INIT_TRIES`] times.
+    fn start(&self, compiled: &Compiled, exec: &Executor, stream: usize) -> Result<Vec<f64>> {
         let dim = compiled.pointmap.dim;
         let (base, set) = match &self.init {
             Init::Random => (vec![0.0; dim], vec![false; dim]),
             Init::Values(v) => init::user_values(compiled, v)?,
         };
-        let rng = ChainRng::new(self.seed, 0);
+        let rng = ChainRng::new(self.seed, stream);
         let tries = if set.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
         let mut ws = exec.workspace();
         let mut g = vec![0.0; dim];
@@ -220,7 +230,79 @@ impl<'m> Optimizer<'m> {
                 return Ok(u);
             }
         }
-        Err(Error::InitFailed { chain: 0, tries })
+        Err(Error::InitFailed { chain: stream, tries })
+    }
+}
+
+/// Fewest draws whose importance ratios' tail PSIS can fit (five tail points, ArviZ's rule).
+const MIN_PSIS_DRAWS: usize = 25;
+
+/// Pareto k̂ of the finite importance ratios `log p − log q`, and the normalised log weights
+/// of all of them (−∞ for a non-finite ratio): Pareto-smoothed ([`psis`]) where at least
+/// [`MIN_PSIS_DRAWS`] are finite (k̂ NaN and the weights plain otherwise), and uniform over
+/// the finite ones with k̂ = 0 where those are equal to rounding (the approximation is exact:
+/// the weights are bounded, `k ≤ 0`).
+fn smoothed_weights(ratios: &[f64]) -> (f64, Vec<f64>) {
+    let finite: Vec<usize> = (0..ratios.len()).filter(|&i| ratios[i].is_finite()).collect();
+    let mut kept: Vec<f64> = finite.iter().map(|&i| ratios[i]).collect();
+    let (lo, hi) =
+        kept.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    let normalise = |w: &mut Vec<f64>| {
+        let total = logsumexp(w);
+        w.iter_mut().for_each(|x| *x -= total);
+    };
+    let k = if kept.is_empty() {
+        f64::NAN
+    } else if hi - lo <= 1e-9 * hi.abs().max(1.0) {
+        kept.iter_mut().for_each(|w| *w = 0.0);
+        normalise(&mut kept);
+        0.0
+    } else if kept.len() < MIN_PSIS_DRAWS {
+        normalise(&mut kept);
+        f64::NAN
+    } else {
+        psis(&mut kept, 1.0)
+    };
+    let mut weights = vec![f64::NEG_INFINITY; ratios.len()];
+    for (&i, w) in finite.iter().zip(kept) {
+        weights[i] = w;
+    }
+    (k, weights)
+}
+
+/// Statistics a draw that no sampler made has: NaN, no steps, no divergence.
+fn no_stats() -> DrawStats {
+    DrawStats {
+        lp: f64::NAN,
+        step_size: f64::NAN,
+        tree_depth: 0,
+        n_leapfrog: 0,
+        diverging: false,
+        energy: f64::NAN,
+        energy_error: f64::NAN,
+        accept_stat: f64::NAN,
+        tuning: false,
+    }
+}
+
+/// One chain of an approximation's draws (`points`, unconstrained) as a [`Fit`] of `backend`:
+/// constrained, in model order, each draw's statistics holding its log density (`lp`, the
+/// trace files' `lp__`) and NaN or zero for the sampler's quantities (no steps, no
+/// divergence).
+fn draws_fit(compiled: &Compiled, points: &[Vec<f64>], log_p: &[f64], backend: &str) -> Fit {
+    let vars = TraceLayout::new(compiled).constrained(&Executor::new(compiled.constrain.clone()), points);
+    let trace = Trace {
+        chains: 1,
+        draws: points.len(),
+        vars,
+        stats: vec![log_p.iter().map(|&lp| DrawStats { lp, ..no_stats() }).collect()],
+        warmup_stats: vec![Vec::new()],
+    };
+    Fit {
+        backend: backend.into(),
+        pointmap: compiled.pointmap.clone(),
+        measured: compiled.measured.clone(),
+        ..Fit::from_trace(trace)
     }
 }
 

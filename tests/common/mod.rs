@@ -462,3 +462,35 @@ pub fn gaussian_process_models() -> Vec<(&'static str, Model)> {
     approx.observe("y", Normal::new(f, 0.5), &[0.4, -0.2, 0.9, 0.1, 0.3]).unwrap();
     vec![("latent process", latent), ("marginal process", marginal), ("hilbert-space process", approx)]
 }
+
+/// A Bayesian linear regression of 30 points on two correlated covariates with a known scale
+/// and normal priors: its posterior is a correlated normal, known in closed form.
+pub struct GaussianRegression {
+    /// `beta ~ Normal(0, prior_sd)` (two), `y ~ Normal(X beta, sd)`.
+    pub model: exmc::Model,
+    /// `X`, 30 × 2.
+    pub design: nalgebra::DMatrix<f64>,
+    /// The observations.
+    pub y: Vec<f64>,
+    /// The observations' scale.
+    pub sd: f64,
+    /// The coefficients' prior scale.
+    pub prior_sd: f64,
+}
+
+/// [`GaussianRegression`]'s model and data.
+pub fn gaussian_regression() -> GaussianRegression {
+    use exmc::prelude::*;
+    let n = 30;
+    let x: Vec<[f64; 2]> =
+        (0..n).map(|i| [1.0 + 0.1 * i as f64, 0.5 + 0.12 * i as f64 + (i as f64).sin()]).collect();
+    let y: Vec<f64> =
+        x.iter().enumerate().map(|(i, r)| 0.4 * r[0] - 0.3 * r[1] + 0.2 * (i as f64 * 1.7).cos()).collect();
+    let (sd, prior_sd) = (0.25, 3.0);
+    let mut model = Model::new();
+    let beta = model.rv_vec("beta", Normal::new(0.0, prior_sd), 2).unwrap();
+    let xm = model.data_matrix("X", n, 2, x.iter().flatten().copied().collect::<Vec<_>>()).unwrap();
+    model.observe("y", Normal::new(xm.matmul(beta, 1), sd), &y).unwrap();
+    let design = nalgebra::DMatrix::from_fn(n, 2, |i, j| x[i][j]);
+    GaussianRegression { model, design, y, sd, prior_sd }
+}

@@ -60,6 +60,10 @@ enum Command {
     /// Stan's `optimize`), or with `--laplace N` draws from the Laplace approximation at the
     /// mode (Stan's `laplace`). Exits with status 1 where the search did not converge.
     Optimize(OptimizeArgs),
+    /// Draws from Pathfinder's normal approximations along L-BFGS paths (Stan's `pathfinder`,
+    /// PyMC-extras' `fit_pathfinder`): prints the draws' summary, Pareto k and each path's
+    /// ELBO; writes the draws as JSON or an ArviZ Zarr store.
+    Pathfinder(PathfinderArgs),
     /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one,
     /// with the whole run's trace, summary, plots, log-likelihood, PSIS-LOO and HTML report.
     Merge {
@@ -116,6 +120,44 @@ struct OptimizeArgs {
     /// unconstrained `coordinates`, row by row). A number that is not finite is `null`.
     #[arg(long)]
     json: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct PathfinderArgs {
+    /// The model file (TOML).
+    model: PathBuf,
+    /// The data file (JSON), if the model reads data.
+    data: Option<PathBuf>,
+    /// Independent paths, each from its own random start.
+    #[arg(long, default_value_t = 4)]
+    paths: usize,
+    /// Draws returned, resampled from the paths' pooled draws by Pareto-smoothed importance
+    /// weights.
+    #[arg(long, default_value_t = 1000)]
+    draws: usize,
+    /// Draws from each path's chosen approximation.
+    #[arg(long, default_value_t = 1000)]
+    draws_per_path: usize,
+    /// Draws estimating each iteration's ELBO.
+    #[arg(long, default_value_t = 25)]
+    elbo_draws: usize,
+    /// Return every path's draws instead of resampling them.
+    #[arg(long)]
+    no_resample: bool,
+    /// Seed of the starts and draws.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Most L-BFGS iterations per path.
+    #[arg(long, default_value_t = 2000)]
+    max_iters: u64,
+    /// Write the draws as JSON: `draws` (constrained, by name), `log_p`, `log_q`,
+    /// `pareto_k`, and `paths` (each one's `elbo`, `iteration`, `iterations`, `evaluations`,
+    /// `message`). A number that is not finite is `null`.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the draws as an ArviZ Zarr store (one chain) at this path.
+    #[arg(long)]
+    zarr: Option<PathBuf>,
 }
 
 /// Model weights in `exmc compare`.
@@ -321,6 +363,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict(&args),
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Optimize(args) => optimize(&args),
+        Command::Pathfinder(args) => pathfinder(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -571,17 +614,69 @@ fn optimize(a: &OptimizeArgs) -> Result<()> {
         });
     }
     if let Some(path) = &a.json {
-        let text = serde_json::to_string_pretty(&json).map_err(|e| Error::Json(e.to_string()))?;
-        std::fs::write(path, text).map_err(|e| Error::InvalidOption {
-            option: "--json",
-            reason: format!("cannot write {}: {e}", path.display()),
-        })?;
+        write_json(path, &json, "--json")?;
     }
     match failed {
         Some(e) => Err(e),
         None if !map.converged => Err(Error::Optimization { reason: map.message }),
         None => Ok(()),
     }
+}
+
+/// Writes `json` (pretty) to `path`, naming `option` where it cannot.
+fn write_json(path: &std::path::Path, json: &serde_json::Value, option: &'static str) -> Result<()> {
+    let text = serde_json::to_string_pretty(json).map_err(|e| Error::Json(e.to_string()))?;
+    std::fs::write(path, text)
+        .map_err(|e| Error::InvalidOption { option, reason: format!("cannot write {}: {e}", path.display()) })
+}
+
+/// Prints Pathfinder's draws' summary, k and paths, and writes the draws.
+fn pathfinder(a: &PathfinderArgs) -> Result<()> {
+    let model = Model::from_files(&a.model, a.data.as_deref())?;
+    let options = PathfinderOptions {
+        paths: a.paths,
+        draws_per_path: a.draws_per_path,
+        draws: a.draws,
+        elbo_draws: a.elbo_draws,
+        resample: !a.no_resample,
+    };
+    let pf = Optimizer::new(&model).seed(a.seed).max_iters(a.max_iters).pathfinder(&options)?;
+    println!("Pathfinder, {} draws:\n{}", pf.fit.trace.draws, pf.fit.trace.summary());
+    println!("Pareto k of the importance ratios log p - log q: {:.2}", pf.pareto_k);
+    for (i, p) in pf.paths.iter().enumerate() {
+        println!(
+            "path {i}: ELBO {:.4} at iteration {} of {}, {} evaluations ({})",
+            p.elbo, p.iteration, p.iterations, p.evaluations, p.message
+        );
+    }
+    if let Some(path) = &a.json {
+        let paths: Vec<serde_json::Value> = pf
+            .paths
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "elbo": p.elbo,
+                    "iteration": p.iteration,
+                    "iterations": p.iterations,
+                    "evaluations": p.evaluations,
+                    "message": p.message,
+                })
+            })
+            .collect();
+        let json = serde_json::json!({
+            "draws": by_name(pf.fit.trace.vars.iter().map(|v| (&v.name, &v.values))),
+            "log_p": pf.log_p,
+            "log_q": pf.log_q,
+            "pareto_k": pf.pareto_k,
+            "paths": paths,
+        });
+        write_json(path, &json, "--json")?;
+    }
+    if let Some(dir) = &a.zarr {
+        exmc::io::InferenceData::new(&model).posterior(&pf.fit).write_zarr(dir)?;
+        eprintln!("exmc: wrote {}", dir.display());
+    }
+    Ok(())
 }
 
 fn summary(dir: &std::path::Path) -> Result<()> {

@@ -59,7 +59,6 @@ pub fn physical_bytes() -> Option<u128> {
 /// `what` otherwise, its reason ending with `hint` (how to need less) where the machine is too
 /// small.
 pub fn check_fits(values: u128, what: impl Fn() -> String, hint: &str) -> Result<()> {
-    let n = check_len(values, &what)?;
     let bytes = values.saturating_mul(std::mem::size_of::<f64>() as u128);
     if let Some(total) = physical_bytes()
         && bytes > total
@@ -70,6 +69,7 @@ pub fn check_fits(values: u128, what: impl Fn() -> String, hint: &str) -> Result
             reason: format!("{bytes} bytes, more than this machine's {total} bytes of memory and swap{hint}"),
         });
     }
+    let n = check_len(values, &what)?;
     let mut probe: Vec<f64> = Vec::new();
     try_reserve(&mut probe, n, what)
 }

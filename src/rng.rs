@@ -26,9 +26,13 @@ pub enum Purpose {
     /// Standard normal draws of a Laplace approximation
     /// ([`Optimizer::laplace`](crate::optimize::Optimizer::laplace)).
     Laplace = 6,
-    /// Standard normal draws and resampling uniforms of Pathfinder
+    /// Standard normal draws of Pathfinder's chosen approximations
     /// ([`Optimizer::pathfinder`](crate::optimize::Optimizer::pathfinder)).
     Pathfinder = 7,
+    /// Standard normal draws of Pathfinder's ELBO estimates.
+    PathfinderElbo = 8,
+    /// Uniforms of Pathfinder's importance resampling.
+    Resample = 9,
 }
 
 /// Philox4x32-10 block function.

@@ -112,6 +112,9 @@ fn gamma_poisson_laplace_is_the_log_space_curvature() {
     let mut wrong = Optimizer::new(&m).jacobian(true).run().unwrap();
     wrong.u = vec![0.0; 2];
     assert!(matches!(opt.laplace_at(wrong, 10), Err(Error::InvalidOption { option: "mode", .. })));
+    let other = Optimizer::new(&beta_bernoulli(1.0, 1.0, 1, 2)).jacobian(true).run().unwrap();
+    assert_eq!(other.u.len(), 1);
+    assert!(matches!(opt.laplace_at(other, 10), Err(Error::InvalidOption { option: "mode", .. })));
 }
 
 /// Gaussian means under a Gaussian prior with a known scale: the mode is the posterior mean,

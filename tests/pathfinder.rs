@@ -14,8 +14,9 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
 }
 
 /// The correlated Gaussian posterior of a linear regression with a known scale: the ELBO of
-/// the chosen approximation is within 0.05 of the log evidence (the ELBO's bound, reached
-/// where the approximation is exact), k̂ is small, and the resampled draws have the
+/// the chosen approximation is within 10⁻³ of the log evidence (the ELBO's bound, reached
+/// where the approximation is exact: a KL divergence of 10⁻³ is a variance off by about 5%),
+/// k̂ is small, and the resampled draws have the
 /// posterior's mean and sd within Monte Carlo error (5 standard errors, with the effective
 /// size taken as a quarter of the draws for the resampling's repeats).
 #[test]
@@ -44,7 +45,7 @@ fn gaussian_posterior_elbo_reaches_the_log_evidence() {
             "  path: ELBO {:.5} at {} of {} iterations, {} evaluations",
             p.elbo, p.iteration, p.iterations, p.evaluations
         );
-        assert!((p.elbo - log_z).abs() < 0.05, "ELBO {} vs log evidence {log_z}: {p:?}", p.elbo);
+        assert!((p.elbo - log_z).abs() < 1e-3, "ELBO {} vs log evidence {log_z}: {p:?}", p.elbo);
         assert!(p.iteration >= 1 && p.iteration <= p.iterations, "{p:?}");
     }
     assert!(pf.pareto_k < 0.5, "k {}", pf.pareto_k);
@@ -154,13 +155,18 @@ fn options_and_determinism() {
     }
     for (option, bad) in [
         ("paths", PathfinderOptions { paths: 0, ..small.clone() }),
-        ("draws", PathfinderOptions { draws_per_path: 0, ..small.clone() }),
+        ("draws_per_path", PathfinderOptions { draws_per_path: 0, ..small.clone() }),
+        ("draws_per_path", PathfinderOptions { draws_per_path: 1 << 32, ..small.clone() }),
+        ("paths", PathfinderOptions { paths: usize::MAX, ..small.clone() }),
+        ("elbo_draws", PathfinderOptions { elbo_draws: usize::MAX, ..small.clone() }),
         ("draws", PathfinderOptions { draws: 0, ..small.clone() }),
         ("elbo_draws", PathfinderOptions { elbo_draws: 0, ..small.clone() }),
     ] {
         let err = Optimizer::new(&m).pathfinder(&bad).unwrap_err();
         assert!(matches!(err, Error::InvalidOption { option: o, .. } if o == option), "{err:?}");
     }
-    let huge = PathfinderOptions { draws_per_path: usize::MAX / 4, ..small };
-    assert!(matches!(Optimizer::new(&m).pathfinder(&huge), Err(Error::TooLarge { .. })));
+    for resample in [true, false] {
+        let huge = PathfinderOptions { draws_per_path: u32::MAX as usize, resample, ..small.clone() };
+        assert!(matches!(Optimizer::new(&m).pathfinder(&huge), Err(Error::TooLarge { .. })));
+    }
 }

@@ -75,28 +75,32 @@ impl Optimizer<'_> {
     /// [`Optimizer::jacobian`]`(true)` for the same model: [`Optimizer::laplace`] without
     /// the search, for a caller that wants the mode whether or not an approximation follows.
     ///
-    /// An [`Error::InvalidOption`] where `mode` was found without the log-Jacobians or has
-    /// another dimension than the model's; an [`Error::Optimization`] as
+    /// An [`Error::InvalidOption`] where `mode` was found without the log-Jacobians or its
+    /// free variables (names and lengths) are not the model's; an [`Error::Optimization`] as
     /// [`Optimizer::laplace`]'s.
     pub fn laplace_at(&self, mode: MapEstimate, draws: usize) -> Result<Laplace> {
-        let (_, compiled) = self.for_laplace(draws)?;
+        let wrong = |reason: String| Err(Error::InvalidOption { option: "mode", reason });
         if !mode.jacobian {
-            return Err(Error::InvalidOption {
-                option: "mode",
-                reason: "the Laplace approximation is centred at the mode with the log-Jacobians \
-                         (`jacobian(true)`)"
+            return wrong(
+                "the Laplace approximation is centred at the mode with the log-Jacobians (`jacobian(true)`)"
                     .into(),
-            });
+            );
         }
-        if mode.u.len() != compiled.pointmap.dim {
-            return Err(Error::InvalidOption {
-                option: "mode",
-                reason: format!(
-                    "{} unconstrained coordinates where the model has {}",
-                    mode.u.len(),
-                    compiled.pointmap.dim
-                ),
-            });
+        let (_, compiled) = self.for_laplace(draws)?;
+        let entries = &compiled.pointmap.entries;
+        let same = mode.u.len() == compiled.pointmap.dim
+            && mode.unconstrained.len() == entries.len()
+            && mode.unconstrained.iter().zip(entries).all(|((n, v), e)| *n == e.name && v.len() == e.len);
+        if !same {
+            return wrong(format!(
+                "its free variables ({}) are not the model's ({})",
+                mode.unconstrained
+                    .iter()
+                    .map(|(n, v)| format!("{n}: {}", v.len()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                entries.iter().map(|e| format!("{}: {}", e.name, e.len)).collect::<Vec<_>>().join(", ")
+            ));
         }
         self.laplace_compiled(&compiled, mode, draws)
     }

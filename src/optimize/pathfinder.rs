@@ -19,11 +19,13 @@ use crate::backend::cpu::Executor;
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
 use crate::mem;
+use crate::model::dist::HALF_LN_2PI;
 use crate::rng::{ChainRng, Purpose};
 use crate::sampler::Fit;
 
-/// `ln(2π)`.
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
+/// Most paths, draws of a path and ELBO draws: each numbers a 32-bit counter of the random
+/// streams.
+const MAX_COUNT: usize = u32::MAX as usize;
 /// Largest curvature `|z|²/sᵀz` of an accepted pair (Stan's).
 const MAX_CURVATURE: f64 = 1e12;
 
@@ -57,13 +59,15 @@ pub struct PathReport {
     /// The chosen approximation's ELBO estimate (−∞ where no iterate gave a finite one: the
     /// path contributes no draws).
     pub elbo: f64,
-    /// The chosen iteration (1 for the first step from the start).
+    /// The chosen iteration (1 for the first step from the start; 0 where none was chosen).
     pub iteration: usize,
-    /// L-BFGS iterations of the path.
+    /// Iterates of the path approximated: its distinct points after the start, up to the
+    /// first of non-finite log density or gradient.
     pub iterations: usize,
     /// Evaluations of the log density (search, path gradients, ELBO and final draws).
     pub evaluations: u64,
-    /// How the L-BFGS search ended.
+    /// How the L-BFGS search ended (or why the path could not run: no finite start, a
+    /// failed search).
     pub message: String,
 }
 
@@ -109,8 +113,11 @@ impl Optimizer<'_> {
     /// importance weights where `options.resample`. L-BFGS runs with the optimiser's settings
     /// (history, tolerances, iteration limit).
     ///
-    /// An [`Error::InvalidOption`] for zero paths or draws, an [`Error::Optimization`] where no
-    /// path finds an approximation of finite ELBO.
+    /// An [`Error::InvalidOption`] for zero (or 2³² and more) paths, draws or ELBO draws, or an
+    /// optimiser setting out of range; [`Error::TooLarge`] where the draws do not fit in
+    /// memory; an [`Error::Optimization`] where no path finds an approximation of finite ELBO
+    /// (a path that cannot start or whose search fails contributes no draws, and its report
+    /// says why) or no draw has a finite log density.
     ///
     /// ```
     /// use exmc::prelude::*;
@@ -126,29 +133,39 @@ impl Optimizer<'_> {
     /// ```
     pub fn pathfinder(&self, options: &PathfinderOptions) -> Result<Pathfinder> {
         let bad = |option, reason: &str| Err(Error::InvalidOption { option, reason: reason.into() });
-        if options.paths == 0 {
-            return bad("paths", "needs at least one path");
-        }
-        if options.draws_per_path == 0 || (options.resample && options.draws == 0) {
-            return bad("draws", "needs at least one draw");
-        }
-        if options.elbo_draws == 0 {
-            return bad("elbo_draws", "needs at least one draw");
+        let counts = [
+            ("paths", options.paths),
+            ("draws_per_path", options.draws_per_path),
+            ("elbo_draws", options.elbo_draws),
+            ("draws", if options.resample { options.draws } else { 1 }),
+        ];
+        for (option, n) in counts {
+            if n == 0 {
+                return bad(option, "needs at least one");
+            }
+            if n > MAX_COUNT {
+                return bad(option, "needs fewer than 2^32");
+            }
         }
         let with_jacobian = self.clone().jacobian(true);
         with_jacobian.check()?;
         let compiled = with_jacobian.compile()?;
         let d = compiled.pointmap.dim;
         let outputs: usize = compiled.output_shapes.iter().map(|s| s.len()).sum();
-        // Per path: its points and gradients (at most the iteration limit), the factors
-        // (`d × 4m`), the ELBO draws; pooled: every draw's values, twice over.
+        // Per path: a workspace, its points (at most the iteration limit) and gradients, the
+        // factors and their QR (about `14·d·m`) and a few vectors (each ELBO draw is
+        // evaluated as it is made); pooled: every draw's values, densities, weights and
+        // vector header; and the kept draws' values and statistics.
+        let workspace = compiled.logp_grad.lens.iter().fold(0u128, |a, &l| a.saturating_add(l as u128));
         let pooled = mem::product(&[options.paths, options.draws_per_path]);
-        let per_path = mem::product(&[d, 4 * self.history + 2 * options.elbo_draws + 8]);
+        let per_path = mem::product(&[d, 14 * self.history + 16]).saturating_add(workspace);
         let path_len = mem::product(&[self.max_iters.min(u64::from(u32::MAX)) as usize, 2, d]);
-        let kept = if options.resample { options.draws } else { options.paths * options.draws_per_path };
-        let extra = (per_path + path_len).saturating_mul(options.paths as u128)
-            + pooled.saturating_mul((d + 4) as u128)
-            + mem::product(&[kept, d + outputs + 12]);
+        let kept = if options.resample { options.draws as u128 } else { pooled };
+        let extra = per_path
+            .saturating_add(path_len)
+            .saturating_mul(options.paths as u128)
+            .saturating_add(pooled.saturating_mul(d as u128 + 16))
+            .saturating_add(kept.saturating_mul((d + outputs + 12) as u128));
         with_jacobian.fits_in_memory(
             &compiled,
             extra,
@@ -160,8 +177,21 @@ impl Optimizer<'_> {
         let exec = Executor::new(compiled.logp_grad.clone());
         let runs: Vec<PathDraws> = (0..options.paths)
             .into_par_iter()
-            .map(|p| with_jacobian.one_path(&compiled, &exec, p, options))
-            .collect::<Result<_>>()?;
+            .map(|p| {
+                with_jacobian.one_path(&compiled, &exec, p, options).unwrap_or_else(|e| PathDraws {
+                    report: PathReport {
+                        elbo: f64::NEG_INFINITY,
+                        iteration: 0,
+                        iterations: 0,
+                        evaluations: 0,
+                        message: e.to_string(),
+                    },
+                    points: Vec::new(),
+                    log_p: Vec::new(),
+                    log_q: Vec::new(),
+                })
+            })
+            .collect();
         if runs.iter().all(|r| r.points.is_empty()) {
             return Err(Error::Optimization {
                 reason: format!(
@@ -180,9 +210,14 @@ impl Optimizer<'_> {
         }
         let ratios: Vec<f64> = log_p.iter().zip(&log_q).map(|(p, q)| p - q).collect();
         let (pareto_k, log_weights) = smoothed_weights(&ratios);
+        if log_weights.iter().all(|w| w.is_infinite()) {
+            return Err(Error::Optimization {
+                reason: "Pathfinder: the log density is not finite at any draw, nothing to resample".into(),
+            });
+        }
         if options.resample {
-            let rng = ChainRng::new(self.seed, options.paths);
-            let picks = resample(&log_weights, options.draws, |i| rng.uniform(i, 0, Purpose::Pathfinder));
+            let rng = ChainRng::new(self.seed, 0);
+            let picks = resample(&log_weights, options.draws, |i| rng.uniform(i, 0, Purpose::Resample));
             points = picks.iter().map(|&i| points[i].clone()).collect();
             log_p = picks.iter().map(|&i| log_p[i]).collect();
             log_q = picks.iter().map(|&i| log_q[i]).collect();
@@ -206,10 +241,11 @@ impl Optimizer<'_> {
         let rng = ChainRng::new(self.seed, p);
         let mut ws = exec.workspace();
         let mut evaluations = search.evaluations;
+        // The log density (−∞ for NaN) and, into `g`, its gradient.
         let mut eval = |u: &[f64], g: &mut Vec<f64>| {
             evaluations += 1;
             let lp = exec.run(&mut ws, u, g);
-            if lp.is_finite() && g.iter().all(|v| v.is_finite()) { lp } else { f64::NEG_INFINITY }
+            if lp.is_nan() { f64::NEG_INFINITY } else { lp }
         };
         let mut alpha = vec![1.0; d];
         let mut pairs: Pairs = Vec::new();
@@ -223,7 +259,7 @@ impl Optimizer<'_> {
             if x == &x_prev {
                 continue;
             }
-            if eval(x, &mut g) == f64::NEG_INFINITY {
+            if !(eval(x, &mut g).is_finite() && g.iter().all(|v| v.is_finite())) {
                 break;
             }
             iteration += 1;
@@ -234,7 +270,8 @@ impl Optimizer<'_> {
             let Some(approx) = Approximation::new(x, &g, &alpha, &pairs) else { continue };
             let mut total = 0.0;
             for k in 0..o.elbo_draws {
-                rng.fill_normals((iteration as u64) << 32 | k as u64, Purpose::Pathfinder, &mut z);
+                // Iterations 2²⁸ apart share ELBO draws (the counter's high field has 28 bits).
+                rng.fill_normals((iteration as u64) << 32 | k as u64, Purpose::PathfinderElbo, &mut z);
                 let (phi, lq) = approx.draw(&z);
                 total += eval(&phi, &mut g) - lq;
             }
@@ -311,7 +348,7 @@ impl Approximation {
     fn new(x: &[f64], g: &[f64], alpha: &[f64], pairs: &[(Vec<f64>, Vec<f64>)]) -> Option<Approximation> {
         let (d, m) = (x.len(), pairs.len());
         let sqrt_alpha: Vec<f64> = alpha.iter().map(|a| a.sqrt()).collect();
-        let (b, gamma) = compact_factors(alpha, pairs);
+        let (b, gamma) = compact_factors(alpha, pairs)?;
         // H g = α ∘ g + B Γ Bᵀ g.
         let gv = DVector::from_column_slice(g);
         let low_rank = &b * (&gamma * (b.transpose() * &gv));
@@ -336,7 +373,7 @@ impl Approximation {
         let uv = DVector::from_column_slice(u);
         let shift = &self.q * (&self.l_minus_i * (self.q.transpose() * &uv));
         let phi = (0..u.len()).map(|i| self.mean[i] + self.sqrt_alpha[i] * (u[i] + shift[i])).collect();
-        let lq = -0.5 * (self.log_det + uv.norm_squared() + u.len() as f64 * LN_2PI);
+        let lq = -0.5 * (self.log_det + uv.norm_squared()) - u.len() as f64 * HALF_LN_2PI;
         (phi, lq)
     }
 }
@@ -344,15 +381,18 @@ impl Approximation {
 /// The compact form of the L-BFGS inverse Hessian from `diag(α)` and the `pairs` `(s, z)`
 /// (oldest first): `H = diag(α) + B Γ Bᵀ` with `B = [diag(α) Z, S]` and
 /// `Γ = [[0, −R⁻¹], [−R⁻ᵀ, R⁻ᵀ (D + Zᵀ diag(α) Z) R⁻¹]]`, `R` the upper triangle of `SᵀZ`
-/// and `D` its diagonal (Byrd, Nocedal & Schnabel 1994).
-fn compact_factors(alpha: &[f64], pairs: &[(Vec<f64>, Vec<f64>)]) -> (DMatrix<f64>, DMatrix<f64>) {
+/// and `D` its diagonal (Byrd, Nocedal & Schnabel 1994). `None` where `R` cannot be inverted
+/// to finite values.
+fn compact_factors(alpha: &[f64], pairs: &[(Vec<f64>, Vec<f64>)]) -> Option<(DMatrix<f64>, DMatrix<f64>)> {
     let (d, m) = (alpha.len(), pairs.len());
     let s = DMatrix::from_fn(d, m, |i, j| pairs[j].0[i]);
     let z = DMatrix::from_fn(d, m, |i, j| pairs[j].1[i]);
     let stz = s.transpose() * &z;
     let r = stz.upper_triangle();
-    // Accepted pairs have sᵀz > 0: `R`'s diagonal is positive, so it is invertible.
-    let r_inv = r.clone().try_inverse().unwrap_or_else(|| DMatrix::zeros(m, m));
+    // Accepted pairs have sᵀz > 0: `R`'s diagonal is positive, so it is invertible (by
+    // substitution: no determinant to underflow).
+    let r_inv =
+        r.solve_upper_triangular(&DMatrix::identity(m, m)).filter(|x| x.iter().all(|v| v.is_finite()))?;
     let alpha_z = DMatrix::from_fn(d, m, |i, j| alpha[i] * z[(i, j)]);
     let middle = DMatrix::from_diagonal(&stz.diagonal()) + z.transpose() * &alpha_z;
     let block = r_inv.transpose() * middle * &r_inv;
@@ -363,11 +403,11 @@ fn compact_factors(alpha: &[f64], pairs: &[(Vec<f64>, Vec<f64>)]) -> (DMatrix<f6
     let mut b = DMatrix::zeros(d, 2 * m);
     b.view_mut((0, 0), (d, m)).copy_from(&alpha_z);
     b.view_mut((0, m), (d, m)).copy_from(&s);
-    (b, gamma)
+    Some((b, gamma))
 }
 
 /// `n` indices drawn with replacement with probabilities `exp(log_weights)` (normalised),
-/// `uniform(i)` the `i`-th uniform in [0, 1).
+/// `uniform(i)` the `i`-th uniform in [0, 1). The caller sees that some weight is positive.
 fn resample(log_weights: &[f64], n: usize, uniform: impl Fn(u64) -> f64) -> Vec<usize> {
     let mut cumulative = Vec::with_capacity(log_weights.len());
     let mut total = 0.0;
@@ -419,10 +459,10 @@ mod tests {
     /// determinant is its determinant's; the mean is a Newton step.
     #[test]
     fn compact_form_and_draws_match_the_bfgs_recursion() {
-        for (d, m) in [(6, 3), (4, 4), (3, 5), (1, 1)] {
+        for (d, m) in [(6, 3), (4, 4), (3, 5), (1, 1), (3, 0)] {
             let (alpha, pairs) = pairs(d, m);
             let want = bfgs(&alpha, &pairs);
-            let (b, gamma) = compact_factors(&alpha, &pairs);
+            let (b, gamma) = compact_factors(&alpha, &pairs).unwrap();
             let got =
                 DMatrix::from_diagonal(&DVector::from_column_slice(&alpha)) + &b * gamma * b.transpose();
             assert!((&got - &want).amax() < 1e-10 * want.amax(), "d {d} m {m}\n{got}\n{want}");
@@ -443,7 +483,7 @@ mod tests {
             });
             assert!((&c * c.transpose() - &want).amax() < 1e-9 * want.amax(), "factor d {d} m {m}");
             assert!((approx.log_det - want.determinant().ln()).abs() < 1e-9, "log det d {d} m {m}");
-            let lq0 = -0.5 * (want.determinant().ln() + d as f64 * LN_2PI);
+            let lq0 = -0.5 * want.determinant().ln() - d as f64 * HALF_LN_2PI;
             assert!((base.1 - lq0).abs() < 1e-9);
         }
     }
@@ -462,6 +502,26 @@ mod tests {
         assert_eq!(kept.len(), 2);
         assert_eq!(kept[0].0, vec![1.0, 1.0]);
         assert!(alpha.iter().all(|a| *a > 0.0 && a.is_finite()));
+
+        // In one dimension the diagonal is the secant's, s/z.
+        let mut one = vec![0.3];
+        accept_pair(&mut one, &mut Vec::new(), (vec![0.5], vec![2.0]), 5);
+        assert!((one[0] - 0.25).abs() < 1e-15, "{one:?}");
+        // In general, 1/α is the diagonal of the BFGS update of the Hessian diag(1/α) scaled
+        // by zᵀdiag(α)z / sᵀz (Gilbert & Lemaréchal).
+        let (alpha0, s, z) = (vec![0.5, 2.0, 1.5], vec![0.3, -0.2, 0.7], vec![1.1, -0.1, 0.9]);
+        let mut next = alpha0.clone();
+        accept_pair(&mut next, &mut Vec::new(), (s.clone(), z.clone()), 5);
+        let hess = DMatrix::from_diagonal(&DVector::from_iterator(3, alpha0.iter().map(|a| 1.0 / a)));
+        let (sv, zv) = (DVector::from_column_slice(&s), DVector::from_column_slice(&z));
+        let scale =
+            zv.dot(&DVector::from_iterator(3, z.iter().zip(&alpha0).map(|(z, a)| z * a))) / sv.dot(&zv);
+        let hs = &hess * &sv;
+        let updated =
+            (&hess - &hs * hs.transpose() / sv.dot(&hs)) * scale + &zv * zv.transpose() / sv.dot(&zv);
+        for i in 0..3 {
+            assert!((1.0 / next[i] - updated[(i, i)]).abs() < 1e-12 * updated[(i, i)], "{i}: {next:?}");
+        }
     }
 
     /// Resampling draws each index in proportion to its weight, never one of zero weight.

@@ -133,7 +133,7 @@ struct PathfinderArgs {
     paths: usize,
     /// Draws returned, resampled from the paths' pooled draws by Pareto-smoothed importance
     /// weights.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, conflicts_with = "no_resample")]
     draws: usize,
     /// Draws from each path's chosen approximation.
     #[arg(long, default_value_t = 1000)]
@@ -596,11 +596,7 @@ fn optimize(a: &OptimizeArgs) -> Result<()> {
         println!(
             "Pareto k of the importance ratios log p - log g: {:.2} ({})",
             l.pareto_k,
-            match l.pareto_k {
-                k if k < 0.7 => "below 0.7: a usable approximation",
-                k if k >= 0.7 => "0.7 or more: a poor fit to the posterior",
-                _ => "not estimated: fewer than 25 draws, or a draw of non-finite density",
-            }
+            k_reading(l.pareto_k)
         );
         json["laplace"] = serde_json::json!({
             "draws": by_name(l.fit.trace.vars.iter().map(|v| (&v.name, &v.values))),
@@ -623,6 +619,15 @@ fn optimize(a: &OptimizeArgs) -> Result<()> {
     }
 }
 
+/// What an approximation's Pareto k says.
+fn k_reading(k: f64) -> &'static str {
+    match k {
+        k if k < 0.7 => "below 0.7: a usable approximation",
+        k if k >= 0.7 => "0.7 or more: a poor fit to the posterior",
+        _ => "not estimated: fewer than 25 draws, or a draw of non-finite density",
+    }
+}
+
 /// Writes `json` (pretty) to `path`, naming `option` where it cannot.
 fn write_json(path: &std::path::Path, json: &serde_json::Value, option: &'static str) -> Result<()> {
     let text = serde_json::to_string_pretty(json).map_err(|e| Error::Json(e.to_string()))?;
@@ -640,9 +645,19 @@ fn pathfinder(a: &PathfinderArgs) -> Result<()> {
         elbo_draws: a.elbo_draws,
         resample: !a.no_resample,
     };
+    if a.max_iters == 0 {
+        return Err(Error::InvalidOption {
+            option: "--max-iters",
+            reason: "needs at least one iteration".into(),
+        });
+    }
     let pf = Optimizer::new(&model).seed(a.seed).max_iters(a.max_iters).pathfinder(&options)?;
     println!("Pathfinder, {} draws:\n{}", pf.fit.trace.draws, pf.fit.trace.summary());
-    println!("Pareto k of the importance ratios log p - log q: {:.2}", pf.pareto_k);
+    println!(
+        "Pareto k of the importance ratios log p - log q: {:.2} ({})",
+        pf.pareto_k,
+        k_reading(pf.pareto_k)
+    );
     for (i, p) in pf.paths.iter().enumerate() {
         println!(
             "path {i}: ELBO {:.4} at iteration {} of {}, {} evaluations ({})",

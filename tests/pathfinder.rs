@@ -13,12 +13,15 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
     (mean, (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt())
 }
 
-/// The correlated Gaussian posterior of a linear regression with a known scale: the ELBO of
-/// the chosen approximation is within 10⁻³ of the log evidence (the ELBO's bound, reached
-/// where the approximation is exact: a KL divergence of 10⁻³ is a variance off by about 5%),
-/// k̂ is small, and the resampled draws have the
-/// posterior's mean and sd within Monte Carlo error (5 standard errors, with the effective
-/// size taken as a quarter of the draws for the resampling's repeats).
+/// The correlated Gaussian posterior of a linear regression with a known scale. The ELBO is
+/// at most the log evidence, the gap the approximation's KL divergence from the posterior:
+/// each path's chosen approximation, re-estimated from its 1,000 fresh draws (the pool in
+/// path order, free of the choice's upward bias), is within 0.01 of it (a KL of 0.01 is a
+/// variance off by about 15%) and not above it by more than 4 standard errors (and rounding: an exact approximation's
+/// ratios are all equal). k̂ is small,
+/// and the resampled draws have the posterior's mean and sd within Monte Carlo error (5
+/// standard errors, with the effective size taken as a quarter of the draws for the
+/// resampling's repeats).
 #[test]
 fn gaussian_posterior_elbo_reaches_the_log_evidence() {
     let common::GaussianRegression { model: m, design, y, sd, prior_sd } = common::gaussian_regression();
@@ -36,18 +39,28 @@ fn gaussian_posterior_elbo_reaches_the_log_evidence() {
         - chol.l().diagonal().iter().map(|v| v.ln()).sum::<f64>()
         - 0.5 * yv.dot(&chol.solve(&yv));
 
+    let pool = PathfinderOptions { resample: false, ..PathfinderOptions::default() };
+    let pooled = Optimizer::new(&m).seed(5).pathfinder(&pool).unwrap();
+    assert_eq!(pooled.paths.len(), 4);
+    eprintln!("log evidence {log_z:.5}");
+    for (p, report) in pooled.paths.iter().enumerate() {
+        let ratios: Vec<f64> =
+            (p * 1000..(p + 1) * 1000).map(|i| pooled.log_p[i] - pooled.log_q[i]).collect();
+        let (elbo, sd) = mean_sd(&ratios);
+        let se = sd / (ratios.len() as f64).sqrt();
+        eprintln!(
+            "  path {p}: ELBO {elbo:.5} (se {se:.1e}; {:.5} when chosen) at {} of {} iterations, {} evaluations",
+            report.elbo, report.iteration, report.iterations, report.evaluations
+        );
+        assert!(
+            elbo > log_z - 0.01 && elbo < log_z + 4.0 * se + 1e-9,
+            "ELBO {elbo} vs log evidence {log_z}: {report:?}"
+        );
+        assert!(report.iteration >= 1 && report.iteration <= report.iterations, "{report:?}");
+    }
     let options = PathfinderOptions { draws: 4000, ..PathfinderOptions::default() };
     let pf = Optimizer::new(&m).seed(5).pathfinder(&options).unwrap();
-    assert_eq!(pf.paths.len(), 4);
-    eprintln!("log evidence {log_z:.5}, k {:.3}", pf.pareto_k);
-    for p in &pf.paths {
-        eprintln!(
-            "  path: ELBO {:.5} at {} of {} iterations, {} evaluations",
-            p.elbo, p.iteration, p.iterations, p.evaluations
-        );
-        assert!((p.elbo - log_z).abs() < 1e-3, "ELBO {} vs log evidence {log_z}: {p:?}", p.elbo);
-        assert!(p.iteration >= 1 && p.iteration <= p.iterations, "{p:?}");
-    }
+    eprintln!("k {:.3}", pf.pareto_k);
     assert!(pf.pareto_k < 0.5, "k {}", pf.pareto_k);
     assert_eq!((pf.fit.trace.draws, pf.log_p.len(), pf.log_q.len()), (4000, 4000, 4000));
     assert_eq!(pf.fit.backend, "pathfinder");

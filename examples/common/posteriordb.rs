@@ -51,7 +51,7 @@ pub fn shared() -> Option<PathBuf> {
 }
 
 /// `beta[1]` (Stan, 1-based) → `beta[0]`.
-fn our_name(stan: &str) -> String {
+pub fn our_name(stan: &str) -> String {
     match stan.split_once('[') {
         Some((base, rest)) => {
             let k: usize = rest.trim_end_matches(']').parse().unwrap_or(1);

@@ -107,15 +107,16 @@ fn same(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
-/// `argmin` minimises: the negated log density (+∞ outside its domain) and gradient.
-struct Negated<'a, 'e>(&'a Objective<'e>);
+/// `argmin` minimises: the negated log density (+∞ outside its domain) and gradient, divided
+/// by a round's scale (see [`maximise`]).
+struct Negated<'a, 'e>(&'a Objective<'e>, f64);
 
 impl CostFunction for Negated<'_, '_> {
     type Param = Vec<f64>;
     type Output = f64;
 
     fn cost(&self, u: &Vec<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(-self.0.eval_counted(u)?.0)
+        Ok(-self.0.eval_counted(u)?.0 / self.1)
     }
 }
 
@@ -124,7 +125,7 @@ impl Gradient for Negated<'_, '_> {
     type Gradient = Vec<f64>;
 
     fn gradient(&self, u: &Vec<f64>) -> std::result::Result<Vec<f64>, argmin::core::Error> {
-        Ok(self.0.eval_counted(u)?.1.iter().map(|g| -g).collect())
+        Ok(self.0.eval_counted(u)?.1.iter().map(|g| -g / self.1).collect())
     }
 }
 
@@ -252,7 +253,13 @@ pub(crate) fn maximise(
         // into an error, the lower one would override a tiny first step); a careful round's
         // move is at most `CAREFUL_MOVE`, since the line search cannot step back from an
         // infinite log density.
-        let unit = norm(&g).recip();
+        // The round minimises the negated log density divided by the gradient's norm (where
+        // above 1): L-BFGS's first direction is the gradient itself, so its first trial step
+        // moves `u` by at most 1 whatever the density's scale (an unscaled regression's
+        // `|g|` of 10⁶ would put it far beyond an `exp`'s range). L-BFGS's later directions
+        // do not depend on the scale; the tolerances are divided by it.
+        let scale = norm(&g).max(1.0);
+        let unit = (norm(&g) / scale).recip();
         let (alpha, bounds, iters) = if careful {
             (first_step * unit.min(1.0), (first_step * unit * 1e-12, CAREFUL_MOVE * unit), 1)
         } else {
@@ -264,20 +271,20 @@ pub(crate) fn maximise(
         let was_careful = std::mem::replace(&mut careful, false);
         objective.start_round();
         let solver = LBFGS::new(line, s.history)
-            .with_tolerance_grad(s.tol_grad)
-            .and_then(|l| l.with_tolerance_cost(tol_cost))
+            .with_tolerance_grad(s.tol_grad / scale)
+            .and_then(|l| l.with_tolerance_cost(tol_cost / scale))
             .map_err(failed)?;
-        let neg_g: Vec<f64> = g.iter().map(|v| -v).collect();
+        let neg_g: Vec<f64> = g.iter().map(|v| -v / scale).collect();
         // Not the cost: `argmin` would take the start's as the previous iteration's and stop
         // at once on a zero change. Its first evaluation, of the start, is free where the
         // round before improved (its best point was evaluated last) and costs one otherwise.
-        let (f0, u0) = (-lp, u.clone());
+        let (f0, u0) = (-lp / scale, u.clone());
         let end = IterationEnd {
             evaluations: objective.evaluations.clone(),
             mark: objective.mark.clone(),
             path: path.clone(),
         };
-        let result = Solve::new(Negated(&objective), solver)
+        let result = Solve::new(Negated(&objective, scale), solver)
             .configure(|state| state.param(u0).gradient(neg_g).max_iters(iters))
             .add_observer(end, argmin::core::observers::ObserverMode::Always)
             .run()

@@ -1,0 +1,87 @@
+//! Pathfinder over the posteriordb suite: for each posterior with a model file, Pathfinder's
+//! defaults (4 paths, 1,000 resampled draws; seed 1), its wall time, evaluations of the log
+//! density, Pareto k̂, and the draws against the reference posterior: the largest
+//! |mean − reference mean| / reference sd and |sd / reference sd − 1| over the parameters.
+//!
+//! ```text
+//! cargo run --release --example pathfinder_bench [-- name ...]
+//! ```
+//! Needs `../shared/posteriordb` (or `EXMC_SHARED`). The table shows where k̂ is a trustworthy
+//! signal: below 0.7 the draws should be close to the posterior; above, they need not be.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use exmc::prelude::*;
+
+// Only the loading half: the sampling half serves `examples/posteriordb.rs`.
+#[path = "common/posteriordb.rs"]
+#[allow(dead_code)]
+mod posteriordb;
+
+fn main() {
+    let Some(shared) = posteriordb::shared() else {
+        eprintln!("SKIPPED pathfinder_bench: no ../shared/posteriordb (set EXMC_SHARED)");
+        return;
+    };
+    let models = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models/posteriordb"));
+    let asked: Vec<String> = std::env::args().skip(1).collect();
+    let names: Vec<String> =
+        posteriordb::names(&models).into_iter().filter(|n| asked.is_empty() || asked.contains(n)).collect();
+    println!("| posterior | dim | seconds | evaluations | k̂ | max Δmean/sd | max sd error | worst |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let (mut good, mut poor) = (Vec::new(), Vec::new());
+    for name in &names {
+        let p = match posteriordb::load(&shared, &models, name) {
+            Ok(p) => p,
+            Err(e) => {
+                println!("| {name} | – | – | – | – | – | – | {e} |");
+                continue;
+            }
+        };
+        let t = Instant::now();
+        let pf = match Optimizer::new(&p.model).seed(1).pathfinder(&PathfinderOptions::default()) {
+            Ok(pf) => pf,
+            Err(e) => {
+                println!("| {name} | – | – | – | – | – | – | {e} |");
+                continue;
+            }
+        };
+        let seconds = t.elapsed().as_secs_f64();
+        let evaluations: u64 = pf.paths.iter().map(|p| p.evaluations).sum();
+        let summary = pf.fit.summary();
+        let (mut worst_mean, mut worst_sd, mut worst) = (0.0f64, 0.0f64, String::new());
+        let order = p.reference["parameter_order"].as_array().cloned().unwrap_or_default();
+        for stan in order.iter().filter_map(|v| v.as_str()) {
+            let r = &p.reference["parameters"][stan];
+            let (mean, sd) = (r["mean"].as_f64().unwrap_or(f64::NAN), r["sd"].as_f64().unwrap_or(f64::NAN));
+            let ours = posteriordb::our_name(stan);
+            let Some(row) = summary.rows.iter().find(|r| r.name == ours) else { continue };
+            let dm = (row.mean - mean).abs() / sd;
+            let ds = (row.sd / sd - 1.0).abs();
+            if dm > worst_mean {
+                (worst_mean, worst) = (dm, ours.clone());
+            }
+            worst_sd = worst_sd.max(ds);
+        }
+        let dim = pf.fit.pointmap.dim;
+        println!(
+            "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.2} | {worst_mean:.3} | {worst_sd:.3} | {worst} |",
+            pf.pareto_k
+        );
+        if pf.pareto_k < 0.7 { &mut good } else { &mut poor }.push(worst_mean);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() { f64::NAN } else { v[v.len() / 2] }
+    };
+    let (ng, np) = (good.len(), poor.len());
+    let (gmax, pmax) =
+        (good.iter().fold(0.0f64, |a, &b| a.max(b)), poor.iter().fold(0.0f64, |a, &b| a.max(b)));
+    println!(
+        "\nk̂ < 0.7: {ng} posteriors, median max Δmean/sd {:.3}, largest {gmax:.3}; k̂ ≥ 0.7: {np}, median {:.3}, \
+         largest {pmax:.3}",
+        median(&mut good),
+        median(&mut poor)
+    );
+}

@@ -51,12 +51,14 @@ fn main() {
         let evaluations: u64 = pf.paths.iter().map(|p| p.evaluations).sum();
         let summary = pf.fit.summary();
         let (mut worst_mean, mut worst_sd, mut worst) = (0.0f64, 0.0f64, String::new());
+        let mut matched = 0;
         let order = p.reference["parameter_order"].as_array().cloned().unwrap_or_default();
         for stan in order.iter().filter_map(|v| v.as_str()) {
             let r = &p.reference["parameters"][stan];
             let (mean, sd) = (r["mean"].as_f64().unwrap_or(f64::NAN), r["sd"].as_f64().unwrap_or(f64::NAN));
             let ours = posteriordb::our_name(stan);
             let Some(row) = summary.rows.iter().find(|r| r.name == ours) else { continue };
+            matched += 1;
             let dm = (row.mean - mean).abs() / sd;
             let ds = (row.sd / sd - 1.0).abs();
             if dm > worst_mean {
@@ -65,6 +67,13 @@ fn main() {
             worst_sd = worst_sd.max(ds);
         }
         let dim = pf.fit.pointmap.dim;
+        if matched == 0 {
+            println!(
+                "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.2} | – | – | no parameter matched |",
+                pf.pareto_k
+            );
+            continue;
+        }
         println!(
             "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.2} | {worst_mean:.3} | {worst_sd:.3} | {worst} |",
             pf.pareto_k

@@ -7,7 +7,9 @@
 //! log density moved far from where its tolerance was set runs again with the tolerance at
 //! the new value; and its line search stops at the first infinite log density (a step that
 //! overflowed an `exp`), so a round that ended there restarts from its best point, with a
-//! shorter first trial step while no progress is made.
+//! shorter first trial step while no progress is made. Each round divides the objective by
+//! its start's gradient norm (where above 1), so that L-BFGS's first trial step, along the
+//! raw gradient, moves the point by at most 1.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -152,13 +154,13 @@ impl<I: argmin::core::State<Param = Vec<f64>>> argmin::core::observers::Observe<
 }
 
 /// Euclidean norm, scaled by the largest entry so that it does not overflow for entries
-/// beyond 10¹⁵⁴.
+/// beyond 10¹⁵⁴, and at most `f64::MAX` for finite entries (a round's scale stays finite).
 fn norm(g: &[f64]) -> f64 {
     let m = g.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     if m == 0.0 || !m.is_finite() {
         return m;
     }
-    m * g.iter().map(|v| (v / m) * (v / m)).sum::<f64>().sqrt()
+    (m * g.iter().map(|v| (v / m) * (v / m)).sum::<f64>().sqrt()).min(f64::MAX)
 }
 
 /// After a round that stopped short of a mode (a line search that failed or stalled): another
@@ -233,9 +235,9 @@ pub(crate) fn maximise(
     let (mut iterations, mut rounds) = (0u64, 0u64);
     let mut first_step = 1.0;
     // Whether the round starts carefully: one iteration whose first trial step moves `u` by
-    // at most `first_step` (L-BFGS's first direction is the gradient itself, whose size is
-    // the log density's scale, 10¹⁴ for a Poisson rate of that size); at the start, and after
-    // a round that ended short of a mode.
+    // at most `first_step` (a line search cannot step back from an infinite log density, which
+    // a move of 1 can reach where the density is steep); at the start, and after a round that
+    // ended short of a mode.
     let mut careful = true;
     let (converged, message) = match loop {
         if norm(&g) < s.tol_grad || norm(&g) == 0.0 {
@@ -255,13 +257,13 @@ pub(crate) fn maximise(
         // infinite log density.
         // The round minimises the negated log density divided by the gradient's norm (where
         // above 1): L-BFGS's first direction is the gradient itself, so its first trial step
-        // moves `u` by at most 1 whatever the density's scale (an unscaled regression's
+        // moves `u` by at most 1 (and `unit` is at least 1) whatever the density's scale (an unscaled regression's
         // `|g|` of 10⁶ would put it far beyond an `exp`'s range). L-BFGS's later directions
         // do not depend on the scale; the tolerances are divided by it.
         let scale = norm(&g).max(1.0);
         let unit = (norm(&g) / scale).recip();
         let (alpha, bounds, iters) = if careful {
-            (first_step * unit.min(1.0), (first_step * unit * 1e-12, CAREFUL_MOVE * unit), 1)
+            (first_step, (first_step * unit * 1e-12, CAREFUL_MOVE * unit), 1)
         } else {
             (1.0, (1e-12, 1e20), s.max_iters - iterations)
         };

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::mem;
 use crate::model::dist::HALF_LN_2PI;
 use crate::rng::{ChainRng, Purpose};
-use crate::sampler::Fit;
+use crate::sampler::{Fit, Init, init};
 
 /// Most paths, draws of a path and ELBO draws: each numbers a 32-bit counter of the random
 /// streams.
@@ -64,7 +64,8 @@ pub struct PathReport {
     /// Iterates of the path approximated: its distinct points after the start, up to the
     /// first of non-finite log density or gradient.
     pub iterations: usize,
-    /// Evaluations of the log density (search, path gradients, ELBO and final draws).
+    /// Evaluations of the log density (search, path gradients, ELBO and final draws); 0 where
+    /// the path failed.
     pub evaluations: u64,
     /// How the L-BFGS search ended (or why the path could not run: no finite start, a
     /// failed search).
@@ -159,7 +160,8 @@ impl Optimizer<'_> {
         let workspace = compiled.logp_grad.lens.iter().fold(0u128, |a, &l| a.saturating_add(l as u128));
         let pooled = mem::product(&[options.paths, options.draws_per_path]);
         let per_path = mem::product(&[d, 14 * self.history + 16]).saturating_add(workspace);
-        let path_len = mem::product(&[self.max_iters.min(u64::from(u32::MAX)) as usize, 2, d]);
+        // A path of up to 10⁵ iterates (a longer one grows unchecked: 2.5·10⁶ evaluations).
+        let path_len = mem::product(&[self.max_iters.min(100_000) as usize, 2, d]);
         let kept = if options.resample { options.draws as u128 } else { pooled };
         let extra = per_path
             .saturating_add(path_len)
@@ -174,11 +176,22 @@ impl Optimizer<'_> {
                 options.paths, options.draws_per_path
             ),
         )?;
+        // The user's starting values are checked once (a mistake there is the user's, not a
+        // path's).
+        if let Init::Values(values) = &self.init {
+            init::user_values(&compiled, values)?;
+        }
         let exec = Executor::new(compiled.logp_grad.clone());
-        let runs: Vec<PathDraws> = (0..options.paths)
+        let results: Vec<Result<PathDraws>> = (0..options.paths)
             .into_par_iter()
-            .map(|p| {
-                with_jacobian.one_path(&compiled, &exec, p, options).unwrap_or_else(|e| PathDraws {
+            .map(|p| with_jacobian.one_path(&compiled, &exec, p, options))
+            .collect();
+        let mut runs = Vec::with_capacity(results.len());
+        for result in results {
+            runs.push(match result {
+                Ok(run) => run,
+                // A start without a finite density, or a failed search: the path's report.
+                Err(e @ (Error::InitFailed { .. } | Error::Optimization { .. })) => PathDraws {
                     report: PathReport {
                         elbo: f64::NEG_INFINITY,
                         iteration: 0,
@@ -189,9 +202,10 @@ impl Optimizer<'_> {
                     points: Vec::new(),
                     log_p: Vec::new(),
                     log_q: Vec::new(),
-                })
-            })
-            .collect();
+                },
+                Err(e) => return Err(e),
+            });
+        }
         if runs.iter().all(|r| r.points.is_empty()) {
             return Err(Error::Optimization {
                 reason: format!(
@@ -212,7 +226,7 @@ impl Optimizer<'_> {
         let (pareto_k, log_weights) = smoothed_weights(&ratios);
         if log_weights.iter().all(|w| w.is_infinite()) {
             return Err(Error::Optimization {
-                reason: "Pathfinder: the log density is not finite at any draw, nothing to resample".into(),
+                reason: "Pathfinder: the log density is not finite at any draw".into(),
             });
         }
         if options.resample {

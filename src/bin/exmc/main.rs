@@ -596,7 +596,7 @@ fn optimize(a: &OptimizeArgs) -> Result<()> {
         println!(
             "Pareto k of the importance ratios log p - log g: {:.2} ({})",
             l.pareto_k,
-            k_reading(l.pareto_k)
+            k_reading(l.pareto_k, "not estimated: fewer than 25 draws, or a draw of non-finite density")
         );
         json["laplace"] = serde_json::json!({
             "draws": by_name(l.fit.trace.vars.iter().map(|v| (&v.name, &v.values))),
@@ -620,11 +620,11 @@ fn optimize(a: &OptimizeArgs) -> Result<()> {
 }
 
 /// What an approximation's Pareto k says.
-fn k_reading(k: f64) -> &'static str {
+fn k_reading(k: f64, nan: &'static str) -> &'static str {
     match k {
         k if k < 0.7 => "below 0.7: a usable approximation",
         k if k >= 0.7 => "0.7 or more: a poor fit to the posterior",
-        _ => "not estimated: fewer than 25 draws, or a draw of non-finite density",
+        _ => nan,
     }
 }
 
@@ -637,6 +637,12 @@ fn write_json(path: &std::path::Path, json: &serde_json::Value, option: &'static
 
 /// Prints Pathfinder's draws' summary, k and paths, and writes the draws.
 fn pathfinder(a: &PathfinderArgs) -> Result<()> {
+    if a.max_iters == 0 {
+        return Err(Error::InvalidOption {
+            option: "--max-iters",
+            reason: "needs at least one iteration".into(),
+        });
+    }
     let model = Model::from_files(&a.model, a.data.as_deref())?;
     let options = PathfinderOptions {
         paths: a.paths,
@@ -645,18 +651,12 @@ fn pathfinder(a: &PathfinderArgs) -> Result<()> {
         elbo_draws: a.elbo_draws,
         resample: !a.no_resample,
     };
-    if a.max_iters == 0 {
-        return Err(Error::InvalidOption {
-            option: "--max-iters",
-            reason: "needs at least one iteration".into(),
-        });
-    }
     let pf = Optimizer::new(&model).seed(a.seed).max_iters(a.max_iters).pathfinder(&options)?;
     println!("Pathfinder, {} draws:\n{}", pf.fit.trace.draws, pf.fit.trace.summary());
     println!(
         "Pareto k of the importance ratios log p - log q: {:.2} ({})",
         pf.pareto_k,
-        k_reading(pf.pareto_k)
+        k_reading(pf.pareto_k, "not estimated: fewer than 25 draws of finite density")
     );
     for (i, p) in pf.paths.iter().enumerate() {
         println!(

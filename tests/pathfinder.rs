@@ -151,7 +151,8 @@ fn options_and_determinism() {
     let mu = m.rv("mu", Normal::new(0.0, 10.0)).unwrap();
     let sigma = m.rv("sigma", HalfNormal::new(2.0)).unwrap();
     m.observe("y", Normal::new(mu, sigma), &[0.8, 1.4, 1.1, 0.9, 1.7, 0.4]).unwrap();
-    let small = PathfinderOptions { paths: 3, draws_per_path: 50, draws: 80, elbo_draws: 5, resample: true };
+    let small =
+        PathfinderOptions { paths: 3, draws_per_path: 50, draws: 80, elbo_draws: 5, ..Default::default() };
     let one = Optimizer::new(&m).seed(4).pathfinder(&small).unwrap();
     let two = Optimizer::new(&m).seed(4).pathfinder(&small).unwrap();
     assert_eq!(one.log_p, two.log_p);
@@ -173,6 +174,7 @@ fn options_and_determinism() {
     assert!(matches!(err, Error::InvalidOption { option: "init", .. }), "{err:?}");
     for (option, bad) in [
         ("paths", PathfinderOptions { paths: 0, ..small.clone() }),
+        ("history", PathfinderOptions { history: 0, ..small.clone() }),
         ("draws_per_path", PathfinderOptions { draws_per_path: 0, ..small.clone() }),
         ("draws_per_path", PathfinderOptions { draws_per_path: 1 << 32, ..small.clone() }),
         ("paths", PathfinderOptions { paths: usize::MAX, ..small.clone() }),

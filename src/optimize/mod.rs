@@ -104,7 +104,8 @@ impl<'m> Optimizer<'m> {
         self
     }
 
-    /// L-BFGS history (pairs of steps and gradient changes kept): 1 to 1000.
+    /// L-BFGS history (pairs of steps and gradient changes kept): 1 to 1000. Pathfinder takes
+    /// its own ([`PathfinderOptions::history`]).
     pub fn history(mut self, m: usize) -> Self {
         self.history = m;
         self

@@ -144,6 +144,9 @@ struct PathfinderArgs {
     /// Return every path's draws instead of resampling them.
     #[arg(long)]
     no_resample: bool,
+    /// L-BFGS history of the paths (pairs kept), 1 to 1000.
+    #[arg(long, default_value_t = 20)]
+    history: usize,
     /// Seed of the starts and draws.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -650,6 +653,7 @@ fn pathfinder(a: &PathfinderArgs) -> Result<()> {
         draws: a.draws,
         elbo_draws: a.elbo_draws,
         resample: !a.no_resample,
+        history: a.history,
     };
     let pf = Optimizer::new(&model).seed(a.seed).max_iters(a.max_iters).pathfinder(&options)?;
     println!("Pathfinder, {} draws:\n{}", pf.fit.trace.draws, pf.fit.trace.summary());

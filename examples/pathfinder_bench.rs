@@ -1,10 +1,13 @@
 //! Pathfinder over the posteriordb suite: for each posterior with a model file, Pathfinder's
-//! defaults (4 paths, 1,000 resampled draws; seed 1), its wall time, evaluations of the log
-//! density, Pareto k̂, and the draws against the reference posterior: the largest
-//! |mean − reference mean| / reference sd and |sd / reference sd − 1| over the parameters.
+//! defaults (4 paths, a history of 20, 1,000 resampled draws; seed 1), its wall time,
+//! evaluations of the log density, Pareto k̂, and the draws against the reference posterior:
+//! the largest |mean − reference mean| / reference sd and |sd / reference sd − 1| over the
+//! parameters. `EXMC_PF_HISTORY` sets another history. The summary line's medians are the
+//! upper ones; rows where no parameter matched are left out of its counts.
 //!
 //! ```text
 //! cargo run --release --example pathfinder_bench [-- name ...]
+//! EXMC_PF_HISTORY=5 cargo run --release --example pathfinder_bench
 //! ```
 //! Needs `../shared/posteriordb` (or `EXMC_SHARED`). The table shows where k̂ is a trustworthy
 //! signal: below 0.7 the draws should be close to the posterior; above, they need not be.
@@ -40,7 +43,9 @@ fn main() {
             }
         };
         let t = Instant::now();
-        let pf = match Optimizer::new(&p.model).seed(1).pathfinder(&PathfinderOptions::default()) {
+        let history = std::env::var("EXMC_PF_HISTORY").ok().and_then(|h| h.parse().ok()).unwrap_or(20);
+        let options = PathfinderOptions { history, ..PathfinderOptions::default() };
+        let pf = match Optimizer::new(&p.model).seed(1).pathfinder(&options) {
             Ok(pf) => pf,
             Err(e) => {
                 println!("| {name} | – | – | – | – | – | – | {e} |");

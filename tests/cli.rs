@@ -479,6 +479,9 @@ fn pathfinder_prints_and_writes_the_draws() {
     let o = exmc(&["pathfinder", f, "--paths", "0"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("paths"), "{}", text(&o.stderr));
+    let o = exmc(&["pathfinder", "no-such-model.toml", "--history", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("`--history`"), "{}", text(&o.stderr));
 }
 
 /// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed

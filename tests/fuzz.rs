@@ -416,7 +416,8 @@ fn optimize(m: &Model, o: &Options) {
             draws: o.draws.clamp(1, 30),
             elbo_draws: 3,
             resample: o.seed.is_multiple_of(2),
-            history: 1 + o.seed as usize % 30,
+            // 0 to 31: 0 is refused.
+            history: (o.seed / 2 % 32) as usize,
         };
         if let Ok(pf) = opt.pathfinder(&small) {
             let _ = pf.fit.summary().to_string();

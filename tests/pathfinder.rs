@@ -169,6 +169,13 @@ fn options_and_determinism() {
     for p in &pooled.paths {
         assert!(p.elbo.is_finite() && p.evaluations > 50, "{p:?}");
     }
+    // Pathfinder's own history, not the optimiser's: a history of 0 there is ignored, and
+    // another history gives other draws.
+    let ignored = Optimizer::new(&m).seed(4).history(0).pathfinder(&small).unwrap();
+    assert_eq!(ignored.log_p, one.log_p);
+    let short =
+        Optimizer::new(&m).seed(4).pathfinder(&PathfinderOptions { history: 1, ..small.clone() }).unwrap();
+    assert_ne!(short.log_p, one.log_p);
     let unknown = Init::Values([("nope".to_string(), vec![1.0])].into());
     let err = Optimizer::new(&m).init(unknown).pathfinder(&small).unwrap_err();
     assert!(matches!(err, Error::InvalidOption { option: "init", .. }), "{err:?}");

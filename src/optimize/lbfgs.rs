@@ -257,9 +257,10 @@ pub(crate) fn maximise(
         // infinite log density.
         // The round minimises the negated log density divided by the gradient's norm (where
         // above 1): L-BFGS's first direction is the gradient itself, so its first trial step
-        // moves `u` by at most 1 (and `unit` is at least 1) whatever the density's scale (an unscaled regression's
-        // `|g|` of 10⁶ would put it far beyond an `exp`'s range). L-BFGS's later directions
-        // do not depend on the scale; the tolerances are divided by it.
+        // moves `u` by at most 1 (and `unit` is at least 1) whatever the density's scale (an
+        // unscaled regression's `|g|` of 10⁶ would put it far beyond an `exp`'s range).
+        // L-BFGS's later directions do not depend on the scale; the tolerances are divided by
+        // it.
         let scale = norm(&g).max(1.0);
         let unit = (norm(&g) / scale).recip();
         let (alpha, bounds, iters) = if careful {

@@ -126,8 +126,9 @@ impl Optimizer<'_> {
     /// importance weights where `options.resample`. L-BFGS runs with the optimiser's
     /// tolerances and iteration limit, and `options.history`.
     ///
-    /// An [`Error::InvalidOption`] for zero (or 2³² and more) paths, draws or ELBO draws, or an
-    /// optimiser setting out of range; [`Error::TooLarge`] where the draws do not fit in
+    /// An [`Error::InvalidOption`] for zero (or 2³² and more) paths, draws or ELBO draws, a
+    /// history outside 1 to 1000, an optimiser setting out of range, or starting values
+    /// ([`Optimizer::init`]) that are not the model's; [`Error::TooLarge`] where the draws do not fit in
     /// memory; an [`Error::Optimization`] where no path finds an approximation of finite ELBO
     /// (a path that cannot start or whose search fails contributes no draws, and its report
     /// says why) or no draw has a finite log density.

@@ -646,6 +646,9 @@ fn pathfinder(a: &PathfinderArgs) -> Result<()> {
             reason: "needs at least one iteration".into(),
         });
     }
+    if !(1..=1000).contains(&a.history) {
+        return Err(Error::InvalidOption { option: "--history", reason: "needs 1 to 1000 pairs".into() });
+    }
     let model = Model::from_files(&a.model, a.data.as_deref())?;
     let options = PathfinderOptions {
         paths: a.paths,

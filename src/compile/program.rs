@@ -229,6 +229,12 @@ impl Op {
 }
 
 impl Program {
+    /// Values of a workspace (every value's length, summed), saturating: what one
+    /// evaluation's memory is sized by.
+    pub fn workspace_len(&self) -> u128 {
+        self.lens.iter().fold(0u128, |a, &l| a.saturating_add(l as u128))
+    }
+
     /// The data array a value is loaded from, if it is a data value.
     pub fn data_of(&self, v: ValueId) -> Option<&[f64]> {
         self.instrs.iter().find(|i| i.out == v).and_then(|i| match i.op {

@@ -163,11 +163,11 @@ impl<'m> Optimizer<'m> {
     /// of the dimension) and `extra` values must fit in this machine's memory and swap: a
     /// [`Error::TooLarge`] naming `what` before anything is allocated otherwise.
     fn fits_in_memory(&self, compiled: &Compiled, extra: u128, what: &str) -> Result<()> {
-        let lens =
-            |p: &crate::compile::Program| p.lens.iter().fold(0u128, |a, &l| a.saturating_add(l as u128));
         let d = compiled.pointmap.dim;
-        let search = lens(&compiled.logp_grad)
-            .saturating_add(lens(&compiled.constrain))
+        let search = compiled
+            .logp_grad
+            .workspace_len()
+            .saturating_add(compiled.constrain.workspace_len())
             .saturating_add(mem::product(&[self.history, 2, d]))
             .saturating_add(mem::product(&[16, d]));
         mem::check_fits(search.saturating_add(extra), || what.to_string(), "")

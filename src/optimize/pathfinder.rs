@@ -170,7 +170,7 @@ impl Optimizer<'_> {
         // factors and their QR (about `14·d·m`) and a few vectors (each ELBO draw is
         // evaluated as it is made); pooled: every draw's values, densities, weights and
         // vector header; and the kept draws' values and statistics.
-        let workspace = compiled.logp_grad.lens.iter().fold(0u128, |a, &l| a.saturating_add(l as u128));
+        let workspace = compiled.logp_grad.workspace_len();
         let pooled = mem::product(&[options.paths, options.draws_per_path]);
         let per_path = mem::product(&[d, 14 * with_jacobian.history + 16]).saturating_add(workspace);
         // A path of up to 10⁵ iterates (a longer one grows unchecked: 2.5·10⁶ evaluations).

@@ -667,7 +667,7 @@ impl<'m> Sampler<'m> {
         let live = if choice == BackendChoice::Gpu {
             chains
         } else {
-            let workspace = compiled.logp_grad.lens.iter().fold(0u128, |a, &l| a.saturating_add(l as u128));
+            let workspace = compiled.logp_grad.workspace_len();
             let vectors = 16 + 4 * (u128::from(self.max_treedepth) + 1);
             state = state.saturating_add(workspace).saturating_add(vectors.saturating_mul(dim));
             // A one-group factory's backend holds every chain at once.
@@ -926,7 +926,7 @@ impl<'m> Sampler<'m> {
         (choice, device): (BackendChoice, Option<(Arc<crate::backend::gpu::Gpu>, f64)>),
         (writers, run_info, sinks): (&[Arc<dyn TraceWriter>], &RunInfo<'_>, &SinkPool),
     ) -> Result<(RunRecords, DriveCounters, String, bool)> {
-        let workspace: usize = compiled.logp_grad.lens.iter().fold(0, |a, &l| a.saturating_add(l));
+        let workspace = usize::try_from(compiled.logp_grad.workspace_len()).unwrap_or(usize::MAX);
         let vectors = 16 + 4 * (self.max_treedepth as usize + 1);
         let chain_bytes =
             workspace.saturating_add(vectors.saturating_mul(compiled.pointmap.dim)).saturating_mul(8);

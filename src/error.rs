@@ -237,6 +237,13 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// An [`Error::InvalidOption`] naming `option`, for `reason`.
+    pub fn invalid_option(option: &'static str, reason: impl Into<String>) -> Error {
+        Error::InvalidOption { option, reason: reason.into() }
+    }
+}
+
 fn index_suffix(i: Option<usize>) -> String {
     i.map(|i| format!("[{i}]")).unwrap_or_default()
 }

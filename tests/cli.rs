@@ -443,6 +443,11 @@ fn optimize_prints_and_writes_the_mode() {
     let o = exmc(&["optimize", file.to_str().unwrap(), "--laplace", "0"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("`--laplace`"), "{}", text(&o.stderr));
+    // Draws that cannot fit are refused before the search (no mode printed).
+    let o = exmc(&["optimize", file.to_str().unwrap(), "--laplace", "1000000000000000000"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("the Laplace approximation (2 coordinates"), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "");
 
     let (es, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
     let o = exmc(&["optimize", es.to_str().unwrap(), data.to_str().unwrap()]);

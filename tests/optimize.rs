@@ -246,6 +246,10 @@ fn starts_and_options() {
     }
     assert!(matches!(Optimizer::new(&m).laplace(0), Err(Error::InvalidOption { option: "draws", .. })));
     assert!(matches!(Optimizer::new(&m).laplace(usize::MAX), Err(Error::TooLarge { .. })));
+    // What `laplace` checks before its search, without it.
+    assert!(matches!(Optimizer::new(&m).check_laplace(usize::MAX), Err(Error::TooLarge { .. })));
+    assert!(matches!(Optimizer::new(&m).check_laplace(0), Err(Error::InvalidOption { option: "draws", .. })));
+    assert!(Optimizer::new(&m).check_laplace(100).is_ok());
     let mut empty = Model::new();
     empty.data("x", vec![1.0]).unwrap();
     assert!(matches!(Optimizer::new(&empty).run(), Err(Error::NoFreeVariables)));

@@ -196,4 +196,15 @@ fn options_and_determinism() {
         let huge = PathfinderOptions { draws_per_path: u32::MAX as usize, resample, ..small.clone() };
         assert!(matches!(Optimizer::new(&m).pathfinder(&huge), Err(Error::TooLarge { .. })));
     }
+    // A start of no finite density fails each path, and the error says why for each (not as
+    // a sampler's chain).
+    let mut cut = Model::new();
+    let x = cut.rv("x", Normal::new(0.0, 10.0)).unwrap();
+    cut.potential("below_5", (5.0 - x).ln()).unwrap();
+    let at_7 = Init::Values([("x".to_string(), vec![7.0])].into());
+    let err = Optimizer::new(&cut).init(at_7).pathfinder(&small).unwrap_err();
+    let Error::Optimization { reason } = &err else { panic!("{err:?}") };
+    let why = "no starting point of finite log density and gradient after 1 tries";
+    assert_eq!(reason.matches(why).count(), small.paths, "{reason}");
+    assert!(!reason.contains("chain"), "{reason}");
 }

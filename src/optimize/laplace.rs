@@ -105,26 +105,28 @@ impl Optimizer<'_> {
         self.laplace_compiled(&compiled, mode, draws)
     }
 
+    /// What [`Optimizer::laplace`] checks before its search: the options, the number of
+    /// draws, and that the search and the approximation fit in this machine's memory. For a
+    /// caller that runs the search itself, to report the mode whether or not an
+    /// approximation follows, and then [`Optimizer::laplace_at`]: a mistake in `draws` is
+    /// then named before the search rather than after it.
+    pub fn check_laplace(&self, draws: usize) -> Result<()> {
+        self.for_laplace(draws).map(|_| ())
+    }
+
     /// The options with the log-Jacobians and the model compiled so, once the options, the
     /// number of draws and the approximation's memory are checked.
     fn for_laplace(&self, draws: usize) -> Result<(Optimizer<'_>, Compiled)> {
         if draws == 0 {
-            return Err(Error::InvalidOption { option: "draws", reason: "needs at least one draw".into() });
+            return Err(Error::invalid_option("draws", "needs at least one draw"));
         }
-        let with_jacobian = self.clone().jacobian(true);
-        with_jacobian.check()?;
-        let compiled = with_jacobian.compile()?;
-        let d = compiled.pointmap.dim;
-        let outputs: usize = compiled.output_shapes.iter().map(|s| s.len()).sum();
         // Five `d × d` matrices at the peak (the factor, its inverse, the covariance, the
         // transposed factor and `l()`'s copy), and per draw its values and statistics.
-        let extra = mem::product(&[5, d, d]) + mem::product(&[draws, d + outputs + 12]);
-        with_jacobian.fits_in_memory(
-            &compiled,
-            extra,
-            &format!("the Laplace approximation ({d} coordinates, {draws} draws)"),
-        )?;
-        Ok((with_jacobian, compiled))
+        self.with_jacobian(
+            self.history,
+            |d, outputs, _| mem::product(&[5, d, d]) + mem::product(&[draws, d + outputs + 12]),
+            |d| format!("the Laplace approximation ({d} coordinates, {draws} draws)"),
+        )
     }
 
     /// The approximation at `mode`, a mode of `compiled`'s log density with the log-Jacobians.

@@ -19,7 +19,6 @@ use argmin::core::{CostFunction, Executor as Solve, Gradient, State, Termination
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 
-use super::MapEstimate;
 use crate::backend::cpu::Executor;
 use crate::error::{Error, Result};
 
@@ -213,15 +212,24 @@ fn failed(e: impl std::fmt::Display) -> Error {
     Error::Optimization { reason: format!("L-BFGS: {e}") }
 }
 
+/// Where a search ended, on the unconstrained scale (the fields of
+/// [`MapEstimate`](super::MapEstimate) of the same names).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Search {
+    pub u: Vec<f64>,
+    pub logp: f64,
+    pub grad_norm: f64,
+    pub iterations: u64,
+    pub evaluations: u64,
+    pub restarts: u64,
+    pub converged: bool,
+    pub message: String,
+}
+
 /// Maximises the log density of `exec` from `start` (a point of finite log density and
-/// gradient): where the search ended, without the values ([`MapEstimate::values`] and
-/// [`MapEstimate::unconstrained`] empty, `jacobian` false), and, where
-/// [`Settings::record_path`], the start and every iteration's point in order.
-pub(crate) fn maximise(
-    exec: &Executor,
-    start: Vec<f64>,
-    s: &Settings,
-) -> Result<(MapEstimate, Vec<Vec<f64>>)> {
+/// gradient): where the search ended and, where [`Settings::record_path`], the start and every
+/// iteration's point in order.
+pub(crate) fn maximise(exec: &Executor, start: Vec<f64>, s: &Settings) -> Result<(Search, Vec<Vec<f64>>)> {
     let path = s.record_path.then(|| Arc::new(Mutex::new(vec![start.clone()])));
     let objective = Objective {
         exec,
@@ -346,10 +354,7 @@ pub(crate) fn maximise(
     };
     let path =
         path.map(|p| std::mem::take(&mut *p.lock().unwrap_or_else(|e| e.into_inner()))).unwrap_or_default();
-    let map = MapEstimate {
-        values: Vec::new(),
-        unconstrained: Vec::new(),
-        jacobian: false,
+    let search = Search {
         grad_norm: norm(&g),
         u,
         logp: lp,
@@ -359,5 +364,5 @@ pub(crate) fn maximise(
         converged,
         message,
     };
-    Ok((map, path))
+    Ok((search, path))
 }

@@ -125,19 +125,17 @@ impl<'m> Optimizer<'m> {
     }
 
     fn check(&self) -> Result<()> {
-        let bad =
-            |option: &'static str, reason: &str| Err(Error::InvalidOption { option, reason: reason.into() });
         if self.history == 0 || self.history > MAX_HISTORY {
-            return bad("history", "the L-BFGS history needs 1 to 1000 pairs");
+            return Err(Error::invalid_option("history", "the L-BFGS history needs 1 to 1000 pairs"));
         }
         if self.max_iters == 0 {
-            return bad("max_iters", "needs at least one iteration");
+            return Err(Error::invalid_option("max_iters", "needs at least one iteration"));
         }
         if !(self.tol_grad >= 0.0 && self.tol_grad.is_finite()) {
-            return bad("tol_grad", "must be a finite number ≥ 0");
+            return Err(Error::invalid_option("tol_grad", "must be a finite number ≥ 0"));
         }
         if !(self.tol_rel_obj >= 0.0 && self.tol_rel_obj.is_finite()) {
-            return bad("tol_rel_obj", "must be a finite number ≥ 0");
+            return Err(Error::invalid_option("tol_rel_obj", "must be a finite number ≥ 0"));
         }
         Ok(())
     }
@@ -173,31 +171,62 @@ impl<'m> Optimizer<'m> {
         mem::check_fits(search.saturating_add(extra), || what.to_string(), "")
     }
 
+    /// These options with the log-Jacobians and L-BFGS history `history`, and the model
+    /// compiled so, once the options are checked and the search and `extra(d, outputs,
+    /// workspace)` more values fit in memory (`d` coordinates, `outputs` constrained values per
+    /// draw, a log density's workspace): a [`Error::TooLarge`] naming `what(d)` otherwise. The
+    /// start of the Laplace approximation and of Pathfinder.
+    fn with_jacobian(
+        &self,
+        history: usize,
+        extra: impl Fn(usize, usize, u128) -> u128,
+        what: impl Fn(usize) -> String,
+    ) -> Result<(Optimizer<'m>, Compiled)> {
+        let with_jacobian = self.clone().jacobian(true).history(history);
+        with_jacobian.check()?;
+        let compiled = with_jacobian.compile()?;
+        let d = compiled.pointmap.dim;
+        let outputs: usize = compiled.output_shapes.iter().map(|s| s.len()).sum();
+        let more = extra(d, outputs, compiled.logp_grad.workspace_len());
+        with_jacobian.fits_in_memory(&compiled, more, &what(d))?;
+        Ok((with_jacobian, compiled))
+    }
+
     fn run_compiled(&self, compiled: &Compiled) -> Result<MapEstimate> {
         self.fits_in_memory(compiled, 0, "the maximum a posteriori search")?;
         let exec = Executor::new(compiled.logp_grad.clone());
         let start = self.start(compiled, &exec, 0)?;
-        let (mut map, _) = lbfgs::maximise(&exec, start, &self.settings(false))?;
-        let edge = at_the_edge(compiled, &map.u);
+        let (mut search, _) = lbfgs::maximise(&exec, start, &self.settings(false))?;
+        let edge = at_the_edge(compiled, &search.u);
         if !edge.is_empty() {
-            map.converged = false;
-            map.message = format!(
+            search.converged = false;
+            search.message = format!(
                 "{} headed to the edge of the support (within e^-{EDGE} of a bound): the density has \
                  no mode inside it (the search stopped: {})",
                 edge.join(", "),
-                map.message
+                search.message
             );
         }
         let constrain = Executor::new(compiled.constrain.clone());
-        map.values = TraceLayout::new(compiled).constrained(&constrain, std::slice::from_ref(&map.u));
-        map.unconstrained = compiled
-            .pointmap
-            .entries
-            .iter()
-            .map(|e| (e.name.clone(), map.u[e.offset..e.offset + e.len].to_vec()))
-            .collect();
-        map.jacobian = self.jacobian;
-        Ok(map)
+        let u = search.u;
+        Ok(MapEstimate {
+            values: TraceLayout::new(compiled).constrained(&constrain, std::slice::from_ref(&u)),
+            unconstrained: compiled
+                .pointmap
+                .entries
+                .iter()
+                .map(|e| (e.name.clone(), u[e.offset..e.offset + e.len].to_vec()))
+                .collect(),
+            u,
+            logp: search.logp,
+            grad_norm: search.grad_norm,
+            iterations: search.iterations,
+            evaluations: search.evaluations,
+            restarts: search.restarts,
+            converged: search.converged,
+            message: search.message,
+            jacobian: self.jacobian,
+        })
     }
 
     /// The search's settings, keeping every iteration's point where `record_path`.

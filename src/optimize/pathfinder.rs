@@ -146,7 +146,6 @@ impl Optimizer<'_> {
     /// # Ok::<(), exmc::Error>(())
     /// ```
     pub fn pathfinder(&self, options: &PathfinderOptions) -> Result<Pathfinder> {
-        let bad = |option, reason: &str| Err(Error::InvalidOption { option, reason: reason.into() });
         let counts = [
             ("paths", options.paths),
             ("draws_per_path", options.draws_per_path),
@@ -155,40 +154,34 @@ impl Optimizer<'_> {
         ];
         for (option, n) in counts {
             if n == 0 {
-                return bad(option, "needs at least one");
+                return Err(Error::invalid_option(option, "needs at least one"));
             }
             if n > MAX_COUNT {
-                return bad(option, "needs fewer than 2^32");
+                return Err(Error::invalid_option(option, "needs fewer than 2^32"));
             }
         }
-        let with_jacobian = self.clone().jacobian(true).history(options.history);
-        with_jacobian.check()?;
-        let compiled = with_jacobian.compile()?;
-        let d = compiled.pointmap.dim;
-        let outputs: usize = compiled.output_shapes.iter().map(|s| s.len()).sum();
         // Per path: a workspace, its points (at most the iteration limit) and gradients, the
         // factors and their QR (about `14·d·m`) and a few vectors (each ELBO draw is
         // evaluated as it is made); pooled: every draw's values, densities, weights and
         // vector header; and the kept draws' values and statistics.
-        let workspace = compiled.logp_grad.workspace_len();
-        let pooled = mem::product(&[options.paths, options.draws_per_path]);
-        let per_path = mem::product(&[d, 14 * with_jacobian.history + 16]).saturating_add(workspace);
-        // A path of up to 10⁵ iterates (a longer one grows unchecked: 2.5·10⁶ evaluations).
-        let path_len = mem::product(&[self.max_iters.min(100_000) as usize, 2, d]);
-        let kept = if options.resample { options.draws as u128 } else { pooled };
-        let extra = per_path
-            .saturating_add(path_len)
-            .saturating_mul(options.paths as u128)
-            .saturating_add(pooled.saturating_mul(d as u128 + 16))
-            .saturating_add(kept.saturating_mul((d + outputs + 12) as u128));
-        with_jacobian.fits_in_memory(
-            &compiled,
-            extra,
-            &format!(
+        let extra = |d: usize, outputs: usize, workspace: u128| {
+            let pooled = mem::product(&[options.paths, options.draws_per_path]);
+            let per_path = mem::product(&[d, 14 * options.history + 16]).saturating_add(workspace);
+            // A path of up to 10⁵ iterates (a longer one grows unchecked: 2.5·10⁶ evaluations).
+            let path_len = mem::product(&[self.max_iters.min(100_000) as usize, 2, d]);
+            let kept = if options.resample { options.draws as u128 } else { pooled };
+            per_path
+                .saturating_add(path_len)
+                .saturating_mul(options.paths as u128)
+                .saturating_add(pooled.saturating_mul(d as u128 + 16))
+                .saturating_add(kept.saturating_mul((d + outputs + 12) as u128))
+        };
+        let (with_jacobian, compiled) = self.with_jacobian(options.history, extra, |d| {
+            format!(
                 "Pathfinder ({d} coordinates, {} paths, {} draws each)",
                 options.paths, options.draws_per_path
-            ),
-        )?;
+            )
+        })?;
         // The user's starting values are checked once (a mistake there is the user's, not a
         // path's).
         if let Init::Values(values) = &self.init {
@@ -210,7 +203,12 @@ impl Optimizer<'_> {
                         iteration: 0,
                         iterations: 0,
                         evaluations: 0,
-                        message: e.to_string(),
+                        message: match e {
+                            Error::InitFailed { tries, .. } => format!(
+                                "no starting point of finite log density and gradient after {tries} tries"
+                            ),
+                            other => other.to_string(),
+                        },
                     },
                     points: Vec::new(),
                     log_p: Vec::new(),

@@ -532,53 +532,69 @@ impl<'m> Sampler<'m> {
 
     /// Validates the options; returns how many chains will run (nothing is allocated for them).
     fn check(&self) -> Result<usize> {
-        let bad = |option, reason: &str| Err(Error::InvalidOption { option, reason: reason.into() });
         if self.chains == 0 {
-            return bad("chains", "must be at least 1");
+            return Err(Error::invalid_option("chains", "must be at least 1"));
         }
         if self.thin == 0 {
-            return bad("thin", "must be at least 1");
+            return Err(Error::invalid_option("thin", "must be at least 1"));
         }
         if !(self.target_accept > 0.0 && self.target_accept < 1.0) {
-            return bad("target_accept", "must lie in (0, 1)");
+            return Err(Error::invalid_option("target_accept", "must lie in (0, 1)"));
         }
         if !(MIN_STEP_SIZE..=MAX_STEP_SIZE).contains(&self.step_size) {
             // The range warmup's search keeps to; GPU kernels receive it as f32 words.
-            return bad("step_size", "must lie in [1e-12, 1e7]");
+            return Err(Error::invalid_option("step_size", "must lie in [1e-12, 1e7]"));
         }
         if let Metric::LowRank(o) = self.metric {
             if self.adaptation != Adaptation::DrawGradient {
-                return bad("metric", "a low-rank metric is adapted by Adaptation::DrawGradient only");
+                return Err(Error::invalid_option(
+                    "metric",
+                    "a low-rank metric is adapted by Adaptation::DrawGradient only",
+                ));
             }
             if !(1..=64).contains(&o.max_rank) {
-                return bad("metric", "LowRankOptions::max_rank must lie in 1..=64");
+                return Err(Error::invalid_option("metric", "LowRankOptions::max_rank must lie in 1..=64"));
             }
             if !(o.eigval_cutoff > 1.0 && o.eigval_cutoff.is_finite()) {
-                return bad("metric", "LowRankOptions::eigval_cutoff must be finite and above 1");
+                return Err(Error::invalid_option(
+                    "metric",
+                    "LowRankOptions::eigval_cutoff must be finite and above 1",
+                ));
             }
             if !(o.gamma > 0.0 && o.gamma.is_finite()) {
-                return bad("metric", "LowRankOptions::gamma must be finite and positive");
+                return Err(Error::invalid_option(
+                    "metric",
+                    "LowRankOptions::gamma must be finite and positive",
+                ));
             }
         }
         if self.max_treedepth == 0 || self.max_treedepth > crate::nuts::tree::MAX_DEPTH {
-            return bad("max_treedepth", "must lie in 1..=30");
+            return Err(Error::invalid_option("max_treedepth", "must lie in 1..=30"));
         }
         if self.threads == Some(0) || self.threads > Some(MAX_THREADS) {
-            return bad("threads", "must lie in 1..=4096");
+            return Err(Error::invalid_option("threads", "must lie in 1..=4096"));
         }
         if self.device_groups == 0 || self.device_groups > MAX_THREADS {
-            return bad("device_groups", "must lie in 1..=4096");
+            return Err(Error::invalid_option("device_groups", "must lie in 1..=4096"));
         }
         if self.chains as u128 > MAX_CHAINS {
-            return bad("chains", "must be at most 2^32: chain ids key 32-bit random streams");
+            return Err(Error::invalid_option(
+                "chains",
+                "must be at most 2^32: chain ids key 32-bit random streams",
+            ));
         }
         match self.warmup_len().checked_add(self.draws) {
             Some(n) if n as u128 <= MAX_ITERATIONS => {}
-            _ => return bad("draws", "warmup + draws must be at most 2^60 iterations per chain"),
+            _ => {
+                return Err(Error::invalid_option(
+                    "draws",
+                    "warmup + draws must be at most 2^60 iterations per chain",
+                ));
+            }
         }
         let Some(ids) = &self.chain_ids else { return Ok(self.chains) };
         if ids.is_empty() || ids.iter().any(|&c| c >= self.chains) {
-            return bad("only_chains", "ids must be non-empty and below `chains`");
+            return Err(Error::invalid_option("only_chains", "ids must be non-empty and below `chains`"));
         }
         let mut sorted = ids.clone();
         sorted.sort_unstable();

@@ -562,17 +562,18 @@ fn by_name<'a>(pairs: impl Iterator<Item = (&'a String, &'a Vec<f64>)>) -> serde
 /// Prints the mode (and the Laplace draws' summary), writes the JSON, and fails where the
 /// search did not converge.
 fn optimize(a: &OptimizeArgs) -> Result<()> {
-    let bad = |option, reason: &str| Err(Error::InvalidOption { option, reason: reason.into() });
     if a.laplace == Some(0) {
-        return bad("--laplace", "needs at least one draw");
+        return Err(Error::invalid_option("--laplace", "needs at least one draw"));
     }
     if a.max_iters == 0 {
-        return bad("--max-iters", "needs at least one iteration");
+        return Err(Error::invalid_option("--max-iters", "needs at least one iteration"));
     }
     let model = Model::from_files(&a.model, a.data.as_deref())?;
     let opt = Optimizer::new(&model).jacobian(a.jacobian).seed(a.seed).max_iters(a.max_iters);
     let (map, laplace, failed) = match a.laplace {
         Some(draws) => {
+            // The draws' memory is checked before the search, not after it.
+            opt.check_laplace(draws)?;
             let map = opt.clone().jacobian(true).run()?;
             match opt.laplace_at(map.clone(), draws) {
                 Ok(l) => (map, Some(l), None),
@@ -641,13 +642,10 @@ fn write_json(path: &std::path::Path, json: &serde_json::Value, option: &'static
 /// Prints Pathfinder's draws' summary, k and paths, and writes the draws.
 fn pathfinder(a: &PathfinderArgs) -> Result<()> {
     if a.max_iters == 0 {
-        return Err(Error::InvalidOption {
-            option: "--max-iters",
-            reason: "needs at least one iteration".into(),
-        });
+        return Err(Error::invalid_option("--max-iters", "needs at least one iteration"));
     }
     if !(1..=1000).contains(&a.history) {
-        return Err(Error::InvalidOption { option: "--history", reason: "needs 1 to 1000 pairs".into() });
+        return Err(Error::invalid_option("--history", "needs 1 to 1000 pairs"));
     }
     let model = Model::from_files(&a.model, a.data.as_deref())?;
     let options = PathfinderOptions {
@@ -660,6 +658,11 @@ fn pathfinder(a: &PathfinderArgs) -> Result<()> {
     };
     let pf = Optimizer::new(&model).seed(a.seed).max_iters(a.max_iters).pathfinder(&options)?;
     println!("Pathfinder, {} draws:\n{}", pf.fit.trace.draws, pf.fit.trace.summary());
+    if !a.no_resample {
+        println!(
+            "(resampled with replacement, so draws repeat: ess_bulk and ess_tail overstate the information)"
+        );
+    }
     println!(
         "Pareto k of the importance ratios log p - log q: {:.2} ({})",
         pf.pareto_k,

@@ -127,6 +127,7 @@ FAMILIES = {
     # exmc stores a triangular's parameters bounds first: [lower, upper, c].
     "triangular": (["lower", "upper", "c"], lambda lo, up, c: stats.triang((c - lo) / (up - lo), loc=lo, scale=up - lo)),
     "geometric": (["p"], lambda p: stats.geom(p)),
+    "discrete_weibull": (["q", "beta"], lambda q, b: DiscreteWeibull(q, b)),
 }
 
 # No bound: exmc stores an infinite censoring bound as ±f32::MAX.
@@ -277,6 +278,29 @@ class Kumaraswamy:
         return lp
 
 
+class DiscreteWeibull:
+    """P(x) = q^(x^b) - q^((x+1)^b) on x = 0, 1, ... (not in scipy) at 60 digits (mpmath: in
+    doubles the difference cancels for large x); at b = 1 it is scipy's geom(1 - q) shifted to
+    start at 0, which must agree."""
+
+    def __init__(self, q, b):
+        self.q, self.b = q, b
+
+    def ppf(self, u):
+        return float(max(math.ceil((math.log1p(-u) / math.log(self.q)) ** (1.0 / self.b) - 1.0), 0))
+
+    def logpmf(self, x):
+        import mpmath
+
+        with mpmath.workdps(60):
+            q, b, v = mpmath.mpf(self.q), mpmath.mpf(self.b), mpmath.mpf(x)
+            lp = float(mpmath.log(q ** (v**b) - q ** ((v + 1) ** b)))
+        if self.b == 1.0:
+            ref = float(stats.geom(1.0 - self.q).logpmf(x + 1))
+            assert abs(ref - lp) <= 1e-9 * max(1.0, abs(lp)), (ref, lp)
+        return lp
+
+
 class LogitNormal:
     """logit(x) is Normal(mu, sigma): scipy's normal density at logit(x) over x(1 - x)."""
 
@@ -340,7 +364,7 @@ DISCRETE = {
     "bernoulli", "bernoulli_logit", "binomial", "binomial_logit", "poisson", "poisson_log",
     "negative_binomial", "negative_binomial_log", "zero_inflated_poisson",
     "zero_inflated_negative_binomial", "zero_inflated_binomial", "beta_binomial",
-    "hurdle_poisson", "hurdle_negative_binomial", "geometric",
+    "hurdle_poisson", "hurdle_negative_binomial", "geometric", "discrete_weibull",
 }
 
 # Hand-picked points: (x, params). x=None means "draw x from a tail quantile".
@@ -547,6 +571,8 @@ FIXED.update({
     "triangular": [(0.5, [0.0, 1.0, 0.5]), (0.1, [0.0, 1.0, 0.0]), (0.9, [0.0, 1.0, 1.0]), (9.0, [-2.0, 10.0, 9.5]),
                    (9.9, [-2.0, 10.0, 9.5]), (5.005, [5.0, 6.0, 5.01]), (1e-9, [0.0, 1.0, 0.3])],
     "geometric": [(1.0, [0.5]), (1.0, [1.0]), (40.0, [0.02]), (2.0, [0.999]), (3000.0, [1e-3]), (7.0, [0.3])],
+    "discrete_weibull": [(0.0, [0.5, 1.0]), (3.0, [0.5, 1.0]), (1e6, [0.2, 0.1]), (50.0, [0.99, 2.0]),
+                         (0.0, [0.999, 0.5]), (2.0, [1e-6, 3.0]), (12.0, [0.9, 1.0]), (1.0, [0.3, 8.0])],
 })
 
 
@@ -662,6 +688,8 @@ def random_params(name):
         return [lo, lo + w, lo + w * float(rng.uniform(0, 1))]
     if name == "geometric":
         return [float(rng.uniform(1e-3, 0.999))]
+    if name == "discrete_weibull":
+        return [float(rng.uniform(0.01, 0.99)), loguniform(0.2, 5.0)]
     raise KeyError(name)
 
 

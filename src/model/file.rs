@@ -628,7 +628,7 @@ impl Loader {
             "expm1" => Some(Expr::expm1),
             "sqrt" => Some(Expr::sqrt),
             "square" => Some(Expr::square),
-            "logistic" | "inv_logit" => Some(Expr::logistic),
+            "logistic" | "inv_logit" | "invlogit" | "expit" => Some(Expr::logistic),
             "log_logistic" | "log_inv_logit" => Some(Expr::log_logistic),
             "softplus" | "log1p_exp" => Some(Expr::softplus),
             "abs" | "fabs" => Some(Expr::abs),

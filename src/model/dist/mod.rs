@@ -531,7 +531,8 @@ families! {$
     Rice in rice,
     Moyal in moyal,
     Triangular in triangular,
-    Geometric in geometric;
+    Geometric in geometric,
+    DiscreteWeibull in discrete_weibull;
     vector:
     Dirichlet in dirichlet,
     MvNormal in mv_normal,

@@ -4,7 +4,7 @@
 //! PyMC's posteriors of the same data (`tests/data/continuous_oracle.json`, from
 //! `scripts/make_continuous_oracle.py`: nutpie, 4 × 5000 draws) on every backend; a Pareto tail
 //! index against its conjugate posterior; the quantile regression written as a model file with
-//! PyMC's `q`.
+//! PyMC's `q`; Jones & Faddy's skew-t against PyMC's posterior (its own oracle file).
 
 mod common;
 
@@ -175,4 +175,53 @@ fn a_quantile_outside_the_unit_interval_is_named() {
         }
         other => panic!("expected a model-file error, got {other:?}"),
     }
+}
+
+/// Jones & Faddy's skew-t with free shapes, location and scale against PyMC's posterior of the
+/// same 1,000 values (`tests/data/skew_student_t_oracle.json`, from
+/// `scripts/make_skew_student_t_oracle.py`), and the same model as a model file (PyMC's names).
+#[test]
+fn skew_student_t_matches_pymc() {
+    let o: common::PymcOracle<Data> = common::pymc_oracle("skew_student_t_oracle.json");
+    let d = &o.models["skew_student_t"];
+    let mut m = Model::new();
+    let a = m.rv("a", Gamma::new(4, 1)).unwrap();
+    let b = m.rv("b", Gamma::new(4, 1)).unwrap();
+    let mu = m.rv("mu", Normal::new(0, 5)).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(3)).unwrap();
+    m.observe("y", SkewStudentT::new(a, b, mu, sigma), &d.data["y"]).unwrap();
+    matches_pymc("skew-t", &m, d);
+
+    let text = r#"
+        [rv.a]
+        dist = "Gamma"
+        alpha = 4
+        beta = 1
+
+        [rv.b]
+        dist = "Gamma"
+        alpha = 4
+        beta = 1
+
+        [rv.mu]
+        dist = "Normal"
+        mu = 0
+        sigma = 5
+
+        [rv.sigma]
+        dist = "HalfNormal"
+        sigma = 3
+
+        [observe.y]
+        dist = "SkewStudentT"
+        a = "a"
+        b = "b"
+        mu = "mu"
+        sigma = "sigma"
+        data = "y_obs"
+    "#;
+    let mut data = DataSet::new();
+    data.insert("y_obs", DataValue::Vector { values: d.data["y"].clone(), integer: false });
+    let file = Model::from_model_str(text, &data, "skew_t.toml").unwrap();
+    common::same_density(&file, &m, false);
 }

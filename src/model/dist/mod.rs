@@ -532,7 +532,8 @@ families! {$
     Moyal in moyal,
     Triangular in triangular,
     Geometric in geometric,
-    DiscreteWeibull in discrete_weibull;
+    DiscreteWeibull in discrete_weibull,
+    SkewStudentT in skew_student_t;
     vector:
     Dirichlet in dirichlet,
     MvNormal in mv_normal,

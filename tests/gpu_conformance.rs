@@ -105,6 +105,16 @@ fn programs() -> Vec<(String, Program)> {
     m.observe("u", Kumaraswamy::new(s + 1, a.exp() + 1), &[0.3, 0.99, 0.9999]).unwrap();
     m.observe("g", Gumbel::new(a, s + 1), &[-20.0, -6.0, 0.5, 8.0]).unwrap();
     out.push(("continuous tails".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
+    // Discrete Weibull counts up to 10⁵ with a small shape and q near 1 (where the partials'
+    // two weights, each about 1/|r|, would cancel), and skew-t values far in both tails.
+    let mut m = Model::new();
+    let a = m.rv("a", Normal::new(0, 1)).unwrap();
+    let s = m.rv("s", HalfNormal::new(1)).unwrap();
+    let counts = [0.0, 1.0, 40.0, 3000.0, 1e5];
+    m.observe("n", DiscreteWeibull::new((a + 4).logistic(), s * 0.3 + 0.1), &counts).unwrap();
+    m.observe("t", SkewStudentT::new(s + 1, a.exp() + 0.5, a, s + 0.5), &[-1e6, -30.0, 0.0, 2.5, 1e6])
+        .unwrap();
+    out.push(("count and skew-t tails".into(), compile(&m, RewriteOptions::default()).unwrap().logp_grad));
     // Sines, cosines and arctangents of arguments up to about ±10 (every branch of the
     // arctangent), angles wrapped over up to three turns.
     let mut m = Model::new();

@@ -12,12 +12,16 @@ fn skew_student_t_kernel_grad(x: real, p0: real, p1: real, p2: real, p3: real) -
     let hb = p1 + real(0.5);
     let ab = p0 + p1;
     let t = (x - p2) / p3;
-    let s = sqrt(ab + t * t);
     let r = abs(t);
+    // s without overflowing t².
+    var s = sqrt(ab + r * r);
+    if (r > real(1.0)) {
+        s = r * sqrt(real(1.0) + ab / r / r);
+    }
     let ln_small = ln_r(ab) - ln_r(s) - ln_r(s + r);
     let ln_large = log1p_r(r / s);
-    let toward = ab / (s * s * (s + r));
-    let away = (s + r) / (s * s);
+    let toward = ab / s / s / (s + r);
+    let away = (real(1.0) + r / s) / s;
     var ln_plus = ln_large;
     var ln_minus = ln_small;
     var d = ha * toward - hb * away;

@@ -205,7 +205,8 @@ impl Optimizer<'_> {
                         evaluations: 0,
                         message: match e {
                             Error::InitFailed { tries, .. } => format!(
-                                "no starting point of finite log density and gradient after {tries} tries"
+                                "no starting point of finite log density and gradient in {tries} {}",
+                                if tries == 1 { "try" } else { "tries" }
                             ),
                             other => other.to_string(),
                         },

@@ -28,16 +28,14 @@ impl DiscreteWeibull {
     }
 }
 
-/// `(x^β, (x+1)^β − x^β, ln x, ln(x + 1))` for a count `x` (`ln 0` taken as 0: `0^β` is 0 for
-/// every `β > 0`).
-fn powers(x: f64, beta: f64) -> (f64, f64, f64, f64) {
+/// `(x^β, (x+1)^β − x^β, ln(x + 1))` for a count `x` (`0^β` is 0 for every `β > 0`).
+fn powers(x: f64, beta: f64) -> (f64, f64, f64) {
     let l1 = x.ln_1p();
     if x == 0.0 {
-        return (0.0, 1.0, 0.0, l1);
+        return (0.0, 1.0, l1);
     }
-    let lx = x.ln();
-    let u = (beta * lx).exp();
-    (u, u * (beta * (1.0 / x).ln_1p()).exp_m1(), lx, l1)
+    let u = (beta * x.ln()).exp();
+    (u, u * (beta * (1.0 / x).ln_1p()).exp_m1(), l1)
 }
 
 impl Family for DiscreteWeibull {
@@ -78,9 +76,11 @@ impl Family for DiscreteWeibull {
         Self::lpdf_grad(x, p, &mut [0.0; 3])
     }
 
-    /// With `a = x^β ln q` and `r` as above, `∂/∂a = 1/(1 − e^r)` and the weight of
-    /// `b = (x+1)^β ln q` is `w = e^r/(e^r − 1)`: `∂/∂q = (x^β/(1 − e^r) + w (x+1)^β)/q` and
-    /// `∂/∂β = ln q (x^β ln x/(1 − e^r) + w (x+1)^β ln(x + 1))`.
+    /// With `u = x^β`, `v = (x+1)^β`, `Δ = v − u` and `m = e^r − 1`, `r = Δ ln q`:
+    /// `∂/∂q = (v + Δ/m)/q` and `∂/∂β = ln q (v ln(x+1) + (Δ ln(x+1) + u ln(1 + 1/x))/m)`
+    /// (0 at `x = 0`), written so that no two large terms cancel (the weights of `u` and `v`,
+    /// `−1/m` and `1 + 1/m`, are each about `1/|r|`). −∞ with zero partials where `x^β`
+    /// overflows (the mass underflows far below the smallest double).
     fn lpdf_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
         g[..3].fill(0.0);
         if !Self::in_support(x, p) {
@@ -88,13 +88,17 @@ impl Family for DiscreteWeibull {
         }
         let (q, beta) = (p[0], p[1]);
         let ln_q = q.ln();
-        let (u, du, lx, l1) = powers(x, beta);
+        let (u, du, l1) = powers(x, beta);
+        let v = u + du;
+        if !v.is_finite() {
+            return f64::NEG_INFINITY;
+        }
         let r = du * ln_q;
         let em1 = r.exp_m1();
-        let (wa, wb) = (-1.0 / em1, r.exp() / em1);
-        let v = u + du;
-        g[1] = (wa * u + wb * v) / q;
-        g[2] = ln_q * (wa * u * lx + wb * v * l1);
+        g[1] = (v + du / em1) / q;
+        if x > 0.0 {
+            g[2] = ln_q * (v * l1 + (du * l1 + u * (1.0 / x).ln_1p()) / em1);
+        }
         u * ln_q + log1mexp(r)
     }
 

@@ -91,17 +91,19 @@ impl Family for SkewStudentT {
     /// `∂/∂b = ln(1 − t/s) − td/(2(a+b))` (`s` moves with `a` and `b`).
     fn kernel_grad(x: f64, p: &[f64], g: &mut [f64]) -> f64 {
         if !x.is_finite() {
+            g[..5].fill(0.0);
             return f64::NEG_INFINITY;
         }
         let (a, b, mu, sigma) = (p[0], p[1], p[2], p[3]);
         let (ha, hb, ab) = (a + 0.5, b + 0.5, a + b);
         let t = (x - mu) / sigma;
-        let s = (ab + t * t).sqrt();
         let r = t.abs();
+        // `s` without overflowing `t²` (beyond 10¹⁵⁴).
+        let s = if r > 1.0 { r * (1.0 + ab / r / r).sqrt() } else { (ab + r * r).sqrt() };
         // The factor that falls in the tail, `(a+b)/(s(s+|t|))`, and the one that rises,
         // `1 + |t|/s`, with the derivative of the log density in `t`.
         let (ln_small, ln_large) = (ab.ln() - s.ln() - (s + r).ln(), (r / s).ln_1p());
-        let (toward, away) = (ab / (s * s * (s + r)), (s + r) / (s * s));
+        let (toward, away) = (ab / s / s / (s + r), (1.0 + r / s) / s);
         let (ln_plus, ln_minus, d) = if t >= 0.0 {
             (ln_large, ln_small, ha * toward - hb * away)
         } else {
@@ -116,11 +118,15 @@ impl Family for SkewStudentT {
         -sigma.ln() + ha * ln_plus + hb * ln_minus
     }
 
-    /// `t = √(a+b)(2y − 1)/(2√(y(1 − y)))` for `y ~ Beta(a, b)`.
+    /// `t = √(a+b)(2y − 1)/(2√(y(1 − y)))` for `y ~ Beta(a, b)`, written with `y = gₐ/(gₐ + g_b)`
+    /// for gamma draws `gₐ ~ Gamma(a)`, `g_b ~ Gamma(b)` as `√(a+b)(gₐ − g_b)/(2√gₐ√g_b)`, which
+    /// keeps its digits where `y` is near 0 or 1.
     fn sample<R: Rng + ?Sized>(p: &[f64], rng: &mut R) -> f64 {
-        let Ok(beta) = rand_distr::Beta::new(p[0], p[1]) else { return f64::NAN };
-        let y: f64 = beta.sample(rng);
-        let t = (p[0] + p[1]).sqrt() * (2.0 * y - 1.0) / (2.0 * (y * (1.0 - y)).sqrt());
+        let (Ok(ga), Ok(gb)) = (rand_distr::Gamma::new(p[0], 1.0), rand_distr::Gamma::new(p[1], 1.0)) else {
+            return f64::NAN;
+        };
+        let (ya, yb): (f64, f64) = (ga.sample(rng), gb.sample(rng));
+        let t = (p[0] + p[1]).sqrt() * (ya - yb) / (2.0 * ya.sqrt() * yb.sqrt());
         p[2] + p[3] * t
     }
 }

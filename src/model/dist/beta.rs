@@ -26,7 +26,7 @@ impl Beta {
 }
 
 /// `ln B(a, b)`.
-fn ln_beta_fn(a: f64, b: f64) -> f64 {
+pub(crate) fn ln_beta_fn(a: f64, b: f64) -> f64 {
     libm::lgamma(a) + libm::lgamma(b) - libm::lgamma(a + b)
 }
 

@@ -4,6 +4,7 @@ use rand::Rng;
 use rand_distr::Distribution;
 use statrs::function::gamma::digamma;
 
+use super::beta::ln_beta_fn;
 use super::{Dist, Domain, Family, Support};
 use crate::model::expr::Expr;
 
@@ -32,7 +33,7 @@ impl SkewStudentT {
 
 /// The terms that read `a` and `b` only: `−(a+b−1) ln 2 − ln B(a, b) − ln(a+b)/2`.
 fn log_norm(a: f64, b: f64) -> f64 {
-    -(a + b - 1.0) * LN_2 - (libm::lgamma(a) + libm::lgamma(b) - libm::lgamma(a + b)) - 0.5 * (a + b).ln()
+    -(a + b - 1.0) * LN_2 - ln_beta_fn(a, b) - 0.5 * (a + b).ln()
 }
 
 impl Family for SkewStudentT {

@@ -139,10 +139,17 @@ pub enum Error {
         reason: String,
     },
     /// No finite log density and gradient was found at initialisation.
-    #[error("chain {chain}: no initial point with finite log density and gradient after {tries} tries")]
+    #[error("chain {chain}: no initial point with finite log density and gradient in {}", tries_in(*tries))]
     InitFailed {
         /// The chain.
         chain: usize,
+        /// Attempts made.
+        tries: usize,
+    },
+    /// An optimisation (the MAP search, a Laplace approximation, a Pathfinder path) found no
+    /// starting point of finite log density and gradient.
+    #[error("no starting point with finite log density and gradient in {}", tries_in(*tries))]
+    NoStart {
         /// Attempts made.
         tries: usize,
     },
@@ -242,6 +249,11 @@ impl Error {
     pub fn invalid_option(option: &'static str, reason: impl Into<String>) -> Error {
         Error::InvalidOption { option, reason: reason.into() }
     }
+}
+
+/// "1 try", "3 tries".
+fn tries_in(tries: usize) -> String {
+    format!("{tries} {}", if tries == 1 { "try" } else { "tries" })
 }
 
 fn index_suffix(i: Option<usize>) -> String {

@@ -135,6 +135,10 @@ fn init_failure_after_retries() {
     m.observe("y", Exponential::new(-a.exp()), &[1.0]).unwrap();
     let err = Sampler::new(&m).chains(1).progress(false).run().unwrap_err();
     assert_eq!(err, Error::InitFailed { chain: 0, tries: 100 });
+    assert_eq!(
+        err.to_string(),
+        "chain 0: no initial point with finite log density and gradient in 100 tries"
+    );
 }
 
 #[test]

@@ -255,6 +255,16 @@ fn starts_and_options() {
     assert!(matches!(Optimizer::new(&empty).run(), Err(Error::NoFreeVariables)));
     let bad = HashMap::from([("q".to_string(), vec![0.5])]);
     assert!(matches!(Optimizer::new(&m).init(Init::Values(bad)).run(), Err(Error::InvalidOption { .. })));
+    // A rate negative wherever the search starts: no start, said without the sampler's "chain".
+    let mut never = Model::new();
+    let a = never.rv("a", Normal::new(0.0, 1.0)).unwrap();
+    never.observe("y", Exponential::new(-a.exp()), &[1.0]).unwrap();
+    let err = Optimizer::new(&never).run().unwrap_err();
+    assert_eq!(err, Error::NoStart { tries: 100 });
+    assert_eq!(err.to_string(), "no starting point with finite log density and gradient in 100 tries");
+    let one = HashMap::from([("a".to_string(), vec![0.0])]);
+    let err = Optimizer::new(&never).init(Init::Values(one)).laplace(10).unwrap_err();
+    assert_eq!(err.to_string(), "no starting point with finite log density and gradient in 1 try");
 }
 
 /// A Bayesian linear regression with a known scale: the posterior is a correlated normal, so

@@ -204,7 +204,7 @@ fn options_and_determinism() {
     let at_7 = Init::Values([("x".to_string(), vec![7.0])].into());
     let err = Optimizer::new(&cut).init(at_7).pathfinder(&small).unwrap_err();
     let Error::Optimization { reason } = &err else { panic!("{err:?}") };
-    let why = "no starting point of finite log density and gradient in 1 try";
+    let why = "no starting point with finite log density and gradient in 1 try";
     assert_eq!(reason.matches(why).count(), small.paths, "{reason}");
     assert!(!reason.contains("chain"), "{reason}");
 }

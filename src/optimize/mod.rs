@@ -260,7 +260,7 @@ impl<'m> Optimizer<'m> {
                 return Ok(u);
             }
         }
-        Err(Error::InitFailed { chain: stream, tries })
+        Err(Error::NoStart { tries })
     }
 }
 

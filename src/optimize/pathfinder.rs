@@ -197,19 +197,13 @@ impl Optimizer<'_> {
             runs.push(match result {
                 Ok(run) => run,
                 // A start without a finite density, or a failed search: the path's report.
-                Err(e @ (Error::InitFailed { .. } | Error::Optimization { .. })) => PathDraws {
+                Err(e @ (Error::NoStart { .. } | Error::Optimization { .. })) => PathDraws {
                     report: PathReport {
                         elbo: f64::NEG_INFINITY,
                         iteration: 0,
                         iterations: 0,
                         evaluations: 0,
-                        message: match e {
-                            Error::InitFailed { tries, .. } => format!(
-                                "no starting point of finite log density and gradient in {tries} {}",
-                                if tries == 1 { "try" } else { "tries" }
-                            ),
-                            other => other.to_string(),
-                        },
+                        message: e.to_string(),
                     },
                     points: Vec::new(),
                     log_p: Vec::new(),

@@ -157,6 +157,18 @@ fn samplers_have_the_right_moments() {
     }
     let cross: Vec<f64> = d.iter().map(|x| (x[0] - mu[0]) * (x[1] - mu[1])).collect();
     check("mv_normal cov[0, 1]", mean_se(&cross), l[0] * l[2]);
+    // MvStudentT: mean μ and covariance ν/(ν − 2) L Lᵀ (ν = 9: the squares' variance is finite).
+    let nu = 9.0;
+    let d = draws(DistKind::MvStudentT, &[&[nu], &mu, &l], 2, count, 17);
+    for i in 0..2 {
+        let v: Vec<f64> = d.iter().map(|x| x[i]).collect();
+        check(&format!("mv_student_t mean[{i}]"), mean_se(&v), mu[i]);
+    }
+    let stretch = nu / (nu - 2.0);
+    let sq: Vec<f64> = d.iter().map(|x| (x[1] - mu[1]).powi(2)).collect();
+    check("mv_student_t var[1]", mean_se(&sq), stretch * (l[2] * l[2] + l[3] * l[3]));
+    let cross: Vec<f64> = d.iter().map(|x| (x[0] - mu[0]) * (x[1] - mu[1])).collect();
+    check("mv_student_t cov[0, 1]", mean_se(&cross), stretch * l[0] * l[2]);
     let cov = [2.0, 0.5, 0.5, 1.0];
     let d = draws(DistKind::MvNormalCov, &[&mu, &cov], 2, count, 3);
     let sq: Vec<f64> = d.iter().map(|x| (x[0] - mu[0]).powi(2)).collect();

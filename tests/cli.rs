@@ -702,3 +702,47 @@ fn slurm_recipe_shards_merge_into_the_whole_run() {
     assert_eq!((m.chains, m.draws), (4, 1000));
     assert!(m.vars == s.vars && m.stats == s.stats, "the merged Slurm shards differ from the single run");
 }
+
+/// `exmc sample --init FILE` (CmdStan's `init=` file: one object for every chain, or one per
+/// chain) and `--init-pathfinder`: the values reach the chains, and bad files are refused
+/// with the option and the field named.
+#[test]
+fn sample_starts_from_an_init_file_or_pathfinder() {
+    let dir = out_dir("init");
+    let write = |name: &str, json: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, json).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let set = r#"{"mu": 1.5, "tau": 2.0, "theta": [0, 1, 2, 3, 4, 5, 6, 7]}"#;
+    let shared = write("shared.json", set);
+    let per_chain = write("per_chain.json", &format!("[{set}, {set}]"));
+    let draws = |run: &str, extra: &[&str]| {
+        let o = sample_eight_schools(&dir.join(run), &[&["--chains", "2"], extra].concat());
+        assert!(o.status.success(), "{run}: {}", text(&o.stderr));
+        read_zarr(dir.join(run).join("posterior.zarr")).unwrap().vars
+    };
+    let random = draws("random", &[]);
+    let one = draws("shared", &["--init", &shared]);
+    let each = draws("per_chain", &["--init", &per_chain]);
+    assert_eq!(one, each, "one set for all chains is that set given to each");
+    assert_ne!(one, random, "the start reached the chains");
+    let pf = sample_eight_schools(&dir.join("pf"), &["--chains", "2", "--init-pathfinder"]);
+    assert!(pf.status.success(), "{}", text(&pf.stderr));
+    assert!(text(&pf.stderr).contains("chains start from Pathfinder's draws"), "{}", text(&pf.stderr));
+    for (json, why) in [
+        (format!("[{set}, {set}, {set}]"), "3 sets of values for 2 chains"),
+        (r#"{"tau": "big"}"#.to_string(), "`tau` is not a number or an array of numbers"),
+        (r#"[{"mu": 0}, 3]"#.to_string(), "chain 1: expected an object of values"),
+        (r#"{"tau": -1}"#.to_string(), "`tau` = -1 is outside the support"),
+        ("[]".to_string(), "a non-empty array"),
+        (r#"{"nu": 1}"#.to_string(), "`nu` is not a free variable"),
+    ] {
+        let file = write("bad.json", &json);
+        let o = sample_eight_schools(&dir.join("bad"), &["--chains", "2", "--init", &file]);
+        assert_eq!(o.status.code(), Some(1), "{json}");
+        assert!(text(&o.stderr).contains(why), "{json}: {}", text(&o.stderr));
+    }
+    let both = sample_eight_schools(&dir.join("both"), &["--init", &shared, "--init-pathfinder"]);
+    assert_eq!(both.status.code(), Some(2), "clap refuses the pair");
+}

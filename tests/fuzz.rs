@@ -378,8 +378,14 @@ fn sample(m: &Model, o: &Options) {
     if let Some((i, values)) = &o.init {
         let names: Vec<&str> = m.nodes().iter().map(|n| n.name.as_str()).collect();
         if !names.is_empty() {
-            let name = names[i % names.len()].to_string();
-            s = s.init(Init::Values([(name, values.clone())].into()));
+            let set: std::collections::HashMap<String, Vec<f64>> =
+                [(names[i % names.len()].to_string(), values.clone())].into();
+            // One set for all chains, or one per chain (sometimes one too many) where the
+            // chains are few enough to list.
+            s = s.init(match o.seed % 3 {
+                r if r > 0 && o.chains <= 64 => Init::PerChain(vec![set; o.chains + r as usize - 1]),
+                _ => Init::Values(set),
+            });
         }
     }
     if let Ok(fit) = s.run() {

@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::collections::HashMap;
+
 use exmc::prelude::*;
 
 /// Mean and sample sd.
@@ -207,4 +209,84 @@ fn options_and_determinism() {
     let why = "no starting point with finite log density and gradient in 1 try";
     assert_eq!(reason.matches(why).count(), small.paths, "{reason}");
     assert!(!reason.contains("chain"), "{reason}");
+}
+
+/// Per-chain starting values (PyMC's `initvals` as a list): each chain starts from its own
+/// set. Two chains started in the two far-apart modes of a mixture stay in them; a set that
+/// gives every coordinate has one try and is its chain's own; the count must match.
+#[test]
+fn chains_start_from_their_own_values() {
+    let mut m = Model::new();
+    m.rv("x", NormalMixture::new(vec![0.5, 0.5], vec![-20.0, 20.0], 1.0)).unwrap();
+    m.rv("s", HalfNormal::new(1.0)).unwrap();
+    let at = |x: f64, s: f64| HashMap::from([("x".to_string(), vec![x]), ("s".to_string(), vec![s])]);
+    let sampler =
+        |init: Init| Sampler::new(&m).chains(2).warmup(200).draws(200).seed(5).progress(false).init(init);
+    let fit = sampler(Init::PerChain(vec![at(-20.0, 1.0), at(20.0, 1.0)])).run().unwrap();
+    let x = &fit.trace.var("x").unwrap().values;
+    let (left, right) = x.split_at(200);
+    assert!(
+        left.iter().all(|&v| v < 0.0) && right.iter().all(|&v| v > 0.0),
+        "{:?} {:?}",
+        &left[..5],
+        &right[..5]
+    );
+    // Reversed sets, reversed modes; a set for some variables only starts the rest at random.
+    let fit = sampler(Init::PerChain(vec![at(20.0, 1.0), HashMap::from([("x".to_string(), vec![-20.0])])]))
+        .run()
+        .unwrap();
+    let x = &fit.trace.var("x").unwrap().values;
+    assert!(x[..200].iter().all(|&v| v > 0.0) && x[200..].iter().all(|&v| v < 0.0));
+    // Chain 1's full set has no finite density (the scale is outside its support): one try,
+    // and the error names chain 1.
+    let err = sampler(Init::PerChain(vec![at(0.0, 1.0), at(0.0, -1.0)])).run().unwrap_err();
+    let Error::InvalidOption { option: "init", reason } = &err else { panic!("{err:?}") };
+    assert!(reason.starts_with("chain 1: `s` = -1 is outside the support"), "{reason}");
+    let err = sampler(Init::PerChain(vec![at(0.0, 1.0)])).run().unwrap_err();
+    let Error::InvalidOption { option: "init", reason } = &err else { panic!("{err:?}") };
+    assert_eq!(reason, "1 sets of values for 2 chains (Init::PerChain needs one per chain)");
+    // The optimiser: one set for the MAP search, one per Pathfinder path.
+    let two = Init::PerChain(vec![at(-20.0, 1.0), at(20.0, 1.0)]);
+    let err = Optimizer::new(&m).init(two).run().unwrap_err();
+    assert!(err.to_string().contains("2 sets of values for 1 search"), "{err}");
+    let map = Optimizer::new(&m).init(Init::PerChain(vec![at(19.0, 1.0)])).run().unwrap();
+    assert!((map.get("x").unwrap()[0] - 20.0).abs() < 1e-3, "{map}");
+    let paths = PathfinderOptions {
+        paths: 2,
+        draws_per_path: 200,
+        draws: 400,
+        resample: false,
+        ..Default::default()
+    };
+    let near = Init::PerChain(vec![at(-19.0, 0.7), at(19.0, 0.7)]);
+    let pf = Optimizer::new(&m).init(near).seed(2).pathfinder(&paths).unwrap();
+    let x = &pf.fit.trace.var("x").unwrap().values;
+    assert!(x[..200].iter().all(|&v| v < 0.0) && x[200..].iter().all(|&v| v > 0.0), "paths start apart");
+}
+
+/// Pathfinder's draws start NUTS chains (cmdstanpy's `create_inits`): each chain gets a draw
+/// of finite density, evenly spaced, as every free variable's constrained value.
+#[test]
+fn pathfinder_draws_start_chains() {
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0.0, 10.0)).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(2.0)).unwrap();
+    m.deterministic("twice", mu * 2.0).unwrap();
+    m.observe("y", Normal::new(mu, sigma), &[0.8, 1.4, 1.1, 0.9, 1.7, 0.4]).unwrap();
+    let pf = Optimizer::new(&m).seed(1).pathfinder(&PathfinderOptions::default()).unwrap();
+    let Init::PerChain(sets) = pf.inits(4).unwrap() else { panic!("one set per chain") };
+    assert_eq!(sets.len(), 4);
+    let (mus, sigmas) = (&pf.fit.trace.var("mu").unwrap().values, &pf.fit.trace.var("sigma").unwrap().values);
+    for (c, set) in sets.iter().enumerate() {
+        let mut names: Vec<&String> = set.keys().collect();
+        names.sort();
+        assert_eq!(names, ["mu", "sigma"], "free variables only, no deterministic");
+        assert_eq!((set["mu"][0], set["sigma"][0]), (mus[c * 250], sigmas[c * 250]));
+    }
+    assert!(matches!(pf.inits(0), Err(Error::InvalidOption { option: "chains", .. })));
+    // More chains than draws share them.
+    assert!(matches!(pf.inits(5000), Ok(Init::PerChain(s)) if s.len() == 5000));
+    let fit = Sampler::new(&m).init(pf.inits(4).unwrap()).seed(2).progress(false).run().unwrap();
+    let row = fit.summary().get("mu").cloned().unwrap();
+    assert!(row.r_hat < 1.01 && (row.mean - 1.05).abs() < 4.0 * row.mcse_mean + 0.05, "{row:?}");
 }

@@ -195,7 +195,7 @@ impl<'m> Optimizer<'m> {
     fn run_compiled(&self, compiled: &Compiled) -> Result<MapEstimate> {
         self.fits_in_memory(compiled, 0, "the maximum a posteriori search")?;
         let exec = Executor::new(compiled.logp_grad.clone());
-        let start = self.start(compiled, &exec, 0)?;
+        let start = self.start(compiled, &exec, (0, 1, "search"))?;
         let (mut search, _) = lbfgs::maximise(&exec, start, &self.settings(false))?;
         let edge = at_the_edge(compiled, &search.u);
         if !edge.is_empty() {
@@ -240,21 +240,25 @@ impl<'m> Optimizer<'m> {
         }
     }
 
-    /// A starting point of finite log density and gradient: the user's values, the rest drawn
-    /// uniform in (−2, 2) (stream `stream` of the seed: a Pathfinder path's number), up to
-    /// [`MAX_INIT_TRIES`] times.
-    fn start(&self, compiled: &Compiled, exec: &Executor, stream: usize) -> Result<Vec<f64>> {
+    /// A starting point of finite log density and gradient: the user's values (the
+    /// `stream`-th set of [`Init::PerChain`], which must hold one per start of `starts`, each
+    /// a `what`), the rest drawn uniform in (−2, 2) (stream `stream` of the seed: a Pathfinder
+    /// path's number), up to [`MAX_INIT_TRIES`] times.
+    fn start(
+        &self,
+        compiled: &Compiled,
+        exec: &Executor,
+        (stream, starts, what): (usize, usize, &str),
+    ) -> Result<Vec<f64>> {
         let dim = compiled.pointmap.dim;
-        let (base, set) = match &self.init {
-            Init::Random => (vec![0.0; dim], vec![false; dim]),
-            Init::Values(v) => init::user_values(compiled, v)?,
-        };
+        let given = self.init.unconstrained(compiled, starts, what)?;
+        let (base, set) = init::given_for(&given, stream);
         let rng = ChainRng::new(self.seed, stream);
         let tries = if set.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
         let mut ws = exec.workspace();
         let mut g = vec![0.0; dim];
         for attempt in 0..tries {
-            let u = init::candidate(&rng, attempt, &base, &set);
+            let u = init::candidate(&rng, attempt, base, set);
             let lp = exec.run(&mut ws, &u, &mut g);
             if lp.is_finite() && g.iter().all(|v| v.is_finite()) {
                 return Ok(u);

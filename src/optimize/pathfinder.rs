@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::mem;
 use crate::model::dist::HALF_LN_2PI;
 use crate::rng::{ChainRng, Purpose};
-use crate::sampler::{Fit, Init, init};
+use crate::sampler::{Fit, Init};
 
 /// Most paths, draws of a path and ELBO draws: each numbers a 32-bit counter of the random
 /// streams.
@@ -106,6 +106,48 @@ pub struct Pathfinder {
     pub paths: Vec<PathReport>,
 }
 
+impl Pathfinder {
+    /// Starting values for `chains` NUTS chains, one draw each ([`Init::PerChain`]; as
+    /// cmdstanpy's `create_inits` and the Pathfinder paper's use of it to start MCMC): draws
+    /// of finite log density, evenly spaced through the draws, as the constrained values of
+    /// every free variable. Where there are fewer such draws than chains, chains share draws
+    /// (their random streams still differ).
+    ///
+    /// An [`Error::InvalidOption`] for zero chains.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// let mu = m.rv("mu", Normal::new(0.0, 10.0))?;
+    /// let sigma = m.rv("sigma", HalfNormal::new(2.0))?;
+    /// m.observe("y", Normal::new(mu, sigma), &[0.8, 1.4, 1.1, 0.9, 1.7, 0.4])?;
+    /// let pf = Optimizer::new(&m).seed(1).pathfinder(&PathfinderOptions::default())?;
+    /// let fit = Sampler::new(&m).init(pf.inits(4)?).warmup(300).draws(300).seed(1).progress(false).run()?;
+    /// assert_eq!(fit.trace.chains, 4);
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn inits(&self, chains: usize) -> Result<Init> {
+        if chains == 0 {
+            return Err(Error::invalid_option("chains", "must be at least 1"));
+        }
+        let finite: Vec<usize> = (0..self.log_p.len()).filter(|&i| self.log_p[i].is_finite()).collect();
+        if finite.is_empty() {
+            return Err(Error::Optimization { reason: "no Pathfinder draw has a finite log density".into() });
+        }
+        let free: Vec<_> =
+            self.fit.trace.vars.iter().filter(|v| self.fit.pointmap.entry(&v.name).is_some()).collect();
+        let sets = (0..chains)
+            .map(|c| {
+                let i = finite[(c as u128 * finite.len() as u128 / chains as u128) as usize];
+                free.iter()
+                    .map(|v| (v.name.clone(), v.values[i * v.size()..(i + 1) * v.size()].to_vec()))
+                    .collect()
+            })
+            .collect();
+        Ok(Init::PerChain(sets))
+    }
+}
+
 /// Accepted pairs `(s, z)` of a step and the fall of the gradient along it, oldest first.
 type Pairs = Vec<(Vec<f64>, Vec<f64>)>;
 
@@ -184,9 +226,7 @@ impl Optimizer<'_> {
         })?;
         // The user's starting values are checked once (a mistake there is the user's, not a
         // path's).
-        if let Init::Values(values) = &self.init {
-            init::user_values(&compiled, values)?;
-        }
+        self.init.unconstrained(&compiled, options.paths, "path")?;
         let exec = Executor::new(compiled.logp_grad.clone());
         let results: Vec<Result<PathDraws>> = (0..options.paths)
             .into_par_iter()
@@ -255,7 +295,7 @@ impl Optimizer<'_> {
         p: usize,
         o: &PathfinderOptions,
     ) -> Result<PathDraws> {
-        let start = self.start(compiled, exec, p)?;
+        let start = self.start(compiled, exec, (p, o.paths, "path"))?;
         let (search, path) = super::lbfgs::maximise(exec, start, &self.settings(true))?;
         let d = compiled.pointmap.dim;
         let rng = ChainRng::new(self.seed, p);

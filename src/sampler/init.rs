@@ -20,11 +20,13 @@ fn logit(p: f64) -> f64 {
 /// Maps user initial values (constrained space) into a partial unconstrained vector; returns
 /// which coordinates were set. Bounds that depend on other nodes are evaluated at those nodes'
 /// given values (0 on the unconstrained scale where none is given), so give every node a
-/// bound reads to start exactly at the given value.
+/// bound reads to start exactly at the given value. A variable that automatic non-centring
+/// rewrote is given by its own value too: its standardised draw is solved for, at the
+/// location and scale that the other given values make.
 pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> Result<(Vec<f64>, Vec<bool>)> {
     let pm = &compiled.pointmap;
     for name in values.keys() {
-        if pm.entry(name).is_none() {
+        if pm.entry(name).is_none() && !compiled.noncentered.contains(name) {
             return Err(Error::InvalidOption {
                 option: "init",
                 reason: format!("`{name}` is not a free variable"),
@@ -76,7 +78,112 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
             set[e.offset + i] = true;
         }
     }
+    for name in &compiled.noncentered {
+        if let Some(x) = values.get(name) {
+            noncentered_value(compiled, &constrain, name, x, (&mut u, &mut set))?;
+        }
+    }
     Ok((u, set))
+}
+
+/// Sets the unconstrained coordinates of the standardised draw behind the non-centred `name`
+/// so that `name` equals `x`. The value is affine in those coordinates (`μ + σz`, `μ + Lz`,
+/// `σz` on the zero-sum plane), so it is evaluated at 0 and at each unit vector, and the
+/// least-squares system solved; a value the map cannot reach (off the zero-sum plane) is
+/// refused.
+fn noncentered_value(
+    compiled: &Compiled,
+    constrain: &Executor,
+    name: &str,
+    x: &[f64],
+    (u, set): (&mut [f64], &mut [bool]),
+) -> Result<()> {
+    let bad = |reason: String| Error::InvalidOption { option: "init", reason: format!("`{name}` {reason}") };
+    let nodes = compiled.model.nodes();
+    let node = nodes.iter().find(|n| n.name == name).ok_or_else(|| bad("is not in the model".into()))?;
+    let crate::model::NodeKind::Deterministic { expr } = &node.kind else {
+        return Err(bad("is not a rewritten variable".into()));
+    };
+    // The standardised draw: the free node the value reads that the rewrite appended (after
+    // every node of the model, so the last one read).
+    let z = expr
+        .nodes()
+        .iter()
+        .filter_map(|n| match n {
+            crate::model::ExprNode::Var(r) => Some(r.index),
+            _ => None,
+        })
+        .max()
+        .and_then(|i| compiled.pointmap.entry(&nodes.get(i)?.name))
+        .ok_or_else(|| bad("has no standardised draw".into()))?;
+    let output = compiled.constrain.outputs.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+    let (Some(output), true) = (output, x.len() == node.len()) else {
+        return Err(bad(format!("needs {} values, got {}", node.len(), x.len())));
+    };
+    if z.len > MAX_NONCENTERED_INIT {
+        return Err(bad(format!(
+            "has {} coordinates: give its standardised draw `{}` instead (at most {MAX_NONCENTERED_INIT} are solved for)",
+            z.len, z.name
+        )));
+    }
+    let mut ws = constrain.workspace();
+    let mut at = |coords: &[f64]| {
+        u[z.offset..z.offset + z.len].copy_from_slice(coords);
+        constrain.run(&mut ws, u, &mut []);
+        constrain.value(&ws, output).to_vec()
+    };
+    let zero = vec![0.0; z.len];
+    let b = at(&zero);
+    let columns: Vec<Vec<f64>> = (0..z.len)
+        .map(|j| {
+            let mut e = zero.clone();
+            e[j] = 1.0;
+            at(&e).iter().zip(&b).map(|(a, b)| a - b).collect()
+        })
+        .collect();
+    let r: Vec<f64> = x.iter().zip(&b).map(|(x, b)| x - b).collect();
+    let coords = least_squares(&columns, &r)
+        .ok_or_else(|| bad("cannot be solved for: its scale is not positive".into()))?;
+    let reached = at(&coords);
+    let scale = x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
+    if !reached.iter().zip(x).all(|(a, b)| (a - b).abs() <= 1e-8 * scale) {
+        return Err(bad("cannot take these values (a zero-sum vector's must sum to 0)".into()));
+    }
+    set[z.offset..z.offset + z.len].fill(true);
+    Ok(())
+}
+
+/// Most coordinates of a non-centred variable's standardised draw that [`user_values`] solves
+/// for (a dense system: `n` evaluations and `n²` numbers).
+const MAX_NONCENTERED_INIT: usize = 2048;
+
+/// The least-squares solution of `A c = r` (`A` by columns) through the normal equations and
+/// a Cholesky factor; `None` where `AᵀA` is not positive definite.
+fn least_squares(columns: &[Vec<f64>], r: &[f64]) -> Option<Vec<f64>> {
+    let n = columns.len();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    let mut l = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..=i {
+            let s = dot(&columns[i], &columns[j]) - (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum::<f64>();
+            if i == j {
+                if !(s > 0.0 && s.is_finite()) {
+                    return None;
+                }
+                l[i * n + i] = s.sqrt();
+            } else {
+                l[i * n + j] = s / l[j * n + j];
+            }
+        }
+    }
+    let mut c: Vec<f64> = columns.iter().map(|col| dot(col, r)).collect();
+    for i in 0..n {
+        c[i] = (c[i] - (0..i).map(|k| l[i * n + k] * c[k]).sum::<f64>()) / l[i * n + i];
+    }
+    for i in (0..n).rev() {
+        c[i] = (c[i] - (i + 1..n).map(|k| l[k * n + i] * c[k]).sum::<f64>()) / l[i * n + i];
+    }
+    Some(c)
 }
 
 /// Bounds of an entry's transform (none, one or two), evaluated at the partially filled `u`.
@@ -115,6 +222,13 @@ pub const F32_LOGP_LIMIT: f64 = 4_194_304.0;
 /// Most uphill steps taken to bring an f32 chain's start inside [`F32_LOGP_LIMIT`].
 const MAX_UPHILL: usize = 500;
 
+/// The user's values for start `id` (a chain, a Pathfinder path) among `given`: the one pair
+/// shared by all starts, or the start's own (see [`super::Init::unconstrained`]).
+pub(crate) fn given_for(given: &[(Vec<f64>, Vec<bool>)], id: usize) -> (&[f64], &[bool]) {
+    let (base, set) = &given[if given.len() == 1 { 0 } else { id }];
+    (base, set)
+}
+
 /// Starting points that f32 kernels can work from. Where a chain's log density at its start is
 /// beyond [`F32_LOGP_LIMIT`] (earnings models at Stan's uniform(−2, 2) start: −2·10⁸, where one
 /// f32 spacing is 16 nats and every energy difference is noise, so step-size adaptation
@@ -122,11 +236,12 @@ const MAX_UPHILL: usize = 500;
 /// normalised gradient steps with a doubling/halving step length, user-given coordinates kept
 /// — until it is inside, and given to the backend again. Chains already inside are untouched;
 /// the host evaluates nothing for them.
+/// `sets` holds each chain's user-given coordinates.
 pub(crate) fn f32_safe_starts(
     backend: &mut dyn crate::backend::Backend,
     logp_grad: &crate::compile::Program,
     starts: &[(Vec<f64>, f64)],
-    set: &[bool],
+    sets: &[&[bool]],
     metric: super::MetricInit,
 ) {
     let far: Vec<usize> =
@@ -135,7 +250,8 @@ pub(crate) fn f32_safe_starts(
         return;
     }
     let exec = Executor::new(logp_grad.clone());
-    let moved: Vec<(usize, Vec<f64>)> = far.iter().map(|&c| (c, uphill(&exec, &starts[c].0, set))).collect();
+    let moved: Vec<(usize, Vec<f64>)> =
+        far.iter().map(|&c| (c, uphill(&exec, &starts[c].0, sets[c]))).collect();
     for ((chain, _), result) in moved.iter().zip(backend.set_positions(&moved)) {
         match result {
             Some((_, g)) if metric == super::MetricInit::Gradient => {
@@ -257,5 +373,48 @@ mod tests {
         assert!(user_values(&compiled, &bad).is_err(), "0.5 < lower bound 0.7");
         let unknown: HashMap<String, Vec<f64>> = [("zz".to_string(), vec![0.5])].into();
         assert!(matches!(user_values(&compiled, &unknown), Err(Error::InvalidOption { option: "init", .. })));
+    }
+
+    /// Variables that automatic non-centring rewrote (normal, multivariate normal, zero-sum)
+    /// are given by their own values: the standardised draws are solved for at the given
+    /// location and scale, and the constrained values come back exactly.
+    #[test]
+    fn noncentred_values_map_back_through_their_draws() {
+        let mut m = Model::new();
+        let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
+        let tau = m.rv("tau", HalfNormal::new(2.0)).unwrap();
+        m.rv_vec("theta", Normal::new(mu, tau), 3).unwrap();
+        let chol = m.data("chol", vec![1.5, 0.0, -0.6, 0.8]).unwrap();
+        m.rv_vec("v", MvNormal::new(Expr::from(vec![1.0, -1.0]) + mu, chol), 2).unwrap();
+        m.rv_vec("zs", ZeroSumNormal::new(tau), 4).unwrap();
+        let compiled = crate::compile::compile(&m, RewriteOptions::default()).unwrap();
+        assert_eq!(compiled.noncentered.len(), 3, "{:?}", compiled.noncentered);
+        let given: HashMap<String, Vec<f64>> = [
+            ("mu".to_string(), vec![0.3]),
+            ("tau".to_string(), vec![1.7]),
+            ("theta".to_string(), vec![-1.0, 0.5, 4.0]),
+            ("v".to_string(), vec![2.0, -3.0]),
+            ("zs".to_string(), vec![1.0, -2.0, 0.25, 0.75]),
+        ]
+        .into();
+        let (u, set) = user_values(&compiled, &given).unwrap();
+        assert!(set.iter().all(|&s| s));
+        let exec = Executor::new(compiled.constrain.clone());
+        let mut ws = exec.workspace();
+        exec.run(&mut ws, &u, &mut []);
+        for (name, want) in &given {
+            let (_, v) = exec.program().outputs.iter().find(|(n, _)| n == name).unwrap();
+            for (g, w) in exec.value(&ws, *v).iter().zip(want) {
+                assert!((g - w).abs() < 1e-12, "{name}: {g} vs {w}");
+            }
+        }
+        // Off the zero-sum plane, and a wrong length, are refused naming the variable.
+        let mut off = given.clone();
+        off.insert("zs".to_string(), vec![1.0, 1.0, 1.0, 1.0]);
+        let err = user_values(&compiled, &off).unwrap_err().to_string();
+        assert!(err.contains("`zs` cannot take these values"), "{err}");
+        off.insert("zs".to_string(), vec![1.0]);
+        let err = user_values(&compiled, &off).unwrap_err().to_string();
+        assert!(err.contains("`zs` needs 4 values, got 1"), "{err}");
     }
 }

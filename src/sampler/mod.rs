@@ -250,8 +250,56 @@ pub enum Init {
     /// Uniform in (-2, 2) on the unconstrained scale, retried up to 100 times.
     #[default]
     Random,
-    /// Values in the constrained space for some or all free variables (the rest random).
+    /// Values in the constrained space for some or all free variables (the rest random),
+    /// shared by every chain. A variable that automatic non-centring rewrote is given by its
+    /// own value: its standardised draw is solved for at the location and scale the other
+    /// given values make (give those too, to start exactly there).
     Values(HashMap<String, Vec<f64>>),
+    /// Values as [`Init::Values`], one set per chain (PyMC's `initvals` as a list): chain `c`
+    /// starts from the `c`-th set, so there must be as many sets as chains. A set may give
+    /// some free variables only; the rest start at random. [`Pathfinder::inits`] makes one
+    /// from Pathfinder's draws.
+    ///
+    /// [`Pathfinder::inits`]: crate::optimize::Pathfinder::inits
+    PerChain(Vec<HashMap<String, Vec<f64>>>),
+}
+
+impl Init {
+    /// Each start's point on the unconstrained scale and which coordinates it sets: one pair
+    /// shared by all, or one per start for [`Init::PerChain`], whose length must be `starts`
+    /// (`what`: "chain", "path", "search", for messages).
+    pub(crate) fn unconstrained(
+        &self,
+        compiled: &Compiled,
+        starts: usize,
+        what: &str,
+    ) -> Result<Vec<(Vec<f64>, Vec<bool>)>> {
+        let dim = compiled.pointmap.dim;
+        match self {
+            Init::Random => Ok(vec![(vec![0.0; dim], vec![false; dim])]),
+            Init::Values(v) => Ok(vec![init::user_values(compiled, v)?]),
+            Init::PerChain(sets) if sets.len() != starts => Err(Error::invalid_option(
+                "init",
+                format!(
+                    "{} sets of values for {starts} {what}{} (Init::PerChain needs one per {what})",
+                    sets.len(),
+                    if starts == 1 { "" } else { "s" }
+                ),
+            )),
+            Init::PerChain(sets) => sets
+                .iter()
+                .enumerate()
+                .map(|(c, v)| {
+                    init::user_values(compiled, v).map_err(|e| match e {
+                        Error::InvalidOption { option, reason } => {
+                            Error::InvalidOption { option, reason: format!("{what} {c}: {reason}") }
+                        }
+                        other => other,
+                    })
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Builder for a NUTS run.
@@ -965,10 +1013,7 @@ impl<'m> Sampler<'m> {
         // gradient's rows over them (DECISIONS 49; the draws are the same bits either way).
         let row_parallel = groups.len() < threads;
         let progress = Progress::new(self.chains, self.warmup_len() + self.draws, self.progress);
-        let (base, set) = match &self.init {
-            Init::Random => (vec![0.0; compiled.pointmap.dim], vec![false; compiled.pointmap.dim]),
-            Init::Values(v) => init::user_values(compiled, v)?,
-        };
+        let given = self.init.unconstrained(compiled, self.chains, "chain")?;
         let metric = self.resolved_metric(compiled, choice);
         let opts = ChainOptions {
             warmup: self.warmup_len(),
@@ -1001,14 +1046,15 @@ impl<'m> Sampler<'m> {
                 };
                 let setup_s = device_s + created.elapsed().as_secs_f64();
                 let rngs: Vec<ChainRng> = chain_ids.iter().map(|&c| ChainRng::new(self.seed, c)).collect();
-                let starts =
-                    start_chains(backend.as_mut(), chain_ids, &rngs, (&base, &set), self.metric_init)?;
+                let starts = start_chains(backend.as_mut(), chain_ids, &rngs, &given, self.metric_init)?;
                 if backend.single_precision() {
+                    let sets: Vec<&[bool]> =
+                        chain_ids.iter().map(|&c| init::given_for(&given, c).1).collect();
                     init::f32_safe_starts(
                         backend.as_mut(),
                         &compiled.logp_grad,
                         &starts,
-                        &set,
+                        &sets,
                         self.metric_init,
                     );
                 }
@@ -1118,23 +1164,34 @@ type GroupRecords = (Vec<usize>, records::Records, DriveCounters, (String, bool)
 
 /// Finds a finite starting point for every chain of a group: attempt `k` of every chain that
 /// still needs one is evaluated in one batch, so each chain sees the same candidates as alone.
+/// `given` holds the user's values, one pair shared by all chains or one per chain id (see
+/// [`Init::unconstrained`]); a chain whose values set every coordinate has one try.
 /// Returns every chain's start and its log density (as the backend computed it).
 fn start_chains(
     backend: &mut dyn Backend,
     chain_ids: &[usize],
     rngs: &[ChainRng],
-    (base, set): (&[f64], &[bool]),
+    given: &[(Vec<f64>, Vec<bool>)],
     metric: MetricInit,
 ) -> Result<Vec<(Vec<f64>, f64)>> {
-    let tries = if set.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
+    let of = |local: usize| init::given_for(given, chain_ids[local]);
+    let tries_of = |local: usize| if of(local).1.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
     let mut pending: Vec<usize> = (0..chain_ids.len()).collect();
     let mut starts = vec![(Vec::new(), f64::NAN); chain_ids.len()];
-    for attempt in 0..tries {
+    for attempt in 0..MAX_INIT_TRIES {
+        if let Some(&local) = pending.iter().find(|&&l| attempt >= tries_of(l)) {
+            return Err(Error::InitFailed { chain: chain_ids[local], tries: tries_of(local) });
+        }
         if pending.is_empty() {
             break;
         }
-        let points: Vec<(usize, Vec<f64>)> =
-            pending.iter().map(|&l| (l, init::candidate(&rngs[l], attempt, base, set))).collect();
+        let points: Vec<(usize, Vec<f64>)> = pending
+            .iter()
+            .map(|&l| {
+                let (base, set) = of(l);
+                (l, init::candidate(&rngs[l], attempt, base, set))
+            })
+            .collect();
         let results = backend.set_positions(&points);
         pending.clear();
         for ((local, q), result) in points.into_iter().zip(results) {
@@ -1150,7 +1207,7 @@ fn start_chains(
         }
     }
     match pending.first() {
-        Some(&local) => Err(Error::InitFailed { chain: chain_ids[local], tries }),
+        Some(&local) => Err(Error::InitFailed { chain: chain_ids[local], tries: tries_of(local) }),
         None => Ok(starts),
     }
 }

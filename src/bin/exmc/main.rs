@@ -12,6 +12,7 @@
 //! settings, the model and data files, timings). Errors go to stderr with the file, node or
 //! option at fault, and the exit status is 1 (2 for a malformed command line).
 
+mod init_file;
 mod run_dir;
 
 use std::path::PathBuf;
@@ -285,6 +286,15 @@ struct SampleArgs {
     /// Seed: with the chain id it determines every random number, so shards agree.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Starting values (JSON, as CmdStan's `init=` file): an object of free variables'
+    /// constrained values (a number, or an array, nested row by row for a matrix) for every
+    /// chain, or an array of such objects, one per chain. Variables left out start at random.
+    #[arg(long, value_name = "FILE")]
+    init: Option<PathBuf>,
+    /// Start each chain from a draw of Pathfinder (4 paths, the run's seed) instead of at
+    /// random.
+    #[arg(long, conflicts_with = "init")]
+    init_pathfinder: bool,
     /// The backend.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
@@ -388,11 +398,21 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         });
     }
     let model = Model::from_files(&a.model, a.data.as_deref())?;
+    let init = match (&a.init, a.init_pathfinder) {
+        (Some(file), _) => init_file::read(file)?,
+        (None, true) => {
+            let pf = Optimizer::new(&model).seed(a.seed).pathfinder(&PathfinderOptions::default())?;
+            eprintln!("exmc: chains start from Pathfinder's draws (Pareto k {:.2})", pf.pareto_k);
+            pf.inits(a.chains)?
+        }
+        (None, false) => Init::Random,
+    };
     let name = a.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.exmc")));
     let dir = run_dir::RunDir::create(&out)?;
     let mut s = Sampler::new(&model)
         .chains(a.chains)
+        .init(init)
         .draws(a.draws)
         .seed(a.seed)
         .target_accept(a.target_accept)

@@ -746,3 +746,25 @@ fn sample_starts_from_an_init_file_or_pathfinder() {
     let both = sample_eight_schools(&dir.join("both"), &["--init", &shared, "--init-pathfinder"]);
     assert_eq!(both.status.code(), Some(2), "clap refuses the pair");
 }
+
+/// `exmc graph` prints the model file's graph in DOT (PyMC's `model_to_graphviz`), or writes it.
+#[test]
+fn graph_prints_the_model_as_dot() {
+    let (model, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+    let o = exmc(&["graph", model.to_str().unwrap(), data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let dot = text(&o.stdout);
+    for line in
+        [r#""mu" -> "theta""#, r#""tau" -> "theta""#, r#""theta" -> "y_obs""#, r#""sigma" -> "y_obs""#]
+    {
+        assert!(dot.contains(line), "{line} missing from\n{dot}");
+    }
+    let file = out_dir("graph").join("es.dot");
+    let o =
+        exmc(&["graph", model.to_str().unwrap(), data.to_str().unwrap(), "--out", file.to_str().unwrap()]);
+    assert!(o.status.success() && o.stdout.is_empty(), "{}", text(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), dot);
+    let o = exmc(&["graph", "no_such_model.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("no_such_model.toml"), "{}", text(&o.stderr));
+}

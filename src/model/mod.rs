@@ -9,6 +9,7 @@ pub mod dist;
 pub mod expr;
 pub mod fastmath;
 pub mod file;
+mod graph;
 pub mod kernel;
 pub mod measure;
 pub mod parse;

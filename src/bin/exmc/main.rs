@@ -65,6 +65,17 @@ enum Command {
     /// PyMC-extras' `fit_pathfinder`): prints the draws' summary, Pareto k and each path's
     /// ELBO; writes the draws as JSON or an ArviZ Zarr store.
     Pathfinder(PathfinderArgs),
+    /// Prints the model as a Graphviz DOT graph (PyMC's `model_to_graphviz`): render it with
+    /// `dot -Tsvg`.
+    Graph {
+        /// The model file (TOML).
+        model: PathBuf,
+        /// The data file (JSON), if the model reads data.
+        data: Option<PathBuf>,
+        /// Write the graph to this file instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one,
     /// with the whole run's trace, summary, plots, log-likelihood, PSIS-LOO and HTML report.
     Merge {
@@ -377,6 +388,7 @@ fn main() -> ExitCode {
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Optimize(args) => optimize(&args),
         Command::Pathfinder(args) => pathfinder(&args),
+        Command::Graph { model, data, out } => graph(&model, data.as_deref(), out.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -831,6 +843,24 @@ fn merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<()> {
     println!("{}", merged.summary());
     eprintln!("exmc: wrote {}", out.display());
     Ok(())
+}
+
+fn graph(
+    model: &std::path::Path,
+    data: Option<&std::path::Path>,
+    out: Option<&std::path::Path>,
+) -> Result<()> {
+    let dot = Model::from_files(model, data)?.to_dot();
+    match out {
+        Some(path) => std::fs::write(path, dot).map_err(|e| Error::InvalidOption {
+            option: "--out",
+            reason: format!("cannot write {}: {e}", path.display()),
+        }),
+        None => {
+            print!("{dot}");
+            Ok(())
+        }
+    }
 }
 
 /// The path made absolute (left as given when the working directory is unknown).

@@ -732,7 +732,13 @@ fn sample_starts_from_an_init_file_or_pathfinder() {
     assert!(text(&pf.stderr).contains("chains start from Pathfinder's draws"), "{}", text(&pf.stderr));
     for (json, why) in [
         (format!("[{set}, {set}, {set}]"), "3 sets of values for 2 chains"),
-        (r#"{"tau": "big"}"#.to_string(), "`tau` is not a number or an array of numbers"),
+        (r#"{"tau": "big"}"#.to_string(), "`tau` is not a number or a rectangular array"),
+        (r#"{"theta": [[1, 2, 3], [4, 5]]}"#.to_string(), "`theta` is not a number or a rectangular array"),
+        (
+            r#"{"theta": [1, 2], "theta_z": [0, 0]}"#.to_string(),
+            "give `theta` or its standardised draw `theta_z`",
+        ),
+        (r#"{"theta": [1, 2]}"#.to_string(), "`theta` needs 8 values, got 2"),
         (r#"[{"mu": 0}, 3]"#.to_string(), "chain 1: expected an object of values"),
         (r#"{"tau": -1}"#.to_string(), "`tau` = -1 is outside the support"),
         ("[]".to_string(), "a non-empty array"),
@@ -741,7 +747,11 @@ fn sample_starts_from_an_init_file_or_pathfinder() {
         let file = write("bad.json", &json);
         let o = sample_eight_schools(&dir.join("bad"), &["--chains", "2", "--init", &file]);
         assert_eq!(o.status.code(), Some(1), "{json}");
-        assert!(text(&o.stderr).contains(why), "{json}: {}", text(&o.stderr));
+        let said = text(&o.stderr);
+        assert!(
+            said.contains(why) && said.contains("`--init`") && said.contains("bad.json"),
+            "{json}: {said}"
+        );
     }
     let both = sample_eight_schools(&dir.join("both"), &["--init", &shared, "--init-pathfinder"]);
     assert_eq!(both.status.code(), Some(2), "clap refuses the pair");

@@ -237,14 +237,43 @@ fn chains_start_from_their_own_values() {
         .unwrap();
     let x = &fit.trace.var("x").unwrap().values;
     assert!(x[..200].iter().all(|&v| v > 0.0) && x[200..].iter().all(|&v| v < 0.0));
-    // Chain 1's full set has no finite density (the scale is outside its support): one try,
-    // and the error names chain 1.
+    // A set outside the support is refused naming its chain.
     let err = sampler(Init::PerChain(vec![at(0.0, 1.0), at(0.0, -1.0)])).run().unwrap_err();
     let Error::InvalidOption { option: "init", reason } = &err else { panic!("{err:?}") };
     assert!(reason.starts_with("chain 1: `s` = -1 is outside the support"), "{reason}");
+    // Tries per chain: a chain whose set gives every coordinate has one try, the others a
+    // hundred. Only x < 5 has a finite density.
+    let mut cut = Model::new();
+    let x = cut.rv("x", Normal::new(0.0, 10.0)).unwrap();
+    cut.potential("below_5", (5.0 - x).ln()).unwrap();
+    let only = |v: f64| HashMap::from([("x".to_string(), vec![v])]);
+    let run = |sets: Vec<HashMap<String, Vec<f64>>>| {
+        Sampler::new(&cut)
+            .chains(3)
+            .warmup(50)
+            .draws(50)
+            .seed(1)
+            .progress(false)
+            .init(Init::PerChain(sets))
+            .run()
+    };
+    assert!(run(vec![HashMap::new(), only(1.0), only(-3.0)]).is_ok());
+    let err = run(vec![HashMap::new(), only(7.0), only(1.0)]).unwrap_err();
+    assert_eq!(err, Error::InitFailed { chain: 1, tries: 1 });
+    // Above 50 only: the random starts of chain 0 never get there in its hundred tries.
+    let mut high = Model::new();
+    let x = high.rv("x", Normal::new(0.0, 100.0)).unwrap();
+    high.potential("above_50", (x - 50.0).ln()).unwrap();
+    let err = Sampler::new(&high)
+        .chains(2)
+        .progress(false)
+        .init(Init::PerChain(vec![HashMap::new(), only(60.0)]))
+        .run()
+        .unwrap_err();
+    assert_eq!(err, Error::InitFailed { chain: 0, tries: 100 });
     let err = sampler(Init::PerChain(vec![at(0.0, 1.0)])).run().unwrap_err();
     let Error::InvalidOption { option: "init", reason } = &err else { panic!("{err:?}") };
-    assert_eq!(reason, "1 sets of values for 2 chains (Init::PerChain needs one per chain)");
+    assert_eq!(reason, "1 sets of values for 2 chains (one per chain)");
     // The optimiser: one set for the MAP search, one per Pathfinder path.
     let two = Init::PerChain(vec![at(-20.0, 1.0), at(20.0, 1.0)]);
     let err = Optimizer::new(&m).init(two).run().unwrap_err();

@@ -29,7 +29,7 @@ use crate::model::{Model, Transform, VecBijector};
 use crate::nuts::DrawStats;
 use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
-use crate::sampler::{Fit, Init, MAX_INIT_TRIES, Trace, TraceLayout, TraceVar, init};
+use crate::sampler::{Fit, Init, Trace, TraceLayout, TraceVar, init};
 
 /// Longest L-BFGS history [`Optimizer::history`] takes.
 const MAX_HISTORY: usize = 1000;
@@ -195,7 +195,8 @@ impl<'m> Optimizer<'m> {
     fn run_compiled(&self, compiled: &Compiled) -> Result<MapEstimate> {
         self.fits_in_memory(compiled, 0, "the maximum a posteriori search")?;
         let exec = Executor::new(compiled.logp_grad.clone());
-        let start = self.start(compiled, &exec, (0, 1, "search"))?;
+        let given = self.init.unconstrained(compiled, 1, "search")?;
+        let start = self.start(compiled, &exec, 0, &given)?;
         let (mut search, _) = lbfgs::maximise(&exec, start, &self.settings(false))?;
         let edge = at_the_edge(compiled, &search.u);
         if !edge.is_empty() {
@@ -240,21 +241,21 @@ impl<'m> Optimizer<'m> {
         }
     }
 
-    /// A starting point of finite log density and gradient: the user's values (the
-    /// `stream`-th set of [`Init::PerChain`], which must hold one per start of `starts`, each
-    /// a `what`), the rest drawn uniform in (−2, 2) (stream `stream` of the seed: a Pathfinder
-    /// path's number), up to [`MAX_INIT_TRIES`] times.
+    /// A starting point of finite log density and gradient: the user's values `given` (from
+    /// [`Init::unconstrained`]: one set for all, or the `stream`-th), the rest drawn uniform in
+    /// (−2, 2) (stream `stream` of the seed: a Pathfinder path's number), up to
+    /// [`MAX_INIT_TRIES`](crate::sampler::MAX_INIT_TRIES) times.
     fn start(
         &self,
         compiled: &Compiled,
         exec: &Executor,
-        (stream, starts, what): (usize, usize, &str),
+        stream: usize,
+        given: &[init::Given],
     ) -> Result<Vec<f64>> {
         let dim = compiled.pointmap.dim;
-        let given = self.init.unconstrained(compiled, starts, what)?;
-        let (base, set) = init::given_for(&given, stream);
+        let (base, set) = init::given_for(given, stream);
         let rng = ChainRng::new(self.seed, stream);
-        let tries = if set.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
+        let tries = init::tries_for(set);
         let mut ws = exec.workspace();
         let mut g = vec![0.0; dim];
         for attempt in 0..tries {

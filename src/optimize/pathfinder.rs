@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::mem;
 use crate::model::dist::HALF_LN_2PI;
 use crate::rng::{ChainRng, Purpose};
-use crate::sampler::{Fit, Init};
+use crate::sampler::{Fit, Init, init};
 
 /// Most paths, draws of a path and ELBO draws: each numbers a 32-bit counter of the random
 /// streams.
@@ -113,7 +113,11 @@ impl Pathfinder {
     /// every free variable. Where there are fewer such draws than chains, chains share draws
     /// (their random streams still differ).
     ///
-    /// An [`Error::InvalidOption`] for zero chains.
+    /// An [`Error::InvalidOption`] for zero chains or more than the sampler runs
+    /// ([`MAX_CHAINS`](crate::sampler::MAX_CHAINS)); [`Error::TooLarge`] where the sets do not
+    /// fit in memory; an [`Error::Optimization`] where no draw has a finite log density and
+    /// values that map back to the unconstrained space (a value that rounded onto its
+    /// support's edge, as a probability of exactly 1, cannot start a chain and is passed over).
     ///
     /// ```
     /// use exmc::prelude::*;
@@ -127,21 +131,35 @@ impl Pathfinder {
     /// # Ok::<(), exmc::Error>(())
     /// ```
     pub fn inits(&self, chains: usize) -> Result<Init> {
-        if chains == 0 {
-            return Err(Error::invalid_option("chains", "must be at least 1"));
-        }
-        let finite: Vec<usize> = (0..self.log_p.len()).filter(|&i| self.log_p[i].is_finite()).collect();
-        if finite.is_empty() {
-            return Err(Error::Optimization { reason: "no Pathfinder draw has a finite log density".into() });
+        if chains == 0 || chains as u128 > crate::sampler::MAX_CHAINS {
+            return Err(Error::invalid_option("chains", "must lie in 1..=2^32"));
         }
         let free: Vec<_> =
-            self.fit.trace.vars.iter().filter(|v| self.fit.pointmap.entry(&v.name).is_some()).collect();
+            self.fit.trace.vars.iter().filter_map(|v| Some((v, self.fit.pointmap.entry(&v.name)?))).collect();
+        fn values(i: usize, v: &crate::sampler::TraceVar) -> &[f64] {
+            &v.values[i * v.size()..(i + 1) * v.size()]
+        }
+        let usable: Vec<usize> = (0..self.log_p.len())
+            .filter(|&i| {
+                self.log_p[i].is_finite() && free.iter().all(|(v, e)| init::maps_back(e, values(i, v)))
+            })
+            .collect();
+        if usable.is_empty() {
+            return Err(Error::Optimization {
+                reason: "no Pathfinder draw has a finite log density and values inside their supports".into(),
+            });
+        }
+        // Each set: its values, and a name and a table slot per variable.
+        let per_set: usize = free.iter().map(|(v, _)| v.size() + v.name.len() / 8 + 8).sum();
+        mem::check_fits(
+            (chains as u128).saturating_mul(per_set as u128),
+            || format!("starting values for {chains} chains"),
+            "",
+        )?;
         let sets = (0..chains)
             .map(|c| {
-                let i = finite[(c as u128 * finite.len() as u128 / chains as u128) as usize];
-                free.iter()
-                    .map(|v| (v.name.clone(), v.values[i * v.size()..(i + 1) * v.size()].to_vec()))
-                    .collect()
+                let i = usable[(c as u128 * usable.len() as u128 / chains as u128) as usize];
+                free.iter().map(|(v, _)| (v.name.clone(), values(i, v).to_vec())).collect()
             })
             .collect();
         Ok(Init::PerChain(sets))
@@ -226,11 +244,11 @@ impl Optimizer<'_> {
         })?;
         // The user's starting values are checked once (a mistake there is the user's, not a
         // path's).
-        self.init.unconstrained(&compiled, options.paths, "path")?;
+        let given = self.init.unconstrained(&compiled, options.paths, "path")?;
         let exec = Executor::new(compiled.logp_grad.clone());
         let results: Vec<Result<PathDraws>> = (0..options.paths)
             .into_par_iter()
-            .map(|p| with_jacobian.one_path(&compiled, &exec, p, options))
+            .map(|p| with_jacobian.one_path(&compiled, &exec, (p, &given), options))
             .collect();
         let mut runs = Vec::with_capacity(results.len());
         for result in results {
@@ -292,10 +310,10 @@ impl Optimizer<'_> {
         &self,
         compiled: &Compiled,
         exec: &Executor,
-        p: usize,
+        (p, given): (usize, &[init::Given]),
         o: &PathfinderOptions,
     ) -> Result<PathDraws> {
-        let start = self.start(compiled, exec, (p, o.paths, "path"))?;
+        let start = self.start(compiled, exec, p, given)?;
         let (search, path) = super::lbfgs::maximise(exec, start, &self.settings(true))?;
         let d = compiled.pointmap.dim;
         let rng = ChainRng::new(self.seed, p);

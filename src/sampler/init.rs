@@ -18,113 +18,170 @@ fn logit(p: f64) -> f64 {
 }
 
 /// Maps user initial values (constrained space) into a partial unconstrained vector; returns
-/// which coordinates were set. Bounds that depend on other nodes are evaluated at those nodes'
-/// given values (0 on the unconstrained scale where none is given), so give every node a
-/// bound reads to start exactly at the given value. A variable that automatic non-centring
-/// rewrote is given by its own value too: its standardised draw is solved for, at the
-/// location and scale that the other given values make.
+/// which coordinates were set. A variable that automatic non-centring rewrote is given by its
+/// own value too: its standardised draw is solved for at the location and scale that the
+/// values given so far make (the rest at 0 on the unconstrained scale, and drawn at random
+/// afterwards, so give `mu` and `tau` with `theta` to start exactly at `theta`). Bounds that
+/// depend on other nodes are evaluated last, at those nodes' given values, so give every node
+/// a bound reads to start exactly at the given value.
 pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> Result<(Vec<f64>, Vec<bool>)> {
     let pm = &compiled.pointmap;
+    let bad = |reason: String| Error::InvalidOption { option: "init", reason };
     for name in values.keys() {
         if pm.entry(name).is_none() && !compiled.noncentered.contains(name) {
-            return Err(Error::InvalidOption {
-                option: "init",
-                reason: format!("`{name}` is not a free variable"),
-            });
+            return Err(bad(format!("`{name}` is not a free variable")));
         }
+    }
+    let draws: Vec<(&String, &PointEntry)> = compiled
+        .noncentered
+        .iter()
+        .filter(|name| values.contains_key(*name))
+        .map(|name| standardised_draw(compiled, name).map(|z| (name, z)))
+        .collect::<Result<_>>()?;
+    if let Some((name, z)) = draws.iter().find(|(_, z)| values.contains_key(&z.name)) {
+        return Err(bad(format!("give `{name}` or its standardised draw `{}`, not both", z.name)));
     }
     let mut u = vec![0.0; pm.dim];
     let mut set = vec![false; pm.dim];
     let constrain = Executor::new(compiled.constrain.clone());
-    for e in &pm.entries {
-        let Some(x) = values.get(&e.name) else { continue };
-        if x.len() != e.value_len {
-            return Err(Error::InvalidOption {
-                option: "init",
-                reason: format!("`{}` needs {} values, got {}", e.name, e.value_len, x.len()),
-            });
-        }
-        if let Transform::Vector(b) = &e.transform {
-            let inside = b.inverse(x).ok_or_else(|| Error::InvalidOption {
-                option: "init",
-                reason: format!("`{}` is outside the support of its distribution", e.name),
-            })?;
-            u[e.offset..e.offset + e.len].copy_from_slice(&inside);
-            set[e.offset..e.offset + e.len].fill(true);
-            continue;
-        }
-        let bounds = interval_bounds(compiled, &constrain, e, &u)?;
-        for (i, &xi) in x.iter().enumerate() {
-            let ui = match (&e.transform, bounds.as_slice()) {
-                (Transform::Identity, _) => xi,
-                (Transform::Log, _) => xi.ln(),
-                (Transform::Circular, _) if Support::Circular.contains_fixed(xi) => xi,
-                (Transform::Logit, _) => logit(xi),
-                (Transform::LogitInterval { .. }, [a, b]) => logit((xi - a.at(i)) / (b.at(i) - a.at(i))),
-                (Transform::LowerBound { .. }, [a]) => (xi - a.at(i)).ln(),
-                (Transform::UpperBound { .. }, [b]) => (b.at(i) - xi).ln(),
-                _ => f64::NAN,
-            };
-            if !ui.is_finite() {
-                return Err(Error::InvalidOption {
-                    option: "init",
-                    reason: format!(
-                        "`{}` = {xi} is outside the support",
-                        Shape::element_name(&e.name, &e.shape.dims(), None, i)
-                    ),
-                });
-            }
-            u[e.offset + i] = ui;
-            set[e.offset + i] = true;
-        }
+    // Unbounded variables first, then the non-centred ones (whose location and scale read
+    // them), then the bounded ones (whose bounds may read either).
+    let (bounded, free): (Vec<&PointEntry>, Vec<&PointEntry>) = pm
+        .entries
+        .iter()
+        .filter(|e| values.contains_key(&e.name))
+        .partition(|e| !e.transform.bounds().is_empty());
+    for e in free {
+        entry_value(compiled, &constrain, e, &values[&e.name], (&mut u, &mut set))?;
     }
-    for name in &compiled.noncentered {
-        if let Some(x) = values.get(name) {
-            noncentered_value(compiled, &constrain, name, x, (&mut u, &mut set))?;
-        }
+    for (name, z) in draws {
+        noncentered_value(compiled, &constrain, (name, z), &values[name], (&mut u, &mut set))?;
+    }
+    for e in bounded {
+        entry_value(compiled, &constrain, e, &values[&e.name], (&mut u, &mut set))?;
     }
     Ok((u, set))
 }
 
-/// Sets the unconstrained coordinates of the standardised draw behind the non-centred `name`
-/// so that `name` equals `x`. The value is affine in those coordinates (`μ + σz`, `μ + Lz`,
-/// `σz` on the zero-sum plane), so it is evaluated at 0 and at each unit vector, and the
-/// least-squares system solved; a value the map cannot reach (off the zero-sum plane) is
-/// refused.
+/// Sets a free variable's unconstrained coordinates from its constrained values `x`.
+fn entry_value(
+    compiled: &Compiled,
+    constrain: &Executor,
+    e: &PointEntry,
+    x: &[f64],
+    (u, set): (&mut [f64], &mut [bool]),
+) -> Result<()> {
+    let bad = |reason: String| Error::InvalidOption { option: "init", reason };
+    if x.len() != e.value_len {
+        return Err(bad(format!("`{}` needs {} values, got {}", e.name, e.value_len, x.len())));
+    }
+    if let Transform::Vector(b) = &e.transform {
+        let inside = b
+            .inverse(x)
+            .filter(|v| v.iter().all(|x| x.is_finite()))
+            .ok_or_else(|| bad(format!("`{}` is outside the support of its distribution", e.name)))?;
+        u[e.offset..e.offset + e.len].copy_from_slice(&inside);
+        set[e.offset..e.offset + e.len].fill(true);
+        return Ok(());
+    }
+    let bounds = interval_bounds(compiled, constrain, e, u)?;
+    for (i, &xi) in x.iter().enumerate() {
+        let ui = match (&e.transform, bounds.as_slice()) {
+            (Transform::Identity, _) => xi,
+            (Transform::Log, _) => xi.ln(),
+            (Transform::Circular, _) if Support::Circular.contains_fixed(xi) => xi,
+            (Transform::Logit, _) => logit(xi),
+            (Transform::LogitInterval { .. }, [a, b]) => logit((xi - a.at(i)) / (b.at(i) - a.at(i))),
+            (Transform::LowerBound { .. }, [a]) => (xi - a.at(i)).ln(),
+            (Transform::UpperBound { .. }, [b]) => (b.at(i) - xi).ln(),
+            _ => f64::NAN,
+        };
+        if !ui.is_finite() {
+            let element = Shape::element_name(&e.name, &e.shape.dims(), None, i);
+            return Err(bad(format!("`{element}` = {xi} is outside the support")));
+        }
+        u[e.offset + i] = ui;
+        set[e.offset + i] = true;
+    }
+    Ok(())
+}
+
+/// Whether the constrained values `x` of a free variable map back to finite unconstrained
+/// coordinates wherever that can be told without the model's other values (a value that
+/// rounded onto its support's edge cannot start a chain); bounds that read other nodes are
+/// not checked.
+pub(crate) fn maps_back(e: &PointEntry, x: &[f64]) -> bool {
+    let constant = |b: &Expr, i: usize| b.eval_const().map(|c| c.at(i));
+    x.iter().all(|v| v.is_finite())
+        && match &e.transform {
+            Transform::Identity => true,
+            Transform::Log => x.iter().all(|&v| v > 0.0),
+            Transform::Logit => x.iter().all(|&v| logit(v).is_finite()),
+            Transform::Circular => x.iter().all(|&v| Support::Circular.contains_fixed(v)),
+            Transform::Vector(b) => b.inverse(x).is_some_and(|v| v.iter().all(|x| x.is_finite())),
+            Transform::LogitInterval { lower, upper } => {
+                x.iter().enumerate().all(|(i, &v)| match (constant(lower, i), constant(upper, i)) {
+                    (Some(a), Some(b)) => logit((v - a) / (b - a)).is_finite(),
+                    _ => true,
+                })
+            }
+            Transform::LowerBound { lower } => x
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| constant(lower, i).is_none_or(|a| (v - a).ln().is_finite())),
+            Transform::UpperBound { upper } => x
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| constant(upper, i).is_none_or(|b| (b - v).ln().is_finite())),
+        }
+}
+
+/// The constraining program's output for the node `name`.
+fn output_of(compiled: &Compiled, name: &str) -> Option<usize> {
+    compiled.constrain.outputs.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+}
+
+/// The standardised draw behind the non-centred `name`: the free node its value reads that the
+/// rewrite appended (after every node of the model, so the last one read).
+fn standardised_draw<'c>(compiled: &'c Compiled, name: &str) -> Result<&'c PointEntry> {
+    let nodes = compiled.model.nodes();
+    let expr = nodes.iter().find(|n| n.name == name).and_then(|n| match &n.kind {
+        crate::model::NodeKind::Deterministic { expr } => Some(expr),
+        _ => None,
+    });
+    let mut refs = Vec::new();
+    if let Some(e) = expr {
+        e.refs(&mut refs);
+    }
+    refs.iter().map(|r| r.index).max().and_then(|i| compiled.pointmap.entry(&nodes.get(i)?.name)).ok_or_else(
+        || Error::InvalidOption {
+            option: "init",
+            reason: format!("`{name}` has no standardised draw to start from"),
+        },
+    )
+}
+
+/// Sets the unconstrained coordinates of `z`, the standardised draw behind the non-centred
+/// `name`, so that `name` equals `x`. The value is affine in those coordinates (`μ + σz`,
+/// `μ + Lz`, `σz` on the zero-sum plane). A diagonal map (a normal's) is tried first from two
+/// evaluations, at 0 and at 1; otherwise it is evaluated at each unit vector and the
+/// least-squares system solved by a QR factorisation. Either way the result is evaluated
+/// again and must give `x`; a value the map cannot reach (off the zero-sum plane) is refused.
 fn noncentered_value(
     compiled: &Compiled,
     constrain: &Executor,
-    name: &str,
+    (name, z): (&str, &PointEntry),
     x: &[f64],
     (u, set): (&mut [f64], &mut [bool]),
 ) -> Result<()> {
     let bad = |reason: String| Error::InvalidOption { option: "init", reason: format!("`{name}` {reason}") };
-    let nodes = compiled.model.nodes();
-    let node = nodes.iter().find(|n| n.name == name).ok_or_else(|| bad("is not in the model".into()))?;
-    let crate::model::NodeKind::Deterministic { expr } = &node.kind else {
-        return Err(bad("is not a rewritten variable".into()));
-    };
-    // The standardised draw: the free node the value reads that the rewrite appended (after
-    // every node of the model, so the last one read).
-    let z = expr
-        .nodes()
-        .iter()
-        .filter_map(|n| match n {
-            crate::model::ExprNode::Var(r) => Some(r.index),
-            _ => None,
-        })
-        .max()
-        .and_then(|i| compiled.pointmap.entry(&nodes.get(i)?.name))
-        .ok_or_else(|| bad("has no standardised draw".into()))?;
-    let output = compiled.constrain.outputs.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
-    let (Some(output), true) = (output, x.len() == node.len()) else {
-        return Err(bad(format!("needs {} values, got {}", node.len(), x.len())));
-    };
-    if z.len > MAX_NONCENTERED_INIT {
-        return Err(bad(format!(
-            "has {} coordinates: give its standardised draw `{}` instead (at most {MAX_NONCENTERED_INIT} are solved for)",
-            z.len, z.name
-        )));
+    let output = output_of(compiled, name).ok_or_else(|| bad("is not in the constrained values".into()))?;
+    let n = compiled.model.nodes().iter().find(|n| n.name == name).map_or(0, |n| n.len());
+    if x.len() != n {
+        return Err(bad(format!("needs {n} values, got {}", x.len())));
+    }
+    if let Some(v) = x.iter().find(|v| !v.is_finite()) {
+        return Err(bad(format!("has the value {v}, which is not finite")));
     }
     let mut ws = constrain.workspace();
     let mut at = |coords: &[f64]| {
@@ -132,58 +189,80 @@ fn noncentered_value(
         constrain.run(&mut ws, u, &mut []);
         constrain.value(&ws, output).to_vec()
     };
-    let zero = vec![0.0; z.len];
-    let b = at(&zero);
+    let b = at(&vec![0.0; z.len]);
+    let scale = x.iter().zip(&b).fold(f64::MIN_POSITIVE, |m, (x, b)| m.max(x.abs() + b.abs()));
+    let reaches = |value: Vec<f64>| value.iter().zip(x).all(|(a, b)| (a - b).abs() <= 1e-8 * scale);
+    if z.len == n {
+        let slope: Vec<f64> = at(&vec![1.0; n]).iter().zip(&b).map(|(a, b)| a - b).collect();
+        let coords: Vec<f64> = x.iter().zip(&b).zip(&slope).map(|((x, b), s)| (x - b) / s).collect();
+        if coords.iter().all(|c| c.is_finite()) && reaches(at(&coords)) {
+            set[z.offset..z.offset + z.len].fill(true);
+            return Ok(());
+        }
+    }
+    if z.len > MAX_NONCENTERED_INIT {
+        return Err(bad(format!(
+            "is not a scaled standard normal and has {} coordinates: give its standardised draw `{}` instead (at \
+             most {MAX_NONCENTERED_INIT} are solved for)",
+            z.len, z.name
+        )));
+    }
     let columns: Vec<Vec<f64>> = (0..z.len)
         .map(|j| {
-            let mut e = zero.clone();
+            let mut e = vec![0.0; z.len];
             e[j] = 1.0;
             at(&e).iter().zip(&b).map(|(a, b)| a - b).collect()
         })
         .collect();
     let r: Vec<f64> = x.iter().zip(&b).map(|(x, b)| x - b).collect();
-    let coords = least_squares(&columns, &r)
+    let coords = least_squares(columns, &r)
         .ok_or_else(|| bad("cannot be solved for: its scale is not positive".into()))?;
-    let reached = at(&coords);
-    let scale = x.iter().fold(1.0f64, |m, v| m.max(v.abs()));
-    if !reached.iter().zip(x).all(|(a, b)| (a - b).abs() <= 1e-8 * scale) {
-        return Err(bad("cannot take these values (a zero-sum vector's must sum to 0)".into()));
+    if !reaches(at(&coords)) {
+        return Err(bad(if z.len < n {
+            "cannot take these values: they are off the zero-sum plane".into()
+        } else {
+            "cannot be solved for to 1e-8 of its values (its scale is too ill-conditioned)".into()
+        }));
     }
     set[z.offset..z.offset + z.len].fill(true);
     Ok(())
 }
 
 /// Most coordinates of a non-centred variable's standardised draw that [`user_values`] solves
-/// for (a dense system: `n` evaluations and `n²` numbers).
+/// for by a dense system (`n` evaluations and `n²` numbers), when its map is not diagonal.
 const MAX_NONCENTERED_INIT: usize = 2048;
 
-/// The least-squares solution of `A c = r` (`A` by columns) through the normal equations and
-/// a Cholesky factor; `None` where `AᵀA` is not positive definite.
-fn least_squares(columns: &[Vec<f64>], r: &[f64]) -> Option<Vec<f64>> {
-    let n = columns.len();
+/// The least-squares solution of `A c = r` (`A` by columns) by modified Gram–Schmidt QR
+/// (the conditioning of `A`, not of `AᵀA`); `None` where a column is dependent on the others
+/// or not finite.
+fn least_squares(mut q: Vec<Vec<f64>>, r: &[f64]) -> Option<Vec<f64>> {
+    let n = q.len();
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
-    let mut l = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let s = dot(&columns[i], &columns[j]) - (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum::<f64>();
-            if i == j {
-                if !(s > 0.0 && s.is_finite()) {
-                    return None;
-                }
-                l[i * n + i] = s.sqrt();
-            } else {
-                l[i * n + j] = s / l[j * n + j];
-            }
+    let mut rr = vec![0.0; n * n];
+    let mut rhs = r.to_vec();
+    let mut c = vec![0.0; n];
+    for j in 0..n {
+        for k in 0..j {
+            let (head, tail) = q.split_at_mut(j);
+            let d = dot(&head[k], &tail[0]);
+            rr[k * n + j] = d;
+            tail[0].iter_mut().zip(&head[k]).for_each(|(v, w)| *v -= d * w);
         }
-    }
-    let mut c: Vec<f64> = columns.iter().map(|col| dot(col, r)).collect();
-    for i in 0..n {
-        c[i] = (c[i] - (0..i).map(|k| l[i * n + k] * c[k]).sum::<f64>()) / l[i * n + i];
+        let norm = dot(&q[j], &q[j]).sqrt();
+        if !(norm > 0.0 && norm.is_finite()) {
+            return None;
+        }
+        rr[j * n + j] = norm;
+        q[j].iter_mut().for_each(|v| *v /= norm);
+        // The right-hand side projected as Gram–Schmidt goes (modified: against the updated
+        // residual).
+        c[j] = dot(&q[j], &rhs);
+        rhs.iter_mut().zip(&q[j]).for_each(|(v, w)| *v -= c[j] * w);
     }
     for i in (0..n).rev() {
-        c[i] = (c[i] - (i + 1..n).map(|k| l[k * n + i] * c[k]).sum::<f64>()) / l[i * n + i];
+        c[i] = (c[i] - (i + 1..n).map(|k| rr[i * n + k] * c[k]).sum::<f64>()) / rr[i * n + i];
     }
-    Some(c)
+    c.iter().all(|v| v.is_finite()).then_some(c)
 }
 
 /// Bounds of an entry's transform (none, one or two), evaluated at the partially filled `u`.
@@ -222,9 +301,19 @@ pub const F32_LOGP_LIMIT: f64 = 4_194_304.0;
 /// Most uphill steps taken to bring an f32 chain's start inside [`F32_LOGP_LIMIT`].
 const MAX_UPHILL: usize = 500;
 
+/// A start's user values: a point on the unconstrained scale and which of its coordinates
+/// the user gave (the rest are drawn).
+pub(crate) type Given = (Vec<f64>, Vec<bool>);
+
+/// Attempts at a start whose user-given coordinates are `set`: one where they are all given
+/// (the same point every time), [`MAX_INIT_TRIES`] otherwise.
+pub(crate) fn tries_for(set: &[bool]) -> usize {
+    if set.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES }
+}
+
 /// The user's values for start `id` (a chain, a Pathfinder path) among `given`: the one pair
 /// shared by all starts, or the start's own (see [`super::Init::unconstrained`]).
-pub(crate) fn given_for(given: &[(Vec<f64>, Vec<bool>)], id: usize) -> (&[f64], &[bool]) {
+pub(crate) fn given_for(given: &[Given], id: usize) -> (&[f64], &[bool]) {
     let (base, set) = &given[if given.len() == 1 { 0 } else { id }];
     (base, set)
 }
@@ -416,5 +505,71 @@ mod tests {
         off.insert("zs".to_string(), vec![1.0]);
         let err = user_values(&compiled, &off).unwrap_err().to_string();
         assert!(err.contains("`zs` needs 4 values, got 1"), "{err}");
+        off.insert("zs".to_string(), vec![f64::NAN, 0.0, 0.0, 0.0]);
+        let err = user_values(&compiled, &off).unwrap_err().to_string();
+        assert!(err.contains("`zs` has the value NaN, which is not finite"), "{err}");
+        let mut both = given.clone();
+        both.insert("theta_z".to_string(), vec![0.0; 3]);
+        let err = user_values(&compiled, &both).unwrap_err().to_string();
+        assert!(err.contains("give `theta` or its standardised draw `theta_z`, not both"), "{err}");
+    }
+
+    /// A bound that reads a non-centred variable is evaluated at its given value; an
+    /// ill-conditioned Cholesky factor is still solved to its digits (QR, not the normal
+    /// equations); a long normal vector takes the diagonal path, beyond the dense limit.
+    #[test]
+    fn noncentred_values_bounds_conditioning_and_length() {
+        let mut m = Model::new();
+        let mu = m.rv("mu", Normal::new(0.0, 5.0)).unwrap();
+        let tau = m.rv("tau", HalfNormal::new(2.0)).unwrap();
+        let theta = m.rv_vec("theta", Normal::new(mu, tau), 2).unwrap();
+        m.rv("y", Uniform::new(theta.get(0), theta.get(0) + 10.0)).unwrap();
+        let chol = m.data("chol", vec![1e3, 0.0, 999.9, 0.05]).unwrap();
+        m.rv_vec("v", MvNormal::new(0.0, chol), 2).unwrap();
+        m.rv_vec("long", Normal::new(mu, tau), 3000).unwrap();
+        let compiled = crate::compile::compile(&m, RewriteOptions::default()).unwrap();
+        let long: Vec<f64> = (0..3000).map(|i| (i as f64).sin() * 3.0).collect();
+        let given: HashMap<String, Vec<f64>> = [
+            ("mu".to_string(), vec![0.3]),
+            ("tau".to_string(), vec![1.7]),
+            ("theta".to_string(), vec![20.0, -1.0]),
+            ("y".to_string(), vec![25.0]),
+            ("v".to_string(), vec![1500.0, 1499.97]),
+            ("long".to_string(), long),
+        ]
+        .into();
+        let (u, set) = user_values(&compiled, &given).unwrap();
+        assert!(set.iter().all(|&s| s));
+        let exec = Executor::new(compiled.constrain.clone());
+        let mut ws = exec.workspace();
+        exec.run(&mut ws, &u, &mut []);
+        for (name, want) in &given {
+            let (_, v) = exec.program().outputs.iter().find(|(n, _)| n == name).unwrap();
+            for (g, w) in exec.value(&ws, *v).iter().zip(want) {
+                assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{name}: {g} vs {w}");
+            }
+        }
+    }
+
+    /// Values on their support's edge (rounded there) do not map back; values inside do.
+    #[test]
+    fn edge_values_do_not_map_back() {
+        let mut m = Model::new();
+        m.rv("p", Beta::new(2.0, 2.0)).unwrap();
+        m.rv("s", HalfNormal::new(1.0)).unwrap();
+        m.rv_vec("w", Dirichlet::new(vec![1.0, 1.0, 1.0]), 3).unwrap();
+        m.rv("u", Uniform::new(1.0, 2.0)).unwrap();
+        let compiled = crate::compile::compile(&m, RewriteOptions::default()).unwrap();
+        let entry = |n: &str| compiled.pointmap.entry(n).unwrap();
+        for (name, inside, edge) in [
+            ("p", vec![0.999], vec![1.0]),
+            ("s", vec![1e-300], vec![0.0]),
+            ("w", vec![0.2, 0.3, 0.5], vec![0.0, 0.5, 0.5]),
+            ("u", vec![1.5], vec![2.0]),
+        ] {
+            assert!(maps_back(entry(name), &inside), "{name} {inside:?}");
+            assert!(!maps_back(entry(name), &edge), "{name} {edge:?}");
+            assert!(!maps_back(entry(name), &vec![f64::NAN; inside.len()]), "{name} NaN");
+        }
     }
 }

@@ -273,7 +273,7 @@ impl Init {
         compiled: &Compiled,
         starts: usize,
         what: &str,
-    ) -> Result<Vec<(Vec<f64>, Vec<bool>)>> {
+    ) -> Result<Vec<init::Given>> {
         let dim = compiled.pointmap.dim;
         match self {
             Init::Random => Ok(vec![(vec![0.0; dim], vec![false; dim])]),
@@ -281,7 +281,7 @@ impl Init {
             Init::PerChain(sets) if sets.len() != starts => Err(Error::invalid_option(
                 "init",
                 format!(
-                    "{} sets of values for {starts} {what}{} (Init::PerChain needs one per {what})",
+                    "{} sets of values for {starts} {what}{} (one per {what})",
                     sets.len(),
                     if starts == 1 { "" } else { "s" }
                 ),
@@ -872,6 +872,9 @@ impl<'m> Sampler<'m> {
         let streamed = !self.writers.is_empty() || live.is_some();
         let unconstrained = self.records_unconstrained(&compiled, chains, streamed);
         self.preflight(&compiled, chains, (choice, threads), (single, unconstrained))?;
+        // The starting values are checked before the run's writers and buffers are made (and
+        // after the sizes are: the points are the model's size).
+        let given = self.init.unconstrained(&compiled, self.chains, "chain")?;
         let ids = self.ids()?;
         if single {
             precision::check_f32_model(self.model)?;
@@ -884,7 +887,7 @@ impl<'m> Sampler<'m> {
         // One constraining program per run: the host loop's, or the gathering's (DECISIONS 80).
         let constrain = Executor::new(compiled.constrain.clone());
         let (mut records, counters, backend, single) = pool.install(|| {
-            let program = (&compiled, &constrain, unconstrained);
+            let program = (&compiled, &constrain, unconstrained, given.as_slice());
             self.sample(program, &ids, threads, (choice, device), (&writers, &run_info, &sinks))
         })?;
         // The loop is over: nothing the record populators have left will be written, and
@@ -984,7 +987,7 @@ impl<'m> Sampler<'m> {
 
     fn sample(
         &self,
-        (compiled, constrain, unconstrained): (&Compiled, &Executor, bool),
+        (compiled, constrain, unconstrained, given): (&Compiled, &Executor, bool, &[init::Given]),
         ids: &[usize],
         threads: usize,
         (choice, device): (BackendChoice, Option<(Arc<crate::backend::gpu::Gpu>, f64)>),
@@ -1013,7 +1016,6 @@ impl<'m> Sampler<'m> {
         // gradient's rows over them (DECISIONS 49; the draws are the same bits either way).
         let row_parallel = groups.len() < threads;
         let progress = Progress::new(self.chains, self.warmup_len() + self.draws, self.progress);
-        let given = self.init.unconstrained(compiled, self.chains, "chain")?;
         let metric = self.resolved_metric(compiled, choice);
         let opts = ChainOptions {
             warmup: self.warmup_len(),
@@ -1046,10 +1048,9 @@ impl<'m> Sampler<'m> {
                 };
                 let setup_s = device_s + created.elapsed().as_secs_f64();
                 let rngs: Vec<ChainRng> = chain_ids.iter().map(|&c| ChainRng::new(self.seed, c)).collect();
-                let starts = start_chains(backend.as_mut(), chain_ids, &rngs, &given, self.metric_init)?;
+                let starts = start_chains(backend.as_mut(), chain_ids, &rngs, given, self.metric_init)?;
                 if backend.single_precision() {
-                    let sets: Vec<&[bool]> =
-                        chain_ids.iter().map(|&c| init::given_for(&given, c).1).collect();
+                    let sets: Vec<&[bool]> = chain_ids.iter().map(|&c| init::given_for(given, c).1).collect();
                     init::f32_safe_starts(
                         backend.as_mut(),
                         &compiled.logp_grad,
@@ -1171,11 +1172,11 @@ fn start_chains(
     backend: &mut dyn Backend,
     chain_ids: &[usize],
     rngs: &[ChainRng],
-    given: &[(Vec<f64>, Vec<bool>)],
+    given: &[init::Given],
     metric: MetricInit,
 ) -> Result<Vec<(Vec<f64>, f64)>> {
     let of = |local: usize| init::given_for(given, chain_ids[local]);
-    let tries_of = |local: usize| if of(local).1.iter().all(|&s| s) { 1 } else { MAX_INIT_TRIES };
+    let tries_of = |local: usize| init::tries_for(of(local).1);
     let mut pending: Vec<usize> = (0..chain_ids.len()).collect();
     let mut starts = vec![(Vec::new(), f64::NAN); chain_ids.len()];
     for attempt in 0..MAX_INIT_TRIES {

@@ -23,26 +23,34 @@ pub fn read(path: &Path) -> Result<Init> {
     }
 }
 
-/// One set of values: an object of numbers or (nested) arrays of numbers.
+/// One set of values: an object of numbers or (nested, rectangular) arrays of numbers.
 fn values(set: &Value, at: &str) -> std::result::Result<HashMap<String, Vec<f64>>, String> {
     let Value::Object(fields) = set else { return Err(format!("{at}expected an object of values")) };
     fields
         .iter()
         .map(|(name, v)| {
             let mut out = Vec::new();
-            flatten(v, &mut out)
-                .ok_or_else(|| format!("{at}`{name}` is not a number or an array of numbers"))?;
+            flatten(v, &mut out).ok_or_else(|| {
+                format!("{at}`{name}` is not a number or a rectangular array of numbers (rows of one length)")
+            })?;
             Ok((name.clone(), out))
         })
         .collect()
 }
 
-/// Appends the numbers of `v`, row by row; `None` for anything else.
-fn flatten(v: &Value, out: &mut Vec<f64>) -> Option<()> {
+/// Appends the numbers of `v`, row by row, and returns its shape (`[]` for a number);
+/// `None` for anything else, or rows of different shapes.
+fn flatten(v: &Value, out: &mut Vec<f64>) -> Option<Vec<usize>> {
     match v {
-        Value::Number(n) => out.push(n.as_f64()?),
-        Value::Array(items) => items.iter().try_for_each(|x| flatten(x, out))?,
-        _ => return None,
+        Value::Number(n) => {
+            out.push(n.as_f64()?);
+            Some(Vec::new())
+        }
+        Value::Array(items) => {
+            let shapes = items.iter().map(|x| flatten(x, out)).collect::<Option<Vec<_>>>()?;
+            let inner = shapes.first().cloned().unwrap_or_default();
+            shapes.iter().all(|s| *s == inner).then(|| [vec![items.len()], inner].concat())
+        }
+        _ => None,
     }
-    Some(())
 }

@@ -502,7 +502,13 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         }
         None => None,
     };
-    let fit = s.run()?;
+    // The sampler checks the values against the model: its errors name the file given.
+    let fit = s.run().map_err(|e| match (e, &a.init) {
+        (Error::InvalidOption { option: "init", reason }, Some(file)) => {
+            Error::InvalidOption { option: "--init", reason: format!("{}: {reason}", file.display()) }
+        }
+        (e, _) => e,
+    })?;
     if fit.cancelled {
         drop(live);
         eprintln!(

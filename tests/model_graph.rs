@@ -38,6 +38,9 @@ fn every_kind() -> Model {
     let rho = m.rv("rho", Uniform::new(-0.9, 0.9)).unwrap();
     let ar = Expr::scan(0.0, [&[0.1, 0.3, -0.2][..]], 3, |prev, _| prev * rho);
     m.observe("w", Normal::new(ar, 1.0), &[0.0, 0.1, 0.2]).unwrap();
+    // An observation of a function of its draw reads the nodes of that function.
+    let scale = m.rv("scale", HalfNormal::new(1.0)).unwrap();
+    m.observe_transformed("v", Normal::new(0.0, 1.0), |x| x * scale, &[0.3, -0.2, 0.9]).unwrap();
     m
 }
 
@@ -56,7 +59,8 @@ fn nodes_edges_and_plates_as_pymc_draws_them() {
     ] {
         assert!(dot.contains(statement), "{statement} missing from\n{dot}");
     }
-    // Plates by shape: theta, sigma and y share one of 8; X is 3 x 2; beta, z and w have their own.
+    // Plates by shape: theta, sigma and y share one of 8; X is 3 x 2; beta has one of 2; z, w
+    // and v share one of 3.
     for label in ["label=\"8\"", "label=\"3 x 2\"", "label=\"2\"", "label=\"3\""] {
         assert_eq!(dot.matches(label).count(), 1, "{label} in\n{dot}");
     }
@@ -74,11 +78,14 @@ fn nodes_edges_and_plates_as_pymc_draws_them() {
         ("X", "z"),
         ("beta", "z"),
         ("rho", "w"),
+        ("scale", "v"),
     ]);
     assert_eq!(edges(&dot), want, "{dot}");
     // A name that needs DOT's escapes (quotes and backslashes are allowed in names).
     let dot = odd_names().to_dot();
-    assert!(dot.contains(r#"    "a \"quoted\" \\ name" -> "b""#), "{dot}");
+    // The identifier is the name (DOT's only escape is `\"`); the label doubles the backslash,
+    // which Graphviz's labels read as an escape.
+    assert!(dot.contains(r#"    "a \"quoted\" \ name" -> "b""#), "{dot}");
     assert!(dot.contains(r#"[label="a \"quoted\" \\ name\n~\nNormal""#), "{dot}");
 }
 

@@ -7,13 +7,15 @@ use std::fmt::Write;
 
 use super::{Model, Node, NodeKind, Shape};
 
-/// A string as a DOT quoted identifier.
+/// A string as a DOT quoted identifier: DOT's one escape is `\"` (a backslash otherwise
+/// stands for itself), so the identifier is the name.
 fn quoted(s: &str) -> String {
-    format!("\"{}\"", escaped(s))
+    format!("\"{}\"", s.replace('"', "\\\""))
 }
 
-/// `s` with DOT's quoted-string escapes.
-fn escaped(s: &str) -> String {
+/// `s` inside a quoted label, where Graphviz reads backslash escapes (`\n`, `\l`): a
+/// backslash is doubled to stand for itself, and `"` escaped.
+fn label_text(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
@@ -31,7 +33,7 @@ fn statement(node: &Node) -> String {
         NodeKind::Data { .. } => ("Data".into(), "shape=box, style=\"rounded, filled\", fillcolor=white"),
     };
     // `\n` centres each line.
-    format!("{} [label=\"{}\\n~\\n{what}\", {attrs}]", quoted(&node.name), escaped(&node.name))
+    format!("{} [label=\"{}\\n~\\n{what}\", {attrs}]", quoted(&node.name), label_text(&node.name))
 }
 
 /// A plate's label: the length, or `rows x columns`.

@@ -18,12 +18,12 @@ fn logit(p: f64) -> f64 {
 }
 
 /// Maps user initial values (constrained space) into a partial unconstrained vector; returns
-/// which coordinates were set. A variable that automatic non-centring rewrote is given by its
-/// own value too: its standardised draw is solved for at the location and scale that the
-/// values given so far make (the rest at 0 on the unconstrained scale, and drawn at random
-/// afterwards, so give `mu` and `tau` with `theta` to start exactly at `theta`). Bounds that
-/// depend on other nodes are evaluated last, at those nodes' given values, so give every node
-/// a bound reads to start exactly at the given value.
+/// which coordinates were set. Values are taken in the model's order, so what a variable's
+/// bounds, location or scale read (earlier nodes) is already at its given value: give every
+/// node those read to start exactly at the given value (the rest are at 0 on the
+/// unconstrained scale there, and drawn at random afterwards). A variable that automatic
+/// non-centring rewrote is given by its own value too: its standardised draw is solved for
+/// at its place in that order.
 pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> Result<(Vec<f64>, Vec<bool>)> {
     let pm = &compiled.pointmap;
     let bad = |reason: String| Error::InvalidOption { option: "init", reason };
@@ -44,21 +44,24 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
     let mut u = vec![0.0; pm.dim];
     let mut set = vec![false; pm.dim];
     let constrain = Executor::new(compiled.constrain.clone());
-    // Unbounded variables first, then the non-centred ones (whose location and scale read
-    // them), then the bounded ones (whose bounds may read either).
-    let (bounded, free): (Vec<&PointEntry>, Vec<&PointEntry>) = pm
-        .entries
-        .iter()
-        .filter(|e| values.contains_key(&e.name))
-        .partition(|e| !e.transform.bounds().is_empty());
-    for e in free {
-        entry_value(compiled, &constrain, e, &values[&e.name], (&mut u, &mut set))?;
-    }
-    for (name, z) in draws {
-        noncentered_value(compiled, &constrain, (name, z), &values[name], (&mut u, &mut set))?;
-    }
-    for e in bounded {
-        entry_value(compiled, &constrain, e, &values[&e.name], (&mut u, &mut set))?;
+    // In the model's order (a node reads only earlier ones); the rewrite appends the
+    // standardised draws at the end, so one given directly is set at its variable's place.
+    let mut placed: Vec<&str> = Vec::new();
+    for node in compiled.model.nodes() {
+        let name = node.name.as_str();
+        if compiled.noncentered.iter().any(|n| n == name) {
+            let z = standardised_draw(compiled, name)?;
+            placed.push(&z.name);
+            match (values.get(name), values.get(&z.name)) {
+                (Some(x), _) => noncentered_value(compiled, &constrain, (name, z), x, (&mut u, &mut set))?,
+                (None, Some(x)) => entry_value(compiled, &constrain, z, x, (&mut u, &mut set))?,
+                (None, None) => {}
+            }
+        } else if let (Some(e), Some(x)) = (pm.entry(name), values.get(name))
+            && !placed.contains(&name)
+        {
+            entry_value(compiled, &constrain, e, x, (&mut u, &mut set))?;
+        }
     }
     Ok((u, set))
 }
@@ -163,9 +166,10 @@ fn standardised_draw<'c>(compiled: &'c Compiled, name: &str) -> Result<&'c Point
 
 /// Sets the unconstrained coordinates of `z`, the standardised draw behind the non-centred
 /// `name`, so that `name` equals `x`. The value is affine in those coordinates (`μ + σz`,
-/// `μ + Lz`, `σz` on the zero-sum plane). A diagonal map (a normal's) is tried first from two
-/// evaluations, at 0 and at 1; otherwise it is evaluated at each unit vector and the
-/// least-squares system solved by a QR factorisation. Either way the result is evaluated
+/// `μ + Lz`, `σz` on the zero-sum plane). A block-diagonal map (a normal's blocks of one, a
+/// multivariate normal's rows) is tried first, from `k + 3` evaluations for blocks of `k`;
+/// otherwise the map is evaluated at each unit vector and the least-squares system solved by
+/// a QR factorisation. Either way the result is evaluated
 /// again and must give `x`; a value the map cannot reach (off the zero-sum plane) is refused.
 fn noncentered_value(
     compiled: &Compiled,
@@ -192,18 +196,42 @@ fn noncentered_value(
     let b = at(&vec![0.0; z.len]);
     let scale = x.iter().zip(&b).fold(f64::MIN_POSITIVE, |m, (x, b)| m.max(x.abs() + b.abs()));
     let reaches = |value: Vec<f64>| value.iter().zip(x).all(|(a, b)| (a - b).abs() <= 1e-8 * scale);
-    if z.len == n {
-        let slope: Vec<f64> = at(&vec![1.0; n]).iter().zip(&b).map(|(a, b)| a - b).collect();
-        let coords: Vec<f64> = x.iter().zip(&b).zip(&slope).map(|((x, b), s)| (x - b) / s).collect();
-        if coords.iter().all(|c| c.is_finite()) && reaches(at(&coords)) {
-            set[z.offset..z.offset + z.len].fill(true);
-            return Ok(());
+    // Block-diagonal maps (a normal's blocks of 1, a multivariate normal's rows of `k`): the
+    // block size from the first coordinate's reach, then one evaluation per position within a
+    // block (that coordinate of every block at once) and a small solve per block.
+    if z.len == n && n > 0 {
+        let mut e0 = vec![0.0; n];
+        e0[0] = 1.0;
+        let first = at(&e0);
+        let k = 1 + (0..n).rev().find(|&i| first[i] != b[i]).unwrap_or(0);
+        if n % k == 0 && k <= MAX_NONCENTERED_INIT {
+            let combs: Vec<Vec<f64>> = (0..k)
+                .map(|j| {
+                    let comb: Vec<f64> = (0..n).map(|i| f64::from(u8::from(i % k == j))).collect();
+                    at(&comb).iter().zip(&b).map(|(a, b)| a - b).collect()
+                })
+                .collect();
+            let coords: Option<Vec<f64>> = (0..n / k)
+                .map(|blk| {
+                    let rows = blk * k..(blk + 1) * k;
+                    let columns: Vec<Vec<f64>> = combs.iter().map(|c| c[rows.clone()].to_vec()).collect();
+                    let r: Vec<f64> = rows.map(|i| x[i] - b[i]).collect();
+                    least_squares(columns, &r)
+                })
+                .collect::<Option<Vec<Vec<f64>>>>()
+                .map(|c| c.concat());
+            if let Some(coords) = coords
+                && reaches(at(&coords))
+            {
+                set[z.offset..z.offset + z.len].fill(true);
+                return Ok(());
+            }
         }
     }
     if z.len > MAX_NONCENTERED_INIT {
         return Err(bad(format!(
-            "is not a scaled standard normal and has {} coordinates: give its standardised draw `{}` instead (at \
-             most {MAX_NONCENTERED_INIT} are solved for)",
+            "is not block-diagonal in its standardised draw and has {} coordinates: give the draw `{}` instead \
+             (at most {MAX_NONCENTERED_INIT} are solved for)",
             z.len, z.name
         )));
     }
@@ -445,23 +473,29 @@ mod tests {
             ("u".to_string(), vec![1.1]),
         ]
         .into();
-        let (u, set) = user_values(&compiled, &given).unwrap();
-        assert!(set.iter().all(|&s| s));
-        let exec = Executor::new(compiled.constrain.clone());
-        let mut ws = exec.workspace();
-        exec.run(&mut ws, &u, &mut []);
-        for (name, v) in &exec.program().outputs {
-            let got = exec.value(&ws, *v);
-            for (g, w) in got.iter().zip(&given[name]) {
-                assert!((g - w).abs() < 1e-12, "{name}: {g} vs {w}");
-            }
-        }
+        assert_round_trip(&compiled, &given, 1e-12);
         // Outside the support, and unknown names, are typed errors.
         let bad: HashMap<String, Vec<f64>> =
             [("a".to_string(), vec![0.7]), ("u".to_string(), vec![0.5])].into();
         assert!(user_values(&compiled, &bad).is_err(), "0.5 < lower bound 0.7");
         let unknown: HashMap<String, Vec<f64>> = [("zz".to_string(), vec![0.5])].into();
         assert!(matches!(user_values(&compiled, &unknown), Err(Error::InvalidOption { option: "init", .. })));
+    }
+
+    /// Every given value set, and the constrained values at the mapped point equal to them
+    /// within `tol` (relative above 1).
+    fn assert_round_trip(compiled: &Compiled, given: &HashMap<String, Vec<f64>>, tol: f64) {
+        let (u, set) = user_values(compiled, given).unwrap();
+        assert!(set.iter().all(|&s| s));
+        let exec = Executor::new(compiled.constrain.clone());
+        let mut ws = exec.workspace();
+        exec.run(&mut ws, &u, &mut []);
+        for (name, want) in given {
+            let (_, v) = exec.program().outputs.iter().find(|(n, _)| n == name).unwrap();
+            for (g, w) in exec.value(&ws, *v).iter().zip(want) {
+                assert!((g - w).abs() <= tol * w.abs().max(1.0), "{name}: {g} vs {w}");
+            }
+        }
     }
 
     /// Variables that automatic non-centring rewrote (normal, multivariate normal, zero-sum)
@@ -486,17 +520,7 @@ mod tests {
             ("zs".to_string(), vec![1.0, -2.0, 0.25, 0.75]),
         ]
         .into();
-        let (u, set) = user_values(&compiled, &given).unwrap();
-        assert!(set.iter().all(|&s| s));
-        let exec = Executor::new(compiled.constrain.clone());
-        let mut ws = exec.workspace();
-        exec.run(&mut ws, &u, &mut []);
-        for (name, want) in &given {
-            let (_, v) = exec.program().outputs.iter().find(|(n, _)| n == name).unwrap();
-            for (g, w) in exec.value(&ws, *v).iter().zip(want) {
-                assert!((g - w).abs() < 1e-12, "{name}: {g} vs {w}");
-            }
-        }
+        assert_round_trip(&compiled, &given, 1e-12);
         // Off the zero-sum plane, and a wrong length, are refused naming the variable.
         let mut off = given.clone();
         off.insert("zs".to_string(), vec![1.0, 1.0, 1.0, 1.0]);
@@ -514,9 +538,11 @@ mod tests {
         assert!(err.contains("give `theta` or its standardised draw `theta_z`, not both"), "{err}");
     }
 
-    /// A bound that reads a non-centred variable is evaluated at its given value; an
-    /// ill-conditioned Cholesky factor is still solved to its digits (QR, not the normal
-    /// equations); a long normal vector takes the diagonal path, beyond the dense limit.
+    /// A bound that reads a non-centred variable is evaluated at its given value, and a
+    /// non-centred variable's bounded scale (Uniform(0, 10)) is at its given value when the
+    /// variable is solved for; an ill-conditioned Cholesky factor still reproduces its value;
+    /// a long normal vector and a multivariate normal of many rows take the block-diagonal
+    /// path, beyond the dense limit.
     #[test]
     fn noncentred_values_bounds_conditioning_and_length() {
         let mut m = Model::new();
@@ -527,6 +553,10 @@ mod tests {
         let chol = m.data("chol", vec![1e3, 0.0, 999.9, 0.05]).unwrap();
         m.rv_vec("v", MvNormal::new(0.0, chol), 2).unwrap();
         m.rv_vec("long", Normal::new(mu, tau), 3000).unwrap();
+        let bounded = m.rv("bounded", Uniform::new(0.0, 10.0)).unwrap();
+        m.rv_vec("scaled", Normal::new(mu, bounded), 2).unwrap();
+        let corr = m.data("corr", vec![1.0, 0.0, 0.6, 0.8]).unwrap();
+        m.rv_vec("rows", MvNormal::new(vec![0.5, -0.5], corr * bounded), 2 * 1100).unwrap();
         let compiled = crate::compile::compile(&m, RewriteOptions::default()).unwrap();
         let long: Vec<f64> = (0..3000).map(|i| (i as f64).sin() * 3.0).collect();
         let given: HashMap<String, Vec<f64>> = [
@@ -536,19 +566,13 @@ mod tests {
             ("y".to_string(), vec![25.0]),
             ("v".to_string(), vec![1500.0, 1499.97]),
             ("long".to_string(), long),
+            ("bounded".to_string(), vec![3.0]),
+            ("scaled".to_string(), vec![4.0, -2.0]),
+            ("rows".to_string(), (0..2200).map(|i| (i as f64 * 0.37).cos() * 5.0).collect()),
         ]
         .into();
-        let (u, set) = user_values(&compiled, &given).unwrap();
-        assert!(set.iter().all(|&s| s));
-        let exec = Executor::new(compiled.constrain.clone());
-        let mut ws = exec.workspace();
-        exec.run(&mut ws, &u, &mut []);
-        for (name, want) in &given {
-            let (_, v) = exec.program().outputs.iter().find(|(n, _)| n == name).unwrap();
-            for (g, w) in exec.value(&ws, *v).iter().zip(want) {
-                assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{name}: {g} vs {w}");
-            }
-        }
+        assert_eq!(compiled.noncentered.len(), 5, "{:?}", compiled.noncentered);
+        assert_round_trip(&compiled, &given, 1e-9);
     }
 
     /// Values on their support's edge (rounded there) do not map back; values inside do.

@@ -862,10 +862,13 @@ fn graph(
             option: "--out",
             reason: format!("cannot write {}: {e}", path.display()),
         }),
-        None => {
-            print!("{dot}");
-            Ok(())
-        }
+        // A reader that stops early (`exmc graph … | head`) is not an error.
+        None => match std::io::Write::write_all(&mut std::io::stdout(), dot.as_bytes()) {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(Error::invalid_option("stdout", format!("cannot write the graph: {e}")))
+            }
+            _ => Ok(()),
+        },
     }
 }
 

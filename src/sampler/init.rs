@@ -32,15 +32,6 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
             return Err(bad(format!("`{name}` is not a free variable")));
         }
     }
-    let draws: Vec<(&String, &PointEntry)> = compiled
-        .noncentered
-        .iter()
-        .filter(|name| values.contains_key(*name))
-        .map(|name| standardised_draw(compiled, name).map(|z| (name, z)))
-        .collect::<Result<_>>()?;
-    if let Some((name, z)) = draws.iter().find(|(_, z)| values.contains_key(&z.name)) {
-        return Err(bad(format!("give `{name}` or its standardised draw `{}`, not both", z.name)));
-    }
     let mut u = vec![0.0; pm.dim];
     let mut set = vec![false; pm.dim];
     let constrain = Executor::new(compiled.constrain.clone());
@@ -53,7 +44,13 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
             let z = standardised_draw(compiled, name)?;
             placed.push(&z.name);
             match (values.get(name), values.get(&z.name)) {
-                (Some(x), _) => noncentered_value(compiled, &constrain, (name, z), x, (&mut u, &mut set))?,
+                (Some(_), Some(_)) => {
+                    return Err(bad(format!(
+                        "give `{name}` or its standardised draw `{}`, not both",
+                        z.name
+                    )));
+                }
+                (Some(x), None) => noncentered_value(compiled, &constrain, (name, z), x, (&mut u, &mut set))?,
                 (None, Some(x)) => entry_value(compiled, &constrain, z, x, (&mut u, &mut set))?,
                 (None, None) => {}
             }
@@ -89,16 +86,7 @@ fn entry_value(
     }
     let bounds = interval_bounds(compiled, constrain, e, u)?;
     for (i, &xi) in x.iter().enumerate() {
-        let ui = match (&e.transform, bounds.as_slice()) {
-            (Transform::Identity, _) => xi,
-            (Transform::Log, _) => xi.ln(),
-            (Transform::Circular, _) if Support::Circular.contains_fixed(xi) => xi,
-            (Transform::Logit, _) => logit(xi),
-            (Transform::LogitInterval { .. }, [a, b]) => logit((xi - a.at(i)) / (b.at(i) - a.at(i))),
-            (Transform::LowerBound { .. }, [a]) => (xi - a.at(i)).ln(),
-            (Transform::UpperBound { .. }, [b]) => (b.at(i) - xi).ln(),
-            _ => f64::NAN,
-        };
+        let ui = unconstrained_of(&e.transform, xi, &bounds_at(&bounds, i));
         if !ui.is_finite() {
             let element = Shape::element_name(&e.name, &e.shape.dims(), None, i);
             return Err(bad(format!("`{element}` = {xi} is outside the support")));
@@ -109,34 +97,43 @@ fn entry_value(
     Ok(())
 }
 
+/// A scalar transform's inverse at `xi`, with the transform's bounds at that element (none, one
+/// or two, in [`Transform::bounds`] order); NaN where `xi` is outside the support, and for a
+/// vector transform (whose inverse maps the whole vector).
+fn unconstrained_of(t: &Transform, xi: f64, bounds: &[f64]) -> f64 {
+    match (t, bounds) {
+        (Transform::Identity, _) => xi,
+        (Transform::Log, _) => xi.ln(),
+        (Transform::Circular, _) if Support::Circular.contains_fixed(xi) => xi,
+        (Transform::Logit, _) => logit(xi),
+        (Transform::LogitInterval { .. }, &[a, b]) => logit((xi - a) / (b - a)),
+        (Transform::LowerBound { .. }, &[a]) => (xi - a).ln(),
+        (Transform::UpperBound { .. }, &[b]) => (b - xi).ln(),
+        _ => f64::NAN,
+    }
+}
+
+/// Element `i` of each bound (a scalar bound serves every element).
+fn bounds_at(bounds: &[ConstValue], i: usize) -> Vec<f64> {
+    bounds.iter().map(|b| b.at(i)).collect()
+}
+
 /// Whether the constrained values `x` of a free variable map back to finite unconstrained
 /// coordinates wherever that can be told without the model's other values (a value that
 /// rounded onto its support's edge cannot start a chain); bounds that read other nodes are
 /// not checked.
 pub(crate) fn maps_back(e: &PointEntry, x: &[f64]) -> bool {
-    let constant = |b: &Expr, i: usize| b.eval_const().map(|c| c.at(i));
-    x.iter().all(|v| v.is_finite())
-        && match &e.transform {
-            Transform::Identity => true,
-            Transform::Log => x.iter().all(|&v| v > 0.0),
-            Transform::Logit => x.iter().all(|&v| logit(v).is_finite()),
-            Transform::Circular => x.iter().all(|&v| Support::Circular.contains_fixed(v)),
-            Transform::Vector(b) => b.inverse(x).is_some_and(|v| v.iter().all(|x| x.is_finite())),
-            Transform::LogitInterval { lower, upper } => {
-                x.iter().enumerate().all(|(i, &v)| match (constant(lower, i), constant(upper, i)) {
-                    (Some(a), Some(b)) => logit((v - a) / (b - a)).is_finite(),
-                    _ => true,
-                })
-            }
-            Transform::LowerBound { lower } => x
-                .iter()
-                .enumerate()
-                .all(|(i, &v)| constant(lower, i).is_none_or(|a| (v - a).ln().is_finite())),
-            Transform::UpperBound { upper } => x
-                .iter()
-                .enumerate()
-                .all(|(i, &v)| constant(upper, i).is_none_or(|b| (b - v).ln().is_finite())),
-        }
+    if let Transform::Vector(b) = &e.transform {
+        return x.iter().all(|v| v.is_finite())
+            && b.inverse(x).is_some_and(|v| v.iter().all(|x| x.is_finite()));
+    }
+    let Some(bounds) = e.transform.bounds().into_iter().map(Expr::eval_const).collect::<Option<Vec<_>>>()
+    else {
+        return x.iter().all(|v| v.is_finite());
+    };
+    x.iter()
+        .enumerate()
+        .all(|(i, &v)| v.is_finite() && unconstrained_of(&e.transform, v, &bounds_at(&bounds, i)).is_finite())
 }
 
 /// The constraining program's output for the node `name`.
@@ -308,9 +305,8 @@ fn interval_bounds(
     constrain.run(&mut ws, u, &mut []);
     let nodes = compiled.model.nodes();
     let lookup = |i: usize| -> Option<ConstValue> {
-        let name = &nodes.get(i)?.name;
-        let (_, v) = compiled.constrain.outputs.iter().find(|(n, _)| n == name)?;
-        let values = constrain.value(&ws, *v).to_vec();
+        let v = output_of(compiled, &nodes.get(i)?.name)?;
+        let values = constrain.value(&ws, v).to_vec();
         Some(ConstValue { vector: nodes[i].shape != Shape::Scalar, values })
     };
     let eval = |x: &Expr| {

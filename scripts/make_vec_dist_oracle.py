@@ -15,6 +15,9 @@ ZeroSumNormal: scipy.stats.multivariate_normal of the zero-sum plane's coordinat
 orthonormal basis (scipy.linalg.helmert). The mixtures of one scalar family (PoissonMixture,
 GammaMixture, ...): scipy.special.logsumexp of ln w plus the components' scipy log densities
 (poisson, nbinom with n = alpha and p = alpha/(mu + alpha), expon, gamma, lognorm, t, beta).
+CAR: scipy.stats.multivariate_normal with the inverse of the precision tau (D - alpha W) built
+from W; ICAR: the Helmert coordinates of the plane under the Laplacian precision (no
+eigenvalues: exmc's spectrum is not used).
 
 Usage: python scripts/make_vec_dist_oracle.py   (writes tests/data/vec_dist_oracle.json)
 """
@@ -408,6 +411,74 @@ def mixture_points(component):
     return out
 
 
+def random_graph(k, connected):
+    """A symmetric adjacency matrix of k areas, zero diagonal: a random spanning tree (so
+    every area has a neighbour; the graph is connected) plus random extra edges, binary or
+    with weights in [0.2, 3]; unless `connected`, sometimes two parts."""
+    w = np.zeros((k, k))
+    split = k if connected or k < 4 or rng.uniform() < 0.5 else int(rng.integers(2, k - 1))
+    for part in ([range(split)] if split == k else [range(split), range(split, k)]):
+        nodes = list(part)
+        order = [nodes[t] for t in rng.permutation(len(nodes))]
+        for t in range(1, len(order)):
+            j = order[int(rng.integers(0, t))]
+            w[order[t], j] = w[j, order[t]] = 1.0
+        for a in nodes:
+            for b in nodes:
+                if a < b and rng.uniform() < 0.3:
+                    w[a, b] = w[b, a] = 1.0
+    if rng.uniform() < 0.5:
+        weights = rng.uniform(0.2, 3.0, size=(k, k))
+        w = w * np.triu(weights, 1)
+        w = w + w.T
+    return w
+
+
+def car_points():
+    """CAR: scipy.stats.multivariate_normal with mean mu and covariance inv(tau (D - alpha W)),
+    the precision built from W directly (D its row sums); graphs of 2 to 9 areas, some of two
+    parts, alpha in (-1, 1), mu scalar or one per area; some values far out."""
+    out = []
+    for i in range(N):
+        k = int(rng.integers(2, 10))
+        w = random_graph(k, False)
+        d = np.diag(w.sum(axis=1))
+        alpha = float(rng.uniform(-0.99, 0.99))
+        tau = float(np.exp(rng.uniform(math.log(0.05), math.log(20.0))))
+        mu = np.array([float(rng.normal())]) if i % 3 == 0 else rng.normal(size=k)
+        cov = np.linalg.inv(tau * (d - alpha * w))
+        x = stats.multivariate_normal(np.broadcast_to(mu, (k,)), cov).rvs(random_state=rng)
+        x = np.atleast_1d(x)
+        if i % 6 == 4:
+            x[0] += 30.0 / math.sqrt(tau)
+        logp = float(stats.multivariate_normal(np.broadcast_to(mu, (k,)), cov).logpdf(x))
+        out.append({"x": flat(x), "params": [flat(mu), flat(w), [alpha], [tau]], "logp": logp})
+    return out
+
+
+def icar_points():
+    """ICAR on a connected graph of 2 to 9 areas: the density on the zero-sum plane is that of
+    the plane's coordinates in Helmert's orthonormal basis H under the normal of precision
+    H (D - W) H^T / sigma^2 (scipy.stats.multivariate_normal), a basis independent of exmc's
+    transform and spectrum; some values far out."""
+    out = []
+    for i in range(N):
+        k = int(rng.integers(2, 10))
+        w = random_graph(k, True)
+        q = np.diag(w.sum(axis=1)) - w
+        sigma = float(np.exp(rng.uniform(math.log(0.05), math.log(20.0))))
+        h = linalg.helmert(k)
+        prec = h @ q @ h.T / sigma**2
+        y = stats.multivariate_normal(np.zeros(k - 1), np.linalg.inv(prec)).rvs(random_state=rng)
+        y = np.atleast_1d(y)
+        if i % 6 == 4:
+            y[0] += 30.0 * sigma
+        x = h.T @ y
+        logp = float(stats.multivariate_normal(np.zeros(k - 1), np.linalg.inv(prec)).logpdf(h @ x))
+        out.append({"x": flat(x), "params": [flat(w), [sigma]], "logp": logp})
+    return out
+
+
 def main():
     data = {
         "scipy": scipy.__version__,
@@ -428,6 +499,8 @@ def main():
             "dirichlet_multinomial": dirichlet_multinomial_points(),
             "mv_student_t": mv_student_t_points(),
             **{f"{c}_mixture": mixture_points(c) for c in MIXTURE_COMPONENTS},
+            "car": car_points(),
+            "icar": icar_points(),
         },
     }
     OUT.write_text(json.dumps(data, indent=1) + "\n")

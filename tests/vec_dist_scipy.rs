@@ -49,12 +49,39 @@ fn log_densities_match_scipy() {
             let mut g: Vec<Vec<f64>> = args(p).iter().map(|a| vec![0.0; a.len()]).collect();
             let lpg = kind.vec_lpdf_grad(&args(p), Some(&mut g));
             assert!((lpg - lp).abs() <= 1e-12 * lp.abs().max(1.0), "{} point {i}", kind.name());
+            // The same value and partials from a data parameter in the form the compiled program
+            // gives it (an adjacency matrix's packed graph).
+            let mut prepared: Vec<Vec<f64>> = args(p).iter().map(|a| a.to_vec()).collect();
+            for (j, arg) in prepared.iter_mut().enumerate().skip(1) {
+                if let Some(form) = kind.vec_prepare(j - 1, arg) {
+                    *arg = form.expect("the oracle's data fit");
+                }
+            }
+            let views: Vec<&[f64]> = prepared.iter().map(Vec::as_slice).collect();
+            let mut gp: Vec<Vec<f64>> = views.iter().map(|a| vec![0.0; a.len()]).collect();
+            let lpp = kind.vec_lpdf_grad(&views, Some(&mut gp));
+            assert!(
+                (lpp - lp).abs() <= 1e-12 * lp.abs().max(1.0),
+                "{} point {i}: prepared {lpp} vs {lp}",
+                kind.name()
+            );
+            for (j, (a, b)) in gp.iter().zip(&g).enumerate() {
+                if views[j].len() == args(p)[j].len() {
+                    for (u, v) in a.iter().zip(b) {
+                        assert!(
+                            (u - v).abs() <= 1e-10 * v.abs().max(1.0),
+                            "{} point {i} ∂/∂arg{j}",
+                            kind.name()
+                        );
+                    }
+                }
+            }
         }
     }
 }
 
 /// Arguments that are data by construction (category numbers, counts and their trials, the
-/// LKJ size, a data covariance) have no partial to check.
+/// LKJ size, a data covariance, an adjacency matrix) have no partial to check.
 fn differentiable(kind: DistKind, j: usize) -> bool {
     !matches!(
         (kind, j),
@@ -69,6 +96,8 @@ fn differentiable(kind: DistKind, j: usize) -> bool {
             | (DistKind::OrderedLogistic | DistKind::OrderedProbit, 0)
             | (DistKind::Multinomial | DistKind::DirichletMultinomial, 0 | 1)
             | (DistKind::PoissonMixture | DistKind::NegativeBinomialMixture, 0)
+            | (DistKind::Car, 2)
+            | (DistKind::Icar, 1)
     )
 }
 
@@ -198,6 +227,31 @@ fn samplers_have_the_right_moments() {
         check(&format!("zero_sum_normal x[{i}]"), mean_se(&v), 0.0);
         let sq: Vec<f64> = v.iter().map(|x| x * x).collect();
         check(&format!("zero_sum_normal x²[{i}]"), mean_se(&sq), sigma * sigma * (1.0 - 1.0 / n as f64));
+    }
+    // CAR and ICAR on the path 0 – 1 – 2 (closed forms). CAR: the precision τ M with
+    // M = [[1, −α, 0], [−α, 2, −α], [0, −α, 1]], det M = 2 − 2α², so the covariance has
+    // (M⁻¹)₀₀ = (2 − α²)/det, (M⁻¹)₁₁ = 1/det, (M⁻¹)₀₁ = α/det, over τ.
+    let path = [0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0];
+    let (mu3, alpha, tau) = ([1.0, -1.0, 0.5], 0.6, 2.0);
+    let det = 2.0 - 2.0 * alpha * alpha;
+    let d = draws(DistKind::Car, &[&mu3, &path, &[alpha], &[tau]], 3, count, 21);
+    let moments = |d: &[Vec<f64>], m: &[f64], i: usize, j: usize| -> (f64, f64) {
+        mean_se(&d.iter().map(|x| (x[i] - m[i]) * (x[j] - m[j])).collect::<Vec<f64>>())
+    };
+    for i in 0..3 {
+        check(&format!("car mean[{i}]"), mean_se(&d.iter().map(|x| x[i]).collect::<Vec<f64>>()), mu3[i]);
+    }
+    check("car var[0]", moments(&d, &mu3, 0, 0), (2.0 - alpha * alpha) / det / tau);
+    check("car var[1]", moments(&d, &mu3, 1, 1), 1.0 / det / tau);
+    check("car cov[0, 1]", moments(&d, &mu3, 0, 1), alpha / det / tau);
+    // ICAR: on the plane the covariance is σ² Q⁺ with Q the path's Laplacian (eigenvalues 0, 1,
+    // 3): Q⁺₀₀ = 5/9, Q⁺₁₁ = 2/9, Q⁺₀₁ = −1/9, Q⁺₀₂ = −4/9.
+    let sigma = 1.3;
+    let d = draws(DistKind::Icar, &[&path, &[sigma]], 3, count, 22);
+    assert!(d.iter().all(|x| x.iter().sum::<f64>().abs() < 1e-12));
+    let zero = [0.0; 3];
+    for (i, j, q) in [(0, 0, 5.0 / 9.0), (1, 1, 2.0 / 9.0), (0, 1, -1.0 / 9.0), (0, 2, -4.0 / 9.0)] {
+        check(&format!("icar cov[{i}, {j}]"), moments(&d, &zero, i, j), sigma * sigma * q);
     }
     // Categorical: frequencies.
     let p = [0.5, 1.5, 3.0];

@@ -55,6 +55,9 @@ struct Lowering<'m> {
     values: Vec<Option<ValueId>>,
     /// Data vectors already loaded, by address and length of the shared slice.
     data_ids: HashMap<(usize, usize), ValueId>,
+    /// Data parameters already prepared ([`DistKind::vec_prepare`]): the family, the
+    /// parameter's position, the data and the prepared form's value.
+    prepared: Vec<(DistKind, usize, Vec<f64>, ValueId)>,
     /// In a recurrence's step: the previous state and the step's slices.
     state: Option<ValueId>,
     slices: Vec<ValueId>,
@@ -68,6 +71,7 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
         model,
         values: vec![None; model.nodes().len()],
         data_ids: HashMap::new(),
+        prepared: Vec::new(),
         state: None,
         slices: Vec::new(),
     };
@@ -215,7 +219,8 @@ impl Lowering<'_> {
 
     /// The family a density instruction evaluates and its arguments, value first: `kind` and
     /// the parameters, except that an MvNormal with a data covariance becomes one with its
-    /// Cholesky factor, computed once.
+    /// Cholesky factor, and a data parameter a vector family prepares (an adjacency matrix)
+    /// is given in that form, each computed once.
     fn density_args(
         &mut self,
         kind: DistKind,
@@ -235,7 +240,33 @@ impl Lowering<'_> {
             args.push(self.b.data(cov));
             return Ok((DistKind::MvNormal, args));
         }
-        args.extend(params.iter().map(|p| self.expr(p)));
+        for (j, p) in params.iter().enumerate() {
+            // A data parameter the family reads in a prepared form (an adjacency matrix's
+            // packed graph), made once.
+            let data = if kind.is_vector() { self.model.data_value(p) } else { None };
+            if let Some(data) = &data
+                && let Some(&(.., id)) =
+                    self.prepared.iter().find(|(k, at, v, _)| *k == kind && *at == j && *v == data.values)
+            {
+                args.push(id);
+                continue;
+            }
+            args.push(match data.as_ref().and_then(|v| kind.vec_prepare(j, &v.values)) {
+                Some(Ok(values)) => {
+                    let id = self.b.data(values);
+                    let data = data.expect("prepared from data").values;
+                    self.prepared.push((kind, j, data, id));
+                    id
+                }
+                Some(Err(reason)) => {
+                    return Err(Error::Backend {
+                        backend: "compiler",
+                        reason: format!("{}: {reason}", kind.name()),
+                    });
+                }
+                None => self.expr(p),
+            });
+        }
         Ok((kind, args))
     }
 
@@ -506,6 +537,7 @@ impl Lowering<'_> {
             model: self.model,
             values: vec![None; self.values.len()],
             data_ids: HashMap::new(),
+            prepared: Vec::new(),
             state: None,
             slices: Vec::new(),
         };

@@ -54,7 +54,9 @@
 //!   one) and `cutpoints`; `dist = "zero_sum_normal"` with `sigma` and `shape` (an `[rv]`
 //!   vector summing to zero); `dist = "multinomial"` with `n` and `p`, and
 //!   `dist = "dirichlet_multinomial"` with `n` and `a` (observed counts, a draw per row of a
-//!   data matrix: `data` may name a matrix, whose rows the node keeps). Censored families (`dist = "censored_weibull"`, also
+//!   data matrix: `data` may name a matrix, whose rows the node keeps); `dist = "car"` (PyMC's
+//!   `"CAR"`) with `mu`, `W` (a data matrix of neighbours' weights), `alpha` and `tau`, and
+//!   `dist = "icar"` with `W` and `sigma` (areal effects: the length is `W`'s side). Censored families (`dist = "censored_weibull"`, also
 //!   `censored_normal`, `censored_log_normal`, `censored_exponential`) take the base's
 //!   parameters and the bounds `lower` and `upper`, data, either left out for none; a bound
 //!   per observation is written `upper = "where(alive, t, inf)"` ([`super::dist::Censored`]).
@@ -1250,12 +1252,23 @@ fn gp_kernel(f: &str) -> Option<fn(Expr, f64) -> Cov> {
     Some(kernel)
 }
 
-/// `HalfCauchy` → `half_cauchy`; names already in snake case are unchanged.
+/// `HalfCauchy` → `half_cauchy`, `LKJCholesky` → `lkj_cholesky`, `ICAR` → `icar` (a run of
+/// capitals is one word); names already in snake case are unchanged.
 fn snake_case(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
+    for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            if i > 0 && !out.ends_with('_') {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            // A new word: after a lower-case letter or a digit, or the last capital of a run
+            // that a lower-case word follows (`LKJ|Cholesky`).
+            let starts = match prev {
+                Some(p) if p.is_lowercase() || p.is_ascii_digit() => true,
+                Some(p) if p.is_uppercase() => next_lower,
+                _ => false,
+            };
+            if starts && !out.ends_with('_') {
                 out.push('_');
             }
             out.extend(c.to_lowercase());

@@ -869,6 +869,18 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
     Ok(())
 }
 
+/// The rules of vector families' parameters that are data (an adjacency matrix's, a data
+/// covariance's: [`super::dist::VecFamily::check_params`]), checked again where the data may
+/// have changed since the nodes were built (`Model::set_data`).
+pub(crate) fn vector_params(m: &Model) -> Result<()> {
+    for n in &m.nodes {
+        if let Some(dist) = n.dist().filter(|d| d.kind.is_vector()) {
+            check_params(&m.nodes, n, dist)?;
+        }
+    }
+    Ok(())
+}
+
 /// Full validation of a model (used for JSON input and after rewrites).
 pub(crate) fn model(m: &Model) -> Result<()> {
     let mut seen = std::collections::HashSet::new();

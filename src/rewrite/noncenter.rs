@@ -12,7 +12,8 @@
 //! real). `Normal(mu, mu - 10)` or `Normal(mu, -tau)` stay centred.
 //!
 //! A free `x ~ ZeroSumNormal(sigma)` whose `sigma` reads other nodes becomes
-//! `x_z ~ ZeroSumNormal(1)` and `x = sigma · x_z`, under the same rule.
+//! `x_z ~ ZeroSumNormal(1)` and `x = sigma · x_z`, under the same rule; a free
+//! `x ~ Icar(W, sigma)` likewise becomes `x_z ~ Icar(W, 1)` and `x = sigma · x_z`.
 //!
 //! A free `x ~ MvNormal(mu, chol)` whose factor reads other nodes becomes `x_z ~ Normal(0, 1)`
 //! and `x = mu + chol.tril_mul(x_z)` (row by row), under the same rule: only where the factor's
@@ -247,18 +248,23 @@ pub fn noncenter(model: &Model) -> (Model, Vec<String>) {
                     standard.clone(),
                 )
             }
-            // A zero-sum vector scales: `x = σ z` with `z ~ ZeroSumNormal(1)` on the same plane.
-            DistKind::ZeroSumNormal if !dist.params[0].is_constant() => {
-                if Sign::of(&dist.params[0], &signs) != Sign::Positive {
+            // A zero-sum vector scales: `x = σ z` with `z ~ ZeroSumNormal(1)` on the same plane,
+            // and an ICAR `z ~ Icar(W, 1)` on the same graph (the scale is the last parameter).
+            DistKind::ZeroSumNormal | DistKind::Icar
+                if !dist.params.last().is_some_and(Expr::is_constant) =>
+            {
+                let (scale, rest) = dist.params.split_last().expect("both families have a scale");
+                if Sign::of(scale, &signs) != Sign::Positive {
                     continue;
                 }
                 // One value, possibly a vector of one (validation takes either): a scalar scales
                 // every element.
-                let sigma = match model.expr_shape(&dist.params[0]) {
-                    Some(Shape::Scalar) => dist.params[0].clone(),
-                    _ => dist.params[0].clone().sum(),
+                let sigma = match model.expr_shape(scale) {
+                    Some(Shape::Scalar) => scale.clone(),
+                    _ => scale.clone().sum(),
                 };
-                let base = Dist { kind: DistKind::ZeroSumNormal, params: vec![Expr::constant(1.0)] };
+                let params = rest.iter().cloned().chain([Expr::constant(1.0)]).collect();
+                let base = Dist { kind: dist.kind, params };
                 (Box::new(move |z: Expr| sigma.clone() * z) as Box<dyn Fn(Expr) -> Expr>, base)
             }
             DistKind::MvNormal if !dist.params[1].is_constant() => {

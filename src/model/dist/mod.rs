@@ -11,6 +11,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::expr::Expr;
+mod adjacency;
 mod bessel;
 mod censoring;
 mod hurdle;
@@ -452,6 +453,8 @@ macro_rules! families {
             pub fn vec_lpdf_grad(self, args: &[&[f64]], grads: Option<&mut [Vec<f64>]>) -> f64 { match self { $(DistKind::$vvariant => <$vvariant>::lpdf_grad(args, grads),)* _ => f64::NAN } }
             /// A vector family's WGSL statements (see [`VecFamily::wgsl`]).
             pub fn vec_wgsl(self, code: &VecCode) -> String { match self { $(DistKind::$vvariant => <$vvariant>::wgsl(code),)* _ => String::new() } }
+            /// A vector family's data parameter `j` in the form its density reads (see [`VecFamily::prepare`]).
+            pub fn vec_prepare(self, j: usize, value: &[f64]) -> Option<Result<Vec<f64>, String>> { match self { $(DistKind::$vvariant => <$vvariant>::prepare(j, value),)* _ => None } }
             /// One draw of a vector family's value into `out` (see [`VecFamily::sample`]).
             pub fn vec_sample<R: Rng + ?Sized>(self, p: &[&[f64]], out: &mut [f64], rng: &mut R) { match self { $(DistKind::$vvariant => <$vvariant>::sample(p, out, rng),)* _ => out.fill(f64::NAN) } }
         }
@@ -557,6 +560,8 @@ families! {$
     LogNormalMixture in log_normal_mixture,
     StudentTMixture in student_t_mixture,
     BetaMixture in beta_mixture,
+    Car in car,
+    Icar in icar,
 }
 
 impl DistKind {

@@ -2,7 +2,7 @@
 //! LKJCholesky, Categorical, NormalMixture, OrderedLogistic, OrderedProbit, ZeroSumNormal,
 //! Multinomial, DirichletMultinomial, MvStudentT, and the mixtures of one scalar family:
 //! PoissonMixture, NegativeBinomialMixture, ExponentialMixture, GammaMixture,
-//! LogNormalMixture, StudentTMixture, BetaMixture),
+//! LogNormalMixture, StudentTMixture, BetaMixture, and the areal Car and Icar),
 //! evaluated by one fused instruction (`Op::VecLpdf`) that also writes its analytic partials.
 //!
 //! A vector family sees its arguments whole (value first, then the parameters, each a flat
@@ -91,6 +91,15 @@ pub trait VecFamily {
     /// `p` of those that are constants (`None` for a random one: only the checks that do not
     /// depend on it). `Err((index, rule))` names the first bad element.
     fn check_value(x: &[f64], lens: &[usize], p: &[Option<&[f64]>]) -> Result<(), (usize, String)>;
+
+    /// A data parameter (by position) that the compiler replaces, once, by a form cheaper to
+    /// evaluate (`Some`): an adjacency matrix by its packed graph (its edges, degrees and
+    /// spectrum). [`lpdf_grad`](Self::lpdf_grad) then receives either form (the compiled
+    /// program the prepared one, a caller with the model's values the data) and
+    /// [`wgsl`](Self::wgsl) the prepared one. `Err` says why the data do not fit.
+    fn prepare(_j: usize, _value: &[f64]) -> Option<Result<Vec<f64>, String>> {
+        None
+    }
 
     /// Log density of `x` (`args[0]`) given the parameters (`args[1..]`), all constants
     /// included; when `grads` is given, adds `∂/∂args[j]` into `grads[j]` (each as long as its
@@ -436,6 +445,34 @@ pub fn examples() -> Vec<(&'static str, crate::model::Model)> {
                 )?;
                 let a = m.rv_matrix("a", Gamma::new(2.0, 0.5), 2, 2)?;
                 m.observe("z", DirichletMultinomial::new(30.0, a), &[12.0, 18.0, 29.0, 1.0])?;
+                Ok(())
+            }),
+        ),
+        (
+            "areal effects: a CAR of random mean, alpha and precision, an ICAR of a hierarchical scale",
+            build(&|m| {
+                // Five areas in a ring, with a chord 0 – 2 of weight 0.5.
+                let mut w = vec![0.0; 25];
+                for (i, j, v) in
+                    [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 4, 1.0), (4, 0, 1.0), (0, 2, 0.5)]
+                {
+                    w[i * 5 + j] = v;
+                    w[j * 5 + i] = v;
+                }
+                let w = m.data_matrix("W", 5, 5, w)?;
+                let mu = m.rv_vec("mu", Normal::new(0, 1), 5)?;
+                let alpha = m.rv("alpha", Uniform::new(-1.0, 1.0))?;
+                let tau = m.rv("tau", Gamma::new(3.0, 1.0))?;
+                let phi = m.rv("phi", Car::new(mu, w, alpha, tau))?;
+                m.observe("y", Normal::new(phi, 0.5), &[0.3, -0.4, 1.2, 0.1, -0.8])?;
+                // Non-centred (`psi = s · psi_z`, `psi_z ~ Icar(W, 1)`).
+                let s = m.rv("s", HalfNormal::new(1))?;
+                let psi = m.rv("psi", Icar::new(w, s))?;
+                m.observe("z", Poisson::new((Expr::from(psi) + 1.0).exp()), &[2.0, 4.0, 1.0, 3.0, 0.0])?;
+                // Observed, with a random scalar mean; zero-sum data.
+                let m0 = m.rv("m0", Normal::new(0.3, 1))?;
+                m.observe("c", Car::new(m0, w, alpha, tau), &[0.5, 0.1, -0.2, 0.9, 0.4])?;
+                m.observe("d", Icar::new(w, s), &[0.5, -0.2, -0.3, 0.1, -0.1])?;
                 Ok(())
             }),
         ),

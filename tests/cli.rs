@@ -752,7 +752,16 @@ fn sample_starts_from_an_init_file_or_pathfinder() {
             said.contains(why) && said.contains("`--init`") && said.contains("bad.json"),
             "{json}: {said}"
         );
+        // Refused values leave no empty run directory behind (whether the file is read
+        // apart or checked by the sampler).
+        assert!(!dir.join("bad").exists(), "{json}: the run directory was left");
     }
+    // A directory that was there before the run stays.
+    std::fs::create_dir_all(dir.join("kept")).unwrap();
+    let file = write("bad.json", r#"{"tau": -1}"#);
+    let o = sample_eight_schools(&dir.join("kept"), &["--chains", "2", "--init", &file]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(dir.join("kept").is_dir(), "a directory the run did not make is kept");
     let both = sample_eight_schools(&dir.join("both"), &["--init", &shared, "--init-pathfinder"]);
     assert_eq!(both.status.code(), Some(2), "clap refuses the pair");
 }

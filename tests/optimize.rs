@@ -105,9 +105,13 @@ fn gamma_poisson_laplace_is_the_log_space_curvature() {
     // Jacobian, or of another model, is refused.
     let opt = Optimizer::new(&m).seed(11);
     let mode = opt.clone().jacobian(true).run().unwrap();
-    let at = opt.laplace_at(mode, draws).unwrap();
+    let at = opt.laplace_at(mode.clone(), draws).unwrap();
     assert_eq!(at.log_p, laplace.log_p);
     assert_eq!(at.fit.trace.var("lam").unwrap().values, laplace.fit.trace.var("lam").unwrap().values);
+    // And both from one compilation: the same mode and draws.
+    let (both_mode, both) = opt.mode_and_laplace(draws).unwrap();
+    assert_eq!((both_mode.u, both_mode.logp), (mode.u, mode.logp));
+    assert_eq!(both.unwrap().log_p, laplace.log_p);
     assert!(matches!(opt.laplace_at(map, 10), Err(Error::InvalidOption { option: "mode", .. })));
     let mut wrong = Optimizer::new(&m).jacobian(true).run().unwrap();
     wrong.u = vec![0.0; 2];

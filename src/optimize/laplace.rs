@@ -71,6 +71,17 @@ impl Optimizer<'_> {
         self.laplace_compiled(&compiled, mode, draws)
     }
 
+    /// The mode (searched with the log-Jacobians, as [`Optimizer::laplace`]'s) and the Laplace
+    /// approximation there, or why there is none (an [`Error::Optimization`] as
+    /// [`Optimizer::laplace`]'s): for a caller that reports the mode either way. The model is
+    /// compiled once; the options, the draws and the memory are checked before the search.
+    pub fn mode_and_laplace(&self, draws: usize) -> Result<(MapEstimate, Result<Laplace>)> {
+        let (with_jacobian, compiled) = self.for_laplace(draws)?;
+        let mode = with_jacobian.run_compiled(&compiled)?;
+        let laplace = self.laplace_compiled(&compiled, mode.clone(), draws);
+        Ok((mode, laplace))
+    }
+
     /// The Laplace approximation at a mode [`Optimizer::run`] found with
     /// [`Optimizer::jacobian`]`(true)` for the same model: [`Optimizer::laplace`] without
     /// the search, for a caller that wants the mode whether or not an approximation follows.

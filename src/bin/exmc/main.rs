@@ -503,11 +503,14 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         None => None,
     };
     // The sampler checks the values against the model: its errors name the file given.
-    let fit = s.run().map_err(|e| match (e, &a.init) {
-        (Error::InvalidOption { option: "init", reason }, Some(file)) => {
-            Error::InvalidOption { option: "--init", reason: format!("{}: {reason}", file.display()) }
+    let fit = s.run().map_err(|e| {
+        dir.remove_if_unused();
+        match (e, &a.init) {
+            (Error::InvalidOption { option: "init", reason }, Some(file)) => {
+                Error::InvalidOption { option: "--init", reason: format!("{}: {reason}", file.display()) }
+            }
+            (e, _) => e,
         }
-        (e, _) => e,
     })?;
     if fit.cancelled {
         drop(live);
@@ -610,10 +613,9 @@ fn optimize(a: &OptimizeArgs) -> Result<()> {
     let opt = Optimizer::new(&model).jacobian(a.jacobian).seed(a.seed).max_iters(a.max_iters);
     let (map, laplace, failed) = match a.laplace {
         Some(draws) => {
-            // The draws' memory is checked before the search, not after it.
-            opt.check_laplace(draws)?;
-            let map = opt.clone().jacobian(true).run()?;
-            match opt.laplace_at(map.clone(), draws) {
+            // The draws' memory is checked before the search, not after it; one compilation.
+            let (map, laplace) = opt.mode_and_laplace(draws)?;
+            match laplace {
                 Ok(l) => (map, Some(l), None),
                 // No approximation (no converged mode, no peak there): the search is reported.
                 Err(e @ Error::Optimization { .. }) => (map, None, Some(e)),

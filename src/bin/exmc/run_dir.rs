@@ -45,14 +45,28 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
 /// A run directory being written.
 pub struct RunDir {
     root: PathBuf,
+    /// Whether this run made `root` (it did not exist before).
+    made: bool,
 }
 
 impl RunDir {
     /// Creates `root` (and its parents) if missing.
     pub fn create(root: &Path) -> Result<RunDir> {
+        let made = !root.exists();
         std::fs::create_dir_all(root)
             .map_err(|e| file_error(root, format!("cannot create the run directory: {e}")))?;
-        Ok(RunDir { root: root.to_path_buf() })
+        Ok(RunDir { root: root.to_path_buf(), made })
+    }
+
+    /// After a run that failed: removes the directory if this run made it and nothing was
+    /// written into it (a refused `--init` file leaves no empty run directory behind). Only
+    /// empty directories are removed.
+    pub fn remove_if_unused(&self) {
+        if self.made {
+            let _ = std::fs::remove_dir(self.csv());
+            let _ = std::fs::remove_dir(self.zarr());
+            let _ = std::fs::remove_dir(&self.root);
+        }
     }
 
     /// The CSV directory.

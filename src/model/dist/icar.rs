@@ -59,6 +59,65 @@ impl Icar {
     pub fn new(w: impl Into<Expr>, sigma: impl Into<Expr>) -> Dist {
         Dist { kind: super::DistKind::Icar, params: vec![w.into(), sigma.into()] }
     }
+
+    /// The BYM2 scaling factor of a connected graph (Riebler et al. 2016): the geometric mean
+    /// of the marginal variances of `Icar(W, 1)`, `exp(mean(ln diag Q⁺))` with `Q⁺` the
+    /// pseudo-inverse of the Laplacian `D − W` (`W` row by row, `K × K`). Dividing an ICAR draw
+    /// by its square root gives it a typical variance of 1, so that BYM2's mixing weight `rho`
+    /// means the share of the spatial part:
+    /// `sigma · (√(1 − rho) · theta + √(rho / s) · phi)` with `theta` independent `N(0, 1)` and
+    /// `phi ~ Icar(W, 1)`. An [`Error::InvalidOption`](crate::Error::InvalidOption) naming `W` where the matrix breaks an
+    /// ICAR's rule.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// # fn main() -> exmc::Result<()> {
+    /// // Six areas on a line.
+    /// let mut w = vec![0.0; 36];
+    /// for i in 0..5 {
+    ///     w[i * 6 + i + 1] = 1.0;
+    ///     w[(i + 1) * 6 + i] = 1.0;
+    /// }
+    /// let s = Icar::scaling_factor(&w)?;
+    /// let mut m = Model::new();
+    /// let adj = m.data_matrix("W", 6, 6, w)?;
+    /// let b0 = m.rv("b0", Normal::new(0.0, 2.0))?;
+    /// let sigma = m.rv("sigma", HalfNormal::new(1.0))?;
+    /// let rho = m.rv("rho", Beta::new(0.5, 0.5))?;
+    /// let theta = m.rv_vec("theta", Normal::new(0.0, 1.0), 6)?;
+    /// let phi = m.rv("phi", Icar::new(adj, 1.0))?;
+    /// let convolved = m.deterministic(
+    ///     "convolved",
+    ///     sigma * ((1.0 - rho).sqrt() * theta + (rho / s).sqrt() * phi),
+    /// )?;
+    /// let expected = m.data("E", vec![4.0, 6.5, 3.2, 8.0, 5.1, 2.7])?;
+    /// m.observe("y", Poisson::new((b0 + convolved + expected.ln()).exp()), &[3.0, 9.0, 2.0, 11.0, 4.0, 1.0])?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn scaling_factor(w: &[f64]) -> crate::Result<f64> {
+        Self::check_params(&[Some(w), None]).map_err(|reason| crate::Error::invalid_option("W", reason))?;
+        let k = (w.len() as f64).sqrt().round() as usize;
+        // Q⁺ = (Q + 11ᵀ/K)⁻¹ − 11ᵀ/K on a connected graph (the constant is Q's one null
+        // direction, and 11ᵀ/K's eigenvalue 1 there).
+        let q = laplacian_plus_mean(w, k);
+        let inverse = nalgebra::DMatrix::from_row_slice(k, k, &q)
+            .cholesky()
+            .ok_or_else(|| crate::Error::invalid_option("W", "the Laplacian is not positive semi-definite"))?
+            .inverse();
+        let ln_mean = (0..k).map(|i| (inverse[(i, i)] - 1.0 / k as f64).ln()).sum::<f64>() / k as f64;
+        Ok(ln_mean.exp())
+    }
+}
+
+/// `Q + 11ᵀ/K` for the Laplacian `Q = D − W` of a `K × K` adjacency matrix (row by row): `Q` on
+/// the zero-sum plane and 1 along the constant, positive definite for a connected graph.
+fn laplacian_plus_mean(w: &[f64], k: usize) -> Vec<f64> {
+    let mut q: Vec<f64> = w.iter().map(|v| -v + 1.0 / k as f64).collect();
+    for i in 0..k {
+        q[i * k + i] = w[i * k..(i + 1) * k].iter().sum::<f64>() + 1.0 / k as f64;
+    }
+    q
 }
 
 impl VecFamily for Icar {
@@ -165,11 +224,7 @@ impl VecFamily for Icar {
         if Self::check_params(&[Some(w), None]).is_err() || w.len() != k * k {
             return out.fill(f64::NAN);
         }
-        let mut q: Vec<f64> = w.iter().map(|v| -v + 1.0 / k as f64).collect();
-        for i in 0..k {
-            q[i * k + i] = w[i * k..(i + 1) * k].iter().sum::<f64>() + 1.0 / k as f64;
-        }
-        let Ok(l) = cholesky(&q) else { return out.fill(f64::NAN) };
+        let Ok(l) = cholesky(&laplacian_plus_mean(w, k)) else { return out.fill(f64::NAN) };
         let z: Vec<f64> = (0..k).map(|_| std_normal(rng)).collect();
         super::mv_normal::solve_lower_transposed(&l, k, &z, out);
         let mean = out.iter().sum::<f64>() / k as f64;

@@ -374,3 +374,37 @@ fn bym2_matches_pymc() {
     let err = Icar::scaling_factor(&two).unwrap_err().to_string();
     assert!(err.contains("W") && err.contains("2 separate parts"), "{err}");
 }
+
+/// The pointwise log-likelihood of observed CAR and ICAR values, from the compiled program and
+/// from the model's densities: one observation per node, equal. The map has 60 areas and 93
+/// edges, so its packed graph holds 1 + 2·60 + 3·93 = 400 = 20² values, the length of a
+/// `20 × 20` matrix: the draws are counted from `W`, not from the packed form.
+#[test]
+fn observed_areal_values_have_one_pointwise_log_likelihood_each() {
+    let k = 60;
+    let mut w = vec![0.0; k * k];
+    let mut edges: Vec<(usize, usize)> = (0..k - 1).map(|i| (i, i + 1)).collect();
+    edges.extend((0..34).map(|i| (i, i + 2)));
+    assert_eq!(edges.len(), 93);
+    for (i, j) in edges {
+        w[i * k + j] = 1.0;
+        w[j * k + i] = 1.0;
+    }
+    let phi: Vec<f64> = (0..k).map(|i| ((i * 7) % 11) as f64 * 0.1 - 0.5).collect();
+    let mean = phi.iter().sum::<f64>() / k as f64;
+    let phi: Vec<f64> = phi.iter().map(|v| v - mean).collect();
+    let mut m = Model::new();
+    let adj = m.data_matrix("W", k, k, w).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(1.0)).unwrap();
+    let alpha = m.rv("alpha", Beta::new(2.0, 2.0)).unwrap();
+    m.observe("d", Icar::new(adj, sigma), &phi).unwrap();
+    m.observe("c", Car::new(0.1, adj, alpha, 2.0), &phi).unwrap();
+    let fit = Sampler::new(&m).chains(2).warmup(200).draws(100).seed(3).progress(false).run().unwrap();
+    let host = log_likelihood(&m, &fit).unwrap();
+    let compiled = compute_log_likelihood(&m, &fit, BackendChoice::Cpu).unwrap();
+    assert_eq!(host.nodes, vec![("d".to_string(), 1), ("c".to_string(), 1)]);
+    assert_eq!(compiled.nodes, host.nodes);
+    for (a, b) in compiled.values.iter().flatten().zip(host.values.iter().flatten()) {
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "compiled {a} vs host {b}");
+    }
+}

@@ -756,9 +756,16 @@ fn sample_starts_from_an_init_file_or_pathfinder() {
         // apart or checked by the sampler).
         assert!(!dir.join("bad").exists(), "{json}: the run directory was left");
     }
+    // Nor the parents the run made, nor after a refused option.
+    let file = write("bad.json", r#"{"tau": -1}"#);
+    let o = sample_eight_schools(&dir.join("new/a/run"), &["--chains", "2", "--init", &file]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!dir.join("new").exists(), "the run's parents were left");
+    let o = sample_eight_schools(&dir.join("ids"), &["--chains", "2", "--chain-ids", "0..9"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(!dir.join("ids").exists(), "a refused --chain-ids left the run directory");
     // A directory that was there before the run stays.
     std::fs::create_dir_all(dir.join("kept")).unwrap();
-    let file = write("bad.json", r#"{"tau": -1}"#);
     let o = sample_eight_schools(&dir.join("kept"), &["--chains", "2", "--init", &file]);
     assert_eq!(o.status.code(), Some(1));
     assert!(dir.join("kept").is_dir(), "a directory the run did not make is kept");

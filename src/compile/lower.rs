@@ -303,12 +303,19 @@ impl Lowering<'_> {
                 held.iter().map(|c| c.as_ref().map(|c| c.values.as_slice())).collect();
             let lens: Option<Vec<usize>> =
                 params.iter().map(|e| self.model.expr_shape(e).map(|s| s.len())).collect();
-            if let Some(lens) = lens {
-                kind.vec_check_fits(node, n, &lens, &consts)?;
+            if let Some(lens) = &lens {
+                kind.vec_check_fits(node, n, lens, &consts)?;
             }
-            let (kind, args) = self.density_args(kind, x, params)?;
-            let lens: Vec<usize> = args[1..].iter().map(|&a| self.b.len(a)).collect();
-            let draws = kind.observations(n, &lens);
+            let (lowered, args) = self.density_args(kind, x, params)?;
+            // Draws counted from the parameters as the model gives them: a prepared form (an
+            // adjacency matrix's packed graph) has another length.
+            let draws = match &lens {
+                Some(lens) => kind.observations(n, lens),
+                None => {
+                    lowered.observations(n, &args[1..].iter().map(|&a| self.b.len(a)).collect::<Vec<_>>())
+                }
+            };
+            let kind = lowered;
             return Ok((0..draws)
                 .map(|r| {
                     let args = if draws > 1 { self.one_draw(kind, &args, r, draws) } else { args.clone() };

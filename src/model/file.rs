@@ -1252,8 +1252,9 @@ fn gp_kernel(f: &str) -> Option<fn(Expr, f64) -> Cov> {
     Some(kernel)
 }
 
-/// `HalfCauchy` → `half_cauchy`, `LKJCholesky` → `lkj_cholesky`, `ICAR` → `icar` (a run of
-/// capitals is one word); names already in snake case are unchanged.
+/// `HalfCauchy` → `half_cauchy`, `CAR` → `car`, `ICAR` → `icar`, `LKJCholesky` →
+/// `lkj_cholesky` (a run of capitals is one word: PyMC's acronyms); names already in snake case
+/// are unchanged.
 fn snake_case(name: &str) -> String {
     let chars: Vec<char> = name.chars().collect();
     let mut out = String::with_capacity(name.len() + 4);
@@ -1509,5 +1510,24 @@ impl Model {
             None => DataSet::new(),
         };
         Model::from_model_str(&text, &data, &name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every family's type name (`ZeroSumNormal`, `Icar`) and PyMC's acronyms name it.
+    #[test]
+    fn family_names_in_camel_case_resolve() {
+        for kind in DistKind::ALL {
+            assert_eq!(snake_case(&format!("{kind:?}")), kind.name());
+            assert_eq!(snake_case(kind.name()), kind.name());
+        }
+        for (pymc, ours) in
+            [("CAR", "car"), ("ICAR", "icar"), ("LKJCholesky", "lkj_cholesky"), ("MvNormal", "mv_normal")]
+        {
+            assert_eq!(snake_case(pymc), ours);
+        }
     }
 }

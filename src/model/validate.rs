@@ -871,9 +871,10 @@ fn check_data(nodes: &[Node], node: &Node, dist: &Dist, data: &[f64]) -> Result<
 
 /// The rules of vector families' parameters that are data (an adjacency matrix's, a data
 /// covariance's: [`super::dist::VecFamily::check_params`]), checked again where the data may
-/// have changed since the nodes were built (`Model::set_data`).
-pub(crate) fn vector_params(m: &Model) -> Result<()> {
-    for n in &m.nodes {
+/// have changed since the nodes were built (`Model::set_data`): every node's, or the observed
+/// nodes' only (`observed_only`: the densities and draws of the likelihood).
+pub(crate) fn vector_params(m: &Model, observed_only: bool) -> Result<()> {
+    for n in m.nodes.iter().filter(|n| !observed_only || matches!(n.kind, NodeKind::Observed { .. })) {
         if let Some(dist) = n.dist().filter(|d| d.kind.is_vector()) {
             check_params(&m.nodes, n, dist)?;
         }

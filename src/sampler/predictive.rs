@@ -34,7 +34,7 @@ use crate::model::{DistKind, Model, NodeKind, Shape};
 /// Fails, naming the node, when a family has no sampler (flat priors), a parameter cannot be
 /// evaluated, or a draw is not finite.
 pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace> {
-    crate::model::validate::vector_params(model)?;
+    crate::model::validate::vector_params(model, false)?;
     let order = model.topological_order()?;
     let nodes = model.nodes();
     let mut rng = StdRng::seed_from_u64(seed);
@@ -135,7 +135,7 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
 /// # }
 /// ```
 pub fn posterior_predictive(model: &Model, fit: &Fit, seed: u64) -> Result<Trace> {
-    crate::model::validate::vector_params(model)?;
+    crate::model::validate::vector_params(model, true)?;
     let trace = &fit.trace;
     let nodes = model.nodes();
     let mut rng = StdRng::seed_from_u64(seed);
@@ -518,7 +518,7 @@ fn per_row_counts(model: &Model) -> Vec<Option<usize>> {
 /// # }
 /// ```
 pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
-    crate::model::validate::vector_params(model)?;
+    crate::model::validate::vector_params(model, true)?;
     let nodes = model.nodes();
     let trace = &fit.trace;
     let total_draws = trace.chains * trace.draws;
@@ -536,8 +536,9 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
     let n_obs: usize = names.iter().map(|n| n.1).sum();
     let mut values = vec![Vec::with_capacity(total_draws); n_obs];
     // Data parameters in the form the family reads (an adjacency matrix's packed graph), made
-    // once per node rather than once per draw.
-    let mut prepared: std::collections::HashMap<(usize, usize), Vec<f64>> = std::collections::HashMap::new();
+    // once per node rather than once per draw (`None`: the parameter is read as it is).
+    let mut prepared: std::collections::HashMap<(usize, usize), Option<Vec<f64>>> =
+        std::collections::HashMap::new();
     for_each_draw(model, trace, |_, _, i, params, lookup| {
         let node = &nodes[i];
         let NodeKind::Observed { dist, data, value } = &node.kind else {
@@ -614,16 +615,15 @@ pub fn log_likelihood(model: &Model, fit: &Fit) -> Result<LogLikelihood> {
                 let mut owned: Vec<Vec<f64>> = vec![row(data)];
                 for (j, p) in params.iter().enumerate() {
                     let split = draws > 1 && dist.kind.vec_split_per_draw(j, p.values.len(), n, draws);
-                    let is_data = || model.data_value(&dist.params[j]).is_some();
-                    owned.push(match prepared.get(&(i, j)) {
-                        Some(form) => form.clone(),
-                        None if split => row(&p.values),
-                        None if is_data() => match dist.kind.vec_prepare(j, &p.values) {
-                            Some(Ok(form)) => prepared.entry((i, j)).or_insert(form).clone(),
-                            _ => p.values.clone(),
-                        },
-                        None => p.values.clone(),
+                    if split {
+                        owned.push(row(&p.values));
+                        continue;
+                    }
+                    let form = prepared.entry((i, j)).or_insert_with(|| {
+                        model.data_value(&dist.params[j])?;
+                        dist.kind.vec_prepare(j, &p.values)?.ok()
                     });
+                    owned.push(form.clone().unwrap_or_else(|| p.values.clone()));
                 }
                 let args: Vec<&[f64]> = owned.iter().map(Vec::as_slice).collect();
                 values[base + r].push(dist.kind.vec_lpdf_grad(&args, None));

@@ -421,7 +421,7 @@ fn sample(a: &SampleArgs) -> Result<bool> {
     };
     let name = a.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.exmc")));
-    let dir = run_dir::RunDir::create(&out)?;
+    let mut dir = run_dir::RunDir::create(&out)?;
     let mut s = Sampler::new(&model)
         .chains(a.chains)
         .init(init)
@@ -503,15 +503,13 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         None => None,
     };
     // The sampler checks the values against the model: its errors name the file given.
-    let fit = s.run().map_err(|e| {
-        dir.remove_if_unused();
-        match (e, &a.init) {
-            (Error::InvalidOption { option: "init", reason }, Some(file)) => {
-                Error::InvalidOption { option: "--init", reason: format!("{}: {reason}", file.display()) }
-            }
-            (e, _) => e,
+    let fit = s.run().map_err(|e| match (e, &a.init) {
+        (Error::InvalidOption { option: "init", reason }, Some(file)) => {
+            Error::InvalidOption { option: "--init", reason: format!("{}: {reason}", file.display()) }
         }
+        (e, _) => e,
     })?;
+    dir.keep();
     if fit.cancelled {
         drop(live);
         eprintln!(

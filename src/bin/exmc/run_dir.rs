@@ -42,31 +42,33 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| file_error(path, e.to_string()))
 }
 
-/// A run directory being written.
+/// A run directory being written. Until [`RunDir::keep`], dropping it removes the directories
+/// this run made, where nothing was written into them (a refused option or `--init` file
+/// leaves no empty run directory behind); only empty directories are removed.
 pub struct RunDir {
     root: PathBuf,
-    /// Whether this run made `root` (it did not exist before).
-    made: bool,
+    /// The directories this run made: the run directory and the parents it lacked, deepest
+    /// first.
+    made: Vec<PathBuf>,
+    kept: bool,
 }
 
 impl RunDir {
     /// Creates `root` (and its parents) if missing.
     pub fn create(root: &Path) -> Result<RunDir> {
-        let made = !root.exists();
+        let made: Vec<PathBuf> = root
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .map(Path::to_path_buf)
+            .collect();
         std::fs::create_dir_all(root)
             .map_err(|e| file_error(root, format!("cannot create the run directory: {e}")))?;
-        Ok(RunDir { root: root.to_path_buf(), made })
+        Ok(RunDir { root: root.to_path_buf(), made, kept: false })
     }
 
-    /// After a run that failed: removes the directory if this run made it and nothing was
-    /// written into it (a refused `--init` file leaves no empty run directory behind). Only
-    /// empty directories are removed.
-    pub fn remove_if_unused(&self) {
-        if self.made {
-            let _ = std::fs::remove_dir(self.csv());
-            let _ = std::fs::remove_dir(self.zarr());
-            let _ = std::fs::remove_dir(&self.root);
-        }
+    /// Keeps the directory: the run has begun writing it.
+    pub fn keep(&mut self) {
+        self.kept = true;
     }
 
     /// The CSV directory.
@@ -454,4 +456,16 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
         ..first.clone()
     })?;
     Ok(trace)
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        if !self.kept && !self.made.is_empty() {
+            let _ = std::fs::remove_dir(self.csv());
+            let _ = std::fs::remove_dir(self.zarr());
+            for d in &self.made {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+    }
 }

@@ -59,6 +59,9 @@ pub(crate) fn check(w: &[f64]) -> Result<usize, String> {
         if (0..k).all(|j| w[i * k + j] == 0.0) {
             return Err(format!("area {i} has no neighbours (row {i} of W is 0)"));
         }
+        if !w[i * k..(i + 1) * k].iter().sum::<f64>().is_finite() {
+            return Err(format!("row {i} of W sums to infinity"));
+        }
     }
     Ok(k)
 }

@@ -13,7 +13,7 @@
 //! density told either form knows which it has), the degrees, the spectrum (ascending), then
 //! each edge `i < j` with its weight.
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use nalgebra::DMatrix;
 
 use super::vector::square_side;
 
@@ -113,7 +113,8 @@ pub(crate) fn pack(w: &[f64], spectrum: Spectrum) -> Result<Vec<f64>, String> {
         Spectrum::Laplacian if i == j => degree[i],
         Spectrum::Laplacian => -w[i * k + j],
     });
-    let mut lam: Vec<f64> = SymmetricEigen::new(matrix).eigenvalues.iter().copied().collect();
+    // Eigenvalues only (no eigenvectors accumulated).
+    let mut lam: Vec<f64> = matrix.symmetric_eigenvalues().iter().copied().collect();
     lam.sort_by(f64::total_cmp);
     let mut edges = Vec::new();
     for i in 0..k {

@@ -66,9 +66,7 @@ impl Optimizer<'_> {
     /// # Ok::<(), exmc::Error>(())
     /// ```
     pub fn laplace(&self, draws: usize) -> Result<Laplace> {
-        let (with_jacobian, compiled) = self.for_laplace(draws)?;
-        let mode = with_jacobian.run_compiled(&compiled)?;
-        self.laplace_compiled(&compiled, mode, draws)
+        self.mode_and_laplace(draws)?.1
     }
 
     /// The mode (searched with the log-Jacobians, as [`Optimizer::laplace`]'s) and the Laplace

@@ -8,10 +8,11 @@
 //! with `λ` the eigenvalues of `D^{-1/2} W D^{-1/2}`, and an ICAR's normalising constant
 //! holds the pseudo-determinant of the graph Laplacian `D − W`.
 //!
-//! The packed form is `[−(m + 1), D₀ … D_{K−1}, λ₀ … λ_{K−1}, i₀, j₀, w₀, …]`: the number of
-//! edges `m` (negated, less one: a weight matrix starts with its zero diagonal element, so a
-//! density told either form knows which it has), the degrees, the spectrum (ascending), then
-//! each edge `i < j` with its weight.
+//! The packed form is `[−(m + 1), c, D₀ … D_{K−1}, λ₀ … λ_{K−1}, i₀, j₀, w₀, …]`: the number
+//! of edges `m` (negated, less one: a weight matrix starts with its zero diagonal element, so a
+//! density told either form knows which it has), the constant part `c` of the log determinant
+//! (`Σ ln Dᵢ` for a CAR, `ln pdet(D − W)` for an ICAR: summed once here rather than at every
+//! evaluation), the degrees, the spectrum (ascending), then each edge `i < j` with its weight.
 
 use nalgebra::DMatrix;
 
@@ -126,8 +127,14 @@ pub(crate) fn pack(w: &[f64], spectrum: Spectrum) -> Result<Vec<f64>, String> {
             }
         }
     }
-    let mut out = Vec::with_capacity(1 + 2 * k + edges.len());
+    let constant = match spectrum {
+        Spectrum::Normalised => degree.iter().map(|d| d.ln()).sum(),
+        // The smallest eigenvalue is the connected graph's one zero.
+        Spectrum::Laplacian => lam[1..].iter().map(|l| l.ln()).sum(),
+    };
+    let mut out = Vec::with_capacity(2 + 2 * k + edges.len());
     out.push(-((edges.len() / 3) as f64) - 1.0);
+    out.push(constant);
     out.extend(degree);
     out.extend(lam);
     out.extend(edges);
@@ -136,6 +143,9 @@ pub(crate) fn pack(w: &[f64], spectrum: Spectrum) -> Result<Vec<f64>, String> {
 
 /// A packed graph, read.
 pub(crate) struct Packed<'a> {
+    /// The constant part of the log determinant: `Σ ln Dᵢ` ([`Spectrum::Normalised`]) or
+    /// `ln pdet(D − W)` ([`Spectrum::Laplacian`]).
+    pub constant: f64,
     /// Degrees `Dᵢ`.
     pub degree: &'a [f64],
     /// The spectrum, ascending.
@@ -163,7 +173,7 @@ pub(crate) fn is_packed(g: &[f64]) -> bool {
 
 /// The number of edges of a packed graph of `k` areas of `len` values, when `len` fits.
 pub(crate) fn packed_edges(len: usize, k: usize) -> Option<usize> {
-    let rest = len.checked_sub(1 + 2 * k)?;
+    let rest = len.checked_sub(2 + 2 * k)?;
     (k >= 2 && rest.is_multiple_of(3)).then_some(rest / 3)
 }
 
@@ -174,7 +184,8 @@ pub(crate) fn unpack(g: &[f64], k: usize) -> Option<Packed<'_>> {
     if g[0] != -(m as f64) - 1.0 {
         return None;
     }
-    let p = Packed { degree: &g[1..1 + k], lam: &g[1 + k..1 + 2 * k], edges: &g[1 + 2 * k..] };
+    let p =
+        Packed { constant: g[1], degree: &g[2..2 + k], lam: &g[2 + k..2 + 2 * k], edges: &g[2 + 2 * k..] };
     let edges_fit = p.edges.chunks(3).all(|e| {
         let (i, j) = (e[0], e[1]);
         i.fract() == 0.0 && j.fract() == 0.0 && 0.0 <= i && i < j && j < k as f64 && e[2] > 0.0
@@ -217,19 +228,24 @@ impl<'a> PackedWgsl<'a> {
         packed_edges(self.code.lens[self.j], self.k)
     }
 
+    /// The constant part of the log determinant ([`Packed::constant`]).
+    pub fn constant(&self) -> String {
+        (self.code.arg)(self.j, "1u")
+    }
+
     /// `Dᵢ` at index expression `i`.
     pub fn degree(&self, i: &str) -> String {
-        (self.code.arg)(self.j, &format!("1u + {i}"))
+        (self.code.arg)(self.j, &format!("2u + {i}"))
     }
 
     /// `λᵢ` at index expression `i`.
     pub fn lam(&self, i: &str) -> String {
-        (self.code.arg)(self.j, &format!("{}u + {i}", 1 + self.k))
+        (self.code.arg)(self.j, &format!("{}u + {i}", 2 + self.k))
     }
 
     /// Field `f` (0: `i`, 1: `j`, 2: `w`) of edge `e`.
     pub fn edge(&self, e: &str, f: usize) -> String {
-        (self.code.arg)(self.j, &format!("{}u + 3u * {e}", 1 + 2 * self.k + f))
+        (self.code.arg)(self.j, &format!("{}u + 3u * {e}", 2 + 2 * self.k + f))
     }
 }
 
@@ -265,9 +281,14 @@ mod tests {
         // The path's Laplacian alone: 0, 1, 3.
         let path: Vec<f64> = (0..9).map(|e| w[e / 3 * 5 + e % 3]).collect();
         let g = pack(&path, Spectrum::Laplacian).unwrap();
-        for (got, want) in unpack(&g, 3).unwrap().lam.iter().zip([0.0, 1.0, 3.0]) {
+        let p = unpack(&g, 3).unwrap();
+        for (got, want) in p.lam.iter().zip([0.0, 1.0, 3.0]) {
             assert!((got - want).abs() < 1e-12, "{got} vs {want}");
         }
+        // ln pdet = ln 1 + ln 3; a CAR's constant is Σ ln Dᵢ = ln 2 (degrees 1, 2, 1).
+        assert!((p.constant - 3f64.ln()).abs() < 1e-12, "{}", p.constant);
+        let n = pack(&path, Spectrum::Normalised).unwrap();
+        assert!((unpack(&n, 3).unwrap().constant - 2f64.ln()).abs() < 1e-15);
     }
 
     #[test]
@@ -283,7 +304,7 @@ mod tests {
         // Another number of areas, a cut edge list, an edge out of range or order, a header
         // that does not count the edges.
         assert!(unpack(&g, 2).is_none() && unpack(&g[..g.len() - 1], 3).is_none());
-        for (at, v) in [(7, 3.0), (8, 0.0), (1, -1.0), (0, -2.0)] {
+        for (at, v) in [(8, 3.0), (9, 0.0), (2, -1.0), (0, -2.0)] {
             let mut bad = g.clone();
             bad[at] = v;
             assert!(unpack(&bad, 3).is_none(), "element {at} = {v}");

@@ -118,7 +118,7 @@ impl VecFamily for Car {
             return f64::NEG_INFINITY;
         }
         adjacency::with_packed(args[2], k, Spectrum::Normalised, |g| {
-            let (mut ld, mut dld, mut sum_ln_d, mut q) = (0.0, 0.0, 0.0, 0.0);
+            let (mut ld, mut dld, mut q) = (0.0, 0.0, 0.0);
             for (i, (&lam, &deg)) in g.lam.iter().zip(g.degree).enumerate() {
                 let r = 1.0 - alpha * lam;
                 // NaN (an undefined alpha) included.
@@ -127,7 +127,6 @@ impl VecFamily for Car {
                 }
                 ld += r.ln();
                 dld -= lam / r;
-                sum_ln_d += deg.ln();
                 let d = x[i] - at(mu, i);
                 q += deg * d * d;
             }
@@ -157,7 +156,7 @@ impl VecFamily for Car {
                 gr[3][0] += 0.5 * dld + tau * s;
                 gr[4][0] += 0.5 * k as f64 / tau - 0.5 * quad;
             }
-            0.5 * (k as f64 * tau.ln() + sum_ln_d + ld) - k as f64 * HALF_LN_2PI - 0.5 * tau * quad
+            0.5 * (k as f64 * tau.ln() + g.constant + ld) - k as f64 * HALF_LN_2PI - 0.5 * tau * quad
         })
     }
 
@@ -165,12 +164,11 @@ impl VecFamily for Car {
         let k = c.lens[0];
         let g = PackedWgsl::new(c, 2, k);
         let Some(m) = g.edge_count() else { return format!("{} = nan_r();", c.out) };
-        let (i, e, ld, dld, sld, q, s, a, t, d, di, dj, r) = (
+        let (i, e, ld, dld, q, s, a, t, d, di, dj, r) = (
             c.n("i"),
             c.n("e"),
             c.n("ld"),
             c.n("dld"),
-            c.n("sld"),
             c.n("q"),
             c.n("s"),
             c.n("a"),
@@ -184,19 +182,19 @@ impl VecFamily for Car {
         let delta = |at: &str| format!("({} - {})", c.a(0, at), c.a(1, at));
         format!(
             "{{ let {a} = {alpha}; let {t} = {tau}; var {ld} = real(0.0); var {dld} = real(0.0); \
-             var {sld} = real(0.0); var {q} = real(0.0); var {s} = real(0.0); \
+             var {q} = real(0.0); var {s} = real(0.0); \
              for (var {i} = 0u; {i} < {k}u; {i}++) {{ let {r} = real(1.0) - {a} * {lam}; \
              {ld} += select(nan_r(), ln_r({r}), {r} > real(0.0) && abs({a}) < real(1.0)); {dld} -= {lam} / {r}; \
-             {sld} += ln_r({deg}); \
              let {d} = {di_}; {q} += {deg} * {d} * {d}; {gx} {gm} }} \
              for (var {e} = 0u; {e} < {m}u; {e}++) {{ let {ei} = u32({edge_i}); let {ej} = u32({edge_j}); \
              let w = {edge_w}; let {di} = {delta_i}; let {dj} = {delta_j}; {s} += w * {di} * {dj}; \
              {gxi} {gxj} {gmi} {gmj} }} \
-             {out} = real(0.5) * (real({k}.0) * ln_r({t}) + {sld} + {ld}) - real({c0:?}) \
+             {out} = real(0.5) * (real({k}.0) * ln_r({t}) + {constant} + {ld}) - real({c0:?}) \
              - real(0.5) * {t} * ({q} - real(2.0) * {a} * {s}); {ga} {gt} }}",
             alpha = c.a(3, "0u"),
             tau = c.a(4, "0u"),
             lam = g.lam(&i),
+            constant = g.constant(),
             deg = g.degree(&i),
             di_ = delta(&i),
             gx = c.add(0, &i, &format!("-{t} * {} * {d}", g.degree(&i))),

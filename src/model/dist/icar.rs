@@ -187,9 +187,7 @@ impl VecFamily for Icar {
             if let Some(gr) = grads {
                 gr[2][0] += (quad * inv2 - dof) / sigma;
             }
-            // The smallest eigenvalue is the Laplacian's zero.
-            let ln_pdet: f64 = g.lam[1..].iter().map(|l| l.ln()).sum();
-            -0.5 * quad * inv2 - dof * (sigma.ln() + HALF_LN_2PI) + 0.5 * ln_pdet
+            -0.5 * quad * inv2 - dof * (sigma.ln() + HALF_LN_2PI) + 0.5 * g.constant
         })
     }
 
@@ -197,17 +195,16 @@ impl VecFamily for Icar {
         let k = c.lens[0];
         let g = PackedWgsl::new(c, 1, k);
         let Some(m) = g.edge_count() else { return format!("{} = nan_r();", c.out) };
-        let (e, i, ei, ej, d, w, quad, pdet, s, inv2) =
-            (c.n("e"), c.n("i"), c.n("ei"), c.n("ej"), c.n("d"), c.n("w"), c.n("quad"), c.n("pdet"), c.n("s"), c.n("inv2"));
+        let (e, ei, ej, d, w, quad, s, inv2) =
+            (c.n("e"), c.n("ei"), c.n("ej"), c.n("d"), c.n("w"), c.n("quad"), c.n("s"), c.n("inv2"));
         format!(
             "{{ let {s} = {sigma}; let {inv2} = real(1.0) / ({s} * {s}); var {quad} = real(0.0); \
-             var {pdet} = real(0.0); for (var {i} = 1u; {i} < {k}u; {i}++) {{ {pdet} += ln_r({lam}); }} \
              for (var {e} = 0u; {e} < {m}u; {e}++) {{ let {ei} = u32({edge_i}); let {ej} = u32({edge_j}); \
              let {w} = {edge_w}; let {d} = {xi} - {xj}; {quad} += {w} * {d} * {d}; {gi} {gj} }} \
-             {out} = real(-0.5) * {quad} * {inv2} - real({dof}.0) * (ln_r({s}) + HALF_LN_2PI) + real(0.5) * {pdet}; \
+             {out} = real(-0.5) * {quad} * {inv2} - real({dof}.0) * (ln_r({s}) + HALF_LN_2PI) + real(0.5) * {constant}; \
              {gs} }}",
             sigma = c.a(2, "0u"),
-            lam = g.lam(&i),
+            constant = g.constant(),
             edge_i = g.edge(&e, 0),
             edge_j = g.edge(&e, 1),
             edge_w = g.edge(&e, 2),

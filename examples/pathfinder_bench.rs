@@ -2,12 +2,15 @@
 //! defaults (4 paths, a history of 20, 1,000 resampled draws; seed 1), its wall time,
 //! evaluations of the log density, Pareto k̂, and the draws against the reference posterior:
 //! the largest |mean − reference mean| / reference sd and |sd / reference sd − 1| over the
-//! parameters. `EXMC_PF_HISTORY` sets another history. The summary line's medians are the
-//! upper ones; rows where no parameter matched are left out of its counts.
+//! parameters. `EXMC_PF_HISTORY` sets another history. `EXMC_VI=meanfield` or `fullrank`
+//! runs ADVI's defaults instead (Stan's `variational`; 1,000 draws, seed 1), with the same
+//! columns; `EXMC_VI_STAN_START=1` starts it as Stan does. The summary line's medians are the upper ones; rows where no parameter matched are
+//! left out of its counts.
 //!
 //! ```text
 //! cargo run --release --example pathfinder_bench [-- name ...]
 //! EXMC_PF_HISTORY=5 cargo run --release --example pathfinder_bench
+//! EXMC_VI=fullrank cargo run --release --example pathfinder_bench
 //! ```
 //! Needs `../shared/posteriordb` (or `EXMC_SHARED`). The table shows where k̂ is a trustworthy
 //! signal: below 0.7 the draws should be close to the posterior; above, they need not be.
@@ -21,6 +24,33 @@ use exmc::prelude::*;
 #[path = "common/posteriordb.rs"]
 #[allow(dead_code)]
 mod posteriordb;
+
+/// What the table reads of an approximation.
+struct Approximation {
+    fit: Fit,
+    pareto_k: f64,
+    evaluations: u64,
+}
+
+/// Pathfinder, or ADVI where `EXMC_VI` names a family.
+fn approximate(model: &Model) -> Result<Approximation> {
+    let method = match std::env::var("EXMC_VI").as_deref() {
+        Ok("meanfield") => Some(AdviMethod::MeanField),
+        Ok("fullrank") => Some(AdviMethod::FullRank),
+        _ => None,
+    };
+    if let Some(method) = method {
+        let laplace_start = std::env::var_os("EXMC_VI_STAN_START").is_none();
+        let options = AdviOptions { method, laplace_start, ..AdviOptions::default() };
+        let vi = Optimizer::new(model).seed(1).advi(&options)?;
+        return Ok(Approximation { fit: vi.fit, pareto_k: vi.pareto_k, evaluations: vi.evaluations });
+    }
+    let history = std::env::var("EXMC_PF_HISTORY").ok().and_then(|h| h.parse().ok()).unwrap_or(20);
+    let options = PathfinderOptions { history, ..PathfinderOptions::default() };
+    let pf = Optimizer::new(model).seed(1).pathfinder(&options)?;
+    let evaluations = pf.paths.iter().map(|p| p.evaluations).sum();
+    Ok(Approximation { fit: pf.fit, pareto_k: pf.pareto_k, evaluations })
+}
 
 fn main() {
     let Some(shared) = posteriordb::shared() else {
@@ -43,9 +73,7 @@ fn main() {
             }
         };
         let t = Instant::now();
-        let history = std::env::var("EXMC_PF_HISTORY").ok().and_then(|h| h.parse().ok()).unwrap_or(20);
-        let options = PathfinderOptions { history, ..PathfinderOptions::default() };
-        let pf = match Optimizer::new(&p.model).seed(1).pathfinder(&options) {
+        let pf = match approximate(&p.model) {
             Ok(pf) => pf,
             Err(e) => {
                 println!("| {name} | – | – | – | – | – | – | {e} |");
@@ -53,7 +81,7 @@ fn main() {
             }
         };
         let seconds = t.elapsed().as_secs_f64();
-        let evaluations: u64 = pf.paths.iter().map(|p| p.evaluations).sum();
+        let evaluations = pf.evaluations;
         let summary = pf.fit.summary();
         let (mut worst_mean, mut worst_sd, mut worst) = (0.0f64, 0.0f64, String::new());
         let mut matched = 0;

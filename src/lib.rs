@@ -57,7 +57,10 @@ pub mod prelude {
     pub use crate::model::dist::families::*;
     pub use crate::model::dist::{Censored, Mixture, censoring_bound};
     pub use crate::model::{Dist, DistKind, Expr, Model, NodeKind, Shape, Var};
-    pub use crate::optimize::{Laplace, MapEstimate, Optimizer, PathReport, Pathfinder, PathfinderOptions};
+    pub use crate::optimize::{
+        Advi, AdviMethod, AdviOptions, Laplace, MapEstimate, Optimizer, PathReport, Pathfinder,
+        PathfinderOptions,
+    };
     pub use crate::sampler::{
         Adaptation, BackendChoice, CancelToken, Fit, Init, LowRankOptions, Metric, MetricInit, Sampler,
         compute_log_likelihood, log_likelihood, posterior_predictive, prior_predictive,

@@ -33,6 +33,13 @@ pub enum Purpose {
     PathfinderElbo = 8,
     /// Uniforms of Pathfinder's importance resampling.
     Resample = 9,
+    /// Standard normal draws of ADVI's gradient estimates
+    /// ([`Optimizer::advi`](crate::optimize::Optimizer::advi)).
+    AdviGrad = 10,
+    /// Standard normal draws of ADVI's ELBO estimates.
+    AdviElbo = 11,
+    /// Standard normal draws from ADVI's fitted approximation.
+    Advi = 12,
 }
 
 /// Philox4x32-10 block function.

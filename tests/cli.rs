@@ -489,6 +489,52 @@ fn pathfinder_prints_and_writes_the_draws() {
     assert!(text(&o.stderr).contains("`--history`"), "{}", text(&o.stderr));
 }
 
+/// `exmc variational` prints the draws' summary, the ELBO estimates and the ending, and
+/// writes the library's fit bit for bit as JSON and a Zarr store; a bad option is refused
+/// naming its flag.
+#[test]
+fn variational_prints_and_writes_the_fit() {
+    let dir = out_dir("variational");
+    let (file, json, zarr) = (models().join("quickstart.toml"), dir.join("vi.json"), dir.join("vi.zarr"));
+    let _ = std::fs::remove_dir_all(&zarr);
+    let args = ["--algorithm", "fullrank", "--draws", "300", "--seed", "3", "--eta", "0.5"];
+    let (f, j, z) = (file.to_str().unwrap(), json.to_str().unwrap(), zarr.to_str().unwrap());
+    let o = exmc(&[&["variational", f], &args[..], &["--json", j, "--zarr", z]].concat());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(
+        stdout.contains("ADVI (fullrank), 300 draws") && stdout.contains("iteration    100: ELBO"),
+        "{stdout}"
+    );
+    let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let model = exmc::Model::from_files(&file, None).unwrap();
+    let options = exmc::prelude::AdviOptions {
+        method: exmc::prelude::AdviMethod::FullRank,
+        draws: 300,
+        eta: Some(0.5),
+        ..Default::default()
+    };
+    let want = exmc::prelude::Optimizer::new(&model).seed(3).advi(&options).unwrap();
+    for v in &want.fit.trace.vars {
+        assert_eq!(common::floats(&got["draws"][&v.name]), v.values, "{}", v.name);
+    }
+    assert_eq!(common::floats(&got["log_q"]), want.log_q);
+    assert_eq!(common::floats(&got["mean"]), want.mean);
+    assert_eq!(common::floats(&got["cholesky"]), want.cholesky.clone().unwrap());
+    assert_eq!(got["algorithm"], "fullrank");
+    assert_eq!(got["eta"].as_f64(), Some(0.5));
+    assert_eq!(got["elbo"].as_array().unwrap().len(), want.elbo.len());
+    assert_eq!(got["converged"].as_bool(), Some(want.converged));
+    let back = exmc::io::read_zarr(&zarr).unwrap();
+    assert_eq!(back.var("mu").unwrap().values, want.fit.trace.var("mu").unwrap().values);
+    for (flag, value) in [("--grad-samples", "0"), ("--tol-rel-obj", "0"), ("--eta", "0"), ("--iter", "0")] {
+        let o = exmc(&["variational", f, flag, value]);
+        assert_eq!(o.status.code(), Some(1), "{flag}");
+        assert!(text(&o.stderr).contains(&format!("`{flag}`")), "{flag}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "");
+    }
+}
+
 /// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed
 /// command line, as clap and most Unix tools do), nothing on stdout.
 #[test]

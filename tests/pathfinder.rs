@@ -25,23 +25,13 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
 /// size taken as a quarter of the draws for the resampling's repeats).
 #[test]
 fn gaussian_posterior_elbo_reaches_the_log_evidence() {
-    let common::GaussianRegression { model: m, design, y, sd, prior_sd } = common::gaussian_regression();
-    let n = y.len();
-    let precision =
-        design.transpose() * &design / (sd * sd) + nalgebra::DMatrix::identity(2, 2) / (prior_sd * prior_sd);
-    let cov = precision.try_inverse().unwrap();
-    let mean = &cov * (design.transpose() * nalgebra::DVector::from_column_slice(&y)) / (sd * sd);
-    // The evidence: y ~ N(0, sd² I + prior_sd² X Xᵀ).
-    let marginal =
-        nalgebra::DMatrix::identity(n, n) * (sd * sd) + &design * design.transpose() * prior_sd.powi(2);
-    let chol = marginal.cholesky().unwrap();
-    let yv = nalgebra::DVector::from_column_slice(&y);
-    let log_z = -0.5 * (n as f64 * (2.0 * std::f64::consts::PI).ln())
-        - chol.l().diagonal().iter().map(|v| v.ln()).sum::<f64>()
-        - 0.5 * yv.dot(&chol.solve(&yv));
+    let reg = common::gaussian_regression();
+    let m = &reg.model;
+    let (mean, cov) = reg.posterior();
+    let log_z = reg.log_evidence();
 
     let pool = PathfinderOptions { resample: false, ..PathfinderOptions::default() };
-    let pooled = Optimizer::new(&m).seed(5).pathfinder(&pool).unwrap();
+    let pooled = Optimizer::new(m).seed(5).pathfinder(&pool).unwrap();
     let per_path = pool.draws_per_path;
     assert_eq!(pooled.paths.len(), 4);
     assert!(pooled.paths.iter().all(|r| r.elbo.is_finite()), "{:?}", pooled.paths);
@@ -63,7 +53,7 @@ fn gaussian_posterior_elbo_reaches_the_log_evidence() {
         assert!(report.iteration >= 1 && report.iteration <= report.iterations, "{report:?}");
     }
     let options = PathfinderOptions { draws: 4000, ..PathfinderOptions::default() };
-    let pf = Optimizer::new(&m).seed(5).pathfinder(&options).unwrap();
+    let pf = Optimizer::new(m).seed(5).pathfinder(&options).unwrap();
     eprintln!("k {:.3}", pf.pareto_k);
     assert!(pf.pareto_k < 0.5, "k {}", pf.pareto_k);
     assert_eq!((pf.fit.trace.draws, pf.log_p.len(), pf.log_q.len()), (4000, 4000, 4000));

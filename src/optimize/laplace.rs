@@ -186,13 +186,38 @@ impl Optimizer<'_> {
     }
 }
 
-/// The Cholesky factor of the negated Hessian of `exec`'s log density at `u`, the Hessian by
-/// central differences of the gradient (steps `10⁻⁵·max(1, |uⱼ|)`), symmetrised.
+/// The Cholesky factor of the negated Hessian of `exec`'s log density at `u` ([`hessian_columns`]),
+/// symmetrised.
 fn negated_hessian_cholesky(exec: &Executor, u: &[f64]) -> Result<nalgebra::Cholesky<f64, nalgebra::Dyn>> {
+    let d = u.len();
+    let mut h = DMatrix::zeros(d, d);
+    hessian_columns(exec, u, |j, column| {
+        for i in 0..d {
+            h[(i, j)] = -column[i];
+        }
+    })?;
+    let h = (&h + h.transpose()) * 0.5;
+    if h.iter().any(|v| !v.is_finite()) {
+        return Err(Error::Optimization { reason: "the Hessian at the mode is not finite".into() });
+    }
+    nalgebra::Cholesky::new(h).ok_or_else(|| Error::Optimization {
+        reason: "the negated Hessian at the mode is not positive definite: the log density has no \
+                 peak there (a flat or unbounded direction)"
+            .into(),
+    })
+}
+
+/// The Hessian of `exec`'s log density at `u` column by column, by central differences of
+/// the gradient (steps `10⁻⁵·max(1, |uⱼ|)`): `column(j, H[·, j])`. An [`Error::Optimization`]
+/// where the density is not finite beside `u`.
+pub(super) fn hessian_columns(
+    exec: &Executor,
+    u: &[f64],
+    mut column: impl FnMut(usize, &[f64]),
+) -> Result<()> {
     let d = u.len();
     let mut ws = exec.workspace();
     let (mut up, mut down) = (vec![0.0; d], vec![0.0; d]);
-    let mut h = DMatrix::zeros(d, d);
     let mut x = u.to_vec();
     for j in 0..d {
         let step = 1e-5 * u[j].abs().max(1.0);
@@ -206,17 +231,8 @@ fn negated_hessian_cholesky(exec: &Executor, u: &[f64]) -> Result<nalgebra::Chol
                 reason: format!("the log density is not finite beside the mode (coordinate {j})"),
             });
         }
-        for i in 0..d {
-            h[(i, j)] = -(up[i] - down[i]) / (2.0 * step);
-        }
+        up.iter_mut().zip(&down).for_each(|(a, b)| *a = (*a - b) / (2.0 * step));
+        column(j, &up);
     }
-    let h = (&h + h.transpose()) * 0.5;
-    if h.iter().any(|v| !v.is_finite()) {
-        return Err(Error::Optimization { reason: "the Hessian at the mode is not finite".into() });
-    }
-    nalgebra::Cholesky::new(h).ok_or_else(|| Error::Optimization {
-        reason: "the negated Hessian at the mode is not positive definite: the log density has no \
-                 peak there (a flat or unbounded direction)"
-            .into(),
-    })
+    Ok(())
 }

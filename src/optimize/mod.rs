@@ -10,6 +10,7 @@
 //! [`Optimizer::jacobian`] it is the mode over the unconstrained space, the centre of
 //! [`Optimizer::laplace`]'s normal approximation.
 
+mod advi;
 mod laplace;
 mod lbfgs;
 mod pathfinder;
@@ -17,6 +18,7 @@ mod pathfinder;
 use std::collections::HashMap;
 use std::fmt;
 
+pub use advi::{Advi, AdviMethod, AdviOptions, ElboEstimate};
 pub use laplace::Laplace;
 pub use pathfinder::{PathReport, Pathfinder, PathfinderOptions};
 

@@ -478,6 +478,30 @@ pub struct GaussianRegression {
     pub prior_sd: f64,
 }
 
+impl GaussianRegression {
+    /// The posterior's mean and covariance.
+    pub fn posterior(&self) -> (nalgebra::DVector<f64>, nalgebra::DMatrix<f64>) {
+        let (x, sd, prior_sd) = (&self.design, self.sd, self.prior_sd);
+        let precision =
+            x.transpose() * x / (sd * sd) + nalgebra::DMatrix::identity(2, 2) / (prior_sd * prior_sd);
+        let cov = precision.try_inverse().unwrap();
+        let mean = &cov * (x.transpose() * nalgebra::DVector::from_column_slice(&self.y)) / (sd * sd);
+        (mean, cov)
+    }
+
+    /// The log evidence: `y ~ N(0, sd² I + prior_sd² X Xᵀ)`.
+    pub fn log_evidence(&self) -> f64 {
+        let (x, n) = (&self.design, self.y.len());
+        let marginal =
+            nalgebra::DMatrix::identity(n, n) * self.sd.powi(2) + x * x.transpose() * self.prior_sd.powi(2);
+        let chol = marginal.cholesky().unwrap();
+        let yv = nalgebra::DVector::from_column_slice(&self.y);
+        -0.5 * (n as f64 * (2.0 * std::f64::consts::PI).ln())
+            - chol.l().diagonal().iter().map(|v| v.ln()).sum::<f64>()
+            - 0.5 * yv.dot(&chol.solve(&yv))
+    }
+}
+
 /// [`GaussianRegression`]'s model and data.
 pub fn gaussian_regression() -> GaussianRegression {
     use exmc::prelude::*;

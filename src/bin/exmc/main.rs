@@ -65,6 +65,10 @@ enum Command {
     /// PyMC-extras' `fit_pathfinder`): prints the draws' summary, Pareto k and each path's
     /// ELBO; writes the draws as JSON or an ArviZ Zarr store.
     Pathfinder(PathfinderArgs),
+    /// Fits a normal approximation by ADVI (Stan's `variational`, PyMC's `pm.fit`): prints
+    /// the draws' summary, Pareto k, the ELBO estimates and how the ascent ended; writes the
+    /// draws as JSON or an ArviZ Zarr store.
+    Variational(VariationalArgs),
     /// Prints the model as a Graphviz DOT graph (PyMC's `model_to_graphviz`): render it with
     /// `dot -Tsvg`.
     Graph {
@@ -173,6 +177,65 @@ struct PathfinderArgs {
     /// Write the draws as an ArviZ Zarr store (one chain) at this path.
     #[arg(long)]
     zarr: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct VariationalArgs {
+    /// The model file (TOML).
+    model: PathBuf,
+    /// The data file (JSON), if the model reads data.
+    data: Option<PathBuf>,
+    /// The variational family: independent normals, or a normal with a full covariance.
+    #[arg(long, value_enum, default_value_t = FamilyArg::Meanfield)]
+    algorithm: FamilyArg,
+    /// Most iterations of the ascent.
+    #[arg(long, default_value_t = 10_000)]
+    iter: u64,
+    /// Draws per gradient estimate.
+    #[arg(long, default_value_t = 1)]
+    grad_samples: usize,
+    /// Draws per ELBO estimate.
+    #[arg(long, default_value_t = 100)]
+    elbo_samples: usize,
+    /// Iterations between ELBO estimates.
+    #[arg(long, default_value_t = 100)]
+    eval_elbo: u64,
+    /// Relative ELBO change below which the ascent stops.
+    #[arg(long, default_value_t = 0.01)]
+    tol_rel_obj: f64,
+    /// The step-size scale (default: chosen by Stan's grid search).
+    #[arg(long)]
+    eta: Option<f64>,
+    /// Iterations of the grid search at each scale.
+    #[arg(long, default_value_t = 50)]
+    adapt_iter: u64,
+    /// Draws from the fitted approximation.
+    #[arg(long, default_value_t = 1000)]
+    draws: usize,
+    /// Start as Stan does, at the start point with unit scale and Stan's step-size grid,
+    /// instead of from the Laplace approximation at the mode.
+    #[arg(long)]
+    stan_start: bool,
+    /// Seed of the start and of every draw.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Write the fit as JSON: `draws` (constrained, by name), `log_p`, `log_q`, `pareto_k`,
+    /// `algorithm`, `coordinates` (unconstrained), `mean`, `sd`, `cholesky` (full-rank, row
+    /// by row; `null` otherwise), `eta`, `elbo` (each estimate's `iteration`, `elbo`,
+    /// `rel_mean`, `rel_median`), `iterations`, `evaluations`, `converged`, `message`. A
+    /// number that is not finite is `null`.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write the draws as an ArviZ Zarr store (one chain) at this path.
+    #[arg(long)]
+    zarr: Option<PathBuf>,
+}
+
+/// The family of `exmc variational`, in Stan's names.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FamilyArg {
+    Meanfield,
+    Fullrank,
 }
 
 /// Model weights in `exmc compare`.
@@ -388,6 +451,7 @@ fn main() -> ExitCode {
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Optimize(args) => optimize(&args),
         Command::Pathfinder(args) => pathfinder(&args),
+        Command::Variational(args) => variational(&args),
         Command::Graph { model, data, out } => graph(&model, data.as_deref(), out.as_deref()),
     };
     match result {
@@ -670,6 +734,17 @@ fn k_reading(k: f64, nan: &'static str) -> &'static str {
     }
 }
 
+/// An approximation's draws as JSON: `draws` (constrained, by name), `log_p`, `log_q`,
+/// `pareto_k`.
+fn approximation_json(fit: &Fit, log_p: &[f64], log_q: &[f64], pareto_k: f64) -> serde_json::Value {
+    serde_json::json!({
+        "draws": by_name(fit.trace.vars.iter().map(|v| (&v.name, &v.values))),
+        "log_p": log_p,
+        "log_q": log_q,
+        "pareto_k": pareto_k,
+    })
+}
+
 /// Writes `json` (pretty) to `path`, naming `option` where it cannot.
 fn write_json(path: &std::path::Path, json: &serde_json::Value, option: &'static str) -> Result<()> {
     let text = serde_json::to_string_pretty(json).map_err(|e| Error::Json(e.to_string()))?;
@@ -726,13 +801,8 @@ fn pathfinder(a: &PathfinderArgs) -> Result<()> {
                 })
             })
             .collect();
-        let json = serde_json::json!({
-            "draws": by_name(pf.fit.trace.vars.iter().map(|v| (&v.name, &v.values))),
-            "log_p": pf.log_p,
-            "log_q": pf.log_q,
-            "pareto_k": pf.pareto_k,
-            "paths": paths,
-        });
+        let mut json = approximation_json(&pf.fit, &pf.log_p, &pf.log_q, pf.pareto_k);
+        json["paths"] = paths.into();
         write_json(path, &json, "--json")?;
     }
     if let Some(dir) = &a.zarr {
@@ -740,6 +810,96 @@ fn pathfinder(a: &PathfinderArgs) -> Result<()> {
         eprintln!("exmc: wrote {}", dir.display());
     }
     Ok(())
+}
+
+/// Prints ADVI's draws' summary, k, ELBO estimates and ending, and writes the fit.
+fn variational(a: &VariationalArgs) -> Result<()> {
+    let model = Model::from_files(&a.model, a.data.as_deref())?;
+    let options = AdviOptions {
+        method: match a.algorithm {
+            FamilyArg::Meanfield => AdviMethod::MeanField,
+            FamilyArg::Fullrank => AdviMethod::FullRank,
+        },
+        iterations: a.iter,
+        grad_samples: a.grad_samples,
+        elbo_samples: a.elbo_samples,
+        eval_elbo: a.eval_elbo,
+        tol_rel_obj: a.tol_rel_obj,
+        eta: a.eta,
+        adapt_iterations: a.adapt_iter,
+        draws: a.draws,
+        laplace_start: !a.stan_start,
+    };
+    let vi = Optimizer::new(&model).seed(a.seed).advi(&options).map_err(|e| match e {
+        Error::InvalidOption { option, reason } => {
+            Error::InvalidOption { option: cli_option(option), reason }
+        }
+        e => e,
+    })?;
+    println!("ADVI ({}), {} draws:\n{}", vi.method.name(), vi.fit.trace.draws, vi.fit.trace.summary());
+    println!(
+        "Pareto k of the importance ratios log p - log q: {:.2} ({})",
+        vi.pareto_k,
+        k_reading(vi.pareto_k, "not estimated: fewer than 25 draws of finite density")
+    );
+    println!("step-size scale (eta) {}", vi.eta);
+    for e in &vi.elbo {
+        println!(
+            "iteration {:>6}: ELBO {:>14.4}, relative change mean {:.4}, median {:.4}",
+            e.iteration, e.elbo, e.rel_mean, e.rel_median
+        );
+    }
+    println!("{} iterations, {} evaluations: {}", vi.iterations, vi.evaluations, vi.message);
+    if let Some(path) = &a.json {
+        let elbo: Vec<serde_json::Value> = vi
+            .elbo
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "iteration": e.iteration,
+                    "elbo": e.elbo,
+                    "rel_mean": e.rel_mean,
+                    "rel_median": e.rel_median,
+                })
+            })
+            .collect();
+        let mut json = approximation_json(&vi.fit, &vi.log_p, &vi.log_q, vi.pareto_k);
+        let fields = serde_json::json!({
+            "algorithm": vi.method.name(),
+            "coordinates": vi.coordinates,
+            "mean": vi.mean,
+            "sd": vi.sd,
+            "cholesky": vi.cholesky,
+            "eta": vi.eta,
+            "elbo": elbo,
+            "iterations": vi.iterations,
+            "evaluations": vi.evaluations,
+            "converged": vi.converged,
+            "message": vi.message,
+        });
+        json.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        write_json(path, &json, "--json")?;
+    }
+    if let Some(dir) = &a.zarr {
+        exmc::io::InferenceData::new(&model).posterior(&vi.fit).write_zarr(dir)?;
+        eprintln!("exmc: wrote {}", dir.display());
+    }
+    Ok(())
+}
+
+/// The command-line flag of an [`AdviOptions`] field.
+fn cli_option(option: &'static str) -> &'static str {
+    match option {
+        "iterations" => "--iter",
+        "grad_samples" => "--grad-samples",
+        "elbo_samples" => "--elbo-samples",
+        "eval_elbo" => "--eval-elbo",
+        "tol_rel_obj" => "--tol-rel-obj",
+        "eta" => "--eta",
+        "adapt_iterations" => "--adapt-iter",
+        "draws" => "--draws",
+        other => other,
+    }
 }
 
 fn summary(dir: &std::path::Path) -> Result<()> {

@@ -776,6 +776,9 @@ fn sample_starts_from_an_init_file_or_pathfinder() {
     let pf = sample_eight_schools(&dir.join("pf"), &["--chains", "2", "--init-pathfinder"]);
     assert!(pf.status.success(), "{}", text(&pf.stderr));
     assert!(text(&pf.stderr).contains("chains start from Pathfinder's draws"), "{}", text(&pf.stderr));
+    let vi = sample_eight_schools(&dir.join("vi"), &["--chains", "2", "--init-advi"]);
+    assert!(vi.status.success(), "{}", text(&vi.stderr));
+    assert!(text(&vi.stderr).contains("chains start from ADVI's draws"), "{}", text(&vi.stderr));
     for (json, why) in [
         (format!("[{set}, {set}, {set}]"), "3 sets of values for 2 chains"),
         (r#"{"tau": "big"}"#.to_string(), "`tau` is not a number or a rectangular array"),
@@ -816,6 +819,8 @@ fn sample_starts_from_an_init_file_or_pathfinder() {
     assert_eq!(o.status.code(), Some(1));
     assert!(dir.join("kept").is_dir(), "a directory the run did not make is kept");
     let both = sample_eight_schools(&dir.join("both"), &["--init", &shared, "--init-pathfinder"]);
+    assert_eq!(both.status.code(), Some(2), "clap refuses the pair");
+    let both = sample_eight_schools(&dir.join("both"), &["--init-advi", "--init-pathfinder"]);
     assert_eq!(both.status.code(), Some(2), "clap refuses the pair");
 }
 

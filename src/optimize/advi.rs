@@ -18,17 +18,22 @@
 //! Three departures from Stan (DECISIONS 125). Stan's sequence takes steps of about
 //! `η_s k^{−1/2}` whatever the posterior's scale, so its last iterate wanders over many
 //! posterior standard deviations where the grid picks a large `η_s`, and from a random start
-//! with unit scale it often never arrives (over the posteriordb suite, mean-field means 2 to 5
-//! posterior sds off, and four posteriors failed). Here:
+//! with unit scale it often never arrives (over the posteriordb suite from Stan's start, even
+//! with the other two departures, the mean-field family failed on 7 of 37 posteriors, and
+//! where k̂ ≥ 0.7 its worst mean was 19 posterior sds off, the median; `benches/README.md`).
+//! Here:
 //! - the ascent starts from the Laplace approximation ([`AdviOptions::laplace_start`]): the
-//!   mean at the mode with the log-Jacobians, the scale from the Hessian there. Its grid is
-//!   then 1, 0.1, 0.01, and it takes the largest scale whose ELBO after the trial stays within
-//!   two standard errors of the start's (the start is near the optimum, so a rise cannot be
-//!   asked for);
+//!   mean at the mode with the log-Jacobians, the scale from the Hessian there (`2d` gradients
+//!   by central differences; Stan's start where the search fails or runs to the edge of a
+//!   support, as a funnel's scale does). Its grid is
+//!   then 0.1, 0.01, and it takes the larger if its ELBO after the trial stays within two
+//!   standard errors of the start's (the start is near the optimum, so a rise cannot be asked
+//!   for);
 //! - the steps are taken in the approximation's own coordinates: `μ ← μ + scale · δ_ν`,
 //!   `ω ← ω + δ_ω`, `L ← L N(δ)` (`N` lower triangular, `exp(δᵢᵢ)` on its diagonal), with the
 //!   gradients `scaleᵀ ∇log p(ζ)`, `(scaleᵀ ∇log p(ζ))ᵢ ηⱼ` and 1 on each diagonal for the
-//!   entropy. A step is then a fraction of `q`'s own spread;
+//!   entropy. A step is then a fraction of `q`'s own spread; the full-rank update `L N` costs
+//!   `O(d³)` an iteration (Stan's additive one `O(d²)`);
 //! - the answer (and each ELBO estimate) is the average of the iterates over the convergence
 //!   window's blocks of `eval_elbo` iterations (Polyak–Ruppert averaging, as Dhaka et al.
 //!   2020 advise), not the last iterate.
@@ -55,14 +60,15 @@ use crate::model::dist::HALF_LN_2PI;
 use crate::rng::{ChainRng, Purpose};
 use crate::sampler::{Fit, TraceLayout, TraceVar};
 
-/// Most draws, gradient draws and ELBO draws: each numbers a 32-bit counter of the random
-/// streams.
+/// Most draws, gradient draws per iteration and ELBO draws per estimate (Pathfinder's limit
+/// on its counts).
 const MAX_COUNT: usize = u32::MAX as usize;
 /// Stan's grid of step-size scales, tried in this order.
 const ETA_GRID: [f64; 5] = [100.0, 10.0, 1.0, 0.1, 0.01];
 /// The grid from the Laplace start, where a step is a fraction of the approximation's own
-/// spread: the first step moves by about half the scale at most.
-const LAPLACE_ETA_GRID: [f64; 3] = [1.0, 0.1, 0.01];
+/// spread: the first step, `η_s |g|/(1 + |g|)`, is below `η_s` scales (a factor `e^{η_s}` on a
+/// scale).
+const LAPLACE_ETA_GRID: [f64; 2] = [0.1, 0.01];
 /// Weight of the past in the moving average of squared gradients (Stan's `pre_factor`).
 const DECAY: f64 = 0.9;
 /// Added to the root of that average in each step's denominator (Stan's `tau`).
@@ -81,7 +87,7 @@ pub enum AdviMethod {
     /// `meanfield`, PyMC's `"advi"`). `2d` parameters.
     MeanField,
     /// A normal with a full covariance `L Lᵀ`: `μ + L η` (Stan's `fullrank`, PyMC's
-    /// `"fullrank_advi"`). `d + d(d + 1)/2` parameters.
+    /// `"fullrank_advi"`). `d + d(d + 1)/2` parameters; `O(d²)` a draw and `O(d³)` a step.
     FullRank,
 }
 
@@ -110,7 +116,9 @@ pub struct AdviOptions {
     pub eval_elbo: u64,
     /// Relative ELBO change below which the ascent stops. Stan: 0.01.
     pub tol_rel_obj: f64,
-    /// The step-size scale `η_s`; `None` (default) chooses it by Stan's grid search.
+    /// The step-size scale `η_s`; `None` (default) chooses it by a grid search: from the
+    /// Laplace start 0.1 or 0.01 (the larger where it keeps the ELBO within noise of the
+    /// start's), from Stan's start by Stan's search over 100 to 0.01 (see the module notes).
     pub eta: Option<f64>,
     /// Iterations of the grid search at each scale. Stan: 50.
     pub adapt_iterations: u64,
@@ -119,9 +127,11 @@ pub struct AdviOptions {
     /// Whether the ascent starts from the Laplace approximation (default): the mean at the mode
     /// of the log density with the log-Jacobians (L-BFGS from the start point), the scale from
     /// the Hessian `H` there (mean-field: `1/√(−Hᵢᵢ)`, a normal posterior's best mean-field
-    /// scale; full-rank: the Cholesky factor of `(−H)⁻¹`). Where the search fails the start
-    /// point stays; where a scale cannot be had (no peak there) it is 1. `false` is Stan's
-    /// start: the start point with unit scale (DECISIONS 125).
+    /// scale; full-rank: the Cholesky factor of `(−H)⁻¹`), by central differences of the
+    /// gradient (`2d` evaluations). Where the search fails or runs to the edge of a support
+    /// (a funnel) Stan's start is taken and the report says why; where a scale cannot be had
+    /// (no peak there) it is 1. `false` is Stan's start: the start point with unit scale
+    /// (DECISIONS 125).
     pub laplace_start: bool,
 }
 
@@ -195,11 +205,38 @@ pub struct Advi {
     pub iterations: u64,
     /// Evaluations of the log density and gradient, the grid search's and the draws' included.
     pub evaluations: u64,
-    /// Whether the relative ELBO change fell below the tolerance before the last iteration.
+    /// Whether the relative ELBO change fell below the tolerance within the iterations.
     pub converged: bool,
     /// How the ascent ended, in words, with Stan's warnings (possible divergence, a last ELBO
     /// far from the best).
     pub message: String,
+}
+
+impl Advi {
+    /// Starting values for `chains` NUTS chains, one draw each (as PyMC's `init="advi"` and
+    /// [`Pathfinder::inits`](super::Pathfinder::inits)): draws of finite log density, evenly
+    /// spaced through the draws, as the constrained values of every free variable; where there
+    /// are fewer such draws than chains, chains share draws.
+    ///
+    /// An [`Error::InvalidOption`] for zero chains or more than the sampler runs;
+    /// [`Error::TooLarge`] where the sets do not fit in memory; an [`Error::Optimization`]
+    /// where no draw has a finite log density and values that map back to the unconstrained
+    /// space.
+    ///
+    /// ```
+    /// use exmc::prelude::*;
+    /// let mut m = Model::new();
+    /// let mu = m.rv("mu", Normal::new(0.0, 10.0))?;
+    /// let sigma = m.rv("sigma", HalfNormal::new(2.0))?;
+    /// m.observe("y", Normal::new(mu, sigma), &[0.8, 1.4, 1.1, 0.9, 1.7, 0.4])?;
+    /// let vi = Optimizer::new(&m).seed(1).advi(&AdviOptions::default())?;
+    /// let fit = Sampler::new(&m).init(vi.inits(4)?).warmup(300).draws(300).seed(1).progress(false).run()?;
+    /// assert_eq!(fit.trace.chains, 4);
+    /// # Ok::<(), exmc::Error>(())
+    /// ```
+    pub fn inits(&self, chains: usize) -> Result<crate::sampler::Init> {
+        super::draws_inits(&self.fit, &self.log_p, chains, "ADVI")
+    }
 }
 
 /// The variational parameters: `μ` then `ω` (mean-field) or the lower triangle of `L` row by
@@ -395,8 +432,8 @@ impl Ascent<'_> {
     }
 
     /// The ELBO at `q` from `elbo_samples` draws of finite log density (Stan's rule: a draw
-    /// of non-finite density is replaced by another, up to `elbo_samples` times), and its
-    /// standard error; `None` where more are dropped.
+    /// of non-finite density is replaced by another), and its standard error (infinite from
+    /// one draw); `None` where more than `elbo_samples` are dropped.
     fn elbo(&mut self, q: &Family) -> Option<(f64, f64)> {
         let n = self.options.elbo_samples;
         let (exec, rng, d, first) = (self.exec, self.rng, self.d, self.elbo_draws);
@@ -417,7 +454,7 @@ impl Ascent<'_> {
         let mut kept: Vec<f64> = lps.into_iter().filter(|lp| lp.is_finite()).collect();
         let mut dropped = n - kept.len();
         while kept.len() < n {
-            if dropped >= n {
+            if dropped > n {
                 return None;
             }
             let lp = eval(&mut ws, &mut g, self.elbo_draws);
@@ -430,8 +467,12 @@ impl Ascent<'_> {
             }
         }
         let mean = kept.iter().sum::<f64>() / n as f64;
-        let var = kept.iter().map(|lp| (lp - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0).max(1.0);
-        Some((mean + q.entropy(), (var / n as f64).sqrt()))
+        // One draw tells nothing of the spread.
+        let se = match n {
+            1 => f64::INFINITY,
+            _ => (kept.iter().map(|lp| (lp - mean).powi(2)).sum::<f64>() / (n * (n - 1)) as f64).sqrt(),
+        };
+        Some((mean + q.entropy(), se))
     }
 
     /// `iterations` steps of the adaptive sequence at scale `eta` from `q`; a failed gradient
@@ -473,29 +514,31 @@ impl Ascent<'_> {
         Ok(())
     }
 
-    /// The ELBO after `adapt_iterations` steps at scale `eta` from `start` (`−f64::MAX` where
-    /// it cannot be estimated).
-    fn trial(&mut self, start: &Family, eta: f64) -> Result<f64> {
+    /// The ELBO and its standard error after `adapt_iterations` steps at scale `eta` from
+    /// `start` (`−f64::MAX` where it cannot be estimated).
+    fn trial(&mut self, start: &Family, eta: f64) -> Result<(f64, f64)> {
         let adapt = self.options.adapt_iterations;
         let mut q = start.clone();
         self.steps(&mut q, eta, true, |_, k, _| Ok(k < adapt))?;
-        Ok(self.elbo(&q).map(|e| e.0).filter(|e| e.is_finite()).unwrap_or(-f64::MAX))
+        Ok(self.elbo(&q).filter(|e| e.0.is_finite()).unwrap_or((-f64::MAX, 0.0)))
     }
 
     /// The grid search for the step-size scale from the Laplace start: the largest of
     /// [`LAPLACE_ETA_GRID`] whose ELBO after `adapt_iterations` steps is not below the start's
-    /// by more than two standard errors (the start is near the optimum, so the ELBO cannot be
-    /// asked to rise as Stan's search asks); the smallest where none.
+    /// by more than two standard errors of their difference (the start is near the optimum, so
+    /// the ELBO cannot be asked to rise as Stan's search asks); the smallest where none.
     fn adapt_eta_near(&mut self, start: &Family) -> Result<f64> {
-        let Some((elbo_init, se)) = self.elbo(start).filter(|e| e.0.is_finite()) else {
-            return Ok(LAPLACE_ETA_GRID[LAPLACE_ETA_GRID.len() - 1]);
+        let smallest = LAPLACE_ETA_GRID[LAPLACE_ETA_GRID.len() - 1];
+        let Some((elbo_init, se_init)) = self.elbo(start).filter(|e| e.0.is_finite()) else {
+            return Ok(smallest);
         };
         for eta in LAPLACE_ETA_GRID {
-            if self.trial(start, eta)? >= elbo_init - 2.0 * se {
+            let (elbo, se) = self.trial(start, eta)?;
+            if elbo >= elbo_init - 2.0 * se_init.hypot(se) {
                 return Ok(eta);
             }
         }
-        Ok(LAPLACE_ETA_GRID[LAPLACE_ETA_GRID.len() - 1])
+        Ok(smallest)
     }
 
     /// Stan's grid search for the step-size scale from `start`.
@@ -506,7 +549,7 @@ impl Ascent<'_> {
         let elbo_init = self.elbo(start).ok_or_else(|| fail("the ELBO is not finite at the start"))?.0;
         let (mut elbo_best, mut eta_best) = (-f64::MAX, ETA_GRID[0]);
         for (i, &eta) in ETA_GRID.iter().enumerate() {
-            let elbo = self.trial(start, eta)?;
+            let elbo = self.trial(start, eta)?.0;
             if elbo < elbo_best && elbo_best > elbo_init {
                 return Ok(eta_best);
             }
@@ -521,21 +564,31 @@ impl Ascent<'_> {
 }
 
 /// [`AdviOptions::laplace_start`]'s family from the start point `u`, and the evaluations it
-/// took.
+/// took; why not where the search for the mode failed or ran to the edge of a support (Stan's
+/// start is then taken).
 fn laplace_start(
+    compiled: &Compiled,
     exec: &Executor,
     method: AdviMethod,
     mut u: Vec<f64>,
     search: &lbfgs::Settings,
-) -> (Family, u64) {
-    let mut evaluations = 0;
-    // A failed search leaves the start as it was; its best point otherwise, converged or not (a
-    // density without a mode still climbs towards its mass).
-    if let Ok((found, _)) = lbfgs::maximise(exec, u.clone(), search) {
-        evaluations = found.evaluations;
-        if found.logp.is_finite() && found.u.iter().all(|v| v.is_finite()) {
-            u = found.u;
-        }
+) -> std::result::Result<(Family, u64), (String, u64)> {
+    // The search's best point, converged or not, unless it ran to the edge of a support (a
+    // funnel's scale to 0: no mode there, and a scale of the Hessian that would trap the
+    // ascent).
+    let (found, _) = lbfgs::maximise(exec, u.clone(), search)
+        .map_err(|e| (format!("the search for the mode failed ({e})"), 0))?;
+    let mut evaluations = found.evaluations;
+    let edge = super::at_the_edge(compiled, &found.u);
+    if !edge.is_empty() {
+        let why = format!(
+            "{} headed to the edge of the support in the search for the mode (no mode: a funnel?)",
+            edge.join(", ")
+        );
+        return Err((why, evaluations));
+    }
+    if found.logp.is_finite() && found.u.iter().all(|v| v.is_finite()) {
+        u = found.u;
     }
     let d = u.len();
     let mut q = Family::start(method, &u);
@@ -547,7 +600,7 @@ fn laplace_start(
     });
     evaluations += 2 * d as u64;
     if found.is_err() {
-        return (q, evaluations);
+        return Ok((q, evaluations));
     }
     let diagonal_scale = |q: &mut Family, neg_h_ii: &dyn Fn(usize) -> f64| {
         for i in 0..d {
@@ -577,7 +630,12 @@ fn laplace_start(
             }
         }
     }
-    (q, evaluations)
+    Ok((q, evaluations))
+}
+
+/// Stan's window of relative ELBO changes: `max(2, iterations / (10 eval_elbo))`.
+fn convergence_window(o: &AdviOptions) -> usize {
+    ((0.1 * o.iterations as f64 / o.eval_elbo as f64) as usize).max(2)
 }
 
 /// `|prev − cur| / |cur|` (Stan's relative ELBO change).
@@ -626,12 +684,23 @@ impl Optimizer<'_> {
     pub fn advi(&self, options: &AdviOptions) -> Result<Advi> {
         check(options)?;
         let method = options.method;
+        let window = convergence_window(options);
         let extra = |d: usize, outputs: usize, workspace: u128| {
-            // The family, its gradient and the squared-gradient history; the ELBO's parallel
-            // workspaces; the draws' values, densities and statistics.
-            let family = mem::product(&[Family::len(method, d), 3]);
+            // The family, its gradient, step, squared-gradient history, average and the
+            // window's block sums (and the Laplace start's Hessian, its factor and inverse);
+            // the ELBO's parallel workspaces; the draws' values, densities and statistics.
+            let len = match method {
+                AdviMethod::MeanField => mem::product(&[2, d]),
+                AdviMethod::FullRank => mem::product(&[d, d]).saturating_add(3 * d as u128) / 2,
+            };
+            let family = len.saturating_mul(window.saturating_add(8) as u128);
+            let hessian = match (options.laplace_start, method) {
+                (true, AdviMethod::FullRank) => mem::product(&[5, d, d]),
+                _ => mem::product(&[2, d]),
+            };
             let threads = rayon::current_num_threads();
             family
+                .saturating_add(hessian)
                 .saturating_add(workspace.saturating_add(2 * d as u128).saturating_mul(threads as u128))
                 .saturating_add(mem::product(&[options.draws, d + outputs + 12]))
                 .saturating_add(mem::product(&[options.elbo_samples, 1]))
@@ -642,10 +711,13 @@ impl Optimizer<'_> {
         let given = self.init.unconstrained(&compiled, 1, "ADVI")?;
         let exec = Executor::new(compiled.logp_grad.clone());
         let u = with_jacobian.start(&compiled, &exec, 0, &given)?;
-        let (start, evaluations) = if options.laplace_start {
-            laplace_start(&exec, method, u, &with_jacobian.settings(false))
-        } else {
-            (Family::start(method, &u), 0)
+        let (laplace, stan) = (options.laplace_start, (Family::start(method, &u), 0));
+        let (start, evaluations, fallback) = match laplace {
+            true => match laplace_start(&compiled, &exec, method, u, &with_jacobian.settings(false)) {
+                Ok((q, n)) => (q, n, None),
+                Err((why, n)) => (stan.0, n, Some(why)),
+            },
+            false => (stan.0, stan.1, None),
         };
         let d = compiled.pointmap.dim;
         let mut ascent = Ascent {
@@ -659,10 +731,13 @@ impl Optimizer<'_> {
         };
         let eta = match options.eta {
             Some(eta) => eta,
-            None if options.laplace_start => ascent.adapt_eta_near(&start)?,
+            None if laplace && fallback.is_none() => ascent.adapt_eta_near(&start)?,
             None => ascent.adapt_eta(&start)?,
         };
-        let (q, report) = run_ascent(&mut ascent, start, eta)?;
+        let (q, mut report) = run_ascent(&mut ascent, start, eta)?;
+        if let Some(why) = fallback {
+            report.message += &format!("; started as Stan does, not from the Laplace approximation: {why}");
+        }
         advi_result(&compiled, ascent, q, report, eta)
     }
 }
@@ -699,13 +774,15 @@ impl Averages {
         if self.open.1 == 0 {
             return;
         }
-        let n = self.open.0.len();
-        let recycled = if self.blocks.len() == self.window { self.blocks.pop_front() } else { None };
-        let mut fresh = recycled.map(|(mut v, _)| {
-            v.fill(0.0);
-            v
-        });
-        let fresh = fresh.take().unwrap_or_else(|| vec![0.0; n]);
+        // The oldest block's storage is reused where the window is full.
+        let fresh = match self.blocks.len() == self.window {
+            true => self.blocks.pop_front().map(|(mut v, _)| {
+                v.fill(0.0);
+                v
+            }),
+            false => None,
+        };
+        let fresh = fresh.unwrap_or_else(|| vec![0.0; self.open.0.len()]);
         self.blocks.push_back(std::mem::replace(&mut self.open, (fresh, 0)));
     }
 
@@ -725,7 +802,7 @@ impl Averages {
 /// blocks (each ELBO estimate is taken at that average too).
 fn run_ascent(ascent: &mut Ascent, mut q: Family, eta: f64) -> Result<(Family, Report)> {
     let o = ascent.options;
-    let window = ((0.1 * o.iterations as f64 / o.eval_elbo as f64) as usize).max(2);
+    let window = convergence_window(o);
     let mut changes: Vec<f64> = Vec::new();
     let mut report = Report { elbo: Vec::new(), iterations: 0, converged: false, message: String::new() };
     let (mut prev, mut best) = (0.0, -f64::MAX);
@@ -861,6 +938,12 @@ fn check(o: &AdviOptions) -> Result<()> {
         if n == 0 {
             return Err(Error::invalid_option(option, "needs at least one iteration"));
         }
+    }
+    if o.eval_elbo > o.iterations {
+        return Err(Error::invalid_option(
+            "eval_elbo",
+            "must be at most `iterations` (no ELBO would be estimated)",
+        ));
     }
     if !(o.tol_rel_obj > 0.0 && o.tol_rel_obj.is_finite()) {
         return Err(Error::invalid_option("tol_rel_obj", "must be a finite number > 0"));

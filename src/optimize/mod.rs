@@ -307,6 +307,44 @@ fn smoothed_weights(ratios: &[f64]) -> (f64, Vec<f64>) {
     (k, weights)
 }
 
+/// Starting values for `chains` NUTS chains from an approximation's draws (`fit`, one chain,
+/// and each draw's log density `log_p`), one draw each: draws of finite log density whose
+/// values map back to the unconstrained space, evenly spaced through the draws, as the
+/// constrained values of every free variable ([`Init::PerChain`]). `what` names the
+/// approximation in the error where no draw will do.
+fn draws_inits(fit: &Fit, log_p: &[f64], chains: usize, what: &str) -> Result<Init> {
+    if chains == 0 || chains as u128 > crate::sampler::MAX_CHAINS {
+        return Err(Error::invalid_option("chains", "must lie in 1..=2^32"));
+    }
+    let free: Vec<_> =
+        fit.trace.vars.iter().filter_map(|v| Some((v, fit.pointmap.entry(&v.name)?))).collect();
+    fn values(i: usize, v: &TraceVar) -> &[f64] {
+        &v.values[i * v.size()..(i + 1) * v.size()]
+    }
+    let usable: Vec<usize> = (0..log_p.len())
+        .filter(|&i| log_p[i].is_finite() && free.iter().all(|(v, e)| init::maps_back(e, values(i, v))))
+        .collect();
+    if usable.is_empty() {
+        return Err(Error::Optimization {
+            reason: format!("no {what} draw has a finite log density and values inside their supports"),
+        });
+    }
+    // Each set: its values, and a name and a table slot per variable.
+    let per_set: usize = free.iter().map(|(v, _)| v.size() + v.name.len() / 8 + 8).sum();
+    mem::check_fits(
+        (chains as u128).saturating_mul(per_set as u128),
+        || format!("starting values for {chains} chains"),
+        "",
+    )?;
+    let sets = (0..chains)
+        .map(|c| {
+            let i = usable[(c as u128 * usable.len() as u128 / chains as u128) as usize];
+            free.iter().map(|(v, _)| (v.name.clone(), values(i, v).to_vec())).collect()
+        })
+        .collect();
+    Ok(Init::PerChain(sets))
+}
+
 /// Statistics a draw that no sampler made has: NaN, no steps, no divergence.
 fn no_stats() -> DrawStats {
     DrawStats {

@@ -131,38 +131,7 @@ impl Pathfinder {
     /// # Ok::<(), exmc::Error>(())
     /// ```
     pub fn inits(&self, chains: usize) -> Result<Init> {
-        if chains == 0 || chains as u128 > crate::sampler::MAX_CHAINS {
-            return Err(Error::invalid_option("chains", "must lie in 1..=2^32"));
-        }
-        let free: Vec<_> =
-            self.fit.trace.vars.iter().filter_map(|v| Some((v, self.fit.pointmap.entry(&v.name)?))).collect();
-        fn values(i: usize, v: &crate::sampler::TraceVar) -> &[f64] {
-            &v.values[i * v.size()..(i + 1) * v.size()]
-        }
-        let usable: Vec<usize> = (0..self.log_p.len())
-            .filter(|&i| {
-                self.log_p[i].is_finite() && free.iter().all(|(v, e)| init::maps_back(e, values(i, v)))
-            })
-            .collect();
-        if usable.is_empty() {
-            return Err(Error::Optimization {
-                reason: "no Pathfinder draw has a finite log density and values inside their supports".into(),
-            });
-        }
-        // Each set: its values, and a name and a table slot per variable.
-        let per_set: usize = free.iter().map(|(v, _)| v.size() + v.name.len() / 8 + 8).sum();
-        mem::check_fits(
-            (chains as u128).saturating_mul(per_set as u128),
-            || format!("starting values for {chains} chains"),
-            "",
-        )?;
-        let sets = (0..chains)
-            .map(|c| {
-                let i = usable[(c as u128 * usable.len() as u128 / chains as u128) as usize];
-                free.iter().map(|(v, _)| (v.name.clone(), values(i, v).to_vec())).collect()
-            })
-            .collect();
-        Ok(Init::PerChain(sets))
+        super::draws_inits(&self.fit, &self.log_p, chains, "Pathfinder")
     }
 }
 

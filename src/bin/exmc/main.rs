@@ -369,6 +369,10 @@ struct SampleArgs {
     /// random.
     #[arg(long, conflicts_with = "init")]
     init_pathfinder: bool,
+    /// Start each chain from a draw of ADVI (mean-field, CmdStan's defaults, the run's seed;
+    /// PyMC's `init="advi"`) instead of at random.
+    #[arg(long, conflicts_with_all = ["init", "init_pathfinder"])]
+    init_advi: bool,
     /// The backend.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
@@ -474,14 +478,19 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         });
     }
     let model = Model::from_files(&a.model, a.data.as_deref())?;
-    let init = match (&a.init, a.init_pathfinder) {
-        (Some(file), _) => init_file::read(file)?,
-        (None, true) => {
+    let init = match (&a.init, a.init_pathfinder, a.init_advi) {
+        (Some(file), _, _) => init_file::read(file)?,
+        (None, true, _) => {
             let pf = Optimizer::new(&model).seed(a.seed).pathfinder(&PathfinderOptions::default())?;
             eprintln!("exmc: chains start from Pathfinder's draws (Pareto k {:.2})", pf.pareto_k);
             pf.inits(a.chains)?
         }
-        (None, false) => Init::Random,
+        (None, false, true) => {
+            let vi = Optimizer::new(&model).seed(a.seed).advi(&AdviOptions::default())?;
+            eprintln!("exmc: chains start from ADVI's draws (Pareto k {:.2})", vi.pareto_k);
+            vi.inits(a.chains)?
+        }
+        (None, false, false) => Init::Random,
     };
     let name = a.model.file_stem().and_then(|s| s.to_str()).unwrap_or("model").to_string();
     let out = a.out.clone().unwrap_or_else(|| PathBuf::from(format!("{name}.exmc")));

@@ -527,6 +527,15 @@ fn variational_prints_and_writes_the_fit() {
     assert_eq!(got["converged"].as_bool(), Some(want.converged));
     let back = exmc::io::read_zarr(&zarr).unwrap();
     assert_eq!(back.var("mu").unwrap().values, want.fit.trace.var("mu").unwrap().values);
+    // Stan's start, mean-field: the library's fit with `laplace_start: false`.
+    let o = exmc(&["variational", f, "--stan-start", "--algorithm", "meanfield", "--seed", "2", "--json", j]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let options = exmc::prelude::AdviOptions { laplace_start: false, ..Default::default() };
+    let want = exmc::prelude::Optimizer::new(&model).seed(2).advi(&options).unwrap();
+    assert_eq!(common::floats(&got["mean"]), want.mean);
+    assert_eq!((got["algorithm"].as_str(), got["laplace_start"].as_bool()), (Some("meanfield"), Some(false)));
+    assert!(got["cholesky"].is_null());
     for (flag, value) in [("--grad-samples", "0"), ("--tol-rel-obj", "0"), ("--eta", "0"), ("--iter", "0")] {
         let o = exmc(&["variational", f, flag, value]);
         assert_eq!(o.status.code(), Some(1), "{flag}");

@@ -20,7 +20,7 @@
 //! posterior standard deviations where the grid picks a large `η_s`, and from a random start
 //! with unit scale it often never arrives (over the posteriordb suite from Stan's start, even
 //! with the other two departures, the mean-field family failed on 7 of 37 posteriors, and
-//! where k̂ ≥ 0.7 its worst mean was 19 posterior sds off, the median; `benches/README.md`).
+//! where k̂ ≥ 0.7 its worst mean was 20 posterior sds off, the median; `benches/README.md`).
 //! Here:
 //! - the ascent starts from the Laplace approximation ([`AdviOptions::laplace_start`]): the
 //!   mean at the mode with the log-Jacobians, the scale from the Hessian there (`2d` gradients
@@ -34,9 +34,10 @@
 //!   gradients `scaleᵀ ∇log p(ζ)`, `(scaleᵀ ∇log p(ζ))ᵢ ηⱼ` and 1 on each diagonal for the
 //!   entropy. A step is then a fraction of `q`'s own spread; the full-rank update `L N` costs
 //!   `O(d³)` an iteration (Stan's additive one `O(d²)`);
-//! - the answer (and each ELBO estimate) is the average of the iterates over the convergence
-//!   window's blocks of `eval_elbo` iterations (Polyak–Ruppert averaging, as Dhaka et al.
-//!   2020 advise), not the last iterate.
+//! - iterates are averaged (Polyak–Ruppert, as Dhaka et al. 2020 advise), not taken last:
+//!   each ELBO estimate is at the average of its own block of `eval_elbo` iterations, and the
+//!   answer is the average over the later half of the blocks, at most the convergence
+//!   window's (the last 1,000 iterations by default).
 //!
 //! A gradient draw where the log density or its gradient is not finite is replaced by another
 //! (up to `grad_samples` times per iteration), as Stan's ELBO estimate replaces its draws;
@@ -128,9 +129,10 @@ pub struct AdviOptions {
     /// of the log density with the log-Jacobians (L-BFGS from the start point), the scale from
     /// the Hessian `H` there (mean-field: `1/√(−Hᵢᵢ)`, a normal posterior's best mean-field
     /// scale; full-rank: the Cholesky factor of `(−H)⁻¹`), by central differences of the
-    /// gradient (`2d` evaluations). Where the search fails or runs to the edge of a support
-    /// (a funnel) Stan's start is taken and the report says why; where a scale cannot be had
-    /// (no peak there) it is 1. `false` is Stan's start: the start point with unit scale
+    /// gradient (`2d` evaluations). Where the search fails (an error; a search stopped at its
+    /// iteration limit gives its best point), runs to the edge of a support (a funnel), or
+    /// the density is not finite beside its end, Stan's start is taken and the report says
+    /// why; where a coordinate's scale cannot be had (no peak along it) it is 1. `false` is Stan's start: the start point with unit scale
     /// (DECISIONS 125).
     pub laplace_start: bool,
 }
@@ -199,6 +201,10 @@ pub struct Advi {
     pub mean_values: Vec<TraceVar>,
     /// The step-size scale used (given, or chosen by the grid search).
     pub eta: f64,
+    /// Whether the ascent started from the Laplace approximation ([`AdviOptions::laplace_start`]
+    /// asked, and the mode and its Hessian were had); `false` for Stan's start, whose grid
+    /// then chose `eta`.
+    pub laplace_start: bool,
     /// Every ELBO estimate of the ascent, in order.
     pub elbo: Vec<ElboEstimate>,
     /// Iterations of the ascent (the grid search's not counted).
@@ -433,7 +439,7 @@ impl Ascent<'_> {
 
     /// The ELBO at `q` from `elbo_samples` draws of finite log density (Stan's rule: a draw
     /// of non-finite density is replaced by another), and its standard error (infinite from
-    /// one draw); `None` where more than `elbo_samples` are dropped.
+    /// one draw); `None` once `elbo_samples` are dropped (Stan's limit).
     fn elbo(&mut self, q: &Family) -> Option<(f64, f64)> {
         let n = self.options.elbo_samples;
         let (exec, rng, d, first) = (self.exec, self.rng, self.d, self.elbo_draws);
@@ -454,7 +460,7 @@ impl Ascent<'_> {
         let mut kept: Vec<f64> = lps.into_iter().filter(|lp| lp.is_finite()).collect();
         let mut dropped = n - kept.len();
         while kept.len() < n {
-            if dropped > n {
+            if dropped >= n {
                 return None;
             }
             let lp = eval(&mut ws, &mut g, self.elbo_draws);
@@ -515,12 +521,12 @@ impl Ascent<'_> {
     }
 
     /// The ELBO and its standard error after `adapt_iterations` steps at scale `eta` from
-    /// `start` (`−f64::MAX` where it cannot be estimated).
-    fn trial(&mut self, start: &Family, eta: f64) -> Result<(f64, f64)> {
+    /// `start`; `None` where it cannot be estimated (the trial diverged).
+    fn trial(&mut self, start: &Family, eta: f64) -> Result<Option<(f64, f64)>> {
         let adapt = self.options.adapt_iterations;
         let mut q = start.clone();
         self.steps(&mut q, eta, true, |_, k, _| Ok(k < adapt))?;
-        Ok(self.elbo(&q).filter(|e| e.0.is_finite()).unwrap_or((-f64::MAX, 0.0)))
+        Ok(self.elbo(&q).filter(|e| e.0.is_finite()))
     }
 
     /// The grid search for the step-size scale from the Laplace start: the largest of
@@ -533,8 +539,10 @@ impl Ascent<'_> {
             return Ok(smallest);
         };
         for eta in LAPLACE_ETA_GRID {
-            let (elbo, se) = self.trial(start, eta)?;
-            if elbo >= elbo_init - 2.0 * se_init.hypot(se) {
+            let Some((elbo, se)) = self.trial(start, eta)? else { continue };
+            // From one draw per estimate there is no spread: the ELBO must not fall.
+            let noise = 2.0 * se_init.hypot(se);
+            if elbo >= elbo_init - if noise.is_finite() { noise } else { 0.0 } {
                 return Ok(eta);
             }
         }
@@ -549,7 +557,7 @@ impl Ascent<'_> {
         let elbo_init = self.elbo(start).ok_or_else(|| fail("the ELBO is not finite at the start"))?.0;
         let (mut elbo_best, mut eta_best) = (-f64::MAX, ETA_GRID[0]);
         for (i, &eta) in ETA_GRID.iter().enumerate() {
-            let elbo = self.trial(start, eta)?.0;
+            let elbo = self.trial(start, eta)?.map_or(-f64::MAX, |e| e.0);
             if elbo < elbo_best && elbo_best > elbo_init {
                 return Ok(eta_best);
             }
@@ -564,8 +572,8 @@ impl Ascent<'_> {
 }
 
 /// [`AdviOptions::laplace_start`]'s family from the start point `u`, and the evaluations it
-/// took; why not where the search for the mode failed or ran to the edge of a support (Stan's
-/// start is then taken).
+/// took; why not (and the evaluations) where the search for the mode failed or ran to the edge
+/// of a support, or the Hessian could not be had (Stan's start is then taken).
 fn laplace_start(
     compiled: &Compiled,
     exec: &Executor,
@@ -573,9 +581,9 @@ fn laplace_start(
     mut u: Vec<f64>,
     search: &lbfgs::Settings,
 ) -> std::result::Result<(Family, u64), (String, u64)> {
-    // The search's best point, converged or not, unless it ran to the edge of a support (a
-    // funnel's scale to 0: no mode there, and a scale of the Hessian that would trap the
-    // ascent).
+    // The search's best point, converged or not (at its iteration limit), unless it ran to
+    // the edge of a support (a funnel's scale to 0: no mode there, and a scale of the Hessian
+    // that would trap the ascent).
     let (found, _) = lbfgs::maximise(exec, u.clone(), search)
         .map_err(|e| (format!("the search for the mode failed ({e})"), 0))?;
     let mut evaluations = found.evaluations;
@@ -594,13 +602,18 @@ fn laplace_start(
     let mut q = Family::start(method, &u);
     // The negated Hessian, whole for the full-rank family, its diagonal for the mean-field.
     let mut neg_h = vec![0.0; if method == AdviMethod::FullRank { d * d } else { d }];
-    let found = hessian_columns(exec, &u, |j, column| match method {
-        AdviMethod::MeanField => neg_h[j] = -column[j],
-        AdviMethod::FullRank => (0..d).for_each(|i| neg_h[i * d + j] = -column[i]),
+    let mut columns = 0;
+    let found = hessian_columns(exec, &u, |j, column| {
+        columns += 1;
+        match method {
+            AdviMethod::MeanField => neg_h[j] = -column[j],
+            AdviMethod::FullRank => (0..d).for_each(|i| neg_h[i * d + j] = -column[i]),
+        }
     });
-    evaluations += 2 * d as u64;
-    if found.is_err() {
-        return Ok((q, evaluations));
+    // Two evaluations per column, and the two of a failed one.
+    evaluations += 2 * columns + if found.is_err() { 2 } else { 0 };
+    if let Err(e) = found {
+        return Err((format!("no scale at the mode ({e})"), evaluations));
     }
     let diagonal_scale = |q: &mut Family, neg_h_ii: &dyn Fn(usize) -> f64| {
         for i in 0..d {
@@ -667,7 +680,7 @@ impl Optimizer<'_> {
     /// [`Error::Optimization`] where, from Stan's start, the ELBO cannot be estimated there or
     /// every step-size scale of the grid search makes it worse; or where an iteration of the
     /// ascent drops more than `grad_samples` draws (the log density or its gradient not
-    /// finite), or an ELBO estimate more than `elbo_samples`.
+    /// finite), or an ELBO estimate drops `elbo_samples` (Stan's limit).
     ///
     /// ```
     /// use exmc::prelude::*;
@@ -735,6 +748,7 @@ impl Optimizer<'_> {
             None => ascent.adapt_eta(&start)?,
         };
         let (q, mut report) = run_ascent(&mut ascent, start, eta)?;
+        report.laplace_start = laplace && fallback.is_none();
         if let Some(why) = fallback {
             report.message += &format!("; started as Stan does, not from the Laplace approximation: {why}");
         }
@@ -744,6 +758,7 @@ impl Optimizer<'_> {
 
 /// How the main ascent ended.
 struct Report {
+    laplace_start: bool,
     elbo: Vec<ElboEstimate>,
     iterations: u64,
     converged: bool,
@@ -757,11 +772,13 @@ struct Averages {
     /// Closed blocks, oldest first: the iterates' sum and count.
     blocks: std::collections::VecDeque<(Vec<f64>, u64)>,
     open: (Vec<f64>, u64),
+    /// Blocks closed so far (those dropped from the window included).
+    closed: usize,
 }
 
 impl Averages {
     fn new(window: usize, n: usize) -> Averages {
-        Averages { window, blocks: std::collections::VecDeque::new(), open: (vec![0.0; n], 0) }
+        Averages { window, blocks: std::collections::VecDeque::new(), open: (vec![0.0; n], 0), closed: 0 }
     }
 
     fn add(&mut self, theta: &[f64]) {
@@ -784,27 +801,43 @@ impl Averages {
         };
         let fresh = fresh.unwrap_or_else(|| vec![0.0; self.open.0.len()]);
         self.blocks.push_back(std::mem::replace(&mut self.open, (fresh, 0)));
+        self.closed += 1;
     }
 
-    /// The average of the closed blocks' iterates into `out`.
-    fn mean_into(&self, out: &mut [f64]) {
-        let count: u64 = self.blocks.iter().map(|b| b.1).sum();
+    /// The average of the last `k` closed blocks' iterates (at least one) into `out`.
+    fn mean_of_last(&self, k: usize, out: &mut [f64]) {
+        let from = self.blocks.len().saturating_sub(k.max(1));
+        let count: u64 = self.blocks.iter().skip(from).map(|b| b.1).sum();
         out.fill(0.0);
-        for (sum, _) in &self.blocks {
+        for (sum, _) in self.blocks.iter().skip(from) {
             out.iter_mut().zip(sum).for_each(|(o, s)| *o += s);
         }
         out.iter_mut().for_each(|o| *o /= count as f64);
     }
+
+    /// The answer: the average over the later half of the blocks closed, at most the
+    /// window's, so that the ascent's first iterates (a random start's wandering) are left
+    /// out.
+    fn answer_into(&self, out: &mut [f64]) {
+        self.mean_of_last(self.closed.div_ceil(2).min(self.window), out);
+    }
 }
 
-/// The main ascent at scale `eta` from `q` to convergence or the iteration limit; the
-/// approximation returned is the average of the iterates over the convergence window's
-/// blocks (each ELBO estimate is taken at that average too).
+/// The main ascent at scale `eta` from `q` to convergence or the iteration limit. Each ELBO
+/// estimate is taken at the average of its block's iterates (blocks do not overlap, so
+/// successive estimates see the ascent's movement); the approximation returned is the
+/// average over the later half of the blocks, at most the window's.
 fn run_ascent(ascent: &mut Ascent, mut q: Family, eta: f64) -> Result<(Family, Report)> {
     let o = ascent.options;
     let window = convergence_window(o);
     let mut changes: Vec<f64> = Vec::new();
-    let mut report = Report { elbo: Vec::new(), iterations: 0, converged: false, message: String::new() };
+    let mut report = Report {
+        laplace_start: false,
+        elbo: Vec::new(),
+        iterations: 0,
+        converged: false,
+        message: String::new(),
+    };
     let (mut prev, mut best) = (0.0, -f64::MAX);
     // The iterates' sums over the blocks of `eval_elbo` iterations of the window, and the
     // current block's.
@@ -817,11 +850,11 @@ fn run_ascent(ascent: &mut Ascent, mut q: Family, eta: f64) -> Result<(Family, R
             return Ok(k < o.iterations);
         }
         blocks.close_block();
-        blocks.mean_into(&mut averaged.theta);
+        blocks.mean_of_last(1, &mut averaged.theta);
         let (elbo, _) = ascent.elbo(&averaged).ok_or_else(|| Error::Optimization {
             reason: format!(
-                "ADVI: more than {} draws of non-finite log density in the ELBO estimate after \
-                 iteration {k}; the model may be ill-conditioned or misspecified",
+                "ADVI: the ELBO estimate after iteration {k} dropped {} draws of non-finite log \
+                 density; the model may be ill-conditioned or misspecified",
                 o.elbo_samples
             ),
         })?;
@@ -847,7 +880,7 @@ fn run_ascent(ascent: &mut Ascent, mut q: Family, eta: f64) -> Result<(Family, R
     })?;
     // An unfinished block counts too.
     blocks.close_block();
-    blocks.mean_into(&mut averaged.theta);
+    blocks.answer_into(&mut averaged.theta);
     let q = averaged;
     if !report.converged {
         report.message = format!(
@@ -912,6 +945,7 @@ fn advi_result(compiled: &Compiled, ascent: Ascent, q: Family, report: Report, e
         mean,
         mean_values,
         eta,
+        laplace_start: report.laplace_start,
         elbo: report.elbo,
         iterations: report.iterations,
         evaluations: ascent.evaluations + o.draws as u64,

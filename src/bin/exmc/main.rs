@@ -203,7 +203,8 @@ struct VariationalArgs {
     /// Relative ELBO change below which the ascent stops.
     #[arg(long, default_value_t = 0.01)]
     tol_rel_obj: f64,
-    /// The step-size scale (default: chosen by Stan's grid search).
+    /// The step-size scale (default: chosen by a grid search, 0.1 or 0.01 from the Laplace
+    /// start, Stan's from 100 to 0.01 from Stan's start).
     #[arg(long)]
     eta: Option<f64>,
     /// Iterations of the grid search at each scale.
@@ -221,7 +222,7 @@ struct VariationalArgs {
     seed: u64,
     /// Write the fit as JSON: `draws` (constrained, by name), `log_p`, `log_q`, `pareto_k`,
     /// `algorithm`, `coordinates` (unconstrained), `mean`, `sd`, `cholesky` (full-rank, row
-    /// by row; `null` otherwise), `eta`, `elbo` (each estimate's `iteration`, `elbo`,
+    /// by row; `null` otherwise), `eta`, `laplace_start`, `elbo` (each estimate's `iteration`, `elbo`,
     /// `rel_mean`, `rel_median`), `iterations`, `evaluations`, `converged`, `message`. A
     /// number that is not finite is `null`.
     #[arg(long)]
@@ -369,8 +370,8 @@ struct SampleArgs {
     /// random.
     #[arg(long, conflicts_with = "init")]
     init_pathfinder: bool,
-    /// Start each chain from a draw of ADVI (mean-field, CmdStan's defaults, the run's seed;
-    /// PyMC's `init="advi"`) instead of at random.
+    /// Start each chain from a draw of ADVI (mean-field, the library's defaults, the run's
+    /// seed; PyMC's `init="advi"`) instead of at random.
     #[arg(long, conflicts_with_all = ["init", "init_pathfinder"])]
     init_advi: bool,
     /// The backend.
@@ -880,6 +881,7 @@ fn variational(a: &VariationalArgs) -> Result<()> {
             "sd": vi.sd,
             "cholesky": vi.cholesky,
             "eta": vi.eta,
+            "laplace_start": vi.laplace_start,
             "elbo": elbo,
             "iterations": vi.iterations,
             "evaluations": vi.evaluations,

@@ -25,9 +25,9 @@
 //! - the ascent starts from the Laplace approximation ([`AdviOptions::laplace_start`]): the
 //!   mean at the mode with the log-Jacobians, the scale from the Hessian there (`2d` gradients
 //!   by central differences; Stan's start where the search fails or runs to the edge of a
-//!   support, as a funnel's scale does). Its grid is
-//!   then 0.1, 0.01, and it takes the larger if its ELBO after the trial stays within two
-//!   standard errors of the start's (the start is near the optimum, so a rise cannot be asked
+//!   support, as a funnel's scale does, or the Hessian cannot be had). Its grid is then 0.1,
+//!   0.01: the larger where its ELBO after the trial stays within two standard errors of the
+//!   difference from the start's (the start is near the optimum, so a rise cannot be asked
 //!   for);
 //! - the steps are taken in the approximation's own coordinates: `μ ← μ + scale · δ_ν`,
 //!   `ω ← ω + δ_ω`, `L ← L N(δ)` (`N` lower triangular, `exp(δᵢᵢ)` on its diagonal), with the
@@ -102,7 +102,8 @@ impl AdviMethod {
     }
 }
 
-/// What [`Optimizer::advi`] runs; the defaults are CmdStan's `variational` ones.
+/// What [`Optimizer::advi`] runs; the defaults are CmdStan's `variational` ones but for the
+/// start ([`AdviOptions::laplace_start`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdviOptions {
     /// The variational family. Default: mean-field.
@@ -132,8 +133,8 @@ pub struct AdviOptions {
     /// gradient (`2d` evaluations). Where the search fails (an error; a search stopped at its
     /// iteration limit gives its best point), runs to the edge of a support (a funnel), or
     /// the density is not finite beside its end, Stan's start is taken and the report says
-    /// why; where a coordinate's scale cannot be had (no peak along it) it is 1. `false` is Stan's start: the start point with unit scale
-    /// (DECISIONS 125).
+    /// why; where a coordinate's scale cannot be had (no peak along it) it is 1. `false` is
+    /// Stan's start: the start point with unit scale (DECISIONS 125).
     pub laplace_start: bool,
 }
 

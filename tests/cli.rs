@@ -523,6 +523,7 @@ fn variational_prints_and_writes_the_fit() {
     assert_eq!(common::floats(&got["cholesky"]), want.cholesky.clone().unwrap());
     assert_eq!(got["algorithm"], "fullrank");
     assert_eq!(got["eta"].as_f64(), Some(0.5));
+    assert_eq!(got["laplace_start"].as_bool(), Some(true));
     assert_eq!(got["elbo"].as_array().unwrap().len(), want.elbo.len());
     assert_eq!(got["converged"].as_bool(), Some(want.converged));
     let back = exmc::io::read_zarr(&zarr).unwrap();

@@ -203,14 +203,15 @@ pub struct Advi {
     /// The step-size scale used (given, or chosen by the grid search).
     pub eta: f64,
     /// Whether the ascent started from the Laplace approximation ([`AdviOptions::laplace_start`]
-    /// asked, and the mode and its Hessian were had); `false` for Stan's start, whose grid
-    /// then chose `eta`.
+    /// asked, and the mode and its Hessian were had); `false` for Stan's start (whose grid
+    /// chose `eta` where none was given).
     pub laplace_start: bool,
     /// Every ELBO estimate of the ascent, in order.
     pub elbo: Vec<ElboEstimate>,
     /// Iterations of the ascent (the grid search's not counted).
     pub iterations: u64,
-    /// Evaluations of the log density and gradient, the grid search's and the draws' included.
+    /// Evaluations of the log density and gradient: the Laplace start's, the grid search's, the
+    /// ascent's and the draws' (not those of a search for the mode that ended in an error).
     pub evaluations: u64,
     /// Whether the relative ELBO change fell below the tolerance within the iterations.
     pub converged: bool,

@@ -4,8 +4,8 @@
 //! the largest |mean − reference mean| / reference sd and |sd / reference sd − 1| over the
 //! parameters. `EXMC_PF_HISTORY` sets another history. `EXMC_VI=meanfield` or `fullrank`
 //! runs ADVI's defaults instead (Stan's `variational`; 1,000 draws, seed 1), with the same
-//! columns; `EXMC_VI_STAN_START=1` starts it as Stan does. The summary line's medians are the upper ones; rows where no parameter matched are
-//! left out of its counts.
+//! columns; `EXMC_VI_STAN_START=1` starts it as Stan does. The summary line's medians are
+//! the upper ones; rows where no parameter matched are left out of its counts.
 //!
 //! ```text
 //! cargo run --release --example pathfinder_bench [-- name ...]

@@ -228,22 +228,9 @@ fn options_are_checked() {
 /// free variables only; the chains then agree.
 #[test]
 fn advi_draws_start_chains() {
-    let mut m = normal_model();
-    let mu = m.var("mu").unwrap();
-    m.deterministic("twice", mu * 2.0).unwrap();
+    let m = common::inits_model();
     let vi = Optimizer::new(&m).seed(1).advi(&AdviOptions::default()).unwrap();
-    let Init::PerChain(sets) = vi.inits(4).unwrap() else { panic!("one set per chain") };
-    let (mus, sigmas) = (&vi.fit.trace.var("mu").unwrap().values, &vi.fit.trace.var("sigma").unwrap().values);
-    for (c, set) in sets.iter().enumerate() {
-        let mut names: Vec<&String> = set.keys().collect();
-        names.sort();
-        assert_eq!(names, ["mu", "sigma"], "free variables only, no deterministic");
-        assert_eq!((set["mu"][0], set["sigma"][0]), (mus[c * 250], sigmas[c * 250]));
-    }
-    assert!(matches!(vi.inits(0), Err(Error::InvalidOption { option: "chains", .. })));
-    let fit = Sampler::new(&m).init(vi.inits(4).unwrap()).seed(2).progress(false).run().unwrap();
-    let row = fit.summary().get("mu").cloned().unwrap();
-    assert!(row.r_hat < 1.01 && (row.mean - 1.05).abs() < 4.0 * row.mcse_mean + 0.05, "{row:?}");
+    common::check_draw_inits(&m, &vi.fit, |chains| vi.inits(chains));
 }
 
 /// The centred eight schools has no mode with the log-Jacobians (`τ → 0` with every `θⱼ = μ`):

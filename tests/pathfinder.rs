@@ -287,25 +287,7 @@ fn chains_start_from_their_own_values() {
 /// of finite density, evenly spaced, as every free variable's constrained value.
 #[test]
 fn pathfinder_draws_start_chains() {
-    let mut m = Model::new();
-    let mu = m.rv("mu", Normal::new(0.0, 10.0)).unwrap();
-    let sigma = m.rv("sigma", HalfNormal::new(2.0)).unwrap();
-    m.deterministic("twice", mu * 2.0).unwrap();
-    m.observe("y", Normal::new(mu, sigma), &[0.8, 1.4, 1.1, 0.9, 1.7, 0.4]).unwrap();
+    let m = common::inits_model();
     let pf = Optimizer::new(&m).seed(1).pathfinder(&PathfinderOptions::default()).unwrap();
-    let Init::PerChain(sets) = pf.inits(4).unwrap() else { panic!("one set per chain") };
-    assert_eq!(sets.len(), 4);
-    let (mus, sigmas) = (&pf.fit.trace.var("mu").unwrap().values, &pf.fit.trace.var("sigma").unwrap().values);
-    for (c, set) in sets.iter().enumerate() {
-        let mut names: Vec<&String> = set.keys().collect();
-        names.sort();
-        assert_eq!(names, ["mu", "sigma"], "free variables only, no deterministic");
-        assert_eq!((set["mu"][0], set["sigma"][0]), (mus[c * 250], sigmas[c * 250]));
-    }
-    assert!(matches!(pf.inits(0), Err(Error::InvalidOption { option: "chains", .. })));
-    // More chains than draws share them.
-    assert!(matches!(pf.inits(5000), Ok(Init::PerChain(s)) if s.len() == 5000));
-    let fit = Sampler::new(&m).init(pf.inits(4).unwrap()).seed(2).progress(false).run().unwrap();
-    let row = fit.summary().get("mu").cloned().unwrap();
-    assert!(row.r_hat < 1.01 && (row.mean - 1.05).abs() < 4.0 * row.mcse_mean + 0.05, "{row:?}");
+    common::check_draw_inits(&m, &pf.fit, |chains| pf.inits(chains));
 }

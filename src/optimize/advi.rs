@@ -52,7 +52,7 @@ use rayon::prelude::*;
 use nalgebra::DMatrix;
 
 use super::laplace::hessian_columns;
-use super::{Optimizer, draws_fit, lbfgs, smoothed_weights};
+use super::{Optimizer, check_counts, draws_fit, lbfgs, smoothed_weights};
 use crate::backend::cpu::Executor;
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
@@ -61,9 +61,6 @@ use crate::model::dist::HALF_LN_2PI;
 use crate::rng::{ChainRng, Purpose};
 use crate::sampler::{Fit, TraceLayout, TraceVar};
 
-/// Most draws, gradient draws per iteration and ELBO draws per estimate (Pathfinder's limit
-/// on its counts).
-const MAX_COUNT: usize = u32::MAX as usize;
 /// Stan's grid of step-size scales, tried in this order.
 const ETA_GRID: [f64; 5] = [100.0, 10.0, 1.0, 0.1, 0.01];
 /// The grid from the Laplace start, where a step is a fraction of the approximation's own
@@ -262,8 +259,10 @@ fn tri(d: usize, i: usize, j: usize) -> usize {
 }
 
 impl Family {
-    /// Parameters of the family over `d` coordinates.
-    fn len(method: AdviMethod, d: usize) -> usize {
+    /// Parameters of the family over `d` coordinates, counted without overflow (the memory
+    /// check reads it before anything is allocated).
+    fn count(method: AdviMethod, d: usize) -> u128 {
+        let d = d as u128;
         match method {
             AdviMethod::MeanField => 2 * d,
             AdviMethod::FullRank => d + d * (d + 1) / 2,
@@ -273,7 +272,8 @@ impl Family {
     /// Mean `mu`, unit scale (Stan's start).
     fn start(method: AdviMethod, mu: &[f64]) -> Family {
         let d = mu.len();
-        let mut theta = vec![0.0; Family::len(method, d)];
+        // The memory check has passed: the count fits.
+        let mut theta = vec![0.0; Family::count(method, d) as usize];
         theta[..d].copy_from_slice(mu);
         if method == AdviMethod::FullRank {
             (0..d).for_each(|i| theta[tri(d, i, i)] = 1.0);
@@ -704,11 +704,7 @@ impl Optimizer<'_> {
             // The family, its gradient, step, squared-gradient history, average and the
             // window's block sums (and the Laplace start's Hessian, its factor and inverse);
             // the ELBO's parallel workspaces; the draws' values, densities and statistics.
-            let len = match method {
-                AdviMethod::MeanField => mem::product(&[2, d]),
-                AdviMethod::FullRank => mem::product(&[d, d]).saturating_add(3 * d as u128) / 2,
-            };
-            let family = len.saturating_mul(window.saturating_add(8) as u128);
+            let family = Family::count(method, d).saturating_mul(window.saturating_add(8) as u128);
             let hessian = match (options.laplace_start, method) {
                 (true, AdviMethod::FullRank) => mem::product(&[5, d, d]),
                 _ => mem::product(&[2, d]),
@@ -958,16 +954,7 @@ fn advi_result(compiled: &Compiled, ascent: Ascent, q: Family, report: Report, e
 
 /// The options' ranges.
 fn check(o: &AdviOptions) -> Result<()> {
-    for (option, n) in
-        [("draws", o.draws), ("grad_samples", o.grad_samples), ("elbo_samples", o.elbo_samples)]
-    {
-        if n == 0 {
-            return Err(Error::invalid_option(option, "needs at least one"));
-        }
-        if n > MAX_COUNT {
-            return Err(Error::invalid_option(option, "needs fewer than 2^32"));
-        }
-    }
+    check_counts(&[("draws", o.draws), ("grad_samples", o.grad_samples), ("elbo_samples", o.elbo_samples)])?;
     for (option, n) in
         [("iterations", o.iterations), ("eval_elbo", o.eval_elbo), ("adapt_iterations", o.adapt_iterations)]
     {

@@ -307,6 +307,24 @@ fn smoothed_weights(ratios: &[f64]) -> (f64, Vec<f64>) {
     (k, weights)
 }
 
+/// Most of a counted option (draws, paths, draws per estimate): each numbers a 32-bit counter
+/// of the random streams.
+const MAX_COUNT: usize = u32::MAX as usize;
+
+/// Each counted option `(name, n)` needs `1 ≤ n < 2³²`: an [`Error::InvalidOption`] naming the
+/// first that does not.
+fn check_counts(counts: &[(&'static str, usize)]) -> Result<()> {
+    for &(option, n) in counts {
+        if n == 0 {
+            return Err(Error::invalid_option(option, "needs at least one"));
+        }
+        if n > MAX_COUNT {
+            return Err(Error::invalid_option(option, "needs fewer than 2^32"));
+        }
+    }
+    Ok(())
+}
+
 /// Starting values for `chains` NUTS chains from an approximation's draws (`fit`, one chain,
 /// and each draw's log density `log_p`), one draw each: draws of finite log density whose
 /// values map back to the unconstrained space, evenly spaced through the draws, as the

@@ -14,7 +14,7 @@
 use nalgebra::{DMatrix, DVector};
 use rayon::prelude::*;
 
-use super::{Optimizer, draws_fit, smoothed_weights};
+use super::{Optimizer, check_counts, draws_fit, smoothed_weights};
 use crate::backend::cpu::Executor;
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
@@ -23,9 +23,6 @@ use crate::model::dist::HALF_LN_2PI;
 use crate::rng::{ChainRng, Purpose};
 use crate::sampler::{Fit, Init, init};
 
-/// Most paths, draws of a path and ELBO draws: each numbers a 32-bit counter of the random
-/// streams.
-const MAX_COUNT: usize = u32::MAX as usize;
 /// Largest curvature `|z|²/sᵀz` of an accepted pair (Stan's).
 const MAX_CURVATURE: f64 = 1e12;
 
@@ -175,20 +172,12 @@ impl Optimizer<'_> {
     /// # Ok::<(), exmc::Error>(())
     /// ```
     pub fn pathfinder(&self, options: &PathfinderOptions) -> Result<Pathfinder> {
-        let counts = [
+        check_counts(&[
             ("paths", options.paths),
             ("draws_per_path", options.draws_per_path),
             ("elbo_draws", options.elbo_draws),
             ("draws", if options.resample { options.draws } else { 1 }),
-        ];
-        for (option, n) in counts {
-            if n == 0 {
-                return Err(Error::invalid_option(option, "needs at least one"));
-            }
-            if n > MAX_COUNT {
-                return Err(Error::invalid_option(option, "needs fewer than 2^32"));
-            }
-        }
+        ])?;
         // Per path: a workspace, its points (at most the iteration limit) and gradients, the
         // factors and their QR (about `14·d·m`) and a few vectors (each ELBO draw is
         // evaluated as it is made); pooled: every draw's values, densities, weights and

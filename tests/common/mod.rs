@@ -502,6 +502,44 @@ impl GaussianRegression {
     }
 }
 
+/// The model of the approximations' starting-value tests: `mu ~ Normal(0, 10)`,
+/// `sigma ~ HalfNormal(2)`, `y ~ Normal(mu, sigma)` for six values, and a deterministic
+/// `twice = 2 mu`.
+pub fn inits_model() -> exmc::Model {
+    use exmc::prelude::*;
+    let mut m = Model::new();
+    let mu = m.rv("mu", Normal::new(0.0, 10.0)).unwrap();
+    let sigma = m.rv("sigma", HalfNormal::new(2.0)).unwrap();
+    m.deterministic("twice", mu * 2.0).unwrap();
+    m.observe("y", Normal::new(mu, sigma), &[0.8, 1.4, 1.1, 0.9, 1.7, 0.4]).unwrap();
+    m
+}
+
+/// An approximation's `inits` (of [`inits_model`], whose 1,000 draws are `fit`): four sets of
+/// the free variables only, each the evenly spaced draw; zero chains refused; more chains than
+/// draws share them; and NUTS chains started from them agree (R-hat < 1.01, `mu` near 1.05).
+pub fn check_draw_inits(
+    m: &exmc::Model,
+    fit: &exmc::Fit,
+    inits: impl Fn(usize) -> exmc::Result<exmc::prelude::Init>,
+) {
+    use exmc::prelude::*;
+    let Init::PerChain(sets) = inits(4).unwrap() else { panic!("one set per chain") };
+    assert_eq!(sets.len(), 4);
+    let (mus, sigmas) = (&fit.trace.var("mu").unwrap().values, &fit.trace.var("sigma").unwrap().values);
+    for (c, set) in sets.iter().enumerate() {
+        let mut names: Vec<&String> = set.keys().collect();
+        names.sort();
+        assert_eq!(names, ["mu", "sigma"], "free variables only, no deterministic");
+        assert_eq!((set["mu"][0], set["sigma"][0]), (mus[c * 250], sigmas[c * 250]));
+    }
+    assert!(matches!(inits(0), Err(Error::InvalidOption { option: "chains", .. })));
+    assert!(matches!(inits(5000), Ok(Init::PerChain(s)) if s.len() == 5000));
+    let run = Sampler::new(m).init(inits(4).unwrap()).seed(2).progress(false).run().unwrap();
+    let row = run.summary().get("mu").cloned().unwrap();
+    assert!(row.r_hat < 1.01 && (row.mean - 1.05).abs() < 4.0 * row.mcse_mean + 0.05, "{row:?}");
+}
+
 /// [`GaussianRegression`]'s model and data.
 pub fn gaussian_regression() -> GaussianRegression {
     use exmc::prelude::*;

@@ -222,9 +222,9 @@ struct VariationalArgs {
     seed: u64,
     /// Write the fit as JSON: `draws` (constrained, by name), `log_p`, `log_q`, `pareto_k`,
     /// `algorithm`, `coordinates` (unconstrained), `mean`, `sd`, `cholesky` (full-rank, row
-    /// by row; `null` otherwise), `eta`, `laplace_start`, `elbo` (each estimate's `iteration`, `elbo`,
-    /// `rel_mean`, `rel_median`), `iterations`, `evaluations`, `converged`, `message`. A
-    /// number that is not finite is `null`.
+    /// by row; `null` otherwise), `eta`, `laplace_start`, `elbo` (each estimate's
+    /// `iteration`, `elbo`, `rel_mean`, `rel_median`), `iterations`, `evaluations`,
+    /// `converged`, `message`. A number that is not finite is `null`.
     #[arg(long)]
     json: Option<PathBuf>,
     /// Write the draws as an ArviZ Zarr store (one chain) at this path.
@@ -874,21 +874,18 @@ fn variational(a: &VariationalArgs) -> Result<()> {
             })
             .collect();
         let mut json = approximation_json(&vi.fit, &vi.log_p, &vi.log_q, vi.pareto_k);
-        let fields = serde_json::json!({
-            "algorithm": vi.method.name(),
-            "coordinates": vi.coordinates,
-            "mean": vi.mean,
-            "sd": vi.sd,
-            "cholesky": vi.cholesky,
-            "eta": vi.eta,
-            "laplace_start": vi.laplace_start,
-            "elbo": elbo,
-            "iterations": vi.iterations,
-            "evaluations": vi.evaluations,
-            "converged": vi.converged,
-            "message": vi.message,
-        });
-        json.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        json["algorithm"] = vi.method.name().into();
+        json["coordinates"] = serde_json::json!(vi.coordinates);
+        json["mean"] = serde_json::json!(vi.mean);
+        json["sd"] = serde_json::json!(vi.sd);
+        json["cholesky"] = serde_json::json!(vi.cholesky);
+        json["eta"] = serde_json::json!(vi.eta);
+        json["laplace_start"] = vi.laplace_start.into();
+        json["elbo"] = elbo.into();
+        json["iterations"] = vi.iterations.into();
+        json["evaluations"] = vi.evaluations.into();
+        json["converged"] = vi.converged.into();
+        json["message"] = vi.message.clone().into();
         write_json(path, &json, "--json")?;
     }
     if let Some(dir) = &a.zarr {

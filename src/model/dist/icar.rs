@@ -101,8 +101,7 @@ impl Icar {
         // Q⁺ = (Q + c·11ᵀ/K)⁻¹ − 11ᵀ/(cK) on a connected graph: the constant is Q's one null
         // direction, where c·11ᵀ/K has the eigenvalue c, the mean degree (the scale of Q, so
         // that the subtraction keeps its digits whatever the weights' scale).
-        let c = w.iter().sum::<f64>() / k as f64;
-        let q = laplacian_plus_mean(w, k, c);
+        let (q, c) = laplacian_plus_mean(w, k);
         let inverse = nalgebra::DMatrix::from_row_slice(k, k, &q)
             .cholesky()
             .ok_or_else(|| crate::Error::invalid_option("W", "the Laplacian is not positive semi-definite"))?
@@ -116,14 +115,16 @@ impl Icar {
     }
 }
 
-/// `Q + c·11ᵀ/K` for the Laplacian `Q = D − W` of a `K × K` adjacency matrix (row by row): `Q`
-/// on the zero-sum plane and `c` along the constant, positive definite for a connected graph.
-fn laplacian_plus_mean(w: &[f64], k: usize, c: f64) -> Vec<f64> {
+/// `Q + c·11ᵀ/K` for the Laplacian `Q = D − W` of a `K × K` adjacency matrix (row by row), and
+/// `c`, the mean degree: `Q` on the zero-sum plane and `c` along the constant, positive
+/// definite for a connected graph.
+fn laplacian_plus_mean(w: &[f64], k: usize) -> (Vec<f64>, f64) {
+    let c = w.iter().sum::<f64>() / k as f64;
     let mut q: Vec<f64> = w.iter().map(|v| -v + c / k as f64).collect();
     for i in 0..k {
         q[i * k + i] = w[i * k..(i + 1) * k].iter().sum::<f64>() + c / k as f64;
     }
-    q
+    (q, c)
 }
 
 impl VecFamily for Icar {
@@ -218,17 +219,16 @@ impl VecFamily for Icar {
         )
     }
 
-    /// `σ L⁻ᵀz` with `L Lᵀ = Q + c·11ᵀ/K` (`c` the mean degree), less its mean: that is `Q` on the plane and `c`
-    /// along the constant, so the projection onto the plane has covariance `σ²Q⁺` (a
-    /// Cholesky factorisation per draw, `O(K³)`); NaN where `W` breaks a rule.
+    /// `σ L⁻ᵀz` with `L Lᵀ = Q + c·11ᵀ/K` (`c` the mean degree), less its mean: that is `Q` on
+    /// the plane and `c` along the constant, so the projection onto the plane has covariance
+    /// `σ²Q⁺` (a Cholesky factorisation per draw, `O(K³)`); NaN where `W` breaks a rule.
     fn sample<R: Rng + ?Sized>(p: &[&[f64]], out: &mut [f64], rng: &mut R) {
         let (w, sigma) = (p[0], p[1][0]);
         let k = out.len();
         if Self::check_params(&[Some(w), None]).is_err() || w.len() != k * k {
             return out.fill(f64::NAN);
         }
-        let c = w.iter().sum::<f64>() / k as f64;
-        let Ok(l) = cholesky(&laplacian_plus_mean(w, k, c)) else { return out.fill(f64::NAN) };
+        let Ok(l) = cholesky(&laplacian_plus_mean(w, k).0) else { return out.fill(f64::NAN) };
         let z: Vec<f64> = (0..k).map(|_| std_normal(rng)).collect();
         super::mv_normal::solve_lower_transposed(&l, k, &z, out);
         let mean = out.iter().sum::<f64>() / k as f64;

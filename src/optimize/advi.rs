@@ -580,9 +580,10 @@ fn laplace_start(
     compiled: &Compiled,
     exec: &Executor,
     method: AdviMethod,
-    mut u: Vec<f64>,
+    start: &[f64],
     search: &lbfgs::Settings,
 ) -> std::result::Result<(Family, u64), (String, u64)> {
+    let mut u = start.to_vec();
     // The search's best point, converged or not (at its iteration limit), unless it ran to
     // the edge of a support (a funnel's scale to 0: no mode there, and a scale of the Hessian
     // that would trap the ascent).
@@ -722,14 +723,15 @@ impl Optimizer<'_> {
         let given = self.init.unconstrained(&compiled, 1, "ADVI")?;
         let exec = Executor::new(compiled.logp_grad.clone());
         let u = with_jacobian.start(&compiled, &exec, 0, &given)?;
-        let (laplace, stan) = (options.laplace_start, (Family::start(method, &u), 0));
-        let (start, evaluations, fallback) = match laplace {
-            true => match laplace_start(&compiled, &exec, method, u, &with_jacobian.settings(false)) {
+        // Stan's start where the Laplace start is not asked for or cannot be had.
+        let (start, evaluations, fallback) = match options.laplace_start {
+            true => match laplace_start(&compiled, &exec, method, &u, &with_jacobian.settings(false)) {
                 Ok((q, n)) => (q, n, None),
-                Err((why, n)) => (stan.0, n, Some(why)),
+                Err((why, n)) => (Family::start(method, &u), n, Some(why)),
             },
-            false => (stan.0, stan.1, None),
+            false => (Family::start(method, &u), 0, None),
         };
+        let from_laplace = options.laplace_start && fallback.is_none();
         let d = compiled.pointmap.dim;
         let mut ascent = Ascent {
             exec: &exec,
@@ -742,11 +744,11 @@ impl Optimizer<'_> {
         };
         let eta = match options.eta {
             Some(eta) => eta,
-            None if laplace && fallback.is_none() => ascent.adapt_eta_near(&start)?,
+            None if from_laplace => ascent.adapt_eta_near(&start)?,
             None => ascent.adapt_eta(&start)?,
         };
         let (q, mut report) = run_ascent(&mut ascent, start, eta)?;
-        report.laplace_start = laplace && fallback.is_none();
+        report.laplace_start = from_laplace;
         if let Some(why) = fallback {
             report.message += &format!("; started as Stan does, not from the Laplace approximation: {why}");
         }

@@ -3,7 +3,9 @@
 Opens RUN/posterior.zarr with `arviz.from_zarr` and RUN/csv/*.csv with `arviz.from_cmdstan`,
 checks the groups, the chain and draw counts against RUN/run.json, and that ArviZ's own
 summary (mean, sd, ess_bulk, r_hat) of every variable agrees with RUN/summary.txt as exmc
-printed it. Exits non-zero on the first difference. Run by .ci/run after `cargo install`.
+printed it. Where `exmc sensitivity RUN` has run, ArviZ's `psens` of the prior and of the
+likelihood (from the store's `log_prior` and `log_likelihood` groups) must equal
+RUN/sensitivity.json. Exits non-zero on the first difference. Run by .ci/run after `cargo install`.
 
     python scripts/check_cli_run.py RUN
 """
@@ -15,6 +17,7 @@ import sys
 import warnings
 
 import arviz as az
+import numpy as np
 
 
 def fail(msg):
@@ -92,8 +95,41 @@ def main(run):
         if not ((pit >= 0) & (pit <= 1)).all():
             fail("ArviZ's LOO-PIT outside [0, 1]")
         note = "; the predictive store opens and ArviZ computes LOO-PIT from it"
+    sens = os.path.join(run, "sensitivity.json")
+    if os.path.isfile(sens):
+        # `exmc sensitivity RUN`: ArviZ's `psens` of both components, from the store's
+        # `log_prior` and `log_likelihood` groups, equals exmc's table, element by element.
+        sens = json.load(open(sens))
+        rows = {r["name"]: r for r in sens["rows"]}
+        if set(rows) != set(ours):
+            fail(f"sensitivity rows {sorted(rows)} != the summary's {sorted(ours)}")
+        idata = az.from_zarr(os.path.join(run, "posterior.zarr"))
+        if "log_prior" not in idata.groups():
+            fail(f"group log_prior missing from {idata.groups()}")
+        for component in ["prior", "likelihood"]:
+            names = sens[component]
+            got = flat(az.psens(idata, component=component, component_var_names=names, delta=sens["delta"]))
+            if set(got) != set(rows):
+                fail(f"ArviZ's psens names {sorted(got)} != exmc's {sorted(rows)}")
+            for name, value in got.items():
+                if abs(rows[name][component] - value) > 1e-8 * max(1.0, abs(value)):
+                    fail(f"{name} {component} sensitivity: exmc {rows[name][component]}, ArviZ {value}")
+        note += f"; ArviZ's psens of {len(rows)} elements agrees with `exmc sensitivity`"
     print(f"{run}: ArviZ opens the Zarr store and {len(csvs)} CSV files; its summary of {len(ours)} "
           f"elements agrees with exmc's{note}")
+
+
+def flat(ds):
+    """A Dataset's values by ArviZ's summary names (`theta[Choate]`, `beta[x1, A]`)."""
+    out = {}
+    for name, da in ds.data_vars.items():
+        if da.ndim == 0:
+            out[name] = float(da)
+            continue
+        for idx in np.ndindex(da.shape):
+            labels = [str(da.coords[d].values[i]) for d, i in zip(da.dims, idx)]
+            out[f"{name}[{', '.join(labels)}]"] = float(da.values[idx])
+    return out
 
 
 if __name__ == "__main__":

@@ -63,6 +63,7 @@ pub mod prelude {
     };
     pub use crate::sampler::{
         Adaptation, BackendChoice, CancelToken, Fit, Init, LowRankOptions, Metric, MetricInit, Sampler,
-        compute_log_likelihood, log_likelihood, posterior_predictive, prior_predictive,
+        SensitivityOptions, compute_log_likelihood, compute_log_prior, log_likelihood, posterior_predictive,
+        power_scaling_sensitivity, prior_predictive,
     };
 }

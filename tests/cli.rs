@@ -855,3 +855,72 @@ fn graph_prints_the_model_as_dot() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("no_such_model.toml"), "{}", text(&o.stderr));
 }
+
+/// `exmc sensitivity RUN`: the library's power-scaling table for the run's draws, bit for bit
+/// in `sensitivity.json`, with the chosen priors and likelihoods and δ; the `log_prior` group
+/// added to the store, which still reads back; bad flags named.
+#[test]
+fn sensitivity_prints_and_writes_the_table() {
+    use exmc::prelude::*;
+    let run = out_dir("sensitivity").join("run");
+    let o = sample_eight_schools(&run, &[]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let model =
+        Model::from_files(models().join("eight_schools.toml"), Some(&models().join("eight_schools.json")))
+            .unwrap();
+    let fit = Fit::from_trace(read_zarr(run.join("posterior.zarr")).unwrap());
+    let dir = run.to_str().unwrap();
+    for (flags, options) in [
+        (vec![], SensitivityOptions::default()),
+        (
+            vec!["--prior", "tau,mu", "--likelihood", "y_obs", "--delta", "0.05", "--threshold", "0.1"],
+            SensitivityOptions {
+                prior: Some(vec!["tau".into(), "mu".into()]),
+                likelihood: Some(vec!["y_obs".into()]),
+                delta: 0.05,
+                threshold: 0.1,
+                ..SensitivityOptions::default()
+            },
+        ),
+    ] {
+        let o = exmc(&[&["sensitivity", dir][..], &flags].concat());
+        assert!(o.status.success(), "{flags:?}: {}", text(&o.stderr));
+        let want = power_scaling_sensitivity(&model, &fit, &options).unwrap();
+        assert_eq!(text(&o.stdout).trim_end(), want.to_string(), "{flags:?}");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("sensitivity.json")).unwrap()).unwrap();
+        assert_eq!(json["delta"], options.delta);
+        assert_eq!(json["threshold"], options.threshold);
+        let rows = json["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), want.rows.len());
+        for (got, want) in rows.iter().zip(&want.rows) {
+            assert_eq!(got["name"], want.name.as_str());
+            assert_eq!(got["prior"].as_f64().unwrap().to_bits(), want.prior.to_bits(), "{}", want.name);
+            assert_eq!(
+                got["likelihood"].as_f64().unwrap().to_bits(),
+                want.likelihood.to_bits(),
+                "{}",
+                want.name
+            );
+            assert_eq!(got["diagnosis"], want.diagnosis.as_str());
+        }
+        assert_eq!(json["prior_pareto_k"][1].as_f64().unwrap().to_bits(), want.prior_pareto_k[1].to_bits());
+    }
+    // ArviZ's log_prior group: one variable per free node, beside the others; the run still
+    // reads back whole.
+    for node in ["mu", "tau", "theta"] {
+        assert!(run.join("posterior.zarr/log_prior").join(node).is_dir(), "log_prior/{node}");
+    }
+    assert_eq!(read_zarr(run.join("posterior.zarr")).unwrap(), fit.trace);
+    assert!(exmc(&["summary", dir]).status.success());
+    for (flags, want) in [
+        (vec!["--prior", "nope"], "`--prior`: `nope` is not one of the model's free nodes (mu, tau, theta)"),
+        (vec!["--likelihood", "mu"], "`--likelihood`: `mu` is not one of the model's observed nodes (y_obs)"),
+        (vec!["--delta=0"], "`--delta`"),
+        (vec!["--threshold=-1"], "`--threshold`"),
+    ] {
+        let o = exmc(&[&["sensitivity", dir][..], &flags].concat());
+        assert_eq!(o.status.code(), Some(1), "{flags:?}");
+        assert!(text(&o.stderr).contains(want), "{flags:?}: {}", text(&o.stderr));
+    }
+}

@@ -35,12 +35,22 @@ pub enum Target {
     /// elements and a categorical's or a mixture's draws one by one, another vector family's
     /// draws, a matrix's rows, one by one).
     Pointwise,
+    /// The log prior density of every free node's value apart, laid out as
+    /// [`Target::Pointwise`] lays out observations: over the constrained free values followed
+    /// by one weight per term (a scalar family's elements, a vector family's draws), no
+    /// likelihoods, log-Jacobians or potentials (PyMC's `compute_log_prior`).
+    PointwisePrior,
 }
 
 impl Target {
     /// Whether free nodes enter as constrained values (no transforms).
     fn constrained_inputs(self) -> bool {
-        matches!(self, Target::Likelihood | Target::Pointwise)
+        matches!(self, Target::Likelihood | Target::Pointwise | Target::PointwisePrior)
+    }
+
+    /// Whether the program's inputs end with one weight per pointwise term.
+    fn weighted(self) -> bool {
+        matches!(self, Target::Pointwise | Target::PointwisePrior)
     }
 
     /// Whether the program is the model's whole log density (priors and potentials included).
@@ -83,8 +93,11 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
         let node = &model.nodes()[i];
         let len = node.len();
         match &node.kind {
-            NodeKind::Free { .. } if target.constrained_inputs() => {
+            NodeKind::Free { dist, .. } if target.constrained_inputs() => {
                 let x = l.b.prog.push(Op::Input { offset }, len);
+                if target == Target::PointwisePrior {
+                    pointwise.extend(l.pointwise(&node.name, dist.kind, x, &dist.params)?);
+                }
                 entries.push(PointEntry {
                     name: node.name.clone(),
                     offset,
@@ -122,7 +135,7 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                 l.b.prog.data.push(data.clone());
                 let y = l.b.prog.push(Op::Data(l.b.prog.data.len() - 1), data.len());
                 l.values[i] = Some(y);
-                if target == Target::Constrained {
+                if matches!(target, Target::Constrained | Target::PointwisePrior) {
                     continue;
                 }
                 // A transformed observation: the draw is the value's inverse at the data, and
@@ -169,7 +182,7 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
     }
     // The point map covers the free values; the program's inputs may add weights after them.
     let free_dim = offset;
-    if target == Target::Pointwise {
+    if target.weighted() {
         let w = l.b.prog.push(Op::Input { offset }, pointwise.len());
         for (k, t) in pointwise.into_iter().enumerate() {
             let wk = l.b.prog.push(Op::Get(w, k), 1);

@@ -1,5 +1,7 @@
 //! MCMC convergence diagnostics that reproduce ArviZ 0.23.4 (`az.ess`, `az.rhat`,
-//! `az.mcse`, `az.bfmi`, `az.hdi`, `az.summary`) to floating-point accuracy.
+//! `az.mcse`, `az.bfmi`, `az.hdi`, `az.summary`) to floating-point accuracy, and model
+//! checks that do too: PSIS-LOO, WAIC, LOO-PIT and `compare` (`az.loo`, `az.waic`,
+//! `az.loo_pit`, `az.compare`), and power-scaling sensitivity (`az.psens`, [`Sensitivity`]).
 //!
 //! Every function is a pure function over explicit chains: `chains: &[&[f64]]`
 //! holds one slice per chain, all of the same length. Nothing here depends on
@@ -37,6 +39,7 @@ mod hdi;
 mod loo;
 mod mcse;
 mod nested_rhat;
+mod power_scaling;
 mod rank;
 mod rhat;
 mod summary;
@@ -51,6 +54,10 @@ pub use hdi::hdi;
 pub use loo::{Criterion, Elpd, logsumexp, loo, loo_pit, psis, waic};
 pub use mcse::{mcse_mean, mcse_sd};
 pub use nested_rhat::nested_rhat;
+pub use power_scaling::{
+    DEFAULT_DELTA, Diagnosis, PowerScaled, Sensitivity, SensitivityRow, THRESHOLD, cjs_dist,
+    pareto_k_threshold, power_scale_weights,
+};
 pub use rank::{Matrix, fold, median, norm_ppf, rankdata_average, split_chains, z_scale};
 pub(crate) use rhat::rhat_summary;
 pub use rhat::{rhat, rhat_folded, rhat_identity, rhat_split, rhat_z_scale};

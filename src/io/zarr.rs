@@ -1,7 +1,7 @@
 //! ArviZ InferenceData as a Zarr store (format 2), written through the `zarrs` crate.
 //!
 //! The store is a directory with one group per InferenceData group — `posterior`,
-//! `sample_stats`, `observed_data`, and, when given, `log_likelihood`, `prior`,
+//! `sample_stats`, `observed_data`, and, when given, `log_likelihood`, `log_prior`, `prior`,
 //! `prior_predictive`, `posterior_predictive` — each variable an array whose dimensions are
 //! named in its `_ARRAY_DIMENSIONS` attribute (`chain`, `draw`, `theta_dim_0` …) with a
 //! coordinate array per dimension (chain ids, draw numbers, element labels when the model gave
@@ -27,7 +27,9 @@ use zarrs::metadata::v2::GroupMetadataV2;
 
 use crate::model::{Model, NodeKind, Shape};
 use crate::nuts::DrawStats;
-use crate::sampler::{ChainSink, Fit, LogLikelihood, RunInfo, Trace, TraceVar, TraceVarInfo, TraceWriter};
+use crate::sampler::{
+    ChainSink, Fit, LogLikelihood, LogPrior, RunInfo, Trace, TraceVar, TraceVarInfo, TraceWriter,
+};
 use crate::{Error, Result};
 
 /// Attribute of the `posterior` group listing its variables in model order (Zarr groups are
@@ -577,6 +579,7 @@ pub struct InferenceData<'a> {
     /// A warmup length that overrides the posterior's.
     warmup: Option<usize>,
     log_likelihood: Option<&'a LogLikelihood>,
+    log_prior: Option<&'a LogPrior>,
     prior: Option<&'a Trace>,
     posterior_predictive: Option<&'a Trace>,
 }
@@ -589,6 +592,7 @@ impl<'a> InferenceData<'a> {
             posterior: None,
             warmup: None,
             log_likelihood: None,
+            log_prior: None,
             prior: None,
             posterior_predictive: None,
         }
@@ -618,6 +622,13 @@ impl<'a> InferenceData<'a> {
     /// `log_likelihood`, one variable per observed node.
     pub fn log_likelihood(mut self, ll: &'a LogLikelihood) -> Self {
         self.log_likelihood = Some(ll);
+        self
+    }
+
+    /// `log_prior`, one variable per free node (PyMC's `compute_log_prior`; what ArviZ's
+    /// `psens(component="prior")` reads).
+    pub fn log_prior(mut self, lp: &'a LogPrior) -> Self {
+        self.log_prior = Some(lp);
         self
     }
 
@@ -661,7 +672,10 @@ impl<'a> InferenceData<'a> {
         }
         write_observed(&z, self.model)?;
         if let Some(ll) = self.log_likelihood {
-            self.write_log_likelihood(&z, ll)?;
+            write_terms(&z, "log_likelihood", ll)?;
+        }
+        if let Some(lp) = self.log_prior {
+            write_terms(&z, "log_prior", lp)?;
         }
         if let Some(t) = self.prior {
             let (pred, free): (Vec<&TraceVar>, Vec<&TraceVar>) =
@@ -675,32 +689,34 @@ impl<'a> InferenceData<'a> {
         }
         z.consolidate()
     }
+}
 
-    fn write_log_likelihood(&self, z: &ZarrStore, ll: &LogLikelihood) -> Result<()> {
-        let mut start = 0;
-        let vars: Vec<TraceVar> = ll
-            .nodes
-            .iter()
-            .map(|(name, n)| {
-                let mut values = vec![0.0; ll.chains * ll.draws * n];
-                for (i, obs) in ll.values[start..start + n].iter().enumerate() {
-                    for (s, &v) in obs.iter().enumerate() {
-                        values[s * n + i] = v;
-                    }
+/// A group of pointwise log densities (`log_likelihood`, `log_prior`): one variable per node,
+/// of its terms.
+fn write_terms(z: &ZarrStore, group: &str, terms: &LogLikelihood) -> Result<()> {
+    let mut start = 0;
+    let vars: Vec<TraceVar> = terms
+        .nodes
+        .iter()
+        .map(|(name, n)| {
+            let mut values = vec![0.0; terms.chains * terms.draws * n];
+            for (i, term) in terms.values[start..start + n].iter().enumerate() {
+                for (s, &v) in term.iter().enumerate() {
+                    values[s * n + i] = v;
                 }
-                start += n;
-                TraceVar { name: name.clone(), shape: vec![*n], values, labels: None }
-            })
-            .collect();
-        let shell = Trace {
-            chains: ll.chains,
-            draws: ll.draws,
-            vars: Vec::new(),
-            stats: Vec::new(),
-            warmup_stats: Vec::new(),
-        };
-        write_draw_group(z, "log_likelihood", &shell, &vars.iter().collect::<Vec<_>>(), library_attrs())
-    }
+            }
+            start += n;
+            TraceVar { name: name.clone(), shape: vec![*n], values, labels: None }
+        })
+        .collect();
+    let shell = Trace {
+        chains: terms.chains,
+        draws: terms.draws,
+        vars: Vec::new(),
+        stats: Vec::new(),
+        warmup_stats: Vec::new(),
+    };
+    write_draw_group(z, group, &shell, &vars.iter().collect::<Vec<_>>(), library_attrs())
 }
 
 /// Runs a `zarrs` read, turning its error — or a panic inside it on damaged bytes — into an

@@ -10,6 +10,7 @@ mod precision;
 pub mod predictive;
 mod progress;
 mod records;
+mod sensitivity;
 pub mod sink;
 pub mod trace;
 
@@ -24,8 +25,11 @@ pub use driver::DriveCounters;
 pub(crate) use fit::TraceLayout;
 pub use fit::{Fit, Timing};
 pub use init::MAX_INIT_TRIES;
-pub use pointwise::{compute_log_likelihood, likelihood_term};
-pub use predictive::{LogLikelihood, log_likelihood, posterior_predictive, prior_predictive, relative_eff};
+pub use pointwise::{compute_log_likelihood, compute_log_prior, likelihood_term};
+pub use predictive::{
+    LogLikelihood, LogPrior, log_likelihood, posterior_predictive, prior_predictive, relative_eff,
+};
+pub use sensitivity::{SensitivityOptions, power_scaling_sensitivity};
 pub use sink::{Batch, ChainHistory, ChainSink, GroupSink, RunInfo, TraceVarInfo, TraceWriter};
 pub use trace::{Draws, Trace, TraceVar};
 

@@ -1,17 +1,19 @@
-//! The pointwise log-likelihood as a compiled program, evaluated for every kept draw in batch
-//! on a backend (the CPU executor over threads, or one GPU dispatch per batch of draws).
+//! The pointwise log-likelihood and log prior as compiled programs, evaluated for every kept
+//! draw in batch on a backend (the CPU executor over threads, or one GPU dispatch per batch of
+//! draws).
 //!
 //! The compiler lowers the model with [`Target::Pointwise`]: inputs are the constrained free
 //! values of a draw followed by one weight per observation, and the log density is
 //! `Σ_k w_k ℓ_k`. Reverse mode then gives `∂/∂w_k = ℓ_k`: the gradient entries of the weights
 //! are the log-likelihood of each observation, so any backend that evaluates a log density
-//! and its gradient evaluates the pointwise log-likelihood, with no kernel of its own.
+//! and its gradient evaluates the pointwise log-likelihood, with no kernel of its own. The log
+//! prior is the same with [`Target::PointwisePrior`]: one weight per free node's term.
 
 use rayon::prelude::*;
 
 use super::BackendChoice;
 use super::fit::Fit;
-use super::predictive::{LogLikelihood, observation_counts};
+use super::predictive::{LogLikelihood, LogPrior, observation_counts, prior_term_counts};
 use crate::backend::cpu::Executor;
 use crate::backend::gpu::{BatchLogpGrad, Gpu, GpuError, Mapping, MappingChoice, Precision};
 use crate::compile::lower::{Target, lower};
@@ -45,24 +47,63 @@ const GPU_BATCH: usize = 4096;
 /// # }
 /// ```
 pub fn compute_log_likelihood(model: &Model, fit: &Fit, backend: BackendChoice) -> Result<LogLikelihood> {
-    let (prog, map) = lower(model, Target::Pointwise)?;
-    let n_obs = prog.dim - map.dim;
-    let nodes = observation_counts(model);
+    pointwise_terms(model, fit, backend, Target::Pointwise, observation_counts(model), "observations")
+}
+
+/// The log prior density of every free node's value at every kept draw of `fit` (PyMC's
+/// `compute_log_prior`, ArviZ's `log_prior` group): each free node's density as the model
+/// writes it at the draw's constrained values, with no log-Jacobians, likelihoods or
+/// potentials (a node non-centred for sampling is given by its own value), from the compiled
+/// program evaluated on `backend` as [`compute_log_likelihood`] does. Terms are a scalar
+/// family's elements and a vector family's draws (an MvNormal's vector, a Dirichlet's
+/// simplex); summed they are the model's log prior at that draw.
+///
+/// ```
+/// use exmc::prelude::*;
+/// use exmc::sampler::compute_log_prior;
+/// # fn main() -> exmc::Result<()> {
+/// let mut m = Model::new();
+/// let mu = m.rv("mu", Normal::new(0, 5))?;
+/// let sigma = m.rv("sigma", HalfNormal::new(2))?;
+/// m.observe("y", Normal::new(mu, sigma), &[0.3, 1.1, -0.2])?;
+/// let fit = Sampler::new(&m).chains(2).warmup(200).draws(100).progress(false).run()?;
+/// let lp = compute_log_prior(&m, &fit, BackendChoice::Cpu)?;
+/// assert_eq!(lp.nodes, vec![("mu".to_string(), 1), ("sigma".to_string(), 1)]);
+/// let s = fit.trace.var("sigma").unwrap().values[7];
+/// let half_normal = (2.0 / std::f64::consts::PI).sqrt().ln() - 2f64.ln() - s * s / 8.0;
+/// assert!((lp.values[1][7] - half_normal).abs() < 1e-12);
+/// # Ok(())
+/// # }
+/// ```
+pub fn compute_log_prior(model: &Model, fit: &Fit, backend: BackendChoice) -> Result<LogPrior> {
+    pointwise_terms(model, fit, backend, Target::PointwisePrior, prior_term_counts(model), "prior terms")
+}
+
+/// The weights' gradient entries of a pointwise `target`'s program at every kept draw: one
+/// row per term, `nodes` giving each node's count (checked against the program's).
+fn pointwise_terms(
+    model: &Model,
+    fit: &Fit,
+    backend: BackendChoice,
+    target: Target,
+    nodes: Vec<(String, usize)>,
+    what: &str,
+) -> Result<LogLikelihood> {
+    let (prog, map) = lower(model, target)?;
+    let n_terms = prog.dim - map.dim;
     let counted: usize = nodes.iter().map(|n| n.1).sum();
-    if counted != n_obs {
+    if counted != n_terms {
         return Err(Error::Backend {
             backend: "compiler",
-            reason: format!(
-                "the pointwise program has {n_obs} observations where the model counts {counted}"
-            ),
+            reason: format!("the pointwise program has {n_terms} {what} where the model counts {counted}"),
         });
     }
     let prog = autodiff::differentiate(prog);
-    let points = inputs(fit, &map, n_obs)?;
+    let points = inputs(fit, &map, n_terms)?;
     let grads = evaluate(&prog, &points, backend)?.1;
     let draws = fit.trace.chains * fit.trace.draws;
     let dim = prog.dim;
-    let values = (0..n_obs).map(|k| (0..draws).map(|s| grads[s * dim + map.dim + k]).collect()).collect();
+    let values = (0..n_terms).map(|k| (0..draws).map(|s| grads[s * dim + map.dim + k]).collect()).collect();
     Ok(LogLikelihood { chains: fit.trace.chains, draws: fit.trace.draws, nodes, values })
 }
 
@@ -85,10 +126,10 @@ fn inputs(fit: &Fit, map: &PointMap, weights: usize) -> Result<Vec<f64>> {
     let draws = t.chains * t.draws;
     let mut points = crate::mem::try_filled(
         crate::mem::check_len(crate::mem::product(&[draws, dim]), || {
-            "the pointwise log-likelihood's inputs".into()
+            "the pointwise program's inputs".into()
         })?,
         1.0,
-        || "the pointwise log-likelihood's inputs".into(),
+        || "the pointwise program's inputs".into(),
     )?;
     for e in &map.entries {
         let var = t.var(&e.name).filter(|v| v.size() == e.len).ok_or_else(|| Error::InvalidOption {

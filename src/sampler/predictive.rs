@@ -419,6 +419,12 @@ fn for_each_draw(
     Ok(())
 }
 
+/// The log prior density of every free node's value at every kept draw of `fit`
+/// ([`compute_log_prior`](super::compute_log_prior); ArviZ's `log_prior` group, PyMC's
+/// `compute_log_prior`): the layout of [`LogLikelihood`], with `nodes` the free nodes and
+/// their terms (a scalar family's elements, a vector family's draws).
+pub type LogPrior = LogLikelihood;
+
 /// The log-likelihood of every observation at every kept draw of `fit`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogLikelihood {
@@ -446,17 +452,34 @@ pub(crate) fn observation_counts(model: &Model) -> Vec<(String, usize)> {
     observed_nodes(model)
         .filter_map(|(_, n)| match &n.kind {
             NodeKind::Observed { dist, data, .. } => {
-                let lens: Option<Vec<usize>> =
-                    dist.params.iter().map(|e| model.expr_shape(e).map(|s| s.len())).collect();
-                let count = match lens {
-                    Some(lens) => dist.kind.observations(data.len(), &lens),
-                    None => 1,
-                };
-                Some((n.name.clone(), count))
+                Some((n.name.clone(), term_count(model, dist, data.len())))
             }
             _ => None,
         })
         .collect()
+}
+
+/// Per free node, in model order: its name and how many terms its log prior has (a scalar
+/// family's elements, a vector family's draws: [`DistKind::observations`]) — the layout of
+/// [`LogPrior`].
+pub(crate) fn prior_term_counts(model: &Model) -> Vec<(String, usize)> {
+    model
+        .nodes()
+        .iter()
+        .filter_map(|n| match &n.kind {
+            NodeKind::Free { dist, .. } => Some((n.name.clone(), term_count(model, dist, n.len()))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The pointwise terms of a density of `dist` over a value of `n` elements.
+fn term_count(model: &Model, dist: &crate::model::Dist, n: usize) -> usize {
+    let lens: Option<Vec<usize>> = dist.params.iter().map(|e| model.expr_shape(e).map(|s| s.len())).collect();
+    match lens {
+        Some(lens) => dist.kind.observations(n, &lens),
+        None => 1,
+    }
 }
 
 /// Every vector parameter of an elementwise family has `n` values (`Model::set_data` may have

@@ -57,6 +57,11 @@ enum Command {
     /// predictive), optionally for new data; writes a Zarr store ArviZ opens and, for the
     /// run's own data, the predictive check and LOO-PIT plots.
     Predict(PredictArgs),
+    /// Power-scaling sensitivity of a run directory (priorsense, ArviZ's `psens`): how far
+    /// each posterior moves when the prior or the likelihood is raised to a power near 1,
+    /// with priorsense's diagnoses. Prints the table, writes `sensitivity.json` and adds the
+    /// `log_prior` group to `posterior.zarr`.
+    Sensitivity(SensitivityArgs),
     /// Finds the maximum a posteriori point of a model file by L-BFGS (PyMC's `find_MAP`,
     /// Stan's `optimize`), or with `--laplace N` draws from the Laplace approximation at the
     /// mode (Stan's `laplace`). Exits with status 1 where the search did not converge.
@@ -107,6 +112,25 @@ struct PredictArgs {
     /// The Zarr store to write (default `DIR/predictive.zarr`).
     #[arg(long)]
     out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct SensitivityArgs {
+    /// The run directory (written by `exmc sample`).
+    dir: PathBuf,
+    /// The powers are `1/(1 + delta)` and `1 + delta`.
+    #[arg(long, default_value_t = exmc::diagnostics::DEFAULT_DELTA)]
+    delta: f64,
+    /// The sensitivity that calls for attention in the diagnoses.
+    #[arg(long, default_value_t = exmc::diagnostics::THRESHOLD)]
+    threshold: f64,
+    /// Power-scale only these free nodes' priors (comma-separated; default every free node's).
+    #[arg(long, value_delimiter = ',')]
+    prior: Option<Vec<String>>,
+    /// Power-scale only these observed nodes' likelihoods (comma-separated; default every
+    /// observed node's).
+    #[arg(long, value_delimiter = ',')]
+    likelihood: Option<Vec<String>>,
 }
 
 #[derive(Args, Debug)]
@@ -453,6 +477,7 @@ fn main() -> ExitCode {
         Command::Plot(args) => plot(&args),
         Command::Compare { dirs, weighting } => compare(&dirs, weighting),
         Command::Predict(args) => predict(&args),
+        Command::Sensitivity(args) => sensitivity(&args),
         Command::Merge { dirs, out } => merge(&dirs, &out),
         Command::Optimize(args) => optimize(&args),
         Command::Pathfinder(args) => pathfinder(&args),
@@ -1009,6 +1034,66 @@ fn predict(a: &PredictArgs) -> Result<()> {
         eprintln!("exmc: wrote {}", path.display());
     }
     Ok(())
+}
+
+fn sensitivity(a: &SensitivityArgs) -> Result<()> {
+    let run = run_dir::Shard::read(&a.dir)?;
+    let zarr = run.zarr();
+    let record = run.record();
+    let model = Model::from_files(&record.model, record.data.as_deref())?;
+    let fit = Fit::from_trace(run.into_trace());
+    let options = SensitivityOptions {
+        delta: a.delta,
+        threshold: a.threshold,
+        prior: a.prior.clone(),
+        likelihood: a.likelihood.clone(),
+        backend: BackendChoice::Cpu,
+    };
+    let s = power_scaling_sensitivity(&model, &fit, &options).map_err(|e| match e {
+        Error::InvalidOption { option, reason } => Error::InvalidOption { option: cli_flag(option), reason },
+        e => e,
+    })?;
+    println!("{s}");
+    let rows: Vec<serde_json::Value> = s
+        .rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "name": r.name, "prior": r.prior, "likelihood": r.likelihood,
+                "diagnosis": r.diagnosis.as_str(),
+            })
+        })
+        .collect();
+    let json = serde_json::json!({
+        "delta": s.delta,
+        "threshold": s.threshold,
+        "prior": a.prior,
+        "likelihood": a.likelihood,
+        "rows": rows,
+        "prior_pareto_k": s.prior_pareto_k,
+        "likelihood_pareto_k": s.likelihood_pareto_k,
+        "pareto_k_threshold": s.pareto_k_threshold,
+        "warnings": s.warnings,
+    });
+    let path = a.dir.join("sensitivity.json");
+    write_json(&path, &json, "DIR")?;
+    eprintln!("exmc: wrote {}", path.display());
+    // ArviZ's `log_prior` group, so that `az.psens(idata, component="prior")` reads the same.
+    let log_prior = compute_log_prior(&model, &fit, BackendChoice::Cpu)?;
+    exmc::io::InferenceData::new(&model).log_prior(&log_prior).write_zarr(&zarr)?;
+    eprintln!("exmc: added log_prior to {}", zarr.display());
+    Ok(())
+}
+
+/// `--name` of an option field `name` of the library.
+fn cli_flag(option: &'static str) -> &'static str {
+    match option {
+        "delta" => "--delta",
+        "threshold" => "--threshold",
+        "prior" => "--prior",
+        "likelihood" => "--likelihood",
+        other => other,
+    }
 }
 
 fn merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<()> {

@@ -312,6 +312,11 @@ impl Shard {
         &self.record
     }
 
+    /// Its Zarr store.
+    pub fn zarr(&self) -> PathBuf {
+        self.dir.join(ZARR)
+    }
+
     /// The trace.
     pub fn into_trace(self) -> Trace {
         self.trace

@@ -5,9 +5,10 @@ checks the groups, the chain and draw counts against RUN/run.json, and that Arvi
 summary (mean, sd, ess_bulk, r_hat) of every variable agrees with RUN/summary.txt as exmc
 printed it. Where `exmc sensitivity RUN` has run, ArviZ's `psens` of the prior and of the
 likelihood (from the store's `log_prior` and `log_likelihood` groups) must equal
-RUN/sensitivity.json. Exits non-zero on the first difference. Run by .ci/run after `cargo install`.
+RUN/sensitivity.json (`exmc sample` writes both; every run checked has observations) and, when
+given, SENSITIVITY (`exmc sensitivity RUN --json SENSITIVITY` with other options). Exits non-zero on the first difference. Run by .ci/run after `cargo install`.
 
-    python scripts/check_cli_run.py RUN
+    python scripts/check_cli_run.py RUN [SENSITIVITY]
 """
 
 import glob
@@ -39,7 +40,7 @@ def exmc_summary(path):
     return rows
 
 
-def main(run):
+def main(run, extra_sensitivity=None):
     meta = json.load(open(os.path.join(run, "run.json")))
     chains, draws = len(meta["chain_ids"]), meta["draws"]
     idata = az.from_zarr(os.path.join(run, "posterior.zarr"))
@@ -96,27 +97,38 @@ def main(run):
             fail("ArviZ's LOO-PIT outside [0, 1]")
         note = "; the predictive store opens and ArviZ computes LOO-PIT from it"
     sens = os.path.join(run, "sensitivity.json")
-    if os.path.isfile(sens):
-        # `exmc sensitivity RUN`: ArviZ's `psens` of both components, from the store's
-        # `log_prior` and `log_likelihood` groups, equals exmc's table, element by element.
-        sens = json.load(open(sens))
-        rows = {r["name"]: r for r in sens["rows"]}
-        if set(rows) != set(ours):
-            fail(f"sensitivity rows {sorted(rows)} != the summary's {sorted(ours)}")
-        idata = az.from_zarr(os.path.join(run, "posterior.zarr"))
-        if "log_prior" not in idata.groups():
-            fail(f"group log_prior missing from {idata.groups()}")
-        for component in ["prior", "likelihood"]:
-            names = sens[component]
-            got = flat(az.psens(idata, component=component, component_var_names=names, delta=sens["delta"]))
-            if set(got) != set(rows):
-                fail(f"ArviZ's psens names {sorted(got)} != exmc's {sorted(rows)}")
-            for name, value in got.items():
-                if abs(rows[name][component] - value) > 1e-8 * max(1.0, abs(value)):
-                    fail(f"{name} {component} sensitivity: exmc {rows[name][component]}, ArviZ {value}")
-        note += f"; ArviZ's psens of {len(rows)} elements agrees with `exmc sensitivity`"
+    if not os.path.isfile(sens):
+        fail(f"{sens} missing: `exmc sample` writes it for a model with observations")
+    for path in [sens] + ([extra_sensitivity] if extra_sensitivity else []):
+        check_sensitivity(run, path, set(ours))
+        note += f"; ArviZ's psens agrees with {os.path.basename(path)}"
     print(f"{run}: ArviZ opens the Zarr store and {len(csvs)} CSV files; its summary of {len(ours)} "
           f"elements agrees with exmc's{note}")
+
+
+def check_sensitivity(run, path, names):
+    """ArviZ's `psens` of both components, from the store's `log_prior` and `log_likelihood`
+    groups with the nodes and delta the table records, equals exmc's table element by element."""
+    sens = json.load(open(path))
+    rows = {r["name"]: r for r in sens["rows"]}
+    if set(rows) != names:
+        fail(f"sensitivity rows {sorted(rows)} != the summary's {sorted(names)}")
+    idata = az.from_zarr(os.path.join(run, "posterior.zarr"))
+    if "log_prior" not in idata.groups():
+        fail(f"group log_prior missing from {idata.groups()}")
+    for component in ["prior", "likelihood"]:
+        chosen = sens[component]
+        got = flat(az.psens(idata, component=component, component_var_names=chosen, delta=sens["delta"]))
+        if set(got) != set(rows):
+            fail(f"ArviZ's psens names {sorted(got)} != exmc's {sorted(rows)}")
+        for name, value in got.items():
+            mine = rows[name][component]
+            if mine is None or np.isnan(value):
+                # JSON's null is exmc's NaN (a constant element).
+                if not (mine is None and np.isnan(value)):
+                    fail(f"{name} {component} sensitivity: exmc {mine}, ArviZ {value}")
+            elif abs(mine - value) > 1e-8 * max(1.0, abs(value)):
+                fail(f"{path}: {name} {component} sensitivity: exmc {mine}, ArviZ {value}")
 
 
 def flat(ds):
@@ -133,4 +145,4 @@ def flat(ds):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:3])

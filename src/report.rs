@@ -20,7 +20,7 @@
 //! # Ok::<(), exmc::Error>(())
 //! ```
 
-use crate::diagnostics::{SUMMARY_HEADERS, Summary};
+use crate::diagnostics::{Diagnosis, SUMMARY_HEADERS, Sensitivity, Summary};
 
 /// The parts of a report, in the order they are shown.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,6 +28,7 @@ pub struct Report {
     title: String,
     warnings: Vec<String>,
     summary: Option<Summary>,
+    sensitivity: Option<Sensitivity>,
     plots: Vec<(String, String)>,
     sources: Vec<(String, String)>,
     settings: Vec<(String, String)>,
@@ -44,6 +45,15 @@ impl Report {
     pub fn summary(mut self, s: &Summary) -> Report {
         self.warnings.extend(s.warnings.iter().cloned());
         self.summary = Some(s.clone());
+        self
+    }
+
+    /// The power-scaling sensitivity table, after the summary (rows with a diagnosis
+    /// highlighted); its warnings (unreliable weights) join the report's, its diagnoses stay
+    /// in its section.
+    pub fn sensitivity(mut self, s: &Sensitivity) -> Report {
+        self.warnings.extend(s.warnings.iter().cloned());
+        self.sensitivity = Some(s.clone());
         self
     }
 
@@ -117,6 +127,32 @@ impl Report {
                     h.push_str(&format!("<td>{c}</td>"));
                 }
                 h.push_str("</tr>\n");
+            }
+            h.push_str("</tbody>\n</table>\n</section>\n");
+        }
+        if let Some(s) = &self.sensitivity {
+            h.push_str(&format!(
+                "<section id=\"sensitivity\">\n<h2>Prior and likelihood sensitivity</h2>\n<p>Power-scaling \
+                 (Kallioinen et al. 2023; ArviZ's <code>psens</code>): how far each posterior moves when \
+                 the prior or the likelihood is raised to a power near 1 (δ = {}); {} or more calls for \
+                 attention. Pareto k̂ of the weights: prior {}/{}, likelihood {}/{}.</p>\n<table>\n<thead><tr>\
+                 <th></th><th>prior</th><th>likelihood</th><th>diagnosis</th></tr></thead>\n<tbody>\n",
+                s.delta,
+                s.threshold,
+                fmt(s.prior_pareto_k[0], 2),
+                fmt(s.prior_pareto_k[1], 2),
+                fmt(s.likelihood_pareto_k[0], 2),
+                fmt(s.likelihood_pareto_k[1], 2)
+            ));
+            for r in &s.rows {
+                let class = if r.diagnosis == Diagnosis::Fine { "" } else { " class=\"flag\"" };
+                h.push_str(&format!(
+                    "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                    escape(&r.name),
+                    fmt(r.prior, 3),
+                    fmt(r.likelihood, 3),
+                    escape(r.diagnosis.as_str())
+                ));
             }
             h.push_str("</tbody>\n</table>\n</section>\n");
         }

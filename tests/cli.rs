@@ -332,7 +332,7 @@ fn shards_merged_equal_the_whole_run() {
     assert!(stats(&mc.trace) == stats(&wc.trace), "CSV files' statistics bit for bit");
     // The summary and PSIS-LOO (for `exmc compare`) are the whole run's, and so is the
     // store's pointwise log-likelihood.
-    for file in ["summary.txt", "loo.json", "plots/pareto_k.svg"] {
+    for file in ["summary.txt", "loo.json", "sensitivity.json", "plots/pareto_k.svg"] {
         assert_eq!(
             std::fs::read_to_string(merged.join(file)).unwrap(),
             std::fs::read_to_string(whole.join(file)).unwrap(),
@@ -856,11 +856,13 @@ fn graph_prints_the_model_as_dot() {
     assert!(text(&o.stderr).contains("no_such_model.toml"), "{}", text(&o.stderr));
 }
 
-/// `exmc sensitivity RUN`: the library's power-scaling table for the run's draws, bit for bit
-/// in `sensitivity.json`, with the chosen priors and likelihoods and δ; the `log_prior` group
-/// added to the store, which still reads back; bad flags named.
+/// Power-scaling sensitivity on the command line: `exmc sample` writes the library's default
+/// table for the run's draws (`sensitivity.json`, bit for bit, and the report's section) and
+/// ArviZ's `log_prior` group beside the others; `exmc sensitivity RUN` prints the table for
+/// the nodes and δ chosen (and writes it with `--json`) and leaves the run as it was; bad
+/// flags are named before anything is evaluated.
 #[test]
-fn sensitivity_prints_and_writes_the_table() {
+fn sensitivity_is_written_by_sample_and_printed_for_options() {
     use exmc::prelude::*;
     let run = out_dir("sensitivity").join("run");
     let o = sample_eight_schools(&run, &[]);
@@ -870,27 +872,10 @@ fn sensitivity_prints_and_writes_the_table() {
             .unwrap();
     let fit = Fit::from_trace(read_zarr(run.join("posterior.zarr")).unwrap());
     let dir = run.to_str().unwrap();
-    for (flags, options) in [
-        (vec![], SensitivityOptions::default()),
-        (
-            vec!["--prior", "tau,mu", "--likelihood", "y_obs", "--delta", "0.05", "--threshold", "0.1"],
-            SensitivityOptions {
-                prior: Some(vec!["tau".into(), "mu".into()]),
-                likelihood: Some(vec!["y_obs".into()]),
-                delta: 0.05,
-                threshold: 0.1,
-                ..SensitivityOptions::default()
-            },
-        ),
-    ] {
-        let o = exmc(&[&["sensitivity", dir][..], &flags].concat());
-        assert!(o.status.success(), "{flags:?}: {}", text(&o.stderr));
-        let want = power_scaling_sensitivity(&model, &fit, &options).unwrap();
-        assert_eq!(text(&o.stdout).trim_end(), want.to_string(), "{flags:?}");
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(run.join("sensitivity.json")).unwrap()).unwrap();
-        assert_eq!(json["delta"], options.delta);
-        assert_eq!(json["threshold"], options.threshold);
+    let check_json = |path: &Path, want: &exmc::diagnostics::Sensitivity| {
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(json["delta"], want.delta);
+        assert_eq!(json["threshold"], want.threshold);
         let rows = json["rows"].as_array().unwrap();
         assert_eq!(rows.len(), want.rows.len());
         for (got, want) in rows.iter().zip(&want.rows) {
@@ -905,14 +890,45 @@ fn sensitivity_prints_and_writes_the_table() {
             assert_eq!(got["diagnosis"], want.diagnosis.as_str());
         }
         assert_eq!(json["prior_pareto_k"][1].as_f64().unwrap().to_bits(), want.prior_pareto_k[1].to_bits());
+    };
+    // What `exmc sample` wrote: the library's table from the host log-likelihood.
+    let likelihood = log_likelihood(&model, &fit).unwrap();
+    let log_prior = compute_log_prior(&model, &fit, BackendChoice::Cpu).unwrap();
+    let options = SensitivityOptions::default();
+    let want = exmc::sampler::sensitivity_from_terms(&fit, &log_prior, &likelihood, &options).unwrap();
+    check_json(&run.join("sensitivity.json"), &want);
+    let report = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(
+        report.contains("Prior and likelihood sensitivity")
+            && report.contains(want.rows[2].diagnosis.as_str())
+    );
+    for group in
+        ["log_prior/mu", "log_prior/tau", "log_prior/theta", "log_likelihood/y_obs", "observed_data/y_obs"]
+    {
+        assert!(run.join("posterior.zarr").join(group).is_dir(), "{group}");
     }
-    // ArviZ's log_prior group: one variable per free node, beside the others; the run still
-    // reads back whole.
-    for node in ["mu", "tau", "theta"] {
-        assert!(run.join("posterior.zarr/log_prior").join(node).is_dir(), "log_prior/{node}");
-    }
-    assert_eq!(read_zarr(run.join("posterior.zarr")).unwrap(), fit.trace);
-    assert!(exmc(&["summary", dir]).status.success());
+    let before = files_under(&run);
+    // `exmc sensitivity` with options: printed, and with `--json` written; the run unchanged.
+    let json = run.parent().unwrap().join("tau.json");
+    let options = SensitivityOptions {
+        prior: Some(vec!["tau".into(), "mu".into()]),
+        likelihood: Some(vec!["y_obs".into()]),
+        delta: 0.05,
+        threshold: 0.1,
+        ..SensitivityOptions::default()
+    };
+    let want_tau = exmc::sampler::sensitivity_from_terms(&fit, &log_prior, &likelihood, &options).unwrap();
+    let flags = ["--prior", "tau,mu", "--likelihood", "y_obs", "--delta", "0.05", "--threshold", "0.1"];
+    let o = exmc(&[&["sensitivity", dir][..], &flags, &["--json", json.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).trim_end(), want_tau.to_string());
+    check_json(&json, &want_tau);
+    assert_ne!(want_tau.rows[0].prior, want.rows[0].prior);
+    // The default options print what `exmc sample` wrote.
+    let o = exmc(&["sensitivity", dir]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).trim_end(), want.to_string());
+    assert!(files_under(&run) == before, "`exmc sensitivity` changed the run directory");
     for (flags, want) in [
         (vec!["--prior", "nope"], "`--prior`: `nope` is not one of the model's free nodes (mu, tau, theta)"),
         (vec!["--likelihood", "mu"], "`--likelihood`: `mu` is not one of the model's observed nodes (y_obs)"),

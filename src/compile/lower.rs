@@ -299,7 +299,8 @@ impl Lowering<'_> {
         out
     }
 
-    /// One log-density value per observation of an observed node with data `x`: a scalar
+    /// One log-density value per observation of an observed node with data `x` (or per term of
+    /// a free node's prior at its value `x`, for [`Target::PointwisePrior`]): a scalar
     /// family's elements one by one (vector parameters indexed alike, scalars shared), the
     /// draws of a vector family whose elements are draws (a categorical's, a mixture's, an
     /// ordered logistic's) one by one with the whole parameters (those aligned with the

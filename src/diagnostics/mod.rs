@@ -3,9 +3,10 @@
 //! checks that do too: PSIS-LOO, WAIC, LOO-PIT and `compare` (`az.loo`, `az.waic`,
 //! `az.loo_pit`, `az.compare`), and power-scaling sensitivity (`az.psens`, [`Sensitivity`]).
 //!
-//! Every function is a pure function over explicit chains: `chains: &[&[f64]]`
-//! holds one slice per chain, all of the same length. Nothing here depends on
-//! the rest of the crate.
+//! Every function is a pure function over explicit draws: the convergence diagnostics take
+//! `chains: &[&[f64]]`, one slice per chain, all of the same length; the model checks take
+//! pointwise log densities and draws pooled chain after chain. Nothing here depends on the
+//! rest of the crate.
 //!
 //! # Conventions (all as in ArviZ 0.23.4 with numba disabled)
 //!

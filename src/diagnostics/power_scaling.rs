@@ -9,10 +9,13 @@
 //! draws at `α = 1/(1 + δ)` and at `α = 1 + δ`, the larger over the draws and their negation,
 //! summed and divided by `2 log₂(1 + δ)`: a derivative of the distance in `log₂ α`.
 //!
-//! Kallioinen et al.'s reading, at their threshold 0.05 ([`THRESHOLD`]): a prior sensitivity
-//! at or above it says the prior is informative; with a likelihood sensitivity also at or
-//! above it, the two disagree (a prior-data conflict); with a likelihood sensitivity below it,
-//! the data say little about the quantity (a strong prior or a weak likelihood).
+//! Kallioinen et al.'s reading, at their threshold 0.05 ([`THRESHOLD`]; priorsense's rule,
+//! [`Diagnosis::of`]): prior and likelihood sensitivities both at or above it say the two
+//! disagree (a potential prior-data conflict); a prior sensitivity above it with a likelihood
+//! sensitivity below it says the data say little about the quantity (a potential strong prior
+//! or weak likelihood).
+
+use rayon::prelude::*;
 
 use super::loo::psis;
 
@@ -37,18 +40,31 @@ pub const THRESHOLD: f64 = 0.05;
 /// assert!(cjs_dist(&x, &w) > 0.05);
 /// ```
 pub fn cjs_dist(draws: &[f64], weights: &[f64]) -> f64 {
-    let n = draws.len();
-    if n < 2 || weights.len() != n {
+    if draws.len() < 2 || weights.len() != draws.len() {
         return f64::NAN;
     }
-    let mut order: Vec<usize> = (0..n).collect();
+    cjs_in_order(draws, weights, &ascending(draws), false)
+}
+
+/// The indices of `draws` in ascending order.
+fn ascending(draws: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..draws.len()).collect();
     order.sort_by(|&a, &b| draws[a].total_cmp(&draws[b]));
+    order
+}
+
+/// [`cjs_dist`] with the draws' ascending `order` given; `negated`: of the negated draws
+/// (whose ascending order is `order` reversed).
+fn cjs_in_order(draws: &[f64], weights: &[f64], order: &[usize], negated: bool) -> f64 {
+    let n = draws.len();
+    let at = |i: usize| if negated { -draws[order[n - 1 - i]] } else { draws[order[i]] };
+    let weight = |i: usize| if negated { weights[order[n - 1 - i]] } else { weights[order[i]] };
     let total: f64 = weights.iter().sum();
     let (mut cdf_q, mut p_int, mut q_int, mut pq, mut qp) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for i in 0..n - 1 {
-        let width = draws[order[i + 1]] - draws[order[i]];
+        let width = at(i + 1) - at(i);
         let cdf_p = (i + 1) as f64 / n as f64;
-        cdf_q += weights[order[i]] / total;
+        cdf_q += weight(i) / total;
         p_int += cdf_p * width;
         q_int += cdf_q * width;
         let log2 = |x: f64| if x != 0.0 { x.log2() } else { 0.0 };
@@ -108,8 +124,13 @@ impl PowerScaled {
     /// assert!(flat.sensitivity(&x) < 1e-4);
     /// ```
     pub fn sensitivity(&self, draws: &[f64]) -> f64 {
-        let negated: Vec<f64> = draws.iter().map(|x| -x).collect();
-        let both = |w: &[f64]| cjs_dist(draws, w).max(cjs_dist(&negated, w));
+        let n = draws.len();
+        if n < 2 || self.lower.len() != n || self.upper.len() != n {
+            return f64::NAN;
+        }
+        let order = ascending(draws);
+        let both =
+            |w: &[f64]| cjs_in_order(draws, w, &order, false).max(cjs_in_order(draws, w, &order, true));
         (both(&self.lower) + both(&self.upper)) / (2.0 * (1.0 + self.delta).log2())
     }
 }
@@ -189,7 +210,7 @@ pub struct Sensitivity {
     pub likelihood_pareto_k: [f64; 2],
     /// The largest k̂ of reliable weights ([`pareto_k_threshold`]).
     pub pareto_k_threshold: f64,
-    /// What a reader should know: unreliable weights, and the diagnoses found.
+    /// Weights too heavy-tailed to trust (Pareto k̂ above the limit), per component.
     pub warnings: Vec<String>,
 }
 
@@ -220,7 +241,7 @@ impl Sensitivity {
         let prior = PowerScaled::new(log_prior, delta);
         let likelihood = PowerScaled::new(log_likelihood, delta);
         let rows: Vec<SensitivityRow> = quantities
-            .iter()
+            .par_iter()
             .map(|(name, draws)| {
                 let (p, l) = (prior.sensitivity(draws), likelihood.sensitivity(draws));
                 SensitivityRow {
@@ -233,19 +254,16 @@ impl Sensitivity {
             .collect();
         let k_max = pareto_k_threshold(log_prior.len());
         let mut warnings = Vec::new();
-        for (what, k) in [("prior", prior.pareto_k), ("likelihood", likelihood.pareto_k)] {
-            let worst = k[0].max(k[1]);
-            if worst > k_max || worst.is_nan() {
+        for (what, k, values) in
+            [("prior", prior.pareto_k, log_prior), ("likelihood", likelihood.pareto_k, log_likelihood)]
+        {
+            // A component that does not vary gives equal weights (PSIS finds no tail: k̂ ∞).
+            let constant = values.iter().all(|v| *v == values[0]);
+            let worst = if k[0].is_nan() || k[1].is_nan() { f64::NAN } else { k[0].max(k[1]) };
+            if !constant && (worst > k_max || worst.is_nan()) {
                 warnings.push(format!(
                     "power-scaling the {what} gives weights of Pareto k̂ {worst:.2} (above {k_max:.2}): its sensitivities are unreliable; draw more or fit the power-scaled model"
                 ));
-            }
-        }
-        for d in [Diagnosis::PriorDataConflict, Diagnosis::StrongPriorWeakLikelihood] {
-            let names: Vec<&str> =
-                rows.iter().filter(|r| r.diagnosis == d).map(|r| r.name.as_str()).collect();
-            if !names.is_empty() {
-                warnings.push(format!("{d}: {}", names.join(", ")));
             }
         }
         Sensitivity {
@@ -260,8 +278,16 @@ impl Sensitivity {
     }
 }
 
+impl Sensitivity {
+    /// The names of the quantities diagnosed `d`.
+    pub fn flagged(&self, d: Diagnosis) -> Vec<&str> {
+        self.rows.iter().filter(|r| r.diagnosis == d).map(|r| r.name.as_str()).collect()
+    }
+}
+
 impl std::fmt::Display for Sensitivity {
-    /// priorsense's table: one row per quantity, then the warnings.
+    /// priorsense's table: one row per quantity, the settings and k̂, the warnings, then the
+    /// quantities of each diagnosis.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let width = self.rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0).max(8);
         writeln!(f, "{:<width$} {:>10} {:>10}  diagnosis", "variable", "prior", "likelihood")?;
@@ -280,6 +306,12 @@ impl std::fmt::Display for Sensitivity {
         )?;
         for w in &self.warnings {
             write!(f, "\nwarning: {w}")?;
+        }
+        for d in [Diagnosis::PriorDataConflict, Diagnosis::StrongPriorWeakLikelihood] {
+            let names = self.flagged(d);
+            if !names.is_empty() {
+                write!(f, "\n{d}: {}", names.join(", "))?;
+            }
         }
         Ok(())
     }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::BackendChoice;
 use super::fit::Fit;
-use super::predictive::{LogLikelihood, LogPrior, observation_counts, prior_term_counts};
+use super::predictive::{LogLikelihood, LogPrior, node_terms};
 use crate::backend::cpu::Executor;
 use crate::backend::gpu::{BatchLogpGrad, Gpu, GpuError, Mapping, MappingChoice, Precision};
 use crate::compile::lower::{Target, lower};
@@ -47,7 +47,7 @@ const GPU_BATCH: usize = 4096;
 /// # }
 /// ```
 pub fn compute_log_likelihood(model: &Model, fit: &Fit, backend: BackendChoice) -> Result<LogLikelihood> {
-    pointwise_terms(model, fit, backend, Target::Pointwise, observation_counts(model), "observations")
+    pointwise_terms(model, fit, backend, Target::Pointwise, node_terms(model, false), "observations")
 }
 
 /// The log prior density of every free node's value at every kept draw of `fit` (PyMC's
@@ -76,35 +76,67 @@ pub fn compute_log_likelihood(model: &Model, fit: &Fit, backend: BackendChoice) 
 /// # }
 /// ```
 pub fn compute_log_prior(model: &Model, fit: &Fit, backend: BackendChoice) -> Result<LogPrior> {
-    pointwise_terms(model, fit, backend, Target::PointwisePrior, prior_term_counts(model), "prior terms")
+    pointwise_terms(model, fit, backend, Target::PointwisePrior, node_terms(model, true), "prior terms")
 }
 
 /// The weights' gradient entries of a pointwise `target`'s program at every kept draw: one
-/// row per term, `nodes` giving each node's count (checked against the program's).
+/// row per term, `nodes` giving each node's model index, name and count in model order. The
+/// program emits the terms in topological order (which differs where a node refers to one
+/// written after it); they are returned in model order, checked against the program's count.
 fn pointwise_terms(
     model: &Model,
     fit: &Fit,
     backend: BackendChoice,
     target: Target,
-    nodes: Vec<(String, usize)>,
+    nodes: Vec<(usize, String, usize)>,
     what: &str,
 ) -> Result<LogLikelihood> {
     let (prog, map) = lower(model, target)?;
     let n_terms = prog.dim - map.dim;
-    let counted: usize = nodes.iter().map(|n| n.1).sum();
+    let counted: usize = nodes.iter().map(|n| n.2).sum();
     if counted != n_terms {
         return Err(Error::Backend {
             backend: "compiler",
             reason: format!("the pointwise program has {n_terms} {what} where the model counts {counted}"),
         });
     }
+    // Where each node's terms start among the program's (topological) terms.
+    let mut rank = vec![0; model.nodes().len()];
+    for (r, &i) in model.topological_order()?.iter().enumerate() {
+        rank[i] = r;
+    }
+    let mut by_topo: Vec<&(usize, String, usize)> = nodes.iter().collect();
+    by_topo.sort_by_key(|(i, ..)| rank[*i]);
+    let mut program_start = vec![0; model.nodes().len()];
+    let mut at = 0;
+    for (i, _, count) in by_topo {
+        program_start[*i] = at;
+        at += count;
+    }
+    let order: Vec<usize> =
+        nodes.iter().flat_map(|(i, _, count)| program_start[*i]..program_start[*i] + count).collect();
+    let nodes: Vec<(String, usize)> = nodes.into_iter().map(|(_, name, count)| (name, count)).collect();
+    let (chains, draws) = (fit.trace.chains, fit.trace.draws);
+    if n_terms == 0 {
+        return Ok(LogLikelihood { chains, draws, nodes, values: Vec::new() });
+    }
     let prog = autodiff::differentiate(prog);
-    let points = inputs(fit, &map, n_terms)?;
-    let grads = evaluate(&prog, &points, backend)?.1;
-    let draws = fit.trace.chains * fit.trace.draws;
+    let mut values: Vec<Vec<f64>> = (0..n_terms)
+        .map(|_| {
+            let mut row = Vec::new();
+            crate::mem::try_reserve(&mut row, chains * draws, || format!("the pointwise {what}"))?;
+            Ok(row)
+        })
+        .collect::<Result<_>>()?;
     let dim = prog.dim;
-    let values = (0..n_terms).map(|k| (0..draws).map(|s| grads[s * dim + map.dim + k]).collect()).collect();
-    Ok(LogLikelihood { chains: fit.trace.chains, draws: fit.trace.draws, nodes, values })
+    evaluate(&prog, fit, &map, n_terms, backend, |_, grads| {
+        for g in grads.chunks(dim) {
+            for (row, &k) in values.iter_mut().zip(&order) {
+                row.push(g[map.dim + k]);
+            }
+        }
+    })?;
+    Ok(LogLikelihood { chains, draws, nodes, values })
 }
 
 /// The model's likelihood term (every observed node's log density, summed; no priors,
@@ -114,18 +146,21 @@ fn pointwise_terms(
 pub fn likelihood_term(model: &Model, fit: &Fit, backend: BackendChoice) -> Result<Vec<f64>> {
     let (prog, map) = lower(model, Target::Likelihood)?;
     let prog = autodiff::differentiate(prog);
-    let points = inputs(fit, &map, 0)?;
-    Ok(evaluate(&prog, &points, backend)?.0)
+    let mut out = Vec::with_capacity(fit.trace.chains * fit.trace.draws);
+    evaluate(&prog, fit, &map, 0, backend, |logp, _| out.extend_from_slice(logp))?;
+    Ok(out)
 }
 
-/// Every kept draw's program input, draw-major: the constrained free values in the program's
-/// order, then `weights` ones.
-fn inputs(fit: &Fit, map: &PointMap, weights: usize) -> Result<Vec<f64>> {
+/// Draws per evaluated chunk: the inputs and gradients held at once are this many draws'.
+const CHUNK: usize = 4096;
+
+/// Chunk `range`'s program inputs, draw-major: the constrained free values of each kept draw
+/// in the program's order, then `weights` ones.
+fn inputs(fit: &Fit, map: &PointMap, weights: usize, range: std::ops::Range<usize>) -> Result<Vec<f64>> {
     let t = &fit.trace;
     let dim = map.dim + weights;
-    let draws = t.chains * t.draws;
     let mut points = crate::mem::try_filled(
-        crate::mem::check_len(crate::mem::product(&[draws, dim]), || {
+        crate::mem::check_len(crate::mem::product(&[range.len(), dim]), || {
             "the pointwise program's inputs".into()
         })?,
         1.0,
@@ -139,18 +174,29 @@ fn inputs(fit: &Fit, map: &PointMap, weights: usize) -> Result<Vec<f64>> {
                 e.name, e.len
             ),
         })?;
-        for s in 0..draws {
-            points[s * dim + e.offset..s * dim + e.offset + e.len]
+        for (row, s) in range.clone().enumerate() {
+            points[row * dim + e.offset..row * dim + e.offset + e.len]
                 .copy_from_slice(&var.values[s * e.len..(s + 1) * e.len]);
         }
     }
     Ok(points)
 }
 
-/// `(logp per point, gradients draw-major)` of a differentiated program at `points`.
-fn evaluate(prog: &Program, points: &[f64], backend: BackendChoice) -> Result<(Vec<f64>, Vec<f64>)> {
+/// Evaluates a differentiated program at every kept draw of `fit` ([`inputs`] with `weights`
+/// ones), [`CHUNK`] draws at a time, handing `take` each chunk's log densities and
+/// gradients (draw-major), in draw order.
+fn evaluate(
+    prog: &Program,
+    fit: &Fit,
+    map: &PointMap,
+    weights: usize,
+    backend: BackendChoice,
+    mut take: impl FnMut(&[f64], &[f64]),
+) -> Result<()> {
     let dim = prog.dim.max(1);
-    let n = points.len() / dim;
+    let draws = fit.trace.chains * fit.trace.draws;
+    let chunks = (0..draws).step_by(CHUNK).map(|start| start..(start + CHUNK).min(draws));
+    let alloc = |len: usize| crate::mem::try_filled(len, 0.0, || "the pointwise program's gradients".into());
     match backend.resolve()? {
         BackendChoice::Gpu => {
             let gpu = Gpu::new()?;
@@ -164,26 +210,32 @@ fn evaluate(prog: &Program, points: &[f64], backend: BackendChoice) -> Result<(V
                     GpuError::WorkgroupMemory { .. }
                     | GpuError::InvocationDim { .. }
                     | GpuError::BindingTooLarge { .. },
-                ) if backend.automatic() => return evaluate(prog, points, BackendChoice::Cpu),
+                ) if backend.automatic() => {
+                    return evaluate(prog, fit, map, weights, BackendChoice::Cpu, take);
+                }
                 Err(e) => return Err(e.into()),
             };
-            let (mut logp, mut grad) = (Vec::with_capacity(n), Vec::with_capacity(points.len()));
-            for batch in points.chunks(GPU_BATCH * dim) {
-                let (l, g) = kernel.run(&gpu, batch)?;
-                logp.extend(l);
-                grad.extend(g);
+            for range in chunks {
+                let points = inputs(fit, map, weights, range)?;
+                for batch in points.chunks(GPU_BATCH * dim) {
+                    let (l, g) = kernel.run(&gpu, batch)?;
+                    take(&l, &g);
+                }
             }
-            Ok((logp, grad))
         }
         _ => {
             let exec = Executor::new(prog.clone());
-            let mut grad = vec![0.0; points.len()];
-            let logp: Vec<f64> = grad
-                .par_chunks_mut(dim)
-                .zip(points.par_chunks(dim))
-                .map_init(|| exec.workspace(), |ws, (g, u)| exec.run(ws, u, g))
-                .collect();
-            Ok((logp, grad))
+            for range in chunks {
+                let points = inputs(fit, map, weights, range)?;
+                let mut grad = alloc(points.len())?;
+                let logp: Vec<f64> = grad
+                    .par_chunks_mut(dim)
+                    .zip(points.par_chunks(dim))
+                    .map_init(|| exec.workspace(), |ws, (g, u)| exec.run(ws, u, g))
+                    .collect();
+                take(&logp, &grad);
+            }
         }
     }
+    Ok(())
 }

@@ -425,7 +425,9 @@ fn for_each_draw(
 /// their terms (a scalar family's elements, a vector family's draws).
 pub type LogPrior = LogLikelihood;
 
-/// The log-likelihood of every observation at every kept draw of `fit`.
+/// The log-likelihood of every observation at every kept draw of `fit` (and, as [`LogPrior`],
+/// the log prior of every free node's terms: read "free node" and "term" below; the LOO
+/// methods mean nothing for a prior).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LogLikelihood {
     /// Chains.
@@ -435,9 +437,8 @@ pub struct LogLikelihood {
     /// Per observed node, in model order: its name and how many observations it holds.
     pub nodes: Vec<(String, usize)>,
     /// Per observation (the nodes' elements, or a vector family's draws, in order): its
-    /// log-likelihood at each draw, chain
-    /// after chain (the layout [`loo`](crate::diagnostics::loo) and
-    /// [`waic`](crate::diagnostics::waic) take).
+    /// log-likelihood at each draw, chain after chain (the layout
+    /// [`loo`](crate::diagnostics::loo) and [`waic`](crate::diagnostics::waic) take).
     pub values: Vec<Vec<f64>>,
 }
 
@@ -449,25 +450,24 @@ fn observed_nodes(model: &Model) -> impl Iterator<Item = (usize, &crate::model::
 /// Per observed node, in model order: its name and how many observations it holds
 /// ([`DistKind::observations`]) — the layout of [`LogLikelihood`].
 pub(crate) fn observation_counts(model: &Model) -> Vec<(String, usize)> {
-    observed_nodes(model)
-        .filter_map(|(_, n)| match &n.kind {
-            NodeKind::Observed { dist, data, .. } => {
-                Some((n.name.clone(), term_count(model, dist, data.len())))
-            }
-            _ => None,
-        })
-        .collect()
+    node_terms(model, false).into_iter().map(|(_, name, count)| (name, count)).collect()
 }
 
-/// Per free node, in model order: its name and how many terms its log prior has (a scalar
-/// family's elements, a vector family's draws: [`DistKind::observations`]) — the layout of
-/// [`LogPrior`].
-pub(crate) fn prior_term_counts(model: &Model) -> Vec<(String, usize)> {
+/// Per observed node (`free`: per free node), in model order: its index, its name and how
+/// many pointwise terms its density has (a scalar family's elements, a vector family's draws:
+/// [`DistKind::observations`]) — the layout of [`LogLikelihood`] and [`LogPrior`].
+pub(crate) fn node_terms(model: &Model, free: bool) -> Vec<(usize, String, usize)> {
     model
         .nodes()
         .iter()
-        .filter_map(|n| match &n.kind {
-            NodeKind::Free { dist, .. } => Some((n.name.clone(), term_count(model, dist, n.len()))),
+        .enumerate()
+        .filter_map(|(i, n)| match &n.kind {
+            NodeKind::Observed { dist, data, .. } if !free => {
+                Some((i, n.name.clone(), term_count(model, dist, data.len())))
+            }
+            NodeKind::Free { dist, .. } if free => {
+                Some((i, n.name.clone(), term_count(model, dist, n.len())))
+            }
             _ => None,
         })
         .collect()

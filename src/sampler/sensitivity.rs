@@ -6,7 +6,7 @@
 use super::BackendChoice;
 use super::fit::Fit;
 use super::pointwise::{compute_log_likelihood, compute_log_prior};
-use super::predictive::LogLikelihood;
+use super::predictive::{LogLikelihood, LogPrior, node_terms};
 use crate::diagnostics::{DEFAULT_DELTA, Sensitivity, THRESHOLD};
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -25,6 +25,20 @@ pub struct SensitivityOptions {
     pub likelihood: Option<Vec<String>>,
     /// Where the log densities are evaluated (default the CPU backend, in f64).
     pub backend: BackendChoice,
+}
+
+impl SensitivityOptions {
+    /// Checks these options for `model` and `fit` before anything is evaluated: `delta` and
+    /// `threshold`, at least 2 draws, a free and an observed node, and the nodes named (errors
+    /// name the option, or [`Error::NoFreeVariables`] and `model`).
+    pub fn check(&self, model: &Model, fit: &Fit) -> Result<()> {
+        check(fit, self)?;
+        let names = |free: bool| -> Vec<&str> {
+            node_terms(model, free).into_iter().map(|(i, ..)| model.nodes()[i].name.as_str()).collect()
+        };
+        check_names(&names(true), self.prior.as_deref(), "prior", "free")?;
+        check_names(&names(false), self.likelihood.as_deref(), "likelihood", "observed")
+    }
 }
 
 impl Default for SensitivityOptions {
@@ -70,6 +84,66 @@ pub fn power_scaling_sensitivity(
     fit: &Fit,
     options: &SensitivityOptions,
 ) -> Result<Sensitivity> {
+    options.check(model, fit)?;
+    let prior = compute_log_prior(model, fit, options.backend)?;
+    let likelihood = compute_log_likelihood(model, fit, options.backend)?;
+    sensitivity_from_terms(fit, &prior, &likelihood, options)
+}
+
+/// [`power_scaling_sensitivity`] from the pointwise log prior and log-likelihood of `fit`'s
+/// draws already at hand (from [`compute_log_prior`], and [`compute_log_likelihood`] or
+/// [`log_likelihood`](super::log_likelihood)); `options.backend` is not read.
+pub fn sensitivity_from_terms(
+    fit: &Fit,
+    log_prior: &LogPrior,
+    log_likelihood: &LogLikelihood,
+    options: &SensitivityOptions,
+) -> Result<Sensitivity> {
+    check(fit, options)?;
+    let draws = fit.trace.chains * fit.trace.draws;
+    for (terms, what) in [(log_prior, "log prior"), (log_likelihood, "log-likelihood")] {
+        if terms.chains * terms.draws != draws || terms.values.iter().any(|t| t.len() != draws) {
+            return Err(Error::invalid_option(
+                "fit",
+                format!(
+                    "the {what} is of {} chains × {} draws, the fit of {draws} draws",
+                    terms.chains, terms.draws
+                ),
+            ));
+        }
+    }
+    let prior = component_sum(log_prior, options.prior.as_deref(), "prior", "free")?;
+    let likelihood = component_sum(log_likelihood, options.likelihood.as_deref(), "likelihood", "observed")?;
+    let quantities: Vec<(String, Vec<f64>)> =
+        fit.trace.scalars().into_iter().map(|(name, chains)| (name, chains.concat())).collect();
+    Ok(Sensitivity::new(&quantities, &prior, &likelihood, options.delta, options.threshold))
+}
+
+/// The nodes of a component, `known`, and the ones `chosen` of them: at least one known, and
+/// every chosen one known (errors name `option`, or the model where it has no such node).
+fn check_names(known: &[&str], chosen: Option<&[String]>, option: &'static str, kind: &str) -> Result<()> {
+    if known.is_empty() {
+        return Err(match kind {
+            "free" => Error::NoFreeVariables,
+            _ => Error::invalid_option("model", format!("has no {kind} node: nothing to power-scale")),
+        });
+    }
+    if let Some(chosen) = chosen {
+        if chosen.is_empty() {
+            return Err(Error::invalid_option(option, "names no node"));
+        }
+        if let Some(bad) = chosen.iter().find(|c| !known.contains(&c.as_str())) {
+            return Err(Error::invalid_option(
+                option,
+                format!("`{bad}` is not one of the model's {kind} nodes ({})", known.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The options' numbers, and draws enough.
+fn check(fit: &Fit, options: &SensitivityOptions) -> Result<()> {
     if !(options.delta.is_finite() && options.delta > 0.0) {
         return Err(Error::invalid_option(
             "delta",
@@ -86,13 +160,7 @@ pub fn power_scaling_sensitivity(
     if draws < 2 {
         return Err(Error::invalid_option("fit", format!("{draws} draws: power-scaling needs at least 2")));
     }
-    let prior = compute_log_prior(model, fit, options.backend)?;
-    let likelihood = compute_log_likelihood(model, fit, options.backend)?;
-    let prior = component_sum(&prior, options.prior.as_deref(), "prior", "free")?;
-    let likelihood = component_sum(&likelihood, options.likelihood.as_deref(), "likelihood", "observed")?;
-    let quantities: Vec<(String, Vec<f64>)> =
-        fit.trace.scalars().into_iter().map(|(name, chains)| (name, chains.concat())).collect();
-    Ok(Sensitivity::new(&quantities, &prior, &likelihood, options.delta, options.threshold))
+    Ok(())
 }
 
 /// The terms of the chosen nodes (all by default) summed at each draw; an unknown name, or no
@@ -104,19 +172,13 @@ fn component_sum(
     kind: &str,
 ) -> Result<Vec<f64>> {
     let known: Vec<&str> = terms.nodes.iter().map(|(n, _)| n.as_str()).collect();
-    if known.is_empty() {
-        return Err(Error::invalid_option(option, format!("the model has no {kind} node to power-scale")));
-    }
-    if let Some(chosen) = chosen {
-        if chosen.is_empty() {
-            return Err(Error::invalid_option(option, "names no node"));
-        }
-        if let Some(bad) = chosen.iter().find(|c| !known.contains(&c.as_str())) {
-            return Err(Error::invalid_option(
-                option,
-                format!("`{bad}` is not one of the model's {kind} nodes ({})", known.join(", ")),
-            ));
-        }
+    check_names(&known, chosen, option, kind)?;
+    let total = terms.nodes.iter().try_fold(0usize, |t, n| t.checked_add(n.1));
+    if total != Some(terms.values.len()) {
+        return Err(Error::invalid_option(
+            "fit",
+            format!("the {kind} nodes' term counts do not add up to the {} values held", terms.values.len()),
+        ));
     }
     let mut sum = vec![0.0; terms.chains * terms.draws];
     let mut start = 0;

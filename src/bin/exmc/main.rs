@@ -59,8 +59,9 @@ enum Command {
     Predict(PredictArgs),
     /// Power-scaling sensitivity of a run directory (priorsense, ArviZ's `psens`): how far
     /// each posterior moves when the prior or the likelihood is raised to a power near 1,
-    /// with priorsense's diagnoses. Prints the table, writes `sensitivity.json` and adds the
-    /// `log_prior` group to `posterior.zarr`.
+    /// with priorsense's diagnoses. `exmc sample` and `exmc merge` write the default table
+    /// (`sensitivity.json`, the report) and the `log_prior` group; this prints the table for
+    /// the options given and leaves the run directory as it is.
     Sensitivity(SensitivityArgs),
     /// Finds the maximum a posteriori point of a model file by L-BFGS (PyMC's `find_MAP`,
     /// Stan's `optimize`), or with `--laplace N` draws from the Laplace approximation at the
@@ -131,6 +132,12 @@ struct SensitivityArgs {
     /// observed node's).
     #[arg(long, value_delimiter = ',')]
     likelihood: Option<Vec<String>>,
+    /// Write the table as JSON (the layout of the run's `sensitivity.json`): `delta`,
+    /// `threshold`, `prior`, `likelihood` (the nodes chosen, or `null`), `rows` (each
+    /// `name`, `prior`, `likelihood`, `diagnosis`), `prior_pareto_k`, `likelihood_pareto_k`,
+    /// `pareto_k_threshold`, `warnings`. A number that is not finite is `null`.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -620,9 +627,14 @@ fn sample(a: &SampleArgs) -> Result<bool> {
     }
     // Pointwise log-likelihood (ArviZ's `log_likelihood` group) and PSIS-LOO for `compare`.
     let likelihood = dir.write_likelihood(&model, &fit)?;
+    // Power-scaling sensitivity (`sensitivity.json`, the report) and ArviZ's `log_prior`.
+    let sensitivity = dir.sensitivity_or_note(&model, &fit, likelihood.as_ref());
     let mut idata = exmc::io::InferenceData::new(&model);
     if let Some(l) = &likelihood {
         idata = idata.log_likelihood(&l.values);
+    }
+    if let Some((_, lp)) = &sensitivity {
+        idata = idata.log_prior(lp);
     }
     idata.write_zarr(dir.zarr())?;
     let elpd = likelihood.as_ref().map(|l| &l.loo);
@@ -664,8 +676,15 @@ fn sample(a: &SampleArgs) -> Result<bool> {
             if fit.measured.is_empty() { "none".into() } else { fit.measured.join(", ") },
         ),
     ];
-    let report =
-        run_dir::report(&format!("{name}: exmc run"), &fit, &summary, likelihood.as_ref(), plots, &a.model);
+    let report = run_dir::report(
+        &format!("{name}: exmc run"),
+        &fit,
+        &summary,
+        likelihood.as_ref(),
+        sensitivity.as_ref().map(|s| &s.0),
+        plots,
+        &a.model,
+    );
     dir.write_report(&settings.into_iter().fold(report, |r, (k, v)| r.setting(k, v)).to_html())?;
     dir.write_run(&run_dir::RunRecord {
         exmc: env!("CARGO_PKG_VERSION").into(),
@@ -1038,7 +1057,6 @@ fn predict(a: &PredictArgs) -> Result<()> {
 
 fn sensitivity(a: &SensitivityArgs) -> Result<()> {
     let run = run_dir::Shard::read(&a.dir)?;
-    let zarr = run.zarr();
     let record = run.record();
     let model = Model::from_files(&record.model, record.data.as_deref())?;
     let fit = Fit::from_trace(run.into_trace());
@@ -1049,39 +1067,20 @@ fn sensitivity(a: &SensitivityArgs) -> Result<()> {
         likelihood: a.likelihood.clone(),
         backend: BackendChoice::Cpu,
     };
-    let s = power_scaling_sensitivity(&model, &fit, &options).map_err(|e| match e {
+    let rename = |e| match e {
         Error::InvalidOption { option, reason } => Error::InvalidOption { option: cli_flag(option), reason },
         e => e,
-    })?;
-    println!("{s}");
-    let rows: Vec<serde_json::Value> = s
-        .rows
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "name": r.name, "prior": r.prior, "likelihood": r.likelihood,
-                "diagnosis": r.diagnosis.as_str(),
-            })
-        })
-        .collect();
-    let json = serde_json::json!({
-        "delta": s.delta,
-        "threshold": s.threshold,
-        "prior": a.prior,
-        "likelihood": a.likelihood,
-        "rows": rows,
-        "prior_pareto_k": s.prior_pareto_k,
-        "likelihood_pareto_k": s.likelihood_pareto_k,
-        "pareto_k_threshold": s.pareto_k_threshold,
-        "warnings": s.warnings,
-    });
-    let path = a.dir.join("sensitivity.json");
-    write_json(&path, &json, "DIR")?;
-    eprintln!("exmc: wrote {}", path.display());
-    // ArviZ's `log_prior` group, so that `az.psens(idata, component="prior")` reads the same.
+    };
+    options.check(&model, &fit).map_err(rename)?;
+    // The host log-likelihood, as `exmc sample` reads it: the default options give its table.
+    let likelihood = log_likelihood(&model, &fit)?;
     let log_prior = compute_log_prior(&model, &fit, BackendChoice::Cpu)?;
-    exmc::io::InferenceData::new(&model).log_prior(&log_prior).write_zarr(&zarr)?;
-    eprintln!("exmc: added log_prior to {}", zarr.display());
+    let s = exmc::sampler::sensitivity_from_terms(&fit, &log_prior, &likelihood, &options).map_err(rename)?;
+    println!("{s}");
+    if let Some(path) = &a.json {
+        write_json(path, &run_dir::sensitivity_json(&s, &options), "--json")?;
+        eprintln!("exmc: wrote {}", path.display());
+    }
     Ok(())
 }
 

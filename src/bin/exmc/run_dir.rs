@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use exmc::diagnostics::{Elpd, Summary};
+use exmc::diagnostics::{Elpd, Sensitivity, Summary};
 use exmc::io::{InferenceData, read_cmdstan_dir, read_zarr};
 use exmc::plot::{PlotKind, PlotOptions};
 use exmc::prelude::*;
-use exmc::sampler::{LogLikelihood, Trace};
+use exmc::sampler::{LogLikelihood, LogPrior, Trace};
 use serde::{Deserialize, Serialize};
 
 /// CmdStan CSV files, one per chain.
@@ -19,6 +19,8 @@ const SUMMARY: &str = "summary.txt";
 const RUN: &str = "run.json";
 /// PSIS-LOO of the run ([`LooRecord`]).
 const LOO: &str = "loo.json";
+/// The power-scaling sensitivity table.
+const SENSITIVITY: &str = "sensitivity.json";
 /// The diagnostic plots.
 const PLOTS: &str = "plots";
 /// The HTML report.
@@ -123,6 +125,48 @@ impl RunDir {
         Ok(Some(Likelihood { values, loo, pareto_k }))
     }
 
+    /// The power-scaling sensitivity of `fit`'s draws with the default options (from
+    /// `likelihood`'s pointwise values and the compiled log prior): writes `sensitivity.json`
+    /// and returns the table with the log prior (ArviZ's `log_prior` group). `None`, with no
+    /// `sensitivity.json` left from before, where the model observes nothing (no `likelihood`)
+    /// or there are fewer than 2 draws; on an error the file is gone too.
+    pub fn write_sensitivity(
+        &self,
+        model: &Model,
+        fit: &Fit,
+        likelihood: Option<&LogLikelihood>,
+    ) -> Result<Option<(Sensitivity, LogPrior)>> {
+        let path = self.root.join(SENSITIVITY);
+        if path.exists() {
+            std::fs::remove_file(&path).map_err(|e| file_error(&path, e.to_string()))?;
+        }
+        let Some(likelihood) = likelihood else { return Ok(None) };
+        if fit.trace.chains * fit.trace.draws < 2 {
+            return Ok(None);
+        }
+        let options = SensitivityOptions::default();
+        let log_prior = compute_log_prior(model, fit, BackendChoice::Cpu)?;
+        let s = exmc::sampler::sensitivity_from_terms(fit, &log_prior, likelihood, &options)?;
+        let text = serde_json::to_string_pretty(&sensitivity_json(&s, &options))
+            .map_err(|e| file_error(&path, e.to_string()))?;
+        write_file(&path, &(text + "\n"))?;
+        Ok(Some((s, log_prior)))
+    }
+
+    /// [`RunDir::write_sensitivity`] after sampling, where a failure is a note on stderr rather
+    /// than the run's error (the draws are written by then).
+    pub fn sensitivity_or_note(
+        &self,
+        model: &Model,
+        fit: &Fit,
+        likelihood: Option<&Likelihood>,
+    ) -> Option<(Sensitivity, LogPrior)> {
+        self.write_sensitivity(model, fit, likelihood.map(|l| &l.values)).unwrap_or_else(|e| {
+            eprintln!("exmc: note: no power-scaling sensitivity: {e}");
+            None
+        })
+    }
+
     /// Writes the summary table.
     pub fn write_summary(&self, s: &Summary) -> Result<()> {
         let path = self.root.join(SUMMARY);
@@ -199,10 +243,14 @@ pub fn report(
     fit: &Fit,
     summary: &Summary,
     likelihood: Option<&Likelihood>,
+    sensitivity: Option<&Sensitivity>,
     plots: Vec<(PlotKind, String)>,
     model: &Path,
 ) -> exmc::report::Report {
     let mut report = exmc::report::Report::new(title.to_string()).summary(summary);
+    if let Some(s) = sensitivity {
+        report = report.sensitivity(s);
+    }
     for (c, b) in fit.bfmi().iter().enumerate() {
         if *b < 0.3 {
             report = report.warning(format!(
@@ -229,6 +277,32 @@ pub fn report(
         report = report.plot("pareto_k", l.pareto_k.clone());
     }
     report.source(model.display().to_string(), std::fs::read_to_string(model).unwrap_or_default())
+}
+
+/// `sensitivity.json`: the table, the options that made it and the weights' k̂ (non-finite
+/// numbers as `null`).
+pub fn sensitivity_json(s: &Sensitivity, options: &SensitivityOptions) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = s
+        .rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "name": r.name, "prior": r.prior, "likelihood": r.likelihood,
+                "diagnosis": r.diagnosis.as_str(),
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "delta": s.delta,
+        "threshold": s.threshold,
+        "prior": options.prior,
+        "likelihood": options.likelihood,
+        "rows": rows,
+        "prior_pareto_k": s.prior_pareto_k,
+        "likelihood_pareto_k": s.likelihood_pareto_k,
+        "pareto_k_threshold": s.pareto_k_threshold,
+        "warnings": s.warnings,
+    })
 }
 
 /// `loo.json`: PSIS-LOO with non-finite numbers as `null` (JSON has no NaN).
@@ -310,11 +384,6 @@ impl Shard {
     /// What `run.json` records.
     pub fn record(&self) -> &RunRecord {
         &self.record
-    }
-
-    /// Its Zarr store.
-    pub fn zarr(&self) -> PathBuf {
-        self.dir.join(ZARR)
     }
 
     /// The trace.
@@ -411,6 +480,10 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     if let Some(l) = &likelihood {
         idata = idata.log_likelihood(&l.values);
     }
+    let sensitivity = dir.sensitivity_or_note(&model, &fit, likelihood.as_ref());
+    if let Some((_, lp)) = &sensitivity {
+        idata = idata.log_prior(lp);
+    }
     idata.write_zarr(&zarr)?;
     let summary = fit.trace.summary();
     dir.write_summary(&summary)?;
@@ -449,7 +522,15 @@ pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
             }),
         ),
     ];
-    let report = report(&title, &fit, &summary, likelihood.as_ref(), plots, &first.model);
+    let report = report(
+        &title,
+        &fit,
+        &summary,
+        likelihood.as_ref(),
+        sensitivity.as_ref().map(|s| &s.0),
+        plots,
+        &first.model,
+    );
     dir.write_report(&settings.into_iter().fold(report, |r, (k, v)| r.setting(k, v)).to_html())?;
     let trace = fit.trace;
     dir.write_run(&RunRecord {

@@ -3,10 +3,10 @@
 Opens RUN/posterior.zarr with `arviz.from_zarr` and RUN/csv/*.csv with `arviz.from_cmdstan`,
 checks the groups, the chain and draw counts against RUN/run.json, and that ArviZ's own
 summary (mean, sd, ess_bulk, r_hat) of every variable agrees with RUN/summary.txt as exmc
-printed it. Where `exmc sensitivity RUN` has run, ArviZ's `psens` of the prior and of the
-likelihood (from the store's `log_prior` and `log_likelihood` groups) must equal
-RUN/sensitivity.json (`exmc sample` writes both; every run checked has observations) and, when
-given, SENSITIVITY (`exmc sensitivity RUN --json SENSITIVITY` with other options). Exits non-zero on the first difference. Run by .ci/run after `cargo install`.
+printed it. ArviZ's `psens` of the prior and of the likelihood (from the store's `log_prior`
+and `log_likelihood` groups) must equal RUN/sensitivity.json, which `exmc sample` writes for a
+model with observations (every run checked has them), and, when given, SENSITIVITY (written by
+`exmc sensitivity RUN --json SENSITIVITY` with other nodes or delta). Exits non-zero on the first difference. Run by .ci/run after `cargo install`.
 
     python scripts/check_cli_run.py RUN [SENSITIVITY]
 """

@@ -889,7 +889,15 @@ fn sensitivity_is_written_by_sample_and_printed_for_options() {
             );
             assert_eq!(got["diagnosis"], want.diagnosis.as_str());
         }
-        assert_eq!(json["prior_pareto_k"][1].as_f64().unwrap().to_bits(), want.prior_pareto_k[1].to_bits());
+        for (field, k) in
+            [("prior_pareto_k", want.prior_pareto_k), ("likelihood_pareto_k", want.likelihood_pareto_k)]
+        {
+            for (j, k) in k.iter().enumerate() {
+                assert_eq!(json[field][j].as_f64().unwrap().to_bits(), k.to_bits(), "{field}");
+            }
+        }
+        assert_eq!(json["pareto_k_threshold"], want.pareto_k_threshold);
+        assert_eq!(json["warnings"].as_array().unwrap().len(), want.warnings.len());
     };
     // What `exmc sample` wrote: the library's table from the host log-likelihood.
     let likelihood = log_likelihood(&model, &fit).unwrap();
@@ -898,10 +906,17 @@ fn sensitivity_is_written_by_sample_and_printed_for_options() {
     let want = exmc::sampler::sensitivity_from_terms(&fit, &log_prior, &likelihood, &options).unwrap();
     check_json(&run.join("sensitivity.json"), &want);
     let report = std::fs::read_to_string(run.join("report.html")).unwrap();
-    assert!(
-        report.contains("Prior and likelihood sensitivity")
-            && report.contains(want.rows[2].diagnosis.as_str())
-    );
+    let section =
+        report.split("<section id=\"sensitivity\">").nth(1).expect("the report's sensitivity section");
+    for r in &want.rows {
+        let class = if r.diagnosis == exmc::diagnostics::Diagnosis::Fine { "" } else { " class=\"flag\"" };
+        let row = format!(
+            "<tr{class}><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td></tr>",
+            r.name, r.prior, r.likelihood, r.diagnosis
+        );
+        assert!(section.contains(&row), "the report lacks {row}");
+    }
+    assert!(want.rows.iter().any(|r| r.diagnosis != exmc::diagnostics::Diagnosis::Fine));
     for group in
         ["log_prior/mu", "log_prior/tau", "log_prior/theta", "log_likelihood/y_obs", "observed_data/y_obs"]
     {
@@ -923,6 +938,9 @@ fn sensitivity_is_written_by_sample_and_printed_for_options() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(text(&o.stdout).trim_end(), want_tau.to_string());
     check_json(&json, &want_tau);
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(written["prior"], serde_json::json!(["tau", "mu"]));
+    assert_eq!(written["likelihood"], serde_json::json!(["y_obs"]));
     assert_ne!(want_tau.rows[0].prior, want.rows[0].prior);
     // The default options print what `exmc sample` wrote.
     let o = exmc(&["sensitivity", dir]);

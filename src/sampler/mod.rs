@@ -29,7 +29,7 @@ pub use pointwise::{compute_log_likelihood, compute_log_prior, likelihood_term};
 pub use predictive::{
     LogLikelihood, LogPrior, log_likelihood, posterior_predictive, prior_predictive, relative_eff,
 };
-pub use sensitivity::{SensitivityOptions, power_scaling_sensitivity, sensitivity_from_terms};
+pub use sensitivity::{MIN_DELTA, SensitivityOptions, power_scaling_sensitivity, sensitivity_from_terms};
 pub use sink::{Batch, ChainHistory, ChainSink, GroupSink, RunInfo, TraceVarInfo, TraceWriter};
 pub use trace::{Draws, Trace, TraceVar};
 

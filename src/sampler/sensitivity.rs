@@ -11,10 +11,15 @@ use crate::diagnostics::{DEFAULT_DELTA, Sensitivity, THRESHOLD};
 use crate::error::{Error, Result};
 use crate::model::Model;
 
+/// The smallest `δ` taken: the distance between equal weights is ~1e-8 from rounding, which
+/// divided by `2 log₂(1 + δ)` would read as a sensitivity of ~0.07 at `δ = 1e-7`.
+pub const MIN_DELTA: f64 = 1e-4;
+
 /// What [`power_scaling_sensitivity`] scales and how.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SensitivityOptions {
-    /// The `δ` of the powers `1/(1 + δ)` and `1 + δ` (default 0.01, priorsense's and ArviZ's).
+    /// The `δ` of the powers `1/(1 + δ)` and `1 + δ` (default 0.01, priorsense's and ArviZ's;
+    /// from [`MIN_DELTA`] to 1).
     pub delta: f64,
     /// The sensitivity that calls for attention in the diagnoses (default 0.05).
     pub threshold: f64,
@@ -114,6 +119,16 @@ pub fn sensitivity_from_terms(
     }
     let prior = component_sum(log_prior, options.prior.as_deref(), "prior", "free")?;
     let likelihood = component_sum(log_likelihood, options.likelihood.as_deref(), "likelihood", "observed")?;
+    // A draw where a component is not finite has no posterior density: not the fit's draws.
+    for (sum, what) in [(&prior, "log prior"), (&likelihood, "log-likelihood")] {
+        let bad = sum.iter().filter(|v| !v.is_finite()).count();
+        if bad > 0 {
+            return Err(Error::invalid_option(
+                "fit",
+                format!("the {what} is not finite at {bad} draws (draws of another model or other data?)"),
+            ));
+        }
+    }
     let quantities: Vec<(String, Vec<f64>)> =
         fit.trace.scalars().into_iter().map(|(name, chains)| (name, chains.concat())).collect();
     Ok(Sensitivity::new(&quantities, &prior, &likelihood, options.delta, options.threshold))
@@ -144,10 +159,13 @@ fn check_names(known: &[&str], chosen: Option<&[String]>, option: &'static str, 
 
 /// The options' numbers, and draws enough.
 fn check(fit: &Fit, options: &SensitivityOptions) -> Result<()> {
-    if !(options.delta.is_finite() && options.delta > 0.0) {
+    if !(MIN_DELTA..=1.0).contains(&options.delta) {
         return Err(Error::invalid_option(
             "delta",
-            format!("must be finite and positive, not {}", options.delta),
+            format!(
+                "must be in [{MIN_DELTA}, 1], not {} (below, the weights' rounding outweighs the distance)",
+                options.delta
+            ),
         ));
     }
     if !(options.threshold.is_finite() && options.threshold >= 0.0) {

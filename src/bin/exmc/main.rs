@@ -87,7 +87,8 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Joins run directories of disjoint chains of one run (`--chain-ids` shards) into one,
-    /// with the whole run's trace, summary, plots, log-likelihood, PSIS-LOO and HTML report.
+    /// with the whole run's trace, summary, plots, log-likelihood, PSIS-LOO, power-scaling
+    /// sensitivity (`sensitivity.json`, the `log_prior` group) and HTML report.
     Merge {
         /// The shards' run directories.
         #[arg(required = true)]
@@ -119,7 +120,7 @@ struct PredictArgs {
 struct SensitivityArgs {
     /// The run directory (written by `exmc sample`).
     dir: PathBuf,
-    /// The powers are `1/(1 + delta)` and `1 + delta`.
+    /// The powers are `1/(1 + delta)` and `1 + delta` (from 1e-4 to 1).
     #[arg(long, default_value_t = exmc::diagnostics::DEFAULT_DELTA)]
     delta: f64,
     /// The sensitivity that calls for attention in the diagnoses.

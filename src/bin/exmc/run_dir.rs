@@ -421,7 +421,8 @@ fn agreement(
 
 /// Joins `shards` (same model, data and settings; disjoint chains) into the run directory
 /// `out`, chains in id order: the CSV files are copied; the Zarr store (with the pointwise
-/// log-likelihood), `loo.json`, the summary and the plots are written from the joined trace.
+/// log-likelihood and log prior), `loo.json`, `sensitivity.json`, the summary, the plots and
+/// the report are written from the joined trace.
 /// Returns the joined trace.
 pub fn merge(shards: &[Shard], out: &Path) -> Result<Trace> {
     let mut order: Vec<&Shard> = shards.iter().collect();

@@ -885,12 +885,7 @@ fn variational(a: &VariationalArgs) -> Result<()> {
         draws: a.draws,
         laplace_start: !a.stan_start,
     };
-    let vi = Optimizer::new(&model).seed(a.seed).advi(&options).map_err(|e| match e {
-        Error::InvalidOption { option, reason } => {
-            Error::InvalidOption { option: cli_option(option), reason }
-        }
-        e => e,
-    })?;
+    let vi = Optimizer::new(&model).seed(a.seed).advi(&options).map_err(flag_error)?;
     println!("ADVI ({}), {} draws:\n{}", vi.method.name(), vi.fit.trace.draws, vi.fit.trace.summary());
     println!(
         "Pareto k of the importance ratios log p - log q: {:.2} ({})",
@@ -940,8 +935,17 @@ fn variational(a: &VariationalArgs) -> Result<()> {
     Ok(())
 }
 
-/// The command-line flag of an [`AdviOptions`] field.
-fn cli_option(option: &'static str) -> &'static str {
+/// A library error naming an options field (of [`AdviOptions`] or [`SensitivityOptions`]),
+/// renamed to name the command-line flag that sets it; other errors as they are.
+fn flag_error(e: Error) -> Error {
+    match e {
+        Error::InvalidOption { option, reason } => Error::InvalidOption { option: cli_flag(option), reason },
+        e => e,
+    }
+}
+
+/// The command-line flag of an [`AdviOptions`] or [`SensitivityOptions`] field.
+fn cli_flag(option: &'static str) -> &'static str {
     match option {
         "iterations" => "--iter",
         "grad_samples" => "--grad-samples",
@@ -951,6 +955,10 @@ fn cli_option(option: &'static str) -> &'static str {
         "eta" => "--eta",
         "adapt_iterations" => "--adapt-iter",
         "draws" => "--draws",
+        "delta" => "--delta",
+        "threshold" => "--threshold",
+        "prior" => "--prior",
+        "likelihood" => "--likelihood",
         other => other,
     }
 }
@@ -1068,32 +1076,18 @@ fn sensitivity(a: &SensitivityArgs) -> Result<()> {
         likelihood: a.likelihood.clone(),
         backend: BackendChoice::Cpu,
     };
-    let rename = |e| match e {
-        Error::InvalidOption { option, reason } => Error::InvalidOption { option: cli_flag(option), reason },
-        e => e,
-    };
-    options.check(&model, &fit).map_err(rename)?;
+    options.check(&model, &fit).map_err(flag_error)?;
     // The host log-likelihood, as `exmc sample` reads it: the default options give its table.
     let likelihood = log_likelihood(&model, &fit)?;
     let log_prior = compute_log_prior(&model, &fit, BackendChoice::Cpu)?;
-    let s = exmc::sampler::sensitivity_from_terms(&fit, &log_prior, &likelihood, &options).map_err(rename)?;
+    let s =
+        exmc::sampler::sensitivity_from_terms(&fit, &log_prior, &likelihood, &options).map_err(flag_error)?;
     println!("{s}");
     if let Some(path) = &a.json {
         write_json(path, &run_dir::sensitivity_json(&s, &options), "--json")?;
         eprintln!("exmc: wrote {}", path.display());
     }
     Ok(())
-}
-
-/// `--name` of an option field `name` of the library.
-fn cli_flag(option: &'static str) -> &'static str {
-    match option {
-        "delta" => "--delta",
-        "threshold" => "--threshold",
-        "prior" => "--prior",
-        "likelihood" => "--likelihood",
-        other => other,
-    }
 }
 
 fn merge(dirs: &[PathBuf], out: &std::path::Path) -> Result<()> {

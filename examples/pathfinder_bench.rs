@@ -4,13 +4,17 @@
 //! the largest |mean − reference mean| / reference sd and |sd / reference sd − 1| over the
 //! parameters. `EXMC_PF_HISTORY` sets another history. `EXMC_VI=meanfield` or `fullrank`
 //! runs ADVI's defaults instead (Stan's `variational`; 1,000 draws, seed 1), with the same
-//! columns; `EXMC_VI_STAN_START=1` starts it as Stan does. The summary line's medians are
+//! columns; `EXMC_VI_STAN_START=1` starts it as Stan does. `EXMC_VI=smc` runs sequential
+//! Monte Carlo's defaults (PyMC's `sample_smc`: 4 chains of 2,000 particles, IMH; seed 1),
+//! with the chains' largest R̂ where the others show k̂, trusted below 1.01, and the chains'
+//! log evidence (mean and sd) after the worst parameter. The summary line's medians are
 //! the upper ones; rows where no parameter matched are left out of its counts.
 //!
 //! ```text
 //! cargo run --release --example pathfinder_bench [-- name ...]
 //! EXMC_PF_HISTORY=5 cargo run --release --example pathfinder_bench
 //! EXMC_VI=fullrank cargo run --release --example pathfinder_bench
+//! EXMC_VI=smc cargo run --release --example pathfinder_bench
 //! ```
 //! Needs `../shared/posteriordb` (or `EXMC_SHARED`). The table shows where k̂ is a trustworthy
 //! signal: below 0.7 the draws should be close to the posterior; above, they need not be.
@@ -28,8 +32,16 @@ mod posteriordb;
 /// What the table reads of an approximation.
 struct Approximation {
     fit: Fit,
-    pareto_k: f64,
+    /// k̂ (SMC: the largest R̂) and whether it says the draws can be trusted.
+    signal: (f64, bool),
     evaluations: u64,
+    /// SMC's log evidence, pooled, and the chains' sd.
+    evidence: Option<(f64, f64)>,
+}
+
+/// The signal of an approximation with Pareto k̂ `k`.
+fn k_signal(k: f64) -> (f64, bool) {
+    (k, k < 0.7)
 }
 
 /// Pathfinder, or ADVI where `EXMC_VI` names a family.
@@ -39,17 +51,33 @@ fn approximate(model: &Model) -> Result<Approximation> {
         Ok("fullrank") => Some(AdviMethod::FullRank),
         _ => None,
     };
+    if std::env::var("EXMC_VI").as_deref() == Ok("smc") {
+        let smc = sample_smc(model, &SmcOptions { seed: 1, ..SmcOptions::default() })?;
+        let r_hat = smc.fit.summary().rows.iter().map(|r| r.r_hat).fold(0.0f64, f64::max);
+        let evidence = Some((smc.log_evidence(), smc.log_evidence_sd()));
+        return Ok(Approximation {
+            fit: smc.fit,
+            signal: (r_hat, r_hat < 1.01),
+            evaluations: smc.evaluations,
+            evidence,
+        });
+    }
     if let Some(method) = method {
         let laplace_start = std::env::var_os("EXMC_VI_STAN_START").is_none();
         let options = AdviOptions { method, laplace_start, ..AdviOptions::default() };
         let vi = Optimizer::new(model).seed(1).advi(&options)?;
-        return Ok(Approximation { fit: vi.fit, pareto_k: vi.pareto_k, evaluations: vi.evaluations });
+        return Ok(Approximation {
+            fit: vi.fit,
+            signal: k_signal(vi.pareto_k),
+            evaluations: vi.evaluations,
+            evidence: None,
+        });
     }
     let history = std::env::var("EXMC_PF_HISTORY").ok().and_then(|h| h.parse().ok()).unwrap_or(20);
     let options = PathfinderOptions { history, ..PathfinderOptions::default() };
     let pf = Optimizer::new(model).seed(1).pathfinder(&options)?;
     let evaluations = pf.paths.iter().map(|p| p.evaluations).sum();
-    Ok(Approximation { fit: pf.fit, pareto_k: pf.pareto_k, evaluations })
+    Ok(Approximation { fit: pf.fit, signal: k_signal(pf.pareto_k), evaluations, evidence: None })
 }
 
 fn main() {
@@ -61,7 +89,9 @@ fn main() {
     let asked: Vec<String> = std::env::args().skip(1).collect();
     let names: Vec<String> =
         posteriordb::names(&models).into_iter().filter(|n| asked.is_empty() || asked.contains(n)).collect();
-    println!("| posterior | dim | seconds | evaluations | k̂ | max Δmean/sd | max sd error | worst |");
+    let smc = std::env::var("EXMC_VI").as_deref() == Ok("smc");
+    let (signal, trusted) = if smc { ("max R̂", "R̂ < 1.01") } else { ("k̂", "k̂ < 0.7") };
+    println!("| posterior | dim | seconds | evaluations | {signal} | max Δmean/sd | max sd error | worst |");
     println!("|---|---|---|---|---|---|---|---|");
     let (mut good, mut poor) = (Vec::new(), Vec::new());
     for name in &names {
@@ -103,15 +133,18 @@ fn main() {
         if matched == 0 {
             println!(
                 "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.2} | – | – | no parameter matched |",
-                pf.pareto_k
+                pf.signal.0
             );
             continue;
         }
+        let evidence = pf
+            .evidence
+            .map_or(String::new(), |(z, sd)| format!(" (log evidence {z:.3}, chains' sd {sd:.3})"));
         println!(
-            "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.2} | {worst_mean:.3} | {worst_sd:.3} | {worst} |",
-            pf.pareto_k
+            "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.2} | {worst_mean:.3} | {worst_sd:.3} | {worst}{evidence} |",
+            pf.signal.0
         );
-        if pf.pareto_k < 0.7 { &mut good } else { &mut poor }.push(worst_mean);
+        if pf.signal.1 { &mut good } else { &mut poor }.push(worst_mean);
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -121,7 +154,7 @@ fn main() {
     let (gmax, pmax) =
         (good.iter().fold(0.0f64, |a, &b| a.max(b)), poor.iter().fold(0.0f64, |a, &b| a.max(b)));
     println!(
-        "\nk̂ < 0.7: {ng} posteriors, median max Δmean/sd {:.3}, largest {gmax:.3}; k̂ ≥ 0.7: {np}, median {:.3}, \
+        "\n{trusted}: {ng} posteriors, median max Δmean/sd {:.3}, largest {gmax:.3}; otherwise: {np}, median {:.3}, \
          largest {pmax:.3}",
         median(&mut good),
         median(&mut poor)

@@ -228,6 +228,14 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// Sequential Monte Carlo ([`sample_smc`](crate::smc::sample_smc)) could not go on.
+    #[error("sequential Monte Carlo, chain {chain}: {reason}")]
+    Smc {
+        /// The chain.
+        chain: usize,
+        /// What failed, and at which stage.
+        reason: String,
+    },
     /// JSON could not be read or written.
     #[error("model JSON: {0}")]
     Json(String),

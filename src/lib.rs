@@ -41,6 +41,7 @@ pub mod report;
 pub mod rewrite;
 pub mod rng;
 pub mod sampler;
+pub mod smc;
 
 pub use error::{Error, Result};
 pub use model::Model;
@@ -66,4 +67,5 @@ pub mod prelude {
         SensitivityOptions, compute_log_likelihood, compute_log_prior, log_likelihood, posterior_predictive,
         power_scaling_sensitivity, prior_predictive,
     };
+    pub use crate::smc::{Smc, SmcKernel, SmcOptions, SmcStage, sample_smc};
 }

@@ -40,6 +40,13 @@ pub enum Purpose {
     AdviElbo = 11,
     /// Standard normal draws from ADVI's fitted approximation.
     Advi = 12,
+    /// A sequential Monte Carlo move ([`sample_smc`](crate::smc::sample_smc)): the
+    /// proposal's standard normals (index `k` for pair `k`) and the acceptance uniform
+    /// (index `u32::MAX`) of one particle at one step.
+    SmcMove = 13,
+    /// The uniform of a sequential Monte Carlo stage's systematic resampling, and the seed of
+    /// a chain's prior draws.
+    SmcResample = 14,
 }
 
 /// Philox4x32-10 block function.

@@ -545,6 +545,79 @@ fn variational_prints_and_writes_the_fit() {
     }
 }
 
+/// `exmc smc` prints the draws' summary, each chain's log marginal likelihood and stages, and
+/// writes the library's result (JSON, Zarr) bit for bit; bad options name their flags.
+#[test]
+fn smc_prints_and_writes_the_result() {
+    let dir = out_dir("smc");
+    let (file, data) = (models().join("eight_schools.toml"), models().join("eight_schools.json"));
+    let (json, zarr) = (dir.join("smc.json"), dir.join("smc.zarr"));
+    let _ = std::fs::remove_dir_all(&zarr);
+    let (f, d, j, z) =
+        (file.to_str().unwrap(), data.to_str().unwrap(), json.to_str().unwrap(), zarr.to_str().unwrap());
+    let args = ["--draws", "500", "--chains", "2", "--kernel", "mh", "--seed", "7", "--threshold", "0.6"];
+    let o = exmc(&[&["smc", f, d], &args[..], &["--json", j, "--zarr", z]].concat());
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    for needle in [
+        "Sequential Monte Carlo (mh), 2 chains of 500 particles",
+        "chain 1: log marginal likelihood",
+        "stage   1: beta",
+        "log marginal likelihood (pooled over chains)",
+    ] {
+        assert!(stdout.contains(needle), "`{needle}` missing: {stdout}");
+    }
+    let model = exmc::Model::from_files(&file, Some(&data)).unwrap();
+    let options = exmc::prelude::SmcOptions {
+        draws: 500,
+        chains: 2,
+        kernel: exmc::prelude::SmcKernel::Mh,
+        seed: 7,
+        threshold: 0.6,
+        ..Default::default()
+    };
+    let want = exmc::prelude::sample_smc(&model, &options).unwrap();
+    let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for v in &want.fit.trace.vars {
+        assert_eq!(common::floats(&got["draws"][&v.name]), v.values, "{}", v.name);
+    }
+    assert_eq!(common::floats(&got["log_marginal_likelihood"]), want.log_marginal_likelihood);
+    assert_eq!(got["log_evidence"].as_f64(), Some(want.log_evidence()));
+    assert_eq!(got["kernel"], "mh");
+    assert_eq!(got["evaluations"].as_u64(), Some(want.evaluations));
+    let stages = got["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 2);
+    for (g, w) in stages.iter().zip(&want.stages) {
+        let g = g.as_array().unwrap();
+        assert_eq!(g.len(), w.len());
+        for (g, w) in g.iter().zip(w) {
+            assert_eq!(g["beta"].as_f64(), Some(w.beta));
+            assert_eq!(g["steps"].as_u64(), Some(w.steps as u64));
+            assert_eq!(g["proposal_scale"].as_f64(), Some(w.proposal_scale));
+        }
+    }
+    let back = exmc::io::read_zarr(&zarr).unwrap();
+    assert_eq!(back.var("tau").unwrap().values, want.fit.trace.var("tau").unwrap().values);
+    // IMH's proposal scale is NaN, written as null.
+    let o = exmc(&["smc", f, d, "--draws", "200", "--chains", "1", "--json", j]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(got["stages"][0][0]["proposal_scale"].is_null());
+    assert!(got["log_evidence_sd"].is_null(), "one chain has no spread");
+    for (flag, value) in [
+        ("--draws", "1"),
+        ("--chains", "0"),
+        ("--threshold", "1"),
+        ("--correlation-threshold", "0"),
+        ("--max-stages", "0"),
+    ] {
+        let o = exmc(&["smc", f, d, flag, value]);
+        assert_eq!(o.status.code(), Some(1), "{flag}");
+        assert!(text(&o.stderr).contains(&format!("`{flag}`")), "{flag}: {}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), "");
+    }
+}
+
 /// Bad input: a message on stderr naming what is at fault, exit status 1 (2 for a malformed
 /// command line, as clap and most Unix tools do), nothing on stdout.
 #[test]

@@ -40,6 +40,13 @@ pub enum Target {
     /// by one weight per term (a scalar family's elements, a vector family's draws), no
     /// likelihoods, log-Jacobians or potentials (PyMC's `compute_log_prior`).
     PointwisePrior,
+    /// The tempered log density of sequential Monte Carlo: over the unconstrained vector
+    /// followed by one inverse temperature `β`, the priors and log-Jacobians plus `β` times
+    /// the likelihood (observed nodes' densities, transformed observations' log-Jacobians and
+    /// potentials: PyMC's `datalogp`). The gradient's entry for `β` is that likelihood, so at
+    /// `β = 0` one evaluation gives the prior (with its log-Jacobians) as the value and the
+    /// likelihood as the last gradient entry.
+    Tempered,
 }
 
 impl Target {
@@ -53,9 +60,15 @@ impl Target {
         matches!(self, Target::Pointwise | Target::PointwisePrior)
     }
 
-    /// Whether the program is the model's whole log density (priors and potentials included).
+    /// Whether the program is the model's whole log density (priors and potentials included;
+    /// the likelihood and potentials weighted by `β` in [`Target::Tempered`]).
     fn is_density(self) -> bool {
-        matches!(self, Target::LogDensity | Target::ModeDensity)
+        matches!(self, Target::LogDensity | Target::ModeDensity | Target::Tempered)
+    }
+
+    /// Whether the free nodes' log-Jacobians join the density.
+    fn with_jacobians(self) -> bool {
+        matches!(self, Target::LogDensity | Target::Tempered)
     }
 }
 
@@ -86,6 +99,8 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
         slices: Vec::new(),
     };
     let mut terms = Vec::new();
+    // The likelihood's and potentials' terms, which `Target::Tempered` weights by `β`.
+    let mut likelihood = Vec::new();
     let mut pointwise = Vec::new();
     let mut entries = Vec::new();
     let mut offset = 0;
@@ -122,7 +137,7 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                     transform: transform.clone(),
                 });
                 offset += ulen;
-                let (x, log_jac) = l.transform(u, &transform, len, target == Target::LogDensity);
+                let (x, log_jac) = l.transform(u, &transform, len, target.with_jacobians());
                 l.values[i] = Some(x);
                 if target.is_density() {
                     terms.extend(log_jac);
@@ -158,8 +173,9 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
                         }
                     }
                     _ => {
-                        terms.push(l.lpdf(dist.kind, x, &dist.params)?);
-                        terms.extend(log_jac.map(|j| l.b.sum(j)));
+                        let lik = if target == Target::Tempered { &mut likelihood } else { &mut terms };
+                        lik.push(l.lpdf(dist.kind, x, &dist.params)?);
+                        lik.extend(log_jac.map(|j| l.b.sum(j)));
                     }
                 }
             }
@@ -174,7 +190,8 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
             NodeKind::Potential { expr } => {
                 if target.is_density() {
                     let v = l.expr(expr);
-                    terms.push(l.b.sum(v));
+                    let lik = if target == Target::Tempered { &mut likelihood } else { &mut terms };
+                    lik.push(l.b.sum(v));
                 }
             }
             NodeKind::Data { values, .. } => l.values[i] = Some(l.data(values)),
@@ -189,6 +206,15 @@ pub fn lower(model: &Model, target: Target) -> Result<(Program, PointMap)> {
             terms.push(l.b.mul(wk, t));
         }
         offset += l.b.len(w);
+    }
+    if target == Target::Tempered {
+        let beta = l.b.prog.push(Op::Input { offset }, 1);
+        offset += 1;
+        let mut sum = l.b.constant(0.0);
+        for t in likelihood {
+            sum = l.b.add(sum, t);
+        }
+        terms.push(l.b.mul(beta, sum));
     }
     if target != Target::Constrained {
         let mut total = l.b.constant(0.0);

@@ -42,7 +42,9 @@ pub fn compile(model: &Model, opts: RewriteOptions) -> Result<Compiled> {
 
 /// [`compile`] with the log density of `target`: [`lower::Target::LogDensity`] (what NUTS
 /// samples) or [`lower::Target::ModeDensity`] (no log-Jacobians: what a maximum a posteriori
-/// search maximises); no other target has a density over the unconstrained vector.
+/// search maximises) or [`lower::Target::Tempered`] (sequential Monte Carlo's, with one more
+/// input, the inverse temperature); no other target has a density over the unconstrained
+/// vector.
 pub(crate) fn compile_for(model: &Model, opts: RewriteOptions, target: lower::Target) -> Result<Compiled> {
     let Rewritten { model, noncentered, measured } = rewrite::standard(model, opts)?;
     let (density, pointmap) = lower::lower(&model, target)?;

@@ -52,6 +52,25 @@ pub struct DrawStats {
     pub tuning: bool,
 }
 
+impl DrawStats {
+    /// The statistics of a draw that no Hamiltonian sampler made (an approximation's draw, a
+    /// sequential Monte Carlo particle): its log density `lp`, NaN for the step size, energy
+    /// and acceptance, no steps, no divergence.
+    pub fn unsampled(lp: f64) -> DrawStats {
+        DrawStats {
+            lp,
+            step_size: f64::NAN,
+            tree_depth: 0,
+            n_leapfrog: 0,
+            diverging: false,
+            energy: f64::NAN,
+            energy_error: f64::NAN,
+            accept_stat: f64::NAN,
+            tuning: false,
+        }
+    }
+}
+
 /// Result of handing a finished draw to the machine.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DrawOutcome {

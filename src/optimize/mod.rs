@@ -363,21 +363,6 @@ fn draws_inits(fit: &Fit, log_p: &[f64], chains: usize, what: &str) -> Result<In
     Ok(Init::PerChain(sets))
 }
 
-/// Statistics a draw that no sampler made has: NaN, no steps, no divergence.
-fn no_stats() -> DrawStats {
-    DrawStats {
-        lp: f64::NAN,
-        step_size: f64::NAN,
-        tree_depth: 0,
-        n_leapfrog: 0,
-        diverging: false,
-        energy: f64::NAN,
-        energy_error: f64::NAN,
-        accept_stat: f64::NAN,
-        tuning: false,
-    }
-}
-
 /// One chain of an approximation's draws (`points`, unconstrained) as a [`Fit`] of `backend`:
 /// constrained, in model order, each draw's statistics holding its log density (`lp`, the
 /// trace files' `lp__`) and NaN or zero for the sampler's quantities (no steps, no
@@ -388,7 +373,7 @@ fn draws_fit(compiled: &Compiled, points: &[Vec<f64>], log_p: &[f64], backend: &
         chains: 1,
         draws: points.len(),
         vars,
-        stats: vec![log_p.iter().map(|&lp| DrawStats { lp, ..no_stats() }).collect()],
+        stats: vec![log_p.iter().map(|&lp| DrawStats::unsampled(lp)).collect()],
         warmup_stats: vec![Vec::new()],
     };
     Fit {

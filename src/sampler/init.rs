@@ -25,6 +25,16 @@ fn logit(p: f64) -> f64 {
 /// non-centring rewrote is given by its own value too: its standardised draw is solved for
 /// at its place in that order.
 pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> Result<(Vec<f64>, Vec<bool>)> {
+    user_values_with(compiled, &Executor::new(compiled.constrain.clone()), values)
+}
+
+/// [`user_values`] with the model's constraining program already made (`constrain`: an
+/// executor of `compiled.constrain`), for many sets of values.
+pub(crate) fn user_values_with(
+    compiled: &Compiled,
+    constrain: &Executor,
+    values: &HashMap<String, Vec<f64>>,
+) -> Result<(Vec<f64>, Vec<bool>)> {
     let pm = &compiled.pointmap;
     let bad = |reason: String| Error::InvalidOption { option: "init", reason };
     for name in values.keys() {
@@ -34,7 +44,6 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
     }
     let mut u = vec![0.0; pm.dim];
     let mut set = vec![false; pm.dim];
-    let constrain = Executor::new(compiled.constrain.clone());
     // In the model's order (a node reads only earlier ones); the rewrite appends the
     // standardised draws at the end, so one given directly is set at its variable's place.
     let mut placed: Vec<&str> = Vec::new();
@@ -50,14 +59,14 @@ pub fn user_values(compiled: &Compiled, values: &HashMap<String, Vec<f64>>) -> R
                         z.name
                     )));
                 }
-                (Some(x), None) => noncentered_value(compiled, &constrain, (name, z), x, (&mut u, &mut set))?,
-                (None, Some(x)) => entry_value(compiled, &constrain, z, x, (&mut u, &mut set))?,
+                (Some(x), None) => noncentered_value(compiled, constrain, (name, z), x, (&mut u, &mut set))?,
+                (None, Some(x)) => entry_value(compiled, constrain, z, x, (&mut u, &mut set))?,
                 (None, None) => {}
             }
         } else if let (Some(e), Some(x)) = (pm.entry(name), values.get(name))
             && !placed.contains(&name)
         {
-            entry_value(compiled, &constrain, e, x, (&mut u, &mut set))?;
+            entry_value(compiled, constrain, e, x, (&mut u, &mut set))?;
         }
     }
     Ok((u, set))

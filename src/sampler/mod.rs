@@ -1,5 +1,6 @@
 //! The sampler: options, initialisation, batching chains through a backend, and the fit.
 
+pub(crate) mod batch;
 mod cancel;
 mod driver;
 mod fit;

@@ -9,20 +9,14 @@
 //! and its gradient evaluates the pointwise log-likelihood, with no kernel of its own. The log
 //! prior is the same with [`Target::PointwisePrior`]: one weight per free node's term.
 
-use rayon::prelude::*;
-
 use super::BackendChoice;
+use super::batch::BatchEval;
 use super::fit::Fit;
 use super::predictive::{LogLikelihood, LogPrior, node_terms};
-use crate::backend::cpu::Executor;
-use crate::backend::gpu::{BatchLogpGrad, Gpu, GpuError, Mapping, MappingChoice, Precision};
 use crate::compile::lower::{Target, lower};
 use crate::compile::{PointMap, Program, autodiff};
 use crate::error::{Error, Result};
 use crate::model::Model;
-
-/// Draws per GPU dispatch.
-const GPU_BATCH: usize = 4096;
 
 /// The pointwise log-likelihood of every observation at every kept draw of `fit`, from the
 /// compiled program evaluated on `backend` (`Auto` as for sampling, falling back to the CPU
@@ -195,47 +189,12 @@ fn evaluate(
 ) -> Result<()> {
     let dim = prog.dim.max(1);
     let draws = fit.trace.chains * fit.trace.draws;
-    let chunks = (0..draws).step_by(CHUNK).map(|start| start..(start + CHUNK).min(draws));
-    let alloc = |len: usize| crate::mem::try_filled(len, 0.0, || "the pointwise program's gradients".into());
-    match backend.resolve()? {
-        BackendChoice::Gpu => {
-            let gpu = Gpu::new()?;
-            let precision = if gpu.has_f64() { Precision::F64 } else { Precision::F32 };
-            let mapping = Mapping::choose(prog, MappingChoice::Auto);
-            // The automatic choice evaluates on the CPU (in f64: the same values) a program
-            // beyond the kernel's size limits, as sampling does (DECISIONS 99).
-            let kernel = match BatchLogpGrad::new(&gpu, prog, precision, mapping) {
-                Ok(kernel) => kernel,
-                Err(
-                    GpuError::WorkgroupMemory { .. }
-                    | GpuError::InvocationDim { .. }
-                    | GpuError::BindingTooLarge { .. },
-                ) if backend.automatic() => {
-                    return evaluate(prog, fit, map, weights, BackendChoice::Cpu, take);
-                }
-                Err(e) => return Err(e.into()),
-            };
-            for range in chunks {
-                let points = inputs(fit, map, weights, range)?;
-                for batch in points.chunks(GPU_BATCH * dim) {
-                    let (l, g) = kernel.run(&gpu, batch)?;
-                    take(&l, &g);
-                }
-            }
-        }
-        _ => {
-            let exec = Executor::new(prog.clone());
-            for range in chunks {
-                let points = inputs(fit, map, weights, range)?;
-                let mut grad = alloc(points.len())?;
-                let logp: Vec<f64> = grad
-                    .par_chunks_mut(dim)
-                    .zip(points.par_chunks(dim))
-                    .map_init(|| exec.workspace(), |ws, (g, u)| exec.run(ws, u, g))
-                    .collect();
-                take(&logp, &grad);
-            }
-        }
+    let batch = BatchEval::new(prog, backend)?;
+    for start in (0..draws).step_by(CHUNK) {
+        let points = inputs(fit, map, weights, start..(start + CHUNK).min(draws))?;
+        debug_assert_eq!(points.len() % dim, 0);
+        let (logp, grad) = batch.run(&points)?;
+        take(&logp, &grad);
     }
     Ok(())
 }

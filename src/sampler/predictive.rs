@@ -34,12 +34,20 @@ use crate::model::{DistKind, Model, NodeKind, Shape};
 /// Fails, naming the node, when a family has no sampler (flat priors), a parameter cannot be
 /// evaluated, or a draw is not finite.
 pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace> {
+    prior_draws(model, draws, seed, true)
+}
+
+/// [`prior_predictive`]; without `observed`, the observed nodes are not drawn or traced but
+/// hold their data, as the posterior conditions on them (the prior of the free nodes, from
+/// which sequential Monte Carlo starts).
+pub(crate) fn prior_draws(model: &Model, draws: usize, seed: u64, observed: bool) -> Result<Trace> {
     crate::model::validate::vector_params(model, false)?;
     let order = model.topological_order()?;
     let nodes = model.nodes();
     let mut rng = StdRng::seed_from_u64(seed);
     let sampled: Vec<usize> = (0..nodes.len())
         .filter(|&i| !matches!(nodes[i].kind, NodeKind::Potential { .. } | NodeKind::Data { .. }))
+        .filter(|&i| observed || !matches!(nodes[i].kind, NodeKind::Observed { .. }))
         .collect();
     let mut vars: Vec<TraceVar> = sampled
         .iter()
@@ -61,6 +69,9 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
                     ConstValue { values: data.to_vec(), vector: !matches!(node.shape, Shape::Scalar) }
                 }
                 NodeKind::Potential { .. } => continue,
+                NodeKind::Observed { data, .. } if !observed => {
+                    ConstValue { values: data.to_vec(), vector: !matches!(node.shape, Shape::Scalar) }
+                }
                 NodeKind::Deterministic { expr } => {
                     let v = expr
                         .eval_with(&lookup)

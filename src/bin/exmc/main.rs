@@ -14,6 +14,7 @@
 
 mod init_file;
 mod run_dir;
+mod smc_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -75,6 +76,11 @@ enum Command {
     /// the draws' summary, Pareto k, the ELBO estimates and how the ascent ended; writes the
     /// draws as JSON or an ArviZ Zarr store.
     Variational(VariationalArgs),
+    /// Sequential Monte Carlo (PyMC's `sample_smc`): particles from the prior carried to the
+    /// posterior through tempered posteriors; prints the draws' summary, each chain's log
+    /// marginal likelihood (for Bayes factors) and stages; writes the draws as JSON or an
+    /// ArviZ Zarr store.
+    Smc(smc_cmd::SmcArgs),
     /// Prints the model as a Graphviz DOT graph (PyMC's `model_to_graphviz`): render it with
     /// `dot -Tsvg`.
     Graph {
@@ -333,6 +339,16 @@ enum BackendArg {
     Gpu,
 }
 
+impl BackendArg {
+    fn choice(self) -> BackendChoice {
+        match self {
+            BackendArg::Auto => BackendChoice::Auto,
+            BackendArg::Cpu => BackendChoice::Cpu,
+            BackendArg::Gpu => BackendChoice::Gpu,
+        }
+    }
+}
+
 /// Warmup adaptation (`Sampler::adaptation`).
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum AdaptationArg {
@@ -490,6 +506,7 @@ fn main() -> ExitCode {
         Command::Optimize(args) => optimize(&args),
         Command::Pathfinder(args) => pathfinder(&args),
         Command::Variational(args) => variational(&args),
+        Command::Smc(args) => smc_cmd::smc(&args),
         Command::Graph { model, data, out } => graph(&model, data.as_deref(), out.as_deref()),
     };
     match result {
@@ -536,11 +553,7 @@ fn sample(a: &SampleArgs) -> Result<bool> {
         .seed(a.seed)
         .target_accept(a.target_accept)
         .max_treedepth(a.max_treedepth)
-        .backend(match a.backend {
-            BackendArg::Auto => BackendChoice::Auto,
-            BackendArg::Cpu => BackendChoice::Cpu,
-            BackendArg::Gpu => BackendChoice::Gpu,
-        })
+        .backend(a.backend.choice())
         .adaptation(match a.adaptation {
             AdaptationArg::DrawGradient => Adaptation::DrawGradient,
             AdaptationArg::Windowed => Adaptation::Windowed,
@@ -935,8 +948,9 @@ fn variational(a: &VariationalArgs) -> Result<()> {
     Ok(())
 }
 
-/// A library error naming an options field (of [`AdviOptions`] or [`SensitivityOptions`]),
-/// renamed to name the command-line flag that sets it; other errors as they are.
+/// A library error naming an options field (of [`AdviOptions`], [`SensitivityOptions`] or
+/// [`SmcOptions`]), renamed to name the command-line flag that sets it; other errors as they
+/// are.
 fn flag_error(e: Error) -> Error {
     match e {
         Error::InvalidOption { option, reason } => Error::InvalidOption { option: cli_flag(option), reason },
@@ -944,7 +958,8 @@ fn flag_error(e: Error) -> Error {
     }
 }
 
-/// The command-line flag of an [`AdviOptions`] or [`SensitivityOptions`] field.
+/// The command-line flag of an [`AdviOptions`], [`SensitivityOptions`] or [`SmcOptions`]
+/// field.
 fn cli_flag(option: &'static str) -> &'static str {
     match option {
         "iterations" => "--iter",
@@ -959,6 +974,9 @@ fn cli_flag(option: &'static str) -> &'static str {
         "threshold" => "--threshold",
         "prior" => "--prior",
         "likelihood" => "--likelihood",
+        "chains" => "--chains",
+        "correlation_threshold" => "--correlation-threshold",
+        "max_stages" => "--max-stages",
         other => other,
     }
 }

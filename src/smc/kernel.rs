@@ -1,0 +1,344 @@
+//! The particles of one chain of sequential Monte Carlo and their moves: PyMC's independent
+//! Metropolis–Hastings kernel (`IMH`: proposals from a normal fitted to the particles) and its
+//! random-walk kernel (`MH`: steps from that normal's covariance, scaled per particle), each
+//! repeated until the particles' correlation with where the stage started stops falling.
+
+use rayon::prelude::*;
+
+use crate::error::Result;
+use crate::model::dist::cholesky;
+use crate::rng::{ChainRng, Purpose};
+use crate::sampler::BackendChoice;
+use crate::sampler::batch::BatchEval;
+
+/// Added to the particles' covariance's diagonal (PyMC's `1e-6`).
+const JITTER: f64 = 1e-6;
+/// The index of a move's acceptance uniform (the normals take indices from 0).
+const ACCEPT_INDEX: u32 = u32::MAX;
+/// MH's target acceptance rate (PyMC's `0.234`).
+const TARGET_ACCEPT: f64 = 0.234;
+
+/// The tempered program ([`Target::Tempered`](crate::compile::lower::Target::Tempered)) at
+/// many points: each point's log prior (log-Jacobians included) and log-likelihood.
+pub(crate) struct Evaluator {
+    batch: BatchEval,
+    d: usize,
+    /// Points evaluated so far.
+    pub evaluations: u64,
+}
+
+impl Evaluator {
+    pub(crate) fn new(prog: &crate::compile::Program, d: usize, backend: BackendChoice) -> Result<Evaluator> {
+        Ok(Evaluator { batch: BatchEval::new(prog, backend)?, d, evaluations: 0 })
+    }
+
+    /// Whether the points are evaluated on a GPU.
+    pub(crate) fn on_gpu(&self) -> bool {
+        self.batch.on_gpu()
+    }
+
+    /// The log prior and log-likelihood at each point of `x` (point-major): the program at
+    /// `β = 0`, whose value is the prior and whose last gradient entry is the likelihood. A
+    /// likelihood that is not a number is `−∞`.
+    pub(crate) fn eval(&mut self, x: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+        let (d, n) = (self.d, x.len() / self.d.max(1));
+        let mut points =
+            crate::mem::try_filled(n * (d + 1), 0.0, || "sequential Monte Carlo's program inputs".into())?;
+        for (p, row) in points.chunks_mut(d + 1).zip(x.chunks(d.max(1))) {
+            p[..d].copy_from_slice(&row[..d]);
+        }
+        let (prior, grad) = self.batch.run(&points)?;
+        self.evaluations += n as u64;
+        let lik = grad.chunks(d + 1).map(|g| if g[d].is_nan() { f64::NEG_INFINITY } else { g[d] }).collect();
+        Ok((prior, lik))
+    }
+}
+
+/// One chain's particles, point-major over the unconstrained space, with each one's log prior
+/// and log-likelihood.
+pub(crate) struct Population {
+    pub d: usize,
+    pub x: Vec<f64>,
+    pub prior: Vec<f64>,
+    pub lik: Vec<f64>,
+}
+
+impl Population {
+    pub(crate) fn len(&self) -> usize {
+        self.prior.len()
+    }
+
+    /// Particle `i`'s tempered log density at `beta`: `−∞` where the likelihood is (or the
+    /// prior is not a number).
+    pub(crate) fn tempered(&self, i: usize, beta: f64) -> f64 {
+        tempered(self.prior[i], self.lik[i], beta)
+    }
+
+    /// The particles at `idx`, in that order.
+    pub(crate) fn resample(&mut self, idx: &[usize]) {
+        let d = self.d;
+        self.x = idx.iter().flat_map(|&i| self.x[i * d..(i + 1) * d].iter().copied()).collect();
+        self.prior = idx.iter().map(|&i| self.prior[i]).collect();
+        self.lik = idx.iter().map(|&i| self.lik[i]).collect();
+    }
+}
+
+fn tempered(prior: f64, lik: f64, beta: f64) -> f64 {
+    if lik == f64::NEG_INFINITY || prior.is_nan() {
+        f64::NEG_INFINITY
+    } else if beta == 0.0 {
+        prior
+    } else {
+        prior + beta * lik
+    }
+}
+
+/// A normal fitted to the particles: their mean, and the lower Cholesky factor (row by row) of
+/// their covariance (divided by `N`) plus [`JITTER`] on the diagonal.
+pub(crate) struct Gaussian {
+    pub mean: Vec<f64>,
+    chol: Vec<f64>,
+    log_det: f64,
+}
+
+impl Gaussian {
+    /// Fitted to `pop`'s particles; `Err` names why the covariance has no factor.
+    pub(crate) fn fit(pop: &Population) -> std::result::Result<Gaussian, String> {
+        let (d, n) = (pop.d, pop.len());
+        let mean: Vec<f64> =
+            (0..d).map(|i| (0..n).map(|p| pop.x[p * d + i]).sum::<f64>() / n as f64).collect();
+        // Centred columns, so each covariance entry is one contiguous dot product, in a fixed
+        // order whatever the threads.
+        let cols: Vec<Vec<f64>> =
+            (0..d).into_par_iter().map(|i| (0..n).map(|p| pop.x[p * d + i] - mean[i]).collect()).collect();
+        let rows: Vec<Vec<f64>> = (0..d)
+            .into_par_iter()
+            .map(|i| {
+                (0..=i)
+                    .map(|j| cols[i].iter().zip(&cols[j]).map(|(a, b)| a * b).sum::<f64>() / n as f64)
+                    .collect()
+            })
+            .collect();
+        let mut cov = vec![0.0; d * d];
+        for (i, row) in rows.iter().enumerate() {
+            for (j, &c) in row.iter().enumerate() {
+                cov[i * d + j] = c;
+                cov[j * d + i] = c;
+            }
+            cov[i * d + i] += JITTER;
+        }
+        if let Some(bad) = cov.iter().find(|c| !c.is_finite()) {
+            return Err(format!("the particles' covariance has an entry {bad} (too few particles?)"));
+        }
+        let chol = if d == 1 { vec![cov[0].sqrt()] } else { cholesky(&cov)? };
+        let log_det = (0..d).map(|i| chol[i * d + i].ln()).sum();
+        Ok(Gaussian { mean, chol, log_det })
+    }
+
+    /// `L z` into `out`.
+    fn scale(&self, z: &[f64], out: &mut [f64]) {
+        let d = self.mean.len();
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = self.chol[i * d..i * d + i + 1].iter().zip(z).map(|(l, z)| l * z).sum();
+        }
+    }
+
+    /// The log density at `mean + L z`, up to the constant `−(d/2) log 2π`.
+    fn log_density_std(&self, z: &[f64]) -> f64 {
+        -0.5 * z.iter().map(|z| z * z).sum::<f64>() - self.log_det
+    }
+
+    /// The log density at `x`, up to the same constant.
+    fn log_density(&self, x: &[f64]) -> f64 {
+        let d = self.mean.len();
+        let mut z = vec![0.0; d];
+        for i in 0..d {
+            let s: f64 = self.chol[i * d..i * d + i].iter().zip(&z).map(|(l, z)| l * z).sum();
+            z[i] = (x[i] - self.mean[i] - s) / self.chol[i * d + i];
+        }
+        self.log_density_std(&z)
+    }
+}
+
+/// The absolute correlation, dimension by dimension, of the particles with those a stage's
+/// moves started from (PyMC's `Pearson`).
+struct Pearson {
+    /// The start's centred values, dimension-major, and each dimension's norm.
+    start: Vec<Vec<f64>>,
+    norms: Vec<f64>,
+}
+
+impl Pearson {
+    fn new(pop: &Population) -> Pearson {
+        let start = centred(pop);
+        let norms = start.iter().map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
+        Pearson { start, norms }
+    }
+
+    fn get(&self, pop: &Population) -> Vec<f64> {
+        centred(pop)
+            .iter()
+            .zip(&self.start)
+            .zip(&self.norms)
+            .map(|((b, a), na)| {
+                let nb = b.iter().map(|v| v * v).sum::<f64>().sqrt();
+                (a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>() / (na * nb)).abs()
+            })
+            .collect()
+    }
+}
+
+fn centred(pop: &Population) -> Vec<Vec<f64>> {
+    let (d, n) = (pop.d, pop.len());
+    (0..d)
+        .into_par_iter()
+        .map(|i| {
+            let m = (0..n).map(|p| pop.x[p * d + i]).sum::<f64>() / n as f64;
+            (0..n).map(|p| pop.x[p * d + i] - m).collect()
+        })
+        .collect()
+}
+
+/// Which kernel moves the particles, with its per-particle state.
+pub(crate) enum Moves {
+    /// Independent proposals from the fitted normal.
+    Imh,
+    /// Random-walk steps `s_i L z`, with each particle's scale `s_i` and its acceptance rate at
+    /// the last stage.
+    Mh { scales: Vec<f64>, accept: Vec<f64> },
+}
+
+/// What a stage's moves did.
+pub(crate) struct Moved {
+    /// Moves made (at least one; two where the first leaves the correlations numbers).
+    pub steps: usize,
+    /// The share accepted, over every particle and move.
+    pub accept_rate: f64,
+    /// MH's mean proposal scale (NaN for IMH).
+    pub proposal_scale: f64,
+}
+
+/// A chain's random streams and where its move counter stands.
+pub(crate) struct Streams {
+    pub rng: ChainRng,
+    /// Moves made by the chain so far (each move's draws are numbered from it).
+    pub moves: u64,
+}
+
+impl Moves {
+    /// After resampling by `idx` (not at the first stage, where there is no state yet), the
+    /// per-particle state follows its particle.
+    pub(crate) fn resample(&mut self, idx: &[usize]) {
+        if let Moves::Mh { scales, accept } = self {
+            *scales = idx.iter().map(|&i| scales[i]).collect();
+            *accept = idx.iter().map(|&i| accept[i]).collect();
+        }
+    }
+
+    /// PyMC's `tune` and `mutate` at inverse temperature `beta`: MH's scales move by each
+    /// particle's acceptance rate's distance from 0.234 and half-way to their mean (from the
+    /// second stage on), the normal is fitted, then moves repeat until, in fewer than 90% of
+    /// the dimensions, the correlation with the stage's start has fallen by more than
+    /// `correlation_threshold` since the last move.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn mutate(
+        &mut self,
+        pop: &mut Population,
+        eval: &mut Evaluator,
+        streams: &mut Streams,
+        beta: f64,
+        stage: usize,
+        correlation_threshold: f64,
+    ) -> Result<std::result::Result<Moved, String>> {
+        if let (Moves::Mh { scales, accept }, true) = (&mut *self, stage > 1) {
+            let chain_scales: Vec<f64> =
+                scales.iter().zip(accept.iter()).map(|(s, a)| (s.ln() + (a - TARGET_ACCEPT)).exp()).collect();
+            let mean = chain_scales.iter().sum::<f64>() / chain_scales.len() as f64;
+            *scales = chain_scales.iter().map(|s| 0.5 * (s + mean)).collect();
+        }
+        let q = match Gaussian::fit(pop) {
+            Ok(q) => q,
+            Err(why) => return Ok(Err(why)),
+        };
+        let (n, d) = (pop.len(), pop.d);
+        let corr = Pearson::new(pop);
+        // PyMC starts from a correlation of 2, which the first move always beats (except in
+        // dimensions whose correlation is not a number: particles all equal there).
+        let mut old = vec![2.0; d];
+        let mut current: Vec<f64> = (0..n).map(|i| pop.tempered(i, beta)).collect();
+        // IMH's proposal density at each particle, kept as particles move.
+        let mut backward: Vec<f64> = match self {
+            Moves::Imh => pop.x.par_chunks(d).map(|x| q.log_density(x)).collect(),
+            Moves::Mh { .. } => Vec::new(),
+        };
+        let mut accepted = vec![0usize; n];
+        let mut steps = 0;
+        loop {
+            let draw0 = streams.moves * n as u64;
+            let rng = &streams.rng;
+            let mut proposals = vec![0.0; n * d];
+            let forward: Vec<f64> = proposals
+                .par_chunks_mut(d)
+                .enumerate()
+                .map_init(
+                    || (vec![0.0; d], vec![0.0; d]),
+                    |(z, step), (i, out)| {
+                        rng.fill_normals(draw0 + i as u64, Purpose::SmcMove, z);
+                        match &*self {
+                            Moves::Imh => {
+                                q.scale(z, out);
+                                out.iter_mut().zip(&q.mean).for_each(|(o, m)| *o += m);
+                                q.log_density_std(z)
+                            }
+                            Moves::Mh { scales, .. } => {
+                                q.scale(z, step);
+                                for ((o, x), s) in
+                                    out.iter_mut().zip(&pop.x[i * d..(i + 1) * d]).zip(step.iter())
+                                {
+                                    *o = x + s * scales[i];
+                                }
+                                0.0
+                            }
+                        }
+                    },
+                )
+                .collect();
+            let (prior, lik) = eval.eval(&proposals)?;
+            for i in 0..n {
+                let proposed = tempered(prior[i], lik[i], beta);
+                let log_u = rng.uniform(draw0 + i as u64, ACCEPT_INDEX, Purpose::SmcMove).ln();
+                let ratio = match self {
+                    Moves::Imh => (proposed + backward[i]) - (current[i] + forward[i]),
+                    Moves::Mh { .. } => proposed - current[i],
+                };
+                if log_u < ratio {
+                    pop.x[i * d..(i + 1) * d].copy_from_slice(&proposals[i * d..(i + 1) * d]);
+                    pop.prior[i] = prior[i];
+                    pop.lik[i] = lik[i];
+                    current[i] = proposed;
+                    if let Moves::Imh = self {
+                        backward[i] = forward[i];
+                    }
+                    accepted[i] += 1;
+                }
+            }
+            streams.moves += 1;
+            steps += 1;
+            let r = corr.get(pop);
+            let fell = old.iter().zip(&r).filter(|(o, r)| *o - *r > correlation_threshold).count();
+            if fell as f64 / d as f64 <= 0.9 {
+                break;
+            }
+            old = r;
+        }
+        let accept_rate = accepted.iter().sum::<usize>() as f64 / (n * steps) as f64;
+        let proposal_scale = match self {
+            Moves::Imh => f64::NAN,
+            Moves::Mh { scales, accept } => {
+                *accept = accepted.iter().map(|&a| a as f64 / steps as f64).collect();
+                scales.iter().sum::<f64>() / n as f64
+            }
+        };
+        Ok(Ok(Moved { steps, accept_rate, proposal_scale }))
+    }
+}

@@ -7,7 +7,8 @@
 //! columns; `EXMC_VI_STAN_START=1` starts it as Stan does. `EXMC_VI=smc` runs sequential
 //! Monte Carlo's defaults (PyMC's `sample_smc`: 4 chains of 2,000 particles, IMH; seed 1),
 //! with the chains' largest R̂ where the others show k̂, trusted below 1.01, and the chains'
-//! log evidence (mean and sd) after the worst parameter. The summary line's medians are
+//! log evidence (mean and sd) after the worst parameter; `EXMC_SMC_KERNEL=mh` or `hmc`
+//! chooses the moves. The summary line's medians are
 //! the upper ones; rows where no parameter matched are left out of its counts.
 //!
 //! ```text
@@ -44,7 +45,7 @@ fn k_signal(k: f64) -> (f64, bool) {
     (k, k < 0.7)
 }
 
-/// Pathfinder, or ADVI where `EXMC_VI` names a family.
+/// Pathfinder, ADVI where `EXMC_VI` names a family, or sequential Monte Carlo.
 fn approximate(model: &Model) -> Result<Approximation> {
     let method = match std::env::var("EXMC_VI").as_deref() {
         Ok("meanfield") => Some(AdviMethod::MeanField),
@@ -52,8 +53,20 @@ fn approximate(model: &Model) -> Result<Approximation> {
         _ => None,
     };
     if std::env::var("EXMC_VI").as_deref() == Ok("smc") {
-        let smc = sample_smc(model, &SmcOptions { seed: 1, ..SmcOptions::default() })?;
-        let r_hat = smc.fit.summary().rows.iter().map(|r| r.r_hat).fold(0.0f64, f64::max);
+        let kernel = match std::env::var("EXMC_SMC_KERNEL").as_deref() {
+            Ok("mh") => SmcKernel::Mh,
+            Ok("hmc") => SmcKernel::Hmc,
+            _ => SmcKernel::Imh,
+        };
+        let smc = sample_smc(model, &SmcOptions { seed: 1, kernel, ..SmcOptions::default() })?;
+        // A NaN R̂ (a constant quantity) reads as untrusted.
+        let r_hat = smc
+            .fit
+            .summary()
+            .rows
+            .iter()
+            .map(|r| r.r_hat)
+            .fold(0.0f64, |m, r| if m.is_nan() || r.is_nan() { f64::NAN } else { m.max(r) });
         let evidence = Some((smc.log_evidence(), smc.log_evidence_sd()));
         return Ok(Approximation {
             fit: smc.fit,
@@ -132,7 +145,7 @@ fn main() {
         let dim = pf.fit.pointmap.dim;
         if matched == 0 {
             println!(
-                "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.2} | – | – | no parameter matched |",
+                "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.3} | – | – | no parameter matched |",
                 pf.signal.0
             );
             continue;
@@ -141,7 +154,7 @@ fn main() {
             .evidence
             .map_or(String::new(), |(z, sd)| format!(" (log evidence {z:.3}, chains' sd {sd:.3})"));
         println!(
-            "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.2} | {worst_mean:.3} | {worst_sd:.3} | {worst}{evidence} |",
+            "| {name} | {dim} | {seconds:.3} | {evaluations} | {:.3} | {worst_mean:.3} | {worst_sd:.3} | {worst}{evidence} |",
             pf.signal.0
         );
         if pf.signal.1 { &mut good } else { &mut poor }.push(worst_mean);

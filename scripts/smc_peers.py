@@ -1,6 +1,7 @@
-"""PyMC's `sample_smc` on models of `tests/data/smc_oracle.json`, for comparison with
-`exmc smc` (the closing figures of DECISIONS 127): each chain's log marginal likelihood, the
-stages and the wall time. Both kernels, 4 chains of 2,000 particles, seeds 1 to 4.
+"""PyMC's `sample_smc` on three models of `tests/data/smc_oracle.json` (normal_unknown,
+eight_schools, bimodal), for comparison with `exmc smc` (DECISIONS 127): the chains' log
+marginal likelihood (mean and sd), the stages and the wall time. Both kernels, 4 chains of
+2,000 particles, seeds 1 to 4.
 
 Run with the peers venv:  ~/.venvs/peers/bin/python scripts/smc_peers.py [MODEL ...]
 """

@@ -44,8 +44,8 @@ pub enum Purpose {
     /// proposal's standard normals (index `k` for pair `k`) and the acceptance uniform
     /// (index `u32::MAX`) of one particle at one step.
     SmcMove = 13,
-    /// The uniform of a sequential Monte Carlo stage's systematic resampling, and the seed of
-    /// a chain's prior draws.
+    /// The uniform of a sequential Monte Carlo stage's systematic resampling (index 0), and
+    /// the seeds of a chain's batches of prior draws (index 1).
     SmcResample = 14,
 }
 

@@ -555,7 +555,25 @@ fn smc_prints_and_writes_the_result() {
     let _ = std::fs::remove_dir_all(&zarr);
     let (f, d, j, z) =
         (file.to_str().unwrap(), data.to_str().unwrap(), json.to_str().unwrap(), zarr.to_str().unwrap());
-    let args = ["--draws", "500", "--chains", "2", "--kernel", "mh", "--seed", "7", "--threshold", "0.6"];
+    let args = [
+        "--draws",
+        "500",
+        "--chains",
+        "2",
+        "--kernel",
+        "mh",
+        "--seed",
+        "7",
+        "--threshold",
+        "0.6",
+        "--correlation-threshold",
+        "0.02",
+        "--max-stages",
+        "50",
+        "--no-noncenter",
+        "--backend",
+        "cpu",
+    ];
     let o = exmc(&[&["smc", f, d], &args[..], &["--json", j, "--zarr", z]].concat());
     assert!(o.status.success(), "{}", text(&o.stderr));
     let stdout = text(&o.stdout);
@@ -574,7 +592,10 @@ fn smc_prints_and_writes_the_result() {
         kernel: exmc::prelude::SmcKernel::Mh,
         seed: 7,
         threshold: 0.6,
-        ..Default::default()
+        correlation_threshold: 0.02,
+        max_stages: 50,
+        noncenter: false,
+        backend: exmc::prelude::BackendChoice::Cpu,
     };
     let want = exmc::prelude::sample_smc(&model, &options).unwrap();
     let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -593,12 +614,15 @@ fn smc_prints_and_writes_the_result() {
         for (g, w) in g.iter().zip(w) {
             assert_eq!(g["beta"].as_f64(), Some(w.beta));
             assert_eq!(g["steps"].as_u64(), Some(w.steps as u64));
+            assert_eq!(g["accept_rate"].as_f64(), Some(w.accept_rate));
+            assert_eq!(g["log_marginal_likelihood"].as_f64(), Some(w.log_marginal_likelihood));
             assert_eq!(g["proposal_scale"].as_f64(), Some(w.proposal_scale));
         }
     }
     let back = exmc::io::read_zarr(&zarr).unwrap();
     assert_eq!(back.var("tau").unwrap().values, want.fit.trace.var("tau").unwrap().values);
     // IMH's proposal scale is NaN, written as null.
+    assert!(got["draws"].get("theta_z").is_none(), "--no-noncenter moves the model as written");
     let o = exmc(&["smc", f, d, "--draws", "200", "--chains", "1", "--json", j]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();

@@ -84,17 +84,25 @@ fn check_evidence(what: &str, smcs: &[Smc], want: f64) {
     assert!((mean - want).abs() <= tol, "{what}: log evidence {mean} ± {tol} vs {want} ({logz:?})");
 }
 
-/// `g` of the particles (its mean, or its standard deviation), chain by chain, against `want`.
+/// How far short of the posterior's the particles' standard deviation may fall, relatively:
+/// a population resampled and then moved a few times is slightly narrower than the posterior
+/// (over 40 chains of the Dirichlet model, 0.5% for IMH, 0.4% for HMC, 0.2% for MH), which 16
+/// chains' spread cannot resolve.
+const SD_SHORTFALL: f64 = 0.01;
+
+/// `g` of the particles (its mean, or its standard deviation), chain by chain, against `want`:
+/// within `T_999` standard errors of the chains' spread, and `slack` more.
 fn check_chains(
     what: &str,
     smcs: &[Smc],
     g: impl Fn(&[f64]) -> f64,
     values: impl Fn(&Fit) -> Vec<Vec<f64>>,
     want: f64,
+    slack: f64,
 ) {
     let per_chain: Vec<f64> = smcs.iter().flat_map(|s| values(&s.fit)).map(|v| g(&v)).collect();
     let (mean, sd) = mean_sd(&per_chain);
-    let tol = T_999 * sd / (per_chain.len() as f64).sqrt();
+    let tol = T_999 * sd / (per_chain.len() as f64).sqrt() + slack;
     assert!((mean - want).abs() <= tol, "{what}: {mean} ± {tol} vs {want} ({per_chain:?})");
 }
 
@@ -144,6 +152,7 @@ fn check_model(name: &str, kernel: SmcKernel, backend: BackendChoice) {
             sample_mean,
             chain_values(&var, elem, f),
             want.as_f64().unwrap(),
+            0.0,
         );
     }
     for (label, want) in o["sd"].as_object().unwrap() {
@@ -154,6 +163,7 @@ fn check_model(name: &str, kernel: SmcKernel, backend: BackendChoice) {
             sample_sd,
             chain_values(&var, elem, f),
             want.as_f64().unwrap(),
+            SD_SHORTFALL * want.as_f64().unwrap(),
         );
     }
 }
@@ -182,6 +192,42 @@ fn random_walk_moves_match_the_evidence_and_posteriors() {
     }
 }
 
+#[test]
+fn hamiltonian_moves_match_the_evidence_and_posteriors() {
+    for name in MODELS {
+        check_model(name, SmcKernel::Hmc, BackendChoice::Cpu);
+    }
+}
+
+/// Without automatic non-centring the particles move in the model as written: the same
+/// evidence for eight schools, and no standardised draws in the trace.
+#[test]
+fn the_model_as_written_gives_the_same_evidence() {
+    let o = oracle("eight_schools");
+    let smcs: Vec<Smc> = (1..=4)
+        .map(|seed| {
+            sample_smc(
+                &model("eight_schools"),
+                &SmcOptions { seed, noncenter: false, ..SmcOptions::default() },
+            )
+            .unwrap()
+        })
+        .collect();
+    assert!(smcs[0].fit.trace.var("theta_z").is_none() && smcs[0].fit.noncentered.is_empty());
+    check_evidence("eight schools as written", &smcs, o["log_z"].as_f64().unwrap());
+}
+
+/// Prior draws that round onto their support's edge (a Dirichlet with concentrations of 0.02
+/// puts some components at 0) are replaced, not fatal.
+#[test]
+fn prior_draws_on_the_edge_are_replaced() {
+    let mut m = Model::new();
+    let p = m.rv_vec("p", Dirichlet::new(vec![0.02, 0.02, 0.02]), 3).unwrap();
+    m.observe("y", Categorical::new(p), &[0.0, 2.0, 2.0]).unwrap();
+    let smc = sample_smc(&m, &SmcOptions { chains: 1, seed: 2, ..SmcOptions::default() }).unwrap();
+    assert!(smc.log_marginal_likelihood[0].is_finite());
+}
+
 /// Both modes of `mu ~ N(0, 2)`, `y ~ N(mu², 0.5)` keep their half of the particles in every
 /// chain (where NUTS chains each stay in one).
 #[test]
@@ -196,7 +242,7 @@ fn both_modes_keep_their_share() {
             );
         }
     }
-    check_chains("bimodal: share above 0", &smcs, positive, chain_values("mu", 0, |x| x), 0.5);
+    check_chains("bimodal: share above 0", &smcs, positive, chain_values("mu", 0, |x| x), 0.5, 0.0);
 }
 
 /// The stages: `β` rises to 1, each stage's log evidence so far is recorded, the particles'
@@ -261,9 +307,9 @@ fn stages_and_draws_are_reported() {
 fn seed_fixes_every_bit() {
     let m = model("normal_unknown");
     let opts = SmcOptions { chains: 4, draws: 400, seed: 9, ..SmcOptions::default() };
-    let a = sample_smc(&m, &opts).unwrap();
-    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-    let b = one.install(|| sample_smc(&m, &opts).unwrap());
+    let pool = |threads| rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let a = pool(4).install(|| sample_smc(&m, &opts).unwrap());
+    let b = pool(1).install(|| sample_smc(&m, &opts).unwrap());
     let bits =
         |s: &Smc| s.fit.trace.var("mu").unwrap().values.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&a), bits(&b));
@@ -311,12 +357,14 @@ fn bad_options_and_models_are_refused() {
         refused(SmcOptions { correlation_threshold: t, ..d() }, "correlation_threshold");
     }
     refused(SmcOptions { max_stages: 0, ..d() }, "max_stages");
+    // A threshold that keeps less than one particle would make every stage the last.
+    refused(SmcOptions { draws: 10, threshold: 0.05, ..d() }, "threshold");
     // A flat prior has no draws to start from: the error names the node.
     let mut flat = Model::new();
     let mu = flat.rv("mu", Flat::new()).unwrap();
     flat.observe("y", Normal::new(mu, 1.0), &[0.1]).unwrap();
-    let err = sample_smc(&flat, &SmcOptions::default()).unwrap_err().to_string();
-    assert!(err.contains("`mu`") || err.contains("mu"), "{err}");
+    let err = sample_smc(&flat, &SmcOptions::default()).unwrap_err();
+    assert!(matches!(&err, Error::InvalidNode { node, .. } if node == "mu"), "{err:?}");
     // No free variables.
     let mut none = Model::new();
     none.observe("y", Normal::new(0.0, 1.0), &[0.1]).unwrap();

@@ -189,7 +189,7 @@ fn evaluate(
 ) -> Result<()> {
     let dim = prog.dim.max(1);
     let draws = fit.trace.chains * fit.trace.draws;
-    let batch = BatchEval::new(prog, backend)?;
+    let batch = BatchEval::new(prog, backend, false)?;
     for start in (0..draws).step_by(CHUNK) {
         let points = inputs(fit, map, weights, start..(start + CHUNK).min(draws))?;
         debug_assert_eq!(points.len() % dim, 0);

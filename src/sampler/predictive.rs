@@ -37,9 +37,9 @@ pub fn prior_predictive(model: &Model, draws: usize, seed: u64) -> Result<Trace>
     prior_draws(model, draws, seed, true)
 }
 
-/// [`prior_predictive`]; without `observed`, the observed nodes are not drawn or traced but
-/// hold their data, as the posterior conditions on them (the prior of the free nodes, from
-/// which sequential Monte Carlo starts).
+/// [`prior_predictive`]; without `observed`, only the free nodes are traced, and the observed
+/// nodes are not drawn but hold their data, as the posterior conditions on them (the prior of
+/// the free nodes, from which sequential Monte Carlo starts).
 pub(crate) fn prior_draws(model: &Model, draws: usize, seed: u64, observed: bool) -> Result<Trace> {
     crate::model::validate::vector_params(model, false)?;
     let order = model.topological_order()?;
@@ -47,7 +47,7 @@ pub(crate) fn prior_draws(model: &Model, draws: usize, seed: u64, observed: bool
     let mut rng = StdRng::seed_from_u64(seed);
     let sampled: Vec<usize> = (0..nodes.len())
         .filter(|&i| !matches!(nodes[i].kind, NodeKind::Potential { .. } | NodeKind::Data { .. }))
-        .filter(|&i| observed || !matches!(nodes[i].kind, NodeKind::Observed { .. }))
+        .filter(|&i| observed || matches!(nodes[i].kind, NodeKind::Free { .. }))
         .collect();
     let mut vars: Vec<TraceVar> = sampled
         .iter()

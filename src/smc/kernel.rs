@@ -29,7 +29,7 @@ pub(crate) struct Evaluator {
 
 impl Evaluator {
     pub(crate) fn new(prog: &crate::compile::Program, d: usize, backend: BackendChoice) -> Result<Evaluator> {
-        Ok(Evaluator { batch: BatchEval::new(prog, backend)?, d, evaluations: 0 })
+        Ok(Evaluator { batch: BatchEval::new(prog, backend, true)?, d, evaluations: 0 })
     }
 
     /// Whether the points are evaluated on a GPU.
@@ -38,19 +38,28 @@ impl Evaluator {
     }
 
     /// The log prior and log-likelihood at each point of `x` (point-major): the program at
-    /// `β = 0`, whose value is the prior and whose last gradient entry is the likelihood. A
-    /// likelihood that is not a number is `−∞`.
+    /// `β = 0`, whose value is the prior (NaN where the likelihood is `−∞`: `0 · (−∞)`) and
+    /// whose last gradient entry is the likelihood. A likelihood that is not a number is `−∞`.
     pub(crate) fn eval(&mut self, x: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+        let (value, lik, _) = self.eval_at(x, 0.0)?;
+        Ok((value, lik))
+    }
+
+    /// The program at inverse temperature `beta` at each point of `x`: the tempered log
+    /// density, the log-likelihood (`−∞` where it is not a number) and the tempered density's
+    /// gradient over the unconstrained coordinates (point-major).
+    pub(crate) fn eval_at(&mut self, x: &[f64], beta: f64) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
         let (d, n) = (self.d, x.len() / self.d.max(1));
         let mut points =
-            crate::mem::try_filled(n * (d + 1), 0.0, || "sequential Monte Carlo's program inputs".into())?;
+            crate::mem::try_filled(n * (d + 1), beta, || "sequential Monte Carlo's program inputs".into())?;
         for (p, row) in points.chunks_mut(d + 1).zip(x.chunks(d.max(1))) {
             p[..d].copy_from_slice(&row[..d]);
         }
-        let (prior, grad) = self.batch.run(&points)?;
+        let (value, grad) = self.batch.run(&points)?;
         self.evaluations += n as u64;
         let lik = grad.chunks(d + 1).map(|g| if g[d].is_nan() { f64::NEG_INFINITY } else { g[d] }).collect();
-        Ok((prior, lik))
+        let grad_u = grad.chunks(d + 1).flat_map(|g| g[..d].iter().copied()).collect();
+        Ok((value, lik, grad_u))
     }
 }
 
@@ -83,7 +92,7 @@ impl Population {
     }
 }
 
-fn tempered(prior: f64, lik: f64, beta: f64) -> f64 {
+pub(crate) fn tempered(prior: f64, lik: f64, beta: f64) -> f64 {
     if lik == f64::NEG_INFINITY || prior.is_nan() {
         f64::NEG_INFINITY
     } else if beta == 0.0 {
@@ -109,8 +118,7 @@ impl Gaussian {
             (0..d).map(|i| (0..n).map(|p| pop.x[p * d + i]).sum::<f64>() / n as f64).collect();
         // Centred columns, so each covariance entry is one contiguous dot product, in a fixed
         // order whatever the threads.
-        let cols: Vec<Vec<f64>> =
-            (0..d).into_par_iter().map(|i| (0..n).map(|p| pop.x[p * d + i] - mean[i]).collect()).collect();
+        let cols = centred(pop);
         let rows: Vec<Vec<f64>> = (0..d)
             .into_par_iter()
             .map(|i| {
@@ -130,13 +138,19 @@ impl Gaussian {
         if let Some(bad) = cov.iter().find(|c| !c.is_finite()) {
             return Err(format!("the particles' covariance has an entry {bad} (too few particles?)"));
         }
-        let chol = if d == 1 { vec![cov[0].sqrt()] } else { cholesky(&cov)? };
+        let chol = if d == 1 {
+            vec![cov[0].sqrt()]
+        } else {
+            cholesky(&cov).map_err(|why| {
+                format!("the particles' covariance has no Cholesky factor ({why}): give more particles")
+            })?
+        };
         let log_det = (0..d).map(|i| chol[i * d + i].ln()).sum();
         Ok(Gaussian { mean, chol, log_det })
     }
 
     /// `L z` into `out`.
-    fn scale(&self, z: &[f64], out: &mut [f64]) {
+    pub(crate) fn scale(&self, z: &[f64], out: &mut [f64]) {
         let d = self.mean.len();
         for (i, o) in out.iter_mut().enumerate() {
             *o = self.chol[i * d..i * d + i + 1].iter().zip(z).map(|(l, z)| l * z).sum();
@@ -160,22 +174,35 @@ impl Gaussian {
     }
 }
 
+impl Gaussian {
+    /// `Lᵀ g` into `out`.
+    pub(crate) fn scale_transposed(&self, g: &[f64], out: &mut [f64]) {
+        let d = self.mean.len();
+        out.fill(0.0);
+        for (i, gi) in g.iter().enumerate() {
+            for (o, l) in out[..=i].iter_mut().zip(&self.chol[i * d..=i * d + i]) {
+                *o += l * gi;
+            }
+        }
+    }
+}
+
 /// The absolute correlation, dimension by dimension, of the particles with those a stage's
 /// moves started from (PyMC's `Pearson`).
-struct Pearson {
+pub(crate) struct Pearson {
     /// The start's centred values, dimension-major, and each dimension's norm.
     start: Vec<Vec<f64>>,
     norms: Vec<f64>,
 }
 
 impl Pearson {
-    fn new(pop: &Population) -> Pearson {
+    pub(crate) fn new(pop: &Population) -> Pearson {
         let start = centred(pop);
         let norms = start.iter().map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
         Pearson { start, norms }
     }
 
-    fn get(&self, pop: &Population) -> Vec<f64> {
+    pub(crate) fn get(&self, pop: &Population) -> Vec<f64> {
         centred(pop)
             .iter()
             .zip(&self.start)
@@ -186,6 +213,15 @@ impl Pearson {
             })
             .collect()
     }
+}
+
+/// PyMC's rule for another move: the correlations `r` with the stage's start fell by more
+/// than `threshold` since the last move (`old`, which becomes `r`) in over 90% of the
+/// dimensions.
+pub(crate) fn still_falling(old: &mut Vec<f64>, r: Vec<f64>, threshold: f64) -> bool {
+    let fell = old.iter().zip(&r).filter(|(o, r)| *o - *r > threshold).count();
+    *old = r;
+    fell as f64 / old.len() as f64 > 0.9
 }
 
 fn centred(pop: &Population) -> Vec<Vec<f64>> {
@@ -226,8 +262,8 @@ pub(crate) struct Streams {
 }
 
 impl Moves {
-    /// After resampling by `idx` (not at the first stage, where there is no state yet), the
-    /// per-particle state follows its particle.
+    /// After resampling by `idx`, the per-particle state follows its particle (at the first
+    /// stage it is still every particle's initial state).
     pub(crate) fn resample(&mut self, idx: &[usize]) {
         if let Moves::Mh { scales, accept } = self {
             *scales = idx.iter().map(|&i| scales[i]).collect();
@@ -237,8 +273,8 @@ impl Moves {
 
     /// PyMC's `tune` and `mutate` at inverse temperature `beta`: MH's scales move by each
     /// particle's acceptance rate's distance from 0.234 and half-way to their mean (from the
-    /// second stage on), the normal is fitted, then moves repeat until, in fewer than 90% of
-    /// the dimensions, the correlation with the stage's start has fallen by more than
+    /// second stage on), the normal is fitted, then moves repeat until, in 90% of the
+    /// dimensions or fewer, the correlation with the stage's start has fallen by more than
     /// `correlation_threshold` since the last move.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn mutate(
@@ -324,12 +360,9 @@ impl Moves {
             }
             streams.moves += 1;
             steps += 1;
-            let r = corr.get(pop);
-            let fell = old.iter().zip(&r).filter(|(o, r)| *o - *r > correlation_threshold).count();
-            if fell as f64 / d as f64 <= 0.9 {
+            if !still_falling(&mut old, corr.get(pop), correlation_threshold) {
                 break;
             }
-            old = r;
         }
         let accept_rate = accepted.iter().sum::<usize>() as f64 / (n * steps) as f64;
         let proposal_scale = match self {

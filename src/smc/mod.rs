@@ -13,9 +13,11 @@
 //!    diagonal), and each particle is moved by Metropolis–Hastings at the new `β`: proposals
 //!    drawn independently from that normal ([`SmcKernel::Imh`], PyMC's default `IMH`), or
 //!    random-walk steps from its covariance scaled per particle towards a 0.234 acceptance
-//!    rate ([`SmcKernel::Mh`]). Moves repeat until, in fewer than 90% of the dimensions, the
+//!    rate ([`SmcKernel::Mh`]). Moves repeat until, in 90% of the dimensions or fewer, the
 //!    particles' correlation with where the stage started falls by more than
-//!    `correlation_threshold` (0.01) in a move.
+//!    `correlation_threshold` (0.01) in a move. A third kernel, [`SmcKernel::Hmc`], not
+//!    PyMC's, moves each particle along Hamiltonian trajectories, until the correlation falls
+//!    by no more than that in any dimension.
 //!
 //! The particles live on the unconstrained space of the model as NUTS samples it (with
 //! automatic non-centring unless [`SmcOptions::noncenter`] is off), where the prior carries
@@ -27,6 +29,7 @@
 //! Random numbers come from counters (particle, move, purpose), so a seed fixes every bit
 //! whatever the threads.
 
+mod hmc;
 mod kernel;
 mod tempering;
 
@@ -45,7 +48,14 @@ use crate::rng::{ChainRng, Purpose};
 use crate::sampler::init::user_values_with;
 use crate::sampler::predictive::prior_draws;
 use crate::sampler::{BackendChoice, Fit, Trace, TraceLayout};
+use hmc::Hmc;
 use kernel::{Evaluator, Moves, Population, Streams};
+
+/// A chain's moves: one of PyMC's kernels, or Hamiltonian trajectories.
+enum Mover {
+    Pymc(Moves),
+    Hmc(Hmc),
+}
 use tempering::{next_beta, systematic_resampling};
 
 /// How sequential Monte Carlo moves its particles at each stage.
@@ -58,14 +68,25 @@ pub enum SmcKernel {
     /// Random-walk Metropolis–Hastings: steps from the particles' covariance, each particle's
     /// scale tuned towards a 0.234 acceptance rate (PyMC's `pm.smc.MH`).
     Mh,
+    /// Hamiltonian Monte Carlo: trajectories of [`HMC_STEPS`] leapfrog steps on the tempered
+    /// posterior with the particles' covariance as inverse mass matrix, the step size tuned
+    /// towards a 0.65 acceptance rate (as BlackJAX's tempered SMC with an HMC kernel). It
+    /// follows posteriors that move far from where the particles are as the temperature
+    /// falls (a regression whose noise scale the prior leaves vague), where proposals fitted
+    /// to the particles never reach; each move costs [`HMC_STEPS`] evaluations per particle.
+    Hmc,
 }
 
+/// Leapfrog steps per trajectory of [`SmcKernel::Hmc`].
+pub const HMC_STEPS: usize = 10;
+
 impl SmcKernel {
-    /// `"imh"` or `"mh"`.
+    /// `"imh"`, `"mh"` or `"hmc"`.
     pub fn name(self) -> &'static str {
         match self {
             SmcKernel::Imh => "imh",
             SmcKernel::Mh => "mh",
+            SmcKernel::Hmc => "hmc",
         }
     }
 }
@@ -83,8 +104,9 @@ pub struct SmcOptions {
     /// The share of the particles the importance weights' effective sample size keeps at each
     /// stage, in (0, 1): higher means more stages (PyMC's `threshold`, 0.5).
     pub threshold: f64,
-    /// The fall in correlation a move must make in 90% of the dimensions for moves to go on,
-    /// in (0, 1): lower means more moves (PyMC's `correlation_threshold`, 0.01).
+    /// The fall in correlation a move must make in more than 90% of the dimensions for moves to
+    /// go on (for [`SmcKernel::Hmc`], in any dimension), in (0, 1): lower means more moves
+    /// (PyMC's `correlation_threshold`, 0.01).
     pub correlation_threshold: f64,
     /// Seed of the prior draws and of every move (0).
     pub seed: u64,
@@ -92,7 +114,9 @@ pub struct SmcOptions {
     pub noncenter: bool,
     /// Most stages per chain before it is abandoned with an error (1,000; PyMC has no limit).
     pub max_stages: usize,
-    /// Where the particles are evaluated (`Auto` as for sampling).
+    /// Where the particles are evaluated: `Auto` as for sampling, except that a GPU without
+    /// 64-bit floats leaves the work to the CPU (the log evidence sums likelihoods that f32
+    /// would round by more than its error); `Gpu` takes such an adapter in f32.
     pub backend: BackendChoice,
 }
 
@@ -129,6 +153,15 @@ impl SmcOptions {
                 return bad(option, format!("{v} is not between 0 and 1 (exclusive)"));
             }
         }
+        if ((self.draws as f64 * self.threshold) as usize) < 1 {
+            return bad(
+                "threshold",
+                format!(
+                    "{} of {} particles is below one particle: every stage would keep any weights",
+                    self.threshold, self.draws
+                ),
+            );
+        }
         if self.max_stages == 0 {
             return bad("max_stages", "0 stages: give at least 1".into());
         }
@@ -156,7 +189,8 @@ pub struct SmcStage {
 #[derive(Clone, Debug)]
 pub struct Smc {
     /// The final particles as draws (chains × particles), constrained, with deterministics;
-    /// each draw's `lp` is the model's log density there (as NUTS's). Backend `"smc"`.
+    /// each draw's `lp` is the model's log density there (as NUTS's). Backend `"smc"`, or
+    /// `"smc (gpu)"` where the particles were evaluated on a GPU.
     pub fit: Fit,
     /// Each chain's estimate of the log marginal likelihood `log p(y)`.
     pub log_marginal_likelihood: Vec<f64>,
@@ -169,8 +203,9 @@ pub struct Smc {
 }
 
 impl Smc {
-    /// The log evidence pooled over chains: the log of the mean of the chains' estimates
-    /// (each an unbiased estimate of `p(y)`).
+    /// The log evidence pooled over chains: the log of the mean of the chains' estimates of
+    /// `p(y)` (each consistent as the particles grow; unbiased only where the schedule and the
+    /// moves' tuning did not come from the same particles).
     pub fn log_evidence(&self) -> f64 {
         logsumexp(&self.log_marginal_likelihood) - (self.log_marginal_likelihood.len() as f64).ln()
     }
@@ -210,13 +245,21 @@ impl Smc {
 /// particles' covariance has no Cholesky factor, or `max_stages` pass before `β` reaches 1.
 pub fn sample_smc(model: &Model, options: &SmcOptions) -> Result<Smc> {
     options.check()?;
+    let started = std::time::Instant::now();
     let compiled = compile_for(model, RewriteOptions { noncenter: options.noncenter }, Target::Tempered)?;
+    let compile_s = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
     let d = compiled.pointmap.dim;
     if d == 0 {
         return Err(Error::NoFreeVariables);
     }
-    crate::mem::check_len(crate::mem::product(&[options.chains, options.draws, d + 2]), || {
+    // The particles, their proposals and gradients (a few copies of N × d), and the fitted
+    // normal's covariance, factor and centred columns.
+    crate::mem::check_len(crate::mem::product(&[options.chains.max(4), options.draws, d + 2]), || {
         format!("{} chains of {} particles over {d} coordinates", options.chains, options.draws)
+    })?;
+    crate::mem::check_len(crate::mem::product(&[4, d, d.max(options.draws)]), || {
+        format!("the particles' covariance over {d} coordinates")
     })?;
     let mut eval = Evaluator::new(&compiled.logp_grad, d, options.backend)?;
     let constrain = Executor::new(compiled.constrain.clone());
@@ -247,6 +290,8 @@ pub fn sample_smc(model: &Model, options: &SmcOptions) -> Result<Smc> {
         backend: backend.into(),
         pointmap: compiled.pointmap.clone(),
         measured: compiled.measured.clone(),
+        noncentered: compiled.noncentered.clone(),
+        timing: crate::sampler::Timing { compile_s, sampling_s: started.elapsed().as_secs_f64() },
         ..Fit::from_trace(trace)
     };
     Ok(Smc {
@@ -276,10 +321,12 @@ fn run_chain(
     let (prior, lik) = eval.eval(&x)?;
     let mut pop = Population { d, x, prior, lik };
     let mut moves = match options.kernel {
-        SmcKernel::Imh => Moves::Imh,
-        SmcKernel::Mh => {
-            Moves::Mh { scales: vec![(2.38f64.powi(2) / d as f64).min(1.0); n], accept: vec![0.0; n] }
-        }
+        SmcKernel::Imh => Mover::Pymc(Moves::Imh),
+        SmcKernel::Mh => Mover::Pymc(Moves::Mh {
+            scales: vec![(2.38f64.powi(2) / d as f64).min(1.0); n],
+            accept: vec![0.0; n],
+        }),
+        SmcKernel::Hmc => Mover::Hmc(Hmc::new(d, HMC_STEPS)),
     };
     let mut streams = Streams { rng, moves: 0 };
     let (mut beta, mut log_ml) = (0.0, 0.0);
@@ -288,8 +335,13 @@ fn run_chain(
         let stage = stages.len() + 1;
         if stage > options.max_stages {
             return Err(fail(format!(
-                "β is {beta:.6} after {} stages (max_stages): the particles may have collapsed onto a few points",
+                "β is {beta:.6} after {} stages (the limit, max_stages or --max-stages): the particles may have collapsed onto a few points",
                 options.max_stages
+            )));
+        }
+        if pop.lik.contains(&f64::INFINITY) {
+            return Err(fail(format!(
+                "stage {stage}: a particle's log-likelihood is +∞ (a density without bound at the data, or a potential of +∞)"
             )));
         }
         let (next, weights, increment) = next_beta(&pop.lik, beta, options.threshold);
@@ -300,10 +352,14 @@ fn run_chain(
         log_ml += increment;
         let idx = systematic_resampling(&weights, streams.rng.uniform(stage as u64, 0, Purpose::SmcResample));
         pop.resample(&idx);
-        moves.resample(&idx);
-        let moved = moves
-            .mutate(&mut pop, eval, &mut streams, beta, stage, options.correlation_threshold)?
-            .map_err(|why| fail(format!("stage {stage} (β = {beta:.6}): {why}")))?;
+        let moved = match &mut moves {
+            Mover::Pymc(m) => {
+                m.resample(&idx);
+                m.mutate(&mut pop, eval, &mut streams, beta, stage, options.correlation_threshold)?
+            }
+            Mover::Hmc(h) => h.mutate(&mut pop, eval, &mut streams, beta, options.correlation_threshold)?,
+        }
+        .map_err(|why| fail(format!("stage {stage} (β = {beta:.6}): {why}")))?;
         stages.push(SmcStage {
             beta,
             log_marginal_likelihood: log_ml,
@@ -315,9 +371,15 @@ fn run_chain(
     Ok((pop, stages, log_ml))
 }
 
+/// Batches of prior draws tried before giving up on draws that cannot start a particle.
+const PRIOR_ATTEMPTS: u64 = 20;
+
 /// `n` draws of the free variables from the prior, mapped to the sampling space (point-major):
-/// the prior draws of the model as written (observed nodes at their data), each solved for its standardised
-/// draws where automatic non-centring rewrote a node.
+/// the prior draws of the model as written (observed nodes at their data), each solved for its
+/// standardised draws where automatic non-centring rewrote a node. A draw that rounded onto
+/// its support's edge (a Dirichlet's component underflowing to 0, a Beta(0.1, 0.1) draw at
+/// 1.0) has no unconstrained coordinates; it is replaced by a later draw (what it drops has
+/// probability zero before rounding), from at most [`PRIOR_ATTEMPTS`] batches.
 fn prior_particles(
     model: &Model,
     compiled: &Compiled,
@@ -326,47 +388,66 @@ fn prior_particles(
     rng: &ChainRng,
     chain: usize,
 ) -> Result<Vec<f64>> {
-    let seed = {
-        let w = rng.words(0, 0, Purpose::SmcResample);
-        u64::from(w[0]) | u64::from(w[1]) << 32
-    };
-    let prior = prior_draws(model, n, seed, false)?;
+    let d = compiled.pointmap.dim;
     let free: Vec<&str> = model
         .nodes()
         .iter()
         .filter(|n| matches!(n.kind, NodeKind::Free { .. }))
         .map(|n| n.name.as_str())
         .collect();
-    let vars: Vec<&crate::sampler::TraceVar> = free
-        .iter()
-        .map(|name| {
-            prior.var(name).ok_or_else(|| Error::Smc { chain, reason: format!("no prior draws of `{name}`") })
-        })
-        .collect::<Result<_>>()?;
-    let d = compiled.pointmap.dim;
-    let rows: Vec<Result<Vec<f64>>> = (0..n)
-        .into_par_iter()
-        .map(|p| {
-            let values: HashMap<String, Vec<f64>> = vars
-                .iter()
-                .map(|v| {
-                    let k = v.values.len() / n;
-                    (v.name.clone(), v.values[p * k..(p + 1) * k].to_vec())
-                })
-                .collect();
-            let (u, set) = user_values_with(compiled, constrain, &values).map_err(|e| match e {
-                Error::InvalidOption { reason, .. } => {
-                    Error::Smc { chain, reason: format!("prior draw {p} cannot start a particle: {reason}") }
-                }
-                e => e,
-            })?;
-            debug_assert!(set.iter().all(|&s| s) && u.len() == d);
-            Ok(u)
-        })
-        .collect();
     let mut x = Vec::with_capacity(n * d);
-    for row in rows {
-        x.extend(row?);
+    let mut last_failure = String::new();
+    for attempt in 0..PRIOR_ATTEMPTS {
+        let want = n - x.len() / d;
+        if want == 0 {
+            break;
+        }
+        let seed = {
+            let w = rng.words(attempt, 1, Purpose::SmcResample);
+            u64::from(w[0]) | u64::from(w[1]) << 32
+        };
+        let prior = prior_draws(model, want, seed, false)?;
+        let vars: Vec<&crate::sampler::TraceVar> = free
+            .iter()
+            .map(|name| {
+                prior
+                    .var(name)
+                    .ok_or_else(|| Error::Smc { chain, reason: format!("no prior draws of `{name}`") })
+            })
+            .collect::<Result<_>>()?;
+        let rows: Vec<Result<Vec<f64>>> = (0..want)
+            .into_par_iter()
+            .map(|p| {
+                let values: HashMap<String, Vec<f64>> = vars
+                    .iter()
+                    .map(|v| {
+                        let k = v.values.len() / want;
+                        (v.name.clone(), v.values[p * k..(p + 1) * k].to_vec())
+                    })
+                    .collect();
+                let (u, set) = user_values_with(compiled, constrain, &values)?;
+                if u.len() != d || !set.iter().all(|&s| s) {
+                    return Err(Error::Smc { chain, reason: "a prior draw leaves coordinates unset".into() });
+                }
+                Ok(u)
+            })
+            .collect();
+        for row in rows {
+            match row {
+                Ok(u) => x.extend(u),
+                Err(Error::InvalidOption { reason, .. }) => last_failure = reason,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    if x.len() < n * d {
+        return Err(Error::Smc {
+            chain,
+            reason: format!(
+                "only {} of {n} prior draws can start a particle ({last_failure})",
+                x.len() / d.max(1)
+            ),
+        });
     }
     Ok(x)
 }

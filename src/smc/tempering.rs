@@ -3,13 +3,19 @@
 
 use crate::diagnostics::logsumexp;
 
-/// The bisection's width at which it stops (PyMC's `1e-6`).
+/// The bisection's width at which it stops, relative to the step from the last inverse
+/// temperature (PyMC stops at an absolute `1e-6`).
 const BISECTION_WIDTH: f64 = 1e-6;
+/// Most halvings of the bisection (an f64 interval cannot halve much more).
+const BISECTION_STEPS: usize = 200;
 
 /// The next stage's inverse temperature from `beta` and the particles' log-likelihoods
 /// `loglik` (PyMC's `update_beta_and_weights`): by bisection on `(beta, 2)`, the value at
 /// which the importance weights `exp((β' − β) ℓ)` have an effective sample size
-/// `⌊1/Σ w̃²⌋` of `⌊threshold · N⌋` (BDA3 eq. 10.4), taken as 1 where it reaches 1. Returns
+/// `⌊1/Σ w̃²⌋` of `⌊threshold · N⌋` (BDA3 eq. 10.4), taken as 1 where it reaches 1. The
+/// bisection stops where the interval is `1e-6` of the step `β' − β`, not PyMC's absolute
+/// `1e-6`: where the likelihood is sharp against the prior (a regression with vague priors)
+/// the first step is far below `1e-6`, and PyMC's step leaves a handful of particles. Returns
 /// the new value, the normalised weights, and the stage's increment of the log marginal
 /// likelihood, `log(Σ exp((β' − β) ℓ) / N)`. A log-likelihood that is not a number counts as
 /// `−∞` (the particle gets no weight).
@@ -21,7 +27,10 @@ pub(crate) fn next_beta(loglik: &[f64], beta: f64, threshold: f64) -> (f64, Vec<
     };
     let (mut low, mut up) = (beta, 2.0);
     let mut next = beta;
-    while up - low > BISECTION_WIDTH {
+    for _ in 0..BISECTION_STEPS {
+        if up - low <= BISECTION_WIDTH * (up - beta) {
+            break;
+        }
         next = (low + up) / 2.0;
         let lw = unnormalised(next);
         let total = logsumexp(&lw);
@@ -119,7 +128,12 @@ mod tests {
         assert_eq!(count(1), 0);
         // Sorted, as PyMC's are.
         assert!(idx.windows(2).all(|p| p[0] <= p[1]));
-        // Rounding short of the last point takes the last particle of positive weight.
-        assert_eq!(systematic_resampling(&[0.5, 0.5 - 1e-16, 0.0], 0.999_999_999), vec![0, 1, 1]);
+        // Weights whose sum rounds short of the last point: the last particle of positive
+        // weight is taken, never one of weight 0 beyond it (without the guard, index 2).
+        let w = [0.5, 0.5 - 4e-16, 0.0];
+        assert!(w.iter().sum::<f64>() < 1.0 - 1e-16);
+        let u = 1.0 - f64::EPSILON;
+        assert!((u + 2.0) / 3.0 > w[0] + w[1], "the last point lies beyond the cumulative sum");
+        assert_eq!(systematic_resampling(&w, u), vec![0, 1, 1]);
     }
 }

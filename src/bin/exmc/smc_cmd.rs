@@ -20,7 +20,8 @@ pub struct SmcArgs {
     #[arg(long, default_value_t = 4)]
     chains: usize,
     /// The moves: independent proposals from a normal fitted to the particles (PyMC's
-    /// default), or random-walk steps from their covariance.
+    /// default), random-walk steps from their covariance (PyMC's MH), or Hamiltonian
+    /// trajectories of 10 leapfrog steps (for posteriors the others lose track of).
     #[arg(long, value_enum, default_value_t = KernelArg::Imh)]
     kernel: KernelArg,
     /// The share of the particles the importance weights keep at each stage, in (0, 1):
@@ -59,6 +60,7 @@ pub struct SmcArgs {
 enum KernelArg {
     Imh,
     Mh,
+    Hmc,
 }
 
 /// Prints the draws' summary, the log marginal likelihoods and each chain's stages, and writes
@@ -71,6 +73,7 @@ pub fn smc(a: &SmcArgs) -> Result<()> {
         kernel: match a.kernel {
             KernelArg::Imh => SmcKernel::Imh,
             KernelArg::Mh => SmcKernel::Mh,
+            KernelArg::Hmc => SmcKernel::Hmc,
         },
         threshold: a.threshold,
         correlation_threshold: a.correlation_threshold,

@@ -14,6 +14,8 @@ use crate::rng::Purpose;
 
 /// The acceptance rate the step size is tuned towards.
 const TARGET_ACCEPT: f64 = 0.65;
+/// Most moves per stage.
+const MAX_MOVES: usize = 100;
 /// The acceptance uniform's index (the momentum's normals take indices from 0).
 const ACCEPT_INDEX: u32 = u32::MAX;
 
@@ -32,9 +34,11 @@ impl Hmc {
         Hmc { eps: (d as f64).powf(-0.25), steps }
     }
 
-    /// Trajectories at `beta` from every particle, repeated until the correlation with the
-    /// stage's start stops falling (PyMC's rule); after each, the step size moves by the
-    /// acceptance rate's distance from 0.65 (`ε ← ε·exp(rate − 0.65)`).
+    /// Trajectories at `beta` from every particle, repeated while the correlation with the
+    /// stage's start falls by more than `correlation_threshold` in any dimension (PyMC's rule
+    /// asks it of 90% of them, which stops while a slow coordinate, a noise scale, still
+    /// remembers the start), at most [`MAX_MOVES`] times; after each, the step size moves by
+    /// the acceptance rate's distance from 0.65 (`ε ← ε·exp(rate − 0.65)`).
     pub(crate) fn mutate(
         &mut self,
         pop: &mut Population,
@@ -101,7 +105,7 @@ impl Hmc {
             let r = corr.get(pop);
             let any = r.iter().zip(&old).any(|(r, o)| o - r > correlation_threshold);
             old = r;
-            if !any || moves >= 100 {
+            if !any || moves >= MAX_MOVES {
                 break;
             }
         }

@@ -28,14 +28,14 @@ pub(crate) struct BatchEval {
 impl BatchEval {
     /// `prog` (differentiated) on `backend`: `Auto` as for sampling, falling back to the CPU
     /// (in f64: the same values) for a program beyond the GPU kernel's size limits
-    /// (DECISIONS 99), and, where `f64` asks for it, for an adapter without 64-bit floats; the
+    /// (DECISIONS 99), and, where `need_f64` asks for it, for an adapter without 64-bit floats; the
     /// GPU in f64 where the adapter has it, f32 otherwise.
-    pub(crate) fn new(prog: &Program, backend: BackendChoice, f64: bool) -> Result<BatchEval> {
+    pub(crate) fn new(prog: &Program, backend: BackendChoice, need_f64: bool) -> Result<BatchEval> {
         let dim = prog.dim.max(1);
         let engine = match backend.resolve()? {
             BackendChoice::Gpu => {
                 let gpu = Gpu::new()?;
-                if f64 && !gpu.has_f64() && backend.automatic() {
+                if need_f64 && !gpu.has_f64() && backend.automatic() {
                     return Ok(BatchEval { engine: Engine::Cpu(Box::new(Executor::new(prog.clone()))), dim });
                 }
                 let precision = if gpu.has_f64() { Precision::F64 } else { Precision::F32 };

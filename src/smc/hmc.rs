@@ -16,6 +16,8 @@ use crate::rng::Purpose;
 const TARGET_ACCEPT: f64 = 0.65;
 /// Most moves per stage.
 const MAX_MOVES: usize = 100;
+/// The index of a move's step-size jitter (at the move's first particle's draw).
+const JITTER_INDEX: u32 = u32::MAX - 1;
 /// The acceptance uniform's index (the momentum's normals take indices from 0).
 const ACCEPT_INDEX: u32 = u32::MAX;
 
@@ -37,8 +39,12 @@ impl Hmc {
     /// Trajectories at `beta` from every particle, repeated while the correlation with the
     /// stage's start falls by more than `correlation_threshold` in any dimension (PyMC's rule
     /// asks it of 90% of them, which stops while a slow coordinate, a noise scale, still
-    /// remembers the start), at most [`MAX_MOVES`] times; after each, the step size moves by
-    /// the acceptance rate's distance from 0.65 (`ε ← ε·exp(rate − 0.65)`).
+    /// remembers the start), at most [`MAX_MOVES`] times; a dimension whose correlation is
+    /// below `2/√N` (what chance leaves between independent populations) counts as done. Each
+    /// move's step is `ε` times a uniform factor in (0.8, 1.2), the same for every particle (so
+    /// that no trajectory length resonates with the posterior's scale); after the stage, `ε`
+    /// moves by the stage's acceptance rate's distance from 0.65 (`ε ← ε·exp(rate − 0.65)`), so
+    /// that within a stage every move leaves the tempered posterior invariant.
     pub(crate) fn mutate(
         &mut self,
         pop: &mut Population,
@@ -61,10 +67,12 @@ impl Hmc {
         }
         let corr = Pearson::new(pop);
         let mut old = vec![2.0; d];
+        let floor = 2.0 / (n as f64).sqrt();
         let (mut accepted, mut moves) = (0usize, 0usize);
         loop {
             let draw0 = streams.moves * n as u64;
             let rng = &streams.rng;
+            let eps = self.eps * (0.8 + 0.4 * rng.uniform(draw0, JITTER_INDEX, Purpose::SmcMove));
             // Momenta in whitened coordinates, and each trajectory's starting energy.
             let mut r = vec![0.0; n * d];
             r.par_chunks_mut(d)
@@ -74,23 +82,24 @@ impl Hmc {
             let (mut x, mut g) = (pop.x.clone(), grad.clone());
             let (mut v, mut l) = (value.clone(), pop.lik.clone());
             for _ in 0..self.steps {
-                kick(&q, &mut r, &g, self.eps / 2.0);
+                kick(&q, &mut r, &g, eps / 2.0);
                 x.par_chunks_mut(d).zip(r.par_chunks(d)).for_each_init(
                     || vec![0.0; d],
                     |step, (x, r)| {
                         q.scale(r, step);
-                        x.iter_mut().zip(step.iter()).for_each(|(x, s)| *x += self.eps * s);
+                        x.iter_mut().zip(step.iter()).for_each(|(x, s)| *x += eps * s);
                     },
                 );
                 (v, l, g) = eval.eval_at(&x, beta)?;
-                kick(&q, &mut r, &g, self.eps / 2.0);
+                kick(&q, &mut r, &g, eps / 2.0);
             }
             let mut taken = 0;
             for i in 0..n {
                 let h1 = kinetic(&r[i * d..(i + 1) * d]) - v[i];
                 let log_u = rng.uniform(draw0 + i as u64, ACCEPT_INDEX, Purpose::SmcMove).ln();
-                // A trajectory to a point without density (NaN, −∞) has no energy: rejected.
-                if l[i] != f64::NEG_INFINITY && log_u < h0[i] - h1 {
+                // A trajectory to a point without density (NaN, −∞) has no energy, and one to a
+                // density without bound (+∞) is not taken: both rejected.
+                if l[i] != f64::NEG_INFINITY && v[i] < f64::INFINITY && log_u < h0[i] - h1 {
                     pop.x[i * d..(i + 1) * d].copy_from_slice(&x[i * d..(i + 1) * d]);
                     grad[i * d..(i + 1) * d].copy_from_slice(&g[i * d..(i + 1) * d]);
                     value[i] = v[i];
@@ -101,9 +110,8 @@ impl Hmc {
             streams.moves += 1;
             moves += 1;
             accepted += taken;
-            self.eps *= (taken as f64 / n as f64 - TARGET_ACCEPT).exp();
             let r = corr.get(pop);
-            let any = r.iter().zip(&old).any(|(r, o)| o - r > correlation_threshold);
+            let any = r.iter().zip(&old).any(|(r, o)| o - r > correlation_threshold && *r > floor);
             old = r;
             if !any || moves >= MAX_MOVES {
                 break;
@@ -113,11 +121,10 @@ impl Hmc {
         // likelihood (exact where β = 0).
         pop.prior =
             value.iter().zip(&pop.lik).map(|(v, l)| if beta == 0.0 { *v } else { v - beta * l }).collect();
-        Ok(Ok(Moved {
-            steps: moves,
-            accept_rate: accepted as f64 / (n * moves) as f64,
-            proposal_scale: self.eps,
-        }))
+        let accept_rate = accepted as f64 / (n * moves) as f64;
+        let used = self.eps;
+        self.eps *= (accept_rate - TARGET_ACCEPT).exp();
+        Ok(Ok(Moved { steps: moves, accept_rate, proposal_scale: used }))
     }
 }
 

@@ -250,7 +250,7 @@ pub(crate) struct Moved {
     pub steps: usize,
     /// The share accepted, over every particle and move.
     pub accept_rate: f64,
-    /// MH's mean proposal scale (NaN for IMH).
+    /// MH's mean proposal scale, HMC's leapfrog step (NaN for IMH).
     pub proposal_scale: f64,
 }
 
@@ -347,7 +347,8 @@ impl Moves {
                     Moves::Imh => (proposed + backward[i]) - (current[i] + forward[i]),
                     Moves::Mh { .. } => proposed - current[i],
                 };
-                if log_u < ratio {
+                // A proposal of +∞ density (a density without bound there) is not taken.
+                if log_u < ratio && proposed < f64::INFINITY {
                     pop.x[i * d..(i + 1) * d].copy_from_slice(&proposals[i * d..(i + 1) * d]);
                     pop.prior[i] = prior[i];
                     pop.lik[i] = lik[i];

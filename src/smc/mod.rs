@@ -157,7 +157,7 @@ impl SmcOptions {
             return bad(
                 "threshold",
                 format!(
-                    "{} of {} particles is below one particle: every stage would keep any weights",
+                    "{} of {} particles is below one particle: the first stage would jump to β = 1",
                     self.threshold, self.draws
                 ),
             );
@@ -177,11 +177,12 @@ pub struct SmcStage {
     /// The log marginal likelihood of the tempered posterior so far: the model's at the last
     /// stage (`β = 1`).
     pub log_marginal_likelihood: f64,
-    /// Metropolis–Hastings moves made.
+    /// Moves made (Metropolis–Hastings proposals, or Hamiltonian trajectories).
     pub steps: usize,
     /// The share of moves accepted.
     pub accept_rate: f64,
-    /// [`SmcKernel::Mh`]'s mean proposal scale (NaN for [`SmcKernel::Imh`]).
+    /// [`SmcKernel::Mh`]'s mean proposal scale, or [`SmcKernel::Hmc`]'s leapfrog step (in the
+    /// whitened coordinates) at this stage; NaN for [`SmcKernel::Imh`].
     pub proposal_scale: f64,
 }
 
@@ -253,9 +254,9 @@ pub fn sample_smc(model: &Model, options: &SmcOptions) -> Result<Smc> {
     if d == 0 {
         return Err(Error::NoFreeVariables);
     }
-    // The particles, their proposals and gradients (a few copies of N × d), and the fitted
-    // normal's covariance, factor and centred columns.
-    crate::mem::check_len(crate::mem::product(&[options.chains.max(4), options.draws, d + 2]), || {
+    // Whether the particles, their proposals and gradients (a few copies of N × d) and the
+    // fitted normal's covariance, factor and centred columns can be addressed at all.
+    crate::mem::check_len(crate::mem::product(&[4, options.draws, d + 2]), || {
         format!("{} chains of {} particles over {d} coordinates", options.chains, options.draws)
     })?;
     crate::mem::check_len(crate::mem::product(&[4, d, d.max(options.draws)]), || {
@@ -348,6 +349,11 @@ fn run_chain(
         if !increment.is_finite() || weights.iter().any(|w| !w.is_finite()) {
             return Err(fail(format!("stage {stage}: no particle has a finite log-likelihood")));
         }
+        if next <= beta {
+            return Err(fail(format!(
+                "stage {stage}: β cannot advance from {beta} (the log-likelihoods spread beyond f64's resolution)"
+            )));
+        }
         beta = next;
         log_ml += increment;
         let idx = systematic_resampling(&weights, streams.rng.uniform(stage as u64, 0, Purpose::SmcResample));
@@ -368,18 +374,24 @@ fn run_chain(
             proposal_scale: moved.proposal_scale,
         });
     }
+    if pop.lik.contains(&f64::INFINITY) {
+        return Err(fail("a final particle's log-likelihood is +∞".into()));
+    }
     Ok((pop, stages, log_ml))
 }
 
 /// Batches of prior draws tried before giving up on draws that cannot start a particle.
 const PRIOR_ATTEMPTS: u64 = 20;
+/// The share of a chain's prior draws that may be replaced: each replaced draw truncates the
+/// prior the population starts from, which biases the log evidence by about the share.
+const MAX_REPLACED: f64 = 1e-3;
 
 /// `n` draws of the free variables from the prior, mapped to the sampling space (point-major):
 /// the prior draws of the model as written (observed nodes at their data), each solved for its
 /// standardised draws where automatic non-centring rewrote a node. A draw that rounded onto
-/// its support's edge (a Dirichlet's component underflowing to 0, a Beta(0.1, 0.1) draw at
-/// 1.0) has no unconstrained coordinates; it is replaced by a later draw (what it drops has
-/// probability zero before rounding), from at most [`PRIOR_ATTEMPTS`] batches.
+/// its support's edge (a Dirichlet's component underflowing to 0 at concentrations near 0.01)
+/// has no unconstrained coordinates; it is replaced by a later draw, which truncates the prior
+/// by the share replaced: more than [`MAX_REPLACED`] of the draws is an error.
 fn prior_particles(
     model: &Model,
     compiled: &Compiled,
@@ -396,7 +408,7 @@ fn prior_particles(
         .map(|n| n.name.as_str())
         .collect();
     let mut x = Vec::with_capacity(n * d);
-    let mut last_failure = String::new();
+    let (mut last_failure, mut replaced) = (String::new(), 0usize);
     for attempt in 0..PRIOR_ATTEMPTS {
         let want = n - x.len() / d;
         if want == 0 {
@@ -435,17 +447,21 @@ fn prior_particles(
         for row in rows {
             match row {
                 Ok(u) => x.extend(u),
-                Err(Error::InvalidOption { reason, .. }) => last_failure = reason,
+                Err(Error::InvalidOption { reason, .. }) => {
+                    last_failure = reason;
+                    replaced += 1;
+                }
                 Err(e) => return Err(e),
             }
         }
     }
-    if x.len() < n * d {
+    if replaced as f64 > MAX_REPLACED * n as f64 || x.len() < n * d {
         return Err(Error::Smc {
             chain,
             reason: format!(
-                "only {} of {n} prior draws can start a particle ({last_failure})",
-                x.len() / d.max(1)
+                "{replaced} prior draws rounded onto their support's edge and cannot start a particle (the last: \
+                 {last_failure}); replacing more than {:.1}% of {n} would start from a truncated prior",
+                100.0 * MAX_REPLACED
             ),
         });
     }

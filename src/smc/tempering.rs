@@ -6,7 +6,7 @@ use crate::diagnostics::logsumexp;
 /// The bisection's width at which it stops, relative to the step from the last inverse
 /// temperature (PyMC stops at an absolute `1e-6`).
 const BISECTION_WIDTH: f64 = 1e-6;
-/// Most halvings of the bisection (an f64 interval cannot halve much more).
+/// Most halvings of the bisection (steps below `2⁻²⁰⁰` of the interval are not told apart).
 const BISECTION_STEPS: usize = 200;
 
 /// The next stage's inverse temperature from `beta` and the particles' log-likelihoods

@@ -28,10 +28,9 @@ use crate::diagnostics::{logsumexp, psis};
 use crate::error::{Error, Result};
 use crate::mem;
 use crate::model::{Model, Transform, VecBijector};
-use crate::nuts::DrawStats;
 use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
-use crate::sampler::{Fit, Init, Trace, TraceLayout, TraceVar, init};
+use crate::sampler::{Fit, Init, TraceLayout, TraceVar, init};
 
 /// Longest L-BFGS history [`Optimizer::history`] takes.
 const MAX_HISTORY: usize = 1000;
@@ -368,20 +367,8 @@ fn draws_inits(fit: &Fit, log_p: &[f64], chains: usize, what: &str) -> Result<In
 /// trace files' `lp__`) and NaN or zero for the sampler's quantities (no steps, no
 /// divergence).
 fn draws_fit(compiled: &Compiled, points: &[Vec<f64>], log_p: &[f64], backend: &str) -> Fit {
-    let vars = TraceLayout::new(compiled).constrained(&Executor::new(compiled.constrain.clone()), points);
-    let trace = Trace {
-        chains: 1,
-        draws: points.len(),
-        vars,
-        stats: vec![log_p.iter().map(|&lp| DrawStats::unsampled(lp)).collect()],
-        warmup_stats: vec![Vec::new()],
-    };
-    Fit {
-        backend: backend.into(),
-        pointmap: compiled.pointmap.clone(),
-        measured: compiled.measured.clone(),
-        ..Fit::from_trace(trace)
-    }
+    let constrain = Executor::new(compiled.constrain.clone());
+    Fit::from_points(compiled, &constrain, (points, log_p), 1, backend, Default::default())
 }
 
 /// How far out an unconstrained coordinate may go before its value counts as at the edge of

@@ -315,6 +315,39 @@ impl Fit {
         }
     }
 
+    /// The fit of draws that no Markov chain made (an approximation's draws, a particle
+    /// population): `points` are unconstrained coordinates, `chains` equal runs of them one
+    /// after another, `lp` each one's log density, which becomes its [`DrawStats::unsampled`]
+    /// statistics. The non-centred variables and measured observations are the compiler's.
+    pub(crate) fn from_points(
+        compiled: &Compiled,
+        constrain: &Executor,
+        (points, lp): (&[Vec<f64>], &[f64]),
+        chains: usize,
+        backend: &str,
+        timing: Timing,
+    ) -> Fit {
+        let draws = points.len() / chains.max(1);
+        let trace = Trace {
+            chains,
+            draws,
+            vars: TraceLayout::new(compiled).constrained(constrain, points),
+            stats: lp
+                .chunks(draws.max(1))
+                .map(|c| c.iter().map(|&lp| DrawStats::unsampled(lp)).collect())
+                .collect(),
+            warmup_stats: vec![Vec::new(); chains],
+        };
+        Fit {
+            backend: backend.into(),
+            pointmap: compiled.pointmap.clone(),
+            measured: compiled.measured.clone(),
+            noncentered: compiled.noncentered.clone(),
+            timing,
+            ..Fit::from_trace(trace)
+        }
+    }
+
     /// The fit of a run's records, gathered into `made` where its buffers fit.
     pub(crate) fn assemble(
         compiled: &Compiled,

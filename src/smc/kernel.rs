@@ -7,6 +7,7 @@ use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::model::dist::cholesky;
+use crate::model::dist::solve_lower;
 use crate::rng::{ChainRng, Purpose};
 use crate::sampler::BackendChoice;
 use crate::sampler::batch::BatchEval;
@@ -114,11 +115,9 @@ impl Gaussian {
     /// Fitted to `pop`'s particles; `Err` names why the covariance has no factor.
     pub(crate) fn fit(pop: &Population) -> std::result::Result<Gaussian, String> {
         let (d, n) = (pop.d, pop.len());
-        let mean: Vec<f64> =
-            (0..d).map(|i| (0..n).map(|p| pop.x[p * d + i]).sum::<f64>() / n as f64).collect();
         // Centred columns, so each covariance entry is one contiguous dot product, in a fixed
         // order whatever the threads.
-        let cols = centred(pop);
+        let (mean, cols) = centred(pop);
         let rows: Vec<Vec<f64>> = (0..d)
             .into_par_iter()
             .map(|i| {
@@ -166,11 +165,7 @@ impl Gaussian {
     fn log_density(&self, x: &[f64]) -> f64 {
         let d = self.mean.len();
         let mut z = vec![0.0; d];
-        for i in 0..d {
-            let s: f64 = self.chol[i * d..i * d + i].iter().zip(&z).map(|(l, z)| l * z).sum();
-            z[i] = (x[i] - self.mean[i] - s) / self.chol[i * d + i];
-        }
-        self.log_density_std(&z)
+        -0.5 * solve_lower(&self.chol, d, |i| x[i] - self.mean[i], &mut z) - self.log_det
     }
 }
 
@@ -197,13 +192,14 @@ pub(crate) struct Pearson {
 
 impl Pearson {
     pub(crate) fn new(pop: &Population) -> Pearson {
-        let start = centred(pop);
+        let (_, start) = centred(pop);
         let norms = start.iter().map(|c| c.iter().map(|v| v * v).sum::<f64>().sqrt()).collect();
         Pearson { start, norms }
     }
 
     pub(crate) fn get(&self, pop: &Population) -> Vec<f64> {
         centred(pop)
+            .1
             .iter()
             .zip(&self.start)
             .zip(&self.norms)
@@ -224,15 +220,15 @@ pub(crate) fn still_falling(old: &mut Vec<f64>, r: Vec<f64>, threshold: f64) -> 
     fell as f64 / old.len() as f64 > 0.9
 }
 
-fn centred(pop: &Population) -> Vec<Vec<f64>> {
+fn centred(pop: &Population) -> (Vec<f64>, Vec<Vec<f64>>) {
     let (d, n) = (pop.d, pop.len());
     (0..d)
         .into_par_iter()
         .map(|i| {
             let m = (0..n).map(|p| pop.x[p * d + i]).sum::<f64>() / n as f64;
-            (0..n).map(|p| pop.x[p * d + i] - m).collect()
+            (m, (0..n).map(|p| pop.x[p * d + i] - m).collect())
         })
-        .collect()
+        .unzip()
 }
 
 /// Which kernel moves the particles, with its per-particle state.

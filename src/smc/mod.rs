@@ -42,12 +42,11 @@ use crate::compile::{Compiled, compile_for, lower::Target};
 use crate::diagnostics::logsumexp;
 use crate::error::{Error, Result};
 use crate::model::{Model, NodeKind};
-use crate::nuts::DrawStats;
 use crate::rewrite::RewriteOptions;
 use crate::rng::{ChainRng, Purpose};
 use crate::sampler::init::user_values_with;
 use crate::sampler::predictive::prior_draws;
-use crate::sampler::{BackendChoice, Fit, Trace, TraceLayout};
+use crate::sampler::{BackendChoice, Fit};
 use hmc::Hmc;
 use kernel::{Evaluator, Moves, Population, Streams};
 
@@ -277,24 +276,9 @@ pub fn sample_smc(model: &Model, options: &SmcOptions) -> Result<Smc> {
         stages.push(chain_stages);
         log_ml.push(chain_ml);
     }
-    let vars = TraceLayout::new(&compiled).constrained(&constrain, &points);
-    let per_chain = options.draws;
-    let trace = Trace {
-        chains: options.chains,
-        draws: per_chain,
-        vars,
-        stats: lp.chunks(per_chain).map(|c| c.iter().map(|&lp| DrawStats::unsampled(lp)).collect()).collect(),
-        warmup_stats: vec![Vec::new(); options.chains],
-    };
     let backend = if eval.on_gpu() { "smc (gpu)" } else { "smc" };
-    let fit = Fit {
-        backend: backend.into(),
-        pointmap: compiled.pointmap.clone(),
-        measured: compiled.measured.clone(),
-        noncentered: compiled.noncentered.clone(),
-        timing: crate::sampler::Timing { compile_s, sampling_s: started.elapsed().as_secs_f64() },
-        ..Fit::from_trace(trace)
-    };
+    let timing = crate::sampler::Timing { compile_s, sampling_s: started.elapsed().as_secs_f64() };
+    let fit = Fit::from_points(&compiled, &constrain, (&points, &lp), options.chains, backend, timing);
     Ok(Smc {
         fit,
         log_marginal_likelihood: log_ml,

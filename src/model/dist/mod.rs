@@ -25,6 +25,7 @@ pub(crate) use asymmetric_laplace::kappa_of_quantile;
 pub use censoring::{Censored, censoring_bound};
 pub(crate) use dirichlet::categories as dirichlet_categories;
 pub use mixture::Mixture;
+pub(crate) use mv_normal::solve_lower;
 pub use mv_normal_cov::cholesky;
 pub use vector::{VecCode, VecFamily};
 

@@ -134,6 +134,38 @@ log_f = lambda mu: stats.norm.logpdf(mu, 0, 1) - 0.5 * ((mu - 2) / 0.5) ** 2 + s
 log_z, mean, sd = moments_1d(log_f, -8, 10, {"mu": lambda x: x})
 out["potential"] = {"y": y.tolist(), "log_z": log_z, "mean": mean, "sd": sd}
 
+# 8. A regression whose noise scale collapses late in the tempering (posteriordb's sblrc-blr
+# in shape): beta ~ N(0, 10) (5 coefficients), sigma ~ HalfNormal(10), y ~ N(X beta, sigma),
+# 100 rows of predictors on a scale of 100. Given sigma, y ~ N(0, sigma^2 I + 100 X X'),
+# by Woodbury's identity; sigma by quadrature.
+rng = np.random.default_rng(20261208)
+n, d = 100, 5
+mix = np.eye(d) + 0.4 * rng.normal(size=(d, d))
+X = np.round(100 * rng.normal(size=(n, d)) @ mix, 3)
+beta_true = rng.normal(size=d)
+y = np.round(X @ beta_true + rng.normal(size=n), 6)
+XtX, Xty, yty = X.T @ X, X.T @ y, y @ y
+
+
+def log_lik_sigma(s):
+    s2 = s * s
+    logdet = n * np.log(s2) + np.linalg.slogdet(np.eye(d) + 100 / s2 * XtX)[1]
+    q = (yty - Xty @ np.linalg.solve(s2 / 100 * np.eye(d) + XtX, Xty)) / s2
+    return -0.5 * n * np.log(2 * np.pi) - 0.5 * logdet - 0.5 * q
+
+
+log_f = lambda s: stats.halfnorm.logpdf(s, scale=10) + log_lik_sigma(s)
+peak = max(np.linspace(0.05, 20, 4000), key=log_f)
+shifted = lambda s: log_f(s) - log_f(peak)
+log_z, mean, sd = moments_1d(shifted, peak / 4, peak * 4, {"sigma": lambda s: s})
+out["regression"] = {
+    "X": X.ravel().tolist(),
+    "y": y.tolist(),
+    "log_z": log_z + float(log_f(peak)),
+    "mean": mean,
+    "sd": sd,
+}
+
 path = os.path.join(os.path.dirname(__file__), "..", "tests", "data", "smc_oracle.json")
 with open(path, "w") as f:
     json.dump(out, f, indent=1)

@@ -617,8 +617,10 @@ fn smc_prints_and_writes_the_result() {
             assert_eq!(g["accept_rate"].as_f64(), Some(w.accept_rate));
             assert_eq!(g["log_marginal_likelihood"].as_f64(), Some(w.log_marginal_likelihood));
             assert_eq!(g["proposal_scale"].as_f64(), Some(w.proposal_scale));
+            assert_eq!(g["lagging"].as_bool(), Some(w.lagging));
         }
     }
+    assert_eq!(got["warnings"], serde_json::json!(want.warnings()));
     let back = exmc::io::read_zarr(&zarr).unwrap();
     assert_eq!(back.var("tau").unwrap().values, want.fit.trace.var("tau").unwrap().values);
     // IMH's proposal scale is NaN, written as null.

@@ -8,7 +8,7 @@
 
 use rayon::prelude::*;
 
-use super::kernel::{Evaluator, Gaussian, Moved, Pearson, Population, Streams};
+use super::kernel::{Evaluator, Gaussian, Moved, Pearson, Population, Streams, Trend};
 use crate::error::Result;
 use crate::rng::Purpose;
 
@@ -40,7 +40,8 @@ impl Hmc {
     /// stage's start falls by more than `correlation_threshold` in any dimension (PyMC's rule
     /// asks it of 90% of them, which stops while a slow coordinate, a noise scale, still
     /// remembers the start), at most [`MAX_MOVES`] times; a dimension whose correlation is
-    /// below `2/√N` (what chance leaves between independent populations) counts as done. Each
+    /// below `2/√N` (what chance leaves between independent populations) counts as done; and
+    /// while the particles' mean log-likelihood still rises ([`Trend`]). Each
     /// move's step is `ε` times a uniform factor in (0.8, 1.2), the same for every particle (so
     /// that no trajectory length resonates with the posterior's scale); after the stage, `ε`
     /// moves by the stage's acceptance rate's distance from 0.65 (`ε ← ε·exp(rate − 0.65)`), so
@@ -69,7 +70,8 @@ impl Hmc {
         let mut old = vec![2.0; d];
         let floor = 2.0 / (n as f64).sqrt();
         let (mut accepted, mut moves) = (0usize, 0usize);
-        loop {
+        let mut trend = Trend::new();
+        let lagging = loop {
             let draw0 = streams.moves * n as u64;
             let rng = &streams.rng;
             let eps = self.eps * (0.8 + 0.4 * rng.uniform(draw0, JITTER_INDEX, Purpose::SmcMove));
@@ -113,10 +115,11 @@ impl Hmc {
             let r = corr.get(pop);
             let any = r.iter().zip(&old).any(|(r, o)| o - r > correlation_threshold && *r > floor);
             old = r;
-            if !any || moves >= MAX_MOVES {
-                break;
+            let rising = trend.rising(&pop.lik);
+            if !(any || rising) || moves >= MAX_MOVES {
+                break rising;
             }
-        }
+        };
         // The prior, for the next stage's tempered densities: the value less the tempered
         // likelihood (exact where β = 0).
         pop.prior =
@@ -124,7 +127,7 @@ impl Hmc {
         let accept_rate = accepted as f64 / (n * moves) as f64;
         let used = self.eps;
         self.eps *= (accept_rate - TARGET_ACCEPT).exp();
-        Ok(Ok(Moved { steps: moves, accept_rate, proposal_scale: used }))
+        Ok(Ok(Moved { steps: moves, accept_rate, proposal_scale: used, lagging }))
     }
 }
 

@@ -214,6 +214,45 @@ impl Pearson {
 /// PyMC's rule for another move: the correlations `r` with the stage's start fell by more
 /// than `threshold` since the last move (`old`, which becomes `r`) in over 90% of the
 /// dimensions.
+/// Moves after which a stage's moves stop although the particles' mean log-likelihood is
+/// still rising (for [`Moves`]; [`super::hmc::Hmc`] has its own, each of its moves being
+/// [`crate::smc::HMC_STEPS`] evaluations).
+pub(crate) const MAX_MOVES: usize = 400;
+
+/// The particles' mean log-likelihood after each move of a stage. Right after resampling the
+/// particles stand for the stage's tempered posterior only as well as the previous stage's
+/// stood for its own; where the kernel mixes slowly (a noise scale collapsing while the
+/// coefficients it scales tighten: a funnel), they lag behind it, towards the smaller `β`, and
+/// the moves raise the mean log-likelihood move after move. Every later increment of the log
+/// evidence is then computed from particles with too little likelihood: biased low. The
+/// correlation rules miss it (a coordinate may forget its start long before its distribution
+/// settles), so moves go on while this mean still rises.
+pub(crate) struct Trend {
+    means: Vec<f64>,
+}
+
+impl Trend {
+    pub(crate) fn new() -> Trend {
+        Trend { means: Vec::new() }
+    }
+
+    /// Records the particles' log-likelihoods after a move; whether, from the fourth move on,
+    /// their mean has risen since the move halfway through the stage's moves by more than its
+    /// standard error among independent particles (`sd/√N`: what a fresh population's mean
+    /// would wander by). False where either mean is not finite.
+    pub(crate) fn rising(&mut self, lik: &[f64]) -> bool {
+        let n = lik.len() as f64;
+        let mean = lik.iter().sum::<f64>() / n;
+        let sd = (lik.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n).sqrt();
+        self.means.push(mean);
+        let k = self.means.len();
+        k >= 4 && {
+            let then = self.means[k / 2 - 1];
+            then.is_finite() && mean.is_finite() && mean - then > sd / n.sqrt()
+        }
+    }
+}
+
 pub(crate) fn still_falling(old: &mut Vec<f64>, r: Vec<f64>, threshold: f64) -> bool {
     let fell = old.iter().zip(&r).filter(|(o, r)| *o - *r > threshold).count();
     *old = r;
@@ -248,6 +287,9 @@ pub(crate) struct Moved {
     pub accept_rate: f64,
     /// MH's mean proposal scale, HMC's leapfrog step (NaN for IMH).
     pub proposal_scale: f64,
+    /// Whether the moves stopped at their limit with the mean log-likelihood still rising
+    /// ([`Trend`]).
+    pub lagging: bool,
 }
 
 /// A chain's random streams and where its move counter stands.
@@ -305,7 +347,8 @@ impl Moves {
         };
         let mut accepted = vec![0usize; n];
         let mut steps = 0;
-        loop {
+        let mut trend = Trend::new();
+        let lagging = loop {
             let draw0 = streams.moves * n as u64;
             let rng = &streams.rng;
             let mut proposals = vec![0.0; n * d];
@@ -357,10 +400,12 @@ impl Moves {
             }
             streams.moves += 1;
             steps += 1;
-            if !still_falling(&mut old, corr.get(pop), correlation_threshold) {
-                break;
+            let falling = still_falling(&mut old, corr.get(pop), correlation_threshold);
+            let rising = trend.rising(&pop.lik);
+            if !(falling || rising) || steps >= MAX_MOVES {
+                break rising;
             }
-        }
+        };
         let accept_rate = accepted.iter().sum::<usize>() as f64 / (n * steps) as f64;
         let proposal_scale = match self {
             Moves::Imh => f64::NAN,
@@ -369,6 +414,35 @@ impl Moves {
                 scales.iter().sum::<f64>() / n as f64
             }
         };
-        Ok(Ok(Moved { steps, accept_rate, proposal_scale }))
+        Ok(Ok(Moved { steps, accept_rate, proposal_scale, lagging }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Trend;
+
+    /// Likelihoods of 100 particles with mean `m` and standard deviation 1 (so `sd/√N` is 0.1).
+    fn population(m: f64) -> Vec<f64> {
+        (0..100).map(|i| m + if i % 2 == 0 { 1.0 } else { -1.0 }).collect()
+    }
+
+    #[test]
+    fn trend_rises_past_the_standard_error_since_halfway() {
+        // 0.06 a move: from the fourth move, the rise since halfway (0.12 at move 4) is past 0.1.
+        let mut t = Trend::new();
+        let rising: Vec<bool> = (0..8).map(|k| t.rising(&population(0.06 * k as f64))).collect();
+        assert_eq!(rising, [false, false, false, true, true, true, true, true]);
+        // 0.04 a move: 0.08 at move 4 (since move 2), 0.12 at move 5 (since move 2).
+        let mut t = Trend::new();
+        let rising: Vec<bool> = (0..6).map(|k| t.rising(&population(0.04 * k as f64))).collect();
+        assert_eq!(rising, [false, false, false, false, true, true]);
+        // Falling, flat, or not finite: never.
+        let mut t = Trend::new();
+        assert!((0..8).all(|k| !t.rising(&population(-0.5 * k as f64))));
+        let mut t = Trend::new();
+        assert!((0..8).all(|_| !t.rising(&population(3.0))));
+        let mut t = Trend::new();
+        assert!((0..8).all(|k| !t.rising(&population(if k < 4 { f64::NEG_INFINITY } else { 1.0 }))));
     }
 }

@@ -17,7 +17,12 @@
 //!    particles' correlation with where the stage started falls by more than
 //!    `correlation_threshold` (0.01) in a move. A third kernel, [`SmcKernel::Hmc`], not
 //!    PyMC's, moves each particle along Hamiltonian trajectories, until the correlation falls
-//!    by no more than that in any dimension.
+//!    by no more than that in any dimension. With every kernel, moves also go on while the
+//!    particles' mean log-likelihood still rises (by more than its standard error since the
+//!    move halfway through the stage's): particles that lag behind the tempered posterior
+//!    bias every later increment of the log evidence low. A stage whose moves reach their
+//!    limit (400; 100 Hamiltonian trajectories) while it still rises is marked
+//!    [`SmcStage::lagging`], and [`Smc::warnings`] names it.
 //!
 //! The particles live on the unconstrained space of the model as NUTS samples it (with
 //! automatic non-centring unless [`SmcOptions::noncenter`] is off), where the prior carries
@@ -183,6 +188,11 @@ pub struct SmcStage {
     /// [`SmcKernel::Mh`]'s mean proposal scale, or [`SmcKernel::Hmc`]'s leapfrog step (in the
     /// whitened coordinates) at this stage; NaN for [`SmcKernel::Imh`].
     pub proposal_scale: f64,
+    /// Whether the moves reached their limit while the particles' mean log-likelihood was
+    /// still rising: the particles lag behind this stage's tempered posterior, and the log
+    /// evidence from here on is likely biased low (raise `threshold` for smaller stages, or
+    /// try another kernel).
+    pub lagging: bool,
 }
 
 /// The result of [`sample_smc`].
@@ -217,6 +227,26 @@ impl Smc {
         let n = v.len() as f64;
         let mean = v.iter().sum::<f64>() / n;
         (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    }
+
+    /// What makes the log evidence doubtful: one line per chain with [`SmcStage::lagging`]
+    /// stages, naming them. Empty where every stage's moves settled.
+    pub fn warnings(&self) -> Vec<String> {
+        self.stages
+            .iter()
+            .enumerate()
+            .filter_map(|(c, stages)| {
+                let lagging: Vec<String> =
+                    stages.iter().enumerate().filter(|(_, s)| s.lagging).map(|(k, s)| format!("{} (β {:.4})", k + 1, s.beta)).collect();
+                (!lagging.is_empty()).then(|| {
+                    format!(
+                        "chain {c}: at stage{} {} the moves stopped at their limit while the particles' mean log-likelihood still rose: they lag behind the tempered posterior, and the log evidence is likely biased low (raise the threshold for smaller stages, or try another kernel)",
+                        if lagging.len() > 1 { "s" } else { "" },
+                        lagging.join(", ")
+                    )
+                })
+            })
+            .collect()
     }
 }
 
@@ -356,6 +386,7 @@ fn run_chain(
             steps: moved.steps,
             accept_rate: moved.accept_rate,
             proposal_scale: moved.proposal_scale,
+            lagging: moved.lagging,
         });
     }
     if pop.lik.contains(&f64::INFINITY) {

@@ -47,7 +47,7 @@ pub struct SmcArgs {
     /// Write the result as JSON: `draws` (constrained, by name, chain after chain),
     /// `log_marginal_likelihood` (each chain's), `log_evidence` (pooled), `log_evidence_sd`,
     /// `kernel`, `evaluations`, and `stages` (each chain's: `beta`, `log_marginal_likelihood`,
-    /// `steps`, `accept_rate`, `proposal_scale`). A number that is not finite is `null`.
+    /// `steps`, `accept_rate`, `proposal_scale`, `lagging`), `warnings`. A number that is not finite is `null`.
     #[arg(long)]
     json: Option<PathBuf>,
     /// Write the draws as an ArviZ Zarr store at this path.
@@ -99,11 +99,12 @@ pub fn smc(a: &SmcArgs) -> Result<()> {
                 format!(", scale {:.3}", s.proposal_scale)
             };
             println!(
-                "  stage {:>3}: beta {:.6}, {:>3} moves, acceptance {:.3}{scale}",
+                "  stage {:>3}: beta {:.6}, {:>3} moves, acceptance {:.3}{scale}{}",
                 k + 1,
                 s.beta,
                 s.steps,
-                s.accept_rate
+                s.accept_rate,
+                if s.lagging { ", still lagging" } else { "" }
             );
         }
     }
@@ -113,6 +114,9 @@ pub fn smc(a: &SmcArgs) -> Result<()> {
         smc.log_evidence_sd(),
         smc.evaluations
     );
+    for w in smc.warnings() {
+        eprintln!("exmc: warning: {w}");
+    }
     if let Some(path) = &a.json {
         let stages: Vec<Vec<serde_json::Value>> = smc
             .stages
@@ -127,6 +131,7 @@ pub fn smc(a: &SmcArgs) -> Result<()> {
                             "steps": s.steps,
                             "accept_rate": s.accept_rate,
                             "proposal_scale": s.proposal_scale,
+                            "lagging": s.lagging,
                         })
                     })
                     .collect()
@@ -140,6 +145,7 @@ pub fn smc(a: &SmcArgs) -> Result<()> {
             "kernel": smc.kernel.name(),
             "evaluations": smc.evaluations,
             "stages": stages,
+            "warnings": smc.warnings(),
         });
         write_json(path, &json, "--json")?;
     }

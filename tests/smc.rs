@@ -414,9 +414,15 @@ fn bad_options_and_models_are_refused() {
 /// A regression whose noise scale collapses late in the tempering (posteriordb's `sblrc-blr`
 /// in shape): the random-walk moves mix slowly there, so the particles lag behind the tempered
 /// posteriors and the log evidence comes out low. Moves going on while the particles' mean
-/// log-likelihood rises take the bias from about 10 nats (the correlation rule alone:
-/// −205.9 ± 1.1 over 16 chains against −196.137 by quadrature) to about 2.3; the stages whose
-/// moves reached their limit still rising are named.
+/// log-likelihood rises take the bias from about 10 units (the correlation rule alone: a mean
+/// of −205.9 over 16 chains, their sd 1.1, against −196.137 by quadrature) to about 2.3 (mean
+/// −198.4, sd 0.5); the stages whose moves reached their limit still rising are named.
+///
+/// The tolerances here are not the file's Monte Carlo ones, as the estimate is biased: each
+/// chain within 4 units of the quadrature (the remaining bias plus 3.4 of the chains' sds; the
+/// correlation rule alone misses by 7.3 or more), and the warning present — a known weakness
+/// this test records: moves that follow the funnel would remove both, and then this test
+/// should require the oracle's Monte Carlo tolerance and no warning.
 #[test]
 fn a_collapsing_noise_scale_is_followed_and_flagged() {
     let o = oracle("regression");
@@ -435,8 +441,10 @@ fn a_collapsing_noise_scale_is_followed_and_flagged() {
         assert!(w.contains("biased low") && w.contains("stage"), "{w}");
     }
     let lagging: Vec<&SmcStage> = smc.stages.iter().flatten().filter(|s| s.lagging).collect();
-    assert!(lagging.iter().all(|s| s.steps == 400 && s.beta < 1.0), "{lagging:?}");
-    // The final particles follow the posterior: sigma's mean (sd 0.079) over 8,000 particles.
+    assert!(lagging.iter().all(|s| s.steps == 400), "{lagging:?}");
+    // The final particles follow the posterior: sigma's mean (sd 0.079) over 8,000 particles,
+    // whose standard error would be 0.0009 were they independent; resampled particles are not,
+    // and 0.01 leaves them ten times that (the 16 chains' means: 1.0765 to 1.0778).
     let sigma = &smc.fit.trace.var("sigma").unwrap().values;
     let mean = sigma.iter().sum::<f64>() / sigma.len() as f64;
     let oracle_mean = o["mean"]["sigma"].as_f64().unwrap();

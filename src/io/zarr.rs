@@ -30,6 +30,7 @@ use crate::nuts::DrawStats;
 use crate::sampler::{
     ChainSink, Fit, LogLikelihood, LogPrior, RunInfo, Trace, TraceVar, TraceVarInfo, TraceWriter,
 };
+use crate::smc::{Smc, SmcStage};
 use crate::{Error, Result};
 
 /// Attribute of the `posterior` group listing its variables in model order (Zarr groups are
@@ -582,6 +583,7 @@ pub struct InferenceData<'a> {
     log_prior: Option<&'a LogPrior>,
     prior: Option<&'a Trace>,
     posterior_predictive: Option<&'a Trace>,
+    smc: Option<&'a Smc>,
 }
 
 impl<'a> InferenceData<'a> {
@@ -595,7 +597,21 @@ impl<'a> InferenceData<'a> {
             log_prior: None,
             prior: None,
             posterior_predictive: None,
+            smc: None,
         }
+    }
+
+    /// `posterior` and `sample_stats` from [`sample_smc`](crate::smc::sample_smc)'s particles
+    /// (as [`posterior`](Self::posterior)), and its stages in `sample_stats` as PyMC's
+    /// `sample_smc` keeps them, one value per chain and stage (dimension `stage`; NaN, 0 or
+    /// false past a chain's last stage): `beta`, `log_marginal_likelihood` (the running sum:
+    /// a chain's last is its estimate; PyMC writes NaN before `β = 1`), `accept_rate`,
+    /// `proposal_scale`, `steps` (moves) and `lagging` ([`SmcStage::lagging`]); attributes
+    /// `log_marginal_likelihood` (the chains pooled, [`Smc::log_evidence`]) and `kernel`.
+    pub fn smc(mut self, smc: &'a Smc) -> Self {
+        self = self.posterior(&smc.fit);
+        self.smc = Some(smc);
+        self
     }
 
     /// `posterior` and `sample_stats` from a fit (leave out when the run streamed them).
@@ -659,7 +675,12 @@ impl<'a> InferenceData<'a> {
             }
             attrs.insert("tuning_steps".into(), json!(self.warmup.unwrap_or(warmup)));
             let vars: Vec<&TraceVar> = t.vars.iter().collect();
-            z.group("sample_stats", attrs.clone())?;
+            let mut stats_attrs = attrs.clone();
+            if let Some(smc) = self.smc {
+                stats_attrs.insert("log_marginal_likelihood".into(), json!(smc.log_evidence()));
+                stats_attrs.insert("kernel".into(), json!(smc.kernel.name()));
+            }
+            z.group("sample_stats", stats_attrs)?;
             attrs.insert(ORDER_ATTR.into(), json!(t.vars.iter().map(|v| &v.name).collect::<Vec<_>>()));
             write_draw_group(&z, "posterior", t, &vars, attrs)?;
             let ids: Vec<usize> = (0..t.chains).collect();
@@ -668,6 +689,9 @@ impl<'a> InferenceData<'a> {
             for st in &STATS {
                 let data = stat_data(st.dtype, t.stats.iter().flatten().map(st.get));
                 z.whole(&format!("sample_stats/{}", st.name), &dims, &[t.chains, t.draws], &data)?;
+            }
+            if let Some(smc) = self.smc {
+                write_smc_stages(&z, &smc.stages)?;
             }
         }
         write_observed(&z, self.model)?;
@@ -689,6 +713,31 @@ impl<'a> InferenceData<'a> {
         }
         z.consolidate()
     }
+}
+
+/// Sequential Monte Carlo's stages in `sample_stats`: `[chain, stage]` arrays, padded past a
+/// chain's last stage, and the `stage` coordinate.
+fn write_smc_stages(z: &ZarrStore, stages: &[Vec<SmcStage>]) -> Result<()> {
+    let (chains, most) = (stages.len(), stages.iter().map(Vec::len).max().unwrap_or(0));
+    let dims = ["chain".to_string(), "stage".to_string()];
+    let table = |get: fn(&SmcStage) -> f64, pad: f64| -> Vec<f64> {
+        stages.iter().flat_map(|c| (0..most).map(move |k| c.get(k).map_or(pad, get))).collect()
+    };
+    z.whole("sample_stats/stage", &dims[1..], &[most], &Data::I64((0..most as i64).collect()))?;
+    type Column = (&'static str, fn(&SmcStage) -> f64);
+    let floats: [Column; 4] = [
+        ("beta", |s| s.beta),
+        ("log_marginal_likelihood", |s| s.log_marginal_likelihood),
+        ("accept_rate", |s| s.accept_rate),
+        ("proposal_scale", |s| s.proposal_scale),
+    ];
+    for (name, get) in floats {
+        z.whole(&format!("sample_stats/{name}"), &dims, &[chains, most], &Data::F64(table(get, f64::NAN)))?;
+    }
+    let steps = table(|s| s.steps as f64, 0.0).into_iter().map(|x| x as i64).collect();
+    z.whole("sample_stats/steps", &dims, &[chains, most], &Data::I64(steps))?;
+    let lagging = table(|s| f64::from(u8::from(s.lagging)), 0.0).into_iter().map(|x| x != 0.0).collect();
+    z.whole("sample_stats/lagging", &dims, &[chains, most], &Data::Bool(lagging))
 }
 
 /// A group of pointwise log densities (`log_likelihood`, `log_prior`): one variable per node,

@@ -327,15 +327,18 @@ impl Fit {
         backend: &str,
         timing: Timing,
     ) -> Fit {
+        debug_assert!(lp.len() == points.len() && points.len() % chains.max(1) == 0);
         let draws = points.len() / chains.max(1);
+        let stats = if draws == 0 {
+            vec![Vec::new(); chains]
+        } else {
+            lp.chunks(draws).map(|c| c.iter().map(|&lp| DrawStats::unsampled(lp)).collect()).collect()
+        };
         let trace = Trace {
             chains,
             draws,
             vars: TraceLayout::new(compiled).constrained(constrain, points),
-            stats: lp
-                .chunks(draws.max(1))
-                .map(|c| c.iter().map(|&lp| DrawStats::unsampled(lp)).collect())
-                .collect(),
+            stats,
             warmup_stats: vec![Vec::new(); chains],
         };
         Fit {

@@ -115,9 +115,12 @@ impl Hmc {
             let r = corr.get(pop);
             let any = r.iter().zip(&old).any(|(r, o)| o - r > correlation_threshold && *r > floor);
             old = r;
-            let rising = trend.rising(&pop.lik);
-            if !(any || rising) || moves >= MAX_MOVES {
-                break rising;
+            let rise = trend.rise(&pop.lik);
+            if !(any || Trend::rising(rise)) {
+                break false;
+            }
+            if moves >= MAX_MOVES {
+                break Trend::lagging(rise);
             }
         };
         // The prior, for the next stage's tempered densities: the value less the tempered

@@ -211,13 +211,17 @@ impl Pearson {
     }
 }
 
-/// PyMC's rule for another move: the correlations `r` with the stage's start fell by more
-/// than `threshold` since the last move (`old`, which becomes `r`) in over 90% of the
-/// dimensions.
-/// Moves after which a stage's moves stop although the particles' mean log-likelihood is
-/// still rising (for [`Moves`]; [`super::hmc::Hmc`] has its own, each of its moves being
-/// [`crate::smc::HMC_STEPS`] evaluations).
+/// Most moves per stage for [`Moves`], whatever rule asks for more (in practice the
+/// [`Trend`]: the correlation rule seldom holds for more than a few dozen moves);
+/// [`super::hmc::Hmc`] has its own limit, each of its moves being [`crate::smc::HMC_STEPS`]
+/// evaluations.
 pub(crate) const MAX_MOVES: usize = 400;
+
+/// How far, in standard errors, the mean log-likelihood must have risen at the last move for
+/// a stage stopped at its limit to count as lagging ([`Moved::lagging`]): a population at
+/// equilibrium passes the one-standard-error test to continue about one move in four, this
+/// one about one in sixty (the two means treated as independent; closer, they pass less).
+const LAGGING_RISE: f64 = 3.0;
 
 /// The particles' mean log-likelihood after each move of a stage. Right after resampling the
 /// particles stand for the stage's tempered posterior only as well as the previous stage's
@@ -236,23 +240,36 @@ impl Trend {
         Trend { means: Vec::new() }
     }
 
-    /// Records the particles' log-likelihoods after a move; whether, from the fourth move on,
-    /// their mean has risen since the move halfway through the stage's moves by more than its
-    /// standard error among independent particles (`sd/√N`: what a fresh population's mean
-    /// would wander by). False where either mean is not finite.
-    pub(crate) fn rising(&mut self, lik: &[f64]) -> bool {
+    /// Records the particles' log-likelihoods after a move; how far, from the fourth move on,
+    /// their mean has risen since the move halfway through the stage's moves, in standard
+    /// errors among independent particles (`sd/√N`: what a fresh population's mean would
+    /// wander by). Zero before the fourth move and where either mean or the spread is not
+    /// finite.
+    pub(crate) fn rise(&mut self, lik: &[f64]) -> f64 {
         let n = lik.len() as f64;
         let mean = lik.iter().sum::<f64>() / n;
         let sd = (lik.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / n).sqrt();
         self.means.push(mean);
         let k = self.means.len();
-        k >= 4 && {
-            let then = self.means[k / 2 - 1];
-            then.is_finite() && mean.is_finite() && mean - then > sd / n.sqrt()
-        }
+        let rise = if k >= 4 { (mean - self.means[k / 2 - 1]) / (sd / n.sqrt()) } else { 0.0 };
+        if rise.is_finite() { rise } else { 0.0 }
+    }
+
+    /// Whether moves should go on: the mean rose by more than one standard error.
+    pub(crate) fn rising(rise: f64) -> bool {
+        rise > 1.0
+    }
+
+    /// Whether a stage stopped at its limit after a move with this rise lags behind its
+    /// tempered posterior (by [`LAGGING_RISE`] standard errors).
+    pub(crate) fn lagging(rise: f64) -> bool {
+        rise > LAGGING_RISE
     }
 }
 
+/// PyMC's rule for another move: the correlations `r` with the stage's start fell by more
+/// than `threshold` since the last move (`old`, which becomes `r`) in over 90% of the
+/// dimensions.
 pub(crate) fn still_falling(old: &mut Vec<f64>, r: Vec<f64>, threshold: f64) -> bool {
     let fell = old.iter().zip(&r).filter(|(o, r)| *o - *r > threshold).count();
     *old = r;
@@ -287,8 +304,8 @@ pub(crate) struct Moved {
     pub accept_rate: f64,
     /// MH's mean proposal scale, HMC's leapfrog step (NaN for IMH).
     pub proposal_scale: f64,
-    /// Whether the moves stopped at their limit with the mean log-likelihood still rising
-    /// ([`Trend`]).
+    /// Whether the moves stopped at their limit with the mean log-likelihood still rising by
+    /// more than [`LAGGING_RISE`] standard errors ([`Trend`]).
     pub lagging: bool,
 }
 
@@ -311,9 +328,10 @@ impl Moves {
 
     /// PyMC's `tune` and `mutate` at inverse temperature `beta`: MH's scales move by each
     /// particle's acceptance rate's distance from 0.234 and half-way to their mean (from the
-    /// second stage on), the normal is fitted, then moves repeat until, in 90% of the
-    /// dimensions or fewer, the correlation with the stage's start has fallen by more than
-    /// `correlation_threshold` since the last move.
+    /// second stage on), the normal is fitted, then moves repeat while, in over 90% of the
+    /// dimensions, the correlation with the stage's start has fallen by more than
+    /// `correlation_threshold` since the last move, or while the mean log-likelihood still
+    /// rises ([`Trend`]), at most [`MAX_MOVES`] times.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn mutate(
         &mut self,
@@ -401,9 +419,12 @@ impl Moves {
             streams.moves += 1;
             steps += 1;
             let falling = still_falling(&mut old, corr.get(pop), correlation_threshold);
-            let rising = trend.rising(&pop.lik);
-            if !(falling || rising) || steps >= MAX_MOVES {
-                break rising;
+            let rise = trend.rise(&pop.lik);
+            if !(falling || Trend::rising(rise)) {
+                break false;
+            }
+            if steps >= MAX_MOVES {
+                break Trend::lagging(rise);
             }
         };
         let accept_rate = accepted.iter().sum::<usize>() as f64 / (n * steps) as f64;
@@ -431,18 +452,22 @@ mod tests {
     fn trend_rises_past_the_standard_error_since_halfway() {
         // 0.06 a move: from the fourth move, the rise since halfway (0.12 at move 4) is past 0.1.
         let mut t = Trend::new();
-        let rising: Vec<bool> = (0..8).map(|k| t.rising(&population(0.06 * k as f64))).collect();
+        let rises: Vec<f64> = (0..8).map(|k| t.rise(&population(0.06 * k as f64))).collect();
+        let rising: Vec<bool> = rises.iter().map(|&r| Trend::rising(r)).collect();
         assert_eq!(rising, [false, false, false, true, true, true, true, true]);
+        // Move 8 against move 4: 0.24, 2.4 standard errors: going on, not lagging.
+        assert!((rises[7] - 2.4).abs() < 1e-9 && !Trend::lagging(rises[7]));
+        assert!(Trend::lagging(3.01) && !Trend::lagging(3.0));
         // 0.04 a move: 0.08 at move 4 (since move 2), 0.12 at move 5 (since move 2).
         let mut t = Trend::new();
-        let rising: Vec<bool> = (0..6).map(|k| t.rising(&population(0.04 * k as f64))).collect();
+        let rising: Vec<bool> = (0..6).map(|k| Trend::rising(t.rise(&population(0.04 * k as f64)))).collect();
         assert_eq!(rising, [false, false, false, false, true, true]);
         // Falling, flat, or not finite: never.
         let mut t = Trend::new();
-        assert!((0..8).all(|k| !t.rising(&population(-0.5 * k as f64))));
+        assert!((0..8).all(|k| t.rise(&population(-0.5 * k as f64)) < 0.0 || k < 3));
         let mut t = Trend::new();
-        assert!((0..8).all(|_| !t.rising(&population(3.0))));
+        assert!((0..8).all(|_| t.rise(&population(3.0)) == 0.0));
         let mut t = Trend::new();
-        assert!((0..8).all(|k| !t.rising(&population(if k < 4 { f64::NEG_INFINITY } else { 1.0 }))));
+        assert!((0..8).all(|k| t.rise(&population(if k < 4 { f64::NEG_INFINITY } else { 1.0 })) == 0.0));
     }
 }

@@ -21,7 +21,8 @@
 //!    particles' mean log-likelihood still rises (by more than its standard error since the
 //!    move halfway through the stage's): particles that lag behind the tempered posterior
 //!    bias every later increment of the log evidence low. A stage whose moves reach their
-//!    limit (400; 100 Hamiltonian trajectories) while it still rises is marked
+//!    limit (400; 100 Hamiltonian trajectories) while it still rises (by over three standard
+//!    errors) is marked
 //!    [`SmcStage::lagging`], and [`Smc::warnings`] names it.
 //!
 //! The particles live on the unconstrained space of the model as NUTS samples it (with
@@ -109,7 +110,8 @@ pub struct SmcOptions {
     /// stage, in (0, 1): higher means more stages (PyMC's `threshold`, 0.5).
     pub threshold: f64,
     /// The fall in correlation a move must make in more than 90% of the dimensions for moves to
-    /// go on (for [`SmcKernel::Hmc`], in any dimension), in (0, 1): lower means more moves
+    /// go on (for [`SmcKernel::Hmc`], in any dimension; moves also go on while the particles'
+    /// mean log-likelihood rises), in (0, 1): lower means more moves
     /// (PyMC's `correlation_threshold`, 0.01).
     pub correlation_threshold: f64,
     /// Seed of the prior draws and of every move (0).
@@ -236,8 +238,12 @@ impl Smc {
             .iter()
             .enumerate()
             .filter_map(|(c, stages)| {
-                let lagging: Vec<String> =
-                    stages.iter().enumerate().filter(|(_, s)| s.lagging).map(|(k, s)| format!("{} (β {:.4})", k + 1, s.beta)).collect();
+                let lagging: Vec<String> = stages
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.lagging)
+                    .map(|(k, s)| format!("{} (β {:.4})", k + 1, s.beta))
+                    .collect();
                 (!lagging.is_empty()).then(|| {
                     format!(
                         "chain {c}: at stage{} {} the moves stopped at their limit while the particles' mean log-likelihood still rose: they lag behind the tempered posterior, and the log evidence is likely biased low (raise the threshold for smaller stages, or try another kernel)",

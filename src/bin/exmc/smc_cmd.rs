@@ -150,7 +150,7 @@ pub fn smc(a: &SmcArgs) -> Result<()> {
         write_json(path, &json, "--json")?;
     }
     if let Some(dir) = &a.zarr {
-        exmc::io::InferenceData::new(&model).posterior(&smc.fit).write_zarr(dir)?;
+        exmc::io::InferenceData::new(&model).smc(&smc).write_zarr(dir)?;
         eprintln!("exmc: wrote {}", dir.display());
     }
     Ok(())

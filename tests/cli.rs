@@ -573,6 +573,7 @@ fn smc_prints_and_writes_the_result() {
         "--no-noncenter",
         "--backend",
         "cpu",
+        "--quiet",
     ];
     let o = exmc(&[&["smc", f, d], &args[..], &["--json", j, "--zarr", z]].concat());
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -596,6 +597,7 @@ fn smc_prints_and_writes_the_result() {
         max_stages: 50,
         noncenter: false,
         backend: exmc::prelude::BackendChoice::Cpu,
+        progress: false,
     };
     let want = exmc::prelude::sample_smc(&model, &options).unwrap();
     let got: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();

@@ -45,6 +45,7 @@ use crate::rewrite::RewriteOptions;
 use crate::rng::ChainRng;
 use driver::{Group, drive};
 use progress::Progress;
+pub(crate) use progress::Progress as ProgressBars;
 use records::RunRecords;
 
 /// Makes the backend of one group of chains, in place of the built-in backends (see

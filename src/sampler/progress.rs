@@ -43,6 +43,13 @@ impl Progress {
         }
     }
 
+    /// Sets `chain`'s bar to `position` (of its length) with a message.
+    pub fn set(&self, chain: usize, position: u64, message: String) {
+        let Some(b) = self.bars.get(chain) else { return };
+        b.set_position(position);
+        b.set_message(message);
+    }
+
     /// Finishes all bars.
     pub fn finish(&self) {
         self.bars.iter().for_each(ProgressBar::finish);

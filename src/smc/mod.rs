@@ -52,7 +52,7 @@ use crate::rewrite::RewriteOptions;
 use crate::rng::{ChainRng, Purpose};
 use crate::sampler::init::user_values_with;
 use crate::sampler::predictive::prior_draws;
-use crate::sampler::{BackendChoice, Fit};
+use crate::sampler::{BackendChoice, Fit, ProgressBars};
 use hmc::Hmc;
 use kernel::{Evaluator, Moves, Population, Streams};
 
@@ -124,6 +124,9 @@ pub struct SmcOptions {
     /// 64-bit floats leaves the work to the CPU (the log evidence sums likelihoods that f32
     /// would round by more than its error); `Gpu` takes such an adapter in f32.
     pub backend: BackendChoice,
+    /// A bar per chain on stderr when it is a terminal (on): the inverse temperature reached
+    /// (per mille), the stage, its moves and their acceptance, as PyMC's `progressbar`.
+    pub progress: bool,
 }
 
 impl Default for SmcOptions {
@@ -138,6 +141,7 @@ impl Default for SmcOptions {
             noncenter: true,
             max_stages: 1000,
             backend: BackendChoice::Auto,
+            progress: true,
         }
     }
 }
@@ -302,9 +306,10 @@ pub fn sample_smc(model: &Model, options: &SmcOptions) -> Result<Smc> {
     let mut points: Vec<Vec<f64>> = Vec::new();
     let mut lp = Vec::new();
     let (mut log_ml, mut stages) = (Vec::new(), Vec::new());
+    let bars = ProgressBars::new(options.chains, 1000, options.progress);
     for chain in 0..options.chains {
         let (pop, chain_stages, chain_ml) =
-            run_chain(model, &compiled, &constrain, &mut eval, options, chain)?;
+            run_chain(model, &compiled, &constrain, &mut eval, options, (chain, &bars))?;
         for i in 0..pop.len() {
             points.push(pop.x[i * d..(i + 1) * d].to_vec());
             lp.push(pop.tempered(i, 1.0));
@@ -312,6 +317,7 @@ pub fn sample_smc(model: &Model, options: &SmcOptions) -> Result<Smc> {
         stages.push(chain_stages);
         log_ml.push(chain_ml);
     }
+    bars.finish();
     let backend = if eval.on_gpu() { "smc (gpu)" } else { "smc" };
     let timing = crate::sampler::Timing { compile_s, sampling_s: started.elapsed().as_secs_f64() };
     let fit = Fit::from_points(&compiled, &constrain, (&points, &lp), options.chains, backend, timing);
@@ -332,7 +338,7 @@ fn run_chain(
     constrain: &Executor,
     eval: &mut Evaluator,
     options: &SmcOptions,
-    chain: usize,
+    (chain, bars): (usize, &ProgressBars),
 ) -> Result<(Population, Vec<SmcStage>, f64)> {
     let d = compiled.pointmap.dim;
     let n = options.draws;
@@ -394,6 +400,16 @@ fn run_chain(
             proposal_scale: moved.proposal_scale,
             lagging: moved.lagging,
         });
+        bars.set(
+            chain,
+            (beta * 1000.0) as u64,
+            format!(
+                "stage {stage} beta {beta:.4} moves {} acceptance {:.2}{}",
+                moved.steps,
+                moved.accept_rate,
+                if moved.lagging { " lagging" } else { "" }
+            ),
+        );
     }
     if pop.lik.contains(&f64::INFINITY) {
         return Err(fail("a final particle's log-likelihood is +∞".into()));

@@ -50,9 +50,13 @@ pub struct SmcArgs {
     /// `steps`, `accept_rate`, `proposal_scale`, `lagging`), `warnings`. A number that is not finite is `null`.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// Write the draws as an ArviZ Zarr store at this path.
+    /// Write the draws as an ArviZ Zarr store at this path (with the stages in
+    /// `sample_stats`).
     #[arg(long)]
     zarr: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
 }
 
 /// The moves of `exmc smc`, in PyMC's names.
@@ -81,6 +85,7 @@ pub fn smc(a: &SmcArgs) -> Result<()> {
         noncenter: !a.no_noncenter,
         max_stages: a.max_stages,
         backend: a.backend.choice(),
+        progress: !a.quiet,
     };
     let smc = sample_smc(&model, &options).map_err(flag_error)?;
     println!(
